@@ -1,0 +1,216 @@
+//! The crate's error type.
+//!
+//! Every public function that can be handed bad data returns [`Result<T>`](Result) instead of
+//! panicking. Each variant carries the data a caller needs to say what was wrong and what was
+//! expected; `Display` renders that as one line.
+
+use std::fmt;
+
+/// Shorthand for `std::result::Result<T, randnla::Error>`.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong in `randnla`.
+///
+/// The enum is `non_exhaustive`: later capabilities add variants without a breaking change.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Two dimensions that must agree do not.
+    DimensionMismatch {
+        /// What was being compared, e.g. `"rows of A vs columns of the sketch"`.
+        what: String,
+        /// The dimension that was required.
+        expected: usize,
+        /// The dimension that was given.
+        found: usize,
+    },
+    /// A matrix or vector has no rows or no columns where at least one is required.
+    Empty {
+        /// Which input was empty.
+        what: String,
+    },
+    /// A value is NaN or infinite.
+    NonFinite {
+        /// Which input holds it.
+        what: String,
+        /// Row of the offending entry (0-based).
+        row: usize,
+        /// Column of the offending entry (0-based).
+        col: usize,
+    },
+    /// A compressed sparse matrix's arrays do not describe a valid matrix.
+    InvalidStructure {
+        /// What is malformed, e.g. `"indptr is not non-decreasing at position 4"`.
+        reason: String,
+    },
+    /// A parameter is outside its allowed range.
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// Why the given value is not allowed, and what is.
+        reason: String,
+    },
+    /// A request would need more memory than the stated limit allows.
+    TooLarge {
+        /// What would be allocated.
+        what: String,
+        /// The number of elements requested.
+        requested: u128,
+        /// The limit in force.
+        limit: u128,
+    },
+    /// A text file could not be parsed.
+    Parse {
+        /// 1-based line number where the problem was found (0 when it concerns the whole file).
+        line: usize,
+        /// What is wrong on that line and what was expected.
+        reason: String,
+    },
+    /// An operating-system I/O error (the `std::io::Error` is rendered into the message so that
+    /// `Error` stays `Clone + PartialEq`).
+    Io {
+        /// The kind reported by the operating system.
+        kind: std::io::ErrorKind,
+        /// The rendered message, including the path when known.
+        message: String,
+    },
+    /// A matrix is numerically rank deficient where full rank is required.
+    RankDeficient {
+        /// The numerical rank found.
+        rank: usize,
+        /// The rank required.
+        required: usize,
+    },
+    /// An iterative method stopped before reaching its tolerance.
+    NotConverged {
+        /// Iterations performed.
+        iterations: usize,
+        /// The final value of the stopping criterion.
+        residual: f64,
+        /// The tolerance that was asked for.
+        tolerance: f64,
+    },
+    /// A dense factorization failed inside `faer` (e.g. an SVD that did not converge).
+    Factorization {
+        /// Which factorization, and what it reported.
+        reason: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn dim(what: impl Into<String>, expected: usize, found: usize) -> Self {
+        Error::DimensionMismatch {
+            what: what.into(),
+            expected,
+            found,
+        }
+    }
+
+    pub(crate) fn param(name: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidParameter {
+            name,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn structure(reason: impl Into<String>) -> Self {
+        Error::InvalidStructure {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn empty(what: impl Into<String>) -> Self {
+        Error::Empty { what: what.into() }
+    }
+
+    pub(crate) fn parse(line: usize, reason: impl Into<String>) -> Self {
+        Error::Parse {
+            line,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(err: &std::io::Error, context: &str) -> Self {
+        Error::Io {
+            kind: err.kind(),
+            message: if context.is_empty() {
+                err.to_string()
+            } else {
+                format!("{context}: {err}")
+            },
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::DimensionMismatch {
+                what,
+                expected,
+                found,
+            } => write!(f, "dimension mismatch ({what}): expected {expected}, found {found}"),
+            Error::Empty { what } => write!(f, "{what} is empty; at least one row and one column are required"),
+            Error::NonFinite { what, row, col } => {
+                write!(f, "{what} has a NaN or infinite value at row {row}, column {col} (0-based); all values must be finite")
+            }
+            Error::InvalidStructure { reason } => write!(f, "invalid sparse structure: {reason}"),
+            Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
+            Error::TooLarge {
+                what,
+                requested,
+                limit,
+            } => write!(f, "{what} needs {requested} elements, more than the limit of {limit}"),
+            Error::Parse { line, reason } => {
+                if *line == 0 {
+                    write!(f, "parse error: {reason}")
+                } else {
+                    write!(f, "parse error on line {line}: {reason}")
+                }
+            }
+            Error::Io { message, .. } => write!(f, "I/O error: {message}"),
+            Error::RankDeficient { rank, required } => {
+                write!(f, "matrix is numerically rank deficient: rank {rank}, {required} required")
+            }
+            Error::NotConverged {
+                iterations,
+                residual,
+                tolerance,
+            } => write!(
+                f,
+                "did not converge in {iterations} iterations: stopping criterion {residual:e} > tolerance {tolerance:e}"
+            ),
+            Error::Factorization { reason } => write!(f, "dense factorization failed: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_one_line_and_names_the_problem() {
+        let errs = [
+            Error::dim("rows", 3, 4),
+            Error::empty("A"),
+            Error::NonFinite {
+                what: "A".into(),
+                row: 1,
+                col: 2,
+            },
+            Error::structure("indptr"),
+            Error::param("rows", "must be positive"),
+            Error::parse(7, "bad count"),
+            Error::io(&std::io::Error::new(std::io::ErrorKind::NotFound, "gone"), "x.mtx"),
+        ];
+        for e in errs {
+            let s = e.to_string();
+            assert!(!s.contains('\n'), "{s}");
+            assert!(s.len() > 8, "{s}");
+        }
+        assert!(Error::parse(7, "bad count").to_string().contains("line 7"));
+    }
+}

@@ -1,0 +1,487 @@
+//! Validated views over the matrices the crate consumes.
+//!
+//! A [`MatrixRef`] is either a dense `faer` [`MatRef`] or a compressed sparse [`SparseRef`]
+//! (CSR or CSC). Both can only be built through constructors that check the data — shapes,
+//! compressed structure, finiteness — so a `MatrixRef` in hand is a proof that the data is sound,
+//! and the solvers that receive one never re-check it or panic on it.
+//!
+//! ```
+//! use randnla::input::{MatrixRef, SparseRef};
+//! // The 2×3 matrix [[1, 0, 2], [0, 3, 0]] in CSR form.
+//! let indptr = [0, 2, 3];
+//! let indices = [0, 2, 1];
+//! let data = [1.0, 2.0, 3.0];
+//! let a = SparseRef::try_csr(2, 3, &indptr, &indices, &data).unwrap();
+//! assert_eq!(a.nnz(), 3);
+//! // Malformed structure is an error, not a panic:
+//! assert!(SparseRef::try_csr(2, 3, &[0, 2, 1], &indices, &data).is_err());
+//! let view = MatrixRef::from(a);
+//! assert_eq!((view.nrows(), view.ncols()), (2, 3));
+//! ```
+
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use faer::MatRef;
+
+/// Storage order of a compressed sparse matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Compressed sparse rows: `indptr` has `nrows + 1` entries, `indices` are column indices.
+    Csr,
+    /// Compressed sparse columns: `indptr` has `ncols + 1` entries, `indices` are row indices.
+    Csc,
+}
+
+/// A validated borrowed CSR or CSC matrix.
+///
+/// Invariants (checked by every constructor): `indptr` has `outer + 1` non-decreasing entries;
+/// `indptr[outer] - indptr[0] == indices.len() == data.len()` (a non-zero `indptr[0]` is allowed,
+/// as in `sprs` views of a slice of a larger matrix); within each outer slice the inner indices are
+/// strictly increasing (sorted, no duplicates) and below the inner dimension; every value is finite.
+#[derive(Clone, Copy, Debug)]
+pub struct SparseRef<'a, T> {
+    nrows: usize,
+    ncols: usize,
+    layout: Layout,
+    indptr: &'a [usize],
+    indices: &'a [usize],
+    data: &'a [T],
+}
+
+impl<'a, T: Scalar> SparseRef<'a, T> {
+    /// Validates raw compressed arrays.
+    ///
+    /// # Errors
+    /// [`Error::InvalidStructure`] when the arrays do not satisfy the invariants above (the message
+    /// names the first position that breaks one), [`Error::NonFinite`] for a NaN or infinite value.
+    pub fn try_new(
+        layout: Layout,
+        nrows: usize,
+        ncols: usize,
+        indptr: &'a [usize],
+        indices: &'a [usize],
+        data: &'a [T],
+    ) -> Result<Self> {
+        let (outer, inner) = match layout {
+            Layout::Csr => (nrows, ncols),
+            Layout::Csc => (ncols, nrows),
+        };
+        let outer_name = if layout == Layout::Csr { "row" } else { "column" };
+        if outer == usize::MAX || indptr.len() != outer + 1 {
+            return Err(Error::structure(format!(
+                "indptr has {} entries, expected {} (one per {outer_name} plus one)",
+                indptr.len(),
+                outer.saturating_add(1)
+            )));
+        }
+        if indices.len() != data.len() {
+            return Err(Error::structure(format!(
+                "indices has {} entries but data has {}",
+                indices.len(),
+                data.len()
+            )));
+        }
+        let base = indptr[0];
+        for k in 0..outer {
+            if indptr[k + 1] < indptr[k] {
+                return Err(Error::structure(format!(
+                    "indptr decreases at position {} ({} > {})",
+                    k + 1,
+                    indptr[k],
+                    indptr[k + 1]
+                )));
+            }
+        }
+        if indptr[outer] - base != indices.len() {
+            return Err(Error::structure(format!(
+                "indptr spans {} entries but indices has {}",
+                indptr[outer] - base,
+                indices.len()
+            )));
+        }
+        for k in 0..outer {
+            let range = (indptr[k] - base)..(indptr[k + 1] - base);
+            let mut prev: Option<usize> = None;
+            for (&idx, &v) in indices[range.clone()].iter().zip(&data[range]) {
+                if idx >= inner {
+                    return Err(Error::structure(format!(
+                        "{outer_name} {k} has inner index {idx}, outside 0..{inner}"
+                    )));
+                }
+                if let Some(p) = prev {
+                    if idx <= p {
+                        return Err(Error::structure(format!(
+                            "{outer_name} {k} has inner indices out of order or repeated ({p} then {idx}); \
+                             indices must be strictly increasing within each {outer_name}"
+                        )));
+                    }
+                }
+                prev = Some(idx);
+                if !v.finite() {
+                    let (row, col) = match layout {
+                        Layout::Csr => (k, idx),
+                        Layout::Csc => (idx, k),
+                    };
+                    return Err(Error::NonFinite {
+                        what: "sparse matrix".into(),
+                        row,
+                        col,
+                    });
+                }
+            }
+        }
+        Ok(SparseRef {
+            nrows,
+            ncols,
+            layout,
+            indptr,
+            indices,
+            data,
+        })
+    }
+
+    /// [`try_new`](Self::try_new) with [`Layout::Csr`].
+    ///
+    /// # Errors
+    /// As [`try_new`](Self::try_new).
+    pub fn try_csr(
+        nrows: usize,
+        ncols: usize,
+        indptr: &'a [usize],
+        indices: &'a [usize],
+        data: &'a [T],
+    ) -> Result<Self> {
+        Self::try_new(Layout::Csr, nrows, ncols, indptr, indices, data)
+    }
+
+    /// [`try_new`](Self::try_new) with [`Layout::Csc`].
+    ///
+    /// # Errors
+    /// As [`try_new`](Self::try_new).
+    pub fn try_csc(
+        nrows: usize,
+        ncols: usize,
+        indptr: &'a [usize],
+        indices: &'a [usize],
+        data: &'a [T],
+    ) -> Result<Self> {
+        Self::try_new(Layout::Csc, nrows, ncols, indptr, indices, data)
+    }
+
+    /// Validates a `sprs` matrix view (CSR or CSC, `usize` indices).
+    ///
+    /// # Errors
+    /// As [`try_new`](Self::try_new); `sprs` itself guarantees most of the structure, but values
+    /// are checked for finiteness here.
+    pub fn from_sprs(m: sprs::CsMatView<'a, T>) -> Result<Self> {
+        let layout = if m.is_csr() { Layout::Csr } else { Layout::Csc };
+        let (nrows, ncols) = (m.rows(), m.cols());
+        let (indptr, indices, data) = m.into_raw_storage();
+        Self::try_new(layout, nrows, ncols, indptr, indices, data)
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.data.len()
+    }
+    /// Storage order.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+    /// Number of outer slices (rows for CSR, columns for CSC).
+    pub fn outer_dim(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// The inner indices and values of outer slice `k` (a row for CSR, a column for CSC).
+    /// `k` must be below [`outer_dim`](Self::outer_dim); out-of-range `k` gives empty slices.
+    #[inline]
+    pub fn outer(&self, k: usize) -> (&'a [usize], &'a [T]) {
+        if k + 1 >= self.indptr.len() {
+            return (&[], &[]);
+        }
+        let base = self.indptr[0];
+        let r = (self.indptr[k] - base)..(self.indptr[k + 1] - base);
+        (&self.indices[r.clone()], &self.data[r])
+    }
+
+    /// The transpose, free of cost: the CSR form of `A` is the CSC form of `Aᵀ`.
+    pub fn transpose(self) -> Self {
+        SparseRef {
+            nrows: self.ncols,
+            ncols: self.nrows,
+            layout: match self.layout {
+                Layout::Csr => Layout::Csc,
+                Layout::Csc => Layout::Csr,
+            },
+            ..self
+        }
+    }
+
+    /// Rows `start..end` of a CSR matrix, without copying.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a CSC matrix (its row blocks are not contiguous; convert
+    /// it or build the block yourself) or a range outside `0..=nrows`.
+    pub fn csr_row_block(&self, start: usize, end: usize) -> Result<Self> {
+        if self.layout != Layout::Csr {
+            return Err(Error::param(
+                "layout",
+                "row blocks without copying need CSR storage",
+            ));
+        }
+        if start > end || end > self.nrows {
+            return Err(Error::param(
+                "range",
+                format!("rows {start}..{end} are not within 0..{}", self.nrows),
+            ));
+        }
+        let base = self.indptr[0];
+        let lo = self.indptr[start] - base;
+        let hi = self.indptr[end] - base;
+        Ok(SparseRef {
+            nrows: end - start,
+            ncols: self.ncols,
+            layout: Layout::Csr,
+            indptr: &self.indptr[start..=end],
+            indices: &self.indices[lo..hi],
+            data: &self.data[lo..hi],
+        })
+    }
+}
+
+/// A validated view of a dense or sparse input matrix.
+#[derive(Clone, Copy, Debug)]
+pub enum MatrixRef<'a, T> {
+    /// A dense matrix with any strides.
+    Dense(MatRef<'a, T>),
+    /// A CSR or CSC matrix.
+    Sparse(SparseRef<'a, T>),
+}
+
+impl<'a, T: Scalar> MatrixRef<'a, T> {
+    /// Validates a dense matrix: every entry must be finite.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] naming the first (column-major) offending entry.
+    ///
+    /// # Performance
+    /// One pass over the entries.
+    pub fn dense(a: MatRef<'a, T>) -> Result<Self> {
+        check_finite_dense(a, "dense matrix")?;
+        Ok(MatrixRef::Dense(a))
+    }
+
+    /// Validates a `sprs` matrix (see [`SparseRef::from_sprs`]).
+    ///
+    /// # Errors
+    /// As [`SparseRef::try_new`].
+    pub fn sparse(m: &'a sprs::CsMat<T>) -> Result<Self> {
+        SparseRef::from_sprs(m.view()).map(MatrixRef::Sparse)
+    }
+
+    /// Number of rows.
+    pub fn nrows(&self) -> usize {
+        match self {
+            MatrixRef::Dense(a) => a.nrows(),
+            MatrixRef::Sparse(s) => s.nrows(),
+        }
+    }
+    /// Number of columns.
+    pub fn ncols(&self) -> usize {
+        match self {
+            MatrixRef::Dense(a) => a.ncols(),
+            MatrixRef::Sparse(s) => s.ncols(),
+        }
+    }
+    /// Stored entries: `nrows·ncols` for dense, `nnz` for sparse.
+    pub fn nnz(&self) -> usize {
+        match self {
+            MatrixRef::Dense(a) => a.nrows() * a.ncols(),
+            MatrixRef::Sparse(s) => s.nnz(),
+        }
+    }
+    /// The transpose, free of cost for every representation.
+    pub fn transpose(self) -> Self {
+        match self {
+            MatrixRef::Dense(a) => MatrixRef::Dense(a.transpose()),
+            MatrixRef::Sparse(s) => MatrixRef::Sparse(s.transpose()),
+        }
+    }
+
+    /// Rows `start..end`, without copying (dense or CSR).
+    ///
+    /// # Errors
+    /// As [`SparseRef::csr_row_block`].
+    pub fn row_block(&self, start: usize, end: usize) -> Result<Self> {
+        match self {
+            MatrixRef::Dense(a) => {
+                if start > end || end > a.nrows() {
+                    return Err(Error::param(
+                        "range",
+                        format!("rows {start}..{end} are not within 0..{}", a.nrows()),
+                    ));
+                }
+                Ok(MatrixRef::Dense(a.subrows(start, end - start)))
+            }
+            MatrixRef::Sparse(s) => s.csr_row_block(start, end).map(MatrixRef::Sparse),
+        }
+    }
+
+    /// `Err(Error::Empty)` when the matrix has no rows or no columns.
+    ///
+    /// # Errors
+    /// [`Error::Empty`].
+    pub fn require_nonempty(&self, what: &str) -> Result<()> {
+        if self.nrows() == 0 || self.ncols() == 0 {
+            return Err(Error::empty(format!(
+                "{what} ({}×{})",
+                self.nrows(),
+                self.ncols()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Copies the matrix into a dense `faer` matrix (for tests and small problems).
+    pub fn to_dense(&self) -> faer::Mat<T> {
+        match self {
+            MatrixRef::Dense(a) => a.to_owned(),
+            MatrixRef::Sparse(s) => {
+                let mut out = faer::Mat::<T>::zeros(s.nrows(), s.ncols());
+                for k in 0..s.outer_dim() {
+                    let (idx, val) = s.outer(k);
+                    for (&i, &v) in idx.iter().zip(val) {
+                        match s.layout() {
+                            Layout::Csr => out[(k, i)] = v,
+                            Layout::Csc => out[(i, k)] = v,
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
+    fn from(s: SparseRef<'a, T>) -> Self {
+        MatrixRef::Sparse(s)
+    }
+}
+
+/// Checks that every entry of a dense matrix is finite.
+///
+/// # Errors
+/// [`Error::NonFinite`] naming `what` and the first offending entry in column-major order.
+pub fn check_finite_dense<T: Scalar>(a: MatRef<'_, T>, what: &str) -> Result<()> {
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            if !a[(i, j)].finite() {
+                return Err(Error::NonFinite {
+                    what: what.into(),
+                    row: i,
+                    col: j,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every entry of a slice is finite.
+///
+/// # Errors
+/// [`Error::NonFinite`] with the offending index as `row` (and `col` 0).
+pub fn check_finite_slice<T: Scalar>(x: &[T], what: &str) -> Result<()> {
+    match x.iter().position(|v| !v.finite()) {
+        Some(i) => Err(Error::NonFinite {
+            what: what.into(),
+            row: i,
+            col: 0,
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_every_kind_of_malformed_structure() {
+        let data = [1.0, 2.0, 3.0];
+        // wrong indptr length
+        assert!(SparseRef::try_csr(3, 3, &[0, 2, 3], &[0, 2, 1], &data).is_err());
+        // decreasing indptr
+        assert!(SparseRef::try_csr(2, 3, &[0, 3, 2], &[0, 2, 1], &data).is_err());
+        // indptr total != nnz
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 2], &[0, 2, 1], &data).is_err());
+        // index out of range
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 3, 1], &data).is_err());
+        // unsorted / duplicate inner indices
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[2, 0, 1], &data).is_err());
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[1, 1, 1], &data).is_err());
+        // lengths disagree
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2], &data).is_err());
+        // non-finite value
+        let e = SparseRef::try_csc(3, 2, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0]).unwrap_err();
+        assert_eq!(
+            e,
+            Error::NonFinite {
+                what: "sparse matrix".into(),
+                row: 2,
+                col: 0
+            }
+        );
+        // usize::MAX outer dimension must not overflow
+        assert!(SparseRef::<f64>::try_csr(usize::MAX, 1, &[0], &[], &[]).is_err());
+        // a valid one
+        assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2, 1], &data).is_ok());
+    }
+
+    #[test]
+    fn offset_indptr_from_a_sprs_slice_is_accepted() {
+        let m = sprs::CsMat::new((3, 3), vec![0, 1, 2, 3], vec![0, 1, 2], vec![1.0, 2.0, 3.0]);
+        let sub = m.slice_outer(1..3);
+        let s = SparseRef::from_sprs(sub).unwrap();
+        assert_eq!(s.nrows(), 2);
+        assert_eq!(s.outer(0), (&[1usize][..], &[2.0][..]));
+        assert_eq!(s.outer(1), (&[2usize][..], &[3.0][..]));
+    }
+
+    #[test]
+    fn dense_nan_is_found() {
+        let mut a = faer::Mat::<f64>::zeros(3, 2);
+        a[(1, 1)] = f64::INFINITY;
+        assert!(matches!(
+            MatrixRef::dense(a.as_ref()),
+            Err(Error::NonFinite { row: 1, col: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn transpose_and_blocks_agree_with_dense() {
+        let m = sprs::CsMat::new((3, 2), vec![0, 1, 1, 3], vec![1, 0, 1], vec![1.0, 2.0, 3.0]);
+        let a = MatrixRef::sparse(&m).unwrap();
+        let d = a.to_dense();
+        let t = a.transpose().to_dense();
+        for i in 0..3 {
+            for j in 0..2 {
+                assert_eq!(d[(i, j)], t[(j, i)]);
+            }
+        }
+        let b = a.row_block(1, 3).unwrap().to_dense();
+        assert_eq!(b[(1, 0)], 2.0);
+        assert!(a.row_block(2, 4).is_err());
+        assert!(a.transpose().row_block(0, 1).is_err());
+    }
+}
