@@ -204,7 +204,10 @@ mod tests {
             Error::structure("indptr"),
             Error::param("rows", "must be positive"),
             Error::parse(7, "bad count"),
-            Error::io(&std::io::Error::new(std::io::ErrorKind::NotFound, "gone"), "x.mtx"),
+            Error::io(
+                &std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+                "x.mtx",
+            ),
         ];
         for e in errs {
             let s = e.to_string();

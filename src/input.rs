@@ -66,7 +66,11 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
             Layout::Csr => (nrows, ncols),
             Layout::Csc => (ncols, nrows),
         };
-        let outer_name = if layout == Layout::Csr { "row" } else { "column" };
+        let outer_name = if layout == Layout::Csr {
+            "row"
+        } else {
+            "column"
+        };
         if outer == usize::MAX || indptr.len() != outer + 1 {
             return Err(Error::structure(format!(
                 "indptr has {} entries, expected {} (one per {outer_name} plus one)",
@@ -433,7 +437,8 @@ mod tests {
         // lengths disagree
         assert!(SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2], &data).is_err());
         // non-finite value
-        let e = SparseRef::try_csc(3, 2, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0]).unwrap_err();
+        let e =
+            SparseRef::try_csc(3, 2, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0]).unwrap_err();
         assert_eq!(
             e,
             Error::NonFinite {

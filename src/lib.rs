@@ -2,9 +2,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod diagnostics;
 pub mod error;
 pub mod input;
 pub mod io;
+pub mod problems;
 pub mod scalar;
 pub mod seed;
 pub mod sketch;

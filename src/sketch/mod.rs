@@ -1,1 +1,285 @@
-//! Sketching operators (being written).
+//! Random sketching operators.
+//!
+//! A sketch is a random linear map `S: ℝⁿ → ℝᵐ` (`m ≪ n`) that approximately preserves the
+//! geometry of a subspace. Each family here is a *distribution* (shape, sparsity) plus a [`Seed`];
+//! together they define an operator that is cheap to create and stores only what it must.
+//!
+//! | family | entries of `S` | cost of `S·A` | use it for |
+//! |---|---|---|---|
+//! | [`SparseSign`] (OSNAP) | `s` nonzeros `±1/√s` per column | `O(s·nnz(A) + m·d)` | preconditioners (`m ≈ 2d–4d`, `s = 8`), sketch-and-solve on sparse data |
+//! | [`CountSketch`] | one `±1` per column | `O(nnz(A) + m·d)` | the cheapest sketch; needs `m = O(d²)` and fails on coherent `A` |
+//! | [`Gaussian`] | iid `N(0, 1/m)` | `O(m·nnz(A))` | small dense problems; the accuracy reference |
+//! | [`Srht`] | `√(n'/m)·R·H·D` | `O(n'·d·log n')` | dense `A` where `m·n·d` is too much |
+//!
+//! Every operator implements the object-safe [`SketchOperator`] trait (apply to a row block at a
+//! global offset, accumulating into an output) and gets the conveniences of [`SketchExt`] (apply to
+//! a whole matrix, from the right, to a vector).
+//!
+//! # Reproducibility
+//! Column `j` of every sketch is a pure function of `(seed, j)`. Sparse sign, CountSketch and
+//! Gaussian sketches accumulate each output entry over the input rows in ascending order, so
+//! `S·A` is bitwise identical for any thread count, for CSR, CSC and dense storage of `A`, and for
+//! `A` whole or split into row blocks accumulated with their global offsets. The SRHT is bitwise
+//! identical across thread counts and storage layouts; its row-block merge is exact in exact
+//! arithmetic and agrees with the whole-matrix result to rounding (the Hadamard transform of a sum
+//! is not computed in the same order as the sum of transforms).
+
+use crate::error::{Error, Result};
+use crate::input::MatrixRef;
+use crate::scalar::Scalar;
+use crate::seed::Seed;
+use faer::{Mat, MatMut, Par};
+
+mod count;
+mod gaussian;
+mod kernels;
+mod sparse_sign;
+mod srht;
+
+pub use count::CountSketch;
+pub use gaussian::Gaussian;
+pub use sparse_sign::SparseSign;
+pub use srht::Srht;
+
+/// A random linear map `S` (`m × n`) that can be applied to dense and sparse matrices.
+///
+/// The trait is object-safe: solvers hold a `Box<dyn SketchOperator<f64>>` chosen at run time
+/// through [`SketchKind::build`].
+pub trait SketchOperator<T: Scalar>: Send + Sync {
+    /// `m`, the sketch dimension (rows of `S`).
+    fn nrows(&self) -> usize;
+    /// `n`, the input dimension (columns of `S`, rows of the `A` it applies to).
+    fn ncols(&self) -> usize;
+    /// The seed the operator was drawn from.
+    fn seed(&self) -> Seed;
+    /// The family's name (`"count"`, `"sparse-sign"`, `"gaussian"`, `"srht"`).
+    fn name(&self) -> &'static str;
+
+    /// `out += S[:, row_offset .. row_offset + k] · block` for a `k × d` row block of a larger
+    /// `A` whose first row is row `row_offset` of `A`.
+    ///
+    /// Summing the calls for the blocks of a partition of `A`'s rows gives `S·A` (mergeable
+    /// sketches); see the module docs for when the result is bitwise identical to one call.
+    /// A block with no rows is a no-op.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
+    /// `0..n` at `row_offset`.
+    fn apply_block_into(
+        &self,
+        row_offset: usize,
+        block: MatrixRef<'_, T>,
+        out: MatMut<'_, T>,
+        par: Par,
+    ) -> Result<()>;
+
+    /// The sketch as an explicit dense `m × n` matrix (for tests and small problems).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when `m·n` exceeds `2^28` entries.
+    fn to_dense(&self) -> Result<Mat<T>>;
+}
+
+/// Conveniences available on every [`SketchOperator`] (including `dyn SketchOperator`).
+pub trait SketchExt<T: Scalar>: SketchOperator<T> {
+    /// `S·A` for an `n × d` matrix `A`; the result is dense `m × d`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
+    /// `A` does not have `n` rows.
+    fn apply(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
+        a.require_nonempty("A")?;
+        if a.nrows() != self.ncols() {
+            return Err(Error::dim(
+                "rows of A vs columns of the sketch",
+                self.ncols(),
+                a.nrows(),
+            ));
+        }
+        let mut out = Mat::<T>::zeros(self.nrows(), a.ncols());
+        self.apply_block_into(0, a, out.as_mut(), par)?;
+        Ok(out)
+    }
+
+    /// `A·Sᵀ` for a `k × n` matrix `A` (right sketching: compresses the columns); the result is
+    /// dense `k × m`. Computed as `(S·Aᵀ)ᵀ`, which is free to set up for every storage layout.
+    ///
+    /// # Errors
+    /// As [`apply`](Self::apply), with `A`'s columns in place of its rows.
+    fn apply_right(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
+        a.require_nonempty("A")?;
+        if a.ncols() != self.ncols() {
+            return Err(Error::dim(
+                "columns of A vs columns of the sketch",
+                self.ncols(),
+                a.ncols(),
+            ));
+        }
+        let t = self.apply(a.transpose(), par)?;
+        Ok(t.transpose().to_owned())
+    }
+
+    /// `S·x` for a vector of length `n`.
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] for a wrong length, [`Error::NonFinite`] for NaN or ±∞.
+    fn apply_vec(&self, x: &[T]) -> Result<Vec<T>> {
+        crate::input::check_finite_slice(x, "x")?;
+        if x.len() != self.ncols() {
+            return Err(Error::dim(
+                "length of x vs columns of the sketch",
+                self.ncols(),
+                x.len(),
+            ));
+        }
+        let view = faer::MatRef::from_column_major_slice(x, x.len(), 1);
+        let out = self.apply(MatrixRef::Dense(view), Par::Seq)?;
+        Ok((0..out.nrows()).map(|i| out[(i, 0)]).collect())
+    }
+}
+
+impl<T: Scalar, S: SketchOperator<T> + ?Sized> SketchExt<T> for S {}
+
+/// The sketch families, as a value: pick one at run time and [`build`](SketchKind::build) it.
+///
+/// ```
+/// use randnla::sketch::{SketchKind, SketchExt};
+/// use randnla::{MatrixRef, Seed};
+/// let a = faer::Mat::<f64>::from_fn(1000, 5, |i, j| ((i * 7 + j) % 11) as f64);
+/// let kind: SketchKind = "sparse-sign".parse().unwrap();
+/// let s = kind.build::<f64>(40, 1000, Seed::new(1)).unwrap();
+/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), faer::Par::Seq).unwrap();
+/// assert_eq!((sa.nrows(), sa.ncols()), (40, 5));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SketchKind {
+    /// [`CountSketch`]: one `±1` per column.
+    CountSketch,
+    /// [`SparseSign`] with `nnz_per_col` nonzeros per column.
+    SparseSign {
+        /// Nonzeros per column (`s`); 8 is a robust default.
+        nnz_per_col: usize,
+    },
+    /// [`Gaussian`]: dense iid `N(0, 1/m)`.
+    Gaussian,
+    /// [`Srht`]: subsampled randomized Hadamard transform.
+    Srht,
+}
+
+impl SketchKind {
+    /// Draws the `m × n` operator of this family from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `m` too large for the family, or an
+    /// invalid `nnz_per_col`.
+    pub fn build<T: Scalar>(
+        self,
+        m: usize,
+        n: usize,
+        seed: Seed,
+    ) -> Result<Box<dyn SketchOperator<T>>> {
+        Ok(match self {
+            SketchKind::CountSketch => Box::new(CountSketch::new(m, n, seed)?),
+            SketchKind::SparseSign { nnz_per_col } => {
+                Box::new(SparseSign::new(m, n, nnz_per_col, seed)?)
+            }
+            SketchKind::Gaussian => Box::new(Gaussian::new(m, n, seed)?),
+            SketchKind::Srht => Box::new(Srht::new(m, n, seed)?),
+        })
+    }
+
+    /// The family's name as accepted by `parse`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SketchKind::CountSketch => "count",
+            SketchKind::SparseSign { .. } => "sparse-sign",
+            SketchKind::Gaussian => "gaussian",
+            SketchKind::Srht => "srht",
+        }
+    }
+}
+
+impl std::str::FromStr for SketchKind {
+    type Err = Error;
+    /// Parses `count`, `sparse-sign` (with the default `s = 8`), `gaussian` or `srht`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "count" | "countsketch" | "count-sketch" => Ok(SketchKind::CountSketch),
+            "sparse-sign" | "sparse_sign" | "osnap" => Ok(SketchKind::SparseSign {
+                nnz_per_col: SparseSign::DEFAULT_NNZ_PER_COL,
+            }),
+            "gaussian" => Ok(SketchKind::Gaussian),
+            "srht" => Ok(SketchKind::Srht),
+            other => Err(Error::param(
+                "sketch",
+                format!("unknown sketch `{other}`; expected count, sparse-sign, gaussian or srht"),
+            )),
+        }
+    }
+}
+
+/// Checks the shapes of an `apply_block_into` call.
+pub(crate) fn check_block<T: Scalar>(
+    m: usize,
+    n: usize,
+    row_offset: usize,
+    block: &MatrixRef<'_, T>,
+    out: &MatMut<'_, T>,
+) -> Result<()> {
+    if out.nrows() != m {
+        return Err(Error::dim(
+            "rows of out vs rows of the sketch",
+            m,
+            out.nrows(),
+        ));
+    }
+    if out.ncols() != block.ncols() {
+        return Err(Error::dim(
+            "columns of out vs columns of the block",
+            block.ncols(),
+            out.ncols(),
+        ));
+    }
+    match row_offset.checked_add(block.nrows()) {
+        Some(end) if end <= n => Ok(()),
+        _ => Err(Error::dim(
+            format!(
+                "end of the row block (offset {row_offset} + {} rows) vs columns of the sketch",
+                block.nrows()
+            ),
+            n,
+            row_offset.saturating_add(block.nrows()),
+        )),
+    }
+}
+
+/// Checks that a dense `m × n` materialization stays within `2^28` entries.
+pub(crate) fn check_dense_size(m: usize, n: usize) -> Result<()> {
+    const LIMIT: u128 = 1 << 28;
+    let req = m as u128 * n as u128;
+    if req > LIMIT {
+        return Err(Error::TooLarge {
+            what: format!("a dense {m}×{n} sketch"),
+            requested: req,
+            limit: LIMIT,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the common constructor parameters.
+pub(crate) fn check_dims(m: usize, n: usize) -> Result<()> {
+    if m == 0 {
+        return Err(Error::param(
+            "rows",
+            "the sketch needs at least one row (m ≥ 1)",
+        ));
+    }
+    if n == 0 {
+        return Err(Error::param(
+            "cols",
+            "the sketch needs at least one column (n ≥ 1)",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! CountSketch: the sparse sign embedding with one nonzero per column.
+
+use super::{SketchOperator, SparseSign};
+use crate::error::Result;
+use crate::input::MatrixRef;
+use crate::scalar::Scalar;
+use crate::seed::Seed;
+use faer::{Mat, MatMut, Par};
+
+/// CountSketch (Charikar–Chen–Farach-Colton 2002; Clarkson–Woodruff 2013): column `j` of the
+/// `m × n` matrix `S` has a single `±1` at row `h(j)`, with `h` uniform and the sign fair and
+/// independent.
+///
+/// It is a [`SparseSign`] with `s = 1` and draws exactly the same hash as
+/// `SparseSign::new(m, n, 1, seed)`. `E‖Sx‖² = ‖x‖²`, and `S·A` costs `O(nnz(A) + m·d)`, the
+/// cheapest of all sketches — but it is a subspace embedding only for `m = O(d²/(ε²δ))`, and on
+/// *coherent* matrices (a few rows carry most of a direction, e.g. `[I_d; 1e-3·G]`) it needs
+/// that many: at `m = 2d` its distortion is ≈ 24 where [`SparseSign`] with `s = 8` gives ≈ 5
+/// (ALGORITHMS.md §1; the test suite checks this). Prefer `SparseSign` to build preconditioners;
+/// use CountSketch for sketch-and-solve with large `m`, for streaming frequency-style sketches,
+/// and as the building block of TensorSketch.
+///
+/// # Performance
+/// `O(nnz(A) + m·d)` time, `O(m·d)` extra memory, nothing stored.
+///
+/// # References
+/// K. L. Clarkson, D. P. Woodruff, "Low rank approximation and regression in input sparsity time",
+/// STOC 2013, arXiv 1207.6365.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountSketch(SparseSign);
+
+impl CountSketch {
+    /// The `m × n` CountSketch drawn from `seed`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0` or `m ≥ 2³¹`.
+    pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
+        SparseSign::new(m, n, 1, seed).map(CountSketch)
+    }
+
+    /// The bucket `h(j)` and sign `σ(j) ∈ {−1, +1}` of input index `j`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParameter`] when `j ≥ n`.
+    pub fn bucket(&self, j: usize) -> Result<(usize, f64)> {
+        Ok(self.0.column(j)?[0])
+    }
+
+    /// The same operator seen as a sparse sign sketch with `s = 1`.
+    pub fn as_sparse_sign(&self) -> &SparseSign {
+        &self.0
+    }
+}
+
+impl<T: Scalar> SketchOperator<T> for CountSketch {
+    fn nrows(&self) -> usize {
+        SketchOperator::<T>::nrows(&self.0)
+    }
+    fn ncols(&self) -> usize {
+        SketchOperator::<T>::ncols(&self.0)
+    }
+    fn seed(&self) -> Seed {
+        SketchOperator::<T>::seed(&self.0)
+    }
+    fn name(&self) -> &'static str {
+        "count"
+    }
+    fn apply_block_into(
+        &self,
+        row_offset: usize,
+        block: MatrixRef<'_, T>,
+        out: MatMut<'_, T>,
+        par: Par,
+    ) -> Result<()> {
+        self.0.apply_block_into(row_offset, block, out, par)
+    }
+    fn to_dense(&self) -> Result<Mat<T>> {
+        self.0.to_dense()
+    }
+}

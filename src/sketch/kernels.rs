@@ -1,0 +1,208 @@
+//! Shared plumbing for the sketch kernels: work buffers, access patterns, task splitting.
+//!
+//! Every kernel accumulates into a contiguous work buffer loaded from the caller's `out` (any
+//! strides) and stored back afterwards, so that `out += contributions` is carried out entry by
+//! entry in a fixed order — the basis of the bitwise-reproducibility contract.
+
+use crate::input::{Layout, MatrixRef, SparseRef};
+use crate::scalar::Scalar;
+use faer::{MatMut, MatRef, Par};
+
+/// How a block is best traversed.
+pub(crate) enum Access<'a, T> {
+    /// Row by row: CSR, or dense with unit column stride (row-major).
+    Rows(RowAccess<'a, T>),
+    /// Column by column: CSC, or dense column-major (or general strides).
+    Cols(ColAccess<'a, T>),
+}
+
+pub(crate) enum RowAccess<'a, T> {
+    Csr(SparseRef<'a, T>),
+    Dense(MatRef<'a, T>),
+}
+
+pub(crate) enum ColAccess<'a, T> {
+    Csc(SparseRef<'a, T>),
+    Dense(MatRef<'a, T>),
+}
+
+impl<'a, T: Scalar> Access<'a, T> {
+    pub(crate) fn of(block: MatrixRef<'a, T>) -> Self {
+        match block {
+            MatrixRef::Sparse(s) => match s.layout() {
+                Layout::Csr => Access::Rows(RowAccess::Csr(s)),
+                Layout::Csc => Access::Cols(ColAccess::Csc(s)),
+            },
+            MatrixRef::Dense(a) => {
+                if a.col_stride() == 1 && a.row_stride() != 1 {
+                    Access::Rows(RowAccess::Dense(a))
+                } else {
+                    Access::Cols(ColAccess::Dense(a))
+                }
+            }
+        }
+    }
+}
+
+impl<T: Scalar> RowAccess<'_, T> {
+    /// Calls `f(col, value)` for every nonzero of row `i` in increasing column order.
+    #[inline(always)]
+    pub(crate) fn for_each(&self, i: usize, mut f: impl FnMut(usize, T)) {
+        match self {
+            RowAccess::Csr(s) => {
+                let (idx, val) = s.outer(i);
+                for (&c, &v) in idx.iter().zip(val) {
+                    f(c, v);
+                }
+            }
+            RowAccess::Dense(a) => {
+                let row = a.row(i);
+                for c in 0..row.ncols() {
+                    let v = row[c];
+                    if v != T::ZERO {
+                        f(c, v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Scalar> ColAccess<'_, T> {
+    /// Calls `f(row, value)` for every nonzero of column `c` with row in `lo..hi`, in increasing
+    /// row order; `cursor` is the position reached in a CSC column (advanced past `hi`).
+    #[inline(always)]
+    pub(crate) fn for_each(
+        &self,
+        c: usize,
+        lo: usize,
+        hi: usize,
+        cursor: &mut usize,
+        mut f: impl FnMut(usize, T),
+    ) {
+        match self {
+            ColAccess::Csc(s) => {
+                let (idx, val) = s.outer(c);
+                while *cursor < idx.len() && idx[*cursor] < hi {
+                    let i = idx[*cursor];
+                    if i >= lo {
+                        f(i, val[*cursor]);
+                    }
+                    *cursor += 1;
+                }
+            }
+            ColAccess::Dense(a) => {
+                let col = a.col(c);
+                if let Some(sl) = col.try_as_col_major() {
+                    let sl = sl.as_slice();
+                    for (i, &v) in sl[lo..hi].iter().enumerate() {
+                        if v != T::ZERO {
+                            f(lo + i, v);
+                        }
+                    }
+                } else {
+                    for i in lo..hi {
+                        let v = col[i];
+                        if v != T::ZERO {
+                            f(i, v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Copies `out` into a column-major buffer.
+pub(crate) fn load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> Vec<T> {
+    let (m, d) = (out.nrows(), out.ncols());
+    let mut buf = Vec::with_capacity(m * d);
+    for c in 0..d {
+        for r in 0..m {
+            buf.push(out[(r, c)]);
+        }
+    }
+    buf
+}
+
+/// Writes a column-major buffer back into `out`.
+pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
+    let m = out.nrows();
+    for c in 0..out.ncols() {
+        for r in 0..m {
+            out[(r, c)] = buf[c * m + r];
+        }
+    }
+}
+
+/// Copies `out` into a row-major buffer.
+pub(crate) fn load_row_major<T: Scalar>(out: &MatMut<'_, T>) -> Vec<T> {
+    let (m, d) = (out.nrows(), out.ncols());
+    let mut buf = vec![T::ZERO; m * d];
+    for c in 0..d {
+        for r in 0..m {
+            buf[r * d + c] = out[(r, c)];
+        }
+    }
+    buf
+}
+
+/// Writes a row-major buffer back into `out`.
+pub(crate) fn store_row_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
+    let d = out.ncols();
+    for c in 0..d {
+        for r in 0..out.nrows() {
+            out[(r, c)] = buf[r * d + c];
+        }
+    }
+}
+
+/// Number of tasks to split work into for `par`. Results never depend on it.
+pub(crate) fn tasks(par: Par) -> usize {
+    match par {
+        Par::Seq => 1,
+        #[allow(unreachable_patterns)]
+        _ => par.degree().max(1),
+    }
+}
+
+/// Splits `len` items into `tasks` nearly equal contiguous chunk lengths (at least 1).
+pub(crate) fn chunk_len(len: usize, tasks: usize) -> usize {
+    len.div_ceil(tasks.max(1)).max(1)
+}
+
+/// A CSC copy of a CSR matrix (counting sort; row indices come out sorted in each column).
+pub(crate) struct OwnedCsc<T> {
+    pub(crate) indptr: Vec<usize>,
+    pub(crate) indices: Vec<usize>,
+    pub(crate) data: Vec<T>,
+}
+
+pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> OwnedCsc<T> {
+    let (nrows, ncols, nnz) = (a.nrows(), a.ncols(), a.nnz());
+    let mut indptr = vec![0usize; ncols + 1];
+    for i in 0..nrows {
+        for &c in a.outer(i).0 {
+            indptr[c + 1] += 1;
+        }
+    }
+    for c in 0..ncols {
+        indptr[c + 1] += indptr[c];
+    }
+    let mut next = indptr[..ncols].to_vec();
+    let mut indices = vec![0usize; nnz];
+    let mut data = vec![T::ZERO; nnz];
+    for i in 0..nrows {
+        let (idx, val) = a.outer(i);
+        for (&c, &v) in idx.iter().zip(val) {
+            indices[next[c]] = i;
+            data[next[c]] = v;
+            next[c] += 1;
+        }
+    }
+    OwnedCsc {
+        indptr,
+        indices,
+        data,
+    }
+}

@@ -1,0 +1,309 @@
+//! Sparse sign embeddings (OSNAP) — and the kernel CountSketch shares.
+
+use super::kernels::{self, Access, ColAccess, RowAccess};
+use super::{check_block, check_dense_size, check_dims, SketchOperator};
+use crate::error::{Error, Result};
+use crate::input::MatrixRef;
+use crate::scalar::Scalar;
+use crate::seed::{below, splitmix64, streams, Seed};
+use faer::{Mat, MatMut, Par};
+use rayon::prelude::*;
+
+/// Input rows whose column-of-`S` codes are generated together (a constant, never a function of
+/// the thread count). 8192 rows × 8 codes × 4 bytes = 256 KiB: it stays in L2.
+const ROW_BLOCK: usize = 8192;
+
+/// A sparse sign embedding (OSNAP): each column of the `m × n` matrix `S` has exactly `s`
+/// nonzeros, at distinct rows drawn uniformly without replacement, each `±1/√s` with independent
+/// fair signs.
+///
+/// `E‖Sx‖² = ‖x‖²` for every `x`. With `s = O(log(d/δ)/ε)` and `m = O(d·log(d/δ)/ε²)` it is an
+/// ε-subspace embedding for any fixed `d`-dimensional subspace with probability `1 − δ`
+/// (Nelson–Nguyễn, arXiv 1211.1002; Cohen, arXiv 1507.02268). In practice `s = 8` and
+/// `m = 2d–4d` give distortion κ(SQ) ≈ 5 for preconditioning (ALGORITHMS.md §1), on coherent
+/// matrices too — unlike [`CountSketch`](super::CountSketch).
+///
+/// # Performance
+/// `S·A` costs `O(s·nnz(A) + m·d)` time and `O(m·d)` extra memory; generating `S` costs `O(s²)`
+/// per column (Floyd's sampling without replacement) and nothing is stored: column `j` is
+/// regenerated from `(seed, j)`.
+///
+/// # References
+/// J. Nelson, H. L. Nguyễn, "OSNAP: Faster numerical linear algebra algorithms via sparser subspace
+/// embeddings", FOCS 2013, arXiv 1211.1002. RandBLAS's `SparseDist`/`SparseSkOp` follow the same
+/// distribution.
+///
+/// ```
+/// use randnla::sketch::{SparseSign, SketchExt};
+/// use randnla::{MatrixRef, Seed};
+/// let s = SparseSign::new(64, 1000, 8, Seed::new(7)).unwrap();
+/// let x = vec![1.0; 1000];
+/// let sx = s.apply_vec(&x).unwrap();
+/// assert_eq!(sx.len(), 64);
+/// // ‖Sx‖² is an unbiased estimate of ‖x‖² = 1000.
+/// let norm2: f64 = sx.iter().map(|v| v * v).sum();
+/// assert!(norm2 > 500.0 && norm2 < 2000.0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SparseSign {
+    m: usize,
+    n: usize,
+    s: usize,
+    seed: Seed,
+}
+
+impl SparseSign {
+    /// The recommended number of nonzeros per column.
+    pub const DEFAULT_NNZ_PER_COL: usize = 8;
+
+    /// The `m × n` sparse sign sketch with `s` nonzeros per column, drawn from `seed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, or `m ≥ 2³¹`.
+    pub fn new(m: usize, n: usize, s: usize, seed: Seed) -> Result<Self> {
+        check_dims(m, n)?;
+        if m >= 1 << 31 {
+            return Err(Error::param("rows", format!("m = {m} must be below 2^31")));
+        }
+        if s == 0 || s > m {
+            return Err(Error::param(
+                "nnz_per_col",
+                format!("s = {s} must satisfy 1 ≤ s ≤ m = {m}"),
+            ));
+        }
+        Ok(SparseSign { m, n, s, seed })
+    }
+
+    /// Nonzeros per column (`s`).
+    pub fn nnz_per_col(&self) -> usize {
+        self.s
+    }
+
+    /// Column `j` of `S` as `(row, value)` pairs, `value = ±1/√s`, in generation order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] when `j ≥ n`.
+    pub fn column(&self, j: usize) -> Result<Vec<(usize, f64)>> {
+        if j >= self.n {
+            return Err(Error::param(
+                "j",
+                format!("column {j} is outside 0..{}", self.n),
+            ));
+        }
+        let mut codes = vec![0u32; self.s];
+        self.encode_column(j, &mut codes);
+        let scale = 1.0 / (self.s as f64).sqrt();
+        Ok(codes
+            .iter()
+            .map(|&c| {
+                let v = if c & 1 == 1 { -scale } else { scale };
+                ((c >> 1) as usize, v)
+            })
+            .collect())
+    }
+
+    /// Writes the `s` codes `(row << 1) | negative` of column `j` into `dst` (`dst.len() == s`).
+    ///
+    /// Rows are a uniform `s`-subset of `0..m` by Floyd's algorithm on a SplitMix64 sequence
+    /// keyed by `(seed, j)`; signs are the bits of an independent word.
+    #[inline]
+    pub(crate) fn encode_column(&self, j: usize, dst: &mut [u32]) {
+        let m = self.m as u64;
+        let s = self.s as u64;
+        let mut state = self.seed.word(streams::SPARSE_ROWS, j as u64);
+        let sign_base = self.seed.word(streams::SPARSE_SIGNS, j as u64);
+        let mut signs = sign_base;
+        for (t, jj) in (m - s..m).enumerate() {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let r = below(splitmix64(state), jj + 1) as u32;
+            let row = if dst[..t].iter().any(|&c| c >> 1 == r) {
+                jj as u32
+            } else {
+                r
+            };
+            if t > 0 && t % 64 == 0 {
+                signs = splitmix64(sign_base ^ (t / 64) as u64);
+            }
+            let neg = ((signs >> (t % 64)) & 1) as u32;
+            dst[t] = (row << 1) | neg;
+        }
+    }
+
+    /// Fills `table` with the codes of columns `first .. first + table.len()/s`.
+    fn encode_range(&self, first: usize, table: &mut [u32], par: Par) {
+        let s = self.s;
+        let fill = |(k, chunk): (usize, &mut [u32])| {
+            for (t, codes) in chunk.chunks_mut(s).enumerate() {
+                self.encode_column(first + k * 1024 + t, codes);
+            }
+        };
+        if kernels::tasks(par) > 1 {
+            table.par_chunks_mut(1024 * s).enumerate().for_each(fill);
+        } else {
+            table.chunks_mut(1024 * s).enumerate().for_each(fill);
+        }
+    }
+
+    fn scale<T: Scalar>(&self) -> T {
+        T::from_f64(1.0 / (self.s as f64).sqrt())
+    }
+
+    /// Row-oriented kernel: each task owns a contiguous range of output rows and scans every
+    /// input row, adding it into the rows it owns. Each output entry receives its contributions in
+    /// ascending input-row order whatever the partition.
+    fn accumulate_rows<T: Scalar>(
+        &self,
+        row_offset: usize,
+        rows: &RowAccess<'_, T>,
+        k: usize,
+        work: &mut [T],
+        d: usize,
+        par: Par,
+    ) {
+        let s = self.s;
+        let scale: T = self.scale();
+        let tasks = kernels::tasks(par);
+        let rows_per_task = kernels::chunk_len(self.m, tasks);
+        let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
+        let mut lo = 0;
+        while lo < k {
+            let hi = (lo + ROW_BLOCK).min(k);
+            let table = &mut table[..(hi - lo) * s];
+            self.encode_range(row_offset + lo, table, par);
+            let table = &*table;
+            let run = |(t, part): (usize, &mut [T])| {
+                let r0 = (t * rows_per_task) as u32;
+                let r1 = r0 + (part.len() / d.max(1)) as u32;
+                for (i, codes) in (lo..hi).zip(table.chunks_exact(s)) {
+                    for &code in codes {
+                        let r = code >> 1;
+                        if r < r0 || r >= r1 {
+                            continue;
+                        }
+                        let coef = if code & 1 == 1 { -scale } else { scale };
+                        let base = (r - r0) as usize * d;
+                        let dst = &mut part[base..base + d];
+                        rows.for_each(i, |c, v| dst[c] += coef * v);
+                    }
+                }
+            };
+            if tasks > 1 && d > 0 {
+                work.par_chunks_mut(rows_per_task * d)
+                    .enumerate()
+                    .for_each(run);
+            } else if d > 0 {
+                work.chunks_mut(rows_per_task * d).enumerate().for_each(run);
+            }
+            lo = hi;
+        }
+    }
+
+    /// Column-oriented kernel: output columns are independent; within one, input rows are visited
+    /// in ascending order.
+    fn accumulate_cols<T: Scalar>(
+        &self,
+        row_offset: usize,
+        cols: &ColAccess<'_, T>,
+        k: usize,
+        work: &mut [T],
+        d: usize,
+        par: Par,
+    ) {
+        let (m, s) = (self.m, self.s);
+        let scale: T = self.scale();
+        let tasks = kernels::tasks(par);
+        let cols_per_task = kernels::chunk_len(d, tasks);
+        let mut cursors = vec![0usize; d];
+        let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
+        let mut lo = 0;
+        while lo < k {
+            let hi = (lo + ROW_BLOCK).min(k);
+            let table = &mut table[..(hi - lo) * s];
+            self.encode_range(row_offset + lo, table, par);
+            let table = &*table;
+            let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
+                for (cc, (col, cur)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
+                    let c = t * cols_per_task + cc;
+                    cols.for_each(c, lo, hi, cur, |i, v| {
+                        for &code in &table[(i - lo) * s..(i - lo + 1) * s] {
+                            let coef = if code & 1 == 1 { -scale } else { scale };
+                            col[(code >> 1) as usize] += coef * v;
+                        }
+                    });
+                }
+            };
+            if tasks > 1 {
+                work.par_chunks_mut(cols_per_task * m)
+                    .zip(cursors.par_chunks_mut(cols_per_task))
+                    .enumerate()
+                    .for_each(run);
+            } else {
+                work.chunks_mut(cols_per_task * m)
+                    .zip(cursors.chunks_mut(cols_per_task))
+                    .enumerate()
+                    .for_each(run);
+            }
+            lo = hi;
+        }
+    }
+}
+
+impl<T: Scalar> SketchOperator<T> for SparseSign {
+    fn nrows(&self) -> usize {
+        self.m
+    }
+    fn ncols(&self) -> usize {
+        self.n
+    }
+    fn seed(&self) -> Seed {
+        self.seed
+    }
+    fn name(&self) -> &'static str {
+        if self.s == 1 {
+            "count"
+        } else {
+            "sparse-sign"
+        }
+    }
+
+    fn apply_block_into(
+        &self,
+        row_offset: usize,
+        block: MatrixRef<'_, T>,
+        out: MatMut<'_, T>,
+        par: Par,
+    ) -> Result<()> {
+        check_block(self.m, self.n, row_offset, &block, &out)?;
+        let (k, d) = (block.nrows(), block.ncols());
+        if k == 0 || d == 0 {
+            return Ok(());
+        }
+        match Access::of(block) {
+            Access::Rows(rows) => {
+                let mut work = kernels::load_row_major(&out);
+                self.accumulate_rows(row_offset, &rows, k, &mut work, d, par);
+                kernels::store_row_major(&work, out);
+            }
+            Access::Cols(cols) => {
+                let mut work = kernels::load_col_major(&out);
+                self.accumulate_cols(row_offset, &cols, k, &mut work, d, par);
+                kernels::store_col_major(&work, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn to_dense(&self) -> Result<Mat<T>> {
+        check_dense_size(self.m, self.n)?;
+        let mut out = Mat::<T>::zeros(self.m, self.n);
+        let mut codes = vec![0u32; self.s];
+        let scale: T = self.scale();
+        for j in 0..self.n {
+            self.encode_column(j, &mut codes);
+            for &code in &codes {
+                out[((code >> 1) as usize, j)] = if code & 1 == 1 { -scale } else { scale };
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,107 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use faer::{Mat, Par};
+use randnla::sketch::SketchOperator;
+use randnla::{MatrixRef, Seed};
+
+/// Runs `f` inside a rayon pool with `threads` threads, passing the matching `Par`.
+pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce(Par) -> R + Send) -> R {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
+    pool.install(|| {
+        f(if threads == 1 {
+            Par::Seq
+        } else {
+            Par::rayon(threads)
+        })
+    })
+}
+
+/// Bitwise equality of two matrices (NaN-free inputs).
+pub fn assert_bitwise(a: &Mat<f64>, b: &Mat<f64>, what: &str) {
+    assert_eq!(
+        (a.nrows(), a.ncols()),
+        (b.nrows(), b.ncols()),
+        "{what}: shapes"
+    );
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            assert_eq!(
+                a[(i, j)].to_bits(),
+                b[(i, j)].to_bits(),
+                "{what}: entry ({i}, {j}) differs: {} vs {}",
+                a[(i, j)],
+                b[(i, j)]
+            );
+        }
+    }
+}
+
+/// max |a − b| / max |b|.
+pub fn rel_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    let mut num: f64 = 0.0;
+    let mut den: f64 = 0.0;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            num = num.max((a[(i, j)] - b[(i, j)]).abs());
+            den = den.max(b[(i, j)].abs());
+        }
+    }
+    num / den.max(f64::MIN_POSITIVE)
+}
+
+/// CSR, CSC and dense column-major / row-major copies of a sparse matrix.
+pub struct Layouts {
+    pub csr: sprs::CsMat<f64>,
+    pub csc: sprs::CsMat<f64>,
+    pub dense: Mat<f64>,
+    pub dense_row_major_t: Mat<f64>,
+}
+
+impl Layouts {
+    pub fn new(csr: sprs::CsMat<f64>) -> Self {
+        let csc = csr.to_csc();
+        let dense = MatrixRef::sparse(&csr).unwrap().to_dense();
+        let dense_row_major_t = dense.transpose().to_owned();
+        Layouts {
+            csr,
+            csc,
+            dense,
+            dense_row_major_t,
+        }
+    }
+    /// The four views: CSR, CSC, dense column-major, dense row-major.
+    pub fn views(&self) -> Vec<(&'static str, MatrixRef<'_, f64>)> {
+        vec![
+            ("csr", MatrixRef::sparse(&self.csr).unwrap()),
+            ("csc", MatrixRef::sparse(&self.csc).unwrap()),
+            ("dense", MatrixRef::dense(self.dense.as_ref()).unwrap()),
+            (
+                "dense-row-major",
+                MatrixRef::dense(self.dense_row_major_t.transpose()).unwrap(),
+            ),
+        ]
+    }
+}
+
+/// Every sketch family at `m × n` from `seed`.
+pub fn all_sketches(m: usize, n: usize, seed: Seed) -> Vec<Box<dyn SketchOperator<f64>>> {
+    use randnla::sketch::SketchKind::*;
+    [
+        CountSketch,
+        SparseSign {
+            nnz_per_col: 2.min(m),
+        },
+        SparseSign {
+            nnz_per_col: 8.min(m),
+        },
+        Gaussian,
+        Srht,
+    ]
+    .into_iter()
+    .map(|k| k.build::<f64>(m, n, seed).unwrap())
+    .collect()
+}
