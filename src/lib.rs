@@ -6,6 +6,8 @@ pub mod diagnostics;
 pub mod error;
 pub mod input;
 pub mod io;
+pub mod leverage;
+pub mod lstsq;
 pub mod problems;
 pub mod scalar;
 pub mod seed;

@@ -33,8 +33,10 @@ use faer::{Mat, MatMut, Par};
 mod count;
 mod gaussian;
 mod kernels;
+pub mod sampling;
 mod sparse_sign;
 mod srht;
+pub mod tensor;
 
 pub use count::CountSketch;
 pub use gaussian::Gaussian;

@@ -1,0 +1,234 @@
+//! Shared command-line plumbing for the examples: argument parsing, thread pools, the one-line
+//! JSON report and the "bad input → one line on stderr, exit code 2" rule.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+/// Parsed command-line arguments: `--name value` options, `--flag` switches and positionals.
+pub struct Args {
+    values: HashMap<String, String>,
+    flags: Vec<String>,
+    positional: Vec<String>,
+}
+
+impl Args {
+    /// Parses `std::env::args()`. `options` names the `--options` that take a value, `flags` the
+    /// switches; anything else starting with `--` is an error.
+    pub fn parse(options: &[&str], flags: &[&str]) -> Result<Args, String> {
+        Self::parse_from(std::env::args().skip(1), options, flags)
+    }
+
+    /// As [`parse`](Self::parse), from any iterator (for tests).
+    pub fn parse_from(
+        args: impl IntoIterator<Item = String>,
+        options: &[&str],
+        flags: &[&str],
+    ) -> Result<Args, String> {
+        let mut out = Args {
+            values: HashMap::new(),
+            flags: Vec::new(),
+            positional: Vec::new(),
+        };
+        let mut it = args.into_iter();
+        while let Some(a) = it.next() {
+            if let Some(name) = a.strip_prefix("--") {
+                let (name, inline) = match name.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (name.to_string(), None),
+                };
+                if options.contains(&name.as_str()) || ["seed", "threads"].contains(&name.as_str()) {
+                    let v = match inline {
+                        Some(v) => v,
+                        None => it
+                            .next()
+                            .ok_or_else(|| format!("--{name} needs a value"))?,
+                    };
+                    out.values.insert(name, v);
+                } else if flags.contains(&name.as_str()) || name == "json" {
+                    out.flags.push(name);
+                } else {
+                    return Err(format!("unknown option --{name}"));
+                }
+            } else {
+                out.positional.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value of `--name`, parsed, if given.
+    pub fn get<T: FromStr>(&self, name: &str) -> Result<Option<T>, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.values.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|e| format!("--{name} {v}: {e}")),
+        }
+    }
+
+    /// The value of `--name`, or `default`.
+    pub fn get_or<T: FromStr>(&self, name: &str, default: T) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        Ok(self.get(name)?.unwrap_or(default))
+    }
+
+    /// The value of `--name`; an error naming it when missing.
+    pub fn require<T: FromStr>(&self, name: &str) -> Result<T, String>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(name)?.ok_or_else(|| format!("--{name} is required"))
+    }
+
+    /// Whether `--name` was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+
+    /// The positional arguments.
+    pub fn positional(&self) -> &[String] {
+        &self.positional
+    }
+
+    /// `--seed` (default 0).
+    pub fn seed(&self) -> Result<randnla::Seed, String> {
+        Ok(randnla::Seed::new(self.get_or("seed", 0u64)?))
+    }
+
+    /// Whether `--json` was given.
+    pub fn json(&self) -> bool {
+        self.flag("json")
+    }
+
+    /// `--threads` (default: all cores), as a rayon pool and the matching `faer::Par`.
+    pub fn threads(&self) -> Result<(rayon::ThreadPool, faer::Par), String> {
+        let t: usize = self.get_or("threads", 0)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .map_err(|e| format!("cannot start {t} threads: {e}"))?;
+        let n = pool.current_num_threads();
+        let par = if n <= 1 {
+            faer::Par::Seq
+        } else {
+            faer::Par::rayon(n)
+        };
+        Ok((pool, par))
+    }
+}
+
+/// Runs `main`; on `Err` prints one line to stderr and exits with code 2.
+pub fn run(main: impl FnOnce() -> Result<(), String>) {
+    if let Err(msg) = main() {
+        let one_line = msg.replace('\n', " ");
+        eprintln!("error: {one_line}");
+        std::process::exit(2);
+    }
+}
+
+/// A flat JSON object built field by field and printed as one line.
+#[derive(Default)]
+pub struct Json(Vec<(String, String)>);
+
+impl Json {
+    /// An empty object.
+    pub fn new() -> Self {
+        Json(Vec::new())
+    }
+    /// A string field.
+    pub fn str(mut self, k: &str, v: &str) -> Self {
+        let mut s = String::from("\"");
+        for c in v.chars() {
+            match c {
+                '"' => s.push_str("\\\""),
+                '\\' => s.push_str("\\\\"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(s, "\\u{:04x}", c as u32);
+                }
+                c => s.push(c),
+            }
+        }
+        s.push('"');
+        self.0.push((k.into(), s));
+        self
+    }
+    /// A number field (`null` when not finite).
+    pub fn num(mut self, k: &str, v: f64) -> Self {
+        let s = if v.is_finite() {
+            format!("{v}")
+        } else {
+            "null".into()
+        };
+        self.0.push((k.into(), s));
+        self
+    }
+    /// An optional number field.
+    pub fn opt(self, k: &str, v: Option<f64>) -> Self {
+        match v {
+            Some(v) => self.num(k, v),
+            None => self.null(k),
+        }
+    }
+    /// An integer field.
+    pub fn int(mut self, k: &str, v: u64) -> Self {
+        self.0.push((k.into(), v.to_string()));
+        self
+    }
+    /// A boolean field.
+    pub fn bool(mut self, k: &str, v: bool) -> Self {
+        self.0.push((k.into(), v.to_string()));
+        self
+    }
+    /// A null field.
+    pub fn null(mut self, k: &str) -> Self {
+        self.0.push((k.into(), "null".into()));
+        self
+    }
+    /// The object as one line.
+    pub fn line(&self) -> String {
+        let body: Vec<String> = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+    /// Prints the object as the last line of stdout.
+    pub fn print(&self) {
+        println!("{}", self.line());
+    }
+}
+
+/// Prints a table with aligned columns.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let fmt_row = |cells: Vec<String>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:>width$}", width = w[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", fmt_row(header.iter().map(|s| s.to_string()).collect()));
+    println!(
+        "{}",
+        w.iter().map(|n| "-".repeat(*n)).collect::<Vec<_>>().join("  ")
+    );
+    for r in rows {
+        println!("{}", fmt_row(r.clone()));
+    }
+}

@@ -1,0 +1,56 @@
+//! The tour: every capability of randnla on built-in data, one table per capability.
+//!
+//! ```text
+//! cargo run --release --example tour [-- --seed N --threads N --json]
+//! ```
+//! Runs in under a minute on 2 cores. `--json` prints one JSON object (timings of each section)
+//! as the last line.
+
+#[path = "../cli/mod.rs"]
+mod cli;
+mod leverage_section;
+mod lstsq_section;
+mod sketch_section;
+mod tensor_sketch_section;
+
+use std::time::Instant;
+
+/// What every section receives.
+pub struct Ctx {
+    pub seed: randnla::Seed,
+    pub par: faer::Par,
+}
+
+fn main() {
+    cli::run(|| {
+        let args = cli::Args::parse(&[], &[])?;
+        let (pool, par) = args.threads()?;
+        let ctx = Ctx {
+            seed: args.seed()?,
+            par,
+        };
+        let sections: [(&str, fn(&Ctx) -> Result<(), String>); 4] = [
+            ("sketch core", sketch_section::run),
+            ("leverage scores", leverage_section::run),
+            ("least squares", lstsq_section::run),
+            ("tensor sketch", tensor_sketch_section::run),
+        ];
+        let mut json = cli::Json::new();
+        let total = Instant::now();
+        pool.install(|| -> Result<(), String> {
+            for (name, f) in sections {
+                println!("\n== {name} ==");
+                let t = Instant::now();
+                f(&ctx)?;
+                json = std::mem::take(&mut json).num(name, t.elapsed().as_secs_f64());
+            }
+            Ok(())
+        })?;
+        let secs = total.elapsed().as_secs_f64();
+        println!("\ntour finished in {secs:.1} s");
+        if args.json() {
+            json.num("total_seconds", secs).print();
+        }
+        Ok(())
+    })
+}

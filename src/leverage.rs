@@ -1,0 +1,1 @@
+//! Leverage scores and row sampling (issue 3).

@@ -1,0 +1,1 @@
+//! Least squares in input-sparsity time (issue 4).

@@ -1,0 +1,1 @@
+//! Leverage-score and other row-sampling sketches (issue 3).

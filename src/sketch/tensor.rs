@@ -1,0 +1,1 @@
+//! TensorSketch (issue 5).
