@@ -1,0 +1,835 @@
+//! Matrix Market reading and writing: expected matrices for every supported header, the right
+//! line number for every malformed input, bitwise round trips, and no panics on arbitrary bytes.
+
+use proptest::prelude::*;
+use randnla::input::{Layout, SparseRef};
+use randnla::io::{
+    read_dense, read_dense_path, read_matrix_market, read_matrix_market_path, read_sparse,
+    read_sparse_path, write_dense, write_dense_path, write_sparse, write_sparse_path, MatrixMarket,
+    ReadOptions,
+};
+use randnla::Error;
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn opts() -> ReadOptions {
+    ReadOptions::default()
+}
+
+fn read(text: &str) -> randnla::Result<MatrixMarket> {
+    read_matrix_market(text.as_bytes(), &opts())
+}
+
+/// The matrix as a row-major `Vec<Vec<f64>>`, whatever its representation.
+fn dense_rows(m: &MatrixMarket) -> Vec<Vec<f64>> {
+    let d = m.view().expect("reader output is valid").to_dense();
+    (0..d.nrows())
+        .map(|i| (0..d.ncols()).map(|j| d[(i, j)]).collect())
+        .collect()
+}
+
+fn sparse(m: MatrixMarket) -> sprs::CsMat<f64> {
+    match m {
+        MatrixMarket::Sparse(a) => a,
+        MatrixMarket::Dense(_) => panic!("expected a sparse matrix"),
+    }
+}
+
+/// Asserts a parse error on exactly `line`, and that the reason mentions `needle`.
+#[track_caller]
+fn parse_error_at(bytes: &[u8], line: usize, needle: &str) {
+    match read_matrix_market(bytes, &opts()) {
+        Err(Error::Parse { line: l, reason }) => {
+            assert_eq!(
+                l,
+                line,
+                "wrong line for {:?}: {reason}",
+                String::from_utf8_lossy(bytes)
+            );
+            assert!(
+                reason.to_lowercase().contains(&needle.to_lowercase()),
+                "reason {reason:?} does not mention {needle:?}"
+            );
+        }
+        other => panic!(
+            "expected a parse error on line {line} for {:?}, got {other:?}",
+            String::from_utf8_lossy(bytes)
+        ),
+    }
+}
+
+fn data_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data")
+        .join(name)
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("randnla-io-test-{}-{name}.mtx", std::process::id()))
+}
+
+fn bits(m: &faer::Mat<f64>) -> Vec<u64> {
+    (0..m.ncols())
+        .flat_map(|j| (0..m.nrows()).map(move |i| (i, j)))
+        .map(|(i, j)| m[(i, j)].to_bits())
+        .collect()
+}
+
+const GENERAL: &str = "%%MatrixMarket matrix coordinate real general\n";
+
+// ---------------------------------------------------------------------------------------------
+// every supported header, against a hand-written matrix
+
+#[test]
+fn coordinate_general() {
+    let m = read(&format!(
+        "{GENERAL}% comment\n3 4 4\n1 1 1.5\n3 2 -2\n2 4 1e-3\n1 3 7\n"
+    ))
+    .unwrap();
+    assert!(matches!(m, MatrixMarket::Sparse(ref a) if a.is_csr()));
+    assert_eq!((m.nrows(), m.ncols(), m.nnz()), (3, 4, 4));
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![1.5, 0.0, 7.0, 0.0],
+            vec![0.0, 0.0, 0.0, 1e-3],
+            vec![0.0, -2.0, 0.0, 0.0],
+        ]
+    );
+}
+
+#[test]
+fn coordinate_symmetric_mirrors_either_triangle() {
+    // (2,1) from the lower triangle and (1,3) from the upper: both are mirrored.
+    let m = read(
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n1 1 2\n2 1 -1\n1 3 5\n3 3 9\n",
+    )
+    .unwrap();
+    assert_eq!(m.nnz(), 6);
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![2.0, -1.0, 5.0],
+            vec![-1.0, 0.0, 0.0],
+            vec![5.0, 0.0, 9.0],
+        ]
+    );
+}
+
+#[test]
+fn coordinate_skew_symmetric_negates_the_mirror() {
+    let m = read("%%MatrixMarket matrix coordinate real skew-symmetric\n3 3 2\n2 1 1.5\n3 2 -4\n")
+        .unwrap();
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![0.0, -1.5, 0.0],
+            vec![1.5, 0.0, 4.0],
+            vec![0.0, -4.0, 0.0],
+        ]
+    );
+}
+
+#[test]
+fn coordinate_pattern_values_are_one() {
+    let m =
+        read("%%MatrixMarket matrix coordinate pattern general\n2 3 3\n1 2\n2 1\n2 3\n").unwrap();
+    assert_eq!(
+        dense_rows(&m),
+        vec![vec![0.0, 1.0, 0.0], vec![1.0, 0.0, 1.0]]
+    );
+    let m = read("%%MatrixMarket matrix coordinate pattern symmetric\n2 2 1\n2 1\n").unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![0.0, 1.0], vec![1.0, 0.0]]);
+}
+
+#[test]
+fn coordinate_integer() {
+    let m =
+        read("%%MatrixMarket matrix coordinate integer general\n2 2 3\n1 1 -3\n2 2 +42\n1 2 0\n")
+            .unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![-3.0, 0.0], vec![0.0, 42.0]]);
+    assert_eq!(m.nnz(), 3, "the explicit zero is kept");
+}
+
+#[test]
+fn array_general_is_column_major() {
+    let m = read("%%MatrixMarket matrix array real general\n2 3\n1\n2\n3\n4\n5\n6\n").unwrap();
+    assert!(matches!(m, MatrixMarket::Dense(_)));
+    assert_eq!((m.nrows(), m.ncols(), m.nnz()), (2, 3, 6));
+    assert_eq!(
+        dense_rows(&m),
+        vec![vec![1.0, 3.0, 5.0], vec![2.0, 4.0, 6.0]]
+    );
+}
+
+#[test]
+fn array_symmetric_and_skew_store_the_lower_triangle() {
+    // Lower triangle column by column: (1,1) (2,1) (3,1) (2,2) (3,2) (3,3).
+    let m = read("%%MatrixMarket matrix array real symmetric\n3 3\n1\n2\n3\n4\n5\n6\n").unwrap();
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![1.0, 2.0, 3.0],
+            vec![2.0, 4.0, 5.0],
+            vec![3.0, 5.0, 6.0],
+        ]
+    );
+    // Strict lower triangle: (2,1) (3,1) (3,2).
+    let m = read("%%MatrixMarket matrix array integer skew-symmetric\n3 3\n1\n2\n3\n").unwrap();
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![0.0, -1.0, -2.0],
+            vec![1.0, 0.0, -3.0],
+            vec![2.0, 3.0, 0.0],
+        ]
+    );
+}
+
+#[test]
+fn duplicates_are_summed_and_explicit_zeros_kept() {
+    let m = read(&format!(
+        "{GENERAL}2 2 5\n1 1 1\n2 2 0\n1 1 0.25\n2 1 3\n1 1 2\n"
+    ))
+    .unwrap();
+    let a = sparse(m.clone());
+    assert_eq!(a.nnz(), 3, "(1,1) merged, the zero at (2,2) kept");
+    assert_eq!(a.indptr().raw_storage(), &[0, 1, 3]);
+    assert_eq!(a.indices(), &[0, 0, 1]);
+    assert_eq!(a.data(), &[3.25, 3.0, 0.0]);
+    // An entry in a symmetric file that meets the mirror of another is summed with it.
+    let m =
+        read("%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n2 1 1\n1 2 10\n").unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![0.0, 11.0], vec![11.0, 0.0]]);
+}
+
+#[test]
+fn whitespace_crlf_blank_and_comment_lines_are_tolerated() {
+    let text = "%%MatrixMarket Matrix COORDINATE Real General  \r\n\r\n% c\r\n  2 2 2 \r\n\r\n\t1   2\t-1.5\r\n%mid\r\n2 1 .5\r\n\r\n% end";
+    let m = read(text).unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![0.0, -1.5], vec![0.5, 0.0]]);
+    // Comments may hold non-UTF-8 bytes (e.g. Latin-1 names); they are skipped undecoded.
+    let bytes = b"%%MatrixMarket matrix coordinate real general\n% Jos\xe9\n1 1 1\n1 1 2\n";
+    assert_eq!(read_matrix_market(&bytes[..], &opts()).unwrap().nnz(), 1);
+}
+
+#[test]
+fn csr_and_csc_readers_agree() {
+    let text = format!("{GENERAL}3 2 4\n3 1 1\n1 2 2\n2 1 3\n3 1 4\n");
+    let csr = read_sparse(text.as_bytes(), Layout::Csr, &opts()).unwrap();
+    let csc = read_sparse(text.as_bytes(), Layout::Csc, &opts()).unwrap();
+    assert!(csr.is_csr() && csc.is_csc());
+    assert_eq!(csc.indptr().raw_storage(), &[0, 2, 3]);
+    assert_eq!(csc.indices(), &[1, 2, 0]);
+    assert_eq!(csc.data(), &[3.0, 5.0, 2.0]);
+    assert_eq!(csc.to_csr(), csr);
+    let d = read_dense(text.as_bytes(), &opts()).unwrap();
+    assert_eq!((d[(2, 0)], d[(0, 1)], d[(1, 1)]), (5.0, 2.0, 0.0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// sample files, by path
+
+#[test]
+fn sample_files_read_by_path() {
+    let m = read_matrix_market_path(data_path("small_general.mtx"), &opts()).unwrap();
+    assert_eq!(
+        dense_rows(&m),
+        vec![
+            vec![1.5, 0.0, 0.0, -2.0],
+            vec![0.0; 4],
+            vec![0.0, 3.25, 0.0, 1e-3],
+        ]
+    );
+    assert_eq!(m.nnz(), 4);
+    let csc = read_sparse_path(data_path("small_general.mtx"), Layout::Csc, &opts()).unwrap();
+    assert!(csc.is_csc());
+    assert_eq!(csc.to_csr(), sparse(m));
+
+    let s = read_matrix_market_path(data_path("small_symmetric.mtx"), &opts()).unwrap();
+    assert_eq!(
+        dense_rows(&s),
+        vec![
+            vec![4.0, -1.0, 0.0],
+            vec![-1.0, 4.0, -1.0],
+            vec![0.0, -1.0, 4.0],
+        ]
+    );
+    assert_eq!(s.nnz(), 7);
+
+    let a = read_dense_path(data_path("small_array.mtx"), &opts()).unwrap();
+    assert_eq!((a.nrows(), a.ncols()), (2, 3));
+    assert_eq!((a[(0, 1)], a[(1, 2)]), (3.0, 6.5));
+    let d = read_dense_path(data_path("small_symmetric.mtx"), &opts()).unwrap();
+    assert_eq!((d[(0, 1)], d[(1, 0)], d[(2, 2)]), (-1.0, -1.0, 4.0));
+}
+
+#[test]
+fn sparse_reader_refuses_array_files() {
+    match read_sparse_path(data_path("small_array.mtx"), Layout::Csr, &opts()) {
+        Err(Error::Parse { line: 1, reason }) => assert!(reason.contains("array"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nonexistent_path_is_an_io_error_naming_the_path() {
+    let path = data_path("no_such_file.mtx");
+    match read_matrix_market_path(&path, &opts()) {
+        Err(Error::Io { kind, message }) => {
+            assert_eq!(kind, std::io::ErrorKind::NotFound);
+            assert!(message.contains("no_such_file.mtx"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        read_dense_path(&path, &opts()),
+        Err(Error::Io { .. })
+    ));
+    assert!(matches!(
+        read_sparse_path(&path, Layout::Csc, &opts()),
+        Err(Error::Io { .. })
+    ));
+    let a = faer::Mat::<f64>::zeros(1, 1);
+    let bad_dir = data_path("no_such_dir").join("out.mtx");
+    match write_dense_path(&bad_dir, a.as_ref()) {
+        Err(Error::Io { message, .. }) => assert!(message.contains("no_such_dir"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// malformed input: the right line number every time
+
+#[test]
+fn bad_headers_are_line_1() {
+    parse_error_at(b"", 1, "empty");
+    parse_error_at(b"hello world\n1 1 0\n", 1, "%%MatrixMarket");
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate real\n1 1 0\n",
+        1,
+        "5 expected",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate double general\n",
+        1,
+        "field",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate complex general\n1 1 0\n",
+        1,
+        "complex",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate real hermitian\n",
+        1,
+        "hermitian",
+    );
+    parse_error_at(
+        b"% comment first\n%%MatrixMarket matrix coordinate real general\n",
+        1,
+        "%%MatrixMarket",
+    );
+}
+
+#[test]
+fn size_line_errors() {
+    // Missing: the error names the last line of the file.
+    parse_error_at(GENERAL.as_bytes(), 1, "size line");
+    parse_error_at(
+        format!("{GENERAL}% just a comment\n\n").as_bytes(),
+        3,
+        "size line",
+    );
+    parse_error_at(
+        format!("{GENERAL}% c\n3 x 1\n").as_bytes(),
+        3,
+        "column count",
+    );
+    parse_error_at(format!("{GENERAL}3 3 -1\n").as_bytes(), 2, "entry count");
+    parse_error_at(format!("{GENERAL}3 3\n").as_bytes(), 2, "found 2");
+    parse_error_at(format!("{GENERAL}3 3 1 7\n").as_bytes(), 2, "found 4");
+    parse_error_at(
+        b"%%MatrixMarket matrix array real general\n2 2 4\n",
+        2,
+        "found 3",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate real symmetric\n2 3 0\n",
+        2,
+        "square",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix array real skew-symmetric\n2 3\n",
+        2,
+        "square",
+    );
+}
+
+#[test]
+fn entry_errors_name_their_line() {
+    let g = GENERAL;
+    parse_error_at(format!("{g}2 2 1\n0 1 1.0\n").as_bytes(), 3, "1-based");
+    parse_error_at(
+        format!("{g}2 2 1\n1 0 1.0\n").as_bytes(),
+        3,
+        "column index 0",
+    );
+    parse_error_at(
+        format!("{g}2 3 2\n1 1 1\n3 1 1.0\n").as_bytes(),
+        4,
+        "row index 3",
+    );
+    parse_error_at(
+        format!("{g}2 3 2\n1 1 1\n\n1 4 1.0\n").as_bytes(),
+        5,
+        "1..=3",
+    );
+    parse_error_at(format!("{g}2 2 1\n-1 1 1.0\n").as_bytes(), 3, "row index");
+    parse_error_at(format!("{g}2 2 1\n1 1 abc\n").as_bytes(), 3, "not a number");
+    parse_error_at(format!("{g}2 2 1\n1 1 nan\n").as_bytes(), 3, "not finite");
+    parse_error_at(format!("{g}2 2 1\n1 1 -inf\n").as_bytes(), 3, "not finite");
+    parse_error_at(format!("{g}2 2 1\n1 1 1e999\n").as_bytes(), 3, "not finite");
+    parse_error_at(format!("{g}2 2 2\n1 1 1\n1 2\n").as_bytes(), 4, "found 2");
+    parse_error_at(format!("{g}2 2 1\n1 1 1 1\n").as_bytes(), 3, "found 4");
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate pattern general\n2 2 1\n1 1 1\n",
+        3,
+        "expected 2 fields",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate integer general\n2 2 2\n1 1 1\n2 2 1.5\n",
+        4,
+        "integer",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 2\n2 1 1\n2 2 1.0\n",
+        4,
+        "diagonal",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1.\xff5\n",
+        3,
+        "UTF-8",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix array real general\n1 2\n1\n2 3\n",
+        4,
+        "found 2",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix array real general\n1 2\n1\nnan\n",
+        4,
+        "finite",
+    );
+    // CRLF endings do not shift the count.
+    parse_error_at(
+        format!("{g}2 2 1\r\n\r\n1 9 1\r\n")
+            .replace('\n', "\r\n")
+            .as_bytes(),
+        4,
+        "column index 9",
+    );
+}
+
+#[test]
+fn entry_count_mismatches() {
+    let g = GENERAL;
+    // Too few: the last line of the file is named, with both counts.
+    parse_error_at(
+        format!("{g}2 2 3\n1 1 1\n2 2 2\n").as_bytes(),
+        4,
+        "expected 3 entries, found 2",
+    );
+    parse_error_at(
+        format!("{g}2 2 3\n1 1 1\n2 2 2\n% trailing comment\n\n").as_bytes(),
+        6,
+        "expected 3 entries, found 2",
+    );
+    parse_error_at(
+        format!("{g}2 2 1\n").as_bytes(),
+        2,
+        "expected 1 entries, found 0",
+    );
+    // Too many: the first extra line is named.
+    parse_error_at(
+        format!("{g}2 2 1\n1 1 1\n\n2 2 2\n1 2 3\n").as_bytes(),
+        5,
+        "more entries",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix array real general\n2 1\n1\n2\n3\n",
+        5,
+        "more values",
+    );
+    parse_error_at(
+        b"%%MatrixMarket matrix array real symmetric\n2 2\n1\n2\n",
+        4,
+        "expected 3 entries, found 2",
+    );
+}
+
+#[test]
+fn declared_size_over_the_limit_is_too_large() {
+    let small = ReadOptions { max_elements: 100 };
+    let too_large = |text: &str| {
+        matches!(
+            read_matrix_market(text.as_bytes(), &small),
+            Err(Error::TooLarge { .. })
+        )
+    };
+    // nrows + 1 + nnz = 101 > 100, before any entry is read.
+    assert!(too_large(&format!("{GENERAL}50 1 50\n")));
+    assert!(!too_large(&format!("{GENERAL}49 1 0\n")));
+    assert!(too_large(&format!("{GENERAL}1 1 18446744073709551615\n")));
+    assert!(too_large(&format!("{GENERAL}18446744073709551615 1 0\n")));
+    assert!(too_large(
+        "%%MatrixMarket matrix array real general\n11 10\n"
+    ));
+    assert!(too_large(
+        "%%MatrixMarket matrix array real general\n18446744073709551615 18446744073709551615\n"
+    ));
+    // Mirrored entries count too: 11 + 1 + 2·45 > 100.
+    let mut sym = String::from("%%MatrixMarket matrix coordinate real symmetric\n10 10 45\n");
+    for j in 1..=10 {
+        for i in (j + 1)..=10 {
+            sym.push_str(&format!("{i} {j} 1\n"));
+        }
+    }
+    assert!(too_large(&sym));
+    assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 101 }).is_ok());
+    // Densifying a coordinate file is bounded by nrows·ncols.
+    let wide = format!("{GENERAL}10 11 1\n1 1 1\n");
+    assert!(read_matrix_market(wide.as_bytes(), &small).is_ok());
+    match read_dense(wide.as_bytes(), &small) {
+        Err(Error::TooLarge {
+            requested, limit, ..
+        }) => assert_eq!((requested, limit), (110, 100)),
+        other => panic!("{other:?}"),
+    }
+    // CSC needs ncols + 1 pointers.
+    let tall = format!("{GENERAL}1 99 1\n1 1 1\n");
+    assert!(read_sparse(tall.as_bytes(), Layout::Csr, &small).is_ok());
+    assert!(matches!(
+        read_sparse(tall.as_bytes(), Layout::Csc, &small),
+        Err(Error::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn overflowing_duplicate_sum_is_an_error() {
+    let r = read(&format!("{GENERAL}1 1 2\n1 1 1e308\n1 1 1e308\n"));
+    assert!(matches!(r, Err(Error::Parse { line: 0, .. })), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// writing and round trips
+
+const AWKWARD: [f64; 10] = [
+    1e-300,
+    -0.1,
+    1.0 / 3.0,
+    -0.0,
+    5e-324,
+    f64::MAX,
+    -f64::MIN_POSITIVE,
+    123456789.0,
+    std::f64::consts::PI,
+    0.0,
+];
+
+#[test]
+fn writer_output_format() {
+    let a = sprs::CsMat::new((2, 3), vec![0, 1, 2], vec![2, 0], vec![0.5, -3.0]);
+    let mut out = Vec::new();
+    write_sparse(&mut out, &SparseRef::from_sprs(a.view()).unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "%%MatrixMarket matrix coordinate real general\n% written by randnla\n2 3 2\n1 3 5e-1\n2 1 -3e0\n"
+    );
+    let d = faer::mat![[1.0, 2.0], [3.0, 4.0]];
+    let mut out = Vec::new();
+    write_dense(&mut out, d.as_ref()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "%%MatrixMarket matrix array real general\n% written by randnla\n2 2\n1e0\n3e0\n2e0\n4e0\n"
+    );
+}
+
+#[test]
+fn round_trip_sparse_csr_bitwise() {
+    let n = AWKWARD.len();
+    let indptr: Vec<usize> = (0..=n).collect();
+    let indices: Vec<usize> = (0..n).map(|i| (3 * i) % 7).collect();
+    let a = sprs::CsMat::new((n, 7), indptr, indices, AWKWARD.to_vec());
+    let mut out = Vec::new();
+    write_sparse(&mut out, &SparseRef::from_sprs(a.view()).unwrap()).unwrap();
+    let b = sparse(read_matrix_market(&out[..], &opts()).unwrap());
+    assert_eq!(b.indptr().raw_storage(), a.indptr().raw_storage());
+    assert_eq!(b.indices(), a.indices());
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(b.data()), bits(a.data()));
+}
+
+#[test]
+fn round_trip_sparse_csc_input_via_path() {
+    // A CSC input is written column by column and read back as the same matrix in CSR.
+    let a = sprs::CsMat::new_csc(
+        (4, 3),
+        vec![0, 2, 2, 5],
+        vec![0, 3, 1, 2, 3],
+        vec![1e-300, -0.1, 1.0 / 3.0, -0.0, 2.5],
+    );
+    let path = temp_path("csc");
+    write_sparse_path(&path, &SparseRef::from_sprs(a.view()).unwrap()).unwrap();
+    let csr = read_sparse_path(&path, Layout::Csr, &opts()).unwrap();
+    let csc = read_sparse_path(&path, Layout::Csc, &opts()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(csc.indptr().raw_storage(), a.indptr().raw_storage());
+    assert_eq!(csc.indices(), a.indices());
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(csc.data()), bits(a.data()));
+    assert_eq!(csr, a.to_csr());
+}
+
+#[test]
+fn round_trip_dense_bitwise() {
+    let a = faer::Mat::from_fn(3, 4, |i, j| {
+        AWKWARD[(i + 3 * j) % AWKWARD.len()] * if (i + j) % 2 == 0 { 1.0 } else { -1.0 }
+    });
+    let mut out = Vec::new();
+    write_dense(&mut out, a.as_ref()).unwrap();
+    let b = read_dense(&out[..], &opts()).unwrap();
+    assert_eq!(bits(&b), bits(&a));
+    // Path version, and a transposed (non-contiguous) view.
+    let path = temp_path("dense");
+    write_dense_path(&path, a.transpose()).unwrap();
+    let t = read_dense_path(&path, &opts()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(bits(&t), bits(&a.transpose().to_owned()));
+}
+
+#[test]
+fn writing_non_finite_dense_is_refused_before_any_output() {
+    let mut a = faer::Mat::<f64>::zeros(2, 2);
+    a[(1, 0)] = f64::NAN;
+    let mut out = Vec::new();
+    assert!(matches!(
+        write_dense(&mut out, a.as_ref()),
+        Err(Error::NonFinite { row: 1, col: 0, .. })
+    ));
+    assert!(out.is_empty());
+    let path = temp_path("nonfinite");
+    assert!(write_dense_path(&path, a.as_ref()).is_err());
+    assert!(!path.exists());
+}
+
+#[test]
+fn writer_errors_are_io_errors() {
+    struct Broken;
+    impl std::io::Write for Broken {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let a = faer::Mat::<f64>::zeros(2, 2);
+    match write_dense(Broken, a.as_ref()) {
+        Err(Error::Io { message, .. }) => assert!(message.contains("disk on fire"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// properties
+
+/// Values that must survive a round trip bit for bit: bounded finite reals plus awkward ones.
+fn value() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -1e6..1e6f64,
+        1 => prop::sample::select(AWKWARD.to_vec()),
+    ]
+}
+
+/// A random canonical sparse matrix: shape in 1..20 × 1..20, up to 60 entries (later duplicates
+/// of a coordinate replace earlier ones), in CSR or CSC.
+fn sparse_matrix() -> impl Strategy<Value = sprs::CsMat<f64>> {
+    (1usize..20, 1usize..20, any::<bool>()).prop_flat_map(|(m, n, csc)| {
+        prop::collection::vec((0..m, 0..n, value()), 0..60).prop_map(move |entries| {
+            let map: std::collections::BTreeMap<(usize, usize), f64> = entries
+                .into_iter()
+                .map(|(i, j, v)| if csc { ((j, i), v) } else { ((i, j), v) })
+                .collect();
+            let outer = if csc { n } else { m };
+            let mut indptr = vec![0usize; outer + 1];
+            let (mut indices, mut data) = (Vec::new(), Vec::new());
+            for (&(o, i), &v) in &map {
+                indptr[o + 1] += 1;
+                indices.push(i);
+                data.push(v);
+            }
+            for k in 0..outer {
+                indptr[k + 1] += indptr[k];
+            }
+            if csc {
+                sprs::CsMat::new_csc((m, n), indptr, indices, data)
+            } else {
+                sprs::CsMat::new((m, n), indptr, indices, data)
+            }
+        })
+    })
+}
+
+/// A random dense matrix with shape in 1..12 × 1..12.
+fn dense_matrix() -> impl Strategy<Value = faer::Mat<f64>> {
+    (1usize..12, 1usize..12).prop_flat_map(|(m, n)| {
+        prop::collection::vec(value(), m * n)
+            .prop_map(move |v| faer::Mat::from_fn(m, n, |i, j| v[i + m * j]))
+    })
+}
+
+/// A valid file to mutate: one of the samples or a freshly written matrix.
+fn valid_file() -> impl Strategy<Value = Vec<u8>> {
+    let samples: Vec<Vec<u8>> = [
+        "small_general.mtx",
+        "small_symmetric.mtx",
+        "small_array.mtx",
+    ]
+    .iter()
+    .map(|name| std::fs::read(data_path(name)).unwrap())
+    .chain([
+        b"%%MatrixMarket matrix coordinate pattern skew-symmetric\n3 3 2\n2 1\n3 1\n".to_vec(),
+        b"%%MatrixMarket matrix array integer symmetric\n2 2\n1\n-2\n3\n".to_vec(),
+    ])
+    .collect();
+    prop::sample::select(samples)
+}
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Set(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let interesting = prop::sample::select(
+        [
+            "0",
+            "-1",
+            " ",
+            "\n",
+            "\r",
+            "%",
+            "9",
+            "99999999999999999999",
+            "nan",
+            "1e999",
+            "\u{ff}",
+            "\u{00e9}",
+            "symmetric",
+            "skew-symmetric",
+            "array",
+            "pattern",
+            "1 1",
+            "\n1 1 1",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect::<Vec<_>>(),
+    );
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(p, b)| Mutation::Set(p, b)),
+        (any::<usize>(), interesting).prop_map(|(p, s)| Mutation::Insert(p, s)),
+        (any::<usize>(), 1usize..20).prop_map(|(p, n)| Mutation::Delete(p, n)),
+    ]
+}
+
+fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = bytes.len().max(1);
+        match m {
+            Mutation::Set(p, b) => {
+                if !bytes.is_empty() {
+                    let p = p % bytes.len();
+                    bytes[p] = *b;
+                }
+            }
+            Mutation::Insert(p, s) => {
+                let p = p % (bytes.len() + 1);
+                bytes.splice(p..p, s.iter().copied());
+            }
+            Mutation::Delete(p, n) => {
+                let p = p % len;
+                let end = (p + n).min(bytes.len());
+                if p < end {
+                    bytes.drain(p..end);
+                }
+            }
+        }
+    }
+    bytes
+}
+
+/// Runs every reader; they may fail but must not panic, and a successful read must be valid.
+fn read_all_ways(bytes: &[u8]) {
+    let small = ReadOptions {
+        max_elements: 1 << 20,
+    };
+    if let Ok(m) = read_matrix_market(bytes, &small) {
+        let v = m.view().expect("reader output must be a valid view");
+        assert_eq!(
+            (v.nrows(), v.ncols(), v.nnz()),
+            (m.nrows(), m.ncols(), m.nnz())
+        );
+    }
+    let _ = read_sparse(bytes, Layout::Csc, &small);
+    let _ = read_dense(bytes, &small);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sparse_matrices_round_trip_exactly(a in sparse_matrix()) {
+        let mut out = Vec::new();
+        write_sparse(&mut out, &SparseRef::from_sprs(a.view()).unwrap()).unwrap();
+        let layout = if a.is_csr() { Layout::Csr } else { Layout::Csc };
+        let b = read_sparse(&out[..], layout, &opts()).unwrap();
+        prop_assert_eq!(b.indptr().raw_storage().to_vec(), a.indptr().raw_storage().to_vec());
+        prop_assert_eq!(b.indices(), a.indices());
+        let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(b.data()), bits(a.data()));
+    }
+
+    #[test]
+    fn random_dense_matrices_round_trip_exactly(a in dense_matrix()) {
+        let mut out = Vec::new();
+        write_dense(&mut out, a.as_ref()).unwrap();
+        let b = read_dense(&out[..], &opts()).unwrap();
+        prop_assert_eq!(bits(&b), bits(&a));
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        read_all_ways(&bytes);
+        // Behind a valid header, so the size and entry parsers are reached too.
+        for header in [GENERAL, "%%MatrixMarket matrix array real symmetric\n"] {
+            let mut with_header = header.as_bytes().to_vec();
+            with_header.extend_from_slice(&bytes);
+            read_all_ways(&with_header);
+        }
+    }
+
+    #[test]
+    fn mutated_valid_files_never_panic(
+        file in valid_file(),
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        read_all_ways(&apply(file, &mutations));
+    }
+}
