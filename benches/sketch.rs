@@ -1,1 +1,133 @@
-fn main(){}
+//! Sketch core benchmarks (ALGORITHMS.md §1–2 benchmark protocol).
+//!
+//! * `sparse_csr/*`, `sparse_csc/*`: time of `S·A` for CountSketch (`s = 1`) and sparse sign
+//!   (`s ∈ {2, 4, 8}`), `m = 400`, on a random `n × 200` matrix with 25 nonzeros per row, nnz from
+//!   1e5 to 5e7. Each group also times `spmv`, one sparse matrix–vector product `A·x` over the same
+//!   matrix — the practical floor. Read the log-log slope of time against nnz (ideal 1.0) and the
+//!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sketch`.
+//! * `dense/*`: Gaussian and SRHT (`m = 128`) on dense `n × 64` matrices beside `gemm`, a faer GEMM
+//!   with the materialized Gaussian sketch (the cost if `S` were stored).
+//!
+//! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs ~1.6 GB);
+//! `cargo bench --bench sketch -- --test` (CI) runs the smallest size once.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, Par};
+use randnla::sketch::{Gaussian, SketchExt, SketchOperator, SparseSign, Srht};
+use randnla::{problems, Layout, MatrixRef, Seed, SparseRef};
+use std::time::Duration;
+
+fn quick() -> bool {
+    std::env::args().any(|a| a == "--test")
+}
+
+/// One `y = A·x` pass (CSR: row dot products; CSC: column axpys).
+fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
+    match a.layout() {
+        Layout::Csr => {
+            for (i, yi) in y.iter_mut().enumerate() {
+                let (idx, val) = a.outer(i);
+                *yi = idx.iter().zip(val).map(|(&c, &v)| v * x[c]).sum();
+            }
+        }
+        Layout::Csc => {
+            y.iter_mut().for_each(|v| *v = 0.0);
+            for (c, &xc) in x.iter().enumerate() {
+                let (idx, val) = a.outer(c);
+                for (&r, &v) in idx.iter().zip(val) {
+                    y[r] += v * xc;
+                }
+            }
+        }
+    }
+}
+
+fn sparse_sketches(c: &mut Criterion) {
+    let d = 200;
+    let m = 400;
+    let sizes: &[usize] = if quick() {
+        &[100_000]
+    } else {
+        &[100_000, 1_000_000, 10_000_000, 50_000_000]
+    };
+    for &nnz in sizes {
+        let n = nnz / 25;
+        let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
+        for (label, mat) in [("sparse_csr", csr.clone()), ("sparse_csc", csr.to_csc())] {
+            let a = MatrixRef::sparse(&mat).expect("valid");
+            let MatrixRef::Sparse(view) = a else {
+                unreachable!()
+            };
+            let mut group = c.benchmark_group(label);
+            group.throughput(Throughput::Elements(nnz as u64));
+            group.sample_size(10);
+            group.warm_up_time(Duration::from_millis(300));
+            group.measurement_time(Duration::from_secs(if nnz >= 10_000_000 { 8 } else { 2 }));
+            let x = vec![1.0; d];
+            let mut y = vec![0.0; n];
+            group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
+                b.iter(|| spmv(&view, &x, &mut y))
+            });
+            for s in [1, 2, 4, 8] {
+                let op = SparseSign::new(m, n, s, Seed::new(2)).expect("sketch");
+                let name = if s == 1 {
+                    "count".to_string()
+                } else {
+                    format!("sparse_sign_s{s}")
+                };
+                for (threads, par) in [(1, Par::Seq), (2, Par::rayon(2))] {
+                    group.bench_with_input(
+                        BenchmarkId::new(format!("{name}_t{threads}"), nnz),
+                        &nnz,
+                        |b, _| b.iter(|| op.apply(a, par).expect("apply")),
+                    );
+                }
+            }
+            group.finish();
+        }
+    }
+}
+
+fn dense_baselines(c: &mut Criterion) {
+    let (d, m) = (64, 128);
+    let sizes: &[usize] = if quick() {
+        &[4096]
+    } else {
+        &[4096, 16_384, 65_536]
+    };
+    let mut group = c.benchmark_group("dense");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(3));
+    for &n in sizes {
+        let a = problems::gaussian_matrix(n, d, Seed::new(3)).expect("generator");
+        let view = MatrixRef::dense(a.as_ref()).expect("finite");
+        group.throughput(Throughput::Elements((n * d) as u64));
+        let gauss = Gaussian::new(m, n, Seed::new(4)).expect("sketch");
+        let srht = Srht::new(m, n, Seed::new(4)).expect("sketch");
+        let s_dense: Mat<f64> = SketchOperator::<f64>::to_dense(&gauss).expect("small");
+        group.bench_with_input(BenchmarkId::new("gaussian", n), &n, |b, _| {
+            b.iter(|| gauss.apply(view, Par::Seq).expect("apply"))
+        });
+        group.bench_with_input(BenchmarkId::new("srht", n), &n, |b, _| {
+            b.iter(|| srht.apply(view, Par::Seq).expect("apply"))
+        });
+        group.bench_with_input(BenchmarkId::new("gemm", n), &n, |b, _| {
+            let mut out = Mat::<f64>::zeros(m, d);
+            b.iter(|| {
+                matmul(
+                    out.as_mut(),
+                    Accum::Replace,
+                    s_dense.as_ref(),
+                    a.as_ref(),
+                    1.0,
+                    Par::Seq,
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sparse_sketches, dense_baselines);
+criterion_main!(benches);

@@ -38,12 +38,11 @@ impl Args {
                     Some((n, v)) => (n.to_string(), Some(v.to_string())),
                     None => (name.to_string(), None),
                 };
-                if options.contains(&name.as_str()) || ["seed", "threads"].contains(&name.as_str()) {
+                if options.contains(&name.as_str()) || ["seed", "threads"].contains(&name.as_str())
+                {
                     let v = match inline {
                         Some(v) => v,
-                        None => it
-                            .next()
-                            .ok_or_else(|| format!("--{name} needs a value"))?,
+                        None => it.next().ok_or_else(|| format!("--{name} needs a value"))?,
                     };
                     out.values.insert(name, v);
                 } else if flags.contains(&name.as_str()) || name == "json" {
@@ -85,7 +84,8 @@ impl Args {
     where
         T::Err: std::fmt::Display,
     {
-        self.get(name)?.ok_or_else(|| format!("--{name} is required"))
+        self.get(name)?
+            .ok_or_else(|| format!("--{name} is required"))
     }
 
     /// Whether `--name` was given.
@@ -194,11 +194,7 @@ impl Json {
     }
     /// The object as one line.
     pub fn line(&self) -> String {
-        let body: Vec<String> = self
-            .0
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":{v}"))
-            .collect();
+        let body: Vec<String> = self.0.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
         format!("{{{}}}", body.join(","))
     }
     /// Prints the object as the last line of stdout.
@@ -223,10 +219,16 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!("{}", fmt_row(header.iter().map(|s| s.to_string()).collect()));
     println!(
         "{}",
-        w.iter().map(|n| "-".repeat(*n)).collect::<Vec<_>>().join("  ")
+        fmt_row(header.iter().map(|s| s.to_string()).collect())
+    );
+    println!(
+        "{}",
+        w.iter()
+            .map(|n| "-".repeat(*n))
+            .collect::<Vec<_>>()
+            .join("  ")
     );
     for r in rows {
         println!("{}", fmt_row(r.clone()));

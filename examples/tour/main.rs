@@ -15,6 +15,9 @@ mod tensor_sketch_section;
 
 use std::time::Instant;
 
+/// A section of the tour: prints its table, or says what went wrong.
+type Section = fn(&Ctx) -> Result<(), String>;
+
 /// What every section receives.
 pub struct Ctx {
     pub seed: randnla::Seed,
@@ -29,7 +32,7 @@ fn main() {
             seed: args.seed()?,
             par,
         };
-        let sections: [(&str, fn(&Ctx) -> Result<(), String>); 4] = [
+        let sections: [(&str, Section); 4] = [
             ("sketch core", sketch_section::run),
             ("leverage scores", leverage_section::run),
             ("least squares", lstsq_section::run),

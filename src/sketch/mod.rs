@@ -220,6 +220,13 @@ impl std::str::FromStr for SketchKind {
     }
 }
 
+/// The rows of a CSC matrix as compressed arrays (`indptr`, column `indices`, `data`).
+pub(crate) fn csr_rows_of_csc<T: Scalar>(
+    a: &crate::input::SparseRef<'_, T>,
+) -> kernels::OwnedCsc<T> {
+    kernels::csr_to_csc(&a.transpose())
+}
+
 /// Checks the shapes of an `apply_block_into` call.
 pub(crate) fn check_block<T: Scalar>(
     m: usize,

@@ -174,16 +174,29 @@ impl SparseSign {
             let run = |(t, part): (usize, &mut [T])| {
                 let r0 = (t * rows_per_task) as u32;
                 let r1 = r0 + (part.len() / d.max(1)) as u32;
+                // (offset of the target row in `part`, ±1/√s) for the codes of one input row.
+                let mut targets: Vec<(usize, T)> = Vec::with_capacity(s);
                 for (i, codes) in (lo..hi).zip(table.chunks_exact(s)) {
+                    targets.clear();
                     for &code in codes {
                         let r = code >> 1;
-                        if r < r0 || r >= r1 {
-                            continue;
+                        if r >= r0 && r < r1 {
+                            let coef = if code & 1 == 1 { -scale } else { scale };
+                            targets.push(((r - r0) as usize * d, coef));
                         }
-                        let coef = if code & 1 == 1 { -scale } else { scale };
-                        let base = (r - r0) as usize * d;
-                        let dst = &mut part[base..base + d];
-                        rows.for_each(i, |c, v| dst[c] += coef * v);
+                    }
+                    match targets.len() {
+                        0 => {}
+                        1 => {
+                            let (base, coef) = targets[0];
+                            let dst = &mut part[base..base + d];
+                            rows.for_each(i, |c, v| dst[c] += coef * v);
+                        }
+                        _ => rows.for_each(i, |c, v| {
+                            for &(base, coef) in &targets {
+                                part[base + c] += coef * v;
+                            }
+                        }),
                     }
                 }
             };

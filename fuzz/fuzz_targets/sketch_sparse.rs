@@ -1,0 +1,99 @@
+//! Arbitrary shape, compressed structure and values → validation → every sketch family.
+//! Invalid structure must be rejected with an error; for valid input, CSR/CSC-as-given and the
+//! dense copy must give bitwise identical sketches (SRHT: equal to rounding), and the result must
+//! match the explicit dense sketch times A.
+#![no_main]
+
+use faer::{Mat, Par};
+use libfuzzer_sys::fuzz_target;
+use randnla::sketch::{SketchExt, SketchKind};
+use randnla::{Layout, MatrixRef, Seed, SparseRef};
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn u8(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+    fn f64(&mut self) -> f64 {
+        let mut b = [0u8; 8];
+        for x in &mut b {
+            *x = self.u8();
+        }
+        f64::from_le_bytes(b)
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut b = Bytes(data);
+    let nrows = (b.u8() % 40) as usize;
+    let ncols = (b.u8() % 12) as usize;
+    let layout = if b.u8() % 2 == 0 { Layout::Csr } else { Layout::Csc };
+    let outer = if layout == Layout::Csr { nrows } else { ncols };
+    // Raw, possibly malformed, arrays.
+    let mut indptr = Vec::new();
+    let indptr_len = (outer + 1).saturating_sub((b.u8() % 8 == 0) as usize);
+    let mut acc = 0usize;
+    for _ in 0..indptr_len {
+        let step = b.u8();
+        acc = if step == 255 { acc.saturating_sub(1) } else { acc + (step % 4) as usize };
+        indptr.push(acc);
+    }
+    let nnz = indptr.last().copied().unwrap_or(0);
+    let inner = if layout == Layout::Csr { ncols } else { nrows };
+    let mut indices = Vec::with_capacity(nnz);
+    let mut values = Vec::with_capacity(nnz);
+    for _ in 0..nnz {
+        indices.push(b.u8() as usize % (inner + 2).max(1));
+        let v = b.f64();
+        // Mostly moderate finite values, sometimes raw bits (NaN, ∞, huge).
+        values.push(if b.u8() % 16 == 0 { v } else { (b.u8() as f64 - 128.0) / 8.0 });
+    }
+    let m = 1 + (b.u8() % 9) as usize;
+    let s = 1 + (b.u8() as usize % m);
+    let seed = Seed::new(b.u8() as u64);
+
+    let Ok(sparse) = SparseRef::try_new(layout, nrows, ncols, &indptr, &indices, &values) else {
+        return;
+    };
+    let a = MatrixRef::Sparse(sparse);
+    let dense: Mat<f64> = a.to_dense();
+    let dense_view = MatrixRef::dense(dense.as_ref()).expect("validated values are finite");
+    for kind in [
+        SketchKind::CountSketch,
+        SketchKind::SparseSign { nnz_per_col: s },
+        SketchKind::Gaussian,
+        SketchKind::Srht,
+    ] {
+        let Ok(op) = kind.build::<f64>(m, nrows, seed) else {
+            assert!(nrows == 0, "building an {m}×{nrows} {kind:?} failed");
+            continue;
+        };
+        let from_sparse = op.apply(a, Par::Seq);
+        let from_dense = op.apply(dense_view, Par::Seq);
+        match (from_sparse, from_dense) {
+            (Ok(x), Ok(y)) => {
+                let explicit = op.to_dense().expect("small sketch") * &dense;
+                let scale = dense.norm_max().max(1e-300) * (nrows as f64);
+                for j in 0..ncols {
+                    for i in 0..m {
+                        if kind == SketchKind::Srht {
+                            assert!((x[(i, j)] - y[(i, j)]).abs() <= 1e-12 * scale);
+                        } else {
+                            assert_eq!(x[(i, j)].to_bits(), y[(i, j)].to_bits(), "{kind:?}");
+                        }
+                        assert!((x[(i, j)] - explicit[(i, j)]).abs() <= 1e-12 * scale);
+                    }
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (x, y) => panic!("sparse and dense disagree on validity: {x:?} vs {y:?}"),
+        }
+    }
+});
