@@ -4,7 +4,8 @@
 //! cargo run --release --example sketch -- A.mtx --sketch sparse-sign --rows 400 \
 //!     [--nnz-per-col 8] [--out SA.mtx] [--seed N] [--threads N] [--json]
 //! ```
-//! `A.mtx` may be coordinate (sparse) or array (dense). Prints the sketch's shape, the time and,
+//! `A.mtx` may be coordinate (sparse) or array (dense). Instead of a file, `--generate n,d,k` uses a
+//! built-in random `n × d` CSR matrix with `k` nonzeros per row (for timing and memory probes). Prints the sketch's shape, the time and,
 //! when `d ≤ 2000`, the exact distortion κ(SQ) of the sketch on `range(A)`; `--out` writes `S·A`
 //! (dense, array format). `--json` prints one JSON object as the last line with the fields
 //! sketch, n, d, nnz, m, seconds, distortion. Bad input: one line on stderr, exit code 2.
@@ -18,13 +19,15 @@ use std::time::Instant;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["sketch", "rows", "nnz-per-col", "out"], &[])?;
-        let [path] = args.positional() else {
-            return Err(
-                "usage: sketch A.mtx --sketch count|sparse-sign|gaussian|srht --rows M \
-                 [--nnz-per-col S] [--out SA.mtx] [--seed N] [--threads N] [--json]"
-                    .into(),
-            );
+        let args = cli::Args::parse(&["sketch", "rows", "nnz-per-col", "out", "generate"], &[])?;
+        let usage =
+            "usage: sketch (A.mtx | --generate n,d,k) --sketch count|sparse-sign|gaussian|srht \
+                     --rows M [--nnz-per-col S] [--out SA.mtx] [--seed N] [--threads N] [--json]";
+        let generate: Option<String> = args.get("generate")?;
+        let path = match (args.positional(), &generate) {
+            ([p], None) => p.clone(),
+            ([], Some(spec)) => format!("--generate {spec}"),
+            _ => return Err(usage.into()),
         };
         let mut kind: SketchKind = args
             .require::<String>("sketch")?
@@ -39,7 +42,10 @@ fn main() {
         let m: usize = args.require("rows")?;
         let (pool, par) = args.threads()?;
         let e = |e: randnla::Error| format!("{path}: {e}");
-        let file = io::read_matrix_market_path(path, &ReadOptions::default()).map_err(e)?;
+        let file = match &generate {
+            None => io::read_matrix_market_path(&path, &ReadOptions::default()).map_err(e)?,
+            Some(spec) => generated(spec)?,
+        };
         let a = file.view().map_err(e)?;
         let (n, d, nnz) = (a.nrows(), a.ncols(), a.nnz());
         let op = kind
@@ -87,4 +93,19 @@ fn main() {
         }
         Ok(())
     })
+}
+
+/// The built-in matrix of `--generate n,d,k`.
+fn generated(spec: &str) -> Result<io::MatrixMarket, String> {
+    let parts: Vec<usize> = spec
+        .split(',')
+        .map(|p| p.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|err| format!("--generate {spec}: {err}; expected n,d,k"))?;
+    let [n, d, k] = parts[..] else {
+        return Err(format!("--generate {spec}: expected three numbers n,d,k"));
+    };
+    randnla::problems::random_sparse(n, d, k, randnla::Seed::new(7))
+        .map(io::MatrixMarket::Sparse)
+        .map_err(|err| format!("--generate {spec}: {err}"))
 }

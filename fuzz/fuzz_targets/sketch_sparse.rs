@@ -72,7 +72,8 @@ fuzz_target!(|data: &[u8]| {
         SketchKind::Srht,
     ] {
         let Ok(op) = kind.build::<f64>(m, nrows, seed) else {
-            assert!(nrows == 0, "building an {m}×{nrows} {kind:?} failed");
+            let srht_too_tall = kind == SketchKind::Srht && m > nrows.next_power_of_two();
+            assert!(nrows == 0 || srht_too_tall, "building an {m}×{nrows} {kind:?} failed");
             continue;
         };
         let from_sparse = op.apply(a, Par::Seq);
