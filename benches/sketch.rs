@@ -9,6 +9,7 @@
 //!   with the materialized Gaussian sketch (the cost if `S` were stored).
 //!
 //! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs ~1.6 GB);
+//! `RANDNLA_BENCH_MAX_NNZ=10000000 cargo bench --bench sketch` stops the sweep at 1e7;
 //! `cargo bench --bench sketch -- --test` (CI) runs the smallest size once.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -46,12 +47,16 @@ fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
 fn sparse_sketches(c: &mut Criterion) {
     let d = 200;
     let m = 400;
+    let max_nnz: usize = std::env::var("RANDNLA_BENCH_MAX_NNZ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
     let sizes: &[usize] = if quick() {
         &[100_000]
     } else {
         &[100_000, 1_000_000, 10_000_000, 50_000_000]
     };
-    for &nnz in sizes {
+    for &nnz in sizes.iter().filter(|&&z| z <= max_nnz) {
         let n = nnz / 25;
         let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
         for (label, mat) in [("sparse_csr", csr.clone()), ("sparse_csc", csr.to_csc())] {
