@@ -139,8 +139,10 @@ pub struct ApproxParams {
     pub jl_dim: usize,
     /// `s`, nonzeros per column of `S₁` (default 8, at most `m₁`).
     pub nnz_per_col: usize,
-    /// Multiply by `(m₁ − r − 1)/m₁` to remove the inversion bias of the sketched `R`
-    /// (default `true`; ignored for ridge scores with `λ > 0`).
+    /// Remove the inversion bias of the sketched `R` (default `true`): at `λ = 0` the scores are
+    /// multiplied by `ρ = (m₁ − r − 1)/m₁`; for ridge scores the sketched Gram is divided by
+    /// `ρ = (m₁ − d̂_λ − 1)/m₁` inside the inverse, `R` from `[S₁A/√ρ; √λ I]`, with `d̂_λ` the
+    /// statistical dimension of the sketch.
     pub debias: bool,
     /// Relative rank tolerance, as in [`ExactParams::rank_tol`], applied to the QR of `S₁A`.
     pub rank_tol: Option<f64>,
@@ -363,7 +365,7 @@ pub fn approx_leverage_scores(
 
 /// Approximate ridge leverage scores: the method of [`approx_leverage_scores`] with `R` from the
 /// QR of `[S₁A; √λ I]`, so that `‖e_iᵀ A R⁻¹‖² ≈ τ_i(λ)` within the same sandwich factors
-/// (debiasing is not applied when `λ > 0`).
+/// (debiased with `ρ = (m₁ − d̂_λ − 1)/m₁` inside the inverse, see [`ApproxParams::debias`]).
 ///
 /// # Errors
 /// As [`approx_leverage_scores`], and [`Error::InvalidParameter`] for `λ` negative, NaN or ∞.
@@ -498,6 +500,22 @@ impl PivotedQr {
             MemStack::new(&mut mem),
         );
         q
+    }
+
+    /// `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`): a matrix whose R factor is that of
+    /// `[B/√ρ; √λ·I]` for the factored `B`.
+    fn ridge_stack(&self, rho: f64, lambda: f64) -> Mat<f64> {
+        let (m, d) = self.factors.shape();
+        let k = m.min(d);
+        let (scale, sl) = (1.0 / rho.sqrt(), lambda.sqrt());
+        let mut out = Mat::<f64>::zeros(k + d, d);
+        for (p, &col) in self.perm.iter().enumerate() {
+            for i in 0..=p.min(k - 1) {
+                out[(i, col)] = scale * self.factors[(i, p)];
+            }
+            out[(k + col, col)] = sl;
+        }
+        out
     }
 
     /// `R₁₁⁻¹·rhs` for an `r × k` right-hand side, scattered to the `d × k` matrix
@@ -823,15 +841,37 @@ fn approx_impl(
         };
         return exact_impl(a, lambda, &exact, par);
     }
-    let b = augment(s1.apply(a, par)?, lambda);
-    let qr = PivotedQr::new(b, tol, par);
+    let sketch_qr = PivotedQr::new(s1.apply(a, par)?, tol, par);
+    // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
+    let (qr, debias) = if lambda == 0.0 {
+        let r = sketch_qr.rank;
+        let rho = if params.debias && m1 > r + 1 {
+            (m1 - r - 1) as f64 / m1 as f64
+        } else {
+            1.0
+        };
+        (sketch_qr, rho)
+    } else {
+        // [S₁A; √λI] and [R_s·Pᵀ; √λI] have the same R factor; the sketched Gram is divided by ρ
+        // (inside the inverse) to remove the inversion bias.
+        let unscaled = PivotedQr::new(sketch_qr.ridge_stack(1.0, lambda), tol, par);
+        let inv = unscaled.solve_scatter(Mat::identity(d, d), par);
+        let d_hat = d as f64 - lambda * inv.squared_norm_l2();
+        let rho = if params.debias {
+            ((m1 as f64 - d_hat - 1.0) / m1 as f64).max(f64::EPSILON)
+        } else {
+            1.0
+        };
+        if rho == 1.0 {
+            (unscaled, 1.0)
+        } else {
+            (PivotedQr::new(sketch_qr.ridge_stack(rho, lambda), tol, par), rho)
+        }
+    };
     let r = qr.rank;
     let k = if params.jl_dim == 0 { r } else { params.jl_dim };
-    let debias = if params.debias && lambda == 0.0 && m1 > r + 1 {
-        (m1 - r - 1) as f64 / m1 as f64
-    } else {
-        1.0
-    };
+    // At λ = 0 the bias is removed by scaling the scores by ρ; for λ > 0 it is inside R.
+    let score_scale = if lambda == 0.0 { debias } else { 1.0 };
     let scores = if r == 0 {
         vec![0.0; n]
     } else {
@@ -841,7 +881,7 @@ fn approx_impl(
             gaussian(r, k, seed.derive(STREAM_JL))
         };
         let m = qr.solve_scatter(rhs, par);
-        with_rows(a, |rows| Ok(rows.row_norms(m.as_ref(), debias, par)))?
+        with_rows(a, |rows| Ok(rows.row_norms(m.as_ref(), score_scale, par)))?
     };
     let mut inf = info(LeverageMethod::Approximate, &a, &scores, lambda, start);
     inf.rank = r;
