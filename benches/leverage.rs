@@ -69,7 +69,9 @@ fn bench_leverage(c: &mut Criterion) {
             exi.seconds, exi.rank, api.seconds
         );
         group.bench_with_input(BenchmarkId::new("approx", nnz), &view, |b, v| {
-            b.iter(|| approx_leverage_scores(*v, &ApproxParams::default(), Seed::new(1), par).unwrap())
+            b.iter(|| {
+                approx_leverage_scores(*v, &ApproxParams::default(), Seed::new(1), par).unwrap()
+            })
         });
         group.bench_with_input(BenchmarkId::new("exact", nnz), &view, |b, v| {
             b.iter(|| exact_leverage_scores(*v, &ExactParams::default(), par).unwrap())

@@ -50,7 +50,8 @@ fn main() {
         let lambda: f64 = args.get_or("ridge", 0.0)?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let m = read_matrix_market_path(path, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let m =
+            read_matrix_market_path(path, &ReadOptions::default()).map_err(|e| e.to_string())?;
         let a = m.view().map_err(|e| e.to_string())?;
         pool.install(|| {
             let t = Instant::now();
@@ -108,7 +109,18 @@ fn main() {
             } else {
                 let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3e}"));
                 cli::table(
-                    &["n", "d", "nnz", "method", "rank", "seconds", "Σ scores", "max", "max rel err", "median rel err"],
+                    &[
+                        "n",
+                        "d",
+                        "nnz",
+                        "method",
+                        "rank",
+                        "seconds",
+                        "Σ scores",
+                        "max",
+                        "max rel err",
+                        "median rel err",
+                    ],
                     &[vec![
                         info.n.to_string(),
                         info.d.to_string(),

@@ -40,8 +40,14 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 fn measure_error_grid() {
     let (n, d) = (20_000, 50);
     let mats = [
-        ("gaussian", problems::gaussian_matrix(n, d, Seed::new(1)).unwrap()),
-        ("coherent", problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap()),
+        (
+            "gaussian",
+            problems::gaussian_matrix(n, d, Seed::new(1)).unwrap(),
+        ),
+        (
+            "coherent",
+            problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap(),
+        ),
         ("cauchy", problems::cauchy_rows(n, d, Seed::new(3)).unwrap()),
     ];
     println!("matrix    m1/d  r2  debias  median  p90  p99  max");
@@ -59,7 +65,8 @@ fn measure_error_grid() {
                     let mut all = Vec::new();
                     for seed in 0..3 {
                         let (ap, _) =
-                            approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq).unwrap();
+                            approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq)
+                                .unwrap();
                         all.extend(rel_errors(&ap, &ex));
                     }
                     all.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -125,9 +132,15 @@ fn exact_scores_sum_to_the_rank_and_lie_in_the_unit_interval() {
             let (s, info) = exact_with(dense(a), method, 0.0);
             assert_eq!(info.rank, rank, "{name} {method:?}");
             let sum: f64 = s.iter().sum();
-            assert!((sum - rank as f64).abs() < 1e-9, "{name} {method:?}: Σℓ = {sum}");
+            assert!(
+                (sum - rank as f64).abs() < 1e-9,
+                "{name} {method:?}: Σℓ = {sum}"
+            );
             assert!((info.sum - sum).abs() < 1e-12);
-            assert!(s.iter().all(|&x| (0.0..=1.0 + 1e-12).contains(&x)), "{name}");
+            assert!(
+                s.iter().all(|&x| (0.0..=1.0 + 1e-12).contains(&x)),
+                "{name}"
+            );
         }
     }
     // A wide matrix has rank n: every score is 1.
@@ -144,8 +157,14 @@ fn exact_scores_sum_to_the_rank_and_lie_in_the_unit_interval() {
 fn exact_scores_match_the_definition_and_both_factorizations_agree() {
     // ℓ_i = ‖U_i‖² from a thin SVD, computed independently of the crate.
     for (name, a) in [
-        ("coherent", problems::coherent_matrix(3000, 25, 1e-3, Seed::new(5)).unwrap()),
-        ("cauchy", problems::cauchy_rows(3000, 25, Seed::new(6)).unwrap()),
+        (
+            "coherent",
+            problems::coherent_matrix(3000, 25, 1e-3, Seed::new(5)).unwrap(),
+        ),
+        (
+            "cauchy",
+            problems::cauchy_rows(3000, 25, Seed::new(6)).unwrap(),
+        ),
     ] {
         let svd = a.thin_svd().unwrap();
         let u = svd.U();
@@ -171,19 +190,26 @@ fn sparse_layouts_give_the_same_exact_and_approximate_scores() {
     let layouts = Layouts::new(problems::random_sparse(12_000, 30, 4, Seed::new(7)).unwrap());
     let views = layouts.views();
     let (reference, _) = exact_with(views[0].1, ExactMethod::Householder, 0.0);
-    let approx_ref = approx_leverage_scores(views[0].1, &ApproxParams::default(), Seed::new(1), Par::Seq)
-        .unwrap()
-        .0;
+    let approx_ref =
+        approx_leverage_scores(views[0].1, &ApproxParams::default(), Seed::new(1), Par::Seq)
+            .unwrap()
+            .0;
     for (name, view) in &views {
         for method in METHODS {
             let (s, _) = exact_with(*view, method, 0.0);
             assert_close_rows(&s, &reference, 1e-9, &format!("{name} {method:?}"));
         }
         let (ap, _) =
-            approx_leverage_scores(*view, &ApproxParams::default(), Seed::new(1), Par::Seq).unwrap();
+            approx_leverage_scores(*view, &ApproxParams::default(), Seed::new(1), Par::Seq)
+                .unwrap();
         if name.starts_with("cs") {
             // CSR and CSC run the same row kernel: bitwise equal.
-            assert!(ap.iter().zip(&approx_ref).all(|(x, y)| x.to_bits() == y.to_bits()), "{name}");
+            assert!(
+                ap.iter()
+                    .zip(&approx_ref)
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name}"
+            );
         } else {
             assert_close_rows(&ap, &approx_ref, 1e-10, name);
         }
@@ -194,7 +220,9 @@ fn sparse_layouts_give_the_same_exact_and_approximate_scores() {
 fn stat_dim_reference(a: &Mat<f64>, lambda: f64) -> f64 {
     let ata = a.transpose() * a;
     let eig = ata.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
-    eig.iter().map(|&mu| mu.max(0.0) / (mu.max(0.0) + lambda)).sum()
+    eig.iter()
+        .map(|&mu| mu.max(0.0) / (mu.max(0.0) + lambda))
+        .sum()
 }
 
 #[test]
@@ -205,7 +233,11 @@ fn ridge_scores_sum_to_the_statistical_dimension() {
         let ata = a.transpose() * a;
         for lambda in [0.0, 1e-3, 1.0, 100.0, 1e4] {
             let d_lambda = if lambda == 0.0 {
-                if name == "cauchy" { 15.0 } else { 9.0 }
+                if name == "cauchy" {
+                    15.0
+                } else {
+                    9.0
+                }
             } else {
                 stat_dim_reference(a, lambda)
             };
@@ -246,8 +278,15 @@ fn ridge_scores_sum_to_the_statistical_dimension() {
                 .unwrap();
                 let (ex, _) = exact_with(dense(a), ExactMethod::Householder, lambda);
                 let errs = rel_errors(&ap, &ex);
-                assert!((info.sum - d_lambda).abs() < 0.05 * d_lambda, "{name} λ={lambda}");
-                assert!(quantile(&errs, 0.5) < 0.15, "{name} λ={lambda}: {}", quantile(&errs, 0.5));
+                assert!(
+                    (info.sum - d_lambda).abs() < 0.05 * d_lambda,
+                    "{name} λ={lambda}"
+                );
+                assert!(
+                    quantile(&errs, 0.5) < 0.15,
+                    "{name} λ={lambda}: {}",
+                    quantile(&errs, 0.5)
+                );
             }
         }
     }
@@ -259,9 +298,18 @@ fn sandwich_identity_holds_for_every_row_and_every_seed() {
     // [σ_max(S₁Q)⁻², σ_min(S₁Q)⁻²] for every row: an identity, checked with 1e-10 relative slack.
     let (n, d) = (4000, 20);
     let mats = [
-        ("gaussian", problems::gaussian_matrix(n, d, Seed::new(10)).unwrap()),
-        ("coherent", problems::coherent_matrix(n, d, 1e-3, Seed::new(11)).unwrap()),
-        ("cauchy", problems::cauchy_rows(n, d, Seed::new(12)).unwrap()),
+        (
+            "gaussian",
+            problems::gaussian_matrix(n, d, Seed::new(10)).unwrap(),
+        ),
+        (
+            "coherent",
+            problems::coherent_matrix(n, d, 1e-3, Seed::new(11)).unwrap(),
+        ),
+        (
+            "cauchy",
+            problems::cauchy_rows(n, d, Seed::new(12)).unwrap(),
+        ),
     ];
     for (name, a) in &mats {
         let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap();
@@ -278,7 +326,8 @@ fn sandwich_identity_holds_for_every_row_and_every_seed() {
                 let sq = s1.apply(dense(&q), Par::Seq).unwrap();
                 let sv = sq.singular_values().unwrap();
                 let (smax, smin) = (sv[0], sv[d - 1]);
-                let (y, _) = approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq).unwrap();
+                let (y, _) =
+                    approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq).unwrap();
                 let (lo, hi) = (smax.powi(-2), smin.powi(-2));
                 for i in 0..n {
                     let ratio = y[i] / ell[i];
@@ -299,16 +348,29 @@ fn approximate_scores_meet_the_promised_accuracy() {
     // Checked on each family for seeds 1 and 2.
     let (n, d) = (20_000, 50);
     let mats = [
-        ("gaussian", problems::gaussian_matrix(n, d, Seed::new(13)).unwrap()),
-        ("coherent", problems::coherent_matrix(n, d, 1e-3, Seed::new(14)).unwrap()),
-        ("cauchy", problems::cauchy_rows(n, d, Seed::new(15)).unwrap()),
+        (
+            "gaussian",
+            problems::gaussian_matrix(n, d, Seed::new(13)).unwrap(),
+        ),
+        (
+            "coherent",
+            problems::coherent_matrix(n, d, 1e-3, Seed::new(14)).unwrap(),
+        ),
+        (
+            "cauchy",
+            problems::cauchy_rows(n, d, Seed::new(15)).unwrap(),
+        ),
     ];
     for (name, a) in &mats {
         let (ex, _) = exact(dense(a));
         for seed in [1, 2] {
-            let (ap, info) =
-                approx_leverage_scores(dense(a), &ApproxParams::default(), Seed::new(seed), Par::Seq)
-                    .unwrap();
+            let (ap, info) = approx_leverage_scores(
+                dense(a),
+                &ApproxParams::default(),
+                Seed::new(seed),
+                Par::Seq,
+            )
+            .unwrap();
             assert_eq!(info.method, LeverageMethod::Approximate);
             assert_eq!((info.sketch_rows, info.jl_dim, info.rank), (10 * d, 100, d));
             let e = rel_errors(&ap, &ex);
@@ -317,7 +379,11 @@ fn approximate_scores_meet_the_promised_accuracy() {
                 q50 <= 0.15 && q90 <= 0.35 && q99 <= 0.6,
                 "{name} seed {seed}: median {q50:.3}, p90 {q90:.3}, p99 {q99:.3}"
             );
-            assert!((info.sum - d as f64).abs() < 0.05 * d as f64, "{name}: Σ = {}", info.sum);
+            assert!(
+                (info.sum - d as f64).abs() < 0.05 * d as f64,
+                "{name}: Σ = {}",
+                info.sum
+            );
         }
     }
 }
@@ -332,10 +398,13 @@ fn results_do_not_depend_on_the_thread_count() {
     ];
     for (name, a) in inputs {
         let run = |par| {
-            let ap = approx_leverage_scores(a, &ApproxParams::default(), Seed::new(4), par).unwrap().0;
-            let ridge = approx_ridge_leverage_scores(a, 0.5, &ApproxParams::default(), Seed::new(4), par)
+            let ap = approx_leverage_scores(a, &ApproxParams::default(), Seed::new(4), par)
                 .unwrap()
                 .0;
+            let ridge =
+                approx_ridge_leverage_scores(a, 0.5, &ApproxParams::default(), Seed::new(4), par)
+                    .unwrap()
+                    .0;
             let ex = exact_with_par(a, par);
             [ap, ridge, ex]
         };
@@ -378,7 +447,9 @@ fn leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails() {
     let a = problems::coherent_matrix(n, d, 1e-3, Seed::new(18)).unwrap();
     let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap();
     let (ex, _) = exact(dense(&a));
-    let (ap, _) = approx_leverage_scores(dense(&a), &ApproxParams::default(), Seed::new(5), Par::Seq).unwrap();
+    let (ap, _) =
+        approx_leverage_scores(dense(&a), &ApproxParams::default(), Seed::new(5), Par::Seq)
+            .unwrap();
     let mut uniform_failures = 0;
     for seed in 0..5 {
         let seed = Seed::new(seed);
@@ -388,20 +459,29 @@ fn leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails() {
                 RowSampling::bernoulli(w, m, seed).unwrap(),
             ] {
                 let (kappa, _, _) = distortion_of(&s, &q);
-                assert!(kappa <= 7.0, "{what} {} {seed:?}: κ = {kappa}", SketchOperator::<f64>::name(&s));
+                assert!(
+                    kappa <= 7.0,
+                    "{what} {} {seed:?}: κ = {kappa}",
+                    SketchOperator::<f64>::name(&s)
+                );
             }
         }
         let (kappa_u, _, _) = distortion_of(&RowSampling::uniform(n, m, seed).unwrap(), &q);
         uniform_failures += (kappa_u > 7.0) as usize;
     }
-    assert!(uniform_failures >= 4, "uniform sampling failed only {uniform_failures}/5 times");
+    assert!(
+        uniform_failures >= 4,
+        "uniform sampling failed only {uniform_failures}/5 times"
+    );
 }
 
 #[test]
 fn sampling_sketches_are_unbiased() {
     // E‖Sx‖² = ‖x‖². Pass rule: over 4000 seeds, |mean − ‖x‖²| < 4 standard errors.
     let n = 500;
-    let weights: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 + if i < 5 { 50.0 } else { 0.0 }).collect();
+    let weights: Vec<f64> = (0..n)
+        .map(|i| 1.0 + (i % 7) as f64 + if i < 5 { 50.0 } else { 0.0 })
+        .collect();
     let x: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64 - 5.0) / 3.0).collect();
     let norm2: f64 = x.iter().map(|v| v * v).sum();
     for scheme in 0..2 {
@@ -418,7 +498,10 @@ fn sampling_sketches_are_unbiased() {
         let mean = vals.iter().sum::<f64>() / vals.len() as f64;
         let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (vals.len() - 1) as f64;
         let se = (var / vals.len() as f64).sqrt();
-        assert!((mean - norm2).abs() < 4.0 * se, "scheme {scheme}: mean {mean} vs {norm2} (se {se})");
+        assert!(
+            (mean - norm2).abs() < 4.0 * se,
+            "scheme {scheme}: mean {mean} vs {norm2} (se {se})"
+        );
     }
 }
 
@@ -463,11 +546,19 @@ fn sampling_sketch_is_layout_block_and_thread_invariant() {
         let views = layouts.views();
         let reference = op.apply(views[0].1, Par::Seq).unwrap();
         let explicit = SketchOperator::<f64>::to_dense(op).unwrap() * &layouts.dense;
-        assert!(rel_diff(&reference, &explicit) < 1e-15, "{}", SketchOperator::<f64>::name(op));
+        assert!(
+            rel_diff(&reference, &explicit) < 1e-15,
+            "{}",
+            SketchOperator::<f64>::name(op)
+        );
         for (name, view) in &views {
             for t in [1, 2, 4] {
                 let out = with_threads(t, |p| op.apply(*view, p).unwrap());
-                assert_bitwise(&out, &reference, &format!("{} {name} {t} threads", SketchOperator::<f64>::name(op)));
+                assert_bitwise(
+                    &out,
+                    &reference,
+                    &format!("{} {name} {t} threads", SketchOperator::<f64>::name(op)),
+                );
             }
             if *name == "csc" {
                 continue;
@@ -477,9 +568,14 @@ fn sampling_sketch_is_layout_block_and_thread_invariant() {
             let cuts = [0, 1, 777, 8200, 15_000, n];
             for c in cuts.windows(2) {
                 let block = view.row_block(c[0], c[1]).unwrap();
-                op.apply_block_into(c[0], block, acc.as_mut(), Par::Seq).unwrap();
+                op.apply_block_into(c[0], block, acc.as_mut(), Par::Seq)
+                    .unwrap();
             }
-            assert_bitwise(&acc, &reference, &format!("{} {name} blocks", SketchOperator::<f64>::name(op)));
+            assert_bitwise(
+                &acc,
+                &reference,
+                &format!("{} {name} blocks", SketchOperator::<f64>::name(op)),
+            );
         }
     }
 }
@@ -495,39 +591,93 @@ fn bad_input_is_an_error_not_a_panic() {
     let empty_rows = Mat::<f64>::zeros(0, 3);
     let empty_cols = Mat::<f64>::zeros(4, 0);
     let no_cols = sprs::CsMat::<f64>::zero((10, 0));
-    for e in [dense(&empty_rows), dense(&empty_cols), MatrixRef::sparse(&no_cols).unwrap()] {
-        assert!(matches!(exact_leverage_scores(e, &ep, Par::Seq), Err(Error::Empty { .. })));
-        assert!(matches!(approx_leverage_scores(e, &ap, s, Par::Seq), Err(Error::Empty { .. })));
-        assert!(matches!(statistical_dimension(e, 1.0, Par::Seq), Err(Error::Empty { .. })));
+    for e in [
+        dense(&empty_rows),
+        dense(&empty_cols),
+        MatrixRef::sparse(&no_cols).unwrap(),
+    ] {
+        assert!(matches!(
+            exact_leverage_scores(e, &ep, Par::Seq),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            approx_leverage_scores(e, &ap, s, Par::Seq),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            statistical_dimension(e, 1.0, Par::Seq),
+            Err(Error::Empty { .. })
+        ));
         assert!(row_norm_weights(e).is_err());
     }
     // NaN in a dense matrix built without validation.
     let mut nan = a.clone();
     nan[(3, 2)] = f64::NAN;
     let nan_view = MatrixRef::Dense(nan.as_ref());
-    assert!(matches!(exact_leverage_scores(nan_view, &ep, Par::Seq), Err(Error::NonFinite { row: 3, col: 2, .. })));
-    assert!(matches!(approx_leverage_scores(nan_view, &ap, s, Par::Seq), Err(Error::NonFinite { .. })));
+    assert!(matches!(
+        exact_leverage_scores(nan_view, &ep, Par::Seq),
+        Err(Error::NonFinite { row: 3, col: 2, .. })
+    ));
+    assert!(matches!(
+        approx_leverage_scores(nan_view, &ap, s, Par::Seq),
+        Err(Error::NonFinite { .. })
+    ));
     assert!(row_norm_weights(nan_view).is_err());
     // λ < 0, NaN, ∞.
     for lambda in [-1.0, f64::NAN, f64::INFINITY] {
-        assert!(matches!(exact_ridge_leverage_scores(ok, lambda, &ep, Par::Seq), Err(Error::InvalidParameter { .. })));
-        assert!(matches!(approx_ridge_leverage_scores(ok, lambda, &ap, s, Par::Seq), Err(Error::InvalidParameter { .. })));
+        assert!(matches!(
+            exact_ridge_leverage_scores(ok, lambda, &ep, Par::Seq),
+            Err(Error::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            approx_ridge_leverage_scores(ok, lambda, &ap, s, Par::Seq),
+            Err(Error::InvalidParameter { .. })
+        ));
         assert!(statistical_dimension(ok, lambda, Par::Seq).is_err());
     }
     // Parameters out of range.
-    let bad_tol = ExactParams { rank_tol: Some(1.5), ..Default::default() };
+    let bad_tol = ExactParams {
+        rank_tol: Some(1.5),
+        ..Default::default()
+    };
     assert!(exact_leverage_scores(ok, &bad_tol, Par::Seq).is_err());
     let big = problems::gaussian_matrix(2000, 5, Seed::new(24)).unwrap();
     for p in [
-        ApproxParams { sketch_rows: Some(4), ..Default::default() },
-        ApproxParams { nnz_per_col: 0, ..Default::default() },
-        ApproxParams { sketch_rows: Some(10), nnz_per_col: 11, ..Default::default() },
-        ApproxParams { rank_tol: Some(f64::NAN), ..Default::default() },
+        ApproxParams {
+            sketch_rows: Some(4),
+            ..Default::default()
+        },
+        ApproxParams {
+            nnz_per_col: 0,
+            ..Default::default()
+        },
+        ApproxParams {
+            sketch_rows: Some(10),
+            nnz_per_col: 11,
+            ..Default::default()
+        },
+        ApproxParams {
+            rank_tol: Some(f64::NAN),
+            ..Default::default()
+        },
     ] {
-        assert!(matches!(approx_leverage_scores(dense(&big), &p, s, Par::Seq), Err(Error::InvalidParameter { .. })), "{p:?}");
+        assert!(
+            matches!(
+                approx_leverage_scores(dense(&big), &p, s, Par::Seq),
+                Err(Error::InvalidParameter { .. })
+            ),
+            "{p:?}"
+        );
     }
     // Bad probabilities.
-    for w in [vec![], vec![1.0, -1.0], vec![1.0, f64::NAN], vec![0.0, 0.0], vec![f64::INFINITY], vec![f64::MAX, f64::MAX]] {
+    for w in [
+        vec![],
+        vec![1.0, -1.0],
+        vec![1.0, f64::NAN],
+        vec![0.0, 0.0],
+        vec![f64::INFINITY],
+        vec![f64::MAX, f64::MAX],
+    ] {
         assert!(RowSampling::with_replacement(&w, 5, s).is_err(), "{w:?}");
         assert!(RowSampling::bernoulli(&w, 5, s).is_err(), "{w:?}");
     }
@@ -536,11 +686,28 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(RowSampling::uniform(0, 3, s).is_err());
     // Shapes that do not match.
     let op = RowSampling::uniform(50, 5, s).unwrap();
-    assert!(matches!(op.apply(ok, Par::Seq), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        op.apply(ok, Par::Seq),
+        Err(Error::DimensionMismatch { .. })
+    ));
     let mut out = Mat::<f64>::zeros(5, 5);
-    assert!(op.apply_block_into(40, dense(&a.subrows(0, 20).to_owned()), out.as_mut(), Par::Seq).is_err());
+    assert!(op
+        .apply_block_into(
+            40,
+            dense(&a.subrows(0, 20).to_owned()),
+            out.as_mut(),
+            Par::Seq
+        )
+        .is_err());
     let mut wrong = Mat::<f64>::zeros(4, 5);
-    assert!(op.apply_block_into(0, dense(&a.subrows(0, 20).to_owned()), wrong.as_mut(), Par::Seq).is_err());
+    assert!(op
+        .apply_block_into(
+            0,
+            dense(&a.subrows(0, 20).to_owned()),
+            wrong.as_mut(),
+            Par::Seq
+        )
+        .is_err());
 }
 
 mod properties {
@@ -550,9 +717,17 @@ mod properties {
     /// Small dense matrices with bounded finite entries, some columns possibly repeated.
     fn small_matrix() -> impl Strategy<Value = Mat<f64>> {
         (2usize..30, 1usize..6).prop_flat_map(|(n, d)| {
-            (proptest::collection::vec(-10.0f64..10.0, n * d), 0usize..3).prop_map(move |(v, dup)| {
-                Mat::from_fn(n, d, |i, j| if j > 0 && j <= dup { v[i] } else { v[i + n * j] })
-            })
+            (proptest::collection::vec(-10.0f64..10.0, n * d), 0usize..3).prop_map(
+                move |(v, dup)| {
+                    Mat::from_fn(n, d, |i, j| {
+                        if j > 0 && j <= dup {
+                            v[i]
+                        } else {
+                            v[i + n * j]
+                        }
+                    })
+                },
+            )
         })
     }
 

@@ -43,9 +43,18 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let m = (4.0 * d as f64 * (d as f64).ln()).ceil() as usize;
     let q = diagnostics::orthonormal_basis(a.as_ref()).map_err(s)?;
     let samplers: [(&str, RowSampling); 3] = [
-        ("leverage sampling (ℓ̃)", RowSampling::with_replacement(&ap, m, ctx.seed).map_err(s)?),
-        ("Bernoulli sampling (ℓ̃)", RowSampling::bernoulli(&ap, m, ctx.seed).map_err(s)?),
-        ("uniform sampling", RowSampling::uniform(n, m, ctx.seed).map_err(s)?),
+        (
+            "leverage sampling (ℓ̃)",
+            RowSampling::with_replacement(&ap, m, ctx.seed).map_err(s)?,
+        ),
+        (
+            "Bernoulli sampling (ℓ̃)",
+            RowSampling::bernoulli(&ap, m, ctx.seed).map_err(s)?,
+        ),
+        (
+            "uniform sampling",
+            RowSampling::uniform(n, m, ctx.seed).map_err(s)?,
+        ),
     ];
     for (name, op) in &samplers {
         let kappa = diagnostics::distortion(op, q.as_ref(), ctx.par).map_err(s)?;
@@ -60,7 +69,14 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     }
     println!("coherent [I; 1e-3·G], n = {n}, d = {d}: leverage scores and row sampling");
     crate::cli::table(
-        &["what", "seconds", "Σ scores", "median rel err", "max rel err", "κ(SQ)"],
+        &[
+            "what",
+            "seconds",
+            "Σ scores",
+            "median rel err",
+            "max rel err",
+            "κ(SQ)",
+        ],
         &rows,
     );
     Ok(())
