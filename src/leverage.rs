@@ -53,6 +53,7 @@ use crate::sketch::sampling::OwnedCsr;
 use crate::sketch::{SketchExt, SparseSign};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
@@ -275,7 +276,8 @@ pub struct LeverageInfo {
 /// # Errors
 /// [`Error::Empty`] for `A` without rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `A`
 /// built without validation; [`Error::InvalidParameter`] for a `rank_tol` outside `[0, 1)`;
-/// [`Error::TooLarge`] when Householder would densify more than `2³¹` entries;
+/// [`Error::TooLarge`] when Householder would densify more than `2³¹` entries (or the
+/// sketch-Cholesky work arrays, `5d × d`, would exceed them);
 /// [`Error::Factorization`] when the sketch-Cholesky Gram matrix is not positive definite
 /// (rank deficiency the sketch did not detect — use [`ExactMethod::Householder`]).
 ///
@@ -354,7 +356,8 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// (`info.method` says so).
 ///
 /// # Errors
-/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `s = 0` or `s > m₁`.
+/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `s = 0` or `s > m₁`;
+/// [`Error::TooLarge`] when `(m₁ + d)·d` or `r₂·max(d, 8192)` exceeds `2³¹` entries.
 ///
 /// # Performance
 /// `O(s·nnz + m₁d² + d²r₂ + nnz·r₂)` time; `O(m₁d + d·r₂ + 8192·r₂)` memory besides the `n`
@@ -419,6 +422,20 @@ fn check_input(a: &MatrixRef<'_, f64>, lambda: f64) -> Result<()> {
             "lambda",
             format!("λ = {lambda}; the ridge parameter must be finite and ≥ 0"),
         ));
+    }
+    Ok(())
+}
+
+/// Dense work arrays are limited to `2³¹` entries.
+fn check_work(what: impl FnOnce() -> String, rows: usize, cols: usize) -> Result<()> {
+    let requested = rows as u128 * cols as u128;
+    const LIMIT: u128 = 1 << 31;
+    if requested > LIMIT {
+        return Err(Error::TooLarge {
+            what: what(),
+            requested,
+            limit: LIMIT,
+        });
     }
     Ok(())
 }
@@ -772,6 +789,7 @@ fn sketch_cholesky(
 ) -> Result<(Vec<f64>, LeverageInfo)> {
     let (n, d) = (a.nrows(), a.ncols());
     let m1 = PRECOND_FACTOR * d;
+    check_work(|| format!("the {m1}×{d} preconditioning sketch"), m1 + d, d)?;
     let s = SparseSign::new(
         m1,
         n,
@@ -792,7 +810,18 @@ fn sketch_cholesky(
             let mut g = Mat::<f64>::zeros(r, r);
             rows.for_each_block(w.as_ref(), par, |_, block| {
                 let y = MatRef::from_row_major_slice(block, block.len() / r, r);
-                matmul(g.as_mut(), Accum::Add, y.transpose(), y, 1.0, par);
+                // Lower triangle only (all that Cholesky reads): half the flops of a full product.
+                faer::linalg::matmul::triangular::matmul(
+                    g.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Add,
+                    y.transpose(),
+                    BlockStructure::Rectangular,
+                    y,
+                    BlockStructure::Rectangular,
+                    1.0,
+                    par,
+                );
             });
             if lambda > 0.0 {
                 matmul(
@@ -865,6 +894,16 @@ fn approx_impl(
     let (n, d) = (a.nrows(), a.ncols());
     let s1 = params.sketch(n, d, seed)?;
     let m1 = params.sketch_rows_for(d);
+    check_work(
+        || format!("the {m1}×{d} sketch S₁A"),
+        m1.saturating_add(d),
+        d,
+    )?;
+    check_work(
+        || format!("the JL factor with r₂ = {} columns", params.jl_dim),
+        params.jl_dim,
+        d.max(BLOCK_ROWS),
+    )?;
     let tol = rank_tol(params.rank_tol, m1 + if lambda > 0.0 { d } else { 0 }, d)?;
     if n <= m1 {
         let exact = ExactParams {

@@ -669,6 +669,25 @@ fn bad_input_is_an_error_not_a_panic() {
             "{p:?}"
         );
     }
+    // Work arrays beyond 2³¹ entries are refused before anything is allocated.
+    for p in [
+        ApproxParams {
+            jl_dim: usize::MAX,
+            ..Default::default()
+        },
+        ApproxParams {
+            sketch_rows: Some(1 << 30),
+            ..Default::default()
+        },
+    ] {
+        assert!(
+            matches!(
+                approx_leverage_scores(dense(&big), &p, s, Par::Seq),
+                Err(Error::TooLarge { .. })
+            ),
+            "{p:?}"
+        );
+    }
     // Bad probabilities.
     for w in [
         vec![],
