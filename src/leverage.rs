@@ -926,8 +926,9 @@ fn approx_impl(
         // [S₁A; √λI] and [R_s·Pᵀ; √λI] have the same R factor; the sketched Gram is divided by ρ
         // (inside the inverse) to remove the inversion bias.
         let unscaled = PivotedQr::new(sketch_qr.ridge_stack(1.0, lambda), tol, par);
-        let inv = unscaled.solve_scatter(Mat::identity(d, d), par);
-        let d_hat = d as f64 - lambda * inv.squared_norm_l2();
+        let ru = unscaled.rank;
+        let inv = unscaled.solve_scatter(Mat::identity(ru, ru), par);
+        let d_hat = (ru as f64 - lambda * inv.squared_norm_l2()).max(0.0);
         let rho = if params.debias {
             ((m1 as f64 - d_hat - 1.0) / m1 as f64).max(f64::EPSILON)
         } else {

@@ -696,6 +696,28 @@ fn bad_input_is_an_error_not_a_panic() {
             "{p:?}"
         );
     }
+    // A ridge parameter far below the rounding level of ‖A‖² on a rank-deficient matrix is not
+    // an error: the scores are those of the numerical rank.
+    let deficient = rank_deficient(3000, 6, 4, 25);
+    for lambda in [1e-300, 1e-30] {
+        let (ex, info) =
+            exact_ridge_leverage_scores(dense(&deficient), lambda, &ep, Par::Seq).unwrap();
+        assert!(
+            (info.sum - 4.0).abs() < 1e-6 && ex.iter().all(|x| x.is_finite()),
+            "{}",
+            info.sum
+        );
+        // The approximate ridge scores at such λ agree with the plain approximate scores (same
+        // sketch, same JL matrix, same debiasing factor).
+        let (ridge, info) =
+            approx_ridge_leverage_scores(dense(&deficient), lambda, &ap, s, Par::Seq).unwrap();
+        let (plain, plain_info) =
+            approx_leverage_scores(dense(&deficient), &ap, s, Par::Seq).unwrap();
+        assert_eq!(info.rank, 4);
+        assert!((info.debias_factor - plain_info.debias_factor).abs() < 1e-12);
+        assert_close_rows(&ridge, &plain, 1e-8, "tiny λ vs λ = 0");
+        assert!(ridge.iter().all(|x| x.is_finite()));
+    }
     // Bad probabilities.
     for w in [
         vec![],
