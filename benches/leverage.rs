@@ -8,6 +8,9 @@
 //! relative error of the approximate scores at that size are printed to stderr once, beside
 //! the timings.
 //!
+//! Measured (2 shared cores, load ≈ 7–8; see `src/leverage.rs` for the table): approx 1.73 s vs
+//! exact 18.0 s at nnz = 10⁷ (10×), median relative error 0.097; slope 0.62–0.90.
+//!
 //! ```text
 //! cargo bench --bench leverage            # full sweep: nnz = 1e5, 1e6, 1e7, 2e7
 //! cargo bench --bench leverage -- --test  # smoke test: smallest size only
