@@ -732,6 +732,10 @@ fn bad_input_is_an_error_not_a_panic() {
     }
     assert!(RowSampling::with_replacement(&[1.0], 0, s).is_err());
     assert!(RowSampling::bernoulli(&[1.0], 0, s).is_err());
+    assert!(matches!(
+        RowSampling::with_replacement(&[1.0], usize::MAX, s),
+        Err(Error::TooLarge { .. })
+    ));
     assert!(RowSampling::uniform(0, 3, s).is_err());
     // Shapes that do not match.
     let op = RowSampling::uniform(50, 5, s).unwrap();

@@ -40,8 +40,8 @@ use faer::{Mat, MatMut, Par};
 const STREAM_DRAWS: u64 = 0x30;
 /// Stream of the Bernoulli keep/drop decisions.
 const STREAM_BERNOULLI: u64 = 0x31;
-/// Largest number of rows a sampling sketch may have.
-const MAX_ROWS: usize = 1 << 32;
+/// Largest number of rows a sampling sketch may have (24 bytes each: 6 GiB).
+const MAX_ROWS: usize = 1 << 28;
 
 /// How the rows of a [`RowSampling`] sketch were drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,11 +107,18 @@ fn check_weights(weights: &[f64]) -> Result<f64> {
 }
 
 fn check_rows(m: usize) -> Result<()> {
-    if m == 0 || m > MAX_ROWS {
+    if m == 0 {
         return Err(Error::param(
             "m",
-            format!("m = {m} sampled rows; expected 1 ≤ m ≤ 2^32"),
+            "m = 0 sampled rows; at least one row is required",
         ));
+    }
+    if m > MAX_ROWS {
+        return Err(Error::TooLarge {
+            what: format!("a row-sampling sketch with m = {m} rows (24 bytes per row)"),
+            requested: m as u128,
+            limit: MAX_ROWS as u128,
+        });
     }
     Ok(())
 }
@@ -122,7 +129,8 @@ impl RowSampling {
     ///
     /// # Errors
     /// [`Error::Empty`] for no weights; [`Error::InvalidParameter`] for a negative, NaN or infinite
-    /// weight, weights summing to zero (or overflowing), or `m` outside `1..=2^32`.
+    /// weight, weights summing to zero (or overflowing), or `m = 0`; [`Error::TooLarge`] for
+    /// `m > 2^28`.
     ///
     /// # Performance
     /// `O(n + m·log n)` time, `O(n)` temporary memory (the CDF), `O(m)` stored.
