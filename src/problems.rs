@@ -118,3 +118,25 @@ fn check_size(n: usize, d: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// An `n × d` matrix with heavy-tailed rows: row `i` is `c_i·g_i` with `c_i` standard Cauchy
+/// and `g_i` iid standard normal. Row norms (and leverage scores) spread over many orders of
+/// magnitude, with a few rows of leverage close to 1 — the regime where norm-squared or uniform
+/// sampling misjudge rows and approximate leverage scores must be accurate *relatively*.
+///
+/// # Errors
+/// [`Error::TooLarge`] when `n·d > 2^31`.
+pub fn cauchy_rows(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
+    let mut a = gaussian_matrix(n, d, seed)?;
+    let mut rng = seed.block_rng(0x9003, 0);
+    for i in 0..n {
+        let u = rand_distr::Uniform::new(0.0f64, 1.0)
+            .map_err(|e| Error::param("cauchy", e.to_string()))?
+            .sample(&mut rng);
+        let c = (std::f64::consts::PI * (u - 0.5)).tan();
+        for j in 0..d {
+            a[(i, j)] *= c;
+        }
+    }
+    Ok(a)
+}

@@ -1,1 +1,390 @@
-//! Leverage-score and other row-sampling sketches (issue 3).
+//! Row-sampling sketches: keep a random subset of the rows of `A`, rescaled so that the sketch is
+//! unbiased.
+//!
+//! A row-sampling sketch `S` has one nonzero per row: row `t` of `S·A` is a rescaled copy of one
+//! row of `A`. Sampled by *leverage scores* (see [`crate::leverage`]) it is a subspace embedding
+//! with `m = O(d·log(d/δ)/ε²)` rows on *every* matrix — coherent ones included, where uniform
+//! sampling needs `m` of order `n` (Drineas–Mahoney–Muthukrishnan 2006; Woodruff, *Sketching as
+//! a Tool for Numerical Linear Algebra*, arXiv 1411.4357, §2.4). Two schemes:
+//!
+//! * [`RowSampling::with_replacement`]: `m` i.i.d. draws `i_t ~ p`, row `t` of `S` is
+//!   `e_{i_t}ᵀ / √(m·p_{i_t})`. Exactly `m` rows; a row may be drawn more than once.
+//! * [`RowSampling::bernoulli`]: every row `i` is kept independently with probability
+//!   `q_i = min(1, m·p_i)` and scaled by `1/√q_i`. Each row is kept at most once, the expected
+//!   number of kept rows is `Σ q_i ≤ m`, and the realized number is random: it is fixed when the
+//!   operator is built, and [`nrows`](SketchOperator::nrows) returns it (it may be `0` when
+//!   `m` is small).
+//!
+//! In both, `E[SᵀS] = I` on the rows with `p_i > 0`, so `E‖Sx‖² = ‖x‖²` for every `x` supported
+//! there. Probabilities are given as non-negative weights (leverage scores, ridge leverage
+//! scores, squared row norms from [`row_norm_weights`], or all ones for uniform sampling) and
+//! normalized internally: `p_i = w_i / Σ w`.
+//!
+//! # Reproducibility
+//! Draw `t` (with replacement) is the inverse CDF of `p` at the uniform `unit_f64(seed.word(·, t))`;
+//! the keep/drop decision of row `i` (Bernoulli) uses `seed.word(·, i)`. Both are pure functions
+//! of `(seed, index)` and the weights, so the operator is the same for any thread count. Every
+//! entry of `S·A` receives exactly one contribution (from its one sampled row), so `S·A` is
+//! bitwise identical for CSR, CSC and dense storage, for any thread count, and for `A` whole or
+//! split into row blocks: `apply_block_into(row_offset, block, ..)` adds exactly the sampled rows
+//! that fall inside `row_offset .. row_offset + block.nrows()`.
+
+use super::{check_block, check_dense_size, SketchOperator};
+use crate::error::{Error, Result};
+use crate::input::{Layout, MatrixRef, SparseRef};
+use crate::scalar::Scalar;
+use crate::seed::{unit_f64, Seed};
+use faer::{Mat, MatMut, Par};
+
+/// Stream of the i.i.d. draws (with replacement).
+const STREAM_DRAWS: u64 = 0x30;
+/// Stream of the Bernoulli keep/drop decisions.
+const STREAM_BERNOULLI: u64 = 0x31;
+/// Largest number of rows a sampling sketch may have (24 bytes each: 6 GiB).
+const MAX_ROWS: usize = 1 << 28;
+
+/// How the rows of a [`RowSampling`] sketch were drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SamplingScheme {
+    /// `m` i.i.d. draws with replacement, scale `1/√(m·p_i)`.
+    WithReplacement,
+    /// Independent keep/drop per row with `q_i = min(1, m·p_i)`, scale `1/√q_i`.
+    Bernoulli,
+}
+
+/// A row-sampling sketch (see the [module docs](self) for the two schemes and their scaling).
+///
+/// ```
+/// use randnla::sketch::{sampling::RowSampling, SketchExt};
+/// use randnla::{MatrixRef, Seed};
+/// let a = faer::Mat::<f64>::from_fn(1000, 3, |i, j| (i + j) as f64);
+/// // Squared row norms as weights; 50 draws with replacement.
+/// let w = randnla::sketch::sampling::row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()).unwrap();
+/// let s = RowSampling::with_replacement(&w, 50, Seed::new(1)).unwrap();
+/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), faer::Par::Seq).unwrap();
+/// assert_eq!((sa.nrows(), sa.ncols()), (50, 3));
+/// // Row t of S·A is row rows()[t] of A times scales()[t].
+/// let (i, c) = (s.rows()[7], s.scales()[7]);
+/// assert_eq!(sa[(7, 2)], c * a[(i, 2)]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowSampling {
+    n: usize,
+    seed: Seed,
+    scheme: SamplingScheme,
+    /// Input row of output row `t`.
+    rows: Vec<usize>,
+    /// Scale of output row `t`.
+    scales: Vec<f64>,
+    /// Output rows sorted by `(rows[t], t)`.
+    order: Vec<usize>,
+}
+
+/// Validates weights and returns their sum.
+fn check_weights(weights: &[f64]) -> Result<f64> {
+    if weights.is_empty() {
+        return Err(Error::empty(
+            "sampling weights (one weight per row of A is required)",
+        ));
+    }
+    let mut total = 0.0;
+    for (i, &w) in weights.iter().enumerate() {
+        if !w.is_finite() || w < 0.0 {
+            return Err(Error::param(
+                "weights",
+                format!("weight {i} is {w}; every weight must be finite and ≥ 0"),
+            ));
+        }
+        total += w;
+    }
+    if !(total > 0.0 && total.is_finite()) {
+        return Err(Error::param(
+            "weights",
+            format!("the weights sum to {total}; their sum must be positive and finite"),
+        ));
+    }
+    Ok(total)
+}
+
+fn check_rows(m: usize) -> Result<()> {
+    if m == 0 {
+        return Err(Error::param(
+            "m",
+            "m = 0 sampled rows; at least one row is required",
+        ));
+    }
+    if m > MAX_ROWS {
+        return Err(Error::TooLarge {
+            what: format!("a row-sampling sketch with m = {m} rows (24 bytes per row)"),
+            requested: m as u128,
+            limit: MAX_ROWS as u128,
+        });
+    }
+    Ok(())
+}
+
+impl RowSampling {
+    /// `m` rows drawn i.i.d. with replacement with probabilities `p_i = w_i / Σ w`; row `t` of
+    /// `S` is `e_{i_t}ᵀ/√(m·p_{i_t})`.
+    ///
+    /// # Errors
+    /// [`Error::Empty`] for no weights; [`Error::InvalidParameter`] for a negative, NaN or infinite
+    /// weight, weights summing to zero (or overflowing), or `m = 0`; [`Error::TooLarge`] for
+    /// `m > 2^28`.
+    ///
+    /// # Performance
+    /// `O(n + m·log n)` time, `O(n)` temporary memory (the CDF), `O(m)` stored.
+    pub fn with_replacement(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
+        let total = check_weights(weights)?;
+        check_rows(m)?;
+        let mut cdf = Vec::with_capacity(weights.len());
+        let mut acc = 0.0;
+        for &w in weights {
+            acc += w;
+            cdf.push(acc);
+        }
+        let total_cdf = acc;
+        // The last row with positive weight: the clamp for a target rounded up to the total.
+        let last = weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
+        let mut rows = Vec::with_capacity(m);
+        let mut scales = Vec::with_capacity(m);
+        for t in 0..m {
+            let target = unit_f64(seed.word(STREAM_DRAWS, t as u64)) * total_cdf;
+            let i = cdf.partition_point(|&c| c <= target).min(last);
+            rows.push(i);
+            scales.push(1.0 / (m as f64 * weights[i] / total).sqrt());
+        }
+        Ok(Self::assemble(
+            weights.len(),
+            seed,
+            SamplingScheme::WithReplacement,
+            rows,
+            scales,
+        ))
+    }
+
+    /// Uniform sampling with replacement: [`with_replacement`](Self::with_replacement) with equal
+    /// weights (scale `√(n/m)`).
+    ///
+    /// # Errors
+    /// As [`with_replacement`](Self::with_replacement); `n = 0` is [`Error::Empty`].
+    pub fn uniform(n: usize, m: usize, seed: Seed) -> Result<Self> {
+        if n == 0 {
+            return Err(Error::empty("A (uniform sampling needs n ≥ 1 rows)"));
+        }
+        Self::with_replacement(&vec![1.0; n], m, seed)
+    }
+
+    /// Independent (Bernoulli) sampling with expected size at most `m`: row `i` is kept with
+    /// probability `q_i = min(1, m·p_i)`, `p_i = w_i/Σ w`, and scaled by `1/√q_i`. The kept rows
+    /// appear in increasing order; [`nrows`](SketchOperator::nrows) is their number (random, with
+    /// mean `Σ q_i`; it can be 0).
+    ///
+    /// # Errors
+    /// As [`with_replacement`](Self::with_replacement).
+    ///
+    /// # Performance
+    /// `O(n)` time, one random word per row; `O(number kept)` stored.
+    pub fn bernoulli(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
+        let total = check_weights(weights)?;
+        check_rows(m)?;
+        let mut rows = Vec::new();
+        let mut scales = Vec::new();
+        for (i, &w) in weights.iter().enumerate() {
+            let q = (m as f64 * (w / total)).min(1.0);
+            if q > 0.0 && unit_f64(seed.word(STREAM_BERNOULLI, i as u64)) < q {
+                rows.push(i);
+                scales.push(1.0 / q.sqrt());
+            }
+        }
+        Ok(Self::assemble(
+            weights.len(),
+            seed,
+            SamplingScheme::Bernoulli,
+            rows,
+            scales,
+        ))
+    }
+
+    fn assemble(
+        n: usize,
+        seed: Seed,
+        scheme: SamplingScheme,
+        rows: Vec<usize>,
+        scales: Vec<f64>,
+    ) -> Self {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_unstable_by_key(|&t| (rows[t], t));
+        RowSampling {
+            n,
+            seed,
+            scheme,
+            rows,
+            scales,
+            order,
+        }
+    }
+
+    /// The input row copied into output row `t`, for every `t`.
+    pub fn rows(&self) -> &[usize] {
+        &self.rows
+    }
+
+    /// The scale of output row `t` (`1/√(m·p_i)` or `1/√q_i`), for every `t`.
+    pub fn scales(&self) -> &[f64] {
+        &self.scales
+    }
+
+    /// How the rows were drawn.
+    pub fn scheme(&self) -> SamplingScheme {
+        self.scheme
+    }
+
+    /// The output rows whose input row lies in `lo..hi`, sorted by input row.
+    fn draws_in(&self, lo: usize, hi: usize) -> &[usize] {
+        let a = self.order.partition_point(|&t| self.rows[t] < lo);
+        let b = self.order.partition_point(|&t| self.rows[t] < hi);
+        &self.order[a..b]
+    }
+}
+
+impl<T: Scalar> SketchOperator<T> for RowSampling {
+    fn nrows(&self) -> usize {
+        self.rows.len()
+    }
+    fn ncols(&self) -> usize {
+        self.n
+    }
+    fn seed(&self) -> Seed {
+        self.seed
+    }
+    fn name(&self) -> &'static str {
+        match self.scheme {
+            SamplingScheme::WithReplacement => "row-sampling",
+            SamplingScheme::Bernoulli => "bernoulli-sampling",
+        }
+    }
+
+    /// Adds `scale_t · A[i_t, :]` into row `t` of `out` for every draw whose input row `i_t` lies
+    /// in this block. Single-threaded (`par` is unused): the work is `O(m·d)` copies for dense and
+    /// CSR blocks (only the sampled rows are read) and `O(nnz(block) + m·d)` for CSC blocks.
+    fn apply_block_into(
+        &self,
+        row_offset: usize,
+        block: MatrixRef<'_, T>,
+        mut out: MatMut<'_, T>,
+        _par: Par,
+    ) -> Result<()> {
+        check_block(self.rows.len(), self.n, row_offset, &block, &out)?;
+        let k = block.nrows();
+        let draws = self.draws_in(row_offset, row_offset + k);
+        if draws.is_empty() || block.ncols() == 0 {
+            return Ok(());
+        }
+        match block {
+            MatrixRef::Dense(a) => {
+                for &t in draws {
+                    let i = self.rows[t] - row_offset;
+                    let s = T::from_f64(self.scales[t]);
+                    for c in 0..a.ncols() {
+                        out[(t, c)] += s * a[(i, c)];
+                    }
+                }
+            }
+            MatrixRef::Sparse(sp) if sp.layout() == Layout::Csr => {
+                for &t in draws {
+                    let s = T::from_f64(self.scales[t]);
+                    let (idx, val) = sp.outer(self.rows[t] - row_offset);
+                    for (&c, &v) in idx.iter().zip(val) {
+                        out[(t, c)] += s * v;
+                    }
+                }
+            }
+            MatrixRef::Sparse(sp) => {
+                // CSC: merge each column's (sorted) row indices with the (sorted) draws.
+                for c in 0..sp.ncols() {
+                    let (idx, val) = sp.outer(c);
+                    let mut p = 0;
+                    for &t in draws {
+                        let i = self.rows[t] - row_offset;
+                        while p < idx.len() && idx[p] < i {
+                            p += 1;
+                        }
+                        if p == idx.len() {
+                            break;
+                        }
+                        if idx[p] == i {
+                            out[(t, c)] += T::from_f64(self.scales[t]) * val[p];
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn to_dense(&self) -> Result<Mat<T>> {
+        check_dense_size(self.rows.len(), self.n)?;
+        let mut s = Mat::<T>::zeros(self.rows.len(), self.n);
+        for (t, (&i, &c)) in self.rows.iter().zip(&self.scales).enumerate() {
+            s[(t, i)] = T::from_f64(c);
+        }
+        Ok(s)
+    }
+}
+
+/// Squared Euclidean row norms `w_i = ‖a_i‖²`: the weights of norm-squared sampling
+/// (Frieze–Kannan–Vempala; Drineas–Kannan–Mahoney), a cheap but coherence-blind alternative to
+/// leverage scores.
+///
+/// # Errors
+/// [`Error::Empty`] for an `A` without rows or columns; [`Error::NonFinite`] for a NaN/∞ in a dense
+/// `A` built without validation.
+///
+/// # Performance
+/// One pass over the stored entries, `O(nnz)` time, `O(n)` memory.
+pub fn row_norm_weights(a: MatrixRef<'_, f64>) -> Result<Vec<f64>> {
+    a.require_nonempty("A")?;
+    let mut w = vec![0.0; a.nrows()];
+    match a {
+        MatrixRef::Dense(d) => {
+            crate::input::check_finite_dense(d, "A")?;
+            for c in 0..d.ncols() {
+                for (i, wi) in w.iter_mut().enumerate() {
+                    let v = d[(i, c)];
+                    *wi += v * v;
+                }
+            }
+        }
+        MatrixRef::Sparse(s) => {
+            for k in 0..s.outer_dim() {
+                let (idx, val) = s.outer(k);
+                for (&j, &v) in idx.iter().zip(val) {
+                    let i = if s.layout() == Layout::Csr { k } else { j };
+                    w[i] += v * v;
+                }
+            }
+        }
+    }
+    Ok(w)
+}
+
+/// An owned CSR copy of a CSC matrix (`O(nnz)` time and memory, column indices sorted in each
+/// row), for kernels that need row access.
+pub(crate) struct OwnedCsr {
+    pub(crate) indptr: Vec<usize>,
+    pub(crate) indices: Vec<usize>,
+    pub(crate) data: Vec<f64>,
+}
+
+impl OwnedCsr {
+    /// The CSR form of a CSC matrix: the CSC form of its transpose's CSR view.
+    pub(crate) fn from_csc(a: &SparseRef<'_, f64>) -> Self {
+        let t = super::kernels::csr_to_csc(&a.transpose());
+        OwnedCsr {
+            indptr: t.indptr,
+            indices: t.indices,
+            data: t.data,
+        }
+    }
+}
