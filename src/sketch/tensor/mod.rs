@@ -508,7 +508,24 @@ pub(crate) fn map_rows<T: Scalar>(
                 .try_for_each(|item| run(&mut ws, item))
         }
     })?;
-    Ok(Mat::from_fn(n, m, |i, j| T::from_f64(buf[i * m + j])))
+    Ok(row_major_to_mat(&buf, n, m))
+}
+
+/// The `n × m` matrix stored row-major in `buf`, transposed in blocks of rows so that both the
+/// reads and the writes stay in cache.
+fn row_major_to_mat<T: Scalar>(buf: &[f64], n: usize, m: usize) -> Mat<T> {
+    const BLOCK: usize = 32;
+    let mut out = Mat::<T>::zeros(n, m);
+    for i0 in (0..n).step_by(BLOCK) {
+        let i1 = (i0 + BLOCK).min(n);
+        for j in 0..m {
+            let mut col = out.as_mut().col_mut(j);
+            for i in i0..i1 {
+                col[i] = T::from_f64(buf[i * m + j]);
+            }
+        }
+    }
+    out
 }
 
 /// Checks a sketch dimension.
