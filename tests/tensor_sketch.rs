@@ -644,3 +644,34 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(clustered_rows(1 << 20, 1 << 12, 2, 0.1, s).is_err());
     let _ = rel_diff;
 }
+
+#[test]
+#[ignore = "full-size figure (n = 1500, m up to 16384): ~1–2 min in release; run with --release -- --ignored"]
+fn full_size_figures_of_algorithms_md() {
+    // ALGORITHMS.md §3, d = 40, p = 3, n = 1500, K = ⟨x, y⟩³, one seed (100).
+    // iid standard Gaussian rows: stated 0.92 / 0.46 / 0.23 at m = 1024 / 4096 / 16384; measured
+    // (seeds 0–2) 0.905–0.911 / 0.453–0.456 / 0.225–0.228. Pass rule: within ±10% of the stated.
+    // Clustered rows (clustered_rows: 8 unit centres, noise 0.3/√d per coordinate): stated
+    // 0.13 / 0.10 / 0.03; measured 0.152–0.163 / 0.064–0.078 / 0.029–0.035, i.e. the m^{-1/2}
+    // law — the stated 0.10 at m = 4096 is not reproduced by this data model. Pass rule: the
+    // measured ranges widened by 25%.
+    let iid = problems::gaussian_matrix(1500, 40, Seed::new(1)).unwrap();
+    let clustered = clustered_rows(1500, 40, 8, 0.3, Seed::new(1)).unwrap();
+    let cases = [
+        (1024, 0.92, (0.12, 0.21)),
+        (4096, 0.46, (0.048, 0.098)),
+        (16384, 0.23, (0.022, 0.044)),
+    ];
+    for (m, iid_stated, (lo, hi)) in cases {
+        let params = PolyKernelParams {
+            degree: 3,
+            sketch_dim: m,
+            ..Default::default()
+        };
+        let e_iid = kernel_error(&iid, params, 1);
+        let e_cl = kernel_error(&clustered, params, 1);
+        eprintln!("m = {m}: iid {e_iid:.3}, clustered {e_cl:.3}");
+        assert!((e_iid / iid_stated - 1.0).abs() < 0.1, "iid m={m}: {e_iid}");
+        assert!((lo..=hi).contains(&e_cl), "clustered m={m}: {e_cl}");
+    }
+}
