@@ -81,11 +81,11 @@ fn fft_path_equals_the_explicit_tensor_countsketch() {
     // The same through the coordinate-format tensor sketch and through the public spectra.
     let mut idx = Vec::new();
     let mut val = Vec::new();
-    for i in 0..5 {
-        for j in 0..3 {
-            for k in 0..4 {
+    for (i, ai) in a.iter().enumerate() {
+        for (j, bj) in b.iter().enumerate() {
+            for (k, ck) in c.iter().enumerate() {
                 idx.extend([i, j, k]);
-                val.push(a[i] * b[j] * c[k]);
+                val.push(ai * bj * ck);
             }
         }
     }

@@ -48,7 +48,7 @@ use crate::error::{Error, Result};
 use crate::input::{check_finite_slice, Layout, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
-use faer::{Mat, Par};
+use faer::{Mat, MatMut, Par};
 use rayon::prelude::*;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;
@@ -217,7 +217,7 @@ impl Fft {
         scratch: &mut [Complex<f64>],
     ) -> Result<()> {
         spec[0].im = 0.0;
-        if self.m % 2 == 0 {
+        if self.m.is_multiple_of(2) {
             spec[self.m / 2].im = 0.0;
         }
         self.inv
@@ -247,6 +247,8 @@ pub(crate) struct Workspace {
     next: Vec<f64>,
     idx: Vec<usize>,
     val: Vec<f64>,
+    /// Row-major features of one task's rows.
+    rows_out: Vec<f64>,
 }
 
 impl Workspace {
@@ -263,6 +265,7 @@ impl Workspace {
             next: vec![0.0; levels],
             idx: Vec::new(),
             val: Vec::new(),
+            rows_out: Vec::new(),
         }
     }
 }
@@ -491,49 +494,49 @@ pub(crate) fn map_rows<T: Scalar>(
             limit: 1 << 28,
         });
     }
-    let mut buf = vec![0.0f64; n * m];
+    let mut out = Mat::<T>::zeros(n, m);
     with_rows(a, |rows| {
-        let run = |ws: &mut Workspace, (t, chunk): (usize, &mut [f64])| -> Result<()> {
-            for (r, out) in chunk.chunks_mut(m).enumerate() {
-                let mut idx = std::mem::take(&mut ws.idx);
-                let mut val = std::mem::take(&mut ws.val);
+        // Each task sketches its rows into a small row-major buffer, then writes them into its
+        // own row range of the column-major output: no staging copy of the whole output.
+        let run = |ws: &mut Workspace, (t, mut block): (usize, MatMut<'_, T>)| -> Result<()> {
+            let k = block.nrows();
+            let mut local = std::mem::take(&mut ws.rows_out);
+            local.resize(k * m, 0.0);
+            let mut idx = std::mem::take(&mut ws.idx);
+            let mut val = std::mem::take(&mut ws.val);
+            let mut res = Ok(());
+            for (r, dst) in local.chunks_mut(m).enumerate() {
                 rows.gather(t * ROWS_PER_TASK + r, prep, &mut idx, &mut val);
-                let res = map.map_row(&idx, &val, out, ws);
-                ws.idx = idx;
-                ws.val = val;
-                res?;
+                res = map.map_row(&idx, &val, dst, ws);
+                if res.is_err() {
+                    break;
+                }
             }
-            Ok(())
+            for j in 0..m {
+                for r in 0..k {
+                    block[(r, j)] = T::from_f64(local[r * m + j]);
+                }
+            }
+            ws.idx = idx;
+            ws.val = val;
+            ws.rows_out = local;
+            res
         };
         if super::kernels::tasks(par) > 1 && n > ROWS_PER_TASK {
-            buf.par_chunks_mut(ROWS_PER_TASK * m)
+            out.as_mut()
+                .par_row_chunks_mut(ROWS_PER_TASK)
                 .enumerate()
                 .try_for_each_init(|| map.workspace(), run)
         } else {
             let mut ws = map.workspace();
-            buf.chunks_mut(ROWS_PER_TASK * m)
-                .enumerate()
-                .try_for_each(|item| run(&mut ws, item))
+            (0..n.div_ceil(ROWS_PER_TASK)).try_for_each(|t| {
+                let i0 = t * ROWS_PER_TASK;
+                let len = ROWS_PER_TASK.min(n - i0);
+                run(&mut ws, (t, out.as_mut().subrows_mut(i0, len)))
+            })
         }
     })?;
-    Ok(row_major_to_mat(&buf, n, m))
-}
-
-/// The `n × m` matrix stored row-major in `buf`, transposed in blocks of rows so that both the
-/// reads and the writes stay in cache.
-fn row_major_to_mat<T: Scalar>(buf: &[f64], n: usize, m: usize) -> Mat<T> {
-    const BLOCK: usize = 32;
-    let mut out = Mat::<T>::zeros(n, m);
-    for i0 in (0..n).step_by(BLOCK) {
-        let i1 = (i0 + BLOCK).min(n);
-        for j in 0..m {
-            let mut col = out.as_mut().col_mut(j);
-            for i in i0..i1 {
-                col[i] = T::from_f64(buf[i * m + j]);
-            }
-        }
-    }
-    out
+    Ok(out)
 }
 
 /// Checks a sketch dimension.
