@@ -505,6 +505,8 @@ fn bad_input_is_an_error_not_a_panic() {
         Err(Error::InvalidParameter { .. })
     ));
     assert!(TensorSketch::new(2, 4, 1 << 31, s).is_err());
+    assert!(TensorSketch::new(usize::MAX, 4, 8, s).is_err());
+    assert!(TreeSketch::new(usize::MAX, 4, 8, s).is_err());
     assert!(TensorSketch::with_dims(&[], 8, s).is_err());
     assert!(TensorSketch::with_dims(&[3, 0], 8, s).is_err());
     assert!(matches!(

@@ -74,6 +74,9 @@ const TABLE_LIMIT: usize = 1 << 22;
 /// Rows sketched by one task (a constant, so the result never depends on the thread count).
 const ROWS_PER_TASK: usize = 16;
 
+/// Largest degree accepted.
+pub(crate) const MAX_DEGREE: usize = 1 << 16;
+
 /// Largest sketch dimension accepted (`m < 2³¹`, the limit of the CountSketch codes).
 const MAX_M: usize = (1 << 31) - 1;
 
@@ -558,6 +561,15 @@ pub(crate) fn check_dims(dims: &[usize]) -> Result<()> {
             "the degree p (number of tensor factors) must be at least 1",
         ));
     }
+    if dims.len() > MAX_DEGREE {
+        return Err(Error::param(
+            "degree",
+            format!(
+                "degree {} is above the supported maximum {MAX_DEGREE}",
+                dims.len()
+            ),
+        ));
+    }
     if let Some(k) = dims.iter().position(|&d| d == 0) {
         return Err(Error::param(
             "dims",
@@ -644,10 +656,11 @@ impl TensorSketch {
     /// TensorSketch of `x^{⊗p}` for `x ∈ ℝ^d` (every mode has dimension `d`).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `degree = 0`, `d = 0`, `m = 0` or `m ≥ 2³¹`.
+    /// [`Error::InvalidParameter`] for `degree = 0`, `degree > 2¹⁶`, `d = 0`, `m = 0` or
+    /// `m ≥ 2³¹`.
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
-        if degree == 0 {
-            check_dims(&[])?;
+        if degree == 0 || degree > MAX_DEGREE {
+            check_dims(&vec![d; degree.min(MAX_DEGREE + 1)])?;
         }
         Self::with_dims(&vec![d; degree], m, seed)
     }
