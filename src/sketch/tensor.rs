@@ -1,1 +1,0 @@
-//! TensorSketch (issue 5).
