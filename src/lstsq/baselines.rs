@@ -26,7 +26,7 @@ pub struct LsqrParams {
 impl Default for LsqrParams {
     fn default() -> Self {
         LsqrParams {
-            tol: 1e-12,
+            tol: 1e-14,
             max_iters: 1000,
             ridge: 0.0,
             par: Par::Seq,

@@ -77,7 +77,7 @@ pub struct LstsqParams {
     pub nnz_per_col: usize,
     /// Seed of the sketch.
     pub seed: crate::Seed,
-    /// Tolerance of the stopping rule (default `1e-12`): the normal-equation residual estimate
+    /// Tolerance of the stopping rule (default `1e-14`, the level at which the forward error matches a Householder QR solve; `1e-12` is about 15% faster): the normal-equation residual estimate
     /// `‖(AN)ᵀr‖/(‖AN‖·‖r‖)` or the consistency test `‖r‖ ≤ tol·‖b‖` (see [`IterState`]).
     pub tol: f64,
     /// Maximum LSQR iterations per run (default 500); exceeding it is [`Error::NotConverged`].
@@ -101,7 +101,7 @@ impl Default for LstsqParams {
             sketch_rows: None,
             nnz_per_col: 8,
             seed: crate::Seed::new(0),
-            tol: 1e-12,
+            tol: 1e-14,
             max_iters: 500,
             refinement_steps: 1,
             factorization: Factorization::Auto,

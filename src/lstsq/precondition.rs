@@ -202,7 +202,8 @@ impl Preconditioner {
         let want_svd = params.factorization == Factorization::Svd;
         let mut kind = None;
         if !want_svd {
-            let qr = HouseholderQr::new(sa.clone(), par);
+            // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts.
+            let qr = HouseholderQr::new(sa.clone(), Par::Seq);
             let r = qr.r();
             let kappa = triangular_condition_estimate(r.as_ref());
             if kappa * params.rcond <= 1.0 {
@@ -342,7 +343,7 @@ impl Preconditioner {
             |i, j| if i < self.m { sb[(i, j)] } else { 0.0 },
         );
         Ok(match &self.kind {
-            Kind::Qr { qr, .. } => qr.solve_lstsq(sb, par),
+            Kind::Qr { qr, .. } => qr.solve_lstsq(sb, Par::Seq),
             Kind::Svd { u, s, v } => {
                 let mut c = u.transpose() * &sb;
                 for j in 0..c.ncols() {
