@@ -242,6 +242,8 @@ fn ridge_matches_dense_solves() {
             (norm(&r).powi(2) + lambda * norm(&x).powi(2)).sqrt()
         };
         assert!((info.residual_norm - resid).abs() <= 1e-10 * resid);
+        let ner = ridge_normal_equation_residual(av, &x, &b, lambda, Par::Seq).unwrap();
+        assert!(ner <= 1e-13, "λ={lambda}: ridge normal-eq residual {ner:e}");
     }
 }
 

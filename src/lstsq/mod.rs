@@ -43,7 +43,7 @@ mod precondition;
 mod sketch_solve;
 
 pub use baselines::{lsqr, normal_equations, qr_solve, LsqrParams};
-pub use ops::normal_equation_residual;
+pub use ops::{normal_equation_residual, ridge_normal_equation_residual};
 pub use precondition::{
     ridge, sketch_and_precondition, sketch_and_precondition_multi,
     sketch_and_precondition_with_callback, Preconditioner,

@@ -314,6 +314,26 @@ pub fn normal_equation_residual(
     b: &[f64],
     par: Par,
 ) -> Result<f64> {
+    ridge_normal_equation_residual(a, x, b, 0.0, par)
+}
+
+/// The normal-equation residual of the ridge problem `min ‖Ax − b‖² + λ‖x‖²`, i.e. of the
+/// augmented least-squares problem `[A; √λI]x ≈ [b; 0]`:
+/// `‖Aᵀr − λx‖ / (√(‖A‖₂² + λ)·√(‖r‖² + λ‖x‖²))` with `r = b − Ax`. Equals
+/// [`normal_equation_residual`] for `λ = 0`.
+///
+/// # Errors
+/// As [`normal_equation_residual`], plus [`Error::InvalidParameter`] for `λ < 0` or non-finite.
+///
+/// # Performance
+/// As [`normal_equation_residual`].
+pub fn ridge_normal_equation_residual(
+    a: MatrixRef<'_, f64>,
+    x: &[f64],
+    b: &[f64],
+    lambda: f64,
+    par: Par,
+) -> Result<f64> {
     a.require_nonempty("A")?;
     if x.len() != a.ncols() {
         return Err(Error::dim(
@@ -327,15 +347,22 @@ pub fn normal_equation_residual(
     }
     check_finite_slice(x, "x")?;
     check_finite_slice(b, "b")?;
+    if !(lambda.is_finite() && lambda >= 0.0) {
+        return Err(Error::param(
+            "ridge",
+            format!("λ must be finite and ≥ 0, got {lambda}"),
+        ));
+    }
     let op = DataOp::new(a, par);
     let r = residual(&op, x, b);
-    let rn = norm2(&r);
+    let rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
     if rn == 0.0 {
         return Ok(0.0);
     }
     let mut atr = vec![0.0; op.ncols()];
     op.apply_t(&r, &mut atr);
-    let an = norm2_estimate(&op, 30);
+    axpy(-lambda, x, &mut atr);
+    let an = (norm2_estimate(&op, 30).powi(2) + lambda).sqrt();
     Ok(norm2(&atr) / (an.max(f64::MIN_POSITIVE) * rn))
 }
 
