@@ -16,6 +16,7 @@
 //! 3. `dense`: dense tall n × d against faer's Householder QR least squares, timed once per d
 //!    (printed table, with the ratio and the crossover d below which QR wins); criterion repeats
 //!    the n = 20 000, d = 200 case.
+//!
 //! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
 
 use criterion::{BenchmarkId, Criterion, Throughput};
