@@ -292,7 +292,7 @@ impl Preconditioner {
     }
 
     /// `out = N·z`.
-    fn apply(&self, z: &[f64], out: &mut [f64]) {
+    pub(crate) fn apply(&self, z: &[f64], out: &mut [f64]) {
         match &self.kind {
             Kind::Qr { r, .. } => {
                 out.copy_from_slice(z);
@@ -311,7 +311,7 @@ impl Preconditioner {
     }
 
     /// `out = Nᵀ·x`.
-    fn apply_t(&self, x: &[f64], out: &mut [f64]) {
+    pub(crate) fn apply_t(&self, x: &[f64], out: &mut [f64]) {
         match &self.kind {
             Kind::Qr { r, .. } => {
                 out.copy_from_slice(x);
@@ -330,7 +330,7 @@ impl Preconditioner {
     }
 
     /// The sketch-and-solve solutions `argmin ‖[SA; √λI]X − [SB; 0]‖` for the columns of `B`.
-    fn warm_start(&self, b: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+    pub(crate) fn warm_start(&self, b: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
         let sb = self.sketch.apply(MatrixRef::Dense(b), par)?;
         let rows = if self.sqrt_lambda > 0.0 {
             self.m + self.d
@@ -410,7 +410,7 @@ fn aug_residual(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> Vec<f64> {
 }
 
 /// LSQR with refinement from the warm start `x0`, for one right-hand side.
-fn solve_one(
+pub(crate) fn solve_one(
     a: &DataOp<'_>,
     pre: &Preconditioner,
     b: &[f64],
