@@ -77,7 +77,7 @@ pub(crate) fn lsqr_run(
     hist: &mut History,
     cb: &mut Callback<'_>,
 ) -> LsqrOutcome {
-    let (nr, nc) = (op.nrows(), op.ncols());
+    let nc = op.ncols();
     let mut z = vec![0.0; nc];
     let mut u = c.to_vec();
     let mut beta = norm2(&u);
@@ -120,24 +120,20 @@ pub(crate) fn lsqr_run(
     let mut phibar = beta;
     let mut rhobar = alpha;
     let mut res2 = 0.0;
-    let mut tmp_u = vec![0.0; nr];
     let mut tmp_v = vec![0.0; nc];
     let mut test = test0;
     for k in 0..cfg.max_iters {
         out.alphas.push(alpha);
-        // Bidiagonalization: β u = M v − α u, α v = Mᵀu − β v.
-        op.apply(&v, &mut tmp_u);
-        for (ui, ti) in u.iter_mut().zip(&tmp_u) {
-            *ui = ti - alpha * *ui;
-        }
+        // Bidiagonalization: β u = M v − α u, α v = Mᵀu − β v (one fused pass over M's data;
+        // Mᵀ is applied to the unnormalized u and the result scaled by 1/β).
+        op.apply_fused(&v, alpha, &mut u, &mut tmp_v);
         beta = norm2(&u);
         out.betas.push(beta);
         anorm = anorm.max((alpha * alpha + beta * beta + damp2).sqrt());
         if beta > 0.0 {
             scale(&mut u, 1.0 / beta);
-            op.apply_t(&u, &mut tmp_v);
             for (vi, ti) in v.iter_mut().zip(&tmp_v) {
-                *vi = ti - beta * *vi;
+                *vi = ti / beta - beta * *vi;
             }
             alpha = norm2(&v);
             if alpha > 0.0 {

@@ -27,6 +27,17 @@ pub(crate) trait LinOp: Sync {
     fn apply(&self, x: &[f64], out: &mut [f64]);
     /// `out = Mᵀ·y`.
     fn apply_t(&self, y: &[f64], out: &mut [f64]);
+    /// The fused Golub–Kahan step `u ← M·v − alpha·u`, then `out = Mᵀ·u` (with the updated `u`).
+    /// Operators that can do both in one pass over their data override it (half the memory
+    /// traffic); the default calls [`apply`](Self::apply) and [`apply_t`](Self::apply_t).
+    fn apply_fused(&self, v: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
+        let mut t = vec![0.0; u.len()];
+        self.apply(v, &mut t);
+        for (ui, ti) in u.iter_mut().zip(&t) {
+            *ui = ti - alpha * *ui;
+        }
+        self.apply_t(u, out);
+    }
 }
 
 /// `A` prepared for repeated products: dense and CSR as given (borrowed), CSC converted once
@@ -237,6 +248,74 @@ impl LinOp for DataOp<'_> {
                         *o += v;
                     }
                 }
+            }
+        }
+    }
+
+    fn apply_fused(&self, v: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
+        let par = threads(self.par());
+        let d = self.ncols();
+        // One pass per fixed row chunk: u_c ← A_c·v − α·u_c, partial_c = A_cᵀ·u_c; the partials
+        // are summed in chunk order, so the result does not depend on the thread count.
+        let parts: Vec<Vec<f64>> = match self {
+            DataOp::Dense(m, _) => {
+                let m = *m;
+                let vv = MatRef::from_column_major_slice(v, v.len(), 1);
+                let work = |(c, chunk): (usize, &mut [f64])| {
+                    // Sub-blocks small enough to stay in cache between the two products.
+                    const SUB: usize = 256;
+                    let mut acc = vec![0.0; d];
+                    let mut t = faer::Mat::<f64>::zeros(SUB, 1);
+                    for (s, sub) in chunk.chunks_mut(SUB).enumerate() {
+                        let len = sub.len();
+                        let rows = m.subrows(c * ROW_CHUNK + s * SUB, len);
+                        let mut tv = t.as_mut().subrows_mut(0, len);
+                        matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
+                        for (k, ck) in sub.iter_mut().enumerate() {
+                            *ck = tv[(k, 0)] - alpha * *ck;
+                        }
+                        let uc = MatRef::from_column_major_slice(&*sub, len, 1);
+                        let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
+                        matmul(dst, Accum::Add, rows.transpose(), uc, 1.0, Par::Seq);
+                    }
+                    acc
+                };
+                if par {
+                    u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+                } else {
+                    u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+                }
+            }
+            DataOp::Csr(rows, _) => {
+                let work = |(c, chunk): (usize, &mut [f64])| {
+                    let mut acc = vec![0.0; d];
+                    for (k, ck) in chunk.iter_mut().enumerate() {
+                        let (idx, val) = rows.row(c * ROW_CHUNK + k);
+                        let mut s = 0.0;
+                        for (&j, &a) in idx.iter().zip(val) {
+                            s += a * v[j];
+                        }
+                        let ui = s - alpha * *ck;
+                        *ck = ui;
+                        if ui != 0.0 {
+                            for (&j, &a) in idx.iter().zip(val) {
+                                acc[j] += a * ui;
+                            }
+                        }
+                    }
+                    acc
+                };
+                if par {
+                    u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+                } else {
+                    u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+                }
+            }
+        };
+        out.fill(0.0);
+        for p in &parts {
+            for (o, x) in out.iter_mut().zip(p) {
+                *o += x;
             }
         }
     }

@@ -393,6 +393,20 @@ impl LinOp for PrecondOp<'_, '_> {
         }
         self.pre.apply_t(&t, out);
     }
+    fn apply_fused(&self, z: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
+        let n = self.a.nrows();
+        let sl = self.pre.sqrt_lambda;
+        let mut t = vec![0.0; self.pre.d];
+        self.pre.apply(z, &mut t);
+        let mut acc = vec![0.0; self.pre.d];
+        let (top, bottom) = u.split_at_mut(n);
+        self.a.apply_fused(&t, alpha, top, &mut acc);
+        for ((ui, ti), ai) in bottom.iter_mut().zip(&t).zip(acc.iter_mut()) {
+            *ui = sl * ti - alpha * *ui;
+            *ai += sl * *ui;
+        }
+        self.pre.apply_t(&acc, out);
+    }
 }
 
 /// The augmented residual `[b − Ax; −√λ x]`.
