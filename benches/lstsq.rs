@@ -1,2 +1,286 @@
-//! Criterion bench (being written).
-fn main() {}
+//! Least squares in input-sparsity time, beside its baselines on the same data in the same run.
+//!
+//! ```text
+//! cargo bench --bench lstsq            # full sizes (several minutes on 2 cores)
+//! cargo bench --bench lstsq -- --test  # smallest sizes only (CI)
+//! ```
+//! What it measures, and how to read it:
+//! 1. `illmix`: the sparse tall problem with pairs of nearly collinear columns (κ ≈ 1e8, column
+//!    scaling cannot fix it; full size n = 2·10⁵, d = 500, nnz ≈ 5·10⁶). Sketch-and-precondition
+//!    (to normal-equation residual ≤ 1e-10) against the normal equations (AᵀA + Cholesky, which
+//!    lose the accuracy) in criterion; unpreconditioned LSQR (1000 iterations) and faer's sparse
+//!    QR are timed once outside criterion (they are too slow to repeat) and printed with their
+//!    accuracy. Read the ratio of the medians.
+//! 2. `nnz`: sketch-and-precondition at fixed d = 100 while n (hence nnz) doubles; the printed
+//!    log-log slope of time against nnz should be ≈ 1 (input-sparsity time).
+//! 3. `dense`: dense tall n × d against faer's Householder QR least squares, timed once per d
+//!    (printed table, with the ratio and the crossover d below which QR wins); criterion repeats
+//!    the n = 20 000, d = 200 case.
+//!
+//! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use faer::Par;
+use randnla::lstsq::{
+    lsqr, normal_equation_residual, normal_equations, qr_solve, sketch_and_precondition,
+    LsqrParams, LstsqParams,
+};
+use randnla::problems::{gaussian_matrix, sparse_ls_illmix};
+use randnla::{MatrixRef, Seed};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn par() -> Par {
+    let n = rayon::current_num_threads();
+    if n > 1 {
+        Par::rayon(n)
+    } else {
+        Par::Seq
+    }
+}
+
+fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
+    let t = Instant::now();
+    let r = f();
+    (r, t.elapsed().as_secs_f64())
+}
+
+fn rel(x: &[f64], r: &[f64]) -> f64 {
+    let num: f64 = x.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum();
+    let den: f64 = r.iter().map(|b| b * b).sum();
+    (num / den).sqrt()
+}
+
+/// faer's sparse QR least-squares solve (column-oriented copy of A built from the CSR arrays).
+fn faer_sparse_qr(a: &sprs::CsMat<f64>, b: &[f64]) -> Result<Vec<f64>, String> {
+    use faer::linalg::solvers::SolveLstsqCore;
+    use faer::sparse::{SparseColMat, Triplet};
+    let trip: Vec<Triplet<usize, usize, f64>> = a
+        .iter()
+        .map(|(&v, (i, j))| Triplet {
+            row: i,
+            col: j,
+            val: v,
+        })
+        .collect();
+    let m = SparseColMat::<usize, f64>::try_new_from_triplets(a.rows(), a.cols(), &trip)
+        .map_err(|e| format!("{e:?}"))?;
+    let qr = m.sp_qr().map_err(|e| format!("{e:?}"))?;
+    let mut rhs = faer::Mat::from_fn(b.len(), 1, |i, _| b[i]);
+    qr.solve_lstsq_in_place_with_conj(faer::Conj::No, rhs.as_mut());
+    Ok((0..a.cols()).map(|i| rhs[(i, 0)]).collect())
+}
+
+fn illmix(c: &mut Criterion, quick: bool) {
+    let (n, d, density) = if quick {
+        (20_000, 100, 0.05)
+    } else {
+        (200_000, 500, 1.0 / 30.0)
+    };
+    let (a, b, _) = sparse_ls_illmix(n, d, density, 2e-8, 1e-3, Seed::new(1)).unwrap();
+    let av = MatrixRef::sparse(&a).unwrap();
+    let p = par();
+    println!(
+        "\n== illmix: {n} × {d}, nnz {} (κ ≈ 1e8, collinear pairs) ==",
+        a.nnz()
+    );
+    let sp = LstsqParams {
+        tol: 1e-12,
+        par: p,
+        ..Default::default()
+    };
+    let ((x, info), t_sp) = timed(|| sketch_and_precondition(av, &b, &sp).unwrap());
+    let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
+    println!(
+        "sketch-precondition (tol 1e-12): {t_sp:.3} s one-shot (sketch {:.3}, factor {:.3}, iterate {:.3}), {} iterations, κ(AR⁻¹) ≈ {:.2}, normal-eq residual {:.2e}",
+        info.timings.sketch,
+        info.timings.factor,
+        info.timings.iterate,
+        info.iterations,
+        info.kappa_estimate,
+        ner(&x)
+    );
+    let dflt = LstsqParams {
+        par: p,
+        ..Default::default()
+    };
+    let ((x14, info14), t14) = timed(|| sketch_and_precondition(av, &b, &dflt).unwrap());
+    println!(
+        "sketch-precondition (default tol 1e-14): {t14:.3} s one-shot, {} iterations, normal-eq residual {:.2e}",
+        info14.iterations,
+        ner(&x14)
+    );
+    let sp2 = LstsqParams {
+        sketch_rows: Some(2 * d),
+        ..sp.clone()
+    };
+    let ((x2, info2), t2) = timed(|| sketch_and_precondition(av, &b, &sp2).unwrap());
+    println!(
+        "sketch-precondition (m = 2d, tol 1e-12): {t2:.3} s one-shot, {} iterations, normal-eq residual {:.2e}",
+        info2.iterations,
+        ner(&x2)
+    );
+    match timed(|| normal_equations(av, &b, 0.0, p)) {
+        (Ok(xn), t) => println!(
+            "normal equations: {t:.3} s one-shot, normal-eq residual {:.2e}, ‖x_ne − x_sp‖/‖x_sp‖ = {:.2e}",
+            ner(&xn),
+            rel(&xn, &x)
+        ),
+        (Err(e), t) => println!("normal equations: {t:.3} s one-shot, failed: {e}"),
+    }
+    let lp = LsqrParams {
+        max_iters: 1000,
+        par: p,
+        ..Default::default()
+    };
+    match timed(|| lsqr(av, &b, &lp)) {
+        (Ok((xl, info)), t) => println!(
+            "unpreconditioned LSQR: converged in {} iterations, {t:.3} s, normal-eq residual {:.2e}",
+            info.iterations,
+            ner(&xl)
+        ),
+        (Err(e), t) => println!("unpreconditioned LSQR: {e} ({t:.3} s one-shot)"),
+    }
+    match timed(|| faer_sparse_qr(&a, &b)) {
+        (Ok(xq), t) => println!(
+            "faer sparse QR: {t:.3} s one-shot, normal-eq residual {:.2e}, ‖x_qr − x_sp‖/‖x_qr‖ = {:.2e}; ratio sparse QR / sketch-precondition = {:.1}×",
+            ner(&xq),
+            rel(&x, &xq),
+            t / t_sp
+        ),
+        (Err(e), t) => println!("faer sparse QR failed after {t:.3} s: {e}"),
+    }
+    let mut g = c.benchmark_group("lstsq/illmix");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 20 }))
+        .warm_up_time(Duration::from_secs(1));
+    g.bench_function("sketch_precondition_tol1e-12", |bch| {
+        bch.iter(|| black_box(sketch_and_precondition(av, &b, &sp).unwrap()))
+    });
+    g.bench_function("normal_equations", |bch| {
+        bch.iter(|| black_box(normal_equations(av, &b, 0.0, p)))
+    });
+    g.finish();
+}
+
+fn nnz_sweep(c: &mut Criterion, quick: bool) {
+    let d = 100;
+    let ns: &[usize] = if quick {
+        &[25_000]
+    } else {
+        &[25_000, 50_000, 100_000, 200_000, 400_000]
+    };
+    let p = par();
+    let params = LstsqParams {
+        tol: 1e-12,
+        par: p,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("lstsq/nnz");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
+        .warm_up_time(Duration::from_secs(1));
+    let mut pts = Vec::new();
+    println!("\n== nnz sweep at d = {d} (sketch-precondition, tol 1e-12) ==");
+    for &n in ns {
+        let (a, b, _) = sparse_ls_illmix(n, d, 0.05, 2e-8, 1e-3, Seed::new(2)).unwrap();
+        let av = MatrixRef::sparse(&a).unwrap();
+        let mut ts: Vec<f64> = (0..3)
+            .map(|_| timed(|| sketch_and_precondition(av, &b, &params).unwrap()).1)
+            .collect();
+        ts.sort_by(f64::total_cmp);
+        println!(
+            "n = {n:>7}, nnz = {:>9}: median of 3 = {:.4} s",
+            a.nnz(),
+            ts[1]
+        );
+        pts.push(((a.nnz() as f64).ln(), ts[1].ln()));
+        g.throughput(Throughput::Elements(a.nnz() as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(a.nnz()), &av, |bch, av| {
+            bch.iter(|| black_box(sketch_and_precondition(*av, &b, &params).unwrap()))
+        });
+    }
+    g.finish();
+    if pts.len() > 1 {
+        let k = pts.len() as f64;
+        let (mx, my) = (
+            pts.iter().map(|p| p.0).sum::<f64>() / k,
+            pts.iter().map(|p| p.1).sum::<f64>() / k,
+        );
+        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        println!("log-log slope of time vs nnz: {:.3}", sxy / sxx);
+    }
+}
+
+fn dense(c: &mut Criterion, quick: bool) {
+    let p = par();
+    let (n, ds): (usize, &[usize]) = if quick {
+        (5_000, &[50])
+    } else {
+        (50_000, &[100, 250, 500, 1000])
+    };
+    println!("\n== dense {n} × d: sketch-precondition (m = 4d and 2d, tol 1e-14) vs faer Householder QR (one-shot) ==");
+    println!(
+        "{:>5}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}",
+        "d", "qr s", "s&p4d s", "s&p2d s", "qr/s&p", "ner qr", "ner s&p"
+    );
+    for &d in ds {
+        let g = gaussian_matrix(n, d, Seed::new(3)).unwrap();
+        // Columns scaled by logspace(0, −6, d): κ ≈ 1e6.
+        let a = faer::Mat::from_fn(n, d, |i, j| {
+            g[(i, j)] * 10f64.powf(-6.0 * j as f64 / (d - 1).max(1) as f64)
+        });
+        drop(g);
+        let b: Vec<f64> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f64 / 500.0 - 1.0)
+            .collect();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let (xq, tq) = timed(|| qr_solve(av, &b, 0.0, p).unwrap());
+        let s4 = LstsqParams {
+            par: p,
+            ..Default::default()
+        };
+        let s2 = LstsqParams {
+            sketch_rows: Some(2 * d),
+            ..s4.clone()
+        };
+        let ((x4, _), t4) = timed(|| sketch_and_precondition(av, &b, &s4).unwrap());
+        let (_, t2) = timed(|| sketch_and_precondition(av, &b, &s2).unwrap());
+        let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
+        println!(
+            "{d:>5}  {tq:>9.3}  {t4:>9.3}  {t2:>9.3}  {:>7.2}  {:>9.1e}  {:>9.1e}",
+            tq / t4.min(t2),
+            ner(&xq),
+            ner(&x4)
+        );
+    }
+    let (n, d) = if quick { (5_000, 50) } else { (20_000, 200) };
+    let a = gaussian_matrix(n, d, Seed::new(4)).unwrap();
+    let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let s4 = LstsqParams {
+        par: p,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group(format!("lstsq/dense_{n}x{d}"));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
+        .warm_up_time(Duration::from_secs(1));
+    g.bench_function("sketch_precondition", |bch| {
+        bch.iter(|| black_box(sketch_and_precondition(av, &b, &s4).unwrap()))
+    });
+    g.bench_function("householder_qr", |bch| {
+        bch.iter(|| black_box(qr_solve(av, &b, 0.0, p).unwrap()))
+    });
+    g.finish();
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--test");
+    let mut c = Criterion::default().configure_from_args();
+    illmix(&mut c, quick);
+    nnz_sweep(&mut c, quick);
+    dense(&mut c, quick);
+    c.final_summary();
+}

@@ -1,0 +1,162 @@
+//! Sketch-and-solve: the cheapest least-squares estimate, `x̃ = argmin ‖S(Ax − b)‖`.
+
+use super::check_problem;
+use super::ops::{norm2, residual, DataOp};
+use super::precondition::HouseholderQr;
+use crate::error::{Error, Result};
+use crate::input::MatrixRef;
+use crate::seed::Seed;
+use crate::sketch::{SketchExt, SketchKind, SketchOperator};
+use faer::{Mat, MatRef, Par};
+use std::time::Instant;
+
+/// Parameters of [`sketch_and_solve`].
+#[derive(Clone, Copy, Debug)]
+pub struct SketchSolveParams {
+    /// Sketch family (default sparse sign with `s = 8`).
+    pub sketch: SketchKind,
+    /// Sketch rows `m`; `None` means `10d` (expected residual ratio ≈ 1.11).
+    pub sketch_rows: Option<usize>,
+    /// Seed of the sketch (used as given).
+    pub seed: Seed,
+    /// Thread budget.
+    pub par: Par,
+}
+
+impl Default for SketchSolveParams {
+    fn default() -> Self {
+        SketchSolveParams {
+            sketch: SketchKind::SparseSign { nnz_per_col: 8 },
+            sketch_rows: None,
+            seed: Seed::new(0),
+            par: Par::Seq,
+        }
+    }
+}
+
+/// A-posteriori information about a sketch-and-solve estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SketchSolveInfo {
+    /// The sketch family's name.
+    pub sketch: &'static str,
+    /// Rows `m` of the sketch.
+    pub sketch_rows: usize,
+    /// The actual residual `‖Ax̃ − b‖` (one product with `A`).
+    pub residual_norm: f64,
+    /// The sketched residual `‖S(Ax̃ − b)‖`, the minimum of the sketched problem.
+    pub sketched_residual_norm: f64,
+    /// The expected residual ratio `‖Ax̃ − b‖ / min‖Ax − b‖ ≈ √(1 + d/(m − d − 1))`: for a
+    /// Gaussian sketch the *squared* ratio has expectation exactly `1 + d/(m − d − 1)`, so the
+    /// ratio itself is ≈ 1.16 at `m = 4d`, 1.05 at `10d`, 1.01 at `40d` (the figures of
+    /// ALGORITHMS.md §5); `∞` when `m ≤ d + 1`.
+    pub expected_ratio: f64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// Sketch-and-solve with a sketch family chosen by value: draws the `m × n` sketch
+/// (`m = 10d` by default) from `params.seed` and calls [`sketch_and_solve_with`].
+///
+/// ```
+/// use randnla::lstsq::{sketch_and_solve, SketchSolveParams};
+/// use randnla::MatrixRef;
+/// let a = randnla::problems::gaussian_matrix(2000, 10, randnla::Seed::new(3)).unwrap();
+/// let b: Vec<f64> = (0..2000).map(|i| (i as f64 * 0.1).cos()).collect();
+/// let (x, info) = sketch_and_solve(MatrixRef::dense(a.as_ref()).unwrap(), &b,
+///                                  &SketchSolveParams::default()).unwrap();
+/// assert_eq!(x.len(), 10);
+/// assert!((info.expected_ratio - (1.0f64 + 10.0 / 89.0).sqrt()).abs() < 1e-12);
+/// ```
+///
+/// # Errors
+/// As [`sketch_and_solve_with`], plus [`Error::InvalidParameter`] from the sketch constructor.
+pub fn sketch_and_solve(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    params: &SketchSolveParams,
+) -> Result<(Vec<f64>, SketchSolveInfo)> {
+    check_problem(&a, b)?;
+    let m = params.sketch_rows.unwrap_or(10 * a.ncols());
+    let s = params.sketch.build::<f64>(m, a.nrows(), params.seed)?;
+    sketch_and_solve_with(a, b, s.as_ref(), params.par)
+}
+
+/// `x̃ = argmin ‖S(Ax − b)‖` for a given sketch `S` (`m × n`, `m ≥ d`), by Householder QR of
+/// `SA`. With an ε-subspace embedding, `‖Ax̃ − b‖ ≤ (1+ε)/(1−ε)·min‖Ax − b‖`; for a Gaussian
+/// sketch `E‖Ax̃ − b‖² = (1 + d/(m−d−1))·OPT²`, which sparse sketches match closely. The
+/// a-posteriori [`SketchSolveInfo`] carries the actual residual and that expected ratio.
+/// Forward error grows with `κ(A)`; for an accurate solution use
+/// [`sketch_and_precondition`](super::sketch_and_precondition).
+///
+/// # Errors
+/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` of the wrong length, or the sketch's
+/// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`), [`Error::InvalidParameter`] when `m < d`,
+/// [`Error::RankDeficient`] when `SA` has a zero pivot.
+///
+/// # Performance
+/// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR; memory `m·d`.
+///
+/// # References
+/// T. Sarlós, "Improved approximation algorithms for large matrices via random projections",
+/// FOCS 2006; D. Woodruff, "Sketching as a tool for numerical linear algebra", arXiv 1411.4357.
+pub fn sketch_and_solve_with(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    sketch: &dyn SketchOperator<f64>,
+    par: Par,
+) -> Result<(Vec<f64>, SketchSolveInfo)> {
+    let t = Instant::now();
+    check_problem(&a, b)?;
+    let (n, d) = (a.nrows(), a.ncols());
+    if sketch.ncols() != n {
+        return Err(Error::dim(
+            "columns of the sketch vs rows of A",
+            n,
+            sketch.ncols(),
+        ));
+    }
+    let m = sketch.nrows();
+    if m < d {
+        return Err(Error::param(
+            "sketch_rows",
+            format!("sketch-and-solve needs m ≥ d = {d} sketch rows, got {m}"),
+        ));
+    }
+    let sa = sketch.apply(a, par)?;
+    let sb = sketch.apply(
+        MatrixRef::Dense(MatRef::from_column_major_slice(b, n, 1)),
+        par,
+    )?;
+    let qr = HouseholderQr::new(sa.clone(), par);
+    let r = qr.r();
+    if (0..d).any(|i| r[(i, i)] == 0.0) {
+        let rank = (0..d).filter(|&i| r[(i, i)] != 0.0).count();
+        return Err(Error::RankDeficient { rank, required: d });
+    }
+    let xm = qr.solve_lstsq(sb.clone(), par);
+    let x: Vec<f64> = (0..d).map(|i| xm[(i, 0)]).collect();
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::RankDeficient {
+            rank: d - 1,
+            required: d,
+        });
+    }
+    let op = DataOp::new(a, par);
+    let residual_norm = norm2(&residual(&op, &x, b));
+    let sr: Mat<f64> = &sa * &xm - &sb;
+    Ok((
+        x,
+        SketchSolveInfo {
+            sketch: sketch.name(),
+            sketch_rows: m,
+            residual_norm,
+            sketched_residual_norm: sr.norm_l2(),
+            expected_ratio: if m > d + 1 {
+                (1.0 + d as f64 / (m - d - 1) as f64).sqrt()
+            } else {
+                f64::INFINITY
+            },
+            seconds: t.elapsed().as_secs_f64(),
+        },
+    ))
+}

@@ -1,0 +1,187 @@
+//! Attention kernel regression (P1, P2, P3 of Song–Yin–Zhang) against dense solves at n ≤ 2000.
+
+use faer::linalg::solvers::SolveLstsq;
+use faer::Mat;
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::problems::gaussian_matrix;
+use randnla::{Error, MatrixRef, Seed};
+
+fn vec_of(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
+}
+
+fn col(v: &[f64]) -> Mat<f64> {
+    Mat::from_fn(v.len(), 1, |i, _| v[i])
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// `A = G·diag(logspace(0, −1, d))`, n × d: κ(A) ≈ 10·κ(G) ≈ 30.
+fn test_matrix(n: usize, d: usize, seed: u64) -> Mat<f64> {
+    let g = gaussian_matrix(n, d, Seed::new(seed)).unwrap();
+    Mat::from_fn(n, d, |i, j| {
+        g[(i, j)] * 10f64.powf(-(j as f64) / (d - 1) as f64) / (n as f64).sqrt()
+    })
+}
+
+/// Dense least squares by faer's column-pivoted QR: (x, ‖Kx − b‖).
+fn dense_lstsq(k: &Mat<f64>, b: &[f64]) -> (Vec<f64>, f64) {
+    let mut rhs = col(b);
+    k.col_piv_qr().solve_lstsq_in_place(rhs.as_mut());
+    let x: Vec<f64> = (0..k.ncols()).map(|i| rhs[(i, 0)]).collect();
+    let r = k * col(&x);
+    let res: Vec<f64> = (0..k.nrows()).map(|i| r[(i, 0)] - b[i]).collect();
+    (x, norm(&res))
+}
+
+fn gram_power(a: &Mat<f64>, j: usize) -> Mat<f64> {
+    let g = a.transpose() * a;
+    let mut m = Mat::<f64>::identity(a.ncols(), a.ncols());
+    for _ in 0..j {
+        m = &m * &g;
+    }
+    m
+}
+
+/// P1 with j = 1, 2, 3 at 1500 × 20: OPT = 0 (AᵀA invertible), so the pass rule is
+/// ‖(AᵀA)ʲx − b‖ ≤ tol·‖b‖ (tol = 1e-10) and the solution matches the dense solve to
+/// 1e-10·κ((AᵀA)ʲ).
+#[test]
+fn p1_matches_dense_solve() {
+    let a = test_matrix(1500, 20, 1);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(20, 1, Seed::new(2)).unwrap());
+    for j in 1..=3 {
+        let (x, info) = solve_p1(av, j, &b, &KernelParams::default()).unwrap();
+        let m = gram_power(&a, j);
+        let (xd, _) = dense_lstsq(&m, &b);
+        let r = &m * col(&x);
+        let res = norm(&(0..20).map(|i| r[(i, 0)] - b[i]).collect::<Vec<_>>());
+        assert!(res <= 1e-10 * norm(&b), "j={j}: residual {res:e}");
+        // The matrix-free residual the solver reports meets the same rule.
+        assert!(
+            info.residual_norm <= 1e-10 * norm(&b),
+            "j={j}: reported {:e}",
+            info.residual_norm
+        );
+        let kappa = randnla::diagnostics::condition_number(m.as_ref()).unwrap();
+        let e = norm(&x.iter().zip(&xd).map(|(p, q)| p - q).collect::<Vec<_>>()) / norm(&xd);
+        assert!(
+            e <= 1e-10 * kappa,
+            "j={j}: ‖x − x_dense‖/‖x_dense‖ = {e:e}, κ = {kappa:e}"
+        );
+    }
+}
+
+/// P2 with j = 0, 1, 2 at 2000 × 15: residual ≤ (1 + 1e-8)·OPT with OPT from the dense
+/// column-pivoted QR solve of A(AᵀA)ʲ.
+#[test]
+fn p2_is_within_one_plus_eps_of_opt() {
+    let a = test_matrix(2000, 15, 3);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(2000, 1, Seed::new(4)).unwrap());
+    for j in 0..=2 {
+        let (_, info) = solve_p2(av, j, &b, &KernelParams::default()).unwrap();
+        let k = &a * gram_power(&a, j);
+        let (_, opt) = dense_lstsq(&k, &b);
+        assert!(
+            info.residual_norm <= (1.0 + 1e-8) * opt,
+            "j={j}: {} vs OPT {opt}",
+            info.residual_norm
+        );
+    }
+}
+
+/// P3 at n = 1000, d = 16 (rows N(0, 0.4²I)): exp(AAᵀ) has κ ≈ e^{max‖aᵢ‖² − min‖aᵢ‖²}·κ(G);
+/// our residual must be ≤ max(1.01·(dense residual), 1e-10·‖b‖).
+#[test]
+fn p3_matches_dense_solve() {
+    let (n, d) = (1000, 16);
+    let g = gaussian_matrix(n, d, Seed::new(5)).unwrap();
+    let a = Mat::from_fn(n, d, |i, j| 0.4 * g[(i, j)]);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(n, 1, Seed::new(6)).unwrap());
+    let (x, info) = solve_p3(av, &b, &KernelParams::default()).unwrap();
+    let aat = &a * a.transpose();
+    let k = Mat::from_fn(n, n, |i, j| aat[(i, j)].exp());
+    let (_, res_dense) = dense_lstsq(&k, &b);
+    let r = &k * col(&x);
+    let res = norm(&(0..n).map(|i| r[(i, 0)] - b[i]).collect::<Vec<_>>());
+    assert!(info.residual_norm <= 1e-10 * norm(&b));
+    assert!(
+        res <= (1.01 * res_dense).max(1e-10 * norm(&b)),
+        "{res:e} vs dense {res_dense:e}"
+    );
+}
+
+#[test]
+fn kernel_regression_rejects_bad_input() {
+    let a = test_matrix(100, 5, 7);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let p = KernelParams::default();
+    assert!(matches!(
+        solve_p1(av, 1, &[1.0; 4], &p),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        solve_p1(av, 1, &[f64::NAN; 5], &p),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        solve_p2(av, 1, &[1.0; 99], &p),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        solve_p3(av, &[1.0; 5], &p),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    let bad = KernelParams {
+        tol: 0.0,
+        ..KernelParams::default()
+    };
+    assert!(matches!(
+        solve_p1(av, 1, &[1.0; 5], &bad),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        solve_p3(av, &[1.0; 100], &bad),
+        Err(Error::InvalidParameter { .. })
+    ));
+    let empty = Mat::<f64>::zeros(0, 5);
+    let ev = MatrixRef::dense(empty.as_ref()).unwrap();
+    assert!(matches!(solve_p2(ev, 1, &[], &p), Err(Error::Empty { .. })));
+    // Rank-deficient A: AᵀA is singular.
+    let mut r = a.clone();
+    for i in 0..100 {
+        r[(i, 4)] = r[(i, 3)];
+    }
+    let rv = MatrixRef::dense(r.as_ref()).unwrap();
+    assert!(matches!(
+        solve_p1(rv, 1, &[1.0; 5], &p),
+        Err(Error::RankDeficient { .. })
+    ));
+    // Iteration budgets too small: NotConverged, not a wrong answer.
+    let tiny = KernelParams {
+        max_iters: 1,
+        max_refinements: 0,
+        ..KernelParams::default()
+    };
+    let b100 = vec_of(&gaussian_matrix(100, 1, Seed::new(8)).unwrap());
+    assert!(matches!(
+        solve_p3(av, &b100, &tiny),
+        Err(Error::NotConverged { .. })
+    ));
+    assert!(matches!(
+        solve_p1(av, 2, &[1.0; 5], &tiny),
+        Err(Error::NotConverged { .. })
+    ));
+    // exp(‖aᵢ‖²/2) overflow.
+    let big = Mat::from_fn(10, 2, |i, _| if i == 3 { 30.0 } else { 0.1 * i as f64 });
+    let bv = MatrixRef::dense(big.as_ref()).unwrap();
+    assert!(matches!(
+        solve_p3(bv, &[1.0; 10], &p),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
