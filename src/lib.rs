@@ -40,6 +40,19 @@
 //! ≈ 10 at `m = 20d`; the SRHT ≈ 21 at `m = 2d` (≈ 2.5 at `m = 8d`). On a Gaussian matrix all four
 //! give ≈ 5.3–5.6 at `m = 2d`.
 //!
+//! ## Which tool for which job, beyond the sketches
+//!
+//! | job | use | cost |
+//! |---|---|---|
+//! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (sparse sign `m = 4d`, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A) |
+//! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual within `√(1 + d/(m−d−1))` of optimal |
+//! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
+//! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
+//! | attention-kernel regression | [`lstsq::kernel_regression`] | sketch-preconditioned |
+//! | leverage scores | [`leverage::approx_leverage_scores`] (DMMW, `m₁ = 10d`, `r₂ = 100`: median relative error ≈ 0.1) or [`leverage::exact_leverage_scores`] | `O(s·nnz + m₁d² + nnz·r₂)` vs a QR |
+//! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(m·d)` |
+//! | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
+//!
 //! ## Contracts
 //!
 //! * **Reproducibility.** Every random choice is a pure function of a [`Seed`] and an index
@@ -59,10 +72,12 @@
 //! ## Modules
 //!
 //! * [`input`] — validated views of dense and sparse inputs; [`io`] — Matrix Market read/write.
-//! * [`sketch`] — the operators and the [`SketchOperator`](sketch::SketchOperator) trait.
+//! * [`sketch`] — the operators and the [`SketchOperator`](sketch::SketchOperator) trait;
+//!   [`sketch::sampling`] (row sampling) and [`sketch::tensor`] (TensorSketch) build on it.
 //! * [`diagnostics`] — exact distortion κ(SQ), condition numbers, Gram matrices.
 //! * [`problems`] — seeded generators of the standard test matrices.
-//! * [`leverage`], [`lstsq`] — leverage scores and least squares, built on the sketches.
+//! * [`leverage`] — exact, approximate and ridge leverage scores.
+//! * [`lstsq`] — least squares, ridge and kernel regression in input-sparsity time.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
