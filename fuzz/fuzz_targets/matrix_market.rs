@@ -14,7 +14,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = read_matrix_market(data, &opts) else {
         return;
     };
-    let a = file.view().expect("a matrix the reader returned must validate");
+    let a = file
+        .view()
+        .expect("a matrix the reader returned must validate");
     let n = a.nrows();
     for kind in [
         SketchKind::CountSketch,

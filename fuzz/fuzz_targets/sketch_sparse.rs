@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
     let nrows = (b.u8() % 40) as usize;
     let ncols = (b.u8() % 12) as usize;
-    let layout = if b.u8() % 2 == 0 { Layout::Csr } else { Layout::Csc };
+    let layout = if b.u8() % 2 == 0 {
+        Layout::Csr
+    } else {
+        Layout::Csc
+    };
     let outer = if layout == Layout::Csr { nrows } else { ncols };
     // Raw, possibly malformed, arrays.
     let mut indptr = Vec::new();
@@ -42,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
     let mut acc = 0usize;
     for _ in 0..indptr_len {
         let step = b.u8();
-        acc = if step == 255 { acc.saturating_sub(1) } else { acc + (step % 4) as usize };
+        acc = if step == 255 {
+            acc.saturating_sub(1)
+        } else {
+            acc + (step % 4) as usize
+        };
         indptr.push(acc);
     }
     let nnz = indptr.last().copied().unwrap_or(0);
@@ -53,7 +61,11 @@ fuzz_target!(|data: &[u8]| {
         indices.push(b.u8() as usize % (inner + 2).max(1));
         let v = b.f64();
         // Mostly moderate finite values, sometimes raw bits (NaN, ∞, huge).
-        values.push(if b.u8() % 16 == 0 { v } else { (b.u8() as f64 - 128.0) / 8.0 });
+        values.push(if b.u8() % 16 == 0 {
+            v
+        } else {
+            (b.u8() as f64 - 128.0) / 8.0
+        });
     }
     let m = 1 + (b.u8() % 9) as usize;
     let s = 1 + (b.u8() as usize % m);
@@ -73,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
     ] {
         let Ok(op) = kind.build::<f64>(m, nrows, seed) else {
             let srht_too_tall = kind == SketchKind::Srht && m > nrows.next_power_of_two();
-            assert!(nrows == 0 || srht_too_tall, "building an {m}×{nrows} {kind:?} failed");
+            assert!(
+                nrows == 0 || srht_too_tall,
+                "building an {m}×{nrows} {kind:?} failed"
+            );
             continue;
         };
         let from_sparse = op.apply(a, Par::Seq);

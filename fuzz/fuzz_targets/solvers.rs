@@ -43,7 +43,9 @@ fuzz_target!(|data: &[u8]| {
     let n = 1 + (b.u8() % 48) as usize;
     let d = 1 + (b.u8() % 6) as usize;
     let a = Mat::<f64>::from_fn(n, d, |_, _| b.value());
-    let rhs: Vec<f64> = (0..n + (b.u8() % 4 == 0) as usize).map(|_| b.value()).collect();
+    let rhs: Vec<f64> = (0..n + (b.u8() % 4 == 0) as usize)
+        .map(|_| b.value())
+        .collect();
     let lambda = b.value();
     let params = LstsqParams {
         sketch_rows: match b.u8() % 4 {
