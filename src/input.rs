@@ -144,6 +144,27 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         })
     }
 
+    /// Wraps arrays the crate built itself and knows to satisfy the invariants (skips the O(nnz)
+    /// check). Never used on user data.
+    pub(crate) fn from_valid_parts(
+        layout: Layout,
+        nrows: usize,
+        ncols: usize,
+        indptr: &'a [usize],
+        indices: &'a [usize],
+        data: &'a [T],
+    ) -> Self {
+        debug_assert!(Self::try_new(layout, nrows, ncols, indptr, indices, data).is_ok());
+        SparseRef {
+            nrows,
+            ncols,
+            layout,
+            indptr,
+            indices,
+            data,
+        }
+    }
+
     /// [`try_new`](Self::try_new) with [`Layout::Csr`].
     ///
     /// # Errors

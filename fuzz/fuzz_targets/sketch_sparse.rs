@@ -9,26 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{Layout, MatrixRef, Seed, SparseRef};
 
-struct Bytes<'a>(&'a [u8]);
-
-impl Bytes<'_> {
-    fn u8(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((b, rest)) => {
-                self.0 = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-    fn f64(&mut self) -> f64 {
-        let mut b = [0u8; 8];
-        for x in &mut b {
-            *x = self.u8();
-        }
-        f64::from_le_bytes(b)
-    }
-}
+#[path = "bytes.rs"]
+mod bytes;
+use bytes::Bytes;
 
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
@@ -59,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let mut values = Vec::with_capacity(nnz);
     for _ in 0..nnz {
         indices.push(b.u8() as usize % (inner + 2).max(1));
-        let v = b.f64();
+        let v = b.raw_f64();
         // Mostly moderate finite values, sometimes raw bits (NaN, ∞, huge).
         values.push(if b.u8() % 16 == 0 {
             v

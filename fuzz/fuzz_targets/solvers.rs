@@ -10,31 +10,16 @@ use randnla::leverage::{self, ApproxParams, ExactParams};
 use randnla::lstsq::{self, Factorization, LstsqParams, SketchSolveParams};
 use randnla::{MatrixRef, Seed};
 
-struct Bytes<'a>(&'a [u8]);
+#[path = "bytes.rs"]
+mod bytes;
+use bytes::Bytes;
 
-impl Bytes<'_> {
-    fn u8(&mut self) -> u8 {
-        match self.0.split_first() {
-            Some((b, rest)) => {
-                self.0 = rest;
-                *b
-            }
-            None => 0,
-        }
-    }
-    /// Mostly small values (zero often, to make rank-deficient matrices); sometimes raw bits.
-    fn value(&mut self) -> f64 {
-        match self.u8() % 8 {
-            0 | 1 => 0.0,
-            2 => {
-                let mut b = [0u8; 8];
-                for x in &mut b {
-                    *x = self.u8();
-                }
-                f64::from_le_bytes(b)
-            }
-            _ => (self.u8() as f64 - 128.0) / 16.0,
-        }
+/// Mostly small values (zero often, to make rank-deficient matrices); sometimes raw bits.
+fn value(b: &mut Bytes<'_>) -> f64 {
+    match b.u8() % 8 {
+        0 | 1 => 0.0,
+        2 => b.raw_f64(),
+        _ => (b.u8() as f64 - 128.0) / 16.0,
     }
 }
 
@@ -42,11 +27,11 @@ fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
     let n = 1 + (b.u8() % 48) as usize;
     let d = 1 + (b.u8() % 6) as usize;
-    let a = Mat::<f64>::from_fn(n, d, |_, _| b.value());
+    let a = Mat::<f64>::from_fn(n, d, |_, _| value(&mut b));
     let rhs: Vec<f64> = (0..n + (b.u8() % 4 == 0) as usize)
-        .map(|_| b.value())
+        .map(|_| value(&mut b))
         .collect();
-    let lambda = b.value();
+    let lambda = value(&mut b);
     let params = LstsqParams {
         sketch_rows: match b.u8() % 4 {
             0 => None,

@@ -1,6 +1,6 @@
 //! Dense Gaussian sketches, generated in fixed blocks from counter-derived seeds.
 
-use super::kernels::{self, Access, ColAccess, RowAccess};
+use super::kernels;
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::Result;
 use crate::input::MatrixRef;
@@ -109,58 +109,34 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         if k == 0 || d == 0 {
             return Ok(());
         }
-        let access = Access::of(block);
-        let csc_copy;
-        let cols = match access {
-            Access::Cols(c) => c,
-            Access::Rows(RowAccess::Dense(a)) => ColAccess::Dense(a),
-            Access::Rows(RowAccess::Csr(s)) => {
-                csc_copy = kernels::csr_to_csc(&s);
-                ColAccess::Csc(crate::input::SparseRef::try_csc(
-                    s.nrows(),
-                    s.ncols(),
-                    &csc_copy.indptr,
-                    &csc_copy.indices,
-                    &csc_copy.data,
-                )?)
+        kernels::with_columns(block, |cols| {
+            let mut work = kernels::load_col_major(&out);
+            let tasks = kernels::tasks(par);
+            let cols_per_task = kernels::chunk_len(d, tasks);
+            let mut cursors = vec![0usize; d];
+            // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
+            let (start, end) = (row_offset, row_offset + k);
+            let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
+            while sb_start < end {
+                let sb_end = (sb_start + SUPER_BLOCK * GEN_BLOCK).min(self.n);
+                let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
+                // Local rows of the block inside this super-block.
+                let lo = sb_start.max(start) - row_offset;
+                let hi = sb_end.min(end) - row_offset;
+                let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
+                    for (cc, (col, cur)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
+                        let c = t * cols_per_task + cc;
+                        cols.for_each(c, lo, hi, cur, |i, v| {
+                            let g = row_offset + i - sb_start;
+                            axpy(col, v, &s_cols[g * m..(g + 1) * m]);
+                        });
+                    }
+                };
+                kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
+                sb_start = sb_end;
             }
-        };
-        let mut work = kernels::load_col_major(&out);
-        let tasks = kernels::tasks(par);
-        let cols_per_task = kernels::chunk_len(d, tasks);
-        let mut cursors = vec![0usize; d];
-        // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
-        let (start, end) = (row_offset, row_offset + k);
-        let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
-        while sb_start < end {
-            let sb_end = (sb_start + SUPER_BLOCK * GEN_BLOCK).min(self.n);
-            let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
-            // Local rows of the block inside this super-block.
-            let lo = sb_start.max(start) - row_offset;
-            let hi = sb_end.min(end) - row_offset;
-            let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
-                for (cc, (col, cur)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
-                    let c = t * cols_per_task + cc;
-                    cols.for_each(c, lo, hi, cur, |i, v| {
-                        let g = row_offset + i - sb_start;
-                        axpy(col, v, &s_cols[g * m..(g + 1) * m]);
-                    });
-                }
-            };
-            if tasks > 1 {
-                work.par_chunks_mut(cols_per_task * m)
-                    .zip(cursors.par_chunks_mut(cols_per_task))
-                    .enumerate()
-                    .for_each(run);
-            } else {
-                work.chunks_mut(cols_per_task * m)
-                    .zip(cursors.chunks_mut(cols_per_task))
-                    .enumerate()
-                    .for_each(run);
-            }
-            sb_start = sb_end;
-        }
-        kernels::store_col_major(&work, out);
+            kernels::store_col_major(&work, out);
+        });
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 use crate::input::{Layout, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use faer::{MatMut, MatRef, Par};
+use rayon::prelude::*;
 
 /// How a block is best traversed.
 pub(crate) enum Access<'a, T> {
@@ -110,6 +111,56 @@ impl<T: Scalar> ColAccess<'_, T> {
                 }
             }
         }
+    }
+}
+
+/// Runs `f` with column-by-column access to `block`. CSR input is transposed to CSC first
+/// (`O(nnz)` time and memory); the rows of each column come out in ascending order, as from any
+/// other layout, so the result's bits do not depend on the layout.
+pub(crate) fn with_columns<T: Scalar, R>(
+    block: MatrixRef<'_, T>,
+    f: impl FnOnce(&ColAccess<'_, T>) -> R,
+) -> R {
+    match Access::of(block) {
+        Access::Cols(cols) => f(&cols),
+        Access::Rows(RowAccess::Dense(a)) => f(&ColAccess::Dense(a)),
+        Access::Rows(RowAccess::Csr(s)) => {
+            let csc = csr_to_csc(&s);
+            let view = SparseRef::from_valid_parts(
+                Layout::Csc,
+                s.nrows(),
+                s.ncols(),
+                &csc.indptr,
+                &csc.indices,
+                &csc.data,
+            );
+            f(&ColAccess::Csc(view))
+        }
+    }
+}
+
+/// Splits a column-major work buffer (`m` entries per column) and its per-column cursors into
+/// contiguous ranges of `cols_per_task` columns and runs `run(task, (columns, cursors))` on each,
+/// on the rayon pool when `tasks > 1`. Columns are independent, so the partition never changes a
+/// result.
+pub(crate) fn for_column_chunks<T: Scalar>(
+    work: &mut [T],
+    cursors: &mut [usize],
+    m: usize,
+    cols_per_task: usize,
+    tasks: usize,
+    run: impl Fn((usize, (&mut [T], &mut [usize]))) + Send + Sync,
+) {
+    if tasks > 1 {
+        work.par_chunks_mut(cols_per_task * m)
+            .zip(cursors.par_chunks_mut(cols_per_task))
+            .enumerate()
+            .for_each(run);
+    } else {
+        work.chunks_mut(cols_per_task * m)
+            .zip(cursors.chunks_mut(cols_per_task))
+            .enumerate()
+            .for_each(run);
     }
 }
 

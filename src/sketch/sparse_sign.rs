@@ -249,17 +249,7 @@ impl SparseSign {
                     });
                 }
             };
-            if tasks > 1 {
-                work.par_chunks_mut(cols_per_task * m)
-                    .zip(cursors.par_chunks_mut(cols_per_task))
-                    .enumerate()
-                    .for_each(run);
-            } else {
-                work.chunks_mut(cols_per_task * m)
-                    .zip(cursors.chunks_mut(cols_per_task))
-                    .enumerate()
-                    .for_each(run);
-            }
+            kernels::for_column_chunks(work, &mut cursors, m, cols_per_task, tasks, run);
             lo = hi;
         }
     }

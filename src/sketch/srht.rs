@@ -1,13 +1,12 @@
 //! The subsampled randomized Hadamard transform.
 
-use super::kernels::{self, Access, ColAccess, RowAccess};
+use super::kernels;
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::{Error, Result};
-use crate::input::{MatrixRef, SparseRef};
+use crate::input::MatrixRef;
 use crate::scalar::Scalar;
 use crate::seed::{below, splitmix64, streams, Seed};
 use faer::{Mat, MatMut, Par};
-use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// Largest padded length accepted (`2^30`): the transform works on one length-`n'` column at a time.
@@ -141,50 +140,31 @@ impl<T: Scalar> SketchOperator<T> for Srht {
         if k == 0 || d == 0 {
             return Ok(());
         }
-        let csc_copy;
-        let cols = match Access::of(block) {
-            Access::Cols(c) => c,
-            Access::Rows(RowAccess::Dense(a)) => ColAccess::Dense(a),
-            Access::Rows(RowAccess::Csr(s)) => {
-                csc_copy = kernels::csr_to_csc(&s);
-                ColAccess::Csc(SparseRef::try_csc(
-                    s.nrows(),
-                    s.ncols(),
-                    &csc_copy.indptr,
-                    &csc_copy.indices,
-                    &csc_copy.data,
-                )?)
-            }
-        };
-        // Signs of the block's rows, computed once.
-        let neg: Vec<bool> = (0..k).map(|i| self.negative(row_offset + i)).collect();
-        let scale = T::from_f64(1.0 / (m as f64).sqrt());
-        let mut work = kernels::load_col_major(&out);
-        let tasks = kernels::tasks(par);
-        let cols_per_task = kernels::chunk_len(d, tasks);
-        let run = |(t, part): (usize, &mut [T])| {
-            let mut z = vec![T::ZERO; self.n_pad];
-            for (cc, col) in part.chunks_mut(m).enumerate() {
-                let c = t * cols_per_task + cc;
-                z.iter_mut().for_each(|v| *v = T::ZERO);
-                let mut cursor = 0;
-                cols.for_each(c, 0, k, &mut cursor, |i, v| {
-                    z[row_offset + i] = if neg[i] { -v } else { v };
-                });
-                fwht(&mut z);
-                for (o, &r) in col.iter_mut().zip(&self.rows) {
-                    *o += z[r] * scale;
+        kernels::with_columns(block, |cols| {
+            // Signs of the block's rows, computed once.
+            let neg: Vec<bool> = (0..k).map(|i| self.negative(row_offset + i)).collect();
+            let scale = T::from_f64(1.0 / (m as f64).sqrt());
+            let mut work = kernels::load_col_major(&out);
+            let tasks = kernels::tasks(par);
+            let cols_per_task = kernels::chunk_len(d, tasks);
+            let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
+                let mut z = vec![T::ZERO; self.n_pad];
+                for (cc, (col, cursor)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
+                    let c = t * cols_per_task + cc;
+                    z.iter_mut().for_each(|v| *v = T::ZERO);
+                    cols.for_each(c, 0, k, cursor, |i, v| {
+                        z[row_offset + i] = if neg[i] { -v } else { v };
+                    });
+                    fwht(&mut z);
+                    for (o, &r) in col.iter_mut().zip(&self.rows) {
+                        *o += z[r] * scale;
+                    }
                 }
-            }
-        };
-        if tasks > 1 {
-            work.par_chunks_mut(cols_per_task * m)
-                .enumerate()
-                .for_each(run);
-        } else {
-            work.chunks_mut(cols_per_task * m).enumerate().for_each(run);
-        }
-        kernels::store_col_major(&work, out);
+            };
+            let mut cursors = vec![0usize; d];
+            kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
+            kernels::store_col_major(&work, out);
+        });
         Ok(())
     }
 
