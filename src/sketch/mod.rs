@@ -86,6 +86,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
 pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     /// `S·A` for an `n × d` matrix `A`; the result is dense `m × d`.
     ///
+    /// Finite inputs give finite results unless the sums themselves exceed `f64::MAX` (entries of
+    /// `A` within a factor of about `√n` of it), where they overflow to `±∞` as any sum would.
+    ///
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `n` rows.
