@@ -423,6 +423,17 @@ fn bad_input_is_an_error_not_a_panic() {
         // Right sketch with the wrong number of columns.
         assert!(op.apply_right(view, Par::Seq).is_err());
     }
+    // A sparse matrix may declare far more columns than it stores: an output that cannot be
+    // allocated is an error (fuzzing found the panic this replaced).
+    let wide = randnla::SparseRef::<f64>::try_csr(4, 1 << 60, &[0; 5], &[], &[]).unwrap();
+    for op in all_sketches(3, 4, s) {
+        let r = op.apply(MatrixRef::Sparse(wide), Par::Seq);
+        assert!(
+            matches!(r, Err(Error::TooLarge { .. })),
+            "{}: {r:?}",
+            op.name()
+        );
+    }
     // Dense materialization beyond 2^28 entries.
     let big = Gaussian::new(1 << 15, 1 << 14, s).unwrap();
     assert!(matches!(

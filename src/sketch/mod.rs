@@ -91,7 +91,8 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     ///
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
-    /// `A` does not have `n` rows.
+    /// `A` does not have `n` rows, [`Error::TooLarge`] when the `m × d` output cannot be
+    /// allocated (a sparse `A` may declare far more columns than it stores).
     fn apply(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
         a.require_nonempty("A")?;
         if a.nrows() != self.ncols() {
@@ -101,7 +102,7 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
                 a.nrows(),
             ));
         }
-        let mut out = Mat::<T>::zeros(self.nrows(), a.ncols());
+        let mut out = zeros_checked::<T>(self.nrows(), a.ncols())?;
         self.apply_block_into(0, a, out.as_mut(), par)?;
         Ok(out)
     }
@@ -263,6 +264,22 @@ pub(crate) fn check_block<T: Scalar>(
             row_offset.saturating_add(block.nrows()),
         )),
     }
+}
+
+/// An `m × d` zero matrix, or [`Error::TooLarge`] when it cannot be allocated (a sparse input may
+/// declare far more columns than it stores, so `d` is not bounded by the input's memory).
+pub(crate) fn zeros_checked<T: Scalar>(m: usize, d: usize) -> Result<Mat<T>> {
+    let too_large = || Error::TooLarge {
+        what: format!("an {m}×{d} sketch output"),
+        requested: m as u128 * d as u128,
+        limit: (isize::MAX as usize / std::mem::size_of::<T>()) as u128,
+    };
+    let len = m.checked_mul(d).ok_or_else(too_large)?;
+    // Ask the allocator first: faer's constructors abort the process on failure.
+    let mut probe: Vec<T> = Vec::new();
+    probe.try_reserve_exact(len).map_err(|_| too_large())?;
+    drop(probe);
+    Ok(Mat::zeros(m, d))
 }
 
 /// Checks that a dense `m × n` materialization stays within `2^28` entries.
