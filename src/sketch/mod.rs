@@ -274,8 +274,13 @@ pub(crate) fn zeros_checked<T: Scalar>(m: usize, d: usize) -> Result<Mat<T>> {
         requested: m as u128 * d as u128,
         limit: (isize::MAX as usize / std::mem::size_of::<T>()) as u128,
     };
-    let len = m.checked_mul(d).ok_or_else(too_large)?;
-    // Ask the allocator first: faer's constructors abort the process on failure.
+    // faer pads each column to its SIMD alignment; probing with `m` rounded up to 16 covers that
+    // padding for f32 and f64 alike.
+    let len = m
+        .checked_next_multiple_of(16)
+        .and_then(|padded| padded.checked_mul(d))
+        .ok_or_else(too_large)?;
+    // Ask the allocator first: faer's constructors panic on allocation failure.
     let mut probe: Vec<T> = Vec::new();
     probe.try_reserve_exact(len).map_err(|_| too_large())?;
     drop(probe);
