@@ -81,6 +81,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod active;
+pub mod attention;
 pub mod diagnostics;
 pub mod error;
 pub mod input;
@@ -91,6 +93,7 @@ pub mod problems;
 pub mod scalar;
 pub mod seed;
 pub mod sketch;
+pub mod tensor;
 
 pub use error::{Error, Result};
 pub use input::{Layout, MatrixRef, SparseRef};

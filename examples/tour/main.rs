@@ -6,11 +6,14 @@
 //! Runs in under a minute on 2 cores. `--json` prints one JSON object (timings of each section)
 //! as the last line.
 
+mod active_section;
+mod attention_section;
 #[path = "../cli/mod.rs"]
 mod cli;
 mod leverage_section;
 mod lstsq_section;
 mod sketch_section;
+mod tensor_power_section;
 mod tensor_sketch_section;
 
 use std::time::Instant;
@@ -32,11 +35,14 @@ fn main() {
             seed: args.seed()?,
             par,
         };
-        let sections: [(&str, Section); 4] = [
+        let sections: [(&str, Section); 7] = [
             ("sketch core", sketch_section::run),
             ("leverage scores", leverage_section::run),
             ("least squares", lstsq_section::run),
             ("tensor sketch", tensor_sketch_section::run),
+            ("polynomial attention", attention_section::run),
+            ("tensor power method", tensor_power_section::run),
+            ("active learning", active_section::run),
         ];
         let mut json = cli::Json::new();
         let total = Instant::now();

@@ -1,0 +1,7 @@
+//! Tour section: active (lands with its issue).
+use crate::Ctx;
+
+pub fn run(_ctx: &Ctx) -> Result<(), String> {
+    println!("(not built yet)");
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Active-learning query selection for regression (issue 8; in progress).

@@ -1,0 +1,1 @@
+//! Symmetric tensors and the (sketched) tensor power method (issue 7; in progress).
