@@ -46,19 +46,28 @@ impl<'a, T: Scalar> Access<'a, T> {
 }
 
 impl<T: Scalar> RowAccess<'_, T> {
-    /// Calls `f(col, value)` for every nonzero of row `i` in increasing column order.
+    /// Calls `f(col, value)` for every nonzero of row `i` with column in `c0..c1`, in increasing
+    /// column order.
     #[inline(always)]
-    pub(crate) fn for_each(&self, i: usize, mut f: impl FnMut(usize, T)) {
+    pub(crate) fn for_each_in(&self, i: usize, c0: usize, c1: usize, mut f: impl FnMut(usize, T)) {
         match self {
             RowAccess::Csr(s) => {
                 let (idx, val) = s.outer(i);
-                for (&c, &v) in idx.iter().zip(val) {
+                let (a, b) = if c0 == 0 && c1 >= s.ncols() {
+                    (0, idx.len())
+                } else {
+                    (
+                        idx.partition_point(|&c| c < c0),
+                        idx.partition_point(|&c| c < c1),
+                    )
+                };
+                for (&c, &v) in idx[a..b].iter().zip(&val[a..b]) {
                     f(c, v);
                 }
             }
             RowAccess::Dense(a) => {
                 let row = a.row(i);
-                for c in 0..row.ncols() {
+                for c in c0..c1 {
                     let v = row[c];
                     if v != T::ZERO {
                         f(c, v);
@@ -186,24 +195,31 @@ pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
     }
 }
 
-/// Copies `out` into a row-major buffer.
-pub(crate) fn load_row_major<T: Scalar>(out: &MatMut<'_, T>) -> Vec<T> {
+/// Copies `out` into column panels of width `w`, each row-major: panel `p` holds columns
+/// `p·w .. min((p+1)·w, d)` of every row, at offset `m·p·w`. With `w = d` this is plain row-major.
+pub(crate) fn load_row_panels<T: Scalar>(out: &MatMut<'_, T>, w: usize) -> Vec<T> {
     let (m, d) = (out.nrows(), out.ncols());
     let mut buf = vec![T::ZERO; m * d];
-    for c in 0..d {
-        for r in 0..m {
-            buf[r * d + c] = out[(r, c)];
+    for (p, panel) in buf.chunks_mut(m * w).enumerate() {
+        let wp = panel.len() / m;
+        for j in 0..wp {
+            for r in 0..m {
+                panel[r * wp + j] = out[(r, p * w + j)];
+            }
         }
     }
     buf
 }
 
-/// Writes a row-major buffer back into `out`.
-pub(crate) fn store_row_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
-    let d = out.ncols();
-    for c in 0..d {
-        for r in 0..out.nrows() {
-            out[(r, c)] = buf[r * d + c];
+/// Writes panels made by [`load_row_panels`] back into `out`.
+pub(crate) fn store_row_panels<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>, w: usize) {
+    let m = out.nrows();
+    for (p, panel) in buf.chunks(m * w).enumerate() {
+        let wp = panel.len() / m;
+        for j in 0..wp {
+            for r in 0..m {
+                out[(r, p * w + j)] = panel[r * wp + j];
+            }
         }
     }
 }

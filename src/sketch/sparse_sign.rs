@@ -148,22 +148,26 @@ impl SparseSign {
         T::from_f64(1.0 / (self.s as f64).sqrt())
     }
 
-    /// Row-oriented kernel: each task owns a contiguous range of output rows and scans every
-    /// input row, adding it into the rows it owns. Each output entry receives its contributions in
-    /// ascending input-row order whatever the partition.
+    /// Row-oriented kernel (CSR or row-major input): each input row is added, times `±1/√s`,
+    /// into the `s` output rows of its column of `S`.
+    ///
+    /// For parallel work the `m × d` output is cut into `tasks` column panels, each stored
+    /// row-major on its own (see [`kernels::load_row_panels`]); a task reads only its panel's
+    /// columns of each input row, so the tasks share no reads or writes and together do the work
+    /// of one sequential pass. Each output entry receives its contributions in ascending
+    /// input-row order whatever the partition, as in the column kernel.
+    #[allow(clippy::too_many_arguments)]
     fn accumulate_rows<T: Scalar>(
         &self,
         row_offset: usize,
         rows: &RowAccess<'_, T>,
         k: usize,
         work: &mut [T],
-        d: usize,
+        panel_width: usize,
         par: Par,
     ) {
-        let s = self.s;
+        let (m, s) = (self.m, self.s);
         let scale: T = self.scale();
-        let tasks = kernels::tasks(par);
-        let rows_per_task = kernels::chunk_len(self.m, tasks);
         let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
         let mut lo = 0;
         while lo < k {
@@ -171,41 +175,39 @@ impl SparseSign {
             let table = &mut table[..(hi - lo) * s];
             self.encode_range(row_offset + lo, table, par);
             let table = &*table;
-            let run = |(t, part): (usize, &mut [T])| {
-                let r0 = (t * rows_per_task) as u32;
-                let r1 = r0 + (part.len() / d.max(1)) as u32;
-                // (offset of the target row in `part`, ±1/√s) for the codes of one input row.
+            let run = |(p, panel): (usize, &mut [T])| {
+                let c0 = p * panel_width;
+                let w = panel.len() / m;
+                // (offset of the target row in `panel`, ±1/√s) for the codes of one input row.
                 let mut targets: Vec<(usize, T)> = Vec::with_capacity(s);
                 for (i, codes) in (lo..hi).zip(table.chunks_exact(s)) {
+                    if s == 1 {
+                        let code = codes[0];
+                        let coef = if code & 1 == 1 { -scale } else { scale };
+                        let base = (code >> 1) as usize * w;
+                        let dst = &mut panel[base..base + w];
+                        rows.for_each_in(i, c0, c0 + w, |c, v| dst[c - c0] += coef * v);
+                        continue;
+                    }
                     targets.clear();
-                    for &code in codes {
-                        let r = code >> 1;
-                        if r >= r0 && r < r1 {
-                            let coef = if code & 1 == 1 { -scale } else { scale };
-                            targets.push(((r - r0) as usize * d, coef));
+                    targets.extend(codes.iter().map(|&code| {
+                        let coef = if code & 1 == 1 { -scale } else { scale };
+                        ((code >> 1) as usize * w, coef)
+                    }));
+                    rows.for_each_in(i, c0, c0 + w, |c, v| {
+                        let c = c - c0;
+                        for &(base, coef) in &targets {
+                            panel[base + c] += coef * v;
                         }
-                    }
-                    match targets.len() {
-                        0 => {}
-                        1 => {
-                            let (base, coef) = targets[0];
-                            let dst = &mut part[base..base + d];
-                            rows.for_each(i, |c, v| dst[c] += coef * v);
-                        }
-                        _ => rows.for_each(i, |c, v| {
-                            for &(base, coef) in &targets {
-                                part[base + c] += coef * v;
-                            }
-                        }),
-                    }
+                    });
                 }
             };
-            if tasks > 1 && d > 0 {
-                work.par_chunks_mut(rows_per_task * d)
+            if kernels::tasks(par) > 1 {
+                work.par_chunks_mut(m * panel_width)
                     .enumerate()
                     .for_each(run);
-            } else if d > 0 {
-                work.chunks_mut(rows_per_task * d).enumerate().for_each(run);
+            } else {
+                work.chunks_mut(m * panel_width).enumerate().for_each(run);
             }
             lo = hi;
         }
@@ -287,9 +289,10 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         }
         match Access::of(block) {
             Access::Rows(rows) => {
-                let mut work = kernels::load_row_major(&out);
-                self.accumulate_rows(row_offset, &rows, k, &mut work, d, par);
-                kernels::store_row_major(&work, out);
+                let w = kernels::chunk_len(d, kernels::tasks(par));
+                let mut work = kernels::load_row_panels(&out, w);
+                self.accumulate_rows(row_offset, &rows, k, &mut work, w, par);
+                kernels::store_row_panels(&work, out, w);
             }
             Access::Cols(cols) => {
                 let mut work = kernels::load_col_major(&out);
