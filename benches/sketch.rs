@@ -5,6 +5,8 @@
 //!   1e5 to 5e7. Each group also times `spmv`, one sparse matrix–vector product `A·x` over the same
 //!   matrix — the practical floor. Read the log-log slope of time against nnz (ideal 1.0) and the
 //!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sketch`.
+//!   `stream_t1`/`stream_t2` sum the matrix's index and value arrays in 1 or 2 chunks on the
+//!   rayon pool: the memory-bandwidth control for the `_t1`/`_t2` (1 vs 2 threads) sketch pairs.
 //! * `dense/*`: Gaussian and SRHT (`m = 128`) on dense `n × 64` matrices beside `gemm`, a faer GEMM
 //!   with the materialized Gaussian sketch (the cost if `S` were stored).
 //!
@@ -17,6 +19,8 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use randnla::sketch::{Gaussian, SketchExt, SketchOperator, SparseSign, Srht};
 use randnla::{problems, Layout, MatrixRef, Seed, SparseRef};
+use rayon::prelude::*;
+use std::hint::black_box;
 use std::time::Duration;
 
 fn quick() -> bool {
@@ -42,6 +46,20 @@ fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
             }
         }
     }
+}
+
+/// A plain streaming pass over the matrix's index and value arrays (their sums), cut into
+/// `chunks` contiguous pieces on the rayon pool: the memory-bandwidth control for the 1- vs
+/// 2-thread comparison. If `stream_t2` is not much faster than `stream_t1`, bandwidth caps any
+/// kernel that reads the matrix once.
+fn stream(indices: &[usize], data: &[f64], chunks: usize) -> (usize, f64) {
+    let len = data.len().div_ceil(chunks).max(1);
+    let idx: usize = indices
+        .par_chunks(len)
+        .map(|c| c.iter().fold(0usize, |a, &b| a.wrapping_add(b)))
+        .reduce(|| 0, usize::wrapping_add);
+    let val: f64 = data.par_chunks(len).map(|c| c.iter().sum::<f64>()).sum();
+    (idx, val)
 }
 
 fn sparse_sketches(c: &mut Criterion) {
@@ -74,6 +92,13 @@ fn sparse_sketches(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
                 b.iter(|| spmv(&view, &x, &mut y))
             });
+            for chunks in [1, 2] {
+                group.bench_with_input(
+                    BenchmarkId::new(format!("stream_t{chunks}"), nnz),
+                    &nnz,
+                    |b, _| b.iter(|| black_box(stream(mat.indices(), mat.data(), chunks))),
+                );
+            }
             for s in [1, 2, 4, 8] {
                 let op = SparseSign::new(m, n, s, Seed::new(2)).expect("sketch");
                 let name = if s == 1 {
