@@ -1,0 +1,113 @@
+//! Process CPU time of the sparse sketch kernels against one SpMV: the measurement to use when the
+//! machine is shared and wall-clock medians are unreliable.
+//!
+//! ```text
+//! cargo run --release --example sketch_cpu -- [--nnz 20000000] [--rows 400] [--cols 200]
+//!     [--reps 20] [--seed N] [--json]
+//! ```
+//!
+//! Builds the benches' matrix (`n × cols`, 25 nonzeros per row, `n = nnz/25`) in CSR and CSC and
+//! reports, for one SpMV (CSR row dot products) and for CountSketch and sparse sign `s = 8` with
+//! `m = rows` on one thread, the best wall time and the mean process CPU time (from
+//! `/proc/self/stat`, 10 ms ticks: keep nnz · reps large) over `--reps` runs. CPU time counts only
+//! this process's own work, so other load on the machine inflates it far less than wall time.
+//! `--json`: `nnz, m, d, spmv_cpu_ns_per_nnz`, and `<sketch>_<layout>_cpu_ns_per_nnz` for each run.
+//!
+//! Bad input → one line on stderr, exit code 2.
+
+#[path = "cli/mod.rs"]
+mod cli;
+
+use faer::Par;
+use randnla::sketch::{SketchExt, SparseSign};
+use randnla::{problems, MatrixRef, SparseRef};
+use std::time::Instant;
+
+/// This process's user + system CPU time in seconds (Linux), or `None` where unavailable.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// Best wall seconds and mean CPU seconds (total over the runs, so the 10 ms tick of
+/// `/proc/self/stat` is divided by `reps`) of `reps` runs of `f`.
+fn best_of(reps: usize, mut f: impl FnMut() -> Result<(), String>) -> Result<(f64, f64), String> {
+    let mut wall = f64::INFINITY;
+    let c0 = cpu_seconds();
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        f()?;
+        wall = wall.min(t0.elapsed().as_secs_f64());
+    }
+    let cpu = match (c0, cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / reps as f64,
+        _ => f64::NAN,
+    };
+    Ok((wall, cpu))
+}
+
+fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
+    for (i, yi) in y.iter_mut().enumerate() {
+        let (idx, val) = a.outer(i);
+        *yi = idx.iter().zip(val).map(|(&c, &v)| v * x[c]).sum();
+    }
+}
+
+fn main() {
+    cli::run(|| {
+        let args = cli::Args::parse(&["nnz", "rows", "cols", "reps"], &[])?;
+        let nnz: usize = args.get_or("nnz", 20_000_000)?;
+        let m: usize = args.get_or("rows", 400)?;
+        let d: usize = args.get_or("cols", 200)?;
+        let reps: usize = args.get_or("reps", 20)?;
+        if nnz < 25 || d < 25 || reps == 0 {
+            return Err("need --nnz ≥ 25, --cols ≥ 25 and --reps ≥ 1".into());
+        }
+        let seed = args.seed()?;
+        let n = nnz / 25;
+        let csr = problems::random_sparse(n, d, 25, seed).map_err(|e| e.to_string())?;
+        let csc = csr.to_csc();
+        let nnz = csr.nnz();
+        let (x, mut y) = (vec![1.0; d], vec![0.0; n]);
+        let a_csr = MatrixRef::sparse(&csr).map_err(|e| e.to_string())?;
+        let a_csc = MatrixRef::sparse(&csc).map_err(|e| e.to_string())?;
+        let MatrixRef::Sparse(view) = a_csr else {
+            return Err("expected a sparse view".into());
+        };
+        let per_nnz = |s: f64| s / nnz as f64 * 1e9;
+        let (sp_wall, sp_cpu) = best_of(reps, || {
+            spmv(&view, &x, &mut y);
+            Ok(())
+        })?;
+        println!("n = {n}, d = {d}, nnz = {nnz}, m = {m}, {reps} runs each");
+        println!(
+            "spmv (CSR)         wall {sp_wall:.4} s   cpu {sp_cpu:.3} s   {:.2} ns/nnz",
+            per_nnz(sp_cpu)
+        );
+        let mut json = cli::Json::new()
+            .int("nnz", nnz as u64)
+            .int("m", m as u64)
+            .int("d", d as u64)
+            .num("spmv_cpu_ns_per_nnz", per_nnz(sp_cpu));
+        for (name, s) in [("count", 1), ("sparse_sign_s8", 8)] {
+            let op = SparseSign::new(m, n, s, seed.derive(1)).map_err(|e| e.to_string())?;
+            for (layout, a) in [("csr", a_csr), ("csc", a_csc)] {
+                let (wall, cpu) = best_of(reps, || {
+                    op.apply(a, Par::Seq).map(|_| ()).map_err(|e| e.to_string())
+                })?;
+                println!(
+                    "{name:<14} {layout} wall {wall:.4} s   cpu {cpu:.3} s   {:.2} ns/nnz   {:.2}× spmv (cpu)",
+                    per_nnz(cpu),
+                    cpu / sp_cpu
+                );
+                json = json.num(&format!("{name}_{layout}_cpu_ns_per_nnz"), per_nnz(cpu));
+            }
+        }
+        if args.json() {
+            json.print();
+        }
+        Ok(())
+    })
+}
