@@ -45,6 +45,24 @@ fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
     (r, t.elapsed().as_secs_f64())
 }
 
+/// Process CPU seconds (user + system, all threads) from `/proc/self/stat`; `NaN` elsewhere.
+fn cpu_seconds() -> f64 {
+    let parse = || -> Option<f64> {
+        let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let f: Vec<&str> = s.rsplit(')').next()?.split_whitespace().collect();
+        let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+        Some(ticks / 100.0)
+    };
+    parse().unwrap_or(f64::NAN)
+}
+
+/// `timed` plus the process CPU seconds spent (less sensitive to other load on the machine).
+fn timed_cpu<R>(f: impl FnOnce() -> R) -> (R, f64, f64) {
+    let c = cpu_seconds();
+    let (r, t) = timed(f);
+    (r, t, cpu_seconds() - c)
+}
+
 fn rel(x: &[f64], r: &[f64]) -> f64 {
     let num: f64 = x.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum();
     let den: f64 = r.iter().map(|b| b * b).sum();
@@ -84,19 +102,22 @@ fn illmix(c: &mut Criterion, quick: bool) {
         "\n== illmix: {n} × {d}, nnz {} (κ ≈ 1e8, collinear pairs) ==",
         a.nnz()
     );
+    // The goal: normal-equation residual ≤ 1e-10. tol = 1e-10 with one refinement run reaches it
+    // (the measured figure is printed); the default tol = 1e-14 is printed beside it.
     let sp = LstsqParams {
-        tol: 1e-12,
+        tol: 1e-10,
         par: p,
         ..Default::default()
     };
-    let ((x, info), t_sp) = timed(|| sketch_and_precondition(av, &b, &sp).unwrap());
+    let ((x, info), t_sp, c_sp) = timed_cpu(|| sketch_and_precondition(av, &b, &sp).unwrap());
     let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
     println!(
-        "sketch-precondition (tol 1e-12): {t_sp:.3} s one-shot (sketch {:.3}, factor {:.3}, iterate {:.3}), {} iterations, κ(AR⁻¹) ≈ {:.2}, normal-eq residual {:.2e}",
+        "sketch-precondition (tol 1e-10, m = {}): {t_sp:.3} s one-shot, {c_sp:.2} s CPU (sketch {:.3}, factor {:.3}, iterate {:.3}), iterations {:?}, κ(AR⁻¹) ≈ {:.2}, normal-eq residual {:.2e}",
+        info.sketch_rows,
         info.timings.sketch,
         info.timings.factor,
         info.timings.iterate,
-        info.iterations,
+        info.run_iterations,
         info.kappa_estimate,
         ner(&x)
     );
@@ -104,29 +125,37 @@ fn illmix(c: &mut Criterion, quick: bool) {
         par: p,
         ..Default::default()
     };
-    let ((x14, info14), t14) = timed(|| sketch_and_precondition(av, &b, &dflt).unwrap());
+    let ((x14, info14), t14, c14) = timed_cpu(|| sketch_and_precondition(av, &b, &dflt).unwrap());
     println!(
-        "sketch-precondition (default tol 1e-14): {t14:.3} s one-shot, {} iterations, normal-eq residual {:.2e}",
-        info14.iterations,
+        "sketch-precondition (default tol 1e-14, m = {}): {t14:.3} s one-shot, {c14:.2} s CPU, iterations {:?}, normal-eq residual {:.2e}",
+        info14.sketch_rows,
+        info14.run_iterations,
         ner(&x14)
     );
-    let sp2 = LstsqParams {
-        sketch_rows: Some(2 * d),
+    let sp4 = LstsqParams {
+        sketch_rows: Some(4 * d),
         ..sp.clone()
     };
-    let ((x2, info2), t2) = timed(|| sketch_and_precondition(av, &b, &sp2).unwrap());
+    let ((x4, info4), t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &sp4).unwrap());
     println!(
-        "sketch-precondition (m = 2d, tol 1e-12): {t2:.3} s one-shot, {} iterations, normal-eq residual {:.2e}",
-        info2.iterations,
-        ner(&x2)
+        "sketch-precondition (m = 4d, tol 1e-10): {t4:.3} s one-shot, {c4:.2} s CPU (sketch {:.3}, factor {:.3}, iterate {:.3}), iterations {:?}, normal-eq residual {:.2e}",
+        info4.timings.sketch,
+        info4.timings.factor,
+        info4.timings.iterate,
+        info4.run_iterations,
+        ner(&x4)
     );
-    match timed(|| normal_equations(av, &b, 0.0, p)) {
-        (Ok(xn), t) => println!(
-            "normal equations: {t:.3} s one-shot, normal-eq residual {:.2e}, ‖x_ne − x_sp‖/‖x_sp‖ = {:.2e}",
+    match timed_cpu(|| normal_equations(av, &b, 0.0, p)) {
+        (Ok(xn), t, c) => println!(
+            "normal equations: {t:.3} s one-shot, {c:.2} s CPU, normal-eq residual {:.2e}, ‖x_ne − x_sp‖/‖x_sp‖ = {:.2e}; CPU ratio sketch-precondition / normal equations = {:.2}",
             ner(&xn),
-            rel(&xn, &x)
+            rel(&xn, &x),
+            c_sp / c
         ),
-        (Err(e), t) => println!("normal equations: {t:.3} s one-shot, failed: {e}"),
+        (Err(e), t, c) => println!(
+            "normal equations: {t:.3} s one-shot, {c:.2} s CPU, failed: {e}; CPU ratio sketch-precondition / normal equations = {:.2}",
+            c_sp / c
+        ),
     }
     let lp = LsqrParams {
         max_iters: 1000,
@@ -154,7 +183,7 @@ fn illmix(c: &mut Criterion, quick: bool) {
     g.sample_size(10)
         .measurement_time(Duration::from_secs(if quick { 1 } else { 20 }))
         .warm_up_time(Duration::from_secs(1));
-    g.bench_function("sketch_precondition_tol1e-12", |bch| {
+    g.bench_function("sketch_precondition_tol1e-10", |bch| {
         bch.iter(|| black_box(sketch_and_precondition(av, &b, &sp).unwrap()))
     });
     g.bench_function("normal_equations", |bch| {
@@ -218,12 +247,23 @@ fn dense(c: &mut Criterion, quick: bool) {
     let (n, ds): (usize, &[usize]) = if quick {
         (5_000, &[50])
     } else {
-        (50_000, &[100, 250, 500, 1000])
+        (50_000, &[100, 250, 500, 750, 1000])
     };
-    println!("\n== dense {n} × d: sketch-precondition (m = 4d and 2d, tol 1e-14) vs faer Householder QR (one-shot) ==");
+    println!("\n== dense {n} × d: sketch-precondition (default m from the cost model, and m = 4d; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds) ==");
     println!(
-        "{:>5}  {:>9}  {:>9}  {:>9}  {:>7}  {:>9}  {:>9}",
-        "d", "qr s", "s&p4d s", "s&p2d s", "qr/s&p", "ner qr", "ner s&p"
+        "{:>5}  {:>9}  {:>7}  {:>6}  {:>9}  {:>7}  {:>9}  {:>7}  {:>8}  {:>8}  {:>9}  {:>9}",
+        "d",
+        "qr s",
+        "qr cpu",
+        "m",
+        "s&p s",
+        "cpu",
+        "s&p4d s",
+        "cpu",
+        "qr/s&p",
+        "cpu rat",
+        "ner qr",
+        "ner s&p"
     );
     for &d in ds {
         let g = gaussian_matrix(n, d, Seed::new(3)).unwrap();
@@ -236,23 +276,25 @@ fn dense(c: &mut Criterion, quick: bool) {
             .map(|i| ((i * 7919) % 1000) as f64 / 500.0 - 1.0)
             .collect();
         let av = MatrixRef::dense(a.as_ref()).unwrap();
-        let (xq, tq) = timed(|| qr_solve(av, &b, 0.0, p).unwrap());
-        let s4 = LstsqParams {
+        let (xq, tq, cq) = timed_cpu(|| qr_solve(av, &b, 0.0, p).unwrap());
+        let sd = LstsqParams {
             par: p,
             ..Default::default()
         };
-        let s2 = LstsqParams {
-            sketch_rows: Some(2 * d),
-            ..s4.clone()
+        let s4 = LstsqParams {
+            sketch_rows: Some(4 * d),
+            ..sd.clone()
         };
-        let ((x4, _), t4) = timed(|| sketch_and_precondition(av, &b, &s4).unwrap());
-        let (_, t2) = timed(|| sketch_and_precondition(av, &b, &s2).unwrap());
+        let ((xd, infod), td, cd) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
+        let (_, t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &s4).unwrap());
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
         println!(
-            "{d:>5}  {tq:>9.3}  {t4:>9.3}  {t2:>9.3}  {:>7.2}  {:>9.1e}  {:>9.1e}",
-            tq / t4.min(t2),
+            "{d:>5}  {tq:>9.3}  {cq:>7.2}  {:>6}  {td:>9.3}  {cd:>7.2}  {t4:>9.3}  {c4:>7.2}  {:>8.2}  {:>8.2}  {:>9.1e}  {:>9.1e}",
+            infod.sketch_rows,
+            tq / td,
+            cq / cd,
             ner(&xq),
-            ner(&x4)
+            ner(&xd)
         );
     }
     let (n, d) = if quick { (5_000, 50) } else { (20_000, 200) };
