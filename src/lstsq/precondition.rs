@@ -1,7 +1,7 @@
 //! Sketch-and-precondition with iterative refinement (the crate's recommended least-squares
 //! solver), ridge regression and multiple right-hand sides on the same path.
 
-use super::lsqr::{bidiagonal_condition, lsqr_run, Callback, History, LsqrRun};
+use super::lsqr::{bidiagonal_condition, lsqr_run_from, Callback, History, LsqrRun};
 use super::ops::{norm2, DataOp, LinOp};
 use super::{check_common, check_problem, Factorization, Info, IterState, LstsqParams, Timings};
 use crate::error::{Error, Result};
@@ -497,6 +497,30 @@ fn aug_residual(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> Vec<f64> {
     r
 }
 
+/// The augmented residual `r = [b − Ax; −√λ x]` and `(AN)ᵀr = Nᵀ(Aᵀ(b − Ax) − λx)`, with one
+/// fused pass over `A` (`u ← Ax − b`, then `Aᵀu`).
+fn aug_residual_and_normal(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = op.a.nrows();
+    let sl = op.pre.sqrt_lambda;
+    let mut r = vec![0.0; op.nrows()];
+    r[..n].copy_from_slice(b);
+    let mut acc = vec![0.0; op.pre.d];
+    op.a.apply_fused(x, 1.0, &mut r[..n], &mut acc);
+    // r_top = Ax − b now, acc = Aᵀ(Ax − b); negation is exact.
+    r[..n].iter_mut().for_each(|v| *v = -*v);
+    for (ri, xi) in r[n..].iter_mut().zip(x) {
+        *ri = -sl * xi;
+    }
+    let t: Vec<f64> = acc
+        .iter()
+        .zip(x)
+        .map(|(a, xi)| -a - sl * (sl * xi))
+        .collect();
+    let mut out = vec![0.0; op.ncols()];
+    op.pre.apply_t(&t, &mut out);
+    (r, out)
+}
+
 /// LSQR with refinement from the warm start `x0`, for one right-hand side.
 pub(crate) fn solve_one(
     a: &DataOp<'_>,
@@ -515,8 +539,11 @@ pub(crate) fn solve_one(
     let mut run_iterations = Vec::new();
     let (mut converged, mut stopped, mut test) = (false, false, 0.0);
     let mut nx = vec![0.0; pre.d];
+    // ‖r‖ of the current x when known (a run that made no iteration leaves x unchanged).
+    let mut known_rnorm = None;
     for run in 0..=params.refinement_steps {
-        let r = aug_residual(&op, &x, b);
+        let (r, ntr) = aug_residual_and_normal(&op, &x, b);
+        let rnorm = norm2(&r);
         let cfg = LsqrRun {
             tol: params.tol,
             max_iters: params.max_iters,
@@ -526,7 +553,7 @@ pub(crate) fn solve_one(
             run,
             offset: iterations,
         };
-        let out = lsqr_run(&op, &r, &cfg, &mut hist, cb);
+        let out = lsqr_run_from(&op, &r, Some(ntr), &cfg, &mut hist, cb);
         runs += 1;
         iterations += out.iterations;
         run_iterations.push(out.iterations);
@@ -534,8 +561,13 @@ pub(crate) fn solve_one(
         if kappa.is_nan() {
             kappa = bidiagonal_condition(&out.alphas, &out.betas);
         }
-        pre.apply(&out.z, &mut nx);
-        super::ops::axpy(1.0, &nx, &mut x);
+        if out.iterations == 0 {
+            known_rnorm = Some(rnorm);
+        } else {
+            known_rnorm = None;
+            pre.apply(&out.z, &mut nx);
+            super::ops::axpy(1.0, &nx, &mut x);
+        }
         converged = out.converged;
         stopped = out.stopped_by_callback;
         test = out.test_value;
@@ -550,7 +582,10 @@ pub(crate) fn solve_one(
             });
         }
     }
-    let residual_norm = norm2(&aug_residual(&op, &x, b));
+    let residual_norm = match known_rnorm {
+        Some(rn) => rn,
+        None => norm2(&aug_residual(&op, &x, b)),
+    };
     let info = Info {
         iterations,
         runs,
