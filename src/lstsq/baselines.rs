@@ -119,13 +119,10 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
-    let op = DataOp::new(a, par);
-    let mut g = op.gram(par);
+    let (mut g, atb) = super::ops::gram_and_atb(a, b, par);
     for i in 0..d {
         g[(i, i)] += lambda;
     }
-    let mut atb = vec![0.0; d];
-    op.apply_t(b, &mut atb);
     let llt = g.llt(Side::Lower).map_err(|e| Error::Factorization {
         reason: format!(
             "Cholesky of AᵀA + λI failed ({e:?}): not numerically positive definite (κ(A)² too large, or A rank deficient)"

@@ -77,6 +77,19 @@ pub(crate) fn lsqr_run(
     hist: &mut History,
     cb: &mut Callback<'_>,
 ) -> LsqrOutcome {
+    lsqr_run_from(op, c, None, cfg, hist, cb)
+}
+
+/// [`lsqr_run`] given `opᵀ·c` when the caller computed it already (in the same pass over the
+/// data as `c` itself), which saves one product with `opᵀ`.
+pub(crate) fn lsqr_run_from(
+    op: &dyn LinOp,
+    c: &[f64],
+    op_t_c: Option<Vec<f64>>,
+    cfg: &LsqrRun,
+    hist: &mut History,
+    cb: &mut Callback<'_>,
+) -> LsqrOutcome {
     let nc = op.ncols();
     let mut z = vec![0.0; nc];
     let mut u = c.to_vec();
@@ -85,7 +98,13 @@ pub(crate) fn lsqr_run(
     let mut alpha = 0.0;
     if beta > 0.0 {
         scale(&mut u, 1.0 / beta);
-        op.apply_t(&u, &mut v);
+        match op_t_c {
+            Some(w) if w.len() == nc => {
+                v = w;
+                scale(&mut v, 1.0 / beta);
+            }
+            _ => op.apply_t(&u, &mut v),
+        }
         alpha = norm2(&v);
     }
     let mut out = LsqrOutcome {

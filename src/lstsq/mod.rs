@@ -12,7 +12,7 @@
 //!
 //! # The recommended solver
 //! [`sketch_and_precondition`] (Blendenpik / LSRN family): sketch `SA` with a sparse sign
-//! embedding (`m = 4d` rows, `s = 8` nonzeros per column by default), factor `SA = QR`, start from
+//! embedding (`m = 4d`–`16d` rows from a cost model, `s = 8` nonzeros per column by default), factor `SA = QR`, start from
 //! the sketch-and-solve solution `x₀ = R⁻¹QᵀSb`, and run LSQR on the operator `AR⁻¹`, applied
 //! matrix-free (`AR⁻¹` is never formed). Because `S` is a subspace embedding,
 //! `κ(AR⁻¹) ≤ (1+ε)/(1−ε)` whatever `κ(A)` is, so the iteration count depends only on the
@@ -70,8 +70,11 @@ pub enum Factorization {
 /// Parameters of [`sketch_and_precondition`] and friends.
 #[derive(Clone, Debug)]
 pub struct LstsqParams {
-    /// Rows `m` of the sparse sign sketch; `None` means `4d` (measured: 2d needs about twice the
-    /// iterations of 4d, see the bench). Must be at least `d`.
+    /// Rows `m` of the sparse sign sketch; `None` picks `m = c·d` with `c ∈ {4, 6, 8, 12, 16}`
+    /// from a cost model of the sketch, the QR of `SA` and the LSQR passes over `A`
+    /// (`m ≤ n/2`, never below `4d`; 8d for the bench's sparse and dense problems). Larger `m`
+    /// means fewer iterations (LSQR contracts about like `√(d/m)` per step: 2d needs about
+    /// twice the iterations of 4d, 8d about 0.7× those of 4d) and a costlier QR. Must be at least `d`.
     pub sketch_rows: Option<usize>,
     /// Nonzeros per column `s` of the sparse sign sketch (default 8).
     pub nnz_per_col: usize,

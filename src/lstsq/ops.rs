@@ -40,90 +40,99 @@ pub(crate) trait LinOp: Sync {
     }
 }
 
-/// `A` prepared for repeated products: dense and CSR as given (borrowed), CSC converted once
-/// to CSR (O(nnz) extra memory), because `A·x` on CSC needs a scatter that cannot be split
-/// across threads without per-thread copies of the output.
+/// `A` prepared for repeated products: dense as given (borrowed); sparse (CSR or CSC) copied once
+/// into a compact CSR with 32-bit column indices (12 bytes per nonzero instead of 16: the
+/// iteration is memory-bound, so every pass over `A` reads a quarter less), because `A·x` on CSC
+/// needs a scatter that cannot be split across threads without per-thread copies of the output.
 pub(crate) enum DataOp<'a> {
     Dense(MatRef<'a, f64>, Par),
-    Csr(CsrRows<'a>, Par),
+    Csr(CsrRows, Par),
 }
 
-/// Row access to a CSR matrix, borrowed or owned.
-pub(crate) enum CsrRows<'a> {
-    Borrowed(SparseRef<'a, f64>),
-    Owned {
-        nrows: usize,
-        ncols: usize,
-        indptr: Vec<usize>,
-        indices: Vec<usize>,
-        data: Vec<f64>,
-    },
+/// A compact CSR copy of `A`.
+pub(crate) struct CsrRows {
+    nrows: usize,
+    ncols: usize,
+    indptr: Vec<usize>,
+    indices: Vec<u32>,
+    data: Vec<f64>,
 }
 
-impl CsrRows<'_> {
-    #[inline]
-    fn row(&self, i: usize) -> (&[usize], &[f64]) {
-        match self {
-            CsrRows::Borrowed(s) => s.outer(i),
-            CsrRows::Owned {
-                indptr,
-                indices,
-                data,
-                ..
-            } => {
-                let r = indptr[i]..indptr[i + 1];
-                (&indices[r.clone()], &data[r])
+impl CsrRows {
+    fn from_sparse(s: SparseRef<'_, f64>) -> Self {
+        let (n, d) = (s.nrows(), s.ncols());
+        match s.layout() {
+            Layout::Csr => {
+                let mut indptr = Vec::with_capacity(n + 1);
+                let mut indices = Vec::with_capacity(s.nnz());
+                let mut data = Vec::with_capacity(s.nnz());
+                indptr.push(0);
+                for i in 0..n {
+                    let (idx, val) = s.outer(i);
+                    indices.extend(idx.iter().map(|&j| j as u32));
+                    data.extend_from_slice(val);
+                    indptr.push(indices.len());
+                }
+                CsrRows {
+                    nrows: n,
+                    ncols: d,
+                    indptr,
+                    indices,
+                    data,
+                }
+            }
+            Layout::Csc => {
+                let mut counts = vec![0usize; n + 1];
+                for j in 0..d {
+                    for &i in s.outer(j).0 {
+                        counts[i + 1] += 1;
+                    }
+                }
+                for i in 0..n {
+                    counts[i + 1] += counts[i];
+                }
+                let indptr = counts.clone();
+                let mut next = counts;
+                let mut indices = vec![0u32; s.nnz()];
+                let mut data = vec![0.0; s.nnz()];
+                for j in 0..d {
+                    let (idx, val) = s.outer(j);
+                    for (&i, &v) in idx.iter().zip(val) {
+                        indices[next[i]] = j as u32;
+                        data[next[i]] = v;
+                        next[i] += 1;
+                    }
+                }
+                CsrRows {
+                    nrows: n,
+                    ncols: d,
+                    indptr,
+                    indices,
+                    data,
+                }
             }
         }
     }
+
+    #[inline(always)]
+    fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.indptr[i]..self.indptr[i + 1];
+        (&self.indices[r.clone()], &self.data[r])
+    }
     fn shape(&self) -> (usize, usize) {
-        match self {
-            CsrRows::Borrowed(s) => (s.nrows(), s.ncols()),
-            CsrRows::Owned { nrows, ncols, .. } => (*nrows, *ncols),
-        }
+        (self.nrows, self.ncols)
     }
 }
 
 impl<'a> DataOp<'a> {
     /// Wraps a validated matrix; `par` bounds the threads used by each product.
+    ///
+    /// # Performance
+    /// Sparse input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
     pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Self {
         match a {
             MatrixRef::Dense(m) => DataOp::Dense(m, par),
-            MatrixRef::Sparse(s) => match s.layout() {
-                Layout::Csr => DataOp::Csr(CsrRows::Borrowed(s), par),
-                Layout::Csc => {
-                    let (n, d) = (s.nrows(), s.ncols());
-                    let mut counts = vec![0usize; n + 1];
-                    for j in 0..d {
-                        for &i in s.outer(j).0 {
-                            counts[i + 1] += 1;
-                        }
-                    }
-                    for i in 0..n {
-                        counts[i + 1] += counts[i];
-                    }
-                    let indptr = counts.clone();
-                    let mut next = counts;
-                    let mut indices = vec![0usize; s.nnz()];
-                    let mut data = vec![0.0; s.nnz()];
-                    for j in 0..d {
-                        let (idx, val) = s.outer(j);
-                        for (&i, &v) in idx.iter().zip(val) {
-                            indices[next[i]] = j;
-                            data[next[i]] = v;
-                            next[i] += 1;
-                        }
-                    }
-                    let rows = CsrRows::Owned {
-                        nrows: n,
-                        ncols: d,
-                        indptr,
-                        indices,
-                        data,
-                    };
-                    DataOp::Csr(rows, par)
-                }
-            },
+            MatrixRef::Sparse(s) => DataOp::Csr(CsrRows::from_sparse(s), par),
         }
     }
 
@@ -189,7 +198,7 @@ impl LinOp for DataOp<'_> {
                         let (idx, val) = rows.row(c * ROW_CHUNK + k);
                         let mut s = 0.0;
                         for (&j, &v) in idx.iter().zip(val) {
-                            s += v * x[j];
+                            s += v * x[j as usize];
                         }
                         *o = s;
                     }
@@ -231,7 +240,7 @@ impl LinOp for DataOp<'_> {
                         if yi != 0.0 {
                             let (idx, val) = rows.row(i);
                             for (&j, &v) in idx.iter().zip(val) {
-                                acc[j] += v * yi;
+                                acc[j as usize] += v * yi;
                             }
                         }
                     }
@@ -260,46 +269,51 @@ impl LinOp for DataOp<'_> {
         let parts: Vec<Vec<f64>> = match self {
             DataOp::Dense(m, _) => {
                 let m = *m;
-                let vv = MatRef::from_column_major_slice(v, v.len(), 1);
-                let work = |(c, chunk): (usize, &mut [f64])| {
-                    // Sub-blocks small enough to stay in cache between the two products.
-                    const SUB: usize = 256;
-                    let mut acc = vec![0.0; d];
-                    let mut t = faer::Mat::<f64>::zeros(SUB, 1);
-                    for (s, sub) in chunk.chunks_mut(SUB).enumerate() {
-                        let len = sub.len();
-                        let rows = m.subrows(c * ROW_CHUNK + s * SUB, len);
-                        let mut tv = t.as_mut().subrows_mut(0, len);
-                        matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
-                        for (k, ck) in sub.iter_mut().enumerate() {
-                            *ck = tv[(k, 0)] - alpha * *ck;
+                {
+                    let vv = MatRef::from_column_major_slice(v, v.len(), 1);
+                    let work = |(c, chunk): (usize, &mut [f64])| {
+                        // Sub-blocks small enough to stay in cache between the two products.
+                        const SUB: usize = 256;
+                        let mut acc = vec![0.0; d];
+                        let mut t = faer::Mat::<f64>::zeros(SUB, 1);
+                        for (s, sub) in chunk.chunks_mut(SUB).enumerate() {
+                            let len = sub.len();
+                            let rows = m.subrows(c * ROW_CHUNK + s * SUB, len);
+                            let mut tv = t.as_mut().subrows_mut(0, len);
+                            matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
+                            for (k, ck) in sub.iter_mut().enumerate() {
+                                *ck = tv[(k, 0)] - alpha * *ck;
+                            }
+                            let uc = MatRef::from_column_major_slice(&*sub, len, 1);
+                            let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
+                            matmul(dst, Accum::Add, rows.transpose(), uc, 1.0, Par::Seq);
                         }
-                        let uc = MatRef::from_column_major_slice(&*sub, len, 1);
-                        let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
-                        matmul(dst, Accum::Add, rows.transpose(), uc, 1.0, Par::Seq);
+                        acc
+                    };
+                    if par {
+                        u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+                    } else {
+                        u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
                     }
-                    acc
-                };
-                if par {
-                    u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-                } else {
-                    u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
                 }
             }
             DataOp::Csr(rows, _) => {
                 let work = |(c, chunk): (usize, &mut [f64])| {
                     let mut acc = vec![0.0; d];
-                    for (k, ck) in chunk.iter_mut().enumerate() {
-                        let (idx, val) = rows.row(c * ROW_CHUNK + k);
+                    let r0 = c * ROW_CHUNK;
+                    let ptr = &rows.indptr[r0..=r0 + chunk.len()];
+                    for (ck, w) in chunk.iter_mut().zip(ptr.windows(2)) {
+                        let idx = &rows.indices[w[0]..w[1]];
+                        let val = &rows.data[w[0]..w[1]];
                         let mut s = 0.0;
                         for (&j, &a) in idx.iter().zip(val) {
-                            s += a * v[j];
+                            s += a * v[j as usize];
                         }
                         let ui = s - alpha * *ck;
                         *ck = ui;
                         if ui != 0.0 {
                             for (&j, &a) in idx.iter().zip(val) {
-                                acc[j] += a * ui;
+                                acc[j as usize] += a * ui;
                             }
                         }
                     }
@@ -445,54 +459,101 @@ pub fn ridge_normal_equation_residual(
     Ok(norm2(&atr) / (an.max(f64::MIN_POSITIVE) * rn))
 }
 
-impl DataOp<'_> {
-    /// The Gram matrix `AᵀA` (`d × d`). Sparse: from the row structure, `O(Σᵢ nnz(rowᵢ)²)`, in 8
-    /// fixed row chunks (in parallel when `d ≤ 2000`) reduced in order. Dense: faer's matmul.
-    pub(crate) fn gram(&self, par: Par) -> faer::Mat<f64> {
-        match self {
-            DataOp::Dense(m, _) => {
-                let d = m.ncols();
-                let mut g = faer::Mat::<f64>::zeros(d, d);
-                matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, par);
-                g
-            }
-            DataOp::Csr(rows, _) => {
-                let (n, d) = rows.shape();
-                const CHUNKS: usize = 8;
-                let per = n.div_ceil(CHUNKS).max(1);
-                let partial = |c: usize| {
-                    let mut g = vec![0.0; d * d];
-                    for i in (c * per)..((c + 1) * per).min(n) {
-                        let (idx, val) = rows.row(i);
-                        for (p, (&j, &vj)) in idx.iter().zip(val).enumerate() {
-                            let col = &mut g[j * d..(j + 1) * d];
-                            for (&k, &vk) in idx[p..].iter().zip(&val[p..]) {
-                                col[k] += vj * vk;
-                            }
-                        }
-                    }
-                    g
-                };
-                let parts: Vec<Vec<f64>> = if threads(par) && d <= 2000 {
-                    (0..CHUNKS).into_par_iter().map(partial).collect()
-                } else {
-                    vec![(0..CHUNKS)
-                        .map(partial)
-                        .fold(vec![0.0; d * d], |mut acc, p| {
-                            acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-                            acc
-                        })]
-                };
-                let mut sum = vec![0.0; d * d];
-                for p in &parts {
-                    sum.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+/// A column index stored as `usize` (borrowed CSR) or `u32` (the compact copy).
+trait Index: Copy + Sync {
+    fn ix(self) -> usize;
+}
+impl Index for usize {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self
+    }
+}
+impl Index for u32 {
+    #[inline(always)]
+    fn ix(self) -> usize {
+        self as usize
+    }
+}
+
+/// `AᵀA` (`d × d`) from rows given by `row(i) = (column indices, values)`, `O(Σᵢ nnz(rowᵢ)²)`,
+/// in 8 fixed row chunks (in parallel when `d ≤ 2000`) reduced in order.
+fn gram_from_rows<'r, J: Index + 'r>(
+    n: usize,
+    d: usize,
+    row: impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync,
+    par: Par,
+) -> faer::Mat<f64> {
+    const CHUNKS: usize = 8;
+    let per = n.div_ceil(CHUNKS).max(1);
+    let partial = |c: usize| {
+        let mut g = vec![0.0; d * d];
+        for i in (c * per)..((c + 1) * per).min(n) {
+            let (idx, val) = row(i);
+            for (p, (&j, &vj)) in idx.iter().zip(val).enumerate() {
+                let j = j.ix();
+                let gc = &mut g[j * d..(j + 1) * d];
+                for (&k, &vk) in idx[p..].iter().zip(&val[p..]) {
+                    gc[k.ix()] += vj * vk;
                 }
-                // sum[j*d + k] holds the (k, j) entry for k ≥ j (indices sorted within a row).
-                faer::Mat::from_fn(d, d, |i, j| {
-                    let (lo, hi) = if i >= j { (j, i) } else { (i, j) };
-                    sum[lo * d + hi]
-                })
             }
+        }
+        g
+    };
+    let parts: Vec<Vec<f64>> = if threads(par) && d <= 2000 {
+        (0..CHUNKS).into_par_iter().map(partial).collect()
+    } else {
+        vec![(0..CHUNKS)
+            .map(partial)
+            .fold(vec![0.0; d * d], |mut acc, p| {
+                acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+                acc
+            })]
+    };
+    let mut sum = vec![0.0; d * d];
+    for p in &parts {
+        sum.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    // sum[j*d + k] holds the (k, j) entry for k ≥ j (indices sorted within a row).
+    faer::Mat::from_fn(d, d, |i, j| {
+        let (lo, hi) = if i >= j { (j, i) } else { (i, j) };
+        sum[lo * d + hi]
+    })
+}
+
+/// `(AᵀA, Aᵀb)` for the normal equations, without copying a CSR or dense `A` (CSC is converted
+/// to CSR once). Sparse Gram: [`gram_from_rows`]; dense: faer's matmul with `par`.
+pub(crate) fn gram_and_atb(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    par: Par,
+) -> (faer::Mat<f64>, Vec<f64>) {
+    let d = a.ncols();
+    match a {
+        MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
+            let g = gram_from_rows(s.nrows(), d, |i| s.outer(i), par);
+            let mut atb = vec![0.0; d];
+            for (i, &bi) in b.iter().enumerate() {
+                let (idx, val) = s.outer(i);
+                for (&j, &v) in idx.iter().zip(val) {
+                    atb[j] += v * bi;
+                }
+            }
+            (g, atb)
+        }
+        _ => {
+            let op = DataOp::new(a, par);
+            let g = match &op {
+                DataOp::Dense(m, _) => {
+                    let mut g = faer::Mat::<f64>::zeros(d, d);
+                    matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, par);
+                    g
+                }
+                DataOp::Csr(rows, _) => gram_from_rows(rows.nrows, d, |i| rows.row(i), par),
+            };
+            let mut atb = vec![0.0; d];
+            op.apply_t(b, &mut atb);
+            (g, atb)
         }
     }
 }
