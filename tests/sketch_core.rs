@@ -108,6 +108,30 @@ fn thread_count_does_not_change_a_bit() {
 }
 
 #[test]
+fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
+    // m·d·8 = 480 kB: one thread cuts the output into 2 row partitions of 256 kB, two threads into
+    // 2 column panels of one partition each, four threads into 4 panels; the column kernel (CSC)
+    // never partitions. All must agree bitwise.
+    let (n, m, d) = (20_000, 1500, 40);
+    let layouts = Layouts::new(problems::random_sparse(n, d, 4, Seed::new(7)).unwrap());
+    for s in [1, 8] {
+        let op = SparseSign::new(m, n, s, Seed::new(13)).unwrap();
+        let views = layouts.views();
+        let reference = op.apply(views[0].1, Par::Seq).unwrap();
+        for (name, view) in &views {
+            for t in [1, 2, 4] {
+                let other = with_threads(t, |p| op.apply(*view, p).unwrap());
+                assert_bitwise(
+                    &other,
+                    &reference,
+                    &format!("s = {s} on {name}, {t} threads"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn row_blocks_merge_into_the_whole_sketch() {
     let n = 20_000;
     let layouts = Layouts::new(problems::random_sparse(n, 25, 4, Seed::new(6)).unwrap());

@@ -202,13 +202,25 @@ pub(crate) fn load_row_panels<T: Scalar>(out: &MatMut<'_, T>, w: usize) -> Vec<T
     let mut buf = vec![T::ZERO; m * d];
     for (p, panel) in buf.chunks_mut(m * w).enumerate() {
         let wp = panel.len() / m;
-        for j in 0..wp {
-            for r in 0..m {
-                panel[r * wp + j] = out[(r, p * w + j)];
+        for_tiles(m, wp, |r, j| panel[r * wp + j] = out[(r, p * w + j)]);
+    }
+    buf
+}
+
+/// Visits every `(r, j)` of an `m × w` index range in 32 × 32 tiles, so that a transposing copy
+/// touches a few pages at a time instead of one page per entry.
+#[inline(always)]
+fn for_tiles(m: usize, w: usize, mut f: impl FnMut(usize, usize)) {
+    const TILE: usize = 32;
+    for r0 in (0..m).step_by(TILE) {
+        for j0 in (0..w).step_by(TILE) {
+            for j in j0..(j0 + TILE).min(w) {
+                for r in r0..(r0 + TILE).min(m) {
+                    f(r, j);
+                }
             }
         }
     }
-    buf
 }
 
 /// Writes panels made by [`load_row_panels`] back into `out`.
@@ -216,13 +228,13 @@ pub(crate) fn store_row_panels<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>, w: 
     let m = out.nrows();
     for (p, panel) in buf.chunks(m * w).enumerate() {
         let wp = panel.len() / m;
-        for j in 0..wp {
-            for r in 0..m {
-                out[(r, p * w + j)] = panel[r * wp + j];
-            }
-        }
+        for_tiles(m, wp, |r, j| out[(r, p * w + j)] = panel[r * wp + j]);
     }
 }
+
+/// Bytes of output a row kernel aims to keep in one core's L2 cache while it streams input rows
+/// past it.
+pub(crate) const PANEL_BYTES: usize = 256 * 1024;
 
 /// Number of tasks to split work into for `par`. Results never depend on it.
 pub(crate) fn tasks(par: Par) -> usize {

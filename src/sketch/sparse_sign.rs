@@ -1,6 +1,6 @@
 //! Sparse sign embeddings (OSNAP) — and the kernel CountSketch shares.
 
-use super::kernels::{self, Access, ColAccess, RowAccess};
+use super::kernels::{self, Access, ColAccess, RowAccess, PANEL_BYTES};
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -154,8 +154,11 @@ impl SparseSign {
     /// For parallel work the `m × d` output is cut into `tasks` column panels, each stored
     /// row-major on its own (see [`kernels::load_row_panels`]); a task reads only its panel's
     /// columns of each input row, so the tasks share no reads or writes and together do the work
-    /// of one sequential pass. Each output entry receives its contributions in ascending
-    /// input-row order whatever the partition, as in the column kernel.
+    /// of one sequential pass. When a panel is larger than [`PANEL_BYTES`] (it would not stay in
+    /// L2), each block's codes are first sorted by output-row partition (a counting sort, stable
+    /// in the input row), and the partitions are filled one after another, each from the input
+    /// rows that reach it. Each output entry receives its contributions in ascending input-row
+    /// order whatever the panels and partitions, as in the column kernel.
     #[allow(clippy::too_many_arguments)]
     fn accumulate_rows<T: Scalar>(
         &self,
@@ -168,16 +171,62 @@ impl SparseSign {
     ) {
         let (m, s) = (self.m, self.s);
         let scale: T = self.scale();
+        // Output rows per partition: a partition of a panel fits `PANEL_BYTES`, so its
+        // read-modify-writes hit L2; at most ROW_BLOCK partitions, so sorting codes by partition
+        // costs O(block) per block.
+        let row_bytes = panel_width * std::mem::size_of::<T>();
+        let part_rows = if m * row_bytes <= PANEL_BYTES {
+            m
+        } else {
+            (PANEL_BYTES / row_bytes.max(1))
+                .max(1)
+                .max(m.div_ceil(ROW_BLOCK))
+        };
+        let parts = m.div_ceil(part_rows);
         let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
+        // (block-local input row, code), sorted by partition, ascending in the row within each.
+        let mut entries: Vec<(u32, u32)> = Vec::new();
+        let mut starts = vec![0usize; parts + 1];
         let mut lo = 0;
         while lo < k {
             let hi = (lo + ROW_BLOCK).min(k);
             let table = &mut table[..(hi - lo) * s];
             self.encode_range(row_offset + lo, table, par);
             let table = &*table;
+            if parts > 1 {
+                starts.fill(0);
+                for &code in table.iter() {
+                    starts[(code >> 1) as usize / part_rows + 1] += 1;
+                }
+                for q in 0..parts {
+                    starts[q + 1] += starts[q];
+                }
+                let mut next = starts[..parts].to_vec();
+                entries.clear();
+                entries.resize(table.len(), (0, 0));
+                for (i, codes) in table.chunks_exact(s).enumerate() {
+                    for &code in codes {
+                        let slot = &mut next[(code >> 1) as usize / part_rows];
+                        entries[*slot] = (i as u32, code);
+                        *slot += 1;
+                    }
+                }
+            }
+            let (entries, starts) = (&entries, &starts);
             let run = |(p, panel): (usize, &mut [T])| {
                 let c0 = p * panel_width;
                 let w = panel.len() / m;
+                if parts > 1 {
+                    for &(i, code) in entries.iter().take(starts[parts]) {
+                        let coef = if code & 1 == 1 { -scale } else { scale };
+                        let base = (code >> 1) as usize * w;
+                        let dst = &mut panel[base..base + w];
+                        rows.for_each_in(lo + i as usize, c0, c0 + w, |c, v| {
+                            dst[c - c0] += coef * v
+                        });
+                    }
+                    return;
+                }
                 // (offset of the target row in `panel`, ±1/√s) for the codes of one input row.
                 let mut targets: Vec<(usize, T)> = Vec::with_capacity(s);
                 for (i, codes) in (lo..hi).zip(table.chunks_exact(s)) {
