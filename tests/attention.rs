@@ -128,7 +128,13 @@ fn naive_softmax(q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, scale: f64, causal: b
     })
 }
 
-fn sketch_params(degree: usize, r: usize, map: FeatureMap, causal: bool, block: usize) -> PolySketchParams {
+fn sketch_params(
+    degree: usize,
+    r: usize,
+    map: FeatureMap,
+    causal: bool,
+    block: usize,
+) -> PolySketchParams {
     PolySketchParams {
         degree,
         sketch_dim: r,
@@ -214,7 +220,10 @@ fn exact_attention_matches_naive_reference() {
         big.as_ref(),
         v.as_ref().subrows(0, 40),
         Kernel::Softmax { scale: 1.0 },
-        &ExactParams { causal: true, block: 8 },
+        &ExactParams {
+            causal: true,
+            block: 8,
+        },
         Par::Seq,
     )
     .unwrap();
@@ -248,7 +257,10 @@ fn identity_sketch_equals_exact_polynomial_attention() {
                         .unwrap();
                 assert_eq!(info.sketch_dim, h.pow(p as u32 / 2));
                 let d = rel_diff(&got, &exact);
-                assert!(d < 1e-12, "p={p} h={h} causal={causal} block={block}: {d:e}");
+                assert!(
+                    d < 1e-12,
+                    "p={p} h={h} causal={causal} block={block}: {d:e}"
+                );
             }
         }
     }
@@ -277,16 +289,37 @@ fn causal_outputs_ignore_the_future_bitwise() {
         causal: true,
         block: 64,
     };
-    for kernel in [Kernel::Polynomial { degree: 4 }, Kernel::Softmax { scale: 0.3 }] {
-        let a = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &params, Par::Seq).unwrap();
-        let b = exact_attention(q.as_ref(), k2.as_ref(), v2.as_ref(), kernel, &params, Par::Seq).unwrap();
+    for kernel in [
+        Kernel::Polynomial { degree: 4 },
+        Kernel::Softmax { scale: 0.3 },
+    ] {
+        let a = exact_attention(
+            q.as_ref(),
+            k.as_ref(),
+            v.as_ref(),
+            kernel,
+            &params,
+            Par::Seq,
+        )
+        .unwrap();
+        let b = exact_attention(
+            q.as_ref(),
+            k2.as_ref(),
+            v2.as_ref(),
+            kernel,
+            &params,
+            Par::Seq,
+        )
+        .unwrap();
         assert_bitwise(&prefix(&a), &prefix(&b), &format!("{kernel:?}"));
     }
     for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
         for block in [32, 100] {
             let sp = sketch_params(4, 16, map, true, block);
-            let (a, _) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq).unwrap();
-            let (b, _) = poly_sketch_attention(q.as_ref(), k2.as_ref(), v2.as_ref(), &sp, Par::Seq).unwrap();
+            let (a, _) =
+                poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq).unwrap();
+            let (b, _) =
+                poly_sketch_attention(q.as_ref(), k2.as_ref(), v2.as_ref(), &sp, Par::Seq).unwrap();
             assert_bitwise(&prefix(&a), &prefix(&b), &format!("{map:?} block {block}"));
         }
     }
@@ -308,18 +341,33 @@ fn sketched_weights_are_nonnegative_and_define_the_output() {
             let mut negative_dots = 0;
             for j in 0..n {
                 for i in 0..n {
-                    assert!(w[(i, j)] >= 0.0, "{map:?} p={p}: w[{i},{j}] = {}", w[(i, j)]);
+                    assert!(
+                        w[(i, j)] >= 0.0,
+                        "{map:?} p={p}: w[{i},{j}] = {}",
+                        w[(i, j)]
+                    );
                     if p == 2 && dot(q.as_ref(), i, k.as_ref(), j) < 0.0 {
                         negative_dots += 1;
                     }
                 }
             }
             if p == 2 {
-                assert!(negative_dots > n * n / 4, "the test needs dots of both signs");
+                assert!(
+                    negative_dots > n * n / 4,
+                    "the test needs dots of both signs"
+                );
             }
             for causal in [false, true] {
                 let (out, info) = s
-                    .attention(q.as_ref(), k.as_ref(), v.as_ref(), causal, 50, false, Par::Seq)
+                    .attention(
+                        q.as_ref(),
+                        k.as_ref(),
+                        v.as_ref(),
+                        causal,
+                        50,
+                        false,
+                        Par::Seq,
+                    )
                     .unwrap();
                 assert!(info.min_normalizer >= 1.0 - 1e-12);
                 let want = naive_attention(n, &v, causal, 1.0, |i, j| w[(i, j)]);
@@ -335,7 +383,13 @@ fn sketched_weights_are_nonnegative_and_define_the_output() {
 #[test]
 fn feature_inner_products_are_unbiased() {
     let h = 6;
-    let x = Mat::<f64>::from_fn(2, h, |i, j| if i == 0 { 0.4 + 0.1 * j as f64 } else { 0.5 - 0.05 * j as f64 });
+    let x = Mat::<f64>::from_fn(2, h, |i, j| {
+        if i == 0 {
+            0.4 + 0.1 * j as f64
+        } else {
+            0.5 - 0.05 * j as f64
+        }
+    });
     let target_dot = dot(x.as_ref(), 0, x.as_ref(), 1);
     for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
         for p in [2usize, 4, 8] {
@@ -347,7 +401,8 @@ fn feature_inner_products_are_unbiased() {
                 })
                 .collect();
             let mean = vals.iter().sum::<f64>() / vals.len() as f64;
-            let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (vals.len() - 1) as f64;
+            let var =
+                vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (vals.len() - 1) as f64;
             let se = (var / vals.len() as f64).sqrt();
             let want = target_dot.powi(p as i32 / 2);
             assert!(
@@ -385,9 +440,14 @@ fn error_falls_as_the_sketch_grows_on_clustered_inputs() {
                             seed: Seed::new(s),
                             ..sketch_params(4, r, map, causal, 128)
                         };
-                        let (out, _) =
-                            poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, Par::Seq)
-                                .unwrap();
+                        let (out, _) = poly_sketch_attention(
+                            q.as_ref(),
+                            k.as_ref(),
+                            v.as_ref(),
+                            &params,
+                            Par::Seq,
+                        )
+                        .unwrap();
                         relative_error(out.as_ref(), exact.as_ref()).unwrap()
                     })
                     .collect();
@@ -398,9 +458,15 @@ fn error_falls_as_the_sketch_grows_on_clustered_inputs() {
                 }
                 medians.push(errs[1]);
             }
-            assert!(medians[3] < 0.6 * medians[0], "{map:?} causal={causal}: {medians:?}");
+            assert!(
+                medians[3] < 0.6 * medians[0],
+                "{map:?} causal={causal}: {medians:?}"
+            );
             if map == FeatureMap::Gaussian {
-                assert!(medians.windows(2).all(|w| w[1] < w[0]), "{map:?} causal={causal}: {medians:?}");
+                assert!(
+                    medians.windows(2).all(|w| w[1] < w[0]),
+                    "{map:?} causal={causal}: {medians:?}"
+                );
             }
         }
     }
@@ -415,13 +481,23 @@ fn results_do_not_depend_on_the_thread_count() {
         let mut outs = Vec::new();
         for causal in [false, true] {
             let params = ExactParams { causal, block: 64 };
-            for kernel in [Kernel::Polynomial { degree: 4 }, Kernel::Softmax { scale: 0.35 }] {
-                outs.push(exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &params, par).unwrap());
+            for kernel in [
+                Kernel::Polynomial { degree: 4 },
+                Kernel::Softmax { scale: 0.35 },
+            ] {
+                outs.push(
+                    exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &params, par)
+                        .unwrap(),
+                );
             }
             for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
                 // r = 32: 528 features, so the state update is split over three feature chunks.
                 let sp = sketch_params(4, 32, map, causal, 200);
-                outs.push(poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, par).unwrap().0);
+                outs.push(
+                    poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, par)
+                        .unwrap()
+                        .0,
+                );
             }
         }
         outs
@@ -446,15 +522,36 @@ fn f32_agrees_with_f64() {
     let (q6, k6, v6) = (to64(&q32), to64(&k32), to64(&v32));
     for causal in [false, true] {
         let params = ExactParams { causal, block: 64 };
-        for kernel in [Kernel::Polynomial { degree: 4 }, Kernel::Softmax { scale: 0.35 }] {
-            let a = exact_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), kernel, &params, Par::Seq).unwrap();
-            let b = exact_attention(q6.as_ref(), k6.as_ref(), v6.as_ref(), kernel, &params, Par::Seq).unwrap();
+        for kernel in [
+            Kernel::Polynomial { degree: 4 },
+            Kernel::Softmax { scale: 0.35 },
+        ] {
+            let a = exact_attention(
+                q32.as_ref(),
+                k32.as_ref(),
+                v32.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            )
+            .unwrap();
+            let b = exact_attention(
+                q6.as_ref(),
+                k6.as_ref(),
+                v6.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            )
+            .unwrap();
             let d = relative_error(to64(&a).as_ref(), b.as_ref()).unwrap();
             assert!(d < 1e-5, "{kernel:?} causal={causal}: {d:e}");
         }
         let sp = sketch_params(4, 32, FeatureMap::Gaussian, causal, 64);
-        let (a, _) = poly_sketch_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), &sp, Par::Seq).unwrap();
-        let (b, _) = poly_sketch_attention(q6.as_ref(), k6.as_ref(), v6.as_ref(), &sp, Par::Seq).unwrap();
+        let (a, _) =
+            poly_sketch_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), &sp, Par::Seq).unwrap();
+        let (b, _) =
+            poly_sketch_attention(q6.as_ref(), k6.as_ref(), v6.as_ref(), &sp, Par::Seq).unwrap();
         let d = relative_error(to64(&a).as_ref(), b.as_ref()).unwrap();
         assert!(d < 1e-5, "sketch causal={causal}: {d:e}");
     }
@@ -486,8 +583,14 @@ fn sketched_attention_memory_does_not_grow_with_n() {
         let mut extra = Vec::new();
         let mut reported = Vec::new();
         let warm = sketch_params(4, 16, FeatureMap::Gaussian, causal, 64);
-        poly_sketch_attention(qk.subrows(0, 512), kk.subrows(0, 512), vv.subrows(0, 512), &warm, Par::Seq)
-            .unwrap();
+        poly_sketch_attention(
+            qk.subrows(0, 512),
+            kk.subrows(0, 512),
+            vv.subrows(0, 512),
+            &warm,
+            Par::Seq,
+        )
+        .unwrap();
         for n in [1024usize, 8192] {
             let sp = sketch_params(4, 16, FeatureMap::Gaussian, causal, 64);
             let ((out, info), peak) = peak_heap(|| {
@@ -508,7 +611,10 @@ fn sketched_attention_memory_does_not_grow_with_n() {
             extra.push(peak as f64 - out_bytes as f64);
             reported.push(info.workspace_bytes);
         }
-        assert!((extra[1] - extra[0]).abs() < 65536.0, "causal={causal}: {extra:?}");
+        assert!(
+            (extra[1] - extra[0]).abs() < 65536.0,
+            "causal={causal}: {extra:?}"
+        );
         assert_eq!(reported[0], reported[1]);
     }
 }
@@ -530,21 +636,52 @@ fn bad_input_is_an_error() {
     let empty = Mat::<f64>::zeros(0, 4);
     let poly = Kernel::Polynomial { degree: 4 };
     let ex = |q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, kernel, causal, block| {
-        exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &ExactParams { causal, block }, Par::Seq)
+        exact_attention(
+            q.as_ref(),
+            k.as_ref(),
+            v.as_ref(),
+            kernel,
+            &ExactParams { causal, block },
+            Par::Seq,
+        )
     };
-    assert!(matches!(ex(&q, &k3, &v, poly, false, 8), Err(Error::DimensionMismatch { .. })));
-    assert!(matches!(ex(&q, &k, &v9, poly, false, 8), Err(Error::DimensionMismatch { .. })));
-    assert!(matches!(ex(&q, &k9, &v9, poly, true, 8), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        ex(&q, &k3, &v, poly, false, 8),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        ex(&q, &k, &v9, poly, false, 8),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        ex(&q, &k9, &v9, poly, true, 8),
+        Err(Error::DimensionMismatch { .. })
+    ));
     assert!(ex(&q, &k9, &v9, poly, false, 8).is_ok());
-    assert!(matches!(ex(&nan, &k, &v, poly, false, 8), Err(Error::NonFinite { row: 3, col: 1, .. })));
-    assert!(matches!(ex(&q, &k, &inf, poly, false, 8), Err(Error::NonFinite { .. })));
-    assert!(matches!(ex(&empty, &k, &v, poly, false, 8), Err(Error::Empty { .. })));
+    assert!(matches!(
+        ex(&nan, &k, &v, poly, false, 8),
+        Err(Error::NonFinite { row: 3, col: 1, .. })
+    ));
+    assert!(matches!(
+        ex(&q, &k, &inf, poly, false, 8),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(matches!(
+        ex(&empty, &k, &v, poly, false, 8),
+        Err(Error::Empty { .. })
+    ));
     for p in [0usize, 3, 5, 66] {
         let r = ex(&q, &k, &v, Kernel::Polynomial { degree: p }, false, 8);
-        assert!(matches!(r, Err(Error::InvalidParameter { name: "degree", .. })), "p={p}");
+        assert!(
+            matches!(r, Err(Error::InvalidParameter { name: "degree", .. })),
+            "p={p}"
+        );
     }
     assert!(ex(&q, &k, &v, Kernel::Softmax { scale: f64::NAN }, false, 8).is_err());
-    assert!(matches!(ex(&q, &k, &v, poly, false, 0), Err(Error::InvalidParameter { name: "block", .. })));
+    assert!(matches!(
+        ex(&q, &k, &v, poly, false, 0),
+        Err(Error::InvalidParameter { name: "block", .. })
+    ));
     assert!(ex(&q, &k, &v, poly, false, 100_000).is_err());
 
     let sk = |q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, p: PolySketchParams| {
@@ -552,9 +689,25 @@ fn bad_input_is_an_error() {
     };
     let base = sketch_params(4, 8, FeatureMap::Gaussian, true, 4);
     for p in [0usize, 1, 3, 7] {
-        for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch, FeatureMap::Identity] {
-            let r = sk(&q, &k, &v, PolySketchParams { degree: p, map, ..base });
-            assert!(matches!(r, Err(Error::InvalidParameter { name: "degree", .. })), "p={p}");
+        for map in [
+            FeatureMap::Gaussian,
+            FeatureMap::TensorSketch,
+            FeatureMap::Identity,
+        ] {
+            let r = sk(
+                &q,
+                &k,
+                &v,
+                PolySketchParams {
+                    degree: p,
+                    map,
+                    ..base
+                },
+            );
+            assert!(
+                matches!(r, Err(Error::InvalidParameter { name: "degree", .. })),
+                "p={p}"
+            );
             assert!(PolySketch::new(4, p, 8, map, Seed::new(1)).is_err());
         }
     }
@@ -563,23 +716,67 @@ fn bad_input_is_an_error() {
     assert!(sk(&nan, &k, &v, base).is_err());
     assert!(sk(&q, &k, &inf, base).is_err());
     assert!(sk(&empty, &k, &v, base).is_err());
-    assert!(sk(&q, &k, &v, PolySketchParams { sketch_dim: 0, ..base }).is_err());
-    assert!(sk(&q, &k, &v, PolySketchParams { sketch_dim: 5000, ..base }).is_err());
+    assert!(sk(
+        &q,
+        &k,
+        &v,
+        PolySketchParams {
+            sketch_dim: 0,
+            ..base
+        }
+    )
+    .is_err());
+    assert!(sk(
+        &q,
+        &k,
+        &v,
+        PolySketchParams {
+            sketch_dim: 5000,
+            ..base
+        }
+    )
+    .is_err());
     assert!(sk(&q, &k, &v, PolySketchParams { block: 0, ..base }).is_err());
     // The identity map of a wide head is too large, not a silent giant allocation.
     let wide = gaussian(4, 100, 86);
-    let r = sk(&wide, &wide, &wide, PolySketchParams { map: FeatureMap::Identity, ..base });
+    let r = sk(
+        &wide,
+        &wide,
+        &wide,
+        PolySketchParams {
+            map: FeatureMap::Identity,
+            ..base
+        },
+    );
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     // A check beyond n = 16384 is refused before any work.
     let long = Mat::<f64>::zeros(16385, 1);
-    let r = sk(&long, &long, &long, PolySketchParams { check: true, ..base });
+    let r = sk(
+        &long,
+        &long,
+        &long,
+        PolySketchParams {
+            check: true,
+            ..base
+        },
+    );
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
 
     let s = PolySketch::new(4, 4, 8, FeatureMap::Gaussian, Seed::new(1)).unwrap();
     assert!(s.features(k3.as_ref(), Par::Seq).is_err());
     assert!(s.features(nan.as_ref(), Par::Seq).is_err());
     assert!(s.weights(q.as_ref(), k3.as_ref(), Par::Seq).is_err());
-    assert!(s.attention(k3.as_ref(), k3.as_ref(), v.as_ref(), false, 4, false, Par::Seq).is_err());
+    assert!(s
+        .attention(
+            k3.as_ref(),
+            k3.as_ref(),
+            v.as_ref(),
+            false,
+            4,
+            false,
+            Par::Seq
+        )
+        .is_err());
     assert!(PolySketch::new(0, 4, 8, FeatureMap::Gaussian, Seed::new(1)).is_err());
 
     let c = gaussian(10, 3, 87);

@@ -94,10 +94,19 @@ pub fn causal_squared_product<T: Scalar>(
     Ok(out)
 }
 
-fn check_abc<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatRef<'_, T>, block: usize) -> Result<()> {
+fn check_abc<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    block: usize,
+) -> Result<()> {
     for (name, m) in [("A", a), ("B", b), ("C", c)] {
         if m.nrows() == 0 || m.ncols() == 0 {
-            return Err(Error::empty(format!("{name} ({}×{})", m.nrows(), m.ncols())));
+            return Err(Error::empty(format!(
+                "{name} ({}×{})",
+                m.nrows(),
+                m.ncols()
+            )));
         }
     }
     if b.nrows() != a.nrows() {
@@ -107,7 +116,11 @@ fn check_abc<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, c: MatRef<'_, T>, bl
         return Err(Error::dim("rows of C vs rows of A", a.nrows(), c.nrows()));
     }
     if b.ncols() != a.ncols() {
-        return Err(Error::dim("columns of B vs columns of A", a.ncols(), b.ncols()));
+        return Err(Error::dim(
+            "columns of B vs columns of A",
+            a.ncols(),
+            b.ncols(),
+        ));
     }
     check_block(block)?;
     check_finite_dense(a, "A")?;
@@ -145,11 +158,21 @@ pub(crate) struct Sources<FA, FB, FC> {
 }
 
 /// Scalars of workspace used by [`causal_blocks`] with `threads` tasks (besides the sources').
-pub(crate) fn causal_workspace(r: usize, e: usize, block: usize, squared: bool, threads: usize) -> usize {
+pub(crate) fn causal_workspace(
+    r: usize,
+    e: usize,
+    block: usize,
+    squared: bool,
+    threads: usize,
+) -> usize {
     let dim = if squared { r * (r + 1) / 2 } else { r };
     let chunk = ROW_CHUNK.min(block);
     let per_row_task = chunk * block + chunk * e + if squared { chunk * dim } else { 0 };
-    let per_feat_task = if squared { block * FEAT_CHUNK.min(dim) } else { 0 };
+    let per_feat_task = if squared {
+        block * FEAT_CHUNK.min(dim)
+    } else {
+        0
+    };
     dim * e + 2 * block * r + 2 * block * e + threads * per_row_task.max(per_feat_task)
 }
 
@@ -188,7 +211,14 @@ where
             // Keys r0 + rk .. k are all in the future of these rows.
             let kc = r0 + rk;
             let mut s = Mat::<T>::zeros(rk, kc);
-            matmul(s.as_mut(), Accum::Replace, ar, b.as_ref().subrows(0, kc).transpose(), one, Par::Seq);
+            matmul(
+                s.as_mut(),
+                Accum::Replace,
+                ar,
+                b.as_ref().subrows(0, kc).transpose(),
+                one,
+                Par::Seq,
+            );
             for j in 0..kc {
                 let col = s.col_as_slice_mut(j);
                 for (i, x) in col.iter_mut().enumerate() {
@@ -200,11 +230,25 @@ where
                 }
             }
             let mut y = Mat::<T>::zeros(rk, e);
-            matmul(y.as_mut(), Accum::Replace, s.as_ref(), c.as_ref().subrows(0, kc), one, Par::Seq);
+            matmul(
+                y.as_mut(),
+                Accum::Replace,
+                s.as_ref(),
+                c.as_ref().subrows(0, kc),
+                one,
+                Par::Seq,
+            );
             if lo > 0 {
                 if squared {
                     let at = self_tensor(ar, &pairs);
-                    matmul(y.as_mut(), Accum::Add, at.as_ref(), state.as_ref(), one, Par::Seq);
+                    matmul(
+                        y.as_mut(),
+                        Accum::Add,
+                        at.as_ref(),
+                        state.as_ref(),
+                        one,
+                        Par::Seq,
+                    );
                 } else {
                     matmul(y.as_mut(), Accum::Add, ar, state.as_ref(), one, Par::Seq);
                 }
@@ -219,7 +263,9 @@ where
         };
         let mut y = Mat::<T>::zeros(k, e);
         for (t, yt) in ys.iter().enumerate() {
-            y.as_mut().subrows_mut(t * ROW_CHUNK, yt.nrows()).copy_from(yt);
+            y.as_mut()
+                .subrows_mut(t * ROW_CHUNK, yt.nrows())
+                .copy_from(yt);
         }
         drop(ys);
         // Phase 2, state rows in fixed chunks: P += (B_l ⊗ B_l)ᵀ C_l (or B_lᵀ C_l).
@@ -228,7 +274,14 @@ where
                 let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
                     let c0 = t * FEAT_CHUNK;
                     let bt = self_tensor(b.as_ref(), &pairs[c0..c0 + dst.nrows()]);
-                    matmul(dst.rb_mut(), Accum::Add, bt.as_ref().transpose(), c.as_ref(), one, Par::Seq);
+                    matmul(
+                        dst.rb_mut(),
+                        Accum::Add,
+                        bt.as_ref().transpose(),
+                        c.as_ref(),
+                        one,
+                        Par::Seq,
+                    );
                 };
                 let chunks = row_chunks_mut(state.as_mut(), FEAT_CHUNK);
                 if parallel {
@@ -237,7 +290,14 @@ where
                     chunks.into_iter().enumerate().for_each(feat_task);
                 }
             } else {
-                matmul(state.as_mut(), Accum::Add, b.as_ref().transpose(), c.as_ref(), one, Par::Seq);
+                matmul(
+                    state.as_mut(),
+                    Accum::Add,
+                    b.as_ref().transpose(),
+                    c.as_ref(),
+                    one,
+                    Par::Seq,
+                );
             }
         }
         sink(lo, &y)?;

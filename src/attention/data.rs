@@ -38,7 +38,10 @@ pub fn clustered_qkv(
     }
     for (name, x) in [("noise", noise), ("scale", scale)] {
         if !(x.is_finite() && x >= 0.0) {
-            return Err(Error::param(name, format!("{name} {x} must be finite and ≥ 0")));
+            return Err(Error::param(
+                name,
+                format!("{name} {x} must be finite and ≥ 0"),
+            ));
         }
     }
     let req = n as u128 * h as u128;

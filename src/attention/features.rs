@@ -196,7 +196,13 @@ impl PolySketch {
     /// [`Error::InvalidParameter`] for `h = 0`, an odd, zero or too large `p` (`p ≤ 64`), `r = 0`
     /// or `r > 2048` (Gaussian, TensorSketch); [`Error::TooLarge`] for the identity map when
     /// `h^{p/2} > 2048`.
-    pub fn new(h: usize, degree: usize, sketch_dim: usize, map: FeatureMap, seed: Seed) -> Result<Self> {
+    pub fn new(
+        h: usize,
+        degree: usize,
+        sketch_dim: usize,
+        map: FeatureMap,
+        seed: Seed,
+    ) -> Result<Self> {
         check_even_degree(degree)?;
         if h == 0 {
             return Err(Error::param("h", "the head dimension must be at least 1"));
@@ -321,7 +327,12 @@ impl PolySketch {
     ///
     /// # Errors
     /// As [`features`](Self::features) for `Q` and `K`; [`Error::TooLarge`] when `n·m > 2²⁶`.
-    pub fn weights<T: Scalar>(&self, q: MatRef<'_, T>, k: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
+    pub fn weights<T: Scalar>(
+        &self,
+        q: MatRef<'_, T>,
+        k: MatRef<'_, T>,
+        par: Par,
+    ) -> Result<Mat<T>> {
         let req = q.nrows() as u128 * k.nrows() as u128;
         if req > 1 << 26 {
             return Err(Error::TooLarge {
@@ -351,7 +362,11 @@ impl PolySketch {
 
     pub(crate) fn check_x<T: Scalar>(&self, x: MatRef<'_, T>, what: &str) -> Result<()> {
         if x.nrows() == 0 || x.ncols() == 0 {
-            return Err(Error::empty(format!("{what} ({}×{})", x.nrows(), x.ncols())));
+            return Err(Error::empty(format!(
+                "{what} ({}×{})",
+                x.nrows(),
+                x.ncols()
+            )));
         }
         if x.ncols() != self.h {
             return Err(Error::dim(

@@ -192,7 +192,8 @@ impl PolySketch {
                 finish(lo, y);
                 Ok(())
             })?;
-            workspace = causal_workspace(r, e, block, true, threads) + 2 * self.phi_workspace(block);
+            workspace =
+                causal_workspace(r, e, block, true, threads) + 2 * self.phi_workspace(block);
         } else {
             let pairs = pairs(r);
             let dim = pairs.len();
@@ -274,10 +275,7 @@ impl PolySketch {
                 Kernel::Polynomial {
                     degree: self.degree(),
                 },
-                &ExactParams {
-                    causal,
-                    block: 256,
-                },
+                &ExactParams { causal, block: 256 },
                 par,
             )?;
             Some(relative_error(out.as_ref(), exact.as_ref())?)
@@ -306,10 +304,18 @@ impl PolySketch {
 /// [`Error::DimensionMismatch`] when the shapes differ; [`Error::NonFinite`] for NaN/∞.
 pub fn relative_error<T: Scalar>(approx: MatRef<'_, T>, exact: MatRef<'_, T>) -> Result<f64> {
     if approx.nrows() != exact.nrows() {
-        return Err(Error::dim("rows of the two outputs", exact.nrows(), approx.nrows()));
+        return Err(Error::dim(
+            "rows of the two outputs",
+            exact.nrows(),
+            approx.nrows(),
+        ));
     }
     if approx.ncols() != exact.ncols() {
-        return Err(Error::dim("columns of the two outputs", exact.ncols(), approx.ncols()));
+        return Err(Error::dim(
+            "columns of the two outputs",
+            exact.ncols(),
+            approx.ncols(),
+        ));
     }
     crate::input::check_finite_dense(approx, "approximate output")?;
     crate::input::check_finite_dense(exact, "exact output")?;
