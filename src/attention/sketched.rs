@@ -86,7 +86,7 @@ pub struct SketchInfo {
 /// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, faer::Par::Seq)?;
 /// assert_eq!((out.nrows(), out.ncols()), (512, 16));
 /// assert!(info.min_normalizer >= 1.0 - 1e-9);
-/// assert!(info.rel_error.unwrap() < 0.5);
+/// assert!(info.rel_error.unwrap() < 1.0); // ≈ 0.4 here; see the module docs
 /// # Ok::<(), randnla::Error>(())
 /// ```
 ///
