@@ -24,7 +24,18 @@
 //! cargo bench --bench attention -- --test  # smoke test: n = 1024 only
 //! ```
 //!
-//! Measured figures: see the README section of issue 6 and `src/attention/mod.rs`.
+//! Measured (2 cores shared with other jobs, load average 11–18; medians from
+//! `scripts/bench_report.py attention`; exact at n ≥ 16384 is one run):
+//!
+//! | n | exact | sketch r=32 | sketch r=64 | causal r=32 | TS r=64 | clustered error r=32 / r=64 / TS r=64 | iid error r=32 / r=64 |
+//! |---|---|---|---|---|---|---|---|
+//! | 1024 | 40 ms | 13 ms | 116 ms | 23 ms | 80 ms | 0.45 / 0.32 / 0.34 | 1.06 / 1.02 |
+//! | 4096 | 2.5 s | 0.38 s | 1.6 s | 0.62 s | 1.15 s | 0.47 / 0.32 / 0.36 | 1.07 / 1.03 |
+//! | 16384 | 29 s | 1.13 s | 2.6 s | 1.25 s | 5.8 s | 0.52 / 0.35 / 0.29 | 1.07 / 1.03 |
+//! | 65536 | 583 s | 5.6 s | 15.2 s | 2.5 s | 13.7 s | 0.49 / 0.34 / 0.28 | — |
+//!
+//! Crossover below n = 1024 (r = 32), ≈ 2300 (r = 64); exact/sketch = 26× / 11× at 16384 and
+//! 103× / 38× at 65536 (r = 32 / 64). Slopes: sketched 1.07–1.39, exact 2.16 (16384 → 65536).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::{Mat, Par};

@@ -53,16 +53,17 @@
 //! Sketched time grows linearly in `n`, exact quadratically (wall clock, 2 cores shared with
 //! other jobs, load average 11–12, `benches/attention.rs`; exact at `n ≥ 16384` is one run):
 //!
-//! | n | exact | sketch `r = 32` | sketch `r = 64` | causal sketch `r = 32` |
-//! |---|---|---|---|---|
-//! | 1024 | 52 ms | 14 ms | 118 ms | 23 ms |
-//! | 4096 | 2.4 s | 0.38 s | 1.6 s | 0.61 s |
-//! | 16384 | 29 s | 1.1 s | 2.6 s | 1.3 s |
-//! | 65536 | 583 s | 5.4 s | 17.8 s | see the bench |
+//! | n | exact | sketch `r = 32` | sketch `r = 64` | causal sketch `r = 32` | TensorSketch `r = 64` |
+//! |---|---|---|---|---|---|
+//! | 1024 | 40 ms | 13 ms | 116 ms | 23 ms | 80 ms |
+//! | 4096 | 2.5 s | 0.38 s | 1.6 s | 0.62 s | 1.15 s |
+//! | 16384 | 29 s (one run) | 1.13 s | 2.6 s | 1.25 s | 5.8 s |
+//! | 65536 | 583 s (one run) | 5.6 s | 15.2 s | 2.5 s | 13.7 s |
 //!
-//! The crossover is below `n = 1024` for `r = 32` and near `n ≈ 2300` for `r = 64`; at
-//! `n = 65536` the sketch is ≈ 100× (`r = 32`) and ≈ 33× (`r = 64`) faster than exact blocked
-//! attention.
+//! Fitted log-log slopes of the sketched times: 1.07–1.39 (the `n = 1024` point is the noisiest);
+//! exact: 2.16 between the two single runs at 16384 and 65536.
+//! The crossover is below `n = 1024` for `r = 32` and near `n ≈ 2300` for `r = 64`; exact over
+//! sketched is 26× (`r = 32`) and 11× (`r = 64`) at `n = 16384`, 103× and 38× at `n = 65536`.
 //!
 //! # Causal attention in linear time
 //! Rows are cut into blocks of `b`. Inside block `l` the weights are formed explicitly,
