@@ -33,7 +33,11 @@ fn finite(m: &Mat<f64>) -> bool {
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
     let n = (b.u8() % 40) as usize;
-    let m = if b.u8() % 4 == 0 { (b.u8() % 40) as usize } else { n };
+    let m = if b.u8() % 4 == 0 {
+        (b.u8() % 40) as usize
+    } else {
+        n
+    };
     let h = (b.u8() % 6) as usize;
     let hk = if b.u8() % 8 == 0 { h + 1 } else { h };
     let d = (b.u8() % 5) as usize;
@@ -44,14 +48,27 @@ fuzz_target!(|data: &[u8]| {
     let block = [1usize, 2, 7, 16, 64, 0, 9000][(b.u8() % 7) as usize];
     let causal = b.u8() % 2 == 0;
     let sketch_dim = [1usize, 3, 8, 16, 0, 5000][(b.u8() % 6) as usize];
-    let map = [FeatureMap::Gaussian, FeatureMap::TensorSketch, FeatureMap::Identity]
-        [(b.u8() % 3) as usize];
+    let map = [
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+        FeatureMap::Identity,
+    ][(b.u8() % 3) as usize];
     let scale = value(&mut b);
 
     let params = ExactParams { causal, block };
     for kernel in [Kernel::Polynomial { degree }, Kernel::Softmax { scale }] {
-        if let Ok(out) = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &params, Par::Seq) {
-            assert!(finite(&out), "exact {kernel:?} returned a non-finite output");
+        if let Ok(out) = exact_attention(
+            q.as_ref(),
+            k.as_ref(),
+            v.as_ref(),
+            kernel,
+            &params,
+            Par::Seq,
+        ) {
+            assert!(
+                finite(&out),
+                "exact {kernel:?} returned a non-finite output"
+            );
             assert_eq!((out.nrows(), out.ncols()), (n, d));
         }
     }
@@ -64,13 +81,17 @@ fuzz_target!(|data: &[u8]| {
         seed: Seed::new(b.u8() as u64),
         check: b.u8() % 2 == 0,
     };
-    if let Ok((out, info)) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq) {
+    if let Ok((out, info)) =
+        poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq)
+    {
         assert!(finite(&out), "sketch returned a non-finite output");
         assert!(info.min_normalizer >= 1.0 - 1e-9 || n == 0);
     }
     let to32 = |x: &Mat<f64>| Mat::<f32>::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f32);
     let (q32, k32, v32) = (to32(&q), to32(&k), to32(&v));
-    if let Ok((out, _)) = poly_sketch_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), &sp, Par::Seq) {
+    if let Ok((out, _)) =
+        poly_sketch_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), &sp, Par::Seq)
+    {
         assert!((0..out.ncols()).all(|j| (0..out.nrows()).all(|i| out[(i, j)].is_finite())));
     }
     if let Ok(s) = PolySketch::new(h, degree, sketch_dim, map, Seed::new(1)) {
