@@ -65,7 +65,8 @@ pub struct SketchInfo {
     /// one block of features and weights per thread); it does not depend on `n`. faer's GEMM
     /// scratch is not included (`tests/attention.rs` measures the whole heap).
     pub workspace_bytes: usize,
-    /// The smallest normalizer `1 + Σ_j w_ij` over the rows (≥ 1 up to rounding).
+    /// The smallest normalizer `1 + Σ_j w_ij` over the rows (≥ 1: the sum, computed through the
+    /// features, is clamped at zero where rounding would make it negative).
     pub min_normalizer: f64,
     /// Seconds spent on the sketched output (not on the check).
     pub seconds: f64,
@@ -170,7 +171,9 @@ impl PolySketch {
         let mut min_norm = f64::INFINITY;
         let mut finish = |lo: usize, y: &Mat<T>| {
             for i in 0..y.nrows() {
-                let z = 1.0 + y[(i, d)].to_f64();
+                // Σ_j w_ij is a sum of non-negative weights; a negative value can only be
+                // rounding in the prefix-state product, so it is clamped to zero.
+                let z = 1.0 + y[(i, d)].to_f64().max(0.0);
                 min_norm = min_norm.min(z);
                 let inv = T::from_f64(1.0 / z);
                 for c in 0..d {
