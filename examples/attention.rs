@@ -1,0 +1,288 @@
+//! Attention over Matrix Market queries, keys and values: exact softmax, exact polynomial or
+//! sketched polynomial (PolySketch) attention.
+//!
+//! ```text
+//! cargo run --release --example attention -- Q.mtx K.mtx V.mtx
+//!     [--kind softmax|poly-exact|poly-sketch] [--degree P] [--sketch-dim R]
+//!     [--map gaussian|tensorsketch|identity] [--causal] [--block B] [--scale S] [--f32]
+//!     [--out O.mtx] [--check] [--seed N] [--threads N] [--json]
+//! ```
+//!
+//! * `Q` is `n × h`, `K` is `m × h`, `V` is `m × d` (dense Matrix Market arrays; coordinate files
+//!   are densified); causal attention needs `m = n`.
+//! * `--kind poly-sketch` (default): degree-`P` attention (default 4, even) through self-tensored
+//!   random features of dimension `R` (default 32), in time linear in `n`; `poly-exact`: the
+//!   exact degree-`P` attention in row blocks; `softmax`: exact softmax attention with scores
+//!   scaled by `S` (default `1/√h`).
+//! * `--block B`: block size (default 256). `--f32`: compute in single precision.
+//! * `--check` (poly-sketch, `n ≤ 16384`): relative Frobenius error against exact degree-`P`
+//!   attention.
+//! * `--out`: the `n × d` output as a Matrix Market array.
+//! * `--json`: one line with `kind, n, h, degree, r, causal, seconds, peak_bytes, rel_error`
+//!   (plus `map`, `block`, `precision`, `workspace_bytes`). `peak_bytes` is the peak heap, counted
+//!   by this program's allocator, allocated during the attention call beyond what was live before
+//!   it (the output included, the inputs not; faer's per-thread GEMM buffers, allocated once on
+//!   first use, are taken out by a warm-up call on the first `2b` rows); `r` is `null` for exact kinds, `degree` for softmax.
+//!
+//! Bad input (missing file, malformed Matrix Market, shapes that do not match, NaN, odd degree)
+//! → one line on stderr, exit code 2.
+
+#[path = "cli/mod.rs"]
+mod cli;
+
+use faer::{Mat, MatRef, Par};
+use randnla::attention::{
+    exact_attention, poly_sketch_attention, ExactParams, FeatureMap, Kernel, PolySketchParams,
+    CHECK_MAX_N,
+};
+use randnla::io::{read_dense_path, write_dense_path, ReadOptions};
+use randnla::Scalar;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes and their peak, to report `peak_bytes`.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+struct Run {
+    out: Mat<f64>,
+    seconds: f64,
+    rel_error: Option<f64>,
+    r: Option<usize>,
+    workspace: Option<usize>,
+}
+
+fn cast<T: Scalar>(m: &Mat<f64>) -> Mat<T> {
+    Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<T: Scalar>(
+    q: &Mat<f64>,
+    k: &Mat<f64>,
+    v: &Mat<f64>,
+    kind: &str,
+    kernel: Kernel,
+    sketch: &PolySketchParams,
+    par: Par,
+) -> Result<(Run, usize), String> {
+    let (q, k, v) = (cast::<T>(q), cast::<T>(k), cast::<T>(v));
+    let (q, k, v): (MatRef<'_, T>, MatRef<'_, T>, MatRef<'_, T>) =
+        (q.as_ref(), k.as_ref(), v.as_ref());
+    // Warm-up on a few rows: faer's GEMM allocates per-thread packing buffers (tens of MiB) on
+    // first use; they are not the algorithm's memory and are kept out of `peak_bytes`.
+    let w = q.nrows().min(2 * sketch.block.max(1));
+    let wk = k.nrows().min(if sketch.causal {
+        w
+    } else {
+        2 * sketch.block.max(1)
+    });
+    let warm = PolySketchParams {
+        check: false,
+        ..*sketch
+    };
+    let (qw, kw, vw) = (q.subrows(0, w), k.subrows(0, wk), v.subrows(0, wk));
+    let _ = poly_sketch_attention(qw, kw, vw, &warm, par);
+    let _ = exact_attention(
+        qw,
+        kw,
+        vw,
+        kernel,
+        &ExactParams {
+            causal: sketch.causal,
+            block: sketch.block,
+        },
+        par,
+    );
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let t = Instant::now();
+    let result = if kind == "poly-sketch" {
+        let (out, info) = poly_sketch_attention(q, k, v, sketch, par).map_err(|e| e.to_string())?;
+        Run {
+            out: cast_back(out.as_ref()),
+            seconds: info.seconds,
+            rel_error: info.rel_error,
+            r: Some(info.sketch_dim),
+            workspace: Some(info.workspace_bytes),
+        }
+    } else {
+        let params = ExactParams {
+            causal: sketch.causal,
+            block: sketch.block,
+        };
+        let out = exact_attention(q, k, v, kernel, &params, par).map_err(|e| e.to_string())?;
+        let seconds = t.elapsed().as_secs_f64();
+        Run {
+            out: cast_back(out.as_ref()),
+            seconds,
+            rel_error: None,
+            r: None,
+            workspace: None,
+        }
+    };
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    Ok((result, peak))
+}
+
+fn cast_back<T: Scalar>(m: MatRef<'_, T>) -> Mat<f64> {
+    Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)].to_f64())
+}
+
+fn main() {
+    cli::run(|| {
+        let args = cli::Args::parse(
+            &[
+                "kind",
+                "degree",
+                "sketch-dim",
+                "map",
+                "block",
+                "scale",
+                "out",
+            ],
+            &["causal", "check", "f32"],
+        )?;
+        let [qp, kp, vp] = args.positional() else {
+            return Err(
+                "usage: attention Q.mtx K.mtx V.mtx [--kind softmax|poly-exact|poly-sketch] \
+                 [--degree P] [--sketch-dim R] [--map gaussian|tensorsketch|identity] [--causal] \
+                 [--block B] [--scale S] [--f32] [--out O.mtx] [--check] [--seed N] [--threads N] \
+                 [--json]"
+                    .into(),
+            );
+        };
+        let kind: String = args.get_or("kind", "poly-sketch".to_string())?;
+        if !["softmax", "poly-exact", "poly-sketch"].contains(&kind.as_str()) {
+            return Err(format!(
+                "--kind {kind}: expected softmax, poly-exact or poly-sketch"
+            ));
+        }
+        let map = match args.get_or("map", "gaussian".to_string())?.as_str() {
+            "gaussian" => FeatureMap::Gaussian,
+            "tensorsketch" => FeatureMap::TensorSketch,
+            "identity" => FeatureMap::Identity,
+            other => {
+                return Err(format!(
+                    "--map {other}: expected gaussian, tensorsketch or identity"
+                ))
+            }
+        };
+        let degree: usize = args.get_or("degree", 4)?;
+        let causal = args.flag("causal");
+        let check = args.flag("check");
+        let seed = args.seed()?;
+        let (pool, par) = args.threads()?;
+        let opts = ReadOptions::default();
+        let read = |p: &String| read_dense_path(p, &opts).map_err(|e| e.to_string());
+        let (q, k, v) = (read(qp)?, read(kp)?, read(vp)?);
+        let (n, h) = (q.nrows(), q.ncols());
+        let scale: f64 = args.get_or("scale", 1.0 / (h.max(1) as f64).sqrt())?;
+        let kernel = if kind == "softmax" {
+            Kernel::Softmax { scale }
+        } else {
+            Kernel::Polynomial { degree }
+        };
+        let sketch = PolySketchParams {
+            degree,
+            sketch_dim: args.get_or("sketch-dim", 32)?,
+            map,
+            causal,
+            block: args.get_or("block", 256)?,
+            seed,
+            check: check && kind == "poly-sketch" && n <= CHECK_MAX_N,
+        };
+        if check && kind == "poly-sketch" && n > CHECK_MAX_N {
+            eprintln!("note: --check is skipped for n = {n} > {CHECK_MAX_N}");
+        }
+        let f32 = args.flag("f32");
+        let (res, peak) = pool.install(|| {
+            if f32 {
+                run::<f32>(&q, &k, &v, &kind, kernel, &sketch, par)
+            } else {
+                run::<f64>(&q, &k, &v, &kind, kernel, &sketch, par)
+            }
+        })?;
+        if let Some(out) = args.get::<String>("out")? {
+            write_dense_path(&out, res.out.as_ref()).map_err(|e| e.to_string())?;
+        }
+        let precision = if f32 { "f32" } else { "f64" };
+        let map_name = match map {
+            FeatureMap::Gaussian => "gaussian",
+            FeatureMap::TensorSketch => "tensorsketch",
+            FeatureMap::Identity => "identity",
+        };
+        if args.json() {
+            let mut j = cli::Json::new()
+                .str("kind", &kind)
+                .int("n", n as u64)
+                .int("h", h as u64);
+            j = if kind == "softmax" {
+                j.null("degree")
+            } else {
+                j.int("degree", degree as u64)
+            };
+            j.opt("r", res.r.map(|r| r as f64))
+                .bool("causal", causal)
+                .num("seconds", res.seconds)
+                .int("peak_bytes", peak as u64)
+                .opt("rel_error", res.rel_error)
+                .str(
+                    "map",
+                    if kind == "poly-sketch" {
+                        map_name
+                    } else {
+                        "none"
+                    },
+                )
+                .int("block", sketch.block as u64)
+                .str("precision", precision)
+                .opt("workspace_bytes", res.workspace.map(|w| w as f64))
+                .print();
+        } else {
+            let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3e}"));
+            cli::table(
+                &[
+                    "kind", "n", "h", "d", "degree", "r", "causal", "seconds", "peak MB", "rel err",
+                ],
+                &[vec![
+                    kind.clone(),
+                    n.to_string(),
+                    h.to_string(),
+                    v.ncols().to_string(),
+                    if kind == "softmax" {
+                        "-".into()
+                    } else {
+                        degree.to_string()
+                    },
+                    res.r.map_or("-".into(), |r| r.to_string()),
+                    causal.to_string(),
+                    format!("{:.3}", res.seconds),
+                    format!("{:.1}", peak as f64 / 1e6),
+                    fmt(res.rel_error),
+                ]],
+            );
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,320 @@
+//! Block lower-triangular products `tril(ABᵀ)C` and `tril((ABᵀ)^{∘2})C` with a streamed prefix
+//! state: the engine of causal linear-time attention.
+
+use super::features::{pairs, self_tensor};
+use super::{check_block, tasks};
+use crate::error::{Error, Result};
+use crate::input::check_finite_dense;
+use crate::scalar::Scalar;
+use faer::linalg::matmul::matmul;
+use faer::reborrow::ReborrowMut;
+use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
+
+/// Rows of a block handled by one task (a constant: results never depend on the thread count).
+pub(crate) const ROW_CHUNK: usize = 64;
+/// Columns of the prefix state updated by one task.
+pub(crate) const FEAT_CHUNK: usize = 256;
+/// Largest prefix state accepted, in scalars.
+pub(crate) const MAX_STATE: u128 = 1 << 28;
+
+/// `tril(A Bᵀ) C` for `A, B ∈ ℝ^{n×r}`, `C ∈ ℝ^{n×e}`: row `i` is `Σ_{j ≤ i} ⟨a_i, b_j⟩ c_j`,
+/// computed in blocks of `b` rows without forming the `n × n` matrix.
+///
+/// Inside block `l`: `tril(A_l B_lᵀ) C_l`; across blocks: `A_l P_l` with the prefix state
+/// `P_l = Σ_{l' < l} B_{l'}ᵀ C_{l'}` (`r × e`), updated after each block.
+///
+/// # Errors
+/// [`Error::Empty`] for an empty `A`, `B` or `C`; [`Error::DimensionMismatch`] when the row
+/// counts differ or `B` does not have `r` columns; [`Error::NonFinite`] for NaN/∞;
+/// [`Error::InvalidParameter`] for a block size outside `1..=8192`.
+///
+/// # Performance
+/// `O(n·b·(r + e) + n·r·e)` flops, `O(r·e + b²)` extra memory; bitwise identical for any `par`.
+pub fn causal_product<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    block: usize,
+    par: Par,
+) -> Result<Mat<T>> {
+    check_abc(a, b, c, block)?;
+    let mut out = Mat::<T>::zeros(a.nrows(), c.ncols());
+    let src = Sources {
+        n: a.nrows(),
+        r: a.ncols(),
+        e: c.ncols(),
+        a: |lo, k| Ok(a.subrows(lo, k).to_owned()),
+        b: |lo, k| Ok(b.subrows(lo, k).to_owned()),
+        c: |lo, k| Ok(c.subrows(lo, k).to_owned()),
+    };
+    causal_blocks(&src, false, block, par, |lo, y| {
+        out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `tril((A Bᵀ)^{∘2}) C` (entrywise square, then lower triangle including the diagonal):
+/// row `i` is `Σ_{j ≤ i} ⟨a_i, b_j⟩² c_j`.
+///
+/// Inside block `l`: `tril((A_l B_lᵀ)^{∘2}) C_l`; across blocks: `(A_l ⊗ A_l) P_l` with
+/// `P_l = Σ_{l' < l} (B_{l'} ⊗ B_{l'})ᵀ C_{l'}` (rows tensored with themselves, stored in the
+/// symmetric half: `r(r+1)/2 × e`), since `⟨a⊗a, b⊗b⟩ = ⟨a, b⟩²`.
+///
+/// # Errors
+/// As [`causal_product`], plus [`Error::TooLarge`] when the state `r(r+1)/2 × e` exceeds 2²⁸
+/// scalars.
+///
+/// # Performance
+/// `O(n·b·(r + e) + n·r²·e)` flops, `O(r²·e + b·r² )` extra memory, independent of `n`;
+/// bitwise identical for any `par`.
+pub fn causal_squared_product<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    block: usize,
+    par: Par,
+) -> Result<Mat<T>> {
+    check_abc(a, b, c, block)?;
+    check_state(a.ncols(), c.ncols(), true)?;
+    let mut out = Mat::<T>::zeros(a.nrows(), c.ncols());
+    let src = Sources {
+        n: a.nrows(),
+        r: a.ncols(),
+        e: c.ncols(),
+        a: |lo, k| Ok(a.subrows(lo, k).to_owned()),
+        b: |lo, k| Ok(b.subrows(lo, k).to_owned()),
+        c: |lo, k| Ok(c.subrows(lo, k).to_owned()),
+    };
+    causal_blocks(&src, true, block, par, |lo, y| {
+        out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+fn check_abc<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    block: usize,
+) -> Result<()> {
+    for (name, m) in [("A", a), ("B", b), ("C", c)] {
+        if m.nrows() == 0 || m.ncols() == 0 {
+            return Err(Error::empty(format!(
+                "{name} ({}×{})",
+                m.nrows(),
+                m.ncols()
+            )));
+        }
+    }
+    if b.nrows() != a.nrows() {
+        return Err(Error::dim("rows of B vs rows of A", a.nrows(), b.nrows()));
+    }
+    if c.nrows() != a.nrows() {
+        return Err(Error::dim("rows of C vs rows of A", a.nrows(), c.nrows()));
+    }
+    if b.ncols() != a.ncols() {
+        return Err(Error::dim(
+            "columns of B vs columns of A",
+            a.ncols(),
+            b.ncols(),
+        ));
+    }
+    check_block(block)?;
+    check_finite_dense(a, "A")?;
+    check_finite_dense(b, "B")?;
+    check_finite_dense(c, "C")
+}
+
+/// Checks the size of the prefix state (`r` or `r(r+1)/2` rows, `e` columns).
+pub(crate) fn check_state(r: usize, e: usize, squared: bool) -> Result<()> {
+    let rows = if squared {
+        r as u128 * (r as u128 + 1) / 2
+    } else {
+        r as u128
+    };
+    let req = rows * e as u128;
+    if req > MAX_STATE {
+        return Err(Error::TooLarge {
+            what: format!("a {rows}×{e} prefix state"),
+            requested: req,
+            limit: MAX_STATE,
+        });
+    }
+    Ok(())
+}
+
+/// Where the rows of the three factors come from: `a(lo, k)` returns rows `lo .. lo + k` of `A`
+/// (features of queries), `b` of `B` (features of keys), `c` of `C` (values, with a ones column).
+pub(crate) struct Sources<FA, FB, FC> {
+    pub(crate) n: usize,
+    pub(crate) r: usize,
+    pub(crate) e: usize,
+    pub(crate) a: FA,
+    pub(crate) b: FB,
+    pub(crate) c: FC,
+}
+
+/// Scalars of workspace used by [`causal_blocks`] with `threads` tasks (besides the sources').
+pub(crate) fn causal_workspace(
+    r: usize,
+    e: usize,
+    block: usize,
+    squared: bool,
+    threads: usize,
+) -> usize {
+    let dim = if squared { r * (r + 1) / 2 } else { r };
+    let chunk = ROW_CHUNK.min(block);
+    let per_row_task = chunk * block + chunk * e + if squared { chunk * dim } else { 0 };
+    let per_feat_task = if squared {
+        block * FEAT_CHUNK.min(dim)
+    } else {
+        0
+    };
+    dim * e + 2 * block * r + 2 * block * e + threads * per_row_task.max(per_feat_task)
+}
+
+/// The block lower-triangular product, streaming the prefix state; hands each block's result
+/// (`k × e`, rows `lo .. lo + k`) to `sink` in order.
+pub(crate) fn causal_blocks<T, FA, FB, FC>(
+    src: &Sources<FA, FB, FC>,
+    squared: bool,
+    block: usize,
+    par: Par,
+    mut sink: impl FnMut(usize, &Mat<T>) -> Result<()>,
+) -> Result<()>
+where
+    T: Scalar,
+    FA: Fn(usize, usize) -> Result<Mat<T>>,
+    FB: Fn(usize, usize) -> Result<Mat<T>>,
+    FC: Fn(usize, usize) -> Result<Mat<T>>,
+{
+    let (n, r, e) = (src.n, src.r, src.e);
+    let pairs = if squared { pairs(r) } else { Vec::new() };
+    let dim = if squared { pairs.len() } else { r };
+    let one = T::from_f64(1.0);
+    let mut state = Mat::<T>::zeros(dim, e);
+    let parallel = tasks(par) > 1;
+    let mut lo = 0;
+    while lo < n {
+        let k = block.min(n - lo);
+        let a = (src.a)(lo, k)?;
+        let b = (src.b)(lo, k)?;
+        let c = (src.c)(lo, k)?;
+        // Phase 1, rows in fixed chunks: the in-block triangle plus the prefix contribution.
+        let row_task = |t: usize| -> Mat<T> {
+            let r0 = t * ROW_CHUNK;
+            let rk = ROW_CHUNK.min(k - r0);
+            let ar = a.as_ref().subrows(r0, rk);
+            // Keys r0 + rk .. k are all in the future of these rows.
+            let kc = r0 + rk;
+            let mut s = Mat::<T>::zeros(rk, kc);
+            matmul(
+                s.as_mut(),
+                Accum::Replace,
+                ar,
+                b.as_ref().subrows(0, kc).transpose(),
+                one,
+                Par::Seq,
+            );
+            for j in 0..kc {
+                let col = s.col_as_slice_mut(j);
+                for (i, x) in col.iter_mut().enumerate() {
+                    if j > r0 + i {
+                        *x = T::ZERO;
+                    } else if squared {
+                        *x = *x * *x;
+                    }
+                }
+            }
+            let mut y = Mat::<T>::zeros(rk, e);
+            matmul(
+                y.as_mut(),
+                Accum::Replace,
+                s.as_ref(),
+                c.as_ref().subrows(0, kc),
+                one,
+                Par::Seq,
+            );
+            if lo > 0 {
+                if squared {
+                    let at = self_tensor(ar, &pairs);
+                    matmul(
+                        y.as_mut(),
+                        Accum::Add,
+                        at.as_ref(),
+                        state.as_ref(),
+                        one,
+                        Par::Seq,
+                    );
+                } else {
+                    matmul(y.as_mut(), Accum::Add, ar, state.as_ref(), one, Par::Seq);
+                }
+            }
+            y
+        };
+        let nt = k.div_ceil(ROW_CHUNK);
+        let ys: Vec<Mat<T>> = if parallel {
+            (0..nt).into_par_iter().map(row_task).collect()
+        } else {
+            (0..nt).map(row_task).collect()
+        };
+        let mut y = Mat::<T>::zeros(k, e);
+        for (t, yt) in ys.iter().enumerate() {
+            y.as_mut()
+                .subrows_mut(t * ROW_CHUNK, yt.nrows())
+                .copy_from(yt);
+        }
+        drop(ys);
+        // Phase 2, state rows in fixed chunks: P += (B_l ⊗ B_l)ᵀ C_l (or B_lᵀ C_l).
+        if lo + k < n {
+            if squared {
+                let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
+                    let c0 = t * FEAT_CHUNK;
+                    let bt = self_tensor(b.as_ref(), &pairs[c0..c0 + dst.nrows()]);
+                    matmul(
+                        dst.rb_mut(),
+                        Accum::Add,
+                        bt.as_ref().transpose(),
+                        c.as_ref(),
+                        one,
+                        Par::Seq,
+                    );
+                };
+                let chunks = row_chunks_mut(state.as_mut(), FEAT_CHUNK);
+                if parallel {
+                    chunks.into_par_iter().enumerate().for_each(feat_task);
+                } else {
+                    chunks.into_iter().enumerate().for_each(feat_task);
+                }
+            } else {
+                matmul(
+                    state.as_mut(),
+                    Accum::Add,
+                    b.as_ref().transpose(),
+                    c.as_ref(),
+                    one,
+                    Par::Seq,
+                );
+            }
+        }
+        sink(lo, &y)?;
+        lo += k;
+    }
+    Ok(())
+}
+
+/// Splits a matrix into consecutive row chunks of `chunk` rows (the last may be shorter).
+pub(crate) fn row_chunks_mut<T>(m: faer::MatMut<'_, T>, chunk: usize) -> Vec<faer::MatMut<'_, T>> {
+    let mut out = Vec::new();
+    let mut rest = m;
+    while rest.nrows() > chunk {
+        let (top, bottom) = rest.split_at_row_mut(chunk);
+        out.push(top);
+        rest = bottom;
+    }
+    out.push(rest);
+    out
+}

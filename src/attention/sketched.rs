@@ -1,0 +1,340 @@
+//! Sketched polynomial attention: non-causal in `O(n·r²·d)`, causal by block lower-triangular
+//! products with a streamed prefix state.
+
+use super::causal::{
+    causal_blocks, causal_workspace, check_state, row_chunks_mut, Sources, FEAT_CHUNK,
+};
+use super::exact::{exact_attention, ExactParams, Kernel};
+use super::features::{pairs, self_tensor, FeatureMap, PolySketch};
+use super::{check_block, check_output, check_qkv, tasks, CHECK_MAX_N};
+use crate::error::{Error, Result};
+use crate::scalar::Scalar;
+use crate::seed::Seed;
+use faer::linalg::matmul::matmul;
+use faer::reborrow::ReborrowMut;
+use faer::{Accum, Mat, MatRef, Par};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Settings of [`poly_sketch_attention`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolySketchParams {
+    /// The even degree `p` of the kernel `⟨q,k⟩^p` (default 4); `φ` has degree `p/2`.
+    pub degree: usize,
+    /// The dimension `r` of `φ` (default 32); the self-tensored features have `r(r+1)/2`.
+    /// Ignored by [`FeatureMap::Identity`].
+    pub sketch_dim: usize,
+    /// Which random map `φ` (default [`FeatureMap::Gaussian`]).
+    pub map: FeatureMap,
+    /// Causal attention (default `false`).
+    pub causal: bool,
+    /// Block size `b` (default 256): causal blocks, and the row blocks in which features are
+    /// formed (memory `O(b·r²)`).
+    pub block: usize,
+    /// Seed of the random map (default 0).
+    pub seed: Seed,
+    /// Also compute exact degree-`p` attention and report the relative Frobenius error
+    /// ([`SketchInfo::rel_error`]); allowed for `n ≤ 16384` (default `false`).
+    pub check: bool,
+}
+
+impl Default for PolySketchParams {
+    fn default() -> Self {
+        PolySketchParams {
+            degree: 4,
+            sketch_dim: 32,
+            map: FeatureMap::Gaussian,
+            causal: false,
+            block: 256,
+            seed: Seed::new(0),
+            check: false,
+        }
+    }
+}
+
+/// What [`poly_sketch_attention`] reports beside the output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SketchInfo {
+    /// `r`, the dimension of `φ`.
+    pub sketch_dim: usize,
+    /// `r(r+1)/2`, the dimension of the self-tensored features.
+    pub feature_dim: usize,
+    /// Number of row blocks.
+    pub blocks: usize,
+    /// Bytes of workspace the algorithm allocates beyond the inputs and the output (prefix state,
+    /// one block of features and weights per thread); it does not depend on `n`. faer's GEMM
+    /// scratch is not included (`tests/attention.rs` measures the whole heap).
+    pub workspace_bytes: usize,
+    /// The smallest normalizer `1 + Σ_j w_ij` over the rows (≥ 1: the sum, computed through the
+    /// features, is clamped at zero where rounding would make it negative).
+    pub min_normalizer: f64,
+    /// Seconds spent on the sketched output (not on the check).
+    pub seconds: f64,
+    /// `‖out − exact‖_F / ‖exact‖_F` against exact degree-`p` attention, when `check` was set.
+    pub rel_error: Option<f64>,
+}
+
+/// Sketched degree-`p` polynomial attention: `out_i = Σ_j w_ij v_j / (1 + Σ_j w_ij)` with
+/// `w_ij = ⟨φ'(q_i), φ'(k_j)⟩ = ⟨φ(q_i), φ(k_j)⟩² ≈ ⟨q_i, k_j⟩^p` (see [`PolySketch`]).
+///
+/// Builds the map from `params` (`h` from `Q`) and calls [`PolySketch::attention`].
+///
+/// ```
+/// use randnla::attention::{clustered_qkv, poly_sketch_attention, PolySketchParams};
+/// use randnla::Seed;
+/// let (q, k, v) = clustered_qkv(512, 16, 8, 0.3, 1.5, Seed::new(1))?;
+/// let params = PolySketchParams { sketch_dim: 32, causal: true, check: true, ..Default::default() };
+/// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, faer::Par::Seq)?;
+/// assert_eq!((out.nrows(), out.ncols()), (512, 16));
+/// assert!(info.min_normalizer >= 1.0 - 1e-9);
+/// assert!(info.rel_error.unwrap() < 1.0); // ≈ 0.4 here; see the module docs
+/// # Ok::<(), randnla::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`PolySketch::new`] (odd degree, bad sketch dimension) and [`PolySketch::attention`].
+pub fn poly_sketch_attention<T: Scalar>(
+    q: MatRef<'_, T>,
+    k: MatRef<'_, T>,
+    v: MatRef<'_, T>,
+    params: &PolySketchParams,
+    par: Par,
+) -> Result<(Mat<T>, SketchInfo)> {
+    check_qkv(q, k, v, params.causal)?;
+    let sketch = PolySketch::new(
+        q.ncols(),
+        params.degree,
+        params.sketch_dim,
+        params.map,
+        params.seed,
+    )?;
+    sketch.attention(q, k, v, params.causal, params.block, params.check, par)
+}
+
+impl PolySketch {
+    /// Attention with this map's weights `⟨φ'(q_i), φ'(k_j)⟩` over `J(i)` = all keys or (causal)
+    /// `j ≤ i`, computed without any `n × m` matrix.
+    ///
+    /// Non-causal: the state `P = Σ_j φ'(k_j)ᵀ [v_j 1]` (`r(r+1)/2 × (d+1)`) is accumulated over
+    /// key blocks of `b` rows, then each query block gets `φ'(Q_I) P` and divides by its last
+    /// column plus one. Causal: [`causal_squared_product`](super::causal_squared_product) on
+    /// `A = φ(Q)`, `B = φ(K)`, `C = [V 1]`, with features formed block by block.
+    ///
+    /// # Errors
+    /// As [`exact_attention`] for the inputs and `block`; [`Error::DimensionMismatch`] when `h`
+    /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars
+    /// or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when the output overflowed.
+    ///
+    /// # Performance
+    /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,
+    /// and (causal) `n·b·(r + d)` for the in-block triangles. Extra memory
+    /// [`SketchInfo::workspace_bytes`], independent of `n`. Bitwise identical for any `par`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention<T: Scalar>(
+        &self,
+        q: MatRef<'_, T>,
+        k: MatRef<'_, T>,
+        v: MatRef<'_, T>,
+        causal: bool,
+        block: usize,
+        check: bool,
+        par: Par,
+    ) -> Result<(Mat<T>, SketchInfo)> {
+        check_qkv(q, k, v, causal)?;
+        check_block(block)?;
+        if q.ncols() != self.input_dim() {
+            return Err(Error::dim(
+                "columns of Q vs the sketch's input dimension h",
+                self.input_dim(),
+                q.ncols(),
+            ));
+        }
+        let (n, d) = (q.nrows(), v.ncols());
+        let e = d + 1;
+        let r = self.sketch_dim();
+        check_state(r, e, true)?;
+        if check && n > CHECK_MAX_N {
+            return Err(Error::TooLarge {
+                what: format!("an exact check of attention over {n} queries"),
+                requested: n as u128,
+                limit: CHECK_MAX_N as u128,
+            });
+        }
+        let start = Instant::now();
+        let threads = tasks(par);
+        let scalar = std::mem::size_of::<T>();
+        let ones_col = |lo: usize, rows: usize| -> Mat<T> {
+            let one = T::from_f64(1.0);
+            Mat::<T>::from_fn(rows, e, |i, c| if c < d { v[(lo + i, c)] } else { one })
+        };
+        let mut out = Mat::<T>::zeros(n, d);
+        let mut min_norm = f64::INFINITY;
+        let mut finish = |lo: usize, y: &Mat<T>| {
+            for i in 0..y.nrows() {
+                // Σ_j w_ij is a sum of non-negative weights; a negative value can only be
+                // rounding in the prefix-state product, so it is clamped to zero.
+                let z = 1.0 + y[(i, d)].to_f64().max(0.0);
+                min_norm = min_norm.min(z);
+                let inv = T::from_f64(1.0 / z);
+                for c in 0..d {
+                    out[(lo + i, c)] = y[(i, c)] * inv;
+                }
+            }
+        };
+        let workspace;
+        if causal {
+            let src = Sources {
+                n,
+                r,
+                e,
+                a: |lo, rows| self.phi(q.subrows(lo, rows)),
+                b: |lo, rows| self.phi(k.subrows(lo, rows)),
+                c: |lo, rows| Ok(ones_col(lo, rows)),
+            };
+            causal_blocks(&src, true, block, par, |lo, y| {
+                finish(lo, y);
+                Ok(())
+            })?;
+            workspace =
+                causal_workspace(r, e, block, true, threads) + 2 * self.phi_workspace(block);
+        } else {
+            let pairs = pairs(r);
+            let dim = pairs.len();
+            let one = T::from_f64(1.0);
+            let mut state = Mat::<T>::zeros(dim, e);
+            let m = k.nrows();
+            let mut lo = 0;
+            while lo < m {
+                let rows = block.min(m - lo);
+                let b = self.phi(k.subrows(lo, rows))?;
+                let c = ones_col(lo, rows);
+                let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
+                    let c0 = t * FEAT_CHUNK;
+                    let bt = self_tensor(b.as_ref(), &pairs[c0..c0 + dst.nrows()]);
+                    matmul(
+                        dst.rb_mut(),
+                        Accum::Add,
+                        bt.as_ref().transpose(),
+                        c.as_ref(),
+                        one,
+                        Par::Seq,
+                    );
+                };
+                let chunks = row_chunks_mut(state.as_mut(), FEAT_CHUNK);
+                if threads > 1 {
+                    chunks.into_par_iter().enumerate().for_each(feat_task);
+                } else {
+                    chunks.into_iter().enumerate().for_each(feat_task);
+                }
+                lo += rows;
+            }
+            let query_task = |blk: usize| -> Result<Mat<T>> {
+                let lo = blk * block;
+                let rows = block.min(n - lo);
+                let a = self.phi(q.subrows(lo, rows))?;
+                let at = self_tensor(a.as_ref(), &pairs);
+                let mut y = Mat::<T>::zeros(rows, e);
+                matmul(
+                    y.as_mut(),
+                    Accum::Replace,
+                    at.as_ref(),
+                    state.as_ref(),
+                    one,
+                    Par::Seq,
+                );
+                Ok(y)
+            };
+            let nb = n.div_ceil(block);
+            // Query blocks in waves of a fixed size, so that memory stays bounded.
+            let wave = 16;
+            let mut w0 = 0;
+            while w0 < nb {
+                let w1 = (w0 + wave).min(nb);
+                let ys: Vec<Result<Mat<T>>> = if threads > 1 {
+                    (w0..w1).into_par_iter().map(query_task).collect()
+                } else {
+                    (w0..w1).map(query_task).collect()
+                };
+                for (i, y) in ys.into_iter().enumerate() {
+                    finish((w0 + i) * block, &y?);
+                }
+                w0 = w1;
+            }
+            let bd = block.min(n.max(m));
+            workspace = dim * e
+                + bd * r
+                + bd * e
+                + threads * (bd * FEAT_CHUNK.min(dim))
+                + wave * bd * e
+                + threads.min(wave) * (self.phi_workspace(bd) + bd * dim);
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        check_output(out.as_ref())?;
+        let rel_error = if check {
+            let exact = exact_attention(
+                q,
+                k,
+                v,
+                Kernel::Polynomial {
+                    degree: self.degree(),
+                },
+                &ExactParams { causal, block: 256 },
+                par,
+            )?;
+            Some(relative_error(out.as_ref(), exact.as_ref())?)
+        } else {
+            None
+        };
+        Ok((
+            out,
+            SketchInfo {
+                sketch_dim: r,
+                feature_dim: r * (r + 1) / 2,
+                blocks: n.div_ceil(block),
+                workspace_bytes: workspace * scalar,
+                min_normalizer: min_norm,
+                seconds,
+                rel_error,
+            },
+        ))
+    }
+}
+
+/// `‖approx − exact‖_F / ‖exact‖_F`, accumulated in `f64` (`0` when both are zero, `∞` when only
+/// `exact` is).
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] when the shapes differ; [`Error::NonFinite`] for NaN/∞.
+pub fn relative_error<T: Scalar>(approx: MatRef<'_, T>, exact: MatRef<'_, T>) -> Result<f64> {
+    if approx.nrows() != exact.nrows() {
+        return Err(Error::dim(
+            "rows of the two outputs",
+            exact.nrows(),
+            approx.nrows(),
+        ));
+    }
+    if approx.ncols() != exact.ncols() {
+        return Err(Error::dim(
+            "columns of the two outputs",
+            exact.ncols(),
+            approx.ncols(),
+        ));
+    }
+    crate::input::check_finite_dense(approx, "approximate output")?;
+    crate::input::check_finite_dense(exact, "exact output")?;
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for j in 0..exact.ncols() {
+        for i in 0..exact.nrows() {
+            let x = exact[(i, j)].to_f64();
+            num += (approx[(i, j)].to_f64() - x).powi(2);
+            den += x * x;
+        }
+    }
+    Ok(if den > 0.0 {
+        (num / den).sqrt()
+    } else if num == 0.0 {
+        0.0
+    } else {
+        f64::INFINITY
+    })
+}
