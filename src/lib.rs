@@ -44,14 +44,17 @@
 //!
 //! | job | use | cost |
 //! |---|---|---|
-//! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (sparse sign `m = 4d`, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A) |
+//! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (sparse sign, `m = 4d–16d` from a cost model, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A) |
 //! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual within `√(1 + d/(m−d−1))` of optimal |
 //! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
 //! | attention-kernel regression | [`lstsq::kernel_regression`] | sketch-preconditioned |
 //! | leverage scores | [`leverage::approx_leverage_scores`] (DMMW, `m₁ = 10d`, `r₂ = 100`: median relative error ≈ 0.1) or [`leverage::exact_leverage_scores`] | `O(s·nnz + m₁d² + nnz·r₂)` vs a QR |
 //! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(m·d)` |
-//! | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
+//! | polynomial attention in linear time (non-causal or causal) | [`attention::poly_sketch_attention`] (Gaussian or TensorSketch φ, self-tensored; `r = 32–64`) | `O(n·r²·d)`, memory independent of `n`; error ≈ 0.3–0.5 on clustered inputs, ≈ 1 on iid ones |
+| exact softmax / polynomial attention, the baseline | [`attention::exact_attention`] | `O(n²·(h + d))` in row blocks, `O(b²)` extra memory |
+| block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
+| polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
 //!
 //! ## Contracts
 //!
@@ -78,6 +81,7 @@
 //! * [`problems`] — seeded generators of the standard test matrices.
 //! * [`leverage`] — exact, approximate and ridge leverage scores.
 //! * [`lstsq`] — least squares, ridge and kernel regression in input-sparsity time.
+//! * [`attention`] — exact and sketched polynomial attention, causal block products.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
