@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
-//!     [--sketch-dim b] [--export T.tns] [--seed N] [--threads N] [--json]
+//!     [--sketch-dim b] [--search-sketches S] [--export T.tns] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `--tns FILE`: a symmetric tensor in FROSTT `.tns` (1-based; each multi-index once or in all
@@ -11,7 +11,8 @@
 //!   `a_j` plus symmetric Gaussian noise of relative Frobenius norm `noise` (dense).
 //! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketch` (default) or `exact`;
 //!   `--starts`, `--iters` (also used for the refinement) override the defaults (10, 15);
-//!   `--sketches B`, `--sketch-dim b` override the automatic sketch shape.
+//!   `--sketches B`, `--sketch-dim b` override the automatic sketch shape; `--search-sketches S`
+//!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B.
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
 //! * `--json`: one line with `n, order, nnz, rank, method, seconds` (build + power iterations),
 //!   `build_seconds`, `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
@@ -43,6 +44,7 @@ fn main() {
                 "iters",
                 "sketches",
                 "sketch-dim",
+                "search-sketches",
                 "export",
             ],
             &[],
@@ -97,6 +99,7 @@ fn main() {
             power: power.clone(),
             sketches: args.get_or("sketches", 0)?,
             sketch_dim: args.get_or("sketch-dim", 0)?,
+            search_sketches: args.get_or("search-sketches", 3)?,
         };
         pool.install(|| {
             let start = Instant::now();
@@ -110,7 +113,7 @@ fn main() {
                     let s = TensorSketches::new(&t, bb, b, seed, par).map_err(|e| e.to_string())?;
                     let build = start.elapsed().as_secs_f64();
                     (
-                        power_method_on_sketches(s, rank, &power, seed, par)
+                        power_method_on_sketches(s, rank, &power, sp.search_sketches, seed, par)
                             .map_err(|e| e.to_string())?,
                         build,
                     )

@@ -165,10 +165,11 @@ fn recover(n: usize, noise: f64, order: usize, k: usize, seed: u64, sp: &SketchP
 fn test_params() -> SketchParams {
     SketchParams {
         power: PowerParams {
-            starts: 5,
-            iters: 8,
-            refine_iters: 8,
+            starts: 4,
+            iters: 6,
+            refine_iters: 6,
         },
+        search_sketches: 2,
         ..Default::default()
     }
 }
@@ -208,6 +209,7 @@ fn thread_count_does_not_change_results() {
         },
         sketches: 6,
         sketch_dim: 1 << 12,
+        search_sketches: 2,
     };
     let run = |threads| {
         with_threads(threads, |par| {
@@ -390,7 +392,7 @@ fn bad_input_is_an_error() {
     let many = PowerParams { iters: usize::MAX, ..p.clone() };
     assert!(power_method_exact(&t, 1, &many, Seed::new(0), Par::Seq).is_err());
     for (sketches, sketch_dim) in [(1, 100), (1, 8), (300, 64), (1, 1 << 25), (200, 1 << 24)] {
-        let sp = SketchParams { power: p.clone(), sketches, sketch_dim };
+        let sp = SketchParams { power: p.clone(), sketches, sketch_dim, search_sketches: 0 };
         assert!(
             power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq).is_err(),
             "B={sketches} b={sketch_dim}"

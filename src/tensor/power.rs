@@ -37,7 +37,7 @@ impl Default for PowerParams {
 }
 
 /// Parameters of the sketched tensor power method.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SketchParams {
     /// Starts and iterations, as for the exact method.
     pub power: PowerParams,
@@ -46,6 +46,22 @@ pub struct SketchParams {
     pub sketches: usize,
     /// Sketch size `b` (a power of two); `0` (default) picks it from `n`.
     pub sketch_dim: usize,
+    /// Sketches used while the `L` starts iterate (the medians of the first `search_sketches`
+    /// sketches; at most `B`); the best start is then refined, and `λ` estimated, with all `B`.
+    /// The search only has to land in the right basin, so a few sketches suffice and make
+    /// it `B/search_sketches` times cheaper. Default 3; `0` means all `B`.
+    pub search_sketches: usize,
+}
+
+impl Default for SketchParams {
+    fn default() -> Self {
+        SketchParams {
+            power: PowerParams::default(),
+            sketches: 0,
+            sketch_dim: 0,
+            search_sketches: 3,
+        }
+    }
 }
 
 impl SketchParams {
@@ -118,6 +134,8 @@ trait Oracle {
     /// `(T(I,u,…,u), T(u,…,u), spread of the value)` of the deflated tensor.
     fn eval(&mut self, u: &[f64]) -> (Vec<f64>, f64, Option<f64>);
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()>;
+    /// Switches between the (possibly cheaper) search phase and the refinement.
+    fn set_search(&mut self, _search: bool) {}
 }
 
 struct ExactOracle<'a> {
@@ -146,11 +164,18 @@ impl Oracle for ExactOracle<'_> {
 struct SketchOracle {
     s: TensorSketches,
     par: Par,
+    search_sketches: usize,
+    searching: bool,
 }
 
 impl Oracle for SketchOracle {
     fn eval(&mut self, u: &[f64]) -> (Vec<f64>, f64, Option<f64>) {
-        let est = self.s.estimates_unchecked(u, self.par);
+        let count = if self.searching && self.search_sketches > 0 {
+            self.search_sketches
+        } else {
+            self.s.sketches()
+        };
+        let est = self.s.estimates_first(count, u, self.par);
         let mut vals: Vec<f64> = est.iter().map(|z| dot(z, u)).collect();
         let v = median(&mut vals);
         let mut dev: Vec<f64> = vals.iter().map(|x| (x - v).abs()).collect();
@@ -159,6 +184,9 @@ impl Oracle for SketchOracle {
     }
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
         self.s.deflate(w, u, self.par)
+    }
+    fn set_search(&mut self, search: bool) {
+        self.searching = search;
     }
 }
 
@@ -242,6 +270,7 @@ fn robust_power(
     for j in 0..rank {
         let mut best: Option<(usize, Vec<f64>, f64)> = None;
         let mut start_values = Vec::with_capacity(params.starts);
+        o.set_search(true);
         for tau in 0..params.starts {
             let u0 = start_vector(seed, n, params.starts, j, tau);
             let (u, v, _, _, e) = iterate(o, u0, params.iters);
@@ -254,6 +283,7 @@ fn robust_power(
             }
         }
         let (best_start, u, _) = best.ok_or_else(|| Error::param("starts", "no starts"))?;
+        o.set_search(false);
         let (mut u, mut v, spread, change, e) = iterate(o, u, params.refine_iters);
         evals += e;
         if order % 2 == 1 && v < 0.0 {
@@ -326,6 +356,8 @@ pub fn power_method_exact(
 /// Sketched robust tensor power method (Wang–Tung–Smola–Anandkumar 2015): the same algorithm
 /// and starts as [`power_method_exact`], with every contraction replaced by the median over
 /// `B` count sketches of size `b` ([`TensorSketches`]), and deflation done on the sketches.
+/// The `L` starts iterate on the first `search_sketches` sketches only; the best start is
+/// refined and its weight estimated with all `B`.
 ///
 /// After the sketches are built (`O(B·nnz(T))`), the tensor is not touched again.
 ///
@@ -349,10 +381,11 @@ pub fn power_method_sketched(
     check_params(t, rank, &params.power)?;
     let (bb, b) = params.resolve(t.dim());
     let s = TensorSketches::new(t, bb, b, seed, par)?;
-    power_method_on_sketches(s, rank, &params.power, seed, par)
+    power_method_on_sketches(s, rank, &params.power, params.search_sketches, seed, par)
 }
 
-/// The sketched method on prebuilt sketches (consumed: they are deflated in place).
+/// The sketched method on prebuilt sketches (consumed: they are deflated in place);
+/// `search_sketches` as in [`SketchParams`].
 ///
 /// # Errors
 /// As [`power_method_exact`].
@@ -360,6 +393,7 @@ pub fn power_method_on_sketches(
     sketches: TensorSketches,
     rank: usize,
     params: &PowerParams,
+    search_sketches: usize,
     seed: Seed,
     par: Par,
 ) -> Result<CpDecomposition> {
@@ -368,7 +402,12 @@ pub fn power_method_on_sketches(
     if rank == 0 || rank > MAX_COUNT || params.starts == 0 {
         return Err(Error::param("rank", format!("rank {rank} and starts {} must be ≥ 1", params.starts)));
     }
-    let mut o = SketchOracle { s: sketches, par };
+    let mut o = SketchOracle {
+        s: sketches,
+        par,
+        search_sketches,
+        searching: false,
+    };
     let (weights, factors, components, contractions) =
         robust_power(&mut o, order, n, rank, params, seed)?;
     Ok(CpDecomposition {

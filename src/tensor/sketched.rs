@@ -26,6 +26,8 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 pub(crate) struct Fft {
     n: usize,
     rev: Vec<u32>,
+    /// Twiddles of every stage, contiguous: stage `len` holds `e^{−2πi j/len}`, `j < len/2`,
+    /// at offset `len/2 − 1`.
     tw: Vec<C>,
 }
 
@@ -36,12 +38,15 @@ impl Fft {
         let rev = (0..n as u32)
             .map(|i| i.reverse_bits() >> (32 - bits))
             .collect();
-        let tw = (0..n / 2)
-            .map(|k| {
-                let a = -std::f64::consts::TAU * k as f64 / n as f64;
-                C::new(a.cos(), a.sin())
-            })
-            .collect();
+        let mut tw = Vec::with_capacity(n);
+        let mut len = 2;
+        while len <= n {
+            for j in 0..len / 2 {
+                let a = -std::f64::consts::TAU * j as f64 / len as f64;
+                tw.push(C::new(a.cos(), a.sin()));
+            }
+            len <<= 1;
+        }
         Fft { n, rev, tw }
     }
 
@@ -57,10 +62,10 @@ impl Fft {
         let mut len = 2;
         while len <= n {
             let half = len / 2;
-            let step = n / len;
+            let tw = &self.tw[half - 1..len - 1];
             for block in x.chunks_exact_mut(len) {
                 let (lo, hi) = block.split_at_mut(half);
-                for ((a, b), w) in lo.iter_mut().zip(hi.iter_mut()).zip(self.tw.iter().step_by(step)) {
+                for ((a, b), w) in lo.iter_mut().zip(hi.iter_mut()).zip(tw) {
                     let t = *b * *w;
                     *b = *a - t;
                     *a += t;
@@ -330,9 +335,9 @@ impl TensorSketches {
     }
 
     /// Per-sketch estimates of `T(I,u,…,u)` for the sketches of pair `pair` (one or two).
-    fn pair_estimates(&self, pair: usize, u: &[f64], w: &mut Work) -> Vec<Vec<f64>> {
+    fn pair_estimates(&self, pair: usize, count: usize, u: &[f64], w: &mut Work) -> Vec<Vec<f64>> {
         let (b, n, p) = (self.b, self.dim, self.order);
-        let ms: Vec<usize> = (2 * pair..(2 * pair + 2).min(self.count)).collect();
+        let ms: Vec<usize> = (2 * pair..(2 * pair + 2).min(count)).collect();
         for (slot, &m) in ms.iter().enumerate() {
             let q = self.power_spectrum(m, 1, u, w);
             let spec = &self.spectra[m];
@@ -365,15 +370,23 @@ impl TensorSketches {
     }
 
     pub(crate) fn estimates_unchecked(&self, u: &[f64], par: Par) -> Vec<Vec<f64>> {
-        let pairs = self.count.div_ceil(2);
+        self.estimates_first(self.count, u, par)
+    }
+
+    /// Estimates of the first `count` sketches only (`count ≤ B`).
+    pub(crate) fn estimates_first(&self, count: usize, u: &[f64], par: Par) -> Vec<Vec<f64>> {
+        let count = count.clamp(1, self.count);
+        let pairs = count.div_ceil(2);
         let per_pair: Vec<Vec<Vec<f64>>> = if super::tasks(par) > 1 && pairs > 1 {
             (0..pairs)
                 .into_par_iter()
-                .map_init(|| self.work(), |w, pr| self.pair_estimates(pr, u, w))
+                .map_init(|| self.work(), |w, pr| self.pair_estimates(pr, count, u, w))
                 .collect()
         } else {
             let mut w = self.work();
-            (0..pairs).map(|pr| self.pair_estimates(pr, u, &mut w)).collect()
+            (0..pairs)
+                .map(|pr| self.pair_estimates(pr, count, u, &mut w))
+                .collect()
         };
         per_pair.into_iter().flatten().collect()
     }
