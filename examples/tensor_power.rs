@@ -15,7 +15,7 @@
 //!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B.
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
 //! * `--json`: one line with `n, order, nnz, rank, method, seconds` (build + power iterations),
-//!   `build_seconds`, `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
+//!   `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux), `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
 //!   when `n^p ≤ 10⁸`).
 //!
@@ -29,6 +29,15 @@ use randnla::tensor::{
     PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
 };
 use std::time::Instant;
+
+/// Process CPU time (user + system) from `/proc/self/stat` (Linux, 100 ticks/s); `None` elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
 
 type Truth = Option<(Vec<f64>, Vec<Vec<f64>>)>;
 
@@ -81,7 +90,9 @@ fn main() {
                     .map_err(|e| e.to_string())?;
                     (t, Some((w, a)))
                 }
-                _ => return Err("give exactly one of --tns FILE and --synthetic n,k,noise,p".into()),
+                _ => {
+                    return Err("give exactly one of --tns FILE and --synthetic n,k,noise,p".into())
+                }
             };
         if let Some(out) = args.get::<String>("export")? {
             write_tns_path(&t, TnsEntries::Unique, &out).map_err(|e| e.to_string())?;
@@ -103,6 +114,7 @@ fn main() {
         };
         pool.install(|| {
             let start = Instant::now();
+            let cpu0 = cpu_seconds();
             let (dec, build) = match method.as_str() {
                 "exact" => (
                     power_method_exact(&t, rank, &power, seed, par).map_err(|e| e.to_string())?,
@@ -121,6 +133,7 @@ fn main() {
                 m => return Err(format!("--method {m}: expected exact or sketch")),
             };
             let seconds = start.elapsed().as_secs_f64();
+            let cpu = cpu_seconds().zip(cpu0).map(|(a, b)| a - b);
             let (max_fe, max_we) = match &truth {
                 Some((w, a)) => {
                     let m = match_factors(t.order(), w, a, &dec.weights, &dec.factors)
@@ -148,6 +161,7 @@ fn main() {
                     .str("method", &method)
                     .num("seconds", seconds)
                     .num("build_seconds", build)
+                    .opt("cpu_seconds", cpu)
                     .int("contractions", dec.contractions as u64)
                     .opt("sketches", dec.sketch_shape.map(|s| s.0 as f64))
                     .opt("sketch_dim", dec.sketch_shape.map(|s| s.1 as f64))
@@ -159,8 +173,16 @@ fn main() {
                 let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.3e}"));
                 cli::table(
                     &[
-                        "n", "p", "nnz", "rank", "method", "B×b", "seconds", "max factor err",
-                        "max λ err", "residual",
+                        "n",
+                        "p",
+                        "nnz",
+                        "rank",
+                        "method",
+                        "B×b",
+                        "seconds",
+                        "max factor err",
+                        "max λ err",
+                        "residual",
                     ],
                     &[vec![
                         t.dim().to_string(),
@@ -168,14 +190,24 @@ fn main() {
                         t.nnz().to_string(),
                         rank.to_string(),
                         method.clone(),
-                        if bb > 0 { format!("{bb}×{b}") } else { "-".into() },
+                        if bb > 0 {
+                            format!("{bb}×{b}")
+                        } else {
+                            "-".into()
+                        },
                         format!("{seconds:.3}"),
                         fmt(max_fe),
                         fmt(max_we),
                         fmt(resid),
                     ]],
                 );
-                println!("weights: {:?}", dec.weights.iter().map(|w| format!("{w:.4}")).collect::<Vec<_>>());
+                println!(
+                    "weights: {:?}",
+                    dec.weights
+                        .iter()
+                        .map(|w| format!("{w:.4}"))
+                        .collect::<Vec<_>>()
+                );
             }
             Ok(())
         })

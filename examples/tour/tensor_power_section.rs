@@ -41,8 +41,12 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         ])
     };
     let rows = vec![
-        row("exact", &|| power_method_exact(&t, k, &power, ctx.seed, ctx.par))?,
-        row("sketched", &|| power_method_sketched(&t, k, &sp, ctx.seed, ctx.par))?,
+        row("exact", &|| {
+            power_method_exact(&t, k, &power, ctx.seed, ctx.par)
+        })?,
+        row("sketched", &|| {
+            power_method_sketched(&t, k, &sp, ctx.seed, ctx.par)
+        })?,
     ];
     println!(
         "T = Σ 0.8^j a_j^⊗3 + 1% noise, n = {n}, rank {k}; L = 5 starts, N = 8 iterations (+8 refine)"

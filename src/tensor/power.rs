@@ -192,7 +192,10 @@ impl Oracle for SketchOracle {
 
 fn check_params(t: &SymmetricTensor, rank: usize, p: &PowerParams) -> Result<()> {
     if rank == 0 || rank > MAX_COUNT {
-        return Err(Error::param("rank", format!("{rank}: expected 1..={MAX_COUNT}")));
+        return Err(Error::param(
+            "rank",
+            format!("{rank}: expected 1..={MAX_COUNT}"),
+        ));
     }
     if (rank as u128) * (t.dim() as u128) > (1u128 << 28) {
         return Err(Error::TooLarge {
@@ -207,7 +210,10 @@ fn check_params(t: &SymmetricTensor, rank: usize, p: &PowerParams) -> Result<()>
         ("refine_iters", p.refine_iters, 0),
     ] {
         if v < min || v > MAX_COUNT {
-            return Err(Error::param(name, format!("{v}: expected {min}..={MAX_COUNT}")));
+            return Err(Error::param(
+                name,
+                format!("{v}: expected {min}..={MAX_COUNT}"),
+            ));
         }
     }
     Ok(())
@@ -234,7 +240,11 @@ fn normalize(u: &mut [f64]) -> f64 {
 
 /// `u ← T(I,u,…,u)/‖·‖` for `iters` steps; returns the final `u`, its value and spread, the last
 /// change and the number of evaluations.
-fn iterate(o: &mut dyn Oracle, mut u: Vec<f64>, iters: usize) -> (Vec<f64>, f64, Option<f64>, f64, usize) {
+fn iterate(
+    o: &mut dyn Oracle,
+    mut u: Vec<f64>,
+    iters: usize,
+) -> (Vec<f64>, f64, Option<f64>, f64, usize) {
     let mut change = f64::INFINITY;
     let mut evals = 0;
     let (mut z, mut v, mut spread) = o.eval(&u);
@@ -245,8 +255,16 @@ fn iterate(o: &mut dyn Oracle, mut u: Vec<f64>, iters: usize) -> (Vec<f64>, f64,
             change = 0.0;
             break;
         }
-        let d1: f64 = z.iter().zip(&u).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
-        let d2: f64 = z.iter().zip(&u).map(|(a, b)| (a + b) * (a + b)).sum::<f64>();
+        let d1: f64 = z
+            .iter()
+            .zip(&u)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>();
+        let d2: f64 = z
+            .iter()
+            .zip(&u)
+            .map(|(a, b)| (a + b) * (a + b))
+            .sum::<f64>();
         change = d1.min(d2).sqrt();
         u = z;
         (z, v, spread) = o.eval(&u);
@@ -255,6 +273,9 @@ fn iterate(o: &mut dyn Oracle, mut u: Vec<f64>, iters: usize) -> (Vec<f64>, f64,
     (u, v, spread, change, evals)
 }
 
+/// Weights, factors, diagnostics and the number of contractions.
+type Found = (Vec<f64>, Vec<Vec<f64>>, Vec<ComponentInfo>, usize);
+
 fn robust_power(
     o: &mut dyn Oracle,
     order: usize,
@@ -262,7 +283,7 @@ fn robust_power(
     rank: usize,
     params: &PowerParams,
     seed: Seed,
-) -> Result<(Vec<f64>, Vec<Vec<f64>>, Vec<ComponentInfo>, usize)> {
+) -> Result<Found> {
     let mut weights = Vec::with_capacity(rank);
     let mut factors = Vec::with_capacity(rank);
     let mut infos = Vec::with_capacity(rank);
@@ -303,7 +324,11 @@ fn robust_power(
         infos.push(ComponentInfo {
             best_start,
             start_values,
-            final_change: if params.refine_iters == 0 { f64::NAN } else { change },
+            final_change: if params.refine_iters == 0 {
+                f64::NAN
+            } else {
+                change
+            },
             weight_spread: spread,
         });
     }
@@ -400,7 +425,10 @@ pub fn power_method_on_sketches(
     let (order, n) = (sketches.order(), sketches.dim());
     let shape = (sketches.sketches(), sketches.sketch_dim());
     if rank == 0 || rank > MAX_COUNT || params.starts == 0 {
-        return Err(Error::param("rank", format!("rank {rank} and starts {} must be ≥ 1", params.starts)));
+        return Err(Error::param(
+            "rank",
+            format!("rank {rank} and starts {} must be ≥ 1", params.starts),
+        ));
     }
     let mut o = SketchOracle {
         s: sketches,
@@ -422,7 +450,11 @@ pub fn power_method_on_sketches(
 
 fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<()> {
     if weights.len() != factors.len() {
-        return Err(Error::dim("factors (one per weight)", weights.len(), factors.len()));
+        return Err(Error::dim(
+            "factors (one per weight)",
+            weights.len(),
+            factors.len(),
+        ));
     }
     crate::input::check_finite_slice(weights, "weights")?;
     for f in factors {

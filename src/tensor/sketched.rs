@@ -148,7 +148,8 @@ impl TensorSketches {
                 format!("{sketches} sketches: expected 1..={MAX_SKETCHES}"),
             ));
         }
-        if !sketch_dim.is_power_of_two() || !(MIN_SKETCH_DIM..=MAX_SKETCH_DIM).contains(&sketch_dim) {
+        if !sketch_dim.is_power_of_two() || !(MIN_SKETCH_DIM..=MAX_SKETCH_DIM).contains(&sketch_dim)
+        {
             return Err(Error::param(
                 "sketch_dim",
                 format!(
@@ -191,16 +192,26 @@ impl TensorSketches {
             let mut s = vec![0.0; b];
             let mask = b - 1;
             let base = m * p * n;
-            t.for_each_entry(|idx, v| {
-                let mut pos = 0usize;
-                let mut sg = v;
-                for (k, &i) in idx.iter().enumerate() {
-                    let o = base + k * n + i as usize;
-                    pos += sk.hash[o] as usize;
-                    sg *= sk.sign[o];
-                }
-                s[pos & mask] += sg;
-            });
+            if let Some(d) = t.dense_data() {
+                let tables: Vec<(&[u32], &[f64])> = (0..p)
+                    .map(|k| {
+                        let o = base + k * n;
+                        (&sk.hash[o..o + n], &sk.sign[o..o + n])
+                    })
+                    .collect();
+                dense_scatter(d, &tables, 0, 0, 1.0, &mut s, mask);
+            } else {
+                t.for_each_entry(|idx, v| {
+                    let mut pos = 0usize;
+                    let mut sg = v;
+                    for (k, &i) in idx.iter().enumerate() {
+                        let o = base + k * n + i as usize;
+                        pos += sk.hash[o] as usize;
+                        sg *= sk.sign[o];
+                    }
+                    s[pos & mask] += sg;
+                });
+            }
             let mut spec: Vec<C> = s.iter().map(|&x| C::new(x, 0.0)).collect();
             sk.fft.forward(&mut spec);
             spec
@@ -292,11 +303,15 @@ impl TensorSketches {
         Work {
             real: vec![0.0; self.b],
             buf: vec![C::new(0.0, 0.0); self.b],
-            prod: [vec![C::new(0.0, 0.0); self.b], vec![C::new(0.0, 0.0); self.b]],
+            prod: [
+                vec![C::new(0.0, 0.0); self.b],
+                vec![C::new(0.0, 0.0); self.b],
+            ],
         }
     }
 
     /// `∏_{k ≥ first} FFT(s_k(u))` for sketch `m`, two modes per complex FFT.
+    #[allow(clippy::needless_range_loop)] // indices address several arrays at once
     fn power_spectrum(&self, m: usize, first: usize, u: &[f64], w: &mut Work) -> Vec<C> {
         let (b, n, p) = (self.b, self.dim, self.order);
         let mut prod = vec![C::new(1.0, 0.0); b];
@@ -335,6 +350,7 @@ impl TensorSketches {
     }
 
     /// Per-sketch estimates of `T(I,u,…,u)` for the sketches of pair `pair` (one or two).
+    #[allow(clippy::needless_range_loop)] // indices address several arrays at once
     fn pair_estimates(&self, pair: usize, count: usize, u: &[f64], w: &mut Work) -> Vec<Vec<f64>> {
         let (b, n, p) = (self.b, self.dim, self.order);
         let ms: Vec<usize> = (2 * pair..(2 * pair + 2).min(count)).collect();
@@ -462,6 +478,30 @@ impl TensorSketches {
     }
 }
 
+/// Scatters a dense row-major block into a count sketch: modes before the last fix a partial
+/// hash `pos` and sign `sg`; the last mode runs contiguously.
+fn dense_scatter(
+    d: &[f64],
+    tables: &[(&[u32], &[f64])],
+    k: usize,
+    pos: usize,
+    sg: f64,
+    s: &mut [f64],
+    mask: usize,
+) {
+    let (h, sigma) = tables[k];
+    if k + 1 == tables.len() {
+        for ((&x, &hi), &si) in d.iter().zip(h).zip(sigma) {
+            s[(pos + hi as usize) & mask] += sg * si * x;
+        }
+        return;
+    }
+    let step = d.len() / h.len();
+    for ((sub, &hi), &si) in d.chunks_exact(step).zip(h).zip(sigma) {
+        dense_scatter(sub, tables, k + 1, pos + hi as usize, sg * si, s, mask);
+    }
+}
+
 /// Median of a slice (mean of the two middle values for even length); reorders `v`.
 pub(crate) fn median(v: &mut [f64]) -> f64 {
     let n = v.len();
@@ -495,10 +535,13 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn fft_matches_dft() {
         let n = 16;
         let f = Fft::new(n);
-        let x: Vec<C> = (0..n).map(|i| C::new((i * i % 7) as f64, (i % 3) as f64)).collect();
+        let x: Vec<C> = (0..n)
+            .map(|i| C::new((i * i % 7) as f64, (i % 3) as f64))
+            .collect();
         let mut y = x.clone();
         f.forward(&mut y);
         for k in 0..n {

@@ -424,7 +424,11 @@ impl SymmetricTensor {
         check_shape(order, dim)?;
         let len = check_dense_size(order, dim)?;
         if weights.len() != factors.len() {
-            return Err(Error::dim("factors (one per weight)", weights.len(), factors.len()));
+            return Err(Error::dim(
+                "factors (one per weight)",
+                weights.len(),
+                factors.len(),
+            ));
         }
         if weights.is_empty() {
             return Err(Error::empty("components"));
@@ -463,6 +467,14 @@ impl SymmetricTensor {
         match &self.storage {
             Storage::Dense(d) => d.len(),
             Storage::Coo { val, .. } => val.len(),
+        }
+    }
+
+    /// The row-major entries for dense storage.
+    pub(crate) fn dense_data(&self) -> Option<&[f64]> {
+        match &self.storage {
+            Storage::Dense(d) => Some(d),
+            Storage::Coo { .. } => None,
         }
     }
 
@@ -609,7 +621,9 @@ impl SymmetricTensor {
                     }
                 };
                 if parallel {
-                    z.par_chunks_mut(DENSE_ROWS_PER_TASK).enumerate().for_each(task);
+                    z.par_chunks_mut(DENSE_ROWS_PER_TASK)
+                        .enumerate()
+                        .for_each(task);
                 } else {
                     z.chunks_mut(DENSE_ROWS_PER_TASK).enumerate().for_each(task);
                 }
@@ -682,16 +696,17 @@ impl SymmetricTensor {
             ));
         }
         if !(noise.is_finite() && noise >= 0.0) {
-            return Err(Error::param("noise", format!("{noise} is not a finite value ≥ 0")));
+            return Err(Error::param(
+                "noise",
+                format!("{noise} is not a finite value ≥ 0"),
+            ));
         }
         let fseed = seed.derive(0x72);
         let mut factors: Vec<Vec<f64>> = Vec::with_capacity(k);
         let mut j = 0u64;
         while factors.len() < k {
             let mut a: Vec<f64> = (0..dim as u64)
-                .map(|i| {
-                    normal_from_words(fseed.word(2 * j, i), fseed.word(2 * j + 1, i))
-                })
+                .map(|i| normal_from_words(fseed.word(2 * j, i), fseed.word(2 * j + 1, i)))
                 .collect();
             j += 1;
             for _ in 0..2 {
