@@ -19,6 +19,12 @@
 //! method pays off only for large `n` (or high order). See `benches/tensor_power.rs` for where the
 //! crossover lies on this machine.
 //!
+//! Measured (`examples/tensor_power.rs --synthetic 400,10,0.01,3 --starts 5 --iters 8
+//! --threads 1`, process CPU time, 2-core machine at load average ≈ 18): exact 42.1 s, factor
+//! error 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches) 32.6 s
+//! including the sketch build, factor error 0.040, residual 0.067. At `n = 400` the sketched
+//! method is only ≈ 1.3× cheaper, at a 100× larger factor error.
+//!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and
 //! sketched methods use the same starts for the same seed. Results are bitwise identical for any
