@@ -1,5 +1,101 @@
-//! Placeholder: the tensor_power fuzz target lands with its issue.
+//! Arbitrary `.tns` text and arbitrary small tensors, vectors and parameters → the `.tns` reader,
+//! the tensor constructors, exact and sketched contractions and both power methods. Nothing may
+//! panic or allocate for a huge declared index: malformed text, NaN/∞, asymmetric entries,
+//! out-of-range parameters all come back as `Err`.
 #![no_main]
-use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|_data: &[u8]| {});
+use faer::Par;
+use libfuzzer_sys::fuzz_target;
+use randnla::tensor::{
+    match_factors, power_method_exact, power_method_sketched, read_tns, residual_rel, write_tns,
+    PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+};
+use randnla::Seed;
+
+#[path = "bytes.rs"]
+mod bytes;
+use bytes::Bytes;
+
+fn value(b: &mut Bytes<'_>) -> f64 {
+    match b.u8() % 8 {
+        0 | 1 => 0.0,
+        2 => b.raw_f64(),
+        _ => (b.u8() as f64 - 128.0) / 16.0,
+    }
+}
+
+fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>) {
+    let n = t.dim();
+    if n > 64 || t.nnz() > 1 << 14 {
+        return;
+    }
+    let u: Vec<f64> = (0..n + (b.u8() % 8 == 0) as usize).map(|_| value(b)).collect();
+    let _ = t.contract_but_one(&u, Par::Seq);
+    let _ = t.contract_all(&u, Par::Seq);
+    let power = PowerParams {
+        starts: (b.u8() % 3) as usize,
+        iters: (b.u8() % 4) as usize,
+        refine_iters: (b.u8() % 4) as usize,
+    };
+    let rank = (b.u8() % 4) as usize;
+    if let Ok(d) = power_method_exact(t, rank, &power, Seed::new(1), Par::Seq) {
+        let _ = residual_rel(t, &d.weights, &d.factors, Par::Seq);
+        let _ = match_factors(t.order(), &d.weights, &d.factors, &d.weights, &d.factors);
+    }
+    let sp = SketchParams {
+        power,
+        sketches: (b.u8() % 5) as usize,
+        sketch_dim: 1usize << (b.u8() % 9),
+        search_sketches: (b.u8() % 3) as usize,
+    };
+    let _ = power_method_sketched(t, rank, &sp, Seed::new(2), Par::Seq);
+    if let Ok(mut s) = TensorSketches::new(t, 1 + (b.u8() % 3) as usize, 16, Seed::new(3), Par::Seq) {
+        let _ = s.contract_but_one(&u, Par::Seq);
+        let _ = s.contract_all(&u, Par::Seq);
+        let _ = s.power_sketch((b.u8() % 4) as usize, &u);
+        let _ = s.deflate(value(b), &u, Par::Seq);
+    }
+    let mut out = Vec::new();
+    let _ = write_tns(t, TnsEntries::Unique, &mut out);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut b = Bytes(data);
+    match b.u8() % 3 {
+        // Raw text through the reader.
+        0 => {
+            if let Ok(t) = read_tns(b.0) {
+                let _ = t.to_dense();
+                exercise(&t, &mut Bytes(&[]));
+            }
+        }
+        // A dense tensor, symmetric by construction or not.
+        1 => {
+            let order = 2 + (b.u8() % 3) as usize;
+            let n = (b.u8() % 5) as usize;
+            let len = n.pow(order as u32) + (b.u8() % 8 == 0) as usize;
+            let data: Vec<f64> = (0..len).map(|_| value(&mut b)).collect();
+            let t = if b.u8() % 2 == 0 {
+                SymmetricTensor::dense(order, n, data)
+            } else {
+                SymmetricTensor::dense_symmetrized(order, n, data)
+            };
+            if let Ok(t) = t {
+                exercise(&t, &mut b);
+            }
+        }
+        // Coordinate entries.
+        _ => {
+            let order = 2 + (b.u8() % 3) as usize;
+            let n = (b.u8() % 6) as usize;
+            let nnz = (b.u8() % 12) as usize;
+            let idx: Vec<usize> = (0..nnz * order + (b.u8() % 8 == 0) as usize)
+                .map(|_| (b.u8() % 7) as usize)
+                .collect();
+            let val: Vec<f64> = (0..nnz).map(|_| value(&mut b)).collect();
+            if let Ok(t) = SymmetricTensor::coordinate(order, n, &idx, &val) {
+                exercise(&t, &mut b);
+            }
+        }
+    }
+});

@@ -1,0 +1,567 @@
+//! The robust tensor power method, exact and sketched, and the quality measures used to judge it.
+
+use super::sketched::{median, median_vectors, TensorSketches};
+use super::symmetric::{dot, normal_from_words, SymmetricTensor};
+use crate::error::{Error, Result};
+use crate::seed::Seed;
+use faer::Par;
+
+/// Stream of the random starts: start `τ` of component `j` is drawn from
+/// `seed.derive(START_STREAM)` at stream `2·(j·L + τ)` and `2·(j·L + τ) + 1`. Both methods use it,
+/// so the exact and sketched methods run from the same starts for the same seed.
+pub(crate) const START_STREAM: u64 = 0x70;
+/// Largest rank, starts or iteration count accepted.
+pub const MAX_COUNT: usize = 1 << 16;
+
+/// Parameters of the robust tensor power method (Anandkumar et al. 2014, Algorithm 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerParams {
+    /// Random starts `L` per component. Default 10 (the reference code uses 50; with decaying
+    /// weights 10 starts find the leading remaining component reliably).
+    pub starts: usize,
+    /// Power iterations `N` from every start. Default 15 (reference 30; iterations converge
+    /// quadratically near an orthogonal component).
+    pub iters: usize,
+    /// Further iterations on the best start. Default 15.
+    pub refine_iters: usize,
+}
+
+impl Default for PowerParams {
+    fn default() -> Self {
+        PowerParams {
+            starts: 10,
+            iters: 15,
+            refine_iters: 15,
+        }
+    }
+}
+
+/// Parameters of the sketched tensor power method.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SketchParams {
+    /// Starts and iterations, as for the exact method.
+    pub power: PowerParams,
+    /// Number of independent sketches `B`; `0` (default) picks it from `n`
+    /// (see [`SketchParams::resolve`]).
+    pub sketches: usize,
+    /// Sketch size `b` (a power of two); `0` (default) picks it from `n`.
+    pub sketch_dim: usize,
+    /// Sketches used while the `L` starts iterate (the medians of the first `search_sketches`
+    /// sketches; at most `B`); the best start is then refined, and `λ` estimated, with all `B`.
+    /// The search only has to land in the right basin, so a few sketches suffice and make
+    /// it `B/search_sketches` times cheaper. Default 3; `0` means all `B`.
+    pub search_sketches: usize,
+}
+
+impl Default for SketchParams {
+    fn default() -> Self {
+        SketchParams {
+            power: PowerParams::default(),
+            sketches: 0,
+            sketch_dim: 0,
+            search_sketches: 3,
+        }
+    }
+}
+
+impl SketchParams {
+    /// The `(B, b)` used for a tensor of dimension `n`: given values are kept; automatic ones
+    /// aim at `B·b ≈ 4096·n`, which puts the error of each recovered factor of a well-separated
+    /// orthogonal tensor near 0.03 (the error scales like `√(n/(B·b))`): `b` is the power of two
+    /// nearest `256·n` within `2¹⁰..=2¹⁸`, `B` is even and within `6..=30`. The reference
+    /// defaults `B = 30`, `b = 2¹⁶` are reached at `n ≈ 256` for `b` (and `B` stays smaller).
+    pub fn resolve(&self, n: usize) -> (usize, usize) {
+        let target = 4096u128 * n as u128;
+        let b = if self.sketch_dim != 0 {
+            self.sketch_dim
+        } else {
+            ((256 * n.max(1)) as u128)
+                .next_power_of_two()
+                .clamp(1 << 10, 1 << 18) as usize
+        };
+        let bb = if self.sketches != 0 {
+            self.sketches
+        } else {
+            let want = target.div_ceil(b.max(1) as u128).clamp(6, 30) as usize;
+            want + want % 2
+        };
+        (bb, b)
+    }
+}
+
+/// Which contraction oracle produced a decomposition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowerMethod {
+    /// Exact contractions on the tensor.
+    Exact,
+    /// Medians of FFT contractions over count sketches.
+    Sketched,
+}
+
+/// Diagnostics of one recovered component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentInfo {
+    /// Index of the start that was refined.
+    pub best_start: usize,
+    /// `T(u,…,u)` of every start after `N` iterations (of the deflated tensor).
+    pub start_values: Vec<f64>,
+    /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (0 when converged).
+    pub final_change: f64,
+    /// Sketched method only: spread of the per-sketch weight estimates, `1.4826·MAD/√B`
+    /// (a standard-error proxy for the weight).
+    pub weight_spread: Option<f64>,
+}
+
+/// A symmetric CP decomposition `T ≈ Σ_j λ_j a_j^{⊗p}` with unit factors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CpDecomposition {
+    /// Weights `λ_j` in the order found (for odd `p` they are made non-negative by flipping `a_j`).
+    pub weights: Vec<f64>,
+    /// Unit factors `a_j`, each of length `n`.
+    pub factors: Vec<Vec<f64>>,
+    /// Per-component diagnostics.
+    pub components: Vec<ComponentInfo>,
+    /// Which method ran.
+    pub method: PowerMethod,
+    /// `(B, b)` for the sketched method.
+    pub sketch_shape: Option<(usize, usize)>,
+    /// Number of `T(I,u,…,u)` evaluations.
+    pub contractions: usize,
+}
+
+/// A contraction oracle over a tensor being deflated.
+trait Oracle {
+    /// `(T(I,u,…,u), T(u,…,u), spread of the value)` of the deflated tensor.
+    fn eval(&mut self, u: &[f64]) -> (Vec<f64>, f64, Option<f64>);
+    fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()>;
+    /// Switches between the (possibly cheaper) search phase and the refinement.
+    fn set_search(&mut self, _search: bool) {}
+}
+
+struct ExactOracle<'a> {
+    t: &'a SymmetricTensor,
+    par: Par,
+    found: Vec<(f64, Vec<f64>)>,
+}
+
+impl Oracle for ExactOracle<'_> {
+    fn eval(&mut self, u: &[f64]) -> (Vec<f64>, f64, Option<f64>) {
+        let mut z = self.t.but_one_unchecked(u, self.par);
+        let p = self.t.order() as i32;
+        for (w, a) in &self.found {
+            let c = w * dot(a, u).powi(p - 1);
+            z.iter_mut().zip(a).for_each(|(zi, ai)| *zi -= c * ai);
+        }
+        let v = dot(&z, u);
+        (z, v, None)
+    }
+    fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
+        self.found.push((w, u.to_vec()));
+        Ok(())
+    }
+}
+
+struct SketchOracle {
+    s: TensorSketches,
+    par: Par,
+    search_sketches: usize,
+    searching: bool,
+}
+
+impl Oracle for SketchOracle {
+    fn eval(&mut self, u: &[f64]) -> (Vec<f64>, f64, Option<f64>) {
+        let count = if self.searching && self.search_sketches > 0 {
+            self.search_sketches
+        } else {
+            self.s.sketches()
+        };
+        let est = self.s.estimates_first(count, u, self.par);
+        let mut vals: Vec<f64> = est.iter().map(|z| dot(z, u)).collect();
+        let v = median(&mut vals);
+        let mut dev: Vec<f64> = vals.iter().map(|x| (x - v).abs()).collect();
+        let spread = 1.4826 * median(&mut dev) / (vals.len() as f64).sqrt();
+        (median_vectors(&est), v, Some(spread))
+    }
+    fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
+        self.s.deflate(w, u, self.par)
+    }
+    fn set_search(&mut self, search: bool) {
+        self.searching = search;
+    }
+}
+
+fn check_params(t: &SymmetricTensor, rank: usize, p: &PowerParams) -> Result<()> {
+    if rank == 0 || rank > MAX_COUNT {
+        return Err(Error::param(
+            "rank",
+            format!("{rank}: expected 1..={MAX_COUNT}"),
+        ));
+    }
+    if (rank as u128) * (t.dim() as u128) > (1u128 << 28) {
+        return Err(Error::TooLarge {
+            what: "factor matrix (rank × n)".into(),
+            requested: rank as u128 * t.dim() as u128,
+            limit: 1 << 28,
+        });
+    }
+    for (name, v, min) in [
+        ("starts", p.starts, 1),
+        ("iters", p.iters, 0),
+        ("refine_iters", p.refine_iters, 0),
+    ] {
+        if v < min || v > MAX_COUNT {
+            return Err(Error::param(
+                name,
+                format!("{v}: expected {min}..={MAX_COUNT}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The random start `τ` of component `j` (unit Gaussian direction).
+pub(crate) fn start_vector(seed: Seed, n: usize, starts: usize, j: usize, tau: usize) -> Vec<f64> {
+    let s = seed.derive(START_STREAM);
+    let id = 2 * (j as u64 * starts as u64 + tau as u64);
+    let mut u: Vec<f64> = (0..n as u64)
+        .map(|i| normal_from_words(s.word(id, i), s.word(id + 1, i)))
+        .collect();
+    normalize(&mut u);
+    u
+}
+
+fn normalize(u: &mut [f64]) -> f64 {
+    let nrm = dot(u, u).sqrt();
+    if nrm > 0.0 && nrm.is_finite() {
+        u.iter_mut().for_each(|x| *x /= nrm);
+    }
+    nrm
+}
+
+/// `u ← T(I,u,…,u)/‖·‖` for `iters` steps; returns the final `u`, its value and spread, the last
+/// change and the number of evaluations.
+fn iterate(
+    o: &mut dyn Oracle,
+    mut u: Vec<f64>,
+    iters: usize,
+) -> (Vec<f64>, f64, Option<f64>, f64, usize) {
+    let mut change = f64::INFINITY;
+    let mut evals = 0;
+    let (mut z, mut v, mut spread) = o.eval(&u);
+    evals += 1;
+    for _ in 0..iters {
+        let nrm = normalize(&mut z);
+        if !(nrm > 0.0 && nrm.is_finite()) {
+            change = 0.0;
+            break;
+        }
+        let d1: f64 = z
+            .iter()
+            .zip(&u)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>();
+        let d2: f64 = z
+            .iter()
+            .zip(&u)
+            .map(|(a, b)| (a + b) * (a + b))
+            .sum::<f64>();
+        change = d1.min(d2).sqrt();
+        u = z;
+        (z, v, spread) = o.eval(&u);
+        evals += 1;
+    }
+    (u, v, spread, change, evals)
+}
+
+/// Weights, factors, diagnostics and the number of contractions.
+type Found = (Vec<f64>, Vec<Vec<f64>>, Vec<ComponentInfo>, usize);
+
+fn robust_power(
+    o: &mut dyn Oracle,
+    order: usize,
+    n: usize,
+    rank: usize,
+    params: &PowerParams,
+    seed: Seed,
+) -> Result<Found> {
+    let mut weights = Vec::with_capacity(rank);
+    let mut factors = Vec::with_capacity(rank);
+    let mut infos = Vec::with_capacity(rank);
+    let mut evals = 0;
+    for j in 0..rank {
+        let mut best: Option<(usize, Vec<f64>, f64)> = None;
+        let mut start_values = Vec::with_capacity(params.starts);
+        o.set_search(true);
+        for tau in 0..params.starts {
+            let u0 = start_vector(seed, n, params.starts, j, tau);
+            let (u, v, _, _, e) = iterate(o, u0, params.iters);
+            evals += e;
+            start_values.push(v);
+            // Odd order: the sign of u flips the value, so |v| ranks the starts.
+            let score = if order % 2 == 1 { v.abs() } else { v };
+            if best.as_ref().is_none_or(|b| score > b.2) {
+                best = Some((tau, u, score));
+            }
+        }
+        let (best_start, u, _) = best.ok_or_else(|| Error::param("starts", "no starts"))?;
+        o.set_search(false);
+        let (mut u, mut v, spread, change, e) = iterate(o, u, params.refine_iters);
+        evals += e;
+        if order % 2 == 1 && v < 0.0 {
+            u.iter_mut().for_each(|x| *x = -*x);
+            v = -v;
+        }
+        if !v.is_finite() || u.iter().any(|x| !x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: format!("tensor power iterate of component {j} (overflow)"),
+                row: u.iter().position(|x| !x.is_finite()).unwrap_or(0),
+                col: j,
+            });
+        }
+        o.deflate(v, &u)?;
+        weights.push(v);
+        factors.push(u);
+        infos.push(ComponentInfo {
+            best_start,
+            start_values,
+            final_change: if params.refine_iters == 0 {
+                f64::NAN
+            } else {
+                change
+            },
+            weight_spread: spread,
+        });
+    }
+    Ok((weights, factors, infos, evals))
+}
+
+/// Exact robust tensor power method: for each of `rank` components, `L` random starts run `N`
+/// iterations `u ← T(I,u,…,u)/‖T(I,u,…,u)‖` of the deflated tensor, the start with the largest
+/// `|T(u,…,u)|` is refined for `refine_iters` more, `λ = T(u,…,u)`, and the tensor is deflated
+/// `T ← T − λ u^{⊗p}` (implicitly: `T(I,u,…,u) − Σ_l λ_l⟨a_l,u⟩^{p−1} a_l`).
+///
+/// Reproducible from `seed` (the starts), bitwise identical for any thread count.
+///
+/// # Errors
+/// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
+/// [`Error::NonFinite`] if an iterate overflows.
+///
+/// # Performance
+/// `rank·(L·(N+1) + N_refine + 1)` contractions of `n^p` (dense) or `p·nnz` (coordinate)
+/// multiply-adds each.
+///
+/// # References
+/// A. Anandkumar, R. Ge, D. Hsu, S. Kakade, M. Telgarsky, "Tensor decompositions for learning
+/// latent variable models", JMLR 2014, arXiv 1210.7559.
+pub fn power_method_exact(
+    t: &SymmetricTensor,
+    rank: usize,
+    params: &PowerParams,
+    seed: Seed,
+    par: Par,
+) -> Result<CpDecomposition> {
+    check_params(t, rank, params)?;
+    let mut o = ExactOracle {
+        t,
+        par,
+        found: Vec::new(),
+    };
+    let (weights, factors, components, contractions) =
+        robust_power(&mut o, t.order(), t.dim(), rank, params, seed)?;
+    Ok(CpDecomposition {
+        weights,
+        factors,
+        components,
+        method: PowerMethod::Exact,
+        sketch_shape: None,
+        contractions,
+    })
+}
+
+/// Sketched robust tensor power method (Wang–Tung–Smola–Anandkumar 2015): the same algorithm
+/// and starts as [`power_method_exact`], with every contraction replaced by the median over
+/// `B` count sketches of size `b` ([`TensorSketches`]), and deflation done on the sketches.
+/// The `L` starts iterate on the first `search_sketches` sketches only; the best start is
+/// refined and its weight estimated with all `B`.
+///
+/// After the sketches are built (`O(B·nnz(T))`), the tensor is not touched again.
+///
+/// # Errors
+/// As [`power_method_exact`] and [`TensorSketches::new`].
+///
+/// # Performance
+/// Build `O(B·(p·nnz + b log b))`; each contraction `O(B·(p·n + ⌈p/2⌉·b log b))`, independent
+/// of `nnz`.
+///
+/// # References
+/// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
+/// sketching", NeurIPS 2015, arXiv 1506.04448.
+pub fn power_method_sketched(
+    t: &SymmetricTensor,
+    rank: usize,
+    params: &SketchParams,
+    seed: Seed,
+    par: Par,
+) -> Result<CpDecomposition> {
+    check_params(t, rank, &params.power)?;
+    let (bb, b) = params.resolve(t.dim());
+    let s = TensorSketches::new(t, bb, b, seed, par)?;
+    power_method_on_sketches(s, rank, &params.power, params.search_sketches, seed, par)
+}
+
+/// The sketched method on prebuilt sketches (consumed: they are deflated in place);
+/// `search_sketches` as in [`SketchParams`].
+///
+/// # Errors
+/// As [`power_method_exact`].
+pub fn power_method_on_sketches(
+    sketches: TensorSketches,
+    rank: usize,
+    params: &PowerParams,
+    search_sketches: usize,
+    seed: Seed,
+    par: Par,
+) -> Result<CpDecomposition> {
+    let (order, n) = (sketches.order(), sketches.dim());
+    let shape = (sketches.sketches(), sketches.sketch_dim());
+    if rank == 0 || rank > MAX_COUNT || params.starts == 0 {
+        return Err(Error::param(
+            "rank",
+            format!("rank {rank} and starts {} must be ≥ 1", params.starts),
+        ));
+    }
+    let mut o = SketchOracle {
+        s: sketches,
+        par,
+        search_sketches,
+        searching: false,
+    };
+    let (weights, factors, components, contractions) =
+        robust_power(&mut o, order, n, rank, params, seed)?;
+    Ok(CpDecomposition {
+        weights,
+        factors,
+        components,
+        method: PowerMethod::Sketched,
+        sketch_shape: Some(shape),
+        contractions,
+    })
+}
+
+fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<()> {
+    if weights.len() != factors.len() {
+        return Err(Error::dim(
+            "factors (one per weight)",
+            weights.len(),
+            factors.len(),
+        ));
+    }
+    crate::input::check_finite_slice(weights, "weights")?;
+    for f in factors {
+        if f.len() != n {
+            return Err(Error::dim("factor length", n, f.len()));
+        }
+        crate::input::check_finite_slice(f, "factor")?;
+    }
+    Ok(())
+}
+
+/// Relative residual `‖T − Σ_j λ_j a_j^{⊗p}‖_F / ‖T‖_F`, without forming the approximation:
+/// `‖T‖² − 2Σ_j λ_j T(a_j,…,a_j) + Σ_{j,l} λ_j λ_l ⟨a_j,a_l⟩^p` (accurate to about `1e-8`).
+///
+/// # Errors
+/// Mismatched lengths or non-finite values; [`Error::Empty`] for a zero tensor.
+///
+/// # Performance
+/// `k` exact contractions plus `O(k²n)`.
+pub fn residual_rel(
+    t: &SymmetricTensor,
+    weights: &[f64],
+    factors: &[Vec<f64>],
+    par: Par,
+) -> Result<f64> {
+    check_components(t.dim(), weights, factors)?;
+    let tn = t.norm();
+    if tn == 0.0 {
+        return Err(Error::empty("tensor (zero norm)"));
+    }
+    let p = t.order() as i32;
+    let mut r2 = tn * tn;
+    for (w, a) in weights.iter().zip(factors) {
+        r2 -= 2.0 * w * dot(&t.but_one_unchecked(a, par), a);
+    }
+    for (wj, aj) in weights.iter().zip(factors) {
+        for (wl, al) in weights.iter().zip(factors) {
+            r2 += wj * wl * dot(aj, al).powi(p);
+        }
+    }
+    Ok(r2.max(0.0).sqrt() / tn)
+}
+
+/// How well one true component was recovered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactorMatch {
+    /// Index of the true component.
+    pub truth: usize,
+    /// Index of the recovered component matched to it.
+    pub found: usize,
+    /// `min(‖a − â‖, ‖a + â‖)` (error up to sign).
+    pub factor_error: f64,
+    /// `|λ̂ − λ|/|λ|`, with `λ̂` sign-corrected for odd order when `â ≈ −a`.
+    pub weight_rel_error: f64,
+}
+
+/// Matches recovered components to true ones greedily by largest `|⟨a, â⟩|` (each used once)
+/// and reports the errors, one row per true component (in the order of `true_weights`). A true
+/// component left without a partner (fewer recovered than true) gets `found = usize::MAX` and
+/// infinite errors.
+///
+/// # Errors
+/// Mismatched lengths, non-finite values, or factors of different lengths.
+pub fn match_factors(
+    order: usize,
+    true_weights: &[f64],
+    true_factors: &[Vec<f64>],
+    weights: &[f64],
+    factors: &[Vec<f64>],
+) -> Result<Vec<FactorMatch>> {
+    let n = true_factors.first().map_or(0, Vec::len);
+    check_components(n, true_weights, true_factors)?;
+    check_components(n, weights, factors)?;
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, a) in true_factors.iter().enumerate() {
+        for (j, b) in factors.iter().enumerate() {
+            pairs.push((dot(a, b).abs(), i, j));
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used_t = vec![false; true_factors.len()];
+    let mut used_f = vec![false; factors.len()];
+    let mut out: Vec<FactorMatch> = (0..true_factors.len())
+        .map(|i| FactorMatch {
+            truth: i,
+            found: usize::MAX,
+            factor_error: f64::INFINITY,
+            weight_rel_error: f64::INFINITY,
+        })
+        .collect();
+    for (_, i, j) in pairs {
+        if used_t[i] || used_f[j] {
+            continue;
+        }
+        used_t[i] = true;
+        used_f[j] = true;
+        let (a, b) = (&true_factors[i], &factors[j]);
+        let d1: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+        let d2: f64 = a.iter().zip(b).map(|(x, y)| (x + y) * (x + y)).sum();
+        let flip = d2 < d1 && order % 2 == 1;
+        let w = if flip { -weights[j] } else { weights[j] };
+        out[i] = FactorMatch {
+            truth: i,
+            found: j,
+            factor_error: d1.min(d2).sqrt(),
+            weight_rel_error: (w - true_weights[i]).abs() / true_weights[i].abs(),
+        };
+    }
+    Ok(out)
+}

@@ -1,0 +1,789 @@
+//! Symmetric tensors of order `p ≥ 3` in dense or coordinate storage, and their exact
+//! contractions `T(u,…,u)` and `T(I,u,…,u)`.
+
+use crate::error::{Error, Result};
+use crate::seed::Seed;
+use faer::Par;
+use rayon::prelude::*;
+
+/// Smallest order accepted (order 2 is a symmetric matrix: use an eigensolver).
+pub const MIN_ORDER: usize = 3;
+/// Largest order accepted.
+pub const MAX_ORDER: usize = 12;
+/// Largest dimension `n` accepted: vectors of length `n` are allocated per start and factor.
+pub const MAX_DIM: usize = 1 << 26;
+/// Largest number of stored entries (`n^p` for dense storage, all listed permutations for
+/// coordinate storage): 2²⁸ entries, 2 GiB of `f64`.
+pub const MAX_ENTRIES: usize = 1 << 28;
+
+/// Rows (first-mode indices) contracted by one task of the dense kernel.
+const DENSE_ROWS_PER_TASK: usize = 4;
+/// Entries contracted by one task of the coordinate kernel.
+const COO_ENTRIES_PER_TASK: usize = 1 << 15;
+
+/// Stream of the synthetic noise entries (`seed.word(NOISE_STREAM, ·)`).
+pub(crate) const NOISE_STREAM: u64 = 0x73;
+
+#[derive(Clone, Debug)]
+enum Storage {
+    /// Row-major `n^p` array: entry `(i₁,…,i_p)` at `((i₁·n + i₂)·n + …)·n + i_p`.
+    Dense(Vec<f64>),
+    /// Every listed permutation of every entry, sorted lexicographically by index;
+    /// `idx[e·p .. (e+1)·p]` are the indices of entry `e`.
+    Coo { idx: Vec<u32>, val: Vec<f64> },
+}
+
+/// A real symmetric tensor `T ∈ ℝ^{n×…×n}` of order `p` (`T_{π(i)} = T_i` for every
+/// permutation `π` of the modes), in dense or sparse coordinate storage.
+///
+/// Constructors validate once (sizes, finiteness, symmetry); contractions then never fail on
+/// the tensor's account.
+///
+/// | storage | built by | `T(I,u,…,u)` costs |
+/// |---|---|---|
+/// | dense `n^p` array | [`SymmetricTensor::dense`], [`SymmetricTensor::from_components`] | `n^p` multiply-adds |
+/// | coordinate (every permutation stored) | [`SymmetricTensor::coordinate`], [`read_tns`](super::read_tns) | `p·nnz` |
+#[derive(Clone, Debug)]
+pub struct SymmetricTensor {
+    order: usize,
+    dim: usize,
+    storage: Storage,
+}
+
+/// `n^p` as a checked count.
+pub(crate) fn dense_len(order: usize, dim: usize) -> Option<usize> {
+    let mut len: usize = 1;
+    for _ in 0..order {
+        len = len.checked_mul(dim)?;
+    }
+    Some(len)
+}
+
+fn check_shape(order: usize, dim: usize) -> Result<()> {
+    if !(MIN_ORDER..=MAX_ORDER).contains(&order) {
+        return Err(Error::param(
+            "order",
+            format!("order {order} is outside {MIN_ORDER}..={MAX_ORDER}"),
+        ));
+    }
+    if dim == 0 {
+        return Err(Error::empty("tensor (dimension 0)"));
+    }
+    if dim > MAX_DIM {
+        return Err(Error::TooLarge {
+            what: "tensor dimension".into(),
+            requested: dim as u128,
+            limit: MAX_DIM as u128,
+        });
+    }
+    Ok(())
+}
+
+fn check_dense_size(order: usize, dim: usize) -> Result<usize> {
+    match dense_len(order, dim) {
+        Some(len) if len <= MAX_ENTRIES => Ok(len),
+        _ => Err(Error::TooLarge {
+            what: format!("a dense tensor of order {order} and dimension {dim}"),
+            requested: (dim as u128).saturating_pow(order as u32),
+            limit: MAX_ENTRIES as u128,
+        }),
+    }
+}
+
+/// Next lexicographic permutation of `a` in place; `false` when `a` was the last one.
+pub(crate) fn next_permutation<T: Ord>(a: &mut [T]) -> bool {
+    if a.len() < 2 {
+        return false;
+    }
+    let mut i = a.len() - 1;
+    while i > 0 && a[i - 1] >= a[i] {
+        i -= 1;
+    }
+    if i == 0 {
+        return false;
+    }
+    let mut j = a.len() - 1;
+    while a[j] <= a[i - 1] {
+        j -= 1;
+    }
+    a.swap(i - 1, j);
+    a[i..].reverse();
+    true
+}
+
+/// Number of distinct permutations of a sorted multi-index.
+fn distinct_permutations(sorted: &[u32]) -> u128 {
+    let mut count: u128 = (1..=sorted.len() as u128).product();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i + 1;
+        while j < sorted.len() && sorted[j] == sorted[i] {
+            j += 1;
+        }
+        count /= (1..=(j - i) as u128).product::<u128>();
+        i = j;
+    }
+    count
+}
+
+/// Inner product with four accumulators (a fixed summation order).
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        s[0] += x[0] * y[0];
+        s[1] += x[1] * y[1];
+        s[2] += x[2] * y[2];
+        s[3] += x[3] * y[3];
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// `Σ_{j} u_{j₁}…u_{j_d} slice[j]` for a contiguous slice of `n^d` entries (`d ≥ 1`).
+fn contract_slice(slice: &[f64], u: &[f64]) -> f64 {
+    let n = u.len();
+    if slice.len() == n {
+        return dot(slice, u);
+    }
+    let step = slice.len() / n;
+    let mut acc = 0.0;
+    for (j, sub) in slice.chunks_exact(step).enumerate() {
+        if u[j] != 0.0 {
+            acc += u[j] * contract_slice(sub, u);
+        }
+    }
+    acc
+}
+
+/// Standard normal from two uniform words (Box–Muller, cosine branch).
+#[inline]
+pub(crate) fn normal_from_words(w1: u64, w2: u64) -> f64 {
+    let u1 = ((w1 >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    let u2 = crate::seed::unit_f64(w2);
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+impl SymmetricTensor {
+    /// A dense symmetric tensor from its `n^p` entries in row-major order (entry
+    /// `(i₁,…,i_p)` at `((i₁·n + i₂)·n + …)·n + i_p`).
+    ///
+    /// # Errors
+    /// `order ∉ 3..=12`, `dim = 0` or too large, `data.len() ≠ n^p`, a non-finite entry, or an
+    /// entry that differs from one of its transposes by more than `1e-10·max|T|`
+    /// ([`Error::InvalidStructure`], naming the two entries; use
+    /// [`SymmetricTensor::dense_symmetrized`] to symmetrize instead).
+    ///
+    /// # Performance
+    /// `O(p·n^p)` for the symmetry check.
+    pub fn dense(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
+        check_shape(order, dim)?;
+        let len = check_dense_size(order, dim)?;
+        if data.len() != len {
+            return Err(Error::dim("dense tensor entries (n^p)", len, data.len()));
+        }
+        crate::input::check_finite_slice(&data, "dense tensor")?;
+        let scale = data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let tol = 1e-10 * scale;
+        // Invariance under the adjacent transpositions (k, k+1) generates full symmetry.
+        let mut idx = vec![0usize; order];
+        for (lin, &v) in data.iter().enumerate() {
+            let mut r = lin;
+            for k in (0..order).rev() {
+                idx[k] = r % dim;
+                r /= dim;
+            }
+            for k in 0..order - 1 {
+                if idx[k] < idx[k + 1] {
+                    idx.swap(k, k + 1);
+                    let other = idx.iter().fold(0usize, |acc, &i| acc * dim + i);
+                    idx.swap(k, k + 1);
+                    if (data[other] - v).abs() > tol {
+                        return Err(Error::structure(format!(
+                            "tensor is not symmetric: entry {:?} = {v} but swapping modes {} and {} gives {}",
+                            idx, k, k + 1, data[other]
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(SymmetricTensor {
+            order,
+            dim,
+            storage: Storage::Dense(data),
+        })
+    }
+
+    /// The symmetric part `(1/p!) Σ_π T_π` of a dense tensor given row-major.
+    ///
+    /// # Errors
+    /// As [`SymmetricTensor::dense`], except that asymmetry is removed instead of reported.
+    ///
+    /// # Performance
+    /// `O(p!·p·n^p)`.
+    pub fn dense_symmetrized(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
+        check_shape(order, dim)?;
+        let len = check_dense_size(order, dim)?;
+        if data.len() != len {
+            return Err(Error::dim("dense tensor entries (n^p)", len, data.len()));
+        }
+        crate::input::check_finite_slice(&data, "dense tensor")?;
+        let mut out = vec![0.0; len];
+        let mut idx = vec![0u32; order];
+        let mut sorted = vec![0u32; order];
+        for lin in 0..len {
+            let mut r = lin;
+            for k in (0..order).rev() {
+                idx[k] = (r % dim) as u32;
+                r /= dim;
+            }
+            // Only the lexicographically smallest representative computes the orbit average.
+            sorted.copy_from_slice(&idx);
+            sorted.sort_unstable();
+            if sorted != idx {
+                continue;
+            }
+            let mut perm = sorted.clone();
+            let mut sum = 0.0;
+            let mut count = 0.0;
+            let mut lins = Vec::new();
+            loop {
+                let l = perm.iter().fold(0usize, |acc, &i| acc * dim + i as usize);
+                sum += data[l];
+                count += 1.0;
+                lins.push(l);
+                if !next_permutation(&mut perm) {
+                    break;
+                }
+            }
+            let avg = sum / count;
+            for l in lins {
+                out[l] = avg;
+            }
+        }
+        Ok(SymmetricTensor {
+            order,
+            dim,
+            storage: Storage::Dense(out),
+        })
+    }
+
+    /// A sparse symmetric tensor from coordinate entries (0-based; `indices[e·p..(e+1)·p]` is
+    /// entry `e`, `values[e]` its value).
+    ///
+    /// Each unordered multi-index may be given either **once** (any one of its permutations —
+    /// the others are implied by symmetry) or **with all its distinct permutations** carrying equal
+    /// values; both forms may be mixed. The tensor stores every permutation.
+    ///
+    /// # Errors
+    /// Order or dimension out of range; `indices.len() ≠ p·values.len()`; an index `≥ dim`; a
+    /// non-finite value; no entries; a multi-index listed in some but not all of its permutations,
+    /// repeated, or with unequal values across permutations; more than 2²⁸ stored entries after
+    /// expansion ([`Error::TooLarge`]).
+    ///
+    /// # Performance
+    /// `O(nnz·p·log nnz)` plus the expansion.
+    pub fn coordinate(order: usize, dim: usize, indices: &[usize], values: &[f64]) -> Result<Self> {
+        check_shape(order, dim)?;
+        if indices.len() != values.len().saturating_mul(order) {
+            return Err(Error::dim(
+                "coordinate indices (order × entries)",
+                values.len().saturating_mul(order),
+                indices.len(),
+            ));
+        }
+        if values.is_empty() {
+            return Err(Error::empty("coordinate tensor (no entries)"));
+        }
+        crate::input::check_finite_slice(values, "coordinate tensor values")?;
+        let nnz = values.len();
+        // Canonical (sorted) key of each entry.
+        let mut keys: Vec<u32> = Vec::with_capacity(nnz * order);
+        for (e, chunk) in indices.chunks_exact(order).enumerate() {
+            for &i in chunk {
+                if i >= dim {
+                    return Err(Error::structure(format!(
+                        "entry {e}: index {i} is not below the dimension {dim}"
+                    )));
+                }
+                keys.push(i as u32);
+            }
+            keys[e * order..].sort_unstable();
+        }
+        let mut order_of: Vec<usize> = (0..nnz).collect();
+        order_of.sort_by(|&a, &b| {
+            keys[a * order..(a + 1) * order]
+                .cmp(&keys[b * order..(b + 1) * order])
+                .then(a.cmp(&b))
+        });
+        // Group by key and count the stored entries.
+        let mut groups: Vec<(usize, usize)> = Vec::new(); // (start in order_of, length)
+        let mut total: u128 = 0;
+        let mut g = 0;
+        while g < nnz {
+            let key = &keys[order_of[g] * order..(order_of[g] + 1) * order];
+            let mut h = g + 1;
+            while h < nnz && &keys[order_of[h] * order..(order_of[h] + 1) * order] == key {
+                h += 1;
+            }
+            let perms = distinct_permutations(key);
+            let len = h - g;
+            if len != 1 && len as u128 != perms {
+                let e = order_of[g];
+                return Err(Error::structure(format!(
+                    "entry {e} (indices {:?}): its multi-index is listed {len} times, but a symmetric \
+                     tensor needs it once or in all {perms} distinct permutations",
+                    &indices[e * order..(e + 1) * order]
+                )));
+            }
+            if len > 1 {
+                // All distinct permutations must be present exactly once with equal values.
+                let mut seen: Vec<&[usize]> = order_of[g..h]
+                    .iter()
+                    .map(|&e| &indices[e * order..(e + 1) * order])
+                    .collect();
+                seen.sort_unstable();
+                if seen.windows(2).any(|w| w[0] == w[1]) {
+                    let e = order_of[g];
+                    return Err(Error::structure(format!(
+                        "entry {e} (indices {:?}): a permutation is listed twice",
+                        &indices[e * order..(e + 1) * order]
+                    )));
+                }
+                let v0 = values[order_of[g]];
+                for &e in &order_of[g + 1..h] {
+                    let v = values[e];
+                    if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
+                        return Err(Error::structure(format!(
+                            "entry {e} (indices {:?}) = {v} differs from its permutation's value {v0}: \
+                             the tensor is not symmetric",
+                            &indices[e * order..(e + 1) * order]
+                        )));
+                    }
+                }
+            }
+            total += perms;
+            groups.push((g, len));
+            g = h;
+        }
+        if total > MAX_ENTRIES as u128 {
+            return Err(Error::TooLarge {
+                what: "stored entries of the symmetric tensor (all permutations)".into(),
+                requested: total,
+                limit: MAX_ENTRIES as u128,
+            });
+        }
+        let total = total as usize;
+        let mut entries: Vec<(Vec<u32>, f64)> = Vec::with_capacity(total);
+        for &(g, _) in &groups {
+            let e = order_of[g];
+            let v = values[e];
+            let mut perm = keys[e * order..(e + 1) * order].to_vec();
+            loop {
+                entries.push((perm.clone(), v));
+                if !next_permutation(&mut perm) {
+                    break;
+                }
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut idx = Vec::with_capacity(total * order);
+        let mut val = Vec::with_capacity(total);
+        for (i, v) in entries {
+            idx.extend_from_slice(&i);
+            val.push(v);
+        }
+        Ok(SymmetricTensor {
+            order,
+            dim,
+            storage: Storage::Coo { idx, val },
+        })
+    }
+
+    /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`).
+    ///
+    /// # Errors
+    /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, or
+    /// `n^p > 2²⁸`.
+    ///
+    /// # Performance
+    /// `O(k·n^p)`.
+    pub fn from_components(
+        order: usize,
+        dim: usize,
+        weights: &[f64],
+        factors: &[Vec<f64>],
+    ) -> Result<Self> {
+        check_shape(order, dim)?;
+        let len = check_dense_size(order, dim)?;
+        if weights.len() != factors.len() {
+            return Err(Error::dim(
+                "factors (one per weight)",
+                weights.len(),
+                factors.len(),
+            ));
+        }
+        if weights.is_empty() {
+            return Err(Error::empty("components"));
+        }
+        crate::input::check_finite_slice(weights, "weights")?;
+        for f in factors {
+            if f.len() != dim {
+                return Err(Error::dim("factor length", dim, f.len()));
+            }
+            crate::input::check_finite_slice(f, "factor")?;
+        }
+        let mut data = vec![0.0; len];
+        for (&w, a) in weights.iter().zip(factors) {
+            add_power(&mut data, order, dim, w, a);
+        }
+        Ok(SymmetricTensor {
+            order,
+            dim,
+            storage: Storage::Dense(data),
+        })
+    }
+
+    /// Order `p` (number of modes).
+    pub fn order(&self) -> usize {
+        self.order
+    }
+
+    /// Dimension `n` of every mode.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of stored entries: `n^p` for dense storage, every stored permutation for
+    /// coordinate storage.
+    pub fn nnz(&self) -> usize {
+        match &self.storage {
+            Storage::Dense(d) => d.len(),
+            Storage::Coo { val, .. } => val.len(),
+        }
+    }
+
+    /// The row-major entries for dense storage.
+    pub(crate) fn dense_data(&self) -> Option<&[f64]> {
+        match &self.storage {
+            Storage::Dense(d) => Some(d),
+            Storage::Coo { .. } => None,
+        }
+    }
+
+    /// Whether the storage is dense.
+    pub fn is_dense(&self) -> bool {
+        matches!(self.storage, Storage::Dense(_))
+    }
+
+    /// Frobenius norm `‖T‖_F`.
+    pub fn norm(&self) -> f64 {
+        let v = match &self.storage {
+            Storage::Dense(d) => d,
+            Storage::Coo { val, .. } => val,
+        };
+        dot(v, v).sqrt()
+    }
+
+    /// Visits every stored entry `(indices, value)` in storage order.
+    pub fn for_each_entry(&self, mut f: impl FnMut(&[u32], f64)) {
+        let p = self.order;
+        match &self.storage {
+            Storage::Dense(d) => {
+                let mut idx = vec![0u32; p];
+                for &v in d {
+                    f(&idx, v);
+                    for k in (0..p).rev() {
+                        idx[k] += 1;
+                        if (idx[k] as usize) < self.dim {
+                            break;
+                        }
+                        idx[k] = 0;
+                    }
+                }
+            }
+            Storage::Coo { idx, val } => {
+                for (i, &v) in idx.chunks_exact(p).zip(val) {
+                    f(i, v);
+                }
+            }
+        }
+    }
+
+    /// A dense copy.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when `n^p > 2²⁸`.
+    pub fn to_dense(&self) -> Result<SymmetricTensor> {
+        let len = check_dense_size(self.order, self.dim)?;
+        let mut data = vec![0.0; len];
+        match &self.storage {
+            Storage::Dense(d) => data.copy_from_slice(d),
+            Storage::Coo { idx, val } => {
+                for (i, &v) in idx.chunks_exact(self.order).zip(val) {
+                    let l = i.iter().fold(0usize, |acc, &x| acc * self.dim + x as usize);
+                    data[l] = v;
+                }
+            }
+        }
+        Ok(SymmetricTensor {
+            order: self.order,
+            dim: self.dim,
+            storage: Storage::Dense(data),
+        })
+    }
+
+    /// The entry at `index` (0-based).
+    ///
+    /// # Errors
+    /// `index.len() ≠ p` or an index `≥ n`.
+    pub fn get(&self, index: &[usize]) -> Result<f64> {
+        if index.len() != self.order {
+            return Err(Error::dim("multi-index length", self.order, index.len()));
+        }
+        if let Some(&i) = index.iter().find(|&&i| i >= self.dim) {
+            return Err(Error::structure(format!(
+                "index {i} is not below the dimension {}",
+                self.dim
+            )));
+        }
+        Ok(match &self.storage {
+            Storage::Dense(d) => d[index.iter().fold(0usize, |acc, &x| acc * self.dim + x)],
+            Storage::Coo { idx, val } => {
+                let key: Vec<u32> = index.iter().map(|&i| i as u32).collect();
+                let p = self.order;
+                let (mut lo, mut hi) = (0usize, val.len());
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if idx[mid * p..(mid + 1) * p] < key[..] {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                if lo < val.len() && idx[lo * p..(lo + 1) * p] == key[..] {
+                    val[lo]
+                } else {
+                    0.0
+                }
+            }
+        })
+    }
+
+    pub(crate) fn check_vec(&self, u: &[f64], what: &str) -> Result<()> {
+        if u.len() != self.dim {
+            return Err(Error::dim(what.to_string(), self.dim, u.len()));
+        }
+        crate::input::check_finite_slice(u, what)
+    }
+
+    /// `T(I,u,…,u)`: the vector `z_i = Σ_{j₂…j_p} T_{i j₂…j_p} u_{j₂}⋯u_{j_p}`.
+    ///
+    /// Bitwise identical for every thread count (fixed task sizes and reduction order).
+    ///
+    /// # Errors
+    /// `u.len() ≠ n` or a non-finite entry of `u`.
+    ///
+    /// # Performance
+    /// Dense: `n^p` multiply-adds, one pass over the array. Coordinate: `p·nnz`.
+    pub fn contract_but_one(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
+        self.check_vec(u, "u")?;
+        Ok(self.but_one_unchecked(u, par))
+    }
+
+    /// `T(u,…,u) = Σ_i u_i·T(I,u,…,u)_i`.
+    ///
+    /// # Errors
+    /// As [`SymmetricTensor::contract_but_one`].
+    pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
+        let z = self.contract_but_one(u, par)?;
+        Ok(dot(&z, u))
+    }
+
+    pub(crate) fn but_one_unchecked(&self, u: &[f64], par: Par) -> Vec<f64> {
+        let n = self.dim;
+        let parallel = super::tasks(par) > 1;
+        match &self.storage {
+            Storage::Dense(d) => {
+                let row = d.len() / n;
+                let mut z = vec![0.0; n];
+                let task = |(t, zs): (usize, &mut [f64])| {
+                    for (r, zi) in zs.iter_mut().enumerate() {
+                        let i = t * DENSE_ROWS_PER_TASK + r;
+                        *zi = contract_slice(&d[i * row..(i + 1) * row], u);
+                    }
+                };
+                if parallel {
+                    z.par_chunks_mut(DENSE_ROWS_PER_TASK)
+                        .enumerate()
+                        .for_each(task);
+                } else {
+                    z.chunks_mut(DENSE_ROWS_PER_TASK).enumerate().for_each(task);
+                }
+                z
+            }
+            Storage::Coo { idx, val } => {
+                let p = self.order;
+                // Each task sums its entries into runs of equal first index (entries are sorted),
+                // then the runs are added in task order.
+                let task = |(ic, vc): (&[u32], &[f64])| -> Vec<(u32, f64)> {
+                    let mut runs: Vec<(u32, f64)> = Vec::new();
+                    for (i, &v) in ic.chunks_exact(p).zip(vc) {
+                        let mut prod = v;
+                        for &j in &i[1..] {
+                            prod *= u[j as usize];
+                        }
+                        match runs.last_mut() {
+                            Some((r, s)) if *r == i[0] => *s += prod,
+                            _ => runs.push((i[0], prod)),
+                        }
+                    }
+                    runs
+                };
+                let chunks: Vec<Vec<(u32, f64)>> = if parallel {
+                    idx.par_chunks(COO_ENTRIES_PER_TASK * p)
+                        .zip(val.par_chunks(COO_ENTRIES_PER_TASK))
+                        .map(task)
+                        .collect()
+                } else {
+                    idx.chunks(COO_ENTRIES_PER_TASK * p)
+                        .zip(val.chunks(COO_ENTRIES_PER_TASK))
+                        .map(task)
+                        .collect()
+                };
+                let mut z = vec![0.0; n];
+                for runs in chunks {
+                    for (i, s) in runs {
+                        z[i as usize] += s;
+                    }
+                }
+                z
+            }
+        }
+    }
+
+    /// A synthetic test tensor `T = Σ_{j<k} λ_j a_j^{⊗p} + E` with orthonormal `a_j` (Gram–Schmidt
+    /// on Gaussian vectors), decaying weights `λ_j = 0.8^j`, and a symmetric Gaussian noise
+    /// tensor `E` scaled so that `‖E‖_F = noise·‖Σ λ_j a_j^{⊗p}‖_F`. Dense storage.
+    ///
+    /// Returns the tensor, the weights and the factors. A pure function of `seed`.
+    ///
+    /// # Errors
+    /// Shape errors, `k = 0`, `k > n`, `noise < 0` or non-finite, `n^p > 2²⁸`.
+    ///
+    /// # Performance
+    /// `O((k + p log p)·n^p)`.
+    pub fn synthetic_orthogonal(
+        order: usize,
+        dim: usize,
+        k: usize,
+        noise: f64,
+        seed: Seed,
+    ) -> Result<(SymmetricTensor, Vec<f64>, Vec<Vec<f64>>)> {
+        check_shape(order, dim)?;
+        let len = check_dense_size(order, dim)?;
+        if k == 0 || k > dim {
+            return Err(Error::param(
+                "k",
+                format!("the rank {k} must be in 1..={dim} (orthogonal components)"),
+            ));
+        }
+        if !(noise.is_finite() && noise >= 0.0) {
+            return Err(Error::param(
+                "noise",
+                format!("{noise} is not a finite value ≥ 0"),
+            ));
+        }
+        let fseed = seed.derive(0x72);
+        let mut factors: Vec<Vec<f64>> = Vec::with_capacity(k);
+        let mut j = 0u64;
+        while factors.len() < k {
+            let mut a: Vec<f64> = (0..dim as u64)
+                .map(|i| normal_from_words(fseed.word(2 * j, i), fseed.word(2 * j + 1, i)))
+                .collect();
+            j += 1;
+            for _ in 0..2 {
+                for f in &factors {
+                    let c = dot(&a, f);
+                    a.iter_mut().zip(f).for_each(|(x, y)| *x -= c * y);
+                }
+            }
+            let nrm = dot(&a, &a).sqrt();
+            if nrm > 1e-8 {
+                a.iter_mut().for_each(|x| *x /= nrm);
+                factors.push(a);
+            }
+        }
+        let weights: Vec<f64> = (0..k).map(|j| 0.8f64.powi(j as i32)).collect();
+        let mut data = vec![0.0; len];
+        for (&w, a) in weights.iter().zip(&factors) {
+            add_power(&mut data, order, dim, w, a);
+        }
+        if noise > 0.0 {
+            let signal = dot(&data, &data).sqrt();
+            let nseed = seed.derive(NOISE_STREAM);
+            let mut e = vec![0.0; len];
+            let mut idx = vec![0usize; order];
+            for (lin, x) in e.iter_mut().enumerate() {
+                let mut r = lin;
+                for kk in (0..order).rev() {
+                    idx[kk] = r % dim;
+                    r /= dim;
+                }
+                idx.sort_unstable();
+                let canon = idx.iter().fold(0u64, |acc, &i| acc * dim as u64 + i as u64);
+                *x = normal_from_words(nseed.word(0, canon), nseed.word(1, canon));
+            }
+            let en = dot(&e, &e).sqrt();
+            let scale = noise * signal / en;
+            data.iter_mut().zip(&e).for_each(|(d, x)| *d += scale * x);
+        }
+        Ok((
+            SymmetricTensor {
+                order,
+                dim,
+                storage: Storage::Dense(data),
+            },
+            weights,
+            factors,
+        ))
+    }
+}
+
+/// `data += w·a^{⊗p}` on a dense row-major array.
+fn add_power(data: &mut [f64], order: usize, dim: usize, w: f64, a: &[f64]) {
+    // Build the outer power mode by mode: prefix products of length n^d.
+    let mut prefix = vec![w];
+    for _ in 0..order - 1 {
+        let mut next = Vec::with_capacity(prefix.len() * dim);
+        for &p in &prefix {
+            next.extend(a.iter().map(|&x| p * x));
+        }
+        prefix = next;
+    }
+    for (chunk, &p) in data.chunks_exact_mut(dim).zip(&prefix) {
+        for (d, &x) in chunk.iter_mut().zip(a) {
+            *d += p * x;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permutation_counts() {
+        assert_eq!(distinct_permutations(&[0, 1, 2]), 6);
+        assert_eq!(distinct_permutations(&[0, 0, 2]), 3);
+        assert_eq!(distinct_permutations(&[1, 1, 1]), 1);
+        assert_eq!(distinct_permutations(&[0, 0, 1, 1]), 6);
+    }
+}

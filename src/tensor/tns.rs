@@ -1,0 +1,169 @@
+//! FROSTT `.tns` text format: one entry per line, `i₁ i₂ … i_p value` with 1-based indices,
+//! blank lines and lines starting with `#` ignored; no header (the dimension is the largest index).
+
+use super::symmetric::{SymmetricTensor, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER};
+use crate::error::{Error, Result};
+use std::io::{BufRead, BufReader, Write};
+
+/// Which entries [`write_tns`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TnsEntries {
+    /// Every stored entry (every permutation; for dense storage every nonzero entry).
+    #[default]
+    All,
+    /// One entry per unordered multi-index (`i₁ ≤ i₂ ≤ … ≤ i_p`): `1/p!` of the file size;
+    /// [`read_tns`] expands it back by symmetry.
+    Unique,
+}
+
+/// Reads a symmetric tensor from FROSTT `.tns` text.
+///
+/// The order is the number of indices on the first entry line; the dimension is the largest
+/// index over all modes. Each unordered multi-index may appear once (the other permutations are
+/// implied) or in all its permutations with equal values (see
+/// [`SymmetricTensor::coordinate`]). Zero values are kept.
+///
+/// # Errors
+/// [`Error::Parse`] with the 1-based line number for: a line with a different number of fields
+/// than the first, fewer than 4 fields (order < 3) or more than 13, an index that is not a
+/// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
+/// number; more than 2²⁸ entry lines ([`Error::TooLarge`]); no entries ([`Error::Empty`]);
+/// I/O errors; and the structural errors of [`SymmetricTensor::coordinate`].
+///
+/// # Performance
+/// One pass over the text; memory proportional to the number of entries (never to the declared
+/// indices).
+pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
+    let mut order = 0usize;
+    let mut dim = 0usize;
+    let mut indices: Vec<usize> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
+    for (lineno, line) in reader.lines().enumerate() {
+        let lineno = lineno + 1;
+        let line = line.map_err(|e| Error::io(&e, &format!("reading line {lineno}")))?;
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = t.split_whitespace().collect();
+        if order == 0 {
+            if fields.len() < MIN_ORDER + 1 || fields.len() > MAX_ORDER + 1 {
+                return Err(Error::parse(
+                    lineno,
+                    format!(
+                        "{} fields: a symmetric tensor entry needs p indices and a value with \
+                         {MIN_ORDER} ≤ p ≤ {MAX_ORDER}",
+                        fields.len()
+                    ),
+                ));
+            }
+            order = fields.len() - 1;
+        } else if fields.len() != order + 1 {
+            return Err(Error::parse(
+                lineno,
+                format!(
+                    "{} fields, but the first entry has {} (order {order} + value)",
+                    fields.len(),
+                    order + 1
+                ),
+            ));
+        }
+        if values.len() >= MAX_ENTRIES {
+            return Err(Error::TooLarge {
+                what: "entries in the .tns file".into(),
+                requested: values.len() as u128 + 1,
+                limit: MAX_ENTRIES as u128,
+            });
+        }
+        for (k, f) in fields[..order].iter().enumerate() {
+            let i: u64 = f.parse().map_err(|_| {
+                Error::parse(
+                    lineno,
+                    format!("index {} `{f}` is not a positive integer", k + 1),
+                )
+            })?;
+            if i == 0 {
+                return Err(Error::parse(
+                    lineno,
+                    format!("index {} is 0, but .tns indices are 1-based", k + 1),
+                ));
+            }
+            if i > MAX_DIM as u64 {
+                return Err(Error::parse(
+                    lineno,
+                    format!("index {i} exceeds the largest supported dimension {MAX_DIM}"),
+                ));
+            }
+            dim = dim.max(i as usize);
+            indices.push(i as usize - 1);
+        }
+        let v: f64 = fields[order].parse().map_err(|_| {
+            Error::parse(lineno, format!("value `{}` is not a number", fields[order]))
+        })?;
+        if !v.is_finite() {
+            return Err(Error::parse(lineno, format!("value {v} is not finite")));
+        }
+        values.push(v);
+    }
+    if values.is_empty() {
+        return Err(Error::empty(".tns file (no entries)"));
+    }
+    SymmetricTensor::coordinate(order, dim, &indices, &values)
+}
+
+/// Reads a `.tns` file from a path; see [`read_tns`].
+///
+/// # Errors
+/// As [`read_tns`], plus a file that cannot be opened.
+pub fn read_tns_path(path: impl AsRef<std::path::Path>) -> Result<SymmetricTensor> {
+    let path = path.as_ref();
+    let f = std::fs::File::open(path).map_err(|e| Error::io(&e, &path.display().to_string()))?;
+    read_tns(BufReader::new(f))
+}
+
+/// Writes a symmetric tensor as FROSTT `.tns` text (1-based indices, values in shortest
+/// round-trip scientific notation, so [`read_tns`] restores them exactly). Dense storage writes
+/// only nonzero entries.
+///
+/// # Errors
+/// I/O errors.
+pub fn write_tns<W: Write>(t: &SymmetricTensor, entries: TnsEntries, writer: W) -> Result<()> {
+    let mut w = std::io::BufWriter::new(writer);
+    let mut err: Option<std::io::Error> = None;
+    let mut line = String::new();
+    t.for_each_entry(|idx, v| {
+        if err.is_some() || (t.is_dense() && v == 0.0) {
+            return;
+        }
+        if entries == TnsEntries::Unique && idx.windows(2).any(|p| p[0] > p[1]) {
+            return;
+        }
+        line.clear();
+        for &i in idx {
+            line.push_str(&(i as u64 + 1).to_string());
+            line.push(' ');
+        }
+        line.push_str(&format!("{v:e}\n"));
+        if let Err(e) = w.write_all(line.as_bytes()) {
+            err = Some(e);
+        }
+    });
+    if let Some(e) = err {
+        return Err(Error::io(&e, "writing .tns"));
+    }
+    w.flush().map_err(|e| Error::io(&e, "writing .tns"))
+}
+
+/// Writes a `.tns` file to a path; see [`write_tns`].
+///
+/// # Errors
+/// I/O errors.
+pub fn write_tns_path(
+    t: &SymmetricTensor,
+    entries: TnsEntries,
+    path: impl AsRef<std::path::Path>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let f = std::fs::File::create(path).map_err(|e| Error::io(&e, &path.display().to_string()))?;
+    write_tns(t, entries, f)
+}

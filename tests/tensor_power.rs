@@ -1,0 +1,495 @@
+//! Symmetric tensors, `.tns` I/O and the exact and sketched tensor power methods (issue 7,
+//! ALGORITHMS.md §7).
+
+mod common;
+
+use common::with_threads;
+use faer::Par;
+use randnla::tensor::{
+    match_factors, power_method_exact, power_method_sketched, read_tns, residual_rel, write_tns,
+    PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+};
+use randnla::{Error, Seed};
+
+/// A random symmetric dense tensor (symmetrized Gaussian) and a random unit vector.
+fn random_tensor(order: usize, n: usize, seed: u64) -> (SymmetricTensor, Vec<f64>) {
+    let s = Seed::new(seed);
+    let len = n.pow(order as u32);
+    let g: Vec<f64> = (0..len as u64).map(|i| gauss(s, 0, i)).collect();
+    let t = SymmetricTensor::dense_symmetrized(order, n, g).unwrap();
+    let mut u: Vec<f64> = (0..n as u64).map(|i| gauss(s, 1, i)).collect();
+    let nrm = u.iter().map(|x| x * x).sum::<f64>().sqrt();
+    u.iter_mut().for_each(|x| *x /= nrm);
+    (t, u)
+}
+
+fn gauss(s: Seed, stream: u64, i: u64) -> f64 {
+    let u1 = ((s.word(2 * stream, i) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let u2 = (s.word(2 * stream + 1, i) >> 11) as f64 / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// Explicit CountSketch of `u^{⊗p}` under sketch `m`: enumerates all `n^p` entries.
+fn explicit_power_sketch(s: &TensorSketches, m: usize, u: &[f64]) -> Vec<f64> {
+    let (n, p, b) = (s.dim(), s.order(), s.sketch_dim());
+    let mut out = vec![0.0; b];
+    let mut idx = vec![0usize; p];
+    loop {
+        let mut pos = 0;
+        let mut v = 1.0;
+        for (k, &i) in idx.iter().enumerate() {
+            let (h, sg) = s.bucket(m, k, i).unwrap();
+            pos += h;
+            v *= sg * u[i];
+        }
+        out[pos % b] += v;
+        let mut k = p;
+        loop {
+            if k == 0 {
+                return out;
+            }
+            k -= 1;
+            idx[k] += 1;
+            if idx[k] < n {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+}
+
+#[test]
+fn fft_sketch_of_power_equals_explicit_count_sketch() {
+    for p in [3, 4, 5] {
+        let n = 6;
+        let (_, u) = random_tensor(p, n, 11 + p as u64);
+        // The tensor u^{⊗p} itself: its sketch (built from its entries) must match too.
+        let t = SymmetricTensor::from_components(p, n, &[1.0], std::slice::from_ref(&u)).unwrap();
+        let s = TensorSketches::new(&t, 3, 64, Seed::new(5), Par::Seq).unwrap();
+        for m in 0..3 {
+            let explicit = explicit_power_sketch(&s, m, &u);
+            let fft = s.power_sketch(m, &u).unwrap();
+            let built = s.tensor_sketch(m).unwrap();
+            for t in 0..64 {
+                assert!((explicit[t] - fft[t]).abs() < 1e-12, "p={p} m={m} t={t}");
+                assert!((explicit[t] - built[t]).abs() < 1e-12, "p={p} m={m} t={t}");
+            }
+        }
+    }
+}
+
+/// Per-sketch estimates from 4 seeds × 100 sketches = 400 independent samples.
+fn samples(t: &SymmetricTensor, u: &[f64], b: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut vals = Vec::new();
+    let mut vecs = Vec::new();
+    for seed in 0..4 {
+        let s = TensorSketches::new(t, 100, b, Seed::new(0x7000 + seed), Par::Seq).unwrap();
+        vals.extend(s.estimates_all(u, Par::Seq).unwrap());
+        vecs.extend(s.estimates_but_one(u, Par::Seq).unwrap());
+    }
+    (vals, vecs)
+}
+
+fn mean_var(x: &[f64]) -> (f64, f64) {
+    let m = x.iter().sum::<f64>() / x.len() as f64;
+    let v = x.iter().map(|y| (y - m) * (y - m)).sum::<f64>() / (x.len() - 1) as f64;
+    (m, v)
+}
+
+/// Pass rule: with 400 independent sketches, every mean (the scalar and each coordinate of the
+/// vector) is within 4.5 standard errors of the exact contraction, and quadrupling `b` divides
+/// the variance (scalar, and summed over coordinates) by a factor in [2.5, 6.4] (4 expected).
+#[test]
+fn contractions_are_unbiased_with_variance_inverse_in_b() {
+    for p in [3, 4] {
+        let n = 8;
+        let (t, u) = random_tensor(p, n, 40 + p as u64);
+        let exact_all = t.contract_all(&u, Par::Seq).unwrap();
+        let exact_vec = t.contract_but_one(&u, Par::Seq).unwrap();
+        let mut var_all = Vec::new();
+        let mut var_vec = Vec::new();
+        for b in [64, 256] {
+            let (vals, vecs) = samples(&t, &u, b);
+            let (m, v) = mean_var(&vals);
+            let z = (m - exact_all) / (v / vals.len() as f64).sqrt();
+            assert!(
+                z.abs() < 4.5,
+                "p={p} b={b}: T(u,u,u) mean {m} vs {exact_all}, z={z}"
+            );
+            var_all.push(v);
+            let mut total = 0.0;
+            for i in 0..n {
+                let col: Vec<f64> = vecs.iter().map(|z| z[i]).collect();
+                let (m, v) = mean_var(&col);
+                let z = (m - exact_vec[i]) / (v / col.len() as f64).sqrt();
+                assert!(
+                    z.abs() < 4.5,
+                    "p={p} b={b} i={i}: mean {m} vs {}, z={z}",
+                    exact_vec[i]
+                );
+                total += v;
+            }
+            var_vec.push(total);
+        }
+        for (what, v) in [("scalar", &var_all), ("vector", &var_vec)] {
+            let ratio = v[0] / v[1];
+            assert!(
+                (2.5..=6.4).contains(&ratio),
+                "p={p} {what}: variance ratio b=64/b=256 is {ratio}"
+            );
+        }
+    }
+}
+
+fn recover(n: usize, noise: f64, order: usize, k: usize, seed: u64, sp: &SketchParams) {
+    let (t, w, a) =
+        SymmetricTensor::synthetic_orthogonal(order, n, k, noise, Seed::new(seed)).unwrap();
+    let par = Par::rayon(2);
+    let ex = power_method_exact(&t, k, &sp.power, Seed::new(seed), par).unwrap();
+    let sk = power_method_sketched(&t, k, sp, Seed::new(seed), par).unwrap();
+    let r_ex = residual_rel(&t, &ex.weights, &ex.factors, par).unwrap();
+    let r_sk = residual_rel(&t, &sk.weights, &sk.factors, par).unwrap();
+    for (name, dec) in [("exact", &ex), ("sketched", &sk)] {
+        let m = match_factors(order, &w, &a, &dec.weights, &dec.factors).unwrap();
+        for x in &m {
+            assert!(
+                x.factor_error <= 0.05 && x.weight_rel_error <= 0.05,
+                "{name} n={n} p={order} noise={noise}: component {} factor error {:.4}, weight error {:.4} \
+                 (shape {:?})",
+                x.truth,
+                x.factor_error,
+                x.weight_rel_error,
+                dec.sketch_shape
+            );
+        }
+    }
+    assert!(
+        r_sk <= r_ex + 0.10,
+        "n={n} noise={noise}: sketched residual {r_sk:.4} vs exact {r_ex:.4}"
+    );
+    eprintln!(
+        "n={n} p={order} noise={noise}: residual exact {r_ex:.4} sketched {r_sk:.4} shape {:?}",
+        sk.sketch_shape
+    );
+}
+
+fn test_params() -> SketchParams {
+    SketchParams {
+        power: PowerParams {
+            starts: 4,
+            iters: 6,
+            refine_iters: 6,
+        },
+        search_sketches: 2,
+        ..Default::default()
+    }
+}
+
+/// ALGORITHMS.md §7: n ∈ {50, 100, 200}, k = 10, noise ∈ {0, 0.01}; every component within 0.05
+/// (up to sign), every weight within 5 %, and the sketched residual ‖T − T̂‖_F/‖T‖_F within 0.10
+/// (absolute) of the exact method's from the same starts.
+#[test]
+fn sketched_recovers_orthogonal_order3_n50_n100() {
+    for n in [50, 100] {
+        for noise in [0.0, 0.01] {
+            recover(n, noise, 3, 10, 0x70 + n as u64, &test_params());
+        }
+    }
+}
+
+#[test]
+fn sketched_recovers_orthogonal_order3_n200() {
+    for noise in [0.0, 0.01] {
+        recover(200, noise, 3, 10, 0x71, &test_params());
+    }
+}
+
+#[test]
+fn sketched_recovers_orthogonal_order4() {
+    recover(30, 0.01, 4, 5, 0x74, &test_params());
+}
+
+#[test]
+fn thread_count_does_not_change_results() {
+    let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 40, 3, 0.01, Seed::new(9)).unwrap();
+    let sp = SketchParams {
+        power: PowerParams {
+            starts: 3,
+            iters: 4,
+            refine_iters: 4,
+        },
+        sketches: 6,
+        sketch_dim: 1 << 12,
+        search_sketches: 2,
+    };
+    let run = |threads| {
+        with_threads(threads, |par| {
+            (
+                power_method_exact(&t, 3, &sp.power, Seed::new(1), par).unwrap(),
+                power_method_sketched(&t, 3, &sp, Seed::new(1), par).unwrap(),
+            )
+        })
+    };
+    let base = run(1);
+    for threads in [2, 4] {
+        let other = run(threads);
+        for (x, y) in [(&base.0, &other.0), (&base.1, &other.1)] {
+            let bits = |d: &randnla::tensor::CpDecomposition| -> Vec<u64> {
+                d.weights
+                    .iter()
+                    .chain(d.factors.iter().flatten())
+                    .map(|v| v.to_bits())
+                    .collect()
+            };
+            assert_eq!(bits(x), bits(y), "{threads} threads");
+        }
+    }
+    // Coordinate storage contracts identically across thread counts too.
+    let coo = to_coordinate(&t);
+    let u: Vec<f64> = (0..40).map(|i| (i as f64).sin()).collect();
+    let z1 = with_threads(1, |par| coo.contract_but_one(&u, par).unwrap());
+    let z2 = with_threads(2, |par| coo.contract_but_one(&u, par).unwrap());
+    assert_eq!(
+        z1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        z2.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+/// Unique-entry coordinate copy of a dense tensor.
+fn to_coordinate(t: &SymmetricTensor) -> SymmetricTensor {
+    let mut idx = Vec::new();
+    let mut val = Vec::new();
+    t.for_each_entry(|i, v| {
+        if i.windows(2).all(|w| w[0] <= w[1]) {
+            idx.extend(i.iter().map(|&x| x as usize));
+            val.push(v);
+        }
+    });
+    SymmetricTensor::coordinate(t.order(), t.dim(), &idx, &val).unwrap()
+}
+
+#[test]
+fn coordinate_and_dense_storage_agree() {
+    let (t, u) = random_tensor(3, 9, 3);
+    let coo = to_coordinate(&t);
+    assert_eq!(coo.nnz(), 9 * 9 * 9);
+    let zd = t.contract_but_one(&u, Par::Seq).unwrap();
+    let zc = coo.contract_but_one(&u, Par::Seq).unwrap();
+    for (a, b) in zd.iter().zip(&zc) {
+        assert!((a - b).abs() < 1e-12);
+    }
+    assert!((t.norm() - coo.norm()).abs() < 1e-12);
+    assert_eq!(coo.get(&[1, 4, 2]).unwrap(), t.get(&[2, 1, 4]).unwrap());
+    // Sketches of both storages are the same (same entries, same hashes) up to rounding.
+    let sd = TensorSketches::new(&t, 2, 64, Seed::new(2), Par::Seq).unwrap();
+    let sc = TensorSketches::new(&coo, 2, 64, Seed::new(2), Par::Seq).unwrap();
+    let (a, b) = (sd.tensor_sketch(1).unwrap(), sc.tensor_sketch(1).unwrap());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-10);
+    }
+    // All permutations listed explicitly give the same tensor.
+    let mut idx = Vec::new();
+    let mut val = Vec::new();
+    t.for_each_entry(|i, v| {
+        idx.extend(i.iter().map(|&x| x as usize));
+        val.push(v);
+    });
+    let full = SymmetricTensor::coordinate(3, 9, &idx, &val).unwrap();
+    assert_eq!(full.nnz(), coo.nnz());
+    assert_eq!(
+        full.to_dense().unwrap().get(&[3, 3, 5]).unwrap(),
+        t.get(&[5, 3, 3]).unwrap()
+    );
+}
+
+#[test]
+fn tns_round_trip() {
+    let (t, _) = random_tensor(3, 5, 8);
+    for entries in [TnsEntries::All, TnsEntries::Unique] {
+        let mut buf = Vec::new();
+        write_tns(&t, entries, &mut buf).unwrap();
+        let back = read_tns(&buf[..]).unwrap();
+        assert_eq!(back.dim(), 5);
+        assert_eq!(back.order(), 3);
+        for i in 0..5 {
+            for j in 0..5 {
+                for k in 0..5 {
+                    assert_eq!(back.get(&[i, j, k]).unwrap(), t.get(&[i, j, k]).unwrap());
+                }
+            }
+        }
+    }
+    // Comments and blank lines are skipped; a sparse file stays sparse.
+    let text = "# a comment\n\n1 1 2 0.5\n3 3 3 -1e-3\n";
+    let s = read_tns(text.as_bytes()).unwrap();
+    assert_eq!((s.order(), s.dim(), s.nnz()), (3, 3, 4));
+    assert_eq!(s.get(&[1, 0, 0]).unwrap(), 0.5);
+}
+
+fn parse_line(text: &str) -> (usize, String) {
+    match read_tns(text.as_bytes()) {
+        Err(Error::Parse { line, reason }) => (line, reason),
+        other => panic!("expected a parse error for {text:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn malformed_tns_files_are_errors_with_line_numbers() {
+    assert_eq!(parse_line("1 1 1 1.0\n1 2 x 3\n").0, 2);
+    assert_eq!(parse_line("1 1 1 1.0\n\n1 2 3\n").0, 3);
+    assert_eq!(parse_line("1 1 1.0\n").0, 1);
+    assert_eq!(parse_line("0 1 1 1.0\n").0, 1);
+    assert_eq!(parse_line("1 1 -1 1.0\n").0, 1);
+    assert_eq!(parse_line("1 1 1 NaN\n").0, 1);
+    assert_eq!(parse_line("1 1 1 inf\n").0, 1);
+    assert_eq!(parse_line("1 1 1 abc\n").0, 1);
+    // A header-less file declaring a huge index is refused without allocating for it.
+    let (line, reason) = parse_line("1 1 1 1\n1 1 99999999999999 2.0\n");
+    assert_eq!(line, 2, "{reason}");
+    assert_eq!(parse_line("1 1 1 1\n1 1 18446744073709551616 2.0\n").0, 2);
+    assert!(matches!(read_tns("".as_bytes()), Err(Error::Empty { .. })));
+    assert!(matches!(
+        read_tns("# only\n".as_bytes()),
+        Err(Error::Empty { .. })
+    ));
+    // Partial permutations, repeats and asymmetric values.
+    assert!(read_tns("1 2 3 1\n2 1 3 1\n".as_bytes()).is_err());
+    assert!(read_tns("1 2 2 1\n1 2 2 1\n".as_bytes()).is_err());
+    assert!(read_tns("1 1 2 1\n1 2 1 1\n2 1 1 1.5\n".as_bytes()).is_err());
+    assert!(read_tns("1 1 2 1\n1 2 1 1\n2 1 1 1\n".as_bytes()).is_ok());
+    // A dense tensor of a huge declared dimension is refused, not allocated.
+    let big = read_tns("1 1 1 1\n60000000 1 1 2\n".as_bytes()).unwrap();
+    assert!(matches!(big.to_dense(), Err(Error::TooLarge { .. })));
+    // Invalid UTF-8 is an error, not a panic.
+    assert!(read_tns(&b"1 1 1 \xff\n"[..]).is_err());
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    // Constructors.
+    assert!(SymmetricTensor::dense(2, 3, vec![0.0; 9]).is_err());
+    assert!(SymmetricTensor::dense(13, 2, vec![0.0; 1 << 13]).is_err());
+    assert!(SymmetricTensor::dense(3, 0, vec![]).is_err());
+    assert!(SymmetricTensor::dense(3, 3, vec![0.0; 26]).is_err());
+    assert!(SymmetricTensor::dense(3, 100_000, vec![]).is_err());
+    let mut asym = vec![0.0; 8];
+    asym[1] = 1.0; // (0,0,1) without (0,1,0), (1,0,0)
+    assert!(matches!(
+        SymmetricTensor::dense(3, 2, asym.clone()),
+        Err(Error::InvalidStructure { .. })
+    ));
+    assert!(SymmetricTensor::dense_symmetrized(3, 2, asym).is_ok());
+    let mut nan = vec![0.0; 8];
+    nan[3] = f64::NAN;
+    assert!(matches!(
+        SymmetricTensor::dense(3, 2, nan),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(SymmetricTensor::coordinate(3, 2, &[0, 0, 2], &[1.0]).is_err());
+    assert!(SymmetricTensor::coordinate(3, 2, &[0, 0], &[1.0]).is_err());
+    assert!(SymmetricTensor::coordinate(3, 2, &[], &[]).is_err());
+    assert!(SymmetricTensor::coordinate(3, 2, &[0, 0, 1], &[f64::INFINITY]).is_err());
+    assert!(SymmetricTensor::from_components(3, 2, &[1.0], &[vec![1.0]]).is_err());
+    assert!(SymmetricTensor::from_components(3, 2, &[1.0, 2.0], &[vec![1.0, 0.0]]).is_err());
+    assert!(SymmetricTensor::from_components(3, 2, &[], &[]).is_err());
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 6, 0.0, Seed::new(0)).is_err());
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 0, 0.0, Seed::new(0)).is_err());
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 2, -1.0, Seed::new(0)).is_err());
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 2, f64::NAN, Seed::new(0)).is_err());
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 1000, 2, 0.0, Seed::new(0)).is_err());
+
+    let (t, u) = random_tensor(3, 4, 1);
+    assert!(t.contract_but_one(&u[..3], Par::Seq).is_err());
+    assert!(t
+        .contract_all(&[f64::NAN, 0.0, 0.0, 0.0], Par::Seq)
+        .is_err());
+    assert!(t.get(&[0, 0]).is_err());
+    assert!(t.get(&[0, 0, 4]).is_err());
+
+    // Power methods.
+    let p = PowerParams::default();
+    assert!(power_method_exact(&t, 0, &p, Seed::new(0), Par::Seq).is_err());
+    let zero_starts = PowerParams {
+        starts: 0,
+        ..p.clone()
+    };
+    assert!(power_method_exact(&t, 1, &zero_starts, Seed::new(0), Par::Seq).is_err());
+    let many = PowerParams {
+        iters: usize::MAX,
+        ..p.clone()
+    };
+    assert!(power_method_exact(&t, 1, &many, Seed::new(0), Par::Seq).is_err());
+    for (sketches, sketch_dim) in [(1, 100), (1, 8), (300, 64), (1, 1 << 25), (200, 1 << 24)] {
+        let sp = SketchParams {
+            power: p.clone(),
+            sketches,
+            sketch_dim,
+            search_sketches: 0,
+        };
+        assert!(
+            power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq).is_err(),
+            "B={sketches} b={sketch_dim}"
+        );
+    }
+    let sp = SketchParams {
+        power: zero_starts,
+        ..Default::default()
+    };
+    assert!(power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq).is_err());
+
+    // Sketch object.
+    let mut s = TensorSketches::new(&t, 2, 16, Seed::new(0), Par::Seq).unwrap();
+    assert!(s.bucket(2, 0, 0).is_err());
+    assert!(s.bucket(0, 3, 0).is_err());
+    assert!(s.bucket(0, 0, 4).is_err());
+    assert!(s.tensor_sketch(2).is_err());
+    assert!(s.power_sketch(0, &u[..2]).is_err());
+    assert!(s.power_sketch(5, &u).is_err());
+    assert!(s.contract_but_one(&[1.0], Par::Seq).is_err());
+    assert!(s.contract_all(&[f64::NAN; 4], Par::Seq).is_err());
+    assert!(s.deflate(f64::INFINITY, &u, Par::Seq).is_err());
+    assert!(s.deflate(1.0, &u[..1], Par::Seq).is_err());
+
+    // Quality measures.
+    assert!(residual_rel(&t, &[1.0], &[vec![1.0; 3]], Par::Seq).is_err());
+    assert!(residual_rel(&t, &[1.0, 2.0], std::slice::from_ref(&u), Par::Seq).is_err());
+    assert!(residual_rel(&t, &[f64::NAN], std::slice::from_ref(&u), Par::Seq).is_err());
+    assert!(match_factors(3, &[1.0], std::slice::from_ref(&u), &[1.0], &[vec![0.0; 2]]).is_err());
+    assert!(match_factors(
+        3,
+        &[1.0],
+        std::slice::from_ref(&u),
+        &[1.0, 1.0],
+        std::slice::from_ref(&u)
+    )
+    .is_err());
+}
+
+#[test]
+fn exact_method_is_reproducible_and_reports_diagnostics() {
+    let (t, w, a) = SymmetricTensor::synthetic_orthogonal(3, 20, 3, 0.0, Seed::new(4)).unwrap();
+    let p = PowerParams {
+        starts: 4,
+        iters: 10,
+        refine_iters: 10,
+    };
+    let d1 = power_method_exact(&t, 3, &p, Seed::new(4), Par::Seq).unwrap();
+    let d2 = power_method_exact(&t, 3, &p, Seed::new(4), Par::Seq).unwrap();
+    assert_eq!(d1, d2);
+    assert_eq!(d1.components.len(), 3);
+    assert_eq!(d1.components[0].start_values.len(), 4);
+    assert_eq!(d1.contractions, 3 * (4 * 11 + 11));
+    assert!(d1.components.iter().all(|c| c.final_change < 1e-6));
+    let m = match_factors(3, &w, &a, &d1.weights, &d1.factors).unwrap();
+    assert!(
+        m.iter()
+            .all(|x| x.factor_error < 1e-8 && x.weight_rel_error < 1e-8),
+        "{m:?}"
+    );
+    assert!(residual_rel(&t, &d1.weights, &d1.factors, Par::Seq).unwrap() < 1e-6);
+    // A coordinate copy gives the same decomposition up to rounding.
+    let d3 = power_method_exact(&to_coordinate(&t), 3, &p, Seed::new(4), Par::Seq).unwrap();
+    for (x, y) in d1.weights.iter().zip(&d3.weights) {
+        assert!((x - y).abs() < 1e-10);
+    }
+}
