@@ -54,6 +54,8 @@
 //! | polynomial attention in linear time (non-causal or causal) | [`attention::poly_sketch_attention`] (Gaussian or TensorSketch φ, self-tensored; `r = 32–64`) | `O(n·r²·d)`, memory independent of `n`; error ≈ 0.3–0.5 on clustered inputs, ≈ 1 on iid ones |
 | exact softmax / polynomial attention, the baseline | [`attention::exact_attention`] | `O(n²·(h + d))` in row blocks, `O(b²)` extra memory |
 | block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
+| symmetric CP decomposition of a tensor (any order ≥ 3) | [`tensor::power_method_exact`], [`tensor::power_method_sketched`] on a [`tensor::SymmetricTensor`] | exact `O(n^p)`, sketched `O(B(pn + b log b))` per iteration; sketched pays only for large `n` (see the README) |
+| FROSTT `.tns` tensors | [`tensor::read_tns`], [`tensor::write_tns`] | one pass |
 | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
 //!
 //! ## Contracts
@@ -82,6 +84,7 @@
 //! * [`leverage`] — exact, approximate and ridge leverage scores.
 //! * [`lstsq`] — least squares, ridge and kernel regression in input-sparsity time.
 //! * [`attention`] — exact and sketched polynomial attention, causal block products.
+//! * [`tensor`] — symmetric tensors, `.tns` I/O, exact and sketched tensor power method.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
