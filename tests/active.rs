@@ -91,46 +91,46 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// BSS: mean ratio ≤ 2 at k = 5d and ≤ 1.1 at k = 20d (the §8 targets).
-/// Pass rule: over 40 trials at 5d and 16 trials at 20d, the mean meets the target.
+/// Pass rule: over 24 trials at 5d and 16 trials at 20d, the mean meets the target.
 #[test]
 fn bss_meets_the_section_8_targets() {
     let e = experiment();
     let pool = pool(e);
-    let r5 = ratios(&pool, e, &Strategy::bss(), 5 * D, 40, false);
+    let r5 = ratios(&pool, e, &Strategy::bss(), 5 * D, 24, false);
     assert!(mean(&r5) <= 2.0, "bss 5d: mean {} ({r5:?})", mean(&r5));
     let r20 = ratios(&pool, e, &Strategy::bss(), 20 * D, 16, false);
     assert!(mean(&r20) <= 1.1, "bss 20d: mean {} ({r20:?})", mean(&r20));
 }
 
 /// Leverage and uniform reproduce the reference behaviour (uniform at 20d: median ≈ 500;
-/// leverage at 5d: median ≈ 1.18). Pass rule (40 trials): uniform 20d median ≥ 20; leverage 5d
-/// median in [1.05, 1.4]; leverage 20d median ≤ 1.1.
+/// leverage at 5d: median ≈ 1.18). Pass rule: uniform 20d median ≥ 20 (16 trials); leverage 5d
+/// median in [1.05, 1.4] (24 trials); leverage 20d median ≤ 1.1 (8 trials).
 #[test]
 fn leverage_and_uniform_reproduce_the_reference_behaviour() {
     let e = experiment();
     let pool = pool(e);
-    let u = ratios(&pool, e, &Strategy::Uniform, 20 * D, 40, false);
+    let u = ratios(&pool, e, &Strategy::Uniform, 20 * D, 16, false);
     assert!(median(&u) >= 20.0, "uniform 20d: median {}", median(&u));
-    let l5 = ratios(&pool, e, &Strategy::leverage(), 5 * D, 40, false);
+    let l5 = ratios(&pool, e, &Strategy::leverage(), 5 * D, 24, false);
     assert!(
         (1.05..=1.4).contains(&median(&l5)),
         "leverage 5d: median {}",
         median(&l5)
     );
-    let l20 = ratios(&pool, e, &Strategy::leverage(), 20 * D, 12, false);
+    let l20 = ratios(&pool, e, &Strategy::leverage(), 20 * D, 8, false);
     assert!(median(&l20) <= 1.1, "leverage 20d: median {}", median(&l20));
 }
 
 /// Adversarial noise on the 20 highest-leverage rows: BSS and leverage sampling keep a bounded
 /// ratio because the selection never looks at labels and the weights are balanced.
-/// Pass rule (20 trials, k = 10d): BSS mean ≤ 1.5; leverage median ≤ 1.5.
+/// Pass rule (10 trials, k = 10d): BSS mean ≤ 1.5; leverage median ≤ 1.5.
 #[test]
 fn adversarial_noise_on_high_leverage_rows() {
     let e = experiment();
     let pool = pool(e);
-    let b = ratios(&pool, e, &Strategy::bss(), 10 * D, 20, true);
+    let b = ratios(&pool, e, &Strategy::bss(), 10 * D, 10, true);
     assert!(mean(&b) <= 1.5, "bss adversarial: mean {} ({b:?})", mean(&b));
-    let l = ratios(&pool, e, &Strategy::leverage(), 10 * D, 20, true);
+    let l = ratios(&pool, e, &Strategy::leverage(), 10 * D, 10, true);
     assert!(median(&l) <= 1.5, "leverage adversarial: median {}", median(&l));
 }
 
@@ -266,7 +266,7 @@ fn sketched_and_given_bases_also_work_for_selection() {
     let e = experiment();
     let a = MatrixRef::dense(e.x.as_ref()).unwrap();
     let sk = Pool::new(a, Basis::Sketched { sketch_rows: None }, Seed::new(2), Par::Seq).unwrap();
-    let r = ratios(&sk, e, &Strategy::bss(), 10 * D, 6, false);
+    let r = ratios(&sk, e, &Strategy::bss(), 10 * D, 4, false);
     assert!(mean(&r) <= 1.3, "bss on a nearly orthogonal basis: {r:?}");
     // A nearly orthogonal basis given as is: Gaussian columns (VᵀV/n ≈ I).
     let g = randnla::problems::gaussian_matrix(4000, 10, Seed::new(3)).unwrap();
@@ -315,6 +315,9 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     }
     let csr = to_csr(&x);
     let csc = csr.to_csc();
+    let xs = MatrixRef::sparse(&csr).unwrap().to_dense();
+    let b1 = weighted_least_squares(MatrixRef::dense(xs.as_ref()).unwrap(), &sel, &w1, &lab, 0.0)
+        .unwrap();
     for s in [&csr, &csc] {
         let bs = weighted_least_squares(MatrixRef::sparse(s).unwrap(), &sel, &w1, &lab, 0.0).unwrap();
         for j in 0..6 {
@@ -458,6 +461,6 @@ fn approximate_dmmw_scores_drive_leverage_sampling() {
     let e = experiment();
     let pool = pool(e);
     let s = Strategy::Leverage(ScoreSource::Approx(Default::default()));
-    let r = ratios(&pool, e, &s, 10 * D, 6, false);
+    let r = ratios(&pool, e, &s, 10 * D, 4, false);
     assert!(median(&r) <= 1.3, "{r:?}");
 }
