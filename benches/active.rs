@@ -166,10 +166,14 @@ fn bench_active(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("all_labels", nnz), &n, |b, _| {
             b.iter(|| {
-                lstsq::sketch_and_precondition(view, &y, &lstsq::LstsqParams {
-                    par: par(),
-                    ..Default::default()
-                })
+                lstsq::sketch_and_precondition(
+                    view,
+                    &y,
+                    &lstsq::LstsqParams {
+                        par: par(),
+                        ..Default::default()
+                    },
+                )
                 .unwrap()
                 .0
             })

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example active -- X.mtx y.mtx --budget K
 //!     [--strategy uniform|leverage|bss] [--trials T] [--basis exact|sketched|given]
-//!     [--ridge λ] [--no-eval] [--out beta.mtx] [--seed N] [--threads N] [--json]
+//!     [--ridge λ] [--no-eval] [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `X.mtx`: the unlabeled pool (`n × d`, coordinate → sparse, array → dense).
@@ -18,6 +18,9 @@
 //!   reported as median and mean over trials.
 //! * `--basis` (default `exact`): how the pool is whitened (`sketched`: a nearly orthogonal basis
 //!   from a `10d × n` sparse sign sketch, one pass fewer; `given`: `X`'s columns as they are).
+//! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
+//!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
+//!   `--spend-budget` keeps drawing until `K` distinct labels are bought.
 //! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial.
 //! * `--json`: one line with `n, d, budget, strategy, labels_used` (largest over trials),
 //!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
@@ -38,11 +41,11 @@ fn main() {
     cli::run(|| {
         let args = cli::Args::parse(
             &["budget", "strategy", "trials", "basis", "ridge", "out"],
-            &["no-eval"],
+            &["no-eval", "spend-budget"],
         )?;
         let usage = "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
                      [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
-                     [--out beta.mtx] [--seed N] [--threads N] [--json]";
+                     [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]";
         let [xpath, ypath] = args.positional() else {
             return Err(usage.into());
         };
@@ -67,7 +70,8 @@ fn main() {
         let eval = !args.flag("no-eval");
         let seed = args.seed()?;
         let (threads, par) = args.threads()?;
-        let m = read_matrix_market_path(xpath, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let m =
+            read_matrix_market_path(xpath, &ReadOptions::default()).map_err(|e| e.to_string())?;
         let x = m.view().map_err(|e| e.to_string())?;
         let ym = read_dense_path(ypath, &ReadOptions::default()).map_err(|e| e.to_string())?;
         if ym.ncols() != 1 && ym.nrows() != 1 {
@@ -111,18 +115,26 @@ fn main() {
             for t in 0..trials {
                 let start = Instant::now();
                 let mut oracle = Budgeted::new(SliceOracle::new(&y), budget);
-                let mut learner =
-                    Learner::new(&pool, strategy.clone(), Seed::new(seed.value().wrapping_add(t)))
-                        .map_err(|e| e.to_string())?;
-                learner
-                    .select(budget, &mut oracle)
-                    .map_err(|e| e.to_string())?;
+                let mut learner = Learner::new(
+                    &pool,
+                    strategy.clone(),
+                    Seed::new(seed.value().wrapping_add(t)),
+                )
+                .map_err(|e| e.to_string())?;
+                if args.flag("spend-budget") {
+                    learner.select_labels(budget, &mut oracle)
+                } else {
+                    learner.select(budget, &mut oracle)
+                }
+                .map_err(|e| e.to_string())?;
                 let fit = learner.fit(lambda);
                 seconds += start.elapsed().as_secs_f64();
                 labels_used = labels_used.max(oracle.labels_used());
                 match (fit, opt) {
                     (Ok((beta, _)), Some(opt)) => {
-                        let r = pool.residual_norm_sq(&beta, &y).map_err(|e| e.to_string())?;
+                        let r = pool
+                            .residual_norm_sq(&beta, &y)
+                            .map_err(|e| e.to_string())?;
                         ratios.push(if opt > 0.0 { r / opt } else { f64::INFINITY });
                         last_beta = beta;
                     }
@@ -171,8 +183,15 @@ fn main() {
                 let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
                 cli::table(
                     &[
-                        "n", "d", "budget", "strategy", "labels", "trials", "s/trial",
-                        "ratio median", "ratio mean",
+                        "n",
+                        "d",
+                        "budget",
+                        "strategy",
+                        "labels",
+                        "trials",
+                        "s/trial",
+                        "ratio median",
+                        "ratio mean",
                     ],
                     &[vec![
                         n.to_string(),

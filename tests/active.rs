@@ -78,7 +78,7 @@ fn corrupt_high_leverage(pool: &Pool<'_>, y: &mut [f64], t: u64) {
     idx.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
     let scale = y.iter().map(|v| v * v).sum::<f64>().sqrt() / (y.len() as f64).sqrt();
     for (r, &i) in idx.iter().take(20).enumerate() {
-        let sign = if (t + r as u64) % 3 == 0 { -1.0 } else { 1.0 };
+        let sign = if (t + r as u64).is_multiple_of(3) { -1.0 } else { 1.0 };
         y[i] += sign * 1e4 * scale;
     }
 }
@@ -129,9 +129,17 @@ fn adversarial_noise_on_high_leverage_rows() {
     let e = experiment();
     let pool = pool(e);
     let b = ratios(&pool, e, &Strategy::bss(), 10 * D, 10, true);
-    assert!(mean(&b) <= 1.5, "bss adversarial: mean {} ({b:?})", mean(&b));
+    assert!(
+        mean(&b) <= 1.5,
+        "bss adversarial: mean {} ({b:?})",
+        mean(&b)
+    );
     let l = ratios(&pool, e, &Strategy::leverage(), 10 * D, 10, true);
-    assert!(median(&l) <= 1.5, "leverage adversarial: median {}", median(&l));
+    assert!(
+        median(&l) <= 1.5,
+        "leverage adversarial: median {}",
+        median(&l)
+    );
 }
 
 /// An oracle that counts how often it is asked.
@@ -170,8 +178,8 @@ fn the_budget_is_never_exceeded() {
                 },
                 budget,
             );
-            let mut learner = Learner::new(&pool, strategy.clone(), Seed::new(budget as u64))
-                .unwrap();
+            let mut learner =
+                Learner::new(&pool, strategy.clone(), Seed::new(budget as u64)).unwrap();
             // Sequential rounds that together spend the budget exactly.
             let mut left = budget;
             let mut round = 1;
@@ -186,14 +194,21 @@ fn the_budget_is_never_exceeded() {
                     break;
                 }
             }
-            assert!(calls.get() <= budget, "{}: {} calls", strategy.name(), calls.get());
+            assert!(
+                calls.get() <= budget,
+                "{}: {} calls",
+                strategy.name(),
+                calls.get()
+            );
             assert_eq!(calls.get(), oracle.labels_used());
             assert_eq!(learner.labels().len(), oracle.labels_used());
             assert_eq!(oracle.labels_used(), budget, "{}", strategy.name());
             // Asking for more than remains is refused without calling the oracle.
             let before = calls.get();
             assert!(learner.select(oracle.remaining() + 1, &mut oracle).is_err());
-            assert!(learner.select_labels(oracle.remaining() + 1, &mut oracle).is_err());
+            assert!(learner
+                .select_labels(oracle.remaining() + 1, &mut oracle)
+                .is_err());
             assert_eq!(calls.get(), before);
             // The fit works with what was bought.
             let (b, info) = learner.fit(0.0).unwrap();
@@ -252,7 +267,13 @@ fn pool_scores_are_exact_leverage_scores_and_sketched_ones_are_sandwiched() {
         assert!((p - e).abs() <= 1e-9 * e.max(1e-3), "row {i}: {p} vs {e}");
     }
     assert!((pool.info().score_sum - 20.0).abs() < 1e-9);
-    let sk = Pool::new(a, Basis::Sketched { sketch_rows: None }, Seed::new(1), Par::Seq).unwrap();
+    let sk = Pool::new(
+        a,
+        Basis::Sketched { sketch_rows: None },
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
     let ratios: Vec<f64> = sk.scores().iter().zip(&exact).map(|(s, e)| s / e).collect();
     let (lo, hi) = ratios
         .iter()
@@ -265,7 +286,13 @@ fn pool_scores_are_exact_leverage_scores_and_sketched_ones_are_sandwiched() {
 fn sketched_and_given_bases_also_work_for_selection() {
     let e = experiment();
     let a = MatrixRef::dense(e.x.as_ref()).unwrap();
-    let sk = Pool::new(a, Basis::Sketched { sketch_rows: None }, Seed::new(2), Par::Seq).unwrap();
+    let sk = Pool::new(
+        a,
+        Basis::Sketched { sketch_rows: None },
+        Seed::new(2),
+        Par::Seq,
+    )
+    .unwrap();
     let r = ratios(&sk, e, &Strategy::bss(), 10 * D, 4, false);
     assert!(mean(&r) <= 1.3, "bss on a nearly orthogonal basis: {r:?}");
     // A nearly orthogonal basis given as is: Gaussian columns (VᵀV/n ≈ I).
@@ -298,7 +325,10 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
         let b = weighted_least_squares(a, &rows, &ones, &y, lambda).unwrap();
         let r = randnla::lstsq::qr_solve(a, &y, lambda, Par::Seq).unwrap();
         for j in 0..6 {
-            assert!((b[j] - r[j]).abs() <= 1e-9 * (1.0 + r[j].abs()), "λ={lambda}");
+            assert!(
+                (b[j] - r[j]).abs() <= 1e-9 * (1.0 + r[j].abs()),
+                "λ={lambda}"
+            );
         }
     }
     // Weight 2 on a row = the row twice; CSR and CSC agree with dense.
@@ -319,7 +349,8 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     let b1 = weighted_least_squares(MatrixRef::dense(xs.as_ref()).unwrap(), &sel, &w1, &lab, 0.0)
         .unwrap();
     for s in [&csr, &csc] {
-        let bs = weighted_least_squares(MatrixRef::sparse(s).unwrap(), &sel, &w1, &lab, 0.0).unwrap();
+        let bs =
+            weighted_least_squares(MatrixRef::sparse(s).unwrap(), &sel, &w1, &lab, 0.0).unwrap();
         for j in 0..6 {
             assert!((bs[j] - b1[j]).abs() <= 1e-12 * (1.0 + b1[j].abs()));
         }
@@ -339,7 +370,7 @@ fn to_csr(x: &Mat<f64>) -> sprs::CsMat<f64> {
     let mut tri = sprs::TriMat::new((x.nrows(), x.ncols()));
     for i in 0..x.nrows() {
         for j in 0..x.ncols() {
-            if (i + j) % 3 != 0 {
+            if !(i + j).is_multiple_of(3) {
                 tri.add_triplet(i, j, x[(i, j)]);
             }
         }
@@ -382,14 +413,20 @@ fn bad_input_is_an_error() {
     // Budget below d.
     let mut o = Budgeted::new(SliceOracle::new(&y), 9);
     let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(1)).unwrap();
-    assert!(matches!(l.select(9, &mut o), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(
+        l.select(9, &mut o),
+        Err(Error::InvalidParameter { .. })
+    ));
     // k = 0, k above the remaining budget.
     let mut o = Budgeted::new(SliceOracle::new(&y), 20);
     assert!(l.select(0, &mut o).is_err());
     assert!(l.select(21, &mut o).is_err());
     // Mismatched oracle size.
     let mut o = Budgeted::new(SliceOracle::new(&y[..499]), 20);
-    assert!(matches!(l.select(20, &mut o), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        l.select(20, &mut o),
+        Err(Error::DimensionMismatch { .. })
+    ));
     // NaN label.
     let mut bad = y.clone();
     for v in bad.iter_mut() {
@@ -405,37 +442,91 @@ fn bad_input_is_an_error() {
     let mut xn = x.clone();
     xn[(3, 4)] = f64::NAN;
     assert!(matches!(
-        Pool::new(MatrixRef::Dense(xn.as_ref()), Basis::Exact, Seed::new(1), Par::Seq),
+        Pool::new(
+            MatrixRef::Dense(xn.as_ref()),
+            Basis::Exact,
+            Seed::new(1),
+            Par::Seq
+        ),
         Err(Error::NonFinite { .. })
     ));
     let wide = Mat::<f64>::zeros(5, 10);
-    assert!(Pool::new(MatrixRef::dense(wide.as_ref()).unwrap(), Basis::Exact, Seed::new(1), Par::Seq).is_err());
+    assert!(Pool::new(
+        MatrixRef::dense(wide.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq
+    )
+    .is_err());
     let empty = Mat::<f64>::zeros(0, 3);
-    assert!(Pool::new(MatrixRef::dense(empty.as_ref()).unwrap(), Basis::Exact, Seed::new(1), Par::Seq).is_err());
+    assert!(Pool::new(
+        MatrixRef::dense(empty.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq
+    )
+    .is_err());
     let mut dup = x.clone();
     for i in 0..500 {
         dup[(i, 9)] = dup[(i, 0)];
     }
     for basis in [Basis::Exact, Basis::Sketched { sketch_rows: None }] {
         assert!(matches!(
-            Pool::new(MatrixRef::dense(dup.as_ref()).unwrap(), basis, Seed::new(1), Par::Seq),
+            Pool::new(
+                MatrixRef::dense(dup.as_ref()).unwrap(),
+                basis,
+                Seed::new(1),
+                Par::Seq
+            ),
             Err(Error::RankDeficient { .. })
         ));
     }
-    assert!(Pool::new(a, Basis::Sketched { sketch_rows: Some(5) }, Seed::new(1), Par::Seq).is_err());
+    assert!(Pool::new(
+        a,
+        Basis::Sketched {
+            sketch_rows: Some(5)
+        },
+        Seed::new(1),
+        Par::Seq
+    )
+    .is_err());
     // Bad strategy parameters and scores.
     for p in [
-        BssParams { gamma: Some(1.0), ..Default::default() },
-        BssParams { growth: 1.0, ..Default::default() },
-        BssParams { max_steps_per_label: 0, ..Default::default() },
+        BssParams {
+            gamma: Some(1.0),
+            ..Default::default()
+        },
+        BssParams {
+            growth: 1.0,
+            ..Default::default()
+        },
+        BssParams {
+            max_steps_per_label: 0,
+            ..Default::default()
+        },
     ] {
         assert!(Learner::new(&pool, Strategy::Bss(p), Seed::new(1)).is_err());
     }
-    assert!(Learner::new(&pool, Strategy::Leverage(ScoreSource::Given(vec![1.0; 3])), Seed::new(1)).is_err());
-    assert!(Learner::new(&pool, Strategy::Leverage(ScoreSource::Given(vec![0.0; 500])), Seed::new(1)).is_err());
+    assert!(Learner::new(
+        &pool,
+        Strategy::Leverage(ScoreSource::Given(vec![1.0; 3])),
+        Seed::new(1)
+    )
+    .is_err());
+    assert!(Learner::new(
+        &pool,
+        Strategy::Leverage(ScoreSource::Given(vec![0.0; 500])),
+        Seed::new(1)
+    )
+    .is_err());
     let mut neg = vec![1.0; 500];
     neg[2] = -1.0;
-    assert!(Learner::new(&pool, Strategy::Leverage(ScoreSource::Given(neg)), Seed::new(1)).is_err());
+    assert!(Learner::new(
+        &pool,
+        Strategy::Leverage(ScoreSource::Given(neg)),
+        Seed::new(1)
+    )
+    .is_err());
     // Evaluation helpers and the fit reject mismatched or bad vectors.
     assert!(pool.residual_norm_sq(&[1.0; 9], &y).is_err());
     assert!(pool.residual_norm_sq(&[1.0; 10], &y[..10]).is_err());

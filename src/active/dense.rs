@@ -211,6 +211,9 @@ mod tests {
         for i in 0..k {
             dup[i * d + 2] = dup[i * d];
         }
-        assert_eq!(householder_lstsq(&mut dup, &mut b.clone(), k, d, 1e-12), Err(2));
+        assert_eq!(
+            householder_lstsq(&mut dup, &mut b.clone(), k, d, 1e-12),
+            Err(2)
+        );
     }
 }

@@ -113,7 +113,11 @@ pub(crate) fn check_args(
         ));
     }
     if labels.len() != rows.len() {
-        return Err(Error::dim("labels vs selected rows", rows.len(), labels.len()));
+        return Err(Error::dim(
+            "labels vs selected rows",
+            rows.len(),
+            labels.len(),
+        ));
     }
     if let Some(&r) = rows.iter().find(|&&r| r >= n) {
         return Err(Error::param(

@@ -310,7 +310,10 @@ impl<'a> Pool<'a> {
         let sum: f64 = pool.scores.iter().sum();
         let max = pool.scores.iter().copied().fold(0.0, f64::max);
         if !(sum > 0.0 && sum.is_finite()) {
-            return Err(Error::RankDeficient { rank: 0, required: d });
+            return Err(Error::RankDeficient {
+                rank: 0,
+                required: d,
+            });
         }
         pool.info.score_sum = sum;
         pool.info.coherence = max / sum * n as f64;
@@ -466,7 +469,11 @@ impl<'a> Pool<'a> {
     pub fn residual_norm_sq(&self, beta: &[f64], y: &[f64]) -> Result<f64> {
         self.check_vec(y, "y")?;
         if beta.len() != self.d {
-            return Err(Error::dim("length of β vs columns of X", self.d, beta.len()));
+            return Err(Error::dim(
+                "length of β vs columns of X",
+                self.d,
+                beta.len(),
+            ));
         }
         check_finite_slice(beta, "β")?;
         let parts = self.map_chunks(Par::Seq, |lo, hi| {
@@ -490,6 +497,7 @@ impl<'a> Pool<'a> {
     ///
     /// # Performance
     /// `O(4·nnz·d + n·d² + d³)`.
+    #[allow(clippy::needless_range_loop)]
     pub fn least_squares(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         self.check_vec(y, "y")?;
         let d = self.d;

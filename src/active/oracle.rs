@@ -40,7 +40,10 @@ impl LabelOracle for SliceOracle<'_> {
         self.labels.get(row).copied().ok_or_else(|| {
             Error::param(
                 "row",
-                format!("row {row} is outside the pool of {} rows", self.labels.len()),
+                format!(
+                    "row {row} is outside the pool of {} rows",
+                    self.labels.len()
+                ),
             )
         })
     }

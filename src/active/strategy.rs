@@ -364,9 +364,8 @@ impl<'p, 'a> Learner<'p, 'a> {
 
     /// Labels row `i` (if new) and records it.
     fn label<O: LabelOracle>(&mut self, i: usize, oracle: &mut Budgeted<O>) -> Result<()> {
-        if !self.labels.contains_key(&i) {
-            let y = oracle.query(i)?;
-            self.labels.insert(i, y);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.labels.entry(i) {
+            e.insert(oracle.query(i)?);
             self.order.push(i);
         }
         Ok(())
@@ -402,6 +401,7 @@ impl<'p, 'a> Learner<'p, 'a> {
         Ok((steps, steps, None))
     }
 
+    #[allow(clippy::needless_range_loop)]
     fn bss_round<O: LabelOracle>(
         &mut self,
         k: usize,
