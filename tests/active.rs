@@ -78,7 +78,11 @@ fn corrupt_high_leverage(pool: &Pool<'_>, y: &mut [f64], t: u64) {
     idx.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
     let scale = y.iter().map(|v| v * v).sum::<f64>().sqrt() / (y.len() as f64).sqrt();
     for (r, &i) in idx.iter().take(20).enumerate() {
-        let sign = if (t + r as u64).is_multiple_of(3) { -1.0 } else { 1.0 };
+        let sign = if (t + r as u64).is_multiple_of(3) {
+            -1.0
+        } else {
+            1.0
+        };
         y[i] += sign * 1e4 * scale;
     }
 }
