@@ -1,0 +1,212 @@
+//! Active-learning query selection for regression on a Matrix Market pool.
+//!
+//! ```text
+//! cargo run --release --example active -- X.mtx y.mtx --budget K
+//!     [--strategy uniform|leverage|bss] [--trials T] [--basis exact|sketched|given]
+//!     [--ridge λ] [--no-eval] [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]
+//! ```
+//!
+//! * `X.mtx`: the unlabeled pool (`n × d`, coordinate → sparse, array → dense).
+//! * `y.mtx`: the labels (`n × 1` array, or `1 × n`). It plays the oracle: the learner sees a
+//!   label only by querying it through a budgeted oracle, which counts distinct queries and refuses
+//!   any beyond `--budget`. After the fit, unless `--no-eval`, the whole file is used once to
+//!   report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution) — evaluation,
+//!   not learning.
+//! * `--strategy` (default `bss`): `uniform`, `leverage` (i.i.d. by the pool's leverage scores,
+//!   importance weights) or `bss` (Chen–Price BSS-type sparsification).
+//! * `--trials T` (default 1): independent selections with seeds `seed, seed+1, …`; the ratio is
+//!   reported as median and mean over trials.
+//! * `--basis` (default `exact`): how the pool is whitened (`sketched`: a nearly orthogonal basis
+//!   from a `10d × n` sparse sign sketch, one pass fewer; `given`: `X`'s columns as they are).
+//! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
+//!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
+//!   `--spend-budget` keeps drawing until `K` distinct labels are bought.
+//! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial.
+//! * `--json`: one line with `n, d, budget, strategy, labels_used` (largest over trials),
+//!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
+//!   `--no-eval`), and `trials, basis, pool_seconds, nnz`.
+//!
+//! Bad input (missing file, malformed Matrix Market, mismatched sizes, budget < d or > n, NaN)
+//! → one line on stderr, exit code 2.
+
+#[path = "cli/mod.rs"]
+mod cli;
+
+use randnla::active::{Basis, Budgeted, Learner, Pool, SliceOracle, Strategy};
+use randnla::io::{read_dense_path, read_matrix_market_path, write_dense_path, ReadOptions};
+use randnla::Seed;
+use std::time::Instant;
+
+fn main() {
+    cli::run(|| {
+        let args = cli::Args::parse(
+            &["budget", "strategy", "trials", "basis", "ridge", "out"],
+            &["no-eval", "spend-budget"],
+        )?;
+        let usage = "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
+                     [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
+                     [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]";
+        let [xpath, ypath] = args.positional() else {
+            return Err(usage.into());
+        };
+        let budget: usize = args.require("budget")?;
+        let strategy = match args.get_or("strategy", "bss".to_string())?.as_str() {
+            "uniform" => Strategy::Uniform,
+            "leverage" => Strategy::leverage(),
+            "bss" => Strategy::bss(),
+            s => return Err(format!("--strategy {s}: expected uniform, leverage or bss")),
+        };
+        let basis = match args.get_or("basis", "exact".to_string())?.as_str() {
+            "exact" => Basis::Exact,
+            "sketched" => Basis::Sketched { sketch_rows: None },
+            "given" => Basis::AsGiven,
+            s => return Err(format!("--basis {s}: expected exact, sketched or given")),
+        };
+        let trials: u64 = args.get_or("trials", 1)?;
+        if trials == 0 {
+            return Err("--trials must be at least 1".into());
+        }
+        let lambda: f64 = args.get_or("ridge", 0.0)?;
+        let eval = !args.flag("no-eval");
+        let seed = args.seed()?;
+        let (threads, par) = args.threads()?;
+        let m =
+            read_matrix_market_path(xpath, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let x = m.view().map_err(|e| e.to_string())?;
+        let ym = read_dense_path(ypath, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        if ym.ncols() != 1 && ym.nrows() != 1 {
+            return Err(format!(
+                "{ypath}: labels must be an n × 1 (or 1 × n) array, got {}×{}",
+                ym.nrows(),
+                ym.ncols()
+            ));
+        }
+        let y: Vec<f64> = if ym.ncols() == 1 {
+            (0..ym.nrows()).map(|i| ym[(i, 0)]).collect()
+        } else {
+            (0..ym.ncols()).map(|j| ym[(0, j)]).collect()
+        };
+        if y.len() != x.nrows() {
+            return Err(format!(
+                "{ypath} has {} labels but {xpath} has {} rows",
+                y.len(),
+                x.nrows()
+            ));
+        }
+        if budget > x.nrows() {
+            return Err(format!(
+                "--budget {budget} exceeds the pool's {} rows",
+                x.nrows()
+            ));
+        }
+        threads.install(|| {
+            let t0 = Instant::now();
+            let pool = Pool::new(x, basis, seed.derive(1), par).map_err(|e| e.to_string())?;
+            let pool_seconds = t0.elapsed().as_secs_f64();
+            let opt = if eval {
+                Some(pool.least_squares(&y).map_err(|e| e.to_string())?.1)
+            } else {
+                None
+            };
+            let mut ratios = Vec::new();
+            let mut labels_used = 0;
+            let mut seconds = 0.0;
+            let mut last_beta = Vec::new();
+            for t in 0..trials {
+                let start = Instant::now();
+                let mut oracle = Budgeted::new(SliceOracle::new(&y), budget);
+                let mut learner = Learner::new(
+                    &pool,
+                    strategy.clone(),
+                    Seed::new(seed.value().wrapping_add(t)),
+                )
+                .map_err(|e| e.to_string())?;
+                if args.flag("spend-budget") {
+                    learner.select_labels(budget, &mut oracle)
+                } else {
+                    learner.select(budget, &mut oracle)
+                }
+                .map_err(|e| e.to_string())?;
+                let fit = learner.fit(lambda);
+                seconds += start.elapsed().as_secs_f64();
+                labels_used = labels_used.max(oracle.labels_used());
+                match (fit, opt) {
+                    (Ok((beta, _)), Some(opt)) => {
+                        let r = pool
+                            .residual_norm_sq(&beta, &y)
+                            .map_err(|e| e.to_string())?;
+                        ratios.push(if opt > 0.0 { r / opt } else { f64::INFINITY });
+                        last_beta = beta;
+                    }
+                    (Ok((beta, _)), None) => last_beta = beta,
+                    // A selection that does not determine β (possible for uniform sampling on
+                    // coherent pools) is an infinitely bad trial, not a failure of the run.
+                    (Err(randnla::Error::RankDeficient { .. }), _) if trials > 1 => {
+                        ratios.push(f64::INFINITY)
+                    }
+                    (Err(e), _) => return Err(e.to_string()),
+                }
+            }
+            seconds /= trials as f64;
+            ratios.sort_by(f64::total_cmp);
+            let (median, mean) = if ratios.is_empty() {
+                (None, None)
+            } else {
+                (
+                    Some(ratios[ratios.len() / 2]),
+                    Some(ratios.iter().sum::<f64>() / ratios.len() as f64),
+                )
+            };
+            if let Some(out) = args.get::<String>("out")? {
+                if !last_beta.is_empty() {
+                    let col = faer::MatRef::from_column_major_slice(&last_beta, last_beta.len(), 1);
+                    write_dense_path(&out, col).map_err(|e| e.to_string())?;
+                }
+            }
+            let (n, d) = (pool.nrows(), pool.ncols());
+            if args.json() {
+                cli::Json::new()
+                    .int("n", n as u64)
+                    .int("d", d as u64)
+                    .int("budget", budget as u64)
+                    .str("strategy", strategy.name())
+                    .int("labels_used", labels_used as u64)
+                    .num("seconds", seconds)
+                    .opt("ratio_median", median.filter(|v| v.is_finite()))
+                    .opt("ratio_mean", mean.filter(|v| v.is_finite()))
+                    .int("trials", trials)
+                    .str("basis", basis.name())
+                    .num("pool_seconds", pool_seconds)
+                    .int("nnz", pool.info().nnz as u64)
+                    .print();
+            } else {
+                let fmt = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.4}"));
+                cli::table(
+                    &[
+                        "n",
+                        "d",
+                        "budget",
+                        "strategy",
+                        "labels",
+                        "trials",
+                        "s/trial",
+                        "ratio median",
+                        "ratio mean",
+                    ],
+                    &[vec![
+                        n.to_string(),
+                        d.to_string(),
+                        budget.to_string(),
+                        strategy.name().to_string(),
+                        labels_used.to_string(),
+                        trials.to_string(),
+                        format!("{seconds:.4}"),
+                        fmt(median),
+                        fmt(mean),
+                    ]],
+                );
+            }
+            Ok(())
+        })
+    })
+}

@@ -1,0 +1,219 @@
+//! Small dense kernels on row-major `d × d` (or `k × d`) buffers, written out so that the
+//! per-step work of the selection loop stays in this crate (and is fast in every profile).
+
+/// In-place lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix
+/// (the lower triangle is read; the strict upper triangle is zeroed). `false` when a pivot is
+/// not positive (the matrix is not numerically positive definite).
+pub(crate) fn cholesky(a: &mut [f64], d: usize) -> bool {
+    for j in 0..d {
+        let mut s = a[j * d + j];
+        for k in 0..j {
+            s -= a[j * d + k] * a[j * d + k];
+        }
+        if !(s > 0.0 && s.is_finite()) {
+            return false;
+        }
+        let ljj = s.sqrt();
+        a[j * d + j] = ljj;
+        for i in j + 1..d {
+            let mut s = a[i * d + j];
+            let (ri, rj) = (i * d, j * d);
+            for k in 0..j {
+                s -= a[ri + k] * a[rj + k];
+            }
+            a[ri + j] = s / ljj;
+        }
+        for k in j + 1..d {
+            a[j * d + k] = 0.0;
+        }
+    }
+    true
+}
+
+/// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal.
+pub(crate) fn lower_inverse(l: &[f64], d: usize) -> Vec<f64> {
+    let mut inv = vec![0.0; d * d];
+    // Column j of L⁻¹ by forward substitution on e_j.
+    for j in 0..d {
+        inv[j * d + j] = 1.0 / l[j * d + j];
+        for i in j + 1..d {
+            let mut s = 0.0;
+            for k in j..i {
+                s += l[i * d + k] * inv[k * d + j];
+            }
+            inv[i * d + j] = -s / l[i * d + i];
+        }
+    }
+    inv
+}
+
+/// `Lᵀ·L` for a lower-triangular row-major `L` (full symmetric result), and its trace.
+pub(crate) fn lower_gram(linv: &[f64], d: usize, out: &mut [f64]) -> f64 {
+    out.iter_mut().for_each(|x| *x = 0.0);
+    for k in 0..d {
+        let row = &linv[k * d..k * d + k + 1];
+        for i in 0..=k {
+            let ri = row[i];
+            if ri == 0.0 {
+                continue;
+            }
+            let dst = &mut out[i * d..i * d + i + 1];
+            for (o, &rj) in dst.iter_mut().zip(&row[..=i]) {
+                *o += ri * rj;
+            }
+        }
+    }
+    let mut tr = 0.0;
+    for i in 0..d {
+        tr += out[i * d + i];
+        for j in 0..i {
+            out[j * d + i] = out[i * d + j];
+        }
+    }
+    tr
+}
+
+/// `xᵀ·M·x` for a symmetric row-major `M`.
+#[inline]
+pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let row = &m[i * d..(i + 1) * d];
+        let mut t = 0.0;
+        for (a, b) in row.iter().zip(x) {
+            t += a * b;
+        }
+        s += x[i] * t;
+    }
+    s
+}
+
+/// Householder QR least squares on a row-major `k × d` matrix `a` (overwritten) and right-hand
+/// side `b` (overwritten): returns the solution, or `Err(rank)` when a diagonal entry of `R` is
+/// below `rtol·max|R_jj|` (numerical rank `rank < d`). Requires `k ≥ d`.
+pub(crate) fn householder_lstsq(
+    a: &mut [f64],
+    b: &mut [f64],
+    k: usize,
+    d: usize,
+    rtol: f64,
+) -> std::result::Result<Vec<f64>, usize> {
+    let mut diag = vec![0.0; d];
+    let mut v = vec![0.0; k];
+    for j in 0..d {
+        let mut norm = 0.0;
+        for i in j..k {
+            norm += a[i * d + j] * a[i * d + j];
+        }
+        let norm = norm.sqrt();
+        if norm == 0.0 {
+            diag[j] = 0.0;
+            continue;
+        }
+        let alpha = if a[j * d + j] > 0.0 { -norm } else { norm };
+        // v = x − αe₁, normalized so that H = I − 2vvᵀ/(vᵀv).
+        for i in j..k {
+            v[i] = a[i * d + j];
+        }
+        v[j] -= alpha;
+        let vv: f64 = v[j..k].iter().map(|x| x * x).sum();
+        if vv == 0.0 {
+            diag[j] = alpha;
+            continue;
+        }
+        for c in j..d {
+            let mut s = 0.0;
+            for i in j..k {
+                s += v[i] * a[i * d + c];
+            }
+            let f = 2.0 * s / vv;
+            for i in j..k {
+                a[i * d + c] -= f * v[i];
+            }
+        }
+        let mut s = 0.0;
+        for i in j..k {
+            s += v[i] * b[i];
+        }
+        let f = 2.0 * s / vv;
+        for i in j..k {
+            b[i] -= f * v[i];
+        }
+        diag[j] = a[j * d + j];
+    }
+    let rmax = diag.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let rank = diag.iter().filter(|x| x.abs() > rtol * rmax).count();
+    if rank < d || rmax == 0.0 || !rmax.is_finite() {
+        return Err(rank);
+    }
+    let mut x = vec![0.0; d];
+    for j in (0..d).rev() {
+        let mut s = b[j];
+        for c in j + 1..d {
+            s -= a[j * d + c] * x[c];
+        }
+        x[j] = s / a[j * d + j];
+    }
+    Ok(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_inverse_and_gram_agree_with_the_definition() {
+        let d = 4;
+        // A = GᵀG + I for a fixed G.
+        let g: Vec<f64> = (0..16).map(|i| ((i * 7 + 3) % 11) as f64 - 5.0).collect();
+        let mut a = vec![0.0; 16];
+        for i in 0..d {
+            for j in 0..d {
+                a[i * d + j] = (0..d).map(|k| g[k * d + i] * g[k * d + j]).sum::<f64>()
+                    + if i == j { 1.0 } else { 0.0 };
+            }
+        }
+        let a0 = a.clone();
+        assert!(cholesky(&mut a, d));
+        let linv = lower_inverse(&a, d);
+        let mut m = vec![0.0; 16];
+        let tr = lower_gram(&linv, d, &mut m);
+        // m = A⁻¹: A·m = I.
+        for i in 0..d {
+            for j in 0..d {
+                let s: f64 = (0..d).map(|k| a0[i * d + k] * m[k * d + j]).sum();
+                assert!((s - if i == j { 1.0 } else { 0.0 }).abs() < 1e-10);
+            }
+        }
+        assert!((tr - (0..d).map(|i| m[i * d + i]).sum::<f64>()).abs() < 1e-12);
+        let x = [1.0, -2.0, 0.5, 3.0];
+        let q = quad_form(&m, &x);
+        let direct: f64 = (0..d)
+            .map(|i| x[i] * (0..d).map(|j| m[i * d + j] * x[j]).sum::<f64>())
+            .sum();
+        assert!((q - direct).abs() < 1e-12);
+    }
+
+    #[test]
+    fn householder_solves_a_consistent_system_and_reports_rank() {
+        let (k, d) = (6, 3);
+        let a: Vec<f64> = (0..18).map(|i| ((i * 5 + 1) % 7) as f64 - 3.0).collect();
+        let x = [1.0, 2.0, -1.0];
+        let b: Vec<f64> = (0..k)
+            .map(|i| (0..d).map(|j| a[i * d + j] * x[j]).sum())
+            .collect();
+        let sol = householder_lstsq(&mut a.clone(), &mut b.clone(), k, d, 1e-12).unwrap();
+        for j in 0..d {
+            assert!((sol[j] - x[j]).abs() < 1e-10);
+        }
+        let mut dup = a.clone();
+        for i in 0..k {
+            dup[i * d + 2] = dup[i * d];
+        }
+        assert_eq!(
+            householder_lstsq(&mut dup, &mut b.clone(), k, d, 1e-12),
+            Err(2)
+        );
+    }
+}
