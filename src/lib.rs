@@ -56,6 +56,7 @@
 | block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
 | symmetric CP decomposition of a tensor (any order ≥ 3) | [`tensor::power_method_exact`], [`tensor::power_method_sketched`] on a [`tensor::SymmetricTensor`] | exact `O(n^p)`, sketched `O(B(pn + b log b))` per iteration; sketched pays only for large `n` (see the README) |
 | FROSTT `.tns` tensors | [`tensor::read_tns`], [`tensor::write_tns`] | one pass |
+| active learning: which labels to buy for a regression | [`active::Learner`] with [`active::Strategy::Bss`] (Chen–Price) over an [`active::Pool`]; [`active::Budgeted`] enforces the label budget | pool `O(nnz·d + n·d²)` once; selection `O(k·d³)`; labels ≤ budget |
 | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
 //!
 //! ## Contracts
@@ -84,6 +85,8 @@
 //! * [`leverage`] — exact, approximate and ridge leverage scores.
 //! * [`lstsq`] — least squares, ridge and kernel regression in input-sparsity time.
 //! * [`attention`] — exact and sketched polynomial attention, causal block products.
+//! * [`active`] — active-learning query selection for regression: label oracles with budgets,
+//!   uniform / leverage / Chen–Price BSS selection, weighted fits.
 //! * [`tensor`] — symmetric tensors, `.tns` I/O, exact and sketched tensor power method.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
