@@ -39,6 +39,19 @@ pub fn causal_product<T: Scalar>(
     par: Par,
 ) -> Result<Mat<T>> {
     check_abc(a, b, c, block)?;
+    causal_dense(a, b, c, false, block, par)
+}
+
+/// The two public block products on dense, already checked inputs: `squared` selects
+/// `tril((ABᵀ)^{∘2})C` over `tril(ABᵀ)C`.
+fn causal_dense<T: Scalar>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    squared: bool,
+    block: usize,
+    par: Par,
+) -> Result<Mat<T>> {
     let mut out = Mat::<T>::zeros(a.nrows(), c.ncols());
     let src = Sources {
         n: a.nrows(),
@@ -48,7 +61,7 @@ pub fn causal_product<T: Scalar>(
         b: |lo, k| Ok(b.subrows(lo, k).to_owned()),
         c: |lo, k| Ok(c.subrows(lo, k).to_owned()),
     };
-    causal_blocks(&src, false, block, par, |lo, y| {
+    causal_blocks(&src, squared, block, par, |lo, y| {
         out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
         Ok(())
     })?;
@@ -78,20 +91,7 @@ pub fn causal_squared_product<T: Scalar>(
 ) -> Result<Mat<T>> {
     check_abc(a, b, c, block)?;
     check_state(a.ncols(), c.ncols(), true)?;
-    let mut out = Mat::<T>::zeros(a.nrows(), c.ncols());
-    let src = Sources {
-        n: a.nrows(),
-        r: a.ncols(),
-        e: c.ncols(),
-        a: |lo, k| Ok(a.subrows(lo, k).to_owned()),
-        b: |lo, k| Ok(b.subrows(lo, k).to_owned()),
-        c: |lo, k| Ok(c.subrows(lo, k).to_owned()),
-    };
-    causal_blocks(&src, true, block, par, |lo, y| {
-        out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
-        Ok(())
-    })?;
-    Ok(out)
+    causal_dense(a, b, c, true, block, par)
 }
 
 fn check_abc<T: Scalar>(
