@@ -3,12 +3,12 @@
 //!
 //! ```text
 //! cargo run --release --example sketch_cpu -- [--nnz 20000000] [--rows 400] [--cols 200]
-//!     [--reps 20] [--seed N] [--json]
+//!     [--reps 20] [--threads 1] [--seed N] [--json]
 //! ```
 //!
 //! Builds the benches' matrix (`n × cols`, 25 nonzeros per row, `n = nnz/25`) in CSR and CSC and
 //! reports, for one SpMV (CSR row dot products) and for CountSketch and sparse sign `s = 8` with
-//! `m = rows` on one thread, the best wall time and the mean process CPU time (from
+//! `m = rows` on `--threads` threads (the SpMV always on one), the best wall time and the mean process CPU time (from
 //! `/proc/self/stat`, 10 ms ticks: keep nnz · reps large) over `--reps` runs. CPU time counts only
 //! this process's own work, so other load on the machine inflates it far less than wall time.
 //! `--json`: `nnz, m, d, spmv_cpu_ns_per_nnz`, and `<sketch>_<layout>_cpu_ns_per_nnz` for each run.
@@ -57,14 +57,20 @@ fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["nnz", "rows", "cols", "reps"], &[])?;
+        let args = cli::Args::parse(&["nnz", "rows", "cols", "reps", "threads"], &[])?;
         let nnz: usize = args.get_or("nnz", 20_000_000)?;
         let m: usize = args.get_or("rows", 400)?;
         let d: usize = args.get_or("cols", 200)?;
         let reps: usize = args.get_or("reps", 20)?;
-        if nnz < 25 || d < 25 || reps == 0 {
-            return Err("need --nnz ≥ 25, --cols ≥ 25 and --reps ≥ 1".into());
+        let threads: usize = args.get_or("threads", 1)?;
+        if nnz < 25 || d < 25 || reps == 0 || threads == 0 {
+            return Err("need --nnz ≥ 25, --cols ≥ 25, --reps ≥ 1 and --threads ≥ 1".into());
         }
+        let par = if threads == 1 {
+            Par::Seq
+        } else {
+            Par::rayon(threads)
+        };
         let seed = args.seed()?;
         let n = nnz / 25;
         let csr = problems::random_sparse(n, d, 25, seed).map_err(|e| e.to_string())?;
@@ -81,7 +87,7 @@ fn main() {
             spmv(&view, &x, &mut y);
             Ok(())
         })?;
-        println!("n = {n}, d = {d}, nnz = {nnz}, m = {m}, {reps} runs each");
+        println!("n = {n}, d = {d}, nnz = {nnz}, m = {m}, {threads} thread(s), {reps} runs each");
         println!(
             "spmv (CSR)         wall {sp_wall:.4} s   cpu {sp_cpu:.3} s   {:.2} ns/nnz",
             per_nnz(sp_cpu)
@@ -95,7 +101,7 @@ fn main() {
             let op = SparseSign::new(m, n, s, seed.derive(1)).map_err(|e| e.to_string())?;
             for (layout, a) in [("csr", a_csr), ("csc", a_csc)] {
                 let (wall, cpu) = best_of(reps, || {
-                    op.apply(a, Par::Seq).map(|_| ()).map_err(|e| e.to_string())
+                    op.apply(a, par).map(|_| ()).map_err(|e| e.to_string())
                 })?;
                 println!(
                     "{name:<14} {layout} wall {wall:.4} s   cpu {cpu:.3} s   {:.2} ns/nnz   {:.2}× spmv (cpu)",

@@ -109,23 +109,25 @@ fn thread_count_does_not_change_a_bit() {
 
 #[test]
 fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
-    // m·d·8 = 480 kB: one thread cuts the output into 2 row partitions of 256 kB, two threads into
-    // 2 column panels of one partition each, four threads into 4 panels; the column kernel (CSC)
-    // never partitions. All must agree bitwise.
-    let (n, m, d) = (20_000, 1500, 40);
-    let layouts = Layouts::new(problems::random_sparse(n, d, 4, Seed::new(7)).unwrap());
-    for s in [1, 8] {
-        let op = SparseSign::new(m, n, s, Seed::new(13)).unwrap();
-        let views = layouts.views();
-        let reference = op.apply(views[0].1, Par::Seq).unwrap();
-        for (name, view) in &views {
-            for t in [1, 2, 4] {
-                let other = with_threads(t, |p| op.apply(*view, p).unwrap());
-                assert_bitwise(
-                    &other,
-                    &reference,
-                    &format!("s = {s} on {name}, {t} threads"),
-                );
+    // The row kernel (CSR) cuts outputs up to 4 MiB into one column panel per thread, and larger
+    // ones into row partitions of 256 kB shared out among the threads; the column kernel (CSC)
+    // does neither. m·d·8 = 480 kB: 1, 2 or 4 column panels. m·d·8 = 4.8 MB: 19 row partitions
+    // (327 rows each, the last one short). Every layout and thread count must agree bitwise.
+    for (n, m, d) in [(20_000, 1500, 40), (20_000, 6000, 100)] {
+        let layouts = Layouts::new(problems::random_sparse(n, d, 4, Seed::new(7)).unwrap());
+        for s in [1, 8] {
+            let op = SparseSign::new(m, n, s, Seed::new(13)).unwrap();
+            let views = layouts.views();
+            let reference = op.apply(views[0].1, Par::Seq).unwrap();
+            for (name, view) in &views {
+                for t in [1, 2, 4] {
+                    let other = with_threads(t, |p| op.apply(*view, p).unwrap());
+                    assert_bitwise(
+                        &other,
+                        &reference,
+                        &format!("{m}×{d}, s = {s} on {name}, {t} threads"),
+                    );
+                }
             }
         }
     }
