@@ -30,6 +30,19 @@ fn row_kernel_panel_width<T>(m: usize, d: usize, tasks: usize) -> usize {
     }
 }
 
+/// The parallelism the row kernel actually uses. CountSketch (`s = 1`) on an output small enough
+/// for column panels stays on one thread: a panel task binary-searches every input row for its
+/// columns, which costs more than the one read-modify-write per entry it shares out (2 threads
+/// were slower than one: 130–157 ms against 112–117 ms at m = 400, d = 200, 5e7 nnz,
+/// `examples/sketch_cpu --threads`).
+fn row_kernel_par<T>(m: usize, d: usize, s: usize, par: Par) -> Par {
+    if s == 1 && m * d * std::mem::size_of::<T>() <= PARTITION_ABOVE {
+        Par::Seq
+    } else {
+        par
+    }
+}
+
 /// A sparse sign embedding (OSNAP): each column of the `m × n` matrix `S` has exactly `s`
 /// nonzeros, at distinct rows drawn uniformly without replacement, each `±1/√s` with independent
 /// fair signs.
@@ -368,6 +381,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         }
         match Access::of(block) {
             Access::Rows(rows) => {
+                let par = row_kernel_par::<T>(self.m, d, self.s, par);
                 let w = row_kernel_panel_width::<T>(self.m, d, kernels::tasks(par));
                 let mut work = kernels::load_row_panels(&out, w);
                 self.accumulate_rows(row_offset, &rows, k, &mut work, w, par);
