@@ -33,6 +33,9 @@
 //! cargo bench --bench active -- --test  # smoke test
 //! ```
 
+mod common;
+
+use common::test_mode;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::Par;
 use randnla::active::{
@@ -53,7 +56,7 @@ fn par() -> Par {
 }
 
 fn quick() -> bool {
-    std::env::args().any(|a| a == "--test")
+    test_mode()
 }
 
 /// The §8 ratio table.

@@ -16,6 +16,9 @@
 //! cargo bench --bench leverage -- --test  # smoke test: smallest size only
 //! ```
 
+mod common;
+
+use common::test_mode;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::Par;
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
@@ -46,7 +49,7 @@ fn error_summary(approx: &[f64], exact: &[f64]) -> (f64, f64) {
 }
 
 fn bench_leverage(c: &mut Criterion) {
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = test_mode();
     let sizes: &[usize] = if quick {
         &[10_000]
     } else {

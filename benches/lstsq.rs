@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo bench --bench lstsq            # full sizes (several minutes on 2 cores)
-//! cargo bench --bench lstsq -- --test  # smallest sizes only (CI)
+//! cargo bench --bench lstsq -- --test  # smallest sizes only (CI: `cargo test --benches`)
 //! ```
 //! What it measures, and how to read it:
 //! 1. `illmix`: the sparse tall problem with pairs of nearly collinear columns (κ ≈ 1e8, column
@@ -61,6 +61,9 @@
 //! equations (≈ 6×), 1.10–1.47 s against 0.21–0.26 s with 1 thread (≈ 5.5×), iterations 21 + 2,
 //! residual 7.0e-11; dense 50 000 × 1000 5.7 s CPU (one run; QR took 6.6 s CPU in the table's run).
 
+mod common;
+
+use common::test_mode;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use faer::Par;
 use randnla::lstsq::{
@@ -361,7 +364,7 @@ fn dense(c: &mut Criterion, quick: bool) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = test_mode();
     let mut c = Criterion::default().configure_from_args();
     illmix(&mut c, quick);
     nnz_sweep(&mut c, quick);

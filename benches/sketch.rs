@@ -12,8 +12,12 @@
 //!
 //! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs ~1.6 GB);
 //! `RANDNLA_BENCH_MAX_NNZ=10000000 cargo bench --bench sketch` stops the sweep at 1e7;
-//! `cargo bench --bench sketch -- --test` (CI) runs the smallest size once.
+//! `cargo bench --bench sketch -- --test` (or `cargo test --benches`, as CI does) runs the
+//! smallest size once.
 
+mod common;
+
+use common::test_mode;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
@@ -24,7 +28,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 fn quick() -> bool {
-    std::env::args().any(|a| a == "--test")
+    test_mode()
 }
 
 /// One `y = A·x` pass (CSR: row dot products; CSC: column axpys).

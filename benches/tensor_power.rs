@@ -16,6 +16,9 @@
 //! Run: `cargo bench --bench tensor_power`, then `python3 scripts/bench_report.py tensor_power`.
 //! Figures measured on this machine are in the README section of issue 7.
 
+mod common;
+
+use common::test_mode;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use faer::Par;
 use randnla::tensor::{SketchParams, SymmetricTensor, TensorSketches};
@@ -32,7 +35,7 @@ fn par() -> Par {
 }
 
 fn bench_iteration(c: &mut Criterion) {
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = test_mode();
     let par = par();
     let cases: &[(usize, &[usize])] = if quick {
         &[(3, &[50]), (4, &[16])]

@@ -12,6 +12,9 @@
 //!   dense rows (d = 100), p = 2, 4, 8.
 //!
 //! `cargo bench --bench tensor_sketch` (full); `-- --test` runs the smallest size of each group.
+mod common;
+
+use common::test_mode;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use faer::{Mat, Par};
 use randnla::sketch::tensor::{clustered_rows, TensorSketch, TreeSketch};
@@ -37,7 +40,7 @@ fn explicit_cubed(x: &Mat<f64>, out: &mut [f64]) {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--test");
+    let quick = test_mode();
     let mut c = Criterion::default()
         .configure_from_args()
         .sample_size(10)

@@ -50,20 +50,20 @@
 //! [`FeatureMap::TensorSketch`] is the more accurate map at equal `r` in these measurements.
 //!
 //! # Speed
-//! Sketched time grows linearly in `n`, exact quadratically (wall clock, 2 cores shared with
-//! other jobs, load average 11–12, `benches/attention.rs`; exact at `n ≥ 16384` is one run):
+//! Sketched time grows linearly in `n`, exact quadratically (criterion medians, 2 threads on a
+//! quiet 2-core machine, 2026-11-30, `benches/attention.rs`; exact at `n ≥ 16384` is one run):
 //!
-//! | n | exact | sketch `r = 32` | sketch `r = 64` | causal sketch `r = 32` | TensorSketch `r = 64` |
+//! | n | exact | sketch `r = 32` | sketch `r = 64` | causal sketch `r = 32`, `b = 256` | TensorSketch `r = 64` |
 //! |---|---|---|---|---|---|
-//! | 1024 | 40 ms | 13 ms | 116 ms | 23 ms | 80 ms |
-//! | 4096 | 2.5 s | 0.38 s | 1.6 s | 0.62 s | 1.15 s |
-//! | 16384 | 29 s (one run) | 1.13 s | 2.6 s | 1.25 s | 5.8 s |
-//! | 65536 | 583 s (one run) | 5.6 s | 15.2 s | 2.5 s | 13.7 s |
+//! | 1024 | 10.2 ms | 5.8 ms | 16 ms | 6.0 ms | 18 ms |
+//! | 4096 | 135 ms | 22 ms | 71 ms | 29 ms | 70 ms |
+//! | 16384 | 2.91 s (one run) | 97 ms | 264 ms | 116 ms | 298 ms |
+//! | 65536 | 40.1 s (one run) | 417 ms | 1.14 s | 502 ms | 1.37 s |
 //!
-//! Fitted log-log slopes of the sketched times: 1.07–1.39 (the `n = 1024` point is the noisiest);
-//! exact: 2.16 between the two single runs at 16384 and 65536.
-//! The crossover is below `n = 1024` for `r = 32` and near `n ≈ 2300` for `r = 64`; exact over
-//! sketched is 26× (`r = 32`) and 11× (`r = 64`) at `n = 16384`, 103× and 38× at `n = 65536`.
+//! Fitted log-log slopes of the sketched times: 1.02–1.06 (1.15 for causal with `b = 1024`);
+//! exact: 1.86. The crossover is below `n = 1024` for `r = 32` and near `n ≈ 1800` for `r = 64`;
+//! exact over sketched is 30× (`r = 32`) and 11× (`r = 64`) at `n = 16384`, 96× and 35× at
+//! `n = 65536`. In f32 the `r = 32` sketch takes 0.58× the f64 time.
 //!
 //! # Causal attention in linear time
 //! Rows are cut into blocks of `b`. Inside block `l` the weights are formed explicitly,
