@@ -21,45 +21,35 @@
 //!
 //! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
 //!
-//! # Measured (2026-11-30, 2-core AMD EPYC VM shared with four other agents, load average 8–12)
+//! # Measured (2026-11-30, 2-core AMD EPYC VM, quiet: nothing else running)
 //! `cargo bench --bench lstsq`, 2 rayon threads:
 //! - illmix: sketch-and-precondition (m = 8d = 4000 from the cost model, tol 1e-10) reaches
-//!   ‖Aᵀr‖/(‖A‖‖r‖) = 3.3e-11 in 21 + 3 iterations (κ(AR⁻¹) ≈ 2.06); criterion median **6.19 s
-//!   against 0.986 s** for the normal equations (**6.3×**; one-shot CPU 1.38 s against 0.24 s,
-//!   5.8×), whose Cholesky fails (pivot 481). Default tol 1e-14: 30 + 11 iterations, residual
-//!   2.5e-11. m = 4d: 31 + 4 iterations. faer sparse QR 87 s (15.7× slower, residual 2.6e-10);
-//!   plain LSQR not converged after 1000 iterations (61 s, test value 6e-3).
-//!   Process CPU over 5 runs with 1 thread (a scratch driver, load 13–16): 0.94–1.10 s
-//!   (median 0.98) against 0.14–0.26 s (median 0.15) for the normal equations: **≈ 6×**. The
-//!   CPU splits (perf, 3 solves) as the sketch S·A 48% (the sparse sign kernel itself 39%, the
-//!   CSC copy made for it 9%), the 24 LSQR passes over A 41%, the QR of SA 8%: **the s = 8
-//!   sketch alone costs ≈ 2.4× the whole normal-equations solve**, so the ≤ 2× goal is out of
-//!   reach until that kernel gets faster (`nnz_per_col: 4` gives the same iteration count here
-//!   and ≈ 13% less CPU, but the default keeps s = 8 for coherent matrices).
-//! - nnz sweep (d = 100, n = 25 000 … 400 000, nnz 1.8e5 … 3.0e6): criterion medians 0.199,
-//!   0.251, 0.567, 1.57, 3.54 s; slope 0.90 (one-shot medians of 3), 1.04 (criterion endpoints).
-//! - dense 50 000 × d, tol 1e-14, ratio = QR time / sketch-and-precondition time:
+//!   ‖Aᵀr‖/(‖A‖‖r‖) = 7.0e-11 in 21 + 2 iterations (κ(AR⁻¹) ≈ 2.06); criterion median **759 ms
+//!   against 119 ms** for the normal equations (**6.4×**; one-shot CPU 1.03 s against 0.26 s,
+//!   3.96×), whose Cholesky fails (pivot 481). One-shot CPU split: sketch 0.36 s, QR of SA
+//!   0.11 s, LSQR 0.18 s: **the s = 8 sketch alone costs 3× the whole normal-equations solve**,
+//!   so the ≤ 2× goal is out of reach until that kernel gets faster. Default tol 1e-14: 30 + 11
+//!   iterations, residual 1.9e-11, 0.92 s. m = 4d: 31 + 4 iterations, 0.74 s. faer sparse QR
+//!   9.1 s (12.4× slower, residual 2.6e-10); plain LSQR not converged after 1000 iterations
+//!   (7.4 s, test value 6e-3).
+//! - nnz sweep (d = 100, n = 25 000 … 400 000, nnz 1.8e5 … 3.0e6): criterion medians 28.6, 43.3,
+//!   82.4, 170, 409 ms; slope 0.99 (one-shot medians of 3).
+//! - dense 50 000 × d, tol 1e-14, ratio = QR time / sketch-and-precondition time (one run each):
 //!
 //!   | d | QR wall (CPU) | s&p wall (CPU), m | wall ratio | CPU ratio | ner QR / s&p |
 //!   |---|---|---|---|---|---|
-//!   | 100 | 1.33 s (0.26) | 1.92 s (0.26), 1600 | 0.69 | 1.00 | 2e-17 / 1e-15 |
-//!   | 250 | 5.78 s (1.00) | 5.14 s (0.85), 4000 | 1.12 | 1.18 | 4e-17 / 2e-15 |
-//!   | 500 | 10.8 s (2.19) | 8.51 s (1.94), 6000 | 1.28 | 1.13 | 5e-17 / 1e-15 |
-//!   | 750 | 24.0 s (4.37) | 20.8 s (3.73), 6000 | 1.16 | 1.17 | 8e-17 / 1e-15 |
-//!   | 1000 | 35.9 s (6.58) | 33.6 s (7.10), 8000 | 1.07 | 0.93 | 9e-17 / 2e-15 |
+//!   | 100 | 0.245 s (0.34) | 0.178 s (0.32), 1600 | 1.38 | 1.06 | 2e-17 / 1e-15 |
+//!   | 250 | 0.631 s (0.91) | 0.418 s (0.75), 4000 | 1.51 | 1.21 | 4e-17 / 2e-15 |
+//!   | 500 | 1.87 s (2.67) | 1.25 s (2.18), 6000 | 1.50 | 1.22 | 5e-17 / 1e-15 |
+//!   | 750 | 3.06 s (4.69) | 2.13 s (3.62), 6000 | 1.43 | 1.30 | 8e-17 / 1e-15 |
+//!   | 1000 | 4.99 s (7.48) | 3.98 s (6.49), 8000 | 1.25 | 1.15 | 9e-17 / 2e-15 |
 //!
-//!   Criterion, 20 000 × 200: 1.72 s against 1.89 s for QR (1.10×). The crossover (QR faster
-//!   below) is d ≈ 100–250 here; **the ≥ 3× goal at d = 1000 is not met**: each LSQR iteration
-//!   is one pass over the 400 MB matrix, memory-bound at ≈ 2.5 GB/s of effective bandwidth on
-//!   this loaded machine (≈ 170 ms CPU per pass), while faer's QR is compute-bound (≈ 15 Gflop/s
-//!   per core) and suffers less from the contention.
+//!   Criterion, 20 000 × 200: 186 ms against 213 ms for QR (1.15×). **The ≥ 3× goal at
+//!   d = 1000 is not met**: each LSQR iteration is one pass over the 400 MB matrix, bound by
+//!   memory bandwidth, while faer's QR is compute-bound.
 //!
-//! The figures above predate the last change (the residual and `(AN)ᵀr` of each refinement run
-//! in one fused pass, saving one pass over A per run and the final residual pass when the last
-//! run makes no step). Measured after it with a scratch driver at load 17–18, process CPU:
-//! illmix (tol 1e-10, m = 8d) 0.90–1.08 s with 2 threads against 0.15–0.17 s for the normal
-//! equations (≈ 6×), 1.10–1.47 s against 0.21–0.26 s with 1 thread (≈ 5.5×), iterations 21 + 2,
-//! residual 7.0e-11; dense 50 000 × 1000 5.7 s CPU (one run; QR took 6.6 s CPU in the table's run).
+//! The same bench at load 8–12 (a machine shared with four other agents) had every time 5–10×
+//! higher, the same illmix ratio (6.3×) and lower dense ratios (0.69–1.28).
 
 mod common;
 

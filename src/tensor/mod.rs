@@ -20,10 +20,11 @@
 //! crossover lies on this machine.
 //!
 //! Measured (`examples/tensor_power.rs --synthetic 400,10,0.01,3 --starts 5 --iters 8
-//! --threads 1`, process CPU time, 2-core machine at load average ≈ 18): exact 42.1 s, factor
-//! error 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches) 32.6 s
-//! including the sketch build, factor error 0.040, residual 0.067. At `n = 400` the sketched
-//! method is only ≈ 1.3× cheaper, at a 100× larger factor error.
+//! --threads 1`, process CPU time, quiet 2-core machine, 2026-11-30): exact 34.8 s, factor
+//! error 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches) 27.6 s
+//! including the 2.6 s sketch build, factor error 0.040, residual 0.067. At `n = 400` the
+//! sketched method is only ≈ 1.26× cheaper, at a 100× larger factor error (the same run at load
+//! ≈ 18 gave 42.1 s against 32.6 s).
 //!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and
