@@ -610,3 +610,15 @@ proptest! {
         }
     }
 }
+
+/// The LSQR operator copies sparse input with 32-bit column indices: a matrix wider than 2³²
+/// columns is an error, never a silently truncated index (column 2³² would become column 0).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn sparse_input_wider_than_2_pow_32_columns_is_an_error() {
+    let d = (1usize << 32) + 1;
+    let a = sprs::CsMat::new((1, d), vec![0, 1], vec![d - 1], vec![1.0]);
+    let view = MatrixRef::sparse(&a).unwrap();
+    let err = lsqr(view, &[1.0], &LsqrParams::default()).unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+}

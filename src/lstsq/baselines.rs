@@ -119,7 +119,7 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
-    let (mut g, atb) = super::ops::gram_and_atb(a, b, par);
+    let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
     for i in 0..d {
         g[(i, i)] += lambda;
     }
@@ -156,7 +156,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
     let t = Instant::now();
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
-    let op = DataOp::new(a, params.par);
+    let op = DataOp::new(a, params.par)?;
     let cfg = LsqrRun {
         tol: params.tol,
         max_iters: params.max_iters,

@@ -262,7 +262,7 @@ pub fn solve_p1(
     check_kernel_params(params)?;
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
-    let op = DataOp::new(a, params.lstsq.par);
+    let op = DataOp::new(a, params.lstsq.par)?;
     let (x, cg, steps) = p1_core(&op, &pre, j, b, params)?;
     let mx = gram_power(&op, j, &x);
     let rn = norm2(&b.iter().zip(&mx).map(|(p, q)| p - q).collect::<Vec<_>>());
@@ -300,7 +300,7 @@ pub fn solve_p2(
     check_kernel_params(params)?;
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
-    let op = DataOp::new(a, params.lstsq.par);
+    let op = DataOp::new(a, params.lstsq.par)?;
     let x0 = pre.warm_start(
         MatRef::from_column_major_slice(b, b.len(), 1),
         params.lstsq.par,
@@ -357,7 +357,7 @@ pub fn solve_p3(
         });
     }
     let par = params.lstsq.par;
-    let op = DataOp::new(a, par);
+    let op = DataOp::new(a, par)?;
     let sq = op.row_norms_sq();
     if let Some(i) = sq.iter().position(|&s| s / 2.0 > 700.0) {
         return Err(Error::param(

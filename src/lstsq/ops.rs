@@ -127,13 +127,27 @@ impl CsrRows {
 impl<'a> DataOp<'a> {
     /// Wraps a validated matrix; `par` bounds the threads used by each product.
     ///
+    /// # Errors
+    /// [`Error::TooLarge`] for sparse input with more than 2³² columns, whose indices do not fit
+    /// the compact copy's 32 bits.
+    ///
     /// # Performance
     /// Sparse input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
-    pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Self {
-        match a {
+    pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
+        Ok(match a {
             MatrixRef::Dense(m) => DataOp::Dense(m, par),
-            MatrixRef::Sparse(s) => DataOp::Csr(CsrRows::from_sparse(s), par),
-        }
+            MatrixRef::Sparse(s) => {
+                let limit = u128::from(u32::MAX) + 1;
+                if s.ncols() as u128 > limit {
+                    return Err(Error::TooLarge {
+                        what: "the 32-bit column indices of the least-squares operator".into(),
+                        requested: s.ncols() as u128,
+                        limit,
+                    });
+                }
+                DataOp::Csr(CsrRows::from_sparse(s), par)
+            }
+        })
     }
 
     fn par(&self) -> Par {
@@ -446,7 +460,7 @@ pub fn ridge_normal_equation_residual(
             format!("λ must be finite and ≥ 0, got {lambda}"),
         ));
     }
-    let op = DataOp::new(a, par);
+    let op = DataOp::new(a, par)?;
     let r = residual(&op, x, b);
     let rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
     if rn == 0.0 {
@@ -523,13 +537,16 @@ fn gram_from_rows<'r, J: Index + 'r>(
 
 /// `(AᵀA, Aᵀb)` for the normal equations, without copying a CSR or dense `A` (CSC is converted
 /// to CSR once). Sparse Gram: [`gram_from_rows`]; dense: faer's matmul with `par`.
+///
+/// # Errors
+/// As [`DataOp::new`].
 pub(crate) fn gram_and_atb(
     a: MatrixRef<'_, f64>,
     b: &[f64],
     par: Par,
-) -> (faer::Mat<f64>, Vec<f64>) {
+) -> Result<(faer::Mat<f64>, Vec<f64>)> {
     let d = a.ncols();
-    match a {
+    Ok(match a {
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
             let g = gram_from_rows(s.nrows(), d, |i| s.outer(i), par);
             let mut atb = vec![0.0; d];
@@ -542,7 +559,7 @@ pub(crate) fn gram_and_atb(
             (g, atb)
         }
         _ => {
-            let op = DataOp::new(a, par);
+            let op = DataOp::new(a, par)?;
             let g = match &op {
                 DataOp::Dense(m, _) => {
                     let mut g = faer::Mat::<f64>::zeros(d, d);
@@ -555,5 +572,5 @@ pub(crate) fn gram_and_atb(
             op.apply_t(b, &mut atb);
             (g, atb)
         }
-    }
+    })
 }

@@ -623,7 +623,7 @@ fn solve_impl(
     let pre = Preconditioner::new(a, params)?;
     let x0 = pre.warm_start(MatRef::from_column_major_slice(b, b.len(), 1), params.par)?;
     let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
-    let data = DataOp::new(a, params.par);
+    let data = DataOp::new(a, params.par)?;
     let (x, mut info) = solve_one(&data, &pre, b, x0, params, &mut cb)?;
     info.timings.total = t.elapsed().as_secs_f64();
     Ok((x, info))
@@ -743,7 +743,7 @@ pub fn sketch_and_precondition_multi(
     check_common(params.tol, params.max_iters, params.ridge)?;
     let pre = Preconditioner::new(a, params)?;
     let x0 = pre.warm_start(b, params.par)?;
-    let data = DataOp::new(a, params.par);
+    let data = DataOp::new(a, params.par)?;
     let mut x = Mat::<f64>::zeros(a.ncols(), b.ncols());
     let mut infos = Vec::with_capacity(b.ncols());
     for j in 0..b.ncols() {

@@ -141,7 +141,7 @@ pub fn sketch_and_solve_with(
             required: d,
         });
     }
-    let op = DataOp::new(a, par);
+    let op = DataOp::new(a, par)?;
     let residual_norm = norm2(&residual(&op, &x, b));
     let sr: Mat<f64> = &sa * &xm - &sb;
     Ok((
