@@ -37,18 +37,18 @@
 //!
 //! # Measured accuracy and cost
 //! See [`ApproxParams`] for the defaults and the per-row error measurements behind them. Time on
-//! sparse `n × 200` matrices with 10 nonzeros per row (`cargo bench --bench leverage`, 2 shared
-//! cores under a load average of ≈ 7–8, so absolute times are inflated; two runs):
+//! sparse `n × 200` matrices with 10 nonzeros per row (`cargo bench --bench leverage`, 2 threads
+//! on a quiet 2-core machine, criterion medians, one run, 2026-11-30):
 //!
 //! | nnz | approx (defaults) | exact (method) | exact/approx | median / p90 rel. error |
 //! |---|---|---|---|---|
-//! | 10⁵ | 37–119 ms | 0.52–0.87 s (Householder) | 7–14× | 0.098 / 0.236 |
-//! | 10⁶ | 0.20–0.46 s | 1.6–1.7 s (sketch-Cholesky) | 4–8× | 0.098 / 0.239 |
-//! | 10⁷ (n = 10⁶) | 1.73–1.77 s | 18.0–19.4 s (sketch-Cholesky) | 10–11× | 0.097 / 0.237 |
-//! | 2·10⁷ | 3.2–4.3 s | ≈ 34–38 s (one run each) | ≈ 9–11× | 0.097 / 0.236 |
+//! | 10⁵ | 24 ms | 166 ms (Householder) | 6.9× | 0.098 / 0.236 |
+//! | 10⁶ | 57 ms | 205 ms (sketch-Cholesky) | 3.6× | 0.098 / 0.239 |
+//! | 10⁷ (n = 10⁶) | 419 ms | 2.19 s (sketch-Cholesky) | 5.2× | 0.097 / 0.237 |
+//! | 2·10⁷ | 884 ms | 4.0 s | 4.5× | 0.097 / 0.236 |
 //!
-//! The approximate method's time grows at most linearly in nnz (log-log slope 0.62–0.90 from 10⁵
-//! to 2·10⁷ in the two runs).
+//! The approximate method's time grows at most linearly in nnz (log-log slope 0.69 from 10⁵ to
+//! 2·10⁷). Runs on a machine at load 7–8 had inflated every time and shown ratios of 4–14×.
 //!
 //! # References
 //! P. Drineas, M. Magdon-Ismail, M. W. Mahoney, D. P. Woodruff, "Fast approximation of matrix
@@ -652,13 +652,25 @@ impl Rows<'_> {
                 matmul(dst, Accum::Replace, a.subrows(lo, hi - lo), m, 1.0, par);
             }
             Rows::Csr(s) => {
+                let m_row = |j: usize| &m_rows[j * k..(j + 1) * k];
                 let run = |(t, chunk): (usize, &mut [f64])| {
                     for (r, row) in chunk.chunks_mut(k).enumerate() {
                         row.fill(0.0);
                         let (idx, val) = s.outer(lo + t * ROW_CHUNK + r);
-                        for (&j, &v) in idx.iter().zip(val) {
-                            let src = &m_rows[j * k..(j + 1) * k];
-                            for (o, &x) in row.iter_mut().zip(src) {
+                        // Four nonzeros per sweep over the output row: a quarter of the loads
+                        // and stores of `row` (the pass is bound by them, not by the multiplies).
+                        let mut quads = idx.chunks_exact(4).zip(val.chunks_exact(4));
+                        for (j, v) in quads.by_ref() {
+                            let (a, b, c, d) = (m_row(j[0]), m_row(j[1]), m_row(j[2]), m_row(j[3]));
+                            for ((((o, &xa), &xb), &xc), &xd) in
+                                row.iter_mut().zip(a).zip(b).zip(c).zip(d)
+                            {
+                                *o += v[0] * xa + v[1] * xb + v[2] * xc + v[3] * xd;
+                            }
+                        }
+                        let tail = idx.len() - idx.len() % 4;
+                        for (&j, &v) in idx[tail..].iter().zip(&val[tail..]) {
+                            for (o, &x) in row.iter_mut().zip(m_row(j)) {
                                 *o += v * x;
                             }
                         }
