@@ -35,9 +35,8 @@
 
 mod common;
 
-use common::test_mode;
+use common::{par, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use faer::Par;
 use randnla::active::{
     cauchy_problem, noisy_labels, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
 };
@@ -45,15 +44,6 @@ use randnla::{lstsq, problems, MatrixRef, Seed};
 use std::time::Duration;
 
 const D: usize = 50;
-
-fn par() -> Par {
-    let t = rayon::current_num_threads();
-    if t <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(t)
-    }
-}
 
 fn quick() -> bool {
     test_mode()

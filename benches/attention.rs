@@ -52,7 +52,7 @@
 
 mod common;
 
-use common::test_mode;
+use common::{par, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::{Mat, Par};
 use randnla::attention::{
@@ -67,15 +67,6 @@ const P: usize = 4;
 const BLOCK: usize = 256;
 /// Largest n at which exact attention runs under criterion.
 const CRITERION_EXACT_MAX: usize = 4096;
-
-fn par() -> Par {
-    let t = rayon::current_num_threads();
-    if t <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(t)
-    }
-}
 
 fn sketch(r: usize, map: FeatureMap, causal: bool) -> PolySketchParams {
     sketch_b(r, map, causal, BLOCK)

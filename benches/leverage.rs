@@ -18,24 +18,14 @@
 
 mod common;
 
-use common::test_mode;
+use common::{par, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use faer::Par;
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
 use randnla::{problems, MatrixRef, Seed};
 use std::time::Duration;
 
 const D: usize = 200;
 const NNZ_PER_ROW: usize = 10;
-
-fn par() -> Par {
-    let t = rayon::current_num_threads();
-    if t <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(t)
-    }
-}
 
 /// Median and 90th percentile of `|ℓ̃_i − ℓ_i|/ℓ_i`.
 fn error_summary(approx: &[f64], exact: &[f64]) -> (f64, f64) {

@@ -53,9 +53,8 @@
 
 mod common;
 
-use common::test_mode;
+use common::{par, test_mode};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use faer::Par;
 use randnla::lstsq::{
     lsqr, normal_equation_residual, normal_equations, qr_solve, sketch_and_precondition,
     LsqrParams, LstsqParams,
@@ -64,15 +63,6 @@ use randnla::problems::{gaussian_matrix, sparse_ls_illmix};
 use randnla::{MatrixRef, Seed};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-fn par() -> Par {
-    let n = rayon::current_num_threads();
-    if n > 1 {
-        Par::rayon(n)
-    } else {
-        Par::Seq
-    }
-}
 
 fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
     let t = Instant::now();

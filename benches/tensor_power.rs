@@ -18,21 +18,11 @@
 
 mod common;
 
-use common::test_mode;
+use common::{par, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use faer::Par;
 use randnla::tensor::{SketchParams, SymmetricTensor, TensorSketches};
 use randnla::Seed;
 use std::time::{Duration, Instant};
-
-fn par() -> Par {
-    let t = rayon::current_num_threads();
-    if t <= 1 {
-        Par::Seq
-    } else {
-        Par::rayon(t)
-    }
-}
 
 fn bench_iteration(c: &mut Criterion) {
     let quick = test_mode();
