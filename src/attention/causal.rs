@@ -271,24 +271,7 @@ where
         // Phase 2, state rows in fixed chunks: P += (B_l ⊗ B_l)ᵀ C_l (or B_lᵀ C_l).
         if lo + k < n {
             if squared {
-                let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
-                    let c0 = t * FEAT_CHUNK;
-                    let bt = self_tensor(b.as_ref(), &pairs[c0..c0 + dst.nrows()]);
-                    matmul(
-                        dst.rb_mut(),
-                        Accum::Add,
-                        bt.as_ref().transpose(),
-                        c.as_ref(),
-                        one,
-                        Par::Seq,
-                    );
-                };
-                let chunks = row_chunks_mut(state.as_mut(), FEAT_CHUNK);
-                if parallel {
-                    chunks.into_par_iter().enumerate().for_each(feat_task);
-                } else {
-                    chunks.into_iter().enumerate().for_each(feat_task);
-                }
+                add_tensored_products(state.as_mut(), b.as_ref(), c.as_ref(), &pairs, parallel);
             } else {
                 matmul(
                     state.as_mut(),
@@ -304,6 +287,37 @@ where
         lo += k;
     }
     Ok(())
+}
+
+/// `state += (B ⊗ B)ᵀ C`, row `i` of `state` belonging to the self-tensored feature `pairs[i]`
+/// of `B`'s rows. Computed in fixed chunks of [`FEAT_CHUNK`] feature rows (never a function of
+/// the thread count, so the bits are not either), on rayon tasks when `parallel`; only one
+/// chunk's `n × FEAT_CHUNK` block of `B ⊗ B` exists at a time per task.
+pub(crate) fn add_tensored_products<T: Scalar>(
+    state: faer::MatMut<'_, T>,
+    b: MatRef<'_, T>,
+    c: MatRef<'_, T>,
+    pairs: &[(u32, u32)],
+    parallel: bool,
+) {
+    let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
+        let c0 = t * FEAT_CHUNK;
+        let bt = self_tensor(b, &pairs[c0..c0 + dst.nrows()]);
+        matmul(
+            dst.rb_mut(),
+            Accum::Add,
+            bt.as_ref().transpose(),
+            c,
+            T::from_f64(1.0),
+            Par::Seq,
+        );
+    };
+    let chunks = row_chunks_mut(state, FEAT_CHUNK);
+    if parallel {
+        chunks.into_par_iter().enumerate().for_each(feat_task);
+    } else {
+        chunks.into_iter().enumerate().for_each(feat_task);
+    }
 }
 
 /// Splits a matrix into consecutive row chunks of `chunk` rows (the last may be shorter).

@@ -2,7 +2,7 @@
 //! products with a streamed prefix state.
 
 use super::causal::{
-    causal_blocks, causal_workspace, check_state, row_chunks_mut, Sources, FEAT_CHUNK,
+    add_tensored_products, causal_blocks, causal_workspace, check_state, Sources, FEAT_CHUNK,
 };
 use super::exact::{exact_attention, ExactParams, Kernel};
 use super::features::{pairs, self_tensor, FeatureMap, PolySketch};
@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
 use faer::linalg::matmul::matmul;
-use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -208,24 +207,7 @@ impl PolySketch {
                 let rows = block.min(m - lo);
                 let b = self.phi(k.subrows(lo, rows))?;
                 let c = ones_col(lo, rows);
-                let feat_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
-                    let c0 = t * FEAT_CHUNK;
-                    let bt = self_tensor(b.as_ref(), &pairs[c0..c0 + dst.nrows()]);
-                    matmul(
-                        dst.rb_mut(),
-                        Accum::Add,
-                        bt.as_ref().transpose(),
-                        c.as_ref(),
-                        one,
-                        Par::Seq,
-                    );
-                };
-                let chunks = row_chunks_mut(state.as_mut(), FEAT_CHUNK);
-                if threads > 1 {
-                    chunks.into_par_iter().enumerate().for_each(feat_task);
-                } else {
-                    chunks.into_iter().enumerate().for_each(feat_task);
-                }
+                add_tensored_products(state.as_mut(), b.as_ref(), c.as_ref(), &pairs, threads > 1);
                 lo += rows;
             }
             let query_task = |blk: usize| -> Result<Mat<T>> {
