@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
-//!     [--sketch-dim b] [--search-sketches S] [--export T.tns] [--seed N] [--threads N] [--json]
+//!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
+//!     [--polish-iters P] [--export T.tns] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `--tns FILE`: a symmetric tensor in FROSTT `.tns` (1-based; each multi-index once or in all
@@ -12,7 +13,9 @@
 //! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketch` (default) or `exact`;
 //!   `--starts`, `--iters` (also used for the refinement) override the defaults (10, 15);
 //!   `--sketches B`, `--sketch-dim b` override the automatic sketch shape; `--search-sketches S`
-//!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B.
+//!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
+//!   `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are folded to for the
+//!   search and the refinement but its last `--polish-iters` (default 2) iterations.
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
 //! * `--json`: one line with `n, order, nnz, rank, method, seconds` (build + power iterations),
 //!   `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux), `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
@@ -54,6 +57,8 @@ fn main() {
                 "sketches",
                 "sketch-dim",
                 "search-sketches",
+                "search-sketch-dim",
+                "polish-iters",
                 "export",
             ],
             &[],
@@ -111,6 +116,8 @@ fn main() {
             sketches: args.get_or("sketches", 0)?,
             sketch_dim: args.get_or("sketch-dim", 0)?,
             search_sketches: args.get_or("search-sketches", 3)?,
+            search_sketch_dim: args.get_or("search-sketch-dim", 0)?,
+            polish_iters: args.get_or("polish-iters", 2)?,
         };
         pool.install(|| {
             let start = Instant::now();
@@ -125,7 +132,7 @@ fn main() {
                     let s = TensorSketches::new(&t, bb, b, seed, par).map_err(|e| e.to_string())?;
                     let build = start.elapsed().as_secs_f64();
                     (
-                        power_method_on_sketches(s, rank, &power, sp.search_sketches, seed, par)
+                        power_method_on_sketches(s, rank, &sp, seed, par)
                             .map_err(|e| e.to_string())?,
                         build,
                     )

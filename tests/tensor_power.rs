@@ -221,6 +221,8 @@ fn thread_count_does_not_change_results() {
         sketches: 6,
         sketch_dim: 1 << 12,
         search_sketches: 2,
+        search_sketch_dim: 1 << 10,
+        polish_iters: 1,
     };
     let run = |threads| {
         with_threads(threads, |par| {
@@ -425,6 +427,8 @@ fn bad_input_is_an_error() {
             sketches,
             sketch_dim,
             search_sketches: 0,
+            search_sketch_dim: 0,
+            polish_iters: 2,
         };
         assert!(
             power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq).is_err(),

@@ -4,6 +4,7 @@
 use super::symmetric::{dot, SymmetricTensor};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
+pub(crate) use crate::sketch::tensor::Fft;
 use faer::Par;
 use rayon::prelude::*;
 use realfft::num_complex::Complex;
@@ -21,68 +22,6 @@ pub const MAX_SKETCHES: usize = 256;
 /// Largest `B·b` (complex spectra of 16 bytes each: 2 GiB).
 pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 
-/// Radix-2 complex FFT of a fixed power-of-two length (unnormalized in both directions).
-#[derive(Clone, Debug)]
-pub(crate) struct Fft {
-    n: usize,
-    rev: Vec<u32>,
-    /// Twiddles of every stage, contiguous: stage `len` holds `e^{−2πi j/len}`, `j < len/2`,
-    /// at offset `len/2 − 1`.
-    tw: Vec<C>,
-}
-
-impl Fft {
-    pub(crate) fn new(n: usize) -> Fft {
-        debug_assert!(n.is_power_of_two() && n >= 2);
-        let bits = n.trailing_zeros();
-        let rev = (0..n as u32)
-            .map(|i| i.reverse_bits() >> (32 - bits))
-            .collect();
-        let mut tw = Vec::with_capacity(n);
-        let mut len = 2;
-        while len <= n {
-            for j in 0..len / 2 {
-                let a = -std::f64::consts::TAU * j as f64 / len as f64;
-                tw.push(C::new(a.cos(), a.sin()));
-            }
-            len <<= 1;
-        }
-        Fft { n, rev, tw }
-    }
-
-    /// `X[f] = Σ_t x[t] e^{−2πi f t / n}` in place.
-    pub(crate) fn forward(&self, x: &mut [C]) {
-        let n = self.n;
-        for i in 0..n {
-            let j = self.rev[i] as usize;
-            if i < j {
-                x.swap(i, j);
-            }
-        }
-        let mut len = 2;
-        while len <= n {
-            let half = len / 2;
-            let tw = &self.tw[half - 1..len - 1];
-            for block in x.chunks_exact_mut(len) {
-                let (lo, hi) = block.split_at_mut(half);
-                for ((a, b), w) in lo.iter_mut().zip(hi.iter_mut()).zip(tw) {
-                    let t = *b * *w;
-                    *b = *a - t;
-                    *a += t;
-                }
-            }
-            len <<= 1;
-        }
-    }
-
-    /// `x[t] = Σ_f X[f] e^{+2πi f t / n}` in place (no `1/n`).
-    pub(crate) fn inverse(&self, x: &mut [C]) {
-        x.iter_mut().for_each(|v| *v = v.conj());
-        self.forward(x);
-        x.iter_mut().for_each(|v| *v = v.conj());
-    }
-}
-
 /// `B` independent count sketches of size `b` of a symmetric tensor of order `p`, each with
 /// its own independent hash `h_k: [n] → [b]` and sign `σ_k: [n] → {±1}` for every mode `k`:
 ///
@@ -92,16 +31,17 @@ impl Fft {
 /// `s_k(u)[t] = Σ_{h_k(i)=t} σ_k(i) u_i`, computed by FFT. Contractions:
 ///
 /// * `T(u,…,u) ≈ ⟨s_T, s_{u^{⊗p}}⟩`, unbiased for each sketch;
-/// * `T(I,u,…,u)_i ≈ σ_1(i)·r[h_1(i)]` with `r = IFFT(FFT(s_T)∘conj(∏_{k≥2} FFT(s_k(u))))/b`,
+/// * `T(I,u,…,u)_i ≈ σ_1(i)·r[h_1(i)]` with `r = IFFT(FFT(s_T)∘conj(∏_{k≥2} FFT(s_k(u))))`,
 ///   unbiased for each sketch; the value estimate is `⟨u, T(I,u,…,u)⟩` of the same sketch, which
 ///   equals `⟨s_T, s_{u^{⊗p}}⟩` exactly.
 ///
 /// The estimates of the `B` sketches are combined by medians (coordinate-wise for vectors).
-/// Only the spectra `FFT(s_T)` are stored; deflation `s_T ← s_T − λ s_{u^{⊗p}}` happens on them.
+/// Only the spectra `FFT(s_T)` are stored, as the `b/2 + 1` frequencies of a real signal (real
+/// FFTs throughout); deflation `s_T ← s_T − λ s_{u^{⊗p}}` happens on them.
 ///
 /// # Reproducibility
 /// Every hash is a pure function of `(seed, sketch, mode, index)`; sketches are processed in
-/// fixed pairs and combined in sketch order, so results are bitwise identical for any thread
+/// independently and combined in sketch order, so results are bitwise identical for any thread
 /// count.
 ///
 /// # References
@@ -120,10 +60,15 @@ pub struct TensorSketches {
     fft: Fft,
 }
 
+/// Buffers of one sketch evaluation at one (possibly folded) size `b'`.
 struct Work {
+    /// A real signal of length `b'`.
     real: Vec<f64>,
-    buf: Vec<C>,
-    prod: [Vec<C>; 2],
+    /// Half spectra (`b'/2 + 1`): one mode's, the product over modes, and the correlation.
+    spec: Vec<C>,
+    prod: Vec<C>,
+    corr: Vec<C>,
+    scratch: Vec<C>,
 }
 
 impl TensorSketches {
@@ -188,38 +133,41 @@ impl TensorSketches {
             spectra: Vec::new(),
             fft: Fft::new(b),
         };
-        let build = |m: usize| -> Vec<C> {
-            let mut s = vec![0.0; b];
-            let mask = b - 1;
-            let base = m * p * n;
+        // One sketch at a time, streaming the tensor: the sketch (8·b bytes) stays in L2. (All
+        // sketches per slab of the tensor, reading it once, was 1.9× slower at n = 400,
+        // b = 2¹⁷: the sketches then thrash L2.)
+        let mask = b - 1;
+        let build = |m: usize| -> Result<Vec<C>> {
+            let mut w = sk.work(&sk.fft);
+            let tables: Vec<(&[u32], &[f64])> = (0..p)
+                .map(|k| {
+                    let o = (m * p + k) * n;
+                    (&sk.hash[o..o + n], &sk.sign[o..o + n])
+                })
+                .collect();
             if let Some(d) = t.dense_data() {
-                let tables: Vec<(&[u32], &[f64])> = (0..p)
-                    .map(|k| {
-                        let o = base + k * n;
-                        (&sk.hash[o..o + n], &sk.sign[o..o + n])
-                    })
-                    .collect();
-                dense_scatter(d, &tables, 0, 0, 1.0, &mut s, mask);
+                dense_scatter(d, &tables, 0, 0, 1.0, &mut w.real, mask);
             } else {
                 t.for_each_entry(|idx, v| {
                     let mut pos = 0usize;
                     let mut sg = v;
-                    for (k, &i) in idx.iter().enumerate() {
-                        let o = base + k * n + i as usize;
-                        pos += sk.hash[o] as usize;
-                        sg *= sk.sign[o];
+                    for (&(h, sigma), &i) in tables.iter().zip(idx) {
+                        pos += h[i as usize] as usize;
+                        sg *= sigma[i as usize];
                     }
-                    s[pos & mask] += sg;
+                    w.real[pos & mask] += sg;
                 });
             }
-            let mut spec: Vec<C> = s.iter().map(|&x| C::new(x, 0.0)).collect();
-            sk.fft.forward(&mut spec);
-            spec
+            sk.fft.forward(&mut w.real, &mut w.spec, &mut w.scratch)?;
+            Ok(w.spec)
         };
         let spectra: Vec<Vec<C>> = if super::tasks(par) > 1 {
-            (0..sketches).into_par_iter().map(build).collect()
+            (0..sketches)
+                .into_par_iter()
+                .map(build)
+                .collect::<Result<_>>()?
         } else {
-            (0..sketches).map(build).collect()
+            (0..sketches).map(build).collect::<Result<_>>()?
         };
         sk.spectra = spectra;
         Ok(sk)
@@ -272,9 +220,10 @@ impl TensorSketches {
             .spectra
             .get(m)
             .ok_or_else(|| Error::param("m", format!("sketch {m} of {}", self.count)))?;
-        let mut x = spec.clone();
-        self.fft.inverse(&mut x);
-        Ok(x.iter().map(|c| c.re / self.b as f64).collect())
+        let mut w = self.work(&self.fft);
+        w.spec.copy_from_slice(spec);
+        self.fft.inverse(&mut w.spec, &mut w.real, &mut w.scratch)?;
+        Ok(w.real)
     }
 
     /// The count sketch of `u^{⊗p}` under sketch `m`, through FFTs of the mode sketches.
@@ -286,10 +235,10 @@ impl TensorSketches {
         if m >= self.count {
             return Err(Error::param("m", format!("sketch {m} of {}", self.count)));
         }
-        let mut w = self.work();
-        let mut q = self.power_spectrum(m, 0, u, &mut w);
-        self.fft.inverse(&mut q);
-        Ok(q.iter().map(|c| c.re / self.b as f64).collect())
+        let mut w = self.work(&self.fft);
+        self.mode_product(m, 0, u, &self.fft, &mut w)?;
+        self.fft.inverse(&mut w.prod, &mut w.real, &mut w.scratch)?;
+        Ok(w.real)
     }
 
     fn check_u(&self, u: &[f64]) -> Result<()> {
@@ -299,112 +248,106 @@ impl TensorSketches {
         crate::input::check_finite_slice(u, "u")
     }
 
-    fn work(&self) -> Work {
+    fn work(&self, fft: &Fft) -> Work {
+        let zero = C::new(0.0, 0.0);
         Work {
-            real: vec![0.0; self.b],
-            buf: vec![C::new(0.0, 0.0); self.b],
-            prod: [
-                vec![C::new(0.0, 0.0); self.b],
-                vec![C::new(0.0, 0.0); self.b],
-            ],
+            real: vec![0.0; fft.len()],
+            spec: vec![zero; fft.spec_len()],
+            prod: vec![zero; fft.spec_len()],
+            corr: vec![zero; fft.spec_len()],
+            scratch: vec![zero; fft.scratch_len()],
         }
     }
 
-    /// `∏_{k ≥ first} FFT(s_k(u))` for sketch `m`, two modes per complex FFT.
-    #[allow(clippy::needless_range_loop)] // indices address several arrays at once
-    fn power_spectrum(&self, m: usize, first: usize, u: &[f64], w: &mut Work) -> Vec<C> {
-        let (b, n, p) = (self.b, self.dim, self.order);
-        let mut prod = vec![C::new(1.0, 0.0); b];
-        let mut k = first;
-        while k < p {
-            let pair = k + 1 < p;
-            w.buf.iter_mut().for_each(|c| *c = C::new(0.0, 0.0));
+    /// `w.prod = ∏_{k ≥ first} FFT(s_k(u))` for sketch `m` folded to size `b' = fft.len()`
+    /// (hashes taken modulo `b'`), as a half spectrum.
+    fn mode_product(
+        &self,
+        m: usize,
+        first: usize,
+        u: &[f64],
+        fft: &Fft,
+        w: &mut Work,
+    ) -> Result<()> {
+        let (n, p) = (self.dim, self.order);
+        let mask = fft.len() - 1;
+        for k in first..p {
+            w.real.iter_mut().for_each(|x| *x = 0.0);
             let o = (m * p + k) * n;
-            for i in 0..n {
-                w.buf[self.hash[o + i] as usize].re += self.sign[o + i] * u[i];
+            let (hash, sign) = (&self.hash[o..o + n], &self.sign[o..o + n]);
+            for ((&h, &sg), &ui) in hash.iter().zip(sign).zip(u) {
+                w.real[h as usize & mask] += sg * ui;
             }
-            if pair {
-                let o = (m * p + k + 1) * n;
-                for i in 0..n {
-                    w.buf[self.hash[o + i] as usize].im += self.sign[o + i] * u[i];
-                }
-            }
-            self.fft.forward(&mut w.buf);
-            if pair {
-                for f in 0..b {
-                    let z = w.buf[f];
-                    let zc = w.buf[(b - f) & (b - 1)].conj();
-                    let x = (z + zc) * 0.5;
-                    let d = z - zc;
-                    let y = C::new(d.im * 0.5, -d.re * 0.5);
-                    prod[f] = prod[f] * x * y;
-                }
+            if k == first {
+                fft.forward(&mut w.real, &mut w.prod, &mut w.scratch)?;
             } else {
-                for f in 0..b {
-                    prod[f] *= w.buf[f];
-                }
+                fft.forward(&mut w.real, &mut w.spec, &mut w.scratch)?;
+                w.prod.iter_mut().zip(&w.spec).for_each(|(a, b)| *a *= *b);
             }
-            k += if pair { 2 } else { 1 };
         }
-        prod
+        Ok(())
     }
 
-    /// Per-sketch estimates of `T(I,u,…,u)` for the sketches of pair `pair` (one or two).
-    #[allow(clippy::needless_range_loop)] // indices address several arrays at once
-    fn pair_estimates(&self, pair: usize, count: usize, u: &[f64], w: &mut Work) -> Vec<Vec<f64>> {
-        let (b, n, p) = (self.b, self.dim, self.order);
-        let ms: Vec<usize> = (2 * pair..(2 * pair + 2).min(count)).collect();
-        for (slot, &m) in ms.iter().enumerate() {
-            let q = self.power_spectrum(m, 1, u, w);
-            let spec = &self.spectra[m];
-            for f in 0..b {
-                w.prod[slot][f] = spec[f] * q[f].conj();
-            }
+    /// The estimate of `T(I,u,…,u)` from sketch `m` folded to size `b' = fft.len()`.
+    ///
+    /// Folding a count sketch of size `b` to `b' | b` (`s'[t] = Σ_{t'' ≡ t mod b'} s[t'']`) gives
+    /// the count sketch with hashes `h_k mod b'`; its DFT is the DFT of `s` sampled at every
+    /// `(b/b')`-th frequency, so no separate sketch has to be built or deflated.
+    fn sketch_estimate(&self, m: usize, u: &[f64], fft: &Fft, w: &mut Work) -> Result<Vec<f64>> {
+        let (n, p) = (self.dim, self.order);
+        let stride = self.b / fft.len();
+        self.mode_product(m, 1, u, fft, w)?;
+        let spec = &self.spectra[m];
+        for (f, (c, q)) in w.corr.iter_mut().zip(&w.prod).enumerate() {
+            *c = spec[f * stride] * q.conj();
         }
-        if ms.len() == 2 {
-            for f in 0..b {
-                let (g1, g2) = (w.prod[0][f], w.prod[1][f]);
-                w.buf[f] = C::new(g1.re - g2.im, g1.im + g2.re);
-            }
+        fft.inverse(&mut w.corr, &mut w.real, &mut w.scratch)?;
+        let mask = fft.len() - 1;
+        let o = m * p * n;
+        let (hash, sign) = (&self.hash[o..o + n], &self.sign[o..o + n]);
+        Ok(hash
+            .iter()
+            .zip(sign)
+            .map(|(&h, &sg)| sg * w.real[h as usize & mask])
+            .collect())
+    }
+
+    pub(crate) fn estimates_unchecked(&self, u: &[f64], par: Par) -> Result<Vec<Vec<f64>>> {
+        self.estimates_first(self.count, u, &self.fft, par)
+    }
+
+    /// A plan for the sketches folded to size `dim` (a power of two in `2..=b`; larger values
+    /// are clamped to `b`).
+    pub(crate) fn folded_fft(&self, dim: usize) -> Fft {
+        let dim = dim.clamp(2, self.b);
+        if dim == self.b {
+            self.fft.clone()
         } else {
-            w.buf.copy_from_slice(&w.prod[0]);
+            Fft::new(dim)
         }
-        self.fft.inverse(&mut w.buf);
-        let scale = 1.0 / b as f64;
-        ms.iter()
-            .enumerate()
-            .map(|(slot, &m)| {
-                for (r, c) in w.real.iter_mut().zip(&w.buf) {
-                    *r = if slot == 0 { c.re } else { c.im } * scale;
-                }
-                let o = m * p * n;
-                (0..n)
-                    .map(|i| self.sign[o + i] * w.real[self.hash[o + i] as usize])
-                    .collect()
-            })
-            .collect()
     }
 
-    pub(crate) fn estimates_unchecked(&self, u: &[f64], par: Par) -> Vec<Vec<f64>> {
-        self.estimates_first(self.count, u, par)
-    }
-
-    /// Estimates of the first `count` sketches only (`count ≤ B`).
-    pub(crate) fn estimates_first(&self, count: usize, u: &[f64], par: Par) -> Vec<Vec<f64>> {
+    /// Estimates of the first `count` sketches only (`count ≤ B`), folded to size `fft.len()`
+    /// (from [`TensorSketches::folded_fft`]).
+    pub(crate) fn estimates_first(
+        &self,
+        count: usize,
+        u: &[f64],
+        fft: &Fft,
+        par: Par,
+    ) -> Result<Vec<Vec<f64>>> {
         let count = count.clamp(1, self.count);
-        let pairs = count.div_ceil(2);
-        let per_pair: Vec<Vec<Vec<f64>>> = if super::tasks(par) > 1 && pairs > 1 {
-            (0..pairs)
+        if super::tasks(par) > 1 && count > 1 {
+            (0..count)
                 .into_par_iter()
-                .map_init(|| self.work(), |w, pr| self.pair_estimates(pr, count, u, w))
+                .map_init(|| self.work(fft), |w, m| self.sketch_estimate(m, u, fft, w))
                 .collect()
         } else {
-            let mut w = self.work();
-            (0..pairs)
-                .map(|pr| self.pair_estimates(pr, count, u, &mut w))
+            let mut w = self.work(fft);
+            (0..count)
+                .map(|m| self.sketch_estimate(m, u, fft, &mut w))
                 .collect()
-        };
-        per_pair.into_iter().flatten().collect()
+        }
     }
 
     /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased).
@@ -413,11 +356,11 @@ impl TensorSketches {
     /// `u.len() ≠ n` or a non-finite entry.
     ///
     /// # Performance
-    /// Per sketch: `p − 1` count sketches of `u` (`O(n)` each), `⌈(p−1)/2⌉ + ½` complex FFTs of
-    /// length `b`.
+    /// Per sketch: `p − 1` count sketches of `u` (`O(n)` each), `p − 1` real FFTs and one
+    /// inverse real FFT of length `b`.
     pub fn estimates_but_one(&self, u: &[f64], par: Par) -> Result<Vec<Vec<f64>>> {
         self.check_u(u)?;
-        Ok(self.estimates_unchecked(u, par))
+        self.estimates_unchecked(u, par)
     }
 
     /// The `B` per-sketch estimates of `T(u,…,u)` (each unbiased).
@@ -460,14 +403,18 @@ impl TensorSketches {
             return Err(Error::param("w", format!("{w} is not finite")));
         }
         let this = &*self;
-        let delta = |m: usize| {
-            let mut wk = this.work();
-            this.power_spectrum(m, 0, u, &mut wk)
+        let delta = |m: usize| -> Result<Vec<C>> {
+            let mut wk = this.work(&this.fft);
+            this.mode_product(m, 0, u, &this.fft, &mut wk)?;
+            Ok(wk.prod)
         };
         let qs: Vec<Vec<C>> = if super::tasks(par) > 1 {
-            (0..self.count).into_par_iter().map(delta).collect()
+            (0..self.count)
+                .into_par_iter()
+                .map(delta)
+                .collect::<Result<_>>()?
         } else {
-            (0..self.count).map(delta).collect()
+            (0..self.count).map(delta).collect::<Result<_>>()?
         };
         for (spec, q) in self.spectra.iter_mut().zip(qs) {
             for (s, x) in spec.iter_mut().zip(q) {
@@ -534,27 +481,42 @@ pub(crate) fn median_vectors(est: &[Vec<f64>]) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// Folding: the estimates from sketches folded to `b_s` equal, to rounding, the count-sketch
+    /// estimate `σ₁(i)·Σ_{j,k} s'_T[(h₁(i)+h₂(j)+h₃(k)) mod b_s]·σ₂(j)σ₃(k)·u_j·u_k` computed
+    /// directly from the folded tensor sketch `s'_T[t] = Σ_{t' ≡ t mod b_s} s_T[t']`.
     #[test]
-    #[allow(clippy::needless_range_loop)]
-    fn fft_matches_dft() {
-        let n = 16;
-        let f = Fft::new(n);
-        let x: Vec<C> = (0..n)
-            .map(|i| C::new((i * i % 7) as f64, (i % 3) as f64))
-            .collect();
-        let mut y = x.clone();
-        f.forward(&mut y);
-        for k in 0..n {
-            let mut s = C::new(0.0, 0.0);
-            for (t, v) in x.iter().enumerate() {
-                let a = -std::f64::consts::TAU * (k * t) as f64 / n as f64;
-                s += v * C::new(a.cos(), a.sin());
+    fn folded_estimates_equal_the_count_sketch_with_folded_hashes() {
+        let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 7, 2, 0.1, Seed::new(3)).unwrap();
+        let (b, bs, n) = (64, 16, 7);
+        let sk = TensorSketches::new(&t, 3, b, Seed::new(5), Par::Seq).unwrap();
+        let u: Vec<f64> = (0..n).map(|i| 0.3 + (i as f64 * 0.7).sin()).collect();
+        for dim in [bs, b] {
+            let est = sk
+                .estimates_first(3, &u, &sk.folded_fft(dim), Par::Seq)
+                .unwrap();
+            for (m, z) in est.iter().enumerate() {
+                let full = sk.tensor_sketch(m).unwrap();
+                let mut folded = vec![0.0; dim];
+                for (t, v) in full.iter().enumerate() {
+                    folded[t % dim] += v;
+                }
+                let hs = |k: usize, i: usize| sk.bucket(m, k, i).unwrap();
+                for (i, zi) in z.iter().enumerate() {
+                    let (h1, s1) = hs(0, i);
+                    let mut want = 0.0;
+                    for j in 0..n {
+                        for k in 0..n {
+                            let ((h2, s2), (h3, s3)) = (hs(1, j), hs(2, k));
+                            want += folded[(h1 + h2 + h3) % dim] * s2 * s3 * u[j] * u[k];
+                        }
+                    }
+                    want *= s1;
+                    assert!(
+                        (zi - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                        "b_s={dim} sketch {m} i={i}: {zi} vs {want}"
+                    );
+                }
             }
-            assert!((s - y[k]).norm() < 1e-9);
-        }
-        f.inverse(&mut y);
-        for (a, b) in x.iter().zip(&y) {
-            assert!((a - b / n as f64).norm() < 1e-12);
         }
     }
 }

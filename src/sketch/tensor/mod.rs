@@ -189,12 +189,17 @@ impl Fft {
         }
     }
 
+    /// Transform length `m`.
+    pub(crate) fn len(&self) -> usize {
+        self.m
+    }
+
     /// Length of a spectrum, `⌊m/2⌋ + 1`.
     pub(crate) fn spec_len(&self) -> usize {
         self.m / 2 + 1
     }
 
-    fn scratch_len(&self) -> usize {
+    pub(crate) fn scratch_len(&self) -> usize {
         self.fwd.get_scratch_len().max(self.inv.get_scratch_len())
     }
 
