@@ -4,7 +4,8 @@
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
 //!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
-//!     [--polish-iters P] [--export T.tns] [--seed N] [--threads N] [--json]
+//!     [--polish-iters P] [--storage auto|dense|coordinate] [--export T.tns]
+//!     [--factors-out F.mtx] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `--tns FILE`: a symmetric tensor in FROSTT `.tns` (1-based; each multi-index once or in all
@@ -20,6 +21,8 @@
 //!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
+//! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
+//!   (one column per component, in the order found).
 //! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power iterations),
 //!   `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux), `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
@@ -64,6 +67,7 @@ fn main() {
                 "polish-iters",
                 "export",
                 "storage",
+                "factors-out",
             ],
             &[],
         )?;
@@ -159,6 +163,11 @@ fn main() {
                 m => return Err(format!("--method {m}: expected exact or sketch")),
             };
             let seconds = start.elapsed().as_secs_f64();
+            if let Some(out) = args.get::<String>("factors-out")? {
+                let n = t.dim();
+                let f = faer::Mat::from_fn(n, dec.factors.len(), |i, j| dec.factors[j][i]);
+                randnla::io::write_dense_path(&out, f.as_ref()).map_err(|e| e.to_string())?;
+            }
             let cpu = cpu_seconds().zip(cpu0).map(|(a, b)| a - b);
             let (max_fe, max_we) = match &truth {
                 Some((w, a)) => {

@@ -7,7 +7,7 @@
 //! | [`read_tns`], [`write_tns`] | FROSTT `.tns` text (1-based), line-numbered errors | one pass |
 //! | [`power_method_exact`] | robust tensor power method (L starts, N iterations, best start refined, deflation) | `k·L·N` exact contractions |
 //! | [`TensorSketches`] | `B` count sketches of size `b` of `T`; contractions by FFT, medians over `B` | build `O(B·nnz)`; `O(B(pn + b log b))` per contraction |
-//! | [`power_method_sketched`] | the same method on the sketches, deflating in sketch space | as above |
+//! | [`power_method_sketched`] | the same method on the sketches, deflating in sketch space; search and early refinement on sketches folded to `b/4` | as above, mostly at `b/4` |
 //! | [`residual_rel`], [`match_factors`] | `‖T − T̂‖_F/‖T‖_F`; factor and weight errors against known components | `k` contractions |
 //!
 //! # Accuracy of the sketched method
@@ -20,11 +20,11 @@
 //! crossover lies on this machine.
 //!
 //! Measured (`examples/tensor_power.rs --synthetic 400,10,0.01,3 --starts 5 --iters 8
-//! --threads 1`, process CPU time, quiet 2-core machine, 2026-11-30): exact 34.8 s, factor
-//! error 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches) 27.6 s
-//! including the 2.6 s sketch build, factor error 0.040, residual 0.067. At `n = 400` the
-//! sketched method is only ≈ 1.26× cheaper, at a 100× larger factor error (the same run at load
-//! ≈ 18 gave 42.1 s against 32.6 s).
+//! --threads 1`, quiet 2-core machine, 2026-11-30, medians of 3): exact 28.5 s, factor error
+//! 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches, folded to
+//! `b/4` but for the last 2 refinement iterations) 4.75 s including the 1.7–2.5 s sketch build,
+//! factor error 0.040, residual 0.067: 6.0× cheaper, at a 100× larger factor error. On the same
+//! kind of tensor TensorLy's `parafac_power_iteration` took 150 s (README, issue 7).
 //!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and
