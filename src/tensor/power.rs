@@ -1,6 +1,6 @@
 //! The robust tensor power method, exact and sketched, and the quality measures used to judge it.
 
-use super::sketched::{median, median_vectors, Fft, TensorSketches};
+use super::sketched::{median, median_vectors, Buffers, Fft, TensorSketches};
 use super::symmetric::{dot, normal_from_words, SymmetricTensor};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
@@ -213,6 +213,9 @@ struct SketchOracle {
     /// Plans for the search (folded) and the full sketch size.
     search_fft: Fft,
     full_fft: Fft,
+    /// Evaluation buffers for the two sizes, reused across evaluations.
+    search_bufs: Buffers,
+    full_bufs: Buffers,
     phase: Phase,
 }
 
@@ -224,7 +227,12 @@ impl Oracle for SketchOracle {
             Phase::Search | Phase::Refine => (all, &self.search_fft),
             Phase::Polish => (all, &self.full_fft),
         };
-        let est = self.s.estimates_first(count, u, fft, self.par)?;
+        let bufs = if fft.len() == self.full_fft.len() {
+            &mut self.full_bufs
+        } else {
+            &mut self.search_bufs
+        };
+        let est = self.s.estimates_with(count, u, fft, self.par, bufs)?;
         let mut vals: Vec<f64> = est.iter().map(|z| dot(z, u)).collect();
         let v = median(&mut vals);
         let mut dev: Vec<f64> = vals.iter().map(|x| (x - v).abs()).collect();
@@ -504,6 +512,8 @@ pub fn power_method_on_sketches(
         search_sketches,
         search_fft,
         full_fft,
+        search_bufs: Buffers::default(),
+        full_bufs: Buffers::default(),
         phase: Phase::Polish,
     };
     let (weights, factors, components, contractions) =

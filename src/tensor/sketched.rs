@@ -60,6 +60,10 @@ pub struct TensorSketches {
     fft: Fft,
 }
 
+/// Reusable evaluation buffers, one per task (see [`TensorSketches::estimates_with`]).
+#[derive(Default)]
+pub(crate) struct Buffers(Vec<Work>);
+
 /// Buffers of one sketch evaluation at one (possibly folded) size `b'`.
 struct Work {
     /// A real signal of length `b'`.
@@ -336,18 +340,47 @@ impl TensorSketches {
         fft: &Fft,
         par: Par,
     ) -> Result<Vec<Vec<f64>>> {
+        self.estimates_with(count, u, fft, par, &mut Buffers::default())
+    }
+
+    /// [`TensorSketches::estimates_first`] reusing the buffers in `bufs` (made or remade when
+    /// missing or of another size): the power method evaluates hundreds of times, and fresh
+    /// buffers of `b` complex numbers cost page faults each time. Task `τ` of `T` takes the
+    /// sketches `τ·⌈count/T⌉..`; every sketch's arithmetic is the same whichever buffer and
+    /// task it gets.
+    pub(crate) fn estimates_with(
+        &self,
+        count: usize,
+        u: &[f64],
+        fft: &Fft,
+        par: Par,
+        bufs: &mut Buffers,
+    ) -> Result<Vec<Vec<f64>>> {
         let count = count.clamp(1, self.count);
-        if super::tasks(par) > 1 && count > 1 {
-            (0..count)
-                .into_par_iter()
-                .map_init(|| self.work(fft), |w, m| self.sketch_estimate(m, u, fft, w))
+        let tasks = super::tasks(par).min(count);
+        if bufs.0.len() < tasks || bufs.0.iter().any(|w| w.real.len() != fft.len()) {
+            bufs.0 = (0..tasks).map(|_| self.work(fft)).collect();
+        }
+        let per = count.div_ceil(tasks);
+        let run = |(t, w): (usize, &mut Work)| -> Result<Vec<Vec<f64>>> {
+            (t * per..((t + 1) * per).min(count))
+                .map(|m| self.sketch_estimate(m, u, fft, w))
+                .collect()
+        };
+        let parts: Vec<Result<Vec<Vec<f64>>>> = if tasks > 1 {
+            bufs.0[..tasks]
+                .par_iter_mut()
+                .enumerate()
+                .map(run)
                 .collect()
         } else {
-            let mut w = self.work(fft);
-            (0..count)
-                .map(|m| self.sketch_estimate(m, u, fft, &mut w))
-                .collect()
+            bufs.0[..1].iter_mut().enumerate().map(run).collect()
+        };
+        let mut out = Vec::with_capacity(count);
+        for part in parts {
+            out.extend(part?);
         }
+        Ok(out)
     }
 
     /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased).
