@@ -10,7 +10,8 @@ Usage (in an empty directory, with numpy 2.4.6 and tensorly 0.10.0, one thread):
 The tensor: sum_j 0.8^j a_j^(x3) with orthonormal a_j (QR of a 400x10 Gaussian, numpy seed 0) plus
 a symmetrized Gaussian noise tensor of 1% relative Frobenius norm. T400.tns lists each unordered
 multi-index i<=j<=k once (1-based), for
-`cargo run --release --example tensor_power -- --tns T400.tns --rank 10 --starts 5 --iters 8`.
+`cargo run --release --example tensor_power -- --tns T400.tns --rank 10 --starts 5 --iters 8
+--threads 1 --method exact|sketch --factors-out F.mtx --json`.
 Prints one JSON object: wall and CPU seconds, the largest factor error (after matching and sign
 fix) and the relative residual. `tensorly_tpm400.py err F.mtx` gives the largest factor error of
 the example's `--factors-out F.mtx`.

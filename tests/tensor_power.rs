@@ -497,3 +497,74 @@ fn exact_method_is_reproducible_and_reports_diagnostics() {
         assert!((x - y).abs() < 1e-10);
     }
 }
+
+/// Folding and the polish phase: refining at full size throughout (`polish_iters ≥
+/// refine_iters`) is bitwise the same as `polish_iters = usize::MAX`; folding to `b` itself is
+/// bitwise the same as not folding, whatever `polish_iters`. With the default `polish_iters = 2`
+/// every component is within 0.05; with `polish_iters = 0` the factors are the folded sketches'
+/// (size b/4: noise √4 = 2× the full size's), so the bound is 2 × 0.05 = 0.10, while the weight,
+/// still estimated at full size, stays within 0.05.
+#[test]
+fn folding_and_polish_phases() {
+    let (t, w, a) = SymmetricTensor::synthetic_orthogonal(3, 50, 4, 0.01, Seed::new(21)).unwrap();
+    let base = SketchParams {
+        power: PowerParams {
+            starts: 4,
+            iters: 6,
+            refine_iters: 5,
+        },
+        ..Default::default()
+    };
+    let (_, b) = base.resolve(50);
+    let run = |search_sketch_dim, polish_iters| {
+        let sp = SketchParams {
+            search_sketch_dim,
+            polish_iters,
+            ..base.clone()
+        };
+        power_method_sketched(&t, 4, &sp, Seed::new(3), Par::Seq).unwrap()
+    };
+    let bits = |d: &randnla::tensor::CpDecomposition| -> Vec<u64> {
+        d.weights
+            .iter()
+            .chain(d.factors.iter().flatten())
+            .map(|x| x.to_bits())
+            .collect()
+    };
+    let full = run(0, usize::MAX);
+    assert_eq!(bits(&run(0, 5)), bits(&full), "polish = refine_iters");
+    assert_eq!(bits(&run(0, 9)), bits(&full), "polish > refine_iters");
+    let unfolded = run(b, usize::MAX);
+    assert_eq!(
+        bits(&run(b, 0)),
+        bits(&unfolded),
+        "folding to b is the identity"
+    );
+    assert_eq!(
+        bits(&run(2 * b, 2)),
+        bits(&unfolded),
+        "sizes above b are capped"
+    );
+    for (polish, bound) in [(2, 0.05), (0, 0.10)] {
+        let d = run(0, polish);
+        for x in match_factors(3, &w, &a, &d.weights, &d.factors).unwrap() {
+            assert!(
+                x.factor_error <= bound && x.weight_rel_error <= 0.05,
+                "polish {polish}: component {} factor error {:.4}, weight error {:.4}",
+                x.truth,
+                x.factor_error,
+                x.weight_rel_error
+            );
+        }
+    }
+    let p = SketchParams::default();
+    assert_eq!(p.resolve_search(1 << 17), 1 << 15);
+    assert_eq!(p.resolve_search(1 << 10), 1 << 10);
+    let given = |d| SketchParams {
+        search_sketch_dim: d,
+        ..SketchParams::default()
+    };
+    assert_eq!(given(3000).resolve_search(1 << 12), 2048);
+    assert_eq!(given(1).resolve_search(1 << 12), 2);
+    assert_eq!(given(usize::MAX).resolve_search(1 << 12), 1 << 12);
+}

@@ -61,7 +61,8 @@ pub struct SketchParams {
     /// `refine_iters`; the weight `λ` is always estimated at full size. Default 2: near an
     /// orthogonal component the power map converges quadratically, so two full iterations from
     /// the folded iterate (relative noise `√(b/b_s)` times the full one) reach the full sketches'
-    /// own noise level. `usize::MAX` refines at full size throughout.
+    /// own noise level. `usize::MAX` refines at full size throughout; `0` leaves the factors
+    /// with the folded sketches' error (`√(b/b_s)` times larger) and only the weight at full size.
     pub polish_iters: usize,
 }
 
@@ -102,21 +103,20 @@ impl SketchParams {
         (bb, b)
     }
 
-    /// The folded size `b_s` for sketches of size `b`: a given `search_sketch_dim` rounded
-    /// down to a power of two and clamped to `2..=b`; automatic: `b/4`, at least
-    /// `min(b, 2¹⁰)`. A folded sketch's estimates carry relative noise `≈ √(n/b_s)·‖T‖_F/λ`,
+    /// The folded size `b_s` for sketches of size `b` (a power of two, as every sketch size
+    /// is): a given `search_sketch_dim`, or automatically `b/4` but at least `min(b, 2¹⁰)`,
+    /// capped at `b` and rounded down to a power of two `≥ 2`. A folded sketch's estimates carry relative noise `≈ √(n/b_s)·‖T‖_F/λ`,
     /// twice the full sketch's at `b/4`. (At `b/8`, n = 400, the noisier search picked the
     /// components out of order and the later ones ended less accurate: factor error 0.056–0.078
     /// against 0.040 at `b/4` and at `b`.)
     pub fn resolve_search(&self, b: usize) -> usize {
         let b = b.max(2);
-        if self.search_sketch_dim != 0 {
-            let d = self.search_sketch_dim.min(b);
-            1usize << (usize::BITS - 1 - d.leading_zeros())
+        let d = if self.search_sketch_dim != 0 {
+            self.search_sketch_dim.min(b)
         } else {
             (b / 4).max(b.min(1 << 10))
-        }
-        .clamp(2, b)
+        };
+        (1usize << (usize::BITS - 1 - d.leading_zeros())).max(2)
     }
 }
 
@@ -181,6 +181,10 @@ trait Oracle {
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()>;
     /// Switches between the (possibly cheaper) phases of the sketched method.
     fn set_phase(&mut self, _phase: Phase) {}
+    /// Whether [`Oracle::set_phase`] changes the evaluations.
+    fn phased(&self) -> bool {
+        false
+    }
 }
 
 struct ExactOracle<'a> {
@@ -245,19 +249,22 @@ impl Oracle for SketchOracle {
     fn set_phase(&mut self, phase: Phase) {
         self.phase = phase;
     }
+    fn phased(&self) -> bool {
+        true
+    }
 }
 
-fn check_params(t: &SymmetricTensor, rank: usize, p: &PowerParams) -> Result<()> {
+fn check_params(n: usize, rank: usize, p: &PowerParams) -> Result<()> {
     if rank == 0 || rank > MAX_COUNT {
         return Err(Error::param(
             "rank",
             format!("{rank}: expected 1..={MAX_COUNT}"),
         ));
     }
-    if (rank as u128) * (t.dim() as u128) > (1u128 << 28) {
+    if (rank as u128) * (n as u128) > (1u128 << 28) {
         return Err(Error::TooLarge {
             what: "factor matrix (rank × n)".into(),
-            requested: rank as u128 * t.dim() as u128,
+            requested: rank as u128 * n as u128,
             limit: 1 << 28,
         });
     }
@@ -336,6 +343,13 @@ fn iterate(
         change = d1.min(d2).sqrt();
         u = z;
         (z, v, spread) = o.eval(&u)?;
+        evals += 1;
+    }
+    if o.phased() && polish_from != usize::MAX && evals <= polish_from {
+        // Stopped early (T(I,u,…,u) vanished) before the full-size phase: the value and
+        // spread still come from it.
+        o.set_phase(Phase::Polish);
+        (_, v, spread) = o.eval(&u)?;
         evals += 1;
     }
     Ok((u, v, spread, change, evals))
@@ -430,7 +444,7 @@ pub fn power_method_exact(
     seed: Seed,
     par: Par,
 ) -> Result<CpDecomposition> {
-    check_params(t, rank, params)?;
+    check_params(t.dim(), rank, params)?;
     let mut o = ExactOracle {
         t,
         par,
@@ -475,15 +489,15 @@ pub fn power_method_sketched(
     seed: Seed,
     par: Par,
 ) -> Result<CpDecomposition> {
-    check_params(t, rank, &params.power)?;
+    check_params(t.dim(), rank, &params.power)?;
     let (bb, b) = params.resolve(t.dim());
     let s = TensorSketches::new(t, bb, b, seed, par)?;
     power_method_on_sketches(s, rank, params, seed, par)
 }
 
 /// The sketched method on prebuilt sketches (consumed: they are deflated in place). From
-/// `params` it uses `power`, `search_sketches` and `search_sketch_dim`; the shape `(B, b)` is
-/// the sketches' own.
+/// `params` it uses `power`, `search_sketches`, `search_sketch_dim` and `polish_iters`; the
+/// shape `(B, b)` is the sketches' own.
 ///
 /// # Errors
 /// As [`power_method_exact`].
@@ -500,12 +514,7 @@ pub fn power_method_on_sketches(
     let params = &params.power;
     let (order, n) = (sketches.order(), sketches.dim());
     let shape = (sketches.sketches(), sketches.sketch_dim());
-    if rank == 0 || rank > MAX_COUNT || params.starts == 0 {
-        return Err(Error::param(
-            "rank",
-            format!("rank {rank} and starts {} must be ≥ 1", params.starts),
-        ));
-    }
+    check_params(n, rank, params)?;
     let mut o = SketchOracle {
         s: sketches,
         par,

@@ -19,7 +19,7 @@ pub const MIN_SKETCH_DIM: usize = 1 << 4;
 pub const MAX_SKETCH_DIM: usize = 1 << 24;
 /// Largest number of sketches `B`.
 pub const MAX_SKETCHES: usize = 256;
-/// Largest `B·b` (complex spectra of 16 bytes each: 2 GiB).
+/// Largest `B·b` (half spectra, `b/2 + 1` complex numbers of 16 bytes per sketch: 1 GiB).
 pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 
 /// `B` independent count sketches of size `b` of a symmetric tensor of order `p`, each with
@@ -40,7 +40,7 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 /// FFTs throughout); deflation `s_T ← s_T − λ s_{u^{⊗p}}` happens on them.
 ///
 /// # Reproducibility
-/// Every hash is a pure function of `(seed, sketch, mode, index)`; sketches are processed in
+/// Every hash is a pure function of `(seed, sketch, mode, index)`; sketches are processed
 /// independently and combined in sketch order, so results are bitwise identical for any thread
 /// count.
 ///
@@ -83,7 +83,7 @@ impl TensorSketches {
     /// ([`Error::TooLarge`]).
     ///
     /// # Performance
-    /// `O(B·(p·nnz(T) + b log b))` time, `B·b` complex numbers plus `B·p·n` hashes of memory.
+    /// `O(B·(p·nnz(T) + b log b))` time, `B·(b/2 + 1)` complex numbers plus `B·p·n` hashes of memory.
     pub fn new(
         t: &SymmetricTensor,
         sketches: usize,
@@ -296,7 +296,7 @@ impl TensorSketches {
     ///
     /// Folding a count sketch of size `b` to `b' | b` (`s'[t] = Σ_{t'' ≡ t mod b'} s[t'']`) gives
     /// the count sketch with hashes `h_k mod b'`; its DFT is the DFT of `s` sampled at every
-    /// `(b/b')`-th frequency, so no separate sketch has to be built or deflated.
+    /// `(b/b')`-th frequency, so a folded sketch needs no building or deflation of its own.
     fn sketch_estimate(&self, m: usize, u: &[f64], fft: &Fft, w: &mut Work) -> Result<Vec<f64>> {
         let (n, p) = (self.dim, self.order);
         let stride = self.b / fft.len();
@@ -320,10 +320,10 @@ impl TensorSketches {
         self.estimates_first(self.count, u, &self.fft, par)
     }
 
-    /// A plan for the sketches folded to size `dim` (a power of two in `2..=b`; larger values
-    /// are clamped to `b`).
+    /// A plan for the sketches folded to size `dim`, rounded down to a power of two in `2..=b`.
     pub(crate) fn folded_fft(&self, dim: usize) -> Fft {
         let dim = dim.clamp(2, self.b);
+        let dim = 1usize << (usize::BITS - 1 - dim.leading_zeros());
         if dim == self.b {
             self.fft.clone()
         } else {
