@@ -209,6 +209,15 @@ fn sketched_recovers_orthogonal_order4() {
     recover(30, 0.01, 4, 5, 0x74, &test_params());
 }
 
+/// The bits of the weights and factors, for bitwise comparisons.
+fn bits(d: &randnla::tensor::CpDecomposition) -> Vec<u64> {
+    d.weights
+        .iter()
+        .chain(d.factors.iter().flatten())
+        .map(|v| v.to_bits())
+        .collect()
+}
+
 #[test]
 fn thread_count_does_not_change_results() {
     let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 40, 3, 0.01, Seed::new(9)).unwrap();
@@ -236,13 +245,6 @@ fn thread_count_does_not_change_results() {
     for threads in [2, 4] {
         let other = run(threads);
         for (x, y) in [(&base.0, &other.0), (&base.1, &other.1)] {
-            let bits = |d: &randnla::tensor::CpDecomposition| -> Vec<u64> {
-                d.weights
-                    .iter()
-                    .chain(d.factors.iter().flatten())
-                    .map(|v| v.to_bits())
-                    .collect()
-            };
             assert_eq!(bits(x), bits(y), "{threads} threads");
         }
     }
@@ -523,13 +525,6 @@ fn folding_and_polish_phases() {
             ..base.clone()
         };
         power_method_sketched(&t, 4, &sp, Seed::new(3), Par::Seq).unwrap()
-    };
-    let bits = |d: &randnla::tensor::CpDecomposition| -> Vec<u64> {
-        d.weights
-            .iter()
-            .chain(d.factors.iter().flatten())
-            .map(|x| x.to_bits())
-            .collect()
     };
     let full = run(0, usize::MAX);
     assert_eq!(bits(&run(0, 5)), bits(&full), "polish = refine_iters");
