@@ -4,6 +4,7 @@
 use super::symmetric::{dot, SymmetricTensor};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
+use crate::sketch::tensor::spectrum_product;
 pub(crate) use crate::sketch::tensor::Fft;
 use faer::Par;
 use rayon::prelude::*;
@@ -275,21 +276,21 @@ impl TensorSketches {
     ) -> Result<()> {
         let (n, p) = (self.dim, self.order);
         let mask = fft.len() - 1;
-        for k in first..p {
-            w.real.iter_mut().for_each(|x| *x = 0.0);
-            let o = (m * p + k) * n;
+        let Work {
+            real,
+            spec,
+            prod,
+            scratch,
+            ..
+        } = w;
+        spectrum_product(fft, p - first, real, prod, spec, scratch, |j, real| {
+            real.iter_mut().for_each(|x| *x = 0.0);
+            let o = (m * p + first + j) * n;
             let (hash, sign) = (&self.hash[o..o + n], &self.sign[o..o + n]);
             for ((&h, &sg), &ui) in hash.iter().zip(sign).zip(u) {
-                w.real[h as usize & mask] += sg * ui;
+                real[h as usize & mask] += sg * ui;
             }
-            if k == first {
-                fft.forward(&mut w.real, &mut w.prod, &mut w.scratch)?;
-            } else {
-                fft.forward(&mut w.real, &mut w.spec, &mut w.scratch)?;
-                w.prod.iter_mut().zip(&w.spec).for_each(|(a, b)| *a *= *b);
-            }
-        }
-        Ok(())
+        })
     }
 
     /// The estimate of `T(I,u,…,u)` from sketch `m` folded to size `b' = fft.len()`.

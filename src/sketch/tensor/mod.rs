@@ -278,6 +278,32 @@ impl Workspace {
     }
 }
 
+/// `acc = ∏_{k < count} FFT(signal_k)` as a half spectrum (`count ≥ 1`), where `fill(k, real)`
+/// writes the `k`-th real signal (length `m`, every entry) into `real`; `spec` and `scratch` are
+/// work space. Shared by [`convolve`] and the tensor power method's sketches of `u^{⊗p}`.
+pub(crate) fn spectrum_product(
+    fft: &Fft,
+    count: usize,
+    real: &mut [f64],
+    acc: &mut [Complex<f64>],
+    spec: &mut [Complex<f64>],
+    scratch: &mut [Complex<f64>],
+    mut fill: impl FnMut(usize, &mut [f64]),
+) -> Result<()> {
+    for k in 0..count {
+        fill(k, real);
+        if k == 0 {
+            fft.forward(real, acc, scratch)?;
+        } else {
+            fft.forward(real, spec, scratch)?;
+            for (a, b) in acc.iter_mut().zip(spec.iter()) {
+                *a *= *b;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The `p`-fold circular convolution of CountSketches: `out = IFFT(∏_k FFT(sketch_k))`, where
 /// `fill(k, buf)` writes the `k`-th CountSketch into `buf` (length `m`). For `p = 1` the
 /// CountSketch itself is returned (no FFT).
@@ -298,17 +324,7 @@ pub(crate) fn convolve(
         spec,
         scratch,
     } = bufs;
-    for k in 0..p {
-        fill(k, real);
-        if k == 0 {
-            fft.forward(real, acc, scratch)?;
-        } else {
-            fft.forward(real, spec, scratch)?;
-            for (a, b) in acc.iter_mut().zip(spec.iter()) {
-                *a *= *b;
-            }
-        }
-    }
+    spectrum_product(fft, p, real, acc, spec, scratch, fill)?;
     fft.inverse(acc, out, scratch)
 }
 
