@@ -563,3 +563,28 @@ fn folding_and_polish_phases() {
     assert_eq!(given(1).resolve_search(1 << 12), 2);
     assert_eq!(given(usize::MAX).resolve_search(1 << 12), 1 << 12);
 }
+
+/// Coordinate storage expands every distinct permutation in lexicographic order, by the packed
+/// linear index when `n^p` fits in 64 bits and by index vectors otherwise (here `50¹²`): both
+/// paths answer `get` for every permutation.
+#[test]
+fn coordinate_expansion_with_and_without_packed_indices() {
+    for (order, dim) in [(4usize, 7usize), (12, 50)] {
+        let mut first = vec![0usize; order];
+        first[order - 1] = 3;
+        let mut second = vec![1usize; order];
+        second[0] = 2;
+        second[1] = 5;
+        let indices: Vec<usize> = first.iter().chain(&second).copied().collect();
+        let t = SymmetricTensor::coordinate(order, dim, &indices, &[2.0, -1.5]).unwrap();
+        // {0,…,0,3}: `order` distinct permutations; {2,5,1,…,1}: order·(order−1).
+        assert_eq!(t.nnz(), order + order * (order - 1), "order {order}");
+        let mut p = first.clone();
+        p.rotate_right(2);
+        assert_eq!(t.get(&p).unwrap(), 2.0);
+        let mut q = second.clone();
+        q.reverse();
+        assert_eq!(t.get(&q).unwrap(), -1.5);
+        assert_eq!(t.get(&vec![1; order]).unwrap(), 0.0);
+    }
+}

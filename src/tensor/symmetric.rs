@@ -381,24 +381,48 @@ impl SymmetricTensor {
             });
         }
         let total = total as usize;
-        let mut entries: Vec<(Vec<u32>, f64)> = Vec::with_capacity(total);
-        for &(g, _) in &groups {
-            let e = order_of[g];
-            let v = values[e];
-            let mut perm = keys[e * order..(e + 1) * order].to_vec();
-            loop {
-                entries.push((perm.clone(), v));
-                if !next_permutation(&mut perm) {
-                    break;
-                }
-            }
-        }
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Every distinct permutation of every group, in lexicographic order of the multi-index.
         let mut idx = Vec::with_capacity(total * order);
         let mut val = Vec::with_capacity(total);
-        for (i, v) in entries {
-            idx.extend_from_slice(&i);
-            val.push(v);
+        let mut perm = vec![0u32; order];
+        let mut each_permutation = |f: &mut dyn FnMut(&[u32], f64)| {
+            for &(g, _) in &groups {
+                let e = order_of[g];
+                perm.copy_from_slice(&keys[e * order..(e + 1) * order]);
+                loop {
+                    f(&perm, values[e]);
+                    if !next_permutation(&mut perm) {
+                        break;
+                    }
+                }
+            }
+        };
+        if (dim as u64).checked_pow(order as u32).is_some() {
+            // Lexicographic order is the order of the row-major linear index, which fits in a
+            // u64: sort 16-byte pairs instead of one heap-allocated index vector per entry.
+            let mut lin: Vec<(u64, f64)> = Vec::with_capacity(total);
+            each_permutation(&mut |i, v| {
+                let l = i.iter().fold(0u64, |acc, &x| acc * dim as u64 + x as u64);
+                lin.push((l, v));
+            });
+            lin.sort_unstable_by_key(|&(l, _)| l);
+            idx.resize(total * order, 0);
+            for ((l, v), dst) in lin.into_iter().zip(idx.chunks_exact_mut(order)) {
+                let mut r = l;
+                for d in dst.iter_mut().rev() {
+                    *d = (r % dim as u64) as u32;
+                    r /= dim as u64;
+                }
+                val.push(v);
+            }
+        } else {
+            let mut entries: Vec<(Vec<u32>, f64)> = Vec::with_capacity(total);
+            each_permutation(&mut |i, v| entries.push((i.to_vec(), v)));
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (i, v) in entries {
+                idx.extend_from_slice(&i);
+                val.push(v);
+            }
         }
         Ok(SymmetricTensor {
             order,
