@@ -23,8 +23,9 @@
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
 //! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
 //!   (one column per component, in the order found).
-//! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power iterations),
-//!   `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux), `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
+//! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power
+//!   iterations), `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux),
+//!   `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
 //!   when `n^p ≤ 10⁸`).
 //!

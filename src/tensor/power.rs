@@ -105,10 +105,10 @@ impl SketchParams {
 
     /// The folded size `b_s` for sketches of size `b` (a power of two, as every sketch size
     /// is): a given `search_sketch_dim`, or automatically `b/4` but at least `min(b, 2¹⁰)`,
-    /// capped at `b` and rounded down to a power of two `≥ 2`. A folded sketch's estimates carry relative noise `≈ √(n/b_s)·‖T‖_F/λ`,
-    /// twice the full sketch's at `b/4`. (At `b/8`, n = 400, the noisier search picked the
-    /// components out of order and the later ones ended less accurate: factor error 0.056–0.078
-    /// against 0.040 at `b/4` and at `b`.)
+    /// capped at `b` and rounded down to a power of two `≥ 2`. A folded sketch's estimates
+    /// carry relative noise `≈ √(n/b_s)·‖T‖_F/λ`, twice the full sketch's at `b/4`. (At
+    /// `b/8`, n = 400, the noisier search picked the components out of order and the later
+    /// ones ended less accurate: factor error 0.056–0.078 against 0.040 at `b/4` and at `b`.)
     pub fn resolve_search(&self, b: usize) -> usize {
         let b = b.max(2);
         let d = if self.search_sketch_dim != 0 {

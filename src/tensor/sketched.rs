@@ -84,7 +84,8 @@ impl TensorSketches {
     /// ([`Error::TooLarge`]).
     ///
     /// # Performance
-    /// `O(B·(p·nnz(T) + b log b))` time, `B·(b/2 + 1)` complex numbers plus `B·p·n` hashes of memory.
+    /// `O(B·(p·nnz(T) + b log b))` time; memory `B·(b/2 + 1)` complex numbers plus `B·p·n`
+    /// hashes.
     pub fn new(
         t: &SymmetricTensor,
         sketches: usize,
