@@ -4,7 +4,7 @@
 //! * `tensor_power/p3/exact/n`, `tensor_power/p4/exact/n`: one exact contraction of a dense
 //!   symmetric tensor (`n^p` multiply-adds).
 //! * `tensor_power/p3/sketch/n`, `tensor_power/p4/sketch/n`: one sketched contraction with the
-//!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n)` (medians over `B`
+//!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)` (medians over `B`
 //!   sketches of size `b`; `O(B(pn + b log b))`), the shape that gives ≈ 0.03 factor error on the
 //!   synthetic orthogonal tensors of the tests.
 //!
@@ -39,7 +39,7 @@ fn bench_iteration(c: &mut Criterion) {
         for &n in sizes {
             let (t, _, _) =
                 SymmetricTensor::synthetic_orthogonal(p, n, 10.min(n), 0.01, Seed::new(7)).unwrap();
-            let (bb, b) = SketchParams::default().resolve(n);
+            let (bb, b) = SketchParams::default().resolve(n, p);
             let start = Instant::now();
             let s = TensorSketches::new(&t, bb, b, Seed::new(7), par).unwrap();
             eprintln!(

@@ -4,7 +4,8 @@
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
 //!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
-//!     [--polish-iters P] [--storage auto|dense|coordinate] [--export T.tns]
+//!     [--polish-iters P] [--hashing shared|per-mode] [--storage auto|dense|coordinate]
+//!     [--export T.tns]
 //!     [--factors-out F.mtx] [--seed N] [--threads N] [--json]
 //! ```
 //!
@@ -17,6 +18,8 @@
 //!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
 //!   `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are folded to for the
 //!   search and the refinement but its last `--polish-iters` (default 2) iterations.
+//!   `--hashing shared` (default) gives every mode of a sketch the same hash (the sketch is
+//!   built from the distinct entries only); `per-mode` gives each mode its own.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held; `auto` (default) converts
 //!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
@@ -36,7 +39,7 @@ mod cli;
 
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_on_sketches, residual_rel, write_tns_path,
-    PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
 };
 use std::time::Instant;
 
@@ -66,6 +69,7 @@ fn main() {
                 "search-sketches",
                 "search-sketch-dim",
                 "polish-iters",
+                "hashing",
                 "export",
                 "storage",
                 "factors-out",
@@ -142,6 +146,11 @@ fn main() {
             search_sketches: args.get_or("search-sketches", 3)?,
             search_sketch_dim: args.get_or("search-sketch-dim", 0)?,
             polish_iters: args.get_or("polish-iters", 2)?,
+            hashing: match args.get_or("hashing", "shared".to_string())?.as_str() {
+                "shared" => ModeHashing::Shared,
+                "per-mode" => ModeHashing::PerMode,
+                other => return Err(format!("--hashing {other}: expected shared or per-mode")),
+            },
         };
         pool.install(|| {
             let start = Instant::now();
@@ -152,8 +161,9 @@ fn main() {
                     0.0,
                 ),
                 "sketch" => {
-                    let (bb, b) = sp.resolve(t.dim());
-                    let s = TensorSketches::new(&t, bb, b, seed, par).map_err(|e| e.to_string())?;
+                    let (bb, b) = sp.resolve(t.dim(), t.order());
+                    let s = TensorSketches::with_hashing(&t, bb, b, sp.hashing, seed, par)
+                        .map_err(|e| e.to_string())?;
                     let build = start.elapsed().as_secs_f64();
                     (
                         power_method_on_sketches(s, rank, &sp, seed, par)
@@ -196,6 +206,14 @@ fn main() {
                     .str("storage", if t.is_dense() { "dense" } else { "coordinate" })
                     .int("rank", rank as u64)
                     .str("method", &method)
+                    .str(
+                        "hashing",
+                        match (method.as_str(), sp.hashing) {
+                            ("exact", _) => "none",
+                            (_, ModeHashing::Shared) => "shared",
+                            (_, ModeHashing::PerMode) => "per-mode",
+                        },
+                    )
                     .num("seconds", seconds)
                     .num("build_seconds", build)
                     .opt("cpu_seconds", cpu)

@@ -7,8 +7,10 @@ use common::with_threads;
 use faer::Par;
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_sketched, read_tns, residual_rel, write_tns,
-    PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
 };
+
+const HASHINGS: [ModeHashing; 2] = [ModeHashing::PerMode, ModeHashing::Shared];
 use randnla::{Error, Seed};
 
 /// A random symmetric dense tensor (symmetrized Gaussian) and a random unit vector.
@@ -58,32 +60,94 @@ fn explicit_power_sketch(s: &TensorSketches, m: usize, u: &[f64]) -> Vec<f64> {
     }
 }
 
+/// Explicit sketch of a tensor as `TensorSketches` builds it: every stored entry with per-mode
+/// hashes; with one shared hash, only the entries with non-decreasing indices (each index
+/// multiset once).
+fn explicit_tensor_sketch(s: &TensorSketches, m: usize, t: &SymmetricTensor) -> Vec<f64> {
+    let (n, p, b) = (s.dim(), s.order(), s.sketch_dim());
+    let mut out = vec![0.0; b];
+    for l in 0..n.pow(p as u32) {
+        let idx: Vec<usize> = (0..p)
+            .map(|k| (l / n.pow((p - 1 - k) as u32)) % n)
+            .collect();
+        if s.hashing() == ModeHashing::Shared && idx.windows(2).any(|w| w[0] > w[1]) {
+            continue;
+        }
+        let mut pos = 0;
+        let mut v = t.get(&idx).unwrap();
+        for (k, &i) in idx.iter().enumerate() {
+            let (h, sg) = s.bucket(m, k, i).unwrap();
+            pos += h;
+            v *= sg;
+        }
+        out[pos % b] += v;
+    }
+    out
+}
+
+/// Pass rule: to 1e-12 (sums of a few hundred O(1) terms), for both hashings, orders 3–5, the
+/// FFT sketch of `u^{⊗p}` equals the explicit sum over ordered tuples; the built sketches of
+/// `u^{⊗p}` (dense and coordinate storage) and of a random tensor equal the explicit sketch of
+/// their entries; and `rank_one_sketch` (what deflation subtracts) equals the built sketch of
+/// `u^{⊗p}`.
 #[test]
 fn fft_sketch_of_power_equals_explicit_count_sketch() {
-    for p in [3, 4, 5] {
-        let n = 6;
-        let (_, u) = random_tensor(p, n, 11 + p as u64);
-        // The tensor u^{⊗p} itself: its sketch (built from its entries) must match too.
-        let t = SymmetricTensor::from_components(p, n, &[1.0], std::slice::from_ref(&u)).unwrap();
-        let s = TensorSketches::new(&t, 3, 64, Seed::new(5), Par::Seq).unwrap();
-        for m in 0..3 {
-            let explicit = explicit_power_sketch(&s, m, &u);
-            let fft = s.power_sketch(m, &u).unwrap();
-            let built = s.tensor_sketch(m).unwrap();
-            for t in 0..64 {
-                assert!((explicit[t] - fft[t]).abs() < 1e-12, "p={p} m={m} t={t}");
-                assert!((explicit[t] - built[t]).abs() < 1e-12, "p={p} m={m} t={t}");
+    for hashing in HASHINGS {
+        for p in [3, 4, 5] {
+            let n = 6;
+            let (r, u) = random_tensor(p, n, 11 + p as u64);
+            // The tensor u^{⊗p} itself: its sketch (built from its entries) must match too.
+            let t =
+                SymmetricTensor::from_components(p, n, &[1.0], std::slice::from_ref(&u)).unwrap();
+            let coo = to_coordinate(&t);
+            let build = |t: &SymmetricTensor| {
+                TensorSketches::with_hashing(t, 3, 64, hashing, Seed::new(5), Par::Seq).unwrap()
+            };
+            let (s, sc, sr) = (build(&t), build(&coo), build(&r));
+            assert_eq!(s.hashing(), hashing);
+            for m in 0..3 {
+                let explicit = explicit_power_sketch(&s, m, &u);
+                let fft = s.power_sketch(m, &u).unwrap();
+                let explicit_built = explicit_tensor_sketch(&s, m, &t);
+                let built = s.tensor_sketch(m).unwrap();
+                let built_coo = sc.tensor_sketch(m).unwrap();
+                let rank_one = s.rank_one_sketch(m, &u).unwrap();
+                let explicit_r = explicit_tensor_sketch(&sr, m, &r);
+                let built_r = sr.tensor_sketch(m).unwrap();
+                let case = format!("{hashing:?} p={p} m={m}");
+                for t in 0..64 {
+                    assert!((explicit[t] - fft[t]).abs() < 1e-12, "{case} t={t}");
+                    assert!((explicit_built[t] - built[t]).abs() < 1e-12, "{case} t={t}");
+                    assert!(
+                        (explicit_built[t] - built_coo[t]).abs() < 1e-12,
+                        "{case} t={t}"
+                    );
+                    assert!((rank_one[t] - built[t]).abs() < 1e-12, "{case} t={t}");
+                    assert!((explicit_r[t] - built_r[t]).abs() < 1e-9, "{case} t={t}");
+                }
+                if hashing == ModeHashing::PerMode {
+                    for t in 0..64 {
+                        assert!((explicit[t] - built[t]).abs() < 1e-12, "{case} t={t}");
+                    }
+                }
             }
         }
     }
 }
 
 /// Per-sketch estimates from 4 seeds × 100 sketches = 400 independent samples.
-fn samples(t: &SymmetricTensor, u: &[f64], b: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+fn samples(
+    t: &SymmetricTensor,
+    u: &[f64],
+    b: usize,
+    hashing: ModeHashing,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
     let mut vals = Vec::new();
     let mut vecs = Vec::new();
     for seed in 0..4 {
-        let s = TensorSketches::new(t, 100, b, Seed::new(0x7000 + seed), Par::Seq).unwrap();
+        let s =
+            TensorSketches::with_hashing(t, 100, b, hashing, Seed::new(0x7000 + seed), Par::Seq)
+                .unwrap();
         vals.extend(s.estimates_all(u, Par::Seq).unwrap());
         vecs.extend(s.estimates_but_one(u, Par::Seq).unwrap());
     }
@@ -101,6 +165,12 @@ fn mean_var(x: &[f64]) -> (f64, f64) {
 /// the variance (scalar, and summed over coordinates) by a factor in [2.5, 6.4] (4 expected).
 #[test]
 fn contractions_are_unbiased_with_variance_inverse_in_b() {
+    for hashing in HASHINGS {
+        unbiased_with_variance_inverse_in_b(hashing);
+    }
+}
+
+fn unbiased_with_variance_inverse_in_b(hashing: ModeHashing) {
     for p in [3, 4] {
         let n = 8;
         let (t, u) = random_tensor(p, n, 40 + p as u64);
@@ -109,12 +179,12 @@ fn contractions_are_unbiased_with_variance_inverse_in_b() {
         let mut var_all = Vec::new();
         let mut var_vec = Vec::new();
         for b in [64, 256] {
-            let (vals, vecs) = samples(&t, &u, b);
+            let (vals, vecs) = samples(&t, &u, b, hashing);
             let (m, v) = mean_var(&vals);
             let z = (m - exact_all) / (v / vals.len() as f64).sqrt();
             assert!(
                 z.abs() < 4.5,
-                "p={p} b={b}: T(u,u,u) mean {m} vs {exact_all}, z={z}"
+                "{hashing:?} p={p} b={b}: T(u,u,u) mean {m} vs {exact_all}, z={z}"
             );
             var_all.push(v);
             let mut total = 0.0;
@@ -124,7 +194,7 @@ fn contractions_are_unbiased_with_variance_inverse_in_b() {
                 let z = (m - exact_vec[i]) / (v / col.len() as f64).sqrt();
                 assert!(
                     z.abs() < 4.5,
-                    "p={p} b={b} i={i}: mean {m} vs {}, z={z}",
+                    "{hashing:?} p={p} b={b} i={i}: mean {m} vs {}, z={z}",
                     exact_vec[i]
                 );
                 total += v;
@@ -135,7 +205,7 @@ fn contractions_are_unbiased_with_variance_inverse_in_b() {
             let ratio = v[0] / v[1];
             assert!(
                 (2.5..=6.4).contains(&ratio),
-                "p={p} {what}: variance ratio b=64/b=256 is {ratio}"
+                "{hashing:?} p={p} {what}: variance ratio b=64/b=256 is {ratio}"
             );
         }
     }
@@ -232,19 +302,29 @@ fn thread_count_does_not_change_results() {
         search_sketches: 2,
         search_sketch_dim: 1 << 10,
         polish_iters: 1,
+        hashing: ModeHashing::PerMode,
+    };
+    let shared = SketchParams {
+        hashing: ModeHashing::Shared,
+        ..sp.clone()
     };
     let run = |threads| {
         with_threads(threads, |par| {
             (
                 power_method_exact(&t, 3, &sp.power, Seed::new(1), par).unwrap(),
                 power_method_sketched(&t, 3, &sp, Seed::new(1), par).unwrap(),
+                power_method_sketched(&t, 3, &shared, Seed::new(1), par).unwrap(),
             )
         })
     };
     let base = run(1);
     for threads in [2, 4] {
         let other = run(threads);
-        for (x, y) in [(&base.0, &other.0), (&base.1, &other.1)] {
+        for (x, y) in [
+            (&base.0, &other.0),
+            (&base.1, &other.1),
+            (&base.2, &other.2),
+        ] {
             assert_eq!(bits(x), bits(y), "{threads} threads");
         }
     }
@@ -431,6 +511,7 @@ fn bad_input_is_an_error() {
             search_sketches: 0,
             search_sketch_dim: 0,
             polish_iters: 2,
+            hashing: ModeHashing::Shared,
         };
         assert!(
             power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq).is_err(),
@@ -517,7 +598,7 @@ fn folding_and_polish_phases() {
         },
         ..Default::default()
     };
-    let (_, b) = base.resolve(50);
+    let (_, b) = base.resolve(50, 3);
     let run = |search_sketch_dim, polish_iters| {
         let sp = SketchParams {
             search_sketch_dim,

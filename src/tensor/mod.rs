@@ -48,7 +48,7 @@ pub use power::{
     residual_rel, ComponentInfo, CpDecomposition, FactorMatch, PowerMethod, PowerParams,
     SketchParams,
 };
-pub use sketched::TensorSketches;
+pub use sketched::{ModeHashing, TensorSketches};
 pub use symmetric::{SymmetricTensor, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER};
 pub use tns::{read_tns, read_tns_path, write_tns, write_tns_path, TnsEntries};
 

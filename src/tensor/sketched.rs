@@ -1,7 +1,7 @@
 //! Count sketches of a symmetric tensor and contractions through FFTs
 //! (Wang–Tung–Smola–Anandkumar 2015).
 
-use super::symmetric::{dot, SymmetricTensor};
+use super::symmetric::{dot, SymmetricTensor, MAX_ORDER};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
 use crate::sketch::tensor::spectrum_product;
@@ -23,8 +23,26 @@ pub const MAX_SKETCHES: usize = 256;
 /// Largest `B·b` (half spectra, `b/2 + 1` complex numbers of 16 bytes per sketch: 1 GiB).
 pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 
-/// `B` independent count sketches of size `b` of a symmetric tensor of order `p`, each with
-/// its own independent hash `h_k: [n] → [b]` and sign `σ_k: [n] → {±1}` for every mode `k`:
+/// How the count sketches of a symmetric tensor hash its `p` modes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ModeHashing {
+    /// An independent hash `h_k` and sign `σ_k` for every mode `k` (Pagh's tensor sketch, as in
+    /// Wang et al. 2015): `s_T` sums every stored entry, `O(nnz(T))` per sketch, and a sketch of
+    /// `u^{⊗q}` takes `q` real FFTs.
+    PerMode,
+    /// One hash `h` and sign `σ` for all modes. For a symmetric tensor every permutation of an
+    /// index then lands in the same bucket with the same sign, so `s_T` sums each distinct entry
+    /// (index multiset `M`, taken once: `s_T[t] = Σ_{M : H(M) ≡ t} σ(M)·T_M`) — `p!` times fewer
+    /// scatters than [`PerMode`](Self::PerMode) on dense storage — and a sketch of `u^{⊗q}` is
+    /// `IFFT(FFT(s(u))^q)`: one real FFT. The contractions stay unbiased up to an `O(1/b)` term
+    /// (see [`TensorSketches`]) with the same `1/b` variance. The default.
+    #[default]
+    Shared,
+}
+
+/// `B` independent count sketches of size `b` of a symmetric tensor of order `p`. With
+/// [`ModeHashing::PerMode`] each sketch has an independent hash `h_k: [n] → [b]` and sign
+/// `σ_k: [n] → {±1}` for every mode `k`:
 ///
 /// `s_T[t] = Σ_{i : Σ_k h_k(i_k) ≡ t (mod b)} σ_1(i_1)⋯σ_p(i_p) T_i`.
 ///
@@ -35,6 +53,18 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 /// * `T(I,u,…,u)_i ≈ σ_1(i)·r[h_1(i)]` with `r = IFFT(FFT(s_T)∘conj(∏_{k≥2} FFT(s_k(u))))`,
 ///   unbiased for each sketch; the value estimate is `⟨u, T(I,u,…,u)⟩` of the same sketch, which
 ///   equals `⟨s_T, s_{u^{⊗p}}⟩` exactly.
+///
+/// With [`ModeHashing::Shared`] all modes use one `(h, σ)` and `s_T` sums each distinct entry
+/// once: `s_T[t] = Σ_{M : H(M) ≡ t} σ(M)·T_M` over index multisets `M` (`H(M) = Σ_{i∈M} h(i)`,
+/// `σ(M) = ∏_{i∈M} σ(i)`), while `s_{u^{⊗q}} = IFFT(FFT(s(u))^q)` sums every ordered tuple.
+/// An entry whose index multiset has `c(M)` orderings is therefore matched `c(M)` times, which
+/// is exactly its weight in `T(u,…,u) = Σ_M c(M)·T_M·u_M`: the same formulas estimate the same
+/// contractions. The signs no longer cancel every foreign pair, only most: two different
+/// multisets whose union has even multiplicities (`{a,a,c}` and `{c,e,e}`) collide with
+/// probability `≈ 2/b`, an `O(1/b)` bias next to the `O(1/√b)` noise. Deflation subtracts the
+/// sketch of `λu^{⊗p}` as built (each multiset once), the complete homogeneous polynomial
+/// `h_p` of the power sums `P_j = FFT(Σ_i σ(i)^j u_i^j e_{j·h(i)})` (Newton's identity
+/// `h_k = (1/k) Σ_{j≤k} P_j h_{k−j}`).
 ///
 /// The estimates of the `B` sketches are combined by medians (coordinate-wise for vectors).
 /// Only the spectra `FFT(s_T)` are stored, as the `b/2 + 1` frequencies of a real signal (real
@@ -54,7 +84,9 @@ pub struct TensorSketches {
     dim: usize,
     b: usize,
     count: usize,
-    /// `hash[(m·p + k)·n + i]`.
+    hashing: ModeHashing,
+    /// `hash[(m·p' + k)·n + i]` with `p' = p` tables per sketch ([`ModeHashing::PerMode`]) or
+    /// `p' = 1` (`k = 0`, [`ModeHashing::Shared`]).
     hash: Vec<u32>,
     sign: Vec<f64>,
     spectra: Vec<Vec<C>>,
@@ -74,10 +106,13 @@ struct Work {
     prod: Vec<C>,
     corr: Vec<C>,
     scratch: Vec<C>,
+    /// `p` half spectra for deflation with [`ModeHashing::Shared`] (allocated when first used).
+    powers: Vec<C>,
 }
 
 impl TensorSketches {
-    /// Builds `B = sketches` count sketches of size `b = sketch_dim` of `t`.
+    /// Builds `B = sketches` count sketches of size `b = sketch_dim` of `t` with an independent
+    /// hash per mode ([`ModeHashing::PerMode`]).
     ///
     /// # Errors
     /// `sketches ∉ 1..=256`, `sketch_dim` not a power of two in `2⁴..=2²⁴`, or `B·b > 2²⁷`
@@ -90,6 +125,26 @@ impl TensorSketches {
         t: &SymmetricTensor,
         sketches: usize,
         sketch_dim: usize,
+        seed: Seed,
+        par: Par,
+    ) -> Result<Self> {
+        Self::with_hashing(t, sketches, sketch_dim, ModeHashing::PerMode, seed, par)
+    }
+
+    /// [`TensorSketches::new`] with the given [`ModeHashing`].
+    ///
+    /// # Errors
+    /// As [`TensorSketches::new`].
+    ///
+    /// # Performance
+    /// [`ModeHashing::Shared`]: `O(B·(nnz(T)/p! + b log b))` on dense storage (only the entries
+    /// with non-decreasing indices are read), `O(B·(nnz(T) + b log b))` on coordinate storage
+    /// (every stored entry is visited, one in `≈ p!` scattered); `B·n` hashes.
+    pub fn with_hashing(
+        t: &SymmetricTensor,
+        sketches: usize,
+        sketch_dim: usize,
+        hashing: ModeHashing,
         seed: Seed,
         par: Par,
     ) -> Result<Self> {
@@ -109,8 +164,12 @@ impl TensorSketches {
             ));
         }
         let (p, n, b) = (t.order(), t.dim(), sketch_dim);
+        let per = match hashing {
+            ModeHashing::PerMode => p,
+            ModeHashing::Shared => 1,
+        };
         let total = sketches as u128 * b as u128;
-        let hashes = sketches as u128 * p as u128 * n as u128;
+        let hashes = sketches as u128 * per as u128 * n as u128;
         if total > MAX_SKETCH_TOTAL as u128 || hashes > MAX_SKETCH_TOTAL as u128 {
             return Err(Error::TooLarge {
                 what: format!("{sketches} sketches of size {b} (and their hash tables)"),
@@ -122,7 +181,7 @@ impl TensorSketches {
         let shift = 64 - b.trailing_zeros();
         let mut hash = Vec::with_capacity(hashes as usize);
         let mut sign = Vec::with_capacity(hashes as usize);
-        for mk in 0..(sketches * p) as u64 {
+        for mk in 0..(sketches * per) as u64 {
             for i in 0..n as u64 {
                 let w = hs.word(mk, i);
                 hash.push((w >> shift) as u32);
@@ -134,6 +193,7 @@ impl TensorSketches {
             dim: n,
             b,
             count: sketches,
+            hashing,
             hash,
             sign,
             spectra: Vec::new(),
@@ -145,13 +205,25 @@ impl TensorSketches {
         let mask = b - 1;
         let build = |m: usize| -> Result<Vec<C>> {
             let mut w = sk.work(&sk.fft);
-            let tables: Vec<(&[u32], &[f64])> = (0..p)
-                .map(|k| {
-                    let o = (m * p + k) * n;
-                    (&sk.hash[o..o + n], &sk.sign[o..o + n])
-                })
-                .collect();
-            if let Some(d) = t.dense_data() {
+            let tables: Vec<(&[u32], &[f64])> = (0..p).map(|k| sk.table(m, k)).collect();
+            if hashing == ModeHashing::Shared {
+                let (h, sigma) = tables[0];
+                if let Some(d) = t.dense_data() {
+                    canonical_scatter(d, p, tables[0], 0, 0, 1.0, &mut w.real, mask);
+                } else {
+                    t.for_each_entry(|idx, v| {
+                        if idx.windows(2).all(|w| w[0] <= w[1]) {
+                            let mut pos = 0usize;
+                            let mut sg = v;
+                            for &i in idx {
+                                pos += h[i as usize] as usize;
+                                sg *= sigma[i as usize];
+                            }
+                            w.real[pos & mask] += sg;
+                        }
+                    });
+                }
+            } else if let Some(d) = t.dense_data() {
                 dense_scatter(d, &tables, 0, 0, 1.0, &mut w.real, mask);
             } else {
                 t.for_each_entry(|idx, v| {
@@ -177,6 +249,21 @@ impl TensorSketches {
         };
         sk.spectra = spectra;
         Ok(sk)
+    }
+
+    /// The hash tables `(h_k, σ_k)` of sketch `m`, mode `k` (unchecked).
+    fn table(&self, m: usize, k: usize) -> (&[u32], &[f64]) {
+        let n = self.dim;
+        let o = match self.hashing {
+            ModeHashing::PerMode => (m * self.order + k) * n,
+            ModeHashing::Shared => m * n,
+        };
+        (&self.hash[o..o + n], &self.sign[o..o + n])
+    }
+
+    /// How the modes are hashed.
+    pub fn hashing(&self) -> ModeHashing {
+        self.hashing
     }
 
     /// Number of sketches `B`.
@@ -213,8 +300,8 @@ impl TensorSketches {
                 ),
             ));
         }
-        let o = (m * self.order + k) * self.dim + i;
-        Ok((self.hash[o] as usize, self.sign[o]))
+        let (h, sg) = self.table(m, k);
+        Ok((h[i] as usize, sg[i]))
     }
 
     /// The current (deflated) sketch `s_T` of sketch `m`, recovered from its spectrum.
@@ -232,7 +319,11 @@ impl TensorSketches {
         Ok(w.real)
     }
 
-    /// The count sketch of `u^{⊗p}` under sketch `m`, through FFTs of the mode sketches.
+    /// The count sketch of `u^{⊗p}` under sketch `m`, through FFTs of the mode sketches: the sum
+    /// over all ordered index tuples `τ` of `σ(τ)·u_τ` at bucket `H(τ)`, the vector the
+    /// contractions correlate `s_T` with. (For [`ModeHashing::Shared`] this is not the sketch
+    /// `new` builds of the tensor `u^{⊗p}`, which takes each index multiset once: see
+    /// [`TensorSketches::rank_one_sketch`].)
     ///
     /// # Errors
     /// `m ≥ B`, `u.len() ≠ n` or a non-finite entry.
@@ -245,6 +336,61 @@ impl TensorSketches {
         self.mode_product(m, 0, u, &self.fft, &mut w)?;
         self.fft.inverse(&mut w.prod, &mut w.real, &mut w.scratch)?;
         Ok(w.real)
+    }
+
+    /// The sketch of the tensor `u^{⊗p}` as [`TensorSketches::new`] would build it under sketch
+    /// `m` (what deflation subtracts): [`TensorSketches::power_sketch`] for
+    /// [`ModeHashing::PerMode`], the multiset sum `Σ_M σ(M)·u_M e_{H(M)}` for
+    /// [`ModeHashing::Shared`].
+    ///
+    /// # Errors
+    /// As [`TensorSketches::power_sketch`].
+    pub fn rank_one_sketch(&self, m: usize, u: &[f64]) -> Result<Vec<f64>> {
+        self.check_u(u)?;
+        if m >= self.count {
+            return Err(Error::param("m", format!("sketch {m} of {}", self.count)));
+        }
+        let mut w = self.work(&self.fft);
+        self.rank_one_spectrum(m, u, &mut w)?;
+        self.fft.inverse(&mut w.prod, &mut w.real, &mut w.scratch)?;
+        Ok(w.real)
+    }
+
+    /// `w.prod` = the half spectrum of [`TensorSketches::rank_one_sketch`] at full size.
+    fn rank_one_spectrum(&self, m: usize, u: &[f64], w: &mut Work) -> Result<()> {
+        if self.hashing == ModeHashing::PerMode {
+            return self.mode_product(m, 0, u, &self.fft, w);
+        }
+        // Newton's identity for the complete homogeneous polynomial, frequency by frequency:
+        // h_0 = 1, h_k = (1/k)·Σ_{j=1..k} P_j·h_{k−j}, with P_j the spectrum of
+        // Σ_i σ(i)^j u_i^j e_{j·h(i)}.
+        let p = self.order;
+        let mask = self.b - 1;
+        let len = w.spec.len();
+        let (hash, sign) = self.table(m, 0);
+        w.powers.resize(p * len, C::new(0.0, 0.0));
+        for j in 1..=p {
+            w.real.iter_mut().for_each(|x| *x = 0.0);
+            for ((&h, &sg), &ui) in hash.iter().zip(sign).zip(u) {
+                let sgj = if j % 2 == 1 { sg } else { 1.0 };
+                w.real[(j * h as usize) & mask] += sgj * ui.powi(j as i32);
+            }
+            let dst = &mut w.powers[(j - 1) * len..j * len];
+            self.fft.forward(&mut w.real, dst, &mut w.scratch)?;
+        }
+        let mut h = [C::new(0.0, 0.0); MAX_ORDER + 1];
+        h[0] = C::new(1.0, 0.0);
+        for (f, out) in w.prod.iter_mut().enumerate() {
+            for k in 1..=p {
+                let mut acc = C::new(0.0, 0.0);
+                for j in 1..=k {
+                    acc += w.powers[(j - 1) * len + f] * h[k - j];
+                }
+                h[k] = acc / k as f64;
+            }
+            *out = h[p];
+        }
+        Ok(())
     }
 
     fn check_u(&self, u: &[f64]) -> Result<()> {
@@ -262,6 +408,7 @@ impl TensorSketches {
             prod: vec![zero; fft.spec_len()],
             corr: vec![zero; fft.spec_len()],
             scratch: vec![zero; fft.scratch_len()],
+            powers: Vec::new(),
         }
     }
 
@@ -275,7 +422,7 @@ impl TensorSketches {
         fft: &Fft,
         w: &mut Work,
     ) -> Result<()> {
-        let (n, p) = (self.dim, self.order);
+        let p = self.order;
         let mask = fft.len() - 1;
         let Work {
             real,
@@ -284,14 +431,28 @@ impl TensorSketches {
             scratch,
             ..
         } = w;
-        spectrum_product(fft, p - first, real, prod, spec, scratch, |j, real| {
+        let count = match self.hashing {
+            ModeHashing::PerMode => p - first,
+            ModeHashing::Shared => 1,
+        };
+        spectrum_product(fft, count, real, prod, spec, scratch, |j, real| {
             real.iter_mut().for_each(|x| *x = 0.0);
-            let o = (m * p + first + j) * n;
-            let (hash, sign) = (&self.hash[o..o + n], &self.sign[o..o + n]);
+            let (hash, sign) = self.table(m, first + j);
             for ((&h, &sg), &ui) in hash.iter().zip(sign).zip(u) {
                 real[h as usize & mask] += sg * ui;
             }
-        })
+        })?;
+        if self.hashing == ModeHashing::Shared && p - first > 1 {
+            // All modes share one hash: the product of p − first equal spectra is a power.
+            let e = p - first;
+            for z in prod.iter_mut() {
+                let base = *z;
+                for _ in 1..e {
+                    *z *= base;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The estimate of `T(I,u,…,u)` from sketch `m` folded to size `b' = fft.len()`.
@@ -300,7 +461,6 @@ impl TensorSketches {
     /// the count sketch with hashes `h_k mod b'`; its DFT is the DFT of `s` sampled at every
     /// `(b/b')`-th frequency, so a folded sketch needs no building or deflation of its own.
     fn sketch_estimate(&self, m: usize, u: &[f64], fft: &Fft, w: &mut Work) -> Result<Vec<f64>> {
-        let (n, p) = (self.dim, self.order);
         let stride = self.b / fft.len();
         self.mode_product(m, 1, u, fft, w)?;
         let spec = &self.spectra[m];
@@ -309,8 +469,7 @@ impl TensorSketches {
         }
         fft.inverse(&mut w.corr, &mut w.real, &mut w.scratch)?;
         let mask = fft.len() - 1;
-        let o = m * p * n;
-        let (hash, sign) = (&self.hash[o..o + n], &self.sign[o..o + n]);
+        let (hash, sign) = self.table(m, 0);
         Ok(hash
             .iter()
             .zip(sign)
@@ -437,25 +596,29 @@ impl TensorSketches {
         if !w.is_finite() {
             return Err(Error::param("w", format!("{w} is not finite")));
         }
+        // The spectra are moved out while the sketches' hashes are read, and put back before
+        // any error is returned. Task `τ` of `T` takes sketches `τ·⌈B/T⌉..` with one buffer.
+        let mut spectra = std::mem::take(&mut self.spectra);
         let this = &*self;
-        let delta = |m: usize| -> Result<Vec<C>> {
+        let tasks = super::tasks(par).min(this.count).max(1);
+        let per = this.count.div_ceil(tasks);
+        let run = |(t, chunk): (usize, &mut [Vec<C>])| -> Result<()> {
             let mut wk = this.work(&this.fft);
-            this.mode_product(m, 0, u, &this.fft, &mut wk)?;
-            Ok(wk.prod)
-        };
-        let qs: Vec<Vec<C>> = if super::tasks(par) > 1 {
-            (0..self.count)
-                .into_par_iter()
-                .map(delta)
-                .collect::<Result<_>>()?
-        } else {
-            (0..self.count).map(delta).collect::<Result<_>>()?
-        };
-        for (spec, q) in self.spectra.iter_mut().zip(qs) {
-            for (s, x) in spec.iter_mut().zip(q) {
-                *s -= x * w;
+            for (k, spec) in chunk.iter_mut().enumerate() {
+                this.rank_one_spectrum(t * per + k, u, &mut wk)?;
+                for (s, x) in spec.iter_mut().zip(&wk.prod) {
+                    *s -= x * w;
+                }
             }
-        }
+            Ok(())
+        };
+        let done: Result<()> = if tasks > 1 {
+            spectra.par_chunks_mut(per).enumerate().try_for_each(run)
+        } else {
+            spectra.chunks_mut(per).enumerate().try_for_each(run)
+        };
+        self.spectra = spectra;
+        done?;
         Ok(())
     }
 }
@@ -481,6 +644,38 @@ fn dense_scatter(
     let step = d.len() / h.len();
     for ((sub, &hi), &si) in d.chunks_exact(step).zip(h).zip(sigma) {
         dense_scatter(sub, tables, k + 1, pos + hi as usize, sg * si, s, mask);
+    }
+}
+
+/// Scatters the entries of a dense row-major block whose indices are non-decreasing (each index
+/// multiset once) into a count sketch with one hash `(h, σ)` for every mode. `d` holds the
+/// `modes` remaining modes (`n^modes` entries); `start` is the previous mode's index, `pos` and
+/// `sg` the partial hash and sign of the modes before.
+#[allow(clippy::too_many_arguments)]
+fn canonical_scatter(
+    d: &[f64],
+    modes: usize,
+    (h, sigma): (&[u32], &[f64]),
+    start: usize,
+    pos: usize,
+    sg: f64,
+    s: &mut [f64],
+    mask: usize,
+) {
+    let n = h.len();
+    if modes <= 1 {
+        // `s` has exactly `mask + 1` entries, so the masked index needs no bounds check.
+        let s = &mut s[..=mask];
+        for ((&x, &hi), &si) in d[start..].iter().zip(&h[start..]).zip(&sigma[start..]) {
+            s[(pos + hi as usize) & mask] += sg * si * x;
+        }
+        return;
+    }
+    let step = d.len() / n;
+    for i in start..n {
+        let sub = &d[i * step..(i + 1) * step];
+        let (p, g) = (pos + h[i] as usize, sg * sigma[i]);
+        canonical_scatter(sub, modes - 1, (h, sigma), i, p, g, s, mask);
     }
 }
 
