@@ -517,7 +517,7 @@ pub fn power_method_sketched(
 /// # Errors
 /// As [`power_method_exact`].
 pub fn power_method_on_sketches(
-    sketches: TensorSketches,
+    mut sketches: TensorSketches,
     rank: usize,
     params: &SketchParams,
     seed: Seed,
@@ -525,6 +525,7 @@ pub fn power_method_on_sketches(
 ) -> Result<CpDecomposition> {
     let (search_sketches, polish_iters) = (params.search_sketches, params.polish_iters);
     let search_fft = sketches.folded_fft(params.resolve_search(sketches.sketch_dim()));
+    sketches.keep_folded(search_fft.len());
     let full_fft = sketches.folded_fft(sketches.sketch_dim());
     let params = &params.power;
     let (order, n) = (sketches.order(), sketches.dim());
