@@ -4,9 +4,10 @@
 //! * `tensor_power/p3/exact/n`, `tensor_power/p4/exact/n`: one exact contraction of a dense
 //!   symmetric tensor (`n^p` multiply-adds).
 //! * `tensor_power/p3/sketch/n`, `tensor_power/p4/sketch/n`: one sketched contraction with the
-//!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)` (medians over `B`
-//!   sketches of size `b`; `O(B(pn + b log b))`), the shape that gives ≈ 0.03 factor error on the
-//!   synthetic orthogonal tensors of the tests.
+//!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)` and the default
+//!   hashing (one hash shared by all modes: one real FFT and one inverse per sketch; medians
+//!   over `B` sketches of size `b`; `O(B(n + b log b))`), the shape that gives ≈ 0.03 factor
+//!   error on the synthetic orthogonal tensors of the tests.
 //!
 //! Read it as: exact time grows like `n^p`; sketched time is flat in `n` at fixed `(B, b)` and
 //! steps up where the automatic `b` or `B` doubles. The crossover `n` where the sketched
@@ -41,7 +42,8 @@ fn bench_iteration(c: &mut Criterion) {
                 SymmetricTensor::synthetic_orthogonal(p, n, 10.min(n), 0.01, Seed::new(7)).unwrap();
             let (bb, b) = SketchParams::default().resolve(n, p);
             let start = Instant::now();
-            let s = TensorSketches::new(&t, bb, b, Seed::new(7), par).unwrap();
+            let hashing = SketchParams::default().hashing;
+            let s = TensorSketches::with_hashing(&t, bb, b, hashing, Seed::new(7), par).unwrap();
             eprintln!(
                 "p = {p}, n = {n}: sketch B = {bb}, b = {b}, build {:.3} s",
                 start.elapsed().as_secs_f64()

@@ -6,12 +6,12 @@
 //! | [`SymmetricTensor`] | dense (`n^p` array) or coordinate storage, validated once; exact `T(u,…,u)`, `T(I,u,…,u)` | `n^p` or `p·nnz` per contraction |
 //! | [`read_tns`], [`write_tns`] | FROSTT `.tns` text (1-based), line-numbered errors | one pass |
 //! | [`power_method_exact`] | robust tensor power method (L starts, N iterations, best start refined, deflation) | `k·L·N` exact contractions |
-//! | [`TensorSketches`] | `B` count sketches of size `b` of `T`; contractions by FFT, medians over `B` | build `O(B·nnz)`; `O(B(pn + b log b))` per contraction |
+//! | [`TensorSketches`] | `B` count sketches of size `b` of `T`, with one hash for all modes ([`ModeHashing::Shared`], built from the distinct entries) or one per mode; contractions by FFT, medians over `B` | build `O(B·nnz/p!)` (shared, dense) or `O(B·nnz)`; `O(B(n + b log b))` per contraction |
 //! | [`power_method_sketched`] | the same method on the sketches, deflating in sketch space; search and early refinement on sketches folded to `b/4` | as above, mostly at `b/4` |
 //! | [`residual_rel`], [`match_factors`] | `‖T − T̂‖_F/‖T‖_F`; factor and weight errors against known components | `k` contractions |
 //!
 //! # Accuracy of the sketched method
-//! Each per-sketch estimate is unbiased; its variance is about `‖T‖_F²/b` per coordinate of
+//! Each per-sketch estimate is unbiased (with the shared hash, up to an `O(1/b)` term); its variance is about `‖T‖_F²/b` per coordinate of
 //! `T(I,u,…,u)`, and the median over `B` sketches reduces it about `2B/π`-fold. The error of a
 //! recovered factor therefore behaves like `√(π n/(2B·b))·‖T_j‖_F/λ_j`, where `T_j` is what remains
 //! of the tensor when component `j` is sought. For a fixed error `B·b` must grow linearly in `n`;
@@ -20,11 +20,11 @@
 //! crossover lies on this machine.
 //!
 //! Measured (`examples/tensor_power.rs --synthetic 400,10,0.01,3 --starts 5 --iters 8
-//! --threads 1`, quiet 2-core machine, 2026-11-30, medians of 3): exact 28.5 s, factor error
-//! 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches, folded to
-//! `b/4` but for the last 2 refinement iterations) 4.75 s including the 1.7–2.5 s sketch build,
-//! factor error 0.040, residual 0.067: 6.0× cheaper, at a 100× larger factor error. On the same
-//! kind of tensor TensorLy's `parafac_power_iteration` took 150 s (README, issue 7).
+//! --threads 1`, quiet 2-core machine, 2026-12-01, medians of 5): exact 9.23 s, factor error
+//! 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, shared hashing, 3 search sketches,
+//! folded to `b/4` but for the last 2 refinement iterations) 0.83 s including the 0.21 s sketch
+//! build, factor error 0.031, residual 0.051: 11.1× cheaper, at a 70× larger factor error. On
+//! the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (README, issue 7).
 //!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and

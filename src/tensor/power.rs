@@ -491,8 +491,10 @@ pub fn power_method_exact(
 /// As [`power_method_exact`] and [`TensorSketches::new`].
 ///
 /// # Performance
-/// Build `O(B·(p·nnz + b log b))`; each contraction `O(B·(p·n + p·b log b))` (real FFTs of
-/// length `b`, or `b_s` when folded), independent of `nnz`.
+/// Build `O(B·(nnz/p! + b log b))` on dense storage with the default shared hashing
+/// (`O(B·(p·nnz + b log b))` per mode); each contraction `O(B·(n + b log b))` (one real FFT and
+/// one inverse of length `b`, or `b_s` when folded; `p − 1` forward FFTs per mode), independent
+/// of `nnz`.
 ///
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
