@@ -18,8 +18,9 @@
 //!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
 //!   `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are folded to for the
 //!   search and the refinement but its last `--polish-iters` (default 2) iterations.
-//!   `--hashing shared` (default) gives every mode of a sketch the same hash (the sketch is
-//!   built from the distinct entries only); `per-mode` gives each mode its own.
+//!   `--hashing per-mode` (default) gives each mode of a sketch its own hash; `shared` gives every
+//!   mode the same hash (built from the distinct entries only: much faster, but biased on
+//!   tensors with large partial traces, see `ModeHashing::Shared`).
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held; `auto` (default) converts
 //!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
@@ -146,7 +147,7 @@ fn main() {
             search_sketches: args.get_or("search-sketches", 3)?,
             search_sketch_dim: args.get_or("search-sketch-dim", 0)?,
             polish_iters: args.get_or("polish-iters", 2)?,
-            hashing: match args.get_or("hashing", "shared".to_string())?.as_str() {
+            hashing: match args.get_or("hashing", "per-mode".to_string())?.as_str() {
                 "shared" => ModeHashing::Shared,
                 "per-mode" => ModeHashing::PerMode,
                 other => return Err(format!("--hashing {other}: expected shared or per-mode")),

@@ -64,9 +64,10 @@ pub struct SketchParams {
     /// own noise level. `usize::MAX` refines at full size throughout; `0` leaves the factors
     /// with the folded sketches' error (`√(b/b_s)` times larger) and only the weight at full size.
     pub polish_iters: usize,
-    /// How the sketches hash the modes: [`ModeHashing::Shared`] (default; one hash for all
-    /// modes, `p!` times cheaper to build from dense storage, one FFT per sketch of `u^{⊗q}`)
-    /// or [`ModeHashing::PerMode`] (Wang et al.'s independent hash per mode).
+    /// How the sketches hash the modes: [`ModeHashing::PerMode`] (default; Wang et al.'s
+    /// independent hash per mode, unbiased contractions) or [`ModeHashing::Shared`] (one hash
+    /// for all modes: `p!` times cheaper to build from dense storage and one FFT per sketch of
+    /// `u^{⊗q}`, but biased on tensors with large partial traces; see [`ModeHashing`]).
     pub hashing: ModeHashing,
 }
 
@@ -79,7 +80,7 @@ impl Default for SketchParams {
             search_sketches: 3,
             search_sketch_dim: 0,
             polish_iters: 2,
-            hashing: ModeHashing::Shared,
+            hashing: ModeHashing::PerMode,
         }
     }
 }
@@ -491,10 +492,10 @@ pub fn power_method_exact(
 /// As [`power_method_exact`] and [`TensorSketches::new`].
 ///
 /// # Performance
-/// Build `O(B·(nnz/p! + b log b))` on dense storage with the default shared hashing
-/// (`O(B·(p·nnz + b log b))` per mode); each contraction `O(B·(n + b log b))` (one real FFT and
-/// one inverse of length `b`, or `b_s` when folded; `p − 1` forward FFTs per mode), independent
-/// of `nnz`.
+/// Build `O(B·(p·nnz + b log b))` with the default per-mode hashing (`O(B·(nnz/p! + b log b))`
+/// on dense storage with the shared hash); each contraction `O(B·p·(n + b log b))` (`p − 1`
+/// forward real FFTs and one inverse of length `b`, or `b_s` when folded; one forward FFT with the
+/// shared hash), independent of `nnz`.
 ///
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via

@@ -12,7 +12,8 @@ use realfft::num_complex::Complex;
 
 type C = Complex<f64>;
 
-/// Stream of the per-sketch, per-mode hashes: `seed.derive(HASH_STREAM).word(m·p + k, i)`.
+/// Stream of the per-sketch, per-mode hashes: `seed.derive(HASH_STREAM).word(m·p + k, i)`
+/// (`word(m, i)` when all modes share one hash).
 pub(crate) const HASH_STREAM: u64 = 0x71;
 /// Smallest sketch size `b`.
 pub const MIN_SKETCH_DIM: usize = 1 << 4;
@@ -27,16 +28,28 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ModeHashing {
     /// An independent hash `h_k` and sign `σ_k` for every mode `k` (Pagh's tensor sketch, as in
-    /// Wang et al. 2015): `s_T` sums every stored entry, `O(nnz(T))` per sketch, and a sketch of
-    /// `u^{⊗q}` takes `q` real FFTs.
+    /// Wang et al. 2015): `s_T` sums every stored entry, `O(nnz(T))` per sketch, a sketch of
+    /// `u^{⊗q}` takes `q` real FFTs, and every per-sketch contraction is unbiased. The default.
+    #[default]
     PerMode,
     /// One hash `h` and sign `σ` for all modes. For a symmetric tensor every permutation of an
     /// index then lands in the same bucket with the same sign, so `s_T` sums each distinct entry
     /// (index multiset `M`, taken once: `s_T[t] = Σ_{M : H(M) ≡ t} σ(M)·T_M`) — `p!` times fewer
     /// scatters than [`PerMode`](Self::PerMode) on dense storage — and a sketch of `u^{⊗q}` is
-    /// `IFFT(FFT(s(u))^q)`: one real FFT. The contractions stay unbiased up to an `O(1/b)` term
-    /// (see [`TensorSketches`]) with the same `1/b` variance. The default.
-    #[default]
+    /// `IFFT(FFT(s(u))^q)`: one real FFT.
+    ///
+    /// **Biased on tensors with large partial traces.** Two different multisets whose union has
+    /// only even multiplicities (`{a,a,c}` and `{c,e,e}`) have equal signs and collide with
+    /// probability `≈ 2/b` (or `4/b`, `8/b` for higher multiplicities); there are `O(n^p)` such
+    /// pairs, so the bias is about `(2/b)·Σ` of partial traces of `T` (at `p = 4`,
+    /// `Σ_{a,b} T_aabb·‖u‖⁴`), which can reach `n^{(p−2)/2}·‖T‖_F·2/b` and is not reduced by the
+    /// median over `B`. Measured (independent review, 2026-12-01): on `T = sym(I⊗I)`, `p = 4`,
+    /// with `T(u,u,u,u) = 1`, the mean per-sketch estimate was 2.30 at `n = 16, b = 256` and 5.33 at
+    /// `n = 64, b = 1024` (per-mode: 1.00); the per-sketch standard deviation was 3–8× the
+    /// per-mode one there, 1.65× at the true factor of an orthogonal order-4 tensor. On
+    /// orthogonal low-rank tensors plus small noise (partial traces `Σ_a T_aac = Σ_j λ_j a_jc`,
+    /// bounded) it recovers the factors as well as per-mode hashing (see the README) at a
+    /// fraction of the cost. Use it only for such tensors.
     Shared,
 }
 
@@ -59,16 +72,15 @@ pub enum ModeHashing {
 /// `σ(M) = ∏_{i∈M} σ(i)`), while `s_{u^{⊗q}} = IFFT(FFT(s(u))^q)` sums every ordered tuple.
 /// An entry whose index multiset has `c(M)` orderings is therefore matched `c(M)` times, which
 /// is exactly its weight in `T(u,…,u) = Σ_M c(M)·T_M·u_M`: the same formulas estimate the same
-/// contractions. The signs no longer cancel every foreign pair, only most: two different
-/// multisets whose union has even multiplicities (`{a,a,c}` and `{c,e,e}`) collide with
-/// probability `≈ 2/b`, an `O(1/b)` bias next to the `O(1/√b)` noise. Deflation subtracts the
-/// sketch of `λu^{⊗p}` as built (each multiset once), the complete homogeneous polynomial
-/// `h_p` of the power sums `P_j = FFT(Σ_i σ(i)^j u_i^j e_{j·h(i)})` (Newton's identity
-/// `h_k = (1/k) Σ_{j≤k} P_j h_{k−j}`).
+/// contractions, but the signs no longer cancel every foreign pair, and the estimates carry the
+/// bias described at [`ModeHashing::Shared`]. Deflation subtracts the sketch of `λu^{⊗p}` as
+/// built (each multiset once: [`TensorSketches::rank_one_sketch`]), the complete homogeneous
+/// polynomial `h_p` of the power sums `P_j = FFT(Σ_i σ(i)^j u_i^j e_{j·h(i)})` (Newton's
+/// identity `h_k = (1/k) Σ_{j≤k} P_j h_{k−j}`).
 ///
 /// The estimates of the `B` sketches are combined by medians (coordinate-wise for vectors).
 /// Only the spectra `FFT(s_T)` are stored, as the `b/2 + 1` frequencies of a real signal (real
-/// FFTs throughout); deflation `s_T ← s_T − λ s_{u^{⊗p}}` happens on them.
+/// FFTs throughout); deflation `s_T ← s_T − λ·(sketch of u^{⊗p})` happens on them.
 ///
 /// # Reproducibility
 /// Every hash is a pure function of `(seed, sketch, mode, index)`; sketches are processed
@@ -138,7 +150,8 @@ impl TensorSketches {
     /// [`TensorSketches::new`] with the given [`ModeHashing`].
     ///
     /// # Errors
-    /// As [`TensorSketches::new`].
+    /// As [`TensorSketches::new`]; with [`ModeHashing::Shared`] also `p·b > 2²⁷` (the deflation
+    /// buffers, [`Error::TooLarge`]).
     ///
     /// # Performance
     /// [`ModeHashing::Shared`]: `O(B·(nnz(T)/p! + b log b))` on dense storage (the entries with
@@ -180,6 +193,15 @@ impl TensorSketches {
             return Err(Error::TooLarge {
                 what: format!("{sketches} sketches of size {b} (and their hash tables)"),
                 requested: total.max(hashes),
+                limit: MAX_SKETCH_TOTAL as u128,
+            });
+        }
+        // Shared-hash deflation holds p half spectra per task (`p·(b/2 + 1)` complex numbers).
+        let powers = p as u128 * b as u128;
+        if hashing == ModeHashing::Shared && powers > MAX_SKETCH_TOTAL as u128 {
+            return Err(Error::TooLarge {
+                what: format!("the deflation buffers of order {p} at sketch size {b}"),
+                requested: powers,
                 limit: MAX_SKETCH_TOTAL as u128,
             });
         }
@@ -342,8 +364,8 @@ impl TensorSketches {
     /// The count sketch of `u^{⊗p}` under sketch `m`, through FFTs of the mode sketches: the sum
     /// over all ordered index tuples `τ` of `σ(τ)·u_τ` at bucket `H(τ)`, the vector the
     /// contractions correlate `s_T` with. (For [`ModeHashing::Shared`] this is not the sketch
-    /// `new` builds of the tensor `u^{⊗p}`, which takes each index multiset once: see
-    /// [`TensorSketches::rank_one_sketch`].)
+    /// [`TensorSketches::with_hashing`] builds of the tensor `u^{⊗p}`, which takes each index
+    /// multiset once: see [`TensorSketches::rank_one_sketch`].)
     ///
     /// # Errors
     /// `m ≥ B`, `u.len() ≠ n` or a non-finite entry.
@@ -358,7 +380,7 @@ impl TensorSketches {
         Ok(w.real)
     }
 
-    /// The sketch of the tensor `u^{⊗p}` as [`TensorSketches::new`] would build it under sketch
+    /// The sketch of the tensor `u^{⊗p}` as [`TensorSketches::with_hashing`] builds it under sketch
     /// `m` (what deflation subtracts): [`TensorSketches::power_sketch`] for
     /// [`ModeHashing::PerMode`], the multiset sum `Σ_M σ(M)·u_M e_{H(M)}` for
     /// [`ModeHashing::Shared`].
@@ -623,20 +645,22 @@ impl TensorSketches {
         Ok(out)
     }
 
-    /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased).
+    /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased with per-mode hashing; see
+    /// [`ModeHashing::Shared`] for the shared hash's bias).
     ///
     /// # Errors
     /// `u.len() ≠ n` or a non-finite entry.
     ///
     /// # Performance
     /// Per sketch: `p − 1` count sketches of `u` (`O(n)` each), `p − 1` real FFTs and one
-    /// inverse real FFT of length `b`.
+    /// inverse real FFT of length `b` (one count sketch and one forward FFT with a shared hash).
     pub fn estimates_but_one(&self, u: &[f64], par: Par) -> Result<Vec<Vec<f64>>> {
         self.check_u(u)?;
         self.estimates_unchecked(u, par)
     }
 
-    /// The `B` per-sketch estimates of `T(u,…,u)` (each unbiased).
+    /// The `B` per-sketch estimates of `T(u,…,u)` (unbiased as for
+    /// [`TensorSketches::estimates_but_one`]).
     ///
     /// # Errors
     /// As [`TensorSketches::estimates_but_one`].
@@ -666,7 +690,8 @@ impl TensorSketches {
         Ok(median(&mut e))
     }
 
-    /// Deflation in sketch space: `s_T ← s_T − w·s_{u^{⊗p}}` for every sketch.
+    /// Deflation in sketch space: `s_T ← s_T − w·(sketch of u^{⊗p})` for every sketch (see
+    /// [`TensorSketches::rank_one_sketch`]).
     ///
     /// # Errors
     /// `u.len() ≠ n`, a non-finite entry, or a non-finite `w`.
