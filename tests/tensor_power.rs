@@ -573,6 +573,14 @@ fn bad_input_is_an_error() {
     assert!(s.tensor_sketch(2).is_err());
     assert!(s.power_sketch(0, &u[..2]).is_err());
     assert!(s.power_sketch(5, &u).is_err());
+    assert!(s.rank_one_sketch(0, &u[..2]).is_err());
+    assert!(s.rank_one_sketch(2, &u).is_err());
+    assert!(s.rank_one_sketch(0, &[f64::NAN; 4]).is_err());
+    let sh = TensorSketches::with_hashing(&t, 2, 16, ModeHashing::Shared, Seed::new(0), Par::Seq)
+        .unwrap();
+    assert!(sh.rank_one_sketch(2, &u).is_err());
+    assert!(sh.bucket(0, 3, 0).is_err());
+    assert!(sh.contract_all(&[f64::INFINITY; 4], Par::Seq).is_err());
     assert!(s.contract_but_one(&[1.0], Par::Seq).is_err());
     assert!(s.contract_all(&[f64::NAN; 4], Par::Seq).is_err());
     assert!(s.deflate(f64::INFINITY, &u, Par::Seq).is_err());
