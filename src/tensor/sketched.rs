@@ -247,28 +247,20 @@ impl TensorSketches {
         };
         let build = |m: usize| -> Result<Vec<C>> {
             let mut w = sk.work(&sk.fft);
+            // With a shared hash every table is the same one; `packed` is `Some` exactly for a
+            // shared hash on dense storage.
             let tables: Vec<(&[u32], &[f64])> = (0..p).map(|k| sk.table(m, k)).collect();
-            if hashing == ModeHashing::Shared {
-                let (h, sigma) = tables[0];
-                if let Some(d) = &packed {
+            let shared = hashing == ModeHashing::Shared;
+            match (&packed, t.dense_data()) {
+                (Some(d), _) => {
                     packed_scatter(d, p, tables[0], 0, 0, 1.0, &mut w.real, mask);
-                } else {
-                    t.for_each_entry(|idx, v| {
-                        if idx.windows(2).all(|w| w[0] <= w[1]) {
-                            let mut pos = 0usize;
-                            let mut sg = v;
-                            for &i in idx {
-                                pos += h[i as usize] as usize;
-                                sg *= sigma[i as usize];
-                            }
-                            w.real[pos & mask] += sg;
-                        }
-                    });
                 }
-            } else if let Some(d) = t.dense_data() {
-                dense_scatter(d, &tables, 0, 0, 1.0, &mut w.real, mask);
-            } else {
-                t.for_each_entry(|idx, v| {
+                (None, Some(d)) => dense_scatter(d, &tables, 0, 0, 1.0, &mut w.real, mask),
+                (None, None) => t.for_each_entry(|idx, v| {
+                    // A shared hash takes each index multiset once: its non-decreasing form.
+                    if shared && idx.windows(2).any(|w| w[0] > w[1]) {
+                        return;
+                    }
                     let mut pos = 0usize;
                     let mut sg = v;
                     for (&(h, sigma), &i) in tables.iter().zip(idx) {
@@ -276,8 +268,8 @@ impl TensorSketches {
                         sg *= sigma[i as usize];
                     }
                     w.real[pos & mask] += sg;
-                });
-            }
+                }),
+            };
             sk.fft.forward(&mut w.real, &mut w.spec, &mut w.scratch)?;
             Ok(w.spec)
         };
