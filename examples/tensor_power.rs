@@ -4,7 +4,7 @@
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
 //!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
-//!     [--polish-iters P] [--hashing shared|per-mode] [--storage auto|dense|coordinate]
+//!     [--polish-iters P] [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate]
 //!     [--export T.tns]
 //!     [--factors-out F.mtx] [--seed N] [--threads N] [--json]
 //! ```
@@ -18,9 +18,10 @@
 //!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
 //!   `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are folded to for the
 //!   search and the refinement but its last `--polish-iters` (default 2) iterations.
-//!   `--hashing per-mode` (default) gives each mode of a sketch its own hash; `shared` gives every
-//!   mode the same hash (built from the distinct entries only: much faster, but biased on
-//!   tensors with large partial traces, see `ModeHashing::Shared`).
+//!   `--hashing per-mode` gives each mode of a sketch its own hash; `shared` gives every mode the
+//!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
+//!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
+//!   (default) is `shared` at order 3 when `b ≥ 8n`, else `per-mode`.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held; `auto` (default) converts
 //!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
@@ -29,7 +30,7 @@
 //!   (one column per component, in the order found).
 //! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power
 //!   iterations), `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux),
-//!   `contractions`, `sketches`, `sketch_dim`, `max_factor_error` and
+//!   `contractions`, `hashing` (as resolved), `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
 //!   when `n^p ≤ 10⁸`).
 //!
@@ -147,10 +148,15 @@ fn main() {
             search_sketches: args.get_or("search-sketches", 3)?,
             search_sketch_dim: args.get_or("search-sketch-dim", 0)?,
             polish_iters: args.get_or("polish-iters", 2)?,
-            hashing: match args.get_or("hashing", "per-mode".to_string())?.as_str() {
+            hashing: match args.get_or("hashing", "auto".to_string())?.as_str() {
+                "auto" => ModeHashing::Auto,
                 "shared" => ModeHashing::Shared,
                 "per-mode" => ModeHashing::PerMode,
-                other => return Err(format!("--hashing {other}: expected shared or per-mode")),
+                other => {
+                    return Err(format!(
+                        "--hashing {other}: expected auto, shared or per-mode"
+                    ))
+                }
             },
         };
         pool.install(|| {
@@ -209,10 +215,10 @@ fn main() {
                     .str("method", &method)
                     .str(
                         "hashing",
-                        match (method.as_str(), sp.hashing) {
+                        match (method.as_str(), sp.hashing.resolve(t.order(), t.dim(), b)) {
                             ("exact", _) => "none",
                             (_, ModeHashing::Shared) => "shared",
-                            (_, ModeHashing::PerMode) => "per-mode",
+                            _ => "per-mode",
                         },
                     )
                     .num("seconds", seconds)

@@ -49,11 +49,8 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>) {
         search_sketches: (b.u8() % 3) as usize,
         search_sketch_dim: (b.u8() % 40) as usize,
         polish_iters: (b.u8() % 4) as usize,
-        hashing: if b.u8() % 2 == 0 {
-            ModeHashing::Shared
-        } else {
-            ModeHashing::PerMode
-        },
+        hashing: [ModeHashing::Auto, ModeHashing::Shared, ModeHashing::PerMode]
+            [(b.u8() % 3) as usize],
     };
     let _ = power_method_sketched(t, rank, &sp, Seed::new(2), Par::Seq);
     if let Ok(mut s) = TensorSketches::new(t, 1 + (b.u8() % 3) as usize, 16, Seed::new(3), Par::Seq) {

@@ -40,6 +40,7 @@
 //!   sketching", NeurIPS 2015, arXiv 1506.04448.
 //! - Y. Deng, Z. Song, J. Yin, arXiv 2306.00406 (sketched power method for arbitrary order).
 
+mod pairing;
 mod power;
 mod sketched;
 mod symmetric;

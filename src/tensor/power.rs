@@ -64,10 +64,11 @@ pub struct SketchParams {
     /// own noise level. `usize::MAX` refines at full size throughout; `0` leaves the factors
     /// with the folded sketches' error (`√(b/b_s)` times larger) and only the weight at full size.
     pub polish_iters: usize,
-    /// How the sketches hash the modes: [`ModeHashing::PerMode`] (default; Wang et al.'s
-    /// independent hash per mode, unbiased contractions) or [`ModeHashing::Shared`] (one hash
-    /// for all modes: `p!` times cheaper to build from dense storage and one FFT per sketch of
-    /// `u^{⊗q}`, but biased on tensors with large partial traces; see [`ModeHashing`]).
+    /// How the sketches hash the modes: [`ModeHashing::Auto`] (default: the shared hash at
+    /// order 3 when `b ≥ 8n`, per-mode hashes otherwise), [`ModeHashing::PerMode`] (Wang et
+    /// al.'s independent hash per mode) or [`ModeHashing::Shared`] (one hash for all modes: `p!`
+    /// times cheaper to build from dense storage and one FFT per sketch of `u^{⊗q}`; unbiased at
+    /// order 3, biased at order ≥ 4 on tensors with large partial traces; see [`ModeHashing`]).
     pub hashing: ModeHashing,
 }
 
@@ -80,7 +81,7 @@ impl Default for SketchParams {
             search_sketches: 3,
             search_sketch_dim: 0,
             polish_iters: 2,
-            hashing: ModeHashing::PerMode,
+            hashing: ModeHashing::Auto,
         }
     }
 }
@@ -492,10 +493,11 @@ pub fn power_method_exact(
 /// As [`power_method_exact`] and [`TensorSketches::new`].
 ///
 /// # Performance
-/// Build `O(B·(p·nnz + b log b))` with the default per-mode hashing (`O(B·(nnz/p! + b log b))`
-/// on dense storage with the shared hash); each contraction `O(B·p·(n + b log b))` (`p − 1`
-/// forward real FFTs and one inverse of length `b`, or `b_s` when folded; one forward FFT with the
-/// shared hash), independent of `nnz`.
+/// Build `O(B·(p·nnz + b log b))` with per-mode hashing (`O(B·(nnz/p! + b log b))` on dense
+/// storage with the shared hash, which the default [`ModeHashing::Auto`] picks at order 3);
+/// each contraction `O(B·p·(n + b log b))` (`p − 1` forward real FFTs and one inverse of
+/// length `b`, or `b_s` when folded; one forward FFT with the shared hash, plus its order-3
+/// correction, `O(n)` per sketch at the automatic shapes), independent of `nnz`.
 ///
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via

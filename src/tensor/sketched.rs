@@ -1,6 +1,7 @@
 //! Count sketches of a symmetric tensor and contractions through FFTs
 //! (Wang–Tung–Smola–Anandkumar 2015).
 
+use super::pairing::PairingCorrection;
 use super::symmetric::{dot, SymmetricTensor, MAX_ORDER};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
@@ -27,10 +28,16 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 /// How the count sketches of a symmetric tensor hash its `p` modes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ModeHashing {
+    /// [`Shared`](Self::Shared) at order 3, where its estimates are made unbiased, when the
+    /// sketches are large enough for that to be cheap (`b ≥ 8n`: at most `≈ n` colliding pairs
+    /// per sketch folded to `b/4`), and [`PerMode`](Self::PerMode) otherwise (order 4 and above,
+    /// where the shared hash is biased, or smaller sketches). The default;
+    /// [`ModeHashing::resolve`] says which one a shape gets.
+    #[default]
+    Auto,
     /// An independent hash `h_k` and sign `σ_k` for every mode `k` (Pagh's tensor sketch, as in
     /// Wang et al. 2015): `s_T` sums every stored entry, `O(nnz(T))` per sketch, a sketch of
-    /// `u^{⊗q}` takes `q` real FFTs, and every per-sketch contraction is unbiased. The default.
-    #[default]
+    /// `u^{⊗q}` takes `q` real FFTs, and every per-sketch contraction is unbiased.
     PerMode,
     /// One hash `h` and sign `σ` for all modes. For a symmetric tensor every permutation of an
     /// index then lands in the same bucket with the same sign, so `s_T` sums each distinct entry
@@ -38,19 +45,43 @@ pub enum ModeHashing {
     /// scatters than [`PerMode`](Self::PerMode) on dense storage — and a sketch of `u^{⊗q}` is
     /// `IFFT(FFT(s(u))^q)`: one real FFT.
     ///
-    /// **Biased on tensors with large partial traces.** Two different multisets whose union has
-    /// only even multiplicities (`{a,a,c}` and `{c,e,e}`) have equal signs and collide with
-    /// probability `≈ 2/b` (or `4/b`, `8/b` for higher multiplicities); there are `O(n^p)` such
-    /// pairs, so the bias is about `(2/b)·Σ` of partial traces of `T` (at `p = 4`,
-    /// `Σ_{a,b} T_aabb·‖u‖⁴`), which can reach `n^{(p−2)/2}·‖T‖_F·2/b` and is not reduced by the
-    /// median over `B`. Measured (independent review, 2026-12-01): on `T = sym(I⊗I)`, `p = 4`,
-    /// with `T(u,u,u,u) = 1`, the mean per-sketch estimate was 2.30 at `n = 16, b = 256` and 5.33 at
-    /// `n = 64, b = 1024` (per-mode: 1.00); the per-sketch standard deviation was 3–8× the
-    /// per-mode one there, 1.65× at the true factor of an orthogonal order-4 tensor. On
-    /// orthogonal low-rank tensors plus small noise (partial traces `Σ_a T_aac = Σ_j λ_j a_jc`,
-    /// bounded) it recovers the factors as well as per-mode hashing (see the README) at a
-    /// fraction of the cost. Use it only for such tensors.
+    /// The signs no longer cancel every foreign pair: two different multisets whose union has
+    /// only even multiplicities have equal signs and collide with probability `≈ 2/b` (or `4/b`,
+    /// `8/b` for higher multiplicities). There are `O(n^p)` such pairs, so left alone they bias
+    /// the estimates by about `(2/b)·Σ` of partial traces of `T`, which the median over `B` does
+    /// not reduce.
+    ///
+    /// **Order 3: unbiased.** The only such pairs are `{x,x,y}` and `{y,z,z}` (`x ≠ z`); they
+    /// collide exactly when `h(x) ≡ h(z) mod b/2`, which the sketch knows, so their terms are
+    /// computed from the slices `T_xx·` (kept with the sketches and deflated with them) and
+    /// subtracted: `O(Σ nnz(T_xx·))` over the `≈ 2n²/b` colliding pairs per sketch and
+    /// evaluation, and `n²` values (dense storage) or the stored `(x, x, y)` entries kept. The
+    /// estimates are then unbiased, but their variance can be larger than per mode on tensors
+    /// dominated by partial traces (`T = sym(Σ_a e_a⊗e_a⊗u)`, `n = 16`, `b = 64`: standard
+    /// deviation 2.3× the per-mode one); on orthogonal low-rank tensors plus noise it recovers the
+    /// factors at least as well (README, issue 7).
+    ///
+    /// **Order 4 and above: biased on tensors with large partial traces**, where more patterns
+    /// pair up and no correction is applied. Measured (independent review, 2026-12-01): on
+    /// `T = sym(I⊗I)`, `p = 4`, with `T(u,u,u,u) = 1`, the mean per-sketch estimate was 2.30 at
+    /// `n = 16, b = 256` and 5.33 at `n = 64, b = 1024` (per-mode: 1.00). On orthogonal low-rank
+    /// tensors plus small noise (partial traces `Σ_a T_aac… = Σ_j λ_j a_jc…`, bounded) it still
+    /// recovers the factors as well as per-mode hashing; use it at order ≥ 4 only for such
+    /// tensors.
     Shared,
+}
+
+impl ModeHashing {
+    /// The hashing used for a tensor of order `p` and dimension `n` sketched at size `b`:
+    /// [`ModeHashing::Auto`] becomes [`ModeHashing::Shared`] when `p = 3` and `8n ≤ b`, else
+    /// [`ModeHashing::PerMode`]; the others are kept.
+    pub fn resolve(self, p: usize, n: usize, b: usize) -> ModeHashing {
+        match self {
+            ModeHashing::Auto if p == 3 && n.saturating_mul(8) <= b => ModeHashing::Shared,
+            ModeHashing::Auto => ModeHashing::PerMode,
+            other => other,
+        }
+    }
 }
 
 /// `B` independent count sketches of size `b` of a symmetric tensor of order `p`. With
@@ -72,8 +103,9 @@ pub enum ModeHashing {
 /// `σ(M) = ∏_{i∈M} σ(i)`), while `s_{u^{⊗q}} = IFFT(FFT(s(u))^q)` sums every ordered tuple.
 /// An entry whose index multiset has `c(M)` orderings is therefore matched `c(M)` times, which
 /// is exactly its weight in `T(u,…,u) = Σ_M c(M)·T_M·u_M`: the same formulas estimate the same
-/// contractions, but the signs no longer cancel every foreign pair, and the estimates carry the
-/// bias described at [`ModeHashing::Shared`]. Deflation subtracts the sketch of `λu^{⊗p}` as
+/// contractions, but the signs no longer cancel every foreign pair: at order 3 the sign-even
+/// collisions are subtracted exactly (unbiased estimates), at order 4 and above the estimates
+/// carry the bias described at [`ModeHashing::Shared`]. Deflation subtracts the sketch of `λu^{⊗p}` as
 /// built (each multiset once: [`TensorSketches::rank_one_sketch`]), the complete homogeneous
 /// polynomial `h_p` of the power sums `P_j = FFT(Σ_i σ(i)^j u_i^j e_{j·h(i)})` (Newton's
 /// identity `h_k = (1/k) Σ_{j≤k} P_j h_{k−j}`).
@@ -107,6 +139,8 @@ pub struct TensorSketches {
     folded: Vec<Vec<C>>,
     folded_dim: usize,
     fft: Fft,
+    /// Removal of the shared hash's sign-even collisions at order 3 (`None` otherwise).
+    pairing: Option<PairingCorrection>,
 }
 
 /// Reusable evaluation buffers, one per task (see [`TensorSketches::estimates_with`]).
@@ -158,7 +192,8 @@ impl TensorSketches {
     /// non-decreasing indices are copied once into a contiguous array of `C(n+p−1, p) ≈ n^p/p!`
     /// values, held during the build, and streamed by every sketch), `O(B·(nnz(T) + b log b))`
     /// on coordinate storage (every stored entry is visited, one in `≈ p!` scattered); `B·n`
-    /// hashes.
+    /// hashes; at order 3 also the slices `T_xx·` (`n²` values or the stored `(x, x, y)`
+    /// entries) and the `≈ 2n²/b` colliding index pairs of each sketch.
     pub fn with_hashing(
         t: &SymmetricTensor,
         sketches: usize,
@@ -183,9 +218,10 @@ impl TensorSketches {
             ));
         }
         let (p, n, b) = (t.order(), t.dim(), sketch_dim);
+        let hashing = hashing.resolve(p, n, b);
         let per = match hashing {
-            ModeHashing::PerMode => p,
             ModeHashing::Shared => 1,
+            _ => p,
         };
         let total = sketches as u128 * b as u128;
         let hashes = sketches as u128 * per as u128 * n as u128;
@@ -228,6 +264,7 @@ impl TensorSketches {
             folded: Vec::new(),
             folded_dim: 0,
             fft: Fft::new(b),
+            pairing: None,
         };
         // One sketch at a time, streaming the tensor: the sketch (8·b bytes) stays in L2. (All
         // sketches per slab of the tensor, reading it once, was 1.9× slower at n = 400,
@@ -282,20 +319,26 @@ impl TensorSketches {
             (0..sketches).map(build).collect::<Result<_>>()?
         };
         sk.spectra = spectra;
+        if hashing == ModeHashing::Shared && p == 3 {
+            let hashes = (0..sketches).map(|m| sk.table(m, 0).0);
+            sk.pairing = Some(PairingCorrection::new(t, hashes, b)?);
+        }
         Ok(sk)
     }
 
     /// The hash tables `(h_k, σ_k)` of sketch `m`, mode `k` (unchecked).
     fn table(&self, m: usize, k: usize) -> (&[u32], &[f64]) {
         let n = self.dim;
+        // `self.hashing` is resolved: never `Auto`.
         let o = match self.hashing {
-            ModeHashing::PerMode => (m * self.order + k) * n,
             ModeHashing::Shared => m * n,
+            _ => (m * self.order + k) * n,
         };
         (&self.hash[o..o + n], &self.sign[o..o + n])
     }
 
-    /// How the modes are hashed.
+    /// How the modes are hashed ([`ModeHashing::PerMode`] or [`ModeHashing::Shared`]: `Auto`
+    /// is resolved for the tensor's order when the sketches are built).
     pub fn hashing(&self) -> ModeHashing {
         self.hashing
     }
@@ -485,8 +528,8 @@ impl TensorSketches {
     /// share one hash (the product of equal spectra is a power), else 1.
     fn pending_power(&self, first: usize) -> usize {
         match self.hashing {
-            ModeHashing::PerMode => 1,
             ModeHashing::Shared => self.order - first,
+            _ => 1,
         }
     }
 
@@ -502,8 +545,8 @@ impl TensorSketches {
             ..
         } = w;
         let count = match self.hashing {
-            ModeHashing::PerMode => self.order - first,
             ModeHashing::Shared => 1,
+            _ => self.order - first,
         };
         spectrum_product(fft, count, real, prod, spec, scratch, |j, real| {
             real.iter_mut().for_each(|x| *x = 0.0);
@@ -537,11 +580,15 @@ impl TensorSketches {
         fft.inverse(&mut w.corr, &mut w.real, &mut w.scratch)?;
         let mask = fft.len() - 1;
         let (hash, sign) = self.table(m, 0);
-        Ok(hash
+        let mut est: Vec<f64> = hash
             .iter()
             .zip(sign)
             .map(|(&h, &sg)| sg * w.real[h as usize & mask])
-            .collect())
+            .collect();
+        if let Some(pc) = &self.pairing {
+            pc.apply(m, hash, fft.len(), u, &mut est);
+        }
+        Ok(est)
     }
 
     /// Keeps a contiguous copy of the spectra folded to size `dim` (every `(b/dim)`-th
@@ -554,6 +601,9 @@ impl TensorSketches {
         if dim.is_power_of_two() && dim >= 2 && dim < self.b {
             self.folded_dim = dim;
             self.refold();
+            if let Some(pc) = &mut self.pairing {
+                pc.cache(self.hash.chunks_exact(self.dim.max(1)), dim);
+            }
         }
     }
 
@@ -637,8 +687,8 @@ impl TensorSketches {
         Ok(out)
     }
 
-    /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased with per-mode hashing; see
-    /// [`ModeHashing::Shared`] for the shared hash's bias).
+    /// The `B` per-sketch estimates of `T(I,u,…,u)` (each unbiased with per-mode hashing and
+    /// with the shared hash at order 3; see [`ModeHashing::Shared`] for its bias at order ≥ 4).
     ///
     /// # Errors
     /// `u.len() ≠ n` or a non-finite entry.
@@ -715,6 +765,9 @@ impl TensorSketches {
         };
         self.spectra = spectra;
         done?;
+        if let Some(pc) = &mut self.pairing {
+            pc.deflate(w, u);
+        }
         self.refold();
         Ok(())
     }
@@ -842,7 +895,10 @@ mod tests {
 
     /// Folding: the estimates from sketches folded to `b_s` equal, to rounding, the count-sketch
     /// estimate `σ₁(i)·Σ_{j,k} s'_T[(h₁(i)+h₂(j)+h₃(k)) mod b_s]·σ₂(j)σ₃(k)·u_j·u_k` computed
-    /// directly from the folded tensor sketch `s'_T[t] = Σ_{t' ≡ t mod b_s} s_T[t']`.
+    /// directly from the folded tensor sketch `s'_T[t] = Σ_{t' ≡ t mod b_s} s_T[t']`; with the
+    /// shared hash, minus the sign-even collision terms, enumerated here from their definition
+    /// (multisets `M ≠ N = {i,j,k}` whose union has only even multiplicities and
+    /// `H(M) ≡ H(N) mod b_s`) on the current tensor — before and after a deflation.
     #[test]
     fn folded_estimates_equal_the_count_sketch_with_folded_hashes() {
         for hashing in [ModeHashing::PerMode, ModeHashing::Shared] {
@@ -851,38 +907,101 @@ mod tests {
     }
 
     fn folded_estimates_for(hashing: ModeHashing) {
-        let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 7, 2, 0.1, Seed::new(3)).unwrap();
+        let (t, _, a) = SymmetricTensor::synthetic_orthogonal(3, 7, 2, 0.1, Seed::new(3)).unwrap();
         let (b, bs, n) = (64, 16, 7);
-        let sk = TensorSketches::with_hashing(&t, 3, b, hashing, Seed::new(5), Par::Seq).unwrap();
+        let mut sk =
+            TensorSketches::with_hashing(&t, 3, b, hashing, Seed::new(5), Par::Seq).unwrap();
+        sk.keep_folded(bs);
+        let mut dense = t.dense_data().unwrap().to_vec();
         let u: Vec<f64> = (0..n).map(|i| 0.3 + (i as f64 * 0.7).sin()).collect();
-        for dim in [bs, b] {
-            let est = sk
-                .estimates_first(3, &u, &sk.folded_fft(dim), Par::Seq)
-                .unwrap();
-            for (m, z) in est.iter().enumerate() {
-                let full = sk.tensor_sketch(m).unwrap();
-                let mut folded = vec![0.0; dim];
-                for (t, v) in full.iter().enumerate() {
-                    folded[t % dim] += v;
-                }
-                let hs = |k: usize, i: usize| sk.bucket(m, k, i).unwrap();
-                for (i, zi) in z.iter().enumerate() {
-                    let (h1, s1) = hs(0, i);
-                    let mut want = 0.0;
-                    for j in 0..n {
-                        for k in 0..n {
-                            let ((h2, s2), (h3, s3)) = (hs(1, j), hs(2, k));
-                            want += folded[(h1 + h2 + h3) % dim] * s2 * s3 * u[j] * u[k];
-                        }
+        for step in 0..2 {
+            // Dims 32 (pairs computed on the fly), 16 (cached by `keep_folded`) and 64 (full).
+            for dim in [bs, 2 * bs, b] {
+                let est = sk
+                    .estimates_first(3, &u, &sk.folded_fft(dim), Par::Seq)
+                    .unwrap();
+                for (m, z) in est.iter().enumerate() {
+                    let full = sk.tensor_sketch(m).unwrap();
+                    let mut folded = vec![0.0; dim];
+                    for (t, v) in full.iter().enumerate() {
+                        folded[t % dim] += v;
                     }
-                    want *= s1;
-                    assert!(
-                        (zi - want).abs() <= 1e-12 * (1.0 + want.abs()),
-                        "{hashing:?} b_s={dim} sketch {m} i={i}: {zi} vs {want}"
-                    );
+                    let hs = |k: usize, i: usize| sk.bucket(m, k, i).unwrap();
+                    for (i, zi) in z.iter().enumerate() {
+                        let (h1, s1) = hs(0, i);
+                        let mut want = 0.0;
+                        for j in 0..n {
+                            for k in 0..n {
+                                let ((h2, s2), (h3, s3)) = (hs(1, j), hs(2, k));
+                                want += folded[(h1 + h2 + h3) % dim] * s2 * s3 * u[j] * u[k];
+                            }
+                        }
+                        want *= s1;
+                        if hashing == ModeHashing::Shared {
+                            want -= sign_even_collisions(&dense, n, dim, i, &u, |x| hs(0, x).0);
+                        }
+                        assert!(
+                            (zi - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                            "{hashing:?} step {step} b_s={dim} sketch {m} i={i}: {zi} vs {want}"
+                        );
+                    }
+                }
+            }
+            sk.deflate(0.7, &a[0], Par::Seq).unwrap();
+            for x in 0..n {
+                for y in 0..n {
+                    for z in 0..n {
+                        dense[(x * n + y) * n + z] -= 0.7 * a[0][x] * a[0][y] * a[0][z];
+                    }
                 }
             }
         }
+    }
+
+    /// `Σ_{(j,k)} u_j u_k Σ_M T_M` over the multisets `M ≠ N = {i,j,k}` whose union with `N`
+    /// has only even multiplicities and `H(M) ≡ H(N) (mod dim)` (all of them have
+    /// `σ(M)σ(N) = 1`), straight from the definition.
+    fn sign_even_collisions(
+        d: &[f64],
+        n: usize,
+        dim: usize,
+        i: usize,
+        u: &[f64],
+        h: impl Fn(usize) -> usize,
+    ) -> f64 {
+        let mut junk = 0.0;
+        for j in 0..n {
+            for k in 0..n {
+                let nn = [i, j, k];
+                for x in 0..n {
+                    for y in x..n {
+                        for z in y..n {
+                            let mm = [x, y, z];
+                            let mut s_m = mm;
+                            let mut s_n = nn;
+                            s_m.sort_unstable();
+                            s_n.sort_unstable();
+                            if s_m == s_n {
+                                continue;
+                            }
+                            let mut count = vec![0usize; n];
+                            for &v in mm.iter().chain(&nn) {
+                                count[v] += 1;
+                            }
+                            if count.iter().any(|c| c % 2 == 1) {
+                                continue;
+                            }
+                            let hm: usize = mm.iter().map(|&v| h(v)).sum();
+                            let hn: usize = nn.iter().map(|&v| h(v)).sum();
+                            if hm % dim == hn % dim {
+                                junk += d[(x * n + y) * n + z] * u[j] * u[k];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        junk
     }
 
     /// The kept contiguous folded spectra give bitwise the estimates of the strided reads of

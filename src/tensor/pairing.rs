@@ -1,0 +1,247 @@
+//! Exact removal of the sign-even collisions of a shared-hash count sketch of an order-3
+//! symmetric tensor, which makes its contractions unbiased.
+//!
+//! With one hash `h` and sign `σ` for all modes (see [`ModeHashing::Shared`]), the estimate of
+//! `T(I,u,u)_i` from one sketch is
+//!
+//! `e_i = Σ_{(j,l)} Σ_M [H(M) ≡ H(N)]·σ(M)σ(N)·T_M·u_j u_l`,   `N = {i,j,l}`,
+//!
+//! over ordered pairs `(j,l)` and index multisets `M` (`H`, `σ` summed and multiplied over a
+//! multiset). The terms `M = N` give `T(I,u,u)_i`. Any other pair whose union has an index of
+//! odd multiplicity carries a product of independent signs with mean zero. The union of two
+//! different 3-multisets has only even multiplicities exactly when `M = {x,x,y}`,
+//! `N = {y,z,z}` with `x ≠ z` (`y` arbitrary); then `σ(M)σ(N) = 1` and the pair collides when
+//! `2h(x) ≡ 2h(z) (mod b)`, i.e. `h(x) ≡ h(z) (mod b/2)`. These terms do not average out: they
+//! are the bias of the shared hash. Given the realized ordered pairs
+//! `P = {(x,z) : x ≠ z, h(x) ≡ h(z) mod b/2}` (about `2n²/b` of them) and `D[x][y] = T_xxy`,
+//! removing one `i` from `N` and counting the orderings of the rest gives
+//!
+//! `junk_i = Σ_{(x,z)∈P} D[x][i]·u_z² + [i = z]·2u_z·((Du)_x − D[x][z]·u_z)`,
+//!
+//! and the value estimate `⟨u, e⟩` loses `Σ_{(x,z)∈P} u_z²·(3(Du)_x − 2D[x][z]·u_z)` with it.
+//! Subtracting `junk` leaves only zero-mean terms: the corrected per-sketch estimates are
+//! unbiased, as with independent hashes per mode. A sketch folded to `b'` is the count sketch
+//! with hashes `h mod b'`, so the same holds with `P` taken modulo `b'/2`. Deflation in sketch
+//! space subtracts the multiset sketch of `λu^{⊗3}`, so the sketch is always that of the
+//! deflated tensor and `D` follows it: `D ← D − λ·(u∘u)·uᵀ`, kept as the rank-one terms.
+//!
+//! At order 4 and above more multiset patterns pair up (`{x,x,y,y}` with `{z,z,w,w}`, …) and
+//! no correction is applied: the shared hash stays biased there.
+//!
+//! [`ModeHashing::Shared`]: super::ModeHashing::Shared
+
+use super::symmetric::{dot, SymmetricTensor};
+use crate::error::{Error, Result};
+
+/// Most colliding pairs held for all sketches at one size (8 bytes each: 1 GiB).
+const MAX_PAIRS: usize = 1 << 27;
+
+/// Ordered colliding pairs `(x, z)` of one sketch.
+type Pairs = Vec<(u32, u32)>;
+
+/// The slices `D[x][·] = T_xx·` of the sketched tensor, the deflations since, and the cached
+/// collision pairs of every sketch.
+#[derive(Clone, Debug)]
+pub(crate) struct PairingCorrection {
+    /// `D` of the tensor as built, compressed rows (`y` ascending, zeros left out).
+    ptr: Vec<usize>,
+    col: Vec<u32>,
+    val: Vec<f64>,
+    /// Deflated rank-one terms `(λ, u)`: `D = D₀ − Σ λ·(u∘u)·uᵀ`.
+    deflated: Vec<(f64, Vec<f64>)>,
+    /// Collision pairs per sketch at two sizes (`0`: none cached).
+    cached: [(usize, Vec<Pairs>); 2],
+}
+
+impl PairingCorrection {
+    /// Reads `D₀[x][y] = T_xxy` from an order-3 tensor and caches the pairs of the sketches
+    /// with hash tables `hashes` at size `dim`.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the sketches have more than `2²⁷` colliding pairs in all.
+    pub(crate) fn new<'a>(
+        t: &SymmetricTensor,
+        hashes: impl Iterator<Item = &'a [u32]> + Clone,
+        dim: usize,
+    ) -> Result<Self> {
+        let full = all_pairs(hashes, dim).map_err(|total| Error::TooLarge {
+            what: format!(
+                "the colliding index pairs of order-3 shared-hash sketches of size {dim} \
+                 (n = {}; use ModeHashing::PerMode or larger sketches)",
+                t.dim()
+            ),
+            requested: total as u128,
+            limit: MAX_PAIRS as u128,
+        })?;
+        let n = t.dim();
+        let mut ptr = Vec::with_capacity(n + 1);
+        let (mut col, mut val) = (Vec::new(), Vec::new());
+        ptr.push(0);
+        match t.dense_data() {
+            Some(d) => {
+                for x in 0..n {
+                    let row = &d[(x * n + x) * n..(x * n + x + 1) * n];
+                    for (y, &v) in row.iter().enumerate() {
+                        if v != 0.0 {
+                            col.push(y as u32);
+                            val.push(v);
+                        }
+                    }
+                    ptr.push(col.len());
+                }
+            }
+            None => {
+                // Coordinate storage lists every permutation, sorted lexicographically: the
+                // entries `(x, x, y)` come row by row with `y` ascending.
+                let mut row = 0usize;
+                t.for_each_entry(|idx, v| {
+                    if idx[0] == idx[1] && v != 0.0 {
+                        let x = idx[0] as usize;
+                        while row < x {
+                            ptr.push(col.len());
+                            row += 1;
+                        }
+                        col.push(idx[2]);
+                        val.push(v);
+                    }
+                });
+                while row < n {
+                    ptr.push(col.len());
+                    row += 1;
+                }
+            }
+        }
+        Ok(PairingCorrection {
+            ptr,
+            col,
+            val,
+            deflated: Vec::new(),
+            cached: [(dim, full), (0, Vec::new())],
+        })
+    }
+
+    /// Caches the pairs at a second size, replacing any earlier second size (nothing is cached
+    /// beyond `2²⁷` pairs: they are then found at every evaluation).
+    pub(crate) fn cache<'a>(
+        &mut self,
+        hashes: impl Iterator<Item = &'a [u32]> + Clone,
+        dim: usize,
+    ) {
+        if dim == self.cached[0].0 {
+            return;
+        }
+        self.cached[1] = match all_pairs(hashes, dim) {
+            Ok(p) => (dim, p),
+            Err(_) => (0, Vec::new()),
+        };
+    }
+
+    /// Follows a deflation `T ← T − λ·u^{⊗3}` of the sketches.
+    pub(crate) fn deflate(&mut self, w: f64, u: &[f64]) {
+        self.deflated.push((w, u.to_vec()));
+    }
+
+    /// Subtracts the sign-even collision terms from `est`, the estimate of `T(I,u,u)` of sketch
+    /// `m` (hash table `hash`) folded to size `dim`. `O(Σ_{(x,z)∈P} nnz(D₀[x]) + k·(n + |P|))`
+    /// for `k` deflations.
+    pub(crate) fn apply(&self, m: usize, hash: &[u32], dim: usize, u: &[f64], est: &mut [f64]) {
+        let computed;
+        let pairs: &[(u32, u32)] = match self.cached.iter().find(|(d, _)| *d == dim) {
+            Some((_, p)) => &p[m],
+            None => {
+                computed = collision_pairs(hash, dim);
+                &computed
+            }
+        };
+        if pairs.is_empty() {
+            return;
+        }
+        // ⟨u_j, u⟩ of every deflated term, and the coefficients of their low-rank part.
+        let proj: Vec<f64> = self.deflated.iter().map(|(_, v)| dot(v, u)).collect();
+        let mut coef = vec![0.0; self.deflated.len()];
+        for &(x, z) in pairs {
+            let (x, z) = (x as usize, z as usize);
+            let uz = u[z];
+            let uz2 = uz * uz;
+            let (cols, vals) = (
+                &self.col[self.ptr[x]..self.ptr[x + 1]],
+                &self.val[self.ptr[x]..self.ptr[x + 1]],
+            );
+            let mut dxu = 0.0;
+            for (&c, &v) in cols.iter().zip(vals) {
+                dxu += v * u[c as usize];
+            }
+            let mut dxz = match cols.binary_search(&(z as u32)) {
+                Ok(k) => vals[k],
+                Err(_) => 0.0,
+            };
+            for (((w, v), &a), c) in self.deflated.iter().zip(&proj).zip(&mut coef) {
+                let g = w * v[x] * v[x];
+                dxu -= g * a;
+                dxz -= g * v[z];
+                *c += uz2 * g;
+            }
+            // −u_z²·D[x][·] (its low-rank part is added from `coef` below) and the i = z term.
+            for (&c, &v) in cols.iter().zip(vals) {
+                est[c as usize] -= uz2 * v;
+            }
+            est[z] -= 2.0 * uz * (dxu - dxz * uz);
+        }
+        for ((_, v), &c) in self.deflated.iter().zip(&coef) {
+            for (e, &vi) in est.iter_mut().zip(v) {
+                *e += c * vi;
+            }
+        }
+    }
+}
+
+/// The pairs of every sketch, or `Err(total count)` beyond [`MAX_PAIRS`] in all.
+fn all_pairs<'a>(
+    hashes: impl Iterator<Item = &'a [u32]> + Clone,
+    dim: usize,
+) -> std::result::Result<Vec<Pairs>, usize> {
+    let total = hashes
+        .clone()
+        .map(|h| pair_count(&keyed(h, dim)))
+        .fold(0usize, usize::saturating_add);
+    if total > MAX_PAIRS {
+        return Err(total);
+    }
+    Ok(hashes.map(|h| collision_pairs(h, dim)).collect())
+}
+
+/// `(h mod dim/2, index)` sorted by key.
+fn keyed(hash: &[u32], dim: usize) -> Vec<(u32, u32)> {
+    let mask = (dim / 2).max(1) as u32 - 1;
+    let mut keyed: Vec<(u32, u32)> = hash
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| (h & mask, i as u32))
+        .collect();
+    keyed.sort_unstable();
+    keyed
+}
+
+fn pair_count(keyed: &[(u32, u32)]) -> usize {
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|g| g.len() * (g.len() - 1))
+        .fold(0usize, usize::saturating_add)
+}
+
+/// The ordered pairs `(x, z)`, `x ≠ z`, with `h(x) ≡ h(z) (mod dim/2)`, sorted.
+fn collision_pairs(hash: &[u32], dim: usize) -> Pairs {
+    let keyed = keyed(hash, dim);
+    let mut pairs = Vec::with_capacity(pair_count(&keyed));
+    for group in keyed.chunk_by(|a, b| a.0 == b.0) {
+        for &(_, x) in group {
+            for &(_, z) in group {
+                if x != z {
+                    pairs.push((x, z));
+                }
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
