@@ -5,8 +5,9 @@
 //!   symmetric tensor (`n^p` multiply-adds).
 //! * `tensor_power/p3/sketch/n`, `tensor_power/p4/sketch/n`: one sketched contraction with the
 //!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)`, per-mode hashing
-//!   (the default: `p − 1` real FFTs and one inverse per sketch) and the shared hash (one real
-//!   FFT and one inverse; biased on tensors with large partial traces), medians over `B`
+//!   (`p − 1` real FFTs and one inverse per sketch; the default at order ≥ 4) and the shared
+//!   hash (`…/shared/…`: one real FFT and one inverse, plus the exact removal of its sign-even
+//!   collisions at order 3, where `ModeHashing::Auto` picks it; biased at order 4), medians over `B`
 //!   sketches of size `b`, the shape that gives ≈ 0.03 factor error on the synthetic orthogonal
 //!   tensors of the tests.
 //!

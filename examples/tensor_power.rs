@@ -21,7 +21,8 @@
 //!   `--hashing per-mode` gives each mode of a sketch its own hash; `shared` gives every mode the
 //!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
-//!   (default) is `shared` at order 3 when `b ≥ 8n`, else `per-mode`.
+//!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
+//!   `per-mode` (`SketchParams::resolve_hashing`).
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held; `auto` (default) converts
 //!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
@@ -169,7 +170,8 @@ fn main() {
                 ),
                 "sketch" => {
                     let (bb, b) = sp.resolve(t.dim(), t.order());
-                    let s = TensorSketches::with_hashing(&t, bb, b, sp.hashing, seed, par)
+                    let hashing = sp.resolve_hashing(t.dim(), t.order());
+                    let s = TensorSketches::with_hashing(&t, bb, b, hashing, seed, par)
                         .map_err(|e| e.to_string())?;
                     let build = start.elapsed().as_secs_f64();
                     (
@@ -215,7 +217,7 @@ fn main() {
                     .str("method", &method)
                     .str(
                         "hashing",
-                        match (method.as_str(), sp.hashing.resolve(t.order(), t.dim(), b)) {
+                        match (method.as_str(), sp.resolve_hashing(t.dim(), t.order())) {
                             ("exact", _) => "none",
                             (_, ModeHashing::Shared) => "shared",
                             _ => "per-mode",

@@ -160,6 +160,33 @@ fn mean_var(x: &[f64]) -> (f64, f64) {
     (m, v)
 }
 
+/// Asserts that the mean of the value estimates and of every coordinate of the vector estimates
+/// lies within 4.5 standard errors of the exact contraction; returns the sample variance of the
+/// values and the sum of the coordinates' sample variances.
+fn assert_means(
+    label: &str,
+    vals: &[f64],
+    vecs: &[Vec<f64>],
+    exact: f64,
+    exact_vec: &[f64],
+) -> (f64, f64) {
+    let (m, v) = mean_var(vals);
+    let z = (m - exact) / (v / vals.len() as f64).sqrt();
+    assert!(
+        z.abs() < 4.5,
+        "{label}: T(u,…,u) mean {m} vs {exact}, z={z}"
+    );
+    let mut total = 0.0;
+    for (i, &want) in exact_vec.iter().enumerate() {
+        let col: Vec<f64> = vecs.iter().map(|z| z[i]).collect();
+        let (m, vi) = mean_var(&col);
+        let z = (m - want) / (vi / col.len() as f64).sqrt();
+        assert!(z.abs() < 4.5, "{label} i={i}: mean {m} vs {want}, z={z}");
+        total += vi;
+    }
+    (v, total)
+}
+
 /// Pass rule: with 400 independent sketches, every mean (the scalar and each coordinate of the
 /// vector) is within 4.5 standard errors of the exact contraction, and quadrupling `b` divides
 /// the variance (scalar, and summed over coordinates) by a factor in [2.5, 6.4] (4 expected).
@@ -183,25 +210,9 @@ fn unbiased_with_variance_inverse_in_b(hashing: ModeHashing) {
         let mut var_vec = Vec::new();
         for b in [64, 256] {
             let (vals, vecs) = samples(&t, &u, b, hashing);
-            let (m, v) = mean_var(&vals);
-            let z = (m - exact_all) / (v / vals.len() as f64).sqrt();
-            assert!(
-                z.abs() < 4.5,
-                "{hashing:?} p={p} b={b}: T(u,u,u) mean {m} vs {exact_all}, z={z}"
-            );
+            let label = format!("{hashing:?} p={p} b={b}");
+            let (v, total) = assert_means(&label, &vals, &vecs, exact_all, &exact_vec);
             var_all.push(v);
-            let mut total = 0.0;
-            for i in 0..n {
-                let col: Vec<f64> = vecs.iter().map(|z| z[i]).collect();
-                let (m, v) = mean_var(&col);
-                let z = (m - exact_vec[i]) / (v / col.len() as f64).sqrt();
-                assert!(
-                    z.abs() < 4.5,
-                    "{hashing:?} p={p} b={b} i={i}: mean {m} vs {}, z={z}",
-                    exact_vec[i]
-                );
-                total += v;
-            }
             var_vec.push(total);
         }
         for (what, v) in [("scalar", &var_all), ("vector", &var_vec)] {
@@ -246,6 +257,35 @@ fn shared_hash_is_biased_on_large_partial_traces_per_mode_is_not() {
     );
 }
 
+/// `ModeHashing::Auto`: the shared hash at order 3 when the smallest evaluated size is at least
+/// `16n`, per-mode hashes otherwise; the power method resolves it against its folded search size.
+#[test]
+fn auto_hashing_resolution() {
+    let auto = ModeHashing::Auto;
+    assert_eq!(auto.resolve(3, 100, 1600), ModeHashing::Shared);
+    assert_eq!(auto.resolve(3, 100, 1599), ModeHashing::PerMode);
+    assert_eq!(auto.resolve(4, 100, 1 << 20), ModeHashing::PerMode);
+    assert_eq!(auto.resolve(3, usize::MAX, 1 << 20), ModeHashing::PerMode);
+    for h in HASHINGS {
+        assert_eq!(h.resolve(3, 1 << 20, 16), h);
+        assert_eq!(h.resolve(5, 2, 1 << 20), h);
+    }
+    let sp = SketchParams::default();
+    assert_eq!(sp.resolve_hashing(400, 3), ModeHashing::Shared);
+    assert_eq!(sp.resolve_hashing(30, 4), ModeHashing::PerMode);
+    // A search folded to 16 · 400 − 1 is too small for the correction to be cheap.
+    let small = SketchParams {
+        search_sketch_dim: 4096,
+        ..SketchParams::default()
+    };
+    assert_eq!(small.resolve_hashing(400, 3), ModeHashing::PerMode);
+    // TensorSketches resolve `Auto` against their own size and report the result.
+    let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 10, 2, 0.0, Seed::new(1)).unwrap();
+    let s = |b| TensorSketches::with_hashing(&t, 2, b, auto, Seed::new(0), Par::Seq).unwrap();
+    assert_eq!(s(256).hashing(), ModeHashing::Shared);
+    assert_eq!(s(128).hashing(), ModeHashing::PerMode);
+}
+
 /// At order 3 the shared hash's sign-even collisions (`{x,x,y}` with `{y,z,z}`, see
 /// `ModeHashing::Shared`) are removed exactly, so its estimates are unbiased even on a tensor
 /// made of partial traces: `T = sym(Σ_a e_a⊗e_a⊗v)` with `v = u`, `‖u‖ = 1`, so
@@ -272,19 +312,7 @@ fn shared_hash_is_unbiased_at_order_3_even_on_large_partial_traces() {
     let exact_vec = t.contract_but_one(&u, Par::Seq).unwrap();
     for hashing in HASHINGS {
         let (vals, vecs) = samples(&t, &u, 64, hashing);
-        let (m, v) = mean_var(&vals);
-        let z = (m - exact) / (v / vals.len() as f64).sqrt();
-        assert!(z.abs() < 4.5, "{hashing:?}: T(u,u,u) mean {m}, z = {z}");
-        for i in 0..n {
-            let col: Vec<f64> = vecs.iter().map(|z| z[i]).collect();
-            let (m, v) = mean_var(&col);
-            let z = (m - exact_vec[i]) / (v / col.len() as f64).sqrt();
-            assert!(
-                z.abs() < 4.5,
-                "{hashing:?} i={i}: mean {m} vs {}, z={z}",
-                exact_vec[i]
-            );
-        }
+        assert_means(&format!("{hashing:?}"), &vals, &vecs, exact, &exact_vec);
     }
 }
 
@@ -636,6 +664,27 @@ fn bad_input_is_an_error() {
         |b| TensorSketches::with_hashing(&t9, 1, b, ModeHashing::Shared, Seed::new(0), Par::Seq);
     assert!(matches!(shared(1 << 24), Err(Error::TooLarge { .. })));
     assert!(shared(1 << 20).is_ok());
+    // Order-3 shared-hash collision pairs: a diagonal n = 30 000 tensor at b = 16 has
+    // ≈ 4 · 2n²/b ≈ 4.5·10⁸ > 2²⁷ of them; refused (before building) rather than held.
+    let n = 30_000usize;
+    let idx: Vec<usize> = (0..n).flat_map(|i| [i, i, i]).collect();
+    let diag = SymmetricTensor::coordinate(3, n, &idx, &vec![1.0; n]).unwrap();
+    let r = TensorSketches::with_hashing(&diag, 4, 16, ModeHashing::Shared, Seed::new(0), Par::Seq);
+    assert!(matches!(r, Err(Error::TooLarge { .. })));
+    // At a folded size of 2 every pair collides (n² > 2²⁷ at n = 16 384): not cached, and the
+    // first evaluation there is an error, not a 2 GiB allocation.
+    let n = 16_384usize;
+    let idx: Vec<usize> = (0..n).flat_map(|i| [i, i, i]).collect();
+    let diag = SymmetricTensor::coordinate(3, n, &idx, &vec![1.0; n]).unwrap();
+    let sp = SketchParams {
+        sketches: 2,
+        sketch_dim: 1 << 16,
+        search_sketch_dim: 2,
+        hashing: ModeHashing::Shared,
+        ..Default::default()
+    };
+    let r = power_method_sketched(&diag, 1, &sp, Seed::new(0), Par::Seq);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
 
     // Sketch object.
     let mut s = TensorSketches::new(&t, 2, 16, Seed::new(0), Par::Seq).unwrap();

@@ -79,7 +79,7 @@
 //! accumulated in `T` (faer's GEMM), and the final division too. `f32` outputs agree with the
 //! `f64` computation to about `1e-5` relative on well-scaled inputs. Large `⟨q,k⟩^p` can overflow
 //! `f32` (`⟨q,k⟩ > 6·10⁴` at `p = 8`): an output that is not finite comes back as
-//! [`Error::NonFinite`](crate::Error::NonFinite), never as NaNs.
+//! [`crate::Error::NonFinite`], never as NaNs.
 //!
 //! # Reproducibility and threads
 //! Every product is a sequential faer GEMM on a block whose size is a constant or a parameter,

@@ -6,13 +6,13 @@
 //! | [`SymmetricTensor`] | dense (`n^p` array) or coordinate storage, validated once; exact `T(u,…,u)`, `T(I,u,…,u)` | `n^p` or `p·nnz` per contraction |
 //! | [`read_tns`], [`write_tns`] | FROSTT `.tns` text (1-based), line-numbered errors | one pass |
 //! | [`power_method_exact`] | robust tensor power method (L starts, N iterations, best start refined, deflation) | `k·L·N` exact contractions |
-//! | [`TensorSketches`] | `B` count sketches of size `b` of `T`, with one hash per mode (default, unbiased) or one for all modes ([`ModeHashing::Shared`]: built from the distinct entries, biased on tensors with large partial traces); contractions by FFT, medians over `B` | build `O(B·nnz)` (shared, dense: `O(B·nnz/p!)`); `O(B·p(n + b log b))` per contraction (shared: `O(B(n + b log b))`) |
+//! | [`TensorSketches`] | `B` count sketches of size `b` of `T`, with one hash per mode or one for all modes ([`ModeHashing::Shared`]: built from the distinct entries; unbiased at order 3, where its sign-even collisions are subtracted exactly, biased at order ≥ 4 on tensors with large partial traces; [`ModeHashing::Auto`], the default, picks it at order 3); contractions by FFT, medians over `B` | build `O(B·nnz)` (shared, dense: `O(B·nnz/p!)`); `O(B·p(n + b log b))` per contraction (shared: `O(B(n + b log b))` plus the order-3 correction) |
 //! | [`power_method_sketched`] | the same method on the sketches, deflating in sketch space; search and early refinement on sketches folded to `b/4` | as above, mostly at `b/4` |
 //! | [`residual_rel`], [`match_factors`] | `‖T − T̂‖_F/‖T‖_F`; factor and weight errors against known components | `k` contractions |
 //!
 //! # Accuracy of the sketched method
-//! Each per-sketch estimate is unbiased (per-mode hashing; for the shared hash see
-//! [`ModeHashing::Shared`]); its variance is about `‖T‖_F²/b` per coordinate of
+//! Each per-sketch estimate is unbiased (per-mode hashing, and the shared hash at order 3; at
+//! order ≥ 4 see [`ModeHashing::Shared`]); its variance is about `‖T‖_F²/b` per coordinate of
 //! `T(I,u,…,u)`, and the median over `B` sketches reduces it about `2B/π`-fold. The error of a
 //! recovered factor therefore behaves like `√(π n/(2B·b))·‖T_j‖_F/λ_j`, where `T_j` is what remains
 //! of the tensor when component `j` is sought. For a fixed error `B·b` must grow linearly in `n`;
@@ -21,12 +21,13 @@
 //! crossover lies on this machine.
 //!
 //! Measured (`examples/tensor_power.rs --synthetic 400,10,0.01,3 --starts 5 --iters 8
-//! --threads 1`, quiet 2-core machine, 2026-12-01): exact 9.23 s (median of 5), factor error
-//! 4.3·10⁻⁴, residual 0.0100; sketched (`B = 14`, `b = 2¹⁷`, 3 search sketches, folded to `b/4`
-//! but for the last 2 refinement iterations) 1.79 s with per-mode hashing (build 0.98 s; factor
-//! error 0.040, residual 0.067: 5.2×), 0.83 s with `--hashing shared` (build 0.21 s; factor error
-//! 0.031: 11.1×, on this orthogonal tensor whose partial traces are small). On the same kind of
-//! tensor TensorLy's `parafac_power_iteration` took 73 s (README, issue 7).
+//! --threads 1`, quiet 2-core machine, 2026-12-01, medians of 5 alternating runs): exact 9.07 s,
+//! factor error 4.3·10⁻⁴, residual 0.0100; sketched with the default hashing (shared at order 3;
+//! `B = 14`, `b = 2¹⁷`, 3 search sketches, folded to `b/4` but for the last 2 refinement
+//! iterations) 0.861 s (build 0.22 s; factor error 0.031, residual 0.051): **10.5×** (13.0× on 2
+//! threads). Per-mode hashing (`--hashing per-mode`) takes 1.79 s (build 0.99 s; factor error
+//! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (README,
+//! issue 7).
 //!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and

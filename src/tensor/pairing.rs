@@ -64,15 +64,7 @@ impl PairingCorrection {
         hashes: impl Iterator<Item = &'a [u32]> + Clone,
         dim: usize,
     ) -> Result<Self> {
-        let full = all_pairs(hashes, dim).map_err(|total| Error::TooLarge {
-            what: format!(
-                "the colliding index pairs of order-3 shared-hash sketches of size {dim} \
-                 (n = {}; use ModeHashing::PerMode or larger sketches)",
-                t.dim()
-            ),
-            requested: total as u128,
-            limit: MAX_PAIRS as u128,
-        })?;
+        let full = all_pairs(hashes, dim).map_err(|total| too_many_pairs(total, dim, t.dim()))?;
         let n = t.dim();
         let mut ptr = Vec::with_capacity(n + 1);
         let (mut col, mut val) = (Vec::new(), Vec::new());
@@ -142,27 +134,44 @@ impl PairingCorrection {
     }
 
     /// Subtracts the sign-even collision terms from `est`, the estimate of `T(I,u,u)` of sketch
-    /// `m` (hash table `hash`) folded to size `dim`. `O(Σ_{(x,z)∈P} nnz(D₀[x]) + k·(n + |P|))`
-    /// for `k` deflations.
-    pub(crate) fn apply(&self, m: usize, hash: &[u32], dim: usize, u: &[f64], est: &mut [f64]) {
+    /// `m` (hash table `hash`) folded to size `dim`.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when `dim` is not cached and the sketch has more than `2²⁷`
+    /// colliding pairs at that size.
+    ///
+    /// # Performance
+    /// `O(Σ_x nnz(D₀[x]) + |P| log n + k·(n + |P|))` over the distinct `x` of the pairs `P`, for
+    /// `k` deflations: `≈ min(n, 2n²/dim)` row walks (`n` entries each on dense storage); pairs
+    /// of a size that is not cached are found first (`O(n log n)`).
+    pub(crate) fn apply(
+        &self,
+        m: usize,
+        hash: &[u32],
+        dim: usize,
+        u: &[f64],
+        est: &mut [f64],
+    ) -> Result<()> {
         let computed;
         let pairs: &[(u32, u32)] = match self.cached.iter().find(|(d, _)| *d == dim) {
             Some((_, p)) => &p[m],
             None => {
-                computed = collision_pairs(hash, dim);
+                computed = all_pairs(std::iter::once(hash), dim)
+                    .map_err(|total| too_many_pairs(total, dim, hash.len()))?
+                    .pop()
+                    .unwrap_or_default();
                 &computed
             }
         };
         if pairs.is_empty() {
-            return;
+            return Ok(());
         }
         // ⟨u_j, u⟩ of every deflated term, and the coefficients of their low-rank part.
         let proj: Vec<f64> = self.deflated.iter().map(|(_, v)| dot(v, u)).collect();
         let mut coef = vec![0.0; self.deflated.len()];
-        for &(x, z) in pairs {
-            let (x, z) = (x as usize, z as usize);
-            let uz = u[z];
-            let uz2 = uz * uz;
+        // The pairs are sorted by x: one walk of D₀[x] per distinct x.
+        for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let x = group[0].0 as usize;
             let (cols, vals) = (
                 &self.col[self.ptr[x]..self.ptr[x + 1]],
                 &self.val[self.ptr[x]..self.ptr[x + 1]],
@@ -171,27 +180,52 @@ impl PairingCorrection {
             for (&c, &v) in cols.iter().zip(vals) {
                 dxu += v * u[c as usize];
             }
-            let mut dxz = match cols.binary_search(&(z as u32)) {
-                Ok(k) => vals[k],
-                Err(_) => 0.0,
-            };
-            for (((w, v), &a), c) in self.deflated.iter().zip(&proj).zip(&mut coef) {
-                let g = w * v[x] * v[x];
-                dxu -= g * a;
-                dxz -= g * v[z];
-                *c += uz2 * g;
+            // g_j = λ_j·v_j[x]²: row x of the deflated terms is Σ_j g_j·v_jᵀ.
+            let g: Vec<f64> = self.deflated.iter().map(|(w, v)| w * v[x] * v[x]).collect();
+            for (gj, &a) in g.iter().zip(&proj) {
+                dxu -= gj * a;
             }
-            // −u_z²·D[x][·] (its low-rank part is added from `coef` below) and the i = z term.
+            let mut weight = 0.0;
+            for &(_, z) in group {
+                let z = z as usize;
+                let uz = u[z];
+                let mut dxz = match cols.binary_search(&(z as u32)) {
+                    Ok(k) => vals[k],
+                    Err(_) => 0.0,
+                };
+                for (gj, (_, v)) in g.iter().zip(&self.deflated) {
+                    dxz -= gj * v[z];
+                }
+                // The i = z term.
+                est[z] -= 2.0 * uz * (dxu - dxz * uz);
+                weight += uz * uz;
+            }
+            // −(Σ_z u_z²)·D[x][·]: the stored row here, its low-rank part through `coef`.
             for (&c, &v) in cols.iter().zip(vals) {
-                est[c as usize] -= uz2 * v;
+                est[c as usize] -= weight * v;
             }
-            est[z] -= 2.0 * uz * (dxu - dxz * uz);
+            for (c, gj) in coef.iter_mut().zip(&g) {
+                *c += weight * gj;
+            }
         }
         for ((_, v), &c) in self.deflated.iter().zip(&coef) {
             for (e, &vi) in est.iter_mut().zip(v) {
                 *e += c * vi;
             }
         }
+        Ok(())
+    }
+}
+
+/// The error for more than [`MAX_PAIRS`] colliding pairs.
+fn too_many_pairs(total: usize, dim: usize, n: usize) -> Error {
+    Error::TooLarge {
+        what: format!(
+            "the colliding index pairs of order-3 shared-hash sketches at size {dim} (n = {n}; \
+             use ModeHashing::PerMode or larger sketches)"
+        ),
+        requested: total as u128,
+        limit: MAX_PAIRS as u128,
     }
 }
 

@@ -65,7 +65,8 @@ pub struct SketchParams {
     /// with the folded sketches' error (`√(b/b_s)` times larger) and only the weight at full size.
     pub polish_iters: usize,
     /// How the sketches hash the modes: [`ModeHashing::Auto`] (default: the shared hash at
-    /// order 3 when `b ≥ 8n`, per-mode hashes otherwise), [`ModeHashing::PerMode`] (Wang et
+    /// order 3 when the folded search size is at least `16n`, per-mode hashes otherwise; see
+    /// [`SketchParams::resolve_hashing`]), [`ModeHashing::PerMode`] (Wang et
     /// al.'s independent hash per mode) or [`ModeHashing::Shared`] (one hash for all modes: `p!`
     /// times cheaper to build from dense storage and one FFT per sketch of `u^{⊗q}`; unbiased at
     /// order 3, biased at order ≥ 4 on tensors with large partial traces; see [`ModeHashing`]).
@@ -112,6 +113,14 @@ impl SketchParams {
             want + want % 2
         };
         (bb, b)
+    }
+
+    /// The hashing the power method uses on a tensor of order `p` and dimension `n`:
+    /// [`SketchParams::hashing`] resolved ([`ModeHashing::resolve`]) against the folded search
+    /// size [`SketchParams::resolve_search`] of the sketch size from [`SketchParams::resolve`].
+    pub fn resolve_hashing(&self, n: usize, order: usize) -> ModeHashing {
+        let (_, b) = self.resolve(n, order);
+        self.hashing.resolve(order, n, self.resolve_search(b))
     }
 
     /// The folded size `b_s` for sketches of size `b` (a power of two, as every sketch size
@@ -490,14 +499,15 @@ pub fn power_method_exact(
 /// After the sketches are built (`O(B·nnz(T))`), the tensor is not touched again.
 ///
 /// # Errors
-/// As [`power_method_exact`] and [`TensorSketches::new`].
+/// As [`power_method_exact`] and [`TensorSketches::with_hashing`].
 ///
 /// # Performance
 /// Build `O(B·(p·nnz + b log b))` with per-mode hashing (`O(B·(nnz/p! + b log b))` on dense
 /// storage with the shared hash, which the default [`ModeHashing::Auto`] picks at order 3);
 /// each contraction `O(B·p·(n + b log b))` (`p − 1` forward real FFTs and one inverse of
 /// length `b`, or `b_s` when folded; one forward FFT with the shared hash, plus its order-3
-/// correction, `O(n)` per sketch at the automatic shapes), independent of `nnz`.
+/// correction: `≈ 2n²/b_s ≤ n/8` colliding pairs per sketch under `Auto`, each a walk of the
+/// slice `T_xx·`), independent of `nnz`.
 ///
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
@@ -511,7 +521,8 @@ pub fn power_method_sketched(
 ) -> Result<CpDecomposition> {
     check_params(t.dim(), rank, &params.power)?;
     let (bb, b) = params.resolve(t.dim(), t.order());
-    let s = TensorSketches::with_hashing(t, bb, b, params.hashing, seed, par)?;
+    let hashing = params.resolve_hashing(t.dim(), t.order());
+    let s = TensorSketches::with_hashing(t, bb, b, hashing, seed, par)?;
     power_method_on_sketches(s, rank, params, seed, par)
 }
 

@@ -29,10 +29,9 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ModeHashing {
     /// [`Shared`](Self::Shared) at order 3, where its estimates are made unbiased, when the
-    /// sketches are large enough for that to be cheap (`b ≥ 8n`: at most `≈ n` colliding pairs
-    /// per sketch folded to `b/4`), and [`PerMode`](Self::PerMode) otherwise (order 4 and above,
-    /// where the shared hash is biased, or smaller sketches). The default;
-    /// [`ModeHashing::resolve`] says which one a shape gets.
+    /// sketches are large enough for that to be cheap, and [`PerMode`](Self::PerMode)
+    /// otherwise (order 4 and above, where the shared hash is biased, or small sketches). The
+    /// default; [`ModeHashing::resolve`] gives the rule.
     #[default]
     Auto,
     /// An independent hash `h_k` and sign `σ_k` for every mode `k` (Pagh's tensor sketch, as in
@@ -54,12 +53,16 @@ pub enum ModeHashing {
     /// **Order 3: unbiased.** The only such pairs are `{x,x,y}` and `{y,z,z}` (`x ≠ z`); they
     /// collide exactly when `h(x) ≡ h(z) mod b/2`, which the sketch knows, so their terms are
     /// computed from the slices `T_xx·` (kept with the sketches and deflated with them) and
-    /// subtracted: `O(Σ nnz(T_xx·))` over the `≈ 2n²/b` colliding pairs per sketch and
-    /// evaluation, and `n²` values (dense storage) or the stored `(x, x, y)` entries kept. The
-    /// estimates are then unbiased, but their variance can be larger than per mode on tensors
-    /// dominated by partial traces (`T = sym(Σ_a e_a⊗e_a⊗u)`, `n = 16`, `b = 64`: standard
-    /// deviation 2.3× the per-mode one); on orthogonal low-rank tensors plus noise it recovers the
-    /// factors at least as well (README, issue 7).
+    /// subtracted (derivation in `src/tensor/pairing.rs`): per sketch and evaluation, one walk
+    /// of `T_xx·` for each index `x` of the `≈ 2n²/b` colliding pairs; `n²` values (dense
+    /// storage) or the stored `(x, x, y)` entries are kept, and the pairs of the full and the
+    /// kept folded size are cached. The estimates are then unbiased; their variance differs from
+    /// the per-mode one by tensor (independent review, 2026-12-01, `n = 12–16`, `b = 16–256`,
+    /// ratios of variances shared/per-mode for the value `T(u,u,u)` and summed over the
+    /// coordinates of `T(I,u,u)`): 3.3–3.7 and 1.6 on a diagonal tensor, 2.2–5.4 and 1.0–2.3 on
+    /// `sym(Σ_a e_a⊗e_a⊗v)` (the largest at the smallest `b`), 0.8–0.9 and 0.4 on a random
+    /// dense tensor. On orthogonal low-rank tensors plus noise it recovers the factors more
+    /// accurately than per-mode hashing at the same `(B, b)` (README, issue 7).
     ///
     /// **Order 4 and above: biased on tensors with large partial traces**, where more patterns
     /// pair up and no correction is applied. Measured (independent review, 2026-12-01): on
@@ -72,12 +75,15 @@ pub enum ModeHashing {
 }
 
 impl ModeHashing {
-    /// The hashing used for a tensor of order `p` and dimension `n` sketched at size `b`:
-    /// [`ModeHashing::Auto`] becomes [`ModeHashing::Shared`] when `p = 3` and `8n ≤ b`, else
-    /// [`ModeHashing::PerMode`]; the others are kept.
+    /// The hashing used for a tensor of order `p` and dimension `n` whose sketches are evaluated
+    /// at sizes down to `b` (the folded size of the power method's search, or the sketch size):
+    /// [`ModeHashing::Auto`] becomes [`ModeHashing::Shared`] when `p = 3` and `b ≥ 16n`, else
+    /// [`ModeHashing::PerMode`]; the others are kept. At `b ≥ 16n` a sketch has `≈ 2n²/b ≤ n/8`
+    /// colliding pairs to correct, `O(n²/8)` work on a dense tensor, against the `O(b log b)` of
+    /// its FFTs (the power method's automatic shapes fold to `b/4 ≈ 64n` or more).
     pub fn resolve(self, p: usize, n: usize, b: usize) -> ModeHashing {
         match self {
-            ModeHashing::Auto if p == 3 && n.saturating_mul(8) <= b => ModeHashing::Shared,
+            ModeHashing::Auto if p == 3 && n.saturating_mul(16) <= b => ModeHashing::Shared,
             ModeHashing::Auto => ModeHashing::PerMode,
             other => other,
         }
@@ -184,8 +190,12 @@ impl TensorSketches {
     /// [`TensorSketches::new`] with the given [`ModeHashing`].
     ///
     /// # Errors
-    /// As [`TensorSketches::new`]; with [`ModeHashing::Shared`] also `p·b > 2²⁷` (the deflation
-    /// buffers, [`Error::TooLarge`]).
+    /// As [`TensorSketches::new`]; with [`ModeHashing::Shared`] (or `Auto` resolved to it) also
+    /// `p·b > 2²⁷` (the deflation buffers) and, at order 3, more than `2²⁷` colliding index pairs
+    /// in all (`≈ 2n²/b` per sketch; checked before anything is built), both
+    /// [`Error::TooLarge`]. Evaluations at a folded size whose pairs are not cached (the power
+    /// method caches its search size) return the same error when one sketch has more than `2²⁷`
+    /// there.
     ///
     /// # Performance
     /// [`ModeHashing::Shared`]: `O(B·(nnz(T)/p! + b log b))` on dense storage (the entries with
@@ -266,6 +276,11 @@ impl TensorSketches {
             fft: Fft::new(b),
             pairing: None,
         };
+        if hashing == ModeHashing::Shared && p == 3 {
+            // Before the build: too many colliding pairs is an error that should cost nothing.
+            let hashes = (0..sketches).map(|m| sk.table(m, 0).0);
+            sk.pairing = Some(PairingCorrection::new(t, hashes, b)?);
+        }
         // One sketch at a time, streaming the tensor: the sketch (8·b bytes) stays in L2. (All
         // sketches per slab of the tensor, reading it once, was 1.9× slower at n = 400,
         // b = 2¹⁷: the sketches then thrash L2.)
@@ -319,10 +334,6 @@ impl TensorSketches {
             (0..sketches).map(build).collect::<Result<_>>()?
         };
         sk.spectra = spectra;
-        if hashing == ModeHashing::Shared && p == 3 {
-            let hashes = (0..sketches).map(|m| sk.table(m, 0).0);
-            sk.pairing = Some(PairingCorrection::new(t, hashes, b)?);
-        }
         Ok(sk)
     }
 
@@ -586,7 +597,7 @@ impl TensorSketches {
             .map(|(&h, &sg)| sg * w.real[h as usize & mask])
             .collect();
         if let Some(pc) = &self.pairing {
-            pc.apply(m, hash, fft.len(), u, &mut est);
+            pc.apply(m, hash, fft.len(), u, &mut est)?;
         }
         Ok(est)
     }
@@ -736,7 +747,9 @@ impl TensorSketches {
     /// [`TensorSketches::rank_one_sketch`]).
     ///
     /// # Errors
-    /// `u.len() ≠ n`, a non-finite entry, or a non-finite `w`.
+    /// `u.len() ≠ n`, a non-finite entry, or a non-finite `w` (checked first: nothing changes).
+    /// An FFT failure partway (not expected: only a length mismatch makes one fail) would leave
+    /// some sketches deflated and others not; the object should then be dropped.
     pub fn deflate(&mut self, w: f64, u: &[f64], par: Par) -> Result<()> {
         self.check_u(u)?;
         if !w.is_finite() {
