@@ -133,8 +133,15 @@ impl PairingCorrection {
         self.deflated.push((w, u.to_vec()));
     }
 
+    /// `⟨v_j, u⟩` for every deflated term `(λ_j, v_j)`: what [`PairingCorrection::apply`] needs
+    /// of `u` for every sketch.
+    pub(crate) fn projections(&self, u: &[f64]) -> Vec<f64> {
+        self.deflated.iter().map(|(_, v)| dot(v, u)).collect()
+    }
+
     /// Subtracts the sign-even collision terms from `est`, the estimate of `T(I,u,u)` of sketch
-    /// `m` (hash table `hash`) folded to size `dim`.
+    /// `m` (hash table `hash`) folded to size `dim`; `proj` from
+    /// [`PairingCorrection::projections`] of `u`.
     ///
     /// # Errors
     /// [`Error::TooLarge`] when `dim` is not cached and the sketch has more than `2²⁷`
@@ -150,6 +157,7 @@ impl PairingCorrection {
         hash: &[u32],
         dim: usize,
         u: &[f64],
+        proj: &[f64],
         est: &mut [f64],
     ) -> Result<()> {
         let computed;
@@ -166,9 +174,10 @@ impl PairingCorrection {
         if pairs.is_empty() {
             return Ok(());
         }
-        // ⟨u_j, u⟩ of every deflated term, and the coefficients of their low-rank part.
-        let proj: Vec<f64> = self.deflated.iter().map(|(_, v)| dot(v, u)).collect();
+        // The coefficients of the deflated terms' low-rank part, and g_j = λ_j·v_j[x]² of the
+        // current x (row x of the deflated terms is Σ_j g_j·v_jᵀ).
         let mut coef = vec![0.0; self.deflated.len()];
+        let mut g = vec![0.0; self.deflated.len()];
         // The pairs are sorted by x: one walk of D₀[x] per distinct x.
         for group in pairs.chunk_by(|a, b| a.0 == b.0) {
             let x = group[0].0 as usize;
@@ -176,22 +185,31 @@ impl PairingCorrection {
                 &self.col[self.ptr[x]..self.ptr[x + 1]],
                 &self.val[self.ptr[x]..self.ptr[x + 1]],
             );
-            let mut dxu = 0.0;
-            for (&c, &v) in cols.iter().zip(vals) {
-                dxu += v * u[c as usize];
-            }
-            // g_j = λ_j·v_j[x]²: row x of the deflated terms is Σ_j g_j·v_jᵀ.
-            let g: Vec<f64> = self.deflated.iter().map(|(w, v)| w * v[x] * v[x]).collect();
-            for (gj, &a) in g.iter().zip(&proj) {
-                dxu -= gj * a;
+            // A full row (dense storage) is walked without its column indices, which vectorizes.
+            let full = cols.len() == u.len();
+            let mut dxu = if full {
+                dot(vals, u)
+            } else {
+                cols.iter()
+                    .zip(vals)
+                    .map(|(&c, &v)| v * u[c as usize])
+                    .sum()
+            };
+            for ((gj, (w, v)), &a) in g.iter_mut().zip(&self.deflated).zip(proj) {
+                *gj = w * v[x] * v[x];
+                dxu -= *gj * a;
             }
             let mut weight = 0.0;
             for &(_, z) in group {
                 let z = z as usize;
                 let uz = u[z];
-                let mut dxz = match cols.binary_search(&(z as u32)) {
-                    Ok(k) => vals[k],
-                    Err(_) => 0.0,
+                let mut dxz = if full {
+                    vals[z]
+                } else {
+                    match cols.binary_search(&(z as u32)) {
+                        Ok(k) => vals[k],
+                        Err(_) => 0.0,
+                    }
                 };
                 for (gj, (_, v)) in g.iter().zip(&self.deflated) {
                     dxz -= gj * v[z];
@@ -201,8 +219,14 @@ impl PairingCorrection {
                 weight += uz * uz;
             }
             // −(Σ_z u_z²)·D[x][·]: the stored row here, its low-rank part through `coef`.
-            for (&c, &v) in cols.iter().zip(vals) {
-                est[c as usize] -= weight * v;
+            if full {
+                for (e, &v) in est.iter_mut().zip(vals) {
+                    *e -= weight * v;
+                }
+            } else {
+                for (&c, &v) in cols.iter().zip(vals) {
+                    est[c as usize] -= weight * v;
+                }
             }
             for (c, gj) in coef.iter_mut().zip(&g) {
                 *c += weight * gj;

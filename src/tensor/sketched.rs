@@ -573,7 +573,15 @@ impl TensorSketches {
     /// Folding a count sketch of size `b` to `b' | b` (`s'[t] = Σ_{t'' ≡ t mod b'} s[t'']`) gives
     /// the count sketch with hashes `h_k mod b'`; its DFT is the DFT of `s` sampled at every
     /// `(b/b')`-th frequency, so a folded sketch needs no building or deflation of its own.
-    fn sketch_estimate(&self, m: usize, u: &[f64], fft: &Fft, w: &mut Work) -> Result<Vec<f64>> {
+    /// `proj`: [`PairingCorrection::projections`] of `u` when the sketches carry a correction.
+    fn sketch_estimate(
+        &self,
+        m: usize,
+        u: &[f64],
+        proj: &[f64],
+        fft: &Fft,
+        w: &mut Work,
+    ) -> Result<Vec<f64>> {
         self.mode_base(m, 1, u, fft, w)?;
         let e = self.pending_power(1);
         let corr = w.corr.iter_mut().zip(&w.prod);
@@ -597,7 +605,7 @@ impl TensorSketches {
             .map(|(&h, &sg)| sg * w.real[h as usize & mask])
             .collect();
         if let Some(pc) = &self.pairing {
-            pc.apply(m, hash, fft.len(), u, &mut est)?;
+            pc.apply(m, hash, fft.len(), u, proj, &mut est)?;
         }
         Ok(est)
     }
@@ -677,9 +685,13 @@ impl TensorSketches {
             bufs.0 = (0..tasks).map(|_| self.work(fft)).collect();
         }
         let per = count.div_ceil(tasks);
+        let proj = self
+            .pairing
+            .as_ref()
+            .map_or_else(Vec::new, |pc| pc.projections(u));
         let run = |(t, w): (usize, &mut Work)| -> Result<Vec<Vec<f64>>> {
             (t * per..((t + 1) * per).min(count))
-                .map(|m| self.sketch_estimate(m, u, fft, w))
+                .map(|m| self.sketch_estimate(m, u, &proj, fft, w))
                 .collect()
         };
         let parts: Vec<Result<Vec<Vec<f64>>>> = if tasks > 1 {
