@@ -5,7 +5,7 @@ use super::lsqr::{bidiagonal_condition, lsqr_run_from, Callback, History, LsqrRu
 use super::ops::{norm2, DataOp, LinOp};
 use super::{check_common, check_problem, Factorization, Info, IterState, LstsqParams, Timings};
 use crate::error::{Error, Result};
-use crate::input::{check_finite_dense, Layout, MatrixRef, SparseRef};
+use crate::input::{check_finite_dense, MatrixRef};
 use crate::sketch::{SketchExt, SparseSign};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
@@ -118,32 +118,6 @@ pub(crate) fn triangular_condition_estimate(r: MatRef<'_, f64>) -> f64 {
     smax * inv.sqrt()
 }
 
-/// A CSC copy of a CSR matrix (counting sort; row indices ascending in each column).
-fn csc_copy(s: SparseRef<'_, f64>) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
-    let (n, d) = (s.nrows(), s.ncols());
-    let mut indptr = vec![0usize; d + 1];
-    for i in 0..n {
-        for &j in s.outer(i).0 {
-            indptr[j + 1] += 1;
-        }
-    }
-    for j in 0..d {
-        indptr[j + 1] += indptr[j];
-    }
-    let mut next = indptr[..d].to_vec();
-    let mut indices = vec![0usize; s.nnz()];
-    let mut data = vec![0.0; s.nnz()];
-    for i in 0..n {
-        let (idx, val) = s.outer(i);
-        for (&j, &v) in idx.iter().zip(val) {
-            indices[next[j]] = i;
-            data[next[j]] = v;
-            next[j] += 1;
-        }
-    }
-    (indptr, indices, data)
-}
-
 /// The default number of sketch rows `m = c·d`, `c ∈ {4, 6, 8, 12, 16}`, chosen to minimize a
 /// cost model fitted to CPU times on the bench machine (2-core AMD EPYC):
 /// - the QR of the `m × d` sketch: `2md²` flops at 0.06 ns each;
@@ -245,18 +219,11 @@ impl Preconditioner {
             params.nnz_per_col,
             params.seed.derive(super::SKETCH_STREAM),
         )?;
-        let sa = match a {
-            // The column kernel on a CSC copy is faster than the row kernel on CSR (each output
-            // column stays in cache; measured 0.28 s against 0.72 s of CPU on the 200 000 × 500
-            // illmix problem), and gives the same bits (each entry of SA sums its terms in
-            // ascending row order in both kernels).
-            MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
-                let (indptr, indices, data) = csc_copy(s);
-                let view = SparseRef::from_valid_parts(Layout::Csc, n, d, &indptr, &indices, &data);
-                sketch.apply(MatrixRef::Sparse(view), par)?
-            }
-            _ => sketch.apply(a, par)?,
-        };
+        // CSR input goes to the row kernel as it is. (A CSC copy for the column kernel was faster
+        // on the earlier VM, 0.28 s against 0.72 s of CPU on the 200 000 × 500 illmix problem;
+        // on the current one, 2026-12-01, the copy alone costs 50 ms and copy + column kernel
+        // 125 ms against 82 ms for the row kernel on 2 threads, 173 ms against 144 ms on one.)
+        let sa = sketch.apply(a, par)?;
         let sqrt_lambda = params.ridge.sqrt();
         let sa = if params.ridge > 0.0 {
             Mat::from_fn(m + d, d, |i, j| {
