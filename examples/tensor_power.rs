@@ -23,8 +23,9 @@
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
 //!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
 //!   `per-mode` (`SketchParams::resolve_hashing`).
-//! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held; `auto` (default) converts
-//!   it to dense storage when `n^p ≤ 2²⁸` and at least a quarter of the entries are stored
+//! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held (`TnsStorage`, read straight
+//!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
+//!   the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
 //! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
@@ -41,8 +42,9 @@
 mod cli;
 
 use randnla::tensor::{
-    match_factors, power_method_exact, power_method_on_sketches, residual_rel, write_tns_path,
-    ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    match_factors, power_method_exact, power_method_on_sketches, read_tns_path_as, residual_rel,
+    write_tns_path, ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches,
+    TnsEntries, TnsStorage,
 };
 use std::time::Instant;
 
@@ -81,10 +83,17 @@ fn main() {
         )?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
+        let storage: String = args.get_or("storage", "auto".to_string())?;
+        let tns_storage = match storage.as_str() {
+            "auto" => TnsStorage::Auto,
+            "dense" => TnsStorage::Dense,
+            "coordinate" => TnsStorage::Coordinate,
+            s => return Err(format!("--storage {s}: expected auto, dense or coordinate")),
+        };
         let (t, truth): (SymmetricTensor, Truth) =
             match (args.get::<String>("tns")?, args.get::<String>("synthetic")?) {
                 (Some(path), None) => (
-                    randnla::tensor::read_tns_path(&path).map_err(|e| format!("{path}: {e}"))?,
+                    read_tns_path_as(&path, tns_storage).map_err(|e| format!("{path}: {e}"))?,
                     None,
                 ),
                 (None, Some(spec)) => {
@@ -115,21 +124,6 @@ fn main() {
                     return Err("give exactly one of --tns FILE and --synthetic n,k,noise,p".into())
                 }
             };
-        let storage: String = args.get_or("storage", "auto".to_string())?;
-        let full = (t.dim() as u128)
-            .checked_pow(t.order() as u32)
-            .unwrap_or(u128::MAX);
-        let to_dense = match storage.as_str() {
-            "auto" => !t.is_dense() && full <= 1 << 28 && 4 * t.nnz() as u128 >= full,
-            "dense" => !t.is_dense(),
-            "coordinate" => false,
-            s => return Err(format!("--storage {s}: expected auto, dense or coordinate")),
-        };
-        let t = if to_dense {
-            t.to_dense().map_err(|e| e.to_string())?
-        } else {
-            t
-        };
         if let Some(out) = args.get::<String>("export")? {
             write_tns_path(&t, TnsEntries::Unique, &out).map_err(|e| e.to_string())?;
         }

@@ -6,8 +6,9 @@ mod common;
 use common::with_threads;
 use faer::Par;
 use randnla::tensor::{
-    match_factors, power_method_exact, power_method_sketched, read_tns, residual_rel, write_tns,
-    ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    match_factors, power_method_exact, power_method_sketched, read_tns, read_tns_as, residual_rel,
+    write_tns, ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    TnsStorage,
 };
 
 const HASHINGS: [ModeHashing; 2] = [ModeHashing::PerMode, ModeHashing::Shared];
@@ -543,6 +544,94 @@ fn tns_round_trip() {
     let s = read_tns(text.as_bytes()).unwrap();
     assert_eq!((s.order(), s.dim(), s.nnz()), (3, 3, 4));
     assert_eq!(s.get(&[1, 0, 0]).unwrap(), 0.5);
+}
+
+/// `dense_from_entries` and `read_tns_as(Dense)` build, bit for bit, the densified coordinate
+/// tensor, from entries given once, in all permutations, or mixed; they reject what
+/// `coordinate` rejects; `Auto` picks dense storage for a quarter-full tensor, coordinates for a
+/// sparser one.
+#[test]
+fn dense_reading_matches_coordinate_then_densify() {
+    let dense_bits = |t: &SymmetricTensor| -> Vec<u64> {
+        let mut v = Vec::new();
+        t.to_dense()
+            .unwrap()
+            .for_each_entry(|_, x| v.push(x.to_bits()));
+        v
+    };
+    for (order, dim, seed) in [(3, 6, 1u64), (4, 4, 2), (3, 1, 3), (5, 3, 4)] {
+        let (t, _) = random_tensor(order, dim, seed);
+        // Every third multiset with all its permutations, the others once (a rotated one).
+        let (mut idx, mut val) = (Vec::new(), Vec::new());
+        let mut count = 0;
+        t.for_each_entry(|i, v| {
+            let canonical = i.windows(2).all(|w| w[0] <= w[1]);
+            let key: usize = i.iter().map(|&x| x as usize).sum();
+            let all = key.is_multiple_of(3);
+            if all || canonical {
+                let mut e: Vec<usize> = i.iter().map(|&x| x as usize).collect();
+                if !all {
+                    e.rotate_left(count % order);
+                    count += 1;
+                }
+                idx.extend(e);
+                val.push(v);
+            }
+        });
+        let coo = SymmetricTensor::coordinate(order, dim, &idx, &val).unwrap();
+        let dense = SymmetricTensor::dense_from_entries(order, dim, &idx, &val).unwrap();
+        assert!(dense.is_dense() && !coo.is_dense());
+        assert_eq!(
+            dense_bits(&dense),
+            dense_bits(&coo),
+            "order {order}, n = {dim}"
+        );
+        assert_eq!(
+            dense_bits(&dense),
+            dense_bits(&t),
+            "order {order}, n = {dim}"
+        );
+        let mut text = Vec::new();
+        write_tns(&t, TnsEntries::Unique, &mut text).unwrap();
+        for storage in [TnsStorage::Dense, TnsStorage::Auto, TnsStorage::Coordinate] {
+            let r = read_tns_as(&text[..], storage).unwrap();
+            assert_eq!(
+                r.is_dense(),
+                storage != TnsStorage::Coordinate,
+                "{storage:?}"
+            );
+            assert_eq!(dense_bits(&r), dense_bits(&t), "{storage:?}");
+        }
+    }
+    // Invalid entries are rejected alike.
+    let bad: [(&[usize], &[f64]); 4] = [
+        (&[0, 0, 1, 0, 1, 0], &[1.0, 2.0]), // permutations with unequal values
+        (&[0, 0, 1, 0, 1, 0], &[1.0, 1.0]), // two of the three permutations
+        (&[0, 0, 3], &[1.0]),               // index out of range
+        (&[0, 0, 1], &[f64::NAN]),          // not finite
+    ];
+    for (i, v) in bad {
+        assert!(SymmetricTensor::coordinate(3, 3, i, v).is_err());
+        assert!(
+            SymmetricTensor::dense_from_entries(3, 3, i, v).is_err(),
+            "{i:?}"
+        );
+    }
+    // Too large for dense storage: an error, not an allocation.
+    let r = SymmetricTensor::dense_from_entries(3, 1 << 12, &[0, 0, 0], &[1.0]);
+    assert!(matches!(r, Err(Error::TooLarge { .. })));
+    let text = "1 1 1 1.0\n4096 4096 4096 2.0\n";
+    assert!(matches!(
+        read_tns_as(text.as_bytes(), TnsStorage::Dense),
+        Err(Error::TooLarge { .. })
+    ));
+    // Auto: 2 of 4096³ entries stay coordinates; a full 3 × 3 × 3 goes dense.
+    assert!(!read_tns_as(text.as_bytes(), TnsStorage::Auto)
+        .unwrap()
+        .is_dense());
+    let mut full = Vec::new();
+    write_tns(&random_tensor(3, 3, 5).0, TnsEntries::Unique, &mut full).unwrap();
+    assert!(read_tns_as(&full[..], TnsStorage::Auto).unwrap().is_dense());
 }
 
 fn parse_line(text: &str) -> (usize, String) {

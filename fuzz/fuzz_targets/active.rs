@@ -71,7 +71,9 @@ fuzz_target!(|data: &[u8]| {
     let lambda = value(&mut b);
     // Unvalidated dense views (NaN/∞ included) must be rejected by the pool, not panic.
     let view = MatrixRef::Dense(a.as_ref());
-    let rows: Vec<usize> = (0..(b.u8() % 8) as usize).map(|_| (b.u8() % 48) as usize).collect();
+    let rows: Vec<usize> = (0..(b.u8() % 8) as usize)
+        .map(|_| (b.u8() % 48) as usize)
+        .collect();
     let w: Vec<f64> = rows.iter().map(|_| value(&mut b)).collect();
     let labels: Vec<f64> = rows.iter().map(|_| value(&mut b)).collect();
     let _ = weighted_least_squares(view, &rows, &w, &labels, lambda);
@@ -91,5 +93,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let used = oracle.labels_used();
     let calls = oracle.into_inner().calls;
-    assert!(calls <= budget && calls == used, "{calls} calls, {used} used, budget {budget}");
+    assert!(
+        calls <= budget && calls == used,
+        "{calls} calls, {used} used, budget {budget}"
+    );
 });

@@ -7,8 +7,9 @@
 use faer::Par;
 use libfuzzer_sys::fuzz_target;
 use randnla::tensor::{
-    match_factors, power_method_exact, power_method_sketched, read_tns, residual_rel, write_tns,
-    ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    match_factors, power_method_exact, power_method_sketched, read_tns, read_tns_as, residual_rel,
+    write_tns, ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches, TnsEntries,
+    TnsStorage,
 };
 use randnla::Seed;
 
@@ -66,6 +67,15 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>) {
     let _ = write_tns(t, TnsEntries::Unique, &mut out);
 }
 
+/// The entries of a tensor's dense form, as bits.
+fn bits(t: &SymmetricTensor) -> Vec<u64> {
+    let mut v = Vec::new();
+    if let Ok(d) = t.to_dense() {
+        d.for_each_entry(|_, x| v.push(x.to_bits()));
+    }
+    v
+}
+
 /// An upper bound on the entries the reader may expand the text to: entry lines × p! (p from the
 /// first entry line). Text above 2²⁰ is skipped: a few lines of order 12 legitimately expand to
 /// 3·10⁷ permutations and gigabytes (within the library's documented `MAX_ENTRIES`), which only
@@ -93,8 +103,18 @@ fuzz_target!(|data: &[u8]| {
             if expansion_bound(b.0) > 1 << 20 {
                 return;
             }
+            // Auto goes dense only when the stored permutations (≤ the bound) fill a quarter.
+            let auto = read_tns_as(b.0, TnsStorage::Auto);
             if let Ok(t) = read_tns(b.0) {
-                let _ = t.to_dense();
+                let dense = t.to_dense();
+                // Reading straight into dense storage gives the same bits (when small enough to
+                // hold: a single line may declare a 2²⁸-entry tensor).
+                let small = (t.dim() as u128).saturating_pow(t.order() as u32) <= 1 << 16;
+                if let (true, Ok(d)) = (small, &dense) {
+                    let direct = read_tns_as(b.0, TnsStorage::Dense).expect("dense read");
+                    assert_eq!(bits(&direct), bits(d));
+                    assert_eq!(bits(&auto.expect("auto read")), bits(d));
+                }
                 exercise(&t, &mut Bytes(&[]));
             }
         }

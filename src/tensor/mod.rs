@@ -4,7 +4,7 @@
 //! | item | what it does | cost |
 //! |---|---|---|
 //! | [`SymmetricTensor`] | dense (`n^p` array) or coordinate storage, validated once; exact `T(u,…,u)`, `T(I,u,…,u)` | `n^p` or `p·nnz` per contraction |
-//! | [`read_tns`], [`write_tns`] | FROSTT `.tns` text (1-based), line-numbered errors | one pass |
+//! | [`read_tns`], [`read_tns_as`], [`write_tns`] | FROSTT `.tns` text (1-based), line-numbered errors; straight into dense storage with [`TnsStorage::Dense`] | one pass |
 //! | [`power_method_exact`] | robust tensor power method (L starts, N iterations, best start refined, deflation) | `k·L·N` exact contractions |
 //! | [`TensorSketches`] | `B` count sketches of size `b` of `T`, with one hash per mode or one for all modes ([`ModeHashing::Shared`]: built from the distinct entries; unbiased at order 3, where its sign-even collisions are subtracted exactly, biased at order ≥ 4 on tensors with large partial traces; [`ModeHashing::Auto`], the default, picks it at order 3); contractions by FFT, medians over `B` | build `O(B·nnz)` (shared, dense: `O(B·nnz/p!)`); `O(B·p(n + b log b))` per contraction (shared: `O(B(n + b log b))` plus the order-3 correction) |
 //! | [`power_method_sketched`] | the same method on the sketches, deflating in sketch space; search and early refinement on sketches folded to `b/4` | as above, mostly at `b/4` |
@@ -54,7 +54,10 @@ pub use power::{
 };
 pub use sketched::{ModeHashing, TensorSketches};
 pub use symmetric::{SymmetricTensor, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER};
-pub use tns::{read_tns, read_tns_path, write_tns, write_tns_path, TnsEntries};
+pub use tns::{
+    read_tns, read_tns_as, read_tns_path, read_tns_path_as, write_tns, write_tns_path, TnsEntries,
+    TnsStorage,
+};
 
 /// Number of parallel tasks `par` allows (1 for `Par::Seq`).
 pub(crate) fn tasks(par: faer::Par) -> usize {

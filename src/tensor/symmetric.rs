@@ -50,6 +50,124 @@ pub struct SymmetricTensor {
     storage: Storage,
 }
 
+/// Validated coordinate entries grouped by unordered multi-index (see
+/// [`SymmetricTensor::coordinate`]).
+pub(crate) struct CoordinateGroups {
+    /// The sorted (canonical) indices of every entry, `p` per entry.
+    keys: Vec<u32>,
+    /// Entries ordered by key (then by position).
+    order_of: Vec<usize>,
+    /// `(start in order_of, length)` of each group of entries with one key.
+    groups: Vec<(usize, usize)>,
+    /// Stored entries once every group is expanded to all its distinct permutations.
+    total: u128,
+}
+
+impl CoordinateGroups {
+    /// Entries of the coordinate form (every distinct permutation of every multi-index).
+    pub(crate) fn stored_entries(&self) -> u128 {
+        self.total
+    }
+
+    /// Checks the shape, the indices, finiteness, and that each multi-index is listed once or in
+    /// all its distinct permutations with equal values; groups the entries by multi-index.
+    pub(crate) fn validate(
+        order: usize,
+        dim: usize,
+        indices: &[usize],
+        values: &[f64],
+    ) -> Result<Self> {
+        check_shape(order, dim)?;
+        if indices.len() != values.len().saturating_mul(order) {
+            return Err(Error::dim(
+                "coordinate indices (order × entries)",
+                values.len().saturating_mul(order),
+                indices.len(),
+            ));
+        }
+        if values.is_empty() {
+            return Err(Error::empty("coordinate tensor (no entries)"));
+        }
+        crate::input::check_finite_slice(values, "coordinate tensor values")?;
+        let nnz = values.len();
+        // Canonical (sorted) key of each entry.
+        let mut keys: Vec<u32> = Vec::with_capacity(nnz * order);
+        for (e, chunk) in indices.chunks_exact(order).enumerate() {
+            for &i in chunk {
+                if i >= dim {
+                    return Err(Error::structure(format!(
+                        "entry {e}: index {i} is not below the dimension {dim}"
+                    )));
+                }
+                keys.push(i as u32);
+            }
+            keys[e * order..].sort_unstable();
+        }
+        let mut order_of: Vec<usize> = (0..nnz).collect();
+        order_of.sort_by(|&a, &b| {
+            keys[a * order..(a + 1) * order]
+                .cmp(&keys[b * order..(b + 1) * order])
+                .then(a.cmp(&b))
+        });
+        // Group by key and count the stored entries.
+        let mut groups: Vec<(usize, usize)> = Vec::new(); // (start in order_of, length)
+        let mut total: u128 = 0;
+        let mut g = 0;
+        while g < nnz {
+            let key = &keys[order_of[g] * order..(order_of[g] + 1) * order];
+            let mut h = g + 1;
+            while h < nnz && &keys[order_of[h] * order..(order_of[h] + 1) * order] == key {
+                h += 1;
+            }
+            let perms = distinct_permutations(key);
+            let len = h - g;
+            if len != 1 && len as u128 != perms {
+                let e = order_of[g];
+                return Err(Error::structure(format!(
+                    "entry {e} (indices {:?}): its multi-index is listed {len} times, but a symmetric \
+                     tensor needs it once or in all {perms} distinct permutations",
+                    &indices[e * order..(e + 1) * order]
+                )));
+            }
+            if len > 1 {
+                // All distinct permutations must be present exactly once with equal values.
+                let mut seen: Vec<&[usize]> = order_of[g..h]
+                    .iter()
+                    .map(|&e| &indices[e * order..(e + 1) * order])
+                    .collect();
+                seen.sort_unstable();
+                if seen.windows(2).any(|w| w[0] == w[1]) {
+                    let e = order_of[g];
+                    return Err(Error::structure(format!(
+                        "entry {e} (indices {:?}): a permutation is listed twice",
+                        &indices[e * order..(e + 1) * order]
+                    )));
+                }
+                let v0 = values[order_of[g]];
+                for &e in &order_of[g + 1..h] {
+                    let v = values[e];
+                    if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
+                        return Err(Error::structure(format!(
+                            "entry {e} (indices {:?}) = {v} differs from its permutation's value {v0}: \
+                             the tensor is not symmetric",
+                            &indices[e * order..(e + 1) * order]
+                        )));
+                    }
+                }
+            }
+            total += perms;
+            groups.push((g, len));
+            g = h;
+        }
+        Ok(CoordinateGroups {
+            keys,
+            order_of,
+            groups,
+            total,
+        })
+    }
+}
+
 /// `n^p` as a checked count.
 pub(crate) fn dense_len(order: usize, dim: usize) -> Option<usize> {
     let mut len: usize = 1;
@@ -291,88 +409,23 @@ impl SymmetricTensor {
     /// # Performance
     /// `O(nnz·p·log nnz)` plus the expansion.
     pub fn coordinate(order: usize, dim: usize, indices: &[usize], values: &[f64]) -> Result<Self> {
-        check_shape(order, dim)?;
-        if indices.len() != values.len().saturating_mul(order) {
-            return Err(Error::dim(
-                "coordinate indices (order × entries)",
-                values.len().saturating_mul(order),
-                indices.len(),
-            ));
-        }
-        if values.is_empty() {
-            return Err(Error::empty("coordinate tensor (no entries)"));
-        }
-        crate::input::check_finite_slice(values, "coordinate tensor values")?;
-        let nnz = values.len();
-        // Canonical (sorted) key of each entry.
-        let mut keys: Vec<u32> = Vec::with_capacity(nnz * order);
-        for (e, chunk) in indices.chunks_exact(order).enumerate() {
-            for &i in chunk {
-                if i >= dim {
-                    return Err(Error::structure(format!(
-                        "entry {e}: index {i} is not below the dimension {dim}"
-                    )));
-                }
-                keys.push(i as u32);
-            }
-            keys[e * order..].sort_unstable();
-        }
-        let mut order_of: Vec<usize> = (0..nnz).collect();
-        order_of.sort_by(|&a, &b| {
-            keys[a * order..(a + 1) * order]
-                .cmp(&keys[b * order..(b + 1) * order])
-                .then(a.cmp(&b))
-        });
-        // Group by key and count the stored entries.
-        let mut groups: Vec<(usize, usize)> = Vec::new(); // (start in order_of, length)
-        let mut total: u128 = 0;
-        let mut g = 0;
-        while g < nnz {
-            let key = &keys[order_of[g] * order..(order_of[g] + 1) * order];
-            let mut h = g + 1;
-            while h < nnz && &keys[order_of[h] * order..(order_of[h] + 1) * order] == key {
-                h += 1;
-            }
-            let perms = distinct_permutations(key);
-            let len = h - g;
-            if len != 1 && len as u128 != perms {
-                let e = order_of[g];
-                return Err(Error::structure(format!(
-                    "entry {e} (indices {:?}): its multi-index is listed {len} times, but a symmetric \
-                     tensor needs it once or in all {perms} distinct permutations",
-                    &indices[e * order..(e + 1) * order]
-                )));
-            }
-            if len > 1 {
-                // All distinct permutations must be present exactly once with equal values.
-                let mut seen: Vec<&[usize]> = order_of[g..h]
-                    .iter()
-                    .map(|&e| &indices[e * order..(e + 1) * order])
-                    .collect();
-                seen.sort_unstable();
-                if seen.windows(2).any(|w| w[0] == w[1]) {
-                    let e = order_of[g];
-                    return Err(Error::structure(format!(
-                        "entry {e} (indices {:?}): a permutation is listed twice",
-                        &indices[e * order..(e + 1) * order]
-                    )));
-                }
-                let v0 = values[order_of[g]];
-                for &e in &order_of[g + 1..h] {
-                    let v = values[e];
-                    if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
-                        return Err(Error::structure(format!(
-                            "entry {e} (indices {:?}) = {v} differs from its permutation's value {v0}: \
-                             the tensor is not symmetric",
-                            &indices[e * order..(e + 1) * order]
-                        )));
-                    }
-                }
-            }
-            total += perms;
-            groups.push((g, len));
-            g = h;
-        }
+        let groups = CoordinateGroups::validate(order, dim, indices, values)?;
+        Self::coordinate_from_groups(order, dim, values, groups)
+    }
+
+    /// [`SymmetricTensor::coordinate`] on validated groups.
+    pub(crate) fn coordinate_from_groups(
+        order: usize,
+        dim: usize,
+        values: &[f64],
+        groups: CoordinateGroups,
+    ) -> Result<Self> {
+        let CoordinateGroups {
+            keys,
+            order_of,
+            groups,
+            total,
+        } = groups;
         if total > MAX_ENTRIES as u128 {
             return Err(Error::TooLarge {
                 what: "stored entries of the symmetric tensor (all permutations)".into(),
@@ -428,6 +481,54 @@ impl SymmetricTensor {
             order,
             dim,
             storage: Storage::Coo { idx, val },
+        })
+    }
+
+    /// The dense tensor with the coordinate entries of [`SymmetricTensor::coordinate`] (same
+    /// input rules and validation), without the coordinate form in between: equal to
+    /// `SymmetricTensor::coordinate(..)?.to_dense()`, bit for bit.
+    ///
+    /// # Errors
+    /// As [`SymmetricTensor::coordinate`], and `n^p > 2²⁸` ([`Error::TooLarge`]).
+    ///
+    /// # Performance
+    /// `O(nnz·p·log nnz)` plus one write per stored permutation; memory `n^p` values plus
+    /// `O(p·nnz)` for the validation (the coordinate form would hold every permutation).
+    pub fn dense_from_entries(
+        order: usize,
+        dim: usize,
+        indices: &[usize],
+        values: &[f64],
+    ) -> Result<Self> {
+        let groups = CoordinateGroups::validate(order, dim, indices, values)?;
+        Self::dense_from_groups(order, dim, values, &groups)
+    }
+
+    /// [`SymmetricTensor::dense_from_entries`] on validated groups.
+    pub(crate) fn dense_from_groups(
+        order: usize,
+        dim: usize,
+        values: &[f64],
+        groups: &CoordinateGroups,
+    ) -> Result<Self> {
+        let len = check_dense_size(order, dim)?;
+        let mut out = vec![0.0; len];
+        let mut perm = vec![0u32; order];
+        for &(g, _) in &groups.groups {
+            let e = groups.order_of[g];
+            perm.copy_from_slice(&groups.keys[e * order..(e + 1) * order]);
+            loop {
+                let lin = perm.iter().fold(0usize, |acc, &x| acc * dim + x as usize);
+                out[lin] = values[e];
+                if !next_permutation(&mut perm) {
+                    break;
+                }
+            }
+        }
+        Ok(SymmetricTensor {
+            order,
+            dim,
+            storage: Storage::Dense(out),
         })
     }
 
