@@ -633,8 +633,7 @@ fn solve_impl(
 /// # Performance
 /// `O(s·nnz(A) + m·d²)` for the sketch and QR, then `O(nnz(A) + d²)` per iteration; memory
 /// `O(m·d + n)` plus, for sparse `A`, a compact CSR copy (12 bytes per nonzero, used by every
-/// LSQR pass) and, for CSR input, a transient CSC copy for the sketch (16 bytes per nonzero).
-/// Deterministic given the seed: bitwise
+/// LSQR pass). Deterministic given the seed: bitwise
 /// identical for every thread count.
 ///
 /// # References

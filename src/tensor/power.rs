@@ -102,7 +102,7 @@ impl SketchParams {
         let b = if self.sketch_dim != 0 {
             self.sketch_dim
         } else {
-            ((256 * n.max(1)) as u128)
+            (256u128 * n.max(1) as u128)
                 .next_power_of_two()
                 .clamp(1 << 10, 1 << 18) as usize
         };
@@ -531,7 +531,11 @@ pub fn power_method_sketched(
 /// shape `(B, b)` is the sketches' own.
 ///
 /// # Errors
-/// As [`power_method_exact`].
+/// As [`power_method_exact`]; [`Error::TooLarge`] when shared-hash sketches of order 3 are
+/// evaluated at a folded size with more than `2²⁷` colliding pairs in one sketch (see
+/// [`TensorSketches::with_hashing`]). Sketches built with [`ModeHashing::Auto`] were resolved
+/// against their full size `b`; [`power_method_sketched`] resolves it against the folded search
+/// size instead ([`SketchParams::resolve_hashing`]), which keeps the correction cheap.
 pub fn power_method_on_sketches(
     mut sketches: TensorSketches,
     rank: usize,

@@ -27,6 +27,7 @@ pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 
 /// How the count sketches of a symmetric tensor hash its `p` modes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ModeHashing {
     /// [`Shared`](Self::Shared) at order 3, where its estimates are made unbiased, when the
     /// sketches are large enough for that to be cheap, and [`PerMode`](Self::PerMode)
@@ -187,7 +188,11 @@ impl TensorSketches {
         Self::with_hashing(t, sketches, sketch_dim, ModeHashing::PerMode, seed, par)
     }
 
-    /// [`TensorSketches::new`] with the given [`ModeHashing`].
+    /// [`TensorSketches::new`] with the given [`ModeHashing`]; [`ModeHashing::Auto`] is resolved
+    /// against the full size `b` ([`ModeHashing::resolve`]; the power method resolves it against
+    /// its folded search size before building, see `SketchParams::resolve_hashing`). Pairs of
+    /// order-3 shared sketches are cached at `b` and at the size given to the power method's
+    /// search (up to `2²⁷` each, 1 GiB); at other sizes they are found at every evaluation.
     ///
     /// # Errors
     /// As [`TensorSketches::new`]; with [`ModeHashing::Shared`] (or `Auto` resolved to it) also
@@ -340,7 +345,7 @@ impl TensorSketches {
     /// The hash tables `(h_k, σ_k)` of sketch `m`, mode `k` (unchecked).
     fn table(&self, m: usize, k: usize) -> (&[u32], &[f64]) {
         let n = self.dim;
-        // `self.hashing` is resolved: never `Auto`.
+        debug_assert_ne!(self.hashing, ModeHashing::Auto, "resolved when built");
         let o = match self.hashing {
             ModeHashing::Shared => m * n,
             _ => (m * self.order + k) * n,
@@ -933,15 +938,57 @@ mod tests {
 
     fn folded_estimates_for(hashing: ModeHashing) {
         let (t, _, a) = SymmetricTensor::synthetic_orthogonal(3, 7, 2, 0.1, Seed::new(3)).unwrap();
-        let (b, bs, n) = (64, 16, 7);
+        // Dims 16 (cached by `keep_folded`), 32 (pairs computed on the fly) and 64 (full).
+        check_against_definition(&t, hashing, 64, 16, &[16, 32, 64], &a[0]);
+    }
+
+    /// The same with a sparse tensor (rows 0, 4 and 7 of `T_xx·` empty, the others partly
+    /// filled), in coordinate storage and densified (whose zero entries are skipped too): the
+    /// correction's sparse-row walk and lookup, deflated by a vector that is no factor.
+    #[test]
+    fn folded_estimates_with_sparse_slices() {
+        let entries: [[usize; 3]; 12] = [
+            [1, 1, 2],
+            [1, 1, 5],
+            [2, 2, 2],
+            [3, 3, 8],
+            [5, 5, 1],
+            [5, 6, 7],
+            [6, 6, 3],
+            [8, 8, 0],
+            [0, 2, 4],
+            [2, 3, 3],
+            [1, 4, 6],
+            [8, 8, 8],
+        ];
+        let idx: Vec<usize> = entries.iter().flatten().copied().collect();
+        let val: Vec<f64> = (0..entries.len()).map(|k| 0.5 + k as f64 * 0.37).collect();
+        let coo = SymmetricTensor::coordinate(3, 9, &idx, &val).unwrap();
+        let v: Vec<f64> = (0..9).map(|i| (i as f64 * 1.3).cos()).collect();
+        for t in [coo.clone(), coo.to_dense().unwrap()] {
+            check_against_definition(&t, ModeHashing::Shared, 16, 4, &[4, 8, 16], &v);
+        }
+    }
+
+    /// Checks the estimates of 3 (or `B`) sketches of size `b` (`keep_folded(kept)`) at each of
+    /// `dims` against the definition, before and after deflating `0.7·w^{⊗3}`.
+    fn check_against_definition(
+        t: &SymmetricTensor,
+        hashing: ModeHashing,
+        b: usize,
+        kept: usize,
+        dims: &[usize],
+        w: &[f64],
+    ) {
+        let n = t.dim();
         let mut sk =
-            TensorSketches::with_hashing(&t, 3, b, hashing, Seed::new(5), Par::Seq).unwrap();
-        sk.keep_folded(bs);
-        let mut dense = t.dense_data().unwrap().to_vec();
+            TensorSketches::with_hashing(t, 3, b, hashing, Seed::new(5), Par::Seq).unwrap();
+        sk.keep_folded(kept);
+        let mut dense = t.to_dense().unwrap().dense_data().unwrap().to_vec();
         let u: Vec<f64> = (0..n).map(|i| 0.3 + (i as f64 * 0.7).sin()).collect();
+        let mut collisions = 0;
         for step in 0..2 {
-            // Dims 32 (pairs computed on the fly), 16 (cached by `keep_folded`) and 64 (full).
-            for dim in [bs, 2 * bs, b] {
+            for &dim in dims {
                 let est = sk
                     .estimates_first(3, &u, &sk.folded_fft(dim), Par::Seq)
                     .unwrap();
@@ -963,23 +1010,34 @@ mod tests {
                         }
                         want *= s1;
                         if hashing == ModeHashing::Shared {
-                            want -= sign_even_collisions(&dense, n, dim, i, &u, |x| hs(0, x).0);
+                            let junk = sign_even_collisions(&dense, n, dim, i, &u, |x| hs(0, x).0);
+                            collisions += usize::from(junk != 0.0);
+                            want -= junk;
                         }
                         assert!(
                             (zi - want).abs() <= 1e-12 * (1.0 + want.abs()),
-                            "{hashing:?} step {step} b_s={dim} sketch {m} i={i}: {zi} vs {want}"
+                            "{hashing:?} dense {} step {step} b_s={dim} sketch {m} i={i}: \
+                             {zi} vs {want}",
+                            t.is_dense()
                         );
                     }
                 }
             }
-            sk.deflate(0.7, &a[0], Par::Seq).unwrap();
+            sk.deflate(0.7, w, Par::Seq).unwrap();
             for x in 0..n {
                 for y in 0..n {
                     for z in 0..n {
-                        dense[(x * n + y) * n + z] -= 0.7 * a[0][x] * a[0][y] * a[0][z];
+                        dense[(x * n + y) * n + z] -= 0.7 * w[x] * w[y] * w[z];
                     }
                 }
             }
+        }
+        // The correction must have had work to do.
+        if hashing == ModeHashing::Shared {
+            assert!(
+                collisions > 10,
+                "only {collisions} estimates had collision terms"
+            );
         }
     }
 
