@@ -61,7 +61,7 @@ impl PairingCorrection {
     /// [`Error::TooLarge`] when the sketches have more than `2²⁷` colliding pairs in all.
     pub(crate) fn new<'a>(
         t: &SymmetricTensor,
-        hashes: impl Iterator<Item = &'a [u32]> + Clone,
+        hashes: impl Iterator<Item = &'a [u32]>,
         dim: usize,
     ) -> Result<Self> {
         let full = all_pairs(hashes, dim).map_err(|total| too_many_pairs(total, dim, t.dim()))?;
@@ -114,11 +114,7 @@ impl PairingCorrection {
 
     /// Caches the pairs at a second size, replacing any earlier second size (nothing is cached
     /// beyond `2²⁷` pairs: they are then found at every evaluation).
-    pub(crate) fn cache<'a>(
-        &mut self,
-        hashes: impl Iterator<Item = &'a [u32]> + Clone,
-        dim: usize,
-    ) {
+    pub(crate) fn cache<'a>(&mut self, hashes: impl Iterator<Item = &'a [u32]>, dim: usize) {
         if dim == self.cached[0].0 {
             return;
         }
@@ -253,19 +249,21 @@ fn too_many_pairs(total: usize, dim: usize, n: usize) -> Error {
     }
 }
 
-/// The pairs of every sketch, or `Err(total count)` beyond [`MAX_PAIRS`] in all.
+/// The pairs of every sketch, or `Err(total count)` beyond [`MAX_PAIRS`] in all (counted
+/// before any pair is stored).
 fn all_pairs<'a>(
-    hashes: impl Iterator<Item = &'a [u32]> + Clone,
+    hashes: impl Iterator<Item = &'a [u32]>,
     dim: usize,
 ) -> std::result::Result<Vec<Pairs>, usize> {
-    let total = hashes
-        .clone()
-        .map(|h| pair_count(&keyed(h, dim)))
+    let keyed: Vec<Vec<(u32, u32)>> = hashes.map(|h| keyed(h, dim)).collect();
+    let total = keyed
+        .iter()
+        .map(|k| pair_count(k))
         .fold(0usize, usize::saturating_add);
     if total > MAX_PAIRS {
         return Err(total);
     }
-    Ok(hashes.map(|h| collision_pairs(h, dim)).collect())
+    Ok(keyed.iter().map(|k| collision_pairs(k)).collect())
 }
 
 /// `(h mod dim/2, index)` sorted by key.
@@ -280,6 +278,7 @@ fn keyed(hash: &[u32], dim: usize) -> Vec<(u32, u32)> {
     keyed
 }
 
+/// Ordered pairs within the key groups of [`keyed`] output.
 fn pair_count(keyed: &[(u32, u32)]) -> usize {
     keyed
         .chunk_by(|a, b| a.0 == b.0)
@@ -287,10 +286,10 @@ fn pair_count(keyed: &[(u32, u32)]) -> usize {
         .fold(0usize, usize::saturating_add)
 }
 
-/// The ordered pairs `(x, z)`, `x ≠ z`, with `h(x) ≡ h(z) (mod dim/2)`, sorted.
-fn collision_pairs(hash: &[u32], dim: usize) -> Pairs {
-    let keyed = keyed(hash, dim);
-    let mut pairs = Vec::with_capacity(pair_count(&keyed));
+/// The ordered pairs `(x, z)`, `x ≠ z`, within the key groups of [`keyed`] output (indices with
+/// `h(x) ≡ h(z) (mod dim/2)`), sorted.
+fn collision_pairs(keyed: &[(u32, u32)]) -> Pairs {
+    let mut pairs = Vec::with_capacity(pair_count(keyed));
     for group in keyed.chunk_by(|a, b| a.0 == b.0) {
         for &(_, x) in group {
             for &(_, z) in group {
