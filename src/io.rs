@@ -95,7 +95,8 @@ pub struct ReadOptions {
     /// Largest number of elements the reader may be asked to store, checked against the size line
     /// before anything is allocated: a coordinate file needs `nrows + 1` (CSR; `ncols + 1` for
     /// CSC) index pointers plus its stored entries (after mirroring, for symmetric files); an
-    /// array file needs `nrows · ncols` values, as does a coordinate file read as dense. A larger
+    /// array file needs `nrows · ncols` values, as does a coordinate file read as dense. Each
+    /// declared dimension is bounded by it as well, even when nothing is stored. A larger
     /// declared size is an [`Error::TooLarge`]. Default: `1 << 32`.
     pub max_elements: u64,
 }
@@ -717,6 +718,16 @@ fn check_limit(what: impl FnOnce() -> String, requested: u128, opts: &ReadOption
     Ok(())
 }
 
+/// Each declared dimension is at most `max_elements`, even when nothing is stored: an empty
+/// `0 × (2^64 − 1)` matrix is otherwise a loop over every column for whoever reads it.
+fn check_dimensions(nrows: usize, ncols: usize, opts: &ReadOptions) -> Result<()> {
+    check_limit(
+        || format!("a {nrows}×{ncols} matrix (each dimension is bounded, not only the storage)"),
+        nrows.max(ncols) as u128,
+        opts,
+    )
+}
+
 /// A vector of `len` copies of `value`, or an error instead of an abort when memory is short.
 fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
     let mut v = Vec::new();
@@ -856,6 +867,7 @@ fn read_coordinate<R: BufRead>(
             ),
         ));
     }
+    check_dimensions(nrows, ncols, opts)?;
     if want_dense {
         check_limit(
             || format!("a dense {nrows}×{ncols} matrix"),
@@ -983,6 +995,7 @@ fn read_array<R: BufRead>(
             ),
         ));
     }
+    check_dimensions(nrows, ncols, opts)?;
     let dense = nrows as u128 * ncols as u128;
     check_limit(|| format!("a dense {nrows}×{ncols} matrix"), dense, opts)?;
     let n128 = nrows as u128;
@@ -1030,6 +1043,10 @@ fn read_array<R: BufRead>(
     }
 
     let mut a = try_zeros(nrows, ncols)?;
+    if expected == 0 {
+        // Nothing to place (and an empty dimension must not be walked).
+        return Ok(a);
+    }
     let mut k = 0usize;
     match symmetry {
         Symmetry::General => {

@@ -509,6 +509,23 @@ fn declared_size_over_the_limit_is_too_large() {
         }) => assert_eq!((requested, limit), (110, 100)),
         other => panic!("{other:?}"),
     }
+    // Each declared dimension is bounded as well, even when nothing is stored: an empty
+    // 0 × (2^64 − 1) matrix is otherwise a loop over 2^64 − 1 columns for whoever reads it (the
+    // fuzzer found the reader itself doing so on an array file).
+    assert!(too_large(
+        "%%MatrixMarket matrix array real general\n0 18446744073709551615\n"
+    ));
+    assert!(too_large(
+        "%%MatrixMarket matrix array real general\n101 0\n"
+    ));
+    assert!(too_large(&format!("{GENERAL}1 101 0\n")));
+    assert!(too_large(&format!("{GENERAL}0 18446744073709551615 0\n")));
+    let empty = read_matrix_market(
+        "%%MatrixMarket matrix array real general\n0 100\n".as_bytes(),
+        &small,
+    )
+    .unwrap();
+    assert_eq!((empty.nrows(), empty.ncols()), (0, 100));
     // CSC needs ncols + 1 pointers.
     let tall = format!("{GENERAL}1 99 1\n1 1 1\n");
     assert!(read_sparse(tall.as_bytes(), Layout::Csr, &small).is_ok());
