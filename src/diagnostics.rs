@@ -57,11 +57,16 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
 /// # Performance
 /// Sparse: `O(Σᵢ nnz(rowᵢ)²)` with one CSR pass (a CSC input is transposed first, `O(nnz)`).
 /// Dense: one `faer` matrix product, `O(n·d²)`.
-pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Mat<f64> {
+///
+/// # Errors
+/// [`Error::TooLarge`] when the `d × d` result, or for CSC input the `n + 1` row pointers of its
+/// CSR copy, cannot be allocated (a sparse matrix may declare far more rows and columns than it
+/// stores).
+pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
     let d = a.ncols();
+    let mut g = crate::input::zeros_or_too_large::<f64>(d, d, "Gram matrix")?;
     match a {
         MatrixRef::Dense(a) => {
-            let mut g = Mat::<f64>::zeros(d, d);
             faer::linalg::matmul::matmul(
                 g.as_mut(),
                 faer::Accum::Replace,
@@ -70,10 +75,9 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Mat<f64> {
                 1.0,
                 par,
             );
-            g
+            Ok(g)
         }
         MatrixRef::Sparse(s) => {
-            let mut g = Mat::<f64>::zeros(d, d);
             let mut add_row = |idx: &[usize], val: &[f64]| {
                 for (p, (&j, &vj)) in idx.iter().zip(val).enumerate() {
                     for (&k, &vk) in idx[..=p].iter().zip(&val[..=p]) {
@@ -89,6 +93,20 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Mat<f64> {
                     }
                 }
                 crate::input::Layout::Csc => {
+                    let pointers = s.nrows().checked_add(1).filter(|&len| {
+                        let mut probe: Vec<usize> = Vec::new();
+                        probe.try_reserve_exact(len).is_ok()
+                    });
+                    if pointers.is_none() {
+                        return Err(Error::TooLarge {
+                            what: format!(
+                                "the {} row pointers of a CSR copy of the CSC input",
+                                s.nrows() as u128 + 1
+                            ),
+                            requested: s.nrows() as u128 + 1,
+                            limit: (isize::MAX as usize / std::mem::size_of::<usize>()) as u128,
+                        });
+                    }
                     let t = crate::sketch::csr_rows_of_csc(&s);
                     for i in 0..s.nrows() {
                         let r = t.indptr[i]..t.indptr[i + 1];
@@ -102,7 +120,7 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Mat<f64> {
                     g[(k, j)] = g[(j, k)];
                 }
             }
-            g
+            Ok(g)
         }
     }
 }
@@ -150,12 +168,12 @@ impl RangeBasis {
             ));
         }
         if n.saturating_mul(d) <= exact_limit {
-            let q = orthonormal_basis(a.to_dense().as_ref())?;
+            let q = orthonormal_basis(a.to_dense()?.as_ref())?;
             return Ok(RangeBasis {
                 basis: Basis::Orthonormal(q),
             });
         }
-        let llt = gram(a, par)
+        let llt = gram(a, par)?
             .llt(faer::Side::Lower)
             .map_err(|_| Error::RankDeficient {
                 rank: d.saturating_sub(1),
@@ -262,14 +280,30 @@ mod tests {
     #[test]
     fn gram_matches_dense_product() {
         let a = crate::problems::random_sparse(200, 7, 3, Seed::new(4)).unwrap();
-        let d = MatrixRef::sparse(&a).unwrap().to_dense();
-        let g0 = gram(MatrixRef::dense(d.as_ref()).unwrap(), Par::Seq);
+        let d = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
+        let g0 = gram(MatrixRef::dense(d.as_ref()).unwrap(), Par::Seq).unwrap();
         for m in [a.clone(), a.to_csc()] {
-            let g = gram(MatrixRef::sparse(&m).unwrap(), Par::Seq);
+            let g = gram(MatrixRef::sparse(&m).unwrap(), Par::Seq).unwrap();
             for j in 0..7 {
                 for k in 0..7 {
                     assert!((g[(j, k)] - g0[(j, k)]).abs() < 1e-12 * g0[(j, j)]);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn gram_of_a_huge_declared_shape_is_too_large_not_an_abort() {
+        use crate::input::SparseRef;
+        // One stored entry; 2^62 columns (a 2^124-entry Gram matrix) or, for CSC, 2^62 rows
+        // whose CSR copy would need 2^62 + 1 pointers.
+        let huge = 1usize << 62;
+        let wide = SparseRef::try_csr(1, huge, &[0, 1], &[7], &[2.0]).unwrap();
+        let tall = SparseRef::try_csc(huge, 1, &[0, 1], &[7], &[2.0]).unwrap();
+        for a in [wide, tall] {
+            match gram(MatrixRef::Sparse(a), Par::Seq) {
+                Err(Error::TooLarge { requested, .. }) => assert!(requested > 1 << 61),
+                other => panic!("{other:?}"),
             }
         }
     }

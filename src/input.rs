@@ -377,11 +377,19 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     }
 
     /// Copies the matrix into a dense `faer` matrix (for tests and small problems).
-    pub fn to_dense(&self) -> faer::Mat<T> {
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the dense copy cannot be allocated: a sparse matrix may declare
+    /// far more rows and columns than it stores.
+    pub fn to_dense(&self) -> Result<faer::Mat<T>> {
         match self {
-            MatrixRef::Dense(a) => a.to_owned(),
+            MatrixRef::Dense(a) => {
+                let mut out = zeros_or_too_large(a.nrows(), a.ncols(), "dense copy")?;
+                out.copy_from(a);
+                Ok(out)
+            }
             MatrixRef::Sparse(s) => {
-                let mut out = faer::Mat::<T>::zeros(s.nrows(), s.ncols());
+                let mut out = zeros_or_too_large(s.nrows(), s.ncols(), "dense copy")?;
                 for k in 0..s.outer_dim() {
                     let (idx, val) = s.outer(k);
                     for (&i, &v) in idx.iter().zip(val) {
@@ -391,7 +399,7 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
                         }
                     }
                 }
-                out
+                Ok(out)
             }
         }
     }
@@ -401,6 +409,30 @@ impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
     fn from(s: SparseRef<'a, T>) -> Self {
         MatrixRef::Sparse(s)
     }
+}
+
+/// An `m × d` zero matrix, or [`Error::TooLarge`] naming `what` when it cannot be allocated
+/// (faer's constructors abort on allocation failure, so the allocator is asked first).
+pub(crate) fn zeros_or_too_large<T: Scalar>(
+    m: usize,
+    d: usize,
+    what: &str,
+) -> Result<faer::Mat<T>> {
+    let too_large = || Error::TooLarge {
+        what: format!("an {m}×{d} {what}"),
+        requested: m as u128 * d as u128,
+        limit: (isize::MAX as usize / std::mem::size_of::<T>()) as u128,
+    };
+    // faer pads each column to its SIMD alignment; probing with `m` rounded up to 16 covers that
+    // padding for f32 and f64 alike.
+    let len = m
+        .checked_next_multiple_of(16)
+        .and_then(|padded| padded.checked_mul(d))
+        .ok_or_else(too_large)?;
+    let mut probe: Vec<T> = Vec::new();
+    probe.try_reserve_exact(len).map_err(|_| too_large())?;
+    drop(probe);
+    Ok(faer::Mat::zeros(m, d))
 }
 
 /// Checks that every entry of a dense matrix is finite.
@@ -498,15 +530,20 @@ mod tests {
     fn transpose_and_blocks_agree_with_dense() {
         let m = sprs::CsMat::new((3, 2), vec![0, 1, 1, 3], vec![1, 0, 1], vec![1.0, 2.0, 3.0]);
         let a = MatrixRef::sparse(&m).unwrap();
-        let d = a.to_dense();
-        let t = a.transpose().to_dense();
+        let d = a.to_dense().unwrap();
+        let t = a.transpose().to_dense().unwrap();
         for i in 0..3 {
             for j in 0..2 {
                 assert_eq!(d[(i, j)], t[(j, i)]);
             }
         }
-        let b = a.row_block(1, 3).unwrap().to_dense();
+        let b = a.row_block(1, 3).unwrap().to_dense().unwrap();
         assert_eq!(b[(1, 0)], 2.0);
+        // A shape that stores one entry but declares 2^62 columns has no dense copy.
+        let huge = SparseRef::try_csr(1, 1usize << 62, &[0, 1], &[3], &[1.0]).unwrap();
+        for a in [MatrixRef::Sparse(huge), MatrixRef::Sparse(huge.transpose())] {
+            assert!(matches!(a.to_dense(), Err(Error::TooLarge { .. })));
+        }
         assert!(a.row_block(2, 4).is_err());
         assert!(a.transpose().row_block(0, 1).is_err());
     }

@@ -791,7 +791,7 @@ fn householder(
             limit: 1 << 31,
         });
     }
-    let b = augment(a.to_dense(), lambda);
+    let b = augment(a.to_dense()?, lambda);
     let tol = rank_tol(params.rank_tol, b.nrows(), d)?;
     let qr = PivotedQr::new(b, tol, par);
     let q = qr.thin_q(par);

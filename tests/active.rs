@@ -349,7 +349,7 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     }
     let csr = to_csr(&x);
     let csc = csr.to_csc();
-    let xs = MatrixRef::sparse(&csr).unwrap().to_dense();
+    let xs = MatrixRef::sparse(&csr).unwrap().to_dense().unwrap();
     let b1 = weighted_least_squares(MatrixRef::dense(xs.as_ref()).unwrap(), &sel, &w1, &lab, 0.0)
         .unwrap();
     for s in [&csr, &csc] {

@@ -23,7 +23,11 @@ fn read(text: &str) -> randnla::Result<MatrixMarket> {
 
 /// The matrix as a row-major `Vec<Vec<f64>>`, whatever its representation.
 fn dense_rows(m: &MatrixMarket) -> Vec<Vec<f64>> {
-    let d = m.view().expect("reader output is valid").to_dense();
+    let d = m
+        .view()
+        .expect("reader output is valid")
+        .to_dense()
+        .unwrap();
     (0..d.nrows())
         .map(|i| (0..d.ncols()).map(|j| d[(i, j)]).collect())
         .collect()

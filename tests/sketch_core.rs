@@ -310,7 +310,7 @@ const GOLDEN: [(&str, [f64; 3]); 5] = [
 fn right_sketch_and_vector_forms_agree_with_the_dense_sketch() {
     let a = problems::random_sparse(600, 12, 3, Seed::new(8)).unwrap();
     let at = a.transpose_view().to_csr(); // 12 × 600
-    let at_dense = MatrixRef::sparse(&at).unwrap().to_dense();
+    let at_dense = MatrixRef::sparse(&at).unwrap().to_dense().unwrap();
     for op in all_sketches(20, 600, Seed::new(13)) {
         let s = op.to_dense().unwrap();
         let mut want = Mat::<f64>::zeros(12, 20);

@@ -55,7 +55,7 @@ proptest! {
     fn layouts_agree(a in sparse_matrix(), (kind, m) in sketch_kind(), seed in 0u64..1000) {
         let Some(op) = build(kind, m, a.rows(), seed) else { return Ok(()); };
         let csc = a.to_csc();
-        let dense = MatrixRef::sparse(&a).unwrap().to_dense();
+        let dense = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
         let x = op.apply(MatrixRef::sparse(&a).unwrap(), Par::Seq).unwrap();
         let y = op.apply(MatrixRef::sparse(&csc).unwrap(), Par::Seq).unwrap();
         let z = op.apply(MatrixRef::dense(dense.as_ref()).unwrap(), Par::Seq).unwrap();
@@ -93,7 +93,7 @@ proptest! {
     #[test]
     fn linear(a in sparse_matrix(), (kind, m) in sketch_kind(), seed in 0u64..1000) {
         let Some(op) = build(kind, m, a.rows(), seed) else { return Ok(()); };
-        let da = MatrixRef::sparse(&a).unwrap().to_dense();
+        let da = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
         let db = Mat::<f64>::from_fn(da.nrows(), da.ncols(), |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0);
         let sum = &da + &db;
         let lhs = op.apply(MatrixRef::dense(sum.as_ref()).unwrap(), Par::Seq).unwrap();

@@ -273,7 +273,7 @@ impl<'a> Pool<'a> {
             }
             // R from the QR of S·X (of X itself when sketching would not compress).
             let sx = if m1 >= n {
-                x.to_dense()
+                x.to_dense()?
             } else {
                 pool.info.sketch_rows = m1;
                 let s = SparseSign::new(

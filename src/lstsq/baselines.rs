@@ -75,7 +75,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
             format!("QR least squares needs n ≥ d without ridge, got {n}×{d}"),
         ));
     }
-    let dense = a.to_dense();
+    let dense = a.to_dense()?;
     let extra = if lambda > 0.0 { d } else { 0 };
     let sl = lambda.sqrt();
     let m = Mat::from_fn(n + extra, d, |i, j| {

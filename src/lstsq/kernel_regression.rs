@@ -370,7 +370,7 @@ pub fn solve_p3(
     }
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     // G = exp(AAᵀ − ½‖aᵢ‖² − ½‖aⱼ‖²), formed from the dense copy of A.
-    let ad = a.to_dense();
+    let ad = a.to_dense()?;
     let mut g = Mat::<f64>::zeros(n, n);
     faer::linalg::matmul::matmul(
         g.as_mut(),

@@ -269,22 +269,7 @@ pub(crate) fn check_block<T: Scalar>(
 /// An `m × d` zero matrix, or [`Error::TooLarge`] when it cannot be allocated (a sparse input may
 /// declare far more columns than it stores, so `d` is not bounded by the input's memory).
 pub(crate) fn zeros_checked<T: Scalar>(m: usize, d: usize) -> Result<Mat<T>> {
-    let too_large = || Error::TooLarge {
-        what: format!("an {m}×{d} sketch output"),
-        requested: m as u128 * d as u128,
-        limit: (isize::MAX as usize / std::mem::size_of::<T>()) as u128,
-    };
-    // faer pads each column to its SIMD alignment; probing with `m` rounded up to 16 covers that
-    // padding for f32 and f64 alike.
-    let len = m
-        .checked_next_multiple_of(16)
-        .and_then(|padded| padded.checked_mul(d))
-        .ok_or_else(too_large)?;
-    // Ask the allocator first: faer's constructors panic on allocation failure.
-    let mut probe: Vec<T> = Vec::new();
-    probe.try_reserve_exact(len).map_err(|_| too_large())?;
-    drop(probe);
-    Ok(Mat::zeros(m, d))
+    crate::input::zeros_or_too_large(m, d, "sketch output")
 }
 
 /// Checks that a dense `m × n` materialization stays within `2^28` entries.

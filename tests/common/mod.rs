@@ -64,7 +64,7 @@ pub struct Layouts {
 impl Layouts {
     pub fn new(csr: sprs::CsMat<f64>) -> Self {
         let csc = csr.to_csc();
-        let dense = MatrixRef::sparse(&csr).unwrap().to_dense();
+        let dense = MatrixRef::sparse(&csr).unwrap().to_dense().unwrap();
         let dense_row_major_t = dense.transpose().to_owned();
         Layouts {
             csr,
