@@ -93,21 +93,7 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
                     }
                 }
                 crate::input::Layout::Csc => {
-                    let pointers = s.nrows().checked_add(1).filter(|&len| {
-                        let mut probe: Vec<usize> = Vec::new();
-                        probe.try_reserve_exact(len).is_ok()
-                    });
-                    if pointers.is_none() {
-                        return Err(Error::TooLarge {
-                            what: format!(
-                                "the {} row pointers of a CSR copy of the CSC input",
-                                s.nrows() as u128 + 1
-                            ),
-                            requested: s.nrows() as u128 + 1,
-                            limit: (isize::MAX as usize / std::mem::size_of::<usize>()) as u128,
-                        });
-                    }
-                    let t = crate::sketch::csr_rows_of_csc(&s);
+                    let t = crate::sketch::csr_rows_of_csc(&s)?;
                     for i in 0..s.nrows() {
                         let r = t.indptr[i]..t.indptr[i + 1];
                         add_row(&t.indices[r.clone()], &t.data[r]);

@@ -411,6 +411,20 @@ impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
     }
 }
 
+/// `len` copies of `value`, or [`Error::TooLarge`] naming `what` when they cannot be allocated
+/// (`vec![value; len]` aborts instead). For lengths set by a declared dimension, which a sparse
+/// matrix does not bound by what it stores.
+pub(crate) fn filled_or_too_large<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
+        what: format!("{len} {what}"),
+        requested: len as u128,
+        limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
+    })?;
+    v.resize(len, value);
+    Ok(v)
+}
+
 /// An `m × d` zero matrix, or [`Error::TooLarge`] naming `what` when it cannot be allocated
 /// (faer's constructors abort on allocation failure, so the allocator is asked first).
 pub(crate) fn zeros_or_too_large<T: Scalar>(

@@ -618,7 +618,7 @@ fn with_rows<R>(a: MatrixRef<'_, f64>, f: impl FnOnce(Rows<'_>) -> Result<R>) ->
         MatrixRef::Dense(d) => f(Rows::Dense(d)),
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => f(Rows::Csr(s)),
         MatrixRef::Sparse(s) => {
-            let csr = OwnedCsr::from_csc(&s);
+            let csr = OwnedCsr::from_csc(&s)?;
             let view =
                 SparseRef::try_csr(s.nrows(), s.ncols(), &csr.indptr, &csr.indices, &csr.data)?;
             f(Rows::Csr(view))
@@ -783,7 +783,7 @@ fn householder(
     start: Instant,
 ) -> Result<(Vec<f64>, LeverageInfo)> {
     let (n, d) = (a.nrows(), a.ncols());
-    let entries = (n as u128 + if lambda > 0.0 { d as u128 } else { 0 }) * d as u128;
+    let entries = (n as u128 + if lambda > 0.0 { d as u128 } else { 0 }).saturating_mul(d as u128);
     if entries > 1 << 31 {
         return Err(Error::TooLarge {
             what: format!("a dense copy of the {n}×{d} matrix for Householder QR"),
@@ -812,8 +812,12 @@ fn sketch_cholesky(
     start: Instant,
 ) -> Result<(Vec<f64>, LeverageInfo)> {
     let (n, d) = (a.nrows(), a.ncols());
-    let m1 = PRECOND_FACTOR * d;
-    check_work(|| format!("the {m1}×{d} preconditioning sketch"), m1 + d, d)?;
+    let m1 = PRECOND_FACTOR.saturating_mul(d);
+    check_work(
+        || format!("the {m1}×{d} preconditioning sketch"),
+        m1.saturating_add(d),
+        d,
+    )?;
     let s = SparseSign::new(
         m1,
         n,

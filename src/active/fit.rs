@@ -52,6 +52,7 @@ pub fn weighted_least_squares(
     check_args(n, rows, weights, labels, lambda)?;
     // Gather the selected rows (row-major).
     let k = rows.len();
+    system_rows(k, d, lambda)?;
     let mut gathered = vec![0.0; k * d];
     match x {
         MatrixRef::Dense(a) => {
@@ -145,17 +146,11 @@ pub(crate) fn check_args(
     Ok(())
 }
 
-/// Solves the weighted problem given a row filler `fill(t, out)` (`out` has length `d`).
-pub(crate) fn solve(
-    d: usize,
-    fill: impl Fn(usize, &mut [f64]),
-    weights: &[f64],
-    labels: &[f64],
-    lambda: f64,
-) -> Result<Vec<f64>> {
-    let k = weights.len();
+/// The rows of the weighted system for `k` selected rows (plus `d` for ridge), checked against the
+/// size limit before anything of size `k·d` is allocated.
+fn system_rows(k: usize, d: usize, lambda: f64) -> Result<usize> {
     let extra = if lambda > 0.0 { d } else { 0 };
-    let rows = k + extra;
+    let rows = k.saturating_add(extra);
     if rows < d {
         return Err(Error::RankDeficient {
             rank: rows,
@@ -170,6 +165,19 @@ pub(crate) fn solve(
             limit: 1 << 31,
         });
     }
+    Ok(rows)
+}
+
+/// Solves the weighted problem given a row filler `fill(t, out)` (`out` has length `d`).
+pub(crate) fn solve(
+    d: usize,
+    fill: impl Fn(usize, &mut [f64]),
+    weights: &[f64],
+    labels: &[f64],
+    lambda: f64,
+) -> Result<Vec<f64>> {
+    let k = weights.len();
+    let rows = system_rows(k, d, lambda)?;
     let mut a = vec![0.0; rows * d];
     let mut b = vec![0.0; rows];
     for t in 0..k {
@@ -180,7 +188,7 @@ pub(crate) fn solve(
         b[t] = sw * labels[t];
     }
     let sl = lambda.sqrt();
-    for j in 0..extra {
+    for j in 0..rows - k {
         a[(k + j) * d + j] = sl;
     }
     let x = householder_lstsq(&mut a, &mut b, rows, d, 1e-12)

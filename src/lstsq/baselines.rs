@@ -68,7 +68,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let (n, d) = (a.nrows(), a.ncols());
-    check_dense_size(n + d, d)?;
+    check_dense_size(n.saturating_add(d), d)?;
     if n < d && lambda == 0.0 {
         return Err(Error::param(
             "A",
@@ -119,6 +119,7 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
+    check_dense_size(d, d)?;
     let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
     for i in 0..d {
         g[(i, i)] += lambda;

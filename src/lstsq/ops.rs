@@ -59,7 +59,7 @@ pub(crate) struct CsrRows {
 }
 
 impl CsrRows {
-    fn from_sparse(s: SparseRef<'_, f64>) -> Self {
+    fn from_sparse(s: SparseRef<'_, f64>) -> Result<Self> {
         let (n, d) = (s.nrows(), s.ncols());
         match s.layout() {
             Layout::Csr => {
@@ -73,16 +73,20 @@ impl CsrRows {
                     data.extend_from_slice(val);
                     indptr.push(indices.len());
                 }
-                CsrRows {
+                Ok(CsrRows {
                     nrows: n,
                     ncols: d,
                     indptr,
                     indices,
                     data,
-                }
+                })
             }
             Layout::Csc => {
-                let mut counts = vec![0usize; n + 1];
+                let mut counts = crate::input::filled_or_too_large(
+                    n.saturating_add(1),
+                    0usize,
+                    "row pointers of a CSR copy",
+                )?;
                 for j in 0..d {
                     for &i in s.outer(j).0 {
                         counts[i + 1] += 1;
@@ -103,13 +107,13 @@ impl CsrRows {
                         next[i] += 1;
                     }
                 }
-                CsrRows {
+                Ok(CsrRows {
                     nrows: n,
                     ncols: d,
                     indptr,
                     indices,
                     data,
-                }
+                })
             }
         }
     }
@@ -129,7 +133,8 @@ impl<'a> DataOp<'a> {
     ///
     /// # Errors
     /// [`Error::TooLarge`] for sparse input with more than 2³² columns, whose indices do not fit
-    /// the compact copy's 32 bits.
+    /// the compact copy's 32 bits, or whose iteration vectors (a few of length `n` and `d`) or
+    /// row pointers cannot be allocated.
     ///
     /// # Performance
     /// Sparse input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
@@ -145,7 +150,23 @@ impl<'a> DataOp<'a> {
                         limit,
                     });
                 }
-                DataOp::Csr(CsrRows::from_sparse(s), par)
+                // The iterations keep a handful of vectors of length d and n; a sparse matrix
+                // does not bound either by what it stores.
+                let vectors = 4u128 * (s.nrows() as u128 + s.ncols() as u128);
+                let fits = usize::try_from(vectors)
+                    .is_ok_and(|len| Vec::<f64>::new().try_reserve_exact(len).is_ok());
+                if !fits {
+                    return Err(Error::TooLarge {
+                        what: format!(
+                            "the iteration vectors for a {}×{} operator",
+                            s.nrows(),
+                            s.ncols()
+                        ),
+                        requested: vectors,
+                        limit: (isize::MAX as usize / std::mem::size_of::<f64>()) as u128,
+                    });
+                }
+                DataOp::Csr(CsrRows::from_sparse(s)?, par)
             }
         })
     }

@@ -142,14 +142,14 @@ pub(crate) fn default_sketch_rows(n: usize, d: usize, nnz: usize, sparse: bool, 
     };
     let mut best = 4usize;
     for c in [6usize, 8, 12, 16] {
-        if c * d > n / 2 {
+        if c.saturating_mul(d) > n / 2 {
             break;
         }
         if cost(c as f64) < cost(best as f64) {
             best = c;
         }
     }
-    best * d
+    best.saturating_mul(d)
 }
 
 enum Kind {

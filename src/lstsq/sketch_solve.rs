@@ -76,7 +76,9 @@ pub fn sketch_and_solve(
     params: &SketchSolveParams,
 ) -> Result<(Vec<f64>, SketchSolveInfo)> {
     check_problem(&a, b)?;
-    let m = params.sketch_rows.unwrap_or(10 * a.ncols());
+    let m = params
+        .sketch_rows
+        .unwrap_or_else(|| a.ncols().saturating_mul(10));
     let s = params.sketch.build::<f64>(m, a.nrows(), params.seed)?;
     sketch_and_solve_with(a, b, s.as_ref(), params.par)
 }

@@ -118,7 +118,7 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
             let (start, end) = (row_offset, row_offset + k);
             let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
             while sb_start < end {
-                let sb_end = (sb_start + SUPER_BLOCK * GEN_BLOCK).min(self.n);
+                let sb_end = sb_start.saturating_add(SUPER_BLOCK * GEN_BLOCK).min(self.n);
                 let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
                 // Local rows of the block inside this super-block.
                 let lo = sb_start.max(start) - row_offset;
@@ -133,10 +133,15 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
                     }
                 };
                 kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
-                sb_start = sb_end;
+                // Skip the generation blocks that hold no stored row (the streams are per block).
+                let next = row_offset + cols.resume_row(&cursors, hi, k);
+                if next >= end {
+                    break;
+                }
+                sb_start = sb_end.max(next / GEN_BLOCK * GEN_BLOCK);
             }
             kernels::store_col_major(&work, out);
-        });
+        })?;
         Ok(())
     }
 

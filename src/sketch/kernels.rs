@@ -79,6 +79,23 @@ impl<T: Scalar> RowAccess<'_, T> {
 }
 
 impl<T: Scalar> ColAccess<'_, T> {
+    /// Where a walk of the rows in blocks can resume after every column's `cursor` has passed
+    /// row `from`: the first stored row at or after `from` in any column (CSC), or `end` when no
+    /// column has one left. Dense input stores every row, so it resumes at `from`. A CSC input may
+    /// declare far more rows than it stores; without this a block walk visits every empty block
+    /// (2^40 declared rows would take hours). The scan is `O(d)`, as is the visit of one block.
+    pub(crate) fn resume_row(&self, cursors: &[usize], from: usize, end: usize) -> usize {
+        match self {
+            ColAccess::Csc(s) => cursors
+                .iter()
+                .enumerate()
+                .filter_map(|(c, &p)| s.outer(c).0.get(p).copied())
+                .min()
+                .map_or(end, |row| row.clamp(from, end)),
+            ColAccess::Dense(_) => from,
+        }
+    }
+
     /// Calls `f(row, value)` for every nonzero of column `c` with row in `lo..hi`, in increasing
     /// row order; `cursor` is the position reached in a CSC column (advanced past `hi`).
     #[inline(always)]
@@ -126,15 +143,18 @@ impl<T: Scalar> ColAccess<'_, T> {
 /// Runs `f` with column-by-column access to `block`. CSR input is transposed to CSC first
 /// (`O(nnz)` time and memory); the rows of each column come out in ascending order, as from any
 /// other layout, so the result's bits do not depend on the layout.
+///
+/// # Errors
+/// As [`csr_to_csc`].
 pub(crate) fn with_columns<T: Scalar, R>(
     block: MatrixRef<'_, T>,
     f: impl FnOnce(&ColAccess<'_, T>) -> R,
-) -> R {
-    match Access::of(block) {
+) -> crate::Result<R> {
+    Ok(match Access::of(block) {
         Access::Cols(cols) => f(&cols),
         Access::Rows(RowAccess::Dense(a)) => f(&ColAccess::Dense(a)),
         Access::Rows(RowAccess::Csr(s)) => {
-            let csc = csr_to_csc(&s);
+            let csc = csr_to_csc(&s)?;
             let view = SparseRef::from_valid_parts(
                 Layout::Csc,
                 s.nrows(),
@@ -145,7 +165,7 @@ pub(crate) fn with_columns<T: Scalar, R>(
             );
             f(&ColAccess::Csc(view))
         }
-    }
+    })
 }
 
 /// Splits a column-major work buffer (`m` entries per column) and its per-column cursors into
@@ -257,9 +277,18 @@ pub(crate) struct OwnedCsc<T> {
     pub(crate) data: Vec<T>,
 }
 
-pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> OwnedCsc<T> {
+/// The CSC copy of a CSR matrix.
+///
+/// # Errors
+/// [`Error::TooLarge`](crate::Error::TooLarge) when its `ncols + 1` column pointers cannot be
+/// allocated (a sparse matrix may declare far more columns than it stores).
+pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> crate::Result<OwnedCsc<T>> {
     let (nrows, ncols, nnz) = (a.nrows(), a.ncols(), a.nnz());
-    let mut indptr = vec![0usize; ncols + 1];
+    let mut indptr = crate::input::filled_or_too_large(
+        ncols.saturating_add(1),
+        0usize,
+        "column pointers of a CSC copy",
+    )?;
     for i in 0..nrows {
         for &c in a.outer(i).0 {
             indptr[c + 1] += 1;
@@ -279,9 +308,9 @@ pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> OwnedCsc<T> {
             next[c] += 1;
         }
     }
-    OwnedCsc {
+    Ok(OwnedCsc {
         indptr,
         indices,
         data,
-    }
+    })
 }

@@ -225,9 +225,12 @@ impl std::str::FromStr for SketchKind {
 }
 
 /// The rows of a CSC matrix as compressed arrays (`indptr`, column `indices`, `data`).
+///
+/// # Errors
+/// [`Error::TooLarge`] when its `nrows + 1` row pointers cannot be allocated.
 pub(crate) fn csr_rows_of_csc<T: Scalar>(
     a: &crate::input::SparseRef<'_, T>,
-) -> kernels::OwnedCsc<T> {
+) -> Result<kernels::OwnedCsc<T>> {
     kernels::csr_to_csc(&a.transpose())
 }
 

@@ -172,7 +172,11 @@ impl RowSampling {
         if n == 0 {
             return Err(Error::empty("A (uniform sampling needs n ≥ 1 rows)"));
         }
-        Self::with_replacement(&vec![1.0; n], m, seed)
+        Self::with_replacement(
+            &crate::input::filled_or_too_large(n, 1.0, "uniform weights")?,
+            m,
+            seed,
+        )
     }
 
     /// Independent (Bernoulli) sampling with expected size at most `m`: row `i` is kept with
@@ -345,7 +349,7 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 /// One pass over the stored entries, `O(nnz)` time, `O(n)` memory.
 pub fn row_norm_weights(a: MatrixRef<'_, f64>) -> Result<Vec<f64>> {
     a.require_nonempty("A")?;
-    let mut w = vec![0.0; a.nrows()];
+    let mut w = crate::input::filled_or_too_large(a.nrows(), 0.0, "row weights")?;
     match a {
         MatrixRef::Dense(d) => {
             crate::input::check_finite_dense(d, "A")?;
@@ -379,12 +383,15 @@ pub(crate) struct OwnedCsr {
 
 impl OwnedCsr {
     /// The CSR form of a CSC matrix: the CSC form of its transpose's CSR view.
-    pub(crate) fn from_csc(a: &SparseRef<'_, f64>) -> Self {
-        let t = super::kernels::csr_to_csc(&a.transpose());
-        OwnedCsr {
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when its `nrows + 1` row pointers cannot be allocated.
+    pub(crate) fn from_csc(a: &SparseRef<'_, f64>) -> Result<Self> {
+        let t = super::kernels::csr_to_csc(&a.transpose())?;
+        Ok(OwnedCsr {
             indptr: t.indptr,
             indices: t.indices,
             data: t.data,
-        }
+        })
     }
 }

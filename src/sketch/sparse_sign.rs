@@ -324,7 +324,7 @@ impl SparseSign {
         let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
         let mut lo = 0;
         while lo < k {
-            let hi = (lo + ROW_BLOCK).min(k);
+            let hi = lo.saturating_add(ROW_BLOCK).min(k);
             let table = &mut table[..(hi - lo) * s];
             self.encode_range(row_offset + lo, table, par);
             let table = &*table;
@@ -344,7 +344,7 @@ impl SparseSign {
                 }
             };
             kernels::for_column_chunks(work, &mut cursors, m, cols_per_task, tasks, run);
-            lo = hi;
+            lo = cols.resume_row(&cursors, hi, k);
         }
     }
 }

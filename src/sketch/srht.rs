@@ -164,7 +164,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
             let mut cursors = vec![0usize; d];
             kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
             kernels::store_col_major(&work, out);
-        });
+        })?;
         Ok(())
     }
 

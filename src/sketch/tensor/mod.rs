@@ -486,7 +486,7 @@ pub(crate) fn with_rows<T: Scalar, R>(
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => f(&Rows::Csr(s)),
         MatrixRef::Sparse(s) => {
             // The CSC form of A is the CSR form of Aᵀ; its CSC copy is the CSR form of A.
-            let owned = super::kernels::csr_to_csc(&s.transpose());
+            let owned = super::kernels::csr_to_csc(&s.transpose())?;
             let csr = SparseRef::try_csr(
                 s.nrows(),
                 s.ncols(),
