@@ -145,3 +145,16 @@ fn wide_csr_inputs_get_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn a_huge_head_dimension_is_an_error_for_the_gaussian_feature_map() {
+    use randnla::attention::{FeatureMap, PolySketch};
+    for h in HUGE {
+        for degree in [2, 4] {
+            let r = quick("PolySketch::new", || {
+                PolySketch::new(h, degree, 16, FeatureMap::Gaussian, Seed::new(1))
+            });
+            assert!(is_too_large(&r), "h = {h}, p = {degree}: {:?}", r.err());
+        }
+    }
+}

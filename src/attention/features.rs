@@ -51,23 +51,23 @@ enum Node {
 }
 
 impl Node {
-    fn build(q: usize, h: usize, r: usize, seed: Seed, next: &mut u64) -> Node {
+    fn build(q: usize, h: usize, r: usize, seed: Seed, next: &mut u64) -> Result<Node> {
         if q == 1 {
-            return Node::Leaf;
+            return Ok(Node::Leaf);
         }
         let (q1, q2) = (q.div_ceil(2), q / 2);
-        let left = Box::new(Node::build(q1, h, r, seed, next));
-        let right = Box::new(Node::build(q2, h, r, seed, next));
+        let left = Box::new(Node::build(q1, h, r, seed, next)?);
+        let right = Box::new(Node::build(q2, h, r, seed, next)?);
         let da = if q1 == 1 { h } else { r };
         let db = if q2 == 1 { h } else { r };
-        let ga = gaussian(da, r, seed, next);
-        let gb = gaussian(db, r, seed, next);
-        Node::Product {
+        let ga = gaussian(da, r, seed, next)?;
+        let gb = gaussian(db, r, seed, next)?;
+        Ok(Node::Product {
             left,
             right,
             ga,
             gb,
-        }
+        })
     }
 
     fn eval<T: Scalar>(&self, x: MatRef<'_, T>, r: usize) -> Mat<T> {
@@ -132,17 +132,18 @@ impl Node {
 }
 
 /// An `rows × cols` matrix of iid `N(0, 1)` entries, column by column from stream `GAUSS_STREAM`,
-/// block `*next` (then incremented).
-fn gaussian(rows: usize, cols: usize, seed: Seed, next: &mut u64) -> Mat<f64> {
+/// block `*next` (then incremented); [`Error::TooLarge`] when it cannot be allocated (`rows` is
+/// the caller's head dimension, which nothing else bounds).
+fn gaussian(rows: usize, cols: usize, seed: Seed, next: &mut u64) -> Result<Mat<f64>> {
     let mut rng = seed.block_rng(GAUSS_STREAM, *next);
     *next += 1;
-    let mut g = Mat::<f64>::zeros(rows, cols);
+    let mut g = crate::input::zeros_or_too_large::<f64>(rows, cols, "Gaussian projection")?;
     for j in 0..cols {
         for i in 0..rows {
             g[(i, j)] = StandardNormal.sample(&mut rng);
         }
     }
-    g
+    Ok(g)
 }
 
 #[derive(Clone, Debug)]
@@ -232,10 +233,10 @@ impl PolySketch {
                     let mut next = 0;
                     let node = if q == 1 {
                         Node::Project {
-                            g: gaussian(h, r, seed, &mut next),
+                            g: gaussian(h, r, seed, &mut next)?,
                         }
                     } else {
-                        Node::build(q, h, r, seed, &mut next)
+                        Node::build(q, h, r, seed, &mut next)?
                     };
                     Map::Gaussian(node)
                 } else {
