@@ -136,7 +136,8 @@ impl RangeBasis {
     ///
     /// # Errors
     /// [`Error::Empty`], [`Error::InvalidParameter`] when `n < d`, [`Error::RankDeficient`] when
-    /// the Cholesky factorization of `AᵀA` fails.
+    /// the Cholesky factorization of `AᵀA` fails; [`Error::TooLarge`] as [`gram`] and
+    /// [`MatrixRef::to_dense`].
     ///
     /// # Performance
     /// Small inputs: `O(n·d²)` (dense QR). Large: `O(Σᵢ nnz(rowᵢ)² + d³)`.

@@ -56,7 +56,7 @@ pub enum Error {
         what: String,
         /// The number of elements requested.
         requested: u128,
-        /// The limit in force.
+        /// The limit in force; when `requested ≤ limit` the allocator refused a size within it.
         limit: u128,
     },
     /// A text file could not be parsed.
@@ -156,6 +156,13 @@ impl fmt::Display for Error {
             }
             Error::InvalidStructure { reason } => write!(f, "invalid sparse structure: {reason}"),
             Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
+            Error::TooLarge {
+                what,
+                requested,
+                limit,
+            } if requested <= limit => {
+                write!(f, "{what} needs {requested} elements, which could not be allocated")
+            }
             Error::TooLarge {
                 what,
                 requested,

@@ -417,7 +417,7 @@ impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
 pub(crate) fn filled_or_too_large<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
     let mut v = Vec::new();
     v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
-        what: format!("{len} {what}"),
+        what: format!("the {what}"),
         requested: len as u128,
         limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
     })?;

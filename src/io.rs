@@ -45,7 +45,8 @@
 //!
 //! Every problem is an [`Error::Parse`] carrying the 1-based line number (a truncated file names
 //! its last line; a sum of duplicates that overflows names line 0, the whole file). No input
-//! panics. [`ReadOptions::max_elements`] bounds the memory a file can make the reader allocate;
+//! panics. [`ReadOptions::max_elements`] bounds the memory a file can make the reader allocate,
+//! and each declared dimension (so a matrix that stores nothing cannot declare `2^64 − 1` rows);
 //! storage for entries grows as entries actually arrive, never from the declared count alone.
 //!
 //! Writing produces `coordinate real general` ([`write_sparse`]) or `array real general`
@@ -722,7 +723,7 @@ fn check_limit(what: impl FnOnce() -> String, requested: u128, opts: &ReadOption
 /// `0 × (2^64 − 1)` matrix is otherwise a loop over every column for whoever reads it.
 fn check_dimensions(nrows: usize, ncols: usize, opts: &ReadOptions) -> Result<()> {
     check_limit(
-        || format!("a {nrows}×{ncols} matrix (each dimension is bounded, not only the storage)"),
+        || format!("the declared dimensions {nrows}×{ncols} (each one is bounded by the limit)"),
         nrows.max(ncols) as u128,
         opts,
     )

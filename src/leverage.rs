@@ -289,7 +289,9 @@ pub struct LeverageInfo {
 /// [`Error::Empty`] for `A` without rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `A`
 /// built without validation; [`Error::InvalidParameter`] for a `rank_tol` outside `[0, 1)`;
 /// [`Error::TooLarge`] when Householder would densify more than `2³¹` entries (or the
-/// sketch-Cholesky work arrays, `5d × d`, would exceed them);
+/// sketch-Cholesky work arrays, `5d × d`, would exceed them), or when the `n` scores or the
+/// `n + 1` row pointers of a CSC input's CSR copy cannot be allocated (a sparse `A` may declare
+/// far more rows than it stores);
 /// [`Error::Factorization`] when the sketch-Cholesky Gram matrix is not positive definite
 /// (rank deficiency the sketch did not detect — use [`ExactMethod::Householder`]).
 ///
@@ -829,7 +831,7 @@ fn sketch_cholesky(
     let qr = PivotedQr::new(b, tol, par);
     let r = qr.rank;
     let scores = if r == 0 {
-        vec![0.0; n]
+        crate::input::filled_or_too_large(n, 0.0, "leverage scores")?
     } else {
         // W = P₁R₁₁⁻¹ (d × r).
         let w = qr.solve_scatter(Mat::identity(r, r), par);
@@ -976,7 +978,7 @@ fn approx_impl(
     // At λ = 0 the bias is removed by scaling the scores by ρ; for λ > 0 it is inside R.
     let score_scale = if lambda == 0.0 { debias } else { 1.0 };
     let scores = if r == 0 {
-        vec![0.0; n]
+        crate::input::filled_or_too_large(n, 0.0, "leverage scores")?
     } else {
         let rhs = if params.jl_dim == 0 {
             Mat::identity(r, r)

@@ -13,6 +13,8 @@ use randnla::lstsq::{
 use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{Error, MatrixRef, Seed, SparseRef};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const HUGE: [usize; 3] = [1 << 40, 1 << 62, usize::MAX];
@@ -24,16 +26,27 @@ fn tall_rows(n: usize) -> [usize; 3] {
 
 const VALUES: [f64; 3] = [1.5, -2.0, 0.75];
 
-/// `f` must answer within a few seconds (the walks fixed here took hours), with `Ok` or an error
-/// that is not a panic; the caller checks which.
+/// `f` must answer within 20 s (the walks fixed here took hours), with `Ok` or an error that is
+/// not a panic; the caller checks which. A watchdog thread ends the test process with a failure
+/// after 20 s, so a regression fails CI instead of hanging it.
 fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let t = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, what) = (Arc::clone(&done), what.to_string());
+        move || {
+            let start = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                if start.elapsed() > Duration::from_secs(20) {
+                    eprintln!("{what}: no answer within 20 s");
+                    std::process::exit(101);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    std::thread::spawn(watchdog);
     let r = f();
-    assert!(
-        t.elapsed() < Duration::from_secs(20),
-        "{what}: {:?}",
-        t.elapsed()
-    );
+    done.store(true, Ordering::Relaxed);
     r
 }
 
@@ -67,13 +80,11 @@ fn column_kernels_skip_the_rows_a_tall_csc_input_does_not_store() {
                 op.apply_block_into(row, view, want.as_mut(), Par::Seq)
                     .unwrap();
             }
+            // Each output entry receives the same additions in the same (ascending row) order.
             for i in 0..6 {
                 for j in 0..2 {
                     let (g, w) = (got[(i, j)], want[(i, j)]);
-                    assert!(
-                        (g - w).abs() <= 1e-14 * w.abs().max(1.0),
-                        "{kind:?} n = {n} ({i}, {j}): {g} vs {w}"
-                    );
+                    assert_eq!(g.to_bits(), w.to_bits(), "{kind:?} n = {n} ({i}, {j})");
                 }
             }
             assert!(
@@ -108,6 +119,90 @@ fn tall_csc_inputs_get_errors_not_aborts() {
         assert!(is_too_large(&r), "{r:?}");
         let r = quick("to_dense", || a.to_dense());
         assert!(is_too_large(&r), "{r:?}");
+        // Nothing stored at all: the sketch skips every row, the rank is 0, and the n zero
+        // scores are refused.
+        let empty = SparseRef::try_csc(n, 2, &[0, 0, 0], &[], &[]).unwrap();
+        let empty = MatrixRef::Sparse(empty);
+        let r = quick("exact leverage of an empty tall matrix", || {
+            exact_leverage_scores(empty, &ExactParams::default(), Par::Seq)
+        });
+        assert!(is_too_large(&r), "{r:?}");
+        let r = quick("approx leverage of an empty tall matrix", || {
+            approx_leverage_scores(empty, &ApproxParams::default(), Seed::new(1), Par::Seq)
+        });
+        assert!(is_too_large(&r), "{r:?}");
+    }
+}
+
+/// Skipping inside a matrix of ordinary size: long empty runs of rows, blocks that start at row
+/// offsets that are not multiples of the kernels' block sizes. Dense input never skips, so the
+/// sparse results must equal the dense ones bit for bit.
+#[test]
+fn skipping_empty_rows_leaves_every_bit_unchanged() {
+    let (n, d) = (100_003usize, 3usize);
+    // Stored rows: a few clusters separated by empty runs of 10⁴ rows and more.
+    let stored: Vec<usize> = [
+        0usize, 7, 8191, 8192, 20_000, 20_001, 61_440, 99_999, 100_002,
+    ]
+    .into_iter()
+    .collect();
+    let mut dense = Mat::<f64>::zeros(n, d);
+    for (t, &i) in stored.iter().enumerate() {
+        for j in 0..d {
+            if (t + j) % 2 == 0 {
+                dense[(i, j)] = 1.0 + (t * d + j) as f64 / 7.0;
+            }
+        }
+    }
+    let mut trip = sprs::TriMat::new((n, d));
+    for &i in &stored {
+        for j in 0..d {
+            if dense[(i, j)] != 0.0 {
+                trip.add_triplet(i, j, dense[(i, j)]);
+            }
+        }
+    }
+    let csr: sprs::CsMat<f64> = trip.to_csr();
+    let csc = csr.to_csc();
+    let dense_view = MatrixRef::dense(dense.as_ref()).unwrap();
+    let bits = |m: &Mat<f64>| -> Vec<u64> {
+        (0..m.ncols())
+            .flat_map(|j| (0..m.nrows()).map(move |i| (i, j)))
+            .map(|(i, j)| m[(i, j)].to_bits())
+            .collect()
+    };
+    for kind in [
+        SketchKind::CountSketch,
+        SketchKind::SparseSign { nnz_per_col: 4 },
+        SketchKind::Gaussian,
+    ] {
+        let op = kind.build::<f64>(16, n, Seed::new(9)).unwrap();
+        let want = op.apply(dense_view, Par::Seq).unwrap();
+        let from_csc = op
+            .apply(MatrixRef::sparse(&csc).unwrap(), Par::Seq)
+            .unwrap();
+        assert_eq!(bits(&from_csc), bits(&want), "{kind:?}: CSC vs dense");
+        // Row blocks of CSR input at offsets that are not block multiples (the Gaussian sketch
+        // walks a CSR block through its CSC copy, with local rows and a global generation block).
+        let cuts = [0usize, 5, 8190, 20_000, 61_441, n];
+        let csr_view = MatrixRef::sparse(&csr).unwrap();
+        for w in cuts.windows(2) {
+            let mut from_block = Mat::<f64>::zeros(16, d);
+            let mut from_dense_block = Mat::<f64>::zeros(16, d);
+            let block = csr_view.row_block(w[0], w[1]).unwrap();
+            let dense_block = dense_view.row_block(w[0], w[1]).unwrap();
+            op.apply_block_into(w[0], block, from_block.as_mut(), Par::Seq)
+                .unwrap();
+            op.apply_block_into(w[0], dense_block, from_dense_block.as_mut(), Par::Seq)
+                .unwrap();
+            assert_eq!(
+                bits(&from_block),
+                bits(&from_dense_block),
+                "{kind:?}: rows {}..{}",
+                w[0],
+                w[1]
+            );
+        }
     }
 }
 

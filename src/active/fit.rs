@@ -33,7 +33,8 @@ pub struct FitInfo {
 /// `weights` and `labels` differ in length; [`Error::InvalidParameter`] for a row index `≥ n`,
 /// a weight that is negative or not finite, or `λ < 0`; [`Error::NonFinite`] for NaN/∞ in `X` or
 /// the labels; [`Error::RankDeficient`] when the weighted rows do not determine `β` (fewer than
-/// `d` independent rows and `λ = 0`).
+/// `d` independent rows and `λ = 0`); [`Error::TooLarge`] when the weighted system (`k` selected
+/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries.
 ///
 /// # Performance
 /// `O(k·d²)` time and `O(k·d)` memory, plus one pass over a CSC `X` to gather its rows.

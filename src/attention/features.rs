@@ -196,7 +196,8 @@ impl PolySketch {
     /// # Errors
     /// [`Error::InvalidParameter`] for `h = 0`, an odd, zero or too large `p` (`p ≤ 64`), `r = 0`
     /// or `r > 2048` (Gaussian, TensorSketch); [`Error::TooLarge`] for the identity map when
-    /// `h^{p/2} > 2048`.
+    /// `h^{p/2} > 2048`, and for the Gaussian map when its `h × r` projections cannot be
+    /// allocated.
     pub fn new(
         h: usize,
         degree: usize,

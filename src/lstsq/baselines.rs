@@ -104,7 +104,8 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
-/// (`λ < 0`); [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite.
+/// (`λ < 0`); [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
+/// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2³¹` entries.
 ///
 /// # Performance
 /// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (8 fixed row chunks
@@ -119,7 +120,14 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
-    check_dense_size(d, d)?;
+    let entries = d as u128 * d as u128;
+    if entries > 1 << 31 {
+        return Err(Error::TooLarge {
+            what: format!("the {d}×{d} Gram matrix AᵀA"),
+            requested: entries,
+            limit: 1 << 31,
+        });
+    }
     let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
     for i in 0..d {
         g[(i, i)] += lambda;

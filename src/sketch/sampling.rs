@@ -167,7 +167,8 @@ impl RowSampling {
     /// weights (scale `√(n/m)`).
     ///
     /// # Errors
-    /// As [`with_replacement`](Self::with_replacement); `n = 0` is [`Error::Empty`].
+    /// As [`with_replacement`](Self::with_replacement); `n = 0` is [`Error::Empty`];
+    /// [`Error::TooLarge`] when the `n` weights cannot be allocated.
     pub fn uniform(n: usize, m: usize, seed: Seed) -> Result<Self> {
         if n == 0 {
             return Err(Error::empty("A (uniform sampling needs n ≥ 1 rows)"));
@@ -343,7 +344,8 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 ///
 /// # Errors
 /// [`Error::Empty`] for an `A` without rows or columns; [`Error::NonFinite`] for a NaN/∞ in a dense
-/// `A` built without validation.
+/// `A` built without validation; [`Error::TooLarge`] when the `n` weights cannot be allocated (a
+/// sparse `A` may declare far more rows than it stores).
 ///
 /// # Performance
 /// One pass over the stored entries, `O(nnz)` time, `O(n)` memory.
