@@ -38,11 +38,12 @@ fn to_vec(m: MatRef<'_, f64>) -> Vec<f64> {
     (0..m.nrows()).map(|i| m[(i, 0)]).collect()
 }
 
-fn check_dense_size(n: usize, d: usize) -> Result<()> {
+/// At most `2³¹` entries for the `n × d` dense matrix `what` names.
+fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
     let req = n as u128 * d as u128;
     if req > 1 << 31 {
         return Err(Error::TooLarge {
-            what: format!("a dense copy of the {n}×{d} matrix"),
+            what: format!("the {n}×{d} {what}"),
             requested: req,
             limit: 1 << 31,
         });
@@ -68,7 +69,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let (n, d) = (a.nrows(), a.ncols());
-    check_dense_size(n.saturating_add(d), d)?;
+    check_dense_size(n.saturating_add(d), d, "dense copy of A")?;
     if n < d && lambda == 0.0 {
         return Err(Error::param(
             "A",
@@ -120,14 +121,7 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
-    let entries = d as u128 * d as u128;
-    if entries > 1 << 31 {
-        return Err(Error::TooLarge {
-            what: format!("the {d}×{d} Gram matrix AᵀA"),
-            requested: entries,
-            limit: 1 << 31,
-        });
-    }
+    check_dense_size(d, d, "Gram matrix AᵀA")?;
     let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
     for i in 0..d {
         g[(i, i)] += lambda;
