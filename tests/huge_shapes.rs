@@ -17,7 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const HUGE: [usize; 3] = [1 << 40, 1 << 62, usize::MAX];
+/// Declared sizes whose allocations fail on any x86-64 or AArch64 machine whatever its overcommit
+/// policy: 2^45 elements of 8 bytes (2^48 bytes) exceed x86-64's 47-bit user address space and
+/// fill all of AArch64's 48 bits.
+const HUGE: [usize; 3] = [1 << 45, 1 << 62, usize::MAX];
 
 /// Stored rows of the tall CSC matrix: column 0 holds rows 5 and n − 1, column 1 row n / 2.
 fn tall_rows(n: usize) -> [usize; 3] {

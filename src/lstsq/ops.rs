@@ -95,18 +95,21 @@ impl CsrRows {
                 for i in 0..n {
                     counts[i + 1] += counts[i];
                 }
-                let indptr = counts.clone();
-                let mut next = counts;
+                // Scatter with counts[i] as row i's cursor (n is declared, so no second array
+                // of n cursors); afterwards counts[i] is where row i + 1 starts: shift by one.
                 let mut indices = vec![0u32; s.nnz()];
                 let mut data = vec![0.0; s.nnz()];
                 for j in 0..d {
                     let (idx, val) = s.outer(j);
                     for (&i, &v) in idx.iter().zip(val) {
-                        indices[next[i]] = j as u32;
-                        data[next[i]] = v;
-                        next[i] += 1;
+                        indices[counts[i]] = j as u32;
+                        data[counts[i]] = v;
+                        counts[i] += 1;
                     }
                 }
+                counts.copy_within(0..n, 1);
+                counts[0] = 0;
+                let indptr = counts;
                 Ok(CsrRows {
                     nrows: n,
                     ncols: d,

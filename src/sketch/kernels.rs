@@ -297,17 +297,21 @@ pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> crate::Result<Owned
     for c in 0..ncols {
         indptr[c + 1] += indptr[c];
     }
-    let mut next = indptr[..ncols].to_vec();
+    // Scatter with indptr[c] as column c's cursor (no second array of ncols cursors: ncols is
+    // declared, not bounded by what is stored); afterwards indptr[c] is where column c + 1
+    // starts, so shifting by one restores the pointers.
     let mut indices = vec![0usize; nnz];
     let mut data = vec![T::ZERO; nnz];
     for i in 0..nrows {
         let (idx, val) = a.outer(i);
         for (&c, &v) in idx.iter().zip(val) {
-            indices[next[c]] = i;
-            data[next[c]] = v;
-            next[c] += 1;
+            indices[indptr[c]] = i;
+            data[indptr[c]] = v;
+            indptr[c] += 1;
         }
     }
+    indptr.copy_within(0..ncols, 1);
+    indptr[0] = 0;
     Ok(OwnedCsc {
         indptr,
         indices,
