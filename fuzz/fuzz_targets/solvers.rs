@@ -1,14 +1,18 @@
 //! Arbitrary small matrices, right-hand sides and solver parameters → least squares, ridge,
-//! sketch-and-solve and leverage scores. Nothing may panic: every bad input (NaN/∞ in `b`, negative
-//! or NaN λ, tolerances out of range, rank deficiency, tiny iteration budgets) must come back as
-//! an `Err` or a result with diagnostics.
+//! sketch-and-solve and leverage scores, on the dense matrix and on its CSR and CSC copies.
+//! Nothing may panic: every bad input (NaN/∞ in `b`, negative or NaN λ, tolerances out of range,
+//! rank deficiency, tiny iteration budgets) must come back as an `Err` or a result with
+//! diagnostics. One input byte also spreads the entries over a declared shape 2^40 times larger
+//! (rows of a CSC copy, columns of a CSR copy): those calls must answer as fast as the small ones
+//! (libFuzzer's `-timeout`), with a result or an error, never an abort.
 #![no_main]
 
 use faer::{Mat, Par};
 use libfuzzer_sys::fuzz_target;
 use randnla::leverage::{self, ApproxParams, ExactParams};
-use randnla::lstsq::{self, Factorization, LstsqParams, SketchSolveParams};
-use randnla::{MatrixRef, Seed};
+use randnla::lstsq::{self, Factorization, LstsqParams, Preconditioner, SketchSolveParams};
+use randnla::sketch::{SketchExt, SketchKind};
+use randnla::{Layout, MatrixRef, Seed, SparseRef};
 
 #[path = "bytes.rs"]
 mod bytes;
@@ -21,6 +25,30 @@ fn value(b: &mut Bytes<'_>) -> f64 {
         2 => b.raw_f64(),
         _ => (b.u8() as f64 - 128.0) / 16.0,
     }
+}
+
+/// Compressed arrays of the nonzeros of `a` (CSR: by row; CSC: by column), the inner indices
+/// multiplied by `stride`.
+fn compress(a: &Mat<f64>, layout: Layout, stride: usize) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
+    let (outer, inner) = match layout {
+        Layout::Csr => (a.nrows(), a.ncols()),
+        Layout::Csc => (a.ncols(), a.nrows()),
+    };
+    let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
+    for o in 0..outer {
+        for i in 0..inner {
+            let v = match layout {
+                Layout::Csr => a[(o, i)],
+                Layout::Csc => a[(i, o)],
+            };
+            if v != 0.0 {
+                indices.push(i * stride);
+                values.push(v);
+            }
+        }
+        indptr.push(indices.len());
+    }
+    (indptr, indices, values)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -52,11 +80,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(view) = MatrixRef::dense(a.as_ref()) else {
         return;
     };
-    let _ = lstsq::sketch_and_precondition(view, &rhs, &params);
-    let _ = lstsq::ridge(view, &rhs, lambda, &params);
-    let _ = lstsq::sketch_and_solve(view, &rhs, &SketchSolveParams::default());
-    let _ = lstsq::qr_solve(view, &rhs, lambda, Par::Seq);
-    let _ = lstsq::normal_equations(view, &rhs, lambda, Par::Seq);
+    let solve_all = |m: MatrixRef<'_, f64>| {
+        let _ = lstsq::sketch_and_precondition(m, &rhs, &params);
+        let _ = lstsq::ridge(m, &rhs, lambda, &params);
+        let _ = lstsq::sketch_and_solve(m, &rhs, &SketchSolveParams::default());
+        let _ = lstsq::qr_solve(m, &rhs, lambda, Par::Seq);
+        let _ = lstsq::normal_equations(m, &rhs, lambda, Par::Seq);
+    };
+    solve_all(view);
     let _ = leverage::exact_leverage_scores(view, &ExactParams::default(), Par::Seq);
     let approx = ApproxParams {
         sketch_rows: params.sketch_rows,
@@ -68,4 +99,32 @@ fuzz_target!(|data: &[u8]| {
     let _ = leverage::approx_leverage_scores(view, &approx, Seed::new(3), Par::Seq);
     let _ = leverage::approx_ridge_leverage_scores(view, lambda, &approx, Seed::new(3), Par::Seq);
     let _ = leverage::statistical_dimension(view, lambda, Par::Seq);
+
+    let spread = b.u8() % 16 == 0;
+    let stride = if spread { 1usize << 40 } else { 1 };
+    for layout in [Layout::Csr, Layout::Csc] {
+        let (indptr, indices, values) = compress(&a, layout, stride);
+        let sparse = match layout {
+            Layout::Csr => SparseRef::try_csr(n, d * stride, &indptr, &indices, &values),
+            Layout::Csc => SparseRef::try_csc(n * stride, d, &indptr, &indices, &values),
+        };
+        let sparse = MatrixRef::Sparse(sparse.expect("the compressed copy of a valid matrix"));
+        // Entry points without a right-hand side (which a spread CSC copy could not have).
+        let _ = leverage::exact_leverage_scores(sparse, &ExactParams::default(), Par::Seq);
+        let _ = leverage::approx_leverage_scores(sparse, &approx, Seed::new(3), Par::Seq);
+        let _ = leverage::statistical_dimension(sparse, lambda, Par::Seq);
+        let _ = Preconditioner::new(sparse, &params);
+        for kind in [
+            SketchKind::CountSketch,
+            SketchKind::SparseSign { nnz_per_col: 2 },
+            SketchKind::Gaussian,
+        ] {
+            if let Ok(op) = kind.build::<f64>(4, sparse.nrows(), Seed::new(5)) {
+                let _ = op.apply(sparse, Par::Seq);
+            }
+        }
+        if !(spread && layout == Layout::Csc) {
+            solve_all(sparse);
+        }
+    }
 });

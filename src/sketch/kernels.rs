@@ -96,6 +96,26 @@ impl<T: Scalar> ColAccess<'_, T> {
         }
     }
 
+    /// One past the last stored row below `hi` in any column, from the cursors on (CSC); `hi`
+    /// for dense input. After a skip over empty rows, a block can end there instead of at `hi`,
+    /// so per-row work (hashing, generating) is done only up to the last row that needs it.
+    /// `O(d log nnz)`: callers use it only after a skip, never on inputs without empty runs.
+    pub(crate) fn stored_end(&self, cursors: &[usize], lo: usize, hi: usize) -> usize {
+        match self {
+            ColAccess::Csc(s) => cursors
+                .iter()
+                .enumerate()
+                .filter_map(|(c, &p)| {
+                    let idx = &s.outer(c).0[p.min(s.outer(c).0.len())..];
+                    let below = idx.partition_point(|&row| row < hi);
+                    below.checked_sub(1).map(|last| idx[last] + 1)
+                })
+                .max()
+                .map_or(lo, |end| end.clamp(lo, hi)),
+            ColAccess::Dense(_) => hi,
+        }
+    }
+
     /// Calls `f(row, value)` for every nonzero of column `c` with row in `lo..hi`, in increasing
     /// row order; `cursor` is the position reached in a CSC column (advanced past `hi`).
     #[inline(always)]
@@ -287,7 +307,7 @@ pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> crate::Result<Owned
     let mut indptr = crate::input::filled_or_too_large(
         ncols.saturating_add(1),
         0usize,
-        "column pointers of a CSC copy",
+        "pointers of a copy in the other compressed layout",
     )?;
     for i in 0..nrows {
         for &c in a.outer(i).0 {

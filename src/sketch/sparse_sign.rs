@@ -322,9 +322,13 @@ impl SparseSign {
         let cols_per_task = kernels::chunk_len(d, tasks);
         let mut cursors = vec![0usize; d];
         let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
-        let mut lo = 0;
+        let (mut lo, mut skipped) = (0, false);
         while lo < k {
-            let hi = lo.saturating_add(ROW_BLOCK).min(k);
+            let mut hi = lo.saturating_add(ROW_BLOCK).min(k);
+            if skipped {
+                // Rows are sparse here: hash only up to the block's last stored row.
+                hi = cols.stored_end(&cursors, lo, hi).max(lo + 1);
+            }
             let table = &mut table[..(hi - lo) * s];
             self.encode_range(row_offset + lo, table, par);
             let table = &*table;
@@ -345,6 +349,7 @@ impl SparseSign {
             };
             kernels::for_column_chunks(work, &mut cursors, m, cols_per_task, tasks, run);
             lo = cols.resume_row(&cursors, hi, k);
+            skipped = lo > hi;
         }
     }
 }
