@@ -132,9 +132,18 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
                         });
                     }
                 };
-                kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
                 // Skip the generation blocks that hold no stored row (the streams are per block).
-                let next = row_offset + cols.resume_row(&cursors, hi, k);
+                let next = row_offset
+                    + kernels::for_column_chunks_then_resume(
+                        cols,
+                        &mut work,
+                        &mut cursors,
+                        m,
+                        cols_per_task,
+                        tasks,
+                        (hi, k),
+                        run,
+                    );
                 if next >= end {
                     break;
                 }

@@ -8,6 +8,7 @@ use crate::input::{Layout, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use faer::{MatMut, MatRef, Par};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How a block is best traversed.
 pub(crate) enum Access<'a, T> {
@@ -79,23 +80,6 @@ impl<T: Scalar> RowAccess<'_, T> {
 }
 
 impl<T: Scalar> ColAccess<'_, T> {
-    /// Where a walk of the rows in blocks can resume after every column's `cursor` has passed
-    /// row `from`: the first stored row at or after `from` in any column (CSC), or `end` when no
-    /// column has one left. Dense input stores every row, so it resumes at `from`. A CSC input may
-    /// declare far more rows than it stores; without this a block walk visits every empty block
-    /// (2^40 declared rows would take hours). The scan is `O(d)`, as is the visit of one block.
-    pub(crate) fn resume_row(&self, cursors: &[usize], from: usize, end: usize) -> usize {
-        match self {
-            ColAccess::Csc(s) => cursors
-                .iter()
-                .enumerate()
-                .filter_map(|(c, &p)| s.outer(c).0.get(p).copied())
-                .min()
-                .map_or(end, |row| row.clamp(from, end)),
-            ColAccess::Dense(_) => from,
-        }
-    }
-
     /// One past the last stored row below `hi` in any column, from the cursors on (CSC); `hi`
     /// for dense input. After a skip over empty rows, a block can end there instead of at `hi`,
     /// so per-row work (hashing, generating) is done only up to the last row that needs it.
@@ -210,6 +194,55 @@ pub(crate) fn for_column_chunks<T: Scalar>(
             .zip(cursors.chunks_mut(cols_per_task))
             .enumerate()
             .for_each(run);
+    }
+}
+
+/// [`for_column_chunks`] for one block of rows `..from` of a column walk, returning where the
+/// next block can start: the first stored row at or after `from` in any column of a CSC input
+/// (`end` when none is left), or `from` for dense input, which stores every row. A CSC input may
+/// declare far more rows than it stores, and a walk that visits every block would take hours for
+/// 2^40 declared rows. Each task takes the minimum over its own columns after walking them, while
+/// they are in cache, so the skip adds no sequential pass over the columns.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn for_column_chunks_then_resume<T: Scalar>(
+    cols: &ColAccess<'_, T>,
+    work: &mut [T],
+    cursors: &mut [usize],
+    m: usize,
+    cols_per_task: usize,
+    tasks: usize,
+    (from, end): (usize, usize),
+    run: impl Fn((usize, (&mut [T], &mut [usize]))) + Send + Sync,
+) -> usize {
+    let csc = match cols {
+        ColAccess::Csc(s) => Some(*s),
+        ColAccess::Dense(_) => None,
+    };
+    let next = AtomicUsize::new(usize::MAX);
+    for_column_chunks(
+        work,
+        cursors,
+        m,
+        cols_per_task,
+        tasks,
+        |(t, (part, curs))| {
+            run((t, (part, &mut *curs)));
+            if let Some(s) = csc {
+                let first = t * cols_per_task;
+                let local = curs
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(cc, &p)| s.outer(first + cc).0.get(p).copied())
+                    .min();
+                if let Some(row) = local {
+                    next.fetch_min(row, Ordering::Relaxed);
+                }
+            }
+        },
+    );
+    match csc {
+        Some(_) => next.into_inner().clamp(from, end),
+        None => from,
     }
 }
 

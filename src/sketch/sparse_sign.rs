@@ -347,8 +347,16 @@ impl SparseSign {
                     });
                 }
             };
-            kernels::for_column_chunks(work, &mut cursors, m, cols_per_task, tasks, run);
-            lo = cols.resume_row(&cursors, hi, k);
+            lo = kernels::for_column_chunks_then_resume(
+                cols,
+                work,
+                &mut cursors,
+                m,
+                cols_per_task,
+                tasks,
+                (hi, k),
+                run,
+            );
             skipped = lo > hi;
         }
     }
