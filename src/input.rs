@@ -416,13 +416,36 @@ impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
 /// matrix does not bound by what it stores.
 pub(crate) fn filled_or_too_large<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
-        what: format!("the {what}"),
-        requested: len as u128,
-        limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
-    })?;
+    v.try_reserve_exact(len)
+        .map_err(|_| refused::<T>(format!("the {what}"), len as u128))?;
     v.resize(len, value);
     Ok(v)
+}
+
+/// [`Error::TooLarge`] for `requested` elements of `T` that the allocator refused (or that no
+/// allocation can hold); its limit is the largest allocation Rust allows.
+fn refused<T>(what: String, requested: u128) -> Error {
+    Error::TooLarge {
+        what,
+        requested,
+        limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
+    }
+}
+
+/// Asks the allocator whether `len` elements of `T` (`None`: more than a `usize` counts) could be
+/// allocated now, without touching them; faer's constructors and `vec!` abort instead of failing.
+///
+/// # Errors
+/// [`Error::TooLarge`] with `what()` and `requested` when they could not.
+pub(crate) fn ensure_allocatable<T>(
+    len: Option<usize>,
+    what: impl FnOnce() -> String,
+    requested: u128,
+) -> Result<()> {
+    match len {
+        Some(len) if Vec::<T>::new().try_reserve_exact(len).is_ok() => Ok(()),
+        _ => Err(refused::<T>(what(), requested)),
+    }
 }
 
 /// An `m × d` zero matrix, or [`Error::TooLarge`] naming `what` when it cannot be allocated
@@ -432,20 +455,12 @@ pub(crate) fn zeros_or_too_large<T: Scalar>(
     d: usize,
     what: &str,
 ) -> Result<faer::Mat<T>> {
-    let too_large = || Error::TooLarge {
-        what: format!("an {m}×{d} {what}"),
-        requested: m as u128 * d as u128,
-        limit: (isize::MAX as usize / std::mem::size_of::<T>()) as u128,
-    };
     // faer pads each column to its SIMD alignment; probing with `m` rounded up to 16 covers that
     // padding for f32 and f64 alike.
     let len = m
         .checked_next_multiple_of(16)
-        .and_then(|padded| padded.checked_mul(d))
-        .ok_or_else(too_large)?;
-    let mut probe: Vec<T> = Vec::new();
-    probe.try_reserve_exact(len).map_err(|_| too_large())?;
-    drop(probe);
+        .and_then(|padded| padded.checked_mul(d));
+    ensure_allocatable::<T>(len, || format!("an {m}×{d} {what}"), m as u128 * d as u128)?;
     Ok(faer::Mat::zeros(m, d))
 }
 

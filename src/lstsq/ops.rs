@@ -156,19 +156,14 @@ impl<'a> DataOp<'a> {
                 // The iterations keep a handful of vectors of length d and n; a sparse matrix
                 // does not bound either by what it stores.
                 let vectors = 4u128 * (s.nrows() as u128 + s.ncols() as u128);
-                let fits = usize::try_from(vectors)
-                    .is_ok_and(|len| Vec::<f64>::new().try_reserve_exact(len).is_ok());
-                if !fits {
-                    return Err(Error::TooLarge {
-                        what: format!(
-                            "the iteration vectors for a {}×{} operator",
-                            s.nrows(),
-                            s.ncols()
-                        ),
-                        requested: vectors,
-                        limit: (isize::MAX as usize / std::mem::size_of::<f64>()) as u128,
-                    });
-                }
+                crate::input::ensure_allocatable::<f64>(
+                    usize::try_from(vectors).ok(),
+                    || {
+                        let (n, d) = (s.nrows(), s.ncols());
+                        format!("the iteration vectors for a {n}×{d} operator")
+                    },
+                    vectors,
+                )?;
                 DataOp::Csr(CsrRows::from_sparse(s)?, par)
             }
         })

@@ -90,7 +90,8 @@ impl<T: Scalar> ColAccess<'_, T> {
                 .iter()
                 .enumerate()
                 .filter_map(|(c, &p)| {
-                    let idx = &s.outer(c).0[p.min(s.outer(c).0.len())..];
+                    let column = s.outer(c).0;
+                    let idx = &column[p.min(column.len())..];
                     let below = idx.partition_point(|&row| row < hi);
                     below.checked_sub(1).map(|last| idx[last] + 1)
                 })
