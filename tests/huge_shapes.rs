@@ -98,6 +98,44 @@ fn column_kernels_skip_the_rows_a_tall_csc_input_does_not_store() {
     }
 }
 
+/// A hypersparse CSC matrix: `d` columns of one entry each, in rows 2^20 apart (`n = 2^40`). The
+/// column kernels used to walk every column for every visited block of rows, `O(nnz·d)`: hours
+/// at `d = 2·10⁵`. They now hash or generate `S` per stored entry there, `O(nnz)`.
+#[test]
+fn wide_hypersparse_csc_inputs_are_sketched_in_input_sparsity_time() {
+    let (n, m) = (1usize << 40, 16);
+    for (kind, d) in [
+        (SketchKind::CountSketch, 200_000),
+        (SketchKind::SparseSign { nnz_per_col: 8 }, 200_000),
+        (SketchKind::Gaussian, 50_000),
+    ] {
+        let indptr: Vec<usize> = (0..=d).collect();
+        // Rows in a scrambled order across the columns, each column's single row 2^20-aligned.
+        let rows: Vec<usize> = (0..d).map(|j| (j * 7919 % d) << 20).collect();
+        let vals: Vec<f64> = (0..d).map(|j| 1.0 + (j % 97) as f64 / 8.0).collect();
+        let a = SparseRef::try_csc(n, d, &indptr, &rows, &vals).unwrap();
+        let op = kind.build::<f64>(m, n, Seed::new(4)).unwrap();
+        let got = quick(&format!("{kind:?} on a hypersparse 2^40 × {d}"), || {
+            op.apply(MatrixRef::Sparse(a), Par::rayon(2))
+        })
+        .unwrap();
+        // Every 97th column against the same entry sketched on its own (a 1 × 1 block at its
+        // row): one addition to zero per output entry, so the bits must agree.
+        for j in (0..d).step_by(97) {
+            let one = Mat::<f64>::from_fn(1, 1, |_, _| vals[j]);
+            let mut want = Mat::<f64>::zeros(m, 1);
+            let view = MatrixRef::dense(one.as_ref()).unwrap();
+            op.apply_block_into(rows[j], view, want.as_mut(), Par::Seq)
+                .unwrap();
+            for i in 0..m {
+                let (g, w) = (got[(i, j)], want[(i, 0)]);
+                assert_eq!(g.to_bits(), w.to_bits(), "{kind:?} ({i}, {j})");
+            }
+            assert!((0..m).any(|i| got[(i, j)] != 0.0), "{kind:?}: column {j}");
+        }
+    }
+}
+
 #[test]
 fn tall_csc_inputs_get_errors_not_aborts() {
     for n in HUGE {

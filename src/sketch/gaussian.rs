@@ -1,9 +1,9 @@
 //! Dense Gaussian sketches, generated in fixed blocks from counter-derived seeds.
 
-use super::kernels;
+use super::kernels::{self, ColAccess};
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::Result;
-use crate::input::MatrixRef;
+use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use crate::seed::{streams, Seed};
 use faer::{Mat, MatMut, Par};
@@ -83,6 +83,119 @@ fn axpy<T: Scalar>(dst: &mut [T], a: T, x: &[T]) {
     }
 }
 
+impl Gaussian {
+    /// Column kernel: `S` is generated in super-blocks of `SUPER_BLOCK·GEN_BLOCK` rows shared by
+    /// all columns; output columns are independent and, within one, input rows are visited in
+    /// ascending order. Generation blocks without stored rows are skipped.
+    fn accumulate_super_blocks<T: Scalar>(
+        &self,
+        row_offset: usize,
+        cols: &ColAccess<'_, T>,
+        k: usize,
+        work: &mut [T],
+        d: usize,
+        par: Par,
+    ) {
+        let m = self.m;
+        let tasks = kernels::tasks(par);
+        let cols_per_task = kernels::chunk_len(d, tasks);
+        let mut cursors = vec![0usize; d];
+        // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
+        let (start, end) = (row_offset, row_offset + k);
+        let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
+        while sb_start < end {
+            let sb_end = sb_start.saturating_add(SUPER_BLOCK * GEN_BLOCK).min(self.n);
+            let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
+            // Local rows of the block inside this super-block.
+            let lo = sb_start.max(start) - row_offset;
+            let hi = sb_end.min(end) - row_offset;
+            let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
+                for (cc, (col, cur)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
+                    let c = t * cols_per_task + cc;
+                    cols.for_each(c, lo, hi, cur, |i, v| {
+                        let g = row_offset + i - sb_start;
+                        axpy(col, v, &s_cols[g * m..(g + 1) * m]);
+                    });
+                }
+            };
+            // Skip the generation blocks that hold no stored row (the streams are per block).
+            let next = row_offset
+                + kernels::for_column_chunks_then_resume(
+                    cols,
+                    work,
+                    &mut cursors,
+                    m,
+                    cols_per_task,
+                    tasks,
+                    (hi, k),
+                    run,
+                );
+            if next >= end {
+                break;
+            }
+            sb_start = sb_end.max(next / GEN_BLOCK * GEN_BLOCK);
+        }
+    }
+
+    /// Column kernel for CSC input that stores few entries per generation block: each stored
+    /// entry regenerates the block of `S` holding its column (kept while the next entry of the
+    /// same output column falls in the same block), so nothing is generated for blocks without
+    /// entries and no block walk visits every column. Cost `O(nnz·GEN_BLOCK·m)` generation at
+    /// most, plus the `m·nnz` multiply-adds; the same values are added in the same order as in
+    /// the super-block kernel, so the bits are the same.
+    fn accumulate_entries<T: Scalar>(
+        &self,
+        row_offset: usize,
+        csc: &SparseRef<'_, T>,
+        work: &mut [T],
+        par: Par,
+    ) {
+        let (m, d) = (self.m, csc.ncols());
+        let tasks = kernels::tasks(par);
+        let cols_per_task = kernels::chunk_len(d, tasks);
+        let run = |(t, part): (usize, &mut [T])| {
+            let mut block = vec![T::ZERO; m * GEN_BLOCK];
+            let mut held = None;
+            for (cc, col) in part.chunks_mut(m).enumerate() {
+                let (rows, vals) = csc.outer(t * cols_per_task + cc);
+                for (&i, &v) in rows.iter().zip(vals) {
+                    let row = row_offset + i;
+                    let g = row / GEN_BLOCK;
+                    if held != Some(g) {
+                        let len = (self.n - g * GEN_BLOCK).min(GEN_BLOCK);
+                        self.gen_block(g, &mut block[..len * m]);
+                        held = Some(g);
+                    }
+                    let at = row % GEN_BLOCK * m;
+                    axpy(col, v, &block[at..at + m]);
+                }
+            }
+        };
+        kernels::for_output_column_chunks(work, m, cols_per_task, tasks, run);
+    }
+}
+
+/// Whether the Gaussian column kernel should generate `S` per stored entry
+/// ([`Gaussian::accumulate_entries`]) rather than per super-block of rows shared by all columns,
+/// for a CSC block of `k` rows, `d` columns and `nnz` entries, `m` rows of `S`. The super-block
+/// kernel generates `SUPER_BLOCK·GEN_BLOCK·m` normals and visits all `d` columns for each of the
+/// at most `min(⌈k/(SUPER_BLOCK·GEN_BLOCK)⌉, nnz)` super-blocks it visits; the entry kernel at most
+/// `GEN_BLOCK·m` normals per entry. Costs as measured (see the constants).
+fn generate_per_entry(k: usize, d: usize, nnz: usize, m: usize) -> bool {
+    let rows_per_super = (SUPER_BLOCK * GEN_BLOCK) as u128;
+    let supers = (k as u128).div_ceil(rows_per_super).min(nnz as u128);
+    let normals = supers * rows_per_super * m as u128;
+    let super_cost = normals * NORMAL_PS + supers * d as u128 * COLUMN_VISIT_PS;
+    let entry_cost = nnz as u128 * GEN_BLOCK as u128 * m as u128 * NORMAL_PS;
+    entry_cost < super_cost
+}
+
+/// Measured cost of one normal draw, scaled and stored, in picoseconds (2.3–2.4 ns).
+const NORMAL_PS: u128 = 2_400;
+/// Measured cost of visiting one column in one super-block, in picoseconds (as for the sparse
+/// sign kernel).
+const COLUMN_VISIT_PS: u128 = 100_000;
+
 impl<T: Scalar> SketchOperator<T> for Gaussian {
     fn nrows(&self) -> usize {
         self.m
@@ -111,44 +224,14 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         }
         kernels::with_columns(block, |cols| {
             let mut work = kernels::load_col_major(&out);
-            let tasks = kernels::tasks(par);
-            let cols_per_task = kernels::chunk_len(d, tasks);
-            let mut cursors = vec![0usize; d];
-            // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
-            let (start, end) = (row_offset, row_offset + k);
-            let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
-            while sb_start < end {
-                let sb_end = sb_start.saturating_add(SUPER_BLOCK * GEN_BLOCK).min(self.n);
-                let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
-                // Local rows of the block inside this super-block.
-                let lo = sb_start.max(start) - row_offset;
-                let hi = sb_end.min(end) - row_offset;
-                let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
-                    for (cc, (col, cur)) in part.chunks_mut(m).zip(curs.iter_mut()).enumerate() {
-                        let c = t * cols_per_task + cc;
-                        cols.for_each(c, lo, hi, cur, |i, v| {
-                            let g = row_offset + i - sb_start;
-                            axpy(col, v, &s_cols[g * m..(g + 1) * m]);
-                        });
-                    }
-                };
-                // Skip the generation blocks that hold no stored row (the streams are per block).
-                let next = row_offset
-                    + kernels::for_column_chunks_then_resume(
-                        cols,
-                        &mut work,
-                        &mut cursors,
-                        m,
-                        cols_per_task,
-                        tasks,
-                        (hi, k),
-                        run,
-                    );
-                if next >= end {
-                    break;
+            if let ColAccess::Csc(csc) = cols {
+                if generate_per_entry(k, d, csc.nnz(), m) {
+                    self.accumulate_entries(row_offset, csc, &mut work, par);
+                    kernels::store_col_major(&work, out);
+                    return;
                 }
-                sb_start = sb_end.max(next / GEN_BLOCK * GEN_BLOCK);
             }
+            self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par);
             kernels::store_col_major(&work, out);
         })?;
         Ok(())
@@ -158,5 +241,63 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         check_dense_size(self.m, self.n)?;
         let buf: Vec<T> = self.gen_columns(0, self.n, Par::Seq);
         Ok(Mat::from_fn(self.m, self.n, |i, j| buf[j * self.m + i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problems::random_sparse;
+
+    #[test]
+    fn entry_and_super_block_kernels_give_the_same_bits() {
+        // A sparse block (most generation blocks empty), a tall one with 6 entries per row, and
+        // a hypersparse one whose rows are 2^20 apart; the last generation block of S is partial.
+        let mut cases: Vec<sprs::CsMat<f64>> = [(30_000, 5, 1), (3000, 40, 6)]
+            .into_iter()
+            .map(|(n, d, r)| {
+                random_sparse(n, d, r, crate::Seed::new(n as u64))
+                    .unwrap()
+                    .to_csc()
+            })
+            .collect();
+        let mut tri = sprs::TriMat::new((1usize << 40, 60));
+        for t in 0..180usize {
+            tri.add_triplet((t * 7919 % 180) << 20, t % 60, 1.0 + t as f64 / 7.0);
+        }
+        cases.push(tri.to_csc());
+        let m = 24;
+        for a in &cases {
+            let Ok(MatrixRef::Sparse(view)) = MatrixRef::sparse(a) else {
+                panic!("not a valid sparse matrix");
+            };
+            let (k, d) = (a.rows(), a.cols());
+            let start: Vec<f64> = (0..m * d).map(|i| (i as f64 * 0.37).sin()).collect();
+            for row_offset in [0, 100] {
+                let op = Gaussian::new(m, k + row_offset + 37, crate::Seed::new(5)).unwrap();
+                for par in [Par::Seq, Par::rayon(2), Par::rayon(3)] {
+                    let mut blocks = start.clone();
+                    let cols = ColAccess::Csc(view);
+                    op.accumulate_super_blocks(row_offset, &cols, k, &mut blocks, d, par);
+                    let mut entries = start.clone();
+                    op.accumulate_entries(row_offset, &view, &mut entries, par);
+                    for (i, (x, y)) in blocks.iter().zip(&entries).enumerate() {
+                        let what = format!("{k}×{d}, offset {row_offset}, {par:?}, entry {i}");
+                        assert_eq!(x.to_bits(), y.to_bits(), "{what}: {x} vs {y}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cost_rule_generates_per_entry_only_for_very_sparse_blocks() {
+        // Everything stored densely enough that the super-blocks are shared: super-blocks.
+        assert!(!generate_per_entry(1_000_000, 100, 100_000, 64));
+        assert!(!generate_per_entry(100_000, 100_000, 1_000_000, 64));
+        // Fewer than one entry per 64 rows, or hypersparse: per entry.
+        assert!(generate_per_entry(1_000_000, 100, 10_000, 64));
+        assert!(generate_per_entry(1 << 40, 16_000, 16_000, 64));
+        assert!(generate_per_entry(usize::MAX, usize::MAX, 3, 1 << 20));
     }
 }

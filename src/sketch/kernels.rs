@@ -198,6 +198,25 @@ pub(crate) fn for_column_chunks<T: Scalar>(
     }
 }
 
+/// Runs `run(task, columns)` on contiguous ranges of `cols_per_task` columns (`m` entries each) of
+/// a column-major work buffer, on the rayon pool when `tasks > 1`: for kernels that need no
+/// per-column cursors. Columns are independent, so the partition never changes a result.
+pub(crate) fn for_output_column_chunks<T: Scalar>(
+    work: &mut [T],
+    m: usize,
+    cols_per_task: usize,
+    tasks: usize,
+    run: impl Fn((usize, &mut [T])) + Send + Sync,
+) {
+    if tasks > 1 {
+        work.par_chunks_mut(cols_per_task * m)
+            .enumerate()
+            .for_each(run);
+    } else {
+        work.chunks_mut(cols_per_task * m).enumerate().for_each(run);
+    }
+}
+
 /// [`for_column_chunks`] for one block of rows `..from` of a column walk, returning where the
 /// next block can start: the first stored row at or after `from` in any column of a CSC input
 /// (`end` when none is left), or `from` for dense input, which stores every row. A CSC input may

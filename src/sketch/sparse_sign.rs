@@ -3,7 +3,7 @@
 use super::kernels::{self, Access, ColAccess, RowAccess, PANEL_BYTES};
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::{Error, Result};
-use crate::input::MatrixRef;
+use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use crate::seed::{below, splitmix64, streams, Seed};
 use faer::{Mat, MatMut, Par};
@@ -42,6 +42,35 @@ fn row_kernel_par<T>(m: usize, d: usize, s: usize, par: Par) -> Par {
         par
     }
 }
+
+/// Whether the column kernel should hash each stored entry's row on its own
+/// ([`SparseSign::accumulate_entries`]) rather than hash the rows of each block once for all
+/// columns ([`SparseSign::accumulate_cols`]), for a CSC block of `k` rows, `d` columns, `nnz`
+/// entries and `s` nonzeros per column of `S`. Both give the same bits; this only picks the faster.
+///
+/// The block kernel hashes every row of the blocks it visits and walks all `d` columns once per
+/// block; it visits at most `min(⌈k/ROW_BLOCK⌉, nnz)` blocks, since it skips runs of empty rows.
+/// The entry kernel hashes once per stored entry. Both make the same `s·nnz` additions. The costs
+/// below are nanoseconds per hash and per column visit on the development machine (one thread,
+/// `m = 64`, random CSC matrices with `k = 10⁶` rows, `d = 10²…10⁵` columns, `nnz = k/4 … 4k`):
+/// the rule picked the faster kernel, or one within 15 % of it, at 25 of 26 points; at the
+/// boundary (`d = 10⁴`, `nnz = 4·10⁶`, `s = 8`) the block kernel it picks took 0.17–0.32 s from
+/// run to run against 0.20 s. A wide CSC matrix (`d = 10⁵`, `nnz = 4·10⁶`, `s = 1`) took 1.14 s
+/// with the block kernel and 0.11 s with the entry kernel; a hypersparse one (16 000 columns of
+/// one entry each, rows 2²⁰ apart) 1.98 s and 15 ms: the block kernel is `O(nnz·d)` there.
+fn hash_entries(k: usize, d: usize, nnz: usize, s: usize) -> bool {
+    let blocks = k.div_ceil(ROW_BLOCK).min(nnz) as u128;
+    let rows_hashed = (k as u128).min(blocks * ROW_BLOCK as u128);
+    let hash = HASH_NS + HASH_NS_PER_NONZERO * s as u128;
+    (nnz as u128) * hash < rows_hashed * hash + blocks * d as u128 * COLUMN_VISIT_NS
+}
+
+/// Measured cost of generating one column of `S`: about `10 + 4s` ns (see [`hash_entries`]).
+const HASH_NS: u128 = 10;
+const HASH_NS_PER_NONZERO: u128 = 4;
+/// Measured cost of visiting one column in one block of the block kernel (cursor, data and
+/// output column mostly out of cache once `d` is large).
+const COLUMN_VISIT_NS: u128 = 100;
 
 /// A sparse sign embedding (OSNAP): each column of the `m × n` matrix `S` has exactly `s`
 /// nonzeros, at distinct rows drawn uniformly without replacement, each `±1/√s` with independent
@@ -305,6 +334,39 @@ impl SparseSign {
         }
     }
 
+    /// Column-oriented kernel for CSC input that stores few entries per row: each stored entry
+    /// hashes its own column of `S` (`O(s²)` each) instead of the rows of a block sharing one
+    /// table, so the cost is `O(nnz·s² + m·d)` whatever the declared row count, with no walk over
+    /// row blocks. The entries of a column are visited in ascending row order and each adds
+    /// `±(scale·v)` as in [`accumulate_cols`](Self::accumulate_cols): the bits are the same.
+    fn accumulate_entries<T: Scalar>(
+        &self,
+        row_offset: usize,
+        csc: &SparseRef<'_, T>,
+        work: &mut [T],
+        par: Par,
+    ) {
+        let (m, s, d) = (self.m, self.s, csc.ncols());
+        let scale: T = self.scale();
+        let tasks = kernels::tasks(par);
+        let cols_per_task = kernels::chunk_len(d, tasks);
+        let run = |(t, part): (usize, &mut [T])| {
+            let mut codes = vec![0u32; s];
+            for (cc, col) in part.chunks_mut(m).enumerate() {
+                let (rows, vals) = csc.outer(t * cols_per_task + cc);
+                for (&i, &v) in rows.iter().zip(vals) {
+                    self.encode_column(row_offset + i, &mut codes);
+                    let sv = scale * v;
+                    let pm = [sv, -sv];
+                    for &code in &codes {
+                        col[(code >> 1) as usize] += pm[(code & 1) as usize];
+                    }
+                }
+            }
+        };
+        kernels::for_output_column_chunks(work, m, cols_per_task, tasks, run);
+    }
+
     /// Column-oriented kernel: output columns are independent; within one, input rows are visited
     /// in ascending order.
     fn accumulate_cols<T: Scalar>(
@@ -402,7 +464,12 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
             }
             Access::Cols(cols) => {
                 let mut work = kernels::load_col_major(&out);
-                self.accumulate_cols(row_offset, &cols, k, &mut work, d, par);
+                match &cols {
+                    ColAccess::Csc(csc) if hash_entries(k, d, csc.nnz(), self.s) => {
+                        self.accumulate_entries(row_offset, csc, &mut work, par)
+                    }
+                    _ => self.accumulate_cols(row_offset, &cols, k, &mut work, d, par),
+                }
                 kernels::store_col_major(&work, out);
             }
         }
@@ -421,5 +488,84 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problems::random_sparse;
+
+    /// Runs the block kernel and the entry kernel on the same CSC block, both accumulating into
+    /// the same nonzero starting output, and returns both work buffers.
+    fn both_kernels(
+        op: &SparseSign,
+        row_offset: usize,
+        a: SparseRef<'_, f64>,
+        par: Par,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let (k, d) = (a.nrows(), a.ncols());
+        let start: Vec<f64> = (0..op.m * d).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut blocks = start.clone();
+        op.accumulate_cols(row_offset, &ColAccess::Csc(a), k, &mut blocks, d, par);
+        let mut entries = start;
+        op.accumulate_entries(row_offset, &a, &mut entries, par);
+        (blocks, entries)
+    }
+
+    fn assert_same_bits(x: &[f64], y: &[f64], what: &str) {
+        assert_eq!(x.len(), y.len(), "{what}");
+        for (i, (a, b)) in x.iter().zip(y).enumerate() {
+            assert_eq!(a.to_bits(), b.to_bits(), "{what}: entry {i}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn entry_and_block_kernels_give_the_same_bits() {
+        // Tall, wide, and one entry per row; then a hypersparse block whose stored rows are
+        // 2^20 apart (the block kernel skips the empty runs between them).
+        let mut cases: Vec<(String, sprs::CsMat<f64>)> =
+            [(20_000, 7, 3), (50, 300, 2), (9000, 40, 1)]
+                .into_iter()
+                .map(|(n, d, r)| {
+                    let a = random_sparse(n, d, r, crate::Seed::new(n as u64)).unwrap();
+                    (format!("{n}x{d}, {r} per row"), a.to_csc())
+                })
+                .collect();
+        // Two entries per column, rows scrambled across the columns.
+        let d = 300;
+        let mut tri = sprs::TriMat::new((1usize << 40, d));
+        for t in 0..2 * d {
+            tri.add_triplet((t * 7919 % (2 * d)) << 20, t / 2, 1.0 + t as f64 / 7.0);
+        }
+        cases.push(("hypersparse 2^40 x 300".into(), tri.to_csc()));
+        for (name, a) in &cases {
+            let Ok(MatrixRef::Sparse(view)) = MatrixRef::sparse(a) else {
+                panic!("{name}: not a valid sparse matrix");
+            };
+            for s in [1, 3, 8] {
+                for row_offset in [0, 12_345] {
+                    let op =
+                        SparseSign::new(64, a.rows() + row_offset, s, crate::Seed::new(9)).unwrap();
+                    for par in [Par::Seq, Par::rayon(2), Par::rayon(3)] {
+                        let (blocks, entries) = both_kernels(&op, row_offset, view, par);
+                        let what = format!("{name}, s = {s}, offset {row_offset}, {par:?}");
+                        assert_same_bits(&blocks, &entries, &what);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cost_rule_hashes_entries_only_where_rows_are_few_or_columns_many() {
+        // The lstsq bench's tall problem and a matrix with 40 entries per row: blocks.
+        assert!(!hash_entries(200_000, 500, 4_900_000, 8));
+        assert!(!hash_entries(1_000_000, 100, 4_000_000, 1));
+        // Fewer entries than rows, very wide, or hypersparse: entries.
+        assert!(hash_entries(1_000_000, 100, 250_000, 8));
+        assert!(hash_entries(1_000_000, 100_000, 4_000_000, 1));
+        assert!(hash_entries(1 << 40, 16_000, 16_000, 8));
+        assert!(hash_entries(usize::MAX, usize::MAX, 3, 8));
     }
 }
