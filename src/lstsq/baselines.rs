@@ -147,11 +147,13 @@ pub fn normal_equations(
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`],
-/// [`Error::InvalidParameter`] (`tol ∉ (0, 1)`, `max_iters = 0`, `λ < 0`), and
-/// [`Error::NotConverged`] after `max_iters` iterations.
+/// [`Error::InvalidParameter`] (`tol ∉ (0, 1)`, `max_iters = 0`, `λ < 0`), [`Error::TooLarge`]
+/// for a sparse `A` with more than 2³² columns or whose iteration vectors cannot be allocated,
+/// and [`Error::NotConverged`] after `max_iters` iterations.
 ///
 /// # Performance
-/// `O(nnz(A) + n + d)` per iteration; memory `O(n + d)`.
+/// `O(nnz(A) + n + d)` per iteration; memory `O(n + d)`, plus for a sparse `A` one compact CSR
+/// copy (12 bytes per nonzero) that every iteration reads.
 ///
 /// # References
 /// C. C. Paige and M. A. Saunders, "LSQR", ACM TOMS 8(1), 1982.

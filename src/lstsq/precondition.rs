@@ -188,7 +188,9 @@ impl Preconditioner {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `A`; [`Error::InvalidParameter`] for `sketch_rows < d`,
-    /// `nnz_per_col` outside `1..=m`, `rcond` outside `(0, 1)`, or `λ < 0`;
+    /// `sketch_rows ≥ 2³¹`, `nnz_per_col` outside `1..=m`, `rcond` outside `(0, 1)`, or `λ < 0`;
+    /// [`Error::TooLarge`] when the `m × d` sketch `SA` cannot be allocated (a sparse `A` may
+    /// declare far more columns than it stores);
     /// [`Error::RankDeficient`] for [`Factorization::Qr`] on a numerically rank-deficient sketch;
     /// [`Error::Factorization`] when the SVD fails.
     pub fn new(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Self> {
@@ -626,9 +628,11 @@ fn solve_impl(
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
 /// (NaN/∞ in `b`), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
-/// [`Preconditioner::new`]), [`Error::RankDeficient`], [`Error::Factorization`], and
-/// [`Error::NotConverged`] (iterations done, final test value, tolerance) when a run exceeds
-/// `max_iters`.
+/// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
+/// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
+/// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],
+/// [`Error::Factorization`], and [`Error::NotConverged`] (iterations done, final test value,
+/// tolerance) when a run exceeds `max_iters`.
 ///
 /// # Performance
 /// `O(s·nnz(A) + m·d²)` for the sketch and QR, then `O(nnz(A) + d²)` per iteration; memory
