@@ -8,7 +8,7 @@
 //! | [`sketch_and_precondition`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `O(s·nnz(A) + m·d² + iters·(nnz(A) + d²))` | backward error ≤ `tol`, forward error as Householder QR |
 //! | [`qr_solve`] | `argmin ‖Ax − b‖` | `O(n·d²)`, dense `n × d` memory | backward stable |
 //! | [`normal_equations`] | `(AᵀA + λI)x = Aᵀb` | `O(Σ nnz(row)² + d³)` | squares `κ(A)` |
-//! | [`lsqr`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `iters·nnz(A)`, iterations grow with `κ(A)` | stalls on ill-conditioned `A` |
+//! | [`lsqr()`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `iters·nnz(A)`, iterations grow with `κ(A)` | stalls on ill-conditioned `A` |
 //!
 //! # The recommended solver
 //! [`sketch_and_precondition`] (Blendenpik / LSRN family): sketch `SA` with a sparse sign
@@ -157,7 +157,7 @@ pub struct Info {
     pub normal_eq_history: Vec<f64>,
     /// Estimated `κ(AN)` of the preconditioned operator: `σ_max/σ_min` of the Golub–Kahan
     /// bidiagonal of the first LSQR run (Ritz values, a lower bound that tightens with the
-    /// iterations); `NaN` when no iteration was needed. For [`lsqr`] it estimates `κ(A)`.
+    /// iterations); `NaN` when no iteration was needed. For [`lsqr()`] it estimates `κ(A)`.
     pub kappa_estimate: f64,
     /// Numerical rank used (`d` unless the SVD preconditioner dropped directions).
     pub rank: usize,

@@ -25,8 +25,9 @@ const SUPER_BLOCK: usize = 16;
 /// sketches are measured against.
 ///
 /// # Performance
-/// `S·A` costs `O(m·nnz(A))` flops plus `m·n` normal draws, and `O(m·(d + 1024))` memory; `S` is
-/// never stored. Each output entry is accumulated over input rows in ascending order (no GEMM
+/// `S·A` costs `O(m·nnz(A))` flops plus `m·n` normal draws (for a CSC input that stores few
+/// entries per row block, at most `64·m` per stored entry instead), and `O(m·(d + 1024))` memory;
+/// `S` is never stored. Each output entry is accumulated over input rows in ascending order (no GEMM
 /// blocking), which makes the result bitwise reproducible across threads, layouts and row blocks
 /// at the price of running below dense GEMM speed; `benches/sketch.rs` reports the ratio to a
 /// GEMM with the materialized sketch.
@@ -138,8 +139,8 @@ impl Gaussian {
     }
 
     /// Column kernel for CSC input that stores few entries per generation block: each stored
-    /// entry regenerates the block of `S` holding its column (kept while the next entry of the
-    /// same output column falls in the same block), so nothing is generated for blocks without
+    /// entry regenerates the block of `S` holding its column (each task keeps the last block it
+    /// generated until an entry needs another one), so nothing is generated for blocks without
     /// entries and no block walk visits every column. Cost `O(nnz·GEN_BLOCK·m)` generation at
     /// most, plus the `m·nnz` multiply-adds; the same values are added in the same order as in
     /// the super-block kernel, so the bits are the same.
@@ -176,25 +177,35 @@ impl Gaussian {
 }
 
 /// Whether the Gaussian column kernel should generate `S` per stored entry
-/// ([`Gaussian::accumulate_entries`]) rather than per super-block of rows shared by all columns,
-/// for a CSC block of `k` rows, `d` columns and `nnz` entries, `m` rows of `S`. The super-block
-/// kernel generates `SUPER_BLOCK·GEN_BLOCK·m` normals and visits all `d` columns for each of the
-/// at most `min(⌈k/(SUPER_BLOCK·GEN_BLOCK)⌉, nnz)` super-blocks it visits; the entry kernel at most
-/// `GEN_BLOCK·m` normals per entry. Costs as measured (see the constants).
-fn generate_per_entry(k: usize, d: usize, nnz: usize, m: usize) -> bool {
+/// ([`Gaussian::accumulate_entries`]) rather than per super-block of rows shared by all columns
+/// ([`Gaussian::accumulate_super_blocks`]), for a CSC block of `k` rows, `d` columns, `nnz`
+/// entries, `m` rows of `S` and an output of `out_bytes`. Both give the same bits; this only
+/// picks the faster. The super-block kernel generates `SUPER_BLOCK·GEN_BLOCK·m` normals and
+/// walks the columns ([`kernels::block_walk_ps`]) for each of the at most
+/// `min(⌈k/(SUPER_BLOCK·GEN_BLOCK)⌉, nnz)` super-blocks it visits; the entry kernel at most
+/// `GEN_BLOCK·m` normals per entry. The entry kernel must win by [`kernels::ENTRY_MARGIN`] in
+/// the model. Measured on 7 shapes (`k = 10⁵…10⁶`, `d = 10²…10⁵`, `m = 4…64`, one thread), the
+/// rule kept the super-block kernel where the entry kernel was 4.7–18× slower or at most 1.4×
+/// faster; on hypersparse input (4000 columns of one entry, rows 2²⁰ apart, `m = 64`) the entry
+/// kernel took 58 ms against 0.74 s.
+fn generate_per_entry(k: usize, d: usize, nnz: usize, m: usize, out_bytes: u128) -> bool {
     let rows_per_super = (SUPER_BLOCK * GEN_BLOCK) as u128;
     let supers = (k as u128).div_ceil(rows_per_super).min(nnz as u128);
-    let normals = supers * rows_per_super * m as u128;
-    let super_cost = normals * NORMAL_PS + supers * d as u128 * COLUMN_VISIT_PS;
-    let entry_cost = nnz as u128 * GEN_BLOCK as u128 * m as u128 * NORMAL_PS;
-    entry_cost < super_cost
+    let normals = supers
+        .saturating_mul(rows_per_super)
+        .saturating_mul(m as u128);
+    let super_cost = normals
+        .saturating_mul(NORMAL_PS)
+        .saturating_add(kernels::block_walk_ps(supers, d, nnz, out_bytes));
+    let entry_normals = (nnz as u128).saturating_mul(GEN_BLOCK as u128 * m as u128);
+    entry_normals
+        .saturating_mul(NORMAL_PS)
+        .saturating_mul(kernels::ENTRY_MARGIN)
+        < super_cost
 }
 
 /// Measured cost of one normal draw, scaled and stored, in picoseconds (2.3–2.4 ns).
 const NORMAL_PS: u128 = 2_400;
-/// Measured cost of visiting one column in one super-block, in picoseconds (as for the sparse
-/// sign kernel).
-const COLUMN_VISIT_PS: u128 = 100_000;
 
 impl<T: Scalar> SketchOperator<T> for Gaussian {
     fn nrows(&self) -> usize {
@@ -225,7 +236,7 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         kernels::with_columns(block, |cols| {
             let mut work = kernels::load_col_major(&out);
             if let ColAccess::Csc(csc) = cols {
-                if generate_per_entry(k, d, csc.nnz(), m) {
+                if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) {
                     self.accumulate_entries(row_offset, csc, &mut work, par);
                     kernels::store_col_major(&work, out);
                     return;
@@ -291,13 +302,19 @@ mod tests {
     }
 
     #[test]
-    fn cost_rule_generates_per_entry_only_for_very_sparse_blocks() {
-        // Everything stored densely enough that the super-blocks are shared: super-blocks.
-        assert!(!generate_per_entry(1_000_000, 100, 100_000, 64));
-        assert!(!generate_per_entry(100_000, 100_000, 1_000_000, 64));
-        // Fewer than one entry per 64 rows, or hypersparse: per entry.
-        assert!(generate_per_entry(1_000_000, 100, 10_000, 64));
-        assert!(generate_per_entry(1 << 40, 16_000, 16_000, 64));
-        assert!(generate_per_entry(usize::MAX, usize::MAX, 3, 1 << 20));
+    fn cost_rule_generates_per_entry_only_where_it_wins_by_far() {
+        let rule = |k, d, nnz, m| generate_per_entry(k, d, nnz, m, kernels::out_bytes::<f64>(m, d));
+        // Shapes where the super-block kernel was measured 4.7–18× faster (among them the
+        // sketch of a 10⁴ × 10⁶ sparse matrix from the right, m = 20), and one where the entry
+        // kernel was 1.4× faster, short of the margin.
+        assert!(!rule(1_000_000, 100, 100_000, 64));
+        assert!(!rule(100_000, 100_000, 1_000_000, 64));
+        assert!(!rule(1_000_000, 10_000, 320_000, 20));
+        assert!(!rule(1_000_000, 1000, 170_000, 4));
+        assert!(!rule(1_000_000, 100, 10_000, 64));
+        // Hypersparse (one entry per 2^20 rows): per entry, 16× fewer normals and no walk.
+        assert!(rule(1 << 40, 16_000, 16_000, 64));
+        assert!(rule(1 << 40, 50_000, 50_000, 16));
+        assert!(rule(usize::MAX, usize::MAX, 3, 1 << 20));
     }
 }

@@ -198,6 +198,41 @@ pub(crate) fn for_column_chunks<T: Scalar>(
     }
 }
 
+/// Estimated cost, in picoseconds, of what a block-by-block column walk adds to a column
+/// kernel's work on a CSC input of `d` columns, `nnz` entries and an output of `out_bytes`,
+/// when it visits `blocks` row blocks: each block visits every column (a cursor check,
+/// [`COLUMN_VISIT_PS`]), and each column with entries in the block brings its output column
+/// back into cache when the output does not fit in one core's L2 ([`COLUMN_REFILL_PS`]). A
+/// kernel that takes the entries column by column pays neither.
+pub(crate) fn block_walk_ps(blocks: u128, d: usize, nnz: usize, out_bytes: u128) -> u128 {
+    let visits = blocks.saturating_mul(d as u128);
+    let refill = if out_bytes > L2_BYTES {
+        visits.min(nnz as u128).saturating_mul(COLUMN_REFILL_PS)
+    } else {
+        0
+    };
+    visits
+        .saturating_mul(COLUMN_VISIT_PS)
+        .saturating_add(refill)
+}
+
+/// Bytes of an `m × d` output of `T`, for the cost rules.
+pub(crate) fn out_bytes<T>(m: usize, d: usize) -> u128 {
+    m as u128 * d as u128 * std::mem::size_of::<T>() as u128
+}
+
+/// The entry kernels are chosen only where the cost model gives them at least this factor over
+/// the block kernels, which every input used before and which win on ordinary shapes: the model
+/// is rough (±2× across shapes), the gains it is there for are 5–100×.
+pub(crate) const ENTRY_MARGIN: u128 = 2;
+
+/// One core's L2 cache on the development machine (AMD EPYC, 1 MiB per core).
+const L2_BYTES: u128 = 1 << 20;
+/// Measured cost of visiting a column that has no entry in the block (cursor check), ≈ 10 ns.
+const COLUMN_VISIT_PS: u128 = 10_000;
+/// Measured cost of bringing an output column back into cache for a block, ≈ 100 ns.
+const COLUMN_REFILL_PS: u128 = 100_000;
+
 /// Runs `run(task, columns)` on contiguous ranges of `cols_per_task` columns (`m` entries each) of
 /// a column-major work buffer, on the rayon pool when `tasks > 1`: for kernels that need no
 /// per-column cursors. Columns are independent, so the partition never changes a result.

@@ -1,6 +1,6 @@
 //! Sparse sign embeddings (OSNAP) — and the kernel CountSketch shares.
 
-use super::kernels::{self, Access, ColAccess, RowAccess, PANEL_BYTES};
+use super::kernels::{self, Access, ColAccess, RowAccess, ENTRY_MARGIN, PANEL_BYTES};
 use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{MatrixRef, SparseRef};
@@ -46,31 +46,39 @@ fn row_kernel_par<T>(m: usize, d: usize, s: usize, par: Par) -> Par {
 /// Whether the column kernel should hash each stored entry's row on its own
 /// ([`SparseSign::accumulate_entries`]) rather than hash the rows of each block once for all
 /// columns ([`SparseSign::accumulate_cols`]), for a CSC block of `k` rows, `d` columns, `nnz`
-/// entries and `s` nonzeros per column of `S`. Both give the same bits; this only picks the faster.
+/// entries, `s` nonzeros per column of `S` and an output of `out_bytes`. Both give the same
+/// bits; this only picks the faster.
 ///
-/// The block kernel hashes every row of the blocks it visits and walks all `d` columns once per
-/// block; it visits at most `min(⌈k/ROW_BLOCK⌉, nnz)` blocks, since it skips runs of empty rows.
-/// The entry kernel hashes once per stored entry. Both make the same `s·nnz` additions. The costs
-/// below are nanoseconds per hash and per column visit on the development machine (one thread,
-/// `m = 64`, random CSC matrices with `k = 10⁶` rows, `d = 10²…10⁵` columns, `nnz = k/4 … 4k`):
-/// the rule picked the faster kernel, or one within 15 % of it, at 25 of 26 points; at the
-/// boundary (`d = 10⁴`, `nnz = 4·10⁶`, `s = 8`) the block kernel it picks took 0.17–0.32 s from
-/// run to run against 0.20 s. A wide CSC matrix (`d = 10⁵`, `nnz = 4·10⁶`, `s = 1`) took 1.14 s
-/// with the block kernel and 0.11 s with the entry kernel; a hypersparse one (16 000 columns of
-/// one entry each, rows 2²⁰ apart) 1.98 s and 15 ms: the block kernel is `O(nnz·d)` there.
-fn hash_entries(k: usize, d: usize, nnz: usize, s: usize) -> bool {
+/// The block kernel hashes every row of the blocks it visits and walks the columns once per
+/// block ([`kernels::block_walk_ps`]); it visits at most `min(⌈k/ROW_BLOCK⌉, nnz)` blocks, since
+/// it skips runs of empty rows. The entry kernel hashes once per stored entry. Both make the same
+/// `s·nnz` additions. The entry kernel must win by [`ENTRY_MARGIN`] in the model.
+///
+/// Measured (one thread, `examples`-style timing of both kernels forced and of the rule; random
+/// CSC inputs with `k = 10⁴…10⁶` rows, `d = 10²…10⁶` columns, `nnz = k/4 … 4k`, `s = 1, 8, 32`,
+/// `m = 8…64`; 29 shapes): where the rule picks the entry kernel, that kernel was 2.6–11×
+/// faster; where it keeps the block kernel, the entry kernel was at most 2.2× faster (and up to
+/// 2.6× slower). A hypersparse input (16 000 columns of one entry, rows 2²⁰ apart) took 1.98 s
+/// with the block kernel and 15 ms with the entry kernel: the block kernel is `O(nnz·d)` there.
+fn hash_entries(k: usize, d: usize, nnz: usize, s: usize, out_bytes: u128) -> bool {
     let blocks = k.div_ceil(ROW_BLOCK).min(nnz) as u128;
     let rows_hashed = (k as u128).min(blocks * ROW_BLOCK as u128);
-    let hash = HASH_NS + HASH_NS_PER_NONZERO * s as u128;
-    (nnz as u128) * hash < rows_hashed * hash + blocks * d as u128 * COLUMN_VISIT_NS
+    let s = s as u128;
+    let hash = HASH_PS + HASH_PS_PER_NONZERO * s + HASH_PS_PER_PAIR * s * s;
+    let block_cost = rows_hashed
+        .saturating_mul(hash)
+        .saturating_add(kernels::block_walk_ps(blocks, d, nnz, out_bytes));
+    (nnz as u128)
+        .saturating_mul(hash)
+        .saturating_mul(ENTRY_MARGIN)
+        < block_cost
 }
 
-/// Measured cost of generating one column of `S`: about `10 + 4s` ns (see [`hash_entries`]).
-const HASH_NS: u128 = 10;
-const HASH_NS_PER_NONZERO: u128 = 4;
-/// Measured cost of visiting one column in one block of the block kernel (cursor, data and
-/// output column mostly out of cache once `d` is large).
-const COLUMN_VISIT_NS: u128 = 100;
+/// Measured cost of generating one column of `S` (Floyd's sampling compares each new row with
+/// the ones drawn before it): about `a + b·s + c·s²` picoseconds.
+const HASH_PS: u128 = 8_000;
+const HASH_PS_PER_NONZERO: u128 = 2_000;
+const HASH_PS_PER_PAIR: u128 = 375;
 
 /// A sparse sign embedding (OSNAP): each column of the `m × n` matrix `S` has exactly `s`
 /// nonzeros, at distinct rows drawn uniformly without replacement, each `±1/√s` with independent
@@ -465,7 +473,15 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
             Access::Cols(cols) => {
                 let mut work = kernels::load_col_major(&out);
                 match &cols {
-                    ColAccess::Csc(csc) if hash_entries(k, d, csc.nnz(), self.s) => {
+                    ColAccess::Csc(csc)
+                        if hash_entries(
+                            k,
+                            d,
+                            csc.nnz(),
+                            self.s,
+                            kernels::out_bytes::<T>(self.m, d),
+                        ) =>
+                    {
                         self.accumulate_entries(row_offset, csc, &mut work, par)
                     }
                     _ => self.accumulate_cols(row_offset, &cols, k, &mut work, d, par),
@@ -558,14 +574,22 @@ mod tests {
     }
 
     #[test]
-    fn cost_rule_hashes_entries_only_where_rows_are_few_or_columns_many() {
-        // The lstsq bench's tall problem and a matrix with 40 entries per row: blocks.
-        assert!(!hash_entries(200_000, 500, 4_900_000, 8));
-        assert!(!hash_entries(1_000_000, 100, 4_000_000, 1));
-        // Fewer entries than rows, very wide, or hypersparse: entries.
-        assert!(hash_entries(1_000_000, 100, 250_000, 8));
-        assert!(hash_entries(1_000_000, 100_000, 4_000_000, 1));
-        assert!(hash_entries(1 << 40, 16_000, 16_000, 8));
-        assert!(hash_entries(usize::MAX, usize::MAX, 3, 8));
+    fn cost_rule_hashes_entries_only_where_it_wins_by_far() {
+        let rule = |k, d, nnz, s, m| hash_entries(k, d, nnz, s, kernels::out_bytes::<f64>(m, d));
+        // Block kernel: the lstsq bench's tall problem, 4 entries per row, and three wide
+        // shapes where it was measured 1.8–2.6× faster (a review found them picked wrongly by
+        // an earlier rule).
+        assert!(!rule(200_000, 500, 4_900_000, 8, 4000));
+        assert!(!rule(1_000_000, 100, 4_000_000, 1, 64));
+        assert!(!rule(100_000, 100_000, 3_000_000, 8, 8));
+        assert!(!rule(10_000, 1_000_000, 1_400_000, 32, 32));
+        assert!(!rule(10_000, 1_000_000, 4_000_000, 8, 16));
+        // Entry kernel: fewer entries than rows, very wide, or hypersparse (measured 3–11×
+        // faster, and O(nnz) instead of O(nnz·d) when the rows are far apart).
+        assert!(rule(1_000_000, 100, 250_000, 8, 64));
+        assert!(rule(1_000_000, 10_000, 1_000_000, 8, 64));
+        assert!(rule(1_000_000, 100_000, 4_000_000, 1, 64));
+        assert!(rule(1 << 40, 16_000, 16_000, 8, 64));
+        assert!(rule(usize::MAX, usize::MAX, 3, 8, 64));
     }
 }
