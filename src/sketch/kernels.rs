@@ -54,13 +54,16 @@ impl<T: Scalar> RowAccess<'_, T> {
         match self {
             RowAccess::Csr(s) => {
                 let (idx, val) = s.outer(i);
-                let (a, b) = if c0 == 0 && c1 >= s.ncols() {
-                    (0, idx.len())
+                // The first and last panels need one search, the whole width none.
+                let a = if c0 == 0 {
+                    0
                 } else {
-                    (
-                        idx.partition_point(|&c| c < c0),
-                        idx.partition_point(|&c| c < c1),
-                    )
+                    idx.partition_point(|&c| c < c0)
+                };
+                let b = if c1 >= s.ncols() {
+                    idx.len()
+                } else {
+                    idx.partition_point(|&c| c < c1)
                 };
                 for (&c, &v) in idx[a..b].iter().zip(&val[a..b]) {
                     f(c, v);
