@@ -263,7 +263,8 @@ mod tests {
     #[test]
     fn entry_and_super_block_kernels_give_the_same_bits() {
         // A sparse block (most generation blocks empty), a tall one with 6 entries per row, and
-        // a hypersparse one whose rows are 2^20 apart; the last generation block of S is partial.
+        // a hypersparse one whose rows are 2^20 apart. The last generation block of S is
+        // partial (n = k + offset + 37); the 30 000-row block at offset 100 has entries in it.
         let mut cases: Vec<sprs::CsMat<f64>> = [(30_000, 5, 1), (3000, 40, 6)]
             .into_iter()
             .map(|(n, d, r)| {

@@ -54,12 +54,11 @@ fn row_kernel_par<T>(m: usize, d: usize, s: usize, par: Par) -> Par {
 /// it skips runs of empty rows. The entry kernel hashes once per stored entry. Both make the same
 /// `s·nnz` additions. The entry kernel must win by [`ENTRY_MARGIN`] in the model.
 ///
-/// Measured (one thread, `examples`-style timing of both kernels forced and of the rule; random
-/// CSC inputs with `k = 10⁴…10⁶` rows, `d = 10²…10⁶` columns, `nnz = 2.5·10⁵…4·10⁶` (from `k/4`
-/// to 400 per row), `s = 1, 8, 32`,
-/// `m = 8…64`; 29 shapes): where the rule picks the entry kernel, that kernel was 2.6–11×
-/// faster; where it keeps the block kernel, the entry kernel was at most 2.2× faster (and up to
-/// 2.6× slower). A hypersparse input (16 000 columns of one entry, rows 2²⁰ apart) took 1.98 s
+/// Measured with a scratch harness that timed both kernels forced and the rule (one thread,
+/// release; 29 random CSC shapes with `k = 10⁴…10⁶` rows, `d = 10²…10⁶` columns,
+/// `nnz = 2.5·10⁵…4·10⁶`, from `k/4` to 400 per row, `s = 1, 8, 32`, `m = 8…64`): where the rule
+/// picks the entry kernel, that kernel was 2.6–11× faster; where it keeps the block kernel, the
+/// entry kernel was at most 2.2× faster (and up to 2.6× slower). A hypersparse input (16 000 columns of one entry, rows 2²⁰ apart) took 1.98 s
 /// with the block kernel and 15 ms with the entry kernel: the block kernel is `O(nnz·d)` there.
 fn hash_entries(k: usize, d: usize, nnz: usize, s: usize, out_bytes: u128) -> bool {
     let blocks = k.div_ceil(ROW_BLOCK).min(nnz) as u128;
