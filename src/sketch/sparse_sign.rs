@@ -517,20 +517,23 @@ mod tests {
     use crate::problems::random_sparse;
 
     /// Runs the block kernel and the entry kernel on the same CSC block, both accumulating into
-    /// the same nonzero starting output, and returns both work buffers.
-    fn both_kernels(
+    /// the same nonzero starting output, and returns both work buffers as f64 (exact for f32).
+    fn both_kernels<T: Scalar>(
         op: &SparseSign,
         row_offset: usize,
-        a: SparseRef<'_, f64>,
+        a: SparseRef<'_, T>,
         par: Par,
     ) -> (Vec<f64>, Vec<f64>) {
         let (k, d) = (a.nrows(), a.ncols());
-        let start: Vec<f64> = (0..op.m * d).map(|i| (i as f64 * 0.37).sin()).collect();
+        let start: Vec<T> = (0..op.m * d)
+            .map(|i| T::from_f64((i as f64 * 0.37).sin()))
+            .collect();
         let mut blocks = start.clone();
         op.accumulate_cols(row_offset, &ColAccess::Csc(a), k, &mut blocks, d, par);
         let mut entries = start;
         op.accumulate_entries(row_offset, &a, &mut entries, par);
-        (blocks, entries)
+        let wide = |v: Vec<T>| v.into_iter().map(T::to_f64).collect();
+        (wide(blocks), wide(entries))
     }
 
     fn assert_same_bits(x: &[f64], y: &[f64], what: &str) {
@@ -543,7 +546,8 @@ mod tests {
     #[test]
     fn entry_and_block_kernels_give_the_same_bits() {
         // Tall, wide, and one entry per row; then a hypersparse block whose stored rows are
-        // 2^20 apart (the block kernel skips the empty runs between them).
+        // 2^20 apart (the block kernel skips the empty runs between them), and a block with
+        // explicitly stored zeros and empty columns.
         let mut cases: Vec<(String, sprs::CsMat<f64>)> =
             [(20_000, 7, 3), (50, 300, 2), (9000, 40, 1)]
                 .into_iter()
@@ -559,18 +563,39 @@ mod tests {
             tri.add_triplet((t * 7919 % (2 * d)) << 20, t / 2, 1.0 + t as f64 / 7.0);
         }
         cases.push(("hypersparse 2^40 x 300".into(), tri.to_csc()));
+        // Every third column empty, every fifth stored value an explicit ±0.
+        let mut tri = sprs::TriMat::new((5000, 30));
+        for t in 0..900usize {
+            let (row, col) = (t * 4099 % 5000, t % 30);
+            if col % 3 != 0 {
+                let sign = if t % 2 == 0 { 1.0 } else { -1.0 };
+                let v = if t % 5 == 0 {
+                    sign * 0.0
+                } else {
+                    sign * (1.0 + t as f64)
+                };
+                tri.add_triplet(row, col, v);
+            }
+        }
+        cases.push(("zeros and empty columns".into(), tri.to_csc()));
         for (name, a) in &cases {
             let Ok(MatrixRef::Sparse(view)) = MatrixRef::sparse(a) else {
                 panic!("{name}: not a valid sparse matrix");
+            };
+            let a32 = a.map(|&v| v as f32);
+            let Ok(MatrixRef::Sparse(view32)) = MatrixRef::sparse(&a32) else {
+                panic!("{name}: the f32 copy is not a valid sparse matrix");
             };
             for s in [1, 3, 8] {
                 for row_offset in [0, 12_345] {
                     let op =
                         SparseSign::new(64, a.rows() + row_offset, s, crate::Seed::new(9)).unwrap();
                     for par in [Par::Seq, Par::rayon(2), Par::rayon(3)] {
-                        let (blocks, entries) = both_kernels(&op, row_offset, view, par);
                         let what = format!("{name}, s = {s}, offset {row_offset}, {par:?}");
+                        let (blocks, entries) = both_kernels(&op, row_offset, view, par);
                         assert_same_bits(&blocks, &entries, &what);
+                        let (blocks, entries) = both_kernels(&op, row_offset, view32, par);
+                        assert_same_bits(&blocks, &entries, &format!("f32, {what}"));
                     }
                 }
             }
