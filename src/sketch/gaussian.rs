@@ -151,28 +151,20 @@ impl Gaussian {
         work: &mut [T],
         par: Par,
     ) {
-        let (m, d) = (self.m, csc.ncols());
-        let tasks = kernels::tasks(par);
-        let cols_per_task = kernels::chunk_len(d, tasks);
-        let run = |(t, part): (usize, &mut [T])| {
-            let mut block = vec![T::ZERO; m * GEN_BLOCK];
-            let mut held = None;
-            for (cc, col) in part.chunks_mut(m).enumerate() {
-                let (rows, vals) = csc.outer(t * cols_per_task + cc);
-                for (&i, &v) in rows.iter().zip(vals) {
-                    let row = row_offset + i;
-                    let g = row / GEN_BLOCK;
-                    if held != Some(g) {
-                        let len = (self.n - g * GEN_BLOCK).min(GEN_BLOCK);
-                        self.gen_block(g, &mut block[..len * m]);
-                        held = Some(g);
-                    }
-                    let at = row % GEN_BLOCK * m;
-                    axpy(col, v, &block[at..at + m]);
-                }
+        let m = self.m;
+        // Per task: the last generation block it made, and which one it is.
+        let state = || (vec![T::ZERO; m * GEN_BLOCK], None);
+        kernels::for_each_csc_entry(csc, work, m, par, state, |(block, held), col, i, v| {
+            let row = row_offset + i;
+            let g = row / GEN_BLOCK;
+            if *held != Some(g) {
+                let len = (self.n - g * GEN_BLOCK).min(GEN_BLOCK);
+                self.gen_block(g, &mut block[..len * m]);
+                *held = Some(g);
             }
-        };
-        kernels::for_output_column_chunks(work, m, cols_per_task, tasks, run);
+            let at = row % GEN_BLOCK * m;
+            axpy(col, v, &block[at..at + m]);
+        });
     }
 }
 

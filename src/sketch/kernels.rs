@@ -239,16 +239,30 @@ const COLUMN_VISIT_PS: u128 = 10_000;
 /// Measured cost of bringing an output column back into cache for a block, ≈ 100 ns.
 const COLUMN_REFILL_PS: u128 = 100_000;
 
-/// Runs `run(task, columns)` on contiguous ranges of `cols_per_task` columns (`m` entries each) of
-/// a column-major work buffer, on the rayon pool when `tasks > 1`: for kernels that need no
-/// per-column cursors. Columns are independent, so the partition never changes a result.
-pub(crate) fn for_output_column_chunks<T: Scalar>(
+/// Calls `entry(state, column, row, value)` for every stored entry of a CSC matrix, column by
+/// column and in ascending row order within a column, where `column` is that column's `m`
+/// entries of the column-major work buffer. Columns are shared out in contiguous ranges, one per
+/// task (on the rayon pool when `par` has more than one thread), each task with its own
+/// `init()` state. Columns are independent, so the partition never changes a result.
+pub(crate) fn for_each_csc_entry<T: Scalar, S>(
+    csc: &SparseRef<'_, T>,
     work: &mut [T],
     m: usize,
-    cols_per_task: usize,
-    tasks: usize,
-    run: impl Fn((usize, &mut [T])) + Send + Sync,
+    par: Par,
+    init: impl Fn() -> S + Send + Sync,
+    entry: impl Fn(&mut S, &mut [T], usize, T) + Send + Sync,
 ) {
+    let tasks = tasks(par);
+    let cols_per_task = chunk_len(csc.ncols(), tasks);
+    let run = |(t, part): (usize, &mut [T])| {
+        let mut state = init();
+        for (cc, col) in part.chunks_mut(m).enumerate() {
+            let (rows, vals) = csc.outer(t * cols_per_task + cc);
+            for (&i, &v) in rows.iter().zip(vals) {
+                entry(&mut state, col, i, v);
+            }
+        }
+    };
     if tasks > 1 {
         work.par_chunks_mut(cols_per_task * m)
             .enumerate()

@@ -358,25 +358,16 @@ impl SparseSign {
         work: &mut [T],
         par: Par,
     ) {
-        let (m, s, d) = (self.m, self.s, csc.ncols());
         let scale: T = self.scale();
-        let tasks = kernels::tasks(par);
-        let cols_per_task = kernels::chunk_len(d, tasks);
-        let run = |(t, part): (usize, &mut [T])| {
-            let mut codes = vec![0u32; s];
-            for (cc, col) in part.chunks_mut(m).enumerate() {
-                let (rows, vals) = csc.outer(t * cols_per_task + cc);
-                for (&i, &v) in rows.iter().zip(vals) {
-                    self.encode_column(row_offset + i, &mut codes);
-                    let sv = scale * v;
-                    let pm = [sv, -sv];
-                    for &code in &codes {
-                        col[(code >> 1) as usize] += pm[(code & 1) as usize];
-                    }
-                }
+        let codes = || vec![0u32; self.s];
+        kernels::for_each_csc_entry(csc, work, self.m, par, codes, |codes, col, i, v| {
+            self.encode_column(row_offset + i, codes);
+            let sv = scale * v;
+            let pm = [sv, -sv];
+            for &code in codes.iter() {
+                col[(code >> 1) as usize] += pm[(code & 1) as usize];
             }
-        };
-        kernels::for_output_column_chunks(work, m, cols_per_task, tasks, run);
+        });
     }
 
     /// Column-oriented kernel: output columns are independent; within one, input rows are visited
