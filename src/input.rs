@@ -165,6 +165,12 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         }
     }
 
+    /// The raw compressed arrays `(indptr, indices, data)`, as validated (`indptr[0]` may be
+    /// non-zero: entry `k` of `indices` and `data` sits at position `indptr[0] + k`).
+    pub(crate) fn raw_parts(&self) -> (&'a [usize], &'a [usize], &'a [T]) {
+        (self.indptr, self.indices, self.data)
+    }
+
     /// [`try_new`](Self::try_new) with [`Layout::Csr`].
     ///
     /// # Errors

@@ -152,8 +152,9 @@ pub fn normal_equations(
 /// and [`Error::NotConverged`] after `max_iters` iterations.
 ///
 /// # Performance
-/// `O(nnz(A) + n + d)` per iteration; memory `O(n + d)`, plus for a sparse `A` one compact CSR
-/// copy (12 bytes per nonzero) that every iteration reads.
+/// `O(nnz(A) + n + d)` per iteration; memory `O(n + d)`, plus for a sparse `A` its column
+/// indices in 32 bits (4 bytes per nonzero; a CSC `A` is copied whole into compact CSR, 12 bytes
+/// per nonzero), which every iteration reads.
 ///
 /// # References
 /// C. C. Paige and M. A. Saunders, "LSQR", ACM TOMS 8(1), 1982.

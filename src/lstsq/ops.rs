@@ -10,6 +10,7 @@ use crate::input::{check_finite_slice, Layout, MatrixRef, SparseRef};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Rows per chunk of a product (a constant, so results do not depend on the thread count).
 const ROW_CHUNK: usize = 8192;
@@ -40,45 +41,61 @@ pub(crate) trait LinOp: Sync {
     }
 }
 
-/// `A` prepared for repeated products: dense as given (borrowed); sparse (CSR or CSC) copied once
-/// into a compact CSR with 32-bit column indices (12 bytes per nonzero instead of 16: the
-/// iteration is memory-bound, so every pass over `A` reads a quarter less), because `A·x` on CSC
+/// `A` prepared for repeated products: dense as given (borrowed); sparse as a compact CSR with
+/// 32-bit column indices (12 bytes per nonzero read per pass instead of 16: the iteration is
+/// memory-bound, so every pass over `A` reads a quarter less). CSR input lends its row pointers
+/// and values and only its indices are converted; CSC input is copied, because `A·x` on CSC
 /// needs a scatter that cannot be split across threads without per-thread copies of the output.
 pub(crate) enum DataOp<'a> {
     Dense(MatRef<'a, f64>, Par),
-    Csr(CsrRows, Par),
+    Csr(CsrRows<'a>, Par),
 }
 
-/// A compact CSR copy of `A`.
-pub(crate) struct CsrRows {
+/// `A` in compact CSR: row `i`'s entries sit at `indptr[i] − base .. indptr[i + 1] − base` of
+/// `indices` and `data` (`base = indptr[0]`, non-zero for a borrowed row block of a larger matrix).
+pub(crate) struct CsrRows<'a> {
     nrows: usize,
     ncols: usize,
-    indptr: Vec<usize>,
+    indptr: Cow<'a, [usize]>,
+    base: usize,
     indices: Vec<u32>,
-    data: Vec<f64>,
+    data: Cow<'a, [f64]>,
 }
 
-impl CsrRows {
-    fn from_sparse(s: SparseRef<'_, f64>) -> Result<Self> {
+impl<'a> CsrRows<'a> {
+    fn from_sparse(s: SparseRef<'a, f64>, par: Par) -> Result<Self> {
         let (n, d) = (s.nrows(), s.ncols());
         match s.layout() {
             Layout::Csr => {
-                let mut indptr = Vec::with_capacity(n + 1);
-                let mut indices = Vec::with_capacity(s.nnz());
-                let mut data = Vec::with_capacity(s.nnz());
-                indptr.push(0);
-                for i in 0..n {
-                    let (idx, val) = s.outer(i);
-                    indices.extend(idx.iter().map(|&j| j as u32));
-                    data.extend_from_slice(val);
-                    indptr.push(indices.len());
+                let (indptr, indices, data) = s.raw_parts();
+                // The values and row pointers are used in place; converting the indices is a
+                // streaming pass, split across the threads (element by element: the result does
+                // not depend on the split).
+                let mut compact = vec![0u32; indices.len()];
+                let convert = |(dst, src): (&mut [u32], &[usize])| {
+                    for (c, &j) in dst.iter_mut().zip(src) {
+                        *c = j as u32;
+                    }
+                };
+                const CHUNK: usize = 1 << 16;
+                if threads(par) {
+                    compact
+                        .par_chunks_mut(CHUNK)
+                        .zip(indices.par_chunks(CHUNK))
+                        .for_each(convert);
+                } else {
+                    compact
+                        .chunks_mut(CHUNK)
+                        .zip(indices.chunks(CHUNK))
+                        .for_each(convert);
                 }
                 Ok(CsrRows {
                     nrows: n,
                     ncols: d,
-                    indptr,
-                    indices,
-                    data,
+                    indptr: Cow::Borrowed(indptr),
+                    base: indptr[0],
+                    indices: compact,
+                    data: Cow::Borrowed(data),
                 })
             }
             Layout::Csc => {
@@ -109,13 +126,13 @@ impl CsrRows {
                 }
                 counts.copy_within(0..n, 1);
                 counts[0] = 0;
-                let indptr = counts;
                 Ok(CsrRows {
                     nrows: n,
                     ncols: d,
-                    indptr,
+                    indptr: Cow::Owned(counts),
+                    base: 0,
                     indices,
-                    data,
+                    data: Cow::Owned(data),
                 })
             }
         }
@@ -123,7 +140,7 @@ impl CsrRows {
 
     #[inline(always)]
     fn row(&self, i: usize) -> (&[u32], &[f64]) {
-        let r = self.indptr[i]..self.indptr[i + 1];
+        let r = (self.indptr[i] - self.base)..(self.indptr[i + 1] - self.base);
         (&self.indices[r.clone()], &self.data[r])
     }
     fn shape(&self) -> (usize, usize) {
@@ -140,7 +157,8 @@ impl<'a> DataOp<'a> {
     /// row pointers cannot be allocated.
     ///
     /// # Performance
-    /// Sparse input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
+    /// CSR input: its column indices converted to 32 bits (4 bytes per nonzero, both threads);
+    /// CSC input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
     pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
         Ok(match a {
             MatrixRef::Dense(m) => DataOp::Dense(m, par),
@@ -164,7 +182,7 @@ impl<'a> DataOp<'a> {
                     },
                     vectors,
                 )?;
-                DataOp::Csr(CsrRows::from_sparse(s)?, par)
+                DataOp::Csr(CsrRows::from_sparse(s, par)?, par)
             }
         })
     }
@@ -304,14 +322,14 @@ impl LinOp for DataOp<'_> {
                 let m = *m;
                 {
                     let vv = MatRef::from_column_major_slice(v, v.len(), 1);
+                    // Sub-blocks small enough to stay in cache between the two products.
+                    let sub_rows = 256;
                     let work = |(c, chunk): (usize, &mut [f64])| {
-                        // Sub-blocks small enough to stay in cache between the two products.
-                        const SUB: usize = 256;
                         let mut acc = vec![0.0; d];
-                        let mut t = faer::Mat::<f64>::zeros(SUB, 1);
-                        for (s, sub) in chunk.chunks_mut(SUB).enumerate() {
+                        let mut t = faer::Mat::<f64>::zeros(sub_rows, 1);
+                        for (s, sub) in chunk.chunks_mut(sub_rows).enumerate() {
                             let len = sub.len();
-                            let rows = m.subrows(c * ROW_CHUNK + s * SUB, len);
+                            let rows = m.subrows(c * ROW_CHUNK + s * sub_rows, len);
                             let mut tv = t.as_mut().subrows_mut(0, len);
                             matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
                             for (k, ck) in sub.iter_mut().enumerate() {
@@ -334,10 +352,8 @@ impl LinOp for DataOp<'_> {
                 let work = |(c, chunk): (usize, &mut [f64])| {
                     let mut acc = vec![0.0; d];
                     let r0 = c * ROW_CHUNK;
-                    let ptr = &rows.indptr[r0..=r0 + chunk.len()];
-                    for (ck, w) in chunk.iter_mut().zip(ptr.windows(2)) {
-                        let idx = &rows.indices[w[0]..w[1]];
-                        let val = &rows.data[w[0]..w[1]];
+                    for (k, ck) in chunk.iter_mut().enumerate() {
+                        let (idx, val) = rows.row(r0 + k);
                         let mut s = 0.0;
                         for (&j, &a) in idx.iter().zip(val) {
                             s += a * v[j as usize];
