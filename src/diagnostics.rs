@@ -93,7 +93,7 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
                     }
                 }
                 crate::input::Layout::Csc => {
-                    let t = crate::sketch::csr_rows_of_csc(&s)?;
+                    let t = crate::sketch::csr_rows_of_csc(&s, par)?;
                     for i in 0..s.nrows() {
                         let r = t.indptr[i]..t.indptr[i + 1];
                         add_row(&t.indices[r.clone()], &t.data[r]);

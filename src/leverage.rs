@@ -615,12 +615,16 @@ enum Rows<'a> {
 }
 
 /// Calls `f` with row access to `a`, converting CSC to an owned CSR copy for the duration.
-fn with_rows<R>(a: MatrixRef<'_, f64>, f: impl FnOnce(Rows<'_>) -> Result<R>) -> Result<R> {
+fn with_rows<R>(
+    a: MatrixRef<'_, f64>,
+    par: Par,
+    f: impl FnOnce(Rows<'_>) -> Result<R>,
+) -> Result<R> {
     match a {
         MatrixRef::Dense(d) => f(Rows::Dense(d)),
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => f(Rows::Csr(s)),
         MatrixRef::Sparse(s) => {
-            let csr = OwnedCsr::from_csc(&s)?;
+            let csr = OwnedCsr::from_csc(&s, par)?;
             let view =
                 SparseRef::try_csr(s.nrows(), s.ncols(), &csr.indptr, &csr.indices, &csr.data)?;
             f(Rows::Csr(view))
@@ -835,7 +839,7 @@ fn sketch_cholesky(
     } else {
         // W = P₁R₁₁⁻¹ (d × r).
         let w = qr.solve_scatter(Mat::identity(r, r), par);
-        with_rows(a, |rows| {
+        with_rows(a, par, |rows| {
             // Pass 1: G = WᵀAᵀAW (+ λWᵀW), accumulated block by block in row order.
             let mut g = Mat::<f64>::zeros(r, r);
             rows.for_each_block(w.as_ref(), par, |_, block| {
@@ -986,7 +990,9 @@ fn approx_impl(
             gaussian(r, k, seed.derive(STREAM_JL))
         };
         let m = qr.solve_scatter(rhs, par);
-        with_rows(a, |rows| Ok(rows.row_norms(m.as_ref(), score_scale, par)))?
+        with_rows(a, par, |rows| {
+            Ok(rows.row_norms(m.as_ref(), score_scale, par))
+        })?
     };
     let mut inf = info(LeverageMethod::Approximate, &a, &scores, lambda, start);
     inf.rank = r;

@@ -239,7 +239,7 @@ impl<'a> Pool<'a> {
                 Rows::Dense(buf)
             }
             MatrixRef::Sparse(s) if s.layout() == Layout::Csr => Rows::Csr(s),
-            MatrixRef::Sparse(s) => Rows::Owned(OwnedCsr::from_csc(&s)?),
+            MatrixRef::Sparse(s) => Rows::Owned(OwnedCsr::from_csc(&s, par)?),
         };
         let mut pool = Pool {
             x,

@@ -99,37 +99,13 @@ impl<'a> CsrRows<'a> {
                 })
             }
             Layout::Csc => {
-                let mut counts = crate::input::filled_or_too_large(
-                    n.saturating_add(1),
-                    0usize,
-                    "row pointers of a CSR copy",
-                )?;
-                for j in 0..d {
-                    for &i in s.outer(j).0 {
-                        counts[i + 1] += 1;
-                    }
-                }
-                for i in 0..n {
-                    counts[i + 1] += counts[i];
-                }
-                // Scatter with counts[i] as row i's cursor (n is declared, so no second array
-                // of n cursors); afterwards counts[i] is where row i + 1 starts: shift by one.
-                let mut indices = vec![0u32; s.nnz()];
-                let mut data = vec![0.0; s.nnz()];
-                for j in 0..d {
-                    let (idx, val) = s.outer(j);
-                    for (&i, &v) in idx.iter().zip(val) {
-                        indices[counts[i]] = j as u32;
-                        data[counts[i]] = v;
-                        counts[i] += 1;
-                    }
-                }
-                counts.copy_within(0..n, 1);
-                counts[0] = 0;
+                // The CSC form of A is the CSR form of Aᵀ; its transpose is the CSR form of A.
+                let (indptr, indices, data) =
+                    crate::sketch::transpose_compressed(&s.transpose(), par, |i| i as u32)?;
                 Ok(CsrRows {
                     nrows: n,
                     ncols: d,
-                    indptr: Cow::Owned(counts),
+                    indptr: Cow::Owned(indptr),
                     base: 0,
                     indices,
                     data: Cow::Owned(data),
@@ -158,7 +134,8 @@ impl<'a> DataOp<'a> {
     ///
     /// # Performance
     /// CSR input: its column indices converted to 32 bits (4 bytes per nonzero, both threads);
-    /// CSC input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero).
+    /// CSC input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero), its rows split
+    /// among the threads.
     pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
         Ok(match a {
             MatrixRef::Dense(m) => DataOp::Dense(m, par),

@@ -225,7 +225,7 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         if k == 0 || d == 0 {
             return Ok(());
         }
-        kernels::with_columns(block, |cols| {
+        kernels::with_columns(block, par, |cols| {
             let mut work = kernels::load_col_major(&out);
             if let ColAccess::Csc(csc) = cols {
                 if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) {

@@ -149,20 +149,21 @@ impl<T: Scalar> ColAccess<'_, T> {
 }
 
 /// Runs `f` with column-by-column access to `block`. CSR input is transposed to CSC first
-/// (`O(nnz)` time and memory); the rows of each column come out in ascending order, as from any
+/// (`O(nnz)` time and memory, on the threads of `par`); the rows of each column come out in ascending order, as from any
 /// other layout, so the result's bits do not depend on the layout.
 ///
 /// # Errors
 /// As [`csr_to_csc`].
 pub(crate) fn with_columns<T: Scalar, R>(
     block: MatrixRef<'_, T>,
+    par: Par,
     f: impl FnOnce(&ColAccess<'_, T>) -> R,
 ) -> crate::Result<R> {
     Ok(match Access::of(block) {
         Access::Cols(cols) => f(&cols),
         Access::Rows(RowAccess::Dense(a)) => f(&ColAccess::Dense(a)),
         Access::Rows(RowAccess::Csr(s)) => {
-            let csc = csr_to_csc(&s)?;
+            let csc = csr_to_csc(&s, par)?;
             let view = SparseRef::from_valid_parts(
                 Layout::Csc,
                 s.nrows(),
@@ -410,39 +411,212 @@ pub(crate) struct OwnedCsc<T> {
 /// # Errors
 /// [`Error::TooLarge`](crate::Error::TooLarge) when its `ncols + 1` column pointers cannot be
 /// allocated (a sparse matrix may declare far more columns than it stores).
-pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>) -> crate::Result<OwnedCsc<T>> {
+///
+/// # Performance
+/// `O(nnz + nrows + ncols)`, on the threads of `par` for large inputs with long enough rows (see
+/// [`transpose_compressed`]).
+pub(crate) fn csr_to_csc<T: Scalar>(a: &SparseRef<'_, T>, par: Par) -> crate::Result<OwnedCsc<T>> {
+    let (indptr, indices, data) = transpose_compressed(a, par, |i| i)?;
+    Ok(OwnedCsc {
+        indptr,
+        indices,
+        data,
+    })
+}
+
+/// One task's share of the output of [`transpose_compressed`]: positions `base ..` of the
+/// index and value arrays.
+struct OutputPart<'o, I, T> {
+    base: usize,
+    indices: &'o mut [I],
+    data: &'o mut [T],
+}
+
+/// Stored entries below which [`transpose_compressed`] stays on one thread.
+const PAR_TRANSPOSE_MIN: usize = 1 << 16;
+/// Mean entries per outer slice below which [`transpose_compressed`] stays on one thread: every
+/// task binary-searches every slice, which short slices do not repay (a Gaussian sketch of a CSR
+/// 10⁶ × 200 with 5 entries per row was no faster on two threads).
+const PAR_TRANSPOSE_MIN_MEAN: usize = 8;
+
+/// The compressed arrays `(pointers, indices, data)` of the other layout of `a` (CSR → CSC, or
+/// CSC → CSR read through [`SparseRef::transpose`]), with each index stored as `index(i)`.
+///
+/// A counting sort: count each inner index, prefix-sum, then scatter with the pointers as
+/// cursors. With several tasks (`par` above one thread, at least 2¹⁶ entries and 8 per outer
+/// slice on average), task `t` owns a contiguous range of inner indices — its part of the
+/// pointers and of the output arrays — and finds its entries in each outer slice by binary
+/// search, so the tasks share no writes. The result is the same for every thread count.
+///
+/// # Errors
+/// As [`csr_to_csc`].
+pub(crate) fn transpose_compressed<T: Scalar, I: Copy + Default + Send>(
+    a: &SparseRef<'_, T>,
+    par: Par,
+    index: impl Fn(usize) -> I + Sync,
+) -> crate::Result<(Vec<usize>, Vec<I>, Vec<T>)> {
+    let nnz = a.nnz();
+    let tasks = if nnz >= PAR_TRANSPOSE_MIN && nnz / a.nrows().max(1) >= PAR_TRANSPOSE_MIN_MEAN {
+        tasks(par)
+    } else {
+        1
+    };
+    transpose_in_tasks(a, tasks, index)
+}
+
+/// [`transpose_compressed`] with the inner indices split among `tasks` tasks (at most one per
+/// inner index).
+fn transpose_in_tasks<T: Scalar, I: Copy + Default + Send>(
+    a: &SparseRef<'_, T>,
+    tasks: usize,
+    index: impl Fn(usize) -> I + Sync,
+) -> crate::Result<(Vec<usize>, Vec<I>, Vec<T>)> {
     let (nrows, ncols, nnz) = (a.nrows(), a.ncols(), a.nnz());
     let mut indptr = crate::input::filled_or_too_large(
         ncols.saturating_add(1),
         0usize,
         "pointers of a copy in the other compressed layout",
     )?;
-    for i in 0..nrows {
-        for &c in a.outer(i).0 {
-            indptr[c + 1] += 1;
+    let tasks = tasks.min(ncols).max(1);
+    let width = chunk_len(ncols, tasks);
+    // The entries of row i whose column lies in c0..c1, as a range of positions in the row.
+    let part = |idx: &[usize], c0: usize, c1: usize| {
+        let lo = if c0 == 0 {
+            0
+        } else {
+            idx.partition_point(|&c| c < c0)
+        };
+        let hi = if c1 >= ncols {
+            idx.len()
+        } else {
+            lo + idx[lo..].partition_point(|&c| c < c1)
+        };
+        lo..hi
+    };
+    // 1. Column counts: task t counts columns t·width .. into indptr[c + 1].
+    let count = |(t, counts): (usize, &mut [usize])| {
+        let c0 = t * width;
+        for i in 0..nrows {
+            let idx = a.outer(i).0;
+            for &c in &idx[part(idx, c0, c0 + counts.len())] {
+                counts[c - c0] += 1;
+            }
         }
+    };
+    if tasks > 1 {
+        indptr[1..]
+            .par_chunks_mut(width)
+            .enumerate()
+            .for_each(count);
+    } else {
+        count((0, &mut indptr[1..]));
     }
     for c in 0..ncols {
         indptr[c + 1] += indptr[c];
     }
-    // Scatter with indptr[c] as column c's cursor (no second array of ncols cursors: ncols is
+    // 2. Scatter with indptr[c] as column c's cursor (no second array of ncols cursors: ncols is
     // declared, not bounded by what is stored); afterwards indptr[c] is where column c + 1
-    // starts, so shifting by one restores the pointers.
-    let mut indices = vec![0usize; nnz];
+    // starts, so shifting by one restores the pointers. Task t writes only its columns' part
+    // of the output, positions indptr[t·width] .. indptr[(t + 1)·width].
+    let mut indices = vec![I::default(); nnz];
     let mut data = vec![T::ZERO; nnz];
-    for i in 0..nrows {
-        let (idx, val) = a.outer(i);
-        for (&c, &v) in idx.iter().zip(val) {
-            indices[indptr[c]] = i;
-            data[indptr[c]] = v;
-            indptr[c] += 1;
+    let mut outputs = Vec::with_capacity(tasks);
+    let (mut rest_i, mut rest_d) = (indices.as_mut_slice(), data.as_mut_slice());
+    for t in 0..tasks {
+        let (c0, c1) = (t * width, ((t + 1) * width).min(ncols));
+        let len = indptr[c1] - indptr[c0];
+        let (head_i, tail_i) = rest_i.split_at_mut(len);
+        let (head_d, tail_d) = rest_d.split_at_mut(len);
+        outputs.push(OutputPart {
+            base: indptr[c0],
+            indices: head_i,
+            data: head_d,
+        });
+        (rest_i, rest_d) = (tail_i, tail_d);
+    }
+    let scatter = |(t, (cursors, out)): (usize, (&mut [usize], OutputPart<'_, I, T>))| {
+        let c0 = t * width;
+        for i in 0..nrows {
+            let (idx, val) = a.outer(i);
+            let r = part(idx, c0, c0 + cursors.len());
+            for (&c, &v) in idx[r.clone()].iter().zip(&val[r]) {
+                let at = cursors[c - c0] - out.base;
+                out.indices[at] = index(i);
+                out.data[at] = v;
+                cursors[c - c0] += 1;
+            }
         }
+    };
+    if tasks > 1 {
+        indptr[..ncols]
+            .par_chunks_mut(width)
+            .zip(outputs.into_par_iter())
+            .enumerate()
+            .for_each(scatter);
+    } else if let Some(out) = outputs.into_iter().next() {
+        scatter((0, (&mut indptr[..ncols], out)));
     }
     indptr.copy_within(0..ncols, 1);
     indptr[0] = 0;
-    Ok(OwnedCsc {
-        indptr,
-        indices,
-        data,
-    })
+    Ok((indptr, indices, data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{below, Seed};
+
+    /// A CSR matrix with `nnz` entries at random positions (duplicates merged), every tenth row
+    /// empty and the columns above `ncols / 2 + 1` sparser, as compressed arrays.
+    fn random_csr(nrows: usize, ncols: usize, nnz: usize, seed: u64) -> sprs::CsMat<f64> {
+        let s = Seed::new(seed);
+        let mut tri = sprs::TriMat::new((nrows, ncols));
+        for k in 0..nnz as u64 {
+            let i = below(s.word(1, k), nrows as u64) as usize;
+            let mut j = below(s.word(2, k), ncols as u64) as usize;
+            if j > ncols / 2 + 1 && k % 3 != 0 {
+                j /= 2;
+            }
+            if i % 10 != 3 {
+                tri.add_triplet(i, j, (s.word(3, k) % 1000) as f64 - 500.0);
+            }
+        }
+        tri.to_csr()
+    }
+
+    /// The parallel counting sort gives the same arrays as one task and as a sort of the
+    /// triplets by (column, row), for 2, 3 and 8 tasks, including more tasks than columns.
+    #[test]
+    fn transpose_is_the_same_for_every_task_count() {
+        for (nrows, ncols) in [
+            (200_000, 1),
+            (100_000, 2),
+            (30_000, 7),
+            (2000, 500),
+            (700, 5000),
+        ] {
+            let a = random_csr(nrows, ncols, 100_000, 7 + ncols as u64);
+            let view = SparseRef::from_sprs(a.view()).unwrap();
+            let mut expected: Vec<(usize, usize, f64)> =
+                a.iter().map(|(&v, (i, j))| (j, i, v)).collect();
+            expected.sort_by_key(|&(j, i, _)| (j, i));
+            let one = transpose_in_tasks(&view, 1, |i| i as u32).unwrap();
+            assert_eq!(one.0.len(), ncols + 1);
+            for (j, w) in one.0.windows(2).enumerate() {
+                let got = (w[0]..w[1]).map(|p| (j, one.1[p] as usize, one.2[p].to_bits()));
+                let want = expected[w[0]..w[1]]
+                    .iter()
+                    .map(|&(j, i, v)| (j, i, v.to_bits()));
+                assert!(got.eq(want), "{nrows}×{ncols}: column {j}");
+            }
+            assert_eq!(one.0[ncols], expected.len());
+            for t in [2, 3, 8] {
+                let many = transpose_in_tasks(&view, t, |i| i as u32).unwrap();
+                assert_eq!(many.0, one.0, "{nrows}×{ncols}, {t} tasks: pointers");
+                assert_eq!(many.1, one.1, "{nrows}×{ncols}, {t} tasks: indices");
+                let bits = |d: &[f64]| d.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&many.2), bits(&one.2), "{nrows}×{ncols}, {t} tasks");
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ use faer::{Mat, MatMut, Par};
 mod count;
 mod gaussian;
 mod kernels;
+pub(crate) use kernels::transpose_compressed;
 pub mod sampling;
 mod sparse_sign;
 mod srht;
@@ -231,8 +232,9 @@ impl std::str::FromStr for SketchKind {
 /// [`Error::TooLarge`] when its `nrows + 1` row pointers cannot be allocated.
 pub(crate) fn csr_rows_of_csc<T: Scalar>(
     a: &crate::input::SparseRef<'_, T>,
+    par: Par,
 ) -> Result<kernels::OwnedCsc<T>> {
-    kernels::csr_to_csc(&a.transpose())
+    kernels::csr_to_csc(&a.transpose(), par)
 }
 
 /// Checks the shapes of an `apply_block_into` call.

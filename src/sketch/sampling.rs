@@ -388,8 +388,8 @@ impl OwnedCsr {
     ///
     /// # Errors
     /// [`Error::TooLarge`] when its `nrows + 1` row pointers cannot be allocated.
-    pub(crate) fn from_csc(a: &SparseRef<'_, f64>) -> Result<Self> {
-        let t = super::kernels::csr_to_csc(&a.transpose())?;
+    pub(crate) fn from_csc(a: &SparseRef<'_, f64>, par: Par) -> Result<Self> {
+        let t = super::kernels::csr_to_csc(&a.transpose(), par)?;
         Ok(OwnedCsr {
             indptr: t.indptr,
             indices: t.indices,

@@ -140,7 +140,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
         if k == 0 || d == 0 {
             return Ok(());
         }
-        kernels::with_columns(block, |cols| {
+        kernels::with_columns(block, par, |cols| {
             // Signs of the block's rows, computed once.
             let neg: Vec<bool> = (0..k).map(|i| self.negative(row_offset + i)).collect();
             let scale = T::from_f64(1.0 / (m as f64).sqrt());

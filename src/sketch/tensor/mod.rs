@@ -479,6 +479,7 @@ impl<T: Scalar> Rows<'_, T> {
 /// Runs `f` with row access to `a` (a CSC matrix is copied to CSR for the call).
 pub(crate) fn with_rows<T: Scalar, R>(
     a: MatrixRef<'_, T>,
+    par: Par,
     f: impl FnOnce(&Rows<'_, T>) -> Result<R>,
 ) -> Result<R> {
     match a {
@@ -486,7 +487,7 @@ pub(crate) fn with_rows<T: Scalar, R>(
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => f(&Rows::Csr(s)),
         MatrixRef::Sparse(s) => {
             // The CSC form of A is the CSR form of Aᵀ; its CSC copy is the CSR form of A.
-            let owned = super::kernels::csr_to_csc(&s.transpose())?;
+            let owned = super::kernels::csr_to_csc(&s.transpose(), par)?;
             let csr = SparseRef::try_csr(
                 s.nrows(),
                 s.ncols(),
@@ -519,7 +520,7 @@ pub(crate) fn map_rows<T: Scalar>(
         });
     }
     let mut out = Mat::<T>::zeros(n, m);
-    with_rows(a, |rows| {
+    with_rows(a, par, |rows| {
         // Each task sketches its rows into a small row-major buffer, then writes them into its
         // own row range of the column-major output: no staging copy of the whole output.
         let run = |ws: &mut Workspace, (t, mut block): (usize, MatMut<'_, T>)| -> Result<()> {

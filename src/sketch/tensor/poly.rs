@@ -297,7 +297,7 @@ impl PolyKernelFeatures {
 /// dot products otherwise.
 fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<Mat<f64>> {
     let d = x.ncols();
-    with_rows(x, |rows| {
+    with_rows(x, par, |rows| {
         let mut sparse = Vec::with_capacity(r);
         for i in 0..r {
             let (mut idx, mut val) = (Vec::new(), Vec::new());
