@@ -133,9 +133,9 @@ impl<'a> DataOp<'a> {
     /// row pointers cannot be allocated.
     ///
     /// # Performance
-    /// CSR input: its column indices converted to 32 bits (4 bytes per nonzero, both threads);
-    /// CSC input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero), its rows split
-    /// among the threads.
+    /// CSR input: its column indices converted to 32 bits (4 bytes per nonzero, on the threads
+    /// of `par`); CSC input: one `O(nnz)` copy into compact CSR (12 bytes per nonzero; see
+    /// [`transpose_compressed`](crate::sketch::transpose_compressed) for when it is parallel).
     pub(crate) fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
         Ok(match a {
             MatrixRef::Dense(m) => DataOp::Dense(m, par),

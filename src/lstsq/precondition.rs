@@ -637,8 +637,8 @@ fn solve_impl(
 /// # Performance
 /// `O(s·nnz(A) + m·d²)` for the sketch and QR, then `O(nnz(A) + d²)` per iteration; memory
 /// `O(m·d + n)` plus, for sparse `A`, its column indices in 32 bits (4 bytes per nonzero; a CSC
-/// `A` is copied whole into compact CSR, 12 bytes per nonzero), read by every LSQR pass. Deterministic given the seed: bitwise
-/// identical for every thread count.
+/// `A` is copied whole into compact CSR, 12 bytes per nonzero), read by every LSQR pass.
+/// Deterministic given the seed: bitwise identical for every thread count.
 ///
 /// # References
 /// H. Avron, P. Maymounkov, S. Toledo, "Blendenpik", SISC 2010; X. Meng, M. Saunders,

@@ -149,8 +149,9 @@ impl<T: Scalar> ColAccess<'_, T> {
 }
 
 /// Runs `f` with column-by-column access to `block`. CSR input is transposed to CSC first
-/// (`O(nnz)` time and memory, on the threads of `par`); the rows of each column come out in ascending order, as from any
-/// other layout, so the result's bits do not depend on the layout.
+/// (`O(nnz)` time and memory, on the threads of `par` for large inputs); the rows of each column
+/// come out in ascending order, as from any other layout, so the result's bits do not depend on
+/// the layout.
 ///
 /// # Errors
 /// As [`csr_to_csc`].
@@ -456,8 +457,11 @@ pub(crate) fn transpose_compressed<T: Scalar, I: Copy + Default + Send>(
     index: impl Fn(usize) -> I + Sync,
 ) -> crate::Result<(Vec<usize>, Vec<I>, Vec<T>)> {
     let nnz = a.nnz();
-    let tasks = if nnz >= PAR_TRANSPOSE_MIN && nnz / a.nrows().max(1) >= PAR_TRANSPOSE_MIN_MEAN {
-        tasks(par)
+    let mean = nnz / a.nrows().max(1);
+    // Every task reads every outer slice's indices for its search: at most one task per 4
+    // entries of an average slice.
+    let tasks = if nnz >= PAR_TRANSPOSE_MIN && mean >= PAR_TRANSPOSE_MIN_MEAN {
+        tasks(par).min(mean / 4)
     } else {
         1
     };
@@ -477,8 +481,10 @@ fn transpose_in_tasks<T: Scalar, I: Copy + Default + Send>(
         0usize,
         "pointers of a copy in the other compressed layout",
     )?;
-    let tasks = tasks.min(ncols).max(1);
-    let width = chunk_len(ncols, tasks);
+    let width = chunk_len(ncols, tasks.min(ncols).max(1));
+    // The chunks of `width` inner indices actually made: fewer than asked when ⌈ncols/width⌉ is
+    // (10 columns in 8 tasks: width 2, 5 chunks).
+    let tasks = ncols.div_ceil(width).max(1);
     // The entries of row i whose column lies in c0..c1, as a range of positions in the row.
     let part = |idx: &[usize], c0: usize, c1: usize| {
         let lo = if c0 == 0 {
@@ -585,16 +591,22 @@ mod tests {
     }
 
     /// The parallel counting sort gives the same arrays as one task and as a sort of the
-    /// triplets by (column, row), for 2, 3 and 8 tasks, including more tasks than columns.
+    /// triplets by (column, row), for 2 to 8 tasks, including more tasks than columns and more
+    /// tasks than chunks of columns (10 columns in 8 tasks make 5 chunks of 2).
     #[test]
     fn transpose_is_the_same_for_every_task_count() {
-        for (nrows, ncols) in [
+        let shapes = [
             (200_000, 1),
             (100_000, 2),
+            (30_000, 5),
             (30_000, 7),
+            (30_000, 9),
+            (30_000, 10),
+            (30_000, 11),
             (2000, 500),
             (700, 5000),
-        ] {
+        ];
+        for (nrows, ncols) in shapes {
             let a = random_csr(nrows, ncols, 100_000, 7 + ncols as u64);
             let view = SparseRef::from_sprs(a.view()).unwrap();
             let mut expected: Vec<(usize, usize, f64)> =
@@ -610,7 +622,7 @@ mod tests {
                 assert!(got.eq(want), "{nrows}×{ncols}: column {j}");
             }
             assert_eq!(one.0[ncols], expected.len());
-            for t in [2, 3, 8] {
+            for t in [2, 3, 4, 5, 6, 8] {
                 let many = transpose_in_tasks(&view, t, |i| i as u32).unwrap();
                 assert_eq!(many.0, one.0, "{nrows}×{ncols}, {t} tasks: pointers");
                 assert_eq!(many.1, one.1, "{nrows}×{ncols}, {t} tasks: indices");
