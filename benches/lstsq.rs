@@ -26,7 +26,9 @@
 //! row kernel) against 71 ms for the normal equations (3.1×); faer sparse QR 2.54 s one-shot
 //! (10.8× the one-shot solve); plain LSQR not converged after 1000 iterations (8.7 s). Dense
 //! 50 000 × 1000: 1.16 s against 1.57 s for QR (1.35×). nnz sweep slope 0.86. The README has the
-//! table.
+//! table. Evening re-run (slower machine: sparse QR 4.08 s), after the iterations stopped copying
+//! a CSR `A`: illmix 316 ms against 89.7 ms (3.5×), sparse QR 13.4×, dense 1000 1.28×
+//! (d = 100 … 750: 1.45–1.60×), slope 0.85.
 //!
 //! # Measured earlier (2026-11-30, 2-core AMD EPYC VM, quiet: nothing else running)
 //! `cargo bench --bench lstsq`, 2 rayon threads:
