@@ -631,4 +631,39 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        /// Any small CSR structure (empty rows and columns, more tasks than columns) gives the
+        /// same arrays for 1 to 9 tasks, equal to a sort of the triplets by (column, row).
+        #[test]
+        fn transpose_matches_sorted_triplets(
+            nrows in 0usize..30,
+            ncols in 0usize..30,
+            cells in proptest::collection::vec((0usize..30, 0usize..30, -4i8..4), 0..200),
+            tasks in 1usize..10,
+        ) {
+            let mut tri = sprs::TriMat::new((nrows, ncols));
+            for &(i, j, v) in &cells {
+                if i < nrows && j < ncols {
+                    tri.add_triplet(i, j, f64::from(v));
+                }
+            }
+            let a: sprs::CsMat<f64> = tri.to_csr();
+            let view = SparseRef::from_sprs(a.view()).unwrap();
+            let mut expected: Vec<(usize, usize, u64)> =
+                a.iter().map(|(&v, (i, j))| (j, i, v.to_bits())).collect();
+            expected.sort_unstable();
+            let (ptr, idx, val) = transpose_in_tasks(&view, tasks, |i| i).unwrap();
+            proptest::prop_assert_eq!(ptr.len(), ncols + 1);
+            let got: Vec<(usize, usize, u64)> = ptr
+                .windows(2)
+                .enumerate()
+                .flat_map(|(j, w)| (w[0]..w[1]).map(move |p| (j, p)))
+                .map(|(j, p)| (j, idx[p], val[p].to_bits()))
+                .collect();
+            proptest::prop_assert_eq!(got, expected);
+            let one = transpose_in_tasks(&view, 1, |i| i).unwrap();
+            proptest::prop_assert_eq!((ptr, idx), (one.0, one.1));
+        }
+    }
 }
