@@ -96,7 +96,8 @@ pub fn sketch_and_solve(
 /// [`Error::RankDeficient`] when `SA` has a zero pivot.
 ///
 /// # Performance
-/// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR; memory `m·d`.
+/// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
+/// one thread so that the answer is bitwise the same for every thread count; memory `m·d`.
 ///
 /// # References
 /// T. Sarlós, "Improved approximation algorithms for large matrices via random projections",
@@ -129,13 +130,14 @@ pub fn sketch_and_solve_with(
         MatrixRef::Dense(MatRef::from_column_major_slice(b, n, 1)),
         par,
     )?;
-    let qr = HouseholderQr::new(sa.clone(), par);
+    // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts.
+    let qr = HouseholderQr::new(sa.clone(), Par::Seq);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         let rank = (0..d).filter(|&i| r[(i, i)] != 0.0).count();
         return Err(Error::RankDeficient { rank, required: d });
     }
-    let xm = qr.solve_lstsq(sb.clone(), par);
+    let xm = qr.solve_lstsq(sb.clone(), Par::Seq);
     let x: Vec<f64> = (0..d).map(|i| xm[(i, 0)]).collect();
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::RankDeficient {
