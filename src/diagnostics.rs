@@ -22,7 +22,7 @@ pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
         ));
     }
     check_finite_dense(a, "A")?;
-    Ok(a.qr().compute_thin_Q())
+    Ok(crate::dense::thin_q(a))
 }
 
 /// The 2-norm condition number `σ_max/σ_min` of a dense matrix (`∞` when `σ_min = 0`).
@@ -34,7 +34,7 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
         return Err(Error::empty("matrix"));
     }
     check_finite_dense(a, "matrix")?;
-    let sv = a.singular_values().map_err(|e| Error::Factorization {
+    let sv = crate::dense::singular_values(a).map_err(|e| Error::Factorization {
         reason: format!("SVD: {e:?}"),
     })?;
     let (max, min) = (sv[0], sv[sv.len() - 1]);

@@ -175,10 +175,8 @@ pub fn ls_problem(
         ));
     }
     check_size(n, d + 1)?;
-    let u = gaussian_matrix(n, d + 1, seed.derive(1))?
-        .qr()
-        .compute_thin_Q();
-    let v = gaussian_matrix(d, d, seed.derive(2))?.qr().compute_thin_Q();
+    let u = crate::dense::thin_q(gaussian_matrix(n, d + 1, seed.derive(1))?.as_ref());
+    let v = crate::dense::thin_q(gaussian_matrix(d, d, seed.derive(2))?.as_ref());
     let logk = cond.log10();
     let sigma: Vec<f64> = (0..d)
         .map(|i| {
@@ -191,14 +189,14 @@ pub fn ls_problem(
         })
         .collect();
     let us = Mat::from_fn(n, d, |i, j| u[(i, j)] * sigma[j]);
-    let a = &us * v.transpose();
+    let a = crate::dense::product(us.as_ref(), v.transpose());
     let g = gaussian_matrix(d, 1, seed.derive(3))?;
     let gn = g.norm_l2();
     let x: Vec<f64> = (0..d).map(|i| g[(i, 0)] / gn).collect();
     // Column d of U is orthogonal to range(A) = span(U[:, ..d]).
     let r: Vec<f64> = (0..n).map(|i| u[(i, d)] * residual_norm).collect();
     let xm = Mat::from_fn(d, 1, |i, _| x[i]);
-    let ax = &a * &xm;
+    let ax = crate::dense::product(a.as_ref(), xm.as_ref());
     let b: Vec<f64> = (0..n).map(|i| ax[(i, 0)] + r[i]).collect();
     Ok((a, b, x, r))
 }

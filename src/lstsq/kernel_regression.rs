@@ -450,10 +450,10 @@ impl Nystrom {
         let n = g.nrows();
         let s = Gaussian::new(ell, n, seed)?;
         let omega = SketchOperator::<f64>::to_dense(&s)?.transpose().to_owned(); // n × ℓ
-        let y = g * &omega; // G Ω
+        let y = crate::dense::product(g, omega.as_ref()); // G Ω
         let nu = f64::EPSILON * y.norm_l2();
         let y_nu = &y + faer::Scale(nu) * &omega;
-        let core = omega.transpose() * &y_nu; // ℓ × ℓ, SPD up to rounding
+        let core = crate::dense::product(omega.transpose(), y_nu.as_ref()); // ℓ × ℓ, SPD up to rounding
         let core = Mat::from_fn(ell, ell, |i, j| 0.5 * (core[(i, j)] + core[(j, i)]));
         let llt = core
             .llt(faer::Side::Lower)
@@ -464,24 +464,21 @@ impl Nystrom {
         let mut bt = y_nu.transpose().to_owned();
         faer::linalg::triangular_solve::solve_lower_triangular_in_place(llt.L(), bt.as_mut(), par);
         let b = bt.transpose().to_owned();
-        let svd = b.thin_svd().map_err(|e| Error::Factorization {
+        let svd = crate::dense::thin_svd(b.as_ref()).map_err(|e| Error::Factorization {
             reason: format!("SVD in the Nyström preconditioner: {e:?}"),
         })?;
-        let sv = svd.S().column_vector();
+        let sv = &svd.s;
         let lam: Vec<f64> = (0..ell).map(|i| (sv[i] * sv[i] - nu).max(0.0)).collect();
         let floor = lam.iter().rev().copied().find(|&l| l > 0.0).unwrap_or(1.0);
         let scale: Vec<f64> = lam.iter().map(|&l| floor / l.max(floor)).collect();
-        Ok(Nystrom {
-            u: svd.U().to_owned(),
-            scale,
-        })
+        Ok(Nystrom { u: svd.u, scale })
     }
 
     fn apply_inverse(&self, r: &[f64], out: &mut [f64]) {
         let rv = MatRef::from_column_major_slice(r, r.len(), 1);
-        let c = self.u.transpose() * rv;
+        let c = crate::dense::product(self.u.transpose(), rv);
         let adj = Mat::from_fn(c.nrows(), 1, |i, _| c[(i, 0)] * (self.scale[i] - 1.0));
-        let corr = &self.u * adj;
+        let corr = crate::dense::product(self.u.as_ref(), adj.as_ref());
         for (i, o) in out.iter_mut().enumerate() {
             *o = r[i] + corr[(i, 0)];
         }

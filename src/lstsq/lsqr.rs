@@ -231,7 +231,7 @@ pub(crate) fn bidiagonal_condition(alphas: &[f64], betas: &[f64]) -> f64 {
             0.0
         }
     });
-    match b.singular_values() {
+    match crate::dense::singular_values(b.as_ref()) {
         Ok(sv) if !sv.is_empty() && sv[sv.len() - 1] > 0.0 => sv[0] / sv[sv.len() - 1],
         Ok(_) => f64::INFINITY,
         Err(_) => f64::NAN,

@@ -96,9 +96,9 @@ pub(crate) fn triangular_condition_estimate(r: MatRef<'_, f64>) -> f64 {
     normalize(&mut v);
     let mut smax = 0.0;
     for _ in 0..10 {
-        let rv = r * &v;
+        let rv = crate::dense::product(r, v.as_ref());
         smax = rv.norm_l2();
-        v = r.transpose() * rv;
+        v = crate::dense::product(r.transpose(), rv.as_ref());
         if !normalize(&mut v).is_finite() {
             return f64::INFINITY;
         }
@@ -265,12 +265,11 @@ impl Preconditioner {
         let kind = match kind {
             Some(k) => k,
             None => {
-                let svd = sa.thin_svd().map_err(|e| Error::Factorization {
-                    reason: format!("SVD of the sketched matrix: {e:?}"),
-                })?;
-                let sv: Vec<f64> = (0..d.min(sa.nrows()))
-                    .map(|i| svd.S().column_vector()[i])
-                    .collect();
+                let svd =
+                    crate::dense::thin_svd(sa.as_ref()).map_err(|e| Error::Factorization {
+                        reason: format!("SVD of the sketched matrix: {e:?}"),
+                    })?;
+                let sv = svd.s;
                 let smax = sv.first().copied().unwrap_or(0.0);
                 let r = sv.iter().filter(|&&s| s > params.rcond * smax).count();
                 if r == 0 {
@@ -280,9 +279,9 @@ impl Preconditioner {
                     });
                 }
                 Kind::Svd {
-                    u: svd.U().subcols(0, r).to_owned(),
+                    u: svd.u.subcols(0, r).to_owned(),
                     s: sv[..r].to_vec(),
-                    v: svd.V().subcols(0, r).to_owned(),
+                    v: svd.v.subcols(0, r).to_owned(),
                 }
             }
         };
@@ -388,13 +387,13 @@ impl Preconditioner {
         Ok(match &self.kind {
             Kind::Qr { qr, .. } => qr.solve_lstsq(sb, Par::Seq),
             Kind::Svd { u, s, v } => {
-                let mut c = u.transpose() * &sb;
+                let mut c = crate::dense::product(u.transpose(), sb.as_ref());
                 for j in 0..c.ncols() {
                     for (i, si) in s.iter().enumerate() {
                         c[(i, j)] /= si;
                     }
                 }
-                v * c
+                crate::dense::product(v.as_ref(), c.as_ref())
             }
         })
     }

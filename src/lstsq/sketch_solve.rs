@@ -147,7 +147,7 @@ pub fn sketch_and_solve_with(
     }
     let op = DataOp::new(a, par)?;
     let residual_norm = norm2(&residual(&op, &x, b));
-    let sr: Mat<f64> = &sa * &xm - &sb;
+    let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
         SketchSolveInfo {

@@ -1,0 +1,134 @@
+//! Dense factorizations on one thread, for results that must not depend on the machine.
+//!
+//! faer's conveniences (`Mat::thin_svd`, `singular_values`, `qr`) run on faer's global
+//! parallelism, whose default is every core of the machine, and their bits depend on it: with
+//! faer 0.24 the singular values of a 300 × 30 matrix and the Householder QR of a 3000 × 300 one
+//! differ between `Par::Seq` and `Par::rayon(2)`, and so do matrix–vector products made with `*`. The crate promises answers that do not depend on
+//! the thread count, so every dense factorization whose result reaches an answer goes through
+//! here, or passes `Par::Seq` itself. (faer's Cholesky and column-pivoted QR gave the same bits on
+//! 1, 2 and 4 threads in the same check.)
+
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::householder;
+use faer::linalg::qr::no_pivoting::factor as qr;
+use faer::linalg::svd::{self, ComputeSvdVectors, SvdError};
+use faer::{Mat, MatRef, Par};
+
+/// `A·B`, on one thread (faer's `*` runs on the global parallelism, and a matrix–vector product's
+/// bits depend on it).
+pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut c = Mat::<f64>::zeros(a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(c.as_mut(), faer::Accum::Replace, a, b, 1.0, Par::Seq);
+    c
+}
+
+/// The thin SVD `A = U·diag(s)·Vᵀ`, singular values in non-increasing order.
+pub(crate) struct ThinSvd {
+    pub(crate) u: Mat<f64>,
+    pub(crate) s: Vec<f64>,
+    pub(crate) v: Mat<f64>,
+}
+
+/// The thin SVD of `a`, on one thread.
+pub(crate) fn thin_svd(a: MatRef<'_, f64>) -> Result<ThinSvd, SvdError> {
+    let (m, n) = a.shape();
+    let size = m.min(n);
+    let (mut u, mut v) = (Mat::zeros(m, size), Mat::zeros(n, size));
+    let mut s = Diag::<f64>::zeros(size);
+    let thin = ComputeSvdVectors::Thin;
+    let req = svd::svd_scratch::<f64>(m, n, thin, thin, Par::Seq, Default::default());
+    svd::svd(
+        a,
+        s.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+        Default::default(),
+    )?;
+    let s = s.column_vector().iter().copied().collect();
+    Ok(ThinSvd { u, s, v })
+}
+
+/// The singular values of `a` in non-increasing order, on one thread.
+pub(crate) fn singular_values(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvdError> {
+    let (m, n) = a.shape();
+    let mut s = Diag::<f64>::zeros(m.min(n));
+    let none = ComputeSvdVectors::No;
+    let req = svd::svd_scratch::<f64>(m, n, none, none, Par::Seq, Default::default());
+    svd::svd(
+        a,
+        s.as_mut(),
+        None,
+        None,
+        Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+        Default::default(),
+    )?;
+    Ok(s.column_vector().iter().copied().collect())
+}
+
+/// The thin `Q` (`m × min(m, n)`) of the Householder QR of `a`, on one thread.
+pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
+    let (m, n) = a.shape();
+    let size = m.min(n);
+    let mut factors = a.to_owned();
+    let bs = qr::recommended_block_size::<f64>(m, n);
+    let mut coeff = Mat::<f64>::zeros(bs, size);
+    let req = qr::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default());
+    qr::qr_in_place(
+        factors.as_mut(),
+        coeff.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+        Default::default(),
+    );
+    let mut q = Mat::<f64>::identity(m, size);
+    let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+        m, bs, size,
+    );
+    householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        factors.as_ref().subcols(0, size),
+        coeff.as_ref(),
+        faer::Conj::No,
+        q.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+    );
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problems::gaussian_matrix;
+    use crate::Seed;
+
+    /// The factorizations reconstruct their input (to 1e-12 relative), `Q` is orthonormal, and
+    /// the singular values match the SVD's.
+    #[test]
+    fn factorizations_reconstruct_their_input() {
+        for (m, n) in [(300, 30), (40, 40), (25, 60)] {
+            let a = gaussian_matrix(m, n, Seed::new(m as u64 + n as u64)).unwrap();
+            let f = thin_svd(a.as_ref()).unwrap();
+            let us = Mat::from_fn(m, f.s.len(), |i, j| f.u[(i, j)] * f.s[j]);
+            let err = (&us * f.v.transpose() - &a).norm_l2() / a.norm_l2();
+            assert!(err <= 1e-12, "{m}×{n}: ‖UΣVᵀ − A‖/‖A‖ = {err:e}");
+            assert!(f.s.windows(2).all(|w| w[0] >= w[1]));
+            let sv = singular_values(a.as_ref()).unwrap();
+            for (x, y) in sv.iter().zip(&f.s) {
+                assert!((x - y).abs() <= 1e-12 * f.s[0]);
+            }
+            if m >= n {
+                let q = thin_q(a.as_ref());
+                let qtq = q.transpose() * &q;
+                let err = (&qtq - Mat::<f64>::identity(n, n)).norm_l2();
+                assert!(err <= 1e-12, "{m}×{n}: ‖QᵀQ − I‖ = {err:e}");
+                // A lies in the range of Q: ‖A − QQᵀA‖ ≈ 0.
+                let err = (&a - &q * (q.transpose() * &a)).norm_l2() / a.norm_l2();
+                assert!(err <= 1e-12, "{m}×{n}: ‖A − QQᵀA‖/‖A‖ = {err:e}");
+            }
+        }
+    }
+}
