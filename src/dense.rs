@@ -69,13 +69,13 @@ pub(crate) fn singular_values(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvdError> 
     Ok(s.column_vector().iter().copied().collect())
 }
 
-/// The thin `Q` (`m × min(m, n)`) of the Householder QR of `a`, on one thread.
-pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
+/// The Householder QR of `a` in place, on one thread: `R` in the upper triangle and the
+/// Householder vectors below, with their block coefficients.
+fn householder_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>, usize) {
     let (m, n) = a.shape();
-    let size = m.min(n);
     let mut factors = a.to_owned();
     let bs = qr::recommended_block_size::<f64>(m, n);
-    let mut coeff = Mat::<f64>::zeros(bs, size);
+    let mut coeff = Mat::<f64>::zeros(bs, m.min(n));
     let req = qr::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default());
     qr::qr_in_place(
         factors.as_mut(),
@@ -84,6 +84,49 @@ pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
         MemStack::new(&mut MemBuffer::new(req)),
         Default::default(),
     );
+    (factors, coeff, bs)
+}
+
+/// The `R` (`min(m, n) × n`, upper triangular) of the Householder QR of `a`, on one thread.
+pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
+    let (factors, _, _) = householder_qr(a);
+    let size = a.nrows().min(a.ncols());
+    Mat::from_fn(
+        size,
+        a.ncols(),
+        |i, j| if i <= j { factors[(i, j)] } else { 0.0 },
+    )
+}
+
+/// `x = G⁻¹·rhs` for a symmetric positive definite `G` (lower triangle read) by Cholesky, on one
+/// thread (faer's `Llt::solve` splits a one-column triangular solve's sums across its global
+/// parallelism from `d = 512` on).
+pub(crate) fn cholesky_solve(
+    mut g: Mat<f64>,
+    rhs: &[f64],
+) -> Result<Vec<f64>, faer::linalg::cholesky::llt::factor::LltError> {
+    use faer::linalg::cholesky::llt::factor as llt;
+    use faer::linalg::triangular_solve as tri;
+    let d = g.nrows();
+    let req = llt::cholesky_in_place_scratch::<f64>(d, Par::Seq, Default::default());
+    llt::cholesky_in_place(
+        g.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+        Default::default(),
+    )?;
+    let mut x = Mat::from_fn(d, 1, |i, _| rhs[i]);
+    tri::solve_lower_triangular_in_place(g.as_ref(), x.as_mut(), Par::Seq);
+    tri::solve_upper_triangular_in_place(g.transpose(), x.as_mut(), Par::Seq);
+    Ok((0..d).map(|i| x[(i, 0)]).collect())
+}
+
+/// The thin `Q` (`m × min(m, n)`) of the Householder QR of `a`, on one thread.
+pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
+    let (m, n) = a.shape();
+    let size = m.min(n);
+    let (factors, coeff, bs) = householder_qr(a);
     let mut q = Mat::<f64>::identity(m, size);
     let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
         m, bs, size,

@@ -1,14 +1,16 @@
-//! Answers do not depend on faer's global parallelism (whose default is every core of the
-//! machine): the dense factorizations behind them run on one thread. faer's own `thin_svd` and
+//! Answers do not depend on faer's global parallelism: the dense factorizations and products
+//! behind them run on one thread. faer's own `thin_svd` and
 //! `qr` give different bits under `Par::Seq` and `Par::rayon(2)`, so before the crate routed them
 //! through its single-thread helpers, the SVD preconditioner, the Nyström preconditioner of P3,
-//! the condition number, the orthonormal basis and the test-problem generator all depended on
-//! the machine's core count. Its own binary: it sets the process-wide setting.
+//! the condition number, the orthonormal basis, the test-problem generator, the normal equations
+//! (from d = 512) and active learning's sketched basis all depended on it. The default of that
+//! setting is the size of the rayon pool a function is called from. Its own binary: it sets the process-wide setting.
 
 use faer::{Mat, Par};
+use randnla::active::{Basis, Pool};
 use randnla::diagnostics::{condition_number, orthonormal_basis};
 use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
-use randnla::lstsq::{sketch_and_precondition, Factorization, LstsqParams};
+use randnla::lstsq::{normal_equations, sketch_and_precondition, Factorization, LstsqParams};
 use randnla::problems::{gaussian_matrix, ls_problem};
 use randnla::{MatrixRef, Seed};
 
@@ -46,6 +48,21 @@ fn answers() -> Vec<Vec<u64>> {
     out.push(vbits(
         &solve_p3(kv, &b[..600], &KernelParams::default()).unwrap().0,
     ));
+    // d ≥ 512: faer's one-column triangular solves split their sums from there on.
+    let w = gaussian_matrix(3000, 600, Seed::new(4)).unwrap();
+    let wv = MatrixRef::dense(w.as_ref()).unwrap();
+    out.push(vbits(&normal_equations(wv, &b, 0.0, Par::Seq).unwrap()));
+    // The default factorization: the condition estimate of R decides between QR and SVD.
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let p = LstsqParams {
+        par: Par::Seq,
+        ..Default::default()
+    };
+    out.push(vbits(&sketch_and_precondition(av, &b, &p).unwrap().0));
+    // Active learning's basis: R of the QR of X itself (3000 × 300).
+    let basis = Basis::Sketched { sketch_rows: None };
+    let pool = Pool::new(av, basis, Seed::new(5), Par::Seq).unwrap();
+    out.push(vbits(pool.scores()));
     out
 }
 

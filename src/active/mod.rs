@@ -284,7 +284,7 @@ impl<'a> Pool<'a> {
                 )?;
                 s.apply(x, par)?
             };
-            let r = sx.qr().thin_R().to_owned();
+            let r = crate::dense::thin_r(sx.as_ref());
             let rmax = (0..d).fold(0.0f64, |m, j| m.max(r[(j, j)].abs()));
             let tol = 1e-12 * rmax;
             let rank = (0..d).filter(|&j| r[(j, j)].abs() > tol).count();

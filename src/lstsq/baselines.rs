@@ -6,8 +6,7 @@ use super::precondition::HouseholderQr;
 use super::{check_common, check_problem, Info, Timings};
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
-use faer::linalg::solvers::Solve;
-use faer::{Mat, MatRef, Par, Side};
+use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Parameters of unpreconditioned [`lsqr`].
@@ -61,7 +60,9 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
 /// singular `R`.
 ///
 /// # Performance
-/// `O(n·d²)` time, `n·d` memory (sparse inputs are densified).
+/// `O(n·d²)` time, `n·d` memory (sparse inputs are densified). A baseline: it runs faer's
+/// blocked QR on `par` as given, as a user of faer would, so unlike the crate's solvers its bits
+/// may differ between thread counts.
 ///
 /// # References
 /// G. Golub, "Numerical methods for solving linear least squares problems", Numer. Math. 1965.
@@ -126,13 +127,11 @@ pub fn normal_equations(
     for i in 0..d {
         g[(i, i)] += lambda;
     }
-    let llt = g.llt(Side::Lower).map_err(|e| Error::Factorization {
+    let x = crate::dense::cholesky_solve(g, &atb).map_err(|e| Error::Factorization {
         reason: format!(
             "Cholesky of AᵀA + λI failed ({e:?}): not numerically positive definite (κ(A)² too large, or A rank deficient)"
         ),
     })?;
-    let x = llt.solve(MatRef::from_column_major_slice(&atb, d, 1));
-    let x = to_vec(x.as_ref());
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::Factorization {
             reason: "the normal-equation solve produced a non-finite value".into(),
