@@ -1,12 +1,13 @@
 //! Dense factorizations on one thread, for results that must not depend on the machine.
 //!
-//! faer's conveniences (`Mat::thin_svd`, `singular_values`, `qr`) run on faer's global
-//! parallelism, whose default is every core of the machine, and their bits depend on it: with
-//! faer 0.24 the singular values of a 300 × 30 matrix and the Householder QR of a 3000 × 300 one
-//! differ between `Par::Seq` and `Par::rayon(2)`, and so do matrix–vector products made with `*`. The crate promises answers that do not depend on
-//! the thread count, so every dense factorization whose result reaches an answer goes through
-//! here, or passes `Par::Seq` itself. (faer's Cholesky and column-pivoted QR gave the same bits on
-//! 1, 2 and 4 threads in the same check.)
+//! faer's conveniences (`Mat::thin_svd`, `singular_values`, `qr`, the `*` product) run on faer's
+//! global parallelism, whose default is the size of the calling rayon pool, and their bits depend
+//! on it: with faer 0.24 the singular values of a 300 × 30 matrix, the Householder QR of a
+//! 3000 × 300 one and matrix–vector products differ between `Par::Seq` and `Par::rayon(2)`. The
+//! crate promises answers that do not depend on the thread count, so every dense factorization
+//! or product whose result reaches an answer goes through here, or passes `Par::Seq` itself.
+//! (faer's Cholesky factorization and column-pivoted QR gave the same bits on 1, 2 and 4 threads
+//! in the same check; its one-column triangular solves split their sums from `d = 512` on.)
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};

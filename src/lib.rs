@@ -72,7 +72,8 @@
 //! * **Input sparsity.** Sparse sketches cost `O(s·nnz(A) + m·d)` and never form an `m × n` matrix.
 //! * **Parallelism.** Functions take a `faer::Par`: `Par::Seq` or `Par::rayon(n)` (the work runs on
 //!   the current rayon pool; install a `rayon::ThreadPool` to bound it). Results never depend on it,
-//!   nor on faer's global parallelism (`faer::set_global_parallelism`, by default every core):
+//!   nor on faer's global parallelism (`faer::set_global_parallelism`; by default the size of the
+//!   calling rayon pool):
 //!   the dense factorizations and products behind an answer run on one thread where faer's
 //!   parallel ones give different bits (`tests/global_parallelism.rs`).
 //! * **Precision.** `f64` everywhere; the sketches also work in `f32` ([`Scalar`]), where an `f32`
