@@ -392,9 +392,14 @@ fn approximate_scores_meet_the_promised_accuracy() {
 fn results_do_not_depend_on_the_thread_count() {
     let sparse = problems::random_sparse(30_000, 24, 4, Seed::new(16)).unwrap();
     let dense_a = problems::cauchy_rows(20_000, 24, Seed::new(17)).unwrap();
+    // Ranks 2 and 3: fewer columns of Q than threads' worth of Householder blocks.
+    let narrow2 = problems::cauchy_rows(20_000, 2, Seed::new(18)).unwrap();
+    let narrow3 = problems::cauchy_rows(20_000, 3, Seed::new(19)).unwrap();
     let inputs = [
         ("csr", MatrixRef::sparse(&sparse).unwrap()),
         ("dense", dense(&dense_a)),
+        ("dense, d = 2", dense(&narrow2)),
+        ("dense, d = 3", dense(&narrow3)),
     ];
     for (name, a) in inputs {
         let run = |par| {
