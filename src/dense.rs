@@ -70,27 +70,27 @@ pub(crate) fn singular_values(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvdError> 
     Ok(s.column_vector().iter().copied().collect())
 }
 
-/// The Householder QR of `a` in place, on one thread: `R` in the upper triangle and the
-/// Householder vectors below, with their block coefficients.
-fn householder_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>, usize) {
+/// The Householder QR of `a` in place on `par` (pass `Par::Seq` for reproducible bits): `R` in the
+/// upper triangle and the Householder vectors below, with their block coefficients (as many rows
+/// as the block size).
+pub(crate) fn householder_qr(mut a: Mat<f64>, par: Par) -> (Mat<f64>, Mat<f64>) {
     let (m, n) = a.shape();
-    let mut factors = a.to_owned();
     let bs = qr::recommended_block_size::<f64>(m, n);
     let mut coeff = Mat::<f64>::zeros(bs, m.min(n));
-    let req = qr::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default());
+    let req = qr::qr_in_place_scratch::<f64>(m, n, bs, par, Default::default());
     qr::qr_in_place(
-        factors.as_mut(),
+        a.as_mut(),
         coeff.as_mut(),
-        Par::Seq,
+        par,
         MemStack::new(&mut MemBuffer::new(req)),
         Default::default(),
     );
-    (factors, coeff, bs)
+    (a, coeff)
 }
 
 /// The `R` (`min(m, n) × n`, upper triangular) of the Householder QR of `a`, on one thread.
 pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
-    let (factors, _, _) = householder_qr(a);
+    let (factors, _) = householder_qr(a.to_owned(), Par::Seq);
     let size = a.nrows().min(a.ncols());
     Mat::from_fn(
         size,
@@ -127,7 +127,8 @@ pub(crate) fn cholesky_solve(
 pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
     let (m, n) = a.shape();
     let size = m.min(n);
-    let (factors, coeff, bs) = householder_qr(a);
+    let (factors, coeff) = householder_qr(a.to_owned(), Par::Seq);
+    let bs = coeff.nrows();
     let mut q = Mat::<f64>::identity(m, size);
     let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
         m, bs, size,

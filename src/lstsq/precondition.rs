@@ -26,20 +26,9 @@ pub(crate) struct HouseholderQr {
 
 impl HouseholderQr {
     /// Factors an `m × d` matrix with `m ≥ d`.
-    pub(crate) fn new(mut a: Mat<f64>, par: Par) -> Self {
-        use faer::linalg::qr::no_pivoting::factor as qr;
-        let (m, d) = (a.nrows(), a.ncols());
-        let bs = qr::recommended_block_size::<f64>(m, d);
-        let mut coeff = Mat::<f64>::zeros(bs, m.min(d));
-        let req = qr::qr_in_place_scratch::<f64>(m, d, bs, par, Default::default());
-        qr::qr_in_place(
-            a.as_mut(),
-            coeff.as_mut(),
-            par,
-            MemStack::new(&mut MemBuffer::new(req)),
-            Default::default(),
-        );
-        HouseholderQr { factors: a, coeff }
+    pub(crate) fn new(a: Mat<f64>, par: Par) -> Self {
+        let (factors, coeff) = crate::dense::householder_qr(a, par);
+        HouseholderQr { factors, coeff }
     }
 
     /// The `d × d` upper-triangular factor `R`.
