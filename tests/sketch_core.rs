@@ -112,9 +112,15 @@ fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
     // The row kernel (CSR) cuts outputs up to 4 MiB into one column panel per thread, and larger
     // ones into row partitions of 256 kB shared out among the threads; the column kernel (CSC)
     // does neither. m·d·8 = 480 kB: 1, 2 or 4 column panels. m·d·8 = 4.8 MB: 19 row partitions
-    // (327 rows each, the last one short). Every layout and thread count must agree bitwise.
-    for (n, m, d) in [(20_000, 1500, 40), (20_000, 6000, 100)] {
-        let layouts = Layouts::new(problems::random_sparse(n, d, 4, Seed::new(7)).unwrap());
+    // (327 rows each, the last one short), filled from blocks of about 8 MiB of input rows: one
+    // block at 5 stored entries per row, three at 51 (≈ 816 bytes a row, 10 280 rows a block).
+    // Every layout and thread count must agree bitwise.
+    for (n, m, d, per_row) in [
+        (20_000, 1500, 40, 4),
+        (20_000, 6000, 100, 4),
+        (30_000, 6000, 100, 50),
+    ] {
+        let layouts = Layouts::new(problems::random_sparse(n, d, per_row, Seed::new(7)).unwrap());
         for s in [1, 8] {
             let op = SparseSign::new(m, n, s, Seed::new(13)).unwrap();
             let views = layouts.views();

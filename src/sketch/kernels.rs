@@ -47,6 +47,18 @@ impl<'a, T: Scalar> Access<'a, T> {
 }
 
 impl<T: Scalar> RowAccess<'_, T> {
+    /// Input bytes per row of a block of `k` rows, on average: stored entries times (index +
+    /// value) for CSR, `d` values for dense rows.
+    pub(crate) fn mean_row_bytes(&self, k: usize) -> usize {
+        match self {
+            RowAccess::Csr(s) => (s
+                .nnz()
+                .saturating_mul(std::mem::size_of::<usize>() + std::mem::size_of::<T>()))
+            .div_ceil(k.max(1)),
+            RowAccess::Dense(a) => a.ncols().saturating_mul(std::mem::size_of::<T>()),
+        }
+    }
+
     /// Calls `f(col, value)` for every nonzero of row `i` with column in `c0..c1`, in increasing
     /// column order.
     #[inline(always)]

@@ -20,6 +20,36 @@ const ROW_BLOCK: usize = 8192;
 /// sparse sign `s = 8` from 38 to 21 ns/nnz (`examples/sketch_cpu`, one thread, 2e7 nnz).
 const PARTITION_ABOVE: usize = 4 * 1024 * 1024;
 
+/// Input bytes per row block of the partitioned row kernel (see [`partitioned_block_rows`]).
+const BLOCK_INPUT_BYTES: usize = 8 << 20;
+
+/// At most this many codes (`rows × s`) are hashed per block of the partitioned row kernel: the
+/// code table and its copy sorted by partition then take at most 25 MB.
+const MAX_BLOCK_CODES: usize = 1 << 21;
+
+/// Input rows per block of the row kernel when it fills the output by row partitions, for input
+/// rows of `row_bytes` bytes on average and `s` nonzeros per column of `S`.
+///
+/// Each block sweeps the whole output once (every partition is brought into a core's cache to
+/// receive the block's codes) and reads each of its input rows `s` times, once per code. Fixed
+/// blocks of [`ROW_BLOCK`] rows made the sweeps dominate: at `s = 8` an output entry received
+/// under one update per sweep. Blocks of about 8 MiB of input (never fewer than `ROW_BLOCK`
+/// rows) keep the input block and a 16 MB output together in a 32 MB L3. Measured, medians of
+/// 5, sparse sign `s = 8` on CSR, 2 threads (1 thread), scratch harness alternating block sizes
+/// on the same sketch, 2026-12-01:
+/// - 2·10⁵ × 500, 25 per row, `m = 4000` (the least-squares bench's illmix): 142 → 106 ms
+///   (188 → 143 ms); blocks of 4 or 16 MiB took 114 and 119 ms;
+/// - 2·10⁶ × 500, 4 per row, `m = 4000`: 470 → 344 ms (901 → 538 ms);
+/// - outputs larger than the L3 (61 and 122 MB) and rows of ≈ 1 kB: within the noise.
+///
+/// The bits do not depend on the block size (each output entry receives its contributions in
+/// ascending input-row order whatever the blocks), only the time does.
+fn partitioned_block_rows(row_bytes: usize, s: usize) -> usize {
+    (BLOCK_INPUT_BYTES / row_bytes.max(1))
+        .min(MAX_BLOCK_CODES / s.max(1))
+        .max(ROW_BLOCK)
+}
+
 /// Width of the column panels the row kernel works on: one panel per task, or the whole width
 /// when the output is large enough to be filled by row partitions.
 fn row_kernel_panel_width<T>(m: usize, d: usize, tasks: usize) -> usize {
@@ -232,7 +262,8 @@ impl SparseSign {
     ///   by output-row partition of [`PANEL_BYTES`] (a counting sort, stable in the input row) and
     ///   every partition is filled from the input rows that reach it, so its read-modify-writes
     ///   stay in one core's L2. Partitions are disjoint output rows, so tasks take whole
-    ///   partitions and no code is visited twice.
+    ///   partitions and no code is visited twice. Blocks hold about 8 MiB of input
+    ///   ([`partitioned_block_rows`]), fewer sweeps over the output than `ROW_BLOCK` rows.
     ///
     /// Either way each output entry receives its contributions in ascending input-row order, as
     /// in the column kernel, so the bits do not depend on the layout or the number of tasks.
@@ -259,13 +290,18 @@ impl SparseSign {
             m
         };
         let parts = m.div_ceil(part_rows);
-        let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
+        let block_rows = if partitioned {
+            partitioned_block_rows(rows.mean_row_bytes(k), s)
+        } else {
+            ROW_BLOCK
+        };
+        let mut table = vec![0u32; block_rows.min(k) * s];
         // (block-local input row, code), sorted by partition, ascending in the row within each.
         let mut entries: Vec<(u32, u32)> = Vec::new();
         let mut starts = vec![0usize; parts + 1];
         let mut lo = 0;
         while lo < k {
-            let hi = (lo + ROW_BLOCK).min(k);
+            let hi = lo.saturating_add(block_rows).min(k);
             let table = &mut table[..(hi - lo) * s];
             self.encode_range(row_offset + lo, table, par);
             let table = &*table;
