@@ -281,7 +281,7 @@ fn dense(c: &mut Criterion, quick: bool) {
     let (n, ds): (usize, &[usize]) = if quick {
         (5_000, &[50])
     } else {
-        (50_000, &[100, 250, 500, 750, 1000])
+        (50_000, &[10, 20, 35, 50, 75, 100, 250, 500, 750, 1000])
     };
     println!("\n== dense {n} × d: sketch-precondition (default m from the cost model, and m = 4d; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds) ==");
     println!(
@@ -299,6 +299,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         "ner qr",
         "ner s&p"
     );
+    let mut ratios = Vec::new();
     for &d in ds {
         let g = gaussian_matrix(n, d, Seed::new(3)).unwrap();
         // Columns scaled by logspace(0, −6, d): κ ≈ 1e6.
@@ -321,6 +322,25 @@ fn dense(c: &mut Criterion, quick: bool) {
         };
         let ((xd, infod), td, cd) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
         let (_, t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &s4).unwrap());
+        // Up to d = 100 a solve takes milliseconds: medians of 7 alternating runs.
+        let (tq, cq, td, cd, t4, c4) = if d <= 100 && !quick {
+            let mut runs = vec![[tq, cq, td, cd, t4, c4]];
+            for _ in 0..6 {
+                let (_, tq, cq) = timed_cpu(|| qr_solve(av, &b, 0.0, p).unwrap());
+                let (_, td, cd) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
+                let (_, t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &s4).unwrap());
+                runs.push([tq, cq, td, cd, t4, c4]);
+            }
+            let med = |k: usize| {
+                let mut v: Vec<f64> = runs.iter().map(|r| r[k]).collect();
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            };
+            (med(0), med(1), med(2), med(3), med(4), med(5))
+        } else {
+            (tq, cq, td, cd, t4, c4)
+        };
+        ratios.push((d, tq / td));
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
         println!(
             "{d:>5}  {tq:>9.3}  {cq:>7.2}  {:>6}  {td:>9.3}  {cd:>7.2}  {t4:>9.3}  {c4:>7.2}  {:>8.2}  {:>8.2}  {:>9.1e}  {:>9.1e}",
@@ -330,6 +350,25 @@ fn dense(c: &mut Criterion, quick: bool) {
             ner(&xq),
             ner(&xd)
         );
+    }
+    // The crossover: the last d at which QR still wins by wall time, interpolated in log d
+    // towards the next d measured (the ratio is not monotone near 1: single runs and medians of
+    // a few runs of millisecond solves).
+    match ratios.iter().rposition(|&(_, r)| r <= 1.0) {
+        None => println!(
+            "sketch-and-precondition wins at every d measured (from d = {})",
+            ratios.first().map_or(0, |r| r.0)
+        ),
+        Some(k) if k + 1 == ratios.len() => println!("QR wins at the largest d measured"),
+        Some(k) => {
+            let ((d0, r0), (d1, r1)) = (ratios[k], ratios[k + 1]);
+            let (l0, l1) = ((d0 as f64).ln(), (d1 as f64).ln());
+            let at = (l0 + (l1 - l0) * (1.0 - r0) / (r1 - r0)).exp();
+            println!(
+                "crossover: QR wins at d = {d0} and below it at least once; sketch-and-precondition \
+                 from d ≈ {at:.0} on (ratio {r0:.2} at d = {d0}, {r1:.2} at d = {d1})"
+            );
+        }
     }
     let (n, d) = if quick { (5_000, 50) } else { (20_000, 200) };
     let a = gaussian_matrix(n, d, Seed::new(4)).unwrap();
