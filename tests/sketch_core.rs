@@ -140,6 +140,29 @@ fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
 }
 
 #[test]
+fn dense_columns_hashed_in_large_blocks_match_the_row_kernel() {
+    // Dense columns are sketched in blocks of 32 768 input rows (CSC in blocks of 8192, CSR rows
+    // by the row kernel): 70 000 rows make three dense blocks, the last one short, also when the
+    // matrix is a row block of a larger one at a global offset.
+    let n = 70_000;
+    let layouts = Layouts::new(problems::random_sparse(n, 6, 3, Seed::new(21)).unwrap());
+    for s in [1, 8] {
+        let op = SparseSign::new(64, n + 1000, s, Seed::new(22)).unwrap();
+        for offset in [0, 1000] {
+            let mut reference = Mat::<f64>::zeros(64, 6);
+            let mut dense = Mat::<f64>::zeros(64, 6);
+            let views = layouts.views();
+            let (csr, col_major) = (views[0].1, views[2].1);
+            op.apply_block_into(offset, csr, reference.as_mut(), Par::Seq)
+                .unwrap();
+            op.apply_block_into(offset, col_major, dense.as_mut(), Par::rayon(2))
+                .unwrap();
+            assert_bitwise(&dense, &reference, &format!("s = {s}, offset {offset}"));
+        }
+    }
+}
+
+#[test]
 fn row_blocks_merge_into_the_whole_sketch() {
     let n = 20_000;
     let layouts = Layouts::new(problems::random_sparse(n, 25, 4, Seed::new(6)).unwrap());

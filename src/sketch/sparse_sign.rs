@@ -10,7 +10,9 @@ use faer::{Mat, MatMut, Par};
 use rayon::prelude::*;
 
 /// Input rows whose column-of-`S` codes are generated together (a constant, never a function of
-/// the thread count). 8192 rows × 8 codes × 4 bytes = 256 KiB: it stays in L2.
+/// the thread count). 8192 rows × 8 codes × 4 bytes = 256 KiB: it stays in L2. The row kernel on
+/// large outputs and the column kernel on dense columns use larger blocks
+/// ([`partitioned_block_rows`], [`DENSE_COL_BLOCK`]); CSC columns and small outputs use this.
 const ROW_BLOCK: usize = 8192;
 
 /// Outputs of the row kernel larger than this many bytes are filled by row partitions instead of
@@ -49,6 +51,14 @@ fn partitioned_block_rows(row_bytes: usize, s: usize) -> usize {
         .min(MAX_BLOCK_CODES / s.max(1))
         .max(ROW_BLOCK)
 }
+
+/// Input rows per block of the column kernel on dense columns. Each block sweeps every output
+/// column once; a dense column reads the block's code table in order, so the table need not stay
+/// in L2 and a larger block only saves sweeps. Measured (medians of 5, `s = 8`, 2 threads,
+/// scratch harness alternating block sizes, 2026-12-01): 50 000 × 1000 at `m = 8000` (a 64 MB
+/// output) 321–384 → 299–338 ms, 50 000 × 500 at `m = 6000` 132–160 → 113–132 ms; outputs of
+/// 0.6–4 MB within the noise. CSC columns keep [`ROW_BLOCK`]: they read the table at random rows.
+const DENSE_COL_BLOCK: usize = 32_768;
 
 /// Width of the column panels the row kernel works on: one panel per task, or the whole width
 /// when the output is large enough to be filled by row partitions.
@@ -422,10 +432,18 @@ impl SparseSign {
         let tasks = kernels::tasks(par);
         let cols_per_task = kernels::chunk_len(d, tasks);
         let mut cursors = vec![0usize; d];
-        let mut table = vec![0u32; ROW_BLOCK.min(k) * s];
+        // Dense columns read the whole code table in order, so a larger block costs nothing in
+        // locality and saves sweeps over the output (see `DENSE_COL_BLOCK`).
+        let block_rows = match cols {
+            ColAccess::Dense(_) => DENSE_COL_BLOCK
+                .min(MAX_BLOCK_CODES / s.max(1))
+                .max(ROW_BLOCK),
+            ColAccess::Csc(_) => ROW_BLOCK,
+        };
+        let mut table = vec![0u32; block_rows.min(k) * s];
         let (mut lo, mut skipped) = (0, false);
         while lo < k {
-            let mut hi = lo.saturating_add(ROW_BLOCK).min(k);
+            let mut hi = lo.saturating_add(block_rows).min(k);
             if skipped {
                 // Rows are sparse here: hash only up to the block's last stored row.
                 hi = cols.stored_end(&cursors, lo, hi).max(lo + 1);
