@@ -30,6 +30,13 @@
 //! a CSR `A`: illmix 316 ms against 89.7 ms (3.5×), sparse QR 13.4×, dense 1000 1.28×
 //! (d = 100 … 750: 1.45–1.60×), slope 0.85.
 //!
+//! Late evening, at ae3c24b (larger sketch blocks on large outputs and dense columns): illmix
+//! criterion medians 304 ms against 52.2 ms (5.8×; the normal equations ran at 46–90 ms and the
+//! sketched solve at 218–390 ms across the day's runs, not in step), sparse QR 12.0×, dense
+//! 50 000 × 1000 1.49× (1.52 s against 2.26 s), d = 75 … 750 1.24–1.58×, QR faster at d = 10 and
+//! 20 (0.56×, 0.68×) and level with it from d = 35 to 100 (0.79–1.35× over three runs):
+//! crossover d ≈ 50–100. nnz slope 0.79.
+//!
 //! # Measured earlier (2026-11-30, 2-core AMD EPYC VM, quiet: nothing else running)
 //! `cargo bench --bench lstsq`, 2 rayon threads:
 //! - illmix: sketch-and-precondition (m = 8d = 4000 from the cost model, tol 1e-10) reaches
