@@ -3,12 +3,15 @@
 //! ```text
 //! cargo run --release --example lstsq -- A.mtx b.mtx \
 //!     [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] \
-//!     [--out x.mtx] [--seed N] [--threads N] [--json]
+//!     [--sketch-rows M] [--nnz-per-col S] [--out x.mtx] [--seed N] [--threads N] [--json]
 //! ```
 //! `A` is `n × d` (coordinate → sparse, array → dense); `b` is `n × 1`. The default method is
 //! `sketch-precondition`. `qr` (dense Householder, faer), `normal` (AᵀA + Cholesky) and `lsqr`
 //! (unpreconditioned, at most 1000 iterations) are the honest baselines; `sketch-solve` is the
-//! one-shot `argmin ‖S(Ax − b)‖` with `m = 10d`.
+//! one-shot `argmin ‖S(Ax − b)‖` with `m = 10d`. The sketched methods take `--sketch-rows`
+//! (default: `10d` for sketch-solve, the cost model's `4d–16d` for sketch-precondition) and
+//! `--nnz-per-col` (nonzeros per column of the sparse sign sketch, default 8; 2–4 is cheaper and
+//! as good on incoherent rows, see the README); the other methods reject them.
 //!
 //! `--json` prints one line with `method, n, d, nnz, seconds, iterations, residual_norm,
 //! normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
@@ -25,6 +28,7 @@ use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
     sketch_and_solve, LsqrParams, LstsqParams, SketchSolveParams,
 };
+use randnla::sketch::SketchKind;
 use randnla::{Error, Layout, MatrixRef};
 use std::time::Instant;
 
@@ -84,11 +88,29 @@ fn residual_norm(a: MatrixRef<'_, f64>, x: &[f64], b: &[f64]) -> f64 {
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["method", "ridge", "tol", "out"], &[])?;
+        let args = cli::Args::parse(
+            &[
+                "method",
+                "ridge",
+                "tol",
+                "sketch-rows",
+                "nnz-per-col",
+                "out",
+            ],
+            &[],
+        )?;
         let [a_path, b_path] = args.positional() else {
-            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--out x.mtx] [--seed N] [--threads N] [--json]".into());
+            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--out x.mtx] [--seed N] [--threads N] [--json]".into());
         };
         let method: String = args.get_or("method", "sketch-precondition".to_string())?;
+        let sketch_rows: Option<usize> = args.get("sketch-rows")?;
+        let nnz_per_col: usize = args.get_or("nnz-per-col", LstsqParams::default().nnz_per_col)?;
+        let sketched = matches!(method.as_str(), "sketch-solve" | "sketch-precondition");
+        if !sketched && (sketch_rows.is_some() || args.get::<usize>("nnz-per-col")?.is_some()) {
+            return Err(format!(
+                "--sketch-rows and --nnz-per-col apply to sketch-solve and sketch-precondition, not {method}"
+            ));
+        }
         let lambda: f64 = args.get_or("ridge", 0.0)?;
         let tol: f64 = args.get_or("tol", LstsqParams::default().tol)?;
         let seed = args.seed()?;
@@ -119,9 +141,10 @@ fn main() {
                     });
                 }
                 let p = SketchSolveParams {
+                    sketch: SketchKind::SparseSign { nnz_per_col },
+                    sketch_rows,
                     seed,
                     par,
-                    ..Default::default()
                 };
                 sketch_and_solve(av, &b, &p).map(|(x, _)| direct(x))
             }
@@ -156,6 +179,8 @@ fn main() {
                 let p = LstsqParams {
                     tol,
                     ridge: lambda,
+                    sketch_rows,
+                    nnz_per_col,
                     seed,
                     par,
                     ..Default::default()
