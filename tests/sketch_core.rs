@@ -112,9 +112,10 @@ fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
     // The row kernel (CSR) cuts outputs up to 4 MiB into one column panel per thread, and larger
     // ones into row partitions of 256 kB shared out among the threads; the column kernel (CSC)
     // does neither. m·d·8 = 480 kB: 1, 2 or 4 column panels. m·d·8 = 4.8 MB: 19 row partitions
-    // (327 rows each, the last one short), filled from blocks of about 8 MiB of input rows: one
-    // block at 5 stored entries per row, three at 51 (≈ 816 bytes a row, 10 280 rows a block).
-    // Every layout and thread count must agree bitwise.
+    // (327 rows each, the last one short), filled from blocks of about 8 MiB of input rows: CSR
+    // with 4 entries a row (64 bytes) is one block, with 50 (800 bytes) three of 10 485 rows or
+    // fewer; dense row-major rows are 800 bytes at d = 100 (two blocks at n = 20 000, three at
+    // 30 000). Every layout and thread count must agree bitwise.
     for (n, m, d, per_row) in [
         (20_000, 1500, 40, 4),
         (20_000, 6000, 100, 4),
@@ -159,6 +160,45 @@ fn dense_columns_hashed_in_large_blocks_match_the_row_kernel() {
                 .unwrap();
             assert_bitwise(&dense, &reference, &format!("s = {s}, offset {offset}"));
         }
+    }
+}
+
+#[test]
+fn partitioned_row_blocks_at_offsets_merge_into_the_whole_sketch() {
+    // m·d·8 = 4.8 MB: the row kernel fills by partitions, in blocks of 10 485 rows of this CSR
+    // (50 entries, 800 bytes a row). Cuts at offsets that are not block multiples.
+    let n = 30_000;
+    let a = problems::random_sparse(n, 100, 50, Seed::new(31)).unwrap();
+    let view = MatrixRef::sparse(&a).unwrap();
+    let op = SparseSign::new(6000, n, 8, Seed::new(32)).unwrap();
+    let whole = op.apply(view, Par::rayon(2)).unwrap();
+    let mut merged = Mat::<f64>::zeros(6000, 100);
+    let cuts = [0, 1, 10_486, 12_345, 29_999, n];
+    for w in cuts.windows(2) {
+        let block = view.row_block(w[0], w[1]).unwrap();
+        op.apply_block_into(w[0], block, merged.as_mut(), Par::rayon(2))
+            .unwrap();
+    }
+    assert_bitwise(&merged, &whole, "partitioned CSR row blocks");
+}
+
+#[test]
+fn many_nonzeros_per_column_hash_in_smaller_blocks_without_changing_a_bit() {
+    // s = 512 > 256: every kernel caps a block at 2²¹ codes, 4096 rows here, so 10 000 rows
+    // make three blocks in the column kernel (CSC and dense) and the column-panel row kernel.
+    let n = 10_000;
+    let layouts = Layouts::new(problems::random_sparse(n, 3, 2, Seed::new(33)).unwrap());
+    let op = SparseSign::new(1024, n, 512, Seed::new(34)).unwrap();
+    let views = layouts.views();
+    let reference = op.apply(views[0].1, Par::Seq).unwrap();
+    // The product with the explicit sketch, to within rounding: catches a block that hashed the
+    // wrong rows in every layout alike.
+    let explicit = dense_product(&op.to_dense().unwrap(), &layouts.dense);
+    let err = rel_diff(&reference, &explicit);
+    assert!(err < 1e-13, "against S·A: {err:e}");
+    for (name, view) in &views {
+        let other = op.apply(*view, Par::rayon(2)).unwrap();
+        assert_bitwise(&other, &reference, &format!("s = 512 on {name}"));
     }
 }
 

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 /// the thread count). 8192 rows × 8 codes × 4 bytes = 256 KiB: it stays in L2. The row kernel on
 /// large outputs and the column kernel on dense columns use larger blocks
 /// ([`partitioned_block_rows`], [`DENSE_COL_BLOCK`]); CSC columns and small outputs use this.
+/// Every block is capped at [`MAX_BLOCK_CODES`] codes, which binds only for `s > 256`.
 const ROW_BLOCK: usize = 8192;
 
 /// Outputs of the row kernel larger than this many bytes are filled by row partitions instead of
@@ -25,9 +26,17 @@ const PARTITION_ABOVE: usize = 4 * 1024 * 1024;
 /// Input bytes per row block of the partitioned row kernel (see [`partitioned_block_rows`]).
 const BLOCK_INPUT_BYTES: usize = 8 << 20;
 
-/// At most this many codes (`rows × s`) are hashed per block of the partitioned row kernel: the
-/// code table and its copy sorted by partition then take at most 25 MB.
+/// At most this many codes (`rows × s`) are hashed per block, by every kernel that hashes a
+/// block of rows: the code table (and, in the partitioned row kernel, its copy sorted by
+/// partition) then takes at most 25 MB. It binds only for `s > 256` (below, blocks of
+/// [`ROW_BLOCK`] rows or the larger ones stay under it), where blocks shrink to `2²¹/s` rows;
+/// without it `s` near `m` asked for `8192·s` codes, gigabytes at `s = 10⁵`.
 const MAX_BLOCK_CODES: usize = 1 << 21;
+
+/// `rows` capped so that a block hashes at most [`MAX_BLOCK_CODES`] codes (at least one row).
+fn capped_block_rows(rows: usize, s: usize) -> usize {
+    rows.min((MAX_BLOCK_CODES / s.max(1)).max(1))
+}
 
 /// Input rows per block of the row kernel when it fills the output by row partitions, for input
 /// rows of `row_bytes` bytes on average and `s` nonzeros per column of `S`.
@@ -47,9 +56,7 @@ const MAX_BLOCK_CODES: usize = 1 << 21;
 /// The bits do not depend on the block size (each output entry receives its contributions in
 /// ascending input-row order whatever the blocks), only the time does.
 fn partitioned_block_rows(row_bytes: usize, s: usize) -> usize {
-    (BLOCK_INPUT_BYTES / row_bytes.max(1))
-        .min(MAX_BLOCK_CODES / s.max(1))
-        .max(ROW_BLOCK)
+    capped_block_rows((BLOCK_INPUT_BYTES / row_bytes.max(1)).max(ROW_BLOCK), s)
 }
 
 /// Input rows per block of the column kernel on dense columns. Each block sweeps every output
@@ -303,7 +310,7 @@ impl SparseSign {
         let block_rows = if partitioned {
             partitioned_block_rows(rows.mean_row_bytes(k), s)
         } else {
-            ROW_BLOCK
+            capped_block_rows(ROW_BLOCK, s)
         };
         let mut table = vec![0u32; block_rows.min(k) * s];
         // (block-local input row, code), sorted by partition, ascending in the row within each.
@@ -435,10 +442,8 @@ impl SparseSign {
         // Dense columns read the whole code table in order, so a larger block costs nothing in
         // locality and saves sweeps over the output (see `DENSE_COL_BLOCK`).
         let block_rows = match cols {
-            ColAccess::Dense(_) => DENSE_COL_BLOCK
-                .min(MAX_BLOCK_CODES / s.max(1))
-                .max(ROW_BLOCK),
-            ColAccess::Csc(_) => ROW_BLOCK,
+            ColAccess::Dense(_) => capped_block_rows(DENSE_COL_BLOCK, s),
+            ColAccess::Csc(_) => capped_block_rows(ROW_BLOCK, s),
         };
         let mut table = vec![0u32; block_rows.min(k) * s];
         let (mut lo, mut skipped) = (0, false);
