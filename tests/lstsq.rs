@@ -225,6 +225,12 @@ fn rank_deficient_gives_the_minimum_norm_solution() {
     let (xs, _) = sketch_and_precondition(spv, &b2, &svd).unwrap();
     let xq = qr_solve(spv, &b2, 0.0, Par::Seq).unwrap();
     assert!(dist(&xs, &xq) / norm(&xq) <= 1e-12);
+    // And on the ridge problem, where the factored sketch is [SA; √λI].
+    let ridge_svd = LstsqParams { ridge: 2.5, ..svd };
+    let (xs, info) = sketch_and_precondition(spv, &b2, &ridge_svd).unwrap();
+    assert_eq!(info.factorization, Some(Factorization::Svd));
+    let xq = qr_solve(spv, &b2, 2.5, Par::Seq).unwrap();
+    assert!(dist(&xs, &xq) / norm(&xq) <= 1e-12);
 }
 
 /// Ridge: sketch-and-precondition on [A; √λI] equals the dense QR of [A; √λI] and the normal

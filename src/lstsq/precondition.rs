@@ -38,7 +38,18 @@ impl HouseholderQr {
     }
 
     /// `argmin ‖(QR)·X − B‖` for an `m × k` right-hand side: `X = R⁻¹ (QᵀB)[..d]`.
-    pub(crate) fn solve_lstsq(&self, mut b: Mat<f64>, par: Par) -> Mat<f64> {
+    pub(crate) fn solve_lstsq(&self, b: Mat<f64>, par: Par) -> Mat<f64> {
+        let mut x = self.qt_head(b, par);
+        solve_upper_triangular_in_place(
+            self.factors.subrows(0, self.factors.ncols()),
+            x.as_mut(),
+            par,
+        );
+        x
+    }
+
+    /// `(QᵀB)[..d]`, the first `d` rows of `QᵀB` for an `m × k` right-hand side `B`.
+    pub(crate) fn qt_head(&self, mut b: Mat<f64>, par: Par) -> Mat<f64> {
         use faer::linalg::householder as hh;
         let d = self.factors.ncols();
         let k = b.ncols();
@@ -55,9 +66,7 @@ impl HouseholderQr {
             par,
             MemStack::new(&mut MemBuffer::new(req)),
         );
-        let mut x = b.subrows(0, d).to_owned();
-        solve_upper_triangular_in_place(self.factors.subrows(0, d), x.as_mut(), par);
-        x
+        b.subrows(0, d).to_owned()
     }
 }
 
@@ -146,8 +155,11 @@ enum Kind {
         qr: HouseholderQr,
         r: Mat<f64>,
     },
+    /// From the SVD `R = U_R Σ Vᵀ` of the QR's triangle: `SA = (Q U_R) Σ Vᵀ` has the same `Σ`
+    /// and `V`, and `Q` is kept to apply `(Q U_R)ᵀ` in the warm start.
     Svd {
-        u: Mat<f64>,
+        qr: HouseholderQr,
+        u_r: Mat<f64>,
         s: Vec<f64>,
         v: Mat<f64>,
     },
@@ -155,12 +167,15 @@ enum Kind {
 
 /// The right preconditioner `N` of sketch-and-precondition: `N = R⁻¹` from `SA = QR`
 /// (Blendenpik), or `N = V_r Σ_r⁻¹` from `SA = UΣVᵀ` (LSRN), together with the sketch that made it.
+/// The SVD is that of the `d × d` triangle `R = U_R Σ Vᵀ` (`SA = (Q·U_R) Σ Vᵀ`): `SA` is always
+/// factored by Householder QR first, in place.
 ///
 /// For ridge (`λ > 0`) the sketched matrix is `[SA; √λ I]` and `N` preconditions `[A; √λ I]`.
 /// `κ(AN) ≤ (1+ε)/(1−ε)` when `S` is an ε-subspace embedding for `range(A)`.
 ///
 /// # Performance
-/// Sketch `O(s·nnz(A) + m·d)`; QR `O(m·d²)` (SVD: a larger constant), memory `m·d`.
+/// Sketch `O(s·nnz(A) + m·d)`; QR `O(m·d²)`, plus `O(d³)` for the SVD; memory `m·d` (the
+/// sketch, factored in place).
 pub struct Preconditioner {
     kind: Kind,
     sketch: SparseSign,
@@ -231,47 +246,45 @@ impl Preconditioner {
         };
         let sketch_seconds = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let want_svd = params.factorization == Factorization::Svd;
-        let mut kind = None;
-        if !want_svd {
-            // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts.
-            let qr = HouseholderQr::new(sa.clone(), Par::Seq);
-            let r = qr.r();
-            let kappa = triangular_condition_estimate(r.as_ref());
-            if kappa * params.rcond <= 1.0 {
-                kind = Some(Kind::Qr { qr, r });
-            } else if params.factorization == Factorization::Qr {
-                let rmax = (0..d).fold(0.0f64, |acc, i| acc.max(r[(i, i)].abs()));
-                let rank = (0..d)
-                    .filter(|&i| r[(i, i)].abs() > params.rcond * rmax)
-                    .count();
+        // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. The
+        // sketch is factored in place (no copy of the m × d matrix); when the SVD is needed it is
+        // that of the d × d triangle, which has the singular values and right singular vectors
+        // of SA (Householder QR is backward stable, so they are as accurate as an SVD of SA).
+        let qr = HouseholderQr::new(sa, Par::Seq);
+        let r = qr.r();
+        let use_qr = match params.factorization {
+            Factorization::Svd => false,
+            _ => triangular_condition_estimate(r.as_ref()) * params.rcond <= 1.0,
+        };
+        let kind = if use_qr {
+            Kind::Qr { qr, r }
+        } else if params.factorization == Factorization::Qr {
+            let rmax = (0..d).fold(0.0f64, |acc, i| acc.max(r[(i, i)].abs()));
+            let rank = (0..d)
+                .filter(|&i| r[(i, i)].abs() > params.rcond * rmax)
+                .count();
+            return Err(Error::RankDeficient {
+                rank: rank.min(d - 1),
+                required: d,
+            });
+        } else {
+            let svd = crate::dense::thin_svd(r.as_ref()).map_err(|e| Error::Factorization {
+                reason: format!("SVD of the sketched matrix's triangle: {e:?}"),
+            })?;
+            let sv = svd.s;
+            let smax = sv.first().copied().unwrap_or(0.0);
+            let rank = sv.iter().filter(|&&s| s > params.rcond * smax).count();
+            if rank == 0 {
                 return Err(Error::RankDeficient {
-                    rank: rank.min(d - 1),
-                    required: d,
+                    rank: 0,
+                    required: 1,
                 });
             }
-        }
-        let kind = match kind {
-            Some(k) => k,
-            None => {
-                let svd =
-                    crate::dense::thin_svd(sa.as_ref()).map_err(|e| Error::Factorization {
-                        reason: format!("SVD of the sketched matrix: {e:?}"),
-                    })?;
-                let sv = svd.s;
-                let smax = sv.first().copied().unwrap_or(0.0);
-                let r = sv.iter().filter(|&&s| s > params.rcond * smax).count();
-                if r == 0 {
-                    return Err(Error::RankDeficient {
-                        rank: 0,
-                        required: 1,
-                    });
-                }
-                Kind::Svd {
-                    u: svd.u.subcols(0, r).to_owned(),
-                    s: sv[..r].to_vec(),
-                    v: svd.v.subcols(0, r).to_owned(),
-                }
+            Kind::Svd {
+                qr,
+                u_r: svd.u.subcols(0, rank).to_owned(),
+                s: sv[..rank].to_vec(),
+                v: svd.v.subcols(0, rank).to_owned(),
             }
         };
         Ok(Preconditioner {
@@ -375,8 +388,9 @@ impl Preconditioner {
         );
         Ok(match &self.kind {
             Kind::Qr { qr, .. } => qr.solve_lstsq(sb, Par::Seq),
-            Kind::Svd { u, s, v } => {
-                let mut c = crate::dense::product(u.transpose(), sb.as_ref());
+            Kind::Svd { qr, u_r, s, v } => {
+                let head = qr.qt_head(sb, Par::Seq);
+                let mut c = crate::dense::product(u_r.transpose(), head.as_ref());
                 for j in 0..c.ncols() {
                     for (i, si) in s.iter().enumerate() {
                         c[(i, j)] /= si;
@@ -715,4 +729,35 @@ pub fn sketch_and_precondition_multi(
         infos.push(info);
     }
     Ok((x, infos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problems::random_sparse;
+    use crate::Seed;
+
+    /// The warm start is the sketch-and-solve solution `argmin ‖SAx − Sb‖`, whichever
+    /// factorization holds the sketch: from `SA = QR`, and from the SVD of `R` with `Q` applied
+    /// to `Sb`. On a full-rank problem (ridge or not) the two agree to rounding.
+    #[test]
+    fn qr_and_svd_preconditioners_warm_start_alike() {
+        let a = random_sparse(900, 12, 4, Seed::new(5)).unwrap();
+        let av = MatrixRef::sparse(&a).unwrap();
+        let b = Mat::<f64>::from_fn(900, 2, |i, j| ((i * 13 + j * 7) % 17) as f64 - 8.0);
+        for ridge in [0.0, 3.0] {
+            let params = |factorization| LstsqParams {
+                factorization,
+                ridge,
+                ..Default::default()
+            };
+            let qr = Preconditioner::new(av, &params(Factorization::Qr)).unwrap();
+            let svd = Preconditioner::new(av, &params(Factorization::Svd)).unwrap();
+            assert_eq!(svd.factorization(), Factorization::Svd);
+            let x_qr = qr.warm_start(b.as_ref(), Par::Seq).unwrap();
+            let x_svd = svd.warm_start(b.as_ref(), Par::Seq).unwrap();
+            let err = (&x_qr - &x_svd).norm_l2() / x_qr.norm_l2();
+            assert!(err < 1e-12, "ridge {ridge}: warm starts differ by {err:e}");
+        }
+    }
 }
