@@ -50,7 +50,13 @@ fuzz_target!(|data: &[u8]| {
             (b.u8() as f64 - 128.0) / 8.0
         });
     }
-    let m = 1 + (b.u8() % 9) as usize;
+    // Mostly tiny sketches; one in eight up to 256 rows, so that s > 64 (Floyd's draw with a
+    // hash set for the rows already taken) is reached too.
+    let m = if b.u8() % 8 == 0 {
+        1 + b.u8() as usize
+    } else {
+        1 + (b.u8() % 9) as usize
+    };
     let s = 1 + (b.u8() as usize % m);
     let seed = Seed::new(b.u8() as u64);
 
