@@ -32,9 +32,10 @@ const BLOCK_INPUT_BYTES: usize = 8 << 20;
 
 /// At most this many codes (`rows × s`) are hashed per block, by every kernel that hashes a
 /// block of rows: the code table (and, in the partitioned row kernel, its copy sorted by
-/// partition) then takes at most 25 MB. It binds only for `s > 256` (below, blocks of
-/// [`ROW_BLOCK`] rows or the larger ones stay under it), where blocks shrink to `2²¹/s` rows;
-/// without it `s` near `m` asked for `8192·s` codes, gigabytes at `s = 10⁵`.
+/// partition) then takes at most 25 MB. It shrinks blocks of [`ROW_BLOCK`] rows only for
+/// `s > 256`, of [`DENSE_COL_BLOCK`] rows for `s > 64`, and the partitioned row kernel's blocks
+/// only for rows under `4s` bytes; without it `s` near `m` asked for `8192·s` codes, gigabytes
+/// at `s = 10⁵`.
 const MAX_BLOCK_CODES: usize = 1 << 21;
 
 /// `rows` capped so that a block hashes at most [`MAX_BLOCK_CODES`] codes (at least one row).
@@ -579,6 +580,9 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::problems::random_sparse;
+
     #[test]
     fn hashed_and_linear_membership_draw_the_same_rows() {
         // The linear search, as used up to LINEAR_MEMBERSHIP_UP_TO, for any s.
@@ -613,9 +617,6 @@ mod tests {
             }
         }
     }
-
-    use super::*;
-    use crate::problems::random_sparse;
 
     /// Runs the block kernel and the entry kernel on the same CSC block, both accumulating into
     /// the same nonzero starting output, and returns both work buffers as f64 (exact for f32).
