@@ -35,7 +35,7 @@
 //! sketched solve at 218–390 ms across the day's runs, not in step), sparse QR 12.0×, dense
 //! 50 000 × 1000 1.49× (1.52 s against 2.26 s), d = 75 … 750 1.24–1.58×, QR faster at d = 10 and
 //! 20 (0.56×, 0.68×) and level with it from d = 35 to 100 (0.79–1.35× over three runs):
-//! crossover d ≈ 50–100. nnz slope 0.79.
+//! crossover d ≈ 50–110 (47, 60, 110 and, in a slower run at 5bf823e, 108). nnz slope 0.79.
 //!
 //! # Measured earlier (2026-11-30, 2-core AMD EPYC VM, quiet: nothing else running)
 //! `cargo bench --bench lstsq`, 2 rayon threads:
