@@ -81,8 +81,8 @@ pub struct LstsqParams {
     /// 2·10⁵ × 500 illmix problem `s = 2` with `m = 6d` solved in 252–255 ms against 361–369 ms
     /// for the defaults (28 against 23 iterations). It is also less robust: on a coherent
     /// matrix (`[I; 10⁻³G]`, 20 seeds, `m = 8d`) the worst distortion `κ(SQ)` was 4.6 for
-    /// `s = 2` and 2.7 for `s = 4` against 2.3 for `s = 8`, roughly doubling the iterations at
-    /// `s = 2`. Keep 8 unless the rows of `A` are known to be incoherent.
+    /// `s = 2` and 2.7 for `s = 4` against 2.3 for `s = 8`; by LSQR's rate `(κ−1)/(κ+1)` that
+    /// roughly doubles the iterations at `s = 2` (an estimate, not a measurement). Keep 8 unless the rows of `A` are known to be incoherent.
     pub nnz_per_col: usize,
     /// Seed of the sketch.
     pub seed: crate::Seed,
