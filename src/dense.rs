@@ -88,15 +88,21 @@ pub(crate) fn householder_qr(mut a: Mat<f64>, par: Par) -> (Mat<f64>, Mat<f64>) 
     (a, coeff)
 }
 
+/// The `R` (`min(m, n) × n`) held in the upper triangle of [`householder_qr`]'s factors.
+pub(crate) fn upper_triangle(factors: MatRef<'_, f64>) -> Mat<f64> {
+    let size = factors.nrows().min(factors.ncols());
+    Mat::from_fn(size, factors.ncols(), |i, j| {
+        if i <= j {
+            factors[(i, j)]
+        } else {
+            0.0
+        }
+    })
+}
+
 /// The `R` (`min(m, n) × n`, upper triangular) of the Householder QR of `a`, on one thread.
 pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
-    let (factors, _) = householder_qr(a.to_owned(), Par::Seq);
-    let size = a.nrows().min(a.ncols());
-    Mat::from_fn(
-        size,
-        a.ncols(),
-        |i, j| if i <= j { factors[(i, j)] } else { 0.0 },
-    )
+    upper_triangle(householder_qr(a.to_owned(), Par::Seq).0.as_ref())
 }
 
 /// `x = G⁻¹·rhs` for a symmetric positive definite `G` (lower triangle read) by Cholesky, on one

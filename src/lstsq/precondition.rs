@@ -33,8 +33,7 @@ impl HouseholderQr {
 
     /// The `d × d` upper-triangular factor `R`.
     pub(crate) fn r(&self) -> Mat<f64> {
-        let d = self.factors.ncols();
-        Mat::from_fn(d, d, |i, j| if i <= j { self.factors[(i, j)] } else { 0.0 })
+        crate::dense::upper_triangle(self.factors.as_ref())
     }
 
     /// `argmin ‖(QR)·X − B‖` for an `m × k` right-hand side: `X = R⁻¹ (QᵀB)[..d]`.
