@@ -137,6 +137,65 @@ fn wide_hypersparse_csc_inputs_are_sketched_in_input_sparsity_time() {
     }
 }
 
+/// The SRHT at its largest padded length (`n' = 2^30`) on columns of one or two entries: each
+/// column is transformed entry by entry, `O(m·log n')` per entry, instead of by a whole
+/// length-`2^30` transform (about 3 s of butterflies and an 8 GB buffer per column before). Every
+/// entry of `S·e_i` is `±1/√m`, and a two-entry column is the sum of its two one-entry parts.
+#[test]
+fn hypersparse_columns_skip_the_srht_whole_transform() {
+    use randnla::sketch::{SketchOperator, Srht};
+    let (n, m, d) = (1usize << 30, 16usize, 4000usize);
+    let srht = Srht::new(m, n, Seed::new(6)).unwrap();
+    let op: &dyn SketchOperator<f64> = &srht;
+    // Columns j < d/2 hold one entry, the others two (rows 2^19 + 3j and 5j).
+    let (mut indptr, mut rows, mut vals) = (vec![0usize], Vec::new(), Vec::new());
+    for j in 0..d {
+        if j >= d / 2 {
+            rows.push(5 * j);
+            vals.push(0.25 + j as f64);
+        }
+        rows.push((1 << 19) + 3 * j);
+        vals.push(1.0);
+        indptr.push(rows.len());
+    }
+    let a = SparseRef::try_csc(n, d, &indptr, &rows, &vals).unwrap();
+    let got = quick("SRHT on a hypersparse 2^30 × 4000", || {
+        op.apply(MatrixRef::Sparse(a), Par::rayon(2))
+    })
+    .unwrap();
+    let unit = 1.0 / (m as f64).sqrt();
+    for j in 0..d {
+        let (lo, hi) = (indptr[j], indptr[j + 1]);
+        if hi - lo == 1 {
+            let col: Vec<f64> = (0..m).map(|i| got[(i, j)]).collect();
+            assert!(col.iter().all(|v| v.abs() == unit), "column {j}: {col:?}");
+            continue;
+        }
+        // The two-entry column against its parts, each sketched as a one-row block.
+        let mut parts = Mat::<f64>::zeros(m, 1);
+        for p in lo..hi {
+            let one = Mat::<f64>::from_fn(1, 1, |_, _| vals[p]);
+            let mut part = Mat::<f64>::zeros(m, 1);
+            op.apply_block_into(
+                rows[p],
+                MatrixRef::dense(one.as_ref()).unwrap(),
+                part.as_mut(),
+                Par::Seq,
+            )
+            .unwrap();
+            assert!((0..m).all(|i| part[(i, 0)].abs() == vals[p] * unit));
+            parts += &part;
+        }
+        for i in 0..m {
+            let (g, w) = (got[(i, j)], parts[(i, 0)]);
+            assert!(
+                (g - w).abs() <= 1e-15 * w.abs().max(1.0),
+                "({i}, {j}): {g} vs {w}"
+            );
+        }
+    }
+}
+
 #[test]
 fn tall_csc_inputs_get_errors_not_aborts() {
     for n in HUGE {
