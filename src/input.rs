@@ -236,7 +236,7 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
     /// `k` must be below [`outer_dim`](Self::outer_dim); out-of-range `k` gives empty slices.
     #[inline]
     pub fn outer(&self, k: usize) -> (&'a [usize], &'a [T]) {
-        if k + 1 >= self.indptr.len() {
+        if k >= self.outer_dim() {
             return (&[], &[]);
         }
         let base = self.indptr[0];
@@ -333,10 +333,10 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
             MatrixRef::Sparse(s) => s.ncols(),
         }
     }
-    /// Stored entries: `nrows·ncols` for dense, `nnz` for sparse.
+    /// Stored entries: `nrows·ncols` for dense (saturating at `usize::MAX`), `nnz` for sparse.
     pub fn nnz(&self) -> usize {
         match self {
-            MatrixRef::Dense(a) => a.nrows() * a.ncols(),
+            MatrixRef::Dense(a) => a.nrows().saturating_mul(a.ncols()),
             MatrixRef::Sparse(s) => s.nnz(),
         }
     }
@@ -463,8 +463,17 @@ pub(crate) fn zeros_or_too_large<T: Scalar>(
 ) -> Result<faer::Mat<T>> {
     // faer pads each column to its SIMD alignment; probing with `m` rounded up to 16 covers that
     // padding for f32 and f64 alike.
+    // faer also checks a column's bytes when there are no columns, and walks every column even
+    // when they are empty: an empty column is counted as 16 entries, so a 0 × 2^40 matrix is
+    // refused rather than walked.
     let len = m
+        .max(1)
         .checked_next_multiple_of(16)
+        .filter(|padded| {
+            padded
+                .checked_mul(std::mem::size_of::<T>())
+                .is_some_and(|bytes| bytes <= isize::MAX as usize)
+        })
         .and_then(|padded| padded.checked_mul(d));
     ensure_allocatable::<T>(len, || format!("an {m}×{d} {what}"), m as u128 * d as u128)?;
     Ok(faer::Mat::zeros(m, d))
@@ -507,6 +516,37 @@ pub fn check_finite_slice<T: Scalar>(x: &[T], what: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outer_slices_past_the_end_are_empty() {
+        let a = SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2, 1], &[1.0, 2.0, 3.0]).unwrap();
+        for k in [2, 3, usize::MAX - 1, usize::MAX] {
+            assert_eq!(a.outer(k), (&[][..], &[][..]), "k = {k}");
+        }
+        assert_eq!(a.outer(1), (&[1usize][..], &[3.0][..]));
+    }
+
+    #[test]
+    fn dense_copies_of_empty_but_huge_shapes() {
+        let start = std::time::Instant::now();
+        for n in [1usize << 61, 1 << 62, usize::MAX - 20] {
+            let tall = SparseRef::<f64>::try_csc(n, 0, &[0], &[], &[]).unwrap();
+            let r = MatrixRef::Sparse(tall).to_dense();
+            assert!(matches!(r, Err(Error::TooLarge { .. })), "{n} × 0: {r:?}");
+            let wide = SparseRef::<f64>::try_csr(0, n, &[0], &[], &[]).unwrap();
+            let r = MatrixRef::Sparse(wide.transpose()).to_dense();
+            assert!(
+                matches!(r, Err(Error::TooLarge { .. })),
+                "{n} × 0 by transpose: {r:?}"
+            );
+        }
+        let wide = SparseRef::<f64>::try_csr(0, 1 << 40, &[0], &[], &[]).unwrap();
+        let r = MatrixRef::Sparse(wide).to_dense();
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "0 × 2^40: {r:?}");
+        let wide = SparseRef::<f64>::try_csr(0, 1 << 16, &[0], &[], &[]).unwrap();
+        assert_eq!(MatrixRef::Sparse(wide).to_dense().unwrap().ncols(), 1 << 16);
+        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
+    }
 
     #[test]
     fn rejects_every_kind_of_malformed_structure() {

@@ -64,7 +64,8 @@ pub fn coherent_matrix(n: usize, d: usize, scale: f64, seed: Seed) -> Result<Mat
 /// column is empty and the matrix has full column rank with overwhelming probability.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for `d = 0` or `nnz_per_row > d`.
+/// [`Error::InvalidParameter`] for `d = 0` or `nnz_per_row > d`; [`Error::TooLarge`] when
+/// `n·nnz_per_row > 2^31` or `n > 2^31`.
 pub fn random_sparse(
     n: usize,
     d: usize,
@@ -77,11 +78,23 @@ pub fn random_sparse(
             format!("need 1 ≤ nnz_per_row ≤ d, got {nnz_per_row} with d = {d}"),
         ));
     }
+    let stored = n as u128 * nnz_per_row as u128;
+    if stored > 1 << 31 || n > 1 << 31 {
+        return Err(Error::TooLarge {
+            what: format!("a random sparse {n}×{d} test matrix"),
+            requested: stored.max(n as u128),
+            limit: 1 << 31,
+        });
+    }
     let mut indptr = Vec::with_capacity(n + 1);
     let mut indices = Vec::with_capacity(n * nnz_per_row);
     let mut data = Vec::with_capacity(n * nnz_per_row);
     indptr.push(0);
     let mut cols = Vec::with_capacity(nnz_per_row);
+    // Membership of the drawn columns: a scan of `cols` for short rows, a set for long ones
+    // (a scan is quadratic in the row length); both accept the same draws.
+    let mut seen = std::collections::HashSet::new();
+    let use_set = nnz_per_row > 64;
     const ROWS_PER_STREAM: usize = 4096;
     let mut rng = seed.block_rng(0x9002, 0);
     for i in 0..n {
@@ -90,9 +103,18 @@ pub fn random_sparse(
         }
         cols.clear();
         cols.push(i % d);
+        if use_set {
+            seen.clear();
+            seen.insert(i % d);
+        }
         while cols.len() < nnz_per_row {
             let c = (rng.next_u64() % d as u64) as usize;
-            if !cols.contains(&c) {
+            let fresh = if use_set {
+                seen.insert(c)
+            } else {
+                !cols.contains(&c)
+            };
+            if fresh {
                 cols.push(c);
             }
         }
@@ -107,12 +129,14 @@ pub fn random_sparse(
         .map_err(|(_, _, _, e)| Error::structure(e.to_string()))
 }
 
+/// Dense test matrices: at most `2^31` entries, and no dimension above `2^31` (an `n × 0`
+/// matrix with a huge `n` would still overflow faer's column stride).
 fn check_size(n: usize, d: usize) -> Result<()> {
     let req = n as u128 * d as u128;
-    if req > 1 << 31 {
+    if req > 1 << 31 || n.max(d) > 1 << 31 {
         return Err(Error::TooLarge {
             what: format!("an {n}×{d} dense test matrix"),
-            requested: req,
+            requested: req.max(n.max(d) as u128),
             limit: 1 << 31,
         });
     }
@@ -148,8 +172,9 @@ pub fn cauchy_rows(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
 /// least-squares solution.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for `n < d`, `d = 0`, `cond < 1` or a negative/non-finite
-/// `residual_norm`; [`Error::TooLarge`] when `n·d > 2^31`.
+/// [`Error::InvalidParameter`] for `n < d`, `d = 0`, `cond < 1`, a negative/non-finite
+/// `residual_norm`, or `n = d` with `residual_norm > 0` (a square `A` leaves no direction for
+/// the residual); [`Error::TooLarge`] when `n·(d+1) > 2^31`.
 ///
 /// # References
 /// E. Epperly, "Fast and forward stable randomized algorithms for linear least-squares problems",
@@ -174,8 +199,16 @@ pub fn ls_problem(
             format!("need a finite value ≥ 0, got {residual_norm}"),
         ));
     }
-    check_size(n, d + 1)?;
-    let u = crate::dense::thin_q(gaussian_matrix(n, d + 1, seed.derive(1))?.as_ref());
+    if n == d && residual_norm > 0.0 {
+        return Err(Error::param(
+            "residual_norm",
+            format!("a square {n}×{d} A leaves no direction for a residual of {residual_norm}"),
+        ));
+    }
+    check_size(n, d.saturating_add(1))?;
+    // U's column d (when n > d) spans the residual's direction.
+    let u_cols = if n > d { d + 1 } else { d };
+    let u = crate::dense::thin_q(gaussian_matrix(n, u_cols, seed.derive(1))?.as_ref());
     let v = crate::dense::thin_q(gaussian_matrix(d, d, seed.derive(2))?.as_ref());
     let logk = cond.log10();
     let sigma: Vec<f64> = (0..d)
@@ -194,7 +227,11 @@ pub fn ls_problem(
     let gn = g.norm_l2();
     let x: Vec<f64> = (0..d).map(|i| g[(i, 0)] / gn).collect();
     // Column d of U is orthogonal to range(A) = span(U[:, ..d]).
-    let r: Vec<f64> = (0..n).map(|i| u[(i, d)] * residual_norm).collect();
+    let r: Vec<f64> = if n > d {
+        (0..n).map(|i| u[(i, d)] * residual_norm).collect()
+    } else {
+        vec![0.0; n]
+    };
     let xm = Mat::from_fn(d, 1, |i, _| x[i]);
     let ax = crate::dense::product(a.as_ref(), xm.as_ref());
     let b: Vec<f64> = (0..n).map(|i| ax[(i, 0)] + r[i]).collect();
@@ -211,7 +248,7 @@ pub fn ls_problem(
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`, or a
-/// negative `noise`.
+/// negative `noise`; [`Error::TooLarge`] when `n·d > 2^34` (it takes `O(n·d)` time).
 pub fn sparse_ls_illmix(
     n: usize,
     d: usize,
@@ -243,6 +280,15 @@ pub fn sparse_ls_illmix(
             "noise",
             format!("must be finite and ≥ 0, got {noise}"),
         ));
+    }
+    // The generator walks every (row, column) pair.
+    let work = n as u128 * d as u128;
+    if work > 1 << 34 {
+        return Err(Error::TooLarge {
+            what: format!("the {n}×{d} illmix generator's row-by-column walk"),
+            requested: work,
+            limit: 1 << 34,
+        });
     }
     let pairs = d / 2;
     let delta: Vec<f64> = (0..pairs)
@@ -321,4 +367,67 @@ pub fn sparse_ls_illmix(
         *bi = row + noise * normal(&mut rng);
     }
     Ok((a, b, x_star))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_sizes_beyond_the_limits_are_errors() {
+        let too_large = |r: Result<()>| matches!(r, Err(Error::TooLarge { .. }));
+        for (n, d) in [
+            (1usize << 62, 0usize),
+            (usize::MAX, 0),
+            (0, 1 << 40),
+            (1 << 16, 1 << 16),
+        ] {
+            assert!(
+                too_large(gaussian_matrix(n, d, Seed::new(1)).map(drop)),
+                "{n}×{d}"
+            );
+        }
+        assert!(too_large(
+            coherent_matrix(1 << 62, 0, 1.0, Seed::new(1)).map(drop)
+        ));
+        assert!(too_large(cauchy_rows(1 << 62, 0, Seed::new(1)).map(drop)));
+        assert!(too_large(
+            random_sparse(1 << 40, 1, 1, Seed::new(1)).map(drop)
+        ));
+        assert!(too_large(
+            random_sparse(usize::MAX, 1, 1, Seed::new(1)).map(drop)
+        ));
+        assert!(too_large(
+            ls_problem(usize::MAX, usize::MAX, 1.0, 0.0, Seed::new(1)).map(drop)
+        ));
+        for (n, d) in [(1usize << 40, 2usize), (1, 1 << 40)] {
+            let r = sparse_ls_illmix(n, d, 0.5, 1e-3, 0.0, Seed::new(1));
+            assert!(too_large(r.map(drop)), "illmix {n}×{d}");
+        }
+    }
+
+    #[test]
+    fn square_ls_problems_have_no_residual() {
+        let (a, b, x, r) = ls_problem(3, 3, 10.0, 0.0, Seed::new(2)).unwrap();
+        assert_eq!((a.nrows(), a.ncols(), b.len(), x.len()), (3, 3, 3, 3));
+        assert!(r.iter().all(|&v| v == 0.0));
+        let ax: Vec<f64> = (0..3)
+            .map(|i| (0..3).map(|j| a[(i, j)] * x[j]).sum())
+            .collect();
+        assert!(ax.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-14));
+        assert!(matches!(
+            ls_problem(2, 2, 10.0, 0.5, Seed::new(2)),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+
+    #[test]
+    fn long_sparse_rows_hold_distinct_sorted_columns() {
+        let a = random_sparse(5, 300, 200, Seed::new(3)).unwrap();
+        for (i, row) in a.outer_iterator().enumerate() {
+            let cols = row.indices();
+            assert_eq!(cols.len(), 200);
+            assert!(cols.windows(2).all(|w| w[0] < w[1]) && cols.contains(&(i % 300)));
+        }
+    }
 }
