@@ -94,18 +94,22 @@ const HEADER_HELP: &str = "expected `%%MatrixMarket matrix <coordinate|array> \
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadOptions {
     /// Largest number of elements the reader may be asked to store, checked against the size line
-    /// before anything is allocated: a coordinate file needs `nrows + 1` (CSR; `ncols + 1` for
-    /// CSC) index pointers plus its stored entries (after mirroring, for symmetric files); an
-    /// array file needs `nrows · ncols` values, as does a coordinate file read as dense. Each
-    /// declared dimension is bounded by it as well, even when nothing is stored. A larger
-    /// declared size is an [`Error::TooLarge`]. Default: `1 << 32`.
+    /// before anything is allocated: a coordinate file needs `2·nrows + 1` (CSR; `2·ncols + 1`
+    /// for CSC: the index pointers and a cursor per row while the entries are placed) plus its
+    /// stored entries (after mirroring, for symmetric files); an array file needs `nrows · ncols`
+    /// values, as does a coordinate file read as dense. Each declared dimension is bounded by it
+    /// as well, even when nothing is stored. A larger declared size is an [`Error::TooLarge`].
+    ///
+    /// Default: `1 << 28` (2 GB of `f64` values for a dense matrix; about 40 bytes per stored
+    /// entry for a sparse one while it is read). An earlier default of `1 << 32` let a 60-byte
+    /// header declaring `2^28` empty rows allocate 4 GB. Raise it for larger files.
     pub max_elements: u64,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
-            max_elements: 1 << 32,
+            max_elements: 1 << 28,
         }
     }
 }
@@ -880,7 +884,8 @@ fn read_coordinate<R: BufRead>(
         Layout::Csr => nrows,
         Layout::Csc => ncols,
     };
-    let fixed = outer as u128 + 1;
+    // The index pointers and one cursor per outer slice (see `build_compressed`).
+    let fixed = 2 * outer as u128 + 1;
     check_limit(
         || {
             format!("a sparse {nrows}×{ncols} matrix with {nnz} stored entries (index pointers plus entries)")

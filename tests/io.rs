@@ -484,9 +484,12 @@ fn declared_size_over_the_limit_is_too_large() {
             Err(Error::TooLarge { .. })
         )
     };
-    // nrows + 1 + nnz = 101 > 100, before any entry is read.
-    assert!(too_large(&format!("{GENERAL}50 1 50\n")));
-    assert!(!too_large(&format!("{GENERAL}49 1 0\n")));
+    // 2·nrows + 1 + nnz = 101 > 100 (index pointers, a cursor per row, entries), before any
+    // entry is read.
+    assert!(too_large(&format!("{GENERAL}25 1 50\n")));
+    assert!(!too_large(&format!("{GENERAL}25 1 49\n")));
+    assert!(too_large(&format!("{GENERAL}50 1 0\n")));
+    assert!(!too_large(&format!("{GENERAL}49 1 1\n")));
     assert!(too_large(&format!("{GENERAL}1 1 18446744073709551615\n")));
     assert!(too_large(&format!("{GENERAL}18446744073709551615 1 0\n")));
     assert!(too_large(
@@ -495,7 +498,7 @@ fn declared_size_over_the_limit_is_too_large() {
     assert!(too_large(
         "%%MatrixMarket matrix array real general\n18446744073709551615 18446744073709551615\n"
     ));
-    // Mirrored entries count too: 11 + 1 + 2·45 > 100.
+    // Mirrored entries count too: 21 + 2·45 > 100.
     let mut sym = String::from("%%MatrixMarket matrix coordinate real symmetric\n10 10 45\n");
     for j in 1..=10 {
         for i in (j + 1)..=10 {
@@ -503,7 +506,8 @@ fn declared_size_over_the_limit_is_too_large() {
         }
     }
     assert!(too_large(&sym));
-    assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 101 }).is_ok());
+    assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 110 }).is_err());
+    assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 111 }).is_ok());
     // Densifying a coordinate file is bounded by nrows·ncols.
     let wide = format!("{GENERAL}10 11 1\n1 1 1\n");
     assert!(read_matrix_market(wide.as_bytes(), &small).is_ok());
@@ -853,4 +857,25 @@ proptest! {
     ) {
         read_all_ways(&apply(file, &mutations));
     }
+}
+
+/// The default limit refuses headers that declare huge empty shapes before allocating or walking
+/// them (a 60-byte file declaring 2^28 empty rows used to allocate 4 GB).
+#[test]
+fn default_limit_refuses_huge_empty_shapes_quickly() {
+    let start = std::time::Instant::now();
+    for text in [
+        format!("{GENERAL}268435456 1 0\n"),
+        "%%MatrixMarket matrix array real general\n0 4294967296\n".to_string(),
+        "%%MatrixMarket matrix array real general\n0 8000000000\n".to_string(),
+    ] {
+        let r = read_matrix_market(text.as_bytes(), &ReadOptions::default());
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "{text:?}: {r:?}");
+        let r = read_dense(text.as_bytes(), &ReadOptions::default());
+        assert!(
+            matches!(r, Err(Error::TooLarge { .. })),
+            "{text:?} as dense: {r:?}"
+        );
+    }
+    assert!(start.elapsed().as_secs() < 2, "took {:?}", start.elapsed());
 }
