@@ -16,6 +16,21 @@ use faer::linalg::qr::no_pivoting::factor as qr;
 use faer::linalg::svd::{self, ComputeSvdVectors, SvdError};
 use faer::{Mat, MatRef, Par};
 
+/// The most threads an entry point hands to faer or splits its work into. faer's cost and
+/// scratch grow with the thread count it is given, whatever the pool's real size: a review
+/// measured 3.5 s of overhead at `Par::rayon(2^28)` and a 24 GB scratch request at `2^20` in a
+/// QR solve. Results do not depend on the bound (the crate's kernels give the same bits for any
+/// task count; faer's own parallel paths are documented where their bits can vary).
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// `par` with at most [`MAX_THREADS`] threads.
+pub(crate) fn bounded(par: Par) -> Par {
+    match par {
+        Par::Rayon(n) if n.get() > MAX_THREADS => Par::rayon(MAX_THREADS),
+        _ => par,
+    }
+}
+
 /// `A·B`, on one thread (faer's `*` runs on the global parallelism, and a matrix–vector product's
 /// bits depend on it).
 pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {

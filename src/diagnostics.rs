@@ -48,6 +48,7 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
 /// # Errors
 /// As [`SketchExt::apply`] and [`condition_number`].
 pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par) -> Result<f64> {
+    let par = crate::dense::bounded(par);
     let sq = sketch.apply(MatrixRef::dense(q)?, par)?;
     condition_number(sq.as_ref())
 }
@@ -63,6 +64,7 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
 /// CSR copy, cannot be allocated (a sparse matrix may declare far more rows and columns than it
 /// stores).
 pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+    let par = crate::dense::bounded(par);
     let d = a.ncols();
     let mut g = crate::input::zeros_or_too_large::<f64>(d, d, "Gram matrix")?;
     match a {
@@ -142,6 +144,7 @@ impl RangeBasis {
     /// # Performance
     /// Small inputs: `O(n·d²)` (dense QR). Large: `O(Σᵢ nnz(rowᵢ)² + d³)`.
     pub fn new(a: MatrixRef<'_, f64>, par: Par) -> Result<Self> {
+        let par = crate::dense::bounded(par);
         Self::with_exact_limit(a, par, EXACT_QR_LIMIT)
     }
 
@@ -182,6 +185,7 @@ impl RangeBasis {
         a: MatrixRef<'_, f64>,
         par: Par,
     ) -> Result<f64> {
+        let par = crate::dense::bounded(par);
         match &self.basis {
             Basis::Orthonormal(q) => {
                 if (q.nrows(), q.ncols()) != (a.nrows(), a.ncols()) {
@@ -221,6 +225,7 @@ pub fn distortion_on_range(
     a: MatrixRef<'_, f64>,
     par: Par,
 ) -> Result<f64> {
+    let par = crate::dense::bounded(par);
     RangeBasis::new(a, par)?.distortion(sketch, a, par)
 }
 

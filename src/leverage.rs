@@ -764,6 +764,7 @@ fn exact_impl(
     params: &ExactParams,
     par: Par,
 ) -> Result<(Vec<f64>, LeverageInfo)> {
+    let par = crate::dense::bounded(par);
     let start = Instant::now();
     check_input(&a, lambda)?;
     let (n, d) = (a.nrows(), a.ncols());
@@ -923,6 +924,7 @@ fn approx_impl(
     seed: Seed,
     par: Par,
 ) -> Result<(Vec<f64>, LeverageInfo)> {
+    let par = crate::dense::bounded(par);
     let start = Instant::now();
     check_input(&a, lambda)?;
     let (n, d) = (a.nrows(), a.ncols());

@@ -224,6 +224,21 @@ fn check_full_rank(pre: &Preconditioner, d: usize) -> Result<()> {
     Ok(())
 }
 
+/// Largest power `j` P1 and P2 accept. Each CG iteration makes `2j` passes over `A` and
+/// `(AᵀA)ʲ` has condition number `κ(A)^{2j}`: far beyond 64 the problem has no accurate answer
+/// in `f64` and the loop runs practically forever (`j = usize::MAX` hung before this bound).
+const MAX_POWER: usize = 64;
+
+fn check_power(j: usize) -> Result<()> {
+    if j > MAX_POWER {
+        return Err(Error::param(
+            "j",
+            format!("the power j = {j} exceeds the limit of {MAX_POWER}"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_kernel_params(params: &KernelParams) -> Result<()> {
     check_common(params.tol, params.max_iters, 0.0)?;
     check_common(params.lstsq.tol, params.lstsq.max_iters, params.lstsq.ridge)
@@ -233,7 +248,7 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`],
-/// [`Error::InvalidParameter`] (tolerances, `max_iters`, and as
+/// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, and as
 /// [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank deficient
 /// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`.
 ///
@@ -260,6 +275,7 @@ pub fn solve_p1(
     }
     check_finite_slice(b, "b")?;
     check_kernel_params(params)?;
+    check_power(j)?;
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
@@ -298,6 +314,7 @@ pub fn solve_p2(
 ) -> Result<(Vec<f64>, KernelInfo)> {
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
+    check_power(j)?;
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
@@ -356,7 +373,7 @@ pub fn solve_p3(
             limit: 16384 * 16384,
         });
     }
-    let par = params.lstsq.par;
+    let par = crate::dense::bounded(params.lstsq.par);
     let op = DataOp::new(a, par)?;
     let sq = op.row_norms_sq();
     if let Some(i) = sq.iter().position(|&s| s / 2.0 > 700.0) {

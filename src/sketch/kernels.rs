@@ -403,7 +403,7 @@ pub(crate) fn tasks(par: Par) -> usize {
     match par {
         Par::Seq => 1,
         #[allow(unreachable_patterns)]
-        _ => par.degree().max(1),
+        _ => par.degree().clamp(1, crate::dense::MAX_THREADS),
     }
 }
 
