@@ -388,14 +388,17 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     /// [`Error::TooLarge`] when the dense copy cannot be allocated: a sparse matrix may declare
     /// far more rows and columns than it stores.
     pub fn to_dense(&self) -> Result<faer::Mat<T>> {
+        let mut out = zeros_or_too_large(self.nrows(), self.ncols(), "dense copy")?;
+        self.write_dense(out.as_mut());
+        Ok(out)
+    }
+
+    /// Writes the matrix into `out`, which must have its shape and hold zeros where a sparse
+    /// matrix stores nothing.
+    pub(crate) fn write_dense(&self, mut out: faer::MatMut<'_, T>) {
         match self {
-            MatrixRef::Dense(a) => {
-                let mut out = zeros_or_too_large(a.nrows(), a.ncols(), "dense copy")?;
-                out.copy_from(a);
-                Ok(out)
-            }
+            MatrixRef::Dense(a) => out.copy_from(a),
             MatrixRef::Sparse(s) => {
-                let mut out = zeros_or_too_large(s.nrows(), s.ncols(), "dense copy")?;
                 for k in 0..s.outer_dim() {
                     let (idx, val) = s.outer(k);
                     for (&i, &v) in idx.iter().zip(val) {
@@ -405,7 +408,6 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
                         }
                     }
                 }
-                Ok(out)
             }
         }
     }

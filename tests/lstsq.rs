@@ -705,3 +705,39 @@ fn sparse_input_wider_than_2_pow_32_columns_is_an_error() {
     let err = lsqr(view, &[1.0], &LsqrParams::default()).unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err}");
 }
+
+/// Parameters whose extreme values used to hang, abort or panic (a panic-hunting review): a huge
+/// thread count handed to faer, a huge refinement count, the default `s = 8` on a sketch of
+/// four rows, and normal equations whose Gram matrix exceeds the limit.
+#[test]
+fn extreme_parameters_get_answers_or_errors_quickly() {
+    let start = std::time::Instant::now();
+    let a = gaussian_matrix(3000, 40, Seed::new(5)).unwrap();
+    let b = rhs(3000, 6);
+    let view = MatrixRef::dense(a.as_ref()).unwrap();
+    let huge = Par::Rayon(std::num::NonZeroUsize::MAX);
+    let reference = qr_solve(view, &b, 0.0, Par::Seq).unwrap();
+    let x = qr_solve(view, &b, 0.0, huge).unwrap();
+    assert!(dist(&x, &reference) <= 1e-12 * norm(&reference));
+    let x = normal_equations(view, &b, 0.0, huge).unwrap();
+    assert!(dist(&x, &reference) <= 1e-10 * norm(&reference));
+
+    let params = LstsqParams {
+        refinement_steps: 1 << 40,
+        ..LstsqParams::default()
+    };
+    let (x, info) = sketch_and_precondition(view, &b, &params).unwrap();
+    assert!(dist(&x, &reference) <= 1e-12 * norm(&reference));
+    assert!(info.runs <= 4, "{} runs", info.runs);
+
+    // m = 4d = 4 rows by default, below the default s = 8.
+    let tiny = Mat::<f64>::from_fn(1, 1, |_, _| 2.0);
+    let (x, _) =
+        sketch_and_precondition(MatrixRef::dense(tiny.as_ref()).unwrap(), &[3.0], &params).unwrap();
+    assert!((x[0] - 1.5).abs() < 1e-15, "{x:?}");
+
+    let wide = randnla::SparseRef::<f64>::try_csr(1, 20_000, &[0, 0], &[], &[]).unwrap();
+    let r = normal_equations(MatrixRef::Sparse(wide), &[1.0], 1.0, Par::Seq);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+}

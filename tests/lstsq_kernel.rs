@@ -185,3 +185,25 @@ fn kernel_regression_rejects_bad_input() {
         Err(Error::InvalidParameter { .. })
     ));
 }
+
+/// P1 and P2 refuse powers beyond 64 (`j = usize::MAX` looped practically forever).
+#[test]
+fn huge_powers_are_invalid() {
+    let a = randnla::problems::gaussian_matrix(300, 4, Seed::new(1)).unwrap();
+    let view = MatrixRef::dense(a.as_ref()).unwrap();
+    let params = KernelParams::default();
+    for j in [65, usize::MAX] {
+        let r = solve_p1(view, j, &[1.0; 4], &params);
+        assert!(
+            matches!(r, Err(Error::InvalidParameter { .. })),
+            "P1 j = {j}: {r:?}"
+        );
+        let r = solve_p2(view, j, &[1.0; 300], &params);
+        assert!(
+            matches!(r, Err(Error::InvalidParameter { .. })),
+            "P2 j = {j}: {r:?}"
+        );
+    }
+    let r = solve_p1(view, 2, &[1.0; 4], &params);
+    assert!(r.is_ok(), "P1 j = 2: {r:?}");
+}

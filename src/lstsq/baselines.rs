@@ -77,19 +77,15 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
             format!("QR least squares needs n ≥ d without ridge, got {n}×{d}"),
         ));
     }
-    let dense = a.to_dense()?;
+    let par = crate::dense::bounded(par);
     let extra = if lambda > 0.0 { d } else { 0 };
+    // [A; √λI], written straight into one allocation (A is not densified on its own first).
+    let mut m = crate::input::zeros_or_too_large::<f64>(n + extra, d, "dense copy of A")?;
+    a.write_dense(m.as_mut().subrows_mut(0, n));
     let sl = lambda.sqrt();
-    let m = Mat::from_fn(n + extra, d, |i, j| {
-        if i < n {
-            dense[(i, j)]
-        } else if i - n == j {
-            sl
-        } else {
-            0.0
-        }
-    });
-    drop(dense);
+    for j in 0..extra {
+        m[(n + j, j)] = sl;
+    }
     let rhs = Mat::from_fn(n + extra, 1, |i, _| if i < n { b[i] } else { 0.0 });
     let qr = HouseholderQr::new(m, par);
     let r = qr.r();
@@ -107,12 +103,13 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
 /// (`λ < 0`); [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
-/// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2³¹` entries.
+/// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2²⁸` entries (`d > 16384`)
+/// or its buffers cannot be allocated.
 ///
 /// # Performance
 /// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (8 fixed row chunks
 /// in parallel for `d ≤ 2000`, reduced in order), dense: `O(n·d²)`; then `O(d³)` Cholesky;
-/// memory `O(d²)`.
+/// memory: three `d × d` buffers at most (2 GB each at the limit) for `d > 2000`, ten below.
 pub fn normal_equations(
     a: MatrixRef<'_, f64>,
     b: &[f64],
@@ -122,7 +119,16 @@ pub fn normal_equations(
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
     let d = a.ncols();
-    check_dense_size(d, d, "Gram matrix AᵀA")?;
+    // At most 2^28 entries: the Gram matrix is held up to three times (an empty 1 × 30000 CSR
+    // asked for four 7.2 GB buffers under the former 2^31 limit and aborted).
+    if d as u128 * d as u128 > 1 << 28 {
+        return Err(Error::TooLarge {
+            what: format!("the {d}×{d} Gram matrix AᵀA"),
+            requested: d as u128 * d as u128,
+            limit: 1 << 28,
+        });
+    }
+    let par = crate::dense::bounded(par);
     let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
     for i in 0..d {
         g[(i, i)] += lambda;

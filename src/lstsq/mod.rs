@@ -83,6 +83,7 @@ pub struct LstsqParams {
     /// matrix (`[I; 10⁻³G]`, 20 seeds, `m = 8d`) the worst distortion `κ(SQ)` was 4.6 for
     /// `s = 2` and 2.7 for `s = 4` against 2.3 for `s = 8`; by LSQR's rate `(κ−1)/(κ+1)` that
     /// roughly doubles the iterations at `s = 2` (an estimate, not a measurement). Keep 8 unless the rows of `A` are known to be incoherent.
+    /// Values above the sketch's row count `m` are capped at `m`.
     pub nnz_per_col: usize,
     /// Seed of the sketch.
     pub seed: crate::Seed,
@@ -92,7 +93,8 @@ pub struct LstsqParams {
     /// Maximum LSQR iterations per run (default 500); exceeding it is [`Error::NotConverged`].
     pub max_iters: usize,
     /// Refinement runs after the first LSQR solve (default 1; 0 gives plain
-    /// sketch-and-precondition, which is not backward stable).
+    /// sketch-and-precondition, which is not backward stable). The runs stop early once a
+    /// refinement run makes no iteration, since the next would repeat it.
     pub refinement_steps: usize,
     /// Which factorization of `SA` to use (default [`Factorization::Auto`]).
     pub factorization: Factorization,

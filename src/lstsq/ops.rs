@@ -6,7 +6,9 @@
 //! identical for 1, 2 or N threads.
 
 use crate::error::{Error, Result};
-use crate::input::{check_finite_slice, Layout, MatrixRef, SparseRef};
+use crate::input::{
+    check_finite_slice, filled_or_too_large, zeros_or_too_large, Layout, MatrixRef, SparseRef,
+};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
@@ -512,11 +514,11 @@ fn gram_from_rows<'r, J: Index + 'r>(
     d: usize,
     row: impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync,
     par: Par,
-) -> faer::Mat<f64> {
+) -> Result<faer::Mat<f64>> {
     const CHUNKS: usize = 8;
     let per = n.div_ceil(CHUNKS).max(1);
-    let partial = |c: usize| {
-        let mut g = vec![0.0; d * d];
+    // Adds chunk `c`'s rows' outer products into `g` (upper triangle, row-major by first index).
+    let partial_into = |c: usize, g: &mut [f64]| {
         for i in (c * per)..((c + 1) * per).min(n) {
             let (idx, val) = row(i);
             for (p, (&j, &vj)) in idx.iter().zip(val).enumerate() {
@@ -527,27 +529,41 @@ fn gram_from_rows<'r, J: Index + 'r>(
                 }
             }
         }
-        g
     };
-    let parts: Vec<Vec<f64>> = if threads(par) && d <= 2000 {
-        (0..CHUNKS).into_par_iter().map(partial).collect()
+    let what = "the Gram matrix AᵀA";
+    // The chunks' Grams are added into `sum` in chunk order on either path, so the bits do not
+    // depend on the thread count. In parallel (d ≤ 2000) all eight are held at once; otherwise
+    // one buffer is reused, so at most two d × d buffers live besides the result.
+    let mut sum = filled_or_too_large(d * d, 0.0, what)?;
+    if threads(par) && d <= 2000 {
+        let parts: Vec<Vec<f64>> = (0..CHUNKS)
+            .into_par_iter()
+            .map(|c| {
+                let mut g = vec![0.0; d * d];
+                partial_into(c, &mut g);
+                g
+            })
+            .collect();
+        for p in &parts {
+            sum.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        }
     } else {
-        vec![(0..CHUNKS)
-            .map(partial)
-            .fold(vec![0.0; d * d], |mut acc, p| {
-                acc.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-                acc
-            })]
-    };
-    let mut sum = vec![0.0; d * d];
-    for p in &parts {
-        sum.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        let mut g = filled_or_too_large(d * d, 0.0, what)?;
+        for c in 0..CHUNKS {
+            g.fill(0.0);
+            partial_into(c, &mut g);
+            sum.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+        }
     }
     // sum[j*d + k] holds the (k, j) entry for k ≥ j (indices sorted within a row).
-    faer::Mat::from_fn(d, d, |i, j| {
-        let (lo, hi) = if i >= j { (j, i) } else { (i, j) };
-        sum[lo * d + hi]
-    })
+    let mut out = zeros_or_too_large(d, d, what)?;
+    for j in 0..d {
+        for i in 0..d {
+            let (lo, hi) = if i >= j { (j, i) } else { (i, j) };
+            out[(i, j)] = sum[lo * d + hi];
+        }
+    }
+    Ok(out)
 }
 
 /// `(AᵀA, Aᵀb)` for the normal equations, without copying a CSR or dense `A` (CSC is converted
@@ -563,7 +579,7 @@ pub(crate) fn gram_and_atb(
     let d = a.ncols();
     Ok(match a {
         MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
-            let g = gram_from_rows(s.nrows(), d, |i| s.outer(i), par);
+            let g = gram_from_rows(s.nrows(), d, |i| s.outer(i), par)?;
             let mut atb = vec![0.0; d];
             for (i, &bi) in b.iter().enumerate() {
                 let (idx, val) = s.outer(i);
@@ -577,11 +593,11 @@ pub(crate) fn gram_and_atb(
             let op = DataOp::new(a, par)?;
             let g = match &op {
                 DataOp::Dense(m, _) => {
-                    let mut g = faer::Mat::<f64>::zeros(d, d);
+                    let mut g = zeros_or_too_large(d, d, "the Gram matrix AᵀA")?;
                     matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, par);
                     g
                 }
-                DataOp::Csr(rows, _) => gram_from_rows(rows.nrows, d, |i| rows.row(i), par),
+                DataOp::Csr(rows, _) => gram_from_rows(rows.nrows, d, |i| rows.row(i), par)?,
             };
             let mut atb = vec![0.0; d];
             op.apply_t(b, &mut atb);

@@ -191,7 +191,8 @@ impl Preconditioner {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `A`; [`Error::InvalidParameter`] for `sketch_rows < d`,
-    /// `sketch_rows ≥ 2³¹`, `nnz_per_col` outside `1..=m`, `rcond` outside `(0, 1)`, or `λ < 0`;
+    /// `sketch_rows ≥ 2³¹`, `nnz_per_col = 0` (values above `m` are capped at `m`, so the
+    /// default 8 works for sketches of fewer rows), `rcond` outside `(0, 1)`, or `λ < 0`;
     /// [`Error::TooLarge`] when the `m × d` sketch `SA` cannot be allocated (a sparse `A` may
     /// declare far more columns than it stores);
     /// [`Error::RankDeficient`] for [`Factorization::Qr`] on a numerically rank-deficient sketch;
@@ -221,7 +222,7 @@ impl Preconditioner {
         let sketch = SparseSign::new(
             m,
             n,
-            params.nnz_per_col,
+            params.nnz_per_col.min(m),
             params.seed.derive(super::SKETCH_STREAM),
         )?;
         // CSR input goes to the row kernel as it is. (A CSC copy for the column kernel was faster
@@ -554,6 +555,11 @@ pub(crate) fn solve_one(
                 residual: test,
                 tolerance: params.tol,
             });
+        }
+        // A refinement run that made no iteration left `x` as it was, so every further run
+        // would repeat it exactly (`refinement_steps = 2^40` looped for hours before this).
+        if run >= 1 && out.iterations == 0 {
+            break;
         }
     }
     let residual_norm = match known_rnorm {
