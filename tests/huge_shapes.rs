@@ -360,3 +360,26 @@ fn a_huge_head_dimension_is_an_error_for_the_gaussian_feature_map() {
         }
     }
 }
+
+/// Sketch constructors refuse sizes whose working buffers no machine holds: the Gaussian's
+/// `m × 1024` generation super-block (128 GB at `m = 2^24` aborted), a sparse sign column of
+/// `s > 2^21` codes (8 GB at `s = 2^31 − 1` aborted).
+#[test]
+fn sketch_constructors_refuse_unallocatable_parameters() {
+    use randnla::sketch::{Gaussian, SparseSign};
+    let invalid = |r: randnla::Result<()>| matches!(r, Err(Error::InvalidParameter { .. }));
+    assert!(invalid(
+        Gaussian::new((1 << 18) + 1, 10, Seed::new(1)).map(drop)
+    ));
+    assert!(invalid(
+        Gaussian::new(1 << 24, 1024, Seed::new(1)).map(drop)
+    ));
+    assert!(Gaussian::new(1 << 18, 10, Seed::new(1)).is_ok());
+    let s = (1usize << 31) - 1;
+    assert!(invalid(SparseSign::new(s, 1, s, Seed::new(1)).map(drop)));
+    assert!(invalid(
+        SparseSign::new(1 << 22, 1, (1 << 21) + 1, Seed::new(1)).map(drop)
+    ));
+    let op = SparseSign::new(1 << 22, 1, 1 << 21, Seed::new(1)).unwrap();
+    assert_eq!(op.column(0).unwrap().len(), 1 << 21);
+}

@@ -16,6 +16,9 @@ const GEN_BLOCK: usize = 64;
 /// Generation blocks materialized together before they are applied (memory `m × 1024`).
 const SUPER_BLOCK: usize = 16;
 
+/// Most rows a Gaussian sketch may have (see [`Gaussian::new`]).
+const MAX_ROWS: usize = 1 << 18;
+
 /// A dense Gaussian sketch: the `m × n` matrix `S` has iid `N(0, 1/m)` entries.
 ///
 /// Columns `64g .. 64g + 63` of `S` are drawn, column by column, from a `Xoshiro256PlusPlus`
@@ -46,9 +49,18 @@ impl Gaussian {
     /// The `m × n` Gaussian sketch drawn from `seed`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `m = 0` or `n = 0`.
+    /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0`, or `m > 2¹⁸`: `S` is generated
+    /// in fixed super-blocks of `m × 1024` entries (their size fixes the bits), 2 GB at that
+    /// limit; `m = 2²⁴` asked for 128 GB and aborted. Sketches that tall are
+    /// [`SparseSign`](super::SparseSign)'s job.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
+        if m > MAX_ROWS {
+            return Err(crate::Error::param(
+                "rows",
+                format!("m = {m} exceeds the Gaussian sketch's limit of {MAX_ROWS}"),
+            ));
+        }
         Ok(Gaussian { m, n, seed })
     }
 

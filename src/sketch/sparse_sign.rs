@@ -182,7 +182,9 @@ impl SparseSign {
     /// The `m × n` sparse sign sketch with `s` nonzeros per column, drawn from `seed`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, or `m ≥ 2³¹`.
+    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, `s > 2²¹` (a
+    /// column's codes must fit one block of [`MAX_BLOCK_CODES`]; a sketch that dense is better
+    /// served by [`Gaussian`](super::Gaussian)), or `m ≥ 2³¹`.
     pub fn new(m: usize, n: usize, s: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m >= 1 << 31 {
@@ -192,6 +194,12 @@ impl SparseSign {
             return Err(Error::param(
                 "nnz_per_col",
                 format!("s = {s} must satisfy 1 ≤ s ≤ m = {m}"),
+            ));
+        }
+        if s > MAX_BLOCK_CODES {
+            return Err(Error::param(
+                "nnz_per_col",
+                format!("s = {s} exceeds the limit of {MAX_BLOCK_CODES}"),
             ));
         }
         Ok(SparseSign { m, n, s, seed })
