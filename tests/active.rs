@@ -355,8 +355,9 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     for s in [&csr, &csc] {
         let bs =
             weighted_least_squares(MatrixRef::sparse(s).unwrap(), &sel, &w1, &lab, 0.0).unwrap();
+        // The same rows copied into the same system: the same bits.
         for j in 0..6 {
-            assert!((bs[j] - b1[j]).abs() <= 1e-12 * (1.0 + b1[j].abs()));
+            assert_eq!(bs[j].to_bits(), b1[j].to_bits());
         }
     }
     // Ridge through the learner: λ > 0 shrinks ‖β‖.
@@ -558,4 +559,101 @@ fn approximate_dmmw_scores_drive_leverage_sampling() {
     let s = Strategy::Leverage(ScoreSource::Approx(Default::default()));
     let r = ratios(&pool, e, &s, 10 * D, 4, false);
     assert!(median(&r) <= 1.3, "{r:?}");
+}
+
+#[test]
+fn a_pool_too_wide_for_its_whitening_is_too_large_not_an_abort() {
+    // n = d = 2²³ declared, nothing stored: W alone would be 2⁴⁶ entries (2⁴⁹ bytes), beyond any
+    // x86-64 or AArch64 address space. Was an abort in `identity(d)`.
+    let d = 1usize << 23;
+    let indptr = vec![0usize; d + 1];
+    for layout in ["csr", "csc"] {
+        let a = match layout {
+            "csr" => randnla::SparseRef::try_csr(d, d, &indptr, &[], &[]),
+            _ => randnla::SparseRef::try_csc(d, d, &indptr, &[], &[]),
+        }
+        .unwrap();
+        for basis in [
+            Basis::Exact,
+            Basis::Sketched { sketch_rows: None },
+            Basis::AsGiven,
+        ] {
+            let r = Pool::new(MatrixRef::Sparse(a), basis, Seed::new(1), Par::Seq);
+            assert!(
+                matches!(r, Err(Error::TooLarge { .. })),
+                "{layout} {basis:?}: {r:?}"
+            );
+        }
+    }
+}
+
+/// Set in the child process of [`under_address_limit`].
+const LIMITED_CHILD: &str = "RANDNLA_ACTIVE_LIMITED_CHILD";
+
+/// Runs the test `name` again in a child process whose address space is limited to 1 GiB
+/// (`ulimit -v`), so that the multi-gigabyte allocations it provokes fail on any machine, and
+/// asserts that the child passed (an allocation abort kills it with SIGABRT). Returns `true` in
+/// the child, where the test body should run; `false` in the parent, which is done.
+fn under_address_limit(name: &str) -> bool {
+    if std::env::var_os(LIMITED_CHILD).is_some() {
+        return true;
+    }
+    if cfg!(unix) {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+            .arg(exe)
+            .args([name, "--exact", "--test-threads=1", "--nocapture"])
+            .env(LIMITED_CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{name} under a 1 GiB address limit: {:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    false
+}
+
+#[test]
+fn buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit() {
+    if !under_address_limit(
+        "buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit",
+    ) {
+        return;
+    }
+    // The reported cases. A 60000 × 60000 CSR pool with one entry per row (1.4 MB): W is
+    // 28.8 GB (was an abort in `identity`).
+    let n = 60_000;
+    let indptr: Vec<usize> = (0..=n).collect();
+    let indices: Vec<usize> = (0..n).collect();
+    let data = vec![1.0; n];
+    let a = randnla::SparseRef::try_csr(n, n, &indptr, &indices, &data).unwrap();
+    for basis in [
+        Basis::Exact,
+        Basis::Sketched { sketch_rows: None },
+        Basis::AsGiven,
+    ] {
+        let r = Pool::new(MatrixRef::Sparse(a), basis, Seed::new(1), Par::Seq);
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "{basis:?}: {r:?}");
+    }
+    // An empty 46000 × 46000 matrix, every row selected: the system has 2.1·10⁹ < 2³¹ entries,
+    // so it passes the size check, and 16.9 GB (was an abort gathering the rows).
+    let n = 46_000;
+    let indptr = vec![0usize; n + 1];
+    let rows: Vec<usize> = (0..n).collect();
+    let ones = vec![1.0; n];
+    for layout in ["csr", "csc"] {
+        let a = match layout {
+            "csr" => randnla::SparseRef::try_csr(n, n, &indptr, &[], &[]),
+            _ => randnla::SparseRef::try_csc(n, n, &indptr, &[], &[]),
+        }
+        .unwrap();
+        let r = weighted_least_squares(MatrixRef::Sparse(a), &rows, &ones, &ones, 0.0);
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "{layout}: {r:?}");
+    }
 }

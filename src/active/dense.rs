@@ -30,9 +30,10 @@ pub(crate) fn cholesky(a: &mut [f64], d: usize) -> bool {
     true
 }
 
-/// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal.
-pub(crate) fn lower_inverse(l: &[f64], d: usize) -> Vec<f64> {
-    let mut inv = vec![0.0; d * d];
+/// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal
+/// ([`Error::TooLarge`](crate::Error::TooLarge) when it cannot be allocated).
+pub(crate) fn lower_inverse(l: &[f64], d: usize) -> crate::Result<Vec<f64>> {
+    let mut inv = super::square_zeros(d, "triangular inverse")?;
     // Column j of L⁻¹ by forward substitution on e_j.
     for j in 0..d {
         inv[j * d + j] = 1.0 / l[j * d + j];
@@ -44,7 +45,7 @@ pub(crate) fn lower_inverse(l: &[f64], d: usize) -> Vec<f64> {
             inv[i * d + j] = -s / l[i * d + i];
         }
     }
-    inv
+    Ok(inv)
 }
 
 /// `Lᵀ·L` for a lower-triangular row-major `L` (full symmetric result), and its trace.
@@ -90,17 +91,18 @@ pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
 }
 
 /// Householder QR least squares on a row-major `k × d` matrix `a` (overwritten) and right-hand
-/// side `b` (overwritten): returns the solution, or `Err(rank)` when a diagonal entry of `R` is
-/// below `rtol·max|R_jj|` (numerical rank `rank < d`). Requires `k ≥ d`.
+/// side `b` (overwritten), with a workspace `v` of length `k`: returns the solution, or
+/// `Err(rank)` when a diagonal entry of `R` is below `rtol·max|R_jj|` (numerical rank
+/// `rank < d`). Requires `k ≥ d`.
 pub(crate) fn householder_lstsq(
     a: &mut [f64],
     b: &mut [f64],
+    v: &mut [f64],
     k: usize,
     d: usize,
     rtol: f64,
 ) -> std::result::Result<Vec<f64>, usize> {
     let mut diag = vec![0.0; d];
-    let mut v = vec![0.0; k];
     for j in 0..d {
         let mut norm = 0.0;
         for i in j..k {
@@ -176,7 +178,7 @@ mod tests {
         }
         let a0 = a.clone();
         assert!(cholesky(&mut a, d));
-        let linv = lower_inverse(&a, d);
+        let linv = lower_inverse(&a, d).unwrap();
         let mut m = vec![0.0; 16];
         let tr = lower_gram(&linv, d, &mut m);
         // m = A⁻¹: A·m = I.
@@ -203,7 +205,8 @@ mod tests {
         let b: Vec<f64> = (0..k)
             .map(|i| (0..d).map(|j| a[i * d + j] * x[j]).sum())
             .collect();
-        let sol = householder_lstsq(&mut a.clone(), &mut b.clone(), k, d, 1e-12).unwrap();
+        let sol =
+            householder_lstsq(&mut a.clone(), &mut b.clone(), &mut [0.0; 6], k, d, 1e-12).unwrap();
         for j in 0..d {
             assert!((sol[j] - x[j]).abs() < 1e-10);
         }
@@ -212,7 +215,7 @@ mod tests {
             dup[i * d + 2] = dup[i * d];
         }
         assert_eq!(
-            householder_lstsq(&mut dup, &mut b.clone(), k, d, 1e-12),
+            householder_lstsq(&mut dup, &mut b.clone(), &mut [0.0; 6], k, d, 1e-12),
             Err(2)
         );
     }

@@ -2,7 +2,9 @@
 
 use super::dense::householder_lstsq;
 use crate::error::{Error, Result};
-use crate::input::{check_finite_dense, check_finite_slice, Layout, MatrixRef};
+use crate::input::{
+    check_finite_dense, check_finite_slice, filled_or_too_large, Layout, MatrixRef,
+};
 use std::collections::BTreeMap;
 
 /// Diagnostics of a fit.
@@ -34,10 +36,11 @@ pub struct FitInfo {
 /// a weight that is negative or not finite, or `λ < 0`; [`Error::NonFinite`] for NaN/∞ in `X` or
 /// the labels; [`Error::RankDeficient`] when the weighted rows do not determine `β` (fewer than
 /// `d` independent rows and `λ = 0`); [`Error::TooLarge`] when the weighted system (`k` selected
-/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries.
+/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries or cannot be allocated.
 ///
 /// # Performance
-/// `O(k·d²)` time and `O(k·d)` memory, plus one pass over a CSC `X` to gather its rows.
+/// `O(k·d²)` time and `O(k·d)` memory (the weighted system, built once), plus one pass over a
+/// CSC `X` to gather the stored entries of its selected rows.
 pub fn weighted_least_squares(
     x: MatrixRef<'_, f64>,
     rows: &[usize],
@@ -51,50 +54,71 @@ pub fn weighted_least_squares(
     }
     let (n, d) = (x.nrows(), x.ncols());
     check_args(n, rows, weights, labels, lambda)?;
-    // Gather the selected rows (row-major).
     let k = rows.len();
     system_rows(k, d, lambda)?;
-    let mut gathered = vec![0.0; k * d];
+    // Rows are copied straight into the weighted system: no k × d buffer besides it.
     match x {
-        MatrixRef::Dense(a) => {
-            for (t, &r) in rows.iter().enumerate() {
-                for j in 0..d {
-                    gathered[t * d + j] = a[(r, j)];
+        MatrixRef::Dense(a) => solve(
+            d,
+            |t, out| {
+                for (j, o) in out.iter_mut().enumerate() {
+                    *o = a[(rows[t], j)];
                 }
-            }
-        }
-        MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
-            for (t, &r) in rows.iter().enumerate() {
-                let (idx, val) = s.outer(r);
+            },
+            weights,
+            labels,
+            lambda,
+        ),
+        MatrixRef::Sparse(s) if s.layout() == Layout::Csr => solve(
+            d,
+            |t, out| {
+                out.iter_mut().for_each(|x| *x = 0.0);
+                let (idx, val) = s.outer(rows[t]);
                 for (&j, &v) in idx.iter().zip(val) {
-                    gathered[t * d + j] = v;
+                    out[j] = v;
                 }
-            }
-        }
+            },
+            weights,
+            labels,
+            lambda,
+        ),
         MatrixRef::Sparse(s) => {
-            let mut pos: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-            for (t, &r) in rows.iter().enumerate() {
-                pos.entry(r).or_default().push(t);
+            // The stored entries (u, j, v) of the distinct selected rows (u numbers them), in
+            // column order, then grouped by u (a stable sort keeps each row's entries in column
+            // order): at most nnz(X) entries however often a row repeats.
+            let mut distinct: BTreeMap<usize, usize> = BTreeMap::new();
+            for &r in rows {
+                let u = distinct.len();
+                distinct.entry(r).or_insert(u);
             }
+            let mut entries: Vec<(usize, usize, f64)> = Vec::new();
             for j in 0..s.outer_dim() {
                 let (idx, val) = s.outer(j);
                 for (&i, &v) in idx.iter().zip(val) {
-                    if let Some(ts) = pos.get(&i) {
-                        for &t in ts {
-                            gathered[t * d + j] = v;
-                        }
+                    if let Some(&u) = distinct.get(&i) {
+                        entries.push((u, j, v));
                     }
                 }
             }
+            entries.sort_by_key(|e| e.0);
+            let start: Vec<usize> = (0..=distinct.len())
+                .map(|u| entries.partition_point(|e| e.0 < u))
+                .collect();
+            solve(
+                d,
+                |t, out| {
+                    out.iter_mut().for_each(|x| *x = 0.0);
+                    let u = distinct[&rows[t]];
+                    for &(_, j, v) in &entries[start[u]..start[u + 1]] {
+                        out[j] = v;
+                    }
+                },
+                weights,
+                labels,
+                lambda,
+            )
         }
     }
-    solve(
-        d,
-        |t, out| out.copy_from_slice(&gathered[t * d..(t + 1) * d]),
-        weights,
-        labels,
-        lambda,
-    )
 }
 
 pub(crate) fn check_args(
@@ -179,8 +203,11 @@ pub(crate) fn solve(
 ) -> Result<Vec<f64>> {
     let k = weights.len();
     let rows = system_rows(k, d, lambda)?;
-    let mut a = vec![0.0; rows * d];
-    let mut b = vec![0.0; rows];
+    // rows·d ≤ 2³¹ was checked, but the allocator may still refuse 16 GB.
+    let what = format!("{rows}×{d} weighted least-squares system");
+    let mut a = filled_or_too_large(rows * d, 0.0, &what)?;
+    let mut b = filled_or_too_large(rows, 0.0, &what)?;
+    let mut work = filled_or_too_large(rows, 0.0, &what)?;
     for t in 0..k {
         let sw = weights[t].sqrt();
         let dst = &mut a[t * d..(t + 1) * d];
@@ -192,7 +219,7 @@ pub(crate) fn solve(
     for j in 0..rows - k {
         a[(k + j) * d + j] = sl;
     }
-    let x = householder_lstsq(&mut a, &mut b, rows, d, 1e-12)
+    let x = householder_lstsq(&mut a, &mut b, &mut work, rows, d, 1e-12)
         .map_err(|rank| Error::RankDeficient { rank, required: d })?;
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::Factorization {

@@ -99,7 +99,10 @@
 //! family with nearly orthogonal basis", arXiv 2306.03356.
 
 use crate::error::{Error, Result};
-use crate::input::{check_finite_dense, check_finite_slice, Layout, MatrixRef, SparseRef};
+use crate::input::{
+    check_finite_dense, check_finite_slice, ensure_allocatable, filled_or_too_large, Layout,
+    MatrixRef, SparseRef,
+};
 use crate::seed::Seed;
 use crate::sketch::sampling::OwnedCsr;
 use crate::sketch::{SketchExt, SparseSign};
@@ -201,13 +204,16 @@ impl<'a> Pool<'a> {
     /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`;
     /// [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d` rows;
     /// [`Error::RankDeficient`] when `X` does not have full column rank (numerically);
-    /// [`Error::TooLarge`] when a dense row-major copy would exceed `2³¹` entries.
+    /// [`Error::TooLarge`] when a dense row-major copy would exceed `2³¹` entries, or when a
+    /// buffer cannot be allocated — the `d × d` whitening first of all, which a sparse `X` does
+    /// not bound by what it stores.
     ///
     /// # Performance
     /// [`Basis::Exact`]: `O(8·nnz + m₁d² + 2·nnz·d + n·d²)` time (a sketch, then two passes);
     /// [`Basis::Sketched`]: `O(8·nnz + m₁d² + nnz·d)`; [`Basis::AsGiven`]: `O(nnz)`. Memory
-    /// `O(n + d² + 2048·d)` beyond `X`, plus a row-major copy of a dense `X` (and a CSR copy of
-    /// a CSC `X`).
+    /// `O(n + m₁d + (t + 3)·d²)` beyond `X` for `t` tasks of `par` (the Gram pass keeps one
+    /// partial `d × d` sum per task), plus a row-major copy of a dense `X` (and a CSR copy of a
+    /// CSC `X`).
     pub fn new(x: MatrixRef<'a, f64>, basis: Basis, seed: Seed, par: Par) -> Result<Self> {
         let start = Instant::now();
         x.require_nonempty("pool X")?;
@@ -217,6 +223,13 @@ impl<'a> Pool<'a> {
                 "X",
                 format!("the pool has n = {n} rows but d = {d} columns; need n ≥ d"),
             ));
+        }
+        // Every basis keeps a d × d W: refuse a d no allocation can hold before reading X.
+        let mut w = square_zeros(d, "whitening W")?;
+        if basis == Basis::AsGiven {
+            for i in 0..d {
+                w[i * d + i] = 1.0;
+            }
         }
         let rows = match x {
             MatrixRef::Dense(a) => {
@@ -229,7 +242,7 @@ impl<'a> Pool<'a> {
                         limit: 1 << 31,
                     });
                 }
-                let mut buf = vec![0.0; n * d];
+                let mut buf = filled_or_too_large(n * d, 0.0, "row-major copy of the pool")?;
                 for j in 0..d {
                     let col = a.col(j);
                     for i in 0..n {
@@ -246,7 +259,7 @@ impl<'a> Pool<'a> {
             rows,
             n,
             d,
-            w: identity(d),
+            w,
             scores: Vec::new(),
             info: PoolInfo {
                 n,
@@ -261,8 +274,8 @@ impl<'a> Pool<'a> {
         };
         let sketch_rows = match basis {
             Basis::AsGiven => None,
-            Basis::Exact => Some(4 * d),
-            Basis::Sketched { sketch_rows } => Some(sketch_rows.unwrap_or(10 * d)),
+            Basis::Exact => Some(d.saturating_mul(4)),
+            Basis::Sketched { sketch_rows } => Some(sketch_rows.unwrap_or(d.saturating_mul(10))),
         };
         if let Some(m1) = sketch_rows {
             if m1 < d {
@@ -291,8 +304,9 @@ impl<'a> Pool<'a> {
             if rank < d || rmax == 0.0 {
                 return Err(Error::RankDeficient { rank, required: d });
             }
-            // W₀ = R⁻¹ (upper triangular), row-major: solve by back substitution per column.
-            let mut w0 = vec![0.0; d * d];
+            // W₀ = R⁻¹ (upper triangular), row-major: solve by back substitution per column, in
+            // the zeroed W (its strict lower triangle stays zero).
+            let w0 = &mut pool.w;
             for c in 0..d {
                 for i in (0..=c).rev() {
                     let mut s = if i == c { 1.0 } else { 0.0 };
@@ -302,18 +316,18 @@ impl<'a> Pool<'a> {
                     w0[i * d + c] = s / r[(i, i)];
                 }
             }
-            pool.w = w0;
             if basis == Basis::Exact {
-                let mut g = pool.gram(par);
+                let mut g = pool.gram(par)?;
                 if !dense::cholesky(&mut g, d) {
                     return Err(Error::RankDeficient {
                         rank: d - 1,
                         required: d,
                     });
                 }
-                let linv = dense::lower_inverse(&g, d);
+                let linv = dense::lower_inverse(&g, d)?;
+                drop(g);
                 // W = W₀·L⁻ᵀ: W[j, k] = Σ_m W₀[j, m]·L⁻¹[k, m].
-                let mut w = vec![0.0; d * d];
+                let mut w = square_zeros(d, "whitening W")?;
                 for j in 0..d {
                     for k in 0..d {
                         let mut s = 0.0;
@@ -326,7 +340,7 @@ impl<'a> Pool<'a> {
                 pool.w = w;
             }
         }
-        pool.scores = pool.row_scores(par);
+        pool.scores = pool.row_scores(par)?;
         let sum: f64 = pool.scores.iter().sum();
         let max = pool.scores.iter().copied().fold(0.0, f64::max);
         if !(sum > 0.0 && sum.is_finite()) {
@@ -425,49 +439,89 @@ impl<'a> Pool<'a> {
         }
     }
 
+    /// Runs `f(lo, hi)` on the fixed row chunks and hands the results to `fold` in chunk order.
+    /// Under `par`, groups of as many chunks as `par` has tasks run in parallel and are folded
+    /// before the next group starts, so at most that many results are alive at a time (the
+    /// order of the fold, hence the bits of its result, does not depend on `par`).
+    fn fold_chunks<R: Send>(
+        &self,
+        par: Par,
+        f: impl Fn(usize, usize) -> R + Sync,
+        mut fold: impl FnMut(R) -> Result<()>,
+    ) -> Result<()> {
+        let chunks = self.n.div_ceil(CHUNK);
+        let group = match par {
+            Par::Seq => 1,
+            Par::Rayon(t) => t.get(),
+        };
+        let run = |c: usize| f(c * CHUNK, ((c + 1) * CHUNK).min(self.n));
+        let mut lo = 0;
+        while lo < chunks {
+            let hi = lo.saturating_add(group).min(chunks);
+            if hi - lo == 1 {
+                fold(run(lo))?;
+            } else {
+                let parts: Vec<R> = (lo..hi).into_par_iter().map(run).collect();
+                for p in parts {
+                    fold(p)?;
+                }
+            }
+            lo = hi;
+        }
+        Ok(())
+    }
+
     /// `VᵀV` (row-major, full), accumulated per chunk and reduced in chunk order.
-    fn gram(&self, par: Par) -> Vec<f64> {
+    fn gram(&self, par: Par) -> Result<Vec<f64>> {
         let d = self.d;
-        let parts = self.map_chunks(par, |lo, hi| {
-            let mut g = vec![0.0; d * d];
-            let mut v = vec![0.0; d];
-            for i in lo..hi {
-                self.whiten(i, &mut v);
-                for a in 0..d {
-                    let va = v[a];
-                    if va != 0.0 {
-                        for (o, &vb) in g[a * d..a * d + a + 1].iter_mut().zip(&v[..=a]) {
-                            *o += va * vb;
+        let mut g = square_zeros(d, "Gram matrix VᵀV")?;
+        self.fold_chunks(
+            par,
+            |lo, hi| {
+                let mut g = square_zeros(d, "partial Gram matrix")?;
+                let mut v = vec![0.0; d];
+                for i in lo..hi {
+                    self.whiten(i, &mut v);
+                    for a in 0..d {
+                        let va = v[a];
+                        if va != 0.0 {
+                            for (o, &vb) in g[a * d..a * d + a + 1].iter_mut().zip(&v[..=a]) {
+                                *o += va * vb;
+                            }
                         }
                     }
                 }
-            }
-            g
-        });
-        let mut g = vec![0.0; d * d];
-        for p in parts {
-            g.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-        }
+                Ok(g)
+            },
+            |p: Result<Vec<f64>>| {
+                g.iter_mut().zip(&p?).for_each(|(a, b)| *a += b);
+                Ok(())
+            },
+        )?;
         for a in 0..d {
             for b in 0..a {
                 g[b * d + a] = g[a * d + b];
             }
         }
-        g
+        Ok(g)
     }
 
-    fn row_scores(&self, par: Par) -> Vec<f64> {
+    fn row_scores(&self, par: Par) -> Result<Vec<f64>> {
         let d = self.d;
-        self.map_chunks(par, |lo, hi| {
+        let mut scores = filled_or_too_large(self.n, 0.0, "pool scores")?;
+        let fill = |(c, out): (usize, &mut [f64])| {
             let mut v = vec![0.0; d];
-            (lo..hi)
-                .map(|i| {
-                    self.whiten(i, &mut v);
-                    v.iter().map(|x| x * x).sum::<f64>()
-                })
-                .collect::<Vec<f64>>()
-        })
-        .concat()
+            for (t, o) in out.iter_mut().enumerate() {
+                self.whiten(c * CHUNK + t, &mut v);
+                *o = v.iter().map(|x| x * x).sum::<f64>();
+            }
+        };
+        if matches!(par, Par::Seq) {
+            scores.chunks_mut(CHUNK).enumerate().for_each(fill);
+        } else {
+            scores.par_chunks_mut(CHUNK).enumerate().for_each(fill);
+        }
+        Ok(scores)
     }
 
     fn check_vec(&self, y: &[f64], what: &str) -> Result<()> {
@@ -521,33 +575,38 @@ impl<'a> Pool<'a> {
     pub fn least_squares(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         self.check_vec(y, "y")?;
         let d = self.d;
-        let mut l = self.gram(Par::Seq);
+        let mut l = self.gram(Par::Seq)?;
         if !dense::cholesky(&mut l, d) {
             return Err(Error::RankDeficient {
                 rank: d - 1,
                 required: d,
             });
         }
-        let linv = dense::lower_inverse(&l, d);
-        let mut ginv = vec![0.0; d * d];
+        let linv = dense::lower_inverse(&l, d)?;
+        drop(l);
+        let mut ginv = square_zeros(d, "inverse Gram matrix")?;
         dense::lower_gram(&linv, d, &mut ginv);
         let mut beta = vec![0.0; d];
         let mut r = y.to_vec();
         for _ in 0..3 {
             // z = (VᵀV)⁻¹Vᵀr; β += Wz; r = y − Xβ.
-            let parts = self.map_chunks(Par::Seq, |lo, hi| {
-                let mut acc = vec![0.0; d];
-                let mut v = vec![0.0; d];
-                for i in lo..hi {
-                    self.whiten(i, &mut v);
-                    acc.iter_mut().zip(&v).for_each(|(a, b)| *a += b * r[i]);
-                }
-                acc
-            });
             let mut vtr = vec![0.0; d];
-            for p in parts {
-                vtr.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
-            }
+            self.fold_chunks(
+                Par::Seq,
+                |lo, hi| {
+                    let mut acc = vec![0.0; d];
+                    let mut v = vec![0.0; d];
+                    for i in lo..hi {
+                        self.whiten(i, &mut v);
+                        acc.iter_mut().zip(&v).for_each(|(a, b)| *a += b * r[i]);
+                    }
+                    acc
+                },
+                |p| {
+                    vtr.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+                    Ok(())
+                },
+            )?;
             let z: Vec<f64> = (0..d)
                 .map(|a| (0..d).map(|b| ginv[a * d + b] * vtr[b]).sum())
                 .collect();
@@ -563,12 +622,12 @@ impl<'a> Pool<'a> {
     }
 }
 
-fn identity(d: usize) -> Vec<f64> {
-    let mut w = vec![0.0; d * d];
-    for i in 0..d {
-        w[i * d + i] = 1.0;
-    }
-    w
+/// A zeroed row-major `d × d` buffer, or [`Error::TooLarge`] when it cannot be allocated
+/// (`vec!` aborts instead; a sparse pool does not bound `d` by what it stores).
+pub(crate) fn square_zeros(d: usize, what: &str) -> Result<Vec<f64>> {
+    let len = d.checked_mul(d);
+    ensure_allocatable::<f64>(len, || format!("the {d}×{d} {what}"), d as u128 * d as u128)?;
+    filled_or_too_large(len.unwrap_or(0), 0.0, &format!("{d}×{d} {what}"))
 }
 
 /// A seeded active-regression test problem (the ALGORITHMS.md §8 experiment): `X` with Cauchy

@@ -459,7 +459,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                             ),
                         });
                     }
-                    let linv = dense::lower_inverse(&work, d);
+                    let linv = dense::lower_inverse(&work, d)?;
                     phi += dense::lower_gram(&linv, d, &mut work);
                     m.iter_mut().zip(&work).for_each(|(a, b)| *a += b);
                 }
