@@ -12,7 +12,9 @@ use randnla::active::*;
 use randnla::leverage::{exact_leverage_scores, ExactParams};
 use randnla::{Error, MatrixRef, Seed};
 use std::cell::Cell;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 const N: usize = 20_000;
 const D: usize = 50;
@@ -561,6 +563,29 @@ fn approximate_dmmw_scores_drive_leverage_sampling() {
     assert!(median(&r) <= 1.3, "{r:?}");
 }
 
+/// `f` must answer within 20 s; a watchdog thread ends the test process with a failure otherwise,
+/// so that a regression to a hang fails instead of stalling the run.
+fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, what) = (Arc::clone(&done), what.to_string());
+        move || {
+            let start = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                if start.elapsed() > Duration::from_secs(20) {
+                    eprintln!("{what}: no answer within 20 s");
+                    std::process::exit(101);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    std::thread::spawn(watchdog);
+    let r = f();
+    done.store(true, Ordering::Relaxed);
+    r
+}
+
 #[test]
 fn a_pool_too_wide_for_its_whitening_is_too_large_not_an_abort() {
     // n = d = 2²³ declared, nothing stored: W alone would be 2⁴⁶ entries (2⁴⁹ bytes), beyond any
@@ -656,4 +681,111 @@ fn buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_l
         let r = weighted_least_squares(MatrixRef::Sparse(a), &rows, &ones, &ones, 0.0);
         assert!(matches!(r, Err(Error::TooLarge { .. })), "{layout}: {r:?}");
     }
+}
+
+/// `n` rows `(1 + i mod 3)·(cos θ_i, sin θ_i)`, `θ_i = πi/n`: every row has a positive score and
+/// none dominates.
+fn circle(n: usize) -> Mat<f64> {
+    Mat::from_fn(n, 2, |i, j| {
+        let t = std::f64::consts::PI * i as f64 / n as f64;
+        (1.0 + (i % 3) as f64) * if j == 0 { t.cos() } else { t.sin() }
+    })
+}
+
+#[test]
+fn select_labels_beyond_the_pool_buys_the_rest_and_stops() {
+    let x = circle(50);
+    let y: Vec<f64> = (0..50).map(|i| i as f64).collect();
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    // Some rows cannot be drawn (score 0): they are not waited for.
+    let mut given = vec![1.0; 50];
+    for i in (0..50).step_by(5) {
+        given[i] = 0.0;
+    }
+    let strategies = [
+        (Strategy::Uniform, 50),
+        (Strategy::leverage(), 50),
+        (Strategy::bss(), 50),
+        (Strategy::Leverage(ScoreSource::Given(given)), 40),
+    ];
+    // A budget of 10⁹ (was a hang: 100k + 10⁴ draws, 50k + 100 BSS steps), or usize::MAX (was
+    // an overflow panic in debug builds, and a wrapped cap of 50 BSS steps in release).
+    for budget in [1_000_000_000usize, usize::MAX] {
+        for (strategy, drawable) in &strategies {
+            let name = format!("{} budget {budget}", strategy.name());
+            let mut o = Budgeted::new(SliceOracle::new(&y), budget);
+            let mut l = Learner::new(&pool, strategy.clone(), Seed::new(2)).unwrap();
+            let info = quick(&name, || l.select_labels(budget, &mut o)).unwrap();
+            assert_eq!(info.requested, budget, "{name}");
+            assert_eq!(info.new_labels, *drawable, "{name}: {info:?}");
+            assert_eq!(o.labels_used(), *drawable, "{name}");
+            assert!(info.steps <= 10_000, "{name}: {info:?}");
+            // Nothing left to buy: a round of no steps, and the learner still fits.
+            let again = quick(&name, || l.select_labels(5, &mut o)).unwrap();
+            assert_eq!((again.new_labels, again.steps), (0, 0), "{name}");
+            assert!(l.fit(0.0).is_ok(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn bss_step_caps_saturate_instead_of_overflowing() {
+    // max_steps_per_label = usize::MAX: the cap max_steps_per_label·k + 100 overflowed (a panic
+    // in debug builds; in release it wrapped to 100 − k steps, here 40 < k = 60 labels).
+    let x = circle(200);
+    let y = vec![1.0; 200];
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    let p = BssParams {
+        max_steps_per_label: usize::MAX,
+        ..Default::default()
+    };
+    for k in [1, 60] {
+        let mut o = Budgeted::new(SliceOracle::new(&y), 200);
+        let mut l = Learner::new(&pool, Strategy::Bss(p), Seed::new(3)).unwrap();
+        let info = quick("bss", || l.select_labels(k, &mut o)).unwrap();
+        assert_eq!(info.new_labels, k, "{info:?}");
+    }
+}
+
+#[test]
+fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
+    let (x, beta, _) = cauchy_problem(500, 5, 1.0, Seed::new(3), Seed::new(0)).unwrap();
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(4));
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    let fail = Cell::new(true);
+    let calls = Cell::new(0);
+    let inner = (500, |row: usize| {
+        calls.set(calls.get() + 1);
+        if fail.get() && calls.get() == 4 {
+            panic!("the oracle's lab is on fire");
+        }
+        Ok(y[row])
+    });
+    let mut o = Budgeted::new(inner, 100);
+    let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(5)).unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l.select(20, &mut o)));
+    assert!(r.is_err());
+    fail.set(false);
+    // The learner keeps its BSS state (it lost it, and the next round drew iid rows).
+    let info = l.select(20, &mut o).unwrap();
+    assert!(info.gamma.is_some(), "{info:?}");
+    assert!(l.fit(0.0).is_ok());
 }

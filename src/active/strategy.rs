@@ -3,8 +3,9 @@
 use super::dense;
 use super::fit::{self, FitInfo};
 use super::oracle::{Budgeted, LabelOracle};
-use super::Pool;
+use super::{square_zeros, Pool};
 use crate::error::{Error, Result};
+use crate::input::filled_or_too_large;
 use crate::leverage::{approx_leverage_scores, ApproxParams};
 use crate::seed::{unit_f64, Seed};
 use faer::Par;
@@ -64,7 +65,8 @@ pub struct BssParams {
     /// bad draws at small k) but less even weights (more variance at large k).
     pub growth: f64,
     /// In [`Learner::select_labels`], at most this many steps per requested label (default 50):
-    /// a safety stop for pools whose mass sits on a few rows.
+    /// a safety stop for pools whose mass sits on a few rows (the product saturates, so
+    /// `usize::MAX` means no stop but the round's other ones).
     pub max_steps_per_label: usize,
 }
 
@@ -115,7 +117,8 @@ pub struct RoundInfo {
     pub round: usize,
     /// New labels requested.
     pub requested: usize,
-    /// New labels bought (≤ `requested`; fewer only when the safety stop triggered).
+    /// New labels bought (≤ `requested`; fewer only when the safety stop triggered or, in
+    /// [`Learner::select_labels`], when fewer rows with a positive score were left unlabeled).
     pub new_labels: usize,
     /// Distinct labeled rows after the round.
     pub labels_total: usize,
@@ -164,6 +167,10 @@ pub struct Learner<'p, 'a> {
     /// Proposal weights (`q_i`), and their sum.
     q: Vec<f64>,
     q_sum: f64,
+    /// The last row with `q_i > 0` (the only rows drawn are those with `q_i > 0`).
+    last: usize,
+    /// Rows with `q_i > 0`: once that many are labeled, no draw can buy another label.
+    drawable: usize,
     /// Draw/proposal counter over the learner's life.
     counter: u64,
     /// Accumulated raw weight per labeled row (draw counts, or Σ s for BSS).
@@ -186,7 +193,7 @@ impl<'p, 'a> Learner<'p, 'a> {
     pub fn new(pool: &'p Pool<'a>, strategy: Strategy, seed: Seed) -> Result<Self> {
         let n = pool.nrows();
         let q: Vec<f64> = match &strategy {
-            Strategy::Uniform => vec![1.0; n],
+            Strategy::Uniform => filled_or_too_large(n, 1.0, "uniform scores")?,
             Strategy::Leverage(ScoreSource::Pool) | Strategy::Bss(_) => pool.scores().to_vec(),
             Strategy::Leverage(ScoreSource::Approx(p)) => {
                 approx_leverage_scores(pool.matrix(), p, seed.derive(STREAM_APPROX), Par::Seq)?.0
@@ -236,10 +243,9 @@ impl<'p, 'a> Learner<'p, 'a> {
                 if p.max_steps_per_label == 0 {
                     return Err(Error::param("max_steps_per_label", "must be at least 1"));
                 }
-                let d = pool.ncols();
                 Some(BssState {
                     params: *p,
-                    b: vec![0.0; d * d],
+                    b: square_zeros(pool.ncols(), "BSS matrix B")?,
                     u: 0.0,
                     l: 0.0,
                     gap_start: 0.0,
@@ -254,6 +260,8 @@ impl<'p, 'a> Learner<'p, 'a> {
             strategy,
             seed,
             cdf,
+            last: q.iter().rposition(|&x| x > 0.0).unwrap_or(0),
+            drawable: q.iter().filter(|&&x| x > 0.0).count(),
             q,
             q_sum: acc,
             counter: 0,
@@ -268,8 +276,7 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// Draws a row from the proposal distribution with the uniform word `w`.
     fn draw(&self, w: u64) -> usize {
         let target = unit_f64(w) * self.q_sum;
-        let last = self.q.iter().rposition(|&x| x > 0.0).unwrap_or(0);
-        self.cdf.partition_point(|&c| c <= target).min(last)
+        self.cdf.partition_point(|&c| c <= target).min(self.last)
     }
 
     /// One round of `k` draws (iid strategies) or `k` BSS steps, the textbook rule: every draw
@@ -294,6 +301,12 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// One round that keeps drawing (repeats are free) until `k` *new* labels are bought — the
     /// whole budget is spent. On pools whose leverage sits on a few rows this takes many more
     /// draws than `k` (capped: `100k + 10⁴` draws, or `max_steps_per_label·k + 100` BSS steps).
+    ///
+    /// Only rows with a positive score can be drawn (every row for [`Strategy::Uniform`]), so
+    /// `k` is first lowered to the number of those rows still unlabeled (it sets the caps above
+    /// and BSS's step size too), and the round stops as soon as all of them are labeled: a `k`
+    /// or budget larger than the pool buys the rest of the pool (`new_labels < requested`)
+    /// instead of drawing repeats until a cap set by `k`.
     ///
     /// # Errors
     /// As [`select`](Self::select).
@@ -343,10 +356,15 @@ impl<'p, 'a> Learner<'p, 'a> {
             ));
         }
         let before = self.labels.len();
+        // Labels mode: no more new labels than rows that can still be drawn and bought.
+        let target = match until {
+            Until::Draws => k,
+            Until::Labels => k.min(self.drawable - before),
+        };
         let (steps, proposals, gamma) = if self.bss.is_some() {
-            self.bss_round(k, oracle, until)?
+            self.bss_round(target, oracle, until)?
         } else {
-            self.iid_round(k, oracle, until)?
+            self.iid_round(target, oracle, until)?
         };
         let info = RoundInfo {
             round: self.rounds.len(),
@@ -379,11 +397,15 @@ impl<'p, 'a> Learner<'p, 'a> {
     ) -> Result<(u64, u64, Option<f64>)> {
         let cap = match until {
             Until::Draws => k as u64,
-            Until::Labels => 100 * k as u64 + 10_000,
+            Until::Labels => (k as u64).saturating_mul(100).saturating_add(10_000),
         };
         let mut new = 0;
         let mut steps = 0u64;
         while steps < cap {
+            if until == Until::Labels && self.labels.len() == self.drawable {
+                // Every drawable row is labeled: further draws could only repeat.
+                break;
+            }
             let i = self.draw(self.seed.word(STREAM_DRAWS, self.counter));
             if !self.labels.contains_key(&i) {
                 if new == k {
@@ -410,6 +432,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     ) -> Result<(u64, u64, Option<f64>)> {
         let d = self.pool.ncols();
         let df = d as f64;
+        let mut m = square_zeros(d, "BSS matrix M")?;
+        let mut work = square_zeros(d, "BSS workspace")?;
         let mut st = self.bss.take().expect("bss state");
         let gamma = match st.params.gamma {
             Some(g) => g,
@@ -419,9 +443,10 @@ impl<'p, 'a> Learner<'p, 'a> {
                 } else {
                     let gap = st.u - st.l;
                     let per_label = (gap - st.gap_start) / st.steps.max(1) as f64;
-                    1.0 + k as f64 * per_label / gap
+                    1.0 + k.max(1) as f64 * per_label / gap
                 };
-                let t = 2.0 * df * growth.ln() / k as f64;
+                // (k = 0 only for a select_labels round with nothing left to label: no steps.)
+                let t = 2.0 * df * growth.ln() / k.max(1) as f64;
                 (t / (1.0 + t)).sqrt().clamp(1e-3, 0.9)
             }
         };
@@ -432,15 +457,22 @@ impl<'p, 'a> Learner<'p, 'a> {
         }
         let cap = match until {
             Until::Draws => k as u64,
-            Until::Labels => st.params.max_steps_per_label as u64 * k as u64 + 100,
+            Until::Labels => (st.params.max_steps_per_label as u64)
+                .saturating_mul(k as u64)
+                .saturating_add(100),
         };
         let mut new = 0;
         let (mut steps, mut proposals) = (0u64, 0u64);
-        let mut m = vec![0.0; d * d];
-        let mut work = vec![0.0; d * d];
         let mut v = vec![0.0; d];
-        let result = (|| -> Result<()> {
+        // The state is taken out of `self` for the round and put back however the round ends:
+        // with an error, or with a panic of the oracle that the caller may catch (the learner
+        // would otherwise lose its BSS state and silently continue with iid draws).
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<()> {
             while steps < cap {
+                if until == Until::Labels && self.labels.len() == self.drawable {
+                    // Every drawable row is labeled: further steps could only repeat.
+                    break;
+                }
                 // M = (uI − B)⁻¹ + (B − lI)⁻¹ and Φ = tr M.
                 let mut phi = 0.0;
                 m.iter_mut().for_each(|x| *x = 0.0);
@@ -521,9 +553,12 @@ impl<'p, 'a> Learner<'p, 'a> {
                 st.l += gamma / (phi * (1.0 + gamma));
             }
             Ok(())
-        })();
+        }));
         self.bss = Some(st);
-        result?;
+        match result {
+            Ok(r) => r?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
         Ok((steps, proposals, Some(gamma)))
     }
 
