@@ -794,3 +794,225 @@ fn bad_input_is_an_error() {
     assert!(clustered_qkv(4, 4, 2, -0.3, 1.5, Seed::new(1)).is_err());
     assert!(clustered_qkv(4, 4, 2, 0.3, f64::NAN, Seed::new(1)).is_err());
 }
+
+// ------------------------------------------------------------------------------------------------
+// Oversized requests are refused up front (no allocation failure, no minutes of work first).
+
+/// `causal_product` checks its `r × e` prefix state as `causal_squared_product` checks its
+/// `r(r+1)/2 × e` one: `A = B = 1×50000`, `C = 1×50000` asked for a 50000 × 50000 state.
+#[test]
+fn causal_product_refuses_an_oversized_prefix_state() {
+    let a = Mat::<f64>::zeros(1, 50_000);
+    let c = Mat::<f64>::zeros(1, 50_000);
+    for f in [causal_product::<f64>, causal_squared_product::<f64>] {
+        let r = f(a.as_ref(), a.as_ref(), c.as_ref(), 1, Par::Seq);
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    }
+    // A state within the limit still runs (512 × 512).
+    let a = Mat::<f64>::zeros(1, 512);
+    let c = Mat::<f64>::zeros(1, 512);
+    assert!(causal_product(a.as_ref(), a.as_ref(), c.as_ref(), 1, Par::Seq).is_ok());
+}
+
+/// An `n × d` output above `MAX_OUTPUT` is refused before any work, for exact and sketched
+/// attention alike: `Q` 65536×1, `K` 1×1, `V` 1×65536 (zero-stride views: nothing is stored)
+/// asked for 32 GiB.
+#[test]
+fn oversized_attention_outputs_are_refused_up_front() {
+    let n = 1 << 16;
+    let q = MatRef::from_repeated_ref(&0.5f64, n, 1);
+    let k = Mat::<f64>::from_fn(1, 1, |_, _| 1.0);
+    let v = MatRef::from_repeated_ref(&1.0f64, 1, n);
+    for kernel in [
+        Kernel::Polynomial { degree: 2 },
+        Kernel::Softmax { scale: 1.0 },
+    ] {
+        let r = exact_attention(q, k.as_ref(), v, kernel, &ExactParams::default(), Par::Seq);
+        assert!(
+            matches!(r, Err(Error::TooLarge { requested, .. }) if requested == 1 << 32),
+            "{r:?}"
+        );
+    }
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        let params = PolySketchParams {
+            sketch_dim: 1,
+            map,
+            ..Default::default()
+        };
+        let r = poly_sketch_attention(q, k.as_ref(), v, &params, Par::Seq);
+        assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    }
+    // Causal block products: an n × e output as large (C is n × e), refused before the
+    // 2^31 entries of C are scanned.
+    let a = MatRef::from_repeated_ref(&0.5f64, n, 1);
+    let c = MatRef::from_repeated_ref(&1.0f64, n, 1 << 15);
+    let r = causal_product(a, a, c, 256, Par::Seq);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+}
+
+/// Exact attention writes each query block straight into the output: the heap beyond the
+/// output does not grow with `n` (it held every block's result, a second output, then copied).
+/// A warm-up call first takes faer's one-time per-thread GEMM buffers out of the measurement.
+#[test]
+fn exact_attention_memory_beyond_the_output_does_not_grow_with_n() {
+    let (m, h, d) = (256, 4, 64);
+    let q = gaussian(16384, h, 90);
+    let k = gaussian(m, h, 91);
+    let v = gaussian(m, d, 92);
+    for kernel in [
+        Kernel::Polynomial { degree: 2 },
+        Kernel::Softmax { scale: 0.5 },
+    ] {
+        let run = |n: usize| {
+            exact_attention(
+                q.subrows(0, n),
+                k.as_ref(),
+                v.as_ref(),
+                kernel,
+                &ExactParams::default(),
+                Par::Seq,
+            )
+            .unwrap()
+        };
+        run(512);
+        let mut extra = Vec::new();
+        for n in [2048, 16384] {
+            let (out, peak) = peak_heap(|| run(n));
+            let out_bytes = out.nrows() * out.ncols() * 8;
+            extra.push(peak as f64 - out_bytes as f64);
+        }
+        assert!(
+            (extra[1] - extra[0]).abs() < 65536.0,
+            "{kernel:?}: heap beyond the output {extra:?}"
+        );
+    }
+}
+
+/// `PolySketch::features` bounds `n·r` as `tensored_features` and `weights` bound theirs: a
+/// 2^21 × 1 input with `r = 2048` asked for 32 GiB of features.
+#[test]
+fn features_refuse_an_output_far_larger_than_the_input() {
+    let s = PolySketch::new(1, 4, 2048, FeatureMap::Gaussian, Seed::new(1)).unwrap();
+    let x = MatRef::from_repeated_ref(&1.0f64, 1 << 21, 1);
+    let r = s.features(x, Par::Seq);
+    assert!(
+        matches!(r, Err(Error::TooLarge { requested, .. }) if requested == 1 << 32),
+        "{r:?}"
+    );
+    // `weights` allows n·m ≤ 2^26 but forms the n × r features of Q first.
+    let one = Mat::<f64>::from_fn(1, 1, |_, _| 1.0);
+    let r = s.weights(x, one.as_ref(), Par::Seq);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    // Within the limit: 2^16 rows × r = 2.
+    let small = PolySketch::new(1, 4, 2, FeatureMap::Gaussian, Seed::new(1)).unwrap();
+    assert!(small.features(x.subrows(0, 1 << 16), Par::Seq).is_ok());
+}
+
+/// `clustered_qkv` draws only the centres some row uses, so a huge `clusters` costs nothing and
+/// gives the same bits as any `clusters ≥ 7n − 3`; the matrices it draws are bounded together.
+#[test]
+fn clustered_qkv_bounds_what_it_draws() {
+    let s = Seed::new(5);
+    let reference = clustered_qkv(5, 3, 32, 0.3, 1.5, s).unwrap();
+    for clusters in [33, 1 << 28, 1 << 40, usize::MAX] {
+        let (q, k, v) = clustered_qkv(5, 3, clusters, 0.3, 1.5, s).unwrap();
+        assert_bitwise(&q, &reference.0, "Q");
+        assert_bitwise(&k, &reference.1, "K");
+        assert_bitwise(&v, &reference.2, "V");
+    }
+    let (q, _, _) = clustered_qkv(1, 1, 1 << 40, 0.3, 1.5, s).unwrap();
+    assert_eq!((q.nrows(), q.ncols()), (1, 1));
+    // Three n × h matrices of 2^29 values each: refused before anything is allocated.
+    let r = clustered_qkv(1 << 20, 1 << 9, 16, 0.3, 1.5, s);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    // Centres in use count too: 7n − 3 of them.
+    let r = clustered_qkv(1 << 15, 1 << 12, usize::MAX, 0.3, 1.5, s);
+    assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+}
+
+/// `Par::Rayon(usize::MAX)` is a valid request: the workspace estimate caps the task count at
+/// the work available instead of overflowing, and the results are those of `Par::Seq`.
+#[test]
+fn an_enormous_thread_count_does_not_overflow() {
+    let max = Par::Rayon(std::num::NonZeroUsize::MAX);
+    let many = Par::rayon(1 << 20);
+    let (q, k, v) = clustered_qkv(300, 8, 4, 0.3, 1.5, Seed::new(12)).unwrap();
+    for causal in [false, true] {
+        for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+            let sp = sketch_params(4, 32, map, causal, 64);
+            let run = |par| poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, par);
+            let (seq, _) = run(Par::Seq).unwrap();
+            let (out, info) = run(max).unwrap();
+            let (_, info_many) = run(many).unwrap();
+            assert_bitwise(&out, &seq, "Rayon(MAX) against Seq");
+            assert_eq!(info.workspace_bytes, info_many.workspace_bytes);
+            assert!(info.workspace_bytes < 1 << 30, "{}", info.workspace_bytes);
+        }
+        let params = ExactParams { causal, block: 64 };
+        let kernel = Kernel::Softmax { scale: 0.35 };
+        let seq = exact_attention(
+            q.as_ref(),
+            k.as_ref(),
+            v.as_ref(),
+            kernel,
+            &params,
+            Par::Seq,
+        )
+        .unwrap();
+        let out =
+            exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &params, max).unwrap();
+        assert_bitwise(&out, &seq, "exact, Rayon(MAX) against Seq");
+    }
+    let c = gaussian(300, 3, 13);
+    for f in [causal_product::<f64>, causal_squared_product::<f64>] {
+        let seq = f(q.as_ref(), k.as_ref(), c.as_ref(), 64, Par::Seq).unwrap();
+        let out = f(q.as_ref(), k.as_ref(), c.as_ref(), 64, max).unwrap();
+        assert_bitwise(&out, &seq, "block product, Rayon(MAX) against Seq");
+    }
+}
+
+/// Softmax with a scale near `f64::MAX`: `scale·⟨q,k⟩` overflows, yet every weight is formed
+/// against the row maximum, so the output is the value of the best key (the limit of softmax),
+/// not `∞ − ∞`.
+#[test]
+fn softmax_with_a_huge_scale_picks_the_best_key() {
+    let (n, h, d) = (40, 3, 2);
+    let q = gaussian(n, h, 95);
+    let k = gaussian(n, h, 96);
+    let v = gaussian(n, d, 97);
+    for scale in [1e308, -1e308, f64::MAX] {
+        for causal in [false, true] {
+            for block in [7, 64] {
+                let out = exact_attention(
+                    q.as_ref(),
+                    k.as_ref(),
+                    v.as_ref(),
+                    Kernel::Softmax { scale },
+                    &ExactParams { causal, block },
+                    Par::Seq,
+                )
+                .unwrap_or_else(|e| panic!("scale {scale}, causal {causal}: {e}"));
+                for i in 0..n {
+                    let keys = if causal { i + 1 } else { n };
+                    let best = (0..keys)
+                        .max_by(|&a, &b| {
+                            let (x, y) = (
+                                dot(q.as_ref(), i, k.as_ref(), a),
+                                dot(q.as_ref(), i, k.as_ref(), b),
+                            );
+                            (x * scale.signum()).total_cmp(&(y * scale.signum()))
+                        })
+                        .unwrap();
+                    for c in 0..d {
+                        assert!(
+                            (out[(i, c)] - v[(best, c)]).abs() < 1e-12,
+                            "scale {scale}, causal {causal}, row {i}: {} vs {}",
+                            out[(i, c)],
+                            v[(best, c)]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

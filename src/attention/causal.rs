@@ -2,7 +2,7 @@
 //! state: the engine of causal linear-time attention.
 
 use super::features::{pairs, self_tensor};
-use super::{check_block, tasks};
+use super::{check_block, check_output_size, output_matrix, tasks};
 use crate::error::{Error, Result};
 use crate::input::check_finite_dense;
 use crate::scalar::Scalar;
@@ -27,7 +27,10 @@ pub(crate) const MAX_STATE: u128 = 1 << 28;
 /// # Errors
 /// [`Error::Empty`] for an empty `A`, `B` or `C`; [`Error::DimensionMismatch`] when the row
 /// counts differ or `B` does not have `r` columns; [`Error::NonFinite`] for NaN/∞;
-/// [`Error::InvalidParameter`] for a block size outside `1..=8192`.
+/// [`Error::InvalidParameter`] for a block size outside `1..=8192`; [`Error::TooLarge`] when the
+/// state `r × e` exceeds 2²⁸ scalars or the `n × e` output exceeds
+/// [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (both checked before the data is read) or cannot be
+/// allocated.
 ///
 /// # Performance
 /// `O(n·b·(r + e) + n·r·e)` flops, `O(r·e + b²)` extra memory; bitwise identical for any `par`.
@@ -38,7 +41,7 @@ pub fn causal_product<T: Scalar>(
     block: usize,
     par: Par,
 ) -> Result<Mat<T>> {
-    check_abc(a, b, c, block)?;
+    check_abc(a, b, c, block, false)?;
     causal_dense(a, b, c, false, block, par)
 }
 
@@ -52,7 +55,7 @@ fn causal_dense<T: Scalar>(
     block: usize,
     par: Par,
 ) -> Result<Mat<T>> {
-    let mut out = Mat::<T>::zeros(a.nrows(), c.ncols());
+    let mut out = output_matrix::<T>(a.nrows(), c.ncols(), "block-product output")?;
     let src = Sources {
         n: a.nrows(),
         r: a.ncols(),
@@ -76,8 +79,7 @@ fn causal_dense<T: Scalar>(
 /// symmetric half: `r(r+1)/2 × e`), since `⟨a⊗a, b⊗b⟩ = ⟨a, b⟩²`.
 ///
 /// # Errors
-/// As [`causal_product`], plus [`Error::TooLarge`] when the state `r(r+1)/2 × e` exceeds 2²⁸
-/// scalars.
+/// As [`causal_product`], with the state `r(r+1)/2 × e` (at most 2²⁸ scalars).
 ///
 /// # Performance
 /// `O(n·b·(r + e) + n·r²·e)` flops, `O(r²·e + b·r² )` extra memory, independent of `n`;
@@ -89,16 +91,18 @@ pub fn causal_squared_product<T: Scalar>(
     block: usize,
     par: Par,
 ) -> Result<Mat<T>> {
-    check_abc(a, b, c, block)?;
-    check_state(a.ncols(), c.ncols(), true)?;
+    check_abc(a, b, c, block, true)?;
     causal_dense(a, b, c, true, block, par)
 }
 
+/// Checks shapes, the block size, the sizes of the state and of the output (before the data
+/// is read: a request too large to hold is refused without scanning it), then finiteness.
 fn check_abc<T: Scalar>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     c: MatRef<'_, T>,
     block: usize,
+    squared: bool,
 ) -> Result<()> {
     for (name, m) in [("A", a), ("B", b), ("C", c)] {
         if m.nrows() == 0 || m.ncols() == 0 {
@@ -123,6 +127,11 @@ fn check_abc<T: Scalar>(
         ));
     }
     check_block(block)?;
+    // The state is allocated whole before the first block: the plain product's `r × e` state
+    // is checked as the squared product's `r(r+1)/2 × e` one (A = B = 1×50000, C = 1×50000
+    // would ask for 2·10¹⁰ bytes).
+    check_state(a.ncols(), c.ncols(), squared)?;
+    check_output_size(a.nrows(), c.ncols(), "block-product output")?;
     check_finite_dense(a, "A")?;
     check_finite_dense(b, "B")?;
     check_finite_dense(c, "C")
@@ -158,6 +167,10 @@ pub(crate) struct Sources<FA, FB, FC> {
 }
 
 /// Scalars of workspace used by [`causal_blocks`] with `threads` tasks (besides the sources').
+///
+/// No more tasks run at once than a phase has (`⌈b/64⌉` row chunks, `⌈dim/256⌉` feature chunks),
+/// so `threads` is capped there: `Par::Rayon(usize::MAX)` is a valid request, and the product
+/// must not overflow.
 pub(crate) fn causal_workspace(
     r: usize,
     e: usize,
@@ -168,12 +181,19 @@ pub(crate) fn causal_workspace(
     let dim = if squared { r * (r + 1) / 2 } else { r };
     let chunk = ROW_CHUNK.min(block);
     let per_row_task = chunk * block + chunk * e + if squared { chunk * dim } else { 0 };
-    let per_feat_task = if squared {
-        block * FEAT_CHUNK.min(dim)
+    let row_tasks = threads.min(block.div_ceil(ROW_CHUNK));
+    let (per_feat_task, feat_tasks) = if squared {
+        (
+            block * FEAT_CHUNK.min(dim),
+            threads.min(dim.div_ceil(FEAT_CHUNK)),
+        )
     } else {
-        0
+        (0, 0)
     };
-    dim * e + 2 * block * r + 2 * block * e + threads * per_row_task.max(per_feat_task)
+    dim * e
+        + 2 * block * r
+        + 2 * block * e
+        + (row_tasks * per_row_task).max(feat_tasks * per_feat_task)
 }
 
 /// The block lower-triangular product, streaming the prefix state; hands each block's result
@@ -195,7 +215,7 @@ where
     let pairs = if squared { pairs(r) } else { Vec::new() };
     let dim = if squared { pairs.len() } else { r };
     let one = T::from_f64(1.0);
-    let mut state = Mat::<T>::zeros(dim, e);
+    let mut state = crate::input::zeros_or_too_large::<T>(dim, e, "prefix state")?;
     let parallel = tasks(par) > 1;
     let mut lo = 0;
     while lo < n {

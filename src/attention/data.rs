@@ -1,6 +1,7 @@
 //! The clustered attention inputs on which the accuracy figures are stated.
 
 use crate::error::{Error, Result};
+use crate::input::zeros_or_too_large;
 use crate::seed::Seed;
 use faer::Mat;
 use rand_distr::{Distribution, StandardNormal};
@@ -11,6 +12,9 @@ const Q_NOISE: u64 = 0x63;
 const K_NOISE: u64 = 0x64;
 const VALUES: u64 = 0x65;
 
+/// Largest number of values drawn (`Q`, `K`, `V` and the centres in use): 8 GiB of `f64`.
+const MAX_VALUES: u128 = 1 << 30;
+
 /// Clustered queries and keys with iid values, as in ALGORITHMS.md §6: `clusters` centres `c_j`,
 /// uniformly random unit vectors in `ℝ^h`; `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
 /// `k_i = scale·(c_{(7i+3) mod clusters} + noise·g'_i/√h)` with independent standard normal
@@ -19,9 +23,15 @@ const VALUES: u64 = 0x65;
 /// sketched polynomial kernel is accurate. (The paper's figures use 16 centres, noise 0.3,
 /// scale 1.5.)
 ///
+/// Only the centres some row uses are drawn — the first `c = min(clusters, 7n − 3)`, since
+/// rows index centres below `n` and keys below `7n − 3` — so a huge `clusters` costs nothing
+/// extra (the centres are drawn in order from their own stream: the first `c` are the same
+/// whatever `clusters` is).
+///
 /// # Errors
 /// [`Error::InvalidParameter`] for `n`, `h` or `clusters` zero, or a negative or non-finite
-/// `noise` or `scale`; [`Error::TooLarge`] when `n·h > 2³¹`.
+/// `noise` or `scale`; [`Error::TooLarge`] when the matrices drawn, `(3n + c)·h` values
+/// (`Q`, `K`, `V` and the centres in use), exceed 2³⁰ (8 GiB), or cannot be allocated.
 pub fn clustered_qkv(
     n: usize,
     h: usize,
@@ -44,17 +54,23 @@ pub fn clustered_qkv(
             ));
         }
     }
-    let req = n as u128 * h as u128;
-    if req > 1 << 31 {
+    // Centres used: i mod clusters < n for queries and (7i + 3) mod clusters ≤ 7n − 4 for keys
+    // (i < n). `n` is not bounded yet, hence the saturating product.
+    let used = clusters.min(n.saturating_mul(7) - 3);
+    let req = (3 * n as u128 + used as u128) * h as u128;
+    if req > MAX_VALUES {
         return Err(Error::TooLarge {
-            what: format!("an {n}×{h} matrix"),
+            what: format!("three {n}×{h} matrices and {used} centres"),
             requested: req,
-            limit: 1 << 31,
+            limit: MAX_VALUES,
         });
     }
     let mut rng = seed.block_rng(CENTRES, 0);
-    let mut centres = Mat::<f64>::zeros(clusters, h);
-    for j in 0..clusters {
+    let mut centres = zeros_or_too_large::<f64>(used, h, "matrix of cluster centres")?;
+    let mut q = zeros_or_too_large::<f64>(n, h, "query matrix")?;
+    let mut k = zeros_or_too_large::<f64>(n, h, "key matrix")?;
+    let mut v = zeros_or_too_large::<f64>(n, h, "value matrix")?;
+    for j in 0..used {
         let mut norm2: f64 = 0.0;
         while norm2 == 0.0 {
             norm2 = 0.0;
@@ -70,9 +86,8 @@ pub fn clustered_qkv(
         }
     }
     let sd = noise / (h as f64).sqrt();
-    let rows = |stream: u64, assign: &dyn Fn(usize) -> usize| {
+    let rows = |a: &mut Mat<f64>, stream: u64, assign: &dyn Fn(usize) -> usize| {
         let mut rng = seed.block_rng(stream, 0);
-        let mut a = Mat::<f64>::zeros(n, h);
         for i in 0..n {
             let cl = assign(i);
             for c in 0..h {
@@ -80,12 +95,10 @@ pub fn clustered_qkv(
                 a[(i, c)] = scale * (centres[(cl, c)] + sd * g);
             }
         }
-        a
     };
-    let q = rows(Q_NOISE, &|i| i % clusters);
-    let k = rows(K_NOISE, &|i| (7 * i + 3) % clusters);
+    rows(&mut q, Q_NOISE, &|i| i % clusters);
+    rows(&mut k, K_NOISE, &|i| (7 * i + 3) % clusters);
     let mut rng = seed.block_rng(VALUES, 0);
-    let mut v = Mat::<f64>::zeros(n, h);
     for i in 0..n {
         for c in 0..h {
             v[(i, c)] = StandardNormal.sample(&mut rng);

@@ -1,6 +1,6 @@
 //! Exact attention, computed in row blocks so that no `n × m` matrix is ever formed.
 
-use super::{check_block, check_even_degree, check_output, check_qkv, tasks};
+use super::{check_block, check_even_degree, check_output, check_qkv, output_matrix, tasks};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use faer::linalg::matmul::matmul;
@@ -13,7 +13,9 @@ use rayon::prelude::*;
 pub enum Kernel {
     /// `w_ij = e^{scale·⟨q_i,k_j⟩}`, normalized to sum to one over `J(i)` (the usual softmax
     /// attention; transformers use `scale = 1/√h`). Computed with a running row maximum, so large
-    /// scores never overflow.
+    /// scores never overflow: every weight is `e^{s·x − s·x_max} ≤ 1`, and where `s·x` itself
+    /// leaves the `f64` range (`|scale|` near `10³⁰⁸`) it is formed as `e^{s·(x − x_max)}`, so
+    /// the weights still concentrate on the largest scores instead of becoming `∞ − ∞`.
     Softmax {
         /// The factor applied to every score (finite).
         scale: f64,
@@ -56,13 +58,16 @@ impl Default for ExactParams {
 /// [`Error::Empty`] for an empty `Q`, `K` or `V`; [`Error::DimensionMismatch`] when `K` does not
 /// have `h` columns, `V` does not have `m` rows, or (causal) `m ≠ n`; [`Error::NonFinite`] for
 /// NaN/∞ in the inputs, or an output that overflowed `T`; [`Error::InvalidParameter`] for an odd,
-/// zero or too large degree, a non-finite softmax scale, or a block size outside `1..=8192`.
+/// zero or too large degree, a non-finite softmax scale, or a block size outside `1..=8192`;
+/// [`Error::TooLarge`] when the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars
+/// or cannot be allocated (checked before any work).
 ///
 /// # Performance
 /// `2·n·m·(h + d)` flops (about half when causal) in `b × b` GEMMs plus `n·m` powers or
 /// exponentials; query blocks are spread over `par`'s threads, each running sequential GEMMs, so
 /// the output is bitwise identical for any thread count. Extra memory: `b² + b·d` scalars per
-/// thread plus the output; never `n × m`. The numerators are accumulated in `T` (GEMM), the
+/// thread plus the output (each query block writes its rows straight into it); never `n × m`.
+/// The numerators are accumulated in `T` (GEMM), the
 /// normalizers in `f64`.
 pub fn exact_attention<T: Scalar>(
     q: MatRef<'_, T>,
@@ -86,20 +91,23 @@ pub fn exact_attention<T: Scalar>(
         }
     }
     let (n, d, b) = (q.nrows(), v.ncols(), params.block);
-    let nb = n.div_ceil(b);
-    let run = |blk: usize| {
+    // The output is allocated before any work, and each query block writes its rows straight
+    // into it: holding every block's result until the end would double the peak.
+    let mut out = output_matrix::<T>(n, d, "attention output")?;
+    let run = |(blk, mut dst): (usize, faer::MatMut<'_, T>)| {
         let lo = blk * b;
-        let hi = (lo + b).min(n);
-        query_block(q.subrows(lo, hi - lo), lo, k, v, kernel, params)
+        let y = query_block(q.subrows(lo, dst.nrows()), lo, k, v, kernel, params);
+        dst.copy_from(&y);
     };
-    let blocks: Vec<Mat<T>> = if tasks(par) > 1 {
-        (0..nb).into_par_iter().map(run).collect()
+    if tasks(par) > 1 {
+        out.as_mut().par_row_chunks_mut(b).enumerate().for_each(run);
     } else {
-        (0..nb).map(run).collect()
-    };
-    let mut out = Mat::<T>::zeros(n, d);
-    for (blk, y) in blocks.iter().enumerate() {
-        out.as_mut().subrows_mut(blk * b, y.nrows()).copy_from(y);
+        let mut lo = 0;
+        while lo < n {
+            let rows = b.min(n - lo);
+            run((lo / b, out.as_mut().subrows_mut(lo, rows)));
+            lo += rows;
+        }
     }
     check_output(out.as_ref())?;
     Ok(out)
@@ -118,7 +126,8 @@ fn query_block<T: Scalar>(
     let kend = if params.causal { lo + bq } else { k.nrows() };
     let mut num = Mat::<T>::zeros(bq, d);
     let mut den = vec![0.0f64; bq];
-    let mut row_max = vec![f64::NEG_INFINITY; bq];
+    // Softmax: the raw score at which each row's scaled score is largest so far.
+    let mut row_best: Vec<Option<f64>> = vec![None; bq];
     let mut s = Mat::<T>::zeros(bq, b.min(kend));
     let one = T::from_f64(1.0);
     let mut j0 = 0;
@@ -159,23 +168,57 @@ fn query_block<T: Scalar>(
                 }
             }
             Kernel::Softmax { scale } => {
+                // The running maximum of the scaled scores is kept as the raw score `x_max`
+                // that attains it (the largest score for scale > 0, the smallest for scale < 0):
+                // `fl(scale·x)` is monotone in `x`, so `fl(scale·x_max)` is that maximum
+                // bitwise. A weight is `e^{fl(scale·x) − fl(scale·x_max)}` when both are finite
+                // and `e^{scale·(x − x_max)}` when one is not (|scale| near 10³⁰⁸): the same
+                // value up to rounding, without `∞ − ∞`.
+                let better = |x: f64, best: f64| {
+                    if scale > 0.0 {
+                        x > best
+                    } else if scale < 0.0 {
+                        x < best
+                    } else {
+                        false
+                    }
+                };
+                let weight = |x: f64, best: f64| -> f64 {
+                    let (sx, sb) = (scale * x, scale * best);
+                    if sx.is_finite() && sb.is_finite() {
+                        (sx - sb).exp()
+                    } else {
+                        (scale * (x - best)).exp()
+                    }
+                };
                 // New running maxima, and the rescaling of what was accumulated so far.
                 for ii in 0..bq {
                     let vis = visible(ii);
-                    let mut m = row_max[ii];
-                    for jj in 0..vis {
-                        m = m.max(scale * sv[(ii, jj)].to_f64());
+                    if vis == 0 {
+                        continue;
                     }
-                    if m > row_max[ii] {
-                        let alpha = (row_max[ii] - m).exp();
-                        if alpha != 1.0 {
-                            den[ii] *= alpha;
-                            let a = T::from_f64(alpha);
-                            for c in 0..d {
-                                num[(ii, c)] *= a;
-                            }
+                    let mut best = row_best[ii].unwrap_or_else(|| sv[(ii, 0)].to_f64());
+                    for jj in 0..vis {
+                        let x = sv[(ii, jj)].to_f64();
+                        if better(x, best) {
+                            best = x;
                         }
-                        row_max[ii] = m;
+                    }
+                    match row_best[ii] {
+                        // Nothing accumulated yet: nothing to rescale.
+                        None => row_best[ii] = Some(best),
+                        Some(old) if better(best, old) => {
+                            let alpha = weight(old, best);
+                            if alpha != 1.0 {
+                                den[ii] *= alpha;
+                                let a = T::from_f64(alpha);
+                                for c in 0..d {
+                                    num[(ii, c)] *= a;
+                                }
+                            }
+                            row_best[ii] = Some(best);
+                        }
+                        Some(_) => {}
                     }
                 }
                 for jj in 0..bk {
@@ -183,7 +226,8 @@ fn query_block<T: Scalar>(
                     let col = col.try_as_col_major_mut().expect("contiguous column");
                     for (ii, x) in col.as_slice_mut().iter_mut().enumerate() {
                         if jj < visible(ii) {
-                            let w = (scale * x.to_f64() - row_max[ii]).exp();
+                            let best = row_best[ii].unwrap_or(0.0);
+                            let w = weight(x.to_f64(), best);
                             den[ii] += w;
                             *x = T::from_f64(w);
                         } else {

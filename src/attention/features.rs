@@ -285,15 +285,24 @@ impl PolySketch {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `X`, [`Error::DimensionMismatch`] when `X` does not have `h`
-    /// columns, [`Error::NonFinite`] for NaN/∞.
+    /// columns, [`Error::NonFinite`] for NaN/∞, [`Error::TooLarge`] when `n·r > 2²⁸` (the output
+    /// can be up to 2048 times the size of `X`) or the output cannot be allocated.
     ///
     /// # Performance
     /// Rows are mapped in blocks of 256 (each row's result does not depend on `par`).
     pub fn features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
+        let n = x.nrows();
+        let req = n as u128 * self.r as u128;
+        if req > 1 << 28 {
+            return Err(Error::TooLarge {
+                what: format!("{n}×{} features", self.r),
+                requested: req,
+                limit: 1 << 28,
+            });
+        }
         self.check_x(x, "X")?;
         let _ = par;
-        let n = x.nrows();
-        let mut out = Mat::<T>::zeros(n, self.r);
+        let mut out = crate::input::zeros_or_too_large::<T>(n, self.r, "feature matrix")?;
         let mut lo = 0;
         while lo < n {
             let b = 256.min(n - lo);

@@ -107,9 +107,9 @@ pub use features::{FeatureMap, PolySketch};
 pub use sketched::{poly_sketch_attention, relative_error, PolySketchParams, SketchInfo};
 
 use crate::error::{Error, Result};
-use crate::input::check_finite_dense;
+use crate::input::{check_finite_dense, zeros_or_too_large};
 use crate::scalar::Scalar;
-use faer::{MatRef, Par};
+use faer::{Mat, MatRef, Par};
 
 /// Largest `n` for which [`PolySketchParams::check`] computes the exact output to compare with.
 pub const CHECK_MAX_N: usize = 16384;
@@ -119,6 +119,13 @@ pub const MAX_BLOCK: usize = 8192;
 
 /// Largest polynomial degree accepted.
 pub const MAX_DEGREE: usize = 64;
+
+/// Largest output accepted, in scalars: `n·d` for attention (`Q` rows × `V` columns), `n·e` for
+/// the block products (8 GiB of `f64`). The output is allocated before any work, and the
+/// per-block buffers the algorithms hold at once add at most about as much again, so a larger
+/// request is refused up front with [`Error::TooLarge`] instead of failing (or aborting) in the
+/// allocator after minutes of work.
+pub const MAX_OUTPUT: usize = 1 << 30;
 
 /// Checks the shapes and finiteness of `Q`, `K`, `V`.
 pub(crate) fn check_qkv<T: Scalar>(
@@ -184,6 +191,26 @@ pub(crate) fn check_even_degree(p: usize) -> Result<()> {
                  ⟨q,k⟩^p ≥ 0 and the normalizer 1 + Σ_j ⟨q,k_j⟩^p ≥ 1"
             ),
         ));
+    }
+    Ok(())
+}
+
+/// The zero `n × d` output matrix, or [`Error::TooLarge`] when `n·d > MAX_OUTPUT` or the
+/// allocator refuses it (faer's `Mat::zeros` would abort).
+pub(crate) fn output_matrix<T: Scalar>(n: usize, d: usize, what: &str) -> Result<Mat<T>> {
+    check_output_size(n, d, what)?;
+    zeros_or_too_large(n, d, what)
+}
+
+/// [`Error::TooLarge`] when an `n × d` output exceeds [`MAX_OUTPUT`] scalars.
+pub(crate) fn check_output_size(n: usize, d: usize, what: &str) -> Result<()> {
+    let requested = n as u128 * d as u128;
+    if requested > MAX_OUTPUT as u128 {
+        return Err(Error::TooLarge {
+            what: format!("an {n}×{d} {what}"),
+            requested,
+            limit: MAX_OUTPUT as u128,
+        });
     }
     Ok(())
 }

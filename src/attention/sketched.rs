@@ -6,7 +6,7 @@ use super::causal::{
 };
 use super::exact::{exact_attention, ExactParams, Kernel};
 use super::features::{pairs, self_tensor, FeatureMap, PolySketch};
-use super::{check_block, check_output, check_qkv, tasks, CHECK_MAX_N};
+use super::{check_block, check_output, check_qkv, output_matrix, tasks, CHECK_MAX_N};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
@@ -121,8 +121,10 @@ impl PolySketch {
     ///
     /// # Errors
     /// As [`exact_attention`] for the inputs and `block`; [`Error::DimensionMismatch`] when `h`
-    /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars
-    /// or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when the output overflowed.
+    /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars,
+    /// the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (or cannot be
+    /// allocated), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when the output
+    /// overflowed.
     ///
     /// # Performance
     /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,
@@ -159,6 +161,9 @@ impl PolySketch {
                 limit: CHECK_MAX_N as u128,
             });
         }
+        // The output is allocated before any work: an n × d that cannot be held is refused now,
+        // not after the features of every key have been formed.
+        let mut out = output_matrix::<T>(n, d, "attention output")?;
         let start = Instant::now();
         let threads = tasks(par);
         let scalar = std::mem::size_of::<T>();
@@ -166,7 +171,6 @@ impl PolySketch {
             let one = T::from_f64(1.0);
             Mat::<T>::from_fn(rows, e, |i, c| if c < d { v[(lo + i, c)] } else { one })
         };
-        let mut out = Mat::<T>::zeros(n, d);
         let mut min_norm = f64::INFINITY;
         let mut finish = |lo: usize, y: &Mat<T>| {
             for i in 0..y.nrows() {
@@ -200,7 +204,7 @@ impl PolySketch {
             let pairs = pairs(r);
             let dim = pairs.len();
             let one = T::from_f64(1.0);
-            let mut state = Mat::<T>::zeros(dim, e);
+            let mut state = crate::input::zeros_or_too_large::<T>(dim, e, "prefix state")?;
             let m = k.nrows();
             let mut lo = 0;
             while lo < m {
@@ -243,10 +247,13 @@ impl PolySketch {
                 w0 = w1;
             }
             let bd = block.min(n.max(m));
+            // No more tasks run at once than there are feature chunks (state update) or query
+            // blocks in a wave: `Par::Rayon(usize::MAX)` must not overflow the estimate.
+            let feat_tasks = threads.min(dim.div_ceil(FEAT_CHUNK));
             workspace = dim * e
                 + bd * r
                 + bd * e
-                + threads * (bd * FEAT_CHUNK.min(dim))
+                + feat_tasks * (bd * FEAT_CHUNK.min(dim))
                 + wave * bd * e
                 + threads.min(wave) * (self.phi_workspace(bd) + bd * dim);
         }
