@@ -722,3 +722,145 @@ fn mode_spectra_give_unbiased_tensor_contractions() {
         );
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// Oversized requests: refused up front, or (hash tables) bounded by a budget.
+
+/// `clustered_rows` bounds `clusters·d` as it bounds `n·d` (the centres are drawn whole), and
+/// keeps only the centres its rows use: the bits are those of the generator that stored them all.
+#[test]
+fn clustered_rows_bounds_the_centres() {
+    let s = Seed::new(4);
+    for (n, d, clusters) in [(1, 1, 1usize << 40), (1, 1, usize::MAX), (1, 1024, 1 << 22)] {
+        let r = clustered_rows(n, d, clusters, 0.1, s);
+        assert!(
+            matches!(r, Err(Error::TooLarge { .. })),
+            "{clusters}: {r:?}"
+        );
+    }
+    // The documented model, every centre stored (as the generator did before it kept only
+    // the first min(clusters, n)).
+    let reference = |n: usize, d: usize, clusters: usize, noise: f64| {
+        use rand_distr::{Distribution, StandardNormal};
+        let mut rng = s.block_rng(0x53 << 32, 0);
+        let mut centres = Mat::<f64>::zeros(clusters, d);
+        for j in 0..clusters {
+            let mut norm2: f64 = 0.0;
+            while norm2 == 0.0 {
+                for c in 0..d {
+                    let g: f64 = StandardNormal.sample(&mut rng);
+                    centres[(j, c)] = g;
+                    norm2 += g * g;
+                }
+            }
+            let inv = 1.0 / norm2.sqrt();
+            for c in 0..d {
+                centres[(j, c)] *= inv;
+            }
+        }
+        let scale = noise / (d as f64).sqrt();
+        let mut a = Mat::<f64>::zeros(n, d);
+        for i in 0..n {
+            for c in 0..d {
+                let g: f64 = StandardNormal.sample(&mut rng);
+                a[(i, c)] = centres[(i % clusters, c)] + scale * g;
+            }
+        }
+        a
+    };
+    for (n, d, clusters) in [(5, 3, 2), (5, 3, 5), (5, 3, 6), (5, 3, 100), (1, 7, 40)] {
+        let a = clustered_rows(n, d, clusters, 0.3, s).unwrap();
+        assert_bitwise(
+            &a,
+            &reference(n, d, clusters, 0.3),
+            &format!("{clusters} clusters"),
+        );
+    }
+}
+
+/// `kernel_error` copies the compared features: their size `r·m` is bounded (2²⁸) before a
+/// value is read, so a zero-stride view declaring 4096 × 2²¹ features is refused at once
+/// instead of copied into 64 GiB; and `rows = usize::MAX` reports `r²` without overflow.
+#[test]
+fn kernel_error_bounds_the_features_it_copies() {
+    let m = 1 << 21;
+    let params = PolyKernelParams {
+        sketch_dim: m,
+        ..Default::default()
+    };
+    let f = PolyKernelFeatures::new(1, params, Seed::new(1)).unwrap();
+    let x = faer::MatRef::from_repeated_ref(&1.0f64, 4096, 1);
+    let xv = MatrixRef::dense(x).unwrap();
+    let features = faer::MatRef::from_repeated_ref(&0.0f64, 4096, m);
+    let r = f.kernel_error(xv, features, 4096, Par::Seq);
+    assert!(
+        matches!(r, Err(Error::TooLarge { requested, .. }) if requested == 1 << 33),
+        "{r:?}"
+    );
+    // A CSC matrix can declare usize::MAX rows (its indptr has one entry per column).
+    let tall = randnla::input::SparseRef::<f64>::try_csc(usize::MAX, 1, &[0, 0], &[], &[]).unwrap();
+    let r = f.kernel_error(MatrixRef::Sparse(tall), features, usize::MAX, Par::Seq);
+    let r2 = (usize::MAX as u128) * (usize::MAX as u128);
+    assert!(
+        matches!(r, Err(Error::TooLarge { requested, .. }) if requested == r2),
+        "{r:?}"
+    );
+}
+
+/// The sketch dimension is capped at 2²²: the FFT of length `m` is planned at construction, and
+/// rustfft's plan for `m = 2³¹ − 1` needed a 10.3 GB allocation (an abort when refused), for the
+/// prime `2²⁶ − 5` 15.9 GB and 50 s.
+#[test]
+fn sketch_dimension_is_capped_where_the_fft_plan_stays_small() {
+    let s = Seed::new(1);
+    for m in [(1 << 22) + 1, (1 << 26) - 5, (1 << 31) - 1] {
+        assert!(matches!(
+            TensorSketch::new(1, 1, m, s),
+            Err(Error::InvalidParameter { name: "m", .. })
+        ));
+        assert!(TreeSketch::new(1, 1, m, s).is_err());
+        for method in [TensorMethod::Fft, TensorMethod::Tree] {
+            let params = PolyKernelParams {
+                sketch_dim: m,
+                method,
+                ..Default::default()
+            };
+            assert!(PolyKernelFeatures::new(1, params, s).is_err(), "{m}");
+        }
+    }
+}
+
+/// Hash tables are built within one budget per sketch (2²⁵ entries): 65536 modes of dimension
+/// 2²² (1 TiB of tables and 2³⁸ hashes before) construct at once, and the modes beyond the
+/// budget, which regenerate their codes, give the same buckets as the CountSketch they are.
+#[test]
+fn hash_tables_stay_within_a_budget() {
+    let s = Seed::new(6);
+    let (p, d) = (1usize << 16, 1usize << 22);
+    let ts = TensorSketch::new(p, d, 16, s).unwrap();
+    let tree = TreeSketch::new(p, d, 1, s).unwrap();
+    // Modes 0..8 fill the budget (8 · 2²²); mode 8 on regenerate their codes.
+    for k in [0, 7, 8, 9, p - 1] {
+        let cs = CountSketch::new(16, d, s.derive((0x50 << 32) + k as u64)).unwrap();
+        for i in [0, 1, 12345, d - 1] {
+            assert_eq!(
+                ts.mode_bucket(k, i).unwrap(),
+                cs.bucket(i).unwrap(),
+                "{k} {i}"
+            );
+        }
+    }
+    // Both sketch a unit vector's power: TS(e_i^{⊗p}) = Σ(i,…,i)·e_{H(i,…,i)}, and every
+    // entry of the tree's m = 1 sketch is ±1.
+    let i = 12345;
+    let mut x = vec![0.0f64; d];
+    x[i] = 1.0;
+    let (h, sign) = ts.tensor_bucket(&vec![i; p]).unwrap();
+    let y = ts.apply_power(&x).unwrap();
+    for (t, &v) in y.iter().enumerate() {
+        let want = if t == h { sign } else { 0.0 };
+        assert!((v - want).abs() < 1e-6, "entry {t}: {v} vs {want}");
+    }
+    let y = tree.apply_power(&x).unwrap();
+    assert!((y[0].abs() - 1.0).abs() < 1e-9, "{y:?}");
+}

@@ -1,6 +1,7 @@
 //! The clustered test data on which the kernel-approximation figures are stated.
 
 use crate::error::{Error, Result};
+use crate::input::zeros_or_too_large;
 use crate::seed::Seed;
 use faer::Mat;
 use rand_distr::{Distribution, StandardNormal};
@@ -13,9 +14,13 @@ use rand_distr::{Distribution, StandardNormal};
 /// ([`problems::gaussian_matrix`](crate::problems::gaussian_matrix)), whose kernel matrix is
 /// nearly diagonal.
 ///
+/// All `clusters` centres are drawn (the rows' noise follows them in the same stream), but only
+/// those some row uses, the first `min(clusters, n)`, are kept.
+///
 /// # Errors
 /// [`Error::InvalidParameter`] for `n`, `d` or `clusters` zero, or a negative or non-finite
-/// `noise`; [`Error::TooLarge`] when `n·d > 2³¹`.
+/// `noise`; [`Error::TooLarge`] when `n·d > 2³¹` or `clusters·d > 2³¹` (values drawn), or when
+/// the matrices cannot be allocated.
 pub fn clustered_rows(
     n: usize,
     d: usize,
@@ -35,32 +40,39 @@ pub fn clustered_rows(
             format!("noise {noise} must be finite and ≥ 0"),
         ));
     }
-    let req = n as u128 * d as u128;
-    if req > 1 << 31 {
-        return Err(Error::TooLarge {
-            what: format!("a {n}×{d} matrix"),
-            requested: req,
-            limit: 1 << 31,
-        });
+    for (what, rows) in [("matrix", n), ("set of centres", clusters)] {
+        let req = rows as u128 * d as u128;
+        if req > 1 << 31 {
+            return Err(Error::TooLarge {
+                what: format!("a {rows}×{d} {what}"),
+                requested: req,
+                limit: 1 << 31,
+            });
+        }
     }
+    let kept = clusters.min(n);
+    let mut centres = zeros_or_too_large::<f64>(kept, d, "set of cluster centres")?;
+    let mut a = zeros_or_too_large::<f64>(n, d, "matrix of clustered rows")?;
     let mut rng = seed.block_rng(0x53 << 32, 0);
-    let mut centres = Mat::<f64>::zeros(clusters, d);
     for j in 0..clusters {
         let mut norm2: f64 = 0.0;
         while norm2 == 0.0 {
             for c in 0..d {
                 let g: f64 = StandardNormal.sample(&mut rng);
-                centres[(j, c)] = g;
+                if j < kept {
+                    centres[(j, c)] = g;
+                }
                 norm2 += g * g;
             }
         }
-        let inv = 1.0 / norm2.sqrt();
-        for c in 0..d {
-            centres[(j, c)] *= inv;
+        if j < kept {
+            let inv = 1.0 / norm2.sqrt();
+            for c in 0..d {
+                centres[(j, c)] *= inv;
+            }
         }
     }
     let scale = noise / (d as f64).sqrt();
-    let mut a = Mat::<f64>::zeros(n, d);
     for i in 0..n {
         for c in 0..d {
             let g: f64 = StandardNormal.sample(&mut rng);

@@ -71,14 +71,27 @@ const MODE_STREAM: u64 = 0x50 << 32;
 /// larger dimensions regenerate codes from `(seed, index)` on the fly.
 const TABLE_LIMIT: usize = 1 << 22;
 
+/// Total entries of the precomputed hash tables of one sketch, over all its modes (and a tree's
+/// internal nodes): 2²⁵ codes, 128 MiB and a fraction of a second to compute. Hashes beyond the
+/// budget regenerate their codes on the fly (the same codes), so construction time and memory do
+/// not grow with `Σ_k d_k`: `TensorSketch::new(65536, 2²², m)` would otherwise build 1 TiB of
+/// tables from 2³⁸ hashes.
+pub(crate) const TABLE_BUDGET: usize = 1 << 25;
+
 /// Rows sketched by one task (a constant, so the result never depends on the thread count).
 const ROWS_PER_TASK: usize = 16;
 
 /// Largest degree accepted.
 pub(crate) const MAX_DEGREE: usize = 1 << 16;
 
-/// Largest sketch dimension accepted (`m < 2³¹`, the limit of the CountSketch codes).
-const MAX_M: usize = (1 << 31) - 1;
+/// Largest sketch dimension accepted, 2²². The CountSketch codes would allow `m < 2³¹`, but
+/// the real FFT of length `m` is planned at construction, and rustfft's plan for a prime `m`
+/// (Rader's algorithm, recursively) costs about 240 bytes and 0.4 µs per unit of `m`: measured
+/// peak RSS 1.0 GB and 1.6 s for the prime `m = 2²² − 3`, 4.0 GB / 6.8 s for `2²⁴ − 3`, 15.9 GB /
+/// 50 s for `2²⁶ − 5`, and a refused 10.3 GB allocation — an abort inside the planner — for
+/// `m = 2³¹ − 1`. Powers of two cost a tenth of that (0.1 GB for `m = 2²²`). A feature matrix
+/// holds at most 2²⁸ values (`n·m`), and a [`TreeSketch`] at most 2²⁶ (`P·m`) in its levels.
+const MAX_M: usize = 1 << 22;
 
 // ------------------------------------------------------------------------------------------------
 // Building blocks: one CountSketch hash, the FFT pair, a workspace.
@@ -92,17 +105,24 @@ pub(crate) struct Hash {
 }
 
 impl Hash {
-    pub(crate) fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
+    /// The hash, with a table of its `n` codes when `n ≤ TABLE_LIMIT` and `n` is still within
+    /// `budget` (entries left for the sketch's tables, decreased by `n` when one is built).
+    pub(crate) fn new(m: usize, n: usize, seed: Seed, budget: &mut usize) -> Result<Self> {
         let sketch = SparseSign::new(m, n, 1, seed)?;
-        let table = (n <= TABLE_LIMIT).then(|| {
+        let table = if n <= TABLE_LIMIT && n <= *budget {
+            *budget -= n;
             let mut c = [0u32];
-            (0..n)
-                .map(|j| {
-                    sketch.encode_column(j, &mut c);
-                    c[0]
-                })
-                .collect()
-        });
+            Some(
+                (0..n)
+                    .map(|j| {
+                        sketch.encode_column(j, &mut c);
+                        c[0]
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
         Ok(Hash { sketch, table })
     }
 
@@ -569,7 +589,10 @@ pub(crate) fn check_m(m: usize) -> Result<()> {
     if m == 0 || m > MAX_M {
         return Err(Error::param(
             "m",
-            format!("sketch dimension m = {m} must satisfy 1 ≤ m < 2^31"),
+            format!(
+                "sketch dimension m = {m} must satisfy 1 ≤ m ≤ 2^22 (the FFT of length m is \
+                 planned up front, and its plan grows with m)"
+            ),
         ));
     }
     Ok(())
@@ -658,8 +681,10 @@ pub(crate) fn to_scalar<T: Scalar>(v: Vec<f64>) -> Vec<T> {
 ///
 /// # Performance
 /// `O(p·(nnz(x) + m log m))` time per vector (`p` CountSketches, `p` real FFTs and one inverse);
-/// memory `O(m)` per thread. Construction precomputes the hash tables, `O(Σ_k d_k)` time and
-/// 4 bytes per index (not stored for `d_k > 2²²`, where codes are regenerated from the seed).
+/// memory `O(m)` per thread. Construction plans the FFT and precomputes the hash tables,
+/// 4 bytes per index, mode by mode while their total stays within 2²⁵ entries (128 MiB); a mode
+/// with `d_k > 2²²` or beyond that budget regenerates its codes from the seed instead (the same
+/// codes, a little slower to apply), so construction costs `O(p + min(Σ_k d_k, 2²⁵))`.
 ///
 /// # References
 /// N. Pham, R. Pagh, "Fast and scalable polynomial kernels via explicit feature maps", KDD 2013;
@@ -679,7 +704,7 @@ impl TensorSketch {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `degree = 0`, `degree > 2¹⁶`, `d = 0`, `m = 0` or
-    /// `m ≥ 2³¹`.
+    /// `m > 2²²`.
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
         if degree == 0 || degree > MAX_DEGREE {
             check_dims(&vec![d; degree.min(MAX_DEGREE + 1)])?;
@@ -690,14 +715,15 @@ impl TensorSketch {
     /// TensorSketch of products `x₁ ⊗ … ⊗ x_p` with `x_k ∈ ℝ^{dims[k]}` (`p = dims.len()`).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for no dims, a zero dimension, `m = 0` or `m ≥ 2³¹`.
+    /// [`Error::InvalidParameter`] for no dims, a zero dimension, `m = 0` or `m > 2²²`.
     pub fn with_dims(dims: &[usize], m: usize, seed: Seed) -> Result<Self> {
         check_dims(dims)?;
         check_m(m)?;
+        let mut budget = TABLE_BUDGET;
         let modes = dims
             .iter()
             .enumerate()
-            .map(|(k, &d)| Hash::new(m, d, seed.derive(MODE_STREAM + k as u64)))
+            .map(|(k, &d)| Hash::new(m, d, seed.derive(MODE_STREAM + k as u64), &mut budget))
             .collect::<Result<Vec<_>>>()?;
         Ok(TensorSketch {
             m,

@@ -2,7 +2,7 @@
 
 use super::{map_rows, vec_f64, with_rows, RowMap, RowPrep, TensorSketch, TreeSketch, Workspace};
 use crate::error::{Error, Result};
-use crate::input::MatrixRef;
+use crate::input::{zeros_or_too_large, MatrixRef};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
 use faer::linalg::matmul::matmul;
@@ -98,7 +98,7 @@ impl PolyKernelFeatures {
     /// Features for inputs in `ℝ^d`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `d = 0`, `degree = 0`, `sketch_dim = 0` (or `≥ 2³¹`),
+    /// [`Error::InvalidParameter`] for `d = 0`, `degree = 0`, `sketch_dim = 0` (or `> 2²²`),
     /// `γ ≤ 0`, `c < 0` or a non-finite `γ` or `c`.
     pub fn new(d: usize, params: PolyKernelParams, seed: Seed) -> Result<Self> {
         if !(params.gamma.is_finite() && params.gamma > 0.0) {
@@ -218,7 +218,10 @@ impl PolyKernelFeatures {
     /// [`Error::Empty`] for `rows = 0` or an empty `X`; [`Error::DimensionMismatch`] when `X`
     /// does not have `d` columns or `features` does not have `m` columns and at least as many
     /// rows as are compared; [`Error::NonFinite`] for non-finite features; [`Error::TooLarge`]
-    /// for more than 2¹⁵ rows.
+    /// for more than 2¹⁵ rows, when the `r × m` copy of the compared features exceeds 2²⁸ values
+    /// (as [`transform`](Self::transform) never produces more; `features` may be a view that
+    /// stores far less than it declares), or when the matrices cannot be allocated. The sizes are
+    /// checked before any data is read.
     ///
     /// # Performance
     /// `O(r²·(m + d))` for `r` rows (`O(r²·nnz per row)` for sparse rows); `O(r² + r·m)` memory.
@@ -238,7 +241,7 @@ impl PolyKernelFeatures {
         if r > 1 << 15 {
             return Err(Error::TooLarge {
                 what: format!("a {r}×{r} kernel matrix"),
-                requested: (r * r) as u128,
+                requested: r as u128 * r as u128,
                 limit: 1 << 30,
             });
         }
@@ -252,9 +255,23 @@ impl PolyKernelFeatures {
         if features.nrows() < r {
             return Err(Error::dim("rows of the features", r, features.nrows()));
         }
+        let m = self.feature_dim();
+        let copied = r as u128 * m as u128;
+        if copied > 1 << 28 {
+            return Err(Error::TooLarge {
+                what: format!("a copy of {r}×{m} features"),
+                requested: copied,
+                limit: 1 << 28,
+            });
+        }
         crate::input::check_finite_dense(features.subrows(0, r), "features")?;
-        let phi = Mat::<f64>::from_fn(r, self.feature_dim(), |i, j| features[(i, j)].to_f64());
-        let mut approx = Mat::<f64>::zeros(r, r);
+        let mut phi = zeros_or_too_large::<f64>(r, m, "copy of the features")?;
+        for j in 0..m {
+            for i in 0..r {
+                phi[(i, j)] = features[(i, j)].to_f64();
+            }
+        }
+        let mut approx = zeros_or_too_large::<f64>(r, r, "sketched kernel matrix")?;
         matmul(
             approx.as_mut(),
             Accum::Replace,
@@ -304,7 +321,7 @@ fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<Ma
             rows.gather(i, RowPrep::PLAIN, &mut idx, &mut val);
             sparse.push((idx, val));
         }
-        let mut g = Mat::<f64>::zeros(r, r);
+        let mut g = zeros_or_too_large::<f64>(r, r, "kernel matrix")?;
         if (r as u128) * (d as u128) <= 1 << 24 {
             let mut xr = Mat::<f64>::zeros(r, d);
             for (i, (idx, val)) in sparse.iter().enumerate() {

@@ -3,7 +3,7 @@
 
 use super::{
     check_dims, check_m, convolve, kron_vec, power_rows, power_vec, Fft, Hash, RowMap, Workspace,
-    MAX_DEGREE,
+    MAX_DEGREE, TABLE_BUDGET,
 };
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -60,7 +60,8 @@ const NODE_STREAM: u64 = 0x52 << 32;
 /// (500 dense rows, d = 100; `benches/tensor_sketch.rs`): 1.1× / 2.0× / 4.1× the time of
 /// [`TensorSketch`](super::TensorSketch) at p = 2 / 4 / 8 — but at p = 8 TensorSketch needs
 /// ≈ 7× the `m` for the same variance on dense inputs. Memory: `O(P·m)` per thread and
-/// `O(Σ_k d_k + P·m)` stored hash tables.
+/// `O(min(Σ_k d_k + 2P·m, 2²⁵))` stored hash tables (internal nodes first; the hashes beyond
+/// that budget regenerate their codes from the seed, as for [`TensorSketch`](super::TensorSketch)).
 ///
 /// # References
 /// T. D. Ahle, M. Kapralov, J. B. T. Knudsen, R. Pagh, A. Velingker, D. P. Woodruff, A. Zandieh,
@@ -81,7 +82,7 @@ impl TreeSketch {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `degree = 0`, `degree > 2¹⁶`, `d = 0`, `m = 0` or
-    /// `m ≥ 2³¹`.
+    /// `m > 2²²`; [`Error::TooLarge`] when the `P` levels of length `m` exceed 2²⁶ values.
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
         if degree == 0 || degree > MAX_DEGREE {
             check_dims(&vec![d; degree.min(MAX_DEGREE + 1)])?;
@@ -105,16 +106,27 @@ impl TreeSketch {
                 limit: 1 << 26,
             });
         }
+        // One table budget for the whole tree (see `TABLE_BUDGET`); the internal nodes take
+        // theirs first, as every vector is sketched through all of them at full length `m`,
+        // while a leaf only looks up the nonzeros of its factor.
+        let mut budget = TABLE_BUDGET;
+        let nodes = (0..padded - 1)
+            .map(|j| {
+                let mut side = |s: u64| {
+                    Hash::new(
+                        m,
+                        m,
+                        seed.derive(NODE_STREAM + 2 * j as u64 + s),
+                        &mut budget,
+                    )
+                };
+                Ok([side(0)?, side(1)?])
+            })
+            .collect::<Result<Vec<_>>>()?;
         let leaves = dims
             .iter()
             .enumerate()
-            .map(|(k, &d)| Hash::new(m, d, seed.derive(LEAF_STREAM + k as u64)))
-            .collect::<Result<Vec<_>>>()?;
-        let nodes = (0..padded - 1)
-            .map(|j| {
-                let side = |s: u64| Hash::new(m, m, seed.derive(NODE_STREAM + 2 * j as u64 + s));
-                Ok([side(0)?, side(1)?])
-            })
+            .map(|(k, &d)| Hash::new(m, d, seed.derive(LEAF_STREAM + k as u64), &mut budget))
             .collect::<Result<Vec<_>>>()?;
         Ok(TreeSketch {
             m,
