@@ -741,3 +741,17 @@ fn extreme_parameters_get_answers_or_errors_quickly() {
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
+
+/// Finite entries near `f64::MAX` overflow LSQR's products. The overflow used to be read as a
+/// zero norm and reported as an exact, converged `x = 0`; it is now a `NotConverged` error.
+#[test]
+fn overflowing_products_are_not_reported_as_converged() {
+    let a = Mat::<f64>::from_fn(6, 2, |i, j| if (i + j) % 2 == 0 { 1e308 } else { -1e308 });
+    let b = vec![1e308; 6];
+    let r = lsqr(
+        MatrixRef::dense(a.as_ref()).unwrap(),
+        &b,
+        &LsqrParams::default(),
+    );
+    assert!(matches!(r, Err(Error::NotConverged { .. })), "{r:?}");
+}

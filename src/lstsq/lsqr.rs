@@ -119,6 +119,13 @@ pub(crate) fn lsqr_run_from(
     };
     let damp2 = cfg.damp * cfg.damp;
     let mut anorm = cfg.anorm_hint.max((alpha * alpha + damp2).sqrt());
+    // Finite data whose products overflow (entries near f64::MAX): not converged, x unchanged,
+    // never a NaN norm read as zero and reported as an exact solution.
+    if !(alpha.is_finite() && beta.is_finite()) {
+        out.z = z;
+        out.test_value = f64::NAN;
+        return out;
+    }
     // Exact solution at the start: c = 0, or Mᵀc = 0 (c orthogonal to the range).
     if beta == 0.0 || alpha == 0.0 || beta <= cfg.tol * cfg.bnorm {
         out.z = z;
@@ -160,6 +167,10 @@ pub(crate) fn lsqr_run_from(
             }
         } else {
             alpha = 0.0;
+        }
+        if !(alpha.is_finite() && beta.is_finite()) {
+            test = f64::NAN;
+            break;
         }
         // Eliminate the damping, then the subdiagonal β, by plane rotations.
         let rhobar1 = rhobar.hypot(cfg.damp);

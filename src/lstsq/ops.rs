@@ -368,7 +368,14 @@ impl LinOp for DataOp<'_> {
 
 /// Euclidean norm, scaled to avoid overflow and underflow (deterministic: one sequential pass).
 pub(crate) fn norm2(x: &[f64]) -> f64 {
-    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // NaN propagates (`f64::max` would drop it and call an all-NaN vector zero).
+    let scale = x.iter().fold(0.0f64, |m, v| {
+        if v.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(v.abs())
+        }
+    });
     if scale == 0.0 || !scale.is_finite() {
         return scale;
     }
