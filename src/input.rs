@@ -292,7 +292,10 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
 /// A validated view of a dense or sparse input matrix.
 #[derive(Clone, Copy, Debug)]
 pub enum MatrixRef<'a, T> {
-    /// A dense matrix with any strides.
+    /// A dense matrix with any strides. Build it with [`MatrixRef::dense`], which checks that
+    /// every entry is finite; writing `MatrixRef::Dense(view)` directly skips that check (to save
+    /// the pass over data known to be finite), and non-finite entries then flow into the
+    /// arithmetic as given.
     Dense(MatRef<'a, T>),
     /// A CSR or CSC matrix.
     Sparse(SparseRef<'a, T>),

@@ -130,24 +130,31 @@ impl RowSampling {
     /// # Errors
     /// [`Error::Empty`] for no weights; [`Error::InvalidParameter`] for a negative, NaN or infinite
     /// weight, weights summing to zero (or overflowing), or `m = 0`; [`Error::TooLarge`] for
-    /// `m > 2^28`.
+    /// `m > 2^28` or when the CDF or the sampled rows cannot be allocated.
     ///
     /// # Performance
     /// `O(n + m·log n)` time, `O(n)` temporary memory (the CDF), `O(m)` stored.
     pub fn with_replacement(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
         let total = check_weights(weights)?;
         check_rows(m)?;
-        let mut cdf = Vec::with_capacity(weights.len());
+        let mut cdf = crate::input::filled_or_too_large(weights.len(), 0.0, "CDF of the weights")?;
         let mut acc = 0.0;
-        for &w in weights {
+        for (c, &w) in cdf.iter_mut().zip(weights) {
             acc += w;
-            cdf.push(acc);
+            *c = acc;
         }
         let total_cdf = acc;
         // The last row with positive weight: the clamp for a target rounded up to the total.
         let last = weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
-        let mut rows = Vec::with_capacity(m);
-        let mut scales = Vec::with_capacity(m);
+        let mut rows = Vec::new();
+        let mut scales = Vec::new();
+        if rows.try_reserve_exact(m).is_err() || scales.try_reserve_exact(m).is_err() {
+            return Err(Error::TooLarge {
+                what: format!("the {m} sampled rows and their scales"),
+                requested: m as u128,
+                limit: MAX_ROWS as u128,
+            });
+        }
         for t in 0..m {
             let target = unit_f64(seed.word(STREAM_DRAWS, t as u64)) * total_cdf;
             let i = cdf.partition_point(|&c| c <= target).min(last);
