@@ -50,6 +50,11 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
 pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par) -> Result<f64> {
     let par = crate::dense::bounded(par);
     let sq = sketch.apply(MatrixRef::dense(q)?, par)?;
+    if sq.nrows() < sq.ncols() {
+        // Fewer rows than columns: `S·Q` has rank at most m < d (the singular values alone
+        // would only describe its row space).
+        return Ok(f64::INFINITY);
+    }
     condition_number(sq.as_ref())
 }
 
@@ -202,6 +207,9 @@ impl RangeBasis {
                     ));
                 }
                 let sa = sketch.apply(a, par)?;
+                if sa.nrows() < sa.ncols() {
+                    return Ok(f64::INFINITY); // rank at most m < d, as in [`distortion`]
+                }
                 // (SA)·R⁻¹ with R = Lᵀ: solve L·Xᵀ = (SA)ᵀ.
                 let mut xt = sa.transpose().to_owned();
                 faer::linalg::triangular_solve::solve_lower_triangular_in_place(

@@ -547,3 +547,34 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(diagnostics::condition_number(nan.as_ref()).is_err());
     assert!(MatrixRef::dense(nan.as_ref()).is_err());
 }
+
+/// A sketch with fewer rows than the subspace's dimension cannot embed it: its distortion is
+/// `∞` on both paths (the singular values of a wide `S·Q` gave a finite ratio before).
+#[test]
+fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
+    use randnla::diagnostics::{distortion, distortion_on_range, orthonormal_basis};
+    let a = randnla::problems::gaussian_matrix(200, 5, Seed::new(3)).unwrap();
+    let q = orthonormal_basis(a.as_ref()).unwrap();
+    let sampler = randnla::sketch::sampling::RowSampling::uniform(200, 2, Seed::new(4)).unwrap();
+    let sparse = SparseSign::new(3, 200, 2, Seed::new(5)).unwrap();
+    for op in [&sampler as &dyn SketchOperator<f64>, &sparse] {
+        assert_eq!(distortion(op, q.as_ref(), Par::Seq).unwrap(), f64::INFINITY);
+        let view = MatrixRef::dense(a.as_ref()).unwrap();
+        assert_eq!(
+            distortion_on_range(op, view, Par::Seq).unwrap(),
+            f64::INFINITY
+        );
+    }
+    // A sparse A takes the Cholesky-factor path.
+    let sp = randnla::problems::random_sparse(200, 5, 3, Seed::new(6)).unwrap();
+    let view = MatrixRef::sparse(&sp).unwrap();
+    assert_eq!(
+        distortion_on_range(&sparse, view, Par::Seq).unwrap(),
+        f64::INFINITY
+    );
+    let tall = SparseSign::new(40, 200, 2, Seed::new(5)).unwrap();
+    assert!(distortion(&tall, q.as_ref(), Par::Seq).unwrap().is_finite());
+    assert!(distortion_on_range(&tall, view, Par::Seq)
+        .unwrap()
+        .is_finite());
+}
