@@ -232,6 +232,7 @@ impl PolyKernelFeatures {
         rows: usize,
         par: Par,
     ) -> Result<f64> {
+        let par = crate::dense::bounded(par);
         self.check_cols(&x)?;
         x.require_nonempty("X")?;
         let r = rows.min(x.nrows());
