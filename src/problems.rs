@@ -16,11 +16,12 @@ fn normal(rng: &mut impl Rng) -> f64 {
 /// An `n × d` matrix with iid standard normal entries.
 ///
 /// # Errors
-/// [`Error::TooLarge`] when `n·d > 2^31`.
+/// [`Error::TooLarge`] when `n·d > 2^31`, a dimension exceeds `2^31`, or the matrix cannot be
+/// allocated.
 pub fn gaussian_matrix(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
     check_size(n, d)?;
     let mut rng = seed.block_rng(0x9001, 0);
-    let mut a = Mat::<f64>::zeros(n, d);
+    let mut a = crate::input::zeros_or_too_large::<f64>(n, d, "dense test matrix")?;
     for j in 0..d {
         for i in 0..n {
             a[(i, j)] = normal(&mut rng);
@@ -86,9 +87,19 @@ pub fn random_sparse(
             limit: 1 << 31,
         });
     }
-    let mut indptr = Vec::with_capacity(n + 1);
-    let mut indices = Vec::with_capacity(n * nnz_per_row);
-    let mut data = Vec::with_capacity(n * nnz_per_row);
+    let refused = || Error::TooLarge {
+        what: format!("a random sparse {n}×{d} test matrix"),
+        requested: stored.max(n as u128),
+        limit: 1 << 31,
+    };
+    let (mut indptr, mut indices, mut data) = (Vec::new(), Vec::new(), Vec::<f64>::new());
+    let entries = n * nnz_per_row;
+    if indptr.try_reserve_exact(n + 1).is_err()
+        || indices.try_reserve_exact(entries).is_err()
+        || data.try_reserve_exact(entries).is_err()
+    {
+        return Err(refused());
+    }
     indptr.push(0);
     let mut cols = Vec::with_capacity(nnz_per_row);
     // Membership of the drawn columns: a scan of `cols` for short rows, a set for long ones
@@ -248,7 +259,8 @@ pub fn ls_problem(
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`, or a
-/// negative `noise`; [`Error::TooLarge`] when `n·d > 2^34` (it takes `O(n·d)` time).
+/// negative `noise`; [`Error::TooLarge`] when `n·d > 2^34` (it takes `O(n·d)` time) or the
+/// expected `1.5·n·d·density` stored entries exceed `2^31`.
 pub fn sparse_ls_illmix(
     n: usize,
     d: usize,
@@ -281,13 +293,21 @@ pub fn sparse_ls_illmix(
             format!("must be finite and ≥ 0, got {noise}"),
         ));
     }
-    // The generator walks every (row, column) pair.
+    // The generator walks every (row, column) pair, and stores about 1.5·n·d·density entries.
     let work = n as u128 * d as u128;
     if work > 1 << 34 {
         return Err(Error::TooLarge {
             what: format!("the {n}×{d} illmix generator's row-by-column walk"),
             requested: work,
             limit: 1 << 34,
+        });
+    }
+    let expected = 1.5 * work as f64 * density;
+    if expected > (1u64 << 31) as f64 {
+        return Err(Error::TooLarge {
+            what: format!("the illmix matrix's expected {expected:.3e} stored entries"),
+            requested: expected as u128,
+            limit: 1 << 31,
         });
     }
     let pairs = d / 2;
@@ -301,7 +321,14 @@ pub fn sparse_ls_illmix(
             10f64.powf(delta_min.log10() * t)
         })
         .collect();
-    let mut indptr = Vec::with_capacity(n + 1);
+    let mut indptr = Vec::new();
+    indptr
+        .try_reserve_exact(n + 1)
+        .map_err(|_| Error::TooLarge {
+            what: format!("the {n} + 1 row pointers of the illmix generator"),
+            requested: n as u128 + 1,
+            limit: 1 << 34,
+        })?;
     let mut indices = Vec::new();
     let mut data = Vec::new();
     indptr.push(0);

@@ -450,9 +450,11 @@ impl<'a> Pool<'a> {
         mut fold: impl FnMut(R) -> Result<()>,
     ) -> Result<()> {
         let chunks = self.n.div_ceil(CHUNK);
+        // Chunks in flight at once: no more than the pool runs, since each holds its partial
+        // result (a d × d Gram) until the group is folded; the group size never changes the bits.
         let group = match par {
             Par::Seq => 1,
-            Par::Rayon(t) => t.get(),
+            Par::Rayon(t) => t.get().min(rayon::current_num_threads()).max(1),
         };
         let run = |c: usize| f(c * CHUNK, ((c + 1) * CHUNK).min(self.n));
         let mut lo = 0;

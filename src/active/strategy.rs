@@ -169,7 +169,10 @@ pub struct Learner<'p, 'a> {
     q_sum: f64,
     /// The last row with `q_i > 0` (the only rows drawn are those with `q_i > 0`).
     last: usize,
-    /// Rows with `q_i > 0`: once that many are labeled, no draw can buy another label.
+    /// Rows `draw` can return (where the CDF rises, and `last`): once that many are labeled, no
+    /// draw can buy another label. A rise narrower than the draws' resolution (`2⁻⁵³·Σq`) is
+    /// counted but practically never drawn; only a round with no step cap
+    /// (`max_steps_per_label = usize::MAX`) could then run on.
     drawable: usize,
     /// Draw/proposal counter over the learner's life.
     counter: u64,
@@ -188,7 +191,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// # Errors
     /// [`Error::InvalidParameter`] for BSS parameters out of range (`γ ∉ (0, 1)`, `growth ≤ 1`,
     /// `max_steps_per_label = 0`), or given scores that are negative, non-finite or all zero;
-    /// [`Error::DimensionMismatch`] for given scores of the wrong length; the errors of
+    /// [`Error::DimensionMismatch`] for given scores of the wrong length; [`Error::TooLarge`] when
+    /// the per-row scores and their CDF cannot be allocated; the errors of
     /// [`approx_leverage_scores`].
     pub fn new(pool: &'p Pool<'a>, strategy: Strategy, seed: Seed) -> Result<Self> {
         let n = pool.nrows();
@@ -215,11 +219,11 @@ impl<'p, 'a> Learner<'p, 'a> {
                 format!("score {i} is {w}; scores must be finite and ≥ 0"),
             ));
         }
-        let mut cdf = Vec::with_capacity(n);
+        let mut cdf = filled_or_too_large(n, 0.0, "score CDF")?;
         let mut acc = 0.0;
-        for &w in &q {
+        for (c, &w) in cdf.iter_mut().zip(&q) {
             acc += w;
-            cdf.push(acc);
+            *c = acc;
         }
         if !(acc > 0.0 && acc.is_finite()) {
             return Err(Error::param(
@@ -255,13 +259,18 @@ impl<'p, 'a> Learner<'p, 'a> {
             }
             _ => None,
         };
+        let last = q.iter().rposition(|&x| x > 0.0).unwrap_or(0);
+        // Rows `draw` can return: those where the CDF rises (a positive score below half an ulp
+        // of the running sum does not), and `last`, the clamp for a target rounded up.
+        let rises = (0..last).filter(|&i| cdf[i] > if i == 0 { 0.0 } else { cdf[i - 1] });
+        let drawable = rises.count() + 1;
         Ok(Learner {
             pool,
             strategy,
             seed,
             cdf,
-            last: q.iter().rposition(|&x| x > 0.0).unwrap_or(0),
-            drawable: q.iter().filter(|&&x| x > 0.0).count(),
+            last,
+            drawable,
             q,
             q_sum: acc,
             counter: 0,

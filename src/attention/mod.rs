@@ -215,11 +215,11 @@ pub(crate) fn check_output_size(n: usize, d: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Number of tasks `par` asks for.
+/// Number of tasks `par` asks for, at most [`crate::dense::MAX_THREADS`].
 pub(crate) fn tasks(par: Par) -> usize {
     match par {
         Par::Seq => 1,
-        Par::Rayon(n) => n.get(),
+        Par::Rayon(n) => n.get().min(crate::dense::MAX_THREADS),
     }
 }
 

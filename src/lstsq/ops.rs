@@ -612,3 +612,19 @@ pub(crate) fn gram_and_atb(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::norm2;
+
+    #[test]
+    fn norm2_is_scaled_and_propagates_nan() {
+        assert_eq!(norm2(&[3.0, -4.0]), 5.0);
+        assert_eq!(norm2(&[3e300, 4e300]), 5e300);
+        assert_eq!(norm2(&[0.0, -0.0]), 0.0);
+        assert_eq!(norm2(&[1.0, f64::INFINITY]), f64::INFINITY);
+        for x in [[f64::NAN, 1.0], [1.0, f64::NAN], [f64::NAN, f64::NAN]] {
+            assert!(norm2(&x).is_nan(), "{x:?}");
+        }
+    }
+}

@@ -191,8 +191,8 @@ impl Preconditioner {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `A`; [`Error::InvalidParameter`] for `sketch_rows < d`,
-    /// `sketch_rows ≥ 2³¹`, `nnz_per_col = 0` (values above `m` are capped at `m`, so the
-    /// default 8 works for sketches of fewer rows), `rcond` outside `(0, 1)`, or `λ < 0`;
+    /// `sketch_rows ≥ 2³¹`, `nnz_per_col = 0` or `> 2²¹` (values above `m` are capped at `m`,
+    /// so the default 8 works for sketches of fewer rows), `rcond` outside `(0, 1)`, or `λ < 0`;
     /// [`Error::TooLarge`] when the `m × d` sketch `SA` cannot be allocated (a sparse `A` may
     /// declare far more columns than it stores);
     /// [`Error::RankDeficient`] for [`Factorization::Qr`] on a numerically rank-deficient sketch;

@@ -69,7 +69,8 @@ pub struct SketchSolveInfo {
 /// ```
 ///
 /// # Errors
-/// As [`sketch_and_solve_with`], plus [`Error::InvalidParameter`] from the sketch constructor.
+/// As [`sketch_and_solve_with`], plus the sketch constructor's errors
+/// ([`Error::InvalidParameter`], and [`Error::TooLarge`] from the SRHT's row selection).
 pub fn sketch_and_solve(
     a: MatrixRef<'_, f64>,
     b: &[f64],

@@ -68,7 +68,7 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// # Errors
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
     /// `0..n` at `row_offset`; [`Error::TooLarge`] when a CSR block's CSC copy (for the kernels
-    /// that walk columns) cannot be allocated.
+    /// that walk columns), or the SRHT's length-`n'` column buffer, cannot be allocated.
     fn apply_block_into(
         &self,
         row_offset: usize,

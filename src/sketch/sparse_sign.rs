@@ -183,8 +183,8 @@ impl SparseSign {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, `s > 2²¹` (a
-    /// column's codes must fit one block of [`MAX_BLOCK_CODES`]; a sketch that dense is better
-    /// served by [`Gaussian`](super::Gaussian)), or `m ≥ 2³¹`.
+    /// column's codes must fit one block of [`MAX_BLOCK_CODES`]; at that density the sketch has
+    /// long stopped being sparse), or `m ≥ 2³¹`.
     pub fn new(m: usize, n: usize, s: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m >= 1 << 31 {

@@ -27,8 +27,9 @@ const MAX_LOG2_PAD: u32 = 30;
 /// `c·m ≤ n'/32` is transformed entry by entry instead, in `O(c·m·log n')` and without the buffer
 /// (same bits), so hypersparse columns cost little; any denser column still costs a whole
 /// length-`n'` transform, so on sparse data prefer [`SparseSign`](super::SparseSign).
-/// Row-block merging (`apply_block_into` at an offset) is exact in exact arithmetic, but each call
-/// transforms a full length-`n'` column.
+/// Row-block merging (`apply_block_into` at an offset) is exact in exact arithmetic; each call
+/// transforms every column of the block in full unless the column is sparse enough for the
+/// entry-by-entry path.
 ///
 /// # References
 /// N. Ailon, B. Chazelle, "The fast Johnson–Lindenstrauss transform", STOC 2006;
@@ -47,7 +48,9 @@ impl Srht {
     /// The `m × n` SRHT drawn from `seed`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `n > 2^30` or `m > n'`.
+    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `n > 2^30` or `m > n'`;
+    /// [`Error::TooLarge`] when the `m` selected rows (or the set used to draw them) cannot be
+    /// allocated.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if n > 1 << MAX_LOG2_PAD {
@@ -218,8 +221,15 @@ impl<T: Scalar> SketchOperator<T> for Srht {
         let bits = self.n_pad.trailing_zeros();
         let failed: Mutex<Option<Error>> = Mutex::new(None);
         kernels::with_columns(block, par, |cols| {
-            // Signs of the block's rows, computed once.
-            let neg: Vec<bool> = (0..k).map(|i| self.negative(row_offset + i)).collect();
+            // Signs of the block's rows, computed once when the block stores at least one entry
+            // per row; a sparser block hashes the sign of each stored entry instead, so a
+            // hypersparse block costs nothing per declared row.
+            let neg: Option<Vec<bool>> =
+                (block.nnz() >= k).then(|| (0..k).map(|i| self.negative(row_offset + i)).collect());
+            let negative = |i: usize| match &neg {
+                Some(neg) => neg[i],
+                None => self.negative(row_offset + i),
+            };
             let scale = T::from_f64(1.0 / (m as f64).sqrt());
             let mut work = kernels::load_col_major(&out);
             let tasks = kernels::tasks(par);
@@ -233,7 +243,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
                     let c = t * cols_per_task + cc;
                     entries.clear();
                     cols.for_each(c, 0, k, cursor, |i, v| {
-                        entries.push((row_offset + i, if neg[i] { -v } else { v }));
+                        entries.push((row_offset + i, if negative(i) { -v } else { v }));
                     });
                     if entries.len().saturating_mul(m) <= self.n_pad / SPARSE_EVAL_RATIO {
                         for (o, &r) in col.iter_mut().zip(&self.rows) {
@@ -346,8 +356,8 @@ mod tests {
         }
     }
 
-    /// Columns of 0 … 3 entries take the entry-by-entry path and denser ones the whole
-    /// transform; both must give what the whole transform gives, bit for bit.
+    /// Columns of 0 … 40 entries take the entry-by-entry path (`c·m ≤ 8192/32`) and denser ones
+    /// the whole transform; both must give what the whole transform gives, bit for bit.
     #[test]
     fn sparse_and_dense_columns_match_the_whole_transform() {
         use crate::input::SparseRef;
