@@ -98,6 +98,23 @@ pub enum Error {
 }
 
 impl Error {
+    /// `Ok(())` when `requested ≤ limit`, otherwise [`Error::TooLarge`] naming `what()`: the
+    /// up-front size check of a buffer or a result, before anything is allocated.
+    pub(crate) fn within(
+        requested: u128,
+        limit: u128,
+        what: impl FnOnce() -> String,
+    ) -> Result<()> {
+        if requested > limit {
+            return Err(Error::TooLarge {
+                what: what(),
+                requested,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn dim(what: impl Into<String>, expected: usize, found: usize) -> Self {
         Error::DimensionMismatch {
             what: what.into(),

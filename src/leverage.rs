@@ -791,13 +791,9 @@ fn householder(
 ) -> Result<(Vec<f64>, LeverageInfo)> {
     let (n, d) = (a.nrows(), a.ncols());
     let entries = (n as u128 + if lambda > 0.0 { d as u128 } else { 0 }).saturating_mul(d as u128);
-    if entries > 1 << 31 {
-        return Err(Error::TooLarge {
-            what: format!("a dense copy of the {n}×{d} matrix for Householder QR"),
-            requested: entries,
-            limit: 1 << 31,
-        });
-    }
+    Error::within(entries, 1 << 31, || {
+        format!("a dense copy of the {n}×{d} matrix for Householder QR")
+    })?;
     let b = augment(a.to_dense()?, lambda);
     let tol = rank_tol(params.rank_tol, b.nrows(), d)?;
     let qr = PivotedQr::new(b, tol, par);

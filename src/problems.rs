@@ -295,13 +295,9 @@ pub fn sparse_ls_illmix(
     }
     // The generator walks every (row, column) pair, and stores about 1.5·n·d·density entries.
     let work = n as u128 * d as u128;
-    if work > 1 << 34 {
-        return Err(Error::TooLarge {
-            what: format!("the {n}×{d} illmix generator's row-by-column walk"),
-            requested: work,
-            limit: 1 << 34,
-        });
-    }
+    Error::within(work, 1 << 34, || {
+        format!("the {n}×{d} illmix generator's row-by-column walk")
+    })?;
     let expected = 1.5 * work as f64 * density;
     if expected > (1u64 << 31) as f64 {
         return Err(Error::TooLarge {

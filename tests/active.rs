@@ -12,9 +12,7 @@ use randnla::active::*;
 use randnla::leverage::{exact_leverage_scores, ExactParams};
 use randnla::{Error, MatrixRef, Seed};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 const N: usize = 20_000;
 const D: usize = 50;
@@ -561,29 +559,6 @@ fn approximate_dmmw_scores_drive_leverage_sampling() {
     let s = Strategy::Leverage(ScoreSource::Approx(Default::default()));
     let r = ratios(&pool, e, &s, 10 * D, 4, false);
     assert!(median(&r) <= 1.3, "{r:?}");
-}
-
-/// `f` must answer within 20 s; a watchdog thread ends the test process with a failure otherwise,
-/// so that a regression to a hang fails instead of stalling the run.
-fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (done, what) = (Arc::clone(&done), what.to_string());
-        move || {
-            let start = Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                if start.elapsed() > Duration::from_secs(20) {
-                    eprintln!("{what}: no answer within 20 s");
-                    std::process::exit(101);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
-    std::thread::spawn(watchdog);
-    let r = f();
-    done.store(true, Ordering::Relaxed);
-    r
 }
 
 #[test]

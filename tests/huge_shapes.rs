@@ -3,6 +3,9 @@
 //! dimension, no overflow panic, no walk over every empty row. (An audit found all three; each
 //! case below was an abort, a panic or an hours-long loop before it was fixed.)
 
+mod common;
+
+use common::quick;
 use faer::{Mat, Par};
 use randnla::active::weighted_least_squares;
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
@@ -13,9 +16,6 @@ use randnla::lstsq::{
 use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{Error, MatrixRef, Seed, SparseRef};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Declared sizes whose allocations fail on any x86-64 or AArch64 machine whatever its overcommit
 /// policy: 2^45 elements of 8 bytes (2^48 bytes) exceed x86-64's 47-bit user address space and
@@ -28,30 +28,6 @@ fn tall_rows(n: usize) -> [usize; 3] {
 }
 
 const VALUES: [f64; 3] = [1.5, -2.0, 0.75];
-
-/// `f` must answer within 20 s (the walks fixed here took hours), with `Ok` or an error that is
-/// not a panic; the caller checks which. A watchdog thread ends the test process with a failure
-/// after 20 s, so a regression fails CI instead of hanging it.
-fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (done, what) = (Arc::clone(&done), what.to_string());
-        move || {
-            let start = Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                if start.elapsed() > Duration::from_secs(20) {
-                    eprintln!("{what}: no answer within 20 s");
-                    std::process::exit(101);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
-    std::thread::spawn(watchdog);
-    let r = f();
-    done.store(true, Ordering::Relaxed);
-    r
-}
 
 fn is_too_large<T: std::fmt::Debug>(r: &randnla::Result<T>) -> bool {
     matches!(r, Err(Error::TooLarge { .. }))

@@ -183,13 +183,9 @@ fn system_rows(k: usize, d: usize, lambda: f64) -> Result<usize> {
         });
     }
     let req = rows as u128 * d as u128;
-    if req > 1 << 31 {
-        return Err(Error::TooLarge {
-            what: format!("the {rows}×{d} weighted least-squares matrix"),
-            requested: req,
-            limit: 1 << 31,
-        });
-    }
+    Error::within(req, 1 << 31, || {
+        format!("the {rows}×{d} weighted least-squares matrix")
+    })?;
     Ok(rows)
 }
 

@@ -235,13 +235,9 @@ impl<'a> Pool<'a> {
             MatrixRef::Dense(a) => {
                 check_finite_dense(a, "pool X")?;
                 let req = n as u128 * d as u128;
-                if req > 1 << 31 {
-                    return Err(Error::TooLarge {
-                        what: format!("a row-major copy of the {n}×{d} pool"),
-                        requested: req,
-                        limit: 1 << 31,
-                    });
-                }
+                Error::within(req, 1 << 31, || {
+                    format!("a row-major copy of the {n}×{d} pool")
+                })?;
                 let mut buf = filled_or_too_large(n * d, 0.0, "row-major copy of the pool")?;
                 for j in 0..d {
                     let col = a.col(j);

@@ -145,13 +145,7 @@ pub(crate) fn check_state(r: usize, e: usize, squared: bool) -> Result<()> {
         r as u128
     };
     let req = rows * e as u128;
-    if req > MAX_STATE {
-        return Err(Error::TooLarge {
-            what: format!("a {rows}×{e} prefix state"),
-            requested: req,
-            limit: MAX_STATE,
-        });
-    }
+    Error::within(req, MAX_STATE, || format!("a {rows}×{e} prefix state"))?;
     Ok(())
 }
 

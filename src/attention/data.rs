@@ -58,13 +58,9 @@ pub fn clustered_qkv(
     // (i < n). `n` is not bounded yet, hence the saturating product.
     let used = clusters.min(n.saturating_mul(7) - 3);
     let req = (3 * n as u128 + used as u128) * h as u128;
-    if req > MAX_VALUES {
-        return Err(Error::TooLarge {
-            what: format!("three {n}×{h} matrices and {used} centres"),
-            requested: req,
-            limit: MAX_VALUES,
-        });
-    }
+    Error::within(req, MAX_VALUES, || {
+        format!("three {n}×{h} matrices and {used} centres")
+    })?;
     let mut rng = seed.block_rng(CENTRES, 0);
     let mut centres = zeros_or_too_large::<f64>(used, h, "matrix of cluster centres")?;
     let mut q = zeros_or_too_large::<f64>(n, h, "query matrix")?;

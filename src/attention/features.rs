@@ -293,13 +293,7 @@ impl PolySketch {
     pub fn features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
         let n = x.nrows();
         let req = n as u128 * self.r as u128;
-        if req > 1 << 28 {
-            return Err(Error::TooLarge {
-                what: format!("{n}×{} features", self.r),
-                requested: req,
-                limit: 1 << 28,
-            });
-        }
+        Error::within(req, 1 << 28, || format!("{n}×{} features", self.r))?;
         self.check_x(x, "X")?;
         let _ = par;
         let mut out = crate::input::zeros_or_too_large::<T>(n, self.r, "feature matrix")?;
@@ -321,13 +315,9 @@ impl PolySketch {
     pub fn tensored_features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
         let dim = self.feature_dim();
         let req = x.nrows() as u128 * dim as u128;
-        if req > 1 << 28 {
-            return Err(Error::TooLarge {
-                what: format!("{}×{dim} self-tensored features", x.nrows()),
-                requested: req,
-                limit: 1 << 28,
-            });
-        }
+        Error::within(req, 1 << 28, || {
+            format!("{}×{dim} self-tensored features", x.nrows())
+        })?;
         let f = self.features(x, par)?;
         let pairs = pairs(self.r);
         Ok(self_tensor(f.as_ref(), &pairs))
@@ -345,13 +335,9 @@ impl PolySketch {
         par: Par,
     ) -> Result<Mat<T>> {
         let req = q.nrows() as u128 * k.nrows() as u128;
-        if req > 1 << 26 {
-            return Err(Error::TooLarge {
-                what: format!("a {}×{} weight matrix", q.nrows(), k.nrows()),
-                requested: req,
-                limit: 1 << 26,
-            });
-        }
+        Error::within(req, 1 << 26, || {
+            format!("a {}×{} weight matrix", q.nrows(), k.nrows())
+        })?;
         let fq = self.features(q, par)?;
         let fk = self.features(k, par)?;
         let mut w = Mat::<T>::zeros(q.nrows(), k.nrows());

@@ -40,13 +40,7 @@ fn to_vec(m: MatRef<'_, f64>) -> Vec<f64> {
 /// At most `2³¹` entries for the `n × d` dense matrix `what` names.
 fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
     let req = n as u128 * d as u128;
-    if req > 1 << 31 {
-        return Err(Error::TooLarge {
-            what: format!("the {n}×{d} {what}"),
-            requested: req,
-            limit: 1 << 31,
-        });
-    }
+    Error::within(req, 1 << 31, || format!("the {n}×{d} {what}"))?;
     Ok(())
 }
 

@@ -282,13 +282,7 @@ pub(crate) fn zeros_checked<T: Scalar>(m: usize, d: usize) -> Result<Mat<T>> {
 pub(crate) fn check_dense_size(m: usize, n: usize) -> Result<()> {
     const LIMIT: u128 = 1 << 28;
     let req = m as u128 * n as u128;
-    if req > LIMIT {
-        return Err(Error::TooLarge {
-            what: format!("a dense {m}×{n} sketch"),
-            requested: req,
-            limit: LIMIT,
-        });
-    }
+    Error::within(req, LIMIT, || format!("a dense {m}×{n} sketch"))?;
     Ok(())
 }
 

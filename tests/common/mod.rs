@@ -105,3 +105,29 @@ pub fn all_sketches(m: usize, n: usize, seed: Seed) -> Vec<Box<dyn SketchOperato
     .map(|k| k.build::<f64>(m, n, seed).unwrap())
     .collect()
 }
+
+/// `f` must answer within 20 s: a watchdog thread ends the test process with a failure otherwise,
+/// so that a regression to a hang fails CI instead of stalling it. Returns `f`'s result.
+pub fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let done = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, what) = (Arc::clone(&done), what.to_string());
+        move || {
+            let start = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                if start.elapsed() > Duration::from_secs(20) {
+                    eprintln!("{what}: no answer within 20 s");
+                    std::process::exit(101);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    std::thread::spawn(watchdog);
+    let r = f();
+    done.store(true, Ordering::Relaxed);
+    r
+}

@@ -42,13 +42,7 @@ pub fn clustered_rows(
     }
     for (what, rows) in [("matrix", n), ("set of centres", clusters)] {
         let req = rows as u128 * d as u128;
-        if req > 1 << 31 {
-            return Err(Error::TooLarge {
-                what: format!("a {rows}×{d} {what}"),
-                requested: req,
-                limit: 1 << 31,
-            });
-        }
+        Error::within(req, 1 << 31, || format!("a {rows}×{d} {what}"))?;
     }
     let kept = clusters.min(n);
     let mut centres = zeros_or_too_large::<f64>(kept, d, "set of cluster centres")?;

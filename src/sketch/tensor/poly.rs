@@ -258,13 +258,7 @@ impl PolyKernelFeatures {
         }
         let m = self.feature_dim();
         let copied = r as u128 * m as u128;
-        if copied > 1 << 28 {
-            return Err(Error::TooLarge {
-                what: format!("a copy of {r}×{m} features"),
-                requested: copied,
-                limit: 1 << 28,
-            });
-        }
+        Error::within(copied, 1 << 28, || format!("a copy of {r}×{m} features"))?;
         crate::input::check_finite_dense(features.subrows(0, r), "features")?;
         let mut phi = zeros_or_too_large::<f64>(r, m, "copy of the features")?;
         for j in 0..m {
