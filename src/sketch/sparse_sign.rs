@@ -183,7 +183,7 @@ impl SparseSign {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, `s > 2²¹` (a
-    /// column's codes must fit one block of [`MAX_BLOCK_CODES`]; at that density the sketch has
+    /// column's codes must fit one hashed block of 2²¹ codes; at that density the sketch has
     /// long stopped being sparse), or `m ≥ 2³¹`.
     pub fn new(m: usize, n: usize, s: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
