@@ -50,9 +50,8 @@ impl Gaussian {
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0`, or `m > 2¹⁸`: `S` is generated
-    /// in fixed super-blocks of `m × 1024` entries (their size fixes the bits), 2 GB at that
-    /// limit; `m = 2²⁴` asked for 128 GB and aborted. Sketches that tall are
-    /// [`SparseSign`](super::SparseSign)'s job.
+    /// in super-blocks of `m × 1024` entries, 2 GB at that limit; `m = 2²⁴` asked for 128 GB
+    /// and aborted. Sketches that tall are [`SparseSign`](super::SparseSign)'s job.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m > MAX_ROWS {
