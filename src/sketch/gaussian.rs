@@ -13,8 +13,13 @@ use rayon::prelude::*;
 /// Columns of `S` generated from one seeded stream (a constant of the format: changing it changes
 /// every Gaussian sketch's values).
 const GEN_BLOCK: usize = 64;
-/// Generation blocks materialized together before they are applied (memory `m × 1024`).
+/// Generation blocks materialized together before they are applied (memory `m × 1024`), fewer
+/// when that would exceed [`SUPER_BLOCK_BYTES`].
 const SUPER_BLOCK: usize = 16;
+/// Most bytes of `S` one super-block holds (at least one generation block, `m × 64`). The
+/// super-block size does not change any bit: each output entry receives its input rows by
+/// `axpy` in ascending order whatever the super-blocks, as in the per-entry kernel.
+const SUPER_BLOCK_BYTES: usize = 64 << 20;
 
 /// Most rows a Gaussian sketch may have (see [`Gaussian::new`]).
 const MAX_ROWS: usize = 1 << 18;
@@ -50,8 +55,8 @@ impl Gaussian {
     ///
     /// # Errors
     /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0`, or `m > 2¹⁸`: `S` is generated
-    /// in super-blocks of `m × 1024` entries, 2 GB at that limit; `m = 2²⁴` asked for 128 GB
-    /// and aborted. Sketches that tall are [`SparseSign`](super::SparseSign)'s job.
+    /// in blocks of `m × 64` entries (128 MB at that limit; `m = 2²⁴` once asked for 128 GB and
+    /// aborted). Sketches that tall are [`SparseSign`](super::SparseSign)'s job.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m > MAX_ROWS {
@@ -115,8 +120,10 @@ impl Gaussian {
         // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
         let (start, end) = (row_offset, row_offset + k);
         let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
+        let blocks = (SUPER_BLOCK_BYTES / (m * GEN_BLOCK * std::mem::size_of::<T>()).max(1))
+            .clamp(1, SUPER_BLOCK);
         while sb_start < end {
-            let sb_end = sb_start.saturating_add(SUPER_BLOCK * GEN_BLOCK).min(self.n);
+            let sb_end = sb_start.saturating_add(blocks * GEN_BLOCK).min(self.n);
             let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
             // Local rows of the block inside this super-block.
             let lo = sb_start.max(start) - row_offset;
@@ -302,6 +309,37 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// At m = 20 000 a super-block holds 6 generation blocks instead of 16 (it is capped at
+    /// `SUPER_BLOCK_BYTES`); the bits must still be those of the per-entry kernel.
+    #[test]
+    fn smaller_super_blocks_for_tall_sketches_keep_the_bits() {
+        let m = 20_000;
+        let blocks = SUPER_BLOCK_BYTES / (m * GEN_BLOCK * 8);
+        assert!((1..SUPER_BLOCK).contains(&blocks), "{blocks}");
+        let a = random_sparse(3000, 3, 2, crate::Seed::new(8))
+            .unwrap()
+            .to_csc();
+        let Ok(MatrixRef::Sparse(view)) = MatrixRef::sparse(&a) else {
+            panic!("not a valid sparse matrix");
+        };
+        let op = Gaussian::new(m, 3000 + 100, crate::Seed::new(6)).unwrap();
+        let start: Vec<f64> = (0..m * 3).map(|i| (i as f64 * 0.11).cos()).collect();
+        let mut blocks = start.clone();
+        op.accumulate_super_blocks(
+            100,
+            &ColAccess::Csc(view),
+            3000,
+            &mut blocks,
+            3,
+            Par::rayon(2),
+        );
+        let mut entries = start;
+        op.accumulate_entries(100, &view, &mut entries, Par::Seq);
+        for (i, (x, y)) in blocks.iter().zip(&entries).enumerate() {
+            assert_eq!(x.to_bits(), y.to_bits(), "entry {i}: {x} vs {y}");
         }
     }
 
