@@ -23,6 +23,16 @@ use faer::{Mat, MatRef, Par};
 /// task count; faer's own parallel paths are documented where their bits can vary).
 pub(crate) const MAX_THREADS: usize = 1024;
 
+/// Number of tasks to split work into for `par`: 1 for `Par::Seq`, at most [`MAX_THREADS`].
+/// The crate's kernels give the same bits for any task count.
+pub(crate) fn tasks(par: Par) -> usize {
+    match par {
+        Par::Seq => 1,
+        #[allow(unreachable_patterns)]
+        _ => par.degree().clamp(1, MAX_THREADS),
+    }
+}
+
 /// `par` with at most [`MAX_THREADS`] threads.
 pub(crate) fn bounded(par: Par) -> Par {
     match par {

@@ -109,7 +109,7 @@ pub use sketched::{poly_sketch_attention, relative_error, PolySketchParams, Sket
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, zeros_or_too_large};
 use crate::scalar::Scalar;
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 
 /// Largest `n` for which [`PolySketchParams::check`] computes the exact output to compare with.
 pub const CHECK_MAX_N: usize = 16384;
@@ -215,13 +215,7 @@ pub(crate) fn check_output_size(n: usize, d: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Number of tasks `par` asks for, at most [`crate::dense::MAX_THREADS`].
-pub(crate) fn tasks(par: Par) -> usize {
-    match par {
-        Par::Seq => 1,
-        Par::Rayon(n) => n.get().min(crate::dense::MAX_THREADS),
-    }
-}
+pub(crate) use crate::dense::tasks;
 
 /// Checks that an output is finite (weights may overflow the scalar type).
 pub(crate) fn check_output<T: Scalar>(out: MatRef<'_, T>) -> Result<()> {

@@ -398,14 +398,7 @@ pub(crate) fn store_row_panels<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>, w: 
 /// past it.
 pub(crate) const PANEL_BYTES: usize = 256 * 1024;
 
-/// Number of tasks to split work into for `par`. Results never depend on it.
-pub(crate) fn tasks(par: Par) -> usize {
-    match par {
-        Par::Seq => 1,
-        #[allow(unreachable_patterns)]
-        _ => par.degree().clamp(1, crate::dense::MAX_THREADS),
-    }
-}
+pub(crate) use crate::dense::tasks;
 
 /// Splits `len` items into `tasks` nearly equal contiguous chunk lengths (at least 1).
 pub(crate) fn chunk_len(len: usize, tasks: usize) -> usize {

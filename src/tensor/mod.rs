@@ -59,12 +59,4 @@ pub use tns::{
     TnsStorage,
 };
 
-/// Number of parallel tasks `par` allows (1 for `Par::Seq`, at most
-/// [`crate::dense::MAX_THREADS`]).
-pub(crate) fn tasks(par: faer::Par) -> usize {
-    match par {
-        faer::Par::Seq => 1,
-        #[allow(unreachable_patterns)]
-        _ => par.degree().clamp(1, crate::dense::MAX_THREADS),
-    }
-}
+pub(crate) use crate::dense::tasks;
