@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example lstsq -- A.mtx b.mtx \
 //!     [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] \
-//!     [--sketch-rows M] [--nnz-per-col S] [--out x.mtx] [--seed N] [--threads N] [--json]
+//!     [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--seed N] \
+//!     [--threads N] [--json]
 //! ```
 //! `A` is `n × d` (coordinate → sparse, array → dense); `b` is `n × 1`. The default method is
 //! `sketch-precondition`. `qr` (dense Householder, faer), `normal` (AᵀA + Cholesky) and `lsqr`
@@ -11,14 +12,16 @@
 //! one-shot `argmin ‖S(Ax − b)‖` with `m = 10d`. The sketched methods take `--sketch-rows`
 //! (default: `10d` for sketch-solve, the cost model's `4d–16d` for sketch-precondition) and
 //! `--nnz-per-col` (nonzeros per column of the sparse sign sketch, default 8; 2–4 is cheaper and
-//! as good on incoherent rows, see the README); the other methods reject them.
+//! as good on incoherent rows, see the README); the other methods reject them. `--max-iters`
+//! caps LSQR's iterations (per run for sketch-precondition; defaults 1000 and 500).
 //!
 //! `--json` prints one line with `method, n, d, nnz, seconds, iterations, residual_norm,
 //! normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
 //! `[A; √λI]x ≈ [b; 0]`), converged` (null where a figure does not apply); `residual_norm` is
 //! `‖b − Ax‖`. An
-//! LSQR run that exceeds its iteration budget reports `converged: false` with the last value of
-//! its stopping test as `normal_eq_residual`. Bad input: one line on stderr, exit code 2.
+//! LSQR or sketch-and-precondition run that exceeds its iteration budget reports
+//! `converged: false` with the last value of its stopping test as `normal_eq_residual` (exit code
+//! 0: it is a result, not an error). Bad input: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -26,7 +29,7 @@ mod cli;
 use randnla::io::{read_matrix_market_path, write_dense_path, MatrixMarket, ReadOptions};
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
-    sketch_and_solve, LsqrParams, LstsqParams, SketchSolveParams,
+    sketch_and_solve, Info, LsqrParams, LstsqParams, SketchSolveParams,
 };
 use randnla::sketch::SketchKind;
 use randnla::{Error, Layout, MatrixRef};
@@ -37,6 +40,30 @@ struct Outcome {
     iterations: Option<usize>,
     converged: bool,
     stopping_value: Option<f64>,
+}
+
+/// The outcome of an iterative solver: running out of iterations is a result to report
+/// (`converged: false`, the stopping test's last value), not bad input.
+fn iterative(result: Result<(Vec<f64>, Info), Error>) -> Result<Outcome, Error> {
+    match result {
+        Ok((x, info)) => Ok(Outcome {
+            x: Some(x),
+            iterations: Some(info.iterations),
+            converged: info.converged,
+            stopping_value: None,
+        }),
+        Err(Error::NotConverged {
+            iterations,
+            residual,
+            ..
+        }) => Ok(Outcome {
+            x: None,
+            iterations: Some(iterations),
+            converged: false,
+            stopping_value: Some(residual),
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 fn read_vector(path: &str) -> Result<Vec<f64>, String> {
@@ -96,11 +123,12 @@ fn main() {
                 "sketch-rows",
                 "nnz-per-col",
                 "out",
+                "max-iters",
             ],
             &[],
         )?;
         let [a_path, b_path] = args.positional() else {
-            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--out x.mtx] [--seed N] [--threads N] [--json]".into());
+            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--seed N] [--threads N] [--json]".into());
         };
         let method: String = args.get_or("method", "sketch-precondition".to_string())?;
         let sketch_rows: Option<usize> = args.get("sketch-rows")?;
@@ -109,6 +137,12 @@ fn main() {
         if !sketched && (sketch_rows.is_some() || args.get::<usize>("nnz-per-col")?.is_some()) {
             return Err(format!(
                 "--sketch-rows and --nnz-per-col apply to sketch-solve and sketch-precondition, not {method}"
+            ));
+        }
+        let max_iters: Option<usize> = args.get("max-iters")?;
+        if max_iters.is_some() && !matches!(method.as_str(), "lsqr" | "sketch-precondition") {
+            return Err(format!(
+                "--max-iters applies to lsqr and sketch-precondition, not {method}"
             ));
         }
         let lambda: f64 = args.get_or("ridge", 0.0)?;
@@ -153,27 +187,9 @@ fn main() {
                     tol,
                     ridge: lambda,
                     par,
-                    ..Default::default()
+                    max_iters: max_iters.unwrap_or(LsqrParams::default().max_iters),
                 };
-                match lsqr(av, &b, &p) {
-                    Ok((x, info)) => Ok(Outcome {
-                        x: Some(x),
-                        iterations: Some(info.iterations),
-                        converged: true,
-                        stopping_value: None,
-                    }),
-                    Err(Error::NotConverged {
-                        iterations,
-                        residual,
-                        ..
-                    }) => Ok(Outcome {
-                        x: None,
-                        iterations: Some(iterations),
-                        converged: false,
-                        stopping_value: Some(residual),
-                    }),
-                    Err(e) => Err(e),
-                }
+                iterative(lsqr(av, &b, &p))
             }
             "sketch-precondition" => {
                 let p = LstsqParams {
@@ -183,14 +199,10 @@ fn main() {
                     nnz_per_col,
                     seed,
                     par,
+                    max_iters: max_iters.unwrap_or(LstsqParams::default().max_iters),
                     ..Default::default()
                 };
-                sketch_and_precondition(av, &b, &p).map(|(x, info)| Outcome {
-                    x: Some(x),
-                    iterations: Some(info.iterations),
-                    converged: info.converged,
-                    stopping_value: None,
-                })
+                iterative(sketch_and_precondition(av, &b, &p))
             }
             other => Err(Error::InvalidParameter {
                 name: "method",

@@ -89,6 +89,11 @@ pub enum Error {
         residual: f64,
         /// The tolerance that was asked for.
         tolerance: f64,
+        /// The stopping criterion after each iteration (LSQR: the normal-equation residual
+        /// estimate; kernel regression: the relative residual after each refinement step),
+        /// oldest first, so a caller can see whether it stalled or was still falling. Empty
+        /// where the method records none.
+        history: Vec<f64>,
     },
     /// A dense factorization failed inside `faer` (e.g. an SVD that did not converge).
     Factorization {
@@ -200,6 +205,7 @@ impl fmt::Display for Error {
                 iterations,
                 residual,
                 tolerance,
+                ..
             } => write!(
                 f,
                 "did not converge in {iterations} iterations: stopping criterion {residual:e} > tolerance {tolerance:e}"

@@ -224,6 +224,16 @@ fn json_is_the_last_line_of_a_good_run() {
         &[&a, &b, "--sketch-rows", "8", "--nnz-per-col", "2", "--json"],
         &["converged"],
     );
+    // One iteration at tol 1e-14: the iterative methods run out of iterations, which is a
+    // result (`converged: false`, exit 0), not bad input.
+    for method in ["lsqr", "sketch-precondition"] {
+        let args = [&a, &b, "--method", method, "--max-iters", "1", "--json"];
+        assert_json("lstsq", &args, &["normal_eq_residual"]);
+        let out = run("lstsq", &args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(last.contains("\"converged\":false"), "{method}: {last}");
+    }
     assert_json(
         "tensor_power",
         &["--synthetic", "10,2,0.1,3", "--json"],

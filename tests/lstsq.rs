@@ -490,14 +490,19 @@ fn non_convergence_is_an_error_with_diagnostics() {
         max_iters: 2,
         ..Default::default()
     };
+    // The error carries the stopping test's history: one value per iteration, the last one the
+    // reported final value.
     match sketch_and_precondition(av, &b, &p) {
         Err(Error::NotConverged {
             iterations,
             residual,
             tolerance,
+            history,
         }) => {
             assert_eq!(iterations, 2);
             assert!(residual > tolerance && tolerance == 1e-14);
+            assert_eq!(history.len(), 2, "{history:?}");
+            assert_eq!(history.last(), Some(&residual));
         }
         Ok((_, info)) => panic!("expected NotConverged, converged in {}", info.iterations),
         Err(e) => panic!("unexpected {e}"),
@@ -506,10 +511,18 @@ fn non_convergence_is_an_error_with_diagnostics() {
         max_iters: 5,
         ..Default::default()
     };
-    assert!(matches!(
-        lsqr(av, &b, &lp),
-        Err(Error::NotConverged { iterations: 5, .. })
-    ));
+    match lsqr(av, &b, &lp) {
+        Err(Error::NotConverged {
+            iterations: 5,
+            residual,
+            history,
+            ..
+        }) => {
+            assert_eq!(history.len(), 5, "{history:?}");
+            assert_eq!(history.last(), Some(&residual));
+        }
+        other => panic!("expected NotConverged after 5 iterations, got {other:?}"),
+    }
 }
 
 #[test]

@@ -521,6 +521,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                             iterations: MAX_PROPOSALS as usize,
                             residual: 0.0,
                             tolerance: 0.0,
+                            history: Vec::new(),
                         });
                     }
                     let t = self.counter;

@@ -178,6 +178,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
             iterations: out.iterations,
             residual: out.test_value,
             tolerance: params.tol,
+            history: hist.normal_eq,
         });
     }
     let x = out.z;

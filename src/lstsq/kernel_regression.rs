@@ -201,6 +201,7 @@ fn p1_core(
     };
     let (mut cg, mut steps) = (0usize, 0usize);
     let mut last = f64::INFINITY;
+    let mut history = Vec::new();
     loop {
         let mx = gram_power(op, j, &x);
         let res: Vec<f64> = b.iter().zip(&mx).map(|(bi, mi)| bi - mi).collect();
@@ -208,6 +209,7 @@ fn p1_core(
         if rn <= target {
             return Ok((x, cg, steps));
         }
+        history.push(rn / target * params.tol);
         if steps > params.max_refinements || rn >= last {
             // Refinement stopped helping (rounding floor of the matrix-free product, about
             // u·‖(AᵀA)ʲ‖·‖x‖) or ran out of steps.
@@ -215,6 +217,7 @@ fn p1_core(
                 iterations: cg,
                 residual: rn / target * params.tol,
                 tolerance: params.tol,
+                history,
             });
         }
         last = rn;
@@ -457,8 +460,10 @@ pub fn solve_p3(
     let mut r = c.clone();
     let (mut iters, mut restarts) = (0usize, 0usize);
     let mut last = f64::INFINITY;
+    let mut history = Vec::new();
     loop {
         let rn = weight(&r);
+        history.push(rn / bn);
         if rn <= target {
             let x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
             return Ok((
@@ -477,6 +482,7 @@ pub fn solve_p3(
                 iterations: iters,
                 residual: rn / bn,
                 tolerance: params.tol,
+                history,
             });
         }
         last = rn;

@@ -554,6 +554,7 @@ pub(crate) fn solve_one(
                 iterations,
                 residual: test,
                 tolerance: params.tol,
+                history: hist.normal_eq,
             });
         }
         // A refinement run that made no iteration left `x` as it was, so every further run
