@@ -464,28 +464,114 @@ fn golden_values() {
 const GOLDEN_TS: [f64; 8] = [0.0, 3.0, 0.0, 0.0, -0.75, 0.0, -0.5, 4.5];
 const GOLDEN_TREE: [f64; 8] = [2.25, 0.0, -4.5, 0.0, 0.0, 0.0, 1.125, 0.0];
 
-#[test]
-fn tree_matches_an_exact_composition_at_degree_two() {
-    // Degree 2 with two leaves and one node: Π(x ⊗ y) = TS₂(L₀x ⊗ L₁y) where TS₂ is a degree-2
-    // TensorSketch on ℝ^m ⊗ ℝ^m. Checked through linearity: Π is bilinear, so
-    // Π(x⊗y) = Σ_ij x_i y_j Π(e_i ⊗ e_j).
-    let tree = TreeSketch::with_dims(&[4, 3], 16, Seed::new(8)).unwrap();
-    let (x, y) = (vector(4, 1), vector(3, 2));
-    let whole = tree.apply_kron(&[&x, &y]).unwrap();
-    let mut sum = vec![0.0; 16];
-    for i in 0..4 {
-        for j in 0..3 {
-            let mut ei = vec![0.0; 4];
-            let mut ej = vec![0.0; 3];
-            ei[i] = 1.0;
-            ej[j] = 1.0;
-            let part = tree.apply_kron(&[&ei, &ej]).unwrap();
-            for (s, v) in sum.iter_mut().zip(part) {
-                *s += x[i] * y[j] * v;
-            }
+/// `C x` for a CountSketch, by its buckets (no use of the operator's apply path).
+fn countsketch_by_buckets(c: &CountSketch, m: usize, x: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; m];
+    for (i, &v) in x.iter().enumerate() {
+        let (h, s) = c.bucket(i).unwrap();
+        out[h] += s * v;
+    }
+    out
+}
+
+/// A degree-2 TensorSketch node `ℝ^m ⊗ ℝ^m → ℝ^m` with sides `c0`, `c1`, by its definition: the
+/// CountSketch of `u ⊗ v` with hash `(h₀(a) + h₁(b)) mod m` and sign `σ₀(a)σ₁(b)` — `O(m²)`, no FFT.
+fn node_by_definition(c0: &CountSketch, c1: &CountSketch, u: &[f64], v: &[f64]) -> Vec<f64> {
+    let m = u.len();
+    let mut out = vec![0.0; m];
+    for (a, &ua) in u.iter().enumerate() {
+        let (ha, sa) = c0.bucket(a).unwrap();
+        for (b, &vb) in v.iter().enumerate() {
+            let (hb, sb) = c1.bucket(b).unwrap();
+            out[(ha + hb) % m] += sa * sb * ua * vb;
         }
     }
-    assert!(max_rel(&whole, &sum) < 1e-12);
+    out
+}
+
+/// The tree sketch `Π(x₁ ⊗ … ⊗ x_p)` assembled from public pieces as `TreeSketch`'s docs define
+/// it: leaf `k` is `CountSketch::new(m, d_k, leaf_seed(k))`, the `P − p` padding leaves output
+/// `e₀`, and internal node `j` (numbered level by level from the leaves, left to right) combines
+/// its two children with sides `CountSketch::new(m, m, node_seed(j, s))`, `s ∈ {0, 1}`.
+fn tree_by_composition(
+    m: usize,
+    xs: &[&[f64]],
+    leaf_seed: impl Fn(usize) -> Seed,
+    node_seed: impl Fn(usize, usize) -> Seed,
+) -> Vec<f64> {
+    let padded = xs.len().next_power_of_two();
+    let mut level: Vec<Vec<f64>> = (0..padded)
+        .map(|k| match xs.get(k) {
+            Some(x) => {
+                countsketch_by_buckets(&CountSketch::new(m, x.len(), leaf_seed(k)).unwrap(), m, x)
+            }
+            None => {
+                let mut e0 = vec![0.0; m];
+                e0[0] = 1.0;
+                e0
+            }
+        })
+        .collect();
+    let mut node = 0;
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| {
+                let side = |s| CountSketch::new(m, m, node_seed(node, s)).unwrap();
+                let out = node_by_definition(&side(0), &side(1), &pair[0], &pair[1]);
+                node += 1;
+                out
+            })
+            .collect();
+    }
+    level.pop().unwrap()
+}
+
+#[test]
+fn tree_equals_its_composition_from_public_countsketches() {
+    // Π(x ⊗ y) = TS₂(L₀x ⊗ L₁y) at p = 2, and the whole tree at p = 3 (one padding leaf) and
+    // p = 4 (three nodes on two levels), built independently of `TreeSketch`: leaves and node
+    // sides are public `CountSketch`es with the documented seeds (leaf k: seed.derive(0x51·2³² + k);
+    // node j, side s: seed.derive(0x52·2³² + 2j + s)), applied through their buckets; nodes are
+    // the explicit tensor CountSketch (no FFT). Pass rule: max |Π − composition| ≤ 1e-12 × the
+    // largest entry (the FFT's rounding is ~1e-16 of it). The same comparison with a wrong leaf
+    // seed, swapped node sides or a wrong node order must fail (relative error > 0.1), so the
+    // check sees the seeds and the node map, not only the bilinearity of Π.
+    let seed = Seed::new(8);
+    let leaf = |k: usize| seed.derive((0x51 << 32) + k as u64);
+    let node = |j: usize, s: usize| seed.derive((0x52 << 32) + 2 * j as u64 + s as u64);
+    let cases: [(&[usize], usize); 3] = [(&[4, 3], 16), (&[5, 3, 4], 8), (&[3, 4, 2, 5], 15)];
+    for (dims, m) in cases {
+        let factors: Vec<Vec<f64>> = dims
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| vector(d, 60 + k as u64))
+            .collect();
+        let xs: Vec<&[f64]> = factors.iter().map(|f| &f[..]).collect();
+        let tree = TreeSketch::with_dims(dims, m, seed).unwrap();
+        let got = tree.apply_kron(&xs).unwrap();
+        let want = tree_by_composition(m, &xs, leaf, node);
+        let err = max_rel(&got, &want);
+        eprintln!("p = {}, m = {m}: max rel diff {err:.2e}", dims.len());
+        assert!(err <= 1e-12, "p = {}: {got:?} vs {want:?}", dims.len());
+
+        // Perturbations the comparison must detect.
+        let wrong_leaf = tree_by_composition(m, &xs, |k| leaf(k + 1), node);
+        let swapped_sides = tree_by_composition(m, &xs, leaf, |j, s| node(j, 1 - s));
+        let last = tree.degree().next_power_of_two() - 2; // the root's index
+        let reversed_nodes = tree_by_composition(m, &xs, leaf, |j, s| node(last - j, s));
+        let mut perturbed = vec![
+            ("leaf seed k + 1", wrong_leaf),
+            ("swapped sides", swapped_sides),
+        ];
+        if last > 0 {
+            perturbed.push(("nodes numbered root first", reversed_nodes));
+        }
+        for (what, other) in perturbed {
+            let e = max_rel(&got, &other);
+            assert!(e > 0.1, "p = {}: {what} not detected ({e})", dims.len());
+        }
+    }
 }
 
 #[test]

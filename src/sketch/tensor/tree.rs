@@ -24,8 +24,11 @@ const NODE_STREAM: u64 = 0x52 << 32;
 /// fixed unit vector `e₀ ∈ ℝ^m` (this sketches `x₁ ⊗ … ⊗ x_p ⊗ e₁^{⊗(P−p)}`, which has the same
 /// inner products). Each of the `P − 1` internal nodes, level by level from the leaves and left
 /// to right, is an independent degree-2 [`TensorSketch`](super::TensorSketch)
-/// `ℝ^m ⊗ ℝ^m → ℝ^m` (two `m × m` CountSketches combined by FFT) applied to the outputs of its two
-/// children; the root's output is the sketch. No scaling is applied:
+/// `ℝ^m ⊗ ℝ^m → ℝ^m` applied to the outputs of its two children: node `j` has the sides
+/// `C_{j,s} = CountSketch::new(m, m, seed.derive(0x52·2³² + 2j + s))`, `s ∈ {0, 1}`, and maps
+/// `u ⊗ v` to `IFFT(FFT(C_{j,0} u) ∘ FFT(C_{j,1} v))`, the CountSketch of `u ⊗ v` with hash
+/// `(h_{j,0}(a) + h_{j,1}(b)) mod m` and sign `σ_{j,0}(a)σ_{j,1}(b)`. The root's output is the
+/// sketch. No scaling is applied:
 ///
 /// - `E⟨Π(x₁⊗…⊗x_p), Π(y₁⊗…⊗y_p)⟩ = ∏_k ⟨x_k, y_k⟩` (every level is unbiased and independent of
 ///   the levels below it), so `E⟨Π x^{⊗p}, Π y^{⊗p}⟩ = ⟨x, y⟩^p`;
