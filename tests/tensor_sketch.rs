@@ -363,6 +363,163 @@ fn accuracy_depends_on_the_data_iid_versus_clustered() {
     assert!(iid > 3.0 * clustered, "iid {iid} vs clustered {clustered}");
 }
 
+/// `‖ΦΦᵀ − K‖_F/‖K‖_F` over the first `r` rows by plain loops: `(ΦΦᵀ)_ij = Σ_t φ_it φ_jt` and
+/// `K_ij = (γ⟨x_i, x_j⟩ + c)^p`, with row `i` of `X` given as its `(column, value)` list and the
+/// inner products taken over every pair of listed entries (no sorting or merging assumed).
+fn kernel_error_by_loops(
+    rows: &[Vec<(usize, f64)>],
+    phi: &Mat<f64>,
+    r: usize,
+    params: PolyKernelParams,
+) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for i in 0..r {
+        for j in 0..r {
+            let mut xx = 0.0;
+            for &(a, va) in &rows[i] {
+                for &(b, vb) in &rows[j] {
+                    if a == b {
+                        xx += va * vb;
+                    }
+                }
+            }
+            let k = (params.gamma * xx + params.coef0).powi(params.degree as i32);
+            let mut ff = 0.0;
+            for t in 0..phi.ncols() {
+                ff += phi[(i, t)] * phi[(j, t)];
+            }
+            num += (ff - k) * (ff - k);
+            den += k * k;
+        }
+    }
+    (num / den).sqrt()
+}
+
+/// The `(column, value)` lists of the rows of a dense matrix (zeros included).
+fn dense_rows(x: &Mat<f64>) -> Vec<Vec<(usize, f64)>> {
+    (0..x.nrows())
+        .map(|i| (0..x.ncols()).map(|j| (j, x[(i, j)])).collect())
+        .collect()
+}
+
+/// `|kernel_error − kernel_error_by_loops| ≤ 1e-10 × the latter` on `rows` rows of each view.
+fn check_kernel_error(
+    what: &str,
+    views: &[(&str, MatrixRef<'_, f64>)],
+    rows_of_x: &[Vec<(usize, f64)>],
+    params: PolyKernelParams,
+    rows: &[usize],
+) {
+    let d = views[0].1.ncols();
+    let f = PolyKernelFeatures::new(d, params, Seed::new(17)).unwrap();
+    let phi = f.transform(views[0].1, Par::Seq).unwrap();
+    for &asked in rows {
+        let r = asked.min(rows_of_x.len());
+        let want = kernel_error_by_loops(rows_of_x, &phi, r, params);
+        for (layout, view) in views {
+            let got = f
+                .kernel_error(*view, phi.as_ref(), asked, Par::Seq)
+                .unwrap();
+            eprintln!(
+                "{what} ({layout}), rows = {asked}: {got:.6} vs loops {want:.6}, rel. diff {:.1e}",
+                (got - want).abs() / want
+            );
+            assert!(
+                (got - want).abs() <= 1e-10 * want,
+                "{what} ({layout}), rows = {asked}: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn kernel_error_equals_a_direct_computation() {
+    // kernel_error is the oracle of the poly_features example's kernel_rel_error and of the
+    // slope and iid-vs-clustered tests; here it is checked against ‖ΦΦᵀ − K‖_F/‖K‖_F computed by
+    // plain loops from the same features Φ = transform(X) and from X's entries. γ ≠ 1, c ≠ 0.
+    // Rows compared: all, more than n (clamped to n) and a prefix (the example passes
+    // rows = 2000, so a larger X is compared on its first 2000 rows). Pass rule: relative
+    // difference ≤ 1e-10 (the two differ only in summation order). All of these take the dense
+    // Gram path of kernel_error (r·d ≤ 2²⁴).
+    let x = clustered_rows(30, 7, 3, 0.3, Seed::new(5)).unwrap();
+    let params = PolyKernelParams {
+        degree: 3,
+        gamma: 0.7,
+        coef0: 1.3,
+        sketch_dim: 64,
+        method: TensorMethod::Fft,
+    };
+    let view = MatrixRef::dense(x.as_ref()).unwrap();
+    check_kernel_error(
+        "dense",
+        &[("dense", view)],
+        &dense_rows(&x),
+        params,
+        &[30, 1000, 11],
+    );
+
+    // Sparse rows (4 of 25 columns), CSR and CSC, the tree sketch.
+    let layouts = Layouts::new(problems::random_sparse(40, 25, 4, Seed::new(6)).unwrap());
+    let sparse_rows: Vec<Vec<(usize, f64)>> = layouts
+        .csr
+        .outer_iterator()
+        .map(|row| row.iter().map(|(j, &v)| (j, v)).collect())
+        .collect();
+    let params = PolyKernelParams {
+        degree: 2,
+        gamma: 2.5,
+        coef0: 0.4,
+        sketch_dim: 32,
+        method: TensorMethod::Tree,
+    };
+    let views = layouts.views();
+    check_kernel_error("sparse", &views, &sparse_rows, params, &[40, 17]);
+}
+
+#[test]
+fn kernel_error_equals_a_direct_computation_on_its_sparse_gram_path() {
+    // kernel_error forms X_r X_rᵀ by a dense product when r·d ≤ 2²⁴ for the r compared rows,
+    // and by sparse dot products otherwise. Smallest case with r = 16 compared rows:
+    // d = 2²⁰ + 1 (r·d = 2²⁴ + 16). X has n = 20 rows, each with 4 nonzeros among 12 columns
+    // spread over 0..d (first and last included), so rows overlap and the kernel has
+    // off-diagonal values of both signs; compared on its first 16 rows and on all 20
+    // (r·d > 2²⁴ both times), as CSR and CSC. Pass rule as above: ≤ 1e-10 relative.
+    let (n, d) = (20usize, (1usize << 20) + 1);
+    let cols: Vec<usize> = (0..12).map(|k| k * (d - 1) / 11).collect();
+    let vals = vector(4 * n, 71);
+    let mut triplets = sprs::TriMat::new((n, d));
+    let mut rows_of_x = Vec::with_capacity(n);
+    for i in 0..n {
+        let row: Vec<(usize, f64)> = (0..4)
+            .map(|t| (cols[(i + 3 * t) % 12], vals[4 * i + t]))
+            .collect();
+        for &(j, v) in &row {
+            triplets.add_triplet(i, j, v);
+        }
+        rows_of_x.push(row);
+    }
+    // Built directly (Layouts would also store two dense 20 × 2²⁰ copies).
+    let (csr, csc): (sprs::CsMat<f64>, sprs::CsMat<f64>) = (triplets.to_csr(), triplets.to_csc());
+    let views = [
+        ("csr", MatrixRef::sparse(&csr).unwrap()),
+        ("csc", MatrixRef::sparse(&csc).unwrap()),
+    ];
+    let params = PolyKernelParams {
+        degree: 2,
+        gamma: 0.6,
+        coef0: 0.5,
+        sketch_dim: 128,
+        method: TensorMethod::Fft,
+    };
+    check_kernel_error(
+        "sparse, d = 2^20 + 1",
+        &views,
+        &rows_of_x,
+        params,
+        &[16, 20],
+    );
+}
+
 #[test]
 fn every_layout_gives_the_same_bits() {
     // CSR, CSC, dense column-major and dense row-major inputs: bitwise identical features.
