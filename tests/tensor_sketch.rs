@@ -227,8 +227,12 @@ fn scaled_variance(m: usize, seeds: u64, mut sq: impl FnMut(Seed) -> f64) -> (f6
 
 #[test]
 fn variance_respects_the_avron_nguyen_woodruff_bound() {
-    // m·Var(‖TS x^{⊗p}‖²) ≤ (2 + 3^p)·‖x‖^{4p}. Pass rule (sampling slack): the estimate over
-    // 10⁴ seeds minus 4 of its standard errors must be ≤ the bound.
+    // m·Var(‖TS x^{⊗p}‖²) ≤ (2 + 3^p)·‖x‖^{4p}, m = 64, 10⁴ seeds. Pass rule: the estimate plus
+    // 4 of its standard errors is ≤ the bound — the bound holds for the estimate itself and for
+    // the upper end of its sampling uncertainty; no slack is given in the bound's favour.
+    // Measured m·Var (± se) against the bound 11 / 29 / 83 at p = 2 / 3 / 4: e1+e2 2.41 (0.11) /
+    // 4.71 (0.16) / 8.21 (0.21); mixed 4.18 (0.12) / 8.86 (0.24) / 17.3 (0.57); ones 4.65
+    // (0.09) / 10.4 (0.23) / 21.0 (0.76) — at most 0.42 of the bound.
     let m = 64;
     let vectors = [
         ("e1+e2", vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0]),
@@ -244,7 +248,7 @@ fn variance_respects_the_avron_nguyen_woodruff_bound() {
             });
             let bound = 2.0 + 3f64.powi(p as i32);
             assert!(
-                v - 4.0 * se <= bound,
+                v + 4.0 * se <= bound,
                 "{name} p={p}: m·Var = {v} ± {se} > {bound}"
             );
         }
