@@ -36,6 +36,13 @@
 //! inputs give bitwise identical features (zeros are skipped in every layout and nonzeros are
 //! visited in increasing column order).
 //!
+//! Across machines the hashes are the same, but the last bits of an FFT may not be: rustfft
+//! picks scalar, SSE, AVX or NEON kernels at run time, and on x86-64 (rustfft 6.4.1) they round
+//! differently from complex length 8 on (a real FFT of even length `m` runs a complex one of
+//! length `m/2`, of odd length `m` one of length `m`). Outputs of sketches with `p ≥ 2` can
+//! therefore differ by rounding between CPUs except at the smallest `m`; the golden-value tests
+//! use `m = 8`, whose FFT gave the same bits with every x86 kernel.
+//!
 //! # References
 //! - N. Pham, R. Pagh, "Fast and scalable polynomial kernels via explicit feature maps", KDD 2013.
 //! - H. Avron, H. L. Nguyễn, D. P. Woodruff, "Subspace embeddings for the polynomial kernel",
