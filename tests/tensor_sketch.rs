@@ -917,31 +917,50 @@ fn bad_input_is_an_error_not_a_panic() {
 #[test]
 #[ignore = "full-size figure (n = 1500, m up to 16384): ~1–2 min in release; run with --release -- --ignored"]
 fn full_size_figures_of_algorithms_md() {
-    // ALGORITHMS.md §3, d = 40, p = 3, n = 1500, K = ⟨x, y⟩³, one seed (100).
-    // iid standard Gaussian rows: stated 0.92 / 0.46 / 0.23 at m = 1024 / 4096 / 16384; measured
-    // (seeds 0–2) 0.905–0.911 / 0.453–0.456 / 0.225–0.228. Pass rule: within ±10% of the stated.
-    // Clustered rows (clustered_rows: 8 unit centres, noise 0.3/√d per coordinate): stated
-    // 0.13 / 0.10 / 0.03; measured 0.152–0.163 / 0.064–0.078 / 0.029–0.035, i.e. the m^{-1/2}
-    // law — the stated 0.10 at m = 4096 is not reproduced by this data model. Pass rule: the
-    // measured ranges widened by 25%.
+    // ALGORITHMS.md §3: d = 40, p = 3, n = 1500, K = ⟨x, y⟩³, data seed 1, sketch seed 100.
+    // Stated: iid standard Gaussian rows 0.92 / 0.46 / 0.23 and clustered rows (8 clusters,
+    // noise 0.3) 0.13 / 0.10 / 0.03 at m = 1024 / 4096 / 16384, both falling like m^{-1/2}.
+    // Pass rules, from the spec only:
+    // - iid: within ±10% of the stated figures;
+    // - the m^{-1/2} law: the log-log slope of the error against m over the three m is
+    //   −0.5 ± 0.15 for each kind of data (the rule of the small slope test);
+    // - the data dependence: clustered at most 1/4 of iid at every m (the stated figures have
+    //   iid/clustered = 7.1 / 4.6 / 7.7).
+    // Discrepancy, not asserted: the stated clustered figures are not what this data model
+    // (`clustered_rows`: 8 unit centres, noise 0.3/√d per coordinate) gives, and they do not
+    // follow the law they are said to follow — 0.13 → 0.10 is a factor 1.3 for 4× the rows
+    // where m^{-1/2} gives 2, and 0.10 → 0.03 a factor 3.3. Measured (release build, these
+    // seeds): clustered 0.150 / 0.059 / 0.033, slope −0.54; iid 0.911 / 0.452 / 0.226, slope
+    // −0.50 — the clustered figures follow the law, 0.10 at m = 4096 is not reproduced.
     let iid = problems::gaussian_matrix(1500, 40, Seed::new(1)).unwrap();
     let clustered = clustered_rows(1500, 40, 8, 0.3, Seed::new(1)).unwrap();
-    let cases = [
-        (1024, 0.92, (0.12, 0.21)),
-        (4096, 0.46, (0.048, 0.098)),
-        (16384, 0.23, (0.022, 0.044)),
-    ];
-    for (m, iid_stated, (lo, hi)) in cases {
+    let ms = [1024usize, 4096, 16384];
+    let iid_stated = [0.92, 0.46, 0.23];
+    let (mut e_iid, mut e_cl) = (Vec::new(), Vec::new());
+    for (&m, &stated) in ms.iter().zip(&iid_stated) {
         let params = PolyKernelParams {
             degree: 3,
             sketch_dim: m,
             ..Default::default()
         };
-        let e_iid = kernel_error(&iid, params, 1);
-        let e_cl = kernel_error(&clustered, params, 1);
-        eprintln!("m = {m}: iid {e_iid:.3}, clustered {e_cl:.3}");
-        assert!((e_iid / iid_stated - 1.0).abs() < 0.1, "iid m={m}: {e_iid}");
-        assert!((lo..=hi).contains(&e_cl), "clustered m={m}: {e_cl}");
+        let (i, c) = (
+            kernel_error(&iid, params, 1),
+            kernel_error(&clustered, params, 1),
+        );
+        eprintln!("m = {m}: iid {i:.4} (stated {stated}), clustered {c:.4}");
+        assert!((i / stated - 1.0).abs() < 0.1, "iid m={m}: {i} vs {stated}");
+        assert!(c <= i / 4.0, "m={m}: clustered {c} vs iid {i}");
+        e_iid.push(i);
+        e_cl.push(c);
+    }
+    let mf: Vec<f64> = ms.iter().map(|&m| m as f64).collect();
+    for (what, errs) in [("iid", &e_iid), ("clustered", &e_cl)] {
+        let slope = loglog_slope(&mf, errs);
+        eprintln!("{what}: slope {slope:.3}");
+        assert!(
+            (-0.65..=-0.35).contains(&slope),
+            "{what}: slope {slope}, errors {errs:?}"
+        );
     }
 }
 
