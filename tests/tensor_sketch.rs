@@ -915,7 +915,7 @@ fn bad_input_is_an_error_not_a_panic() {
 }
 
 #[test]
-#[ignore = "full-size figure (n = 1500, m up to 16384): ~1–2 min in release; run with --release -- --ignored"]
+#[ignore = "full-size figure (n = 1500, m up to 16384): ≈ 9 s in release; run with --release -- --ignored"]
 fn full_size_figures_of_algorithms_md() {
     // ALGORITHMS.md §3: d = 40, p = 3, n = 1500, K = ⟨x, y⟩³, data seed 1, sketch seed 100.
     // Stated: iid standard Gaussian rows 0.92 / 0.46 / 0.23 and clustered rows (8 clusters,

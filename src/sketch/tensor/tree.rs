@@ -21,8 +21,8 @@ const NODE_STREAM: u64 = 0x52 << 32;
 ///
 /// Let `P = 2^⌈log₂ p⌉`. Leaf `k < p` is an independent CountSketch `L_k: ℝ^{d_k} → ℝ^m`
 /// (`CountSketch::new(m, d_k, seed.derive(0x51·2³² + k))`); the `P − p` padding leaves output the
-/// fixed unit vector `e₀ ∈ ℝ^m` (this sketches `x₁ ⊗ … ⊗ x_p ⊗ e₁^{⊗(P−p)}`, which has the same
-/// inner products). Each of the `P − 1` internal nodes, level by level from the leaves and left
+/// fixed unit vector `e₀ ∈ ℝ^m`, the CountSketch of the one-dimensional vector `(1)` (so the
+/// tree sketches `x₁ ⊗ … ⊗ x_p ⊗ (1)^{⊗(P−p)}`, which is `x₁ ⊗ … ⊗ x_p` itself). Each of the `P − 1` internal nodes, level by level from the leaves and left
 /// to right, is an independent degree-2 [`TensorSketch`](super::TensorSketch)
 /// `ℝ^m ⊗ ℝ^m → ℝ^m` applied to the outputs of its two children: node `j` has the sides
 /// `C_{j,s} = CountSketch::new(m, m, seed.derive(0x52·2³² + 2j + s))`, `s ∈ {0, 1}`, and maps
