@@ -8,7 +8,7 @@ use faer::{Mat, Par};
 use proptest::prelude::*;
 use randnla::lstsq::*;
 use randnla::problems::{gaussian_matrix, ls_problem, random_sparse, sparse_ls_illmix};
-use randnla::sketch::{SketchKind, SketchOperator};
+use randnla::sketch::{SketchExt, SketchKind, SketchOperator};
 use randnla::{Error, MatrixRef, Seed};
 use std::ops::ControlFlow;
 
@@ -187,6 +187,77 @@ fn sketch_and_solve_residual_ratio_matches_theory_over_many_seeds() {
             );
         }
     }
+}
+
+/// Sketch-and-solve's a-posteriori figures against exact computation, for Gaussian and sparse
+/// sign sketches at m = 2d, 4d, 10d, 5 seeds each, on a Gaussian `A` with a random `b` and on
+/// Epperly's problem with κ = 10⁶ (ρ = 10⁻³). With `U` an orthonormal basis of range(A) and σ₋,
+/// σ₊ the extreme singular values of `SU` (computed densely here):
+/// - σ₋·‖g‖ ≤ ‖A(x̃ − x⋆)‖ ≤ σ₊·‖g‖ (`excess_estimate` = ‖g‖), to 1e-8 relative;
+/// - the true ratio ‖Ax̃ − b‖/OPT ≤ `ratio_bound(σ₊ − 1)`, to 1e-8 relative;
+/// - the bound is informative: at m = 10d, `bound − 1 ≤ 4·(ratio − 1)` (measured 1.6–2.8×).
+#[test]
+fn sketch_and_solve_bound_holds_with_the_exact_distortion() {
+    let (n, d) = (2000, 20);
+    let gauss = gaussian_matrix(n, d, Seed::new(21)).unwrap();
+    let (epperly, b_epperly, _, _) = ls_problem(n, d, 1e6, 1e-3, Seed::new(22)).unwrap();
+    for (name, a, b) in [
+        ("gaussian", gauss, rhs(n, 24)),
+        ("κ = 1e6", epperly, b_epperly),
+    ] {
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let u = randnla::diagnostics::orthonormal_basis(a.as_ref()).unwrap();
+        let xopt = qr_solve(av, &b, 0.0, Par::Seq).unwrap();
+        let ax = &a * col(&xopt);
+        let opt = norm(&(0..n).map(|i| b[i] - ax[(i, 0)]).collect::<Vec<_>>());
+        for kind in [
+            SketchKind::Gaussian,
+            SketchKind::SparseSign { nnz_per_col: 8 },
+        ] {
+            for m in [2 * d, 4 * d, 10 * d] {
+                for seed in 0..5 {
+                    let p = SketchSolveParams {
+                        sketch: kind,
+                        sketch_rows: Some(m),
+                        seed: Seed::new(300 + seed),
+                        par: Par::Seq,
+                    };
+                    let (x, info) = sketch_and_solve(av, &b, &p).unwrap();
+                    let s = kind.build::<f64>(m, n, p.seed).unwrap();
+                    let su = s
+                        .as_ref()
+                        .apply(MatrixRef::dense(u.as_ref()).unwrap(), Par::Seq)
+                        .unwrap();
+                    let sv = su.singular_values().unwrap();
+                    let (hi, lo) = (sv[0], sv[d - 1]);
+                    let diff: Vec<f64> = x.iter().zip(&xopt).map(|(p, q)| p - q).collect();
+                    let excess = norm(&col_vec(&(&a * col(&diff))));
+                    let g = info.excess_estimate;
+                    let what = format!("{name}, {kind:?}, m = {m}, seed {seed}");
+                    assert!(
+                        lo * g <= excess * (1.0 + 1e-8) && excess <= hi * g * (1.0 + 1e-8),
+                        "{what}: ‖A(x̃ − x⋆)‖ = {excess:e}, ‖g‖ = {g:e}, σ ∈ [{lo}, {hi}]"
+                    );
+                    let ratio = info.residual_norm / opt;
+                    let bound = info.ratio_bound(hi - 1.0);
+                    assert!(
+                        ratio <= bound * (1.0 + 1e-8),
+                        "{what}: ratio {ratio} > bound {bound}"
+                    );
+                    if m == 10 * d {
+                        assert!(
+                            bound - 1.0 <= 4.0 * (ratio - 1.0),
+                            "{what}: bound {bound} vs ratio {ratio}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn col_vec(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
 }
 
 /// A rank-deficient A (rank 20 of 30): the SVD (LSRN) preconditioner is chosen automatically

@@ -1,7 +1,7 @@
 //! Sketch-and-solve: the cheapest least-squares estimate, `x̃ = argmin ‖S(Ax − b)‖`.
 
 use super::check_problem;
-use super::ops::{norm2, residual, DataOp};
+use super::ops::{norm2, residual, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -15,7 +15,7 @@ use std::time::Instant;
 pub struct SketchSolveParams {
     /// Sketch family (default sparse sign with `s = 8`).
     pub sketch: SketchKind,
-    /// Sketch rows `m`; `None` means `10d` (expected residual ratio ≈ 1.11).
+    /// Sketch rows `m`; `None` means `10d` (expected residual ratio ≈ 1.05, its square ≈ 1.11).
     pub sketch_rows: Option<usize>,
     /// Seed of the sketch (used as given).
     pub seed: Seed,
@@ -45,6 +45,12 @@ pub struct SketchSolveInfo {
     pub residual_norm: f64,
     /// The sketched residual `‖S(Ax̃ − b)‖`, the minimum of the sketched problem.
     pub sketched_residual_norm: f64,
+    /// `‖g‖` for `g = R⁻ᵀAᵀ(b − Ax̃)`, where `SA = QR`: the normal-equation residual in the
+    /// sketch's preconditioned coordinates. It measures how far `x̃` is from optimal:
+    /// `(1 − ε₋)·‖g‖ ≤ ‖A(x̃ − x⋆)‖ ≤ (1 + ε₊)·‖g‖`, where `1 − ε₋` and `1 + ε₊` are the extreme
+    /// singular values of `SU` for an orthonormal basis `U` of `range(A)` (the sketch's
+    /// distortion of `range(A)`). See [`ratio_bound`](Self::ratio_bound).
+    pub excess_estimate: f64,
     /// The expected residual ratio `‖Ax̃ − b‖ / min‖Ax − b‖ ≈ √(1 + d/(m − d − 1))`: for a
     /// Gaussian sketch the *squared* ratio has expectation exactly `1 + d/(m − d − 1)`, so the
     /// ratio itself is ≈ 1.16 at `m = 4d`, 1.05 at `10d`, 1.01 at `40d` (the figures of
@@ -52,6 +58,35 @@ pub struct SketchSolveInfo {
     pub expected_ratio: f64,
     /// Wall-clock seconds.
     pub seconds: f64,
+}
+
+impl SketchSolveInfo {
+    /// An a-posteriori upper bound on the residual ratio `‖Ax̃ − b‖ / min_x ‖Ax − b‖`, valid
+    /// whenever the sketch stretches no vector of `range(A)` by more than `1 + epsilon`
+    /// (`‖SAy‖ ≤ (1 + ε)‖Ay‖` for all `y`):
+    ///
+    /// `‖Ax̃ − b‖ / √(‖Ax̃ − b‖² − (1 + ε)²‖g‖²)`, with `‖g‖` = [`excess_estimate`](Self::excess_estimate),
+    ///
+    /// and `∞` when the root's argument is not positive. Derivation: with `r̃ = b − Ax̃` and `x⋆` the
+    /// minimizer, `‖r̃‖² = OPT² + ‖A(x̃ − x⋆)‖²` and `‖A(x̃ − x⋆)‖ ≤ (1 + ε)‖g‖` (since
+    /// `σ_min(AR⁻¹) ≥ 1/(1 + ε)` when `SAR⁻¹ = Q` has orthonormal columns). Everything but `ε` is
+    /// computed. For a Gaussian sketch `1 + ε ≈ 1 + √(d/m)` (the edge of the Marchenko–Pastur
+    /// law), which sparse sign sketches with `s ≥ 4` match closely on most inputs (README,
+    /// distortion table); [`crate::diagnostics::distortion`] measures it exactly on small problems.
+    /// `epsilon` that is negative or NaN gives NaN.
+    pub fn ratio_bound(&self, epsilon: f64) -> f64 {
+        if epsilon.is_nan() || epsilon < 0.0 {
+            return f64::NAN;
+        }
+        let r = self.residual_norm;
+        let excess = (1.0 + epsilon) * self.excess_estimate;
+        let opt2 = (r - excess) * (r + excess);
+        if opt2 > 0.0 {
+            r / opt2.sqrt()
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 /// Sketch-and-solve with a sketch family chosen by value: draws the `m × n` sketch
@@ -66,6 +101,8 @@ pub struct SketchSolveInfo {
 ///                                  &SketchSolveParams::default()).unwrap();
 /// assert_eq!(x.len(), 10);
 /// assert!((info.expected_ratio - (1.0f64 + 10.0 / 89.0).sqrt()).abs() < 1e-12);
+/// // ‖Ax̃ − b‖/OPT ≤ this, if the sketch stretches range(A) by at most 1 + √(d/m):
+/// assert!(info.ratio_bound((10.0f64 / 100.0).sqrt()) >= 1.0);
 /// ```
 ///
 /// # Errors
@@ -87,7 +124,9 @@ pub fn sketch_and_solve(
 /// `x̃ = argmin ‖S(Ax − b)‖` for a given sketch `S` (`m × n`, `m ≥ d`), by Householder QR of
 /// `SA`. With an ε-subspace embedding, `‖Ax̃ − b‖ ≤ (1+ε)/(1−ε)·min‖Ax − b‖`; for a Gaussian
 /// sketch `E‖Ax̃ − b‖² = (1 + d/(m−d−1))·OPT²`, which sparse sketches match closely. The
-/// a-posteriori [`SketchSolveInfo`] carries the actual residual and that expected ratio.
+/// a-posteriori [`SketchSolveInfo`] carries the actual residual, that expected ratio, and the
+/// preconditioned normal-equation residual from which
+/// [`SketchSolveInfo::ratio_bound`] bounds the ratio actually reached.
 /// Forward error grows with `κ(A)`; for an accurate solution use
 /// [`sketch_and_precondition`](super::sketch_and_precondition).
 ///
@@ -98,7 +137,8 @@ pub fn sketch_and_solve(
 ///
 /// # Performance
 /// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
-/// one thread so that the answer is bitwise the same for every thread count; memory `m·d`.
+/// one thread so that the answer is bitwise the same for every thread count; memory `m·d`. The
+/// a-posteriori figures take two more passes over `A` (`Ax̃` and `Aᵀr̃`) and `O(d²)`.
 ///
 /// # References
 /// T. Sarlós, "Improved approximation algorithms for large matrices via random projections",
@@ -147,7 +187,17 @@ pub fn sketch_and_solve_with(
         });
     }
     let op = DataOp::new(a, par)?;
-    let residual_norm = norm2(&residual(&op, &x, b));
+    let r_tilde = residual(&op, &x, b);
+    let residual_norm = norm2(&r_tilde);
+    // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm).
+    let mut atr = vec![0.0; d];
+    op.apply_t(&r_tilde, &mut atr);
+    let mut g = Mat::from_fn(d, 1, |i, _| atr[i]);
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+        r.transpose(),
+        g.as_mut(),
+        Par::Seq,
+    );
     let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
@@ -156,6 +206,7 @@ pub fn sketch_and_solve_with(
             sketch_rows: m,
             residual_norm,
             sketched_residual_norm: sr.norm_l2(),
+            excess_estimate: g.norm_l2(),
             expected_ratio: if m > d + 1 {
                 (1.0 + d as f64 / (m - d - 1) as f64).sqrt()
             } else {
