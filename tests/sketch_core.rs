@@ -398,8 +398,8 @@ fn squared_norms_are_unbiased() {
     }
 }
 
-/// Golden values: a change to any of these is a breaking change of the sketch's values
-/// (as `rand` treats its generators). Seed 2026, m = 3, n = 5
+/// Golden values, compared bit for bit: a change to any of these is a breaking change of the
+/// sketch's values (as `rand` treats its generators). Seed 2026, m = 3, n = 5
 /// (`PRINT_GOLDEN=1 cargo test --test sketch_core golden -- --nocapture` prints them).
 #[test]
 fn golden_values() {
@@ -412,12 +412,11 @@ fn golden_values() {
             println!("(\"{name}\", {got:?}),");
             continue;
         }
-        for (g, w) in got.iter().zip(want) {
-            assert!(
-                (g - w).abs() <= 1e-15 * w.abs().max(1.0),
-                "{name}: got {got:?}, golden {want:?}"
-            );
-        }
+        // `{:?}` prints the shortest decimal that parses back to the same f64, so the
+        // literals below hold the exact bits: compare them, not a tolerance.
+        let got_bits: Vec<u64> = got.iter().map(|g| g.to_bits()).collect();
+        let want_bits: Vec<u64> = want.iter().map(|w| w.to_bits()).collect();
+        assert_eq!(got_bits, want_bits, "{name}: got {got:?}, golden {want:?}");
     }
 }
 
