@@ -65,10 +65,11 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
 /// Dense: one `faer` matrix product, `O(n·d²)`.
 ///
 /// # Errors
-/// [`Error::TooLarge`] when the `d × d` result, or for CSC input the `n + 1` row pointers of its
-/// CSR copy, cannot be allocated (a sparse matrix may declare far more rows and columns than it
-/// stores).
+/// [`Error::Empty`] when `A` has no rows or no columns; [`Error::TooLarge`] when the `d × d`
+/// result, or for CSC input the `n + 1` row pointers of its CSR copy, cannot be allocated (a
+/// sparse matrix may declare far more rows and columns than it stores).
 pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+    a.require_nonempty("A")?;
     let par = crate::dense::bounded(par);
     let d = a.ncols();
     let mut g = crate::input::zeros_or_too_large::<f64>(d, d, "Gram matrix")?;

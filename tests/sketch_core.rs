@@ -611,6 +611,89 @@ fn bad_input_is_an_error_not_a_panic() {
     nan[(0, 0)] = f64::NAN;
     assert!(diagnostics::condition_number(nan.as_ref()).is_err());
     assert!(MatrixRef::dense(nan.as_ref()).is_err());
+    // Distortion on a basis whose row count is not the sketch's n.
+    let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap(); // 10 × 3
+    let op = SparseSign::new(6, 11, 2, s).unwrap();
+    assert!(matches!(
+        diagnostics::distortion(&op, q.as_ref(), Par::Seq),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    // Gram matrix and distortion on the range of an empty A (no columns, no rows; dense and
+    // sparse).
+    let op = SparseSign::new(6, 10, 2, s).unwrap();
+    let no_rows = Mat::<f64>::zeros(0, 3);
+    let sparse_empty = sprs::CsMat::<f64>::zero((10, 0));
+    for e in [
+        MatrixRef::dense(empty.as_ref()).unwrap(),
+        MatrixRef::dense(no_rows.as_ref()).unwrap(),
+        MatrixRef::sparse(&sparse_empty).unwrap(),
+    ] {
+        let (r, c) = (e.nrows(), e.ncols());
+        let g = diagnostics::gram(e, Par::Seq);
+        assert!(matches!(g, Err(Error::Empty { .. })), "gram {r}×{c}: {g:?}");
+        let k = diagnostics::distortion_on_range(&op, e, Par::Seq);
+        assert!(
+            matches!(k, Err(Error::Empty { .. })),
+            "distortion_on_range {r}×{c}: {k:?}"
+        );
+    }
+    // Row blocks: reversed or out-of-range ranges, and CSC storage (not contiguous by rows).
+    let csr = problems::random_sparse(10, 3, 2, s).unwrap();
+    let csc = csr.to_csc();
+    let csr_ref = randnla::SparseRef::from_sprs(csr.view()).unwrap();
+    let csc_ref = randnla::SparseRef::from_sprs(csc.view()).unwrap();
+    for (start, end) in [(5, 4), (0, 11), (11, 11), (usize::MAX, 3), (3, usize::MAX)] {
+        assert!(
+            matches!(
+                csr_ref.csr_row_block(start, end),
+                Err(Error::InvalidParameter { .. })
+            ),
+            "csr_row_block({start}, {end})"
+        );
+        for view in [
+            MatrixRef::Sparse(csr_ref),
+            MatrixRef::dense(a.as_ref()).unwrap(),
+        ] {
+            assert!(
+                matches!(
+                    view.row_block(start, end),
+                    Err(Error::InvalidParameter { .. })
+                ),
+                "row_block({start}, {end})"
+            );
+        }
+    }
+    assert!(matches!(
+        csc_ref.csr_row_block(0, 5),
+        Err(Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        MatrixRef::Sparse(csc_ref).row_block(0, 5),
+        Err(Error::InvalidParameter { .. })
+    ));
+    // The edges of the valid range are fine: an empty block at either end, the whole matrix.
+    assert_eq!(csr_ref.csr_row_block(10, 10).unwrap().nrows(), 0);
+    assert_eq!(csr_ref.csr_row_block(0, 10).unwrap().nnz(), csr.nnz());
+}
+
+/// `ridge_normal_equation_residual` rejects a negative or non-finite λ (its `# Errors`), and
+/// accepts λ = 0 (where it equals `normal_equation_residual`).
+#[test]
+fn ridge_residual_rejects_a_bad_lambda() {
+    use randnla::lstsq::{normal_equation_residual, ridge_normal_equation_residual};
+    let a = problems::gaussian_matrix(20, 3, Seed::new(4)).unwrap();
+    let view = MatrixRef::dense(a.as_ref()).unwrap();
+    let (x, b) = (vec![0.5, -1.0, 2.0], vec![1.0; 20]);
+    for lambda in [-1.0, -f64::MIN_POSITIVE, f64::NAN, f64::INFINITY] {
+        let r = ridge_normal_equation_residual(view, &x, &b, lambda, Par::Seq);
+        assert!(
+            matches!(r, Err(Error::InvalidParameter { .. })),
+            "λ = {lambda}: {r:?}"
+        );
+    }
+    let zero = ridge_normal_equation_residual(view, &x, &b, 0.0, Par::Seq).unwrap();
+    let plain = normal_equation_residual(view, &x, &b, Par::Seq).unwrap();
+    assert_eq!(zero.to_bits(), plain.to_bits());
 }
 
 /// A sketch with fewer rows than the subspace's dimension cannot embed it: its distortion is
