@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release --example active -- X.mtx y.mtx --budget K
 //!     [--strategy uniform|leverage|bss] [--trials T] [--basis exact|sketched|given]
-//!     [--ridge λ] [--no-eval] [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]
+//!     [--ridge λ] [--no-eval] [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N]
+//!     [--threads N] [--json]
 //! ```
 //!
 //! * `X.mtx`: the unlabeled pool (`n × d`, coordinate → sparse, array → dense).
@@ -22,6 +23,8 @@
 //!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
 //!   `--spend-budget` keeps drawing until `K` distinct labels are bought.
 //! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial.
+//! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
+//!   coordinate file and `nrows·ncols` for an array); raise it for larger files.
 //! * `--json`: one line with `n, d, budget, strategy, labels_used` (largest over trials),
 //!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
 //!   `--no-eval`), and `trials, basis, pool_seconds, nnz`.
@@ -33,19 +36,28 @@
 mod cli;
 
 use randnla::active::{Basis, Budgeted, Learner, Pool, SliceOracle, Strategy};
-use randnla::io::{read_dense_path, read_matrix_market_path, write_dense_path, ReadOptions};
+use randnla::io::write_dense_path;
 use randnla::Seed;
 use std::time::Instant;
 
 fn main() {
     cli::run(|| {
         let args = cli::Args::parse(
-            &["budget", "strategy", "trials", "basis", "ridge", "out"],
+            &[
+                "budget",
+                "strategy",
+                "trials",
+                "basis",
+                "ridge",
+                "out",
+                cli::MAX_ELEMENTS,
+            ],
             &["no-eval", "spend-budget"],
         )?;
         let usage = "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
                      [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
-                     [--spend-budget] [--out beta.mtx] [--seed N] [--threads N] [--json]";
+                     [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N] \
+                     [--threads N] [--json]";
         let [xpath, ypath] = args.positional() else {
             return Err(usage.into());
         };
@@ -70,10 +82,9 @@ fn main() {
         let eval = !args.flag("no-eval");
         let seed = args.seed()?;
         let (threads, par) = args.threads()?;
-        let m =
-            read_matrix_market_path(xpath, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let m = args.read_matrix(xpath)?;
         let x = m.view().map_err(|e| e.to_string())?;
-        let ym = read_dense_path(ypath, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let ym = args.read_dense(ypath)?;
         if ym.ncols() != 1 && ym.nrows() != 1 {
             return Err(format!(
                 "{ypath}: labels must be an n × 1 (or 1 × n) array, got {}×{}",

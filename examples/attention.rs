@@ -5,7 +5,7 @@
 //! cargo run --release --example attention -- Q.mtx K.mtx V.mtx
 //!     [--kind softmax|poly-exact|poly-sketch] [--degree P] [--sketch-dim R]
 //!     [--map gaussian|tensorsketch|identity] [--causal] [--block B] [--scale S] [--f32]
-//!     [--out O.mtx] [--check] [--seed N] [--threads N] [--json]
+//!     [--out O.mtx] [--check] [--max-elements N] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `Q` is `n × h`, `K` is `m × h`, `V` is `m × d` (dense Matrix Market arrays; coordinate files
@@ -18,6 +18,8 @@
 //! * `--check` (poly-sketch, `n ≤ 16384`): relative Frobenius error against exact degree-`P`
 //!   attention.
 //! * `--out`: the `n × d` output as a Matrix Market array.
+//! * `--max-elements N`: the reader's size limit for each input (default 2²⁸, counting
+//!   `nrows·ncols`, as every input is read dense); raise it for larger files.
 //! * `--json`: one line with `kind, n, h, degree, r, causal, seconds, peak_bytes, rel_error`
 //!   (plus `map`, `block`, `precision`, `workspace_bytes`). `peak_bytes` is the peak heap, counted
 //!   by this program's allocator, allocated during the attention call beyond what was live before
@@ -35,7 +37,7 @@ use randnla::attention::{
     exact_attention, poly_sketch_attention, ExactParams, FeatureMap, Kernel, PolySketchParams,
     CHECK_MAX_N,
 };
-use randnla::io::{read_dense_path, write_dense_path, ReadOptions};
+use randnla::io::write_dense_path;
 use randnla::Scalar;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,6 +162,7 @@ fn main() {
                 "block",
                 "scale",
                 "out",
+                cli::MAX_ELEMENTS,
             ],
             &["causal", "check", "f32"],
         )?;
@@ -167,8 +170,8 @@ fn main() {
             return Err(
                 "usage: attention Q.mtx K.mtx V.mtx [--kind softmax|poly-exact|poly-sketch] \
                  [--degree P] [--sketch-dim R] [--map gaussian|tensorsketch|identity] [--causal] \
-                 [--block B] [--scale S] [--f32] [--out O.mtx] [--check] [--seed N] [--threads N] \
-                 [--json]"
+                 [--block B] [--scale S] [--f32] [--out O.mtx] [--check] [--max-elements N] \
+                 [--seed N] [--threads N] [--json]"
                     .into(),
             );
         };
@@ -193,9 +196,11 @@ fn main() {
         let check = args.flag("check");
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let opts = ReadOptions::default();
-        let read = |p: &String| read_dense_path(p, &opts).map_err(|e| e.to_string());
-        let (q, k, v) = (read(qp)?, read(kp)?, read(vp)?);
+        let (q, k, v) = (
+            args.read_dense(qp)?,
+            args.read_dense(kp)?,
+            args.read_dense(vp)?,
+        );
         let (n, h) = (q.nrows(), q.ncols());
         let scale: f64 = args.get_or("scale", 1.0 / (h.max(1) as f64).sqrt())?;
         let kernel = if kind == "softmax" {

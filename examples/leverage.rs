@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example leverage -- A.mtx [--method exact|approx] [--ridge λ]
-//!     [--out scores.mtx] [--check] [--seed N] [--threads N] [--json]
+//!     [--out scores.mtx] [--check] [--max-elements N] [--seed N] [--threads N] [--json]
 //! ```
 //!
 //! * `--method approx` (default): Drineas–Magdon-Ismail–Mahoney–Woodruff with the crate's
@@ -13,6 +13,8 @@
 //! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
 //!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
 //!   `ℓ_i > 0`; `null` in the JSON otherwise.
+//! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
+//!   coordinate file and `nrows·ncols` for an array); raise it for larger files.
 //! * `--json`: one line with `n, d, nnz, method, seconds, sum_of_scores, max_score,
 //!   max_rel_error, median_rel_error` (plus `algorithm` — `householder`, `sketch-cholesky` or
 //!   `approx`; an approximate request on a matrix with `n ≤ 10d` runs exactly — `rank`, `lambda`).
@@ -23,7 +25,7 @@
 #[path = "cli/mod.rs"]
 mod cli;
 
-use randnla::io::{read_matrix_market_path, write_dense_path, ReadOptions};
+use randnla::io::write_dense_path;
 use randnla::leverage::{
     approx_ridge_leverage_scores, exact_ridge_leverage_scores, ApproxParams, ExactMethod,
     ExactParams,
@@ -35,11 +37,11 @@ const CHECK_MAX_D: usize = 2000;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["method", "ridge", "out"], &["check"])?;
+        let args = cli::Args::parse(&["method", "ridge", "out", cli::MAX_ELEMENTS], &["check"])?;
         let [path] = args.positional() else {
             return Err(
                 "usage: leverage A.mtx [--method exact|approx] [--ridge λ] [--out scores.mtx] \
-                 [--check] [--seed N] [--threads N] [--json]"
+                 [--check] [--max-elements N] [--seed N] [--threads N] [--json]"
                     .into(),
             );
         };
@@ -50,8 +52,7 @@ fn main() {
         let lambda: f64 = args.get_or("ridge", 0.0)?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let m =
-            read_matrix_market_path(path, &ReadOptions::default()).map_err(|e| e.to_string())?;
+        let m = args.read_matrix(path)?;
         let a = m.view().map_err(|e| e.to_string())?;
         pool.install(|| {
             let t = Instant::now();

@@ -3,9 +3,11 @@
 //! ```text
 //! cargo run --release --example lstsq -- A.mtx b.mtx \
 //!     [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] \
-//!     [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--seed N] \
-//!     [--threads N] [--json]
+//!     [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--max-elements N] \
+//!     [--seed N] [--threads N] [--json]
 //! ```
+//! `--max-elements N` raises the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz`
+//! for a coordinate file and `nrows·ncols` for an array) for larger files.
 //! `A` is `n × d` (coordinate → sparse, array → dense); `b` is `n × 1`. The default method is
 //! `sketch-precondition`. `qr` (dense Householder, faer), `normal` (AᵀA + Cholesky) and `lsqr`
 //! (unpreconditioned, at most 1000 iterations) are the honest baselines; `sketch-solve` is the
@@ -26,7 +28,7 @@
 #[path = "cli/mod.rs"]
 mod cli;
 
-use randnla::io::{read_matrix_market_path, write_dense_path, MatrixMarket, ReadOptions};
+use randnla::io::{write_dense_path, MatrixMarket};
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
     sketch_and_solve, Info, LsqrParams, LstsqParams, SketchSolveParams,
@@ -66,8 +68,8 @@ fn iterative(result: Result<(Vec<f64>, Info), Error>) -> Result<Outcome, Error> 
     }
 }
 
-fn read_vector(path: &str) -> Result<Vec<f64>, String> {
-    let m = read_matrix_market_path(path, &ReadOptions::default()).map_err(|e| e.to_string())?;
+fn read_vector(args: &cli::Args, path: &str) -> Result<Vec<f64>, String> {
+    let m = args.read_matrix(path)?;
     if m.ncols() != 1 {
         return Err(format!(
             "{path}: b must be a single column (n × 1), got {} × {}",
@@ -124,11 +126,12 @@ fn main() {
                 "nnz-per-col",
                 "out",
                 "max-iters",
+                cli::MAX_ELEMENTS,
             ],
             &[],
         )?;
         let [a_path, b_path] = args.positional() else {
-            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--seed N] [--threads N] [--json]".into());
+            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--max-elements N] [--seed N] [--threads N] [--json]".into());
         };
         let method: String = args.get_or("method", "sketch-precondition".to_string())?;
         let sketch_rows: Option<usize> = args.get("sketch-rows")?;
@@ -149,9 +152,8 @@ fn main() {
         let tol: f64 = args.get_or("tol", LstsqParams::default().tol)?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let a =
-            read_matrix_market_path(a_path, &ReadOptions::default()).map_err(|e| e.to_string())?;
-        let b = read_vector(b_path)?;
+        let a = args.read_matrix(a_path)?;
+        let b = read_vector(&args, b_path)?;
         let av = a.view().map_err(|e| e.to_string())?;
         let (n, d, nnz) = (av.nrows(), av.ncols(), av.nnz());
         if b.len() != n {

@@ -2,20 +2,23 @@
 //!
 //! ```text
 //! cargo run --release --example poly_features -- X.mtx --degree P --rows M \
-//!     [--gamma G] [--coef0 C] [--method fft|tree] [--out F.mtx] [--seed N] [--threads N] [--json]
+//!     [--gamma G] [--coef0 C] [--method fft|tree] [--out F.mtx] [--max-elements N] [--seed N]
+//!     [--threads N] [--json]
 //! ```
 //! Each row `x` of the `n × d` matrix `X` becomes `m = M` features `φ(x)` with
 //! `E⟨φ(x), φ(y)⟩ = (γ⟨x, y⟩ + c)^p` (γ = `--gamma`, default 1; c = `--coef0`, default 0; the
 //! scaling of scikit-learn's `PolynomialCountSketch`). `--out` writes the dense `n × M` feature
 //! matrix. The report gives the time of the feature map and the relative kernel error
 //! `‖ΦΦᵀ − K‖_F/‖K‖_F` on the first ≤ 2000 rows. `--json` prints one object as the last line with
-//! the fields n, d, nnz, degree, m, seconds, kernel_rel_error. Bad input: one line on stderr,
+//! the fields n, d, nnz, degree, m, seconds, kernel_rel_error. `--max-elements N` raises the
+//! reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a coordinate file and
+//! `nrows·ncols` for an array) for larger files. Bad input: one line on stderr,
 //! exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
 
-use randnla::io::{read_matrix_market_path, write_dense_path, ReadOptions};
+use randnla::io::write_dense_path;
 use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
 use std::time::Instant;
 
@@ -24,11 +27,23 @@ const ERROR_ROWS: usize = 2000;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["degree", "rows", "gamma", "coef0", "out", "method"], &[])?;
+        let args = cli::Args::parse(
+            &[
+                "degree",
+                "rows",
+                "gamma",
+                "coef0",
+                "out",
+                "method",
+                cli::MAX_ELEMENTS,
+            ],
+            &[],
+        )?;
         let [path] = args.positional() else {
             return Err(
                 "usage: poly_features X.mtx --degree P --rows M [--gamma G] [--coef0 C] \
-                        [--method fft|tree] [--out F.mtx] [--seed N] [--threads N] [--json]"
+                        [--method fft|tree] [--out F.mtx] [--max-elements N] [--seed N] [--threads N] \
+                        [--json]"
                     .into(),
             );
         };
@@ -46,8 +61,7 @@ fn main() {
         };
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let mm = read_matrix_market_path(path, &ReadOptions::default())
-            .map_err(|e| format!("{path}: {e}"))?;
+        let mm = args.read_matrix(path)?;
         let x = mm.view().map_err(|e| format!("{path}: {e}"))?;
         let (n, d) = (x.nrows(), x.ncols());
         let features = PolyKernelFeatures::new(d, params, seed).map_err(|e| e.to_string())?;

@@ -2,27 +2,40 @@
 //!
 //! ```text
 //! cargo run --release --example sketch -- A.mtx --sketch sparse-sign --rows 400 \
-//!     [--nnz-per-col 8] [--out SA.mtx] [--seed N] [--threads N] [--json]
+//!     [--nnz-per-col 8] [--out SA.mtx] [--max-elements N] [--seed N] [--threads N] [--json]
 //! ```
 //! `A.mtx` may be coordinate (sparse) or array (dense). Instead of a file, `--generate n,d,k` uses a
 //! built-in random `n × d` CSR matrix with `k` nonzeros per row (for timing and memory probes). Prints the sketch's shape, the time and,
 //! when `d ≤ 2000`, the exact distortion κ(SQ) of the sketch on `range(A)`; `--out` writes `S·A`
-//! (dense, array format). `--json` prints one JSON object as the last line with the fields
+//! (dense, array format). `--max-elements N` raises the reader's size limit (default 2²⁸, counting
+//! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files.
+//! `--json` prints one JSON object as the last line with the fields
 //! sketch, n, d, nnz, m, seconds, distortion. Bad input: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
 
-use randnla::io::{self, ReadOptions};
+use randnla::io;
 use randnla::sketch::{SketchExt, SketchKind};
 use std::time::Instant;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["sketch", "rows", "nnz-per-col", "out", "generate"], &[])?;
+        let args = cli::Args::parse(
+            &[
+                "sketch",
+                "rows",
+                "nnz-per-col",
+                "out",
+                "generate",
+                cli::MAX_ELEMENTS,
+            ],
+            &[],
+        )?;
         let usage =
             "usage: sketch (A.mtx | --generate n,d,k) --sketch count|sparse-sign|gaussian|srht \
-                     --rows M [--nnz-per-col S] [--out SA.mtx] [--seed N] [--threads N] [--json]";
+                     --rows M [--nnz-per-col S] [--out SA.mtx] [--max-elements N] [--seed N] \
+                     [--threads N] [--json]";
         let generate: Option<String> = args.get("generate")?;
         let path = match (args.positional(), &generate) {
             ([p], None) => p.clone(),
@@ -43,7 +56,7 @@ fn main() {
         let (pool, par) = args.threads()?;
         let e = |e: randnla::Error| format!("{path}: {e}");
         let file = match &generate {
-            None => io::read_matrix_market_path(&path, &ReadOptions::default()).map_err(e)?,
+            None => args.read_matrix(&path)?,
             Some(spec) => generated(spec)?,
         };
         let a = file.view().map_err(e)?;

@@ -1,12 +1,18 @@
 //! The examples' command-line contract (DESIGN.md, issue #2 item 7): bad input gives exactly one
 //! line on stderr and exit code 2, never a panic; `--json` prints one JSON object as the last line
-//! of stdout.
+//! of stdout; and each option does what it says in a good run (`--seed`, `--out`,
+//! `--max-elements`, lstsq's `--ridge` and `--tol`, poly_features' `--gamma` and `--coef0`),
+//! checked against the library called directly and against exact computation.
 //!
 //! `cargo test` (and `cargo nextest run`) build the examples next to the test binaries, under
 //! `target/<profile>/examples/`; the test runs them from there. `cargo test --test examples_cli`
 //! alone does not rebuild the examples, so it runs whatever example binaries the last full build
 //! left.
 
+use faer::{Mat, Par};
+use randnla::io::{read_dense_path, read_matrix_market_path, ReadOptions};
+use randnla::sketch::{SketchExt, SketchKind};
+use randnla::{MatrixRef, Seed};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,7 +42,8 @@ fn run(name: &str, args: &[&str]) -> Output {
 }
 
 /// Exit code 2, one line on stderr starting with `error:`, and nothing that looks like a panic.
-fn assert_rejected(name: &str, args: &[&str]) {
+/// Returns the line.
+fn assert_rejected(name: &str, args: &[&str]) -> String {
     let out = run(name, args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let what = format!("{name} {args:?}");
@@ -44,10 +51,11 @@ fn assert_rejected(name: &str, args: &[&str]) {
     assert_eq!(stderr.lines().count(), 1, "{what}: stderr {stderr:?}");
     assert!(stderr.starts_with("error: "), "{what}: stderr {stderr:?}");
     assert!(!stderr.contains("panicked"), "{what}: stderr {stderr:?}");
+    stderr.into_owned()
 }
 
-/// Exit code 0 and a last stdout line that is one JSON object carrying `fields`.
-fn assert_json(name: &str, args: &[&str], fields: &[&str]) {
+/// Exit code 0 and a last stdout line that is one JSON object carrying `fields`. Returns the line.
+fn assert_json(name: &str, args: &[&str], fields: &[&str]) -> String {
     let out = run(name, args);
     let what = format!("{name} {args:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -63,6 +71,43 @@ fn assert_json(name: &str, args: &[&str], fields: &[&str]) {
             last.contains(&format!("\"{f}\":")),
             "{what}: no {f} in {last}"
         );
+    }
+    last.to_string()
+}
+
+/// The number in field `key` of a one-line JSON object; `None` for `null`. The examples print
+/// numbers with Rust's `{}`, the shortest decimal that parses back to the same `f64`.
+fn json_num(line: &str, key: &str) -> Option<f64> {
+    let pat = format!("\"{key}\":");
+    let start = line
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        + pat.len();
+    let rest = &line[start..];
+    let value = &rest[..rest.find([',', '}']).expect("a JSON object")];
+    (value != "null").then(|| {
+        value
+            .parse()
+            .unwrap_or_else(|e| panic!("{key}: {value}: {e}"))
+    })
+}
+
+fn assert_same_bits(got: &Mat<f64>, want: &Mat<f64>, what: &str) {
+    assert_eq!(
+        (got.nrows(), got.ncols()),
+        (want.nrows(), want.ncols()),
+        "{what}: shape"
+    );
+    for j in 0..want.ncols() {
+        for i in 0..want.nrows() {
+            assert_eq!(
+                got[(i, j)].to_bits(),
+                want[(i, j)].to_bits(),
+                "{what}: ({i}, {j}): {} vs {}",
+                got[(i, j)],
+                want[(i, j)]
+            );
+        }
     }
 }
 
@@ -252,4 +297,322 @@ fn json_is_the_last_line_of_a_good_run() {
             "kernel_rel_error",
         ],
     );
+}
+
+/// `A.mtx` of [`Files`], read by the library, as a dense matrix.
+fn dense_a(f: &Files) -> Mat<f64> {
+    let a = read_matrix_market_path(f.path("A.mtx"), &ReadOptions::default()).unwrap();
+    a.view().unwrap().to_dense().unwrap()
+}
+
+/// `--max-elements N` bounds what a file may make the reader allocate, in every example that reads
+/// Matrix Market files. `A.mtx` (60 × 4 coordinate, 180 entries) needs `2·60 + 1 + 180 = 301`
+/// elements read sparse and `60·4 = 240` read dense (attention; `b.mtx` needs 60): at 239 every
+/// example refuses it and names the flag, at 301 every one runs. A header declaring `2²⁸ + 1` rows
+/// is beyond the default limit: refused before anything is allocated, naming the flag.
+#[test]
+fn max_elements_bounds_every_reader_and_is_named_when_exceeded() {
+    let f = Files::new("max-elements");
+    let huge = f.path("huge.mtx");
+    std::fs::write(
+        &huge,
+        "%%MatrixMarket matrix coordinate real general\n268435457 1 0\n",
+    )
+    .unwrap();
+    let a = f.path("A.mtx");
+    for (name, rest) in file_examples(&f) {
+        let with = |first: &str, extra: &[&'static str]| {
+            let mut args: Vec<String> = vec![first.to_string()];
+            args.extend(rest.iter().cloned());
+            args.extend(extra.iter().map(|s| s.to_string()));
+            args
+        };
+        let args = with(&a, &["--max-elements", "239", "--json"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = assert_rejected(name, &args);
+        assert!(err.contains("--max-elements N, N ≥ "), "{name}: {err}");
+        let args = with(&a, &["--max-elements", "301", "--json"]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_json(name, &args, &[]);
+        let args = with(&huge, &[]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = assert_rejected(name, &args);
+        assert!(
+            err.contains("limit of 268435456") && err.contains("--max-elements"),
+            "{name}: {err}"
+        );
+    }
+    assert_rejected(
+        "sketch",
+        &[
+            &a,
+            "--sketch",
+            "count",
+            "--rows",
+            "3",
+            "--max-elements",
+            "-1",
+        ],
+    );
+}
+
+/// `sketch --seed N --out SA.mtx`: the file holds the library's `m × d` sketch of the same input
+/// bit for bit (it is written in shortest round-trip decimals), computed here on one thread
+/// against the example's two; the same seed writes the same bytes, another seed different ones;
+/// the JSON's distortion is the library's `distortion_on_range`, bit for bit.
+#[test]
+fn sketch_out_is_the_librarys_sketch_and_follows_the_seed() {
+    let f = Files::new("sketch-out");
+    let a = f.path("A.mtx");
+    let run = |seed: &str, file: &str| {
+        let path = f.path(file);
+        let line = assert_json(
+            "sketch",
+            &[
+                &a,
+                "--sketch",
+                "sparse-sign",
+                "--rows",
+                "12",
+                "--seed",
+                seed,
+                "--out",
+                &path,
+                "--json",
+            ],
+            &["distortion"],
+        );
+        (path, line)
+    };
+    let (p5, line) = run("5", "SA5.mtx");
+    let (p5_again, _) = run("5", "SA5-again.mtx");
+    let (p6, _) = run("6", "SA6.mtx");
+    let bytes = |p: &str| std::fs::read(p).unwrap();
+    assert_eq!(bytes(&p5), bytes(&p5_again), "same seed, same file");
+    assert_ne!(bytes(&p5), bytes(&p6), "another seed, another sketch");
+
+    let file = read_matrix_market_path(&a, &ReadOptions::default()).unwrap();
+    let view = file.view().unwrap();
+    let kind: SketchKind = "sparse-sign".parse().unwrap();
+    for (seed, path) in [(5, &p5), (6, &p6)] {
+        let op = kind.build::<f64>(12, 60, Seed::new(seed)).unwrap();
+        let want = op.apply(view, Par::Seq).unwrap();
+        let got = read_dense_path(path, &ReadOptions::default()).unwrap();
+        assert_same_bits(&got, &want, &format!("SA.mtx, seed {seed}"));
+        if seed == 5 {
+            let k = randnla::diagnostics::distortion_on_range(&*op, view, Par::Seq).unwrap();
+            assert_eq!(
+                json_num(&line, "distortion").unwrap().to_bits(),
+                k.to_bits()
+            );
+        }
+    }
+}
+
+/// `‖b − Ax‖` and `(AᵀA + λI)⁻¹Aᵀb` computed here: a dense product and Gaussian elimination with
+/// partial pivoting on the `d × d` normal equations (well conditioned for the test matrix).
+fn residual(a: &Mat<f64>, x: &[f64], b: &[f64]) -> f64 {
+    (0..a.nrows())
+        .map(|i| b[i] - (0..a.ncols()).map(|j| a[(i, j)] * x[j]).sum::<f64>())
+        .map(|r| r * r)
+        .sum::<f64>()
+        .sqrt()
+}
+
+fn ridge_by_normal_equations(a: &Mat<f64>, b: &[f64], lambda: f64) -> Vec<f64> {
+    let (n, d) = (a.nrows(), a.ncols());
+    let mut m: Vec<Vec<f64>> = (0..d)
+        .map(|j| {
+            let mut row: Vec<f64> = (0..d)
+                .map(|k| (0..n).map(|i| a[(i, j)] * a[(i, k)]).sum::<f64>())
+                .collect();
+            row[j] += lambda;
+            row.push((0..n).map(|i| a[(i, j)] * b[i]).sum());
+            row
+        })
+        .collect();
+    for c in 0..d {
+        let p = (c..d)
+            .max_by(|&r, &s| m[r][c].abs().total_cmp(&m[s][c].abs()))
+            .unwrap();
+        m.swap(c, p);
+        let (top, rest) = m.split_at_mut(c + 1);
+        let pivot = &top[c];
+        for row in rest {
+            let f = row[c] / pivot[c];
+            for (v, p) in row[c..].iter_mut().zip(&pivot[c..]) {
+                *v -= f * p;
+            }
+        }
+    }
+    let mut x = vec![0.0; d];
+    for c in (0..d).rev() {
+        x[c] = (m[c][d] - (c + 1..d).map(|k| m[c][k] * x[k]).sum::<f64>()) / m[c][c];
+    }
+    x
+}
+
+fn rel_err(x: &[f64], want: &[f64]) -> f64 {
+    let num: f64 = x.iter().zip(want).map(|(u, v)| (u - v).powi(2)).sum();
+    let den: f64 = want.iter().map(|v| v * v).sum();
+    (num / den).sqrt()
+}
+
+/// lstsq `--out`, `--ridge`, `--tol`, `--seed`.
+/// * `--method qr --out x.mtx`: `x` is the library's `qr_solve` bit for bit, the least-squares
+///   solution to 1e-10 relative, and `‖b − Ax‖` recomputed here is the JSON's `residual_norm` to
+///   1e-12 relative.
+/// * `--ridge 2.5` (QR and the default sketch-and-precondition): `x` solves
+///   `(AᵀA + λI)x = Aᵀb` to 1e-10 relative (QR: equals the library's `qr_solve` with λ bit for
+///   bit) and is shorter than the least-squares `x`.
+/// * `--tol 0.1` stops sketch-and-precondition's LSQR earlier than the default `1e-14`: fewer
+///   iterations, and a residual above the least-squares optimum (which is the smallest one).
+/// * `--seed`: the same seed gives the same `x` bytes.
+#[test]
+fn lstsq_out_ridge_and_tol_take_effect() {
+    let f = Files::new("lstsq-options");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    let ad = dense_a(&f);
+    let bv: Vec<f64> = {
+        let m = read_dense_path(&b, &ReadOptions::default()).unwrap();
+        (0..m.nrows()).map(|i| m[(i, 0)]).collect()
+    };
+    let read_x = |p: &str| -> Vec<f64> {
+        let m = read_dense_path(p, &ReadOptions::default()).unwrap();
+        assert_eq!((m.nrows(), m.ncols()), (4, 1), "{p}");
+        (0..4).map(|i| m[(i, 0)]).collect()
+    };
+    let fields = ["residual_norm", "iterations", "converged"];
+    let view_file = read_matrix_market_path(&a, &ReadOptions::default()).unwrap();
+    let view = view_file.view().unwrap();
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+
+    // Plain least squares by QR.
+    let x_path = f.path("x.mtx");
+    let line = assert_json(
+        "lstsq",
+        &[&a, &b, "--method", "qr", "--out", &x_path, "--json"],
+        &fields,
+    );
+    let x = read_x(&x_path);
+    let lib = randnla::lstsq::qr_solve(view, &bv, 0.0, Par::Seq).unwrap();
+    assert_eq!(bits(&x), bits(&lib), "qr: x.mtx vs qr_solve");
+    let exact = ridge_by_normal_equations(&ad, &bv, 0.0);
+    assert!(rel_err(&x, &exact) < 1e-10, "qr: {x:?} vs {exact:?}");
+    let optimum = residual(&ad, &x, &bv);
+    let reported = json_num(&line, "residual_norm").unwrap();
+    assert!(
+        (reported - optimum).abs() <= 1e-12 * optimum,
+        "{reported} vs {optimum}"
+    );
+
+    // Ridge, by QR and by the default method.
+    let lambda = 2.5;
+    let exact_ridge = ridge_by_normal_equations(&ad, &bv, lambda);
+    let norm = |v: &[f64]| v.iter().map(|u| u * u).sum::<f64>().sqrt();
+    assert!(norm(&exact_ridge) < norm(&exact));
+    for method in ["qr", "sketch-precondition"] {
+        let p = f.path(&format!("x-ridge-{method}.mtx"));
+        assert_json(
+            "lstsq",
+            &[
+                &a, &b, "--method", method, "--ridge", "2.5", "--out", &p, "--json",
+            ],
+            &fields,
+        );
+        let xr = read_x(&p);
+        assert!(
+            rel_err(&xr, &exact_ridge) < 1e-10,
+            "{method} --ridge: {xr:?} vs {exact_ridge:?}"
+        );
+        if method == "qr" {
+            let lib = randnla::lstsq::qr_solve(view, &bv, lambda, Par::Seq).unwrap();
+            assert_eq!(bits(&xr), bits(&lib), "qr --ridge: x.mtx vs qr_solve");
+        }
+    }
+
+    // A loose tolerance stops early; the seed fixes the answer.
+    let run = |extra: &[&str], out: &str| {
+        let p = f.path(out);
+        let mut args = vec![a.as_str(), b.as_str(), "--out", p.as_str(), "--json"];
+        args.extend_from_slice(extra);
+        (assert_json("lstsq", &args, &fields), read_x(&p))
+    };
+    let (tight, x_tight) = run(&["--seed", "3"], "x-tight.mtx");
+    let (loose, x_loose) = run(&["--seed", "3", "--tol", "0.1"], "x-loose.mtx");
+    let (_, x_again) = run(&["--seed", "3"], "x-again.mtx");
+    assert_eq!(bits(&x_tight), bits(&x_again), "same seed, same x");
+    let it = |line: &str| json_num(line, "iterations").unwrap();
+    assert!(it(&loose) < it(&tight), "--tol 0.1: {loose} vs {tight}");
+    let (r_loose, r_tight) = (residual(&ad, &x_loose, &bv), residual(&ad, &x_tight, &bv));
+    assert!(
+        r_loose > optimum * (1.0 + 1e-6) && (r_tight - optimum).abs() <= 1e-12 * optimum,
+        "residuals: --tol 0.1 {r_loose}, default {r_tight}, optimum {optimum}"
+    );
+}
+
+/// poly_features `--gamma`, `--coef0`, `--seed`, `--out`: `F.mtx` is the library's `n × m`
+/// feature matrix for the same parameters and seed, bit for bit, and the JSON's
+/// `kernel_rel_error` is `‖FFᵀ − K‖_F/‖K‖_F` with `K_ij = (γ⟨x_i, x_j⟩ + c)^p` computed here from
+/// the input, to 1e-10 relative. One run per flag, then both with a seed.
+#[test]
+fn poly_features_gamma_coef0_and_out_take_effect() {
+    use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
+    let f = Files::new("poly-options");
+    let a = f.path("A.mtx");
+    let x = dense_a(&f);
+    let (n, d, p, m) = (60, 4, 2, 16);
+    for (gamma, coef0, seed) in [(0.5, 0.0, 0), (1.0, 1.5, 0), (0.5, 1.5, 3)] {
+        let out = f.path(&format!("F-{gamma}-{coef0}-{seed}.mtx"));
+        let (g, c, s) = (gamma.to_string(), coef0.to_string(), seed.to_string());
+        let mut args = vec![
+            a.as_str(),
+            "--degree",
+            "2",
+            "--rows",
+            "16",
+            "--out",
+            &out,
+            "--json",
+        ];
+        if gamma != 1.0 {
+            args.extend(["--gamma", g.as_str()]);
+        }
+        if coef0 != 0.0 {
+            args.extend(["--coef0", c.as_str()]);
+        }
+        if seed != 0 {
+            args.extend(["--seed", s.as_str()]);
+        }
+        let line = assert_json("poly_features", &args, &["kernel_rel_error"]);
+        let phi = read_dense_path(&out, &ReadOptions::default()).unwrap();
+        let params = PolyKernelParams {
+            degree: p,
+            sketch_dim: m,
+            gamma,
+            coef0,
+            method: TensorMethod::Fft,
+        };
+        let want = PolyKernelFeatures::new(d, params, Seed::new(seed))
+            .unwrap()
+            .transform(MatrixRef::dense(x.as_ref()).unwrap(), Par::Seq)
+            .unwrap();
+        assert_same_bits(&phi, &want, &format!("{args:?}"));
+        let (mut num, mut den) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            for j in 0..n {
+                let dot: f64 = (0..d).map(|k| x[(i, k)] * x[(j, k)]).sum();
+                let kij = (gamma * dot + coef0).powi(p as i32);
+                let fij: f64 = (0..m).map(|k| phi[(i, k)] * phi[(j, k)]).sum();
+                num += (fij - kij).powi(2);
+                den += kij * kij;
+            }
+        }
+        let err = (num / den).sqrt();
+        let reported = json_num(&line, "kernel_rel_error").unwrap();
+        assert!(
+            (reported - err).abs() <= 1e-10 * err,
+            "{args:?}: reported {reported}, computed {err}"
+        );
+    }
 }

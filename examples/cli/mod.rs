@@ -1,10 +1,19 @@
-//! Shared command-line plumbing for the examples: argument parsing, thread pools, the one-line
-//! JSON report and the "bad input → one line on stderr, exit code 2" rule.
+//! Shared command-line plumbing for the examples: argument parsing, thread pools, reading Matrix
+//! Market files under `--max-elements`, the one-line JSON report and the "bad input → one line on
+//! stderr, exit code 2" rule.
 #![allow(dead_code)]
 
+use randnla::io::{MatrixMarket, ReadOptions};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
+
+/// The option, taken by every example that reads Matrix Market files, that raises (or lowers) the
+/// reader's size limit [`ReadOptions::max_elements`]: `--max-elements N`, default `2^28`. The
+/// limit counts `2·nrows + 1` plus the stored entries (after mirroring a symmetric file) for a
+/// coordinate file and `nrows·ncols` for an array file; each declared dimension is bounded by it
+/// too. List it among the example's options to accept it.
+pub const MAX_ELEMENTS: &str = "max-elements";
 
 /// Parsed command-line arguments: `--name value` options, `--flag` switches and positionals.
 pub struct Args {
@@ -108,6 +117,29 @@ impl Args {
         self.flag("json")
     }
 
+    /// The reader's limits: `--max-elements N` when given (see [`MAX_ELEMENTS`]), else the
+    /// library's default.
+    pub fn read_options(&self) -> Result<ReadOptions, String> {
+        let default = ReadOptions::default().max_elements;
+        Ok(ReadOptions {
+            max_elements: self.get_or(MAX_ELEMENTS, default)?,
+        })
+    }
+
+    /// Reads a Matrix Market file (coordinate → sparse, array → dense) under
+    /// [`read_options`](Self::read_options); errors as [`read_error`].
+    pub fn read_matrix(&self, path: &str) -> Result<MatrixMarket, String> {
+        let opts = self.read_options()?;
+        randnla::io::read_matrix_market_path(path, &opts).map_err(|e| read_error(path, e))
+    }
+
+    /// Reads a Matrix Market file as a dense matrix under [`read_options`](Self::read_options);
+    /// errors as [`read_error`].
+    pub fn read_dense(&self, path: &str) -> Result<faer::Mat<f64>, String> {
+        let opts = self.read_options()?;
+        randnla::io::read_dense_path(path, &opts).map_err(|e| read_error(path, e))
+    }
+
     /// `--threads` (default: all cores), as a rayon pool and the matching `faer::Par`.
     pub fn threads(&self) -> Result<(rayon::ThreadPool, faer::Par), String> {
         let t: usize = self.get_or("threads", 0)?;
@@ -122,6 +154,20 @@ impl Args {
             faer::Par::rayon(n)
         };
         Ok((pool, par))
+    }
+}
+
+/// The message for a file that could not be read: prefixed by its path (I/O errors already name
+/// it); a file larger than the limit also says how to raise it.
+pub fn read_error(path: &str, e: randnla::Error) -> String {
+    match e {
+        randnla::Error::TooLarge {
+            requested, limit, ..
+        } if requested > limit => format!(
+            "{path}: {e}; to read it, raise the limit with --{MAX_ELEMENTS} N, N ≥ {requested}"
+        ),
+        randnla::Error::Io { .. } => e.to_string(),
+        _ => format!("{path}: {e}"),
     }
 }
 
