@@ -50,7 +50,9 @@ fn build(kind: SketchKind, m: usize, n: usize, seed: u64) -> Option<Box<dyn Sket
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// CSR, CSC and dense inputs give the same bits; all match the explicit `S·A` to rounding.
+    /// CSR, CSC and dense inputs give the same bits, for every family (the SRHT included: it
+    /// transforms each column the same way whatever the storage); all match the explicit `S·A`
+    /// to rounding.
     #[test]
     fn layouts_agree(a in sparse_matrix(), (kind, m) in sketch_kind(), seed in 0u64..1000) {
         let Some(op) = build(kind, m, a.rows(), seed) else { return Ok(()); };
@@ -60,18 +62,16 @@ proptest! {
         let y = op.apply(MatrixRef::sparse(&csc).unwrap(), Par::Seq).unwrap();
         let z = op.apply(MatrixRef::dense(dense.as_ref()).unwrap(), Par::Seq).unwrap();
         assert_bitwise(&y, &x, "csc vs csr");
-        if kind == SketchKind::Srht {
-            prop_assert!(rel_diff(&z, &x) < 1e-13);
-        } else {
-            assert_bitwise(&z, &x, "dense vs csr");
-        }
+        assert_bitwise(&z, &x, "dense vs csr");
         let explicit = op.to_dense().unwrap() * &dense;
         if explicit.norm_max() > 0.0 {
             prop_assert!(rel_diff(&x, &explicit) < 1e-12);
         }
     }
 
-    /// Splitting the rows at any point and accumulating the blocks gives the whole sketch.
+    /// Splitting the rows at any point and accumulating the blocks gives the whole sketch: the
+    /// same bits, except for the SRHT, whose transform of the sum of the blocks is rounded
+    /// differently from the sum of their transforms (equal in exact arithmetic).
     #[test]
     fn blocks_merge(a in sparse_matrix(), (kind, m) in sketch_kind(), cut in 0.0f64..1.0, seed in 0u64..1000) {
         let Some(op) = build(kind, m, a.rows(), seed) else { return Ok(()); };
