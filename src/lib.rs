@@ -66,6 +66,10 @@
 //!   Gaussian is *bitwise* identical for any number of threads, for CSR, CSC and dense storage of
 //!   `A`, and for `A` whole or split into row blocks (see [`sketch::SketchOperator::apply_block_into`]).
 //!   A change to the values a seed produces is a breaking change (golden-value tests guard it).
+//!   These sketches use plain IEEE arithmetic (no FMA, no run-time dispatch), so their bits are
+//!   also the same across CPUs; what passes through rustfft (TensorSketch, `p ≥ 2`) or faer's
+//!   dense kernels (the solvers) is reproducible on one machine but may differ in the last bits
+//!   between CPUs with different SIMD support, as both libraries pick their kernels at run time.
 //! * **Errors, not panics.** Every public function returns [`Result`]; bad shapes, NaN/∞, empty
 //!   matrices, malformed sparse structure or files and out-of-range parameters are [`Error`]s that
 //!   say what was wrong. Fuzz targets (`fuzz/`) hold the crate to it.
