@@ -272,23 +272,30 @@ fn sparse_sign_is_a_subspace_embedding_on_gaussian_and_coherent_matrices() {
     }
 }
 
-/// The negative control: CountSketch on the coherent matrix. Reference κ ≈ 24 at m = 2d and still
-/// ≈ 10 at m = 20d. Pass rule (20 seeds): median above 15 at m = 2d and above 8 at m = 20d — well
-/// outside the sparse-sign pass rule of κ ≤ 7 — while on a Gaussian matrix at m = 2d it is fine.
+/// The negative control: CountSketch on the coherent matrix. Reference κ ≈ 24 at m = 2d. At
+/// m = 20d a seed fails exactly when two of the first d rows (which hold almost all the leverage)
+/// share a bucket, probability 1 − ∏ₖ(1 − k/m) ≈ 1 − e^{−d(d−1)/2m} ≈ 0.71 at d = 50, m = 1000:
+/// then κ ≈ 10, otherwise ≈ 1.1 (11 of these 20 seeds fail). Pass rule (20 seeds): median above
+/// 15 at m = 2d — well outside the sparse-sign pass rule of κ ≤ 7 — and at least 7 of 20 seeds
+/// above κ = 5 at m = 20d (under Binomial(20, 0.71), P(fewer than 7) ≈ 4·10⁻⁴); on a Gaussian
+/// matrix at m = 2d it is fine.
 #[test]
 fn countsketch_fails_on_coherent_matrices_as_documented() {
     let (n, d) = (20_000, 50);
     let coherent = problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap();
     let q = diagnostics::orthonormal_basis(coherent.as_ref()).unwrap();
     let at_2d = median(distortions(SketchKind::CountSketch, 2 * d, &q, 0..20));
-    let at_20d = median(distortions(SketchKind::CountSketch, 20 * d, &q, 0..20));
+    let failed_at_20d = distortions(SketchKind::CountSketch, 20 * d, &q, 0..20)
+        .into_iter()
+        .filter(|&k| k > 5.0)
+        .count();
     assert!(
         at_2d > 15.0,
         "CountSketch m=2d on coherent: median κ = {at_2d}"
     );
     assert!(
-        at_20d > 8.0,
-        "CountSketch m=20d on coherent: median κ = {at_20d}"
+        failed_at_20d >= 7,
+        "CountSketch m=20d on coherent: only {failed_at_20d} of 20 seeds above κ = 5"
     );
     let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
     let qg = diagnostics::orthonormal_basis(gaussian.as_ref()).unwrap();
