@@ -863,3 +863,50 @@ fn overflowing_products_are_not_reported_as_converged() {
     );
     assert!(matches!(r, Err(Error::NotConverged { .. })), "{r:?}");
 }
+
+/// The oracle behind the lstsq assertions: `ridge_normal_equation_residual` against the same
+/// figure computed densely, `‖Aᵀr − λx‖ / (√(σ_max² + λ)·√(‖r‖² + λ‖x‖²))` with σ_max from a
+/// dense SVD, on a Gaussian, an ill-conditioned (κ = 1e8) and a sparse matrix, at λ = 0 and 0.3,
+/// for a random `x` and for the QR solution. Pass rule: |crate − dense| ≤ 1e-6·dense + 1e-14
+/// (the QR solutions' figures are rounding noise near 1e-16, which sparse and dense products
+/// round differently). Measured within 3·10⁻¹⁵ relative elsewhere; the 30-step power method
+/// the crate used before was 3.6 % off on the Gaussian matrix.
+#[test]
+fn normal_equation_residual_matches_a_dense_computation() {
+    let (n, d) = (600, 25);
+    let gauss = gaussian_matrix(n, d, Seed::new(31)).unwrap();
+    let (ill, _, _, _) = ls_problem(n, d, 1e8, 1e-3, Seed::new(32)).unwrap();
+    let sparse = random_sparse(n, d, 3, Seed::new(33)).unwrap();
+    let sparse_dense = MatrixRef::sparse(&sparse).unwrap().to_dense().unwrap();
+    let b = rhs(n, 34);
+    for (name, a) in [
+        ("gaussian", &gauss),
+        ("κ = 1e8", &ill),
+        ("sparse", &sparse_dense),
+    ] {
+        let views = if name == "sparse" {
+            vec![MatrixRef::sparse(&sparse).unwrap()]
+        } else {
+            vec![MatrixRef::dense(a.as_ref()).unwrap()]
+        };
+        let sigma = a.singular_values().unwrap()[0];
+        for av in views {
+            let xq = qr_solve(av, &b, 0.0, Par::Seq).unwrap();
+            for x in [rhs(d, 35), xq] {
+                for lambda in [0.0, 0.3] {
+                    let ax = a * col(&x);
+                    let r: Vec<f64> = (0..n).map(|i| b[i] - ax[(i, 0)]).collect();
+                    let atr = a.transpose() * col(&r);
+                    let g: Vec<f64> = (0..d).map(|j| atr[(j, 0)] - lambda * x[j]).collect();
+                    let rn = (norm(&r).powi(2) + lambda * norm(&x).powi(2)).sqrt();
+                    let exact = norm(&g) / ((sigma * sigma + lambda).sqrt() * rn);
+                    let got = ridge_normal_equation_residual(av, &x, &b, lambda, Par::Seq).unwrap();
+                    assert!(
+                        (got - exact).abs() <= 1e-6 * exact + 1e-14,
+                        "{name}, λ = {lambda}: {got:e} vs dense {exact:e}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -400,38 +400,79 @@ pub(crate) fn residual(op: &dyn LinOp, x: &[f64], b: &[f64]) -> Vec<f64> {
     r
 }
 
-/// An estimate of `‖M‖₂` by `iters` steps of the power method on `MᵀM` from a fixed start vector
-/// (all ones, perturbed deterministically). The estimate is a lower bound that converges from
-/// below; 30 steps give a few correct digits on every matrix met in the tests.
+/// An estimate of `‖M‖₂` from `iters` steps of Golub–Kahan (Lanczos) bidiagonalization started
+/// from a fixed vector (all ones, perturbed deterministically): the largest singular value of
+/// the `k × k` upper bidiagonal `B_k = U_kᵀ M V_k`. In exact arithmetic `σ_max(B_k) ≤ ‖M‖₂`
+/// (interlacing), so it is a lower bound that converges from below, at the Lanczos rate rather
+/// than the power method's: on a 600 × 25 Gaussian matrix, whose top singular values are close,
+/// 30 power steps left it 3.6 % low. Without reorthogonalization the extreme Ritz value still
+/// converges (lost orthogonality only repeats it).
 pub(crate) fn norm2_estimate(op: &dyn LinOp, iters: usize) -> f64 {
     let c = op.ncols();
     let mut v: Vec<f64> = (0..c)
         .map(|j| 1.0 + 0.5 * crate::seed::unit_f64(crate::seed::splitmix64(j as u64)))
         .collect();
-    let mut u = vec![0.0; op.nrows()];
-    let mut est = 0.0;
-    for _ in 0..iters.max(1) {
-        let nv = norm2(&v);
-        if nv == 0.0 || !nv.is_finite() {
-            return est;
-        }
-        v.iter_mut().for_each(|x| *x /= nv);
-        op.apply(&v, &mut u);
-        let nu = norm2(&u);
-        if nu <= est * (1.0 + 1e-6) && nu > 0.0 {
-            return est.max(nu);
-        }
-        est = est.max(nu);
-        op.apply_t(&u, &mut v);
+    let nv = norm2(&v);
+    if nv == 0.0 || !nv.is_finite() {
+        return 0.0;
     }
-    est
+    v.iter_mut().for_each(|x| *x /= nv);
+    let mut u = vec![0.0; op.nrows()];
+    let mut mv = vec![0.0; op.nrows()];
+    let mut w = vec![0.0; c];
+    let (mut alphas, mut betas) = (Vec::new(), Vec::new());
+    let mut beta = 0.0;
+    for _ in 0..iters.max(1) {
+        // α u = M v − β u
+        op.apply(&v, &mut mv);
+        for (ui, mi) in u.iter_mut().zip(&mv) {
+            *ui = mi - beta * *ui;
+        }
+        let alpha = norm2(&u);
+        if alpha == 0.0 || !alpha.is_finite() {
+            break;
+        }
+        u.iter_mut().for_each(|x| *x /= alpha);
+        alphas.push(alpha);
+        // β v' = Mᵀ u − α v
+        op.apply_t(&u, &mut w);
+        for (wi, vi) in w.iter_mut().zip(&v) {
+            *wi -= alpha * vi;
+        }
+        beta = norm2(&w);
+        if beta == 0.0 || !beta.is_finite() {
+            break;
+        }
+        betas.push(beta);
+        for (vi, wi) in v.iter_mut().zip(&w) {
+            *vi = wi / beta;
+        }
+    }
+    let k = alphas.len();
+    if k == 0 {
+        return 0.0;
+    }
+    let b = faer::Mat::<f64>::from_fn(k, k, |i, j| {
+        if i == j {
+            alphas[i]
+        } else if j == i + 1 {
+            betas[i]
+        } else {
+            0.0
+        }
+    });
+    match crate::dense::singular_values(b.as_ref()) {
+        Ok(sv) if !sv.is_empty() => sv[0],
+        _ => alphas.iter().copied().fold(0.0, f64::max),
+    }
 }
 
 /// The normal-equation residual `‖Aᵀ(b − Ax)‖ / (‖A‖₂·‖b − Ax‖)` — the backward-error measure the
 /// solvers stop on and the figure the `lstsq` example reports as `normal_eq_residual`.
 ///
-/// `‖A‖₂` is estimated by 30 power-method steps on `AᵀA` (a lower bound, so the figure is
-/// conservative). Returns 0 when the residual is exactly zero.
+/// `‖A‖₂` is estimated by 30 steps of Golub–Kahan bidiagonalization (a lower bound, so the
+/// figure is conservative; within rounding of the SVD's `σ_max` on the tested matrices). Returns
+/// 0 when the residual is exactly zero.
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`] when `x` does not have `d` entries or `b` does not have `n`;
