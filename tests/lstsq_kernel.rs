@@ -60,12 +60,15 @@ fn p1_matches_dense_solve() {
         let r = &m * col(&x);
         let res = norm(&(0..20).map(|i| r[(i, 0)] - b[i]).collect::<Vec<_>>());
         assert!(res <= 1e-10 * norm(&b), "j={j}: residual {res:e}");
-        // The matrix-free residual the solver reports meets the same rule.
+        // The matrix-free residual the solver reports meets the same rule, and so does the last
+        // entry of its history (one per refinement step).
         assert!(
             info.residual_norm <= 1e-10 * norm(&b),
             "j={j}: reported {:e}",
             info.residual_norm
         );
+        assert_eq!(info.residual_history.len(), info.refinements + 1, "j={j}");
+        assert!(info.residual_history.last().is_some_and(|&r| r <= 1e-10));
         let kappa = randnla::diagnostics::condition_number(m.as_ref()).unwrap();
         let e = norm(&x.iter().zip(&xd).map(|(p, q)| p - q).collect::<Vec<_>>()) / norm(&xd);
         assert!(
@@ -171,6 +174,8 @@ fn p3_matches_dense_solve() {
     let r = &k * col(&x);
     let res = norm(&(0..n).map(|i| r[(i, 0)] - b[i]).collect::<Vec<_>>());
     assert!(info.residual_norm <= 1e-10 * norm(&b));
+    assert_eq!(info.residual_history.len(), info.refinements + 1);
+    assert!(info.residual_history.last().is_some_and(|&r| r <= 1e-10));
     assert!(
         res <= (1.01 * res_dense).max(1e-10 * norm(&b)),
         "{res:e} vs dense {res_dense:e}"

@@ -43,6 +43,7 @@ use crate::error::{Error, Result};
 use crate::input::{check_finite_slice, MatrixRef};
 use crate::sketch::{Gaussian, SketchOperator};
 use faer::{Mat, MatRef, Par};
+use std::time::Instant;
 
 /// Parameters of the kernel regression solvers.
 #[derive(Clone, Debug)]
@@ -75,7 +76,9 @@ impl Default for KernelParams {
     }
 }
 
-/// Diagnostics of a kernel regression solve.
+/// Diagnostics of a kernel regression solve. Unlike the least-squares [`Info`](super::Info) there
+/// is no per-iteration callback and no condition estimate: each solve is a few refinement steps
+/// of short preconditioned-CG runs, whose progress `residual_history` records.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelInfo {
     /// CG iterations over all inner solves.
@@ -88,6 +91,13 @@ pub struct KernelInfo {
     pub residual_norm: f64,
     /// `residual_norm / ‖b‖`.
     pub relative_residual: f64,
+    /// The quantity the solver refines on, relative to `‖b‖` (P1: `‖b − (AᵀA)ʲx‖`; P2:
+    /// `‖A(y − (AᵀA)ʲx)‖`; P3: `‖exp(AAᵀ)x − b‖`), at `x = 0` and after each refinement step or
+    /// CG run (`refinements + 1` entries), oldest first; empty when nothing was solved (`j = 0`
+    /// or `b = 0` in P1/P2). The last entry is ≤ `tol`.
+    pub residual_history: Vec<f64>,
+    /// Wall-clock seconds of the whole solve, validation included.
+    pub seconds: f64,
 }
 
 /// What [`pcg`] returns: its last iterate, whether or not it met the target (callers test the
@@ -170,7 +180,8 @@ fn gram_power(op: &DataOp<'_>, j: usize, x: &[f64]) -> Vec<f64> {
 
 /// Solves `(AᵀA)ʲ x = b` by `j` preconditioned-CG solves per outer step plus refinement on the
 /// true residual `res = b − (AᵀA)ʲx`, until `measure(res) ≤ target` (P1: `‖res‖`; P2:
-/// `‖A·res‖`). Returns `(x, cg iterations, refinements)`.
+/// `‖A·res‖`). Returns `(x, cg iterations, refinements, history)`, the history holding
+/// `measure(res)·tol/target` per step (`measure(res)/‖b‖` for `target = tol·‖b‖`).
 ///
 /// # Errors
 /// [`Error::NotConverged`] when refinement stops reducing `measure(res)` above `target` or runs
@@ -183,11 +194,11 @@ fn p1_core(
     measure: &dyn Fn(&[f64]) -> f64,
     target: f64,
     params: &KernelParams,
-) -> Result<(Vec<f64>, usize, usize)> {
+) -> Result<(Vec<f64>, usize, usize, Vec<f64>)> {
     let d = b.len();
     let mut x = vec![0.0; d];
     if j == 0 || norm2(b) == 0.0 {
-        return Ok((b.to_vec(), 0, 0));
+        return Ok((b.to_vec(), 0, 0, Vec::new()));
     }
     let gram = |v: &[f64], out: &mut [f64]| {
         let mut tt = vec![0.0; op.nrows()];
@@ -206,10 +217,10 @@ fn p1_core(
         let mx = gram_power(op, j, &x);
         let res: Vec<f64> = b.iter().zip(&mx).map(|(bi, mi)| bi - mi).collect();
         let rn = measure(&res);
-        if rn <= target {
-            return Ok((x, cg, steps));
-        }
         history.push(rn / target * params.tol);
+        if rn <= target {
+            return Ok((x, cg, steps, history));
+        }
         if steps > params.max_refinements || rn >= last {
             // Refinement stopped helping (rounding floor of the matrix-free product, about
             // u·‖(AᵀA)ʲ‖·‖x‖) or ran out of steps.
@@ -307,6 +318,7 @@ pub fn solve_p1(
     b: &[f64],
     params: &KernelParams,
 ) -> Result<(Vec<f64>, KernelInfo)> {
+    let start = Instant::now();
     a.require_nonempty("A")?;
     if b.len() != a.ncols() {
         return Err(Error::dim(
@@ -322,7 +334,7 @@ pub fn solve_p1(
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let target = params.tol * norm2(b);
-    let (x, cg, steps) = p1_core(&op, &pre, j, b, &|r: &[f64]| norm2(r), target, params)?;
+    let (x, cg, steps, history) = p1_core(&op, &pre, j, b, &|r: &[f64]| norm2(r), target, params)?;
     let mx = gram_power(&op, j, &x);
     let rn = norm2(&b.iter().zip(&mx).map(|(p, q)| p - q).collect::<Vec<_>>());
     Ok((
@@ -333,6 +345,8 @@ pub fn solve_p1(
             lstsq_iterations: 0,
             residual_norm: rn,
             relative_residual: rn / norm2(b).max(f64::MIN_POSITIVE),
+            residual_history: history,
+            seconds: start.elapsed().as_secs_f64(),
         },
     ))
 }
@@ -357,6 +371,7 @@ pub fn solve_p2(
     b: &[f64],
     params: &KernelParams,
 ) -> Result<(Vec<f64>, KernelInfo)> {
+    let start = Instant::now();
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     check_power(j)?;
@@ -376,7 +391,7 @@ pub fn solve_p2(
         norm2(&ar)
     };
     let target = params.tol * norm2(b);
-    let (x, cg, steps) = p1_core(&op, &pre, j, &y, &through_a, target, params)?;
+    let (x, cg, steps, history) = p1_core(&op, &pre, j, &y, &through_a, target, params)?;
     let mut t = vec![0.0; op.nrows()];
     op.apply(&gram_power(&op, j, &x), &mut t);
     let rn = norm2(&b.iter().zip(&t).map(|(p, q)| p - q).collect::<Vec<_>>());
@@ -388,6 +403,8 @@ pub fn solve_p2(
             lstsq_iterations: info.iterations,
             residual_norm: rn,
             relative_residual: rn / norm2(b).max(f64::MIN_POSITIVE),
+            residual_history: history,
+            seconds: start.elapsed().as_secs_f64(),
         },
     ))
 }
@@ -415,6 +432,7 @@ pub fn solve_p3(
     b: &[f64],
     params: &KernelParams,
 ) -> Result<(Vec<f64>, KernelInfo)> {
+    let start = Instant::now();
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     let n = a.nrows();
@@ -474,6 +492,8 @@ pub fn solve_p3(
                     lstsq_iterations: 0,
                     residual_norm: rn,
                     relative_residual: rn / bn.max(f64::MIN_POSITIVE),
+                    residual_history: history,
+                    seconds: start.elapsed().as_secs_f64(),
                 },
             ));
         }
