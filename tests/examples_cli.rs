@@ -76,7 +76,8 @@ fn assert_json(name: &str, args: &[&str], fields: &[&str]) -> String {
 }
 
 /// The number in field `key` of a one-line JSON object; `None` for `null`. The examples print
-/// numbers with Rust's `{}`, the shortest decimal that parses back to the same `f64`.
+/// numbers with Rust's `{}` or `{:e}` (below 10⁻⁴, from 10¹⁵ on): the shortest form that parses
+/// back to the same `f64`.
 fn json_num(line: &str, key: &str) -> Option<f64> {
     let pat = format!("\"{key}\":");
     let start = line

@@ -206,12 +206,15 @@ impl Json {
         self.0.push((k.into(), s));
         self
     }
-    /// A number field (`null` when not finite).
+    /// A number field (`null` when not finite), in exponent form below 10⁻⁴ and from 10¹⁵ on
+    /// (`5.8e-17`, not seventeen zeros); both forms round-trip to the same `f64`.
     pub fn num(mut self, k: &str, v: f64) -> Self {
-        let s = if v.is_finite() {
-            format!("{v}")
-        } else {
+        let s = if !v.is_finite() {
             "null".into()
+        } else if v != 0.0 && !(1e-4..1e15).contains(&v.abs()) {
+            format!("{v:e}")
+        } else {
+            format!("{v}")
         };
         self.0.push((k.into(), s));
         self
