@@ -1,5 +1,6 @@
 //! Arbitrary small matrices, right-hand sides and solver parameters → least squares, ridge,
-//! sketch-and-solve and leverage scores, on the dense matrix and on its CSR and CSC copies.
+//! sketch-and-solve, attention-kernel regression (P1, P2, P3) and leverage scores, on the dense
+//! matrix and on its CSR and CSC copies.
 //! Nothing may panic: every bad input (NaN/∞ in `b`, negative or NaN λ, tolerances out of range,
 //! rank deficiency, tiny iteration budgets) must come back as an `Err` or a result with
 //! diagnostics. One input byte also spreads the entries over a declared shape 2^45 times larger
@@ -13,6 +14,7 @@
 use faer::{Mat, Par};
 use libfuzzer_sys::fuzz_target;
 use randnla::leverage::{self, ApproxParams, ExactParams};
+use randnla::lstsq::kernel_regression::{self, KernelParams};
 use randnla::lstsq::{self, Factorization, LstsqParams, Preconditioner, SketchSolveParams};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{Layout, MatrixRef, Seed, SparseRef};
@@ -79,6 +81,19 @@ fuzz_target!(|data: &[u8]| {
         ridge: 0.0,
         par: Par::Seq,
     };
+    let kernel = KernelParams {
+        lstsq: LstsqParams {
+            ridge: [0.0, lambda][(b.u8() % 2) as usize],
+            ..params.clone()
+        },
+        tol: [1e-10, 1e-3, 0.0, f64::NAN][(b.u8() % 4) as usize],
+        max_iters: (b.u8() % 48) as usize,
+        max_refinements: (b.u8() % 4) as usize,
+        nystrom_rank: [None, Some(0), Some(1), Some(1 << 40)][(b.u8() % 4) as usize],
+    };
+    let power = (b.u8() % 4) as usize;
+    // P1's right-hand side has d entries: the head of `rhs` when it is long enough.
+    let rhs_d = &rhs[..d.min(rhs.len())];
     // Invalid matrices (NaN, ∞) are rejected at the door; valid ones go to every solver.
     let Ok(view) = MatrixRef::dense(a.as_ref()) else {
         return;
@@ -89,6 +104,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = lstsq::sketch_and_solve(m, &rhs, &SketchSolveParams::default());
         let _ = lstsq::qr_solve(m, &rhs, lambda, Par::Seq);
         let _ = lstsq::normal_equations(m, &rhs, lambda, Par::Seq);
+        let _ = kernel_regression::solve_p1(m, power, rhs_d, &kernel);
+        let _ = kernel_regression::solve_p2(m, power, &rhs, &kernel);
+        let _ = kernel_regression::solve_p3(m, &rhs, &kernel);
     };
     solve_all(view);
     let _ = leverage::exact_leverage_scores(view, &ExactParams::default(), Par::Seq);
