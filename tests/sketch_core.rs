@@ -239,6 +239,24 @@ fn distortions(kind: SketchKind, m: usize, q: &Mat<f64>, seeds: std::ops::Range<
         .collect()
 }
 
+/// The README table's two 20000 × 50 matrices, as orthonormal bases of their ranges: a Gaussian
+/// one (incoherent) and the coherent `[I; 10⁻³G]`.
+fn table_bases() -> [(&'static str, Mat<f64>); 2] {
+    let (n, d) = (20_000, 50);
+    let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
+    let coherent = problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap();
+    [
+        (
+            "gaussian",
+            diagnostics::orthonormal_basis(gaussian.as_ref()).unwrap(),
+        ),
+        (
+            "coherent",
+            diagnostics::orthonormal_basis(coherent.as_ref()).unwrap(),
+        ),
+    ]
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -248,19 +266,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Pass rule: κ ≤ 7 for at least 99 of 100 seeds, on a Gaussian and on a coherent matrix.
 #[test]
 fn sparse_sign_is_a_subspace_embedding_on_gaussian_and_coherent_matrices() {
-    let (n, d) = (20_000, 50);
+    let d = 50;
     let kind = SketchKind::SparseSign { nnz_per_col: 8 };
-    for (name, a) in [
-        (
-            "gaussian",
-            problems::gaussian_matrix(n, d, Seed::new(1)).unwrap(),
-        ),
-        (
-            "coherent",
-            problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap(),
-        ),
-    ] {
-        let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap();
+    for (name, q) in table_bases() {
         let ks = distortions(kind, 2 * d, &q, 0..100);
         let passed = ks.iter().filter(|&&k| k <= 7.0).count();
         assert!(
@@ -281,9 +289,8 @@ fn sparse_sign_is_a_subspace_embedding_on_gaussian_and_coherent_matrices() {
 /// matrix at m = 2d it is fine.
 #[test]
 fn countsketch_fails_on_coherent_matrices_as_documented() {
-    let (n, d) = (20_000, 50);
-    let coherent = problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap();
-    let q = diagnostics::orthonormal_basis(coherent.as_ref()).unwrap();
+    let d = 50;
+    let [(_, qg), (_, q)] = table_bases();
     let at_2d = median(distortions(SketchKind::CountSketch, 2 * d, &q, 0..20));
     let failed_at_20d = distortions(SketchKind::CountSketch, 20 * d, &q, 0..20)
         .into_iter()
@@ -297,8 +304,6 @@ fn countsketch_fails_on_coherent_matrices_as_documented() {
         failed_at_20d >= 7,
         "CountSketch m=20d on coherent: only {failed_at_20d} of 20 seeds above κ = 5"
     );
-    let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
-    let qg = diagnostics::orthonormal_basis(gaussian.as_ref()).unwrap();
     let on_gaussian = median(distortions(SketchKind::CountSketch, 2 * d, &qg, 0..20));
     assert!(
         on_gaussian < 7.0,
@@ -321,18 +326,8 @@ fn countsketch_fails_on_coherent_matrices_as_documented() {
 /// the band the sparse-sign test uses.
 #[test]
 fn gaussian_sketch_is_a_subspace_embedding_on_any_matrix() {
-    let (n, d) = (20_000, 50);
-    for (name, a) in [
-        (
-            "gaussian",
-            problems::gaussian_matrix(n, d, Seed::new(1)).unwrap(),
-        ),
-        (
-            "coherent",
-            problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap(),
-        ),
-    ] {
-        let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap();
+    let d = 50;
+    for (name, q) in table_bases() {
         let med = median(distortions(SketchKind::Gaussian, 2 * d, &q, 0..20));
         assert!(
             (4.5..6.5).contains(&med),
@@ -353,16 +348,13 @@ fn gaussian_sketch_is_a_subspace_embedding_on_any_matrix() {
 /// coherent one at `2d` (well outside every pass rule above); in (1.5, 3) on it at `8d`.
 #[test]
 fn srht_fails_on_coherent_matrices_at_2d_and_recovers_at_8d() {
-    let (n, d) = (20_000, 50);
-    let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
-    let qg = diagnostics::orthonormal_basis(gaussian.as_ref()).unwrap();
+    let d = 50;
+    let [(_, qg), (_, qc)] = table_bases();
     let on_gaussian = median(distortions(SketchKind::Srht, 2 * d, &qg, 0..20));
     assert!(
         (4.5..6.5).contains(&on_gaussian),
         "SRHT m=2d on gaussian: median κ = {on_gaussian}"
     );
-    let coherent = problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap();
-    let qc = diagnostics::orthonormal_basis(coherent.as_ref()).unwrap();
     let at_2d = median(distortions(SketchKind::Srht, 2 * d, &qc, 0..20));
     assert!(at_2d > 15.0, "SRHT m=2d on coherent: median κ = {at_2d}");
     let at_8d = median(distortions(SketchKind::Srht, 8 * d, &qc, 0..20));

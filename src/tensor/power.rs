@@ -91,7 +91,7 @@ impl SketchParams {
     /// The `(B, b)` used for a tensor of order `p` and dimension `n`: given values are kept;
     /// automatic ones aim at `B·b ≈ 4096·(p − 2)·n`, which puts the error of each recovered
     /// factor of a well-separated orthogonal tensor near 0.03 (the error scales like
-    /// `√(n/(B·b))`): `b` is the power of two nearest `256·n` within `2¹⁰..=2¹⁸`, `B` is even and
+    /// `√(n/(B·b))`): `b` is the smallest power of two ≥ `256·n`, within `2¹⁰..=2¹⁸`, `B` is even and
     /// within `6..=30`. The reference defaults `B = 30`, `b = 2¹⁶` are reached at `n ≈ 256` for
     /// `b` (and `B` stays smaller). The factor `p − 2`: order-4 contractions are noisier; at
     /// `4096·n` an order-4, `n = 30`, rank-5 tensor (noise 0.01) came out with the largest
@@ -158,8 +158,9 @@ pub struct ComponentInfo {
     pub start_values: Vec<f64>,
     /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (0 when converged).
     pub final_change: f64,
-    /// Sketched method only: spread of the per-sketch weight estimates, `1.4826·MAD/√B`
-    /// (a standard-error proxy for the weight).
+    /// Sketched method only: a standard-error proxy for the weight, `√(π/2)·1.4826·MAD/√B`
+    /// (the per-sketch spread `1.4826·MAD` estimates σ; a median of `B` Gaussian values has
+    /// standard error `√(π/2)·σ/√B`).
     pub weight_spread: Option<f64>,
 }
 
@@ -266,7 +267,10 @@ impl Oracle for SketchOracle {
         let mut vals: Vec<f64> = est.iter().map(|zm| dot(zm, u)).collect();
         let mid = median(&mut vals);
         let mut dev: Vec<f64> = vals.iter().map(|x| (x - mid).abs()).collect();
-        let spread = 1.4826 * median(&mut dev) / (vals.len() as f64).sqrt();
+        // 1.4826·MAD estimates the per-sketch σ; the weight comes from medians over the B
+        // sketches, whose standard error is √(π/2)·σ/√B for Gaussian errors (not σ/√B).
+        let spread = 1.4826 * std::f64::consts::FRAC_PI_2.sqrt() * median(&mut dev)
+            / (vals.len() as f64).sqrt();
         Ok((z, v, Some(spread)))
     }
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
@@ -406,8 +410,11 @@ fn robust_power(
             let (u, v, _, _, e) = iterate(o, u0, params.iters, usize::MAX)?;
             evals += e;
             start_values.push(v);
-            // Odd order: the sign of u flips the value, so |v| ranks the starts.
-            let score = if order % 2 == 1 { v.abs() } else { v };
+            // |v| ranks the starts at every order: at odd order the sign of u flips v; at even
+            // order a component of negative weight is as much an attractor of the power map as
+            // one of positive weight (|⟨a,u⟩| evolves alike), and ranking by the signed v
+            // preferred a smaller positive component to a dominant negative one.
+            let score = v.abs();
             if best.as_ref().is_none_or(|b| score > b.2) {
                 best = Some((tau, u, score));
             }
