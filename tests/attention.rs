@@ -555,17 +555,86 @@ fn f32_agrees_with_f64() {
         let d = relative_error(to64(&a).as_ref(), b.as_ref()).unwrap();
         assert!(d < 1e-5, "sketch causal={causal}: {d:e}");
     }
-    // Overflow of f32 weights is an error, not NaNs.
-    let big = Mat::<f32>::from_fn(20, 8, |_, _| 1e3);
+    // Weights far beyond f32's range ((8·10⁶)⁸ ≈ 10⁵⁵) are held in a per-row power-of-two
+    // scale: the f32 answer matches the f64 one (they used to overflow into an error).
+    let big = Mat::<f32>::from_fn(20, 8, |i, j| 1e3 * (1.0 + 0.01 * (i * 8 + j) as f32));
+    let big64 = to64(&big);
+    let kernel = Kernel::Polynomial { degree: 8 };
+    let params = ExactParams::default();
+    let a = exact_attention(
+        big.as_ref(),
+        big.as_ref(),
+        big.as_ref(),
+        kernel,
+        &params,
+        Par::Seq,
+    )
+    .unwrap();
+    let b = exact_attention(
+        big64.as_ref(),
+        big64.as_ref(),
+        big64.as_ref(),
+        kernel,
+        &params,
+        Par::Seq,
+    )
+    .unwrap();
+    let d = relative_error(to64(&a).as_ref(), b.as_ref()).unwrap();
+    assert!(d < 1e-5, "large scores in f32: {d:e}");
+    // An output beyond f32's range is an error, not NaNs or infinities.
+    let huge = Mat::<f32>::from_fn(20, 8, |_, _| 3e38);
     let r = exact_attention(
         big.as_ref(),
         big.as_ref(),
-        big.as_ref(),
-        Kernel::Polynomial { degree: 8 },
-        &ExactParams::default(),
+        huge.as_ref(),
+        kernel,
+        &params,
         Par::Seq,
     );
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+}
+
+/// Polynomial weights beyond f64's range: p = 64 with scores near 10⁶ (weights near 10³⁸⁴).
+/// The reference divides every weight by the row's largest, `(x_j/x_max)^p`, in the test:
+/// `out_i = Σ_j (x_j/x_max)^p v_j / (x_max^{−p} + Σ_j (x_j/x_max)^p)`. Pass rule: 1e-12 relative
+/// (the weights were ∞ before the per-row scale, and the call an error).
+#[test]
+fn polynomial_weights_beyond_f64_are_scaled_per_row() {
+    let (n, h, p) = (12, 3, 64);
+    let q = Mat::<f64>::from_fn(n, h, |i, j| {
+        1e3 * (1.0 + 0.03 * ((i * 7 + j * 3) % 11) as f64)
+    });
+    let k = Mat::<f64>::from_fn(n, h, |i, j| 1e3 * (1.0 + 0.02 * ((i * 5 + j) % 13) as f64));
+    let v = Mat::<f64>::from_fn(n, 2, |i, j| (i as f64 - 5.0) * (j as f64 + 1.0));
+    for causal in [false, true] {
+        let params = ExactParams { causal, block: 5 };
+        let out = exact_attention(
+            q.as_ref(),
+            k.as_ref(),
+            v.as_ref(),
+            Kernel::Polynomial { degree: p },
+            &params,
+            Par::Seq,
+        )
+        .unwrap();
+        for i in 0..n {
+            let keys = if causal { i + 1 } else { n };
+            let x: Vec<f64> = (0..keys)
+                .map(|j| (0..h).map(|c| q[(i, c)] * k[(j, c)]).sum())
+                .collect();
+            let xmax = x.iter().copied().fold(0.0, f64::max);
+            let w: Vec<f64> = x.iter().map(|xj| (xj / xmax).powi(p as i32)).collect();
+            let den = xmax.powi(-(p as i32)) + w.iter().sum::<f64>();
+            for c in 0..2 {
+                let want = (0..keys).map(|j| w[j] * v[(j, c)]).sum::<f64>() / den;
+                let got = out[(i, c)];
+                assert!(
+                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "causal {causal}, row {i}, col {c}: {got} vs {want}"
+                );
+            }
+        }
+    }
 }
 
 /// Peak heap of causal (and non-causal) sketched attention beyond the output does not grow

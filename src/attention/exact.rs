@@ -68,7 +68,9 @@ impl Default for ExactParams {
 /// the output is bitwise identical for any thread count. Extra memory: `b² + b·d` scalars per
 /// thread plus the output (each query block writes its rows straight into it); never `n × m`.
 /// The numerators are accumulated in `T` (GEMM), the
-/// normalizers in `f64`.
+/// normalizers in `f64`; polynomial weights are kept in a per-row power-of-two scale when they
+/// would pass `2^{E/2}` (see the module's Precision section), which costs one comparison per
+/// weight and, for a block that needs it, its scores once more.
 pub fn exact_attention<T: Scalar>(
     q: MatRef<'_, T>,
     k: MatRef<'_, T>,
@@ -128,6 +130,25 @@ fn query_block<T: Scalar>(
     let mut den = vec![0.0f64; bq];
     // Softmax: the raw score at which each row's scaled score is largest so far.
     let mut row_best: Vec<Option<f64>> = vec![None; bq];
+    // Polynomial: each row's weights are held as `(x·2^{−e})^p = w·2^{−p·e}`, exact scalings by
+    // powers of two, with `e ≥ 0` raised only when a score would make a weight exceed
+    // `2^{E/2}` (`E` = 1024 for f64, 128 for f32). The sums then stay far from overflow, and
+    // rows that never need it keep `e = 0`, i.e. the unscaled arithmetic bit for bit.
+    let max_exp = if T::from_f64(f64::MAX).finite() {
+        f64::MAX_EXP
+    } else {
+        f32::MAX_EXP
+    };
+    // |x·2^{−e}| ≤ 2^{poly_cap} keeps every weight ≤ 2^{E/2}.
+    let poly_cap = match kernel {
+        Kernel::Polynomial { degree } => f64::from(max_exp) / (2.0 * degree as f64),
+        Kernel::Softmax { .. } => f64::INFINITY,
+    };
+    let mut row_exp: Vec<i32> = vec![0; bq];
+    let mut row_scale: Vec<f64> = vec![1.0; bq];
+    let mut row_limit: Vec<f64> = vec![2f64.powf(poly_cap); bq];
+    let mut largest: Vec<f64> = vec![0.0; bq];
+    let mut den_saved: Vec<f64> = vec![0.0; bq];
     let mut s = Mat::<T>::zeros(bq, b.min(kend));
     let one = T::from_f64(1.0);
     let mut j0 = 0;
@@ -153,17 +174,82 @@ fn query_block<T: Scalar>(
         match kernel {
             Kernel::Polynomial { degree } => {
                 let p = degree as i32;
-                for jj in 0..bk {
-                    let col = sv.rb_mut().col_mut(jj);
-                    let col = col.try_as_col_major_mut().expect("contiguous column");
-                    for (ii, x) in col.as_slice_mut().iter_mut().enumerate() {
-                        if jj < visible(ii) {
-                            let w = x.to_f64().powi(p);
-                            den[ii] += w;
-                            *x = T::from_f64(w);
-                        } else {
-                            *x = T::ZERO;
+                // Optimistic pass: weights in the rows' current scales. Every weight is ≥ 0 (p
+                // is even), so a row whose weights in this block sum past 2^{E/2} holds any
+                // weight that passed it: such a block goes once through the slow path (scores
+                // again, exponents raised where a score exceeds its row's limit `2^{cap + e}`,
+                // weights again). No test is made per weight.
+                den_saved.copy_from_slice(&den);
+                let weight_limit = f64::from(max_exp / 2).exp2();
+                for attempt in 0..2 {
+                    // Rows still unscaled (the common case) skip the per-row scale.
+                    let unscaled = row_exp.iter().all(|&e| e == 0);
+                    for jj in 0..bk {
+                        let col = sv.rb_mut().col_mut(jj);
+                        let col = col.try_as_col_major_mut().expect("contiguous column");
+                        for (ii, x) in col.as_slice_mut().iter_mut().enumerate() {
+                            if jj < visible(ii) {
+                                let xv = x.to_f64();
+                                let w = if unscaled {
+                                    xv.powi(p)
+                                } else {
+                                    (xv * row_scale[ii]).powi(p)
+                                };
+                                den[ii] += w;
+                                *x = T::from_f64(w);
+                            } else {
+                                *x = T::ZERO;
+                            }
                         }
+                    }
+                    let over = den.iter().zip(&den_saved).any(|(now, before)| {
+                        let added = now - before;
+                        added.is_nan() || added > weight_limit
+                    });
+                    if !over || attempt == 1 {
+                        break;
+                    }
+                    den.copy_from_slice(&den_saved);
+                    matmul(
+                        sv.rb_mut(),
+                        Accum::Replace,
+                        qb,
+                        k.subrows(j0, bk).transpose(),
+                        one,
+                        Par::Seq,
+                    );
+                    largest.fill(0.0);
+                    for jj in 0..bk {
+                        let col = sv.rb().col(jj);
+                        let col = col.try_as_col_major().expect("contiguous column");
+                        for (ii, x) in col.as_slice().iter().enumerate() {
+                            if jj < visible(ii) {
+                                largest[ii] = largest[ii].max(x.to_f64().abs());
+                            }
+                        }
+                    }
+                    for ii in 0..bq {
+                        let big = largest[ii];
+                        // Non-finite scores (f32 products beyond range) are left to the final
+                        // check, which reports them.
+                        if big <= row_limit[ii] || !big.is_finite() {
+                            continue;
+                        }
+                        let mut e = ((big.log2() - poly_cap).ceil().max(0.0)) as i32;
+                        while big * 2f64.powi(-e) > 2f64.powf(poly_cap) {
+                            e += 1;
+                        }
+                        // Exact unless the old terms fall below the smallest subnormal, where
+                        // they are negligible next to the new ones.
+                        let factor = 2f64.powi(-p * (e - row_exp[ii]));
+                        den[ii] *= factor;
+                        let f = T::from_f64(factor);
+                        for c in 0..d {
+                            num[(ii, c)] *= f;
+                        }
+                        row_exp[ii] = e;
+                        row_scale[ii] = 2f64.powi(-e);
+                        row_limit[ii] = 2f64.powf(poly_cap + f64::from(e));
                     }
                 }
             }
@@ -247,11 +333,12 @@ fn query_block<T: Scalar>(
         );
         j0 += bk;
     }
-    let shift = match kernel {
-        Kernel::Polynomial { .. } => 1.0,
-        Kernel::Softmax { .. } => 0.0,
-    };
     for (ii, &dn) in den.iter().enumerate() {
+        // `1 + Σw` in the row's scale: `2^{−p·e} + Σ w·2^{−p·e}`.
+        let shift = match kernel {
+            Kernel::Polynomial { degree } => 2f64.powi(-(degree as i32) * row_exp[ii]),
+            Kernel::Softmax { .. } => 0.0,
+        };
         let inv = T::from_f64(1.0 / (shift + dn));
         for c in 0..d {
             num[(ii, c)] *= inv;

@@ -77,9 +77,14 @@
 //! # Precision
 //! Everything is computed in the input type `T` (`f32` or `f64`): products and sums are
 //! accumulated in `T` (faer's GEMM), and the final division too. `f32` outputs agree with the
-//! `f64` computation to about `1e-5` relative on well-scaled inputs. Large `⟨q,k⟩^p` can overflow
-//! `f32` (`⟨q,k⟩ > 6·10⁴` at `p = 8`): an output that is not finite comes back as
-//! [`crate::Error::NonFinite`], never as NaNs.
+//! `f64` computation to about `1e-5` relative on well-scaled inputs. Exact polynomial attention
+//! keeps each query row's weights in a power-of-two scale, `(⟨q,k⟩·2^{−e})^p`, raised only when a
+//! weight would pass `2^{E/2}` (`E` = 128 for `f32`, 1024 for `f64`), so large `⟨q,k⟩^p` do not
+//! overflow (the output is a weighted mean of the `v_j`, shrunk by `Σw/(1 + Σw)`); scaling by
+//! powers of two is exact, and rows that never need it are computed exactly as without it. An
+//! output that is still not finite (values near the type's largest) comes back as
+//! [`crate::Error::NonFinite`], never as NaNs. The sketched paths are not scaled (their features
+//! grow like `‖q‖^{p/2}`); a result that overflows there is reported the same way.
 //!
 //! # Reproducibility and threads
 //! Every product is a sequential faer GEMM on a block whose size is a constant or a parameter,
