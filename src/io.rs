@@ -25,7 +25,8 @@
 //! are case-insensitive. Comment lines (`%` first) and blank lines are skipped anywhere after the
 //! header; comment lines are skipped without being decoded, every other line must be UTF-8 (in
 //! practice ASCII). Lines may carry leading or trailing whitespace and `\r\n` endings; a leading
-//! UTF-8 byte-order mark on the header is ignored. A line may be at most 1 MiB long.
+//! UTF-8 byte-order mark on the header is ignored. A line may be at most 1 MiB long, its `\n` or
+//! `\r\n` ending not counted.
 //!
 //! Reading rules:
 //!
@@ -34,10 +35,13 @@
 //!   rejected. `integer` values must be 64-bit integers; they are converted to the nearest `f64`.
 //! - **Symmetry.** For `symmetric` coordinate files every off-diagonal entry `(i, j, v)` is also
 //!   stored at `(j, i)`; for `skew-symmetric` files at `(j, i)` with value `-v`, and a diagonal
-//!   entry is an error. Entries may come from either triangle. Array-format symmetric files hold
-//!   the lower triangle column by column (for skew-symmetric, the strict lower triangle).
-//! - **Duplicates** (the same coordinate stored more than once, including an entry that meets the
-//!   mirror of another) are summed in file order, as SciPy does. The sparse result is in canonical
+//!   entry is an error. The format lists the lower triangle; a file that lists the upper one
+//!   instead is read the same way, but one that mixes both is an error (it is almost always a
+//!   full matrix under a symmetric header, which would be doubled). `pattern` cannot be
+//!   `skew-symmetric`. Array-format symmetric files hold the lower triangle column by column
+//!   (for skew-symmetric, the strict lower triangle).
+//! - **Duplicates** (the same coordinate stored more than once) are summed in file order, as
+//!   SciPy does; in a `pattern` file a repeated position is still `1.0`. The sparse result is in canonical
 //!   form: indices sorted within each row, no duplicates.
 //! - **Explicit zeros** in a coordinate file are kept as stored entries, so a file's sparsity
 //!   pattern survives a read (and a round trip through [`write_sparse`]).
@@ -519,6 +523,14 @@ fn parse_header(raw: &[u8]) -> Result<Header> {
             "field `pattern` is only valid with the `coordinate` format",
         ));
     }
+    if field == Field::Pattern && symmetry == Symmetry::Skew {
+        // The Matrix Market format allows skew-symmetry only with values (real, integer,
+        // complex): a pattern has no value to negate, and reading one would invent −1s.
+        return Err(Error::parse(
+            1,
+            "field `pattern` cannot be `skew-symmetric` (there are no values to negate)",
+        ));
+    }
     Ok(Header {
         format,
         field,
@@ -552,14 +564,22 @@ impl<'c, R: BufRead> Lines<'c, R> {
     fn advance(&mut self) -> Result<bool> {
         self.buf.clear();
         let n = (&mut self.reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
+            .take(MAX_LINE_BYTES as u64 + 2)
             .read_until(b'\n', &mut self.buf)
             .map_err(|e| Error::io(&e, self.context))?;
         if n == 0 {
             return Ok(false);
         }
         self.line += 1;
-        if self.buf.len() > MAX_LINE_BYTES && self.buf.last() != Some(&b'\n') {
+        // The limit excludes the line ending, `\n` or `\r\n`.
+        let mut content = self.buf.len();
+        if self.buf.last() == Some(&b'\n') {
+            content -= 1;
+            if content > 0 && self.buf[content - 1] == b'\r' {
+                content -= 1;
+            }
+        }
+        if content > MAX_LINE_BYTES {
             return Err(Error::parse(
                 self.line,
                 format!("line is longer than {MAX_LINE_BYTES} bytes"),
@@ -791,7 +811,11 @@ fn read_impl<R: BufRead>(
             let want_dense = target == Target::Dense;
             let (nrows, ncols, entries) =
                 read_coordinate(&mut lines, header, opts, layout, want_dense)?;
-            let a = build_compressed(nrows, ncols, layout, entries)?;
+            let mut a = build_compressed(nrows, ncols, layout, entries)?;
+            if header.field == Field::Pattern {
+                // A pattern lists positions: a repeated one is still a 1, not a sum.
+                a.data_mut().iter_mut().for_each(|v| *v = 1.0);
+            }
             if want_dense {
                 densify(&a).map(MatrixMarket::Dense)
             } else {
@@ -916,6 +940,9 @@ fn read_coordinate<R: BufRead>(
     };
 
     let mut count = 0usize;
+    // The first off-diagonal entry's line and whether it lay above the diagonal: a symmetric or
+    // skew-symmetric file stores one triangle, and one that lists both would be doubled.
+    let mut triangle: Option<(usize, bool)> = None;
     while let Some((line, text)) = lines.next_data()? {
         if count == nnz {
             return Err(Error::parse(
@@ -949,6 +976,29 @@ fn read_coordinate<R: BufRead>(
                     col + 1
                 ),
             ));
+        }
+        if row != col && symmetry != Symmetry::General {
+            let upper = row < col;
+            match triangle {
+                None => triangle = Some((line, upper)),
+                Some((first, was_upper)) if was_upper != upper => {
+                    let side = |u: bool| if u { "above" } else { "below" };
+                    return Err(Error::parse(
+                        line,
+                        format!(
+                            "entry ({}, {}) lies {} the diagonal, but line {first} listed one {} \
+                             it: a {} file stores one triangle (each entry stands for its mirror \
+                             too), so both would count twice; declare the file `general`",
+                            row + 1,
+                            col + 1,
+                            side(upper),
+                            side(was_upper),
+                            symmetry.name()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         push(&mut entries, Triplet { row, col, val })?;
         if row != col {
@@ -1212,12 +1262,12 @@ mod tests {
 
     #[test]
     fn header_tokens_are_case_insensitive_and_bom_is_ignored() {
-        let h = header("%%matrixmarket MATRIX Coordinate Pattern Skew-Symmetric \r\n").unwrap();
+        let h = header("%%matrixmarket MATRIX Coordinate Integer Skew-Symmetric \r\n").unwrap();
         assert_eq!(
             h,
             Header {
                 format: Format::Coordinate,
-                field: Field::Pattern,
+                field: Field::Integer,
                 symmetry: Symmetry::Skew
             }
         );

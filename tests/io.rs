@@ -105,10 +105,10 @@ fn coordinate_general() {
 }
 
 #[test]
-fn coordinate_symmetric_mirrors_either_triangle() {
-    // (2,1) from the lower triangle and (1,3) from the upper: both are mirrored.
+fn coordinate_symmetric_mirrors_one_triangle_and_refuses_both() {
+    // The upper triangle instead of the lower: read the same way.
     let m = read(
-        "%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n1 1 2\n2 1 -1\n1 3 5\n3 3 9\n",
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n1 1 2\n1 2 -1\n1 3 5\n3 3 9\n",
     )
     .unwrap();
     assert_eq!(m.nnz(), 6);
@@ -120,6 +120,59 @@ fn coordinate_symmetric_mirrors_either_triangle() {
             vec![5.0, 0.0, 9.0],
         ]
     );
+    // A full matrix under a symmetric header would be doubled: an error at the first entry from
+    // the other triangle, for symmetric, skew-symmetric and pattern files.
+    let sym = "%%MatrixMarket matrix coordinate real symmetric\n";
+    parse_error_at(
+        format!("{sym}2 2 3\n1 1 1\n2 1 10\n1 2 10\n").as_bytes(),
+        5,
+        "one triangle",
+    );
+    let skew = "%%MatrixMarket matrix coordinate real skew-symmetric\n";
+    parse_error_at(
+        format!("{skew}3 3 2\n1 3 3\n2 1 -3\n").as_bytes(),
+        4,
+        "line 3",
+    );
+    let pattern = "%%MatrixMarket matrix coordinate pattern symmetric\n";
+    parse_error_at(
+        format!("{pattern}2 2 2\n2 1\n1 2\n").as_bytes(),
+        4,
+        "general",
+    );
+}
+
+/// The format allows skew-symmetry only with values: `pattern skew-symmetric` would invent −1s.
+#[test]
+fn pattern_skew_symmetric_is_refused() {
+    parse_error_at(
+        b"%%MatrixMarket matrix coordinate pattern skew-symmetric\n2 2 1\n2 1\n",
+        1,
+        "skew-symmetric",
+    );
+}
+
+/// A pattern lists positions: a repeated one is still 1.0, not a sum.
+#[test]
+fn pattern_duplicates_stay_one() {
+    let m =
+        read("%%MatrixMarket matrix coordinate pattern general\n2 2 3\n1 1\n1 1\n2 2\n").unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+}
+
+/// The 1 MiB line limit excludes the line ending: a maximal comment line reads with `\n` and
+/// with `\r\n`, and one byte more is refused either way.
+#[test]
+fn line_limit_excludes_the_line_ending() {
+    let max = 1 << 20;
+    for ending in ["\n", "\r\n"] {
+        for (extra, ok) in [(0, true), (1, false)] {
+            let comment = format!("%{}{ending}", " ".repeat(max - 1 + extra));
+            let text = format!("{GENERAL}{comment}1 1 1{ending}1 1 2{ending}");
+            let r = read(&text);
+            assert_eq!(r.is_ok(), ok, "{ending:?}, {extra} over: {r:?}");
+        }
+    }
 }
 
 #[test]
@@ -203,9 +256,9 @@ fn duplicates_are_summed_and_explicit_zeros_kept() {
     assert_eq!(a.indptr().raw_storage(), &[0, 1, 3]);
     assert_eq!(a.indices(), &[0, 0, 1]);
     assert_eq!(a.data(), &[3.25, 3.0, 0.0]);
-    // An entry in a symmetric file that meets the mirror of another is summed with it.
+    // Duplicates in a symmetric file (one triangle) are summed, and so are their mirrors.
     let m =
-        read("%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n2 1 1\n1 2 10\n").unwrap();
+        read("%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n2 1 1\n2 1 10\n").unwrap();
     assert_eq!(dense_rows(&m), vec![vec![0.0, 11.0], vec![11.0, 0.0]]);
 }
 
@@ -727,7 +780,8 @@ fn valid_file() -> impl Strategy<Value = Vec<u8>> {
     .iter()
     .map(|name| std::fs::read(data_path(name)).unwrap())
     .chain([
-        b"%%MatrixMarket matrix coordinate pattern skew-symmetric\n3 3 2\n2 1\n3 1\n".to_vec(),
+        b"%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 1\n".to_vec(),
+        b"%%MatrixMarket matrix coordinate integer skew-symmetric\n3 3 2\n2 1 4\n3 1 -7\n".to_vec(),
         b"%%MatrixMarket matrix array integer symmetric\n2 2\n1\n-2\n3\n".to_vec(),
     ])
     .collect();
