@@ -81,7 +81,9 @@ pub enum Error {
         /// The rank required.
         required: usize,
     },
-    /// An iterative method stopped before reaching its tolerance.
+    /// An iterative method stopped before reaching its tolerance. Match it with `..`: more
+    /// diagnostics may be added.
+    #[non_exhaustive]
     NotConverged {
         /// Iterations performed.
         iterations: usize,

@@ -581,7 +581,8 @@ fn f32_agrees_with_f64() {
     .unwrap();
     let d = relative_error(to64(&a).as_ref(), b.as_ref()).unwrap();
     assert!(d < 1e-5, "large scores in f32: {d:e}");
-    // An output beyond f32's range is an error, not NaNs or infinities.
+    // Values near f32::MAX: the running sum Σw·v passes f32's range on the way (the output, a
+    // shrunk weighted mean, would fit), which is reported as an error, not NaNs or infinities.
     let huge = Mat::<f32>::from_fn(20, 8, |_, _| 3e38);
     let r = exact_attention(
         big.as_ref(),

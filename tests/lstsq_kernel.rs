@@ -289,3 +289,32 @@ fn huge_powers_are_invalid() {
     let r = solve_p1(view, 2, &[1.0; 4], &params);
     assert!(r.is_ok(), "P1 j = 2: {r:?}");
 }
+
+/// `b = 0`: every problem's answer is `x = 0` with nothing solved, so the history is empty (P3
+/// used to record 0/0 = NaN). A tiny but nonzero `b` (entries near 10⁻³⁰⁰, where `tol·‖b‖`
+/// underflows) is solved as well as a scaled-up one: the tests compare ratios.
+#[test]
+fn zero_and_tiny_right_hand_sides() {
+    let a = test_matrix(200, 6, 9);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let p = KernelParams::default();
+    let (x, info) = solve_p1(av, 2, &[0.0; 6], &p).unwrap();
+    assert!(x.iter().all(|&v| v == 0.0) && info.residual_history.is_empty());
+    let (x, info) = solve_p2(av, 1, &[0.0; 200], &p).unwrap();
+    assert!(x.iter().all(|&v| v == 0.0) && info.residual_history.is_empty());
+    // (Those close rows make G numerically singular: x = 0 is returned without factoring it.)
+    let (x, info) = solve_p3(av, &[0.0; 200], &p).unwrap();
+    assert!(x.iter().all(|&v| v == 0.0), "{info:?}");
+    assert!(info.residual_history.is_empty(), "{info:?}");
+    let b = vec_of(&gaussian_matrix(6, 1, Seed::new(10)).unwrap());
+    let tiny: Vec<f64> = b.iter().map(|v| v * 1e-300).collect();
+    let (x, info) = solve_p1(av, 1, &tiny, &p).unwrap();
+    let (x1, _) = solve_p1(av, 1, &b, &p).unwrap();
+    assert!(info.relative_residual <= 1e-10, "{info:?}");
+    for (t, o) in x.iter().zip(&x1) {
+        assert!(
+            (t * 1e300 - o).abs() <= 1e-8 * o.abs().max(1.0),
+            "{t:e} vs {o:e}"
+        );
+    }
+}

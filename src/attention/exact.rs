@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 /// The attention kernel of [`exact_attention`].
@@ -69,8 +69,8 @@ impl Default for ExactParams {
 /// thread plus the output (each query block writes its rows straight into it); never `n × m`.
 /// The numerators are accumulated in `T` (GEMM), the
 /// normalizers in `f64`; polynomial weights are kept in a per-row power-of-two scale when they
-/// would pass `2^{E/2}` (see the module's Precision section), which costs one comparison per
-/// weight and, for a block that needs it, its scores once more.
+/// would sum past `2^{E/2}` (see the module's Precision section), which costs one test per row
+/// and key block and, for a block that needs it, its scores once more.
 pub fn exact_attention<T: Scalar>(
     q: MatRef<'_, T>,
     k: MatRef<'_, T>,
@@ -131,22 +131,18 @@ fn query_block<T: Scalar>(
     // Softmax: the raw score at which each row's scaled score is largest so far.
     let mut row_best: Vec<Option<f64>> = vec![None; bq];
     // Polynomial: each row's weights are held as `(x·2^{−e})^p = w·2^{−p·e}`, exact scalings by
-    // powers of two, with `e ≥ 0` raised only when a score would make a weight exceed
-    // `2^{E/2}` (`E` = 1024 for f64, 128 for f32). The sums then stay far from overflow, and
-    // rows that never need it keep `e = 0`, i.e. the unscaled arithmetic bit for bit.
+    // powers of two, with `e ≥ 0` raised only when the row's weights in one key block would sum
+    // past `2^{E/2}` (`E` = 1024 for f64, 128 for f32); `e` is then chosen so that the row's
+    // largest weight so far is at most 1. Rows that never need it keep `e = 0`, i.e. the
+    // unscaled arithmetic bit for bit.
     let max_exp = if T::from_f64(f64::MAX).finite() {
         f64::MAX_EXP
     } else {
         f32::MAX_EXP
     };
-    // |x·2^{−e}| ≤ 2^{poly_cap} keeps every weight ≤ 2^{E/2}.
-    let poly_cap = match kernel {
-        Kernel::Polynomial { degree } => f64::from(max_exp) / (2.0 * degree as f64),
-        Kernel::Softmax { .. } => f64::INFINITY,
-    };
+    let weight_limit = f64::from(max_exp / 2).exp2();
     let mut row_exp: Vec<i32> = vec![0; bq];
     let mut row_scale: Vec<f64> = vec![1.0; bq];
-    let mut row_limit: Vec<f64> = vec![2f64.powf(poly_cap); bq];
     let mut largest: Vec<f64> = vec![0.0; bq];
     let mut den_saved: Vec<f64> = vec![0.0; bq];
     let mut s = Mat::<T>::zeros(bq, b.min(kend));
@@ -155,14 +151,18 @@ fn query_block<T: Scalar>(
     while j0 < kend {
         let bk = b.min(kend - j0);
         let mut sv = s.as_mut().subcols_mut(0, bk);
-        matmul(
-            sv.rb_mut(),
-            Accum::Replace,
-            qb,
-            k.subrows(j0, bk).transpose(),
-            one,
-            Par::Seq,
-        );
+        // The block's scores `Q_b K_jᵀ`.
+        let scores = |dst: MatMut<'_, T>| {
+            matmul(
+                dst,
+                Accum::Replace,
+                qb,
+                k.subrows(j0, bk).transpose(),
+                one,
+                Par::Seq,
+            )
+        };
+        scores(sv.rb_mut());
         // Row ii may see keys j0 + jj ≤ lo + ii (causal) — a prefix of the block's columns.
         let visible = |ii: usize| -> usize {
             if params.causal {
@@ -174,13 +174,12 @@ fn query_block<T: Scalar>(
         match kernel {
             Kernel::Polynomial { degree } => {
                 let p = degree as i32;
-                // Optimistic pass: weights in the rows' current scales. Every weight is ≥ 0 (p
-                // is even), so a row whose weights in this block sum past 2^{E/2} holds any
-                // weight that passed it: such a block goes once through the slow path (scores
-                // again, exponents raised where a score exceeds its row's limit `2^{cap + e}`,
-                // weights again). No test is made per weight.
+                // Optimistic pass: weights in the rows' current scales, and one test per row
+                // afterwards (every weight is ≥ 0, p being even, so the block's sum bounds each
+                // of them). A row whose block sum passes 2^{E/2} sends the block once through
+                // the slow path: scores again, that row's exponent raised until its largest
+                // weight is ≤ 1 (so later blocks sum to at most their length), weights again.
                 den_saved.copy_from_slice(&den);
-                let weight_limit = f64::from(max_exp / 2).exp2();
                 for attempt in 0..2 {
                     // Rows still unscaled (the common case) skip the per-row scale.
                     let unscaled = row_exp.iter().all(|&e| e == 0);
@@ -202,28 +201,24 @@ fn query_block<T: Scalar>(
                             }
                         }
                     }
-                    let over = den.iter().zip(&den_saved).any(|(now, before)| {
+                    let over = |now: &f64, before: &f64| {
                         let added = now - before;
                         added.is_nan() || added > weight_limit
-                    });
-                    if !over || attempt == 1 {
+                    };
+                    if attempt == 1 || !den.iter().zip(&den_saved).any(|(n, b)| over(n, b)) {
                         break;
                     }
+                    for (ii, (now, before)) in den.iter().zip(&den_saved).enumerate() {
+                        largest[ii] = if over(now, before) { 0.0 } else { f64::NAN };
+                    }
                     den.copy_from_slice(&den_saved);
-                    matmul(
-                        sv.rb_mut(),
-                        Accum::Replace,
-                        qb,
-                        k.subrows(j0, bk).transpose(),
-                        one,
-                        Par::Seq,
-                    );
-                    largest.fill(0.0);
+                    scores(sv.rb_mut());
+                    // The largest |score| of each row that passed (NaN marks the others).
                     for jj in 0..bk {
                         let col = sv.rb().col(jj);
                         let col = col.try_as_col_major().expect("contiguous column");
                         for (ii, x) in col.as_slice().iter().enumerate() {
-                            if jj < visible(ii) {
+                            if jj < visible(ii) && !largest[ii].is_nan() {
                                 largest[ii] = largest[ii].max(x.to_f64().abs());
                             }
                         }
@@ -232,12 +227,16 @@ fn query_block<T: Scalar>(
                         let big = largest[ii];
                         // Non-finite scores (f32 products beyond range) are left to the final
                         // check, which reports them.
-                        if big <= row_limit[ii] || !big.is_finite() {
+                        if !(big.is_finite() && big > 0.0) {
                             continue;
                         }
-                        let mut e = ((big.log2() - poly_cap).ceil().max(0.0)) as i32;
-                        while big * 2f64.powi(-e) > 2f64.powf(poly_cap) {
+                        // The smallest e ≥ 0 with |x|·2^{−e} ≤ 1, so every weight is ≤ 1.
+                        let mut e = big.log2().ceil().max(0.0) as i32;
+                        while big * 2f64.powi(-e) > 1.0 {
                             e += 1;
+                        }
+                        if e <= row_exp[ii] {
+                            continue;
                         }
                         // Exact unless the old terms fall below the smallest subnormal, where
                         // they are negligible next to the new ones.
@@ -249,7 +248,6 @@ fn query_block<T: Scalar>(
                         }
                         row_exp[ii] = e;
                         row_scale[ii] = 2f64.powi(-e);
-                        row_limit[ii] = 2f64.powf(poly_cap + f64::from(e));
                     }
                 }
             }

@@ -78,12 +78,14 @@
 //! Everything is computed in the input type `T` (`f32` or `f64`): products and sums are
 //! accumulated in `T` (faer's GEMM), and the final division too. `f32` outputs agree with the
 //! `f64` computation to about `1e-5` relative on well-scaled inputs. Exact polynomial attention
-//! keeps each query row's weights in a power-of-two scale, `(⟨q,k⟩·2^{−e})^p`, raised only when a
-//! weight would pass `2^{E/2}` (`E` = 128 for `f32`, 1024 for `f64`), so large `⟨q,k⟩^p` do not
-//! overflow (the output is a weighted mean of the `v_j`, shrunk by `Σw/(1 + Σw)`); scaling by
-//! powers of two is exact, and rows that never need it are computed exactly as without it. An
-//! output that is still not finite (values near the type's largest) comes back as
-//! [`crate::Error::NonFinite`], never as NaNs. The sketched paths are not scaled (their features
+//! keeps each query row's weights in a power-of-two scale, `(⟨q,k⟩·2^{−e})^p`, raised only when
+//! the row's weights in one key block would sum past `2^{E/2}` (`E` = 128 for `f32`, 1024 for
+//! `f64`), and then so that its largest weight is at most 1: large `⟨q,k⟩^p` do not overflow
+//! (the output is a weighted mean of the `v_j`, shrunk by `Σw/(1 + Σw)`). Scaling by powers of
+//! two is exact, and rows that never need it are computed exactly as without it. An output that
+//! is still not finite comes back as [`crate::Error::NonFinite`], never as NaNs: it happens when
+//! the running sum `Σw·v` passes the type's range, i.e. for `|v|` near its largest value, or on
+//! unscaled rows (weights up to `2^{E/2}`) for `|v|` beyond about `2^{E/2}/n`. The sketched paths are not scaled (their features
 //! grow like `‖q‖^{p/2}`); a result that overflows there is reported the same way.
 //!
 //! # Reproducibility and threads

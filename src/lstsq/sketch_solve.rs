@@ -101,8 +101,13 @@ impl SketchSolveInfo {
 ///                                  &SketchSolveParams::default()).unwrap();
 /// assert_eq!(x.len(), 10);
 /// assert!((info.expected_ratio - (1.0f64 + 10.0 / 89.0).sqrt()).abs() < 1e-12);
-/// // ‖Ax̃ − b‖/OPT ≤ this, if the sketch stretches range(A) by at most 1 + √(d/m):
-/// assert!(info.ratio_bound((10.0f64 / 100.0).sqrt()) >= 1.0);
+/// // ‖Ax̃ − b‖/OPT is at most ratio_bound(ε) when the sketch stretches range(A) by at most
+/// // 1 + ε; ε = 1 is generous at m = 10d.
+/// let xq = randnla::lstsq::qr_solve(MatrixRef::dense(a.as_ref()).unwrap(), &b, 0.0,
+///                                   faer::Par::Seq).unwrap();
+/// let axq = &a * faer::Mat::from_fn(10, 1, |i, _| xq[i]);
+/// let opt = (0..2000).map(|i| (b[i] - axq[(i, 0)]).powi(2)).sum::<f64>().sqrt();
+/// assert!(info.residual_norm / opt <= info.ratio_bound(1.0));
 /// ```
 ///
 /// # Errors

@@ -158,9 +158,10 @@ pub struct ComponentInfo {
     pub start_values: Vec<f64>,
     /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (0 when converged).
     pub final_change: f64,
-    /// Sketched method only: a standard-error proxy for the weight, `√(π/2)·1.4826·MAD/√B`
-    /// (the per-sketch spread `1.4826·MAD` estimates σ; a median of `B` Gaussian values has
-    /// standard error `√(π/2)·σ/√B`).
+    /// Sketched method only: a conservative standard-error proxy for the weight,
+    /// `√(π/2)·1.4826·MAD/√B` (the per-sketch spread `1.4826·MAD` estimates σ, and a median of
+    /// `B` Gaussian values has standard error `√(π/2)·σ/√B`; the weight is `⟨u, z⟩` with `z` the
+    /// coordinate-wise median, somewhat more accurate than the median of the `B` values).
     pub weight_spread: Option<f64>,
 }
 
