@@ -60,9 +60,10 @@ pub fn coherent_matrix(n: usize, d: usize, scale: f64, seed: Seed) -> Result<Mat
     Ok(a)
 }
 
-/// A random `n × d` CSR matrix with about `nnz_per_row` standard-normal entries per row at
-/// uniformly random distinct columns, plus one entry per row in column `i mod d` so that no
-/// column is empty and the matrix has full column rank with overwhelming probability.
+/// A random `n × d` CSR matrix with exactly `nnz_per_row` standard-normal entries per row at
+/// distinct columns: one in column `i mod d` (so that, for `n ≥ d`, no column is empty and the
+/// matrix has full column rank with overwhelming probability) and the others uniformly among the
+/// remaining `d − 1` columns.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `d = 0` or `nnz_per_row > d`; [`Error::TooLarge`] when
@@ -180,7 +181,10 @@ pub fn cauchy_rows(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
 /// orthonormal, `σ = logspace(0, −log₁₀ cond, d)`, so `‖A‖₂ = 1` and `κ(A) = cond`), a unit-norm
 /// solution `x` (random direction), and `b = A·x + r` with a residual `r` of norm
 /// `residual_norm` orthogonal to `range(A)`. Returns `(A, b, x, r)`; `x` is the exact
-/// least-squares solution.
+/// least-squares solution of `(A, Ax + r)` before `b` is rounded: the rounding moves the
+/// solution by up to about `κ²·u·residual_norm` (relative), which is ≥ 1 at `cond = 1e12` with
+/// `residual_norm ≥ 1e-6`, where no digit of the solution is determined. For `d = 1`, `A` is a
+/// single unit column and `cond` has no effect.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `n < d`, `d = 0`, `cond < 1`, a negative/non-finite
@@ -254,7 +258,9 @@ pub fn ls_problem(
 /// pattern of standard normals and `M` block diagonal with blocks `[[1, 1], [0, δ_k]]`,
 /// `δ = logspace(0, log₁₀ delta_min, d/2)` — column `2k+1` is column `2k` plus `δ_k` times an
 /// independent column, so pairs are nearly collinear while all column norms are about equal, and
-/// `κ(A) ≈ 1/delta_min` (≈ 10⁸ for `delta_min = 2·10⁻⁸`). Returns `(A (CSR), b, x_star)` with
+/// `κ(A)` is of the order of `1/delta_min` (about `2.3/delta_min`; a review's rebuild at
+/// 6000 × 100 gave 1.3·10⁸ at `delta_min = 2·10⁻⁸`) whatever the column scaling, since scaling
+/// a pair's columns does not change the angle `≈ δ_k` between them. Returns `(A (CSR), b, x_star)` with
 /// `b = A·x_star + noise·N(0, I)`. `nnz(A) ≈ 1.5·n·d·density`.
 ///
 /// # Errors

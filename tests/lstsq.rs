@@ -65,7 +65,12 @@ fn rhs(n: usize, seed: u64) -> Vec<f64> {
 }
 
 /// Epperly's sweep κ ∈ {1, 1e4, 1e8, 1e12} × ρ ∈ {1e-12, 1e-6, 1e-3} at 2000 × 50 (‖A‖ = ‖x‖ = 1):
-/// - forward error ‖x̂ − x‖/‖x‖ ≤ 10u(κ + κ²ρ) (the bound a backward-stable solver attains);
+/// - forward error ‖x̂ − x‖/‖x‖ ≤ 10u(κ + κ²ρ) (the bound a backward-stable solver attains).
+///   At κ = 1e12 with ρ ≥ 1e-6 that bound exceeds 1 and says nothing (κ²ρu ≥ 1: no digit of the
+///   solution is determined; the generator's `x` is itself 1.5 and 1486 away from the exact
+///   least-squares solution of the rounded `b` there, a review measured); the test counts the
+///   ten cells where it is below 0.1 and so informative, and in the other two the backward-error
+///   comparison with QR below is the check;
 /// - every LSQR run needs ≤ log(tol)/log((κ_p − 1)/(κ_p + 1)) + 5 iterations, κ_p = κ(A·N)
 ///   measured exactly by a dense SVD;
 /// - the reported κ estimate (Ritz values) is a lower bound within a factor 2 of κ_p;
@@ -76,6 +81,7 @@ fn rhs(n: usize, seed: u64) -> Vec<f64> {
 fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
     let (n, d) = (2000, 50);
     let params = LstsqParams::default();
+    let mut informative = 0;
     for (ki, &kappa) in [1.0, 1e4, 1e8, 1e12].iter().enumerate() {
         for (ri, &rho) in [1e-12, 1e-6, 1e-3].iter().enumerate() {
             let seed = Seed::new(100 + 10 * ki as u64 + ri as u64);
@@ -89,6 +95,7 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
                 fe <= bound,
                 "κ={kappa:e} ρ={rho:e}: forward error {fe:e} > {bound:e}"
             );
+            informative += usize::from(bound < 0.1);
 
             let pre = Preconditioner::new(av, &params).unwrap();
             let kp = cond(&(&a * pre.to_dense()));
@@ -117,6 +124,10 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
             );
         }
     }
+    assert_eq!(
+        informative, 10,
+        "cells where the forward-error bound is below 0.1"
+    );
 }
 
 /// Plain sketch-and-precondition (no refinement) is not backward stable at κ = 1e12

@@ -18,7 +18,8 @@ const MAX_VALUES: u128 = 1 << 30;
 /// Clustered queries and keys with iid values, as in ALGORITHMS.md §6: `clusters` centres `c_j`,
 /// uniformly random unit vectors in `ℝ^h`; `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
 /// `k_i = scale·(c_{(7i+3) mod clusters} + noise·g'_i/√h)` with independent standard normal
-/// `g_i, g'_i`; `V` iid standard normal (`n × h`). Kernel values between a query and the keys of
+/// `g_i, g'_i`; `V` iid standard normal (`n × h`). Keys visit every cluster only when
+/// `clusters` is not a multiple of 7. Kernel values between a query and the keys of
 /// its own cluster are large (≈ `scale²`), so attention is concentrated — the regime where a
 /// sketched polynomial kernel is accurate. (The paper's figures use 16 centres, noise 0.3,
 /// scale 1.5.)
