@@ -9,6 +9,9 @@
 //! alone does not rebuild the examples, so it runs whatever example binaries the last full build
 //! left.
 
+mod common;
+
+use common::assert_bitwise;
 use faer::{Mat, Par};
 use randnla::io::{read_dense_path, read_matrix_market_path, ReadOptions};
 use randnla::sketch::{SketchExt, SketchKind};
@@ -91,25 +94,6 @@ fn json_num(line: &str, key: &str) -> Option<f64> {
             .parse()
             .unwrap_or_else(|e| panic!("{key}: {value}: {e}"))
     })
-}
-
-fn assert_same_bits(got: &Mat<f64>, want: &Mat<f64>, what: &str) {
-    assert_eq!(
-        (got.nrows(), got.ncols()),
-        (want.nrows(), want.ncols()),
-        "{what}: shape"
-    );
-    for j in 0..want.ncols() {
-        for i in 0..want.nrows() {
-            assert_eq!(
-                got[(i, j)].to_bits(),
-                want[(i, j)].to_bits(),
-                "{what}: ({i}, {j}): {} vs {}",
-                got[(i, j)],
-                want[(i, j)]
-            );
-        }
-    }
 }
 
 struct Files {
@@ -399,7 +383,7 @@ fn sketch_out_is_the_librarys_sketch_and_follows_the_seed() {
         let op = kind.build::<f64>(12, 60, Seed::new(seed)).unwrap();
         let want = op.apply(view, Par::Seq).unwrap();
         let got = read_dense_path(path, &ReadOptions::default()).unwrap();
-        assert_same_bits(&got, &want, &format!("SA.mtx, seed {seed}"));
+        assert_bitwise(&got, &want, &format!("SA.mtx, seed {seed}"));
         if seed == 5 {
             let k = randnla::diagnostics::distortion_on_range(&*op, view, Par::Seq).unwrap();
             assert_eq!(
@@ -598,7 +582,7 @@ fn poly_features_gamma_coef0_and_out_take_effect() {
             .unwrap()
             .transform(MatrixRef::dense(x.as_ref()).unwrap(), Par::Seq)
             .unwrap();
-        assert_same_bits(&phi, &want, &format!("{args:?}"));
+        assert_bitwise(&phi, &want, &format!("{args:?}"));
         let (mut num, mut den) = (0.0f64, 0.0f64);
         for i in 0..n {
             for j in 0..n {
