@@ -5,7 +5,7 @@ use super::{check_block, check_dense_size, check_dims, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
-use crate::seed::{below, splitmix64, streams, Seed};
+use crate::seed::{below, keyed_word, splitmix64, streams, Seed};
 use faer::{Mat, MatMut, Par};
 use rayon::prelude::*;
 
@@ -173,6 +173,10 @@ pub struct SparseSign {
     n: usize,
     s: usize,
     seed: Seed,
+    /// `seed.stream_key(SPARSE_ROWS)` and `seed.stream_key(SPARSE_SIGNS)`, computed once: a
+    /// column's words are then one SplitMix64 round each instead of three (the same words).
+    row_key: u64,
+    sign_key: u64,
 }
 
 impl SparseSign {
@@ -202,7 +206,14 @@ impl SparseSign {
                 format!("s = {s} exceeds the limit of {MAX_BLOCK_CODES}"),
             ));
         }
-        Ok(SparseSign { m, n, s, seed })
+        Ok(SparseSign {
+            m,
+            n,
+            s,
+            seed,
+            row_key: seed.stream_key(streams::SPARSE_ROWS),
+            sign_key: seed.stream_key(streams::SPARSE_SIGNS),
+        })
     }
 
     /// Nonzeros per column (`s`).
@@ -247,8 +258,8 @@ impl SparseSign {
     pub(crate) fn encode_column(&self, j: usize, dst: &mut [u32]) {
         let m = self.m as u64;
         let s = self.s as u64;
-        let mut state = self.seed.word(streams::SPARSE_ROWS, j as u64);
-        let sign_base = self.seed.word(streams::SPARSE_SIGNS, j as u64);
+        let mut state = keyed_word(self.row_key, j as u64);
+        let sign_base = keyed_word(self.sign_key, j as u64);
         let mut signs = sign_base;
         let mut taken = (self.s > LINEAR_MEMBERSHIP_UP_TO)
             .then(|| std::collections::HashSet::<u32>::with_capacity(self.s));
