@@ -336,7 +336,9 @@ pub fn sparse_ls_illmix(
     indptr.push(0);
     const ROWS_PER_STREAM: usize = 4096;
     let mut rng = seed.block_rng(0x9003, 0);
-    let log_q = (1.0 - density).ln();
+    // ln(1 − density) by ln_1p: below density ≈ 5.6e-17, 1 − density rounds to 1, ln gives 0 and
+    // every skip became 0 (a dense matrix, far above the size checks' expectation).
+    let log_q = (-density).ln_1p();
     let mut brow = vec![0.0; d];
     let mut touched = Vec::new();
     for i in 0..n {
@@ -401,6 +403,23 @@ pub fn sparse_ls_illmix(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stored count follows `1.5·n·d·density` down to densities where `1 − density` rounds
+    /// to 1 (`ln(1 − density)` was 0 there and every entry was stored).
+    #[test]
+    fn illmix_density_is_honoured_down_to_tiny_values() {
+        let (a, _, _) = sparse_ls_illmix(1000, 10, 1e-17, 1e-3, 0.0, Seed::new(5)).unwrap();
+        assert_eq!(a.nnz(), 0, "expected 1.5e-13 entries");
+        let (a, _, _) = sparse_ls_illmix(4000, 50, 0.05, 1e-3, 0.0, Seed::new(5)).unwrap();
+        // Per column pair with B entries e, o ~ Bernoulli(0.05): A stores e + max(e, o) entries,
+        // mean 0.1475, variance 0.2257; over 4000 × 25 pairs mean 14 750, sd 150. Allow 5 sd.
+        let expected = 4000.0 * 25.0 * 0.1475;
+        assert!(
+            (a.nnz() as f64 - expected).abs() < 5.0 * 150.0,
+            "nnz {} against {expected}",
+            a.nnz()
+        );
+    }
 
     #[test]
     fn declared_sizes_beyond_the_limits_are_errors() {
