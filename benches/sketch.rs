@@ -4,7 +4,7 @@
 //!   (`s ∈ {2, 4, 8}`), `m = 400`, on a random `n × 200` matrix with 25 nonzeros per row, nnz from
 //!   1e5 to 5e7. Each group also times `spmv`, one sparse matrix–vector product `A·x` over the same
 //!   matrix — the practical floor. Read the log-log slope of time against nnz (ideal 1.0) and the
-//!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sketch`.
+//!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sparse_csr sparse_csc`.
 //!   `stream_t1`/`stream_t2` sum the matrix's index and value arrays in 1 or 2 chunks on the
 //!   rayon pool: the memory-bandwidth control for the `_t1`/`_t2` (1 vs 2 threads) sketch pairs.
 //! * `dense/*`: Gaussian and SRHT (`m = 128`) on dense `n × 64` matrices beside `gemm`, a faer GEMM
