@@ -290,6 +290,77 @@ fn huge_powers_are_invalid() {
     assert!(r.is_ok(), "P1 j = 2: {r:?}");
 }
 
+/// Right-hand sides at the ends of the f64 range: P1–P3 are linear in `b`, so the answer for
+/// `2^k·b` is `2^k` times the answer for `b`. With `b` subnormal (P1 used to accept `x = 0` as
+/// converged: its relative test was clamped at the smallest normal) or near 2¹⁰⁰⁰ (an inner
+/// CG scale factor of 2^±1030 was infinite), the solvers must return that answer, not `x = 0`,
+/// a breakdown or a NotConverged. The reference is the answer for `2^{−k}·b` (exact: `b` is
+/// `2^k·b₀` rounded), scaled by `2^k`; compared to 1e-8 relative plus two subnormal ulps.
+#[test]
+fn right_hand_sides_at_the_ends_of_the_range() {
+    let a = test_matrix(200, 6, 9);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
+    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
+    let p = KernelParams::default();
+    let b6 = vec_of(&gaussian_matrix(6, 1, Seed::new(10)).unwrap());
+    let b200 = vec_of(&gaussian_matrix(200, 1, Seed::new(11)).unwrap());
+    let b300 = vec_of(&gaussian_matrix(300, 1, Seed::new(12)).unwrap());
+    let pow2 = |v: &[f64], k: i32| -> Vec<f64> {
+        // In two steps: 2^k alone overflows for |k| > 1023.
+        v.iter()
+            .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
+            .collect()
+    };
+    type Solver<'s> = Box<dyn Fn(&[f64]) -> (Vec<f64>, f64) + 's>;
+    let solvers: [(&str, &[f64], Solver<'_>); 3] = [
+        (
+            "P1",
+            &b6,
+            Box::new(|b: &[f64]| {
+                let (x, i) = solve_p1(av, 2, b, &p).unwrap();
+                (x, i.relative_residual)
+            }),
+        ),
+        (
+            "P2",
+            &b200,
+            Box::new(|b: &[f64]| {
+                let (x, i) = solve_p2(av, 1, b, &p).unwrap();
+                (x, i.relative_residual)
+            }),
+        ),
+        (
+            "P3",
+            &b300,
+            Box::new(|b: &[f64]| {
+                let (x, i) = solve_p3(a3v, b, &p).unwrap();
+                (x, i.relative_residual)
+            }),
+        ),
+    ];
+    for (name, b0, solve) in &solvers {
+        for k in [-1068, -1040, 1000] {
+            let b = pow2(b0, k);
+            // 2^k·b₀ rounds when it is subnormal; scaling it back up is exact.
+            let (x0, rel0) = solve(&pow2(&b, -k));
+            let (x, rel) = solve(&b);
+            assert!(
+                (rel - rel0).abs() <= 1e-10,
+                "{name}, k = {k}: relative residual {rel:e} against {rel0:e} at k = 0"
+            );
+            let want = pow2(&x0, k);
+            for (t, w) in x.iter().zip(&want) {
+                assert!(
+                    w.is_finite() && (t - w).abs() <= 1e-8 * w.abs() + 2.0 * 4.9e-324,
+                    "{name}, k = {k}: {t:e} against {w:e}"
+                );
+            }
+        }
+    }
+}
+
 /// `b = 0`: every problem's answer is `x = 0` with nothing solved, so the history is empty (P3
 /// used to record 0/0 = NaN). A tiny but nonzero `b` (entries near 10⁻³⁰⁰, where `tol·‖b‖`
 /// underflows) is solved as well as a scaled-up one: the tests compare ratios.

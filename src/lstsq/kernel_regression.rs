@@ -272,6 +272,8 @@ fn p1_core(
             } else {
                 0
             };
+            // |k| ≤ 1000 keeps 2^k finite (a step of subnormal size is scaled part of the way).
+            let k = k.clamp(-1000, 1000);
             let (up, down) = (2f64.powi(k), 2f64.powi(-k));
             delta.iter_mut().for_each(|v| *v *= up);
             // An unconverged inner run (the recurrence residual can stall at rounding level, or
@@ -291,6 +293,38 @@ fn p1_core(
         }
         axpy(1.0, &delta, &mut x);
         steps += 1;
+    }
+}
+
+/// Multiplies `v` by `2^e` in steps of at most `2^±1000`, so that no factor overflows: each
+/// step is exact while the values stay normal (a subnormal scaled up is exact too).
+fn scale_pow2(v: &mut [f64], mut e: i32) {
+    while e != 0 {
+        let step = e.clamp(-1000, 1000);
+        let f = 2f64.powi(step);
+        v.iter_mut().for_each(|x| *x *= f);
+        e -= step;
+    }
+}
+
+/// `2^e` in steps as [`scale_pow2`], for one value.
+fn times_pow2(x: f64, e: i32) -> f64 {
+    let mut v = [x];
+    scale_pow2(&mut v, e);
+    v[0]
+}
+
+/// The exponent `e` that brings `max |bᵢ|` near 1 when it lies outside `[2⁻²⁵⁶, 2²⁵⁶]` (else 0,
+/// so ordinary right-hand sides are solved bit for bit as given). P1 and P2 are linear in `b`:
+/// solving for `2^e·b` and scaling `x` by `2^{−e}` is exact up to the final scaling, while a
+/// subnormal `b` (or one whose norm overflows) would leave the solver's products without
+/// precision (or infinite).
+fn rhs_exponent(b: &[f64]) -> i32 {
+    let big = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if big == 0.0 || !big.is_finite() || (2f64.powi(-256)..=2f64.powi(256)).contains(&big) {
+        0
+    } else {
+        -(big.log2().round() as i32)
     }
 }
 
@@ -337,6 +371,10 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 
 /// P1: `min_x ‖(AᵀA)ʲ x − b‖` for `b ∈ ℝᵈ` (`x = (AᵀA)^{−j} b` for full-rank `A`).
 ///
+/// Any finite `b` is accepted: one whose largest entry lies outside `[2⁻²⁵⁶, 2²⁵⁶]` (subnormal,
+/// or with an overflowing norm) is solved as `2^e·b` and the answer scaled back by `2^{−e}`
+/// (exact but for that final rounding); P2 and P3 do the same.
+///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`],
 /// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and as
@@ -371,15 +409,19 @@ pub fn solve_p1(
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
-    let bn = norm2(b);
-    let r = p1_core(&op, &pre, j, b, &|r: &[f64]| norm2(r), bn, params)?;
+    let e = rhs_exponent(b);
+    let mut b = b.to_vec();
+    scale_pow2(&mut b, e);
+    let bn = norm2(&b);
+    let mut r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    scale_pow2(&mut r.x, -e);
     Ok((
         r.x,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: 0,
-            residual_norm: r.measure,
+            residual_norm: times_pow2(r.measure, -e),
             relative_residual: r.measure / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -414,6 +456,10 @@ pub fn solve_p2(
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
+    let e = rhs_exponent(b);
+    let mut b = b.to_vec();
+    scale_pow2(&mut b, e);
+    let b = &b[..];
     let x0 = pre.warm_start(
         MatRef::from_column_major_slice(b, b.len(), 1),
         params.lstsq.par,
@@ -427,17 +473,18 @@ pub fn solve_p2(
         norm2(&ar)
     };
     let bn = norm2(b);
-    let r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
+    let mut r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
     let mut t = vec![0.0; op.nrows()];
     op.apply(&gram_power(&op, j, &r.x), &mut t);
     let rn = norm2(&b.iter().zip(&t).map(|(p, q)| p - q).collect::<Vec<_>>());
+    scale_pow2(&mut r.x, -e);
     Ok((
         r.x,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: info.iterations,
-            residual_norm: rn,
+            residual_norm: times_pow2(rn, -e),
             relative_residual: rn / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -506,6 +553,10 @@ pub fn solve_p3(
             },
         ));
     }
+    let e = rhs_exponent(b);
+    let mut b = b.to_vec();
+    scale_pow2(&mut b, e);
+    let b = &b[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&a.to_dense()?, &sq, par);
     let ell = params.nystrom_rank.unwrap_or(200).min(n).max(1);
@@ -536,14 +587,15 @@ pub fn solve_p3(
             history.push(rn / bn);
         }
         if rn <= target {
-            let x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
+            let mut x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
+            scale_pow2(&mut x, -e);
             return Ok((
                 x,
                 KernelInfo {
                     cg_iterations: iters,
                     refinements: restarts,
                     lstsq_iterations: 0,
-                    residual_norm: rn,
+                    residual_norm: times_pow2(rn, -e),
                     relative_residual: rn / bn.max(f64::MIN_POSITIVE),
                     residual_history: history,
                     seconds: start.elapsed().as_secs_f64(),
