@@ -215,8 +215,9 @@ pub fn read_matrix_market_path(path: impl AsRef<Path>, opts: &ReadOptions) -> Re
 ///
 /// # Errors
 /// As [`read_matrix_market`]; an array-format file is an [`Error::Parse`] on line 1 (use
-/// [`read_dense`] or [`read_matrix_market`] for those). With [`Layout::Csc`] the index-pointer
-/// part of the limit is `ncols + 1`.
+/// [`read_dense`] or [`read_matrix_market`] for those). With [`Layout::Csc`] the fixed part of
+/// the limit is `2·ncols + 1` (index pointers and a cursor per column; see
+/// [`ReadOptions::max_elements`]).
 pub fn read_sparse<R: BufRead>(
     reader: R,
     layout: Layout,

@@ -52,7 +52,7 @@ fn ratios(
 ) -> Vec<f64> {
     let mut out = Vec::new();
     for t in 0..trials {
-        let mut y = noisy_labels(&e.x, &e.beta, 5.0, Seed::new(1000 + t));
+        let mut y = noisy_labels(&e.x, &e.beta, 5.0, Seed::new(1000 + t)).unwrap();
         if adversarial {
             corrupt_high_leverage(pool, &mut y, t);
         }
@@ -164,7 +164,7 @@ impl LabelOracle for Counting<'_> {
 #[test]
 fn the_budget_is_never_exceeded() {
     let (x, beta, _) = cauchy_problem(3000, 12, 1.0, Seed::new(5), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(6));
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(6)).unwrap();
     let pool = Pool::new(
         MatrixRef::dense(x.as_ref()).unwrap(),
         Basis::Exact,
@@ -225,7 +225,7 @@ fn the_budget_is_never_exceeded() {
 #[test]
 fn sequential_rounds_equal_one_batch_for_iid_strategies() {
     let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(7), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(8));
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(8)).unwrap();
     let pool = Pool::new(
         MatrixRef::dense(x.as_ref()).unwrap(),
         Basis::Exact,
@@ -302,7 +302,7 @@ fn sketched_and_given_bases_also_work_for_selection() {
     // A nearly orthogonal basis given as is: Gaussian columns (VᵀV/n ≈ I).
     let g = randnla::problems::gaussian_matrix(4000, 10, Seed::new(3)).unwrap();
     let beta = vec![1.0; 10];
-    let y = noisy_labels(&g, &beta, 1.0, Seed::new(4));
+    let y = noisy_labels(&g, &beta, 1.0, Seed::new(4)).unwrap();
     let p = Pool::new(
         MatrixRef::dense(g.as_ref()).unwrap(),
         Basis::AsGiven,
@@ -321,7 +321,7 @@ fn sketched_and_given_bases_also_work_for_selection() {
 #[test]
 fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     let (x, beta, _) = cauchy_problem(400, 6, 1.0, Seed::new(11), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(12));
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(12)).unwrap();
     let a = MatrixRef::dense(x.as_ref()).unwrap();
     let rows: Vec<usize> = (0..400).collect();
     let ones = vec![1.0; 400];
@@ -412,7 +412,29 @@ fn layouts_and_thread_counts_give_bitwise_identical_selections() {
 #[test]
 fn bad_input_is_an_error() {
     let (x, beta, _) = cauchy_problem(500, 10, 1.0, Seed::new(1), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(2));
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(2)).unwrap();
+    // β of the wrong length (it used to be truncated silently), bad noise, non-finite data.
+    assert!(matches!(
+        noisy_labels(&x, &beta[..9], 1.0, Seed::new(2)),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    for noise in [-1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            noisy_labels(&x, &beta, noise, Seed::new(2)),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+    let mut nan_beta = beta.clone();
+    nan_beta[3] = f64::NAN;
+    assert!(matches!(
+        noisy_labels(&x, &nan_beta, 1.0, Seed::new(2)),
+        Err(Error::NonFinite { .. })
+    ));
+    let huge: Vec<f64> = beta.iter().map(|_| f64::MAX).collect();
+    assert!(matches!(
+        noisy_labels(&x, &huge, 1.0, Seed::new(2)),
+        Err(Error::NonFinite { .. })
+    ));
     let a = MatrixRef::dense(x.as_ref()).unwrap();
     let pool = Pool::new(a, Basis::Exact, Seed::new(1), Par::Seq).unwrap();
     // Budget below d.
@@ -739,7 +761,7 @@ fn bss_step_caps_saturate_instead_of_overflowing() {
 #[test]
 fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
     let (x, beta, _) = cauchy_problem(500, 5, 1.0, Seed::new(3), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(4));
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(4)).unwrap();
     let pool = Pool::new(
         MatrixRef::dense(x.as_ref()).unwrap(),
         Basis::Exact,

@@ -24,7 +24,8 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     .map_err(e)?;
     let labels: Vec<Vec<f64>> = (0..trials)
         .map(|t| noisy_labels(&x, &beta, 5.0, ctx.seed.derive(100 + t)))
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
     let opts: Vec<f64> = labels
         .iter()
         .map(|y| pool.least_squares(y).map(|r| r.1))

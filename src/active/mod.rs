@@ -630,12 +630,12 @@ pub(crate) fn square_zeros(d: usize, what: &str) -> Result<Vec<f64>> {
 
 /// A seeded active-regression test problem (the ALGORITHMS.md §8 experiment): `X` with Cauchy
 /// rows ([`crate::problems::cauchy_rows`]`(n, d, seed.derive(0x86))`), `β` iid standard normal
-/// (`seed.derive(0x87)`), and `y = Xβ + noise·g` with `g` iid standard normal drawn from
+/// (`seed.block_rng(0x87, 0)`), and `y = Xβ + noise·g` with `g` iid standard normal drawn from
 /// `noise_seed` (so one pool can be paired with many noise draws). Returns `(X, β, y)`.
 ///
 /// # Errors
-/// As [`crate::problems::cauchy_rows`]; [`Error::InvalidParameter`] for a negative or non-finite
-/// `noise`.
+/// As [`crate::problems::cauchy_rows`] and [`noisy_labels`] (a negative or non-finite `noise` is
+/// [`Error::InvalidParameter`]).
 #[allow(clippy::type_complexity)]
 pub fn cauchy_problem(
     n: usize,
@@ -654,21 +654,46 @@ pub fn cauchy_problem(
     let x = crate::problems::cauchy_rows(n, d, seed.derive(0x86))?;
     let mut rng = seed.block_rng(0x87, 0);
     let beta: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let y = noisy_labels(&x, &beta, noise, noise_seed);
+    let y = noisy_labels(&x, &beta, noise, noise_seed)?;
     Ok((x, beta, y))
 }
 
 /// `y = Xβ + noise·g`, `g` iid standard normal from `noise_seed` (stream `0x88`).
-pub fn noisy_labels(x: &faer::Mat<f64>, beta: &[f64], noise: f64, noise_seed: Seed) -> Vec<f64> {
+///
+/// # Errors
+/// [`Error::DimensionMismatch`] when `β` does not have one entry per column of `X`;
+/// [`Error::InvalidParameter`] for a negative or non-finite `noise`; [`Error::NonFinite`] when
+/// `X` or `β` holds a NaN or infinity, or a label overflows.
+pub fn noisy_labels(
+    x: &faer::Mat<f64>,
+    beta: &[f64],
+    noise: f64,
+    noise_seed: Seed,
+) -> Result<Vec<f64>> {
     use rand_distr::{Distribution, StandardNormal};
+    if beta.len() != x.ncols() {
+        return Err(Error::dim(
+            "length of β vs columns of X",
+            x.ncols(),
+            beta.len(),
+        ));
+    }
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(Error::param(
+            "noise",
+            format!("must be finite and ≥ 0, got {noise}"),
+        ));
+    }
+    crate::input::check_finite_dense(x.as_ref(), "X")?;
+    crate::input::check_finite_slice(beta, "β")?;
     let mut rng = noise_seed.block_rng(0x88, 0);
-    (0..x.nrows())
+    let y: Vec<f64> = (0..x.nrows())
         .map(|i| {
-            let s: f64 = (0..x.ncols().min(beta.len()))
-                .map(|j| x[(i, j)] * beta[j])
-                .sum();
+            let s: f64 = (0..x.ncols()).map(|j| x[(i, j)] * beta[j]).sum();
             let g: f64 = StandardNormal.sample(&mut rng);
             s + noise * g
         })
-        .collect()
+        .collect();
+    crate::input::check_finite_slice(&y, "labels y = Xβ + noise·g")?;
+    Ok(y)
 }

@@ -192,8 +192,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// [`Error::InvalidParameter`] for BSS parameters out of range (`γ ∉ (0, 1)`, `growth ≤ 1`,
     /// `max_steps_per_label = 0`), or given scores that are negative, non-finite or all zero;
     /// [`Error::DimensionMismatch`] for given scores of the wrong length; [`Error::TooLarge`] when
-    /// the per-row scores and their CDF cannot be allocated; the errors of
-    /// [`approx_leverage_scores`].
+    /// the per-row scores and their CDF, or BSS's `d × d` matrix, cannot be allocated; the errors
+    /// of [`approx_leverage_scores`].
     pub fn new(pool: &'p Pool<'a>, strategy: Strategy, seed: Seed) -> Result<Self> {
         let n = pool.nrows();
         let q: Vec<f64> = match &strategy {
@@ -298,7 +298,9 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// [`Error::InvalidParameter`] for `k = 0`, `k` above the oracle's remaining budget, or a
     /// total budget below `d` (no strategy can fit `d` coefficients from fewer labels);
     /// the oracle's errors (a NaN label is [`Error::NonFinite`]); [`Error::Factorization`] if
-    /// the BSS barriers break down numerically.
+    /// the BSS barriers break down numerically; [`Error::NotConverged`] when one BSS step's
+    /// rejection sampler rejects `2²²` proposals in a row; [`Error::TooLarge`] when BSS's two
+    /// `d × d` work matrices cannot be allocated.
     pub fn select<O: LabelOracle>(
         &mut self,
         k: usize,

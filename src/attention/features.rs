@@ -178,8 +178,9 @@ enum Map {
 ///
 /// # Performance
 /// `φ` costs `O(h·r)` (`p = 2, 4`) to `O((p/2)·max(h,r)·r)` flops per row with the Gaussian map,
-/// `O((p/2)(h + r log r))` with TensorSketch; `φ'` adds `r(r+1)/2`. The map stores its Gaussian
-/// matrices, `(p − 2)·max(h, r)·r` values.
+/// `O((p/2)(h + r log r))` with TensorSketch; `φ'` adds `r(r+1)/2`. The Gaussian map stores its
+/// matrices: `h·r` values at `p = 2`, `(p/2)·h·r + (p/2 − 2)·r²` for `p ≥ 4` (one `h × r` matrix
+/// per leaf of the `p/2`-leaf tree, one `r × r` per inner child).
 #[derive(Clone, Debug)]
 pub struct PolySketch {
     h: usize,

@@ -4,7 +4,7 @@
 //!
 //! | function | solves | cost | accuracy |
 //! |---|---|---|---|
-//! | [`sketch_and_solve`] | `argmin ‖S(Ax − b)‖` | `O(s·nnz(A) + m·d²)` | residual `≈ (1 + d/(m−d−1))·OPT` |
+//! | [`sketch_and_solve`] | `argmin ‖S(Ax − b)‖` | `O(s·nnz(A) + m·d²)` | residual `≈ √(1 + d/(m−d−1))·OPT` |
 //! | [`sketch_and_precondition`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `O(s·nnz(A) + m·d² + iters·(nnz(A) + d²))` | backward error ≤ `tol`, forward error as Householder QR |
 //! | [`qr_solve`] | `argmin ‖Ax − b‖` | `O(n·d²)`, dense `n × d` memory | backward stable |
 //! | [`normal_equations`] | `(AᵀA + λI)x = Aᵀb` | `O(Σ nnz(row)² + d³)` | squares `κ(A)` |

@@ -791,7 +791,9 @@ impl TensorSketch {
     /// # Performance
     /// `O(p·(nnz(A) + n·m log m))` time; rows are independent and split over `par` in fixed
     /// chunks of 16, so the result is bitwise identical for any thread count. Memory: the output
-    /// plus an `n × m` staging buffer; a CSC input is copied to CSR first (`O(nnz)`).
+    /// (each chunk writes its own rows of it; there is no staging copy) plus, per task, a
+    /// `16 × m` row buffer and `O(p·m)` FFT buffers; a CSC input is copied to CSR first
+    /// (`O(nnz)`).
     pub fn apply_rows<T: Scalar>(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
         power_rows(self, a, par)
     }
