@@ -15,7 +15,7 @@
 //!   not learning.
 //! * `--strategy` (default `bss`): `uniform`, `leverage` (i.i.d. by the pool's leverage scores,
 //!   importance weights) or `bss` (Chen–Price BSS-type sparsification).
-//! * `--trials T` (default 1): independent selections with seeds `seed, seed+1, …`; the ratio is
+//! * `--trials T` (default 1, at most 100 000): independent selections with seeds `seed, seed+1, …`; the ratio is
 //!   reported as median and mean over trials.
 //! * `--basis` (default `exact`): how the pool is whitened (`sketched`: a nearly orthogonal basis
 //!   from a `10d × n` sparse sign sketch, one pass fewer; `given`: `X`'s columns as they are).
@@ -40,9 +40,16 @@ use randnla::io::write_dense_path;
 use randnla::Seed;
 use std::time::Instant;
 
+/// The most `--trials` accepted (each is a full selection; beyond this a run takes days).
+const MAX_TRIALS: u64 = 100_000;
+
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
+             [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
+             [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N] \
+             [--threads N] [--json]",
             &[
                 "budget",
                 "strategy",
@@ -54,12 +61,8 @@ fn main() {
             ],
             &["no-eval", "spend-budget"],
         )?;
-        let usage = "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
-                     [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
-                     [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N] \
-                     [--threads N] [--json]";
-        let [xpath, ypath] = args.positional() else {
-            return Err(usage.into());
+        let [xpath, ypath] = args.positionals(2, 2)? else {
+            return Err(args.usage());
         };
         let budget: usize = args.require("budget")?;
         let strategy = match args.get_or("strategy", "bss".to_string())?.as_str() {
@@ -75,8 +78,8 @@ fn main() {
             s => return Err(format!("--basis {s}: expected exact, sketched or given")),
         };
         let trials: u64 = args.get_or("trials", 1)?;
-        if trials == 0 {
-            return Err("--trials must be at least 1".into());
+        if trials == 0 || trials > MAX_TRIALS {
+            return Err(format!("--trials {trials}: must be in 1..={MAX_TRIALS}"));
         }
         let lambda: f64 = args.get_or("ridge", 0.0)?;
         let eval = !args.flag("no-eval");

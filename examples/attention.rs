@@ -24,7 +24,10 @@
 //!   (plus `map`, `block`, `precision`, `workspace_bytes`). `peak_bytes` is the peak heap, counted
 //!   by this program's allocator, allocated during the attention call beyond what was live before
 //!   it (the output included, the inputs not; faer's per-thread GEMM buffers, allocated once on
-//!   first use, are taken out by a warm-up call on the first `2b` rows); `r` is `null` for exact kinds, `degree` for softmax.
+//!   first use, are taken out by a warm-up call on the first `2b` rows; with more than one thread
+//!   a worker that ran no GEMM in the warm-up allocates its buffers in the measured call, so
+//!   `peak_bytes` can vary between runs there — use `--threads 1` for a reproducible figure);
+//!   `r` is `null` for exact kinds, `degree` for softmax.
 //!
 //! Bad input (missing file, malformed Matrix Market, shapes that do not match, NaN, odd degree)
 //! → one line on stderr, exit code 2.
@@ -103,6 +106,9 @@ fn run<T: Scalar>(
         check: false,
         ..*sketch
     };
+    // Shapes are checked by the calls themselves: a V shorter than K gets its error there, and
+    // the warm-up (whose errors are ignored) must not index past V's rows first.
+    let wk = wk.min(v.nrows());
     let (qw, kw, vw) = (q.subrows(0, w), k.subrows(0, wk), v.subrows(0, wk));
     let _ = poly_sketch_attention(qw, kw, vw, &warm, par);
     let _ = exact_attention(
@@ -151,9 +157,15 @@ fn cast_back<T: Scalar>(m: MatRef<'_, T>) -> Mat<f64> {
     Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)].to_f64())
 }
 
+const USAGE: &str = "usage: attention Q.mtx K.mtx V.mtx [--kind softmax|poly-exact|poly-sketch] \
+     [--degree P] [--sketch-dim R] [--map gaussian|tensorsketch|identity] [--causal] \
+     [--block B] [--scale S] [--f32] [--out O.mtx] [--check] [--max-elements N] \
+     [--seed N] [--threads N] [--json]";
+
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            USAGE,
             &[
                 "kind",
                 "degree",
@@ -166,14 +178,8 @@ fn main() {
             ],
             &["causal", "check", "f32"],
         )?;
-        let [qp, kp, vp] = args.positional() else {
-            return Err(
-                "usage: attention Q.mtx K.mtx V.mtx [--kind softmax|poly-exact|poly-sketch] \
-                 [--degree P] [--sketch-dim R] [--map gaussian|tensorsketch|identity] [--causal] \
-                 [--block B] [--scale S] [--f32] [--out O.mtx] [--check] [--max-elements N] \
-                 [--seed N] [--threads N] [--json]"
-                    .into(),
-            );
+        let [qp, kp, vp] = args.positionals(3, 3)? else {
+            return Err(args.usage());
         };
         let kind: String = args.get_or("kind", "poly-sketch".to_string())?;
         if !["softmax", "poly-exact", "poly-sketch"].contains(&kind.as_str()) {

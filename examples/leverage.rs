@@ -37,13 +37,14 @@ const CHECK_MAX_D: usize = 2000;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["method", "ridge", "out", cli::MAX_ELEMENTS], &["check"])?;
-        let [path] = args.positional() else {
-            return Err(
-                "usage: leverage A.mtx [--method exact|approx] [--ridge λ] [--out scores.mtx] \
-                 [--check] [--max-elements N] [--seed N] [--threads N] [--json]"
-                    .into(),
-            );
+        let args = cli::Args::parse_with_usage(
+            "usage: leverage A.mtx [--method exact|approx] [--ridge λ] [--out scores.mtx] \
+             [--check] [--max-elements N] [--seed N] [--threads N] [--json]",
+            &["method", "ridge", "out", cli::MAX_ELEMENTS],
+            &["check"],
+        )?;
+        let [path] = args.positionals(1, 1)? else {
+            return Err(args.usage());
         };
         let method: String = args.get_or("method", "approx".to_string())?;
         if method != "exact" && method != "approx" {

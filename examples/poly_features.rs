@@ -27,7 +27,10 @@ const ERROR_ROWS: usize = 2000;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            "usage: poly_features X.mtx --degree P --rows M [--gamma G] [--coef0 C] \
+             [--method fft|tree] [--out F.mtx] [--max-elements N] [--seed N] [--threads N] \
+             [--json]",
             &[
                 "degree",
                 "rows",
@@ -39,13 +42,8 @@ fn main() {
             ],
             &[],
         )?;
-        let [path] = args.positional() else {
-            return Err(
-                "usage: poly_features X.mtx --degree P --rows M [--gamma G] [--coef0 C] \
-                        [--method fft|tree] [--out F.mtx] [--max-elements N] [--seed N] [--threads N] \
-                        [--json]"
-                    .into(),
-            );
+        let [path] = args.positionals(1, 1)? else {
+            return Err(args.usage());
         };
         let method = match args.get_or("method", "fft".to_string())?.as_str() {
             "fft" => TensorMethod::Fft,

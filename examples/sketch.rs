@@ -21,7 +21,10 @@ use std::time::Instant;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            "usage: sketch (A.mtx | --generate n,d,k) --sketch count|sparse-sign|gaussian|srht \
+             --rows M [--nnz-per-col S] [--out SA.mtx] [--max-elements N] [--seed N] \
+             [--threads N] [--json]",
             &[
                 "sketch",
                 "rows",
@@ -32,15 +35,11 @@ fn main() {
             ],
             &[],
         )?;
-        let usage =
-            "usage: sketch (A.mtx | --generate n,d,k) --sketch count|sparse-sign|gaussian|srht \
-                     --rows M [--nnz-per-col S] [--out SA.mtx] [--max-elements N] [--seed N] \
-                     [--threads N] [--json]";
         let generate: Option<String> = args.get("generate")?;
-        let path = match (args.positional(), &generate) {
+        let path = match (args.positionals(0, 1)?, &generate) {
             ([p], None) => p.clone(),
             ([], Some(spec)) => format!("--generate {spec}"),
-            _ => return Err(usage.into()),
+            _ => return Err(args.usage()),
         };
         let mut kind: SketchKind = args
             .require::<String>("sketch")?
@@ -61,6 +60,9 @@ fn main() {
         };
         let a = file.view().map_err(e)?;
         let (n, d, nnz) = (a.nrows(), a.ncols(), a.nnz());
+        if n == 0 || d == 0 {
+            return Err(format!("{path}: A ({n}×{d}) is empty"));
+        }
         let op = kind
             .build::<f64>(m, n, args.seed()?)
             .map_err(|e| e.to_string())?;
@@ -91,6 +93,9 @@ fn main() {
         );
         match distortion {
             Some(k) => println!("distortion κ(SQ) on range(A): {k:.4}"),
+            None if d <= 2000 && n >= d => {
+                println!("distortion: not measured (see the note above)")
+            }
             None => println!("distortion: not measured (needs d ≤ 2000 and n ≥ d)"),
         }
         if args.json() {

@@ -57,7 +57,13 @@ fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&["nnz", "rows", "cols", "reps", "threads"], &[])?;
+        let args = cli::Args::parse_with_usage(
+            "usage: sketch_cpu [--nnz N] [--rows M] [--cols D] [--reps R] [--threads T] \
+             [--seed N] [--json]",
+            &["nnz", "rows", "cols", "reps", "threads"],
+            &[],
+        )?;
+        args.positionals(0, 0)?;
         let nnz: usize = args.get_or("nnz", 20_000_000)?;
         let m: usize = args.get_or("rows", 400)?;
         let d: usize = args.get_or("cols", 200)?;
@@ -65,6 +71,18 @@ fn main() {
         let threads: usize = args.get_or("threads", 1)?;
         if nnz < 25 || d < 25 || reps == 0 || threads == 0 {
             return Err("need --nnz ≥ 25, --cols ≥ 25, --reps ≥ 1 and --threads ≥ 1".into());
+        }
+        // A measurement tool, not a stress test: bound what it allocates up front (the vector
+        // x has --cols entries, the sketch --rows × --cols).
+        if nnz > 1 << 31
+            || d > 1 << 24
+            || m.saturating_mul(d) > 1 << 28
+            || threads > cli::MAX_THREADS
+        {
+            return Err(format!(
+                "need --nnz ≤ 2^31, --cols ≤ 2^24, --rows·--cols ≤ 2^28 and --threads ≤ {}",
+                cli::MAX_THREADS
+            ));
         }
         let par = if threads == 1 {
             Par::Seq

@@ -156,9 +156,15 @@ pub(crate) fn cholesky_solve(
 
 /// The thin `Q` (`m × min(m, n)`) of the Householder QR of `a`, on one thread.
 pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
+    thin_q_and_r_diagonal(a).0
+}
+
+/// [`thin_q`] and the diagonal of the triangular factor `R` (`A = QR`), for rank checks.
+pub(crate) fn thin_q_and_r_diagonal(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
     let (m, n) = a.shape();
     let size = m.min(n);
     let (factors, coeff) = householder_qr(a.to_owned(), Par::Seq);
+    let r_diagonal: Vec<f64> = (0..size).map(|j| factors[(j, j)]).collect();
     let bs = coeff.nrows();
     let mut q = Mat::<f64>::identity(m, size);
     let req = householder::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
@@ -172,7 +178,7 @@ pub(crate) fn thin_q(a: MatRef<'_, f64>) -> Mat<f64> {
         Par::Seq,
         MemStack::new(&mut MemBuffer::new(req)),
     );
-    q
+    (q, r_diagonal)
 }
 
 #[cfg(test)]

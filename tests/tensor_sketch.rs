@@ -1151,3 +1151,33 @@ fn hash_tables_stay_within_a_budget() {
     let y = tree.apply_power(&x).unwrap();
     assert!((y[0].abs() - 1.0).abs() < 1e-9, "{y:?}");
 }
+
+/// `kernel_error` at large γ: with `γ = 2³³²` and `c = 0` the features and the kernel are those
+/// of `γ = 1` times exact powers of two (`√γ = 2¹⁶⁶`), so the relative error must be the same;
+/// the kernel's entries (≈ 2⁶⁶⁴) are finite but their squares are not, which made the old
+/// unscaled sums inf/inf = NaN. At `γ = 2¹⁰⁰⁰` the kernel itself overflows: an error, not NaN.
+#[test]
+fn kernel_error_is_scale_safe_and_refuses_an_overflowing_kernel() {
+    let x = clustered_rows(60, 8, 4, 0.3, Seed::new(3)).unwrap();
+    let xv = MatrixRef::dense(x.as_ref()).unwrap();
+    let error_at = |gamma: f64| {
+        let params = PolyKernelParams {
+            degree: 2,
+            gamma,
+            coef0: 0.0,
+            sketch_dim: 64,
+            ..Default::default()
+        };
+        let f = PolyKernelFeatures::new(8, params, Seed::new(5)).unwrap();
+        let phi = f.transform(xv, Par::Seq).unwrap();
+        f.kernel_error(xv, phi.as_ref(), 60, Par::Seq)
+    };
+    let base = error_at(1.0).unwrap();
+    let big = error_at(2f64.powi(332)).unwrap();
+    assert!(base.is_finite() && base > 0.0, "{base}");
+    assert!((big - base).abs() <= 1e-12 * base, "{big} against {base}");
+    assert!(matches!(
+        error_at(2f64.powi(1000)),
+        Err(Error::NonFinite { .. })
+    ));
+}

@@ -15,11 +15,16 @@ use std::str::FromStr;
 /// too. List it among the example's options to accept it.
 pub const MAX_ELEMENTS: &str = "max-elements";
 
+/// The most threads `--threads` accepts: a pool of hundreds of thousands of threads takes minutes
+/// to start (or exhausts memory) before any work is done.
+pub const MAX_THREADS: usize = 1024;
+
 /// Parsed command-line arguments: `--name value` options, `--flag` switches and positionals.
 pub struct Args {
     values: HashMap<String, String>,
     flags: Vec<String>,
     positional: Vec<String>,
+    usage: &'static str,
 }
 
 impl Args {
@@ -27,6 +32,43 @@ impl Args {
     /// switches; anything else starting with `--` is an error.
     pub fn parse(options: &[&str], flags: &[&str]) -> Result<Args, String> {
         Self::parse_from(std::env::args().skip(1), options, flags)
+    }
+
+    /// As [`parse`](Self::parse), and `--help` (or `-h`) anywhere prints `usage` on stdout and
+    /// exits with code 0; [`usage`](Self::usage) returns it for usage errors.
+    pub fn parse_with_usage(
+        usage: &'static str,
+        options: &[&str],
+        flags: &[&str],
+    ) -> Result<Args, String> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.iter().any(|a| a == "--help" || a == "-h") {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        let mut out = Self::parse_from(args, options, flags)?;
+        out.usage = usage;
+        Ok(out)
+    }
+
+    /// The usage line given to [`parse_with_usage`](Self::parse_with_usage), as an error message.
+    pub fn usage(&self) -> String {
+        self.usage.to_string()
+    }
+
+    /// The positional arguments when there are between `min` and `max` of them; else the usage.
+    pub fn positionals(&self, min: usize, max: usize) -> Result<&[String], String> {
+        if (min..=max).contains(&self.positional.len()) {
+            Ok(&self.positional)
+        } else {
+            Err(match self.positional.len() {
+                k if k > max => format!(
+                    "unexpected argument {:?}; {}",
+                    self.positional[max], self.usage
+                ),
+                _ => self.usage(),
+            })
+        }
     }
 
     /// As [`parse`](Self::parse), from any iterator (for tests).
@@ -39,6 +81,7 @@ impl Args {
             values: HashMap::new(),
             flags: Vec::new(),
             positional: Vec::new(),
+            usage: "",
         };
         let mut it = args.into_iter();
         while let Some(a) = it.next() {
@@ -55,6 +98,11 @@ impl Args {
                     };
                     out.values.insert(name, v);
                 } else if flags.contains(&name.as_str()) || name == "json" {
+                    if let Some(v) = inline {
+                        return Err(format!(
+                            "--{name} is a switch and takes no value (got {v:?})"
+                        ));
+                    }
                     out.flags.push(name);
                 } else {
                     return Err(format!("unknown option --{name}"));
@@ -143,6 +191,9 @@ impl Args {
     /// `--threads` (default: all cores), as a rayon pool and the matching `faer::Par`.
     pub fn threads(&self) -> Result<(rayon::ThreadPool, faer::Par), String> {
         let t: usize = self.get_or("threads", 0)?;
+        if t > MAX_THREADS {
+            return Err(format!("--threads {t}: at most {MAX_THREADS}"));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()

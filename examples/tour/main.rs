@@ -29,7 +29,9 @@ pub struct Ctx {
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(&[], &[])?;
+        let args =
+            cli::Args::parse_with_usage("usage: tour [--seed N] [--threads N] [--json]", &[], &[])?;
+        args.positionals(0, 0)?;
         let (pool, par) = args.threads()?;
         let ctx = Ctx {
             seed: args.seed()?,

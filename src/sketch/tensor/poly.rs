@@ -217,7 +217,8 @@ impl PolyKernelFeatures {
     /// # Errors
     /// [`Error::Empty`] for `rows = 0` or an empty `X`; [`Error::DimensionMismatch`] when `X`
     /// does not have `d` columns or `features` does not have `m` columns and at least as many
-    /// rows as are compared; [`Error::NonFinite`] for non-finite features; [`Error::TooLarge`]
+    /// rows as are compared; [`Error::NonFinite`] for non-finite features, or when an entry of
+    /// `K` or of `ΦΦᵀ` overflows (the ratio itself is computed with scaled sums); [`Error::TooLarge`]
     /// for more than 2¹⁵ rows, when the `r × m` copy of the compared features exceeds 2²⁸ values
     /// (as [`transform`](Self::transform) never produces more; `features` may be a view that
     /// stores far less than it declares), or when the matrices cannot be allocated. The sizes are
@@ -275,17 +276,49 @@ impl PolyKernelFeatures {
             1.0,
             par,
         );
-        let gram = gram_leading(x, r, par)?;
-        let (mut num, mut den) = (0.0f64, 0.0f64);
+        let mut gram = gram_leading(x, r, par)?;
+        // K and ΦΦᵀ − K entry by entry; either can pass f64's range (γ = 1e200 at p = 2), and
+        // their squares far sooner: the sums are scaled by the largest magnitudes.
+        let mut diff = zeros_or_too_large::<f64>(r, r, "kernel error matrix")?;
+        let (mut k_max, mut d_max) = (0.0f64, 0.0f64);
         for j in 0..r {
             for i in 0..r {
                 let k = self.kernel_of_dot(gram[(i, j)]);
-                num += (approx[(i, j)] - k).powi(2);
-                den += k * k;
+                let e = approx[(i, j)] - k;
+                if !(k.is_finite() && e.is_finite()) {
+                    let what = if k.is_finite() {
+                        "the sketched kernel matrix ΦΦᵀ (it overflows f64)"
+                    } else {
+                        "the exact kernel matrix (γ⟨x,y⟩ + c)^p (it overflows f64)"
+                    };
+                    return Err(Error::NonFinite {
+                        what: what.into(),
+                        row: i,
+                        col: j,
+                    });
+                }
+                gram[(i, j)] = k;
+                diff[(i, j)] = e;
+                k_max = k_max.max(k.abs());
+                d_max = d_max.max(e.abs());
             }
         }
+        let scaled_norm = |m: &Mat<f64>, big: f64| -> f64 {
+            if big == 0.0 {
+                return 0.0;
+            }
+            let mut s = 0.0;
+            for j in 0..r {
+                for i in 0..r {
+                    s += (m[(i, j)] / big).powi(2);
+                }
+            }
+            s.sqrt()
+        };
+        let (num, den) = (scaled_norm(&diff, d_max), scaled_norm(&gram, k_max));
         Ok(if den > 0.0 {
-            (num / den).sqrt()
+            // (d_max·num)/(k_max·den), in an order that neither overflows nor underflows early.
+            (d_max / k_max) * (num / den)
         } else if num == 0.0 {
             0.0
         } else {
