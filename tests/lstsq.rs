@@ -935,3 +935,172 @@ fn normal_equation_residual_matches_a_dense_computation() {
         }
     }
 }
+
+/// `2ᵏ`, exactly (`|k| ≤ 1022`).
+fn pow2(k: i32) -> f64 {
+    2f64.powi(k)
+}
+
+/// The scalings `(k, j)` of `(2ᵏ·A, 2ʲ·b)` checked against `(A, b)`: `b` near the bottom and the
+/// top of the range, `A` large enough that `‖A‖²` overflows, small enough that it underflows,
+/// and both at once. The solution is then `2ʲ⁻ᵏ·x`.
+const SCALINGS: [(i32, i32); 5] = [(0, -660), (0, 530), (520, 0), (-520, 0), (520, 530)];
+
+/// A dense and a sparse well-conditioned 400 × 15 problem, each with `2ᵏ·A` on request.
+fn scaling_problems() -> (Mat<f64>, sprs::CsMat<f64>, Vec<f64>) {
+    let dense = gaussian_matrix(400, 15, Seed::new(71)).unwrap();
+    let sparse = random_sparse(400, 15, 4, Seed::new(72)).unwrap();
+    (dense, sparse, rhs(400, 73))
+}
+
+/// Runs `solve` on `(2ᵏ·A, b)` for the dense and the sparse matrix of [`scaling_problems`].
+fn on_scaled<R>(k: i32, mut solve: impl FnMut(&'static str, MatrixRef<'_, f64>) -> R) -> Vec<R> {
+    let (dense, sparse, _) = scaling_problems();
+    let s = pow2(k);
+    let dense = Mat::from_fn(dense.nrows(), dense.ncols(), |i, j| dense[(i, j)] * s);
+    let sparse = sparse.map(|v| v * s);
+    vec![
+        solve("dense", MatrixRef::dense(dense.as_ref()).unwrap()),
+        solve("sparse", MatrixRef::sparse(&sparse).unwrap()),
+    ]
+}
+
+/// Asserts `x = 2ᵉ·x₀` to the bit.
+fn assert_scaled_bitwise(x: &[f64], x0: &[f64], e: i32, what: &str) {
+    assert_eq!(x.len(), x0.len(), "{what}");
+    for (i, (xi, x0i)) in x.iter().zip(x0).enumerate() {
+        assert_eq!(
+            xi.to_bits(),
+            (x0i * pow2(e)).to_bits(),
+            "{what}: x[{i}] = {xi:e}, want 2^{e}·{x0i:e}"
+        );
+    }
+}
+
+/// LSQR's scalar recurrences are scale-safe: on `(2ᵏ·A, 2ʲ·b)` it makes the same iterations as
+/// on `(A, b)`, stops on the same test values, and returns `2ʲ⁻ᵏ·x` to the bit, for `b` and `A`
+/// near both ends of the range (see [`SCALINGS`]). Bitwise because every scaling is by a power of
+/// two and every step is homogeneous: products and norms scale exactly, the norms of two or three
+/// scalars and the stopping quotient take their exponents out exactly, and glibc's `hypot` (the
+/// rotations) scales by powers of two only. A review found ‖b‖ ≈ 10⁻²⁰⁰ and 10¹⁶⁰ stopping after
+/// one iteration at a test value of 0.02 ("converged"; `φ̄²` under- and overflowed) and
+/// ‖A‖ ≈ 10¹⁶⁰ returning x = 0 after no iteration (`α²` overflowed to ‖A‖ = ∞).
+#[test]
+fn lsqr_is_invariant_under_power_of_two_scaling() {
+    let (_, _, b) = scaling_problems();
+    let reference = on_scaled(0, |name, a| {
+        let (x, info) = lsqr(a, &b, &LsqrParams::default()).unwrap();
+        (name, x, info)
+    });
+    for (k, j) in SCALINGS {
+        let bj: Vec<f64> = b.iter().map(|v| v * pow2(j)).collect();
+        let got = on_scaled(k, |_, a| lsqr(a, &bj, &LsqrParams::default()));
+        for ((name, x0, info0), got) in reference.iter().zip(got) {
+            let what = format!("{name}, (2^{k}·A, 2^{j}·b)");
+            let (x, info) = got.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(info.converged, "{what}");
+            assert_eq!(info.iterations, info0.iterations, "{what}: iterations");
+            assert_eq!(
+                info.normal_eq_history, info0.normal_eq_history,
+                "{what}: the stopping test's values"
+            );
+            assert_scaled_bitwise(&x, x0, j - k, &what);
+        }
+    }
+}
+
+/// Sketch-and-precondition (with refinement) on `(2ᵏ·A, 2ʲ·b)` against `(A, b)`: the same
+/// iterations in every run and `2ʲ⁻ᵏ·x`. With `A` unscaled it is bitwise, stopping values
+/// included: the sketch, the warm start, the residuals and LSQR all scale exactly. With `A`
+/// scaled, to 1e-12: faer's QR of the sketch need not scale to the bit. (Before the fix
+/// ‖b‖ ≈ 10⁻²⁰⁰ or 10¹⁶⁰ stopped after 2 iterations at a test value of 0.03.)
+fn check_sketch_and_precondition_scaling(scalings: &[(i32, i32)]) {
+    let (_, _, b) = scaling_problems();
+    let params = LstsqParams::default();
+    let reference = on_scaled(0, |name, a| {
+        let (x, info) = sketch_and_precondition(a, &b, &params).unwrap();
+        (name, x, info)
+    });
+    for &(k, j) in scalings {
+        let bj: Vec<f64> = b.iter().map(|v| v * pow2(j)).collect();
+        let got = on_scaled(k, |_, a| sketch_and_precondition(a, &bj, &params));
+        for ((name, x0, info0), got) in reference.iter().zip(got) {
+            let what = format!("{name}, (2^{k}·A, 2^{j}·b)");
+            let (x, info) = got.unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(info.converged, "{what}");
+            assert_eq!(
+                info.run_iterations, info0.run_iterations,
+                "{what}: iterations"
+            );
+            if k == 0 {
+                assert_eq!(
+                    info.normal_eq_history, info0.normal_eq_history,
+                    "{what}: the stopping test's values"
+                );
+                assert_scaled_bitwise(&x, x0, j, &what);
+            } else {
+                let want: Vec<f64> = x0.iter().map(|v| v * pow2(j - k)).collect();
+                let err = dist(&x, &want) / norm(&want);
+                assert!(err <= 1e-12, "{what}: x off by {err:e}");
+            }
+        }
+    }
+}
+
+/// [`check_sketch_and_precondition_scaling`] for `b` near both ends of the range (at `2⁻¹⁰⁰⁰`
+/// the refinement's residual, ~10⁻¹⁶ of ‖b‖, would be subnormal: the limit of exactness) and
+/// for `A` scaled down.
+#[test]
+fn sketch_and_precondition_is_invariant_under_power_of_two_scaling() {
+    check_sketch_and_precondition_scaling(&[
+        (0, -660),
+        (0, 530),
+        (0, -900),
+        (0, 1000),
+        (-520, 0),
+        (-520, -660),
+    ]);
+}
+
+/// The same with `A` scaled up. LSQR is not the problem here (it runs on `AN`, of norm ≈ 1):
+/// at `k = 520` the preconditioner fails first — `triangular_condition_estimate` forms `RᵀR·v`,
+/// which overflows, reads κ(R) = ∞ and switches to the SVD, which faer does not converge on a
+/// triangle with entries near 10¹⁵⁷ (a `Factorization` error). Scaling `R` by
+/// `rescale_for(max |rᵢᵢ|)` inside the estimate (κ does not depend on it) makes this test pass;
+/// that is a change to `precondition.rs`, outside this branch.
+#[test]
+#[ignore = "needs a scale-safe κ(R) estimate in precondition.rs (see the doc comment)"]
+fn sketch_and_precondition_is_invariant_under_scaling_a_up() {
+    check_sketch_and_precondition_scaling(&[(520, 0), (520, 530)]);
+}
+
+/// `normal_equation_residual` is a ratio of norms, so `(2ᵏ·A, 2ʲ⁻ᵏ·x, 2ʲ·b)` — the same
+/// residual direction, scaled — gives the figure of `(A, x, b)`, to 1e-12 (its ‖A‖₂ estimate
+/// comes from an SVD of a scaled bidiagonal). At ‖A‖ = 2⁵²⁰ the former `(est² + λ).sqrt()`
+/// overflowed and the figure was 0 for every x; `‖A‖·‖r‖` overflowed at (2⁵²⁰, 2⁵³⁰) too.
+#[test]
+fn normal_equation_residual_is_invariant_under_power_of_two_scaling() {
+    let (_, _, b) = scaling_problems();
+    let xs: Vec<Vec<f64>> = on_scaled(0, |_, a| qr_solve(a, &b, 0.0, Par::Seq).unwrap());
+    let random = rhs(15, 74);
+    let reference = on_scaled(0, |_, a| {
+        [&random, &xs[0], &xs[1]].map(|x| normal_equation_residual(a, x, &b, Par::Seq).unwrap())
+    });
+    for (k, j) in SCALINGS {
+        let bj: Vec<f64> = b.iter().map(|v| v * pow2(j)).collect();
+        let got = on_scaled(k, |_, a| {
+            [&random, &xs[0], &xs[1]].map(|x| {
+                let xs: Vec<f64> = x.iter().map(|v| v * pow2(j - k)).collect();
+                normal_equation_residual(a, &xs, &bj, Par::Seq).unwrap()
+            })
+        });
+        for (layout, (want, got)) in reference.iter().zip(&got).enumerate() {
+            for (which, (w, g)) in want.iter().zip(got).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-12 * w,
+                    "layout {layout}, x {which}, (2^{k}·A, 2^{j}·b): {g:e} vs {w:e}"
+                );
+            }
+        }
+    }
+}

@@ -21,7 +21,9 @@
 //! C. C. Paige and M. A. Saunders, "LSQR: An algorithm for sparse linear equations and sparse least
 //! squares", ACM TOMS 8(1), 1982.
 
-use super::ops::{axpy, norm2, LinOp};
+use super::ops::{
+    at_most_times, axpy, exponent, norm2, norm_of, quotient, rescale_for, LinOp, SumSq,
+};
 use super::IterState;
 use std::ops::ControlFlow;
 
@@ -98,8 +100,15 @@ pub(crate) fn lsqr_run_from(
     let mut alpha = 0.0;
     if beta > 0.0 {
         scale(&mut u, 1.0 / beta);
+        // The caller's Mᵀc has the size ‖M‖·‖c‖, which can under- or overflow although
+        // Mᵀ(c/‖c‖) is in range (‖M‖ = 2⁻⁵²⁰ with ‖c‖ = 2⁻⁶⁶⁰: every entry 0, read as "Mᵀc = 0,
+        // converged" by sketch-and-precondition); then it is recomputed from the normalized u.
+        let usable = |w: &[f64]| {
+            let nw = norm2(w);
+            nw.is_finite() && nw > 0.0 && exponent(nw) > -960
+        };
         match op_t_c {
-            Some(w) if w.len() == nc => {
+            Some(w) if w.len() == nc && usable(&w) => {
                 v = w;
                 scale(&mut v, 1.0 / beta);
             }
@@ -117,8 +126,15 @@ pub(crate) fn lsqr_run_from(
         alphas: Vec::new(),
         betas: Vec::new(),
     };
-    let damp2 = cfg.damp * cfg.damp;
-    let mut anorm = cfg.anorm_hint.max((alpha * alpha + damp2).sqrt());
+    // Every scalar recurrence below is scale-safe: the norms are sums of squares kept in range
+    // by exact powers of two (`norm_of`, `SumSq`), the stopping test is a quotient with its
+    // exponents taken out, and the fused product is scaled by a power of two when ‖M‖ is far
+    // from 1. So a run on (2ᵏ·M, 2ʲ·c) does what the run on (M, c) does, with every quantity
+    // scaled by its power of two, for any k, j that keep the data and the solution finite; and
+    // on data of ordinary size every value is bitwise what the naive formulas gave. (Naively,
+    // ‖c‖ ≈ 10⁻²⁰⁰ made `φ̄²` underflow, so the first iteration reported ‖r‖ = 0 and
+    // "converged"; ‖M‖ ≈ 10¹⁶⁰ made `α²` overflow, so ‖M‖ = ∞ and x = 0 "converged" at once.)
+    let mut anorm = cfg.anorm_hint.max(norm_of(&[alpha, cfg.damp]));
     // Finite data whose products overflow (entries near f64::MAX): not converged, x unchanged,
     // never a NaN norm read as zero and reported as an exact solution.
     if !(alpha.is_finite() && beta.is_finite()) {
@@ -127,7 +143,7 @@ pub(crate) fn lsqr_run_from(
         return out;
     }
     // Exact solution at the start: c = 0, or Mᵀc = 0 (c orthogonal to the range).
-    if beta == 0.0 || alpha == 0.0 || beta <= cfg.tol * cfg.bnorm {
+    if beta == 0.0 || alpha == 0.0 || at_most_times(beta, cfg.tol, cfg.bnorm) {
         out.z = z;
         out.converged = true;
         out.anorm = anorm;
@@ -145,21 +161,27 @@ pub(crate) fn lsqr_run_from(
     let mut w = v.clone();
     let mut phibar = beta;
     let mut rhobar = alpha;
-    let mut res2 = 0.0;
+    // Σ ψᵢ², the part of ‖r‖² the damping has rotated out of φ̄.
+    let mut res2 = SumSq::ZERO;
     let mut tmp_v = vec![0.0; nc];
     let mut test = test0;
     for k in 0..cfg.max_iters {
         out.alphas.push(alpha);
         // Bidiagonalization: β u = M v − α u, α v = Mᵀu − β v (one fused pass over M's data;
         // Mᵀ is applied to the unnormalized u and the result scaled by 1/β).
-        op.apply_fused(&v, alpha, &mut u, &mut tmp_v);
-        beta = norm2(&u);
+        // With ‖M‖ far from 1 the new u is scaled by a power of two `sc ≈ 1/‖M‖` inside the
+        // pass, so that Mᵀu (of size ‖M‖² otherwise) stays in range; the scaling is exact and
+        // cancels below (u/‖u‖ and (Mᵀu)/‖u‖ do not depend on it); sc = 1 for ordinary sizes.
+        let sc = rescale_for(anorm);
+        op.apply_fused_scaled(&v, alpha, sc, &mut u, &mut tmp_v);
+        let beta_sc = norm2(&u);
+        beta = beta_sc / sc;
         out.betas.push(beta);
-        anorm = anorm.max((alpha * alpha + beta * beta + damp2).sqrt());
+        anorm = anorm.max(norm_of(&[alpha, beta, cfg.damp]));
         if beta > 0.0 {
-            scale(&mut u, 1.0 / beta);
+            scale(&mut u, 1.0 / beta_sc);
             for (vi, ti) in v.iter_mut().zip(&tmp_v) {
-                *vi = ti / beta - beta * *vi;
+                *vi = ti / beta_sc - beta * *vi;
             }
             alpha = norm2(&v);
             if alpha > 0.0 {
@@ -187,15 +209,20 @@ pub(crate) fn lsqr_run_from(
         for (wi, vi) in w.iter_mut().zip(&v) {
             *wi = vi - (theta / rho) * *wi;
         }
-        res2 += psi * psi;
-        let rnorm = (phibar * phibar + res2).sqrt();
-        let arnorm = alpha * (sn * phi).abs();
+        res2.add(psi);
+        // ‖r‖ = √(φ̄² + Σψ²) (added in that order: the bits of the naive sum where it is safe).
+        let rnorm = {
+            let mut t = res2;
+            t.add(phibar);
+            t.sqrt()
+        };
+        // ‖Mᵀr‖/(‖M‖‖r‖) with ‖Mᵀr‖ = α·|s·φ|: of sizes 2ᵏ⁺ʲ over 2ᵏ·2ʲ under scaling.
         test = if rnorm > 0.0 {
-            arnorm / (anorm * rnorm)
+            quotient(alpha, (sn * phi).abs(), anorm, rnorm)
         } else {
             0.0
         };
-        let consistent = rnorm <= cfg.tol * cfg.bnorm;
+        let consistent = at_most_times(rnorm, cfg.tol, cfg.bnorm);
         out.iterations = k + 1;
         hist.residual.push(rnorm);
         hist.normal_eq.push(test);
@@ -214,7 +241,11 @@ pub(crate) fn lsqr_run_from(
         if test <= cfg.tol || consistent || alpha == 0.0 || beta == 0.0 {
             out.converged = true;
             if consistent && test > cfg.tol {
-                test = rnorm / cfg.bnorm.max(f64::MIN_POSITIVE);
+                test = if cfg.bnorm > 0.0 {
+                    rnorm / cfg.bnorm
+                } else {
+                    0.0
+                };
             }
             break;
         }
@@ -233,11 +264,19 @@ pub(crate) fn bidiagonal_condition(alphas: &[f64], betas: &[f64]) -> f64 {
     if k == 0 {
         return f64::NAN;
     }
+    // Scaled by a power of two when the entries are far from 1 (exact, and the ratio does not
+    // depend on it): faer's SVD of a bidiagonal with entries near 10¹⁶⁰ may not converge.
+    let top = alphas[..k]
+        .iter()
+        .chain(&betas[..k])
+        .copied()
+        .fold(0.0, f64::max);
+    let s = rescale_for(top);
     let b = faer::Mat::<f64>::from_fn(k + 1, k, |i, j| {
         if i == j {
-            alphas[j]
+            alphas[j] * s
         } else if i == j + 1 {
-            betas[j]
+            betas[j] * s
         } else {
             0.0
         }

@@ -41,6 +41,30 @@ pub(crate) trait LinOp: Sync {
         }
         self.apply_t(u, out);
     }
+    /// [`apply_fused`](Self::apply_fused) with the new `u` scaled by a power of two `scale`:
+    /// `u ← scale·(M·v − alpha·u)`, then `out = Mᵀ·u`. LSQR passes `scale ≈ 1/‖M‖` when `‖M‖`
+    /// is far from 1, so that `Mᵀ·u`, of size `‖M‖²` unscaled, neither overflows (`‖M‖ ≳ 10¹⁵⁴`)
+    /// nor underflows; the scaling is exact, so the bits are those of the unscaled step times
+    /// `scale`. The default scales `u` after [`apply`](Self::apply) and then calls
+    /// [`apply_t`](Self::apply_t) (for `scale = 1` it is [`apply_fused`](Self::apply_fused)).
+    fn apply_fused_scaled(
+        &self,
+        v: &[f64],
+        alpha: f64,
+        scale: f64,
+        u: &mut [f64],
+        out: &mut [f64],
+    ) {
+        if scale == 1.0 {
+            return self.apply_fused(v, alpha, u, out);
+        }
+        let mut t = vec![0.0; u.len()];
+        self.apply(v, &mut t);
+        for (ui, ti) in u.iter_mut().zip(&t) {
+            *ui = (ti - alpha * *ui) * scale;
+        }
+        self.apply_t(u, out);
+    }
 }
 
 /// `A` prepared for repeated products: dense as given (borrowed); sparse as a compact CSR with
@@ -292,10 +316,22 @@ impl LinOp for DataOp<'_> {
     }
 
     fn apply_fused(&self, v: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
+        self.apply_fused_scaled(v, alpha, 1.0, u, out);
+    }
+
+    fn apply_fused_scaled(
+        &self,
+        v: &[f64],
+        alpha: f64,
+        scale: f64,
+        u: &mut [f64],
+        out: &mut [f64],
+    ) {
         let par = threads(self.par());
         let d = self.ncols();
-        // One pass per fixed row chunk: u_c ← A_c·v − α·u_c, partial_c = A_cᵀ·u_c; the partials
-        // are summed in chunk order, so the result does not depend on the thread count.
+        // One pass per fixed row chunk: u_c ← scale·(A_c·v − α·u_c), partial_c = A_cᵀ·u_c; the
+        // partials are summed in chunk order, so the result does not depend on the thread count.
+        // (`scale` is a power of two, 1 unless ‖A‖ is far from 1: the product by it is exact.)
         let parts: Vec<Vec<f64>> = match self {
             DataOp::Dense(m, _) => {
                 let m = *m;
@@ -315,7 +351,7 @@ impl LinOp for DataOp<'_> {
                             let mut tv = t.as_mut().subrows_mut(0, len);
                             matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
                             for (k, ck) in sub.iter_mut().enumerate() {
-                                *ck = tv[(k, 0)] - alpha * *ck;
+                                *ck = (tv[(k, 0)] - alpha * *ck) * scale;
                             }
                             let uc = MatRef::from_column_major_slice(&*sub, len, 1);
                             let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
@@ -340,7 +376,7 @@ impl LinOp for DataOp<'_> {
                         for (&j, &a) in idx.iter().zip(val) {
                             s += a * v[j as usize];
                         }
-                        let ui = s - alpha * *ck;
+                        let ui = (s - alpha * *ck) * scale;
                         *ck = ui;
                         if ui != 0.0 {
                             for (&j, &a) in idx.iter().zip(val) {
@@ -381,6 +417,135 @@ pub(crate) fn norm2(x: &[f64]) -> f64 {
     }
     let s: f64 = x.iter().map(|v| (v / scale) * (v / scale)).sum();
     scale * s.sqrt()
+}
+
+/// `⌊log₂|x|⌋` for finite nonzero `x` (subnormals included); 0 for zero, ±∞ and NaN.
+pub(crate) fn exponent(x: f64) -> i32 {
+    if x == 0.0 || !x.is_finite() {
+        return 0;
+    }
+    let bits = x.abs().to_bits();
+    match (bits >> 52) as i32 {
+        // Subnormal: the value is `bits·2⁻¹⁰⁷⁴`.
+        0 => 63 - bits.leading_zeros() as i32 - 1074,
+        e => e - 1023,
+    }
+}
+
+/// `x·2ᵏ`, exact whenever the result is normal (in steps, so `2ᵏ` need not be representable).
+pub(crate) fn mul_pow2(mut x: f64, k: i32) -> f64 {
+    // Beyond ±2200 every finite nonzero x over- or underflows anyway.
+    let mut k = k.clamp(-2200, 2200);
+    let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
+    while k > 1000 {
+        x *= pow2(1000);
+        k -= 1000;
+    }
+    while k < -1000 {
+        x *= pow2(-1000);
+        k += 1000;
+    }
+    x * pow2(k)
+}
+
+/// The power of two `s` by which to scale a quantity of size `x` so that `s·x` is near 1, or 1
+/// when `x` is within `2^±128` of 1 (0, ∞ and NaN: 1). Multiplying by it is exact, so a
+/// computation on `s·x` gives the bits of the computation on `x` times `s`; leaving moderate
+/// sizes at 1 keeps the products of ordinary data exactly as they were.
+pub(crate) fn rescale_for(x: f64) -> f64 {
+    let e = exponent(x);
+    if e.abs() <= 128 {
+        1.0
+    } else {
+        // e ≥ −1074, so −e ≤ 1074: 2^−e is built in two exact steps when it exceeds 2¹⁰²³.
+        mul_pow2(1.0, -e)
+    }
+}
+
+/// `Σ xᵢ²` held as `ssq·4ᵏ`, where `k` is the largest `⌊log₂|xᵢ|⌋` added so far (changes of `k`
+/// rescale `ssq` by an exact power of four), so that neither the squares nor their sum over- or
+/// underflow while `√(Σ xᵢ²)` is representable. Each scaled square is the naive square times
+/// `4⁻ᵏ` exactly, so wherever the naive `Σ xᵢ²` (summed in the same order) stays normal,
+/// [`sqrt`](Self::sqrt) returns its square root to the bit; and scaling every `xᵢ` by `2ʲ`
+/// scales the result by `2ʲ` exactly (within the normal range of the result).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SumSq {
+    ssq: f64,
+    k: i32,
+}
+
+impl SumSq {
+    pub(crate) const ZERO: SumSq = SumSq { ssq: 0.0, k: 0 };
+
+    /// Raises the scale to `2ᵉ` when `e` exceeds it (the first term sets it).
+    fn rescale_to(&mut self, e: i32) {
+        if self.ssq == 0.0 {
+            self.k = e;
+        } else if e > self.k {
+            self.ssq = mul_pow2(self.ssq, 2 * (self.k - e));
+            self.k = e;
+        }
+    }
+
+    /// Adds `x²`.
+    pub(crate) fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            self.ssq += x * x;
+            return;
+        }
+        if x == 0.0 {
+            return;
+        }
+        self.rescale_to(exponent(x));
+        let y = mul_pow2(x, -self.k);
+        self.ssq += y * y;
+    }
+
+    /// Adds `q ≥ 0`, a quantity that is already a square (such as a ridge parameter `λ`).
+    pub(crate) fn add_square(&mut self, q: f64) {
+        if !q.is_finite() {
+            self.ssq += q;
+            return;
+        }
+        if q == 0.0 {
+            return;
+        }
+        // ⌊e/2⌋ (arithmetic shift), so that q·4⁻ᵏ < 4 for the new scale.
+        self.rescale_to(exponent(q) >> 1);
+        self.ssq += mul_pow2(q, -2 * self.k);
+    }
+
+    /// `√(Σ xᵢ²)`.
+    pub(crate) fn sqrt(&self) -> f64 {
+        if !self.ssq.is_finite() {
+            return self.ssq.sqrt();
+        }
+        mul_pow2(self.ssq.sqrt(), self.k)
+    }
+}
+
+/// `√(Σ xᵢ²)` of a few scalars by [`SumSq`]: the bits of `(x₀² + x₁² + …).sqrt()` wherever
+/// that neither over- nor underflows, and no over- or underflow elsewhere.
+pub(crate) fn norm_of(xs: &[f64]) -> f64 {
+    let mut s = SumSq::ZERO;
+    xs.iter().for_each(|&x| s.add(x));
+    s.sqrt()
+}
+
+/// `(a·b)/(c·d)` with the exponents taken out first (exactly, as powers of two): the bits of the
+/// naive formula wherever its products and quotient stay normal, and no spurious overflow to
+/// ∞ or underflow to 0 elsewhere (a large `a·b` over a large `c·d`, say).
+pub(crate) fn quotient(a: f64, b: f64, c: f64, d: f64) -> f64 {
+    let (ea, eb, ec, ed) = (exponent(a), exponent(b), exponent(c), exponent(d));
+    let q = (mul_pow2(a, -ea) * mul_pow2(b, -eb)) / (mul_pow2(c, -ec) * mul_pow2(d, -ed));
+    mul_pow2(q, ea + eb - ec - ed)
+}
+
+/// `r ≤ t·b` for `b > 0`, compared as `r·2⁻ᵉ ≤ t·(b·2⁻ᵉ)` with `2ᵉ ≤ b`: the naive comparison's
+/// answer wherever `t·b` stays normal, and no underflow of `t·b` to 0 (nor overflow) elsewhere.
+pub(crate) fn at_most_times(r: f64, t: f64, b: f64) -> bool {
+    let e = exponent(b);
+    mul_pow2(r, -e) <= t * mul_pow2(b, -e)
 }
 
 /// `y ← y + alpha·x`.
@@ -453,17 +618,22 @@ pub(crate) fn norm2_estimate(op: &dyn LinOp, iters: usize) -> f64 {
     if k == 0 {
         return 0.0;
     }
+    // The bidiagonal scaled by a power of two when its entries are far from 1 (‖M‖ ≈ 10¹⁶⁰:
+    // faer's SVD of the unscaled matrix may fail or lose accuracy there); exact, and the
+    // identity for ordinary sizes.
+    let top = alphas.iter().chain(&betas).copied().fold(0.0, f64::max);
+    let s = rescale_for(top);
     let b = faer::Mat::<f64>::from_fn(k, k, |i, j| {
         if i == j {
-            alphas[i]
+            alphas[i] * s
         } else if j == i + 1 {
-            betas[i]
+            betas[i] * s
         } else {
             0.0
         }
     });
     match crate::dense::singular_values(b.as_ref()) {
-        Ok(sv) if !sv.is_empty() => sv[0],
+        Ok(sv) if !sv.is_empty() => sv[0] / s,
         _ => alphas.iter().copied().fold(0.0, f64::max),
     }
 }
@@ -527,16 +697,31 @@ pub fn ridge_normal_equation_residual(
         ));
     }
     let op = DataOp::new(a, par)?;
-    let r = residual(&op, x, b);
+    let mut r = residual(&op, x, b);
     let rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
     if rn == 0.0 {
         return Ok(0.0);
     }
+    // Aᵀr − λx is formed for r/‖r‖ (scaled by a power of two, so exactly) when ‖r‖ is far from
+    // 1: unscaled it has the size ‖A‖·‖r‖, which overflows when ‖A‖ and ‖r‖ are large and
+    // underflows when they are small although the ratio below is an ordinary number.
+    let s = rescale_for(rn);
+    if s != 1.0 {
+        r.iter_mut().for_each(|ri| *ri *= s);
+    }
     let mut atr = vec![0.0; op.ncols()];
     op.apply_t(&r, &mut atr);
-    axpy(-lambda, x, &mut atr);
-    let an = (norm2_estimate(&op, 30).powi(2) + lambda).sqrt();
-    Ok(norm2(&atr) / (an.max(f64::MIN_POSITIVE) * rn))
+    // (−λ·xᵢ)·s rather than (−λ·s)·xᵢ: λ·s alone may be subnormal (λ = 10⁻⁸, s = 2⁻¹⁰⁰⁰).
+    for (ai, xi) in atr.iter_mut().zip(x) {
+        *ai += (-lambda * xi) * s;
+    }
+    // √(‖A‖₂² + λ) and the quotient with their squares and products kept in range (at
+    // ‖A‖ ≈ 10¹⁶⁰ the square overflowed to ∞ and the figure came out 0 for every x).
+    let mut an = SumSq::ZERO;
+    an.add(norm2_estimate(&op, 30));
+    an.add_square(lambda);
+    let an = an.sqrt().max(f64::MIN_POSITIVE);
+    Ok(quotient(norm2(&atr), 1.0, an, rn * s))
 }
 
 /// A column index stored as `usize` (borrowed CSR) or `u32` (the compact copy).
@@ -657,7 +842,66 @@ pub(crate) fn gram_and_atb(
 
 #[cfg(test)]
 mod tests {
-    use super::norm2;
+    use super::{at_most_times, exponent, mul_pow2, norm2, norm_of, quotient, SumSq};
+
+    /// Deterministic values spread over `[2⁻²⁰, 2²⁰]` in size, both signs.
+    fn values(count: usize) -> Vec<f64> {
+        (0..count as u64)
+            .map(|i| {
+                let u = crate::seed::unit_f64(crate::seed::splitmix64(i));
+                let e = (crate::seed::splitmix64(i ^ 0xabc) % 41) as i32 - 20;
+                (2.0 * u - 1.0) * mul_pow2(1.0, e)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exponents_and_powers_of_two_are_exact() {
+        for (x, e) in [
+            (1.0, 0),
+            (1.5, 0),
+            (0.75, -1),
+            (f64::MAX, 1023),
+            (f64::MIN_POSITIVE, -1022),
+        ] {
+            assert_eq!(exponent(x), e, "{x:e}");
+            assert_eq!(exponent(-x), e, "{x:e}");
+        }
+        assert_eq!(exponent(f64::from_bits(1)), -1074);
+        assert_eq!(exponent(f64::from_bits(3)), -1073);
+        assert_eq!(mul_pow2(1.0, -1074), f64::from_bits(1));
+        assert_eq!(mul_pow2(f64::from_bits(1), 2097), 2f64.powi(1023));
+        assert_eq!(mul_pow2(3.0, 2000), f64::INFINITY);
+        assert_eq!(mul_pow2(3.0, -2000), 0.0);
+    }
+
+    /// The scaled norms and quotient give the naive formulas' bits on ordinary values, scale
+    /// exactly by powers of two, and survive where the naive ones over- or underflow.
+    #[test]
+    fn scaled_scalar_arithmetic_matches_the_naive_formulas_and_scales_exactly() {
+        let v = values(3000);
+        for w in v.chunks(3) {
+            let (a, b, c) = (w[0], w[1], w[2]);
+            let naive = (a * a + b * b + c * c).sqrt();
+            assert_eq!(norm_of(w).to_bits(), naive.to_bits(), "{w:?}");
+            let mut s = SumSq::ZERO;
+            s.add(a);
+            s.add(b);
+            s.add_square(c * c);
+            assert_eq!(s.sqrt().to_bits(), naive.to_bits(), "{w:?}");
+            let q = (a * b) / (c * w[0].max(0.5));
+            assert_eq!(quotient(a, b, c, w[0].max(0.5)).to_bits(), q.to_bits());
+            assert_eq!(at_most_times(a, 0.5, b.abs()), a <= 0.5 * b.abs());
+            for k in [-1000, -660, -520, 520, 530, 1000] {
+                let p = |x: f64| mul_pow2(x, k);
+                let scaled = norm_of(&[p(a), p(b), p(c)]);
+                assert_eq!(scaled.to_bits(), p(naive).to_bits(), "2^{k}·{w:?}");
+                let qs = quotient(p(a), b, p(c), w[0].max(0.5));
+                assert_eq!(qs.to_bits(), q.to_bits(), "2^{k}·{w:?}");
+                assert_eq!(at_most_times(p(a), 0.5, p(b.abs())), a <= 0.5 * b.abs());
+            }
+        }
+    }
 
     #[test]
     fn norm2_is_scaled_and_propagates_nan() {
