@@ -1,6 +1,6 @@
 //! The honest baselines: dense Householder QR, the normal equations, unpreconditioned LSQR.
 
-use super::lsqr::{bidiagonal_condition, lsqr_run, History, LsqrRun};
+use super::lsqr::{bidiagonal_condition, ensure_workspace, lsqr_run, History, LsqrRun};
 use super::ops::{norm2, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use super::{check_common, check_problem, Info, Timings};
@@ -162,6 +162,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
     let op = DataOp::new(a, params.par)?;
+    ensure_workspace(&op)?;
     let cfg = LsqrRun {
         tol: params.tol,
         max_iters: params.max_iters,

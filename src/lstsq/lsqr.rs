@@ -25,6 +25,7 @@ use super::ops::{
     at_most_times, axpy, exponent, norm2, norm_of, quotient, rescale_for, LinOp, SumSq,
 };
 use super::IterState;
+use crate::error::Result;
 use std::ops::ControlFlow;
 
 /// Settings of one LSQR run.
@@ -69,6 +70,28 @@ pub(crate) type Callback<'c> = Option<&'c mut dyn FnMut(&IterState) -> ControlFl
 
 fn scale(x: &mut [f64], s: f64) {
     x.iter_mut().for_each(|v| *v *= s);
+}
+
+/// Checks that an LSQR run on `op` can allocate its work vectors: `u` (length `nrows`), `z`,
+/// `v`, `w` and `Mᵀu` (length `ncols` each), and the scratch of the operator's products, all live
+/// at once. A sparse operator declares its dimensions without storing them, and `vec!` aborts
+/// on allocation failure (a 3 × 10⁸ file with one entry asked for 800 MB per vector and aborted
+/// under a 4 GB address-space limit); the allocator is asked first for the whole peak, plus an
+/// eighth for what the allocator itself maps (per-thread arenas, one mapping per large vector):
+/// a probe of exactly the 4.0 GB peak passed under that 4.096 GB limit, and the vectors then
+/// did not fit.
+///
+/// # Errors
+/// [`Error::TooLarge`](crate::Error::TooLarge) when it refuses.
+pub(crate) fn ensure_workspace(op: &dyn LinOp) -> Result<()> {
+    let (n, d) = (op.nrows() as u128, op.ncols() as u128);
+    let peak = n + 4 * d + op.product_scratch();
+    let peak = peak + peak / 8;
+    crate::input::ensure_allocatable::<f64>(
+        usize::try_from(peak).ok(),
+        || format!("the LSQR workspace for a {n}×{d} operator"),
+        peak,
+    )
 }
 
 /// Runs LSQR on `min ‖op·z − c‖² + damp²‖z‖²` from `z = 0`.

@@ -65,6 +65,11 @@ pub(crate) trait LinOp: Sync {
         }
         self.apply_t(u, out);
     }
+    /// How many `f64` a product with `M` or `Mᵀ` allocates for its own use (a bound; what the
+    /// default [`apply_fused`](Self::apply_fused) allocates, `nrows`, unless overridden).
+    fn product_scratch(&self) -> u128 {
+        self.nrows() as u128
+    }
 }
 
 /// `A` prepared for repeated products: dense as given (borrowed); sparse as a compact CSR with
@@ -317,6 +322,13 @@ impl LinOp for DataOp<'_> {
 
     fn apply_fused(&self, v: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
         self.apply_fused_scaled(v, alpha, 1.0, u, out);
+    }
+
+    fn product_scratch(&self) -> u128 {
+        // One partial Aᵀ·y of length d per row chunk, all held until the ordered reduction
+        // (a dense fused pass adds a sub-block of at most 256 rows).
+        let (n, d) = (self.nrows() as u128, self.ncols() as u128);
+        n.div_ceil(ROW_CHUNK as u128).max(1) * d + 256
     }
 
     fn apply_fused_scaled(
@@ -697,6 +709,17 @@ pub fn ridge_normal_equation_residual(
         ));
     }
     let op = DataOp::new(a, par)?;
+    // Peak: r and u, mv of the norm estimate (n each), Aᵀr and v, w of the estimate (d each),
+    // and the products' partial sums, plus an eighth for the allocator's own mappings (as
+    // `lsqr::ensure_workspace`). A sparse A declares n and d without storing them.
+    let (n, d) = (a.nrows() as u128, a.ncols() as u128);
+    let peak = 3 * (n + d) + op.product_scratch();
+    let peak = peak + peak / 8;
+    crate::input::ensure_allocatable::<f64>(
+        usize::try_from(peak).ok(),
+        || format!("the workspace of the normal-equation residual for a {n}×{d} A"),
+        peak,
+    )?;
     let mut r = residual(&op, x, b);
     let rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
     if rn == 0.0 {
