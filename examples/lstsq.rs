@@ -20,10 +20,16 @@
 //! `--json` prints one line with `method, n, d, nnz, seconds, iterations, residual_norm,
 //! normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
 //! `[A; √λI]x ≈ [b; 0]`), converged` (null where a figure does not apply); `residual_norm` is
-//! `‖b − Ax‖`. An
+//! `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is finite whenever the
+//! residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed null, for
+//! 10¹⁶⁰). An
 //! LSQR or sketch-and-precondition run that exceeds its iteration budget reports
 //! `converged: false` with the last value of its stopping test as `normal_eq_residual` (exit code
-//! 0: it is a result, not an error). Bad input: one line on stderr, exit code 2.
+//! 0: it is a result, not an error). `--out x.mtx` writes `x` (a `d × 1` array) only when the
+//! solve converged: a run that exceeds its budget has no solution to write (the library returns
+//! no iterate then), so it writes nothing, leaves any file already at that path as it was, and
+//! says so in one line on stderr (exit code still 0). Bad input, and problems whose work
+//! vectors cannot be allocated: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -112,7 +118,7 @@ fn residual_norm(a: MatrixRef<'_, f64>, x: &[f64], b: &[f64]) -> f64 {
             }
         }
     }
-    r.iter().map(|v| v * v).sum::<f64>().sqrt()
+    faer::ColRef::from_slice(&r).norm_l2()
 }
 
 fn main() {
@@ -225,9 +231,18 @@ fn main() {
             }
             None => (None, out.stopping_value),
         };
-        if let (Some(path), Some(x)) = (args.get::<String>("out")?, &out.x) {
-            let xm = faer::Mat::from_fn(d, 1, |i, _| x[i]);
-            write_dense_path(&path, xm.as_ref()).map_err(|e| e.to_string())?;
+        if let Some(path) = args.get::<String>("out")? {
+            match &out.x {
+                Some(x) => {
+                    let xm = faer::Mat::from_fn(d, 1, |i, _| x[i]);
+                    write_dense_path(&path, xm.as_ref()).map_err(|e| e.to_string())?;
+                }
+                // Non-convergence is a result (exit 0), but a silently missing (or stale) file
+                // is not what `--out` asked for.
+                None => eprintln!(
+                    "{path} not written: {method} reached its iteration budget without converging, so there is no solution to write"
+                ),
+            }
         }
         if !args.json() {
             println!("method {method}: {n} × {d}, nnz {nnz}, {seconds:.3} s");
