@@ -123,7 +123,10 @@ fn residual_norm(a: MatrixRef<'_, f64>, x: &[f64], b: &[f64]) -> f64 {
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            "usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] \
+             [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] \
+             [--out x.mtx] [--max-elements N] [--seed N] [--threads N] [--json]",
             &[
                 "method",
                 "ridge",
@@ -136,8 +139,8 @@ fn main() {
             ],
             &[],
         )?;
-        let [a_path, b_path] = args.positional() else {
-            return Err("usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--max-elements N] [--seed N] [--threads N] [--json]".into());
+        let [a_path, b_path] = args.positionals(2, 2)? else {
+            return Err(args.usage());
         };
         let method: String = args.get_or("method", "sketch-precondition".to_string())?;
         let sketch_rows: Option<usize> = args.get("sketch-rows")?;
