@@ -976,3 +976,37 @@ fn even_order_ranks_starts_by_magnitude_so_negative_weights_come_first() {
         );
     }
 }
+
+/// The review's one-line order-12 file `1 2 3 4 5 6 7 8 9 10 1 1 1.0` expands to
+/// 12!/3! = 79 833 600 permutations: fewer than the old 2²⁸-entry limit, but 72 bytes each while
+/// they are built (48 of indices, 8 of value, 16 of sort buffer), 5.7 GB: it took 54 s and
+/// aborted under a 4 GB address-space limit. Pass rule: `read_tns` and `coordinate` return
+/// `TooLarge` counting those bytes against `MAX_COORDINATE_BYTES`, before allocating (the test
+/// would take gigabytes and seconds otherwise); dense storage (`10¹²` entries) is refused too.
+#[test]
+fn order12_one_line_file_is_too_large_not_an_abort() {
+    let text = "1 2 3 4 5 6 7 8 9 10 1 1 1.0\n";
+    let want = 79_833_600u128 * (4 * 12 + 8 + 16);
+    let check = |r: Result<SymmetricTensor, Error>| match r {
+        Err(Error::TooLarge {
+            requested, limit, ..
+        }) => {
+            assert_eq!(requested, want);
+            assert_eq!(limit, randnla::tensor::MAX_COORDINATE_BYTES as u128);
+        }
+        other => panic!("{:?}", other.map(|t| t.nnz())),
+    };
+    check(read_tns(text.as_bytes()));
+    check(read_tns_as(text.as_bytes(), TnsStorage::Auto));
+    let idx: Vec<usize> = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0];
+    check(SymmetricTensor::coordinate(12, 10, &idx, &[1.0]));
+    assert!(matches!(
+        read_tns_as(text.as_bytes(), TnsStorage::Dense),
+        Err(Error::TooLarge { .. })
+    ));
+    // Half a gigabyte is within the limit: 12!/(3!·2!·2!·2!) = 9 979 200 permutations of a
+    // 4-line file… at 72 bytes each: built, every permutation stored.
+    let t = read_tns("1 1 1 2 2 3 3 4 4 5 6 7 1.0\n".as_bytes()).unwrap();
+    assert_eq!(t.nnz(), 9_979_200);
+    assert_eq!(t.get(&[6, 5, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0]).unwrap(), 1.0);
+}

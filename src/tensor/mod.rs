@@ -53,7 +53,9 @@ pub use power::{
     SketchParams,
 };
 pub use sketched::{ModeHashing, TensorSketches};
-pub use symmetric::{SymmetricTensor, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER};
+pub use symmetric::{
+    SymmetricTensor, MAX_COORDINATE_BYTES, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER,
+};
 pub use tns::{
     read_tns, read_tns_as, read_tns_path, read_tns_path_as, write_tns, write_tns_path, TnsEntries,
     TnsStorage,

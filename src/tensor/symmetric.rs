@@ -12,9 +12,16 @@ pub const MIN_ORDER: usize = 3;
 pub const MAX_ORDER: usize = 12;
 /// Largest dimension `n` accepted: vectors of length `n` are allocated per start and factor.
 pub const MAX_DIM: usize = 1 << 26;
-/// Largest number of stored entries (`n^p` for dense storage, all listed permutations for
-/// coordinate storage): 2²⁸ entries, 2 GiB of `f64`.
+/// Largest number of entries of dense storage (`n^p`): 2²⁸ entries, 2 GiB of `f64`.
 pub const MAX_ENTRIES: usize = 1 << 28;
+/// Largest memory, in bytes, that building coordinate storage may hold at its peak, checked
+/// before anything is allocated: the stored form, `4p + 8` bytes per stored entry (`p` `u32`
+/// indices and an `f64`), plus the sort buffer of the build, 16 bytes per entry (4 when
+/// `n^p ≥ 2⁶⁴`). Separately, the coordinate input and its validation may hold `12p + 32` bytes
+/// per given entry (a `.tns` line: `p` indices and the value as parsed, the sorted key, its
+/// position and its group). 4 GiB: at order 3 about 119 million stored entries (the 400³ tensor
+/// of the README, 64 million, takes 2.3 GB), at order 12 about 60 million.
+pub const MAX_COORDINATE_BYTES: u64 = 1 << 32;
 
 /// Rows (first-mode indices) contracted by one task of the dense kernel.
 const DENSE_ROWS_PER_TASK: usize = 4;
@@ -90,8 +97,24 @@ impl CoordinateGroups {
         }
         crate::input::check_finite_slice(values, "coordinate tensor values")?;
         let nnz = values.len();
+        // The input and what is built here, counted before anything is allocated.
+        let bytes = nnz as u128 * input_bytes_per_entry(order) as u128;
+        let what = || {
+            format!(
+                "{nnz} coordinate entries of order {order} and their validation ({} bytes \
+                 each: the elements are bytes)",
+                input_bytes_per_entry(order)
+            )
+        };
+        Error::within(bytes, MAX_COORDINATE_BYTES as u128, what)?;
         // Canonical (sorted) key of each entry.
-        let mut keys: Vec<u32> = Vec::with_capacity(nnz * order);
+        let mut keys: Vec<u32> =
+            try_with_capacity(nnz * order, bytes, MAX_COORDINATE_BYTES as u128, what)?;
+        let mut order_of: Vec<usize> =
+            try_with_capacity(nnz, bytes, MAX_COORDINATE_BYTES as u128, what)?;
+        // (start in order_of, length) of each group: at most one per entry.
+        let mut groups: Vec<(usize, usize)> =
+            try_with_capacity(nnz, bytes, MAX_COORDINATE_BYTES as u128, what)?;
         for (e, chunk) in indices.chunks_exact(order).enumerate() {
             for &i in chunk {
                 if i >= dim {
@@ -103,14 +126,15 @@ impl CoordinateGroups {
             }
             keys[e * order..].sort_unstable();
         }
-        let mut order_of: Vec<usize> = (0..nnz).collect();
-        order_of.sort_by(|&a, &b| {
+        order_of.extend(0..nnz);
+        // A total order (ties broken by position): the unstable sort, which allocates nothing,
+        // gives the same result as a stable one.
+        order_of.sort_unstable_by(|&a, &b| {
             keys[a * order..(a + 1) * order]
                 .cmp(&keys[b * order..(b + 1) * order])
                 .then(a.cmp(&b))
         });
         // Group by key and count the stored entries.
-        let mut groups: Vec<(usize, usize)> = Vec::new(); // (start in order_of, length)
         let mut total: u128 = 0;
         let mut g = 0;
         while g < nnz {
@@ -206,6 +230,39 @@ fn check_dense_size(order: usize, dim: usize) -> Result<usize> {
             limit: MAX_ENTRIES as u128,
         }),
     }
+}
+
+/// `n^p` zeros for dense storage (`len` from [`check_dense_size`]), or [`Error::TooLarge`] when
+/// the allocator refuses them (`vec!` would abort).
+fn dense_zeros(len: usize, order: usize, dim: usize) -> Result<Vec<f64>> {
+    let mut v = try_with_capacity(len, len as u128, MAX_ENTRIES as u128, || {
+        format!("a dense tensor of order {order} and dimension {dim}")
+    })?;
+    v.resize(len, 0.0);
+    Ok(v)
+}
+
+/// An empty vector with room for `len` elements, or [`Error::TooLarge`] (`what`, `requested`,
+/// `limit`: a request within its limit that the allocator refused) instead of an abort.
+pub(crate) fn try_with_capacity<T>(
+    len: usize,
+    requested: u128,
+    limit: u128,
+    what: impl FnOnce() -> String,
+) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| Error::TooLarge {
+        what: what(),
+        requested,
+        limit,
+    })?;
+    Ok(v)
+}
+
+/// Bytes that parsing and validating coordinate input hold per given entry: `p` indices and the
+/// value as given (`usize`, `f64`), the sorted key (`p` `u32`), its position and its group.
+pub(crate) fn input_bytes_per_entry(order: usize) -> u64 {
+    12 * order as u64 + 32
 }
 
 /// Next lexicographic permutation of `a` in place; `false` when `a` was the last one.
@@ -353,7 +410,7 @@ impl SymmetricTensor {
             return Err(Error::dim("dense tensor entries (n^p)", len, data.len()));
         }
         crate::input::check_finite_slice(&data, "dense tensor")?;
-        let mut out = vec![0.0; len];
+        let mut out = dense_zeros(len, order, dim)?;
         let mut idx = vec![0u32; order];
         let mut sorted = vec![0u32; order];
         for lin in 0..len {
@@ -403,11 +460,14 @@ impl SymmetricTensor {
     /// # Errors
     /// Order or dimension out of range; `indices.len() ≠ p·values.len()`; an index `≥ dim`; a
     /// non-finite value; no entries; a multi-index listed in some but not all of its permutations,
-    /// repeated, or with unequal values across permutations; more than 2²⁸ stored entries after
-    /// expansion ([`Error::TooLarge`]).
+    /// repeated, or with unequal values across permutations; [`Error::TooLarge`] when the
+    /// validation or the stored permutations with the build's sort buffer would take more than
+    /// [`MAX_COORDINATE_BYTES`] (checked before they are allocated), or the allocator refuses
+    /// them.
     ///
     /// # Performance
-    /// `O(nnz·p·log nnz)` plus the expansion.
+    /// `O(nnz·p·log nnz)` plus the expansion; memory `4p + 8` bytes per stored permutation,
+    /// `4p + 24` at the peak of the build.
     pub fn coordinate(order: usize, dim: usize, indices: &[usize], values: &[f64]) -> Result<Self> {
         let groups = CoordinateGroups::validate(order, dim, indices, values)?;
         Self::coordinate_from_groups(order, dim, values, groups)
@@ -426,17 +486,24 @@ impl SymmetricTensor {
             groups,
             total,
         } = groups;
-        if total > MAX_ENTRIES as u128 {
-            return Err(Error::TooLarge {
-                what: "stored entries of the symmetric tensor (all permutations)".into(),
-                requested: total,
-                limit: MAX_ENTRIES as u128,
-            });
-        }
+        // Lexicographic order is the order of the row-major linear index when it fits in a u64:
+        // then 16-byte (index, value) pairs are sorted; otherwise the rows are sorted through a
+        // permutation of 4-byte positions. The memory of either is counted before allocating.
+        let packed = (dim as u64).checked_pow(order as u32).is_some();
+        let per_entry = 4 * order as u128 + 8 + if packed { 16 } else { 4 };
+        let bytes = total.saturating_mul(per_entry);
+        let what = || {
+            format!(
+                "the coordinate storage of {total} stored entries of order {order} (every \
+                 permutation; {per_entry} bytes each with the sort buffer: the elements are bytes)"
+            )
+        };
+        Error::within(bytes, MAX_COORDINATE_BYTES as u128, what)?;
         let total = total as usize;
+        let limit = MAX_COORDINATE_BYTES as u128;
         // Every distinct permutation of every group, in lexicographic order of the multi-index.
-        let mut idx = Vec::with_capacity(total * order);
-        let mut val = Vec::with_capacity(total);
+        let mut idx: Vec<u32> = try_with_capacity(total * order, bytes, limit, what)?;
+        let mut val: Vec<f64> = try_with_capacity(total, bytes, limit, what)?;
         let mut perm = vec![0u32; order];
         let mut each_permutation = |f: &mut dyn FnMut(&[u32], f64)| {
             for &(g, _) in &groups {
@@ -450,10 +517,8 @@ impl SymmetricTensor {
                 }
             }
         };
-        if (dim as u64).checked_pow(order as u32).is_some() {
-            // Lexicographic order is the order of the row-major linear index, which fits in a
-            // u64: sort 16-byte pairs instead of one heap-allocated index vector per entry.
-            let mut lin: Vec<(u64, f64)> = Vec::with_capacity(total);
+        if packed {
+            let mut lin: Vec<(u64, f64)> = try_with_capacity(total, bytes, limit, what)?;
             each_permutation(&mut |i, v| {
                 let l = i.iter().fold(0u64, |acc, &x| acc * dim as u64 + x as u64);
                 lin.push((l, v));
@@ -469,12 +534,38 @@ impl SymmetricTensor {
                 val.push(v);
             }
         } else {
-            let mut entries: Vec<(Vec<u32>, f64)> = Vec::with_capacity(total);
-            each_permutation(&mut |i, v| entries.push((i.to_vec(), v)));
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            for (i, v) in entries {
-                idx.extend_from_slice(&i);
+            // At most 2³² bytes at ≥ 24 per entry: positions fit in a u32 below `DONE`.
+            const DONE: u32 = u32::MAX;
+            let mut ord: Vec<u32> = try_with_capacity(total, bytes, limit, what)?;
+            each_permutation(&mut |i, v| {
+                idx.extend_from_slice(i);
                 val.push(v);
+            });
+            ord.extend(0..total as u32);
+            let row = |k: u32| &idx[k as usize * order..(k as usize + 1) * order];
+            // The multi-indices are distinct: the order is total.
+            ord.sort_unstable_by(|&a, &b| row(a).cmp(row(b)));
+            // Position k takes the row at ord[k]: follow each cycle once, marking it done.
+            let mut first = vec![0u32; order];
+            for start in 0..total {
+                if ord[start] == DONE {
+                    continue;
+                }
+                first.copy_from_slice(&idx[start * order..(start + 1) * order]);
+                let v0 = val[start];
+                let mut k = start;
+                loop {
+                    let src = ord[k] as usize;
+                    ord[k] = DONE;
+                    if src == start {
+                        idx[k * order..(k + 1) * order].copy_from_slice(&first);
+                        val[k] = v0;
+                        break;
+                    }
+                    idx.copy_within(src * order..(src + 1) * order, k * order);
+                    val[k] = val[src];
+                    k = src;
+                }
             }
         }
         Ok(SymmetricTensor {
@@ -512,7 +603,7 @@ impl SymmetricTensor {
         groups: &CoordinateGroups,
     ) -> Result<Self> {
         let len = check_dense_size(order, dim)?;
-        let mut out = vec![0.0; len];
+        let mut out = dense_zeros(len, order, dim)?;
         let mut perm = vec![0u32; order];
         for &(g, _) in &groups.groups {
             let e = groups.order_of[g];
@@ -536,7 +627,7 @@ impl SymmetricTensor {
     ///
     /// # Errors
     /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, or
-    /// `n^p > 2²⁸`.
+    /// `n^p > 2²⁸` (or refused by the allocator).
     ///
     /// # Performance
     /// `O(k·n^p)`.
@@ -565,7 +656,7 @@ impl SymmetricTensor {
             }
             crate::input::check_finite_slice(f, "factor")?;
         }
-        let mut data = vec![0.0; len];
+        let mut data = dense_zeros(len, order, dim)?;
         for (&w, a) in weights.iter().zip(factors) {
             add_power(&mut data, order, dim, w, a);
         }
@@ -645,10 +736,10 @@ impl SymmetricTensor {
     /// A dense copy.
     ///
     /// # Errors
-    /// [`Error::TooLarge`] when `n^p > 2²⁸`.
+    /// [`Error::TooLarge`] when `n^p > 2²⁸` or the allocator refuses the `n^p` values.
     pub fn to_dense(&self) -> Result<SymmetricTensor> {
         let len = check_dense_size(self.order, self.dim)?;
-        let mut data = vec![0.0; len];
+        let mut data = dense_zeros(len, self.order, self.dim)?;
         match &self.storage {
             Storage::Dense(d) => data.copy_from_slice(d),
             Storage::Coo { idx, val } => {
@@ -801,7 +892,8 @@ impl SymmetricTensor {
     /// Returns the tensor, the weights and the factors. A pure function of `seed`.
     ///
     /// # Errors
-    /// Shape errors, `k = 0`, `k > n`, `noise < 0` or non-finite, `n^p > 2²⁸`.
+    /// Shape errors, `k = 0`, `k > n`, `noise < 0` or non-finite, `n^p > 2²⁸` (or refused by
+    /// the allocator).
     ///
     /// # Performance
     /// `O((k + p log p)·n^p)`.
@@ -847,14 +939,14 @@ impl SymmetricTensor {
             }
         }
         let weights: Vec<f64> = (0..k).map(|j| 0.8f64.powi(j as i32)).collect();
-        let mut data = vec![0.0; len];
+        let mut data = dense_zeros(len, order, dim)?;
         for (&w, a) in weights.iter().zip(&factors) {
             add_power(&mut data, order, dim, w, a);
         }
         if noise > 0.0 {
             let signal = dot(&data, &data).sqrt();
             let nseed = seed.derive(NOISE_STREAM);
-            let mut e = vec![0.0; len];
+            let mut e = dense_zeros(len, order, dim)?;
             let mut idx = vec![0usize; order];
             for (lin, x) in e.iter_mut().enumerate() {
                 let mut r = lin;

@@ -2,7 +2,8 @@
 //! blank lines and lines starting with `#` ignored; no header (the dimension is the largest index).
 
 use super::symmetric::{
-    dense_len, CoordinateGroups, SymmetricTensor, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER,
+    dense_len, input_bytes_per_entry, CoordinateGroups, SymmetricTensor, MAX_COORDINATE_BYTES,
+    MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER,
 };
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Write};
@@ -70,12 +71,25 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
                 ),
             ));
         }
-        if values.len() >= MAX_ENTRIES {
-            return Err(Error::TooLarge {
-                what: "entries in the .tns file".into(),
-                requested: values.len() as u128 + 1,
-                limit: MAX_ENTRIES as u128,
-            });
+        // What the entries read so far and this one take, as parsed and once validated.
+        let bytes = (values.len() as u128 + 1) * input_bytes_per_entry(order) as u128;
+        let what = || {
+            format!(
+                "the entries of the .tns file up to line {lineno} and their validation ({} \
+                 bytes each at order {order}: the elements are bytes)",
+                input_bytes_per_entry(order)
+            )
+        };
+        Error::within(bytes, MAX_COORDINATE_BYTES as u128, what)?;
+        if values.len() == values.capacity() || indices.len() + order > indices.capacity() {
+            // Amortized growth, refused by the allocator as an error rather than an abort.
+            let refused = |_| Error::TooLarge {
+                what: what(),
+                requested: bytes,
+                limit: MAX_COORDINATE_BYTES as u128,
+            };
+            values.try_reserve(1).map_err(refused)?;
+            indices.try_reserve(order).map_err(refused)?;
         }
         for (k, f) in fields[..order].iter().enumerate() {
             let i: u64 = f.parse().map_err(|_| {
@@ -125,12 +139,15 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
 /// [`Error::Parse`] with the 1-based line number for: a line with a different number of fields
 /// than the first, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
-/// number; more than 2²⁸ entry lines ([`Error::TooLarge`]); no entries ([`Error::Empty`]);
-/// I/O errors; and the structural errors of [`SymmetricTensor::coordinate`].
+/// number; more entry lines than [`MAX_COORDINATE_BYTES`] allows at `12p + 32` bytes each, or
+/// memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]); I/O
+/// errors; and the errors of [`SymmetricTensor::coordinate`] (among them more stored
+/// permutations than [`MAX_COORDINATE_BYTES`] allows, checked before they are built).
 ///
 /// # Performance
 /// One pass over the text; memory proportional to the number of entries (never to the declared
-/// indices), times `p!` for the stored permutations.
+/// indices), times `p!` for the stored permutations (`4p + 8` bytes each, see
+/// [`MAX_COORDINATE_BYTES`]).
 pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
     read_tns_as(reader, TnsStorage::Coordinate)
 }
