@@ -259,12 +259,18 @@ fn main() {
                         fmt(resid),
                     ]],
                 );
+                // Fixed notation for ordinary magnitudes, scientific beyond them (a weight of
+                // 1e-200 is not 0.0000, nor 1e160 a 161-digit number).
+                let weight = |w: f64| {
+                    if w == 0.0 || (1e-3..1e6).contains(&w.abs()) {
+                        format!("{w:.4}")
+                    } else {
+                        format!("{w:.4e}")
+                    }
+                };
                 println!(
                     "weights: {:?}",
-                    dec.weights
-                        .iter()
-                        .map(|w| format!("{w:.4}"))
-                        .collect::<Vec<_>>()
+                    dec.weights.iter().map(|&w| weight(w)).collect::<Vec<_>>()
                 );
             }
             Ok(())

@@ -977,6 +977,202 @@ fn even_order_ranks_starts_by_magnitude_so_negative_weights_come_first() {
     }
 }
 
+/// `2^k` (exact for `−1022 ≤ k ≤ 1023`).
+fn pow2(k: i32) -> f64 {
+    f64::from_bits(((1023 + k) as u64) << 52)
+}
+
+/// The decompositions of one tensor: exact, and sketched with both hashings (small sketches).
+fn decompositions(
+    t: &SymmetricTensor,
+    rank: usize,
+) -> Vec<(String, randnla::tensor::CpDecomposition)> {
+    let p = PowerParams {
+        starts: 4,
+        iters: 10,
+        refine_iters: 10,
+    };
+    let mut out = vec![(
+        "exact".to_string(),
+        power_method_exact(t, rank, &p, Seed::new(11), Par::Seq).unwrap(),
+    )];
+    for hashing in HASHINGS {
+        let sp = SketchParams {
+            power: p.clone(),
+            sketches: 6,
+            sketch_dim: 512,
+            hashing,
+            ..Default::default()
+        };
+        let d = power_method_sketched(t, rank, &sp, Seed::new(11), Par::Seq).unwrap();
+        out.push((format!("sketched {hashing:?}"), d));
+    }
+    out
+}
+
+/// Asserts that `d` (of `c·T`) has the factors of `d0` (of `T`) to 1e-12, its weights, start
+/// values and weight spreads times `c` to a relative 1e-12, and that the residuals agree to 1e-12.
+#[allow(clippy::too_many_arguments)]
+fn assert_scaled(
+    what: &str,
+    c: f64,
+    t0: &SymmetricTensor,
+    d0: &randnla::tensor::CpDecomposition,
+    t: &SymmetricTensor,
+    d: &randnla::tensor::CpDecomposition,
+) {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs();
+    for (j, (a, a0)) in d.factors.iter().zip(&d0.factors).enumerate() {
+        let err = a
+            .iter()
+            .zip(a0)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(err <= 1e-12, "{what}: factor {j} differs by {err:e}");
+    }
+    for (j, (w, w0)) in d.weights.iter().zip(&d0.weights).enumerate() {
+        assert!(
+            close(*w, c * w0),
+            "{what}: weight {j} {w:e} vs {:e}",
+            c * w0
+        );
+    }
+    for (ci, ci0) in d.components.iter().zip(&d0.components) {
+        for (v, v0) in ci.start_values.iter().zip(&ci0.start_values) {
+            assert!(
+                close(*v, c * v0),
+                "{what}: start value {v:e} vs {:e}",
+                c * v0
+            );
+        }
+        if let (Some(s), Some(s0)) = (ci.weight_spread, ci0.weight_spread) {
+            assert!(close(s, c * s0), "{what}: spread {s:e} vs {:e}", c * s0);
+        }
+    }
+    let r0 = residual_rel(t0, &d0.weights, &d0.factors, Par::Seq).unwrap();
+    let r = residual_rel(t, &d.weights, &d.factors, Par::Seq).unwrap();
+    assert!((r - r0).abs() <= 1e-12, "{what}: residual {r} vs {r0}");
+}
+
+/// The power method is homogeneous: `2^k·T` has the factors of `T` and the weights times `2^k`.
+/// Its norms square the entries, which at `k = −700` underflow to 0 and at `k = 520` overflow
+/// (the factors came back as the random starts, the residual as 0 or an error). Pass rule, for a
+/// dense order-3 and a coordinate order-4 tensor at `k ∈ {−700, 0, 520}`, exact and sketched
+/// (both hashings): factors equal to those at `k = 0` to 1e-12; weights, start values and
+/// spreads `2^k` times, to a relative 1e-12; `residual_rel` equal to 1e-12; `norm`,
+/// `contract_but_one` and `contract_all` of the tensor and of its sketches `2^k` times.
+#[test]
+fn power_of_two_scales_give_the_same_factors_and_scaled_weights() {
+    let (t3, _, _) = SymmetricTensor::synthetic_orthogonal(3, 8, 2, 0.05, Seed::new(5)).unwrap();
+    let (t4, _, _) = SymmetricTensor::synthetic_orthogonal(4, 6, 2, 0.05, Seed::new(6)).unwrap();
+    let t4 = to_coordinate(&t4);
+    for t0 in [t3, t4] {
+        let (order, n) = (t0.order(), t0.dim());
+        let u: Vec<f64> = (0..n).map(|i| 0.2 + (i as f64 * 0.9).cos()).collect();
+        let d0 = decompositions(&t0, 2);
+        for k in [-700, 0, 520] {
+            let c = pow2(k);
+            let (mut idx, mut val) = (Vec::new(), Vec::new());
+            t0.for_each_entry(|i, v| {
+                idx.extend(i.iter().map(|&x| x as usize));
+                val.push(v * c);
+            });
+            let t = if t0.is_dense() {
+                SymmetricTensor::dense(order, n, val).unwrap()
+            } else {
+                SymmetricTensor::coordinate(order, n, &idx, &val).unwrap()
+            };
+            let what = format!("order {order} dense={} k={k}", t.is_dense());
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * y.abs();
+            assert!(
+                close(t.norm(), c * t0.norm()),
+                "{what}: norm {:e}",
+                t.norm()
+            );
+            let z = t.contract_but_one(&u, Par::Seq).unwrap();
+            let z0 = t0.contract_but_one(&u, Par::Seq).unwrap();
+            assert!(z.iter().zip(&z0).all(|(x, y)| close(*x, c * y)), "{what}");
+            let v = t.contract_all(&u, Par::Seq).unwrap();
+            assert!(
+                close(v, c * t0.contract_all(&u, Par::Seq).unwrap()),
+                "{what}"
+            );
+            for hashing in HASHINGS {
+                let sk = |t: &SymmetricTensor| {
+                    TensorSketches::with_hashing(t, 3, 64, hashing, Seed::new(2), Par::Seq).unwrap()
+                };
+                let (mut s, mut s0) = (sk(&t), sk(&t0));
+                s.deflate(0.5 * c, &u, Par::Seq).unwrap();
+                s0.deflate(0.5, &u, Par::Seq).unwrap();
+                let z = s.contract_but_one(&u, Par::Seq).unwrap();
+                let z0 = s0.contract_but_one(&u, Par::Seq).unwrap();
+                assert!(
+                    z.iter().zip(&z0).all(|(x, y)| close(*x, c * y)),
+                    "{what} {hashing:?}"
+                );
+                let v = s.contract_all(&u, Par::Seq).unwrap();
+                assert!(
+                    close(v, c * s0.contract_all(&u, Par::Seq).unwrap()),
+                    "{what}"
+                );
+                let ts = s.tensor_sketch(1).unwrap();
+                let ts0 = s0.tensor_sketch(1).unwrap();
+                assert!(ts.iter().zip(&ts0).all(|(x, y)| close(*x, c * y)), "{what}");
+            }
+            for ((name, d), (_, d0)) in decompositions(&t, 2).iter().zip(&d0) {
+                assert_scaled(&format!("{what} {name}"), c, &t0, d0, &t, d);
+            }
+        }
+    }
+}
+
+/// The review's `.tns` files: `1 1 1 c` and `2 2 2 c` (`T = c·(e₁^{⊗3} + e₂^{⊗3})`). At
+/// `c = 1e160` the squares overflowed and the sketched method reported residual 0 with the
+/// factor `[0.979, −0.206]`, neither component; at `c = 1e-200` they underflowed and the
+/// residual called the tensor empty. `c` is no power of two, so the reference is the same file
+/// with `m = c·2⁻ᵉ ∈ [½, 1)` (the two weights are equal, and which component a start reaches
+/// can turn on a rounding). Pass rule, coordinate and dense storage, exact and sketched (both
+/// hashings): the factors of the reference to 1e-12, the weights, start values and spreads `2ᵉ`
+/// times to a relative 1e-12, and the residuals equal to 1e-12; the factor is ±e₁ or ±e₂ and the
+/// weight `c` to 1e-12, the residual `1/√2`, the norm `√2·c`.
+#[test]
+fn two_component_tns_at_1e160_and_1e_minus_200() {
+    let read = |c: f64, storage| {
+        read_tns_as(format!("1 1 1 {c:e}\n2 2 2 {c:e}\n").as_bytes(), storage).unwrap()
+    };
+    for storage in [TnsStorage::Coordinate, TnsStorage::Dense] {
+        for c in [1e160f64, 1e-200] {
+            let e = c.log2().floor() as i32 + 1;
+            let m = c * pow2(-e);
+            assert!((0.5..1.0).contains(&m), "{m}");
+            let (t, t_ref) = (read(c, storage), read(m, storage));
+            let norm = t.norm();
+            assert!(
+                (norm - std::f64::consts::SQRT_2 * c).abs() <= 1e-12 * norm,
+                "{norm:e}"
+            );
+            let d_ref = decompositions(&t_ref, 1);
+            for ((name, d), (_, d0)) in decompositions(&t, 1).iter().zip(&d_ref) {
+                let what = format!("c={c:e} {storage:?} {name}");
+                assert_scaled(&what, pow2(e), &t_ref, d0, &t, d);
+                let a = &d.factors[0];
+                let unit = |i: usize| (a[i].abs() - 1.0).abs() < 1e-12 && a[1 - i].abs() < 1e-12;
+                assert!(unit(0) || unit(1), "{what}: factor {a:?}");
+                assert!(
+                    (d.weights[0] / c - 1.0).abs() < 1e-12,
+                    "{what}: {:e}",
+                    d.weights[0]
+                );
+                let r = residual_rel(&t, &d.weights, &d.factors, Par::Seq).unwrap();
+                assert!(
+                    (r - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12,
+                    "{what}: {r}"
+                );
+            }
+        }
+    }
+}
+
 /// The review's one-line order-12 file `1 2 3 4 5 6 7 8 9 10 1 1 1.0` expands to
 /// 12!/3! = 79 833 600 permutations: fewer than the old 2²⁸-entry limit, but 72 bytes each while
 /// they are built (48 of indices, 8 of value, 16 of sort buffer), 5.7 GB: it took 54 s and
@@ -1009,4 +1205,35 @@ fn order12_one_line_file_is_too_large_not_an_abort() {
     let t = read_tns("1 1 1 2 2 3 3 4 4 5 6 7 1.0\n".as_bytes()).unwrap();
     assert_eq!(t.nnz(), 9_979_200);
     assert_eq!(t.get(&[6, 5, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0]).unwrap(), 1.0);
+}
+
+/// Entries near the largest `f64`: symmetrizing sums up to `p!` of them (the sum overflowed to
+/// an infinite entry), a sum of components can overflow (it was stored as infinite), synthetic
+/// noise of `f64::MAX` overflowed to infinite entries, and a residual whose terms overflow was
+/// reported as 0. Pass rule: the symmetrized tensor is finite with the exact average; the others
+/// are errors.
+#[test]
+fn overflowing_entries_are_averaged_exactly_or_errors() {
+    let big = 1.5e308;
+    let mut data = vec![0.0; 8];
+    data[1] = big; // (0,0,1)
+    data[2] = big; // (0,1,0)
+    data[4] = big * 0.5; // (1,0,0)
+    let t = SymmetricTensor::dense_symmetrized(3, 2, data).unwrap();
+    let want = (big / 3.0) * 2.5;
+    for idx in [[0, 0, 1], [0, 1, 0], [1, 0, 0]] {
+        let v = t.get(&idx).unwrap();
+        assert!((v - want).abs() <= 1e-15 * want, "{v:e} vs {want:e}");
+    }
+    // √3·1.25e308: the norm itself is beyond the f64 range.
+    assert_eq!(t.norm(), f64::INFINITY);
+    assert!(matches!(
+        SymmetricTensor::from_components(3, 2, &[1e308], &[vec![2.0, 0.0]]),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 2, f64::MAX, Seed::new(0)).is_err());
+    let (t, _) = random_tensor(3, 4, 3);
+    let a = vec![0.5; 4];
+    let r = residual_rel(&t, &[1e300, -1e300], &[a.clone(), a], Par::Seq);
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
 }

@@ -54,13 +54,15 @@ pub(crate) struct PairingCorrection {
 }
 
 impl PairingCorrection {
-    /// Reads `D₀[x][y] = T_xxy` from an order-3 tensor and caches the pairs of the sketches
-    /// with hash tables `hashes` at size `dim`.
+    /// Reads `D₀[x][y] = s·T_xxy` from an order-3 tensor (`s`: the sketches' scale factor, a
+    /// power of two, 1 within the range) and caches the pairs of the sketches with hash tables
+    /// `hashes` at size `dim`.
     ///
     /// # Errors
     /// [`Error::TooLarge`] when the sketches have more than `2²⁷` colliding pairs in all.
     pub(crate) fn new<'a>(
         t: &SymmetricTensor,
+        s: f64,
         hashes: impl Iterator<Item = &'a [u32]>,
         dim: usize,
     ) -> Result<Self> {
@@ -76,7 +78,7 @@ impl PairingCorrection {
                     for (y, &v) in row.iter().enumerate() {
                         if v != 0.0 {
                             col.push(y as u32);
-                            val.push(v);
+                            val.push(v * s);
                         }
                     }
                     ptr.push(col.len());
@@ -94,7 +96,7 @@ impl PairingCorrection {
                             row += 1;
                         }
                         col.push(idx[2]);
-                        val.push(v);
+                        val.push(v * s);
                     }
                 });
                 while row < n {

@@ -1,7 +1,7 @@
 //! The robust tensor power method, exact and sketched, and the quality measures used to judge it.
 
 use super::sketched::{median, median_vectors, Buffers, Fft, ModeHashing, TensorSketches};
-use super::symmetric::{dot, normal_from_words, SymmetricTensor};
+use super::symmetric::{dot, ldexp, normal_from_words, SymmetricTensor};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
 use faer::Par;
@@ -196,7 +196,8 @@ enum Phase {
 /// `(T(I,u,…,u), T(u,…,u), spread of the value)`.
 type Eval = (Vec<f64>, f64, Option<f64>);
 
-/// A contraction oracle over a tensor being deflated.
+/// A contraction oracle over a tensor being deflated; it works in the units of `T·2⁻ᵉ` (see
+/// [`SymmetricTensor`]'s scaling note), [`scale_back`] converts what it found.
 trait Oracle {
     /// `(T(I,u,…,u), T(u,…,u), spread of the value)` of the deflated tensor.
     fn eval(&mut self, u: &[f64]) -> Result<Eval>;
@@ -217,7 +218,7 @@ struct ExactOracle<'a> {
 
 impl Oracle for ExactOracle<'_> {
     fn eval(&mut self, u: &[f64]) -> Result<Eval> {
-        let mut z = self.t.but_one_unchecked(u, self.par);
+        let mut z = self.t.but_one_scaled(u, self.par);
         let p = self.t.order() as i32;
         for (w, a) in &self.found {
             let c = w * dot(a, u).powi(p - 1);
@@ -275,7 +276,7 @@ impl Oracle for SketchOracle {
         Ok((z, v, Some(spread)))
     }
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
-        self.s.deflate(w, u, self.par)
+        self.s.deflate_scaled(w, u, self.par)
     }
     fn set_phase(&mut self, phase: Phase) {
         self.phase = phase;
@@ -389,6 +390,34 @@ fn iterate(
 /// Weights, factors, diagnostics and the number of contractions.
 type Found = (Vec<f64>, Vec<Vec<f64>>, Vec<ComponentInfo>, usize);
 
+/// Scales the weights, start values and spreads found on `T·2⁻ᵉ` back by `2ᵉ` (exact; nothing
+/// changes at `e = 0`).
+///
+/// # Errors
+/// [`Error::NonFinite`] for a weight beyond the `f64` range.
+fn scale_back(weights: &mut [f64], infos: &mut [ComponentInfo], e: i32) -> Result<()> {
+    if e == 0 {
+        return Ok(());
+    }
+    for (j, w) in weights.iter_mut().enumerate() {
+        *w = ldexp(*w, e);
+        if !w.is_finite() {
+            return Err(Error::NonFinite {
+                what: format!("weight of component {j} (beyond the f64 range)"),
+                row: 0,
+                col: j,
+            });
+        }
+    }
+    for c in infos {
+        c.start_values.iter_mut().for_each(|v| *v = ldexp(*v, e));
+        if let Some(s) = &mut c.weight_spread {
+            *s = ldexp(*s, e);
+        }
+    }
+    Ok(())
+}
+
 fn robust_power(
     o: &mut dyn Oracle,
     order: usize,
@@ -458,11 +487,13 @@ fn robust_power(
 /// `|T(u,…,u)|` is refined for `refine_iters` more, `λ = T(u,…,u)`, and the tensor is deflated
 /// `T ← T − λ u^{⊗p}` (implicitly: `T(I,u,…,u) − Σ_l λ_l⟨a_l,u⟩^{p−1} a_l`).
 ///
-/// Reproducible from `seed` (the starts), bitwise identical for any thread count.
+/// Reproducible from `seed` (the starts), bitwise identical for any thread count. Works at any
+/// scale of the entries ([`SymmetricTensor`]'s scaling note): `2ᵏ·T` gives the factors of `T`
+/// bit for bit and the weights times `2ᵏ`.
 ///
 /// # Errors
 /// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
-/// [`Error::NonFinite`] if an iterate overflows.
+/// [`Error::NonFinite`] if an iterate overflows or a weight is beyond the `f64` range.
 ///
 /// # Performance
 /// `rank·(L·(N+1) + N_refine + 1)` contractions of `n^p` (dense) or `p·nnz` (coordinate)
@@ -484,8 +515,9 @@ pub fn power_method_exact(
         par,
         found: Vec::new(),
     };
-    let (weights, factors, components, contractions) =
+    let (mut weights, factors, mut components, contractions) =
         robust_power(&mut o, t.order(), t.dim(), rank, params, 0, seed)?;
+    scale_back(&mut weights, &mut components, t.scale_exp())?;
     Ok(CpDecomposition {
         weights,
         factors,
@@ -536,7 +568,8 @@ pub fn power_method_sketched(
 
 /// The sketched method on prebuilt sketches (consumed: they are deflated in place). From
 /// `params` it uses `power`, `search_sketches`, `search_sketch_dim` and `polish_iters`; the
-/// shape `(B, b)` is the sketches' own.
+/// shape `(B, b)` is the sketches' own. The weights are in the sketched tensor's units, also
+/// when the sketches hold it scaled ([`TensorSketches`]' scaling note).
 ///
 /// # Errors
 /// As [`power_method_exact`]; [`Error::TooLarge`] when shared-hash sketches of order 3 are
@@ -558,6 +591,7 @@ pub fn power_method_on_sketches(
     let params = &params.power;
     let (order, n) = (sketches.order(), sketches.dim());
     let shape = (sketches.sketches(), sketches.sketch_dim());
+    let scale_exp = sketches.scale_exp();
     check_params(n, rank, params)?;
     let mut o = SketchOracle {
         s: sketches,
@@ -569,8 +603,9 @@ pub fn power_method_on_sketches(
         full_bufs: Buffers::default(),
         phase: Phase::Polish,
     };
-    let (weights, factors, components, contractions) =
+    let (mut weights, factors, mut components, contractions) =
         robust_power(&mut o, order, n, rank, params, polish_iters, seed)?;
+    scale_back(&mut weights, &mut components, scale_exp)?;
     Ok(CpDecomposition {
         weights,
         factors,
@@ -601,9 +636,13 @@ fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<(
 
 /// Relative residual `‖T − Σ_j λ_j a_j^{⊗p}‖_F / ‖T‖_F`, without forming the approximation:
 /// `‖T‖² − 2Σ_j λ_j T(a_j,…,a_j) + Σ_{j,l} λ_j λ_l ⟨a_j,a_l⟩^p` (accurate to about `1e-8`).
+/// At extreme scales computed on `T·2⁻ᵉ` with the weights `λ_j·2⁻ᵉ` (see
+/// [`SymmetricTensor`]'s scaling note): the ratio is the same.
 ///
 /// # Errors
-/// Mismatched lengths or non-finite values; [`Error::Empty`] for a zero tensor.
+/// Mismatched lengths or non-finite values; [`Error::Empty`] for a zero tensor;
+/// [`Error::NonFinite`] when the terms overflow (weights or factors far beyond the tensor's
+/// scale), rather than a meaningless ratio.
 ///
 /// # Performance
 /// `k` exact contractions plus `O(k²n)`.
@@ -614,19 +653,28 @@ pub fn residual_rel(
     par: Par,
 ) -> Result<f64> {
     check_components(t.dim(), weights, factors)?;
-    let tn = t.norm();
+    let tn = t.norm_scaled();
     if tn == 0.0 {
         return Err(Error::empty("tensor (zero norm)"));
     }
+    let e = t.scale_exp();
     let p = t.order() as i32;
     let mut r2 = tn * tn;
     for (w, a) in weights.iter().zip(factors) {
-        r2 -= 2.0 * w * dot(&t.but_one_unchecked(a, par), a);
+        r2 -= 2.0 * ldexp(*w, -e) * dot(&t.but_one_scaled(a, par), a);
     }
     for (wj, aj) in weights.iter().zip(factors) {
         for (wl, al) in weights.iter().zip(factors) {
-            r2 += wj * wl * dot(aj, al).powi(p);
+            r2 += ldexp(*wj, -e) * ldexp(*wl, -e) * dot(aj, al).powi(p);
         }
+    }
+    if r2.is_nan() {
+        return Err(Error::NonFinite {
+            what: "residual (the terms overflow: weights or factors far beyond the tensor's scale)"
+                .into(),
+            row: 0,
+            col: 0,
+        });
     }
     Ok(r2.max(0.0).sqrt() / tn)
 }

@@ -2,7 +2,7 @@
 //! (Wang–Tung–Smola–Anandkumar 2015).
 
 use super::pairing::PairingCorrection;
-use super::symmetric::{dot, SymmetricTensor, MAX_ORDER};
+use super::symmetric::{dot, ldexp, SymmetricTensor, MAX_ORDER};
 use crate::error::{Error, Result};
 use crate::seed::Seed;
 use crate::sketch::tensor::spectrum_product;
@@ -126,6 +126,11 @@ impl ModeHashing {
 /// independently and combined in sketch order, so results are bitwise identical for any thread
 /// count.
 ///
+/// # Scaling
+/// A tensor whose largest `|entry|` is outside `[2⁻²⁵⁶, 2²⁵⁶]` is sketched as `T·2⁻ᵉ` (see
+/// [`SymmetricTensor`]'s scaling note); the estimates, [`TensorSketches::tensor_sketch`] and the
+/// weights of [`TensorSketches::deflate`] are in `T`'s units all the same.
+///
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
 /// sketching", NeurIPS 2015, arXiv 1506.04448.
@@ -148,6 +153,8 @@ pub struct TensorSketches {
     fft: Fft,
     /// Removal of the shared hash's sign-even collisions at order 3 (`None` otherwise).
     pairing: Option<PairingCorrection>,
+    /// The sketched tensor is `T·2⁻ᵉ` ([`SymmetricTensor`]'s scaling note).
+    scale_exp: i32,
 }
 
 /// Reusable evaluation buffers, one per task (see [`TensorSketches::estimates_with`]).
@@ -280,11 +287,15 @@ impl TensorSketches {
             folded_dim: 0,
             fft: Fft::new(b),
             pairing: None,
+            scale_exp: t.scale_exp(),
         };
+        // 1 within the range (`x·1 = x`, so nothing changes there), else `2⁻ᵉ`, applied to every
+        // entry as it is read: bitwise the sketches of the scaled tensor.
+        let s = t.scale_factor();
         if hashing == ModeHashing::Shared && p == 3 {
             // Before the build: too many colliding pairs is an error that should cost nothing.
             let hashes = (0..sketches).map(|m| sk.table(m, 0).0);
-            sk.pairing = Some(PairingCorrection::new(t, hashes, b)?);
+            sk.pairing = Some(PairingCorrection::new(t, s, hashes, b)?);
         }
         // One sketch at a time, streaming the tensor: the sketch (8·b bytes) stays in L2. (All
         // sketches per slab of the tensor, reading it once, was 1.9× slower at n = 400,
@@ -310,16 +321,16 @@ impl TensorSketches {
             let shared = hashing == ModeHashing::Shared;
             match (&packed, t.dense_data()) {
                 (Some(d), _) => {
-                    packed_scatter(d, p, tables[0], 0, 0, 1.0, &mut w.real, mask);
+                    packed_scatter(d, p, tables[0], 0, 0, s, &mut w.real, mask);
                 }
-                (None, Some(d)) => dense_scatter(d, &tables, 0, 0, 1.0, &mut w.real, mask),
+                (None, Some(d)) => dense_scatter(d, &tables, 0, 0, s, &mut w.real, mask),
                 (None, None) => t.for_each_entry(|idx, v| {
                     // A shared hash takes each index multiset once: its non-decreasing form.
                     if shared && idx.windows(2).any(|w| w[0] > w[1]) {
                         return;
                     }
                     let mut pos = 0usize;
-                    let mut sg = v;
+                    let mut sg = v * s;
                     for (&(h, sigma), &i) in tables.iter().zip(idx) {
                         pos += h[i as usize] as usize;
                         sg *= sigma[i as usize];
@@ -379,6 +390,16 @@ impl TensorSketches {
         self.dim
     }
 
+    /// The `e` of the scaling note: the sketches hold `T·2⁻ᵉ`.
+    pub(crate) fn scale_exp(&self) -> i32 {
+        self.scale_exp
+    }
+
+    /// `x·2ᵉ`: a value of the scaled sketches in `T`'s units (`x` itself within the range).
+    fn unscale(&self, x: f64) -> f64 {
+        ldexp(x, self.scale_exp)
+    }
+
     /// `(h_k(i), σ_k(i))` of sketch `m`, mode `k`.
     ///
     /// # Errors
@@ -409,6 +430,9 @@ impl TensorSketches {
         let mut w = self.work(&self.fft);
         w.spec.copy_from_slice(spec);
         self.fft.inverse(&mut w.spec, &mut w.real, &mut w.scratch)?;
+        if self.scale_exp != 0 {
+            w.real.iter_mut().for_each(|x| *x = self.unscale(*x));
+        }
         Ok(w.real)
     }
 
@@ -726,7 +750,11 @@ impl TensorSketches {
     /// inverse real FFT of length `b` (one count sketch and one forward FFT with a shared hash).
     pub fn estimates_but_one(&self, u: &[f64], par: Par) -> Result<Vec<Vec<f64>>> {
         self.check_u(u)?;
-        self.estimates_unchecked(u, par)
+        let mut est = self.estimates_unchecked(u, par)?;
+        if self.scale_exp != 0 {
+            est.iter_mut().flatten().for_each(|x| *x = self.unscale(*x));
+        }
+        Ok(est)
     }
 
     /// The `B` per-sketch estimates of `T(u,…,u)` (unbiased as for
@@ -735,10 +763,11 @@ impl TensorSketches {
     /// # Errors
     /// As [`TensorSketches::estimates_but_one`].
     pub fn estimates_all(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
+        self.check_u(u)?;
         Ok(self
-            .estimates_but_one(u, par)?
+            .estimates_unchecked(u, par)?
             .iter()
-            .map(|z| dot(z, u))
+            .map(|z| self.unscale(dot(z, u)))
             .collect())
     }
 
@@ -747,8 +776,13 @@ impl TensorSketches {
     /// # Errors
     /// As [`TensorSketches::estimates_but_one`].
     pub fn contract_but_one(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
-        let est = self.estimates_but_one(u, par)?;
-        Ok(median_vectors(&est))
+        self.check_u(u)?;
+        let est = self.estimates_unchecked(u, par)?;
+        let mut z = median_vectors(&est);
+        if self.scale_exp != 0 {
+            z.iter_mut().for_each(|x| *x = self.unscale(*x));
+        }
+        Ok(z)
     }
 
     /// Median over the sketches of the estimates of `T(u,…,u)`.
@@ -756,8 +790,13 @@ impl TensorSketches {
     /// # Errors
     /// As [`TensorSketches::estimates_but_one`].
     pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
-        let mut e = self.estimates_all(u, par)?;
-        Ok(median(&mut e))
+        self.check_u(u)?;
+        let mut e: Vec<f64> = self
+            .estimates_unchecked(u, par)?
+            .iter()
+            .map(|z| dot(z, u))
+            .collect();
+        Ok(self.unscale(median(&mut e)))
     }
 
     /// Deflation in sketch space: `s_T ← s_T − w·(sketch of u^{⊗p})` for every sketch (see
@@ -771,6 +810,19 @@ impl TensorSketches {
         self.check_u(u)?;
         if !w.is_finite() {
             return Err(Error::param("w", format!("{w} is not finite")));
+        }
+        self.deflate_scaled(ldexp(w, -self.scale_exp), u, par)
+    }
+
+    /// [`TensorSketches::deflate`] by a weight in the units of the scaled sketches (`w·2⁻ᵉ`),
+    /// as the power method finds it.
+    pub(crate) fn deflate_scaled(&mut self, w: f64, u: &[f64], par: Par) -> Result<()> {
+        self.check_u(u)?;
+        if !w.is_finite() {
+            return Err(Error::param(
+                "w",
+                format!("{w} (the weight in the sketches' units) is not finite"),
+            ));
         }
         // The spectra are moved out while the sketches' hashes are read, and put back before
         // any error is returned. Task `τ` of `T` takes sketches `τ·⌈B/T⌉..` with one buffer.

@@ -23,6 +23,12 @@ pub const MAX_ENTRIES: usize = 1 << 28;
 /// of the README, 64 million, takes 2.3 GB), at order 12 about 60 million.
 pub const MAX_COORDINATE_BYTES: u64 = 1 << 32;
 
+/// Largest magnitudes of the entries at which the contractions work on the tensor as given;
+/// outside `[2⁻²⁵⁶, 2²⁵⁶]` they work on `T·2⁻ᵉ` with the largest entry in `[½, 1)` (see
+/// [`SymmetricTensor`]'s scaling note).
+const UNSCALED_MIN: f64 = f64::from_bits((1023 - 256) << 52);
+const UNSCALED_MAX: f64 = f64::from_bits((1023 + 256) << 52);
+
 /// Rows (first-mode indices) contracted by one task of the dense kernel.
 const DENSE_ROWS_PER_TASK: usize = 4;
 /// Entries contracted by one task of the coordinate kernel.
@@ -46,6 +52,15 @@ enum Storage {
 /// Constructors validate once (sizes, finiteness, symmetry); contractions then never fail on
 /// the tensor's account.
 ///
+/// # Scaling
+/// The power method is homogeneous (`c·T` has the factors of `T` and the weights times `c`), but
+/// its norms square the entries. When the largest `|entry|` lies outside `[2⁻²⁵⁶, 2²⁵⁶]`, the
+/// norm, the contractions, the power methods, the sketches and [`residual_rel`](super::residual_rel)
+/// work on `T·2⁻ᵉ`, the power of two that brings the largest entry into `[½, 1)`, and scale
+/// their results back by `2ᵉ`: exact (multiplying by a power of two is, in the normal range), so
+/// the factors are those of the unscaled computation bit for bit and only results beyond the
+/// `f64` range are lost. Tensors within the range are used as given.
+///
 /// | storage | built by | `T(I,u,…,u)` costs |
 /// |---|---|---|
 /// | dense `n^p` array | [`SymmetricTensor::dense`], [`SymmetricTensor::from_components`] | `n^p` multiply-adds |
@@ -55,6 +70,8 @@ pub struct SymmetricTensor {
     order: usize,
     dim: usize,
     storage: Storage,
+    /// `e` of the scaling note: the contractions work on `T·2⁻ᵉ` (0 within the range).
+    scale_exp: i32,
 }
 
 /// Validated coordinate entries grouped by unordered multi-index (see
@@ -265,6 +282,43 @@ pub(crate) fn input_bytes_per_entry(order: usize) -> u64 {
     12 * order as u64 + 32
 }
 
+/// `e` with `x = m·2ᵉ`, `m ∈ [½, 1)`, for a finite `x ≠ 0`.
+fn exponent(x: f64) -> i32 {
+    let biased = ((x.to_bits() >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: 2⁶⁴·x is normal.
+        exponent(x * f64::from_bits((1023 + 64) << 52)) - 64
+    } else {
+        biased - 1022
+    }
+}
+
+/// `x·2ᵉ`, in steps of powers of two that are normal numbers: exact whenever the result is a
+/// normal number (the steps move monotonically towards it).
+pub(crate) fn ldexp(mut x: f64, mut e: i32) -> f64 {
+    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
+    while e > 1023 {
+        x *= pow2(1023);
+        e -= 1023;
+    }
+    while e < -1022 {
+        x *= pow2(-1022);
+        e += 1022;
+    }
+    x * pow2(e)
+}
+
+/// The `e` of [`SymmetricTensor`]'s scaling note for entries `v`: 0 when the largest `|v|` is 0
+/// or within `[2⁻²⁵⁶, 2²⁵⁶]`, else its exponent (at least −1023, so that `2⁻ᵉ` is finite).
+fn scale_exponent(v: &[f64]) -> i32 {
+    let max = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if max == 0.0 || (UNSCALED_MIN..=UNSCALED_MAX).contains(&max) {
+        0
+    } else {
+        exponent(max).max(-1023)
+    }
+}
+
 /// Next lexicographic permutation of `a` in place; `false` when `a` was the last one.
 pub(crate) fn next_permutation<T: Ord>(a: &mut [T]) -> bool {
     if a.len() < 2 {
@@ -322,17 +376,44 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
-/// `Σ_{j} u_{j₁}…u_{j_d} slice[j]` for a contiguous slice of `n^d` entries (`d ≥ 1`).
-fn contract_slice(slice: &[f64], u: &[f64]) -> f64 {
+/// [`dot`] of `s·a` and `b`, each `s·aᵢ` rounded first: for a power of two `s` (and `s·aᵢ`
+/// normal) bitwise the [`dot`] of the scaled vector.
+#[inline]
+fn dot_scaled(a: &[f64], b: &[f64], s: f64) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        acc[0] += (x[0] * s) * y[0];
+        acc[1] += (x[1] * s) * y[1];
+        acc[2] += (x[2] * s) * y[2];
+        acc[3] += (x[3] * s) * y[3];
+    }
+    let mut tail = 0.0;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += (x * s) * y;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `Σ_{j} u_{j₁}…u_{j_d} slice[j]` for a contiguous slice of `n^d` entries (`d ≥ 1`), the
+/// entries multiplied by `s` (a power of two) first unless `s = 1`.
+fn contract_slice(slice: &[f64], u: &[f64], s: f64) -> f64 {
     let n = u.len();
     if slice.len() == n {
-        return dot(slice, u);
+        return if s == 1.0 {
+            dot(slice, u)
+        } else {
+            dot_scaled(slice, u, s)
+        };
     }
     let step = slice.len() / n;
     let mut acc = 0.0;
     for (j, sub) in slice.chunks_exact(step).enumerate() {
         if u[j] != 0.0 {
-            acc += u[j] * contract_slice(sub, u);
+            acc += u[j] * contract_slice(sub, u, s);
         }
     }
     acc
@@ -347,6 +428,31 @@ pub(crate) fn normal_from_words(w1: u64, w2: u64) -> f64 {
 }
 
 impl SymmetricTensor {
+    /// The tensor with validated storage; computes its scale exponent (one pass).
+    fn with_storage(order: usize, dim: usize, storage: Storage) -> Self {
+        let scale_exp = match &storage {
+            Storage::Dense(d) => scale_exponent(d),
+            Storage::Coo { val, .. } => scale_exponent(val),
+        };
+        SymmetricTensor {
+            order,
+            dim,
+            storage,
+            scale_exp,
+        }
+    }
+
+    /// The `e` of the scaling note: the contractions work on `T·2⁻ᵉ` (0 for tensors whose
+    /// largest `|entry|` is within `[2⁻²⁵⁶, 2²⁵⁶]`).
+    pub(crate) fn scale_exp(&self) -> i32 {
+        self.scale_exp
+    }
+
+    /// `2⁻ᵉ`, the factor of the scaling note (1 within the range).
+    pub(crate) fn scale_factor(&self) -> f64 {
+        ldexp(1.0, -self.scale_exp)
+    }
+
     /// A dense symmetric tensor from its `n^p` entries in row-major order (entry
     /// `(i₁,…,i_p)` at `((i₁·n + i₂)·n + …)·n + i_p`).
     ///
@@ -389,11 +495,11 @@ impl SymmetricTensor {
                 }
             }
         }
-        Ok(SymmetricTensor {
+        Ok(SymmetricTensor::with_storage(
             order,
             dim,
-            storage: Storage::Dense(data),
-        })
+            Storage::Dense(data),
+        ))
     }
 
     /// The symmetric part `(1/p!) Σ_π T_π` of a dense tensor given row-major.
@@ -438,16 +544,22 @@ impl SymmetricTensor {
                     break;
                 }
             }
-            let avg = sum / count;
+            let mut avg = sum / count;
+            if !avg.is_finite() {
+                // The sum overflowed (entries near the largest f64): average 2⁻⁶⁴ times the
+                // entries (no overflow for up to 12! of them) and scale back, exactly.
+                let small: f64 = lins.iter().map(|&l| ldexp(data[l], -64)).sum();
+                avg = ldexp(small / count, 64);
+            }
             for l in lins {
                 out[l] = avg;
             }
         }
-        Ok(SymmetricTensor {
+        Ok(SymmetricTensor::with_storage(
             order,
             dim,
-            storage: Storage::Dense(out),
-        })
+            Storage::Dense(out),
+        ))
     }
 
     /// A sparse symmetric tensor from coordinate entries (0-based; `indices[e·p..(e+1)·p]` is
@@ -568,11 +680,11 @@ impl SymmetricTensor {
                 }
             }
         }
-        Ok(SymmetricTensor {
+        Ok(SymmetricTensor::with_storage(
             order,
             dim,
-            storage: Storage::Coo { idx, val },
-        })
+            Storage::Coo { idx, val },
+        ))
     }
 
     /// The dense tensor with the coordinate entries of [`SymmetricTensor::coordinate`] (same
@@ -616,18 +728,19 @@ impl SymmetricTensor {
                 }
             }
         }
-        Ok(SymmetricTensor {
+        Ok(SymmetricTensor::with_storage(
             order,
             dim,
-            storage: Storage::Dense(out),
-        })
+            Storage::Dense(out),
+        ))
     }
 
     /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`).
     ///
     /// # Errors
-    /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, or
-    /// `n^p > 2²⁸` (or refused by the allocator).
+    /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, an entry
+    /// of the sum beyond the `f64` range ([`Error::NonFinite`]), or `n^p > 2²⁸` (or refused by
+    /// the allocator).
     ///
     /// # Performance
     /// `O(k·n^p)`.
@@ -660,11 +773,18 @@ impl SymmetricTensor {
         for (&w, a) in weights.iter().zip(factors) {
             add_power(&mut data, order, dim, w, a);
         }
-        Ok(SymmetricTensor {
+        if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "tensor of the components (overflow)".into(),
+                row: i,
+                col: 0,
+            });
+        }
+        Ok(SymmetricTensor::with_storage(
             order,
             dim,
-            storage: Storage::Dense(data),
-        })
+            Storage::Dense(data),
+        ))
     }
 
     /// Order `p` (number of modes).
@@ -699,13 +819,37 @@ impl SymmetricTensor {
         matches!(self.storage, Storage::Dense(_))
     }
 
-    /// Frobenius norm `‖T‖_F`.
+    /// Frobenius norm `‖T‖_F`, without overflow or underflow of the squares (see the scaling
+    /// note): infinite only when the norm itself is beyond the `f64` range.
     pub fn norm(&self) -> f64 {
+        ldexp(self.norm_scaled(), self.scale_exp)
+    }
+
+    /// `‖T·2⁻ᵉ‖_F` (the scaling note's `e`; `‖T‖_F` itself within the range).
+    pub(crate) fn norm_scaled(&self) -> f64 {
         let v = match &self.storage {
             Storage::Dense(d) => d,
             Storage::Coo { val, .. } => val,
         };
-        dot(v, v).sqrt()
+        if self.scale_exp == 0 {
+            return dot(v, v).sqrt();
+        }
+        // The scaled copy's squares, summed in `dot`'s order, without the copy.
+        let s = self.scale_factor();
+        let mut acc = [0.0f64; 4];
+        let mut c = v.chunks_exact(4);
+        for x in &mut c {
+            for (a, &xi) in acc.iter_mut().zip(x) {
+                let y = xi * s;
+                *a += y * y;
+            }
+        }
+        let mut tail = 0.0;
+        for &x in c.remainder() {
+            let y = x * s;
+            tail += y * y;
+        }
+        ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail).sqrt()
     }
 
     /// Visits every stored entry `(indices, value)` in storage order.
@@ -753,6 +897,7 @@ impl SymmetricTensor {
             order: self.order,
             dim: self.dim,
             storage: Storage::Dense(data),
+            scale_exp: self.scale_exp,
         })
     }
 
@@ -802,7 +947,8 @@ impl SymmetricTensor {
 
     /// `T(I,u,…,u)`: the vector `z_i = Σ_{j₂…j_p} T_{i j₂…j_p} u_{j₂}⋯u_{j_p}`.
     ///
-    /// Bitwise identical for every thread count (fixed task sizes and reduction order).
+    /// Bitwise identical for every thread count (fixed task sizes and reduction order). At
+    /// extreme scales computed on `T·2⁻ᵉ` and scaled back (see the scaling note).
     ///
     /// # Errors
     /// `u.len() ≠ n` or a non-finite entry of `u`.
@@ -811,7 +957,11 @@ impl SymmetricTensor {
     /// Dense: `n^p` multiply-adds, one pass over the array. Coordinate: `p·nnz`.
     pub fn contract_but_one(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
         self.check_vec(u, "u")?;
-        Ok(self.but_one_unchecked(u, par))
+        let mut z = self.but_one_scaled(u, par);
+        if self.scale_exp != 0 {
+            z.iter_mut().for_each(|x| *x = ldexp(*x, self.scale_exp));
+        }
+        Ok(z)
     }
 
     /// `T(u,…,u) = Σ_i u_i·T(I,u,…,u)_i`.
@@ -819,13 +969,18 @@ impl SymmetricTensor {
     /// # Errors
     /// As [`SymmetricTensor::contract_but_one`].
     pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
-        let z = self.contract_but_one(u, par)?;
-        Ok(dot(&z, u))
+        self.check_vec(u, "u")?;
+        let z = self.but_one_scaled(u, par);
+        Ok(ldexp(dot(&z, u), self.scale_exp))
     }
 
-    pub(crate) fn but_one_unchecked(&self, u: &[f64], par: Par) -> Vec<f64> {
+    /// `(T·2⁻ᵉ)(I,u,…,u)` with the scaling note's `e` (`T(I,u,…,u)` within the range): every
+    /// entry is multiplied by `2⁻ᵉ` before it meets `u`, which gives bitwise the contraction of
+    /// the scaled tensor.
+    pub(crate) fn but_one_scaled(&self, u: &[f64], par: Par) -> Vec<f64> {
         let n = self.dim;
         let parallel = super::tasks(par) > 1;
+        let s = self.scale_factor();
         match &self.storage {
             Storage::Dense(d) => {
                 let row = d.len() / n;
@@ -833,7 +988,7 @@ impl SymmetricTensor {
                 let task = |(t, zs): (usize, &mut [f64])| {
                     for (r, zi) in zs.iter_mut().enumerate() {
                         let i = t * DENSE_ROWS_PER_TASK + r;
-                        *zi = contract_slice(&d[i * row..(i + 1) * row], u);
+                        *zi = contract_slice(&d[i * row..(i + 1) * row], u, s);
                     }
                 };
                 if parallel {
@@ -852,7 +1007,8 @@ impl SymmetricTensor {
                 let task = |(ic, vc): (&[u32], &[f64])| -> Vec<(u32, f64)> {
                     let mut runs: Vec<(u32, f64)> = Vec::new();
                     for (i, &v) in ic.chunks_exact(p).zip(vc) {
-                        let mut prod = v;
+                        // `v·1 = v` bit for bit: within the range nothing changes.
+                        let mut prod = v * s;
                         for &j in &i[1..] {
                             prod *= u[j as usize];
                         }
@@ -892,8 +1048,8 @@ impl SymmetricTensor {
     /// Returns the tensor, the weights and the factors. A pure function of `seed`.
     ///
     /// # Errors
-    /// Shape errors, `k = 0`, `k > n`, `noise < 0` or non-finite, `n^p > 2²⁸` (or refused by
-    /// the allocator).
+    /// Shape errors, `k = 0`, `k > n`, `noise < 0` or non-finite or so large that the noise
+    /// entries overflow, `n^p > 2²⁸` (or refused by the allocator).
     ///
     /// # Performance
     /// `O((k + p log p)·n^p)`.
@@ -961,13 +1117,15 @@ impl SymmetricTensor {
             let en = dot(&e, &e).sqrt();
             let scale = noise * signal / en;
             data.iter_mut().zip(&e).for_each(|(d, x)| *d += scale * x);
+            if !data.iter().all(|x| x.is_finite()) {
+                return Err(Error::param(
+                    "noise",
+                    format!("{noise}: the noise entries overflow the f64 range"),
+                ));
+            }
         }
         Ok((
-            SymmetricTensor {
-                order,
-                dim,
-                storage: Storage::Dense(data),
-            },
+            SymmetricTensor::with_storage(order, dim, Storage::Dense(data)),
             weights,
             factors,
         ))
