@@ -61,7 +61,12 @@ type Truth = Option<(Vec<f64>, Vec<Vec<f64>>)>;
 
 fn main() {
     cli::run(|| {
-        let args = cli::Args::parse(
+        let args = cli::Args::parse_with_usage(
+            "usage: tensor_power (--tns T.tns | --synthetic n,k,noise,p) [--rank K] \
+             [--method exact|sketch] [--starts L] [--iters N] [--sketches B] [--sketch-dim b] \
+             [--search-sketches S] [--search-sketch-dim b_s] [--polish-iters P] \
+             [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate] \
+             [--export T.tns] [--factors-out F.mtx] [--seed N] [--threads N] [--json]",
             &[
                 "tns",
                 "synthetic",
@@ -81,6 +86,7 @@ fn main() {
             ],
             &[],
         )?;
+        args.positionals(0, 0)?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
         let storage: String = args.get_or("storage", "auto".to_string())?;

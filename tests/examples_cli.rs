@@ -217,6 +217,142 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     assert_rejected("tensor_power", &[]);
 }
 
+/// The argument contract beyond bad files: `--help` prints the usage on stdout with exit code 0;
+/// a switch given a value (`--json=false`), an extra positional argument, an absurd thread count
+/// and a V shorter than K (attention used to panic in its warm-up) are one-line errors with exit
+/// code 2; an all-zero A gets no distortion figure (the exact route used to measure some other
+/// subspace and print 2.31).
+#[test]
+fn help_switches_positionals_threads_and_shapes() {
+    let f = Files::new("args");
+    let all = [
+        "sketch",
+        "lstsq",
+        "leverage",
+        "poly_features",
+        "active",
+        "attention",
+        "tensor_power",
+        "tour",
+        "sketch_cpu",
+    ];
+    for name in all {
+        let out = run(name, &["--help"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name} --help: {out:?}");
+        assert!(stdout.starts_with("usage: "), "{name} --help: {stdout:?}");
+        assert_rejected(name, &["--json=false"]);
+        assert_rejected(name, &["--threads", "100000"]);
+    }
+    for (name, rest) in file_examples(&f) {
+        let a = f.path("A.mtx");
+        let mut args: Vec<&str> = vec![&a];
+        args.extend(rest.iter().map(String::as_str));
+        args.push("extra.mtx");
+        assert_rejected(name, &args);
+    }
+    assert_rejected("tensor_power", &["--synthetic", "6,2,0.01,3", "extra"]);
+    assert_rejected("tour", &["extra"]);
+    assert_rejected("sketch_cpu", &["extra"]);
+    let mut v = String::from("%%MatrixMarket matrix array real general\n59 4\n");
+    for i in 0..59 * 4 {
+        v.push_str(&format!("{}\n", (i % 7) as f64 - 3.0));
+    }
+    let v59 = f.dir.join("V59.mtx");
+    std::fs::write(&v59, v).unwrap();
+    let a = f.path("A.mtx");
+    for kind in ["poly-sketch", "poly-exact", "softmax"] {
+        assert_rejected(
+            "attention",
+            &[&a, &a, &v59.to_string_lossy(), "--kind", kind],
+        );
+    }
+    let zero = f.dir.join("zero.mtx");
+    std::fs::write(
+        &zero,
+        "%%MatrixMarket matrix coordinate real general\n50 3 0\n",
+    )
+    .unwrap();
+    let line = assert_json(
+        "sketch",
+        &[
+            &zero.to_string_lossy(),
+            "--sketch",
+            "sparse-sign",
+            "--rows",
+            "10",
+            "--json",
+        ],
+        &["distortion"],
+    );
+    assert!(line.contains("\"distortion\":null"), "{line}");
+    // lstsq: a right-hand side of size 1e-200 has a residual of size 1e-200 (its unscaled sum
+    // of squares printed 0), and --out that cannot be written (no convergence) says so.
+    let b = f.path("b.mtx");
+    let tiny = f.dir.join("b_tiny.mtx");
+    let text = std::fs::read_to_string(&b).unwrap();
+    let mut scaled = String::new();
+    for (i, l) in text.lines().enumerate() {
+        if i < 2 {
+            scaled.push_str(l);
+        } else {
+            scaled.push_str(&format!("{:e}", l.parse::<f64>().unwrap() * 1e-200));
+        }
+        scaled.push('\n');
+    }
+    std::fs::write(&tiny, scaled).unwrap();
+    let r = |path: &str| {
+        let line = assert_json(
+            "lstsq",
+            &[&a, path, "--method", "qr", "--json"],
+            &["residual_norm"],
+        );
+        json_num(&line, "residual_norm").unwrap()
+    };
+    let (r1, r_tiny) = (r(&b), r(&tiny.to_string_lossy()));
+    assert!(
+        r1 > 0.0 && (r_tiny / 1e-200 - r1).abs() <= 1e-6 * r1,
+        "residual {r_tiny:e} for b·1e-200 against {r1:e}"
+    );
+    let x_out = f.dir.join("x_not_written.mtx");
+    let out = run(
+        "lstsq",
+        &[
+            &a,
+            &b,
+            "--method",
+            "lsqr",
+            "--max-iters",
+            "1",
+            "--out",
+            &x_out.to_string_lossy(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !x_out.exists() && stderr.contains("not written"),
+        "{stderr}"
+    );
+    let empty = f.dir.join("empty_rows.mtx");
+    std::fs::write(
+        &empty,
+        "%%MatrixMarket matrix coordinate real general\n0 3 0\n",
+    )
+    .unwrap();
+    let msg = assert_rejected(
+        "sketch",
+        &[
+            &empty.to_string_lossy(),
+            "--sketch",
+            "count",
+            "--rows",
+            "10",
+        ],
+    );
+    assert!(msg.contains("empty"), "{msg}");
+}
+
 #[test]
 fn json_is_the_last_line_of_a_good_run() {
     let f = Files::new("good");
