@@ -230,6 +230,87 @@ fn row_blocks_merge_into_the_whole_sketch() {
     }
 }
 
+/// An `n × d` CSR matrix storing the rows `stored` yields (ascending), `1 + i mod 3` entries in
+/// row `i` (at most `d`), values that are not round numbers; every other row is empty.
+fn csr_with_rows(n: usize, d: usize, stored: impl Iterator<Item = usize>) -> sprs::CsMat<f64> {
+    let mut tri = sprs::TriMat::new((n, d));
+    for i in stored {
+        for t in 0..(1 + i % 3).min(d) {
+            let v = ((i * 7 + t) % 23) as f64 / 3.0 - 3.5;
+            tri.add_triplet(i, (i * 5 + t * 3) % d, if v == 0.0 { 0.25 } else { v });
+        }
+    }
+    tri.to_csr()
+}
+
+/// The row kernel hashes, on CSR input with empty rows, only the rows that store entries (a
+/// block lists up to its row count of stored rows; one that finds no empty row is hashed in
+/// bulk). Dense column-major input hashes every row, so it is the reference: CSR (1, 2 and 4
+/// threads, whole and in row blocks at odd offsets), CSC and dense row-major must give its bits.
+/// Shapes: a hypersparse 3·10⁶ × 2 with 7 entries (one listed block); a 60 000-row matrix
+/// storing rows 0..20 000, then every other row of alternate runs of 1000 rows (blocks of 8192
+/// stored rows: two of consecutive rows, hashed in bulk, then listed ones; `s = 512` caps blocks
+/// at 4096 rows); the same with an output of 4.8 MB, which the row kernel fills by row
+/// partitions, from one listed block of all 30 000 stored rows.
+#[test]
+fn csr_with_empty_rows_hashes_only_stored_rows_without_changing_a_bit() {
+    let hyper = [0usize, 5, 8191, 8192, 1 << 20, 2_999_998, 2_999_999];
+    let mixed = || (0..60_000usize).filter(|&i| i < 20_000 || ((i / 1000) % 2 == 0 && i % 2 == 0));
+    let cases: [(&str, sprs::CsMat<f64>, usize, &[usize]); 3] = [
+        (
+            "hypersparse",
+            csr_with_rows(3_000_000, 2, hyper.into_iter()),
+            64,
+            &[1, 8],
+        ),
+        (
+            "mixed",
+            csr_with_rows(60_000, 5, mixed()),
+            600,
+            &[1, 8, 512],
+        ),
+        (
+            "mixed, partitioned",
+            csr_with_rows(60_000, 100, mixed()),
+            6000,
+            &[1, 8],
+        ),
+    ];
+    for (name, csr, m, nnz_per_col) in cases {
+        let n = csr.rows();
+        let layouts = Layouts::new(csr);
+        let views = layouts.views();
+        for &s in nnz_per_col {
+            let op = SparseSign::new(m, n, s, Seed::new(41)).unwrap();
+            let reference = op.apply(views[2].1, Par::Seq).unwrap();
+            assert!(
+                (0..reference.ncols()).any(|j| (0..m).any(|i| reference[(i, j)] != 0.0)),
+                "{name}: the stored entries reached the sketch"
+            );
+            // Hashing at s = 512 is slow in a debug build: CSR only (the other layouts do not
+            // list rows).
+            let checked = if s > 64 { &views[..1] } else { &views[..] };
+            for (layout, view) in checked {
+                for t in [1, 2, 4] {
+                    let other = with_threads(t, |p| op.apply(*view, p).unwrap());
+                    let what = format!("{name}, s = {s} on {layout}, {t} threads");
+                    assert_bitwise(&other, &reference, &what);
+                }
+            }
+            // CSR row blocks cut inside stored and empty runs, accumulated at their offsets.
+            let csr = views[0].1;
+            let mut merged = Mat::<f64>::zeros(m, reference.ncols());
+            let cuts = [0, 3, 8193, 20_500, 21_999, 41_001, n];
+            for w in cuts.windows(2) {
+                let block = csr.row_block(w[0], w[1]).unwrap();
+                op.apply_block_into(w[0], block, merged.as_mut(), Par::rayon(2))
+                    .unwrap();
+            }
+            assert_bitwise(&merged, &reference, &format!("{name}, s = {s}, row blocks"));
+        }
+    }
+}
+
 fn distortions(kind: SketchKind, m: usize, q: &Mat<f64>, seeds: std::ops::Range<u64>) -> Vec<f64> {
     seeds
         .map(|s| {

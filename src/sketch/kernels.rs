@@ -94,6 +94,59 @@ impl<T: Scalar> RowAccess<'_, T> {
     }
 }
 
+/// The rows of a CSR matrix with the row pointers `ptr` that store entries. Chunks of
+/// [`COUNT_CHUNK`] rows whose end pointers are equal store nothing and are skipped whole; the
+/// others are counted by a comparison per row, a loop without calls that the compiler can
+/// vectorize (cheaper on inputs that store every row than a [`next_stored_row`] per row).
+/// `O(k/COUNT_CHUNK + rows of the chunks that store entries)`.
+pub(crate) fn count_stored_rows(ptr: &[usize]) -> usize {
+    let k = ptr.len() - 1;
+    let mut count = 0;
+    let mut lo = 0;
+    while lo < k {
+        let hi = lo.saturating_add(COUNT_CHUNK).min(k);
+        if ptr[hi] != ptr[lo] {
+            count += ptr[lo..hi]
+                .iter()
+                .zip(&ptr[lo + 1..=hi])
+                .filter(|(a, b)| a != b)
+                .count();
+        }
+        lo = hi;
+    }
+    count
+}
+
+/// Rows per chunk of [`count_stored_rows`].
+const COUNT_CHUNK: usize = 4096;
+
+/// The first row at or after `i` of a CSR matrix with the `k + 1` row pointers `ptr` that stores
+/// an entry, or `k` when none does. A run of empty rows is crossed by a galloping search over the
+/// pointers (`O(log run)`), so a walk over the stored rows costs `O(stored rows + runs·log k)`
+/// rather than `O(k)`: a hypersparse input declares many rows but stores few.
+pub(crate) fn next_stored_row(ptr: &[usize], i: usize) -> usize {
+    let k = ptr.len() - 1;
+    if i >= k || ptr[i + 1] != ptr[i] {
+        return i.min(k);
+    }
+    // Rows i ..= lo − 1 are empty (ptr[lo] == base); find the first j > lo with ptr[j] != base,
+    // which makes row j − 1 the first stored one (j = k + 1: none).
+    let base = ptr[i];
+    let (mut lo, mut step) = (i + 1, 1usize);
+    let hi = loop {
+        let probe = lo.saturating_add(step);
+        if probe >= k {
+            break k;
+        }
+        if ptr[probe] != base {
+            break probe;
+        }
+        lo = probe;
+        step = step.saturating_mul(2);
+    };
+    lo + ptr[lo + 1..=hi].partition_point(|&p| p == base)
+}
+
 impl<T: Scalar> ColAccess<'_, T> {
     /// One past the last stored row below `hi` in any column, from the cursors on (CSC); `hi`
     /// for dense input. After a skip over empty rows, a block can end there instead of at `hi`,
@@ -633,6 +686,42 @@ mod tests {
                 assert_eq!(many.1, one.1, "{nrows}×{ncols}, {t} tasks: indices");
                 let bits = |d: &[f64]| d.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&many.2), bits(&one.2), "{nrows}×{ncols}, {t} tasks");
+            }
+        }
+    }
+
+    /// The stored-row count and the galloping search agree with a linear scan of the pointers:
+    /// empty runs of every length up to 70 (crossing the powers of two), at the start and the
+    /// end, across the counting chunks, and matrices without rows or stored entries.
+    #[test]
+    fn stored_rows_are_found_as_by_a_linear_scan() {
+        let linear = |ptr: &[usize], i: usize| {
+            let k = ptr.len() - 1;
+            (i..k).find(|&r| ptr[r + 1] != ptr[r]).unwrap_or(k)
+        };
+        let mut shapes: Vec<Vec<usize>> = vec![vec![0], vec![3, 3, 3], vec![0, 1], vec![5, 5, 7]];
+        for gap in 0..70 {
+            // Row 0 stored, `gap` empty rows, one stored row, `gap` empty rows at the end.
+            let mut ptr = vec![0, 2];
+            ptr.extend(std::iter::repeat_n(2, gap));
+            ptr.push(3);
+            ptr.extend(std::iter::repeat_n(3, gap));
+            shapes.push(ptr.clone());
+            // The same starting with the empty run.
+            shapes.push([vec![0; gap], ptr].concat());
+        }
+        // Runs of empty rows across the counting chunks, which end at row 4096 and 8192.
+        let mut long = vec![0usize];
+        for r in 0..20_000usize {
+            let stores = r % 4096 == 4095 || (8000..8300).contains(&r) || r % 7001 == 3;
+            long.push(long[r] + usize::from(stores));
+        }
+        shapes.push(long);
+        for ptr in &shapes {
+            let count = ptr.windows(2).filter(|w| w[1] != w[0]).count();
+            assert_eq!(count_stored_rows(ptr), count, "{ptr:?}");
+            for i in 0..ptr.len() + 2 {
+                assert_eq!(next_stored_row(ptr, i), linear(ptr, i), "{ptr:?} from {i}");
             }
         }
     }
