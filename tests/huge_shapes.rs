@@ -359,3 +359,118 @@ fn sketch_constructors_refuse_unallocatable_parameters() {
     let op = SparseSign::new(1 << 22, 1, 1 << 21, Seed::new(1)).unwrap();
     assert_eq!(op.column(0).unwrap().len(), 1 << 21);
 }
+
+/// Set in the child process of [`under_address_limit`].
+const LIMITED_CHILD: &str = "RANDNLA_HUGE_SHAPES_LIMITED_CHILD";
+
+/// The address-space limit of that child, in KiB (512 MiB; the test binary maps about 90 MB).
+const LIMIT_KIB: u64 = 1 << 19;
+
+/// Runs the test `name` again in a child process whose address space is limited to
+/// [`LIMIT_KIB`] (`ulimit -v`), and asserts that the child passed (an allocation abort kills it
+/// with SIGABRT). Returns `true` in the child, where the test body should run; `false` in the
+/// parent, which is done. (As in `tests/active.rs`.)
+fn under_address_limit(name: &str) -> bool {
+    if std::env::var_os(LIMITED_CHILD).is_some() {
+        return true;
+    }
+    // `ulimit -v` as used here is Linux's (macOS ignores it); elsewhere the test does nothing.
+    if cfg!(target_os = "linux") {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\""))
+            .arg(exe)
+            .args([name, "--exact", "--test-threads=1", "--nocapture"])
+            .env(LIMITED_CHILD, "1")
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{name} under a {LIMIT_KIB} KiB address limit: {:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    false
+}
+
+/// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
+/// what `ulimit -v` limits).
+fn address_space_left() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let used_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap();
+    LIMIT_KIB.saturating_sub(used_kib) * 1024
+}
+
+/// A sketch `SA` that can be allocated once but not twice. The sparse sign kernels accumulate
+/// into a work copy of their output, and that copy was a `vec!` that aborted: `lstsq A.mtx b.mtx
+/// --sketch-rows 10000000` on a 2000 × 50 `A` (two 4 GB buffers) died with "memory allocation
+/// of 4000000000 bytes failed" (exit 134) where `sketch` of the same size, refused at the
+/// output, gave a clean error. Here `m` is chosen so that the `m × 50` sketch takes 3/4 of the
+/// address space left (about 300 MB, `m` ≈ 800 000): every layout, and every solver that
+/// sketches with `sketch_rows = m` (`m ≫ n` is allowed), must answer `TooLarge`.
+#[test]
+fn a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit() {
+    if !under_address_limit(
+        "a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit",
+    ) {
+        return;
+    }
+    use randnla::lstsq::sketch_and_precondition_multi;
+    use randnla::sketch::SparseSign;
+    let (n, d) = (300, 50);
+    let csr = randnla::problems::random_sparse(n, d, 4, Seed::new(5)).unwrap();
+    let csc = csr.to_csc();
+    let dense = MatrixRef::sparse(&csr).unwrap().to_dense().unwrap();
+    let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let bm = Mat::<f64>::from_fn(n, 2, |i, j| (i + j) as f64);
+    let m = usize::try_from(address_space_left() * 3 / 4 / (8 * d as u64)).unwrap();
+    assert!(
+        m > 100_000,
+        "only {m} rows fit: the limit leaves too little to test"
+    );
+    for (layout, a) in [
+        ("csr", MatrixRef::sparse(&csr).unwrap()),
+        ("csc", MatrixRef::sparse(&csc).unwrap()),
+        ("dense", MatrixRef::dense(dense.as_ref()).unwrap()),
+    ] {
+        for s in [1, 8] {
+            let op = SparseSign::new(m, n, s, Seed::new(1)).unwrap();
+            let r = op.apply(a, Par::Seq);
+            assert!(is_too_large(&r), "{layout}, s = {s}: {:?}", r.err());
+        }
+        let p = LstsqParams {
+            sketch_rows: Some(m),
+            ..Default::default()
+        };
+        let r = sketch_and_precondition(a, &b, &p);
+        assert!(is_too_large(&r), "{layout}: {:?}", r.err());
+        let r = sketch_and_precondition_multi(a, bm.as_ref(), &p);
+        assert!(
+            is_too_large(&r),
+            "{layout}, two right-hand sides: {:?}",
+            r.err()
+        );
+        let ridge = LstsqParams { ridge: 1.0, ..p };
+        let r = sketch_and_precondition(a, &b, &ridge);
+        assert!(is_too_large(&r), "{layout}, ridge: {:?}", r.err());
+        let sp = SketchSolveParams {
+            sketch_rows: Some(m),
+            ..Default::default()
+        };
+        let r = sketch_and_solve(a, &b, &sp);
+        assert!(
+            is_too_large(&r),
+            "{layout}, sketch-and-solve: {:?}",
+            r.err()
+        );
+    }
+}

@@ -193,8 +193,9 @@ impl Preconditioner {
     /// [`Error::Empty`] for an empty `A`; [`Error::InvalidParameter`] for `sketch_rows < d`,
     /// `sketch_rows ≥ 2³¹`, `nnz_per_col = 0` or `> 2²¹` (values above `m` are capped at `m`,
     /// so the default 8 works for sketches of fewer rows), `rcond` outside `(0, 1)`, or `λ < 0`;
-    /// [`Error::TooLarge`] when the `m × d` sketch `SA` cannot be allocated (a sparse `A` may
-    /// declare far more columns than it stores);
+    /// [`Error::TooLarge`] when the `m × d` sketch `SA`, or the sketch's work copy of it, cannot
+    /// be allocated (a sparse `A` may declare far more columns than it stores, and `m` is not
+    /// bounded by `n`: `sketch_rows = 10⁷` on a 2000 × 50 `A` asks for two 4 GB buffers);
     /// [`Error::RankDeficient`] for [`Factorization::Qr`] on a numerically rank-deficient sketch;
     /// [`Error::Factorization`] when the SVD fails.
     pub fn new(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Self> {
@@ -379,17 +380,21 @@ impl Preconditioner {
 
     /// The sketch-and-solve solutions `argmin ‖[SA; √λI]X − [SB; 0]‖` for the columns of `B`.
     pub(crate) fn warm_start(&self, b: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
-        let sb = self.sketch.apply(MatrixRef::Dense(b), par)?;
         let rows = if self.sqrt_lambda > 0.0 {
             self.m + self.d
         } else {
             self.m
         };
-        let sb = Mat::from_fn(
-            rows,
-            b.ncols(),
-            |i, j| if i < self.m { sb[(i, j)] } else { 0.0 },
-        );
+        // [Sb; 0], with Sb sketched straight into the top rows (the bits of
+        // `sketch.apply(b)`), allocated fallibly like SA.
+        let mut sb =
+            crate::input::zeros_or_too_large::<f64>(rows, b.ncols(), "sketched right-hand side")?;
+        self.sketch.apply_block_into(
+            0,
+            MatrixRef::Dense(b),
+            sb.as_mut().subrows_mut(0, self.m),
+            par,
+        )?;
         Ok(match &self.kind {
             Kind::Qr { qr, .. } => qr.solve_lstsq(sb, Par::Seq),
             Kind::Svd { qr, u_r, s, v } => {

@@ -138,7 +138,9 @@ pub fn sketch_and_solve(
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` of the wrong length, or the sketch's
 /// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`), [`Error::InvalidParameter`] when `m < d`,
-/// [`Error::RankDeficient`] when `SA` has a zero pivot.
+/// [`Error::TooLarge`] when the `m × d` sketch `SA` (or the copy that is factored, or the
+/// sketch's work copy of its output) cannot be allocated, [`Error::RankDeficient`] when `SA` has
+/// a zero pivot.
 ///
 /// # Performance
 /// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
@@ -176,8 +178,12 @@ pub fn sketch_and_solve_with(
         MatrixRef::Dense(MatRef::from_column_major_slice(b, n, 1)),
         par,
     )?;
-    // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts.
-    let qr = HouseholderQr::new(sa.clone(), Par::Seq);
+    // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. It factors
+    // a copy in place (`sa` is needed for the sketched residual), allocated fallibly: the
+    // copy doubles the sketch's memory, and `clone` aborted when it did not fit.
+    let mut factors = crate::input::zeros_or_too_large::<f64>(m, d, "copy of the sketch SA")?;
+    factors.copy_from(&sa);
+    let qr = HouseholderQr::new(factors, Par::Seq);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         let rank = (0..d).filter(|&i| r[(i, i)] != 0.0).count();

@@ -390,14 +390,44 @@ pub(crate) fn for_column_chunks_then_resume<T: Scalar>(
 
 /// Copies `out` into a column-major buffer.
 pub(crate) fn load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> Vec<T> {
-    let (m, d) = (out.nrows(), out.ncols());
-    let mut buf = Vec::with_capacity(m * d);
-    for c in 0..d {
-        for r in 0..m {
+    let mut buf = Vec::with_capacity(out.nrows() * out.ncols());
+    push_col_major(out, &mut buf);
+    buf
+}
+
+/// [`load_col_major`], or [`Error::TooLarge`](crate::Error::TooLarge) when the copy cannot be
+/// allocated (see [`work_buffer`]).
+pub(crate) fn try_load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> crate::Result<Vec<T>> {
+    let mut buf = work_buffer(out.nrows(), out.ncols())?;
+    push_col_major(out, &mut buf);
+    Ok(buf)
+}
+
+fn push_col_major<T: Scalar>(out: &MatMut<'_, T>, buf: &mut Vec<T>) {
+    for c in 0..out.ncols() {
+        for r in 0..out.nrows() {
             buf.push(out[(r, c)]);
         }
     }
-    buf
+}
+
+/// An empty buffer with room for exactly `m·d` entries: a kernel's copy of its `m × d` output.
+///
+/// # Errors
+/// [`Error::TooLarge`](crate::Error::TooLarge) when the allocator refuses it. The copy doubles
+/// the memory of `S·A`, so an output that could just be allocated (`apply` checks it) may leave
+/// no room for it: `vec!` aborted there (`lstsq --sketch-rows 10000000` on a 2000 × 50 `A`,
+/// two 4 GB buffers under a 6 GB address limit).
+fn work_buffer<T>(m: usize, d: usize) -> crate::Result<Vec<T>> {
+    let mut buf = Vec::new();
+    match m.checked_mul(d) {
+        Some(len) if buf.try_reserve_exact(len).is_ok() => Ok(buf),
+        _ => Err(crate::Error::TooLarge {
+            what: format!("the {m}×{d} work copy of a sketch output"),
+            requested: m as u128 * d as u128,
+            limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
+        }),
+    }
 }
 
 /// Writes a column-major buffer back into `out`.
@@ -412,14 +442,19 @@ pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
 
 /// Copies `out` into column panels of width `w`, each row-major: panel `p` holds columns
 /// `p·w .. min((p+1)·w, d)` of every row, at offset `m·p·w`. With `w = d` this is plain row-major.
-pub(crate) fn load_row_panels<T: Scalar>(out: &MatMut<'_, T>, w: usize) -> Vec<T> {
+///
+/// # Errors
+/// [`Error::TooLarge`](crate::Error::TooLarge) when the copy cannot be allocated (see
+/// [`work_buffer`]).
+pub(crate) fn load_row_panels<T: Scalar>(out: &MatMut<'_, T>, w: usize) -> crate::Result<Vec<T>> {
     let (m, d) = (out.nrows(), out.ncols());
-    let mut buf = vec![T::ZERO; m * d];
+    let mut buf = work_buffer(m, d)?;
+    buf.resize(m * d, T::ZERO);
     for (p, panel) in buf.chunks_mut(m * w).enumerate() {
         let wp = panel.len() / m;
         for_tiles(m, wp, |r, j| panel[r * wp + j] = out[(r, p * w + j)]);
     }
-    buf
+    Ok(buf)
 }
 
 /// Visits every `(r, j)` of an `m × w` index range in 32 × 32 tiles, so that a transposing copy

@@ -698,12 +698,12 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
             Access::Rows(rows) => {
                 let par = row_kernel_par::<T>(self.m, d, self.s, par);
                 let w = row_kernel_panel_width::<T>(self.m, d, kernels::tasks(par));
-                let mut work = kernels::load_row_panels(&out, w);
+                let mut work = kernels::load_row_panels(&out, w)?;
                 self.accumulate_rows(row_offset, &rows, k, &mut work, w, par);
                 kernels::store_row_panels(&work, out, w);
             }
             Access::Cols(cols) => {
-                let mut work = kernels::load_col_major(&out);
+                let mut work = kernels::try_load_col_major(&out)?;
                 match &cols {
                     ColAccess::Csc(csc)
                         if hash_entries(
