@@ -447,6 +447,7 @@ fn a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_l
             let r = op.apply(a, Par::Seq);
             assert!(is_too_large(&r), "{layout}, s = {s}: {:?}", r.err());
         }
+
         let p = LstsqParams {
             sketch_rows: Some(m),
             ..Default::default()
@@ -473,4 +474,25 @@ fn a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_l
             r.err()
         );
     }
+    // The dense baselines' work copies were `vec!`s as well. Their own limits (Gaussian
+    // m ≤ 2¹⁸, SRHT m ≤ n') need other shapes: a wide A for the Gaussian sketch, a tall sparse
+    // one for the SRHT, each with an m × d output of 3/4 of the space left.
+    use randnla::sketch::{Gaussian, Srht};
+    let left = address_space_left();
+    let mg = 1usize << 18;
+    let dg = usize::try_from(left * 3 / 4 / (8 * mg as u64)).unwrap();
+    let wide = randnla::problems::random_sparse(300, dg, 4, Seed::new(6)).unwrap();
+    let op = Gaussian::new(mg, 300, Seed::new(1)).unwrap();
+    for (layout, a) in [
+        ("csr", MatrixRef::sparse(&wide).unwrap()),
+        ("csc", MatrixRef::sparse(&wide.to_csc()).unwrap()),
+    ] {
+        let r = op.apply(a, Par::Seq);
+        assert!(is_too_large(&r), "Gaussian, {layout}: {:?}", r.err());
+    }
+    let tall = randnla::problems::random_sparse(1 << 20, d, 1, Seed::new(7)).unwrap();
+    let ms = usize::try_from(address_space_left() * 3 / 4 / (8 * d as u64)).unwrap();
+    let op = Srht::new(ms.min(1 << 20), 1 << 20, Seed::new(1)).unwrap();
+    let r = op.apply(MatrixRef::sparse(&tall).unwrap(), Par::Seq);
+    assert!(is_too_large(&r), "SRHT: {:?}", r.err());
 }

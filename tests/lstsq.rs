@@ -1063,13 +1063,11 @@ fn sketch_and_precondition_is_invariant_under_power_of_two_scaling() {
 }
 
 /// The same with `A` scaled up. LSQR is not the problem here (it runs on `AN`, of norm ≈ 1):
-/// at `k = 520` the preconditioner fails first — `triangular_condition_estimate` forms `RᵀR·v`,
-/// which overflows, reads κ(R) = ∞ and switches to the SVD, which faer does not converge on a
+/// at `k = 520` the preconditioner failed first — `triangular_condition_estimate` formed `RᵀR·v`,
+/// which overflowed, read κ(R) = ∞ and switches to the SVD, which faer does not converge on a
 /// triangle with entries near 10¹⁵⁷ (a `Factorization` error). Scaling `R` by
-/// `rescale_for(max |rᵢᵢ|)` inside the estimate (κ does not depend on it) makes this test pass;
-/// that is a change to `precondition.rs`, outside this branch.
+/// `rescale_for(max |rᵢᵢ|)` inside the estimate (κ does not depend on it) makes this test pass.
 #[test]
-#[ignore = "needs a scale-safe κ(R) estimate in precondition.rs (see the doc comment)"]
 fn sketch_and_precondition_is_invariant_under_scaling_a_up() {
     check_sketch_and_precondition_scaling(&[(520, 0), (520, 530)]);
 }

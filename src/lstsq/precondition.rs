@@ -77,6 +77,20 @@ pub(crate) fn triangular_condition_estimate(r: MatRef<'_, f64>) -> f64 {
     if (0..d).any(|i| r[(i, i)] == 0.0 || !r[(i, i)].is_finite()) {
         return f64::INFINITY;
     }
+    // κ does not depend on the scale of R, but RᵀR·v does: R with entries near 1e157 (A scaled
+    // by 2^520) overflowed it and read κ = ∞. An R far from 1 is scaled by a power of two first
+    // (exact; ordinary R is used as it is, bit for bit).
+    let top = (0..d).fold(0.0f64, |m, i| m.max(r[(i, i)].abs()));
+    let s = super::ops::rescale_for(top);
+    if s != 1.0 {
+        let scaled = Mat::<f64>::from_fn(r.nrows(), d, |i, j| r[(i, j)] * s);
+        return triangular_condition_estimate_unscaled(scaled.as_ref());
+    }
+    triangular_condition_estimate_unscaled(r)
+}
+
+fn triangular_condition_estimate_unscaled(r: MatRef<'_, f64>) -> f64 {
+    let d = r.ncols();
     let start = || {
         Mat::<f64>::from_fn(d, 1, |i, _| {
             1.0 + 0.5 * crate::seed::unit_f64(crate::seed::splitmix64(i as u64))

@@ -244,18 +244,18 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
             return Ok(());
         }
         kernels::with_columns(block, par, |cols| {
-            let mut work = kernels::load_col_major(&out);
+            let mut work = kernels::try_load_col_major(&out)?;
             if let ColAccess::Csc(csc) = cols {
                 if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) {
                     self.accumulate_entries(row_offset, csc, &mut work, par);
                     kernels::store_col_major(&work, out);
-                    return;
+                    return Ok(());
                 }
             }
             self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par);
             kernels::store_col_major(&work, out);
-        })?;
-        Ok(())
+            Ok(())
+        })?
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {

@@ -388,15 +388,8 @@ pub(crate) fn for_column_chunks_then_resume<T: Scalar>(
     }
 }
 
-/// Copies `out` into a column-major buffer.
-pub(crate) fn load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> Vec<T> {
-    let mut buf = Vec::with_capacity(out.nrows() * out.ncols());
-    push_col_major(out, &mut buf);
-    buf
-}
-
-/// [`load_col_major`], or [`Error::TooLarge`](crate::Error::TooLarge) when the copy cannot be
-/// allocated (see [`work_buffer`]).
+/// Copies `out` into a column-major buffer, or [`Error::TooLarge`](crate::Error::TooLarge) when
+/// the copy cannot be allocated (see [`work_buffer`]).
 pub(crate) fn try_load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> crate::Result<Vec<T>> {
     let mut buf = work_buffer(out.nrows(), out.ncols())?;
     push_col_major(out, &mut buf);

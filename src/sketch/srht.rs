@@ -231,7 +231,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
                 None => self.negative(row_offset + i),
             };
             let scale = T::from_f64(1.0 / (m as f64).sqrt());
-            let mut work = kernels::load_col_major(&out);
+            let mut work = kernels::try_load_col_major(&out)?;
             let tasks = kernels::tasks(par);
             let cols_per_task = kernels::chunk_len(d, tasks);
             let run = |(t, (part, curs)): (usize, (&mut [T], &mut [usize]))| {
@@ -277,7 +277,8 @@ impl<T: Scalar> SketchOperator<T> for Srht {
             if failed.lock().map_or(true, |f| f.is_none()) {
                 kernels::store_col_major(&work, out);
             }
-        })?;
+            Ok(())
+        })??;
         match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
             None => Ok(()),
