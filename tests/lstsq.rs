@@ -1102,3 +1102,43 @@ fn normal_equation_residual_is_invariant_under_power_of_two_scaling() {
         }
     }
 }
+
+/// Subnormal sizes (review of the scale-safe arithmetic): a residual of 1e-310 made the
+/// rescaling factor 2^1030 = ∞ and `ridge_normal_equation_residual` returned NaN (it is 1 here:
+/// r = b, Aᵀr = b); and a consistent system with ‖b‖ ≈ 1e-300, whose warm start leaves a
+/// subnormal residual, divided it by its norm (1/β = ∞) and reported NotConverged instead of an
+/// exact solution.
+#[test]
+fn subnormal_residuals_are_neither_nan_nor_a_failure() {
+    let one = Mat::<f64>::from_fn(1, 1, |_, _| 1.0);
+    let av = MatrixRef::dense(one.as_ref()).unwrap();
+    for b in [1e-310, 5e-324, 1e-300] {
+        let r = normal_equation_residual(av, &[0.0], &[b], Par::Seq).unwrap();
+        assert_eq!(r, 1.0, "b = {b:e}");
+        let r = ridge_normal_equation_residual(av, &[0.0], &[b], 0.0, Par::Seq).unwrap();
+        assert_eq!(r, 1.0, "ridge, b = {b:e}");
+    }
+    let (a, _, _, _) = ls_problem(300, 8, 10.0, 0.0, Seed::new(4)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let x_true: Vec<f64> = (0..8).map(|j| 1.0 + j as f64).collect();
+    let b: Vec<f64> = (0..300)
+        .map(|i| (0..8).map(|j| a[(i, j)] * x_true[j]).sum::<f64>() * 1e-300)
+        .collect();
+    let (x, info) = sketch_and_precondition(av, &b, &LstsqParams::default())
+        .unwrap_or_else(|e| panic!("consistent system at 1e-300: {e}"));
+    assert!(info.converged, "{info:?}");
+    for (xi, ti) in x.iter().zip(&x_true) {
+        assert!(
+            (xi / 1e-300 - ti).abs() <= 1e-8 * ti,
+            "{xi:e} against {ti}e-300"
+        );
+    }
+    let (x, info) = lsqr(av, &b, &LsqrParams::default()).unwrap();
+    assert!(info.converged, "{info:?}");
+    for (xi, ti) in x.iter().zip(&x_true) {
+        assert!(
+            (xi / 1e-300 - ti).abs() <= 1e-8 * ti,
+            "LSQR: {xi:e} against {ti}e-300"
+        );
+    }
+}

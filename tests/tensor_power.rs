@@ -1200,8 +1200,8 @@ fn order12_one_line_file_is_too_large_not_an_abort() {
         read_tns_as(text.as_bytes(), TnsStorage::Dense),
         Err(Error::TooLarge { .. })
     ));
-    // Half a gigabyte is within the limit: 12!/(3!·2!·2!·2!) = 9 979 200 permutations of a
-    // 4-line file… at 72 bytes each: built, every permutation stored.
+    // 0.72 GB is within the limit: 12!/(3!·2!·2!·2!) = 9 979 200 permutations of a one-line
+    // file at 72 bytes each: built, every permutation stored.
     let t = read_tns("1 1 1 2 2 3 3 4 4 5 6 7 1.0\n".as_bytes()).unwrap();
     assert_eq!(t.nnz(), 9_979_200);
     assert_eq!(t.get(&[6, 5, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0]).unwrap(), 1.0);

@@ -22,7 +22,7 @@
 //! squares", ACM TOMS 8(1), 1982.
 
 use super::ops::{
-    at_most_times, axpy, exponent, norm2, norm_of, quotient, rescale_for, LinOp, SumSq,
+    at_most_times, axpy, exponent, mul_pow2, norm2, norm_of, quotient, rescale_for, LinOp, SumSq,
 };
 use super::IterState;
 use crate::error::Result;
@@ -70,6 +70,20 @@ pub(crate) type Callback<'c> = Option<&'c mut dyn FnMut(&IterState) -> ControlFl
 
 fn scale(x: &mut [f64], s: f64) {
     x.iter_mut().for_each(|v| *v *= s);
+}
+
+/// `x ← x/norm` as `x·(1/norm)` (the bits LSQR always had), except where `1/norm` overflows
+/// (`norm` below 2⁻¹⁰²⁴): there `x` and `norm` are first scaled up by the same power of two,
+/// which is exact (`|xᵢ| ≤ norm`, so every entry is subnormal or small and moves up exactly).
+fn normalize_by(x: &mut [f64], norm: f64) {
+    let inv = 1.0 / norm;
+    if inv.is_finite() {
+        scale(x, inv);
+    } else {
+        let k = -exponent(norm);
+        x.iter_mut().for_each(|v| *v = mul_pow2(*v, k));
+        scale(x, 1.0 / mul_pow2(norm, k));
+    }
 }
 
 /// Checks that an LSQR run on `op` can allocate its work vectors: `u` (length `nrows`), `z`,
@@ -122,7 +136,7 @@ pub(crate) fn lsqr_run_from(
     let mut v = vec![0.0; nc];
     let mut alpha = 0.0;
     if beta > 0.0 {
-        scale(&mut u, 1.0 / beta);
+        normalize_by(&mut u, beta);
         // The caller's Mᵀc has the size ‖M‖·‖c‖, which can under- or overflow although
         // Mᵀ(c/‖c‖) is in range (‖M‖ = 2⁻⁵²⁰ with ‖c‖ = 2⁻⁶⁶⁰: every entry 0, read as "Mᵀc = 0,
         // converged" by sketch-and-precondition); then it is recomputed from the normalized u.
@@ -133,7 +147,7 @@ pub(crate) fn lsqr_run_from(
         match op_t_c {
             Some(w) if w.len() == nc && usable(&w) => {
                 v = w;
-                scale(&mut v, 1.0 / beta);
+                normalize_by(&mut v, beta);
             }
             _ => op.apply_t(&u, &mut v),
         }
@@ -180,7 +194,7 @@ pub(crate) fn lsqr_run_from(
         out.anorm = anorm;
         return out;
     }
-    scale(&mut v, 1.0 / alpha);
+    normalize_by(&mut v, alpha);
     let mut w = v.clone();
     let mut phibar = beta;
     let mut rhobar = alpha;
@@ -202,13 +216,13 @@ pub(crate) fn lsqr_run_from(
         out.betas.push(beta);
         anorm = anorm.max(norm_of(&[alpha, beta, cfg.damp]));
         if beta > 0.0 {
-            scale(&mut u, 1.0 / beta_sc);
+            normalize_by(&mut u, beta_sc);
             for (vi, ti) in v.iter_mut().zip(&tmp_v) {
                 *vi = ti / beta_sc - beta * *vi;
             }
             alpha = norm2(&v);
             if alpha > 0.0 {
-                scale(&mut v, 1.0 / alpha);
+                normalize_by(&mut v, alpha);
             }
         } else {
             alpha = 0.0;

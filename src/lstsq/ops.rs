@@ -460,8 +460,9 @@ pub(crate) fn mul_pow2(mut x: f64, k: i32) -> f64 {
     x * pow2(k)
 }
 
-/// The power of two `s` by which to scale a quantity of size `x` so that `s·x` is near 1, or 1
-/// when `x` is within `2^±128` of 1 (0, ∞ and NaN: 1). Multiplying by it is exact, so a
+/// The power of two `s` by which to scale a quantity of size `x` so that `s·x` is near 1 (at most
+/// `2¹⁰²³`, so a subnormal `x` lands in `[2⁻⁵¹, 1)`), or 1 when `x` is within `2^±128` of 1 (0, ∞
+/// and NaN: 1). Multiplying by it is exact, so a
 /// computation on `s·x` gives the bits of the computation on `x` times `s`; leaving moderate
 /// sizes at 1 keeps the products of ordinary data exactly as they were.
 pub(crate) fn rescale_for(x: f64) -> f64 {
@@ -469,8 +470,9 @@ pub(crate) fn rescale_for(x: f64) -> f64 {
     if e.abs() <= 128 {
         1.0
     } else {
-        // e ≥ −1074, so −e ≤ 1074: 2^−e is built in two exact steps when it exceeds 2¹⁰²³.
-        mul_pow2(1.0, -e)
+        // e ≥ −1074, but 2^−e is representable only up to 2¹⁰²³: a subnormal x is scaled by
+        // 2¹⁰²³ (to at least 2⁻⁵¹, in range), never by ∞.
+        mul_pow2(1.0, (-e).min(1023))
     }
 }
 

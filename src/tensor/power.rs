@@ -668,7 +668,7 @@ pub fn residual_rel(
             r2 += ldexp(*wj, -e) * ldexp(*wl, -e) * dot(aj, al).powi(p);
         }
     }
-    if r2.is_nan() {
+    if !r2.is_finite() {
         return Err(Error::NonFinite {
             what: "residual (the terms overflow: weights or factors far beyond the tensor's scale)"
                 .into(),
