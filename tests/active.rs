@@ -609,44 +609,12 @@ fn a_pool_too_wide_for_its_whitening_is_too_large_not_an_abort() {
     }
 }
 
-/// Set in the child process of [`under_address_limit`].
-const LIMITED_CHILD: &str = "RANDNLA_ACTIVE_LIMITED_CHILD";
-
-/// Runs the test `name` again in a child process whose address space is limited to 1 GiB
-/// (`ulimit -v`), so that the multi-gigabyte allocations it provokes fail on any machine, and
-/// asserts that the child passed (an allocation abort kills it with SIGABRT). Returns `true` in
-/// the child, where the test body should run; `false` in the parent, which is done.
-fn under_address_limit(name: &str) -> bool {
-    if std::env::var_os(LIMITED_CHILD).is_some() {
-        return true;
-    }
-    // `ulimit -v` as used here is Linux's (macOS ignores it); elsewhere the test does nothing.
-    if cfg!(target_os = "linux") {
-        let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
-            .arg(exe)
-            .args([name, "--exact", "--test-threads=1", "--nocapture"])
-            .env(LIMITED_CHILD, "1")
-            .env("RAYON_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{name} under a 1 GiB address limit: {:?}\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    false
-}
-
 #[test]
 fn buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit() {
+    // Under a 1 GiB address limit, so that the multi-gigabyte allocations fail on any machine.
     if !under_address_limit(
         "buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit",
+        1 << 20,
     ) {
         return;
     }

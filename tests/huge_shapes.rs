@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::quick;
+use common::{quick, under_address_limit};
 use faer::{Mat, Par};
 use randnla::active::weighted_least_squares;
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
@@ -360,42 +360,9 @@ fn sketch_constructors_refuse_unallocatable_parameters() {
     assert_eq!(op.column(0).unwrap().len(), 1 << 21);
 }
 
-/// Set in the child process of [`under_address_limit`].
-const LIMITED_CHILD: &str = "RANDNLA_HUGE_SHAPES_LIMITED_CHILD";
-
-/// The address-space limit of that child, in KiB (512 MiB; the test binary maps about 90 MB).
+/// The address-space limit of the child process of [`under_address_limit`], in KiB (512 MiB; the
+/// test binary maps about 90 MB).
 const LIMIT_KIB: u64 = 1 << 19;
-
-/// Runs the test `name` again in a child process whose address space is limited to
-/// [`LIMIT_KIB`] (`ulimit -v`), and asserts that the child passed (an allocation abort kills it
-/// with SIGABRT). Returns `true` in the child, where the test body should run; `false` in the
-/// parent, which is done. (As in `tests/active.rs`.)
-fn under_address_limit(name: &str) -> bool {
-    if std::env::var_os(LIMITED_CHILD).is_some() {
-        return true;
-    }
-    // `ulimit -v` as used here is Linux's (macOS ignores it); elsewhere the test does nothing.
-    if cfg!(target_os = "linux") {
-        let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\""))
-            .arg(exe)
-            .args([name, "--exact", "--test-threads=1", "--nocapture"])
-            .env(LIMITED_CHILD, "1")
-            .env("RAYON_NUM_THREADS", "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("1 passed"),
-            "{name} under a {LIMIT_KIB} KiB address limit: {:?}\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    false
-}
 
 /// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
 /// what `ulimit -v` limits).
@@ -421,6 +388,7 @@ fn address_space_left() -> u64 {
 fn a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit() {
     if !under_address_limit(
         "a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit",
+        LIMIT_KIB,
     ) {
         return;
     }

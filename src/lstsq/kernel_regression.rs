@@ -36,7 +36,7 @@
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 
 use super::lsqr::Callback;
-use super::ops::{axpy, norm2, DataOp, LinOp};
+use super::ops::{axpy, mul_pow2, norm2, DataOp, LinOp};
 use super::precondition::{solve_one, Preconditioner};
 use super::{check_common, Factorization, LstsqParams};
 use crate::error::{Error, Result};
@@ -296,22 +296,10 @@ fn p1_core(
     }
 }
 
-/// Multiplies `v` by `2^e` in steps of at most `2^±1000`, so that no factor overflows: each
-/// step is exact while the values stay normal (a subnormal scaled up is exact too).
-fn scale_pow2(v: &mut [f64], mut e: i32) {
-    while e != 0 {
-        let step = e.clamp(-1000, 1000);
-        let f = 2f64.powi(step);
-        v.iter_mut().for_each(|x| *x *= f);
-        e -= step;
-    }
-}
-
-/// `2^e` in steps as [`scale_pow2`], for one value.
-fn times_pow2(x: f64, e: i32) -> f64 {
-    let mut v = [x];
-    scale_pow2(&mut v, e);
-    v[0]
+/// Multiplies `v` by `2^e` ([`mul_pow2`] on each entry: exact while the values stay normal; a
+/// subnormal scaled up is exact too).
+fn scale_pow2(v: &mut [f64], e: i32) {
+    v.iter_mut().for_each(|x| *x = mul_pow2(*x, e));
 }
 
 /// The exponent `e` that brings `max |bᵢ|` near 1 when it lies outside `[2⁻²⁵⁶, 2²⁵⁶]` (else 0,
@@ -421,7 +409,7 @@ pub fn solve_p1(
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: 0,
-            residual_norm: times_pow2(r.measure, -e),
+            residual_norm: mul_pow2(r.measure, -e),
             relative_residual: r.measure / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -484,7 +472,7 @@ pub fn solve_p2(
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: info.iterations,
-            residual_norm: times_pow2(rn, -e),
+            residual_norm: mul_pow2(rn, -e),
             relative_residual: rn / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -595,7 +583,7 @@ pub fn solve_p3(
                     cg_iterations: iters,
                     refinements: restarts,
                     lstsq_iterations: 0,
-                    residual_norm: times_pow2(rn, -e),
+                    residual_norm: mul_pow2(rn, -e),
                     relative_residual: rn / bn.max(f64::MIN_POSITIVE),
                     residual_history: history,
                     seconds: start.elapsed().as_secs_f64(),

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::input::{
     check_finite_slice, filled_or_too_large, zeros_or_too_large, Layout, MatrixRef, SparseRef,
 };
+pub(crate) use crate::scalar::{exponent, mul_pow2};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatRef, Par};
 use rayon::prelude::*;
@@ -429,35 +430,6 @@ pub(crate) fn norm2(x: &[f64]) -> f64 {
     }
     let s: f64 = x.iter().map(|v| (v / scale) * (v / scale)).sum();
     scale * s.sqrt()
-}
-
-/// `⌊log₂|x|⌋` for finite nonzero `x` (subnormals included); 0 for zero, ±∞ and NaN.
-pub(crate) fn exponent(x: f64) -> i32 {
-    if x == 0.0 || !x.is_finite() {
-        return 0;
-    }
-    let bits = x.abs().to_bits();
-    match (bits >> 52) as i32 {
-        // Subnormal: the value is `bits·2⁻¹⁰⁷⁴`.
-        0 => 63 - bits.leading_zeros() as i32 - 1074,
-        e => e - 1023,
-    }
-}
-
-/// `x·2ᵏ`, exact whenever the result is normal (in steps, so `2ᵏ` need not be representable).
-pub(crate) fn mul_pow2(mut x: f64, k: i32) -> f64 {
-    // Beyond ±2200 every finite nonzero x over- or underflows anyway.
-    let mut k = k.clamp(-2200, 2200);
-    let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
-    while k > 1000 {
-        x *= pow2(1000);
-        k -= 1000;
-    }
-    while k < -1000 {
-        x *= pow2(-1000);
-        k += 1000;
-    }
-    x * pow2(k)
 }
 
 /// The power of two `s` by which to scale a quantity of size `x` so that `s·x` is near 1 (at most

@@ -1,8 +1,9 @@
 //! The robust tensor power method, exact and sketched, and the quality measures used to judge it.
 
 use super::sketched::{median, median_vectors, Buffers, Fft, ModeHashing, TensorSketches};
-use super::symmetric::{dot, ldexp, normal_from_words, SymmetricTensor};
+use super::symmetric::{dot, normal_from_words, SymmetricTensor};
 use crate::error::{Error, Result};
+use crate::scalar::mul_pow2;
 use crate::seed::Seed;
 use faer::Par;
 
@@ -400,7 +401,7 @@ fn scale_back(weights: &mut [f64], infos: &mut [ComponentInfo], e: i32) -> Resul
         return Ok(());
     }
     for (j, w) in weights.iter_mut().enumerate() {
-        *w = ldexp(*w, e);
+        *w = mul_pow2(*w, e);
         if !w.is_finite() {
             return Err(Error::NonFinite {
                 what: format!("weight of component {j} (beyond the f64 range)"),
@@ -410,9 +411,9 @@ fn scale_back(weights: &mut [f64], infos: &mut [ComponentInfo], e: i32) -> Resul
         }
     }
     for c in infos {
-        c.start_values.iter_mut().for_each(|v| *v = ldexp(*v, e));
+        c.start_values.iter_mut().for_each(|v| *v = mul_pow2(*v, e));
         if let Some(s) = &mut c.weight_spread {
-            *s = ldexp(*s, e);
+            *s = mul_pow2(*s, e);
         }
     }
     Ok(())
@@ -661,11 +662,11 @@ pub fn residual_rel(
     let p = t.order() as i32;
     let mut r2 = tn * tn;
     for (w, a) in weights.iter().zip(factors) {
-        r2 -= 2.0 * ldexp(*w, -e) * dot(&t.but_one_scaled(a, par), a);
+        r2 -= 2.0 * mul_pow2(*w, -e) * dot(&t.but_one_scaled(a, par), a);
     }
     for (wj, aj) in weights.iter().zip(factors) {
         for (wl, al) in weights.iter().zip(factors) {
-            r2 += ldexp(*wj, -e) * ldexp(*wl, -e) * dot(aj, al).powi(p);
+            r2 += mul_pow2(*wj, -e) * mul_pow2(*wl, -e) * dot(aj, al).powi(p);
         }
     }
     if !r2.is_finite() {

@@ -2,8 +2,9 @@
 //! (Wang–Tung–Smola–Anandkumar 2015).
 
 use super::pairing::PairingCorrection;
-use super::symmetric::{dot, ldexp, SymmetricTensor, MAX_ORDER};
+use super::symmetric::{dot, SymmetricTensor, MAX_ORDER};
 use crate::error::{Error, Result};
+use crate::scalar::mul_pow2;
 use crate::seed::Seed;
 use crate::sketch::tensor::spectrum_product;
 pub(crate) use crate::sketch::tensor::Fft;
@@ -397,7 +398,7 @@ impl TensorSketches {
 
     /// `x·2ᵉ`: a value of the scaled sketches in `T`'s units (`x` itself within the range).
     fn unscale(&self, x: f64) -> f64 {
-        ldexp(x, self.scale_exp)
+        mul_pow2(x, self.scale_exp)
     }
 
     /// `(h_k(i), σ_k(i))` of sketch `m`, mode `k`.
@@ -811,7 +812,7 @@ impl TensorSketches {
         if !w.is_finite() {
             return Err(Error::param("w", format!("{w} is not finite")));
         }
-        self.deflate_scaled(ldexp(w, -self.scale_exp), u, par)
+        self.deflate_scaled(mul_pow2(w, -self.scale_exp), u, par)
     }
 
     /// [`TensorSketches::deflate`] by a weight in the units of the scaled sketches (`w·2⁻ᵉ`),

@@ -2,6 +2,7 @@
 //! contractions `T(u,…,u)` and `T(I,u,…,u)`.
 
 use crate::error::{Error, Result};
+use crate::scalar::{exponent, mul_pow2};
 use crate::seed::Seed;
 use faer::Par;
 use rayon::prelude::*;
@@ -282,32 +283,6 @@ pub(crate) fn input_bytes_per_entry(order: usize) -> u64 {
     12 * order as u64 + 32
 }
 
-/// `e` with `x = m·2ᵉ`, `m ∈ [½, 1)`, for a finite `x ≠ 0`.
-fn exponent(x: f64) -> i32 {
-    let biased = ((x.to_bits() >> 52) & 0x7ff) as i32;
-    if biased == 0 {
-        // Subnormal: 2⁶⁴·x is normal.
-        exponent(x * f64::from_bits((1023 + 64) << 52)) - 64
-    } else {
-        biased - 1022
-    }
-}
-
-/// `x·2ᵉ`, in steps of powers of two that are normal numbers: exact whenever the result is a
-/// normal number (the steps move monotonically towards it).
-pub(crate) fn ldexp(mut x: f64, mut e: i32) -> f64 {
-    let pow2 = |k: i32| f64::from_bits(((k + 1023) as u64) << 52);
-    while e > 1023 {
-        x *= pow2(1023);
-        e -= 1023;
-    }
-    while e < -1022 {
-        x *= pow2(-1022);
-        e += 1022;
-    }
-    x * pow2(e)
-}
-
 /// The `e` of [`SymmetricTensor`]'s scaling note for entries `v`: 0 when the largest `|v|` is 0
 /// or within `[2⁻²⁵⁶, 2²⁵⁶]`, else its exponent (at least −1023, so that `2⁻ᵉ` is finite).
 fn scale_exponent(v: &[f64]) -> i32 {
@@ -315,7 +290,8 @@ fn scale_exponent(v: &[f64]) -> i32 {
     if max == 0.0 || (UNSCALED_MIN..=UNSCALED_MAX).contains(&max) {
         0
     } else {
-        exponent(max).max(-1023)
+        // `e` with max = m·2ᵉ, m ∈ [½, 1).
+        (exponent(max) + 1).max(-1023)
     }
 }
 
@@ -450,7 +426,7 @@ impl SymmetricTensor {
 
     /// `2⁻ᵉ`, the factor of the scaling note (1 within the range).
     pub(crate) fn scale_factor(&self) -> f64 {
-        ldexp(1.0, -self.scale_exp)
+        mul_pow2(1.0, -self.scale_exp)
     }
 
     /// A dense symmetric tensor from its `n^p` entries in row-major order (entry
@@ -548,8 +524,8 @@ impl SymmetricTensor {
             if !avg.is_finite() {
                 // The sum overflowed (entries near the largest f64): average 2⁻⁶⁴ times the
                 // entries (no overflow for up to 12! of them) and scale back, exactly.
-                let small: f64 = lins.iter().map(|&l| ldexp(data[l], -64)).sum();
-                avg = ldexp(small / count, 64);
+                let small: f64 = lins.iter().map(|&l| mul_pow2(data[l], -64)).sum();
+                avg = mul_pow2(small / count, 64);
             }
             for l in lins {
                 out[l] = avg;
@@ -822,7 +798,7 @@ impl SymmetricTensor {
     /// Frobenius norm `‖T‖_F`, without overflow or underflow of the squares (see the scaling
     /// note): infinite only when the norm itself is beyond the `f64` range.
     pub fn norm(&self) -> f64 {
-        ldexp(self.norm_scaled(), self.scale_exp)
+        mul_pow2(self.norm_scaled(), self.scale_exp)
     }
 
     /// `‖T·2⁻ᵉ‖_F` (the scaling note's `e`; `‖T‖_F` itself within the range).
@@ -959,7 +935,7 @@ impl SymmetricTensor {
         self.check_vec(u, "u")?;
         let mut z = self.but_one_scaled(u, par);
         if self.scale_exp != 0 {
-            z.iter_mut().for_each(|x| *x = ldexp(*x, self.scale_exp));
+            z.iter_mut().for_each(|x| *x = mul_pow2(*x, self.scale_exp));
         }
         Ok(z)
     }
@@ -971,7 +947,7 @@ impl SymmetricTensor {
     pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
         self.check_vec(u, "u")?;
         let z = self.but_one_scaled(u, par);
-        Ok(ldexp(dot(&z, u), self.scale_exp))
+        Ok(mul_pow2(dot(&z, u), self.scale_exp))
     }
 
     /// `(T·2⁻ᵉ)(I,u,…,u)` with the scaling note's `e` (`T(I,u,…,u)` within the range): every

@@ -131,3 +131,37 @@ pub fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
     done.store(true, Ordering::Relaxed);
     r
 }
+
+/// Set in the child process of [`under_address_limit`].
+const LIMITED_CHILD: &str = "RANDNLA_LIMITED_CHILD";
+
+/// Runs the test `name` again in a child process whose address space is limited to
+/// `limit_kib` KiB (`ulimit -v`), so that the large allocations it provokes fail on any machine,
+/// and asserts that the child passed (an allocation abort kills it with SIGABRT). Returns `true`
+/// in the child, where the test body should run; `false` in the parent, which is done.
+pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
+    if std::env::var_os(LIMITED_CHILD).is_some() {
+        return true;
+    }
+    // `ulimit -v` as used here is Linux's (macOS ignores it); elsewhere the test does nothing.
+    if cfg!(target_os = "linux") {
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
+            .arg(exe)
+            .args([name, "--exact", "--test-threads=1", "--nocapture"])
+            .env(LIMITED_CHILD, "1")
+            .env("RAYON_NUM_THREADS", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{name} under a {limit_kib} KiB address limit: {:?}\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    false
+}
