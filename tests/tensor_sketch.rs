@@ -1181,3 +1181,23 @@ fn kernel_error_is_scale_safe_and_refuses_an_overflowing_kernel() {
         Err(Error::NonFinite { .. })
     ));
 }
+
+/// Every row of `apply_rows` is the one-vector sketch of that row, for sketch sizes that are and
+/// are not whole cache lines (the row buffer is padded and copied out in tiles of 8 columns) and a
+/// row count that leaves a partial task of rows.
+#[test]
+fn every_row_of_apply_rows_is_the_vector_sketch() {
+    let x = clustered_rows(37, 12, 3, 0.3, Seed::new(8)).unwrap();
+    let view = MatrixRef::dense(x.as_ref()).unwrap();
+    for m in [5, 61, 64, 67] {
+        let ts = TensorSketch::new(3, 12, m, Seed::new(9)).unwrap();
+        let rows = ts.apply_rows(view, Par::Seq).unwrap();
+        assert_eq!((rows.nrows(), rows.ncols()), (37, m));
+        for i in 0..37 {
+            let row: Vec<f64> = (0..12).map(|j| x[(i, j)]).collect();
+            let v = ts.apply_power(&row).unwrap();
+            let r: Vec<f64> = (0..m).map(|j| rows[(i, j)]).collect();
+            assert_eq!(v, r, "row {i}, m = {m}");
+        }
+    }
+}
