@@ -283,10 +283,30 @@ impl SparseSign {
         }
     }
 
+    /// The code of column `j` when `s = 1` (CountSketch): what [`encode_column`] writes, from
+    /// one iteration of its loop with nothing taken before it, computed without the loop.
+    ///
+    /// On CountSketch over CSR with 25 entries per row, `encode_column` took 12% of `S·A`.
+    ///
+    /// [`encode_column`]: Self::encode_column
+    #[inline(always)]
+    fn count_code(&self, j: usize) -> u32 {
+        let state = keyed_word(self.row_key, j as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let row = below(splitmix64(state), self.m as u64) as u32;
+        let neg = (keyed_word(self.sign_key, j as u64) & 1) as u32;
+        (row << 1) | neg
+    }
+
     /// Fills `table` with the codes of columns `first .. first + table.len()/s`.
     fn encode_range(&self, first: usize, table: &mut [u32], par: Par) {
         let s = self.s;
         let fill = |(k, chunk): (usize, &mut [u32])| {
+            if s == 1 {
+                for (t, code) in chunk.iter_mut().enumerate() {
+                    *code = self.count_code(first + k * 1024 + t);
+                }
+                return;
+            }
             for (t, codes) in chunk.chunks_mut(s).enumerate() {
                 self.encode_column(first + k * 1024 + t, codes);
             }
@@ -304,6 +324,12 @@ impl SparseSign {
     fn encode_listed(&self, first: usize, rows: &[usize], table: &mut [u32], par: Par) {
         let s = self.s;
         let fill = |(k, chunk): (usize, &mut [u32])| {
+            if s == 1 {
+                for (code, &i) in chunk.iter_mut().zip(&rows[k * 1024..]) {
+                    *code = self.count_code(first + i);
+                }
+                return;
+            }
             for (codes, &i) in chunk.chunks_mut(s).zip(&rows[k * 1024..]) {
                 self.encode_column(first + i, codes);
             }
@@ -610,6 +636,7 @@ fn add_rows_to_panel<'c, T: Scalar>(
     targets: &mut Vec<(usize, T)>,
 ) {
     for (i, codes) in pairs {
+        rows.prefetch_after(i);
         if s == 1 {
             let code = codes[0];
             let coef = if code & 1 == 1 { -scale } else { scale };
@@ -775,6 +802,24 @@ mod tests {
                 sorted.sort_unstable();
                 sorted.dedup();
                 assert_eq!(sorted.len(), s, "distinct rows, m = {m}, s = {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn count_code_is_the_code_encode_column_writes() {
+        for m in [1, 2, 3, 400, 1 << 20, (1 << 31) - 1] {
+            for seed in [0, 5, u64::MAX] {
+                let op = SparseSign::new(m, usize::MAX, 1, Seed::new(seed)).unwrap();
+                let mut code = [0u32];
+                for j in [0, 1, 2, 999, 1 << 40, usize::MAX - 1] {
+                    op.encode_column(j, &mut code);
+                    assert_eq!(
+                        op.count_code(j),
+                        code[0],
+                        "m = {m}, seed {seed}, column {j}"
+                    );
+                }
             }
         }
     }
