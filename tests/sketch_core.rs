@@ -230,6 +230,47 @@ fn row_blocks_merge_into_the_whole_sketch() {
     }
 }
 
+#[test]
+fn outputs_with_any_strides_receive_the_same_bits() {
+    // Kernels copy `out` into a work buffer and back: by column slices when the columns are
+    // contiguous (a column-major matrix or a block of one), entry by entry otherwise (a
+    // row-major view). Every family, every layout, a nonzero starting output.
+    let (m, n, d) = (40, 3000, 9);
+    let layouts = Layouts::new(problems::random_sparse(n, d, 3, Seed::new(41)).unwrap());
+    let start = |i: usize, j: usize| ((i * 7 + j * 3) % 11) as f64 - 5.25;
+    for op in all_sketches(m, n, Seed::new(42)) {
+        for (name, view) in layouts.views() {
+            let mut plain = Mat::<f64>::from_fn(m, d, start);
+            op.apply_block_into(0, view, plain.as_mut(), Par::Seq)
+                .unwrap();
+            // Rows 3.. and columns 2.. of a larger column-major matrix.
+            let mut big = Mat::<f64>::from_fn(m + 5, d + 4, |i, j| {
+                if i >= 3 && j >= 2 && i < m + 3 && j < d + 2 {
+                    start(i - 3, j - 2)
+                } else {
+                    f64::NAN
+                }
+            });
+            op.apply_block_into(0, view, big.as_mut().submatrix_mut(3, 2, m, d), Par::Seq)
+                .unwrap();
+            let block = Mat::<f64>::from_fn(m, d, |i, j| big[(i + 3, j + 2)]);
+            let what = format!("{} on {name}", op.name());
+            assert_bitwise(&block, &plain, &format!("{what}, column-major block"));
+            let untouched = (0..m + 5)
+                .flat_map(|i| (0..d + 4).map(move |j| (i, j)))
+                .filter(|&(i, j)| !(3..m + 3).contains(&i) || !(2..d + 2).contains(&j))
+                .all(|(i, j)| big[(i, j)].is_nan());
+            assert!(untouched, "{what}: wrote outside the block");
+            // The transpose of a column-major d × m matrix: a row-major m × d view.
+            let mut t = Mat::<f64>::from_fn(d, m, |j, i| start(i, j));
+            op.apply_block_into(0, view, t.as_mut().transpose_mut(), Par::Seq)
+                .unwrap();
+            let row_major = Mat::<f64>::from_fn(m, d, |i, j| t[(j, i)]);
+            assert_bitwise(&row_major, &plain, &format!("{what}, row-major view"));
+        }
+    }
+}
+
 /// An `n × d` CSR matrix storing the rows `stored` yields (ascending), `1 + i mod 3` entries in
 /// row `i` (at most `d`), values that are not round numbers; every other row is empty.
 fn csr_with_rows(n: usize, d: usize, stored: impl Iterator<Item = usize>) -> sprs::CsMat<f64> {

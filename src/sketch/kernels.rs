@@ -462,8 +462,9 @@ pub(crate) fn try_load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> crate::Resul
 
 fn push_col_major<T: Scalar>(out: &MatMut<'_, T>, buf: &mut Vec<T>) {
     for c in 0..out.ncols() {
-        for r in 0..out.nrows() {
-            buf.push(out[(r, c)]);
+        match out.as_ref().col(c).try_as_col_major() {
+            Some(col) => buf.extend_from_slice(col.as_slice()),
+            None => buf.extend((0..out.nrows()).map(|r| out[(r, c)])),
         }
     }
 }
@@ -490,9 +491,14 @@ fn work_buffer<T>(m: usize, d: usize) -> crate::Result<Vec<T>> {
 /// Writes a column-major buffer back into `out`.
 pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
     let m = out.nrows();
-    for c in 0..out.ncols() {
-        for r in 0..m {
-            out[(r, c)] = buf[c * m + r];
+    for (c, src) in buf.chunks_exact(m.max(1)).enumerate().take(out.ncols()) {
+        match out.as_mut().col_mut(c).try_as_col_major_mut() {
+            Some(col) => col.as_slice_mut().copy_from_slice(src),
+            None => {
+                for (r, &v) in src.iter().enumerate() {
+                    out[(r, c)] = v;
+                }
+            }
         }
     }
 }
