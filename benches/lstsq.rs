@@ -21,7 +21,8 @@
 //!    iterations) with their normal-equation residuals.
 //! 3. `dense`: dense tall 50 000 × d against faer's Householder QR least squares, timed once per d
 //!    (wall and process CPU; default `m` from the cost model and `m = 4d`; the ratio says where
-//!    QR wins); criterion repeats the n = 20 000, d = 200 case.
+//!    QR wins); criterion repeats the n = 20 000, d = 200 case. `RANDNLA_BENCH_DENSE=n:d1,d2,…`
+//!    replaces the one-shot sweep by those sizes (e.g. `100000:1000,2000`).
 //!
 //! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
 //!
@@ -328,10 +329,25 @@ fn nnz_sweep(c: &mut Criterion, quick: bool) {
 
 fn dense(c: &mut Criterion, quick: bool) {
     let p = par();
-    let (n, ds): (usize, &[usize]) = if quick {
-        (5_000, &[50])
+    let (n, ds): (usize, Vec<usize>) = if quick {
+        (5_000, vec![50])
     } else {
-        (50_000, &[10, 20, 35, 50, 75, 100, 250, 500, 750, 1000])
+        (50_000, vec![10, 20, 35, 50, 75, 100, 250, 500, 750, 1000])
+    };
+    // RANDNLA_BENCH_DENSE="n:d1,d2,…" replaces the sweep (e.g. "100000:1000,2000": 1.6 GB per
+    // copy of A at d = 2000, a QR of about 16 s).
+    let (n, ds) = match std::env::var("RANDNLA_BENCH_DENSE") {
+        Ok(v) if !quick => {
+            let parsed = v.split_once(':').and_then(|(n, ds)| {
+                let n: usize = n.trim().parse().ok()?;
+                let ds: Option<Vec<usize>> = ds.split(',').map(|d| d.trim().parse().ok()).collect();
+                Some((n, ds?)).filter(|(n, ds)| ds.iter().all(|&d| d >= 1 && d <= *n))
+            });
+            parsed.unwrap_or_else(|| {
+                panic!("RANDNLA_BENCH_DENSE={v}: expected n:d1,d2,… with 1 ≤ d ≤ n")
+            })
+        }
+        _ => (n, ds),
     };
     println!("\n== dense {n} × d: sketch-precondition (default m from the cost model, and m = 4d; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds) ==");
     println!(
@@ -350,7 +366,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         "ner s&p"
     );
     let mut ratios = Vec::new();
-    for &d in ds {
+    for &d in &ds {
         let g = gaussian_matrix(n, d, Seed::new(3)).unwrap();
         // Columns scaled by logspace(0, −6, d): κ ≈ 1e6.
         let a = faer::Mat::from_fn(n, d, |i, j| {
