@@ -97,8 +97,8 @@
 //!   uniform / leverage / Chen–Price BSS selection, weighted fits.
 //! * [`tensor`] — symmetric tensors, `.tns` I/O, exact and sketched tensor power method.
 #![deny(missing_docs)]
-// One `unsafe` block in the crate: the cache-prefetch hint in `sketch::kernels::prefetch`, which
-// measurably pays (see there); everything else is safe code.
+// One `unsafe` block in the crate: the cache-prefetch hint in `sketch::prefetch`, which measurably
+// pays (see there); everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod active;

@@ -4,6 +4,7 @@
 //! strides) and stored back afterwards, so that `out += contributions` is carried out entry by
 //! entry in a fixed order — the basis of the bitwise-reproducibility contract.
 
+use super::prefetch::prefetch;
 use crate::input::{Layout, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use faer::{MatMut, MatRef, Par};
@@ -61,19 +62,35 @@ impl<T: Scalar> RowAccess<'_, T> {
 
     /// Hints the CPU to fetch the stored entries [`PREFETCH_AHEAD`] positions past those of CSR
     /// row `i`, for a walk over the rows in ascending order (nothing for dense rows, whose stream
-    /// the hardware prefetcher follows on its own). Indices and values are fetched a cache line
-    /// at a time; the hint never changes a result.
+    /// the hardware prefetcher follows on its own). One hint per 8 entries of the indices and of
+    /// the values (a cache line of `usize` or `f64`; half a line of `f32`), at most
+    /// [`PREFETCH_MAX_ENTRIES`] entries; the hint never changes a result.
     #[inline(always)]
     pub(crate) fn prefetch_after(&self, i: usize) {
+        self.prefetch_entries(i, PREFETCH_AHEAD);
+    }
+
+    /// Hints the CPU to fetch the stored entries of CSR row `i`, for a walk that visits rows out
+    /// of order (nothing for dense rows).
+    #[inline(always)]
+    pub(crate) fn prefetch_row(&self, i: usize) {
+        self.prefetch_entries(i, 0);
+    }
+
+    /// Prefetches the cache lines of the stored entries `ahead` positions past those of row `i`
+    /// that lie inside the index and value arrays.
+    #[inline(always)]
+    fn prefetch_entries(&self, i: usize, ahead: usize) {
         if let RowAccess::Csr(s) = self {
             let (ptr, idx, val) = s.raw_parts();
             let (Some(&base), Some(&lo), Some(&hi)) = (ptr.first(), ptr.get(i), ptr.get(i + 1))
             else {
                 return;
             };
-            let (lo, hi) = (lo - base + PREFETCH_AHEAD, hi - base + PREFETCH_AHEAD);
+            let (lo, hi) = (lo - base + ahead, hi - base + ahead);
+            let end = hi.min(lo + PREFETCH_MAX_ENTRIES).min(idx.len());
             let mut q = lo & !7;
-            while q < hi.min(idx.len()) {
+            while q < end {
                 prefetch(idx, q);
                 prefetch(val, q);
                 q += 8;
@@ -129,34 +146,16 @@ impl<T: Scalar> RowAccess<'_, T> {
 /// a 640 KB output; the hardware prefetcher then fell behind on the two input streams (perf put
 /// 45% of the kernel's samples on the loads of indices and values). A scratch loop identical to
 /// the kernel's, 8·10⁵ × 200 CSR with 25 per row (2·10⁷ nnz), m = 400, one thread, best of 15
-/// (2026-12-02): 31.0–31.7 ms without hints, 22.8–24.1 ms with them 1 KiB ahead, 23.9 ms 2 KiB
-/// ahead, 26.3 and 27.1 ms at ½ and 4 KiB; touching the same lines with ordinary loads instead
-/// took 38.3 ms (a demand load that misses holds up retirement; a prefetch does not).
+/// (2026-12-02): 31.0–31.7 ms without hints, 22.8–24.1 ms with them 1 KiB ahead, 23.4–23.9 ms
+/// 2 KiB ahead (equal within the noise; 2 KiB keeps a whole row of up to 256 entries ahead),
+/// 26.3 and 27.1 ms at ½ and 4 KiB; touching the same lines with ordinary loads instead took
+/// 38.3 ms (a demand load that misses holds up retirement; a prefetch does not).
 pub(crate) const PREFETCH_AHEAD: usize = 256;
 
-/// Asks the CPU to bring the cache line holding `slice[at]` (or where it would be) into L1.
-///
-/// A hint with no effect on any value: nothing is read into the program, and a prefetch of an
-/// address that is not mapped is dropped by the hardware instead of faulting. On targets other
-/// than x86-64 it does nothing.
-#[inline(always)]
-pub(crate) fn prefetch<E>(slice: &[E], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // `wrapping_add`: the address may lie past the end of `slice`; it is never dereferenced.
-        let p = slice.as_ptr().wrapping_add(at).cast::<i8>();
-        // SAFETY: `_mm_prefetch` needs SSE, which every x86-64 CPU has (it is in the target's
-        // baseline features). The instruction is a hint: it loads nothing into a register,
-        // writes nothing, and never faults whatever the address, so any `p` is sound.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(p)
-        };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (slice, at);
-}
+/// At most this many entries of one row are prefetched per call: a long row's own stream is
+/// followed by the hardware prefetcher, and hints for lines far ahead would be evicted before use
+/// (with several column panels every task would also hint the whole row).
+const PREFETCH_MAX_ENTRIES: usize = 512;
 
 /// The rows of a CSR matrix with the row pointers `ptr` that store entries. Chunks of
 /// [`COUNT_CHUNK`] rows whose end pointers are equal store nothing and are skipped whole; the
@@ -491,6 +490,7 @@ fn work_buffer<T>(m: usize, d: usize) -> crate::Result<Vec<T>> {
 /// Writes a column-major buffer back into `out`.
 pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
     let m = out.nrows();
+    debug_assert_eq!(buf.len(), m * out.ncols());
     for (c, src) in buf.chunks_exact(m.max(1)).enumerate().take(out.ncols()) {
         match out.as_mut().col_mut(c).try_as_col_major_mut() {
             Some(col) => col.as_slice_mut().copy_from_slice(src),

@@ -33,6 +33,7 @@ use faer::{Mat, MatMut, Par};
 mod count;
 mod gaussian;
 mod kernels;
+mod prefetch;
 pub(crate) use kernels::transpose_compressed;
 pub mod sampling;
 mod sparse_sign;

@@ -671,13 +671,19 @@ fn add_entries_to_partition<T: Scalar>(
     (first, d): (usize, usize),
     scale: T,
 ) {
-    for &(t, code) in entries {
+    for (k, &(t, code)) in entries.iter().enumerate() {
+        if let Some(&(next, _)) = entries.get(k + PARTITION_LOOKAHEAD) {
+            rows.prefetch_row(row_of(next as usize));
+        }
         let coef = if code & 1 == 1 { -scale } else { scale };
         let base = ((code >> 1) as usize - first) * d;
         let dst = &mut part[base..base + d];
         rows.for_each_in(row_of(t as usize), 0, d, |c, v| dst[c] += coef * v);
     }
 }
+
+/// How many entries ahead the partitioned row kernel prefetches the input row it will read.
+const PARTITION_LOOKAHEAD: usize = 4;
 
 /// The input rows of one block of the row kernel, in ascending order; the block's code table
 /// holds their columns of `S` in the same order.

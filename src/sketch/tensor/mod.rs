@@ -565,14 +565,12 @@ pub(crate) fn map_rows<T: Scalar>(
                     break;
                 }
             }
-            // Transposed in tiles of 8 columns: the tile's `k` source lines stay in L1 while
-            // its 8 output columns are written.
-            for j0 in (0..m).step_by(8) {
-                for j in j0..(j0 + 8).min(m) {
-                    let mut col = block.as_mut().col_mut(j);
-                    for r in 0..k {
-                        col[r] = T::from_f64(local[r * stride + j]);
-                    }
+            // Column by column: the `k` source lines of 8 consecutive columns stay in L1 (the
+            // padded stride puts them in different sets) while those columns are written.
+            for j in 0..m {
+                let mut col = block.as_mut().col_mut(j);
+                for r in 0..k {
+                    col[r] = T::from_f64(local[r * stride + j]);
                 }
             }
             ws.idx = idx;
@@ -597,13 +595,14 @@ pub(crate) fn map_rows<T: Scalar>(
     Ok(out)
 }
 
-/// Row stride of a task's row-major feature buffer for `m` features: `m` rounded up to whole
-/// cache lines plus one line, so that the rows do not all fall in the same L1 set when `m` is a
-/// power of two. With stride `m = 4096` (32 KiB) the column-by-column copy into the
-/// column-major output missed L1 on every read: 15% of `apply_rows` at d = 100, p = 3,
-/// m = 4096 (perf, `cargo bench --bench tensor_sketch -- explicit_vs_ts/tensorsketch/100`).
+/// Row stride of a task's row-major feature buffer for `m` features: `m` rounded up to an odd
+/// number of 64-byte lines, so that any 64 consecutive rows fall in different L1 sets (an even
+/// stride such as `m = 4096`, 32 KiB, put all the rows of a task in one set). With stride 4096
+/// the column-by-column copy into the column-major output missed L1 on every read: 15% of
+/// `apply_rows` at d = 100, p = 3, m = 4096 (perf, `cargo bench --bench tensor_sketch --
+/// explicit_vs_ts/tensorsketch/100`).
 fn local_row_stride(m: usize) -> usize {
-    m.div_ceil(8) * 8 + 8
+    (m.div_ceil(8) | 1) * 8
 }
 
 /// Checks a sketch dimension.
