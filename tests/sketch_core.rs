@@ -267,6 +267,12 @@ fn outputs_with_any_strides_receive_the_same_bits() {
                 .unwrap();
             let row_major = Mat::<f64>::from_fn(m, d, |i, j| t[(j, i)]);
             assert_bitwise(&row_major, &plain, &format!("{what}, row-major view"));
+            // Reversed rows (row stride −1: the columns are not contiguous forwards).
+            let mut r = Mat::<f64>::from_fn(m, d, |i, j| start(m - 1 - i, j));
+            op.apply_block_into(0, view, r.as_mut().reverse_rows_mut(), Par::Seq)
+                .unwrap();
+            let unreversed = Mat::<f64>::from_fn(m, d, |i, j| r[(m - 1 - i, j)]);
+            assert_bitwise(&unreversed, &plain, &format!("{what}, reversed rows"));
         }
     }
 }
