@@ -246,13 +246,17 @@ impl<T: Scalar> ColAccess<'_, T> {
         match self {
             ColAccess::Csc(s) => {
                 let (idx, val) = s.outer(c);
-                while *cursor < idx.len() && idx[*cursor] < hi {
-                    let i = idx[*cursor];
+                // The position in a local, written back once: through `cursor` it was reloaded
+                // and stored around every entry.
+                let mut at = *cursor;
+                while at < idx.len() && idx[at] < hi {
+                    let i = idx[at];
                     if i >= lo {
-                        f(i, val[*cursor]);
+                        f(i, val[at]);
                     }
-                    *cursor += 1;
+                    at += 1;
                 }
+                *cursor = at;
             }
             ColAccess::Dense(a) => {
                 let col = a.col(c);
