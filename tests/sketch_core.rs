@@ -277,6 +277,42 @@ fn outputs_with_any_strides_receive_the_same_bits() {
     }
 }
 
+#[test]
+fn a_negative_zero_in_the_output_stays_where_nothing_is_added() {
+    // The row kernel skips copying an all-+0 output into its work buffer; −0 is not +0 for
+    // that test (−0 + −0 = −0, +0 + −0 = +0). Column 3 of A is empty, so column 3 of S·A adds
+    // nothing and must keep the −0 it started with; the −0 at (5, 0) is added to and must give
+    // the bits of a +0 start.
+    let (m, n, d) = (24, 500, 6);
+    let mut tri = sprs::TriMat::new((n, d));
+    for i in 0..n {
+        for j in [i % 3, 4 + i % 2] {
+            tri.add_triplet(i, j, ((i * 7 + j) % 13) as f64 / 4.0 - 1.5);
+        }
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let csc = csr.to_csc();
+    for s in [1, 2, 8] {
+        let op = SparseSign::new(m, n, s, Seed::new(43)).unwrap();
+        for (name, a) in [
+            ("csr", MatrixRef::sparse(&csr).unwrap()),
+            ("csc", MatrixRef::sparse(&csc).unwrap()),
+        ] {
+            let plain = op.apply(a, Par::Seq).unwrap();
+            let mut out = Mat::<f64>::from_fn(m, d, |i, j| {
+                if j == 3 || (i, j) == (5, 0) {
+                    -0.0
+                } else {
+                    0.0
+                }
+            });
+            op.apply_block_into(0, a, out.as_mut(), Par::Seq).unwrap();
+            let want = Mat::<f64>::from_fn(m, d, |i, j| if j == 3 { -0.0 } else { plain[(i, j)] });
+            assert_bitwise(&out, &want, &format!("s = {s} on {name}"));
+        }
+    }
+}
+
 /// An `n × d` CSR matrix storing the rows `stored` yields (ascending), `1 + i mod 3` entries in
 /// row `i` (at most `d`), values that are not round numbers; every other row is empty.
 fn csr_with_rows(n: usize, d: usize, stored: impl Iterator<Item = usize>) -> sprs::CsMat<f64> {
