@@ -69,13 +69,28 @@ pub(crate) fn exponent(x: f64) -> i32 {
     }
 }
 
-/// `x·2ᵏ`, exact whenever the result is normal: in steps of at most `2^±1000` that move
-/// monotonically towards the result, so `2ᵏ` need not be representable. For `|k| ≤ 1000` it is
-/// the single product `x·2ᵏ`.
-pub(crate) fn mul_pow2(mut x: f64, k: i32) -> f64 {
+/// `x·2ᵏ`, exact whenever the result is normal and correctly rounded (one rounding, to
+/// nearest even) when it is subnormal; `2ᵏ` need not be representable.
+///
+/// A normal result is reached in steps of at most `2^±1000` that move monotonically towards
+/// it, so every step is exact (for `|k| ≤ 1000` it is the single product `x·2ᵏ`). Steps towards
+/// a subnormal result would round twice once an intermediate is subnormal (`x = 2⁻³⁰·(1 + 2⁻⁴⁰ + 2⁻⁵²)`,
+/// `k = −1005`), so `x` is first scaled exactly into `[1, 2)·2⁻¹⁰⁰⁰` and then by one last factor.
+pub(crate) fn mul_pow2(x: f64, k: i32) -> f64 {
     // Beyond ±2200 every finite nonzero x over- or underflows anyway.
-    let mut k = k.clamp(-2200, 2200);
-    let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
+    let k = k.clamp(-2200, 2200);
+    let e = exponent(x);
+    if e + k < -1022 && x != 0.0 && x.is_finite() {
+        // |x·2ᵏ| < 2⁻¹⁰²²: the first factor is exact (the value stays normal), the second
+        // rounds once; below 2⁻²⁰²² the result rounds to a zero of x's sign either way.
+        let y = steps_pow2(x, -1000 - e);
+        return y * pow2((e + k + 1000).max(-1022));
+    }
+    steps_pow2(x, k)
+}
+
+/// `x·2ᵏ` in steps of at most `2^±1000` (`|k| ≤ 2200`).
+fn steps_pow2(mut x: f64, mut k: i32) -> f64 {
     while k > 1000 {
         x *= pow2(1000);
         k -= 1000;
@@ -85,4 +100,96 @@ pub(crate) fn mul_pow2(mut x: f64, k: i32) -> f64 {
         k += 1000;
     }
     x * pow2(k)
+}
+
+/// `2ᵉ` for `−1022 ≤ e ≤ 1023`.
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mul_pow2;
+
+    /// `x·2ᵏ` rounded to nearest even by integer arithmetic on the bits, for a result below
+    /// 2⁻¹⁰²² (subnormal or zero): an independent reference for [`mul_pow2`].
+    fn subnormal_reference(x: f64, k: i32) -> f64 {
+        let bits = x.abs().to_bits();
+        let (mant, exp) = match (bits >> 52) as i32 {
+            0 => (bits, -1074),
+            b => ((bits & ((1 << 52) - 1)) | (1 << 52), b - 1075),
+        };
+        // |x·2ᵏ| = mant·2^(exp + k) = (mant >> shift)·2⁻¹⁰⁷⁴ before rounding.
+        let shift = -1074 - (exp + k);
+        let q = if shift <= 0 {
+            // Exact; below 2⁻¹⁰²² the shifted mantissa has at most 52 bits.
+            assert!(
+                shift > -53 && mant << -shift < 1 << 52,
+                "not a subnormal result"
+            );
+            mant << -shift
+        } else if shift >= 64 {
+            0
+        } else {
+            let (q, r, half) = (
+                mant >> shift,
+                mant & ((1u64 << shift) - 1),
+                1u64 << (shift - 1),
+            );
+            q + u64::from(r > half || (r == half && q & 1 == 1))
+        };
+        let v = f64::from_bits(q);
+        if x < 0.0 {
+            -v
+        } else {
+            v
+        }
+    }
+
+    #[test]
+    fn subnormal_results_are_rounded_once() {
+        // The case that rounded twice before: 2⁻³⁰·(1 + 2⁻⁴⁰ + 2⁻⁵²)·2⁻¹⁰⁰⁵ in steps of 2⁻¹⁰⁰⁰
+        // and 2⁻⁵: the first rounds the 2⁻⁵² bit away at 2⁻¹⁰³⁰, leaving a tie that the
+        // second rounds to even (down), where the exact value lies above the tie (up).
+        let x = (1.0 + 2f64.powi(-40) + 2f64.powi(-52)) * 2f64.powi(-30);
+        let once = subnormal_reference(x, -1005);
+        assert_eq!(mul_pow2(x, -1005).to_bits(), once.to_bits());
+        assert_ne!(
+            (x * 2f64.powi(-1000) * 2f64.powi(-5)).to_bits(),
+            once.to_bits()
+        );
+        // Mantissas with every kind of tail (ties, just above, just below), every exponent of x
+        // from subnormal to the largest, scaled to each subnormal exponent and just below.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut checked = 0;
+        for e in (-1074..=1023).step_by(7) {
+            for _ in 0..6 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let tail = match state % 4 {
+                    0 => state >> 12,
+                    1 => (state >> 12) | 1,
+                    2 => ((state >> 12) & !0xffff) | 0x8000,
+                    _ => (state >> 12) & !0xffff,
+                };
+                let x = if e < -1022 {
+                    f64::from_bits((tail >> (-1022 - e)) | (1 << (e + 1074)))
+                } else {
+                    f64::from_bits(((e + 1023) as u64) << 52 | tail)
+                };
+                let x = if state & (1 << 63) != 0 { -x } else { x };
+                for target in [-1023, -1030, -1050, -1073, -1074, -1075, -1080] {
+                    let k = target - e;
+                    assert_eq!(
+                        mul_pow2(x, k).to_bits(),
+                        subnormal_reference(x, k).to_bits(),
+                        "{x:e}·2^{k}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000);
+    }
 }

@@ -296,8 +296,8 @@ fn p1_core(
     }
 }
 
-/// Multiplies `v` by `2^e` ([`mul_pow2`] on each entry: exact while the values stay normal; a
-/// subnormal scaled up is exact too).
+/// Multiplies `v` by `2^e` ([`mul_pow2`] on each entry: exact while the values stay normal, a
+/// subnormal scaled up is exact too, and a value scaled into the subnormals is rounded once).
 fn scale_pow2(v: &mut [f64], e: i32) {
     v.iter_mut().for_each(|x| *x = mul_pow2(*x, e));
 }
