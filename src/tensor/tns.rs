@@ -82,14 +82,23 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         };
         Error::within(bytes, MAX_COORDINATE_BYTES as u128, what)?;
         if values.len() == values.capacity() || indices.len() + order > indices.capacity() {
-            // Amortized growth, refused by the allocator as an error rather than an abort.
+            // Amortized growth, refused by the allocator as an error rather than an abort, and
+            // capped at the entries the limit admits: doubling let the two vectors' capacity
+            // plus the validation's share reach up to 1.7× the limit (order 10).
             let refused = |_| Error::TooLarge {
                 what: what(),
                 requested: bytes,
                 limit: MAX_COORDINATE_BYTES as u128,
             };
-            values.try_reserve(1).map_err(refused)?;
-            indices.try_reserve(order).map_err(refused)?;
+            let admitted = MAX_COORDINATE_BYTES / input_bytes_per_entry(order);
+            let extra = growth(
+                values.len(),
+                usize::try_from(admitted).unwrap_or(usize::MAX),
+            );
+            values.try_reserve_exact(extra).map_err(refused)?;
+            indices
+                .try_reserve_exact(extra.saturating_mul(order))
+                .map_err(refused)?;
         }
         for (k, f) in fields[..order].iter().enumerate() {
             let i: u64 = f.parse().map_err(|_| {
@@ -125,6 +134,12 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         return Err(Error::empty(".tns file (no entries)"));
     }
     Ok((order, dim, indices, values))
+}
+
+/// Entries to add to parse vectors holding `len` entries, at most `admitted` in all: as many
+/// again (at least 64), never past `admitted`, at least one.
+fn growth(len: usize, admitted: usize) -> usize {
+    len.max(64).min(admitted.saturating_sub(len)).max(1)
 }
 
 /// Reads a symmetric tensor from FROSTT `.tns` text into coordinate storage (every
@@ -242,4 +257,30 @@ pub fn write_tns_path(
     let path = path.as_ref();
     let f = std::fs::File::create(path).map_err(|e| Error::io(&e, &path.display().to_string()))?;
     write_tns(t, entries, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::growth;
+
+    #[test]
+    fn parse_vectors_grow_geometrically_up_to_the_admitted_entries() {
+        for admitted in [1, 2, 63, 64, 65, 1000, 123_457, 1 << 20] {
+            let (mut len, mut capacity, mut grown) = (0usize, 0usize, 0);
+            while len < admitted {
+                if len == capacity {
+                    capacity += growth(len, admitted);
+                    grown += 1;
+                    assert!(capacity <= admitted, "{admitted}: capacity {capacity}");
+                }
+                len += 1;
+            }
+            // 64, then doubling: at most 1 + log₂(admitted / 64) + 1 reservations.
+            let bound = 2 + (admitted / 64).max(1).ilog2() as usize;
+            assert!(
+                grown <= bound,
+                "{admitted}: {grown} reservations, bound {bound}"
+            );
+        }
+    }
 }
