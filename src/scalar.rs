@@ -6,8 +6,21 @@ use std::fmt::{Debug, Display, LowerExp};
 ///
 /// Sketches are generated in `f64` and rounded once to `T`, so an `f32` sketch is the `f64` sketch
 /// rounded, not a different random draw.
+///
+/// The trait is sealed: the kernels rely on IEEE binary floating point (for instance, that
+/// `to_f64` is exact, so that only +0 widens to +0, and that sums round the same way on every
+/// thread), which a type outside the crate could not promise.
 pub trait Scalar:
-    faer::traits::RealField + Copy + Send + Sync + Debug + Display + LowerExp + Default + 'static
+    sealed::Sealed
+    + faer::traits::RealField
+    + Copy
+    + Send
+    + Sync
+    + Debug
+    + Display
+    + LowerExp
+    + Default
+    + 'static
 {
     /// Rounds an `f64` to this type.
     fn from_f64(v: f64) -> Self;
@@ -19,6 +32,13 @@ pub trait Scalar:
     const ZERO: Self;
     /// The type's name, for messages and JSON output.
     const NAME: &'static str;
+}
+
+mod sealed {
+    /// Implemented for `f32` and `f64` only: see [`Scalar`](super::Scalar).
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
 impl Scalar for f64 {

@@ -18,9 +18,9 @@ pub const MAX_ENTRIES: usize = 1 << 28;
 /// Largest memory, in bytes, that building coordinate storage may hold at its peak, checked
 /// before anything is allocated: the stored form, `4p + 8` bytes per stored entry (`p` `u32`
 /// indices and an `f64`), plus the sort buffer of the build, 16 bytes per entry (4 when
-/// `n^p ≥ 2⁶⁴`). Separately, the coordinate input and its validation may hold `12p + 32` bytes
+/// `n^p ≥ 2⁶⁴`). Separately, the coordinate input and its validation may hold `12p + 48` bytes
 /// per given entry (a `.tns` line: `p` indices and the value as parsed, the sorted key, its
-/// position and its group). 4 GiB: at order 3 about 119 million stored entries (the 400³ tensor
+/// position, its group and the permutation check's reference to it). 4 GiB: at order 3 about 119 million stored entries (the 400³ tensor
 /// of the README, 64 million, takes 2.3 GB), at order 12 about 60 million.
 pub const MAX_COORDINATE_BYTES: u64 = 1 << 32;
 
@@ -173,10 +173,13 @@ impl CoordinateGroups {
             }
             if len > 1 {
                 // All distinct permutations must be present exactly once with equal values.
-                let mut seen: Vec<&[usize]> = order_of[g..h]
-                    .iter()
-                    .map(|&e| &indices[e * order..(e + 1) * order])
-                    .collect();
+                let mut seen: Vec<&[usize]> =
+                    try_with_capacity(len, bytes, MAX_COORDINATE_BYTES as u128, what)?;
+                seen.extend(
+                    order_of[g..h]
+                        .iter()
+                        .map(|&e| &indices[e * order..(e + 1) * order]),
+                );
                 seen.sort_unstable();
                 if seen.windows(2).any(|w| w[0] == w[1]) {
                     let e = order_of[g];
@@ -278,9 +281,11 @@ pub(crate) fn try_with_capacity<T>(
 }
 
 /// Bytes that parsing and validating coordinate input hold per given entry: `p` indices and the
-/// value as given (`usize`, `f64`), the sorted key (`p` `u32`), its position and its group.
+/// value as given (`usize`, `f64`), the sorted key (`p` `u32`), its position, its group, and a
+/// reference to its indices while its group's permutations are checked (up to a whole input of
+/// one multi-index listed in all its permutations).
 pub(crate) fn input_bytes_per_entry(order: usize) -> u64 {
-    12 * order as u64 + 32
+    12 * order as u64 + 48
 }
 
 /// The `e` of [`SymmetricTensor`]'s scaling note for entries `v`: 0 when the largest `|v|` is 0

@@ -84,7 +84,7 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         if values.len() == values.capacity() || indices.len() + order > indices.capacity() {
             // Amortized growth, refused by the allocator as an error rather than an abort, and
             // capped at the entries the limit admits: doubling let the two vectors' capacity
-            // plus the validation's share reach up to 1.7× the limit (order 10).
+            // plus the validation's share reach about 1.45× the limit (order 7).
             let refused = |_| Error::TooLarge {
                 what: what(),
                 requested: bytes,
@@ -154,7 +154,7 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// [`Error::Parse`] with the 1-based line number for: a line with a different number of fields
 /// than the first, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
-/// number; more entry lines than [`MAX_COORDINATE_BYTES`] allows at `12p + 32` bytes each, or
+/// number; more entry lines than [`MAX_COORDINATE_BYTES`] allows at `12p + 48` bytes each, or
 /// memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]); I/O
 /// errors; and the errors of [`SymmetricTensor::coordinate`] (among them more stored
 /// permutations than [`MAX_COORDINATE_BYTES`] allows, checked before they are built).
