@@ -98,8 +98,10 @@ impl<T: Scalar> RowAccess<'_, T> {
         }
     }
 
-    /// Calls `f(col, value)` for every nonzero of row `i` with column in `c0..c1`, in increasing
-    /// column order.
+    /// Calls `f(col, value)` once for every nonzero of row `i` with column in `c0..c1`: in
+    /// increasing column order, except on a CSR row when `c0 > 0` and `c1` reaches the last
+    /// column, which is walked backwards. The kernels add each entry into an output entry of its
+    /// own column, so the order within a row does not change their bits.
     #[inline(always)]
     pub(crate) fn for_each_in(&self, i: usize, c0: usize, c1: usize, mut f: impl FnMut(usize, T)) {
         match self {
@@ -112,19 +114,30 @@ impl<T: Scalar> RowAccess<'_, T> {
                     return;
                 };
                 let (idx, val) = (&idx[lo - base..hi - base], &val[lo - base..hi - base]);
-                // The first and last panels need one search, the whole width none.
-                let a = if c0 == 0 {
-                    0
-                } else {
-                    idx.partition_point(|&c| c < c0)
-                };
-                let b = if c1 >= s.ncols() {
-                    idx.len()
-                } else {
-                    idx.partition_point(|&c| c < c1)
-                };
-                for (&c, &v) in idx[a..b].iter().zip(&val[a..b]) {
-                    f(c, v);
+                let entries = idx.iter().zip(val);
+                // The whole width needs no search. The first panel walks forwards and the last
+                // backwards until they leave their columns, instead of a binary search per row
+                // and panel: s = 8 on two threads 302–324 → 247–265 ms (5·10⁷ nnz, m = 400,
+                // d = 200, `examples/sketch_cpu`, three alternating runs of each build).
+                match (c0 == 0, c1 >= s.ncols()) {
+                    (true, true) => entries.for_each(|(&c, &v)| f(c, v)),
+                    (true, false) => {
+                        for (&c, &v) in entries.take_while(|(&c, _)| c < c1) {
+                            f(c, v);
+                        }
+                    }
+                    (false, true) => {
+                        for (&c, &v) in entries.rev().take_while(|(&c, _)| c >= c0) {
+                            f(c, v);
+                        }
+                    }
+                    (false, false) => {
+                        let a = idx.partition_point(|&c| c < c0);
+                        let b = a + idx[a..].partition_point(|&c| c < c1);
+                        for (&c, &v) in idx[a..b].iter().zip(&val[a..b]) {
+                            f(c, v);
+                        }
+                    }
                 }
             }
             RowAccess::Dense(a) => {
