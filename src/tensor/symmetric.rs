@@ -20,8 +20,9 @@ pub const MAX_ENTRIES: usize = 1 << 28;
 /// indices and an `f64`), plus the sort buffer of the build, 16 bytes per entry (4 when
 /// `n^p ≥ 2⁶⁴`). Separately, the coordinate input and its validation may hold `12p + 48` bytes
 /// per given entry (a `.tns` line: `p` indices and the value as parsed, the sorted key, its
-/// position, its group and the permutation check's reference to it). 4 GiB: at order 3 about 119 million stored entries (the 400³ tensor
-/// of the README, 64 million, takes 2.3 GB), at order 12 about 60 million.
+/// position, its group and the permutation check's reference to it). 4 GiB: at order 3 about
+/// 119 million stored entries (the 400³ tensor of the README, 64 million, takes 2.3 GB), at
+/// order 12 about 60 million.
 pub const MAX_COORDINATE_BYTES: u64 = 1 << 32;
 
 /// Largest magnitudes of the entries at which the contractions work on the tensor as given;
