@@ -854,7 +854,8 @@ mod tests {
     /// makes replacements frequent (at m = s every step after a collision replaces).
     #[test]
     fn every_membership_path_draws_floyds_codes() {
-        fn floyd(op: &SparseSign, j: usize) -> Vec<u32> {
+        /// The codes, and how many steps replaced a candidate already taken.
+        fn floyd(op: &SparseSign, j: usize) -> (Vec<u32>, usize) {
             let (m, s) = (op.m as u64, op.s as u64);
             let mut state = op.seed.word(streams::SPARSE_ROWS, j as u64);
             let signs = |t: usize| {
@@ -866,18 +867,22 @@ mod tests {
                 };
                 ((word >> (t % 64)) & 1) as u32
             };
-            let mut rows: Vec<u32> = Vec::new();
+            let (mut rows, mut replaced): (Vec<u32>, usize) = (Vec::new(), 0);
             for jj in m - s..m {
                 state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
                 let r = below(splitmix64(state), jj + 1) as u32;
-                rows.push(if rows.contains(&r) { jj as u32 } else { r });
+                let taken = rows.contains(&r);
+                replaced += usize::from(taken);
+                rows.push(if taken { jj as u32 } else { r });
             }
-            rows.iter()
+            let codes = rows
+                .iter()
                 .enumerate()
                 .map(|(t, &row)| (row << 1) | signs(t))
-                .collect()
+                .collect();
+            (codes, replaced)
         }
-        let mut replaced = 0;
+        let mut replaced = vec![0usize; 66];
         for (m, s) in [
             (2, 2),
             (3, 2),
@@ -901,22 +906,20 @@ mod tests {
             let mut codes = vec![0u32; s];
             for j in (0..50).chain([1 << 40, usize::MAX - 1]) {
                 op.encode_column(j, &mut codes);
-                assert_eq!(codes, floyd(&op, j), "m = {m}, s = {s}, column {j}");
+                let (expected, replacements) = floyd(&op, j);
+                assert_eq!(codes, expected, "m = {m}, s = {s}, column {j}");
+                replaced[if s > 64 { 65 } else { s }] += replacements;
                 let mut rows: Vec<u32> = codes.iter().map(|c| c >> 1).collect();
-                replaced += rows
-                    .iter()
-                    .enumerate()
-                    .filter(|&(t, &r)| r as usize == m - s + t)
-                    .count();
                 rows.sort_unstable();
                 rows.dedup();
                 assert_eq!(rows.len(), s, "distinct rows, m = {m}, s = {s}");
                 assert!(rows.iter().all(|&r| (r as usize) < m));
             }
         }
-        // The replacement branch was exercised (a row equal to m − s + t is either drawn or
-        // replaced; at m = s every row is one of them).
-        assert!(replaced > 1000, "{replaced}");
+        // Every path met the replacement step many times (index 65: the hash set, s > 64).
+        for k in [2, 3, 4, 8, 33, 64, 65] {
+            assert!(replaced[k] >= 20, "path {k}: {} replacements", replaced[k]);
+        }
     }
 
     #[test]
