@@ -1,9 +1,13 @@
 //! Validated views over the matrices the crate consumes.
 //!
 //! A [`MatrixRef`] is either a dense `faer` [`MatRef`] or a compressed sparse [`SparseRef`]
-//! (CSR or CSC). Both can only be built through constructors that check the data — shapes,
-//! compressed structure, finiteness — so a `MatrixRef` in hand is a proof that the data is sound,
-//! and the solvers that receive one never re-check it or panic on it.
+//! (CSR or CSC). A [`SparseRef`] can only be built through constructors that check the data —
+//! shapes, compressed structure, finiteness — and [`MatrixRef::dense`] checks a dense matrix's
+//! finiteness, so a `MatrixRef` built by them is a proof that the data is sound, and the solvers
+//! that receive one never re-check it. The one way around the check is writing the variant
+//! `MatrixRef::Dense(view)` directly (to skip a pass over data known to be finite): its
+//! non-finite entries then flow into the arithmetic as given — a NaN answer rather than
+//! [`Error::NonFinite`], never a panic.
 //!
 //! ```
 //! use randnla::input::{MatrixRef, SparseRef};

@@ -138,8 +138,8 @@ impl Default for ExactParams {
 /// relative error is `≈ 0.67·√(2/r₂ + 2/(m₁ − d))`.
 ///
 /// Measured on `20000 × 50` Gaussian matrices (3 seeds, 60 000 rows; the coherent `[I; 1e-3·G]`
-/// and Cauchy-row matrices agree within ±0.01 in the median), `s = 8`
-/// (`cargo test --release --test leverage -- --ignored --nocapture measure_error_grid`):
+/// and Cauchy-row matrices agree within ±0.01 in the median), `s = 8`; the test
+/// `approx_error_table_is_reproduced` in `tests/leverage.rs` recomputes every row:
 ///
 /// | `m₁` | `r₂` | debias | median | 90 % | 99 % |
 /// |---|---|---|---|---|---|
@@ -153,7 +153,7 @@ impl Default for ExactParams {
 /// | `10d` | 400 | yes | 0.066 | 0.16 | 0.26 |
 /// | `20d` | 400 | yes | 0.057 | 0.14 | 0.22 |
 ///
-/// ALGORITHMS.md's warning is confirmed: at `m₁ = 2d` without debiasing the median error is ≈ 1
+/// Too small a first sketch is the known trap: at `m₁ = 2d` without debiasing the median error is ≈ 1
 /// — almost all of it the inversion bias `m₁/(m₁ − d − 1) ≈ 2`, which the debiasing factor
 /// removes. Cost: the sketch stage is `O(s·nnz + m₁d²)`, the JL stage `O(nnz·r₂)`; with `d ≪ n`
 /// the JL stage dominates, so `m₁ = 10d` is nearly free while each doubling of `r₂` doubles the

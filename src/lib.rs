@@ -45,7 +45,7 @@
 //! | job | use | cost |
 //! |---|---|---|
 //! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (sparse sign, `m = 4d–16d` from a cost model, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A) |
-//! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual within `√(1 + d/(m−d−1))` of optimal |
+//! | a quick approximate solution | [`lstsq::sketch_and_solve`] | expected residual ratio ≈ `√(1 + d/(m−d−1))` (exact for a Gaussian sketch); [`ratio_bound`](lstsq::SketchSolveInfo::ratio_bound) bounds it from the sketch's distortion |
 //! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
 //! | attention-kernel regression | [`lstsq::kernel_regression`] | sketch-preconditioned |
@@ -70,7 +70,8 @@
 //!   also the same across CPUs; what passes through rustfft (TensorSketch, `p ≥ 2`) or faer's
 //!   dense kernels (the solvers) is reproducible on one machine but may differ in the last bits
 //!   between CPUs with different SIMD support, as both libraries pick their kernels at run time.
-//! * **Errors, not panics.** Every public function returns [`Result`]; bad shapes, NaN/∞, empty
+//! * **Errors, not panics.** Every public function that can fail returns [`Result`] (the others
+//!   are accessors and pure arithmetic on seeds); bad shapes, NaN/∞, empty
 //!   matrices, malformed sparse structure or files and out-of-range parameters are [`Error`]s that
 //!   say what was wrong. Fuzz targets (`fuzz/`) hold the crate to it.
 //! * **Input sparsity.** Sparse sketches cost `O(s·nnz(A) + m·d)` and never form an `m × n` matrix.
@@ -80,8 +81,10 @@
 //!   calling rayon pool):
 //!   the dense factorizations and products behind an answer run on one thread where faer's
 //!   parallel ones give different bits (`tests/global_parallelism.rs`).
-//! * **Precision.** `f64` everywhere; the sketches also work in `f32` ([`Scalar`]), where an `f32`
-//!   sketch is the `f64` sketch rounded.
+//! * **Precision.** `f64` throughout the solvers, leverage scores, tensor power method and active
+//!   learning. The sketches, TensorSketch and polynomial features, and attention are generic over
+//!   [`Scalar`] and also run in `f32` (an `f32` sketch is the `f64` sketch rounded; attention
+//!   computes in its input type).
 //!
 //! ## Modules
 //!
@@ -96,6 +99,8 @@
 //! * [`active`] — active-learning query selection for regression: label oracles with budgets,
 //!   uniform / leverage / Chen–Price BSS selection, weighted fits.
 //! * [`tensor`] — symmetric tensors, `.tns` I/O, exact and sketched tensor power method.
+//! * [`seed`] — the seeds and stateless per-index randomness; [`scalar`] — `f64`/`f32`;
+//!   [`error`] — the crate's [`Error`].
 #![deny(missing_docs)]
 // One `unsafe` block in the crate: the cache-prefetch hint in `sketch::prefetch`, which measurably
 // pays (see there); everything else is safe code.

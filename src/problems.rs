@@ -253,9 +253,9 @@ pub fn ls_problem(
     Ok((a, b, x, r))
 }
 
-/// A sparse least-squares problem whose ill-conditioning survives column scaling (after
-/// `../shared/peers/gen.py`'s `sparse_ls_illmix`): `A = B·M` with `B` an `n × d` Bernoulli(`density`)
-/// pattern of standard normals and `M` block diagonal with blocks `[[1, 1], [0, δ_k]]`,
+/// A sparse least-squares problem whose ill-conditioning survives column scaling (after the
+/// `sparse_ls_illmix` problem of the project's SciPy comparisons): `A = B·M` with `B` an `n × d`
+/// Bernoulli(`density`) pattern of standard normals and `M` block diagonal with blocks `[[1, 1], [0, δ_k]]`,
 /// `δ = logspace(0, log₁₀ delta_min, d/2)` — column `2k+1` is column `2k` plus `δ_k` times an
 /// independent column, so pairs are nearly collinear while all column norms are about equal, and
 /// `κ(A)` is of the order of `1/delta_min` (about `2.3/delta_min`; a review's rebuild at
@@ -265,8 +265,9 @@ pub fn ls_problem(
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`, or a
-/// negative `noise`; [`Error::TooLarge`] when `n·d > 2^34` (it takes `O(n·d)` time) or the
-/// expected `1.5·n·d·density` stored entries exceed `2^31`.
+/// negative `noise`; [`Error::TooLarge`] when `n` or `d` exceeds `2^28` (it holds vectors of
+/// both lengths), when `n·d > 2^34` (it takes `O(n·d)` time) or when the expected
+/// `1.5·n·d·density` stored entries exceed `2^31`.
 pub fn sparse_ls_illmix(
     n: usize,
     d: usize,
@@ -299,6 +300,10 @@ pub fn sparse_ls_illmix(
             format!("must be finite and ≥ 0, got {noise}"),
         ));
     }
+    // It holds vectors of length n (b, the row pointers) and d (x_star, one dense row, δ).
+    Error::within(n.max(d) as u128, 1 << 28, || {
+        format!("the {n}×{d} illmix generator's vectors of length n and d")
+    })?;
     // The generator walks every (row, column) pair, and stores about 1.5·n·d·density entries.
     let work = n as u128 * d as u128;
     Error::within(work, 1 << 34, || {

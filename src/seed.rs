@@ -96,7 +96,7 @@ pub(crate) fn keyed_word(key: u64, index: u64) -> u64 {
 }
 
 /// A uniform integer in `[0, bound)` from a uniform 64-bit word (Lemire's multiply-shift; the bias
-/// is at most `bound / 2^64`). `bound` must be positive.
+/// is at most `bound / 2^64`). For `bound = 0`, where `[0, bound)` is empty, it returns 0.
 #[inline(always)]
 pub fn below(word: u64, bound: u64) -> u64 {
     ((word as u128 * bound as u128) >> 64) as u64

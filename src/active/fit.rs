@@ -36,7 +36,9 @@ pub struct FitInfo {
 /// a weight that is negative or not finite, or `λ < 0`; [`Error::NonFinite`] for NaN/∞ in `X` or
 /// the labels; [`Error::RankDeficient`] when the weighted rows do not determine `β` (fewer than
 /// `d` independent rows and `λ = 0`); [`Error::TooLarge`] when the weighted system (`k` selected
-/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries or cannot be allocated.
+/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries or cannot be allocated;
+/// [`Error::Factorization`] when the solve produces a non-finite value (finite inputs whose
+/// products overflow).
 ///
 /// # Performance
 /// `O(k·d²)` time and `O(k·d)` memory (the weighted system, built once), plus one pass over a

@@ -61,7 +61,7 @@
 //! # Ok::<(), randnla::Error>(())
 //! ```
 //!
-//! # Measured (the ALGORITHMS.md §8 experiment)
+//! # Measured
 //! Cauchy rows, n = 2·10⁴, d = 50, `y = Xβ + 5g`, one pool, 200 trials (noise and selection seed
 //! vary), [`Learner::select`] with `k` draws/steps, exact basis; ratio `‖Xβ̃ − y‖²/OPT` as
 //! median / mean (`cargo bench --bench active`, load average ≈ 16–18 on 2 cores):
@@ -628,7 +628,7 @@ pub(crate) fn square_zeros(d: usize, what: &str) -> Result<Vec<f64>> {
     filled_or_too_large(len.unwrap_or(0), 0.0, &format!("{d}×{d} {what}"))
 }
 
-/// A seeded active-regression test problem (the ALGORITHMS.md §8 experiment): `X` with Cauchy
+/// A seeded active-regression test problem (the one `benches/active.rs` measures): `X` with Cauchy
 /// rows ([`crate::problems::cauchy_rows`]`(n, d, seed.derive(0x86))`), `β` iid standard normal
 /// (`seed.block_rng(0x87, 0)`), and `y = Xβ + noise·g` with `g` iid standard normal drawn from
 /// `noise_seed` (so one pool can be paired with many noise draws). Returns `(X, β, y)`.

@@ -194,6 +194,11 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// [`Error::DimensionMismatch`] for given scores of the wrong length; [`Error::TooLarge`] when
     /// the per-row scores and their CDF, or BSS's `d × d` matrix, cannot be allocated; the errors
     /// of [`approx_leverage_scores`].
+    ///
+    /// # Performance
+    /// `O(n)` for the scores' CDF, after the scores themselves: read from the pool's basis
+    /// (leverage), taken as given, or estimated by [`approx_leverage_scores`]; BSS adds a `d × d`
+    /// matrix.
     pub fn new(pool: &'p Pool<'a>, strategy: Strategy, seed: Seed) -> Result<Self> {
         let n = pool.nrows();
         let q: Vec<f64> = match &strategy {
@@ -291,7 +296,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// One round of `k` draws (iid strategies) or `k` BSS steps, the textbook rule: every draw
     /// needs at most one new label, so at most `k` labels are bought — fewer when rows repeat
     /// (repeats are free and add to the row's weight). Leverage sampling with `k` draws has the
-    /// importance weights `1/(k·p_i)` of ALGORITHMS.md §8.
+    /// importance weights `1/(k·p_i)`, which make the weighted Gram matrix unbiased:
+    /// `E[Σ_draws x_i x_iᵀ/(k·p_i)] = XᵀX`.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when the oracle's pool size is not `n`;
@@ -301,6 +307,17 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// the BSS barriers break down numerically; [`Error::NotConverged`] when one BSS step's
     /// rejection sampler rejects `2²²` proposals in a row; [`Error::TooLarge`] when BSS's two
     /// `d × d` work matrices cannot be allocated.
+    ///
+    /// # Performance
+    /// Uniform and leverage sampling: `O(k·log n)` for the draws (a binary search of the scores'
+    /// CDF each). BSS: `O(d³)` per step (two `d × d` Cholesky factorizations and triangular
+    /// inverses for the barrier potentials) plus `O(d²)` per proposal of its rejection sampler,
+    /// so `O(k·d³)` for `k` steps when proposals are accepted at a steady rate. Plus the oracle's
+    /// cost per new label.
+    ///
+    /// # References
+    /// X. Chen, E. Price, "Active regression via linear-sample sparsification", COLT 2019,
+    /// arXiv 1711.10051 (BSS selection and its weights).
     pub fn select<O: LabelOracle>(
         &mut self,
         k: usize,
@@ -619,7 +636,9 @@ impl<'p, 'a> Learner<'p, 'a> {
     ///
     /// # Errors
     /// [`Error::Empty`] before any label; [`Error::InvalidParameter`] for `λ < 0` or non-finite;
-    /// [`Error::RankDeficient`] when the labeled rows do not determine `β` and `λ = 0`.
+    /// [`Error::RankDeficient`] when the labeled rows do not determine `β` and `λ = 0`;
+    /// [`Error::TooLarge`] and [`Error::Factorization`] as
+    /// [`weighted_least_squares`](crate::active::weighted_least_squares).
     ///
     /// # Performance
     /// `O(k·d²)` for `k` labeled rows.

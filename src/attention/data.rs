@@ -15,8 +15,8 @@ const VALUES: u64 = 0x65;
 /// Largest number of values drawn (`Q`, `K`, `V` and the centres in use): 8 GiB of `f64`.
 const MAX_VALUES: u128 = 1 << 30;
 
-/// Clustered queries and keys with iid values, as in ALGORITHMS.md §6: `clusters` centres `c_j`,
-/// uniformly random unit vectors in `ℝ^h`; `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
+/// Clustered queries and keys with iid values (the inputs of the attention benches and tests):
+/// `clusters` centres `c_j`, uniformly random unit vectors in `ℝ^h`; `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
 /// `k_i = scale·(c_{(7i+3) mod clusters} + noise·g'_i/√h)` with independent standard normal
 /// `g_i, g'_i`; `V` iid standard normal (`n × h`). Keys visit every cluster only when
 /// `clusters` is not a multiple of 7. Kernel values between a query and the keys of

@@ -181,6 +181,12 @@ enum Map {
 /// `O((p/2)(h + r log r))` with TensorSketch; `φ'` adds `r(r+1)/2`. The Gaussian map stores its
 /// matrices: `h·r` values at `p = 2`, `(p/2)·h·r + (p/2 − 2)·r²` for `p ≥ 4` (one `h × r` matrix
 /// per leaf of the `p/2`-leaf tree, one `r × r` per inner child).
+///
+/// # References
+/// P. Kacham, V. Mirrokni, P. Zhong, "PolySketchFormer: Fast transformers via sketching
+/// polynomial kernels", ICML 2024, arXiv 2310.01655 (the self-tensored features `φ' = φ ⊗ φ`);
+/// T. D. Ahle et al., "Oblivious sketching of high-degree polynomial kernels", SODA 2020,
+/// arXiv 1909.01410 (the tree of sketches).
 #[derive(Clone, Debug)]
 pub struct PolySketch {
     h: usize,

@@ -92,6 +92,14 @@ pub struct SketchInfo {
 ///
 /// # Errors
 /// As [`PolySketch::new`] (odd degree, bad sketch dimension) and [`PolySketch::attention`].
+///
+/// # Performance
+/// As [`PolySketch::attention`]: `O((n + m)·r²·d)` with `r = sketch_dim`, extra memory
+/// independent of `n`; plus the map's construction, `O(h·r·p)`.
+///
+/// # References
+/// P. Kacham, V. Mirrokni, P. Zhong, "PolySketchFormer: Fast transformers via sketching
+/// polynomial kernels", ICML 2024, arXiv 2310.01655.
 pub fn poly_sketch_attention<T: Scalar>(
     q: MatRef<'_, T>,
     k: MatRef<'_, T>,

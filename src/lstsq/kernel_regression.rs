@@ -367,7 +367,10 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`],
 /// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and as
 /// [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank deficient
-/// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`.
+/// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`,
+/// [`Error::Factorization`] when conjugate gradients break down (`pᵀAp ≤ 0` or a non-finite
+/// value), [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
+/// cannot be allocated (as [`Preconditioner::new`]).
 ///
 /// # Performance
 /// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition), then about

@@ -53,8 +53,8 @@ pub struct SketchSolveInfo {
     pub excess_estimate: f64,
     /// The expected residual ratio `‖Ax̃ − b‖ / min‖Ax − b‖ ≈ √(1 + d/(m − d − 1))`: for a
     /// Gaussian sketch the *squared* ratio has expectation exactly `1 + d/(m − d − 1)`, so the
-    /// ratio itself is ≈ 1.16 at `m = 4d`, 1.05 at `10d`, 1.01 at `40d` (the figures of
-    /// ALGORITHMS.md §5); `∞` when `m ≤ d + 1`.
+    /// ratio itself is ≈ 1.16 at `m = 4d`, 1.05 at `10d`, 1.01 at `40d`; `∞` when
+    /// `m ≤ d + 1`.
     pub expected_ratio: f64,
     /// Wall-clock seconds.
     pub seconds: f64,

@@ -180,7 +180,8 @@ impl SketchKind {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `m` too large for the family, or an
-    /// invalid `nnz_per_col`.
+    /// invalid `nnz_per_col`; [`Error::TooLarge`] when the SRHT's row selection cannot be
+    /// allocated (see [`Srht::new`]).
     pub fn build<T: Scalar>(
         self,
         m: usize,

@@ -152,12 +152,13 @@ const HASH_PS_PER_PAIR: u128 = 375;
 /// `E‖Sx‖² = ‖x‖²` for every `x`. With `s = O(log(d/δ)/ε)` and `m = O(d·log(d/δ)/ε²)` it is an
 /// ε-subspace embedding for any fixed `d`-dimensional subspace with probability `1 − δ`
 /// (Nelson–Nguyễn, arXiv 1211.1002; Cohen, arXiv 1507.02268). In practice `s = 8` and
-/// `m = 2d–4d` give distortion κ(SQ) ≈ 5 for preconditioning (ALGORITHMS.md §1), on coherent
+/// `m = 2d–4d` give distortion κ(SQ) ≈ 5 for preconditioning (`tests/sketch_core.rs`), on coherent
 /// matrices too — unlike [`CountSketch`](super::CountSketch).
 ///
 /// # Performance
 /// `S·A` costs `O(s·nnz(A) + m·d)` time and `O(m·d)` extra memory; generating `S` costs `O(s²)`
-/// per column (Floyd's sampling without replacement) and nothing is stored: column `j` is
+/// per column for `s ≤ 64` (Floyd's sampling without replacement, rows taken checked by a linear
+/// search) and `O(s)` expected above (a hash set), and nothing is stored: column `j` is
 /// regenerated from `(seed, j)`.
 ///
 /// # References

@@ -699,7 +699,12 @@ pub struct FactorMatch {
 /// infinite errors.
 ///
 /// # Errors
-/// Mismatched lengths, non-finite values, or factors of different lengths.
+/// Mismatched lengths, non-finite values, or factors of different lengths;
+/// [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when the candidate pairs
+/// (`k_true·k_found`) exceed `2^26` or the work `k_true·k_found·n` exceeds `2^36`.
+///
+/// # Performance
+/// `O(k_true·k_found·(n + log(k_true·k_found)))`: every pair's inner product, then a sort.
 pub fn match_factors(
     order: usize,
     true_weights: &[f64],
@@ -710,6 +715,22 @@ pub fn match_factors(
     let n = true_factors.first().map_or(0, Vec::len);
     check_components(n, true_weights, true_factors)?;
     check_components(n, weights, factors)?;
+    if n == 0 && !true_factors.is_empty() {
+        return Err(Error::empty("factors (length 0)"));
+    }
+    // Every (true, found) pair is held and sorted: bound their number (24 bytes each) and the
+    // inner products they cost before allocating.
+    let pair_count = true_factors.len() as u128 * factors.len() as u128;
+    Error::within(pair_count, 1 << 26, || {
+        format!(
+            "matching {} true against {} found components",
+            true_factors.len(),
+            factors.len()
+        )
+    })?;
+    Error::within(pair_count * n as u128, 1 << 36, || {
+        format!("the inner products of {pair_count} pairs of length {n}")
+    })?;
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (i, a) in true_factors.iter().enumerate() {
         for (j, b) in factors.iter().enumerate() {

@@ -8,7 +8,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 /// `n` clustered rows in `ℝ^d`: `clusters` centres `c_j`, each a uniformly random unit vector;
 /// row `i` is `c_{i mod clusters} + noise·g_i/√d` with `g_i` standard normal (so the noise has
-/// norm ≈ `noise`). The data of ALGORITHMS.md §3's clustered figures (8 clusters, noise 0.3):
+/// norm ≈ `noise`). The data of the clustered TensorSketch figures (8 clusters, noise 0.3):
 /// kernel values between rows of one cluster are large, so a sketched polynomial kernel is
 /// accurate in relative Frobenius norm, unlike on iid rows
 /// ([`problems::gaussian_matrix`](crate::problems::gaussian_matrix)), whose kernel matrix is

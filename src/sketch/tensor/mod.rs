@@ -17,8 +17,8 @@
 //! # Accuracy depends on the data
 //! `E⟨TS x, TS y⟩ = ⟨x, y⟩^p` always, but the *relative* error of a kernel matrix
 //! `‖ΦΦᵀ − K‖_F/‖K‖_F` is small only when the kernel values are not tiny next to the norms.
-//! Measured with `K = ⟨x, y⟩³`, `d = 40`, `n = 1500` (tests/tensor_sketch.rs,
-//! `full_size_figures_of_algorithms_md`, seeds 0–2):
+//! Measured with `K = ⟨x, y⟩³`, `d = 40`, `n = 1500`, over data seeds 0–2 (tests/tensor_sketch.rs,
+//! `full_size_kernel_error_figures`, checks data seed 1 against its pass rules):
 //!
 //! | rows | m = 1024 | m = 4096 | m = 16384 |
 //! |---|---|---|---|
@@ -736,7 +736,8 @@ impl TensorSketch {
     /// TensorSketch of products `x₁ ⊗ … ⊗ x_p` with `x_k ∈ ℝ^{dims[k]}` (`p = dims.len()`).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for no dims, a zero dimension, `m = 0` or `m > 2²²`.
+    /// [`Error::InvalidParameter`] for no dims, more than 2¹⁶ dims, a zero dimension, `m = 0`
+    /// or `m > 2²²`.
     pub fn with_dims(dims: &[usize], m: usize, seed: Seed) -> Result<Self> {
         check_dims(dims)?;
         check_m(m)?;

@@ -98,8 +98,10 @@ impl PolyKernelFeatures {
     /// Features for inputs in `ℝ^d`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `d = 0`, `degree = 0`, `sketch_dim = 0` (or `> 2²²`),
-    /// `γ ≤ 0`, `c < 0` or a non-finite `γ` or `c`.
+    /// [`Error::InvalidParameter`] for `d = 0`, `degree = 0` (or `> 2¹⁶`), `sketch_dim = 0` (or
+    /// `> 2²²`), `γ ≤ 0`, `c < 0` or a non-finite `γ` or `c`; with [`TensorMethod::Tree`],
+    /// [`Error::TooLarge`] as [`TreeSketch::new`] (its levels of length `sketch_dim` beyond 2²⁶
+    /// values, e.g. `degree = 32` with `sketch_dim = 2²²`).
     pub fn new(d: usize, params: PolyKernelParams, seed: Seed) -> Result<Self> {
         if !(params.gamma.is_finite() && params.gamma > 0.0) {
             return Err(Error::param(
