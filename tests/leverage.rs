@@ -32,54 +32,66 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// Measures the per-row relative error of the approximate scores over a grid of (m₁, r₂, debias)
-/// on the three test families; the source of the defaults and of the table in `ApproxParams`.
-/// `cargo test --release --test leverage -- --ignored --nocapture measure_error_grid`
+/// The table of per-row relative errors in the docs of `ApproxParams`, reproduced row by row:
+/// `20000 × 50` Gaussian matrix, sketch seeds 0–2 (60 000 rows), the median, 90 % and 99 %
+/// quantiles of `|ℓ̃_i − ℓ_i|/ℓ_i`. Pass rule: each within `0.01 + 3 %` of the printed value
+/// (printed to two digits; quantiles of 60 000 deterministic values). The docs' claim that the
+/// coherent and Cauchy-row matrices agree within ±0.01 in the median is checked for the
+/// defaults.
 #[test]
-#[ignore]
-fn measure_error_grid() {
+fn approx_error_table_is_reproduced() {
     let (n, d) = (20_000, 50);
-    let mats = [
-        (
-            "gaussian",
-            problems::gaussian_matrix(n, d, Seed::new(1)).unwrap(),
-        ),
+    let quantiles = |a: &Mat<f64>, m1: usize, r2: usize, debias: bool| {
+        let (ex, _) = exact(dense(a));
+        let p = ApproxParams {
+            sketch_rows: Some(m1 * d),
+            jl_dim: r2,
+            debias,
+            ..Default::default()
+        };
+        let mut all = Vec::new();
+        for seed in 0..3 {
+            let (ap, _) = approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq).unwrap();
+            all.extend(rel_errors(&ap, &ex));
+        }
+        all.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        [0.5, 0.9, 0.99].map(|q| quantile(&all, q))
+    };
+    let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
+    // (m₁/d, r₂ (0: exact row norms of AR⁻¹), debias, median, 90 %, 99 %) as printed.
+    let table: [(usize, usize, bool, [f64; 3]); 9] = [
+        (2, 0, false, [1.00, 1.61, 2.28]),
+        (2, 0, true, [0.13, 0.32, 0.61]),
+        (4, 100, true, [0.12, 0.30, 0.53]),
+        (10, 0, true, [0.045, 0.11, 0.18]),
+        (10, 100, false, [0.15, 0.38, 0.62]),
+        (10, 100, true, [0.11, 0.26, 0.45]),
+        (10, 200, true, [0.08, 0.19, 0.31]),
+        (10, 400, true, [0.066, 0.16, 0.26]),
+        (20, 400, true, [0.057, 0.14, 0.22]),
+    ];
+    for (m1, r2, debias, printed) in table {
+        let got = quantiles(&gaussian, m1, r2, debias);
+        for (g, p) in got.iter().zip(printed) {
+            assert!(
+                (g - p).abs() <= 0.01 + 0.03 * p,
+                "m₁ = {m1}d, r₂ = {r2}, debias {debias}: {got:?} against {printed:?}"
+            );
+        }
+    }
+    let default_median = quantiles(&gaussian, 10, 100, true)[0];
+    for (name, a) in [
         (
             "coherent",
             problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap(),
         ),
         ("cauchy", problems::cauchy_rows(n, d, Seed::new(3)).unwrap()),
-    ];
-    println!("matrix    m1/d  r2  debias  median  p90  p99  max");
-    for (name, a) in &mats {
-        let (ex, _) = exact(dense(a));
-        for f in [2usize, 4, 10, 20] {
-            for r2 in [0usize, 50, 100, 200, 400] {
-                for debias in [false, true] {
-                    let p = ApproxParams {
-                        sketch_rows: Some(f * d),
-                        jl_dim: r2,
-                        debias,
-                        ..Default::default()
-                    };
-                    let mut all = Vec::new();
-                    for seed in 0..3 {
-                        let (ap, _) =
-                            approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq)
-                                .unwrap();
-                        all.extend(rel_errors(&ap, &ex));
-                    }
-                    all.sort_by(|a, b| a.partial_cmp(b).unwrap());
-                    println!(
-                        "{name:9} {f:4} {r2:4} {debias:6} {:.3} {:.3} {:.3} {:.3}",
-                        quantile(&all, 0.5),
-                        quantile(&all, 0.9),
-                        quantile(&all, 0.99),
-                        quantile(&all, 1.0)
-                    );
-                }
-            }
-        }
+    ] {
+        let median = quantiles(&a, 10, 100, true)[0];
+        assert!(
+            (median - default_median).abs() <= 0.01,
+            "{name}: median {median} against {default_median} (Gaussian)"
+        );
     }
 }
 
@@ -343,7 +355,7 @@ fn sandwich_identity_holds_for_every_row_and_every_seed() {
 
 #[test]
 fn approximate_scores_meet_the_promised_accuracy() {
-    // Promise of the defaults (m₁ = 10d, r₂ = 100, s = 8, debiased), from `measure_error_grid`:
+    // Promise of the defaults (m₁ = 10d, r₂ = 100, s = 8, debiased), from `approx_error_table_is_reproduced`:
     // ≥ 50 % of rows within relative error 0.15, ≥ 90 % within 0.35, ≥ 99 % within 0.6.
     // Checked on each family for seeds 1 and 2.
     let (n, d) = (20_000, 50);
@@ -798,13 +810,19 @@ mod properties {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn exact_scores_are_in_unit_interval_and_sum_to_rank(a in small_matrix(), lambda in prop_oneof![Just(0.0), 0.0f64..10.0]) {
+        fn exact_scores_are_in_unit_interval_and_sum_to_rank(a in small_matrix(), lambda in prop_oneof![Just(0.0), 1e-2f64..10.0]) {
             let (s, info) = exact_ridge_leverage_scores(dense(&a), lambda, &ExactParams::default(), Par::Seq).unwrap();
             prop_assert!(s.iter().all(|&x| (0.0..=1.0 + 1e-10).contains(&x)));
             if lambda == 0.0 {
                 prop_assert!((info.sum - info.rank as f64).abs() < 1e-8, "{} vs rank {}", info.sum, info.rank);
             } else {
-                prop_assert!(info.sum <= a.ncols().min(a.nrows()) as f64 + 1e-8);
+                // Σ τ_i = d_λ = Σ μ/(μ + λ) over the eigenvalues μ of AᵀA. A zero eigenvalue (the
+                // duplicated columns) comes out of the eigensolver as about n·ε·‖A‖²_F, which adds up
+                // to that over λ to each term: hence the second part of the tolerance.
+                let d_lambda = stat_dim_reference(&a, lambda);
+                let frob2: f64 = (0..a.ncols()).flat_map(|j| (0..a.nrows()).map(move |i| (i, j))).map(|(i, j)| a[(i, j)] * a[(i, j)]).sum();
+                let tol = 1e-8 * d_lambda.max(1.0) + (a.ncols() * a.nrows()) as f64 * f64::EPSILON * frob2 / lambda;
+                prop_assert!((info.sum - d_lambda).abs() <= tol, "Σ τ = {} vs d_λ = {d_lambda} (tol {tol})", info.sum);
             }
         }
 

@@ -883,9 +883,33 @@ fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
         distortion_on_range(&sparse, view, Par::Seq).unwrap(),
         f64::INFINITY
     );
+    // A sketch with enough rows: finite, and the ratio of the extreme singular values of the
+    // explicit S·Q (two SVDs of a 40 × 5 matrix agree to a few ulps; 1e-12 relative).
     let tall = SparseSign::new(40, 200, 2, Seed::new(5)).unwrap();
-    assert!(distortion(&tall, q.as_ref(), Par::Seq).unwrap().is_finite());
-    assert!(distortion_on_range(&tall, view, Par::Seq)
-        .unwrap()
-        .is_finite());
+    let sq = SketchOperator::<f64>::to_dense(&tall).unwrap() * &q;
+    let sv = sq.singular_values().unwrap();
+    let want = sv[0] / sv[sv.len() - 1];
+    assert!(want.is_finite() && want > 1.0);
+    let got = distortion(&tall, q.as_ref(), Par::Seq).unwrap();
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+    // On the range of the dense A (another basis of the same subspace): the same number, to the
+    // rounding of two orthonormalisations (1e-10, as in the unit tests of `diagnostics`).
+    let dense_view = MatrixRef::dense(a.as_ref()).unwrap();
+    let on_range = distortion_on_range(&tall, dense_view, Par::Seq).unwrap();
+    assert!(
+        (on_range - want).abs() <= 1e-10 * want,
+        "{on_range} vs {want}"
+    );
+    // The sparse A (Cholesky-factor path) against an orthonormal basis of its dense copy.
+    let sp_dense = view.to_dense().unwrap();
+    let q2 = orthonormal_basis(sp_dense.as_ref()).unwrap();
+    let sv2 = (SketchOperator::<f64>::to_dense(&tall).unwrap() * &q2)
+        .singular_values()
+        .unwrap();
+    let want2 = sv2[0] / sv2[sv2.len() - 1];
+    let sparse_range = distortion_on_range(&tall, view, Par::Seq).unwrap();
+    assert!(
+        (sparse_range - want2).abs() <= 1e-10 * want2,
+        "{sparse_range} vs {want2}"
+    );
 }

@@ -43,8 +43,14 @@ fn sketch_kind() -> impl Strategy<Value = (SketchKind, usize)> {
 }
 
 fn build(kind: SketchKind, m: usize, n: usize, seed: u64) -> Option<Box<dyn SketchOperator<f64>>> {
-    // The SRHT cannot have more rows than the padded dimension; skip those draws.
-    kind.build::<f64>(m, n, Seed::new(seed)).ok()
+    // The SRHT cannot have more rows than the padded dimension: skip exactly those draws (and
+    // check that they are refused). Every other draw must build.
+    let built = kind.build::<f64>(m, n, Seed::new(seed));
+    if kind == SketchKind::Srht && m > n.next_power_of_two() {
+        assert!(built.is_err(), "SRHT with m = {m} > n' accepted");
+        return None;
+    }
+    Some(built.unwrap_or_else(|e| panic!("{kind:?} m = {m}, n = {n}: {e}")))
 }
 
 proptest! {

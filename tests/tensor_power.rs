@@ -124,7 +124,7 @@ fn fft_sketch_of_power_equals_explicit_count_sketch() {
                         "{case} t={t}"
                     );
                     assert!((rank_one[t] - built[t]).abs() < 1e-12, "{case} t={t}");
-                    assert!((explicit_r[t] - built_r[t]).abs() < 1e-9, "{case} t={t}");
+                    assert!((explicit_r[t] - built_r[t]).abs() < 1e-12, "{case} t={t}");
                 }
                 if hashing == ModeHashing::PerMode {
                     for t in 0..64 {
@@ -814,6 +814,19 @@ fn bad_input_is_an_error() {
         std::slice::from_ref(&u)
     )
     .is_err());
+    // Factors of length 0, and more candidate pairs than the stated bound (10⁴ × 10⁴ factors of
+    // length 1 would have asked for 2.4 GB of pairs): errors before any allocation.
+    let empty = vec![Vec::<f64>::new(); 3];
+    assert!(matches!(
+        match_factors(3, &[1.0; 3], &empty, &[1.0; 3], &empty),
+        Err(randnla::Error::Empty { .. })
+    ));
+    let many = vec![vec![1.0]; 10_000];
+    let ones = vec![1.0; 10_000];
+    assert!(matches!(
+        match_factors(3, &ones, &many, &ones, &many),
+        Err(randnla::Error::TooLarge { .. })
+    ));
 }
 
 #[test]

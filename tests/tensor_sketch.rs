@@ -914,12 +914,14 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(clustered_rows(1 << 20, 1 << 12, 2, 0.1, s).is_err());
 }
 
+/// The full-size kernel-error figures (n = 1500, m up to 16384; about 9 s, in the test profile
+/// as in release).
 #[test]
-#[ignore = "full-size figure (n = 1500, m up to 16384): ≈ 9 s in release; run with --release -- --ignored"]
-fn full_size_figures_of_algorithms_md() {
-    // ALGORITHMS.md §3: d = 40, p = 3, n = 1500, K = ⟨x, y⟩³, data seed 1, sketch seed 100.
-    // Stated: iid standard Gaussian rows 0.92 / 0.46 / 0.23 and clustered rows (8 clusters,
-    // noise 0.3) 0.13 / 0.10 / 0.03 at m = 1024 / 4096 / 16384, both falling like m^{-1/2}.
+fn full_size_kernel_error_figures() {
+    // The project's specification of TensorSketch (kept outside this repository) states, for
+    // d = 40, p = 3, n = 1500, K = ⟨x, y⟩³ (here data seed 1, sketch seed 100): iid standard
+    // Gaussian rows 0.92 / 0.46 / 0.23 and clustered rows (8 clusters, noise 0.3)
+    // 0.13 / 0.10 / 0.03 at m = 1024 / 4096 / 16384, both falling like m^{-1/2}.
     // Pass rules, from the spec only:
     // - iid: within ±10% of the stated figures;
     // - the m^{-1/2} law: the log-log slope of the error against m over the three m is
@@ -1144,9 +1146,11 @@ fn hash_tables_stay_within_a_budget() {
     x[i] = 1.0;
     let (h, sign) = ts.tensor_bucket(&vec![i; p]).unwrap();
     let y = ts.apply_power(&x).unwrap();
+    // The product of p = 2¹⁶ unit-modulus spectra, each rounded to ε, drifts by at most about
+    // p·ε ≈ 1.5e-11 (then one inverse FFT of length 16): 1e-9 leaves a margin of ~100.
     for (t, &v) in y.iter().enumerate() {
         let want = if t == h { sign } else { 0.0 };
-        assert!((v - want).abs() < 1e-6, "entry {t}: {v} vs {want}");
+        assert!((v - want).abs() < 1e-9, "entry {t}: {v} vs {want}");
     }
     let y = tree.apply_power(&x).unwrap();
     assert!((y[0].abs() - 1.0).abs() < 1e-9, "{y:?}");
