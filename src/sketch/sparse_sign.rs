@@ -85,6 +85,30 @@ fn row_kernel_panel_width<T>(m: usize, d: usize, tasks: usize) -> usize {
     }
 }
 
+/// Whether CountSketch adds a block of rows straight into the output's columns
+/// ([`SparseSign::add_rows_to_columns`]) instead of the row kernel's row-major work copy: when
+/// the block stores at most [`DIRECT_ENTRIES_PER_OUTPUT`] entries per output entry, filling,
+/// zeroing and transposing the copy costs more than the scattered column writes save. Only for
+/// outputs the row kernel fills on one thread anyway (up to [`PARTITION_ABOVE`] bytes, see
+/// [`row_kernel_par`]).
+fn count_goes_direct<T: Scalar>(rows: &RowAccess<'_, T>, k: usize, m: usize, d: usize) -> bool {
+    let stored = match rows {
+        RowAccess::Csr(a) => a.nnz() as u128,
+        RowAccess::Dense(_) => k as u128 * d as u128,
+    };
+    let entries = m as u128 * d as u128;
+    entries * std::mem::size_of::<T>() as u128 <= PARTITION_ABOVE as u128
+        && stored <= DIRECT_ENTRIES_PER_OUTPUT as u128 * entries
+}
+
+/// Stored entries per output entry up to which CountSketch writes straight into the output's
+/// columns (see [`count_goes_direct`]). Measured on the benches' CSR (25 entries per row,
+/// `m = 400`, `d = 200`, one thread), `SketchExt::apply` in a throwaway harness, best of
+/// 1000–6000 calls, the previous build against this one, 2026-12-02: at 0.31 entries per output
+/// entry (2.5·10⁴ stored) 106 → 46 µs, at 1.25 200 → 169–170 µs, at 1.9 279 → 256 µs, at 2.5
+/// equal (340–343 µs both), at 3.75 457–484 → 511–521 µs (slower: hence 2).
+const DIRECT_ENTRIES_PER_OUTPUT: usize = 2;
+
 /// The parallelism the row kernel actually uses. CountSketch (`s = 1`) on an output small enough
 /// for column panels stays on one thread: a panel task binary-searches every input row for its
 /// columns, which costs more than the one read-modify-write per entry it shares out (2 threads
@@ -616,6 +640,37 @@ impl SparseSign {
         }
     }
 
+    /// CountSketch (`s = 1`) of rows added straight into the output's columns (`cols[c]` is
+    /// column `c`, contiguous), for inputs small next to the output ([`count_goes_direct`]): no
+    /// row-major work copy to fill, zero and transpose back. Each stored row `i` adds
+    /// `±scale·a_i` into output row `h(i)`, rows in ascending order, so every output entry sums
+    /// its contributions in the order of the row kernel: the same bits.
+    fn add_rows_to_columns<T: Scalar>(
+        &self,
+        row_offset: usize,
+        rows: &RowAccess<'_, T>,
+        k: usize,
+        cols: &mut [&mut [T]],
+    ) {
+        let scale: T = self.scale();
+        let d = cols.len();
+        // CSR rows that store nothing are skipped in runs (a hypersparse input declares many).
+        let pointers = match rows {
+            RowAccess::Csr(a) => Some(a.raw_parts().0),
+            RowAccess::Dense(_) => None,
+        };
+        let next = |i: usize| pointers.map_or(i, |p| kernels::next_stored_row(p, i));
+        let mut i = next(0);
+        while i < k {
+            let code = self.count_code(row_offset + i);
+            let coef = if code & 1 == 1 { -scale } else { scale };
+            let r = (code >> 1) as usize;
+            rows.prefetch_after(i);
+            rows.for_each_in(i, 0, d, |c, v| cols[c][r] += coef * v);
+            i = next(i + 1);
+        }
+    }
+
     /// Column-oriented kernel for CSC input that stores few entries per row: each stored entry
     /// hashes its own column of `S` (`O(s²)` each) instead of the rows of a block sharing one
     /// table, so the cost is `O(nnz·s² + m·d)` whatever the declared row count, with no walk over
@@ -799,7 +854,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         &self,
         row_offset: usize,
         block: MatrixRef<'_, T>,
-        out: MatMut<'_, T>,
+        mut out: MatMut<'_, T>,
         par: Par,
     ) -> Result<()> {
         check_block(self.m, self.n, row_offset, &block, &out)?;
@@ -809,6 +864,17 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         }
         match Access::of(block) {
             Access::Rows(rows) => {
+                if self.s == 1 && count_goes_direct(&rows, k, self.m, d) {
+                    let mut cols: Vec<&mut [T]> = out
+                        .as_mut()
+                        .col_iter_mut()
+                        .filter_map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
+                        .collect();
+                    if cols.len() == d {
+                        self.add_rows_to_columns(row_offset, &rows, k, &mut cols);
+                        return Ok(());
+                    }
+                }
                 let par = row_kernel_par::<T>(self.m, d, self.s, par);
                 let w = row_kernel_panel_width::<T>(self.m, d, kernels::tasks(par));
                 let mut work = kernels::load_row_panels(&out, w)?;
@@ -1032,6 +1098,101 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// CountSketch's direct column path and the row kernel, on the same rows (CSR, CSR with long
+    /// runs of empty rows, dense rows; f64 and f32), both accumulating into the same nonzero
+    /// output that holds −0 entries: the same bits.
+    #[test]
+    fn count_direct_path_and_row_kernel_give_the_same_bits() {
+        fn both<T: Scalar>(
+            op: &SparseSign,
+            row_offset: usize,
+            rows: &RowAccess<'_, T>,
+            k: usize,
+            d: usize,
+        ) -> (Vec<f64>, Vec<f64>) {
+            let m = op.m;
+            let start = Mat::<T>::from_fn(m, d, |i, j| {
+                if (i + j) % 5 == 0 {
+                    T::from_f64(-0.0)
+                } else {
+                    T::from_f64(((i * d + j) as f64 * 0.37).sin())
+                }
+            });
+            let mut direct = start.clone();
+            let mut cols: Vec<&mut [T]> = direct
+                .as_mut()
+                .col_iter_mut()
+                .filter_map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
+                .collect();
+            assert_eq!(cols.len(), d);
+            op.add_rows_to_columns(row_offset, rows, k, &mut cols);
+            let mut kernel = start.clone();
+            let mut work = kernels::load_row_panels(&kernel.as_mut(), d).unwrap();
+            op.accumulate_rows(row_offset, rows, k, &mut work, d, Par::Seq);
+            kernels::store_row_panels(&work, kernel.as_mut(), d);
+            let flat = |x: &Mat<T>| {
+                (0..d)
+                    .flat_map(|j| (0..m).map(move |i| (i, j)))
+                    .map(|(i, j)| x[(i, j)].to_f64())
+                    .collect::<Vec<f64>>()
+            };
+            (flat(&direct), flat(&kernel))
+        }
+        let a = random_sparse(3000, 20, 4, crate::Seed::new(31)).unwrap();
+        // Stored rows 2^10 apart: the direct path must skip the empty runs, as the kernel does.
+        let mut tri = sprs::TriMat::new((200 << 10, 12));
+        for t in 0..200usize {
+            tri.add_triplet(t << 10, t % 12, 1.0 + t as f64);
+            tri.add_triplet(t << 10, (t * 5 + 1) % 12, -2.0 - t as f64);
+        }
+        let hyper = tri.to_csr();
+        for (name, a) in [("random", &a), ("hypersparse", &hyper)] {
+            let (k, d) = (a.rows(), a.cols());
+            let a32 = a.map(|&v| v as f32);
+            let (Ok(MatrixRef::Sparse(v64)), Ok(MatrixRef::Sparse(v32))) =
+                (MatrixRef::sparse(a), MatrixRef::sparse(&a32))
+            else {
+                panic!("{name}: not a valid sparse matrix");
+            };
+            for row_offset in [0, 777] {
+                let op = SparseSign::new(48, k + row_offset, 1, crate::Seed::new(5)).unwrap();
+                let what = format!("{name}, offset {row_offset}");
+                let (x, y) = both(&op, row_offset, &RowAccess::Csr(v64), k, d);
+                assert_same_bits(&x, &y, &what);
+                let (x, y) = both(&op, row_offset, &RowAccess::Csr(v32), k, d);
+                assert_same_bits(&x, &y, &format!("f32, {what}"));
+                if k < 10_000 {
+                    // The same rows dense and row-major (zeros are skipped by both paths).
+                    let t = MatrixRef::Sparse(v64)
+                        .to_dense()
+                        .unwrap()
+                        .transpose()
+                        .to_owned();
+                    let (x, y) = both(&op, row_offset, &RowAccess::Dense(t.transpose()), k, d);
+                    assert_same_bits(&x, &y, &format!("dense rows, {what}"));
+                }
+            }
+        }
+    }
+
+    /// The rule sends CountSketch straight into the output only for small inputs next to small
+    /// outputs.
+    #[test]
+    fn count_goes_direct_only_for_few_entries_per_output_entry() {
+        let a = random_sparse(4000, 200, 25, crate::Seed::new(3)).unwrap();
+        let Ok(MatrixRef::Sparse(v)) = MatrixRef::sparse(&a) else {
+            panic!("not a valid sparse matrix");
+        };
+        let rows = RowAccess::Csr(v);
+        // 10⁵ entries: 1.25 per entry of a 400 × 200 output (direct), 12.5 of a 40 × 200 one
+        // (work copy); a 4000 × 200 output is direct by count, a 40 000 × 200 one is over
+        // PARTITION_ABOVE (partitioned kernel).
+        assert!(count_goes_direct::<f64>(&rows, 4000, 400, 200));
+        assert!(!count_goes_direct::<f64>(&rows, 4000, 40, 200));
+        assert!(count_goes_direct::<f64>(&rows, 4000, 2000, 200));
+        assert!(!count_goes_direct::<f64>(&rows, 4000, 40_000, 200));
     }
 
     #[test]
