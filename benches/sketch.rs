@@ -7,6 +7,10 @@
 //!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sparse_csr sparse_csc`.
 //!   `stream_t1`/`stream_t2` sum the matrix's index and value arrays in 1 or 2 chunks on the
 //!   rayon pool: the memory-bandwidth control for the `_t1`/`_t2` (1 vs 2 threads) sketch pairs.
+//! * `count_small/*`: CountSketch (`m = 400`) on CSR inputs with 25 nonzeros per row and 0.3 to
+//!   3.75 stored entries per output entry (nnz 2.5e4 … 3e5 into the 400 × 200 output), beside
+//!   `spmv`: around the size below which CountSketch adds straight into the output's columns
+//!   (2 per output entry) instead of filling a row-major work copy.
 //! * `dense/*`: Gaussian and SRHT (`m = 128`) on dense `n × 64` matrices beside `gemm`, a faer GEMM
 //!   with the materialized Gaussian sketch (the cost if `S` were stored).
 //!
@@ -128,6 +132,40 @@ fn sparse_sketches(c: &mut Criterion) {
     }
 }
 
+fn count_small(c: &mut Criterion) {
+    let (d, m) = (200, 400);
+    let sizes: &[usize] = if quick() {
+        &[25_000]
+    } else {
+        &[25_000, 100_000, 150_000, 200_000, 300_000]
+    };
+    let mut group = c.benchmark_group("count_small");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_millis(300));
+    group.measurement_time(Duration::from_secs(2));
+    for &nnz in sizes {
+        let n = nnz / 25;
+        let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
+        let a = MatrixRef::sparse(&csr).expect("valid");
+        let MatrixRef::Sparse(view) = a else {
+            unreachable!()
+        };
+        group.throughput(Throughput::Elements(nnz as u64));
+        let (x, mut y) = (vec![1.0; d], vec![0.0; n]);
+        group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
+            b.iter(|| {
+                spmv(&view, &x, &mut y);
+                black_box(&y);
+            })
+        });
+        let op = SparseSign::new(m, n, 1, Seed::new(2)).expect("sketch");
+        group.bench_with_input(BenchmarkId::new("count_t1", nnz), &nnz, |b, _| {
+            b.iter(|| op.apply(a, Par::Seq).expect("apply"))
+        });
+    }
+    group.finish();
+}
+
 fn dense_baselines(c: &mut Criterion) {
     let (d, m) = (64, 128);
     let sizes: &[usize] = if quick() {
@@ -168,5 +206,5 @@ fn dense_baselines(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sparse_sketches, dense_baselines);
+criterion_group!(benches, sparse_sketches, count_small, dense_baselines);
 criterion_main!(benches);

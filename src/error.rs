@@ -288,6 +288,15 @@ mod tests {
                 },
                 vec!["factorization failed", "pivot 0"],
             ),
+            (
+                Error::NotConverged {
+                    iterations: 12,
+                    residual: 2.5e-3,
+                    tolerance: 1e-10,
+                    history: vec![1.0, 2.5e-3],
+                },
+                vec!["did not converge", "12 iterations", "2.5e-3", "1e-10"],
+            ),
         ];
         for (e, pieces) in cases {
             let s = e.to_string();

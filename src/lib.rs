@@ -45,7 +45,7 @@
 //! | job | use | cost |
 //! |---|---|---|
 //! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (sparse sign, `m = 4d–16d` from a cost model, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A) |
-//! | a quick approximate solution | [`lstsq::sketch_and_solve`] | expected residual ratio ≈ `√(1 + d/(m−d−1))` (exact for a Gaussian sketch); [`ratio_bound`](lstsq::SketchSolveInfo::ratio_bound) bounds it from the sketch's distortion |
+//! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual ratio ≈ `√(1 + d/(m−d−1))` (for a Gaussian sketch the squared ratio has expectation exactly `1 + d/(m−d−1)`); [`ratio_bound`](lstsq::SketchSolveInfo::ratio_bound) bounds it from the sketch's distortion |
 //! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
 //! | attention-kernel regression | [`lstsq::kernel_regression`] | sketch-preconditioned |

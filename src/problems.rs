@@ -334,7 +334,7 @@ pub fn sparse_ls_illmix(
         .map_err(|_| Error::TooLarge {
             what: format!("the {n} + 1 row pointers of the illmix generator"),
             requested: n as u128 + 1,
-            limit: 1 << 34,
+            limit: (1 << 28) + 1,
         })?;
     let mut indices = Vec::new();
     let mut data = Vec::new();

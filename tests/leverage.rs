@@ -810,12 +810,12 @@ mod properties {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
-        fn exact_scores_are_in_unit_interval_and_sum_to_rank(a in small_matrix(), lambda in prop_oneof![Just(0.0), 1e-2f64..10.0]) {
+        fn exact_scores_are_in_unit_interval_and_sum_to_rank(a in small_matrix(), lambda in prop_oneof![Just(0.0), 0.0f64..10.0]) {
             let (s, info) = exact_ridge_leverage_scores(dense(&a), lambda, &ExactParams::default(), Par::Seq).unwrap();
             prop_assert!(s.iter().all(|&x| (0.0..=1.0 + 1e-10).contains(&x)));
             if lambda == 0.0 {
                 prop_assert!((info.sum - info.rank as f64).abs() < 1e-8, "{} vs rank {}", info.sum, info.rank);
-            } else {
+            } else if lambda >= 1e-2 {
                 // Σ τ_i = d_λ = Σ μ/(μ + λ) over the eigenvalues μ of AᵀA. A zero eigenvalue (the
                 // duplicated columns) comes out of the eigensolver as about n·ε·‖A‖²_F, which adds up
                 // to that over λ to each term: hence the second part of the tolerance.
@@ -823,6 +823,9 @@ mod properties {
                 let frob2: f64 = (0..a.ncols()).flat_map(|j| (0..a.nrows()).map(move |i| (i, j))).map(|(i, j)| a[(i, j)] * a[(i, j)]).sum();
                 let tol = 1e-8 * d_lambda.max(1.0) + (a.ncols() * a.nrows()) as f64 * f64::EPSILON * frob2 / lambda;
                 prop_assert!((info.sum - d_lambda).abs() <= tol, "Σ τ = {} vs d_λ = {d_lambda} (tol {tol})", info.sum);
+            } else {
+                // λ below 1e-2: the eigenvalue reference is too coarse (see above); d_λ ≤ rank.
+                prop_assert!(info.sum <= a.ncols().min(a.nrows()) as f64 + 1e-8);
             }
         }
 

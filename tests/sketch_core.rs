@@ -234,45 +234,49 @@ fn row_blocks_merge_into_the_whole_sketch() {
 fn outputs_with_any_strides_receive_the_same_bits() {
     // Kernels copy `out` into a work buffer and back: by column slices when the columns are
     // contiguous (a column-major matrix or a block of one), entry by entry otherwise (a
-    // row-major view). Every family, every layout, a nonzero starting output.
-    let (m, n, d) = (40, 3000, 9);
-    let layouts = Layouts::new(problems::random_sparse(n, d, 3, Seed::new(41)).unwrap());
+    // row-major view). Every family, every layout, a nonzero starting output. The second input
+    // stores under 2 entries per output entry: CountSketch then adds straight into a
+    // column-major output and falls back to its work copy for the other views.
+    let (m, d) = (40, 9);
     let start = |i: usize, j: usize| ((i * 7 + j * 3) % 11) as f64 - 5.25;
-    for op in all_sketches(m, n, Seed::new(42)) {
-        for (name, view) in layouts.views() {
-            let mut plain = Mat::<f64>::from_fn(m, d, start);
-            op.apply_block_into(0, view, plain.as_mut(), Par::Seq)
-                .unwrap();
-            // Rows 3.. and columns 2.. of a larger column-major matrix.
-            let mut big = Mat::<f64>::from_fn(m + 5, d + 4, |i, j| {
-                if i >= 3 && j >= 2 && i < m + 3 && j < d + 2 {
-                    start(i - 3, j - 2)
-                } else {
-                    f64::NAN
-                }
-            });
-            op.apply_block_into(0, view, big.as_mut().submatrix_mut(3, 2, m, d), Par::Seq)
-                .unwrap();
-            let block = Mat::<f64>::from_fn(m, d, |i, j| big[(i + 3, j + 2)]);
-            let what = format!("{} on {name}", op.name());
-            assert_bitwise(&block, &plain, &format!("{what}, column-major block"));
-            let untouched = (0..m + 5)
-                .flat_map(|i| (0..d + 4).map(move |j| (i, j)))
-                .filter(|&(i, j)| !(3..m + 3).contains(&i) || !(2..d + 2).contains(&j))
-                .all(|(i, j)| big[(i, j)].is_nan());
-            assert!(untouched, "{what}: wrote outside the block");
-            // The transpose of a column-major d × m matrix: a row-major m × d view.
-            let mut t = Mat::<f64>::from_fn(d, m, |j, i| start(i, j));
-            op.apply_block_into(0, view, t.as_mut().transpose_mut(), Par::Seq)
-                .unwrap();
-            let row_major = Mat::<f64>::from_fn(m, d, |i, j| t[(j, i)]);
-            assert_bitwise(&row_major, &plain, &format!("{what}, row-major view"));
-            // Reversed rows (row stride −1: the columns are not contiguous forwards).
-            let mut r = Mat::<f64>::from_fn(m, d, |i, j| start(m - 1 - i, j));
-            op.apply_block_into(0, view, r.as_mut().reverse_rows_mut(), Par::Seq)
-                .unwrap();
-            let unreversed = Mat::<f64>::from_fn(m, d, |i, j| r[(m - 1 - i, j)]);
-            assert_bitwise(&unreversed, &plain, &format!("{what}, reversed rows"));
+    for (n, per_row) in [(3000, 3), (300, 2)] {
+        let layouts = Layouts::new(problems::random_sparse(n, d, per_row, Seed::new(41)).unwrap());
+        for op in all_sketches(m, n, Seed::new(42)) {
+            for (name, view) in layouts.views() {
+                let mut plain = Mat::<f64>::from_fn(m, d, start);
+                op.apply_block_into(0, view, plain.as_mut(), Par::Seq)
+                    .unwrap();
+                // Rows 3.. and columns 2.. of a larger column-major matrix.
+                let mut big = Mat::<f64>::from_fn(m + 5, d + 4, |i, j| {
+                    if i >= 3 && j >= 2 && i < m + 3 && j < d + 2 {
+                        start(i - 3, j - 2)
+                    } else {
+                        f64::NAN
+                    }
+                });
+                op.apply_block_into(0, view, big.as_mut().submatrix_mut(3, 2, m, d), Par::Seq)
+                    .unwrap();
+                let block = Mat::<f64>::from_fn(m, d, |i, j| big[(i + 3, j + 2)]);
+                let what = format!("{} on {name}, n = {n}", op.name());
+                assert_bitwise(&block, &plain, &format!("{what}, column-major block"));
+                let untouched = (0..m + 5)
+                    .flat_map(|i| (0..d + 4).map(move |j| (i, j)))
+                    .filter(|&(i, j)| !(3..m + 3).contains(&i) || !(2..d + 2).contains(&j))
+                    .all(|(i, j)| big[(i, j)].is_nan());
+                assert!(untouched, "{what}: wrote outside the block");
+                // The transpose of a column-major d × m matrix: a row-major m × d view.
+                let mut t = Mat::<f64>::from_fn(d, m, |j, i| start(i, j));
+                op.apply_block_into(0, view, t.as_mut().transpose_mut(), Par::Seq)
+                    .unwrap();
+                let row_major = Mat::<f64>::from_fn(m, d, |i, j| t[(j, i)]);
+                assert_bitwise(&row_major, &plain, &format!("{what}, row-major view"));
+                // Reversed rows (row stride −1: the columns are not contiguous forwards).
+                let mut r = Mat::<f64>::from_fn(m, d, |i, j| start(m - 1 - i, j));
+                op.apply_block_into(0, view, r.as_mut().reverse_rows_mut(), Par::Seq)
+                    .unwrap();
+                let unreversed = Mat::<f64>::from_fn(m, d, |i, j| r[(m - 1 - i, j)]);
+                assert_bitwise(&unreversed, &plain, &format!("{what}, reversed rows"));
+            }
         }
     }
 }
@@ -876,7 +880,8 @@ fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
             f64::INFINITY
         );
     }
-    // A sparse A takes the Cholesky-factor path.
+    // A sparse A (below the size at which the Cholesky-factor route takes over, so densified
+    // for a QR basis; that route is tested in `diagnostics`).
     let sp = randnla::problems::random_sparse(200, 5, 3, Seed::new(6)).unwrap();
     let view = MatrixRef::sparse(&sp).unwrap();
     assert_eq!(
@@ -900,7 +905,7 @@ fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
         (on_range - want).abs() <= 1e-10 * want,
         "{on_range} vs {want}"
     );
-    // The sparse A (Cholesky-factor path) against an orthonormal basis of its dense copy.
+    // The sparse A against an orthonormal basis of its dense copy.
     let sp_dense = view.to_dense().unwrap();
     let q2 = orthonormal_basis(sp_dense.as_ref()).unwrap();
     let sv2 = (SketchOperator::<f64>::to_dense(&tall).unwrap() * &q2)

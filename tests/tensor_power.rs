@@ -827,6 +827,11 @@ fn bad_input_is_an_error() {
         match_factors(3, &ones, &many, &ones, &many),
         Err(randnla::Error::TooLarge { .. })
     ));
+    // No true components: nothing to match, whatever was found.
+    assert_eq!(
+        match_factors(3, &[], &[], &[1.0], std::slice::from_ref(&u)).unwrap(),
+        vec![]
+    );
 }
 
 #[test]

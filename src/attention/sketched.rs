@@ -94,8 +94,9 @@ pub struct SketchInfo {
 /// As [`PolySketch::new`] (odd degree, bad sketch dimension) and [`PolySketch::attention`].
 ///
 /// # Performance
-/// As [`PolySketch::attention`]: `O((n + m)·r²·d)` with `r = sketch_dim`, extra memory
-/// independent of `n`; plus the map's construction, `O(h·r·p)`.
+/// As [`PolySketch::attention`] (the state and its use, `O((n + m)·r²·d)` with
+/// `r = sketch_dim`, the features `φ`, and in the causal case the in-block triangles; extra
+/// memory independent of `n`), plus the map's construction, `O(h·r·p)`.
 ///
 /// # References
 /// P. Kacham, V. Mirrokni, P. Zhong, "PolySketchFormer: Fast transformers via sketching

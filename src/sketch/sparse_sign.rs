@@ -175,8 +175,8 @@ const HASH_PS_PER_PAIR: u128 = 375;
 ///
 /// `E‖Sx‖² = ‖x‖²` for every `x`. With `s = O(log(d/δ)/ε)` and `m = O(d·log(d/δ)/ε²)` it is an
 /// ε-subspace embedding for any fixed `d`-dimensional subspace with probability `1 − δ`
-/// (Nelson–Nguyễn, arXiv 1211.1002; Cohen, arXiv 1507.02268). In practice `s = 8` and
-/// `m = 2d–4d` give distortion κ(SQ) ≈ 5 for preconditioning (`tests/sketch_core.rs`), on coherent
+/// (Nelson–Nguyễn, arXiv 1211.1002; Cohen, arXiv 1507.02268). In practice `s = 8` at
+/// `m = 2d` gives distortion κ(SQ) ≈ 5 for preconditioning (`tests/sketch_core.rs`), on coherent
 /// matrices too — unlike [`CountSketch`](super::CountSketch).
 ///
 /// # Performance
@@ -1187,7 +1187,7 @@ mod tests {
         };
         let rows = RowAccess::Csr(v);
         // 10⁵ entries: 1.25 per entry of a 400 × 200 output (direct), 12.5 of a 40 × 200 one
-        // (work copy); a 4000 × 200 output is direct by count, a 40 000 × 200 one is over
+        // (work copy); a 2000 × 200 output (3.2 MB) is direct by count, a 40 000 × 200 one is over
         // PARTITION_ABOVE (partitioned kernel).
         assert!(count_goes_direct::<f64>(&rows, 4000, 400, 200));
         assert!(!count_goes_direct::<f64>(&rows, 4000, 40, 200));

@@ -701,7 +701,7 @@ pub struct FactorMatch {
 /// # Errors
 /// Mismatched lengths, non-finite values, or factors of different lengths;
 /// [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when the candidate pairs
-/// (`k_true·k_found`) exceed `2^26` or the work `k_true·k_found·n` exceeds `2^36`.
+/// (`k_true·k_found`) exceed `2^24` or their list cannot be allocated.
 ///
 /// # Performance
 /// `O(k_true·k_found·(n + log(k_true·k_found)))`: every pair's inner product, then a sort.
@@ -712,26 +712,31 @@ pub fn match_factors(
     weights: &[f64],
     factors: &[Vec<f64>],
 ) -> Result<Vec<FactorMatch>> {
-    let n = true_factors.first().map_or(0, Vec::len);
+    let n = true_factors.first().or(factors.first()).map_or(0, Vec::len);
     check_components(n, true_weights, true_factors)?;
     check_components(n, weights, factors)?;
-    if n == 0 && !true_factors.is_empty() {
+    if n == 0 && !(true_factors.is_empty() && factors.is_empty()) {
         return Err(Error::empty("factors (length 0)"));
     }
-    // Every (true, found) pair is held and sorted: bound their number (24 bytes each) and the
-    // inner products they cost before allocating.
+    // Every (true, found) pair is held and sorted: bound their number (24 bytes each, 384 MiB
+    // at the bound) and reserve them before computing any.
     let pair_count = true_factors.len() as u128 * factors.len() as u128;
-    Error::within(pair_count, 1 << 26, || {
+    let what = || {
         format!(
             "matching {} true against {} found components",
             true_factors.len(),
             factors.len()
         )
-    })?;
-    Error::within(pair_count * n as u128, 1 << 36, || {
-        format!("the inner products of {pair_count} pairs of length {n}")
-    })?;
+    };
+    Error::within(pair_count, 1 << 24, what)?;
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    pairs
+        .try_reserve_exact(pair_count as usize)
+        .map_err(|_| Error::TooLarge {
+            what: what(),
+            requested: pair_count,
+            limit: 1 << 24,
+        })?;
     for (i, a) in true_factors.iter().enumerate() {
         for (j, b) in factors.iter().enumerate() {
             pairs.push((dot(a, b).abs(), i, j));
