@@ -504,6 +504,14 @@ fn work_buffer<T>(m: usize, d: usize) -> crate::Result<Vec<T>> {
     }
 }
 
+/// Every column of `out` as a slice, or `None` when its columns are not contiguous (a row-major
+/// or reversed view): for kernels that write straight into the output.
+pub(crate) fn contiguous_columns<T>(out: MatMut<'_, T>) -> Option<Vec<&mut [T]>> {
+    out.col_iter_mut()
+        .map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
+        .collect()
+}
+
 /// Writes a column-major buffer back into `out`.
 pub(crate) fn store_col_major<T: Scalar>(buf: &[T], mut out: MatMut<'_, T>) {
     let m = out.nrows();

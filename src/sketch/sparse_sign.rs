@@ -865,12 +865,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         match Access::of(block) {
             Access::Rows(rows) => {
                 if self.s == 1 && count_goes_direct(&rows, k, self.m, d) {
-                    let mut cols: Vec<&mut [T]> = out
-                        .as_mut()
-                        .col_iter_mut()
-                        .filter_map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
-                        .collect();
-                    if cols.len() == d {
+                    if let Some(mut cols) = kernels::contiguous_columns(out.as_mut()) {
                         self.add_rows_to_columns(row_offset, &rows, k, &mut cols);
                         return Ok(());
                     }
@@ -1121,12 +1116,9 @@ mod tests {
                 }
             });
             let mut direct = start.clone();
-            let mut cols: Vec<&mut [T]> = direct
-                .as_mut()
-                .col_iter_mut()
-                .filter_map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
-                .collect();
-            assert_eq!(cols.len(), d);
+            let Some(mut cols) = kernels::contiguous_columns(direct.as_mut()) else {
+                panic!("a Mat has contiguous columns");
+            };
             op.add_rows_to_columns(row_offset, rows, k, &mut cols);
             let mut kernel = start.clone();
             let mut work = kernels::load_row_panels(&kernel.as_mut(), d).unwrap();
