@@ -56,6 +56,22 @@ fn spmv(a: &SparseRef<'_, f64>, x: &[f64], y: &mut [f64]) {
     }
 }
 
+/// Times [`spmv`] with `x = 1` as `spmv/{nnz}` in `group`: the baseline each sketch is divided by.
+fn bench_spmv(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    view: &SparseRef<'_, f64>,
+    nnz: usize,
+) {
+    let x = vec![1.0; view.ncols()];
+    let mut y = vec![0.0; view.nrows()];
+    group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
+        b.iter(|| {
+            spmv(view, &x, &mut y);
+            black_box(&y);
+        })
+    });
+}
+
 /// A plain streaming pass over the matrix's index and value arrays (their sums), cut into
 /// `chunks` contiguous pieces on the rayon pool: the memory-bandwidth control for the 1- vs
 /// 2-thread comparison. If `stream_t2` is not much faster than `stream_t1`, bandwidth caps any
@@ -97,14 +113,7 @@ fn sparse_sketches(c: &mut Criterion) {
             group.sample_size(10);
             group.warm_up_time(Duration::from_millis(300));
             group.measurement_time(Duration::from_secs(if nnz >= 10_000_000 { 8 } else { 2 }));
-            let x = vec![1.0; d];
-            let mut y = vec![0.0; n];
-            group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
-                b.iter(|| {
-                    spmv(&view, &x, &mut y);
-                    black_box(&y);
-                })
-            });
+            bench_spmv(&mut group, &view, nnz);
             for chunks in [1, 2] {
                 group.bench_with_input(
                     BenchmarkId::new(format!("stream_t{chunks}"), nnz),
@@ -151,13 +160,7 @@ fn count_small(c: &mut Criterion) {
             unreachable!()
         };
         group.throughput(Throughput::Elements(nnz as u64));
-        let (x, mut y) = (vec![1.0; d], vec![0.0; n]);
-        group.bench_with_input(BenchmarkId::new("spmv", nnz), &nnz, |b, _| {
-            b.iter(|| {
-                spmv(&view, &x, &mut y);
-                black_box(&y);
-            })
-        });
+        bench_spmv(&mut group, &view, nnz);
         let op = SparseSign::new(m, n, 1, Seed::new(2)).expect("sketch");
         group.bench_with_input(BenchmarkId::new("count_t1", nnz), &nnz, |b, _| {
             b.iter(|| op.apply(a, Par::Seq).expect("apply"))
