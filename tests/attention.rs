@@ -689,6 +689,68 @@ fn sketched_attention_memory_does_not_grow_with_n() {
     }
 }
 
+/// The self-tensored features of a block are formed in chunks of at most `max(2¹⁸ scalars, 256
+/// columns)`, never whole (a review found a block of 8192 queries with r = 2048 asking faer for
+/// 137 GB, which panicked).
+/// With the identity map of a 200-wide head (r(r+1)/2 = 20 100 features) and one block of 1024
+/// queries, the whole self-tensor would be 1024 × 20 100 scalars (165 MB); the state is 0.5 MB.
+/// Rule: the result equals exact degree-2 attention to 1e-12, and the peak heap (`Par::Seq`)
+/// stays under 16 MiB, as does the reported workspace.
+#[test]
+fn wide_features_are_tensored_in_chunks() {
+    let (n, h) = (1024, 200);
+    let q = gaussian(n, h, 90);
+    let k = gaussian(n, h, 91);
+    let v = gaussian(n, 2, 92);
+    let exact = exact_attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        Kernel::Polynomial { degree: 2 },
+        &ExactParams {
+            causal: false,
+            block: 256,
+        },
+        Par::Seq,
+    )
+    .unwrap();
+    let params = sketch_params(2, 0, FeatureMap::Identity, false, n);
+    // A warm-up call takes faer's one-time per-thread GEMM buffers out of the measurement.
+    poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, Par::Seq).unwrap();
+    let ((got, info), peak) = peak_heap(|| {
+        poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, Par::Seq).unwrap()
+    });
+    assert_eq!(info.sketch_dim, h);
+    let d = rel_diff(&got, &exact);
+    assert!(d < 1e-12, "{d:e}");
+    assert!(peak < 16 << 20, "peak heap {peak} B");
+    assert!(
+        info.workspace_bytes < 16 << 20,
+        "reported workspace {} B",
+        info.workspace_bytes
+    );
+}
+
+/// The causal squared product tensors each row chunk of a block in feature chunks: with
+/// r = 1000 (500 500 features) a chunk of 64 rows would otherwise take 64 × 500 500 scalars
+/// (256 MB; the review's 128 × 11 000 case asked for 31 GB and panicked). Rule: equal to the
+/// naive `tril((ABᵀ)^{∘2})C` to 1e-12, peak heap (`Par::Seq`) under 16 MiB (the state is 4 MB).
+#[test]
+fn causal_squared_product_tensors_in_chunks() {
+    let a = gaussian(128, 1000, 93);
+    let b = gaussian(128, 1000, 94);
+    let c = gaussian(128, 1, 95);
+    // A warm-up call takes faer's one-time per-thread GEMM buffers out of the measurement.
+    causal_squared_product(a.as_ref(), b.as_ref(), c.as_ref(), 64, Par::Seq).unwrap();
+    let (got, peak) = peak_heap(|| {
+        causal_squared_product(a.as_ref(), b.as_ref(), c.as_ref(), 64, Par::Seq).unwrap()
+    });
+    let want = naive_tril(&a, &b, &c, |x| x * x);
+    let d = rel_diff(&got, &want);
+    assert!(d < 1e-12, "{d:e}");
+    assert!(peak < 16 << 20, "peak heap {peak} B");
+}
+
 /// Every public function returns `Err` on bad input: shape mismatches, NaN/∞, empty inputs,
 /// odd or zero degrees, block sizes, sketch dimensions, a check beyond n = 16384.
 #[test]

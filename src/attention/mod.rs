@@ -13,7 +13,7 @@
 //! | function | computes | time | extra memory |
 //! |---|---|---|---|
 //! | [`exact_attention`] (`Kernel::Polynomial`, `Kernel::Softmax`) | the exact output, in row blocks | `O(n·m·(h + d))` (half for causal) | `O(b² + b·d)` per thread, never `n × m` |
-//! | [`poly_sketch_attention`] / [`PolySketch::attention`] | `p`-degree attention through features `φ'` | `O(n·(r²/2)·d + n·b·(r + d))` | `O(r²·d + b·r²)`, independent of `n` |
+//! | [`poly_sketch_attention`] / [`PolySketch::attention`] | `p`-degree attention through features `φ'` | `O(n·(r²/2)·d + n·b·(r + d))` | `O(r²·d + b·(r + d + b))` (self-tensors formed in chunks), independent of `n` |
 //! | [`causal_product`], [`causal_squared_product`] | `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` by block lower-triangular products | `O(n·b·(r + e) + n·r^{1 or 2}·e)` | `O(r^{1 or 2}·e + b²)` |
 //!
 //! # The sketch and its scaling

@@ -2,16 +2,16 @@
 //! products with a streamed prefix state.
 
 use super::causal::{
-    add_tensored_products, causal_blocks, causal_workspace, check_state, Sources, FEAT_CHUNK,
+    add_self_tensor_times, add_tensored_products, causal_blocks, causal_workspace, check_state,
+    tensor_chunk_cols, Sources, FEAT_CHUNK,
 };
 use super::exact::{exact_attention, ExactParams, Kernel};
-use super::features::{pairs, self_tensor, FeatureMap, PolySketch};
+use super::features::{pairs, FeatureMap, PolySketch};
 use super::{check_block, check_output, check_qkv, output_matrix, tasks, CHECK_MAX_N};
 use crate::error::{Error, Result};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Mat, MatRef, Par};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -28,7 +28,8 @@ pub struct PolySketchParams {
     /// Causal attention (default `false`).
     pub causal: bool,
     /// Block size `b` (default 256): causal blocks, and the row blocks in which features are
-    /// formed (memory `O(b·r²)`).
+    /// formed (memory `O(b·r)`; their self-tensor is formed at most `max(2¹⁸, 256·b)` scalars
+    /// at a time).
     pub block: usize,
     /// Seed of the random map (default 0).
     pub seed: Seed,
@@ -212,7 +213,6 @@ impl PolySketch {
         } else {
             let pairs = pairs(r);
             let dim = pairs.len();
-            let one = T::from_f64(1.0);
             let mut state = crate::input::zeros_or_too_large::<T>(dim, e, "prefix state")?;
             let m = k.nrows();
             let mut lo = 0;
@@ -227,16 +227,8 @@ impl PolySketch {
                 let lo = blk * block;
                 let rows = block.min(n - lo);
                 let a = self.phi(q.subrows(lo, rows))?;
-                let at = self_tensor(a.as_ref(), &pairs);
                 let mut y = Mat::<T>::zeros(rows, e);
-                matmul(
-                    y.as_mut(),
-                    Accum::Replace,
-                    at.as_ref(),
-                    state.as_ref(),
-                    one,
-                    Par::Seq,
-                );
+                add_self_tensor_times(y.as_mut(), a.as_ref(), &pairs, state.as_ref());
                 Ok(y)
             };
             let nb = n.div_ceil(block);
@@ -264,7 +256,8 @@ impl PolySketch {
                 + bd * e
                 + feat_tasks * (bd * FEAT_CHUNK.min(dim))
                 + wave * bd * e
-                + threads.min(wave) * (self.phi_workspace(bd) + bd * dim);
+                + threads.min(wave)
+                    * (self.phi_workspace(bd) + bd * tensor_chunk_cols(bd).min(dim));
         }
         let seconds = start.elapsed().as_secs_f64();
         check_output(out.as_ref())?;
