@@ -276,9 +276,15 @@ fn auto_hashing_resolution() {
     let sp = SketchParams::default();
     assert_eq!(sp.resolve_hashing(400, 3), ModeHashing::Shared);
     assert_eq!(sp.resolve_hashing(30, 4), ModeHashing::PerMode);
-    // No overflow for any n (the shape arithmetic is in u128).
+    // No overflow for any n or order (the shape arithmetic is in u128, saturating where
+    // 4096·n·(p − 2) passes 2¹²⁸).
     assert_eq!(sp.resolve_hashing(usize::MAX, 3), ModeHashing::PerMode);
-    assert_eq!(sp.resolve(usize::MAX, 3).1, 1 << 18);
+    assert_eq!(sp.resolve(usize::MAX, 3), (30, 1 << 18));
+    assert_eq!(sp.resolve(usize::MAX, usize::MAX), (30, 1 << 18));
+    assert_eq!(
+        sp.resolve_hashing(usize::MAX, usize::MAX),
+        ModeHashing::PerMode
+    );
     // A search folded to 4096 < 16 · 400 is too small for the correction to be cheap.
     let small = SketchParams {
         search_sketch_dim: 4096,

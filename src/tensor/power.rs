@@ -99,7 +99,8 @@ impl SketchParams {
     /// factor error 0.030–0.043 (shared hashing) and 0.047–0.073 (per-mode) over 8 seeds, and
     /// 0.026–0.033 at twice the size.
     pub fn resolve(&self, n: usize, order: usize) -> (usize, usize) {
-        let target = 4096u128 * n as u128 * (order.max(3) - 2) as u128;
+        // Saturating: 4096·n·(p − 2) passes 2¹²⁸ for `n` and `p` near `usize::MAX`.
+        let target = (4096 * n as u128).saturating_mul((order.max(3) - 2) as u128);
         let b = if self.sketch_dim != 0 {
             self.sketch_dim
         } else {
