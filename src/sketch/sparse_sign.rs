@@ -481,16 +481,17 @@ impl SparseSign {
         rows: &RowAccess<'_, T>,
         k: usize,
         work: &mut [T],
-        panel_width: usize,
+        panels: kernels::RowPanels,
         par: Par,
     ) {
         let (m, s) = (self.m, self.s);
+        let (panel_width, stride) = (panels.w, panels.stride);
         let scale: T = self.scale();
         let partitioned = panel_width * m * std::mem::size_of::<T>() > PARTITION_ABOVE;
         // Output rows per partition: one partition fits `PANEL_BYTES`; at most ROW_BLOCK
         // partitions, so sorting codes by partition costs O(block) per block.
         let part_rows = if partitioned {
-            (PANEL_BYTES / (panel_width * std::mem::size_of::<T>()).max(1))
+            (PANEL_BYTES / (stride * std::mem::size_of::<T>()).max(1))
                 .max(1)
                 .max(m.div_ceil(ROW_BLOCK))
         } else {
@@ -588,29 +589,37 @@ impl SparseSign {
                                 |t| lo + t,
                                 rows,
                                 part,
-                                (first, d),
+                                (first, d, stride),
                                 scale,
                             );
                         }
                         BlockRows::Listed(listed) => {
                             let row_of = |t| listed[t];
-                            add_entries_to_partition(mine, row_of, rows, part, (first, d), scale);
+                            add_entries_to_partition(
+                                mine,
+                                row_of,
+                                rows,
+                                part,
+                                (first, d, stride),
+                                scale,
+                            );
                         }
                     }
                 };
                 if kernels::tasks(par) > 1 {
-                    work.par_chunks_mut(part_rows * d)
+                    work.par_chunks_mut(part_rows * stride)
                         .enumerate()
                         .for_each(fill);
                 } else {
-                    work.chunks_mut(part_rows * d).enumerate().for_each(fill);
+                    work.chunks_mut(part_rows * stride)
+                        .enumerate()
+                        .for_each(fill);
                 }
                 lo = hi;
                 continue;
             }
             let run = |(p, panel): (usize, &mut [T])| {
-                let c0 = p * panel_width;
-                let w = panel.len() / m;
+                let (c0, w) = (p * panel_width, panels.width(p));
                 // (offset of the target row in `panel`, ±1/√s) for the codes of one input row.
                 let mut targets: Vec<(usize, T)> = Vec::with_capacity(s);
                 let (panel, targets) = (&mut *panel, &mut targets);
@@ -621,20 +630,22 @@ impl SparseSign {
                 match block {
                     BlockRows::Range(lo) => {
                         let pairs = (lo..).zip(table.chunks_exact(s));
-                        add_rows_to_panel(pairs, rows, panel, (c0, w, s), scale, targets);
+                        add_rows_to_panel(pairs, rows, panel, (c0, w, stride, s), scale, targets);
                     }
                     BlockRows::Listed(listed) => {
                         let pairs = listed.iter().copied().zip(table.chunks_exact(s));
-                        add_rows_to_panel(pairs, rows, panel, (c0, w, s), scale, targets);
+                        add_rows_to_panel(pairs, rows, panel, (c0, w, stride, s), scale, targets);
                     }
                 }
             };
             if kernels::tasks(par) > 1 {
-                work.par_chunks_mut(m * panel_width)
+                work.par_chunks_mut(panels.panel_len())
                     .enumerate()
                     .for_each(run);
             } else {
-                work.chunks_mut(m * panel_width).enumerate().for_each(run);
+                work.chunks_mut(panels.panel_len())
+                    .enumerate()
+                    .for_each(run);
             }
             lo = hi;
         }
@@ -759,14 +770,15 @@ impl SparseSign {
 }
 
 /// Adds each input row `i` of `pairs`, times `±scale`, into the output rows its codes name, in
-/// one column panel of the row kernel (columns `c0 .. c0 + w`, stored row-major in `panel`);
+/// one column panel of the row kernel (columns `c0 .. c0 + w`, stored row-major in `panel` with
+/// row stride `stride`, see [`kernels::RowPanels`]);
 /// `s` codes per row, `targets` is scratch space for them. Rows in the order given (ascending).
 #[inline(always)]
 fn add_rows_to_panel<'c, T: Scalar>(
     pairs: impl Iterator<Item = (usize, &'c [u32])>,
     rows: &RowAccess<'_, T>,
     panel: &mut [T],
-    (c0, w, s): (usize, usize, usize),
+    (c0, w, stride, s): (usize, usize, usize, usize),
     scale: T,
     targets: &mut Vec<(usize, T)>,
 ) {
@@ -775,7 +787,7 @@ fn add_rows_to_panel<'c, T: Scalar>(
         if s == 1 {
             let code = codes[0];
             let coef = if code & 1 == 1 { -scale } else { scale };
-            let base = (code >> 1) as usize * w;
+            let base = (code >> 1) as usize * stride;
             let dst = &mut panel[base..base + w];
             rows.for_each_in(i, c0, c0 + w, |c, v| dst[c - c0] += coef * v);
             continue;
@@ -783,7 +795,7 @@ fn add_rows_to_panel<'c, T: Scalar>(
         targets.clear();
         targets.extend(codes.iter().map(|&code| {
             let coef = if code & 1 == 1 { -scale } else { scale };
-            ((code >> 1) as usize * w, coef)
+            ((code >> 1) as usize * stride, coef)
         }));
         rows.for_each_in(i, c0, c0 + w, |c, v| {
             let c = c - c0;
@@ -796,14 +808,15 @@ fn add_rows_to_panel<'c, T: Scalar>(
 
 /// Adds, for each `(t, code)` of `entries` (a block's codes that fall in one row partition of
 /// the row kernel, ascending in `t`), input row `row_of(t)` times `±scale` into output row
-/// `code >> 1`, stored row-major (`d` columns) in `part` from output row `first` on.
+/// `code >> 1`, stored row-major (`d` columns, row stride `stride`) in `part` from output row
+/// `first` on.
 #[inline(always)]
 fn add_entries_to_partition<T: Scalar>(
     entries: &[(u32, u32)],
     row_of: impl Fn(usize) -> usize,
     rows: &RowAccess<'_, T>,
     part: &mut [T],
-    (first, d): (usize, usize),
+    (first, d, stride): (usize, usize, usize),
     scale: T,
 ) {
     for (k, &(t, code)) in entries.iter().enumerate() {
@@ -811,7 +824,7 @@ fn add_entries_to_partition<T: Scalar>(
             rows.prefetch_row(row_of(next as usize));
         }
         let coef = if code & 1 == 1 { -scale } else { scale };
-        let base = ((code >> 1) as usize - first) * d;
+        let base = ((code >> 1) as usize - first) * stride;
         let dst = &mut part[base..base + d];
         rows.for_each_in(row_of(t as usize), 0, d, |c, v| dst[c] += coef * v);
     }
@@ -872,9 +885,10 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
                 }
                 let par = row_kernel_par::<T>(self.m, d, self.s, par);
                 let w = row_kernel_panel_width::<T>(self.m, d, kernels::tasks(par));
-                let mut work = kernels::load_row_panels(&out, w)?;
-                self.accumulate_rows(row_offset, &rows, k, &mut work, w, par);
-                kernels::store_row_panels(&work, out, w);
+                let panels = kernels::RowPanels::new::<T>(self.m, d, w);
+                let mut work = kernels::load_row_panels(&out, panels)?;
+                self.accumulate_rows(row_offset, &rows, k, &mut work, panels, par);
+                kernels::store_row_panels(&work, out, panels);
             }
             Access::Cols(cols) => {
                 let mut work = kernels::try_load_col_major(&out)?;
@@ -1121,9 +1135,10 @@ mod tests {
             };
             op.add_rows_to_columns(row_offset, rows, k, &mut cols);
             let mut kernel = start.clone();
-            let mut work = kernels::load_row_panels(&kernel.as_mut(), d).unwrap();
-            op.accumulate_rows(row_offset, rows, k, &mut work, d, Par::Seq);
-            kernels::store_row_panels(&work, kernel.as_mut(), d);
+            let panels = kernels::RowPanels::new::<T>(m, d, d);
+            let mut work = kernels::load_row_panels(&kernel.as_mut(), panels).unwrap();
+            op.accumulate_rows(row_offset, rows, k, &mut work, panels, Par::Seq);
+            kernels::store_row_panels(&work, kernel.as_mut(), panels);
             let flat = |x: &Mat<T>| {
                 (0..d)
                     .flat_map(|j| (0..m).map(move |i| (i, j)))
@@ -1140,7 +1155,9 @@ mod tests {
             tri.add_triplet(t << 10, (t * 5 + 1) % 12, -2.0 - t as f64);
         }
         let hyper = tri.to_csr();
-        for (name, a) in [("random", &a), ("hypersparse", &hyper)] {
+        // 512 columns: rows of 2048 (f32) and 4096 (f64) bytes, padded in the kernel's copy.
+        let wide = random_sparse(400, 512, 30, crate::Seed::new(32)).unwrap();
+        for (name, a) in [("random", &a), ("hypersparse", &hyper), ("wide", &wide)] {
             let (k, d) = (a.rows(), a.cols());
             let a32 = a.map(|&v| v as f32);
             let (Ok(MatrixRef::Sparse(v64)), Ok(MatrixRef::Sparse(v32))) =
