@@ -566,7 +566,7 @@ impl RowPanels {
     pub(crate) fn new<T>(m: usize, d: usize, w: usize) -> Self {
         let w = w.max(1);
         let size = std::mem::size_of::<T>().max(1);
-        let stride = if (w * size) % 2048 == 0 {
+        let stride = if (w * size).is_multiple_of(2048) {
             w + (64 / size).max(1)
         } else {
             w

@@ -91,14 +91,38 @@ fn row_kernel_panel_width<T>(m: usize, d: usize, tasks: usize) -> usize {
 /// zeroing and transposing the copy costs more than the scattered column writes save. Only for
 /// outputs the row kernel fills on one thread anyway (up to [`PARTITION_ABOVE`] bytes, see
 /// [`row_kernel_par`]).
-fn count_goes_direct<T: Scalar>(rows: &RowAccess<'_, T>, k: usize, m: usize, d: usize) -> bool {
+///
+/// `col_stride` is the output's column stride in scalars. When it is a multiple of 4096 bytes
+/// (`m = 512, 1024, …` in f64) the entries of one input row land in a single L1 set of 8 ways,
+/// of 2048 bytes in two: there the direct path pays off only for fewer entries, a quarter or one
+/// per output entry. Measured (throwaway harness, one thread, best of 1000, `d = 200`, 10⁵
+/// entries, 25 a row, direct against work copy, 2026-12-02): `m = 512` 531 against 225 µs,
+/// `m = 1024` 534 / 335, `m = 2048` (0.24 entries per output entry) 581 / 683, `m = 256` 213 /
+/// 162, `m = 768` (0.65) 255 / 287; unaffected strides `m = 384, 400, 640` 171 / 194,
+/// 168 / 193, 194 / 258. With this rule, old build against new: `m = 256` 213 → 168 µs,
+/// `m = 512` 503 → 223, `m = 1024` 482 → 364, `m = 400, 768, 2048` unchanged.
+fn count_goes_direct<T: Scalar>(
+    rows: &RowAccess<'_, T>,
+    k: usize,
+    (m, d): (usize, usize),
+    col_stride: usize,
+) -> bool {
     let stored = match rows {
         RowAccess::Csr(a) => a.nnz() as u128,
         RowAccess::Dense(_) => k as u128 * d as u128,
     };
     let entries = m as u128 * d as u128;
+    let stride_bytes = col_stride as u128 * std::mem::size_of::<T>() as u128;
+    // Stored entries per output entry, in quarters.
+    let quarters: u128 = if d == 1 || !stride_bytes.is_multiple_of(2048) {
+        4 * DIRECT_ENTRIES_PER_OUTPUT as u128
+    } else if !stride_bytes.is_multiple_of(4096) {
+        4
+    } else {
+        1
+    };
     entries * std::mem::size_of::<T>() as u128 <= PARTITION_ABOVE as u128
-        && stored <= DIRECT_ENTRIES_PER_OUTPUT as u128 * entries
+        && 4 * stored <= quarters * entries
 }
 
 /// Stored entries per output entry up to which CountSketch writes straight into the output's
@@ -877,7 +901,8 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
         }
         match Access::of(block) {
             Access::Rows(rows) => {
-                if self.s == 1 && count_goes_direct(&rows, k, self.m, d) {
+                let col_stride = out.col_stride().unsigned_abs();
+                if self.s == 1 && count_goes_direct(&rows, k, (self.m, d), col_stride) {
                     if let Some(mut cols) = kernels::contiguous_columns(out.as_mut()) {
                         self.add_rows_to_columns(row_offset, &rows, k, &mut cols);
                         return Ok(());
@@ -1198,10 +1223,20 @@ mod tests {
         // 10⁵ entries: 1.25 per entry of a 400 × 200 output (direct), 12.5 of a 40 × 200 one
         // (work copy); a 2000 × 200 output (3.2 MB) is direct by count, a 40 000 × 200 one is over
         // PARTITION_ABOVE (partitioned kernel).
-        assert!(count_goes_direct::<f64>(&rows, 4000, 400, 200));
-        assert!(!count_goes_direct::<f64>(&rows, 4000, 40, 200));
-        assert!(count_goes_direct::<f64>(&rows, 4000, 2000, 200));
-        assert!(!count_goes_direct::<f64>(&rows, 4000, 40_000, 200));
+        let rule = |m, stride| count_goes_direct::<f64>(&rows, 4000, (m, 200), stride);
+        assert!(rule(400, 400));
+        assert!(!rule(40, 40));
+        assert!(rule(2000, 2000));
+        assert!(!rule(40_000, 40_000));
+        // Column strides of 4096 bytes: direct up to a quarter entry per output entry (10⁵
+        // entries: 0.98 per entry at m = 512, 0.24 at 2048); of 2048 bytes up to one.
+        assert!(!rule(512, 512));
+        assert!(!rule(1024, 1024));
+        assert!(rule(2048, 2048));
+        assert!(!rule(256, 256));
+        assert!(rule(768, 768));
+        // A padded stride is not penalized.
+        assert!(rule(512, 520));
     }
 
     #[test]
