@@ -775,6 +775,14 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(TensorSketch::new(2, 4, 1 << 31, s).is_err());
     assert!(TensorSketch::new(usize::MAX, 4, 8, s).is_err());
     assert!(TreeSketch::new(usize::MAX, 4, 8, s).is_err());
+    // The message names the degree asked for, not a clamped one (a review saw "degree 65537").
+    for r in [
+        TensorSketch::new(1_000_000_000, 4, 8, s).map(|_| ()),
+        TreeSketch::new(1_000_000_000, 4, 8, s).map(|_| ()),
+    ] {
+        let msg = r.unwrap_err().to_string();
+        assert!(msg.contains("degree 1000000000 "), "{msg}");
+    }
     assert!(TensorSketch::with_dims(&[], 8, s).is_err());
     assert!(TensorSketch::with_dims(&[3, 0], 8, s).is_err());
     assert!(matches!(

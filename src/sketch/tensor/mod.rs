@@ -621,25 +621,28 @@ pub(crate) fn check_m(m: usize) -> Result<()> {
 
 /// Checks the per-mode input dimensions (`p ≥ 1` of them, each ≥ 1).
 pub(crate) fn check_dims(dims: &[usize]) -> Result<()> {
-    if dims.is_empty() {
+    check_degree(dims.len())?;
+    if let Some(k) = dims.iter().position(|&d| d == 0) {
+        return Err(Error::param(
+            "dims",
+            format!("factor {k} has dimension 0; every input dimension must be at least 1"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a degree (number of tensor factors): `1 ..= MAX_DEGREE`.
+pub(crate) fn check_degree(degree: usize) -> Result<()> {
+    if degree == 0 {
         return Err(Error::param(
             "degree",
             "the degree p (number of tensor factors) must be at least 1",
         ));
     }
-    if dims.len() > MAX_DEGREE {
+    if degree > MAX_DEGREE {
         return Err(Error::param(
             "degree",
-            format!(
-                "degree {} is above the supported maximum {MAX_DEGREE}",
-                dims.len()
-            ),
-        ));
-    }
-    if let Some(k) = dims.iter().position(|&d| d == 0) {
-        return Err(Error::param(
-            "dims",
-            format!("factor {k} has dimension 0; every input dimension must be at least 1"),
+            format!("degree {degree} is above the supported maximum {MAX_DEGREE}"),
         ));
     }
     Ok(())
@@ -727,9 +730,8 @@ impl TensorSketch {
     /// [`Error::InvalidParameter`] for `degree = 0`, `degree > 2¹⁶`, `d = 0`, `m = 0` or
     /// `m > 2²²`.
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
-        if degree == 0 || degree > MAX_DEGREE {
-            check_dims(&vec![d; degree.min(MAX_DEGREE + 1)])?;
-        }
+        // The degree first: `vec![d; degree]` for a huge degree is the allocation refused.
+        check_degree(degree)?;
         Self::with_dims(&vec![d; degree], m, seed)
     }
 

@@ -2,8 +2,8 @@
 //! degree polynomially instead of like `3^p`.
 
 use super::{
-    check_dims, check_m, convolve, kron_vec, power_rows, power_vec, Fft, Hash, RowMap, Workspace,
-    MAX_DEGREE, TABLE_BUDGET,
+    check_degree, check_dims, check_m, convolve, kron_vec, power_rows, power_vec, Fft, Hash,
+    RowMap, Workspace, TABLE_BUDGET,
 };
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -87,9 +87,8 @@ impl TreeSketch {
     /// [`Error::InvalidParameter`] for `degree = 0`, `degree > 2¹⁶`, `d = 0`, `m = 0` or
     /// `m > 2²²`; [`Error::TooLarge`] when the `P` levels of length `m` exceed 2²⁶ values.
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
-        if degree == 0 || degree > MAX_DEGREE {
-            check_dims(&vec![d; degree.min(MAX_DEGREE + 1)])?;
-        }
+        // The degree first: `vec![d; degree]` for a huge degree is the allocation refused.
+        check_degree(degree)?;
         Self::with_dims(&vec![d; degree], m, seed)
     }
 
