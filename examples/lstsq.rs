@@ -248,15 +248,15 @@ fn main() {
             }
         }
         if !args.json() {
-            println!("method {method}: {n} × {d}, nnz {nnz}, {seconds:.3} s");
+            cli::outln!("method {method}: {n} × {d}, nnz {nnz}, {seconds:.3} s");
             if let Some(it) = out.iterations {
-                println!("iterations {it}, converged {}", out.converged);
+                cli::outln!("iterations {it}, converged {}", out.converged);
             }
             if let Some(r) = residual_norm {
-                println!("‖b − Ax‖ = {r:.6e}");
+                cli::outln!("‖b − Ax‖ = {r:.6e}");
             }
             if let Some(v) = ner {
-                println!("‖Aᵀr‖/(‖A‖‖r‖) = {v:.3e}");
+                cli::outln!("‖Aᵀr‖/(‖A‖‖r‖) = {v:.3e}");
             }
         } else {
             cli::Json::new()

@@ -75,7 +75,7 @@ fn main() {
         if let Some(out) = args.get::<String>("out")? {
             write_dense_path(&out, phi.as_ref()).map_err(|e| format!("{out}: {e}"))?;
         }
-        println!(
+        cli::outln!(
             "{n}×{d} (nnz {}) → {n}×{} features of (γ⟨x,y⟩ + c)^p, p = {}, γ = {}, c = {}, {:?}",
             mm.nnz(),
             params.sketch_dim,
@@ -84,7 +84,7 @@ fn main() {
             params.coef0,
             params.method
         );
-        println!(
+        cli::outln!(
             "feature map {seconds:.3} s; ‖ΦΦᵀ − K‖_F/‖K‖_F on the first {} rows = {err:.4}",
             n.min(ERROR_ROWS)
         );

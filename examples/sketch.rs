@@ -10,7 +10,10 @@
 //! (dense, array format). `--max-elements N` raises the reader's size limit (default 2²⁸, counting
 //! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files.
 //! `--json` prints one JSON object as the last line with the fields
-//! sketch, n, d, nnz, m, seconds, distortion. Bad input: one line on stderr, exit code 2.
+//! sketch, n, d, nnz, m, seconds, distortion, distortion_note: `distortion` is κ(SQ), or null
+//! with the reason in `distortion_note` (d > 2000, n < d, a rank-deficient `A`, or infinite
+//! because `m` is below the rank; otherwise the note is null). Bad input: one line on stderr,
+//! exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -70,33 +73,32 @@ fn main() {
             let t = Instant::now();
             let sa = op.apply(a, par).map_err(|e| e.to_string())?;
             let secs = t.elapsed().as_secs_f64();
-            let distortion = if d <= 2000 && n >= d {
-                match randnla::diagnostics::distortion_on_range(&*op, a, par) {
-                    Ok(k) => Some(k),
-                    Err(err) => {
-                        eprintln!("note: distortion not measured: {err}");
-                        None
-                    }
-                }
+            // κ(SQ), or why there is none: `--json` prints `distortion` null then, with the
+            // reason in `distortion_note` (JSON has no infinity).
+            let distortion = if d > 2000 {
+                Err("not measured: d > 2000".to_string())
+            } else if n < d {
+                Err("not measured: n < d".to_string())
             } else {
-                None
+                match randnla::diagnostics::distortion_on_range(&*op, a, par) {
+                    Ok(k) if k.is_finite() => Ok(k),
+                    Ok(_) => Err("infinite: S is not one-to-one on range(A) (m < rank)".into()),
+                    Err(err) => Err(format!("not measured: {err}")),
+                }
             };
             Ok((sa, secs, distortion))
         })?;
         if let Some(out) = args.get::<String>("out")? {
             io::write_dense_path(&out, sa.as_ref()).map_err(|e| format!("{out}: {e}"))?;
         }
-        println!(
+        cli::outln!(
             "{} sketch: {n}×{d} ({nnz} stored entries) → {m}×{d} in {secs:.4} s ({:.2} ns per stored entry)",
             op.name(),
             secs * 1e9 / nnz.max(1) as f64
         );
-        match distortion {
-            Some(k) => println!("distortion κ(SQ) on range(A): {k:.4}"),
-            None if d <= 2000 && n >= d => {
-                println!("distortion: not measured (see the note above)")
-            }
-            None => println!("distortion: not measured (needs d ≤ 2000 and n ≥ d)"),
+        match &distortion {
+            Ok(k) => cli::outln!("distortion κ(SQ) on range(A): {k:.4}"),
+            Err(why) => cli::outln!("distortion κ(SQ) on range(A): {why}"),
         }
         if args.json() {
             cli::Json::new()
@@ -106,7 +108,11 @@ fn main() {
                 .int("nnz", nnz as u64)
                 .int("m", m as u64)
                 .num("seconds", secs)
-                .opt("distortion", distortion)
+                .opt("distortion", distortion.as_ref().ok().copied())
+                .opt_str(
+                    "distortion_note",
+                    distortion.as_ref().err().map(String::as_str),
+                )
                 .print();
         }
         Ok(())

@@ -23,6 +23,41 @@ use randnla::sketch::{SketchExt, SparseSign};
 use randnla::{problems, MatrixRef, SparseRef};
 use std::time::Instant;
 
+/// Refuses a size whose matrices will not fit: the CSR and CSC copies (16 bytes a stored entry
+/// each) and the row pointers, the SpMV's `y` and a sketch output with its work copy. sprs's
+/// `to_csc` and the generator abort on a failed allocation, so the check comes first: the total is
+/// reserved once (refused under an address-space limit) and, on Linux, compared with
+/// `MemAvailable` (an overcommitting kernel would grant it and kill the process later).
+fn check_memory(nnz: usize, d: usize, m: usize) -> Result<(), String> {
+    let n = (nnz / 25) as u128;
+    let bytes = 32 * nnz as u128 + 24 * n + 8 * d as u128 + 16 * m as u128 * d as u128;
+    let gb = |b: u128| b as f64 / 1e9;
+    let refused = |avail: String| {
+        format!(
+            "--nnz {nnz} needs about {:.1} GB of memory, more than {avail}",
+            gb(bytes)
+        )
+    };
+    if let Some(avail) = available_bytes() {
+        if bytes > avail {
+            return Err(refused(format!("the {:.1} GB available", gb(avail))));
+        }
+    }
+    let mut probe: Vec<u8> = Vec::new();
+    match usize::try_from(bytes) {
+        Ok(b) if probe.try_reserve_exact(b).is_ok() => Ok(()),
+        _ => Err(refused("this process may allocate".into())),
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo` in bytes (Linux), or `None` where unavailable.
+fn available_bytes() -> Option<u128> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// This process's user + system CPU time in seconds (Linux), or `None` where unavailable.
 fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -77,13 +112,16 @@ fn main() {
         if nnz > 1 << 31
             || d > 1 << 24
             || m.saturating_mul(d) > 1 << 28
+            || reps > 1_000_000
             || threads > cli::MAX_THREADS
         {
             return Err(format!(
-                "need --nnz ≤ 2^31, --cols ≤ 2^24, --rows·--cols ≤ 2^28 and --threads ≤ {}",
+                "need --nnz ≤ 2^31, --cols ≤ 2^24, --rows·--cols ≤ 2^28, --reps ≤ 10^6 and \
+                 --threads ≤ {}",
                 cli::MAX_THREADS
             ));
         }
+        check_memory(nnz, d, m)?;
         let par = if threads == 1 {
             Par::Seq
         } else {
@@ -105,8 +143,10 @@ fn main() {
             spmv(&view, &x, &mut y);
             Ok(())
         })?;
-        println!("n = {n}, d = {d}, nnz = {nnz}, m = {m}, {threads} thread(s), {reps} runs each");
-        println!(
+        cli::outln!(
+            "n = {n}, d = {d}, nnz = {nnz}, m = {m}, {threads} thread(s), {reps} runs each"
+        );
+        cli::outln!(
             "spmv (CSR)         wall {sp_wall:.4} s   cpu {sp_cpu:.3} s   {:.2} ns/nnz",
             per_nnz(sp_cpu)
         );
@@ -121,7 +161,7 @@ fn main() {
                 let (wall, cpu) = best_of(reps, || {
                     op.apply(a, par).map(|_| ()).map_err(|e| e.to_string())
                 })?;
-                println!(
+                cli::outln!(
                     "{name:<14} {layout} wall {wall:.4} s   cpu {cpu:.3} s   {:.2} ns/nnz   {:.2}× spmv (cpu)",
                     per_nnz(cpu),
                     cpu / sp_cpu

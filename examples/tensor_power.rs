@@ -274,7 +274,7 @@ fn main() {
                         format!("{w:.4e}")
                     }
                 };
-                println!(
+                cli::outln!(
                     "weights: {:?}",
                     dec.weights.iter().map(|&w| weight(w)).collect::<Vec<_>>()
                 );

@@ -243,6 +243,23 @@ fn help_switches_positionals_threads_and_shapes() {
         assert!(stdout.starts_with("usage: "), "{name} --help: {stdout:?}");
         assert_rejected(name, &["--json=false"]);
         assert_rejected(name, &["--threads", "100000"]);
+        // Rayon reads 0 threads as all cores: refused rather than silently widened.
+        assert_rejected(name, &["--threads", "0"]);
+        // An argument that is not UTF-8 (a Latin-1 file name) is an error, not a panic in
+        // `std::env::args`.
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let latin1 = std::ffi::OsStr::from_bytes(b"\xe9.mtx");
+            let out = Command::new(example(name))
+                .arg(latin1)
+                .output()
+                .expect("the example starts");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name} non-UTF-8: {stderr:?}");
+            assert_eq!(stderr.lines().count(), 1, "{name} non-UTF-8: {stderr:?}");
+            assert!(stderr.contains("not valid UTF-8"), "{name}: {stderr:?}");
+        }
     }
     for (name, rest) in file_examples(&f) {
         let a = f.path("A.mtx");
@@ -254,6 +271,23 @@ fn help_switches_positionals_threads_and_shapes() {
     assert_rejected("tensor_power", &["--synthetic", "6,2,0.01,3", "extra"]);
     assert_rejected("tour", &["extra"]);
     assert_rejected("sketch_cpu", &["extra"]);
+    assert_rejected("sketch_cpu", &["--reps", "1000001"]);
+    // 2³¹ stored entries need about 70 GB: refused up front (sprs's `to_csc` aborts on a failed
+    // allocation), unless the machine really has that much available.
+    let available_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let line = m
+                .lines()
+                .find(|l| l.starts_with("MemAvailable:"))?
+                .to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map(|kb| kb * 1024.0 / 1e9);
+    if available_gb.is_some_and(|gb| gb < 60.0) {
+        let msg = assert_rejected("sketch_cpu", &["--nnz", "2147483648"]);
+        assert!(msg.contains("GB of memory"), "{msg}");
+    }
     let mut v = String::from("%%MatrixMarket matrix array real general\n59 4\n");
     for i in 0..59 * 4 {
         v.push_str(&format!("{}\n", (i % 7) as f64 - 3.0));
@@ -283,9 +317,37 @@ fn help_switches_positionals_threads_and_shapes() {
             "10",
             "--json",
         ],
-        &["distortion"],
+        &["distortion", "distortion_note"],
     );
     assert!(line.contains("\"distortion\":null"), "{line}");
+    assert!(
+        line.contains("\"distortion_note\":\"not measured: "),
+        "{line}"
+    );
+    // Fewer sketch rows than columns: κ is infinite, which JSON cannot hold; the note says so.
+    let line = assert_json(
+        "sketch",
+        &[&a, "--sketch", "gaussian", "--rows", "2", "--json"],
+        &["distortion", "distortion_note"],
+    );
+    assert!(line.contains("\"distortion\":null"), "{line}");
+    assert!(line.contains("\"distortion_note\":\"infinite: "), "{line}");
+    // A full disk on stdout is a one-line error with exit code 2, not a panic in `println!`.
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(example("sketch"))
+            .args([a.as_str(), "--sketch", "count", "--rows", "12", "--json"])
+            .stdout(full)
+            .output()
+            .expect("the example starts");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "stdout /dev/full: {stderr:?}");
+        assert_eq!(stderr.lines().count(), 1, "stdout /dev/full: {stderr:?}");
+        assert!(stderr.contains("cannot write to stdout"), "{stderr:?}");
+    }
     // lstsq: a right-hand side of size 1e-200 has a residual of size 1e-200 (its unscaled sum
     // of squares printed 0), and --out that cannot be written (no convergence) says so.
     let b = f.path("b.mtx");
@@ -359,11 +421,25 @@ fn help_switches_positionals_threads_and_shapes() {
 fn json_is_the_last_line_of_a_good_run() {
     let f = Files::new("good");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
-    assert_json(
+    let line = assert_json(
         "sketch",
         &[&a, "--sketch", "sparse-sign", "--rows", "12", "--json"],
-        &["sketch", "n", "d", "nnz", "m", "seconds", "distortion"],
+        &[
+            "sketch",
+            "n",
+            "d",
+            "nnz",
+            "m",
+            "seconds",
+            "distortion",
+            "distortion_note",
+        ],
     );
+    assert!(
+        json_num(&line, "distortion").is_some_and(|k| k >= 1.0),
+        "{line}"
+    );
+    assert!(line.contains("\"distortion_note\":null"), "{line}");
     for method in [
         "qr",
         "normal",

@@ -8,6 +8,19 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
+/// `println!` that does not panic: a failed write to stdout (a closed pipe, a full disk) prints
+/// one line on stderr and exits with code 2 (see [`write_stdout_line`]).
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout_line(format_args!($($arg)*))
+    };
+}
+#[allow(unused_imports)] // not every example prints through it directly
+pub(crate) use outln;
+
 /// The option, taken by every example that reads Matrix Market files, that raises (or lowers) the
 /// reader's size limit [`ReadOptions::max_elements`]: `--max-elements N`, default `2^28`. The
 /// limit counts `2·nrows + 1` plus the stored entries (after mirroring a symmetric file) for a
@@ -28,10 +41,11 @@ pub struct Args {
 }
 
 impl Args {
-    /// Parses `std::env::args()`. `options` names the `--options` that take a value, `flags` the
-    /// switches; anything else starting with `--` is an error.
+    /// Parses the command line. `options` names the `--options` that take a value, `flags` the
+    /// switches; anything else starting with `--` is an error, as is an argument that is not
+    /// valid UTF-8.
     pub fn parse(options: &[&str], flags: &[&str]) -> Result<Args, String> {
-        Self::parse_from(std::env::args().skip(1), options, flags)
+        Self::parse_from(command_line()?, options, flags)
     }
 
     /// As [`parse`](Self::parse), and `--help` (or `-h`) anywhere prints `usage` on stdout and
@@ -41,9 +55,9 @@ impl Args {
         options: &[&str],
         flags: &[&str],
     ) -> Result<Args, String> {
-        let args: Vec<String> = std::env::args().skip(1).collect();
+        let args = command_line()?;
         if args.iter().any(|a| a == "--help" || a == "-h") {
-            println!("{usage}");
+            outln!("{usage}");
             std::process::exit(0);
         }
         let mut out = Self::parse_from(args, options, flags)?;
@@ -190,7 +204,14 @@ impl Args {
 
     /// `--threads` (default: all cores), as a rayon pool and the matching `faer::Par`.
     pub fn threads(&self) -> Result<(rayon::ThreadPool, faer::Par), String> {
-        let t: usize = self.get_or("threads", 0)?;
+        // Rayon reads 0 as "all cores": an explicit 0 is refused, not silently widened.
+        let t: usize = match self.get::<usize>("threads")? {
+            Some(0) => {
+                return Err("--threads 0: give at least 1 (leave it out for all cores)".into())
+            }
+            Some(t) => t,
+            None => 0,
+        };
         if t > MAX_THREADS {
             return Err(format!("--threads {t}: at most {MAX_THREADS}"));
         }
@@ -219,6 +240,33 @@ pub fn read_error(path: &str, e: randnla::Error) -> String {
         ),
         randnla::Error::Io { .. } => e.to_string(),
         _ => format!("{path}: {e}"),
+    }
+}
+
+/// The arguments after the program name, or an error naming the first that is not valid UTF-8
+/// (`std::env::args` panics on it).
+fn command_line() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| {
+            a.into_string()
+                .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+        })
+        .collect()
+}
+
+/// Writes one line to stdout; if that fails, says so in one line on stderr and exits with code
+/// 2 (`println!` panics instead).
+pub fn write_stdout_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out
+        .write_fmt(line)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush())
+    {
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
     }
 }
 
@@ -277,6 +325,13 @@ impl Json {
             None => self.null(k),
         }
     }
+    /// An optional string field (`null` when `None`).
+    pub fn opt_str(self, k: &str, v: Option<&str>) -> Self {
+        match v {
+            Some(v) => self.str(k, v),
+            None => self.null(k),
+        }
+    }
     /// An integer field.
     pub fn int(mut self, k: &str, v: u64) -> Self {
         self.0.push((k.into(), v.to_string()));
@@ -299,7 +354,7 @@ impl Json {
     }
     /// Prints the object as the last line of stdout.
     pub fn print(&self) {
-        println!("{}", self.line());
+        outln!("{}", self.line());
     }
 }
 
@@ -319,11 +374,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .collect::<Vec<_>>()
             .join("  ")
     };
-    println!(
+    outln!(
         "{}",
         fmt_row(header.iter().map(|s| s.to_string()).collect())
     );
-    println!(
+    outln!(
         "{}",
         w.iter()
             .map(|n| "-".repeat(*n))
@@ -331,6 +386,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
             .join("  ")
     );
     for r in rows {
-        println!("{}", fmt_row(r.clone()));
+        outln!("{}", fmt_row(r.clone()));
     }
 }

@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         }
         rows.push(row);
     }
-    println!(
+    crate::cli::outln!(
         "‖Xβ̃ − y‖²/OPT (median / mean of {trials}) on Cauchy rows, n = {n}, d = {d}, coherence n·max ℓ/d = {:.0}",
         pool.info().coherence
     );

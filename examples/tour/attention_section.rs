@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             ]);
         }
     }
-    println!("degree-4 attention, h = d = 64, clustered Q, K; sketch: Gaussian φ, r = 32 (528 features), b = 256");
+    crate::cli::outln!("degree-4 attention, h = d = 64, clustered Q, K; sketch: Gaussian φ, r = 32 (528 features), b = 256");
     crate::cli::table(
         &[
             "n",
@@ -99,7 +99,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         ));
         rows.push(row);
     }
-    println!("\nrelative error at n = {n}: clustered inputs (Gaussian / TensorSketch φ) vs iid Gaussian Q, K");
+    crate::cli::outln!("\nrelative error at n = {n}: clustered inputs (Gaussian / TensorSketch φ) vs iid Gaussian Q, K");
     crate::cli::table(
         &["r", "clustered gauss", "clustered TS", "iid gauss"],
         &rows,

@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             format!("{kappa:.2}"),
         ]);
     }
-    println!("coherent [I; 1e-3·G], n = {n}, d = {d}: leverage scores and row sampling");
+    crate::cli::outln!("coherent [I; 1e-3·G], n = {n}, d = {d}: leverage scores and row sampling");
     crate::cli::table(
         &[
             "what",

@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let (a, b, _) = randnla::problems::sparse_ls_illmix(n, d, 0.03, 2e-8, 1e-3, ctx.seed)
         .map_err(|e| e.to_string())?;
     let av = MatrixRef::sparse(&a).map_err(|e| e.to_string())?;
-    println!(
+    crate::cli::outln!(
         "A: {n} × {d}, nnz {}, collinear column pairs (κ ≈ 1e8); reference: dense Householder QR",
         a.nnz()
     );

@@ -50,7 +50,7 @@ fn main() {
         let total = Instant::now();
         pool.install(|| -> Result<(), String> {
             for (name, f) in sections {
-                println!("\n== {name} ==");
+                cli::outln!("\n== {name} ==");
                 let t = Instant::now();
                 f(&ctx)?;
                 json = std::mem::take(&mut json).num(name, t.elapsed().as_secs_f64());
@@ -58,7 +58,7 @@ fn main() {
             Ok(())
         })?;
         let secs = total.elapsed().as_secs_f64();
-        println!("\ntour finished in {secs:.1} s");
+        cli::outln!("\ntour finished in {secs:.1} s");
         if args.json() {
             json.num("total_seconds", secs).print();
         }

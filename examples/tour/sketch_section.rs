@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let t = Instant::now();
     let sparse = problems::random_sparse(n, d, 25, ctx.seed.derive(1)).map_err(e)?;
     let coherent = problems::coherent_matrix(50_000, 100, 1e-3, ctx.seed.derive(2)).map_err(e)?;
-    println!(
+    crate::cli::outln!(
         "data: sparse {n}×{d} with {} nonzeros; coherent [I; 1e-3·G] 50000×100 (dense); built in {:.1} s",
         sparse.nnz(),
         t.elapsed().as_secs_f64()
@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         &["matrix", "sketch", "m", "seconds", "ns/nnz", "κ(SQ)"],
         &rows,
     );
-    println!(
+    crate::cli::outln!(
         "κ(SQ) is the exact distortion on range(A) (1 is perfect). CountSketch and SRHT need a larger m\n\
          on the coherent matrix, whose first d rows carry all of its range; sparse sign with s = 8 does not."
     );

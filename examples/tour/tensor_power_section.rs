@@ -48,7 +48,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             power_method_sketched(&t, k, &sp, ctx.seed, ctx.par)
         })?,
     ];
-    println!(
+    crate::cli::outln!(
         "T = Σ 0.8^j a_j^⊗3 + 1% noise, n = {n}, rank {k}; L = 5 starts, N = 8 iterations (+8 refine)"
     );
     crate::cli::table(
@@ -63,7 +63,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         ],
         &rows,
     );
-    println!(
+    crate::cli::outln!(
         "(sketched: default hashing, {:?} at this shape. A full-size sketched contraction \
          overtakes the exact one only near n ≈ 250 (benches/tensor_power.rs); at n = 100 the \
          sketched method gains from its search on 3 sketches folded to b/4. At n = 400: \

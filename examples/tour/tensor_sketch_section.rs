@@ -38,7 +38,9 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             ]);
         }
     }
-    println!("‖ΦΦᵀ − K‖_F/‖K‖_F, K = ⟨x,y⟩^p, n = {n}, d = {d} (error ∝ m^-1/2: 4× m halves it)");
+    crate::cli::outln!(
+        "‖ΦΦᵀ − K‖_F/‖K‖_F, K = ⟨x,y⟩^p, n = {n}, d = {d} (error ∝ m^-1/2: 4× m halves it)"
+    );
     crate::cli::table(
         &["p", "m", "clustered TS", "clustered tree", "iid TS"],
         &rows,
