@@ -142,32 +142,48 @@ fn outputs_larger_than_l2_are_partitioned_without_changing_a_bit() {
 
 /// The row kernel pads its work copy's rows by a cache line when they fill a multiple of 2048
 /// bytes: d = 256 and 512 on one thread, 512 and 1024 as two column panels, and a 2100 × 512
-/// output (8.6 MB) cut into row partitions; 257 is not padded. Every layout and thread count
-/// agrees bitwise with the column kernel (CSC, never padded), and the panel cases match the
+/// output (8.6 MB) cut into row partitions; 257 is not padded. Inputs: a random CSR (every row
+/// stored) and one storing every third row (the kernel lists the stored rows of each block).
+/// Every layout and thread count agrees bitwise with the column kernel (CSC, never padded), as
+/// does the CSR input added in two row blocks into one output (the second block starts from a
+/// nonzero output, which the kernel copies into its padded rows); the panel cases match the
 /// product with the explicit `S` to 1e-13.
 #[test]
 fn padded_rows_of_the_work_copy_do_not_change_a_bit() {
-    for (m, d) in [(64, 256), (64, 512), (40, 1024), (64, 257), (2100, 512)] {
+    let shapes = [(64, 256), (64, 512), (40, 1024), (64, 257), (2100, 512)];
+    for (m, d) in shapes {
         let n = 2000;
-        let layouts = Layouts::new(problems::random_sparse(n, d, 20, Seed::new(17)).unwrap());
-        for s in [1, 8] {
-            let op = SparseSign::new(m, n, s, Seed::new(19)).unwrap();
-            let views = layouts.views();
-            let reference = op.apply(views[1].1, Par::Seq).unwrap();
-            for (name, view) in &views {
-                for t in [1, 2] {
-                    let other = with_threads(t, |p| op.apply(*view, p).unwrap());
-                    assert_bitwise(
-                        &other,
-                        &reference,
-                        &format!("{m}×{d}, s = {s} on {name}, {t} threads"),
-                    );
+        let random = problems::random_sparse(n, d, 20, Seed::new(17)).unwrap();
+        let every_third = csr_with_rows(n, d, (0..n).step_by(3));
+        for (input, csr) in [("random", random), ("every third row", every_third)] {
+            let layouts = Layouts::new(csr);
+            for s in [1, 8] {
+                let op = SparseSign::new(m, n, s, Seed::new(19)).unwrap();
+                let what = format!("{m}×{d}, s = {s}, {input}");
+                let views = layouts.views();
+                let reference = op.apply(views[1].1, Par::Seq).unwrap();
+                for (name, view) in &views {
+                    for t in [1, 2] {
+                        let other = with_threads(t, |p| op.apply(*view, p).unwrap());
+                        assert_bitwise(
+                            &other,
+                            &reference,
+                            &format!("{what} on {name}, {t} threads"),
+                        );
+                    }
                 }
-            }
-            if m < 100 {
-                let explicit = dense_product(&op.to_dense().unwrap(), &layouts.dense);
-                let err = rel_diff(&reference, &explicit);
-                assert!(err < 1e-13, "{m}×{d}, s = {s}: {err:e}");
+                let mut merged = Mat::<f64>::zeros(m, d);
+                for (lo, hi) in [(0, 777), (777, n)] {
+                    let block = views[0].1.row_block(lo, hi).unwrap();
+                    op.apply_block_into(lo, block, merged.as_mut(), Par::Seq)
+                        .unwrap();
+                }
+                assert_bitwise(&merged, &reference, &format!("{what}, CSR in two blocks"));
+                if m < 100 {
+                    let explicit = dense_product(&op.to_dense().unwrap(), &layouts.dense);
+                    let err = rel_diff(&reference, &explicit);
+                    assert!(err < 1e-13, "{what}: {err:e}");
+                }
             }
         }
     }

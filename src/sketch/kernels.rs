@@ -493,14 +493,14 @@ fn push_col_major<T: Scalar>(out: &MatMut<'_, T>, buf: &mut Vec<T>) {
 /// no room for it: `vec!` aborted there (`lstsq --sketch-rows 10000000` on a 2000 × 50 `A`,
 /// two 4 GB buffers under a 6 GB address limit).
 fn work_buffer<T>(m: usize, d: usize) -> crate::Result<Vec<T>> {
-    work_buffer_of(m, d, m.checked_mul(d), m as u128 * d as u128)
+    let what = || format!("the {m}×{d} work copy of a sketch output");
+    work_buffer_of(what, m.checked_mul(d), m as u128 * d as u128)
 }
 
 /// [`work_buffer`] with room for `len` scalars (`None`: more than a `usize` counts, `requested`
-/// in full), for a work copy of an `m × d` output with padding.
+/// in full), for the work copy `what` (an output with padded rows, say).
 fn work_buffer_of<T>(
-    m: usize,
-    d: usize,
+    what: impl FnOnce() -> String,
     len: Option<usize>,
     requested: u128,
 ) -> crate::Result<Vec<T>> {
@@ -508,7 +508,7 @@ fn work_buffer_of<T>(
     match len {
         Some(len) if buf.try_reserve_exact(len).is_ok() => Ok(buf),
         _ => Err(crate::Error::TooLarge {
-            what: format!("the {m}×{d} work copy of a sketch output"),
+            what: what(),
             requested,
             limit: (isize::MAX as usize / std::mem::size_of::<T>().max(1)) as u128,
         }),
@@ -600,7 +600,13 @@ pub(crate) fn load_row_panels<T: Scalar>(
     let len = m
         .checked_mul(panels.stride)
         .and_then(|l| l.checked_mul(d.div_ceil(panels.w)));
-    let mut buf = work_buffer_of(m, d, len, requested)?;
+    let what = || {
+        format!(
+            "the {m}×{d} work copy of a sketch output (rows of {} scalars)",
+            panels.stride
+        )
+    };
+    let mut buf = work_buffer_of(what, len, requested)?;
     // `len` is `Some`: its room was reserved.
     buf.resize(len.unwrap_or_default(), T::ZERO);
     // `apply` hands over a freshly zeroed output, which the buffer already holds: a read of
@@ -901,6 +907,30 @@ mod tests {
     /// The stored-row count and the galloping search agree with a linear scan of the pointers:
     /// empty runs of every length up to 70 (crossing the powers of two), at the start and the
     /// end, across the counting chunks, and matrices without rows or stored entries.
+    /// Rows of 2048 bytes or a multiple are padded by one cache line (8 f64, 16 f32), others
+    /// not; panels split `d` into `⌈d/w⌉` pieces, the last one narrower.
+    #[test]
+    fn row_panels_pad_rows_that_fill_a_multiple_of_2048_bytes() {
+        let stride64 = |w| RowPanels::new::<f64>(10, 1000, w).stride;
+        let stride32 = |w| RowPanels::new::<f32>(10, 1000, w).stride;
+        assert_eq!(
+            [stride64(256), stride64(512), stride64(768), stride64(1024)],
+            [264, 520, 776, 1032]
+        );
+        assert_eq!(
+            [stride64(200), stride64(255), stride64(128)],
+            [200, 255, 128]
+        );
+        assert_eq!(
+            [stride32(512), stride32(1024), stride32(256)],
+            [528, 1040, 256]
+        );
+        let p = RowPanels::new::<f64>(3, 1000, 256);
+        assert_eq!(p.panel_len(), 3 * 264);
+        let widths: Vec<usize> = (0..1000usize.div_ceil(256)).map(|q| p.width(q)).collect();
+        assert_eq!(widths, [256, 256, 256, 232]);
+    }
+
     #[test]
     fn stored_rows_are_found_as_by_a_linear_scan() {
         let linear = |ptr: &[usize], i: usize| {

@@ -130,7 +130,8 @@ fn count_goes_direct<T: Scalar>(
 /// `m = 400`, `d = 200`, one thread), `SketchExt::apply` in a throwaway harness, best of
 /// 1000–6000 calls, the previous build against this one, 2026-12-02: at 0.31 entries per output
 /// entry (2.5·10⁴ stored) 106 → 46 µs, at 1.25 200 → 169–170 µs, at 1.9 279 → 256 µs, at 2.5
-/// equal (340–343 µs both), at 3.75 457–484 → 511–521 µs (slower: hence 2).
+/// equal (340–343 µs both), at 3.75 457–484 → 511–521 µs (slower: hence 2). Output columns
+/// 2048 or 4096 bytes apart lower it to 1 or ¼ (see [`count_goes_direct`]).
 const DIRECT_ENTRIES_PER_OUTPUT: usize = 2;
 
 /// The parallelism the row kernel actually uses. CountSketch (`s = 1`) on an output small enough
