@@ -678,6 +678,13 @@ fn sketched_attention_memory_does_not_grow_with_n() {
                 "causal={causal} n={n}: peak heap {peak} B, output {out_bytes} B, reported workspace {} B",
                 info.workspace_bytes
             );
+            // The reported workspace bounds what was allocated beyond the output (16 KiB of
+            // slack for bookkeeping such as the feature index pairs).
+            assert!(
+                peak <= out_bytes + info.workspace_bytes + (16 << 10),
+                "causal={causal} n={n}: peak {peak} B above output {out_bytes} B + workspace {} B",
+                info.workspace_bytes
+            );
             extra.push(peak as f64 - out_bytes as f64);
             reported.push(info.workspace_bytes);
         }
@@ -727,6 +734,16 @@ fn wide_features_are_tensored_in_chunks() {
     assert!(
         info.workspace_bytes < 16 << 20,
         "reported workspace {} B",
+        info.workspace_bytes
+    );
+    let out_bytes = got.nrows() * got.ncols() * 8;
+    eprintln!(
+        "peak {peak} B, output {out_bytes} B, workspace {} B",
+        info.workspace_bytes
+    );
+    assert!(
+        peak <= out_bytes + info.workspace_bytes + (16 << 10),
+        "peak {peak} B above output {out_bytes} B + workspace {} B",
         info.workspace_bytes
     );
 }

@@ -178,7 +178,7 @@ pub(crate) fn causal_workspace(
     let per_row_task = chunk * block
         + chunk * e
         + if squared {
-            chunk * tensor_chunk_cols(chunk).min(dim)
+            tensor_chunk_bound(chunk, dim)
         } else {
             0
         };
@@ -346,6 +346,15 @@ const TENSOR_CHUNK_SCALARS: usize = 1 << 18;
 /// against 235–260 ms: equal within the machine's noise.
 pub(crate) fn tensor_chunk_cols(rows: usize) -> usize {
     FEAT_CHUNK.max(TENSOR_CHUNK_SCALARS / rows.max(1))
+}
+
+/// The most scalars of `F ⊗ F` that [`add_self_tensor_times`] holds at a time for an `F` of up
+/// to `rows` rows and `dim` self-tensored features: `min(max(256·rows, 2¹⁸), rows·dim)` (a
+/// shorter last block can hold a few more than `rows·tensor_chunk_cols(rows)`).
+pub(crate) fn tensor_chunk_bound(rows: usize, dim: usize) -> usize {
+    (rows * FEAT_CHUNK)
+        .max(TENSOR_CHUNK_SCALARS)
+        .min(rows * dim)
 }
 
 /// `y += (F ⊗ F) P`, column `i` of `F ⊗ F` being the self-tensored feature `pairs[i]` of `F`'s

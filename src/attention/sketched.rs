@@ -3,7 +3,7 @@
 
 use super::causal::{
     add_self_tensor_times, add_tensored_products, causal_blocks, causal_workspace, check_state,
-    tensor_chunk_cols, Sources, FEAT_CHUNK,
+    tensor_chunk_bound, Sources, FEAT_CHUNK,
 };
 use super::exact::{exact_attention, ExactParams, Kernel};
 use super::features::{pairs, FeatureMap, PolySketch};
@@ -256,8 +256,7 @@ impl PolySketch {
                 + bd * e
                 + feat_tasks * (bd * FEAT_CHUNK.min(dim))
                 + wave * bd * e
-                + threads.min(wave)
-                    * (self.phi_workspace(bd) + bd * tensor_chunk_cols(bd).min(dim));
+                + threads.min(wave) * (self.phi_workspace(bd) + tensor_chunk_bound(bd, dim));
         }
         let seconds = start.elapsed().as_secs_f64();
         check_output(out.as_ref())?;
