@@ -702,7 +702,7 @@ fn sketched_attention_memory_does_not_grow_with_n() {
 /// With the identity map of a 200-wide head (r(r+1)/2 = 20 100 features) and one block of 1024
 /// queries, the whole self-tensor would be 1024 × 20 100 scalars (165 MB); the state is 0.5 MB.
 /// Rule: the result equals exact degree-2 attention to 1e-12, and the peak heap (`Par::Seq`)
-/// stays under 16 MiB, as does the reported workspace.
+/// stays under 16 MiB, as does the reported workspace, which bounds the peak beyond the output.
 #[test]
 fn wide_features_are_tensored_in_chunks() {
     let (n, h) = (1024, 200);

@@ -904,9 +904,6 @@ mod tests {
         }
     }
 
-    /// The stored-row count and the galloping search agree with a linear scan of the pointers:
-    /// empty runs of every length up to 70 (crossing the powers of two), at the start and the
-    /// end, across the counting chunks, and matrices without rows or stored entries.
     /// Rows of 2048 bytes or a multiple are padded by one cache line (8 f64, 16 f32), others
     /// not; panels split `d` into `⌈d/w⌉` pieces, the last one narrower.
     #[test]
@@ -931,6 +928,9 @@ mod tests {
         assert_eq!(widths, [256, 256, 256, 232]);
     }
 
+    /// The stored-row count and the galloping search agree with a linear scan of the pointers:
+    /// empty runs of every length up to 70 (crossing the powers of two), at the start and the
+    /// end, across the counting chunks, and matrices without rows or stored entries.
     #[test]
     fn stored_rows_are_found_as_by_a_linear_scan() {
         let linear = |ptr: &[usize], i: usize| {
