@@ -482,6 +482,71 @@ fn to_coordinate(t: &SymmetricTensor) -> SymmetricTensor {
     SymmetricTensor::coordinate(t.order(), t.dim(), &idx, &val).unwrap()
 }
 
+/// `T(I,u,…,u)` and `T(u,…,u)` of `T = Σ_k w_k v_k^{⊗p}` against their closed forms
+/// `Σ_k w_k (v_k·u)^{p−1} v_k` and `Σ_k w_k (v_k·u)^p`, for both storages, orders 3–5 and
+/// dimensions 1–3 (dimension 1 once lost `p − 2` factors of `u` in the dense contraction:
+/// `T = [−2]`, `u = [½]` gave `T(u,u,u) = −½` instead of `−¼`). Entries are `O(1)` sums of a few
+/// products, so the two sides agree to a few ulps of the largest term: tolerance `1e-13`
+/// relative to `Σ_k |w_k| |v_k·u|^{p−1} ‖v_k‖_∞`.
+#[test]
+fn contractions_match_the_closed_form_of_a_sum_of_powers() {
+    for order in 3..=5 {
+        for n in 1..=3usize {
+            let s = Seed::new(40 + (order * 10 + n) as u64);
+            let k = 2;
+            let weights: Vec<f64> = (0..k as u64).map(|j| gauss(s, 0, j)).collect();
+            let factors: Vec<Vec<f64>> = (0..k as u64)
+                .map(|j| (0..n as u64).map(|i| gauss(s, 1 + j, i)).collect())
+                .collect();
+            let u: Vec<f64> = (0..n as u64).map(|i| gauss(s, 9, i)).collect();
+            let t = SymmetricTensor::from_components(order, n, &weights, &factors).unwrap();
+            let dot = |v: &[f64]| v.iter().zip(&u).map(|(a, b)| a * b).sum::<f64>();
+            let mut but_one = vec![0.0; n];
+            let (mut all, mut scale) = (0.0, 0.0);
+            for (w, v) in weights.iter().zip(&factors) {
+                let c = dot(v);
+                all += w * c.powi(order as i32);
+                let vmax = v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+                scale += w.abs() * c.abs().powi(order as i32 - 1) * vmax.max(1.0);
+                for (z, x) in but_one.iter_mut().zip(v) {
+                    *z += w * c.powi(order as i32 - 1) * x;
+                }
+            }
+            for (what, t) in [("dense", t.clone()), ("coordinate", to_coordinate(&t))] {
+                let z = t.contract_but_one(&u, Par::Seq).unwrap();
+                for (i, (a, b)) in z.iter().zip(&but_one).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-13 * scale,
+                        "{what}, order {order}, n {n}: T(I,u,…,u)[{i}] = {a}, closed form {b}"
+                    );
+                }
+                let a = t.contract_all(&u, Par::Seq).unwrap();
+                assert!(
+                    (a - all).abs() <= 1e-13 * scale * u.iter().map(|x| x.abs()).sum::<f64>(),
+                    "{what}, order {order}, n {n}: T(u,…,u) = {a}, closed form {all}"
+                );
+            }
+        }
+    }
+    // The reported case: T = [−2] of order 3, u = [−1] and [½].
+    let t = SymmetricTensor::dense(3, 1, vec![-2.0]).unwrap();
+    assert_eq!(t.contract_but_one(&[-1.0], Par::Seq).unwrap(), vec![-2.0]);
+    assert_eq!(t.contract_all(&[0.5], Par::Seq).unwrap(), -0.25);
+    // Its rank-1 decomposition is exact: `λ a^{⊗3}` with `λ a³ = −2` (weight and sign of `a`
+    // trade places at odd order), which the power method finds with zero residual.
+    let p = PowerParams {
+        starts: 2,
+        iters: 3,
+        refine_iters: 3,
+    };
+    let d = power_method_exact(&t, 1, &p, Seed::new(1), Par::Seq).unwrap();
+    assert_eq!(d.weights[0] * d.factors[0][0].powi(3), -2.0, "{d:?}");
+    assert_eq!(
+        residual_rel(&t, &d.weights, &d.factors, Par::Seq).unwrap(),
+        0.0
+    );
+}
+
 #[test]
 fn coordinate_and_dense_storage_agree() {
     let (t, u) = random_tensor(3, 9, 3);

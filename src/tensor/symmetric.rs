@@ -382,20 +382,22 @@ fn dot_scaled(a: &[f64], b: &[f64], s: f64) -> f64 {
 
 /// `Σ_{j} u_{j₁}…u_{j_d} slice[j]` for a contiguous slice of `n^d` entries (`d ≥ 1`), the
 /// entries multiplied by `s` (a power of two) first unless `s = 1`.
-fn contract_slice(slice: &[f64], u: &[f64], s: f64) -> f64 {
-    let n = u.len();
-    if slice.len() == n {
+///
+/// The recursion counts the modes `d`: the slice's length cannot tell them apart when `n = 1`
+/// (every level has one entry), and stopping on `len == n` there dropped `d − 1` factors of `u`.
+fn contract_slice(slice: &[f64], u: &[f64], modes: usize, s: f64) -> f64 {
+    if modes <= 1 {
         return if s == 1.0 {
             dot(slice, u)
         } else {
             dot_scaled(slice, u, s)
         };
     }
-    let step = slice.len() / n;
+    let step = slice.len() / u.len();
     let mut acc = 0.0;
     for (j, sub) in slice.chunks_exact(step).enumerate() {
         if u[j] != 0.0 {
-            acc += u[j] * contract_slice(sub, u, s);
+            acc += u[j] * contract_slice(sub, u, modes - 1, s);
         }
     }
     acc
@@ -970,7 +972,7 @@ impl SymmetricTensor {
                 let task = |(t, zs): (usize, &mut [f64])| {
                     for (r, zi) in zs.iter_mut().enumerate() {
                         let i = t * DENSE_ROWS_PER_TASK + r;
-                        *zi = contract_slice(&d[i * row..(i + 1) * row], u, s);
+                        *zi = contract_slice(&d[i * row..(i + 1) * row], u, self.order - 1, s);
                     }
                 };
                 if parallel {
