@@ -620,6 +620,39 @@ fn tns_round_trip() {
     let s = read_tns(text.as_bytes()).unwrap();
     assert_eq!((s.order(), s.dim(), s.nnz()), (3, 3, 4));
     assert_eq!(s.get(&[1, 0, 0]).unwrap(), 0.5);
+    // The header keeps the shape when the entries do not show it: a component supported on the
+    // first two of four coordinates (the entries alone imply dimension 2), and the zero tensor
+    // (no entries at all), each in both storages and both entry modes.
+    let a = SymmetricTensor::from_components(3, 4, &[1.0], &[vec![0.6, 0.8, 0.0, 0.0]]).unwrap();
+    let zero = SymmetricTensor::dense(4, 3, vec![0.0; 81]).unwrap();
+    for t in [
+        a.clone(),
+        to_coordinate(&a),
+        zero.clone(),
+        to_coordinate(&zero),
+    ] {
+        for entries in [TnsEntries::All, TnsEntries::Unique] {
+            let mut buf = Vec::new();
+            write_tns(&t, entries, &mut buf).unwrap();
+            let back = read_tns(&buf[..]).unwrap();
+            assert_eq!((back.order(), back.dim()), (t.order(), t.dim()));
+            let (d, e) = (back.to_dense().unwrap(), t.to_dense().unwrap());
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            d.for_each_entry(|_, v| x.push(v.to_bits()));
+            e.for_each_entry(|_, v| y.push(v.to_bits()));
+            assert_eq!(x, y);
+        }
+    }
+    // `dense` stores entries that are symmetric up to rounding as exactly symmetric ones (the
+    // sorted multi-index's value), so writing unique entries loses nothing.
+    let mut data = vec![1.0; 8];
+    data[2] = 1.0 + f64::EPSILON; // (0, 1, 0); its sorted form (0, 0, 1) holds 1
+    let t = SymmetricTensor::dense(3, 2, data).unwrap();
+    assert_eq!(t.get(&[0, 1, 0]).unwrap(), 1.0);
+    // A declared dimension above the largest index is kept; other comments are ignored.
+    let s =
+        read_tns("# order 3 dimension 5\n# order 4 dimension 9\n1 1 2 0.5\n".as_bytes()).unwrap();
+    assert_eq!((s.order(), s.dim(), s.nnz()), (3, 5, 3));
 }
 
 /// `dense_from_entries` and `read_tns_as(Dense)` build, bit for bit, the densified coordinate
@@ -746,6 +779,16 @@ fn malformed_tns_files_are_errors_with_line_numbers() {
     assert!(matches!(big.to_dense(), Err(Error::TooLarge { .. })));
     // Invalid UTF-8 is an error, not a panic.
     assert!(read_tns(&b"1 1 1 \xff\n"[..]).is_err());
+    // Header comments: an order or dimension out of range or not a number, an entry of another
+    // order than declared, an index above the declared dimension.
+    assert_eq!(parse_line("# order 3 dimension 0\n1 1 1 1\n").0, 1);
+    assert_eq!(parse_line("# order 2 dimension 4\n").0, 1);
+    assert_eq!(parse_line("#order x dimension 4\n").0, 1);
+    assert_eq!(parse_line("\n# order 3 dimension 99999999999\n").0, 2);
+    assert_eq!(parse_line("# order 3 dimension 4\n1 1 1 1 1\n").0, 2);
+    assert_eq!(parse_line("# order 3 dimension 4\n1 1 1 1\n1 5 1 1\n").0, 3);
+    // A header after the first entry is an ordinary comment.
+    assert!(read_tns("1 1 1 1\n# order 3 dimension 0\n".as_bytes()).is_ok());
 }
 
 #[test]

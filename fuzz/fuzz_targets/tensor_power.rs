@@ -63,8 +63,22 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>) {
         let _ = s.power_sketch((b.u8() % 4) as usize, &u);
         let _ = s.deflate(value(b), &u, Par::Seq);
     }
+    // Writing and reading back keeps the order, the dimension (the header declares it) and,
+    // for tensors small enough to densify, every value (`==`: a dense `-0.0` is not written).
     let mut out = Vec::new();
-    let _ = write_tns(t, TnsEntries::Unique, &mut out);
+    write_tns(t, TnsEntries::Unique, &mut out).expect("write to a Vec");
+    let back = read_tns(&out[..]).expect("read back what write_tns wrote");
+    assert_eq!((back.order(), back.dim()), (t.order(), t.dim()));
+    if (t.dim() as u128).saturating_pow(t.order() as u32) <= 1 << 16 {
+        let values = |t: &SymmetricTensor| {
+            let mut v = Vec::new();
+            if let Ok(d) = t.to_dense() {
+                d.for_each_entry(|_, x| v.push(x));
+            }
+            v
+        };
+        assert_eq!(values(&back), values(t));
+    }
 }
 
 /// The entries of a tensor's dense form, as bits.

@@ -444,10 +444,15 @@ impl SymmetricTensor {
     /// `order ∉ 3..=12`, `dim = 0` or too large, `data.len() ≠ n^p`, a non-finite entry, or an
     /// entry that differs from one of its transposes by more than `1e-10·max|T|`
     /// ([`Error::InvalidStructure`], naming the two entries; use
-    /// [`SymmetricTensor::dense_symmetrized`] to symmetrize instead).
+    /// [`SymmetricTensor::dense_symmetrized`] to symmetrize instead). Differences within that
+    /// tolerance are removed: every entry takes the value at its sorted multi-index
+    /// (`i₁ ≤ … ≤ i_p`), so the stored tensor is exactly symmetric (and [`write_tns`] with
+    /// [`TnsEntries::Unique`](super::TnsEntries::Unique) loses nothing).
     ///
     /// # Performance
-    /// `O(p·n^p)` for the symmetry check.
+    /// `O(p·n^p)` for the symmetry check and `O(p log p·n^p)` for the sorted representatives.
+    ///
+    /// [`write_tns`]: super::write_tns
     pub fn dense(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
         check_shape(order, dim)?;
         let len = check_dense_size(order, dim)?;
@@ -479,6 +484,8 @@ impl SymmetricTensor {
                 }
             }
         }
+        let mut data = data;
+        copy_sorted_representatives(&mut data, order, dim);
         Ok(SymmetricTensor::with_storage(
             order,
             dim,
@@ -719,7 +726,8 @@ impl SymmetricTensor {
         ))
     }
 
-    /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`).
+    /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`), exactly
+    /// symmetric: every entry is the one computed for its sorted multi-index.
     ///
     /// # Errors
     /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, an entry
@@ -757,6 +765,9 @@ impl SymmetricTensor {
         for (&w, a) in weights.iter().zip(factors) {
             add_power(&mut data, order, dim, w, a);
         }
+        // The products are rounded in mode order, so `(i,j,k)` and `(j,i,k)` may differ in the
+        // last bit: store the sorted multi-index's value everywhere (exact symmetry).
+        copy_sorted_representatives(&mut data, order, dim);
         if let Some(i) = data.iter().position(|x| !x.is_finite()) {
             return Err(Error::NonFinite {
                 what: "tensor of the components (overflow)".into(),
@@ -1119,6 +1130,31 @@ impl SymmetricTensor {
 }
 
 /// `data += w·a^{⊗p}` on a dense row-major array.
+/// Sets every entry of a row-major `n^p` array to the entry at its sorted multi-index
+/// (`i₁ ≤ … ≤ i_p`): exactly symmetric storage from entries that are symmetric up to rounding.
+/// The sorted multi-index is the lexicographically smallest of its permutations, so in
+/// row-major order it is visited first and is never overwritten before it is copied.
+fn copy_sorted_representatives(data: &mut [f64], order: usize, dim: usize) {
+    let mut idx = vec![0usize; order];
+    let mut sorted = vec![0usize; order];
+    for lin in 0..data.len() {
+        sorted.copy_from_slice(&idx);
+        sorted.sort_unstable();
+        let first = sorted.iter().fold(0usize, |acc, &i| acc * dim + i);
+        if first != lin {
+            data[lin] = data[first];
+        }
+        // The next multi-index in row-major order (an odometer: no divisions).
+        for k in (0..order).rev() {
+            idx[k] += 1;
+            if idx[k] < dim {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+}
+
 fn add_power(data: &mut [f64], order: usize, dim: usize, w: f64, a: &[f64]) {
     // Build the outer power mode by mode: prefix products of length n^d.
     let mut prefix = vec![w];

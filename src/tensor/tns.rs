@@ -1,5 +1,8 @@
 //! FROSTT `.tns` text format: one entry per line, `i₁ i₂ … i_p value` with 1-based indices,
-//! blank lines and lines starting with `#` ignored; no header (the dimension is the largest index).
+//! blank lines and lines starting with `#` ignored. FROSTT has no header, so the dimension is
+//! the largest index, unless a comment `# order P dimension N` before the first entry declares
+//! it: [`write_tns`] writes one, so that a tensor whose last coordinates are zero in every
+//! stored entry (or a zero tensor) reads back with its own dimension. Other readers see a comment.
 
 use super::symmetric::{
     dense_len, input_bytes_per_entry, CoordinateGroups, SymmetricTensor, MAX_COORDINATE_BYTES,
@@ -41,14 +44,35 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
     let mut dim = 0usize;
     let mut indices: Vec<usize> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
+    // `(order, dimension, line)` of a `# order P dimension N` comment before the first entry.
+    let mut declared: Option<(usize, usize, usize)> = None;
     for (lineno, line) in reader.lines().enumerate() {
         let lineno = lineno + 1;
         let line = line.map_err(|e| Error::io(&e, &format!("reading line {lineno}")))?;
         let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
+        if let Some(comment) = t.strip_prefix('#') {
+            if order == 0 && declared.is_none() {
+                declared = parse_header(comment, lineno)?.map(|(p, n)| (p, n, lineno));
+            }
+            continue;
+        }
+        if t.is_empty() {
             continue;
         }
         let fields: Vec<&str> = t.split_whitespace().collect();
+        if let Some((p, _, at)) = declared {
+            if fields.len() != p + 1 {
+                return Err(Error::parse(
+                    lineno,
+                    format!(
+                        "{} fields, but line {at} declares order {p} ({} fields: indices and \
+                         value)",
+                        fields.len(),
+                        p + 1
+                    ),
+                ));
+            }
+        }
         if order == 0 {
             if fields.len() < MIN_ORDER + 1 || fields.len() > MAX_ORDER + 1 {
                 return Err(Error::parse(
@@ -119,6 +143,14 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
                     format!("index {i} exceeds the largest supported dimension {MAX_DIM}"),
                 ));
             }
+            if let Some((_, n, at)) = declared {
+                if i > n as u64 {
+                    return Err(Error::parse(
+                        lineno,
+                        format!("index {i} exceeds the dimension {n} declared on line {at}"),
+                    ));
+                }
+            }
             dim = dim.max(i as usize);
             indices.push(i as usize - 1);
         }
@@ -130,10 +162,50 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         }
         values.push(v);
     }
+    if let Some((p, n, _)) = declared {
+        if values.is_empty() {
+            // The zero tensor of the declared shape, as one explicit zero.
+            return Ok((p, n, vec![0; p], vec![0.0]));
+        }
+        dim = n;
+    }
     if values.is_empty() {
         return Err(Error::empty(".tns file (no entries)"));
     }
     Ok((order, dim, indices, values))
+}
+
+/// The `(order, dimension)` of a header comment `order P dimension N` (the text after `#`),
+/// `None` for any other comment.
+///
+/// # Errors
+/// [`Error::Parse`] when the words match but `P` or `N` is not an integer in range.
+fn parse_header(comment: &str, lineno: usize) -> Result<Option<(usize, usize)>> {
+    let words: Vec<&str> = comment.split_whitespace().collect();
+    let ["order", p, "dimension", n] = words[..] else {
+        return Ok(None);
+    };
+    let p = p
+        .parse::<usize>()
+        .ok()
+        .filter(|p| (MIN_ORDER..=MAX_ORDER).contains(p))
+        .ok_or_else(|| {
+            Error::parse(
+                lineno,
+                format!("declared order `{p}` is not an integer from {MIN_ORDER} to {MAX_ORDER}"),
+            )
+        })?;
+    let n = n
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=MAX_DIM).contains(n))
+        .ok_or_else(|| {
+            Error::parse(
+                lineno,
+                format!("declared dimension `{n}` is not an integer from 1 to {MAX_DIM}"),
+            )
+        })?;
+    Ok(Some((p, n)))
 }
 
 /// Entries to add to parse vectors holding `len` entries, at most `admitted` in all: as many
@@ -146,13 +218,16 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// permutation of every entry); [`read_tns_as`] chooses the storage.
 ///
 /// The order is the number of indices on the first entry line; the dimension is the largest
-/// index over all modes. Each unordered multi-index may appear once (the other permutations are
+/// index over all modes, or `N` when a comment `# order P dimension N` precedes the first entry
+/// (as [`write_tns`] writes it; a header with no entries gives the zero tensor of that shape, as
+/// one stored zero). Each unordered multi-index may appear once (the other permutations are
 /// implied) or in all its permutations with equal values (see
 /// [`SymmetricTensor::coordinate`]). Zero values are kept.
 ///
 /// # Errors
 /// [`Error::Parse`] with the 1-based line number for: a line with a different number of fields
-/// than the first, fewer than 4 fields (order < 3) or more than 13, an index that is not a
+/// than the first (or than the declared order), a header comment whose order or dimension is out
+/// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
 /// number; more entry lines than [`MAX_COORDINATE_BYTES`] allows at `12p + 48` bytes each, or
 /// memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]); I/O
@@ -213,14 +288,18 @@ pub fn read_tns_path_as(
 }
 
 /// Writes a symmetric tensor as FROSTT `.tns` text (1-based indices, values in shortest
-/// round-trip scientific notation, so [`read_tns`] restores them exactly). Dense storage writes
-/// only nonzero entries.
+/// round-trip scientific notation), after a comment `# order P dimension N`, so [`read_tns`]
+/// restores the values and the shape exactly (the entries alone would imply the largest
+/// stored index as the dimension). Dense storage writes only nonzero entries; a zero tensor
+/// is the header alone.
 ///
 /// # Errors
 /// I/O errors.
 pub fn write_tns<W: Write>(t: &SymmetricTensor, entries: TnsEntries, writer: W) -> Result<()> {
     let mut w = std::io::BufWriter::new(writer);
     let mut err: Option<std::io::Error> = None;
+    writeln!(w, "# order {} dimension {}", t.order(), t.dim())
+        .map_err(|e| Error::io(&e, "writing .tns"))?;
     let mut line = String::new();
     t.for_each_entry(|idx, v| {
         if err.is_some() || (t.is_dense() && v == 0.0) {
