@@ -319,6 +319,89 @@ fn rank_deficient_gives_the_minimum_norm_solution() {
     assert!(dist(&xs, &xq) / norm(&xq) <= 1e-12);
 }
 
+/// An exact zero pivot is reported with the matrix's numerical rank (singular values above
+/// `σ_max·max(rows, d)·ε`), not with the count of nonzero pivots: a 500 × 4 Gaussian matrix with
+/// one zero column has rank 3 wherever that column is (the pivot count gave its index), and a
+/// 5 × 12 matrix sketched to 120 rows has rank 5 (the pivot count gave 6).
+#[test]
+fn exact_rank_deficiency_reports_the_numerical_rank() {
+    let b = rhs(500, 2);
+    for j in 0..4 {
+        let mut a = gaussian_matrix(500, 4, Seed::new(5)).unwrap();
+        a.col_mut(j).fill(0.0);
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        for (what, got) in [
+            ("qr_solve", qr_solve(av, &b, 0.0, Par::Seq).map(|_| ())),
+            (
+                "sketch_and_solve",
+                sketch_and_solve(av, &b, &SketchSolveParams::default()).map(|_| ()),
+            ),
+        ] {
+            assert!(
+                matches!(
+                    got,
+                    Err(Error::RankDeficient {
+                        rank: 3,
+                        required: 4
+                    })
+                ),
+                "{what}, zero column {j}: {got:?}"
+            );
+        }
+    }
+    let wide = gaussian_matrix(5, 12, Seed::new(6)).unwrap();
+    let got = sketch_and_solve(
+        MatrixRef::dense(wide.as_ref()).unwrap(),
+        &rhs(5, 3),
+        &SketchSolveParams::default(),
+    );
+    assert!(
+        matches!(
+            got,
+            Err(Error::RankDeficient {
+                rank: 5,
+                required: 12
+            })
+        ),
+        "{got:?}"
+    );
+}
+
+/// Sketch-and-solve caps a sparse sign sketch's `s` at its rows `m`, as sketch-and-precondition
+/// does: `m = 5 ≥ d = 4` with the default `s = 8` is a valid request (it was refused as an
+/// invalid `nnz_per_col` the caller never set), and gives the same answer as `s = 5` asked for.
+#[test]
+fn sketch_and_solve_caps_nnz_per_col_at_the_sketch_rows() {
+    let a = gaussian_matrix(500, 4, Seed::new(7)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = rhs(500, 8);
+    let params = SketchSolveParams {
+        sketch_rows: Some(5),
+        ..Default::default()
+    };
+    let (x, info) = sketch_and_solve(av, &b, &params).unwrap();
+    assert_eq!(info.sketch_rows, 5);
+    let five = SketchSolveParams {
+        sketch: SketchKind::SparseSign { nnz_per_col: 5 },
+        ..params
+    };
+    let (x5, _) = sketch_and_solve(av, &b, &five).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&x), bits(&x5), "s = 8 capped at m = 5 vs s = 5");
+    // Fewer rows than columns is still an error, named after the rows.
+    let three = SketchSolveParams {
+        sketch_rows: Some(3),
+        ..Default::default()
+    };
+    assert!(matches!(
+        sketch_and_solve(av, &b, &three),
+        Err(Error::InvalidParameter {
+            name: "sketch_rows",
+            ..
+        })
+    ));
+}
+
 /// Ridge: sketch-and-precondition on [A; √λI] equals the dense QR of [A; √λI] and the normal
 /// equations (AᵀA + λI) to 1e-10, for λ across six orders of magnitude; unpreconditioned LSQR
 /// with damp = √λ agrees too.

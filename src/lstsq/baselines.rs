@@ -84,8 +84,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     let qr = HouseholderQr::new(m, par);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
-        let rank = (0..d).filter(|&i| r[(i, i)] != 0.0).count();
-        return Err(Error::RankDeficient { rank, required: d });
+        return Err(super::rank_deficient(r.as_ref(), n + extra));
     }
     Ok(to_vec(qr.solve_lstsq(rhs, par).as_ref()))
 }

@@ -217,3 +217,24 @@ pub(crate) fn check_common(tol: f64, max_iters: usize, ridge: f64) -> Result<()>
     }
     Ok(())
 }
+
+/// The error for a triangle `R` (`d × d`, from the Householder QR of a `rows × d` matrix) with a
+/// zero pivot: [`Error::RankDeficient`] with the numerical rank of `R` (the matrix's), the number
+/// of singular values above `σ_max·max(rows, d)·ε` (NumPy's `matrix_rank` rule), at most `d − 1`.
+/// The count of nonzero pivots is not a rank: without column pivoting one zero column can leave
+/// later pivots at zero too. `O(d³)`, on the error path only.
+pub(crate) fn rank_deficient(r: faer::MatRef<'_, f64>, rows: usize) -> Error {
+    let d = r.ncols();
+    let rank = match crate::dense::singular_values(r) {
+        Ok(sv) => {
+            let tol = sv.first().copied().unwrap_or(0.0) * rows.max(d) as f64 * f64::EPSILON;
+            sv.iter().filter(|&&s| s > tol).count()
+        }
+        // A triangle whose SVD does not converge: report what the pivots say.
+        Err(_) => (0..d).filter(|&i| r[(i, i)] != 0.0).count(),
+    };
+    Error::RankDeficient {
+        rank: rank.min(d.saturating_sub(1)),
+        required: d,
+    }
+}
