@@ -756,6 +756,68 @@ fn tree_equals_its_composition_from_public_countsketches() {
     }
 }
 
+/// Finite input whose tensor power leaves the output type's range is an error naming where,
+/// not a vector of NaN (the FFT turns an infinite bucket into NaN everywhere): `(10¹⁰³)³`
+/// overflows f64; `(10¹³)³ = 10³⁹` fits f64 but not f32, so the f32 output overflows too. Every
+/// entry point: vectors, Kronecker factors, rows (the overflowing row is named), the tree
+/// sketch and the polynomial-kernel features. The largest inputs that fit give finite output.
+#[test]
+fn overflowing_tensor_products_are_errors() {
+    let s = Seed::new(3);
+    let overflow = |r: Result<(), Error>| matches!(r, Err(Error::NonFinite { .. }));
+    let ts = TensorSketch::new(3, 2, 16, s).unwrap();
+    let tree = TreeSketch::new(3, 2, 16, s).unwrap();
+    assert!(overflow(ts.apply_power(&[1e103, 0.0]).map(|_| ())));
+    assert!(overflow(tree.apply_power(&[1e103, 0.0]).map(|_| ())));
+    assert!(overflow(ts.apply_power(&[1e13f32, 0.0]).map(|_| ())));
+    assert!(ts
+        .apply_power(&[1e12f32, 0.0])
+        .unwrap()
+        .iter()
+        .all(|v: &f32| v.is_finite()));
+    assert!(ts
+        .apply_power(&[1e100, 0.0])
+        .unwrap()
+        .iter()
+        .all(|v: &f64| v.is_finite()));
+    let (big, one): (&[f64], &[f64]) = (&[1e200, 0.0], &[1.0, 1.0]);
+    assert!(overflow(ts.apply_kron(&[big, big, one]).map(|_| ())));
+    assert!(overflow(tree.apply_kron(&[big, big, one]).map(|_| ())));
+    // Rows: 40 rows (three tasks of 16), row 37 overflows; it is the one named.
+    let mut a = Mat::from_fn(40, 2, |i, j| (i + j) as f64 * 0.1);
+    a[(37, 1)] = 1e110;
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for par in [Par::Seq, Par::rayon(2)] {
+        for got in [ts.apply_rows(av, par), tree.apply_rows(av, par)] {
+            assert!(
+                matches!(got, Err(Error::NonFinite { row: 37, .. })),
+                "{:?}",
+                got.map(|_| ())
+            );
+        }
+    }
+    a[(37, 1)] = 1e100;
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    assert!(ts.apply_rows(av, Par::Seq).is_ok());
+    // Polynomial-kernel features of rows of size 10¹²⁰ (γ = 1, p = 3).
+    let params = PolyKernelParams {
+        degree: 3,
+        gamma: 1.0,
+        coef0: 1.0,
+        sketch_dim: 16,
+        method: TensorMethod::Fft,
+    };
+    let f = PolyKernelFeatures::new(2, params, s).unwrap();
+    let x = Mat::from_fn(3, 2, |i, _| if i == 2 { 1e120 } else { 1.0 });
+    let got = f.transform(MatrixRef::dense(x.as_ref()).unwrap(), Par::Seq);
+    assert!(
+        matches!(got, Err(Error::NonFinite { row: 2, .. })),
+        "{:?}",
+        got.map(|_| ())
+    );
+    assert!(overflow(f.transform_vec(&[1e120, 1.0]).map(|_| ())));
+}
+
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
     let s = Seed::new(1);

@@ -407,7 +407,7 @@ pub(crate) fn power_vec<T: Scalar>(map: &dyn RowMap, x: &[T]) -> Result<Vec<T>> 
     let mut out = vec![0.0; map.out_len()];
     let mut ws = map.workspace();
     map.map_row(&idx, &val, &mut out, &mut ws)?;
-    Ok(to_scalar(out))
+    finite_output(to_scalar(out))
 }
 
 /// `map(x₁ ⊗ … ⊗ x_p)` for dense factors.
@@ -429,7 +429,25 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
     let mut out = vec![0.0; map.out_len()];
     let mut ws = map.workspace();
     map.map_kron(&factors, &mut out, &mut ws)?;
-    Ok(to_scalar(out))
+    finite_output(to_scalar(out))
+}
+
+/// What an overflowing sketch reports: finite input whose tensor product has entries beyond
+/// the output type's range (`|x_i|^p` past `f64::MAX`, or past `f32::MAX` for `f32` output) makes
+/// the FFT's sums infinite and then NaN.
+const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
+                        entries overflow the output type)";
+
+/// `out` if every entry is finite, else [`Error::NonFinite`] naming the first one (row 0).
+pub(crate) fn finite_output<T: Scalar>(out: Vec<T>) -> Result<Vec<T>> {
+    match out.iter().position(|v| !v.finite()) {
+        None => Ok(out),
+        Some(col) => Err(Error::NonFinite {
+            what: OVERFLOW.into(),
+            row: 0,
+            col,
+        }),
+    }
 }
 
 /// `map(a_i^{⊗p})` for every row of `A`, after checking `A`'s width.
@@ -567,11 +585,25 @@ pub(crate) fn map_rows<T: Scalar>(
             }
             // Column by column: the `k` source lines of 8 consecutive columns stay in L1 (the
             // padded stride puts them in different sets) while those columns are written.
+            let mut finite = true;
             for j in 0..m {
                 let mut col = block.as_mut().col_mut(j);
                 for r in 0..k {
-                    col[r] = T::from_f64(local[r * stride + j]);
+                    let v = T::from_f64(local[r * stride + j]);
+                    finite &= v.finite();
+                    col[r] = v;
                 }
+            }
+            if res.is_ok() && !finite {
+                let (r, j) = (0..k)
+                    .flat_map(|r| (0..m).map(move |j| (r, j)))
+                    .find(|&(r, j)| !block[(r, j)].finite())
+                    .unwrap_or((0, 0));
+                res = Err(Error::NonFinite {
+                    what: OVERFLOW.into(),
+                    row: t * ROWS_PER_TASK + r,
+                    col: j,
+                });
             }
             ws.idx = idx;
             ws.val = val;
@@ -782,8 +814,10 @@ impl TensorSketch {
     /// `TS(x^{⊗p})`, length `m`.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞,
-    /// [`Error::InvalidParameter`] when the modes have different dimensions.
+    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
+    /// or a finite `x` whose tensor power overflows the output type (`|x_i|^p > f64::MAX`, or
+    /// `f32::MAX` for `f32`), [`Error::InvalidParameter`] when the modes have different
+    /// dimensions.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
     }
@@ -792,7 +826,8 @@ impl TensorSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when there are not `p` factors or factor `k` does not have
-    /// length `dims[k]`; [`Error::NonFinite`] for NaN/±∞.
+    /// length `dims[k]`; [`Error::NonFinite`] for NaN/±∞, or finite factors whose product
+    /// overflows the output type.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -803,7 +838,8 @@ impl TensorSketch {
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `d` columns, [`Error::InvalidParameter`] when the modes have different
-    /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸`.
+    /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸`, [`Error::NonFinite`] when a row's
+    /// tensor power overflows the output type (naming the row).
     ///
     /// # Performance
     /// `O(p·(nnz(A) + n·m log m))` time; rows are independent and split over `par` in fixed

@@ -163,7 +163,9 @@ impl PolyKernelFeatures {
     ///
     /// # Errors
     /// [`Error::Empty`] for an `X` without rows or columns, [`Error::DimensionMismatch`] when
-    /// `X` does not have `d` columns, [`Error::TooLarge`] when `n·m > 2²⁸`.
+    /// `X` does not have `d` columns, [`Error::TooLarge`] when `n·m > 2²⁸`,
+    /// [`Error::NonFinite`] when a row's features overflow the output type (`(γ‖x‖²)^{p/2}`
+    /// beyond `f64::MAX`, or `f32::MAX` for `f32`), naming the row.
     ///
     /// # Performance
     /// Rows are independent and split over `par` in fixed chunks: bitwise identical for any
@@ -176,7 +178,8 @@ impl PolyKernelFeatures {
     /// `φ(x)` for one vector.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
+    /// or features that overflow the output type.
     pub fn transform_vec<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         let x = vec_f64(x, self.d, "x")?;
         let prep = self.prep();
@@ -194,7 +197,7 @@ impl PolyKernelFeatures {
         let mut out = vec![0.0; map.out_len()];
         let mut ws: Workspace = map.workspace();
         map.map_row(&idx, &val, &mut out, &mut ws)?;
-        Ok(out.into_iter().map(T::from_f64).collect())
+        super::finite_output(out.into_iter().map(T::from_f64).collect())
     }
 
     /// The exact kernel `(γ⟨x, y⟩ + c)^p`.

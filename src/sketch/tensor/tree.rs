@@ -161,7 +161,8 @@ impl TreeSketch {
     /// `Π(x^{⊗p})`, length `m`.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞,
+    /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
+    /// or a finite `x` whose tensor power overflows the output type,
     /// [`Error::InvalidParameter`] when the modes have different dimensions.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
@@ -171,7 +172,8 @@ impl TreeSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] for a wrong number or length of factors,
-    /// [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::NonFinite`] for NaN/±∞, or finite factors whose product overflows the output
+    /// type.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
