@@ -723,6 +723,55 @@ fn f32_sketches_are_the_f64_sketches_rounded() {
     }
 }
 
+/// Every sketch type answers `nrows`, `ncols`, `seed` and `name` without the scalar type named
+/// (through the trait alone `s.nrows()` is ambiguous: each implements it for f32 and f64), and
+/// the answers are the trait's for either scalar.
+#[test]
+fn shape_methods_need_no_scalar_annotation() {
+    fn same<S: SketchOperator<f32> + SketchOperator<f64>>(s: &S, m: usize, n: usize, name: &str) {
+        let (m32, m64) = (
+            SketchOperator::<f32>::nrows(s),
+            SketchOperator::<f64>::nrows(s),
+        );
+        assert_eq!((m32, m64), (m, m), "{name}");
+        let (n32, n64) = (
+            SketchOperator::<f32>::ncols(s),
+            SketchOperator::<f64>::ncols(s),
+        );
+        assert_eq!((n32, n64), (n, n), "{name}");
+        assert_eq!(SketchOperator::<f32>::name(s), name);
+        assert_eq!(SketchOperator::<f64>::name(s), name);
+    }
+    let seed = Seed::new(9);
+    let c = CountSketch::new(12, 40, seed).unwrap();
+    assert_eq!(
+        (c.nrows(), c.ncols(), c.seed(), c.name()),
+        (12, 40, seed, "count")
+    );
+    same(&c, 12, 40, "count");
+    let s = SparseSign::new(12, 40, 3, seed).unwrap();
+    assert_eq!(
+        (s.nrows(), s.ncols(), s.seed(), s.name()),
+        (12, 40, seed, "sparse-sign")
+    );
+    same(&s, 12, 40, "sparse-sign");
+    let g = Gaussian::new(12, 40, seed).unwrap();
+    assert_eq!(
+        (g.nrows(), g.ncols(), g.seed(), g.name()),
+        (12, 40, seed, "gaussian")
+    );
+    same(&g, 12, 40, "gaussian");
+    let h = Srht::new(12, 40, seed).unwrap();
+    assert_eq!(
+        (h.nrows(), h.ncols(), h.seed(), h.name()),
+        (12, 40, seed, "srht")
+    );
+    same(&h, 12, 40, "srht");
+    let r = sampling::RowSampling::uniform(40, 12, seed).unwrap();
+    assert_eq!((r.nrows(), r.ncols(), r.seed()), (12, 40, seed));
+    same(&r, 12, 40, r.name());
+}
+
 #[test]
 fn bad_input_is_an_error_not_a_panic() {
     let s = Seed::new(1);

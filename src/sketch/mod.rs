@@ -45,6 +45,39 @@ pub use gaussian::Gaussian;
 pub use sparse_sign::SparseSign;
 pub use srht::Srht;
 
+/// Inherent `nrows`, `ncols`, `seed` and `name` for the sketch types: every sketch implements
+/// [`SketchOperator`] for both `f32` and `f64`, so `s.nrows()` through the trait alone would need
+/// the scalar named (`SketchOperator::<f64>::nrows(&s)`). These answer without it.
+macro_rules! sketch_shape_methods {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            /// `m`, the sketch dimension (rows of `S`); as [`SketchOperator::nrows`].
+            pub fn nrows(&self) -> usize {
+                SketchOperator::<f64>::nrows(self)
+            }
+            /// `n`, the input dimension (columns of `S`); as [`SketchOperator::ncols`].
+            pub fn ncols(&self) -> usize {
+                SketchOperator::<f64>::ncols(self)
+            }
+            /// The seed the operator was drawn from; as [`SketchOperator::seed`].
+            pub fn seed(&self) -> Seed {
+                SketchOperator::<f64>::seed(self)
+            }
+            /// The family's name; as [`SketchOperator::name`].
+            pub fn name(&self) -> &'static str {
+                SketchOperator::<f64>::name(self)
+            }
+        }
+    )*};
+}
+sketch_shape_methods!(
+    CountSketch,
+    SparseSign,
+    Gaussian,
+    Srht,
+    sampling::RowSampling
+);
+
 /// A random linear map `S` (`m × n`) that can be applied to dense and sparse matrices.
 ///
 /// The trait is object-safe: solvers hold a `Box<dyn SketchOperator<f64>>` chosen at run time
