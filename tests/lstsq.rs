@@ -921,6 +921,20 @@ fn sparse_input_wider_than_2_pow_32_columns_is_an_error() {
     let view = MatrixRef::sparse(&a).unwrap();
     let err = lsqr(view, &[1.0], &LsqrParams::default()).unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    // Sketch-and-precondition's default sketch for 2³² columns has more rows than 32-bit
+    // indices reach: the error names `sketch_rows` (the parameter a caller can change) and says
+    // the value was the default, not the sketch constructor's internal `rows`.
+    let err = sketch_and_precondition(view, &[1.0], &LstsqParams::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "sketch_rows",
+                ..
+            }
+        ) && err.to_string().contains("default"),
+        "{err}"
+    );
 }
 
 /// Parameters whose extreme values used to hang, abort or panic (a panic-hunting review): a huge

@@ -232,6 +232,18 @@ impl Preconditioner {
                 format!("the sketch needs at least d = {d} rows, got {m}"),
             ));
         }
+        if m >= 1 << 31 {
+            // Named here, after the parameter the caller sets (or left at its default), rather
+            // than as the sketch constructor's `rows`.
+            let chosen = match params.sketch_rows {
+                Some(_) => String::new(),
+                None => format!(", the default for A's d = {d} columns"),
+            };
+            return Err(Error::param(
+                "sketch_rows",
+                format!("m = {m}{chosen} must be below 2^31 (32-bit row indices)"),
+            ));
+        }
         let par = params.par;
         let t = Instant::now();
         let sketch = SparseSign::new(
