@@ -51,7 +51,11 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] for bad `A`/`b`;
 /// [`Error::InvalidParameter`] for `λ < 0` or for `n < d` without ridge; [`Error::TooLarge`] when
 /// a sparse `A` would need more than `2³¹` dense entries; [`Error::RankDeficient`] for an exactly
-/// singular `R`.
+/// singular `R` (carrying `A`'s numerical rank). Without column pivoting a *numerically*
+/// rank-deficient `A` (a column equal to a combination of others up to rounding) gets no error
+/// and an answer dominated by rounding: for such `A` use
+/// [`sketch_and_precondition`](super::sketch_and_precondition), which detects the rank and
+/// returns the minimum-norm solution.
 ///
 /// # Performance
 /// `O(n·d²)` time, `n·d` memory (sparse inputs are densified). A baseline: it runs faer's
