@@ -765,3 +765,95 @@ fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
     assert!(info.gamma.is_some(), "{info:?}");
     assert!(l.fit(0.0).is_ok());
 }
+
+/// The weights are normalized as documented, so that `Σ_i w_i x_i x_iᵀ ≈ XᵀX` (what lets `λ` in
+/// [`Learner::fit`] mean the same as in the full problem). In the pool's basis this is an exact
+/// identity, not a statistic: with `q_i` the proposal scores, the iid weights `c_i·Σq/(m·q_i)`
+/// give `Σ_i w_i q_i = Σ_j q_j` for any draw counts `c_i` summing to `m` (uniform: `q = 1`, so
+/// `Σ w_i = n`), and the BSS weights `(Σ s)/(tr B/Σ_j‖v_j‖²)` give `Σ_i w_i ‖v_i‖² = Σ_j ‖v_j‖²`
+/// because `tr B = Σ s‖v‖²`. Pass rule: each identity to `1e-12` relative (a sum of at most a
+/// few hundred positive terms). Also `PoolInfo::coherence = n·max_i ‖v_i‖²/Σ_j ‖v_j‖²`, to
+/// `1e-12` relative. An unnormalized weight (a dropped `1/m`, a dropped `tr B` factor) leaves
+/// every unregularized fit unchanged, so only this identity sees it.
+#[test]
+fn weights_are_normalized_so_that_the_weighted_scores_sum_to_the_pool_total() {
+    let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(31), Seed::new(0)).unwrap();
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(32)).unwrap();
+    for basis in [Basis::Exact, Basis::Sketched { sketch_rows: None }] {
+        let pool = Pool::new(
+            MatrixRef::dense(x.as_ref()).unwrap(),
+            basis,
+            Seed::new(1),
+            Par::Seq,
+        )
+        .unwrap();
+        let scores = pool.scores();
+        let total: f64 = scores.iter().sum();
+        let max = scores.iter().copied().fold(0.0, f64::max);
+        let coherence = pool.info().coherence;
+        let want = 2000.0 * max / total;
+        assert!(
+            (coherence - want).abs() <= 1e-12 * want,
+            "{basis:?}: coherence {coherence} vs {want}"
+        );
+        for strategy in [Strategy::Uniform, Strategy::leverage(), Strategy::bss()] {
+            let name = format!("{} {basis:?}", strategy.name());
+            let mut o = Budgeted::new(SliceOracle::new(&y), 120);
+            let mut l = Learner::new(&pool, strategy.clone(), Seed::new(33)).unwrap();
+            // Two rounds: the normalization must hold across rounds too.
+            l.select(50, &mut o).unwrap();
+            l.select(70, &mut o).unwrap();
+            let w = l.weights();
+            assert!(w.len() >= 8, "{name}: {} labels", w.len());
+            let (got, want) = match strategy {
+                Strategy::Uniform => (w.iter().map(|&(_, wi)| wi).sum::<f64>(), 2000.0),
+                _ => (w.iter().map(|&(i, wi)| wi * scores[i]).sum::<f64>(), total),
+            };
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "{name}: Σ w·q = {got} vs Σ q = {want}"
+            );
+        }
+    }
+}
+
+/// The BSS step size of a first round follows the documented rule
+/// `γ²/(1 − γ²) = 2d·ln(growth)/k` (so that the barrier gap grows by `growth` over `k` steps),
+/// and a fixed `γ` is used as given. The rule is a closed form of the inputs, so the pass rule is
+/// agreement to `1e-12` relative (rounding of a square root and a logarithm); the cases are
+/// chosen so that `γ` stays inside the clamp `[10⁻³, 0.9]`.
+#[test]
+fn first_round_bss_step_size_follows_the_documented_rule() {
+    let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(34), Seed::new(0)).unwrap();
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(35)).unwrap();
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    let d = 8.0;
+    for (growth, k) in [(4.0, 50usize), (8.0, 100), (2.0, 16)] {
+        let p = BssParams {
+            growth,
+            ..Default::default()
+        };
+        let mut o = Budgeted::new(SliceOracle::new(&y), k);
+        let mut l = Learner::new(&pool, Strategy::Bss(p), Seed::new(36)).unwrap();
+        let g = l.select(k, &mut o).unwrap().gamma.unwrap();
+        let want = 2.0 * d * f64::ln(growth) / k as f64;
+        let got = g * g / (1.0 - g * g);
+        assert!(
+            (got - want).abs() <= 1e-12 * want,
+            "growth {growth}, k = {k}: γ = {g}, γ²/(1 − γ²) = {got} vs {want}"
+        );
+    }
+    let p = BssParams {
+        gamma: Some(0.3),
+        ..Default::default()
+    };
+    let mut o = Budgeted::new(SliceOracle::new(&y), 20);
+    let mut l = Learner::new(&pool, Strategy::Bss(p), Seed::new(36)).unwrap();
+    assert_eq!(l.select(20, &mut o).unwrap().gamma, Some(0.3));
+}

@@ -558,6 +558,110 @@ fn draws_follow_the_probabilities() {
     assert_eq!(kept, b.rows().len());
 }
 
+/// Bernoulli sampling saturates: a row with `m·p_i ≥ 1` has `q_i = min(1, m·p_i) = 1`, so it is
+/// kept by every seed with scale exactly `1/√1 = 1`, and `‖Sx‖² = ‖x‖²` holds exactly (not only in
+/// expectation) for every `x` supported on such rows. Five rows of weight 100 among 195 of
+/// weight 1 (`m = 40`: `m·p = 5.76` for the heavy rows, `0.058` for the others). Pass rule, for
+/// each of 50 seeds: every heavy row kept once with scale `1.0`; every kept light row scaled by
+/// `1/√(m·p_i)` to `1e-15` relative (one division and one square root); `‖Sx‖² = ‖x‖²` to
+/// `1e-14` relative for `x` on the heavy rows (five products of exact scales).
+#[test]
+fn bernoulli_keeps_saturated_rows_unscaled() {
+    let n = 200;
+    let m = 40;
+    let weights: Vec<f64> = (0..n).map(|i| if i < 5 { 100.0 } else { 1.0 }).collect();
+    let total: f64 = weights.iter().sum();
+    let x: Vec<f64> = (0..n)
+        .map(|i| if i < 5 { 1.0 + i as f64 } else { 0.0 })
+        .collect();
+    let norm2: f64 = x.iter().map(|v| v * v).sum();
+    for seed in 0..50 {
+        let s = RowSampling::bernoulli(&weights, m, Seed::new(seed)).unwrap();
+        for heavy in 0..5 {
+            let kept: Vec<usize> = (0..s.rows().len())
+                .filter(|&t| s.rows()[t] == heavy)
+                .collect();
+            assert_eq!(
+                kept.len(),
+                1,
+                "seed {seed}: row {heavy} kept {} times",
+                kept.len()
+            );
+            assert_eq!(s.scales()[kept[0]], 1.0, "seed {seed}: row {heavy}");
+        }
+        for (&i, &c) in s.rows().iter().zip(s.scales()) {
+            if i >= 5 {
+                let want = 1.0 / (m as f64 * weights[i] / total).sqrt();
+                assert!(
+                    (c - want).abs() <= 1e-15 * want,
+                    "seed {seed}: row {i}: {c} vs {want}"
+                );
+            }
+        }
+        let sx2: f64 = s.apply_vec(&x).unwrap().iter().map(|v| v * v).sum();
+        assert!(
+            (sx2 - norm2).abs() <= 1e-14 * norm2,
+            "seed {seed}: ‖Sx‖² = {sx2} vs ‖x‖² = {norm2}"
+        );
+    }
+}
+
+/// `row_norm_weights` are the squared Euclidean row norms `Σ_j a_ij²`, computed here directly from
+/// the dense copy, for dense, CSR and CSC storage of the same matrix (CSC scatters by row index,
+/// which a matrix with `n ≠ d` tells apart from the column index). Each weight is a sum of at
+/// most 25 squares, so the pass rule is `1e-14` relative agreement per row.
+#[test]
+fn row_norm_weights_are_squared_row_norms_in_every_layout() {
+    let layouts = Layouts::new(problems::random_sparse(3000, 25, 4, Seed::new(24)).unwrap());
+    let d = &layouts.dense;
+    let want: Vec<f64> = (0..d.nrows())
+        .map(|i| (0..d.ncols()).map(|j| d[(i, j)] * d[(i, j)]).sum())
+        .collect();
+    assert!(want.iter().any(|&w| w > 0.0) && want.iter().any(|&w| w != 1.0));
+    for (name, view) in layouts.views() {
+        let w = row_norm_weights(view).unwrap();
+        assert_eq!(w.len(), want.len(), "{name}");
+        for (i, (g, e)) in w.iter().zip(&want).enumerate() {
+            assert!((g - e).abs() <= 1e-14 * e, "{name}: row {i}: {g} vs {e}");
+        }
+    }
+}
+
+/// Row blocks whose boundaries fall on sampled rows: 2000 draws over 60 rows sample every row
+/// (the chance that one of the 60 is missed is below `60·e⁻³³`), and the blocks are cut at every
+/// row and at uneven sizes 1–7, so every boundary row is a sampled row. Accumulating
+/// `apply_block_into` over the blocks must give the whole product bit for bit, for dense and CSR
+/// blocks (each entry of `S·A` receives exactly one contribution: a draw assigned to the wrong
+/// block is counted twice or read outside its block).
+#[test]
+fn sampling_blocks_cut_at_sampled_rows_add_up_bitwise() {
+    let n = 60;
+    let layouts = Layouts::new(problems::random_sparse(n, 6, 3, Seed::new(25)).unwrap());
+    let op = RowSampling::uniform(n, 2000, Seed::new(26)).unwrap();
+    let mut seen = vec![false; n];
+    op.rows().iter().for_each(|&r| seen[r] = true);
+    assert!(seen.iter().all(|&s| s), "not every row was sampled");
+    for (name, view) in layouts.views() {
+        if name == "csc" {
+            continue;
+        }
+        let whole = op.apply(view, Par::Seq).unwrap();
+        for sizes in [&[1usize][..], &[3, 1, 7, 2, 5]] {
+            let mut acc = Mat::<f64>::zeros(2000, 6);
+            let (mut lo, mut t) = (0, 0);
+            while lo < n {
+                let hi = (lo + sizes[t % sizes.len()]).min(n);
+                let block = view.row_block(lo, hi).unwrap();
+                op.apply_block_into(lo, block, acc.as_mut(), Par::Seq)
+                    .unwrap();
+                lo = hi;
+                t += 1;
+            }
+            assert_bitwise(&acc, &whole, &format!("{name}, block sizes {sizes:?}"));
+        }
+    }
+}
+
 #[test]
 fn sampling_sketch_is_layout_block_and_thread_invariant() {
     let n = 20_000;

@@ -271,6 +271,58 @@ fn sketch_and_solve_bound_holds_with_the_exact_distortion() {
     }
 }
 
+/// `sketched_residual_norm` is `‖S(Ax̃ − b)‖`, recomputed here with the same sketch (rebuilt from
+/// the seed) applied to the explicit residual `Ax̃ − b`, for a Gaussian and a sparse sign sketch at
+/// `m = 4d`; both sides are the same quantity up to rounding in sums of `n` terms of size `‖b‖`,
+/// so they must agree to `1e-10` relative (the residual is of the order of `‖b‖` here, `b`
+/// random). At the smallest admissible `m = d` (a square `SA`, invertible for a Gaussian sketch)
+/// the sketched problem is solved exactly: the sketched residual is `0` up to rounding amplified
+/// by `κ(SA)`, so at most `1e-8·‖Sb‖`, and `expected_ratio` is `∞` (`m ≤ d + 1`).
+#[test]
+fn sketch_and_solve_reports_the_sketched_residual_and_accepts_m_equal_to_d() {
+    let (n, d) = (500, 10);
+    let a = gaussian_matrix(n, d, Seed::new(61)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = rhs(n, 62);
+    for kind in [
+        SketchKind::Gaussian,
+        SketchKind::SparseSign { nnz_per_col: 8 },
+    ] {
+        for m in [4 * d, d] {
+            if m == d && kind != SketchKind::Gaussian {
+                continue;
+            }
+            let p = SketchSolveParams {
+                sketch: kind,
+                sketch_rows: Some(m),
+                seed: Seed::new(63),
+                par: Par::Seq,
+            };
+            let (x, info) = sketch_and_solve(av, &b, &p).unwrap();
+            let s = kind.build::<f64>(m, n, p.seed).unwrap();
+            let ax = &a * col(&x);
+            let r: Vec<f64> = (0..n).map(|i| ax[(i, 0)] - b[i]).collect();
+            let sr = norm(&s.as_ref().apply_vec(&r).unwrap());
+            let sb = norm(&s.as_ref().apply_vec(&b).unwrap());
+            let got = info.sketched_residual_norm;
+            let what = format!("{kind:?}, m = {m}");
+            if m == d {
+                assert!(
+                    got <= 1e-8 * sb,
+                    "{what}: ‖S(Ax̃ − b)‖ = {got:e}, ‖Sb‖ = {sb:e}"
+                );
+                assert!(sr <= 1e-8 * sb, "{what}: recomputed {sr:e}, ‖Sb‖ = {sb:e}");
+                assert_eq!(info.expected_ratio, f64::INFINITY, "{what}");
+            } else {
+                assert!(
+                    (got - sr).abs() <= 1e-10 * sr,
+                    "{what}: reported {got} vs recomputed {sr}"
+                );
+            }
+        }
+    }
+}
+
 fn col_vec(m: &Mat<f64>) -> Vec<f64> {
     (0..m.nrows()).map(|i| m[(i, 0)]).collect()
 }

@@ -182,6 +182,132 @@ fn p3_matches_dense_solve() {
     );
 }
 
+/// The refinement budget means what `KernelParams::max_refinements` documents: at most
+/// `max_refinements + 1` solves (P1) or CG runs (P3). Inner runs are capped (P1: 5 CG iterations,
+/// P3: 3) so that several are needed; a first solve with a generous budget takes `K > 1` of them
+/// (`refinements = K`). Solving again with `max_refinements = K − 1` must succeed, with the same
+/// answer bit for bit (the runs are deterministic and the budget is not reached), while
+/// `max_refinements = K − 2` must return `NotConverged`. The boundary is exact, so the pass rule
+/// is exact.
+#[test]
+fn refinement_budget_allows_exactly_max_refinements_plus_one_runs() {
+    let a = test_matrix(1500, 20, 1);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(20, 1, Seed::new(2)).unwrap());
+    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
+    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
+    let b3 = vec_of(&gaussian_matrix(300, 1, Seed::new(12)).unwrap());
+    type Run<'s> = Box<dyn Fn(usize) -> randnla::Result<(Vec<f64>, usize)> + 's>;
+    let runs: [(&str, Run<'_>); 2] = [
+        (
+            "P1",
+            Box::new(|max_refinements| {
+                let p = KernelParams {
+                    max_iters: 5,
+                    max_refinements,
+                    ..KernelParams::default()
+                };
+                solve_p1(av, 1, &b, &p).map(|(x, i)| (x, i.refinements))
+            }),
+        ),
+        (
+            "P3",
+            Box::new(|max_refinements| {
+                let p = KernelParams {
+                    max_iters: 3,
+                    max_refinements,
+                    ..KernelParams::default()
+                };
+                solve_p3(a3v, &b3, &p).map(|(x, i)| (x, i.refinements))
+            }),
+        ),
+    ];
+    for (name, run) in &runs {
+        let (x, k) = run(60).unwrap();
+        assert!(k >= 2, "{name}: only {k} run; the test needs several");
+        let (x1, k1) = run(k - 1).unwrap_or_else(|e| panic!("{name}, budget {}: {e:?}", k - 1));
+        assert_eq!(k1, k, "{name}");
+        assert!(
+            x.iter().zip(&x1).all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{name}: a different answer"
+        );
+        let r = run(k - 2);
+        assert!(
+            matches!(r, Err(Error::NotConverged { .. })),
+            "{name}, budget {}: {r:?}",
+            k - 2
+        );
+    }
+}
+
+/// P1's inner CG is preconditioned by `(RᵀR)⁻¹` from the sketch `SA = QR`, so its rate is set by
+/// `κ(AR⁻¹)² ≈ 9` whatever `κ(A)` is (module docs). Bound: preconditioned CG reduces the
+/// `AᵀA`-norm error by `2ρᵏ`, `ρ = (√9 − 1)/(√9 + 1) = 1/2`, and the residual norm it stops on
+/// by at most `κ(A)·2ρᵏ` (`√κ(AᵀA)` between the two norms), so an inner solve to its target
+/// `10⁻³·tol` takes at most `⌈log₂(2κ(A)/(10⁻³·tol))⌉` iterations, and P1 with `j = 1` at most that
+/// many per refinement step. `A = G·diag(logspace(0, −2))·M` with `M` a Gaussian `20 × 20`: columns
+/// far from orthogonal (κ(A) ≈ 460), where `R` is far from diagonal and a preconditioner applied
+/// in the wrong order, `(RRᵀ)⁻¹`, no longer looks like `(AᵀA)⁻¹` (measured: 90 iterations
+/// against about 20; the bound here is 54).
+#[test]
+fn p1_inner_iterations_are_bounded_independently_of_the_conditioning() {
+    let (n, d) = (1500, 20);
+    let g = gaussian_matrix(n, d, Seed::new(1)).unwrap();
+    let m = gaussian_matrix(d, d, Seed::new(3)).unwrap();
+    let gd = Mat::from_fn(n, d, |i, j| {
+        g[(i, j)] * 10f64.powf(-2.0 * j as f64 / (d - 1) as f64) / (n as f64).sqrt()
+    });
+    let a = &gd * &m;
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let kappa = randnla::diagnostics::condition_number(a.as_ref()).unwrap();
+    assert!(kappa > 100.0, "κ(A) = {kappa}");
+    let b = vec_of(&gaussian_matrix(d, 1, Seed::new(2)).unwrap());
+    let p = KernelParams::default();
+    let (x, info) = solve_p1(av, 1, &b, &p).unwrap();
+    let per_solve = (2.0 * kappa / (1e-3 * p.tol)).log2().ceil() as usize;
+    assert!(
+        info.cg_iterations <= per_solve * info.refinements,
+        "{} CG iterations in {} steps; bound {per_solve} per step (κ(A) = {kappa:.0})",
+        info.cg_iterations,
+        info.refinements
+    );
+    let res = dense_residual(&gram_power(&a, 1), &x, &b);
+    assert!(res <= 1e-10 * norm(&b), "residual {res:e}");
+}
+
+/// `relative_residual` is `residual_norm/‖b‖` as documented, for P1, P2 and P3, with `b` of norm
+/// far from 1 (scaled by 10³, inside the range solved as given): one division, so `1e-14`
+/// relative.
+#[test]
+fn relative_residual_is_the_residual_over_the_norm_of_b() {
+    let a = test_matrix(200, 6, 9);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
+    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
+    let p = KernelParams::default();
+    let scaled = |n: usize, seed: u64| -> Vec<f64> {
+        vec_of(&gaussian_matrix(n, 1, Seed::new(seed)).unwrap())
+            .iter()
+            .map(|v| 1e3 * v)
+            .collect()
+    };
+    let (b6, b200, b300) = (scaled(6, 10), scaled(200, 11), scaled(300, 12));
+    for (name, b, info) in [
+        ("P1", &b6, solve_p1(av, 2, &b6, &p).unwrap().1),
+        ("P2", &b200, solve_p2(av, 1, &b200, &p).unwrap().1),
+        ("P3", &b300, solve_p3(a3v, &b300, &p).unwrap().1),
+    ] {
+        let want = info.residual_norm / norm(b);
+        assert!(
+            (info.relative_residual - want).abs() <= 1e-14 * want,
+            "{name}: relative_residual {:e} vs residual/‖b‖ {want:e}",
+            info.relative_residual
+        );
+    }
+}
+
 #[test]
 fn kernel_regression_rejects_bad_input() {
     let a = test_matrix(100, 5, 7);

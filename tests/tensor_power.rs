@@ -1109,6 +1109,107 @@ fn even_order_ranks_starts_by_magnitude_so_negative_weights_come_first() {
     }
 }
 
+/// Odd order: the weights are made non-negative by flipping the factor (`λa^{⊗3} = (−λ)(−a)^{⊗3}`).
+/// On a random (non-orthogonal) order-3 tensor with no or one power iteration, the value
+/// `T(u,u,u)` of the start is negative for about half the seeds; rank 1, so the weight is
+/// `T(a,a,a)` of the returned factor itself (no deflation). Pass rule, for 16 seeds × (0 or 1
+/// iterations), exact and sketched: the weight is `≥ 0`; for the exact method it equals
+/// `T(a,a,a)` recomputed by `contract_all` to `1e-12` relative (the same contraction, up to the
+/// summation order); and among the exact runs both signs of `T(u₀,u₀,u₀)` occur (as `T(a,a,a)`
+/// with `a` either the start or its negation), so the test does exercise the flip.
+#[test]
+fn odd_order_weights_are_non_negative_with_the_factor_flipped() {
+    let (t, _) = random_tensor(3, 8, 41);
+    let mut flipped = 0;
+    let mut runs = 0;
+    for seed in 0..16 {
+        for iters in [0, 1] {
+            let p = PowerParams {
+                starts: 1,
+                iters,
+                refine_iters: 0,
+            };
+            let d = power_method_exact(&t, 1, &p, Seed::new(seed), Par::Seq).unwrap();
+            let (w, a) = (d.weights[0], &d.factors[0]);
+            assert!(
+                w >= 0.0,
+                "exact, seed {seed}, {iters} iterations: weight {w}"
+            );
+            let value = t.contract_all(a, Par::Seq).unwrap();
+            assert!(
+                (w - value).abs() <= 1e-12 * value.abs(),
+                "exact, seed {seed}: weight {w} vs T(a,a,a) = {value}"
+            );
+            // The start value is recorded before the flip: a negative one was flipped.
+            runs += 1;
+            if d.components[0].start_values[0] < 0.0 {
+                flipped += 1;
+            }
+            let sp = SketchParams {
+                power: p,
+                ..Default::default()
+            };
+            let d = power_method_sketched(&t, 1, &sp, Seed::new(seed), Par::Seq).unwrap();
+            assert!(
+                d.weights[0] >= 0.0,
+                "sketched, seed {seed}, {iters} iterations: weight {}",
+                d.weights[0]
+            );
+        }
+    }
+    assert!(
+        flipped > 0 && flipped < runs,
+        "{flipped} of {runs} runs started from a negative value"
+    );
+}
+
+/// `residual_rel` against the definition `‖T − Σ_j λ_j a_j^{⊗p}‖_F/‖T‖_F`, the difference formed
+/// entry by entry over all `n^p` entries, for factors that are *not* orthogonal (the expanded
+/// formula's cross terms `λ_jλ_l⟨a_j,a_l⟩^p` only matter then: orthonormal factors make them
+/// `δ_jl` whatever the power). A random order-3 and order-4 tensor with three random unit factors
+/// and weights of both signs; the residual is of order 1, so the expansion loses no digits beyond
+/// its sums: agreement to `1e-10` absolute (the documented accuracy is about `1e-8` when the
+/// residual is tiny and the terms cancel).
+#[test]
+fn residual_rel_matches_the_definition_for_non_orthogonal_factors() {
+    for (order, n) in [(3usize, 6usize), (4, 5)] {
+        let (t, _) = random_tensor(order, n, 50 + order as u64);
+        let factors: Vec<Vec<f64>> = (0..3)
+            .map(|j| {
+                let v: Vec<f64> = (0..n as u64)
+                    .map(|i| gauss(Seed::new(60 + j), 0, i))
+                    .collect();
+                let nrm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                v.iter().map(|x| x / nrm).collect()
+            })
+            .collect();
+        let weights = [1.5, -0.7, 0.4];
+        let got = residual_rel(&t, &weights, &factors, Par::Seq).unwrap();
+        let (mut diff2, mut norm2) = (0.0, 0.0);
+        let mut idx = vec![0usize; order];
+        for lin in 0..n.pow(order as u32) {
+            let mut r = lin;
+            for k in idx.iter_mut() {
+                *k = r % n;
+                r /= n;
+            }
+            let tv = t.get(&idx).unwrap();
+            let approx: f64 = weights
+                .iter()
+                .zip(&factors)
+                .map(|(w, a)| w * idx.iter().map(|&k| a[k]).product::<f64>())
+                .sum();
+            diff2 += (tv - approx) * (tv - approx);
+            norm2 += tv * tv;
+        }
+        let want = (diff2 / norm2).sqrt();
+        assert!(
+            (got - want).abs() <= 1e-10,
+            "order {order}: residual_rel {got} vs definition {want}"
+        );
+    }
+}
+
 /// `2^k` (exact for `−1022 ≤ k ≤ 1023`).
 fn pow2(k: i32) -> f64 {
     f64::from_bits(((1023 + k) as u64) << 52)
