@@ -438,6 +438,49 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
 const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
                         entries overflow the output type)";
 
+/// `Ok` when every entry of the sketched row `row` is finite in `T`, else [`Error::NonFinite`]
+/// naming the first that is not. The common case is two branch-free passes over the row while it
+/// is in L1 (`v·0` is `0` for finite `v` and NaN otherwise; the largest `|v|` must stay finite in
+/// `T`), against the row's four length-`m` FFTs.
+fn fits<T: Scalar>(row: &[f64], i: usize) -> Result<()> {
+    // Eight lanes, so that the compiler may keep them in vector registers (a single running sum
+    // or maximum is a serial chain it may not reorder).
+    let (chunks, tail) = (row.chunks_exact(8), row.chunks_exact(8).remainder());
+    let mut zero = [0.0f64; 8];
+    for c in chunks.clone() {
+        for k in 0..8 {
+            zero[k] += c[k] * 0.0;
+        }
+    }
+    let mut all_finite = zero.iter().chain(tail).all(|v| v * 0.0 == 0.0);
+    // A narrower `T` (f32) also needs the largest magnitude to stay finite once converted.
+    if all_finite && !T::from_f64(f64::MAX).finite() {
+        let mut big = [0.0f64; 8];
+        for c in chunks {
+            for k in 0..8 {
+                let a = c[k].abs();
+                big[k] = if a > big[k] { a } else { big[k] };
+            }
+        }
+        all_finite = big
+            .iter()
+            .chain(tail)
+            .all(|&v| T::from_f64(v.abs()).finite());
+    }
+    if all_finite {
+        return Ok(());
+    }
+    let col = row
+        .iter()
+        .position(|&v| !T::from_f64(v).finite())
+        .unwrap_or(0);
+    Err(Error::NonFinite {
+        what: OVERFLOW.into(),
+        row: i,
+        col,
+    })
+}
+
 /// `out` if every entry is finite, else [`Error::NonFinite`] naming the first one (row 0).
 pub(crate) fn finite_output<T: Scalar>(out: Vec<T>) -> Result<Vec<T>> {
     match out.iter().position(|v| !v.finite()) {
@@ -577,33 +620,22 @@ pub(crate) fn map_rows<T: Scalar>(
             let mut val = std::mem::take(&mut ws.val);
             let mut res = Ok(());
             for (r, dst) in local.chunks_mut(stride).enumerate() {
-                rows.gather(t * ROWS_PER_TASK + r, prep, &mut idx, &mut val);
-                res = map.map_row(&idx, &val, &mut dst[..m], ws);
+                let i = t * ROWS_PER_TASK + r;
+                rows.gather(i, prep, &mut idx, &mut val);
+                res = map
+                    .map_row(&idx, &val, &mut dst[..m], ws)
+                    .and_then(|()| fits::<T>(&dst[..m], i));
                 if res.is_err() {
                     break;
                 }
             }
             // Column by column: the `k` source lines of 8 consecutive columns stay in L1 (the
             // padded stride puts them in different sets) while those columns are written.
-            let mut finite = true;
             for j in 0..m {
                 let mut col = block.as_mut().col_mut(j);
                 for r in 0..k {
-                    let v = T::from_f64(local[r * stride + j]);
-                    finite &= v.finite();
-                    col[r] = v;
+                    col[r] = T::from_f64(local[r * stride + j]);
                 }
-            }
-            if res.is_ok() && !finite {
-                let (r, j) = (0..k)
-                    .flat_map(|r| (0..m).map(move |j| (r, j)))
-                    .find(|&(r, j)| !block[(r, j)].finite())
-                    .unwrap_or((0, 0));
-                res = Err(Error::NonFinite {
-                    what: OVERFLOW.into(),
-                    row: t * ROWS_PER_TASK + r,
-                    col: j,
-                });
             }
             ws.idx = idx;
             ws.val = val;
