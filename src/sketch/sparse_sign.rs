@@ -242,7 +242,9 @@ impl SparseSign {
     /// The recommended number of nonzeros per column.
     pub const DEFAULT_NNZ_PER_COL: usize = 8;
 
-    /// The `m × n` sparse sign sketch with `s` nonzeros per column, drawn from `seed`.
+    /// The `m × n` sparse sign sketch with `s` nonzeros per column, drawn from `seed`. With
+    /// `s = 1` it is the [`CountSketch`](super::CountSketch) of the same seed, bit for bit, and
+    /// its [`name`](Self::name) says so (`"count"`).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, `s > 2²¹` (a
