@@ -41,6 +41,25 @@ fn pool(e: &Experiment) -> Pool<'_> {
     .unwrap()
 }
 
+/// A pool `X` of Cauchy rows (`n × d`, noise 1, from `seed`) and its noisy labels (from
+/// `seed + 1`).
+fn labeled_problem(n: usize, d: usize, seed: u64) -> (Mat<f64>, Vec<f64>) {
+    let (x, beta, _) = cauchy_problem(n, d, 1.0, Seed::new(seed), Seed::new(0)).unwrap();
+    let y = noisy_labels(&x, &beta, 1.0, Seed::new(seed + 1)).unwrap();
+    (x, y)
+}
+
+/// The pool of `x` on the exact leverage basis (seed 1, one thread).
+fn exact_pool(x: &Mat<f64>) -> Pool<'_> {
+    Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap()
+}
+
 /// Ratios ‖Xβ̃ − y‖²/OPT over `trials` (noise seed 1000 + t, selection seed t); a failed fit
 /// (rank-deficient selection) counts as ratio ∞.
 fn ratios(
@@ -164,15 +183,8 @@ impl LabelOracle for Counting<'_> {
 
 #[test]
 fn the_budget_is_never_exceeded() {
-    let (x, beta, _) = cauchy_problem(3000, 12, 1.0, Seed::new(5), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(6)).unwrap();
-    let pool = Pool::new(
-        MatrixRef::dense(x.as_ref()).unwrap(),
-        Basis::Exact,
-        Seed::new(1),
-        Par::Seq,
-    )
-    .unwrap();
+    let (x, y) = labeled_problem(3000, 12, 5);
+    let pool = exact_pool(&x);
     for strategy in [Strategy::Uniform, Strategy::leverage(), Strategy::bss()] {
         for budget in [12usize, 20, 60, 150] {
             let calls = Cell::new(0);
@@ -225,15 +237,8 @@ fn the_budget_is_never_exceeded() {
 
 #[test]
 fn sequential_rounds_equal_one_batch_for_iid_strategies() {
-    let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(7), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(8)).unwrap();
-    let pool = Pool::new(
-        MatrixRef::dense(x.as_ref()).unwrap(),
-        Basis::Exact,
-        Seed::new(1),
-        Par::Seq,
-    )
-    .unwrap();
+    let (x, y) = labeled_problem(2000, 8, 7);
+    let pool = exact_pool(&x);
     for strategy in [Strategy::Uniform, Strategy::leverage()] {
         let mut o1 = Budgeted::new(SliceOracle::new(&y), 80);
         let mut batch = Learner::new(&pool, strategy.clone(), Seed::new(3)).unwrap();
@@ -326,8 +331,7 @@ fn sketched_and_given_bases_also_work_for_selection() {
 
 #[test]
 fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
-    let (x, beta, _) = cauchy_problem(400, 6, 1.0, Seed::new(11), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(12)).unwrap();
+    let (x, y) = labeled_problem(400, 6, 11);
     let a = MatrixRef::dense(x.as_ref()).unwrap();
     let rows: Vec<usize> = (0..400).collect();
     let ones = vec![1.0; 400];
@@ -737,15 +741,8 @@ fn bss_step_caps_saturate_instead_of_overflowing() {
 
 #[test]
 fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
-    let (x, beta, _) = cauchy_problem(500, 5, 1.0, Seed::new(3), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(4)).unwrap();
-    let pool = Pool::new(
-        MatrixRef::dense(x.as_ref()).unwrap(),
-        Basis::Exact,
-        Seed::new(1),
-        Par::Seq,
-    )
-    .unwrap();
+    let (x, y) = labeled_problem(500, 5, 3);
+    let pool = exact_pool(&x);
     let fail = Cell::new(true);
     let calls = Cell::new(0);
     let inner = (500, |row: usize| {
@@ -777,8 +774,7 @@ fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
 /// every unregularized fit unchanged, so only this identity sees it.
 #[test]
 fn weights_are_normalized_so_that_the_weighted_scores_sum_to_the_pool_total() {
-    let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(31), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(32)).unwrap();
+    let (x, y) = labeled_problem(2000, 8, 31);
     for basis in [Basis::Exact, Basis::Sketched { sketch_rows: None }] {
         let pool = Pool::new(
             MatrixRef::dense(x.as_ref()).unwrap(),
@@ -824,15 +820,8 @@ fn weights_are_normalized_so_that_the_weighted_scores_sum_to_the_pool_total() {
 /// chosen so that `γ` stays inside the clamp `[10⁻³, 0.9]`.
 #[test]
 fn first_round_bss_step_size_follows_the_documented_rule() {
-    let (x, beta, _) = cauchy_problem(2000, 8, 1.0, Seed::new(34), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(35)).unwrap();
-    let pool = Pool::new(
-        MatrixRef::dense(x.as_ref()).unwrap(),
-        Basis::Exact,
-        Seed::new(1),
-        Par::Seq,
-    )
-    .unwrap();
+    let (x, y) = labeled_problem(2000, 8, 34);
+    let pool = exact_pool(&x);
     let d = 8.0;
     for (growth, k) in [(4.0, 50usize), (8.0, 100), (2.0, 16)] {
         let p = BssParams {

@@ -26,6 +26,12 @@ fn test_matrix(n: usize, d: usize, seed: u64) -> Mat<f64> {
     })
 }
 
+/// The `300 × 16` matrix `0.4·G` (Gaussian `G`, seed 5) that the smaller P3 tests share.
+fn p3_matrix() -> Mat<f64> {
+    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
+    Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)])
+}
+
 /// Dense least squares by faer's column-pivoted QR: (x, ‖Kx − b‖).
 fn dense_lstsq(k: &Mat<f64>, b: &[f64]) -> (Vec<f64>, f64) {
     let mut rhs = col(b);
@@ -194,8 +200,7 @@ fn refinement_budget_allows_exactly_max_refinements_plus_one_runs() {
     let a = test_matrix(1500, 20, 1);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let b = vec_of(&gaussian_matrix(20, 1, Seed::new(2)).unwrap());
-    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
-    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3 = p3_matrix();
     let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
     let b3 = vec_of(&gaussian_matrix(300, 1, Seed::new(12)).unwrap());
     type Run<'s> = Box<dyn Fn(usize) -> randnla::Result<(Vec<f64>, usize)> + 's>;
@@ -283,8 +288,7 @@ fn p1_inner_iterations_are_bounded_independently_of_the_conditioning() {
 fn relative_residual_is_the_residual_over_the_norm_of_b() {
     let a = test_matrix(200, 6, 9);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
-    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3 = p3_matrix();
     let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
     let p = KernelParams::default();
     let scaled = |n: usize, seed: u64| -> Vec<f64> {
@@ -426,8 +430,7 @@ fn huge_powers_are_invalid() {
 fn right_hand_sides_at_the_ends_of_the_range() {
     let a = test_matrix(200, 6, 9);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let g = gaussian_matrix(300, 16, Seed::new(5)).unwrap();
-    let a3 = Mat::from_fn(300, 16, |i, j| 0.4 * g[(i, j)]);
+    let a3 = p3_matrix();
     let a3v = MatrixRef::dense(a3.as_ref()).unwrap();
     let p = KernelParams::default();
     let b6 = vec_of(&gaussian_matrix(6, 1, Seed::new(10)).unwrap());

@@ -407,7 +407,8 @@ pub(crate) fn power_vec<T: Scalar>(map: &dyn RowMap, x: &[T]) -> Result<Vec<T>> 
     let mut out = vec![0.0; map.out_len()];
     let mut ws = map.workspace();
     map.map_row(&idx, &val, &mut out, &mut ws)?;
-    finite_output(to_scalar(out))
+    fits::<T>(&out, 0)?;
+    Ok(to_scalar(out))
 }
 
 /// `map(x₁ ⊗ … ⊗ x_p)` for dense factors.
@@ -429,7 +430,8 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
     let mut out = vec![0.0; map.out_len()];
     let mut ws = map.workspace();
     map.map_kron(&factors, &mut out, &mut ws)?;
-    finite_output(to_scalar(out))
+    fits::<T>(&out, 0)?;
+    Ok(to_scalar(out))
 }
 
 /// What an overflowing sketch reports: finite input whose tensor product has entries beyond
@@ -438,11 +440,12 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
 const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
                         entries overflow the output type)";
 
-/// `Ok` when every entry of the sketched row `row` is finite in `T`, else [`Error::NonFinite`]
-/// naming the first that is not. The common case is two branch-free passes over the row while it
-/// is in L1 (`v·0` is `0` for finite `v` and NaN otherwise; the largest `|v|` must stay finite in
-/// `T`), against the row's four length-`m` FFTs.
-fn fits<T: Scalar>(row: &[f64], i: usize) -> Result<()> {
+/// `Ok` when every entry of a sketched row (row `i` of the output; 0 for a vector) is finite once
+/// converted to `T`, else [`Error::NonFinite`] naming the first that is not. The common case is
+/// one branch-free pass over the row while it is in L1 (`v·0` is `0` for finite `v` and NaN
+/// otherwise), and for `f32` a second for the largest `|v|`, against the row's four length-`m`
+/// FFTs.
+pub(crate) fn fits<T: Scalar>(row: &[f64], i: usize) -> Result<()> {
     // Eight lanes, so that the compiler may keep them in vector registers (a single running sum
     // or maximum is a serial chain it may not reorder).
     let (chunks, tail) = (row.chunks_exact(8), row.chunks_exact(8).remainder());
@@ -479,18 +482,6 @@ fn fits<T: Scalar>(row: &[f64], i: usize) -> Result<()> {
         row: i,
         col,
     })
-}
-
-/// `out` if every entry is finite, else [`Error::NonFinite`] naming the first one (row 0).
-pub(crate) fn finite_output<T: Scalar>(out: Vec<T>) -> Result<Vec<T>> {
-    match out.iter().position(|v| !v.finite()) {
-        None => Ok(out),
-        Some(col) => Err(Error::NonFinite {
-            what: OVERFLOW.into(),
-            row: 0,
-            col,
-        }),
-    }
 }
 
 /// `map(a_i^{⊗p})` for every row of `A`, after checking `A`'s width.

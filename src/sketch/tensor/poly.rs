@@ -197,7 +197,8 @@ impl PolyKernelFeatures {
         let mut out = vec![0.0; map.out_len()];
         let mut ws: Workspace = map.workspace();
         map.map_row(&idx, &val, &mut out, &mut ws)?;
-        super::finite_output(out.into_iter().map(T::from_f64).collect())
+        super::fits::<T>(&out, 0)?;
+        Ok(out.into_iter().map(T::from_f64).collect())
     }
 
     /// The exact kernel `(γ⟨x, y⟩ + c)^p`.
