@@ -1302,3 +1302,140 @@ fn subnormal_residuals_are_neither_nan_nor_a_failure() {
         );
     }
 }
+
+/// The first stopping value of LSQR is ‖Aᵀr₁‖/(‖B₁e₁‖·‖r₁‖) with ‖B₁e₁‖ = hypot(α₁, β₂)
+/// (the documented "largest column norm of B_k"), recomputed densely from one Golub–Kahan step.
+#[test]
+fn lsqr_first_stopping_value_uses_the_column_norm_of_b1() {
+    let a = gaussian_matrix(300, 12, Seed::new(5)).unwrap();
+    let b = rhs(300, 6);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let p = LsqrParams {
+        max_iters: 1,
+        tol: 1e-14,
+        ..Default::default()
+    };
+    let history = match lsqr(av, &b, &p) {
+        Err(Error::NotConverged { history, .. }) => history,
+        other => panic!("expected NotConverged, got {other:?}"),
+    };
+    // One Golub–Kahan step: β₁u₁ = b, α₁v₁ = Aᵀu₁, β₂u₂ = Av₁ − α₁u₁.
+    let beta1 = norm(&b);
+    let u1: Vec<f64> = b.iter().map(|x| x / beta1).collect();
+    let atu = a.transpose() * col(&u1);
+    let atu: Vec<f64> = (0..12).map(|i| atu[(i, 0)]).collect();
+    let alpha1 = norm(&atu);
+    let v1: Vec<f64> = atu.iter().map(|x| x / alpha1).collect();
+    let av1 = &a * col(&v1);
+    let w: Vec<f64> = (0..300).map(|i| av1[(i, 0)] - alpha1 * u1[i]).collect();
+    let beta2 = norm(&w);
+    // x₁ = argmin_t ‖b − t·Av₁‖ along v₁.
+    let av1v: Vec<f64> = (0..300).map(|i| av1[(i, 0)]).collect();
+    let t = b.iter().zip(&av1v).map(|(x, y)| x * y).sum::<f64>() / norm(&av1v).powi(2);
+    let r: Vec<f64> = (0..300).map(|i| b[i] - t * av1v[i]).collect();
+    let atr = a.transpose() * col(&r);
+    let atr: Vec<f64> = (0..12).map(|i| atr[(i, 0)]).collect();
+    let want = norm(&atr) / (alpha1.hypot(beta2) * norm(&r));
+    assert!(
+        (history[0] - want).abs() <= 1e-8 * want,
+        "first stopping value {:e}, dense {want:e}",
+        history[0]
+    );
+}
+
+/// With damping, LSQR's running ‖r‖ estimate includes the damping part:
+/// the last residual_history entry equals √(‖b − Ax‖² + λ‖x‖²) (= info.residual_norm).
+#[test]
+fn damped_lsqr_residual_history_includes_the_ridge_term() {
+    let a = gaussian_matrix(300, 12, Seed::new(7)).unwrap();
+    let b = rhs(300, 8);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let lambda = 50.0;
+    let (x, info) = lsqr(
+        av,
+        &b,
+        &LsqrParams {
+            ridge: lambda,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let ax = &a * col(&x);
+    let r: Vec<f64> = (0..300).map(|i| b[i] - ax[(i, 0)]).collect();
+    let want = (norm(&r).powi(2) + lambda * norm(&x).powi(2)).sqrt();
+    let last = *info.residual_history.last().unwrap();
+    assert!(
+        (last - want).abs() <= 1e-8 * want,
+        "history {last:e}, true {want:e}"
+    );
+    let rn = info.residual_norm;
+    assert!(
+        (rn - want).abs() <= 1e-10 * want,
+        "residual_norm {rn:e}, true {want:e}"
+    );
+}
+
+/// A consistent system stops on ‖r‖ ≤ tol·‖b‖ (the second stopping rule) once LSQR has
+/// terminated (≈ d steps), instead of iterating until the normal-equation test catches up.
+#[test]
+fn consistent_system_stops_on_the_residual_test() {
+    let (a, _, _, _) = ls_problem(400, 10, 10.0, 0.0, Seed::new(9)).unwrap();
+    let xt: Vec<f64> = (0..10).map(|j| 1.0 + j as f64).collect();
+    let ax = &a * col(&xt);
+    let b: Vec<f64> = (0..400).map(|i| ax[(i, 0)]).collect();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let (_, info) = lsqr(
+        av,
+        &b,
+        &LsqrParams {
+            tol: 1e-10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // LSQR terminates in d = 10 steps in exact arithmetic on a consistent system; 5 spare.
+    assert!(info.iterations <= 15, "{} iterations", info.iterations);
+    assert!(info.stopping_value <= 1e-10, "{info:?}");
+}
+
+/// The QR/SVD switch depends on κ(R), which does not depend on the scale of A: a
+/// well-conditioned A scaled by 2⁻⁶⁰ (or 2⁶⁰) still gets the QR preconditioner.
+#[test]
+fn factorization_choice_is_scale_invariant() {
+    let a = gaussian_matrix(600, 10, Seed::new(11)).unwrap();
+    let b = rhs(600, 12);
+    for k in [-60, 0, 60] {
+        let s = 2f64.powi(k);
+        let ak = Mat::from_fn(600, 10, |i, j| a[(i, j)] * s);
+        let (_, info) = sketch_and_precondition(
+            MatrixRef::dense(ak.as_ref()).unwrap(),
+            &b,
+            &LstsqParams::default(),
+        )
+        .unwrap();
+        assert_eq!(info.factorization, Some(Factorization::Qr), "A·2^{k}");
+    }
+}
+
+/// Ridge with a tiny right-hand side (2⁻⁹⁹⁰·b, where the caller's Mᵀc underflows the
+/// `usable` test and LSQR recomputes it with `apply_t`) is 2⁻⁹⁹⁰ times the ordinary answer.
+#[test]
+fn ridge_with_a_tiny_rhs_scales() {
+    let a = gaussian_matrix(400, 15, Seed::new(13)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = rhs(400, 14);
+    let lambda = 30.0;
+    let (x0, _) = ridge(av, &b, lambda, &LstsqParams::default()).unwrap();
+    let s = 2f64.powi(-990);
+    let bs: Vec<f64> = b.iter().map(|v| v * s).collect();
+    let (x, info) = ridge(av, &bs, lambda, &LstsqParams::default()).unwrap();
+    assert!(info.converged);
+    let err = x
+        .iter()
+        .zip(&x0)
+        .map(|(a, b)| (a / s - b).powi(2))
+        .sum::<f64>()
+        .sqrt()
+        / norm(&x0);
+    assert!(err <= 1e-10, "x off by {err:e}");
+}
