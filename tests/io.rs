@@ -933,3 +933,64 @@ fn default_limit_refuses_huge_empty_shapes_quickly() {
     }
     assert!(start.elapsed().as_secs() < 2, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn fortran_exponent_is_accepted_in_either_case() {
+    let m = read(&format!(
+        "{GENERAL}1 3 3\n1 1 1.5d+02\n1 2 -2.5D-01\n1 3 3d0\n"
+    ))
+    .unwrap();
+    assert_eq!(dense_rows(&m), vec![vec![150.0, -0.25, 3.0]]);
+    let a = read("%%MatrixMarket matrix array real general\n1 1\n-1.25d1\n").unwrap();
+    assert_eq!(dense_rows(&a), vec![vec![-12.5]]);
+}
+
+#[test]
+fn integer_values_use_the_whole_64_bit_range() {
+    let m = read(
+        "%%MatrixMarket matrix coordinate integer general\n1 3 3\n\
+         1 1 3000000000\n1 2 -9223372036854775808\n1 3 9007199254740993\n",
+    )
+    .unwrap();
+    // 2^53 + 1 is not an f64: it converts to the nearest, 2^53.
+    assert_eq!(
+        dense_rows(&m),
+        vec![vec![3e9, -9223372036854775808.0, 9007199254740992.0]]
+    );
+    let a = read("%%MatrixMarket matrix array integer general\n1 1\n-4294967296\n").unwrap();
+    assert_eq!(dense_rows(&a), vec![vec![-4294967296.0]]);
+}
+
+#[test]
+fn long_rows_sum_duplicates_in_file_order() {
+    // One row of 300 entries over 13 columns, values whose sums depend on the order (1e16 + 1
+    // rounds back to 1e16): each column must get the left-to-right sum of its entries in file order.
+    let cols = 13;
+    let (mut text, mut want) = (format!("{GENERAL}1 {cols} 300\n"), vec![0.0f64; cols]);
+    let mut seen = vec![false; cols];
+    for t in 0..300usize {
+        let j = (t * 7919 + t / 13) % cols;
+        let v = match t % 4 {
+            0 => 1e16,
+            1 => 1.0,
+            2 => -1e16,
+            _ => 3.0,
+        };
+        want[j] = if seen[j] { want[j] + v } else { v };
+        seen[j] = true;
+        text.push_str(&format!("1 {} {v:e}\n", j + 1));
+    }
+    let m = read(&text).unwrap();
+    let MatrixMarket::Sparse(a) = m else { panic!() };
+    let got: Vec<u64> = a.data().iter().map(|v| v.to_bits()).collect();
+    let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn dense_matrices_with_different_values_are_not_equal() {
+    let a = read("%%MatrixMarket matrix array real general\n1 2\n1\n2\n").unwrap();
+    let b = read("%%MatrixMarket matrix array real general\n1 2\n1\n3\n").unwrap();
+    assert_eq!(a, a.clone());
+    assert_ne!(a, b);
+}

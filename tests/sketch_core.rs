@@ -1016,3 +1016,100 @@ fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
         "{sparse_range} vs {want2}"
     );
 }
+
+#[test]
+fn non_finite_csr_value_is_reported_at_its_row_and_column() {
+    let e = randnla::SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0])
+        .unwrap_err();
+    assert_eq!(
+        e,
+        Error::NonFinite {
+            what: "sparse matrix".into(),
+            row: 0,
+            col: 2
+        }
+    );
+}
+
+#[test]
+fn row_blocks_of_row_blocks_see_the_right_rows() {
+    // 4 × 3 CSR: row 0 = [1 . .], row 1 = [. 2 .], row 2 = [3 . 4], row 3 = [. 5 .].
+    let m = sprs::CsMat::new(
+        (4, 3),
+        vec![0, 1, 2, 4, 5],
+        vec![0, 1, 0, 2, 1],
+        vec![1.0, 2.0, 3.0, 4.0, 5.0],
+    );
+    // Through a sprs slice (indptr starts at 1) and through a nested row block.
+    let sliced = randnla::SparseRef::from_sprs(m.slice_outer(1..4)).unwrap();
+    let nested = MatrixRef::sparse(&m).unwrap().row_block(1, 4).unwrap();
+    let want = Mat::<f64>::from_fn(2, 3, |i, j| [[3.0, 0.0, 4.0], [0.0, 5.0, 0.0]][i][j]);
+    for base in [MatrixRef::Sparse(sliced), nested] {
+        let block = base.row_block(1, 3).unwrap().to_dense().unwrap();
+        assert_eq!(block, want);
+    }
+}
+
+#[test]
+fn srht_signs_are_uncorrelated_across_columns() {
+    // Recover D from S = (1/√m)·R·H·D: S[0, i]·√m = (−1)^popcount(r₀ & i) · D[i].
+    let n = 8192;
+    let op = Srht::new(2, n, Seed::new(3)).unwrap();
+    let s: Mat<f64> = op.to_dense().unwrap();
+    let r0 = op.selected_rows()[0];
+    let neg: Vec<bool> = (0..n)
+        .map(|i| (s[(0, i)] < 0.0) ^ ((r0 & i).count_ones() % 2 == 1))
+        .collect();
+    // Fair: sd of the count ≈ 45. Independent at every lag up to 128 (sd ≈ 45): 6 sd.
+    let negatives = neg.iter().filter(|&&b| b).count() as f64;
+    assert!(
+        (negatives - n as f64 / 2.0).abs() < 6.0 * 45.0,
+        "{negatives}"
+    );
+    for lag in 1..=128 {
+        let same = (0..n - lag).filter(|&i| neg[i] == neg[i + lag]).count() as f64;
+        let half = (n - lag) as f64 / 2.0;
+        assert!(
+            (same - half).abs() < 6.0 * 45.0,
+            "lag {lag}: {same} of {}",
+            n - lag
+        );
+    }
+}
+
+#[test]
+fn srht_selects_every_row_uniformly() {
+    // m = 1 of n' = 8 and m = 3 of n' = 8, 4000 seeds: each row kept with probability m/8
+    // (sd of a count ≤ 32): 6 sd.
+    for m in [1usize, 3] {
+        let mut hits = [0usize; 8];
+        for seed in 0..4000 {
+            for &r in Srht::new(m, 8, Seed::new(seed)).unwrap().selected_rows() {
+                hits[r] += 1;
+            }
+        }
+        let want = 4000.0 * m as f64 / 8.0;
+        for h in hits {
+            assert!((h as f64 - want).abs() < 6.0 * 32.0, "m = {m}: {hits:?}");
+        }
+    }
+}
+
+#[test]
+fn sparse_sign_with_one_nonzero_is_named_count() {
+    let s = SparseSign::new(12, 40, 1, Seed::new(9)).unwrap();
+    assert_eq!(s.name(), "count");
+    assert_eq!(SketchOperator::<f64>::name(&s), "count");
+    assert_eq!(
+        SparseSign::new(12, 40, 2, Seed::new(9)).unwrap().name(),
+        "sparse-sign"
+    );
+}
+
+#[test]
+fn unit_floats_fill_the_unit_interval() {
+    use randnla::seed::unit_f64;
+    assert_eq!(unit_f64(0), 0.0);
+    assert_eq!(unit_f64(u64::MAX), 1.0 - f64::EPSILON / 2.0);
+    assert_eq!(unit_f64(1 << 63), 0.5);
+}
