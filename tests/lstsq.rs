@@ -1439,3 +1439,93 @@ fn ridge_with_a_tiny_rhs_scales() {
         / norm(&x0);
     assert!(err <= 1e-10, "x off by {err:e}");
 }
+
+/// `ls_problem` builds what it documents: σ_i = cond^(−i/(d−1)) (geometric, ‖A‖ = 1,
+/// κ = cond), ‖x‖ = 1 in a random direction (not a singular vector), ‖r‖ = residual_norm with
+/// Aᵀr = 0, and b = Ax + r.
+#[test]
+fn ls_problem_has_the_prescribed_spectrum_solution_and_residual() {
+    let (n, d, cond, rho) = (300, 21, 1e6, 1e-2);
+    let (a, b, x, r) = ls_problem(n, d, cond, rho, Seed::new(5)).unwrap();
+    let sv = a.singular_values().unwrap();
+    for (i, s) in sv.iter().enumerate() {
+        let want = cond.powf(-(i as f64) / (d - 1) as f64);
+        assert!(
+            (s - want).abs() <= 1e-8 * want,
+            "σ_{i} = {s:e}, want {want:e}"
+        );
+    }
+    assert!((norm(&x) - 1.0).abs() <= 1e-14, "‖x‖ = {}", norm(&x));
+    assert!(
+        (norm(&r) - rho).abs() <= 1e-14 * rho,
+        "‖r‖ = {:e}",
+        norm(&r)
+    );
+    let rm = Mat::from_fn(n, 1, |i, _| r[i]);
+    let atr = (a.transpose() * &rm).norm_l2();
+    assert!(atr <= 1e-14 * rho, "‖Aᵀr‖ = {atr:e}");
+    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
+    let ax = &a * &xm;
+    let gap: Vec<f64> = (0..n).map(|i| b[i] - ax[(i, 0)] - r[i]).collect();
+    assert!(
+        norm(&gap) <= 1e-15 * norm(&b),
+        "‖b − Ax − r‖ = {:e}",
+        norm(&gap)
+    );
+    // A unit x along the top right singular vector would give ‖Ax‖ = 1; a random direction
+    // gives about (mean σ²)^½ ≈ 0.25 here.
+    let axn = ax.norm_l2();
+    assert!(
+        axn < 0.9,
+        "‖Ax‖ = {axn}: x is (nearly) a top singular vector"
+    );
+}
+
+/// `sparse_ls_illmix`: column 2k+1 differs from column 2k by δ_k times an independent column,
+/// δ = logspace(0, log₁₀ delta_min, d/2); κ(A) is of the order of 1/delta_min; b − A·x⋆ is the
+/// noise, of norm about noise·√n.
+#[test]
+fn illmix_pairs_are_collinear_to_the_documented_delta() {
+    let (n, d, delta_min, noise) = (3000, 12, 1e-6, 0.1);
+    let (a, b, x) = sparse_ls_illmix(n, d, 0.3, delta_min, noise, Seed::new(8)).unwrap();
+    let dense = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
+    let pairs = d / 2;
+    for k in 0..pairs {
+        let delta = delta_min.powf(k as f64 / (pairs - 1) as f64);
+        let (e, o) = (dense.col(2 * k), dense.col(2 * k + 1));
+        let diff = (0..n).map(|i| (o[i] - e[i]).powi(2)).sum::<f64>().sqrt();
+        let ratio = diff / e.norm_l2();
+        assert!(
+            ratio > 0.5 * delta && ratio < 2.0 * delta,
+            "pair {k}: ‖a_odd − a_even‖/‖a_even‖ = {ratio:e}, δ = {delta:e}"
+        );
+    }
+    let kappa = randnla::diagnostics::condition_number(dense.as_ref()).unwrap();
+    assert!(
+        kappa > 0.3 / delta_min && kappa < 30.0 / delta_min,
+        "κ = {kappa:e}"
+    );
+    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
+    let ax = &dense * &xm;
+    let res: Vec<f64> = (0..n).map(|i| b[i] - ax[(i, 0)]).collect();
+    let per_row = norm(&res) / (n as f64).sqrt();
+    assert!(
+        (per_row / noise - 1.0).abs() < 0.1,
+        "noise per row {per_row}"
+    );
+}
+
+/// Rows of `random_sparse` come from independent streams across its 4096-row blocks: with
+/// d | 4096 the forced column of rows i and i + 4096 coincides, so a reused stream would make
+/// the rows equal.
+#[test]
+fn random_sparse_blocks_use_independent_streams() {
+    let a = random_sparse(8192, 64, 3, Seed::new(7)).unwrap();
+    let same = (0..4096)
+        .filter(|&i| {
+            let (r, s) = (a.outer_view(i).unwrap(), a.outer_view(i + 4096).unwrap());
+            r.indices() == s.indices() && r.data() == s.data()
+        })
+        .count();
+    assert_eq!(same, 0, "{same} rows repeat 4096 rows later");
+}

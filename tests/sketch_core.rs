@@ -1113,3 +1113,91 @@ fn unit_floats_fill_the_unit_interval() {
     assert_eq!(unit_f64(u64::MAX), 1.0 - f64::EPSILON / 2.0);
     assert_eq!(unit_f64(1 << 63), 0.5);
 }
+
+/// The Cholesky-factor route of `distortion_on_range` (inputs above 2·10⁷ entries): a sketch
+/// with fewer rows than columns has infinite distortion, and a basis used with a matrix of
+/// other columns is an error, not a panic in the triangular solve. (That a finite value agrees
+/// with the exact QR route is a unit test in `src/diagnostics.rs`.)
+#[test]
+fn cholesky_route_of_the_distortion_handles_short_sketches_and_shapes() {
+    let (n, d) = (1_000_001, 20); // 2.00000002·10⁷ entries: the Cholesky route
+    let a = problems::random_sparse(n, d, 2, Seed::new(3)).unwrap();
+    let view = MatrixRef::sparse(&a).unwrap();
+    let short = SparseSign::new(10, n, 2, Seed::new(4)).unwrap();
+    assert_eq!(
+        diagnostics::distortion_on_range(&short, view, Par::Seq).unwrap(),
+        f64::INFINITY
+    );
+    let basis = diagnostics::RangeBasis::new(view, Par::Seq).unwrap();
+    let other = problems::random_sparse(n, d - 1, 2, Seed::new(5)).unwrap();
+    let tall = SparseSign::new(80, n, 4, Seed::new(6)).unwrap();
+    let r = basis.distortion(&tall, MatrixRef::sparse(&other).unwrap(), Par::Seq);
+    assert!(matches!(r, Err(Error::DimensionMismatch { .. })), "{r:?}");
+}
+
+/// `apply_right` is `A·Sᵀ`: a `k × m` result equal to the explicit product.
+#[test]
+fn apply_right_is_a_times_s_transpose() {
+    let (k, n, m) = (7, 300, 20);
+    let a = randnla::problems::gaussian_matrix(k, n, Seed::new(1)).unwrap();
+    let s = SparseSign::new(m, n, 4, Seed::new(2)).unwrap();
+    let got = s
+        .apply_right(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+        .unwrap();
+    let want = &a * SketchOperator::<f64>::to_dense(&s).unwrap().transpose();
+    assert_eq!((got.nrows(), got.ncols()), (k, m));
+    assert!((&got - &want).norm_l2() <= 1e-13 * want.norm_l2());
+    // A with the wrong number of columns is an error.
+    let wrong = randnla::problems::gaussian_matrix(n, k, Seed::new(1)).unwrap();
+    assert!(s
+        .apply_right(MatrixRef::dense(wrong.as_ref()).unwrap(), Par::Seq)
+        .is_err());
+}
+
+/// Every documented spelling parses to its family, `sparse-sign` with the documented s = 8.
+#[test]
+fn sketch_kind_names_parse_to_the_documented_families() {
+    let sparse = SketchKind::SparseSign { nnz_per_col: 8 };
+    for (names, kind) in [
+        (
+            &["count", "countsketch", "count-sketch"][..],
+            SketchKind::CountSketch,
+        ),
+        (&["sparse-sign", "sparse_sign", "osnap"][..], sparse),
+        (&["gaussian"][..], SketchKind::Gaussian),
+        (&["srht"][..], SketchKind::Srht),
+    ] {
+        for name in names {
+            assert_eq!(name.parse::<SketchKind>().unwrap(), kind, "{name}");
+        }
+        assert_eq!(kind.name().parse::<SketchKind>().unwrap(), kind);
+    }
+    assert_eq!(SparseSign::DEFAULT_NNZ_PER_COL, 8);
+}
+
+/// f32 inputs are checked for NaN and ±∞ as f64 inputs are (dense, sparse, vectors).
+#[test]
+fn f32_inputs_with_nan_or_infinity_are_refused() {
+    use randnla::SparseRef;
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let mut a = Mat::<f32>::zeros(4, 2);
+        a[(2, 1)] = bad;
+        let r = MatrixRef::dense(a.as_ref());
+        assert!(
+            matches!(r, Err(Error::NonFinite { row: 2, col: 1, .. })),
+            "{bad}: {r:?}"
+        );
+        let (ptr, idx, val) = ([0usize, 1, 2], [0usize, 1], [1.0f32, bad]);
+        let s = SparseRef::<f32>::try_csr(2, 2, &ptr, &idx, &val);
+        assert!(
+            matches!(s, Err(Error::NonFinite { row: 1, col: 1, .. })),
+            "{bad}: {s:?}"
+        );
+        let op = SparseSign::new(3, 4, 2, Seed::new(1)).unwrap();
+        let v = SketchExt::<f32>::apply_vec(&op, &[0.0, bad, 0.0, 0.0]);
+        assert!(
+            matches!(v, Err(Error::NonFinite { row: 1, .. })),
+            "{bad}: {v:?}"
+        );
+    }
+}
