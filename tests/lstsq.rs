@@ -1323,18 +1323,18 @@ fn lsqr_first_stopping_value_uses_the_column_norm_of_b1() {
     let beta1 = norm(&b);
     let u1: Vec<f64> = b.iter().map(|x| x / beta1).collect();
     let atu = a.transpose() * col(&u1);
-    let atu: Vec<f64> = (0..12).map(|i| atu[(i, 0)]).collect();
+    let atu = col_vec(&atu);
     let alpha1 = norm(&atu);
     let v1: Vec<f64> = atu.iter().map(|x| x / alpha1).collect();
     let av1 = &a * col(&v1);
     let w: Vec<f64> = (0..300).map(|i| av1[(i, 0)] - alpha1 * u1[i]).collect();
     let beta2 = norm(&w);
     // x₁ = argmin_t ‖b − t·Av₁‖ along v₁.
-    let av1v: Vec<f64> = (0..300).map(|i| av1[(i, 0)]).collect();
+    let av1v = col_vec(&av1);
     let t = b.iter().zip(&av1v).map(|(x, y)| x * y).sum::<f64>() / norm(&av1v).powi(2);
     let r: Vec<f64> = (0..300).map(|i| b[i] - t * av1v[i]).collect();
     let atr = a.transpose() * col(&r);
-    let atr: Vec<f64> = (0..12).map(|i| atr[(i, 0)]).collect();
+    let atr = col_vec(&atr);
     let want = norm(&atr) / (alpha1.hypot(beta2) * norm(&r));
     assert!(
         (history[0] - want).abs() <= 1e-8 * want,
@@ -1382,7 +1382,7 @@ fn consistent_system_stops_on_the_residual_test() {
     let (a, _, _, _) = ls_problem(400, 10, 10.0, 0.0, Seed::new(9)).unwrap();
     let xt: Vec<f64> = (0..10).map(|j| 1.0 + j as f64).collect();
     let ax = &a * col(&xt);
-    let b: Vec<f64> = (0..400).map(|i| ax[(i, 0)]).collect();
+    let b = col_vec(&ax);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let (_, info) = lsqr(
         av,
