@@ -934,6 +934,7 @@ fn default_limit_refuses_huge_empty_shapes_quickly() {
     assert!(start.elapsed().as_secs() < 2, "took {:?}", start.elapsed());
 }
 
+/// Fortran-style exponents (`d`, `D`) are read in coordinate and array files.
 #[test]
 fn fortran_exponent_is_accepted_in_either_case() {
     let m = read(&format!(
@@ -945,6 +946,7 @@ fn fortran_exponent_is_accepted_in_either_case() {
     assert_eq!(dense_rows(&a), vec![vec![-12.5]]);
 }
 
+/// `integer` fields are 64-bit: values beyond i32 are read, rounded to the nearest f64.
 #[test]
 fn integer_values_use_the_whole_64_bit_range() {
     let m = read(
@@ -961,6 +963,7 @@ fn integer_values_use_the_whole_64_bit_range() {
     assert_eq!(dense_rows(&a), vec![vec![-4294967296.0]]);
 }
 
+/// Duplicate entries of a row too long for the insertion sort are summed in file order.
 #[test]
 fn long_rows_sum_duplicates_in_file_order() {
     // One row of 300 entries over 13 columns, values whose sums depend on the order (1e16 + 1
@@ -987,6 +990,7 @@ fn long_rows_sum_duplicates_in_file_order() {
     assert_eq!(got, want);
 }
 
+/// Equality of dense `MatrixMarket` values compares the entries, not only the shape.
 #[test]
 fn dense_matrices_with_different_values_are_not_equal() {
     let a = read("%%MatrixMarket matrix array real general\n1 2\n1\n2\n").unwrap();

@@ -1461,11 +1461,9 @@ fn ls_problem_has_the_prescribed_spectrum_solution_and_residual() {
         "‖r‖ = {:e}",
         norm(&r)
     );
-    let rm = Mat::from_fn(n, 1, |i, _| r[i]);
-    let atr = (a.transpose() * &rm).norm_l2();
+    let atr = (a.transpose() * col(&r)).norm_l2();
     assert!(atr <= 1e-14 * rho, "‖Aᵀr‖ = {atr:e}");
-    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
-    let ax = &a * &xm;
+    let ax = &a * col(&x);
     let gap: Vec<f64> = (0..n).map(|i| b[i] - ax[(i, 0)] - r[i]).collect();
     assert!(
         norm(&gap) <= 1e-15 * norm(&b),
@@ -1505,8 +1503,7 @@ fn illmix_pairs_are_collinear_to_the_documented_delta() {
         kappa > 0.3 / delta_min && kappa < 30.0 / delta_min,
         "κ = {kappa:e}"
     );
-    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
-    let ax = &dense * &xm;
+    let ax = &dense * col(&x);
     let res: Vec<f64> = (0..n).map(|i| b[i] - ax[(i, 0)]).collect();
     let per_row = norm(&res) / (n as f64).sqrt();
     assert!(

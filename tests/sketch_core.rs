@@ -8,7 +8,7 @@ use common::*;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
 use randnla::sketch::*;
-use randnla::{diagnostics, problems, Error, MatrixRef, Seed};
+use randnla::{diagnostics, problems, Error, MatrixRef, Seed, SparseRef};
 
 fn dense_product(s: &Mat<f64>, a: &Mat<f64>) -> Mat<f64> {
     let mut out = Mat::<f64>::zeros(s.nrows(), a.ncols());
@@ -850,7 +850,7 @@ fn bad_input_is_an_error_not_a_panic() {
     }
     // A sparse matrix may declare far more columns than it stores: an output that cannot be
     // allocated is an error (fuzzing found the panic this replaced).
-    let wide = randnla::SparseRef::<f64>::try_csr(4, 1 << 60, &[0; 5], &[], &[]).unwrap();
+    let wide = SparseRef::<f64>::try_csr(4, 1 << 60, &[0; 5], &[], &[]).unwrap();
     for op in all_sketches(3, 4, s) {
         let r = op.apply(MatrixRef::Sparse(wide), Par::Seq);
         assert!(
@@ -905,8 +905,8 @@ fn bad_input_is_an_error_not_a_panic() {
     // Row blocks: reversed or out-of-range ranges, and CSC storage (not contiguous by rows).
     let csr = problems::random_sparse(10, 3, 2, s).unwrap();
     let csc = csr.to_csc();
-    let csr_ref = randnla::SparseRef::from_sprs(csr.view()).unwrap();
-    let csc_ref = randnla::SparseRef::from_sprs(csc.view()).unwrap();
+    let csr_ref = SparseRef::from_sprs(csr.view()).unwrap();
+    let csc_ref = SparseRef::from_sprs(csc.view()).unwrap();
     for (start, end) in [(5, 4), (0, 11), (11, 11), (usize::MAX, 3), (3, usize::MAX)] {
         assert!(
             matches!(
@@ -966,7 +966,7 @@ fn ridge_residual_rejects_a_bad_lambda() {
 #[test]
 fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
     use randnla::diagnostics::{distortion, distortion_on_range, orthonormal_basis};
-    let a = randnla::problems::gaussian_matrix(200, 5, Seed::new(3)).unwrap();
+    let a = problems::gaussian_matrix(200, 5, Seed::new(3)).unwrap();
     let q = orthonormal_basis(a.as_ref()).unwrap();
     let sampler = randnla::sketch::sampling::RowSampling::uniform(200, 2, Seed::new(4)).unwrap();
     let sparse = SparseSign::new(3, 200, 2, Seed::new(5)).unwrap();
@@ -1017,10 +1017,10 @@ fn sketches_shorter_than_the_subspace_have_infinite_distortion() {
     );
 }
 
+/// A NaN in CSR input is reported at its row and column, not swapped.
 #[test]
 fn non_finite_csr_value_is_reported_at_its_row_and_column() {
-    let e = randnla::SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0])
-        .unwrap_err();
+    let e = SparseRef::try_csr(2, 3, &[0, 2, 3], &[0, 2, 1], &[1.0, f64::NAN, 3.0]).unwrap_err();
     assert_eq!(
         e,
         Error::NonFinite {
@@ -1031,6 +1031,8 @@ fn non_finite_csr_value_is_reported_at_its_row_and_column() {
     );
 }
 
+/// A row block of a view whose row pointers do not start at 0 (a sprs slice, or a row block)
+/// holds the rows it names.
 #[test]
 fn row_blocks_of_row_blocks_see_the_right_rows() {
     // 4 × 3 CSR: row 0 = [1 . .], row 1 = [. 2 .], row 2 = [3 . 4], row 3 = [. 5 .].
@@ -1041,7 +1043,7 @@ fn row_blocks_of_row_blocks_see_the_right_rows() {
         vec![1.0, 2.0, 3.0, 4.0, 5.0],
     );
     // Through a sprs slice (indptr starts at 1) and through a nested row block.
-    let sliced = randnla::SparseRef::from_sprs(m.slice_outer(1..4)).unwrap();
+    let sliced = SparseRef::from_sprs(m.slice_outer(1..4)).unwrap();
     let nested = MatrixRef::sparse(&m).unwrap().row_block(1, 4).unwrap();
     let want = Mat::<f64>::from_fn(2, 3, |i, j| [[3.0, 0.0, 4.0], [0.0, 5.0, 0.0]][i][j]);
     for base in [MatrixRef::Sparse(sliced), nested] {
@@ -1050,6 +1052,7 @@ fn row_blocks_of_row_blocks_see_the_right_rows() {
     }
 }
 
+/// The SRHT's diagonal signs are fair and uncorrelated at lags 1–128 (fixed seed, 6 sd).
 #[test]
 fn srht_signs_are_uncorrelated_across_columns() {
     // Recover D from S = (1/√m)·R·H·D: S[0, i]·√m = (−1)^popcount(r₀ & i) · D[i].
@@ -1077,6 +1080,7 @@ fn srht_signs_are_uncorrelated_across_columns() {
     }
 }
 
+/// Over seeds, the SRHT keeps every row of the transform with probability m/n'.
 #[test]
 fn srht_selects_every_row_uniformly() {
     // m = 1 of n' = 8 and m = 3 of n' = 8, 4000 seeds: each row kept with probability m/8
@@ -1095,6 +1099,7 @@ fn srht_selects_every_row_uniformly() {
     }
 }
 
+/// `SparseSign` with s = 1 is CountSketch and says so (documented on `SparseSign::new`).
 #[test]
 fn sparse_sign_with_one_nonzero_is_named_count() {
     let s = SparseSign::new(12, 40, 1, Seed::new(9)).unwrap();
@@ -1106,6 +1111,7 @@ fn sparse_sign_with_one_nonzero_is_named_count() {
     );
 }
 
+/// `unit_f64` maps the 64-bit words onto [0, 1) with 53-bit resolution.
 #[test]
 fn unit_floats_fill_the_unit_interval() {
     use randnla::seed::unit_f64;
@@ -1139,7 +1145,7 @@ fn cholesky_route_of_the_distortion_handles_short_sketches_and_shapes() {
 #[test]
 fn apply_right_is_a_times_s_transpose() {
     let (k, n, m) = (7, 300, 20);
-    let a = randnla::problems::gaussian_matrix(k, n, Seed::new(1)).unwrap();
+    let a = problems::gaussian_matrix(k, n, Seed::new(1)).unwrap();
     let s = SparseSign::new(m, n, 4, Seed::new(2)).unwrap();
     let got = s
         .apply_right(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
@@ -1148,7 +1154,7 @@ fn apply_right_is_a_times_s_transpose() {
     assert_eq!((got.nrows(), got.ncols()), (k, m));
     assert!((&got - &want).norm_l2() <= 1e-13 * want.norm_l2());
     // A with the wrong number of columns is an error.
-    let wrong = randnla::problems::gaussian_matrix(n, k, Seed::new(1)).unwrap();
+    let wrong = problems::gaussian_matrix(n, k, Seed::new(1)).unwrap();
     assert!(s
         .apply_right(MatrixRef::dense(wrong.as_ref()).unwrap(), Par::Seq)
         .is_err());
@@ -1178,7 +1184,6 @@ fn sketch_kind_names_parse_to_the_documented_families() {
 /// f32 inputs are checked for NaN and ±∞ as f64 inputs are (dense, sparse, vectors).
 #[test]
 fn f32_inputs_with_nan_or_infinity_are_refused() {
-    use randnla::SparseRef;
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
         let mut a = Mat::<f32>::zeros(4, 2);
         a[(2, 1)] = bad;
