@@ -10,7 +10,9 @@
 //!    at `tol = 1e-10` with one refinement run (the goal is a normal-equation residual ≤ 1e-10;
 //!    the measured residual is printed) against the normal equations (AᵀA + Cholesky, which
 //!    lose the accuracy) in criterion; one-shot lines give wall and process CPU seconds (CPU is
-//!    less sensitive to the load) and the default `tol = 1e-14` and `m = 4d` variants.
+//!    less sensitive to the load) and the default `tol = 1e-14` and `m = 4d` variants. The
+//!    default runs the unpreconditioned probe first (`LstsqParams::probe`), which gives up here
+//!    after a few passes; `..._no_probe` is the sketched solve alone (same bits of `x`).
 //!    Unpreconditioned LSQR (1000 iterations) and faer's sparse QR are timed once outside
 //!    criterion (too slow to repeat) and printed with their accuracy. Read the ratio of the medians.
 //! 2. `nnz`: sketch-and-precondition at fixed d = 100 while n (hence nnz) doubles; the printed
@@ -20,8 +22,10 @@
 //!    normal equations, faer's dense Householder QR and unpreconditioned LSQR (≤ 1000
 //!    iterations) with their normal-equation residuals.
 //! 3. `dense`: dense tall 50 000 × d against faer's Householder QR least squares, timed once per d
-//!    (wall and process CPU; default `m` from the cost model and `m = 4d`; the ratio says where
-//!    QR wins); criterion repeats the n = 20 000, d = 200 case. `RANDNLA_BENCH_DENSE=n:d1,d2,…`
+//!    (wall and process CPU; the default, the default without the probe (`np`) and `m = 4d`
+//!    without it; the ratio says where QR wins); a last line repeats the largest d on Epperly's
+//!    rotated `U·diag(σ)·Vᵀ` (κ = 1e6, which column scaling does not undo); criterion repeats
+//!    the n = 20 000, d = 200 case (κ ≈ 1.1: there the probe solves it unpreconditioned). `RANDNLA_BENCH_DENSE=n:d1,d2,…`
 //!    replaces the one-shot sweep by those sizes (e.g. `100000:1000,2000`).
 //!
 //! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
@@ -79,12 +83,22 @@ use common::{par, test_mode};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use randnla::lstsq::{
     lsqr, normal_equation_residual, normal_equations, qr_solve, sketch_and_precondition,
-    LsqrParams, LstsqParams,
+    Factorization, Info, LsqrParams, LstsqParams,
 };
-use randnla::problems::{gaussian_matrix, sparse_ls_illmix};
+use randnla::problems::{gaussian_matrix, ls_problem, sparse_ls_illmix};
 use randnla::{MatrixRef, Seed};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+
+/// The preconditioner a solve used, for the tables.
+fn pre_name(info: &Info) -> &'static str {
+    match info.factorization {
+        Some(Factorization::Diagonal) => "diag",
+        Some(Factorization::Svd) => "svd",
+        Some(_) => "qr",
+        None => "none",
+    }
+}
 
 fn timed<R>(f: impl FnOnce() -> R) -> (R, f64) {
     let t = Instant::now();
@@ -159,14 +173,27 @@ fn illmix(c: &mut Criterion, quick: bool) {
     let ((x, info), t_sp, c_sp) = timed_cpu(|| sketch_and_precondition(av, &b, &sp).unwrap());
     let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
     println!(
-        "sketch-precondition (tol 1e-10, m = {}): {t_sp:.3} s one-shot, {c_sp:.2} s CPU (sketch {:.3}, factor {:.3}, iterate {:.3}), iterations {:?}, κ(AR⁻¹) ≈ {:.2}, normal-eq residual {:.2e}",
+        "sketch-precondition (tol 1e-10, m = {}): {t_sp:.3} s one-shot, {c_sp:.2} s CPU (probe {:.3} for {} iterations, sketch {:.3}, factor {:.3}, iterate {:.3}), iterations {:?}, κ(AR⁻¹) ≈ {:.2}, normal-eq residual {:.2e}",
         info.sketch_rows,
+        info.timings.probe,
+        info.probe_iterations,
         info.timings.sketch,
         info.timings.factor,
         info.timings.iterate,
         info.run_iterations,
         info.kappa_estimate,
         ner(&x)
+    );
+    // Without the unpreconditioned probe (which gives up here after a few passes): the bits of x
+    // are those above.
+    let sp_np = LstsqParams {
+        probe: false,
+        ..sp.clone()
+    };
+    let ((x_np, _), t_np, c_np) = timed_cpu(|| sketch_and_precondition(av, &b, &sp_np).unwrap());
+    println!(
+        "sketch-precondition without the probe: {t_np:.3} s one-shot, {c_np:.2} s CPU, same x: {}",
+        x_np == x
     );
     let dflt = LstsqParams {
         par: p,
@@ -232,6 +259,9 @@ fn illmix(c: &mut Criterion, quick: bool) {
         .warm_up_time(Duration::from_secs(1));
     g.bench_function("sketch_precondition_tol1e-10", |bch| {
         bch.iter(|| black_box(sketch_and_precondition(av, &b, &sp).unwrap()))
+    });
+    g.bench_function("sketch_precondition_tol1e-10_no_probe", |bch| {
+        bch.iter(|| black_box(sketch_and_precondition(av, &b, &sp_np).unwrap()))
     });
     g.bench_function("normal_equations", |bch| {
         bch.iter(|| black_box(normal_equations(av, &b, 0.0, p)))
@@ -349,19 +379,21 @@ fn dense(c: &mut Criterion, quick: bool) {
         }
         _ => (n, ds),
     };
-    println!("\n== dense {n} × d: sketch-precondition (default m from the cost model, and m = 4d; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds) ==");
+    println!("\n== dense {n} × d, columns scaled by logspace(0, −6, d) (κ ≈ 1e6): sketch-precondition (default: the unpreconditioned probe, then m from the cost model; `np`: probe off; m = 4d, probe off; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds; `pre`: preconditioner used by default) ==");
     println!(
-        "{:>5}  {:>9}  {:>7}  {:>6}  {:>9}  {:>7}  {:>9}  {:>7}  {:>8}  {:>8}  {:>9}  {:>9}",
+        "{:>5}  {:>9}  {:>7}  {:>6}  {:>5}  {:>9}  {:>7}  {:>9}  {:>9}  {:>7}  {:>8}  {:>8}  {:>9}  {:>9}",
         "d",
         "qr s",
         "qr cpu",
         "m",
+        "pre",
         "s&p s",
         "cpu",
+        "s&p np s",
         "s&p4d s",
         "cpu",
         "qr/s&p",
-        "cpu rat",
+        "qr/np",
         "ner qr",
         "ner s&p"
     );
@@ -382,37 +414,71 @@ fn dense(c: &mut Criterion, quick: bool) {
             par: p,
             ..Default::default()
         };
-        let s4 = LstsqParams {
-            sketch_rows: Some(4 * d),
+        let snp = LstsqParams {
+            probe: false,
             ..sd.clone()
         };
+        let s4 = LstsqParams {
+            sketch_rows: Some(4 * d),
+            ..snp.clone()
+        };
         let ((xd, infod), td, cd) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
+        let ((_, infonp), tnp, _) = timed_cpu(|| sketch_and_precondition(av, &b, &snp).unwrap());
         let (_, t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &s4).unwrap());
         // Up to d = 100 a solve takes milliseconds: medians of 7 alternating runs.
-        let (tq, cq, td, cd, t4, c4) = if d <= 100 && !quick {
-            let mut runs = vec![[tq, cq, td, cd, t4, c4]];
+        let (tq, cq, td, cd, tnp, t4, c4) = if d <= 100 && !quick {
+            let mut runs = vec![[tq, cq, td, cd, tnp, t4, c4]];
             for _ in 0..6 {
                 let (_, tq, cq) = timed_cpu(|| qr_solve(av, &b, 0.0, p).unwrap());
                 let (_, td, cd) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
+                let (_, tnp, _) = timed_cpu(|| sketch_and_precondition(av, &b, &snp).unwrap());
                 let (_, t4, c4) = timed_cpu(|| sketch_and_precondition(av, &b, &s4).unwrap());
-                runs.push([tq, cq, td, cd, t4, c4]);
+                runs.push([tq, cq, td, cd, tnp, t4, c4]);
             }
             let med = |k: usize| {
                 let mut v: Vec<f64> = runs.iter().map(|r| r[k]).collect();
                 v.sort_by(f64::total_cmp);
                 v[v.len() / 2]
             };
-            (med(0), med(1), med(2), med(3), med(4), med(5))
+            (med(0), med(1), med(2), med(3), med(4), med(5), med(6))
         } else {
-            (tq, cq, td, cd, t4, c4)
+            (tq, cq, td, cd, tnp, t4, c4)
         };
         ratios.push((d, tq / td));
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
         println!(
-            "{d:>5}  {tq:>9.3}  {cq:>7.2}  {:>6}  {td:>9.3}  {cd:>7.2}  {t4:>9.3}  {c4:>7.2}  {:>8.2}  {:>8.2}  {:>9.1e}  {:>9.1e}",
-            infod.sketch_rows,
+            "{d:>5}  {tq:>9.3}  {cq:>7.2}  {:>6}  {:>5}  {td:>9.3}  {cd:>7.2}  {tnp:>9.3}  {t4:>9.3}  {c4:>7.2}  {:>8.2}  {:>8.2}  {:>9.1e}  {:>9.1e}",
+            infonp.sketch_rows,
+            pre_name(&infod),
             tq / td,
-            cq / cd,
+            tq / tnp,
+            ner(&xq),
+            ner(&xd)
+        );
+    }
+    // Ill-conditioning that survives equilibration: Epperly's A = U·diag(σ)·Vᵀ (Haar U, V,
+    // κ = 1e6) at the largest d, where the probe gives up and the sketch does the work.
+    if let Some(&d) = ds.last() {
+        let (a, b, _, _) = ls_problem(n, d, 1e6, 1e-3, Seed::new(5)).unwrap();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let (xq, tq, _) = timed_cpu(|| qr_solve(av, &b, 0.0, p).unwrap());
+        let sd = LstsqParams {
+            par: p,
+            ..Default::default()
+        };
+        let snp = LstsqParams {
+            probe: false,
+            ..sd.clone()
+        };
+        let ((xd, infod), td, _) = timed_cpu(|| sketch_and_precondition(av, &b, &sd).unwrap());
+        let (_, tnp, _) = timed_cpu(|| sketch_and_precondition(av, &b, &snp).unwrap());
+        let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
+        println!(
+            "rotated {n} × {d} (U·diag(σ)·Vᵀ, κ = 1e6): QR {tq:.3} s, sketch-precondition {td:.3} s ({}, {} probe iterations), without the probe {tnp:.3} s; qr/s&p {:.2}, qr/np {:.2}; normal-eq residuals {:.1e} (QR), {:.1e}",
+            pre_name(&infod),
+            infod.probe_iterations,
+            tq / td,
+            tq / tnp,
             ner(&xq),
             ner(&xd)
         );

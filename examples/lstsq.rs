@@ -3,8 +3,8 @@
 //! ```text
 //! cargo run --release --example lstsq -- A.mtx b.mtx \
 //!     [--method qr|normal|lsqr|sketch-solve|sketch-precondition] [--ridge λ] [--tol T] \
-//!     [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--out x.mtx] [--max-elements N] \
-//!     [--seed N] [--threads N] [--json]
+//!     [--sketch-rows M] [--nnz-per-col S] [--max-iters K] [--no-probe] [--out x.mtx] \
+//!     [--max-elements N] [--seed N] [--threads N] [--json]
 //! ```
 //! `--max-elements N` raises the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz`
 //! for a coordinate file and `nrows·ncols` for an array) for larger files.
@@ -16,9 +16,12 @@
 //! `--nnz-per-col` (nonzeros per column of the sparse sign sketch, default 8; 2–4 is cheaper and
 //! as good on incoherent rows, see the README); the other methods reject them. `--max-iters`
 //! caps LSQR's iterations (per run for sketch-precondition; defaults 1000 and 500).
+//! sketch-precondition first tries unpreconditioned LSQR and sketches only when that would not
+//! converge fast (`LstsqParams::probe`); `--no-probe` sketches at once.
 //!
-//! `--json` prints one line with `method, n, d, nnz, seconds, iterations, residual_norm,
-//! normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
+//! `--json` prints one line with `method, n, d, nnz, seconds, iterations, probe_iterations
+//! (sketch-precondition: the unpreconditioned probe's, on top of `iterations` when it gave up),
+//! preconditioner (`qr`, `svd`, or null when the probe solved it), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
 //! `[A; √λI]x ≈ [b; 0]`), converged` (null where a figure does not apply); `residual_norm` is
 //! `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is finite whenever the
 //! residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed null, for
@@ -37,7 +40,7 @@ mod cli;
 use randnla::io::{write_dense_path, MatrixMarket};
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
-    sketch_and_solve, Info, LsqrParams, LstsqParams, SketchSolveParams,
+    sketch_and_solve, Factorization, Info, LsqrParams, LstsqParams, SketchSolveParams,
 };
 use randnla::sketch::SketchKind;
 use randnla::{Error, Layout, MatrixRef};
@@ -46,6 +49,8 @@ use std::time::Instant;
 struct Outcome {
     x: Option<Vec<f64>>,
     iterations: Option<usize>,
+    probe_iterations: Option<usize>,
+    preconditioner: Option<&'static str>,
     converged: bool,
     stopping_value: Option<f64>,
 }
@@ -57,6 +62,12 @@ fn iterative(result: Result<(Vec<f64>, Info), Error>) -> Result<Outcome, Error> 
         Ok((x, info)) => Ok(Outcome {
             x: Some(x),
             iterations: Some(info.iterations),
+            probe_iterations: Some(info.probe_iterations),
+            preconditioner: info.factorization.map(|f| match f {
+                Factorization::Diagonal => "diagonal",
+                Factorization::Svd => "svd",
+                Factorization::Qr | Factorization::Auto => "qr",
+            }),
             converged: info.converged,
             stopping_value: None,
         }),
@@ -67,6 +78,8 @@ fn iterative(result: Result<(Vec<f64>, Info), Error>) -> Result<Outcome, Error> 
         }) => Ok(Outcome {
             x: None,
             iterations: Some(iterations),
+            probe_iterations: None,
+            preconditioner: None,
             converged: false,
             stopping_value: Some(residual),
         }),
@@ -126,7 +139,7 @@ fn main() {
         let args = cli::Args::parse_with_usage(
             "usage: lstsq A.mtx b.mtx [--method qr|normal|lsqr|sketch-solve|sketch-precondition] \
              [--ridge λ] [--tol T] [--sketch-rows M] [--nnz-per-col S] [--max-iters K] \
-             [--out x.mtx] [--max-elements N] [--seed N] [--threads N] [--json]",
+             [--no-probe] [--out x.mtx] [--max-elements N] [--seed N] [--threads N] [--json]",
             &[
                 "method",
                 "ridge",
@@ -137,7 +150,7 @@ fn main() {
                 "max-iters",
                 cli::MAX_ELEMENTS,
             ],
-            &[],
+            &["no-probe"],
         )?;
         let [a_path, b_path] = args.positionals(2, 2)? else {
             return Err(args.usage());
@@ -157,6 +170,12 @@ fn main() {
                 "--max-iters applies to lsqr and sketch-precondition, not {method}"
             ));
         }
+        let probe = !args.flag("no-probe");
+        if !probe && method != "sketch-precondition" {
+            return Err(format!(
+                "--no-probe applies to sketch-precondition, not {method}"
+            ));
+        }
         let lambda: f64 = args.get_or("ridge", 0.0)?;
         let tol: f64 = args.get_or("tol", LstsqParams::default().tol)?;
         let seed = args.seed()?;
@@ -171,6 +190,8 @@ fn main() {
         let direct = |x: Vec<f64>| Outcome {
             x: Some(x),
             iterations: None,
+            probe_iterations: None,
+            preconditioner: None,
             converged: true,
             stopping_value: None,
         };
@@ -211,6 +232,7 @@ fn main() {
                     seed,
                     par,
                     max_iters: max_iters.unwrap_or(LstsqParams::default().max_iters),
+                    probe,
                     ..Default::default()
                 };
                 iterative(sketch_and_precondition(av, &b, &p))
@@ -252,6 +274,10 @@ fn main() {
             if let Some(it) = out.iterations {
                 cli::outln!("iterations {it}, converged {}", out.converged);
             }
+            if let Some(p) = out.probe_iterations {
+                let pre = out.preconditioner.unwrap_or("none");
+                cli::outln!("preconditioner {pre}, probe iterations {p}");
+            }
             if let Some(r) = residual_norm {
                 cli::outln!("‖b − Ax‖ = {r:.6e}");
             }
@@ -266,6 +292,8 @@ fn main() {
                 .int("nnz", nnz as u64)
                 .num("seconds", seconds)
                 .opt("iterations", out.iterations.map(|i| i as f64))
+                .opt("probe_iterations", out.probe_iterations.map(|i| i as f64))
+                .opt_str("preconditioner", out.preconditioner)
                 .opt("residual_norm", residual_norm)
                 .opt("normal_eq_residual", ner)
                 .bool("converged", out.converged)

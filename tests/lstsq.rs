@@ -80,7 +80,12 @@ fn rhs(n: usize, seed: u64) -> Vec<f64> {
 #[test]
 fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
     let (n, d) = (2000, 50);
-    let params = LstsqParams::default();
+    // The sketched solve (the probe would solve the κ = 1 cells unpreconditioned); the default,
+    // probe included, is held to the same accuracy at the end of each cell.
+    let params = LstsqParams {
+        probe: false,
+        ..Default::default()
+    };
     let mut informative = 0;
     for (ki, &kappa) in [1.0, 1e4, 1e8, 1e12].iter().enumerate() {
         for (ri, &rho) in [1e-12, 1e-6, 1e-3].iter().enumerate() {
@@ -121,6 +126,21 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
             assert!(
                 ner <= 10.0 * ner_qr,
                 "κ={kappa:e} ρ={rho:e}: normal-eq residual {ner:e} vs QR {ner_qr:e}"
+            );
+            let (xd, info_d) = sketch_and_precondition(av, &b, &LstsqParams::default()).unwrap();
+            let fe_d = dist(&xd, &x) / norm(&x);
+            let ner_d = normal_equation_residual(av, &xd, &b, Par::Seq).unwrap();
+            assert!(
+                fe_d <= bound && ner_d <= 10.0 * ner_qr,
+                "κ={kappa:e} ρ={rho:e}, default (probe {} iterations, {:?}): forward error {fe_d:e}, normal-eq residual {ner_d:e}",
+                info_d.probe_iterations,
+                info_d.factorization
+            );
+            // κ(A) = 1 needs no preconditioner; from 1e4 on the probe gives up.
+            assert_eq!(
+                info_d.factorization.is_none(),
+                kappa == 1.0,
+                "κ={kappa:e} ρ={rho:e}"
             );
         }
     }
@@ -337,13 +357,44 @@ fn rank_deficient_gives_the_minimum_norm_solution() {
     let a = &g1 * &g2;
     let b = rhs(n, 13);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let (x, info) = sketch_and_precondition(av, &b, &LstsqParams::default()).unwrap();
+    let xref = pinv_solve(&a, &b);
+    let sketched = LstsqParams {
+        probe: false,
+        ..Default::default()
+    };
+    let (x, info) = sketch_and_precondition(av, &b, &sketched).unwrap();
     assert_eq!(info.rank, r);
     assert_eq!(info.factorization, Some(Factorization::Svd));
-    let xref = pinv_solve(&a, &b);
     let e = dist(&x, &xref) / norm(&xref);
     assert!(e <= 1e-9, "min-norm solution differs by {e:e}");
-    // Forcing QR on it is an error, not a wrong answer.
+    // The default's probe gives up here (κ ≈ 10 on the range: too slow unpreconditioned) and
+    // the answer is the same. With five columns of a 4000 × 25 Gaussian matrix repeated at
+    // half their size (κ ≈ 1.3 on the range) the probe solves it unpreconditioned at tol 1e-10:
+    // LSQR from 0 stays in range(Aᵀ), so it gives the minimum-norm solution too.
+    let (x, _) = sketch_and_precondition(av, &b, &LstsqParams::default()).unwrap();
+    let e = dist(&x, &xref) / norm(&xref);
+    assert!(e <= 1e-9, "default: min-norm solution differs by {e:e}");
+    let g = gaussian_matrix(4000, 25, Seed::new(14)).unwrap();
+    let dup = Mat::from_fn(4000, 30, |i, j| {
+        if j < 25 {
+            g[(i, j)]
+        } else {
+            0.5 * g[(i, j - 25)]
+        }
+    });
+    let b_dup = rhs(4000, 15);
+    let loose = LstsqParams {
+        tol: 1e-10,
+        ..Default::default()
+    };
+    let dv = MatrixRef::dense(dup.as_ref()).unwrap();
+    let (x_dup, info) = sketch_and_precondition(dv, &b_dup, &loose).unwrap();
+    assert_eq!(info.factorization, None);
+    let xref_dup = pinv_solve(&dup, &b_dup);
+    let e = dist(&x_dup, &xref_dup) / norm(&xref_dup);
+    assert!(e <= 1e-9, "probe: min-norm solution differs by {e:e}");
+    // Forcing QR on it is an error, not a wrong answer (an explicit factorization skips the
+    // probe).
     let qr_only = LstsqParams {
         factorization: Factorization::Qr,
         ..Default::default()
@@ -524,9 +575,11 @@ fn answers_are_bitwise_identical_across_threads_and_sparse_layouts() {
     let a = random_sparse(20_000, 30, 4, Seed::new(41)).unwrap();
     let lay = Layouts::new(a);
     let b = rhs(20_000, 42);
+    // The sketched solve; the probe's path has its own test below.
     let solve = |v: MatrixRef<'_, f64>, par: Par| {
         let p = LstsqParams {
             par,
+            probe: false,
             ..Default::default()
         };
         col(&sketch_and_precondition(v, &b, &p).unwrap().0)
@@ -1407,12 +1460,12 @@ fn factorization_choice_is_scale_invariant() {
     for k in [-60, 0, 60] {
         let s = 2f64.powi(k);
         let ak = Mat::from_fn(600, 10, |i, j| a[(i, j)] * s);
-        let (_, info) = sketch_and_precondition(
-            MatrixRef::dense(ak.as_ref()).unwrap(),
-            &b,
-            &LstsqParams::default(),
-        )
-        .unwrap();
+        let params = LstsqParams {
+            probe: false,
+            ..Default::default()
+        };
+        let (_, info) =
+            sketch_and_precondition(MatrixRef::dense(ak.as_ref()).unwrap(), &b, &params).unwrap();
         assert_eq!(info.factorization, Some(Factorization::Qr), "A·2^{k}");
     }
 }
@@ -1525,4 +1578,201 @@ fn random_sparse_blocks_use_independent_streams() {
         })
         .count();
     assert_eq!(same, 0, "{same} rows repeat 4096 rows later");
+}
+
+/// A Gaussian problem (κ ≈ 1.3) needs no preconditioner: the probe solves it without a
+/// sketch, within LSQR's iteration bound for κ(A) (measured by a dense SVD), as accurately as
+/// Householder QR. The same matrix with columns scaled by logspace(0, −8) (κ ≈ 1e8) makes the
+/// probe give up and sketch; `Factorization::Diagonal`, asked for, undoes the scaling and solves
+/// it in about as many iterations as the unscaled problem.
+#[test]
+fn probe_solves_well_conditioned_problems_without_a_sketch() {
+    let (n, d) = (3000, 40);
+    let g = gaussian_matrix(n, d, Seed::new(71)).unwrap();
+    let b = rhs(n, 72);
+    let params = LstsqParams::default();
+    let gv = MatrixRef::dense(g.as_ref()).unwrap();
+    let (x, info) = sketch_and_precondition(gv, &b, &params).unwrap();
+    assert!(info.converged);
+    assert_eq!(info.factorization, None);
+    assert_eq!(info.sketch_rows, 0);
+    assert_eq!(info.probe_iterations, info.iterations);
+    assert_eq!(info.timings.sketch, 0.0);
+    let k = cond(&g);
+    let bound = params.tol.ln() / ((k - 1.0) / (k + 1.0)).ln() + 5.0;
+    for &it in &info.run_iterations {
+        assert!(
+            it as f64 <= bound,
+            "{it} iterations > {bound:.1} (κ = {k:.3})"
+        );
+    }
+    let xq = qr_solve(gv, &b, 0.0, Par::Seq).unwrap();
+    let ner = normal_equation_residual(gv, &x, &b, Par::Seq).unwrap();
+    let ner_qr = normal_equation_residual(gv, &xq, &b, Par::Seq).unwrap();
+    // The backward error asked for (QR's is at rounding level, 8e-17 here).
+    assert!(ner <= params.tol, "{ner:e} vs QR {ner_qr:e}");
+    assert!(dist(&x, &xq) <= 1e-13 * norm(&xq), "{:e}", dist(&x, &xq));
+
+    let scale = |j: usize| 10f64.powf(-8.0 * j as f64 / (d - 1) as f64);
+    let a = Mat::from_fn(n, d, |i, j| g[(i, j)] * scale(j));
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let (_, info) = sketch_and_precondition(av, &b, &params).unwrap();
+    assert_eq!(info.factorization, Some(Factorization::Qr));
+    assert!(info.probe_iterations >= PROBE_MIN_ITERATIONS);
+    let diag = LstsqParams {
+        factorization: Factorization::Diagonal,
+        ..Default::default()
+    };
+    let (xd, info_d) = sketch_and_precondition(av, &b, &diag).unwrap();
+    assert_eq!(info_d.factorization, Some(Factorization::Diagonal));
+    assert_eq!(info_d.probe_iterations, 0);
+    // κ(A·D⁻¹) is within a few percent of κ(G): the bound above with 5 iterations to spare.
+    for &it in &info_d.run_iterations {
+        assert!(it as f64 <= bound + 5.0, "diagonal: {it} iterations");
+    }
+    // The solution of the scaled problem is D⁻¹ times the unscaled one.
+    let sx: Vec<f64> = (0..d).map(|j| xd[j] * scale(j)).collect();
+    assert!(dist(&sx, &xq) <= 1e-12 * norm(&xq), "{:e}", dist(&sx, &xq));
+}
+
+/// On nearly collinear column pairs (ill-conditioning that survives equilibration) the probe
+/// gives up after its minimum of iterations and the sketched solve that follows is bitwise the
+/// solve without the probe: same x, same iterations, same preconditioner.
+#[test]
+fn probe_gives_up_on_collinear_columns_and_changes_no_bit() {
+    let (a, b, _) = sparse_ls_illmix(6000, 100, 0.05, 2e-8, 1e-3, Seed::new(73)).unwrap();
+    let av = MatrixRef::sparse(&a).unwrap();
+    let (x, info) = sketch_and_precondition(av, &b, &LstsqParams::default()).unwrap();
+    let off = LstsqParams {
+        probe: false,
+        ..Default::default()
+    };
+    let (x0, info0) = sketch_and_precondition(av, &b, &off).unwrap();
+    assert_bitwise(&col(&x), &col(&x0), "probe on vs off");
+    assert_eq!(info.factorization, Some(Factorization::Qr));
+    assert_eq!(info.run_iterations, info0.run_iterations);
+    assert_eq!(info0.probe_iterations, 0);
+    assert!(
+        (PROBE_MIN_ITERATIONS..=PROBE_MIN_ITERATIONS + 2).contains(&info.probe_iterations),
+        "the probe took {} iterations",
+        info.probe_iterations
+    );
+    assert!(info.timings.probe > 0.0 && info0.timings.probe == 0.0);
+}
+
+/// The probe's answers (unpreconditioned LSQR), like the sketched ones, do not depend on the
+/// thread count or on CSR against CSC input, and the callback sees its iterations flagged, then the sketched solve's
+/// counted from 1.
+#[test]
+fn probe_is_reproducible_and_reported_to_the_callback() {
+    let a = random_sparse(20_000, 30, 4, Seed::new(75)).unwrap();
+    let lay = Layouts::new(a);
+    let b = rhs(20_000, 76);
+    let views = lay.views();
+    let solve = |v: MatrixRef<'_, f64>, par: Par| {
+        let p = LstsqParams {
+            par,
+            ..Default::default()
+        };
+        let (x, info) = sketch_and_precondition(v, &b, &p).unwrap();
+        assert_eq!(info.factorization, None);
+        col(&x)
+    };
+    let reference = with_threads(1, |par| solve(views[0].1, par));
+    for t in [2, 4] {
+        assert_bitwise(
+            &with_threads(t, |par| solve(views[0].1, par)),
+            &reference,
+            "csr",
+        );
+        assert_bitwise(
+            &with_threads(t, |par| solve(views[1].1, par)),
+            &reference,
+            "csc",
+        );
+    }
+    let (a, b, _) = sparse_ls_illmix(6000, 100, 0.05, 2e-8, 1e-3, Seed::new(77)).unwrap();
+    let av = MatrixRef::sparse(&a).unwrap();
+    let mut seen = Vec::new();
+    let (_, info) = sketch_and_precondition_with_callback(
+        av,
+        &b,
+        &LstsqParams::default(),
+        &mut |s: &IterState| {
+            seen.push((s.probe, s.iteration));
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    let p = info.probe_iterations;
+    assert!(p >= PROBE_MIN_ITERATIONS);
+    let expected: Vec<(bool, usize)> = (1..=p)
+        .map(|i| (true, i))
+        .chain((1..=info.iterations).map(|i| (false, i)))
+        .collect();
+    assert_eq!(seen, expected);
+    // A callback that stops during the probe gets the probe's iterate, marked as stopped.
+    let (x, info) = sketch_and_precondition_with_callback(
+        av,
+        &b,
+        &LstsqParams::default(),
+        &mut |s: &IterState| {
+            if s.iteration >= 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(x.len(), 100);
+    assert!(info.stopped_by_callback && !info.converged);
+    assert_eq!(info.factorization, None);
+    assert_eq!((info.iterations, info.probe_iterations), (2, 2));
+}
+
+/// `Factorization::Diagonal` chosen outright: no sketch, `N = D⁻¹` with `D` the column norms of
+/// `[A; √λI]` (a zero column keeps 1), and ridge solves on it match the dense normal equations.
+#[test]
+fn diagonal_preconditioner_is_the_inverse_column_norms() {
+    let (n, d) = (500, 6);
+    let g = gaussian_matrix(n, d, Seed::new(79)).unwrap();
+    let a = Mat::from_fn(n, d, |i, j| {
+        if j == 3 {
+            0.0
+        } else {
+            g[(i, j)] * (j + 1) as f64
+        }
+    });
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for lambda in [0.0, 2.5] {
+        let params = LstsqParams {
+            factorization: Factorization::Diagonal,
+            ridge: lambda,
+            ..Default::default()
+        };
+        let pre = Preconditioner::new(av, &params).unwrap();
+        assert_eq!(pre.sketch_rows(), 0);
+        assert_eq!(pre.factorization(), Factorization::Diagonal);
+        let n_dense = pre.to_dense();
+        for j in 0..d {
+            let sq: f64 = (0..n).map(|i| a[(i, j)] * a[(i, j)]).sum::<f64>() + lambda;
+            let want = if sq > 0.0 { 1.0 / sq.sqrt() } else { 1.0 };
+            assert!((n_dense[(j, j)] - want).abs() <= 1e-14 * want, "column {j}");
+            for i in (0..d).filter(|&i| i != j) {
+                assert_eq!(n_dense[(i, j)], 0.0);
+            }
+        }
+    }
+    let b = rhs(n, 80);
+    let params = LstsqParams {
+        factorization: Factorization::Diagonal,
+        ridge: 2.5,
+        ..Default::default()
+    };
+    let (x, info) = sketch_and_precondition(av, &b, &params).unwrap();
+    assert_eq!(info.factorization, Some(Factorization::Diagonal));
+    assert_eq!(info.probe_iterations, 0);
+    let xn = normal_equations(av, &b, 2.5, Par::Seq).unwrap();
+    assert!(dist(&x, &xn) <= 1e-10 * norm(&xn), "{:e}", dist(&x, &xn));
 }

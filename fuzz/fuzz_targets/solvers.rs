@@ -75,8 +75,13 @@ fuzz_target!(|data: &[u8]| {
         tol: [1e-14, 1e-8, 0.0, -1.0, f64::NAN][(b.u8() % 5) as usize],
         max_iters: (b.u8() % 64) as usize,
         refinement_steps: (b.u8() % 3) as usize,
-        factorization: [Factorization::Auto, Factorization::Qr, Factorization::Svd]
-            [(b.u8() % 3) as usize],
+        factorization: [
+            Factorization::Auto,
+            Factorization::Qr,
+            Factorization::Svd,
+            Factorization::Diagonal,
+        ][(b.u8() % 4) as usize],
+        probe: b.u8() % 2 == 0,
         rcond: [1e-13, 0.0, 0.5, f64::NAN][(b.u8() % 4) as usize],
         ridge: 0.0,
         par: Par::Seq,

@@ -194,6 +194,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
     let secs = t.elapsed().as_secs_f64();
     let info = Info {
         iterations: out.iterations,
+        probe_iterations: 0,
         runs: 1,
         run_iterations: vec![out.iterations],
         residual_history: hist.residual,
@@ -211,6 +212,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
             sketch: 0.0,
             factor: 0.0,
             iterate: secs,
+            probe: 0.0,
             total: secs,
         },
     };

@@ -266,6 +266,7 @@ pub(crate) fn lsqr_run_from(
         if let Some(f) = cb.as_mut() {
             let state = IterState {
                 run: cfg.run,
+                probe: false,
                 iteration: cfg.offset + k + 1,
                 residual_norm: rnorm,
                 normal_eq_residual: test,

@@ -22,6 +22,14 @@
 //! `b − Ax` is recomputed and LSQR is restarted on the correction, which the tests show gives the
 //! forward error of a Householder QR solve on `κ(A) = 10¹²` problems.
 //!
+//! Not every problem needs a preconditioner. By default ([`LstsqParams::probe`]) the solver first
+//! runs unpreconditioned LSQR and keeps it while its observed rate predicts convergence in fewer
+//! passes over `A` than half the estimated cost of sketching, factoring and iterating; a
+//! well-conditioned `A` is then solved in its LSQR passes alone (on the peers' 2·10⁵ × 500
+//! well-conditioned problem 3.5× faster than with the sketch), while an ill-conditioned one pays
+//! [`PROBE_MIN_ITERATIONS`] passes before the sketched solve, which is bitwise unchanged.
+//! [`Factorization::Diagonal`] (column equilibration) is there for badly scaled columns.
+//!
 //! Rank-deficient `A` (numerical rank `r < d`, detected from the sketch) switches to the LSRN
 //! preconditioner `N = V_r Σ_r⁻¹` from the SVD `SA = UΣVᵀ`, which returns the minimum-norm
 //! solution. Ridge regression sketches `[SA; √λ I]` and runs LSQR on `[A; √λ I]·R⁻¹`.
@@ -52,10 +60,15 @@ pub use sketch_solve::{
     sketch_and_solve, sketch_and_solve_with, SketchSolveInfo, SketchSolveParams,
 };
 
+/// Iterations the unpreconditioned probe ([`LstsqParams::probe`]) always makes before it judges
+/// its rate of convergence (unless it converges sooner).
+pub const PROBE_MIN_ITERATIONS: usize = 3;
+
 /// Stream of [`Seed::derive`](crate::Seed::derive) used for the preconditioner's sketch.
 pub const SKETCH_STREAM: u64 = 0x40;
 
-/// How the sketched matrix `SA` is factored.
+/// Which right preconditioner `N` is built: how the sketched matrix `SA` is factored, or no
+/// sketch at all ([`Diagonal`](Factorization::Diagonal)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Factorization {
     /// Householder QR; switch to the SVD when the estimated `κ(R)` exceeds `1/rcond`.
@@ -65,6 +78,13 @@ pub enum Factorization {
     /// Thin SVD `SA = UΣVᵀ`, preconditioner `V_r Σ_r⁻¹` over the `r` singular values above
     /// `rcond·σ_max` (LSRN); gives the minimum-norm solution for rank-deficient `A`.
     Svd,
+    /// No sketch: `N = D⁻¹`, each column of `[A; √λI]` divided by its norm (column
+    /// equilibration, the classical cheap preconditioner; one pass over `A`). It fixes badly
+    /// scaled columns, not ill-conditioning that survives equilibration (nearly collinear
+    /// columns), and for rank-deficient `A` it gives the least-squares solution of minimum
+    /// `‖Dx‖`, not of minimum `‖x‖`. Only when asked for: the default tries no preconditioning
+    /// first ([`LstsqParams::probe`]), then sketches.
+    Diagonal,
 }
 
 /// Parameters of [`sketch_and_precondition`] and friends.
@@ -98,6 +118,19 @@ pub struct LstsqParams {
     pub refinement_steps: usize,
     /// Which factorization of `SA` to use (default [`Factorization::Auto`]).
     pub factorization: Factorization,
+    /// With [`Factorization::Auto`] (default `true`): try unpreconditioned LSQR first, and
+    /// sketch only if it would not converge fast. LSQR runs on `A` itself while its observed
+    /// rate of convergence predicts reaching `tol` in fewer passes over `A` than half of what
+    /// the sketch, the factorization and the preconditioned iterations are estimated to cost
+    /// (the cost model of [`sketch_rows`](Self::sketch_rows)), judged from its
+    /// [`PROBE_MIN_ITERATIONS`]th iteration on. If it converges, that is the answer
+    /// (`info.factorization == None`, no sketch made; for rank-deficient `A` the minimum-norm
+    /// solution, as LSQR from 0 gives); if not, its iterate is discarded and the sketched solve
+    /// runs exactly as with `probe = false` (same bits), after [`Info::probe_iterations`]
+    /// passes spent: usually `PROBE_MIN_ITERATIONS`, at most the budget. Well-conditioned
+    /// problems, which need no preconditioner, are then solved in a few passes instead of a
+    /// sketch and a QR. Not used by the multi-right-hand-side solver.
+    pub probe: bool,
     /// Relative singular-value threshold of the numerical rank (default `1e-13`). In practice the
     /// threshold is also bounded below by faer's unpivoted QR of the sketch, which leaves out a
     /// column whose part orthogonal to the earlier columns is below `16·m·ε` of its norm
@@ -121,6 +154,7 @@ impl Default for LstsqParams {
             max_iters: 500,
             refinement_steps: 1,
             factorization: Factorization::Auto,
+            probe: true,
             rcond: 1e-13,
             ridge: 0.0,
             par: Par::Seq,
@@ -133,6 +167,10 @@ impl Default for LstsqParams {
 pub struct IterState {
     /// 0 for the first LSQR solve, `1..` for refinement runs.
     pub run: usize,
+    /// Whether this iteration belongs to the unpreconditioned probe ([`LstsqParams::probe`]);
+    /// the sketched solve that follows a probe that gave up counts its runs and iterations
+    /// afresh.
+    pub probe: bool,
     /// Iterations so far, over all runs (1-based).
     pub iteration: usize,
     /// LSQR's estimate of the residual norm of the current run's problem.
@@ -151,6 +189,8 @@ pub struct Timings {
     pub factor: f64,
     /// The LSQR iterations and refinement (including the products with `A`).
     pub iterate: f64,
+    /// The unpreconditioned probe ([`LstsqParams::probe`]).
+    pub probe: f64,
     /// Everything, including validation.
     pub total: f64,
 }
@@ -158,8 +198,12 @@ pub struct Timings {
 /// Diagnostics of an iterative least-squares solve.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Info {
-    /// LSQR iterations over all runs.
+    /// LSQR iterations over all runs of the solve that produced the answer.
     pub iterations: usize,
+    /// Iterations of the unpreconditioned probe ([`LstsqParams::probe`]). When the probe solved
+    /// the problem (`factorization == None`) they are `iterations`; when it gave up they come
+    /// on top of `iterations`, which count the sketched solve's runs alone.
+    pub probe_iterations: usize,
     /// LSQR runs done (1 + refinement runs).
     pub runs: usize,
     /// Iterations of each run (`run_iterations.len() == runs`).
@@ -174,7 +218,8 @@ pub struct Info {
     pub kappa_estimate: f64,
     /// Numerical rank used (`d` unless the SVD preconditioner dropped directions).
     pub rank: usize,
-    /// Factorization used for the preconditioner (`None` for unpreconditioned LSQR).
+    /// Preconditioner used (`None` for unpreconditioned LSQR, and when the probe of
+    /// [`LstsqParams::probe`] solved the problem).
     pub factorization: Option<Factorization>,
     /// Rows of the sketch (0 for unpreconditioned LSQR).
     pub sketch_rows: usize,

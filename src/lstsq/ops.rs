@@ -202,6 +202,64 @@ impl<'a> DataOp<'a> {
         }
     }
 
+    /// The squared 2-norm of each column (`‖A e_j‖²`), bitwise the same for every thread count:
+    /// dense columns are summed top to bottom, one column per task; sparse rows in chunks of
+    /// `ROW_CHUNK` rows whose partial sums are added in chunk order (as [`LinOp::apply_t`]).
+    /// Not scale-safe: a column whose sum over- or underflows comes out `∞` or subnormal.
+    pub(crate) fn col_norms_sq(&self) -> Vec<f64> {
+        let par = threads(self.par());
+        match self {
+            DataOp::Dense(m, _) => {
+                let m = *m;
+                let col = |j: usize| (0..m.nrows()).map(|i| m[(i, j)] * m[(i, j)]).sum();
+                if par {
+                    (0..m.ncols()).into_par_iter().map(col).collect()
+                } else {
+                    (0..m.ncols()).map(col).collect()
+                }
+            }
+            DataOp::Csr(rows, _) => {
+                let (n, d) = rows.shape();
+                let partial = |c: usize| {
+                    let mut acc = vec![0.0; d];
+                    for i in c * ROW_CHUNK..((c + 1) * ROW_CHUNK).min(n) {
+                        let (idx, val) = rows.row(i);
+                        for (&j, &v) in idx.iter().zip(val) {
+                            acc[j as usize] += v * v;
+                        }
+                    }
+                    acc
+                };
+                let chunks = n.div_ceil(ROW_CHUNK).max(1);
+                // Partial sums of many rows and columns would take more memory than the matrix
+                // (the choice depends on the shape only, so the bits still do not depend on the
+                // threads).
+                if chunks.saturating_mul(d) > 1 << 24 {
+                    let mut out = vec![0.0; d];
+                    for i in 0..n {
+                        let (idx, val) = rows.row(i);
+                        for (&j, &v) in idx.iter().zip(val) {
+                            out[j as usize] += v * v;
+                        }
+                    }
+                    return out;
+                }
+                let parts: Vec<Vec<f64>> = if par {
+                    (0..chunks).into_par_iter().map(partial).collect()
+                } else {
+                    (0..chunks).map(partial).collect()
+                };
+                let mut out = vec![0.0; d];
+                for p in &parts {
+                    for (o, v) in out.iter_mut().zip(p) {
+                        *o += v;
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// The squared 2-norm of each row (`‖a_i‖²`), computed deterministically.
     #[allow(dead_code)]
     pub(crate) fn row_norms_sq(&self) -> Vec<f64> {

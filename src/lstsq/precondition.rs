@@ -141,26 +141,43 @@ fn triangular_condition_estimate_unscaled(r: MatRef<'_, f64>) -> f64 {
 /// Sparse problems like the bench's 200 000 × 500 one get `c = 8`; dense `50 000 × 1000` gets
 /// `c = 8` too, small `d` with many rows `c = 4`. `m` is capped at `n/2` (never below `4d`).
 pub(crate) fn default_sketch_rows(n: usize, d: usize, nnz: usize, sparse: bool, tol: f64) -> usize {
-    let digits = (1.0 / tol.clamp(1e-300, 0.5)).ln();
-    let (d_f, nnz_f) = (d as f64, nnz as f64);
-    let per_entry = if sparse { 50.0 } else { 8.0 };
-    let cost = |c: f64| {
-        let m = c * d_f;
-        let qr = 0.12 * c * d_f.powi(3);
-        let sketch = per_entry * nnz_f * (m / 4096.0).max(1.0);
-        let iters = digits / c.sqrt().ln() + 7.0;
-        qr + sketch + iters * 2.0 * nnz_f
-    };
+    let cost = |c: usize| precondition_cost(c as f64, d, nnz, sparse, tol);
     let mut best = 4usize;
     for c in [6usize, 8, 12, 16] {
         if c.saturating_mul(d) > n / 2 {
             break;
         }
-        if cost(c as f64) < cost(best as f64) {
+        if cost(c) < cost(best) {
             best = c;
         }
     }
     best.saturating_mul(d)
+}
+
+/// The cost model of [`default_sketch_rows`] for a sketch of `m = c·d` rows (model units).
+fn precondition_cost(c: f64, d: usize, nnz: usize, sparse: bool, tol: f64) -> f64 {
+    let digits = (1.0 / tol.clamp(1e-300, 0.5)).ln();
+    let (d_f, nnz_f) = (d as f64, nnz as f64);
+    let per_entry = if sparse { 50.0 } else { 8.0 };
+    let m = c * d_f;
+    let qr = 0.12 * c * d_f.powi(3);
+    let sketch = per_entry * nnz_f * (m / 4096.0).max(1.0);
+    let iters = digits / c.sqrt().ln() + 7.0;
+    qr + sketch + iters * 2.0 * nnz_f
+}
+
+/// The model's cost of the whole sketched solve with `m` sketch rows, in passes over `A` (one
+/// pass: 2 units per stored entry). Sketches of fewer than `2d` rows count as `2d` (the
+/// model's rate `√(d/m)` says nothing below that).
+pub(crate) fn precondition_passes(m: usize, d: usize, nnz: usize, sparse: bool, tol: f64) -> f64 {
+    let c = (m as f64 / d.max(1) as f64).max(2.0);
+    precondition_cost(c, d, nnz, sparse, tol) / (2.0 * (nnz.max(1) as f64))
+}
+
+/// What [`Preconditioner::plan`] decided: the checked sketch, or no sketch.
+enum Plan {
+    Sketch(SparseSign),
+    Diagonal,
 }
 
 enum Kind {
@@ -175,6 +192,10 @@ enum Kind {
         u_r: Mat<f64>,
         s: Vec<f64>,
         v: Mat<f64>,
+    },
+    /// `N = D⁻¹` with `D` the column norms; `inv[j] = 1/D_j`.
+    Diagonal {
+        inv: Vec<f64>,
     },
 }
 
@@ -191,7 +212,8 @@ enum Kind {
 /// sketch, factored in place; with ridge, `(m + d)·d` for `[SA; √λI]`, sketched in place too).
 pub struct Preconditioner {
     kind: Kind,
-    sketch: SparseSign,
+    /// `None` for the diagonal preconditioner, which sketches nothing.
+    sketch: Option<SparseSign>,
     m: usize,
     d: usize,
     sqrt_lambda: f64,
@@ -213,6 +235,18 @@ impl Preconditioner {
     /// [`Error::RankDeficient`] for [`Factorization::Qr`] on a numerically rank-deficient sketch;
     /// [`Error::Factorization`] when the SVD fails.
     pub fn new(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Self> {
+        match Self::plan(a, params)? {
+            Plan::Diagonal => {
+                let data = DataOp::new(a, params.par)?;
+                Ok(Self::diagonal(&data, params.ridge))
+            }
+            Plan::Sketch(sketch) => Self::build(a, sketch, params),
+        }
+    }
+
+    /// Checks `params` against `A` and makes the sketch (not yet applied): every parameter
+    /// error [`new`](Self::new) can give, before any work on `A`.
+    fn plan(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Plan> {
         a.require_nonempty("A")?;
         check_common(0.5, 1, params.ridge)?;
         if !(params.rcond > 0.0 && params.rcond < 1.0) {
@@ -220,6 +254,9 @@ impl Preconditioner {
                 "rcond",
                 format!("must be in (0, 1), got {}", params.rcond),
             ));
+        }
+        if params.factorization == Factorization::Diagonal {
+            return Ok(Plan::Diagonal);
         }
         let (n, d) = (a.nrows(), a.ncols());
         let m = params.sketch_rows.unwrap_or_else(|| {
@@ -244,14 +281,19 @@ impl Preconditioner {
                 format!("m = {m}{chosen} must be below 2^31 (32-bit row indices)"),
             ));
         }
-        let par = params.par;
-        let t = Instant::now();
-        let sketch = SparseSign::new(
+        Ok(Plan::Sketch(SparseSign::new(
             m,
             n,
             params.nnz_per_col.min(m),
             params.seed.derive(super::SKETCH_STREAM),
-        )?;
+        )?))
+    }
+
+    /// Applies the planned `sketch` to `A` and factors `SA` (or `[SA; √λI]`).
+    fn build(a: MatrixRef<'_, f64>, sketch: SparseSign, params: &LstsqParams) -> Result<Self> {
+        let (m, d) = (sketch.nrows(), a.ncols());
+        let par = params.par;
+        let t = Instant::now();
         // CSR input goes to the row kernel as it is. (A CSC copy for the column kernel was faster
         // on the earlier VM, 0.28 s against 0.72 s of CPU on the 200 000 × 500 illmix problem;
         // on the current one, 2026-12-01, the copy alone costs 50 ms and copy + column kernel
@@ -320,7 +362,7 @@ impl Preconditioner {
         };
         Ok(Preconditioner {
             kind,
-            sketch,
+            sketch: Some(sketch),
             m,
             d,
             sqrt_lambda,
@@ -329,15 +371,63 @@ impl Preconditioner {
         })
     }
 
-    /// Numerical rank `r` (`d` for the QR preconditioner).
+    /// The diagonal preconditioner of [`Factorization::Diagonal`]: `N = D⁻¹` where `D_j` is the
+    /// norm of column `j` of `[A; √λI]`, or 1 when that norm is 0 or its square over- or
+    /// underflows: LSQR on the column-equilibrated problem. (Powers of two near the norms would
+    /// make the scaling exact, but leave column norms up to 2× apart: on the peers'
+    /// column-scaled `sparse_ls_ill` that took 23 iterations instead of 9.)
+    ///
+    /// # Performance
+    /// One pass over `A` (its column sums of squares), no sketch.
+    pub(crate) fn diagonal(data: &DataOp<'_>, ridge: f64) -> Self {
+        let inv = data
+            .col_norms_sq()
+            .into_iter()
+            .map(|sq| {
+                let inv = 1.0 / (sq + ridge).sqrt();
+                if (f64::MIN_POSITIVE..=1.0 / f64::MIN_POSITIVE).contains(&inv) {
+                    inv
+                } else {
+                    1.0
+                }
+            })
+            .collect::<Vec<f64>>();
+        Preconditioner {
+            d: inv.len(),
+            kind: Kind::Diagonal { inv },
+            sketch: None,
+            m: 0,
+            sqrt_lambda: ridge.sqrt(),
+            sketch_seconds: 0.0,
+            factor_seconds: 0.0,
+        }
+    }
+
+    /// No preconditioning (`N = I`, for the probe of [`LstsqParams::probe`]): LSQR on `A`
+    /// itself, whose iterates from 0 stay in `range(Aᵀ)`, so that it converges to the
+    /// minimum-norm solution as the SVD preconditioner does (a diagonal `N` would give the
+    /// solution of minimum `‖N⁻¹x‖` instead when `A` is rank-deficient).
+    pub(crate) fn identity(d: usize, ridge: f64) -> Self {
+        Preconditioner {
+            d,
+            kind: Kind::Diagonal { inv: vec![1.0; d] },
+            sketch: None,
+            m: 0,
+            sqrt_lambda: ridge.sqrt(),
+            sketch_seconds: 0.0,
+            factor_seconds: 0.0,
+        }
+    }
+
+    /// Numerical rank `r` (`d` for the QR and diagonal preconditioners).
     pub fn rank(&self) -> usize {
         match &self.kind {
-            Kind::Qr { .. } => self.d,
+            Kind::Qr { .. } | Kind::Diagonal { .. } => self.d,
             Kind::Svd { s, .. } => s.len(),
         }
     }
 
-    /// Rows `m` of the sketch.
+    /// Rows `m` of the sketch (0 for [`Factorization::Diagonal`]).
     pub fn sketch_rows(&self) -> usize {
         self.m
     }
@@ -347,6 +437,7 @@ impl Preconditioner {
         match self.kind {
             Kind::Qr { .. } => Factorization::Qr,
             Kind::Svd { .. } => Factorization::Svd,
+            Kind::Diagonal { .. } => Factorization::Diagonal,
         }
     }
 
@@ -363,6 +454,9 @@ impl Preconditioner {
                 inv
             }
             Kind::Svd { s, v, .. } => Mat::from_fn(self.d, s.len(), |i, j| v[(i, j)] / s[j]),
+            Kind::Diagonal { inv } => {
+                Mat::from_fn(self.d, self.d, |i, j| if i == j { inv[i] } else { 0.0 })
+            }
         }
     }
 
@@ -381,6 +475,11 @@ impl Preconditioner {
                 let len = out.len();
                 let dst = MatMut::from_column_major_slice_mut(out, len, 1);
                 matmul(dst, Accum::Replace, v.as_ref(), zc, 1.0, Par::Seq);
+            }
+            Kind::Diagonal { inv } => {
+                for ((o, zi), di) in out.iter_mut().zip(z).zip(inv) {
+                    *o = zi * di;
+                }
             }
         }
     }
@@ -401,11 +500,16 @@ impl Preconditioner {
                 matmul(dst, Accum::Replace, v.transpose(), xc, 1.0, Par::Seq);
                 out.iter_mut().zip(s).for_each(|(o, si)| *o /= si);
             }
+            Kind::Diagonal { .. } => self.apply(x, out),
         }
     }
 
-    /// The sketch-and-solve solutions `argmin ‖[SA; √λI]X − [SB; 0]‖` for the columns of `B`.
+    /// The sketch-and-solve solutions `argmin ‖[SA; √λI]X − [SB; 0]‖` for the columns of `B`
+    /// (zero for the diagonal preconditioner, which has no sketch).
     pub(crate) fn warm_start(&self, b: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+        let Some(sketch) = &self.sketch else {
+            return crate::input::zeros_or_too_large::<f64>(self.d, b.ncols(), "warm start");
+        };
         let rows = if self.sqrt_lambda > 0.0 {
             self.m + self.d
         } else {
@@ -415,7 +519,7 @@ impl Preconditioner {
         // `sketch.apply(b)`), allocated fallibly like SA.
         let mut sb =
             crate::input::zeros_or_too_large::<f64>(rows, b.ncols(), "sketched right-hand side")?;
-        self.sketch.apply_block_into(
+        sketch.apply_block_into(
             0,
             MatrixRef::Dense(b),
             sb.as_mut().subrows_mut(0, self.m),
@@ -433,6 +537,8 @@ impl Preconditioner {
                 }
                 crate::dense::product(v.as_ref(), c.as_ref())
             }
+            // Has no sketch, so it returned zeros above; the same answer here.
+            Kind::Diagonal { .. } => Mat::zeros(self.d, b.ncols()),
         })
     }
 }
@@ -474,15 +580,29 @@ impl LinOp for PrecondOp<'_, '_> {
         self.pre.apply_t(&t, out);
     }
     fn apply_fused(&self, z: &[f64], alpha: f64, u: &mut [f64], out: &mut [f64]) {
+        self.apply_fused_scaled(z, alpha, 1.0, u, out);
+    }
+    /// One fused pass over `A` at any `scale` (the trait's default would apply `A` and `Aᵀ` in
+    /// two passes when `scale ≠ 1`, with other bits: a preconditioned `‖AN‖` is near 1, so it
+    /// never mattered, but the unpreconditioned probe runs on `A` itself, and on `2⁵²⁰·A` it
+    /// stopped one iteration later than on `A`).
+    fn apply_fused_scaled(
+        &self,
+        z: &[f64],
+        alpha: f64,
+        scale: f64,
+        u: &mut [f64],
+        out: &mut [f64],
+    ) {
         let n = self.a.nrows();
         let sl = self.pre.sqrt_lambda;
         let mut t = vec![0.0; self.pre.d];
         self.pre.apply(z, &mut t);
         let mut acc = vec![0.0; self.pre.d];
         let (top, bottom) = u.split_at_mut(n);
-        self.a.apply_fused(&t, alpha, top, &mut acc);
+        self.a.apply_fused_scaled(&t, alpha, scale, top, &mut acc);
         for ((ui, ti), ai) in bottom.iter_mut().zip(&t).zip(acc.iter_mut()) {
-            *ui = sl * ti - alpha * *ui;
+            *ui = (sl * ti - alpha * *ui) * scale;
             *ai += sl * *ui;
         }
         self.pre.apply_t(&acc, out);
@@ -600,6 +720,7 @@ pub(crate) fn solve_one(
     };
     let info = Info {
         iterations,
+        probe_iterations: 0,
         runs,
         run_iterations,
         residual_history: hist.residual,
@@ -617,10 +738,92 @@ pub(crate) fn solve_one(
             sketch: pre.sketch_seconds,
             factor: pre.factor_seconds,
             iterate: t.elapsed().as_secs_f64(),
+            probe: 0.0,
             total: 0.0,
         },
     };
     Ok((x, info))
+}
+
+/// How the unpreconditioned probe ended.
+enum ProbeEnd {
+    /// Converged, or stopped by the caller's callback: the answer.
+    Solved(Vec<f64>, Box<Info>),
+    /// Gave up after this many iterations: sketch.
+    GaveUp { iterations: usize },
+}
+
+/// Iterations still needed to bring the stopping test from the last value of `tests` (one
+/// LSQR run's, one per iteration) to `tol`, at the geometric rate of its last four steps;
+/// `∞` when it is not falling, 0 when fewer than two values are known.
+fn predicted_iterations(tests: &[f64], tol: f64) -> f64 {
+    let k = tests.len();
+    let w = k.saturating_sub(1).min(4);
+    if w == 0 {
+        return 0.0;
+    }
+    let (first, last) = (tests[k - 1 - w], tests[k - 1]);
+    if last.is_nan() || last <= tol {
+        return 0.0;
+    }
+    let rate = (last / first).powf(1.0 / w as f64);
+    if rate.is_nan() || rate >= 1.0 {
+        return f64::INFINITY;
+    }
+    (tol / last).ln() / rate.ln()
+}
+
+/// Unpreconditioned LSQR ([`Preconditioner::identity`]) from `x = 0`, with refinement as in
+/// [`solve_one`], given up as soon as (from iteration
+/// [`PROBE_MIN_ITERATIONS`](super::PROBE_MIN_ITERATIONS) on) the iterations done plus those
+/// predicted by [`predicted_iterations`] exceed `budget`, or a run exceeds `max_iters`. The
+/// caller's callback sees every iteration (with `probe = true`) and may stop the solve.
+fn probe(
+    data: &DataOp<'_>,
+    b: &[f64],
+    params: &LstsqParams,
+    budget: f64,
+    cb: &mut Callback<'_>,
+) -> Result<ProbeEnd> {
+    let plain = Preconditioner::identity(data.ncols(), params.ridge);
+    let (mut gave_up, mut run, mut tests) = (false, usize::MAX, Vec::new());
+    let result = {
+        let mut judge = |state: &IterState| {
+            if let Some(f) = cb.as_mut() {
+                if f(&IterState {
+                    probe: true,
+                    ..*state
+                })
+                .is_break()
+                {
+                    return ControlFlow::Break(());
+                }
+            }
+            if state.run != run {
+                run = state.run;
+                tests.clear();
+            }
+            tests.push(state.normal_eq_residual);
+            let done = state.iteration as f64;
+            if state.iteration >= super::PROBE_MIN_ITERATIONS
+                && (done >= budget || done + predicted_iterations(&tests, params.tol) > budget)
+            {
+                gave_up = true;
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        };
+        let mut inner: Callback<'_> = Some(&mut judge);
+        solve_one(data, &plain, b, vec![0.0; plain.d], params, &mut inner)
+    };
+    match result {
+        Err(Error::NotConverged { iterations, .. }) => Ok(ProbeEnd::GaveUp { iterations }),
+        Err(e) => Err(e),
+        Ok((_, info)) if gave_up => Ok(ProbeEnd::GaveUp {
+            iterations: info.iterations,
+        }),
+        Ok((x, info)) => Ok(ProbeEnd::Solved(x, Box::new(info))),
+    }
 }
 
 fn solve_impl(
@@ -632,11 +835,48 @@ fn solve_impl(
     let t = Instant::now();
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
-    let pre = Preconditioner::new(a, params)?;
+    let (data, pre, probe_iterations, probe_seconds) = match Preconditioner::plan(a, params)? {
+        Plan::Diagonal => {
+            let data = DataOp::new(a, params.par)?;
+            let pre = Preconditioner::diagonal(&data, params.ridge);
+            (data, pre, 0, 0.0)
+        }
+        Plan::Sketch(sketch) if params.probe && params.factorization == Factorization::Auto => {
+            let data = DataOp::new(a, params.par)?;
+            let tp = Instant::now();
+            let sparse = matches!(a, MatrixRef::Sparse(_));
+            let passes =
+                precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
+            match probe(&data, b, params, 0.5 * passes, &mut cb)? {
+                ProbeEnd::Solved(x, mut info) => {
+                    info.factorization = None;
+                    info.probe_iterations = info.iterations;
+                    info.timings.probe = tp.elapsed().as_secs_f64();
+                    info.timings.iterate = 0.0;
+                    info.timings.total = t.elapsed().as_secs_f64();
+                    return Ok((x, *info));
+                }
+                ProbeEnd::GaveUp { iterations } => {
+                    let secs = tp.elapsed().as_secs_f64();
+                    (
+                        data,
+                        Preconditioner::build(a, sketch, params)?,
+                        iterations,
+                        secs,
+                    )
+                }
+            }
+        }
+        Plan::Sketch(sketch) => {
+            let pre = Preconditioner::build(a, sketch, params)?;
+            (DataOp::new(a, params.par)?, pre, 0, 0.0)
+        }
+    };
     let x0 = pre.warm_start(MatRef::from_column_major_slice(b, b.len(), 1), params.par)?;
     let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
-    let data = DataOp::new(a, params.par)?;
     let (x, mut info) = solve_one(&data, &pre, b, x0, params, &mut cb)?;
+    info.probe_iterations = probe_iterations;
+    info.timings.probe = probe_seconds;
     info.timings.total = t.elapsed().as_secs_f64();
     Ok((x, info))
 }
