@@ -391,16 +391,8 @@ impl Preconditioner {
                     1.0
                 }
             })
-            .collect::<Vec<f64>>();
-        Preconditioner {
-            d: inv.len(),
-            kind: Kind::Diagonal { inv },
-            sketch: None,
-            m: 0,
-            sqrt_lambda: ridge.sqrt(),
-            sketch_seconds: 0.0,
-            factor_seconds: 0.0,
-        }
+            .collect();
+        Self::inverse_diagonal(inv, ridge)
     }
 
     /// No preconditioning (`N = I`, for the probe of [`LstsqParams::probe`]): LSQR on `A`
@@ -408,9 +400,14 @@ impl Preconditioner {
     /// minimum-norm solution as the SVD preconditioner does (a diagonal `N` would give the
     /// solution of minimum `‖N⁻¹x‖` instead when `A` is rank-deficient).
     pub(crate) fn identity(d: usize, ridge: f64) -> Self {
+        Self::inverse_diagonal(vec![1.0; d], ridge)
+    }
+
+    /// `N = diag(inv)`, no sketch.
+    fn inverse_diagonal(inv: Vec<f64>, ridge: f64) -> Self {
         Preconditioner {
-            d,
-            kind: Kind::Diagonal { inv: vec![1.0; d] },
+            d: inv.len(),
+            kind: Kind::Diagonal { inv },
             sketch: None,
             m: 0,
             sqrt_lambda: ridge.sqrt(),
@@ -745,6 +742,11 @@ pub(crate) fn solve_one(
     Ok((x, info))
 }
 
+/// The probe continues only while it is predicted to cost less than this share of the sketched
+/// solve (in passes over `A`, by the cost model): the cost model is rough, and a probe that gives
+/// up late wastes what it spent.
+const PROBE_BUDGET_SHARE: f64 = 0.5;
+
 /// How the unpreconditioned probe ended.
 enum ProbeEnd {
     /// Converged, or stopped by the caller's callback: the answer.
@@ -847,7 +849,7 @@ fn solve_impl(
             let sparse = matches!(a, MatrixRef::Sparse(_));
             let passes =
                 precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
-            match probe(&data, b, params, 0.5 * passes, &mut cb)? {
+            match probe(&data, b, params, PROBE_BUDGET_SHARE * passes, &mut cb)? {
                 ProbeEnd::Solved(x, mut info) => {
                     info.factorization = None;
                     info.probe_iterations = info.iterations;
