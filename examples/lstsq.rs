@@ -221,7 +221,11 @@ fn main() {
                     par,
                     max_iters: max_iters.unwrap_or(LsqrParams::default().max_iters),
                 };
-                iterative(lsqr(av, &b, &p))
+                // No probe there: the field is sketch-precondition's.
+                iterative(lsqr(av, &b, &p)).map(|o| Outcome {
+                    probe_iterations: None,
+                    ..o
+                })
             }
             "sketch-precondition" => {
                 let p = LstsqParams {
