@@ -23,12 +23,23 @@
 //!    iterations) with their normal-equation residuals.
 //! 3. `dense`: dense tall 50 000 × d against faer's Householder QR least squares, timed once per d
 //!    (wall and process CPU; the default, the default without the probe (`np`) and `m = 4d`
-//!    without it; the ratio says where QR wins); a last line repeats the largest d on Epperly's
-//!    rotated `U·diag(σ)·Vᵀ` (κ = 1e6, which column scaling does not undo); criterion repeats
+//!    without it; the ratio says where QR wins, crossovers printed for the default and for
+//!    `np`). The sweep's columns are scaled over six decades, which the default's probe undoes
+//!    by equilibrating them (`pre` = diag: no sketch); `np` is the sketched solve on the same
+//!    data. A last line repeats the largest d on Epperly's rotated `U·diag(σ)·Vᵀ` (κ = 1e6,
+//!    which column scaling does not undo: there the probe gives up and sketches); criterion repeats
 //!    the n = 20 000, d = 200 case (κ ≈ 1.1: there the probe solves it unpreconditioned). `RANDNLA_BENCH_DENSE=n:d1,d2,…`
 //!    replaces the one-shot sweep by those sizes (e.g. `100000:1000,2000`).
 //!
 //! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
+//!
+//! # 2026-12-03 afternoon, with the equilibrating probe
+//! `RANDNLA_BENCH_DENSE=50000:250,500,1000 cargo bench --bench lstsq -- 'lstsq/(illmix|dense)'`:
+//! illmix criterion medians 410 ms (default) / 378 ms (no probe) against 46.0 ms for the normal
+//! equations. Dense column-scaled sweep, solved by the equilibrated probe: QR/default 3.31,
+//! 3.18, 2.42 at d = 250, 500, 1000 (QR/np 2.02, 1.58, 1.09); rotated 50 000 × 1000: 0.93
+//! (np 1.03). Criterion 20 000 × 200: 20.5 ms against 103.7 ms for QR. The README has the
+//! reading.
 //!
 //! # Measured on the current VM (2026-12-01, AVX-512 EPYC, quiet)
 //! illmix: criterion medians 218 ms (sketch-and-precondition, tol 1e-10, CSR sketched by the
@@ -357,6 +368,28 @@ fn nnz_sweep(c: &mut Criterion, quick: bool) {
     }
 }
 
+/// The crossover of one ratio column (QR time / solver time against d): the last d at which QR
+/// still wins by wall time, interpolated in log d towards the next d measured (the ratio is not
+/// monotone near 1: single runs and medians of a few runs of millisecond solves).
+fn report_crossover(what: &str, ratios: &[(usize, f64)]) {
+    match ratios.iter().rposition(|&(_, r)| r <= 1.0) {
+        None => println!(
+            "{what}: wins at every d measured (from d = {})",
+            ratios.first().map_or(0, |r| r.0)
+        ),
+        Some(k) if k + 1 == ratios.len() => println!("{what}: QR wins at the largest d measured"),
+        Some(k) => {
+            let ((d0, r0), (d1, r1)) = (ratios[k], ratios[k + 1]);
+            let (l0, l1) = ((d0 as f64).ln(), (d1 as f64).ln());
+            let at = (l0 + (l1 - l0) * (1.0 - r0) / (r1 - r0)).exp();
+            println!(
+                "{what}: crossover: QR wins at d = {d0} and below it at least once; the solver \
+                 from d ≈ {at:.0} on (ratio {r0:.2} at d = {d0}, {r1:.2} at d = {d1})"
+            );
+        }
+    }
+}
+
 fn dense(c: &mut Criterion, quick: bool) {
     let p = par();
     let (n, ds): (usize, Vec<usize>) = if quick {
@@ -379,7 +412,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         }
         _ => (n, ds),
     };
-    println!("\n== dense {n} × d, columns scaled by logspace(0, −6, d) (κ ≈ 1e6): sketch-precondition (default: the unpreconditioned probe, then m from the cost model; `np`: probe off; m = 4d, probe off; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds; `pre`: preconditioner used by default) ==");
+    println!("\n== dense {n} × d, columns scaled by logspace(0, −6, d) (κ ≈ 1e6): sketch-precondition (default: the probe, which equilibrates these columns (`pre` diag: solved without a sketch, full rank certified); `np`: probe off, the sketched solve with m from the cost model; m = 4d, probe off; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds; `pre`: preconditioner used by default) ==");
     println!(
         "{:>5}  {:>9}  {:>7}  {:>6}  {:>5}  {:>9}  {:>7}  {:>9}  {:>9}  {:>7}  {:>8}  {:>8}  {:>9}  {:>9}",
         "d",
@@ -397,7 +430,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         "ner qr",
         "ner s&p"
     );
-    let mut ratios = Vec::new();
+    let (mut ratios, mut ratios_np) = (Vec::new(), Vec::new());
     for &d in &ds {
         let g = gaussian_matrix(n, d, Seed::new(3)).unwrap();
         // Columns scaled by logspace(0, −6, d): κ ≈ 1e6.
@@ -445,6 +478,7 @@ fn dense(c: &mut Criterion, quick: bool) {
             (tq, cq, td, cd, tnp, t4, c4)
         };
         ratios.push((d, tq / td));
+        ratios_np.push((d, tq / tnp));
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
         println!(
             "{d:>5}  {tq:>9.3}  {cq:>7.2}  {:>6}  {:>5}  {td:>9.3}  {cd:>7.2}  {tnp:>9.3}  {t4:>9.3}  {c4:>7.2}  {:>8.2}  {:>8.2}  {:>9.1e}  {:>9.1e}",
@@ -483,25 +517,8 @@ fn dense(c: &mut Criterion, quick: bool) {
             ner(&xd)
         );
     }
-    // The crossover: the last d at which QR still wins by wall time, interpolated in log d
-    // towards the next d measured (the ratio is not monotone near 1: single runs and medians of
-    // a few runs of millisecond solves).
-    match ratios.iter().rposition(|&(_, r)| r <= 1.0) {
-        None => println!(
-            "sketch-and-precondition wins at every d measured (from d = {})",
-            ratios.first().map_or(0, |r| r.0)
-        ),
-        Some(k) if k + 1 == ratios.len() => println!("QR wins at the largest d measured"),
-        Some(k) => {
-            let ((d0, r0), (d1, r1)) = (ratios[k], ratios[k + 1]);
-            let (l0, l1) = ((d0 as f64).ln(), (d1 as f64).ln());
-            let at = (l0 + (l1 - l0) * (1.0 - r0) / (r1 - r0)).exp();
-            println!(
-                "crossover: QR wins at d = {d0} and below it at least once; sketch-and-precondition \
-                 from d ≈ {at:.0} on (ratio {r0:.2} at d = {d0}, {r1:.2} at d = {d1})"
-            );
-        }
-    }
+    report_crossover("default (equilibrating probe)", &ratios);
+    report_crossover("sketched solve alone (np)", &ratios_np);
     let (n, d) = if quick { (5_000, 50) } else { (20_000, 200) };
     let a = gaussian_matrix(n, d, Seed::new(4)).unwrap();
     let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();

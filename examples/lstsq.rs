@@ -16,12 +16,14 @@
 //! `--nnz-per-col` (nonzeros per column of the sparse sign sketch, default 8; 2–4 is cheaper and
 //! as good on incoherent rows, see the README); the other methods reject them. `--max-iters`
 //! caps LSQR's iterations (per run for sketch-precondition; defaults 1000 and 500).
-//! sketch-precondition first tries unpreconditioned LSQR and sketches only when that would not
-//! converge fast (`LstsqParams::probe`); `--no-probe` sketches at once.
+//! sketch-precondition first tries LSQR without a sketch (on `A`, or with its columns equilibrated
+//! when their norms differ by more than 10×) and sketches only when that would not converge fast
+//! (`LstsqParams::probe`); `--no-probe` sketches at once.
 //!
 //! `--json` prints one line with `method, n, d, nnz, seconds, iterations, probe_iterations
-//! (sketch-precondition: the unpreconditioned probe's, on top of `iterations` when it gave up),
-//! preconditioner (`qr`, `svd`, or null when the probe solved it), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
+//! (sketch-precondition: the probe's, on top of `iterations` when it gave up),
+//! preconditioner (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or
+//! null when it solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
 //! `[A; √λI]x ≈ [b; 0]`), converged` (null where a figure does not apply); `residual_norm` is
 //! `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is finite whenever the
 //! residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed null, for

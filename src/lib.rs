@@ -44,7 +44,7 @@
 //!
 //! | job | use | cost |
 //! |---|---|---|
-//! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (a few unpreconditioned LSQR iterations first, kept when they converge fast; else sparse sign, `m = 4d–16d` from a cost model, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A); a well-conditioned `A` costs only its LSQR passes |
+//! | tall least squares to full accuracy, any conditioning | [`lstsq::sketch_and_precondition`] (a few LSQR iterations without a sketch first, on `A` or on its equilibrated columns, kept when they converge fast; else sparse sign, `m = 4d–16d` from a cost model, QR of `SA`, LSQR on `AR⁻¹`, one refinement run) | `O(s·nnz + m·d² + iterations·nnz)`; iterations independent of κ(A); a well-conditioned or merely badly scaled `A` costs only its LSQR passes |
 //! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual ratio ≈ `√(1 + d/(m−d−1))` (for a Gaussian sketch the squared ratio has expectation exactly `1 + d/(m−d−1)`); [`ratio_bound`](lstsq::SketchSolveInfo::ratio_bound) bounds it from the sketch's distortion |
 //! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |

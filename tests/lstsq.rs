@@ -1582,9 +1582,11 @@ fn random_sparse_blocks_use_independent_streams() {
 
 /// A Gaussian problem (κ ≈ 1.3) needs no preconditioner: the probe solves it without a
 /// sketch, within LSQR's iteration bound for κ(A) (measured by a dense SVD), as accurately as
-/// Householder QR. The same matrix with columns scaled by logspace(0, −8) (κ ≈ 1e8) makes the
-/// probe give up and sketch; `Factorization::Diagonal`, asked for, undoes the scaling and solves
-/// it in about as many iterations as the unscaled problem.
+/// Householder QR. The same matrix with columns scaled by logspace(0, −8) (κ ≈ 1e8): the
+/// probe equilibrates the columns, solves it in about as many iterations as the unscaled
+/// problem, and keeps the answer once the CountSketch certifies full rank; bitwise the answer of
+/// `Factorization::Diagonal` asked for outright. Without the equilibration (the probe on `A`, as
+/// before it) the probe gives up and sketches: checked with the probe off, which sketches.
 #[test]
 fn probe_solves_well_conditioned_problems_without_a_sketch() {
     let (n, d) = (3000, 40);
@@ -1616,9 +1618,16 @@ fn probe_solves_well_conditioned_problems_without_a_sketch() {
     let scale = |j: usize| 10f64.powf(-8.0 * j as f64 / (d - 1) as f64);
     let a = Mat::from_fn(n, d, |i, j| g[(i, j)] * scale(j));
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let (_, info) = sketch_and_precondition(av, &b, &params).unwrap();
-    assert_eq!(info.factorization, Some(Factorization::Qr));
-    assert!(info.probe_iterations >= PROBE_MIN_ITERATIONS);
+    let (x_default, info) = sketch_and_precondition(av, &b, &params).unwrap();
+    assert_eq!(info.factorization, Some(Factorization::Diagonal));
+    assert_eq!((info.sketch_rows, info.timings.sketch), (0, 0.0));
+    assert_eq!(info.probe_iterations, info.iterations);
+    let sketched = LstsqParams {
+        probe: false,
+        ..Default::default()
+    };
+    let (_, info_s) = sketch_and_precondition(av, &b, &sketched).unwrap();
+    assert_eq!(info_s.factorization, Some(Factorization::Qr));
     let diag = LstsqParams {
         factorization: Factorization::Diagonal,
         ..Default::default()
@@ -1633,6 +1642,67 @@ fn probe_solves_well_conditioned_problems_without_a_sketch() {
     // The solution of the scaled problem is D⁻¹ times the unscaled one.
     let sx: Vec<f64> = (0..d).map(|j| xd[j] * scale(j)).collect();
     assert!(dist(&sx, &xq) <= 1e-12 * norm(&xq), "{:e}", dist(&sx, &xq));
+    assert_bitwise(
+        &col(&x_default),
+        &col(&xd),
+        "equilibrated probe vs Diagonal",
+    );
+    assert_eq!(info.run_iterations, info_d.run_iterations);
+}
+
+/// The equilibrated probe on a rank-deficient `A` (columns scaled over four decades, five of
+/// them repeated at 10⁻³ of their size): LSQR on `A·D⁻¹` converges, to the solution of minimum
+/// `‖Dx‖`, which is not the minimum-norm one; the CountSketch certificate refuses full rank and
+/// the sketched solve (truncated SVD) gives the minimum-norm solution, bitwise as with the probe
+/// off. With ridge (a unique solution) the equilibrated answer on the same `A` is kept without a
+/// certificate (which would refuse it) and matches the dense ridge solve.
+#[test]
+fn equilibrated_probe_keeps_the_minimum_norm_solution() {
+    let (n, r) = (4000, 25);
+    let g = gaussian_matrix(n, r, Seed::new(81)).unwrap();
+    let scale = |j: usize| 10f64.powf(-4.0 * j as f64 / (r - 1) as f64);
+    let a = Mat::from_fn(n, r + 5, |i, j| {
+        if j < r {
+            g[(i, j)] * scale(j)
+        } else {
+            1e-3 * g[(i, j - r)] * scale(j - r)
+        }
+    });
+    let b = rhs(n, 82);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let loose = |probe, factorization| LstsqParams {
+        tol: 1e-10,
+        probe,
+        factorization,
+        ..Default::default()
+    };
+    let (x, info) = sketch_and_precondition(av, &b, &loose(true, Factorization::Auto)).unwrap();
+    let (x_off, _) = sketch_and_precondition(av, &b, &loose(false, Factorization::Auto)).unwrap();
+    let (x_diag, info_diag) =
+        sketch_and_precondition(av, &b, &loose(true, Factorization::Diagonal)).unwrap();
+    assert_eq!(info.factorization, Some(Factorization::Svd));
+    assert_eq!(info.rank, r);
+    // The probe ran to convergence (the iterations of the explicit Diagonal solve), then sketched.
+    assert_eq!(info.probe_iterations, info_diag.iterations);
+    assert_bitwise(&col(&x), &col(&x_off), "refused probe vs probe off");
+    let xref = pinv_solve(&a, &b);
+    let e = dist(&x, &xref) / norm(&xref);
+    assert!(e <= 1e-8, "min-norm solution differs by {e:e}");
+    let e_diag = dist(&x_diag, &xref) / norm(&xref);
+    assert!(e_diag >= 1e-3, "min ‖Dx‖ is not min ‖x‖ here: {e_diag:e}");
+
+    let full = Mat::from_fn(n, r, |i, j| a[(i, j)]);
+    let fv = MatrixRef::dense(full.as_ref()).unwrap();
+    let (_, info_full) =
+        sketch_and_precondition(fv, &b, &loose(true, Factorization::Auto)).unwrap();
+    assert_eq!(info_full.factorization, Some(Factorization::Diagonal));
+    // λ above the repeated columns' squared norms (≤ 4·10⁻³): `[A; √λI]·D⁻¹` is well conditioned.
+    let lambda = 0.1;
+    let (x_ridge, info_ridge) = ridge(av, &b, lambda, &LstsqParams::default()).unwrap();
+    assert_eq!(info_ridge.factorization, Some(Factorization::Diagonal));
+    let x_qr = qr_solve(av, &b, lambda, Par::Seq).unwrap();
+    let e = dist(&x_ridge, &x_qr) / norm(&x_qr);
+    assert!(e <= 1e-10, "ridge: {e:e}");
 }
 
 /// On nearly collinear column pairs (ill-conditioning that survives equilibration) the probe
@@ -1660,36 +1730,45 @@ fn probe_gives_up_on_collinear_columns_and_changes_no_bit() {
     assert!(info.timings.probe > 0.0 && info0.timings.probe == 0.0);
 }
 
-/// The probe's answers (unpreconditioned LSQR), like the sketched ones, do not depend on the
-/// thread count or on CSR against CSC input, and the callback sees its iterations flagged, then the sketched solve's
-/// counted from 1.
+/// The probe's answers (LSQR on `A`, or on `A·D⁻¹` with the certificate when the columns are
+/// scaled over three decades), like the sketched ones, do not depend on the thread count or on
+/// CSR against CSC input, and the callback sees its iterations flagged, then the sketched
+/// solve's counted from 1.
 #[test]
 fn probe_is_reproducible_and_reported_to_the_callback() {
     let a = random_sparse(20_000, 30, 4, Seed::new(75)).unwrap();
-    let lay = Layouts::new(a);
+    let mut scaled = a.clone();
+    for mut row in scaled.outer_iterator_mut() {
+        for (j, v) in row.iter_mut() {
+            *v *= 10f64.powf(-3.0 * j as f64 / 29.0);
+        }
+    }
     let b = rhs(20_000, 76);
-    let views = lay.views();
-    let solve = |v: MatrixRef<'_, f64>, par: Par| {
-        let p = LstsqParams {
-            par,
-            ..Default::default()
+    for (csr, expected) in [(a, None), (scaled, Some(Factorization::Diagonal))] {
+        let lay = Layouts::new(csr);
+        let views = lay.views();
+        let solve = |v: MatrixRef<'_, f64>, par: Par| {
+            let p = LstsqParams {
+                par,
+                ..Default::default()
+            };
+            let (x, info) = sketch_and_precondition(v, &b, &p).unwrap();
+            assert_eq!(info.factorization, expected);
+            col(&x)
         };
-        let (x, info) = sketch_and_precondition(v, &b, &p).unwrap();
-        assert_eq!(info.factorization, None);
-        col(&x)
-    };
-    let reference = with_threads(1, |par| solve(views[0].1, par));
-    for t in [2, 4] {
-        assert_bitwise(
-            &with_threads(t, |par| solve(views[0].1, par)),
-            &reference,
-            "csr",
-        );
-        assert_bitwise(
-            &with_threads(t, |par| solve(views[1].1, par)),
-            &reference,
-            "csc",
-        );
+        let reference = with_threads(1, |par| solve(views[0].1, par));
+        for t in [2, 4] {
+            assert_bitwise(
+                &with_threads(t, |par| solve(views[0].1, par)),
+                &reference,
+                "csr",
+            );
+            assert_bitwise(
+                &with_threads(t, |par| solve(views[1].1, par)),
+                &reference,
+                "csc",
+            );
+        }
     }
     let (a, b, _) = sparse_ls_illmix(6000, 100, 0.05, 2e-8, 1e-3, Seed::new(77)).unwrap();
     let av = MatrixRef::sparse(&a).unwrap();

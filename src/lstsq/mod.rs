@@ -23,12 +23,14 @@
 //! forward error of a Householder QR solve on `κ(A) = 10¹²` problems.
 //!
 //! Not every problem needs a preconditioner. By default ([`LstsqParams::probe`]) the solver first
-//! runs unpreconditioned LSQR and keeps it while its observed rate predicts convergence in fewer
+//! runs LSQR without a sketch (on `A`, or on `A` with equilibrated columns when their norms
+//! differ by more than 10×) and keeps it while its observed rate predicts convergence in fewer
 //! passes over `A` than half the estimated cost of sketching, factoring and iterating; a
-//! well-conditioned `A` is then solved in its LSQR passes alone (on the peers' 2·10⁵ × 500
-//! well-conditioned problem 3.5× faster than with the sketch), while an ill-conditioned one pays
-//! [`PROBE_MIN_ITERATIONS`] passes before the sketched solve, which is bitwise unchanged.
-//! [`Factorization::Diagonal`] (column equilibration) is there for badly scaled columns.
+//! well-conditioned or merely badly scaled `A` is then solved in its LSQR passes alone (on the
+//! peers' 2·10⁵ × 500 well-conditioned problem 3.5× faster than with the sketch), while an
+//! ill-conditioned one pays [`PROBE_MIN_ITERATIONS`] passes before the sketched solve, which is
+//! bitwise unchanged. An equilibrated answer is kept only when a CountSketch certifies full
+//! column rank, so a rank-deficient `A` still gets its minimum-norm solution.
 //!
 //! Rank-deficient `A` (numerical rank `r < d`, detected from the sketch) switches to the LSRN
 //! preconditioner `N = V_r Σ_r⁻¹` from the SVD `SA = UΣVᵀ`, which returns the minimum-norm
@@ -60,7 +62,7 @@ pub use sketch_solve::{
     sketch_and_solve, sketch_and_solve_with, SketchSolveInfo, SketchSolveParams,
 };
 
-/// Iterations the unpreconditioned probe ([`LstsqParams::probe`]) always makes before it judges
+/// Iterations the probe ([`LstsqParams::probe`]) always makes before it judges
 /// its rate of convergence (unless it converges sooner).
 pub const PROBE_MIN_ITERATIONS: usize = 3;
 
@@ -82,8 +84,9 @@ pub enum Factorization {
     /// equilibration, the classical cheap preconditioner; one pass over `A`). It fixes badly
     /// scaled columns, not ill-conditioning that survives equilibration (nearly collinear
     /// columns), and for rank-deficient `A` it gives the least-squares solution of minimum
-    /// `‖Dx‖`, not of minimum `‖x‖`. Only when asked for: the default tries no preconditioning
-    /// first ([`LstsqParams::probe`]), then sketches.
+    /// `‖Dx‖`, not of minimum `‖x‖`. Asked for, it is used as it is; the default's probe
+    /// ([`LstsqParams::probe`]) uses it on badly scaled columns and keeps its answer only when
+    /// `A` is certified to have full column rank (or with ridge).
     Diagonal,
 }
 
@@ -118,18 +121,24 @@ pub struct LstsqParams {
     pub refinement_steps: usize,
     /// Which factorization of `SA` to use (default [`Factorization::Auto`]).
     pub factorization: Factorization,
-    /// With [`Factorization::Auto`] (default `true`): try unpreconditioned LSQR first, and
-    /// sketch only if it would not converge fast. LSQR runs on `A` itself while its observed
-    /// rate of convergence predicts reaching `tol` in fewer passes over `A` than half of what
-    /// the sketch, the factorization and the preconditioned iterations are estimated to cost
-    /// (the cost model of [`sketch_rows`](Self::sketch_rows)), judged from its
-    /// [`PROBE_MIN_ITERATIONS`]th iteration on. If it converges, that is the answer
-    /// (`info.factorization == None`, no sketch made; for rank-deficient `A` the minimum-norm
-    /// solution, as LSQR from 0 gives); if not, its iterate is discarded and the sketched solve
-    /// runs exactly as with `probe = false` (same bits), after [`Info::probe_iterations`]
-    /// passes spent: usually `PROBE_MIN_ITERATIONS`, at most the budget. Well-conditioned
-    /// problems, which need no preconditioner, are then solved in a few passes instead of a
-    /// sketch and a QR. Not used by the multi-right-hand-side solver.
+    /// With [`Factorization::Auto`] (default `true`): try LSQR without a sketch first, and
+    /// sketch only if it would not converge fast. The probe runs LSQR on `A` itself, or, when
+    /// the column norms of `[A; √λI]` differ by more than 10×, on the column-equilibrated
+    /// `A·D⁻¹` ([`Factorization::Diagonal`]): badly scaled columns are the ill-conditioning a
+    /// diagonal undoes. It continues while its observed rate of convergence predicts reaching
+    /// `tol` in fewer passes over `A` than half of what the sketch, the factorization and the
+    /// preconditioned iterations are estimated to cost (the cost model of
+    /// [`sketch_rows`](Self::sketch_rows)), judged from its [`PROBE_MIN_ITERATIONS`]th iteration
+    /// on. If it converges, that is the answer (no sketch made; `info.factorization` is `None`
+    /// on `A`, where LSQR from 0 gives the minimum-norm solution of a rank-deficient `A`, and
+    /// `Some(Diagonal)` when equilibrated). An equilibrated answer without ridge is kept only if a
+    /// CountSketch of `2d` rows certifies that `A` has full numerical column rank (`κ(A)` bounded
+    /// by `1/rcond`), since for rank-deficient `A` it is the solution of minimum `‖Dx‖`, not
+    /// `‖x‖`. Otherwise the probe's iterate is discarded and the sketched solve runs exactly as
+    /// with `probe = false` (same bits), after [`Info::probe_iterations`] passes spent: usually
+    /// `PROBE_MIN_ITERATIONS`, at most the budget (or the probe's whole run when the certificate
+    /// refused it). Well-conditioned and merely badly scaled problems are then solved in their
+    /// LSQR passes instead of a sketch and a QR. Not used by the multi-right-hand-side solver.
     pub probe: bool,
     /// Relative singular-value threshold of the numerical rank (default `1e-13`). In practice the
     /// threshold is also bounded below by faer's unpivoted QR of the sketch, which leaves out a
@@ -167,7 +176,7 @@ impl Default for LstsqParams {
 pub struct IterState {
     /// 0 for the first LSQR solve, `1..` for refinement runs.
     pub run: usize,
-    /// Whether this iteration belongs to the unpreconditioned probe ([`LstsqParams::probe`]);
+    /// Whether this iteration belongs to the probe ([`LstsqParams::probe`]);
     /// the sketched solve that follows a probe that gave up counts its runs and iterations
     /// afresh.
     pub probe: bool,
@@ -189,7 +198,8 @@ pub struct Timings {
     pub factor: f64,
     /// The LSQR iterations and refinement (including the products with `A`).
     pub iterate: f64,
-    /// The unpreconditioned probe ([`LstsqParams::probe`]).
+    /// The probe ([`LstsqParams::probe`]): its column norms, iterations and, when it
+    /// equilibrated the columns and converged, the full-rank certificate.
     pub probe: f64,
     /// Everything, including validation.
     pub total: f64,
@@ -200,9 +210,10 @@ pub struct Timings {
 pub struct Info {
     /// LSQR iterations over all runs of the solve that produced the answer.
     pub iterations: usize,
-    /// Iterations of the unpreconditioned probe ([`LstsqParams::probe`]). When the probe solved
-    /// the problem (`factorization == None`) they are `iterations`; when it gave up they come
-    /// on top of `iterations`, which count the sketched solve's runs alone.
+    /// Iterations of the probe ([`LstsqParams::probe`]). When the probe solved the problem
+    /// (`sketch_rows == 0`) they are `iterations`; when it gave up, or its equilibrated answer
+    /// was not certified, they come on top of `iterations`, which count the sketched solve's
+    /// runs alone.
     pub probe_iterations: usize,
     /// LSQR runs done (1 + refinement runs).
     pub runs: usize,
@@ -219,7 +230,8 @@ pub struct Info {
     /// Numerical rank used (`d` unless the SVD preconditioner dropped directions).
     pub rank: usize,
     /// Preconditioner used (`None` for unpreconditioned LSQR, and when the probe of
-    /// [`LstsqParams::probe`] solved the problem).
+    /// [`LstsqParams::probe`] solved the problem on `A`; `Some(Diagonal)` when it solved the
+    /// column-equilibrated problem).
     pub factorization: Option<Factorization>,
     /// Rows of the sketch (0 for unpreconditioned LSQR).
     pub sketch_rows: usize,

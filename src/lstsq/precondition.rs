@@ -395,6 +395,34 @@ impl Preconditioner {
         Self::inverse_diagonal(inv, ridge)
     }
 
+    /// The probe's preconditioner ([`LstsqParams::probe`]): [`diagonal`](Self::diagonal) when
+    /// the column norms of `[A; √λI]` differ by more than [`EQUILIBRATE_ABOVE`], else
+    /// [`identity`](Self::identity). The flag says which.
+    ///
+    /// # Performance
+    /// One pass over `A` (its column sums of squares).
+    fn for_probe(data: &DataOp<'_>, ridge: f64) -> (Self, bool) {
+        let diag = Self::diagonal(data, ridge);
+        if diag.column_norm_spread() > EQUILIBRATE_ABOVE {
+            (diag, true)
+        } else {
+            (Self::identity(data.ncols(), ridge), false)
+        }
+    }
+
+    /// `max_j D_j / min_j D_j` of a diagonal preconditioner `N = D⁻¹` (1 for the others).
+    fn column_norm_spread(&self) -> f64 {
+        match &self.kind {
+            Kind::Diagonal { inv } => {
+                let (lo, hi) = inv.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
+                hi / lo
+            }
+            _ => 1.0,
+        }
+    }
+
     /// No preconditioning (`N = I`, for the probe of [`LstsqParams::probe`]): LSQR on `A`
     /// itself, whose iterates from 0 stay in `range(Aᵀ)`, so that it converges to the
     /// minimum-norm solution as the SVD preconditioner does (a diagonal `N` would give the
@@ -747,6 +775,67 @@ pub(crate) fn solve_one(
 /// up late wastes what it spent.
 const PROBE_BUDGET_SHARE: f64 = 0.5;
 
+/// Column norms of `[A; √λI]` further apart than this factor make the probe run LSQR on the
+/// column-equilibrated `A·D⁻¹` ([`Preconditioner::diagonal`]) instead of on `A`: badly scaled
+/// columns (features in different units) are the ill-conditioning a diagonal undoes, and LSQR's
+/// iterations grow with the condition number they add. Below it `A` itself is used, whose LSQR
+/// iterates keep the minimum-norm solution of a rank-deficient `A` without further checks.
+const EQUILIBRATE_ABOVE: f64 = 10.0;
+
+/// Stream of [`Seed::derive`](crate::Seed::derive) for the CountSketch of
+/// [`full_rank_certified`] (the preconditioner's sketch uses [`super::SKETCH_STREAM`]).
+const CERTIFICATE_STREAM: u64 = 0x42;
+
+/// Whether a CountSketch certifies that `A` has full numerical column rank, so that the answer
+/// of the equilibrated probe (LSQR on `A·D⁻¹`, `N = D⁻¹` with unit columns `AN`) is the unique
+/// least-squares solution. Without it a rank-deficient `A` would get the solution of minimum
+/// `‖Dx‖` rather than the minimum-norm one the sketched solve gives.
+///
+/// `S`: a CountSketch (`s = 1`) of `m = 2d` rows, `L` the most rows of `A` it sends to one row,
+/// so `‖S‖ = √L`; `SAN = QR`. Since `‖AN‖ ≤ √d` and `σ_min(SAN) ≤ √L·σ_min(AN)`,
+/// `κ(A) ≤ κ(AN)·κ(D) ≤ √(dL)·‖R⁻¹‖·κ(D)`, with `‖R⁻¹‖` estimated as `κ̂(R)/max_j ‖Re_j‖`
+/// (`κ̂` the power-iteration estimate the QR path uses). Certified when that bound is at most
+/// `1/rcond`, the condition at which the sketched solve would switch to the truncated SVD.
+/// `rank(SA) ≤ rank(A)`, so a rank-deficient `A` is never certified; a coherent one (rows that
+/// CountSketch adds together) may fail the test too, and then the sketched solve runs. Any
+/// failure to sketch (size) also counts as not certified.
+///
+/// # Performance
+/// One CountSketch of `A` (one update per stored entry into a `2d × d` output), a sequential
+/// QR of it (`≈ 3.3·d³` flops) and `n` hashes for the loads: far less than the preconditioner's
+/// `s = 8` sketch of `4d`–`16d` rows.
+fn full_rank_certified(a: MatrixRef<'_, f64>, pre: &Preconditioner, params: &LstsqParams) -> bool {
+    let Kind::Diagonal { inv } = &pre.kind else {
+        return false;
+    };
+    let (n, d) = (a.nrows(), a.ncols());
+    let m = d.saturating_mul(2);
+    if m >= 1 << 31 {
+        return false;
+    }
+    let Ok(sketch) = SparseSign::new(m, n, 1, params.seed.derive(CERTIFICATE_STREAM)) else {
+        return false;
+    };
+    let Ok(mut san) = sketch.apply(a, params.par) else {
+        return false;
+    };
+    for (j, &s) in inv.iter().enumerate() {
+        san.col_mut(j).iter_mut().for_each(|v| *v *= s);
+    }
+    let mut load = vec![0u32; m];
+    let mut code = [0u32; 1];
+    for i in 0..n {
+        sketch.encode_column(i, &mut code);
+        load[(code[0] >> 1) as usize] += 1;
+    }
+    let most = load.iter().copied().max().unwrap_or(0) as f64;
+    let r = HouseholderQr::new(san, Par::Seq).r();
+    let r_norm = (0..d).fold(0.0f64, |acc, j| acc.max(r.col(j).norm_l2()));
+    let bound = (d as f64 * most).sqrt() * triangular_condition_estimate(r.as_ref()) / r_norm
+        * pre.column_norm_spread();
+    bound * params.rcond <= 1.0
+}
+
 /// How the unpreconditioned probe ended.
 enum ProbeEnd {
     /// Converged, or stopped by the caller's callback: the answer.
@@ -775,19 +864,19 @@ fn predicted_iterations(tests: &[f64], tol: f64) -> f64 {
     (tol / last).ln() / rate.ln()
 }
 
-/// Unpreconditioned LSQR ([`Preconditioner::identity`]) from `x = 0`, with refinement as in
-/// [`solve_one`], given up as soon as (from iteration
+/// LSQR from `x = 0` preconditioned by `plain` (the identity or the column equilibration of
+/// [`Preconditioner::for_probe`]), with refinement as in [`solve_one`], given up as soon as (from iteration
 /// [`PROBE_MIN_ITERATIONS`](super::PROBE_MIN_ITERATIONS) on) the iterations done plus those
 /// predicted by [`predicted_iterations`] exceed `budget`, or a run exceeds `max_iters`. The
 /// caller's callback sees every iteration (with `probe = true`) and may stop the solve.
 fn probe(
     data: &DataOp<'_>,
+    plain: &Preconditioner,
     b: &[f64],
     params: &LstsqParams,
     budget: f64,
     cb: &mut Callback<'_>,
 ) -> Result<ProbeEnd> {
-    let plain = Preconditioner::identity(data.ncols(), params.ridge);
     let (mut gave_up, mut run, mut tests) = (false, usize::MAX, Vec::new());
     let result = {
         let mut judge = |state: &IterState| {
@@ -816,7 +905,7 @@ fn probe(
             ControlFlow::Continue(())
         };
         let mut inner: Callback<'_> = Some(&mut judge);
-        solve_one(data, &plain, b, vec![0.0; plain.d], params, &mut inner)
+        solve_one(data, plain, b, vec![0.0; plain.d], params, &mut inner)
     };
     match result {
         Err(Error::NotConverged { iterations, .. }) => Ok(ProbeEnd::GaveUp { iterations }),
@@ -849,25 +938,36 @@ fn solve_impl(
             let sparse = matches!(a, MatrixRef::Sparse(_));
             let passes =
                 precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
-            match probe(&data, b, params, PROBE_BUDGET_SHARE * passes, &mut cb)? {
-                ProbeEnd::Solved(x, mut info) => {
-                    info.factorization = None;
+            let (plain, equilibrated) = Preconditioner::for_probe(&data, params.ridge);
+            let spent = match probe(
+                &data,
+                &plain,
+                b,
+                params,
+                PROBE_BUDGET_SHARE * passes,
+                &mut cb,
+            )? {
+                // The identity keeps the minimum-norm solution, ridge makes it unique, and a
+                // callback's stop returns its iterate; else the rank has to be certified.
+                ProbeEnd::Solved(x, mut info)
+                    if !equilibrated
+                        || params.ridge > 0.0
+                        || info.stopped_by_callback
+                        || full_rank_certified(a, &plain, params) =>
+                {
+                    info.factorization = equilibrated.then_some(Factorization::Diagonal);
                     info.probe_iterations = info.iterations;
                     info.timings.probe = tp.elapsed().as_secs_f64();
                     info.timings.iterate = 0.0;
                     info.timings.total = t.elapsed().as_secs_f64();
                     return Ok((x, *info));
                 }
-                ProbeEnd::GaveUp { iterations } => {
-                    let secs = tp.elapsed().as_secs_f64();
-                    (
-                        data,
-                        Preconditioner::build(a, sketch, params)?,
-                        iterations,
-                        secs,
-                    )
-                }
-            }
+                // Not certified: the equilibrated answer may not be the minimum-norm one.
+                ProbeEnd::Solved(_, info) => info.iterations,
+                ProbeEnd::GaveUp { iterations } => iterations,
+            };
+            let secs = tp.elapsed().as_secs_f64();
+            (data, Preconditioner::build(a, sketch, params)?, spent, secs)
         }
         Plan::Sketch(sketch) => {
             let pre = Preconditioner::build(a, sketch, params)?;
@@ -885,6 +985,10 @@ fn solve_impl(
 
 /// Solves `min ‖Ax − b‖₂` (or the ridge problem `min ‖Ax − b‖² + λ‖x‖²` when `params.ridge = λ
 /// > 0`) by sketch-and-precondition with iterative refinement.
+///
+/// By default a probe comes first ([`LstsqParams::probe`]): LSQR without a sketch, on `A` or,
+/// when the column norms differ by more than 10×, on `A` with equilibrated columns, kept if it
+/// converges fast (and, equilibrated, if `A` is certified to have full column rank). Otherwise:
 ///
 /// 1. `S`: an `m × n` sparse sign sketch (`m = c·d` from a cost model, `c ∈ {4, …, 16}`,
 ///    see [`LstsqParams::sketch_rows`]; `s = 8` by default) from
