@@ -1654,8 +1654,9 @@ fn probe_solves_well_conditioned_problems_without_a_sketch() {
 /// them repeated at 10⁻³ of their size): LSQR on `A·D⁻¹` converges, to the solution of minimum
 /// `‖Dx‖`, which is not the minimum-norm one; the CountSketch certificate refuses full rank and
 /// the sketched solve (truncated SVD) gives the minimum-norm solution, bitwise as with the probe
-/// off. With ridge (a unique solution) the equilibrated answer on the same `A` is kept without a
-/// certificate (which would refuse it) and matches the dense ridge solve.
+/// off. A zero column keeps the probe on `A`. With ridge (a unique solution) the equilibrated
+/// answer on the same `A` is kept without a certificate (which would refuse it) and matches the
+/// dense ridge solve.
 #[test]
 fn equilibrated_probe_keeps_the_minimum_norm_solution() {
     let (n, r) = (4000, 25);
@@ -1696,6 +1697,19 @@ fn equilibrated_probe_keeps_the_minimum_norm_solution() {
     let (_, info_full) =
         sketch_and_precondition(fv, &b, &loose(true, Factorization::Auto)).unwrap();
     assert_eq!(info_full.factorization, Some(Factorization::Diagonal));
+    // A zero column has no norm to divide by (its D would fall back to 1): the probe stays on
+    // `A`, gives up within a few iterations (κ ≈ 10⁴ from the scaling), and the sketched SVD
+    // solve gives that column 0, as the minimum-norm solution does.
+    let zero = Mat::from_fn(n, r + 1, |i, j| if j < r { a[(i, j)] } else { 0.0 });
+    let zv = MatrixRef::dense(zero.as_ref()).unwrap();
+    let (xz, info_z) = sketch_and_precondition(zv, &b, &loose(true, Factorization::Auto)).unwrap();
+    assert_eq!(info_z.factorization, Some(Factorization::Svd));
+    assert!(
+        info_z.probe_iterations <= PROBE_MIN_ITERATIONS + 2,
+        "{} probe iterations",
+        info_z.probe_iterations
+    );
+    assert!(xz[r].abs() <= 1e-12 * norm(&xz), "{:e}", xz[r]);
     // λ above the repeated columns' squared norms (≤ 4·10⁻³): `[A; √λI]·D⁻¹` is well conditioned.
     let lambda = 0.1;
     let (x_ridge, info_ridge) = ridge(av, &b, lambda, &LstsqParams::default()).unwrap();

@@ -380,6 +380,13 @@ impl Preconditioner {
     /// # Performance
     /// One pass over `A` (its column sums of squares), no sketch.
     pub(crate) fn diagonal(data: &DataOp<'_>, ridge: f64) -> Self {
+        Self::diagonal_with_fallbacks(data, ridge).0
+    }
+
+    /// [`diagonal`](Self::diagonal), and whether every `D_j` is the column's norm (none is the
+    /// fallback 1 of a zero or out-of-range norm).
+    fn diagonal_with_fallbacks(data: &DataOp<'_>, ridge: f64) -> (Self, bool) {
+        let mut exact = true;
         let inv = data
             .col_norms_sq()
             .into_iter()
@@ -388,22 +395,25 @@ impl Preconditioner {
                 if (f64::MIN_POSITIVE..=1.0 / f64::MIN_POSITIVE).contains(&inv) {
                     inv
                 } else {
+                    exact = false;
                     1.0
                 }
             })
             .collect();
-        Self::inverse_diagonal(inv, ridge)
+        (Self::inverse_diagonal(inv, ridge), exact)
     }
 
     /// The probe's preconditioner ([`LstsqParams::probe`]): [`diagonal`](Self::diagonal) when
-    /// the column norms of `[A; √λI]` differ by more than [`EQUILIBRATE_ABOVE`], else
-    /// [`identity`](Self::identity). The flag says which.
+    /// the column norms of `[A; √λI]` differ by more than [`EQUILIBRATE_ABOVE`] and all of them
+    /// are usable (no zero column, no norm out of range: then `A·D⁻¹` has unit columns, which
+    /// [`full_rank_certified`] relies on), else [`identity`](Self::identity). The flag says
+    /// which.
     ///
     /// # Performance
     /// One pass over `A` (its column sums of squares).
     fn for_probe(data: &DataOp<'_>, ridge: f64) -> (Self, bool) {
-        let diag = Self::diagonal(data, ridge);
-        if diag.column_norm_spread() > EQUILIBRATE_ABOVE {
+        let (diag, exact) = Self::diagonal_with_fallbacks(data, ridge);
+        if exact && diag.column_norm_spread() > EQUILIBRATE_ABOVE {
             (diag, true)
         } else {
             (Self::identity(data.ncols(), ridge), false)
