@@ -139,7 +139,8 @@ pub struct LstsqParams {
     /// with `probe = false` (same bits), after [`Info::probe_iterations`] passes spent: usually
     /// `PROBE_MIN_ITERATIONS`, at most the budget (or the probe's whole run when the certificate
     /// refused it). Well-conditioned and merely badly scaled problems are then solved in their
-    /// LSQR passes instead of a sketch and a QR. Not used by the multi-right-hand-side solver.
+    /// LSQR passes instead of a sketch and a QR. The multi-right-hand-side solver probes each
+    /// column and sketches once if any column is left.
     pub probe: bool,
     /// Relative singular-value threshold of the numerical rank (default `1e-13`). In practice the
     /// threshold is also bounded below by faer's unpivoted QR of the sketch, which leaves out a

@@ -927,6 +927,45 @@ fn probe(
     }
 }
 
+/// The probe's answer for one right-hand side, or what it spent (`S`) before the sketched solve.
+type Probed<S> = std::result::Result<(Vec<f64>, Info), S>;
+
+/// The probe's outcome for one right-hand side: its answer (with `Info` filled in as the
+/// probe's), or the iterations it spent before the sketched solve must run. An equilibrated
+/// answer without ridge is kept only if [`full_rank_certified`], which is computed once and
+/// cached in `certified` for the other right-hand sides of the same `A`; a callback's stop
+/// returns its iterate. The caller sets `timings.probe` and `timings.total`.
+#[allow(clippy::too_many_arguments)]
+fn probe_one(
+    a: MatrixRef<'_, f64>,
+    data: &DataOp<'_>,
+    (plain, equilibrated): (&Preconditioner, bool),
+    b: &[f64],
+    params: &LstsqParams,
+    budget: f64,
+    cb: &mut Callback<'_>,
+    certified: &mut Option<bool>,
+) -> Result<Probed<usize>> {
+    Ok(match probe(data, plain, b, params, budget, cb)? {
+        // The identity keeps the minimum-norm solution, ridge makes it unique, and a callback's
+        // stop returns its iterate; else the rank has to be certified.
+        ProbeEnd::Solved(x, mut info)
+            if !equilibrated
+                || params.ridge > 0.0
+                || info.stopped_by_callback
+                || *certified.get_or_insert_with(|| full_rank_certified(a, plain, params)) =>
+        {
+            info.factorization = equilibrated.then_some(Factorization::Diagonal);
+            info.probe_iterations = info.iterations;
+            info.timings.iterate = 0.0;
+            Ok((x, *info))
+        }
+        // Not certified: the equilibrated answer may not be the minimum-norm one.
+        ProbeEnd::Solved(_, info) => Err(info.iterations),
+        ProbeEnd::GaveUp { iterations } => Err(iterations),
+    })
+}
+
 fn solve_impl(
     a: MatrixRef<'_, f64>,
     b: &[f64],
@@ -949,32 +988,15 @@ fn solve_impl(
             let passes =
                 precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
             let (plain, equilibrated) = Preconditioner::for_probe(&data, params.ridge);
-            let spent = match probe(
-                &data,
-                &plain,
-                b,
-                params,
-                PROBE_BUDGET_SHARE * passes,
-                &mut cb,
-            )? {
-                // The identity keeps the minimum-norm solution, ridge makes it unique, and a
-                // callback's stop returns its iterate; else the rank has to be certified.
-                ProbeEnd::Solved(x, mut info)
-                    if !equilibrated
-                        || params.ridge > 0.0
-                        || info.stopped_by_callback
-                        || full_rank_certified(a, &plain, params) =>
-                {
-                    info.factorization = equilibrated.then_some(Factorization::Diagonal);
-                    info.probe_iterations = info.iterations;
+            let budget = PROBE_BUDGET_SHARE * passes;
+            let plain = (&plain, equilibrated);
+            let spent = match probe_one(a, &data, plain, b, params, budget, &mut cb, &mut None)? {
+                Ok((x, mut info)) => {
                     info.timings.probe = tp.elapsed().as_secs_f64();
-                    info.timings.iterate = 0.0;
                     info.timings.total = t.elapsed().as_secs_f64();
-                    return Ok((x, *info));
+                    return Ok((x, info));
                 }
-                // Not certified: the equilibrated answer may not be the minimum-norm one.
-                ProbeEnd::Solved(_, info) => info.iterations,
-                ProbeEnd::GaveUp { iterations } => iterations,
+                Err(spent) => spent,
             };
             let secs = tp.elapsed().as_secs_f64();
             (data, Preconditioner::build(a, sketch, params)?, spent, secs)
@@ -1093,8 +1115,15 @@ pub fn ridge(
 /// As [`sketch_and_precondition`]; `B` with no columns is [`Error::Empty`], a NaN in `B` is
 /// [`Error::NonFinite`].
 ///
+/// With the probe ([`LstsqParams::probe`], default on) each column is first probed as
+/// [`sketch_and_precondition`] would (the column norms and the full-rank certificate computed
+/// once for all); the columns it solves keep its answers, bitwise those of the single-column
+/// solver, and the sketch and factorization are made only if some column is left, which then
+/// gets the same bits as with `probe = false`.
+///
 /// # Performance
-/// One sketch and one factorization for all columns, then LSQR per column.
+/// One sketch and one factorization for all columns (none when the probe solves them all),
+/// then LSQR per column.
 pub fn sketch_and_precondition_multi(
     a: MatrixRef<'_, f64>,
     b: MatRef<'_, f64>,
@@ -1110,15 +1139,74 @@ pub fn sketch_and_precondition_multi(
     }
     check_finite_dense(b, "B")?;
     check_common(params.tol, params.max_iters, params.ridge)?;
-    let pre = Preconditioner::new(a, params)?;
-    let x0 = pre.warm_start(b, params.par)?;
+    let k = b.ncols();
+    let column = |j: usize| -> Vec<f64> { (0..b.nrows()).map(|i| b[(i, j)]).collect() };
+    // Per column: the probe's answer, or the iterations and seconds it spent first.
+    let mut probed: Vec<Probed<(usize, f64)>> = (0..k).map(|_| Err((0, 0.0))).collect();
+    let plan = Preconditioner::plan(a, params)?;
     let data = DataOp::new(a, params.par)?;
-    let mut x = Mat::<f64>::zeros(a.ncols(), b.ncols());
-    let mut infos = Vec::with_capacity(b.ncols());
-    for j in 0..b.ncols() {
-        let bj: Vec<f64> = (0..b.nrows()).map(|i| b[(i, j)]).collect();
-        let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, j)]).collect();
-        let (xj, mut info) = solve_one(&data, &pre, &bj, xj, params, &mut None)?;
+    let pre = match plan {
+        Plan::Diagonal => Preconditioner::diagonal(&data, params.ridge),
+        Plan::Sketch(sketch) => {
+            if params.probe && params.factorization == Factorization::Auto {
+                let tp = Instant::now();
+                let sparse = matches!(a, MatrixRef::Sparse(_));
+                let passes =
+                    precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
+                let (plain, equilibrated) = Preconditioner::for_probe(&data, params.ridge);
+                // The column norms count towards the first column's probe.
+                let mut since = tp;
+                let mut certified = None;
+                for (j, slot) in probed.iter_mut().enumerate() {
+                    let outcome = probe_one(
+                        a,
+                        &data,
+                        (&plain, equilibrated),
+                        &column(j),
+                        params,
+                        PROBE_BUDGET_SHARE * passes,
+                        &mut None,
+                        &mut certified,
+                    )?;
+                    let secs = since.elapsed().as_secs_f64();
+                    since = Instant::now();
+                    *slot = match outcome {
+                        Ok((xj, mut info)) => {
+                            info.timings.probe = secs;
+                            Ok((xj, info))
+                        }
+                        Err(spent) => Err((spent, secs)),
+                    };
+                }
+            }
+            if probed.iter().all(|p| p.is_ok()) {
+                // The probe solved every column: no sketch (this preconditioner goes unused).
+                Preconditioner::identity(a.ncols(), params.ridge)
+            } else {
+                Preconditioner::build(a, sketch, params)?
+            }
+        }
+    };
+    // The warm start of all columns, as without the probe (so the columns left to the sketched
+    // solve get the same bits); none when the probe solved them all.
+    let x0 = if probed.iter().all(|p| p.is_ok()) {
+        Mat::<f64>::zeros(0, k)
+    } else {
+        pre.warm_start(b, params.par)?
+    };
+    let mut x = Mat::<f64>::zeros(a.ncols(), k);
+    let mut infos = Vec::with_capacity(k);
+    for (j, outcome) in probed.into_iter().enumerate() {
+        let (xj, mut info) = match outcome {
+            Ok(done) => done,
+            Err((spent, secs)) => {
+                let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, j)]).collect();
+                let (xj, mut info) = solve_one(&data, &pre, &column(j), xj, params, &mut None)?;
+                info.probe_iterations = spent;
+                info.timings.probe = secs;
+                (xj, info)
+            }
+        };
         for (i, v) in xj.into_iter().enumerate() {
             x[(i, j)] = v;
         }
