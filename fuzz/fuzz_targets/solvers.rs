@@ -99,6 +99,10 @@ fuzz_target!(|data: &[u8]| {
     let power = (b.u8() % 4) as usize;
     // P1's right-hand side has d entries: the head of `rhs` when it is long enough.
     let rhs_d = &rhs[..d.min(rhs.len())];
+    // Two right-hand sides for the multi-column solver: `rhs` and `rhs` reversed.
+    let rhs2 = Mat::<f64>::from_fn(rhs.len(), 2, |i, j| {
+        rhs[if j == 0 { i } else { rhs.len() - 1 - i }]
+    });
     // Invalid matrices (NaN, ∞) are rejected at the door; valid ones go to every solver.
     let Ok(view) = MatrixRef::dense(a.as_ref()) else {
         return;
@@ -106,6 +110,7 @@ fuzz_target!(|data: &[u8]| {
     let solve_all = |m: MatrixRef<'_, f64>| {
         let _ = lstsq::sketch_and_precondition(m, &rhs, &params);
         let _ = lstsq::ridge(m, &rhs, lambda, &params);
+        let _ = lstsq::sketch_and_precondition_multi(m, rhs2.as_ref(), &params);
         let _ = lstsq::sketch_and_solve(m, &rhs, &SketchSolveParams::default());
         let _ = lstsq::qr_solve(m, &rhs, lambda, Par::Seq);
         let _ = lstsq::normal_equations(m, &rhs, lambda, Par::Seq);
