@@ -81,7 +81,8 @@ pub enum Factorization {
     /// `rcond·σ_max` (LSRN); gives the minimum-norm solution for rank-deficient `A`.
     Svd,
     /// No sketch: `N = D⁻¹`, each column of `[A; √λI]` divided by its norm (column
-    /// equilibration, the classical cheap preconditioner; one pass over `A`). It fixes badly
+    /// equilibration, the classical cheap preconditioner; the column norms come with LSQR's
+    /// first pass over a sparse `A`, one more pass over a dense one). It fixes badly
     /// scaled columns, not ill-conditioning that survives equilibration (nearly collinear
     /// columns), and for rank-deficient `A` it gives the least-squares solution of minimum
     /// `‖Dx‖`, not of minimum `‖x‖`. Asked for, it is used as it is; the default's probe

@@ -19,6 +19,9 @@ use std::borrow::Cow;
 const ROW_CHUNK: usize = 8192;
 /// Columns per chunk of a dense `Aᵀ·y`.
 const COL_CHUNK: usize = 64;
+/// At most this many partial column sums (row chunks × columns) are held by
+/// [`DataOp::col_norms_sq`]; above it the rows are summed in one sequential pass.
+const COL_NORM_PARTIALS_MAX: usize = 1 << 24;
 
 /// A real linear operator `M: ℝᶜ → ℝʳ` given by its products (faer's `LinOp` idea, restricted to
 /// what LSQR needs).
@@ -234,7 +237,7 @@ impl<'a> DataOp<'a> {
                 // Partial sums of many rows and columns would take more memory than the matrix
                 // (the choice depends on the shape only, so the bits still do not depend on the
                 // threads).
-                if chunks.saturating_mul(d) > 1 << 24 {
+                if chunks.saturating_mul(d) > COL_NORM_PARTIALS_MAX {
                     let mut out = vec![0.0; d];
                     for i in 0..n {
                         let (idx, val) = rows.row(i);
@@ -439,23 +442,7 @@ impl LinOp for DataOp<'_> {
             }
             DataOp::Csr(rows, _) => {
                 let work = |(c, chunk): (usize, &mut [f64])| {
-                    let mut acc = vec![0.0; d];
-                    let r0 = c * ROW_CHUNK;
-                    for (k, ck) in chunk.iter_mut().enumerate() {
-                        let (idx, val) = rows.row(r0 + k);
-                        let mut s = 0.0;
-                        for (&j, &a) in idx.iter().zip(val) {
-                            s += a * v[j as usize];
-                        }
-                        let ui = (s - alpha * *ck) * scale;
-                        *ck = ui;
-                        if ui != 0.0 {
-                            for (&j, &a) in idx.iter().zip(val) {
-                                acc[j as usize] += a * ui;
-                            }
-                        }
-                    }
-                    acc
+                    csr_fused_chunk::<false>(rows, c * ROW_CHUNK, chunk, v, alpha, scale).0
                 };
                 if par {
                     u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
@@ -470,6 +457,87 @@ impl LinOp for DataOp<'_> {
                 *o += x;
             }
         }
+    }
+}
+
+/// One row chunk (rows `r0 ..`) of the fused CSR pass: `u_c ← scale·(A_c·v − α·u_c)`, then its
+/// partial `A_cᵀ·u_c`, and with `NORMS` also the chunk's partial column sums of squares, in the
+/// row and entry order of [`DataOp::col_norms_sq`] (so the same bits); empty without.
+fn csr_fused_chunk<const NORMS: bool>(
+    rows: &CsrRows<'_>,
+    r0: usize,
+    chunk: &mut [f64],
+    v: &[f64],
+    alpha: f64,
+    scale: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let d = rows.shape().1;
+    let mut acc = vec![0.0; d];
+    let mut sq = if NORMS { vec![0.0; d] } else { Vec::new() };
+    for (k, ck) in chunk.iter_mut().enumerate() {
+        let (idx, val) = rows.row(r0 + k);
+        let mut s = 0.0;
+        for (&j, &a) in idx.iter().zip(val) {
+            s += a * v[j as usize];
+        }
+        let ui = (s - alpha * *ck) * scale;
+        *ck = ui;
+        if ui != 0.0 {
+            for (&j, &a) in idx.iter().zip(val) {
+                acc[j as usize] += a * ui;
+                if NORMS {
+                    sq[j as usize] += a * a;
+                }
+            }
+        } else if NORMS {
+            for (&j, &a) in idx.iter().zip(val) {
+                sq[j as usize] += a * a;
+            }
+        }
+    }
+    (acc, sq)
+}
+
+impl DataOp<'_> {
+    /// [`LinOp::apply_fused`] (`scale = 1`) together with [`col_norms_sq`](Self::col_norms_sq),
+    /// in one pass over a CSR `A` and bitwise what the two give separately (same row chunks,
+    /// partials added in chunk order); `None`, having done nothing, for a dense `A` (whose
+    /// products are faer's, with other bits) or when `col_norms_sq` would not split the rows
+    /// into chunks. The first pass of an LSQR run that needs the column norms before it can
+    /// start (the probe's equilibration) thus costs no extra pass.
+    pub(crate) fn apply_fused_with_col_norms(
+        &self,
+        v: &[f64],
+        alpha: f64,
+        u: &mut [f64],
+        out: &mut [f64],
+    ) -> Option<Vec<f64>> {
+        let DataOp::Csr(rows, par) = self else {
+            return None;
+        };
+        let (n, d) = rows.shape();
+        if n.div_ceil(ROW_CHUNK).max(1).saturating_mul(d) > COL_NORM_PARTIALS_MAX {
+            return None;
+        }
+        let work = |(c, chunk): (usize, &mut [f64])| {
+            csr_fused_chunk::<true>(rows, c * ROW_CHUNK, chunk, v, alpha, 1.0)
+        };
+        let parts: Vec<(Vec<f64>, Vec<f64>)> = if threads(*par) {
+            u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+        } else {
+            u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+        };
+        out.fill(0.0);
+        let mut norms = vec![0.0; d];
+        for (p, q) in &parts {
+            for (o, x) in out.iter_mut().zip(p) {
+                *o += x;
+            }
+            for (o, x) in norms.iter_mut().zip(q) {
+                *o += x;
+            }
+        }
+        Some(norms)
     }
 }
 
@@ -967,5 +1035,48 @@ mod tests {
         for x in [[f64::NAN, 1.0], [1.0, f64::NAN], [f64::NAN, f64::NAN]] {
             assert!(norm2(&x).is_nan(), "{x:?}");
         }
+    }
+
+    /// The fused pass with column norms gives bitwise what `apply_fused` and `col_norms_sq`
+    /// give separately, on one thread and on two, over several row chunks (rows with zero
+    /// `u_i`, whose entries only the norms read, included); and declines a dense `A`.
+    #[test]
+    fn fused_pass_with_column_norms_keeps_the_bits_of_the_two_passes() {
+        use super::{DataOp, LinOp, MatrixRef, Par};
+        let n = 20_000; // three row chunks
+        let a = crate::problems::random_sparse(n, 37, 5, crate::Seed::new(8)).unwrap();
+        let av = MatrixRef::sparse(&a).unwrap();
+        let x: Vec<f64> = (0..37).map(|j| (j as f64 * 0.37).sin()).collect();
+        // u_i = A x − b vanishes on every tenth row: b is A x there.
+        let ax = {
+            let op = DataOp::new(av, Par::Seq).unwrap();
+            let mut ax = vec![0.0; n];
+            op.apply(&x, &mut ax);
+            ax
+        };
+        let b: Vec<f64> = (0..n)
+            .map(|i| if i % 10 == 0 { ax[i] } else { (i as f64).cos() })
+            .collect();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for par in [Par::Seq, Par::rayon(2)] {
+            let op = DataOp::new(av, par).unwrap();
+            let (mut u1, mut out1) = (b.clone(), vec![0.0; 37]);
+            op.apply_fused(&x, 1.0, &mut u1, &mut out1);
+            let (mut u2, mut out2) = (b.clone(), vec![0.0; 37]);
+            let norms = op
+                .apply_fused_with_col_norms(&x, 1.0, &mut u2, &mut out2)
+                .expect("CSR is fused");
+            assert_eq!(bits(&u1), bits(&u2));
+            assert_eq!(bits(&out1), bits(&out2));
+            assert_eq!(bits(&norms), bits(&op.col_norms_sq()));
+            assert!(u2.iter().filter(|&&v| v == 0.0).count() >= n / 10);
+        }
+        let dense = av.to_dense().unwrap();
+        let op = DataOp::new(MatrixRef::dense(dense.as_ref()).unwrap(), Par::Seq).unwrap();
+        let mut u = b.clone();
+        assert!(op
+            .apply_fused_with_col_norms(&x, 1.0, &mut u, &mut vec![0.0; 37])
+            .is_none());
+        assert_eq!(bits(&u), bits(&b), "declined without touching u");
     }
 }

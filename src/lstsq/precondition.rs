@@ -380,15 +380,15 @@ impl Preconditioner {
     /// # Performance
     /// One pass over `A` (its column sums of squares), no sketch.
     pub(crate) fn diagonal(data: &DataOp<'_>, ridge: f64) -> Self {
-        Self::diagonal_with_fallbacks(data, ridge).0
+        Self::diagonal_with_fallbacks(data.col_norms_sq(), ridge).0
     }
 
-    /// [`diagonal`](Self::diagonal), and whether every `D_j` is the column's norm (none is the
-    /// fallback 1 of a zero or out-of-range norm).
-    fn diagonal_with_fallbacks(data: &DataOp<'_>, ridge: f64) -> (Self, bool) {
+    /// [`diagonal`](Self::diagonal) from the squared column norms `col_norms_sq` of `A`, and
+    /// whether every `D_j` is the column's norm (none is the fallback 1 of a zero or
+    /// out-of-range norm).
+    fn diagonal_with_fallbacks(col_norms_sq: Vec<f64>, ridge: f64) -> (Self, bool) {
         let mut exact = true;
-        let inv = data
-            .col_norms_sq()
+        let inv = col_norms_sq
             .into_iter()
             .map(|sq| {
                 let inv = 1.0 / (sq + ridge).sqrt();
@@ -407,16 +407,14 @@ impl Preconditioner {
     /// the column norms of `[A; √λI]` differ by more than [`EQUILIBRATE_ABOVE`] and all of them
     /// are usable (no zero column, no norm out of range: then `A·D⁻¹` has unit columns, which
     /// [`full_rank_certified`] relies on), else [`identity`](Self::identity). The flag says
-    /// which.
-    ///
-    /// # Performance
-    /// One pass over `A` (its column sums of squares).
-    fn for_probe(data: &DataOp<'_>, ridge: f64) -> (Self, bool) {
-        let (diag, exact) = Self::diagonal_with_fallbacks(data, ridge);
+    /// which. `col_norms_sq`: the squared column norms of `A`.
+    fn for_probe(col_norms_sq: Vec<f64>, ridge: f64) -> (Self, bool) {
+        let d = col_norms_sq.len();
+        let (diag, exact) = Self::diagonal_with_fallbacks(col_norms_sq, ridge);
         if exact && diag.column_norm_spread() > EQUILIBRATE_ABOVE {
             (diag, true)
         } else {
-            (Self::identity(data.ncols(), ridge), false)
+            (Self::identity(d, ridge), false)
         }
     }
 
@@ -658,28 +656,73 @@ fn aug_residual(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> Vec<f64> {
     r
 }
 
+/// The first pass of an LSQR run, made before the run: at its starting `x`, the augmented
+/// residual `r = [b − Ax; −√λ x]` and `g = Aᵀ(b − Ax) − λx` (the gradient before `Nᵀ`).
+struct FirstPass {
+    r: Vec<f64>,
+    g: Vec<f64>,
+}
+
+impl FirstPass {
+    /// `r` and `g` at `x` with one fused pass over `A` (`u ← Ax − b`, then `Aᵀu`); `sl = √λ`.
+    /// With `col_norms`, also the squared column norms of `A` from the same pass when
+    /// [`DataOp::apply_fused_with_col_norms`] can (a CSR `A`; `None` otherwise, and the pass is
+    /// the plain one, with the same `r` and `g`).
+    fn at(
+        a: &DataOp<'_>,
+        sl: f64,
+        x: &[f64],
+        b: &[f64],
+        col_norms: bool,
+    ) -> (Self, Option<Vec<f64>>) {
+        let (n, d) = (a.nrows(), a.ncols());
+        let mut r = vec![0.0; n + if sl > 0.0 { d } else { 0 }];
+        r[..n].copy_from_slice(b);
+        let mut acc = vec![0.0; d];
+        let norms = if col_norms {
+            a.apply_fused_with_col_norms(x, 1.0, &mut r[..n], &mut acc)
+        } else {
+            None
+        };
+        if norms.is_none() {
+            a.apply_fused(x, 1.0, &mut r[..n], &mut acc);
+        }
+        // r_top = Ax − b now, acc = Aᵀ(Ax − b); negation is exact.
+        r[..n].iter_mut().for_each(|v| *v = -*v);
+        for (ri, xi) in r[n..].iter_mut().zip(x) {
+            *ri = -sl * xi;
+        }
+        let g = acc
+            .iter()
+            .zip(x)
+            .map(|(a, xi)| -a - sl * (sl * xi))
+            .collect();
+        (FirstPass { r, g }, norms)
+    }
+
+    /// The squared column norms of `A` and the first pass of an LSQR run from `x = 0`, in one
+    /// pass over a CSR `A` (two over a dense one), bitwise what
+    /// [`col_norms_sq`](DataOp::col_norms_sq) and [`FirstPass::at`] give separately: the
+    /// column norms the probe and the diagonal preconditioner need before LSQR starts cost no
+    /// pass of their own.
+    fn at_zero_with_col_norms(a: &DataOp<'_>, ridge: f64, b: &[f64]) -> (Vec<f64>, Self) {
+        let (first, norms) = Self::at(a, ridge.sqrt(), &vec![0.0; a.ncols()], b, true);
+        (norms.unwrap_or_else(|| a.col_norms_sq()), first)
+    }
+
+    /// `r` and `(AN)ᵀr = Nᵀg`.
+    fn preconditioned(self, pre: &Preconditioner) -> (Vec<f64>, Vec<f64>) {
+        let mut out = vec![0.0; pre.rank()];
+        pre.apply_t(&self.g, &mut out);
+        (self.r, out)
+    }
+}
+
 /// The augmented residual `r = [b − Ax; −√λ x]` and `(AN)ᵀr = Nᵀ(Aᵀ(b − Ax) − λx)`, with one
 /// fused pass over `A` (`u ← Ax − b`, then `Aᵀu`).
 fn aug_residual_and_normal(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let n = op.a.nrows();
-    let sl = op.pre.sqrt_lambda;
-    let mut r = vec![0.0; op.nrows()];
-    r[..n].copy_from_slice(b);
-    let mut acc = vec![0.0; op.pre.d];
-    op.a.apply_fused(x, 1.0, &mut r[..n], &mut acc);
-    // r_top = Ax − b now, acc = Aᵀ(Ax − b); negation is exact.
-    r[..n].iter_mut().for_each(|v| *v = -*v);
-    for (ri, xi) in r[n..].iter_mut().zip(x) {
-        *ri = -sl * xi;
-    }
-    let t: Vec<f64> = acc
-        .iter()
-        .zip(x)
-        .map(|(a, xi)| -a - sl * (sl * xi))
-        .collect();
-    let mut out = vec![0.0; op.ncols()];
-    op.pre.apply_t(&t, &mut out);
-    (r, out)
+    let (first, _) = FirstPass::at(op.a, op.pre.sqrt_lambda, x, b, false);
+    first.preconditioned(op.pre)
 }
 
 /// LSQR with refinement from the warm start `x0`, for one right-hand side.
@@ -687,7 +730,20 @@ pub(crate) fn solve_one(
     a: &DataOp<'_>,
     pre: &Preconditioner,
     b: &[f64],
+    x: Vec<f64>,
+    params: &LstsqParams,
+    cb: &mut Callback<'_>,
+) -> Result<(Vec<f64>, Info)> {
+    solve_one_from(a, pre, b, x, None, params, cb)
+}
+
+/// [`solve_one`] whose first pass at `x` (`first`, when `Some`) was made already.
+fn solve_one_from(
+    a: &DataOp<'_>,
+    pre: &Preconditioner,
+    b: &[f64],
     mut x: Vec<f64>,
+    mut first: Option<FirstPass>,
     params: &LstsqParams,
     cb: &mut Callback<'_>,
 ) -> Result<(Vec<f64>, Info)> {
@@ -703,7 +759,10 @@ pub(crate) fn solve_one(
     // ‖r‖ of the current x when known (a run that made no iteration leaves x unchanged).
     let mut known_rnorm = None;
     for run in 0..=params.refinement_steps {
-        let (r, ntr) = aug_residual_and_normal(&op, &x, b);
+        let (r, ntr) = match first.take() {
+            Some(pass) => pass.preconditioned(pre),
+            None => aug_residual_and_normal(&op, &x, b),
+        };
         let rnorm = norm2(&r);
         let cfg = LsqrRun {
             tol: params.tol,
@@ -879,10 +938,12 @@ fn predicted_iterations(tests: &[f64], tol: f64) -> f64 {
 /// [`PROBE_MIN_ITERATIONS`](super::PROBE_MIN_ITERATIONS) on) the iterations done plus those
 /// predicted by [`predicted_iterations`] exceed `budget`, or a run exceeds `max_iters`. The
 /// caller's callback sees every iteration (with `probe = true`) and may stop the solve.
+/// `first`: the first pass at `x = 0`, when made already.
 fn probe(
     data: &DataOp<'_>,
     plain: &Preconditioner,
     b: &[f64],
+    first: Option<FirstPass>,
     params: &LstsqParams,
     budget: f64,
     cb: &mut Callback<'_>,
@@ -915,7 +976,15 @@ fn probe(
             ControlFlow::Continue(())
         };
         let mut inner: Callback<'_> = Some(&mut judge);
-        solve_one(data, plain, b, vec![0.0; plain.d], params, &mut inner)
+        solve_one_from(
+            data,
+            plain,
+            b,
+            vec![0.0; plain.d],
+            first,
+            params,
+            &mut inner,
+        )
     };
     match result {
         Err(Error::NotConverged { iterations, .. }) => Ok(ProbeEnd::GaveUp { iterations }),
@@ -940,13 +1009,13 @@ fn probe_one(
     a: MatrixRef<'_, f64>,
     data: &DataOp<'_>,
     (plain, equilibrated): (&Preconditioner, bool),
-    b: &[f64],
+    (b, first): (&[f64], Option<FirstPass>),
     params: &LstsqParams,
     budget: f64,
     cb: &mut Callback<'_>,
     certified: &mut Option<bool>,
 ) -> Result<Probed<usize>> {
-    Ok(match probe(data, plain, b, params, budget, cb)? {
+    Ok(match probe(data, plain, b, first, params, budget, cb)? {
         // The identity keeps the minimum-norm solution, ridge makes it unique, and a callback's
         // stop returns its iterate; else the rank has to be certified.
         ProbeEnd::Solved(x, mut info)
@@ -977,9 +1046,14 @@ fn solve_impl(
     check_common(params.tol, params.max_iters, params.ridge)?;
     let (data, pre, probe_iterations, probe_seconds) = match Preconditioner::plan(a, params)? {
         Plan::Diagonal => {
+            // x₀ = 0 (no sketch to warm-start from): the column norms come with the first pass.
             let data = DataOp::new(a, params.par)?;
-            let pre = Preconditioner::diagonal(&data, params.ridge);
-            (data, pre, 0, 0.0)
+            let (norms, first) = FirstPass::at_zero_with_col_norms(&data, params.ridge, b);
+            let pre = Preconditioner::diagonal_with_fallbacks(norms, params.ridge).0;
+            let x0 = vec![0.0; pre.d];
+            let (x, mut info) = solve_one_from(&data, &pre, b, x0, Some(first), params, &mut cb)?;
+            info.timings.total = t.elapsed().as_secs_f64();
+            return Ok((x, info));
         }
         Plan::Sketch(sketch) if params.probe && params.factorization == Factorization::Auto => {
             let data = DataOp::new(a, params.par)?;
@@ -987,10 +1061,11 @@ fn solve_impl(
             let sparse = matches!(a, MatrixRef::Sparse(_));
             let passes =
                 precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
-            let (plain, equilibrated) = Preconditioner::for_probe(&data, params.ridge);
+            let (norms, first) = FirstPass::at_zero_with_col_norms(&data, params.ridge, b);
+            let (plain, equilibrated) = Preconditioner::for_probe(norms, params.ridge);
             let budget = PROBE_BUDGET_SHARE * passes;
-            let plain = (&plain, equilibrated);
-            let spent = match probe_one(a, &data, plain, b, params, budget, &mut cb, &mut None)? {
+            let (plain, rhs) = ((&plain, equilibrated), (b, Some(first)));
+            let spent = match probe_one(a, &data, plain, rhs, params, budget, &mut cb, &mut None)? {
                 Ok((x, mut info)) => {
                     info.timings.probe = tp.elapsed().as_secs_f64();
                     info.timings.total = t.elapsed().as_secs_f64();
@@ -1153,8 +1228,11 @@ pub fn sketch_and_precondition_multi(
                 let sparse = matches!(a, MatrixRef::Sparse(_));
                 let passes =
                     precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
-                let (plain, equilibrated) = Preconditioner::for_probe(&data, params.ridge);
-                // The column norms count towards the first column's probe.
+                // The column norms come with the first column's first pass.
+                let (norms, first) =
+                    FirstPass::at_zero_with_col_norms(&data, params.ridge, &column(0));
+                let (plain, equilibrated) = Preconditioner::for_probe(norms, params.ridge);
+                let mut first = Some(first);
                 let mut since = tp;
                 let mut certified = None;
                 for (j, slot) in probed.iter_mut().enumerate() {
@@ -1162,7 +1240,7 @@ pub fn sketch_and_precondition_multi(
                         a,
                         &data,
                         (&plain, equilibrated),
-                        &column(j),
+                        (&column(j), first.take()),
                         params,
                         PROBE_BUDGET_SHARE * passes,
                         &mut None,
