@@ -6,7 +6,7 @@
 //! * `tensor_power/p3/sketch/n`, `tensor_power/p4/sketch/n`: one sketched contraction with the
 //!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)`, per-mode hashing
 //!   (`p − 1` real FFTs and one inverse per sketch; the default at order ≥ 4) and the shared
-//!   hash (`…/shared/…`: one real FFT and one inverse, plus the exact removal of its sign-even
+//!   hash (`…/sketch_shared/…`: one real FFT and one inverse, plus the exact removal of its sign-even
 //!   collisions at order 3, where `ModeHashing::Auto` picks it; biased at order 4), medians over `B`
 //!   sketches of size `b`, the shape that gives ≈ 0.03 factor error on the synthetic orthogonal
 //!   tensors of the tests.

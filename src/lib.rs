@@ -29,7 +29,7 @@
 //!
 //! | job | sketch | why |
 //! |---|---|---|
-//! | preconditioner for least squares (`m ≈ 2d–4d`) | [`SparseSign`](sketch::SparseSign), `s = 8` | distortion κ(SQ) ≈ 5–6 at `m = 2d` on *any* matrix, coherent ones included, in `O(s·nnz)` |
+//! | preconditioner for least squares (`m ≥ 2d`; [`lstsq`] takes `4d–16d` from a cost model, more rows for fewer iterations) | [`SparseSign`](sketch::SparseSign), `s = 8` | distortion κ(SQ) ≈ 5–6 at `m = 2d` on *any* matrix, coherent ones included, in `O(s·nnz)` |
 //! | sketch-and-solve on sparse data (`m ≈ 10d–40d`) | `SparseSign` (`s = 2–8`) or [`CountSketch`](sketch::CountSketch) | CountSketch is the cheapest (`O(nnz)`) but needs `m = O(d²)` on coherent data |
 //! | a quick norm or frequency estimate, TensorSketch's building block | `CountSketch` | one hash and one sign per coordinate |
 //! | small dense problems; the accuracy reference | [`Gaussian`](sketch::Gaussian) | the textbook embedding, independent of coherence, but `O(m·nnz)` |
@@ -52,9 +52,9 @@
 //! | leverage scores | [`leverage::approx_leverage_scores`] (DMMW, `m₁ = 10d`, `r₂ = 100`: median relative error ≈ 0.1) or [`leverage::exact_leverage_scores`] | `O(s·nnz + m₁d² + nnz·r₂)` vs a QR |
 //! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(m·d)` |
 //! | polynomial attention in linear time (non-causal or causal) | [`attention::poly_sketch_attention`] (Gaussian or TensorSketch φ, self-tensored; `r = 32–64`) | `O(n·r²·d)`, memory independent of `n`; error ≈ 0.3–0.5 on clustered inputs, ≈ 1 on iid ones |
-//! | exact softmax / polynomial attention, the baseline | [`attention::exact_attention`] | `O(n²·(h + d))` in row blocks, `O(b²)` extra memory |
+//! | exact softmax / polynomial attention, the baseline | [`attention::exact_attention`] | `O(n²·(h + d))` in row blocks, `O(b² + b·d)` extra memory per thread |
 //! | block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
-//! | symmetric CP decomposition of a tensor (any order ≥ 3) | [`tensor::power_method_exact`], [`tensor::power_method_sketched`] on a [`tensor::SymmetricTensor`] | exact `O(n^p)`, sketched `O(B·p(n + b log b))` per iteration after an `O(B·nnz)` build; sketched pays only for large `n` (at `n = 400`, order 3: 10.6× end to end on one thread with the default hashing, shared at order 3; see the README) |
+//! | symmetric CP decomposition of a tensor (order 3 to [`tensor::MAX_ORDER`] = 12) | [`tensor::power_method_exact`], [`tensor::power_method_sketched`] on a [`tensor::SymmetricTensor`] | exact `O(n^p)`, sketched `O(B·p(n + b log b))` per iteration after an `O(B·nnz)` build; sketched pays only for large `n` (at `n = 400`, order 3: 10.6× end to end on one thread with the default hashing, shared at order 3; see the README) |
 //! | FROSTT `.tns` tensors | [`tensor::read_tns`], [`tensor::write_tns`] | one pass |
 //! | active learning: which labels to buy for a regression | [`active::Learner`] with [`active::Strategy::Bss`] (Chen–Price) over an [`active::Pool`]; [`active::Budgeted`] enforces the label budget | pool `O(nnz·d + n·d²)` once; selection `O(k·d³)`; labels ≤ budget |
 //! | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
