@@ -441,6 +441,7 @@ impl LinOp for DataOp<'_> {
                 }
             }
             DataOp::Csr(rows, _) => {
+                let v = (v, v.iter().all(|&x| x == 0.0));
                 let work = |(c, chunk): (usize, &mut [f64])| {
                     csr_fused_chunk::<false>(rows, c * ROW_CHUNK, chunk, v, alpha, scale).0
                 };
@@ -463,11 +464,13 @@ impl LinOp for DataOp<'_> {
 /// One row chunk (rows `r0 ..`) of the fused CSR pass: `u_c ← scale·(A_c·v − α·u_c)`, then its
 /// partial `A_cᵀ·u_c`, and with `NORMS` also the chunk's partial column sums of squares, in the
 /// row and entry order of [`DataOp::col_norms_sq`] (so the same bits); empty without.
+/// `v_zero`: every `v_j` is ±0, so that each `a_ij·v_j` is a signed zero and their sum from
+/// `+0` is `+0` for finite `A` (the first pass of a run from `x = 0`): the products are skipped.
 fn csr_fused_chunk<const NORMS: bool>(
     rows: &CsrRows<'_>,
     r0: usize,
     chunk: &mut [f64],
-    v: &[f64],
+    (v, v_zero): (&[f64], bool),
     alpha: f64,
     scale: f64,
 ) -> (Vec<f64>, Vec<f64>) {
@@ -477,8 +480,10 @@ fn csr_fused_chunk<const NORMS: bool>(
     for (k, ck) in chunk.iter_mut().enumerate() {
         let (idx, val) = rows.row(r0 + k);
         let mut s = 0.0;
-        for (&j, &a) in idx.iter().zip(val) {
-            s += a * v[j as usize];
+        if !v_zero {
+            for (&j, &a) in idx.iter().zip(val) {
+                s += a * v[j as usize];
+            }
         }
         let ui = (s - alpha * *ck) * scale;
         *ck = ui;
@@ -519,6 +524,7 @@ impl DataOp<'_> {
         if n.div_ceil(ROW_CHUNK).max(1).saturating_mul(d) > COL_NORM_PARTIALS_MAX {
             return None;
         }
+        let v = (v, v.iter().all(|&x| x == 0.0));
         let work = |(c, chunk): (usize, &mut [f64])| {
             csr_fused_chunk::<true>(rows, c * ROW_CHUNK, chunk, v, alpha, 1.0)
         };
@@ -1039,7 +1045,8 @@ mod tests {
 
     /// The fused pass with column norms gives bitwise what `apply_fused` and `col_norms_sq`
     /// give separately, on one thread and on two, over several row chunks (rows with zero
-    /// `u_i`, whose entries only the norms read, included); and declines a dense `A`.
+    /// `u_i`, whose entries only the norms read, included), also from `x = ±0`, where it skips
+    /// the products with `x`; and declines a dense `A`.
     #[test]
     fn fused_pass_with_column_norms_keeps_the_bits_of_the_two_passes() {
         use super::{DataOp, LinOp, MatrixRef, Par};
@@ -1070,6 +1077,20 @@ mod tests {
             assert_eq!(bits(&out1), bits(&out2));
             assert_eq!(bits(&norms), bits(&op.col_norms_sq()));
             assert!(u2.iter().filter(|&&v| v == 0.0).count() >= n / 10);
+            // From x = 0 (the products skipped): u = −b and Aᵀu exactly as `apply_t` gives it.
+            let (mut u0, mut out0) = (b.clone(), vec![0.0; 37]);
+            let norms0 = op
+                .apply_fused_with_col_norms(&[0.0; 37], 1.0, &mut u0, &mut out0)
+                .unwrap();
+            let minus_b: Vec<f64> = b.iter().map(|v| -v).collect();
+            let mut atu = vec![0.0; 37];
+            op.apply_t(&minus_b, &mut atu);
+            assert_eq!(bits(&u0), bits(&minus_b));
+            assert_eq!(bits(&out0), bits(&atu));
+            assert_eq!(bits(&norms0), bits(&norms));
+            let (mut u3, mut out3) = (b.clone(), vec![0.0; 37]);
+            op.apply_fused(&[-0.0; 37], 1.0, &mut u3, &mut out3);
+            assert_eq!((bits(&u3), bits(&out3)), (bits(&minus_b), bits(&atu)));
         }
         let dense = av.to_dense().unwrap();
         let op = DataOp::new(MatrixRef::dense(dense.as_ref()).unwrap(), Par::Seq).unwrap();
