@@ -1220,8 +1220,14 @@ pub fn sketch_and_precondition_multi(
     let mut probed: Vec<Probed<(usize, f64)>> = (0..k).map(|_| Err((0, 0.0))).collect();
     let plan = Preconditioner::plan(a, params)?;
     let data = DataOp::new(a, params.par)?;
+    // The diagonal preconditioner's column norms come with column 0's first pass (from x₀ = 0).
+    let mut first0 = None;
     let pre = match plan {
-        Plan::Diagonal => Preconditioner::diagonal(&data, params.ridge),
+        Plan::Diagonal => {
+            let (norms, first) = FirstPass::at_zero_with_col_norms(&data, params.ridge, &column(0));
+            first0 = Some(first);
+            Preconditioner::diagonal_with_fallbacks(norms, params.ridge).0
+        }
         Plan::Sketch(sketch) => {
             if params.probe && params.factorization == Factorization::Auto {
                 let tp = Instant::now();
@@ -1279,7 +1285,9 @@ pub fn sketch_and_precondition_multi(
             Ok(done) => done,
             Err((spent, secs)) => {
                 let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, j)]).collect();
-                let (xj, mut info) = solve_one(&data, &pre, &column(j), xj, params, &mut None)?;
+                let first = first0.take().filter(|_| j == 0);
+                let (xj, mut info) =
+                    solve_one_from(&data, &pre, &column(j), xj, first, params, &mut None)?;
                 info.probe_iterations = spent;
                 info.timings.probe = secs;
                 (xj, info)
