@@ -568,15 +568,26 @@ fn multiple_right_hand_sides_match_dense_solves() {
 }
 
 /// The multi-right-hand-side solver probes each column as the single-column solver does: on a
-/// well-conditioned `A` (probe on `A`) and on a column-scaled one (equilibrated, certified) every
-/// column is bitwise the single-column default answer and no sketch is made; on nearly collinear
-/// columns every column gives up and is bitwise the answer with the probe off, after at least
-/// `PROBE_MIN_ITERATIONS` probe iterations.
+/// well-conditioned `A` (probe on `A`) and on a column-scaled one, dense or CSR (equilibrated,
+/// certified; on CSR the column norms come from column 0's first pass) every column is bitwise
+/// the single-column default answer and no sketch is made; on nearly collinear columns every
+/// column gives up and is bitwise the answer with the probe off, after at least
+/// `PROBE_MIN_ITERATIONS` probe iterations. `Factorization::Diagonal` asked for: every column
+/// bitwise the single-column answer, dense and CSR.
 #[test]
 fn multiple_right_hand_sides_probe_each_column() {
     let (n, d, k) = (3000, 20, 3);
     let g = gaussian_matrix(n, d, Seed::new(33)).unwrap();
-    let scaled = Mat::from_fn(n, d, |i, j| g[(i, j)] * 10f64.powf(-5.0 * j as f64 / 19.0));
+    let scale = |j: usize| 10f64.powf(-5.0 * j as f64 / 19.0);
+    let scaled = Mat::from_fn(n, d, |i, j| g[(i, j)] * scale(j));
+    let scaled_csr = {
+        let a = random_sparse(n, d, 6, Seed::new(36)).unwrap();
+        let mut t = sprs::TriMat::new((n, d));
+        for (v, (i, j)) in a.iter() {
+            t.add_triplet(i, j, v * scale(j));
+        }
+        t.to_csr::<usize>()
+    };
     let (mix, _, _) = sparse_ls_illmix(n, d, 0.2, 2e-8, 1e-3, Seed::new(34)).unwrap();
     let bm = gaussian_matrix(n, k, Seed::new(35)).unwrap();
     let off = LstsqParams {
@@ -589,8 +600,25 @@ fn multiple_right_hand_sides_probe_each_column() {
             MatrixRef::dense(scaled.as_ref()).unwrap(),
             Some(Some(Factorization::Diagonal)),
         ),
+        (
+            MatrixRef::sparse(&scaled_csr).unwrap(),
+            Some(Some(Factorization::Diagonal)),
+        ),
         (MatrixRef::sparse(&mix).unwrap(), None),
     ];
+    let diagonal = LstsqParams {
+        factorization: Factorization::Diagonal,
+        ..Default::default()
+    };
+    for av in [cases[1].0, cases[2].0] {
+        let (x, _) = sketch_and_precondition_multi(av, bm.as_ref(), &diagonal).unwrap();
+        for j in 0..k {
+            let bj: Vec<f64> = (0..n).map(|i| bm[(i, j)]).collect();
+            let (single, _) = sketch_and_precondition(av, &bj, &diagonal).unwrap();
+            let xj: Vec<f64> = (0..d).map(|i| x[(i, j)]).collect();
+            assert_bitwise(&col(&xj), &col(&single), "Diagonal: multi vs single");
+        }
+    }
     for (av, probe_solves) in cases {
         let (x, infos) =
             sketch_and_precondition_multi(av, bm.as_ref(), &LstsqParams::default()).unwrap();
