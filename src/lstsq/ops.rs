@@ -11,7 +11,7 @@ use crate::input::{
 };
 pub(crate) use crate::scalar::{exponent, mul_pow2};
 use faer::linalg::matmul::matmul;
-use faer::{Accum, MatRef, Par};
+use faer::{Accum, Mat, MatRef, Par};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -501,6 +501,36 @@ fn csr_fused_chunk<const NORMS: bool>(
         }
     }
     (acc, sq)
+}
+
+impl DataOp<'_> {
+    /// The rows `rows` of `A` (in that order) as a dense `rows.len() × d` matrix, each column
+    /// scaled by `col_scale[j]` (duplicate entries of a sparse row summed in storage order), or
+    /// `None` when it cannot be allocated. Dense `A` is read column by column (ascending `rows`
+    /// touch each column once, front to back).
+    pub(crate) fn gather_rows(&self, rows: &[usize], col_scale: &[f64]) -> Option<Mat<f64>> {
+        let d = self.ncols();
+        let mut out = zeros_or_too_large(rows.len(), d, "gathered rows").ok()?;
+        match self {
+            DataOp::Dense(m, _) => {
+                for (j, &s) in col_scale.iter().enumerate().take(d) {
+                    let src = m.col(j);
+                    for (k, &i) in rows.iter().enumerate() {
+                        out[(k, j)] = src[i] * s;
+                    }
+                }
+            }
+            DataOp::Csr(csr, _) => {
+                for (k, &i) in rows.iter().enumerate() {
+                    let (idx, val) = csr.row(i);
+                    for (&j, &v) in idx.iter().zip(val) {
+                        out[(k, j as usize)] += v * col_scale[j as usize];
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
 }
 
 impl DataOp<'_> {

@@ -855,25 +855,76 @@ const EQUILIBRATE_ABOVE: f64 = 10.0;
 /// [`full_rank_certified`] (the preconditioner's sketch uses [`super::SKETCH_STREAM`]).
 const CERTIFICATE_STREAM: u64 = 0x42;
 
-/// Whether a CountSketch certifies that `A` has full numerical column rank, so that the answer
-/// of the equilibrated probe (LSQR on `A·D⁻¹`, `N = D⁻¹` with unit columns `AN`) is the unique
+/// Stream of [`Seed::word`](crate::Seed::word) for the row sample of [`full_rank_certified`].
+const CERTIFICATE_SAMPLE_STREAM: u64 = 0x43;
+
+/// Whether `A` is certified to have full numerical column rank, so that the answer of the
+/// equilibrated probe (LSQR on `A·D⁻¹`, `N = D⁻¹` with unit columns `AN`) is the unique
 /// least-squares solution. Without it a rank-deficient `A` would get the solution of minimum
 /// `‖Dx‖` rather than the minimum-norm one the sketched solve gives.
 ///
-/// `S`: a CountSketch (`s = 1`) of `m = 2d` rows, `L` the most rows of `A` it sends to one row,
-/// so `‖S‖ = √L`; `SAN = QR`. Since `‖AN‖ ≤ √d` and `σ_min(SAN) ≤ √L·σ_min(AN)`,
-/// `κ(A) ≤ κ(AN)·κ(D) ≤ √(dL)·‖R⁻¹‖·κ(D)`, with `‖R⁻¹‖` estimated as `κ̂(R)/max_j ‖Re_j‖`
+/// For a matrix `S` with `SAN = QR`: `‖AN‖ ≤ √d` and `σ_min(SAN) ≤ ‖S‖·σ_min(AN)` give
+/// `κ(A) ≤ κ(AN)·κ(D) ≤ √d·‖S‖·‖R⁻¹‖·κ(D)`, with `‖R⁻¹‖` estimated as `κ̂(R)/max_j ‖Re_j‖`
 /// (`κ̂` the power-iteration estimate the QR path uses). Certified when that bound is at most
 /// `1/rcond`, the condition at which the sketched solve would switch to the truncated SVD.
-/// `rank(SA) ≤ rank(A)`, so a rank-deficient `A` is never certified; a coherent one (rows that
-/// CountSketch adds together) may fail the test too, and then the sketched solve runs. Any
-/// failure to sketch (size) also counts as not certified.
+/// `rank(SA) ≤ rank(A)` for every `S`, so a rank-deficient `A` is never certified. Two `S` are
+/// tried, the cheap one first:
+/// 1. a row sample ([`certificate_sample`]): distinct rows, so `‖S‖ = 1`, and only the `≈ 2d`
+///    sampled rows are read. It misses on sparse or coherent `A` (a column whose few entries
+///    are not sampled leaves `SAN` rank-deficient), hence
+/// 2. a CountSketch (`s = 1`) of `m = 2d` rows, `L` the most rows of `A` it sends to one row, so
+///    `‖S‖ = √L`: every row counts; a coherent `A` (rows that it adds together) may still fail.
+///
+/// Not certified, the sketched solve runs. Any failure to allocate also counts as not certified.
 ///
 /// # Performance
-/// One CountSketch of `A` (one update per stored entry into a `2d × d` output), a sequential
-/// QR of it (`≈ 3.3·d³` flops) and `n` hashes for the loads: far less than the preconditioner's
-/// `s = 8` sketch of `4d`–`16d` rows.
-fn full_rank_certified(a: MatrixRef<'_, f64>, pre: &Preconditioner, params: &LstsqParams) -> bool {
+/// The sample: `n` hashes, `≈ 2d` rows copied, a sequential QR of them (`≈ 3.3·d³` flops). The
+/// CountSketch, only when the sample does not certify: one update per stored entry of `A` into a
+/// `2d × d` output, `n` hashes for the loads, and another such QR. Both far less than the
+/// preconditioner's `s = 8` sketch of `4d`–`16d` rows; the sample saves the pass over `A`.
+fn full_rank_certified(
+    a: MatrixRef<'_, f64>,
+    data: &DataOp<'_>,
+    pre: &Preconditioner,
+    params: &LstsqParams,
+) -> bool {
+    certified_by_sample(data, pre, params) || certified_by_count_sketch(a, pre, params)
+}
+
+/// `√d·‖S‖·‖R⁻¹‖·κ(D) ≤ 1/rcond` for `SAN = QR` given `SAN` (at least `d` rows; else `false`)
+/// and `‖S‖² = norm_s_sq`: the test of [`full_rank_certified`].
+fn certificate_bound_holds(
+    san: Mat<f64>,
+    norm_s_sq: f64,
+    pre: &Preconditioner,
+    params: &LstsqParams,
+) -> bool {
+    let d = san.ncols();
+    if san.nrows() < d {
+        return false;
+    }
+    let r = HouseholderQr::new(san, Par::Seq).r();
+    let r_norm = (0..d).fold(0.0f64, |acc, j| acc.max(r.col(j).norm_l2()));
+    let bound = (d as f64 * norm_s_sq).sqrt() * triangular_condition_estimate(r.as_ref()) / r_norm;
+    bound * pre.column_norm_spread() * params.rcond <= 1.0
+}
+
+/// [`full_rank_certified`]'s first try: `S` the row sample of [`certificate_sample`].
+fn certified_by_sample(data: &DataOp<'_>, pre: &Preconditioner, params: &LstsqParams) -> bool {
+    let Kind::Diagonal { inv } = &pre.kind else {
+        return false;
+    };
+    let rows = certificate_sample(data.nrows(), data.ncols(), params.seed);
+    data.gather_rows(&rows, inv)
+        .is_some_and(|san| certificate_bound_holds(san, 1.0, pre, params))
+}
+
+/// [`full_rank_certified`]'s second try: `S` a CountSketch of `2d` rows.
+fn certified_by_count_sketch(
+    a: MatrixRef<'_, f64>,
+    pre: &Preconditioner,
+    params: &LstsqParams,
+) -> bool {
     let Kind::Diagonal { inv } = &pre.kind else {
         return false;
     };
@@ -898,11 +949,31 @@ fn full_rank_certified(a: MatrixRef<'_, f64>, pre: &Preconditioner, params: &Lst
         load[(code[0] >> 1) as usize] += 1;
     }
     let most = load.iter().copied().max().unwrap_or(0) as f64;
-    let r = HouseholderQr::new(san, Par::Seq).r();
-    let r_norm = (0..d).fold(0.0f64, |acc, j| acc.max(r.col(j).norm_l2()));
-    let bound = (d as f64 * most).sqrt() * triangular_condition_estimate(r.as_ref()) / r_norm
-        * pre.column_norm_spread();
-    bound * params.rcond <= 1.0
+    certificate_bound_holds(san, most, pre, params)
+}
+
+/// The rows of [`full_rank_certified`]'s sample, ascending: every row when `n ≤ 2d`, else each
+/// row independently with probability `2d/n` (a word of `seed`'s stream
+/// [`CERTIFICATE_SAMPLE_STREAM`] per row index, so the sample does not depend on the threads),
+/// stopping at `3d` rows.
+fn certificate_sample(n: usize, d: usize, seed: crate::Seed) -> Vec<usize> {
+    let target = d.saturating_mul(2);
+    if n <= target {
+        return (0..n).collect();
+    }
+    // p·2⁶⁴ with p = 2d/n < 1 (the cast saturates, never wraps).
+    let threshold = (target as f64 / n as f64 * 2f64.powi(64)) as u64;
+    let cap = d.saturating_mul(3);
+    let mut rows = Vec::new();
+    for i in 0..n {
+        if seed.word(CERTIFICATE_SAMPLE_STREAM, i as u64) < threshold {
+            rows.push(i);
+            if rows.len() >= cap {
+                break;
+            }
+        }
+    }
+    rows
 }
 
 /// How the unpreconditioned probe ended.
@@ -1022,7 +1093,8 @@ fn probe_one(
             if !equilibrated
                 || params.ridge > 0.0
                 || info.stopped_by_callback
-                || *certified.get_or_insert_with(|| full_rank_certified(a, plain, params)) =>
+                || *certified
+                    .get_or_insert_with(|| full_rank_certified(a, data, plain, params)) =>
         {
             info.factorization = equilibrated.then_some(Factorization::Diagonal);
             info.probe_iterations = info.iterations;
@@ -1330,5 +1402,92 @@ mod tests {
             let err = (&x_qr - &x_svd).norm_l2() / x_qr.norm_l2();
             assert!(err < 1e-12, "ridge {ridge}: warm starts differ by {err:e}");
         }
+    }
+
+    /// The certificate's row sample: every row when `n ≤ 2d`; else distinct ascending rows, as
+    /// many as a Binomial(n, 2d/n) draw gives (within 5 standard deviations of `2d`), capped at
+    /// `3d`, and a function of the seed alone.
+    #[test]
+    fn certificate_sample_is_about_2d_distinct_rows() {
+        assert_eq!(
+            certificate_sample(70, 40, Seed::new(1)),
+            (0..70).collect::<Vec<_>>()
+        );
+        let (n, d) = (1_000_000, 300);
+        for seed in 0..5 {
+            let rows = certificate_sample(n, d, Seed::new(seed));
+            assert!(rows.windows(2).all(|w| w[0] < w[1]) && *rows.last().unwrap() < n);
+            let sd = (2.0 * d as f64).sqrt();
+            let k = rows.len() as f64;
+            assert!(
+                (k - 2.0 * d as f64).abs() <= 5.0 * sd,
+                "seed {seed}: {k} rows"
+            );
+            assert_eq!(rows, certificate_sample(n, d, Seed::new(seed)));
+        }
+        // A tiny d makes the cap bind sometimes: never above 3d.
+        assert!((0..50).all(|s| certificate_sample(10_000, 1, Seed::new(s)).len() <= 3));
+    }
+
+    /// The sample certifies a column-scaled full-rank `A` (dense and CSR) without the
+    /// CountSketch; on a CSR `A` with a column that has one stored entry the sample misses it
+    /// (rank-deficient `SAN`), and the CountSketch, which sees every row, certifies; a
+    /// rank-deficient `A` (a repeated column) is certified by neither.
+    #[test]
+    fn certificate_tries_the_row_sample_then_the_count_sketch() {
+        let (n, d) = (20_000, 30);
+        let params = LstsqParams::default();
+        let scale = |j: usize| 10f64.powf(-4.0 * j as f64 / (d - 1) as f64);
+        let sparse = random_sparse(n, d, 6, Seed::new(11)).unwrap();
+        let scaled_csr = |one_entry_col: Option<usize>, repeat: bool| {
+            let mut t = sprs::TriMat::new((n, d));
+            for (v, (i, j)) in sparse.iter() {
+                match (one_entry_col, repeat) {
+                    (Some(c), _) if j == c => {}
+                    // Column 1 := 3 × column 0 (rank d − 1).
+                    (_, true) if j == 1 => {}
+                    (_, true) if j == 0 => {
+                        t.add_triplet(i, 0, *v);
+                        t.add_triplet(i, 1, 3.0 * v);
+                    }
+                    _ => t.add_triplet(i, j, v * scale(j)),
+                }
+            }
+            if let Some(c) = one_entry_col {
+                t.add_triplet(n / 2 + 1, c, scale(c));
+            }
+            t.to_csr::<usize>()
+        };
+        fn pre_for(av: MatrixRef<'_, f64>) -> (DataOp<'_>, Preconditioner) {
+            let data = DataOp::new(av, Par::Seq).unwrap();
+            let (pre, equilibrated) = Preconditioner::for_probe(data.col_norms_sq(), 0.0);
+            assert!(equilibrated);
+            (data, pre)
+        }
+        let dense = faer::Mat::from_fn(n, d, |i, j| {
+            (crate::seed::unit_f64(crate::seed::splitmix64((i * d + j) as u64)) - 0.5) * scale(j)
+        });
+        let plain = scaled_csr(None, false);
+        for av in [
+            MatrixRef::dense(dense.as_ref()).unwrap(),
+            MatrixRef::sparse(&plain).unwrap(),
+        ] {
+            let (data, pre) = pre_for(av);
+            assert!(certified_by_sample(&data, &pre, &params));
+            assert!(full_rank_certified(av, &data, &pre, &params));
+        }
+        let lone = scaled_csr(Some(7), false);
+        let av = MatrixRef::sparse(&lone).unwrap();
+        let (data, pre) = pre_for(av);
+        assert!(!certificate_sample(n, d, params.seed).contains(&(n / 2 + 1)));
+        assert!(!certified_by_sample(&data, &pre, &params));
+        assert!(certified_by_count_sketch(av, &pre, &params));
+        assert!(full_rank_certified(av, &data, &pre, &params));
+        let repeated = scaled_csr(None, true);
+        let av = MatrixRef::sparse(&repeated).unwrap();
+        let (data, pre) = pre_for(av);
+        assert!(!certified_by_sample(&data, &pre, &params));
+        assert!(!certified_by_count_sketch(av, &pre, &params));
+        assert!(!full_rank_certified(av, &data, &pre, &params));
     }
 }
