@@ -29,8 +29,9 @@
 //! well-conditioned or merely badly scaled `A` is then solved in its LSQR passes alone (on the
 //! peers' 2·10⁵ × 500 well-conditioned problem 3.5× faster than with the sketch), while an
 //! ill-conditioned one pays [`PROBE_MIN_ITERATIONS`] passes before the sketched solve, which is
-//! bitwise unchanged. An equilibrated answer is kept only when a CountSketch certifies full
-//! column rank, so a rank-deficient `A` still gets its minimum-norm solution.
+//! bitwise unchanged. An equilibrated answer is kept only when a row sample of `A` (or, if that
+//! misses, a CountSketch) certifies full column rank, so a rank-deficient `A` still gets its
+//! minimum-norm solution.
 //!
 //! Rank-deficient `A` (numerical rank `r < d`, detected from the sketch) switches to the LSRN
 //! preconditioner `N = V_r Σ_r⁻¹` from the SVD `SA = UΣVᵀ`, which returns the minimum-norm
@@ -133,9 +134,9 @@ pub struct LstsqParams {
     /// [`sketch_rows`](Self::sketch_rows)), judged from its [`PROBE_MIN_ITERATIONS`]th iteration
     /// on. If it converges, that is the answer (no sketch made; `info.factorization` is `None`
     /// on `A`, where LSQR from 0 gives the minimum-norm solution of a rank-deficient `A`, and
-    /// `Some(Diagonal)` when equilibrated). An equilibrated answer without ridge is kept only if a
-    /// CountSketch of `2d` rows certifies that `A` has full numerical column rank (`κ(A)` bounded
-    /// by `1/rcond`), since for rank-deficient `A` it is the solution of minimum `‖Dx‖`, not
+    /// `Some(Diagonal)` when equilibrated). An equilibrated answer without ridge is kept only if
+    /// about `2d` sampled rows of `A`, or else a CountSketch of `2d` rows, certify that `A` has
+    /// full numerical column rank (`κ(A)` bounded by `1/rcond`), since for rank-deficient `A` it is the solution of minimum `‖Dx‖`, not
     /// `‖x‖`. Otherwise the probe's iterate is discarded and the sketched solve runs exactly as
     /// with `probe = false` (same bits), after [`Info::probe_iterations`] passes spent: usually
     /// `PROBE_MIN_ITERATIONS`, at most the budget (or the probe's whole run when the certificate
