@@ -440,17 +440,10 @@ impl LinOp for DataOp<'_> {
                     }
                 }
             }
-            DataOp::Csr(rows, _) => {
-                let v = (v, v.iter().all(|&x| x == 0.0));
-                let work = |(c, chunk): (usize, &mut [f64])| {
-                    csr_fused_chunk::<false>(rows, c * ROW_CHUNK, chunk, v, alpha, scale).0
-                };
-                if par {
-                    u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-                } else {
-                    u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-                }
-            }
+            DataOp::Csr(rows, _) => csr_fused_parts::<false>(rows, par, (v, alpha, scale), u)
+                .into_iter()
+                .map(|(acc, _)| acc)
+                .collect(),
         };
         out.fill(0.0);
         for p in &parts {
@@ -501,6 +494,25 @@ fn csr_fused_chunk<const NORMS: bool>(
         }
     }
     (acc, sq)
+}
+
+/// The fused CSR pass's per-chunk partials ([`csr_fused_chunk`] over the fixed row chunks of
+/// `u`, on rayon's threads when `par`), in chunk order for the caller's ordered reduction.
+fn csr_fused_parts<const NORMS: bool>(
+    rows: &CsrRows<'_>,
+    par: bool,
+    (v, alpha, scale): (&[f64], f64, f64),
+    u: &mut [f64],
+) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let v = (v, v.iter().all(|&x| x == 0.0));
+    let work = |(c, chunk): (usize, &mut [f64])| {
+        csr_fused_chunk::<NORMS>(rows, c * ROW_CHUNK, chunk, v, alpha, scale)
+    };
+    if par {
+        u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+    } else {
+        u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+    }
 }
 
 impl DataOp<'_> {
@@ -554,15 +566,7 @@ impl DataOp<'_> {
         if n.div_ceil(ROW_CHUNK).max(1).saturating_mul(d) > COL_NORM_PARTIALS_MAX {
             return None;
         }
-        let v = (v, v.iter().all(|&x| x == 0.0));
-        let work = |(c, chunk): (usize, &mut [f64])| {
-            csr_fused_chunk::<true>(rows, c * ROW_CHUNK, chunk, v, alpha, 1.0)
-        };
-        let parts: Vec<(Vec<f64>, Vec<f64>)> = if threads(*par) {
-            u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-        } else {
-            u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-        };
+        let parts = csr_fused_parts::<true>(rows, threads(*par), (v, alpha, 1.0), u);
         out.fill(0.0);
         let mut norms = vec![0.0; d];
         for (p, q) in &parts {
