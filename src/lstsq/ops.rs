@@ -20,7 +20,7 @@ const ROW_CHUNK: usize = 8192;
 /// Columns per chunk of a dense `Aᵀ·y`.
 const COL_CHUNK: usize = 64;
 /// At most this many partial column sums (row chunks × columns) are held by
-/// [`DataOp::col_norms_sq`]; above it the rows are summed in one sequential pass.
+/// [`DataOp::col_norms_sq`] on a CSR `A`; above it the rows are summed in one sequential pass.
 const COL_NORM_PARTIALS_MAX: usize = 1 << 24;
 
 /// A real linear operator `M: ℝᶜ → ℝʳ` given by its products (faer's `LinOp` idea, restricted to
@@ -206,20 +206,34 @@ impl<'a> DataOp<'a> {
     }
 
     /// The squared 2-norm of each column (`‖A e_j‖²`), bitwise the same for every thread count:
-    /// dense columns are summed top to bottom, one column per task; sparse rows in chunks of
-    /// `ROW_CHUNK` rows whose partial sums are added in chunk order (as [`LinOp::apply_t`]).
+    /// the rows in chunks of `ROW_CHUNK` whose partial sums are added in chunk order (as
+    /// [`LinOp::apply_t`]); a dense chunk by sub-blocks of [`dense_sub_rows`] rows, as the
+    /// fused pass reads it ([`add_col_sums_sq`]).
     /// Not scale-safe: a column whose sum over- or underflows comes out `∞` or subnormal.
     pub(crate) fn col_norms_sq(&self) -> Vec<f64> {
         let par = threads(self.par());
         match self {
             DataOp::Dense(m, _) => {
                 let m = *m;
-                let col = |j: usize| (0..m.nrows()).map(|i| m[(i, j)] * m[(i, j)]).sum();
-                if par {
-                    (0..m.ncols()).into_par_iter().map(col).collect()
+                let (n, d) = (m.nrows(), m.ncols());
+                let sub_rows = dense_sub_rows(d);
+                let partial = |c: usize| {
+                    let mut acc = vec![0.0; d];
+                    let end = ((c + 1) * ROW_CHUNK).min(n);
+                    for r in (c * ROW_CHUNK..end).step_by(sub_rows) {
+                        add_col_sums_sq(m.subrows(r, sub_rows.min(end - r)), &mut acc);
+                    }
+                    acc
+                };
+                let chunks = n.div_ceil(ROW_CHUNK).max(1);
+                let parts: Vec<Vec<f64>> = if par {
+                    (0..chunks).into_par_iter().map(partial).collect()
                 } else {
-                    (0..m.ncols()).map(col).collect()
-                }
+                    (0..chunks).map(partial).collect()
+                };
+                let mut out = vec![0.0; d];
+                sum_in_order(parts.iter().map(Vec::as_slice), &mut out);
+                out
             }
             DataOp::Csr(rows, _) => {
                 let (n, d) = rows.shape();
@@ -237,7 +251,7 @@ impl<'a> DataOp<'a> {
                 // Partial sums of many rows and columns would take more memory than the matrix
                 // (the choice depends on the shape only, so the bits still do not depend on the
                 // threads).
-                if chunks.saturating_mul(d) > COL_NORM_PARTIALS_MAX {
+                if !self.col_norms_by_chunks() {
                     let mut out = vec![0.0; d];
                     for i in 0..n {
                         let (idx, val) = rows.row(i);
@@ -253,11 +267,7 @@ impl<'a> DataOp<'a> {
                     (0..chunks).map(partial).collect()
                 };
                 let mut out = vec![0.0; d];
-                for p in &parts {
-                    for (o, v) in out.iter_mut().zip(p) {
-                        *o += v;
-                    }
-                }
+                sum_in_order(parts.iter().map(Vec::as_slice), &mut out);
                 out
             }
         }
@@ -372,12 +382,7 @@ impl LinOp for DataOp<'_> {
                 } else {
                     (0..chunks).map(partial).collect()
                 };
-                out.fill(0.0);
-                for p in &parts {
-                    for (o, v) in out.iter_mut().zip(p) {
-                        *o += v;
-                    }
-                }
+                sum_in_order(parts.iter().map(Vec::as_slice), out);
             }
         }
     }
@@ -401,57 +406,145 @@ impl LinOp for DataOp<'_> {
         u: &mut [f64],
         out: &mut [f64],
     ) {
-        let par = threads(self.par());
-        let d = self.ncols();
         // One pass per fixed row chunk: u_c ← scale·(A_c·v − α·u_c), partial_c = A_cᵀ·u_c; the
         // partials are summed in chunk order, so the result does not depend on the thread count.
         // (`scale` is a power of two, 1 unless ‖A‖ is far from 1: the product by it is exact.)
-        let parts: Vec<Vec<f64>> = match self {
-            DataOp::Dense(m, _) => {
-                let m = *m;
-                {
-                    let vv = MatRef::from_column_major_slice(v, v.len(), 1);
-                    // Sub-blocks of about 512 KiB, so that the second product reads them from
-                    // L2: 50 000 × 1000, 2 threads, one fused pass took 28–30 ms with 64 rows
-                    // against 33–35 ms with 256 (a plain read of the 400 MB: 21 ms); below
-                    // d ≈ 250 the size made no difference (scratch harness, 2026-12-01).
-                    let sub_rows = (65_536 / d.max(1)).clamp(32, 256);
-                    let work = |(c, chunk): (usize, &mut [f64])| {
-                        let mut acc = vec![0.0; d];
-                        let mut t = faer::Mat::<f64>::zeros(sub_rows, 1);
-                        for (s, sub) in chunk.chunks_mut(sub_rows).enumerate() {
-                            let len = sub.len();
-                            let rows = m.subrows(c * ROW_CHUNK + s * sub_rows, len);
-                            let mut tv = t.as_mut().subrows_mut(0, len);
-                            matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
-                            for (k, ck) in sub.iter_mut().enumerate() {
-                                *ck = (tv[(k, 0)] - alpha * *ck) * scale;
-                            }
-                            let uc = MatRef::from_column_major_slice(&*sub, len, 1);
-                            let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
-                            matmul(dst, Accum::Add, rows.transpose(), uc, 1.0, Par::Seq);
-                        }
-                        acc
-                    };
-                    if par {
-                        u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-                    } else {
-                        u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-                    }
-                }
-            }
-            DataOp::Csr(rows, _) => csr_fused_parts::<false>(rows, par, (v, alpha, scale), u)
-                .into_iter()
-                .map(|(acc, _)| acc)
-                .collect(),
-        };
-        out.fill(0.0);
-        for p in &parts {
-            for (o, x) in out.iter_mut().zip(p) {
-                *o += x;
-            }
+        let parts = self.fused_parts::<false>((v, alpha, scale), u);
+        sum_in_order(parts.iter().map(|(p, _)| p.as_slice()), out);
+    }
+}
+
+/// `out = Σ_c parts[c]`, added in the order given (the fixed chunk order that makes a chunked
+/// product independent of the thread count).
+fn sum_in_order<'p>(parts: impl IntoIterator<Item = &'p [f64]>, out: &mut [f64]) {
+    out.fill(0.0);
+    for p in parts {
+        for (o, x) in out.iter_mut().zip(p) {
+            *o += x;
         }
     }
+}
+
+/// `work` on each fixed row chunk of `u` (`ROW_CHUNK` entries, with its index), on rayon's
+/// threads when `par`; the results in chunk order.
+fn over_row_chunks<R: Send>(
+    u: &mut [f64],
+    par: bool,
+    work: impl Fn((usize, &mut [f64])) -> R + Sync + Send,
+) -> Vec<R> {
+    if par {
+        u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+    } else {
+        u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
+    }
+}
+
+impl DataOp<'_> {
+    /// The fused pass's per-chunk partials, in chunk order: for each fixed row chunk `c`,
+    /// `u_c ← scale·(A_c·v − α·u_c)`, then `(A_cᵀ·u_c, s_c)` where `s_c` holds the chunk's column
+    /// sums of squares in the order of [`col_norms_sq`](Self::col_norms_sq) with `NORMS` and is
+    /// empty without. When every `v_j` is ±0 (the first pass of a run from `x = 0`) the products
+    /// `A_c·v` are skipped: for finite `A` they are signed zeros.
+    fn fused_parts<const NORMS: bool>(
+        &self,
+        (v, alpha, scale): (&[f64], f64, f64),
+        u: &mut [f64],
+    ) -> Vec<(Vec<f64>, Vec<f64>)> {
+        let v = (v, v.iter().all(|&x| x == 0.0));
+        let par = threads(self.par());
+        match self {
+            DataOp::Dense(m, _) => over_row_chunks(u, par, |(c, chunk)| {
+                dense_fused_chunk::<NORMS>(*m, c * ROW_CHUNK, chunk, v, alpha, scale)
+            }),
+            DataOp::Csr(rows, _) => over_row_chunks(u, par, |(c, chunk)| {
+                csr_fused_chunk::<NORMS>(rows, c * ROW_CHUNK, chunk, v, alpha, scale)
+            }),
+        }
+    }
+
+    /// Whether [`col_norms_sq`](Self::col_norms_sq) sums fixed row chunks (always for a dense
+    /// `A`; for a CSR one unless the partials would exceed `COL_NORM_PARTIALS_MAX`).
+    fn col_norms_by_chunks(&self) -> bool {
+        let (n, d) = (self.nrows(), self.ncols());
+        matches!(self, DataOp::Dense(..))
+            || n.div_ceil(ROW_CHUNK).max(1).saturating_mul(d) <= COL_NORM_PARTIALS_MAX
+    }
+}
+
+/// Rows per sub-block of a dense row chunk, so that a sub-block (about 512 KiB) read by one
+/// product is read again from L2 by the next: 50 000 × 1000, 2 threads, one fused pass took
+/// 28–30 ms with 64 rows against 33–35 ms with 256 (a plain read of the 400 MB: 21 ms); below
+/// d ≈ 250 the size made no difference (scratch harness, 2026-12-01).
+fn dense_sub_rows(d: usize) -> usize {
+    (65_536 / d.max(1)).clamp(32, 256)
+}
+
+/// `sq[j] += Σ_i b_ij²` for each column of the block `b`, each column's sum taken with eight
+/// interleaved partial sums (row `k` into lane `k mod 8`, the lanes then added pairwise): a
+/// fixed order, so the same bits on every thread count, that the compiler can vectorize (a
+/// single running sum waits on every addition).
+fn add_col_sums_sq(b: MatRef<'_, f64>, sq: &mut [f64]) {
+    for (j, s) in sq.iter_mut().enumerate().take(b.ncols()) {
+        let col = b.col(j);
+        let mut lanes = [0.0f64; 8];
+        if let Some(c) = col.try_as_col_major() {
+            let xs = c.as_slice();
+            let mut blocks = xs.chunks_exact(8);
+            for blk in &mut blocks {
+                for (l, x) in lanes.iter_mut().zip(blk) {
+                    *l += x * x;
+                }
+            }
+            for (l, x) in lanes.iter_mut().zip(blocks.remainder()) {
+                *l += x * x;
+            }
+        } else {
+            for k in 0..col.nrows() {
+                lanes[k % 8] += col[k] * col[k];
+            }
+        }
+        *s += ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+            + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    }
+}
+
+/// One row chunk (rows `r0 ..`) of the fused dense pass, sub-block by sub-block
+/// ([`dense_sub_rows`]): `u_c ← scale·(A_c·v − α·u_c)`, its partial `A_cᵀ·u_c` (faer's
+/// products), and with `NORMS` the chunk's column sums of squares as
+/// [`DataOp::col_norms_sq`] takes them (so the same bits); empty without.
+fn dense_fused_chunk<const NORMS: bool>(
+    m: MatRef<'_, f64>,
+    r0: usize,
+    chunk: &mut [f64],
+    (v, v_zero): (&[f64], bool),
+    alpha: f64,
+    scale: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let d = m.ncols();
+    let sub_rows = dense_sub_rows(d);
+    let vv = MatRef::from_column_major_slice(v, v.len(), 1);
+    let mut acc = vec![0.0; d];
+    let mut sq = if NORMS { vec![0.0; d] } else { Vec::new() };
+    // Stays zero when the products are skipped.
+    let mut t = Mat::<f64>::zeros(sub_rows, 1);
+    for (s, sub) in chunk.chunks_mut(sub_rows).enumerate() {
+        let len = sub.len();
+        let rows = m.subrows(r0 + s * sub_rows, len);
+        let mut tv = t.as_mut().subrows_mut(0, len);
+        if !v_zero {
+            matmul(tv.as_mut(), Accum::Replace, rows, vv, 1.0, Par::Seq);
+        }
+        for (k, ck) in sub.iter_mut().enumerate() {
+            *ck = (tv[(k, 0)] - alpha * *ck) * scale;
+        }
+        let uc = MatRef::from_column_major_slice(&*sub, len, 1);
+        let dst = faer::MatMut::from_column_major_slice_mut(&mut acc, d, 1);
+        matmul(dst, Accum::Add, rows.transpose(), uc, 1.0, Par::Seq);
+        if NORMS {
+            add_col_sums_sq(rows, &mut sq);
+        }
+    }
+    (acc, sq)
 }
 
 /// One row chunk (rows `r0 ..`) of the fused CSR pass: `u_c ← scale·(A_c·v − α·u_c)`, then its
@@ -496,25 +589,6 @@ fn csr_fused_chunk<const NORMS: bool>(
     (acc, sq)
 }
 
-/// The fused CSR pass's per-chunk partials ([`csr_fused_chunk`] over the fixed row chunks of
-/// `u`, on rayon's threads when `par`), in chunk order for the caller's ordered reduction.
-fn csr_fused_parts<const NORMS: bool>(
-    rows: &CsrRows<'_>,
-    par: bool,
-    (v, alpha, scale): (&[f64], f64, f64),
-    u: &mut [f64],
-) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let v = (v, v.iter().all(|&x| x == 0.0));
-    let work = |(c, chunk): (usize, &mut [f64])| {
-        csr_fused_chunk::<NORMS>(rows, c * ROW_CHUNK, chunk, v, alpha, scale)
-    };
-    if par {
-        u.par_chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-    } else {
-        u.chunks_mut(ROW_CHUNK).enumerate().map(work).collect()
-    }
-}
-
 impl DataOp<'_> {
     /// The rows `rows` of `A` (in that order) as a dense `rows.len() × d` matrix, each column
     /// scaled by `col_scale[j]` (duplicate entries of a sparse row summed in storage order), or
@@ -547,11 +621,11 @@ impl DataOp<'_> {
 
 impl DataOp<'_> {
     /// [`LinOp::apply_fused`] (`scale = 1`) together with [`col_norms_sq`](Self::col_norms_sq),
-    /// in one pass over a CSR `A` and bitwise what the two give separately (same row chunks,
-    /// partials added in chunk order); `None`, having done nothing, for a dense `A` (whose
-    /// products are faer's, with other bits) or when `col_norms_sq` would not split the rows
-    /// into chunks. The first pass of an LSQR run that needs the column norms before it can
-    /// start (the probe's equilibration) thus costs no extra pass.
+    /// in one pass over `A` and bitwise what the two give separately (same row chunks and
+    /// sub-blocks, partials added in chunk order); `None`, having done nothing, when
+    /// `col_norms_sq` would not split the rows of a CSR `A` into chunks. The first pass of an
+    /// LSQR run that needs the column norms before it can start (the probe's equilibration)
+    /// thus costs no extra pass.
     pub(crate) fn apply_fused_with_col_norms(
         &self,
         v: &[f64],
@@ -559,24 +633,13 @@ impl DataOp<'_> {
         u: &mut [f64],
         out: &mut [f64],
     ) -> Option<Vec<f64>> {
-        let DataOp::Csr(rows, par) = self else {
-            return None;
-        };
-        let (n, d) = rows.shape();
-        if n.div_ceil(ROW_CHUNK).max(1).saturating_mul(d) > COL_NORM_PARTIALS_MAX {
+        if !self.col_norms_by_chunks() {
             return None;
         }
-        let parts = csr_fused_parts::<true>(rows, threads(*par), (v, alpha, 1.0), u);
-        out.fill(0.0);
-        let mut norms = vec![0.0; d];
-        for (p, q) in &parts {
-            for (o, x) in out.iter_mut().zip(p) {
-                *o += x;
-            }
-            for (o, x) in norms.iter_mut().zip(q) {
-                *o += x;
-            }
-        }
+        let parts = self.fused_parts::<true>((v, alpha, 1.0), u);
+        sum_in_order(parts.iter().map(|(p, _)| p.as_slice()), out);
+        let mut norms = vec![0.0; self.ncols()];
+        sum_in_order(parts.iter().map(|(_, q)| q.as_slice()), &mut norms);
         Some(norms)
     }
 }
@@ -1080,10 +1143,11 @@ mod tests {
     /// The fused pass with column norms gives bitwise what `apply_fused` and `col_norms_sq`
     /// give separately, on one thread and on two, over several row chunks (rows with zero
     /// `u_i`, whose entries only the norms read, included), also from `x = ±0`, where it skips
-    /// the products with `x`; and declines a dense `A`.
+    /// the products with `x`; the same for a dense `A` on 1 and 2 threads, column-major or
+    /// strided; and declines a CSR `A` with too many row chunks × columns.
     #[test]
     fn fused_pass_with_column_norms_keeps_the_bits_of_the_two_passes() {
-        use super::{DataOp, LinOp, MatrixRef, Par};
+        use super::{DataOp, LinOp, MatrixRef, Par, COL_NORM_PARTIALS_MAX, ROW_CHUNK};
         let n = 20_000; // three row chunks
         let a = crate::problems::random_sparse(n, 37, 5, crate::Seed::new(8)).unwrap();
         let av = MatrixRef::sparse(&a).unwrap();
@@ -1126,12 +1190,60 @@ mod tests {
             op.apply_fused(&[-0.0; 37], 1.0, &mut u3, &mut out3);
             assert_eq!((bits(&u3), bits(&out3)), (bits(&minus_b), bits(&atu)));
         }
+        // Dense, column-major on 1 and 2 threads and strided (the transpose of a row-major
+        // copy, whose products are faer's other kernels but whose column sums take the same
+        // lanes): per view (u, Aᵀu, norms) of a pass from x and of one from x = 0.
         let dense = av.to_dense().unwrap();
-        let op = DataOp::new(MatrixRef::dense(dense.as_ref()).unwrap(), Par::Seq).unwrap();
-        let mut u = b.clone();
+        let row_major = dense.transpose().to_owned();
+        let strided = row_major.transpose();
+        assert!(strided.col(0).try_as_col_major().is_none());
+        let sparse_norms = DataOp::new(av, Par::Seq).unwrap().col_norms_sq();
+        let minus_b: Vec<f64> = b.iter().map(|v| -v).collect();
+        let mut runs = Vec::new();
+        for (view, par) in [
+            (dense.as_ref(), Par::Seq),
+            (dense.as_ref(), Par::rayon(2)),
+            (strided, Par::rayon(2)),
+        ] {
+            let op = DataOp::new(MatrixRef::dense(view).unwrap(), par).unwrap();
+            let mut passes = Vec::new();
+            for x in [x.clone(), vec![0.0; 37]] {
+                let (mut u1, mut out1) = (b.clone(), vec![0.0; 37]);
+                op.apply_fused(&x, 1.0, &mut u1, &mut out1);
+                let (mut u2, mut out2) = (b.clone(), vec![0.0; 37]);
+                let norms = op
+                    .apply_fused_with_col_norms(&x, 1.0, &mut u2, &mut out2)
+                    .expect("dense is fused");
+                assert!(bits(&u1) == bits(&u2) && bits(&out1) == bits(&out2));
+                assert!(bits(&norms) == bits(&op.col_norms_sq()));
+                passes.push((bits(&u2), bits(&out2), bits(&norms)));
+            }
+            assert!(passes[0].2 == passes[1].2, "the norms do not depend on x");
+            assert!(passes[1].0 == bits(&minus_b), "from x = 0, u = −b");
+            for (p, q) in passes[0]
+                .2
+                .iter()
+                .map(|&p| f64::from_bits(p))
+                .zip(&sparse_norms)
+            {
+                assert!((p - q).abs() <= 1e-14 * q, "{p} vs {q}");
+            }
+            runs.push(passes);
+        }
+        assert!(runs[0] == runs[1], "1 and 2 threads");
+        assert!(
+            runs[1][0].2 == runs[2][0].2,
+            "column-major and strided norms"
+        );
+        // A CSR `A` whose chunked column sums would be too many is declined, untouched.
+        let (n, d) = (ROW_CHUNK * 257, 1 << 16);
+        assert!(257 * d > COL_NORM_PARTIALS_MAX);
+        let tall = sprs::TriMat::<f64>::new((n, d)).to_csr::<usize>();
+        let op = DataOp::new(MatrixRef::sparse(&tall).unwrap(), Par::Seq).unwrap();
+        let mut u = vec![1.0; n];
         assert!(op
-            .apply_fused_with_col_norms(&x, 1.0, &mut u, &mut vec![0.0; 37])
+            .apply_fused_with_col_norms(&vec![0.0; d], 1.0, &mut u, &mut vec![0.0; d])
             .is_none());
-        assert_eq!(bits(&u), bits(&b), "declined without touching u");
+        assert!(u.iter().all(|&v| v == 1.0), "declined without touching u");
     }
 }

@@ -666,8 +666,8 @@ struct FirstPass {
 impl FirstPass {
     /// `r` and `g` at `x` with one fused pass over `A` (`u ← Ax − b`, then `Aᵀu`); `sl = √λ`.
     /// With `col_norms`, also the squared column norms of `A` from the same pass when
-    /// [`DataOp::apply_fused_with_col_norms`] can (a CSR `A`; `None` otherwise, and the pass is
-    /// the plain one, with the same `r` and `g`).
+    /// [`DataOp::apply_fused_with_col_norms`] can (`None` for a CSR `A` with too many row
+    /// chunks × columns, and the pass is the plain one, with the same `r` and `g`).
     fn at(
         a: &DataOp<'_>,
         sl: f64,
@@ -701,7 +701,7 @@ impl FirstPass {
     }
 
     /// The squared column norms of `A` and the first pass of an LSQR run from `x = 0`, in one
-    /// pass over a CSR `A` (two over a dense one), bitwise what
+    /// pass over `A` (two over a CSR `A` with too many row chunks × columns), bitwise what
     /// [`col_norms_sq`](DataOp::col_norms_sq) and [`FirstPass::at`] give separately: the
     /// column norms the probe and the diagonal preconditioner need before LSQR starts cost no
     /// pass of their own.
