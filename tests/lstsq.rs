@@ -1950,3 +1950,88 @@ fn diagonal_preconditioner_is_the_inverse_column_norms() {
     let xn = normal_equations(av, &b, 2.5, Par::Seq).unwrap();
     assert!(dist(&x, &xn) <= 1e-10 * norm(&xn), "{:e}", dist(&x, &xn));
 }
+
+/// Columns whose squared norms over- or underflow (scaled by about 2^±565 ≈ 10^±170, so that
+/// `‖A e_j‖²` is ∞ or 0 in f64) are still equilibrated, dense and CSR:
+/// - `Factorization::Diagonal` with norms 2^±565 apart: its diagonal is the inverse column
+///   norms to 1e-14 and its answer the column-scaled problem's to 1e-10 in the scaled norm
+///   (before, an out-of-range square made `D_j = 1` and LSQR stopped on its normwise test with
+///   the tiny column's coefficient 0: 89% error);
+/// - the default solver on `A` scaled by 2^±560 with column norms 2^12 apart: its probe
+///   equilibrates (no sketch) and the answer is the scaled problem's to 1e-10;
+/// - the default solver with norms 2^±565 apart (`κ(A) ≥ κ(D) > 1/rcond`: numerically
+///   rank-deficient) converges to `tol` by the normal-equation residual.
+#[test]
+fn columns_beyond_the_range_of_their_squared_norms_are_equilibrated() {
+    let (dense, sparse, b) = scaling_problems();
+    let sparse_as_dense = MatrixRef::sparse(&sparse).unwrap().to_dense().unwrap();
+    let extreme = |j: usize| match j {
+        0 => -565,
+        7 => 565,
+        11 => 570,
+        _ => 0,
+    };
+    let uniform_high = |j: usize| 560 + 4 * (j % 4) as i32;
+    let uniform_low = |j: usize| -560 - 4 * (j % 4) as i32;
+    type Exponents = fn(usize) -> i32;
+    let cases: [(&str, Exponents, Factorization); 4] = [
+        ("extreme", extreme, Factorization::Diagonal),
+        ("uniform high", uniform_high, Factorization::Auto),
+        ("uniform low", uniform_low, Factorization::Auto),
+        ("extreme", extreme, Factorization::Auto),
+    ];
+    for (what, e, factorization) in cases {
+        let d = dense.ncols();
+        let scaled_dense = Mat::from_fn(dense.nrows(), d, |i, j| dense[(i, j)] * pow2(e(j)));
+        let mut tri = sprs::TriMat::new(sparse.shape());
+        for (v, (i, j)) in sparse.iter() {
+            tri.add_triplet(i, j, v * pow2(e(j)));
+        }
+        let scaled_sparse: sprs::CsMat<f64> = tri.to_csr();
+        for (layout, unscaled, a) in [
+            (
+                "dense",
+                &dense,
+                MatrixRef::dense(scaled_dense.as_ref()).unwrap(),
+            ),
+            (
+                "sparse",
+                &sparse_as_dense,
+                MatrixRef::sparse(&scaled_sparse).unwrap(),
+            ),
+        ] {
+            let what = format!("{what} {layout} {factorization:?}");
+            let params = LstsqParams {
+                factorization,
+                ..Default::default()
+            };
+            let (x, info) = sketch_and_precondition(a, &b, &params).unwrap();
+            assert!(info.converged, "{what}");
+            if what.starts_with("extreme") && factorization == Factorization::Auto {
+                let ner = normal_equation_residual(a, &x, &b, Par::Seq).unwrap();
+                assert!(ner <= params.tol, "{what}: {ner:e}");
+                continue;
+            }
+            assert_eq!(info.sketch_rows, 0, "{what}: equilibrated, no sketch");
+            let (y, _) = qr_optimum(unscaled, &b);
+            let dx: Vec<f64> = x.iter().enumerate().map(|(j, v)| v * pow2(e(j))).collect();
+            let err = dist(&dx, &y) / norm(&y);
+            assert!(err <= 1e-10, "{what}: {err:e}");
+            let diagonal = LstsqParams {
+                factorization: Factorization::Diagonal,
+                ..params
+            };
+            let n_dense = Preconditioner::new(a, &diagonal).unwrap().to_dense();
+            for j in 0..d {
+                let norm_j = (0..unscaled.nrows())
+                    .map(|i| unscaled[(i, j)].powi(2))
+                    .sum::<f64>();
+                let want = pow2(-e(j)) / norm_j.sqrt();
+                assert!(
+                    (n_dense[(j, j)] - want).abs() <= 1e-14 * want,
+                    "{what} column {j}"
+                );
+            }
+        }
+    }
+}

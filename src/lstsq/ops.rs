@@ -644,6 +644,59 @@ impl DataOp<'_> {
     }
 }
 
+impl DataOp<'_> {
+    /// The norms of the columns of `[A; √λI]` (`λ = ridge`) from the squared column norms `sq`
+    /// of `A` ([`col_norms_sq`](Self::col_norms_sq), which is not scale-safe): `√(sq_j + λ)`
+    /// where that sum is safely in range, bitwise; the columns where it over- or underflowed
+    /// (or may have lost a share of its terms to underflow: below [`SAFE_SUM_SQ_MIN`]) are
+    /// summed again by a scale-safe [`SumSq`], in one more sequential pass over `A`. A norm
+    /// is `∞` only when it exceeds the largest `f64`, `0` only for a zero column with `λ = 0`.
+    ///
+    /// # Performance
+    /// No pass over `A` unless a column's `sq_j + λ` is out of range (a zero column included).
+    pub(crate) fn col_norms_from_sq(&self, sq: Vec<f64>, ridge: f64) -> Vec<f64> {
+        let safe = |s: f64| s.is_finite() && s >= SAFE_SUM_SQ_MIN;
+        let mut norms: Vec<f64> = sq.iter().map(|&q| (q + ridge).sqrt()).collect();
+        let redo: Vec<bool> = sq.iter().map(|&q| !safe(q + ridge)).collect();
+        if !redo.contains(&true) {
+            return norms;
+        }
+        let mut sums = vec![SumSq::ZERO; self.ncols()];
+        match self {
+            DataOp::Dense(m, _) => {
+                for (j, sum) in sums.iter_mut().enumerate().filter(|(j, _)| redo[*j]) {
+                    m.col(j).iter().for_each(|&v| sum.add(v));
+                }
+            }
+            DataOp::Csr(rows, _) => {
+                for i in 0..rows.shape().0 {
+                    let (idx, val) = rows.row(i);
+                    for (&j, &v) in idx.iter().zip(val) {
+                        if redo[j as usize] {
+                            sums[j as usize].add(v);
+                        }
+                    }
+                }
+            }
+        }
+        for ((norm, sum), _) in norms
+            .iter_mut()
+            .zip(&mut sums)
+            .zip(&redo)
+            .filter(|(_, &r)| r)
+        {
+            sum.add_square(ridge);
+            *norm = sum.sqrt();
+        }
+        norms
+    }
+}
+
+/// `2⁻⁹⁶⁰`: a sum of squares of `n` terms that is at least this lost at most a share
+/// `n·2⁻⁶²` of it to underflowed terms (each below `2⁻¹⁰²²`); below it
+/// [`DataOp::col_norms_from_sq`] sums the column again.
+const SAFE_SUM_SQ_MIN: f64 = f64::from_bits((1023 - 960) << 52);
+
 /// Euclidean norm, scaled to avoid overflow and underflow (deterministic: one sequential pass).
 pub(crate) fn norm2(x: &[f64]) -> f64 {
     // NaN propagates (`f64::max` would drop it and call an all-NaN vector zero).

@@ -372,26 +372,27 @@ impl Preconditioner {
     }
 
     /// The diagonal preconditioner of [`Factorization::Diagonal`]: `N = D⁻¹` where `D_j` is the
-    /// norm of column `j` of `[A; √λI]`, or 1 when that norm is 0 or its square over- or
-    /// underflows: LSQR on the column-equilibrated problem. (Powers of two near the norms would
+    /// norm of column `j` of `[A; √λI]` (scale-safe), or 1 when that norm is 0 or its inverse
+    /// is out of range: LSQR on the column-equilibrated problem. (Powers of two near the norms would
     /// make the scaling exact, but leave column norms up to 2× apart: on the peers'
     /// column-scaled `sparse_ls_ill` that took 23 iterations instead of 9.)
     ///
     /// # Performance
     /// One pass over `A` (its column sums of squares), no sketch.
     pub(crate) fn diagonal(data: &DataOp<'_>, ridge: f64) -> Self {
-        Self::diagonal_with_fallbacks(data.col_norms_sq(), ridge).0
+        let norms = data.col_norms_from_sq(data.col_norms_sq(), ridge);
+        Self::diagonal_with_fallbacks(norms, ridge).0
     }
 
-    /// [`diagonal`](Self::diagonal) from the squared column norms `col_norms_sq` of `A`, and
+    /// [`diagonal`](Self::diagonal) from the column norms `col_norms` of `[A; √λI]`, and
     /// whether every `D_j` is the column's norm (none is the fallback 1 of a zero or
     /// out-of-range norm).
-    fn diagonal_with_fallbacks(col_norms_sq: Vec<f64>, ridge: f64) -> (Self, bool) {
+    fn diagonal_with_fallbacks(col_norms: Vec<f64>, ridge: f64) -> (Self, bool) {
         let mut exact = true;
-        let inv = col_norms_sq
+        let inv = col_norms
             .into_iter()
-            .map(|sq| {
-                let inv = 1.0 / (sq + ridge).sqrt();
+            .map(|norm| {
+                let inv = 1.0 / norm;
                 if (f64::MIN_POSITIVE..=1.0 / f64::MIN_POSITIVE).contains(&inv) {
                     inv
                 } else {
@@ -407,14 +408,20 @@ impl Preconditioner {
     /// the column norms of `[A; √λI]` differ by more than [`EQUILIBRATE_ABOVE`] and all of them
     /// are usable (no zero column, no norm out of range: then `A·D⁻¹` has unit columns, which
     /// [`full_rank_certified`] relies on), else [`identity`](Self::identity). The flag says
-    /// which. `col_norms_sq`: the squared column norms of `A`.
-    fn for_probe(col_norms_sq: Vec<f64>, ridge: f64) -> (Self, bool) {
-        let d = col_norms_sq.len();
-        let (diag, exact) = Self::diagonal_with_fallbacks(col_norms_sq, ridge);
-        if exact && diag.column_norm_spread() > EQUILIBRATE_ABOVE {
+    /// which. `col_norms`: the column norms of `[A; √λI]`. Without a ridge, norms that differ
+    /// by `1/rcond` or more are not equilibrated: the certificate's bound is at least their
+    /// spread `κ(D)` times `rcond`, so it could never accept the equilibrated answer (and such
+    /// an `A` is numerically rank-deficient, `κ(A) ≥ κ(D)`, whose answer LSQR on `A`
+    /// itself or the sketch's SVD gives).
+    fn for_probe(col_norms: Vec<f64>, params: &LstsqParams) -> (Self, bool) {
+        let d = col_norms.len();
+        let (diag, exact) = Self::diagonal_with_fallbacks(col_norms, params.ridge);
+        let spread = diag.column_norm_spread();
+        let certifiable = params.ridge > 0.0 || spread * params.rcond < 1.0;
+        if exact && spread > EQUILIBRATE_ABOVE && certifiable {
             (diag, true)
         } else {
-            (Self::identity(d, ridge), false)
+            (Self::identity(d, params.ridge), false)
         }
     }
 
@@ -700,14 +707,16 @@ impl FirstPass {
         (FirstPass { r, g }, norms)
     }
 
-    /// The squared column norms of `A` and the first pass of an LSQR run from `x = 0`, in one
-    /// pass over `A` (two over a CSR `A` with too many row chunks × columns), bitwise what
-    /// [`col_norms_sq`](DataOp::col_norms_sq) and [`FirstPass::at`] give separately: the
-    /// column norms the probe and the diagonal preconditioner need before LSQR starts cost no
-    /// pass of their own.
+    /// The column norms of `[A; √λI]` ([`DataOp::col_norms_from_sq`]) and the first pass of
+    /// an LSQR run from `x = 0`, in one pass over `A` (two over a CSR `A` with too many row
+    /// chunks × columns, one more for columns whose sums of squares leave the safe range),
+    /// bitwise what [`col_norms_sq`](DataOp::col_norms_sq) and [`FirstPass::at`] give
+    /// separately: the column norms the probe and the diagonal preconditioner need before
+    /// LSQR starts cost no pass of their own.
     fn at_zero_with_col_norms(a: &DataOp<'_>, ridge: f64, b: &[f64]) -> (Vec<f64>, Self) {
-        let (first, norms) = Self::at(a, ridge.sqrt(), &vec![0.0; a.ncols()], b, true);
-        (norms.unwrap_or_else(|| a.col_norms_sq()), first)
+        let (first, sq) = Self::at(a, ridge.sqrt(), &vec![0.0; a.ncols()], b, true);
+        let sq = sq.unwrap_or_else(|| a.col_norms_sq());
+        (a.col_norms_from_sq(sq, ridge), first)
     }
 
     /// `r` and `(AN)ᵀr = Nᵀg`.
@@ -1134,7 +1143,7 @@ fn solve_impl(
             let passes =
                 precondition_passes(sketch.nrows(), a.ncols(), a.nnz(), sparse, params.tol);
             let (norms, first) = FirstPass::at_zero_with_col_norms(&data, params.ridge, b);
-            let (plain, equilibrated) = Preconditioner::for_probe(norms, params.ridge);
+            let (plain, equilibrated) = Preconditioner::for_probe(norms, params);
             let budget = PROBE_BUDGET_SHARE * passes;
             let (plain, rhs) = ((&plain, equilibrated), (b, Some(first)));
             let spent = match probe_one(a, &data, plain, rhs, params, budget, &mut cb, &mut None)? {
@@ -1309,7 +1318,7 @@ pub fn sketch_and_precondition_multi(
                 // The column norms come with the first column's first pass.
                 let (norms, first) =
                     FirstPass::at_zero_with_col_norms(&data, params.ridge, &column(0));
-                let (plain, equilibrated) = Preconditioner::for_probe(norms, params.ridge);
+                let (plain, equilibrated) = Preconditioner::for_probe(norms, params);
                 let mut first = Some(first);
                 let mut since = tp;
                 let mut certified = None;
@@ -1460,7 +1469,8 @@ mod tests {
         };
         fn pre_for(av: MatrixRef<'_, f64>) -> (DataOp<'_>, Preconditioner) {
             let data = DataOp::new(av, Par::Seq).unwrap();
-            let (pre, equilibrated) = Preconditioner::for_probe(data.col_norms_sq(), 0.0);
+            let norms = data.col_norms_from_sq(data.col_norms_sq(), 0.0);
+            let (pre, equilibrated) = Preconditioner::for_probe(norms, &LstsqParams::default());
             assert!(equilibrated);
             (data, pre)
         }
