@@ -1175,6 +1175,45 @@ fn overflowing_products_are_not_reported_as_converged() {
     assert!(matches!(r, Err(Error::NotConverged { .. })), "{r:?}");
 }
 
+/// A solution that overflows f64 is an `Error::NonFinite` from the baselines, never an `Ok`
+/// holding ∞ or NaN (an audit found `qr_solve` returning `[-inf]` for a representable 1e300
+/// and `[NaN; 5]` for `b` near `f64::MAX`, and `lsqr` returning `[inf]`); a representable one
+/// is returned.
+#[test]
+fn overflowing_solutions_are_errors() {
+    let one = |v: f64| Mat::<f64>::from_fn(1, 1, |_, _| v);
+    let tiny = one(1e-300);
+    let tiny = MatrixRef::dense(tiny.as_ref()).unwrap();
+    let r = qr_solve(tiny, &[1e300], 0.0, Par::Seq);
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    let a = gaussian_matrix(200, 5, Seed::new(3)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let r = qr_solve(av, &vec![f64::MAX; 200], 0.0, Par::Seq);
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    let sub = one(1e-310);
+    let r = lsqr(
+        MatrixRef::dense(sub.as_ref()).unwrap(),
+        &[1.0],
+        &LsqrParams::default(),
+    );
+    assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    // Representable answers are returned: 1e300/2 and 1e-300/1e-310 = 1e10.
+    let x = qr_solve(
+        MatrixRef::dense(one(2.0).as_ref()).unwrap(),
+        &[1e300],
+        0.0,
+        Par::Seq,
+    );
+    assert_eq!(x.unwrap(), vec![5e299]);
+    let (x, _) = lsqr(
+        MatrixRef::dense(sub.as_ref()).unwrap(),
+        &[1e-300],
+        &LsqrParams::default(),
+    )
+    .unwrap();
+    assert!((x[0] - 1e10).abs() <= 1e-6 * 1e10, "{x:?}");
+}
+
 /// The oracle behind the lstsq assertions: `ridge_normal_equation_residual` against the same
 /// figure computed densely, `‖Aᵀr − λx‖ / (√(σ_max² + λ)·√(‖r‖² + λ‖x‖²))` with σ_max from a
 /// dense SVD, on a Gaussian, an ill-conditioned (κ = 1e8) and a sparse matrix, at λ = 0 and 0.3,

@@ -51,7 +51,8 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] for bad `A`/`b`;
 /// [`Error::InvalidParameter`] for `λ < 0` or for `n < d` without ridge; [`Error::TooLarge`] when
 /// a sparse `A` would need more than `2³¹` dense entries; [`Error::RankDeficient`] for an exactly
-/// singular `R` (carrying `A`'s numerical rank). Without column pivoting a *numerically*
+/// singular `R` (carrying `A`'s numerical rank); [`Error::NonFinite`] when the solution
+/// overflows. Without column pivoting a *numerically*
 /// rank-deficient `A` (a column equal to a combination of others up to rounding) gets no error
 /// and an answer dominated by rounding: for such `A` use
 /// [`sketch_and_precondition`](super::sketch_and_precondition), which detects the rank and
@@ -90,7 +91,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         return Err(super::rank_deficient(r.as_ref(), n + extra));
     }
-    Ok(to_vec(qr.solve_lstsq(rhs, par).as_ref()))
+    super::finite_solution(to_vec(qr.solve_lstsq(rhs, par).as_ref()), "the QR solve")
 }
 
 /// The normal equations: `x = (AᵀA + λI)⁻¹Aᵀb` by Cholesky (faer). Fast, but the Gram matrix has
@@ -151,7 +152,8 @@ pub fn normal_equations(
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`],
 /// [`Error::InvalidParameter`] (`tol ∉ (0, 1)`, `max_iters = 0`, `λ < 0`), [`Error::TooLarge`]
 /// for a sparse `A` with more than 2³² columns or whose iteration vectors cannot be allocated,
-/// and [`Error::NotConverged`] after `max_iters` iterations.
+/// [`Error::NotConverged`] after `max_iters` iterations, and [`Error::NonFinite`] when the
+/// solution overflows.
 ///
 /// # Performance
 /// `O(nnz(A) + n + d)` per iteration; memory `O(n + d)`, plus for a sparse `A` its column
@@ -185,7 +187,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
             history: hist.normal_eq,
         });
     }
-    let x = out.z;
+    let x = super::finite_solution(out.z, "LSQR")?;
     let mut r = vec![0.0; op.nrows()];
     op.apply(&x, &mut r);
     r.iter_mut().zip(b).for_each(|(ri, bi)| *ri = bi - *ri);

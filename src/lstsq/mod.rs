@@ -253,6 +253,23 @@ pub struct Info {
     pub timings: Timings,
 }
 
+/// `x` when every entry is finite, else an [`Error::NonFinite`] naming `solver` and the first
+/// offending entry: the solution overflowed (it is not representable in `f64`, or rounding made
+/// it so), which a solver must not return as an answer.
+pub(crate) fn finite_solution(x: Vec<f64>, solver: &str) -> Result<Vec<f64>> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(x),
+        Some(row) => Err(Error::NonFinite {
+            what: format!(
+                "the solution x of {solver} (it overflowed: x_{row} = {})",
+                x[row]
+            ),
+            row,
+            col: 0,
+        }),
+    }
+}
+
 /// Checks `A` and `b` of a least-squares problem.
 pub(crate) fn check_problem(a: &MatrixRef<'_, f64>, b: &[f64]) -> Result<()> {
     a.require_nonempty("A")?;
