@@ -1175,6 +1175,44 @@ fn overflowing_products_are_not_reported_as_converged() {
     assert!(matches!(r, Err(Error::NotConverged { .. })), "{r:?}");
 }
 
+/// A sketch of `m = d` rows is allowed but is often no subspace embedding of a small `A`: it
+/// can find `A` rank-deficient when it is not, and LSQR on the SVD preconditioner of the lower
+/// rank then passes its own test with a wrong answer (an audit found 79 of 200 seeds at 6 × 5
+/// returning `Ok` with up to 96% error). Pass rule, over 200 seeds: every answer is either an
+/// `Error::Factorization` naming the sketch or within 1e-8 of the QR solution, and the error
+/// does come (the sketch does lose rank on some seeds).
+#[test]
+fn a_sketch_that_loses_rank_is_an_error_not_a_wrong_answer() {
+    let (mut refused, mut answered) = (0, 0);
+    for seed in 0..200 {
+        let a = gaussian_matrix(6, 5, Seed::new(1000 + seed)).unwrap();
+        let b = rhs(6, 2000 + seed);
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let params = LstsqParams {
+            probe: false,
+            sketch_rows: Some(5),
+            seed: Seed::new(seed),
+            ..Default::default()
+        };
+        match sketch_and_precondition(av, &b, &params) {
+            Ok((x, _)) => {
+                let (want, _) = qr_optimum(&a, &b);
+                assert!(dist(&x, &want) <= 1e-8 * norm(&want), "seed {seed}");
+                answered += 1;
+            }
+            Err(Error::Factorization { reason }) => {
+                assert!(reason.contains("more sketch rows"), "{reason}");
+                refused += 1;
+            }
+            Err(e) => panic!("seed {seed}: {e}"),
+        }
+    }
+    assert!(
+        refused > 0 && answered > 0,
+        "{refused} refused, {answered} answered"
+    );
+}
+
 /// A solution that overflows f64 is an `Error::NonFinite` from the baselines, never an `Ok`
 /// holding ∞ or NaN (an audit found `qr_solve` returning `[-inf]` for a representable 1e300
 /// and `[NaN; 5]` for `b` near `f64::MAX`, and `lsqr` returning `[inf]`); a representable one

@@ -727,13 +727,6 @@ impl FirstPass {
     }
 }
 
-/// The augmented residual `r = [b − Ax; −√λ x]` and `(AN)ᵀr = Nᵀ(Aᵀ(b − Ax) − λx)`, with one
-/// fused pass over `A` (`u ← Ax − b`, then `Aᵀu`).
-fn aug_residual_and_normal(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let (first, _) = FirstPass::at(op.a, op.pre.sqrt_lambda, x, b, false);
-    first.preconditioned(op.pre)
-}
-
 /// LSQR with refinement from the warm start `x0`, for one right-hand side.
 pub(crate) fn solve_one(
     a: &DataOp<'_>,
@@ -767,11 +760,15 @@ fn solve_one_from(
     let mut nx = vec![0.0; pre.d];
     // ‖r‖ of the current x when known (a run that made no iteration leaves x unchanged).
     let mut known_rnorm = None;
+    // ‖Aᵀr − λx‖ of the current x when known (as ‖r‖).
+    let mut known_gnorm = None;
     for run in 0..=params.refinement_steps {
-        let (r, ntr) = match first.take() {
-            Some(pass) => pass.preconditioned(pre),
-            None => aug_residual_and_normal(&op, &x, b),
+        let pass = match first.take() {
+            Some(pass) => pass,
+            None => FirstPass::at(a, pre.sqrt_lambda, &x, b, false).0,
         };
+        let gnorm = norm2(&pass.g);
+        let (r, ntr) = pass.preconditioned(pre);
         let rnorm = norm2(&r);
         let cfg = LsqrRun {
             tol: params.tol,
@@ -791,9 +788,9 @@ fn solve_one_from(
             kappa = bidiagonal_condition(&out.alphas, &out.betas);
         }
         if out.iterations == 0 {
-            known_rnorm = Some(rnorm);
+            (known_rnorm, known_gnorm) = (Some(rnorm), Some(gnorm));
         } else {
-            known_rnorm = None;
+            (known_rnorm, known_gnorm) = (None, None);
             pre.apply(&out.z, &mut nx);
             super::ops::axpy(1.0, &nx, &mut x);
         }
@@ -821,6 +818,9 @@ fn solve_one_from(
         Some(rn) => rn,
         None => norm2(&aug_residual(&op, &x, b)),
     };
+    if converged && !stopped {
+        check_sketched_rank(a, pre, (&x, b), (residual_norm, known_gnorm), params)?;
+    }
     let info = Info {
         iterations,
         probe_iterations: 0,
@@ -846,6 +846,48 @@ fn solve_one_from(
         },
     };
     Ok((x, info))
+}
+
+/// With the SVD preconditioner of rank `r < d` (the sketch found `A` rank-deficient), LSQR's
+/// test sees `Aᵀr` only through `Nᵀ = Σ_r⁻¹V_rᵀ`: when the sketch missed a direction of
+/// `range(Aᵀ)` (a sketch of too few rows, e.g. `m = d` on a small `A`: not a subspace
+/// embedding) the answer would pass that test and still be wrong. So the true
+/// `‖Aᵀr‖/(σ_max(SA)·‖r‖)` is checked (`gnorm` = `‖Aᵀr‖` at `x` when known, else one more pass):
+/// above `100·max(tol, rcond)` it is an [`Error::Factorization`]. (For a rank-deficient `A` the
+/// directions outside `V_r` carry at most `≈ rcond·‖A‖‖r‖` of `Aᵀr`.) Nothing to check for the
+/// other preconditioners, a ridge (full rank) or `r = 0` (`x = 0`, `Aᵀb` of that size checked).
+fn check_sketched_rank(
+    a: &DataOp<'_>,
+    pre: &Preconditioner,
+    (x, b): (&[f64], &[f64]),
+    (rnorm, gnorm): (f64, Option<f64>),
+    params: &LstsqParams,
+) -> Result<()> {
+    let Kind::Svd { s, .. } = &pre.kind else {
+        return Ok(());
+    };
+    if s.len() == pre.d || pre.sqrt_lambda > 0.0 || rnorm == 0.0 {
+        return Ok(());
+    }
+    let gnorm = gnorm.unwrap_or_else(|| norm2(&FirstPass::at(a, 0.0, x, b, false).0.g));
+    let sigma_max = s.first().copied().unwrap_or(0.0);
+    let limit = 100.0 * params.tol.max(params.rcond);
+    let ner = super::ops::quotient(gnorm, 1.0, sigma_max, rnorm);
+    // A NaN figure is not a pass.
+    if ner <= limit {
+        return Ok(());
+    }
+    Err(Error::Factorization {
+        reason: format!(
+            "the sketch of {} rows found rank {} < {}, but A has more: ‖Aᵀr‖/(σ_max(SA)·‖r‖) = \
+             {:.2e} > {limit:.1e} at the answer (the sketch is not a subspace embedding of A; \
+             use more sketch rows)",
+            pre.m,
+            s.len(),
+            pre.d,
+            ner,
+        ),
+    })
 }
 
 /// The probe continues only while it is predicted to cost less than this share of the sketched
@@ -1208,8 +1250,10 @@ fn solve_impl(
 /// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
 /// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
 /// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],
-/// [`Error::Factorization`], and [`Error::NotConverged`] (iterations done, final test value,
-/// tolerance) when a run exceeds `max_iters`.
+/// [`Error::Factorization`] (also when the sketch found `A` rank-deficient but the answer shows
+/// it is not: a sketch of too few rows, such as `sketch_rows = d` on a small `A`), and
+/// [`Error::NotConverged`] (iterations done, final test value, tolerance) when a run exceeds
+/// `max_iters`.
 ///
 /// # Performance
 /// `O(s·nnz(A) + m·d²)` for the sketch and QR, then `O(nnz(A) + d²)` per iteration; memory
