@@ -50,6 +50,21 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
         return Err(Error::empty("matrix"));
     }
     check_finite_dense(a, "matrix")?;
+    // κ does not change under scaling: entries far from 1 (whose SVD over- or underflows, as
+    // 1e300·A did) are scaled by an exact power of two first.
+    let largest = (0..a.ncols()).fold(0.0f64, |m, j| {
+        a.col(j).iter().fold(m, |m, v| m.max(v.abs()))
+    });
+    let e = crate::scalar::exponent(largest);
+    let scaled;
+    let a = if e.abs() > 128 {
+        scaled = faer::Mat::from_fn(a.nrows(), a.ncols(), |i, j| {
+            crate::scalar::mul_pow2(a[(i, j)], -e)
+        });
+        scaled.as_ref()
+    } else {
+        a
+    };
     let sv = crate::dense::singular_values(a).map_err(|e| Error::Factorization {
         reason: format!("SVD: {e:?}"),
     })?;
@@ -259,6 +274,34 @@ mod tests {
     use super::*;
     use crate::sketch::SparseSign;
     use crate::Seed;
+
+    /// κ is the same to the bit for `2ᵏ·A` over the whole range (an audit found the SVD of
+    /// `1e300·A` not converging), `∞` for a zero matrix, and a lone huge entry has κ = ∞.
+    #[test]
+    fn condition_number_is_scale_invariant() {
+        let a = crate::problems::gaussian_matrix(50, 6, Seed::new(4)).unwrap();
+        let kappa = condition_number(a.as_ref()).unwrap();
+        assert!(kappa > 1.0 && kappa < 10.0, "{kappa}");
+        for k in [-1060, -1000, -700, -130, 130, 700, 1000, 1015] {
+            let scaled = Mat::from_fn(50, 6, |i, j| crate::scalar::mul_pow2(a[(i, j)], k));
+            let got = condition_number(scaled.as_ref()).unwrap();
+            if k >= -1000 {
+                assert_eq!(got.to_bits(), kappa.to_bits(), "2^{k}");
+            } else {
+                // Subnormal entries keep fewer digits.
+                assert!(
+                    (got - kappa).abs() <= 1e-3 * kappa,
+                    "2^{k}: {got} vs {kappa}"
+                );
+            }
+        }
+        assert_eq!(
+            condition_number(Mat::<f64>::zeros(4, 3).as_ref()).unwrap(),
+            f64::INFINITY
+        );
+        let lone = Mat::from_fn(4, 3, |i, j| if i == 0 && j == 0 { 1e300 } else { 0.0 });
+        assert_eq!(condition_number(lone.as_ref()).unwrap(), f64::INFINITY);
+    }
 
     #[test]
     fn cholesky_route_agrees_with_the_exact_qr_route() {
