@@ -944,6 +944,34 @@ fn bad_input_is_an_error() {
     assert!(clustered_qkv(4, 4, 2, 0.3, f64::NAN, Seed::new(1)).is_err());
 }
 
+/// Finite inputs whose products overflow are an `Error::NonFinite` naming the cause, never an
+/// `Ok` holding ∞ (an audit found both block products returning one): `⟨a_i, b_j⟩ = 4·10³²⁰`
+/// for `A = B = 10¹⁶⁰`, and its square for `10¹⁰⁰`; in f64 the message does not suggest f64;
+/// one order of magnitude less is still computed.
+#[test]
+fn overflowing_block_products_are_errors() {
+    let ones = Mat::<f64>::from_fn(40, 3, |_, _| 1.0);
+    let filled = |v: f64| Mat::<f64>::from_fn(40, 4, |_, _| v);
+    let inputs = [
+        (filled(1e160), filled(1e150)),
+        (filled(1e100), filled(1e70)),
+    ];
+    let products = [causal_product::<f64>, causal_squared_product::<f64>];
+    for (f, (over, under)) in products.into_iter().zip(&inputs) {
+        match f(over.as_ref(), over.as_ref(), ones.as_ref(), 8, Par::Seq) {
+            Err(Error::NonFinite { what, .. }) => {
+                assert!(
+                    what.contains("overflowed f64") && !what.contains("use f64"),
+                    "{what}"
+                )
+            }
+            r => panic!("{:e}: {r:?}", over[(0, 0)]),
+        }
+        let out = f(under.as_ref(), under.as_ref(), ones.as_ref(), 8, Par::Seq).unwrap();
+        assert!(out.col(0).iter().all(|v| v.is_finite() && *v > 0.0));
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Oversized requests are refused up front (no allocation failure, no minutes of work first).
 

@@ -26,7 +26,8 @@ pub(crate) const MAX_STATE: u128 = 1 << 28;
 ///
 /// # Errors
 /// [`Error::Empty`] for an empty `A`, `B` or `C`; [`Error::DimensionMismatch`] when the row
-/// counts differ or `B` does not have `r` columns; [`Error::NonFinite`] for NaN/∞;
+/// counts differ or `B` does not have `r` columns; [`Error::NonFinite`] for NaN/∞ in the
+/// inputs, or an output that overflowed `T`;
 /// [`Error::InvalidParameter`] for a block size outside `1..=8192`; [`Error::TooLarge`] when the
 /// state `r × e` exceeds 2²⁸ scalars or the `n × e` output exceeds
 /// [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (both checked before the data is read) or cannot be
@@ -68,6 +69,17 @@ fn causal_dense<T: Scalar>(
         out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
         Ok(())
     })?;
+    let products = if squared {
+        "⟨a_i, b_j⟩²"
+    } else {
+        "⟨a_i, b_j⟩"
+    };
+    super::check_overflow(
+        out.as_ref(),
+        "block-product output",
+        products,
+        "A and B (or C)",
+    )?;
     Ok(out)
 }
 

@@ -224,10 +224,26 @@ pub(crate) fn check_output_size(n: usize, d: usize, what: &str) -> Result<()> {
 
 pub(crate) use crate::dense::tasks;
 
-/// Checks that an output is finite (weights may overflow the scalar type).
+/// Checks that an output is finite (scores, weights or the products of a block engine may
+/// overflow the scalar type), naming `what` overflowed and what to do.
 pub(crate) fn check_output<T: Scalar>(out: MatRef<'_, T>) -> Result<()> {
+    check_overflow(out, "attention output", "the scores or weights", "Q and K")
+}
+
+/// [`check_output`] for `what` (an output), where `cause` overflowed: scale `inputs` down, or
+/// (for f32 data) use f64.
+pub(crate) fn check_overflow<T: Scalar>(
+    out: MatRef<'_, T>,
+    what: &str,
+    cause: &str,
+    inputs: &str,
+) -> Result<()> {
+    let wider = if T::NAME == "f64" { "" } else { " or use f64" };
     check_finite_dense(
         out,
-        "attention output (the weights overflowed the scalar type: scale Q and K down or use f64)",
+        &format!(
+            "{what} ({cause} overflowed {}: scale {inputs} down{wider})",
+            T::NAME
+        ),
     )
 }
