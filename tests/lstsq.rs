@@ -1215,8 +1215,8 @@ fn a_sketch_that_loses_rank_is_an_error_not_a_wrong_answer() {
 
 /// A solution that overflows f64 is an `Error::NonFinite` from the baselines, never an `Ok`
 /// holding ∞ or NaN (an audit found `qr_solve` returning `[-inf]` for a representable 1e300
-/// and `[NaN; 5]` for `b` near `f64::MAX`, and `lsqr` returning `[inf]`); a representable one
-/// is returned.
+/// and `[NaN; 5]` for `b` near `f64::MAX`, and `lsqr` returning `[inf]`; `sketch_and_solve`
+/// called an overflowed `S·b` a rank deficiency); a representable one is returned.
 #[test]
 fn overflowing_solutions_are_errors() {
     let one = |v: f64| Mat::<f64>::from_fn(1, 1, |_, _| v);
@@ -1235,6 +1235,12 @@ fn overflowing_solutions_are_errors() {
         &LsqrParams::default(),
     );
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    // Sketch-and-solve on a b whose sketch overflows: that, not a rank deficiency.
+    let r = sketch_and_solve(av, &vec![5e307; 200], &SketchSolveParams::default());
+    match r {
+        Err(Error::NonFinite { what, .. }) => assert!(what.contains("S·b"), "{what}"),
+        r => panic!("{r:?}"),
+    }
     // Representable answers are returned: 1e300/2 and 1e-300/1e-310 = 1e10.
     let x = qr_solve(
         MatrixRef::dense(one(2.0).as_ref()).unwrap(),

@@ -4,7 +4,7 @@ use super::check_problem;
 use super::ops::{norm2, residual, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use crate::error::{Error, Result};
-use crate::input::MatrixRef;
+use crate::input::{check_finite_dense, MatrixRef};
 use crate::seed::Seed;
 use crate::sketch::{SketchExt, SketchKind, SketchOperator};
 use faer::{Mat, MatRef, Par};
@@ -160,10 +160,11 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` of the wrong length, or the sketch's
-/// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`), [`Error::InvalidParameter`] when `m < d`,
-/// [`Error::TooLarge`] when the `m × d` sketch `SA` (or the copy that is factored, or the
-/// sketch's work copy of its output) cannot be allocated, [`Error::RankDeficient`] when `SA` has
-/// a zero pivot.
+/// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`, or `Sb` or `SA` overflowed so that the
+/// solution is not finite), [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when
+/// the `m × d` sketch `SA` (or the copy that is factored, or the sketch's work copy of its
+/// output) cannot be allocated, [`Error::RankDeficient`] when `SA` has a zero pivot or is too
+/// close to singular for a finite solution.
 ///
 /// # Performance
 /// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
@@ -209,6 +210,12 @@ pub fn sketch_and_solve_with(
     let xm = qr.solve_lstsq(sb.clone(), Par::Seq);
     let x: Vec<f64> = (0..d).map(|i| xm[(i, 0)]).collect();
     if x.iter().any(|v| !v.is_finite()) {
+        // An overflowed sketch (of an A or b near the top of the range) is not a rank problem.
+        check_finite_dense(
+            sb.as_ref(),
+            "the sketched right-hand side S·b (it overflowed)",
+        )?;
+        check_finite_dense(sa.as_ref(), "the sketch S·A (it overflowed)")?;
         return Err(super::rank_deficient(r.as_ref(), m));
     }
     let op = DataOp::new(a, par)?;
