@@ -642,6 +642,41 @@ fn row_norm_weights_are_squared_row_norms_in_every_layout() {
     }
 }
 
+/// Weights far from 1 sample as their proportions say: `w·2ᵏ` draws the same rows with the
+/// same scales, bitwise, as `w` for k = ±900 (their sum overflowed at `[1e308, 1e308]`, which
+/// was refused); `row_norm_weights` of a row beyond ≈ 1e154 is an `Error::NonFinite` naming
+/// the row, not an infinite weight.
+#[test]
+fn sampling_weights_are_scale_invariant_and_overflowing_row_norms_are_errors() {
+    let w: Vec<f64> = (0..50).map(|i| ((i * 7) % 11) as f64 + 0.5).collect();
+    for k in [-900, 900] {
+        let scaled: Vec<f64> = w.iter().map(|v| v * 2f64.powi(k)).collect();
+        for bernoulli in [false, true] {
+            let draw = |w: &[f64]| {
+                let s = if bernoulli {
+                    RowSampling::bernoulli(w, 20, Seed::new(3))
+                } else {
+                    RowSampling::with_replacement(w, 20, Seed::new(3))
+                }
+                .unwrap();
+                let bits: Vec<u64> = s.scales().iter().map(|v| v.to_bits()).collect();
+                (s.rows().to_vec(), bits)
+            };
+            assert_eq!(draw(&scaled), draw(&w), "2^{k}, bernoulli {bernoulli}");
+        }
+    }
+    for max in [[1e308, 1e308], [f64::MAX, f64::MAX]] {
+        assert!(RowSampling::with_replacement(&max, 4, Seed::new(1)).is_ok());
+        assert!(RowSampling::bernoulli(&max, 4, Seed::new(1)).is_ok());
+    }
+    let mut a = problems::gaussian_matrix(30, 4, Seed::new(2)).unwrap();
+    a[(17, 1)] = 1e160;
+    match row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()) {
+        Err(Error::NonFinite { row, .. }) => assert_eq!(row, 17),
+        r => panic!("{r:?}"),
+    }
+}
+
 /// Row blocks whose boundaries fall on sampled rows: 2000 draws over 60 rows sample every row
 /// (the chance that one of the 60 is missed is below `60·e⁻³³`), and the blocks are cut at every
 /// row and at uneven sizes 1–7, so every boundary row is a sampled row. Accumulating
@@ -861,7 +896,6 @@ fn bad_input_is_an_error_not_a_panic() {
         vec![1.0, f64::NAN],
         vec![0.0, 0.0],
         vec![f64::INFINITY],
-        vec![f64::MAX, f64::MAX],
     ] {
         assert!(RowSampling::with_replacement(&w, 5, s).is_err(), "{w:?}");
         assert!(RowSampling::bernoulli(&w, 5, s).is_err(), "{w:?}");

@@ -32,9 +32,10 @@
 use super::{check_block, check_dense_size, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{Layout, MatrixRef, SparseRef};
-use crate::scalar::Scalar;
+use crate::scalar::{exponent, mul_pow2, Scalar};
 use crate::seed::{unit_f64, Seed};
 use faer::{Mat, MatMut, Par};
+use std::borrow::Cow;
 
 /// Stream of the i.i.d. draws (with replacement).
 const STREAM_DRAWS: u64 = 0x30;
@@ -80,14 +81,17 @@ pub struct RowSampling {
     order: Vec<usize>,
 }
 
-/// Validates weights and returns their sum.
-fn check_weights(weights: &[f64]) -> Result<f64> {
+/// Validates weights and returns them with their sum; weights whose largest is far from 1
+/// (beyond `2^±128`) are first scaled by an exact power of two, so that their sum neither
+/// overflows (`[1e308, 1e308]` summed to ∞ and was refused) nor loses digits to underflow. The
+/// probabilities `w_i/Σ w` do not depend on the scaling; ordinary weights are used as given.
+fn check_weights(weights: &[f64]) -> Result<(Cow<'_, [f64]>, f64)> {
     if weights.is_empty() {
         return Err(Error::empty(
             "sampling weights (one weight per row of A is required)",
         ));
     }
-    let mut total = 0.0;
+    let mut largest = 0.0f64;
     for (i, &w) in weights.iter().enumerate() {
         if !w.is_finite() || w < 0.0 {
             return Err(Error::param(
@@ -95,15 +99,26 @@ fn check_weights(weights: &[f64]) -> Result<f64> {
                 format!("weight {i} is {w}; every weight must be finite and ≥ 0"),
             ));
         }
-        total += w;
+        largest = largest.max(w);
     }
+    let e = exponent(largest);
+    let weights = if e.abs() > 128 {
+        let mut scaled = crate::input::filled_or_too_large(weights.len(), 0.0, "scaled weights")?;
+        for (s, &w) in scaled.iter_mut().zip(weights) {
+            *s = mul_pow2(w, -e);
+        }
+        Cow::Owned(scaled)
+    } else {
+        Cow::Borrowed(weights)
+    };
+    let total: f64 = weights.iter().sum();
     if !(total > 0.0 && total.is_finite()) {
         return Err(Error::param(
             "weights",
             format!("the weights sum to {total}; their sum must be positive and finite"),
         ));
     }
-    Ok(total)
+    Ok((weights, total))
 }
 
 fn check_rows(m: usize) -> Result<()> {
@@ -129,17 +144,17 @@ impl RowSampling {
     ///
     /// # Errors
     /// [`Error::Empty`] for no weights; [`Error::InvalidParameter`] for a negative, NaN or infinite
-    /// weight, weights summing to zero (or overflowing), or `m = 0`; [`Error::TooLarge`] for
+    /// weight, weights summing to zero, or `m = 0`; [`Error::TooLarge`] for
     /// `m > 2^28` or when the CDF or the sampled rows cannot be allocated.
     ///
     /// # Performance
     /// `O(n + m·log n)` time, `O(n)` temporary memory (the CDF), `O(m)` stored.
     pub fn with_replacement(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
-        let total = check_weights(weights)?;
+        let (weights, total) = check_weights(weights)?;
         check_rows(m)?;
         let mut cdf = crate::input::filled_or_too_large(weights.len(), 0.0, "CDF of the weights")?;
         let mut acc = 0.0;
-        for (c, &w) in cdf.iter_mut().zip(weights) {
+        for (c, &w) in cdf.iter_mut().zip(weights.iter()) {
             acc += w;
             *c = acc;
         }
@@ -198,7 +213,7 @@ impl RowSampling {
     /// # Performance
     /// `O(n)` time, one random word per row; `O(number kept)` stored.
     pub fn bernoulli(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
-        let total = check_weights(weights)?;
+        let (weights, total) = check_weights(weights)?;
         check_rows(m)?;
         let mut rows = Vec::new();
         let mut scales = Vec::new();
@@ -351,8 +366,9 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 ///
 /// # Errors
 /// [`Error::Empty`] for an `A` without rows or columns; [`Error::NonFinite`] for a NaN/∞ in a dense
-/// `A` built without validation; [`Error::TooLarge`] when the `n` weights cannot be allocated (a
-/// sparse `A` may declare far more rows than it stores).
+/// `A` built without validation, or a squared row norm beyond the largest `f64` (entries above
+/// ≈ 10¹⁵⁴); [`Error::TooLarge`] when the `n` weights cannot be allocated (a sparse `A` may
+/// declare far more rows than it stores).
 ///
 /// # Performance
 /// One pass over the stored entries, `O(nnz)` time, `O(n)` memory.
@@ -378,6 +394,15 @@ pub fn row_norm_weights(a: MatrixRef<'_, f64>) -> Result<Vec<f64>> {
                 }
             }
         }
+    }
+    if let Some(row) = w.iter().position(|v| v.is_infinite()) {
+        return Err(Error::NonFinite {
+            what: "the squared norm of a row of A (it overflowed: scale A down, the sampling \
+                   probabilities do not change)"
+                .into(),
+            row,
+            col: 0,
+        });
     }
     Ok(w)
 }
