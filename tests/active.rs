@@ -587,6 +587,29 @@ fn bad_input_is_an_error() {
 /// Leverage sampling from the approximate (DMMW) scores, whose median relative error is ≈ 0.1.
 /// Pass rule: k = 10d, 4 trials, median ratio ≤ 1.3, as for the sketched basis above; measured
 /// 1.01–1.17 (median 1.07) on these fixed seeds.
+/// A pool whose row scores overflow (`X` as given, entries 1e200) is an `Error::NonFinite`
+/// naming a row, not "rank 0" as an audit found; entries 1e150 still make a pool.
+#[test]
+fn a_pool_whose_scores_overflow_says_so() {
+    let g = randnla::problems::gaussian_matrix(200, 4, Seed::new(3)).unwrap();
+    for (scale, overflows) in [(1e200, true), (1e150, false)] {
+        let x = Mat::from_fn(200, 4, |i, j| g[(i, j)] * scale);
+        let r = Pool::new(
+            MatrixRef::dense(x.as_ref()).unwrap(),
+            Basis::AsGiven,
+            Seed::new(0),
+            Par::Seq,
+        );
+        match (r, overflows) {
+            (Err(Error::NonFinite { what, .. }), true) => {
+                assert!(what.contains("overflowed"), "{what}")
+            }
+            (Ok(_), false) => {}
+            (r, _) => panic!("{scale:e}: {:?}", r.err()),
+        }
+    }
+}
+
 #[test]
 fn approximate_dmmw_scores_drive_leverage_sampling() {
     let e = experiment();

@@ -201,7 +201,8 @@ impl<'a> Pool<'a> {
     /// Validates `X` and builds its whitening (see [`Basis`]).
     ///
     /// # Errors
-    /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`;
+    /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`, or
+    /// a row score that overflows `f64` (`X` near the top of the range, with `Basis::AsGiven`);
     /// [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d` rows;
     /// [`Error::RankDeficient`] when `X` does not have full column rank (numerically);
     /// [`Error::TooLarge`] when a dense row-major copy would exceed `2³¹` entries, or when a
@@ -339,6 +340,20 @@ impl<'a> Pool<'a> {
         pool.scores = pool.row_scores(par)?;
         let sum: f64 = pool.scores.iter().sum();
         let max = pool.scores.iter().copied().fold(0.0, f64::max);
+        if sum.is_infinite() {
+            let row = pool
+                .scores
+                .iter()
+                .position(|s| s.is_infinite())
+                .unwrap_or(0);
+            return Err(Error::NonFinite {
+                what: "a pool row's score (it overflowed f64: scale X down, the scores' \
+                       proportions do not change)"
+                    .into(),
+                row,
+                col: 0,
+            });
+        }
         if !(sum > 0.0 && sum.is_finite()) {
             return Err(Error::RankDeficient {
                 rank: 0,
