@@ -98,7 +98,8 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
 /// # Errors
 /// [`Error::Empty`] when `A` has no rows or no columns; [`Error::TooLarge`] when the `d × d`
 /// result, or for CSC input the `n + 1` row pointers of its CSR copy, cannot be allocated (a
-/// sparse matrix may declare far more rows and columns than it stores).
+/// sparse matrix may declare far more rows and columns than it stores); [`Error::NonFinite`]
+/// when an entry of `AᵀA` overflows (entries of `A` beyond ≈ 10¹⁵⁴).
 pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
     a.require_nonempty("A")?;
     let par = crate::dense::bounded(par);
@@ -114,7 +115,6 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
                 1.0,
                 par,
             );
-            Ok(g)
         }
         MatrixRef::Sparse(s) => {
             let mut add_row = |idx: &[usize], val: &[f64]| {
@@ -145,9 +145,13 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
                     g[(k, j)] = g[(j, k)];
                 }
             }
-            Ok(g)
         }
     }
+    check_finite_dense(
+        g.as_ref(),
+        "the Gram matrix AᵀA (it overflowed f64: scale A down)",
+    )?;
+    Ok(g)
 }
 
 /// Dense inputs up to this many entries get an exact thin QR in [`RangeBasis::new`].
@@ -301,6 +305,28 @@ mod tests {
         );
         let lone = Mat::from_fn(4, 3, |i, j| if i == 0 && j == 0 { 1e300 } else { 0.0 });
         assert_eq!(condition_number(lone.as_ref()).unwrap(), f64::INFINITY);
+    }
+
+    /// An overflowing Gram matrix is an error, dense and sparse (an audit found `Ok(∞)` for
+    /// `1e300·A`); `1e150·A` is still formed.
+    #[test]
+    fn an_overflowing_gram_matrix_is_an_error() {
+        let a = crate::problems::random_sparse(40, 5, 3, Seed::new(5)).unwrap();
+        for (scale, overflows) in [(1e300, true), (1e150, false)] {
+            let s = a.map(|v| v * scale);
+            let dense = MatrixRef::sparse(&s).unwrap().to_dense().unwrap();
+            for view in [
+                MatrixRef::sparse(&s).unwrap(),
+                MatrixRef::dense(dense.as_ref()).unwrap(),
+            ] {
+                let g = gram(view, Par::Seq);
+                assert_eq!(
+                    matches!(g, Err(Error::NonFinite { .. })),
+                    overflows,
+                    "{scale:e}"
+                );
+            }
+        }
     }
 
     #[test]

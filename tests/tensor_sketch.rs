@@ -965,6 +965,13 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(f.transform_vec(&[1.0; 2]).is_err());
     assert!(f.kernel(&one, &nan).is_err());
     assert!(f.kernel(&one, &one[..3]).is_err());
+    // A kernel value beyond f64 is an error, not Ok(∞) (an audit found (γ·4e200 + c)^p = ∞).
+    let huge = [1e100; 4];
+    assert!(matches!(
+        f.kernel(&huge, &huge),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(f.kernel(&[1e20; 4], &[1e20; 4]).unwrap().is_finite());
     let x = Mat::<f64>::from_fn(5, 4, |i, j| (i + j) as f64);
     let xv = MatrixRef::dense(x.as_ref()).unwrap();
     let phi = f.transform(xv, Par::Seq).unwrap();

@@ -204,12 +204,21 @@ impl PolyKernelFeatures {
     /// The exact kernel `(γ⟨x, y⟩ + c)^p`.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when a length is not `d`, [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::DimensionMismatch`] when a length is not `d`, [`Error::NonFinite`] for NaN/±∞ in
+    /// `x` or `y`, or a kernel value beyond the largest `f64`.
     pub fn kernel<T: Scalar>(&self, x: &[T], y: &[T]) -> Result<f64> {
         let x = vec_f64(x, self.d, "x")?;
         let y = vec_f64(y, self.d, "y")?;
         let dot: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
-        Ok(self.kernel_of_dot(dot))
+        let k = self.kernel_of_dot(dot);
+        if !k.is_finite() {
+            return Err(Error::NonFinite {
+                what: format!("the kernel value (γ⟨x, y⟩ + c)^p (it overflowed f64: {k})"),
+                row: 0,
+                col: 0,
+            });
+        }
+        Ok(k)
     }
 
     fn kernel_of_dot(&self, dot: f64) -> f64 {
