@@ -1,6 +1,8 @@
 //! Matrix Market reading and writing: expected matrices for every supported header, the right
 //! line number for every malformed input, bitwise round trips, and no panics on arbitrary bytes.
 
+mod common;
+
 use proptest::prelude::*;
 use randnla::input::{Layout, SparseRef};
 use randnla::io::{
@@ -871,7 +873,7 @@ fn read_all_ways(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(common::proptest_config(256))]
 
     #[test]
     fn random_sparse_matrices_round_trip_exactly(a in sparse_matrix()) {

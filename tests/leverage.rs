@@ -960,7 +960,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(common::proptest_config(64))]
 
         #[test]
         fn exact_scores_are_in_unit_interval_and_sum_to_rank(a in small_matrix(), lambda in prop_oneof![Just(0.0), 0.0f64..10.0]) {

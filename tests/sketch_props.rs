@@ -54,7 +54,7 @@ fn build(kind: SketchKind, m: usize, n: usize, seed: u64) -> Option<Box<dyn Sket
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(common::proptest_config(200))]
 
     /// CSR, CSC and dense inputs give the same bits, for every family (the SRHT included: it
     /// transforms each column the same way whatever the storage); all match the explicit `S·A`

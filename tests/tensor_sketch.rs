@@ -137,7 +137,7 @@ fn small_inputs() -> impl Strategy<Value = (usize, usize, usize, Vec<f64>, u64)>
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(common::proptest_config(64))]
     #[test]
     fn fft_equals_explicit_for_any_small_shape((d, p, m, x, seed) in small_inputs()) {
         let ts = TensorSketch::new(p, d, m, Seed::new(seed)).unwrap();

@@ -1193,6 +1193,33 @@ mod tests {
         }
     }
 
+    /// `gather_rows` copies the listed rows (in the order listed, repeats allowed) with each
+    /// column scaled, exactly, for a dense and a CSR `A`: the row-sampled certificate reads
+    /// `S·A·D⁻¹` from it.
+    #[test]
+    fn gathered_rows_are_the_scaled_rows() {
+        use super::{DataOp, MatrixRef, Par};
+        let a = crate::problems::random_sparse(300, 7, 3, crate::Seed::new(9)).unwrap();
+        let dense = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
+        let scale: Vec<f64> = (0..7).map(|j| 0.5f64.powi(j) * 3.0).collect();
+        let rows = [5, 0, 299, 17, 17, 150];
+        for view in [
+            MatrixRef::sparse(&a).unwrap(),
+            MatrixRef::dense(dense.as_ref()).unwrap(),
+        ] {
+            let got = DataOp::new(view, Par::Seq)
+                .unwrap()
+                .gather_rows(&rows, &scale)
+                .unwrap();
+            assert_eq!((got.nrows(), got.ncols()), (rows.len(), 7));
+            for (k, &i) in rows.iter().enumerate() {
+                for (j, s) in scale.iter().enumerate() {
+                    assert_eq!(got[(k, j)].to_bits(), (dense[(i, j)] * s).to_bits());
+                }
+            }
+        }
+    }
+
     /// The fused pass with column norms gives bitwise what `apply_fused` and `col_norms_sq`
     /// give separately, on one thread and on two, over several row chunks (rows with zero
     /// `u_i`, whose entries only the norms read, included), also from `x = ±0`, where it skips

@@ -165,3 +165,14 @@ pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
     }
     false
 }
+
+/// The configuration of the property tests: `cases` cases drawn from a fixed seed, so that a
+/// run (and CI) is reproducible; setting `PROPTEST_RNG_SEED` (a number, or `random`) chooses
+/// another sample, as proptest's environment variables do.
+pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let mut config = proptest::test_runner::Config::with_cases(cases);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x72616e646e6c61);
+    }
+    config
+}
