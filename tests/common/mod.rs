@@ -107,19 +107,26 @@ pub fn all_sketches(m: usize, n: usize, seed: Seed) -> Vec<Box<dyn SketchOperato
 }
 
 /// `f` must answer within 20 s: a watchdog thread ends the test process with a failure otherwise,
-/// so that a regression to a hang fails CI instead of stalling it. Returns `f`'s result.
+/// so that a regression to a hang fails CI instead of stalling it. Returns `f`'s result. The
+/// message names the test (its thread's name) and `what`, written to the process's stderr
+/// directly: the harness's output capture, which `eprintln!` would go to, dies with the process.
 pub fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    use std::io::Write;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
     let done = Arc::new(AtomicBool::new(false));
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
     let watchdog = {
         let (done, what) = (Arc::clone(&done), what.to_string());
         move || {
             let start = Instant::now();
             while !done.load(Ordering::Relaxed) {
                 if start.elapsed() > Duration::from_secs(20) {
-                    eprintln!("{what}: no answer within 20 s");
+                    let _ = writeln!(std::io::stderr(), "{test}: {what}: no answer within 20 s");
                     std::process::exit(101);
                 }
                 std::thread::sleep(Duration::from_millis(50));
