@@ -126,7 +126,8 @@ pub struct LstsqParams {
     /// With [`Factorization::Auto`] (default `true`): try LSQR without a sketch first, and
     /// sketch only if it would not converge fast. The probe runs LSQR on `A` itself, or, when
     /// the column norms of `[A; √λI]` differ by more than 10× (and none is zero or out of
-    /// range), on the column-equilibrated
+    /// range, and without ridge by less than `1/rcond`, beyond which the certificate below
+    /// could never accept), on the column-equilibrated
     /// `A·D⁻¹` ([`Factorization::Diagonal`]): badly scaled columns are the ill-conditioning a
     /// diagonal undoes. It continues while its observed rate of convergence predicts reaching
     /// `tol` in fewer passes over `A` than half of what the sketch, the factorization and the
