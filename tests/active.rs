@@ -381,6 +381,32 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
     assert!(norm(&bl) < norm(&b0));
 }
 
+#[test]
+fn the_weighted_fit_works_at_the_ends_of_the_range() {
+    // X scaled by 1e±300 (and by 2^±900) scales β by the inverse. The fit's QR used naive sums
+    // of squares: at 1e300 they overflowed, at 1e-300 underflowed, both read as "rank 0".
+    let (x, y) = labeled_problem(300, 5, 17);
+    let sel: Vec<usize> = (0..40).map(|i| (i * 7) % 300).collect();
+    let w: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64).collect();
+    let lab: Vec<f64> = sel.iter().map(|&i| y[i]).collect();
+    let fit = |c: f64| {
+        let xc = Mat::from_fn(300, 5, |i, j| x[(i, j)] * c);
+        weighted_least_squares(MatrixRef::dense(xc.as_ref()).unwrap(), &sel, &w, &lab, 0.0)
+    };
+    let base = fit(1.0).unwrap();
+    for c in [1e300, 1e-300, 2f64.powi(900), 2f64.powi(-900)] {
+        let b = fit(c).unwrap_or_else(|e| panic!("X·{c:e}: {e}"));
+        for j in 0..5 {
+            let back = b[j] * c;
+            assert!(
+                (back - base[j]).abs() <= 1e-12 * base[j].abs().max(1e-3),
+                "X·{c:e}, β_{j}: {back} vs {}",
+                base[j]
+            );
+        }
+    }
+}
+
 fn to_csr(x: &Mat<f64>) -> sprs::CsMat<f64> {
     let mut tri = sprs::TriMat::new((x.nrows(), x.ncols()));
     for i in 0..x.nrows() {

@@ -1,6 +1,8 @@
 //! Small dense kernels on row-major `d × d` (or `k × d`) buffers, written out so that the
 //! per-step work of the selection loop stays in this crate (and is fast in every profile).
 
+use crate::scalar::{exponent, mul_pow2};
+
 /// In-place lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix
 /// (the lower triangle is read; the strict upper triangle is zeroed). `false` when a pivot is
 /// not positive (the matrix is not numerically positive definite).
@@ -94,7 +96,47 @@ pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
 /// side `b` (overwritten), with a workspace `v` of length `k`: returns the solution, or
 /// `Err(rank)` when a diagonal entry of `R` is below `rtol·max|R_jj|` (numerical rank
 /// `rank < d`). Requires `k ≥ d`.
+///
+/// The sums of squares below are naive, so `a` and `b` are first brought to a largest entry in
+/// `[1, 2)` by powers of two when theirs lies outside `[2⁻²⁵⁰, 2²⁵⁰]` (exact, and undone on the
+/// solution): `X` near `10³⁰⁰` overflowed `‖a_j‖²` and near `10⁻³⁰⁰` underflowed it, and both were
+/// reported as rank 0. Data of ordinary size is not touched (same bits as before).
 pub(crate) fn householder_lstsq(
+    a: &mut [f64],
+    b: &mut [f64],
+    v: &mut [f64],
+    k: usize,
+    d: usize,
+    rtol: f64,
+) -> std::result::Result<Vec<f64>, usize> {
+    let shift_a = into_safe_range(&mut a[..k * d]);
+    let shift_b = into_safe_range(&mut b[..k]);
+    let mut x = householder_lstsq_in_range(a, b, v, k, d, rtol)?;
+    // a·2^sa·x' = b·2^sb  ⇒  x = x'·2^(sb − sa) (may overflow: the caller checks finiteness).
+    if shift_b != shift_a {
+        x.iter_mut()
+            .for_each(|xi| *xi = mul_pow2(*xi, shift_b - shift_a));
+    }
+    Ok(x)
+}
+
+/// Scales `x` by `2^s` so that its largest `|xᵢ|` lies in `[1, 2)` when it lies outside
+/// `[2⁻²⁵⁰, 2²⁵⁰]`, and returns `−s` (the power that undoes it); 0 and `x` unchanged otherwise
+/// (and for a zero `x`).
+fn into_safe_range(x: &mut [f64]) -> i32 {
+    let top = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if top == 0.0 || !top.is_finite() {
+        return 0;
+    }
+    let e = exponent(top);
+    if e.abs() <= 250 {
+        return 0;
+    }
+    x.iter_mut().for_each(|v| *v = mul_pow2(*v, -e));
+    e
+}
+
+fn householder_lstsq_in_range(
     a: &mut [f64],
     b: &mut [f64],
     v: &mut [f64],
@@ -218,5 +260,45 @@ mod tests {
             householder_lstsq(&mut dup, &mut b.clone(), &mut [0.0; 6], k, d, 1e-12),
             Err(2)
         );
+    }
+
+    #[test]
+    fn householder_is_scale_invariant_at_the_ends_of_the_range() {
+        // A least-squares problem with a nonzero residual; scaling A by c and b by e scales the
+        // solution by e/c. Before the power-of-two prescale, c = 1e300 overflowed ‖a_j‖² and
+        // c = 1e-300 underflowed it: both came back as Err(0).
+        let (k, d) = (6, 3);
+        let a: Vec<f64> = (0..18).map(|i| ((i * 5 + 1) % 7) as f64 - 3.0).collect();
+        let b: Vec<f64> = (0..k).map(|i| (i as f64 * 0.7).sin()).collect();
+        let base =
+            householder_lstsq(&mut a.clone(), &mut b.clone(), &mut [0.0; 6], k, d, 1e-12).unwrap();
+        for (c, e) in [
+            (1e300, 1.0),
+            (1e-300, 1.0),
+            (1.0, 1e300),
+            (1e-300, 1e-300),
+            (1e150, 1e-150),
+        ] {
+            let mut ac: Vec<f64> = a.iter().map(|x| x * c).collect();
+            let mut bc: Vec<f64> = b.iter().map(|x| x * e).collect();
+            let x = householder_lstsq(&mut ac, &mut bc, &mut [0.0; 6], k, d, 1e-12)
+                .unwrap_or_else(|r| panic!("c = {c:e}, e = {e:e}: rank {r}"));
+            for j in 0..d {
+                // x_j = base_j·e/c, compared in the scaled units (e/c itself may overflow).
+                let back = x[j] / e * c;
+                assert!(
+                    (back - base[j]).abs() <= 1e-12 * base[j].abs().max(1.0),
+                    "c = {c:e}, e = {e:e}, j = {j}: {back} vs {}",
+                    base[j]
+                );
+            }
+        }
+        // Powers of two move the data exactly: the same bits, scaled.
+        let p = 2f64.powi(900);
+        let mut ap: Vec<f64> = a.iter().map(|x| x * p).collect();
+        let x = householder_lstsq(&mut ap, &mut b.clone(), &mut [0.0; 6], k, d, 1e-12).unwrap();
+        for j in 0..d {
+            assert_eq!(x[j] * p, base[j]);
+        }
     }
 }
