@@ -125,3 +125,8 @@ pub use error::{Error, Result};
 pub use input::{Layout, MatrixRef, SparseRef};
 pub use scalar::Scalar;
 pub use seed::Seed;
+
+/// The README's code blocks, compiled as doc tests so that its example keeps up with the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
