@@ -89,6 +89,15 @@ pub(crate) fn exponent(x: f64) -> i32 {
     }
 }
 
+/// The largest magnitude `top` of some data, when it lies outside `[2⁻ʳᵃⁿᵍᵉ, 2ʳᵃⁿᵍᵉ]`: its
+/// [`exponent`] `e`, so that scaling the data by `2⁻ᵉ` (exact) brings `top` into `[1, 2)`.
+/// `None` inside the range and for a zero or non-finite `top`. The rule by which the dense
+/// kernels that take naive sums of squares prescale their input.
+pub(crate) fn out_of_range_exponent(top: f64, range: i32) -> Option<i32> {
+    let e = exponent(top);
+    (top != 0.0 && top.is_finite() && e.abs() > range).then_some(e)
+}
+
 /// `x·2ᵏ`, exact whenever the result is normal and correctly rounded (one rounding, to
 /// nearest even) when it is subnormal; `2ᵏ` need not be representable.
 ///

@@ -1246,12 +1246,14 @@ fn extreme_parameter_cases() {
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
 }
 
-/// Finite entries near `f64::MAX` overflow LSQR's products. The overflow used to be read as a
-/// zero norm and reported as an exact, converged `x = 0`; it is now a `NotConverged` error.
+/// Finite entries near `f64::MAX` whose products overflow (here `‖Aᵀb‖`, a row of ten entries
+/// of 1e308). The overflow used to be read as a zero norm and reported as an exact, converged
+/// `x = 0`; it is a `NotConverged` error. (`b` near `f64::MAX` alone is solved in range: see
+/// `right_hand_sides_whose_norm_overflows_are_solved_in_range`.)
 #[test]
 fn overflowing_products_are_not_reported_as_converged() {
-    let a = Mat::<f64>::from_fn(6, 2, |i, j| if (i + j) % 2 == 0 { 1e308 } else { -1e308 });
-    let b = vec![1e308; 6];
+    let a = Mat::<f64>::from_fn(6, 10, |i, j| if (i + j) % 2 == 0 { 1e308 } else { -1e308 });
+    let b: Vec<f64> = (0..6).map(|i| if i == 0 { 1e308 } else { 0.0 }).collect();
     let r = lsqr(
         MatrixRef::dense(a.as_ref()).unwrap(),
         &b,
@@ -1320,12 +1322,41 @@ fn overflowing_solutions_are_errors() {
         &LsqrParams::default(),
     );
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
-    // Sketch-and-solve on a b whose sketch overflows: that, not a rank deficiency.
-    let r = sketch_and_solve(av, &vec![5e307; 200], &SketchSolveParams::default());
+    // Sketch-and-solve on an A whose sketch overflows (entries ±0.9·f64::MAX): that, not a rank
+    // deficiency. (A b near f64::MAX is solved in range and its S·b cannot overflow.)
+    let top = Mat::from_fn(200, 5, |i, j| a[(i, j)].signum() * 0.9 * f64::MAX);
+    let r = sketch_and_solve(
+        MatrixRef::dense(top.as_ref()).unwrap(),
+        &rhs(200, 4),
+        &SketchSolveParams::default(),
+    );
     match r {
-        Err(Error::NonFinite { what, .. }) => assert!(what.contains("S·b"), "{what}"),
+        Err(Error::NonFinite { what, .. }) => assert!(what.contains("S·A"), "{what}"),
         r => panic!("{r:?}"),
     }
+    // An A near 1e307, whose sketch fits but whose QR took naive norms ("rank 1" before the
+    // power-of-two prescale): x = x₀/1e307, to the precision left at that size.
+    let (x0, info0) = sketch_and_solve(av, &rhs(200, 4), &SketchSolveParams::default()).unwrap();
+    let huge = Mat::from_fn(200, 5, |i, j| a[(i, j)] * 1e307);
+    let (x, info) = sketch_and_solve(
+        MatrixRef::dense(huge.as_ref()).unwrap(),
+        &rhs(200, 4),
+        &SketchSolveParams::default(),
+    )
+    .unwrap();
+    let back: Vec<f64> = x.iter().map(|v| v * 1e307).collect();
+    assert!(
+        dist(&back, &x0) <= 1e-12 * norm(&x0),
+        "{} {back:?} vs {x0:?}",
+        dist(&back, &x0) / norm(&x0)
+    );
+    assert!((info.residual_norm / info0.residual_norm - 1.0).abs() <= 1e-10);
+    assert!(
+        (info.excess_estimate / info0.excess_estimate - 1.0).abs() <= 1e-12,
+        "{} vs {}",
+        info.excess_estimate,
+        info0.excess_estimate
+    );
     // Representable answers are returned: 1e300/2 and 1e-300/1e-310 = 1e10.
     let x = qr_solve(
         MatrixRef::dense(one(2.0).as_ref()).unwrap(),
@@ -1529,6 +1560,83 @@ fn sketch_and_precondition_is_invariant_under_power_of_two_scaling() {
 #[test]
 fn sketch_and_precondition_is_invariant_under_scaling_a_up() {
     check_sketch_and_precondition_scaling(&[(520, 0), (520, 530)]);
+}
+
+/// `b` whose entries are finite but whose norm is not (every entry near 2¹⁰²²): every LSQR-based
+/// solver, sketch-and-solve and the multi-RHS solver scale `b` into range and return the bits of
+/// the solve on `2⁻ʲ·b`, scaled by `2ʲ`; residual norms scale with it (to ∞ where they do not fit
+/// in `f64`) and the callback sees them in the caller's units. Before, `‖b‖ = ∞` gave
+/// `NotConverged` after 0 iterations with a NaN test value (LSQR, sketch-and-precondition) and a
+/// `NonFinite` error for the overflowed `S·b` (sketch-and-solve).
+#[test]
+fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
+    let (_, _, b) = scaling_problems();
+    let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let j = 1022 - top.log2().floor() as i32;
+    let big: Vec<f64> = b.iter().map(|v| v * pow2(j)).collect();
+    assert!(big.iter().all(|v| v.is_finite()) && norm(&big).is_infinite());
+    let up = |v: f64| v * pow2(j);
+    let params = LstsqParams::default();
+    on_scaled(0, |name, a| {
+        // Sketch-and-precondition, with the callback's residual norms.
+        let mut seen0 = Vec::new();
+        let (x0, info0) = sketch_and_precondition_with_callback(a, &b, &params, &mut |s| {
+            seen0.push(s.residual_norm);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let mut seen = Vec::new();
+        let (x, info) = sketch_and_precondition_with_callback(a, &big, &params, &mut |s| {
+            seen.push(s.residual_norm);
+            ControlFlow::Continue(())
+        })
+        .unwrap_or_else(|e| panic!("{name}: sketch-and-precondition: {e}"));
+        assert_scaled_bitwise(&x, &x0, j, name);
+        assert_eq!(info.run_iterations, info0.run_iterations, "{name}");
+        assert_eq!(info.normal_eq_history, info0.normal_eq_history, "{name}");
+        assert_eq!(
+            info.residual_norm.to_bits(),
+            up(info0.residual_norm).to_bits()
+        );
+        assert!(!seen0.is_empty(), "{name}: the callback saw no iteration");
+        let want: Vec<f64> = seen0.iter().map(|&r| up(r)).collect();
+        assert_eq!(seen, want, "{name}: the callback's residual norms");
+        // Ridge (the same path) and unpreconditioned LSQR.
+        let (x0, _) = ridge(a, &b, 0.5, &params).unwrap();
+        let (x, _) = ridge(a, &big, 0.5, &params).unwrap();
+        assert_scaled_bitwise(&x, &x0, j, &format!("{name}, ridge"));
+        let (x0, info0) = lsqr(a, &b, &LsqrParams::default()).unwrap();
+        let (x, info) =
+            lsqr(a, &big, &LsqrParams::default()).unwrap_or_else(|e| panic!("{name}: LSQR: {e}"));
+        assert_scaled_bitwise(&x, &x0, j, &format!("{name}, LSQR"));
+        let hist: Vec<f64> = info0.residual_history.iter().map(|&r| up(r)).collect();
+        assert_eq!(info.residual_history, hist, "{name}, LSQR");
+        // Sketch-and-solve.
+        let ss = SketchSolveParams::default();
+        let (x0, i0) = sketch_and_solve(a, &b, &ss).unwrap();
+        let (x, i) = sketch_and_solve(a, &big, &ss)
+            .unwrap_or_else(|e| panic!("{name}: sketch-and-solve: {e}"));
+        assert_scaled_bitwise(&x, &x0, j, &format!("{name}, sketch-and-solve"));
+        assert_eq!(i.residual_norm.to_bits(), up(i0.residual_norm).to_bits());
+        assert_eq!(
+            i.excess_estimate.to_bits(),
+            up(i0.excess_estimate).to_bits()
+        );
+        // Two right-hand sides at once, one of them in range: each column is scaled on its
+        // own, so both keep the bits of the single-column solves.
+        let bb = Mat::from_fn(b.len(), 2, |i, c| if c == 0 { big[i] } else { b[i] });
+        let (xm, infos) = sketch_and_precondition_multi(a, bb.as_ref(), &params)
+            .unwrap_or_else(|e| panic!("{name}: multi: {e}"));
+        let (x0, info0) = sketch_and_precondition(a, &b, &params).unwrap();
+        for (c, e) in [(0, j), (1, 0)] {
+            let x: Vec<f64> = xm.col(c).iter().copied().collect();
+            assert_scaled_bitwise(&x, &x0, e, &format!("{name}, multi column {c}"));
+            assert_eq!(
+                infos[c].residual_norm.to_bits(),
+                (info0.residual_norm * pow2(e)).to_bits()
+            );
+        }
+    });
 }
 
 /// `normal_equation_residual` is a ratio of norms, so `(2ᵏ·A, 2ʲ⁻ᵏ·x, 2ʲ·b)` — the same

@@ -1,7 +1,7 @@
 //! Small dense kernels on row-major `d × d` (or `k × d`) buffers, written out so that the
 //! per-step work of the selection loop stays in this crate (and is fast in every profile).
 
-use crate::scalar::{exponent, mul_pow2};
+use crate::scalar::{mul_pow2, out_of_range_exponent};
 
 /// In-place lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix
 /// (the lower triangle is read; the strict upper triangle is zeroed). `false` when a pivot is
@@ -125,13 +125,9 @@ pub(crate) fn householder_lstsq(
 /// (and for a zero `x`).
 fn into_safe_range(x: &mut [f64]) -> i32 {
     let top = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if top == 0.0 || !top.is_finite() {
+    let Some(e) = out_of_range_exponent(top, 250) else {
         return 0;
-    }
-    let e = exponent(top);
-    if e.abs() <= 250 {
-        return 0;
-    }
+    };
     x.iter_mut().for_each(|v| *v = mul_pow2(*v, -e));
     e
 }

@@ -166,6 +166,10 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
     let t = Instant::now();
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
+    if let Some(scale) = super::RhsScale::needed(b) {
+        let (x, info) = lsqr(a, &scale.down(b), params)?;
+        return scale.solution(x, info, "LSQR");
+    }
     let op = DataOp::new(a, params.par)?;
     ensure_workspace(&op)?;
     let cfg = LsqrRun {

@@ -36,8 +36,9 @@
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 
 use super::lsqr::Callback;
-use super::ops::{axpy, mul_pow2, norm2, DataOp, LinOp};
+use super::ops::{axpy, norm2, DataOp, LinOp};
 use super::precondition::{solve_one, Preconditioner};
+use super::RhsScale;
 use super::{check_common, Factorization, LstsqParams};
 use crate::error::{Error, Result};
 use crate::input::{check_finite_slice, MatrixRef};
@@ -296,25 +297,12 @@ fn p1_core(
     }
 }
 
-/// Multiplies `v` by `2^e` ([`mul_pow2`] on each entry: exact while the values stay normal, a
-/// subnormal scaled up is exact too, and a value scaled into the subnormals is rounded once).
-fn scale_pow2(v: &mut [f64], e: i32) {
-    v.iter_mut().for_each(|x| *x = mul_pow2(*x, e));
-}
-
-/// The exponent `e` that brings `max |bᵢ|` near 1 when it lies outside `[2⁻²⁵⁶, 2²⁵⁶]` (else 0,
-/// so ordinary right-hand sides are solved bit for bit as given). P1 and P2 are linear in `b`:
-/// solving for `2^e·b` and scaling `x` by `2^{−e}` is exact up to the final scaling, while a
-/// subnormal `b` (or one whose norm overflows) would leave the solver's products without
-/// precision (or infinite).
-fn rhs_exponent(b: &[f64]) -> i32 {
-    let big = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if big == 0.0 || !big.is_finite() || (2f64.powi(-256)..=2f64.powi(256)).contains(&big) {
-        0
-    } else {
-        -(big.log2().round() as i32)
-    }
-}
+/// The scale of `b` the kernel solvers work at: `b` with its largest entry outside
+/// `[2⁻²⁵⁶, 2²⁵⁶]` is brought into `[1, 2)` by a power of two (else left alone, so ordinary
+/// right-hand sides are solved bit for bit as given). P1–P3 are linear in `b`: solving for the
+/// scaled `b` and scaling `x` back is exact up to the final scaling, while a subnormal `b` (or one
+/// whose norm overflows) would leave the solvers' products without precision (or infinite).
+const RHS_EXPONENT_RANGE: i32 = 256;
 
 fn check_full_rank(pre: &Preconditioner, d: usize) -> Result<()> {
     if pre.factorization() == Factorization::Svd {
@@ -364,7 +352,8 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// (exact but for that final rounding); P2 and P3 do the same.
 ///
 /// # Errors
-/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`],
+/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
+/// the input, or a solution that does not fit in `f64`),
 /// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and as
 /// [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank deficient
 /// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`,
@@ -400,19 +389,17 @@ pub fn solve_p1(
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
-    let e = rhs_exponent(b);
-    let mut b = b.to_vec();
-    scale_pow2(&mut b, e);
+    let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b = scale.down(b);
     let bn = norm2(&b);
-    let mut r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
-    scale_pow2(&mut r.x, -e);
+    let r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
     Ok((
-        r.x,
+        scale.x(r.x, "P1")?,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: 0,
-            residual_norm: mul_pow2(r.measure, -e),
+            residual_norm: scale.up(r.measure),
             relative_residual: r.measure / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -447,10 +434,8 @@ pub fn solve_p2(
     let pre = Preconditioner::new(a, &params.lstsq)?;
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
-    let e = rhs_exponent(b);
-    let mut b = b.to_vec();
-    scale_pow2(&mut b, e);
-    let b = &b[..];
+    let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b = &scale.down(b)[..];
     let x0 = pre.warm_start(
         MatRef::from_column_major_slice(b, b.len(), 1),
         params.lstsq.par,
@@ -464,18 +449,17 @@ pub fn solve_p2(
         norm2(&ar)
     };
     let bn = norm2(b);
-    let mut r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
+    let r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
     let mut t = vec![0.0; op.nrows()];
     op.apply(&gram_power(&op, j, &r.x), &mut t);
     let rn = norm2(&b.iter().zip(&t).map(|(p, q)| p - q).collect::<Vec<_>>());
-    scale_pow2(&mut r.x, -e);
     Ok((
-        r.x,
+        scale.x(r.x, "P2")?,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
             lstsq_iterations: info.iterations,
-            residual_norm: mul_pow2(rn, -e),
+            residual_norm: scale.up(rn),
             relative_residual: rn / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
@@ -487,7 +471,8 @@ pub fn solve_p2(
 /// `G w = D⁻¹b` by Nyström-preconditioned CG and returns `x = D⁻¹w`.
 ///
 /// # Errors
-/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`],
+/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`] (NaN/∞ in
+/// the input, or a solution that does not fit in `f64`),
 /// [`Error::InvalidParameter`] (tolerances; a row with `‖aᵢ‖²/2 > 700`, where `e^{‖aᵢ‖²/2}`
 /// overflows), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
@@ -544,10 +529,8 @@ pub fn solve_p3(
             },
         ));
     }
-    let e = rhs_exponent(b);
-    let mut b = b.to_vec();
-    scale_pow2(&mut b, e);
-    let b = &b[..];
+    let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&a.to_dense()?, &sq, par);
     let ell = params.nystrom_rank.unwrap_or(200).min(n).max(1);
@@ -578,15 +561,14 @@ pub fn solve_p3(
             history.push(rn / bn);
         }
         if rn <= target {
-            let mut x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
-            scale_pow2(&mut x, -e);
+            let x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
             return Ok((
-                x,
+                scale.x(x, "P3")?,
                 KernelInfo {
                     cg_iterations: iters,
                     refinements: restarts,
                     lstsq_iterations: 0,
-                    residual_norm: mul_pow2(rn, -e),
+                    residual_norm: scale.up(rn),
                     relative_residual: rn / bn.max(f64::MIN_POSITIVE),
                     residual_history: history,
                     seconds: start.elapsed().as_secs_f64(),

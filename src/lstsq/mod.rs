@@ -271,6 +271,93 @@ pub(crate) fn finite_solution(x: Vec<f64>, solver: &str) -> Result<Vec<f64>> {
     }
 }
 
+/// Largest entries of `b` at or beyond `2^RHS_EXPONENT_LIMIT` (≈ 1e289) are scaled down first by
+/// the LSQR-based solvers ([`RhsScale`]).
+const RHS_EXPONENT_LIMIT: i32 = 960;
+
+/// A right-hand side near the top of the `f64` range, solved in range. The solvers built on LSQR
+/// are linear in `b`, and each of their steps commutes with a power of two (sums, products,
+/// quotients and square roots of sums of squares, and scale-free stopping tests), so they solve
+/// for `b·2⁻ᵉ` and scale `x` and the residual norms back by `2ᵉ`: the bits of the unscaled solve
+/// wherever that one does not overflow. Without it `b = 5·10³⁰⁷ · 1` (200 rows, `‖b‖` beyond
+/// `f64::MAX`) ended in `NotConverged` after 0 iterations with a NaN test value.
+pub(crate) struct RhsScale {
+    exponent: i32,
+}
+
+impl RhsScale {
+    /// `Some` when `b` (finite, checked already) has an entry of magnitude `≥ 2^960`.
+    pub(crate) fn needed(b: &[f64]) -> Option<Self> {
+        Self::needed_for(b.iter().copied())
+    }
+
+    /// [`RhsScale::needed`] for the entries of `b` given one by one.
+    pub(crate) fn needed_for(b: impl Iterator<Item = f64>) -> Option<Self> {
+        let top = b.fold(0.0f64, |m, v| m.max(v.abs()));
+        let e = crate::scalar::exponent(top);
+        (top.is_finite() && e >= RHS_EXPONENT_LIMIT).then_some(RhsScale { exponent: e })
+    }
+
+    /// The scale that brings the largest `|bᵢ|` into `[1, 2)` when it lies outside
+    /// `[2^−range, 2^range]`, and the identity otherwise (also for `b = 0`): for solvers whose
+    /// products lose precision on subnormal data too (kernel regression).
+    pub(crate) fn into_range(b: &[f64], range: i32) -> Self {
+        let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        RhsScale {
+            exponent: crate::scalar::out_of_range_exponent(top, range).unwrap_or(0),
+        }
+    }
+
+    /// `b·2⁻ᵉ`: largest entry in `[1, 2)`.
+    pub(crate) fn down(&self, b: &[f64]) -> Vec<f64> {
+        b.iter().map(|&v| self.down_one(v)).collect()
+    }
+
+    /// One entry of `b·2⁻ᵉ`.
+    pub(crate) fn down_one(&self, v: f64) -> f64 {
+        crate::scalar::mul_pow2(v, -self.exponent)
+    }
+
+    /// A norm of the scaled problem in the caller's units (`∞` where it does not fit).
+    pub(crate) fn up(&self, v: f64) -> f64 {
+        crate::scalar::mul_pow2(v, self.exponent)
+    }
+
+    /// The callback's view of a scaled solve: the residual norm in the caller's units.
+    pub(crate) fn state(&self, s: &IterState) -> IterState {
+        IterState {
+            residual_norm: self.up(s.residual_norm),
+            ..*s
+        }
+    }
+
+    /// The caller's solution and diagnostics from the scaled solve's; [`Error::NonFinite`] when
+    /// `x` itself does not fit in `f64`.
+    pub(crate) fn solution(
+        &self,
+        x: Vec<f64>,
+        mut info: Info,
+        solver: &str,
+    ) -> Result<(Vec<f64>, Info)> {
+        self.info(&mut info);
+        Ok((self.x(x, solver)?, info))
+    }
+
+    /// The caller's `x` from the scaled solve's ([`Error::NonFinite`] when it does not fit).
+    pub(crate) fn x(&self, x: Vec<f64>, solver: &str) -> Result<Vec<f64>> {
+        finite_solution(x.into_iter().map(|v| self.up(v)).collect(), solver)
+    }
+
+    /// The caller's diagnostics from the scaled solve's (the residual norms scale; the
+    /// normal-equation residuals, iteration counts and κ estimates do not).
+    pub(crate) fn info(&self, info: &mut Info) {
+        info.residual_norm = self.up(info.residual_norm);
+        info.residual_history
+            .iter_mut()
+            .for_each(|r| *r = self.up(*r));
+    }
+}
+
 /// Checks `A` and `b` of a least-squares problem.
 pub(crate) fn check_problem(a: &MatrixRef<'_, f64>, b: &[f64]) -> Result<()> {
     a.require_nonempty("A")?;

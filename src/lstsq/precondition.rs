@@ -3,7 +3,9 @@
 
 use super::lsqr::{bidiagonal_condition, lsqr_run_from, Callback, History, LsqrRun};
 use super::ops::{norm2, DataOp, LinOp};
-use super::{check_common, check_problem, Factorization, Info, IterState, LstsqParams, Timings};
+use super::{
+    check_common, check_problem, Factorization, Info, IterState, LstsqParams, RhsScale, Timings,
+};
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, MatrixRef};
 use crate::sketch::{SketchExt, SketchOperator, SparseSign};
@@ -1167,6 +1169,14 @@ fn solve_impl(
     let t = Instant::now();
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
+    if let Some(scale) = RhsScale::needed(b) {
+        let mut unscaled = |s: &IterState| match cb.as_mut() {
+            Some(f) => f(&scale.state(s)),
+            None => ControlFlow::Continue(()),
+        };
+        let (x, info) = solve_impl(a, &scale.down(b), params, Some(&mut unscaled))?;
+        return scale.solution(x, info, "sketch-and-precondition");
+    }
     let (data, pre, probe_iterations, probe_seconds) = match Preconditioner::plan(a, params)? {
         Plan::Diagonal => {
             // x₀ = 0 (no sketch to warm-start from): the column norms come with the first pass.
@@ -1246,7 +1256,8 @@ fn solve_impl(
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
-/// (NaN/∞ in `b`), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
+/// (NaN/∞ in `b`, or a solution that does not fit in `f64`; a `b` whose norm overflows is solved
+/// as `2⁻ᵉ·b`, exactly, and `x` scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
 /// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
 /// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
 /// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],
@@ -1339,6 +1350,29 @@ pub fn sketch_and_precondition_multi(
     }
     check_finite_dense(b, "B")?;
     check_common(params.tol, params.max_iters, params.ridge)?;
+    // Columns are solved independently (each to the bits of the single-column solver), so each
+    // column whose norm could overflow is scaled into range on its own.
+    let scales: Vec<Option<RhsScale>> = (0..b.ncols())
+        .map(|j| RhsScale::needed_for(b.col(j).iter().copied()))
+        .collect();
+    if scales.iter().any(Option::is_some) {
+        let bs = Mat::from_fn(b.nrows(), b.ncols(), |i, j| match &scales[j] {
+            Some(scale) => scale.down_one(b[(i, j)]),
+            None => b[(i, j)],
+        });
+        let (mut x, mut infos) = sketch_and_precondition_multi(a, bs.as_ref(), params)?;
+        for (j, scale) in scales.iter().enumerate() {
+            if let Some(scale) = scale {
+                let xj = scale.x(
+                    x.col(j).iter().copied().collect(),
+                    "sketch-and-precondition",
+                )?;
+                x.col_mut(j).iter_mut().zip(xj).for_each(|(o, v)| *o = v);
+                scale.info(&mut infos[j]);
+            }
+        }
+        return Ok((x, infos));
+    }
     let k = b.ncols();
     let column = |j: usize| -> Vec<f64> { (0..b.nrows()).map(|i| b[(i, j)]).collect() };
     // Per column: the probe's answer, or the iterations and seconds it spent first.

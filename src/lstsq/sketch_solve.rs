@@ -5,6 +5,7 @@ use super::ops::{norm2, residual, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, MatrixRef};
+use crate::scalar::{mul_pow2, out_of_range_exponent};
 use crate::seed::Seed;
 use crate::sketch::{SketchExt, SketchKind, SketchOperator};
 use faer::{Mat, MatRef, Par};
@@ -160,8 +161,9 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` of the wrong length, or the sketch's
-/// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`, or `Sb` or `SA` overflowed so that the
-/// solution is not finite), [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when
+/// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`, a sketch `SA` that overflowed — entries
+/// of `A` near `f64::MAX` — or a solution that does not fit in `f64`; a `b` near `f64::MAX` and
+/// an `A` near `10³⁰⁷` are solved, scaled into range by powers of two), [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when
 /// the `m × d` sketch `SA` (or the copy that is factored, or the sketch's work copy of its
 /// output) cannot be allocated, [`Error::RankDeficient`] when `SA` has a zero pivot or is too
 /// close to singular for a finite solution.
@@ -192,44 +194,76 @@ pub fn sketch_and_solve_with(
     }
     let m = sketch.nrows();
     check_sketch_rows(m, d)?;
+    if let Some(scale) = super::RhsScale::needed(b) {
+        // Linear in b, and the sketch and QR commute with powers of two (see RhsScale).
+        let (x, info) = sketch_and_solve_with(a, &scale.down(b), sketch, par)?;
+        return Ok((
+            scale.x(x, "sketch-and-solve")?,
+            SketchSolveInfo {
+                residual_norm: scale.up(info.residual_norm),
+                sketched_residual_norm: scale.up(info.sketched_residual_norm),
+                excess_estimate: scale.up(info.excess_estimate),
+                ..info
+            },
+        ));
+    }
     let sa = sketch.apply(a, par)?;
+    // An A near f64::MAX can overflow its sketch: report that, not the rank deficiency the QR
+    // of an infinite sketch would show.
+    check_finite_dense(sa.as_ref(), "the sketch S·A (it overflowed)")?;
     let sb = sketch.apply(
         MatrixRef::Dense(MatRef::from_column_major_slice(b, n, 1)),
         par,
+    )?;
+    check_finite_dense(
+        sb.as_ref(),
+        "the sketched right-hand side S·b (it overflowed)",
     )?;
     // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. It factors
     // a copy in place (`sa` is needed for the sketched residual), allocated fallibly: the
     // copy doubles the sketch's memory, and `clone` aborted when it did not fit.
     let mut factors = crate::input::zeros_or_too_large::<f64>(m, d, "copy of the sketch SA")?;
     factors.copy_from(&sa);
+    // faer's QR takes naive norms: a sketch with entries near 10³⁰⁷ came back as "rank 1". The
+    // copies it works on are brought into range by powers of two (exact; SA·x = Sb becomes
+    // (2⁻ᵃSA)·y = 2⁻ᵇSb with x = 2ᵇ⁻ᵃy), ordinary sketches are not touched.
+    let shift_a = into_qr_range(&mut factors);
+    let mut rhs = sb.clone();
+    let shift_b = into_qr_range(&mut rhs);
     let qr = HouseholderQr::new(factors, Par::Seq);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         return Err(super::rank_deficient(r.as_ref(), m));
     }
-    let xm = qr.solve_lstsq(sb.clone(), Par::Seq);
-    let x: Vec<f64> = (0..d).map(|i| xm[(i, 0)]).collect();
-    if x.iter().any(|v| !v.is_finite()) {
-        // An overflowed sketch (of an A or b near the top of the range) is not a rank problem.
-        check_finite_dense(
-            sb.as_ref(),
-            "the sketched right-hand side S·b (it overflowed)",
-        )?;
-        check_finite_dense(sa.as_ref(), "the sketch S·A (it overflowed)")?;
+    let y = qr.solve_lstsq(rhs, Par::Seq);
+    if (0..d).any(|i| !y[(i, 0)].is_finite()) {
         return Err(super::rank_deficient(r.as_ref(), m));
     }
+    let x = (0..d)
+        .map(|i| mul_pow2(y[(i, 0)], shift_b - shift_a))
+        .collect();
+    let x = super::finite_solution(x, "sketch-and-solve")?;
+    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
     let op = DataOp::new(a, par)?;
     let r_tilde = residual(&op, &x, b);
     let residual_norm = norm2(&r_tilde);
-    // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm).
+    // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm). R is the triangle of 2⁻ᵃ·SA,
+    // so the product is taken with 2⁻ᵃ·r̃ when a > 0 (Aᵀr̃ itself may overflow) and the result
+    // scaled by 2⁻ᵃ otherwise.
     let mut atr = vec![0.0; d];
-    op.apply_t(&r_tilde, &mut atr);
+    if shift_a > 0 {
+        let scaled: Vec<f64> = r_tilde.iter().map(|v| mul_pow2(*v, -shift_a)).collect();
+        op.apply_t(&scaled, &mut atr);
+    } else {
+        op.apply_t(&r_tilde, &mut atr);
+    }
     let mut g = Mat::from_fn(d, 1, |i, _| atr[i]);
     faer::linalg::triangular_solve::solve_lower_triangular_in_place(
         r.transpose(),
         g.as_mut(),
         Par::Seq,
     );
+    let excess_estimate = mul_pow2(g.norm_l2(), -shift_a.min(0));
     let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
@@ -238,7 +272,7 @@ pub fn sketch_and_solve_with(
             sketch_rows: m,
             residual_norm,
             sketched_residual_norm: sr.norm_l2(),
-            excess_estimate: g.norm_l2(),
+            excess_estimate,
             expected_ratio: if m > d + 1 {
                 (1.0 + d as f64 / (m - d - 1) as f64).sqrt()
             } else {
@@ -247,4 +281,20 @@ pub fn sketch_and_solve_with(
             seconds: t.elapsed().as_secs_f64(),
         },
     ))
+}
+
+/// Scales `m` by `2⁻ᵉ` so that its largest `|mᵢⱼ|` lies in `[1, 2)` when it lies outside
+/// `[2⁻²⁵⁰, 2²⁵⁰]`, and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
+fn into_qr_range(m: &mut Mat<f64>) -> i32 {
+    let mut top = 0.0f64;
+    for j in 0..m.ncols() {
+        top = m.col(j).iter().fold(top, |t, v| t.max(v.abs()));
+    }
+    let Some(e) = out_of_range_exponent(top, 250) else {
+        return 0;
+    };
+    for j in 0..m.ncols() {
+        m.col_mut(j).iter_mut().for_each(|v| *v = mul_pow2(*v, -e));
+    }
+    e
 }
