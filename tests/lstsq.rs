@@ -1302,8 +1302,9 @@ fn a_sketch_that_loses_rank_is_an_error_not_a_wrong_answer() {
 
 /// A solution that overflows f64 is an `Error::NonFinite` from the baselines, never an `Ok`
 /// holding ∞ or NaN (an audit found `qr_solve` returning `[-inf]` for a representable 1e300
-/// and `[NaN; 5]` for `b` near `f64::MAX`, and `lsqr` returning `[inf]`; `sketch_and_solve`
-/// called an overflowed `S·b` a rank deficiency); a representable one is returned.
+/// and `[NaN; 5]` for `b` near `f64::MAX`, now solved in range, and `lsqr` returning `[inf]`;
+/// `sketch_and_solve` called an overflowed sketch a rank deficiency); a representable one is
+/// returned.
 #[test]
 fn overflowing_solutions_are_errors() {
     let one = |v: f64| Mat::<f64>::from_fn(1, 1, |_, _| v);
@@ -1313,7 +1314,17 @@ fn overflowing_solutions_are_errors() {
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
     let a = gaussian_matrix(200, 5, Seed::new(3)).unwrap();
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let r = qr_solve(av, &vec![f64::MAX; 200], 0.0, Par::Seq);
+    // b = f64::MAX·1 gave [NaN; 5]; it is now solved in range: x = f64::MAX·x(1), which fits.
+    let x1 = qr_solve(av, &[1.0; 200], 0.0, Par::Seq).unwrap();
+    let x = qr_solve(av, &[f64::MAX; 200], 0.0, Par::Seq).unwrap();
+    for (xi, x1i) in x.iter().zip(&x1) {
+        assert!(
+            (xi / f64::MAX - x1i).abs() <= 1e-14 * x1i.abs(),
+            "{xi:e} vs {x1i:e}·MAX"
+        );
+    }
+    // A b near f64::MAX whose solution does not fit: an error, not ∞.
+    let r = qr_solve(tiny, &[f64::MAX], 0.0, Par::Seq);
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
     let sub = one(1e-310);
     let r = lsqr(
@@ -1563,7 +1574,7 @@ fn sketch_and_precondition_is_invariant_under_scaling_a_up() {
 }
 
 /// `b` whose entries are finite but whose norm is not (every entry near 2¹⁰²²): every LSQR-based
-/// solver, sketch-and-solve and the multi-RHS solver scale `b` into range and return the bits of
+/// solver, sketch-and-solve, the multi-RHS solver and the dense baselines scale `b` into range and return the bits of
 /// the solve on `2⁻ʲ·b`, scaled by `2ʲ`; residual norms scale with it (to ∞ where they do not fit
 /// in `f64`) and the callback sees them in the caller's units. Before, `‖b‖ = ∞` gave
 /// `NotConverged` after 0 iterations with a NaN test value (LSQR, sketch-and-precondition) and a
@@ -1611,6 +1622,14 @@ fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
         assert_scaled_bitwise(&x, &x0, j, &format!("{name}, LSQR"));
         let hist: Vec<f64> = info0.residual_history.iter().map(|&r| up(r)).collect();
         assert_eq!(info.residual_history, hist, "{name}, LSQR");
+        // The dense baselines.
+        let x0 = qr_solve(a, &b, 0.0, Par::Seq).unwrap();
+        let x = qr_solve(a, &big, 0.0, Par::Seq).unwrap_or_else(|e| panic!("{name}: QR: {e}"));
+        assert_scaled_bitwise(&x, &x0, j, &format!("{name}, QR"));
+        let x0 = normal_equations(a, &b, 0.0, Par::Seq).unwrap();
+        let x = normal_equations(a, &big, 0.0, Par::Seq)
+            .unwrap_or_else(|e| panic!("{name}: normal equations: {e}"));
+        assert_scaled_bitwise(&x, &x0, j, &format!("{name}, normal equations"));
         // Sketch-and-solve.
         let ss = SketchSolveParams::default();
         let (x0, i0) = sketch_and_solve(a, &b, &ss).unwrap();

@@ -68,6 +68,9 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
 pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Result<Vec<f64>> {
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
+    if let Some(scale) = super::RhsScale::needed(b) {
+        return scale.x(qr_solve(a, &scale.down(b), lambda, par)?, "the QR solve");
+    }
     let (n, d) = (a.nrows(), a.ncols());
     check_dense_size(n.saturating_add(d), d, "dense copy of A")?;
     if n < d && lambda == 0.0 {
@@ -100,7 +103,9 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
-/// (`λ < 0`); [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
+/// (`λ < 0`; also a solution that does not fit in `f64`: like every solver here, this one solves
+/// a `b` whose norm overflows as `2⁻ᵉ·b` and scales `x` back); [`Error::Factorization`] when
+/// `AᵀA + λI` is not numerically positive definite;
 /// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2²⁸` entries (`d > 16384`)
 /// or its buffers cannot be allocated.
 ///
@@ -116,6 +121,10 @@ pub fn normal_equations(
 ) -> Result<Vec<f64>> {
     check_problem(&a, b)?;
     check_common(0.5, 1, lambda)?;
+    if let Some(scale) = super::RhsScale::needed(b) {
+        let x = normal_equations(a, &scale.down(b), lambda, par)?;
+        return scale.x(x, "the normal-equation solve");
+    }
     let d = a.ncols();
     // At most 2^28 entries: the Gram matrix is held up to three times (an empty 1 × 30000 CSR
     // asked for four 7.2 GB buffers under the former 2^31 limit and aborted).
