@@ -383,8 +383,9 @@ fn weighted_fit_matches_a_dense_qr_solve_and_ridge_shrinks() {
 
 #[test]
 fn the_weighted_fit_works_at_the_ends_of_the_range() {
-    // X scaled by 1e±300 (and by 2^±900) scales β by the inverse. The fit's QR used naive sums
-    // of squares: at 1e300 they overflowed, at 1e-300 underflowed, both read as "rank 0".
+    // X scaled by 1e±300 (and by 2^±900) scales β by the inverse, labels near f64::MAX scale it
+    // with them. The fit's QR used naive sums of squares: at 1e300 they overflowed, at 1e-300
+    // underflowed, both read as "rank 0"; labels near f64::MAX overflowed the reflections.
     let (x, y) = labeled_problem(300, 5, 17);
     let sel: Vec<usize> = (0..40).map(|i| (i * 7) % 300).collect();
     let w: Vec<f64> = (0..40).map(|i| 1.0 + (i % 3) as f64).collect();
@@ -394,6 +395,20 @@ fn the_weighted_fit_works_at_the_ends_of_the_range() {
         weighted_least_squares(MatrixRef::dense(xc.as_ref()).unwrap(), &sel, &w, &lab, 0.0)
     };
     let base = fit(1.0).unwrap();
+    // Labels near the top of the range (the largest 1.5e308): β scales with them.
+    let top = lab.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let e = 1.5e308 / top;
+    let big: Vec<f64> = lab.iter().map(|v| v * e).collect();
+    let b = weighted_least_squares(MatrixRef::dense(x.as_ref()).unwrap(), &sel, &w, &big, 0.0)
+        .unwrap_or_else(|err| panic!("labels·{e:e}: {err}"));
+    for j in 0..5 {
+        let back = b[j] / e;
+        assert!(
+            (back - base[j]).abs() <= 1e-12 * base[j].abs().max(1e-3),
+            "labels·{e:e}, β_{j}: {back} vs {}",
+            base[j]
+        );
+    }
     for c in [1e300, 1e-300, 2f64.powi(900), 2f64.powi(-900)] {
         let b = fit(c).unwrap_or_else(|e| panic!("X·{c:e}: {e}"));
         for j in 0..5 {

@@ -1613,9 +1613,13 @@ fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
         let want: Vec<f64> = seen0.iter().map(|&r| up(r)).collect();
         assert_eq!(seen, want, "{name}: the callback's residual norms");
         // Ridge (the same path) and unpreconditioned LSQR.
-        let (x0, _) = ridge(a, &b, 0.5, &params).unwrap();
-        let (x, _) = ridge(a, &big, 0.5, &params).unwrap();
+        let (x0, info0) = ridge(a, &b, 0.5, &params).unwrap();
+        let (x, info) = ridge(a, &big, 0.5, &params).unwrap();
         assert_scaled_bitwise(&x, &x0, j, &format!("{name}, ridge"));
+        assert_eq!(
+            info.residual_norm.to_bits(),
+            up(info0.residual_norm).to_bits()
+        );
         let (x0, info0) = lsqr(a, &b, &LsqrParams::default()).unwrap();
         let (x, info) =
             lsqr(a, &big, &LsqrParams::default()).unwrap_or_else(|e| panic!("{name}: LSQR: {e}"));
@@ -1638,9 +1642,18 @@ fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
         assert_scaled_bitwise(&x, &x0, j, &format!("{name}, sketch-and-solve"));
         assert_eq!(i.residual_norm.to_bits(), up(i0.residual_norm).to_bits());
         assert_eq!(
+            i.sketched_residual_norm.to_bits(),
+            up(i0.sketched_residual_norm).to_bits()
+        );
+        assert_eq!(
             i.excess_estimate.to_bits(),
             up(i0.excess_estimate).to_bits()
         );
+        // The residual norm overflows here (the ratio bound's scale invariance is checked in
+        // sketch_and_solve_is_scale_invariant): no bound can be claimed, rather than the 0 of
+        // its overflowed squares.
+        assert!(i.residual_norm.is_infinite());
+        assert_eq!(i.ratio_bound(0.5), f64::INFINITY);
         // Two right-hand sides at once, one of them in range: each column is scaled on its
         // own, so both keep the bits of the single-column solves.
         let bb = Mat::from_fn(b.len(), 2, |i, c| if c == 0 { big[i] } else { b[i] });
@@ -1656,6 +1669,79 @@ fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
             );
         }
     });
+}
+
+/// A `b` that mixes entries near `f64::MAX` with small ones: the direct solvers keep the small
+/// entries' information (the scaling into range moves `b` no further than it must). Columns on
+/// disjoint rows, so `x₁` depends on the small entries alone: `x₁ = Σ aᵢ₁bᵢ / Σ aᵢ₁²` over the
+/// odd rows. Scaling the top entry to [1, 2) made entries of 1e-250 zero (x₁ = 0) and cost
+/// entries of 1e-10 about ten bits (6e-14 relative error).
+#[test]
+fn right_hand_sides_mixing_huge_and_small_entries_keep_the_small_ones() {
+    let n = 40;
+    let a = Mat::from_fn(n, 2, |i, j| match (i % 2, j) {
+        (0, 0) => 1.0 + (i % 5) as f64,
+        (1, 1) => 1.0 + (i % 3) as f64,
+        _ => 0.0,
+    });
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for small in [1e-10, 1e-250] {
+        let b: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 2 == 0 {
+                    pow2(1000) * (1.0 + (i % 7) as f64)
+                } else {
+                    small * (1.0 + (i % 4) as f64) * if i % 3 == 0 { -1.0 } else { 1.0 }
+                }
+            })
+            .collect();
+        assert!(norm(&b).is_infinite());
+        let odd = |f: &dyn Fn(usize) -> f64| (1..n).step_by(2).map(f).sum::<f64>();
+        let want = odd(&|i| a[(i, 1)] * b[i]) / odd(&|i| a[(i, 1)] * a[(i, 1)]);
+        let qr = qr_solve(av, &b, 0.0, Par::Seq).unwrap();
+        let ne = normal_equations(av, &b, 0.0, Par::Seq).unwrap();
+        for (what, x) in [("QR", &qr), ("normal equations", &ne)] {
+            assert!(
+                (x[1] - want).abs() <= 1e-14 * want.abs(),
+                "{what}, small = {small:e}: x₁ = {:e}, want {want:e}",
+                x[1]
+            );
+        }
+    }
+}
+
+/// Sketch-and-solve on `(c·A, c·b)` reports what it reports on `(A, b)`: the same `x` and
+/// `ratio_bound`, and its norms scaled by `c`. Its QR runs on copies prescaled by powers of two;
+/// the excess estimate `‖R⁻ᵀAᵀr̃‖` was 0 at c = 1e-160 (`Aᵀr̃` underflowed before it was scaled
+/// back), which made the ratio bound claim 1.00000005 against 1.43.
+#[test]
+fn sketch_and_solve_is_scale_invariant() {
+    let a = gaussian_matrix(200, 5, Seed::new(3)).unwrap();
+    let b = rhs(200, 4);
+    let ss = SketchSolveParams::default();
+    let (x0, i0) = sketch_and_solve(MatrixRef::dense(a.as_ref()).unwrap(), &b, &ss).unwrap();
+    for c in [1e-300, 1e-160, 1e160, 1e300] {
+        let ac = Mat::from_fn(200, 5, |i, j| a[(i, j)] * c);
+        let bc: Vec<f64> = b.iter().map(|v| v * c).collect();
+        let (x, i) = sketch_and_solve(MatrixRef::dense(ac.as_ref()).unwrap(), &bc, &ss)
+            .unwrap_or_else(|e| panic!("c = {c:e}: {e}"));
+        assert!(dist(&x, &x0) <= 1e-12 * norm(&x0), "c = {c:e}: x");
+        for (what, got, want) in [
+            ("residual", i.residual_norm / c, i0.residual_norm),
+            (
+                "sketched residual",
+                i.sketched_residual_norm / c,
+                i0.sketched_residual_norm,
+            ),
+            ("excess", i.excess_estimate / c, i0.excess_estimate),
+            ("ratio bound", i.ratio_bound(0.5), i0.ratio_bound(0.5)),
+        ] {
+            assert!(
+                (got - want).abs() <= 1e-10 * want,
+                "c = {c:e}, {what}: {got:e} vs {want:e}"
+            );
+        }
+    }
 }
 
 /// `normal_equation_residual` is a ratio of norms, so `(2ᵏ·A, 2ʲ⁻ᵏ·x, 2ʲ·b)` — the same

@@ -442,14 +442,14 @@ fn right_hand_sides_at_the_ends_of_the_range() {
             .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
             .collect()
     };
-    type Solver<'s> = Box<dyn Fn(&[f64]) -> (Vec<f64>, f64) + 's>;
+    type Solver<'s> = Box<dyn Fn(&[f64]) -> (Vec<f64>, f64, f64) + 's>;
     let solvers: [(&str, &[f64], Solver<'_>); 3] = [
         (
             "P1",
             &b6,
             Box::new(|b: &[f64]| {
                 let (x, i) = solve_p1(av, 2, b, &p).unwrap();
-                (x, i.relative_residual)
+                (x, i.relative_residual, i.residual_norm)
             }),
         ),
         (
@@ -457,7 +457,7 @@ fn right_hand_sides_at_the_ends_of_the_range() {
             &b200,
             Box::new(|b: &[f64]| {
                 let (x, i) = solve_p2(av, 1, b, &p).unwrap();
-                (x, i.relative_residual)
+                (x, i.relative_residual, i.residual_norm)
             }),
         ),
         (
@@ -465,7 +465,7 @@ fn right_hand_sides_at_the_ends_of_the_range() {
             &b300,
             Box::new(|b: &[f64]| {
                 let (x, i) = solve_p3(a3v, b, &p).unwrap();
-                (x, i.relative_residual)
+                (x, i.relative_residual, i.residual_norm)
             }),
         ),
     ];
@@ -473,12 +473,21 @@ fn right_hand_sides_at_the_ends_of_the_range() {
         for k in [-1068, -1040, 1000] {
             let b = pow2(b0, k);
             // 2^k·b₀ rounds when it is subnormal; scaling it back up is exact.
-            let (x0, rel0) = solve(&pow2(&b, -k));
-            let (x, rel) = solve(&b);
+            let (x0, rel0, res0) = solve(&pow2(&b, -k));
+            let (x, rel, res) = solve(&b);
             assert!(
                 (rel - rel0).abs() <= 1e-10,
                 "{name}, k = {k}: relative residual {rel:e} against {rel0:e} at k = 0"
             );
+            // The residual norm is reported in the caller's units (checked where 2^k·res₀ is
+            // normal).
+            if k > 0 {
+                let back = pow2(&[res], -k)[0];
+                assert!(
+                    (back - res0).abs() <= 1e-8 * res0,
+                    "{name}, k = {k}: residual norm 2^-k·{res:e} = {back:e} against {res0:e}"
+                );
+            }
             let want = pow2(&x0, k);
             for (t, w) in x.iter().zip(&want) {
                 assert!(

@@ -98,7 +98,7 @@ pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
 /// `rank < d`). Requires `k ≥ d`.
 ///
 /// The sums of squares below are naive, so `a` and `b` are first brought to a largest entry in
-/// `[1, 2)` by powers of two when theirs lies outside `[2⁻²⁵⁰, 2²⁵⁰]` (exact, and undone on the
+/// `[1, 2)` by powers of two when theirs lies outside `[2⁻²⁵⁰, 2²⁵¹)` (exact, and undone on the
 /// solution): `X` near `10³⁰⁰` overflowed `‖a_j‖²` and near `10⁻³⁰⁰` underflowed it, and both were
 /// reported as rank 0. Data of ordinary size is not touched (same bits as before).
 pub(crate) fn householder_lstsq(
@@ -121,7 +121,7 @@ pub(crate) fn householder_lstsq(
 }
 
 /// Scales `x` by `2^s` so that its largest `|xᵢ|` lies in `[1, 2)` when it lies outside
-/// `[2⁻²⁵⁰, 2²⁵⁰]`, and returns `−s` (the power that undoes it); 0 and `x` unchanged otherwise
+/// `[2⁻²⁵⁰, 2²⁵¹)`, and returns `−s` (the power that undoes it); 0 and `x` unchanged otherwise
 /// (and for a zero `x`).
 fn into_safe_range(x: &mut [f64]) -> i32 {
     let top = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));

@@ -37,8 +37,8 @@ pub struct FitInfo {
 /// the labels; [`Error::RankDeficient`] when the weighted rows do not determine `β` (fewer than
 /// `d` independent rows and `λ = 0`); [`Error::TooLarge`] when the weighted system (`k` selected
 /// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries or cannot be allocated;
-/// [`Error::Factorization`] when the solve produces a non-finite value (finite inputs whose
-/// products overflow).
+/// [`Error::Factorization`] when the solve produces a non-finite value (`β` itself does not fit in
+/// `f64`; `X` and the labels are brought into range by powers of two first).
 ///
 /// # Performance
 /// `O(k·d²)` time and `O(k·d)` memory (the weighted system, built once), plus one pass over a

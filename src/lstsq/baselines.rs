@@ -102,10 +102,10 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 /// once `κ(A) ≳ 10⁸`.
 ///
 /// # Errors
-/// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`], [`Error::InvalidParameter`]
-/// (`λ < 0`; also a solution that does not fit in `f64`: like every solver here, this one solves
-/// a `b` whose norm overflows as `2⁻ᵉ·b` and scales `x` back); [`Error::Factorization`] when
-/// `AᵀA + λI` is not numerically positive definite;
+/// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] (NaN/∞ in the input, or
+/// a solution that does not fit in `f64`; a `b` whose norm overflows is solved as `2⁻ᵉ·b` and `x`
+/// scaled back, as by the iterative solvers), [`Error::InvalidParameter`] (`λ < 0`);
+/// [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
 /// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2²⁸` entries (`d > 16384`)
 /// or its buffers cannot be allocated.
 ///
@@ -145,12 +145,7 @@ pub fn normal_equations(
             "Cholesky of AᵀA + λI failed ({e:?}): not numerically positive definite (κ(A)² too large, or A rank deficient)"
         ),
     })?;
-    if x.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Factorization {
-            reason: "the normal-equation solve produced a non-finite value".into(),
-        });
-    }
-    Ok(x)
+    super::finite_solution(x, "the normal-equation solve")
 }
 
 /// Unpreconditioned LSQR on `min ‖Ax − b‖² + λ‖x‖²` from `x = 0`, with the stopping rule of

@@ -298,7 +298,7 @@ fn p1_core(
 }
 
 /// The scale of `b` the kernel solvers work at: `b` with its largest entry outside
-/// `[2⁻²⁵⁶, 2²⁵⁶]` is brought into `[1, 2)` by a power of two (else left alone, so ordinary
+/// `[2⁻²⁵⁶, 2²⁵⁷)` is brought into `[1, 2)` by a power of two (else left alone, so ordinary
 /// right-hand sides are solved bit for bit as given). P1–P3 are linear in `b`: solving for the
 /// scaled `b` and scaling `x` back is exact up to the final scaling, while a subnormal `b` (or one
 /// whose norm overflows) would leave the solvers' products without precision (or infinite).

@@ -271,22 +271,31 @@ pub(crate) fn finite_solution(x: Vec<f64>, solver: &str) -> Result<Vec<f64>> {
     }
 }
 
-/// Largest entries of `b` at or beyond `2^RHS_EXPONENT_LIMIT` (≈ 1e289) are scaled down first by
-/// the LSQR-based solvers ([`RhsScale`]).
+/// A `b` whose largest entry is at or beyond `2^RHS_EXPONENT_LIMIT` (≈ 1e289) is scaled down
+/// first by the solvers ([`RhsScale::needed`]).
 const RHS_EXPONENT_LIMIT: i32 = 960;
 
-/// A right-hand side near the top of the `f64` range, solved in range. The solvers built on LSQR
-/// are linear in `b`, and each of their steps commutes with a power of two (sums, products,
-/// quotients and square roots of sums of squares, and scale-free stopping tests), so they solve
-/// for `b·2⁻ᵉ` and scale `x` and the residual norms back by `2ᵉ`: the bits of the unscaled solve
-/// wherever that one does not overflow. Without it `b = 5·10³⁰⁷ · 1` (200 rows, `‖b‖` beyond
-/// `f64::MAX`) ended in `NotConverged` after 0 iterations with a NaN test value.
+/// Where [`RhsScale::needed`] puts the largest entry of `b`: `2^RHS_EXPONENT_TARGET` (≈ 1e271),
+/// far enough below `f64::MAX` for `‖b‖` and the
+/// products with `b` (every solver here handled `b` at `2¹⁰⁰⁰` with a finite norm), no further, so
+/// that the small entries of a `b` that mixes sizes keep their bits.
+const RHS_EXPONENT_TARGET: i32 = 900;
+
+/// A right-hand side near the top of the `f64` range, solved in range. The solvers are linear in
+/// `b`, and each of their steps commutes with a power of two (sums, products, quotients and
+/// square roots of sums of squares, and scale-free stopping tests), so they solve for `b·2⁻ᵉ`
+/// and scale `x` and the residual norms back by `2ᵉ`: the bits of the unscaled solve scaled,
+/// except that entries of `b` below `2^(e−1022)` (below 10⁻²⁷¹ when the top entry is near
+/// `f64::MAX`; a shift of at least 2⁶⁰) become subnormal and lose bits. Without it
+/// `b = 5·10³⁰⁷ · 1` (200 rows, `‖b‖` beyond `f64::MAX`) ended in `NotConverged` after 0
+/// iterations with a NaN test value, and `qr_solve` returned NaN.
 pub(crate) struct RhsScale {
     exponent: i32,
 }
 
 impl RhsScale {
-    /// `Some` when `b` (finite, checked already) has an entry of magnitude `≥ 2^960`.
+    /// `Some` when `b` (finite, checked already) has an entry of magnitude `≥ 2^960`: it is
+    /// brought to `[1, 2)·2⁹⁰⁰`.
     pub(crate) fn needed(b: &[f64]) -> Option<Self> {
         Self::needed_for(b.iter().copied())
     }
@@ -295,12 +304,14 @@ impl RhsScale {
     pub(crate) fn needed_for(b: impl Iterator<Item = f64>) -> Option<Self> {
         let top = b.fold(0.0f64, |m, v| m.max(v.abs()));
         let e = crate::scalar::exponent(top);
-        (top.is_finite() && e >= RHS_EXPONENT_LIMIT).then_some(RhsScale { exponent: e })
+        (top.is_finite() && e >= RHS_EXPONENT_LIMIT).then_some(RhsScale {
+            exponent: e - RHS_EXPONENT_TARGET,
+        })
     }
 
-    /// The scale that brings the largest `|bᵢ|` into `[1, 2)` when it lies outside
-    /// `[2^−range, 2^range]`, and the identity otherwise (also for `b = 0`): for solvers whose
-    /// products lose precision on subnormal data too (kernel regression).
+    /// The scale that brings the largest `|bᵢ|` into `[1, 2)` when its exponent `⌊log₂|bᵢ|⌋`
+    /// lies outside `[−range, range]`, and the identity otherwise (also for `b = 0`): for
+    /// solvers whose products lose precision on subnormal data too (kernel regression).
     pub(crate) fn into_range(b: &[f64], range: i32) -> Self {
         let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         RhsScale {
@@ -308,7 +319,7 @@ impl RhsScale {
         }
     }
 
-    /// `b·2⁻ᵉ`: largest entry in `[1, 2)`.
+    /// `b·2⁻ᵉ`.
     pub(crate) fn down(&self, b: &[f64]) -> Vec<f64> {
         b.iter().map(|&v| self.down_one(v)).collect()
     }

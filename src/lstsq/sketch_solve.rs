@@ -75,16 +75,22 @@ impl SketchSolveInfo {
     /// computed. For a Gaussian sketch `1 + ε ≈ 1 + √(d/m)` (the edge of the Marchenko–Pastur
     /// law), which sparse sign sketches with `s ≥ 4` match closely on most inputs (README,
     /// distortion table); [`crate::diagnostics::distortion`] measures it exactly on small problems.
-    /// `epsilon` that is negative or NaN gives NaN.
+    /// `epsilon` that is negative or NaN gives NaN. Computed as `1/√((1 − t)(1 + t))` with
+    /// `t = (1 + ε)‖g‖/‖Ax̃ − b‖`, so that it does not depend on the scale of the problem (the
+    /// squares of residuals beyond `10¹⁵⁴` overflowed and gave 0, below `10⁻¹⁵⁴` underflowed and
+    /// gave `∞`); a residual norm that is not finite gives `∞`.
     pub fn ratio_bound(&self, epsilon: f64) -> f64 {
         if epsilon.is_nan() || epsilon < 0.0 {
             return f64::NAN;
         }
         let r = self.residual_norm;
-        let excess = (1.0 + epsilon) * self.excess_estimate;
-        let opt2 = (r - excess) * (r + excess);
-        if opt2 > 0.0 {
-            r / opt2.sqrt()
+        if !r.is_finite() {
+            return f64::INFINITY;
+        }
+        let t = (1.0 + epsilon) * self.excess_estimate / r;
+        let q = (1.0 - t) * (1.0 + t);
+        if q > 0.0 {
+            1.0 / q.sqrt()
         } else {
             f64::INFINITY
         }
@@ -248,10 +254,10 @@ pub fn sketch_and_solve_with(
     let r_tilde = residual(&op, &x, b);
     let residual_norm = norm2(&r_tilde);
     // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm). R is the triangle of 2⁻ᵃ·SA,
-    // so the product is taken with 2⁻ᵃ·r̃ when a > 0 (Aᵀr̃ itself may overflow) and the result
-    // scaled by 2⁻ᵃ otherwise.
+    // so the product is taken with 2⁻ᵃ·r̃ (exact): Aᵀr̃ itself may overflow (A large) or
+    // underflow (A small, where scaling the product back afterwards gave 0 at 1e-160).
     let mut atr = vec![0.0; d];
-    if shift_a > 0 {
+    if shift_a != 0 {
         let scaled: Vec<f64> = r_tilde.iter().map(|v| mul_pow2(*v, -shift_a)).collect();
         op.apply_t(&scaled, &mut atr);
     } else {
@@ -263,7 +269,7 @@ pub fn sketch_and_solve_with(
         g.as_mut(),
         Par::Seq,
     );
-    let excess_estimate = mul_pow2(g.norm_l2(), -shift_a.min(0));
+    let excess_estimate = g.norm_l2();
     let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
@@ -284,7 +290,7 @@ pub fn sketch_and_solve_with(
 }
 
 /// Scales `m` by `2⁻ᵉ` so that its largest `|mᵢⱼ|` lies in `[1, 2)` when it lies outside
-/// `[2⁻²⁵⁰, 2²⁵⁰]`, and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
+/// `[2⁻²⁵⁰, 2²⁵¹)`, and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
 fn into_qr_range(m: &mut Mat<f64>) -> i32 {
     let mut top = 0.0f64;
     for j in 0..m.ncols() {
