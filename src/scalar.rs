@@ -98,6 +98,16 @@ pub(crate) fn out_of_range_exponent(top: f64, range: i32) -> Option<i32> {
     (top != 0.0 && top.is_finite() && e.abs() > range).then_some(e)
 }
 
+/// For data whose largest magnitude `top` has its [`exponent`] beyond `±limit`: the power-of-two
+/// shift `s` that brings it to `±target` (`2⁻ˢ·top` has exponent `target` or `−target`), so that
+/// the data moves out of the danger zone and no further (small entries beside a huge one keep
+/// their bits). `None` within the limit and for a zero or non-finite `top`. For kernels that
+/// are safe on most of the range (faer's QR, the LSQR-based solvers) and only fail near its ends.
+pub(crate) fn shift_toward_range(top: f64, limit: i32, target: i32) -> Option<i32> {
+    let e = out_of_range_exponent(top, limit)?;
+    Some(if e > 0 { e - target } else { e + target })
+}
+
 /// `x·2ᵏ`, exact whenever the result is normal and correctly rounded (one rounding, to
 /// nearest even) when it is subnormal; `2ᵏ` need not be representable.
 ///

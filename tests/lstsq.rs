@@ -1744,6 +1744,32 @@ fn sketch_and_solve_is_scale_invariant() {
     }
 }
 
+/// Columns spread over 10^±200 and 10^±300: faer's QR handles them, so sketch-and-solve's prescale must not
+/// touch them (a first version that moved the sketch's top entry to [1, 2) turned the 10⁻²⁰⁰
+/// column into zeros and answered "rank 1"). Pass rule: `Ok`, with a residual within 1.5× the
+/// optimum of a dense QR solve (the expected ratio at m = 10d is ≈ 1.05).
+#[test]
+fn sketch_and_solve_keeps_columns_spread_over_the_range() {
+    let a0 = gaussian_matrix(200, 5, Seed::new(3)).unwrap();
+    for spread in [
+        [1e-200, 1.0, 1e200, 1e-100, 1e100],
+        [1e-300, 1.0, 1e300, 1.0, 1.0],
+    ] {
+        let a = Mat::from_fn(200, 5, |i, j| a0[(i, j)] * spread[j]);
+        let b = rhs(200, 4);
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let (xq, opt) = qr_optimum(&a, &b);
+        assert!(xq.iter().all(|v| v.is_finite()) && opt > 0.0);
+        let (_, info) = sketch_and_solve(av, &b, &SketchSolveParams::default())
+            .unwrap_or_else(|e| panic!("{spread:?}: {e}"));
+        let ratio = info.residual_norm / opt;
+        assert!(
+            (1.0..=1.5).contains(&ratio),
+            "{spread:?}: residual ratio {ratio}"
+        );
+    }
+}
+
 /// `normal_equation_residual` is a ratio of norms, so `(2ᵏ·A, 2ʲ⁻ᵏ·x, 2ʲ·b)` — the same
 /// residual direction, scaled — gives the figure of `(A, x, b)`, to 1e-12 (its ‖A‖₂ estimate
 /// comes from an SVD of a scaled bidiagonal). At ‖A‖ = 2⁵²⁰ the former `(est² + λ).sqrt()`

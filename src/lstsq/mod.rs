@@ -303,10 +303,9 @@ impl RhsScale {
     /// [`RhsScale::needed`] for the entries of `b` given one by one.
     pub(crate) fn needed_for(b: impl Iterator<Item = f64>) -> Option<Self> {
         let top = b.fold(0.0f64, |m, v| m.max(v.abs()));
-        let e = crate::scalar::exponent(top);
-        (top.is_finite() && e >= RHS_EXPONENT_LIMIT).then_some(RhsScale {
-            exponent: e - RHS_EXPONENT_TARGET,
-        })
+        crate::scalar::shift_toward_range(top, RHS_EXPONENT_LIMIT - 1, RHS_EXPONENT_TARGET)
+            .filter(|&shift| shift > 0)
+            .map(|exponent| RhsScale { exponent })
     }
 
     /// The scale that brings the largest `|bᵢ|` into `[1, 2)` when its exponent `⌊log₂|bᵢ|⌋`

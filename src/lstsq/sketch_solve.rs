@@ -5,7 +5,7 @@ use super::ops::{norm2, residual, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, MatrixRef};
-use crate::scalar::{mul_pow2, out_of_range_exponent};
+use crate::scalar::{exponent, mul_pow2, shift_toward_range};
 use crate::seed::Seed;
 use crate::sketch::{SketchExt, SketchKind, SketchOperator};
 use faer::{Mat, MatRef, Par};
@@ -230,9 +230,9 @@ pub fn sketch_and_solve_with(
     // copy doubles the sketch's memory, and `clone` aborted when it did not fit.
     let mut factors = crate::input::zeros_or_too_large::<f64>(m, d, "copy of the sketch SA")?;
     factors.copy_from(&sa);
-    // faer's QR takes naive norms: a sketch with entries near 10³⁰⁷ came back as "rank 1". The
-    // copies it works on are brought into range by powers of two (exact; SA·x = Sb becomes
-    // (2⁻ᵃSA)·y = 2⁻ᵇSb with x = 2ᵇ⁻ᵃy), ordinary sketches are not touched.
+    // faer's QR overflowed on a sketch with entries near 10³⁰⁸ ("rank 1" for A = 1e307·G). The
+    // copies it works on are moved away from the ends of the range by powers of two (exact;
+    // SA·x = Sb becomes (2⁻ᵃSA)·y = 2⁻ᵇSb with x = 2ᵇ⁻ᵃy); other sketches are not touched.
     let shift_a = into_qr_range(&mut factors);
     let mut rhs = sb.clone();
     let shift_b = into_qr_range(&mut rhs);
@@ -253,23 +253,26 @@ pub fn sketch_and_solve_with(
     let op = DataOp::new(a, par)?;
     let r_tilde = residual(&op, &x, b);
     let residual_norm = norm2(&r_tilde);
-    // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm). R is the triangle of 2⁻ᵃ·SA,
-    // so the product is taken with 2⁻ᵃ·r̃ (exact): Aᵀr̃ itself may overflow (A large) or
-    // underflow (A small, where scaling the product back afterwards gave 0 at 1e-160).
+    // g = R⁻ᵀ Aᵀ r̃ (the sign of r̃ does not matter for its norm). R is the triangle of 2⁻ᵃ·SA
+    // (a = 0 unless the QR copy was scaled), and Aᵀr̃ itself may over- or underflow (A and r̃
+    // both near 1e-160 lost digits, near 1e-300 gave 0): with ⌊log₂ max|r̃ᵢ|⌋ = e,
+    // g = 2ᵉ·R⁻ᵀAᵀ(2⁻ᵃ⁻ᵉ·r̃), whose product has the size of 2⁻ᵃ·A. Powers of two commute with
+    // the products, so on data of ordinary size these are the bits of the unscaled formula.
+    let top = r_tilde.iter().fold(0.0f64, |t, v| t.max(v.abs()));
+    let g_exponent = exponent(top);
+    let scaled: Vec<f64> = r_tilde
+        .iter()
+        .map(|v| mul_pow2(*v, -shift_a - g_exponent))
+        .collect();
     let mut atr = vec![0.0; d];
-    if shift_a != 0 {
-        let scaled: Vec<f64> = r_tilde.iter().map(|v| mul_pow2(*v, -shift_a)).collect();
-        op.apply_t(&scaled, &mut atr);
-    } else {
-        op.apply_t(&r_tilde, &mut atr);
-    }
+    op.apply_t(&scaled, &mut atr);
     let mut g = Mat::from_fn(d, 1, |i, _| atr[i]);
     faer::linalg::triangular_solve::solve_lower_triangular_in_place(
         r.transpose(),
         g.as_mut(),
         Par::Seq,
     );
-    let excess_estimate = g.norm_l2();
+    let excess_estimate = mul_pow2(g.norm_l2(), g_exponent);
     let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
@@ -289,14 +292,17 @@ pub fn sketch_and_solve_with(
     ))
 }
 
-/// Scales `m` by `2⁻ᵉ` so that its largest `|mᵢⱼ|` lies in `[1, 2)` when it lies outside
-/// `[2⁻²⁵⁰, 2²⁵¹)`, and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
+/// Scales `m` by `2⁻ᵉ` when its largest `|mᵢⱼ|` is beyond `2^±1000`, bringing it to `2^±990`
+/// ([`shift_toward_range`]), and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
+/// faer's QR handles sketches with entries up to 10³⁰¹ and columns spread over 10^±300 but
+/// overflowed on one with entries near 10³⁰⁸; moving the data no further than that keeps such
+/// columns (scaling the top entry to [1, 2) turned a 10⁻²⁰⁰ column into zeros).
 fn into_qr_range(m: &mut Mat<f64>) -> i32 {
     let mut top = 0.0f64;
     for j in 0..m.ncols() {
         top = m.col(j).iter().fold(top, |t, v| t.max(v.abs()));
     }
-    let Some(e) = out_of_range_exponent(top, 250) else {
+    let Some(e) = shift_toward_range(top, 1000, 990) else {
         return 0;
     };
     for j in 0..m.ncols() {
