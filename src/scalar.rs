@@ -91,8 +91,7 @@ pub(crate) fn exponent(x: f64) -> i32 {
 
 /// The largest magnitude `top` of some data, when it lies outside `[2⁻ʳᵃⁿᵍᵉ, 2ʳᵃⁿᵍᵉ⁺¹)`: its
 /// [`exponent`] `e`, so that scaling the data by `2⁻ᵉ` (exact) brings `top` into `[1, 2)`.
-/// `None` inside the range and for a zero or non-finite `top`. The rule by which the dense
-/// kernels that take naive sums of squares prescale their input.
+/// `None` inside the range and for a zero or non-finite `top`.
 pub(crate) fn out_of_range_exponent(top: f64, range: i32) -> Option<i32> {
     let e = exponent(top);
     (top != 0.0 && top.is_finite() && e.abs() > range).then_some(e)

@@ -1,7 +1,7 @@
 //! Small dense kernels on row-major `d × d` (or `k × d`) buffers, written out so that the
 //! per-step work of the selection loop stays in this crate (and is fast in every profile).
 
-use crate::scalar::{mul_pow2, out_of_range_exponent};
+use crate::scalar::{mul_pow2, shift_toward_range};
 
 /// In-place lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix
 /// (the lower triangle is read; the strict upper triangle is zeroed). `false` when a pivot is
@@ -97,10 +97,11 @@ pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
 /// `Err(rank)` when a diagonal entry of `R` is below `rtol·max|R_jj|` (numerical rank
 /// `rank < d`). Requires `k ≥ d`.
 ///
-/// The sums of squares below are naive, so `a` and `b` are first brought to a largest entry in
-/// `[1, 2)` by powers of two when theirs lies outside `[2⁻²⁵⁰, 2²⁵¹)` (exact, and undone on the
-/// solution): `X` near `10³⁰⁰` overflowed `‖a_j‖²` and near `10⁻³⁰⁰` underflowed it, and both were
-/// reported as rank 0. Data of ordinary size is not touched (same bits as before).
+/// The sums of squares below are naive, so `a` and `b` are first moved by powers of two to a
+/// largest entry of `2^±480` when theirs is beyond that (exact, and undone on the solution): `X`
+/// near `10³⁰⁰` overflowed `‖a_j‖²` and near `10⁻³⁰⁰` underflowed it, and both were reported as
+/// rank 0. Data within `2^±480` is not touched (same bits as before), and data beyond it is
+/// moved no further than that.
 pub(crate) fn householder_lstsq(
     a: &mut [f64],
     b: &mut [f64],
@@ -112,7 +113,7 @@ pub(crate) fn householder_lstsq(
     let shift_a = into_safe_range(&mut a[..k * d]);
     let shift_b = into_safe_range(&mut b[..k]);
     let mut x = householder_lstsq_in_range(a, b, v, k, d, rtol)?;
-    // a·2^sa·x' = b·2^sb  ⇒  x = x'·2^(sb − sa) (may overflow: the caller checks finiteness).
+    // 2^-sa·a·x' = 2^-sb·b  ⇒  x = x'·2^(sb − sa) (may overflow: the caller checks finiteness).
     if shift_b != shift_a {
         x.iter_mut()
             .for_each(|xi| *xi = mul_pow2(*xi, shift_b - shift_a));
@@ -120,12 +121,12 @@ pub(crate) fn householder_lstsq(
     Ok(x)
 }
 
-/// Scales `x` by `2^s` so that its largest `|xᵢ|` lies in `[1, 2)` when it lies outside
-/// `[2⁻²⁵⁰, 2²⁵¹)`, and returns `−s` (the power that undoes it); 0 and `x` unchanged otherwise
-/// (and for a zero `x`).
+/// Scales `x` by `2⁻ᵉ` when its largest `|xᵢ|` is beyond `2^±480`, bringing it to `2^±480`
+/// ([`shift_toward_range`]: `k·(2⁴⁸¹)²` sums of squares stay finite for `k < 2³¹` rows), and
+/// returns `e`; 0 and `x` unchanged otherwise (and for a zero `x`).
 fn into_safe_range(x: &mut [f64]) -> i32 {
     let top = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let Some(e) = out_of_range_exponent(top, 250) else {
+    let Some(e) = shift_toward_range(top, 480, 480) else {
         return 0;
     };
     x.iter_mut().for_each(|v| *v = mul_pow2(*v, -e));
