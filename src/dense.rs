@@ -56,8 +56,36 @@ pub(crate) struct ThinSvd {
     pub(crate) v: Mat<f64>,
 }
 
-/// The thin SVD of `a`, on one thread.
+/// `a` scaled by `2⁻ᵉ` when its largest `|aᵢⱼ|` is beyond `2^±128` (to `[1, 2)`), with `e`;
+/// `None` otherwise. faer's SVD did not converge on a triangle with entries near 10³⁰⁰ (the
+/// sketch-and-precondition SVD path on `1e300·A`); the singular values scale with the matrix and
+/// the singular vectors do not, so the SVD is taken of the scaled copy and `s` scaled back.
+fn scaled_for_svd(a: MatRef<'_, f64>) -> Option<(Mat<f64>, i32)> {
+    let mut top = 0.0f64;
+    for j in 0..a.ncols() {
+        top = a.col(j).iter().fold(top, |t, v| t.max(v.abs()));
+    }
+    let e = crate::scalar::shift_toward_range(top, 128, 0)?;
+    let scaled = Mat::from_fn(a.nrows(), a.ncols(), |i, j| {
+        crate::scalar::mul_pow2(a[(i, j)], -e)
+    });
+    Some((scaled, e))
+}
+
+/// The thin SVD of `a`, on one thread (of a copy scaled by a power of two when its entries are
+/// beyond `2^±128`: see [`scaled_for_svd`]).
 pub(crate) fn thin_svd(a: MatRef<'_, f64>) -> Result<ThinSvd, SvdError> {
+    if let Some((scaled, e)) = scaled_for_svd(a) {
+        let mut svd = thin_svd_as_given(scaled.as_ref())?;
+        svd.s
+            .iter_mut()
+            .for_each(|s| *s = crate::scalar::mul_pow2(*s, e));
+        return Ok(svd);
+    }
+    thin_svd_as_given(a)
+}
+
+fn thin_svd_as_given(a: MatRef<'_, f64>) -> Result<ThinSvd, SvdError> {
     let (m, n) = a.shape();
     let size = m.min(n);
     let (mut u, mut v) = (Mat::zeros(m, size), Mat::zeros(n, size));
@@ -77,8 +105,19 @@ pub(crate) fn thin_svd(a: MatRef<'_, f64>) -> Result<ThinSvd, SvdError> {
     Ok(ThinSvd { u, s, v })
 }
 
-/// The singular values of `a` in non-increasing order, on one thread.
+/// The singular values of `a` in non-increasing order, on one thread (see [`thin_svd`] for the
+/// scaling of entries beyond `2^±128`).
 pub(crate) fn singular_values(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvdError> {
+    if let Some((scaled, e)) = scaled_for_svd(a) {
+        let mut s = singular_values_as_given(scaled.as_ref())?;
+        s.iter_mut()
+            .for_each(|v| *v = crate::scalar::mul_pow2(*v, e));
+        return Ok(s);
+    }
+    singular_values_as_given(a)
+}
+
+fn singular_values_as_given(a: MatRef<'_, f64>) -> Result<Vec<f64>, SvdError> {
     let (m, n) = a.shape();
     let mut s = Diag::<f64>::zeros(m.min(n));
     let none = ComputeSvdVectors::No;

@@ -1770,6 +1770,37 @@ fn sketch_and_solve_keeps_columns_spread_over_the_range() {
     }
 }
 
+/// The SVD preconditioner on `c·A` for c = 1e±300 gives the answer for `A` scaled by `1/c`: faer's
+/// SVD of a triangle with entries near 10³⁰⁰ did not converge (an `Error::Factorization`) until
+/// the SVDs took a power-of-two-scaled copy. A sketch that overflows (entries of `A` near
+/// `f64::MAX`) is an `Error::NonFinite` naming it, not an SVD failure.
+#[test]
+fn the_svd_preconditioner_works_at_the_ends_of_the_range() {
+    let a = gaussian_matrix(400, 15, Seed::new(71)).unwrap();
+    let b = rhs(400, 73);
+    let params = LstsqParams {
+        factorization: Factorization::Svd,
+        ..Default::default()
+    };
+    let (x0, _) =
+        sketch_and_precondition(MatrixRef::dense(a.as_ref()).unwrap(), &b, &params).unwrap();
+    for c in [1e300, 1e-300] {
+        let ac = Mat::from_fn(400, 15, |i, j| a[(i, j)] * c);
+        let (x, info) =
+            sketch_and_precondition(MatrixRef::dense(ac.as_ref()).unwrap(), &b, &params)
+                .unwrap_or_else(|e| panic!("c = {c:e}: {e}"));
+        assert_eq!(info.factorization, Some(Factorization::Svd));
+        let back: Vec<f64> = x.iter().map(|v| v * c).collect();
+        assert!(dist(&back, &x0) <= 1e-12 * norm(&x0), "c = {c:e}");
+    }
+    let top = Mat::from_fn(400, 15, |i, j| a[(i, j)].signum() * 0.9 * f64::MAX);
+    let r = sketch_and_precondition(MatrixRef::dense(top.as_ref()).unwrap(), &b, &params);
+    match r {
+        Err(Error::NonFinite { what, .. }) => assert!(what.contains("S·A"), "{what}"),
+        r => panic!("{r:?}"),
+    }
+}
+
 /// `normal_equation_residual` is a ratio of norms, so `(2ᵏ·A, 2ʲ⁻ᵏ·x, 2ʲ·b)` — the same
 /// residual direction, scaled — gives the figure of `(A, x, b)`, to 1e-12 (its ‖A‖₂ estimate
 /// comes from an SVD of a scaled bidiagonal). At ‖A‖ = 2⁵²⁰ the former `(est² + λ).sqrt()`
