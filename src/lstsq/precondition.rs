@@ -1259,8 +1259,9 @@ fn solve_impl(
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
-/// (NaN/∞ in `b`, or a solution that does not fit in `f64`; a `b` whose norm overflows is solved
-/// as `2⁻ᵉ·b`, exactly, and `x` scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
+/// (NaN/∞ in `b`, a sketch `S·A` that overflowed — entries of `A` near `f64::MAX` — or a solution
+/// that does not fit in `f64`; a `b` whose norm overflows is solved as `2⁻ᵉ·b`, exactly, and `x`
+/// scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
 /// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
 /// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
 /// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],

@@ -169,8 +169,8 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` of the wrong length, or the sketch's
 /// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`, a sketch `SA` that overflowed — entries
 /// of `A` near `f64::MAX` — or a solution that does not fit in `f64`; a `b` near `f64::MAX` and
-/// an `A` near `10³⁰⁷` are solved, scaled into range by powers of two), [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when
-/// the `m × d` sketch `SA` (or the copy that is factored, or the sketch's work copy of its
+/// an `A` near `10³⁰⁷` are solved, scaled into range by powers of two),
+/// [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when the `m × d` sketch `SA` (or the copy that is factored, or the sketch's work copy of its
 /// output) cannot be allocated, [`Error::RankDeficient`] when `SA` has a zero pivot or is too
 /// close to singular for a finite solution.
 ///
