@@ -56,16 +56,19 @@ pub(crate) struct ThinSvd {
     pub(crate) v: Mat<f64>,
 }
 
+/// The largest `|aᵢⱼ|` (0 for an empty matrix), the scale the power-of-two prescales key on.
+pub(crate) fn max_abs(a: MatRef<'_, f64>) -> f64 {
+    (0..a.ncols()).fold(0.0f64, |m, j| {
+        a.col(j).iter().fold(m, |m, v| m.max(v.abs()))
+    })
+}
+
 /// `a` scaled by `2⁻ᵉ` when its largest `|aᵢⱼ|` is beyond `2^±128` (to `[1, 2)`), with `e`;
 /// `None` otherwise. faer's SVD did not converge on a triangle with entries near 10³⁰⁰ (the
 /// sketch-and-precondition SVD path on `1e300·A`); the singular values scale with the matrix and
 /// the singular vectors do not, so the SVD is taken of the scaled copy and `s` scaled back.
 fn scaled_for_svd(a: MatRef<'_, f64>) -> Option<(Mat<f64>, i32)> {
-    let mut top = 0.0f64;
-    for j in 0..a.ncols() {
-        top = a.col(j).iter().fold(top, |t, v| t.max(v.abs()));
-    }
-    let e = crate::scalar::shift_toward_range(top, 128, 0)?;
+    let e = crate::scalar::shift_toward_range(max_abs(a), 128, 0)?;
     let scaled = Mat::from_fn(a.nrows(), a.ncols(), |i, j| {
         crate::scalar::mul_pow2(a[(i, j)], -e)
     });

@@ -52,10 +52,7 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
     check_finite_dense(a, "matrix")?;
     // κ does not change under scaling: entries far from 1 (whose SVD over- or underflows, as
     // 1e300·A did) are scaled by an exact power of two first.
-    let largest = (0..a.ncols()).fold(0.0f64, |m, j| {
-        a.col(j).iter().fold(m, |m, v| m.max(v.abs()))
-    });
-    let e = crate::scalar::exponent(largest);
+    let e = crate::scalar::exponent(crate::dense::max_abs(a));
     let scaled;
     let a = if e.abs() > 128 {
         scaled = faer::Mat::from_fn(a.nrows(), a.ncols(), |i, j| {

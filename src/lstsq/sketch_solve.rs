@@ -298,11 +298,7 @@ pub fn sketch_and_solve_with(
 /// overflowed on one with entries near 10³⁰⁸; moving the data no further than that keeps such
 /// columns (scaling the top entry to [1, 2) turned a 10⁻²⁰⁰ column into zeros).
 fn into_qr_range(m: &mut Mat<f64>) -> i32 {
-    let mut top = 0.0f64;
-    for j in 0..m.ncols() {
-        top = m.col(j).iter().fold(top, |t, v| t.max(v.abs()));
-    }
-    let Some(e) = shift_toward_range(top, 1000, 990) else {
+    let Some(e) = shift_toward_range(crate::dense::max_abs(m.as_ref()), 1000, 990) else {
         return 0;
     };
     for j in 0..m.ncols() {
