@@ -527,3 +527,53 @@ fn zero_and_tiny_right_hand_sides() {
         );
     }
 }
+
+/// P1 and P2 are covariant under a scaling of `A`: with `A → cA`, `x → c^{−2j}x` (P1) and
+/// `x → c^{−(2j+1)}x` (P2), and the residuals are unchanged. For `c = 2^{±40}` (far from 1, but
+/// with every intermediate quantity far from over- and underflow) each solve must meet its own
+/// guarantee recomputed densely on `cA` (P1: `‖(c²AᵀA)ʲx − b‖ ≤ tol·‖b‖`; P2:
+/// `‖cA(c²AᵀA)ʲx − b‖ ≤ (1 + 10⁻⁸)·OPT`, as `p2_is_within_one_plus_eps_of_opt`), and its
+/// answer scaled back must be the unscaled solve's bit for bit: a power of two scales every
+/// product, sketch, factor and CG quantity exactly, and every stopping test is a ratio. A P2
+/// that refined on `‖y − (AᵀA)ʲx‖` instead of `‖A(y − (AᵀA)ʲx)‖` would stop at `x = 0` once
+/// `‖y‖ ≈ ‖b‖/c` drops below `tol·‖b‖`.
+#[test]
+fn p1_and_p2_are_covariant_under_a_scaling_of_a() {
+    let (n, d) = (2000, 15);
+    let a = test_matrix(n, d, 3);
+    let b1 = vec_of(&gaussian_matrix(d, 1, Seed::new(21)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(n, 1, Seed::new(4)).unwrap());
+    let p = KernelParams::default();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for j in 1..=2usize {
+        let (x1, _) = solve_p1(av, j, &b1, &p).unwrap();
+        let (x2, _) = solve_p2(av, j, &b2, &p).unwrap();
+        for e in [-40i32, 40] {
+            let c = 2f64.powi(e);
+            let ca = Mat::from_fn(n, d, |i, k| c * a[(i, k)]);
+            let cav = MatrixRef::dense(ca.as_ref()).unwrap();
+            let g = gram_power(&ca, j);
+            let k2 = &ca * &g;
+            let (y1, _) = solve_p1(cav, j, &b1, &p).unwrap();
+            let (y2, _) = solve_p2(cav, j, &b2, &p).unwrap();
+            let res1 = dense_residual(&g, &y1, &b1);
+            assert!(res1 <= p.tol * norm(&b1), "P1 j={j} c=2^{e}: {res1:e}");
+            let (_, opt) = dense_lstsq(&k2, &b2);
+            let res2 = dense_residual(&k2, &y2, &b2);
+            assert!(
+                res2 <= (1.0 + 1e-8) * opt,
+                "P2 j={j} c=2^{e}: {res2} vs {opt}"
+            );
+            for (name, y, x, power) in [
+                ("P1", &y1, &x1, 2 * j as i32),
+                ("P2", &y2, &x2, 2 * j as i32 + 1),
+            ] {
+                let back: Vec<f64> = y.iter().map(|v| v * 2f64.powi(e * power)).collect();
+                assert!(
+                    back.iter().zip(x).all(|(p, q)| p.to_bits() == q.to_bits()),
+                    "{name} j={j} c=2^{e}: x(cA)·c^{power} = {back:?}, x(A) = {x:?}"
+                );
+            }
+        }
+    }
+}

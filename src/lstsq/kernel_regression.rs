@@ -702,6 +702,74 @@ impl Nystrom {
 mod tests {
     use super::*;
 
+    /// Preconditioned CG against its textbook bound. The operator is `M = diag(λᵢ·cᵢ)` with `λᵢ`
+    /// spread evenly over `[1, κ]` (κ = 400) and `cᵢ` over `10^{±6}`; the preconditioner is
+    /// `diag(1/cᵢ)` (and, in the unpreconditioned case, `cᵢ = 1` with the identity), so the
+    /// preconditioned operator has condition number κ whatever `cᵢ` is. CG reduces the `M`-norm
+    /// error by `2ρᵏ`, `ρ = (√κ − 1)/(√κ + 1)`, and the 2-norm residual it stops on by at most
+    /// `√κ(M)·2ρᵏ`, so reaching `‖r‖ ≤ ε‖b‖` takes at most `⌈ln(2√κ(M)/ε)/ln(1/ρ)⌉` iterations
+    /// (267 unpreconditioned, 405 preconditioned, for ε = 10⁻¹⁰; measured: 126 and 138).
+    /// Steepest descent (CG without `β`) needs about `(κ/2)·ln(2√κ(M)/ε)` (≈ 5000), and CG that
+    /// ignored the preconditioner would face κ(M) = 4·10¹⁴. The returned iterate's true residual
+    /// `b − Mx` must meet the target up to the drift of the recurrence residual, which on a
+    /// diagonal operator is a few units of rounding per iteration (10⁻³ε allowed).
+    #[test]
+    fn pcg_meets_the_conjugate_gradient_bound() {
+        let (n, kappa, eps) = (400usize, 400.0f64, 1e-10);
+        let lam: Vec<f64> = (0..n)
+            .map(|i| 1.0 + (kappa - 1.0) * i as f64 / (n - 1) as f64)
+            .collect();
+        let spread: Vec<f64> = (0..n)
+            .map(|i| 10f64.powi(((i * 7919) % 13) as i32 - 6))
+            .collect();
+        let b: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let bn = norm2(&b);
+        for preconditioned in [false, true] {
+            let c: Vec<f64> = if preconditioned {
+                spread.clone()
+            } else {
+                vec![1.0; n]
+            };
+            let m: Vec<f64> = lam.iter().zip(&c).map(|(l, ci)| l * ci).collect();
+            let apply = |v: &[f64], out: &mut [f64]| {
+                for ((o, vi), mi) in out.iter_mut().zip(v).zip(&m) {
+                    *o = mi * vi;
+                }
+            };
+            let precond = |r: &[f64], out: &mut [f64]| {
+                for ((o, ri), ci) in out.iter_mut().zip(r).zip(&c) {
+                    *o = ri / ci;
+                }
+            };
+            let kappa_m = m.iter().cloned().fold(0.0, f64::max)
+                / m.iter().cloned().fold(f64::INFINITY, f64::min);
+            let rho = (kappa.sqrt() - 1.0) / (kappa.sqrt() + 1.0);
+            let bound = ((2.0 * kappa_m.sqrt() / eps).ln() / (1.0 / rho).ln()).ceil() as usize;
+            let run = pcg(
+                &apply,
+                &precond,
+                &b,
+                &|r: &[f64]| norm2(r),
+                eps * bn,
+                100_000,
+            )
+            .unwrap();
+            assert!(
+                run.iterations <= bound,
+                "preconditioned = {preconditioned}: {} iterations, bound {bound}",
+                run.iterations
+            );
+            let mut mx = vec![0.0; n];
+            apply(&run.x, &mut mx);
+            let res = norm2(&b.iter().zip(&mx).map(|(p, q)| p - q).collect::<Vec<_>>());
+            assert!(
+                res <= 1.001 * eps * bn,
+                "preconditioned = {preconditioned}: true residual {:e}",
+                res / bn
+            );
+        }
+    }
+
     /// Near-duplicate rows far from the origin: `aᵢ[k] = c_k + δ·[k ∈ Oᵢ]` with
     /// `c_k = 8 + k/10` (`‖c‖² ≈ 1150`, so the Gram form's exponent carries an error of about
     /// `u·2300 ≈ 5·10⁻¹³`) and `δ = 2⁻¹⁴`. The differences of stored rows are exact in floating
