@@ -577,3 +577,32 @@ fn p1_and_p2_are_covariant_under_a_scaling_of_a() {
         }
     }
 }
+
+/// P1's inner solves stop at `η = 10⁻³·tol` relative to their right-hand side so that one outer
+/// step suffices while the `j`-fold product does not amplify their errors past `tol` (module
+/// docs). With inner residuals `eₖ`, `‖eₖ‖ ≤ η·‖rhsₖ‖`, the residual after the first step is
+/// `e₁ + G·e₂ + … + G^{j−1}·eⱼ` (`G = AᵀA`), of norm at most
+/// `η·(1 + κ(G) + … + κ(G)^{j−1})·(1 + η)^{j−1}·‖b‖`. At `j = 3` and `κ(A) ≤ 5.4` (`κ(G) ≤ 29`)
+/// that is below `0.9·tol·‖b‖`, so every solve must end after exactly one refinement step (the
+/// rounding of the products, `≈ u·κ(A)⁶`, is below `10⁻¹¹`). Five right-hand sides; a ten times
+/// looser inner target needs a second step on most of them.
+#[test]
+fn p1_needs_one_refinement_step_when_the_power_is_well_conditioned() {
+    let (n, d) = (2000, 15);
+    let g = gaussian_matrix(n, d, Seed::new(31)).unwrap();
+    let a = Mat::from_fn(n, d, |i, k| {
+        g[(i, k)] * 5f64.powf(-(k as f64) / (d - 1) as f64) / (n as f64).sqrt()
+    });
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let kappa = randnla::diagnostics::condition_number(a.as_ref()).unwrap();
+    assert!(kappa <= 5.4, "κ(A) = {kappa}");
+    let p = KernelParams::default();
+    let g3 = gram_power(&a, 3);
+    for seed in 0..5u64 {
+        let b = vec_of(&gaussian_matrix(d, 1, Seed::new(100 + seed)).unwrap());
+        let (x, info) = solve_p1(av, 3, &b, &p).unwrap();
+        assert_eq!(info.refinements, 1, "seed {seed}: {info:?}");
+        let res = dense_residual(&g3, &x, &b);
+        assert!(res <= p.tol * norm(&b), "seed {seed}: residual {res:e}");
+    }
+}
