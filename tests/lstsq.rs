@@ -2508,3 +2508,37 @@ fn columns_beyond_the_range_of_their_squared_norms_are_equilibrated() {
         }
     }
 }
+
+/// LSQR evaluates its consistency test `‖r‖ ≤ tol·‖b‖` on the starting point too. On a
+/// consistent system `b = A·x` the sketch-and-solve warm start solves `SAx = Sb` exactly up to
+/// rounding (`‖r₀‖ ≈ u·κ·‖b‖ ≈ 10⁻¹⁵‖b‖` here, κ(A) = 10), which meets `tol = 10⁻¹⁰`: the solve
+/// must return the warm start with 0 iterations, in every run, instead of iterating on a
+/// residual made of rounding.
+#[test]
+fn a_warm_start_that_meets_the_consistency_test_is_returned_without_iterating() {
+    let (a, _, _, _) = ls_problem(400, 10, 10.0, 0.0, Seed::new(9)).unwrap();
+    let xt: Vec<f64> = (0..10).map(|j| 1.0 + j as f64).collect();
+    let b = col_vec(&(&a * col(&xt)));
+    let bn = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let params = LstsqParams {
+        probe: false,
+        tol: 1e-10,
+        ..Default::default()
+    };
+    let (x, info) =
+        sketch_and_precondition(MatrixRef::dense(a.as_ref()).unwrap(), &b, &params).unwrap();
+    assert!(info.converged, "{info:?}");
+    assert_eq!(info.iterations, 0, "{info:?}");
+    assert!(info.residual_norm <= 1e-10 * bn, "{info:?}");
+    // The stopping value is the consistency test that stopped it, ‖r₀‖/‖b‖: LSQR's ‖c‖ and the
+    // recomputed residual are the same norm computed twice (10⁻⁶ relative allowed for the
+    // different summation orders of a residual made of rounding).
+    let test = info.residual_norm / bn;
+    assert!(
+        (info.stopping_value - test).abs() <= 1e-6 * test,
+        "stopping value {:e}, ‖r‖/‖b‖ = {test:e}",
+        info.stopping_value
+    );
+    let e = rel_diff(&col(&x), &col(&xt));
+    assert!(e <= 1e-13, "x off by {e:e}");
+}

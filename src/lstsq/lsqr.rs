@@ -181,6 +181,13 @@ pub(crate) fn lsqr_run_from(
     }
     // Exact solution at the start: c = 0, or Mᵀc = 0 (c orthogonal to the range).
     if beta == 0.0 || alpha == 0.0 || at_most_times(beta, cfg.tol, cfg.bnorm) {
+        // The value of the test that stopped it: ‖Mᵀc‖ = 0 makes the normal-equation test 0;
+        // otherwise the consistency test ‖c‖/‖b‖ (`bnorm > 0` here, as β ≤ tol·‖b‖ with β > 0).
+        out.test_value = if beta == 0.0 || alpha == 0.0 {
+            0.0
+        } else {
+            beta / cfg.bnorm
+        };
         out.z = z;
         out.converged = true;
         out.anorm = anorm;
