@@ -174,7 +174,7 @@ impl fmt::Display for Error {
                 expected,
                 found,
             } => write!(f, "dimension mismatch ({what}): expected {expected}, found {found}"),
-            Error::Empty { what } => write!(f, "{what} is empty; at least one row and one column are required"),
+            Error::Empty { what } => write!(f, "{what} is empty; at least one entry is required"),
             Error::NonFinite { what, row, col } => {
                 write!(f, "{what} has a NaN or infinite value at row {row}, column {col} (0-based); all values must be finite")
             }

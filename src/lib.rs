@@ -48,7 +48,7 @@
 //! | a quick approximate solution | [`lstsq::sketch_and_solve`] | residual ratio ≈ `√(1 + d/(m−d−1))` (for a Gaussian sketch the squared ratio has expectation exactly `1 + d/(m−d−1)`); [`ratio_bound`](lstsq::SketchSolveInfo::ratio_bound) bounds it from the sketch's distortion |
 //! | ridge regression, several right-hand sides | [`lstsq::ridge`], [`lstsq::sketch_and_precondition_multi`] | one sketch and factorization shared |
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
-//! | attention-kernel regression | [`lstsq::kernel_regression`] | sketch-preconditioned |
+//! | attention-kernel regression | [`solve_p1`](lstsq::kernel_regression::solve_p1), [`solve_p2`](lstsq::kernel_regression::solve_p2), [`solve_p3`](lstsq::kernel_regression::solve_p3) in [`lstsq::kernel_regression`] | sketch-preconditioned CG (P1, P2), Nyström-preconditioned CG (P3) |
 //! | leverage scores | [`leverage::approx_leverage_scores`] (DMMW, `m₁ = 10d`, `r₂ = 100`: median relative error ≈ 0.1) or [`leverage::exact_leverage_scores`] | `O(s·nnz + m₁d² + nnz·r₂)` vs a QR |
 //! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(m·d)` |
 //! | polynomial attention in linear time (non-causal or causal) | [`attention::poly_sketch_attention`] (Gaussian or TensorSketch φ, self-tensored; `r = 32–64`) | `O(n·r²·d)`, memory independent of `n`; error ≈ 0.3–0.5 on clustered inputs, ≈ 1 on iid ones |
@@ -56,7 +56,7 @@
 //! | block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
 //! | symmetric CP decomposition of a tensor (order 3 to [`tensor::MAX_ORDER`] = 12) | [`tensor::power_method_exact`], [`tensor::power_method_sketched`] on a [`tensor::SymmetricTensor`] | exact `O(n^p)`, sketched `O(B·p(n + b log b))` per iteration after an `O(B·nnz)` build; sketched pays only for large `n` (at `n = 400`, order 3: 10.6× end to end on one thread with the default hashing, shared at order 3; see the README) |
 //! | FROSTT `.tns` tensors | [`tensor::read_tns`], [`tensor::write_tns`] | one pass |
-//! | active learning: which labels to buy for a regression | [`active::Learner`] with [`active::Strategy::Bss`] (Chen–Price) over an [`active::Pool`]; [`active::Budgeted`] enforces the label budget | pool `O(nnz·d + n·d²)` once; selection `O(k·d³)`; labels ≤ budget |
+//! | active learning: which labels to buy for a regression | [`active::Learner`] with [`active::Strategy::bss()`](active::Strategy::bss) (Chen–Price; [`active::Strategy::Bss`] to set its parameters) over an [`active::Pool`]; [`active::Budgeted`] enforces the label budget | pool `O(nnz·d + n·d²)` once; selection `O(k·d³)`; labels ≤ budget |
 //! | polynomial-kernel features, sketches of `x^{⊗p}` | [`sketch::tensor::PolyKernelFeatures`], [`sketch::tensor::TensorSketch`], [`sketch::tensor::TreeSketch`] (high degree) | `O(p(nnz + m log m))` per row |
 //!
 //! ## Contracts

@@ -515,7 +515,11 @@ fn bad_input_is_an_error() {
     assert!(matches!(l.select(20, &mut o), Err(Error::NonFinite { .. })));
     // Fit before any label.
     let l = Learner::new(&pool, Strategy::Uniform, Seed::new(1)).unwrap();
-    assert!(l.fit(0.0).is_err());
+    let r = l.fit(0.0);
+    assert!(
+        matches!(&r, Err(e @ Error::Empty { .. }) if e.to_string().contains("call `select` before `fit`")),
+        "{r:?}"
+    );
     // NaN in X (dense built without validation), n < d, empty, rank deficient.
     let mut xn = x.clone();
     xn[(3, 4)] = f64::NAN;

@@ -648,6 +648,11 @@ impl<'p, 'a> Learner<'p, 'a> {
         let rows: Vec<usize> = wts.iter().map(|&(i, _)| i).collect();
         let w: Vec<f64> = wts.iter().map(|&(_, w)| w).collect();
         let y: Vec<f64> = rows.iter().map(|i| self.labels[i]).collect();
+        if rows.is_empty() {
+            return Err(Error::empty(
+                "the set of labelled rows (no label bought yet: call `select` before `fit`)",
+            ));
+        }
         fit::check_args(self.pool.nrows(), &rows, &w, &y, lambda)?;
         let pool = self.pool;
         let beta = fit::solve(

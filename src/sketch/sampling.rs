@@ -87,9 +87,7 @@ pub struct RowSampling {
 /// probabilities `w_i/Σ w` do not depend on the scaling; ordinary weights are used as given.
 fn check_weights(weights: &[f64]) -> Result<(Cow<'_, [f64]>, f64)> {
     if weights.is_empty() {
-        return Err(Error::empty(
-            "sampling weights (one weight per row of A is required)",
-        ));
+        return Err(Error::empty("the sampling weights (one per row of A)"));
     }
     let mut largest = 0.0f64;
     for (i, &w) in weights.iter().enumerate() {
