@@ -1074,15 +1074,14 @@ fn bad_input_is_an_error_for_every_entry_point() {
         normal_equation_residual(av, &[f64::NAN; 5], &b, Par::Seq).unwrap_err()
     ));
 
-    // A wide matrix without ridge cannot be solved by QR; a singular Gram matrix fails Cholesky.
+    // A wide matrix without ridge cannot be solved by QR or the normal equations.
     let wide = gaussian_matrix(3, 5, Seed::new(2)).unwrap();
     let wv = MatrixRef::dense(wide.as_ref()).unwrap();
     assert!(is_param(
         qr_solve(wv, &[1.0, 2.0, 3.0], 0.0, Par::Seq).unwrap_err()
     ));
-    assert!(matches!(
-        normal_equations(wv, &[1.0, 2.0, 3.0], 0.0, Par::Seq),
-        Err(Error::Factorization { .. })
+    assert!(is_param(
+        normal_equations(wv, &[1.0, 2.0, 3.0], 0.0, Par::Seq).unwrap_err()
     ));
 
     assert!(ls_problem(3, 5, 10.0, 0.1, Seed::new(1)).is_err());
@@ -2599,4 +2598,48 @@ fn consistent_rank_deficient_and_wide_systems_get_the_minimum_norm_solution() {
             assert!(e <= 1e-9, "{name}, probe {probe}, multi: x off by {e:e}");
         }
     }
+}
+
+/// A wide `A` (`n < d`) without ridge has infinitely many least-squares solutions: the QR and
+/// normal-equation baselines refuse it with an `InvalidParameter` that names the solver that
+/// returns the minimum-norm solution (the normal equations used to fail in the Cholesky), and
+/// sketch-and-solve reports `RankDeficient` with the rank `n` (it said "rank 6" for this
+/// rank-5 `A`: rounding in the QR of the 100-row sketch). With a ridge every solver has a unique
+/// answer: `ridge` matches the QR of `[A; √λI]`.
+#[test]
+fn wide_systems_without_ridge_are_refused_with_a_pointer_to_the_minimum_norm_solver() {
+    let a = gaussian_matrix(5, 10, Seed::new(2)).unwrap();
+    let b = rhs(5, 3);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let refusals = [
+        ("qr_solve", qr_solve(av, &b, 0.0, Par::Seq).err()),
+        (
+            "normal_equations",
+            normal_equations(av, &b, 0.0, Par::Seq).err(),
+        ),
+    ];
+    for (name, e) in refusals {
+        assert!(
+            matches!(&e, Some(e @ Error::InvalidParameter { .. })
+                if e.to_string().contains("sketch_and_precondition returns the minimum-norm")),
+            "{name}: {e:?}"
+        );
+    }
+    let r = sketch_and_solve(av, &b, &SketchSolveParams::default());
+    assert!(
+        matches!(
+            r,
+            Err(Error::RankDeficient {
+                rank: 5,
+                required: 10
+            })
+        ),
+        "{r:?}"
+    );
+    let xq = qr_solve(av, &b, 0.1, Par::Seq).unwrap();
+    let (xr, _) = ridge(av, &b, 0.1, &LstsqParams::default()).unwrap();
+    assert!(
+        dist(&xr, &xq) <= 1e-12 * norm(&xq),
+        "ridge {xr:?} vs QR {xq:?}"
+    );
 }

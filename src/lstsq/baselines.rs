@@ -44,6 +44,10 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// What the baselines and sketch-and-solve say to a wide `A` without ridge.
+pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares solutions; \
+     sketch_and_precondition returns the minimum-norm one)";
+
 /// Dense Householder QR least squares (faer): `x = argmin ‖Ax − b‖² + λ‖x‖²` via the QR of `A`
 /// (of `[A; √λI]` for `λ > 0`). Backward stable; the accuracy reference for the other solvers.
 ///
@@ -76,7 +80,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     if n < d && lambda == 0.0 {
         return Err(Error::param(
             "A",
-            format!("QR least squares needs n ≥ d without ridge, got {n}×{d}"),
+            format!("QR least squares needs n ≥ d without ridge, got {n}×{d}{WIDE_HINT}"),
         ));
     }
     let par = crate::dense::bounded(par);
@@ -92,7 +96,7 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     let qr = HouseholderQr::new(m, par);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
-        return Err(super::rank_deficient(r.as_ref(), n + extra));
+        return Err(super::rank_deficient(r.as_ref(), n + extra, n + extra));
     }
     super::finite_solution(to_vec(qr.solve_lstsq(rhs, par).as_ref()), "the QR solve")
 }
@@ -104,7 +108,8 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] (NaN/∞ in the input, or
 /// a solution that does not fit in `f64`; a `b` whose norm overflows is solved as `2⁻ᵉ·b` and `x`
-/// scaled back, as by the iterative solvers), [`Error::InvalidParameter`] (`λ < 0`);
+/// scaled back, as by the iterative solvers), [`Error::InvalidParameter`] (`λ < 0`, or `n < d`
+/// without ridge);
 /// [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
 /// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2²⁸` entries (`d > 16384`)
 /// or its buffers cannot be allocated.
@@ -125,7 +130,14 @@ pub fn normal_equations(
         let x = normal_equations(a, &scale.down(b), lambda, par)?;
         return scale.x(x, "the normal-equation solve");
     }
-    let d = a.ncols();
+    let (n, d) = (a.nrows(), a.ncols());
+    if n < d && lambda == 0.0 {
+        // AᵀA is singular: say so instead of failing in the Cholesky.
+        return Err(Error::param(
+            "A",
+            format!("the normal equations need n ≥ d without ridge, got {n}×{d}{WIDE_HINT}"),
+        ));
+    }
     // At most 2^28 entries: the Gram matrix is held up to three times (an empty 1 × 30000 CSR
     // asked for four 7.2 GB buffers under the former 2^31 limit and aborted).
     if d as u128 * d as u128 > 1 << 28 {

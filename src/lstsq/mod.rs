@@ -400,8 +400,10 @@ pub(crate) fn check_common(tol: f64, max_iters: usize, ridge: f64) -> Result<()>
 /// zero pivot: [`Error::RankDeficient`] with the numerical rank of `R` (the matrix's), the number
 /// of singular values above `σ_max·max(rows, d)·ε` (NumPy's `matrix_rank` rule), at most `d − 1`.
 /// The count of nonzero pivots is not a rank: without column pivoting one zero column can leave
-/// later pivots at zero too. `O(d³)`, on the error path only.
-pub(crate) fn rank_deficient(r: faer::MatRef<'_, f64>, rows: usize) -> Error {
+/// later pivots at zero too. `at_most` caps the count where the caller knows a bound (the rank of
+/// a sketch `SA` is at most `n`, the rows of `A`: rounding in the QR of `SA` for a wide `A` could
+/// leave one singular value above the threshold). `O(d³)`, on the error path only.
+pub(crate) fn rank_deficient(r: faer::MatRef<'_, f64>, rows: usize, at_most: usize) -> Error {
     let d = r.ncols();
     let rank = match crate::dense::singular_values(r) {
         Ok(sv) => {
@@ -412,7 +414,7 @@ pub(crate) fn rank_deficient(r: faer::MatRef<'_, f64>, rows: usize) -> Error {
         Err(_) => (0..d).filter(|&i| r[(i, i)] != 0.0).count(),
     };
     Error::RankDeficient {
-        rank: rank.min(d.saturating_sub(1)),
+        rank: rank.min(d.saturating_sub(1)).min(at_most),
         required: d,
     }
 }

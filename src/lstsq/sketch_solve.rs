@@ -239,11 +239,11 @@ pub fn sketch_and_solve_with(
     let qr = HouseholderQr::new(factors, Par::Seq);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
-        return Err(super::rank_deficient(r.as_ref(), m));
+        return Err(super::rank_deficient(r.as_ref(), m, n));
     }
     let y = qr.solve_lstsq(rhs, Par::Seq);
     if (0..d).any(|i| !y[(i, 0)].is_finite()) {
-        return Err(super::rank_deficient(r.as_ref(), m));
+        return Err(super::rank_deficient(r.as_ref(), m, n));
     }
     let x = (0..d)
         .map(|i| mul_pow2(y[(i, 0)], shift_b - shift_a))
