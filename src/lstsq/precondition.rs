@@ -1478,6 +1478,53 @@ mod tests {
     use crate::problems::random_sparse;
     use crate::Seed;
 
+    /// The default `m = c·d` is what `LstsqParams::sketch_rows` documents: `c` from
+    /// `{4, 6, 8, 12, 16}` minimizing the cost model among the multiples with `c·d ≤ n/2`, and
+    /// `4d` when no multiple fits (`n < 12d`; then `m` may exceed `n/2`, never `4d`). Checked
+    /// against a brute-force argmin over the admissible set, for shapes where the model picks each
+    /// end, and for the bench's sparse and dense problems (`8d`, as the docs say).
+    #[test]
+    fn default_sketch_rows_is_the_documented_argmin() {
+        let brute = |n: usize, d: usize, nnz: usize, sparse: bool, tol: f64| {
+            let mut admissible = vec![4usize];
+            admissible.extend([6usize, 8, 12, 16].iter().filter(|&&c| c * d <= n / 2));
+            let cost = |c: usize| precondition_cost(c as f64, d, nnz, sparse, tol);
+            let best = admissible
+                .iter()
+                .copied()
+                .min_by(|&p, &q| cost(p).total_cmp(&cost(q)))
+                .unwrap();
+            best * d
+        };
+        for &(n, d, nnz, sparse) in &[
+            (100usize, 10usize, 1000usize, false),
+            (119, 10, 1190, false),
+            (200_000, 500, 4_900_000, true),
+            (50_000, 1000, 50_000_000, false),
+            (1_000_000, 10, 10_000_000, false),
+            (100_000, 2000, 1_000_000, true),
+        ] {
+            for tol in [1e-14, 1e-8] {
+                let m = default_sketch_rows(n, d, nnz, sparse, tol);
+                assert_eq!(
+                    m,
+                    brute(n, d, nnz, sparse, tol),
+                    "{n}×{d}, nnz {nnz}, tol {tol}"
+                );
+                assert!(m >= 4 * d && m <= 16 * d);
+            }
+        }
+        assert_eq!(default_sketch_rows(100, 10, 1000, false, 1e-14), 40);
+        assert_eq!(
+            default_sketch_rows(200_000, 500, 4_900_000, true, 1e-14),
+            4000
+        );
+        assert_eq!(
+            default_sketch_rows(50_000, 1000, 50_000_000, false, 1e-14),
+            8000
+        );
+    }
+
     /// The warm start is the sketch-and-solve solution `argmin ‖SAx − Sb‖`, whichever
     /// factorization holds the sketch: from `SA = QR`, and from the SVD of `R` with `Q` applied
     /// to `Sb`. On a full-rank problem (ridge or not) the two agree to rounding.
