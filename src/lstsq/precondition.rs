@@ -1478,6 +1478,75 @@ mod tests {
     use crate::problems::random_sparse;
     use crate::Seed;
 
+    /// The certificate must bound `κ(A)` for every `S`, including a CountSketch that amplifies
+    /// `A`'s weakest direction: its `‖S‖` is `√L`, `L` the most rows it adds into one bucket
+    /// (`σ_min(SAN) ≤ ‖S‖·σ_min(AN)`). Adversarial `A` (`2000 × 2`): `u` spread over the rows
+    /// outside the CountSketch's heaviest bucket `B` (`L ≈ 500` rows), `w` over `B` with the
+    /// sketch's own signs, so `‖Sw‖ = √L` while `‖w‖ = 1`; `A = [u, 100(u + εw)]`, whose
+    /// `κ(A) ≈ 100/ε`. `rcond = 10⁻⁴`. The row sample cannot certify it (distinct rows,
+    /// `‖S‖ = 1`: its bound is a true upper bound on `κ(A)`). Pass rule: for every ε of the sweep,
+    /// certified implies `κ(A) ≤ 1/rcond` (`κ` computed densely); the sweep must include a
+    /// certified `A` (ε = 0.5) and the adversarial one, ε = 25·rcond (`κ(A) ≈ 4/rcond`), which a
+    /// bound taking `‖S‖ = 1` certifies (≈ 0.36/rcond).
+    #[test]
+    fn the_count_sketch_certificate_counts_the_norm_of_the_sketch() {
+        let (n, d) = (2000usize, 2usize);
+        let params = LstsqParams {
+            rcond: 1e-4,
+            ..Default::default()
+        };
+        let sketch = SparseSign::new(2 * d, n, 1, params.seed.derive(CERTIFICATE_STREAM)).unwrap();
+        let s = SketchOperator::<f64>::to_dense(&sketch).unwrap();
+        let (mut bucket, mut sign) = (vec![0usize; n], vec![0.0f64; n]);
+        for i in 0..n {
+            for k in 0..2 * d {
+                if s[(k, i)] != 0.0 {
+                    (bucket[i], sign[i]) = (k, s[(k, i)].signum());
+                }
+            }
+        }
+        let mut load = vec![0usize; 2 * d];
+        bucket.iter().for_each(|&k| load[k] += 1);
+        let heavy = (0..2 * d).max_by_key(|&k| load[k]).unwrap();
+        let l = load[heavy];
+        let (mut certified_any, mut refused_adversarial) = (false, false);
+        for eps in [0.5, 0.05, 0.01, 25.0 * params.rcond, 1e-3, 5e-4] {
+            let a = Mat::from_fn(n, d, |i, j| {
+                let (u, w) = if bucket[i] == heavy {
+                    (0.0, sign[i] / (l as f64).sqrt())
+                } else {
+                    (1.0 / ((n - l) as f64).sqrt(), 0.0)
+                };
+                if j == 0 {
+                    u
+                } else {
+                    100.0 * (u + eps * w)
+                }
+            });
+            let kappa = crate::diagnostics::condition_number(a.as_ref()).unwrap();
+            let av = MatrixRef::dense(a.as_ref()).unwrap();
+            let data = DataOp::new(av, Par::Seq).unwrap();
+            let pre = Preconditioner::diagonal(&data, 0.0);
+            assert!(!certified_by_sample(&data, &pre, &params) || kappa * params.rcond <= 1.0);
+            let certified = full_rank_certified(av, &data, &pre, &params);
+            assert!(
+                !certified || kappa * params.rcond <= 1.0,
+                "ε = {eps}: certified with κ(A)·rcond = {}",
+                kappa * params.rcond
+            );
+            certified_any |= certified;
+            if eps == 25.0 * params.rcond {
+                assert!(
+                    kappa * params.rcond > 3.0,
+                    "κ(A)·rcond = {}",
+                    kappa * params.rcond
+                );
+                refused_adversarial = !certified;
+            }
+        }
+        assert!(certified_any && refused_adversarial);
+    }
+
     /// The default `m = c·d` is what `LstsqParams::sketch_rows` documents: `c` from
     /// `{4, 6, 8, 12, 16}` minimizing the cost model among the multiples with `c·d ≤ n/2`, and
     /// `4d` when no multiple fits (`n < 12d`; then `m` may exceed `n/2`, never `4d`). Checked
