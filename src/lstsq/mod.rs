@@ -234,7 +234,10 @@ pub struct Info {
     /// bidiagonal of the first LSQR run (Ritz values, a lower bound that tightens with the
     /// iterations); `NaN` when no iteration was needed. For [`lsqr()`] it estimates `κ(A)`.
     pub kappa_estimate: f64,
-    /// Numerical rank used (`d` unless the SVD preconditioner dropped directions).
+    /// Rank of the preconditioner: the numerical rank of `SA` (that of `A`, up to the sketch)
+    /// when the SVD preconditioner dropped directions, else `d`. A solve without a sketch (the
+    /// probe's answer, [`lsqr()`]) reports `d` whatever `A`'s rank: this is not a rank estimate
+    /// there (an `A` with a repeated column that the probe solves reports `d`).
     pub rank: usize,
     /// Preconditioner used (`None` for unpreconditioned LSQR, and when the probe of
     /// [`LstsqParams::probe`] solved the problem on `A`; `Some(Diagonal)` when it solved the
