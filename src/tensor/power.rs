@@ -1,6 +1,8 @@
 //! The robust tensor power method, exact and sketched, and the quality measures used to judge it.
 
-use super::sketched::{median, median_vectors, Buffers, Fft, ModeHashing, TensorSketches};
+use super::sketched::{
+    median, median_vectors, Buffers, Fft, ModeHashing, TensorSketches, MIN_SKETCH_DIM,
+};
 use super::symmetric::{dot, normal_from_words, SymmetricTensor};
 use crate::error::{Error, Result};
 use crate::scalar::mul_pow2;
@@ -52,8 +54,9 @@ pub struct SketchParams {
     /// the right basin, so a few sketches suffice. Default 3; `0` means all `B`.
     pub search_sketches: usize,
     /// Size `b_s` the sketches are folded to for the search and for all but the last
-    /// `polish_iters` refinement iterations (a power of two `≤ b`; other values are rounded
-    /// down, larger ones use `b`). The folded sketch is the count sketch with hashes `h mod b_s`,
+    /// `polish_iters` refinement iterations: a power of two from `16` to `b` (other values
+    /// are rounded down to a power of two, values above `b` use `b`; below `16` is an
+    /// error, as for `sketch_dim`). The folded sketch is the count sketch with hashes `h mod b_s`,
     /// read off every `(b/b_s)`-th frequency of the stored spectrum, so it costs `≈ b/b_s`
     /// times less and nothing extra is built or deflated. `0` (default) picks `b/4`, at least
     /// `min(b, 2¹⁰)` (see [`SketchParams::resolve_search`]).
@@ -158,7 +161,10 @@ pub struct ComponentInfo {
     pub best_start: usize,
     /// `T(u,…,u)` of every start after `N` iterations (of the deflated tensor).
     pub start_values: Vec<f64>,
-    /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (0 when converged).
+    /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (tends to 0 as the
+    /// iterate converges). `NaN` when no step was measured: `refine_iters = 0`, or
+    /// `T(I,u,…,u)` vanished (the deflated tensor is zero along `u`), so the iterate could
+    /// not move.
     pub final_change: f64,
     /// Sketched method only: a conservative standard-error proxy for the weight,
     /// `√(π/2)·1.4826·MAD/√B` (the per-sketch spread `1.4826·MAD` estimates σ, and a median of
@@ -355,13 +361,24 @@ fn iterate(
     }
     let (mut z, mut v, mut spread) = o.eval(&u)?;
     evals += 1;
+    let mut polish_from = polish_from;
     for _ in 0..iters {
         if evals == polish_from {
             o.set_phase(Phase::Polish);
         }
         let nrm = normalize(&mut z);
         if !(nrm > 0.0 && nrm.is_finite()) {
-            change = 0.0;
+            if o.phased() && polish_from != usize::MAX && evals < polish_from {
+                // The folded estimate vanished (a folded sketch too small to resolve `u`):
+                // go on at full size rather than stop on an unconverged `u`.
+                polish_from = evals;
+                o.set_phase(Phase::Polish);
+                (z, v, spread) = o.eval(&u)?;
+                evals += 1;
+                continue;
+            }
+            // T(I,u,…,u) = 0: no step is defined, so no change is reported.
+            change = f64::NAN;
             break;
         }
         let d1: f64 = z
@@ -574,7 +591,8 @@ pub fn power_method_sketched(
 /// when the sketches hold it scaled ([`TensorSketches`]' scaling note).
 ///
 /// # Errors
-/// As [`power_method_exact`]; [`Error::TooLarge`] when shared-hash sketches of order 3 are
+/// As [`power_method_exact`]; [`Error::InvalidParameter`] for a `search_sketch_dim` in
+/// `1..16`; [`Error::TooLarge`] when shared-hash sketches of order 3 are
 /// evaluated at a folded size with more than `2²⁷` colliding pairs in one sketch (see
 /// [`TensorSketches::with_hashing`]). Sketches built with [`ModeHashing::Auto`] were resolved
 /// against their full size `b`; [`power_method_sketched`] resolves it against the folded search
@@ -587,6 +605,15 @@ pub fn power_method_on_sketches(
     par: Par,
 ) -> Result<CpDecomposition> {
     let (search_sketches, polish_iters) = (params.search_sketches, params.polish_iters);
+    if params.search_sketch_dim != 0 && params.search_sketch_dim < MIN_SKETCH_DIM {
+        return Err(Error::param(
+            "search_sketch_dim",
+            format!(
+                "{}: expected 0 (automatic) or at least {MIN_SKETCH_DIM}, as for the sketch size",
+                params.search_sketch_dim
+            ),
+        ));
+    }
     let search_fft = sketches.folded_fft(params.resolve_search(sketches.sketch_dim()));
     sketches.keep_folded(search_fft.len());
     let full_fft = sketches.folded_fft(sketches.sketch_dim());
@@ -773,4 +800,72 @@ pub fn match_factors(
         };
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rank-one order-3 tensor `λ·a⊗a⊗a` whose estimate vanishes outside [`Phase::Polish`]
+    /// when `vanish_folded`, as a folded sketch too small to resolve `u` can make it, or
+    /// everywhere when `vanish_always`.
+    struct RankOne {
+        a: Vec<f64>,
+        lambda: f64,
+        phase: Phase,
+        vanish_folded: bool,
+        vanish_always: bool,
+    }
+
+    impl Oracle for RankOne {
+        fn eval(&mut self, u: &[f64]) -> Result<Eval> {
+            let c = dot(&self.a, u);
+            let vanish = self.vanish_always || (self.vanish_folded && self.phase != Phase::Polish);
+            let s = if vanish { 0.0 } else { self.lambda * c * c };
+            Ok((self.a.iter().map(|x| s * x).collect(), s * c, None))
+        }
+        fn deflate(&mut self, _w: f64, _u: &[f64]) -> Result<()> {
+            Ok(())
+        }
+        fn set_phase(&mut self, phase: Phase) {
+            self.phase = phase;
+        }
+        fn phased(&self) -> bool {
+            true
+        }
+    }
+
+    fn rank_one(vanish_folded: bool, vanish_always: bool) -> RankOne {
+        RankOne {
+            a: vec![0.6, 0.8, 0.0],
+            lambda: 2.0,
+            phase: Phase::Refine,
+            vanish_folded,
+            vanish_always,
+        }
+    }
+
+    /// A folded estimate that vanishes must not end the refinement on the unconverged start
+    /// with a reported change of 0: the iteration goes on at full size and converges there.
+    #[test]
+    fn a_vanished_folded_estimate_moves_the_refinement_to_full_size() {
+        let u0 = vec![0.5, 0.5, 0.5f64.sqrt()];
+        let (u, v, _, change, evals) = iterate(&mut rank_one(true, false), u0, 5, 3).unwrap();
+        let err = u.iter().zip([0.6, 0.8, 0.0]).map(|(x, y)| (x - y).abs());
+        assert!(err.fold(0.0, f64::max) < 1e-15, "u = {u:?}");
+        assert!((v - 2.0).abs() < 1e-14, "v = {v}");
+        assert!(change < 1e-15, "change = {change}");
+        // Evaluations: the vanished one, its full-size repeat, then one per remaining step.
+        assert_eq!(evals, 6);
+    }
+
+    /// A tensor that is zero along `u` at full size gives no step: the change is `NaN`, not
+    /// the 0 that reads as "converged".
+    #[test]
+    fn an_estimate_vanishing_at_full_size_reports_no_change() {
+        let u0 = vec![1.0, 0.0, 0.0];
+        let (u, v, _, change, _) = iterate(&mut rank_one(true, true), u0.clone(), 5, 0).unwrap();
+        assert_eq!((u, v), (u0, 0.0));
+        assert!(change.is_nan(), "change = {change}");
+    }
 }
