@@ -77,8 +77,25 @@ struct Run {
     workspace: Option<usize>,
 }
 
-fn cast<T: Scalar>(m: &Mat<f64>) -> Mat<T> {
-    Mat::from_fn(m.nrows(), m.ncols(), |i, j| T::from_f64(m[(i, j)]))
+/// `m` in `T`; an entry beyond `T`'s range (a finite `f64` that rounds to ±∞ in `f32`) is an
+/// error naming it, rather than an infinity reported later as non-finite input.
+fn cast<T: Scalar>(m: &Mat<f64>, name: &str) -> Result<Mat<T>, String> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            let x = m[(i, j)];
+            if !T::from_f64(x).to_f64().is_finite() {
+                return Err(format!(
+                    "{name}[{}, {}] = {x:e} is beyond the range of {}; drop --f32",
+                    i + 1,
+                    j + 1,
+                    std::any::type_name::<T>()
+                ));
+            }
+        }
+    }
+    Ok(Mat::from_fn(m.nrows(), m.ncols(), |i, j| {
+        T::from_f64(m[(i, j)])
+    }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -91,7 +108,7 @@ fn run<T: Scalar>(
     sketch: &PolySketchParams,
     par: Par,
 ) -> Result<(Run, usize), String> {
-    let (q, k, v) = (cast::<T>(q), cast::<T>(k), cast::<T>(v));
+    let (q, k, v) = (cast::<T>(q, "Q")?, cast::<T>(k, "K")?, cast::<T>(v, "V")?);
     let (q, k, v): (MatRef<'_, T>, MatRef<'_, T>, MatRef<'_, T>) =
         (q.as_ref(), k.as_ref(), v.as_ref());
     // Warm-up on a few rows: faer's GEMM allocates per-thread packing buffers (tens of MiB) on

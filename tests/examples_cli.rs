@@ -301,6 +301,32 @@ fn help_switches_positionals_threads_and_shapes() {
             &[&a, &a, &v59.to_string_lossy(), "--kind", kind],
         );
     }
+    // A value beyond f32's range under --f32 is named, not reported as a non-finite input.
+    let mut v = String::from("%%MatrixMarket matrix array real general\n60 4\n");
+    for i in 0..60 * 4 {
+        v.push_str(if i == 7 { "1e300\n" } else { "1\n" });
+    }
+    let vbig = f.dir.join("Vbig.mtx");
+    std::fs::write(&vbig, v).unwrap();
+    let msg = assert_rejected("attention", &[&a, &a, &vbig.to_string_lossy(), "--f32"]);
+    assert!(
+        msg.contains("V[8, 1] = 1e300 is beyond the range of f32"),
+        "{msg}"
+    );
+    // A folded search size below the smallest sketch size (it used to return wrong weights
+    // as if converged).
+    let msg = assert_rejected(
+        "tensor_power",
+        &[
+            "--synthetic",
+            "20,2,0.01,3",
+            "--method",
+            "sketch",
+            "--search-sketch-dim",
+            "2",
+        ],
+    );
+    assert!(msg.contains("search_sketch_dim"), "{msg}");
     let zero = f.dir.join("zero.mtx");
     std::fs::write(
         &zero,

@@ -763,7 +763,13 @@ fn malformed_tns_files_are_errors_with_line_numbers() {
     // A header-less file declaring a huge index is refused without allocating for it.
     let (line, reason) = parse_line("1 1 1 1\n1 1 99999999999999 2.0\n");
     assert_eq!(line, 2, "{reason}");
-    assert_eq!(parse_line("1 1 1 1\n1 1 18446744073709551616 2.0\n").0, 2);
+    let (line, reason) = parse_line("1 1 1 1\n1 1 18446744073709551616 2.0\n");
+    assert_eq!(line, 2, "{reason}");
+    // Beyond u64 the index is too large, not "not a positive integer".
+    assert!(reason.contains("largest supported dimension"), "{reason}");
+    assert!(parse_line("1 1 1 1\n1 1 -3 2.0\n")
+        .1
+        .contains("positive integer"));
     assert!(matches!(read_tns("".as_bytes()), Err(Error::Empty { .. })));
     assert!(matches!(
         read_tns("# only\n".as_bytes()),
@@ -879,20 +885,35 @@ fn bad_input_is_an_error() {
     let diag = SymmetricTensor::coordinate(3, n, &idx, &vec![1.0; n]).unwrap();
     let r = TensorSketches::with_hashing(&diag, 4, 16, ModeHashing::Shared, Seed::new(0), Par::Seq);
     assert!(matches!(r, Err(Error::TooLarge { .. })));
-    // At a folded size of 2 every pair collides (n² > 2²⁷ at n = 16 384): not cached, and the
-    // first evaluation there is an error, not a 2 GiB allocation.
-    let n = 16_384usize;
+    // At a folded size of 16, n = 40 000 gives ≈ 2n²/16 = 2·10⁸ > 2²⁷ colliding pairs per
+    // sketch (against ≈ 5·10⁴ at the full 2¹⁶): not cached, and the first evaluation there is
+    // an error, not a 3 GiB allocation.
+    let n = 40_000usize;
     let idx: Vec<usize> = (0..n).flat_map(|i| [i, i, i]).collect();
     let diag = SymmetricTensor::coordinate(3, n, &idx, &vec![1.0; n]).unwrap();
     let sp = SketchParams {
         sketches: 2,
         sketch_dim: 1 << 16,
-        search_sketch_dim: 2,
+        search_sketch_dim: 16,
         hashing: ModeHashing::Shared,
         ..Default::default()
     };
     let r = power_method_sketched(&diag, 1, &sp, Seed::new(0), Par::Seq);
     assert!(matches!(r, Err(Error::TooLarge { .. })), "{r:?}");
+    // A folded size below the smallest sketch size is refused like `sketch_dim` (a size of 2
+    // made every estimate vanish and returned wrong weights as if converged).
+    for d in [1usize, 2, 8, 15] {
+        let sp = SketchParams {
+            search_sketch_dim: d,
+            ..Default::default()
+        };
+        let r = power_method_sketched(&t, 1, &sp, Seed::new(0), Par::Seq);
+        let name = match r {
+            Err(Error::InvalidParameter { name, .. }) => name,
+            other => panic!("search_sketch_dim {d}: {other:?}"),
+        };
+        assert_eq!(name, "search_sketch_dim");
+    }
 
     // Sketch object.
     let mut s = TensorSketches::new(&t, 2, 16, Seed::new(0), Par::Seq).unwrap();
@@ -1469,4 +1490,35 @@ fn overflowing_entries_are_averaged_exactly_or_errors() {
     let a = vec![0.5; 4];
     let r = residual_rel(&t, &[1e300, -1e300], &[a.clone(), a], Par::Seq);
     assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+}
+
+/// The reported `weight_spread` is a standard-error proxy: over 30 sketch seeds on one tensor,
+/// the median reported spread of the largest weight and the empirical standard deviation of
+/// that weight agree within a factor of 2 (pass rule; the proxy's `1/√B` is a factor √B ≈ 3.7
+/// here, so a spread that forgot it fails).
+#[test]
+fn weight_spread_matches_the_spread_of_the_weight_over_sketch_seeds() {
+    let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 50, 2, 0.05, Seed::new(7)).unwrap();
+    let mut weights = Vec::new();
+    let mut spreads = Vec::new();
+    for s in 0..30 {
+        let d = power_method_sketched(
+            &t,
+            2,
+            &SketchParams::default(),
+            Seed::new(100 + s),
+            Par::Seq,
+        )
+        .unwrap();
+        let j = if d.weights[0] >= d.weights[1] { 0 } else { 1 };
+        weights.push(d.weights[j]);
+        spreads.push(d.components[j].weight_spread.unwrap());
+    }
+    let mean = weights.iter().sum::<f64>() / 30.0;
+    let std = (weights.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / 29.0).sqrt();
+    spreads.sort_by(f64::total_cmp);
+    let reported = 0.5 * (spreads[14] + spreads[15]);
+    let ratio = reported / std;
+    eprintln!("mean {mean:.4}, std {std:.5}, median spread {reported:.5}, ratio {ratio:.3}");
+    assert!((0.5..=2.0).contains(&ratio), "ratio {ratio}");
 }
