@@ -38,7 +38,9 @@ pub enum Error {
         /// Column of the offending entry (0-based).
         col: usize,
     },
-    /// A compressed sparse matrix's arrays do not describe a valid matrix.
+    /// Arrays that do not describe a valid object: a sparse matrix's (`indptr`, indices,
+    /// triplets) or a symmetric tensor's entries (a permutation missing, repeated or with
+    /// another value).
     InvalidStructure {
         /// What is malformed, e.g. `"indptr is not non-decreasing at position 4"`.
         reason: String,
@@ -178,7 +180,7 @@ impl fmt::Display for Error {
             Error::NonFinite { what, row, col } => {
                 write!(f, "{what} has a NaN or infinite value at row {row}, column {col} (0-based); all values must be finite")
             }
-            Error::InvalidStructure { reason } => write!(f, "invalid sparse structure: {reason}"),
+            Error::InvalidStructure { reason } => write!(f, "invalid structure: {reason}"),
             Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
             Error::TooLarge {
                 what,
@@ -244,7 +246,7 @@ mod tests {
             ),
             (
                 Error::structure("indptr"),
-                vec!["invalid sparse structure", "indptr"],
+                vec!["invalid structure", "indptr"],
             ),
             (
                 Error::param("rows", "must be positive"),

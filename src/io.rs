@@ -911,16 +911,30 @@ fn read_coordinate<R: BufRead>(
     };
     // The index pointers and one cursor per outer slice (see `build_compressed`).
     let fixed = 2 * outer as u128 + 1;
-    check_limit(
-        || {
+    let per_entry = if symmetry == Symmetry::General { 1 } else { 2 };
+    // What a file that fails the limit is reported to need: for a symmetric or skew file the
+    // bound with every listed entry mirrored, so that one raise of the limit is enough.
+    let bound = fixed + per_entry as u128 * nnz as u128;
+    let sized = || {
+        if per_entry == 1 {
             format!("a sparse {nrows}×{ncols} matrix with {nnz} stored entries (index pointers plus entries)")
-        },
-        fixed + nnz as u128,
-        opts,
-    )?;
+        } else {
+            format!(
+                "a {} {nrows}×{ncols} matrix with {nnz} listed entries (index pointers plus \
+                 entries, each counted twice for its mirror image)",
+                symmetry.name()
+            )
+        }
+    };
+    if fixed + nnz as u128 > u128::from(opts.max_elements) {
+        return Err(Error::TooLarge {
+            what: sized(),
+            requested: bound,
+            limit: u128::from(opts.max_elements),
+        });
+    }
     let stored_limit = u128::from(opts.max_elements) - fixed;
 
-    let per_entry = if symmetry == Symmetry::General { 1 } else { 2 };
     let mut entries: Vec<Triplet> = Vec::new();
     let initial = nnz.saturating_mul(per_entry).min(MAX_INITIAL_RESERVE);
     entries
@@ -929,11 +943,8 @@ fn read_coordinate<R: BufRead>(
     let push = |entries: &mut Vec<Triplet>, t: Triplet| -> Result<()> {
         if entries.len() as u128 >= stored_limit {
             return Err(Error::TooLarge {
-                what: format!(
-                    "the {} {nrows}×{ncols} matrix once its mirrored entries are stored",
-                    symmetry.name()
-                ),
-                requested: fixed + entries.len() as u128 + 1,
+                what: sized(),
+                requested: bound.max(fixed + entries.len() as u128 + 1),
                 limit: u128::from(opts.max_elements),
             });
         }

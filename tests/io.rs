@@ -563,6 +563,19 @@ fn declared_size_over_the_limit_is_too_large() {
     assert!(too_large(&sym));
     assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 110 }).is_err());
     assert!(read_matrix_market(sym.as_bytes(), &ReadOptions { max_elements: 111 }).is_ok());
+    // Whichever check a symmetric file fails (the listed entries, or their mirror images while
+    // reading), the error reports the bound 2n + 1 + 2·nnz, so one raise of the limit is enough.
+    for limit in [30u64, 70, 110] {
+        match read_matrix_market(
+            sym.as_bytes(),
+            &ReadOptions {
+                max_elements: limit,
+            },
+        ) {
+            Err(Error::TooLarge { requested, .. }) => assert_eq!(requested, 111, "limit {limit}"),
+            other => panic!("limit {limit}: {other:?}"),
+        }
+    }
     // Densifying a coordinate file is bounded by nrows·ncols.
     let wide = format!("{GENERAL}10 11 1\n1 1 1\n");
     assert!(read_matrix_market(wide.as_bytes(), &small).is_ok());

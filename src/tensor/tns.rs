@@ -125,11 +125,16 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
                 .map_err(refused)?;
         }
         for (k, f) in fields[..order].iter().enumerate() {
-            let i: u64 = f.parse().map_err(|_| {
-                Error::parse(
-                    lineno,
-                    format!("index {} `{f}` is not a positive integer", k + 1),
-                )
+            let i: u64 = f.parse().map_err(|e: std::num::ParseIntError| {
+                let reason = if *e.kind() == std::num::IntErrorKind::PosOverflow {
+                    format!(
+                        "index {} `{f}` exceeds the largest supported dimension {MAX_DIM}",
+                        k + 1
+                    )
+                } else {
+                    format!("index {} `{f}` is not a positive integer", k + 1)
+                };
+                Error::parse(lineno, reason)
             })?;
             if i == 0 {
                 return Err(Error::parse(
