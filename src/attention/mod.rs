@@ -75,8 +75,9 @@
 //! bitwise unchanged.
 //!
 //! # Precision
-//! Everything is computed in the input type `T` (`f32` or `f64`): products and sums are
-//! accumulated in `T` (faer's GEMM), and the final division too. `f32` outputs agree with the
+//! Products and sums are computed in the input type `T` (`f32` or `f64`; faer's GEMM), except
+//! the exact path's row normalizers `Σ_j w_ij`, which are summed in `f64` (see
+//! [`exact_attention`]); the final division is in `T`. `f32` outputs agree with the
 //! `f64` computation to about `1e-5` relative on well-scaled inputs. Exact polynomial attention
 //! keeps each query row's weights in a power-of-two scale, `(⟨q,k⟩·2^{−e})^p`, raised only when
 //! the row's weights in one key block would sum past `2^{E/2}` (`E` = 128 for `f32`, 1024 for

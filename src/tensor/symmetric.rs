@@ -558,12 +558,14 @@ impl SymmetricTensor {
     ///
     /// Each unordered multi-index may be given either **once** (any one of its permutations —
     /// the others are implied by symmetry) or **with all its distinct permutations** carrying equal
-    /// values; both forms may be mixed. The tensor stores every permutation.
+    /// values; both forms may be mixed. The tensor stores every permutation. "Equal" allows a
+    /// relative difference of `1e-10` (values written out in decimal and read back); the value
+    /// listed first is the one stored for all permutations.
     ///
     /// # Errors
     /// Order or dimension out of range; `indices.len() ≠ p·values.len()`; an index `≥ dim`; a
     /// non-finite value; no entries; a multi-index listed in some but not all of its permutations,
-    /// repeated, or with unequal values across permutations; [`Error::TooLarge`] when the
+    /// repeated, or with values across permutations differing by more than `1e-10` relative; [`Error::TooLarge`] when the
     /// validation or the stored permutations with the build's sort buffer would take more than
     /// [`MAX_COORDINATE_BYTES`] (checked before they are allocated), or the allocator refuses
     /// them.

@@ -14,7 +14,8 @@ pub enum TensorMethod {
     /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest, worst-case variance `∝ 3^p`.
     #[default]
     Fft,
-    /// [`TreeSketch`] (Ahle et al. 2020): variance growing slowly with `p`; for `p ≥ 4`.
+    /// [`TreeSketch`] (Ahle et al. 2020): variance growing slowly with `p`; any `p`, and worth
+    /// its cost from `p ≥ 4` on or for inputs with a few dominant coordinates.
     Tree,
 }
 
