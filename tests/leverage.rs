@@ -155,6 +155,17 @@ fn exact_scores_sum_to_the_rank_and_lie_in_the_unit_interval() {
             );
         }
     }
+    // `rank_tol: Some(0.0)` drops exactly zero pivots only: Householder QR leaves the zero
+    // column's pivot exactly 0 (reflections map a zero vector to zero).
+    let zero_tol = ExactParams {
+        method: ExactMethod::Householder,
+        rank_tol: Some(0.0),
+        ..Default::default()
+    };
+    let (s, info) = exact_leverage_scores(dense(&zero_col), &zero_tol, Par::Seq).unwrap();
+    assert_eq!(info.rank, 19);
+    let sum: f64 = s.iter().sum();
+    assert!((sum - 19.0).abs() < 1e-9, "Σℓ = {sum}");
     // A wide matrix has rank n: every score is 1.
     let wide = problems::gaussian_matrix(5, 9, Seed::new(4)).unwrap();
     let (s, info) = exact(dense(&wide));

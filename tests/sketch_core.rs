@@ -797,6 +797,15 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(Gaussian::new(3, 0, s).is_err());
     assert!(Srht::new(0, 10, s).is_err());
     assert!(Srht::new(17, 16, s).is_err());
+    // m may exceed n up to the padded length n' = 8 (n = 5), not beyond.
+    let h = Srht::new(7, 5, s).unwrap();
+    assert_eq!((h.padded_dim(), SketchOperator::<f64>::nrows(&h)), (8, 7));
+    let a = Mat::<f64>::from_fn(5, 2, |i, j| (i + 2 * j) as f64 + 1.0);
+    let sa = h
+        .apply(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+        .unwrap();
+    assert_eq!((sa.nrows(), sa.ncols()), (7, 2));
+    assert!(Srht::new(9, 5, s).is_err());
     assert!(Srht::new(4, (1 << 30) + 1, s).is_err());
     assert!("nope".parse::<SketchKind>().is_err());
     assert!(SparseSign::new(4, 10, 2, s).unwrap().column(10).is_err());
