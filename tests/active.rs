@@ -615,8 +615,10 @@ fn bad_input_is_an_error() {
     assert!(pool.least_squares(&bad).is_err());
     assert!(weighted_least_squares(a, &[0, 1], &[1.0], &[1.0, 2.0], 0.0).is_err());
     assert!(weighted_least_squares(a, &[0, 600], &[1.0; 2], &[1.0, 2.0], 0.0).is_err());
-    // The first row past the end (X has 500 rows): an error, not an index panic.
-    assert!(weighted_least_squares(a, &[0, 500], &[1.0; 2], &[1.0, 2.0], 0.0).is_err());
+    // The first row past the end (X is 500 × 10), among enough rows for a ridge fit that
+    // would otherwise go ahead: an error, not an index panic.
+    let past_end: Vec<usize> = (0..10).chain([500]).collect();
+    assert!(weighted_least_squares(a, &past_end, &[1.0; 11], &[1.0; 11], 1.0).is_err());
     assert!(weighted_least_squares(a, &[0, 1], &[1.0, -1.0], &[1.0, 2.0], 0.0).is_err());
     assert!(weighted_least_squares(a, &[0, 1], &[1.0; 2], &[1.0, f64::NAN], 0.0).is_err());
     assert!(weighted_least_squares(a, &[0, 1], &[1.0; 2], &[1.0, 2.0], -1.0).is_err());
