@@ -212,7 +212,17 @@ fn bad_input_gives_one_line_and_exit_code_2() {
         std::fs::write(&tns, text).unwrap();
         assert_rejected("tensor_power", &["--tns", &tns.to_string_lossy()]);
     }
-    assert_rejected("tensor_power", &["--tns", &f.path("missing.tns")]);
+    // A missing file is named once (the I/O error names it; it used to be prefixed again).
+    let missing = f.path("missing.tns");
+    let msg = assert_rejected("tensor_power", &["--tns", &missing]);
+    assert_eq!(msg.matches(missing.as_str()).count(), 1, "{msg}");
+    for (name, rest) in file_examples(&f) {
+        let path = f.path("missing.mtx");
+        let mut args: Vec<&str> = vec![&path];
+        args.extend(rest.iter().map(String::as_str));
+        let msg = assert_rejected(name, &args);
+        assert_eq!(msg.matches(path.as_str()).count(), 1, "{name}: {msg}");
+    }
     assert_rejected("tensor_power", &["--synthetic", "1,2"]);
     assert_rejected("tensor_power", &[]);
 }

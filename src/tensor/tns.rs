@@ -288,7 +288,8 @@ pub fn read_tns_path_as(
     storage: TnsStorage,
 ) -> Result<SymmetricTensor> {
     let path = path.as_ref();
-    let f = std::fs::File::open(path).map_err(|e| Error::io(&e, &path.display().to_string()))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::io(&e, &format!("opening {}", path.display())))?;
     read_tns_as(BufReader::new(f), storage)
 }
 
@@ -339,7 +340,8 @@ pub fn write_tns_path(
     path: impl AsRef<std::path::Path>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let f = std::fs::File::create(path).map_err(|e| Error::io(&e, &path.display().to_string()))?;
+    let f = std::fs::File::create(path)
+        .map_err(|e| Error::io(&e, &format!("creating {}", path.display())))?;
     write_tns(t, entries, f)
 }
 
