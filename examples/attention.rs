@@ -18,6 +18,8 @@
 //! * `--check` (poly-sketch, `n ≤ 16384`): relative Frobenius error against exact degree-`P`
 //!   attention.
 //! * `--out`: the `n × d` output as a Matrix Market array.
+//! * An option that does not apply to the kind (`--sketch-dim`, `--map`, `--check` outside
+//!   poly-sketch, `--degree` with softmax, `--scale` with the polynomial kinds) is an error.
 //! * `--max-elements N`: the reader's size limit for each input (default 2²⁸, counting
 //!   `nrows·ncols`, as every input is read dense); raise it for larger files.
 //! * `--json`: one line with `kind, n, h, degree, r, causal, seconds, peak_bytes, rel_error`
@@ -203,6 +205,20 @@ fn main() {
             return Err(format!(
                 "--kind {kind}: expected softmax, poly-exact or poly-sketch"
             ));
+        }
+        // An option that does not apply to the kind is an error, not silently ignored.
+        let applies = |name: &str| match name {
+            "sketch-dim" | "map" | "check" => kind == "poly-sketch",
+            "degree" => kind != "softmax",
+            _ => kind == "softmax", // scale
+        };
+        for name in ["sketch-dim", "map", "degree", "scale"] {
+            if args.get::<String>(name)?.is_some() && !applies(name) {
+                return Err(format!("--{name} does not apply to --kind {kind}"));
+            }
+        }
+        if args.flag("check") && !applies("check") {
+            return Err(format!("--check does not apply to --kind {kind}"));
         }
         let map = match args.get_or("map", "gaussian".to_string())?.as_str() {
             "gaussian" => FeatureMap::Gaussian,

@@ -311,6 +311,19 @@ fn help_switches_positionals_threads_and_shapes() {
             &[&a, &a, &v59.to_string_lossy(), "--kind", kind],
         );
     }
+    // Options that do not apply to the kind are refused, not ignored.
+    for (kind, opt) in [
+        ("softmax", ["--degree", "2"]),
+        ("softmax", ["--sketch-dim", "16"]),
+        ("poly-exact", ["--map", "identity"]),
+        ("poly-exact", ["--scale", "0.5"]),
+        ("poly-sketch", ["--scale", "0.5"]),
+    ] {
+        let msg = assert_rejected("attention", &[&a, &a, &a, "--kind", kind, opt[0], opt[1]]);
+        assert!(msg.contains("does not apply"), "{kind} {opt:?}: {msg}");
+    }
+    let msg = assert_rejected("attention", &[&a, &a, &a, "--kind", "softmax", "--check"]);
+    assert!(msg.contains("does not apply"), "{msg}");
     // A value beyond f32's range under --f32 is named, not reported as a non-finite input.
     let mut v = String::from("%%MatrixMarket matrix array real general\n60 4\n");
     for i in 0..60 * 4 {
