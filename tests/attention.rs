@@ -472,8 +472,8 @@ fn error_falls_as_the_sketch_grows_on_clustered_inputs() {
     }
 }
 
-/// Bitwise identical outputs for 1, 2 and 4 threads: exact (poly, softmax, causal or not) and
-/// sketched (causal or not, both random maps).
+/// Bitwise identical outputs for 1, 2 and 4 threads: exact (poly, softmax, causal or not),
+/// sketched (causal or not, both random maps) and the feature maps themselves.
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let (q, k, v) = clustered_qkv(700, 8, 4, 0.3, 1.5, Seed::new(9)).unwrap();
@@ -499,6 +499,12 @@ fn results_do_not_depend_on_the_thread_count() {
                         .0,
                 );
             }
+        }
+        // The feature maps alone: 700 rows are blocks of 256, 256, 188 in waves of `t`.
+        for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+            let s = PolySketch::new(8, 4, 32, map, Seed::new(3)).unwrap();
+            outs.push(s.features(q.as_ref(), par).unwrap());
+            outs.push(s.tensored_features(k.as_ref(), par).unwrap());
         }
         outs
     };

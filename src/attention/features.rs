@@ -296,20 +296,39 @@ impl PolySketch {
     /// can be up to 2048 times the size of `X`) or the output cannot be allocated.
     ///
     /// # Performance
-    /// Rows are mapped in blocks of 256 (each row's result does not depend on `par`).
+    /// Rows are mapped in blocks of 256, spread over `par`'s threads; each row's result does
+    /// not depend on the block or the thread count (bitwise).
     pub fn features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
         let n = x.nrows();
         let req = n as u128 * self.r as u128;
         Error::within(req, 1 << 28, || format!("{n}×{} features", self.r))?;
         self.check_x(x, "X")?;
-        let _ = par;
         let mut out = crate::input::zeros_or_too_large::<T>(n, self.r, "feature matrix")?;
+        // Waves of `tasks` blocks of 256 rows, mapped in parallel and copied in order: the
+        // extra memory is one wave's blocks, not a second copy of the output.
+        const BLOCK: usize = 256;
+        let tasks = crate::dense::tasks(par);
         let mut lo = 0;
         while lo < n {
-            let b = 256.min(n - lo);
-            let f = self.phi(x.subrows(lo, b))?;
-            out.as_mut().subrows_mut(lo, b).copy_from(&f);
-            lo += b;
+            let wave = (n - lo).min(tasks * BLOCK);
+            let blocks: Vec<Mat<T>> = if tasks == 1 {
+                vec![self.phi(x.subrows(lo, wave))?]
+            } else {
+                use rayon::prelude::*;
+                (0..wave.div_ceil(BLOCK))
+                    .into_par_iter()
+                    .map(|i| {
+                        let b0 = lo + i * BLOCK;
+                        self.phi(x.subrows(b0, BLOCK.min(lo + wave - b0)))
+                    })
+                    .collect::<Result<_>>()?
+            };
+            let mut at = lo;
+            for f in blocks {
+                out.as_mut().subrows_mut(at, f.nrows()).copy_from(&f);
+                at += f.nrows();
+            }
+            lo += wave;
         }
         Ok(out)
     }
