@@ -510,6 +510,11 @@ fn robust_power(
 /// scale of the entries ([`SymmetricTensor`]'s scaling note): `2ᵏ·T` gives the factors of `T`
 /// bit for bit and the weights times `2ᵏ`.
 ///
+/// Asking for more components than the tensor has is not an error: the extra ones are fitted to
+/// what deflation leaves (noise, or rounding of order `1e-16·‖T‖_F` for an exactly low-rank
+/// tensor) and come back with correspondingly small weights. Compare the weights with the first
+/// ones, or [`residual_rel`] before and after, to choose the rank.
+///
 /// # Errors
 /// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
 /// [`Error::NonFinite`] if an iterate overflows or a weight is beyond the `f64` range.
