@@ -55,6 +55,15 @@ fn main() {
             }
         }
         let m: usize = args.require("rows")?;
+        // The default s = 8 is capped at m, as the library's own callers do; an explicit
+        // --nnz-per-col above m is the user's error and reported as such.
+        if let (SketchKind::SparseSign { nnz_per_col }, None) =
+            (kind, args.get::<usize>("nnz-per-col")?)
+        {
+            kind = SketchKind::SparseSign {
+                nnz_per_col: nnz_per_col.min(m.max(1)),
+            };
+        }
         let (pool, par) = args.threads()?;
         let e = |e: randnla::Error| format!("{path}: {e}");
         let file = match &generate {

@@ -930,6 +930,15 @@ fn approx_impl(
     let (n, d) = (a.nrows(), a.ncols());
     let s1 = params.sketch(n, d, seed)?;
     let m1 = params.sketch_rows_for(d);
+    // Before the size checks of the sketched path: a wide `A` (n ≤ m₁ = 10d by default) takes
+    // the exact route, whose work does not involve the m₁ × d sketch.
+    if n <= m1 {
+        let exact = ExactParams {
+            rank_tol: params.rank_tol,
+            ..ExactParams::default()
+        };
+        return exact_impl(a, lambda, &exact, par);
+    }
     check_work(
         || format!("the {m1}×{d} sketch S₁A"),
         m1.saturating_add(d),
@@ -941,13 +950,6 @@ fn approx_impl(
         d.max(BLOCK_ROWS),
     )?;
     let tol = rank_tol(params.rank_tol, m1 + if lambda > 0.0 { d } else { 0 }, d)?;
-    if n <= m1 {
-        let exact = ExactParams {
-            rank_tol: params.rank_tol,
-            ..ExactParams::default()
-        };
-        return exact_impl(a, lambda, &exact, par);
-    }
     let sketch_qr = PivotedQr::new(s1.apply(a, par)?, tol, par);
     // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
     let (qr, debias) = if lambda == 0.0 {

@@ -373,6 +373,25 @@ fn help_switches_positionals_threads_and_shapes() {
         line.contains("\"distortion_note\":\"not measured: "),
         "{line}"
     );
+    // The default s = 8 of sparse sign is capped at --rows (3 rows used to be an error about
+    // an `nnz_per_col` the user never gave); an explicit s above m stays an error.
+    assert_json(
+        "sketch",
+        &[&a, "--sketch", "sparse-sign", "--rows", "3", "--json"],
+        &["distortion"],
+    );
+    assert_rejected(
+        "sketch",
+        &[
+            &a,
+            "--sketch",
+            "sparse-sign",
+            "--rows",
+            "3",
+            "--nnz-per-col",
+            "8",
+        ],
+    );
     // Fewer sketch rows than columns: κ is infinite, which JSON cannot hold; the note says so.
     let line = assert_json(
         "sketch",

@@ -171,6 +171,18 @@ fn exact_scores_sum_to_the_rank_and_lie_in_the_unit_interval() {
     let (s, info) = exact(dense(&wide));
     assert_eq!(info.rank, 5);
     assert_close_rows(&s, &[1.0; 5], 1e-12, "wide");
+    // The approximate method takes the exact route for it (n ≤ 10d) before sizing the
+    // 10d × d sketch it will not build: 50 × 15 000 used to be TooLarge.
+    let very_wide = problems::gaussian_matrix(50, 15_000, Seed::new(4)).unwrap();
+    let (s, info) = approx_leverage_scores(
+        dense(&very_wide),
+        &ApproxParams::default(),
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    assert_eq!(info.rank, 50);
+    assert_close_rows(&s, &[1.0; 50], 1e-12, "very wide, approx");
     // The zero matrix has rank 0 and zero scores.
     let (s, info) = exact(dense(&Mat::zeros(7, 3)));
     assert_eq!((info.rank, s.iter().sum::<f64>()), (0, 0.0));
@@ -860,24 +872,22 @@ fn bad_input_is_an_error_not_a_panic() {
         );
     }
     // Work arrays beyond 2³¹ entries are refused before anything is allocated.
-    for p in [
-        ApproxParams {
-            jl_dim: usize::MAX,
-            ..Default::default()
-        },
-        ApproxParams {
-            sketch_rows: Some(1 << 30),
-            ..Default::default()
-        },
-    ] {
-        assert!(
-            matches!(
-                approx_leverage_scores(dense(&big), &p, s, Par::Seq),
-                Err(Error::TooLarge { .. })
-            ),
-            "{p:?}"
-        );
-    }
+    let huge_jl = ApproxParams {
+        jl_dim: usize::MAX,
+        ..Default::default()
+    };
+    assert!(matches!(
+        approx_leverage_scores(dense(&big), &huge_jl, s, Par::Seq),
+        Err(Error::TooLarge { .. })
+    ));
+    // A sketch of more rows than A has is not built: m₁ = 2³⁰ ≥ n takes the exact route.
+    let huge_m1 = ApproxParams {
+        sketch_rows: Some(1 << 30),
+        ..Default::default()
+    };
+    let (got, _) = approx_leverage_scores(dense(&big), &huge_m1, s, Par::Seq).unwrap();
+    let (want, _) = exact_with(dense(&big), ExactMethod::Householder, 0.0);
+    assert_close_rows(&got, &want, 1e-12, "m₁ ≥ n");
     // A ridge parameter far below the rounding level of ‖A‖² on a rank-deficient matrix is not
     // an error: the scores are those of the numerical rank.
     let deficient = rank_deficient(3000, 6, 4, 25);

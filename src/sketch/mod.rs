@@ -19,7 +19,9 @@
 //! Column `j` of every sketch is a pure function of `(seed, j)`. Sparse sign, CountSketch and
 //! Gaussian sketches accumulate each output entry over the input rows in ascending order, so
 //! `S·A` is bitwise identical for any thread count, for CSR, CSC and dense storage of `A`, and for
-//! `A` whole or split into row blocks accumulated with their global offsets. The SRHT is bitwise
+//! `A` whole or split into row blocks accumulated with their global offsets into one output in
+//! ascending offset order (blocks applied in another order, or sketched separately and summed
+//! afterwards, agree to rounding: the additions are grouped differently). The SRHT is bitwise
 //! identical across thread counts and storage layouts; its row-block merge is exact in exact
 //! arithmetic and agrees with the whole-matrix result to rounding (the Hadamard transform of a sum
 //! is not computed in the same order as the sum of transforms).
