@@ -99,11 +99,7 @@ fn main() {
         let (t, truth): (SymmetricTensor, Truth) =
             match (args.get::<String>("tns")?, args.get::<String>("synthetic")?) {
                 (Some(path), None) => (
-                    read_tns_path_as(&path, tns_storage).map_err(|e| match e {
-                        // I/O errors already name the file.
-                        randnla::Error::Io { .. } => e.to_string(),
-                        _ => format!("{path}: {e}"),
-                    })?,
+                    read_tns_path_as(&path, tns_storage).map_err(|e| cli::file_error(&path, e))?,
                     None,
                 ),
                 (None, Some(spec)) => {

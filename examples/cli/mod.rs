@@ -238,6 +238,14 @@ pub fn read_error(path: &str, e: randnla::Error) -> String {
         } if requested > limit => format!(
             "{path}: {e}; to read it, raise the limit with --{MAX_ELEMENTS} N, N ≥ {requested}"
         ),
+        _ => file_error(path, e),
+    }
+}
+
+/// The message for an error about a file: prefixed by its path, except I/O errors, which
+/// already name it.
+pub fn file_error(path: &str, e: randnla::Error) -> String {
+    match e {
         randnla::Error::Io { .. } => e.to_string(),
         _ => format!("{path}: {e}"),
     }

@@ -565,10 +565,10 @@ impl SymmetricTensor {
     /// # Errors
     /// Order or dimension out of range; `indices.len() ≠ p·values.len()`; an index `≥ dim`; a
     /// non-finite value; no entries; a multi-index listed in some but not all of its permutations,
-    /// repeated, or with values across permutations differing by more than `1e-10` relative; [`Error::TooLarge`] when the
-    /// validation or the stored permutations with the build's sort buffer would take more than
-    /// [`MAX_COORDINATE_BYTES`] (checked before they are allocated), or the allocator refuses
-    /// them.
+    /// repeated, or with values across permutations differing by more than `1e-10` relative;
+    /// [`Error::TooLarge`] when the validation or the stored permutations with the build's sort
+    /// buffer would take more than [`MAX_COORDINATE_BYTES`] (checked before they are allocated),
+    /// or the allocator refuses them.
     ///
     /// # Performance
     /// `O(nnz·p·log nnz)` plus the expansion; memory `4p + 8` bytes per stored permutation,
