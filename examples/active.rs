@@ -22,12 +22,16 @@
 //! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
 //!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
 //!   `--spend-budget` keeps drawing until `K` distinct labels are bought.
-//! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial.
+//! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial that
+//!   determined one (an error, and no file written, when none did).
 //! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
 //!   coordinate file and `nrows·ncols` for an array); raise it for larger files.
 //! * `--json`: one line with `n, d, budget, strategy, labels_used` (largest over trials),
 //!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
-//!   `--no-eval`), and `trials, basis, pool_seconds, nnz`.
+//!   `--no-eval`; a failed trial counts as ratio ∞, so the mean is null and the median too when
+//!   half the trials failed), `trials`, `failed_trials` (selections with fewer than `d`
+//!   independent labels, with `--trials` above 1; one trial that fails is an error), and
+//!   `basis, pool_seconds, nnz`.
 //!
 //! Bad input (missing file, malformed Matrix Market, mismatched sizes, budget < d or > n, NaN)
 //! → one line on stderr, exit code 2.
@@ -126,6 +130,7 @@ fn main() {
             let mut labels_used = 0;
             let mut seconds = 0.0;
             let mut last_beta = Vec::new();
+            let mut failed_trials = 0u64;
             for t in 0..trials {
                 let start = Instant::now();
                 let mut oracle = Budgeted::new(SliceOracle::new(&y), budget);
@@ -155,8 +160,12 @@ fn main() {
                     (Ok((beta, _)), None) => last_beta = beta,
                     // A selection that does not determine β (possible for uniform sampling on
                     // coherent pools) is an infinitely bad trial, not a failure of the run.
+                    // Counted, and reported as `failed_trials`.
                     (Err(randnla::Error::RankDeficient { .. }), _) if trials > 1 => {
-                        ratios.push(f64::INFINITY)
+                        failed_trials += 1;
+                        if opt.is_some() {
+                            ratios.push(f64::INFINITY)
+                        }
                     }
                     (Err(e), _) => return Err(e.to_string()),
                 }
@@ -172,10 +181,14 @@ fn main() {
                 )
             };
             if let Some(out) = args.get::<String>("out")? {
-                if !last_beta.is_empty() {
-                    let col = faer::MatRef::from_column_major_slice(&last_beta, last_beta.len(), 1);
-                    write_dense_path(&out, col).map_err(|e| e.to_string())?;
+                if last_beta.is_empty() {
+                    return Err(format!(
+                        "no trial determined β̃ (all {trials} selections were rank deficient): \
+                         {out} not written; raise --budget or use --ridge"
+                    ));
                 }
+                let col = faer::MatRef::from_column_major_slice(&last_beta, last_beta.len(), 1);
+                write_dense_path(&out, col).map_err(|e| e.to_string())?;
             }
             let (n, d) = (pool.nrows(), pool.ncols());
             if args.json() {
@@ -189,6 +202,7 @@ fn main() {
                     .opt("ratio_median", median.filter(|v| v.is_finite()))
                     .opt("ratio_mean", mean.filter(|v| v.is_finite()))
                     .int("trials", trials)
+                    .int("failed_trials", failed_trials)
                     .str("basis", basis.name())
                     .num("pool_seconds", pool_seconds)
                     .int("nnz", pool.info().nnz as u64)
@@ -203,6 +217,7 @@ fn main() {
                         "strategy",
                         "labels",
                         "trials",
+                        "failed",
                         "s/trial",
                         "ratio median",
                         "ratio mean",
@@ -214,6 +229,7 @@ fn main() {
                         strategy.name().to_string(),
                         labels_used.to_string(),
                         trials.to_string(),
+                        failed_trials.to_string(),
                         format!("{seconds:.4}"),
                         fmt(median),
                         fmt(mean),

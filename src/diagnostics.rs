@@ -203,8 +203,13 @@ impl RangeBasis {
         }
         let llt = gram(a, par)?
             .llt(faer::Side::Lower)
-            .map_err(|_| Error::RankDeficient {
-                rank: d.saturating_sub(1),
+            .map_err(|e| Error::RankDeficient {
+                // Pivot `index` failed: the leading `index` columns are numerically independent.
+                rank: match e {
+                    faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
+                        index
+                    }
+                },
                 required: d,
             })?;
         Ok(RangeBasis {

@@ -78,7 +78,8 @@ pub enum Error {
     },
     /// A matrix is numerically rank deficient where full rank is required.
     RankDeficient {
-        /// The numerical rank found.
+        /// The numerical rank found. Where an unpivoted Cholesky factorization of a Gram matrix
+        /// failed, the number of leading columns it factored: a lower bound on the rank.
         rank: usize,
         /// The rank required.
         required: usize,

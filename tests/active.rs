@@ -638,25 +638,121 @@ fn bad_input_is_an_error() {
 /// 1.01–1.17 (median 1.07) on these fixed seeds.
 /// A pool whose row scores overflow (`X` as given, entries 1e200) is an `Error::NonFinite`
 /// naming a row, not "rank 0" as an audit found; entries 1e150 still make a pool.
+/// An as-given pool far from 1 in scale: `W = 2⁻ᵉ·I` keeps the scores in range. At 1e200 the
+/// scores overflowed (an error), at 1e-170 they underflowed to zero (reported as rank 0). Pass
+/// rule: the normalized scores `ℓ_i/Σℓ` match the unscaled pool's to 1e-14 (bitwise at powers
+/// of two), and a BSS selection at `2^±700` is the unscaled one, rows and weights bitwise.
 #[test]
-fn a_pool_whose_scores_overflow_says_so() {
-    let g = randnla::problems::gaussian_matrix(200, 4, Seed::new(3)).unwrap();
-    for (scale, overflows) in [(1e200, true), (1e150, false)] {
-        let x = Mat::from_fn(200, 4, |i, j| g[(i, j)] * scale);
-        let r = Pool::new(
+fn an_as_given_pool_far_from_unit_scale_keeps_its_scores_and_selection() {
+    let g = randnla::problems::gaussian_matrix(400, 4, Seed::new(3)).unwrap();
+    let as_given = |x: &Mat<f64>| {
+        let p = Pool::new(
             MatrixRef::dense(x.as_ref()).unwrap(),
             Basis::AsGiven,
             Seed::new(0),
             Par::Seq,
-        );
-        match (r, overflows) {
-            (Err(Error::NonFinite { what, .. }), true) => {
-                assert!(what.contains("overflowed"), "{what}")
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let sum = p.info().score_sum;
+        let normalized: Vec<f64> = p.scores().iter().map(|s| s / sum).collect();
+        let mut o = Budgeted::new(SliceOracle::new(&[0.0; 400]), 30);
+        let mut l = Learner::new(&p, Strategy::bss(), Seed::new(5)).unwrap();
+        l.select(30, &mut o).unwrap();
+        (normalized, l.weights())
+    };
+    let (base, base_sel) = as_given(&g);
+    for (scale, bitwise) in [
+        (1e200, false),
+        (1e-170, false),
+        (2f64.powi(700), true),
+        (2f64.powi(-700), true),
+    ] {
+        let x = Mat::from_fn(400, 4, |i, j| g[(i, j)] * scale);
+        let (sc, sel) = as_given(&x);
+        for (i, (a, b)) in sc.iter().zip(&base).enumerate() {
+            assert!(
+                (a - b).abs() <= 1e-14 * b,
+                "{scale:e}, row {i}: {a:e} vs {b:e}"
+            );
+            if bitwise {
+                assert_eq!(a.to_bits(), b.to_bits(), "{scale:e}, row {i}");
             }
-            (Ok(_), false) => {}
-            (r, _) => panic!("{scale:e}: {:?}", r.err()),
+        }
+        if bitwise {
+            assert_eq!(sel, base_sel, "{scale:e}");
         }
     }
+}
+
+/// Features in different units: columns scaled by `[1e7, 1, 1e-7]` (`κ ≈ 10¹⁴`, full rank).
+/// The unpivoted rank tests (`|R_jj| ≤ 1e-12·max|R_jj|`) called such a pool and fit rank 2;
+/// with the columns equilibrated by powers of two they are scale-invariant. Pass rules: the
+/// exact pool's scores are the unscaled matrix's leverage scores to 1e-9 (as in the test
+/// above), the sketched pool builds, and the fit and `β*` are the unscaled ones divided by
+/// the column scales, to 1e-9 relative.
+#[test]
+fn columns_in_different_units_are_not_rank_deficient() {
+    let (n, d) = (4000, 3);
+    let g = randnla::problems::gaussian_matrix(n, d, Seed::new(11)).unwrap();
+    let units = [1e7, 1.0, 1e-7];
+    let x = Mat::from_fn(n, d, |i, j| g[(i, j)] * units[j]);
+    let (ga, xa) = (
+        MatrixRef::dense(g.as_ref()).unwrap(),
+        MatrixRef::dense(x.as_ref()).unwrap(),
+    );
+    let (exact, _) = exact_leverage_scores(ga, &ExactParams::default(), Par::Seq).unwrap();
+    let pool = Pool::new(xa, Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    for (i, (p, e)) in pool.scores().iter().zip(&exact).enumerate() {
+        assert!((p - e).abs() <= 1e-9 * e.max(1e-3), "row {i}: {p} vs {e}");
+    }
+    Pool::new(
+        xa,
+        Basis::Sketched { sketch_rows: None },
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    let y: Vec<f64> = (0..n)
+        .map(|i| g[(i, 0)] - 2.0 * g[(i, 1)] + 0.5 * g[(i, 2)] + (i as f64 * 0.37).sin())
+        .collect();
+    let rows: Vec<usize> = (0..40).map(|t| (t * 97) % n).collect();
+    let w: Vec<f64> = (0..40).map(|t| 1.0 + (t % 3) as f64).collect();
+    let lab: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+    let base = weighted_least_squares(ga, &rows, &w, &lab, 0.0).unwrap();
+    let scaled = weighted_least_squares(xa, &rows, &w, &lab, 0.0).unwrap();
+    let (full, _) = exact_pool(&g).least_squares(&y).unwrap();
+    let (full_scaled, _) = pool.least_squares(&y).unwrap();
+    for j in 0..d {
+        for (what, b, s) in [("fit", base[j], scaled[j]), ("β*", full[j], full_scaled[j])] {
+            let back = s * units[j];
+            assert!(
+                (back - b).abs() <= 1e-9 * b.abs(),
+                "{what} β_{j}: {back} vs {b}"
+            );
+        }
+    }
+}
+
+/// `‖Xβ − y‖²` and `OPT` beyond `f64::MAX` are errors naming the row where the sum overflows,
+/// not `Ok(∞)`; just below, they are finite.
+#[test]
+fn residual_norms_that_overflow_are_errors() {
+    let g = randnla::problems::gaussian_matrix(50, 2, Seed::new(4)).unwrap();
+    let pool = exact_pool(&g);
+    let mut y = vec![1.0; 50];
+    y[7] = 1e154;
+    y[9] = 1e154;
+    match pool.residual_norm_sq(&[0.0, 0.0], &y) {
+        Err(Error::NonFinite { row: 9, .. }) => {}
+        r => panic!("{r:?}"),
+    }
+    match pool.least_squares(&y) {
+        Err(Error::NonFinite { what, .. }) => assert!(what.contains("OPT"), "{what}"),
+        r => panic!("{r:?}"),
+    }
+    y[9] = 1.0;
+    assert!(pool.residual_norm_sq(&[0.0, 0.0], &y).unwrap().is_finite());
+    assert!(pool.least_squares(&y).unwrap().1.is_finite());
 }
 
 #[test]

@@ -1,19 +1,19 @@
 //! Small dense kernels on row-major `d × d` (or `k × d`) buffers, written out so that the
 //! per-step work of the selection loop stays in this crate (and is fast in every profile).
 
-use crate::scalar::{mul_pow2, shift_toward_range};
+use crate::scalar::{exponent, mul_pow2, shift_toward_range};
 
 /// In-place lower Cholesky factor of a symmetric positive definite row-major `d × d` matrix
-/// (the lower triangle is read; the strict upper triangle is zeroed). `false` when a pivot is
-/// not positive (the matrix is not numerically positive definite).
-pub(crate) fn cholesky(a: &mut [f64], d: usize) -> bool {
+/// (the lower triangle is read; the strict upper triangle is zeroed). `Err(j)` when pivot `j` is
+/// not positive (the matrix is not numerically positive definite; its leading `j × j` block is).
+pub(crate) fn cholesky(a: &mut [f64], d: usize) -> Result<(), usize> {
     for j in 0..d {
         let mut s = a[j * d + j];
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
         if !(s > 0.0 && s.is_finite()) {
-            return false;
+            return Err(j);
         }
         let ljj = s.sqrt();
         a[j * d + j] = ljj;
@@ -29,7 +29,7 @@ pub(crate) fn cholesky(a: &mut [f64], d: usize) -> bool {
             a[j * d + k] = 0.0;
         }
     }
-    true
+    Ok(())
 }
 
 /// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal
@@ -97,11 +97,13 @@ pub(crate) fn quad_form(m: &[f64], x: &[f64]) -> f64 {
 /// `Err(rank)` when a diagonal entry of `R` is below `rtol·max|R_jj|` (numerical rank
 /// `rank < d`). Requires `k ≥ d`.
 ///
-/// The sums of squares below are naive, so `a` and `b` are first moved by powers of two to a
-/// largest entry of `2^±480` when theirs is beyond that (exact, and undone on the solution): `X`
-/// near `10³⁰⁰` overflowed `‖a_j‖²` and near `10⁻³⁰⁰` underflowed it, and both were reported as
-/// rank 0. Data within `2^±480` is not touched (same bits as before), and data beyond it is
-/// moved no further than that.
+/// The columns of `a` are first equilibrated by powers of two, `a·D` with `D_jj = 2^{s_j}`
+/// bringing column `j`'s largest entry into `[1, 2)` (exact, and undone on the solution:
+/// `x = D·x'`), and `b` is moved to a largest entry of `2^±480` when its own is beyond that.
+/// So the rank test does not depend on the units of the columns — features scaled by
+/// `[10⁷, 1, 10⁻⁷]` are full rank, where the unscaled `|R_33|/max|R_jj| ≈ 10⁻¹⁴` called them
+/// rank 2 — and the naive sums of squares neither overflow (`X` near `10³⁰⁰`) nor underflow
+/// (near `10⁻³⁰⁰`). A zero column stays zero (and makes the rank deficient).
 pub(crate) fn householder_lstsq(
     a: &mut [f64],
     b: &mut [f64],
@@ -110,15 +112,35 @@ pub(crate) fn householder_lstsq(
     d: usize,
     rtol: f64,
 ) -> std::result::Result<Vec<f64>, usize> {
-    let shift_a = into_safe_range(&mut a[..k * d]);
+    let shifts = equilibrate_columns(&mut a[..k * d], d);
     let shift_b = into_safe_range(&mut b[..k]);
     let mut x = householder_lstsq_in_range(a, b, v, k, d, rtol)?;
-    // 2^-sa·a·x' = 2^-sb·b  ⇒  x = x'·2^(sb − sa) (may overflow: the caller checks finiteness).
-    if shift_b != shift_a {
-        x.iter_mut()
-            .for_each(|xi| *xi = mul_pow2(*xi, shift_b - shift_a));
+    // 2^-sb·b = (a·D)·x'  ⇒  x = 2^sb·D·x' (may overflow: the caller checks finiteness).
+    for (xj, &sj) in x.iter_mut().zip(&shifts) {
+        *xj = mul_pow2(*xj, sj + shift_b);
     }
     Ok(x)
+}
+
+/// Scales each column `j` of the row-major `· × d` matrix `a` by `2^{s_j}` so that its largest
+/// `|a_ij|` lies in `[1, 2)`, and returns the shifts `s_j` (0 for a zero column). Exact, except
+/// that entries more than `2¹⁰²²` below their column's largest round as subnormals.
+pub(crate) fn equilibrate_columns(a: &mut [f64], d: usize) -> Vec<i32> {
+    let mut top = vec![0.0f64; d];
+    for row in a.chunks_exact(d) {
+        for (t, x) in top.iter_mut().zip(row) {
+            *t = t.max(x.abs());
+        }
+    }
+    let shifts: Vec<i32> = top.iter().map(|&t| -exponent(t)).collect();
+    if shifts.iter().any(|&s| s != 0) {
+        for row in a.chunks_exact_mut(d) {
+            for (x, &s) in row.iter_mut().zip(&shifts) {
+                *x = mul_pow2(*x, s);
+            }
+        }
+    }
+    shifts
 }
 
 /// Scales `x` by `2⁻ᵉ` when its largest `|xᵢ|` is beyond `2^±480`, bringing it to `2^±480`
@@ -216,7 +238,7 @@ mod tests {
             }
         }
         let a0 = a.clone();
-        assert!(cholesky(&mut a, d));
+        assert_eq!(cholesky(&mut a, d), Ok(()));
         let linv = lower_inverse(&a, d).unwrap();
         let mut m = vec![0.0; 16];
         let tr = lower_gram(&linv, d, &mut m);
@@ -234,6 +256,22 @@ mod tests {
             .map(|i| x[i] * (0..d).map(|j| m[i * d + j] * x[j]).sum::<f64>())
             .sum();
         assert!((q - direct).abs() < 1e-12);
+    }
+
+    /// A failed pivot is reported by its index: the Gram matrix of columns `[a, b, a]` factors
+    /// its leading 2 × 2 block and fails at pivot 2 (what `RankDeficient.rank` then reports).
+    #[test]
+    fn cholesky_reports_the_failed_pivot() {
+        let cols = [[1.0, 2.0, 0.5], [0.0, 1.0, -1.0], [1.0, 2.0, 0.5]];
+        let mut g = [0.0; 9];
+        for i in 0..3 {
+            for j in 0..3 {
+                g[i * 3 + j] = (0..3).map(|t| cols[i][t] * cols[j][t]).sum();
+            }
+        }
+        assert_eq!(cholesky(&mut g, 3), Err(2));
+        g[0] = -1.0;
+        assert_eq!(cholesky(&mut g, 3), Err(0));
     }
 
     #[test]

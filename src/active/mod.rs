@@ -135,7 +135,9 @@ pub enum Basis {
         /// Rows `m₁ ≥ d` of the sparse sign sketch (`None` = `10d`).
         sketch_rows: Option<usize>,
     },
-    /// `W = I`: `X`'s columns are taken as the (nearly orthogonal) basis.
+    /// `W = I`: `X`'s columns are taken as the (nearly orthogonal) basis. (`W = 2⁻ᵉ·I` when
+    /// `X`'s largest entry `≈ 2ᵉ` lies beyond `2^±200`, so that the scores neither overflow nor
+    /// underflow; a scalar `W` changes neither the selection nor the fit.)
     AsGiven,
 }
 
@@ -202,9 +204,11 @@ impl<'a> Pool<'a> {
     ///
     /// # Errors
     /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`, or
-    /// a row score that overflows `f64` (`X` near the top of the range, with `Basis::AsGiven`);
-    /// [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d` rows;
-    /// [`Error::RankDeficient`] when `X` does not have full column rank (numerically);
+    /// a whitening `W` that overflows `f64` (a column of `X` whose largest entry is near the
+    /// subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d`
+    /// rows; [`Error::RankDeficient`] when `X` does not have full column rank numerically
+    /// (`|R_jj| ≤ 10⁻¹²·max|R_jj|` for the `R` of the sketch with its columns equilibrated by
+    /// powers of two, so the test does not depend on the columns' units);
     /// [`Error::TooLarge`] when a dense row-major copy would exceed `2³¹` entries, or when a
     /// buffer cannot be allocated — the `d × d` whitening first of all, which a sparse `X` does
     /// not bound by what it stores.
@@ -294,6 +298,22 @@ impl<'a> Pool<'a> {
                 )?;
                 s.apply(x, par)?
             };
+            // Columns equilibrated by powers of two, S·X·D (exact): the rank test below sees
+            // unit-sized columns, so features in different units (scales 1e7 … 1e-7) are not
+            // mistaken for a rank deficiency, and X near the ends of the range neither
+            // overflows nor underflows R.
+            let mut sx = sx;
+            let shifts: Vec<i32> = (0..d)
+                .map(|j| {
+                    let top = sx.col(j).iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                    -crate::scalar::exponent(top)
+                })
+                .collect();
+            for (j, &sh) in shifts.iter().enumerate() {
+                sx.col_mut(j)
+                    .iter_mut()
+                    .for_each(|x| *x = crate::scalar::mul_pow2(*x, sh));
+            }
             let r = crate::dense::thin_r(sx.as_ref());
             let rmax = (0..d).fold(0.0f64, |m, j| m.max(r[(j, j)].abs()));
             let tol = 1e-12 * rmax;
@@ -301,8 +321,8 @@ impl<'a> Pool<'a> {
             if rank < d || rmax == 0.0 {
                 return Err(Error::RankDeficient { rank, required: d });
             }
-            // W₀ = R⁻¹ (upper triangular), row-major: solve by back substitution per column, in
-            // the zeroed W (its strict lower triangle stays zero).
+            // W₀ = D·R⁻¹ (upper triangular), row-major: R⁻¹ by back substitution per column, in
+            // the zeroed W (its strict lower triangle stays zero), then row i scaled by D_ii.
             let w0 = &mut pool.w;
             for c in 0..d {
                 for i in (0..=c).rev() {
@@ -313,14 +333,24 @@ impl<'a> Pool<'a> {
                     w0[i * d + c] = s / r[(i, i)];
                 }
             }
+            for (i, &sh) in shifts.iter().enumerate() {
+                w0[i * d..(i + 1) * d]
+                    .iter_mut()
+                    .for_each(|x| *x = crate::scalar::mul_pow2(*x, sh));
+            }
+            if let Some(p) = w0.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: "the whitening W (a column of X lies so far below the others that                            its scale overflows f64: scale that column up)"
+                        .into(),
+                    row: p / d,
+                    col: p % d,
+                });
+            }
             if basis == Basis::Exact {
                 let mut g = pool.gram(par)?;
-                if !dense::cholesky(&mut g, d) {
-                    return Err(Error::RankDeficient {
-                        rank: d - 1,
-                        required: d,
-                    });
-                }
+                // A failed pivot j: the leading j columns are numerically independent.
+                dense::cholesky(&mut g, d)
+                    .map_err(|rank| Error::RankDeficient { rank, required: d })?;
                 let linv = dense::lower_inverse(&g, d)?;
                 drop(g);
                 // W = W₀·L⁻ᵀ: W[j, k] = Σ_m W₀[j, m]·L⁻¹[k, m].
@@ -335,6 +365,16 @@ impl<'a> Pool<'a> {
                     }
                 }
                 pool.w = w;
+            }
+        }
+        if basis == Basis::AsGiven {
+            // W = 2⁻ᵉ·I when X's largest entry 2ᵉ is beyond 2^±200, so that the scores ‖v_i‖²
+            // neither overflow nor underflow (X near 1e-170 gave all-zero scores). A scalar W
+            // changes neither the sampling probabilities nor the BSS process.
+            if let Some(e) = crate::scalar::out_of_range_exponent(pool.max_abs(), 200) {
+                for i in 0..d {
+                    pool.w[i * d + i] = crate::scalar::mul_pow2(1.0, -e);
+                }
             }
         }
         pool.scores = pool.row_scores(par)?;
@@ -436,6 +476,16 @@ impl<'a> Pool<'a> {
         let mut s = 0.0;
         self.for_row(i, |j, x| s += x * beta[j]);
         s
+    }
+
+    /// The largest `|x_ij|` of the pool (0 for a zero pool).
+    fn max_abs(&self) -> f64 {
+        let top = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        match &self.rows {
+            Rows::Dense(buf) => top(buf),
+            Rows::Csr(s) => (0..s.outer_dim()).fold(0.0, |m, k| m.max(top(s.outer(k).1))),
+            Rows::Owned(o) => top(&o.data),
+        }
     }
 
     /// Runs `f(lo, hi)` on fixed row chunks (in parallel under `par`) and returns the results in
@@ -552,7 +602,8 @@ impl<'a> Pool<'a> {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] for `β` of length `≠ d` or `y` of length `≠ n`;
-    /// [`Error::NonFinite`] for NaN/∞ in either.
+    /// [`Error::NonFinite`] for NaN/∞ in either, or when `‖Xβ − y‖²` itself overflows `f64`
+    /// (naming the row where the running sum does).
     pub fn residual_norm_sq(&self, beta: &[f64], y: &[f64]) -> Result<f64> {
         self.check_vec(y, "y")?;
         if beta.len() != self.d {
@@ -571,7 +622,32 @@ impl<'a> Pool<'a> {
                 })
                 .sum::<f64>()
         });
-        Ok(parts.iter().sum())
+        let total: f64 = parts.iter().sum();
+        if !total.is_finite() {
+            return Err(self.residual_overflow(beta, y, "‖Xβ − y‖²"));
+        }
+        Ok(total)
+    }
+
+    /// The error for a squared residual norm that left the `f64` range: names the first row
+    /// where the running sum `Σ_{t≤i} (x_tᵀβ − y_t)²` stops being finite.
+    fn residual_overflow(&self, beta: &[f64], y: &[f64], what: &str) -> Error {
+        let mut sum = 0.0f64;
+        let row = (0..self.n)
+            .position(|i| {
+                let r = self.row_dot(i, beta) - y[i];
+                sum += r * r;
+                !sum.is_finite()
+            })
+            .unwrap_or(0);
+        Error::NonFinite {
+            what: format!(
+                "{what} (it overflows f64 by this row: scale y and β down by a power of two; \
+                 ratios of residuals do not change)"
+            ),
+            row,
+            col: 0,
+        }
     }
 
     /// The full-label least-squares solution `β* = argmin ‖Xβ − y‖²` and `OPT = ‖Xβ* − y‖²`
@@ -579,8 +655,8 @@ impl<'a> Pool<'a> {
     /// Solved in the pool's basis, `β* = W(VᵀV)⁻¹Vᵀy`, with two refinement steps.
     ///
     /// # Errors
-    /// As [`residual_norm_sq`](Self::residual_norm_sq); [`Error::RankDeficient`] if `VᵀV` is not
-    /// numerically positive definite.
+    /// As [`residual_norm_sq`](Self::residual_norm_sq) (also when `β*` or `OPT` does not fit in
+    /// `f64`); [`Error::RankDeficient`] if `VᵀV` is not numerically positive definite.
     ///
     /// # Performance
     /// `O(4·nnz·d + n·d² + d³)`.
@@ -589,12 +665,7 @@ impl<'a> Pool<'a> {
         self.check_vec(y, "y")?;
         let d = self.d;
         let mut l = self.gram(Par::Seq)?;
-        if !dense::cholesky(&mut l, d) {
-            return Err(Error::RankDeficient {
-                rank: d - 1,
-                required: d,
-            });
-        }
+        dense::cholesky(&mut l, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
         let linv = dense::lower_inverse(&l, d)?;
         drop(l);
         let mut ginv = square_zeros(d, "inverse Gram matrix")?;
@@ -630,7 +701,17 @@ impl<'a> Pool<'a> {
                 *ri = y[i] - self.row_dot(i, &beta);
             }
         }
-        let opt = r.iter().map(|x| x * x).sum();
+        if let Some(j) = beta.iter().position(|b| !b.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "the least-squares solution β* (it does not fit in f64)".into(),
+                row: j,
+                col: 0,
+            });
+        }
+        let opt: f64 = r.iter().map(|x| x * x).sum();
+        if !opt.is_finite() {
+            return Err(self.residual_overflow(&beta, y, "OPT = ‖Xβ* − y‖²"));
+        }
         Ok((beta, opt))
     }
 }

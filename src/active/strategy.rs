@@ -511,7 +511,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                         }
                         work[a * d + a] -= sign * shift;
                     }
-                    if !dense::cholesky(&mut work, d) {
+                    if dense::cholesky(&mut work, d).is_err() {
                         return Err(Error::Factorization {
                             reason: format!(
                                 "a BSS barrier matrix lost positive definiteness (u = {}, l = {})",
