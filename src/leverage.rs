@@ -165,7 +165,10 @@ impl Default for ExactParams {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ApproxParams {
     /// `m₁`, rows of the sparse sign sketch `S₁`. `None` (default) uses
-    /// [`DEFAULT_SKETCH_FACTOR`](Self::DEFAULT_SKETCH_FACTOR)`·d`. Must be at least `d`.
+    /// [`DEFAULT_SKETCH_FACTOR`](Self::DEFAULT_SKETCH_FACTOR)`·d`. Must be at least `d`, and with
+    /// [`debias`](Self::debias) on at least `r + 2` (`r ≤ d` the rank of `S₁A`; `d̂_λ + 2` for
+    /// ridge scores), so `d + 2` always suffices. Neither bound applies when `n ≤ m₁`: the exact
+    /// scores are returned then.
     pub sketch_rows: Option<usize>,
     /// `r₂`, columns of the Gaussian JL matrix. `0` skips the JL stage and returns the exact row
     /// norms of `A·P₁R₁₁⁻¹` (cost `O(nnz·d)`, error only from the sketch `S₁`).
@@ -176,6 +179,14 @@ pub struct ApproxParams {
     /// multiplied by `ρ = (m₁ − r − 1)/m₁`; for ridge scores the sketched Gram is divided by
     /// `ρ = (m₁ − d̂_λ − 1)/m₁` inside the inverse, `R` from `[S₁A/√ρ; √λ I]`, with `d̂_λ` the
     /// statistical dimension of the sketch.
+    ///
+    /// The factor needs `m₁ ≥ r + 2` (`m₁ ≥ d̂_λ + 2`, i.e. `ρ ≥ 1/m₁`): the inverse-Wishart mean
+    /// `m₁/(m₁ − r − 1)` it undoes is infinite for `m₁ ≤ r + 1`. A smaller sketch is an
+    /// [`Error::InvalidParameter`] naming `sketch_rows`, not scores left biased without notice
+    /// (at `d = 10`, `m₁ = 10` they summed to 10²–10³ instead of 10). Close to the bound `ρ` is
+    /// small and the scores vary widely from seed to seed (the inverse-Wishart variance is finite
+    /// only for `m₁ > r + 3`); use `m₁ ≥ 2d`. `false` returns the raw, upward-biased estimates of
+    /// `‖e_iᵀ A·P₁R₁₁⁻¹‖²`, which the sandwich identity bounds for any `m₁ ≥ d`.
     pub debias: bool,
     /// Relative rank tolerance, as in [`ExactParams::rank_tol`], applied to the QR of `S₁A`.
     pub rank_tol: Option<f64>,
@@ -371,7 +382,10 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// (`info.method` says so).
 ///
 /// # Errors
-/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `s = 0` or `s > m₁`;
+/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `s = 0` or `s > m₁`,
+/// and (naming `sketch_rows`) for `m₁ < r + 2` when [`ApproxParams::debias`] is on and
+/// `n > m₁` — `r` the rank of `S₁A`, `d̂_λ` in place of `r` for ridge scores — where the
+/// debiasing factor does not exist (raise `sketch_rows`, or set `debias = false`);
 /// [`Error::TooLarge`] when `(m₁ + d)·d` or `r₂·max(d, 8192)` exceeds `2³¹` entries.
 ///
 /// # Performance
@@ -954,8 +968,8 @@ fn approx_impl(
     // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
     let (qr, debias) = if lambda == 0.0 {
         let r = sketch_qr.rank;
-        let rho = if params.debias && m1 > r + 1 {
-            (m1 - r - 1) as f64 / m1 as f64
+        let rho = if params.debias {
+            debias_factor(m1, d, r as f64, "r", || format!("{r}, the rank of S₁A"))?
         } else {
             1.0
         };
@@ -968,7 +982,9 @@ fn approx_impl(
         let inv = unscaled.solve_scatter(Mat::identity(ru, ru), par);
         let d_hat = (ru as f64 - lambda * inv.squared_norm_l2()).max(0.0);
         let rho = if params.debias {
-            ((m1 as f64 - d_hat - 1.0) / m1 as f64).max(f64::EPSILON)
+            debias_factor(m1, d, d_hat, "d̂_λ", || {
+                format!("{d_hat:.6}, the statistical dimension of S₁A at λ = {lambda:e}")
+            })?
         } else {
             1.0
         };
@@ -1005,6 +1021,42 @@ fn approx_impl(
     inf.jl_dim = params.jl_dim;
     inf.debias_factor = debias;
     Ok((scores, inf))
+}
+
+/// The debiasing factor `ρ = (m₁ − d̂ − 1)/m₁` for a sketch of `m₁` rows of an `A` with `d`
+/// columns at the dimension `d̂` (named `symbol` in messages, `value` saying what it is): the rank
+/// `r` of `S₁A` at `λ = 0`, its statistical dimension `d̂_λ` for `λ > 0`. An error when
+/// `m₁ < d̂ + 2`, i.e. `ρ < 1/m₁`.
+///
+/// The inverse-Wishart mean `m₁/(m₁ − r − 1)` behind `ρ` exists only for `m₁ > r + 1`; below it
+/// there is no factor to apply, and returning the raw scores (a sketch of `m₁ = d` rows gave
+/// `Σ ℓ̃ ≈ 10²–10³` for `d = 10`) under `debias = true` would hide that. For ridge scores the
+/// bound is `m₁ ≥ d̂_λ + 2` rather than `m₁ > d̂_λ + 1`: `d̂_λ → r` from below as `λ → 0`, and
+/// with `m₁ = r + 1` the weaker bound would accept a vanishing `ρ` (scores shrunk towards 0)
+/// exactly where `λ = 0` is refused.
+fn debias_factor(
+    m1: usize,
+    d: usize,
+    d_hat: f64,
+    symbol: &str,
+    value: impl FnOnce() -> String,
+) -> Result<f64> {
+    let m1f = m1 as f64;
+    if m1f - d_hat - 1.0 >= 1.0 {
+        return Ok((m1f - d_hat - 1.0) / m1f);
+    }
+    Err(Error::param(
+        "sketch_rows",
+        format!(
+            "m₁ = {m1} rows are too few to remove the inversion bias (debias = true): \
+             ρ = (m₁ − {symbol} − 1)/m₁ needs m₁ ≥ {symbol} + 2, where {symbol} = {}; raise \
+             sketch_rows (d + 2 = {} always suffices, 10d = {} is the default), or set \
+             debias = false for the raw, upward-biased scores",
+            value(),
+            d.saturating_add(2),
+            d.saturating_mul(ApproxParams::DEFAULT_SKETCH_FACTOR),
+        ),
+    ))
 }
 
 /// An `r × k` matrix of iid `N(0, 1/k)` entries; column `j` comes from `block_rng(0, j)`.

@@ -954,6 +954,69 @@ fn bad_input_is_an_error_not_a_panic() {
         .is_err());
 }
 
+/// The debiasing factor `ρ = (m₁ − r − 1)/m₁` (the inverse-Wishart mean) exists only for
+/// `m₁ > r + 1`; a smaller first sketch with `debias` on used to skip the factor silently and
+/// return scores summing to ≈ 1300 for `d = 10`, `m₁ = 10`. It is an error naming `sketch_rows`
+/// now, at `λ = 0` (against the rank `r` of `S₁A`) and `λ > 0` (against `d̂_λ`), while
+/// `debias = false`, `m₁ = r + 2`, a rank-deficient `A`, a large `λ` and the exact route for
+/// `n ≤ m₁` still run.
+#[test]
+fn debiasing_with_too_few_sketch_rows_is_an_error() {
+    let (n, d) = (4000, 10);
+    let a = problems::gaussian_matrix(n, d, Seed::new(30)).unwrap();
+    let s = Seed::new(1);
+    let with_m1 = |m1: usize| ApproxParams {
+        sketch_rows: Some(m1),
+        ..Default::default()
+    };
+    let refused = |r: randnla::Result<(Vec<f64>, LeverageInfo)>, what: &str| match r {
+        Err(Error::InvalidParameter {
+            name: "sketch_rows",
+            reason,
+        }) => assert!(
+            reason.contains("debias") && reason.contains("sketch_rows"),
+            "{what}: {reason}"
+        ),
+        Err(e) => panic!("{what}: wrong error {e}"),
+        Ok((_, info)) => panic!("{what}: not refused, Σ = {}", info.sum),
+    };
+    for m1 in [d, d + 1] {
+        refused(
+            approx_leverage_scores(dense(&a), &with_m1(m1), s, Par::Seq),
+            &format!("m₁ = {m1}"),
+        );
+        // λ far below σ²(A) ≈ n: d̂_λ ≈ d − 3·10⁻⁶. At m₁ = d + 1 the bound m₁ > d̂_λ + 1 would
+        // hold, with ρ ≈ 2·10⁻⁷ shrinking every score towards 0, where λ = 0 is refused.
+        refused(
+            approx_ridge_leverage_scores(dense(&a), 1e-3, &with_m1(m1), s, Par::Seq),
+            &format!("m₁ = {m1}, λ = 1e-3"),
+        );
+        // Without debiasing the raw sandwich-bounded scores are returned.
+        let raw = ApproxParams {
+            debias: false,
+            ..with_m1(m1)
+        };
+        let (_, info) = approx_leverage_scores(dense(&a), &raw, s, Par::Seq).unwrap();
+        assert_eq!((info.rank, info.debias_factor), (d, 1.0));
+    }
+    // m₁ = r + 2 is the smallest first sketch that debiasing accepts: ρ = 1/m₁.
+    let (scores, info) = approx_leverage_scores(dense(&a), &with_m1(d + 2), s, Par::Seq).unwrap();
+    assert_eq!(info.debias_factor, 1.0 / (d + 2) as f64);
+    assert!(scores.iter().all(|x| x.is_finite()));
+    // The rank, not d, is what counts: rank 8 of 10 columns, m₁ = d = r + 2 gives ρ = 1/m₁.
+    let deficient = rank_deficient(3000, d, 8, 31);
+    let (_, info) = approx_leverage_scores(dense(&deficient), &with_m1(d), s, Par::Seq).unwrap();
+    assert_eq!((info.rank, info.debias_factor), (8, 1.0 / d as f64));
+    // A large λ has a small statistical dimension (d_λ ≈ 0.04 here), so m₁ = d is enough.
+    let (_, info) = approx_ridge_leverage_scores(dense(&a), 1e6, &with_m1(d), s, Par::Seq).unwrap();
+    assert!(info.debias_factor > 0.85, "{}", info.debias_factor);
+    // n ≤ m₁ takes the exact route, which needs no debiasing.
+    let square = problems::gaussian_matrix(d, d, Seed::new(32)).unwrap();
+    let (scores, info) = approx_leverage_scores(dense(&square), &with_m1(d), s, Par::Seq).unwrap();
+    assert_eq!(info.method, LeverageMethod::Householder);
+    assert_close_rows(&scores, &[1.0; 10], 1e-12, "square, exact route");
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
