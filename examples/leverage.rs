@@ -12,7 +12,9 @@
 //! * `--out FILE`: the `n` scores as an `n × 1` Matrix Market array.
 //! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
 //!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
-//!   `ℓ_i > 0`; `null` in the JSON otherwise.
+//!   `ℓ_i > 0`; `null` in the JSON otherwise. Every route uses the same default rank tolerance,
+//!   `max(n, d)·ε`, so both count the same numerical rank (unless a pivot lies within the
+//!   sketch's distortion of that threshold).
 //! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
 //!   coordinate file and `nrows·ncols` for an array); raise it for larger files.
 //! * `--json`: one line with `n, d, nnz, method, seconds, sum_of_scores, max_score,

@@ -114,7 +114,15 @@ pub struct ExactParams {
     /// The factorization (default [`ExactMethod::Auto`]).
     pub method: ExactMethod,
     /// Relative rank tolerance: the numerical rank counts the pivots `|R_kk| > tol·|R_00|` of the
-    /// column-pivoted QR. `None` (default) uses `max(rows, d)·ε`.
+    /// column-pivoted QR (of `A`, of `[A; √λI]` for ridge scores, or of the preconditioning
+    /// sketch `S·A` for [`ExactMethod::SketchCholesky`]). `None` (default) uses `max(n, d)·ε` for
+    /// an `n × d` matrix `A` — the shape of `A`, not of the matrix factored — on every route,
+    /// [`approx_leverage_scores`] included, so that they report the same rank for the same `A`
+    /// (unless a pivot ratio lies within the sketch's distortion, a factor `≈ κ(SQ)`, of the
+    /// tolerance): a sketch's pivots approximate those of `A`, so a tolerance from the sketch's
+    /// own `4d` (or `m₁`) rows would hold it to a finer line than `A` (a full-rank `4000 × 3`
+    /// matrix with column scales `1e7, 1, 1e-7` has rank 2 at `4000ε`, and would have rank 3 at
+    /// `12ε`).
     pub rank_tol: Option<f64>,
     /// Seed of the preconditioning sketch of [`ExactMethod::SketchCholesky`] (the scores do not
     /// depend on it beyond rounding).
@@ -188,7 +196,9 @@ pub struct ApproxParams {
     /// only for `m₁ > r + 3`); use `m₁ ≥ 2d`. `false` returns the raw, upward-biased estimates of
     /// `‖e_iᵀ A·P₁R₁₁⁻¹‖²`, which the sandwich identity bounds for any `m₁ ≥ d`.
     pub debias: bool,
-    /// Relative rank tolerance, as in [`ExactParams::rank_tol`], applied to the QR of `S₁A`.
+    /// Relative rank tolerance, as in [`ExactParams::rank_tol`], applied to the QR of `S₁A`; the
+    /// default `max(n, d)·ε` is that of the exact routes on the same `A` (`n` the rows of `A`,
+    /// not the `m₁` of the sketch), so that both report the same rank.
     pub rank_tol: Option<f64>,
 }
 
@@ -469,9 +479,13 @@ fn check_work(what: impl FnOnce() -> String, rows: usize, cols: usize) -> Result
     Ok(())
 }
 
-fn rank_tol(tol: Option<f64>, rows: usize, d: usize) -> Result<f64> {
+/// The relative rank tolerance for an `n × d` matrix `A`: the default `max(n, d)·ε` depends on
+/// the shape of `A` only, never on the rows of the matrix actually factored (`[A; √λI]`, or a
+/// sketch `S·A` of `A`), so that every route draws the line between rank and noise in the same
+/// place.
+fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
     match tol {
-        None => Ok(rows.max(d) as f64 * f64::EPSILON),
+        None => Ok(n.max(d) as f64 * f64::EPSILON),
         Some(t) if t.is_finite() && (0.0..1.0).contains(&t) => Ok(t),
         Some(t) => Err(Error::param(
             "rank_tol",
@@ -812,8 +826,8 @@ fn householder(
     Error::within(entries, 1 << 31, || {
         format!("a dense copy of the {n}×{d} matrix for Householder QR")
     })?;
+    let tol = rank_tol(params.rank_tol, n, d)?;
     let b = augment(a.to_dense()?, lambda);
-    let tol = rank_tol(params.rank_tol, b.nrows(), d)?;
     let qr = PivotedQr::new(b, tol, par);
     let q = qr.thin_q();
     let scores: Vec<f64> = (0..n)
@@ -845,8 +859,8 @@ fn sketch_cholesky(
         SparseSign::DEFAULT_NNZ_PER_COL.min(m1),
         params.seed.derive(STREAM_PRECOND),
     )?;
+    let tol = rank_tol(params.rank_tol, n, d)?;
     let b = augment(s.apply(a, par)?, lambda);
-    let tol = rank_tol(params.rank_tol, b.nrows(), d)?;
     let qr = PivotedQr::new(b, tol, par);
     let r = qr.rank;
     let scores = if r == 0 {
@@ -963,7 +977,9 @@ fn approx_impl(
         params.jl_dim,
         d.max(BLOCK_ROWS),
     )?;
-    let tol = rank_tol(params.rank_tol, m1 + if lambda > 0.0 { d } else { 0 }, d)?;
+    // The tolerance of A itself, not of the m₁-row sketch: the sketch's pivots approximate those
+    // of A (within the sandwich factors), so the rank agrees with the exact routes'.
+    let tol = rank_tol(params.rank_tol, n, d)?;
     let sketch_qr = PivotedQr::new(s1.apply(a, par)?, tol, par);
     // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
     let (qr, debias) = if lambda == 0.0 {

@@ -1017,6 +1017,42 @@ fn debiasing_with_too_few_sketch_rows_is_an_error() {
     assert_close_rows(&scores, &[1.0; 10], 1e-12, "square, exact route");
 }
 
+/// The default rank tolerance is `max(n, d)·ε` on every route, so that the approximate and the
+/// exact scores (as `--check` compares them) describe the same subspace: on a full-rank
+/// `4000 × 3` matrix with column scales `1e7, 1, 1e-7` (pivot ratio ≈ 1e-14), Householder used to
+/// report rank 2 (tolerance `4000ε`) and the approximate method rank 3 (tolerance `30ε`).
+#[test]
+fn default_rank_tolerance_is_the_same_on_every_route() {
+    let g = problems::gaussian_matrix(4000, 3, Seed::new(33)).unwrap();
+    let scales = [1e7, 1.0, 1e-7];
+    let a = Mat::from_fn(4000, 3, |i, j| g[(i, j)] * scales[j]);
+    let (_, hh) = exact_with(dense(&a), ExactMethod::Householder, 0.0);
+    let (_, sc) = exact_with(dense(&a), ExactMethod::SketchCholesky, 0.0);
+    let (_, auto) = exact(dense(&a));
+    let (_, ap) =
+        approx_leverage_scores(dense(&a), &ApproxParams::default(), Seed::new(1), Par::Seq)
+            .unwrap();
+    assert_eq!(ap.method, LeverageMethod::Approximate);
+    assert_eq!(hh.rank, 2, "the third pivot is below 4000ε");
+    assert_eq!(
+        [auto.rank, sc.rank, ap.rank],
+        [hh.rank; 3],
+        "auto, sketch-Cholesky, approx vs Householder"
+    );
+    // The same holds for the ridge scores at a λ too small to lift the third pivot.
+    let (_, hh) = exact_with(dense(&a), ExactMethod::Householder, 1e-30);
+    let (_, sc) = exact_with(dense(&a), ExactMethod::SketchCholesky, 1e-30);
+    let (_, ap) = approx_ridge_leverage_scores(
+        dense(&a),
+        1e-30,
+        &ApproxParams::default(),
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    assert_eq!([sc.rank, ap.rank], [hh.rank; 2], "λ = 1e-30");
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
