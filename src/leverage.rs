@@ -781,7 +781,8 @@ fn info(
         rank: 0,
         rank_threshold: 0.0,
         lambda,
-        sum: scores.iter().sum(),
+        // From `+0.0`: `Sum` starts from `-0.0` (bitwise the same for any other total).
+        sum: scores.iter().fold(0.0, |s, x| s + x),
         max: scores.iter().copied().fold(0.0, f64::max),
         sketch_rows: 0,
         jl_dim: 0,
@@ -830,8 +831,10 @@ fn householder(
     let b = augment(a.to_dense()?, lambda);
     let qr = PivotedQr::new(b, tol, par);
     let q = qr.thin_q();
+    // `fold` from `+0.0`, not `sum`: `f64`'s `Sum` starts from `-0.0`, which a rank-0 `A`
+    // (no columns of `Q`) would return as its scores, printed as `-0`.
     let scores: Vec<f64> = (0..n)
-        .map(|i| (0..qr.rank).map(|c| q[(i, c)] * q[(i, c)]).sum())
+        .map(|i| (0..qr.rank).fold(0.0, |s, c| s + q[(i, c)] * q[(i, c)]))
         .collect();
     let mut inf = info(LeverageMethod::Householder, &a, &scores, lambda, start);
     inf.rank = qr.rank;

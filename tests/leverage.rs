@@ -1053,6 +1053,50 @@ fn default_rank_tolerance_is_the_same_on_every_route() {
     assert_eq!([sc.rank, ap.rank], [hh.rank; 2], "λ = 1e-30");
 }
 
+/// The scores of an all-zero `A` are `+0.0`, and so are their sum and maximum (a `-0.0` sum
+/// printed as `"-0"` in the example's JSON).
+#[test]
+fn scores_of_the_zero_matrix_are_positive_zeros() {
+    let small = Mat::<f64>::zeros(7, 3);
+    let tall = Mat::<f64>::zeros(5000, 3);
+    let sparse = sprs::CsMat::<f64>::zero((5000, 3));
+    for (name, a) in [
+        ("7 × 3", dense(&small)),
+        ("5000 × 3", dense(&tall)),
+        ("5000 × 3 csr", MatrixRef::sparse(&sparse).unwrap()),
+    ] {
+        for lambda in [0.0, 1.0] {
+            let mut runs = vec![
+                (
+                    "householder",
+                    exact_with(a, ExactMethod::Householder, lambda),
+                ),
+                (
+                    "sketch-cholesky",
+                    exact_with(a, ExactMethod::SketchCholesky, lambda),
+                ),
+                (
+                    "approx",
+                    approx_ridge_leverage_scores(
+                        a,
+                        lambda,
+                        &ApproxParams::default(),
+                        Seed::new(1),
+                        Par::Seq,
+                    )
+                    .unwrap(),
+                ),
+            ];
+            for (method, (scores, info)) in runs.drain(..) {
+                let what = format!("{name}, {method}, λ = {lambda}");
+                assert!(scores.iter().all(|x| x.to_bits() == 0), "{what}: scores");
+                assert_eq!(info.sum.to_bits(), 0, "{what}: sum {}", info.sum);
+                assert_eq!(info.max.to_bits(), 0, "{what}: max {}", info.max);
+            }
+        }
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
