@@ -60,6 +60,7 @@
 
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, Layout, MatrixRef, SparseRef};
+use crate::scalar::{exponent, mul_pow2};
 use crate::seed::Seed;
 use crate::sketch::sampling::OwnedCsr;
 use crate::sketch::{SketchExt, SparseSign};
@@ -115,14 +116,15 @@ pub struct ExactParams {
     pub method: ExactMethod,
     /// Relative rank tolerance: the numerical rank counts the pivots `|R_kk| > tol·|R_00|` of the
     /// column-pivoted QR (of `A`, of `[A; √λI]` for ridge scores, or of the preconditioning
-    /// sketch `S·A` for [`ExactMethod::SketchCholesky`]). `None` (default) uses `max(n, d)·ε` for
-    /// an `n × d` matrix `A` — the shape of `A`, not of the matrix factored — on every route,
-    /// [`approx_leverage_scores`] included, so that they report the same rank for the same `A`
-    /// (unless a pivot ratio lies within the sketch's distortion, a factor `≈ κ(SQ)`, of the
-    /// tolerance): a sketch's pivots approximate those of `A`, so a tolerance from the sketch's
-    /// own `4d` (or `m₁`) rows would hold it to a finer line than `A` (a full-rank `4000 × 3`
-    /// matrix with column scales `1e7, 1, 1e-7` has rank 2 at `4000ε`, and would have rank 3 at
-    /// `12ε`).
+    /// sketch `S·A` for [`ExactMethod::SketchCholesky`]), its columns first equilibrated by
+    /// powers of two (largest entry of each in `[1, 2)`, exact), so that the rank does not depend
+    /// on the columns' units: a full-rank `4000 × 3` matrix with column scales `1e7, 1, 1e-7`
+    /// has rank 3, as its leverage scores are those of the unscaled matrix (unequilibrated, its
+    /// last pivot ratio `≈ 10⁻¹⁴` fell below the tolerance and gave rank 2, as numpy's
+    /// `matrix_rank` would). `None` (default) uses `max(n, d)·ε` for an `n × d` matrix `A` — the
+    /// shape of `A`, not of the matrix factored — on every route, [`approx_leverage_scores`]
+    /// included, so that they report the same rank for the same `A` (unless a pivot ratio lies
+    /// within the sketch's distortion, a factor `≈ κ(SQ)`, of the tolerance).
     pub rank_tol: Option<f64>,
     /// Seed of the preconditioning sketch of [`ExactMethod::SketchCholesky`] (the scores do not
     /// depend on it beyond rounding).
@@ -282,7 +284,8 @@ pub struct LeverageInfo {
     /// Numerical rank `r` of `A` (of `[A; √λI]`, i.e. `d`, for ridge scores with `λ > 0`);
     /// for the approximate method, of `S₁A`, which equals that of `A` when `S₁` embeds `range(A)`.
     pub rank: usize,
-    /// The absolute pivot threshold that decided the rank (`tol·|R_00|`).
+    /// The pivot threshold that decided the rank (`tol·|R_00|`, for the columns equilibrated by
+    /// powers of two: see [`ExactParams::rank_tol`]).
     pub rank_threshold: f64,
     /// The ridge parameter (0 for plain leverage scores).
     pub lambda: f64,
@@ -497,7 +500,12 @@ fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
 // ---------------------------------------------------------------------------------------------
 // Small dense factorizations
 
-/// A column-pivoted QR `B·P = Q·R`, factored in place.
+/// A column-pivoted QR of `B` with its columns first equilibrated by powers of two,
+/// `B·D·P = Q·R` with `D_jj = 2^{s_j}` bringing column `j`'s largest entry into `[1, 2)`
+/// (exact), factored in place. The rank decision then does not depend on the columns' units:
+/// `A·diag(10⁷, 1, 10⁻⁷)` is full rank like `A` (unequilibrated, its last pivot fell below
+/// `max(n, d)·ε·|R_00|` and the rank came out 2), as R's `lm` and LINPACK's `dqrdc2` judge it.
+/// `Q` is that of `B`; [`solve_scatter`](Self::solve_scatter) undoes `D`.
 struct PivotedQr {
     /// Householder vectors below the diagonal, `R` on and above it.
     factors: Mat<f64>,
@@ -506,10 +514,28 @@ struct PivotedQr {
     perm: Vec<usize>,
     rank: usize,
     threshold: f64,
+    /// `s_j`: column `j` of `B` was scaled by `2^{s_j}`.
+    shifts: Vec<i32>,
 }
 
 impl PivotedQr {
     fn new(mut b: Mat<f64>, rel_tol: f64, par: Par) -> Self {
+        let shifts: Vec<i32> = (0..b.ncols())
+            .map(|j| {
+                let top = b.col(j).iter().fold(0.0f64, |t, x| t.max(x.abs()));
+                -exponent(top)
+            })
+            .collect();
+        for (j, &s) in shifts.iter().enumerate() {
+            if s != 0 {
+                b.col_mut(j).iter_mut().for_each(|x| *x = mul_pow2(*x, s));
+            }
+        }
+        Self::prescaled(b, shifts, rel_tol, par)
+    }
+
+    /// The QR of `B·D` given already scaled, with `D_jj = 2^{shifts[j]}`.
+    fn prescaled(mut b: Mat<f64>, shifts: Vec<i32>, rel_tol: f64, par: Par) -> Self {
         use faer::linalg::qr::col_pivoting::factor as cp;
         let (m, n) = b.shape();
         let size = m.min(n);
@@ -546,6 +572,7 @@ impl PivotedQr {
             perm: fwd,
             rank,
             threshold,
+            shifts,
         }
     }
 
@@ -586,20 +613,29 @@ impl PivotedQr {
         q
     }
 
-    /// `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`): a matrix whose R factor is that of
-    /// `[B/√ρ; √λ·I]` for the factored `B`.
-    fn ridge_stack(&self, rho: f64, lambda: f64) -> Mat<f64> {
+    /// The QR of `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`), whose R factor is that of
+    /// `[B/√ρ; √λ·I]` for the factored `B`. It is factored in this QR's scaled coordinates,
+    /// `[R_D·Pᵀ/√ρ; √λ·D]` (`R_D` the factor of `B·D`), so that at a small `λ` its column norms,
+    /// hence its pivot order and basis, are those of this QR: the approximate ridge scores then
+    /// tend to the plain ones as `λ → 0` with the same JL matrix (re-equilibrated from scratch,
+    /// a rank-deficient `A` pivoted differently and the JL estimates moved by their own noise:
+    /// single rows by 20 %, the sum by 1 %). A shift is lowered where `√λ·D_jj` would pass `2⁵⁰⁰` (a column near `10⁻³⁰⁰`
+    /// against a large `λ`), to keep the stack finite.
+    fn ridge_qr(&self, rho: f64, lambda: f64, rel_tol: f64, par: Par) -> Self {
         let (m, d) = self.factors.shape();
         let k = m.min(d);
         let (scale, sl) = (1.0 / rho.sqrt(), lambda.sqrt());
+        let cap = 500 - exponent(sl);
+        let shifts: Vec<i32> = self.shifts.iter().map(|&s| s.min(cap)).collect();
         let mut out = Mat::<f64>::zeros(k + d, d);
         for (p, &col) in self.perm.iter().enumerate() {
+            let lower = shifts[col] - self.shifts[col];
             for i in 0..=p.min(k - 1) {
-                out[(i, col)] = scale * self.factors[(i, p)];
+                out[(i, col)] = mul_pow2(scale * self.factors[(i, p)], lower);
             }
-            out[(k + col, col)] = sl;
+            out[(k + col, col)] = mul_pow2(sl, shifts[col]);
         }
-        out
+        Self::prescaled(out, shifts, rel_tol, par)
     }
 
     /// `R₁₁⁻¹·rhs` for an `r × k` right-hand side, scattered to the `d × k` matrix
@@ -611,7 +647,7 @@ impl PivotedQr {
         let mut out = Mat::<f64>::zeros(self.factors.ncols(), rhs.ncols());
         for p in 0..r {
             for c in 0..rhs.ncols() {
-                out[(self.perm[p], c)] = rhs[(p, c)];
+                out[(self.perm[p], c)] = mul_pow2(rhs[(p, c)], self.shifts[self.perm[p]]);
             }
         }
         out
@@ -996,7 +1032,7 @@ fn approx_impl(
     } else {
         // [S₁A; √λI] and [R_s·Pᵀ; √λI] have the same R factor; the sketched Gram is divided by ρ
         // (inside the inverse) to remove the inversion bias.
-        let unscaled = PivotedQr::new(sketch_qr.ridge_stack(1.0, lambda), tol, par);
+        let unscaled = sketch_qr.ridge_qr(1.0, lambda, tol, par);
         let ru = unscaled.rank;
         let inv = unscaled.solve_scatter(Mat::identity(ru, ru), par);
         let d_hat = (ru as f64 - lambda * inv.squared_norm_l2()).max(0.0);
@@ -1010,10 +1046,7 @@ fn approx_impl(
         if rho == 1.0 {
             (unscaled, 1.0)
         } else {
-            (
-                PivotedQr::new(sketch_qr.ridge_stack(rho, lambda), tol, par),
-                rho,
-            )
+            (sketch_qr.ridge_qr(rho, lambda, tol, par), rho)
         }
     };
     let r = qr.rank;

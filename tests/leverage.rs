@@ -302,26 +302,32 @@ fn ridge_scores_sum_to_the_statistical_dimension() {
             if lambda > 0.0 {
                 let sd = statistical_dimension(dense(a), lambda, Par::Seq).unwrap();
                 assert!((sd - d_lambda).abs() < 1e-8 * d_lambda);
-                // Approximate ridge scores: Σ within 5 %, median row error within 0.15.
-                let (ap, info) = approx_ridge_leverage_scores(
-                    dense(a),
-                    lambda,
-                    &ApproxParams::default(),
-                    Seed::new(3),
-                    Par::Seq,
-                )
-                .unwrap();
+                // Approximate ridge scores, 10 seeds. Σ: measured over 40 seeds on the rank-9
+                // matrix, mean 9.08 for d_λ ≈ 9 and a per-seed standard deviation ≈ 0.45 (5 %), so
+                // the mean over 10 seeds must be within 5 % (≈ 3 standard deviations; one seed
+                // alone missed by 16 %). Rows: the median of the per-seed median row errors is below
+                // 0.15 (over seeds 0–11 on the Cauchy matrix: 0.10–0.16, mean 0.13; one seed alone
+                // sits at the bar).
                 let (ex, _) = exact_with(dense(a), ExactMethod::Householder, lambda);
-                let errs = rel_errors(&ap, &ex);
+                let (mut medians, mut sum) = (Vec::new(), 0.0);
+                for seed in 0..10 {
+                    let (ap, info) = approx_ridge_leverage_scores(
+                        dense(a),
+                        lambda,
+                        &ApproxParams::default(),
+                        Seed::new(seed),
+                        Par::Seq,
+                    )
+                    .unwrap();
+                    sum += info.sum / 10.0;
+                    medians.push(quantile(&rel_errors(&ap, &ex), 0.5));
+                }
                 assert!(
-                    (info.sum - d_lambda).abs() < 0.05 * d_lambda,
-                    "{name} λ={lambda}"
+                    (sum - d_lambda).abs() < 0.05 * d_lambda,
+                    "{name} λ={lambda}: mean Σ = {sum} vs d_λ = {d_lambda}"
                 );
-                assert!(
-                    quantile(&errs, 0.5) < 0.15,
-                    "{name} λ={lambda}: {}",
-                    quantile(&errs, 0.5)
-                );
+                medians.sort_by(f64::total_cmp);
+                assert!(medians[5] < 0.15, "{name} λ={lambda}: {medians:?}");
             }
         }
     }
@@ -1018,14 +1024,20 @@ fn debiasing_with_too_few_sketch_rows_is_an_error() {
 }
 
 /// The default rank tolerance is `max(n, d)·ε` on every route, so that the approximate and the
-/// exact scores (as `--check` compares them) describe the same subspace: on a full-rank
-/// `4000 × 3` matrix with column scales `1e7, 1, 1e-7` (pivot ratio ≈ 1e-14), Householder used to
-/// report rank 2 (tolerance `4000ε`) and the approximate method rank 3 (tolerance `30ε`).
+/// exact scores (as `--check` compares them) describe the same subspace: on a `4000 × 3` matrix
+/// whose third column is the first plus `3·10⁻¹⁴` relative noise (pivot ratio ≈ 3e-14),
+/// Householder reports rank 2 (tolerance `4000ε ≈ 9e-13`); the approximate method, with a
+/// tolerance from the sketch's `m₁ = 30` rows (`30ε ≈ 7e-15`), reported rank 3.
 #[test]
 fn default_rank_tolerance_is_the_same_on_every_route() {
     let g = problems::gaussian_matrix(4000, 3, Seed::new(33)).unwrap();
-    let scales = [1e7, 1.0, 1e-7];
-    let a = Mat::from_fn(4000, 3, |i, j| g[(i, j)] * scales[j]);
+    let a = Mat::from_fn(4000, 3, |i, j| {
+        if j == 2 {
+            g[(i, 0)] + 3e-14 * g[(i, 2)]
+        } else {
+            g[(i, j)]
+        }
+    });
     let (_, hh) = exact_with(dense(&a), ExactMethod::Householder, 0.0);
     let (_, sc) = exact_with(dense(&a), ExactMethod::SketchCholesky, 0.0);
     let (_, auto) = exact(dense(&a));
@@ -1051,6 +1063,72 @@ fn default_rank_tolerance_is_the_same_on_every_route() {
     )
     .unwrap();
     assert_eq!([sc.rank, ap.rank], [hh.rank; 2], "λ = 1e-30");
+}
+
+/// Leverage scores do not depend on the columns' units: `A·diag(1e7, 1, 1e-7)` (full rank,
+/// `κ ≈ 10¹⁴`) has the scores of `A`. Without the power-of-two equilibration of the pivoted
+/// QR its third pivot ratio (≈ 1e-14) fell below `4000ε` and every route reported rank 2 and
+/// the scores of a 2-dimensional subspace. Pass rules: rank 3 on every route; exact scores
+/// equal `A`'s to 1e-9 relative (Householder, SketchCholesky; ridge scores at `λ = 1e-3` too,
+/// whose `[A·D; √λ·I]` is equilibrated as a whole); the approximate scores, with the same seed,
+/// equal the approximate scores of `A` to 1e-9 (the sketch is the same; only rounding differs).
+#[test]
+fn scores_do_not_depend_on_the_columns_units() {
+    use faer::linalg::solvers::DenseSolveCore;
+    let (n, d) = (4000, 3);
+    let g = problems::gaussian_matrix(n, d, Seed::new(34)).unwrap();
+    let units = [1e7, 1.0, 1e-7];
+    let a = Mat::from_fn(n, d, |i, j| g[(i, j)] * units[j]);
+    for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
+        let (want, _) = exact_with(dense(&g), method, 0.0);
+        let (got, info) = exact_with(dense(&a), method, 0.0);
+        assert_eq!(info.rank, 3, "{method:?}");
+        assert_close_rows(&got, &want, 1e-9, &format!("{method:?}"));
+    }
+    // Ridge scores of A·D at λ are those of A with the ridge λ·D⁻² (per column): the reference
+    // solves that well-conditioned problem directly, ℓ_t = g_tᵀ(GᵀG + λD⁻²)⁻¹g_t.
+    let lambda = 1e-3;
+    let (ridge, _) = exact_with(dense(&a), ExactMethod::Householder, lambda);
+    let (ridge_sc, _) = exact_with(dense(&a), ExactMethod::SketchCholesky, lambda);
+    let mut gram = Mat::<f64>::from_fn(d, d, |i, j| {
+        (0..n).map(|t| g[(t, i)] * g[(t, j)]).sum::<f64>()
+    });
+    for j in 0..d {
+        gram[(j, j)] += lambda / (units[j] * units[j]);
+    }
+    let inv = gram.as_ref().partial_piv_lu().inverse();
+    let want: Vec<f64> = (0..n)
+        .map(|t| {
+            (0..d)
+                .map(|i| {
+                    (0..d)
+                        .map(|j| g[(t, i)] * inv[(i, j)] * g[(t, j)])
+                        .sum::<f64>()
+                })
+                .sum()
+        })
+        .collect();
+    assert_close_rows(&ridge, &want, 1e-9, "ridge, Householder");
+    assert_close_rows(&ridge_sc, &want, 1e-9, "ridge, SketchCholesky");
+    // The approximate ridge scores (R from [S₁AD·D⁻¹…; √λI], re-equilibrated): exact row norms
+    // of the sketched basis (r₂ = 0), within the sketch's distortion of the exact ones.
+    let p = ApproxParams {
+        jl_dim: 0,
+        ..ApproxParams::default()
+    };
+    let (ridge_ap, _) =
+        approx_ridge_leverage_scores(dense(&a), lambda, &p, Seed::new(1), Par::Seq).unwrap();
+    for (t, (x, w)) in ridge_ap.iter().zip(&want).enumerate() {
+        assert!(
+            (0.5..2.0).contains(&(x / w)),
+            "approx ridge, row {t}: {x} vs {w}"
+        );
+    }
+    let p = ApproxParams::default();
+    let (want, _) = approx_leverage_scores(dense(&g), &p, Seed::new(1), Par::Seq).unwrap();
+    let (got, info) = approx_leverage_scores(dense(&a), &p, Seed::new(1), Par::Seq).unwrap();
+    assert_eq!(info.rank, 3);
+    assert_close_rows(&got, &want, 1e-9, "approx");
 }
 
 /// The scores of an all-zero `A` are `+0.0`, and so are their sum and maximum (a `-0.0` sum
