@@ -25,6 +25,10 @@ use faer::{Mat, MatMut, Par};
 /// # Performance
 /// `O(nnz(A) + m·d)` time, `O(m·d)` extra memory, nothing stored.
 ///
+/// # Errors
+/// As for [`SparseSign`]: applying it returns [`crate::Error::NonFinite`], never ±∞ or NaN,
+/// when `S·A` overflows the scalar type; scale `A` down by a power of two.
+///
 /// # References
 /// K. L. Clarkson, D. P. Woodruff, "Low rank approximation and regression in input sparsity time",
 /// STOC 2013, arXiv 1207.6365.

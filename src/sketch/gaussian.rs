@@ -1,7 +1,7 @@
 //! Dense Gaussian sketches, generated in fixed blocks from counter-derived seeds.
 
 use super::kernels::{self, ColAccess};
-use super::{check_block, check_dense_size, check_dims, SketchOperator};
+use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
 use crate::error::Result;
 use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
@@ -39,6 +39,12 @@ const MAX_ROWS: usize = 1 << 18;
 /// blocking), which makes the result bitwise reproducible across threads, layouts and row blocks
 /// at the price of running below dense GEMM speed; `benches/sketch.rs` reports the ratio to a
 /// GEMM with the materialized sketch.
+///
+/// # Errors
+/// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
+/// [`crate::Error::NonFinite`], never ±∞ or NaN, when `S·A` overflows the scalar type (entries of
+/// `A` within a factor of about `√n` of its largest value); scale `A` down by a power of two (see
+/// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
 ///
 /// # References
 /// P.-G. Martinsson, J. A. Tropp, "Randomized numerical linear algebra: foundations and
@@ -235,7 +241,7 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         &self,
         row_offset: usize,
         block: MatrixRef<'_, T>,
-        out: MatMut<'_, T>,
+        mut out: MatMut<'_, T>,
         par: Par,
     ) -> Result<()> {
         check_block(self.m, self.n, row_offset, &block, &out)?;
@@ -245,17 +251,18 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
         }
         kernels::with_columns(block, par, |cols| {
             let mut work = kernels::try_load_col_major(&out)?;
-            if let ColAccess::Csc(csc) = cols {
-                if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) {
-                    self.accumulate_entries(row_offset, csc, &mut work, par);
-                    kernels::store_col_major(&work, out);
-                    return Ok(());
+            match cols {
+                ColAccess::Csc(csc)
+                    if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) =>
+                {
+                    self.accumulate_entries(row_offset, csc, &mut work, par)
                 }
+                _ => self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par),
             }
-            self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par);
-            kernels::store_col_major(&work, out);
+            kernels::store_col_major(&work, out.as_mut());
             Ok(())
-        })?
+        })??;
+        check_output_finite(out.as_ref())
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {

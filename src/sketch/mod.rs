@@ -25,6 +25,12 @@
 //! identical across thread counts and storage layouts; its row-block merge is exact in exact
 //! arithmetic and agrees with the whole-matrix result to rounding (the Hadamard transform of a sum
 //! is not computed in the same order as the sum of transforms).
+//!
+//! # Range
+//! A sketch that the scalar type cannot hold (`S·A` for entries of `A` near `f64::MAX`, say) is
+//! an [`Error::NonFinite`] from every way of applying it — `S·A`, `A·Sᵀ`, `S·x` and row blocks
+//! accumulated into an output — never an `Ok` holding ±∞ or NaN. A sketch is linear, so the
+//! remedy is to scale `A` down by a power of two (see [`SketchOperator::apply_block_into`]).
 
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -91,7 +97,10 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     fn ncols(&self) -> usize;
     /// The seed the operator was drawn from.
     fn seed(&self) -> Seed;
-    /// The family's name (`"count"`, `"sparse-sign"`, `"gaussian"`, `"srht"`).
+    /// The family's name: `"count"` ([`CountSketch`], and a [`SparseSign`] with `s = 1`, which
+    /// is the same operator), `"sparse-sign"`, `"gaussian"`, `"srht"`, and for the row-sampling
+    /// sketch [`sampling::RowSampling`] `"row-sampling"` (drawn with replacement) or
+    /// `"bernoulli-sampling"`. Only the first four parse as a [`SketchKind`].
     fn name(&self) -> &'static str;
 
     /// `out += S[:, row_offset .. row_offset + k] · block` for a `k × d` row block of a larger
@@ -101,10 +110,25 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// sketches); see the module docs for when the result is bitwise identical to one call.
     /// A block with no rows is a no-op.
     ///
+    /// Every operator of the crate leaves `out` finite or returns an error: finite sums that
+    /// exceed the largest `T` (entries of `A` within a factor of about `√n` of it; for the SRHT,
+    /// whose unnormalized Hadamard sums come before the `1/√m`, within a factor of about `n'`)
+    /// are [`Error::NonFinite`], never an `Ok` with ±∞ or NaN in `out`. An implementation outside
+    /// the crate should keep the same rule, since [`SketchExt`] relies on it.
+    ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
     /// `0..n` at `row_offset`; [`Error::TooLarge`] when a CSR block's CSC copy (for the kernels
-    /// that walk columns), or the SRHT's length-`n'` column buffer, cannot be allocated.
+    /// that walk columns), or the SRHT's length-`n'` column buffer, cannot be allocated
+    /// (`out` is then unchanged); [`Error::NonFinite`] when, after the block is added, `out`
+    /// holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
+    /// the row-sampling sketch): the sketch overflowed `T`, and the message says to scale `A`
+    /// down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
+    /// nothing underflows). On that error the block *has* been added: `out` holds the overflowed
+    /// entries and is no longer a usable partial sketch, so start the accumulation over with
+    /// every block scaled by the same power of two. A NaN or ±∞ that `out` already held, or
+    /// that a dense block built as `MatrixRef::Dense(view)` without validation brought in, is
+    /// reported the same way.
     fn apply_block_into(
         &self,
         row_offset: usize,
@@ -124,13 +148,16 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
 pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     /// `S·A` for an `n × d` matrix `A`; the result is dense `m × d`.
     ///
-    /// Finite inputs give finite results unless the sums themselves exceed `f64::MAX` (entries of
-    /// `A` within a factor of about `√n` of it), where they overflow to `±∞` as any sum would.
+    /// The result is always finite: where the sums exceed the largest `T` (entries of `A` within
+    /// a factor of about `√n` of it, `n'` for the SRHT) it is an error, not ±∞ or NaN.
     ///
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `n` rows, [`Error::TooLarge`] when the `m × d` output cannot be
-    /// allocated (a sparse `A` may declare far more columns than it stores).
+    /// allocated (a sparse `A` may declare far more columns than it stores),
+    /// [`Error::NonFinite`] when `S·A` overflowed `T` (naming its first non-finite entry in
+    /// column-major order; scale `A` down by a power of two, see
+    /// [`apply_block_into`](SketchOperator::apply_block_into)).
     fn apply(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
         a.require_nonempty("A")?;
         if a.nrows() != self.ncols() {
@@ -149,7 +176,9 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     /// dense `k × m`. Computed as `(S·Aᵀ)ᵀ`, which is free to set up for every storage layout.
     ///
     /// # Errors
-    /// As [`apply`](Self::apply), with `A`'s columns in place of its rows.
+    /// As [`apply`](Self::apply), with `A`'s columns in place of its rows; the
+    /// [`Error::NonFinite`] of an overflow names its entry of `A·Sᵀ` (the first in row-major
+    /// order).
     fn apply_right(&self, a: MatrixRef<'_, T>, par: Par) -> Result<Mat<T>> {
         a.require_nonempty("A")?;
         if a.ncols() != self.ncols() {
@@ -159,14 +188,22 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
                 a.ncols(),
             ));
         }
-        let t = self.apply(a.transpose(), par)?;
-        Ok(t.transpose().to_owned())
+        match self.apply(a.transpose(), par) {
+            Ok(t) => Ok(t.transpose().to_owned()),
+            // Entry (i, j) of S·Aᵀ is entry (j, i) of A·Sᵀ.
+            Err(Error::NonFinite { row, col, .. }) => {
+                Err(overflow_error::<T>("A·Sᵀ", "A", col, row))
+            }
+            Err(e) => Err(e),
+        }
     }
 
-    /// `S·x` for a vector of length `n`.
+    /// `S·x` for a vector of length `n`; always finite, as for [`apply`](Self::apply).
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] for a wrong length, [`Error::NonFinite`] for NaN or ±∞.
+    /// [`Error::DimensionMismatch`] for a wrong length, [`Error::NonFinite`] for NaN or ±∞ in
+    /// `x` (`row` is its index) or for an `S·x` that overflowed `T` (`row` is the entry of
+    /// `S·x`; the message says so, and to scale `x` down by a power of two).
     fn apply_vec(&self, x: &[T]) -> Result<Vec<T>> {
         crate::input::check_finite_slice(x, "x")?;
         if x.len() != self.ncols() {
@@ -177,8 +214,13 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
             ));
         }
         let view = faer::MatRef::from_column_major_slice(x, x.len(), 1);
-        let out = self.apply(MatrixRef::Dense(view), Par::Seq)?;
-        Ok((0..out.nrows()).map(|i| out[(i, 0)]).collect())
+        match self.apply(MatrixRef::Dense(view), Par::Seq) {
+            Ok(out) => Ok((0..out.nrows()).map(|i| out[(i, 0)]).collect()),
+            Err(Error::NonFinite { row, col, .. }) => {
+                Err(overflow_error::<T>("S·x", "x", row, col))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -307,6 +349,53 @@ pub(crate) fn check_block<T: Scalar>(
             row_offset.saturating_add(block.nrows()),
         )),
     }
+}
+
+/// The [`Error::NonFinite`] of a sketch `product` (`"S·A"`, `"A·Sᵀ"`, `"S·x"`) that holds a NaN
+/// or ±∞ at `(row, col)`: its sums overflowed `T`, and scaling the `input` down by a power of two
+/// is the remedy (a sketch is linear, so it scales by the same power, exactly while nothing
+/// underflows).
+pub(crate) fn overflow_error<T: Scalar>(
+    product: &str,
+    input: &str,
+    row: usize,
+    col: usize,
+) -> Error {
+    Error::NonFinite {
+        what: format!(
+            "the sketch {product}, which overflowed {} (sketching is linear: scale {input} down by \
+             a power of two and the sketch scales by the same power),",
+            T::NAME
+        ),
+        row,
+        col,
+    }
+}
+
+/// The check every [`SketchOperator::apply_block_into`] of the crate ends with:
+/// [`overflow_error`] for the first NaN or ±∞ of `out` in column-major order. One pass over the
+/// `m × d` output (contiguous columns are read as slices, a chunk at a time), which every kernel
+/// already makes at least once.
+pub(crate) fn check_output_finite<T: Scalar>(out: faer::MatRef<'_, T>) -> Result<()> {
+    for c in 0..out.ncols() {
+        let bad = match out.col(c).try_as_col_major() {
+            Some(col) => {
+                let col = col.as_slice();
+                // Branch-free `all` over chunks; the position only once one fails.
+                col.chunks(64)
+                    .enumerate()
+                    .find(|(_, chunk)| !chunk.iter().fold(true, |ok, v| ok & v.finite()))
+                    .and_then(|(k, chunk)| {
+                        chunk.iter().position(|v| !v.finite()).map(|p| 64 * k + p)
+                    })
+            }
+            None => (0..out.nrows()).find(|&r| !out[(r, c)].finite()),
+        };
+        if let Some(row) = bad {
+            return Err(overflow_error::<T>("S·A", "A", row, c));
+        }
+    }
+    Ok(())
 }
 
 /// An `m × d` zero matrix, or [`Error::TooLarge`] when it cannot be allocated (a sparse input may

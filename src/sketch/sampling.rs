@@ -29,7 +29,7 @@
 //! split into row blocks: `apply_block_into(row_offset, block, ..)` adds exactly the sampled rows
 //! that fall inside `row_offset .. row_offset + block.nrows()`.
 
-use super::{check_block, check_dense_size, SketchOperator};
+use super::{check_block, check_dense_size, overflow_error, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{Layout, MatrixRef, SparseRef};
 use crate::scalar::{exponent, mul_pow2, Scalar};
@@ -54,6 +54,13 @@ pub enum SamplingScheme {
 }
 
 /// A row-sampling sketch (see the [module docs](self) for the two schemes and their scaling).
+///
+/// # Errors
+/// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
+/// [`Error::NonFinite`], never ±∞ or NaN, when a scaled row overflows the scalar type: a scale
+/// `1/√(m·p_i)` above 1 (a row drawn rarely) times an entry near the largest value. Scale `A`
+/// down by a power of two (see [`SketchOperator::apply_block_into`], also for the state of an
+/// accumulated output).
 ///
 /// ```
 /// use randnla::sketch::{sampling::RowSampling, SketchExt};
@@ -292,7 +299,9 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 
     /// Adds `scale_t · A[i_t, :]` into row `t` of `out` for every draw whose input row `i_t` lies
     /// in this block. Single-threaded (`par` is unused): the work is `O(m·d)` copies for dense and
-    /// CSR blocks (only the sampled rows are read) and `O(nnz(block) + m·d)` for CSC blocks.
+    /// CSR blocks (only the sampled rows are read) and `O(nnz(block) + m·d)` for CSC blocks, and
+    /// the overflow check reads only the rows it wrote (scales `1/√(m·p_i)` above 1 can take an
+    /// entry of `A` past the largest `T`).
     fn apply_block_into(
         &self,
         row_offset: usize,
@@ -343,6 +352,18 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
                         }
                     }
                 }
+            }
+        }
+        // The rows written, the first NaN or ±∞ in column-major order (as the other sketches'
+        // check of their whole output reports it).
+        for c in 0..out.ncols() {
+            if let Some(t) = draws
+                .iter()
+                .copied()
+                .filter(|&t| !out[(t, c)].finite())
+                .min()
+            {
+                return Err(overflow_error::<T>("S·A", "A", t, c));
             }
         }
         Ok(())

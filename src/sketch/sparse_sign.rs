@@ -1,7 +1,7 @@
 //! Sparse sign embeddings (OSNAP) — and the kernel CountSketch shares.
 
 use super::kernels::{self, Access, ColAccess, RowAccess, ENTRY_MARGIN, PANEL_BYTES};
-use super::{check_block, check_dense_size, check_dims, SketchOperator};
+use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
@@ -209,6 +209,12 @@ const HASH_PS_PER_PAIR: u128 = 375;
 /// per column for `s ≤ 64` (Floyd's sampling without replacement, rows taken checked by a linear
 /// search) and `O(s)` expected above (a hash set), and nothing is stored: column `j` is
 /// regenerated from `(seed, j)`.
+///
+/// # Errors
+/// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
+/// [`Error::NonFinite`], never ±∞ or NaN, when `S·A` overflows the scalar type (entries of `A`
+/// within a factor of about `√n` of its largest value); scale `A` down by a power of two (see
+/// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
 ///
 /// # References
 /// J. Nelson, H. L. Nguyễn, "OSNAP: Faster numerical linear algebra algorithms via sparser subspace
@@ -922,7 +928,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
                 if self.s == 1 && count_goes_direct(&rows, k, (self.m, d), col_stride) {
                     if let Some(mut cols) = kernels::contiguous_columns(out.as_mut()) {
                         self.add_rows_to_columns(row_offset, &rows, k, &mut cols);
-                        return Ok(());
+                        return check_output_finite(out.as_ref());
                     }
                 }
                 let par = row_kernel_par::<T>(self.m, d, self.s, par);
@@ -930,7 +936,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
                 let panels = kernels::RowPanels::new::<T>(self.m, d, w);
                 let mut work = kernels::load_row_panels(&out, panels)?;
                 self.accumulate_rows(row_offset, &rows, k, &mut work, panels, par);
-                kernels::store_row_panels(&work, out, panels);
+                kernels::store_row_panels(&work, out.as_mut(), panels);
             }
             Access::Cols(cols) => {
                 let mut work = kernels::try_load_col_major(&out)?;
@@ -948,10 +954,10 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
                     }
                     _ => self.accumulate_cols(row_offset, &cols, k, &mut work, d, par),
                 }
-                kernels::store_col_major(&work, out);
+                kernels::store_col_major(&work, out.as_mut());
             }
         }
-        Ok(())
+        check_output_finite(out.as_ref())
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {

@@ -1,7 +1,7 @@
 //! The subsampled randomized Hadamard transform.
 
 use super::kernels;
-use super::{check_block, check_dense_size, check_dims, SketchOperator};
+use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::filled_or_too_large;
 use crate::input::MatrixRef;
@@ -30,6 +30,14 @@ const MAX_LOG2_PAD: u32 = 30;
 /// Row-block merging (`apply_block_into` at an offset) is exact in exact arithmetic; each call
 /// transforms every column of the block in full unless the column is sparse enough for the
 /// entry-by-entry path.
+///
+/// # Errors
+/// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
+/// [`Error::NonFinite`], never ±∞ or NaN, when the transform overflows the scalar type. The
+/// unnormalized Hadamard sums come before the `1/√m` scale, so entries of `A` within a factor of
+/// about `n'` of the largest value can overflow (and `∞ − ∞` gives NaN) even where the scaled
+/// result would fit; scale `A` down by a power of two (see
+/// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
 ///
 /// # References
 /// N. Ailon, B. Chazelle, "The fast Johnson–Lindenstrauss transform", STOC 2006;
@@ -210,7 +218,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
         &self,
         row_offset: usize,
         block: MatrixRef<'_, T>,
-        out: MatMut<'_, T>,
+        mut out: MatMut<'_, T>,
         par: Par,
     ) -> Result<()> {
         check_block(self.m, self.n, row_offset, &block, &out)?;
@@ -275,13 +283,14 @@ impl<T: Scalar> SketchOperator<T> for Srht {
             let mut cursors = vec![0usize; d];
             kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
             if failed.lock().map_or(true, |f| f.is_none()) {
-                kernels::store_col_major(&work, out);
+                kernels::store_col_major(&work, out.as_mut());
             }
             Ok(())
         })??;
         match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
-            None => Ok(()),
+            // The butterflies can overflow before the 1/√m scale (and make ∞ − ∞ = NaN).
+            None => check_output_finite(out.as_ref()),
         }
     }
 

@@ -1,0 +1,170 @@
+//! Sketches at the ends of the floating-point range: a sketch whose output `f64` (or `f32`)
+//! cannot hold is an `Error::NonFinite` from every entry point, never an `Ok` holding ±∞ or NaN
+//! (README: "an answer that f64 cannot hold is an Error::NonFinite").
+
+mod common;
+
+use common::Layouts;
+use faer::{Mat, Par};
+use randnla::sketch::sampling::RowSampling;
+use randnla::sketch::*;
+use randnla::{Error, MatrixRef, Seed};
+
+/// 0.9·f64::MAX: a single entry fits, a sum of two with the same sign does not.
+const BIG: f64 = 0.9 * f64::MAX;
+
+/// An `n × 2` matrix whose column 0 is zero and whose column 1 holds `±big` with the signs of
+/// row 0 of `S` (0 where `S[0, i] = 0`), so that `(S·A)[0, 1] = big·Σᵢ|S[0, i]|` overflows
+/// whenever row 0 of `S` has two or more nonzeros (or one above 1/0.9), whatever the signs.
+fn aligned_with_row_zero(op: &dyn SketchOperator<f64>, big: f64) -> Layouts {
+    let s = op.to_dense().unwrap();
+    let n = op.ncols();
+    let mut tri = sprs::TriMat::new((n, 2));
+    for i in 0..n {
+        if s[(0, i)] != 0.0 {
+            tri.add_triplet(i, 1, s[(0, i)].signum() * big);
+        }
+    }
+    Layouts::new(tri.to_csr())
+}
+
+/// `r` is the overflow error: `Error::NonFinite` whose message names the overflow of `f64` and
+/// the remedy (scale A down by a power of two); returns its position.
+#[track_caller]
+fn overflow_at<R: std::fmt::Debug>(r: Result<R, Error>, what: &str) -> (usize, usize) {
+    match r {
+        Err(e @ Error::NonFinite { row, col, .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("overflowed f64") && msg.contains("power of two"),
+                "{what}: {msg}"
+            );
+            (row, col)
+        }
+        r => panic!("{what}: expected Error::NonFinite, got {r:?}"),
+    }
+}
+
+/// Every entry point of an operator on data whose sketch overflows: `apply` (CSR, CSC, dense
+/// column- and row-major: the different kernels), `apply_right` (the position transposed),
+/// `apply_vec`, and `apply_block_into` both into zeros and accumulated block by block into an
+/// output that already holds a partial sketch. Scaled down by a power of two the same data
+/// sketches without error.
+fn overflow_is_an_error_at_every_entry_point(op: &dyn SketchOperator<f64>) {
+    let name = op.name();
+    let (m, n) = (op.nrows(), op.ncols());
+    let layouts = aligned_with_row_zero(op, BIG);
+    for (layout, a) in layouts.views() {
+        let what = format!("{name}, {layout}");
+        let (row, col) = overflow_at(op.apply(a, Par::Seq), &format!("{what}: apply"));
+        assert!(row < m && col == 1, "{what}: apply at ({row}, {col})");
+        let (r, c) = overflow_at(
+            op.apply(a, Par::rayon(2)),
+            &format!("{what}: apply, 2 threads"),
+        );
+        assert_eq!((r, c), (row, col), "{what}: 2 threads");
+        let mut out = Mat::<f64>::zeros(m, 2);
+        let r = op.apply_block_into(0, a, out.as_mut(), Par::Seq);
+        assert_eq!(
+            overflow_at(r, &what),
+            (row, col),
+            "{what}: apply_block_into"
+        );
+        // A·Sᵀ for the 2 × n matrix Aᵀ: the same sums, the position transposed.
+        let at = layouts.dense.transpose().to_owned();
+        let r = op.apply_right(MatrixRef::dense(at.as_ref()).unwrap(), Par::Seq);
+        assert_eq!(overflow_at(r, &what), (col, row), "{what}: apply_right");
+        // Row blocks accumulated into an output holding finite values: a call may succeed only
+        // while the output it leaves is finite, and one of them must fail.
+        let mut out = Mat::<f64>::from_fn(m, 2, |i, j| (i + j) as f64);
+        let mut failed = false;
+        for (lo, hi) in [(0, n / 2), (n / 2, n)] {
+            let block = layouts.dense.subrows(lo, hi - lo);
+            let block = MatrixRef::dense(block).unwrap();
+            match op.apply_block_into(lo, block, out.as_mut(), Par::Seq) {
+                Ok(()) => assert!(
+                    (0..2).all(|j| (0..m).all(|i| out[(i, j)].is_finite())),
+                    "{what}: Ok from the block at {lo} with a non-finite output"
+                ),
+                r => {
+                    overflow_at(r, &format!("{what}: block at {lo}"));
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        assert!(failed, "{what}: no row block reported the overflow");
+    }
+    // S·x for x = column 1 of A.
+    let x: Vec<f64> = (0..n).map(|i| layouts.dense[(i, 1)]).collect();
+    let (row, col) = overflow_at(op.apply_vec(&x), &format!("{name}: apply_vec"));
+    assert!(row < m && col == 0, "{name}: apply_vec at ({row}, {col})");
+    // The remedy the message names: 2⁻ᵏ·A (here 2⁻⁴⁰) sketches to finite values.
+    let small = aligned_with_row_zero(op, BIG * 2f64.powi(-40));
+    for (layout, a) in small.views() {
+        let sa = op
+            .apply(a, Par::Seq)
+            .unwrap_or_else(|e| panic!("{name}, {layout}, scaled down: {e}"));
+        assert!(sa.col(1).iter().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn count_sketch_overflow_is_an_error() {
+    overflow_is_an_error_at_every_entry_point(&CountSketch::new(8, 400, Seed::new(1)).unwrap());
+}
+
+#[test]
+fn sparse_sign_overflow_is_an_error() {
+    overflow_is_an_error_at_every_entry_point(&SparseSign::new(8, 400, 4, Seed::new(2)).unwrap());
+}
+
+#[test]
+fn gaussian_overflow_is_an_error() {
+    overflow_is_an_error_at_every_entry_point(&Gaussian::new(8, 400, Seed::new(3)).unwrap());
+}
+
+#[test]
+fn srht_overflow_is_an_error() {
+    let op = Srht::new(8, 400, Seed::new(4)).unwrap();
+    overflow_is_an_error_at_every_entry_point(&op);
+    // The reviewer's case: every entry ≈ 1e308. The butterflies computed ∞ − ∞ and `apply`
+    // returned Ok holding NaN.
+    let a = Mat::<f64>::from_fn(400, 3, |_, _| 1e308);
+    let r = op.apply(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq);
+    overflow_at(r, "srht, all entries 1e308");
+}
+
+#[test]
+fn row_sampling_overflow_is_an_error() {
+    // Uniform weights: every row is scaled by √(n/m) = 2, so one entry of 0.9·f64::MAX overflows.
+    let op = RowSampling::uniform(40, 10, Seed::new(5)).unwrap();
+    overflow_is_an_error_at_every_entry_point(&op);
+    let op = RowSampling::bernoulli(&[1.0; 40], 10, Seed::new(5)).unwrap();
+    assert!(op.nrows() > 0);
+    overflow_is_an_error_at_every_entry_point(&op);
+}
+
+/// `f32` sketches overflow `f32` (entries near `f32::MAX`) and say so.
+#[test]
+fn f32_sketch_overflow_is_an_error() {
+    let kinds = [
+        SketchKind::CountSketch,
+        SketchKind::SparseSign { nnz_per_col: 4 },
+        SketchKind::Gaussian,
+        SketchKind::Srht,
+    ];
+    for kind in kinds {
+        let op = kind.build::<f32>(8, 400, Seed::new(6)).unwrap();
+        let s = op.to_dense().unwrap();
+        let x: Vec<f32> = (0..400)
+            .map(|i| s[(0, i)].signum() * 0.9 * f32::MAX)
+            .collect();
+        match op.apply_vec(&x) {
+            Err(e @ Error::NonFinite { .. }) => {
+                assert!(e.to_string().contains("overflowed f32"), "{e}")
+            }
+            r => panic!("{}: {r:?}", kind.name()),
+        }
+    }
+}
