@@ -1,14 +1,15 @@
 //! Sketches at the ends of the floating-point range: a sketch whose output `f64` (or `f32`)
 //! cannot hold is an `Error::NonFinite` from every entry point, never an `Ok` holding ±∞ or NaN
-//! (README: "an answer that f64 cannot hold is an Error::NonFinite").
+//! (README: "an answer that f64 cannot hold is an Error::NonFinite"); squared row norms that all
+//! underflow are an error rather than all-zero weights, and one that overflows names its column.
 
 mod common;
 
 use common::Layouts;
 use faer::{Mat, Par};
-use randnla::sketch::sampling::RowSampling;
+use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::*;
-use randnla::{Error, MatrixRef, Seed};
+use randnla::{problems, Error, MatrixRef, Seed};
 
 /// 0.9·f64::MAX: a single entry fits, a sum of two with the same sign does not.
 const BIG: f64 = 0.9 * f64::MAX;
@@ -165,6 +166,74 @@ fn f32_sketch_overflow_is_an_error() {
                 assert!(e.to_string().contains("overflowed f32"), "{e}")
             }
             r => panic!("{}: {r:?}", kind.name()),
+        }
+    }
+}
+/// Squared row norms that all underflow (entries ≈ 1e-200, squares ≈ 1e-400) were returned as
+/// all-zero weights, which sampling then refused as "the weights sum to 0". Weights whose largest
+/// is subnormal have lost their relative precision too (entries ≈ 1e-160: squares ≈ 1e-320):
+/// both are errors naming the underflow and the remedy. An all-zero A still has zero weights, and
+/// rows that underflow next to a normal one are fine (their share is below 2⁻⁵² anyway).
+#[test]
+fn row_norm_weights_that_all_underflow_are_an_error() {
+    let g = problems::gaussian_matrix(30, 4, Seed::new(7)).unwrap();
+    for scale in [1e-200, 1e-160] {
+        let a = Mat::from_fn(30, 4, |i, j| g[(i, j)] * scale);
+        let mut tri = sprs::TriMat::new((30, 4));
+        for i in 0..30 {
+            for j in 0..4 {
+                tri.add_triplet(i, j, a[(i, j)]);
+            }
+        }
+        for (layout, view) in Layouts::new(tri.to_csr()).views() {
+            match row_norm_weights(view) {
+                Err(e @ Error::InvalidParameter { name: "A", .. }) => {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.contains("underflow") && msg.contains("power of two"),
+                        "{scale:e}, {layout}: {msg}"
+                    );
+                }
+                r => panic!("{scale:e}, {layout}: {r:?}"),
+            }
+        }
+    }
+    // All zero: zero weights, as documented.
+    let zero = Mat::<f64>::zeros(5, 3);
+    assert_eq!(
+        row_norm_weights(MatrixRef::dense(zero.as_ref()).unwrap()).unwrap(),
+        vec![0.0; 5]
+    );
+    // One normal row among underflowing ones.
+    let mut a = Mat::from_fn(30, 4, |i, j| g[(i, j)] * 1e-200);
+    a[(3, 2)] = 1e-100;
+    let w = row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()).unwrap();
+    assert_eq!(w[3], 1e-100 * 1e-100);
+    assert!(w.iter().enumerate().all(|(i, &v)| i == 3 || v == 0.0));
+}
+
+/// The overflow error of `row_norm_weights` names the row and the column at which that row's
+/// running sum of squares (ascending columns, in every layout) passed `f64::MAX`, not column 0.
+#[test]
+fn row_norm_weights_overflow_names_the_column_where_it_overflowed() {
+    let mut tri = sprs::TriMat::new((6, 4));
+    for i in 0..6 {
+        for j in 0..4 {
+            // Row 4: (0.8e154)² = 6.4e307 per entry; the running sum passes f64::MAX at column 2.
+            let v = if i == 4 { 0.8e154 } else { (i + j) as f64 };
+            tri.add_triplet(i, j, v);
+        }
+    }
+    for (layout, view) in Layouts::new(tri.to_csr()).views() {
+        match row_norm_weights(view) {
+            Err(e @ Error::NonFinite { .. }) => {
+                let Error::NonFinite { row, col, .. } = &e else {
+                    unreachable!()
+                };
+                assert_eq!((*row, *col), (4, 2), "{layout}: {e}");
+                assert!(e.to_string().contains("column 2"), "{layout}: {e}");
+            }
+            r => panic!("{layout}: {r:?}"),
         }
     }
 }

@@ -383,11 +383,20 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 /// (Frieze–Kannan–Vempala; Drineas–Kannan–Mahoney), a cheap but coherence-blind alternative to
 /// leverage scores.
 ///
+/// Each `w_i` is summed over the row's entries in ascending column order, whatever the layout of
+/// `A`, so the weights are bitwise the same for CSR, CSC and dense storage.
+///
 /// # Errors
 /// [`Error::Empty`] for an `A` without rows or columns; [`Error::NonFinite`] for a NaN/∞ in a dense
 /// `A` built without validation, or a squared row norm beyond the largest `f64` (entries above
-/// ≈ 10¹⁵⁴); [`Error::TooLarge`] when the `n` weights cannot be allocated (a sparse `A` may
-/// declare far more rows than it stores).
+/// ≈ 10¹⁵⁴): it names the first such row and the column at which that row's running sum of
+/// squares passed `f64::MAX`; [`Error::InvalidParameter`] (named `A`) when `A` has a nonzero
+/// entry but every squared row norm is below `f64::MIN_POSITIVE` (every entry below
+/// ≈ 1.5·10⁻¹⁵⁴ in magnitude): the weights would be 0, or subnormal with too few digits to be
+/// sampling proportions, so the message says to scale `A` up by a power of two (the
+/// probabilities do not change). An `A` whose entries are all zero has all-zero weights.
+/// [`Error::TooLarge`] when the `n` weights cannot be allocated (a sparse `A` may declare far
+/// more rows than it stores).
 ///
 /// # Performance
 /// One pass over the stored entries, `O(nnz)` time, `O(n)` memory.
@@ -416,14 +425,66 @@ pub fn row_norm_weights(a: MatrixRef<'_, f64>) -> Result<Vec<f64>> {
     }
     if let Some(row) = w.iter().position(|v| v.is_infinite()) {
         return Err(Error::NonFinite {
-            what: "the squared norm of a row of A (it overflowed: scale A down, the sampling \
-                   probabilities do not change)"
+            what: "the squared norm of a row of A, whose running sum of squares (over ascending \
+                   columns) overflowed f64 at the column named here (scale A down by a power of \
+                   two; the sampling probabilities do not change),"
                 .into(),
             row,
-            col: 0,
+            col: overflow_column(a, row),
         });
     }
+    // Every weight underflowed (to 0, or to a subnormal with few digits left): refuse, unless
+    // A is zero. A normal largest weight leaves the others at most 2⁻¹⁰⁷⁴ off each, which is
+    // below 2⁻⁵² of the sum; only this case, rare, scans A again.
+    let largest = w.iter().fold(0.0f64, |m, &v| m.max(v));
+    if largest < f64::MIN_POSITIVE && has_nonzero(a) {
+        return Err(Error::param(
+            "A",
+            format!(
+                "every squared row norm underflows f64 (the largest is {largest:e}, below \
+                 {:e}: A's entries are all below about 1.5e-154 in magnitude), so the weights \
+                 would be 0 or lose their digits; scale A up by a power of two (the sampling \
+                 probabilities do not change)",
+                f64::MIN_POSITIVE
+            ),
+        ));
+    }
     Ok(w)
+}
+
+/// The column at which the running sum of squares of `row` (ascending columns, as
+/// [`row_norm_weights`] adds them, so the same bits) first becomes infinite.
+fn overflow_column(a: MatrixRef<'_, f64>, row: usize) -> usize {
+    let mut acc = 0.0f64;
+    let mut first_infinite = |v: f64| {
+        acc += v * v;
+        acc.is_infinite()
+    };
+    let found = match a {
+        MatrixRef::Dense(d) => (0..d.ncols()).find(|&c| first_infinite(d[(row, c)])),
+        MatrixRef::Sparse(s) if s.layout() == Layout::Csr => {
+            let (idx, val) = s.outer(row);
+            idx.iter()
+                .zip(val)
+                .find(|&(_, &v)| first_infinite(v))
+                .map(|(&c, _)| c)
+        }
+        MatrixRef::Sparse(s) => (0..s.outer_dim()).find(|&c| {
+            let (idx, val) = s.outer(c);
+            idx.binary_search(&row)
+                .is_ok_and(|p| first_infinite(val[p]))
+        }),
+    };
+    // The row's weight is infinite, so its running sum became infinite at some column.
+    found.unwrap_or(a.ncols() - 1)
+}
+
+/// Whether `A` stores a nonzero value.
+fn has_nonzero(a: MatrixRef<'_, f64>) -> bool {
+    match a {
+        MatrixRef::Dense(d) => (0..d.ncols()).any(|c| (0..d.nrows()).any(|i| d[(i, c)] != 0.0)),
+        MatrixRef::Sparse(s) => (0..s.outer_dim()).any(|k| s.outer(k).1.iter().any(|&v| v != 0.0)),
+    }
 }
 
 /// An owned CSR copy of a CSC matrix (`O(nnz)` time and memory, column indices sorted in each
