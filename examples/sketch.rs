@@ -75,9 +75,15 @@ fn main() {
         if n == 0 || d == 0 {
             return Err(format!("{path}: A ({n}×{d}) is empty"));
         }
-        let op = kind
-            .build::<f64>(m, n, args.seed()?)
-            .map_err(|e| e.to_string())?;
+        // The library names its own parameters (`m`, `nnz_per_col`); name the flags instead.
+        let op = kind.build::<f64>(m, n, args.seed()?).map_err(|e| match e {
+            randnla::Error::InvalidParameter { name: "m", reason } => format!("--rows: {reason}"),
+            randnla::Error::InvalidParameter {
+                name: "nnz_per_col",
+                reason,
+            } => format!("--nnz-per-col: {reason}"),
+            e => e.to_string(),
+        })?;
         let (sa, secs, distortion) = pool.install(|| -> Result<_, String> {
             let t = Instant::now();
             let sa = op.apply(a, par).map_err(|e| e.to_string())?;

@@ -201,10 +201,25 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     assert_rejected("lstsq", &[&a, &b, "--method", "qr", "--nnz-per-col", "2"]);
     assert_rejected("lstsq", &[&a, &b, "--ridge", "-1"]);
     assert_rejected("lstsq", &[&a, &a]);
-    assert_rejected(
+    // The sketch's `m` is reported as the flag that set it.
+    let err = assert_rejected(
         "sketch",
         &[&a, "--sketch", "sparse-sign", "--rows", "0", "--json"],
     );
+    assert!(err.contains("--rows: ") && err.contains("m ≥ 1"), "{err}");
+    let err = assert_rejected(
+        "sketch",
+        &[
+            &a,
+            "--sketch",
+            "sparse-sign",
+            "--rows",
+            "4",
+            "--nnz-per-col",
+            "5",
+        ],
+    );
+    assert!(err.contains("--nnz-per-col: "), "{err}");
     assert_rejected("poly_features", &[&a, "--degree", "0", "--rows", "16"]);
     // The tensor power method reads FROSTT `.tns` files (or makes a synthetic tensor).
     let tns = f.dir.join("bad.tns");

@@ -1,7 +1,8 @@
 //! Sketches at the ends of the floating-point range: a sketch whose output `f64` (or `f32`)
 //! cannot hold is an `Error::NonFinite` from every entry point, never an `Ok` holding ±∞ or NaN
 //! (README: "an answer that f64 cannot hold is an Error::NonFinite"); squared row norms that all
-//! underflow are an error rather than all-zero weights, and one that overflows names its column.
+//! underflow are an error rather than all-zero weights, and one that overflows names its column;
+//! constructor errors name the constructor's own parameters.
 
 mod common;
 
@@ -236,4 +237,38 @@ fn row_norm_weights_overflow_names_the_column_where_it_overflowed() {
             r => panic!("{layout}: {r:?}"),
         }
     }
+}
+/// Constructor errors name the constructor's own parameters (`m`, `n`; `nnz_per_col` for the
+/// `s` of `SparseSign::new`, as `SketchKind::SparseSign` names it), not a `rows` that no
+/// signature has: a caller that derived `m` from its own parameter (`sketch_rows`, say) was told
+/// about a parameter `rows`.
+#[test]
+fn constructor_errors_name_the_sketch_dimensions() {
+    let name = |r: Result<Box<dyn SketchOperator<f64>>, Error>| match r {
+        Err(Error::InvalidParameter { name, reason }) => (name, reason),
+        r => panic!("{:?}", r.map(|_| ())),
+    };
+    for kind in [
+        SketchKind::CountSketch,
+        SketchKind::SparseSign { nnz_per_col: 1 },
+        SketchKind::Gaussian,
+        SketchKind::Srht,
+    ] {
+        let (n0, reason) = name(kind.build::<f64>(0, 10, Seed::new(1)));
+        assert_eq!(n0, "m", "{}: {reason}", kind.name());
+        assert!(reason.contains("sketch dimension"), "{reason}");
+        let (n1, reason) = name(kind.build::<f64>(4, 0, Seed::new(1)));
+        assert_eq!(n1, "n", "{}: {reason}", kind.name());
+    }
+    for (kind, m, n) in [
+        (SketchKind::SparseSign { nnz_per_col: 1 }, 1usize << 31, 10),
+        (SketchKind::Gaussian, 1 << 19, 10),
+        (SketchKind::Srht, 20, 10),
+    ] {
+        let (name_m, reason) = name(kind.build::<f64>(m, n, Seed::new(1)));
+        assert_eq!(name_m, "m", "{}: {reason}", kind.name());
+        assert!(reason.contains("sketch dimension"), "{reason}");
+    }
+    let (srht_n, _) = name(SketchKind::Srht.build::<f64>(1, (1 << 30) + 1, Seed::new(1)));
+    assert_eq!(srht_n, "n");
 }

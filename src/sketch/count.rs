@@ -39,7 +39,7 @@ impl CountSketch {
     /// The `m × n` CountSketch drawn from `seed`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0` or `m ≥ 2³¹`.
+    /// [`crate::Error::InvalidParameter`] named `m` for `m = 0` or `m ≥ 2³¹`, `n` for `n = 0`.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         SparseSign::new(m, n, 1, seed).map(CountSketch)
     }

@@ -60,15 +60,19 @@ impl Gaussian {
     /// The `m × n` Gaussian sketch drawn from `seed`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParameter`] for `m = 0`, `n = 0`, or `m > 2¹⁸`: `S` is generated
-    /// in blocks of `m × 64` entries (128 MB at that limit; `m = 2²⁴` once asked for 128 GB and
-    /// aborted). Sketches that tall are [`SparseSign`](super::SparseSign)'s job.
+    /// [`crate::Error::InvalidParameter`] named `m` for `m = 0` or `m > 2¹⁸`, `n` for `n = 0`.
+    /// The limit on `m`: `S` is generated in blocks of `m × 64` entries (128 MB at that limit;
+    /// `m = 2²⁴` once asked for 128 GB and aborted). Sketches that tall are
+    /// [`SparseSign`](super::SparseSign)'s job.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m > MAX_ROWS {
             return Err(crate::Error::param(
-                "rows",
-                format!("m = {m} exceeds the Gaussian sketch's limit of {MAX_ROWS}"),
+                "m",
+                format!(
+                    "the sketch dimension m (rows of S) = {m} exceeds the Gaussian sketch's \
+                     limit of {MAX_ROWS}"
+                ),
             ));
         }
         Ok(Gaussian { m, n, seed })

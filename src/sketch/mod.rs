@@ -256,8 +256,10 @@ impl SketchKind {
     /// Draws the `m × n` operator of this family from `seed`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `m` too large for the family, or an
-    /// invalid `nnz_per_col`; [`Error::TooLarge`] when the SRHT's row selection cannot be
+    /// [`Error::InvalidParameter`] named `m` for `m = 0` or an `m` too large for the family, `n`
+    /// for `n = 0` (or too large for the SRHT), `nnz_per_col` for an invalid `nnz_per_col`;
+    /// a caller that derives `m` from a parameter of its own should name that one instead.
+    /// [`Error::TooLarge`] when the SRHT's row selection cannot be
     /// allocated (see [`Srht::new`]).
     pub fn build<T: Scalar>(
         self,
@@ -413,17 +415,23 @@ pub(crate) fn check_dense_size(m: usize, n: usize) -> Result<()> {
 }
 
 /// Checks the common constructor parameters.
+///
+/// Constructor errors name the constructor's own parameters (`m`, `n`) and say what they are
+/// (the sketch dimension, the input dimension), so that a caller which derived `m` from a
+/// parameter of its own (a solver's `sketch_rows`, say) is not told about a parameter that no
+/// signature has; such callers may re-label the error with their parameter's name.
 pub(crate) fn check_dims(m: usize, n: usize) -> Result<()> {
     if m == 0 {
         return Err(Error::param(
-            "rows",
-            "the sketch needs at least one row (m ≥ 1)",
+            "m",
+            "the sketch dimension m (rows of S) is 0; the sketch needs at least one row (m ≥ 1)",
         ));
     }
     if n == 0 {
         return Err(Error::param(
-            "cols",
-            "the sketch needs at least one column (n ≥ 1)",
+            "n",
+            "the input dimension n (columns of S, rows of the A it applies to) is 0; the sketch \
+             needs at least one column (n ≥ 1)",
         ));
     }
     Ok(())

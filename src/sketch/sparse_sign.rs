@@ -253,13 +253,17 @@ impl SparseSign {
     /// its [`name`](Self::name) says so (`"count"`).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `s = 0`, `s > m`, `s > 2²¹` (a
-    /// column's codes must fit one hashed block of 2²¹ codes; at that density the sketch has
-    /// long stopped being sparse), or `m ≥ 2³¹`.
+    /// [`Error::InvalidParameter`] named `m` for `m = 0` or `m ≥ 2³¹`, `n` for `n = 0`, and
+    /// `nnz_per_col` (as [`SketchKind::SparseSign`](super::SketchKind::SparseSign) calls `s`)
+    /// for `s = 0`, `s > m` or `s > 2²¹` (a column's codes must fit one hashed block of 2²¹
+    /// codes; at that density the sketch has long stopped being sparse).
     pub fn new(m: usize, n: usize, s: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if m >= 1 << 31 {
-            return Err(Error::param("rows", format!("m = {m} must be below 2^31")));
+            return Err(Error::param(
+                "m",
+                format!("the sketch dimension m (rows of S) = {m} must be below 2^31"),
+            ));
         }
         if s == 0 || s > m {
             return Err(Error::param(

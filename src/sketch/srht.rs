@@ -56,22 +56,26 @@ impl Srht {
     /// The `m × n` SRHT drawn from `seed`.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for `m = 0`, `n = 0`, `n > 2^30` or `m > n'`;
+    /// [`Error::InvalidParameter`] named `m` for `m = 0` or `m > n'`, `n` for `n = 0` or
+    /// `n > 2^30`;
     /// [`Error::TooLarge`] when the `m` selected rows (or the set used to draw them) cannot be
     /// allocated.
     pub fn new(m: usize, n: usize, seed: Seed) -> Result<Self> {
         check_dims(m, n)?;
         if n > 1 << MAX_LOG2_PAD {
             return Err(Error::param(
-                "cols",
-                format!("n = {n} exceeds the SRHT limit of 2^{MAX_LOG2_PAD}"),
+                "n",
+                format!("the input dimension n = {n} exceeds the SRHT limit of 2^{MAX_LOG2_PAD}"),
             ));
         }
         let n_pad = n.next_power_of_two();
         if m > n_pad {
             return Err(Error::param(
-                "rows",
-                format!("m = {m} exceeds the padded dimension n' = {n_pad}"),
+                "m",
+                format!(
+                    "the sketch dimension m (rows of S) = {m} exceeds the padded input \
+                     dimension n' = {n_pad}"
+                ),
             ));
         }
         let rows = selected_rows(m, n_pad, seed, m > n_pad / 64)?;
