@@ -140,6 +140,18 @@ impl Error {
         }
     }
 
+    /// This error, with an [`Error::InvalidParameter`] named `from` renamed `to`: for a value a
+    /// caller derived from one of its own parameters and handed to a constructor (a sketch's
+    /// `m` is the solver's `sketch_rows`). Other errors pass through unchanged.
+    pub(crate) fn renamed(self, from: &str, to: &'static str) -> Self {
+        match self {
+            Error::InvalidParameter { name, reason } if name == from => {
+                Error::InvalidParameter { name: to, reason }
+            }
+            e => e,
+        }
+    }
+
     pub(crate) fn structure(reason: impl Into<String>) -> Self {
         Error::InvalidStructure {
             reason: reason.into(),

@@ -6,8 +6,9 @@
 //! finiteness, so a `MatrixRef` built by them is a proof that the data is sound, and the solvers
 //! that receive one never re-check it. The one way around the check is writing the variant
 //! `MatrixRef::Dense(view)` directly (to skip a pass over data known to be finite): its
-//! non-finite entries then flow into the arithmetic as given — a NaN answer rather than
-//! [`Error::NonFinite`], never a panic.
+//! non-finite entries then flow into the arithmetic as given — never a panic, and a NaN answer
+//! wherever no later check catches it (the sketches check their output, so `S·A` reports
+//! [`Error::NonFinite`] as an overflow).
 //!
 //! ```
 //! use randnla::input::{MatrixRef, SparseRef};

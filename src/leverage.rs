@@ -232,6 +232,7 @@ impl ApproxParams {
             ));
         }
         SparseSign::new(m1, n, self.nnz_per_col, seed.derive(STREAM_SKETCH))
+            .map_err(|e| e.renamed("m", "sketch_rows"))
     }
 }
 

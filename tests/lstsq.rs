@@ -2643,3 +2643,20 @@ fn wide_systems_without_ridge_are_refused_with_a_pointer_to_the_minimum_norm_sol
         "ridge {xr:?} vs QR {xq:?}"
     );
 }
+
+/// A sketch size the sketch's constructor refuses is reported under the caller's parameter,
+/// `sketch_rows` (the constructor's own name is `m`, which the caller never set).
+#[test]
+fn a_refused_sketch_size_names_sketch_rows() {
+    let a = gaussian_matrix(40, 3, Seed::new(1)).unwrap();
+    let b = vec![1.0; 40];
+    let p = SketchSolveParams {
+        sketch: SketchKind::Gaussian,
+        sketch_rows: Some((1 << 18) + 1),
+        ..Default::default()
+    };
+    match sketch_and_solve(MatrixRef::dense(a.as_ref()).unwrap(), &b, &p) {
+        Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "sketch_rows"),
+        r => panic!("{:?}", r.map(|(_, info)| info)),
+    }
+}

@@ -295,7 +295,8 @@ impl<'a> Pool<'a> {
                     n,
                     SparseSign::DEFAULT_NNZ_PER_COL.min(m1),
                     seed.derive(STREAM_POOL),
-                )?;
+                )
+                .map_err(|e| e.renamed("m", "sketch_rows"))?;
                 s.apply(x, par)?
             };
             // Columns equilibrated by powers of two, S·X·D (exact): the rank test below sees

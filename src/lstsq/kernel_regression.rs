@@ -661,7 +661,7 @@ struct Nystrom {
 impl Nystrom {
     fn new(g: MatRef<'_, f64>, ell: usize, seed: crate::Seed, par: Par) -> Result<Self> {
         let n = g.nrows();
-        let s = Gaussian::new(ell, n, seed)?;
+        let s = Gaussian::new(ell, n, seed).map_err(|e| e.renamed("m", "nystrom_rank"))?;
         let omega = SketchOperator::<f64>::to_dense(&s)?.transpose().to_owned(); // n × ℓ
         let y = crate::dense::product(g, omega.as_ref()); // G Ω
         let nu = f64::EPSILON * y.norm_l2();

@@ -141,7 +141,9 @@ pub fn sketch_and_solve(
         },
         other => other,
     };
-    let s = kind.build::<f64>(m, a.nrows(), params.seed)?;
+    let s = kind
+        .build::<f64>(m, a.nrows(), params.seed)
+        .map_err(|e| e.renamed("m", "sketch_rows"))?;
     sketch_and_solve_with(a, b, s.as_ref(), params.par)
 }
 
