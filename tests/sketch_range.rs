@@ -114,6 +114,9 @@ fn overflow_is_an_error_at_every_entry_point(op: &dyn SketchOperator<f64>) {
 #[test]
 fn count_sketch_overflow_is_an_error() {
     overflow_is_an_error_at_every_entry_point(&CountSketch::new(8, 400, Seed::new(1)).unwrap());
+    // m = 64: a few stored entries per output entry, so the CSR input takes the kernel that
+    // adds straight into the output's columns (and tests the sums it writes).
+    overflow_is_an_error_at_every_entry_point(&CountSketch::new(64, 400, Seed::new(1)).unwrap());
 }
 
 #[test]
