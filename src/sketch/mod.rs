@@ -108,7 +108,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     ///
     /// Summing the calls for the blocks of a partition of `A`'s rows gives `S·A` (mergeable
     /// sketches); see the module docs for when the result is bitwise identical to one call.
-    /// A block with no rows is a no-op.
+    /// A block with no rows is a no-op. Each call reads the whole `m × d` output once more to
+    /// check it (below), so when streaming, blocks of fewer stored entries than `out` has
+    /// entries pay mostly for that pass: prefer blocks of at least `m·d` stored entries.
     ///
     /// Every operator of the crate leaves `out` finite or returns an error: finite sums that
     /// exceed the largest `T` (entries of `A` within a factor of about `√n` of it; for the SRHT,
