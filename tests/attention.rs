@@ -1199,3 +1199,92 @@ fn softmax_with_a_huge_scale_picks_the_best_key() {
         }
     }
 }
+
+/// Feature products that overflow are an error, not a finite wrong answer: with Q = K = [1e80]
+/// and p = 2 the normalizer 1 + φ(q)ᵀφ(k) is +∞ and the row came back as 0 (exact: V = 1e-20);
+/// with features of both signs at 1e39 and p = 4, ±∞ met in a NaN normalizer, read as z = 1,
+/// and the raw numerator came back (6.7e281 against an exact 2e-30). Every map, causal or not.
+#[test]
+fn sketched_attention_whose_feature_products_overflow_is_an_error() {
+    let one = |x: f64| Mat::<f64>::from_fn(1, 1, |_, _| x);
+    let (q, v) = (one(1e80), one(1e-20));
+    let mixed_q = Mat::<f64>::from_fn(2, 3, |i, j| 1e39 * ((3 * i + j) as f64 * 1.7 + 1.0).sin());
+    let mixed_k = Mat::<f64>::from_fn(3, 3, |i, j| 1e39 * ((5 * i + j) as f64 * 0.9 + 1.0).cos());
+    let mixed_v = Mat::<f64>::from_fn(3, 1, |i, _| 1e-30 * (i + 1) as f64);
+    for map in [
+        FeatureMap::Identity,
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+    ] {
+        for causal in [false, true] {
+            let s = PolySketch::new(1, 2, 8, map, Seed::new(1)).unwrap();
+            let r = s.attention(
+                q.as_ref(),
+                q.as_ref(),
+                v.as_ref(),
+                causal,
+                16,
+                false,
+                Par::Seq,
+            );
+            match r {
+                Err(Error::NonFinite { row: 0, .. }) => {}
+                r => panic!("{map:?} causal={causal}: {:?}", r.map(|(o, _)| o)),
+            }
+        }
+        if map == FeatureMap::Gaussian {
+            let s = PolySketch::new(3, 4, 8, map, Seed::new(1)).unwrap();
+            let r = s.attention(
+                mixed_q.as_ref(),
+                mixed_k.as_ref(),
+                mixed_v.as_ref(),
+                false,
+                16,
+                false,
+                Par::Seq,
+            );
+            assert!(
+                matches!(r, Err(Error::NonFinite { .. })),
+                "mixed signs: {:?}",
+                r.map(|(o, _)| o)
+            );
+        }
+    }
+}
+
+/// Features that overflow are an error naming their row of `X` for every map (the Gaussian and
+/// identity maps returned Ok(±∞); the TensorSketch map named the row within its 256-row block:
+/// row 300 as 44), and so are weights that overflow.
+#[test]
+fn features_and_weights_that_overflow_are_errors_naming_the_row() {
+    let mut x = gaussian(400, 4, 70);
+    for c in 0..4 {
+        x[(300, c)] = 1e160;
+    }
+    for map in [
+        FeatureMap::Identity,
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+    ] {
+        let s = PolySketch::new(4, 4, 16, map, Seed::new(1)).unwrap();
+        for par in [Par::Seq, Par::rayon(2)] {
+            match s.features(x.as_ref(), par) {
+                Err(Error::NonFinite { row, .. }) => assert_eq!(row, 300, "{map:?}"),
+                r => panic!("{map:?}: {:?}", r.map(|f| f[(300, 0)])),
+            }
+        }
+        // Rows 290..310: row 300 is row 10 of the slice.
+        match s.weights(x.as_ref().subrows(290, 20), x.as_ref(), Par::Seq) {
+            Err(Error::NonFinite { row, .. }) => assert_eq!(row, 10, "{map:?} weights"),
+            r => panic!("{map:?} weights: {:?}", r.map(|w| w[(10, 0)])),
+        }
+    }
+    // Features in range whose squared products overflow: the weights alone fail.
+    let y = Mat::<f64>::from_fn(3, 4, |_, _| 1e40);
+    let s = PolySketch::new(4, 4, 16, FeatureMap::Identity, Seed::new(1)).unwrap();
+    assert!(s.features(y.as_ref(), Par::Seq).is_ok());
+    assert!(matches!(
+        s.weights(y.as_ref(), y.as_ref(), Par::Seq),
+        Err(Error::NonFinite { .. })
+    ));
+}

@@ -292,7 +292,8 @@ impl PolySketch {
     ///
     /// # Errors
     /// [`Error::Empty`] for an empty `X`, [`Error::DimensionMismatch`] when `X` does not have `h`
-    /// columns, [`Error::NonFinite`] for NaN/∞, [`Error::TooLarge`] when `n·r > 2²⁸` (the output
+    /// columns, [`Error::NonFinite`] for NaN/∞ in `X` or a feature that overflows the scalar type
+    /// (naming its row of `X`), [`Error::TooLarge`] when `n·r > 2²⁸` (the output
     /// can be up to 2048 times the size of `X`) or the output cannot be allocated.
     ///
     /// # Performance
@@ -311,15 +312,26 @@ impl PolySketch {
         let mut lo = 0;
         while lo < n {
             let wave = (n - lo).min(tasks * BLOCK);
+            // A map's own overflow error names the row within its block: made absolute here.
+            let phi_at = |b0: usize, rows: usize| {
+                self.phi(x.subrows(b0, rows)).map_err(|e| match e {
+                    Error::NonFinite { what, row, col } => Error::NonFinite {
+                        what,
+                        row: row + b0,
+                        col,
+                    },
+                    e => e,
+                })
+            };
             let blocks: Vec<Mat<T>> = if tasks == 1 {
-                vec![self.phi(x.subrows(lo, wave))?]
+                vec![phi_at(lo, wave)?]
             } else {
                 use rayon::prelude::*;
                 (0..wave.div_ceil(BLOCK))
                     .into_par_iter()
                     .map(|i| {
                         let b0 = lo + i * BLOCK;
-                        self.phi(x.subrows(b0, BLOCK.min(lo + wave - b0)))
+                        phi_at(b0, BLOCK.min(lo + wave - b0))
                     })
                     .collect::<Result<_>>()?
             };
@@ -327,6 +339,24 @@ impl PolySketch {
             for f in blocks {
                 out.as_mut().subrows_mut(at, f.nrows()).copy_from(&f);
                 at += f.nrows();
+            }
+            // The Gaussian and identity maps multiply without checking: φ of rows near the top
+            // of the range came back as Ok(±∞).
+            let wave_out = out.as_ref().subrows(lo, wave);
+            if let Some((i, c)) = (0..self.r)
+                .flat_map(|c| (0..wave).map(move |i| (i, c)))
+                .find(|&(i, c)| !wave_out[(i, c)].finite())
+            {
+                let wider = if T::NAME == "f64" { "" } else { " or use f64" };
+                return Err(Error::NonFinite {
+                    what: format!(
+                        "the features φ(X) (a product of entries of X overflowed {}: scale X \
+                         down{wider})",
+                        T::NAME
+                    ),
+                    row: lo + i,
+                    col: c,
+                });
             }
             lo += wave;
         }
@@ -337,7 +367,8 @@ impl PolySketch {
     /// `(a, b)`, `a ≤ b`, holds `φ_a φ_b`, times `√2` when `a < b`.
     ///
     /// # Errors
-    /// As [`features`](Self::features), plus [`Error::TooLarge`] when `n·r(r+1)/2 > 2²⁸`.
+    /// As [`features`](Self::features) (also for a product `φ_a·φ_b` that overflows), plus
+    /// [`Error::TooLarge`] when `n·r(r+1)/2 > 2²⁸`.
     pub fn tensored_features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
         let dim = self.feature_dim();
         let req = x.nrows() as u128 * dim as u128;
@@ -346,14 +377,17 @@ impl PolySketch {
         })?;
         let f = self.features(x, par)?;
         let pairs = pairs(self.r);
-        Ok(self_tensor(f.as_ref(), &pairs))
+        let t = self_tensor(f.as_ref(), &pairs);
+        super::check_overflow(t.as_ref(), "the self-tensored features", "φ_a·φ_b", "X")?;
+        Ok(t)
     }
 
     /// The sketched weights `w_ij = ⟨φ'(q_i), φ'(k_j)⟩ = ⟨φ(q_i), φ(k_j)⟩²` (`n × m`, for tests
     /// and inspection: every entry is ≥ 0).
     ///
     /// # Errors
-    /// As [`features`](Self::features) for `Q` and `K`; [`Error::TooLarge`] when `n·m > 2²⁶`.
+    /// As [`features`](Self::features) for `Q` and `K`, and [`Error::NonFinite`] for a weight that
+    /// overflows; [`Error::TooLarge`] when `n·m > 2²⁶`.
     pub fn weights<T: Scalar>(
         &self,
         q: MatRef<'_, T>,
@@ -380,6 +414,7 @@ impl PolySketch {
                 *v = *v * *v;
             }
         }
+        super::check_overflow(w.as_ref(), "the weights", "(φ(q)ᵀφ(k))²", "Q and K")?;
         Ok(w)
     }
 

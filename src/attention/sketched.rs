@@ -133,8 +133,10 @@ impl PolySketch {
     /// As [`exact_attention`] for the inputs and `block`; [`Error::DimensionMismatch`] when `h`
     /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars,
     /// the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (or cannot be
-    /// allocated), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when the output
-    /// overflowed.
+    /// allocated), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when a numerator
+    /// `Σ_j φ(q_i)ᵀφ(k_j)·v_j`, a normalizer `1 + Σ_j φ(q_i)ᵀφ(k_j)` or the output overflowed the
+    /// scalar type (naming the query row; [`exact_attention`] rescales by powers of two and
+    /// holds a wider range).
     ///
     /// # Performance
     /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,
@@ -182,8 +184,26 @@ impl PolySketch {
             Mat::<T>::from_fn(rows, e, |i, c| if c < d { v[(lo + i, c)] } else { one })
         };
         let mut min_norm = f64::INFINITY;
-        let mut finish = |lo: usize, y: &Mat<T>| {
+        let mut finish = |lo: usize, y: &Mat<T>| -> Result<()> {
             for i in 0..y.nrows() {
+                // The numerators and the normalizer must be finite before the division: an
+                // infinite normalizer turned the row into zeros, a NaN one (±∞ features meeting)
+                // into z = 1 and the raw numerator, both finite and wrong (Q = K = 1e80, p = 2
+                // gave 0 for an exact 1e-20).
+                if let Some(c) = (0..=d).find(|&c| !y[(i, c)].finite()) {
+                    let wider = if T::NAME == "f64" { "" } else { ": use f64" };
+                    return Err(Error::NonFinite {
+                        what: format!(
+                            "the sketched attention's {} (the feature products φ(q)ᵀφ(k) \
+                             overflowed {}{wider}; exact_attention rescales by powers of two \
+                             and holds this range)",
+                            if c == d { "normalizer" } else { "numerator" },
+                            T::NAME
+                        ),
+                        row: lo + i,
+                        col: c,
+                    });
+                }
                 // Σ_j w_ij is a sum of non-negative weights; a negative value can only be
                 // rounding in the prefix-state product, so it is clamped to zero.
                 let z = 1.0 + y[(i, d)].to_f64().max(0.0);
@@ -193,6 +213,7 @@ impl PolySketch {
                     out[(lo + i, c)] = y[(i, c)] * inv;
                 }
             }
+            Ok(())
         };
         let workspace;
         if causal {
@@ -204,10 +225,7 @@ impl PolySketch {
                 b: |lo, rows| self.phi(k.subrows(lo, rows)),
                 c: |lo, rows| Ok(ones_col(lo, rows)),
             };
-            causal_blocks(&src, true, block, par, |lo, y| {
-                finish(lo, y);
-                Ok(())
-            })?;
+            causal_blocks(&src, true, block, par, |lo, y| finish(lo, y))?;
             workspace =
                 causal_workspace(r, e, block, true, threads) + 2 * self.phi_workspace(block);
         } else {
@@ -243,7 +261,7 @@ impl PolySketch {
                     (w0..w1).map(query_task).collect()
                 };
                 for (i, y) in ys.into_iter().enumerate() {
-                    finish((w0 + i) * block, &y?);
+                    finish((w0 + i) * block, &y?)?;
                 }
                 w0 = w1;
             }

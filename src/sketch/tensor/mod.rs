@@ -436,7 +436,9 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
 
 /// What an overflowing sketch reports: finite input whose tensor product has entries beyond
 /// the output type's range (`|x_i|^p` past `f64::MAX`, or past `f32::MAX` for `f32` output) makes
-/// the FFT's sums infinite and then NaN.
+/// the FFT's sums infinite and then NaN. The FFT's intermediates (the spectra's running product,
+/// the unnormalized inverse transform: up to `m·‖x‖₁^p`) can overflow before the entries do, so
+/// the error may come sooner than `|x_i|^p` alone says; it is never a wrong value.
 const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
                         entries overflow the output type)";
 
@@ -839,8 +841,10 @@ impl TensorSketch {
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
     /// or a finite `x` whose tensor power overflows the output type (`|x_i|^p > f64::MAX`, or
-    /// `f32::MAX` for `f32`), [`Error::InvalidParameter`] when the modes have different
-    /// dimensions.
+    /// `f32::MAX` for `f32`) — or whose FFT intermediates do, which happens sooner: the spectra's
+    /// product and the unnormalized inverse FFT reach up to `m·‖x‖₁^p`, so at `m = 1024`, `p = 3`
+    /// an `x = [1e102]` (`x³ = 1e306`) is already an error (an error, never a wrong value);
+    /// [`Error::InvalidParameter`] when the modes have different dimensions.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
     }
@@ -850,7 +854,9 @@ impl TensorSketch {
     /// # Errors
     /// [`Error::DimensionMismatch`] when there are not `p` factors or factor `k` does not have
     /// length `dims[k]`; [`Error::NonFinite`] for NaN/±∞, or finite factors whose product
-    /// overflows the output type.
+    /// overflows the output type — or whose FFT intermediates do: the running product of the
+    /// spectra, in factor order, reaches `‖x₁‖₁·…·‖x_j‖₁` and the inverse FFT `m` times the
+    /// whole, so `(1e200, 1e200, 1e-300)` is an error where `(1e-300, 1e200, 1e200)` is not.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -862,7 +868,8 @@ impl TensorSketch {
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `d` columns, [`Error::InvalidParameter`] when the modes have different
     /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸`, [`Error::NonFinite`] when a row's
-    /// tensor power overflows the output type (naming the row).
+    /// tensor power, or its FFT intermediates (see [`apply_power`](Self::apply_power)), overflow
+    /// the output type (naming the row).
     ///
     /// # Performance
     /// `O(p·(nnz(A) + n·m log m))` time; rows are independent and split over `par` in fixed
