@@ -63,6 +63,24 @@ pub(crate) fn max_abs(a: MatRef<'_, f64>) -> f64 {
     })
 }
 
+/// Scales each column `j` of `a` by `2^{s_j}` so that its largest `|aᵢⱼ|` lies in `[1, 2)`, and
+/// returns the shifts `s_j` (0 for a zero column): the column equilibration by powers of two
+/// (exact while nothing underflows) that makes a rank test independent of the columns' units.
+pub(crate) fn equilibrate_columns(mut a: faer::MatMut<'_, f64>) -> Vec<i32> {
+    let shifts: Vec<i32> = (0..a.ncols())
+        .map(|j| -crate::scalar::exponent(max_abs(a.as_ref().subcols(j, 1))))
+        .collect();
+    for (j, &s) in shifts.iter().enumerate() {
+        if s != 0 {
+            a.as_mut()
+                .col_mut(j)
+                .iter_mut()
+                .for_each(|x| *x = crate::scalar::mul_pow2(*x, s));
+        }
+    }
+    shifts
+}
+
 /// `a` scaled by `2⁻ᵉ` when its largest `|aᵢⱼ|` is beyond `2^±128` (to `[1, 2)`), with `e`;
 /// `None` otherwise. faer's SVD did not converge on a triangle with entries near 10³⁰⁰ (the
 /// sketch-and-precondition SVD path on `1e300·A`); the singular values scale with the matrix and

@@ -521,17 +521,7 @@ struct PivotedQr {
 
 impl PivotedQr {
     fn new(mut b: Mat<f64>, rel_tol: f64, par: Par) -> Self {
-        let shifts: Vec<i32> = (0..b.ncols())
-            .map(|j| {
-                let top = b.col(j).iter().fold(0.0f64, |t, x| t.max(x.abs()));
-                -exponent(top)
-            })
-            .collect();
-        for (j, &s) in shifts.iter().enumerate() {
-            if s != 0 {
-                b.col_mut(j).iter_mut().for_each(|x| *x = mul_pow2(*x, s));
-            }
-        }
+        let shifts = crate::dense::equilibrate_columns(b.as_mut());
         Self::prescaled(b, shifts, rel_tol, par)
     }
 

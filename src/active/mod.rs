@@ -304,17 +304,7 @@ impl<'a> Pool<'a> {
             // mistaken for a rank deficiency, and X near the ends of the range neither
             // overflows nor underflows R.
             let mut sx = sx;
-            let shifts: Vec<i32> = (0..d)
-                .map(|j| {
-                    let top = sx.col(j).iter().fold(0.0f64, |m, x| m.max(x.abs()));
-                    -crate::scalar::exponent(top)
-                })
-                .collect();
-            for (j, &sh) in shifts.iter().enumerate() {
-                sx.col_mut(j)
-                    .iter_mut()
-                    .for_each(|x| *x = crate::scalar::mul_pow2(*x, sh));
-            }
+            let shifts = crate::dense::equilibrate_columns(sx.as_mut());
             let r = crate::dense::thin_r(sx.as_ref());
             let rmax = (0..d).fold(0.0f64, |m, j| m.max(r[(j, j)].abs()));
             let tol = 1e-12 * rmax;

@@ -340,26 +340,16 @@ impl PolySketch {
                 out.as_mut().subrows_mut(at, f.nrows()).copy_from(&f);
                 at += f.nrows();
             }
-            // The Gaussian and identity maps multiply without checking: φ of rows near the top
-            // of the range came back as Ok(±∞).
-            let wave_out = out.as_ref().subrows(lo, wave);
-            if let Some((i, c)) = (0..self.r)
-                .flat_map(|c| (0..wave).map(move |i| (i, c)))
-                .find(|&(i, c)| !wave_out[(i, c)].finite())
-            {
-                let wider = if T::NAME == "f64" { "" } else { " or use f64" };
-                return Err(Error::NonFinite {
-                    what: format!(
-                        "the features φ(X) (a product of entries of X overflowed {}: scale X \
-                         down{wider})",
-                        T::NAME
-                    ),
-                    row: lo + i,
-                    col: c,
-                });
-            }
             lo += wave;
         }
+        // The Gaussian and identity maps multiply without checking: φ of rows near the top of
+        // the range came back as Ok(±∞).
+        super::check_overflow(
+            out.as_ref(),
+            "the features φ(X)",
+            "a product of entries of X",
+            "X",
+        )?;
         Ok(out)
     }
 
