@@ -748,6 +748,14 @@ pub(crate) fn to_scalar<T: Scalar>(v: Vec<f64>) -> Vec<T> {
 ///
 /// With `p = 1` it is the CountSketch `C₀` itself.
 ///
+/// # Rounding
+/// Every degree computes in `f64`; an `f32` output is that result rounded once. For `p ≥ 2`
+/// (FFTs; `p = 1` adds the entries directly) the entries differ from the explicit tensor
+/// CountSketch ([`sketch_entries`](Self::sketch_entries) of the `d^p` entries) by rounding of
+/// about `ε_f64·‖x‖₂^p` (measured at most
+/// `1.6·10⁻¹⁶·‖x‖₂^p` for `p = 2, 3, 4`, `m` up to 4096), so a bucket that no index hashes to,
+/// exactly zero in the explicit sketch, holds a value of that size instead of `0`.
+///
 /// ```
 /// use randnla::sketch::tensor::TensorSketch;
 /// use randnla::Seed;
