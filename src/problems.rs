@@ -35,13 +35,18 @@ pub fn gaussian_matrix(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
 /// that can miss a row (CountSketch with small `m`, uniform sampling) fails on it.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] when `n < d`; [`Error::TooLarge`] when `n·d > 2^31`.
+/// [`Error::InvalidParameter`] when `n < d` or `scale` is NaN or ±∞ (or so large that
+/// `scale·G` overflows, which names `scale` too); [`Error::TooLarge`] when `n·d > 2^31`.
 pub fn coherent_matrix(n: usize, d: usize, scale: f64, seed: Seed) -> Result<Mat<f64>> {
     if n < d {
         return Err(Error::param(
             "n",
             format!("need n ≥ d, got n = {n} < d = {d}"),
         ));
+    }
+    let bad_scale = || Error::param("scale", format!("need scale·G finite, got scale = {scale}"));
+    if !scale.is_finite() {
+        return Err(bad_scale());
     }
     let mut a = gaussian_matrix(n, d, seed)?;
     for j in 0..d {
@@ -53,7 +58,11 @@ pub fn coherent_matrix(n: usize, d: usize, scale: f64, seed: Seed) -> Result<Mat
                     0.0
                 }
             } else {
-                scale * a[(i, j)]
+                let v = scale * a[(i, j)];
+                if !v.is_finite() {
+                    return Err(bad_scale());
+                }
+                v
             };
         }
     }
@@ -424,6 +433,21 @@ mod tests {
             "nnz {} against {expected}",
             a.nnz()
         );
+    }
+
+    /// `scale` NaN/±∞ gave an `Ok` matrix full of NaN/±∞; so did a finite scale whose product
+    /// with `G` overflows.
+    #[test]
+    fn coherent_matrix_refuses_a_scale_it_cannot_apply() {
+        for scale in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX] {
+            let r = coherent_matrix(20, 3, scale, Seed::new(1));
+            assert!(
+                matches!(&r, Err(Error::InvalidParameter { name, .. }) if *name == "scale"),
+                "scale {scale}: {r:?}"
+            );
+        }
+        let a = coherent_matrix(20, 3, -1e300, Seed::new(1)).unwrap();
+        assert!(a.col_iter().all(|c| c.iter().all(|v| v.is_finite())));
     }
 
     #[test]
