@@ -36,7 +36,7 @@
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 
 use super::lsqr::Callback;
-use super::ops::{axpy, norm2, DataOp, LinOp};
+use super::ops::{axpy, norm2, rescale_for, DataOp, LinOp};
 use super::precondition::{solve_one, Preconditioner};
 use super::RhsScale;
 use super::{check_common, Factorization, LstsqParams};
@@ -88,7 +88,8 @@ pub struct KernelInfo {
     pub refinements: usize,
     /// LSQR iterations of the least-squares stage (P2 only).
     pub lstsq_iterations: usize,
-    /// The final residual norm of the problem solved, recomputed matrix-free.
+    /// The final residual norm of the problem solved, recomputed matrix-free (on the `x`
+    /// returned when entries of it underflowed; see [`solve_p1`]).
     pub residual_norm: f64,
     /// `residual_norm / ‖b‖`.
     pub relative_residual: f64,
@@ -304,6 +305,46 @@ fn p1_core(
 /// whose norm overflows) would leave the solvers' products without precision (or infinite).
 const RHS_EXPONENT_RANGE: i32 = 256;
 
+/// The caller's `x` from `xs`, the solution for the scaled right-hand side `2⁻ᵉ·b`
+/// ([`RhsScale::x`]: [`Error::NonFinite`] when it overflows), and `Some(2⁻ᵉ·x)` when that is
+/// not `xs`: scaling back the solution of a tiny `b` rounded entries of it to subnormals or to
+/// zero (`x ≈ 2⁻¹¹³²` came back as `0`), so the solve's residual no longer describes what is
+/// returned and the caller must recompute it on `2⁻ᵉ·x` (exact: scaling a subnormal up is exact).
+/// `None` as well when the caller's `b` is itself subnormal (largest entry below `2⁻¹⁰²²`): it
+/// carries no more digits than the rounded `x`, and the final rounding is the documented one.
+fn unscale_x(
+    scale: &RhsScale,
+    xs: Vec<f64>,
+    b_top: f64,
+    solver: &str,
+) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+    let x = scale.x(xs.clone(), solver)?;
+    if b_top < f64::MIN_POSITIVE {
+        return Ok((x, None));
+    }
+    let back: Vec<f64> = x.iter().map(|&v| scale.down_one(v)).collect();
+    let lost = back.iter().zip(&xs).any(|(p, q)| p != q);
+    Ok((x, lost.then_some(back)))
+}
+
+/// The error for an answer that does not fit in `f64` with its guarantee: its entries
+/// underflowed (see [`unscale_x`]) and the relative residual `rel` of what would be returned,
+/// recomputed, exceeds `tol`. [`Error::NotConverged`], with `rel` appended to the history.
+fn underflowed(iterations: usize, rel: f64, tol: f64, mut history: Vec<f64>) -> Error {
+    history.push(rel);
+    Error::NotConverged {
+        iterations,
+        residual: rel,
+        tolerance: tol,
+        history,
+    }
+}
+
+/// The largest `|bᵢ|`.
+fn top(b: &[f64]) -> f64 {
+    b.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
 fn check_full_rank(pre: &Preconditioner, d: usize) -> Result<()> {
     if pre.factorization() == Factorization::Svd {
         return Err(Error::RankDeficient {
@@ -349,14 +390,21 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 ///
 /// Any finite `b` is accepted: one whose largest entry lies outside `[2⁻²⁵⁶, 2²⁵⁶]` (subnormal,
 /// or with an overflowing norm) is solved as `2^e·b` and the answer scaled back by `2^{−e}`
-/// (exact but for that final rounding); P2 and P3 do the same.
+/// (exact but for that final rounding); P2 and P3 do the same. When that rounding (or, in P3,
+/// the product `x = D⁻¹w`) takes entries of `x` to subnormals or to zero, the residual is
+/// recomputed on the `x` returned, which must meet the guarantee itself: an exact solution
+/// below the smallest subnormal (`A = 2²⁶⁶·[[1, 0], [0, 2], [1, 1]]`, `b ≈ 2⁻⁶⁰⁰`,
+/// `x ≈ 2⁻¹¹³²`) is [`Error::NotConverged`], no longer `Ok(x = 0)` reported with a relative
+/// residual of 10⁻¹⁶. (A `b` that is itself subnormal is exempt: its answer is returned as
+/// rounded, with the residual of the scaled solve.)
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
 /// the input, or a solution that does not fit in `f64`),
 /// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and as
 /// [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank deficient
-/// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`,
+/// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`, or when the
+/// answer underflows so that the `x` returned misses `tol` (see above),
 /// [`Error::Factorization`] when conjugate gradients break down (`pᵀAp ≤ 0` or a non-finite
 /// value), [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
 /// cannot be allocated (as [`Preconditioner::new`]).
@@ -390,11 +438,21 @@ pub fn solve_p1(
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b_top = top(b);
     let b = scale.down(b);
     let bn = norm2(&b);
-    let r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    let mut r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    let (x, lost) = unscale_x(&scale, r.x, b_top, "P1")?;
+    if let Some(back) = lost {
+        let kx = gram_power(&op, j, &back);
+        r.measure = norm2(&b.iter().zip(&kx).map(|(p, q)| p - q).collect::<Vec<_>>());
+        let rel = r.measure / bn;
+        if rel > params.tol {
+            return Err(underflowed(r.cg_iterations, rel, params.tol, r.history));
+        }
+    }
     Ok((
-        scale.x(r.x, "P1")?,
+        x,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
@@ -435,6 +493,7 @@ pub fn solve_p2(
     check_full_rank(&pre, a.ncols())?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b_top = top(b);
     let b = &scale.down(b)[..];
     let x0 = pre.warm_start(
         MatRef::from_column_major_slice(b, b.len(), 1),
@@ -450,11 +509,23 @@ pub fn solve_p2(
     };
     let bn = norm2(b);
     let r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
+    let (x, lost) = unscale_x(&scale, r.x.clone(), b_top, "P2")?;
+    let xs = match lost {
+        Some(back) => {
+            let kx = gram_power(&op, j, &back);
+            let rel = through_a(&y.iter().zip(&kx).map(|(p, q)| p - q).collect::<Vec<_>>()) / bn;
+            if rel > params.tol {
+                return Err(underflowed(r.cg_iterations, rel, params.tol, r.history));
+            }
+            back
+        }
+        None => r.x,
+    };
     let mut t = vec![0.0; op.nrows()];
-    op.apply(&gram_power(&op, j, &r.x), &mut t);
+    op.apply(&gram_power(&op, j, &xs), &mut t);
     let rn = norm2(&b.iter().zip(&t).map(|(p, q)| p - q).collect::<Vec<_>>());
     Ok((
-        scale.x(r.x, "P2")?,
+        x,
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
@@ -477,7 +548,10 @@ pub fn solve_p2(
 /// overflows), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
-/// `max_refinements + 1` CG runs of up to `max_iters` iterations each.
+/// `max_refinements + 1` CG runs of up to `max_iters` iterations each, or when that of the `x`
+/// returned does because entries of `x` underflow (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a row far from the
+/// others: `A = [[37, 0], [0, 0.1]]`, `b = [1, 1]` has `x₁ ≈ 10⁻⁵⁹⁵`, which used to come back as
+/// `Ok` with `x₁ = 0` and a reported residual of 0; the true one is `0.007·‖b‖`).
 ///
 /// # Performance
 /// `O(n²·d)` to form `G` (memory `n²`), `O(n²·ℓ)` for the Nyström sketch, `O(n²)` per CG
@@ -530,6 +604,7 @@ pub fn solve_p3(
         ));
     }
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
+    let b_top = top(b);
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&a.to_dense()?, &sq, par);
@@ -561,9 +636,33 @@ pub fn solve_p3(
             history.push(rn / bn);
         }
         if rn <= target {
-            let x: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
+            let xs: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
+            // `x = D⁻¹w` underflows where both factors are small (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a
+            // row far from the others), and so may scaling it back: then the residual is that
+            // of what is returned, recomputed.
+            let flushed = xs
+                .iter()
+                .zip(&w)
+                .any(|(x, w)| *w != 0.0 && x.abs() < f64::MIN_POSITIVE);
+            let (x, lost) = unscale_x(&scale, xs.clone(), b_top, "P3")?;
+            let mut rn = rn;
+            if flushed || lost.is_some() {
+                let back = lost.unwrap_or(xs);
+                let w2: Vec<f64> = back.iter().zip(&dinv).map(|(xi, di)| xi / di).collect();
+                let mut gw = vec![0.0; n];
+                apply(&w2, &mut gw);
+                rn = weight(
+                    &c.iter()
+                        .zip(&gw)
+                        .map(|(ci, gi)| ci - gi)
+                        .collect::<Vec<_>>(),
+                );
+                if rn.is_nan() || rn > target {
+                    return Err(underflowed(iters, rn / bn, params.tol, history));
+                }
+            }
             return Ok((
-                scale.x(x, "P3")?,
+                x,
                 KernelInfo {
                     cg_iterations: iters,
                     refinements: restarts,
@@ -584,17 +683,23 @@ pub fn solve_p3(
             });
         }
         last = rn;
+        // CG runs on `s·r` with `s` a power of two that brings `‖r‖` near 1 (1 for ordinary
+        // sizes, [`rescale_for`]) and its answer is scaled back: exact, so the bits are those of
+        // the run on `r`, except that a residual of tiny entries (`D⁻¹` reaches `e^{−700}`) no
+        // longer underflows `rᵀz` and `pᵀGp` to 0, which read as a breakdown.
+        let s = rescale_for(norm2(&r));
+        let rs: Vec<f64> = r.iter().map(|v| v * s).collect();
         let run = pcg(
             &apply,
             &|r, out| nys.apply_inverse(r, out),
-            &r,
+            &rs,
             &weight,
-            target,
+            target * s,
             params.max_iters,
         )?;
         iters += run.iterations;
         restarts += 1;
-        axpy(1.0, &run.x, &mut w);
+        axpy(1.0 / s, &run.x, &mut w);
         let mut gw = vec![0.0; n];
         apply(&w, &mut gw);
         for ((ri, ci), gi) in r.iter_mut().zip(&c).zip(&gw) {

@@ -1,0 +1,164 @@
+//! Findings of a downstream review of the least-squares module: each test states the contract
+//! it holds the solvers to, checked against an independent dense computation.
+
+use faer::Mat;
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::MatrixRef;
+
+fn norm(v: &[f64]) -> f64 {
+    // Scaled, so that neither 2^-600-sized nor huge entries over- or underflow the squares.
+    let top = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if top == 0.0 {
+        return 0.0;
+    }
+    top * v.iter().map(|x| (x / top).powi(2)).sum::<f64>().sqrt()
+}
+
+fn matvec(m: &Mat<f64>, x: &[f64]) -> Vec<f64> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)] * x[j]).sum())
+        .collect()
+}
+
+fn sub(p: &[f64], q: &[f64]) -> Vec<f64> {
+    p.iter().zip(q).map(|(a, b)| a - b).collect()
+}
+
+/// `2^k·[[1, 0], [0, 2], [1, 1]]`: `AᵀA = 4^k·[[2, 1], [1, 5]]`, every product exact.
+fn scaled_a(k: i32) -> Mat<f64> {
+    let base = [[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
+    Mat::from_fn(3, 2, |i, j| base[i][j] * 2f64.powi(k))
+}
+
+/// `exp(AAᵀ)·x − b` evaluated entry by entry as `Σⱼ sign(xⱼ)·e^{⟨aᵢ,aⱼ⟩ + ln|xⱼ|}`, so that
+/// an `e^{⟨aᵢ,aⱼ⟩}` beyond `f64::MAX` times a tiny `xⱼ` is the ordinary number it is.
+fn p3_residual(a: &Mat<f64>, x: &[f64], b: &[f64]) -> Vec<f64> {
+    let n = a.nrows();
+    (0..n)
+        .map(|i| {
+            let s: f64 = (0..n)
+                .filter(|&j| x[j] != 0.0)
+                .map(|j| {
+                    let dot: f64 = (0..a.ncols()).map(|k| a[(i, k)] * a[(j, k)]).sum();
+                    x[j].signum() * (dot + x[j].abs().ln()).exp()
+                })
+                .sum();
+            s - b[i]
+        })
+        .collect()
+}
+
+/// The kernel solvers promise (module docs) `‖residual‖ ≤ tol·‖b‖` for P1 and P3 and
+/// `‖residual‖² ≤ OPT² + (tol·‖b‖)²` for P2 on the answer they return, "never a wrong Ok". A
+/// right-hand side given to full precision (normal entries) whose exact solution lies below the
+/// smallest subnormal (`x ≈ 2⁻¹¹³²`, `2⁻¹¹⁹⁸`, `2⁻¹⁹⁷⁵`, and `x₁ ≈ e^{−1369}` beside an
+/// ordinary `x₂` for the two-row P3) has no answer in `f64` that meets the promise: the solvers
+/// used to return `x = 0` (or `x₁ = 0`) as `Ok` with a reported relative residual of 10⁻¹⁶, while
+/// the returned `x` has relative residual 1 (P3's two-row case: ≈ 0.007). Pass rule: an `Ok`
+/// must meet the promise on the returned `x`, recomputed densely here (entries of `AᵀA` are exact;
+/// `OPT` from the exact projection onto `range(A)`; P3's residual in the log domain), with the
+/// tolerance `tol = 10⁻¹⁰` of the defaults and a factor 1 + 10⁻⁶ for the rounding of this
+/// recomputation; an `Err` passes. The reported `relative_residual` must be that of the
+/// returned `x` (to 10⁻⁶ relative, plus 10⁻¹⁴ absolute for results near zero).
+#[test]
+fn kernel_answers_that_underflow_meet_their_guarantee_or_are_errors() {
+    let p = KernelParams::default();
+    let tol = p.tol;
+    let a = scaled_a(266);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let ata = Mat::from_fn(2, 2, |i, j| [[2.0, 1.0], [1.0, 5.0]][i][j] * 2f64.powi(532));
+    // P1, j = 1: x = 2^-532·M⁻¹·2^-600·[1, 2] ≈ 2^-1132.
+    let b1 = [2f64.powi(-600), 2f64.powi(-599)];
+    if let Ok((x, info)) = solve_p1(av, 1, &b1, &p) {
+        let rel = norm(&sub(&matvec(&ata, &x), &b1)) / norm(&b1);
+        assert!(
+            rel <= tol * (1.0 + 1e-6),
+            "P1: x = {x:?}, true relative residual {rel:e}"
+        );
+        assert!(
+            (info.relative_residual - rel).abs() <= 1e-6 * rel + 1e-14,
+            "P1: reported {:e}, true {rel:e}",
+            info.relative_residual
+        );
+    }
+    // P2, j = 1: y = A⁺b, x = (AᵀA)⁻¹y ≈ 2^-1198. OPT = ‖b − P b‖ with P the projector onto
+    // range(A) = range([[1, 0], [0, 2], [1, 1]]).
+    let b2 = [2f64.powi(-400), 2f64.powi(-399), 2f64.powi(-401)];
+    let a0 = scaled_a(0);
+    let m0 = Mat::from_fn(2, 2, |i, j| [[2.0, 1.0], [1.0, 5.0]][i][j]);
+    let det = 9.0;
+    let atb: Vec<f64> = (0..2)
+        .map(|j| (0..3).map(|i| a0[(i, j)] * b2[i]).sum())
+        .collect();
+    let y0 = [
+        (m0[(1, 1)] * atb[0] - m0[(0, 1)] * atb[1]) / det,
+        (-m0[(1, 0)] * atb[0] + m0[(0, 0)] * atb[1]) / det,
+    ];
+    let opt = norm(&sub(&b2, &matvec(&a0, &y0)));
+    assert!(
+        opt > 0.1 * norm(&b2),
+        "b must not lie in range(A): OPT = {opt:e}"
+    );
+    if let Ok((x, info)) = solve_p2(av, 1, &b2, &p) {
+        let res = norm(&sub(&matvec(&a, &matvec(&ata, &x)), &b2));
+        let bound = (opt * opt + (tol * norm(&b2)).powi(2)).sqrt();
+        assert!(
+            res <= bound * (1.0 + 1e-6),
+            "P2: x = {x:?}, residual {res:e} > bound {bound:e}"
+        );
+        assert!(
+            (info.relative_residual - res / norm(&b2)).abs() <= 1e-6 * res / norm(&b2),
+            "P2: reported {:e}, true {:e}",
+            info.relative_residual,
+            res / norm(&b2)
+        );
+    }
+    // P3, one row: e^676·x = 2^-1000, x ≈ 2^-1975.
+    let a3 = Mat::from_fn(1, 1, |_, _| 26.0);
+    let b3 = [2f64.powi(-1000)];
+    if let Ok((x, info)) = solve_p3(MatrixRef::dense(a3.as_ref()).unwrap(), &b3, &p) {
+        let rel = norm(&p3_residual(&a3, &x, &b3)) / norm(&b3);
+        assert!(
+            rel <= tol * (1.0 + 1e-6),
+            "P3: x = {x:?}, true relative residual {rel:e}"
+        );
+        assert!(
+            (info.relative_residual - rel).abs() <= 1e-6 * rel + 1e-14,
+            "P3: reported {:e}, true {rel:e}",
+            info.relative_residual
+        );
+    }
+    // P3, two orthogonal rows: exp(AAᵀ) = [[e^1369, 1], [1, e^0.01]], b = [1, 1]:
+    // x₂ ≈ e^-0.01 is ordinary, x₁ = (1 − x₂)·e^-1369 underflows.
+    let a4 = Mat::from_fn(2, 2, |i, j| [[37.0, 0.0], [0.0, 0.1]][i][j]);
+    let b4 = [1.0, 1.0];
+    if let Ok((x, info)) = solve_p3(MatrixRef::dense(a4.as_ref()).unwrap(), &b4, &p) {
+        let rel = norm(&p3_residual(&a4, &x, &b4)) / norm(&b4);
+        assert!(
+            rel <= tol * (1.0 + 1e-6),
+            "P3 (2 rows): x = {x:?}, true relative residual {rel:e}"
+        );
+        assert!(
+            (info.relative_residual - rel).abs() <= 1e-6 * rel + 1e-14,
+            "P3 (2 rows): reported {:e}, true {rel:e}",
+            info.relative_residual
+        );
+    }
+}
+
+/// The other side of the rule above: an entry of `x` that underflows while the answer still
+/// meets its guarantee is not an error. `A = 2^266·[I₂; 0]` (`AᵀA = 2^532·I`), `b = [2⁻³⁰⁰,
+/// 2⁻⁶³⁰]` (scaled into range by the solver): `x = [2⁻⁸³², 2⁻¹¹⁶²]`, whose second entry is below
+/// the smallest subnormal; rounding it to 0 leaves a residual of `2⁻⁶³⁰ ≈ 2⁻³³⁰·‖b‖`, far below
+/// `tol·‖b‖`. Pass rule: `Ok`, and the returned `x` meets `‖AᵀAx − b‖ ≤ tol·‖b‖` recomputed
+/// densely (`AᵀA = 2^532·I` exactly; factor 1 + 10⁻⁶ for the recomputation's rounding).
+#[test]
+fn kernel_answers_with_a_negligible_underflowed_entry_are_ok() {
+    let p = KernelParams::default();
+    let a = Mat::from_fn(3, 2, |i, j| if i == j { 2f64.powi(266) } else { 0.0 });
+    let b = [2f64.powi(-300), 2f64.powi(-630)];
+    let (x, info) = solve_p1(MatrixRef::dense(a.as_ref()).unwrap(), 1, &b, &p).unwrap();
+    let kx: Vec<f64> = x.iter().map(|v| v * 2f64.powi(532)).collect();
+    let rel = norm(&sub(&kx, &b)) / norm(&b);
+    assert!(rel <= p.tol * (1.0 + 1e-6), "x = {x:?}: {rel:e}, {info:?}");
+}
