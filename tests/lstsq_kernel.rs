@@ -368,6 +368,24 @@ fn kernel_regression_rejects_bad_input() {
         solve_p1(rv, 1, &[1.0; 5], &p),
         Err(Error::RankDeficient { .. })
     ));
+    // A zero A needs the same rank d = 5 (the preconditioner alone asked for 1).
+    let zero = Mat::<f64>::zeros(100, 5);
+    let zv = MatrixRef::dense(zero.as_ref()).unwrap();
+    for r in [
+        solve_p1(zv, 1, &[1.0; 5], &p).map(drop),
+        solve_p2(zv, 1, &[1.0; 100], &p).map(drop),
+    ] {
+        assert!(
+            matches!(
+                r,
+                Err(Error::RankDeficient {
+                    rank: 0,
+                    required: 5
+                })
+            ),
+            "{r:?}"
+        );
+    }
     // Iteration budgets too small: NotConverged, not a wrong answer.
     let tiny = KernelParams {
         max_iters: 1,

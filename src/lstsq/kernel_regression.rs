@@ -345,14 +345,22 @@ fn top(b: &[f64]) -> f64 {
     b.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
-fn check_full_rank(pre: &Preconditioner, d: usize) -> Result<()> {
+/// The sketched preconditioner of `A`, or [`Error::RankDeficient`] with `required: d` when `A`
+/// is numerically rank deficient (P1 and P2 need `AᵀA` invertible). A zero `A`, which the
+/// preconditioner itself refuses as needing rank 1, is reported the same way.
+fn full_rank_preconditioner(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Preconditioner> {
+    let d = a.ncols();
+    let pre = Preconditioner::new(a, params).map_err(|e| match e {
+        Error::RankDeficient { rank, .. } => Error::RankDeficient { rank, required: d },
+        e => e,
+    })?;
     if pre.factorization() == Factorization::Svd {
         return Err(Error::RankDeficient {
             rank: pre.rank(),
             required: d,
         });
     }
-    Ok(())
+    Ok(pre)
 }
 
 /// Largest power `j` P1 and P2 accept. Each CG iteration makes `2j` passes over `A` and
@@ -434,8 +442,7 @@ pub fn solve_p1(
     check_finite_slice(b, "b")?;
     check_kernel_params(params)?;
     check_power(j)?;
-    let pre = Preconditioner::new(a, &params.lstsq)?;
-    check_full_rank(&pre, a.ncols())?;
+    let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
     let b_top = top(b);
@@ -489,8 +496,7 @@ pub fn solve_p2(
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     check_power(j)?;
-    let pre = Preconditioner::new(a, &params.lstsq)?;
-    check_full_rank(&pre, a.ncols())?;
+    let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
     let b_top = top(b);
