@@ -152,7 +152,15 @@ pub struct LstsqParams {
     /// column whose part orthogonal to the earlier columns is below `16·m·ε` of its norm
     /// (`1.4·10⁻¹¹` at `m = 4000`): such a direction counts as rank-deficient even when its
     /// singular value exceeds `rcond·σ_max` (faer's SVD, which factors by the same QR first, does
-    /// the same).
+    /// the same). The rank is that of `A` as given, as in NumPy's `lstsq` (not of its
+    /// equilibrated columns, the convention of R's `lm` that the active-learning pool and the
+    /// leverage scores follow): features in very different units (column scales `1e7, 1, 1e-7`,
+    /// `κ(A) ≈ 10¹⁴`) count as rank-deficient at the default, and the answer leaves the smallest
+    /// column's direction out — the sketched path's truncated minimum-norm answer (`info.rank <
+    /// d`, `info.factorization` `Some(Svd)`), and the probe's LSQR on `A`, which does not resolve
+    /// it either (NumPy gives the same truncated answer; SciPy's `lstsq`, whose default
+    /// threshold is about `ε`, and a dense QR keep the column). Scale such columns to comparable
+    /// norms first (powers of two keep the data exact), or lower `rcond`.
     pub rcond: f64,
     /// Ridge parameter `λ ≥ 0` (default 0): minimizes `‖Ax − b‖² + λ‖x‖²`.
     pub ridge: f64,
