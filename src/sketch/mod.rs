@@ -6,10 +6,10 @@
 //!
 //! | family | entries of `S` | cost of `S·A` | use it for |
 //! |---|---|---|---|
-//! | [`SparseSign`] (OSNAP) | `s` nonzeros `±1/√s` per column | `O(s·nnz(A) + m·d)` | preconditioners (`m ≈ 2d–4d`, `s = 8`), sketch-and-solve on sparse data |
+//! | [`SparseSign`] (OSNAP) | `s` nonzeros `±1/√s` per column | `O(s·nnz(A) + m·d)` | preconditioners (`m ≥ 2d`, `s = 8`; [`crate::lstsq`] takes `4d–16d` from a cost model), sketch-and-solve on sparse data |
 //! | [`CountSketch`] | one `±1` per column | `O(nnz(A) + m·d)` | the cheapest sketch; needs `m = O(d²)` and fails on coherent `A` |
 //! | [`Gaussian`] | iid `N(0, 1/m)` | `O(m·nnz(A))` | small dense problems; the accuracy reference |
-//! | [`Srht`] | `√(n'/m)·R·H·D` | `O(n'·d·log n')` | dense `A` where `m·n·d` is too much |
+//! | [`Srht`] | `(1/√m)·R·H·D`: random signs `D`, the `±1` Walsh–Hadamard `H` of size `n' = 2^⌈log₂ n⌉`, `m` of its rows `R` | `O(n'·d·log n')` | dense `A` where `m·n·d` is too much |
 //!
 //! Every operator implements the object-safe [`SketchOperator`] trait (apply to a row block at a
 //! global offset, accumulating into an output) and gets the conveniences of [`SketchExt`] (apply to
