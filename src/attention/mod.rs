@@ -61,9 +61,10 @@
 //! | 65536 | 40.1 s (one run) | 417 ms | 1.14 s | 502 ms | 1.37 s |
 //!
 //! Fitted log-log slopes of the sketched times: 1.02–1.06 (1.15 for causal with `b = 1024`);
-//! exact: 1.86. The crossover is below `n = 1024` for `r = 32` and near `n ≈ 1800` for `r = 64`;
-//! exact over sketched is 30× (`r = 32`) and 11× (`r = 64`) at `n = 16384`, 96× and 35× at
-//! `n = 65536`. In f32 the `r = 32` sketch takes 0.58× the f64 time.
+//! exact: 2.01 over the table (1.86 from `n = 1024` to `4096`). The crossover is below
+//! `n = 1024` for `r = 32` and near `n ≈ 1800` for `r = 64`; exact over sketched is 30×
+//! (`r = 32`) and 11× (`r = 64`) at `n = 16384`, 96× and 35× at `n = 65536`. In f32 the
+//! `r = 32` sketch takes 0.58× the f64 time.
 //!
 //! # Causal attention in linear time
 //! Rows are cut into blocks of `b`. Inside block `l` the weights are formed explicitly,
