@@ -1,8 +1,10 @@
 //! Shared plumbing for the sketch kernels: work buffers, access patterns, task splitting.
 //!
-//! Every kernel accumulates into a contiguous work buffer loaded from the caller's `out` (any
-//! strides) and stored back afterwards, so that `out += contributions` is carried out entry by
-//! entry in a fixed order — the basis of the bitwise-reproducibility contract.
+//! Every kernel carries out `out += contributions` entry by entry in a fixed order — the basis of
+//! the bitwise-reproducibility contract. Most accumulate into a contiguous work buffer loaded
+//! from the caller's `out` (any strides) and stored back afterwards; CountSketch on row-accessed
+//! input with a small output whose columns are contiguous adds straight into those columns
+//! instead (`SparseSign::add_rows_to_columns`, the same bits as the row kernel).
 
 use super::prefetch::prefetch;
 use crate::input::{Layout, MatrixRef, SparseRef};
