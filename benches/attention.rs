@@ -38,7 +38,7 @@
 //! | 4096 | 135 ms | 22 ms | 71 ms | 29 / 36 / 39 ms | 76 ms | 70 ms | 13.8 ms |
 //! | 16384 | 2.91 s | 97 ms | 264 ms | 116 / 133 / 151 ms | 281 ms | 298 ms | 58 ms |
 //! | 65536 | 40.1 s | 417 ms | 1.14 s | 502 / 594 / 681 ms | 1.34 s | 1.37 s | 242 ms |
-//! | slope | 1.86 | 1.03 | 1.02 | 1.06 / 1.07 / 1.15 | 1.06 | 1.04 | 1.05 |
+//! | slope | 2.01 (1.86 from 1024 to 4096) | 1.03 | 1.02 | 1.06 / 1.07 / 1.15 | 1.06 | 1.04 | 1.05 |
 //!
 //! Relative error on clustered inputs (same for every block size: b changes only the order of
 //! the sums): r = 32 0.45–0.52, r = 64 0.32–0.35, TS r = 64 0.28–0.36, causal r = 32 0.48–0.54;
