@@ -248,3 +248,36 @@ fn rank_is_that_of_a_as_given_and_scaling_the_columns_restores_it() {
         );
     }
 }
+
+/// `normal_equation_residual` of finite `(A, x, b)` whose `A·x` overflows returned `Ok(NaN)`.
+/// The figure is invariant under scaling `x` and `b` together, so it has a value, here known in
+/// closed form: with `A = [a; a]` (`a = 10³⁰⁰`), `x = 10¹⁰`, `b = [M, −M]` (`M = f64::MAX`),
+/// `r ∝ [u − 1, −u − 1]` for `u = M/(a·x)` and the figure is `|r₁ + r₂|/(√2‖r‖) = 1/√(1 + u²)`;
+/// with `x = 10³⁰⁰`, `b = [0, 1]`, `r` is parallel to `A`'s column and it is 1. Pass rule:
+/// within 1e-12 of those values (the computation has a few roundings of size ε). Entries of `A`
+/// so large that even `x, b` below 1 overflow `A·x` are an error naming the residual.
+#[test]
+fn normal_equation_residual_survives_an_overflowing_product() {
+    use randnla::lstsq::normal_equation_residual;
+    let a = Mat::from_fn(2, 1, |_, _| 1e300);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let got = normal_equation_residual(av, &[1e300], &[0.0, 1.0], faer::Par::Seq).unwrap();
+    assert!((got - 1.0).abs() <= 1e-12, "{got}");
+    let u = f64::MAX / 1e300 / 1e10;
+    let want = 1.0 / (1.0 + u * u).sqrt();
+    let got =
+        normal_equation_residual(av, &[1e10], &[f64::MAX, -f64::MAX], faer::Par::Seq).unwrap();
+    assert!((got - want).abs() <= 1e-12, "{got} against {want}");
+    // x scaled to [½, ½, ½]: A·x is still 1.5·f64::MAX.
+    let huge = Mat::from_fn(3, 3, |_, _| f64::MAX);
+    let r = normal_equation_residual(
+        MatrixRef::dense(huge.as_ref()).unwrap(),
+        &[1.0; 3],
+        &[0.0; 3],
+        faer::Par::Seq,
+    );
+    assert!(
+        matches!(r, Err(randnla::Error::NonFinite { row: 0, .. })),
+        "{r:?}"
+    );
+}

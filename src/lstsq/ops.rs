@@ -913,9 +913,14 @@ pub(crate) fn norm2_estimate(op: &dyn LinOp, iters: usize) -> f64 {
 /// figure is conservative; within rounding of the SVD's `σ_max` on the tested matrices). Returns
 /// 0 when the residual is exactly zero.
 ///
+/// The figure does not change when `x` and `b` are scaled together, and where `A·x` overflows
+/// it is computed for them scaled down by a power of two.
+///
 /// # Errors
 /// [`Error::DimensionMismatch`] when `x` does not have `d` entries or `b` does not have `n`;
-/// [`Error::NonFinite`] for NaN or ±∞ in `x` or `b`; [`Error::Empty`] for an empty `A`.
+/// [`Error::NonFinite`] for NaN or ±∞ in `x` or `b`, or when `b − A·x` overflows even for `x`
+/// and `b` scaled to entries below 1 (entries of `A` near `f64::MAX`); [`Error::Empty`] for an
+/// empty `A`.
 ///
 /// # Performance
 /// About 32 products with `A` and 32 with `Aᵀ`: O(nnz(A)) each.
@@ -977,7 +982,30 @@ pub fn ridge_normal_equation_residual(
         peak,
     )?;
     let mut r = residual(&op, x, b);
-    let rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
+    let mut rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
+    // `A·x` (or `b − A·x`) overflowed although `x` and `b` are finite: the figure is the same
+    // for `(c·x, c·b)` (numerator and denominator both scale by `c`), so recompute with them
+    // scaled by the power of two that brings their largest entry below 1. (Before, `Ok(NaN)`.)
+    let scaled: Vec<f64>;
+    let mut x = x;
+    if !rn.is_finite() {
+        let top = x.iter().chain(b).fold(0.0f64, |m, v| m.max(v.abs()));
+        let k = -(crate::scalar::exponent(top) + 1);
+        scaled = x.iter().map(|&v| crate::scalar::mul_pow2(v, k)).collect();
+        let bs: Vec<f64> = b.iter().map(|&v| crate::scalar::mul_pow2(v, k)).collect();
+        x = &scaled;
+        r = residual(&op, x, &bs);
+        rn = norm2(&r).hypot(lambda.sqrt() * norm2(x));
+        if let Some(row) = r.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "the residual b − A·x, which overflows even with x and b scaled to \
+                       entries below 1 (scale A down by a power of two)"
+                    .into(),
+                row,
+                col: 0,
+            });
+        }
+    }
     if rn == 0.0 {
         return Ok(0.0);
     }
