@@ -8,7 +8,8 @@
 //! built-in random `n × d` CSR matrix with `k` nonzeros per row (for timing and memory probes). Prints the sketch's shape, the time and,
 //! when `d ≤ 2000`, the exact distortion κ(SQ) of the sketch on `range(A)`; `--out` writes `S·A`
 //! (dense, array format). `--max-elements N` raises the reader's size limit (default 2²⁸, counting
-//! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files.
+//! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files,
+//! and bounds the dense `m × d` output `S·A` the same way (`m·d ≤ N`).
 //! `--json` prints one JSON object as the last line with the fields
 //! sketch, n, d, nnz, m, seconds, distortion, distortion_note: `distortion` is κ(SQ), or null
 //! with the reason in `distortion_note` (d > 2000, n < d, a rank-deficient `A`, or infinite
@@ -84,6 +85,17 @@ fn main() {
             } => format!("--nnz-per-col: {reason}"),
             e => e.to_string(),
         })?;
+        // S·A is a dense m × d matrix: bound it as the reader bounds a dense file, or a 60-byte
+        // file declaring 10⁸ columns (one entry) makes `--rows 10` allocate 8 GB (21 GB at peak).
+        let limit = args.read_options()?.max_elements;
+        let output = m as u128 * d as u128;
+        if output > u128::from(limit) {
+            return Err(format!(
+                "--rows {m}: S·A would be a dense {m}×{d} matrix, {output} elements, more than \
+                 the limit of {limit}; to compute it, raise the limit with --{} N, N ≥ {output}",
+                cli::MAX_ELEMENTS
+            ));
+        }
         let (sa, secs, distortion) = pool.install(|| -> Result<_, String> {
             let t = Instant::now();
             let sa = op.apply(a, par).map_err(|e| e.to_string())?;

@@ -927,3 +927,45 @@ fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
     assert!(msg.contains("not written"), "{msg}");
     assert!(!Path::new(&out).exists());
 }
+
+/// `sketch`'s output `S·A` is a dense `m × d` matrix, bounded by `--max-elements` as a dense file
+/// is: a review found a 60-byte file declaring 10⁸ columns (one entry) read under the default
+/// limit, after which `--rows 10` allocated 8 GB (21 GB peak RSS) to sketch it. Here at small
+/// scale: a 1 × 1000 file (the reader needs 1000 elements) sketched to 10 rows (10 000 elements)
+/// under a limit of 5000 is refused naming the flag and the count; at 10 000 it runs.
+#[test]
+fn sketch_output_is_bounded_by_max_elements() {
+    let f = Files::new("sketch-output-limit");
+    let wide = f.path("wide.mtx");
+    std::fs::write(
+        &wide,
+        "%%MatrixMarket matrix coordinate real general\n1 1000 1\n1 1 1.0\n",
+    )
+    .unwrap();
+    let run_with = |input: &[&str], limit: &str| {
+        let mut args = input.to_vec();
+        args.extend([
+            "--sketch",
+            "count",
+            "--rows",
+            "10",
+            "--max-elements",
+            limit,
+            "--json",
+        ]);
+        if limit == "5000" {
+            let err = assert_rejected("sketch", &args);
+            assert!(
+                err.contains("--max-elements N, N ≥ 10000") && err.contains("10×1000"),
+                "{input:?}: {err}"
+            );
+        } else {
+            let line = assert_json("sketch", &args, &["m", "d"]);
+            assert!(line.contains("\"d\":1000"), "{line}");
+        }
+    };
+    for input in [&[wide.as_str()][..], &["--generate", "2,1000,1"]] {
+        run_with(input, "5000");
+        run_with(input, "10000");
+    }
+}
