@@ -12,9 +12,9 @@
 //! and bounds the dense `m × d` output `S·A` the same way (`m·d ≤ N`).
 //! `--json` prints one JSON object as the last line with the fields
 //! sketch, n, d, nnz, m, seconds, distortion, distortion_note: `distortion` is κ(SQ), or null
-//! with the reason in `distortion_note` (d > 2000, n < d, a rank-deficient `A`, or infinite
-//! because `m` is below the rank; otherwise the note is null). Bad input: one line on stderr,
-//! exit code 2.
+//! with the reason in `distortion_note` (d > 2000, n < d, a rank-deficient `A`, or infinite:
+//! `m` is below the rank, or `S` maps some nonzero vector of `range(A)` to zero; otherwise the
+//! note is null). Bad input: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -107,9 +107,17 @@ fn main() {
             } else if n < d {
                 Err("not measured: n < d".to_string())
             } else {
+                // `distortion_on_range` succeeds only for a full-column-rank A: rank(A) = d.
                 match randnla::diagnostics::distortion_on_range(&*op, a, par) {
                     Ok(k) if k.is_finite() => Ok(k),
-                    Ok(_) => Err("infinite: S is not one-to-one on range(A) (m < rank)".into()),
+                    Ok(_) if m < d => Err(format!(
+                        "infinite: m = {m} < rank(A) = {d}, so S is not one-to-one on range(A)"
+                    )),
+                    // E.g. CountSketch hashing two rows that carry range(A) to one bucket.
+                    Ok(_) => Err(format!(
+                        "infinite: S maps a nonzero vector of range(A) to zero (S·Q is singular, \
+                         although m = {m} ≥ rank(A) = {d})"
+                    )),
                     Err(err) => Err(format!("not measured: {err}")),
                 }
             };

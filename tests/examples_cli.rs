@@ -969,3 +969,34 @@ fn sketch_output_is_bounded_by_max_elements() {
         run_with(input, "10000");
     }
 }
+
+/// `distortion_note` gives the right reason for an infinite κ(SQ). `A` is `[I₂₀; 0]` (300 × 20,
+/// rank 20) and CountSketch with `m = 21 ≥ 20` rows: twenty nonzero rows hashed into 21 buckets
+/// collide (for seed 0, as for nearly every seed), so `S·Q` is singular. The note used to blame
+/// "m < rank", which is false here; with `m = 10 < 20` it is the reason.
+#[test]
+fn sketch_names_why_the_distortion_is_infinite() {
+    let f = Files::new("sketch-infinite");
+    let eye = f.path("eye.mtx");
+    let mut text = String::from("%%MatrixMarket matrix coordinate real general\n300 20 20\n");
+    for i in 1..=20 {
+        text.push_str(&format!("{i} {i} 1.0\n"));
+    }
+    std::fs::write(&eye, text).unwrap();
+    let note = |rows: &str| {
+        let line = assert_json(
+            "sketch",
+            &[&eye, "--sketch", "count", "--rows", rows, "--json"],
+            &["distortion", "distortion_note"],
+        );
+        assert!(line.contains("\"distortion\":null"), "{line}");
+        line
+    };
+    let line = note("21");
+    assert!(
+        !line.contains("m < rank") && line.contains("m = 21 ≥ rank(A) = 20"),
+        "{line}"
+    );
+    let line = note("10");
+    assert!(line.contains("m = 10 < rank(A) = 20"), "{line}");
+}
