@@ -13,7 +13,8 @@ use faer::{Mat, MatRef, Par};
 /// [`Error::Empty`], [`Error::NonFinite`], [`Error::InvalidParameter`] when `n < d`, and
 /// [`Error::RankDeficient`] when some `|R_jj| ≤ max(n, d)·u·max_k |R_kk|` (`u` the unit
 /// roundoff): the columns are dependent to working precision and `Q` would span directions
-/// outside `range(A)` (an all-zero `A` used to get the first `d` unit vectors). Since every
+/// outside `range(A)` (an all-zero `A` used to get the first `d` unit vectors); its `rank` is
+/// the number of singular values above `max(n, d)·u·σ_max` (at most `d − 1`). Since every
 /// `|R_jj| ≥ σ_min(A)` and `max_k |R_kk| ≤ ‖A‖₂`, every `A` with `κ(A) < 1/(max(n, d)·u)`
 /// passes (9·10¹¹ at `n = 10⁴`).
 pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
@@ -31,10 +32,18 @@ pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
     // max |R_jj| is within √d of ‖A‖₂.
     let scale = r_diagonal.iter().fold(0.0f64, |m, r| m.max(r.abs()));
     let threshold = a.nrows().max(a.ncols()) as f64 * (f64::EPSILON / 2.0) * scale;
-    let rank = r_diagonal.iter().filter(|r| r.abs() > threshold).count();
-    if rank < a.ncols() {
+    if r_diagonal.iter().any(|r| r.abs() <= threshold) {
+        // faer's unpivoted QR zeroes the rest of R's diagonal after a dependent column, so
+        // counting the large `R_jj` gave the dependent column's index (a 256 × 12 A of rank 11
+        // with column 3 zero reported rank 3); the rank comes from the singular values, with
+        // the same relative threshold. Only on this error path: an SVD costs several QRs.
+        let sv = crate::dense::singular_values(a).map_err(|e| Error::Factorization {
+            reason: format!("SVD for the rank of a rank-deficient A: {e:?}"),
+        })?;
+        let threshold = a.nrows().max(a.ncols()) as f64 * (f64::EPSILON / 2.0) * sv[0];
+        let rank = sv.iter().filter(|&&s| s > threshold).count();
         return Err(Error::RankDeficient {
-            rank,
+            rank: rank.min(a.ncols() - 1),
             required: a.ncols(),
         });
     }
@@ -280,6 +289,46 @@ mod tests {
     use super::*;
     use crate::sketch::SparseSign;
     use crate::Seed;
+
+    /// The rank a rank-deficient `A` is refused with is its rank: a 256 × 12 Gaussian `A` with
+    /// one column zeroed or replaced by twice another has rank 11 wherever that column is (faer's
+    /// QR zeroes R's diagonal after the dependent column, and counting it reported 0 to 4).
+    #[test]
+    fn orthonormal_basis_reports_the_rank_of_a_rank_deficient_a() {
+        let g = crate::problems::gaussian_matrix(256, 12, Seed::new(1)).unwrap();
+        for col in [0usize, 3, 11] {
+            for doubled in [false, true] {
+                let mut a = g.clone();
+                for i in 0..256 {
+                    a[(i, col)] = if doubled {
+                        2.0 * a[(i, (col + 1) % 12)]
+                    } else {
+                        0.0
+                    };
+                }
+                let r = orthonormal_basis(a.as_ref());
+                assert!(
+                    matches!(
+                        r,
+                        Err(Error::RankDeficient {
+                            rank: 11,
+                            required: 12
+                        })
+                    ),
+                    "column {col} (doubled: {doubled}): {:?}",
+                    r.map(drop)
+                );
+            }
+        }
+        let zero = Mat::<f64>::zeros(5, 2);
+        assert!(matches!(
+            orthonormal_basis(zero.as_ref()),
+            Err(Error::RankDeficient {
+                rank: 0,
+                required: 2
+            })
+        ));
+    }
 
     /// κ is the same to the bit for `2ᵏ·A` over the whole range (an audit found the SVD of
     /// `1e300·A` not converging), `∞` for a zero matrix, and a lone huge entry has κ = ∞.
