@@ -281,3 +281,28 @@ fn normal_equation_residual_survives_an_overflowing_product() {
         "{r:?}"
     );
 }
+
+/// Entries of `A` so large that its sketch overflows: the sketched solvers report the sketch's
+/// `NonFinite` (with its advice to scale `A` down), not the rank deficiency or SVD failure a
+/// factorization of ±∞ would show — with and without ridge.
+#[test]
+fn an_overflowing_sketch_is_reported_as_such() {
+    use randnla::lstsq::{sketch_and_precondition, LstsqParams};
+    let (n, d) = (400, 3);
+    let a = Mat::from_fn(n, d, |i, j| if (i + j) % 3 == 0 { 1e308 } else { 9e307 });
+    let b: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    for ridge in [0.0, 1.0] {
+        let params = LstsqParams {
+            probe: false,
+            ridge,
+            ..LstsqParams::default()
+        };
+        let r = sketch_and_precondition(MatrixRef::dense(a.as_ref()).unwrap(), &b, &params);
+        match r {
+            Err(randnla::Error::NonFinite { what, .. }) => {
+                assert!(what.contains("scale A down"), "{what}")
+            }
+            other => panic!("ridge {ridge}: {:?}", other.map(drop)),
+        }
+    }
+}

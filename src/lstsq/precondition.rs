@@ -315,10 +315,10 @@ impl Preconditioner {
         } else {
             sketch.apply(a, par)?
         };
+        // Entries of A near f64::MAX can overflow the sketch: the sparse sign sketch checks its
+        // output and says so (Error::NonFinite), rather than the rank deficiency or the SVD
+        // failure a factorization of ±∞ would report.
         let sketch_seconds = t.elapsed().as_secs_f64();
-        // Entries of A near f64::MAX can overflow the sketch: say so, rather than the rank
-        // deficiency or the SVD failure its factorization would then report.
-        check_finite_dense(sa.as_ref(), "the sketch S·A (it overflowed)")?;
         let t = Instant::now();
         // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. The
         // sketch is factored in place (no copy of the m × d matrix); when the SVD is needed it is
