@@ -37,6 +37,10 @@ pub enum TnsStorage {
     Auto,
 }
 
+/// Characters that end a line in some tools (CR, vertical tab, form feed, NEL, the Unicode line
+/// and paragraph separators) and that `split_whitespace` would otherwise treat as blanks.
+const LINE_BREAKS: [char; 6] = ['\r', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}'];
+
 /// Parses `.tns` text: `(order, dim, 0-based indices, values)`, the line-level checks of
 /// [`read_tns`].
 fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64>)> {
@@ -50,6 +54,18 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         let lineno = lineno + 1;
         let line = line.map_err(|e| Error::io(&e, &format!("reading line {lineno}")))?;
         let t = line.trim();
+        // `split_whitespace` would take these for field separators (and a comment would hide
+        // what follows them): a file with CR-only line endings is one line here, and its
+        // entries merged into one entry of a higher order.
+        if let Some(c) = t.chars().find(|c| LINE_BREAKS.contains(c)) {
+            return Err(Error::parse(
+                lineno,
+                format!(
+                    "a line break {c:?} inside the line (CR-only line endings?): .tns has one \
+                     entry per line, lines ending in LF or CRLF"
+                ),
+            ));
+        }
         if let Some(comment) = t.strip_prefix('#') {
             if order == 0 && declared.is_none() {
                 declared = parse_header(comment, lineno)?.map(|(p, n)| (p, n, lineno));
@@ -230,7 +246,9 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// [`SymmetricTensor::coordinate`]). Zero values are kept.
 ///
 /// # Errors
-/// [`Error::Parse`] with the 1-based line number for: a line with a different number of fields
+/// [`Error::Parse`] with the 1-based line number for: a line break other than LF inside a line
+/// (a CR, as in a file with CR-only line endings, a vertical tab, a form feed, NEL, U+2028 or
+/// U+2029; a CR before the LF is fine), a line with a different number of fields
 /// than the first (or than the declared order), a header comment whose order or dimension is out
 /// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
