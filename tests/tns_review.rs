@@ -2,7 +2,7 @@
 //! message that does not point at the file (DESIGN.md: a malformed file is an `Err` naming the
 //! line).
 
-use randnla::tensor::{read_tns_as, TnsStorage};
+use randnla::tensor::{read_tns, read_tns_as, TnsStorage};
 use randnla::Error;
 
 const STORAGES: [TnsStorage; 3] = [TnsStorage::Coordinate, TnsStorage::Dense, TnsStorage::Auto];
@@ -63,4 +63,99 @@ fn line_breaks_other_than_lf_inside_a_line_are_errors_not_extra_fields() {
         assert_eq!((t.order(), t.dim()), (3, 2));
         assert_eq!(t.get(&[1, 1, 1]).unwrap(), 2.0);
     }
+}
+
+/// A file that breaks the symmetric-tensor rule (each multi-index once, or in all its distinct
+/// permutations with equal values) was refused with `InvalidStructure` naming the 0-based entry
+/// number and the 0-based indices: `entry 2 (indices [1, 0, 0]) = 1.5 differs …` for the line
+/// `2 1 1 1.5`, which is line 5 of the file — the user searched the file for `1 0 0`. Now it is
+/// a parse error naming the line of the offending entry, its indices as written, and the line it
+/// conflicts with; the earliest offending line is named. Every storage reports the same.
+#[test]
+fn asymmetric_repeated_or_partial_entries_name_their_lines() {
+    // Asymmetric values: line 5 conflicts with line 3.
+    let (line, reason) = parse_error("# c\n\n1 1 2 1\n1 2 1 1\n2 1 1 1.5\n");
+    assert_eq!(line, 5, "{reason}");
+    assert!(
+        reason.contains("`2 1 1`") && reason.contains("`1 1 2`") && reason.contains("line 3"),
+        "{reason}"
+    );
+    assert!(reason.contains("not symmetric"), "{reason}");
+    // A repeated entry (same indices, same value): line 4 repeats line 1.
+    let (line, reason) = parse_error("1 1 1 2\n2 2 2 1\n\n1 1 1 2\n");
+    assert_eq!(line, 4, "{reason}");
+    assert!(
+        reason.contains("`1 1 1`") && reason.contains("line 1"),
+        "{reason}"
+    );
+    // Some but not all permutations: the second listing (line 3) is named, with the first.
+    let (line, reason) = parse_error("1 2 3 1\n# x\n2 1 3 1\n3 3 3 1\n");
+    assert_eq!(line, 3, "{reason}");
+    assert!(
+        reason.contains("`2 1 3`") && reason.contains("line 1") && reason.contains('6'),
+        "{reason}"
+    );
+    // The earliest offending line of the file, not the first multi-index in sorted order.
+    let (line, reason) = parse_error("3 3 3 1\n1 1 1 1\n3 3 3 1\n1 1 1 1\n");
+    assert_eq!(line, 3, "{reason}");
+    // Long runs of comments and blank lines between entries are counted.
+    let mut text = String::new();
+    for k in 1..=50 {
+        text.push_str(&format!("{k} {k} {k} 1\n"));
+        for _ in 0..k % 4 {
+            text.push_str("# filler\n\n");
+        }
+    }
+    let lines_before = text.lines().count();
+    text.push_str("7 7 7 1\n");
+    let (line, reason) = parse_error(&text);
+    assert_eq!(line, lines_before + 1, "{reason}");
+    let first_7 = text.lines().position(|l| l == "7 7 7 1").unwrap() + 1;
+    assert!(reason.contains(&format!("line {first_7}")), "{reason}");
+    // Valid forms still read: once, or all permutations with equal values.
+    assert!(read_tns("1 1 2 1\n# x\n1 2 1 1\n\n2 1 1 1\n".as_bytes()).is_ok());
+}
+
+/// Small random files (order 3, dimension 2, entries drawn with repeats, permutations and
+/// occasional unequal values, comment lines between): `read_tns` refuses exactly the entries
+/// `SymmetricTensor::coordinate` refuses, and then with a parse error on an entry line.
+#[test]
+fn every_refused_file_names_an_entry_line() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |k: u64| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % k
+    };
+    let mut refused = 0;
+    for _ in 0..3000 {
+        let (mut text, mut idx, mut val, mut entry_lines) = (String::new(), vec![], vec![], vec![]);
+        for _ in 0..1 + next(6) {
+            if next(3) == 0 {
+                text.push_str("# c\n");
+            }
+            let e: Vec<usize> = (0..3).map(|_| next(2) as usize).collect();
+            let v = if next(8) == 0 { 2.0 } else { 1.0 };
+            text.push_str(&format!("{} {} {} {v}\n", e[0] + 1, e[1] + 1, e[2] + 1));
+            entry_lines.push(text.lines().count());
+            idx.extend(e);
+            val.push(v);
+        }
+        let dim = idx.iter().max().unwrap() + 1;
+        let want_ok = randnla::tensor::SymmetricTensor::coordinate(3, dim, &idx, &val).is_ok();
+        match read_tns(text.as_bytes()) {
+            Ok(_) => assert!(want_ok, "{text:?}"),
+            Err(Error::Parse { line, reason }) => {
+                assert!(!want_ok, "{text:?}: {reason}");
+                assert!(
+                    entry_lines.contains(&line),
+                    "{text:?}: line {line}: {reason}"
+                );
+                refused += 1;
+            }
+            Err(e) => panic!("{text:?}: {e}"),
+        }
+    }
+    assert!(refused > 300, "{refused}");
 }

@@ -41,13 +41,35 @@ pub enum TnsStorage {
 /// and paragraph separators) and that `split_whitespace` would otherwise treat as blanks.
 const LINE_BREAKS: [char; 6] = ['\r', '\u{0b}', '\u{0c}', '\u{85}', '\u{2028}', '\u{2029}'];
 
-/// Parses `.tns` text: `(order, dim, 0-based indices, values)`, the line-level checks of
-/// [`read_tns`].
-fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64>)> {
+/// The line of each entry of a `.tns` file, held as runs of consecutive entry lines:
+/// `(first entry of the run, its line)`, one run per entry that follows a comment or blank line
+/// (one in all for a file without them).
+struct EntryLines(Vec<(usize, usize)>);
+
+/// Bytes held per run of [`EntryLines`].
+const RUN_BYTES: u128 = std::mem::size_of::<(usize, usize)>() as u128;
+
+impl EntryLines {
+    /// The 1-based line of entry `e`.
+    fn line(&self, e: usize) -> usize {
+        let k = self.0.partition_point(|&(first, _)| first <= e);
+        self.0
+            .get(k.wrapping_sub(1))
+            .map_or(0, |&(first, line)| line + (e - first))
+    }
+}
+
+/// What [`parse_tns`] returns: order, dimension, 0-based indices, values, and the entries' lines.
+type Parsed = (usize, usize, Vec<usize>, Vec<f64>, EntryLines);
+
+/// Parses `.tns` text: `(order, dim, 0-based indices, values, lines)`, the line-level checks
+/// of [`read_tns`].
+fn parse_tns<R: BufRead>(reader: R) -> Result<Parsed> {
     let mut order = 0usize;
     let mut dim = 0usize;
     let mut indices: Vec<usize> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
     // `(order, dimension, line)` of a `# order P dimension N` comment before the first entry.
     let mut declared: Option<(usize, usize, usize)> = None;
     for (lineno, line) in reader.lines().enumerate() {
@@ -112,7 +134,8 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
             ));
         }
         // What the entries read so far and this one take, as parsed and once validated.
-        let bytes = (values.len() as u128 + 1) * input_bytes_per_entry(order) as u128;
+        let bytes = (values.len() as u128 + 1) * input_bytes_per_entry(order) as u128
+            + (runs.len() as u128 + 1) * RUN_BYTES;
         let what = || {
             format!(
                 "the entries of the .tns file up to line {lineno} and their validation ({} \
@@ -181,19 +204,142 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<(usize, usize, Vec<usize>, Vec<f64
         if !v.is_finite() {
             return Err(Error::parse(lineno, format!("value {v} is not finite")));
         }
+        let continues = runs
+            .last()
+            .is_some_and(|&(first, line)| line + (values.len() - first) == lineno);
+        if !continues {
+            runs.try_reserve(1).map_err(|_| Error::TooLarge {
+                what: what(),
+                requested: bytes,
+                limit: MAX_COORDINATE_BYTES as u128,
+            })?;
+            runs.push((values.len(), lineno));
+        }
         values.push(v);
     }
-    if let Some((p, n, _)) = declared {
+    if let Some((p, n, at)) = declared {
         if values.is_empty() {
             // The zero tensor of the declared shape, as one explicit zero.
-            return Ok((p, n, vec![0; p], vec![0.0]));
+            return Ok((p, n, vec![0; p], vec![0.0], EntryLines(vec![(0, at)])));
         }
         dim = n;
     }
     if values.is_empty() {
         return Err(Error::empty(".tns file (no entries)"));
     }
-    Ok((order, dim, indices, values))
+    Ok((order, dim, indices, values, EntryLines(runs)))
+}
+
+/// The parse error for entries that [`CoordinateGroups::validate`] refused as not symmetric
+/// (a multi-index repeated, listed in some but not all of its permutations, or with unequal
+/// values across them): the earliest line whose entry breaks the rule, its indices as written,
+/// and the line it conflicts with. `None` when no such entry is found, or on an allocation
+/// failure (the caller then keeps the validation's own error).
+fn locate_asymmetry(
+    order: usize,
+    indices: &[usize],
+    values: &[f64],
+    lines: &EntryLines,
+) -> Option<Error> {
+    let nnz = values.len();
+    let entry = |e: usize| &indices[e * order..(e + 1) * order];
+    let mut keys: Vec<usize> = Vec::new();
+    keys.try_reserve_exact(nnz.checked_mul(order)?).ok()?;
+    for chunk in indices.chunks_exact(order) {
+        let start = keys.len();
+        keys.extend_from_slice(chunk);
+        keys[start..].sort_unstable();
+    }
+    let key = |e: usize| &keys[e * order..(e + 1) * order];
+    let mut by_key: Vec<usize> = Vec::new();
+    by_key.try_reserve_exact(nnz).ok()?;
+    by_key.extend(0..nnz);
+    // Ties broken by position: each group lists its entries in file order.
+    by_key.sort_unstable_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+    let written = |e: usize| {
+        let s: Vec<String> = entry(e).iter().map(|i| (i + 1).to_string()).collect();
+        format!("`{}`", s.join(" "))
+    };
+    // (entry, reason) of the earliest offending entry found so far.
+    let mut found: Option<(usize, String)> = None;
+    let mut g = 0;
+    while g < nnz {
+        let mut h = g + 1;
+        while h < nnz && key(by_key[h]) == key(by_key[g]) {
+            h += 1;
+        }
+        let group = &by_key[g..h];
+        g = h;
+        if group.len() == 1 || found.as_ref().is_some_and(|f| f.0 < group[1]) {
+            continue;
+        }
+        let perms = distinct_permutations(key(group[0]));
+        // The earlier entry with the same indices, for every repeated one (`group` sorted by
+        // indices, then position).
+        let mut sorted: Vec<usize> = Vec::new();
+        sorted.try_reserve_exact(group.len()).ok()?;
+        sorted.extend_from_slice(group);
+        sorted.sort_unstable_by(|&a, &b| entry(a).cmp(entry(b)).then(a.cmp(&b)));
+        let mut repeats: Vec<(usize, usize)> = Vec::new();
+        for w in sorted.windows(2) {
+            if entry(w[0]) == entry(w[1]) {
+                repeats.try_reserve(1).ok()?;
+                repeats.push((w[1], w[0]));
+            }
+        }
+        repeats.sort_unstable();
+        let (e0, v0) = (group[0], values[group[0]]);
+        for &e in &group[1..] {
+            let v = values[e];
+            let reason = if let Ok(k) = repeats.binary_search_by(|r| r.0.cmp(&e)) {
+                let earlier = repeats[k].1;
+                let rule = if perms == 1 {
+                    "lists each multi-index once".to_string()
+                } else {
+                    format!("lists it once, or in all its {perms} distinct permutations, each once")
+                };
+                format!(
+                    "{} repeats the entry on line {}: a symmetric tensor {rule}",
+                    written(e),
+                    lines.line(earlier)
+                )
+            } else if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
+                format!(
+                    "{} = {v:e} differs from {v0:e}, the value of its permutation {} on line {}: \
+                     the tensor is not symmetric (permutations may differ by 1e-10 relative)",
+                    written(e),
+                    written(e0),
+                    lines.line(e0)
+                )
+            } else if group.len() as u128 != perms {
+                format!(
+                    "{} lists the multi-index of {} on line {} again: a symmetric tensor lists \
+                     it once, or in all its {perms} distinct permutations (this file lists it {} \
+                     times)",
+                    written(e),
+                    written(e0),
+                    lines.line(e0),
+                    group.len()
+                )
+            } else {
+                continue;
+            };
+            if found.as_ref().is_none_or(|f| e < f.0) {
+                found = Some((e, reason));
+            }
+            break;
+        }
+    }
+    found.map(|(e, reason)| Error::parse(lines.line(e), reason))
+}
+
+/// Number of distinct permutations of a sorted multi-index: `p!/∏ c!` over the multiplicities.
+fn distinct_permutations(sorted: &[usize]) -> u128 {
+    let mut count: u128 = (1..=sorted.len() as u128).product();
+    for run in sorted.chunk_by(|a, b| a == b) {
+        count /= (1..=run.len() as u128).product::<u128>();
+    }
+    count
 }
 
 /// The `(order, dimension)` of a header comment `order P dimension N` (the text after `#`),
@@ -252,9 +398,13 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// than the first (or than the declared order), a header comment whose order or dimension is out
 /// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
-/// number; more entry lines than [`MAX_COORDINATE_BYTES`] allows at `12p + 48` bytes each, or
-/// memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]); I/O
-/// errors; and the errors of [`SymmetricTensor::coordinate`] (among them more stored
+/// number, and entries that break the symmetric-tensor rule above — a multi-index repeated,
+/// listed in some but not all of its distinct permutations, or with values across them that
+/// differ by more than `1e-10` relative (the earliest such line is named, with its indices as
+/// written and the line it conflicts with); more entry lines than [`MAX_COORDINATE_BYTES`]
+/// allows at `12p + 48` bytes each (plus 16 for each entry line that follows a comment or blank
+/// line), or memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]);
+/// I/O errors; and the other errors of [`SymmetricTensor::coordinate`] (among them more stored
 /// permutations than [`MAX_COORDINATE_BYTES`] allows, checked before they are built).
 ///
 /// # Performance
@@ -273,8 +423,15 @@ pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
 /// # Errors
 /// As [`read_tns`]; [`TnsStorage::Dense`] also `n^p > 2²⁸` ([`Error::TooLarge`]).
 pub fn read_tns_as<R: BufRead>(reader: R, storage: TnsStorage) -> Result<SymmetricTensor> {
-    let (order, dim, indices, values) = parse_tns(reader)?;
-    let groups = CoordinateGroups::validate(order, dim, &indices, &values)?;
+    let (order, dim, indices, values, lines) = parse_tns(reader)?;
+    let groups = match CoordinateGroups::validate(order, dim, &indices, &values) {
+        Ok(groups) => groups,
+        Err(e @ Error::InvalidStructure { .. }) => {
+            return Err(locate_asymmetry(order, &indices, &values, &lines).unwrap_or(e))
+        }
+        Err(e) => return Err(e),
+    };
+    drop(lines);
     drop(indices);
     let full = dense_len(order, dim).map_or(u128::MAX, |l| l as u128);
     let dense = match storage {
