@@ -159,3 +159,25 @@ fn every_refused_file_names_an_entry_line() {
     }
     assert!(refused > 300, "{refused}");
 }
+
+/// A file saved as "UTF-8 with BOM" (Windows editors) starts with U+FEFF, which `trim` keeps:
+/// `\u{feff}1 1 1 1` was refused with "index 1 `1` is not a positive integer" (the BOM is
+/// invisible in the message), and a header comment after a BOM was read as an entry. The BOM
+/// is now skipped at the start of the file, and only there.
+#[test]
+fn a_byte_order_mark_at_the_start_is_skipped() {
+    for storage in STORAGES {
+        let t = read_tns_as("\u{feff}1 1 1 1\n2 2 2 2\n".as_bytes(), storage).unwrap();
+        assert_eq!((t.order(), t.dim()), (3, 2));
+        assert_eq!(t.get(&[1, 1, 1]).unwrap(), 2.0);
+        let t = read_tns_as(
+            "\u{feff}# order 3 dimension 4\n1 1 1 1\n".as_bytes(),
+            storage,
+        )
+        .unwrap();
+        assert_eq!((t.order(), t.dim()), (3, 4));
+    }
+    // Elsewhere it is not a blank: an error naming the line.
+    let (line, reason) = parse_error("1 1 1 1\n\u{feff}2 2 2 2\n");
+    assert_eq!(line, 2, "{reason}");
+}

@@ -1,7 +1,7 @@
 //! FROSTT `.tns` text format: one entry per line, `i₁ i₂ … i_p value` with 1-based indices,
-//! blank lines and lines starting with `#` ignored. FROSTT has no header, so the dimension is
-//! the largest index, unless a comment `# order P dimension N` before the first entry declares
-//! it: [`write_tns`] writes one, so that a tensor whose last coordinates are zero in every
+//! blank lines and lines starting with `#` ignored (and a byte-order mark at the start of the
+//! file). FROSTT has no header, so the dimension is the largest index, unless a comment
+//! `# order P dimension N` before the first entry declares it: [`write_tns`] writes one, so that a tensor whose last coordinates are zero in every
 //! stored entry (or a zero tensor) reads back with its own dimension. Other readers see a comment.
 
 use super::symmetric::{
@@ -75,7 +75,12 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<Parsed> {
     for (lineno, line) in reader.lines().enumerate() {
         let lineno = lineno + 1;
         let line = line.map_err(|e| Error::io(&e, &format!("reading line {lineno}")))?;
-        let t = line.trim();
+        // A byte-order mark ("UTF-8 with BOM") starts the file; `trim` does not remove it.
+        let t = if lineno == 1 {
+            line.trim_start_matches('\u{feff}').trim()
+        } else {
+            line.trim()
+        };
         // `split_whitespace` would take these for field separators (and a comment would hide
         // what follows them): a file with CR-only line endings is one line here, and its
         // entries merged into one entry of a higher order.
