@@ -27,7 +27,8 @@
 //!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
 //!   the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
-//! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index).
+//! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index),
+//!   once the decomposition has run: a rejected command line leaves FILE alone.
 //! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
 //!   (one column per component, in the order found).
 //! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power
@@ -130,9 +131,6 @@ fn main() {
                     return Err("give exactly one of --tns FILE and --synthetic n,k,noise,p".into())
                 }
             };
-        if let Some(out) = args.get::<String>("export")? {
-            write_tns_path(&t, TnsEntries::Unique, &out).map_err(|e| e.to_string())?;
-        }
         let rank: usize = args.get_or("rank", truth.as_ref().map_or(1, |(w, _)| w.len()))?;
         let method: String = args.get_or("method", "sketch".to_string())?;
         let d = PowerParams::default();
@@ -183,6 +181,11 @@ fn main() {
                 m => return Err(format!("--method {m}: expected exact or sketch")),
             };
             let seconds = start.elapsed().as_secs_f64();
+            // Only now, when every option has been accepted: a rejected command line must not
+            // replace the user's file.
+            if let Some(out) = args.get::<String>("export")? {
+                write_tns_path(&t, TnsEntries::Unique, &out).map_err(|e| e.to_string())?;
+            }
             if let Some(out) = args.get::<String>("factors-out")? {
                 let n = t.dim();
                 let f = faer::Mat::from_fn(n, dec.factors.len(), |i, j| dec.factors[j][i]);
