@@ -162,7 +162,10 @@ impl TreeSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or a finite `x` whose tensor power overflows the output type,
+    /// or a finite `x` whose tensor power overflows the output type — or whose intermediates
+    /// do, which can happen sooner: a node's unnormalized inverse FFT holds up to `m` times the
+    /// product of its children's `ℓ₁` norms, so at `m = 16`, `p = 2` an `x = [1e154]`
+    /// (`x² = 1e308`, within range) is already an error (an error, never a wrong value);
     /// [`Error::InvalidParameter`] when the modes have different dimensions.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
@@ -173,7 +176,9 @@ impl TreeSketch {
     /// # Errors
     /// [`Error::DimensionMismatch`] for a wrong number or length of factors,
     /// [`Error::NonFinite`] for NaN/±∞, or finite factors whose product overflows the output
-    /// type.
+    /// type — or whose intermediates do, possibly sooner (see
+    /// [`apply_power`](Self::apply_power)): a node multiplies its two children before any
+    /// later factor can scale the product back, so `(1e200, 1e200, 1e-300, 1)` is an error.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
