@@ -476,8 +476,9 @@ pub fn read_tns_path_as(
 /// Writes a symmetric tensor as FROSTT `.tns` text (1-based indices, values in shortest
 /// round-trip scientific notation), after a comment `# order P dimension N`, so [`read_tns`]
 /// restores the values and the shape exactly (the entries alone would imply the largest
-/// stored index as the dimension). Dense storage writes only nonzero entries; a zero tensor
-/// is the header alone.
+/// stored index as the dimension). Dense storage writes only nonzero entries (so its `-0.0`
+/// entries, equal to `0.0`, read back as `+0.0`; coordinate storage keeps every stored entry,
+/// `-0.0` included, bit for bit); a zero tensor is the header alone.
 ///
 /// # Errors
 /// I/O errors.
