@@ -35,8 +35,9 @@
 //!   iterations), `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux),
 //!   `contractions`, `hashing` (as resolved), `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
-//!   when `n^p ≤ 10⁸`; computed from `‖T‖² − 2⟨T, T̂⟩ + ‖T̂‖²`, so accurate to about `1e-8`
-//!   only: an exactly decomposable tensor reports about `1e-8`, not 0).
+//!   when `n^p ≤ 10⁸`; summed entry by entry for a dense tensor, accurate to rounding; for a
+//!   tensor in coordinate storage computed from `‖T‖² − 2⟨T, T̂⟩ + ‖T̂‖²`, so accurate to about
+//!   `1e-8` only: an exactly decomposable one reports about `1e-8`, not 0).
 //!
 //! Bad input (missing or malformed file, rank 0, unknown method) → one line on stderr, exit 2.
 
