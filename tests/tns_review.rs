@@ -217,3 +217,29 @@ fn round_trip_is_bitwise_except_dense_negative_zero() {
         }
     }
 }
+
+/// A line is read at most 1 MiB at a time: a stream without line breaks (here 3 MiB of digits)
+/// is a parse error naming line 1 after that much, not one unbounded `String` (the reader used
+/// `BufRead::lines`, which grows its line until the newline or the allocator gives up); a line
+/// that is not UTF-8 is a parse error naming its line (it was an I/O error without one).
+#[test]
+fn long_lines_and_bad_bytes_are_parse_errors_naming_the_line() {
+    let endless = std::io::Read::take(std::io::repeat(b'1'), 3 << 20);
+    match read_tns(std::io::BufReader::new(endless)) {
+        Err(Error::Parse {
+            line: 1,
+            reason: message,
+        }) => {
+            assert!(message.contains("longer than"), "{message}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let bytes: &[u8] = b"1 1 1 1\n1 1 \xff 2 1\n";
+    match read_tns(bytes) {
+        Err(Error::Parse {
+            line: 2,
+            reason: message,
+        }) => assert!(message.contains("UTF-8"), "{message}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

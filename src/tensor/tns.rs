@@ -59,6 +59,53 @@ impl EntryLines {
     }
 }
 
+/// Longest line [`parse_tns`] reads, line ending excluded: an entry has at most 13 indices and a
+/// value, so this leaves room for any comment while a file without line breaks (or a stream that
+/// never sends one) is an error after 1 MiB rather than one unbounded allocation.
+const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The next line of `reader` (without its `\n` or `\r\n`), read into `buf` at most
+/// [`MAX_LINE_BYTES`] at a time, and its 1-based number in `lineno`; `None` at the end.
+///
+/// # Errors
+/// [`Error::Parse`] for a longer line or one that is not UTF-8; I/O errors.
+fn next_line<'b, R: BufRead>(
+    reader: &mut R,
+    buf: &'b mut Vec<u8>,
+    lineno: &mut usize,
+) -> Result<Option<&'b str>> {
+    buf.clear();
+    let n = std::io::Read::take(&mut *reader, MAX_LINE_BYTES as u64 + 2)
+        .read_until(b'\n', buf)
+        .map_err(|e| Error::io(&e, &format!("reading line {}", *lineno + 1)))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    *lineno += 1;
+    let mut content = buf.len();
+    if buf.last() == Some(&b'\n') {
+        content -= 1;
+        if content > 0 && buf[content - 1] == b'\r' {
+            content -= 1;
+        }
+    }
+    if content > MAX_LINE_BYTES {
+        return Err(Error::parse(
+            *lineno,
+            format!("line is longer than {MAX_LINE_BYTES} bytes"),
+        ));
+    }
+    std::str::from_utf8(&buf[..content]).map(Some).map_err(|e| {
+        Error::parse(
+            *lineno,
+            format!(
+                "invalid UTF-8 at byte {} of the line; the file must be text",
+                e.valid_up_to() + 1
+            ),
+        )
+    })
+}
+
 /// What [`parse_tns`] returns: order, dimension, 0-based indices, values, and the entries' lines.
 type Parsed = (usize, usize, Vec<usize>, Vec<f64>, EntryLines);
 
@@ -72,9 +119,10 @@ fn parse_tns<R: BufRead>(reader: R) -> Result<Parsed> {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     // `(order, dimension, line)` of a `# order P dimension N` comment before the first entry.
     let mut declared: Option<(usize, usize, usize)> = None;
-    for (lineno, line) in reader.lines().enumerate() {
-        let lineno = lineno + 1;
-        let line = line.map_err(|e| Error::io(&e, &format!("reading line {lineno}")))?;
+    let mut reader = reader;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut lineno = 0usize;
+    while let Some(line) = next_line(&mut reader, &mut buf, &mut lineno)? {
         // A byte-order mark ("UTF-8 with BOM") starts the file; `trim` does not remove it.
         let t = if lineno == 1 {
             line.trim_start_matches('\u{feff}').trim()
@@ -397,7 +445,8 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// [`SymmetricTensor::coordinate`]). Zero values are kept.
 ///
 /// # Errors
-/// [`Error::Parse`] with the 1-based line number for: a line break other than LF inside a line
+/// [`Error::Parse`] with the 1-based line number for: a line longer than 1 MiB (so a file without
+/// line breaks is refused after reading that much) or not UTF-8, a line break other than LF inside a line
 /// (a CR, as in a file with CR-only line endings, a vertical tab, a form feed, NEL, U+2028 or
 /// U+2029; a CR before the LF is fine), a line with a different number of fields
 /// than the first (or than the declared order), a header comment whose order or dimension is out
