@@ -306,3 +306,29 @@ fn an_overflowing_sketch_is_reported_as_such() {
         }
     }
 }
+
+/// Unpreconditioned LSQR with a ridge so large that `x = 0` passes the stopping test at the
+/// start (`λ = 10⁵⁰` on a Gaussian 200 × 5 `A`) returned `x = 0` after no iteration, as
+/// "converged"; the solution is `(AᵀA + λI)⁻¹Aᵀb = Aᵀb/λ·(1 + O(‖A‖²/λ))`. Pass rule: within
+/// 1e-12 relative of `Aᵀb/λ` (SciPy's `lsqr` with `damp = 10²⁵` agrees to print precision after
+/// one iteration), for `λ` from 10⁴⁰ to 10¹⁰⁰, after at least one iteration.
+#[test]
+fn lsqr_with_a_huge_ridge_returns_the_tiny_solution_not_zero() {
+    use randnla::lstsq::{lsqr, LsqrParams};
+    let a = randnla::problems::gaussian_matrix(200, 5, randnla::Seed::new(3)).unwrap();
+    let b: Vec<f64> = (0..200).map(|i| (7.0 * i as f64).sin()).collect();
+    let atb: Vec<f64> = (0..5)
+        .map(|j| (0..200).map(|i| a[(i, j)] * b[i]).sum())
+        .collect();
+    for lambda in [1e40, 1e50, 1e60, 1e100] {
+        let params = LsqrParams {
+            ridge: lambda,
+            ..LsqrParams::default()
+        };
+        let (x, info) = lsqr(MatrixRef::dense(a.as_ref()).unwrap(), &b, &params).unwrap();
+        assert!(info.iterations >= 1, "λ = {lambda:e}: {info:?}");
+        let want: Vec<f64> = atb.iter().map(|v| v / lambda).collect();
+        let err = norm(&sub(&x, &want)) / norm(&want);
+        assert!(err <= 1e-12, "λ = {lambda:e}: relative error {err:e}");
+    }
+}

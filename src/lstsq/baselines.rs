@@ -191,6 +191,10 @@ pub fn normal_equations(
 /// Unpreconditioned LSQR on `min ‖Ax − b‖² + λ‖x‖²` from `x = 0`, with the stopping rule of
 /// [`sketch_and_precondition`](super::sketch_and_precondition). Its iteration count grows with
 /// `κ(A)`: it stalls on ill-conditioned problems, which is why the sketched preconditioner exists.
+/// With a ridge it makes at least one iteration: for `λ` so large that `‖Aᵀb‖ ≤
+/// tol·√(‖A‖² + λ)·‖b‖` (`λ ≳ 10⁵⁰` on a unit-scale `A`) `x = 0` already meets the stopping rule
+/// (a bound on the backward error of `[A; √λI]x ≈ [b; 0]`), but the answer is `≈ Aᵀb/λ`, which
+/// the first iteration finds (as SciPy's `lsqr` does).
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`],

@@ -194,7 +194,11 @@ pub(crate) fn lsqr_run_from(
         return out;
     }
     let test0 = alpha / anorm;
-    if test0 <= cfg.tol {
+    // With damping (the unpreconditioned ridge baseline, always from x = 0) the test at x = 0
+    // is no answer: ‖Mᵀc‖ ≤ tol·√(‖M‖² + λ)·‖c‖ holds for every λ ≳ (‖Mᵀc‖/(tol·‖c‖))², where
+    // the solution ≈ Mᵀc/λ is not 0. One iteration finds it (SciPy's lsqr iterates once too);
+    // `x = 0` was returned as converged with a forward error of 100 % for λ ≥ 10⁵⁰.
+    if test0 <= cfg.tol && cfg.damp == 0.0 {
         out.z = z;
         out.converged = true;
         out.test_value = test0;
