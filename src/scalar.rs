@@ -89,6 +89,12 @@ pub(crate) fn exponent(x: f64) -> i32 {
     }
 }
 
+/// The largest `|v|` of some values (0 for none; NaN entries are passed over, as `f64::max`
+/// does).
+pub(crate) fn max_abs(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
 /// The largest magnitude `top` of some data, when it lies outside `[2⁻ʳᵃⁿᵍᵉ, 2ʳᵃⁿᵍᵉ⁺¹)`: its
 /// [`exponent`] `e`, so that scaling the data by `2⁻ᵉ` (exact) brings `top` into `[1, 2)`.
 /// `None` inside the range and for a zero or non-finite `top`.

@@ -340,11 +340,6 @@ fn underflowed(iterations: usize, rel: f64, tol: f64, mut history: Vec<f64>) -> 
     }
 }
 
-/// The largest `|bᵢ|`.
-fn top(b: &[f64]) -> f64 {
-    b.iter().fold(0.0f64, |m, v| m.max(v.abs()))
-}
-
 /// The sketched preconditioner of `A`, or [`Error::RankDeficient`] with `required: d` when `A`
 /// is numerically rank deficient (P1 and P2 need `AᵀA` invertible). A zero `A`, which the
 /// preconditioner itself refuses as needing rank 1, is reported the same way.
@@ -445,7 +440,7 @@ pub fn solve_p1(
     let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
-    let b_top = top(b);
+    let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = scale.down(b);
     let bn = norm2(&b);
     let mut r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
@@ -499,7 +494,7 @@ pub fn solve_p2(
     let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
-    let b_top = top(b);
+    let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = &scale.down(b)[..];
     let x0 = pre.warm_start(
         MatRef::from_column_major_slice(b, b.len(), 1),
@@ -610,7 +605,7 @@ pub fn solve_p3(
         ));
     }
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
-    let b_top = top(b);
+    let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&a.to_dense()?, &sq, par);

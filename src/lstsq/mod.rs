@@ -315,7 +315,7 @@ impl RhsScale {
 
     /// [`RhsScale::needed`] for the entries of `b` given one by one.
     pub(crate) fn needed_for(b: impl Iterator<Item = f64>) -> Option<Self> {
-        let top = b.fold(0.0f64, |m, v| m.max(v.abs()));
+        let top = crate::scalar::max_abs(b);
         crate::scalar::shift_toward_range(top, RHS_EXPONENT_LIMIT - 1, RHS_EXPONENT_TARGET)
             .filter(|&shift| shift > 0)
             .map(|exponent| RhsScale { exponent })
@@ -325,7 +325,7 @@ impl RhsScale {
     /// lies outside `[−range, range]`, and the identity otherwise (also for `b = 0`): for
     /// solvers whose products lose precision on subnormal data too (kernel regression).
     pub(crate) fn into_range(b: &[f64], range: i32) -> Self {
-        let top = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let top = crate::scalar::max_abs(b.iter().copied());
         RhsScale {
             exponent: crate::scalar::out_of_range_exponent(top, range).unwrap_or(0),
         }

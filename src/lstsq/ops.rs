@@ -989,7 +989,7 @@ pub fn ridge_normal_equation_residual(
     let scaled: Vec<f64>;
     let mut x = x;
     if !rn.is_finite() {
-        let top = x.iter().chain(b).fold(0.0f64, |m, v| m.max(v.abs()));
+        let top = crate::scalar::max_abs(x.iter().chain(b).copied());
         let k = -(crate::scalar::exponent(top) + 1);
         scaled = x.iter().map(|&v| crate::scalar::mul_pow2(v, k)).collect();
         let bs: Vec<f64> = b.iter().map(|&v| crate::scalar::mul_pow2(v, k)).collect();
