@@ -192,7 +192,7 @@ impl CoordinateGroups {
                 let v0 = values[order_of[g]];
                 for &e in &order_of[g + 1..h] {
                     let v = values[e];
-                    if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
+                    if permutation_values_differ(v, v0) {
                         return Err(Error::structure(format!(
                             "entry {e} (indices {:?}) = {v} differs from its permutation's value {v0}: \
                              the tensor is not symmetric",
@@ -212,6 +212,13 @@ impl CoordinateGroups {
             total,
         })
     }
+}
+
+/// Whether two listed permutations of one multi-index disagree: their values differ by more
+/// than `1e-10` relative (room for values written out in decimal and read back). The one rule
+/// of [`CoordinateGroups::validate`] and of the `.tns` reader's line-naming diagnosis.
+pub(crate) fn permutation_values_differ(v: f64, v0: f64) -> bool {
+    (v - v0).abs() > 1e-10 * v.abs().max(v0.abs())
 }
 
 /// `n^p` as a checked count.

@@ -5,8 +5,8 @@
 //! stored entry (or a zero tensor) reads back with its own dimension. Other readers see a comment.
 
 use super::symmetric::{
-    dense_len, input_bytes_per_entry, CoordinateGroups, SymmetricTensor, MAX_COORDINATE_BYTES,
-    MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER,
+    dense_len, input_bytes_per_entry, permutation_values_differ, CoordinateGroups, SymmetricTensor,
+    MAX_COORDINATE_BYTES, MAX_DIM, MAX_ENTRIES, MAX_ORDER, MIN_ORDER,
 };
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Write};
@@ -356,7 +356,7 @@ fn locate_asymmetry(
                     written(e),
                     lines.line(earlier)
                 )
-            } else if (v - v0).abs() > 1e-10 * v.abs().max(v0.abs()) {
+            } else if permutation_values_differ(v, v0) {
                 format!(
                     "{} = {v:e} differs from {v0:e}, the value of its permutation {} on line {}: \
                      the tensor is not symmetric (permutations may differ by 1e-10 relative)",
