@@ -75,7 +75,8 @@ pub fn coherent_matrix(n: usize, d: usize, scale: f64, seed: Seed) -> Result<Mat
 /// remaining `d − 1` columns.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for `d = 0` or `nnz_per_row > d`; [`Error::TooLarge`] when
+/// [`Error::InvalidParameter`] for `d = 0`, `nnz_per_row = 0` or `nnz_per_row > d`;
+/// [`Error::TooLarge`] when
 /// `n·nnz_per_row > 2^31` or `n > 2^31`.
 pub fn random_sparse(
     n: usize,
@@ -273,8 +274,9 @@ pub fn ls_problem(
 /// `b = A·x_star + noise·N(0, I)`. `nnz(A) ≈ 1.5·n·d·density`.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`, or a
-/// negative `noise`; [`Error::TooLarge`] when `n` or `d` exceeds `2^28` (it holds vectors of
+/// [`Error::InvalidParameter`] for `n = 0`, `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`,
+/// a negative or non-finite `noise`, or a `noise` so large that `b` overflows (which names
+/// `noise`); [`Error::TooLarge`] when `n` or `d` exceeds `2^28` (it holds vectors of
 /// both lengths), when `n·d > 2^34` (it takes `O(n·d)` time) or when the expected
 /// `1.5·n·d·density` stored entries exceed `2^31`.
 pub fn sparse_ls_illmix(
@@ -410,6 +412,12 @@ pub fn sparse_ls_illmix(
         }
         let row = a.outer_view(i).map(|r| r.dot(&x_star[..])).unwrap_or(0.0);
         *bi = row + noise * normal(&mut rng);
+        if !bi.is_finite() {
+            return Err(Error::param(
+                "noise",
+                format!("b = A·x_star + noise·N(0, I) overflows with noise = {noise}"),
+            ));
+        }
     }
     Ok((a, b, x_star))
 }
@@ -448,6 +456,18 @@ mod tests {
         }
         let a = coherent_matrix(20, 3, -1e300, Seed::new(1)).unwrap();
         assert!(a.col_iter().all(|c| c.iter().all(|v| v.is_finite())));
+    }
+
+    /// A finite `noise` whose product with a normal draw overflows gave `Ok` with `b = ±∞`.
+    #[test]
+    fn illmix_refuses_a_noise_that_overflows_b() {
+        let r = sparse_ls_illmix(50, 4, 0.5, 1e-3, f64::MAX, Seed::new(4));
+        assert!(
+            matches!(&r, Err(Error::InvalidParameter { name, .. }) if *name == "noise"),
+            "{r:?}"
+        );
+        let (_, b, _) = sparse_ls_illmix(50, 4, 0.5, 1e-3, 1e300, Seed::new(4)).unwrap();
+        assert!(b.iter().all(|v| v.is_finite()) && b.iter().any(|v| v.abs() > 1e299));
     }
 
     #[test]
