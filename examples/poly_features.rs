@@ -80,8 +80,8 @@ fn main() {
             mm.nnz(),
             params.sketch_dim,
             params.degree,
-            params.gamma,
-            params.coef0,
+            cli::compact(params.gamma),
+            cli::compact(params.coef0),
             params.method
         );
         cli::outln!(

@@ -1047,3 +1047,25 @@ fn tensor_power_rejects_a_bad_option_before_it_exports() {
     assert_eq!(written.lines().count(), 3, "{written}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// poly_features' summary line printed a tiny `--gamma` in full: `γ = 0.000…0001` with 320
+/// digits for `1e-320`. It now reads `γ = 1e-320`, as the JSON numbers do.
+#[test]
+fn poly_features_prints_extreme_gamma_compactly() {
+    let f = Files::new("poly-gamma-compact");
+    let a = f.path("A.mtx");
+    dense_a(&f);
+    let out = run(
+        "poly_features",
+        &[
+            &a, "--degree", "2", "--rows", "16", "--gamma", "1e-320", "--coef0", "1",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.contains("γ = ")).unwrap();
+    assert!(
+        line.contains("γ = 1e-320,") && line.len() < 200,
+        "summary line: {line}"
+    );
+}

@@ -313,15 +313,12 @@ impl Json {
         self.0.push((k.into(), s));
         self
     }
-    /// A number field (`null` when not finite), in exponent form below 10⁻⁴ and from 10¹⁵ on
-    /// (`5.8e-17`, not seventeen zeros); both forms round-trip to the same `f64`.
+    /// A number field (`null` when not finite), written by [`compact`].
     pub fn num(mut self, k: &str, v: f64) -> Self {
         let s = if !v.is_finite() {
             "null".into()
-        } else if v != 0.0 && !(1e-4..1e15).contains(&v.abs()) {
-            format!("{v:e}")
         } else {
-            format!("{v}")
+            compact(v)
         };
         self.0.push((k.into(), s));
         self
@@ -395,5 +392,15 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     );
     for r in rows {
         outln!("{}", fmt_row(r.clone()));
+    }
+}
+
+/// `v` in exponent form below 10⁻⁴ and from 10¹⁵ on (`5.8e-17`, not seventeen zeros; `1e-320`,
+/// not 320 digits), plainly otherwise; both forms round-trip to the same `f64`.
+pub fn compact(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
