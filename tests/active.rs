@@ -1052,3 +1052,83 @@ fn a_large_ridge_is_solved_accurately() {
         }
     }
 }
+
+/// Weights that push `√w·x` or `√w·y` past `f64::MAX` while `β` itself is moderate: `X` with
+/// entries up to 5e307, or labels up to 1.5e308, fitted with weights 16 (`√w = 4`). The fit is
+/// the same problem as with unit weights (a common weight does not change `β`), so `β` must be
+/// the unit-weight one (scaled back by the data's scale) to 1e-12. The weighted system was
+/// formed before the power-of-two prescale its docs promise: `X·5e307` came back as
+/// "rank deficient" and the labels as "the solve produced a non-finite value". Also with a
+/// ridge for the labels, where the ridge rows scale with the weights' common factor (`λ·16`
+/// with weights 16 is `λ` with unit weights).
+#[test]
+fn weights_that_overflow_the_weighted_rows_do_not_break_the_fit() {
+    let (x, y) = labeled_problem(300, 5, 23);
+    let sel: Vec<usize> = (0..40).map(|i| (i * 7) % 300).collect();
+    let lab: Vec<f64> = sel.iter().map(|&i| y[i]).collect();
+    let ones = vec![1.0; sel.len()];
+    let sixteen = vec![16.0; sel.len()];
+    let xtop = sel
+        .iter()
+        .flat_map(|&i| (0..5).map(move |j| (i, j)))
+        .fold(0.0f64, |m, (i, j)| m.max(x[(i, j)].abs()));
+    let ytop = lab.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let close = |got: &[f64], want: &[f64], scale: f64, what: &str| {
+        for j in 0..5 {
+            let back = got[j] * scale;
+            assert!(
+                (back - want[j]).abs() <= 1e-12 * want[j].abs().max(1e-3),
+                "{what}, β_{j}: {back} vs {}",
+                want[j]
+            );
+        }
+    };
+    for lambda in [0.0, 0.5] {
+        let base = weighted_least_squares(
+            MatrixRef::dense(x.as_ref()).unwrap(),
+            &sel,
+            &ones,
+            &lab,
+            lambda,
+        )
+        .unwrap();
+        if lambda == 0.0 {
+            // X scaled so that the largest entry of the selected rows is 5e307 (without a ridge: the
+            // equivalent λ·16·c² would overflow).
+            let c = 5e307 / xtop;
+            // (The rows not selected, which the fit never reads, are zeroed: some would overflow.)
+            let xc = Mat::from_fn(
+                300,
+                5,
+                |i, j| {
+                    if sel.contains(&i) {
+                        x[(i, j)] * c
+                    } else {
+                        0.0
+                    }
+                },
+            );
+            let b = weighted_least_squares(
+                MatrixRef::dense(xc.as_ref()).unwrap(),
+                &sel,
+                &sixteen,
+                &lab,
+                0.0,
+            )
+            .unwrap_or_else(|e| panic!("X·{c:e}, weights 16, λ = {lambda}: {e}"));
+            close(&b, &base, c, &format!("X·{c:e}, λ = {lambda}"));
+        }
+        // Labels scaled to a largest entry of 1.5e308.
+        let e = 1.5e308 / ytop;
+        let big: Vec<f64> = lab.iter().map(|v| v * e).collect();
+        let b = weighted_least_squares(
+            MatrixRef::dense(x.as_ref()).unwrap(),
+            &sel,
+            &sixteen,
+            &big,
+            16.0 * lambda,
+        )
+        .unwrap_or_else(|err| panic!("labels·{e:e}, weights 16, λ = {lambda}: {err}"));
+        close(&b, &base, 1.0 / e, &format!("labels·{e:e}, λ = {lambda}"));
+    }
+}

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::input::{
     check_finite_dense, check_finite_slice, filled_or_too_large, Layout, MatrixRef,
 };
+use crate::scalar::{exponent, mul_pow2};
 use std::collections::BTreeMap;
 
 /// Diagnostics of a fit.
@@ -210,19 +211,46 @@ pub(crate) fn solve(
     // it), and a large λ does not mix data rows with √λ-sized ones (stacked below the data, the
     // fit lost 3e-4 relative at λ = 1e25 and returned a wrong vector at 1e300).
     let ridge = rows - k;
+    // The weighted rows √w_t·x_t and labels √w_t·y_t can overflow where X, y, w and β are all
+    // finite (X near 1e308 with w = 16): the rows are scaled by powers of two *before* the
+    // weights multiply them (exact, and undone on the solution). Columns by 2^{c_j}, bringing
+    // each column's largest selected entry into [1, 2) (c_j ≤ 1000, so that a ridge entry
+    // √λ·2^{c_j} stays finite for a column near the subnormal range); every row, ridge rows
+    // included, by the common 2^{−g} that brings max(√w, √λ) into [1, 2) (a common factor of all
+    // rows does not change β); the labels by the 2^{−e} that brings their largest into [1, 2).
+    // Then β_j = 2^{c_j + e}·β'_j.
+    for t in 0..k {
+        fill(t, &mut a[(ridge + t) * d..(ridge + t + 1) * d]);
+    }
+    let mut top = vec![0.0f64; d];
+    for row in a[ridge * d..rows * d].chunks_exact(d) {
+        for (m, x) in top.iter_mut().zip(row) {
+            *m = m.max(x.abs());
+        }
+    }
+    let col_shift: Vec<i32> = top.iter().map(|&m| (-exponent(m)).min(1000)).collect();
     let sl = lambda.sqrt();
+    let g = exponent(crate::scalar::max_abs(
+        weights.iter().map(|w| w.sqrt()).chain([sl]),
+    ));
+    let e = exponent(crate::scalar::max_abs(labels.iter().copied()));
+    let sl = mul_pow2(sl, -g);
     for j in 0..ridge {
-        a[j * d + j] = sl;
+        a[j * d + j] = mul_pow2(sl, col_shift[j]);
     }
     for t in 0..k {
-        let sw = weights[t].sqrt();
+        let sw = mul_pow2(weights[t].sqrt(), -g);
         let dst = &mut a[(ridge + t) * d..(ridge + t + 1) * d];
-        fill(t, dst);
-        dst.iter_mut().for_each(|x| *x *= sw);
-        b[ridge + t] = sw * labels[t];
+        for (x, &c) in dst.iter_mut().zip(&col_shift) {
+            *x = mul_pow2(*x, c) * sw;
+        }
+        b[ridge + t] = sw * mul_pow2(labels[t], -e);
     }
-    let x = householder_lstsq(&mut a, &mut b, &mut work, rows, d, 1e-12)
+    let mut x = householder_lstsq(&mut a, &mut b, &mut work, rows, d, 1e-12)
         .map_err(|rank| Error::RankDeficient { rank, required: d })?;
+    for (xj, &c) in x.iter_mut().zip(&col_shift) {
+        *xj = mul_pow2(*xj, c + e);
+    }
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::Factorization {
             reason: "the weighted least-squares solve produced a non-finite value".into(),
