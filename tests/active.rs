@@ -1132,3 +1132,29 @@ fn weights_that_overflow_the_weighted_rows_do_not_break_the_fit() {
         close(&b, &base, 1.0 / e, &format!("labels·{e:e}, λ = {lambda}"));
     }
 }
+
+/// A column of `X` so far below the others (subnormal, ≈ 1e-310) that the whitening's scale
+/// overflows is an `Error::NonFinite` whose message reads as one sentence: a broken string
+/// continuation had put a run of 28 spaces in the middle of it.
+#[test]
+fn the_whitening_overflow_message_is_one_clean_sentence() {
+    let x = Mat::<f64>::from_fn(20, 3, |i, j| {
+        let v = ((i * 7 + j * 5) % 11) as f64 - 5.0 + 0.25 * j as f64;
+        if j == 2 {
+            v * 1e-310
+        } else {
+            v
+        }
+    });
+    let err = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::NonFinite { .. }), "{msg}");
+    assert!(msg.contains("whitening"), "{msg}");
+    assert!(!msg.contains("  "), "{msg:?}");
+}

@@ -331,7 +331,8 @@ impl<'a> Pool<'a> {
             }
             if let Some(p) = w0.iter().position(|x| !x.is_finite()) {
                 return Err(Error::NonFinite {
-                    what: "the whitening W (a column of X lies so far below the others that                            its scale overflows f64: scale that column up)"
+                    what: "the whitening W (a column of X lies so far below the others that \
+                           its scale overflows f64: scale that column up)"
                         .into(),
                     row: p / d,
                     col: p % d,
