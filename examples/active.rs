@@ -11,8 +11,8 @@
 //! * `y.mtx`: the labels (`n × 1` array, or `1 × n`). It plays the oracle: the learner sees a
 //!   label only by querying it through a budgeted oracle, which counts distinct queries and refuses
 //!   any beyond `--budget`. After the fit, unless `--no-eval`, the whole file is used once to
-//!   report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution) — evaluation,
-//!   not learning.
+//!   report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution; 1 when both
+//!   are 0) — evaluation, not learning.
 //! * `--strategy` (default `bss`): `uniform`, `leverage` (i.i.d. by the pool's leverage scores,
 //!   importance weights) or `bss` (Chen–Price BSS-type sparsification).
 //! * `--trials T` (default 1, at most 100 000): independent selections with seeds `seed, seed+1, …`; the ratio is
@@ -30,7 +30,8 @@
 //!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
 //!   `--no-eval`; a failed trial counts as ratio ∞, so the mean is null and the median too when
 //!   half the trials failed), `trials`, `failed_trials` (selections with fewer than `d`
-//!   independent labels, with `--trials` above 1; one trial that fails is an error), and
+//!   independent labels, with `--trials` above 1; one trial that fails is an error saying
+//!   how many labels were bought), and
 //!   `basis, pool_seconds, nnz`.
 //!
 //! Bad input (missing file, malformed Matrix Market, mismatched sizes, budget < d or > n, NaN)
@@ -154,7 +155,15 @@ fn main() {
                         let r = pool
                             .residual_norm_sq(&beta, &y)
                             .map_err(|e| e.to_string())?;
-                        ratios.push(if opt > 0.0 { r / opt } else { f64::INFINITY });
+                        // OPT = 0 (labels X fits exactly): an exact fit meets it (ratio 1),
+                        // any other is infinitely far off.
+                        ratios.push(if opt > 0.0 {
+                            r / opt
+                        } else if r == 0.0 {
+                            1.0
+                        } else {
+                            f64::INFINITY
+                        });
                         last_beta = beta;
                     }
                     (Ok((beta, _)), None) => last_beta = beta,
@@ -166,6 +175,16 @@ fn main() {
                         if opt.is_some() {
                             ratios.push(f64::INFINITY)
                         }
+                    }
+                    // One trial: the run fails, saying that the *labels* bought (not X) do not
+                    // determine β̃, and what to do.
+                    (Err(randnla::Error::RankDeficient { rank, required }), _) => {
+                        return Err(format!(
+                            "the {} labels bought do not determine β̃ (their rows have rank \
+                             {rank} of d = {required}): raise --budget, pass --spend-budget, \
+                             or use --ridge",
+                            learner.labels().len()
+                        ))
                     }
                     (Err(e), _) => return Err(e.to_string()),
                 }

@@ -928,6 +928,63 @@ fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
     assert!(!Path::new(&out).exists());
 }
 
+/// A single trial whose labels do not determine β̃ (the coherent pool above: a uniform selection
+/// of 2 rows misses row 0, the only one with the first feature) is an error that says so and what
+/// to do about it; it used to print the library's bare "matrix is numerically rank deficient:
+/// rank 1, 2 required", which reads as if the user's `X` were rank deficient (it has full rank).
+#[test]
+fn active_single_trial_that_does_not_determine_beta_says_why() {
+    let f = Files::new("active-single-failed");
+    let n = 400;
+    let mut x = format!("%%MatrixMarket matrix coordinate real general\n{n} 2 {n}\n1 1 1.0\n");
+    let mut y = format!("%%MatrixMarket matrix array real general\n{n} 1\n1.0\n");
+    for i in 1..n {
+        x.push_str(&format!("{} 2 1.0\n", i + 1));
+        y.push_str(&format!("{}\n", (i % 7) as f64));
+    }
+    std::fs::write(f.path("X.mtx"), x).unwrap();
+    std::fs::write(f.path("y.mtx"), y).unwrap();
+    let (xp, yp) = (f.path("X.mtx"), f.path("y.mtx"));
+    let args = [&xp[..], &yp, "--budget", "2", "--strategy", "uniform"];
+    let msg = assert_rejected("active", &args);
+    for piece in ["labels", "determine", "--budget", "--ridge"] {
+        assert!(msg.contains(piece), "{piece:?} missing: {msg}");
+    }
+}
+
+/// Labels that `X` fits exactly (`y = X`, one column, so `OPT = 0`): every selection recovers
+/// `β = 1` exactly, `‖Xβ̃ − y‖² = 0 = OPT`, and the ratio is 1. It was reported as ∞ (`inf` in
+/// the table, `null` in the JSON, where `null` is documented to mean failed trials, of which
+/// there were none).
+#[test]
+fn active_ratio_is_one_when_the_fit_is_exact_and_opt_is_zero() {
+    let f = Files::new("active-opt-zero");
+    let n = 50;
+    let mut col = format!("%%MatrixMarket matrix array real general\n{n} 1\n");
+    for i in 0..n {
+        col.push_str(&format!("{}\n", 1.0 + (i % 5) as f64 * 0.5));
+    }
+    std::fs::write(f.path("X.mtx"), &col).unwrap();
+    let xp = f.path("X.mtx");
+    for strategy in ["uniform", "leverage", "bss"] {
+        let args = [
+            &xp[..],
+            &xp,
+            "--budget",
+            "5",
+            "--strategy",
+            strategy,
+            "--trials",
+            "3",
+            "--json",
+        ];
+        let line = assert_json("active", &args, &["ratio_median", "ratio_mean"]);
+        assert_eq!(json_num(&line, "failed_trials"), Some(0.0), "{line}");
+        assert_eq!(json_num(&line, "ratio_median"), Some(1.0), "{line}");
+        assert_eq!(json_num(&line, "ratio_mean"), Some(1.0), "{line}");
+    }
+}
+
 /// `sketch`'s output `S·A` is a dense `m × d` matrix, bounded by `--max-elements` as a dense file
 /// is: a review found a 60-byte file declaring 10⁸ columns (one entry) read under the default
 /// limit, after which `--rows 10` allocated 8 GB (21 GB peak RSS) to sketch it. Here at small
