@@ -1158,3 +1158,39 @@ fn the_whitening_overflow_message_is_one_clean_sentence() {
     assert!(msg.contains("whitening"), "{msg}");
     assert!(!msg.contains("  "), "{msg:?}");
 }
+
+/// `Basis::AsGiven` takes `X`'s columns as they are and does not test their rank (the other
+/// bases do, from their sketch's `R`). A rank-deficient `X` (a repeated column) builds a pool;
+/// BSS can never cover the missing direction, so its lower barrier creeps up to `B`'s zero
+/// eigenvalue until `B − lI` is no longer numerically positive definite. That error has to say
+/// what is wrong with the input — it named only the barrier and `u`, `l` — and the fit reports
+/// `RankDeficient`.
+#[test]
+fn an_as_given_rank_deficient_pool_is_named_as_such() {
+    let n = 40;
+    let x = Mat::<f64>::from_fn(n, 3, |i, j| {
+        let c = if j == 2 { 0 } else { j };
+        ((i * 7 + c * 5) % 11) as f64 - 5.0 + 0.25 * c as f64 + (i % 3) as f64 * c as f64
+    });
+    let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::AsGiven,
+        Seed::new(1),
+        Par::Seq,
+    )
+    .unwrap();
+    let mut o = Budgeted::new(SliceOracle::new(&y), n);
+    // A large fixed step: the lower barrier approaches B's zero eigenvalue within a few dozen
+    // steps (with the default rule it takes longer than buying the whole pool).
+    let bss = Strategy::Bss(BssParams {
+        gamma: Some(0.9),
+        ..Default::default()
+    });
+    let mut l = Learner::new(&pool, bss, Seed::new(3)).unwrap();
+    let err = l.select_labels(n, &mut o).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("rank deficient"), "{msg}");
+    assert!(msg.contains("AsGiven"), "{msg}");
+    assert!(matches!(l.fit(0.0), Err(Error::RankDeficient { .. })));
+}

@@ -206,9 +206,12 @@ impl<'a> Pool<'a> {
     /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`, or
     /// a whitening `W` that overflows `f64` (a column of `X` whose largest entry is near the
     /// subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d`
-    /// rows; [`Error::RankDeficient`] when `X` does not have full column rank numerically
+    /// rows; [`Error::RankDeficient`] for an all-zero `X` and, with [`Basis::Exact`] and
+    /// [`Basis::Sketched`], when `X` does not have full column rank numerically
     /// (`|R_jj| ≤ 10⁻¹²·max|R_jj|` for the `R` of the sketch with its columns equilibrated by
-    /// powers of two, so the test does not depend on the columns' units);
+    /// powers of two, so the test does not depend on the columns' units). [`Basis::AsGiven`]
+    /// does not test the rank (it reads `X` once): a rank-deficient `X` builds a pool, and
+    /// the fit and [`least_squares`](Self::least_squares) report it as `RankDeficient`;
     /// [`Error::TooLarge`] when a dense row-major copy would exceed `2³¹` entries, or when a
     /// buffer cannot be allocated — the `d × d` whitening first of all, which a sparse `X` does
     /// not bound by what it stores.

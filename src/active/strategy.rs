@@ -304,7 +304,9 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// [`Error::InvalidParameter`] for `k = 0`, `k` above the oracle's remaining budget, or a
     /// total budget below `d` (no strategy can fit `d` coefficients from fewer labels);
     /// the oracle's errors (a NaN label is [`Error::NonFinite`]); [`Error::Factorization`] if
-    /// the BSS barriers break down numerically; [`Error::NotConverged`] when one BSS step's
+    /// the BSS barriers break down numerically (the lower one does when the pool's rows do not
+    /// span its basis: a rank-deficient `X` with [`Basis::AsGiven`](super::Basis), which does
+    /// not test the rank); [`Error::NotConverged`] when one BSS step's
     /// rejection sampler rejects `2²²` proposals in a row; [`Error::TooLarge`] when BSS's two
     /// `d × d` work matrices cannot be allocated.
     ///
@@ -512,9 +514,20 @@ impl<'p, 'a> Learner<'p, 'a> {
                         work[a * d + a] -= sign * shift;
                     }
                     if dense::cholesky(&mut work, d).is_err() {
+                        // The lower barrier l rises towards λ_min(B); it reaches it (in rounding)
+                        // only when some direction of the basis is never covered, i.e. the
+                        // pool's rows do not span it.
+                        let why = if sign > 0.0 {
+                            "the pool's rows do not span every direction of its basis: X is \
+                             numerically rank deficient (Basis::AsGiven does not test X's rank; \
+                             Basis::Exact and Basis::Sketched refuse such a pool)"
+                        } else {
+                            "the upper barrier broke down numerically"
+                        };
                         return Err(Error::Factorization {
                             reason: format!(
-                                "a BSS barrier matrix lost positive definiteness (u = {}, l = {})",
+                                "a BSS barrier matrix lost positive definiteness (u = {}, l = {}): \
+                                 {why}",
                                 st.u, st.l
                             ),
                         });
