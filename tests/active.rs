@@ -1194,3 +1194,27 @@ fn an_as_given_rank_deficient_pool_is_named_as_such() {
     assert!(msg.contains("AsGiven"), "{msg}");
     assert!(matches!(l.fit(0.0), Err(Error::RankDeficient { .. })));
 }
+
+/// Given scores are any finite non-negative weights (only their proportions matter). Scores of
+/// `2¹⁰²⁰` each are valid, but their sum overflows: `Learner::new` refused them ("the scores
+/// sum to inf"), a case its `# Errors` does not list. Scaled by a power of two they are the
+/// scores `1`: the selection (rows and weights) must be bitwise the one of unit scores.
+#[test]
+fn given_scores_whose_sum_overflows_are_accepted_as_their_proportions() {
+    let (x, y) = labeled_problem(200, 4, 31);
+    let pool = exact_pool(&x);
+    let select = |scores: Vec<f64>| {
+        let s = Strategy::Leverage(ScoreSource::Given(scores));
+        let mut l = Learner::new(&pool, s, Seed::new(9)).unwrap_or_else(|e| panic!("{e}"));
+        let mut o = Budgeted::new(SliceOracle::new(&y), 40);
+        l.select(40, &mut o).unwrap();
+        (l.weights(), l.fit(0.0).unwrap().0)
+    };
+    let unit = select(vec![1.0; 200]);
+    let huge = select(vec![2f64.powi(1020); 200]);
+    assert_eq!(unit, huge);
+    // Unequal scores near the top: proportions kept (powers of two, so exactly).
+    let p: Vec<f64> = (0..200).map(|i| 2f64.powi(1000 + (i % 5))).collect();
+    let q: Vec<f64> = (0..200).map(|i| 2f64.powi(i % 5)).collect();
+    assert_eq!(select(p), select(q));
+}

@@ -224,6 +224,14 @@ impl<'p, 'a> Learner<'p, 'a> {
                 format!("score {i} is {w}; scores must be finite and ≥ 0"),
             ));
         }
+        let mut q = q;
+        // Only the scores' proportions matter: finite scores whose sum overflows (given ones
+        // near f64::MAX) are scaled by the power of two that brings the largest into [1, 2).
+        if !q.iter().sum::<f64>().is_finite() {
+            let e = crate::scalar::exponent(crate::scalar::max_abs(q.iter().copied()));
+            q.iter_mut()
+                .for_each(|w| *w = crate::scalar::mul_pow2(*w, -e));
+        }
         let mut cdf = filled_or_too_large(n, 0.0, "score CDF")?;
         let mut acc = 0.0;
         for (c, &w) in cdf.iter_mut().zip(&q) {
