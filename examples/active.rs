@@ -21,7 +21,9 @@
 //!   from a `10d × n` sparse sign sketch, one pass fewer; `given`: `X`'s columns as they are).
 //! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
 //!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
-//!   `--spend-budget` keeps drawing until `K` distinct labels are bought.
+//!   `--spend-budget` keeps drawing until `K` distinct labels are bought — or until a safety
+//!   cap (`100K + 10⁴` draws; BSS: `50K + 100` steps) stops it short on a pool whose leverage
+//!   sits on a few rows (`labels_used` then says how many were bought).
 //! * `--ridge λ`: ridge term of the weighted fit. `--out FILE`: `β̃` of the last trial that
 //!   determined one (an error, and no file written, when none did).
 //! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
