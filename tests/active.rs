@@ -1218,3 +1218,39 @@ fn given_scores_whose_sum_overflows_are_accepted_as_their_proportions() {
     let q: Vec<f64> = (0..200).map(|i| 2f64.powi(i % 5)).collect();
     assert_eq!(select(p), select(q));
 }
+
+/// `Basis::AsGiven` assumes nearly orthonormal columns: on a full-rank `X` far from it (one row
+/// 1000× the others) BSS's lower barrier overtakes `λ_min(B)`. The breakdown named only rank
+/// deficiency, wrong for this `X` (the exact basis accepts it and BSS runs on it); it now names
+/// both causes and the remedy.
+#[test]
+fn an_as_given_pool_far_from_orthonormal_is_not_called_only_rank_deficient() {
+    let n = 200;
+    let x = Mat::<f64>::from_fn(n, 3, |i, j| {
+        let v = ((i * 7 + j * 5) % 11) as f64 - 5.0 + 0.37 * ((i * j) % 5) as f64;
+        if i == 17 {
+            v * 1e3
+        } else {
+            v
+        }
+    });
+    let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+    let select = |basis| {
+        let pool = Pool::new(
+            MatrixRef::dense(x.as_ref()).unwrap(),
+            basis,
+            Seed::new(1),
+            Par::Seq,
+        )
+        .unwrap();
+        let mut o = Budgeted::new(SliceOracle::new(&y), n);
+        let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(3)).unwrap();
+        l.select_labels(60, &mut o).map(drop)
+    };
+    select(Basis::Exact).unwrap();
+    let msg = select(Basis::AsGiven).unwrap_err().to_string();
+    assert!(
+        msg.contains("orthonormal") && msg.contains("Basis::Exact"),
+        "{msg}"
+    );
+}

@@ -525,12 +525,21 @@ impl<'p, 'a> Learner<'p, 'a> {
                         // The lower barrier l rises towards λ_min(B); it reaches it (in rounding)
                         // only when some direction of the basis is never covered, i.e. the
                         // pool's rows do not span it.
-                        let why = if sign > 0.0 {
-                            "the pool's rows do not span every direction of its basis: X is \
-                             numerically rank deficient (Basis::AsGiven does not test X's rank; \
-                             Basis::Exact and Basis::Sketched refuse such a pool)"
-                        } else {
-                            "the upper barrier broke down numerically"
+                        // With Basis::AsGiven the barriers also assume what it documents,
+                        // nearly orthonormal columns (Σ v_i v_iᵀ ≈ I): far from it, l can
+                        // overtake λ_min(B) for a full-rank X.
+                        let why = match (sign > 0.0, self.pool.info().basis) {
+                            (true, super::Basis::AsGiven) => {
+                                "the pool's rows do not span every direction of its basis: X is \
+                                 numerically rank deficient, or its columns are too far from \
+                                 orthonormal for Basis::AsGiven (which tests neither); \
+                                 Basis::Exact whitens X and refuses a rank-deficient pool"
+                            }
+                            (true, _) => {
+                                "the lower barrier reached B's smallest eigenvalue in rounding \
+                                 (the whitened pool is numerically close to rank deficient)"
+                            }
+                            (false, _) => "the upper barrier broke down numerically",
                         };
                         return Err(Error::Factorization {
                             reason: format!(
