@@ -85,6 +85,11 @@ const ROW_CHUNK: usize = 128;
 /// Rows of the preconditioning sketch per column of `A` in the exact sketch-Cholesky path.
 const PRECOND_FACTOR: usize = 4;
 
+/// The sketch routes take `A` as given while the largest magnitude of each column (at `λ = 0`)
+/// or of `A` (for `λ > 0`) lies within `2^±SCALE_LIMIT`; beyond it they work on a copy rescaled
+/// by powers of two (see [`Rescaled`]).
+const SCALE_LIMIT: i32 = 900;
+
 /// Inputs with `n·d` at most this many entries are factored by Householder QR under
 /// [`ExactMethod::Auto`] (a dense copy of at most 32 MiB).
 pub const HOUSEHOLDER_LIMIT: usize = 1 << 22;
@@ -323,7 +328,9 @@ pub struct LeverageInfo {
 ///
 /// # Performance
 /// Householder: `O(nd·min(n,d))` time, `O(nd)` memory. Sketch-Cholesky: `O(s·nnz + d³ +
-/// 2·nnz·d + nd²)` time (two passes), `O(d² + 8192·d)` memory.
+/// 2·nnz·d + nd²)` time (two passes), `O(d² + 8192·d)` memory; an `A` with entries near the
+/// ends of the `f64` range (a column's largest beyond `2^±900`, or for ridge scores `A`'s largest)
+/// is first copied, rescaled by powers of two (`O(nnz)` more memory).
 ///
 /// # References
 /// G. H. Golub, C. F. Van Loan, *Matrix Computations*, §5.4 (QR with column pivoting);
@@ -404,7 +411,9 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 ///
 /// # Performance
 /// `O(s·nnz + m₁d² + d²r₂ + nnz·r₂)` time; `O(m₁d + d·r₂ + 8192·r₂)` memory besides the `n`
-/// scores. The output is bitwise identical for any thread count, and for CSR and CSC storage.
+/// scores (and an `O(nnz)` rescaled copy of an `A` near the ends of the `f64` range, as for
+/// [`ExactMethod::SketchCholesky`]). The output is bitwise identical for any thread count, and
+/// for CSR and CSC storage.
 ///
 /// # References
 /// P. Drineas, M. Magdon-Ismail, M. W. Mahoney, D. P. Woodruff, arXiv 1109.3843;
@@ -890,6 +899,10 @@ fn sketch_cholesky(
         m1.saturating_add(d),
         d,
     )?;
+    if let Some(copy) = Rescaled::of(&a, lambda)? {
+        let (scores, inf) = sketch_cholesky(copy.view(&a), copy.lambda, params, par, start)?;
+        return Ok((scores, copy.restore(inf, lambda, start)));
+    }
     let s = SparseSign::new(
         m1,
         n,
@@ -924,12 +937,15 @@ fn sketch_cholesky(
                 );
             });
             if lambda > 0.0 {
+                // (√λW)ᵀ(√λW), not λ·(WᵀW): where λ dominates AᵀA, WᵀW ≈ 1/λ, which overflows
+                // for λ < 1/f64::MAX (a tiny λ against a tiny A) while √λW ≈ 1.
+                let sw = Mat::from_fn(w.nrows(), w.ncols(), |i, j| lambda.sqrt() * w[(i, j)]);
                 matmul(
                     g.as_mut(),
                     Accum::Add,
-                    w.transpose(),
-                    w.as_ref(),
-                    lambda,
+                    sw.transpose(),
+                    sw.as_ref(),
+                    1.0,
                     par,
                 );
             }
@@ -1014,6 +1030,10 @@ fn approx_impl(
         params.jl_dim,
         d.max(BLOCK_ROWS),
     )?;
+    if let Some(copy) = Rescaled::of(&a, lambda)? {
+        let (scores, inf) = approx_impl(copy.view(&a), copy.lambda, params, seed, par)?;
+        return Ok((scores, copy.restore(inf, lambda, start)));
+    }
     // The tolerance of A itself, not of the m₁-row sketch: the sketch's pivots approximate those
     // of A (within the sandwich factors), so the rank agrees with the exact routes'.
     let tol = rank_tol(params.rank_tol, n, d)?;
@@ -1071,6 +1091,138 @@ fn approx_impl(
     inf.jl_dim = params.jl_dim;
     inf.debias_factor = debias;
     Ok((scores, inf))
+}
+
+/// A copy of `A` rescaled by powers of two for the sketch routes, made only when `A` lies near
+/// the ends of the `f64` range (beyond `2^±`[`SCALE_LIMIT`]): there `S·A` overflowed (entries
+/// near `10³⁰⁷`, an error the caller could only avoid by rescaling), and for subnormal columns
+/// the factor `P₁R₁₁⁻¹ ≈ 1/‖a_j‖` overflowed, which returned NaN scores as `Ok` (approximate)
+/// or failed the Cholesky factorization as "rank deficient" (sketch-Cholesky).
+///
+/// At `λ = 0` every column is brought into `[1, 2)` (leverage scores do not depend on the
+/// columns' units, [`ExactParams::rank_tol`]); for `λ > 0` only a common scale `2⁻ˢ` is
+/// allowed, with `λ·2⁻²ˢ` in place of `λ` (`τ_i(cA, c²λ) = τ_i(A, λ)`), and `A`'s largest
+/// entry is moved to `2^±SCALE_LIMIT` and no further (smaller columns keep their bits). The
+/// shifts are exact except for entries that become subnormal, far below their column's (or
+/// `A`'s) largest; the copy costs `O(nnz)` time and memory.
+struct Rescaled {
+    /// The scaled values: a dense copy, or the data of a sparse `A` (same structure).
+    dense: Option<Mat<f64>>,
+    data: Vec<f64>,
+    /// The ridge parameter for the rescaled copy.
+    lambda: f64,
+}
+
+impl Rescaled {
+    /// The copy, or `None` when `A` is within range (or zero).
+    fn of(a: &MatrixRef<'_, f64>, lambda: f64) -> Result<Option<Self>> {
+        let d = a.ncols();
+        let mut col_max = vec![0.0f64; d];
+        match a {
+            MatrixRef::Dense(m) => {
+                for (j, c) in col_max.iter_mut().enumerate() {
+                    *c = crate::scalar::max_abs((0..m.nrows()).map(|i| m[(i, j)]));
+                }
+            }
+            MatrixRef::Sparse(sp) => {
+                for k in 0..sp.outer_dim() {
+                    let (idx, val) = sp.outer(k);
+                    for (&i, &v) in idx.iter().zip(val) {
+                        let j = if sp.layout() == Layout::Csr { i } else { k };
+                        col_max[j] = col_max[j].max(v.abs());
+                    }
+                }
+            }
+        }
+        let out_of_range = |x: f64| x != 0.0 && exponent(x).abs() > SCALE_LIMIT;
+        // `shifts[j]`: column j is multiplied by 2^-shifts[j].
+        let (shifts, new_lambda) = if lambda == 0.0 {
+            if !col_max.iter().any(|&x| out_of_range(x)) {
+                return Ok(None);
+            }
+            (
+                col_max.iter().map(|&x| exponent(x)).collect::<Vec<_>>(),
+                0.0,
+            )
+        } else {
+            let top = col_max.iter().copied().fold(0.0, f64::max);
+            let Some(mut s) = crate::scalar::shift_toward_range(top, SCALE_LIMIT, SCALE_LIMIT)
+            else {
+                return Ok(None);
+            };
+            // Scaling up (s < 0) multiplies λ by 2^{-2s}: keep it finite (a huge λ against a
+            // tiny A gives scores that underflow anyway).
+            s = s.max((exponent(lambda) - 1020).div_euclid(2) + 1);
+            if s == 0 {
+                return Ok(None);
+            }
+            // Scaling down may take λ below the smallest subnormal; it stays positive (a ridge,
+            // negligible against A but not zero).
+            let l = mul_pow2(lambda, -2 * s).max(f64::from_bits(1));
+            (vec![s; d], l)
+        };
+        let (dense, data) = match a {
+            MatrixRef::Dense(m) => {
+                let mut c =
+                    crate::input::zeros_or_too_large::<f64>(m.nrows(), d, "rescaled copy of A")?;
+                for j in 0..d {
+                    for i in 0..m.nrows() {
+                        c[(i, j)] = mul_pow2(m[(i, j)], -shifts[j]);
+                    }
+                }
+                (Some(c), Vec::new())
+            }
+            MatrixRef::Sparse(sp) => {
+                let (_, _, vals) = sp.raw_parts();
+                let mut data = crate::input::filled_or_too_large(
+                    vals.len(),
+                    0.0,
+                    "values of the rescaled copy of A",
+                )?;
+                let mut pos = 0;
+                for k in 0..sp.outer_dim() {
+                    let (idx, val) = sp.outer(k);
+                    for (&i, &v) in idx.iter().zip(val) {
+                        let j = if sp.layout() == Layout::Csr { i } else { k };
+                        data[pos] = mul_pow2(v, -shifts[j]);
+                        pos += 1;
+                    }
+                }
+                (None, data)
+            }
+        };
+        Ok(Some(Rescaled {
+            dense,
+            data,
+            lambda: new_lambda,
+        }))
+    }
+
+    /// The copy, with the structure of `a` (the matrix it was made from).
+    fn view<'s>(&'s self, a: &MatrixRef<'s, f64>) -> MatrixRef<'s, f64> {
+        match (a, &self.dense) {
+            (_, Some(m)) => MatrixRef::Dense(m.as_ref()),
+            (MatrixRef::Sparse(sp), None) => {
+                let (indptr, indices, _) = sp.raw_parts();
+                MatrixRef::Sparse(SparseRef::from_valid_parts(
+                    sp.layout(),
+                    sp.nrows(),
+                    sp.ncols(),
+                    indptr,
+                    indices,
+                    &self.data,
+                ))
+            }
+            (MatrixRef::Dense(m), None) => MatrixRef::Dense(*m),
+        }
+    }
+
+    /// The diagnostics of the copy's scores, stated for `A` and `λ`.
+    fn restore(&self, mut info: LeverageInfo, lambda: f64, start: Instant) -> LeverageInfo {
+        info.lambda = lambda;
+        info.seconds = start.elapsed().as_secs_f64();
+        info
+    }
 }
 
 /// The debiasing factor `ρ = (m₁ − d̂ − 1)/m₁` for a sketch of `m₁` rows of an `A` with `d`

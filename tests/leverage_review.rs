@@ -1,4 +1,5 @@
-//! Leverage scores at the ends of the ridge and magnitude ranges.
+//! Leverage scores at the ends of the ridge and magnitude ranges: a large `λ`, inputs near the
+//! largest and smallest `f64`, and a tiny `λ` against a tiny `A`.
 
 use faer::{Mat, Par};
 use randnla::leverage::*;
@@ -89,4 +90,139 @@ fn ridge_scores_keep_their_relative_accuracy_in_every_row_for_a_large_lambda() {
         "max {:e}",
         got.iter().copied().fold(0.0, f64::max)
     );
+}
+
+/// `A` scaled by `2ᵏ` (rounded to what `f64` can hold) has the leverage scores of the rounded
+/// matrix scaled back: every route must return them, or say why not. At `k = −1046` (subnormal
+/// entries) the approximate route returned NaN scores as `Ok` and sketch-Cholesky failed with
+/// "numerically rank deficient"; at `k = 1020` both failed with an overflow of `S·A` that the
+/// user cannot avoid other than by rescaling, while Householder answered.
+#[test]
+fn sketch_routes_answer_for_inputs_near_the_ends_of_the_f64_range() {
+    let (n, d) = (20_000, 5);
+    let g = problems::gaussian_matrix(n, d, Seed::new(7)).unwrap();
+    for k in [-1046, -1000, 1000, 1020] {
+        let scale = |x: f64, k: i32| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2);
+        let a = Mat::from_fn(n, d, |i, j| scale(g[(i, j)], k));
+        // The rounded matrix at unit scale (exact: powers of two).
+        let r = Mat::from_fn(n, d, |i, j| scale(a[(i, j)], -k));
+        let (want, _) = exact_with(dense(&r), ExactMethod::Householder, 0.0);
+        for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
+            let (got, info) = exact_ridge_leverage_scores(
+                dense(&a),
+                0.0,
+                &ExactParams {
+                    method,
+                    ..Default::default()
+                },
+                Par::Seq,
+            )
+            .unwrap_or_else(|e| panic!("k = {k}, {method:?}: {e}"));
+            assert_eq!(info.rank, d, "k = {k}, {method:?}");
+            assert_close_rows(&got, &want, 1e-9, &format!("k = {k}, {method:?}"));
+        }
+        let p = ApproxParams::default();
+        let (want_ap, _) = approx_leverage_scores(dense(&r), &p, Seed::new(2), Par::Seq).unwrap();
+        let (got, info) = approx_leverage_scores(dense(&a), &p, Seed::new(2), Par::Seq)
+            .unwrap_or_else(|e| panic!("k = {k}, approx: {e}"));
+        assert_eq!(info.rank, d, "k = {k}, approx");
+        assert_close_rows(&got, &want_ap, 1e-9, &format!("k = {k}, approx"));
+        // Ridge: τ_i(2ᵏA, λ) = τ_i(A, λ·2⁻²ᵏ); λ = 2²ᵏ·(1/4) when representable, else the
+        // smallest or a huge λ, compared through the identity on the unit-scale matrix.
+        for lambda in [1.0, f64::from_bits(1), 1e300] {
+            let unit_lambda = lambda * 2f64.powi(-k) * 2f64.powi(-k);
+            if !unit_lambda.is_finite() || unit_lambda == 0.0 {
+                continue;
+            }
+            let (want, _) = exact_with(dense(&r), ExactMethod::Householder, unit_lambda);
+            for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
+                let (got, _) = exact_ridge_leverage_scores(
+                    dense(&a),
+                    lambda,
+                    &ExactParams {
+                        method,
+                        ..Default::default()
+                    },
+                    Par::Seq,
+                )
+                .unwrap_or_else(|e| panic!("k = {k}, λ = {lambda:e}, {method:?}: {e}"));
+                assert_close_rows(
+                    &got,
+                    &want,
+                    1e-9,
+                    &format!("k = {k}, λ = {lambda:e}, {method:?}"),
+                );
+            }
+            let (got, _) =
+                approx_ridge_leverage_scores(dense(&a), lambda, &p, Seed::new(2), Par::Seq)
+                    .unwrap_or_else(|e| panic!("k = {k}, λ = {lambda:e}, approx: {e}"));
+            assert!(
+                got.iter().all(|x| x.is_finite()),
+                "k = {k}, λ = {lambda:e}, approx"
+            );
+            let sum: f64 = got.iter().sum();
+            let want_sum: f64 = want.iter().sum();
+            assert!(
+                (sum - want_sum).abs() <= 0.2 * want_sum,
+                "k = {k}, λ = {lambda:e}, approx: Σ = {sum:e} vs {want_sum:e}"
+            );
+        }
+    }
+}
+
+/// The same through CSR and CSC storage (the rescaled copy keeps the sparse structure).
+#[test]
+fn sparse_inputs_near_the_ends_of_the_f64_range_match_dense_ones() {
+    let (n, d) = (20_000, 5);
+    let g = problems::random_sparse(n, d, 3, Seed::new(4)).unwrap();
+    for k in [-1046, 1020] {
+        let scale = |x: f64| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2);
+        let csr = g.map(|&x| scale(x));
+        let csc = csr.to_csc();
+        let dense_a = Mat::from_fn(n, d, |i, j| csr.get(i, j).copied().unwrap_or(0.0));
+        for lambda in [0.0, 1.0] {
+            let p = ApproxParams::default();
+            let (want, _) =
+                approx_ridge_leverage_scores(dense(&dense_a), lambda, &p, Seed::new(5), Par::Seq)
+                    .unwrap();
+            let (want_exact, _) = exact_with(dense(&dense_a), ExactMethod::SketchCholesky, lambda);
+            for (name, m) in [("csr", &csr), ("csc", &csc)] {
+                let a = MatrixRef::sparse(m).unwrap();
+                let what = format!("k = {k}, λ = {lambda}, {name}");
+                let (got, _) =
+                    approx_ridge_leverage_scores(a, lambda, &p, Seed::new(5), Par::Seq).unwrap();
+                assert!(lambda > 0.0 || got.iter().any(|&x| x > 0.0), "{what}");
+                assert_close_rows(&got, &want, 1e-9, &format!("{what}, approx"));
+                let (got, _) = exact_with(a, ExactMethod::SketchCholesky, lambda);
+                assert_close_rows(&got, &want_exact, 1e-9, &format!("{what}, exact"));
+            }
+        }
+    }
+}
+
+/// A tiny `λ` against a tiny `A` (`λ` dominating `AᵀA`): sketch-Cholesky formed `λ·WᵀW` with
+/// `WᵀW ≈ 1/λ`, which overflows for `λ < 1/f64::MAX`, and failed ("Cholesky ... not positive
+/// definite").
+#[test]
+fn sketch_cholesky_takes_a_tiny_lambda_against_a_tiny_matrix() {
+    let (n, d) = (20_000, 4);
+    let g = problems::gaussian_matrix(n, d, Seed::new(9)).unwrap();
+    let c = 2f64.powi(-600);
+    let a = Mat::from_fn(n, d, |i, j| g[(i, j)] * c);
+    let lambda = 2f64.powi(-1060);
+    // τ(cA, λ) = τ(A, λ/c²), λ/c² = 2¹⁴⁰.
+    let (want, _) = exact_with(dense(&g), ExactMethod::Householder, 2f64.powi(140));
+    for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
+        let (got, _) = exact_ridge_leverage_scores(
+            dense(&a),
+            lambda,
+            &ExactParams {
+                method,
+                ..Default::default()
+            },
+            Par::Seq,
+        )
+        .unwrap_or_else(|e| panic!("{method:?}: {e}"));
+        assert_close_rows(&got, &want, 1e-9, &format!("{method:?}"));
+    }
 }
