@@ -76,14 +76,32 @@ fn bench_spmv(
 /// `chunks` contiguous pieces on the rayon pool: the memory-bandwidth control for the 1- vs
 /// 2-thread comparison. If `stream_t2` is not much faster than `stream_t1`, bandwidth caps any
 /// kernel that reads the matrix once.
+///
+/// The values are summed in 8 independent lanes: a plain `sum::<f64>()` is one chain of
+/// dependent additions (≈ 0.9 ns an entry, 14–18 GB/s from L2 to DRAM on the 2026-12 VM, against
+/// 26–66 GB/s with 8 lanes), so it timed the adder's latency rather than the memory, ran slower
+/// than the SpMV reading the same arrays, and gained ≈ 2× on two threads for that reason.
 fn stream(indices: &[usize], data: &[f64], chunks: usize) -> (usize, f64) {
     let len = data.len().div_ceil(chunks).max(1);
     let idx: usize = indices
         .par_chunks(len)
         .map(|c| c.iter().fold(0usize, |a, &b| a.wrapping_add(b)))
         .reduce(|| 0, usize::wrapping_add);
-    let val: f64 = data.par_chunks(len).map(|c| c.iter().sum::<f64>()).sum();
+    let val: f64 = data.par_chunks(len).map(sum_lanes).sum();
     (idx, val)
+}
+
+/// `Σ x` in 8 independent lanes (not bitwise a sequential sum: a control, not a result).
+fn sum_lanes(x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let blocks = x.chunks_exact(8);
+    let tail: f64 = blocks.remainder().iter().sum();
+    for b in blocks {
+        for (a, &v) in acc.iter_mut().zip(b) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f64>() + tail
 }
 
 fn sparse_sketches(c: &mut Criterion) {
