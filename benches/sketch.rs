@@ -220,7 +220,8 @@ fn dense_baselines(c: &mut Criterion) {
                     a.as_ref(),
                     1.0,
                     Par::Seq,
-                )
+                );
+                black_box(&mut out);
             })
         });
     }
