@@ -88,7 +88,7 @@ fn main() {
         if trials == 0 || trials > MAX_TRIALS {
             return Err(format!("--trials {trials}: must be in 1..={MAX_TRIALS}"));
         }
-        let lambda: f64 = args.get_or("ridge", 0.0)?;
+        let lambda = args.ridge()?;
         let eval = !args.flag("no-eval");
         let seed = args.seed()?;
         let (threads, par) = args.threads()?;

@@ -9,6 +9,8 @@
 //!   defaults (`m₁ = 10d`, `r₂ = 100`, `s = 8`, debiased); `--method exact`: exact scores
 //!   (Householder QR for small inputs, sketch-preconditioned Cholesky QR for large ones).
 //! * `--ridge λ`: ridge leverage scores `τ_i(λ)`; their sum is the statistical dimension `d_λ`.
+//! * `--seed N`: the sketch of `--method approx`, and the preconditioning sketch of the exact
+//!   method's sketch-preconditioned Cholesky QR (whose scores depend on it only in rounding).
 //! * `--out FILE`: the `n` scores as an `n × 1` Matrix Market array.
 //! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
 //!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
@@ -52,7 +54,7 @@ fn main() {
         if method != "exact" && method != "approx" {
             return Err(format!("--method {method}: expected exact or approx"));
         }
-        let lambda: f64 = args.get_or("ridge", 0.0)?;
+        let lambda = args.ridge()?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
         let m = args.read_matrix(path)?;
@@ -60,7 +62,15 @@ fn main() {
         pool.install(|| {
             let t = Instant::now();
             let (scores, info) = if method == "exact" {
-                exact_ridge_leverage_scores(a, lambda, &ExactParams::default(), par)
+                exact_ridge_leverage_scores(
+                    a,
+                    lambda,
+                    &ExactParams {
+                        seed,
+                        ..Default::default()
+                    },
+                    par,
+                )
             } else {
                 approx_ridge_leverage_scores(a, lambda, &ApproxParams::default(), seed, par)
             }

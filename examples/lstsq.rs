@@ -178,7 +178,7 @@ fn main() {
                 "--no-probe applies to sketch-precondition, not {method}"
             ));
         }
-        let lambda: f64 = args.get_or("ridge", 0.0)?;
+        let lambda = args.ridge()?;
         let tol: f64 = args.get_or("tol", LstsqParams::default().tol)?;
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;

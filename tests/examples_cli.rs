@@ -199,7 +199,19 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     assert_rejected("lstsq", &[&a, &b, "--sketch-rows", "2"]);
     assert_rejected("lstsq", &[&a, &b, "--nnz-per-col", "0"]);
     assert_rejected("lstsq", &[&a, &b, "--method", "qr", "--nnz-per-col", "2"]);
-    assert_rejected("lstsq", &[&a, &b, "--ridge", "-1"]);
+    // A bad --ridge is named as the option, not as the library's `lambda`.
+    for (name, mut args) in [
+        ("lstsq", vec![a.as_str(), b.as_str()]),
+        ("leverage", vec![a.as_str()]),
+        ("active", vec![a.as_str(), b.as_str(), "--budget", "8"]),
+    ] {
+        for bad in ["-1", "nan", "inf"] {
+            args.extend(["--ridge", bad]);
+            let msg = assert_rejected(name, &args);
+            assert!(msg.contains("--ridge"), "{name} --ridge {bad}: {msg}");
+            args.truncate(args.len() - 2);
+        }
+    }
     assert_rejected("lstsq", &[&a, &a]);
     // The sketch's `m` is reported as the flag that set it.
     let err = assert_rejected(
@@ -1125,4 +1137,24 @@ fn poly_features_prints_extreme_gamma_compactly() {
         line.contains("γ = 1e-320,") && line.len() < 200,
         "summary line: {line}"
     );
+}
+
+/// An option given twice kept the last value silently (`--budget 4 --budget 6` bought 6); now
+/// every example refuses it, naming both values, before reading any file.
+#[test]
+fn an_option_given_twice_is_refused() {
+    let f = Files::new("twice");
+    let a = f.path("A.mtx");
+    for (name, rest) in file_examples(&f) {
+        let mut args: Vec<&str> = vec![&a];
+        args.extend(rest.iter().map(String::as_str));
+        args.extend(["--seed", "1", "--seed", "2"]);
+        let msg = assert_rejected(name, &args);
+        assert!(msg.contains("--seed is given twice"), "{name}: {msg}");
+    }
+    let msg = assert_rejected(
+        "tensor_power",
+        &["--synthetic", "20,2", "--synthetic", "30,2"],
+    );
+    assert!(msg.contains("--synthetic is given twice"), "{msg}");
 }

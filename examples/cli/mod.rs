@@ -110,6 +110,12 @@ impl Args {
                         Some(v) => v,
                         None => it.next().ok_or_else(|| format!("--{name} needs a value"))?,
                     };
+                    if let Some(first) = out.values.get(&name) {
+                        // Last-wins would silently drop one of two values a user typed.
+                        return Err(format!(
+                            "--{name} is given twice ({first:?} and {v:?}): give it once"
+                        ));
+                    }
                     out.values.insert(name, v);
                 } else if flags.contains(&name.as_str()) || name == "json" {
                     if let Some(v) = inline {
@@ -148,6 +154,16 @@ impl Args {
         T::Err: std::fmt::Display,
     {
         Ok(self.get(name)?.unwrap_or(default))
+    }
+
+    /// The ridge `λ` of `--ridge` (default 0): an error naming `--ridge` unless it is finite
+    /// and ≥ 0 (the library's own error would name its parameter, `lambda`).
+    pub fn ridge(&self) -> Result<f64, String> {
+        let lambda: f64 = self.get_or("ridge", 0.0)?;
+        if !(lambda.is_finite() && lambda >= 0.0) {
+            return Err(format!("--ridge: need a finite λ ≥ 0, got {lambda}"));
+        }
+        Ok(lambda)
     }
 
     /// The value of `--name`; an error naming it when missing.
