@@ -16,15 +16,18 @@
 //! strategy, and the label-saving factor: the smallest k on the grid where the mean ratio of
 //! leverage sampling is ≤ 1.1, divided by the same for BSS. With `--test` only 5 trials and k ≤ 5d.
 //!
-//! Measured (2 shared cores, load average ≈ 16–19 — absolute times inflated; criterion medians):
+//! Measured 2026-12-04 (`cargo bench --bench active -- 'active/(bss|bss_sketched|all_labels)/'`,
+//! 2 cores loaded by builds; criterion medians; `all_labels` with the default probe, which solves
+//! these well-conditioned problems by plain LSQR in a few passes):
 //!
-//! | nnz (n = nnz/10) | bss | bss_sketched | leverage | all_labels |
-//! |---|---|---|---|---|
-//! | 10⁵ | 0.635 s | 0.182 s | 0.115 s | 0.048 s |
-//! | 10⁶ | 1.18 s | 0.921 s | 0.604 s | 1.49 s |
-//! | 10⁷ | 9.27 s | 4.27 s | 7.81 s | 9.96 s |
+//! | nnz (n = nnz/10) | bss | bss_sketched | all_labels |
+//! |---|---|---|---|
+//! | 10⁵ | 69.0 ms | 30.7 ms | 3.32 ms |
+//! | 10⁶ | 81.8 ms | 47.7 ms | 17.0 ms |
+//! | 10⁷ | 754 ms | 483 ms | 267 ms |
 //!
-//! Log-log slope 10⁵ → 10⁷: bss 0.58 (0.90 from 10⁶ to 10⁷), bss_sketched 0.68. The ratio table
+//! Log-log slope 10⁶ → 10⁷: bss 0.97, bss_sketched 1.01. Selecting costs 2.8× (exact basis) and
+//! 1.8× (sketched) the full solve at 10⁷: active learning saves labels, not time. The ratio table
 //! (200 trials) is in `src/active/mod.rs`; measured label-saving factor of BSS over leverage for
 //! mean ratio ≤ 1.1: **1.0** (both at k = 14d), while at k = 5d BSS's mean is 1.15 against 15.5.
 //!
