@@ -130,7 +130,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// entries and is no longer a usable partial sketch, so start the accumulation over with
     /// every block scaled by the same power of two. A NaN or ±∞ that `out` already held, or
     /// that a dense block built as `MatrixRef::Dense(view)` without validation brought in, is
-    /// reported the same way.
+    /// reported the same way (the message names a non-finite `out` before the call as the
+    /// other possible cause; [`SketchExt::apply`], which starts from zeros, names only the
+    /// overflow).
     fn apply_block_into(
         &self,
         row_offset: usize,
@@ -170,8 +172,14 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
             ));
         }
         let mut out = zeros_checked::<T>(self.nrows(), a.ncols())?;
-        self.apply_block_into(0, a, out.as_mut(), par)?;
-        Ok(out)
+        match self.apply_block_into(0, a, out.as_mut(), par) {
+            Ok(()) => Ok(out),
+            // `out` started as zeros, so a NaN or ±∞ in it is the sketch's overflow alone.
+            Err(Error::NonFinite { row, col, .. }) => {
+                Err(overflow_error::<T>("S·A", "A", row, col))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `A·Sᵀ` for a `k × n` matrix `A` (right sketching: compresses the columns); the result is
@@ -377,7 +385,8 @@ pub(crate) fn overflow_error<T: Scalar>(
 }
 
 /// The check every [`SketchOperator::apply_block_into`] of the crate ends with:
-/// [`overflow_error`] for the first NaN or ±∞ of `out` in column-major order. One pass over the
+/// [`Error::NonFinite`] for the first NaN or ±∞ of `out` in column-major order, naming both
+/// causes (an overflow, or a non-finite `out` before the call). One pass over the
 /// `m × d` output (contiguous columns are read as slices, a chunk at a time), which every kernel
 /// already makes at least once.
 pub(crate) fn check_output_finite<T: Scalar>(out: faer::MatRef<'_, T>) -> Result<()> {
@@ -396,7 +405,20 @@ pub(crate) fn check_output_finite<T: Scalar>(out: faer::MatRef<'_, T>) -> Result
             None => (0..out.nrows()).find(|&r| !out[(r, c)].finite()),
         };
         if let Some(row) = bad {
-            return Err(overflow_error::<T>("S·A", "A", row, c));
+            // The output is the caller's: its entry may have been NaN or ±∞ before the call, and
+            // then scaling A down cannot help. `SketchExt::apply`, which starts from zeros,
+            // replaces this with the plain overflow message.
+            return Err(Error::NonFinite {
+                what: format!(
+                    "the sketch S·A accumulated into `out`, which either overflowed {} \
+                     (sketching is linear: scale A down by a power of two and the sketch scales \
+                     by the same power) or held a NaN or ±∞ in `out` before the call (start \
+                     from a finite output, e.g. zeros),",
+                    T::NAME
+                ),
+                row,
+                col: c,
+            });
         }
     }
     Ok(())
