@@ -527,3 +527,42 @@ fn a_non_finite_starting_output_is_named_as_a_possible_cause() {
         assert!(e.contains("overflowed f64") && !e.contains("`out`"), "{e}");
     }
 }
+
+/// Explicitly stored zeros of a CSR or CSC `A` are added (a `±0` each) where a dense `A`'s zeros
+/// are skipped. From any starting output without `−0` — zeros, or the partial sketch of earlier
+/// blocks — the bits are the same for every layout. From an output holding `−0`, a stored zero
+/// can turn that entry into `+0` while the dense layout leaves `−0`: the values are equal, the
+/// sign of the zero is not (the module docs say so).
+#[test]
+fn explicit_zeros_change_only_the_sign_of_a_negative_zero_start() {
+    let (n, d, m) = (50, 3, 6);
+    let mut tri = sprs::TriMat::new((n, d));
+    for i in 0..n {
+        tri.add_triplet(i, 0, 0.0);
+        tri.add_triplet(i, 1, i as f64 - 20.0);
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let csc = csr.to_csc();
+    let dense = MatrixRef::sparse(&csr).unwrap().to_dense().unwrap();
+    for op in families(m, n, Seed::new(1)) {
+        for start in [0.0, 1.5, -0.0] {
+            let mut outs = Vec::new();
+            for v in [
+                MatrixRef::sparse(&csr).unwrap(),
+                MatrixRef::sparse(&csc).unwrap(),
+                MatrixRef::dense(dense.as_ref()).unwrap(),
+            ] {
+                let mut out = Mat::<f64>::from_fn(m, d, |_, _| start);
+                op.apply_block_into(0, v, out.as_mut(), Par::Seq).unwrap();
+                outs.push(out);
+            }
+            for o in &outs[1..] {
+                if start.is_sign_negative() {
+                    assert!(o == &outs[0], "{} from −0: values differ", op.name());
+                } else {
+                    assert_bitwise(o, &outs[0], &format!("{} from {start}", op.name()));
+                }
+            }
+        }
+    }
+}

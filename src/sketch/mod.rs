@@ -26,6 +26,12 @@
 //! arithmetic and agrees with the whole-matrix result to rounding (the Hadamard transform of a sum
 //! is not computed in the same order as the sum of transforms).
 //!
+//! One exception to "bitwise" across layouts, and only for an output that holds `−0` before a
+//! call to [`SketchOperator::apply_block_into`]: a zero stored explicitly in a CSR or CSC `A` is
+//! added (a `±0`, which turns `−0` into `+0`), while the zeros of a dense `A` are skipped. The
+//! values are equal; only the sign of such a zero differs. Outputs that start as zeros (as in
+//! [`SketchExt::apply`]) or as the partial sketch of earlier blocks hold no `−0`.
+//!
 //! # Range
 //! A sketch that the scalar type cannot hold (`S·A` for entries of `A` near `f64::MAX`, say) is
 //! an [`Error::NonFinite`] from every way of applying it — `S·A`, `A·Sᵀ`, `S·x` and row blocks
