@@ -34,11 +34,12 @@ const MAX_ROWS: usize = 1 << 18;
 ///
 /// # Performance
 /// `S·A` costs `O(m·nnz(A))` flops plus `m·n` normal draws (for a CSC input that stores few
-/// entries per row block, at most `64·m` per stored entry instead), and `O(m·(d + 1024))` memory;
-/// `S` is never stored. Each output entry is accumulated over input rows in ascending order (no GEMM
-/// blocking), which makes the result bitwise reproducible across threads, layouts and row blocks
-/// at the price of running below dense GEMM speed; `benches/sketch.rs` reports the ratio to a
-/// GEMM with the materialized sketch.
+/// entries per row block, at most `64·m` per stored entry instead), and `O(m·(d + 1024))` memory
+/// (plus an `O(nnz(A))` CSC copy of a CSR input: the kernel walks columns); `S` is never stored.
+/// Each output entry is accumulated over input rows in ascending order (no GEMM blocking), which
+/// makes the result bitwise reproducible across threads, layouts and row blocks at the price of
+/// running below dense GEMM speed; `benches/sketch.rs` reports the ratio to a GEMM with the
+/// materialized sketch.
 ///
 /// # Errors
 /// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns

@@ -23,9 +23,10 @@ const MAX_LOG2_PAD: u32 = 30;
 ///
 /// # Performance
 /// `S·A` costs `O(n'·log n')` per column of `A` plus `O(nnz(A))`, with one length-`n'` buffer per
-/// thread; the operator stores the `m` selected row indices. A sparse column of `c` entries with
-/// `c·m ≤ n'/32` is transformed entry by entry instead, in `O(c·m·log n')` and without the buffer
-/// (same bits), so hypersparse columns cost little; any denser column still costs a whole
+/// thread (and an `O(nnz(A))` CSC copy of a CSR input, whose columns it transforms); the
+/// operator stores the `m` selected row indices. A sparse column of `c` entries with
+/// `c·m ≤ n'/32` is transformed entry by entry instead, in `O(c·m·log n')` and without the
+/// buffer (same bits), so hypersparse columns cost little; any denser column still costs a whole
 /// length-`n'` transform, so on sparse data prefer [`SparseSign`](super::SparseSign).
 /// Row-block merging (`apply_block_into` at an offset) is exact in exact arithmetic; each call
 /// transforms every column of the block in full unless the column is sparse enough for the
