@@ -911,13 +911,8 @@ fn poly_features_gamma_coef0_and_out_take_effect() {
     }
 }
 
-/// Active learning on a coherent pool (only row 0 has the first feature): a uniform selection of
-/// 2 rows misses it in most trials. The failed trials are counted (`failed_trials`; the mean
-/// ratio is then null), and `--out` with no trial that determined β̃ is an error with no file
-/// written (it used to leave the file unwritten, or stale, and exit 0).
-#[test]
-fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
-    let f = Files::new("active-failed");
+/// `X.mtx`, `y.mtx`: a 400 × 2 pool where only row 0 has the first feature, labels `i mod 7`.
+fn write_coherent_pool(f: &Files) {
     let n = 400;
     let mut x = format!("%%MatrixMarket matrix coordinate real general\n{n} 2 {n}\n1 1 1.0\n");
     let mut y = format!("%%MatrixMarket matrix array real general\n{n} 1\n1.0\n");
@@ -927,6 +922,16 @@ fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
     }
     std::fs::write(f.path("X.mtx"), x).unwrap();
     std::fs::write(f.path("y.mtx"), y).unwrap();
+}
+
+/// Active learning on a coherent pool (only row 0 has the first feature): a uniform selection of
+/// 2 rows misses it in most trials. The failed trials are counted (`failed_trials`; the mean
+/// ratio is then null), and `--out` with no trial that determined β̃ is an error with no file
+/// written (it used to leave the file unwritten, or stale, and exit 0).
+#[test]
+fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
+    let f = Files::new("active-failed");
+    write_coherent_pool(&f);
     let (xp, yp, out) = (f.path("X.mtx"), f.path("y.mtx"), f.path("beta.mtx"));
     let common = [&xp[..], &yp, "--budget", "2", "--strategy", "uniform"];
     let args = [&common[..], &["--trials", "6", "--json"]].concat();
@@ -947,15 +952,7 @@ fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
 #[test]
 fn active_single_trial_that_does_not_determine_beta_says_why() {
     let f = Files::new("active-single-failed");
-    let n = 400;
-    let mut x = format!("%%MatrixMarket matrix coordinate real general\n{n} 2 {n}\n1 1 1.0\n");
-    let mut y = format!("%%MatrixMarket matrix array real general\n{n} 1\n1.0\n");
-    for i in 1..n {
-        x.push_str(&format!("{} 2 1.0\n", i + 1));
-        y.push_str(&format!("{}\n", (i % 7) as f64));
-    }
-    std::fs::write(f.path("X.mtx"), x).unwrap();
-    std::fs::write(f.path("y.mtx"), y).unwrap();
+    write_coherent_pool(&f);
     let (xp, yp) = (f.path("X.mtx"), f.path("y.mtx"));
     let args = [&xp[..], &yp, "--budget", "2", "--strategy", "uniform"];
     let msg = assert_rejected("active", &args);

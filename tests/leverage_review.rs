@@ -10,11 +10,19 @@ fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
 }
 
 fn exact_with(a: MatrixRef<'_, f64>, method: ExactMethod, lambda: f64) -> (Vec<f64>, LeverageInfo) {
+    try_exact_with(a, method, lambda).unwrap()
+}
+
+fn try_exact_with(
+    a: MatrixRef<'_, f64>,
+    method: ExactMethod,
+    lambda: f64,
+) -> randnla::Result<(Vec<f64>, LeverageInfo)> {
     let p = ExactParams {
         method,
         ..Default::default()
     };
-    exact_ridge_leverage_scores(a, lambda, &p, Par::Seq).unwrap()
+    exact_ridge_leverage_scores(a, lambda, &p, Par::Seq)
 }
 
 fn assert_close_rows(got: &[f64], want: &[f64], tol: f64, what: &str) {
@@ -136,16 +144,8 @@ fn sketch_routes_answer_for_inputs_near_the_ends_of_the_f64_range() {
             }
             let (want, _) = exact_with(dense(&r), ExactMethod::Householder, unit_lambda);
             for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
-                let (got, _) = exact_ridge_leverage_scores(
-                    dense(&a),
-                    lambda,
-                    &ExactParams {
-                        method,
-                        ..Default::default()
-                    },
-                    Par::Seq,
-                )
-                .unwrap_or_else(|e| panic!("k = {k}, λ = {lambda:e}, {method:?}: {e}"));
+                let (got, _) = try_exact_with(dense(&a), method, lambda)
+                    .unwrap_or_else(|e| panic!("k = {k}, λ = {lambda:e}, {method:?}: {e}"));
                 assert_close_rows(
                     &got,
                     &want,
@@ -213,16 +213,8 @@ fn sketch_cholesky_takes_a_tiny_lambda_against_a_tiny_matrix() {
     // τ(cA, λ) = τ(A, λ/c²), λ/c² = 2¹⁴⁰.
     let (want, _) = exact_with(dense(&g), ExactMethod::Householder, 2f64.powi(140));
     for method in [ExactMethod::Householder, ExactMethod::SketchCholesky] {
-        let (got, _) = exact_ridge_leverage_scores(
-            dense(&a),
-            lambda,
-            &ExactParams {
-                method,
-                ..Default::default()
-            },
-            Par::Seq,
-        )
-        .unwrap_or_else(|e| panic!("{method:?}: {e}"));
+        let (got, _) =
+            try_exact_with(dense(&a), method, lambda).unwrap_or_else(|e| panic!("{method:?}: {e}"));
         assert_close_rows(&got, &want, 1e-9, &format!("{method:?}"));
     }
 }
