@@ -171,6 +171,8 @@ const EXACT_QR_LIMIT: usize = 20_000_000;
 /// squares the condition number of `A` and is accurate while `κ(A)² ≪ 1/u`, i.e. `κ(A) ≲ 10⁶`.
 #[derive(Clone, Debug)]
 pub struct RangeBasis {
+    /// The shape `n × d` of the `A` the basis was built from.
+    shape: (usize, usize),
     basis: Basis,
 }
 
@@ -207,6 +209,7 @@ impl RangeBasis {
         if n.saturating_mul(d) <= exact_limit {
             let q = orthonormal_basis(a.to_dense()?.as_ref())?;
             return Ok(RangeBasis {
+                shape: (n, d),
                 basis: Basis::Orthonormal(q),
             });
         }
@@ -222,6 +225,7 @@ impl RangeBasis {
                 required: d,
             })?;
         Ok(RangeBasis {
+            shape: (n, d),
             basis: Basis::CholeskyFactor(llt.L().to_owned()),
         })
     }
@@ -238,21 +242,18 @@ impl RangeBasis {
         par: Par,
     ) -> Result<f64> {
         let par = crate::dense::bounded(par);
+        // Both dimensions, on both routes: the error named "rows" with two equal numbers when
+        // only the columns differed, and the Cholesky route did not compare the rows at all.
+        let (n, d) = self.shape;
+        if a.ncols() != d {
+            return Err(Error::dim("columns of A vs the basis", d, a.ncols()));
+        }
+        if a.nrows() != n {
+            return Err(Error::dim("rows of A vs the basis", n, a.nrows()));
+        }
         match &self.basis {
-            Basis::Orthonormal(q) => {
-                if (q.nrows(), q.ncols()) != (a.nrows(), a.ncols()) {
-                    return Err(Error::dim("rows of A vs the basis", q.nrows(), a.nrows()));
-                }
-                distortion(sketch, q.as_ref(), par)
-            }
+            Basis::Orthonormal(q) => distortion(sketch, q.as_ref(), par),
             Basis::CholeskyFactor(l) => {
-                if l.nrows() != a.ncols() {
-                    return Err(Error::dim(
-                        "columns of A vs the basis",
-                        l.nrows(),
-                        a.ncols(),
-                    ));
-                }
                 let sa = sketch.apply(a, par)?;
                 if sa.nrows() < sa.ncols() {
                     return Ok(f64::INFINITY); // rank at most m < d, as in [`distortion`]
