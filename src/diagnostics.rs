@@ -28,6 +28,19 @@ pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
         ));
     }
     check_finite_dense(a, "A")?;
+    // `Q` and the rank test do not change when `A` is scaled by a power of two; entries beyond
+    // `2^±128` are moved to `[1, 2)` first (a Gaussian `2¹⁰²⁰·A` was "rank 0": its Householder
+    // norms overflowed; with subnormal entries `2⁻¹⁰³⁰·A`, "rank 5" of 6).
+    let scaled;
+    let a = match crate::scalar::shift_toward_range(crate::dense::max_abs(a), 128, 0) {
+        Some(e) => {
+            scaled = Mat::from_fn(a.nrows(), a.ncols(), |i, j| {
+                crate::scalar::mul_pow2(a[(i, j)], -e)
+            });
+            scaled.as_ref()
+        }
+        None => a,
+    };
     let (q, r_diagonal) = crate::dense::thin_q_and_r_diagonal(a);
     // max |R_jj| is within √d of ‖A‖₂.
     let scale = r_diagonal.iter().fold(0.0f64, |m, r| m.max(r.abs()));

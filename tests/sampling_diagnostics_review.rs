@@ -40,6 +40,16 @@ fn nonzero_row_weights(n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// `2ᵏ` exactly, for `-1074 ≤ k ≤ 1023` (`powi` of a negative `k` divides by an overflowed
+/// `2^|k|` below `2⁻¹⁰²³`).
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (k + 1074))
+    }
+}
+
 const CHOLESKY_N: usize = 7_000_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -89,6 +99,34 @@ fn cholesky_route_refuses_a_matrix_with_other_rows() {
             expected, found, ..
         }) => assert_eq!((expected, found), (CHOLESKY_N, n2)),
         other => panic!("{other:?}"),
+    }
+}
+
+/// `orthonormal_basis` promises a basis for every `A` with `κ(A) < 1/(max(n, d)·u)`, but
+/// refused a Gaussian `A` (κ ≈ 1.26) scaled to `2¹⁰²⁰` ("rank 0": the Householder norms
+/// overflowed) or to subnormal entries `2⁻¹⁰³⁰` ("rank 5"), and `distortion_on_range` with it;
+/// `condition_number` of the same matrices was fine. κ(SQ) does not depend on the scale.
+#[test]
+fn orthonormal_basis_and_distortion_at_the_ends_of_the_range() {
+    let g = problems::gaussian_matrix(300, 6, Seed::new(1)).unwrap();
+    let s = RowSampling::uniform(300, 60, Seed::new(2)).unwrap();
+    let kappa = distortion_on_range(&s, dense(&g), Par::Seq).unwrap();
+    // Subnormal entries keep fewer digits: 44 bits at 2⁻¹⁰³⁰, 14 at 2⁻¹⁰⁶⁰.
+    for (k, tol) in [(1020, 1e-12), (-1030, 1e-9), (-1060, 1e-2)] {
+        let a = Mat::from_fn(300, 6, |i, j| g[(i, j)] * pow2(k));
+        let q = orthonormal_basis(a.as_ref()).unwrap_or_else(|e| panic!("2^{k}: {e}"));
+        let qtq = q.transpose() * &q;
+        for i in 0..6 {
+            for j in 0..6 {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((qtq[(i, j)] - want).abs() < 1e-13, "2^{k}: QᵀQ[{i},{j}]");
+            }
+        }
+        let got = distortion_on_range(&s, dense(&a), Par::Seq).unwrap();
+        assert!(
+            (got - kappa).abs() <= tol * kappa,
+            "2^{k}: {got} vs {kappa}"
+        );
     }
 }
 
