@@ -192,16 +192,24 @@ pub struct RangeBasis {
 #[derive(Clone, Debug)]
 enum Basis {
     Orthonormal(Mat<f64>),
-    CholeskyFactor(Mat<f64>),
+    /// The Cholesky factor `L` of `(2⁻ˢA)ᵀ(2⁻ˢA)`, and the shift `s`.
+    CholeskyFactor(Mat<f64>, i32),
 }
 
 impl RangeBasis {
     /// Prepares the basis of `range(A)`.
     ///
     /// # Errors
-    /// [`Error::Empty`], [`Error::InvalidParameter`] when `n < d`, [`Error::RankDeficient`] when
-    /// the Cholesky factorization of `AᵀA` fails; [`Error::TooLarge`] as [`gram`] and
-    /// [`MatrixRef::to_dense`].
+    /// [`Error::Empty`], [`Error::InvalidParameter`] when `n < d`, [`Error::RankDeficient`] as
+    /// [`orthonormal_basis`] (small inputs) or when the Cholesky factorization of `AᵀA` fails
+    /// (large ones); [`Error::NonFinite`] for a NaN or ±∞ in a dense `A` built as
+    /// `MatrixRef::Dense(view)` without validation; [`Error::TooLarge`] as [`gram`] and
+    /// [`MatrixRef::to_dense`], or when the copy of a large `A` scaled by a power of two cannot
+    /// be allocated.
+    ///
+    /// The result does not depend on the scale of `A`: on the large-input route, an `A` whose
+    /// largest entry is beyond `2^±128` is scaled by a power of two (a copy: `O(nnz)` or
+    /// `O(n·d)` memory) before `AᵀA` is formed, which would otherwise under- or overflow.
     ///
     /// # Performance
     /// Small inputs: `O(n·d²)` (dense QR). Large: `O(Σᵢ nnz(rowᵢ)² + d³)`.
@@ -226,20 +234,60 @@ impl RangeBasis {
                 basis: Basis::Orthonormal(q),
             });
         }
-        let llt = gram(a, par)?
-            .llt(faer::Side::Lower)
-            .map_err(|e| Error::RankDeficient {
-                // Pivot `index` failed: the leading `index` columns are numerically independent.
-                rank: match e {
-                    faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => {
-                        index
+        // κ((SA)·R⁻¹) does not change when `A` is scaled by a power of two, but `AᵀA` squares
+        // the entries: a full-rank `A` near `2⁻⁷⁰⁰` was "rank 0" (its Gram matrix underflowed
+        // to zero) and one near `2⁷⁰⁰` an overflowed Gram matrix. Entries beyond `2^±128` are
+        // moved to `[1, 2)` (a scaled copy; only then), and `S·A` by the same shift below.
+        let top = match a {
+            MatrixRef::Dense(d) => crate::dense::max_abs(d),
+            MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
+        };
+        let shift = crate::scalar::shift_toward_range(top, 128, 0).unwrap_or(0);
+        let g = if shift == 0 {
+            gram(a, par)?
+        } else {
+            match a {
+                MatrixRef::Dense(d) => {
+                    let mut scaled = crate::input::zeros_or_too_large::<f64>(
+                        n,
+                        d.ncols(),
+                        "a scaled copy of A",
+                    )?;
+                    for j in 0..d.ncols() {
+                        for i in 0..n {
+                            scaled[(i, j)] = crate::scalar::mul_pow2(d[(i, j)], -shift);
+                        }
                     }
-                },
-                required: d,
-            })?;
+                    gram(MatrixRef::Dense(scaled.as_ref()), par)?
+                }
+                MatrixRef::Sparse(s) => {
+                    let (indptr, indices, data) = s.raw_parts();
+                    let data: Vec<f64> = data
+                        .iter()
+                        .map(|&v| crate::scalar::mul_pow2(v, -shift))
+                        .collect();
+                    let scaled = crate::input::SparseRef::from_valid_parts(
+                        s.layout(),
+                        s.nrows(),
+                        s.ncols(),
+                        indptr,
+                        indices,
+                        &data,
+                    );
+                    gram(MatrixRef::Sparse(scaled), par)?
+                }
+            }
+        };
+        let llt = g.llt(faer::Side::Lower).map_err(|e| Error::RankDeficient {
+            // Pivot `index` failed: the leading `index` columns are numerically independent.
+            rank: match e {
+                faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
+            },
+            required: d,
+        })?;
         Ok(RangeBasis {
             shape: (n, d),
-            basis: Basis::CholeskyFactor(llt.L().to_owned()),
+            basis: Basis::CholeskyFactor(llt.L().to_owned(), shift),
         })
     }
 
@@ -266,8 +314,15 @@ impl RangeBasis {
         }
         match &self.basis {
             Basis::Orthonormal(q) => distortion(sketch, q.as_ref(), par),
-            Basis::CholeskyFactor(l) => {
-                let sa = sketch.apply(a, par)?;
+            Basis::CholeskyFactor(l, shift) => {
+                let mut sa = sketch.apply(a, par)?;
+                if *shift != 0 {
+                    // (2⁻ˢSA)·(2⁻ˢR)⁻¹ = (SA)·R⁻¹, with the solve in range.
+                    sa.as_mut().col_iter_mut().for_each(|c| {
+                        c.iter_mut()
+                            .for_each(|v| *v = crate::scalar::mul_pow2(*v, -shift))
+                    });
+                }
                 if sa.nrows() < sa.ncols() {
                     return Ok(f64::INFINITY); // rank at most m < d, as in [`distortion`]
                 }
@@ -450,6 +505,33 @@ mod tests {
         // Full rank but ill-conditioned (κ = 1e10 by column scaling) still has a basis.
         let scaled = Mat::from_fn(200, 5, |i, j| g[(i, j)] * 10f64.powi(-(10 * j as i32) / 4));
         assert!(orthonormal_basis(scaled.as_ref()).is_ok());
+    }
+
+    /// The Cholesky route scales `A` by a power of two before forming `AᵀA` (dense and sparse):
+    /// `2^±700·A` measures as `A` does (it was "rank 0" and an overflowed Gram matrix).
+    #[test]
+    fn cholesky_route_is_scale_invariant() {
+        let a = crate::problems::random_sparse(400, 6, 3, Seed::new(6)).unwrap();
+        let s = SparseSign::new(40, 400, 8, Seed::new(2)).unwrap();
+        let kappa = RangeBasis::with_exact_limit(MatrixRef::sparse(&a).unwrap(), Par::Seq, 0)
+            .and_then(|b| b.distortion(&s, MatrixRef::sparse(&a).unwrap(), Par::Seq))
+            .unwrap();
+        for k in [-700, 700] {
+            let scaled = a.map(|&v| crate::scalar::mul_pow2(v, k));
+            let dense = MatrixRef::sparse(&scaled).unwrap().to_dense().unwrap();
+            for view in [
+                MatrixRef::sparse(&scaled).unwrap(),
+                MatrixRef::dense(dense.as_ref()).unwrap(),
+            ] {
+                let got = RangeBasis::with_exact_limit(view, Par::Seq, 0)
+                    .and_then(|b| b.distortion(&s, view, Par::Seq))
+                    .unwrap();
+                assert!(
+                    (got - kappa).abs() < 1e-12 * kappa,
+                    "2^{k}: {got} vs {kappa}"
+                );
+            }
+        }
     }
 
     fn s_small() -> SparseSign {

@@ -130,6 +130,23 @@ fn orthonormal_basis_and_distortion_at_the_ends_of_the_range() {
     }
 }
 
+/// The Cholesky route (more than 2·10⁷ entries) formed `AᵀA` unscaled, so a full-rank `A`
+/// with entries near 2⁻⁷⁰⁰ was "rank deficient: rank 0" (the Gram matrix underflowed to zero)
+/// and one near 2⁷⁰⁰ an overflowed Gram matrix, where the exact route measures both.
+#[test]
+fn cholesky_route_at_the_ends_of_the_range() {
+    let w = nonzero_row_weights(CHOLESKY_N);
+    // q = 1 on every nonzero row: S·A holds A's nonzero rows exactly, κ = 1.
+    let s = RowSampling::bernoulli(&w, 1000, Seed::new(1)).unwrap();
+    assert_eq!(s.rows().len(), 40);
+    for k in [0, -700, 700] {
+        let a = tall_sparse(CHOLESKY_N, pow2(k));
+        let got = distortion_on_range(&s, MatrixRef::sparse(&a).unwrap(), Par::Seq)
+            .unwrap_or_else(|e| panic!("2^{k}: {e}"));
+        assert!((got - 1.0).abs() < 1e-12, "2^{k}: {got}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks that passed as found.
 // ---------------------------------------------------------------------------------------------
