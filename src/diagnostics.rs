@@ -93,7 +93,10 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
 
 /// The distortion `κ(S·Q) = σ_max(SQ)/σ_min(SQ)` of a sketch on the subspace spanned by the
 /// orthonormal columns of `Q`: `κ ≤ (1+ε)/(1−ε)` for an ε-subspace embedding. Measured exactly
-/// (dense SVD of the `m × d` sketch); `∞` when `S·Q` is rank deficient.
+/// (dense SVD of the `m × d` sketch); `∞` when `S·Q` is rank deficient: `m < d`, or
+/// `σ_min ≤ max(m, d)·u·σ_max` (`u` the unit roundoff; the rank rule of
+/// [`orthonormal_basis`]), where the computed `σ_min` is rounding noise (a sample of one row
+/// repeated gave `5.9·10¹⁶`). So every finite value is below `1/(max(m, d)·u)`.
 ///
 /// # Errors
 /// As [`SketchExt::apply`] and [`condition_number`].
@@ -105,7 +108,20 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
         // would only describe its row space).
         return Ok(f64::INFINITY);
     }
-    condition_number(sq.as_ref())
+    sketched_kappa(sq.as_ref())
+}
+
+/// `κ(X)` of a sketched basis `X` (`m × d`, `m ≥ d`), `∞` when `X` is rank deficient to working
+/// precision (`σ_min ≤ max(m, d)·u·σ_max`, as [`orthonormal_basis`] decides rank): beyond it
+/// the SVD's `σ_min` is rounding noise, and a rank-1 `X` gave a finite `κ ≈ 6·10¹⁶`.
+fn sketched_kappa(x: MatRef<'_, f64>) -> Result<f64> {
+    let kappa = condition_number(x)?;
+    let tolerance = x.nrows().max(x.ncols()) as f64 * (f64::EPSILON / 2.0);
+    Ok(if kappa * tolerance >= 1.0 {
+        f64::INFINITY
+    } else {
+        kappa
+    })
 }
 
 /// The Gram matrix `AᵀA` (`d × d`) of a dense or sparse matrix.
@@ -333,7 +349,7 @@ impl RangeBasis {
                     xt.as_mut(),
                     par,
                 );
-                condition_number(xt.transpose())
+                sketched_kappa(xt.transpose())
             }
         }
     }

@@ -147,6 +147,41 @@ fn cholesky_route_at_the_ends_of_the_range() {
     }
 }
 
+/// `distortion` documents "`∞` when `S·Q` is rank deficient", but a sample of one row repeated
+/// (rank 1, `m = 10 ≥ d = 3`) gave 5.9e16 and one of two rows 3.8e16: the SVD's rounding
+/// noise as `σ_min`. Numerically rank deficient (`σ_min ≤ max(m, d)·u·σ_max`, the rule
+/// `orthonormal_basis` uses) is now `∞`, on both routes of `RangeBasis`.
+#[test]
+fn distortion_is_infinite_for_a_rank_deficient_sq() {
+    let g = problems::gaussian_matrix(100, 3, Seed::new(1)).unwrap();
+    let q = orthonormal_basis(g.as_ref()).unwrap();
+    for rows in [&[5usize][..], &[5, 6]] {
+        let mut w = vec![0.0; 100];
+        rows.iter().for_each(|&i| w[i] = 1.0);
+        let s = RowSampling::with_replacement(&w, 10, Seed::new(1)).unwrap();
+        assert_eq!(distortion(&s, q.as_ref(), Par::Seq).unwrap(), f64::INFINITY);
+        assert_eq!(
+            distortion_on_range(&s, dense(&g), Par::Seq).unwrap(),
+            f64::INFINITY
+        );
+    }
+    // Two rows of the sparse matrix on the Cholesky route.
+    let a = tall_sparse(CHOLESKY_N, 1.0);
+    let mut w = nonzero_row_weights(CHOLESKY_N);
+    let keep: Vec<usize> = (0..CHOLESKY_N).filter(|&i| w[i] > 0.0).take(2).collect();
+    w.iter_mut().for_each(|v| *v = 0.0);
+    keep.iter().for_each(|&i| w[i] = 1.0);
+    let s = RowSampling::with_replacement(&w, 10, Seed::new(1)).unwrap();
+    assert_eq!(
+        distortion_on_range(&s, MatrixRef::sparse(&a).unwrap(), Par::Seq).unwrap(),
+        f64::INFINITY
+    );
+    // A well-conditioned S·Q is unaffected.
+    let s = RowSampling::uniform(100, 60, Seed::new(3)).unwrap();
+    let k = distortion(&s, q.as_ref(), Par::Seq).unwrap();
+    assert!(k.is_finite() && k > 1.0 && k < 10.0, "{k}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks that passed as found.
 // ---------------------------------------------------------------------------------------------
