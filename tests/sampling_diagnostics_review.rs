@@ -424,3 +424,32 @@ fn sampling_edge_cases() {
         f64::INFINITY
     );
 }
+
+/// The resolution caveat the module docs state: with replacement, a row whose probability is
+/// below the `2⁻⁵³` resolution of the cumulative weights (`[1, 2⁻⁶⁰]`) is never drawn; a row
+/// at `p ≈ 2⁻¹⁰` is drawn at its rate (its count over 2·10⁵ draws within 5 standard deviations
+/// of its mean ≈ 195).
+#[test]
+fn rows_below_the_resolution_of_the_draws_are_never_drawn() {
+    let w = [1.0, 2f64.powi(-60)];
+    let hits: usize = (0..20_000u64)
+        .map(|k| {
+            let s = RowSampling::with_replacement(&w, 10, Seed::new(k)).unwrap();
+            s.rows().iter().filter(|&&i| i == 1).count()
+        })
+        .sum();
+    assert_eq!(hits, 0);
+    let w = [1.0, 2f64.powi(-10)];
+    let p = w[1] / (w[0] + w[1]);
+    let hits: usize = (0..20_000u64)
+        .map(|k| {
+            let s = RowSampling::with_replacement(&w, 10, Seed::new(k)).unwrap();
+            s.rows().iter().filter(|&&i| i == 1).count()
+        })
+        .sum();
+    let mean = 200_000.0 * p;
+    assert!(
+        (hits as f64 - mean).abs() <= 5.0 * mean.sqrt() + 1.0,
+        "{hits} vs {mean}"
+    );
+}

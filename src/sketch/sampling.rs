@@ -16,7 +16,10 @@
 //!   `m` is small).
 //!
 //! In both, `E[SᵀS] = I` on the rows with `p_i > 0`, so `E‖Sx‖² = ‖x‖²` for every `x` supported
-//! there. Probabilities are given as non-negative weights (leverage scores, ridge leverage
+//! there — up to the resolution of the draws, which compare a uniform with 53 random bits to
+//! `q_i`, or (with replacement) to a cumulative sum of the weights in `f64`: a row whose `p_i`
+//! is below about `2⁻⁵³` is drawn with a probability off by up to `2⁻⁵³` per draw, or never
+//! (weights `[1, 2⁻⁶⁰]`: row 1 is never drawn with replacement). Probabilities are given as non-negative weights (leverage scores, ridge leverage
 //! scores, squared row norms from [`row_norm_weights`], or all ones for uniform sampling) and
 //! normalized internally: `p_i = w_i / Σ w`.
 //!
@@ -153,7 +156,9 @@ impl RowSampling {
     /// `m > 2^28` or when the CDF or the sampled rows cannot be allocated.
     ///
     /// # Performance
-    /// `O(n + m·log n)` time, `O(n)` temporary memory (the CDF), `O(m)` stored.
+    /// `O(n + m·log n + m·log m)` time (the CDF, a binary search per draw, and the draws sorted
+    /// by input row for [`apply_block_into`](SketchOperator::apply_block_into)), `O(n)`
+    /// temporary memory (the CDF), `O(m)` stored (24 bytes per row).
     pub fn with_replacement(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
         let (weights, total) = check_weights(weights)?;
         check_rows(m)?;
@@ -216,7 +221,7 @@ impl RowSampling {
     /// As [`with_replacement`](Self::with_replacement).
     ///
     /// # Performance
-    /// `O(n)` time, one random word per row; `O(number kept)` stored.
+    /// `O(n)` time, one random word per row; `O(number kept)` stored (24 bytes per row).
     pub fn bernoulli(weights: &[f64], m: usize, seed: Seed) -> Result<Self> {
         let (weights, total) = check_weights(weights)?;
         check_rows(m)?;
