@@ -50,7 +50,7 @@
 //! | the honest baselines | [`lstsq::qr_solve`], [`lstsq::normal_equations`], [`lstsq::lsqr`] | dense QR; squares κ; stalls on ill-conditioned `A` |
 //! | attention-kernel regression | [`solve_p1`](lstsq::kernel_regression::solve_p1), [`solve_p2`](lstsq::kernel_regression::solve_p2), [`solve_p3`](lstsq::kernel_regression::solve_p3) in [`lstsq::kernel_regression`] | sketch-preconditioned CG (P1, P2), Nyström-preconditioned CG (P3) |
 //! | leverage scores | [`leverage::approx_leverage_scores`] (DMMW, `m₁ = 10d`, `r₂ = 100`: median relative error ≈ 0.1) or [`leverage::exact_leverage_scores`] | `O(s·nnz + m₁d² + nnz·r₂)` vs a QR |
-//! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(m·d)` |
+//! | row sampling by leverage, norms or uniformly | [`sketch::sampling::RowSampling`] (a [`SketchOperator`](sketch::SketchOperator)) | `O(n + m·log n + m·log m)` to draw with replacement (`O(n)` Bernoulli), `O(m·d)` to apply |
 //! | polynomial attention in linear time (non-causal or causal) | [`attention::poly_sketch_attention`] (Gaussian or TensorSketch φ, self-tensored; `r = 32–64`) | `O(n·r²·d)`, memory independent of `n`; error ≈ 0.3–0.5 on clustered inputs, ≈ 1 on iid ones |
 //! | exact softmax / polynomial attention, the baseline | [`attention::exact_attention`] | `O(n²·(h + d))` in row blocks, `O(b² + b·d)` extra memory per thread |
 //! | block lower-triangular products `tril(ABᵀ)C`, `tril((ABᵀ)^{∘2})C` | [`attention::causal_product`], [`attention::causal_squared_product`] | streamed prefix state |
@@ -62,9 +62,10 @@
 //! ## Contracts
 //!
 //! * **Reproducibility.** Every random choice is a pure function of a [`Seed`] and an index
-//!   ([`seed`] is the only place randomness is created). `S·A` with CountSketch, sparse sign or
-//!   Gaussian is *bitwise* identical for any number of threads, for CSR, CSC and dense storage of
-//!   `A`, and for `A` whole or split into row blocks (see [`sketch::SketchOperator::apply_block_into`]).
+//!   ([`seed`] is the only place randomness is created). `S·A` with CountSketch, sparse sign,
+//!   Gaussian or row sampling is *bitwise* identical for any number of threads, for CSR, CSC and
+//!   dense storage of `A`, and for `A` whole or split into row blocks (see
+//!   [`sketch::SketchOperator::apply_block_into`]).
 //!   A change to the values a seed produces is a breaking change (golden-value tests guard it).
 //!   These sketches use plain IEEE arithmetic (no FMA, no run-time dispatch), so their bits are
 //!   also the same across CPUs; what passes through rustfft (TensorSketch, `p ≥ 2`) or faer's
