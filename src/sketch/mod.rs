@@ -16,8 +16,9 @@
 //! a whole matrix, from the right, to a vector).
 //!
 //! # Reproducibility
-//! Column `j` of every sketch is a pure function of `(seed, j)`. Sparse sign, CountSketch and
-//! Gaussian sketches accumulate each output entry over the input rows in ascending order, so
+//! Column `j` of every sketch is a pure function of `(seed, j)` (for
+//! [`RowSampling`](sampling::RowSampling), of the seed and all the weights: its draws are made
+//! once, at construction). Sparse sign, CountSketch, Gaussian and row-sampling sketches accumulate each output entry over the input rows in ascending order, so
 //! `S·A` is bitwise identical for any thread count, for CSR, CSC and dense storage of `A`, and for
 //! `A` whole or split into row blocks accumulated with their global offsets into one output in
 //! ascending offset order (blocks applied in another order, or sketched separately and summed
