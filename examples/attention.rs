@@ -18,8 +18,9 @@
 //! * `--check` (poly-sketch, `n ≤ 16384`): relative Frobenius error against exact degree-`P`
 //!   attention.
 //! * `--out`: the `n × d` output as a Matrix Market array.
-//! * An option that does not apply to the kind (`--sketch-dim`, `--map`, `--check` outside
-//!   poly-sketch, `--degree` with softmax, `--scale` with the polynomial kinds) is an error.
+//! * An option that does not apply to the kind (`--sketch-dim`, `--map`, `--check`, `--seed`
+//!   outside poly-sketch, `--degree` with softmax, `--scale` with the polynomial kinds) is an
+//!   error, as are `--sketch-dim` and `--seed` with `--map identity` (exact, `r = h^{P/2}`).
 //! * `--max-elements N`: the reader's size limit for each input (default 2²⁸, counting
 //!   `nrows·ncols`, as every input is read dense); raise it for larger files.
 //! * `--json`: one line with `kind, n, h, degree, r, causal, seconds, peak_bytes, rel_error`
@@ -219,6 +220,18 @@ fn main() {
         }
         if args.flag("check") && !applies("check") {
             return Err(format!("--check does not apply to --kind {kind}"));
+        }
+        // Nothing is random outside poly-sketch, and the identity map is neither random nor
+        // of a chosen dimension (h^{P/2}).
+        if args.get::<String>("seed")?.is_some() && kind != "poly-sketch" {
+            return Err(format!("--seed does not apply to --kind {kind}"));
+        }
+        if args.get::<String>("map")?.as_deref() == Some("identity") {
+            for name in ["sketch-dim", "seed"] {
+                if args.get::<String>(name)?.is_some() {
+                    return Err(format!("--{name} does not apply to --map identity"));
+                }
+            }
         }
         let map = match args.get_or("map", "gaussian".to_string())?.as_str() {
             "gaussian" => FeatureMap::Gaussian,
