@@ -393,3 +393,142 @@ fn cli_rejects_options_that_are_ignored() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Polynomial attention in the log domain: exact for any magnitudes.
+fn poly_log_ref(
+    q: MatRef<'_, f64>,
+    k: MatRef<'_, f64>,
+    v: MatRef<'_, f64>,
+    p: i32,
+    causal: bool,
+) -> Mat<f64> {
+    let (n, m, d) = (q.nrows(), k.nrows(), v.ncols());
+    Mat::from_fn(n, d, |i, c| {
+        let jmax = if causal { i + 1 } else { m };
+        // log|⟨q,k⟩| through a scaled dot product.
+        let lw: Vec<f64> = (0..jmax)
+            .map(|j| {
+                let sq = (0..q.ncols()).map(|t| q[(i, t)].abs()).fold(0.0, f64::max);
+                let sk = (0..k.ncols()).map(|t| k[(j, t)].abs()).fold(0.0, f64::max);
+                if sq == 0.0 || sk == 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                let x: f64 = (0..q.ncols())
+                    .map(|t| (q[(i, t)] / sq) * (k[(j, t)] / sk))
+                    .sum();
+                p as f64 * (x.abs().ln() + sq.ln() + sk.ln())
+            })
+            .collect();
+        let mx = lw.iter().copied().fold(0.0f64, f64::max); // includes the 1 (log 0)
+        let num: f64 = (0..jmax).map(|j| (lw[j] - mx).exp() * v[(j, c)]).sum();
+        let den: f64 = (-mx).exp() + (0..jmax).map(|j| (lw[j] - mx).exp()).sum::<f64>();
+        num / den
+    })
+}
+
+#[test]
+fn exact_poly_wide_range_rows() {
+    // h = 1: k_j = 2^{40 j}: later key blocks are ever larger (the row scale must keep rising);
+    // q rows from 2^-500 to 2^300.
+    let n = 9;
+    let k = Mat::from_fn(n, 1, |j, _| {
+        2f64.powi(40 * j as i32 - 150) * if j % 2 == 0 { 1.0 } else { -1.5 }
+    });
+    let q = Mat::from_fn(n, 1, |i, _| 2f64.powi(100 * i as i32 - 500));
+    let v = Mat::from_fn(n, 2, |j, c| {
+        (j as f64 + 1.0) * if c == 0 { 1.0 } else { -0.5 }
+    });
+    for p in [2, 4, 8, 64] {
+        for causal in [false, true] {
+            let want = poly_log_ref(q.as_ref(), k.as_ref(), v.as_ref(), p, causal);
+            for block in [1, 2, 4, 16] {
+                let r = exact_attention(
+                    q.as_ref(),
+                    k.as_ref(),
+                    v.as_ref(),
+                    Kernel::Polynomial { degree: p as usize },
+                    &ExactParams { causal, block },
+                    Par::Seq,
+                );
+                let Ok(got) = r else {
+                    // Only acceptable when a score itself overflows.
+                    continue;
+                };
+                for i in 0..n {
+                    for c in 0..2 {
+                        let (g, w) = (got[(i, c)], want[(i, c)]);
+                        assert!(
+                            (g - w).abs() <= 1e-12 * w.abs().max(1e-290),
+                            "p={p} causal={causal} b={block} ({i},{c}): {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// E⟨φ(x), φ(y)⟩ = ⟨x, y⟩^{p/2} (no stray factor), for every map and degree, including the
+/// uneven trees (p/2 = 3, 5).
+#[test]
+fn feature_maps_unbiased() {
+    use randnla::attention::PolySketch;
+    let x = Mat::from_fn(1, 3, |_, j| [0.9, -0.4, 0.3][j]);
+    let y = Mat::from_fn(1, 3, |_, j| [0.7, 0.2, -0.5][j]);
+    let ip: f64 = (0..3).map(|j| x[(0, j)] * y[(0, j)]).sum();
+    let nx: f64 = (0..3).map(|j| x[(0, j)] * x[(0, j)]).sum();
+    let ny: f64 = (0..3).map(|j| y[(0, j)] * y[(0, j)]).sum();
+    for map in [
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+        FeatureMap::Identity,
+    ] {
+        for p in [2usize, 4, 6, 10] {
+            let trials = if map == FeatureMap::Identity { 1 } else { 4000 };
+            let mut sum = 0.0;
+            for s in 0..trials {
+                let ps = PolySketch::new(3, p, 16, map, Seed::new(s)).unwrap();
+                let fx = ps.features(x.as_ref(), Par::Seq).unwrap();
+                let fy = ps.features(y.as_ref(), Par::Seq).unwrap();
+                sum += (0..fx.ncols())
+                    .map(|c| fx[(0, c)] * fy[(0, c)])
+                    .sum::<f64>();
+            }
+            let mean = sum / trials as f64;
+            let want = ip.powi(p as i32 / 2);
+            let tol = 6.0 * (nx * ny).powf(p as f64 / 4.0) / (trials as f64).sqrt()
+                * 2f64.powi(p as i32 / 2);
+            assert!(
+                (mean - want).abs() < tol.max(1e-12),
+                "{map:?} p={p}: {mean} vs {want} (tol {tol})"
+            );
+        }
+    }
+}
+
+/// The scores ⟨q,k⟩ are formed in `T` by GEMM: entries near 1e155 (f64) overflow the score
+/// itself, with |v| ≤ 1, for softmax and polynomial alike. The result is `NonFinite`, never
+/// Ok with NaN; the docs listed only a huge |v| as the cause.
+#[test]
+fn overflowing_scores_are_nonfinite() {
+    let q = Mat::from_fn(3, 2, |i, j| 1e155 * (1.0 + (i + j) as f64));
+    let v = mat(3, 1, 51);
+    for kernel in [
+        Kernel::Softmax { scale: 1.0 },
+        Kernel::Softmax { scale: 1e-300 },
+        Kernel::Polynomial { degree: 2 },
+    ] {
+        let r = exact_attention(
+            q.as_ref(),
+            q.as_ref(),
+            v.as_ref(),
+            kernel,
+            &ExactParams::default(),
+            Par::Seq,
+        );
+        assert!(
+            matches!(r, Err(randnla::Error::NonFinite { .. })),
+            "{kernel:?}: {r:?}"
+        );
+    }
+}

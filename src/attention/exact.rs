@@ -13,9 +13,11 @@ use rayon::prelude::*;
 pub enum Kernel {
     /// `w_ij = e^{scale·⟨q_i,k_j⟩}`, normalized to sum to one over `J(i)` (the usual softmax
     /// attention; transformers use `scale = 1/√h`). Computed with a running row maximum, so large
-    /// scores never overflow: every weight is `e^{s·x − s·x_max} ≤ 1`, and where `s·x` itself
-    /// leaves the `f64` range (`|scale|` near `10³⁰⁸`) it is formed as `e^{s·(x − x_max)}`, so
-    /// the weights still concentrate on the largest scores instead of becoming `∞ − ∞`.
+    /// scaled scores never overflow: every weight is `e^{s·x − s·x_max} ≤ 1`, and where `s·x`
+    /// itself leaves the `f64` range (`|scale|` near `10³⁰⁸`) it is formed as
+    /// `e^{s·(x − x_max)}`, so the weights still concentrate on the largest scores instead of
+    /// becoming `∞ − ∞`. The raw score `x = ⟨q,k⟩` is formed in `T`: one beyond `T`'s range is
+    /// [`Error::NonFinite`].
     Softmax {
         /// The factor applied to every score (finite).
         scale: f64,
@@ -57,7 +59,8 @@ impl Default for ExactParams {
 /// # Errors
 /// [`Error::Empty`] for an empty `Q`, `K` or `V`; [`Error::DimensionMismatch`] when `K` does not
 /// have `h` columns, `V` does not have `m` rows, or (causal) `m ≠ n`; [`Error::NonFinite`] for
-/// NaN/∞ in the inputs, or an output that overflowed `T`; [`Error::InvalidParameter`] for an odd,
+/// NaN/∞ in the inputs, or a score `⟨q_i,k_j⟩` or an output that overflowed `T` (the scores are
+/// formed in `T`; see the module's Precision section); [`Error::InvalidParameter`] for an odd,
 /// zero or too large degree, a non-finite softmax scale, or a block size outside `1..=8192`;
 /// [`Error::TooLarge`] when the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars
 /// or cannot be allocated (checked before any work).

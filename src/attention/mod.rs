@@ -87,7 +87,10 @@
 //! two is exact, and rows that never need it are computed exactly as without it. An output that
 //! is still not finite comes back as [`crate::Error::NonFinite`], never as NaNs: it happens when
 //! the running sum `Σw·v` passes the type's range, i.e. for `|v|` near its largest value, or on
-//! unscaled rows (weights up to `2^{E/2}`) for `|v|` beyond about `2^{E/2}/n`. The sketched paths are not scaled (their features
+//! unscaled rows (weights up to `2^{E/2}`) for `|v|` beyond about `2^{E/2}/n`, and — for both
+//! kernels — when a score `⟨q,k⟩` itself overflows `T` in the GEMM that forms it (`|q|·|k|`
+//! beyond the type's range, e.g. `f64` entries near `1e155`): the scaling acts on the scores,
+//! not on `Q` and `K`. The sketched paths are not scaled (their features
 //! grow like `‖q‖^{p/2}`); a result that overflows there is reported the same way.
 //!
 //! # Reproducibility and threads
