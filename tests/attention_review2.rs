@@ -532,3 +532,83 @@ fn overflowing_scores_are_nonfinite() {
         );
     }
 }
+
+/// Causality, bitwise: out_i does not see v_j (or k_j, q_j) for j > i, with blocks that do
+/// not divide n; and f32 against f64 for the sketch with the same seed.
+#[test]
+fn causal_bitwise_and_sketch_f32() {
+    let (n, h, d) = (11, 3, 2);
+    let (q, k, v) = (mat(n, h, 61), mat(n, h, 62), mat(n, d, 63));
+    for cut in [0, 3, 4, 10] {
+        let mut k2 = k.clone();
+        let mut v2 = v.clone();
+        for j in cut + 1..n {
+            for c in 0..h {
+                k2[(j, c)] = 7.0 + j as f64;
+            }
+            for c in 0..d {
+                v2[(j, c)] = -9.0;
+            }
+        }
+        for block in [1, 3, 4, 5, 16] {
+            let ep = ExactParams {
+                causal: true,
+                block,
+            };
+            let sp = PolySketchParams {
+                causal: true,
+                block,
+                sketch_dim: 6,
+                ..Default::default()
+            };
+            for kernel in [
+                Kernel::Softmax { scale: 0.9 },
+                Kernel::Polynomial { degree: 4 },
+            ] {
+                let a = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &ep, Par::Seq)
+                    .unwrap();
+                let b =
+                    exact_attention(q.as_ref(), k2.as_ref(), v2.as_ref(), kernel, &ep, Par::Seq)
+                        .unwrap();
+                for i in 0..=cut {
+                    for c in 0..d {
+                        assert_eq!(a[(i, c)].to_bits(), b[(i, c)].to_bits(), "{kernel:?}");
+                    }
+                }
+            }
+            let (a, _) =
+                poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq).unwrap();
+            let (b, _) =
+                poly_sketch_attention(q.as_ref(), k2.as_ref(), v2.as_ref(), &sp, Par::Seq).unwrap();
+            for i in 0..=cut {
+                for c in 0..d {
+                    assert_eq!(a[(i, c)].to_bits(), b[(i, c)].to_bits(), "sketch b={block}");
+                }
+            }
+        }
+    }
+    let f = |m: &Mat<f64>| Mat::<f32>::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)] as f32);
+    for causal in [false, true] {
+        let sp = PolySketchParams {
+            causal,
+            block: 4,
+            sketch_dim: 8,
+            ..Default::default()
+        };
+        let (a, _) =
+            poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &sp, Par::Seq).unwrap();
+        let (b, _) = poly_sketch_attention(
+            f(&q).as_ref(),
+            f(&k).as_ref(),
+            f(&v).as_ref(),
+            &sp,
+            Par::Seq,
+        )
+        .unwrap();
+        for i in 0..n {
+            for c in 0..d {
+                assert!((a[(i, c)] - b[(i, c)] as f64).abs() < 1e-5, "{causal}");
+            }
+        }
+    }
+}
