@@ -140,7 +140,11 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
 /// without ridge);
 /// [`Error::Factorization`] when `AᵀA + λI` is not numerically positive definite;
 /// [`Error::TooLarge`] when the `d × d` Gram matrix has more than `2²⁸` entries (`d > 16384`)
-/// or its buffers cannot be allocated.
+/// or its buffers cannot be allocated, or the scaled copy of `A` below cannot be.
+///
+/// The answer does not depend on the scale of `A`: an `A` whose largest entry is beyond
+/// `2^±128` is scaled by a power of two (a copy: `O(n·d)` or `O(nnz)` memory) before `AᵀA` is
+/// formed, which would otherwise over- or underflow.
 ///
 /// # Performance
 /// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (8 fixed row chunks
@@ -174,6 +178,48 @@ pub fn normal_equations(
             requested: d as u128 * d as u128,
             limit: 1 << 28,
         });
+    }
+    // AᵀA squares the entries of A: a well-conditioned A near 2^±530 overflowed (underflowed)
+    // it and was refused as "not positive definite". An A whose largest entry is beyond
+    // 2^±128 is solved as 2⁻ˢA with λ·4⁻ˢ (a scaled copy), whose solution is 2ˢx; the shift is
+    // exact, so the bits are those of the unscaled formula wherever that did not over- or
+    // underflow. A λ·4⁻ˢ beyond f64 (λ ≳ 2¹⁰⁰⁰‖A‖²) keeps the unscaled route, where λ dominates.
+    let top = match a {
+        MatrixRef::Dense(m) => crate::dense::max_abs(m),
+        MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
+    };
+    if let Some(shift) = crate::scalar::shift_toward_range(top, 128, 0) {
+        let mul = crate::scalar::mul_pow2;
+        let scaled_lambda = mul(mul(lambda, -shift), -shift);
+        if scaled_lambda.is_finite() {
+            let y = match a {
+                MatrixRef::Dense(m) => {
+                    let mut c =
+                        crate::input::zeros_or_too_large::<f64>(n, d, "a scaled copy of A")?;
+                    for j in 0..d {
+                        for i in 0..n {
+                            c[(i, j)] = mul(m[(i, j)], -shift);
+                        }
+                    }
+                    normal_equations(MatrixRef::Dense(c.as_ref()), b, scaled_lambda, par)?
+                }
+                MatrixRef::Sparse(s) => {
+                    let (indptr, indices, data) = s.raw_parts();
+                    let data: Vec<f64> = data.iter().map(|&v| mul(v, -shift)).collect();
+                    let c = crate::input::SparseRef::from_valid_parts(
+                        s.layout(),
+                        n,
+                        d,
+                        indptr,
+                        indices,
+                        &data,
+                    );
+                    normal_equations(MatrixRef::Sparse(c), b, scaled_lambda, par)?
+                }
+            };
+            let x = y.into_iter().map(|v| mul(v, -shift)).collect();
+            return super::finite_solution(x, "the normal-equation solve");
+        }
     }
     let par = crate::dense::bounded(par);
     let (mut g, atb) = super::ops::gram_and_atb(a, b, par)?;
