@@ -1,24 +1,13 @@
 //! Findings of a downstream review of the least-squares module: each test states the contract
 //! it holds the solvers to, checked against an independent dense computation.
 
+mod common;
+
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::MatrixRef;
 
-fn norm(v: &[f64]) -> f64 {
-    // Scaled, so that neither 2^-600-sized nor huge entries over- or underflow the squares.
-    let top = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if top == 0.0 {
-        return 0.0;
-    }
-    top * v.iter().map(|x| (x / top).powi(2)).sum::<f64>().sqrt()
-}
-
-fn matvec(m: &Mat<f64>, x: &[f64]) -> Vec<f64> {
-    (0..m.nrows())
-        .map(|i| (0..m.ncols()).map(|j| m[(i, j)] * x[j]).sum())
-        .collect()
-}
+use common::{matvec, norm_scaled as norm};
 
 fn sub(p: &[f64], q: &[f64]) -> Vec<f64> {
     p.iter().zip(q).map(|(a, b)| a - b).collect()

@@ -1,6 +1,8 @@
 //! Second downstream review of the least-squares entry points other than the single-RHS
 //! `sketch_and_precondition`: each test checks a contract against a dense reference.
 
+mod common;
+
 use faer::Mat;
 use randnla::lstsq::{
     lsqr, normal_equation_residual, normal_equations, qr_solve, ridge,
@@ -9,20 +11,7 @@ use randnla::lstsq::{
 };
 use randnla::{MatrixRef, Seed};
 
-fn norm(v: &[f64]) -> f64 {
-    // Scaled, so that neither tiny nor huge entries over- or underflow the squares.
-    let top = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if top == 0.0 {
-        return 0.0;
-    }
-    top * v.iter().map(|x| (x / top).powi(2)).sum::<f64>().sqrt()
-}
-
-fn matvec(m: &Mat<f64>, x: &[f64]) -> Vec<f64> {
-    (0..m.nrows())
-        .map(|i| (0..m.ncols()).map(|j| m[(i, j)] * x[j]).sum())
-        .collect()
-}
+use common::{matvec, norm_scaled as norm};
 
 fn rel(x: &[f64], y: &[f64]) -> f64 {
     let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();

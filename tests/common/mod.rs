@@ -183,3 +183,20 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
     }
     config
 }
+
+/// `‖v‖₂`, scaled by the largest magnitude first, so that neither tiny (`2⁻⁶⁰⁰`) nor huge
+/// entries over- or underflow the squares.
+pub fn norm_scaled(v: &[f64]) -> f64 {
+    let top = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if top == 0.0 {
+        return 0.0;
+    }
+    top * v.iter().map(|x| (x / top).powi(2)).sum::<f64>().sqrt()
+}
+
+/// `M·x` by plain loops (a reference independent of faer's kernels).
+pub fn matvec(m: &Mat<f64>, x: &[f64]) -> Vec<f64> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)] * x[j]).sum())
+        .collect()
+}
