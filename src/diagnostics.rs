@@ -254,45 +254,13 @@ impl RangeBasis {
         // the entries: a full-rank `A` near `2⁻⁷⁰⁰` was "rank 0" (its Gram matrix underflowed
         // to zero) and one near `2⁷⁰⁰` an overflowed Gram matrix. Entries beyond `2^±128` are
         // moved to `[1, 2)` (a scaled copy; only then), and `S·A` by the same shift below.
-        let top = match a {
-            MatrixRef::Dense(d) => crate::dense::max_abs(d),
-            MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
-        };
-        let shift = crate::scalar::shift_toward_range(top, 128, 0).unwrap_or(0);
+        let shift =
+            crate::scalar::shift_toward_range(crate::input::max_abs_entry(a), 128, 0).unwrap_or(0);
         let g = if shift == 0 {
             gram(a, par)?
         } else {
-            match a {
-                MatrixRef::Dense(d) => {
-                    let mut scaled = crate::input::zeros_or_too_large::<f64>(
-                        n,
-                        d.ncols(),
-                        "a scaled copy of A",
-                    )?;
-                    for j in 0..d.ncols() {
-                        for i in 0..n {
-                            scaled[(i, j)] = crate::scalar::mul_pow2(d[(i, j)], -shift);
-                        }
-                    }
-                    gram(MatrixRef::Dense(scaled.as_ref()), par)?
-                }
-                MatrixRef::Sparse(s) => {
-                    let (indptr, indices, data) = s.raw_parts();
-                    let data: Vec<f64> = data
-                        .iter()
-                        .map(|&v| crate::scalar::mul_pow2(v, -shift))
-                        .collect();
-                    let scaled = crate::input::SparseRef::from_valid_parts(
-                        s.layout(),
-                        s.nrows(),
-                        s.ncols(),
-                        indptr,
-                        indices,
-                        &data,
-                    );
-                    gram(MatrixRef::Sparse(scaled), par)?
-                }
-            }
+            let copy = crate::input::Pow2Scaled::new(a, shift)?;
+            gram(copy.view(a), par)?
         };
         let llt = g.llt(faer::Side::Lower).map_err(|e| Error::RankDeficient {
             // Pivot `index` failed: the leading `index` columns are numerically independent.

@@ -421,6 +421,67 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     }
 }
 
+/// The largest magnitude among `A`'s entries (its stored entries, for sparse storage).
+pub(crate) fn max_abs_entry(a: MatrixRef<'_, f64>) -> f64 {
+    match a {
+        MatrixRef::Dense(m) => crate::dense::max_abs(m),
+        MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
+    }
+}
+
+/// A copy of `A`'s values times `2^-shift` (exact but where an entry becomes subnormal), for
+/// the routines whose arithmetic (a Gram matrix, Householder norms) would over- or underflow
+/// on `A` near the ends of the `f64` range; a sparse copy keeps `A`'s structure.
+pub(crate) struct Pow2Scaled {
+    dense: Option<faer::Mat<f64>>,
+    data: Vec<f64>,
+}
+
+impl Pow2Scaled {
+    /// # Errors
+    /// [`Error::TooLarge`] when the dense copy cannot be allocated.
+    pub(crate) fn new(a: MatrixRef<'_, f64>, shift: i32) -> Result<Self> {
+        let scale = |v: f64| crate::scalar::mul_pow2(v, -shift);
+        Ok(match a {
+            MatrixRef::Dense(m) => {
+                let mut c = zeros_or_too_large::<f64>(m.nrows(), m.ncols(), "a scaled copy of A")?;
+                for j in 0..m.ncols() {
+                    for i in 0..m.nrows() {
+                        c[(i, j)] = scale(m[(i, j)]);
+                    }
+                }
+                Pow2Scaled {
+                    dense: Some(c),
+                    data: Vec::new(),
+                }
+            }
+            MatrixRef::Sparse(s) => Pow2Scaled {
+                dense: None,
+                data: s.raw_parts().2.iter().map(|&v| scale(v)).collect(),
+            },
+        })
+    }
+
+    /// The scaled matrix; `a` must be the matrix the copy was made from.
+    pub(crate) fn view<'s>(&'s self, a: MatrixRef<'s, f64>) -> MatrixRef<'s, f64> {
+        match (&self.dense, a) {
+            (Some(c), _) => MatrixRef::Dense(c.as_ref()),
+            (None, MatrixRef::Sparse(s)) => {
+                let (indptr, indices, _) = s.raw_parts();
+                MatrixRef::Sparse(SparseRef::from_valid_parts(
+                    s.layout(),
+                    s.nrows(),
+                    s.ncols(),
+                    indptr,
+                    indices,
+                    &self.data,
+                ))
+            }
+            (None, dense) => dense, // not reached: a dense `A` has a dense copy
+        }
+    }
+}
+
 impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {
     fn from(s: SparseRef<'a, T>) -> Self {
         MatrixRef::Sparse(s)

@@ -184,39 +184,13 @@ pub fn normal_equations(
     // 2^±128 is solved as 2⁻ˢA with λ·4⁻ˢ (a scaled copy), whose solution is 2ˢx; the shift is
     // exact, so the bits are those of the unscaled formula wherever that did not over- or
     // underflow. A λ·4⁻ˢ beyond f64 (λ ≳ 2¹⁰⁰⁰‖A‖²) keeps the unscaled route, where λ dominates.
-    let top = match a {
-        MatrixRef::Dense(m) => crate::dense::max_abs(m),
-        MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
-    };
+    let top = crate::input::max_abs_entry(a);
     if let Some(shift) = crate::scalar::shift_toward_range(top, 128, 0) {
         let mul = crate::scalar::mul_pow2;
         let scaled_lambda = mul(mul(lambda, -shift), -shift);
         if scaled_lambda.is_finite() {
-            let y = match a {
-                MatrixRef::Dense(m) => {
-                    let mut c =
-                        crate::input::zeros_or_too_large::<f64>(n, d, "a scaled copy of A")?;
-                    for j in 0..d {
-                        for i in 0..n {
-                            c[(i, j)] = mul(m[(i, j)], -shift);
-                        }
-                    }
-                    normal_equations(MatrixRef::Dense(c.as_ref()), b, scaled_lambda, par)?
-                }
-                MatrixRef::Sparse(s) => {
-                    let (indptr, indices, data) = s.raw_parts();
-                    let data: Vec<f64> = data.iter().map(|&v| mul(v, -shift)).collect();
-                    let c = crate::input::SparseRef::from_valid_parts(
-                        s.layout(),
-                        n,
-                        d,
-                        indptr,
-                        indices,
-                        &data,
-                    );
-                    normal_equations(MatrixRef::Sparse(c), b, scaled_lambda, par)?
-                }
-            };
+            let copy = crate::input::Pow2Scaled::new(a, shift)?;
+            let y = normal_equations(copy.view(a), b, scaled_lambda, par)?;
             let x = y.into_iter().map(|v| mul(v, -shift)).collect();
             return super::finite_solution(x, "the normal-equation solve");
         }
