@@ -22,11 +22,13 @@
 //!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
 //!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
-//!   `per-mode` (`SketchParams::resolve_hashing`).
+//!   `per-mode` (`SketchParams::resolve_hashing`). These six options apply to `--method sketch`
+//!   only: with `--method exact` each is an error, not silently ignored.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held (`TnsStorage`, read straight
 //!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
 //!   the entries are stored
 //!   (dense contractions stream memory; coordinate ones gather, ≈ 7× slower at n = 400).
+//!   With `--synthetic` (always dense) it is an error.
 //! * `--export FILE`: writes the input tensor as `.tns` (one line per unordered multi-index),
 //!   once the decomposition has run: a rejected command line leaves FILE alone.
 //! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
@@ -34,12 +36,16 @@
 //! * `--json`: one line with `n, order, nnz, storage, rank, method, seconds` (build + power
 //!   iterations), `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux),
 //!   `contractions`, `hashing` (as resolved), `sketches`, `sketch_dim`, `max_factor_error` and
-//!   `max_weight_rel_error` (synthetic input only), `residual_rel` (`‖T − T̂‖_F/‖T‖_F`,
-//!   when `n^p ≤ 10⁸`; summed entry by entry for a dense tensor, accurate to rounding; for a
-//!   tensor in coordinate storage computed from `‖T‖² − 2⟨T, T̂⟩ + ‖T̂‖²`, so accurate to about
-//!   `1e-8` only: an exactly decomposable one reports about `1e-8`, not 0).
+//!   `max_weight_rel_error` (synthetic input only; null, and `inf` in the table, when `--rank`
+//!   is below `k`: a true component left without a found one has an infinite error),
+//!   `residual_rel` (`‖T − T̂‖_F/‖T‖_F`, when `n^p ≤ 10⁸`; summed entry by entry for a dense
+//!   tensor, accurate to rounding; for a tensor in coordinate storage computed from
+//!   `‖T‖² − 2⟨T, T̂⟩ + ‖T̂‖²`, so accurate to about `1e-8` only: an exactly decomposable one
+//!   reports about `1e-8`, not 0; null for a tensor whose every entry is 0, where the ratio is
+//!   0/0 — its weights come back 0).
 //!
-//! Bad input (missing or malformed file, rank 0, unknown method) → one line on stderr, exit 2.
+//! Bad input (missing or malformed file, rank 0, unknown method, an option that does not apply)
+//! → one line on stderr, exit 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -61,6 +67,16 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 type Truth = Option<(Vec<f64>, Vec<Vec<f64>>)>;
+
+/// The options only `--method sketch` reads; with `--method exact` they are errors.
+const SKETCH_ONLY: [&str; 6] = [
+    "sketches",
+    "sketch-dim",
+    "search-sketches",
+    "search-sketch-dim",
+    "polish-iters",
+    "hashing",
+];
 
 fn main() {
     cli::run(|| {
@@ -90,9 +106,28 @@ fn main() {
             &[],
         )?;
         args.positionals(0, 0)?;
+        // The method first, and the options that only the sketched method reads: a typo or an
+        // option that does nothing is an error before any tensor is read or built.
+        let method: String = args.get_or("method", "sketch".to_string())?;
+        if !matches!(method.as_str(), "exact" | "sketch") {
+            return Err(format!("--method {method}: expected exact or sketch"));
+        }
+        if method == "exact" {
+            for name in SKETCH_ONLY {
+                if args.get::<String>(name)?.is_some() {
+                    return Err(format!(
+                        "--{name} applies to --method sketch, not exact (the exact method \
+                         contracts the tensor itself)"
+                    ));
+                }
+            }
+        }
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
         let storage: String = args.get_or("storage", "auto".to_string())?;
+        if args.get::<String>("storage")?.is_some() && args.get::<String>("synthetic")?.is_some() {
+            return Err("--storage applies to --tns FILE; a --synthetic tensor is dense".into());
+        }
         let tns_storage = match storage.as_str() {
             "auto" => TnsStorage::Auto,
             "dense" => TnsStorage::Dense,
@@ -134,7 +169,6 @@ fn main() {
                 }
             };
         let rank: usize = args.get_or("rank", truth.as_ref().map_or(1, |(w, _)| w.len()))?;
-        let method: String = args.get_or("method", "sketch".to_string())?;
         let d = PowerParams::default();
         let iters = args.get_or("iters", d.iters)?;
         let power = PowerParams {
@@ -206,7 +240,8 @@ fn main() {
                 None => (None, None),
             };
             let small = (t.dim() as f64).powi(t.order() as i32) <= 1e8;
-            let resid = if small {
+            // A zero tensor has no relative residual (0/0): null, as where it is not computed.
+            let resid = if small && t.norm() > 0.0 {
                 Some(residual_rel(&t, &dec.weights, &dec.factors, par).map_err(|e| e.to_string())?)
             } else {
                 None

@@ -13,9 +13,11 @@
 //! # Accuracy of the sketched method
 //! Each per-sketch estimate is unbiased (per-mode hashing, and the shared hash at order 3; at
 //! order ≥ 4 see [`ModeHashing::Shared`]); its variance is about `‖T‖_F²/b` per coordinate of
-//! `T(I,u,…,u)`, and the median over `B` sketches reduces it about `2B/π`-fold. The error of a
-//! recovered factor therefore behaves like `√(π n/(2B·b))·‖T_j‖_F/λ_j`, where `T_j` is what remains
-//! of the tensor when component `j` is sought. For a fixed error `B·b` must grow linearly in `n`;
+//! `T(I,u,…,u)` for a diffuse tensor (several times more at a component of a low-rank tensor,
+//! where the iterates end, and growing with the order: see [`SketchParams::resolve`]), and the
+//! median over `B` sketches reduces it about `2B/π`-fold. The error of a recovered factor
+//! therefore behaves like `√(π n/(2B·b))·‖T_j‖_F/λ_j`, where `T_j` is what remains of the
+//! tensor when component `j` is sought. For a fixed error `B·b` must grow linearly in `n`;
 //! the exact method costs `n^p` per contraction, the sketched one `B·b log b`, so the sketched
 //! method pays off only for large `n` (or high order). See `benches/tensor_power.rs` for where the
 //! crossover lies on this machine.

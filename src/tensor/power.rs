@@ -51,7 +51,8 @@ pub struct SketchParams {
     pub sketch_dim: usize,
     /// Sketches used while the `L` starts iterate (the medians of the first `search_sketches`
     /// sketches, folded to `search_sketch_dim`; at most `B`). The search only has to land in
-    /// the right basin, so a few sketches suffice. Default 3; `0` means all `B`.
+    /// the right basin, so a few sketches suffice. Default 3; `0` means all `B`, and so does
+    /// any value above `B`.
     pub search_sketches: usize,
     /// Size `b_s` the sketches are folded to for the search and for all but the last
     /// `polish_iters` refinement iterations: a power of two from `16` to `b` (other values
@@ -101,6 +102,20 @@ impl SketchParams {
     /// `4096·n` an order-4, `n = 30`, rank-5 tensor (noise 0.01) came out with the largest
     /// factor error 0.030–0.043 (shared hashing) and 0.047–0.073 (per-mode) over 8 seeds, and
     /// 0.026–0.033 at twice the size.
+    ///
+    /// Above order 4 the automatic shape falls short of that accuracy. `b` depends on `n` only,
+    /// so `B` reaches its cap of 30 and `B·b` stays below the target (0.62 of it at `p = 5`,
+    /// `n = 8`; 0.43 at `p = 9`, `n = 5`); the variance of the estimates at a component grows
+    /// faster than `p − 2` (per coordinate about 3, 6, 9 and 14 times `‖T‖_F²/b` at
+    /// `p = 3, 4, 5, 6`, rank-one tensor, `n = 5`); and from order 7 on the per-sketch estimates
+    /// are skewed enough that their median sits below the weight (by about 1 % at `p = 7` and
+    /// 4–5 % at `p = 9`, `b = 2048`, where their mean is within 1 %). Largest factor / weight
+    /// error over 8 seeds with the automatic shape (synthetic rank 2, noise 0.01; review of
+    /// 2026-12-04): `p = 5, n = 8`: 0.054 / 0.040; `p = 6, n = 6`: 0.038 / 0.058; `p = 7,
+    /// n = 5`: 0.051 / 0.081; `p = 8, n = 5`: 0.076 / 0.091; `p = 9, n = 5`: 0.096 / 0.119.
+    /// At such orders give a larger
+    /// [`SketchParams::sketch_dim`] (and at such small `n`, the exact method's `n^p` per
+    /// contraction is cheap).
     pub fn resolve(&self, n: usize, order: usize) -> (usize, usize) {
         // Saturating: 4096·n·(p − 2) passes 2¹²⁸ for `n` and `p` near `usize::MAX`.
         let target = (4096 * n as u128).saturating_mul((order.max(3) - 2) as u128);
@@ -170,6 +185,8 @@ pub struct ComponentInfo {
     /// `√(π/2)·1.4826·MAD/√B` (the per-sketch spread `1.4826·MAD` estimates σ, and a median of
     /// `B` Gaussian values has standard error `√(π/2)·σ/√B`; the weight is `⟨u, z⟩` with `z` the
     /// coordinate-wise median, somewhat more accurate than the median of the `B` values).
+    /// `NaN` with a single sketch (`B = 1`), where there is no spread to measure (its MAD is 0,
+    /// which would claim an exact weight).
     pub weight_spread: Option<f64>,
 }
 
@@ -278,9 +295,14 @@ impl Oracle for SketchOracle {
         let mid = median(&mut vals);
         let mut dev: Vec<f64> = vals.iter().map(|x| (x - mid).abs()).collect();
         // 1.4826·MAD estimates the per-sketch σ; the weight comes from medians over the B
-        // sketches, whose standard error is √(π/2)·σ/√B for Gaussian errors (not σ/√B).
-        let spread = 1.4826 * std::f64::consts::FRAC_PI_2.sqrt() * median(&mut dev)
-            / (vals.len() as f64).sqrt();
+        // sketches, whose standard error is √(π/2)·σ/√B for Gaussian errors (not σ/√B). One
+        // sketch has no spread to measure: its MAD is 0, which would read as an exact weight.
+        let spread = if vals.len() < 2 {
+            f64::NAN
+        } else {
+            1.4826 * std::f64::consts::FRAC_PI_2.sqrt() * median(&mut dev)
+                / (vals.len() as f64).sqrt()
+        };
         Ok((z, v, Some(spread)))
     }
     fn deflate(&mut self, w: f64, u: &[f64]) -> Result<()> {
@@ -513,7 +535,10 @@ fn robust_power(
 /// Asking for more components than the tensor has is not an error: the extra ones are fitted to
 /// what deflation leaves (noise, or rounding of order `1e-16·‖T‖_F` for an exactly low-rank
 /// tensor) and come back with correspondingly small weights. Compare the weights with the first
-/// ones, or [`residual_rel`] before and after, to choose the rank.
+/// ones, or [`residual_rel`] before and after, to choose the rank. Where `T(I,u,…,u)` is exactly
+/// zero (the zero tensor, every entry 0), the power map has no step: such a component comes
+/// back with weight 0, the first start as its factor and `final_change = NaN`, not an error
+/// ([`residual_rel`] is what refuses a zero tensor: its relative residual is `0/0`).
 ///
 /// # Errors
 /// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
@@ -583,7 +608,9 @@ pub fn power_method_sketched(
     seed: Seed,
     par: Par,
 ) -> Result<CpDecomposition> {
+    // Every parameter is checked before the sketches are built (`O(B·nnz)`), not after.
     check_params(t.dim(), rank, &params.power)?;
+    check_search_dim(params)?;
     let (bb, b) = params.resolve(t.dim(), t.order());
     let hashing = params.resolve_hashing(t.dim(), t.order());
     let s = TensorSketches::with_hashing(t, bb, b, hashing, seed, par)?;
@@ -610,15 +637,9 @@ pub fn power_method_on_sketches(
     par: Par,
 ) -> Result<CpDecomposition> {
     let (search_sketches, polish_iters) = (params.search_sketches, params.polish_iters);
-    if params.search_sketch_dim != 0 && params.search_sketch_dim < MIN_SKETCH_DIM {
-        return Err(Error::param(
-            "search_sketch_dim",
-            format!(
-                "{}: expected 0 (automatic) or at least {MIN_SKETCH_DIM}, as for the sketch size",
-                params.search_sketch_dim
-            ),
-        ));
-    }
+    // Checked before the folded pairs are cached (`keep_folded`), which may take a while.
+    check_params(sketches.dim(), rank, &params.power)?;
+    check_search_dim(params)?;
     let search_fft = sketches.folded_fft(params.resolve_search(sketches.sketch_dim()));
     sketches.keep_folded(search_fft.len());
     let full_fft = sketches.folded_fft(sketches.sketch_dim());
@@ -626,7 +647,6 @@ pub fn power_method_on_sketches(
     let (order, n) = (sketches.order(), sketches.dim());
     let shape = (sketches.sketches(), sketches.sketch_dim());
     let scale_exp = sketches.scale_exp();
-    check_params(n, rank, params)?;
     let mut o = SketchOracle {
         s: sketches,
         par,
@@ -648,6 +668,20 @@ pub fn power_method_on_sketches(
         sketch_shape: Some(shape),
         contractions,
     })
+}
+
+/// `search_sketch_dim` is 0 (automatic) or at least the smallest sketch size.
+fn check_search_dim(params: &SketchParams) -> Result<()> {
+    if params.search_sketch_dim != 0 && params.search_sketch_dim < MIN_SKETCH_DIM {
+        return Err(Error::param(
+            "search_sketch_dim",
+            format!(
+                "{}: expected 0 (automatic) or at least {MIN_SKETCH_DIM}, as for the sketch size",
+                params.search_sketch_dim
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<()> {
@@ -679,7 +713,8 @@ fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<(
 /// figure does not depend on the thread count (fixed blocks of rows, summed in order).
 ///
 /// # Errors
-/// Mismatched lengths or non-finite values; [`Error::Empty`] for a zero tensor;
+/// Mismatched lengths or non-finite values; [`Error::Empty`] for a zero tensor (every entry 0:
+/// the ratio is `0/0`);
 /// [`Error::NonFinite`] when the terms overflow (weights or factors far beyond the tensor's
 /// scale), rather than a meaningless ratio.
 ///
@@ -695,7 +730,9 @@ pub fn residual_rel(
     check_components(t.dim(), weights, factors)?;
     let tn = t.norm_scaled();
     if tn == 0.0 {
-        return Err(Error::empty("tensor (zero norm)"));
+        return Err(Error::empty(
+            "tensor (every entry is zero, so ‖T‖_F = 0 and the relative residual is 0/0)",
+        ));
     }
     let e = t.scale_exp();
     let p = t.order() as i32;

@@ -232,9 +232,16 @@ pub(crate) fn dense_len(order: usize, dim: usize) -> Option<usize> {
 
 fn check_shape(order: usize, dim: usize) -> Result<()> {
     if !(MIN_ORDER..=MAX_ORDER).contains(&order) {
+        let hint = match order {
+            // The power method on a matrix is the eigenvalue problem: say so rather than only
+            // giving the range.
+            2 => " (an order-2 symmetric tensor is a symmetric matrix: use an eigensolver)",
+            0 | 1 => " (orders 0 and 1 are a scalar and a vector: nothing to decompose)",
+            _ => "",
+        };
         return Err(Error::param(
             "order",
-            format!("order {order} is outside {MIN_ORDER}..={MAX_ORDER}"),
+            format!("order {order} is outside {MIN_ORDER}..={MAX_ORDER}{hint}"),
         ));
     }
     if dim == 0 {
@@ -1138,7 +1145,6 @@ impl SymmetricTensor {
     }
 }
 
-/// `data += w·a^{⊗p}` on a dense row-major array.
 /// Sets every entry of a row-major `n^p` array to the entry at its sorted multi-index
 /// (`i₁ ≤ … ≤ i_p`): exactly symmetric storage from entries that are symmetric up to rounding.
 /// The sorted multi-index is the lexicographically smallest of its permutations, so in
@@ -1164,6 +1170,7 @@ fn copy_sorted_representatives(data: &mut [f64], order: usize, dim: usize) {
     }
 }
 
+/// `data += w·a^{⊗p}` on a dense row-major array.
 fn add_power(data: &mut [f64], order: usize, dim: usize, w: f64, a: &[f64]) {
     // Build the outer power mode by mode: prefix products of length n^d.
     let mut prefix = vec![w];
