@@ -38,14 +38,14 @@
 //! illmix criterion medians 410 ms (default) / 378 ms (no probe) against 46.0 ms for the normal
 //! equations. Dense column-scaled sweep, solved by the equilibrated probe: QR/default 3.31,
 //! 3.18, 2.42 at d = 250, 500, 1000 (QR/np 2.02, 1.58, 1.09); rotated 50 000 × 1000: 0.93
-//! (np 1.03). Criterion 20 000 × 200: 20.5 ms against 103.7 ms for QR. The README has the
+//! (np 1.03). Criterion 20 000 × 200: 20.5 ms against 103.7 ms for QR. BENCHMARKS.md has the
 //! reading.
 //!
 //! # Measured on the current VM (2026-12-01, AVX-512 EPYC, quiet)
 //! illmix: criterion medians 218 ms (sketch-and-precondition, tol 1e-10, CSR sketched by the
 //! row kernel) against 71 ms for the normal equations (3.1×); faer sparse QR 2.54 s one-shot
 //! (10.8× the one-shot solve); plain LSQR not converged after 1000 iterations (8.7 s). Dense
-//! 50 000 × 1000: 1.16 s against 1.57 s for QR (1.35×). nnz sweep slope 0.86. The README has the
+//! 50 000 × 1000: 1.16 s against 1.57 s for QR (1.35×). nnz sweep slope 0.86. BENCHMARKS.md has the
 //! table. Evening re-run (slower machine: sparse QR 4.08 s), after the iterations stopped copying
 //! a CSR `A`: illmix 316 ms against 89.7 ms (3.5×), sparse QR 13.4×, dense 1000 1.28×
 //! (d = 100 … 750: 1.45–1.60×), slope 0.85.

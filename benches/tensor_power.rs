@@ -17,7 +17,7 @@
 //! (`O(B·nnz)`, paid once) is printed on stderr beside each size.
 //!
 //! Run: `cargo bench --bench tensor_power`, then `python3 scripts/bench_report.py tensor_power`.
-//! Figures measured on this machine are in the README section of issue 7.
+//! Figures measured on this machine are in BENCHMARKS.md (tensor power method section).
 
 mod common;
 

@@ -14,7 +14,7 @@
 //! one-shot `argmin ‖S(Ax − b)‖` with `m = 10d`. The sketched methods take `--sketch-rows`
 //! (default: `10d` for sketch-solve, the cost model's `4d–16d` for sketch-precondition) and
 //! `--nnz-per-col` (nonzeros per column of the sparse sign sketch, default 8; 2–4 is cheaper and
-//! as good on incoherent rows, see the README); the other methods reject them. `--max-iters`
+//! as good on incoherent rows, see BENCHMARKS.md); the other methods reject them. `--max-iters`
 //! caps LSQR's iterations (per run for sketch-precondition; defaults 1000 and 500).
 //! sketch-precondition first tries LSQR without a sketch (on `A`, or with its columns equilibrated
 //! when their norms differ by more than 10×) and sketches only when that would not converge fast
