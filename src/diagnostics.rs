@@ -134,7 +134,8 @@ fn sketched_kappa(x: MatRef<'_, f64>) -> Result<f64> {
 /// [`Error::Empty`] when `A` has no rows or no columns; [`Error::TooLarge`] when the `d × d`
 /// result, or for CSC input the `n + 1` row pointers of its CSR copy, cannot be allocated (a
 /// sparse matrix may declare far more rows and columns than it stores); [`Error::NonFinite`]
-/// when an entry of `AᵀA` overflows (entries of `A` beyond ≈ 10¹⁵⁴).
+/// when an entry of `AᵀA` overflows (entries of `A` beyond ≈ 10¹⁵⁴), or naming the entry of an
+/// unvalidated `MatrixRef::Dense` that is NaN or ∞.
 pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
     a.require_nonempty("A")?;
     let par = crate::dense::bounded(par);
@@ -182,10 +183,17 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
             }
         }
     }
-    check_finite_dense(
+    if let Err(overflow) = check_finite_dense(
         g.as_ref(),
         "the Gram matrix AᵀA (it overflowed f64: scale A down)",
-    )?;
+    ) {
+        // A `MatrixRef::Dense` built without validation may hold the NaN or ∞ itself: name it
+        // rather than blame an overflow (sparse views are always validated).
+        if let MatrixRef::Dense(m) = a {
+            check_finite_dense(m, "A (an unvalidated MatrixRef::Dense)")?;
+        }
+        return Err(overflow);
+    }
     Ok(g)
 }
 
@@ -430,6 +438,29 @@ mod tests {
                     "{scale:e}"
                 );
             }
+        }
+    }
+
+    /// An unvalidated `MatrixRef::Dense` holding NaN is named as such (it was reported as an
+    /// overflowed Gram matrix, "scale A down"); an overflow of finite entries still says so.
+    #[test]
+    fn gram_names_a_non_finite_unvalidated_input_not_an_overflow() {
+        let mut a = Mat::from_fn(6, 3, |i, j| (i + 2 * j) as f64);
+        a[(4, 1)] = f64::NAN;
+        match gram(MatrixRef::Dense(a.as_ref()), Par::Seq) {
+            Err(Error::NonFinite { what, row, col }) => {
+                assert!(
+                    what.contains("unvalidated") && !what.contains("overflow"),
+                    "{what}"
+                );
+                assert_eq!((row, col), (4, 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        a[(4, 1)] = 1e200;
+        match gram(MatrixRef::Dense(a.as_ref()), Par::Seq) {
+            Err(Error::NonFinite { what, .. }) => assert!(what.contains("overflowed"), "{what}"),
+            other => panic!("{other:?}"),
         }
     }
 
