@@ -28,8 +28,8 @@
 //! `B = 14`, `b = 2¹⁷`, 3 search sketches, folded to `b/4` but for the last 2 refinement
 //! iterations) 0.870 s (build 0.22 s; factor error 0.031, residual 0.051): **10.6×** (13.0× on 2
 //! threads). Per-mode hashing (`--hashing per-mode`) takes 1.80 s (build 0.99 s; factor error
-//! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (README,
-//! issue 7).
+//! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (BENCHMARKS.md,
+//! tensor power method).
 //!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and

@@ -64,7 +64,7 @@ pub enum ModeHashing {
     /// coordinates of `T(I,u,u)`): 3.3–3.7 and 1.6 on a diagonal tensor, 2.2–5.4 and 1.0–2.3 on
     /// `sym(Σ_a e_a⊗e_a⊗v)` (the largest at the smallest `b`), 0.8–0.9 and 0.4 on a random
     /// dense tensor. On orthogonal low-rank tensors plus noise it recovers the factors more
-    /// accurately than per-mode hashing at the same `(B, b)` (the README's tensor power method
+    /// accurately than per-mode hashing at the same `(B, b)` (BENCHMARKS.md, tensor power method
     /// section).
     ///
     /// **Order 4 and above: biased on tensors with large partial traces**, where more patterns

@@ -21,7 +21,7 @@ pub const MAX_ENTRIES: usize = 1 << 28;
 /// `n^p ≥ 2⁶⁴`). Separately, the coordinate input and its validation may hold `12p + 48` bytes
 /// per given entry (a `.tns` line: `p` indices and the value as parsed, the sorted key, its
 /// position, its group and the permutation check's reference to it). 4 GiB: at order 3 about
-/// 119 million stored entries (the 400³ tensor of the README, 64 million, takes 2.3 GB), at
+/// 119 million stored entries (the 400³ tensor of BENCHMARKS.md, 64 million, takes 2.3 GB), at
 /// order 12 about 60 million.
 pub const MAX_COORDINATE_BYTES: u64 = 1 << 32;
 

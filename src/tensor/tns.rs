@@ -471,7 +471,7 @@ pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
 
 /// [`read_tns`] into the given [`TnsStorage`]. With [`TnsStorage::Dense`] (or `Auto` choosing
 /// dense) the tensor is written straight into its `n^p` array: reading the 400³ file of the
-/// README's TensorLy comparison (10.7 million lines) then peaks at about a third of the memory
+/// TensorLy comparison in BENCHMARKS.md (10.7 million lines) then peaks at about a third of the memory
 /// of reading it to coordinates and densifying.
 ///
 /// # Errors
