@@ -606,14 +606,18 @@ impl<'c, R: BufRead> Lines<'c, R> {
 
     /// The current line, trimmed and decoded, with its line number.
     fn current(&self) -> Result<(usize, &str)> {
-        std::str::from_utf8(self.buf.trim_ascii())
+        let trimmed = self.buf.trim_ascii();
+        std::str::from_utf8(trimmed)
             .map(|text| (self.line, text))
             .map_err(|e| {
+                // The position counts from the start of the line, not of its trimmed text
+                // (leading blanks and tabs were cut off before decoding).
+                let lead = self.buf.len() - self.buf.trim_ascii_start().len();
                 Error::parse(
                     self.line,
                     format!(
                         "invalid UTF-8 at byte {} of the line; the file must be ASCII text",
-                        e.valid_up_to() + 1
+                        lead + e.valid_up_to() + 1
                     ),
                 )
             })

@@ -1,0 +1,35 @@
+//! Second review of the Matrix Market reader and writer (`randnla::io`) and the examples' shared
+//! reading code (`examples/cli`). Each test here failed before the fix it names.
+
+use randnla::io::{read_matrix_market, ReadOptions};
+use randnla::Error;
+
+fn read(bytes: &[u8]) -> randnla::Result<randnla::io::MatrixMarket> {
+    read_matrix_market(bytes, &ReadOptions::default())
+}
+
+/// The error's line and message, or a panic naming what came back instead.
+fn parse_error(bytes: &[u8]) -> (usize, String) {
+    match read(bytes) {
+        Err(Error::Parse { line, reason }) => (line, reason),
+        other => panic!(
+            "{:?}: expected a parse error, got {other:?}",
+            String::from_utf8_lossy(bytes)
+        ),
+    }
+}
+
+/// Invalid UTF-8 on an indented line: the byte position is counted from the start of the line.
+/// It was counted from the first non-blank byte, so `"   \t 1 1 \xFF"` (the bad byte is the 10th)
+/// was reported at byte 5, which is the `1`.
+#[test]
+fn invalid_utf8_position_counts_the_indentation() {
+    let (line, reason) =
+        parse_error(b"%%MatrixMarket matrix coordinate real general\n1 1 1\n   \t 1 1 \xFF\n");
+    assert_eq!(line, 3);
+    assert!(reason.contains("at byte 10 of the line"), "{reason}");
+    // Without indentation the count was already right and stays so.
+    let (_, reason) =
+        parse_error(b"%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 \xFF\n");
+    assert!(reason.contains("at byte 5 of the line"), "{reason}");
+}
