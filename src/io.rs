@@ -668,10 +668,18 @@ fn parse_count(tok: &str, what: &str, line: usize) -> Result<usize> {
 /// Parses a 1-based index bounded by `dim` and returns it 0-based.
 fn parse_index(tok: &str, dim: usize, what: &str, line: usize) -> Result<usize> {
     let k = tok.parse::<usize>().map_err(|_| {
-        Error::parse(
-            line,
-            format!("{what} index {} is not a positive integer", quote(tok)),
-        )
+        // A run of digits too long for usize is an integer, just far out of range.
+        let digits = tok.strip_prefix('+').unwrap_or(tok);
+        let reason = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            format!(
+                "{what} index {} is out of range: the size line declares {dim} {what}s \
+                 (valid range 1..={dim})",
+                quote(tok)
+            )
+        } else {
+            format!("{what} index {} is not a positive integer", quote(tok))
+        };
+        Error::parse(line, reason)
     })?;
     if k == 0 {
         return Err(Error::parse(

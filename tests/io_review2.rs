@@ -33,3 +33,33 @@ fn invalid_utf8_position_counts_the_indentation() {
         parse_error(b"%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 \xFF\n");
     assert!(reason.contains("at byte 5 of the line"), "{reason}");
 }
+
+/// An index with more digits than `usize` holds is an integer out of range, as `4` is in a 3-row
+/// matrix; it was reported as "not a positive integer".
+#[test]
+fn overlong_index_is_out_of_range_not_a_non_integer() {
+    let h = "%%MatrixMarket matrix coordinate real general\n2 3 1\n";
+    for (entry, needle) in [
+        (
+            "99999999999999999999999 1 1",
+            "row index `99999999999999999999999` is out of range",
+        ),
+        (
+            "1 +18446744073709551616 1",
+            "column index `+18446744073709551616` is out of range",
+        ),
+    ] {
+        let (line, reason) = parse_error(format!("{h}{entry}\n").as_bytes());
+        assert_eq!(line, 3);
+        assert!(reason.contains(needle), "{reason}");
+        assert!(!reason.contains("not a positive integer"), "{reason}");
+    }
+    // Tokens that are not integers keep their message.
+    for entry in ["-1 1 1", "1.0 1 1", "+ 1 1", "x 1 1"] {
+        let (_, reason) = parse_error(format!("{h}{entry}\n").as_bytes());
+        assert!(
+            reason.contains("is not a positive integer"),
+            "{entry}: {reason}"
+        );
+    }
+}
