@@ -63,3 +63,33 @@ fn overlong_index_is_out_of_range_not_a_non_integer() {
         );
     }
 }
+
+#[path = "../examples/cli/mod.rs"]
+#[allow(unused)]
+mod cli;
+
+/// The examples' hint for a file over the limit asks for `--max-elements N, N ≥ requested`. A
+/// coordinate file declaring 2^64 − 1 rows needs 2·(2^64 − 1) + 1 index pointers and cursors,
+/// more than any `u64`, so the hint asked for a value `--max-elements` cannot take (it answered
+/// "number too large to fit in target type"). Such a file now says no limit is enough.
+#[test]
+fn cli_hint_never_asks_for_a_limit_beyond_u64() {
+    let text = "%%MatrixMarket matrix coordinate real general\n18446744073709551615 1 0\n";
+    let e = read(text.as_bytes()).unwrap_err();
+    let Error::TooLarge { requested, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert!(requested > u128::from(u64::MAX), "{requested}");
+    let msg = cli::read_error("big.mtx", e);
+    assert!(msg.starts_with("big.mtx: "), "{msg}");
+    assert!(msg.contains("no --max-elements can allow that"), "{msg}");
+    assert!(!msg.contains("raise the limit"), "{msg}");
+
+    // A file within reach keeps the hint, and the count it names is accepted by the option.
+    let text = "%%MatrixMarket matrix coordinate real general\n1000 1 0\n";
+    let e = randnla::io::read_matrix_market(text.as_bytes(), &ReadOptions { max_elements: 10 })
+        .unwrap_err();
+    let msg = cli::read_error("small.mtx", e);
+    let n = msg.rsplit("N ≥ ").next().unwrap();
+    assert!(n.parse::<u64>().is_ok(), "{msg}");
+}

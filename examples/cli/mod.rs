@@ -246,9 +246,14 @@ impl Args {
 }
 
 /// The message for a file that could not be read: prefixed by its path (I/O errors already name
-/// it); a file larger than the limit also says how to raise it.
+/// it); a file larger than the limit also says how to raise it, or that no limit `--max-elements`
+/// takes (a `u64`) is enough.
 pub fn read_error(path: &str, e: randnla::Error) -> String {
     match e {
+        randnla::Error::TooLarge { requested, .. } if requested > u128::from(u64::MAX) => format!(
+            "{path}: {e}; no --{MAX_ELEMENTS} can allow that (it takes at most {})",
+            u64::MAX
+        ),
         randnla::Error::TooLarge {
             requested, limit, ..
         } if requested > limit => format!(
