@@ -41,7 +41,9 @@
 //!   `skew-symmetric`. Array-format symmetric files hold the lower triangle column by column
 //!   (for skew-symmetric, the strict lower triangle).
 //! - **Duplicates** (the same coordinate stored more than once) are summed in file order, as
-//!   SciPy does; in a `pattern` file a repeated position is still `1.0`. The sparse result is in canonical
+//!   SciPy does, but without overflow in the partial sums (`1e308 + 1e308 − 1e308` is `1e308`,
+//!   where SciPy gives `inf`); a sum beyond `±f64::MAX` is an error. In a `pattern` file a
+//!   repeated position is still `1.0`. The sparse result is in canonical
 //!   form: indices sorted within each row, no duplicates.
 //! - **Explicit zeros** in a coordinate file are kept as stored entries, so a file's sparsity
 //!   pattern survives a read (and a round trip through [`write_sparse`]).
@@ -1228,15 +1230,18 @@ fn build_compressed(
     for k in 0..outer_n {
         let end = indptr[k + 1];
         pairs[start..end].sort_by_key(|p| p.0);
-        let first = w;
-        for r in start..end {
-            let (i, v) = pairs[r];
-            if w > first && pairs[w - 1].0 == i {
-                pairs[w - 1].1 += v;
-            } else {
-                pairs[w] = (i, v);
-                w += 1;
+        let mut r = start;
+        while r < end {
+            let i = pairs[r].0;
+            let mut g = r + 1;
+            while g < end && pairs[g].0 == i {
+                g += 1;
             }
+            // `w ≤ r`: the group is summed before its slot is overwritten.
+            let v = sum_duplicates(&pairs[r..g]);
+            pairs[w] = (i, v);
+            w += 1;
+            r = g;
         }
         indptr[k + 1] = w;
         start = end;
@@ -1281,6 +1286,28 @@ fn build_compressed(
     built.map_err(|(_, _, _, e)| {
         Error::structure(format!("internal error building the sparse matrix: {e}"))
     })
+}
+
+/// The sum of one position's values in file order. When that overflows although the result may
+/// not (`MAX + MAX − MAX`), it is recomputed with every term scaled by `2^-k`, `2^k ≥` the number
+/// of terms, so that no partial sum can overflow, and scaled back: the file-order sum as if the
+/// exponent range were unbounded (exact scaling, except for terms below about `2^(k − 1022)`,
+/// which then round as subnormals). A sum beyond `±f64::MAX` stays infinite, for the caller to
+/// refuse.
+fn sum_duplicates(group: &[(usize, f64)]) -> f64 {
+    // Starting from the first term (not from 0.0) keeps a lone `-0.0`.
+    let sum = group[1..].iter().fold(group[0].1, |acc, p| acc + p.1);
+    if sum.is_finite() {
+        return sum;
+    }
+    // The terms are finite, so an infinite sum has `len ≥ 2` terms and `1 ≤ k ≤ 64`: both
+    // scale factors are normal numbers.
+    let k = (usize::BITS - (group.len() - 1).leading_zeros()) as i32;
+    let down = 2f64.powi(-k);
+    let scaled = group[1..]
+        .iter()
+        .fold(group[0].1 * down, |acc, p| acc + p.1 * down);
+    scaled * 2f64.powi(k)
 }
 
 /// Scatters a (canonical) sparse matrix into a new dense one.

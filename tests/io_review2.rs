@@ -93,3 +93,64 @@ fn cli_hint_never_asks_for_a_limit_beyond_u64() {
     let n = msg.rsplit("N ≥ ").next().unwrap();
     assert!(n.parse::<u64>().is_ok(), "{msg}");
 }
+
+/// Duplicates whose file-order partial sums overflow although their sum is finite: the matrix is
+/// representable, and it was refused ("duplicate entries at row 1, column 1 (1-based) sum to a
+/// non-finite value"). SciPy's `mmread` returns `inf` for the first file.
+#[test]
+fn duplicates_whose_partial_sums_overflow_still_read() {
+    use randnla::input::Layout;
+    use randnla::io::{read_dense, read_sparse};
+    let max = f64::MAX;
+    let big = 1.5 * 2f64.powi(1023);
+    let cases: [(&str, Vec<f64>, f64); 3] = [
+        ("general", vec![1e308, 1e308, -1e308], 1e308),
+        // Partial sums up to 4.5·2^1023, all exact: the result is exactly v.
+        ("general", vec![big, big, big, -big, -big], big),
+        // Mirrored: (2, 1) and (1, 2) both get the sum.
+        ("symmetric", vec![-max, -max, 0.5, max], -max + 0.5),
+    ];
+    for (symmetry, values, want) in cases {
+        let mut text = format!(
+            "%%MatrixMarket matrix coordinate real {symmetry}\n2 2 {}\n",
+            values.len()
+        );
+        for v in &values {
+            text.push_str(&format!("2 1 {v:e}\n"));
+        }
+        let opts = ReadOptions::default();
+        for layout in [Layout::Csr, Layout::Csc] {
+            let a = read_sparse(text.as_bytes(), layout, &opts)
+                .unwrap_or_else(|e| panic!("{values:?}: {e}"));
+            assert_eq!(
+                a.get(1, 0).map(|v| v.to_bits()),
+                Some(want.to_bits()),
+                "{values:?}"
+            );
+            let mirror = (symmetry == "symmetric").then_some(want.to_bits());
+            assert_eq!(a.get(0, 1).map(|v| v.to_bits()), mirror, "{values:?}");
+        }
+        let d = read_dense(text.as_bytes(), &opts).unwrap();
+        assert_eq!(d[(1, 0)].to_bits(), want.to_bits(), "{values:?}");
+    }
+    // A sum that is itself beyond ±f64::MAX is still refused (MAX + 1e300 is 5·10^7 ulps past it).
+    for values in [vec![max, max], vec![-max, -1e300, -max, max]] {
+        let mut text = format!(
+            "%%MatrixMarket matrix coordinate real general\n1 1 {}\n",
+            values.len()
+        );
+        for v in &values {
+            text.push_str(&format!("1 1 {v:e}\n"));
+        }
+        let (_, reason) = parse_error(text.as_bytes());
+        assert!(reason.contains("sum to a non-finite value"), "{reason}");
+    }
+    // A lone -0.0 keeps its sign (a round trip is bitwise).
+    let a = read_sparse(
+        &b"%%MatrixMarket matrix coordinate real general\n1 2 2\n1 1 -0e0\n1 2 -0e0\n"[..],
+        Layout::Csr,
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert!(a.data().iter().all(|v| v.to_bits() == (-0.0f64).to_bits()));
+}
