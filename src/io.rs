@@ -828,6 +828,27 @@ fn read_impl<R: BufRead>(
     target: Target,
     context: &str,
 ) -> Result<MatrixMarket> {
+    read_unnamed(reader, opts, target, context).map_err(|e| match e {
+        // Allocation failures are detected where the file is not known: name it, as the
+        // reader's own I/O errors do (callers such as the examples print `Io` errors as they
+        // are, trusting them to name the file).
+        Error::Io {
+            kind: kind @ std::io::ErrorKind::OutOfMemory,
+            message,
+        } if !message.starts_with(context) => Error::Io {
+            kind,
+            message: format!("{context}: {message}"),
+        },
+        e => e,
+    })
+}
+
+fn read_unnamed<R: BufRead>(
+    reader: R,
+    opts: &ReadOptions,
+    target: Target,
+    context: &str,
+) -> Result<MatrixMarket> {
     let mut lines = Lines::new(reader, context);
     if !lines.advance()? {
         return Err(Error::parse(

@@ -154,3 +154,32 @@ fn duplicates_whose_partial_sums_overflow_still_read() {
     .unwrap();
     assert!(a.data().iter().all(|v| v.to_bits() == (-0.0f64).to_bits()));
 }
+
+/// An allocation the reader cannot make is an `Io` error of kind `OutOfMemory`; unlike the
+/// reader's other I/O errors it did not name the file ("I/O error: could not allocate
+/// 2305843009213693952 elements for a dense 1×2305843009213693952 matrix"), and the examples
+/// print `Io` errors as they are, so a run reading several files did not say which one.
+#[test]
+fn allocation_failure_names_the_file() {
+    let path = std::env::temp_dir().join(format!("io_review2_oom_{}.mtx", std::process::id()));
+    // 2^61 columns and nothing stored: within a limit of 2^62 elements, but 2^64 bytes dense,
+    // which `try_reserve` refuses at once (more than isize::MAX), without touching memory.
+    std::fs::write(
+        &path,
+        "%%MatrixMarket matrix coordinate real general\n1 2305843009213693952 0\n",
+    )
+    .unwrap();
+    let opts = ReadOptions {
+        max_elements: 1 << 62,
+    };
+    let result = randnla::io::read_dense_path(&path, &opts);
+    std::fs::remove_file(&path).unwrap();
+    match result {
+        Err(Error::Io { kind, message }) => {
+            assert_eq!(kind, std::io::ErrorKind::OutOfMemory, "{message}");
+            assert!(message.contains(&path.display().to_string()), "{message}");
+            assert!(message.contains("could not allocate"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
