@@ -53,7 +53,8 @@
 //! its last line; a sum of duplicates that overflows names line 0, the whole file). No input
 //! panics. [`ReadOptions::max_elements`] bounds the memory a file can make the reader allocate,
 //! and each declared dimension (so a matrix that stores nothing cannot declare `2^64 − 1` rows);
-//! storage for entries grows as entries actually arrive, never from the declared count alone.
+//! storage for entries is reserved from the declared count only up to 2^20 entries, grows beyond
+//! that as entries actually arrive, and never past the declared count.
 //!
 //! Writing produces `coordinate real general` ([`write_sparse`]) or `array real general`
 //! ([`write_dense`], column-major), with values in Rust's shortest round-trip `{:e}` form, so a
@@ -796,11 +797,15 @@ fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
     Ok(v)
 }
 
-/// Pushes with amortized growth, turning allocation failure into an error.
-fn try_push<T>(v: &mut Vec<T>, x: T, what: &str) -> Result<()> {
+/// Pushes with amortized growth, never reserving room for more than `most` elements in all (the
+/// most the caller will push: what the size line declares), turning allocation failure into an
+/// error. Plain doubling went past the declared count: room for 2^24 values for a file of
+/// 2^23 + 1.
+fn try_push<T>(v: &mut Vec<T>, x: T, most: usize, what: &str) -> Result<()> {
     if v.len() == v.capacity() {
-        v.try_reserve(1)
-            .map_err(|_| out_of_memory(what, v.len().saturating_add(1)))?;
+        let extra = v.len().min(most.saturating_sub(v.len())).max(1);
+        v.try_reserve_exact(extra)
+            .map_err(|_| out_of_memory(what, v.len().saturating_add(extra)))?;
     }
     v.push(x);
     Ok(())
@@ -990,7 +995,12 @@ fn read_coordinate<R: BufRead>(
     let stored_limit = u128::from(opts.max_elements) - fixed;
 
     let mut entries: Vec<Triplet> = Vec::new();
-    let initial = nnz.saturating_mul(per_entry).min(MAX_INITIAL_RESERVE);
+    // No valid file lists more than `nnz` entries (mirrored: up to `per_entry · nnz`), and none
+    // may store more than `stored_limit`.
+    let most_entries = usize::try_from(stored_limit)
+        .unwrap_or(usize::MAX)
+        .min(nnz.saturating_mul(per_entry));
+    let initial = most_entries.min(MAX_INITIAL_RESERVE);
     entries
         .try_reserve_exact(initial)
         .map_err(|_| out_of_memory("the entries", initial))?;
@@ -1002,7 +1012,7 @@ fn read_coordinate<R: BufRead>(
                 limit: u128::from(opts.max_elements),
             });
         }
-        try_push(entries, t, "the entries")
+        try_push(entries, t, most_entries, "the entries")
     };
 
     let mut count = 0usize;
@@ -1156,7 +1166,7 @@ fn read_array<R: BufRead>(
         }
         let [v] = fields::<1>(text, line, "value")?;
         let v = parse_value(v, header.field, line)?;
-        try_push(&mut values, v, "the values")?;
+        try_push(&mut values, v, expected, "the values")?;
     }
     if values.len() < expected {
         return Err(Error::parse(

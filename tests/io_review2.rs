@@ -183,3 +183,111 @@ fn allocation_failure_names_the_file() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A field of /proc/self/status in bytes: `VmPeak` (peak virtual memory) or `VmSize` (current).
+fn vm(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn vm_peak() -> Option<u64> {
+    vm("VmPeak:")
+}
+
+/// How far a call raises the peak above the memory in use when it starts.
+fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = vm("VmSize:").unwrap();
+    let out = f();
+    (out, vm_peak().unwrap().saturating_sub(before))
+}
+
+const CHILD_ENV: &str = "IO_REVIEW2_PEAK_CHILD";
+
+/// Run by [`storage_grows_to_the_declared_count_not_past_it`] in a fresh process, so that the
+/// peak it measures is this read's alone.
+#[test]
+#[ignore = "run in a child process by storage_grows_to_the_declared_count_not_past_it"]
+fn peak_child() {
+    let Ok(which) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    const MIB: f64 = (1u64 << 20) as f64;
+    // 2^23 + 1 values: one past a power of two, where doubling growth overshoots the most.
+    let n = (1usize << 23) + 1;
+    let mut text = Vec::with_capacity(64 + 2 * n + 2 * n / 3);
+    if which == "array" {
+        text.extend_from_slice(
+            format!("%%MatrixMarket matrix array real general\n{n} 1\n").as_bytes(),
+        );
+        for _ in 0..n {
+            text.extend_from_slice(b"1\n");
+        }
+        let (a, grew) =
+            peak_growth(|| randnla::io::read_dense(&text[..], &ReadOptions::default()).unwrap());
+        assert_eq!(a.nrows(), n);
+        // The values as read (n·8 bytes) plus the matrix (n·8): "about twice the dense matrix".
+        let dense = (n * 8) as f64;
+        println!(
+            "PEAK array {:.1} MiB for a {:.1} MiB matrix",
+            grew as f64 / MIB,
+            dense / MIB
+        );
+        assert!(
+            (grew as f64) < 2.4 * dense,
+            "grew {:.1} MiB",
+            grew as f64 / MIB
+        );
+    } else {
+        let mut t =
+            format!("%%MatrixMarket matrix coordinate real general\n1 1 {n}\n").into_bytes();
+        t.reserve(6 * n);
+        for _ in 0..n {
+            t.extend_from_slice(b"1 1 1\n");
+        }
+        let (a, grew) = peak_growth(|| {
+            randnla::io::read_sparse(&t[..], randnla::input::Layout::Csr, &ReadOptions::default())
+                .unwrap()
+        });
+        assert_eq!(a.nnz(), 1);
+        // "About 40 bytes per stored entry at peak" (24 per listed entry, 16 while compressing).
+        let per_entry = grew as f64 / n as f64;
+        println!("PEAK coordinate {per_entry:.1} bytes per entry");
+        assert!(per_entry < 44.0, "{per_entry:.1} bytes per entry");
+    }
+}
+
+/// The reader reserves room for entries as they arrive, doubling, from at most 2^20 declared up
+/// front. The doubling went past the count the size line declares (which is all a valid file
+/// can hold): for 2^23 + 1 values, room for 2^24, so an array file peaked at about three times
+/// its dense matrix instead of the documented two, and a coordinate file at about 64 bytes per
+/// entry instead of 40; `max_elements`, sized to memory, let twice that be reserved.
+#[test]
+fn storage_grows_to_the_declared_count_not_past_it() {
+    if vm_peak().is_none() {
+        eprintln!("no /proc/self/status VmPeak; skipped");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    for which in ["array", "coordinate"] {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "peak_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_ENV, which)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stdout.contains("PEAK"),
+            "{which}: the child did not run: {stdout}{stderr}"
+        );
+        assert!(out.status.success(), "{which}: {stdout}{stderr}");
+    }
+}
