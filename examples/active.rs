@@ -209,7 +209,7 @@ fn main() {
                     ));
                 }
                 let col = faer::MatRef::from_column_major_slice(&last_beta, last_beta.len(), 1);
-                write_dense_path(&out, col).map_err(|e| e.to_string())?;
+                write_dense_path(&out, col).map_err(|e| cli::file_error(&out, e))?;
             }
             let (n, d) = (pool.nrows(), pool.ncols());
             if args.json() {

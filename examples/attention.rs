@@ -281,7 +281,7 @@ fn main() {
             }
         })?;
         if let Some(out) = args.get::<String>("out")? {
-            write_dense_path(&out, res.out.as_ref()).map_err(|e| e.to_string())?;
+            write_dense_path(&out, res.out.as_ref()).map_err(|e| cli::file_error(&out, e))?;
         }
         let precision = if f32 { "f32" } else { "f64" };
         let map_name = match map {

@@ -103,7 +103,7 @@ fn main() {
             };
             if let Some(out) = args.get::<String>("out")? {
                 let col = faer::MatRef::from_column_major_slice(&scores, scores.len(), 1);
-                write_dense_path(&out, col).map_err(|e| e.to_string())?;
+                write_dense_path(&out, col).map_err(|e| cli::file_error(&out, e))?;
             }
             if args.json() {
                 cli::Json::new()

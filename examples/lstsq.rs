@@ -266,7 +266,7 @@ fn main() {
             match &out.x {
                 Some(x) => {
                     let xm = faer::Mat::from_fn(d, 1, |i, _| x[i]);
-                    write_dense_path(&path, xm.as_ref()).map_err(|e| e.to_string())?;
+                    write_dense_path(&path, xm.as_ref()).map_err(|e| cli::file_error(&path, e))?;
                 }
                 // Non-convergence is a result (exit 0), but a silently missing (or stale) file
                 // is not what `--out` asked for.

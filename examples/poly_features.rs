@@ -73,7 +73,7 @@ fn main() {
             Ok((phi, seconds, err))
         })?;
         if let Some(out) = args.get::<String>("out")? {
-            write_dense_path(&out, phi.as_ref()).map_err(|e| format!("{out}: {e}"))?;
+            write_dense_path(&out, phi.as_ref()).map_err(|e| cli::file_error(&out, e))?;
         }
         cli::outln!(
             "{n}×{d} (nnz {}) → {n}×{} features of (γ⟨x,y⟩ + c)^p, p = {}, γ = {}, c = {}, {:?}",

@@ -126,7 +126,7 @@ fn main() {
             Ok((sa, secs, distortion))
         })?;
         if let Some(out) = args.get::<String>("out")? {
-            io::write_dense_path(&out, sa.as_ref()).map_err(|e| format!("{out}: {e}"))?;
+            io::write_dense_path(&out, sa.as_ref()).map_err(|e| cli::file_error(&out, e))?;
         }
         cli::outln!(
             "{} sketch: {n}×{d} ({nnz} stored entries) → {m}×{d} in {secs:.4} s ({:.2} ns per stored entry)",

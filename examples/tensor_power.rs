@@ -225,7 +225,8 @@ fn main() {
             if let Some(out) = args.get::<String>("factors-out")? {
                 let n = t.dim();
                 let f = faer::Mat::from_fn(n, dec.factors.len(), |i, j| dec.factors[j][i]);
-                randnla::io::write_dense_path(&out, f.as_ref()).map_err(|e| e.to_string())?;
+                randnla::io::write_dense_path(&out, f.as_ref())
+                    .map_err(|e| cli::file_error(&out, e))?;
             }
             let cpu = cpu_seconds().zip(cpu0).map(|(a, b)| a - b);
             let (max_fe, max_we) = match &truth {
