@@ -280,6 +280,9 @@ pub(crate) struct Workspace {
     /// Tree levels (`TreeSketch` only).
     levels: Vec<f64>,
     next: Vec<f64>,
+    /// Per slot of `levels` / `next`, the exponent `e` of `slot·2^e` (`TreeSketch` only).
+    exps: Vec<i64>,
+    next_exps: Vec<i64>,
     idx: Vec<usize>,
     val: Vec<f64>,
     /// Row-major features of one task's rows.
@@ -298,6 +301,8 @@ impl Workspace {
             },
             levels: vec![0.0; levels],
             next: vec![0.0; levels],
+            exps: Vec::new(),
+            next_exps: Vec::new(),
             idx: Vec::new(),
             val: Vec::new(),
             rows_out: Vec::new(),
@@ -307,7 +312,8 @@ impl Workspace {
 
 /// `acc = ∏_{k < count} FFT(signal_k)` as a half spectrum (`count ≥ 1`), where `fill(k, real)`
 /// writes the `k`-th real signal (length `m`, every entry) into `real`; `spec` and `scratch` are
-/// work space. Shared by [`convolve`] and the tensor power method's sketches of `u^{⊗p}`.
+/// work space. Used by the tensor power method's sketches of `u^{⊗p}` (no lifting of tiny values,
+/// unlike [`convolve`]).
 pub(crate) fn spectrum_product(
     fft: &Fft,
     count: usize,
@@ -331,19 +337,88 @@ pub(crate) fn spectrum_product(
     Ok(())
 }
 
-/// The `p`-fold circular convolution of CountSketches: `out = IFFT(∏_k FFT(sketch_k))`, where
-/// `fill(k, buf)` writes the `k`-th CountSketch into `buf` (length `m`). For `p = 1` the
-/// CountSketch itself is returned (no FFT).
+/// Exponent below which a signal or spectrum of [`convolve`] is lifted: a quantity whose largest
+/// magnitude is under `2^LIFT_EXP` is multiplied by a power of two that brings it to
+/// `[2^LIFT_EXP, 2^(LIFT_EXP+1))`, and the factor is recorded. Without it the running product of
+/// the spectra underflowed: `apply_kron` of `(1e-300, 1e-300, 1e300)` (product `1e-300`) gave an
+/// all-zero `Ok`. Quantities above the threshold are never touched, so ordinary data keep their
+/// bits, and as nothing is scaled *down* no overflow is introduced.
+const LIFT_EXP: i32 = -400;
+
+/// `2^k` for `−1022 ≤ k ≤ 1023`, exactly.
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&k));
+    f64::from_bits(((1023 + k) as u64) << 52)
+}
+
+/// The shift `s ≥ 0` that [`LIFT_EXP`] asks for a quantity of largest magnitude `big`
+/// (`0` unless `0 < big < 2^LIFT_EXP`; at most `−1074 − LIFT_EXP + 1`).
+fn lift_shift(big: f64) -> i32 {
+    if big > 0.0 && big < pow2(LIFT_EXP) {
+        (LIFT_EXP - big.log2().floor() as i32).max(0)
+    } else {
+        0
+    }
+}
+
+/// Lifts a real signal (see [`LIFT_EXP`]); returns the shift `s` (the signal was multiplied by
+/// `2^s`, exactly: a power of two, and the result is normal).
+fn lift_real(v: &mut [f64]) -> i64 {
+    let s = lift_shift(v.iter().fold(0.0f64, |a, x| a.max(x.abs())));
+    if s > 0 {
+        let f = pow2(s);
+        v.iter_mut().for_each(|x| *x *= f);
+    }
+    i64::from(s)
+}
+
+/// [`lift_real`] for a spectrum.
+fn lift_complex(v: &mut [Complex<f64>]) -> i64 {
+    let s = lift_shift(
+        v.iter()
+            .fold(0.0f64, |a, c| a.max(c.re.abs()).max(c.im.abs())),
+    );
+    if s > 0 {
+        let f = pow2(s);
+        v.iter_mut().for_each(|c| *c *= f);
+    }
+    i64::from(s)
+}
+
+/// `v ← v·2^e` for `e ≤ 0`, in steps of at most `2^−1000` (stopping once every entry is zero or
+/// non-finite, so a huge `|e|` costs a few passes). Only values that end subnormal are rounded
+/// (possibly twice, by less than two units of `2^−1074`).
+pub(crate) fn scale_down(v: &mut [f64], mut e: i64) {
+    while e < 0 {
+        let k = e.max(-1000);
+        let f = pow2(k as i32);
+        let mut live = false;
+        for x in v.iter_mut() {
+            *x *= f;
+            live |= *x != 0.0 && x.is_finite();
+        }
+        if !live {
+            break;
+        }
+        e -= k;
+    }
+}
+
+/// The `p`-fold circular convolution of CountSketches: `out·2^e = IFFT(∏_k FFT(sketch_k))`
+/// with the returned `e ≤ 0`, where `fill(k, buf)` writes the `k`-th CountSketch into `buf`
+/// (length `m`). The signals and the running product of the spectra are lifted when tiny (see
+/// [`LIFT_EXP`]) and `e` records it, so tiny factors do not underflow; `e = 0` unless something
+/// was below `2^LIFT_EXP`. For `p = 1` the CountSketch itself is returned (no FFT, `e = 0`).
 pub(crate) fn convolve(
     fft: &Fft,
     p: usize,
     bufs: &mut FftBufs,
     out: &mut [f64],
     mut fill: impl FnMut(usize, &mut [f64]),
-) -> Result<()> {
+) -> Result<i64> {
     if p == 1 {
         fill(0, out);
-        return Ok(());
+        return Ok(0);
     }
     let FftBufs {
         real,
@@ -351,8 +426,22 @@ pub(crate) fn convolve(
         spec,
         scratch,
     } = bufs;
-    spectrum_product(fft, p, real, acc, spec, scratch, fill)?;
-    fft.inverse(acc, out, scratch)
+    let mut shift = 0i64;
+    for k in 0..p {
+        fill(k, real);
+        shift += lift_real(real);
+        if k == 0 {
+            fft.forward(real, acc, scratch)?;
+        } else {
+            fft.forward(real, spec, scratch)?;
+            for (a, b) in acc.iter_mut().zip(spec.iter()) {
+                *a *= *b;
+            }
+            shift += lift_complex(acc);
+        }
+    }
+    fft.inverse(acc, out, scratch)?;
+    Ok(-shift)
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -865,6 +954,10 @@ impl TensorSketch {
     /// overflows the output type — or whose FFT intermediates do: the running product of the
     /// spectra, in factor order, reaches `‖x₁‖₁·…·‖x_j‖₁` and the inverse FFT `m` times the
     /// whole, so `(1e200, 1e200, 1e-300)` is an error where `(1e-300, 1e200, 1e200)` is not.
+    /// Tiny factors do not underflow: a CountSketch or running product below `2^−400` is lifted by
+    /// an exact power of two that is taken out of the result, so `(1e-300, 1e-300, 1e300)` gives
+    /// `±1e-300` in its bucket (it gave all zeros); only entries that are themselves below
+    /// `f64::MIN_POSITIVE` round.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -1063,8 +1156,10 @@ impl RowMap for TensorSketch {
         out: &mut [f64],
         ws: &mut Workspace,
     ) -> Result<()> {
-        convolve(&self.fft, self.degree(), &mut ws.bufs, out, |k, buf| {
+        let e = convolve(&self.fft, self.degree(), &mut ws.bufs, out, |k, buf| {
             self.modes[k].sketch_sparse(factors[k].0, factors[k].1, buf)
-        })
+        })?;
+        scale_down(out, e);
+        Ok(())
     }
 }

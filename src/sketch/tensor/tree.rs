@@ -2,8 +2,8 @@
 //! degree polynomially instead of like `3^p`.
 
 use super::{
-    check_degree, check_dims, check_m, convolve, kron_vec, power_rows, power_vec, Fft, Hash,
-    RowMap, Workspace, TABLE_BUDGET,
+    check_degree, check_dims, check_m, convolve, kron_vec, power_rows, power_vec, scale_down, Fft,
+    Hash, RowMap, Workspace, TABLE_BUDGET,
 };
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -179,6 +179,9 @@ impl TreeSketch {
     /// type — or whose intermediates do, possibly sooner (see
     /// [`apply_power`](Self::apply_power)): a node multiplies its two children before any
     /// later factor can scale the product back, so `(1e200, 1e200, 1e-300, 1)` is an error.
+    /// Tiny intermediates do not underflow: a node lifts a product below `2^−400` by an exact
+    /// power of two that is taken out of the root's output, so `(1e-300, 1e-300, 1e300, 1)` gives
+    /// `±1e-300` in its bucket (it gave all zeros).
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -218,8 +221,19 @@ impl RowMap for TreeSketch {
             return Ok(());
         }
         let Workspace {
-            bufs, levels, next, ..
+            bufs,
+            levels,
+            next,
+            exps,
+            next_exps,
+            ..
         } = ws;
+        // Slot `j` holds `levels[j·m..(j+1)·m]·2^exps[j]`: a node lifts a tiny product (see
+        // `convolve`) instead of letting the next level underflow it.
+        exps.clear();
+        exps.resize(self.padded, 0);
+        next_exps.clear();
+        next_exps.resize(self.padded, 0);
         for (k, slot) in levels.chunks_mut(m).enumerate() {
             match factors.get(k) {
                 Some((idx, val)) => self.leaves[k].sketch_sparse(idx, val, slot),
@@ -241,14 +255,17 @@ impl RowMap for TreeSketch {
                     &mut next[j * m..(j + 1) * m]
                 };
                 let sides = &self.nodes[node];
-                convolve(&self.fft, 2, bufs, dst, |s, buf| {
+                let e = convolve(&self.fft, 2, bufs, dst, |s, buf| {
                     sides[s].sketch_dense(if s == 0 { u } else { v }, buf)
                 })?;
+                next_exps[j] = exps[2 * j] + exps[2 * j + 1] + e;
                 node += 1;
             }
             std::mem::swap(levels, next);
+            std::mem::swap(exps, next_exps);
             width = half;
         }
+        scale_down(out, exps[0]);
         Ok(())
     }
 }
