@@ -42,6 +42,11 @@ fn rel_err(got: &[f64], want: &[f64]) -> f64 {
     e / max_abs(want)
 }
 
+/// `2^e` (also where `2f64.powi(e)` is not: it forms `1/2^−e`, which is 0 below `2^−1023`).
+fn pow2(e: i32) -> f64 {
+    2f64.powi(e / 2) * 2f64.powi(e - e / 2)
+}
+
 fn scaled(x: &[f64], e: i32) -> Vec<f64> {
     x.iter().map(|v| v * 2f64.powi(e)).collect()
 }
@@ -117,5 +122,49 @@ fn kernel_error_reads_few_rows_of_a_tall_csc_in_place() {
         let x = SparseRef::try_csc(n, 3, &indptr, &indices, &data).unwrap();
         let got = f.kernel_error(MatrixRef::Sparse(x), phi.as_ref(), 3, Par::Seq);
         assert_eq!(got.map(f64::to_bits), Ok(want.to_bits()), "n = {n}");
+    }
+}
+
+/// The exact kernel at compensating scales: rows scaled by `2^−540` with `γ = 2^−60·2^1080`, or
+/// by `2^520` with `γ = 2^−1040`, have the same `γ⟨x, y⟩` (and the same features, bit for bit:
+/// `√γ·x` is unchanged), but `⟨x, y⟩` itself underflowed (`≈ 2^−1080`) or overflowed
+/// (`≈ 2^1040`): `kernel` returned `Ok(0)` for a value near `1e-115` or refused a `3e102` as
+/// overflowing, and `kernel_error` returned `Ok(∞)` or refused. Both must now give the
+/// unscaled results bit for bit (c = 0, p = 3 and c = 0.25, p = 2).
+#[test]
+fn exact_kernel_survives_compensating_scales() {
+    let x = randnla::sketch::tensor::clustered_rows(40, 6, 4, 0.3, Seed::new(7)).unwrap();
+    for (degree, coef0) in [(3usize, 0.0), (2, 0.25)] {
+        let run = |e: i32, gamma_exp: i32| {
+            let xs = Mat::from_fn(40, 6, |i, j| x[(i, j)] * pow2(e));
+            let params = PolyKernelParams {
+                degree,
+                gamma: pow2(gamma_exp),
+                coef0,
+                sketch_dim: 32,
+                method: TensorMethod::Fft,
+            };
+            let f = PolyKernelFeatures::new(6, params, Seed::new(8)).unwrap();
+            let xv = MatrixRef::dense(xs.as_ref()).unwrap();
+            let phi = f
+                .transform(xv, Par::Seq)
+                .unwrap_or_else(|err| panic!("2^{e}, γ = 2^{gamma_exp}: {err}"));
+            let row = |i: usize| (0..6).map(|j| xs[(i, j)]).collect::<Vec<_>>();
+            let k = f.kernel(&row(0), &row(1)).map(f64::to_bits);
+            let err = f
+                .kernel_error(xv, phi.as_ref(), 40, Par::Seq)
+                .map(f64::to_bits);
+            (phi, k, err)
+        };
+        for (g0, e, g) in [(-60, -540, 1020), (0, 520, -1040)] {
+            let (phi0, k0, e0) = run(0, g0);
+            let k = f64::from_bits(k0.clone().unwrap());
+            assert!(k.is_finite() && k != 0.0, "{k}");
+            assert!(f64::from_bits(e0.clone().unwrap()) > 0.0);
+            let (phi, k, err) = run(e, g);
+            assert_eq!(phi, phi0, "features at 2^{e}, γ = 2^{g}");
+            assert_eq!(k, k0, "kernel at 2^{e}, γ = 2^{g}");
+            assert_eq!(err, e0, "kernel_error at 2^{e}, γ = 2^{g}");
+        }
     }
 }

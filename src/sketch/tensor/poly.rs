@@ -202,7 +202,9 @@ impl PolyKernelFeatures {
         Ok(out.into_iter().map(T::from_f64).collect())
     }
 
-    /// The exact kernel `(γ⟨x, y⟩ + c)^p`.
+    /// The exact kernel `(γ⟨x, y⟩ + c)^p`. `γ⟨x, y⟩` is formed from `x`, `y` and `γ` scaled by
+    /// exact powers of two, so it is right wherever it is representable, even when `⟨x, y⟩`
+    /// alone is not (`x, y ≈ 2^−540` with `γ = 2^1020`, or `x, y ≈ 2^520` with `γ = 2^−1040`).
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when a length is not `d`, [`Error::NonFinite`] for NaN/±∞ in
@@ -210,8 +212,15 @@ impl PolyKernelFeatures {
     pub fn kernel<T: Scalar>(&self, x: &[T], y: &[T]) -> Result<f64> {
         let x = vec_f64(x, self.d, "x")?;
         let y = vec_f64(y, self.d, "y")?;
-        let dot: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
-        let k = self.kernel_of_dot(dot);
+        // ⟨x, y⟩ of x·2^−a and y·2^−b (exact powers of two), so that it neither overflows nor
+        // underflows where γ⟨x, y⟩ does not: x, y ≈ 2^±520 with γ = 2^∓700 gave an error or 0.
+        let (a, b) = (max_exponent(&x), max_exponent(&y));
+        let dot: f64 = x
+            .iter()
+            .zip(&y)
+            .map(|(u, v)| ldexp(*u, -a) * ldexp(*v, -b))
+            .sum();
+        let k = self.kernel_of_dot(dot, a + b);
         if !k.is_finite() {
             return Err(Error::NonFinite {
                 what: format!("the kernel value (γ⟨x, y⟩ + c)^p (it overflowed f64: {k})"),
@@ -222,9 +231,15 @@ impl PolyKernelFeatures {
         Ok(k)
     }
 
-    fn kernel_of_dot(&self, dot: f64) -> f64 {
+    /// `(γ·dot·2^e + c)^p`, with `γ·dot·2^e` formed without intermediate overflow or underflow
+    /// (`γ = g·2^f` with `g ∈ [1, 2)`; `dot·g` is rounded as `γ·dot` is, up to a power of two,
+    /// so for `e = 0` and ordinary values this is `(γ·dot + c)^p` bit for bit).
+    fn kernel_of_dot(&self, dot: f64, e: i64) -> f64 {
+        let f = max_exponent(&[self.params.gamma]);
+        let g = ldexp(self.params.gamma, -f);
+        let base = ldexp(dot * g, e + f) + self.params.coef0;
         let p = i32::try_from(self.params.degree).unwrap_or(i32::MAX);
-        (self.params.gamma * dot + self.params.coef0).powi(p)
+        base.powi(p)
     }
 
     /// `‖ΦΦᵀ − K‖_F / ‖K‖_F` on the first `min(rows, n)` rows of `X`, with `K` the exact kernel
@@ -294,14 +309,16 @@ impl PolyKernelFeatures {
             1.0,
             par,
         );
-        let mut gram = gram_leading(x, r, par)?;
+        // The Gram matrix of the rows times 2^−2a (one exact power of two, largest entry in
+        // [1, 2)), so that it does not overflow or underflow where γ⟨x, y⟩ does not.
+        let (mut gram, a) = gram_leading(x, r, par)?;
         // K and ΦΦᵀ − K entry by entry; either can pass f64's range (γ = 1e200 at p = 2), and
         // their squares far sooner: the sums are scaled by the largest magnitudes.
         let mut diff = zeros_or_too_large::<f64>(r, r, "kernel error matrix")?;
         let (mut k_max, mut d_max) = (0.0f64, 0.0f64);
         for j in 0..r {
             for i in 0..r {
-                let k = self.kernel_of_dot(gram[(i, j)]);
+                let k = self.kernel_of_dot(gram[(i, j)], 2 * a);
                 let e = approx[(i, j)] - k;
                 if !(k.is_finite() && e.is_finite()) {
                     let what = if k.is_finite() {
@@ -386,11 +403,20 @@ fn leading_rows<T: Scalar>(x: MatrixRef<'_, T>, r: usize) -> Vec<(Vec<usize>, Ve
     out
 }
 
-/// `X_r X_rᵀ` for the first `r` rows of `X`: a dense product when `r·d` is moderate, sparse
-/// dot products otherwise.
-fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<Mat<f64>> {
+/// `(G, a)` with `G = 2^−2a·X_r X_rᵀ` for the first `r` rows `X_r` of `X`, where `2^a` is the
+/// power of two at most the largest `|X_ij|` there (the rows are scaled exactly by `2^−a`): a
+/// dense product when `r·d` is moderate, sparse dot products otherwise.
+fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<(Mat<f64>, i64)> {
     let d = x.ncols();
-    let sparse = leading_rows(x, r);
+    let mut sparse = leading_rows(x, r);
+    let big = sparse
+        .iter()
+        .flat_map(|(_, v)| v.iter())
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let a = max_exponent(&[big]);
+    for (_, val) in sparse.iter_mut() {
+        val.iter_mut().for_each(|v| *v = ldexp(*v, -a));
+    }
     let mut g = zeros_or_too_large::<f64>(r, r, "kernel matrix")?;
     if (r as u128) * (d as u128) <= 1 << 24 {
         let mut xr = Mat::<f64>::zeros(r, d);
@@ -416,7 +442,28 @@ fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<Ma
             }
         }
     }
-    Ok(g)
+    Ok((g, a))
+}
+
+/// `e` with `2^e ≤ max_i |v_i| < 2^(e+1)` (possibly one less, as `log2` rounds), or 0 when every
+/// entry is zero.
+fn max_exponent(v: &[f64]) -> i64 {
+    let big = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if big > 0.0 && big.is_finite() {
+        big.log2().floor() as i64
+    } else {
+        0
+    }
+}
+
+/// `v·2^e`, exact unless the result is subnormal or overflows (in steps of at most `2^±1000`).
+fn ldexp(mut v: f64, mut e: i64) -> f64 {
+    while e != 0 && v != 0.0 && v.is_finite() {
+        let k = e.clamp(-1000, 1000);
+        v *= f64::from_bits(((1023 + k) as u64) << 52);
+        e -= k;
+    }
+    v
 }
 
 fn sparse_dot(a: &(Vec<usize>, Vec<f64>), b: &(Vec<usize>, Vec<f64>)) -> f64 {
