@@ -4,9 +4,9 @@
 
 use faer::{Mat, Par};
 use randnla::sketch::tensor::{
-    PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
+    Complex, PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
 };
-use randnla::{MatrixRef, Seed, SparseRef};
+use randnla::{Error, MatrixRef, Seed, SparseRef};
 
 /// The explicit tensor CountSketch of `x₁ ⊗ … ⊗ x_p` (every multi-index hashed with
 /// `tensor_bucket`), in exact products of the given factors: `O(∏ d_k)`.
@@ -167,4 +167,43 @@ fn exact_kernel_survives_compensating_scales() {
             assert_eq!(err, e0, "kernel_error at 2^{e}, γ = 2^{g}");
         }
     }
+}
+
+/// The public building blocks returned `Ok` holding ±∞ or NaN for finite input whose sums
+/// overflow: two entries of `1e308` in one bucket (`sketch_entries`, `mode_sketch`), a signal
+/// of four `1e308` (`forward`: bin 0 is their sum), a spectrum of `1e308` bins (`inverse`). Each
+/// is now `Error::NonFinite`; the same calls at `1e300` still succeed.
+#[test]
+fn building_blocks_refuse_overflowing_sums() {
+    let ts = TensorSketch::new(2, 2, 4, Seed::new(1)).unwrap();
+    let one_bucket = TensorSketch::new(2, 3, 1, Seed::new(1)).unwrap();
+    let nonfinite = |r: Result<usize, Error>| matches!(r, Err(Error::NonFinite { .. }));
+    for big in [1e308, 1e300] {
+        let overflows = big == 1e308;
+        let spec = vec![
+            Complex::new(big, 0.0),
+            Complex::new(big, big),
+            Complex::new(big, 0.0),
+        ];
+        let results = [
+            ts.sketch_entries(&[0, 0, 0, 0], &[big, big])
+                .map(|v| v.len()),
+            one_bucket.mode_sketch(0, &[big, big, big]).map(|v| v.len()),
+            one_bucket
+                .mode_spectrum(0, &[big, big, big])
+                .map(|v| v.len()),
+            ts.forward(&[big; 4]).map(|v| v.len()),
+            ts.inverse(&spec).map(|v| v.len()),
+        ];
+        for (k, r) in results.into_iter().enumerate() {
+            if overflows {
+                assert!(nonfinite(r.clone()), "call {k} at {big:e}: {r:?}");
+            } else {
+                assert!(r.is_ok(), "call {k} at {big:e}: {r:?}");
+            }
+        }
+    }
+    // What they return when they succeed is finite.
+    let v = ts.forward(&[1e300; 4]).unwrap();
+    assert!(v.iter().all(|c| c.re.is_finite() && c.im.is_finite()));
 }

@@ -575,6 +575,25 @@ pub(crate) fn fits<T: Scalar>(row: &[f64], i: usize) -> Result<()> {
     })
 }
 
+/// `Ok(v)` when every entry of an output of a building block ([`TensorSketch::sketch_entries`],
+/// [`TensorSketch::mode_sketch`], [`TensorSketch::forward`], [`TensorSketch::inverse`]) is
+/// finite, else [`Error::NonFinite`] naming the first that is not: finite input whose sums
+/// overflow `f64` (two entries of `1e308` in one bucket) must not come back as `Ok(∞)` or NaN.
+fn finite_output<V>(v: Vec<V>, what: &str, finite: impl Fn(&V) -> bool) -> Result<Vec<V>> {
+    match v.iter().position(|x| !finite(x)) {
+        None => Ok(v),
+        Some(i) => Err(Error::NonFinite {
+            what: format!("{what} (finite input, but its sums overflow f64)"),
+            row: i,
+            col: 0,
+        }),
+    }
+}
+
+fn finite_complex(c: &Complex<f64>) -> bool {
+    c.re.is_finite() && c.im.is_finite()
+}
+
 /// `map(a_i^{⊗p})` for every row of `A`, after checking `A`'s width.
 pub(crate) fn power_rows<T: Scalar>(
     map: &dyn RowMap,
@@ -1038,7 +1057,8 @@ impl TensorSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `indices.len() ≠ p·values.len()`,
-    /// [`Error::InvalidParameter`] for an index out of range, [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::InvalidParameter`] for an index out of range, [`Error::NonFinite`] for NaN/±∞,
+    /// or for finite values whose sum in a bucket overflows `f64`.
     ///
     /// # Performance
     /// `O(p·nnz(T))` time, `O(m)` memory.
@@ -1057,14 +1077,15 @@ impl TensorSketch {
             let (h, s) = self.tensor_bucket(&indices[e * p..(e + 1) * p])?;
             out[h] += s * v;
         }
-        Ok(out)
+        finite_output(out, "the sketch of the entries", |v| v.is_finite())
     }
 
     /// `C_k x`, the CountSketch of `x ∈ ℝ^{dims[k]}` in mode `k` (length `m`).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] when `k ≥ p`; [`Error::DimensionMismatch`] or
-    /// [`Error::NonFinite`] for a bad `x`.
+    /// [`Error::NonFinite`] for a bad `x`, or [`Error::NonFinite`] when a bucket's sum of finite
+    /// entries overflows `f64`.
     pub fn mode_sketch<T: Scalar>(&self, k: usize, x: &[T]) -> Result<Vec<f64>> {
         if k >= self.degree() {
             return Err(Error::param(
@@ -1075,7 +1096,7 @@ impl TensorSketch {
         let x = vec_f64(x, self.dims[k], "x")?;
         let mut out = vec![0.0; self.m];
         self.modes[k].sketch_dense(&x, &mut out);
-        Ok(out)
+        finite_output(out, "the mode sketch C_k x", |v| v.is_finite())
     }
 
     /// `FFT(C_k x)`: the unnormalized DFT of the mode-`k` CountSketch of `x`, bins
@@ -1094,7 +1115,8 @@ impl TensorSketch {
     /// spectra and circular correlation a product with the conjugate.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when `v.len() ≠ m`, [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::DimensionMismatch`] when `v.len() ≠ m`, [`Error::NonFinite`] for NaN/±∞ or
+    /// when the transform of finite values overflows `f64` (its bins reach `‖v‖₁`).
     ///
     /// # Performance
     /// `O(m log m)` (one real FFT with a cached plan; prime `m` uses Bluestein's algorithm and is
@@ -1104,7 +1126,7 @@ impl TensorSketch {
         let mut spec = vec![Complex::new(0.0, 0.0); self.fft.spec_len()];
         let mut scratch = vec![Complex::new(0.0, 0.0); self.fft.scratch_len()];
         self.fft.forward(&mut real, &mut spec, &mut scratch)?;
-        Ok(spec)
+        finite_output(spec, "the spectrum", finite_complex)
     }
 
     /// The real signal `v[t] = (1/m)·Σ_f X[f]·e^{2πi·f·t/m}` whose spectrum is `spec` (bins
@@ -1113,7 +1135,8 @@ impl TensorSketch {
     /// are ignored, as they must vanish for a real signal.
     ///
     /// # Errors
-    /// [`Error::DimensionMismatch`] when `spec.len() ≠ ⌊m/2⌋ + 1`, [`Error::NonFinite`] for NaN/±∞.
+    /// [`Error::DimensionMismatch`] when `spec.len() ≠ ⌊m/2⌋ + 1`, [`Error::NonFinite`] for NaN/±∞
+    /// or when the transform of finite bins overflows `f64`.
     pub fn inverse(&self, spec: &[Complex<f64>]) -> Result<Vec<f64>> {
         if spec.len() != self.fft.spec_len() {
             return Err(Error::dim(
@@ -1136,7 +1159,7 @@ impl TensorSketch {
         let mut out = vec![0.0; self.m];
         let mut scratch = vec![Complex::new(0.0, 0.0); self.fft.scratch_len()];
         self.fft.inverse(&mut s, &mut out, &mut scratch)?;
-        Ok(out)
+        finite_output(out, "the inverse transform", |v| v.is_finite())
     }
 }
 
