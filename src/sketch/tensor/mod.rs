@@ -529,7 +529,8 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
 /// the unnormalized inverse transform: up to `m·‖x‖₁^p`) can overflow before the entries do, so
 /// the error may come sooner than `|x_i|^p` alone says; it is never a wrong value.
 const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
-                        entries overflow the output type)";
+                        entries, or the FFT's intermediate sums, which reach up to m·‖x‖₁^p \
+                        and overflow first, exceed the output type's range)";
 
 /// `Ok` when every entry of a sketched row (row `i` of the output; 0 for a vector) is finite once
 /// converted to `T`, else [`Error::NonFinite`] naming the first that is not. The common case is
