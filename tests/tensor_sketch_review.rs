@@ -418,3 +418,21 @@ fn early_overflow_message_names_the_fft_intermediates() {
     ));
     assert!(ts.apply_power(&[1e100]).is_ok());
 }
+
+/// `clustered_rows` accepts any finite `noise ≥ 0`, but `noise = 1e308` (or `f64::MAX`) made
+/// `centre + noise·g/√d` overflow and returned `Ok` holding ±∞ (1 of 20 entries at d = 1, 3 of
+/// 60 at d = 3). Now an `Error::NonFinite`; `1e300` still gives finite rows.
+#[test]
+fn clustered_rows_refuse_an_overflowing_noise() {
+    use randnla::sketch::tensor::clustered_rows;
+    for (d, noise) in [(1usize, 1e308), (3, f64::MAX)] {
+        let r = clustered_rows(20, d, 2, noise, Seed::new(1));
+        assert!(
+            matches!(r, Err(Error::NonFinite { .. })),
+            "d={d} noise={noise:e}: {:?}",
+            r.map(|a| (0..20).filter(|&i| !a[(i, 0)].is_finite()).count())
+        );
+    }
+    let a = clustered_rows(20, 3, 2, 1e300, Seed::new(1)).unwrap();
+    assert!((0..20).all(|i| (0..3).all(|j| a[(i, j)].is_finite())));
+}

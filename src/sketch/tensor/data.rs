@@ -20,7 +20,8 @@ use rand_distr::{Distribution, StandardNormal};
 /// # Errors
 /// [`Error::InvalidParameter`] for `n`, `d` or `clusters` zero, or a negative or non-finite
 /// `noise`; [`Error::TooLarge`] when `n·d > 2³¹` or `clusters·d > 2³¹` (values drawn), or when
-/// the matrices cannot be allocated.
+/// the matrices cannot be allocated; [`Error::NonFinite`] when a finite but huge `noise`
+/// (`1e308`) makes an entry overflow, naming the first such entry.
 pub fn clustered_rows(
     n: usize,
     d: usize,
@@ -70,7 +71,18 @@ pub fn clustered_rows(
     for i in 0..n {
         for c in 0..d {
             let g: f64 = StandardNormal.sample(&mut rng);
-            a[(i, c)] = centres[(i % clusters, c)] + scale * g;
+            let v = centres[(i % clusters, c)] + scale * g;
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    what: format!(
+                        "the clustered rows (noise {noise:e} is so large that a centre plus \
+                         noise·g/√d overflows f64)"
+                    ),
+                    row: i,
+                    col: c,
+                });
+            }
+            a[(i, c)] = v;
         }
     }
     Ok(a)
