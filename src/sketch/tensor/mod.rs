@@ -364,6 +364,11 @@ fn lift_shift(big: f64) -> i32 {
 /// Lifts a real signal (see [`LIFT_EXP`]); returns the shift `s` (the signal was multiplied by
 /// `2^s`, exactly: a power of two, and the result is normal).
 fn lift_real(v: &mut [f64]) -> i64 {
+    // Ordinary data: the first entry not tiny ends the check (usually within a few entries).
+    let floor = pow2(LIFT_EXP);
+    if v.iter().any(|x| x.abs() >= floor) {
+        return 0;
+    }
     let s = lift_shift(v.iter().fold(0.0f64, |a, x| a.max(x.abs())));
     if s > 0 {
         let f = pow2(s);
@@ -374,6 +379,10 @@ fn lift_real(v: &mut [f64]) -> i64 {
 
 /// [`lift_real`] for a spectrum.
 fn lift_complex(v: &mut [Complex<f64>]) -> i64 {
+    let floor = pow2(LIFT_EXP);
+    if v.iter().any(|c| c.re.abs() >= floor || c.im.abs() >= floor) {
+        return 0;
+    }
     let s = lift_shift(
         v.iter()
             .fold(0.0f64, |a, c| a.max(c.re.abs()).max(c.im.abs())),
