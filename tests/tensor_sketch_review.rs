@@ -156,6 +156,18 @@ fn exact_kernel_survives_compensating_scales() {
                 .map(f64::to_bits);
             (phi, k, err)
         };
+        // Entries of very different sizes in one vector: ⟨x, y⟩ = 1 + 2^-30, exactly.
+        let params = PolyKernelParams {
+            degree,
+            gamma: 1.0,
+            coef0,
+            sketch_dim: 8,
+            method: TensorMethod::Fft,
+        };
+        let f = PolyKernelFeatures::new(3, params, Seed::new(8)).unwrap();
+        let (x, y) = ([pow2(600), pow2(-600), 1.0], [0.0, pow2(600), pow2(-30)]);
+        let want = (1.0 + pow2(-30) + coef0).powi(degree as i32);
+        assert_eq!(f.kernel(&x, &y).unwrap(), want, "mixed sizes, p = {degree}");
         for (g0, e, g) in [(-60, -540, 1020), (0, 520, -1040)] {
             let (phi0, k0, e0) = run(0, g0);
             let k = f64::from_bits(k0.clone().unwrap());

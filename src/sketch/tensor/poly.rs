@@ -212,15 +212,13 @@ impl PolyKernelFeatures {
     pub fn kernel<T: Scalar>(&self, x: &[T], y: &[T]) -> Result<f64> {
         let x = vec_f64(x, self.d, "x")?;
         let y = vec_f64(y, self.d, "y")?;
-        // ⟨x, y⟩ of x·2^−a and y·2^−b (exact powers of two), so that it neither overflows nor
-        // underflows where γ⟨x, y⟩ does not: x, y ≈ 2^±520 with γ = 2^∓700 gave an error or 0.
-        let (a, b) = (max_exponent(&x), max_exponent(&y));
-        let dot: f64 = x
-            .iter()
-            .zip(&y)
-            .map(|(u, v)| ldexp(*u, -a) * ldexp(*v, -b))
-            .sum();
-        let k = self.kernel_of_dot(dot, a + b);
+        // ⟨x, y⟩·2^−e with 2^e the largest term's power of two, each term formed from its
+        // factors' mantissas (exact powers of two), so that it neither overflows nor underflows
+        // where γ⟨x, y⟩ does not: x, y ≈ 2^±520 with γ = 2^∓700 gave an error or 0. Terms are
+        // scaled by their own exponents, not by max|x| and max|y|, which would lose
+        // x = (2^600, 2^−600), y = (0, 2^600) (⟨x, y⟩ = 1).
+        let (dot, e) = scaled_dot(&x, &y);
+        let k = self.kernel_of_dot(dot, e);
         if !k.is_finite() {
             return Err(Error::NonFinite {
                 what: format!("the kernel value (γ⟨x, y⟩ + c)^p (it overflowed f64: {k})"),
@@ -454,6 +452,26 @@ fn max_exponent(v: &[f64]) -> i64 {
     } else {
         0
     }
+}
+
+/// `(s, e)` with `⟨x, y⟩ = s·2^e`: term `i` is `(m_i·n_i)·2^(a_i + b_i − e)` for
+/// `x_i = m_i·2^(a_i)`, `y_i = n_i·2^(b_i)` and `e = max_i (a_i + b_i)`, so the largest term is
+/// ≈ 1 and only terms below `2^−1022` of it round further. For ordinary values every step is an
+/// exact power-of-two rescaling of `Σ x_i·y_i`: the same bits, times `2^−e`.
+fn scaled_dot(x: &[f64], y: &[f64]) -> (f64, i64) {
+    let terms = || {
+        x.iter()
+            .zip(y)
+            .filter(|(u, v)| **u != 0.0 && **v != 0.0)
+            .map(|(u, v)| (*u, *v, max_exponent(&[*u]), max_exponent(&[*v])))
+    };
+    let Some(e) = terms().map(|(_, _, a, b)| a + b).max() else {
+        return (0.0, 0);
+    };
+    let s = terms()
+        .map(|(u, v, a, b)| ldexp(ldexp(u, -a) * ldexp(v, -b), a + b - e))
+        .sum();
+    (s, e)
 }
 
 /// `v·2^e`, exact unless the result is subnormal or overflows (in steps of at most `2^±1000`).
