@@ -166,7 +166,10 @@ impl PolyKernelFeatures {
     /// [`Error::Empty`] for an `X` without rows or columns, [`Error::DimensionMismatch`] when
     /// `X` does not have `d` columns, [`Error::TooLarge`] when `n·m > 2²⁸`,
     /// [`Error::NonFinite`] when a row's features overflow the output type (`(γ‖x‖²)^{p/2}`
-    /// beyond `f64::MAX`, or `f32::MAX` for `f32`), naming the row.
+    /// beyond `f64::MAX`, or `f32::MAX` for `f32`) — or the FFT's intermediates do, which
+    /// happens sooner: they reach up to `m·‖x̃‖₁^p` for `x̃ = (√γ·x, √c)` (see
+    /// [`TensorSketch::apply_power`]; at `m = 1024`, `p = 3`, `γ = 1`, `c = 0` a row `(1e102)`
+    /// is refused though its features are about `1e306`) — naming the row.
     ///
     /// # Performance
     /// Rows are independent and split over `par` in fixed chunks: bitwise identical for any
@@ -180,7 +183,8 @@ impl PolyKernelFeatures {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or features that overflow the output type.
+    /// or features (or their FFT intermediates, see [`transform`](Self::transform)) that
+    /// overflow the output type.
     pub fn transform_vec<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         let x = vec_f64(x, self.d, "x")?;
         let prep = self.prep();
