@@ -448,3 +448,45 @@ fn clustered_rows_refuse_an_overflowing_noise() {
     let a = clustered_rows(20, 3, 2, 1e300, Seed::new(1)).unwrap();
     assert!((0..20).all(|i| (0..3).all(|j| a[(i, j)].is_finite())));
 }
+
+/// An unvalidated `MatrixRef::Dense` (documented to skip the finiteness check) holding a NaN in
+/// row 21, column 2: the error said "finite input, but the product's entries … overflow", which
+/// is false. It must now name the input entry (row 21, column 2) and not claim finite input.
+/// Likewise a finite entry that overflows once multiplied by √γ (1e300 with γ = 1e40).
+#[test]
+fn non_finite_rows_are_not_reported_as_finite_input() {
+    let mut a = Mat::from_fn(40, 4, |i, j| ((i * 4 + j) as f64).cos());
+    a[(21, 2)] = f64::NAN;
+    let ts = TensorSketch::new(2, 4, 16, Seed::new(3)).unwrap();
+    for par in [Par::Seq, Par::rayon(2)] {
+        match ts.apply_rows(MatrixRef::Dense(a.as_ref()), par) {
+            Err(
+                e @ Error::NonFinite {
+                    row: 21, col: 2, ..
+                },
+            ) => {
+                assert!(!e.to_string().contains("finite input"), "{e}");
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+    }
+    a[(21, 2)] = 1e300;
+    let params = PolyKernelParams {
+        degree: 2,
+        gamma: 1e40,
+        coef0: 0.0,
+        sketch_dim: 16,
+        method: TensorMethod::Fft,
+    };
+    let f = PolyKernelFeatures::new(4, params, Seed::new(3)).unwrap();
+    match f.transform(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq) {
+        Err(
+            e @ Error::NonFinite {
+                row: 21, col: 2, ..
+            },
+        ) => {
+            assert!(e.to_string().contains("√γ"), "{e}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

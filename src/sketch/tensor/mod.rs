@@ -737,6 +737,18 @@ pub(crate) fn map_rows<T: Scalar>(
                     .map_row(&idx, &val, &mut dst[..m], ws)
                     .and_then(|()| fits::<T>(&dst[..m], i));
                 if res.is_err() {
+                    // Not "finite input" after all: an unvalidated `MatrixRef::Dense` (which
+                    // skips the finiteness check) or a finite entry times √γ beyond f64.
+                    if let Some(k) = val.iter().position(|v| !v.is_finite()) {
+                        res = Err(Error::NonFinite {
+                            what: "a row of the input, as sketched (a NaN or ±∞ entry of an \
+                                   unvalidated MatrixRef::Dense, or a finite entry times the \
+                                   row scale √γ beyond f64)"
+                                .into(),
+                            row: i,
+                            col: idx[k],
+                        });
+                    }
                     break;
                 }
             }
