@@ -2,7 +2,7 @@
 //! exact or extended-precision references.
 
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p3, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{Error, MatrixRef, Seed};
 
@@ -149,5 +149,30 @@ fn p3_restarts_after_a_first_run_worse_than_zero() {
             info.residual_history
         );
         assert!(*info.residual_history.last().unwrap() <= tol);
+    }
+}
+
+/// P1 with `j = 0` is `min ‖x − b‖`, solved by `x = b` whatever `A` is. It was refused as
+/// `RankDeficient` for a rank-deficient `A` (two equal columns) and for a wide one (`d > n`),
+/// because the solver built `A`'s full-rank preconditioner before looking at `j`.
+#[test]
+fn p1_with_power_zero_returns_b_for_any_a() {
+    let g = gaussian_matrix(300, 8, Seed::new(3)).unwrap();
+    let deficient = Mat::from_fn(300, 8, |i, k| g[(i, k.min(6))]);
+    let wide = gaussian_matrix(5, 8, Seed::new(9)).unwrap();
+    let zero = Mat::<f64>::zeros(40, 8);
+    let b = vec_of(&gaussian_matrix(8, 1, Seed::new(4)).unwrap());
+    for (name, a) in [("rank 7", &deficient), ("5 × 8", &wide), ("zero", &zero)] {
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let (x, info) = solve_p1(av, 0, &b, &KernelParams::default())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(x, b, "{name}");
+        assert_eq!(info.relative_residual, 0.0, "{name}");
+        // j = 1 still needs AᵀA invertible.
+        let r = solve_p1(av, 1, &b, &KernelParams::default());
+        assert!(
+            matches!(r, Err(Error::RankDeficient { .. })),
+            "{name}: {r:?}"
+        );
     }
 }

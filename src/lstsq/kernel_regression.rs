@@ -411,9 +411,9 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
 /// the input, or a solution that does not fit in `f64`),
-/// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and as
-/// [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank deficient
-/// (`AᵀA` singular), [`Error::NotConverged`] when refinement stalls above `tol`, or when the
+/// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and for
+/// `j ≥ 1` as [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank
+/// deficient (`AᵀA` singular) and `j ≥ 1` (`j = 0` returns `x = b` for any `A`), [`Error::NotConverged`] when refinement stalls above `tol`, or when the
 /// answer underflows so that the `x` returned misses `tol` (see above),
 /// [`Error::Factorization`] when conjugate gradients break down (`pᵀAp ≤ 0` or a non-finite
 /// value), [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
@@ -444,6 +444,22 @@ pub fn solve_p1(
     check_finite_slice(b, "b")?;
     check_kernel_params(params)?;
     check_power(j)?;
+    if j == 0 {
+        // (AᵀA)⁰ = I whatever A is: x = b exactly, with no factor of A to build (A of any rank
+        // or shape, d > n included).
+        return Ok((
+            b.to_vec(),
+            KernelInfo {
+                cg_iterations: 0,
+                refinements: 0,
+                lstsq_iterations: 0,
+                residual_norm: 0.0,
+                relative_residual: 0.0,
+                residual_history: Vec::new(),
+                seconds: start.elapsed().as_secs_f64(),
+            },
+        ));
+    }
     let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
