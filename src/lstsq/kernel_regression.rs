@@ -568,8 +568,10 @@ pub fn solve_p2(
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`] (NaN/∞ in
 /// the input, or a solution that does not fit in `f64`),
-/// [`Error::InvalidParameter`] (tolerances; a row with `‖aᵢ‖²/2 > 700`, where `e^{‖aᵢ‖²/2}`
-/// overflows), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
+/// [`Error::InvalidParameter`] (tolerances; a row with `‖aᵢ‖²/2 > 700`: `e^{‖aᵢ‖²/2}` is then
+/// within `e^{9.8}` of overflow and its inverse near the subnormals — `exp(AAᵀ)` itself, whose
+/// diagonal is `e^{‖aᵢ‖²}`, overflows `f64` already from `‖aᵢ‖² > 709.8`, which is accepted:
+/// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
 /// `max_refinements + 1` CG runs of up to `max_iters` iterations each, or when it meets it but
