@@ -207,3 +207,60 @@ fn kernel_solvers_do_not_depend_on_the_thread_count() {
         assert!(p == q, "{name} differs between 1 and 2 threads");
     }
 }
+
+/// `2^k·v`, in two steps (`2^k` alone overflows for `|k| > 1023`).
+fn pow2(v: &[f64], k: i32) -> Vec<f64> {
+    v.iter()
+        .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
+        .collect()
+}
+
+/// P1 and P2 are covariant under `A → 2^{eA}A`, `b → 2^{eb}b`: `x → 2^{eb − 2j·eA}x` (P1) and
+/// `2^{eb − (2j+1)·eA}x` (P2), every step exact. With `A` far from unit scale the powers
+/// `(AᵀA)ʲ` over- or underflowed although the answer is representable: `A·2⁻³⁰⁰`, `b·2⁻⁶⁰⁰`,
+/// `j = 2` (`x ≈ 2⁶⁰⁰x₀`) was refused as a CG breakdown ("the operator is not numerically
+/// positive definite"), `A·2³⁰⁰`, `b·2⁶⁰⁰` (`x ≈ 2⁻⁶⁰⁰x₀`) as NotConverged at residual 1. Now
+/// the answers are the unit-scale ones scaled, bit for bit, and an answer that does overflow
+/// (`A·2⁻³⁰⁰`, `b₀`, `j = 2`: `x ≈ 2¹²⁰⁰`) is `NonFinite`, not a breakdown.
+#[test]
+fn p1_p2_solve_a_far_from_unit_scale_when_the_answer_is_representable() {
+    let (a, _, _, _) = randnla::problems::ls_problem(500, 8, 4.0, 0.0, Seed::new(3)).unwrap();
+    let b1 = vec_of(&gaussian_matrix(8, 1, Seed::new(4)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(500, 1, Seed::new(5)).unwrap());
+    let p = KernelParams::default();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for (ea, eb, j) in [
+        (-300i32, -600i32, 2usize),
+        (300, 600, 2),
+        (-200, -600, 3),
+        (-400, -300, 1),
+        (200, 100, 2),
+    ] {
+        let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(ea));
+        let cav = MatrixRef::dense(ca.as_ref()).unwrap();
+        for (name, b, power) in [("P1", &b1, 2 * j as i32), ("P2", &b2, 2 * j as i32 + 1)] {
+            let solve = |m: MatrixRef<'_, f64>, rhs: &[f64]| {
+                if name == "P1" {
+                    solve_p1(m, j, rhs, &p)
+                } else {
+                    solve_p2(m, j, rhs, &p)
+                }
+            };
+            let (x0, info0) = solve(av, b).unwrap();
+            let (x, info) = solve(cav, &pow2(b, eb))
+                .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
+            let want = pow2(&x0, eb - power * ea);
+            assert!(
+                x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"
+            );
+            assert_eq!(info.relative_residual, info0.relative_residual, "{name}");
+        }
+    }
+    // An answer beyond f64: NonFinite (it was a CG breakdown).
+    let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(-300));
+    let cav = MatrixRef::dense(ca.as_ref()).unwrap();
+    for r in [solve_p1(cav, 2, &b1, &p), solve_p2(cav, 2, &b2, &p)] {
+        assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
+    }
+}

@@ -365,6 +365,69 @@ fn full_rank_preconditioner(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Resu
     Ok(pre)
 }
 
+/// P1 and P2 solve an `A` whose largest entry lies beyond `2^±A_EXPONENT_LIMIT` as `A = 2ˢA′`
+/// with `A′` of unit scale (an exact copy), and scale the answer by `2^{−2js}` (P1) or
+/// `2^{−(2j+1)s}` (P2) once at the end. On `A` itself the powers `(AᵀA)ʲ` over- or underflow
+/// long before the answer does: `A = 2⁻³⁰⁰·G`, `b = 2⁻⁶⁰⁰·b₀`, `j = 2` (`x ≈ 2⁶⁰⁰·x₀`) was
+/// refused as a CG breakdown ("not numerically positive definite"), and an answer that does
+/// overflow got that message instead of [`Error::NonFinite`]. Within the limit nothing changes
+/// (every step commutes with a power of two, so the bits would be the same wherever nothing
+/// over- or underflowed).
+const A_EXPONENT_LIMIT: i32 = 128;
+
+/// The shift `s` of [`A_EXPONENT_LIMIT`], or `None` for an `A` within it.
+fn a_shift(a: MatrixRef<'_, f64>) -> Option<i32> {
+    crate::scalar::shift_toward_range(crate::input::max_abs_entry(a), A_EXPONENT_LIMIT, 0)
+}
+
+/// The caller's answer `2ᵏ·xs` from the solve on the scaled `A′` ([`A_EXPONENT_LIMIT`]):
+/// [`Error::NonFinite`] when it overflows; when entries of it round to subnormals or to zero,
+/// the residual of what is returned is recomputed on `A′` (`residual` of `2⁻ᵏ·x`, exact) and
+/// must meet the guarantee itself, else [`Error::NotConverged`]: P1 `≤ tol·‖b‖`; P2
+/// (`beside_opt`) within `tol·‖b‖`, in quadrature, of the solve's own (which includes OPT).
+#[allow(clippy::too_many_arguments)]
+fn a_scaled_answer(
+    xs: Vec<f64>,
+    k: i32,
+    mut info: KernelInfo,
+    b: &[f64],
+    params: &KernelParams,
+    start: Instant,
+    solver: &str,
+    beside_opt: bool,
+    residual: &dyn Fn(&[f64]) -> Result<f64>,
+) -> Result<(Vec<f64>, KernelInfo)> {
+    let mul = crate::scalar::mul_pow2;
+    let x = super::finite_solution(xs.iter().map(|&v| mul(v, k)).collect(), solver)?;
+    let lost = xs
+        .iter()
+        .zip(&x)
+        .any(|(s, v)| *s != 0.0 && v.abs() < f64::MIN_POSITIVE);
+    if lost {
+        let back: Vec<f64> = x.iter().map(|&v| mul(v, -k)).collect();
+        let rn = residual(&back)?;
+        let bn = norm2(b).max(f64::MIN_POSITIVE);
+        let rel = rn / bn;
+        let allowed = if beside_opt {
+            info.relative_residual.hypot(params.tol)
+        } else {
+            params.tol
+        };
+        if rn.is_nan() || rel > allowed {
+            return Err(unmet(
+                info.cg_iterations,
+                rel,
+                params.tol,
+                info.residual_history,
+            ));
+        }
+        info.residual_norm = rn;
+        info.relative_residual = rel;
+    }
+    info.seconds = start.elapsed().as_secs_f64();
+    Ok((x, info))
+}
+
 /// Largest power `j` P1 and P2 accept. Each CG iteration makes `2j` passes over `A` and
 /// `(AᵀA)ʲ` has condition number `κ(A)^{2j}`: far beyond 64 the problem has no accurate answer
 /// in `f64` and the loop runs practically forever (`j = usize::MAX` hung before this bound).
@@ -406,7 +469,10 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// below the smallest subnormal (`A = 2²⁶⁶·[[1, 0], [0, 2], [1, 1]]`, `b ≈ 2⁻⁶⁰⁰`,
 /// `x ≈ 2⁻¹¹³²`) is [`Error::NotConverged`], no longer `Ok(x = 0)` reported with a relative
 /// residual of 10⁻¹⁶. (A `b` that is itself subnormal is exempt: its answer is returned as
-/// rounded, with the residual of the scaled solve.)
+/// rounded, with the residual of the scaled solve.) Likewise an `A` whose largest entry lies
+/// beyond `2^±128` is solved as `2ˢA′` with `A′` of unit scale and the answer scaled by
+/// `2^{−2js}` (P2: `2^{−(2j+1)s}`) at the end, so `(AᵀA)ʲ` need not be representable, only
+/// the answer.
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
@@ -459,6 +525,29 @@ pub fn solve_p1(
                 seconds: start.elapsed().as_secs_f64(),
             },
         ));
+    }
+    if let Some(shift) = a_shift(a) {
+        let copy = crate::input::Pow2Scaled::new(a, shift)?;
+        let av = copy.view(a);
+        let (xs, info) = solve_p1(av, j, b, params)?;
+        // A = 2ˢA′: (AᵀA)⁻ʲ = 4^{−js}(A′ᵀA′)⁻ʲ.
+        let k = -2 * j as i32 * shift;
+        return a_scaled_answer(
+            xs,
+            k,
+            info,
+            b,
+            params,
+            start,
+            "P1",
+            false,
+            &|v: &[f64]| {
+                let kx = gram_power(&DataOp::new(av, params.lstsq.par)?, j, v);
+                Ok(norm2(
+                    &b.iter().zip(&kx).map(|(p, q)| p - q).collect::<Vec<_>>(),
+                ))
+            },
+        );
     }
     let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
@@ -514,6 +603,21 @@ pub fn solve_p2(
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     check_power(j)?;
+    if let Some(shift) = a_shift(a) {
+        let copy = crate::input::Pow2Scaled::new(a, shift)?;
+        let av = copy.view(a);
+        let (xs, info) = solve_p2(av, j, b, params)?;
+        // A = 2ˢA′: A(AᵀA)ʲ = 2^{(2j+1)s}·A′(A′ᵀA′)ʲ.
+        let k = -(2 * j as i32 + 1) * shift;
+        return a_scaled_answer(xs, k, info, b, params, start, "P2", true, &|v: &[f64]| {
+            let op = DataOp::new(av, params.lstsq.par)?;
+            let mut t = vec![0.0; op.nrows()];
+            op.apply(&gram_power(&op, j, v), &mut t);
+            Ok(norm2(
+                &b.iter().zip(&t).map(|(p, q)| p - q).collect::<Vec<_>>(),
+            ))
+        });
+    }
     let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
