@@ -11,30 +11,13 @@
 
 mod common;
 
-use common::assert_bitwise;
+use common::{assert_bitwise, example};
 use faer::{Mat, Par};
 use randnla::io::{read_dense_path, read_matrix_market_path, ReadOptions};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{MatrixRef, Seed};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/examples_cli-<hash> → target/<profile>/examples/<name>
-    let exe = std::env::current_exe().expect("path of the test binary");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/")
-        .join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test` (all targets), which builds the examples",
-        path.display()
-    );
-    path
-}
 
 fn run(name: &str, args: &[&str]) -> Output {
     Command::new(example(name))

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::with_threads;
+use common::{example, with_threads};
 use faer::Par;
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_on_sketches, power_method_sketched,
@@ -14,7 +14,6 @@ use randnla::tensor::{
     TensorSketches,
 };
 use randnla::{Error, Seed};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn params(starts: usize, iters: usize, refine_iters: usize) -> PowerParams {
@@ -588,22 +587,6 @@ fn coordinate_storage_is_thread_invariant_across_tasks() {
 }
 
 // ---- The command line -------------------------------------------------------------------------
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("path of the test binary");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/")
-        .join("examples");
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test` (all targets), which builds the examples",
-        path.display()
-    );
-    path
-}
 
 fn run_cli(args: &[&str]) -> Output {
     Command::new(example("tensor_power"))

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_bitwise, with_threads, Layouts};
+use common::{assert_bitwise, explicit_kron, with_threads, Layouts};
 use faer::{Mat, Par};
 use proptest::prelude::*;
 use randnla::sketch::tensor::{
@@ -30,26 +30,6 @@ fn vector(d: usize, salt: u64) -> Vec<f64> {
             randnla::seed::unit_f64(w) * 2.0 - 1.0
         })
         .collect()
-}
-
-/// The explicit tensor CountSketch of `x₁ ⊗ … ⊗ x_p`: every multi-index is hashed with
-/// `tensor_bucket` and accumulated — `O(∏ d_k)`, the definition the FFT path must match.
-fn explicit_kron(ts: &TensorSketch, xs: &[&[f64]]) -> Vec<f64> {
-    let dims = ts.dims().to_vec();
-    let total: usize = dims.iter().product();
-    let mut out = vec![0.0; ts.sketch_dim()];
-    let mut index = vec![0usize; dims.len()];
-    for mut flat in 0..total {
-        let mut v = 1.0;
-        for k in (0..dims.len()).rev() {
-            index[k] = flat % dims[k];
-            flat /= dims[k];
-            v *= xs[k][index[k]];
-        }
-        let (h, s) = ts.tensor_bucket(&index).unwrap();
-        out[h] += s * v;
-    }
-    out
 }
 
 fn max_rel(a: &[f64], b: &[f64]) -> f64 {

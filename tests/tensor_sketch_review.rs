@@ -2,31 +2,14 @@
 //! (ALGORITHMS.md §3): exact Kronecker-product references for small `d`, tiny and huge scales,
 //! degenerate shapes, layouts and thread counts. Every test has fixed seeds.
 
+mod common;
+
+use common::explicit_kron;
 use faer::{Mat, Par};
 use randnla::sketch::tensor::{
     Complex, PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
 };
 use randnla::{Error, MatrixRef, Seed, SparseRef};
-
-/// The explicit tensor CountSketch of `x₁ ⊗ … ⊗ x_p` (every multi-index hashed with
-/// `tensor_bucket`), in exact products of the given factors: `O(∏ d_k)`.
-fn explicit_kron(ts: &TensorSketch, xs: &[&[f64]]) -> Vec<f64> {
-    let dims = ts.dims().to_vec();
-    let total: usize = dims.iter().product();
-    let mut out = vec![0.0; ts.sketch_dim()];
-    let mut index = vec![0usize; dims.len()];
-    for mut flat in 0..total {
-        let mut v = 1.0;
-        for k in (0..dims.len()).rev() {
-            index[k] = flat % dims[k];
-            flat /= dims[k];
-            v *= xs[k][index[k]];
-        }
-        let (h, s) = ts.tensor_bucket(&index).unwrap();
-        out[h] += s * v;
-    }
-    out
-}
 
 fn max_abs(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |a, b| a.max(b.abs()))

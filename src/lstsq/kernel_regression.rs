@@ -107,6 +107,22 @@ pub struct KernelInfo {
     pub seconds: f64,
 }
 
+impl KernelInfo {
+    /// The record of an answer found without solving anything (`x = b` for `j = 0`, `x = 0`
+    /// for `b = 0`): no iterations, a residual of exactly zero, an empty history.
+    fn exact_without_solving(start: Instant) -> Self {
+        KernelInfo {
+            cg_iterations: 0,
+            refinements: 0,
+            lstsq_iterations: 0,
+            residual_norm: 0.0,
+            relative_residual: 0.0,
+            residual_history: Vec::new(),
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 /// What [`pcg`] returns: its last iterate, whether or not it met the target (callers test the
 /// true residual).
 struct CgRun {
@@ -513,18 +529,7 @@ pub fn solve_p1(
     if j == 0 {
         // (AᵀA)⁰ = I whatever A is: x = b exactly, with no factor of A to build (A of any rank
         // or shape, d > n included).
-        return Ok((
-            b.to_vec(),
-            KernelInfo {
-                cg_iterations: 0,
-                refinements: 0,
-                lstsq_iterations: 0,
-                residual_norm: 0.0,
-                relative_residual: 0.0,
-                residual_history: Vec::new(),
-                seconds: start.elapsed().as_secs_f64(),
-            },
-        ));
+        return Ok((b.to_vec(), KernelInfo::exact_without_solving(start)));
     }
     if let Some(shift) = a_shift(a) {
         let copy = crate::input::Pow2Scaled::new(a, shift)?;
@@ -722,18 +727,7 @@ pub fn solve_p3(
     }
     if b.iter().all(|&v| v == 0.0) {
         // x = 0 solves it exactly; nothing to factor (G may even be numerically singular).
-        return Ok((
-            vec![0.0; n],
-            KernelInfo {
-                cg_iterations: 0,
-                refinements: 0,
-                lstsq_iterations: 0,
-                residual_norm: 0.0,
-                relative_residual: 0.0,
-                residual_history: Vec::new(),
-                seconds: start.elapsed().as_secs_f64(),
-            },
-        ));
+        return Ok((vec![0.0; n], KernelInfo::exact_without_solving(start)));
     }
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
     let b_top = crate::scalar::max_abs(b.iter().copied());

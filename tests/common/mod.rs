@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 use faer::{Mat, Par};
+use randnla::sketch::tensor::TensorSketch;
 use randnla::sketch::SketchOperator;
 use randnla::{MatrixRef, Seed};
+use std::path::{Path, PathBuf};
 
 /// Runs `f` inside a rayon pool with `threads` threads, passing the matching `Par`.
 pub fn with_threads<R: Send>(threads: usize, f: impl FnOnce(Par) -> R + Send) -> R {
@@ -199,4 +201,42 @@ pub fn matvec(m: &Mat<f64>, x: &[f64]) -> Vec<f64> {
     (0..m.nrows())
         .map(|i| (0..m.ncols()).map(|j| m[(i, j)] * x[j]).sum())
         .collect()
+}
+
+/// The path of example `name`'s binary: `cargo test` builds the examples next to the test
+/// binaries, `target/<profile>/deps/<test>-<hash>` → `target/<profile>/examples/<name>`.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/")
+        .join("examples");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test` (all targets), which builds the examples",
+        path.display()
+    );
+    path
+}
+
+/// The explicit tensor CountSketch of `x₁ ⊗ … ⊗ x_p`: every multi-index is hashed with
+/// `tensor_bucket` and accumulated — `O(∏ d_k)`, the definition the FFT path must match.
+pub fn explicit_kron(ts: &TensorSketch, xs: &[&[f64]]) -> Vec<f64> {
+    let dims = ts.dims().to_vec();
+    let total: usize = dims.iter().product();
+    let mut out = vec![0.0; ts.sketch_dim()];
+    let mut index = vec![0usize; dims.len()];
+    for mut flat in 0..total {
+        let mut v = 1.0;
+        for k in (0..dims.len()).rev() {
+            index[k] = flat % dims[k];
+            flat /= dims[k];
+            v *= xs[k][index[k]];
+        }
+        let (h, s) = ts.tensor_bucket(&index).unwrap();
+        out[h] += s * v;
+    }
+    out
 }
