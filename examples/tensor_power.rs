@@ -87,22 +87,20 @@ fn main() {
              [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate] \
              [--export T.tns] [--factors-out F.mtx] [--seed N] [--threads N] [--json]",
             &[
-                "tns",
-                "synthetic",
-                "rank",
-                "method",
-                "starts",
-                "iters",
-                "sketches",
-                "sketch-dim",
-                "search-sketches",
-                "search-sketch-dim",
-                "polish-iters",
-                "hashing",
-                "export",
-                "storage",
-                "factors-out",
-            ],
+                &[
+                    "tns",
+                    "synthetic",
+                    "rank",
+                    "method",
+                    "starts",
+                    "iters",
+                    "export",
+                    "storage",
+                    "factors-out",
+                ][..],
+                &SKETCH_ONLY[..],
+            ]
+            .concat(),
             &[],
         )?;
         args.positionals(0, 0)?;
