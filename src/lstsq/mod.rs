@@ -90,7 +90,8 @@ pub enum Factorization {
     /// columns), and for rank-deficient `A` it gives the least-squares solution of minimum
     /// `‖Dx‖`, not of minimum `‖x‖`. Asked for, it is used as it is; the default's probe
     /// ([`LstsqParams::probe`]) uses it on badly scaled columns and keeps its answer only when
-    /// `A` is certified to have full column rank (or with ridge).
+    /// `A` is certified to have full column rank (or with a ridge `λ` that alone makes
+    /// `[A; √λI]` of full numerical rank, `√λ ≥ rcond·‖[A; √λI]‖_F`).
     Diagonal,
 }
 
@@ -128,7 +129,8 @@ pub struct LstsqParams {
     /// With [`Factorization::Auto`] (default `true`): try LSQR without a sketch first, and
     /// sketch only if it would not converge fast. The probe runs LSQR on `A` itself, or, when
     /// the column norms of `[A; √λI]` differ by more than 10× (and none is zero or out of
-    /// range, and without ridge by less than `1/rcond`, beyond which the certificate below
+    /// range, and, unless a ridge `√λ ≥ rcond·‖[A; √λI]‖_F` makes the solution numerically
+    /// unique, by less than `1/rcond`, beyond which the certificate below
     /// could never accept), on the column-equilibrated
     /// `A·D⁻¹` ([`Factorization::Diagonal`]): badly scaled columns are the ill-conditioning a
     /// diagonal undoes. It continues while its observed rate of convergence predicts reaching
@@ -137,7 +139,7 @@ pub struct LstsqParams {
     /// [`sketch_rows`](Self::sketch_rows)), judged from its [`PROBE_MIN_ITERATIONS`]th iteration
     /// on. If it converges, that is the answer (no sketch made; `info.factorization` is `None`
     /// on `A`, where LSQR from 0 gives the minimum-norm solution of a rank-deficient `A`, and
-    /// `Some(Diagonal)` when equilibrated). An equilibrated answer without ridge is kept only if
+    /// `Some(Diagonal)` when equilibrated). An equilibrated answer (without such a ridge) is kept only if
     /// about `2d` sampled rows of `A`, or else a CountSketch of `2d` rows, certify that `A` has
     /// full numerical column rank (`κ(A)` bounded by `1/rcond`), since for rank-deficient `A` it is the solution of minimum `‖Dx‖`, not
     /// `‖x‖`. Otherwise the probe's iterate is discarded and the sketched solve runs exactly as

@@ -1,0 +1,97 @@
+//! Third review of sketch-and-precondition: the probe, multiple right-hand sides, ridge, the
+//! callback and the honesty of `Info`.
+
+mod common;
+
+use faer::{Mat, Par};
+use randnla::lstsq::{qr_solve, ridge, sketch_and_precondition_multi, LstsqParams};
+use randnla::{MatrixRef, Seed};
+
+use common::norm_scaled as norm;
+
+fn rel(x: &[f64], y: &[f64]) -> f64 {
+    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+    norm(&d) / norm(y).max(f64::MIN_POSITIVE)
+}
+
+fn gauss(n: usize, d: usize, s: u64) -> Mat<f64> {
+    randnla::problems::gaussian_matrix(n, d, Seed::new(s)).unwrap()
+}
+
+fn rhs(n: usize, s: u64) -> Vec<f64> {
+    let g = gauss(n, 1, s);
+    (0..n).map(|i| g[(i, 0)]).collect()
+}
+
+fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
+    MatrixRef::dense(a.as_ref()).unwrap()
+}
+
+fn pinv_solve(a: &Mat<f64>, b: &[f64]) -> Vec<f64> {
+    let svd = a.thin_svd().unwrap();
+    let (u, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let smax = s[0];
+    let mut x = vec![0.0; a.ncols()];
+    for k in 0..s.nrows() {
+        if s[k] > 1e-10 * smax {
+            let c: f64 = (0..a.nrows()).map(|i| u[(i, k)] * b[i]).sum::<f64>() / s[k];
+            for j in 0..a.ncols() {
+                x[j] += c * v[(j, k)];
+            }
+        }
+    }
+    x
+}
+
+/// A 2000 × 12 `A` whose last two columns repeat two of the first ten at 10⁻² of their size,
+/// the first ten scaled over three decades (so the probe equilibrates).
+fn rank_deficient_scaled() -> Mat<f64> {
+    let (n, r) = (2000, 10);
+    let g = gauss(n, r, 3);
+    let scale = |j: usize| 10f64.powf(-3.0 * j as f64 / (r - 1) as f64);
+    Mat::from_fn(n, r + 2, |i, j| {
+        if j < r {
+            g[(i, j)] * scale(j)
+        } else {
+            1e-2 * g[(i, j - r)] * scale(j - r)
+        }
+    })
+}
+
+/// A ridge too small to make `[A; √λI]` numerically full rank (`√λ` far below
+/// `rcond·‖A‖`) on a rank-deficient `A`: the ridge solution is the minimum-norm one to within
+/// `O(λ)`, and so is the sketched solve's. The equilibrated probe kept its answer without the
+/// certificate "because the ridge makes it unique", which was the solution of minimum `‖Dx‖`:
+/// 7.5·10⁻² from the ridge solution for every `λ ≤ 10⁻²⁴`, with `converged = true` (and a
+/// different answer from `probe = false`). Pass rule: within 1e-10 of the minimum-norm solution
+/// (pseudo-inverse), single and multi.
+#[test]
+fn a_negligible_ridge_does_not_excuse_the_equilibrated_probe_from_the_certificate() {
+    let a = rank_deficient_scaled();
+    let b = rhs(a.nrows(), 4);
+    let xmn = pinv_solve(&a, &b);
+    for lambda in [1e-300, 1e-40, 1e-30, 1e-24] {
+        let (x, info) = ridge(dense(&a), &b, lambda, &LstsqParams::default()).unwrap();
+        let e = rel(&x, &xmn);
+        assert!(
+            e <= 1e-10,
+            "λ = {lambda:e}: {e:e} from the ridge solution ({info:?})"
+        );
+        let p = LstsqParams {
+            ridge: lambda,
+            ..Default::default()
+        };
+        let bm = Mat::from_fn(a.nrows(), 1, |i, _| b[i]);
+        let (xm, _) = sketch_and_precondition_multi(dense(&a), bm.as_ref(), &p).unwrap();
+        let e = rel(
+            &(0..a.ncols()).map(|i| xm[(i, 0)]).collect::<Vec<_>>(),
+            &xmn,
+        );
+        assert!(e <= 1e-10, "multi, λ = {lambda:e}: {e:e}");
+    }
+    // A ridge that makes the problem well posed: the dense ridge solution.
+    let lambda = 0.1;
+    let (x, _) = ridge(dense(&a), &b, lambda, &LstsqParams::default()).unwrap();
+    let xq = qr_solve(dense(&a), &b, lambda, Par::Seq).unwrap();
+    assert!(rel(&x, &xq) <= 1e-12, "{:e}", rel(&x, &xq));
+}
