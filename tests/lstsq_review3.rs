@@ -4,7 +4,9 @@
 mod common;
 
 use faer::{Mat, Par};
-use randnla::lstsq::{qr_solve, ridge, sketch_and_precondition_multi, LstsqParams};
+use randnla::lstsq::{
+    qr_solve, ridge, sketch_and_precondition, sketch_and_precondition_multi, LstsqParams,
+};
 use randnla::{MatrixRef, Seed};
 
 use common::norm_scaled as norm;
@@ -94,4 +96,58 @@ fn a_negligible_ridge_does_not_excuse_the_equilibrated_probe_from_the_certificat
     let (x, _) = ridge(dense(&a), &b, lambda, &LstsqParams::default()).unwrap();
     let xq = qr_solve(dense(&a), &b, lambda, Par::Seq).unwrap();
     assert!(rel(&x, &xq) <= 1e-12, "{:e}", rel(&x, &xq));
+}
+
+/// A right-hand side in the subnormal range (`b = 2⁻¹⁰⁷⁰·g`, entries ≈ 10⁻³²², a few
+/// significant bits each) is as well posed as `g`: `x(2ᵏb) = 2ᵏx(b)`. On a rank-deficient `A`
+/// (a column repeated at 64× after the others were scaled over three decades) the solver
+/// iterated in the subnormal range, where the answer carries a few bits, and its rank check
+/// read that rounding as a sketch that missed a direction: `Err(Factorization { "… use more
+/// sketch rows" })` (single and multi, probe on or off). Pass rule: `Ok`, and `x` is the
+/// answer for the exactly representable `2¹⁰⁷⁰·b` scaled back (`2⁻¹⁰⁷⁰·x`, one rounding per
+/// entry, so equal to the bit wherever the result is normal, within a unit in the last place
+/// of a subnormal's spacing otherwise); the same for the multi solver's column.
+#[test]
+fn a_subnormal_right_hand_side_is_solved_as_its_scaled_copy() {
+    let (n, d) = (3000, 12);
+    let g = gauss(n, d, 21);
+    let sc = |j: usize| 10f64.powf(-3.0 * j as f64 / (d - 1) as f64);
+    let a = Mat::from_fn(n, d, |i, j| {
+        if j == d - 1 {
+            64.0 * g[(i, 0)]
+        } else {
+            g[(i, j)] * sc(j)
+        }
+    });
+    let b = rhs(n, 22);
+    // ·2⁻¹⁰⁷⁰ in two steps (the first exact, the second rounds once), and back exactly.
+    let down = |v: f64| v * 2f64.powi(-535) * 2f64.powi(-535);
+    let tiny: Vec<f64> = b.iter().map(|&v| down(v)).collect();
+    // The tiny b is b·2⁻¹⁰⁷⁰ rounded: its exact scaled copy is what the solver must answer.
+    let exact: Vec<f64> = tiny
+        .iter()
+        .map(|v| v * 2f64.powi(535) * 2f64.powi(535))
+        .collect();
+    for probe in [true, false] {
+        let p = LstsqParams {
+            probe,
+            ..Default::default()
+        };
+        let (want, _) = sketch_and_precondition(dense(&a), &exact, &p).unwrap();
+        let (x, info) = sketch_and_precondition(dense(&a), &tiny, &p)
+            .unwrap_or_else(|e| panic!("probe {probe}: {e}"));
+        assert!(info.converged);
+        let bm = Mat::from_fn(n, 2, |i, j| if j == 0 { b[i] } else { tiny[i] });
+        let (xm, _) = sketch_and_precondition_multi(dense(&a), bm.as_ref(), &p)
+            .unwrap_or_else(|e| panic!("multi, probe {probe}: {e}"));
+        for (i, w) in want.iter().enumerate() {
+            let scaled = down(*w);
+            for got in [x[i], xm[(i, 1)]] {
+                assert!(
+                    (got - scaled).abs() <= 2f64.powi(-1074),
+                    "probe {probe}, x_{i}: {got:e} vs {scaled:e}"
+                );
+            }
+        }
+    }
 }

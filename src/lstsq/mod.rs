@@ -323,6 +323,25 @@ impl RhsScale {
             .map(|exponent| RhsScale { exponent })
     }
 
+    /// [`needed_for`](Self::needed_for), and also `Some` for a `b` whose largest entry is
+    /// below `2⁻⁹⁶⁰` (subnormal entries included): it is brought to `[1, 2)`, which is exact for
+    /// every entry, and the solution and residual norms are scaled back, rounding once. For the
+    /// sketch-and-precondition solvers, whose answer and rank check are otherwise computed in
+    /// the subnormal range: `b = 2⁻¹⁰⁷⁰·g` (entries ≈ 10⁻³²²) on a rank-deficient `A` was refused
+    /// as [`Error::Factorization`] ("the sketch is not a subspace embedding of A; use more
+    /// sketch rows"), since an iterate of a few significant bits leaves an `Aᵀr` of rounding.
+    pub(crate) fn needed_at_either_end_for(b: impl Iterator<Item = f64>) -> Option<Self> {
+        let top = crate::scalar::max_abs(b);
+        match crate::scalar::out_of_range_exponent(top, RHS_EXPONENT_LIMIT) {
+            Some(exponent) if exponent < 0 => Some(RhsScale { exponent }),
+            _ => {
+                crate::scalar::shift_toward_range(top, RHS_EXPONENT_LIMIT - 1, RHS_EXPONENT_TARGET)
+                    .filter(|&shift| shift > 0)
+                    .map(|exponent| RhsScale { exponent })
+            }
+        }
+    }
+
     /// The scale that brings the largest `|bᵢ|` into `[1, 2)` when its exponent `⌊log₂|bᵢ|⌋`
     /// lies outside `[−range, range]`, and the identity otherwise (also for `b = 0`): for
     /// solvers whose products lose precision on subnormal data too (kernel regression).

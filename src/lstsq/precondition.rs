@@ -1198,7 +1198,7 @@ fn solve_impl(
     let t = Instant::now();
     check_problem(&a, b)?;
     check_common(params.tol, params.max_iters, params.ridge)?;
-    if let Some(scale) = RhsScale::needed(b) {
+    if let Some(scale) = RhsScale::needed_at_either_end_for(b.iter().copied()) {
         let mut unscaled = |s: &IterState| match cb.as_mut() {
             Some(f) => f(&scale.state(s)),
             None => ControlFlow::Continue(()),
@@ -1286,8 +1286,8 @@ fn solve_impl(
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
 /// (NaN/∞ in `b`, a sketch `S·A` that overflowed — entries of `A` near `f64::MAX` — or a solution
-/// that does not fit in `f64`; a `b` whose norm overflows is solved as `2⁻ᵉ·b`, exactly, and `x`
-/// scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
+/// that does not fit in `f64`; a `b` whose norm overflows, or whose entries are all below
+/// `2⁻⁹⁶⁰` (subnormal ones included), is solved as `2⁻ᵉ·b`, exactly, and `x` scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
 /// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
 /// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
 /// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],
@@ -1383,7 +1383,7 @@ pub fn sketch_and_precondition_multi(
     // Columns are solved independently (each to the bits of the single-column solver), so each
     // column whose norm could overflow is scaled into range on its own.
     let scales: Vec<Option<RhsScale>> = (0..b.ncols())
-        .map(|j| RhsScale::needed_for(b.col(j).iter().copied()))
+        .map(|j| RhsScale::needed_at_either_end_for(b.col(j).iter().copied()))
         .collect();
     if scales.iter().any(Option::is_some) {
         let bs = Mat::from_fn(b.nrows(), b.ncols(), |i, j| match &scales[j] {
