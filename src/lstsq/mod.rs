@@ -164,7 +164,8 @@ pub struct LstsqParams {
     /// threshold is about `ε`, and a dense QR keep the column). Scale such columns to comparable
     /// norms first (powers of two keep the data exact), or lower `rcond`.
     pub rcond: f64,
-    /// Ridge parameter `λ ≥ 0` (default 0): minimizes `‖Ax − b‖² + λ‖x‖²`.
+    /// Ridge parameter `λ ≥ 0` (default 0): minimizes `‖Ax − b‖² + λ‖x‖²`. For `λ` far above
+    /// `‖A‖²` keep the probe on (see [`ridge`]'s Accuracy section).
     pub ridge: f64,
     /// Thread budget for the sketch, the factorization and the products with `A`.
     pub par: Par,

@@ -1333,6 +1333,16 @@ pub fn sketch_and_precondition_with_callback(
 /// Ridge regression `min ‖Ax − b‖² + λ‖x‖²`: [`sketch_and_precondition`] with
 /// `params.ridge = lambda` (sketch `[SA; √λI]`, LSQR on `[A; √λI]·R⁻¹`).
 ///
+/// # Accuracy for `λ ≫ ‖A‖²`
+/// LSQR stops on the backward error of the augmented problem, `‖Āᵀr̄‖ ≤ tol·‖Ā‖·‖r̄‖` with
+/// `Ā = [A; √λI]` (Paige and Saunders' rule, as in SciPy's `lsqr` with `damp`). When `λ` is far
+/// above `‖A‖²` that allows a relative forward error of about `tol·√λ/‖A‖`, and the sketched
+/// route (`probe: false`, or a factorization other than `Auto`) can stop at once on its warm
+/// start: on a 2000 × 10 Gaussian `A` (review of 2026-12-04) the answer was within `5·10⁻¹⁶` of
+/// a dense QR solve at `λ = 10⁴⁰`, `5·10⁻³` at `10⁶⁰` and not at all at `10¹⁰⁰`, reported as
+/// converged. The default probe solves such problems from `x = 0` (within `6·10⁻¹⁶` there, for
+/// `λ` up to `10³⁰⁰`); [`qr_solve`](super::qr_solve) with the same `λ` is exact to rounding.
+///
 /// # Errors
 /// As [`sketch_and_precondition`]; `λ < 0` or non-finite is [`Error::InvalidParameter`].
 pub fn ridge(
