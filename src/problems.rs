@@ -112,7 +112,9 @@ pub fn random_sparse(
         return Err(refused());
     }
     indptr.push(0);
-    let mut cols = Vec::with_capacity(nnz_per_row);
+    // Grown as rows fill it: with `n = 0` nothing bounds `nnz_per_row`, and reserving it up front
+    // overflowed the capacity (`2^62`) or aborted the allocation (`2^40`).
+    let mut cols = Vec::new();
     // Membership of the drawn columns: a scan of `cols` for short rows, a set for long ones
     // (a scan is quadratic in the row length); both accept the same draws.
     let mut seen = std::collections::HashSet::new();
