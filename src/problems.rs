@@ -268,7 +268,8 @@ pub fn ls_problem(
 /// A sparse least-squares problem whose ill-conditioning survives column scaling (after the
 /// `sparse_ls_illmix` problem of the project's SciPy comparisons): `A = B·M` with `B` an `n × d`
 /// Bernoulli(`density`) pattern of standard normals and `M` block diagonal with blocks `[[1, 1], [0, δ_k]]`,
-/// `δ = logspace(0, log₁₀ delta_min, d/2)` — column `2k+1` is column `2k` plus `δ_k` times an
+/// `δ = logspace(0, log₁₀ delta_min, d/2)` (`δ = [delta_min]` for the single pair of
+/// `d = 2, 3`) — column `2k+1` is column `2k` plus `δ_k` times an
 /// independent column, so pairs are nearly collinear while all column norms are about equal, and
 /// `κ(A)` is of the order of `1/delta_min` (about `2.3/delta_min`; a review's rebuild at
 /// 6000 × 100 gave 1.3·10⁸ at `delta_min = 2·10⁻⁸`) whatever the column scaling, since scaling
@@ -333,8 +334,10 @@ pub fn sparse_ls_illmix(
     let pairs = d / 2;
     let delta: Vec<f64> = (0..pairs)
         .map(|k| {
+            // A single pair takes `delta_min` (numpy's `logspace(0, x, 1)` is `[1]`, which left
+            // `d = 2, 3` with `κ ≈ 2.6` whatever `delta_min`).
             let t = if pairs == 1 {
-                0.0
+                1.0
             } else {
                 k as f64 / (pairs - 1) as f64
             };
