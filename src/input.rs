@@ -76,11 +76,20 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         } else {
             "column"
         };
-        if outer == usize::MAX || indptr.len() != outer + 1 {
+        if outer == usize::MAX {
+            // `outer + 1` pointers do not fit in a slice (the message said "expected
+            // 18446744073709551615", one short of the count it meant and a length a slice can have).
+            return Err(Error::structure(format!(
+                "a matrix with usize::MAX {outer_name}s needs usize::MAX + 1 entries in indptr \
+                 (one per {outer_name} plus one), more than a slice can hold; indptr has {}",
+                indptr.len()
+            )));
+        }
+        if indptr.len() != outer + 1 {
             return Err(Error::structure(format!(
                 "indptr has {} entries, expected {} (one per {outer_name} plus one)",
                 indptr.len(),
-                outer.saturating_add(1)
+                outer + 1
             )));
         }
         if indices.len() != data.len() {

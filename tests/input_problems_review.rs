@@ -3,9 +3,9 @@
 //! generator produces what its doc promises (measured against dense SVDs).
 
 use faer::Mat;
-use randnla::input::MatrixRef;
+use randnla::input::{MatrixRef, SparseRef};
 use randnla::problems::*;
-use randnla::Seed;
+use randnla::{Error, Seed};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The singular values of a small dense matrix, largest first.
@@ -47,5 +47,25 @@ fn random_sparse_with_no_rows_never_reserves_a_row_of_declared_length() {
             .unwrap_or_else(|_| panic!("random_sparse(0, {k}, {k}) panicked"));
         let a = r.unwrap();
         assert_eq!((a.rows(), a.cols(), a.nnz()), (0, k, 0));
+    }
+}
+
+/// A `usize::MAX`-row (or column) declaration was refused with "indptr has 1 entries, expected
+/// 18446744073709551615": a count one short of the `usize::MAX + 1` pointers such a matrix
+/// needs, and one an indptr slice could in principle have.
+#[test]
+fn a_usize_max_outer_dimension_is_refused_for_what_it_is() {
+    let csr = SparseRef::<f64>::try_csr(usize::MAX, 3, &[0], &[], &[]);
+    let csc = SparseRef::<f64>::try_csc(3, usize::MAX, &[0], &[], &[]);
+    for (r, outer) in [(csr, "rows"), (csc, "columns")] {
+        let Err(Error::InvalidStructure { reason }) = r else {
+            panic!("{outer}: {r:?}");
+        };
+        assert!(
+            reason.contains(&format!("usize::MAX {outer}"))
+                && reason.contains("usize::MAX + 1")
+                && !reason.contains(&usize::MAX.to_string()),
+            "{reason}"
+        );
     }
 }
