@@ -195,8 +195,12 @@ pub fn cauchy_rows(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
 /// `residual_norm` orthogonal to `range(A)`. Returns `(A, b, x, r)`; `x` is the exact
 /// least-squares solution of `(A, Ax + r)` before `b` is rounded: the rounding moves the
 /// solution by up to about `κ²·u·residual_norm` (relative), which is ≥ 1 at `cond = 1e12` with
-/// `residual_norm ≥ 1e-6`, where no digit of the solution is determined. For `d = 1`, `A` is a
-/// single unit column and `cond` has no effect.
+/// `residual_norm ≥ 1e-6`, where no digit of the solution is determined. `κ(A) = cond` holds for
+/// the exact product; the stored `A` is rounded (errors of about `u·‖A‖`, `u = 2⁻⁵³`), which
+/// moves its smallest singular value by about `10⁻¹⁶`, so its measured `κ` follows `cond` only
+/// while `cond ≪ 1/u ≈ 10¹⁶` and stalls near `10¹⁶–10¹⁷` beyond (a 60 × 8 instance: `κ` within
+/// `10⁻⁴` of `cond = 10¹²`, `5.8·10¹⁶` at `cond = 10²⁰`). For `d = 1`, `A` is a single unit
+/// column and `cond` has no effect.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `n < d`, `d = 0`, `cond < 1`, a negative/non-finite
@@ -274,14 +278,16 @@ pub fn ls_problem(
 /// `κ(A)` is of the order of `1/delta_min` (about `2.3/delta_min`; a review's rebuild at
 /// 6000 × 100 gave 1.3·10⁸ at `delta_min = 2·10⁻⁸`) whatever the column scaling, since scaling
 /// a pair's columns does not change the angle `≈ δ_k` between them. Returns `(A (CSR), b, x_star)` with
-/// `b = A·x_star + noise·N(0, I)`. `nnz(A) ≈ 1.5·n·d·density`.
+/// `b = A·x_star + noise·N(0, I)`. A pair stores `e + max(e, o)` entries per row for `B`'s
+/// Bernoulli entries `e, o`, so `nnz(A) ≈ (1.5·density − density²/2)·n·d` for even `d`: about
+/// `1.5·n·d·density` at small densities, but `n·d` (not `1.5·n·d`) at `density = 1`.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `n = 0`, `d < 2`, `density ∉ (0, 1]`, `delta_min ∉ (0, 1]`,
 /// a negative or non-finite `noise`, or a `noise` so large that `b` overflows (which names
 /// `noise`); [`Error::TooLarge`] when `n` or `d` exceeds `2^28` (it holds vectors of
-/// both lengths), when `n·d > 2^34` (it takes `O(n·d)` time) or when the expected
-/// `1.5·n·d·density` stored entries exceed `2^31`.
+/// both lengths), when `n·d > 2^34` (it takes `O(n·d)` time) or when `1.5·n·d·density`, a
+/// bound on the expected number of stored entries, exceeds `2^31`.
 pub fn sparse_ls_illmix(
     n: usize,
     d: usize,
@@ -318,7 +324,8 @@ pub fn sparse_ls_illmix(
     Error::within(n.max(d) as u128, 1 << 28, || {
         format!("the {n}×{d} illmix generator's vectors of length n and d")
     })?;
-    // The generator walks every (row, column) pair, and stores about 1.5·n·d·density entries.
+    // The generator walks every (row, column) pair, and stores at most about 1.5·n·d·density
+    // entries (the expectation is (1.5·density − density²/2)·n·d for even d).
     let work = n as u128 * d as u128;
     Error::within(work, 1 << 34, || {
         format!("the {n}×{d} illmix generator's row-by-column walk")
@@ -326,7 +333,7 @@ pub fn sparse_ls_illmix(
     let expected = 1.5 * work as f64 * density;
     if expected > (1u64 << 31) as f64 {
         return Err(Error::TooLarge {
-            what: format!("the illmix matrix's expected {expected:.3e} stored entries"),
+            what: format!("the illmix matrix's expected (up to) {expected:.3e} stored entries"),
             requested: expected as u128,
             limit: 1 << 31,
         });
