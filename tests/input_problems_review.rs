@@ -142,3 +142,272 @@ fn illmix_has_its_pairs_its_count_and_its_right_hand_side() {
         }
     }
 }
+
+/// Every structural defect of CSR/CSC parts is an `InvalidStructure` naming it (CSR and CSC, f64
+/// and f32), and what the docs accept is accepted: explicit zeros, empty rows, an offset
+/// `indptr[0]` (a `sprs` slice), an empty matrix, huge declared inner dimensions.
+#[test]
+fn sparse_parts_are_refused_with_the_defect_named() {
+    let d = [1.0, 2.0, 3.0];
+    type Case<'a> = (&'a str, &'a [usize], &'a [usize], &'a [f64], &'a str);
+    let cases: [Case; 8] = [
+        (
+            "unsorted",
+            &[0, 2, 3],
+            &[2, 0, 1],
+            &d,
+            "out of order or repeated (2 then 0)",
+        ),
+        (
+            "duplicate",
+            &[0, 2, 3],
+            &[1, 1, 0],
+            &d,
+            "out of order or repeated (1 then 1)",
+        ),
+        (
+            "decreasing",
+            &[0, 3, 2],
+            &[0, 1, 2],
+            &d,
+            "indptr decreases at position 2",
+        ),
+        (
+            "last ≠ nnz",
+            &[0, 2, 2],
+            &[0, 1, 2],
+            &d,
+            "indptr spans 2 entries but indices has 3",
+        ),
+        (
+            "offset, short",
+            &[1, 2, 3],
+            &[0, 1, 2],
+            &d,
+            "indptr spans 2 entries",
+        ),
+        (
+            "index ≥ inner",
+            &[0, 2, 3],
+            &[0, 3, 2],
+            &d,
+            "inner index 3, outside 0..3",
+        ),
+        (
+            "data short",
+            &[0, 2, 3],
+            &[0, 1, 2],
+            &d[..2],
+            "indices has 3 entries but data has 2",
+        ),
+        (
+            "indptr short",
+            &[0, 3],
+            &[0, 1, 2],
+            &d,
+            "indptr has 2 entries, expected 3",
+        ),
+    ];
+    for (what, indptr, indices, data, says) in cases {
+        for layout in [randnla::Layout::Csr, randnla::Layout::Csc] {
+            let (r, c) = if layout == randnla::Layout::Csr {
+                (2, 3)
+            } else {
+                (3, 2)
+            };
+            let got = SparseRef::try_new(layout, r, c, indptr, indices, data);
+            assert!(
+                matches!(&got, Err(Error::InvalidStructure { reason }) if reason.contains(says)),
+                "{what} {layout:?}: {got:?}"
+            );
+            let d32: Vec<f32> = data.iter().map(|&v| v as f32).collect();
+            let got = SparseRef::try_new(layout, r, c, indptr, indices, &d32);
+            assert!(
+                matches!(&got, Err(Error::InvalidStructure { reason }) if reason.contains(says)),
+                "{what} {layout:?} f32: {got:?}"
+            );
+        }
+    }
+    // f64 values beyond f32's range are finite in f64; an f32 infinity is refused.
+    assert!(SparseRef::try_csr(1, 1, &[0, 1], &[0], &[f32::INFINITY]).is_err());
+    assert!(SparseRef::try_csr(1, 1, &[0, 1], &[0], &[1e300f64]).is_ok());
+    // Accepted: explicit zeros and empty rows, an offset indptr, empty and huge declared shapes.
+    let z = SparseRef::try_csr(3, 3, &[0, 0, 2, 2], &[0, 2], &[0.0, -0.0]).unwrap();
+    assert_eq!(z.nnz(), 2);
+    let off = SparseRef::try_csr(2, 3, &[7, 8, 9], &[2, 0], &[1.0, 2.0]).unwrap();
+    let m = MatrixRef::Sparse(off).to_dense().unwrap();
+    assert_eq!((m[(0, 2)], m[(1, 0)]), (1.0, 2.0));
+    assert!(SparseRef::<f64>::try_csr(0, 0, &[0], &[], &[]).is_ok());
+    let wide = SparseRef::try_csr(1, usize::MAX, &[0, 1], &[usize::MAX - 1], &[1.0]).unwrap();
+    assert!(matches!(
+        MatrixRef::Sparse(wide).to_dense(),
+        Err(Error::TooLarge { .. })
+    ));
+    // sprs views agree with the raw constructor.
+    let s = sprs::CsMat::new_csc((3, 2), vec![0, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0]);
+    let v = SparseRef::from_sprs(s.view()).unwrap();
+    assert_eq!(
+        (v.layout(), v.nrows(), v.ncols(), v.nnz()),
+        (randnla::Layout::Csc, 3, 2, 3)
+    );
+}
+
+/// Row blocks at the edges: empty blocks at both ends, the whole matrix, `start > end` and
+/// `end > nrows` refused; on CSR, on CSC transposed to CSR, and dense; a block of a block.
+#[test]
+fn row_blocks_at_the_edges() {
+    let csr = SparseRef::try_csr(3, 2, &[0, 1, 1, 3], &[1, 0, 1], &[1.0, 2.0, 3.0]).unwrap();
+    let full = MatrixRef::Sparse(csr).to_dense().unwrap();
+    let csc_t = SparseRef::try_csc(2, 3, &[0, 1, 1, 3], &[1, 0, 1], &[1.0, 2.0, 3.0])
+        .unwrap()
+        .transpose();
+    for a in [
+        MatrixRef::Sparse(csr),
+        MatrixRef::Sparse(csc_t),
+        MatrixRef::Dense(full.as_ref()),
+    ] {
+        for (s, e) in [(0, 0), (3, 3), (0, 3), (1, 3), (2, 3), (1, 1)] {
+            let b = a.row_block(s, e).unwrap();
+            assert_eq!((b.nrows(), b.ncols()), (e - s, 2));
+            let bd = b.to_dense().unwrap();
+            for i in 0..e - s {
+                for j in 0..2 {
+                    assert_eq!(bd[(i, j)], full[(s + i, j)]);
+                }
+            }
+            // a block of the block
+            if e > s {
+                let bb = b
+                    .row_block(1.min(e - s), e - s)
+                    .unwrap()
+                    .to_dense()
+                    .unwrap();
+                assert_eq!(bb.nrows(), e - s - 1.min(e - s));
+            }
+        }
+        for (s, e) in [
+            (1, 0),
+            (3, 4),
+            (4, 4),
+            (usize::MAX, usize::MAX),
+            (0, usize::MAX),
+        ] {
+            assert!(
+                matches!(a.row_block(s, e), Err(Error::InvalidParameter { .. })),
+                "{s}..{e}"
+            );
+        }
+    }
+    // a CSC matrix has no row blocks without copying
+    assert!(MatrixRef::Sparse(csc_t.transpose())
+        .row_block(0, 1)
+        .is_err());
+}
+
+/// Same seed, same output (bitwise); another seed, another output; for every generator.
+#[test]
+fn generators_are_reproducible_and_seeds_matter() {
+    let bits = |m: &Mat<f64>| -> Vec<u64> {
+        (0..m.ncols())
+            .flat_map(|j| (0..m.nrows()).map(move |i| (i, j)))
+            .map(|(i, j)| m[(i, j)].to_bits())
+            .collect()
+    };
+    type Gen = Box<dyn Fn(Seed) -> Vec<u64>>;
+    let gens: Vec<(&str, Gen)> = vec![
+        (
+            "gaussian",
+            Box::new(move |s| bits(&gaussian_matrix(30, 4, s).unwrap())),
+        ),
+        (
+            "coherent",
+            Box::new(move |s| bits(&coherent_matrix(30, 4, 1e-3, s).unwrap())),
+        ),
+        (
+            "cauchy",
+            Box::new(move |s| bits(&cauchy_rows(30, 4, s).unwrap())),
+        ),
+        (
+            "sparse",
+            Box::new(move |s| bits(&dense(&random_sparse(9000, 20, 3, s).unwrap()))),
+        ),
+        (
+            "ls",
+            Box::new(move |s| bits(&ls_problem(30, 4, 1e6, 1e-3, s).unwrap().0)),
+        ),
+        (
+            "illmix",
+            Box::new(move |s| {
+                bits(&dense(
+                    &sparse_ls_illmix(5000, 6, 0.3, 1e-6, 0.1, s).unwrap().0,
+                ))
+            }),
+        ),
+    ];
+    for (what, g) in &gens {
+        assert_eq!(g(Seed::new(11)), g(Seed::new(11)), "{what}");
+        assert_ne!(g(Seed::new(11)), g(Seed::new(12)), "{what}");
+    }
+}
+
+/// `random_sparse`: exactly `nnz_per_row` distinct sorted columns per row, column `i mod d`
+/// among them, across the 4096-row stream boundary; `coherent_matrix`: `[I; scale·G]` with `G`
+/// the rows `d..` of `gaussian_matrix` of the same seed, and leverage ≈ 1 on the identity rows.
+#[test]
+fn random_sparse_and_coherent_have_their_structure() {
+    let (n, d, k) = (9000, 40, 7);
+    let a = random_sparse(n, d, k, Seed::new(5)).unwrap();
+    for (i, row) in a.outer_iterator().enumerate() {
+        let c = row.indices();
+        assert_eq!(c.len(), k, "row {i}");
+        assert!(
+            c.windows(2).all(|w| w[0] < w[1]) && c.contains(&(i % d)),
+            "row {i}"
+        );
+        assert!(row.data().iter().all(|v| v.is_finite() && *v != 0.0));
+    }
+    let (n, d, scale) = (200, 5, 1e-3);
+    let c = coherent_matrix(n, d, scale, Seed::new(9)).unwrap();
+    let g = gaussian_matrix(n, d, Seed::new(9)).unwrap();
+    for j in 0..d {
+        for i in 0..n {
+            let want = if i < d {
+                f64::from(u8::from(i == j))
+            } else {
+                scale * g[(i, j)]
+            };
+            assert_eq!(c[(i, j)].to_bits(), want.to_bits(), "({i}, {j})");
+        }
+    }
+    // leverage of the identity rows: ℓ_i = ‖e_iᵀ(CᵀC)^{-1/2}‖² = [(I + s²GᵀG)^{-1}]_ii ≥ 1 − s²‖G‖².
+    let top = singular_values(&g)[0];
+    assert!(scale * scale * top * top < 1e-3, "s‖G‖ = {}", scale * top);
+}
+
+/// `Scalar::from_f64` for `f32` rounds once to nearest (ties to even), to ±∞ only at or beyond
+/// `f32::MAX + ½ulp`, keeps subnormals and signed zeros; `to_f64` is exact; `finite` agrees.
+#[test]
+fn f32_conversions_round_once_at_the_ends_of_the_range() {
+    use randnla::Scalar;
+    let max = f32::MAX as f64;
+    let half_ulp = 2f64.powi(127 - 24);
+    assert_eq!(<f32 as Scalar>::from_f64(max + half_ulp * 0.999), f32::MAX);
+    assert_eq!(<f32 as Scalar>::from_f64(max + half_ulp), f32::INFINITY);
+    assert_eq!(<f32 as Scalar>::from_f64(-1e300), f32::NEG_INFINITY);
+    assert!(!<f32 as Scalar>::from_f64(1e39).finite());
+    let tiny = f32::from_bits(3); // 3·2⁻¹⁴⁹
+    assert_eq!(
+        <f32 as Scalar>::from_f64(tiny as f64 * 1.4),
+        f32::from_bits(4)
+    );
+    assert_eq!(<f32 as Scalar>::from_f64(2f64.powi(-150)), 0.0); // tie to even: 0
+    assert_eq!(
+        <f32 as Scalar>::from_f64(2f64.powi(-150) * 1.5),
+        f32::from_bits(1)
+    );
+    assert!(<f32 as Scalar>::from_f64(-1e-300).is_sign_negative());
+    assert!(<f32 as Scalar>::from_f64(f64::NAN).is_nan());
+    for v in [f32::MAX, f32::MIN_POSITIVE, f32::from_bits(1), -0.0] {
+        assert_eq!(<f32 as Scalar>::from_f64(v.to_f64()).to_bits(), v.to_bits());
+    }
+}
