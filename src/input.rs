@@ -283,12 +283,7 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
                 "row blocks without copying need CSR storage",
             ));
         }
-        if start > end || end > self.nrows {
-            return Err(Error::param(
-                "range",
-                format!("rows {start}..{end} are not within 0..{}", self.nrows),
-            ));
-        }
+        check_row_range(start, end, self.nrows)?;
         let base = self.indptr[0];
         let lo = self.indptr[start] - base;
         let hi = self.indptr[end] - base;
@@ -372,12 +367,7 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     pub fn row_block(&self, start: usize, end: usize) -> Result<Self> {
         match self {
             MatrixRef::Dense(a) => {
-                if start > end || end > a.nrows() {
-                    return Err(Error::param(
-                        "range",
-                        format!("rows {start}..{end} are not within 0..{}", a.nrows()),
-                    ));
-                }
+                check_row_range(start, end, a.nrows())?;
                 Ok(MatrixRef::Dense(a.subrows(start, end - start)))
             }
             MatrixRef::Sparse(s) => s.csr_row_block(start, end).map(MatrixRef::Sparse),
@@ -489,6 +479,25 @@ impl Pow2Scaled {
             (None, dense) => dense, // not reached: a dense `A` has a dense copy
         }
     }
+}
+
+/// `Ok` when `start..end` is a range of rows within `0..nrows`; the error names which bound
+/// fails (a reversed range such as `1..0` lies within `0..nrows`, and the message said it did
+/// not).
+fn check_row_range(start: usize, end: usize, nrows: usize) -> Result<()> {
+    if start > end {
+        return Err(Error::param(
+            "range",
+            format!("rows {start}..{end}: the start is after the end"),
+        ));
+    }
+    if end > nrows {
+        return Err(Error::param(
+            "range",
+            format!("rows {start}..{end}: the end is past the matrix's {nrows} rows"),
+        ));
+    }
+    Ok(())
 }
 
 impl<'a, T> From<SparseRef<'a, T>> for MatrixRef<'a, T> {

@@ -411,3 +411,24 @@ fn f32_conversions_round_once_at_the_ends_of_the_range() {
         assert_eq!(<f32 as Scalar>::from_f64(v.to_f64()).to_bits(), v.to_bits());
     }
 }
+
+/// A reversed row range was refused as "rows 1..0 are not within 0..3" — but it is within; the
+/// message now names the reversal, and an end past the matrix names the row count.
+#[test]
+fn row_block_messages_name_the_bound_that_fails() {
+    let csr = SparseRef::try_csr(3, 2, &[0, 1, 1, 3], &[1, 0, 1], &[1.0, 2.0, 3.0]).unwrap();
+    let full = MatrixRef::Sparse(csr).to_dense().unwrap();
+    for a in [MatrixRef::Sparse(csr), MatrixRef::Dense(full.as_ref())] {
+        let reason = |s, e| match a.row_block(s, e) {
+            Err(Error::InvalidParameter { reason, .. }) => reason,
+            r => panic!("{s}..{e}: {r:?}"),
+        };
+        let r = reason(1, 0);
+        assert!(
+            r.contains("start is after the end") && !r.contains("not within"),
+            "{r}"
+        );
+        let r = reason(2, 4);
+        assert!(r.contains("end is past") && r.contains("3 rows"), "{r}");
+    }
+}
