@@ -77,7 +77,10 @@
 //!   say what was wrong. Fuzz targets (`fuzz/`) hold the crate to it.
 //! * **Input sparsity.** Sparse sketches cost `O(s·nnz(A) + m·d)` and never form an `m × n` matrix.
 //! * **Parallelism.** Functions take a `faer::Par`: `Par::Seq` or `Par::rayon(n)` (the work runs on
-//!   the current rayon pool; install a `rayon::ThreadPool` to bound it). Results never depend on it,
+//!   the current rayon pool; install a `rayon::ThreadPool` to bound it). Results never depend on it
+//!   (one exception: the baseline [`lstsq::qr_solve`] runs faer's blocked QR on the `par` it is
+//!   given, as a user of faer would, so its bits change with the thread count — on the tour's
+//!   least-squares problem every entry of `x` differs between `Par::Seq` and `Par::rayon(2)`),
 //!   nor on faer's global parallelism (`faer::set_global_parallelism`; by default the size of the
 //!   calling rayon pool):
 //!   the dense factorizations and products behind an answer run on one thread where faer's
