@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     );
     crate::cli::outln!(
         "κ(SQ) is the exact distortion on range(A) (1 is perfect). CountSketch and SRHT need a larger m\n\
-         on the coherent matrix, whose first d rows carry all of its range; sparse sign with s = 8 does not."
+         on the coherent matrix, whose first d rows carry almost all of its range; sparse sign with s = 8 does not."
     );
     Ok(())
 }
