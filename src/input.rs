@@ -40,9 +40,13 @@ pub enum Layout {
 /// A validated borrowed CSR or CSC matrix.
 ///
 /// Invariants (checked by every constructor): `indptr` has `outer + 1` non-decreasing entries;
-/// `indptr[outer] - indptr[0] == indices.len() == data.len()` (a non-zero `indptr[0]` is allowed,
-/// as in `sprs` views of a slice of a larger matrix); within each outer slice the inner indices are
-/// strictly increasing (sorted, no duplicates) and below the inner dimension; every value is finite.
+/// `indptr[outer] - indptr[0] == indices.len() == data.len()`; within each outer slice the inner
+/// indices are strictly increasing (sorted, no duplicates) and below the inner dimension; every
+/// value is finite. Raw arrays ([`try_new`](Self::try_new), [`try_csr`](Self::try_csr),
+/// [`try_csc`](Self::try_csc)) must start with `indptr[0] = 0`, as SciPy requires (1-based
+/// arrays would otherwise be read as shifted columns whenever the last one is empty); only
+/// [`from_sprs`](Self::from_sprs) takes a non-zero `indptr[0]`, which `sprs` views of a slice
+/// of a larger matrix carry.
 #[derive(Clone, Copy, Debug)]
 pub struct SparseRef<'a, T> {
     nrows: usize,
@@ -54,11 +58,12 @@ pub struct SparseRef<'a, T> {
 }
 
 impl<'a, T: Scalar> SparseRef<'a, T> {
-    /// Validates raw compressed arrays.
+    /// Validates raw compressed arrays (0-based, `indptr[0] = 0`).
     ///
     /// # Errors
     /// [`Error::InvalidStructure`] when the arrays do not satisfy the invariants above (the message
-    /// names the first position that breaks one), [`Error::NonFinite`] for a NaN or infinite value.
+    /// names the first position that breaks one; a non-zero `indptr[0]` is named as such),
+    /// [`Error::NonFinite`] for a NaN or infinite value.
     pub fn try_new(
         layout: Layout,
         nrows: usize,
@@ -66,6 +71,17 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         indptr: &'a [usize],
         indices: &'a [usize],
         data: &'a [T],
+    ) -> Result<Self> {
+        Self::validate(layout, (nrows, ncols), (indptr, indices, data), false)
+    }
+
+    /// The checks of [`try_new`](Self::try_new); `offset_allowed` accepts a non-zero
+    /// `indptr[0]` (a `sprs` view of a slice of a larger matrix).
+    fn validate(
+        layout: Layout,
+        (nrows, ncols): (usize, usize),
+        (indptr, indices, data): (&'a [usize], &'a [usize], &'a [T]),
+        offset_allowed: bool,
     ) -> Result<Self> {
         let (outer, inner) = match layout {
             Layout::Csr => (nrows, ncols),
@@ -100,6 +116,13 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
             )));
         }
         let base = indptr[0];
+        if base != 0 && !offset_allowed {
+            return Err(Error::structure(format!(
+                "indptr[0] is {base}, expected 0: raw arrays are 0-based, with indptr counting \
+                 entries from the start of indices and data (for 1-based arrays subtract 1 from \
+                 indptr and indices)"
+            )));
+        }
         for k in 0..outer {
             if indptr[k + 1] < indptr[k] {
                 return Err(Error::structure(format!(
@@ -168,7 +191,9 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         indices: &'a [usize],
         data: &'a [T],
     ) -> Self {
-        debug_assert!(Self::try_new(layout, nrows, ncols, indptr, indices, data).is_ok());
+        debug_assert!(
+            Self::validate(layout, (nrows, ncols), (indptr, indices, data), true).is_ok()
+        );
         SparseRef {
             nrows,
             ncols,
@@ -222,7 +247,7 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         let layout = if m.is_csr() { Layout::Csr } else { Layout::Csc };
         let (nrows, ncols) = (m.rows(), m.cols());
         let (indptr, indices, data) = m.into_raw_storage();
-        Self::try_new(layout, nrows, ncols, indptr, indices, data)
+        Self::validate(layout, (nrows, ncols), (indptr, indices, data), true)
     }
 
     /// Number of rows.

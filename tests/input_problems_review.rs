@@ -145,7 +145,8 @@ fn illmix_has_its_pairs_its_count_and_its_right_hand_side() {
 
 /// Every structural defect of CSR/CSC parts is an `InvalidStructure` naming it (CSR and CSC, f64
 /// and f32), and what the docs accept is accepted: explicit zeros, empty rows, an offset
-/// `indptr[0]` (a `sprs` slice), an empty matrix, huge declared inner dimensions.
+/// `indptr[0]` from a `sprs` slice (raw arrays must start at 0), an empty matrix, huge declared
+/// inner dimensions.
 #[test]
 fn sparse_parts_are_refused_with_the_defect_named() {
     let d = [1.0, 2.0, 3.0];
@@ -180,11 +181,11 @@ fn sparse_parts_are_refused_with_the_defect_named() {
             "indptr spans 2 entries but indices has 3",
         ),
         (
-            "offset, short",
+            "offset (1-based)",
             &[1, 2, 3],
             &[0, 1, 2],
             &d,
-            "indptr spans 2 entries",
+            "indptr[0] is 1, expected 0",
         ),
         (
             "index ≥ inner",
@@ -234,9 +235,22 @@ fn sparse_parts_are_refused_with_the_defect_named() {
     // Accepted: explicit zeros and empty rows, an offset indptr, empty and huge declared shapes.
     let z = SparseRef::try_csr(3, 3, &[0, 0, 2, 2], &[0, 2], &[0.0, -0.0]).unwrap();
     assert_eq!(z.nnz(), 2);
-    let off = SparseRef::try_csr(2, 3, &[7, 8, 9], &[2, 0], &[1.0, 2.0]).unwrap();
+    // An offset indptr comes from a sprs view of a slice of rows; raw arrays must start at 0
+    // (1-based arrays `[1, 3, 4]`, `[1, 2, 2]` were read as shifted columns).
+    let whole = sprs::CsMat::new((3, 3), vec![0, 1, 2, 3], vec![1, 2, 0], vec![5.0, 1.0, 2.0]);
+    let rows = whole.slice_outer(1..3);
+    assert_ne!(
+        rows.indptr().raw_storage()[0],
+        0,
+        "the view keeps its offset"
+    );
+    let off = SparseRef::from_sprs(rows).unwrap();
     let m = MatrixRef::Sparse(off).to_dense().unwrap();
-    assert_eq!((m[(0, 2)], m[(1, 0)]), (1.0, 2.0));
+    assert_eq!((m.nrows(), m[(0, 2)], m[(1, 0)]), (2, 1.0, 2.0));
+    for indptr in [&[7, 8, 9][..], &[1, 3, 4][..]] {
+        let err = SparseRef::try_csr(2, 4, indptr, &[1, 2], &[1.0, 2.0]).unwrap_err();
+        assert!(err.to_string().contains("indptr[0]"), "{err}");
+    }
     assert!(SparseRef::<f64>::try_csr(0, 0, &[0], &[], &[]).is_ok());
     let wide = SparseRef::try_csr(1, usize::MAX, &[0, 1], &[usize::MAX - 1], &[1.0]).unwrap();
     assert!(matches!(

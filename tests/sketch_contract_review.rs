@@ -111,11 +111,28 @@ fn apply_matches_to_dense_times_a_for_every_layout_and_shape() {
         let a_rm = a.transpose().to_owned();
         // Reversed rows and columns: negative strides.
         let a_rev = Mat::<f64>::from_fn(n, d, |i, j| a[(n - 1 - i, d - 1 - j)]);
-        // CSR and CSC arrays with a leading offset: indptr starts at 3.
-        let (ip, ix, dv) = a_csr.view().into_raw_storage();
-        let ip3: Vec<usize> = ip.iter().map(|p| p + 3).collect();
-        let (cp, cx, cv) = a_csc.view().into_raw_storage();
-        let cp3: Vec<usize> = cp.iter().map(|p| p + 3).collect();
+        // CSR and CSC views with a leading offset (indptr[0] > 0), as sprs gives for a slice of
+        // a larger matrix: A below an extra row of ones, and right of an extra column of ones.
+        let mut below = sprs::TriMat::new((n + 1, d));
+        let mut right = sprs::TriMat::new((n, d + 1));
+        for j in 0..d {
+            below.add_triplet(0, j, 1.0);
+        }
+        for i in 0..n {
+            right.add_triplet(i, 0, 1.0);
+            for j in 0..d {
+                if a[(i, j)] != 0.0 {
+                    below.add_triplet(i + 1, j, a[(i, j)]);
+                    right.add_triplet(i, j + 1, a[(i, j)]);
+                }
+            }
+        }
+        let (below, right): (sprs::CsMat<f64>, sprs::CsMat<f64>) = (below.to_csr(), right.to_csc());
+        let csr_offset = below.slice_outer(1..n + 1);
+        let csc_offset = right.slice_outer(1..d + 1);
+        assert!(
+            csr_offset.indptr().raw_storage()[0] > 0 && csc_offset.indptr().raw_storage()[0] > 0
+        );
         let views: Vec<(&str, MatrixRef<'_, f64>)> = vec![
             ("dense", MatrixRef::dense(a.as_ref()).unwrap()),
             (
@@ -130,11 +147,11 @@ fn apply_matches_to_dense_times_a_for_every_layout_and_shape() {
             ("csc", MatrixRef::sparse(&a_csc).unwrap()),
             (
                 "csr-offset",
-                SparseRef::try_csr(n, d, &ip3, ix, dv).unwrap().into(),
+                SparseRef::from_sprs(csr_offset).unwrap().into(),
             ),
             (
                 "csc-offset",
-                SparseRef::try_csc(n, d, &cp3, cx, cv).unwrap().into(),
+                SparseRef::from_sprs(csc_offset).unwrap().into(),
             ),
         ];
         for op in families(m, n, Seed::new(77)) {

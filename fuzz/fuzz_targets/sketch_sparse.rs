@@ -32,9 +32,12 @@ fuzz_target!(|data: &[u8]| {
     let mut indptr = Vec::new();
     let indptr_len = (outer + 1).saturating_sub((b.u8() % 8 == 0) as usize);
     let mut acc = 0usize;
-    for _ in 0..indptr_len {
+    for k in 0..indptr_len {
         let step = b.u8();
-        acc = if step == 255 {
+        // Raw arrays start at 0; one in sixteen starts at 1 (a 1-based array, refused).
+        acc = if k == 0 {
+            (step % 16 == 0) as usize
+        } else if step == 255 {
             acc.saturating_sub(1)
         } else {
             acc + (step % 4) as usize
