@@ -9,10 +9,6 @@ use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::{SketchExt, SketchOperator};
 use randnla::{diagnostics, problems, Error, MatrixRef, Seed};
 
-fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
-    MatrixRef::dense(a.as_ref()).unwrap()
-}
-
 fn exact(a: MatrixRef<'_, f64>) -> (Vec<f64>, LeverageInfo) {
     exact_leverage_scores(a, &ExactParams::default(), Par::Seq).unwrap()
 }

@@ -11,25 +11,7 @@ use randnla::lstsq::{
 };
 use randnla::{MatrixRef, Seed};
 
-use common::{matvec, norm_scaled as norm};
-
-fn rel(x: &[f64], y: &[f64]) -> f64 {
-    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
-    norm(&d) / norm(y).max(f64::MIN_POSITIVE)
-}
-
-fn gauss(n: usize, d: usize, s: u64) -> Mat<f64> {
-    randnla::problems::gaussian_matrix(n, d, Seed::new(s)).unwrap()
-}
-
-fn rhs(n: usize, s: u64) -> Vec<f64> {
-    let g = gauss(n, 1, s);
-    (0..n).map(|i| g[(i, 0)]).collect()
-}
-
-fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
-    MatrixRef::dense(a.as_ref()).unwrap()
-}
+use common::{dense, gauss, matvec, norm_scaled as norm, rel, rhs};
 
 /// Exact reference: faer QR least squares with ridge rows.
 fn reference(a: &Mat<f64>, b: &[f64], lambda: f64) -> Vec<f64> {

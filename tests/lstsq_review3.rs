@@ -7,27 +7,8 @@ use faer::{Mat, Par};
 use randnla::lstsq::{
     qr_solve, ridge, sketch_and_precondition, sketch_and_precondition_multi, LstsqParams,
 };
-use randnla::{MatrixRef, Seed};
 
-use common::norm_scaled as norm;
-
-fn rel(x: &[f64], y: &[f64]) -> f64 {
-    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
-    norm(&d) / norm(y).max(f64::MIN_POSITIVE)
-}
-
-fn gauss(n: usize, d: usize, s: u64) -> Mat<f64> {
-    randnla::problems::gaussian_matrix(n, d, Seed::new(s)).unwrap()
-}
-
-fn rhs(n: usize, s: u64) -> Vec<f64> {
-    let g = gauss(n, 1, s);
-    (0..n).map(|i| g[(i, 0)]).collect()
-}
-
-fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
-    MatrixRef::dense(a.as_ref()).unwrap()
-}
+use common::{dense, gauss, rel, rhs};
 
 fn pinv_solve(a: &Mat<f64>, b: &[f64]) -> Vec<f64> {
     let svd = a.thin_svd().unwrap();

@@ -6,15 +6,13 @@
 
 mod common;
 
+use common::dense;
+
 use faer::{Mat, Par};
 use randnla::diagnostics::*;
 use randnla::sketch::sampling::{row_norm_weights, RowSampling, SamplingScheme};
 use randnla::sketch::{SketchExt, SketchOperator};
 use randnla::{problems, Error, MatrixRef, Seed};
-
-fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
-    MatrixRef::dense(a.as_ref()).unwrap()
-}
 
 /// `n × 3` sparse, 40 nonzero rows spread over `n`, full column rank; `n·3 > 2·10⁷` takes
 /// [`RangeBasis`]'s Cholesky route. Entries are `scale` times small integers.

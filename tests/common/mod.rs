@@ -240,3 +240,25 @@ pub fn explicit_kron(ts: &TensorSketch, xs: &[&[f64]]) -> Vec<f64> {
     }
     out
 }
+
+/// `‖x − y‖/‖y‖` with scale-safe norms (`y = 0` divides by the smallest normal number).
+pub fn rel(x: &[f64], y: &[f64]) -> f64 {
+    let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
+    norm_scaled(&d) / norm_scaled(y).max(f64::MIN_POSITIVE)
+}
+
+/// The seeded `n × d` Gaussian matrix of [`randnla::problems::gaussian_matrix`].
+pub fn gauss(n: usize, d: usize, s: u64) -> Mat<f64> {
+    randnla::problems::gaussian_matrix(n, d, Seed::new(s)).unwrap()
+}
+
+/// A seeded Gaussian right-hand side of length `n` (the first column of [`gauss`]).
+pub fn rhs(n: usize, s: u64) -> Vec<f64> {
+    let g = gauss(n, 1, s);
+    (0..n).map(|i| g[(i, 0)]).collect()
+}
+
+/// A validated dense view of `a` (test data is finite).
+pub fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
+    MatrixRef::dense(a.as_ref()).unwrap()
+}
