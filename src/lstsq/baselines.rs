@@ -242,6 +242,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
     ensure_workspace(&op)?;
     let cfg = LsqrRun {
         tol: params.tol,
+        ne_tol: params.tol,
         max_iters: params.max_iters,
         damp: params.ridge.sqrt(),
         anorm_hint: 0.0,

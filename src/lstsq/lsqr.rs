@@ -13,7 +13,8 @@
 //! `‖r_k‖` and `‖Mᵀr_k‖` for free. The run stops as converged when either
 //! - `‖Mᵀr_k‖ / (‖M‖·‖r_k‖) ≤ tol` (the normal-equation residual: a backward-error estimate for
 //!   least squares), where `‖M‖₂` is estimated from below by the largest column norm of `B_k`
-//!   seen so far (so the test is conservative), or
+//!   seen so far (so the test is conservative; sketch-and-precondition passes a smaller
+//!   tolerance for this test alone when a ridge far above `‖A‖²` makes it lax), or
 //! - `‖r_k‖ ≤ tol·‖b‖` (the system is consistent to the tolerance; `‖b‖` is the right-hand
 //!   side of the whole problem, passed in so that refinement runs keep the original scale).
 //!
@@ -30,7 +31,12 @@ use std::ops::ControlFlow;
 
 /// Settings of one LSQR run.
 pub(crate) struct LsqrRun {
+    /// Tolerance of the consistency test `‖r‖ ≤ tol·‖b‖`.
     pub tol: f64,
+    /// Tolerance of the normal-equation test `‖Mᵀr‖/(‖M‖‖r‖) ≤ ne_tol`: `tol`, except for a
+    /// ridge far above `‖A‖²`, where sketch-and-precondition tightens it (see
+    /// `precondition::structured_tol`).
+    pub ne_tol: f64,
     pub max_iters: usize,
     pub damp: f64,
     /// A known lower estimate of `‖M‖₂` (from an earlier run on the same operator), or 0.
@@ -198,7 +204,7 @@ pub(crate) fn lsqr_run_from(
     // is no answer: ‖Mᵀc‖ ≤ tol·√(‖M‖² + λ)·‖c‖ holds for every λ ≳ (‖Mᵀc‖/(tol·‖c‖))², where
     // the solution ≈ Mᵀc/λ is not 0. One iteration finds it (SciPy's lsqr iterates once too);
     // `x = 0` was returned as converged with a forward error of 100 % for λ ≥ 10⁵⁰.
-    if test0 <= cfg.tol && cfg.damp == 0.0 {
+    if test0 <= cfg.ne_tol && cfg.damp == 0.0 {
         out.z = z;
         out.converged = true;
         out.test_value = test0;
@@ -287,9 +293,9 @@ pub(crate) fn lsqr_run_from(
                 break;
             }
         }
-        if test <= cfg.tol || consistent || alpha == 0.0 || beta == 0.0 {
+        if test <= cfg.ne_tol || consistent || alpha == 0.0 || beta == 0.0 {
             out.converged = true;
-            if consistent && test > cfg.tol {
+            if consistent && test > cfg.ne_tol {
                 test = if cfg.bnorm > 0.0 {
                     rnorm / cfg.bnorm
                 } else {

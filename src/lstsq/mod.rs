@@ -117,6 +117,9 @@ pub struct LstsqParams {
     pub seed: crate::Seed,
     /// Tolerance of the stopping rule (default `1e-14`, the level at which the forward error matches a Householder QR solve; `1e-12` is about 15% faster): the normal-equation residual estimate
     /// `‖(AN)ᵀr‖/(‖AN‖·‖r‖)` or the consistency test `‖r‖ ≤ tol·‖b‖` (see [`IterState`]).
+    /// With a ridge `λ` above `‖A‖_F²` the normal-equation test is held to a smaller tolerance,
+    /// so that the ridge problem's own backward error is `tol` (see
+    /// [`ridge`]).
     pub tol: f64,
     /// Maximum LSQR iterations per run (default 500); exceeding it is [`Error::NotConverged`].
     pub max_iters: usize,
@@ -260,7 +263,8 @@ pub struct Info {
     pub converged: bool,
     /// Whether the callback stopped the solve.
     pub stopped_by_callback: bool,
-    /// Final value of the stopping test.
+    /// Final value of the stopping test (for a ridge above `‖A‖_F²`, compared with a tolerance
+    /// below `tol`: see [`ridge`]).
     pub stopping_value: f64,
     /// The tolerance asked for.
     pub tol: f64,

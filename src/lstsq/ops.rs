@@ -692,6 +692,20 @@ impl DataOp<'_> {
     }
 }
 
+impl DataOp<'_> {
+    /// `‖A‖_F` from the squared column norms `sq` of `A` ([`col_norms_sq`](Self::col_norms_sq)):
+    /// `√(Σ sq_j)` when that sum is safely in range, else the scale-safe norm of the column
+    /// norms [`col_norms_from_sq`](Self::col_norms_from_sq) recomputes (one more pass over `A`).
+    pub(crate) fn frobenius_from_sq(&self, sq: &[f64]) -> f64 {
+        let sum: f64 = sq.iter().sum();
+        if sum.is_finite() && sum >= SAFE_SUM_SQ_MIN {
+            sum.sqrt()
+        } else {
+            norm_of(&self.col_norms_from_sq(sq.to_vec(), 0.0))
+        }
+    }
+}
+
 /// `2⁻⁹⁶⁰`: a sum of squares of `n` terms that is at least this lost at most a share
 /// `n·2⁻⁶²` of it to underflowed terms (each below `2⁻¹⁰²²`); below it
 /// [`DataOp::col_norms_from_sq`] sums the column again.

@@ -219,6 +219,9 @@ pub struct Preconditioner {
     m: usize,
     d: usize,
     sqrt_lambda: f64,
+    /// With a ridge: `‖A‖_F`, or `‖SA‖_F` (within the sketch's distortion of it) for a sketched
+    /// preconditioner, which [`structured_tol`] compares with `√λ`; NaN without a ridge.
+    a_norm: f64,
     sketch_seconds: f64,
     factor_seconds: f64,
 }
@@ -301,15 +304,21 @@ impl Preconditioner {
         // on the current one, 2026-12-01, the copy alone costs 50 ms and copy + column kernel
         // 125 ms against 82 ms for the row kernel on 2 threads, 173 ms against 144 ms on one.)
         let sqrt_lambda = params.ridge.sqrt();
+        let mut a_norm = f64::NAN;
         let sa = if params.ridge > 0.0 {
-            // [SA; √λI], with SA sketched straight into the top rows (`apply` is the same
-            // accumulation into zeros, so the bits are those of `sketch.apply(a)`).
+            // [√λI; SA], with SA sketched straight into the bottom rows (`apply` is the same
+            // accumulation into zeros, so the bits are those of `sketch.apply(a)`). The rows of
+            // √λI come first, as in `qr_solve` (Powell–Reid row ordering): with λ far above
+            // ‖A‖² and SA on top, Householder QR lost SA's entries in `(SA)_jj ± √λ`, and the
+            // warm start came out 10¹⁶ times too large at λ = 10¹⁰⁰ (3000 × 40 Gaussian).
             // d ≤ m < 2³¹ (checked above), so m + d does not overflow.
             let mut aug =
                 crate::input::zeros_or_too_large::<f64>(m + d, d, "sketched ridge matrix")?;
-            sketch.apply_block_into(0, a, aug.as_mut().subrows_mut(0, m), par)?;
+            sketch.apply_block_into(0, a, aug.as_mut().subrows_mut(d, m), par)?;
+            let col_norms: Vec<f64> = (0..d).map(|j| norm2(&aug.col_as_slice(j)[d..])).collect();
+            a_norm = super::ops::norm_of(&col_norms);
             for j in 0..d {
-                aug[(m + j, j)] = sqrt_lambda;
+                aug[(j, j)] = sqrt_lambda;
             }
             aug
         } else {
@@ -371,6 +380,7 @@ impl Preconditioner {
             m,
             d,
             sqrt_lambda,
+            a_norm,
             sketch_seconds,
             factor_seconds: t.elapsed().as_secs_f64(),
         })
@@ -385,16 +395,17 @@ impl Preconditioner {
     /// # Performance
     /// One pass over `A` (its column sums of squares), no sketch.
     pub(crate) fn diagonal(data: &DataOp<'_>, ridge: f64) -> Self {
-        let norms = data.col_norms_from_sq(data.col_norms_sq(), ridge);
+        let norms = ColumnNorms::new(data, data.col_norms_sq(), ridge);
         Self::diagonal_with_fallbacks(norms, ridge).0
     }
 
-    /// [`diagonal`](Self::diagonal) from the column norms `col_norms` of `[A; √λI]`, and
+    /// [`diagonal`](Self::diagonal) from the column norms of `[A; √λI]`, and
     /// whether every `D_j` is the column's norm (none is the fallback 1 of a zero or
     /// out-of-range norm).
-    fn diagonal_with_fallbacks(col_norms: Vec<f64>, ridge: f64) -> (Self, bool) {
+    fn diagonal_with_fallbacks(col_norms: ColumnNorms, ridge: f64) -> (Self, bool) {
         let mut exact = true;
         let inv = col_norms
+            .augmented
             .into_iter()
             .map(|norm| {
                 let inv = 1.0 / norm;
@@ -406,7 +417,7 @@ impl Preconditioner {
                 }
             })
             .collect();
-        (Self::inverse_diagonal(inv, ridge), exact)
+        (Self::inverse_diagonal(inv, ridge, col_norms.a_norm), exact)
     }
 
     /// The probe's preconditioner ([`LstsqParams::probe`]): [`diagonal`](Self::diagonal) when
@@ -419,16 +430,17 @@ impl Preconditioner {
     /// bound is at least their spread `κ(D)` times `rcond`, so it could never accept the
     /// equilibrated answer (and such an `A` is numerically rank-deficient, `κ(A) ≥ κ(D)`,
     /// whose answer LSQR on `A` itself or the sketch's SVD gives).
-    fn for_probe(col_norms: Vec<f64>, params: &LstsqParams) -> (Self, bool, bool) {
-        let d = col_norms.len();
-        let unique = ridge_is_full_rank(&col_norms, params);
+    fn for_probe(col_norms: ColumnNorms, params: &LstsqParams) -> (Self, bool, bool) {
+        let d = col_norms.augmented.len();
+        let a_norm = col_norms.a_norm;
+        let unique = ridge_is_full_rank(&col_norms.augmented, params);
         let (diag, exact) = Self::diagonal_with_fallbacks(col_norms, params.ridge);
         let spread = diag.column_norm_spread();
         let certifiable = unique || spread * params.rcond < 1.0;
         if exact && spread > EQUILIBRATE_ABOVE && certifiable {
             (diag, true, unique)
         } else {
-            (Self::identity(d, params.ridge), false, unique)
+            (Self::identity(d, params.ridge, a_norm), false, unique)
         }
     }
 
@@ -449,18 +461,20 @@ impl Preconditioner {
     /// itself, whose iterates from 0 stay in `range(Aᵀ)`, so that it converges to the
     /// minimum-norm solution as the SVD preconditioner does (a diagonal `N` would give the
     /// solution of minimum `‖N⁻¹x‖` instead when `A` is rank-deficient).
-    pub(crate) fn identity(d: usize, ridge: f64) -> Self {
-        Self::inverse_diagonal(vec![1.0; d], ridge)
+    /// `a_norm`: `‖A‖_F` with a ridge (NaN if unknown).
+    pub(crate) fn identity(d: usize, ridge: f64, a_norm: f64) -> Self {
+        Self::inverse_diagonal(vec![1.0; d], ridge, a_norm)
     }
 
     /// `N = diag(inv)`, no sketch.
-    fn inverse_diagonal(inv: Vec<f64>, ridge: f64) -> Self {
+    fn inverse_diagonal(inv: Vec<f64>, ridge: f64, a_norm: f64) -> Self {
         Preconditioner {
             d: inv.len(),
             kind: Kind::Diagonal { inv },
             sketch: None,
             m: 0,
             sqrt_lambda: ridge.sqrt(),
+            a_norm,
             sketch_seconds: 0.0,
             factor_seconds: 0.0,
         }
@@ -551,7 +565,7 @@ impl Preconditioner {
         }
     }
 
-    /// The sketch-and-solve solutions `argmin ‖[SA; √λI]X − [SB; 0]‖` for the columns of `B`
+    /// The sketch-and-solve solutions `argmin ‖[√λI; SA]X − [0; SB]‖` for the columns of `B`
     /// (zero for the diagonal preconditioner, which has no sketch).
     pub(crate) fn warm_start(&self, b: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
         let Some(sketch) = &self.sketch else {
@@ -562,14 +576,14 @@ impl Preconditioner {
         } else {
             self.m
         };
-        // [Sb; 0], with Sb sketched straight into the top rows (the bits of
-        // `sketch.apply(b)`), allocated fallibly like SA.
+        // [0; Sb] (rows as in `[√λI; SA]`), or Sb without a ridge, with Sb sketched straight into
+        // the bottom rows (the bits of `sketch.apply(b)`), allocated fallibly like SA.
         let mut sb =
             crate::input::zeros_or_too_large::<f64>(rows, b.ncols(), "sketched right-hand side")?;
         sketch.apply_block_into(
             0,
             MatrixRef::Dense(b),
-            sb.as_mut().subrows_mut(0, self.m),
+            sb.as_mut().subrows_mut(rows - self.m, self.m),
             par,
         )?;
         Ok(match &self.kind {
@@ -670,6 +684,28 @@ fn aug_residual(op: &PrecondOp<'_, '_>, x: &[f64], b: &[f64]) -> Vec<f64> {
     r
 }
 
+/// The column norms of `[A; √λI]` and, with a ridge, `‖A‖_F` (for [`structured_tol`]).
+struct ColumnNorms {
+    augmented: Vec<f64>,
+    a_norm: f64,
+}
+
+impl ColumnNorms {
+    /// From the squared column norms `sq` of `A` ([`DataOp::col_norms_from_sq`],
+    /// [`DataOp::frobenius_from_sq`]); `a_norm` is NaN without a ridge.
+    fn new(a: &DataOp<'_>, sq: Vec<f64>, ridge: f64) -> Self {
+        let a_norm = if ridge > 0.0 {
+            a.frobenius_from_sq(&sq)
+        } else {
+            f64::NAN
+        };
+        ColumnNorms {
+            augmented: a.col_norms_from_sq(sq, ridge),
+            a_norm,
+        }
+    }
+}
+
 /// The first pass of an LSQR run, made before the run: at its starting `x`, the augmented
 /// residual `r = [b − Ax; −√λ x]` and `g = Aᵀ(b − Ax) − λx` (the gradient before `Nᵀ`).
 struct FirstPass {
@@ -720,10 +756,10 @@ impl FirstPass {
     /// bitwise what [`col_norms_sq`](DataOp::col_norms_sq) and [`FirstPass::at`] give
     /// separately: the column norms the probe and the diagonal preconditioner need before
     /// LSQR starts cost no pass of their own.
-    fn at_zero_with_col_norms(a: &DataOp<'_>, ridge: f64, b: &[f64]) -> (Vec<f64>, Self) {
+    fn at_zero_with_col_norms(a: &DataOp<'_>, ridge: f64, b: &[f64]) -> (ColumnNorms, Self) {
         let (first, sq) = Self::at(a, ridge.sqrt(), &vec![0.0; a.ncols()], b, true);
         let sq = sq.unwrap_or_else(|| a.col_norms_sq());
-        (a.col_norms_from_sq(sq, ridge), first)
+        (ColumnNorms::new(a, sq, ridge), first)
     }
 
     /// `r` and `(AN)ᵀr = Nᵀg`.
@@ -777,8 +813,10 @@ fn solve_one_from(
         let gnorm = norm2(&pass.g);
         let (r, ntr) = pass.preconditioned(pre);
         let rnorm = norm2(&r);
+        let ne_tol = structured_tol(pre, params.tol, norm2(&r[..a.nrows()]), norm2(&x), rnorm);
         let cfg = LsqrRun {
             tol: params.tol,
+            ne_tol,
             max_iters: params.max_iters,
             damp: 0.0,
             anorm_hint: anorm,
@@ -853,6 +891,41 @@ fn solve_one_from(
         },
     };
     Ok((x, info))
+}
+
+/// The tolerance of LSQR's normal-equation test for a run from `x` (`rtop = ‖b − Ax‖`,
+/// `rbar = ‖[b − Ax; −√λx]‖`): `tol·min(1, √2·ρ)` with
+///
+/// `ρ = (‖A‖·‖b − Ax‖ + (‖A‖² + λ)·‖x‖) / (‖Ā‖·‖r̄‖)`, `Ā = [A; √λI]`, `‖Ā‖² = ‖A‖² + λ`
+///
+/// (`‖A‖` estimated by `‖A‖_F`, or by `‖SA‖_F` on the sketched route), and `tol` without a ridge.
+///
+/// LSQR's test `‖Āᵀr̄‖ ≤ tol·‖Ā‖·‖r̄‖` bounds the backward error of the augmented problem, which
+/// may perturb the block `√λI` as much as `A`. The ridge problem's own backward error (relative
+/// perturbations of `A`, `b` and `λ` of size `tol`; to first order `g = Aᵀr − λx` changes by
+/// `δAᵀr − AᵀδA·x − δλ·x`) is met when `‖g‖ ≤ tol·(‖A‖‖r‖ + (‖A‖² + λ)‖x‖)`, which is the
+/// test above scaled by `ρ`. By Cauchy–Schwarz `ρ ≤ 1` exactly when the structured test is the
+/// tighter one, and `ρ ≥ ‖A‖/‖Ā‖ ≥ 1/√2` whenever `λ ≤ ‖A‖²` (the ratio of a positive linear
+/// form to a Euclidean norm is least on the boundary of the quadrant `‖r‖, ‖x‖ ≥ 0`), so with
+/// the factor `√2` every run with `λ ≤ ‖A‖²` keeps the tolerance `tol`. For `λ ≫ ‖A‖²`, `ρ ≈
+/// 2‖A‖/√λ`: the augmented test then allows a forward error of `tol·√λ/‖A‖` (a 2000 × 10
+/// Gaussian `A`: 2.5·10⁻¹⁰ at `λ = 10⁶` with `tol = 10⁻¹²`, 2·10⁻² at `λ = 10¹⁰⁰`, reported as
+/// converged), while the structured one keeps it near `tol` times the problem's condition.
+/// The gradient is computed to `≈ u·(‖A‖‖b‖ + (‖A‖² + λ)‖x‖)`, so the test is attainable for
+/// `tol` above a few `u`. `ρ` is taken at the start of each run; from `x = 0` it is at most
+/// twice too small, which only costs an iteration.
+fn structured_tol(pre: &Preconditioner, tol: f64, rtop: f64, xnorm: f64, rbar: f64) -> f64 {
+    if pre.sqrt_lambda == 0.0 || rbar == 0.0 {
+        return tol;
+    }
+    let hyp = super::ops::norm_of(&[pre.a_norm, pre.sqrt_lambda]);
+    // (‖A‖/‖Ā‖)·(‖r‖/‖r̄‖) + ‖Ā‖·(‖x‖/‖r̄‖), each factor in range (‖x‖/‖r̄‖ ≤ 1/√λ).
+    let rho = (pre.a_norm / hyp) * (rtop / rbar) + hyp * (xnorm / rbar);
+    if rho.is_finite() {
+        tol * (std::f64::consts::SQRT_2 * rho).min(1.0)
+    } else {
+        tol
+    }
 }
 
 /// With the SVD preconditioner of rank `r < d` (the sketch found `A` rank-deficient), LSQR's
@@ -1334,14 +1407,19 @@ pub fn sketch_and_precondition_with_callback(
 /// `params.ridge = lambda` (sketch `[SA; √λI]`, LSQR on `[A; √λI]·R⁻¹`).
 ///
 /// # Accuracy for `λ ≫ ‖A‖²`
-/// LSQR stops on the backward error of the augmented problem, `‖Āᵀr̄‖ ≤ tol·‖Ā‖·‖r̄‖` with
-/// `Ā = [A; √λI]` (Paige and Saunders' rule, as in SciPy's `lsqr` with `damp`). When `λ` is far
-/// above `‖A‖²` that allows a relative forward error of about `tol·√λ/‖A‖`, and the sketched
-/// route (`probe: false`, or a factorization other than `Auto`) can stop at once on its warm
-/// start: on a 2000 × 10 Gaussian `A` (review of 2026-12-04) the answer was within `5·10⁻¹⁶` of
-/// a dense QR solve at `λ = 10⁴⁰`, `5·10⁻³` at `10⁶⁰` and not at all at `10¹⁰⁰`, reported as
-/// converged. The default probe solves such problems from `x = 0` (within `6·10⁻¹⁶` there, for
-/// `λ` up to `10³⁰⁰`); [`qr_solve`](super::qr_solve) with the same `λ` is exact to rounding.
+/// LSQR's own stopping rule is the backward error of the augmented problem,
+/// `‖Āᵀr̄‖ ≤ tol·‖Ā‖·‖r̄‖` with `Ā = [A; √λI]` (Paige and Saunders' rule, as in SciPy's `lsqr`
+/// with `damp`). It may perturb `√λI` as much as `A`, and for `λ` far above `‖A‖²` it allows a
+/// relative forward error of about `tol·√λ/‖A‖`. So every LSQR run here holds its
+/// normal-equation test to `tol·min(1, √2·ρ)` instead, the scaling that makes it the backward
+/// error of the ridge problem itself (perturbations of `A`, `b` and `λ` of relative size
+/// `tol`): `ρ = (‖A‖‖r‖ + (‖A‖² + λ)‖x‖)/(‖Ā‖‖r̄‖)`, with `‖A‖` estimated by `‖A‖_F` (or
+/// `‖SA‖_F`); for `λ ≤ ‖A‖_F²` the test is unchanged. And the sketch is factored as
+/// `[√λI; SA]`, large rows first (as [`qr_solve`](super::qr_solve) does). Before both
+/// (review of 2026-12-04), a 2000 × 10 Gaussian `A` with `tol = 10⁻¹²` was solved to
+/// `2.4·10⁻³` of a dense QR solve at `λ = 10⁶⁰` (sketched route) and `1.1·10⁻⁸` at `10¹⁰`
+/// (the probe), a 3000 × 40 one 10¹⁶ times too large at `10¹⁰⁰`, all reported converged; now
+/// within `1.5·10⁻¹⁵` for `λ` from 10¹⁰ to 10³⁰⁰ on every route (`tests/lstsq_ridge_scale.rs`).
 ///
 /// # Errors
 /// As [`sketch_and_precondition`]; `λ < 0` or non-finite is [`Error::InvalidParameter`].
@@ -1464,7 +1542,7 @@ pub fn sketch_and_precondition_multi(
             }
             if probed.iter().all(|p| p.is_ok()) {
                 // The probe solved every column: no sketch (this preconditioner goes unused).
-                Preconditioner::identity(a.ncols(), params.ridge)
+                Preconditioner::identity(a.ncols(), params.ridge, f64::NAN)
             } else {
                 Preconditioner::build(a, sketch, params)?
             }
@@ -1506,6 +1584,52 @@ mod tests {
     use super::*;
     use crate::problems::random_sparse;
     use crate::Seed;
+
+    /// `structured_tol` keeps `tol` exactly (so LSQR stops where it always did) whenever
+    /// `λ ≤ ‖A‖²`, for every `‖b − Ax‖` and `‖x‖` (the bound `ρ ≥ ‖A‖/‖Ā‖ ≥ 1/√2` of its
+    /// doc), including the extremes `x = 0` and `r = 0`; without a ridge or with an unknown
+    /// `‖A‖` (NaN) too. Above `‖A‖²` it tightens: at `λ = 10⁴·‖A‖²` from `x = 0`,
+    /// `ρ = ‖A‖/‖Ā‖ ≈ 10⁻²`, so the tolerance is `√2·10⁻²·tol` to within 10⁻⁴ relative.
+    #[test]
+    fn structured_tol_changes_nothing_up_to_the_norm_of_a() {
+        let tol = 1e-12;
+        let with = |a_norm: f64, lambda: f64| Preconditioner::identity(3, lambda, a_norm);
+        // (‖r‖, ‖x‖): ‖r̄‖ = √(‖r‖² + λ‖x‖²).
+        let cases = |lambda: f64| {
+            let mut v = Vec::new();
+            for r in [0.0, 1e-300, 1e-8, 1.0, 1e8, 1e300] {
+                for x in [0.0, 1e-300, 1e-8, 1.0, 1e8] {
+                    let rbar = super::super::ops::norm_of(&[r, lambda.sqrt() * x]);
+                    if rbar > 0.0 && rbar.is_finite() {
+                        v.push((r, x, rbar));
+                    }
+                }
+            }
+            v
+        };
+        for a_norm in [1e-150, 1e-3, 1.0, 7.0, 1e100] {
+            for share in [1e-30, 1e-6, 0.25, 1.0] {
+                let lambda = share * a_norm * a_norm;
+                if lambda == 0.0 {
+                    continue;
+                }
+                let pre = with(a_norm, lambda);
+                for (r, x, rbar) in cases(lambda) {
+                    let t = structured_tol(&pre, tol, r, x, rbar);
+                    assert_eq!(t, tol, "‖A‖ {a_norm:e}, λ {lambda:e}, r {r:e}, x {x:e}");
+                }
+            }
+            let lambda = 1e4 * a_norm * a_norm;
+            let t = structured_tol(&with(a_norm, lambda), tol, 1.0, 0.0, 1.0);
+            let want = std::f64::consts::SQRT_2 * 1e-2 * tol;
+            assert!((t - want).abs() <= 1e-4 * want, "{t:e} vs {want:e}");
+        }
+        assert_eq!(structured_tol(&with(1.0, 0.0), tol, 1.0, 1.0, 1.0), tol);
+        assert_eq!(
+            structured_tol(&with(f64::NAN, 1e6), tol, 1.0, 0.0, 1.0),
+            tol
+        );
+    }
 
     /// The certificate must bound `κ(A)` for every `S`, including a CountSketch that amplifies
     /// `A`'s weakest direction: its `‖S‖` is `√L`, `L` the most rows it adds into one bucket
@@ -1703,7 +1827,7 @@ mod tests {
         };
         fn pre_for(av: MatrixRef<'_, f64>) -> (DataOp<'_>, Preconditioner) {
             let data = DataOp::new(av, Par::Seq).unwrap();
-            let norms = data.col_norms_from_sq(data.col_norms_sq(), 0.0);
+            let norms = ColumnNorms::new(&data, data.col_norms_sq(), 0.0);
             let (pre, equilibrated, _) = Preconditioner::for_probe(norms, &LstsqParams::default());
             assert!(equilibrated);
             (data, pre)
