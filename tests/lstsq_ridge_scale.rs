@@ -78,7 +78,12 @@ const TOL: f64 = 1e-12;
 /// Dense Gaussian `A` (2000 × 10 and 3000 × 40, `‖A‖_F² ≈ n·d ≤ 1.2·10⁵`), Gaussian `b`,
 /// `tol = 10⁻¹²`: each route within [`bound`] of a dense QR solve with the same `λ`
 /// (which `tests/lstsq_review.rs` holds to `10⁻¹³` of the exact ridge solution), reported
-/// converged after at least one iteration. Measured: at most `2.3·10⁻¹⁵`.
+/// converged after at least one iteration. Measured (2026-12-04): at most `1.3·10⁻¹⁴` for
+/// `λ ≥ 10¹⁰` (bounds ≈ `1.5·10⁻¹⁰`); at `10⁶` up to `3.9·10⁻¹¹` (the probe on 3000 × 40,
+/// `λ ≈ 8‖A‖_F²`, where the test is barely tightened) against a bound of `1.5·10⁻¹⁰`. Before
+/// the fix: `1.1·10⁻⁸` at `10¹⁰` (probe), `2.4·10⁻³` at `10⁶⁰`, `10¹⁶` at `10¹⁰⁰`; with the
+/// structured test alone (`[SA; √λI]` kept) `4·10¹⁰⁰` at `10³⁰⁰`; with `[√λI; SA]` alone
+/// `2.7·10⁻¹⁰` at `10⁶` (bound `2.2·10⁻¹⁰`) and `1.1·10⁻⁸` at `10¹⁰` (probe).
 #[test]
 fn ridge_far_above_the_norm_of_a_is_solved_on_every_route() {
     for (n, d, seed) in [(2000, 10, 5), (3000, 40, 6)] {

@@ -1419,7 +1419,7 @@ pub fn sketch_and_precondition_with_callback(
 /// (review of 2026-12-04), a 2000 × 10 Gaussian `A` with `tol = 10⁻¹²` was solved to
 /// `2.4·10⁻³` of a dense QR solve at `λ = 10⁶⁰` (sketched route) and `1.1·10⁻⁸` at `10¹⁰`
 /// (the probe), a 3000 × 40 one 10¹⁶ times too large at `10¹⁰⁰`, all reported converged; now
-/// within `1.5·10⁻¹⁵` for `λ` from 10¹⁰ to 10³⁰⁰ on every route (`tests/lstsq_ridge_scale.rs`).
+/// within `1.3·10⁻¹⁴` for `λ` from 10¹⁰ to 10³⁰⁰ on every route (`tests/lstsq_ridge_scale.rs`).
 ///
 /// # Errors
 /// As [`sketch_and_precondition`]; `λ < 0` or non-finite is [`Error::InvalidParameter`].
