@@ -264,3 +264,24 @@ fn p1_p2_solve_a_far_from_unit_scale_when_the_answer_is_representable() {
         assert!(matches!(r, Err(Error::NonFinite { .. })), "{r:?}");
     }
 }
+
+/// `nystrom_rank = Some(0)` was silently run as rank 1; it is refused by name, while
+/// `Some(1)` and a rank above `n` (capped at `n`) solve the problem.
+#[test]
+fn p3_refuses_a_nystrom_rank_of_zero() {
+    let a = gaussian_matrix(40, 3, Seed::new(2)).unwrap();
+    let b: Vec<f64> = (0..40).map(|i| (i as f64).cos()).collect();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let with = |rank| KernelParams {
+        nystrom_rank: rank,
+        ..KernelParams::default()
+    };
+    match solve_p3(av, &b, &with(Some(0))) {
+        Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "nystrom_rank"),
+        other => panic!("expected InvalidParameter(nystrom_rank), got {other:?}"),
+    }
+    for rank in [Some(1), Some(1 << 40)] {
+        let (_, info) = solve_p3(av, &b, &with(rank)).unwrap();
+        assert!(info.relative_residual <= 1e-10, "{rank:?}: {info:?}");
+    }
+}

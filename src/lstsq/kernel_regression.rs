@@ -66,7 +66,8 @@ pub struct KernelParams {
     /// Refinement steps allowed after the first solve (default 4): P1/P2 refine on the true
     /// residual, P3 restarts CG on it; so at most `max_refinements + 1` solves or CG runs.
     pub max_refinements: usize,
-    /// Nyström rank `ℓ` for P3 (default `min(n, 200)`).
+    /// Nyström rank `ℓ` for P3 (default `min(n, 200)`; values above `n` are capped at `n`,
+    /// `Some(0)` is [`Error::InvalidParameter`]).
     pub nystrom_rank: Option<usize>,
 }
 
@@ -677,7 +678,8 @@ pub fn solve_p2(
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`] (NaN/∞ in
 /// the input, or a solution that does not fit in `f64`),
-/// [`Error::InvalidParameter`] (tolerances; a row with `‖aᵢ‖²/2 > 700`: `e^{‖aᵢ‖²/2}` is then
+/// [`Error::InvalidParameter`] (tolerances, `nystrom_rank = Some(0)`; a row with
+/// `‖aᵢ‖²/2 > 700`: `e^{‖aᵢ‖²/2}` is then
 /// within `e^{9.8}` of overflow and its inverse near the subnormals — `exp(AAᵀ)` itself, whose
 /// diagonal is `e^{‖aᵢ‖²}`, overflows `f64` already from `‖aᵢ‖² > 709.8`, which is accepted:
 /// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
@@ -705,6 +707,13 @@ pub fn solve_p3(
     let start = Instant::now();
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
+    if params.nystrom_rank == Some(0) {
+        // Was silently rank 1; a rank-0 "preconditioner" is no Nyström approximation at all.
+        return Err(Error::param(
+            "nystrom_rank",
+            "must be at least 1 (values above n are capped at n), got 0",
+        ));
+    }
     let n = a.nrows();
     if n > 16384 {
         return Err(Error::TooLarge {
@@ -734,7 +743,7 @@ pub fn solve_p3(
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&a.to_dense()?, &sq, par);
-    let ell = params.nystrom_rank.unwrap_or(200).min(n).max(1);
+    let ell = params.nystrom_rank.unwrap_or(200).min(n);
     let nys = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)?;
     let c: Vec<f64> = b.iter().zip(&dinv).map(|(bi, di)| bi * di).collect();
     let bn = norm2(b);
