@@ -208,8 +208,11 @@ pub fn normal_equations(
     super::finite_solution(x, "the normal-equation solve")
 }
 
-/// Unpreconditioned LSQR on `min ‖Ax − b‖² + λ‖x‖²` from `x = 0`, with the stopping rule of
-/// [`sketch_and_precondition`](super::sketch_and_precondition). Its iteration count grows with
+/// Unpreconditioned LSQR on `min ‖Ax − b‖² + λ‖x‖²` from `x = 0`, with Paige and Saunders'
+/// stopping rule (as [`sketch_and_precondition`](super::sketch_and_precondition) without a
+/// ridge; with one, the backward error of `[A; √λI]x ≈ [b; 0]`, as SciPy's `lsqr` with `damp`,
+/// which is not tightened for `λ` far above `‖A‖²` as the sketched solver's is: the forward
+/// error may then reach `tol·√λ/‖A‖`, see [`ridge`](super::ridge)). Its iteration count grows with
 /// `κ(A)`: it stalls on ill-conditioned problems, which is why the sketched preconditioner exists.
 /// With a ridge it makes at least one iteration: for `λ` so large that `‖Aᵀb‖ ≤
 /// tol·√(‖A‖² + λ)·‖b‖` (`λ ≳ 10⁵⁰` on a unit-scale `A`) `x = 0` already meets the stopping rule
