@@ -52,7 +52,7 @@
 
 mod common;
 
-use common::{par, test_mode};
+use common::{par, skip_in, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::{Mat, Par};
 use randnla::attention::{
@@ -117,6 +117,29 @@ fn sketched(
     (out, t.elapsed().as_secs_f64())
 }
 
+/// The sketched variants under criterion: name, r, φ, causal, block.
+const SKETCHES: [(&str, usize, FeatureMap, bool, usize); 7] = [
+    ("sketch_r32", 32, FeatureMap::Gaussian, false, BLOCK),
+    ("sketch_r64", 64, FeatureMap::Gaussian, false, BLOCK),
+    ("sketch_causal_r32", 32, FeatureMap::Gaussian, true, BLOCK),
+    (
+        "sketch_causal_r32_b512",
+        32,
+        FeatureMap::Gaussian,
+        true,
+        512,
+    ),
+    (
+        "sketch_causal_r32_b1024",
+        32,
+        FeatureMap::Gaussian,
+        true,
+        1024,
+    ),
+    ("sketch_causal_r64", 64, FeatureMap::Gaussian, true, BLOCK),
+    ("sketch_ts_r64", 64, FeatureMap::TensorSketch, false, BLOCK),
+];
+
 fn bench_attention(c: &mut Criterion) {
     let quick = test_mode();
     let sizes: &[usize] = if quick {
@@ -128,6 +151,19 @@ fn bench_attention(c: &mut Criterion) {
     let mut group = c.benchmark_group("attention");
     group.sample_size(10);
     for &n in sizes {
+        let exact_ids: &[&str] = if n <= CRITERION_EXACT_MAX {
+            &["exact", "exact_causal"]
+        } else {
+            &[]
+        };
+        let ids: Vec<String> = (SKETCHES.iter().map(|s| s.0))
+            .chain(["sketch_r32_f32"])
+            .chain(exact_ids.iter().copied())
+            .map(|f| format!("{f}/{n}"))
+            .collect();
+        if skip_in(&mut group, "attention", &ids) {
+            continue;
+        }
         let (q, k, v) = clustered_qkv(n, H, 16, 0.3, 1.5, Seed::new(n as u64)).unwrap();
         group.throughput(Throughput::Elements(n as u64));
         group.measurement_time(Duration::from_secs(if n >= 16384 { 20 } else { 5 }));
@@ -178,27 +214,7 @@ fn bench_attention(c: &mut Criterion) {
             eprintln!("{line}");
         }
 
-        for (name, r, map, causal, block) in [
-            ("sketch_r32", 32, FeatureMap::Gaussian, false, BLOCK),
-            ("sketch_r64", 64, FeatureMap::Gaussian, false, BLOCK),
-            ("sketch_causal_r32", 32, FeatureMap::Gaussian, true, BLOCK),
-            (
-                "sketch_causal_r32_b512",
-                32,
-                FeatureMap::Gaussian,
-                true,
-                512,
-            ),
-            (
-                "sketch_causal_r32_b1024",
-                32,
-                FeatureMap::Gaussian,
-                true,
-                1024,
-            ),
-            ("sketch_causal_r64", 64, FeatureMap::Gaussian, true, BLOCK),
-            ("sketch_ts_r64", 64, FeatureMap::TensorSketch, false, BLOCK),
-        ] {
+        for (name, r, map, causal, block) in SKETCHES {
             let s = sketch_b(r, map, causal, block);
             group.bench_with_input(BenchmarkId::new(name, n), &s, |b, s| {
                 b.iter(|| {

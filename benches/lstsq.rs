@@ -90,7 +90,7 @@
 
 mod common;
 
-use common::{par, test_mode};
+use common::{par, skip, test_mode};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use randnla::lstsq::{
     lsqr, normal_equation_residual, normal_equations, qr_solve, sketch_and_precondition,
@@ -171,6 +171,15 @@ fn faer_sparse_qr(
 }
 
 fn illmix(c: &mut Criterion, quick: bool) {
+    let ids = [
+        "sketch_precondition_tol1e-10",
+        "sketch_precondition_tol1e-10_no_probe",
+        "normal_equations",
+    ]
+    .map(String::from);
+    if skip(c, "lstsq/illmix", &ids) {
+        return;
+    }
     let (n, d, density) = if quick {
         (20_000, 100, 0.05)
     } else {
@@ -305,6 +314,12 @@ fn illmix(c: &mut Criterion, quick: bool) {
     g.finish();
 }
 
+/// The nnz sweep's problem at `n` rows.
+fn illmix_sweep_matrix(n: usize, d: usize) -> (sprs::CsMat<f64>, Vec<f64>) {
+    let (a, b, _) = sparse_ls_illmix(n, d, 0.05, 2e-8, 1e-3, Seed::new(2)).unwrap();
+    (a, b)
+}
+
 fn nnz_sweep(c: &mut Criterion, quick: bool) {
     let d = 100;
     let ns: &[usize] = if quick {
@@ -312,6 +327,20 @@ fn nnz_sweep(c: &mut Criterion, quick: bool) {
     } else {
         &[25_000, 50_000, 100_000, 200_000, 400_000]
     };
+    // The ids carry each matrix's nnz: generating the matrices is cheap, solving them is not.
+    let ids: Vec<String> = ns
+        .iter()
+        .flat_map(|&n| {
+            let nnz = illmix_sweep_matrix(n, d).0.nnz();
+            [
+                format!("sketch_precondition/{nnz}"),
+                format!("normal_equations/{nnz}"),
+            ]
+        })
+        .collect();
+    if skip(c, "lstsq/nnz", &ids) {
+        return;
+    }
     let p = par();
     let params = LstsqParams {
         tol: 1e-12,
@@ -334,7 +363,7 @@ fn nnz_sweep(c: &mut Criterion, quick: bool) {
         ..Default::default()
     };
     for &n in ns {
-        let (a, b, _) = sparse_ls_illmix(n, d, 0.05, 2e-8, 1e-3, Seed::new(2)).unwrap();
+        let (a, b) = illmix_sweep_matrix(n, d);
         let av = MatrixRef::sparse(&a).unwrap();
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
         let mut runs: Vec<(f64, Vec<f64>)> = (0..3)
@@ -416,6 +445,16 @@ fn report_crossover(what: &str, ratios: &[(usize, f64)]) {
 }
 
 fn dense(c: &mut Criterion, quick: bool) {
+    // Criterion's case, after the one-shot sweep.
+    let (criterion_n, criterion_d) = if quick { (5_000, 50) } else { (20_000, 200) };
+    let group = format!("lstsq/dense_{criterion_n}x{criterion_d}");
+    if skip(
+        c,
+        &group,
+        &["sketch_precondition", "householder_qr"].map(String::from),
+    ) {
+        return;
+    }
     let p = par();
     let (n, ds): (usize, Vec<usize>) = if quick {
         (5_000, vec![50])
@@ -544,7 +583,7 @@ fn dense(c: &mut Criterion, quick: bool) {
     }
     report_crossover("default (equilibrating probe)", &ratios);
     report_crossover("sketched solve alone (np)", &ratios_np);
-    let (n, d) = if quick { (5_000, 50) } else { (20_000, 200) };
+    let (n, d) = (criterion_n, criterion_d);
     let a = gaussian_matrix(n, d, Seed::new(4)).unwrap();
     let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
     let av = MatrixRef::dense(a.as_ref()).unwrap();
@@ -564,7 +603,7 @@ fn dense(c: &mut Criterion, quick: bool) {
             ner(&xq)
         );
     }
-    let mut g = c.benchmark_group(format!("lstsq/dense_{n}x{d}"));
+    let mut g = c.benchmark_group(group);
     g.sample_size(10)
         .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
         .warm_up_time(Duration::from_secs(1));

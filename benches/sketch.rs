@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::test_mode;
+use common::{skip, skip_in, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
@@ -104,6 +104,28 @@ fn sum_lanes(x: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// The function name of the sparse sign sketch with `s` nonzeros a column on `threads` threads.
+fn sign_name(s: usize, threads: usize) -> String {
+    if s == 1 {
+        format!("count_t{threads}")
+    } else {
+        format!("sparse_sign_s{s}_t{threads}")
+    }
+}
+
+/// The ids of `sparse_csr/…` and `sparse_csc/…` at `nnz`, in the order they are registered.
+fn sparse_ids(nnz: usize) -> Vec<String> {
+    let sketches = [1, 2, 4, 8]
+        .into_iter()
+        .flat_map(|s| [sign_name(s, 1), sign_name(s, 2)]);
+    ["spmv", "stream_t1", "stream_t2"]
+        .map(String::from)
+        .into_iter()
+        .chain(sketches)
+        .map(|f| format!("{f}/{nnz}"))
+        .collect()
+}
+
 fn sparse_sketches(c: &mut Criterion) {
     let d = 200;
     let m = 400;
@@ -117,11 +139,21 @@ fn sparse_sketches(c: &mut Criterion) {
         &[100_000, 1_000_000, 10_000_000, 50_000_000]
     };
     for &nnz in sizes.iter().filter(|&&z| z <= max_nnz) {
+        let labels: Vec<&str> = ["sparse_csr", "sparse_csc"]
+            .into_iter()
+            .filter(|label| !skip(c, label, &sparse_ids(nnz)))
+            .collect();
+        if labels.is_empty() {
+            continue;
+        }
         let n = nnz / 25;
         let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
         // Two copies of the matrix (CSR and CSC), ~1.6 GB at 5e7: no third one from a clone.
         let csc = csr.to_csc();
         for (label, mat) in [("sparse_csr", &csr), ("sparse_csc", &csc)] {
+            if !labels.contains(&label) {
+                continue;
+            }
             let a = MatrixRef::sparse(mat).expect("valid");
             let MatrixRef::Sparse(view) = a else {
                 unreachable!()
@@ -141,14 +173,9 @@ fn sparse_sketches(c: &mut Criterion) {
             }
             for s in [1, 2, 4, 8] {
                 let op = SparseSign::new(m, n, s, Seed::new(2)).expect("sketch");
-                let name = if s == 1 {
-                    "count".to_string()
-                } else {
-                    format!("sparse_sign_s{s}")
-                };
                 for (threads, par) in [(1, Par::Seq), (2, Par::rayon(2))] {
                     group.bench_with_input(
-                        BenchmarkId::new(format!("{name}_t{threads}"), nnz),
+                        BenchmarkId::new(sign_name(s, threads), nnz),
                         &nnz,
                         |b, _| b.iter(|| op.apply(a, par).expect("apply")),
                     );
@@ -171,6 +198,10 @@ fn count_small(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(300));
     group.measurement_time(Duration::from_secs(2));
     for &nnz in sizes {
+        let ids = ["spmv", "count_t1"].map(|f| format!("{f}/{nnz}"));
+        if skip_in(&mut group, "count_small", &ids) {
+            continue;
+        }
         let n = nnz / 25;
         let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
         let a = MatrixRef::sparse(&csr).expect("valid");
@@ -198,6 +229,10 @@ fn dense_baselines(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(3));
     for &n in sizes {
+        let ids = ["gaussian", "srht", "gemm"].map(|f| format!("{f}/{n}"));
+        if skip_in(&mut group, "dense", &ids) {
+            continue;
+        }
         let a = problems::gaussian_matrix(n, d, Seed::new(3)).expect("generator");
         let view = MatrixRef::dense(a.as_ref()).expect("finite");
         group.throughput(Throughput::Elements((n * d) as u64));
