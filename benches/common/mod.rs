@@ -72,13 +72,7 @@ fn may_select(group: &str, ids: &[String]) -> bool {
             Filter::Nothing => false,
             Filter::Exact(f) => *f == id,
             // criterion: `Regex::new(filter)?.is_match(id)`, a search anywhere in the id.
-            Filter::Regex(f) => match literal_branches(f) {
-                Some(branches) => {
-                    let text = format!("{START}{id}{END}");
-                    branches.iter().any(|b| text.contains(b.as_str()))
-                }
-                None => true,
-            },
+            Filter::Regex(f) => !is_plain_literal(f) || id.contains(f.as_str()),
         }
     })
 }
@@ -157,58 +151,12 @@ fn cli() -> Cli {
     Cli { list, filter }
 }
 
-/// Stand for `^` and `$` in [`literal_branches`], and are put around the id searched.
-const START: char = '\u{2}';
-const END: char = '\u{3}';
-
-/// The literal strings a regex made only of literal characters, escaped metacharacters, groups
-/// `(…)`/`(?:…)`, alternation `|` and the anchors `^`, `$` stands for: it matches a text iff one of
-/// them occurs in `START text END` (the anchors written as [`START`], [`END`]). `None` for any
-/// other syntax (`.`, classes, repetitions, `\d`, flags, …) or too many branches: then the
-/// filter may match anything. E.g. `lstsq/(illmix|dense)` gives `lstsq/illmix` and `lstsq/dense`.
-fn literal_branches(re: &str) -> Option<Vec<String>> {
-    fn alternation(
-        s: &mut std::iter::Peekable<std::str::Chars<'_>>,
-        nested: bool,
-    ) -> Option<Vec<String>> {
-        let (mut done, mut branch) = (Vec::new(), vec![String::new()]);
-        loop {
-            let piece: Vec<String> = match s.next() {
-                None if !nested => break,
-                Some(')') if nested => break,
-                None | Some(')') => return None,
-                Some('|') => {
-                    done.append(&mut branch);
-                    branch = vec![String::new()];
-                    continue;
-                }
-                Some('(') => {
-                    if s.next_if_eq(&'?').is_some() && s.next() != Some(':') {
-                        return None;
-                    }
-                    alternation(s, true)?
-                }
-                Some('^') => vec![START.to_string()],
-                Some('$') => vec![END.to_string()],
-                // Escaped metacharacters are literal; other escapes (`\d`, `\b`, `\<`) are not.
-                Some('\\') => match s.next() {
-                    Some(c) if r"\.+*?()|[]{}^$#&-~".contains(c) => vec![c.to_string()],
-                    _ => return None,
-                },
-                // A repetition after a piece (`a*`, `(…)?`) also ends here.
-                Some(c) if ".*+?[]{}".contains(c) => return None,
-                Some(c) => vec![c.to_string()],
-            };
-            branch = branch
-                .iter()
-                .flat_map(|b| piece.iter().map(move |p| format!("{b}{p}")))
-                .collect();
-            if done.len() + branch.len() > 256 {
-                return None;
-            }
-        }
-        done.append(&mut branch);
-        Some(done)
-    }
-    alternation(&mut re.chars().peekable(), false)
+/// Whether the regex `re` is a plain literal: no character that has a meaning in a regex, so
+/// it matches an id exactly when it occurs in it. Anything else (`.`, `|`, anchors, classes,
+/// escapes, …) may match any id, and the group runs: the filters people type to pick a group
+/// (`illmix`, `lstsq/dense`) are literals, and proving that a general regex matches none of a
+/// group's ids would need a regex engine, which the crate does not depend on.
+fn is_plain_literal(re: &str) -> bool {
+    !re.chars()
+        .any(|c| r"\.+*?()|[]{}^$#&-~".contains(c) || c.is_whitespace())
 }
