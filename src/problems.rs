@@ -189,8 +189,12 @@ pub fn cauchy_rows(n: usize, d: usize, seed: Seed) -> Result<Mat<f64>> {
     Ok(a)
 }
 
-/// Epperly's least-squares test problem: `A = U·diag(σ)·Vᵀ` (`n × d`, `U`, `V` Haar-random
-/// orthonormal, `σ = logspace(0, −log₁₀ cond, d)`, so `‖A‖₂ = 1` and `κ(A) = cond`), a unit-norm
+/// Epperly's least-squares test problem: `A = U·diag(σ)·Vᵀ` (`n × d`; `U`, `V` random
+/// orthonormal, the `Q` factors of Householder QRs of Gaussian matrices — without the column sign
+/// correction by `sign(R_ii)` that would make them exactly Haar-distributed (F. Mezzadri, "How to
+/// generate random matrices from the classical compact groups", Notices AMS 2007); nothing here
+/// depends on that distribution — `σ = logspace(0, −log₁₀ cond, d)`, so `‖A‖₂ = 1` and
+/// `κ(A) = cond`), a unit-norm
 /// solution `x` (random direction), and `b = A·x + r` with a residual `r` of norm
 /// `residual_norm` orthogonal to `range(A)`. Returns `(A, b, x, r)`; `x` is the exact
 /// least-squares solution of `(A, Ax + r)` before `b` is rounded: the rounding moves the
