@@ -647,7 +647,10 @@ impl<'a> Pool<'a> {
 
     /// The full-label least-squares solution `β* = argmin ‖Xβ − y‖²` and `OPT = ‖Xβ* − y‖²`
     /// (evaluation and experiments: reads every label; not what a learner with a budget does).
-    /// Solved in the pool's basis, `β* = W(VᵀV)⁻¹Vᵀy`, with two refinement steps.
+    /// Solved in the pool's basis, `β* = W(VᵀV)⁻¹Vᵀy`, with two refinement steps, on `2⁻ᵉ·y`
+    /// when `y`'s largest entry `≈ 2ᵉ` lies beyond `2^±200` (exact; `β*` and `OPT` are scaled
+    /// back by `2ᵉ` and `2²ᵉ`), so that the intermediate `Vᵀy` does not overflow where `β*`
+    /// and `OPT` fit.
     ///
     /// # Errors
     /// As [`residual_norm_sq`](Self::residual_norm_sq) (also when `β*` or `OPT` does not fit in
@@ -659,6 +662,17 @@ impl<'a> Pool<'a> {
     pub fn least_squares(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         self.check_vec(y, "y")?;
         let d = self.d;
+        // y = 2ᵉ·y' with y' in range: Vᵀy ≈ Rβ* overflowed at y ≈ 10³⁰⁷ where β* and OPT fit.
+        let ey =
+            crate::scalar::out_of_range_exponent(crate::scalar::max_abs(y.iter().copied()), 200)
+                .unwrap_or(0);
+        let scaled: Vec<f64>;
+        let y_in = if ey == 0 {
+            y
+        } else {
+            scaled = y.iter().map(|&v| crate::scalar::mul_pow2(v, -ey)).collect();
+            &scaled
+        };
         let mut l = self.gram(Par::Seq)?;
         dense::cholesky(&mut l, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
         let linv = dense::lower_inverse(&l, d)?;
@@ -666,7 +680,7 @@ impl<'a> Pool<'a> {
         let mut ginv = square_zeros(d, "inverse Gram matrix")?;
         dense::lower_gram(&linv, d, &mut ginv);
         let mut beta = vec![0.0; d];
-        let mut r = y.to_vec();
+        let mut r = y_in.to_vec();
         for _ in 0..3 {
             // z = (VᵀV)⁻¹Vᵀr; β += Wz; r = y − Xβ.
             let mut vtr = vec![0.0; d];
@@ -693,9 +707,11 @@ impl<'a> Pool<'a> {
                 *bj += (0..d).map(|k| self.w[j * d + k] * z[k]).sum::<f64>();
             }
             for (i, ri) in r.iter_mut().enumerate() {
-                *ri = y[i] - self.row_dot(i, &beta);
+                *ri = y_in[i] - self.row_dot(i, &beta);
             }
         }
+        beta.iter_mut()
+            .for_each(|b| *b = crate::scalar::mul_pow2(*b, ey));
         if let Some(j) = beta.iter().position(|b| !b.is_finite()) {
             return Err(Error::NonFinite {
                 what: "the least-squares solution β* (it does not fit in f64)".into(),
@@ -703,7 +719,7 @@ impl<'a> Pool<'a> {
                 col: 0,
             });
         }
-        let opt: f64 = r.iter().map(|x| x * x).sum();
+        let opt = crate::scalar::mul_pow2(r.iter().map(|x| x * x).sum::<f64>(), 2 * ey);
         if !opt.is_finite() {
             return Err(self.residual_overflow(&beta, y, "OPT = ‖Xβ* − y‖²"));
         }

@@ -1,0 +1,49 @@
+//! A second review of the active-learning module: each test pins one finding (it failed before
+//! the fix named in its doc comment).
+mod common;
+
+use common::*;
+use faer::{Mat, Par};
+use randnla::active::*;
+use randnla::Seed;
+
+/// An integer pool (entries in `-4..=4`, full rank) and labels `y = Xβ` for `β = (3, −1, 2)`,
+/// computed exactly, so that the full least-squares problem is consistent (`OPT = 0`).
+fn integer_pool(n: usize) -> (Mat<f64>, Vec<f64>) {
+    let x = Mat::from_fn(n, 3, |i, j| {
+        ((i * 7 + j * 5 + i * j * 3 + i / 5) % 9) as f64 - 4.0
+    });
+    let beta = [3.0, -1.0, 2.0];
+    let y = (0..n)
+        .map(|i| (0..3).map(|j| x[(i, j)] * beta[j]).sum())
+        .collect();
+    (x, y)
+}
+
+/// `Pool::least_squares` on labels near the top of the range: `y = 2¹⁰¹⁷·Xβ` (entries up to
+/// `≈ 2¹⁰²¹`) has `β* = 2¹⁰¹⁷·(3, −1, 2)` and `OPT = 0`, both in `f64`, yet the intermediate
+/// `Vᵀy ≈ Rβ*` (`‖X e_j‖ ≈ 50`) overflowed and the call said "β* does not fit in f64" — the
+/// example's evaluation then failed on such a labels file. Labels are now solved at `2⁻ᵉ·y`
+/// and scaled back. Pass rule: bitwise the unscaled answer times `2¹⁰¹⁷` (a power of two
+/// changes no bit of the arithmetic in range), and `OPT = 0` as unscaled.
+#[test]
+fn least_squares_of_labels_near_the_top_of_the_range_is_solved() {
+    let (x, y) = integer_pool(400);
+    let pool = Pool::new(dense(&x), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    let (base, base_opt) = pool.least_squares(&y).unwrap();
+    assert_eq!(base_opt, 0.0);
+    let p = 2f64.powi(1017);
+    let ys: Vec<f64> = y.iter().map(|v| v * p).collect();
+    let (beta, opt) = pool
+        .least_squares(&ys)
+        .unwrap_or_else(|e| panic!("β* = 2¹⁰¹⁷·(3, −1, 2) fits in f64: {e}"));
+    for (j, (b, b0)) in beta.iter().zip(&base).enumerate() {
+        assert_eq!(
+            b.to_bits(),
+            (b0 * p).to_bits(),
+            "β*_{j}: {b:e} vs {:e}",
+            b0 * p
+        );
+    }
+    assert_eq!(opt, 0.0);
+}
