@@ -47,3 +47,37 @@ fn least_squares_of_labels_near_the_top_of_the_range_is_solved() {
     }
     assert_eq!(opt, 0.0);
 }
+
+/// A [`Basis::AsGiven`] pool in the subnormal range: `X·2⁻¹⁰⁶⁰` (entries `k·2⁻¹⁰⁶⁰`,
+/// `|k| ≤ 4`, exact subnormals). Its docs promise `W = 2⁻ᵉ·I` so that the scores neither
+/// overflow nor underflow, but `2¹⁰⁵⁸` is beyond `f64`: `W` was `∞·I` and the pool was refused
+/// with "a pool row's score overflowed f64: scale X down" — the opposite of the remedy. `W`'s
+/// power is now capped at `2¹⁰²³`. Pass rule: the scores are the unscaled pool's times `2⁻⁷⁴`
+/// bitwise (`v_i = 2⁻³⁷·x_i` exactly), the BSS selection (rows and weights) is the unscaled
+/// one bitwise (it is invariant under a scalar `W`), and the fit on labels `2⁻¹⁰⁶⁰·y` recovers
+/// `β = (3, −1, 2)` to 1e-12 relative (as the unscaled fit does; the system is consistent).
+#[test]
+fn an_as_given_pool_in_the_subnormal_range_is_whitened_into_range() {
+    let (x, y) = integer_pool(400);
+    let tiny = 2f64.powi(-1060);
+    let xs = Mat::from_fn(400, 3, |i, j| x[(i, j)] * tiny);
+    let ys: Vec<f64> = y.iter().map(|v| v * tiny).collect();
+    let select = |x: &Mat<f64>, y: &[f64]| {
+        let pool = Pool::new(dense(x), Basis::AsGiven, Seed::new(1), Par::Seq)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut o = Budgeted::new(SliceOracle::new(y), 30);
+        let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(2)).unwrap();
+        l.select(30, &mut o).unwrap();
+        let (beta, _) = l.fit(0.0).unwrap();
+        (pool.scores().to_vec(), l.weights(), beta)
+    };
+    let (base_scores, base_sel, base_beta) = select(&x, &y);
+    let (scores, sel, beta) = select(&xs, &ys);
+    for (i, (s, b)) in scores.iter().zip(&base_scores).enumerate() {
+        assert_eq!(s.to_bits(), (b * 2f64.powi(-74)).to_bits(), "score {i}");
+    }
+    assert_eq!(sel, base_sel);
+    let want = [3.0, -1.0, 2.0];
+    assert!(rel(&base_beta, &want) <= 1e-12, "{base_beta:?}");
+    assert!(rel(&beta, &want) <= 1e-12, "{beta:?}");
+}

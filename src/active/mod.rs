@@ -137,7 +137,8 @@ pub enum Basis {
     },
     /// `W = I`: `X`'s columns are taken as the (nearly orthogonal) basis. (`W = 2⁻ᵉ·I` when
     /// `X`'s largest entry `≈ 2ᵉ` lies beyond `2^±200`, so that the scores neither overflow nor
-    /// underflow; a scalar `W` changes neither the selection nor the fit.)
+    /// underflow — `2¹⁰²³·I` at most, for an `X` in the subnormal range; a scalar `W` changes
+    /// neither the selection nor the fit.)
     AsGiven,
 }
 
@@ -204,8 +205,8 @@ impl<'a> Pool<'a> {
     ///
     /// # Errors
     /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`, or
-    /// a whitening `W` that overflows `f64` (a column of `X` whose largest entry is near the
-    /// subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d`
+    /// (with [`Basis::Exact`] and [`Basis::Sketched`]) a whitening `W` that overflows `f64` (a
+    /// column of `X` whose largest entry is near the subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d`
     /// rows; [`Error::RankDeficient`] for an all-zero `X` and, with [`Basis::Exact`] and
     /// [`Basis::Sketched`], when `X` does not have full column rank numerically
     /// (`|R_jj| ≤ 10⁻¹²·max|R_jj|` for the `R` of the sketch with its columns equilibrated by
@@ -366,9 +367,11 @@ impl<'a> Pool<'a> {
             // W = 2⁻ᵉ·I when X's largest entry 2ᵉ is beyond 2^±200, so that the scores ‖v_i‖²
             // neither overflow nor underflow (X near 1e-170 gave all-zero scores). A scalar W
             // changes neither the sampling probabilities nor the BSS process.
+            // The power is capped at 2¹⁰²³, the largest f64 holds: X in the subnormal range
+            // (below 2⁻¹⁰²³) gave W = ∞·I, refused as scores that "overflowed".
             if let Some(e) = crate::scalar::out_of_range_exponent(pool.max_abs(), 200) {
                 for i in 0..d {
-                    pool.w[i * d + i] = crate::scalar::mul_pow2(1.0, -e);
+                    pool.w[i * d + i] = crate::scalar::mul_pow2(1.0, (-e).min(1023));
                 }
             }
         }
