@@ -225,10 +225,13 @@ impl<'p, 'a> Learner<'p, 'a> {
             ));
         }
         let mut q = q;
-        // Only the scores' proportions matter: finite scores whose sum overflows (given ones
-        // near f64::MAX) are scaled by the power of two that brings the largest into [1, 2).
-        if !q.iter().sum::<f64>().is_finite() {
-            let e = crate::scalar::exponent(crate::scalar::max_abs(q.iter().copied()));
+        // Only the scores' proportions matter: scores whose largest lies beyond 2^±200 are
+        // scaled by the power of two that brings it into [1, 2) — given ones near f64::MAX,
+        // whose sum overflows, and subnormal ones, whose draw target u·Σq rounded to a multiple
+        // of 2⁻¹⁰⁷⁴ (scores (1, 3)·2⁻¹⁰⁷⁴ drew row 0 with probability 1/8). Exact, so in
+        // between (where no scaling is needed) it would change no bit.
+        let top = crate::scalar::max_abs(q.iter().copied());
+        if let Some(e) = crate::scalar::out_of_range_exponent(top, 200) {
             q.iter_mut()
                 .for_each(|w| *w = crate::scalar::mul_pow2(*w, -e));
         }
