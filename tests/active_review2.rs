@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use faer::{Mat, Par};
 use randnla::active::*;
-use randnla::Seed;
+use randnla::{Error, Seed};
 
 /// An integer pool (entries in `-4..=4`, full rank) and labels `y = Xβ` for `β = (3, −1, 2)`,
 /// computed exactly, so that the full least-squares problem is consistent (`OPT = 0`).
@@ -117,4 +117,53 @@ fn subnormal_given_scores_are_sampled_in_proportion() {
         "scores (1, 3)·2⁻¹⁰⁷⁴: row 0's share {share}"
     );
     assert_eq!(sub, base);
+}
+
+/// A [`Basis::AsGiven`] pool far from orthonormal: column 1 is `10⁻¹⁰⁰` times column 0, so
+/// the lower BSS barrier dominates and acceptance in the rejection sampler collapses.
+fn lopsided_pool_x() -> Mat<f64> {
+    let g = gauss(1000, 2, 5);
+    Mat::from_fn(1000, 2, |i, j| {
+        g[(i, j)] * if j == 1 { 1e-100 } else { 1.0 }
+    })
+}
+
+/// BSS's rejection sampler gives up after `2²²` rejected proposals with
+/// [`Error::NotConverged`] — whose message read "did not converge in 4194304 iterations:
+/// stopping criterion 0e0 > tolerance 0e0", a false statement (`residual` and `tolerance` were
+/// both left at 0). It now reports the proposals rejected in a row (`2²² + 1`) against the
+/// allowance `2²²`. Input: the lopsided as-given pool above, `γ = 0.5`, 1000 steps (fixed
+/// seeds; the sampler stalls after 131 labels, about 0.4 s in the test profile).
+#[test]
+fn a_stalled_bss_sampler_reports_a_true_stopping_criterion() {
+    let x = lopsided_pool_x();
+    let pool = Pool::new(dense(&x), Basis::AsGiven, Seed::new(1), Par::Seq).unwrap();
+    let y = vec![0.0; 1000];
+    let mut o = Budgeted::new(SliceOracle::new(&y), 1000);
+    let p = BssParams {
+        gamma: Some(0.5),
+        ..Default::default()
+    };
+    let mut l = Learner::new(&pool, Strategy::Bss(p), Seed::new(2)).unwrap();
+    match l.select(1000, &mut o) {
+        Err(e @ Error::NotConverged { .. }) => {
+            let Error::NotConverged {
+                iterations,
+                residual,
+                tolerance,
+                ..
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!(*iterations, 1 << 22, "{e}");
+            assert!(residual > tolerance, "{e}");
+            assert_eq!(
+                (*residual, *tolerance),
+                ((1u64 << 22) as f64 + 1.0, (1u64 << 22) as f64),
+                "{e}"
+            );
+        }
+        r => panic!("expected the sampler to stall: {r:?}"),
+    }
 }

@@ -318,7 +318,9 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// the BSS barriers break down numerically (the lower one does when the pool's rows do not
     /// span its basis: a rank-deficient `X` with [`Basis::AsGiven`](super::Basis), which does
     /// not test the rank); [`Error::NotConverged`] when one BSS step's
-    /// rejection sampler rejects `2²²` proposals in a row; [`Error::TooLarge`] when BSS's two
+    /// rejection sampler rejects more than `2²²` proposals in a row (`residual` is that run,
+    /// `tolerance` is `2²²`; with [`Basis::AsGiven`](super::Basis) a sign that `X`'s columns
+    /// are far from orthonormal); [`Error::TooLarge`] when BSS's two
     /// `d × d` work matrices cannot be allocated.
     ///
     /// # Performance
@@ -569,10 +571,12 @@ impl<'p, 'a> Learner<'p, 'a> {
                 let step_start = self.counter;
                 let (i, quad, vnorm) = loop {
                     if self.counter - step_start > MAX_PROPOSALS {
+                        // The stopping criterion is the run of rejected proposals, against
+                        // the allowance (both were left at 0: "0e0 > tolerance 0e0").
                         return Err(Error::NotConverged {
                             iterations: MAX_PROPOSALS as usize,
-                            residual: 0.0,
-                            tolerance: 0.0,
+                            residual: (self.counter - step_start) as f64,
+                            tolerance: MAX_PROPOSALS as f64,
                             history: Vec::new(),
                         });
                     }
