@@ -167,3 +167,32 @@ fn a_stalled_bss_sampler_reports_a_true_stopping_criterion() {
         r => panic!("expected the sampler to stall: {r:?}"),
     }
 }
+
+/// The same lopsided as-given pool with a large fixed step (`γ = 0.9`) breaks the *upper* BSS
+/// barrier: the lower one, held beside the barely spanned column 1, dominates `Φ`, so `u` stops
+/// moving while `B` grows into it. The error said only "the upper barrier broke down
+/// numerically", where the lower barrier's breakdown on such a pool names the cause (columns
+/// far from orthonormal for `Basis::AsGiven`) and the remedy (`Basis::Exact`). Pass rule: the
+/// message names both, and the exact basis runs BSS on this `X`.
+#[test]
+fn an_upper_barrier_breakdown_on_an_as_given_pool_names_the_cause() {
+    let x = lopsided_pool_x();
+    let y = vec![0.0; 1000];
+    let select = |basis| {
+        let pool = Pool::new(dense(&x), basis, Seed::new(1), Par::Seq).unwrap();
+        let mut o = Budgeted::new(SliceOracle::new(&y), 1000);
+        let p = BssParams {
+            gamma: Some(0.9),
+            ..Default::default()
+        };
+        let mut l = Learner::new(&pool, Strategy::Bss(p), Seed::new(2)).unwrap();
+        l.select(1000, &mut o).map(drop)
+    };
+    select(Basis::Exact).unwrap();
+    let msg = select(Basis::AsGiven).unwrap_err().to_string();
+    assert!(msg.contains("upper barrier"), "{msg}");
+    assert!(
+        msg.contains("orthonormal") && msg.contains("Basis::Exact"),
+        "{msg}"
+    );
+}

@@ -317,7 +317,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// the oracle's errors (a NaN label is [`Error::NonFinite`]); [`Error::Factorization`] if
     /// the BSS barriers break down numerically (the lower one does when the pool's rows do not
     /// span its basis: a rank-deficient `X` with [`Basis::AsGiven`](super::Basis), which does
-    /// not test the rank); [`Error::NotConverged`] when one BSS step's
+    /// not test the rank; on such a pool, or one far from orthonormal, the upper one can break
+    /// down first); [`Error::NotConverged`] when one BSS step's
     /// rejection sampler rejects more than `2²²` proposals in a row (`residual` is that run,
     /// `tolerance` is `2²²`; with [`Basis::AsGiven`](super::Basis) a sign that `X`'s columns
     /// are far from orthonormal); [`Error::TooLarge`] when BSS's two
@@ -543,6 +544,16 @@ impl<'p, 'a> Learner<'p, 'a> {
                             (true, _) => {
                                 "the lower barrier reached B's smallest eigenvalue in rounding \
                                  (the whitened pool is numerically close to rank deficient)"
+                            }
+                            // The same input breaks the upper barrier too: the lower one,
+                            // held beside a direction the rows barely span, dominates Φ, so
+                            // u stops moving while B grows towards it.
+                            (false, super::Basis::AsGiven) => {
+                                "the upper barrier broke down numerically, stalled beside a lower \
+                                 barrier held near a direction the pool's rows barely span: X is \
+                                 numerically rank deficient, or its columns are too far from \
+                                 orthonormal for Basis::AsGiven (which tests neither); \
+                                 Basis::Exact whitens X and refuses a rank-deficient pool"
                             }
                             (false, _) => "the upper barrier broke down numerically",
                         };
