@@ -196,3 +196,26 @@ fn an_upper_barrier_breakdown_on_an_as_given_pool_names_the_cause() {
         "{msg}"
     );
 }
+
+/// `RoundInfo::new_labels` was documented as "fewer [than requested] only when the safety stop
+/// triggered or, in `select_labels`, when fewer rows with a positive score were left
+/// unlabeled"; but `select` makes `k` draws and buys fewer labels whenever draws repeat rows,
+/// which on a coherent pool is the common case (no safety stop is involved). A documentation
+/// fix: this test pins the behaviour the corrected doc describes (it passes on the old code,
+/// whose doc was wrong, not its behaviour): on a 2-row pool, 10 draws buy at most 2 labels,
+/// while `select_labels` on a fresh learner buys all that are left.
+#[test]
+fn select_buys_fewer_labels_than_draws_when_rows_repeat() {
+    let x = Mat::from_fn(2, 2, |i, j| if i == j { 1.0 } else { 0.0 });
+    let pool = Pool::new(dense(&x), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    let y = [1.0, 2.0];
+    let mut o = Budgeted::new(SliceOracle::new(&y), 10);
+    let mut l = Learner::new(&pool, Strategy::leverage(), Seed::new(3)).unwrap();
+    let r = l.select(10, &mut o).unwrap();
+    assert_eq!((r.requested, r.steps), (10, 10));
+    assert!(r.new_labels <= 2, "{r:?}");
+    let mut o = Budgeted::new(SliceOracle::new(&y), 10);
+    let mut l = Learner::new(&pool, Strategy::leverage(), Seed::new(3)).unwrap();
+    let r = l.select_labels(10, &mut o).unwrap();
+    assert_eq!((r.requested, r.new_labels), (10, 2), "{r:?}");
+}

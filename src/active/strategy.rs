@@ -117,8 +117,10 @@ pub struct RoundInfo {
     pub round: usize,
     /// New labels requested.
     pub requested: usize,
-    /// New labels bought (≤ `requested`; fewer only when the safety stop triggered or, in
-    /// [`Learner::select_labels`], when fewer rows with a positive score were left unlabeled).
+    /// New labels bought (≤ `requested`). [`Learner::select`] buys fewer whenever draws repeat
+    /// rows (labeled earlier in the round or before it: they are free); [`Learner::select_labels`]
+    /// buys fewer only when the safety stop triggered or fewer rows with a positive score were
+    /// left unlabeled.
     pub new_labels: usize,
     /// Distinct labeled rows after the round.
     pub labels_total: usize,
