@@ -219,3 +219,27 @@ fn select_buys_fewer_labels_than_draws_when_rows_repeat() {
     let r = l.select_labels(10, &mut o).unwrap();
     assert_eq!((r.requested, r.new_labels), (10, 2), "{r:?}");
 }
+
+/// `Pool::new`'s `# Errors` did not list the error of a pool near the top of the range: with
+/// the exact and sketched bases, `X·2¹⁰²¹` (Gaussian entries, the largest `≈ 2¹⁰²³`) makes
+/// the `20 × n` sparse sign sketch `S·X` (`4d` rows for the exact basis) overflow — [`Error::NonFinite`] naming the sketch —
+/// while `X·2¹⁰⁰⁰` gives the unscaled scores bitwise. A documentation fix (the behaviour was
+/// right, its doc incomplete): this test pins both (it passes on the old code).
+#[test]
+fn a_pool_whose_sketch_overflows_is_a_documented_non_finite_error() {
+    let g = gauss(400, 5, 2);
+    let base = Pool::new(dense(&g), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    let x = Mat::from_fn(400, 5, |i, j| g[(i, j)] * 2f64.powi(1000));
+    let pool = Pool::new(dense(&x), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    assert_eq!(pool.scores(), base.scores());
+    let x = Mat::from_fn(400, 5, |i, j| g[(i, j)] * 2f64.powi(1021));
+    let sketched = Basis::Sketched {
+        sketch_rows: Some(20),
+    };
+    for basis in [Basis::Exact, sketched] {
+        match Pool::new(dense(&x), basis, Seed::new(1), Par::Seq) {
+            Err(Error::NonFinite { what, .. }) => assert!(what.contains("sketch"), "{what}"),
+            r => panic!("{basis:?}: {:?}", r.map(|p| p.info().clone())),
+        }
+    }
+}

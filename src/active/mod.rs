@@ -204,10 +204,13 @@ impl<'a> Pool<'a> {
     /// Validates `X` and builds its whitening (see [`Basis`]).
     ///
     /// # Errors
-    /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`, or
-    /// (with [`Basis::Exact`] and [`Basis::Sketched`]) a whitening `W` that overflows `f64` (a
-    /// column of `X` whose largest entry is near the subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than `d`
-    /// rows; [`Error::RankDeficient`] for an all-zero `X` and, with [`Basis::Exact`] and
+    /// [`Error::Empty`] for no rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `X`,
+    /// and with [`Basis::Exact`] and [`Basis::Sketched`] for a sketch `S·X` that overflows
+    /// `f64` (entries of `X` near `f64::MAX`, when the sketch has fewer rows than `X`: scale
+    /// `X` down by a power of two, which changes neither the scores nor the selection) or a
+    /// whitening `W` that overflows (a column of `X` whose largest entry is near the
+    /// subnormal range); [`Error::InvalidParameter`] for `n < d` or a sketch with fewer than
+    /// `d` rows; [`Error::RankDeficient`] for an all-zero `X` and, with [`Basis::Exact`] and
     /// [`Basis::Sketched`], when `X` does not have full column rank numerically
     /// (`|R_jj| ≤ 10⁻¹²·max|R_jj|` for the `R` of the sketch with its columns equilibrated by
     /// powers of two, so the test does not depend on the columns' units). [`Basis::AsGiven`]
