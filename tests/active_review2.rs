@@ -243,3 +243,27 @@ fn a_pool_whose_sketch_overflows_is_a_documented_non_finite_error() {
         }
     }
 }
+
+/// `BssParams` documented the first round's step size as `γ²/(1 − γ²) = 2d·ln(growth)/k`
+/// without the clamp `γ ∈ [10⁻³, 0.9]` the code applies: at `d = 8`, growth 4, a first round of
+/// `k = 4` steps gets `γ = 0.9`, not the rule's `0.958`. A documentation fix (the clamp is
+/// deliberate); this test pins the documented threshold `k < 2d·ln(growth)/4.26 ≈ 5.2`: `k = 4`
+/// is clamped, `k = 6` follows the rule to 1e-12 (it passes on the old code).
+#[test]
+fn a_short_first_bss_round_has_its_step_size_clamped() {
+    let g = gauss(400, 8, 9);
+    let y = vec![0.0; 400];
+    let pool = Pool::new(dense(&g), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+    let gamma = |k: usize| {
+        let mut o = Budgeted::new(SliceOracle::new(&y), 8);
+        let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(2)).unwrap();
+        l.select(k, &mut o).unwrap().gamma.unwrap()
+    };
+    assert_eq!(gamma(4), 0.9);
+    let g6 = gamma(6);
+    let want = 2.0 * 8.0 * 4f64.ln() / 6.0;
+    assert!(
+        (g6 * g6 / (1.0 - g6 * g6) - want).abs() <= 1e-12 * want,
+        "γ = {g6}"
+    );
+}

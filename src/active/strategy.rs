@@ -51,7 +51,9 @@ pub enum ScoreSource {
 /// ([`Learner::select_labels`]); rows drawn again are free. The step size `γ`
 /// is chosen so that the barrier gap `u − l` grows by the factor `growth` over a first round of
 /// `k` steps: with `Φ ≈ 4d/(u − l)`, `γ²/(1 − γ²) = 2d·ln(growth)/k`. Later rounds choose `γ` so
-/// that the gap grows in proportion to the round's share of labels.
+/// that the gap grows in proportion to the round's share of labels. Either rule's `γ` is then
+/// clamped to `[10⁻³, 0.9]` (a first round with `k < 2d·ln(growth)/4.26`, e.g. `k < 0.65·d` at
+/// the default growth, gets `γ = 0.9` and its gap grows by less than `growth`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BssParams {
     /// A fixed `γ ∈ (0, 1)` for every round, overriding the rule above (`None`, the default,
