@@ -267,3 +267,24 @@ fn a_short_first_bss_round_has_its_step_size_clamped() {
         "γ = {g6}"
     );
 }
+
+/// `weighted_least_squares` (and `Learner::fit`) documented `RankDeficient` for rows that do
+/// not determine `β` only "and λ = 0"; a positive `λ` too small for the rank test of the
+/// stacked system `[√λ·I; √w·X]` is rank deficient too. One row `(1, 1)`, label 1: `λ = 10⁻²⁶`
+/// (`√λ/‖x‖ ≈ 7·10⁻¹⁴ < 10⁻¹²`) is `RankDeficient`; `λ = 10⁻²⁰` is solved, `β ≈ (½, ½)` (the
+/// ridge solution `x/(‖x‖² + λ)`) to 1e-5 — the bound `ε·κ²·‖r‖/(‖A‖‖β‖) ≈ 10⁻⁶` for
+/// `κ = ‖x‖/√λ ≈ 1.4·10¹⁰`, `‖r‖ ≈ 7·10⁻¹¹`. A documentation fix; this test pins both sides
+/// (it passes on the old code).
+#[test]
+fn a_ridge_too_small_for_the_rank_test_is_rank_deficient_as_documented() {
+    let x = Mat::from_fn(3, 2, |i, _| (i + 1) as f64);
+    match weighted_least_squares(dense(&x), &[0], &[1.0], &[1.0], 1e-26) {
+        Err(Error::RankDeficient {
+            rank: 1,
+            required: 2,
+        }) => {}
+        r => panic!("{r:?}"),
+    }
+    let beta = weighted_least_squares(dense(&x), &[0], &[1.0], &[1.0], 1e-20).unwrap();
+    assert!(rel(&beta, &[0.5, 0.5]) <= 1e-5, "{beta:?}");
+}

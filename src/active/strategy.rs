@@ -688,7 +688,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     ///
     /// # Errors
     /// [`Error::Empty`] before any label; [`Error::InvalidParameter`] for `λ < 0` or non-finite;
-    /// [`Error::RankDeficient`] when the labeled rows do not determine `β` and `λ = 0`;
+    /// [`Error::RankDeficient`] when the labeled rows do not determine `β` and `λ` is 0 or too
+    /// small to (as [`weighted_least_squares`](crate::active::weighted_least_squares));
     /// [`Error::TooLarge`] and [`Error::Factorization`] as
     /// [`weighted_least_squares`](crate::active::weighted_least_squares).
     ///
