@@ -222,9 +222,10 @@ fn select_buys_fewer_labels_than_draws_when_rows_repeat() {
 
 /// `Pool::new`'s `# Errors` did not list the error of a pool near the top of the range: with
 /// the exact and sketched bases, `X·2¹⁰²¹` (Gaussian entries, the largest `≈ 2¹⁰²³`) makes
-/// the `20 × n` sparse sign sketch `S·X` (`4d` rows for the exact basis) overflow — [`Error::NonFinite`] naming the sketch —
-/// while `X·2¹⁰⁰⁰` gives the unscaled scores bitwise. A documentation fix (the behaviour was
-/// right, its doc incomplete): this test pins both (it passes on the old code).
+/// the `20 × n` sparse sign sketch `S·X` (`4d` rows for the exact basis) overflow —
+/// [`Error::NonFinite`] naming the sketch — while `X·2¹⁰⁰⁰` gives the unscaled scores
+/// bitwise. A documentation fix (the behaviour was right, its doc incomplete): this test pins
+/// both (it passes on the old code).
 #[test]
 fn a_pool_whose_sketch_overflows_is_a_documented_non_finite_error() {
     let g = gauss(400, 5, 2);

@@ -39,8 +39,9 @@ pub struct FitInfo {
 /// `d` independent rows) and `λ` is 0 or too small to: the rank test `|R_jj| ≤ 10⁻¹²·max|R_jj|`
 /// applies to the QR of the weighted rows stacked on `√λ·I` (columns equilibrated), so `√λ`
 /// below about `10⁻¹²` of the weighted rows' scale does not count (one row `(1, 1)`, weight 1:
-/// `λ = 10⁻²⁰` is solved, `λ = 10⁻²⁶` is rank deficient); [`Error::TooLarge`] when the weighted system (`k` selected
-/// rows, plus `d` for ridge, times `d`) has more than `2³¹` entries or cannot be allocated;
+/// `λ = 10⁻²⁰` is solved, `λ = 10⁻²⁶` is rank deficient); [`Error::TooLarge`] when the
+/// weighted system (`k` selected rows, plus `d` for ridge, times `d`) has more than `2³¹`
+/// entries or cannot be allocated;
 /// [`Error::Factorization`] when the solve produces a non-finite value (`β` itself does not fit in
 /// `f64`; `X` and the labels are brought into range by powers of two first).
 ///
