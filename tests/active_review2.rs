@@ -289,3 +289,40 @@ fn a_ridge_too_small_for_the_rank_test_is_rank_deficient_as_documented() {
     let beta = weighted_least_squares(dense(&x), &[0], &[1.0], &[1.0], 1e-20).unwrap();
     assert!(rel(&beta, &[0.5, 0.5]) <= 1e-5, "{beta:?}");
 }
+
+/// `Pool::least_squares` on an as-given pool whose columns are in units `10¹⁰⁰, 1, 10⁻¹⁰⁰`
+/// (Gaussian, full rank): `W = 2⁻³³²·I` keeps the scores in range, but then `VᵀV`'s last
+/// diagonal entry (`≈ 10⁻⁴⁰⁰·n`) underflowed to 0 and `OPT` came back "rank deficient",
+/// though the fit and the exact basis solve the same problem (columns 10⁶⁰ apart still worked).
+/// The solve now runs in `V·C`, `C` powers of two that bring out-of-range columns of `V`
+/// into `[1, 2)`. Pass rule: `OPT` and `β*_j·unit_j` match the unit-scale pool's to 1e-12
+/// relative (the equilibrated problem is the unit-scale one, `κ ≈ 1.1`; three refinement
+/// steps leave rounding errors near 1e-15).
+#[test]
+fn least_squares_of_an_as_given_pool_with_columns_in_far_apart_units_is_solved() {
+    let (n, d) = (2000, 3);
+    let g = gauss(n, d, 11);
+    let y: Vec<f64> = (0..n)
+        .map(|i| g[(i, 0)] - g[(i, 1)] + (i as f64).sin())
+        .collect();
+    let units = [1e100, 1.0, 1e-100];
+    let x = Mat::from_fn(n, d, |i, j| g[(i, j)] * units[j]);
+    let base = Pool::new(dense(&g), Basis::AsGiven, Seed::new(1), Par::Seq).unwrap();
+    let (base_beta, base_opt) = base.least_squares(&y).unwrap();
+    let pool = Pool::new(dense(&x), Basis::AsGiven, Seed::new(1), Par::Seq).unwrap();
+    let (beta, opt) = pool
+        .least_squares(&y)
+        .unwrap_or_else(|e| panic!("a full-rank X: {e}"));
+    assert!(
+        (opt - base_opt).abs() <= 1e-12 * base_opt,
+        "{opt} vs {base_opt}"
+    );
+    for j in 0..d {
+        let back = beta[j] * units[j];
+        assert!(
+            (back - base_beta[j]).abs() <= 1e-12 * base_beta[j].abs(),
+            "β*_{j}: {back} vs {}",
+            base_beta[j]
+        );
+    }
+}

@@ -459,9 +459,14 @@ impl<'a> Pool<'a> {
     /// `out = v_i = Wᵀx_i` (length `d`).
     #[inline]
     pub(crate) fn whiten(&self, i: usize, out: &mut [f64]) {
+        self.whiten_with(&self.w, i, out)
+    }
+
+    /// `out = Wᵀx_i` for a row-major `d × d` `w` other than the pool's.
+    #[inline]
+    fn whiten_with(&self, w: &[f64], i: usize, out: &mut [f64]) {
         let d = self.d;
         out.iter_mut().for_each(|o| *o = 0.0);
-        let w = &self.w;
         self.for_row(i, |j, x| {
             if x != 0.0 {
                 for (o, &wk) in out.iter_mut().zip(&w[j * d..(j + 1) * d]) {
@@ -537,6 +542,11 @@ impl<'a> Pool<'a> {
 
     /// `VᵀV` (row-major, full), accumulated per chunk and reduced in chunk order.
     fn gram(&self, par: Par) -> Result<Vec<f64>> {
+        self.gram_with(&self.w, par)
+    }
+
+    /// `(XW)ᵀXW` for a row-major `d × d` `w` (as [`gram`](Self::gram)).
+    fn gram_with(&self, w: &[f64], par: Par) -> Result<Vec<f64>> {
         let d = self.d;
         let mut g = square_zeros(d, "Gram matrix VᵀV")?;
         self.fold_chunks(
@@ -545,7 +555,7 @@ impl<'a> Pool<'a> {
                 let mut g = square_zeros(d, "partial Gram matrix")?;
                 let mut v = vec![0.0; d];
                 for i in lo..hi {
-                    self.whiten(i, &mut v);
+                    self.whiten_with(w, i, &mut v);
                     for a in 0..d {
                         let va = v[a];
                         if va != 0.0 {
@@ -656,14 +666,16 @@ impl<'a> Pool<'a> {
     /// Solved in the pool's basis, `β* = W(VᵀV)⁻¹Vᵀy`, with two refinement steps, on `2⁻ᵉ·y`
     /// when `y`'s largest entry `≈ 2ᵉ` lies beyond `2^±200` (exact; `β*` and `OPT` are scaled
     /// back by `2ᵉ` and `2²ᵉ`), so that the intermediate `Vᵀy` does not overflow where `β*`
-    /// and `OPT` fit.
+    /// and `OPT` fit; and in the basis `V·C`, `C` the powers of two that bring a column of `V`
+    /// whose largest entry lies beyond `2^±100` into `[1, 2)` (exact), so that `VᵀV` does not
+    /// underflow or overflow where `V`'s columns differ in scale.
     ///
     /// # Errors
     /// As [`residual_norm_sq`](Self::residual_norm_sq) (also when `β*` or `OPT` does not fit in
     /// `f64`); [`Error::RankDeficient`] if `VᵀV` is not numerically positive definite.
     ///
     /// # Performance
-    /// `O(4·nnz·d + n·d² + d³)`.
+    /// `O(5·nnz·d + n·d² + d³)`.
     #[allow(clippy::needless_range_loop)]
     pub fn least_squares(&self, y: &[f64]) -> Result<(Vec<f64>, f64)> {
         self.check_vec(y, "y")?;
@@ -679,7 +691,27 @@ impl<'a> Pool<'a> {
             scaled = y.iter().map(|&v| crate::scalar::mul_pow2(v, -ey)).collect();
             &scaled
         };
-        let mut l = self.gram(Par::Seq)?;
+        // The basis V·C with C = diag(2^{c_j}) bringing a column of V whose largest entry lies
+        // beyond 2^±100 into [1, 2): exact (in range nothing changes), and the Gram matrix
+        // neither underflows nor overflows where V's columns differ in scale (an as-given X
+        // with columns in units 1e100, 1, 1e-100 was called rank deficient).
+        let mut top = vec![0.0f64; d];
+        let mut v = vec![0.0; d];
+        for i in 0..self.n {
+            self.whiten(i, &mut v);
+            top.iter_mut()
+                .zip(&v)
+                .for_each(|(t, x)| *t = t.max(x.abs()));
+        }
+        let mut wc = self.w.clone();
+        for (k, &t) in top.iter().enumerate() {
+            if let Some(e) = crate::scalar::out_of_range_exponent(t, 100) {
+                for j in 0..d {
+                    wc[j * d + k] = crate::scalar::mul_pow2(wc[j * d + k], -e);
+                }
+            }
+        }
+        let mut l = self.gram_with(&wc, Par::Seq)?;
         dense::cholesky(&mut l, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
         let linv = dense::lower_inverse(&l, d)?;
         drop(l);
@@ -688,7 +720,7 @@ impl<'a> Pool<'a> {
         let mut beta = vec![0.0; d];
         let mut r = y_in.to_vec();
         for _ in 0..3 {
-            // z = (VᵀV)⁻¹Vᵀr; β += Wz; r = y − Xβ.
+            // z = (VᵀV)⁻¹Vᵀr; β += Wz; r = y − Xβ (V = X·W·C, W·C in `wc`).
             let mut vtr = vec![0.0; d];
             self.fold_chunks(
                 Par::Seq,
@@ -696,7 +728,7 @@ impl<'a> Pool<'a> {
                     let mut acc = vec![0.0; d];
                     let mut v = vec![0.0; d];
                     for i in lo..hi {
-                        self.whiten(i, &mut v);
+                        self.whiten_with(&wc, i, &mut v);
                         acc.iter_mut().zip(&v).for_each(|(a, b)| *a += b * r[i]);
                     }
                     acc
@@ -710,7 +742,7 @@ impl<'a> Pool<'a> {
                 .map(|a| (0..d).map(|b| ginv[a * d + b] * vtr[b]).sum())
                 .collect();
             for (j, bj) in beta.iter_mut().enumerate() {
-                *bj += (0..d).map(|k| self.w[j * d + k] * z[k]).sum::<f64>();
+                *bj += (0..d).map(|k| wc[j * d + k] * z[k]).sum::<f64>();
             }
             for (i, ri) in r.iter_mut().enumerate() {
                 *ri = y_in[i] - self.row_dot(i, &beta);
