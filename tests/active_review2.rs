@@ -1,5 +1,7 @@
-//! A second review of the active-learning module: each test pins one finding (it failed before
-//! the fix named in its doc comment).
+//! A second review of the active-learning module: each test pins one finding. The tests of
+//! behaviour fixes failed before the fix named in their doc comments; the tests of
+//! documentation fixes pin the behaviour the corrected docs describe (they say so: they pass on
+//! the old code, whose docs were wrong, not its behaviour).
 mod common;
 
 use common::*;
