@@ -116,12 +116,11 @@ fn run<T: Scalar>(
         (q.as_ref(), k.as_ref(), v.as_ref());
     // Warm-up on a few rows: faer's GEMM allocates per-thread packing buffers (tens of MiB) on
     // first use; they are not the algorithm's memory and are kept out of `peak_bytes`.
-    let w = q.nrows().min(2 * sketch.block.max(1));
-    let wk = k.nrows().min(if sketch.causal {
-        w
-    } else {
-        2 * sketch.block.max(1)
-    });
+    // Saturating: `--block` is the user's number (2⁶³ overflowed `2·b` and panicked in debug
+    // builds before the library could refuse it).
+    let two_blocks = sketch.block.max(1).saturating_mul(2);
+    let w = q.nrows().min(two_blocks);
+    let wk = k.nrows().min(if sketch.causal { w } else { two_blocks });
     let warm = PolySketchParams {
         check: false,
         ..*sketch
