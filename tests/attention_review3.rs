@@ -4,6 +4,10 @@
 
 mod common;
 
+use faer::Par;
+use randnla::attention::{clustered_qkv, poly_sketch_attention, FeatureMap, PolySketchParams};
+use randnla::{Error, Seed};
+
 /// `--block` is parsed as a `usize` and used by the example's warm-up as `2·b` before the
 /// library checks it: `--block 9223372036854775808` (2⁶³) overflowed that product and panicked
 /// (exit 101 with a backtrace, in the dev profile the tests run) instead of the one-line error
@@ -40,4 +44,45 @@ fn example_refuses_a_huge_block_without_panicking() {
         }
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A TensorSketch feature that overflows is reported by the map itself, with the row of the
+/// block it was given: Q (or K) row 290 = 1e160 (p = 4, so x⊗x passes f64) came back as
+/// `NonFinite { row: 34, .. }` from `poly_sketch_attention` with the default block of 256,
+/// causal or not, without saying whether Q or K — pointing the user at the wrong row.
+/// (`PolySketch::features` already made the row absolute; the Gaussian map's overflow is
+/// caught on the output and named by query row, 290 here, as documented.)
+#[test]
+fn feature_overflow_names_the_row_of_q_or_k() {
+    let n = 300;
+    let (q, k, v) = clustered_qkv(n, 4, 4, 0.3, 1.5, Seed::new(1)).unwrap();
+    for (name, which) in [("Q", 0), ("K", 1)] {
+        let (mut q2, mut k2) = (q.clone(), k.clone());
+        let big = if which == 0 { &mut q2 } else { &mut k2 };
+        for c in 0..4 {
+            big[(290, c)] = 1e160;
+        }
+        for causal in [false, true] {
+            for block in [256, 7] {
+                let p = PolySketchParams {
+                    map: FeatureMap::TensorSketch,
+                    causal,
+                    block,
+                    sketch_dim: 8,
+                    ..Default::default()
+                };
+                let r = poly_sketch_attention(q2.as_ref(), k2.as_ref(), v.as_ref(), &p, Par::Seq);
+                match r {
+                    Err(Error::NonFinite { what, row, .. }) => {
+                        assert_eq!(row, 290, "{name} causal={causal} b={block}: {what}");
+                        assert!(
+                            what.contains(&format!("rows of {name}")),
+                            "{name} causal={causal} b={block}: {what}"
+                        );
+                    }
+                    other => panic!("{name} causal={causal} b={block}: {other:?}"),
+                }
+            }
+        }
+    }
 }

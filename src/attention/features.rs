@@ -446,6 +446,26 @@ impl PolySketch {
         }
     }
 
+    /// `φ` of rows `lo .. lo + rows` of `x` (the matrix called `name`): an overflow error of the
+    /// map itself (TensorSketch checks its own output) names the row of `x`, not of the block,
+    /// and says which matrix it is in.
+    pub(crate) fn phi_at<T: Scalar>(
+        &self,
+        x: MatRef<'_, T>,
+        lo: usize,
+        rows: usize,
+        name: &str,
+    ) -> Result<Mat<T>> {
+        self.phi(x.subrows(lo, rows)).map_err(|e| match e {
+            Error::NonFinite { what, row, col } => Error::NonFinite {
+                what: format!("{what}, computing the features φ of the rows of {name},"),
+                row: row + lo,
+                col,
+            },
+            e => e,
+        })
+    }
+
     /// Scalars allocated by `phi` on `rows` rows.
     pub(crate) fn phi_workspace(&self, rows: usize) -> usize {
         match &self.map {

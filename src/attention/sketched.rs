@@ -136,7 +136,8 @@ impl PolySketch {
     /// allocated), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when a numerator
     /// `Σ_j φ(q_i)ᵀφ(k_j)·v_j`, a normalizer `1 + Σ_j φ(q_i)ᵀφ(k_j)` or the output overflowed the
     /// scalar type (naming the query row; [`exact_attention`] rescales by powers of two and
-    /// holds a wider range).
+    /// holds a wider range), or — with [`FeatureMap::TensorSketch`], which checks its own
+    /// output — when a feature `φ(q_i)` or `φ(k_j)` overflowed (naming that row of `Q` or `K`).
     ///
     /// # Performance
     /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,
@@ -221,8 +222,8 @@ impl PolySketch {
                 n,
                 r,
                 e,
-                a: |lo, rows| self.phi(q.subrows(lo, rows)),
-                b: |lo, rows| self.phi(k.subrows(lo, rows)),
+                a: |lo, rows| self.phi_at(q, lo, rows, "Q"),
+                b: |lo, rows| self.phi_at(k, lo, rows, "K"),
                 c: |lo, rows| Ok(ones_col(lo, rows)),
             };
             causal_blocks(&src, true, block, par, |lo, y| finish(lo, y))?;
@@ -236,7 +237,7 @@ impl PolySketch {
             let mut lo = 0;
             while lo < m {
                 let rows = block.min(m - lo);
-                let b = self.phi(k.subrows(lo, rows))?;
+                let b = self.phi_at(k, lo, rows, "K")?;
                 let c = ones_col(lo, rows);
                 add_tensored_products(state.as_mut(), b.as_ref(), c.as_ref(), &pairs, threads > 1);
                 lo += rows;
@@ -244,7 +245,7 @@ impl PolySketch {
             let query_task = |blk: usize| -> Result<Mat<T>> {
                 let lo = blk * block;
                 let rows = block.min(n - lo);
-                let a = self.phi(q.subrows(lo, rows))?;
+                let a = self.phi_at(q, lo, rows, "Q")?;
                 let mut y = Mat::<T>::zeros(rows, e);
                 add_self_tensor_times(y.as_mut(), a.as_ref(), &pairs, state.as_ref());
                 Ok(y)
