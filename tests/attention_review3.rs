@@ -86,3 +86,40 @@ fn feature_overflow_names_the_row_of_q_or_k() {
         }
     }
 }
+
+/// With `block ≥ n` the causal path runs one block of `n` rows whatever `block` is, so
+/// `block = n` and `block = 8192` compute the same output bit for bit; yet
+/// `SketchInfo::workspace_bytes` was evaluated at the requested block: n = 700, r = 16,
+/// d = 16 reported 1 695 488 bytes for `block = 700` and 19 556 416 for `block = 8192`, 11.5×
+/// more memory than was allocated. The non-causal path already capped the block at the number
+/// of rows.
+#[test]
+fn causal_workspace_does_not_count_a_block_past_n() {
+    let n = 700;
+    let (q, k, v) = clustered_qkv(n, 16, 8, 0.3, 1.5, Seed::new(2)).unwrap();
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        for threads in [1, 2] {
+            let run = |block| {
+                let p = PolySketchParams {
+                    sketch_dim: 16,
+                    causal: true,
+                    map,
+                    block,
+                    ..Default::default()
+                };
+                common::with_threads(threads, |par| {
+                    poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &p, par).unwrap()
+                })
+            };
+            let (at_n, info_n) = run(n);
+            for block in [n + 1, 4096, 8192] {
+                let (out, info) = run(block);
+                common::assert_bitwise(&out, &at_n, "block ≥ n");
+                assert_eq!(
+                    info.workspace_bytes, info_n.workspace_bytes,
+                    "{map:?} threads={threads} block={block}"
+                );
+            }
+        }
+    }
+}

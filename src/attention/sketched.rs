@@ -227,8 +227,10 @@ impl PolySketch {
                 c: |lo, rows| Ok(ones_col(lo, rows)),
             };
             causal_blocks(&src, true, block, par, |lo, y| finish(lo, y))?;
-            workspace =
-                causal_workspace(r, e, block, true, threads) + 2 * self.phi_workspace(block);
+            // No block holds more than n rows: a block past n must not inflate the estimate
+            // (as in the non-causal case below).
+            let bc = block.min(n);
+            workspace = causal_workspace(r, e, bc, true, threads) + 2 * self.phi_workspace(bc);
         } else {
             let pairs = pairs(r);
             let dim = pairs.len();
