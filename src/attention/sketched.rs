@@ -87,7 +87,9 @@ pub struct SketchInfo {
 /// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, faer::Par::Seq)?;
 /// assert_eq!((out.nrows(), out.ncols()), (512, 16));
 /// assert!(info.min_normalizer >= 1.0 - 1e-9);
-/// assert!(info.rel_error.unwrap() < 1.0); // ≈ 0.4 here; see the module docs
+/// // ≈ 0.56 here (0.75 / 0.58 / 0.56 / 0.36 at r = 8 / 16 / 32 / 64); see the module docs
+/// let e = info.rel_error.unwrap();
+/// assert!((0.5..0.62).contains(&e), "{e}");
 /// # Ok::<(), randnla::Error>(())
 /// ```
 ///
