@@ -4,8 +4,10 @@
 
 mod common;
 
-use faer::Par;
-use randnla::attention::{clustered_qkv, poly_sketch_attention, FeatureMap, PolySketchParams};
+use faer::{Mat, Par};
+use randnla::attention::{
+    clustered_qkv, poly_sketch_attention, relative_error, FeatureMap, PolySketchParams,
+};
 use randnla::{Error, Seed};
 
 /// `--block` is parsed as a `usize` and used by the example's warm-up as `2·b` before the
@@ -121,5 +123,61 @@ fn causal_workspace_does_not_count_a_block_past_n() {
                 );
             }
         }
+    }
+}
+
+/// `relative_error` summed the squares of the raw entries in f64: outputs near 1e±180 made
+/// them overflow (∞/∞ = NaN) or underflow (0/0, reported as 0 — "both are zero"), although
+/// the ratio is a plain number. `[2e-200, 1e-200]` against `[1e-200, 1e-200]` gave 0 instead
+/// of √2/2; `[2e200, -3e200]` against `[1e200, -3e200]` gave NaN instead of √(1/10). Through
+/// the causal check: scaling V by 2^±600 scales both outputs exactly (the weights do not
+/// involve V), so `SketchInfo::rel_error` must be the unscaled figure — it was NaN and 0.
+#[test]
+fn relative_error_holds_for_tiny_and_huge_outputs() {
+    let m = |a: f64, b: f64| Mat::from_fn(2, 1, |i, _| if i == 0 { a } else { b });
+    let e = relative_error(m(2e-200, 1e-200).as_ref(), m(1e-200, 1e-200).as_ref()).unwrap();
+    // Both sides are within a few ulps of √2/2 (the inputs are not exact multiples).
+    assert!((e - 0.5f64.sqrt()).abs() < 1e-15, "tiny: {e}");
+    let e = relative_error(m(2e200, -3e200).as_ref(), m(1e200, -3e200).as_ref()).unwrap();
+    assert!((e - 0.1f64.sqrt()).abs() < 1e-15, "huge: {e}");
+    let e = relative_error(m(1e300, -1e300).as_ref(), m(-1e300, 1e300).as_ref()).unwrap();
+    assert!((e - 2.0).abs() < 1e-15, "opposite: {e}");
+    // Subnormal outputs: 3·2^-1070 against 2^-1070 is a relative error of 2, exactly.
+    let t = 2f64.powi(-1070);
+    let e = relative_error(m(3.0 * t, 0.0).as_ref(), m(t, 0.0).as_ref()).unwrap();
+    assert_eq!(e, 2.0, "subnormal");
+    assert_eq!(
+        relative_error(m(0.0, 0.0).as_ref(), m(0.0, 0.0).as_ref()).unwrap(),
+        0.0
+    );
+    assert_eq!(
+        relative_error(m(1e-300, 0.0).as_ref(), m(0.0, 0.0).as_ref()).unwrap(),
+        f64::INFINITY
+    );
+
+    let n = 200;
+    let (q, k, v) = clustered_qkv(n, 8, 4, 0.3, 1.5, Seed::new(5)).unwrap();
+    let p = PolySketchParams {
+        sketch_dim: 8,
+        causal: true,
+        block: 64,
+        check: true,
+        ..Default::default()
+    };
+    let run = |v: &Mat<f64>| {
+        poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &p, Par::Seq)
+            .unwrap()
+            .1
+            .rel_error
+            .unwrap()
+    };
+    let base = run(&v);
+    assert!(base > 0.01 && base < 2.0, "{base}");
+    for s in [-600, 600] {
+        let f = 2f64.powi(s);
+        let vs = Mat::from_fn(n, v.ncols(), |i, j| v[(i, j)] * f);
+        let e = run(&vs);
+        // Power-of-two scaling commutes with rounding here: the same figure, bit for bit.
+        assert_eq!(e.to_bits(), base.to_bits(), "V·2^{s}: {e} against {base}");
     }
 }
