@@ -181,3 +181,53 @@ fn relative_error_holds_for_tiny_and_huge_outputs() {
         assert_eq!(e.to_bits(), base.to_bits(), "V·2^{s}: {e} against {base}");
     }
 }
+
+/// "Changing `v_j` for `j > i` leaves `out_i` bitwise unchanged" (module docs), yet the sign
+/// of a zero output leaked from the future: the in-block GEMM runs over the whole row chunk's
+/// keys with the future weights set to +0, and `+0·v_j` is `+0` or `−0` with `v_j`'s sign,
+/// which decides the sign of a zero sum. With `v_0 = v_1 = −0`, `out_0` and `out_1` came back
+/// `0.0` when the later values were `+1` and `−0.0` when they were `−1` (every map and block
+/// size that puts the rows in one chunk). A zero output is now always `+0`, as exact attention
+/// gives.
+#[test]
+fn a_future_value_does_not_flip_the_sign_of_a_zero_output() {
+    let n = 5;
+    let q = Mat::from_fn(n, 2, |i, j| 0.3 + (i + 2 * j) as f64 * 0.1);
+    let values = |s: f64| Mat::from_fn(n, 2, |i, c| if i < 2 { -0.0 } else { s + c as f64 });
+    for map in [
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+        FeatureMap::Identity,
+    ] {
+        for block in [1, 2, 3, 4, 64] {
+            let p = PolySketchParams {
+                causal: true,
+                block,
+                map,
+                sketch_dim: 4,
+                ..Default::default()
+            };
+            let run = |s: f64| {
+                let v = values(s);
+                poly_sketch_attention(q.as_ref(), q.as_ref(), v.as_ref(), &p, Par::Seq)
+                    .unwrap()
+                    .0
+            };
+            let base = run(1.0);
+            for s in [-1.0, -2.5, 3.0] {
+                let other = run(s);
+                for i in 0..2 {
+                    for c in 0..2 {
+                        assert_eq!(
+                            other[(i, c)].to_bits(),
+                            base[(i, c)].to_bits(),
+                            "{map:?} b={block} v_j = {s} for j ≥ 2: out[{i}, {c}] = {} vs {}",
+                            other[(i, c)],
+                            base[(i, c)]
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

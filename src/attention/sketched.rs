@@ -213,7 +213,12 @@ impl PolySketch {
                 min_norm = min_norm.min(z);
                 let inv = T::from_f64(1.0 / z);
                 for c in 0..d {
-                    out[(lo + i, c)] = y[(i, c)] * inv;
+                    // A zero is written as +0: the causal in-block GEMM also multiplies the
+                    // row's future values by +0 weights, and those terms (±0 with v_j's sign)
+                    // decide the sign of a zero sum — the only way the future can reach the bits
+                    // of out_i.
+                    let o = y[(i, c)] * inv;
+                    out[(lo + i, c)] = if o == T::ZERO { T::ZERO } else { o };
                 }
             }
             Ok(())
