@@ -6,7 +6,8 @@ mod common;
 
 use faer::{Mat, Par};
 use randnla::attention::{
-    clustered_qkv, poly_sketch_attention, relative_error, FeatureMap, PolySketchParams,
+    causal_squared_product, clustered_qkv, poly_sketch_attention, relative_error, FeatureMap,
+    PolySketchParams,
 };
 use randnla::{Error, Seed};
 
@@ -230,4 +231,27 @@ fn a_future_value_does_not_flip_the_sign_of_a_zero_output() {
             }
         }
     }
+}
+
+/// The largest state `causal_squared_product` accepts, `r(r+1)/2 × e ≤ 2²⁸` scalars, is
+/// allocated through `zeros_or_too_large` so that a machine that cannot hold it gets
+/// `Error::TooLarge`; but the `r(r+1)/2` index pairs of the self-tensor (as many 8-byte entries
+/// as the state) were collected first, by a plain `Vec::with_capacity`, which aborts. With
+/// `A = B = 1 × 23169` (`r(r+1)/2 = 268 412 865`, accepted) and `C = 1 × 1`, under a 512 MiB
+/// address-space limit the process died with SIGABRT. Now the state is allocated first and the
+/// pairs are asked of the allocator before they are collected.
+#[test]
+fn widest_squared_product_state_is_an_error_not_an_abort() {
+    if !common::under_address_limit(
+        "widest_squared_product_state_is_an_error_not_an_abort",
+        512 * 1024,
+    ) {
+        return;
+    }
+    let r = 23169;
+    assert!(r * (r + 1) / 2 <= 1 << 28);
+    let a = Mat::from_fn(1, r, |_, j| (j % 7) as f64 - 3.0);
+    let c = Mat::from_fn(1, 1, |_, _| 1.0);
+    let res = causal_squared_product(a.as_ref(), a.as_ref(), c.as_ref(), 1, Par::Seq);
+    assert!(matches!(res, Err(Error::TooLarge { .. })), "{res:?}");
 }

@@ -30,8 +30,8 @@ pub(crate) const MAX_STATE: u128 = 1 << 28;
 /// inputs, or an output that overflowed `T`;
 /// [`Error::InvalidParameter`] for a block size outside `1..=8192`; [`Error::TooLarge`] when the
 /// state `r × e` exceeds 2²⁸ scalars or the `n × e` output exceeds
-/// [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (both checked before the data is read) or cannot be
-/// allocated.
+/// [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (both checked before the data is read), or when
+/// the state or the output cannot be allocated.
 ///
 /// # Performance
 /// `O(n·b·(r + e) + n·r·e)` flops, `O(r·e + b²)` extra memory; bitwise identical for any `par`.
@@ -225,10 +225,21 @@ where
     FC: Fn(usize, usize) -> Result<Mat<T>>,
 {
     let (n, r, e) = (src.n, src.r, src.e);
-    let pairs = if squared { pairs(r) } else { Vec::new() };
-    let dim = if squared { pairs.len() } else { r };
+    let dim = if squared { r * (r + 1) / 2 } else { r };
     let one = T::from_f64(1.0);
     let mut state = crate::input::zeros_or_too_large::<T>(dim, e, "prefix state")?;
+    // As many index pairs as state rows (8 bytes each, up to 2²⁸ of them for a 1-column C):
+    // asked of the allocator first, as `Vec::with_capacity` would abort.
+    let pairs = if squared {
+        crate::input::ensure_allocatable::<(u32, u32)>(
+            Some(dim),
+            || format!("the {dim} index pairs of the self-tensored features"),
+            dim as u128,
+        )?;
+        pairs(r)
+    } else {
+        Vec::new()
+    };
     let parallel = tasks(par) > 1;
     let mut lo = 0;
     while lo < n {
