@@ -7,7 +7,7 @@ mod common;
 use faer::{Mat, Par};
 use randnla::attention::{
     causal_squared_product, clustered_qkv, poly_sketch_attention, relative_error, FeatureMap,
-    PolySketchParams,
+    PolySketch, PolySketchParams,
 };
 use randnla::{Error, Seed};
 
@@ -254,4 +254,37 @@ fn widest_squared_product_state_is_an_error_not_an_abort() {
     let c = Mat::from_fn(1, 1, |_, _| 1.0);
     let res = causal_squared_product(a.as_ref(), a.as_ref(), c.as_ref(), 1, Par::Seq);
     assert!(matches!(res, Err(Error::TooLarge { .. })), "{res:?}");
+}
+
+/// `PolySketch::tensored_features` refuses `n·r(r+1)/2 > 2²⁸` and `PolySketch::weights`
+/// `n·m > 2²⁶`, and their docs promise `Error::TooLarge` for an output that cannot be allocated
+/// (as `features`, which asks the allocator first); but both then built their output with
+/// faer's `Mat::zeros`, which aborts. Under a 512 MiB address limit, `X = 127 × 1` with
+/// `r = 2048` (a 2.1 GB self-tensor, accepted) and `Q = K = 8192 × 1` (a 512 MiB weight
+/// matrix, accepted) killed the process with SIGABRT.
+#[test]
+fn tensored_features_and_weights_that_cannot_be_held_are_errors() {
+    if !common::under_address_limit(
+        "tensored_features_and_weights_that_cannot_be_held_are_errors",
+        512 * 1024,
+    ) {
+        return;
+    }
+    let ps = PolySketch::new(1, 4, 2048, FeatureMap::Gaussian, Seed::new(1)).unwrap();
+    let x = Mat::from_fn(127, 1, |i, _| 0.01 * i as f64);
+    assert!(127 * ps.feature_dim() <= 1 << 28);
+    let r = ps.tensored_features(x.as_ref(), Par::Seq);
+    assert!(
+        matches!(r, Err(Error::TooLarge { .. })),
+        "{:?}",
+        r.map(|m| m.nrows())
+    );
+    let ps = PolySketch::new(1, 2, 4, FeatureMap::Gaussian, Seed::new(1)).unwrap();
+    let q = Mat::from_fn(8192, 1, |i, _| 0.001 * i as f64);
+    let r = ps.weights(q.as_ref(), q.as_ref(), Par::Seq);
+    assert!(
+        matches!(r, Err(Error::TooLarge { .. })),
+        "{:?}",
+        r.map(|m| m.nrows())
+    );
 }

@@ -7,6 +7,7 @@ use crate::scalar::Scalar;
 use crate::seed::Seed;
 use crate::sketch::tensor::TensorSketch;
 use faer::linalg::matmul::matmul;
+use faer::reborrow::ReborrowMut;
 use faer::{Accum, Mat, MatRef, Par};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -358,7 +359,7 @@ impl PolySketch {
     ///
     /// # Errors
     /// As [`features`](Self::features) (also for a product `φ_a·φ_b` that overflows), plus
-    /// [`Error::TooLarge`] when `n·r(r+1)/2 > 2²⁸`.
+    /// [`Error::TooLarge`] when `n·r(r+1)/2 > 2²⁸` or that matrix cannot be allocated.
     pub fn tensored_features<T: Scalar>(&self, x: MatRef<'_, T>, par: Par) -> Result<Mat<T>> {
         let dim = self.feature_dim();
         let req = x.nrows() as u128 * dim as u128;
@@ -367,7 +368,13 @@ impl PolySketch {
         })?;
         let f = self.features(x, par)?;
         let pairs = pairs(self.r);
-        let t = self_tensor(f.as_ref(), &pairs);
+        // Up to 2²⁸ scalars: asked of the allocator (faer's `Mat::zeros` aborts instead).
+        let mut t = crate::input::zeros_or_too_large::<T>(
+            x.nrows(),
+            dim,
+            "matrix of self-tensored features",
+        )?;
+        self_tensor_into(f.as_ref(), &pairs, t.as_mut());
         super::check_overflow(t.as_ref(), "the self-tensored features", "φ_a·φ_b", "X")?;
         Ok(t)
     }
@@ -377,7 +384,8 @@ impl PolySketch {
     ///
     /// # Errors
     /// As [`features`](Self::features) for `Q` and `K`, and [`Error::NonFinite`] for a weight that
-    /// overflows; [`Error::TooLarge`] when `n·m > 2²⁶`.
+    /// overflows; [`Error::TooLarge`] when `n·m > 2²⁶` or the `n × m` matrix cannot be
+    /// allocated.
     pub fn weights<T: Scalar>(
         &self,
         q: MatRef<'_, T>,
@@ -390,7 +398,7 @@ impl PolySketch {
         })?;
         let fq = self.features(q, par)?;
         let fk = self.features(k, par)?;
-        let mut w = Mat::<T>::zeros(q.nrows(), k.nrows());
+        let mut w = crate::input::zeros_or_too_large::<T>(q.nrows(), k.nrows(), "weight matrix")?;
         matmul(
             w.as_mut(),
             Accum::Replace,
@@ -489,12 +497,23 @@ pub(crate) fn pairs(r: usize) -> Vec<(u32, u32)> {
 
 /// Columns `pairs` of the symmetric self-tensor of the rows of `f`.
 pub(crate) fn self_tensor<T: Scalar>(f: MatRef<'_, T>, pairs: &[(u32, u32)]) -> Mat<T> {
+    let mut out = Mat::<T>::zeros(f.nrows(), pairs.len());
+    self_tensor_into(f, pairs, out.as_mut());
+    out
+}
+
+/// [`self_tensor`] written into `out` (`rows(f) × pairs.len()`).
+fn self_tensor_into<T: Scalar>(
+    f: MatRef<'_, T>,
+    pairs: &[(u32, u32)],
+    mut out: faer::MatMut<'_, T>,
+) {
     let n = f.nrows();
-    let mut out = Mat::<T>::zeros(n, pairs.len());
     let sqrt2 = T::from_f64(std::f64::consts::SQRT_2);
     for (c, &(a, b)) in pairs.iter().enumerate() {
         let (a, b) = (a as usize, b as usize);
-        let col = out.col_as_slice_mut(c);
+        let col = out.rb_mut().col_mut(c).try_as_col_major_mut();
+        let col = col.expect("contiguous column").as_slice_mut();
         let fa = f.col(a);
         let fb = f.col(b);
         if a == b {
@@ -507,5 +526,4 @@ pub(crate) fn self_tensor<T: Scalar>(f: MatRef<'_, T>, pairs: &[(u32, u32)]) -> 
             }
         }
     }
-    out
 }
