@@ -6,8 +6,8 @@ mod common;
 
 use faer::{Mat, Par};
 use randnla::attention::{
-    causal_squared_product, clustered_qkv, poly_sketch_attention, relative_error, FeatureMap,
-    PolySketch, PolySketchParams,
+    causal_squared_product, clustered_qkv, exact_attention, poly_sketch_attention, relative_error,
+    ExactParams, FeatureMap, Kernel, PolySketch, PolySketchParams,
 };
 use randnla::{Error, Seed};
 
@@ -287,4 +287,44 @@ fn tensored_features_and_weights_that_cannot_be_held_are_errors() {
         "{:?}",
         r.map(|m| m.nrows())
     );
+}
+
+/// `exact_attention` holds a `b × min(b, m)` score block per thread (512 MiB of f64 at the
+/// largest accepted block, 8192) and built it with faer's `Mat::zeros`, which aborts: tiny
+/// inputs `Q = K = V = 8192 × 1` with `block = 8192`, causal or not, killed the process under a
+/// 512 MiB address limit instead of returning `Error::TooLarge` (the output, 64 KiB, was
+/// already refused gracefully when too large; the per-block buffers were not).
+#[test]
+fn exact_attention_score_block_that_cannot_be_held_is_an_error() {
+    if !common::under_address_limit(
+        "exact_attention_score_block_that_cannot_be_held_is_an_error",
+        512 * 1024,
+    ) {
+        return;
+    }
+    let x = Mat::from_fn(8192, 1, |i, _| 1e-3 * (i % 17) as f64);
+    for causal in [false, true] {
+        for kernel in [
+            Kernel::Polynomial { degree: 4 },
+            Kernel::Softmax { scale: 1.0 },
+        ] {
+            let r = exact_attention(
+                x.as_ref(),
+                x.as_ref(),
+                x.as_ref(),
+                kernel,
+                &ExactParams {
+                    causal,
+                    block: 8192,
+                },
+                Par::Seq,
+            );
+            match r {
+                Err(Error::TooLarge { what, .. }) => {
+                    assert!(what.contains("block"), "{what}")
+                }
+                other => panic!("causal={causal} {kernel:?}: {:?}", other.map(|m| m.nrows())),
+            }
+        }
+    }
 }

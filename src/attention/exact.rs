@@ -2,6 +2,7 @@
 
 use super::{check_block, check_even_degree, check_output, check_qkv, output_matrix, tasks};
 use crate::error::{Error, Result};
+use crate::input::zeros_or_too_large;
 use crate::scalar::Scalar;
 use faer::linalg::matmul::matmul;
 use faer::reborrow::{Reborrow, ReborrowMut};
@@ -63,7 +64,8 @@ impl Default for ExactParams {
 /// formed in `T`; see the module's Precision section); [`Error::InvalidParameter`] for an odd,
 /// zero or too large degree, a non-finite softmax scale, or a block size outside `1..=8192`;
 /// [`Error::TooLarge`] when the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars
-/// or cannot be allocated (checked before any work).
+/// or cannot be allocated (checked before any work), or when a thread's block buffers (`b ×
+/// min(b, m)` scores, `b × d` numerators: 512 MiB of `f64` scores at `b = 8192`) cannot be.
 ///
 /// # Performance
 /// `2·n·m·(h + d)` flops (about half when causal) in `b × b` GEMMs plus `n·m` powers or
@@ -99,18 +101,22 @@ pub fn exact_attention<T: Scalar>(
     // The output is allocated before any work, and each query block writes its rows straight
     // into it: holding every block's result until the end would double the peak.
     let mut out = output_matrix::<T>(n, d, "attention output")?;
-    let run = |(blk, mut dst): (usize, faer::MatMut<'_, T>)| {
+    let run = |(blk, mut dst): (usize, faer::MatMut<'_, T>)| -> Result<()> {
         let lo = blk * b;
-        let y = query_block(q.subrows(lo, dst.nrows()), lo, k, v, kernel, params);
+        let y = query_block(q.subrows(lo, dst.nrows()), lo, k, v, kernel, params)?;
         dst.copy_from(&y);
+        Ok(())
     };
     if tasks(par) > 1 {
-        out.as_mut().par_row_chunks_mut(b).enumerate().for_each(run);
+        out.as_mut()
+            .par_row_chunks_mut(b)
+            .enumerate()
+            .try_for_each(run)?;
     } else {
         let mut lo = 0;
         while lo < n {
             let rows = b.min(n - lo);
-            run((lo / b, out.as_mut().subrows_mut(lo, rows)));
+            run((lo / b, out.as_mut().subrows_mut(lo, rows)))?;
             lo += rows;
         }
     }
@@ -118,7 +124,8 @@ pub fn exact_attention<T: Scalar>(
     Ok(out)
 }
 
-/// The output rows `lo .. lo + qb.nrows()`.
+/// The output rows `lo .. lo + qb.nrows()`; [`Error::TooLarge`] when its buffers (up to
+/// `b × b` scores and `b × d` numerators) cannot be allocated.
 fn query_block<T: Scalar>(
     qb: MatRef<'_, T>,
     lo: usize,
@@ -126,10 +133,12 @@ fn query_block<T: Scalar>(
     v: MatRef<'_, T>,
     kernel: Kernel,
     params: &ExactParams,
-) -> Mat<T> {
+) -> Result<Mat<T>> {
     let (bq, d, b) = (qb.nrows(), v.ncols(), params.block);
     let kend = if params.causal { lo + bq } else { k.nrows() };
-    let mut num = Mat::<T>::zeros(bq, d);
+    // Up to 8192² scores and b·d numerators per thread: asked of the allocator (faer's
+    // `Mat::zeros` aborts instead).
+    let mut num = zeros_or_too_large::<T>(bq, d, "block of numerators (use a smaller block)")?;
     let mut den = vec![0.0f64; bq];
     // Softmax: the raw score at which each row's scaled score is largest so far.
     let mut row_best: Vec<Option<f64>> = vec![None; bq];
@@ -148,7 +157,7 @@ fn query_block<T: Scalar>(
     let mut row_scale: Vec<f64> = vec![1.0; bq];
     let mut largest: Vec<f64> = vec![0.0; bq];
     let mut den_saved: Vec<f64> = vec![0.0; bq];
-    let mut s = Mat::<T>::zeros(bq, b.min(kend));
+    let mut s = zeros_or_too_large::<T>(bq, b.min(kend), "block of scores (use a smaller block)")?;
     let one = T::from_f64(1.0);
     let mut j0 = 0;
     while j0 < kend {
@@ -345,5 +354,5 @@ fn query_block<T: Scalar>(
             num[(ii, c)] *= inv;
         }
     }
-    num
+    Ok(num)
 }
