@@ -328,3 +328,64 @@ fn exact_attention_score_block_that_cannot_be_held_is_an_error() {
         }
     }
 }
+
+/// The example's `peak_bytes` is documented as the heap allocated during the attention call
+/// beyond what was live before it, the output included; it was read after the example had
+/// also made its own f64 copy of the output for printing, so every run reported at least twice
+/// the output. Q = 1024 × 4, V = 1024 × 512 (a 4 MiB output), block 64, one thread: causal
+/// sketch (r = 4, workspace 0.9 MB) and causal exact attention both reported 8 388 608 bytes,
+/// exactly 2 × 4 MiB, and the f32 sketch 6 MiB for a 2 MiB output.
+#[test]
+fn example_peak_bytes_leaves_out_its_own_copy_of_the_output() {
+    let dir = std::env::temp_dir().join(format!("attention_review3_peak_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, n: usize, c: usize| {
+        let mut text = format!("%%MatrixMarket matrix array real general\n{n} {c}\n");
+        for j in 0..c {
+            for i in 0..n {
+                let x = ((i * 37 + j * 11) % 101) as f64 / 101.0 - 0.5;
+                text.push_str(&format!("{x}\n"));
+            }
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().to_string()
+    };
+    let (n, d) = (1024, 512);
+    let q = write("q.mtx", n, 4);
+    let v = write("v.mtx", n, d);
+    for (extra, scalar) in [
+        (&["--sketch-dim", "4", "--causal"][..], 8),
+        (&["--sketch-dim", "4", "--causal", "--f32"], 4),
+        (&["--kind", "poly-exact", "--causal"], 8),
+    ] {
+        let out = std::process::Command::new(common::example("attention"))
+            .args([&q, &q, &v, "--json", "--threads", "1", "--block", "64"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap();
+        let peak: usize = line
+            .split("\"peak_bytes\":")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|x| x.parse().ok())
+            .unwrap_or_else(|| panic!("{extra:?}: no peak_bytes in {line}"));
+        let output = n * d * scalar;
+        // The output is included; the algorithms' own buffers are far below half of it here
+        // (64-row blocks; the sketch's workspace is 0.9 MB, exact attention's 64 × 64 scores
+        // and 64 × 512 numerators 0.3 MB).
+        assert!(
+            peak >= output && peak < output + output / 2,
+            "{extra:?}: peak_bytes {peak} for a {output}-byte output"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
