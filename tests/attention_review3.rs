@@ -389,3 +389,74 @@ fn example_peak_bytes_leaves_out_its_own_copy_of_the_output() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `SketchInfo::workspace_bytes` is documented as the bytes the algorithm allocates beyond the
+/// inputs and the output (`tests/attention.rs` checks that it bounds the measured peak, with
+/// d = 8). With a wide V it was wrong both ways, measured by the example's `peak_bytes`
+/// (`--threads 1`, after a warm-up; Q = K = 256 × 1, V = 256 × 2048, r = 1, block 256, a 4 MiB
+/// output):
+/// * causal: the row chunks' results were all collected and then copied into the block's
+///   result, so three `b × (d+1)` buffers lived at once (values, chunk results, block result)
+///   where the estimate counts two: 12.7 MB allocated beyond the output against 9.6 MB reported;
+/// * non-causal: the estimate counted a full wave of 16 query blocks where there was one:
+///   71 MB reported for 4.3 MB allocated.
+///
+/// The causal chunks now write straight into the block's result; the non-causal wave is
+/// counted at most as many blocks as there are. Rule: the measured extra is at most the
+/// reported workspace plus 16 KiB (as in `tests/attention.rs`) and the report is at most 3×
+/// the measured extra.
+#[test]
+fn workspace_bytes_matches_the_heap_with_a_wide_v() {
+    let dir = std::env::temp_dir().join(format!("attention_review3_ws_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, n: usize, c: usize| {
+        let mut text = format!("%%MatrixMarket matrix array real general\n{n} {c}\n");
+        for j in 0..c {
+            for i in 0..n {
+                let x = ((i * 29 + j * 13) % 97) as f64 / 97.0 - 0.5;
+                text.push_str(&format!("{x}\n"));
+            }
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().to_string()
+    };
+    let (n, d) = (256, 2048);
+    let q = write("q.mtx", n, 1);
+    let v = write("v.mtx", n, d);
+    let field = |line: &str, name: &str| -> usize {
+        line.split(&format!("\"{name}\":"))
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in {line}")) as usize
+    };
+    for causal in [true, false] {
+        let mut cmd = std::process::Command::new(common::example("attention"));
+        cmd.args([&q, &q, &v, "--json", "--threads", "1", "--block", "256"]);
+        cmd.args(["--sketch-dim", "1"]);
+        if causal {
+            cmd.arg("--causal");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap();
+        let (peak, ws) = (field(line, "peak_bytes"), field(line, "workspace_bytes"));
+        let extra = peak - n * d * 8;
+        assert!(
+            extra <= ws + (16 << 10),
+            "causal={causal}: {extra} B allocated beyond the output, {ws} B reported"
+        );
+        assert!(
+            ws <= 3 * extra,
+            "causal={causal}: {ws} B reported, {extra} B allocated beyond the output"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

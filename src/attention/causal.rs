@@ -247,10 +247,13 @@ where
         let a = (src.a)(lo, k)?;
         let b = (src.b)(lo, k)?;
         let c = (src.c)(lo, k)?;
-        // Phase 1, rows in fixed chunks: the in-block triangle plus the prefix contribution.
-        let row_task = |t: usize| -> Mat<T> {
+        // Phase 1, rows in fixed chunks: the in-block triangle plus the prefix contribution,
+        // each chunk written straight into its rows of the block's result (collecting the
+        // chunks' results first held a third k × e buffer).
+        let mut y = Mat::<T>::zeros(k, e);
+        let row_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
             let r0 = t * ROW_CHUNK;
-            let rk = ROW_CHUNK.min(k - r0);
+            let rk = dst.nrows();
             let ar = a.as_ref().subrows(r0, rk);
             // Keys r0 + rk .. k are all in the future of these rows.
             let kc = r0 + rk;
@@ -273,9 +276,8 @@ where
                     }
                 }
             }
-            let mut y = Mat::<T>::zeros(rk, e);
             matmul(
-                y.as_mut(),
+                dst.rb_mut(),
                 Accum::Replace,
                 s.as_ref(),
                 c.as_ref().subrows(0, kc),
@@ -284,26 +286,18 @@ where
             );
             if lo > 0 {
                 if squared {
-                    add_self_tensor_times(y.as_mut(), ar, &pairs, state.as_ref());
+                    add_self_tensor_times(dst.rb_mut(), ar, &pairs, state.as_ref());
                 } else {
-                    matmul(y.as_mut(), Accum::Add, ar, state.as_ref(), one, Par::Seq);
+                    matmul(dst.rb_mut(), Accum::Add, ar, state.as_ref(), one, Par::Seq);
                 }
             }
-            y
         };
-        let nt = k.div_ceil(ROW_CHUNK);
-        let ys: Vec<Mat<T>> = if parallel {
-            (0..nt).into_par_iter().map(row_task).collect()
+        let chunks = row_chunks_mut(y.as_mut(), ROW_CHUNK);
+        if parallel {
+            chunks.into_par_iter().enumerate().for_each(row_task);
         } else {
-            (0..nt).map(row_task).collect()
-        };
-        let mut y = Mat::<T>::zeros(k, e);
-        for (t, yt) in ys.iter().enumerate() {
-            y.as_mut()
-                .subrows_mut(t * ROW_CHUNK, yt.nrows())
-                .copy_from(yt);
+            chunks.into_iter().enumerate().for_each(row_task);
         }
-        drop(ys);
         // Phase 2, state rows in fixed chunks: P += (B_l ⊗ B_l)ᵀ C_l (or B_lᵀ C_l).
         if lo + k < n {
             if squared {

@@ -134,9 +134,10 @@ pub const MAX_DEGREE: usize = 64;
 
 /// Largest output accepted, in scalars: `n·d` for attention (`Q` rows × `V` columns), `n·e` for
 /// the block products (8 GiB of `f64`). The output is allocated before any work, and the
-/// per-block buffers the algorithms hold at once add at most about as much again, so a larger
-/// request is refused up front with [`Error::TooLarge`] instead of failing (or aborting) in the
-/// allocator after minutes of work.
+/// per-block buffers the algorithms hold at once add at most about twice as much again (causal
+/// sketched attention with `n ≤ b` holds `[V 1]` and the block's result, each `n × (d+1)`;
+/// exact attention about once as much), so a larger request is refused up front with
+/// [`Error::TooLarge`] instead of failing (or aborting) in the allocator after minutes of work.
 pub const MAX_OUTPUT: usize = 1 << 30;
 
 /// Checks the shapes and finiteness of `Q`, `K`, `V`.
