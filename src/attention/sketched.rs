@@ -62,8 +62,9 @@ pub struct SketchInfo {
     /// Number of row blocks.
     pub blocks: usize,
     /// Bytes of workspace the algorithm allocates beyond the inputs and the output (prefix state,
-    /// one block of features and weights per thread); it does not depend on `n`. faer's GEMM
-    /// scratch is not included (`tests/attention.rs` measures the whole heap).
+    /// one block of features and weights per thread); it does not grow with `n` (a block is
+    /// counted at `min(b, rows)`, so it is smaller when there are fewer rows than `b`). faer's
+    /// GEMM scratch is not included (`tests/attention.rs` measures the whole heap).
     pub workspace_bytes: usize,
     /// The smallest normalizer `1 + Σ_j w_ij` over the rows (≥ 1: the sum, computed through the
     /// features, is clamped at zero where rounding would make it negative).
