@@ -460,3 +460,36 @@ fn workspace_bytes_matches_the_heap_with_a_wide_v() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Sketched attention allocates its output up front through the allocator's answer (a request
+/// that cannot be held is `Error::TooLarge`), but then built each block's `[V 1]` and result
+/// (`min(b, n) × (d+1)` each, as large as the output when `n ≤ b`) with faer constructors that
+/// abort or panic on allocation failure. Q = K = 256 × 1, V = 256 × (2¹⁸ − 1) (512 MiB; the
+/// output, 512 MiB, is within `MAX_OUTPUT`), r = 1, under a 1.45 GiB address limit: the output
+/// was allocated and the process then died in the first block's `[V 1]`, causal or not.
+#[test]
+fn sketched_block_buffers_that_cannot_be_held_are_errors() {
+    if !common::under_address_limit(
+        "sketched_block_buffers_that_cannot_be_held_are_errors",
+        1480 * 1024,
+    ) {
+        return;
+    }
+    let (n, d) = (256, (1 << 18) - 1);
+    let q = Mat::from_fn(n, 1, |i, _| 0.01 * (i % 13) as f64);
+    let v = Mat::from_fn(n, d, |i, j| if (i + j) % 5 == 0 { 1.0 } else { 0.5 });
+    for causal in [true, false] {
+        let p = PolySketchParams {
+            sketch_dim: 1,
+            causal,
+            ..Default::default()
+        };
+        let r = poly_sketch_attention(q.as_ref(), q.as_ref(), v.as_ref(), &p, Par::Seq);
+        match r {
+            Err(Error::TooLarge { what, .. }) => {
+                assert!(what.contains("block"), "causal={causal}: {what}")
+            }
+            other => panic!("causal={causal}: {:?}", other.map(|(m, _)| m.nrows())),
+        }
+    }
+}

@@ -31,7 +31,7 @@ pub(crate) const MAX_STATE: u128 = 1 << 28;
 /// [`Error::InvalidParameter`] for a block size outside `1..=8192`; [`Error::TooLarge`] when the
 /// state `r × e` exceeds 2²⁸ scalars or the `n × e` output exceeds
 /// [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (both checked before the data is read), or when
-/// the state or the output cannot be allocated.
+/// the state, the output or a block's copies of the inputs and result cannot be allocated.
 ///
 /// # Performance
 /// `O(n·b·(r + e) + n·r·e)` flops, `O(r·e + b²)` extra memory; bitwise identical for any `par`.
@@ -61,9 +61,9 @@ fn causal_dense<T: Scalar>(
         n: a.nrows(),
         r: a.ncols(),
         e: c.ncols(),
-        a: |lo, k| Ok(a.subrows(lo, k).to_owned()),
-        b: |lo, k| Ok(b.subrows(lo, k).to_owned()),
-        c: |lo, k| Ok(c.subrows(lo, k).to_owned()),
+        a: |lo, k| copy_or_too_large(a.subrows(lo, k), "block of A (use a smaller block)"),
+        b: |lo, k| copy_or_too_large(b.subrows(lo, k), "block of B (use a smaller block)"),
+        c: |lo, k| copy_or_too_large(c.subrows(lo, k), "block of C (use a smaller block)"),
     };
     causal_blocks(&src, squared, block, par, |lo, y| {
         out.as_mut().subrows_mut(lo, y.nrows()).copy_from(y);
@@ -80,6 +80,14 @@ fn causal_dense<T: Scalar>(
         products,
         "A and B (or C)",
     )?;
+    Ok(out)
+}
+
+/// A copy of `m`, or [`Error::TooLarge`] naming `what` when it cannot be allocated (`to_owned`
+/// aborts instead): a block of an input is as large as the input when `n ≤ b`.
+fn copy_or_too_large<T: Scalar>(m: MatRef<'_, T>, what: &str) -> Result<Mat<T>> {
+    let mut out = crate::input::zeros_or_too_large::<T>(m.nrows(), m.ncols(), what)?;
+    out.copy_from(m);
     Ok(out)
 }
 
@@ -250,7 +258,8 @@ where
         // Phase 1, rows in fixed chunks: the in-block triangle plus the prefix contribution,
         // each chunk written straight into its rows of the block's result (collecting the
         // chunks' results first held a third k × e buffer).
-        let mut y = Mat::<T>::zeros(k, e);
+        let mut y =
+            crate::input::zeros_or_too_large::<T>(k, e, "block of results (use a smaller block)")?;
         let row_task = |(t, mut dst): (usize, faer::MatMut<'_, T>)| {
             let r0 = t * ROW_CHUNK;
             let rk = dst.nrows();

@@ -136,7 +136,7 @@ impl PolySketch {
     /// As [`exact_attention`] for the inputs and `block`; [`Error::DimensionMismatch`] when `h`
     /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars,
     /// the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (or cannot be
-    /// allocated), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when a numerator
+    /// allocated, nor a block's `[V 1]` or result), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when a numerator
     /// `Σ_j φ(q_i)ᵀφ(k_j)·v_j`, a normalizer `1 + Σ_j φ(q_i)ᵀφ(k_j)` or the output overflowed the
     /// scalar type (naming the query row; [`exact_attention`] rescales by powers of two and
     /// holds a wider range), or — with [`FeatureMap::TensorSketch`], which checks its own
@@ -183,9 +183,21 @@ impl PolySketch {
         let start = Instant::now();
         let threads = tasks(par);
         let scalar = std::mem::size_of::<T>();
-        let ones_col = |lo: usize, rows: usize| -> Mat<T> {
+        // `[V 1]` of a block: as large as the output when n ≤ b, so asked of the allocator
+        // (faer's constructors abort or panic instead).
+        let ones_col = |lo: usize, rows: usize| -> Result<Mat<T>> {
             let one = T::from_f64(1.0);
-            Mat::<T>::from_fn(rows, e, |i, c| if c < d { v[(lo + i, c)] } else { one })
+            let mut m = crate::input::zeros_or_too_large::<T>(
+                rows,
+                e,
+                "block of values [V 1] (use a smaller block)",
+            )?;
+            for c in 0..e {
+                for i in 0..rows {
+                    m[(i, c)] = if c < d { v[(lo + i, c)] } else { one };
+                }
+            }
+            Ok(m)
         };
         let mut min_norm = f64::INFINITY;
         let mut finish = |lo: usize, y: &Mat<T>| -> Result<()> {
@@ -232,7 +244,7 @@ impl PolySketch {
                 e,
                 a: |lo, rows| self.phi_at(q, lo, rows, "Q"),
                 b: |lo, rows| self.phi_at(k, lo, rows, "K"),
-                c: |lo, rows| Ok(ones_col(lo, rows)),
+                c: |lo, rows| ones_col(lo, rows),
             };
             causal_blocks(&src, true, block, par, |lo, y| finish(lo, y))?;
             // No block holds more than n rows: a block past n must not inflate the estimate
@@ -248,7 +260,7 @@ impl PolySketch {
             while lo < m {
                 let rows = block.min(m - lo);
                 let b = self.phi_at(k, lo, rows, "K")?;
-                let c = ones_col(lo, rows);
+                let c = ones_col(lo, rows)?;
                 add_tensored_products(state.as_mut(), b.as_ref(), c.as_ref(), &pairs, threads > 1);
                 lo += rows;
             }
@@ -256,7 +268,11 @@ impl PolySketch {
                 let lo = blk * block;
                 let rows = block.min(n - lo);
                 let a = self.phi_at(q, lo, rows, "Q")?;
-                let mut y = Mat::<T>::zeros(rows, e);
+                let mut y = crate::input::zeros_or_too_large::<T>(
+                    rows,
+                    e,
+                    "block of results (use a smaller block)",
+                )?;
                 add_self_tensor_times(y.as_mut(), a.as_ref(), &pairs, state.as_ref());
                 Ok(y)
             };
