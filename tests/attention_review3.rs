@@ -1,6 +1,8 @@
-//! Third review of polynomial attention, on the causal path: the example's `--block`, the rows
-//! named by feature-map overflow errors, the reported workspace when the block exceeds `n`, and
-//! the error figure the causal doc example states.
+//! Third review of polynomial attention, focused on the causal path: the example's `--block`
+//! and `peak_bytes`, the rows named by feature-map overflow errors, the reported workspace
+//! (block past n, wide V), `relative_error` at extreme magnitudes, the sign of zero outputs
+//! under bitwise causality, and allocation failures (prefix state, self-tensors, weights, score
+//! and block buffers) that aborted instead of returning `Error::TooLarge`.
 
 mod common;
 
