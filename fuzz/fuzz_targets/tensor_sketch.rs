@@ -2,7 +2,8 @@
 //! polynomial-kernel features: rows of dense and CSR matrices, single vectors, Kronecker
 //! products, the building blocks (buckets, mode sketches, FFTs) and the exact kernel. Nothing may
 //! panic; an `Ok` holds only finite values; a row map gives the same bits for a dense matrix, its
-//! CSR copy, each row on its own and on one or two threads.
+//! CSR and CSC copies, each row on its own and on one or two threads; the building blocks agree
+//! with their definitions (entry and mode sketches with the buckets, the FFT with its inverse).
 #![no_main]
 
 use faer::{Mat, MatRef, Par};
@@ -43,7 +44,8 @@ fn mat_finite(m: MatRef<'_, f64>) -> bool {
 
 fn same_bits(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> bool {
     (a.nrows(), a.ncols()) == (b.nrows(), b.ncols())
-        && (0..a.ncols()).all(|j| (0..a.nrows()).all(|i| a[(i, j)].to_bits() == b[(i, j)].to_bits()))
+        && (0..a.ncols())
+            .all(|j| (0..a.nrows()).all(|i| a[(i, j)].to_bits() == b[(i, j)].to_bits()))
 }
 
 /// The CSR arrays of a dense matrix (its nonzero entries).
@@ -82,11 +84,21 @@ fn check_rows(
         .expect("the CSR copy of a valid dense matrix is valid");
     let sparse = rows(MatrixRef::Sparse(csr), Par::Seq).expect("CSR succeeds where dense did");
     assert!(same_bits(want.as_ref(), sparse.as_ref()), "dense vs CSR");
+    // "CSR, CSC and dense inputs give bitwise identical features": the CSC copy too.
+    let xt = x.transpose().to_owned();
+    let (cptr, cidx, cdata) = csr_of(&xt);
+    let csc = SparseRef::try_csc(x.nrows(), x.ncols(), &cptr, &cidx, &cdata)
+        .expect("the CSC copy of a valid dense matrix is valid");
+    let sparse = rows(MatrixRef::Sparse(csc), Par::Seq).expect("CSC succeeds where dense did");
+    assert!(same_bits(want.as_ref(), sparse.as_ref()), "dense vs CSC");
     for i in 0..x.nrows() {
         let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
         let v = one(&row).expect("a row on its own succeeds where the matrix did");
         let got = Mat::from_fn(1, v.len(), |_, j| v[j]);
-        assert!(same_bits(want.as_ref().subrows(i, 1), got.as_ref()), "row {i} alone");
+        assert!(
+            same_bits(want.as_ref().subrows(i, 1), got.as_ref()),
+            "row {i} alone"
+        );
     }
 }
 
@@ -133,10 +145,48 @@ fuzz_target!(|data: &[u8]| {
             .collect();
         if let Ok(s) = ts.sketch_entries(&entries, &values) {
             assert!(all_finite(&s), "sketch_entries: Ok with a non-finite entry");
+            // `s_T[t] = Σ_{H(i) = t} Σ(i)·T_i` with `(H(i), Σ(i))` = `tensor_bucket(i)`: the
+            // entries' signed values added into their buckets (each sign ±1, so every term is
+            // exact; the sum is compared to rounding).
+            let mut want = vec![0.0; m];
+            let mut mass = vec![0.0; m];
+            for (e, &v) in values.iter().enumerate() {
+                let (h, sign) = ts
+                    .tensor_bucket(&entries[e * degree..(e + 1) * degree])
+                    .expect("the multi-index of an entry sketch_entries accepted");
+                want[h] += sign * v;
+                mass[h] += v.abs();
+            }
+            for t in 0..m {
+                // (Summed in another order, a bucket near f64::MAX may overflow here only.)
+                assert!(
+                    !mass[t].is_finite() || (s[t] - want[t]).abs() <= 1e-15 * mass[t],
+                    "sketch_entries bucket {t}: {} vs {}",
+                    s[t],
+                    want[t]
+                );
+            }
         }
         let k = b.u8() as usize % (degree + 2);
         if let Ok(s) = ts.mode_sketch(k, &u) {
             assert!(all_finite(&s), "mode_sketch: Ok with a non-finite entry");
+            // `C_k x`: `x_i` times the sign `σ_k(i)` added into bucket `h_k(i)`.
+            let mut want = vec![0.0; m];
+            let mut mass = vec![0.0; m];
+            for (i, &v) in u.iter().enumerate() {
+                let (h, sign) = ts.mode_bucket(k, i).expect("an index mode_sketch accepted");
+                want[h] += sign * v;
+                mass[h] += v.abs();
+            }
+            for t in 0..m {
+                // (Summed in another order, a bucket near f64::MAX may overflow here only.)
+                assert!(
+                    !mass[t].is_finite() || (s[t] - want[t]).abs() <= 1e-15 * mass[t],
+                    "mode_sketch bucket {t}: {} vs {}",
+                    s[t],
+                    want[t]
+                );
+            }
         }
         let _ = ts.mode_spectrum(k, &u);
         let signal = vector(&mut b, m);
@@ -147,6 +197,18 @@ fuzz_target!(|data: &[u8]| {
             );
             if let Ok(back) = ts.inverse(&spec) {
                 assert!(all_finite(&back), "inverse: Ok with a non-finite entry");
+                // "the exact inverse of forward": the signal back, to the FFT's rounding
+                // (each bin sums at most ‖v‖₁; a round trip of length m ≤ 1024 loses a few
+                // hundred ulps of it at most; 1e-300 for subnormal signals).
+                let l1: f64 = signal.iter().map(|v| v.abs()).sum();
+                if l1.is_finite() {
+                    for (t, (&x, &y)) in signal.iter().zip(&back).enumerate() {
+                        assert!(
+                            (x - y).abs() <= 1e-12 * l1 + 1e-300,
+                            "inverse(forward(v))[{t}] = {y}, v[{t}] = {x}"
+                        );
+                    }
+                }
             }
         }
         let spec: Vec<Complex<f64>> = (0..ts.spectrum_len() + (b.u8() % 8 == 0) as usize)
@@ -162,15 +224,25 @@ fuzz_target!(|data: &[u8]| {
         let factors: Vec<Vec<f64>> = dims.iter().map(|&k| vector(&mut b, k)).collect();
         let refs: Vec<&[f64]> = factors.iter().map(Vec::as_slice).collect();
         if let Ok(s) = ts.apply_kron(&refs) {
-            assert!(all_finite(&s), "with_dims apply_kron: Ok with a non-finite entry");
+            assert!(
+                all_finite(&s),
+                "with_dims apply_kron: Ok with a non-finite entry"
+            );
         }
     }
 
     if let Ok(tree) = TreeSketch::new(degree, d, m, seed) {
         if let Ok(s) = tree.apply_power(&u) {
-            assert!(all_finite(&s), "tree apply_power: Ok with a non-finite entry");
+            assert!(
+                all_finite(&s),
+                "tree apply_power: Ok with a non-finite entry"
+            );
         }
-        check_rows(&x, |a, par| tree.apply_rows(a, par), |r| tree.apply_power(r));
+        check_rows(
+            &x,
+            |a, par| tree.apply_rows(a, par),
+            |r| tree.apply_power(r),
+        );
     }
 
     let params = PolyKernelParams {
