@@ -1,6 +1,8 @@
 //! Arbitrary small pools, labels, budgets, strategies and parameters → pool construction, query
 //! selection in rounds, the weighted fit and the evaluation helpers. Nothing may panic, and the
-//! budget may never be exceeded: the oracle counts its calls and the target asserts it.
+//! budget may never be exceeded: the oracle counts its calls and the target asserts it. The
+//! rounds, labels, weights and fits also keep their documented bookkeeping (labels are distinct
+//! pool rows with the oracle's values, weights listed for exactly the labeled rows, ascending).
 #![no_main]
 
 use faer::{Mat, Par};
@@ -80,16 +82,68 @@ fuzz_target!(|data: &[u8]| {
     let Ok(pool) = Pool::new(view, basis, Seed::new(b.u8() as u64), Par::Seq) else {
         return;
     };
-    let _ = pool.least_squares(&y);
-    let _ = pool.residual_norm_sq(&vec![1.0; d], &y);
+    // `β*` and `OPT = ‖Xβ* − y‖²`: an error "also when β* or OPT does not fit in f64".
+    if let Ok((beta, opt)) = pool.least_squares(&y) {
+        assert_eq!(beta.len(), d);
+        assert!(
+            beta.iter().all(|v| v.is_finite()),
+            "least_squares: β* = {beta:?}"
+        );
+        assert!(opt.is_finite() && opt >= 0.0, "least_squares: OPT = {opt}");
+    }
+    if let Ok(r) = pool.residual_norm_sq(&vec![1.0; d], &y) {
+        assert!(r.is_finite() && r >= 0.0, "residual_norm_sq = {r}");
+    }
+    let bss = matches!(strategy, Strategy::Bss(_));
     let Ok(mut learner) = Learner::new(&pool, strategy, Seed::new(b.u8() as u64)) else {
         return;
     };
-    let mut oracle = Budgeted::new(Counting { y, calls: 0 }, budget);
+    let mut oracle = Budgeted::new(
+        Counting {
+            y: y.clone(),
+            calls: 0,
+        },
+        budget,
+    );
     for _ in 0..3 {
         let k = (b.u8() % 20) as usize;
-        let _ = learner.select(k, &mut oracle);
-        let _ = learner.fit(lambda);
+        let before = learner.labels().len();
+        if let Ok(round) = learner.select(k, &mut oracle) {
+            // "New labels bought (≤ requested)"; "Distinct labeled rows after the round";
+            // proposals "equals steps for iid strategies"; the step size only for BSS.
+            assert_eq!(round.requested, k);
+            assert!(round.new_labels <= k, "{round:?}");
+            assert_eq!(round.labels_total, learner.labels().len(), "{round:?}");
+            assert_eq!(round.labels_total, before + round.new_labels, "{round:?}");
+            assert_eq!(round.gamma.is_some(), bss, "{round:?}");
+            if !bss {
+                assert_eq!(round.proposals, round.steps, "{round:?}");
+            }
+        }
+        // The learner's labels are rows of the pool, each bought from the oracle once: the
+        // oracle's answer for that row, in `order` once each, within the budget.
+        let labels = learner.labels();
+        assert!(labels.len() <= budget);
+        assert_eq!(learner.order().len(), labels.len());
+        for &r in learner.order() {
+            assert!(labels.contains_key(&r), "row {r} in order, not in labels");
+        }
+        for (&r, &v) in labels {
+            assert!(r < n, "row {r} outside the pool of {n}");
+            assert_eq!(v.to_bits(), y[r].to_bits(), "label of row {r}");
+            assert_eq!(
+                oracle.labels().get(&r).map(|x| x.to_bits()),
+                Some(v.to_bits())
+            );
+        }
+        // "The labeled rows (ascending) with their weights".
+        let rows: Vec<usize> = learner.weights().iter().map(|&(i, _)| i).collect();
+        assert_eq!(rows, labels.keys().copied().collect::<Vec<_>>());
+        if let Ok((beta, info)) = learner.fit(lambda) {
+            assert_eq!(beta.len(), d);
+            assert_eq!(info.labels, labels.len(), "{info:?}");
+            assert_eq!(info.lambda.to_bits(), lambda.to_bits());
+        }
     }
     let used = oracle.labels_used();
     let calls = oracle.into_inner().calls;
