@@ -1262,7 +1262,20 @@ fn probe_one(
     })
 }
 
+/// [`solve_unchecked`]'s answer, refused as [`Error::NonFinite`] when `x` overflowed (a
+/// `1 × 1` `A = [10⁻³⁰⁰]` with `b = [10¹⁰]` came back as `Ok(x = [∞])` on the sketched route
+/// without refinement; found by the `solvers` fuzz target).
 fn solve_impl(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    params: &LstsqParams,
+    cb: Callback<'_>,
+) -> Result<(Vec<f64>, Info)> {
+    let (x, info) = solve_unchecked(a, b, params, cb)?;
+    Ok((super::finite_solution(x, "sketch-and-precondition")?, info))
+}
+
+fn solve_unchecked(
     a: MatrixRef<'_, f64>,
     b: &[f64],
     params: &LstsqParams,
@@ -1570,6 +1583,15 @@ pub fn sketch_and_precondition_multi(
                 (xj, info)
             }
         };
+        // An overflowed column is an error, as for a single right-hand side.
+        let xj = super::finite_solution(xj, "sketch-and-precondition").map_err(|e| match e {
+            Error::NonFinite { what, row, .. } => Error::NonFinite {
+                what: format!("{what}, column {j} of B"),
+                row,
+                col: j,
+            },
+            other => other,
+        })?;
         for (i, v) in xj.into_iter().enumerate() {
             x[(i, j)] = v;
         }
