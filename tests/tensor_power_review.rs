@@ -668,3 +668,64 @@ fn cli_zero_tensor_reports_zero_weights_and_no_residual() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Factors are unit vectors, also for a component fitted to what deflation leaves: on the
+/// `2 × 2 × 2` tensor below (largest entry `1.2·10¹⁶¹`, the others near 1) the third component
+/// has weight `1.2·10¹⁴⁵`, and after the tensor is brought to unit scale its power iterates
+/// are of size `10⁻¹⁶¹`, whose plain `Σu²` is subnormal: the factor came back with
+/// `‖a‖² = 0.9965` (found by the `tensor_power` fuzz target). The second tensor is
+/// `dense_symmetrized` (`‖a₂‖²` was `1 + 2.9·10⁻⁶`). Pass rule: `|‖a‖² − 1| ≤ 10⁻¹⁴` for every
+/// factor (a normalized vector of 2 entries is unit to a few `u`).
+#[test]
+fn factors_are_unit_vectors_when_the_iterates_are_tiny() {
+    let cases = [
+        (
+            SymmetricTensor::dense(
+                3,
+                2,
+                vec![
+                    1.1950771851551055e161,
+                    0.0,
+                    0.0,
+                    2.6458333333333335,
+                    0.0,
+                    2.6458333333333335,
+                    2.6458333333333335,
+                    7.9375,
+                ],
+            )
+            .unwrap(),
+            3,
+            PowerParams {
+                starts: 2,
+                iters: 1,
+                refine_iters: 3,
+            },
+        ),
+        (
+            SymmetricTensor::dense_symmetrized(
+                3,
+                2,
+                vec![1.768626635440475e159, 0.0, 0.0, 0.0, 0.0, 0.0, -1.9375, 0.0],
+            )
+            .unwrap(),
+            2,
+            PowerParams {
+                starts: 2,
+                iters: 3,
+                refine_iters: 1,
+            },
+        ),
+    ];
+    for (k, (t, rank, params)) in cases.iter().enumerate() {
+        let cp = power_method_exact(t, *rank, params, Seed::new(1), Par::Seq).unwrap();
+        for (j, a) in cp.factors.iter().enumerate() {
+            let sq: f64 = a.iter().map(|v| v * v).sum();
+            assert!(
+                (sq - 1.0).abs() <= 1e-14,
+                "case {k}, factor {j}: ‖a‖² = {sq} (weights {:?})",
+                cp.weights
+            );
+        }
+    }
+}

@@ -356,12 +356,28 @@ pub(crate) fn start_vector(seed: Seed, n: usize, starts: usize, j: usize, tau: u
     u
 }
 
+/// `u ← u/‖u‖`, returning `‖u‖` (0, ∞ or NaN leave `u` as it is). `Σuᵢ²` in `[2⁻⁹⁶⁰, ∞)` is
+/// used as it is (the bits this always had); below (or when it overflows) `u` is first scaled by
+/// the power of two that brings its largest entry into `[1, 2)`: with iterates of size `10⁻¹⁶¹`
+/// (a component fitted to what deflation leaves of a tensor brought to unit scale) the plain
+/// `Σuᵢ²` was subnormal and the "unit" factor came back with `‖u‖² = 0.9965`.
 fn normalize(u: &mut [f64]) -> f64 {
-    let nrm = dot(u, u).sqrt();
-    if nrm > 0.0 && nrm.is_finite() {
-        u.iter_mut().for_each(|x| *x /= nrm);
+    const SAFE_SUM_SQ_MIN: f64 = f64::from_bits((1023 - 960) << 52);
+    let sq = dot(u, u);
+    let top = crate::scalar::max_abs(u.iter().copied());
+    if (sq.is_finite() && sq >= SAFE_SUM_SQ_MIN) || sq.is_nan() || top == 0.0 || !top.is_finite() {
+        let nrm = sq.sqrt();
+        if nrm > 0.0 && nrm.is_finite() {
+            u.iter_mut().for_each(|x| *x /= nrm);
+        }
+        return nrm;
     }
-    nrm
+    let k = -crate::scalar::exponent(top);
+    u.iter_mut()
+        .for_each(|x| *x = crate::scalar::mul_pow2(*x, k));
+    let nrm = dot(u, u).sqrt();
+    u.iter_mut().for_each(|x| *x /= nrm);
+    crate::scalar::mul_pow2(nrm, -k)
 }
 
 /// `(u, T(u,…,u), spread, last change, evaluations)` after [`iterate`].
@@ -530,7 +546,11 @@ fn robust_power(
 ///
 /// Reproducible from `seed` (the starts), bitwise identical for any thread count. Works at any
 /// scale of the entries ([`SymmetricTensor`]'s scaling note): `2ᵏ·T` gives the factors of `T`
-/// bit for bit and the weights times `2ᵏ`.
+/// bit for bit and the weights times `2ᵏ` when both lie outside `[2⁻²⁵⁶, 2²⁵⁶]` (both are then
+/// brought to the same unit scale), or both inside it and no entry or iterate is subnormal at
+/// either scale; otherwise to rounding, except where one scale's iterates underflow (a
+/// `T·2⁻⁶⁰⁰` with entries from 2 to `7·10¹⁶⁰` is used as given, and its tiny entries are lost
+/// to underflow where those of `T`, brought to unit scale, are not).
 ///
 /// Asking for more components than the tensor has is not an error: the extra ones are fitted to
 /// what deflation leaves (noise, or rounding of order `1e-16·‖T‖_F` for an exactly low-rank
