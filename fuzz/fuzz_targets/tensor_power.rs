@@ -101,7 +101,9 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>, twin: Option<(&SymmetricTens
                         v.iter()
                             .zip(w)
                             .filter(|(p, q)| !tiny(**p) && !tiny(**q))
-                            .map(|(p, _)| p.to_bits())
+                            // A zero's sign is that of what underflowed to it: `+ 0.0` makes
+                            // −0 into +0 (an entry 0 at one scale, −0 at the other).
+                            .map(|(p, _)| (p + 0.0).to_bits())
                             .collect()
                     };
                     assert_eq!(keep(a, b), keep(b, a), "factors of 2^{k}·T vs T");
