@@ -550,7 +550,8 @@ fn robust_power(
 /// brought to the same unit scale), or both inside it and no entry or iterate is subnormal at
 /// either scale; otherwise to rounding, except where one scale's iterates underflow (a
 /// `T·2⁻⁶⁰⁰` with entries from 2 to `7·10¹⁶⁰` is used as given, and its tiny entries are lost
-/// to underflow where those of `T`, brought to unit scale, are not).
+/// to underflow where those of `T`, brought to unit scale, are not). Components fitted to
+/// rounding-level remainders (below) are rounding noise at any scale and need not agree.
 ///
 /// Asking for more components than the tensor has is not an error: the extra ones are fitted to
 /// what deflation leaves (noise, or rounding of order `1e-16·‖T‖_F` for an exactly low-rank
