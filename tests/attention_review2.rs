@@ -2,6 +2,8 @@
 //! against direct loops, with block sizes that do not divide n, n = 1, d = 1, h ≠ d, f32,
 //! extreme magnitudes, thread invariance and the example's bad-input contract.
 
+mod common;
+
 use faer::{Mat, MatRef, Par};
 use randnla::attention::{
     causal_product, causal_squared_product, exact_attention, poly_sketch_attention, ExactParams,
@@ -349,15 +351,7 @@ fn example() -> std::path::PathBuf {
 /// (exact kinds, the identity map) were accepted and ignored.
 #[test]
 fn cli_rejects_options_that_are_ignored() {
-    let dir = std::env::temp_dir().join(format!("attention_review2_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let a = dir.join("a.mtx");
-    std::fs::write(
-        &a,
-        "%%MatrixMarket matrix array real general\n3 2\n1\n2\n3\n4\n5\n6\n",
-    )
-    .unwrap();
-    let a = a.to_string_lossy().to_string();
+    let a = common::small_array_file("attention_review2");
     let run = |extra: &[&str]| {
         let out = std::process::Command::new(example())
             .args([&a, &a, &a])
@@ -391,7 +385,7 @@ fn cli_rejects_options_that_are_ignored() {
         let (code, err) = run(extra);
         assert_eq!(code, Some(0), "{extra:?}: {err}");
     }
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(std::path::Path::new(&a).parent().unwrap()).ok();
 }
 
 /// Polynomial attention in the log domain: exact for any magnitudes.

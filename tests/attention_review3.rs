@@ -19,15 +19,7 @@ use randnla::{Error, Seed};
 /// and exit code 2 that every other out-of-range block gets.
 #[test]
 fn example_refuses_a_huge_block_without_panicking() {
-    let dir = std::env::temp_dir().join(format!("attention_review3_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let a = dir.join("a.mtx");
-    std::fs::write(
-        &a,
-        "%%MatrixMarket matrix array real general\n3 2\n1\n2\n3\n4\n5\n6\n",
-    )
-    .unwrap();
-    let a = a.to_string_lossy().to_string();
+    let a = common::small_array_file("attention_review3");
     for block in ["9223372036854775808", "18446744073709551615"] {
         for extra in [&[][..], &["--causal"], &["--kind", "poly-exact"]] {
             let out = std::process::Command::new(common::example("attention"))
@@ -48,7 +40,7 @@ fn example_refuses_a_huge_block_without_panicking() {
             );
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(std::path::Path::new(&a).parent().unwrap()).ok();
 }
 
 /// A TensorSketch feature that overflows is reported by the map itself, with the row of the

@@ -262,3 +262,17 @@ pub fn rhs(n: usize, s: u64) -> Vec<f64> {
 pub fn dense(a: &Mat<f64>) -> MatrixRef<'_, f64> {
     MatrixRef::dense(a.as_ref()).unwrap()
 }
+
+/// A 3 × 2 Matrix Market array file (entries 1..6) in a per-process temporary directory named
+/// after `tag`; its path.
+pub fn small_array_file(tag: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("{tag}_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.mtx");
+    std::fs::write(
+        &a,
+        "%%MatrixMarket matrix array real general\n3 2\n1\n2\n3\n4\n5\n6\n",
+    )
+    .unwrap();
+    a.to_string_lossy().to_string()
+}
