@@ -37,7 +37,7 @@
 //! preconditioner `N = V_r Σ_r⁻¹` from the SVD `SA = UΣVᵀ`, which returns the minimum-norm
 //! solution. That includes wide `A` (`n < d`) and consistent systems (an answer with
 //! `‖r‖ ≤ 100·max(tol, rcond)·‖b‖` passes the rank check, since the normal-equation ratio of
-//! a residual made of rounding says nothing). Ridge regression sketches `[SA; √λ I]` and runs LSQR on `[A; √λ I]·R⁻¹`.
+//! a residual made of rounding says nothing). Ridge regression sketches `[√λ I; SA]` and runs LSQR on `[A; √λ I]·R⁻¹`.
 //!
 //! # Reproducibility
 //! All randomness is the sketch, drawn from `params.seed.derive(0x40)`; every product with `A`

@@ -206,12 +206,13 @@ enum Kind {
 /// The SVD is that of the `d × d` triangle `R = U_R Σ Vᵀ` (`SA = (Q·U_R) Σ Vᵀ`): `SA` is always
 /// factored by Householder QR first, in place.
 ///
-/// For ridge (`λ > 0`) the sketched matrix is `[SA; √λ I]` and `N` preconditions `[A; √λ I]`.
+/// For ridge (`λ > 0`) the sketched matrix is `[√λ I; SA]` (the large rows first) and `N`
+/// preconditions `[A; √λ I]`.
 /// `κ(AN) ≤ (1+ε)/(1−ε)` when `S` is an ε-subspace embedding for `range(A)`.
 ///
 /// # Performance
 /// Sketch `O(s·nnz(A) + m·d)`; QR `O(m·d²)`, plus `O(d³)` for the SVD; memory `m·d` (the
-/// sketch, factored in place; with ridge, `(m + d)·d` for `[SA; √λI]`, sketched in place too).
+/// sketch, factored in place; with ridge, `(m + d)·d` for `[√λI; SA]`, sketched in place too).
 pub struct Preconditioner {
     kind: Kind,
     /// `None` for the diagonal preconditioner, which sketches nothing.
@@ -294,7 +295,7 @@ impl Preconditioner {
         )?))
     }
 
-    /// Applies the planned `sketch` to `A` and factors `SA` (or `[SA; √λI]`).
+    /// Applies the planned `sketch` to `A` and factors `SA` (or `[√λI; SA]`).
     fn build(a: MatrixRef<'_, f64>, sketch: SparseSign, params: &LstsqParams) -> Result<Self> {
         let (m, d) = (sketch.nrows(), a.ncols());
         let par = params.par;
@@ -996,7 +997,7 @@ const EQUILIBRATE_ABOVE: f64 = 10.0;
 /// the ridge solution is the minimum-norm one to within `O(λ)`, while LSQR on `[A; √λI]·D⁻¹`
 /// meets its tolerance at the solution of minimum `‖Dx‖` long before `λ` matters (`λ = 10⁻³⁰`
 /// on a 2000 × 12 `A` with two repeated columns scaled over three decades: 7.5% from the ridge
-/// solution, against 2·10⁻¹⁵ for the sketched solve, which treats `[SA; √λI]` as
+/// solution, against 2·10⁻¹⁵ for the sketched solve, which treats `[√λI; SA]` as
 /// rank-deficient), so the answer needs the certificate as without ridge.
 fn ridge_is_full_rank(col_norms: &[f64], params: &LstsqParams) -> bool {
     params.ridge > 0.0 && {
@@ -1347,7 +1348,7 @@ fn solve_unchecked(
 ///
 /// 1. `S`: an `m × n` sparse sign sketch (`m = c·d` from a cost model, `c ∈ {4, …, 16}`,
 ///    see [`LstsqParams::sketch_rows`]; `s = 8` by default) from
-///    `params.seed.derive(0x40)`; compute `SA` (and `[SA; √λI]` for ridge).
+///    `params.seed.derive(0x40)`; compute `SA` (and `[√λI; SA]` for ridge).
 /// 2. Factor: `SA = QR` (preconditioner `N = R⁻¹`); when `κ(R)` is estimated above
 ///    `1/rcond`, or with [`Factorization::Svd`], `SA = UΣVᵀ` and `N = V_rΣ_r⁻¹` (minimum-norm
 ///    solution for rank-deficient `A`).
@@ -1417,7 +1418,7 @@ pub fn sketch_and_precondition_with_callback(
 }
 
 /// Ridge regression `min ‖Ax − b‖² + λ‖x‖²`: [`sketch_and_precondition`] with
-/// `params.ridge = lambda` (sketch `[SA; √λI]`, LSQR on `[A; √λI]·R⁻¹`).
+/// `params.ridge = lambda` (sketch `[√λI; SA]`, LSQR on `[A; √λI]·R⁻¹`).
 ///
 /// # Accuracy for `λ ≫ ‖A‖²`
 /// LSQR's own stopping rule is the backward error of the augmented problem,
