@@ -333,18 +333,7 @@ fn exact_attention_score_block_that_cannot_be_held_is_an_error() {
 fn example_peak_bytes_leaves_out_its_own_copy_of_the_output() {
     let dir = std::env::temp_dir().join(format!("attention_review3_peak_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let write = |name: &str, n: usize, c: usize| {
-        let mut text = format!("%%MatrixMarket matrix array real general\n{n} {c}\n");
-        for j in 0..c {
-            for i in 0..n {
-                let x = ((i * 37 + j * 11) % 101) as f64 / 101.0 - 0.5;
-                text.push_str(&format!("{x}\n"));
-            }
-        }
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().to_string()
-    };
+    let write = |name: &str, n: usize, c: usize| array_file(&dir, name, (n, c), (37, 11, 101));
     let (n, d) = (1024, 512);
     let q = write("q.mtx", n, 4);
     let v = write("v.mtx", n, d);
@@ -403,18 +392,7 @@ fn example_peak_bytes_leaves_out_its_own_copy_of_the_output() {
 fn workspace_bytes_matches_the_heap_with_a_wide_v() {
     let dir = std::env::temp_dir().join(format!("attention_review3_ws_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let write = |name: &str, n: usize, c: usize| {
-        let mut text = format!("%%MatrixMarket matrix array real general\n{n} {c}\n");
-        for j in 0..c {
-            for i in 0..n {
-                let x = ((i * 29 + j * 13) % 97) as f64 / 97.0 - 0.5;
-                text.push_str(&format!("{x}\n"));
-            }
-        }
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().to_string()
-    };
+    let write = |name: &str, n: usize, c: usize| array_file(&dir, name, (n, c), (29, 13, 97));
     let (n, d) = (256, 2048);
     let q = write("q.mtx", n, 1);
     let v = write("v.mtx", n, d);
@@ -486,4 +464,24 @@ fn sketched_block_buffers_that_cannot_be_held_are_errors() {
             other => panic!("causal={causal}: {:?}", other.map(|(m, _)| m.nrows())),
         }
     }
+}
+
+/// Writes an `n × c` Matrix Market array file `name` in `dir` with entries
+/// `((i·a + j·b) mod m)/m − ½` (a deterministic pattern in `[−½, ½)`); its path.
+fn array_file(
+    dir: &std::path::Path,
+    name: &str,
+    (n, c): (usize, usize),
+    (a, b, m): (usize, usize, usize),
+) -> String {
+    let mut text = format!("%%MatrixMarket matrix array real general\n{n} {c}\n");
+    for j in 0..c {
+        for i in 0..n {
+            let x = ((i * a + j * b) % m) as f64 / m as f64 - 0.5;
+            text.push_str(&format!("{x}\n"));
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().to_string()
 }
