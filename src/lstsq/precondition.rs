@@ -807,6 +807,10 @@ fn solve_one_from(
     // ‖Aᵀr − λx‖ of the current x when known (as ‖r‖).
     let mut known_gnorm = None;
     for run in 0..=params.refinement_steps {
+        // An overflowed iterate (the warm start or a run's update) is the answer's overflow,
+        // not LSQR's failure: a run from it starts at `r = b − A·∞` and gives up with a NaN
+        // test value.
+        x = super::finite_solution(x, "sketch-and-precondition")?;
         let pass = match first.take() {
             Some(pass) => pass,
             None => FirstPass::at(a, pre.sqrt_lambda, &x, b, false).0,
@@ -1263,6 +1267,19 @@ fn probe_one(
     })
 }
 
+/// An overflowed column of the multi-RHS solution is an error, as for a single right-hand
+/// side, naming the column `j` of `B`.
+fn in_column(j: usize) -> impl Fn(Error) -> Error {
+    move |e| match e {
+        Error::NonFinite { what, row, .. } => Error::NonFinite {
+            what: format!("{what}, column {j} of B"),
+            row,
+            col: j,
+        },
+        other => other,
+    }
+}
+
 /// [`solve_unchecked`]'s answer, refused as [`Error::NonFinite`] when `x` overflowed (a
 /// `1 × 1` `A = [10⁻³⁰⁰]` with `b = [10¹⁰]` came back as `Ok(x = [∞])` on the sketched route
 /// without refinement; found by the `solvers` fuzz target).
@@ -1456,7 +1473,8 @@ pub fn ridge(
 ///
 /// # Errors
 /// As [`sketch_and_precondition`]; `B` with no columns is [`Error::Empty`], a NaN in `B` is
-/// [`Error::NonFinite`].
+/// [`Error::NonFinite`], and so is a column `j` whose solution overflows (`col = j`, the
+/// message names the column).
 ///
 /// With the probe ([`LstsqParams::probe`], default on) each column is first probed as
 /// [`sketch_and_precondition`] would (the column norms and the full-rank certificate computed
@@ -1542,7 +1560,8 @@ pub fn sketch_and_precondition_multi(
                         PROBE_BUDGET_SHARE * passes,
                         &mut None,
                         &mut certified,
-                    )?;
+                    )
+                    .map_err(in_column(j))?;
                     let secs = since.elapsed().as_secs_f64();
                     since = Instant::now();
                     *slot = match outcome {
@@ -1578,21 +1597,14 @@ pub fn sketch_and_precondition_multi(
                 let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, j)]).collect();
                 let first = first0.take().filter(|_| j == 0);
                 let (xj, mut info) =
-                    solve_one_from(&data, &pre, &column(j), xj, first, params, &mut None)?;
+                    solve_one_from(&data, &pre, &column(j), xj, first, params, &mut None)
+                        .map_err(in_column(j))?;
                 info.probe_iterations = spent;
                 info.timings.probe = secs;
                 (xj, info)
             }
         };
-        // An overflowed column is an error, as for a single right-hand side.
-        let xj = super::finite_solution(xj, "sketch-and-precondition").map_err(|e| match e {
-            Error::NonFinite { what, row, .. } => Error::NonFinite {
-                what: format!("{what}, column {j} of B"),
-                row,
-                col: j,
-            },
-            other => other,
-        })?;
+        let xj = super::finite_solution(xj, "sketch-and-precondition").map_err(in_column(j))?;
         for (i, v) in xj.into_iter().enumerate() {
             x[(i, j)] = v;
         }
