@@ -776,10 +776,11 @@ pub fn solve_p3(
             // the residual of the exact `exp(AAᵀ)` is that one plus a vector of independent
             // rounding errors of norm about `eval`, so its norm is about `√(rn² + eval²)`.
             // Accept only when that is within the target.
-            let eval = evaluation_error(g.as_ref(), &sq, &w, &weight);
-            let expected = rn.hypot(eval);
-            if expected.is_nan() || expected > target {
-                return Err(unmet(iters, expected / bn, params.tol, history));
+            let expected =
+                |rn: f64, w: &[f64]| rn.hypot(evaluation_error(g.as_ref(), &sq, w, &weight));
+            let expected_rn = expected(rn, &w);
+            if expected_rn.is_nan() || expected_rn > target {
+                return Err(unmet(iters, expected_rn / bn, params.tol, history));
             }
             let xs: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
             // `x = D⁻¹w` underflows where both factors are small (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a
@@ -802,8 +803,10 @@ pub fn solve_p3(
                         .map(|(ci, gi)| ci - gi)
                         .collect::<Vec<_>>(),
                 );
-                if rn.is_nan() || rn > target {
-                    return Err(unmet(iters, rn / bn, params.tol, history));
+                // Held to the same test as the solve's own residual, evaluation error included.
+                let expected_rn = expected(rn, &w2);
+                if expected_rn.is_nan() || expected_rn > target {
+                    return Err(unmet(iters, expected_rn / bn, params.tol, history));
                 }
             }
             return Ok((
