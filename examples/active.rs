@@ -29,9 +29,11 @@
 //! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
 //!   coordinate file and `nrows·ncols` for an array); raise it for larger files.
 //! * `--json`: one line with `n, d, budget, strategy, labels_used` (largest over trials),
-//!   `seconds` (mean per trial: selection + fit), `ratio_median, ratio_mean` (null with
-//!   `--no-eval`; a failed trial counts as ratio ∞, so the mean is null and the median too when
-//!   half the trials failed), `trials`, `failed_trials` (selections with fewer than `d`
+//!   `seconds` (mean per trial: selection + fit), `ratio` (the field: an object
+//!   `{"median": …, "mean": …}` over the trials; the median of an even number of trials is the
+//!   mean of the two middle ones), the same two figures flat as `ratio_median, ratio_mean` (each
+//!   null with `--no-eval`; a failed trial counts as ratio ∞, so the mean is null and the median
+//!   too when half the trials failed), `trials`, `failed_trials` (selections with fewer than `d`
 //!   independent labels, with `--trials` above 1; one trial that fails is an error saying
 //!   how many labels were bought), and
 //!   `basis, pool_seconds, nnz`.
@@ -197,7 +199,7 @@ fn main() {
                 (None, None)
             } else {
                 (
-                    Some(ratios[ratios.len() / 2]),
+                    cli::median(&ratios),
                     Some(ratios.iter().sum::<f64>() / ratios.len() as f64),
                 )
             };
@@ -220,6 +222,12 @@ fn main() {
                     .str("strategy", strategy.name())
                     .int("labels_used", labels_used as u64)
                     .num("seconds", seconds)
+                    .obj(
+                        "ratio",
+                        cli::Json::new()
+                            .opt("median", median.filter(|v| v.is_finite()))
+                            .opt("mean", mean.filter(|v| v.is_finite())),
+                    )
                     .opt("ratio_median", median.filter(|v| v.is_finite()))
                     .opt("ratio_mean", mean.filter(|v| v.is_finite()))
                     .int("trials", trials)

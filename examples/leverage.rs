@@ -14,7 +14,8 @@
 //! * `--out FILE`: the `n` scores as an `n × 1` Matrix Market array.
 //! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
 //!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
-//!   `ℓ_i > 0`; `null` in the JSON otherwise. Every route uses the same default rank tolerance,
+//!   `ℓ_i > 0` (the median of an even count is the mean of the two middle errors); `null` in
+//!   the JSON otherwise. Every route uses the same default rank tolerance,
 //!   `max(n, d)·ε`, so both count the same numerical rank (unless a pivot lies within the
 //!   sketch's distortion of that threshold).
 //! * `--max-elements N`: the reader's size limit (default 2²⁸, counting `2·nrows + 1 + nnz` for a
@@ -94,10 +95,7 @@ fn main() {
                     .map(|(s, e)| (s - e).abs() / e)
                     .collect();
                 errs.sort_by(f64::total_cmp);
-                match errs.len() {
-                    0 => (None, None),
-                    k => (Some(errs[k - 1]), Some(errs[k / 2])),
-                }
+                (errs.last().copied(), cli::median(&errs))
             } else {
                 (None, None)
             };

@@ -263,6 +263,21 @@ pub fn read_error(path: &str, e: randnla::Error) -> String {
     }
 }
 
+/// The message for a library error, with a parameter the library names (`tol`, `sketch_dim`)
+/// named as the option that set it instead (`--tol`, `--sketch-dim`): `flags` pairs each library
+/// name with its option. Other errors read as the library wrote them.
+pub fn option_error(e: randnla::Error, flags: &[(&str, &str)]) -> String {
+    match e {
+        randnla::Error::InvalidParameter { name, reason } => {
+            match flags.iter().find(|(lib, _)| *lib == name) {
+                Some((_, flag)) => format!("{flag}: {reason}"),
+                None => randnla::Error::InvalidParameter { name, reason }.to_string(),
+            }
+        }
+        e => e.to_string(),
+    }
+}
+
 /// The message for an error about a file: prefixed by its path, except I/O errors, which
 /// already name it.
 pub fn file_error(path: &str, e: randnla::Error) -> String {
@@ -368,6 +383,12 @@ impl Json {
         self.0.push((k.into(), v.to_string()));
         self
     }
+    /// A field holding a nested object (e.g. `"ratio":{"median":…,"mean":…}`).
+    pub fn obj(mut self, k: &str, v: Json) -> Self {
+        let line = v.line();
+        self.0.push((k.into(), line));
+        self
+    }
     /// A null field.
     pub fn null(mut self, k: &str) -> Self {
         self.0.push((k.into(), "null".into()));
@@ -381,6 +402,22 @@ impl Json {
     /// Prints the object as the last line of stdout.
     pub fn print(&self) {
         outln!("{}", self.line());
+    }
+}
+
+/// The median of values sorted ascending (by `f64::total_cmp`): the middle one, or the mean of
+/// the two middle ones for an even count (not the upper of the two, which for two values is
+/// their maximum); `None` for no values. An infinite middle value gives an infinite median.
+pub fn median(sorted: &[f64]) -> Option<f64> {
+    let k = sorted.len();
+    match k {
+        0 => None,
+        _ if k % 2 == 1 => Some(sorted[k / 2]),
+        _ => {
+            let (lo, hi) = (sorted[k / 2 - 1], sorted[k / 2]);
+            // lo + (hi − lo)/2 would overflow for hi ≈ f64::MAX and lo < 0; halve first.
+            Some(lo / 2.0 + hi / 2.0)
+        }
     }
 }
 

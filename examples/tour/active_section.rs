@@ -50,7 +50,8 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             }
             r.sort_by(f64::total_cmp);
             let mean = r.iter().sum::<f64>() / r.len() as f64;
-            row.push(format!("{:.3} / {:.3}", r[r.len() / 2], mean));
+            let median = crate::cli::median(&r).unwrap_or(f64::NAN);
+            row.push(format!("{median:.3} / {mean:.3}"));
         }
         rows.push(row);
     }

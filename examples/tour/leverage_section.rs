@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             format!("approx (m₁={}, r₂={})", api.sketch_rows, api.jl_dim),
             format!("{:.3}", api.seconds),
             format!("{:.3}", api.sum),
-            format!("{:.3}", errs[errs.len() / 2]),
+            format!("{:.3}", crate::cli::median(&errs).unwrap_or(f64::NAN)),
             format!("{:.3}", errs[errs.len() - 1]),
             dash(),
         ],

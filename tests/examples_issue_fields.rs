@@ -1,0 +1,357 @@
+//! The examples against what their issues ask of them: the `--json` fields the issues name, with
+//! the stated meaning (a median is a median; a figure that cannot be computed is null, not
+//! another quantity under its name), options that do nothing refused, and errors that name the
+//! option the user typed. Each test here failed before the fix it pins down.
+//!
+//! Like `tests/examples_cli.rs`, this runs the example binaries that `cargo test` builds under
+//! `target/<profile>/examples/` (`cargo test --test examples_issue_fields` alone does not rebuild
+//! them: run `cargo build --examples` first).
+
+mod common;
+
+use common::example;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(example(name))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .expect("the example starts")
+}
+
+/// A JSON value, as far as the examples print them.
+#[derive(Debug, Clone, PartialEq)]
+enum J {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Obj(BTreeMap<String, J>),
+}
+
+impl J {
+    fn num(&self) -> Option<f64> {
+        match self {
+            J::Num(v) => Some(*v),
+            J::Null => None,
+            other => panic!("not a number or null: {other:?}"),
+        }
+    }
+}
+
+/// A strict parser of the JSON subset the examples print (objects, strings, numbers, booleans,
+/// null; no arrays). It rejects what JSON rejects and Rust's formatting could produce: `NaN`,
+/// `inf`, a leading `+`, a bare `.5`.
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn parse(text: &str) -> Result<J, String> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(format!("trailing text at byte {}", p.i));
+        }
+        Ok(v)
+    }
+    fn ws(&mut self) {
+        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, lit: &str) -> bool {
+        if self.s[self.i..].starts_with(lit.as_bytes()) {
+            self.i += lit.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn value(&mut self) -> Result<J, String> {
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'{') => self.object(),
+            Some(b'"') => self.string().map(J::Str),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ if self.eat("null") => Ok(J::Null),
+            _ if self.eat("true") => Ok(J::Bool(true)),
+            _ if self.eat("false") => Ok(J::Bool(false)),
+            _ => Err(format!("no JSON value at byte {}", self.i)),
+        }
+    }
+    fn object(&mut self) -> Result<J, String> {
+        self.i += 1;
+        let mut m = BTreeMap::new();
+        self.ws();
+        if self.eat("}") {
+            return Ok(J::Obj(m));
+        }
+        loop {
+            self.ws();
+            let k = self.string()?;
+            self.ws();
+            if !self.eat(":") {
+                return Err(format!("no ':' at byte {}", self.i));
+            }
+            let v = self.value()?;
+            if m.insert(k.clone(), v).is_some() {
+                return Err(format!("duplicate key {k:?}"));
+            }
+            self.ws();
+            if self.eat(",") {
+                continue;
+            }
+            if self.eat("}") {
+                return Ok(J::Obj(m));
+            }
+            return Err(format!("no ',' or '}}' at byte {}", self.i));
+        }
+    }
+    fn string(&mut self) -> Result<String, String> {
+        if !self.eat("\"") {
+            return Err(format!("no string at byte {}", self.i));
+        }
+        let mut out = Vec::new();
+        while let Some(&c) = self.s.get(self.i) {
+            self.i += 1;
+            match c {
+                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                b'\\' => {
+                    let e = *self.s.get(self.i).ok_or("cut escape")?;
+                    self.i += 1;
+                    match e {
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'u' => {
+                            let hex = std::str::from_utf8(&self.s[self.i..self.i + 4])
+                                .map_err(|e| e.to_string())?;
+                            let c = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+                            self.i += 4;
+                            let mut buf = [0; 4];
+                            let c = char::from_u32(c).ok_or("bad \\u")?;
+                            out.extend(c.encode_utf8(&mut buf).as_bytes());
+                        }
+                        _ => return Err(format!("bad escape at byte {}", self.i)),
+                    }
+                }
+                c if c < 0x20 => return Err("control character in a string".into()),
+                c => out.push(c),
+            }
+        }
+        Err("unterminated string".into())
+    }
+    fn number(&mut self) -> Result<J, String> {
+        let start = self.i;
+        let digits = |p: &mut Self| {
+            let s = p.i;
+            while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
+                p.i += 1;
+            }
+            p.i > s
+        };
+        self.eat("-");
+        if self.eat("0") {
+        } else if !digits(self) {
+            return Err(format!("bad number at byte {start}"));
+        }
+        if self.eat(".") && !digits(self) {
+            return Err(format!("bad fraction at byte {start}"));
+        }
+        if self.eat("e") || self.eat("E") {
+            if !self.eat("-") {
+                self.eat("+");
+            }
+            if !digits(self) {
+                return Err(format!("bad exponent at byte {start}"));
+            }
+        }
+        let text = std::str::from_utf8(&self.s[start..self.i]).unwrap();
+        text.parse().map(J::Num).map_err(|e| format!("{text}: {e}"))
+    }
+}
+
+/// Exit code 0, and the last stdout line parsed as one JSON object. Returns its fields.
+fn json(name: &str, args: &[&str]) -> BTreeMap<String, J> {
+    let out = run(name, args);
+    let what = format!("{name} {args:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{what}: stderr {stderr:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    match Parser::parse(last) {
+        Ok(J::Obj(m)) => m,
+        other => panic!("{what}: last line {last:?} is not a JSON object: {other:?}"),
+    }
+}
+
+/// `fields[key]`, which must be present.
+fn field<'a>(fields: &'a BTreeMap<String, J>, key: &str) -> &'a J {
+    fields
+        .get(key)
+        .unwrap_or_else(|| panic!("no field {key} in {fields:?}"))
+}
+
+/// The median as the examples must report it: the middle value, or the mean of the two middle
+/// values for an even count.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let k = v.len();
+    if k % 2 == 1 {
+        v[k / 2]
+    } else {
+        (v[k / 2 - 1] + v[k / 2]) / 2.0
+    }
+}
+
+/// Test files in a directory of their own.
+struct Files {
+    dir: PathBuf,
+}
+
+impl Files {
+    fn new(tag: &str) -> Files {
+        let dir = std::env::temp_dir().join(format!(
+            "randnla-examples-issue-fields-{}-{tag}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        // The 60 × 4 sparse matrix and right-hand side of tests/examples_cli.rs.
+        let mut a = String::from("%%MatrixMarket matrix coordinate real general\n60 4 180\n");
+        for i in 0..60 {
+            for k in 0..3 {
+                let j = (i + k) % 4;
+                let v = 1.0 + ((i * 7 + j * 3) % 11) as f64 / 4.0;
+                a.push_str(&format!("{} {} {v}\n", i + 1, j + 1));
+            }
+        }
+        let mut b = String::from("%%MatrixMarket matrix array real general\n60 1\n");
+        for i in 0..60 {
+            b.push_str(&format!("{}\n", ((i * 5) % 13) as f64 - 6.0));
+        }
+        std::fs::write(dir.join("A.mtx"), a).unwrap();
+        std::fs::write(dir.join("b.mtx"), b).unwrap();
+        Files { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The `n × 1` array file read back as a vector.
+fn read_column(path: &str) -> Vec<f64> {
+    let m = randnla::io::read_dense_path(path, &randnla::io::ReadOptions::default()).unwrap();
+    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-14 * a.abs().max(b.abs())
+}
+
+/// Issue #8: "`--json` fields: …, ratio (‖Xβ̃ − y‖²/OPT; median and mean over trials)". The field
+/// `ratio` is there, holding both; and the median of two trials is their mean (it was the larger
+/// of the two).
+#[test]
+fn active_reports_the_issues_ratio_field_and_a_true_median() {
+    let f = Files::new("active");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    for strategy in ["uniform", "leverage", "bss"] {
+        let j = json(
+            "active",
+            &[
+                &a,
+                &b,
+                "--budget",
+                "8",
+                "--strategy",
+                strategy,
+                "--trials",
+                "2",
+                "--json",
+            ],
+        );
+        let J::Obj(ratio) = field(&j, "ratio") else {
+            panic!("{strategy}: ratio is not an object: {j:?}");
+        };
+        let (med, mean) = (
+            field(ratio, "median").num().expect("a median"),
+            field(ratio, "mean").num().expect("a mean"),
+        );
+        assert!(med >= 1.0 - 1e-12, "{strategy}: {j:?}");
+        assert!(
+            close(med, mean),
+            "{strategy}: median {med} of 2 trials ≠ mean {mean}"
+        );
+        assert_eq!(field(&j, "ratio_median").num(), Some(med), "{strategy}");
+        assert_eq!(field(&j, "ratio_mean").num(), Some(mean), "{strategy}");
+    }
+    // Without evaluation there is no ratio: null inside the object.
+    let j = json("active", &[&a, &b, "--budget", "8", "--no-eval", "--json"]);
+    assert_eq!(
+        field(&j, "ratio"),
+        &J::Obj(BTreeMap::from([
+            ("median".to_string(), J::Null),
+            ("mean".to_string(), J::Null),
+        ]))
+    );
+}
+
+/// Issue #3: "`--check` … max and median relative error against exact scores". Over the 60 rows
+/// (an even count) the median is the mean of the two middle errors.
+#[test]
+fn leverage_median_rel_error_is_the_median() {
+    let f = Files::new("leverage");
+    let a = f.path("A.mtx");
+    let (approx, exact) = (f.path("approx.mtx"), f.path("exact.mtx"));
+    let j = json(
+        "leverage",
+        &[&a, "--check", "--seed", "3", "--out", &approx, "--json"],
+    );
+    json(
+        "leverage",
+        &[&a, "--method", "exact", "--out", &exact, "--json"],
+    );
+    let (s, e) = (read_column(&approx), read_column(&exact));
+    assert_eq!(s.len(), 60);
+    let errs: Vec<f64> = s
+        .iter()
+        .zip(&e)
+        .filter(|(_, &e)| e > 0.0)
+        .map(|(s, e)| (s - e).abs() / e)
+        .collect();
+    let want_max = errs.iter().copied().fold(0.0, f64::max);
+    let got_median = field(&j, "median_rel_error").num().unwrap();
+    let got_max = field(&j, "max_rel_error").num().unwrap();
+    // The exact scores of `--check` (Householder) and of `--method exact` (Householder at this
+    // size) are the same computation.
+    assert!(close(got_max, want_max), "max {got_max} vs {want_max}");
+    assert!(
+        close(got_median, median(errs.clone())),
+        "median {got_median} vs {} (upper middle {})",
+        median(errs.clone()),
+        {
+            let mut v = errs.clone();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        }
+    );
+}
