@@ -24,13 +24,19 @@
 //! (sketch-precondition: the probe's, on top of `iterations` when it gave up),
 //! preconditioner (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or
 //! null when it solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
-//! `[A; √λI]x ≈ [b; 0]`), converged` (null where a figure does not apply); `residual_norm` is
+//! `[A; √λI]x ≈ [b; 0]`), converged, stopping_test` (null where a figure does not apply);
+//! `residual_norm` is
 //! `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is finite whenever the
 //! residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed null, for
 //! 10¹⁶⁰). An
 //! LSQR or sketch-and-precondition run that exceeds its iteration budget reports
-//! `converged: false` with the last value of its stopping test as `normal_eq_residual` (exit code
-//! 0: it is a result, not an error). `--out x.mtx` writes `x` (a `d × 1` array) only when the
+//! `converged: false` (exit code 0: it is a result, not an error) with `residual_norm` and
+//! `normal_eq_residual` null — the library returns no iterate then, so neither can be computed —
+//! and the last value of the solver's stopping test as `stopping_test` (null for a run that
+//! converged). That value is not `‖Aᵀr‖/(‖A‖‖r‖)`: it is LSQR's estimate of the normal-equation
+//! test on the operator it iterates on (`A R⁻¹` for sketch-precondition, whose `R` makes it
+//! orders of magnitude apart on an ill-conditioned `A`), or `‖r‖/‖b‖` when the consistency test
+//! stopped it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only. `--out x.mtx` writes `x` (a `d × 1` array) only when the
 //! solve converged: a run that exceeds its budget has no solution to write (the library returns
 //! no iterate then), so it writes nothing, leaves any file already at that path as it was, and
 //! says so in one line on stderr (exit code still 0). Bad input, and problems whose work
@@ -47,6 +53,16 @@ use randnla::lstsq::{
 use randnla::sketch::SketchKind;
 use randnla::{Error, Layout, MatrixRef};
 use std::time::Instant;
+
+/// The library's names of the parameters these options set, for error messages.
+const FLAGS: &[(&str, &str)] = &[
+    ("tol", "--tol"),
+    ("max_iters", "--max-iters"),
+    ("sketch_rows", "--sketch-rows"),
+    ("nnz_per_col", "--nnz-per-col"),
+    ("ridge", "--ridge"),
+    ("method", "--method"),
+];
 
 struct Outcome {
     x: Option<Vec<f64>>,
@@ -172,6 +188,13 @@ fn main() {
                 "--max-iters applies to lsqr and sketch-precondition, not {method}"
             ));
         }
+        if args.get::<String>("tol")?.is_some()
+            && !matches!(method.as_str(), "lsqr" | "sketch-precondition")
+        {
+            return Err(format!(
+                "--tol applies to lsqr and sketch-precondition, not {method} (a direct solve has no stopping test)"
+            ));
+        }
         let probe = !args.flag("no-probe");
         if !probe && method != "sketch-precondition" {
             return Err(format!(
@@ -250,7 +273,7 @@ fn main() {
                 ),
             }),
         });
-        let out = result.map_err(|e| e.to_string())?;
+        let out = result.map_err(|e| cli::option_error(e, FLAGS))?;
         let seconds = t.elapsed().as_secs_f64();
         let (residual_norm, ner) = match &out.x {
             Some(x) => {
@@ -260,7 +283,10 @@ fn main() {
                     .map_err(|e| e.to_string())?;
                 (Some(r), Some(ner))
             }
-            None => (None, out.stopping_value),
+            // No iterate, so no ‖Aᵀr‖/(‖A‖‖r‖): the stopping test's last value is that of
+            // LSQR's operator (A R⁻¹ for sketch-precondition, with LSQR's estimate of its norm),
+            // reported as `stopping_test`, not as this figure.
+            None => (None, None),
         };
         if let Some(path) = args.get::<String>("out")? {
             match &out.x {
@@ -290,6 +316,9 @@ fn main() {
             if let Some(v) = ner {
                 cli::outln!("‖Aᵀr‖/(‖A‖‖r‖) = {v:.3e}");
             }
+            if let Some(v) = out.stopping_value {
+                cli::outln!("not converged: last value of the stopping test {v:.3e}");
+            }
         } else {
             cli::Json::new()
                 .str("method", &method)
@@ -303,6 +332,7 @@ fn main() {
                 .opt("residual_norm", residual_norm)
                 .opt("normal_eq_residual", ner)
                 .bool("converged", out.converged)
+                .opt("stopping_test", out.stopping_value)
                 .print();
         }
         Ok(())

@@ -22,6 +22,18 @@ fn run(name: &str, args: &[&str]) -> Output {
         .expect("the example starts")
 }
 
+/// Exit code 2 and one line on stderr starting with `error:`, no panic. Returns the line.
+fn rejected(name: &str, args: &[&str]) -> String {
+    let out = run(name, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let what = format!("{name} {args:?}");
+    assert_eq!(out.status.code(), Some(2), "{what}: stderr {stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{what}: stderr {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{what}: stderr {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{what}: stderr {stderr:?}");
+    stderr
+}
+
 /// A JSON value, as far as the examples print them.
 #[derive(Debug, Clone, PartialEq)]
 enum J {
@@ -354,4 +366,97 @@ fn leverage_median_rel_error_is_the_median() {
             v[v.len() / 2]
         }
     );
+}
+
+/// Issue #4: `normal_eq_residual` is `‖Aᵀr‖/(‖A‖‖r‖)`. A run that ran out of iterations has no
+/// iterate (the library returns none), so the figure is null; the stopping test's last value —
+/// for sketch-precondition a test on `A R⁻¹`, not on `A` — is reported as `stopping_test`. It
+/// used to be printed as `normal_eq_residual`.
+#[test]
+fn lstsq_without_an_iterate_reports_no_normal_eq_residual() {
+    let f = Files::new("lstsq-nc");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    for method in ["lsqr", "sketch-precondition"] {
+        let mut args = vec![
+            a.as_str(),
+            b.as_str(),
+            "--method",
+            method,
+            "--max-iters",
+            "1",
+            "--json",
+        ];
+        if method == "sketch-precondition" {
+            args.push("--no-probe");
+        }
+        let j = json("lstsq", &args);
+        assert_eq!(field(&j, "converged"), &J::Bool(false), "{method}: {j:?}");
+        assert_eq!(field(&j, "normal_eq_residual"), &J::Null, "{method}: {j:?}");
+        assert_eq!(field(&j, "residual_norm"), &J::Null, "{method}: {j:?}");
+        let test = field(&j, "stopping_test")
+            .num()
+            .expect("the last test value");
+        assert!(test.is_finite() && test > 0.0, "{method}: {j:?}");
+    }
+    // A converged run has its figures, and no stopping value to report.
+    for method in [
+        "qr",
+        "normal",
+        "lsqr",
+        "sketch-solve",
+        "sketch-precondition",
+    ] {
+        let j = json("lstsq", &[&a, &b, "--method", method, "--json"]);
+        assert_eq!(field(&j, "converged"), &J::Bool(true), "{method}: {j:?}");
+        assert!(field(&j, "normal_eq_residual").num().is_some(), "{method}");
+        assert!(field(&j, "residual_norm").num().is_some(), "{method}");
+        assert_eq!(field(&j, "stopping_test"), &J::Null, "{method}: {j:?}");
+    }
+}
+
+/// `--tol` sets the stopping test of the iterative methods; with a direct one it did nothing and
+/// was accepted silently (the example refuses every other option that does not apply).
+#[test]
+fn lstsq_tol_applies_to_the_iterative_methods_only() {
+    let f = Files::new("lstsq-tol");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    for method in ["qr", "normal", "sketch-solve"] {
+        let msg = rejected("lstsq", &[&a, &b, "--method", method, "--tol", "1e-3"]);
+        assert!(msg.contains("--tol"), "{method}: {msg}");
+    }
+    for method in ["lsqr", "sketch-precondition"] {
+        json(
+            "lstsq",
+            &[&a, &b, "--method", method, "--tol", "1e-3", "--json"],
+        );
+    }
+}
+
+/// A value the library refuses is reported under the option that set it (`--tol`), not under
+/// the library's parameter name (`invalid parameter \`tol\``), as `--ridge` and sketch's
+/// `--rows` already were.
+#[test]
+fn lstsq_errors_name_the_option() {
+    let f = Files::new("lstsq-names");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    for (args, flag) in [
+        (vec!["--tol", "0"], "--tol"),
+        (vec!["--tol", "2"], "--tol"),
+        (vec!["--max-iters", "0"], "--max-iters"),
+        (vec!["--sketch-rows", "2"], "--sketch-rows"),
+        (
+            vec!["--method", "sketch-solve", "--sketch-rows", "2"],
+            "--sketch-rows",
+        ),
+        (vec!["--nnz-per-col", "0"], "--nnz-per-col"),
+        (vec!["--method", "bogus"], "--method"),
+    ] {
+        let mut all = vec![a.as_str(), b.as_str()];
+        all.extend(&args);
+        let msg = rejected("lstsq", &all);
+        assert!(
+            msg.starts_with(&format!("error: {flag}")),
+            "{args:?}: {msg}"
+        );
+    }
 }
