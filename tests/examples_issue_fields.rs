@@ -460,3 +460,57 @@ fn lstsq_errors_name_the_option() {
         );
     }
 }
+
+/// Writes an `r × c` Matrix Market array of seeded Gaussian entries (scaled by `scale`) to `path`.
+fn write_gaussian_array(path: &str, r: usize, c: usize, seed: u64, scale: f64) -> faer::Mat<f64> {
+    let g = common::gauss(r, c, seed);
+    let m = faer::Mat::from_fn(r, c, |i, j| scale * g[(i, j)]);
+    randnla::io::write_dense_path(path, m.as_ref()).unwrap();
+    // Read back: the file holds the entries as written, which the example reads.
+    randnla::io::read_dense_path(path, &randnla::io::ReadOptions::default()).unwrap()
+}
+
+/// Issue #6: `peak_bytes` is the attention's memory and `rel_error` the error against exact
+/// attention "when `--check` is given". The check's exact reference (another `n × d` output and
+/// its blocks) was allocated inside the measured call and counted: at `n = 8192, d = 64`
+/// `peak_bytes` rose from 7.76 MB to 9.06 MB with `--check`. Now `--check` leaves `peak_bytes` as
+/// it is, and `rel_error` is still the library's own check.
+#[test]
+fn attention_check_does_not_change_peak_bytes() {
+    let f = Files::new("attention-peak");
+    let (qp, kp, vp) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
+    let (n, h, d) = (8192, 8, 64);
+    let q = write_gaussian_array(&qp, n, h, 61, 0.5);
+    let k = write_gaussian_array(&kp, n, h, 62, 0.5);
+    let v = write_gaussian_array(&vp, n, d, 63, 1.0);
+    let base = [qp.as_str(), &kp, &vp, "--threads", "1", "--json"];
+    let plain = json("attention", &base);
+    let mut args = base.to_vec();
+    args.push("--check");
+    let checked = json("attention", &args);
+    assert_eq!(field(&plain, "rel_error"), &J::Null);
+    assert_eq!(
+        field(&checked, "peak_bytes"),
+        field(&plain, "peak_bytes"),
+        "--check changed peak_bytes"
+    );
+    let (_, info) = randnla::attention::poly_sketch_attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        &randnla::attention::PolySketchParams {
+            degree: 4,
+            sketch_dim: 32,
+            map: randnla::attention::FeatureMap::Gaussian,
+            causal: false,
+            block: 256,
+            seed: randnla::Seed::new(0),
+            check: true,
+        },
+        faer::Par::Seq,
+    )
+    .unwrap();
+    let want = info.rel_error.unwrap();
+    let got = field(&checked, "rel_error").num().unwrap();
+    assert!(close(got, want), "rel_error {got} vs the library's {want}");
+}
