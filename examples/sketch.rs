@@ -12,11 +12,14 @@
 //! (dense, array format). `--max-elements N` raises the reader's size limit (default 2²⁸, counting
 //! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files,
 //! and bounds the dense `m × d` output `S·A` the same way (`m·d ≤ N`).
+//! `Q` is an orthonormal basis of `range(A)`, whatever the rank of `A`: when `A` has rank
+//! `r < d` (or `n < d`), `Q` is made of the `r` leading left singular vectors of a dense SVD of
+//! `A` (`σᵢ > max(n, d)·u·σ_max`), for `n·d ≤ 2·10⁷`.
 //! `--json` prints one JSON object as the last line with the fields
 //! sketch, n, d, nnz, m, seconds, distortion, distortion_note: `distortion` is κ(SQ), or null
-//! with the reason in `distortion_note` (d > 2000, n < d, a rank-deficient `A`, or infinite:
-//! `m` is below the rank, or `S` maps some nonzero vector of `range(A)` to zero; otherwise the
-//! note is null). Bad input: one line on stderr, exit code 2.
+//! with the reason in `distortion_note` (d > 2000; an `A` that is zero, or of rank below `d`
+//! with `n·d > 2·10⁷`; or infinite: `m` is below the rank, or `S` maps some nonzero vector of
+//! `range(A)` to zero; otherwise the note is null). Bad input: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -106,21 +109,31 @@ fn main() {
             // reason in `distortion_note` (JSON has no infinity).
             let distortion = if d > 2000 {
                 Err("not measured: d > 2000".to_string())
-            } else if n < d {
-                Err("not measured: n < d".to_string())
             } else {
-                // `distortion_on_range` succeeds only for a full-column-rank A: rank(A) = d.
-                match randnla::diagnostics::distortion_on_range(&*op, a, par) {
-                    Ok(k) if k.is_finite() => Ok(k),
-                    Ok(_) if m < d => Err(format!(
-                        "infinite: m = {m} < rank(A) = {d}, so S is not one-to-one on range(A)"
+                // `distortion_on_range` takes a full-column-rank A (rank(A) = d, so n ≥ d);
+                // any other A gets Q from its SVD, below.
+                let measured = if n < d {
+                    rank_deficient_distortion(&*op, a, par)
+                } else {
+                    match randnla::diagnostics::distortion_on_range(&*op, a, par) {
+                        Ok(k) => Ok((k, d)),
+                        Err(randnla::Error::RankDeficient { .. }) => {
+                            rank_deficient_distortion(&*op, a, par)
+                        }
+                        Err(err) => Err(format!("not measured: {err}")),
+                    }
+                };
+                match measured {
+                    Ok((k, _)) if k.is_finite() => Ok(k),
+                    Ok((_, r)) if m < r => Err(format!(
+                        "infinite: m = {m} < rank(A) = {r}, so S is not one-to-one on range(A)"
                     )),
                     // E.g. CountSketch hashing two rows that carry range(A) to one bucket.
-                    Ok(_) => Err(format!(
+                    Ok((_, r)) => Err(format!(
                         "infinite: S maps a nonzero vector of range(A) to zero (S·Q is singular, \
-                         although m = {m} ≥ rank(A) = {d})"
+                         although m = {m} ≥ rank(A) = {r})"
                     )),
-                    Err(err) => Err(format!("not measured: {err}")),
+                    Err(why) => Err(why),
                 }
             };
             Ok((sa, secs, distortion))
@@ -154,6 +167,77 @@ fn main() {
         }
         Ok(())
     })
+}
+
+/// Most entries `n·d` of an `A` whose range is found by a dense SVD (the limit up to which the
+/// library's `RangeBasis` densifies `A` for its exact QR).
+const SVD_MAX_ENTRIES: u128 = 20_000_000;
+
+/// `(κ(S·Q), r)` for `A` of rank `r < d` (or `n < d`), `Q` the `r` leading left singular vectors
+/// of `A` (`σᵢ > max(n, d)·u·σ_max`, the rank rule of `diagnostics::orthonormal_basis`, `u`
+/// the unit roundoff), from a dense SVD on one thread (faer's, as the library takes its own
+/// thread-invariant ones); or, as `Err`, why it is not measured: `A` is zero, or has more than
+/// `2·10⁷` entries.
+fn rank_deficient_distortion(
+    op: &dyn randnla::sketch::SketchOperator<f64>,
+    a: randnla::MatrixRef<'_, f64>,
+    par: faer::Par,
+) -> Result<(f64, usize), String> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::svd::{self, ComputeSvdVectors};
+    let (n, d) = (a.nrows(), a.ncols());
+    if n as u128 * d as u128 > SVD_MAX_ENTRIES {
+        return Err(format!(
+            "not measured: A has rank below d = {d}, and its range is found by a dense SVD only \
+             up to n·d = 2·10⁷ entries"
+        ));
+    }
+    let mut dense = a.to_dense().map_err(|e| format!("not measured: {e}"))?;
+    // κ(SQ) does not depend on A's scale: scale by a power of two so that the SVD neither over-
+    // nor underflows (faer's did not converge near 10³⁰⁰).
+    let top = (0..d)
+        .flat_map(|j| (0..n).map(move |i| (i, j)))
+        .fold(0.0f64, |t, (i, j)| t.max(dense[(i, j)].abs()));
+    if top == 0.0 {
+        return Err("not measured: A is zero, so range(A) = {0}".into());
+    }
+    let e = top.log2().floor() as i32;
+    for j in 0..d {
+        for i in 0..n {
+            // Two steps: 2^-e alone is not representable for e beyond ±1022.
+            dense[(i, j)] = dense[(i, j)] * 2f64.powi(-e / 2) * 2f64.powi(-(e - e / 2));
+        }
+    }
+    let size = n.min(d);
+    let (mut u, mut v) = (
+        faer::Mat::<f64>::zeros(n, size),
+        faer::Mat::<f64>::zeros(d, size),
+    );
+    let mut sv = faer::diag::Diag::<f64>::zeros(size);
+    let thin = ComputeSvdVectors::Thin;
+    let req = svd::svd_scratch::<f64>(n, d, thin, thin, faer::Par::Seq, Default::default());
+    svd::svd(
+        dense.as_ref(),
+        sv.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        faer::Par::Seq,
+        MemStack::new(&mut MemBuffer::new(req)),
+        Default::default(),
+    )
+    .map_err(|e| format!("not measured: the SVD of A did not converge ({e:?})"))?;
+    let s: Vec<f64> = sv.column_vector().iter().copied().collect();
+    let smax = s.iter().copied().fold(0.0, f64::max);
+    let tol = n.max(d) as f64 * (f64::EPSILON / 2.0) * smax;
+    let r = s.iter().filter(|&&x| x > tol).count();
+    if r == 0 {
+        return Err("not measured: A is zero to working precision, so range(A) = {0}".into());
+    }
+    // faer orders the singular values non-increasingly: the first r columns span range(A).
+    let q = u.subcols(0, r);
+    randnla::diagnostics::distortion(op, q, par)
+        .map(|k| (k, r))
+        .map_err(|e| format!("not measured: {e}"))
 }
 
 /// The built-in matrix of `--generate n,d,k`.

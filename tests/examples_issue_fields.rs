@@ -514,3 +514,77 @@ fn attention_check_does_not_change_peak_bytes() {
     let got = field(&checked, "rel_error").num().unwrap();
     assert!(close(got, want), "rel_error {got} vs the library's {want}");
 }
+
+/// `κ(S·Q)` by the library for an `A` of full column rank, with `sketch`'s operator as the
+/// example builds it (`--seed` 0).
+fn library_distortion(kind: randnla::sketch::SketchKind, m: usize, a: &faer::Mat<f64>) -> f64 {
+    let op = kind
+        .build::<f64>(m, a.nrows(), randnla::Seed::new(0))
+        .unwrap();
+    randnla::diagnostics::distortion_on_range(&*op, common::dense(a), faer::Par::Seq).unwrap()
+}
+
+/// Issue #2: sketch's `--json` `distortion` is "κ(SQ) when d ≤ 2000, else null", `Q` a basis of
+/// `range(A)`. For an `A` of rank below `d` (dependent columns, or `n < d`) it was null ("not
+/// measured: matrix is numerically rank deficient", "n < d"); `range(A)` has a basis all the
+/// same. Checked against the library on a full-rank `A'` with the same range: `[a, b, a + b]`
+/// has the range of `[a, b]`, and a `3 × 5` `A` of rank 3 has range `ℝ³` (`Q = I`).
+#[test]
+fn sketch_distortion_is_measured_for_any_rank() {
+    use randnla::sketch::SketchKind;
+    let f = Files::new("sketch-rank");
+    let n = 200;
+    let g = common::gauss(n, 2, 71);
+    let a = faer::Mat::from_fn(n, 3, |i, j| match j {
+        2 => g[(i, 0)] + g[(i, 1)],
+        j => g[(i, j)],
+    });
+    let path = f.path("rank2.mtx");
+    randnla::io::write_dense_path(&path, a.as_ref()).unwrap();
+    let wide = faer::Mat::from_fn(3, 5, |i, j| if i == j { 1.0 + i as f64 } else { 0.5 });
+    let wide_path = f.path("wide.mtx");
+    randnla::io::write_dense_path(&wide_path, wide.as_ref()).unwrap();
+    let cases = [
+        (&path, g.clone(), SketchKind::Gaussian, "gaussian", "12"),
+        (
+            &path,
+            g.clone(),
+            SketchKind::SparseSign { nnz_per_col: 4 },
+            "sparse-sign",
+            "12",
+        ),
+        (
+            &wide_path,
+            faer::Mat::<f64>::identity(3, 3),
+            SketchKind::Gaussian,
+            "gaussian",
+            "6",
+        ),
+    ];
+    for (p, range, kind, name, m) in cases {
+        let mut args = vec![p.as_str(), "--sketch", name, "--rows", m, "--json"];
+        if name == "sparse-sign" {
+            args.extend(["--nnz-per-col", "4"]);
+        }
+        let j = json("sketch", &args);
+        let got = field(&j, "distortion")
+            .num()
+            .unwrap_or_else(|| panic!("{name} on {p}: no distortion: {j:?}"));
+        let want = library_distortion(kind, m.parse().unwrap(), &range);
+        assert!(
+            (got - want).abs() <= 1e-10 * want,
+            "{name} on {p}: κ {got} vs {want}"
+        );
+        assert_eq!(field(&j, "distortion_note"), &J::Null);
+    }
+    // Fewer sketch rows than the rank (2): infinite, said in the note.
+    let j = json(
+        "sketch",
+        &[&path, "--sketch", "gaussian", "--rows", "1", "--json"],
+    );
+    assert_eq!(field(&j, "distortion"), &J::Null);
+    let J::Str(note) = field(&j, "distortion_note") else {
+        panic!("{j:?}")
+    };
+    assert!(note.contains("rank(A) = 2"), "{note}");
+}
