@@ -144,13 +144,13 @@ fn main() {
                     strategy.clone(),
                     Seed::new(seed.value().wrapping_add(t)),
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| cli::option_error(e, &[("budget", "--budget")]))?;
                 if args.flag("spend-budget") {
                     learner.select_labels(budget, &mut oracle)
                 } else {
                     learner.select(budget, &mut oracle)
                 }
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| cli::option_error(e, &[("budget", "--budget")]))?;
                 let fit = learner.fit(lambda);
                 seconds += start.elapsed().as_secs_f64();
                 labels_used = labels_used.max(oracle.labels_used());

@@ -50,6 +50,14 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+/// The library's names of the parameters these options set, for error messages.
+const FLAGS: &[(&str, &str)] = &[
+    ("degree", "--degree"),
+    ("sketch_dim", "--sketch-dim"),
+    ("block", "--block"),
+    ("scale", "--scale"),
+];
+
 /// Counts live heap bytes and their peak, to report `peak_bytes`.
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -157,8 +165,8 @@ fn run<T: Scalar>(
             check: false,
             ..*sketch
         };
-        let (out, info) =
-            poly_sketch_attention(q, k, v, &unchecked, par).map_err(|e| e.to_string())?;
+        let (out, info) = poly_sketch_attention(q, k, v, &unchecked, par)
+            .map_err(|e| cli::option_error(e, FLAGS))?;
         let peak = peak_now();
         let rel_error = if sketch.check {
             let exact = exact_attention(
@@ -192,7 +200,8 @@ fn run<T: Scalar>(
             causal: sketch.causal,
             block: sketch.block,
         };
-        let out = exact_attention(q, k, v, kernel, &params, par).map_err(|e| e.to_string())?;
+        let out = exact_attention(q, k, v, kernel, &params, par)
+            .map_err(|e| cli::option_error(e, FLAGS))?;
         let seconds = t.elapsed().as_secs_f64();
         let peak = peak_now();
         let run = Run {

@@ -22,6 +22,14 @@ use randnla::io::write_dense_path;
 use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
 use std::time::Instant;
 
+/// The library's names of the parameters these options set, for error messages.
+const FLAGS: &[(&str, &str)] = &[
+    ("m", "--rows"),
+    ("degree", "--degree"),
+    ("gamma", "--gamma"),
+    ("coef0", "--coef0"),
+];
+
 /// Rows compared against the exact kernel.
 const ERROR_ROWS: usize = 2000;
 
@@ -62,7 +70,8 @@ fn main() {
         let mm = args.read_matrix(path)?;
         let x = mm.view().map_err(|e| format!("{path}: {e}"))?;
         let (n, d) = (x.nrows(), x.ncols());
-        let features = PolyKernelFeatures::new(d, params, seed).map_err(|e| e.to_string())?;
+        let features =
+            PolyKernelFeatures::new(d, params, seed).map_err(|e| cli::option_error(e, FLAGS))?;
         let (phi, seconds, err) = pool.install(|| -> Result<_, String> {
             let t = Instant::now();
             let phi = features.transform(x, par).map_err(|e| e.to_string())?;

@@ -129,6 +129,18 @@ fn main() {
         };
         let seed = args.seed()?;
         let n = nnz / 25;
+        // Both sketches before anything is printed: a --rows they refuse (0, or below s = 8)
+        // used to fail after the SpMV line, leaving half a report on stdout.
+        let ops = [("count", 1), ("sparse_sign_s8", 8)]
+            .into_iter()
+            .map(|(name, s)| {
+                SparseSign::new(m, n, s, seed.derive(1))
+                    .map(|op| (name, op))
+                    .map_err(|e| {
+                        cli::option_error(e, &[("m", "--rows"), ("nnz_per_col", "--rows")])
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let csr = problems::random_sparse(n, d, 25, seed).map_err(|e| e.to_string())?;
         let csc = csr.to_csc();
         let nnz = csr.nnz();
@@ -157,8 +169,7 @@ fn main() {
             .int("m", m as u64)
             .int("d", d as u64)
             .num("spmv_cpu_ns_per_nnz", per_nnz(sp_cpu));
-        for (name, s) in [("count", 1), ("sparse_sign_s8", 8)] {
-            let op = SparseSign::new(m, n, s, seed.derive(1)).map_err(|e| e.to_string())?;
+        for (name, op) in &ops {
             for (layout, a) in [("csr", a_csr), ("csc", a_csc)] {
                 let (wall, cpu) = best_of(reps, || {
                     op.apply(a, par).map(|_| ()).map_err(|e| e.to_string())

@@ -588,3 +588,80 @@ fn sketch_distortion_is_measured_for_any_rank() {
     };
     assert!(note.contains("rank(A) = 2"), "{note}");
 }
+
+/// A value the library refuses is named as the option the user typed (`--rows`, not the
+/// library's `m`; `--sketch-dim`, not `sketch_dim`), in every example that passes the value on.
+#[test]
+fn library_errors_name_the_option() {
+    let f = Files::new("names");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    let (q, k, v) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
+    write_gaussian_array(&q, 20, 4, 81, 0.5);
+    write_gaussian_array(&k, 20, 4, 82, 0.5);
+    write_gaussian_array(&v, 20, 3, 83, 1.0);
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        (
+            "poly_features",
+            vec![&a, "--degree", "0", "--rows", "8"],
+            "--degree",
+        ),
+        (
+            "poly_features",
+            vec![&a, "--degree", "2", "--rows", "0"],
+            "--rows",
+        ),
+        (
+            "poly_features",
+            vec![&a, "--degree", "2", "--rows", "8", "--gamma", "-1"],
+            "--gamma",
+        ),
+        (
+            "poly_features",
+            vec![&a, "--degree", "2", "--rows", "8", "--coef0", "-1"],
+            "--coef0",
+        ),
+        ("attention", vec![&q, &k, &v, "--degree", "3"], "--degree"),
+        (
+            "attention",
+            vec![&q, &k, &v, "--sketch-dim", "0"],
+            "--sketch-dim",
+        ),
+        ("attention", vec![&q, &k, &v, "--block", "0"], "--block"),
+        (
+            "attention",
+            vec![&q, &k, &v, "--kind", "poly-exact", "--block", "0"],
+            "--block",
+        ),
+        (
+            "attention",
+            vec![&q, &k, &v, "--kind", "softmax", "--scale", "nan"],
+            "--scale",
+        ),
+        ("active", vec![&a, &b, "--budget", "3"], "--budget"),
+        ("sketch_cpu", vec!["--nnz", "100", "--rows", "0"], "--rows"),
+    ];
+    for (name, args, flag) in cases {
+        let msg = rejected(name, &args);
+        assert!(
+            msg.starts_with(&format!("error: {flag}: ")),
+            "{name} {args:?}: {msg}"
+        );
+    }
+}
+
+/// Bad input is one line on stderr, and no report on stdout: sketch_cpu built its sparse sign
+/// sketch (`s = 8`) only after printing the SpMV line, so `--rows 4` left half a table behind.
+#[test]
+fn sketch_cpu_refuses_its_rows_before_printing() {
+    for rows in ["0", "4"] {
+        let args = ["--nnz", "100", "--reps", "1", "--rows", rows, "--json"];
+        let msg = rejected("sketch_cpu", &args);
+        assert!(msg.contains("--rows"), "{msg}");
+        let out = run("sketch_cpu", &args);
+        assert!(
+            out.stdout.is_empty(),
+            "--rows {rows}: stdout {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
