@@ -665,3 +665,33 @@ fn sketch_cpu_refuses_its_rows_before_printing() {
         );
     }
 }
+
+/// Issue #7: tensor_power's `nnz` is the tensor's number of nonzeros. It was the number of
+/// stored entries, all `n^p` of them in dense storage, so one file reported 27 (dense) or 8
+/// (coordinate) for the same 8 nonzero entries, as `--storage` (or `auto`) chose.
+#[test]
+fn tensor_power_nnz_does_not_depend_on_the_storage() {
+    let f = Files::new("tns-nnz");
+    let path = f.path("t.tns");
+    // T₁₁₁ = 2, T₂₂₂ = 1, and the 6 permutations of (1, 2, 3) = 0.5: 8 nonzeros of 27.
+    std::fs::write(&path, "1 1 1 2.0\n2 2 2 1.0\n1 2 3 0.5\n").unwrap();
+    for storage in ["dense", "coordinate", "auto"] {
+        let j = json(
+            "tensor_power",
+            &[
+                "--tns",
+                &path,
+                "--storage",
+                storage,
+                "--method",
+                "exact",
+                "--rank",
+                "1",
+                "--json",
+            ],
+        );
+        assert_eq!(field(&j, "nnz"), &J::Num(8.0), "--storage {storage}: {j:?}");
+        assert_eq!(field(&j, "n"), &J::Num(3.0));
+        assert_eq!(field(&j, "order"), &J::Num(3.0));
+    }
+}
