@@ -219,7 +219,8 @@ fn main() {
             // Only now, when every option has been accepted: a rejected command line must not
             // replace the user's file.
             if let Some(out) = args.get::<String>("export")? {
-                write_tns_path(&t, TnsEntries::Unique, &out).map_err(|e| e.to_string())?;
+                write_tns_path(&t, TnsEntries::Unique, &out)
+                    .map_err(|e| cli::file_error(&out, e))?;
             }
             if let Some(out) = args.get::<String>("factors-out")? {
                 let n = t.dim();

@@ -695,3 +695,18 @@ fn tensor_power_nnz_does_not_depend_on_the_storage() {
         assert_eq!(field(&j, "order"), &J::Num(3.0));
     }
 }
+
+/// An unreadable input is named: a directory given as the `.tns` file failed with "I/O error:
+/// reading line 1: Is a directory", which names no file (the I/O errors on opening a file name
+/// it, and were therefore never prefixed).
+#[test]
+fn an_unreadable_input_is_named() {
+    let f = Files::new("unreadable");
+    let dir = f.dir.join("a_directory");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.to_string_lossy().into_owned();
+    let msg = rejected("tensor_power", &["--tns", &dir]);
+    assert_eq!(msg.matches(dir.as_str()).count(), 1, "{msg}");
+    let msg = rejected("sketch", &[&dir, "--sketch", "count", "--rows", "2"]);
+    assert_eq!(msg.matches(dir.as_str()).count(), 1, "{msg}");
+}

@@ -278,11 +278,12 @@ pub fn option_error(e: randnla::Error, flags: &[(&str, &str)]) -> String {
     }
 }
 
-/// The message for an error about a file: prefixed by its path, except I/O errors, which
-/// already name it.
+/// The message for an error about a file: prefixed by its path, except I/O errors that name it
+/// already (as the library's do on opening a file; one on reading it, such as a directory given
+/// as a `.tns` file, says only "reading line 1", and is prefixed).
 pub fn file_error(path: &str, e: randnla::Error) -> String {
     match e {
-        randnla::Error::Io { .. } => e.to_string(),
+        randnla::Error::Io { .. } if e.to_string().contains(path) => e.to_string(),
         _ => format!("{path}: {e}"),
     }
 }
