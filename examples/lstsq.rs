@@ -39,8 +39,10 @@
 //! stopped it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only. `--out x.mtx` writes `x` (a `d × 1` array) only when the
 //! solve converged: a run that exceeds its budget has no solution to write (the library returns
 //! no iterate then), so it writes nothing, leaves any file already at that path as it was, and
-//! says so in one line on stderr (exit code still 0). Bad input, and problems whose work
-//! vectors cannot be allocated: one line on stderr, exit code 2.
+//! says so in one line on stderr (exit code still 0). Bad input, problems whose work vectors
+//! cannot be allocated, and a direct method that finds no solution (`normal` when `AᵀA + λI`
+//! is not numerically positive definite: `κ(A)² ≳ 1/u`, or `A` rank deficient) — the library
+//! returns an error, not an answer: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
