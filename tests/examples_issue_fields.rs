@@ -710,3 +710,199 @@ fn an_unreadable_input_is_named() {
     let msg = rejected("sketch", &[&dir, "--sketch", "count", "--rows", "2"]);
     assert_eq!(msg.matches(dir.as_str()).count(), 1, "{msg}");
 }
+
+/// Kinds of JSON value a field may hold.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A number.
+    Num,
+    /// A number or null.
+    NumOrNull,
+    /// A string.
+    Str,
+    /// A string or null.
+    StrOrNull,
+    /// A boolean.
+    Bool,
+    /// Null.
+    Null,
+}
+
+/// The fields an issue names, each with its kind.
+type Fields = [(&'static str, Kind)];
+
+fn has_kind(v: &J, kind: Kind) -> bool {
+    matches!(
+        (kind, v),
+        (Kind::Num | Kind::NumOrNull, J::Num(_))
+            | (Kind::NumOrNull | Kind::StrOrNull | Kind::Null, J::Null)
+            | (Kind::Str | Kind::StrOrNull, J::Str(_))
+            | (Kind::Bool, J::Bool(_))
+    )
+}
+
+/// Every field each issue names for each example's `--json`, with its JSON type, on a good run
+/// (the output parsed by a strict JSON parser: no `NaN`, no `inf`).
+#[test]
+fn every_issue_field_is_there_with_its_type() {
+    use Kind::*;
+    let f = Files::new("fields");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    let (q, k, v) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
+    write_gaussian_array(&q, 30, 4, 91, 0.5);
+    write_gaussian_array(&k, 30, 4, 92, 0.5);
+    write_gaussian_array(&v, 30, 3, 93, 1.0);
+    let sketch = [
+        ("sketch", Str),
+        ("n", Num),
+        ("d", Num),
+        ("nnz", Num),
+        ("m", Num),
+        ("seconds", Num),
+        ("distortion", Num),
+    ];
+    let leverage = [
+        ("n", Num),
+        ("d", Num),
+        ("nnz", Num),
+        ("method", Str),
+        ("seconds", Num),
+        ("sum_of_scores", Num),
+        ("max_score", Num),
+        ("max_rel_error", Num),
+        ("median_rel_error", Num),
+    ];
+    let lstsq = [
+        ("method", Str),
+        ("n", Num),
+        ("d", Num),
+        ("nnz", Num),
+        ("seconds", Num),
+        ("iterations", NumOrNull),
+        ("residual_norm", Num),
+        ("normal_eq_residual", Num),
+        ("converged", Bool),
+    ];
+    let poly = [
+        ("n", Num),
+        ("d", Num),
+        ("nnz", Num),
+        ("degree", Num),
+        ("m", Num),
+        ("seconds", Num),
+        ("kernel_rel_error", Num),
+    ];
+    let attention = [
+        ("kind", Str),
+        ("n", Num),
+        ("h", Num),
+        ("degree", NumOrNull),
+        ("r", NumOrNull),
+        ("causal", Bool),
+        ("seconds", Num),
+        ("peak_bytes", NumOrNull),
+        ("rel_error", NumOrNull),
+    ];
+    let tensor = [
+        ("n", Num),
+        ("order", Num),
+        ("nnz", Num),
+        ("rank", Num),
+        ("method", Str),
+        ("seconds", Num),
+        ("max_factor_error", Num),
+        ("residual_rel", Num),
+    ];
+    let active = [
+        ("n", Num),
+        ("d", Num),
+        ("budget", Num),
+        ("strategy", Str),
+        ("labels_used", Num),
+        ("seconds", Num),
+    ];
+    let runs: Vec<(&str, Vec<&str>, &Fields)> = vec![
+        (
+            "sketch",
+            vec![&a, "--sketch", "count", "--rows", "12"],
+            &sketch,
+        ),
+        (
+            "sketch",
+            vec![&a, "--sketch", "srht", "--rows", "12"],
+            &sketch,
+        ),
+        ("leverage", vec![&a, "--check"], &leverage),
+        ("leverage", vec![&a, "--check", "--ridge", "0.5"], &leverage),
+        ("lstsq", vec![&a, &b, "--method", "qr"], &lstsq),
+        ("lstsq", vec![&a, &b, "--method", "lsqr"], &lstsq),
+        ("lstsq", vec![&a, &b, "--ridge", "0.1"], &lstsq),
+        (
+            "poly_features",
+            vec![&a, "--degree", "3", "--rows", "32"],
+            &poly,
+        ),
+        ("attention", vec![&q, &k, &v, "--check"], &attention),
+        (
+            "attention",
+            vec![&q, &k, &v, "--causal", "--check"],
+            &attention,
+        ),
+        (
+            "attention",
+            vec![&q, &k, &v, "--kind", "softmax"],
+            &attention,
+        ),
+        (
+            "attention",
+            vec![&q, &k, &v, "--kind", "poly-exact"],
+            &attention,
+        ),
+        ("tensor_power", vec!["--synthetic", "8,2,0.05,3"], &tensor),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,0.05,4", "--method", "exact"],
+            &tensor,
+        ),
+        (
+            "active",
+            vec![&a, &b, "--budget", "8", "--trials", "3"],
+            &active,
+        ),
+    ];
+    for (name, mut args, fields) in runs {
+        args.push("--json");
+        let j = json(name, &args);
+        for &(key, kind) in fields {
+            let v = field(&j, key);
+            assert!(
+                has_kind(v, kind),
+                "{name} {args:?}: {key} = {v:?}, not {kind:?}"
+            );
+        }
+    }
+    // The nulls the issues ask for: rel_error without --check; r, and degree of softmax, for
+    // the exact kinds; max_factor_error without known factors; distortion for d > 2000.
+    let j = json("attention", &[&q, &k, &v, "--json"]);
+    assert!(has_kind(field(&j, "rel_error"), Null));
+    let j = json("attention", &[&q, &k, &v, "--kind", "softmax", "--json"]);
+    assert!(has_kind(field(&j, "r"), Null) && has_kind(field(&j, "degree"), Null));
+    let tns = f.path("t.tns");
+    std::fs::write(&tns, "1 1 1 2.0\n2 2 2 1.0\n").unwrap();
+    let j = json("tensor_power", &["--tns", &tns, "--json"]);
+    assert!(has_kind(field(&j, "max_factor_error"), Null));
+    let wide = f.path("wide.mtx");
+    std::fs::write(
+        &wide,
+        "%%MatrixMarket matrix coordinate real general\n3 2001 1\n1 1 1\n",
+    )
+    .unwrap();
+    let j = json(
+        "sketch",
+        &[&wide, "--sketch", "gaussian", "--rows", "4", "--json"],
+    );
+    assert!(has_kind(field(&j, "distortion"), Null));
+    assert!(has_kind(field(&j, "distortion_note"), StrOrNull));
+    let j = json("leverage", &[&a, "--json"]);
+    assert!(has_kind(field(&j, "max_rel_error"), Null));
+}
