@@ -70,6 +70,11 @@ fn main() {
         let mm = args.read_matrix(path)?;
         let x = mm.view().map_err(|e| format!("{path}: {e}"))?;
         let (n, d) = (x.nrows(), x.ncols());
+        if n == 0 || d == 0 {
+            // Named as the file's shape: the library would refuse an input dimension `d` = 0,
+            // a parameter the user never gave.
+            return Err(format!("{path}: X ({n}×{d}) is empty"));
+        }
         let features =
             PolyKernelFeatures::new(d, params, seed).map_err(|e| cli::option_error(e, FLAGS))?;
         let (phi, seconds, err) = pool.install(|| -> Result<_, String> {

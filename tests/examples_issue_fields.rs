@@ -906,3 +906,14 @@ fn every_issue_field_is_there_with_its_type() {
     let j = json("leverage", &[&a, "--json"]);
     assert!(has_kind(field(&j, "max_rel_error"), Null));
 }
+
+/// An `X` with no columns is named as empty; poly_features said "invalid parameter `d`: the
+/// input dimension must be at least 1", a parameter the user never gave.
+#[test]
+fn poly_features_names_an_empty_x() {
+    let f = Files::new("poly-empty");
+    let x = f.path("x.mtx");
+    std::fs::write(&x, "%%MatrixMarket matrix array real general\n3 0\n").unwrap();
+    let msg = rejected("poly_features", &[&x, "--degree", "2", "--rows", "4"]);
+    assert!(msg.contains("(3×0) is empty"), "{msg}");
+}
