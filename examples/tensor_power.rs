@@ -69,6 +69,29 @@ fn cpu_seconds() -> Option<f64> {
 
 type Truth = Option<(Vec<f64>, Vec<Vec<f64>>)>;
 
+/// The library's names of the parameters the options set, for error messages.
+const FLAGS: &[(&str, &str)] = &[
+    ("rank", "--rank"),
+    ("starts", "--starts"),
+    ("iters", "--iters"),
+    ("refine_iters", "--iters"),
+    ("sketches", "--sketches"),
+    ("sketch_dim", "--sketch-dim"),
+    ("search_sketches", "--search-sketches"),
+    ("search_sketch_dim", "--search-sketch-dim"),
+    ("polish_iters", "--polish-iters"),
+];
+
+/// The synthetic tensor's parameters, all set by `--synthetic n,k,noise,p`.
+const SYNTHETIC: &[(&str, &str)] = &[
+    ("n", "--synthetic n"),
+    ("dim", "--synthetic n"),
+    ("k", "--synthetic k"),
+    ("rank", "--synthetic k"),
+    ("noise", "--synthetic noise"),
+    ("order", "--synthetic p"),
+];
+
 /// The options only `--method sketch` reads; with `--method exact` they are errors.
 const SKETCH_ONLY: [&str; 6] = [
     "sketches",
@@ -160,7 +183,7 @@ fn main() {
                         noise,
                         seed,
                     )
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| cli::option_error(e, SYNTHETIC))?;
                     (t, Some((w, a)))
                 }
                 _ => {
@@ -198,18 +221,19 @@ fn main() {
             let cpu0 = cpu_seconds();
             let (dec, build) = match method.as_str() {
                 "exact" => (
-                    power_method_exact(&t, rank, &power, seed, par).map_err(|e| e.to_string())?,
+                    power_method_exact(&t, rank, &power, seed, par)
+                        .map_err(|e| cli::option_error(e, FLAGS))?,
                     0.0,
                 ),
                 "sketch" => {
                     let (bb, b) = sp.resolve(t.dim(), t.order());
                     let hashing = sp.resolve_hashing(t.dim(), t.order());
                     let s = TensorSketches::with_hashing(&t, bb, b, hashing, seed, par)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(|e| cli::option_error(e, FLAGS))?;
                     let build = start.elapsed().as_secs_f64();
                     (
                         power_method_on_sketches(s, rank, &sp, seed, par)
-                            .map_err(|e| e.to_string())?,
+                            .map_err(|e| cli::option_error(e, FLAGS))?,
                         build,
                     )
                 }

@@ -382,7 +382,7 @@ fn help_switches_positionals_threads_and_shapes() {
             "2",
         ],
     );
-    assert!(msg.contains("search_sketch_dim"), "{msg}");
+    assert!(msg.contains("--search-sketch-dim"), "{msg}");
     let zero = f.dir.join("zero.mtx");
     std::fs::write(
         &zero,

@@ -590,7 +590,8 @@ fn sketch_distortion_is_measured_for_any_rank() {
 }
 
 /// A value the library refuses is named as the option the user typed (`--rows`, not the
-/// library's `m`; `--sketch-dim`, not `sketch_dim`), in every example that passes the value on.
+/// library's `m`; `--sketch-dim`, not `sketch_dim`; the part of `--synthetic n,k,noise,p`), in
+/// every example that passes the value on.
 #[test]
 fn library_errors_name_the_option() {
     let f = Files::new("names");
@@ -639,6 +640,48 @@ fn library_errors_name_the_option() {
         ),
         ("active", vec![&a, &b, "--budget", "3"], "--budget"),
         ("sketch_cpu", vec!["--nnz", "100", "--rows", "0"], "--rows"),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,0,3", "--rank", "0"],
+            "--rank",
+        ),
+        (
+            "tensor_power",
+            vec![
+                "--synthetic",
+                "8,2,0,3",
+                "--method",
+                "exact",
+                "--starts",
+                "0",
+            ],
+            "--starts",
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,0,3", "--sketch-dim", "3"],
+            "--sketch-dim",
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,0,3", "--search-sketch-dim", "2"],
+            "--search-sketch-dim",
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,9,0,3"],
+            "--synthetic k",
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,-1,3"],
+            "--synthetic noise",
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "8,2,0,2"],
+            "--synthetic p",
+        ),
     ];
     for (name, args, flag) in cases {
         let msg = rejected(name, &args);
