@@ -21,28 +21,26 @@
 //! (`LstsqParams::probe`); `--no-probe` sketches at once.
 //!
 //! `--json` prints one line with `method, n, d, nnz, seconds, iterations, probe_iterations
-//! (sketch-precondition: the probe's, on top of `iterations` when it gave up),
-//! preconditioner (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or
-//! null when it solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the augmented problem
-//! `[A; √λI]x ≈ [b; 0]`), converged, stopping_test` (null where a figure does not apply);
-//! `residual_norm` is
-//! `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is finite whenever the
-//! residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed null, for
-//! 10¹⁶⁰). An
-//! LSQR or sketch-and-precondition run that exceeds its iteration budget reports
-//! `converged: false` (exit code 0: it is a result, not an error) with `residual_norm` and
+//! (sketch-precondition: the probe's, on top of `iterations` when it gave up), preconditioner
+//! (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or null when it
+//! solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖); with --ridge, that of the
+//! augmented problem `[A; √λI]x ≈ [b; 0]`), converged, stopping_test` (null where a figure does not
+//! apply); `residual_norm` is `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is
+//! finite whenever the residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed
+//! null, for 10¹⁶⁰). An LSQR or sketch-and-precondition run that exceeds its iteration budget
+//! reports `converged: false` (exit code 0: it is a result, not an error) with `residual_norm` and
 //! `normal_eq_residual` null — the library returns no iterate then, so neither can be computed —
 //! and the last value of the solver's stopping test as `stopping_test` (null for a run that
 //! converged). That value is not `‖Aᵀr‖/(‖A‖‖r‖)`: it is LSQR's estimate of the normal-equation
-//! test on the operator it iterates on (`A R⁻¹` for sketch-precondition, whose `R` makes it
-//! orders of magnitude apart on an ill-conditioned `A`), or `‖r‖/‖b‖` when the consistency test
-//! stopped it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only. `--out x.mtx` writes `x` (a `d × 1` array) only when the
-//! solve converged: a run that exceeds its budget has no solution to write (the library returns
-//! no iterate then), so it writes nothing, leaves any file already at that path as it was, and
-//! says so in one line on stderr (exit code still 0). Bad input, problems whose work vectors
-//! cannot be allocated, and a direct method that finds no solution (`normal` when `AᵀA + λI`
-//! is not numerically positive definite: `κ(A)² ≳ 1/u`, or `A` rank deficient) — the library
-//! returns an error, not an answer: one line on stderr, exit code 2.
+//! test on the operator it iterates on (`A R⁻¹` for sketch-precondition, whose `R` makes it orders
+//! of magnitude apart on an ill-conditioned `A`), or `‖r‖/‖b‖` when the consistency test stopped
+//! it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only. `--out x.mtx`
+//! writes `x` (a `d × 1` array) only when the solve converged: a run that exceeds its budget has no
+//! solution to write (the library returns no iterate then), so it writes nothing, leaves any file
+//! already at that path as it was, and says so in one line on stderr (exit code still 0). Bad
+//! input, problems whose work vectors cannot be allocated, and a direct method that finds no
+//! solution (`normal` when `AᵀA + λI` is not numerically positive definite: `κ(A)² ≳ 1/u`, or `A`
+//! rank deficient) — the library returns an error, not an answer: one line on stderr, exit code 2.
 
 #[path = "cli/mod.rs"]
 mod cli;
