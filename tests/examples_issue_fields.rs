@@ -1,7 +1,8 @@
 //! The examples against what their issues ask of them: the `--json` fields the issues name, with
 //! the stated meaning (a median is a median; a figure that cannot be computed is null, not
 //! another quantity under its name), options that do nothing refused, and errors that name the
-//! option the user typed. Each test here failed before the fix it pins down.
+//! option the user typed. Each test here failed before the fix it pins down, except
+//! `every_issue_field_is_there_with_its_type`, a guard over all the fields the issues name.
 //!
 //! Like `tests/examples_cli.rs`, this runs the example binaries that `cargo test` builds under
 //! `target/<profile>/examples/` (`cargo test --test examples_issue_fields` alone does not rebuild
