@@ -114,18 +114,7 @@ impl Files {
         std::fs::create_dir_all(&dir).unwrap();
         // A 60 × 4 sparse matrix with three entries a row (full column rank), a right-hand side,
         // a label vector for active learning, and inputs that must be rejected.
-        let mut a = String::from("%%MatrixMarket matrix coordinate real general\n60 4 180\n");
-        for i in 0..60 {
-            for k in 0..3 {
-                let j = (i + k) % 4;
-                let v = 1.0 + ((i * 7 + j * 3) % 11) as f64 / 4.0;
-                a.push_str(&format!("{} {} {v}\n", i + 1, j + 1));
-            }
-        }
-        let mut b = String::from("%%MatrixMarket matrix array real general\n60 1\n");
-        for i in 0..60 {
-            b.push_str(&format!("{}\n", ((i * 5) % 13) as f64 - 6.0));
-        }
+        let (a, b) = common::small_ls_problem_mtx();
         let files = [
             ("A.mtx", a),
             ("b.mtx", b),

@@ -241,19 +241,8 @@ impl Files {
             std::process::id()
         ));
         std::fs::create_dir_all(&dir).unwrap();
-        // The 60 × 4 sparse matrix and right-hand side of tests/examples_cli.rs.
-        let mut a = String::from("%%MatrixMarket matrix coordinate real general\n60 4 180\n");
-        for i in 0..60 {
-            for k in 0..3 {
-                let j = (i + k) % 4;
-                let v = 1.0 + ((i * 7 + j * 3) % 11) as f64 / 4.0;
-                a.push_str(&format!("{} {} {v}\n", i + 1, j + 1));
-            }
-        }
-        let mut b = String::from("%%MatrixMarket matrix array real general\n60 1\n");
-        for i in 0..60 {
-            b.push_str(&format!("{}\n", ((i * 5) % 13) as f64 - 6.0));
-        }
+        // The 60 × 4 sparse matrix and right-hand side the examples_cli tests use.
+        let (a, b) = common::small_ls_problem_mtx();
         std::fs::write(dir.join("A.mtx"), a).unwrap();
         std::fs::write(dir.join("b.mtx"), b).unwrap();
         Files { dir }

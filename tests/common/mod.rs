@@ -276,3 +276,21 @@ pub fn small_array_file(tag: &str) -> String {
     .unwrap();
     a.to_string_lossy().to_string()
 }
+
+/// The Matrix Market texts of a 60 × 4 sparse `A` with three entries a row (full column rank) and
+/// a right-hand side `b` of length 60: the examples' small least-squares problem.
+pub fn small_ls_problem_mtx() -> (String, String) {
+    let mut a = String::from("%%MatrixMarket matrix coordinate real general\n60 4 180\n");
+    for i in 0..60 {
+        for k in 0..3 {
+            let j = (i + k) % 4;
+            let v = 1.0 + ((i * 7 + j * 3) % 11) as f64 / 4.0;
+            a.push_str(&format!("{} {} {v}\n", i + 1, j + 1));
+        }
+    }
+    let mut b = String::from("%%MatrixMarket matrix array real general\n60 1\n");
+    for i in 0..60 {
+        b.push_str(&format!("{}\n", ((i * 5) % 13) as f64 - 6.0));
+    }
+    (a, b)
+}
