@@ -621,13 +621,21 @@ impl PivotedQr {
     /// hence its pivot order and basis, are those of this QR: the approximate ridge scores then
     /// tend to the plain ones as `λ → 0` with the same JL matrix (re-equilibrated from scratch,
     /// a rank-deficient `A` pivoted differently and the JL estimates moved by their own noise:
-    /// single rows by 20 %, the sum by 1 %). A shift is lowered where `√λ·D_jj` would pass `2⁵⁰⁰` (a column near `10⁻³⁰⁰`
-    /// against a large `λ`), to keep the stack finite.
+    /// single rows by 20 %, the sum by 1 %).
+    ///
+    /// A column whose ridge entry `√λ·D_jj` would reach 2 — a column of `B` small against
+    /// `√λ` — has its shift lowered until that entry lies in `[1, 2)` (its `R_D` part shrinks
+    /// with it), so that every column's largest entry is still of order 1, as in the
+    /// equilibration of `[B; √λI]` from scratch. Kept at `D_jj`, a column `10⁻¹⁴` times the
+    /// others (against `λ = 1`) had a ridge entry `≈ 10¹⁴` times every other pivot, the rank
+    /// test `|R_kk| > tol·|R_00|` dropped the other columns, and the approximate ridge scores
+    /// of a `4000 × 3` matrix summed to `10⁻²⁸` where `d_λ ≈ 2`.
     fn ridge_qr(&self, rho: f64, lambda: f64, rel_tol: f64, par: Par) -> Self {
         let (m, d) = self.factors.shape();
         let k = m.min(d);
         let (scale, sl) = (1.0 / rho.sqrt(), lambda.sqrt());
-        let cap = 500 - exponent(sl);
+        // √λ·2^cap ∈ [1, 2).
+        let cap = -exponent(sl);
         let shifts: Vec<i32> = self.shifts.iter().map(|&s| s.min(cap)).collect();
         let mut out = Mat::<f64>::zeros(k + d, d);
         for (p, &col) in self.perm.iter().enumerate() {
