@@ -194,8 +194,10 @@ pub struct ApproxParams {
     /// suffices; that bound does not apply when `n ≤ m₁`, where no sketch is drawn and the
     /// exact scores are returned.
     pub sketch_rows: Option<usize>,
-    /// `r₂`, columns of the Gaussian JL matrix. `0` skips the JL stage and returns the exact row
-    /// norms of `A·P₁R₁₁⁻¹` (cost `O(nnz·d)`, error only from the sketch `S₁`).
+    /// `r₂`, columns of the Gaussian JL matrix. `0` skips the JL stage: the scores are then the
+    /// exact squared row norms `‖e_iᵀA·P₁R₁₁⁻¹‖²`, multiplied by the debiasing factor `ρ` when
+    /// [`debias`](Self::debias) is on (at `λ = 0`; for ridge scores `ρ` is inside `R`) — cost
+    /// `O(nnz·d)`, error only from the sketch `S₁`.
     pub jl_dim: usize,
     /// `s`, nonzeros per column of `S₁` (default 8, at most `m₁`).
     pub nnz_per_col: usize,

@@ -190,3 +190,27 @@ fn sketch_rows_bounds_are_checked_for_every_shape_but_debiasing_only_when_sketch
     assert_eq!((info.method, info.rank), (LeverageMethod::Householder, 8));
     assert_close(&scores, &[1.0; 8], 1e-12, "8 × 10, exact route");
 }
+
+/// `ApproxParams::jl_dim = 0` was documented as returning "the exact row norms of `A·P₁R₁₁⁻¹`";
+/// with debiasing on (the default) they are the squared row norms times `ρ`. Pinned bit for bit
+/// on a `3000 × 8` Gaussian matrix: the default (debiased) scores at `r₂ = 0` are
+/// `info.debias_factor` times the scores with `debias = false` (same sketch, same `R`; one
+/// product per row), and `ρ = (m₁ − r − 1)/m₁ = 71/80`.
+#[test]
+fn scores_without_the_jl_stage_are_the_debiased_squared_row_norms() {
+    let a = problems::gaussian_matrix(3000, 8, Seed::new(8)).unwrap();
+    let run = |debias| {
+        let p = ApproxParams {
+            jl_dim: 0,
+            debias,
+            ..Default::default()
+        };
+        approx_leverage_scores(dense(&a), &p, Seed::new(3), Par::Seq).unwrap()
+    };
+    let (raw, raw_info) = run(false);
+    let (debiased, info) = run(true);
+    assert_eq!((raw_info.debias_factor, info.jl_dim), (1.0, 0));
+    assert_eq!(info.debias_factor, 71.0 / 80.0);
+    let want: Vec<f64> = raw.iter().map(|x| info.debias_factor * x).collect();
+    assert_eq!(bits(&debiased), bits(&want));
+}
