@@ -187,9 +187,9 @@ impl Default for ExactParams {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ApproxParams {
     /// `m₁`, rows of the sparse sign sketch `S₁`. `None` (default) uses
-    /// [`DEFAULT_SKETCH_FACTOR`](Self::DEFAULT_SKETCH_FACTOR)`·d`. Must be at least `d` (and
-    /// at least [`nnz_per_col`](Self::nnz_per_col)), for every `A`: these parameters are
-    /// checked before the shape decides the route. With [`debias`](Self::debias) on, also at
+    /// [`DEFAULT_SKETCH_FACTOR`](Self::DEFAULT_SKETCH_FACTOR)`·d`. Must be at least `d`,
+    /// below `2³¹` and at least [`nnz_per_col`](Self::nnz_per_col), for every `A`: these bounds
+    /// (of [`SparseSign::new`]) are checked before the shape decides the route. With [`debias`](Self::debias) on, also at
     /// least `r + 2` (`r ≤ d` the rank of `S₁A`; `d̂_λ + 2` for ridge scores), so `d + 2` always
     /// suffices; that bound does not apply when `n ≤ m₁`, where no sketch is drawn and the
     /// exact scores are returned.
@@ -199,7 +199,7 @@ pub struct ApproxParams {
     /// [`debias`](Self::debias) is on (at `λ = 0`; for ridge scores `ρ` is inside `R`) — cost
     /// `O(nnz·d)`, error only from the sketch `S₁`.
     pub jl_dim: usize,
-    /// `s`, nonzeros per column of `S₁` (default 8, at most `m₁`).
+    /// `s`, nonzeros per column of `S₁` (default 8, at most `m₁` and at most `2²¹`).
     pub nnz_per_col: usize,
     /// Remove the inversion bias of the sketched `R` (default `true`): at `λ = 0` the scores are
     /// multiplied by `ρ = (m₁ − r − 1)/m₁`; for ridge scores the sketched Gram is divided by
@@ -419,8 +419,9 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// (`info.method` says so).
 ///
 /// # Errors
-/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `s = 0` or `s > m₁`,
-/// and (naming `sketch_rows`) for `m₁ < r + 2` when [`ApproxParams::debias`] is on and
+/// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `m₁ ≥ 2³¹`, `s = 0`,
+/// `s > m₁` or `s > 2²¹` (the bounds of [`SparseSign::new`], checked for every `A`, also when
+/// `n ≤ m₁` and the exact scores are returned), and (naming `sketch_rows`) for `m₁ < r + 2` when [`ApproxParams::debias`] is on and
 /// `n > m₁` — `r` the rank of `S₁A`, `d̂_λ` in place of `r` for ridge scores — where the
 /// debiasing factor does not exist (raise `sketch_rows`, or set `debias = false`);
 /// [`Error::TooLarge`] when `(m₁ + d)·d` or `r₂·max(d, 8192)` exceeds `2³¹` entries.

@@ -148,11 +148,13 @@ fn bits(v: &[f64]) -> Vec<u64> {
 
 /// `ApproxParams::sketch_rows` said that neither of its bounds (`m₁ ≥ d`; `m₁ ≥ r + 2` with
 /// debiasing) applies when `n ≤ m₁`, where the exact scores are returned; the code checks
-/// `m₁ ≥ d` and `1 ≤ s ≤ m₁` for every `A` (the sketch is built before the shape picks the
-/// route), and only the debiasing bound depends on the route. The docs now say so. Pinned:
-/// a `5 × 10` `A` with `m₁ = 7` is an `InvalidParameter` naming `sketch_rows`, a `5 × 3` one
-/// with `m₁ = 7, s = 9` one naming `nnz_per_col`; an `8 × 10` `A` with `m₁ = d = 10 < d + 2`
-/// and debiasing on gets its exact scores (all 1: rank 8 of 8 rows).
+/// `m₁ ≥ d` and `SparseSign::new`'s bounds (`m₁ < 2³¹`, `1 ≤ s ≤ min(m₁, 2²¹)`, which the
+/// `# Errors` of `approx_leverage_scores` did not list) for every `A` — the sketch is built
+/// before the shape picks the route — and only the debiasing bound depends on the route. The
+/// docs now say so. Pinned: a `5 × 10` `A` with `m₁ = 7` is an `InvalidParameter` naming
+/// `sketch_rows`, a `5 × 3` one with `m₁ = 7, s = 9`, or `m₁ = 2²², s = 2²¹ + 1`, one naming
+/// `nnz_per_col`, and with `m₁ = 2³¹` or `usize::MAX` one naming `sketch_rows`; an `8 × 10` `A`
+/// with `m₁ = d = 10 < d + 2` and debiasing on gets its exact scores (all 1: rank 8 of 8 rows).
 #[test]
 fn sketch_rows_bounds_are_checked_for_every_shape_but_debiasing_only_when_sketching() {
     let wide = problems::gaussian_matrix(5, 10, Seed::new(1)).unwrap();
@@ -179,6 +181,22 @@ fn sketch_rows_bounds_are_checked_for_every_shape_but_debiasing_only_when_sketch
             ..
         }) => {}
         r => panic!("s = 9 > m₁ = 7: {r:?}"),
+    }
+    // SparseSign's bounds, m₁ < 2³¹ and s ≤ 2²¹, also when n ≤ m₁ (the exact route).
+    for (m1, s, name) in [
+        (1usize << 31, 8usize, "sketch_rows"),
+        (usize::MAX, 8, "sketch_rows"),
+        (1 << 22, (1 << 21) + 1, "nnz_per_col"),
+    ] {
+        let p = ApproxParams {
+            sketch_rows: Some(m1),
+            nnz_per_col: s,
+            ..Default::default()
+        };
+        match approx_leverage_scores(dense(&small), &p, Seed::new(1), Par::Seq) {
+            Err(Error::InvalidParameter { name: got, .. }) if got == name => {}
+            r => panic!("m₁ = {m1}, s = {s}: {r:?}"),
+        }
     }
     let wide = problems::gaussian_matrix(8, 10, Seed::new(3)).unwrap();
     let p = ApproxParams {
