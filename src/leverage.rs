@@ -1080,7 +1080,19 @@ fn approx_impl(
         let unscaled = sketch_qr.ridge_qr(1.0, lambda, tol, par);
         let ru = unscaled.rank;
         let inv = unscaled.solve_scatter(Mat::identity(ru, ru), par);
-        let d_hat = (ru as f64 - lambda * inv.squared_norm_l2()).max(0.0);
+        // d̂_λ = r − λ·tr((RᵀR)⁻¹) = r − λ·‖P₁R⁻¹‖²_F. A column far below √λ has a row of P₁R⁻¹
+        // near 1/√λ, whose square overflows for λ below ≈ 1/f64::MAX (a column of 10⁻¹⁷⁰ at
+        // λ = 10⁻³²⁰: ‖·‖² ≈ 10³²⁰ = ∞, d̂_λ read as 0 and ρ = (m₁ − 1)/m₁ instead of
+        // (m₁ − 3)/m₁); ‖√λ·P₁R⁻¹‖² is of order 1 there. The plain product is kept where it is
+        // finite, so that the bits of every other input stay as they were.
+        let sq = inv.squared_norm_l2();
+        let penalty = if sq.is_finite() {
+            lambda * sq
+        } else {
+            let sl = lambda.sqrt();
+            Mat::from_fn(inv.nrows(), inv.ncols(), |i, j| sl * inv[(i, j)]).squared_norm_l2()
+        };
+        let d_hat = (ru as f64 - penalty).max(0.0);
         let rho = if params.debias {
             debias_factor(m1, d, d_hat, "d̂_λ", || {
                 format!("{d_hat:.6}, the statistical dimension of S₁A at λ = {lambda:e}")

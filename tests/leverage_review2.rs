@@ -295,3 +295,52 @@ fn jl_and_sketch_stages_have_the_documented_bias_and_spread() {
         assert!((m - 1.0).abs() <= 0.05, "row {i}: debiased mean {m}");
     }
 }
+
+/// The debiasing factor of the approximate ridge scores, `ρ = (m₁ − d̂_λ − 1)/m₁`, took
+/// `d̂_λ = r − λ·‖P₁R⁻¹‖²_F`; a column far below `√λ` gives `P₁R⁻¹` a row near `1/√λ`, whose
+/// square overflows for `λ` below `≈ 1/f64::MAX`. On `A = G·diag(1, 1, 10⁻¹⁷⁰)` at
+/// `λ = 10⁻³²⁰` the norm was `∞`, `d̂_λ` was read as 0 and `ρ = 29/30` instead of
+/// `27/30` (`d_λ ≈ 2`): every score 7 % too large, with no sign of it. Pass rules, as for the
+/// same matrix with the small column zeroed (`A₀`, whose ridge scores are those of `A` to
+/// far below rounding, and whose `ρ` never overflowed): `ρ` equal to `A₀`'s to `10⁻¹²`, and,
+/// without the JL stage, every score equal to `A₀`'s to `10⁻⁹` relative.
+#[test]
+fn approx_ridge_debiasing_survives_a_lambda_near_the_smallest_f64() {
+    let (n, d) = (4000, 3);
+    let g = problems::gaussian_matrix(n, d, Seed::new(41)).unwrap();
+    let a0 = Mat::from_fn(n, d, |i, j| if j == 2 { 0.0 } else { g[(i, j)] });
+    let a = Mat::from_fn(n, d, |i, j| {
+        if j == 2 {
+            g[(i, j)] * 1e-170
+        } else {
+            g[(i, j)]
+        }
+    });
+    let lambda = 1e-320;
+    let p = ApproxParams {
+        jl_dim: 0,
+        ..Default::default()
+    };
+    let run = |m: &Mat<f64>| {
+        approx_ridge_leverage_scores(dense(m), lambda, &p, Seed::new(1), Par::Seq).unwrap()
+    };
+    let (got, info) = run(&a);
+    let (want, want_info) = run(&a0);
+    assert!(
+        (want_info.debias_factor - 0.9).abs() < 1e-12,
+        "{}",
+        want_info.debias_factor
+    );
+    assert!(
+        (info.debias_factor - want_info.debias_factor).abs() < 1e-12,
+        "ρ = {} vs {}",
+        info.debias_factor,
+        want_info.debias_factor
+    );
+    assert_close(
+        &got,
+        &want,
+        1e-9,
+        "10⁻¹⁷⁰ column vs zero column, λ = 10⁻³²⁰",
+    );
+}
