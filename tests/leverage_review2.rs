@@ -344,3 +344,41 @@ fn approx_ridge_debiasing_survives_a_lambda_near_the_smallest_f64() {
         "10⁻¹⁷⁰ column vs zero column, λ = 10⁻³²⁰",
     );
 }
+
+/// `ExactMethod::Auto` as documented: Householder when `n·d ≤ HOUSEHOLDER_LIMIT = 2²²` or
+/// `n ≤ 4d` (sketching would not compress), sketch-Cholesky otherwise. At `d = 64`: `n = 2¹⁶`
+/// (`n·d = 2²²`) is Householder and `n = 2¹⁶ + 1` sketch-Cholesky; at `d = 1025`, `n = 4d = 4100`
+/// (`n·d ≈ 1.002·2²²`) is Householder. Sparse inputs with 2 nonzeros per row (the choice
+/// depends on the shape only; Householder densifies them). The scores of the two routes on the
+/// `65537 × 64` input agree to `10⁻⁹` relative (both exact up to rounding).
+#[test]
+fn auto_picks_the_documented_factorization_at_its_boundaries() {
+    assert_eq!(HOUSEHOLDER_LIMIT, 1 << 22);
+    let auto = |n: usize, d: usize| {
+        let a = problems::random_sparse(n, d, 2, Seed::new(n as u64)).unwrap();
+        let (s, info) = exact_leverage_scores(
+            MatrixRef::sparse(&a).unwrap(),
+            &ExactParams::default(),
+            Par::Seq,
+        )
+        .unwrap();
+        (a, s, info)
+    };
+    let (_, _, info) = auto(1 << 16, 64);
+    assert_eq!(info.method, LeverageMethod::Householder, "n·d = 2²²");
+    let (a, s, info) = auto((1 << 16) + 1, 64);
+    assert_eq!(
+        info.method,
+        LeverageMethod::SketchCholesky,
+        "n·d = 2²² + 64"
+    );
+    let hh = exact_with(
+        MatrixRef::sparse(&a).unwrap(),
+        ExactMethod::Householder,
+        0.0,
+    );
+    assert_close(&s, &hh, 1e-9, "sketch-Cholesky vs Householder, 65537 × 64");
+    // About 5 s: a Householder QR of a dense 4100 × 1025 copy.
+    let (_, _, info) = auto(4100, 1025);
+    assert_eq!(info.method, LeverageMethod::Householder, "n = 4d");
+}
