@@ -382,3 +382,37 @@ fn auto_picks_the_documented_factorization_at_its_boundaries() {
     let (_, _, info) = auto(4100, 1025);
     assert_eq!(info.method, LeverageMethod::Householder, "n = 4d");
 }
+
+/// A CSC input on several threads: the sketch routes read it through a CSR copy made by a
+/// parallel counting sort (tasks own ranges of rows once `nnz ≥ 2¹⁶`), a path the thread-count
+/// test of `tests/leverage.rs` (CSR and dense inputs) does not take. Pass rule: on a
+/// `30000 × 24` CSC matrix (120 000 nonzeros), the approximate scores (plain and ridge) and the
+/// sketch-Cholesky scores on 2, 3 and 4 threads equal those on one thread, and those of the
+/// CSR copy, bit for bit.
+#[test]
+fn csc_inputs_give_the_same_bits_on_any_thread_count() {
+    let csr = problems::random_sparse(30_000, 24, 4, Seed::new(16)).unwrap();
+    let csc = csr.to_csc();
+    let run = |m: &sprs::CsMat<f64>, par: Par| {
+        let a = MatrixRef::sparse(m).unwrap();
+        let approx = |lambda| {
+            approx_ridge_leverage_scores(a, lambda, &ApproxParams::default(), Seed::new(4), par)
+                .unwrap()
+                .0
+        };
+        let p = ExactParams {
+            method: ExactMethod::SketchCholesky,
+            ..Default::default()
+        };
+        [
+            approx(0.0),
+            approx(0.5),
+            exact_leverage_scores(a, &p, par).unwrap().0,
+        ]
+        .map(|s| bits(&s))
+    };
+    let want = with_threads(1, |par| run(&csr, par));
+    for t in [1, 2, 3, 4] {
+        assert_eq!(with_threads(t, |par| run(&csc, par)), want, "{t} threads");
+    }
+}
