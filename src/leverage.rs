@@ -189,10 +189,10 @@ pub struct ApproxParams {
     /// `m₁`, rows of the sparse sign sketch `S₁`. `None` (default) uses
     /// [`DEFAULT_SKETCH_FACTOR`](Self::DEFAULT_SKETCH_FACTOR)`·d`. Must be at least `d`,
     /// below `2³¹` and at least [`nnz_per_col`](Self::nnz_per_col), for every `A`: these bounds
-    /// (of [`SparseSign::new`]) are checked before the shape decides the route. With [`debias`](Self::debias) on, also at
-    /// least `r + 2` (`r ≤ d` the rank of `S₁A`; `d̂_λ + 2` for ridge scores), so `d + 2` always
-    /// suffices; that bound does not apply when `n ≤ m₁`, where no sketch is drawn and the
-    /// exact scores are returned.
+    /// (of [`SparseSign::new`]) are checked before the shape decides the route. With
+    /// [`debias`](Self::debias) on, also at least `r + 2` (`r ≤ d` the rank of `S₁A`; `d̂_λ + 2`
+    /// for ridge scores), so `d + 2` always suffices; that bound does not apply when `n ≤ m₁`,
+    /// where no sketch is drawn and the exact scores are returned.
     pub sketch_rows: Option<usize>,
     /// `r₂`, columns of the Gaussian JL matrix. `0` skips the JL stage: the scores are then the
     /// exact squared row norms `‖e_iᵀA·P₁R₁₁⁻¹‖²`, multiplied by the debiasing factor `ρ` when
@@ -421,9 +421,10 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// # Errors
 /// As [`exact_leverage_scores`]; [`Error::InvalidParameter`] for `m₁ < d`, `m₁ ≥ 2³¹`, `s = 0`,
 /// `s > m₁` or `s > 2²¹` (the bounds of [`SparseSign::new`], checked for every `A`, also when
-/// `n ≤ m₁` and the exact scores are returned), and (naming `sketch_rows`) for `m₁ < r + 2` when [`ApproxParams::debias`] is on and
-/// `n > m₁` — `r` the rank of `S₁A`, `d̂_λ` in place of `r` for ridge scores — where the
-/// debiasing factor does not exist (raise `sketch_rows`, or set `debias = false`);
+/// `n ≤ m₁` and the exact scores are returned), and (naming `sketch_rows`) for `m₁ < r + 2`
+/// when [`ApproxParams::debias`] is on and `n > m₁` — `r` the rank of `S₁A`, `d̂_λ` in place
+/// of `r` for ridge scores — where the debiasing factor does not exist (raise `sketch_rows`,
+/// or set `debias = false`);
 /// [`Error::TooLarge`] when `(m₁ + d)·d` or `r₂·max(d, 8192)` exceeds `2³¹` entries.
 ///
 /// # Performance

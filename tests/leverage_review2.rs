@@ -21,17 +21,18 @@ use randnla::{problems, Error, MatrixRef, Seed};
 /// with that column zeroed, `A₀`, to far below rounding. The approximate method, with the same
 /// seed, draws the same sketch for both and factors `[S₁A; √λI]` and `[S₁A₀; √λI]`, whose R
 /// factors differ by `≈ c/√λ` relative. Pass rules (seeds 0–2, `λ ∈ {1, 10⁴}`,
-/// `c ∈ {10⁻¹⁴, 10⁻¹⁰⁰}`): rank 3, the exact routes' rank; without the JL stage (`r₂ = 0`: the
-/// row norms of `A·P₁R₁₁⁻¹`, which do not depend on the basis the QR picks) every score equal to
-/// `A₀`'s to `10⁻⁹` relative, and within the factor 2.5 of the exact scores that a 30-row sketch
-/// of a 3-column matrix keeps (measured: ratios in `[0.51, 1.65]`); with the JL stage (whose
-/// estimates depend on that basis), `Σ` within a factor 2 of `d_λ` (measured: 0.89–1.31).
+/// `c ∈ {10⁻¹⁴, 10⁻¹⁰⁰, 10⁻³¹⁰}`, the last subnormal): rank 3, the exact routes' rank; without
+/// the JL stage (`r₂ = 0`: the squared row norms of `A·P₁R₁₁⁻¹`, which do not depend on the
+/// basis the QR picks) every score equal to `A₀`'s to `10⁻⁹` relative, and within the factor
+/// 2.5 of the exact scores that a 30-row sketch of a 3-column matrix keeps (measured: ratios in
+/// `[0.51, 1.65]`); with the JL stage (whose estimates depend on that basis), `Σ` within a
+/// factor 2 of `d_λ` (measured: 0.89–1.31).
 #[test]
 fn approx_ridge_scores_keep_a_column_far_below_sqrt_lambda() {
     let (n, d) = (4000, 3);
     let g = problems::gaussian_matrix(n, d, Seed::new(41)).unwrap();
     let a0 = Mat::from_fn(n, d, |i, j| if j == 2 { 0.0 } else { g[(i, j)] });
-    for c in [1e-14, 1e-100] {
+    for c in [1e-14, 1e-100, 1e-310] {
         let a = Mat::from_fn(n, d, |i, j| if j == 2 { g[(i, j)] * c } else { g[(i, j)] });
         for lambda in [1.0, 1e4] {
             let (ex, ei) =
