@@ -301,7 +301,8 @@ pub struct LeverageInfo {
     /// Numerical rank `r` of `A` (of `[A; √λI]` for ridge scores with `λ > 0`: `d` unless `√λ` is
     /// below the rank tolerance against `A`'s columns — a rank-4 `200 × 5` `A` reports 4 at
     /// `λ = 10⁻³⁰`, where the scores are the plain ones);
-    /// for the approximate method, of `S₁A`, which equals that of `A` when `S₁` embeds `range(A)`.
+    /// for the approximate method, of `S₁A` (of `[S₁A; √λI]`), which equals that of `A` (of
+    /// `[A; √λI]`) when `S₁` embeds `range(A)`.
     pub rank: usize,
     /// The pivot threshold that decided the rank (`tol·|R_00|`, for the columns equilibrated by
     /// powers of two: see [`ExactParams::rank_tol`]).

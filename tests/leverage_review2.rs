@@ -417,3 +417,42 @@ fn csc_inputs_give_the_same_bits_on_any_thread_count() {
         assert_eq!(with_threads(t, |par| run(&csc, par)), want, "{t} threads");
     }
 }
+
+/// `LeverageInfo::rank` of the approximate ridge scores is the rank of `[S₁A; √λI]`, like the
+/// exact routes' rank of `[A; √λI]` (the docs said "of `S₁A`" for the approximate method):
+/// a `3000 × 6` `A` of rank 4 reports 4 at `λ = 0` and 6 at `λ = 1` on every route.
+#[test]
+fn ridge_rank_is_that_of_the_stacked_matrix_on_every_route() {
+    let g = problems::gaussian_matrix(3000, 4, Seed::new(25)).unwrap();
+    let a = Mat::from_fn(3000, 6, |i, j| match j {
+        4 => g[(i, 0)] - 2.0 * g[(i, 3)],
+        5 => g[(i, 1)] + g[(i, 2)],
+        _ => g[(i, j)],
+    });
+    for (lambda, want) in [(0.0, 4), (1.0, 6)] {
+        let (_, ap) = approx_ridge_leverage_scores(
+            dense(&a),
+            lambda,
+            &ApproxParams::default(),
+            Seed::new(2),
+            Par::Seq,
+        )
+        .unwrap();
+        assert_eq!(ap.method, LeverageMethod::Approximate);
+        let p = |method| ExactParams {
+            method,
+            ..Default::default()
+        };
+        let (_, hh) =
+            exact_ridge_leverage_scores(dense(&a), lambda, &p(ExactMethod::Householder), Par::Seq)
+                .unwrap();
+        let (_, sc) = exact_ridge_leverage_scores(
+            dense(&a),
+            lambda,
+            &p(ExactMethod::SketchCholesky),
+            Par::Seq,
+        )
+        .unwrap();
+        assert_eq!([ap.rank, hh.rank, sc.rank], [want; 3], "λ = {lambda}");
+    }
+}
