@@ -11,34 +11,15 @@
 
 mod common;
 
-use common::{assert_bitwise, example};
+use common::{
+    assert_bitwise, assert_example_rejected as assert_rejected, example, run_example as run,
+};
 use faer::{Mat, Par};
 use randnla::io::{read_dense_path, read_matrix_market_path, ReadOptions};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{MatrixRef, Seed};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(example(name))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .expect("the example starts")
-}
-
-/// Exit code 2, one line on stderr starting with `error:`, and nothing that looks like a panic.
-/// Returns the line.
-fn assert_rejected(name: &str, args: &[&str]) -> String {
-    let out = run(name, args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let what = format!("{name} {args:?}");
-    assert_eq!(out.status.code(), Some(2), "{what}: stderr {stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "{what}: stderr {stderr:?}");
-    assert!(stderr.starts_with("error: "), "{what}: stderr {stderr:?}");
-    assert!(!stderr.contains("panicked"), "{what}: stderr {stderr:?}");
-    stderr.into_owned()
-}
+use std::process::Command;
 
 /// Exit code 0 and a last stdout line that is one JSON object carrying `fields`. Returns the line.
 fn assert_json(name: &str, args: &[&str], fields: &[&str]) -> String {

@@ -10,30 +10,9 @@
 
 mod common;
 
-use common::example;
+use common::{assert_example_rejected as rejected, run_example as run};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(example(name))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "2")
-        .output()
-        .expect("the example starts")
-}
-
-/// Exit code 2 and one line on stderr starting with `error:`, no panic. Returns the line.
-fn rejected(name: &str, args: &[&str]) -> String {
-    let out = run(name, args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let what = format!("{name} {args:?}");
-    assert_eq!(out.status.code(), Some(2), "{what}: stderr {stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "{what}: stderr {stderr:?}");
-    assert!(stderr.starts_with("error: "), "{what}: stderr {stderr:?}");
-    assert!(!stderr.contains("panicked"), "{what}: stderr {stderr:?}");
-    stderr
-}
 
 /// A JSON value, as far as the examples print them.
 #[derive(Debug, Clone, PartialEq)]

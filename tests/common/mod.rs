@@ -221,6 +221,28 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// Runs example `name` with `args` on two rayon threads; its exit status and output.
+pub fn run_example(name: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(example(name))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "2")
+        .output()
+        .expect("the example starts")
+}
+
+/// Runs example `name` and asserts the examples' answer to bad input: exit code 2, one line on
+/// stderr starting with `error:`, and nothing that looks like a panic. Returns the line.
+pub fn assert_example_rejected(name: &str, args: &[&str]) -> String {
+    let out = run_example(name, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let what = format!("{name} {args:?}");
+    assert_eq!(out.status.code(), Some(2), "{what}: stderr {stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{what}: stderr {stderr:?}");
+    assert!(stderr.starts_with("error: "), "{what}: stderr {stderr:?}");
+    assert!(!stderr.contains("panicked"), "{what}: stderr {stderr:?}");
+    stderr
+}
+
 /// The explicit tensor CountSketch of `x₁ ⊗ … ⊗ x_p`: every multi-index is hashed with
 /// `tensor_bucket` and accumulated — `O(∏ d_k)`, the definition the FFT path must match.
 pub fn explicit_kron(ts: &TensorSketch, xs: &[&[f64]]) -> Vec<f64> {
