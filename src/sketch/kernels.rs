@@ -684,8 +684,9 @@ pub(crate) struct OwnedCsc<T> {
 /// The CSC copy of a CSR matrix.
 ///
 /// # Errors
-/// [`Error::TooLarge`](crate::Error::TooLarge) when its `ncols + 1` column pointers cannot be
-/// allocated (a sparse matrix may declare far more columns than it stores).
+/// [`Error::TooLarge`](crate::Error::TooLarge) when it cannot be allocated: its `ncols + 1`
+/// column pointers (a sparse matrix may declare far more columns than it stores), or its
+/// `nnz` indices and values (an input that fits in memory once need not fit twice).
 ///
 /// # Performance
 /// `O(nnz + nrows + ncols)`, on the threads of `par` for large inputs with long enough rows (see
@@ -798,8 +799,11 @@ fn transpose_in_tasks<T: Scalar, I: Copy + Default + Send>(
     // declared, not bounded by what is stored); afterwards indptr[c] is where column c + 1
     // starts, so shifting by one restores the pointers. Task t writes only its columns' part
     // of the output, positions indptr[t·width] .. indptr[(t + 1)·width].
-    let mut indices = vec![I::default(); nnz];
-    let mut data = vec![T::ZERO; nnz];
+    // The copy doubles the memory of the input's entries: the allocator is asked, so that an
+    // input that fits once but not twice is a `TooLarge` error (`vec!` aborted there).
+    let what = "entries of a copy in the other compressed layout";
+    let mut indices = crate::input::filled_or_too_large(nnz, I::default(), what)?;
+    let mut data = crate::input::filled_or_too_large(nnz, T::ZERO, what)?;
     let mut outputs = Vec::with_capacity(tasks);
     let (mut rest_i, mut rest_d) = (indices.as_mut_slice(), data.as_mut_slice());
     for t in 0..tasks {

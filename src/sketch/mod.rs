@@ -327,7 +327,8 @@ impl std::str::FromStr for SketchKind {
 /// The rows of a CSC matrix as compressed arrays (`indptr`, column `indices`, `data`).
 ///
 /// # Errors
-/// [`Error::TooLarge`] when its `nrows + 1` row pointers cannot be allocated.
+/// [`Error::TooLarge`] when its `nrows + 1` row pointers, or its `nnz` indices and values,
+/// cannot be allocated.
 pub(crate) fn csr_rows_of_csc<T: Scalar>(
     a: &crate::input::SparseRef<'_, T>,
     par: Par,
