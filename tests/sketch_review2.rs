@@ -75,3 +75,48 @@ fn a_csr_input_whose_column_copy_does_not_fit_is_a_too_large_error() {
     let op = SparseSign::new(4, n, 2, Seed::new(1)).unwrap();
     assert!(op.apply(MatrixRef::Sparse(a), Par::Seq).is_ok());
 }
+
+/// `to_dense` promises `TooLarge` beyond `2^28` entries; within that limit it called
+/// `Mat::zeros` (or `Mat::from_fn`), which abort when the allocator refuses, and the Gaussian
+/// sketch held a second copy of `S` while it filled the matrix. A `2^14 × 2^14` sketch (2 GiB of
+/// `f64`) under a 512 MiB limit killed the process; now it is `TooLarge`, and a Gaussian sketch
+/// of 60% of the space left, which needed 120%, is generated in place.
+#[test]
+fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
+    if !under_address_limit(
+        "to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let k = 1 << 14;
+    let seed = Seed::new(3);
+    let ops: Vec<Box<dyn SketchOperator<f64>>> = vec![
+        Box::new(CountSketch::new(k, k, seed).unwrap()),
+        Box::new(SparseSign::new(k, k, 8, seed).unwrap()),
+        Box::new(Gaussian::new(k, k, seed).unwrap()),
+        Box::new(Srht::new(k, k, seed).unwrap()),
+    ];
+    for op in &ops {
+        let r = op.to_dense();
+        assert!(
+            is_too_large(&r),
+            "{}: {:?}",
+            op.name(),
+            r.err().map(|e| e.to_string())
+        );
+    }
+    let m = 64;
+    let n = usize::try_from(address_space_left() * 60 / 100 / (8 * m as u64)).unwrap();
+    let op = Gaussian::new(m, n, seed).unwrap();
+    let s: Mat<f64> = op.to_dense().unwrap();
+    // Columns at the edges of the generation blocks equal S·e_j, bit for bit.
+    for j in [0, 63, 64, 65, n / 2, n - 1] {
+        let mut e = vec![0.0f64; n];
+        e[j] = 1.0;
+        let col: Vec<f64> = op.apply_vec(&e).unwrap();
+        for (i, v) in col.iter().enumerate() {
+            assert_eq!(s[(i, j)].to_bits(), v.to_bits(), "column {j}, row {i}");
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Dense Gaussian sketches, generated in fixed blocks from counter-derived seeds.
 
 use super::kernels::{self, ColAccess};
-use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
+use super::{check_block, check_dims, check_output_finite, dense_zeros, SketchOperator};
 use crate::error::Result;
 use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
@@ -281,9 +281,24 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {
-        check_dense_size(self.m, self.n)?;
-        let buf: Vec<T> = self.gen_columns(0, self.n, Par::Seq);
-        Ok(Mat::from_fn(self.m, self.n, |i, j| buf[j * self.m + i]))
+        // Generated one block of 64 columns at a time straight into the matrix (a whole copy
+        // of S first doubled the memory); each block is its own stream, so the values are
+        // those of `gen_columns`.
+        let (m, n) = (self.m, self.n);
+        let mut out = dense_zeros::<T>(m, n)?;
+        let mut buf = vec![T::ZERO; m * GEN_BLOCK.min(n)];
+        for g in 0..n.div_ceil(GEN_BLOCK) {
+            let first = g * GEN_BLOCK;
+            let cols = (n - first).min(GEN_BLOCK);
+            let buf = &mut buf[..m * cols];
+            self.gen_block(g, buf);
+            for (c, column) in buf.chunks_exact(m).enumerate() {
+                for (i, &v) in column.iter().enumerate() {
+                    out[(i, first + c)] = v;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -151,7 +151,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// The sketch as an explicit dense `m × n` matrix (for tests and small problems).
     ///
     /// # Errors
-    /// [`Error::TooLarge`] when `m·n` exceeds `2^28` entries.
+    /// [`Error::TooLarge`] when `m·n` exceeds `2^28` entries; for [`CountSketch`],
+    /// [`SparseSign`], [`Gaussian`] and [`Srht`] also when the allocator refuses the `m × n`
+    /// matrix (they need no other memory of that size).
     fn to_dense(&self) -> Result<Mat<T>>;
 }
 
@@ -444,6 +446,14 @@ pub(crate) fn check_dense_size(m: usize, n: usize) -> Result<()> {
     let req = m as u128 * n as u128;
     Error::within(req, LIMIT, || format!("a dense {m}×{n} sketch"))?;
     Ok(())
+}
+
+/// The zero `m × n` matrix a [`SketchOperator::to_dense`] fills: [`Error::TooLarge`] beyond
+/// `2^28` entries ([`check_dense_size`]), or when the allocator refuses it (2 GiB of `f64` at
+/// that limit, which `Mat::zeros` would abort on rather than report).
+pub(crate) fn dense_zeros<T: Scalar>(m: usize, n: usize) -> Result<Mat<T>> {
+    check_dense_size(m, n)?;
+    crate::input::zeros_or_too_large(m, n, "dense sketch")
 }
 
 /// Checks the common constructor parameters.

@@ -1,7 +1,7 @@
 //! Sparse sign embeddings (OSNAP) — and the kernel CountSketch shares.
 
 use super::kernels::{self, Access, ColAccess, RowAccess, ENTRY_MARGIN, PANEL_BYTES};
-use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
+use super::{check_block, check_dims, check_output_finite, dense_zeros, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{MatrixRef, SparseRef};
 use crate::scalar::Scalar;
@@ -965,8 +965,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {
-        check_dense_size(self.m, self.n)?;
-        let mut out = Mat::<T>::zeros(self.m, self.n);
+        let mut out = dense_zeros::<T>(self.m, self.n)?;
         let mut codes = vec![0u32; self.s];
         let scale: T = self.scale();
         for j in 0..self.n {

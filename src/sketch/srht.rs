@@ -1,7 +1,7 @@
 //! The subsampled randomized Hadamard transform.
 
 use super::kernels;
-use super::{check_block, check_dense_size, check_dims, check_output_finite, SketchOperator};
+use super::{check_block, check_dims, check_output_finite, dense_zeros, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::filled_or_too_large;
 use crate::input::MatrixRef;
@@ -300,17 +300,16 @@ impl<T: Scalar> SketchOperator<T> for Srht {
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {
-        check_dense_size(self.m, self.n)?;
+        let mut out = dense_zeros::<T>(self.m, self.n)?;
         let scale = 1.0 / (self.m as f64).sqrt();
-        Ok(Mat::from_fn(self.m, self.n, |k, i| {
-            let h_neg = (self.rows[k] & i).count_ones() & 1 == 1;
-            let v = if h_neg ^ self.negative(i) {
-                -scale
-            } else {
-                scale
-            };
-            T::from_f64(v)
-        }))
+        for i in 0..self.n {
+            let negative = self.negative(i);
+            for (k, &r) in self.rows.iter().enumerate() {
+                let h_neg = (r & i).count_ones() & 1 == 1;
+                out[(k, i)] = T::from_f64(if h_neg ^ negative { -scale } else { scale });
+            }
+        }
+        Ok(out)
     }
 }
 
