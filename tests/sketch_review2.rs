@@ -120,3 +120,125 @@ fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
         }
     }
 }
+
+/// Every family at `m × n` from `seed` (sparse sign at `s = 3` and at `s = 66`, the hash-set
+/// path), for either scalar.
+fn families<T: randnla::Scalar>(m: usize, n: usize, seed: Seed) -> Vec<Box<dyn SketchOperator<T>>> {
+    let mut v: Vec<Box<dyn SketchOperator<T>>> = vec![
+        Box::new(CountSketch::new(m, n, seed).unwrap()),
+        Box::new(Gaussian::new(m, n, seed).unwrap()),
+    ];
+    for s in [3, 66] {
+        if s <= m {
+            v.push(Box::new(SparseSign::new(m, n, s, seed).unwrap()));
+        }
+    }
+    if m <= n.next_power_of_two() {
+        v.push(Box::new(Srht::new(m, n, seed).unwrap()));
+    }
+    v
+}
+
+/// The trait documents a block with no rows (or no columns) as a no-op once the shapes are
+/// checked; its `# Errors` said `NonFinite` "when, after the block is added, `out` holds a NaN",
+/// which an empty block into a NaN output never returned. The doc now says which: an empty
+/// block is `Ok` and leaves `out` as it was, a non-empty one reports the NaN, and a misplaced
+/// empty block (offset past `n`, or `out` of the wrong shape) is still a `DimensionMismatch`.
+#[test]
+fn an_empty_block_is_a_no_op_after_the_shape_checks() {
+    let (m, n) = (5, 40);
+    for op in families::<f64>(m, n, Seed::new(8)) {
+        let name = op.name();
+        let start =
+            Mat::<f64>::from_fn(m, 3, |i, j| if (i, j) == (2, 1) { f64::NAN } else { -0.0 });
+        let same = |out: &Mat<f64>| {
+            (0..3).all(|j| (0..m).all(|i| out[(i, j)].to_bits() == start[(i, j)].to_bits()))
+        };
+        for (offset, rows, cols) in [(0, 0, 3), (n, 0, 3), (7, 2, 0)] {
+            let block = Mat::<f64>::zeros(rows, cols);
+            let mut out = Mat::<f64>::from_fn(m, cols, |i, j| start[(i, j)]);
+            let r = op.apply_block_into(
+                offset,
+                MatrixRef::Dense(block.as_ref()),
+                out.as_mut(),
+                Par::Seq,
+            );
+            assert!(r.is_ok(), "{name}: {rows} × {cols} at {offset}: {r:?}");
+            if cols == 3 {
+                assert!(
+                    same(&out),
+                    "{name}: {rows} × {cols} at {offset} changed out"
+                );
+            }
+        }
+        // The same output with a block of one row: the NaN is reported.
+        let one = Mat::<f64>::from_fn(1, 3, |_, j| j as f64);
+        let mut out = start.clone();
+        let r = op.apply_block_into(3, MatrixRef::Dense(one.as_ref()), out.as_mut(), Par::Seq);
+        assert!(
+            matches!(r, Err(Error::NonFinite { row: 2, col: 1, .. })),
+            "{name}: {r:?}"
+        );
+        // Empty blocks that do not fit, or an output of the wrong shape: still errors.
+        let empty = Mat::<f64>::zeros(0, 3);
+        for (offset, rows, cols) in [(n + 1, m, 3), (usize::MAX, m, 3), (0, m + 1, 3), (0, m, 2)] {
+            let mut out = Mat::<f64>::zeros(rows, cols);
+            let r = op.apply_block_into(
+                offset,
+                MatrixRef::Dense(empty.as_ref()),
+                out.as_mut(),
+                Par::Seq,
+            );
+            assert!(
+                matches!(r, Err(Error::DimensionMismatch { .. })),
+                "{name}: empty block at {offset} into {rows} × {cols}: {r:?}"
+            );
+        }
+    }
+}
+
+/// `to_dense` is `S` itself: `S·I` through every layout of the identity (CSR, CSC, dense
+/// column- and row-major) gives its entries bit for bit, in `f64` and `f32`, at shapes with
+/// `m = 1`, `m > n`, `n` not a power of two (the SRHT pads) and a partial Gaussian block.
+#[test]
+fn to_dense_is_the_sketch_of_the_identity_bit_for_bit() {
+    fn check<T: randnla::Scalar>(m: usize, n: usize) {
+        let id = Mat::<T>::from_fn(n, n, |i, j| if i == j { T::from_f64(1.0) } else { T::ZERO });
+        let id_rm = id.transpose().to_owned();
+        let tri = {
+            let mut t = sprs::TriMat::new((n, n));
+            for i in 0..n {
+                t.add_triplet(i, i, T::from_f64(1.0));
+            }
+            t
+        };
+        let (csr, csc): (sprs::CsMat<T>, sprs::CsMat<T>) = (tri.to_csr(), tri.to_csc());
+        for op in families::<T>(m, n, Seed::new(41)) {
+            let s = op.to_dense().unwrap();
+            assert_eq!((s.nrows(), s.ncols()), (m, n));
+            for (layout, a) in [
+                ("csr", MatrixRef::sparse(&csr).unwrap()),
+                ("csc", MatrixRef::sparse(&csc).unwrap()),
+                ("dense", MatrixRef::dense(id.as_ref()).unwrap()),
+                ("row-major", MatrixRef::dense(id_rm.transpose()).unwrap()),
+            ] {
+                let si = op.apply(a, Par::rayon(2)).unwrap();
+                for j in 0..n {
+                    for i in 0..m {
+                        assert_eq!(
+                            si[(i, j)].to_f64().to_bits(),
+                            s[(i, j)].to_f64().to_bits(),
+                            "{} {} {m}×{n} {layout}: ({i}, {j})",
+                            op.name(),
+                            T::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (m, n) in [(1, 1), (1, 5), (7, 3), (5, 100), (70, 130), (66, 200)] {
+        check::<f64>(m, n);
+        check::<f32>(m, n);
+    }
+}

@@ -115,9 +115,11 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     ///
     /// Summing the calls for the blocks of a partition of `A`'s rows gives `S·A` (mergeable
     /// sketches); see the module docs for when the result is bitwise identical to one call.
-    /// A block with no rows is a no-op. Each call reads the whole `m × d` output once more to
-    /// check it (below), so when streaming, blocks of fewer stored entries than `out` has
-    /// entries pay mostly for that pass: prefer blocks of at least `m·d` stored entries.
+    /// A block with no rows (or no columns) is a no-op once the shapes are checked: `Ok`,
+    /// without reading `out` (a NaN or ±∞ already there is not reported). Each other call reads
+    /// the whole `m × d` output once more to check it (below), so when streaming, blocks of
+    /// fewer stored entries than `out` has entries pay mostly for that pass: prefer blocks of
+    /// at least `m·d` stored entries.
     ///
     /// Every operator of the crate leaves `out` finite or returns an error: finite sums that
     /// exceed the largest `T` (entries of `A` within a factor of about `√n` of it; for the SRHT,
@@ -129,8 +131,8 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
     /// `0..n` at `row_offset`; [`Error::TooLarge`] when a CSR block's CSC copy (for the kernels
     /// that walk columns), or the SRHT's length-`n'` column buffer, cannot be allocated
-    /// (`out` is then unchanged); [`Error::NonFinite`] when, after the block is added, `out`
-    /// holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
+    /// (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
+    /// `out` holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
     /// the row-sampling sketch): the sketch overflowed `T`, and the message says to scale `A`
     /// down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
     /// nothing underflows). On that error the block *has* been added: `out` holds the overflowed
