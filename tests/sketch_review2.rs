@@ -242,3 +242,99 @@ fn to_dense_is_the_sketch_of_the_identity_bit_for_bit() {
         check::<f32>(m, n);
     }
 }
+
+/// The second moment of `‖Sx‖²`, which the unbiasedness tests do not reach: it is where
+/// dependence between the columns of `S` shows (a hash or sign correlated across columns
+/// changes `E⟨Sₑᵢ, Sₑⱼ⟩²`). For a sparse sign sketch with `s` nonzeros per column (rows without
+/// replacement, independent fair signs) `‖Sx‖² = ‖x‖² + Σ_{i≠j} xᵢxⱼ⟨Sₑᵢ, Sₑⱼ⟩` and
+/// `E⟨Sₑᵢ, Sₑⱼ⟩² = E|Rᵢ ∩ Rⱼ|/s² = 1/m`, so `Var‖Sx‖² = (2/m)(‖x‖⁴ − Σxᵢ⁴)` for every `s`
+/// (CountSketch included); for the Gaussian sketch `Var‖Sx‖² = 2‖x‖⁴/m`. (The SRHT's depends
+/// on the Hadamard structure and the padding; it is left out.)
+/// Pass rule: over 4000 seeds (a range of its own per family), the sample variance lies within 5 estimated standard errors
+/// (`√((μ̂₄ − V²)/N)`, `μ̂₄` the sample fourth central moment) of the formula.
+#[test]
+fn the_variance_of_the_squared_norm_is_the_formula_of_independent_columns() {
+    let (m, n, seeds) = (16usize, 300usize, 4000u64);
+    // Two spikes make Σxᵢ⁴ 40% of ‖x‖⁴: the two formulas are 15 or more standard errors apart.
+    let x: Vec<f64> = (0..n)
+        .map(|i| match i {
+            0 | 1 => 100.0,
+            _ => ((i * 37 % 101) as f64 - 50.0) / 10.0,
+        })
+        .collect();
+    let norm2: f64 = x.iter().map(|v| v * v).sum();
+    let sum4: f64 = x.iter().map(|v| v.powi(4)).sum();
+    let sparse = 2.0 / m as f64 * (norm2 * norm2 - sum4);
+    let gaussian = 2.0 / m as f64 * norm2 * norm2;
+    for (family, (kind, want)) in [
+        (SketchKind::CountSketch, sparse),
+        (SketchKind::SparseSign { nnz_per_col: 2 }, sparse),
+        (SketchKind::SparseSign { nnz_per_col: 8 }, sparse),
+        (SketchKind::SparseSign { nnz_per_col: 16 }, sparse),
+        (SketchKind::Gaussian, gaussian),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let y: Vec<f64> = (0..seeds)
+            .map(|s| {
+                let op = kind
+                    .build::<f64>(m, n, Seed::new(77_000 + 10_000 * family as u64 + s))
+                    .unwrap();
+                op.apply_vec(&x).unwrap().iter().map(|v| v * v).sum()
+            })
+            .collect();
+        let k = y.len() as f64;
+        let mean = y.iter().sum::<f64>() / k;
+        let var = y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1.0);
+        let mu4 = y.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / k;
+        let se = ((mu4 - var * var) / k).sqrt();
+        let z = (var - want) / se;
+        assert!(
+            z.abs() < 5.0,
+            "{kind:?}: Var ‖Sx‖² = {var:.1}, formula {want:.1}, z = {z:.2}"
+        );
+    }
+}
+
+/// SRHT rows are orthogonal, `S·Sᵀ = (n/m)·I`, when no padding is needed (`n = n'`: `S` is `m`
+/// rows of the orthogonal `H·D/√n`, scaled by `√(n/m)`). With padding the rows are orthogonal
+/// only over all `n'` columns (checked on the padded `H`): `S·Sᵀ ≠ (n/m)·I` in general, so the
+/// sketch of a padded input is not a scaled partial isometry, only one in expectation.
+#[test]
+fn srht_rows_are_orthogonal_up_to_scaling() {
+    for (m, n) in [(1, 1), (3, 8), (16, 64), (100, 1024), (1024, 1024)] {
+        for seed in 0..3 {
+            let op = Srht::new(m, n, Seed::new(seed)).unwrap();
+            let s: Mat<f64> = op.to_dense().unwrap();
+            let g = &s * s.transpose();
+            for i in 0..m {
+                for j in 0..m {
+                    let want = if i == j { n as f64 / m as f64 } else { 0.0 };
+                    assert!(
+                        (g[(i, j)] - want).abs() <= 1e-12 * n as f64 / m as f64,
+                        "m = {m}, n = {n}, seed {seed}: (S·Sᵀ)({i}, {j}) = {}",
+                        g[(i, j)]
+                    );
+                }
+            }
+        }
+    }
+    // Padded: n = 5 in n' = 8, all 8 rows kept. The rows of S are orthogonal only with the
+    // padded columns; SᵀS = I still holds (the columns of H are orthogonal).
+    let op = Srht::new(8, 5, Seed::new(1)).unwrap();
+    let s: Mat<f64> = op.to_dense().unwrap();
+    let gram = s.transpose() * &s;
+    for i in 0..5 {
+        for j in 0..5 {
+            let want = if i == j { 1.0 } else { 0.0 };
+            assert!((gram[(i, j)] - want).abs() < 1e-14, "SᵀS({i}, {j})");
+        }
+    }
+    let rows = &s * s.transpose();
+    let off: f64 = (0..8)
+        .flat_map(|i| (0..8).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| rows[(i, j)].abs())
+        .fold(0.0, f64::max);
+    assert!(off > 0.1, "padded rows came out orthogonal: {off}");
+}
