@@ -338,3 +338,45 @@ fn srht_rows_are_orthogonal_up_to_scaling() {
         .fold(0.0, f64::max);
     assert!(off > 0.1, "padded rows came out orthogonal: {off}");
 }
+
+/// `apply_block_into`'s `# Errors` named the CSC copy and the SRHT's column buffer as the
+/// allocations that may be `TooLarge`, not the `m × d` work copy of `out` every family's kernel
+/// accumulates into (the caller's `out` fitting once does not make room for the copy). The doc
+/// now names it; here `out` takes 60% of the space left under a 512 MiB limit, and every family,
+/// fed a dense and a CSR block, answers `TooLarge` and leaves `out` as it was.
+#[test]
+fn a_work_copy_of_out_that_does_not_fit_is_a_too_large_error() {
+    if !under_address_limit(
+        "a_work_copy_of_out_that_does_not_fit_is_a_too_large_error",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let (m, n) = (4096, 4096);
+    let d = usize::try_from(address_space_left() * 60 / 100 / (8 * m as u64)).unwrap();
+    let start = |i: usize, j: usize| ((i + j) % 3) as f64;
+    let mut out = Mat::<f64>::from_fn(m, d, start);
+    let dense = Mat::<f64>::from_fn(2, d, |i, j| (i + j) as f64 + 1.0);
+    let mut tri = sprs::TriMat::new((2, d));
+    for j in 0..d {
+        tri.add_triplet(j % 2, j, 1.0 + j as f64);
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let seed = Seed::new(4);
+    let ops: Vec<Box<dyn SketchOperator<f64>>> = vec![
+        Box::new(CountSketch::new(m, n, seed).unwrap()),
+        Box::new(SparseSign::new(m, n, 8, seed).unwrap()),
+        Box::new(Gaussian::new(m, n, seed).unwrap()),
+        Box::new(Srht::new(m, n, seed).unwrap()),
+    ];
+    for op in &ops {
+        for (layout, block) in [
+            ("dense", MatrixRef::dense(dense.as_ref()).unwrap()),
+            ("csr", MatrixRef::sparse(&csr).unwrap()),
+        ] {
+            let r = op.apply_block_into(100, block, out.as_mut(), Par::Seq);
+            assert!(is_too_large(&r), "{} {layout}: {:?}", op.name(), r.err());
+        }
+    }
+    assert!((0..d).all(|j| (0..m).all(|i| out[(i, j)] == start(i, j))));
+}

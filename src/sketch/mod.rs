@@ -129,9 +129,11 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
-    /// `0..n` at `row_offset`; [`Error::TooLarge`] when a CSR block's CSC copy (for the kernels
-    /// that walk columns), or the SRHT's length-`n'` column buffer, cannot be allocated
-    /// (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
+    /// `0..n` at `row_offset`; [`Error::TooLarge`] when the `m × d` work copy of `out` that
+    /// the kernels of [`CountSketch`], [`SparseSign`], [`Gaussian`] and [`Srht`] accumulate
+    /// into (CountSketch skips it for CSR or row-major blocks small next to an output of at
+    /// most 4 MiB), a CSR block's CSC copy (for the kernels that walk columns), or the SRHT's
+    /// length-`n'` column buffer cannot be allocated (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
     /// `out` holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
     /// the row-sampling sketch): the sketch overflowed `T`, and the message says to scale `A`
     /// down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
@@ -169,7 +171,9 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `n` rows, [`Error::TooLarge`] when the `m × d` output cannot be
-    /// allocated (a sparse `A` may declare far more columns than it stores),
+    /// allocated (a sparse `A` may declare far more columns than it stores), or one of the
+    /// buffers [`apply_block_into`](SketchOperator::apply_block_into) names (its work copy of
+    /// the output, say: an output that fits once need not fit twice),
     /// [`Error::NonFinite`] when `S·A` overflowed `T` (naming its first non-finite entry in
     /// column-major order; scale `A` down by a power of two, see
     /// [`apply_block_into`](SketchOperator::apply_block_into)).
