@@ -380,3 +380,46 @@ fn a_work_copy_of_out_that_does_not_fit_is_a_too_large_error() {
     }
     assert!((0..d).all(|j| (0..m).all(|i| out[(i, j)] == start(i, j))));
 }
+
+/// The Gaussian sketch generates `S` a block at a time, `m × 64` entries at least (128 MiB of
+/// `f64` at the largest `m = 2¹⁸`), in buffers that were `vec!`s: with less memory left than
+/// that, `S·x` killed the process ("memory allocation of 134217728 bytes failed"). Both
+/// kernels now ask the allocator and answer `TooLarge`: the super-block kernel (dense input)
+/// and the per-entry kernel (a hypersparse CSC input, one entry in 2⁴⁰ rows). Here all but
+/// 60 MB of the address space is held before the call; the output and its work copy (2 MB
+/// each) still fit.
+#[test]
+fn a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error() {
+    if !under_address_limit(
+        "a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let m = 1 << 18;
+    let x = vec![1.0f64; 100];
+    let tall: sprs::CsMat<f64> = {
+        let mut tri = sprs::TriMat::new((1usize << 40, 1));
+        tri.add_triplet(12_345, 0, 2.0);
+        tri.to_csc()
+    };
+    let ballast: Vec<u8> =
+        Vec::with_capacity(usize::try_from(address_space_left() - (60 << 20)).unwrap());
+    let op = Gaussian::new(m, 100, Seed::new(5)).unwrap();
+    let r = op.apply_vec(&x);
+    assert!(is_too_large(&r), "dense: {:?}", r.err());
+    let op = Gaussian::new(m, 1 << 40, Seed::new(5)).unwrap();
+    let r = op.apply(MatrixRef::sparse(&tall).unwrap(), Par::Seq);
+    assert!(is_too_large(&r), "hypersparse CSC: {:?}", r.err());
+    drop(ballast);
+    // With the memory back, both answer.
+    let sx = Gaussian::new(m, 100, Seed::new(5))
+        .unwrap()
+        .apply_vec(&x)
+        .unwrap();
+    assert_eq!(sx.len(), m);
+    let sa = op
+        .apply(MatrixRef::sparse(&tall).unwrap(), Par::Seq)
+        .unwrap();
+    assert_eq!((sa.nrows(), sa.ncols()), (m, 1));
+}

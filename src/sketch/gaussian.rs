@@ -3,7 +3,7 @@
 use super::kernels::{self, ColAccess};
 use super::{check_block, check_dims, check_output_finite, dense_zeros, SketchOperator};
 use crate::error::Result;
-use crate::input::{MatrixRef, SparseRef};
+use crate::input::{ensure_allocatable, filled_or_too_large, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use crate::seed::{streams, Seed};
 use faer::{Mat, MatMut, Par};
@@ -50,6 +50,9 @@ const MAX_ROWS: usize = 1 << 18;
 /// [`crate::Error::NonFinite`], never ±∞ or NaN, when `S·A` overflows the scalar type (entries of
 /// `A` within a factor of about `√n` of its largest value); scale `A` down by a power of two (see
 /// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
+/// [`crate::Error::TooLarge`] when the block of `S` it generates at a time cannot be allocated:
+/// up to `m × 1024` entries and 64 MiB, never less than `m × 64` (128 MiB of `f64` at
+/// `m = 2¹⁸`), or `m × 64` per thread for a CSC input that stores few entries per block.
 ///
 /// # References
 /// P.-G. Martinsson, J. A. Tropp, "Randomized numerical linear algebra: foundations and
@@ -93,10 +96,10 @@ impl Gaussian {
         }
     }
 
-    /// Columns `first .. first + cols` of `S`, for `first` a multiple of `GEN_BLOCK`.
-    fn gen_columns<T: Scalar>(&self, first: usize, cols: usize, par: Par) -> Vec<T> {
+    /// Writes columns `first .. first + buf.len()/m` of `S` into `buf` (column-major), for
+    /// `first` a multiple of `GEN_BLOCK`. Every entry of `buf` is overwritten.
+    fn gen_columns_into<T: Scalar>(&self, first: usize, buf: &mut [T], par: Par) {
         let m = self.m;
-        let mut buf = vec![T::ZERO; m * cols];
         let g0 = first / GEN_BLOCK;
         let run = |(b, chunk): (usize, &mut [T])| self.gen_block(g0 + b, chunk);
         if kernels::tasks(par) > 1 {
@@ -104,7 +107,6 @@ impl Gaussian {
         } else {
             buf.chunks_mut(m * GEN_BLOCK).enumerate().for_each(run);
         }
-        buf
     }
 }
 
@@ -119,6 +121,11 @@ impl Gaussian {
     /// Column kernel: `S` is generated in super-blocks of `SUPER_BLOCK·GEN_BLOCK` rows shared by
     /// all columns; output columns are independent and, within one, input rows are visited in
     /// ascending order. Generation blocks without stored rows are skipped.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`](crate::Error::TooLarge) when the super-block's buffer (at most
+    /// `m × 1024` entries of `S` and 64 MiB, but never less than one generation block of
+    /// `m × 64`: 128 MiB of `f64` at `m = 2¹⁸`) cannot be allocated.
     fn accumulate_super_blocks<T: Scalar>(
         &self,
         row_offset: usize,
@@ -127,7 +134,7 @@ impl Gaussian {
         work: &mut [T],
         d: usize,
         par: Par,
-    ) {
+    ) -> Result<()> {
         let m = self.m;
         let tasks = kernels::tasks(par);
         let cols_per_task = kernels::chunk_len(d, tasks);
@@ -137,6 +144,10 @@ impl Gaussian {
         let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;
         let blocks = (SUPER_BLOCK_BYTES / (m * GEN_BLOCK * std::mem::size_of::<T>()).max(1))
             .clamp(1, SUPER_BLOCK);
+        // One buffer for every super-block, as long as the longest one this block needs (a
+        // `vec!` per super-block aborted where the allocator refused).
+        let longest = (blocks * GEN_BLOCK).min(end - sb_start);
+        let mut buf = filled_or_too_large(m * longest, T::ZERO, "Gaussian sketch's block of S")?;
         while sb_start < end {
             // Up to the block's last row, not a whole super-block (a stream of 1-row blocks drew
             // 1024·m normals per row): a generation block's stream is column-major, so its
@@ -145,7 +156,9 @@ impl Gaussian {
                 .saturating_add(blocks * GEN_BLOCK)
                 .min(end)
                 .min(self.n);
-            let s_cols: Vec<T> = self.gen_columns(sb_start, sb_end - sb_start, par);
+            let s_cols = &mut buf[..m * (sb_end - sb_start)];
+            self.gen_columns_into(sb_start, s_cols, par);
+            let s_cols = &*s_cols;
             // Local rows of the block inside this super-block.
             let lo = sb_start.max(start) - row_offset;
             let hi = sb_end.min(end) - row_offset;
@@ -175,6 +188,7 @@ impl Gaussian {
             }
             sb_start = sb_end.max(next / GEN_BLOCK * GEN_BLOCK);
         }
+        Ok(())
     }
 
     /// Column kernel for CSC input that stores few entries per generation block: each stored
@@ -270,9 +284,17 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
                 ColAccess::Csc(csc)
                     if generate_per_entry(k, d, csc.nnz(), m, kernels::out_bytes::<T>(m, d)) =>
                 {
+                    // Each task holds one generation block of `m × 64` (a `vec!` in the task,
+                    // which aborted where the allocator refused): ask for all of them first.
+                    let tasks = kernels::tasks(par).min(d);
+                    ensure_allocatable::<T>(
+                        (m * GEN_BLOCK).checked_mul(tasks),
+                        || format!("the Gaussian sketch's {tasks} blocks of {m}×{GEN_BLOCK}"),
+                        (m * GEN_BLOCK) as u128 * tasks as u128,
+                    )?;
                     self.accumulate_entries(row_offset, csc, &mut work, par)
                 }
-                _ => self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par),
+                _ => self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par)?,
             }
             kernels::store_col_major(&work, out.as_mut());
             Ok(())
@@ -337,7 +359,8 @@ mod tests {
                 for par in [Par::Seq, Par::rayon(2), Par::rayon(3)] {
                     let mut blocks = start.clone();
                     let cols = ColAccess::Csc(view);
-                    op.accumulate_super_blocks(row_offset, &cols, k, &mut blocks, d, par);
+                    op.accumulate_super_blocks(row_offset, &cols, k, &mut blocks, d, par)
+                        .unwrap();
                     let mut entries = start.clone();
                     op.accumulate_entries(row_offset, &view, &mut entries, par);
                     for (i, (x, y)) in blocks.iter().zip(&entries).enumerate() {
@@ -372,7 +395,8 @@ mod tests {
             &mut blocks,
             3,
             Par::rayon(2),
-        );
+        )
+        .unwrap();
         let mut entries = start;
         op.accumulate_entries(100, &view, &mut entries, Par::Seq);
         for (i, (x, y)) in blocks.iter().zip(&entries).enumerate() {

@@ -132,8 +132,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// `0..n` at `row_offset`; [`Error::TooLarge`] when the `m × d` work copy of `out` that
     /// the kernels of [`CountSketch`], [`SparseSign`], [`Gaussian`] and [`Srht`] accumulate
     /// into (CountSketch skips it for CSR or row-major blocks small next to an output of at
-    /// most 4 MiB), a CSR block's CSC copy (for the kernels that walk columns), or the SRHT's
-    /// length-`n'` column buffer cannot be allocated (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
+    /// most 4 MiB), a CSR block's CSC copy (for the kernels that walk columns), the Gaussian
+    /// sketch's block of `S` (see [`Gaussian`]) or the SRHT's length-`n'` column buffer cannot
+    /// be allocated (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
     /// `out` holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
     /// the row-sampling sketch): the sketch overflowed `T`, and the message says to scale `A`
     /// down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
