@@ -423,3 +423,34 @@ fn a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error() {
         .unwrap();
     assert_eq!((sa.nrows(), sa.ncols()), (m, 1));
 }
+
+/// `Srht::new` documents `TooLarge` "when the `m` selected rows (or the set used to draw them)
+/// cannot be allocated", which no test reached. Under a 512 MiB limit: 2²⁷ rows (1 GiB of
+/// indices, the bitmap path), and, with all but 200 MB of the space held, 2²⁴ rows of
+/// `n' = 2³⁰` (128 MiB of indices, then a hash set of 2²⁴ entries, about 290 MiB: the hash-set
+/// path, `m ≤ n'/64`) are `TooLarge` from the constructor and from [`SketchKind::build`]; the
+/// same hash-set selection is drawn once the space is back.
+#[test]
+fn srht_row_selections_that_do_not_fit_are_too_large_errors() {
+    if !under_address_limit(
+        "srht_row_selections_that_do_not_fit_are_too_large_errors",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let too_large = |m: usize, n: usize| {
+        let r = Srht::new(m, n, Seed::new(2));
+        assert!(is_too_large(&r), "m = {m}, n = {n}: {:?}", r.err());
+        let r = SketchKind::Srht
+            .build::<f64>(m, n, Seed::new(2))
+            .map(|_| ());
+        assert!(is_too_large(&r), "build, m = {m}, n = {n}: {:?}", r.err());
+    };
+    too_large(1 << 27, 1 << 27);
+    let ballast: Vec<u8> =
+        Vec::with_capacity(usize::try_from(address_space_left() - (200 << 20)).unwrap());
+    too_large(1 << 24, 1 << 30);
+    drop(ballast);
+    let op = Srht::new(1 << 24, 1 << 30, Seed::new(2)).unwrap();
+    assert_eq!(op.selected_rows().len(), 1 << 24);
+}
