@@ -134,17 +134,17 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// into (CountSketch skips it for CSR or row-major blocks small next to an output of at
     /// most 4 MiB), a CSR block's CSC copy (for the kernels that walk columns), the Gaussian
     /// sketch's block of `S` (see [`Gaussian`]) or the SRHT's length-`n'` column buffer cannot
-    /// be allocated (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty block is added,
-    /// `out` holds a NaN or ±∞ (the first in column-major order, among the rows the call wrote for
-    /// the row-sampling sketch): the sketch overflowed `T`, and the message says to scale `A`
-    /// down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
-    /// nothing underflows). On that error the block *has* been added: `out` holds the overflowed
-    /// entries and is no longer a usable partial sketch, so start the accumulation over with
-    /// every block scaled by the same power of two. A NaN or ±∞ that `out` already held, or
-    /// that a dense block built as `MatrixRef::Dense(view)` without validation brought in, is
-    /// reported the same way (the message names a non-finite `out` before the call as the
-    /// other possible cause; [`SketchExt::apply`], which starts from zeros, names only the
-    /// overflow).
+    /// be allocated (`out` is then unchanged); [`Error::NonFinite`] when, after a non-empty
+    /// block is added, `out` holds a NaN or ±∞ (the first in column-major order, among the rows
+    /// the call wrote for the row-sampling sketch): the sketch overflowed `T`, and the message
+    /// says to scale `A` down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`,
+    /// exactly while nothing underflows). On that error the block *has* been added: `out` holds
+    /// the overflowed entries and is no longer a usable partial sketch, so start the
+    /// accumulation over with every block scaled by the same power of two. A NaN or ±∞ that
+    /// `out` already held, or that a dense block built as `MatrixRef::Dense(view)` without
+    /// validation brought in, is reported the same way (the message names a non-finite `out`
+    /// before the call as the other possible cause; [`SketchExt::apply`], which starts from
+    /// zeros, names only the overflow).
     fn apply_block_into(
         &self,
         row_offset: usize,
