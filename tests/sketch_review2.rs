@@ -454,3 +454,35 @@ fn srht_row_selections_that_do_not_fit_are_too_large_errors() {
     let op = Srht::new(1 << 24, 1 << 30, Seed::new(2)).unwrap();
     assert_eq!(op.selected_rows().len(), 1 << 24);
 }
+
+/// The kernels that walk a block's columns in row blocks keep one cursor per column, a
+/// `vec![0; d]`: with `m = 1` as large as the output and its work copy, and where those two had
+/// just fit, the cursors aborted the process. Here a dense `1 × d` block (column-major, so
+/// walked by columns) and a `1 × d` output, both over slices, and the work copy take about 85%
+/// of the space left under a 512 MiB limit; every family with `m = 1` answers `TooLarge` and
+/// leaves `out` as it was.
+#[test]
+fn column_cursors_that_do_not_fit_are_a_too_large_error() {
+    if !under_address_limit(
+        "column_cursors_that_do_not_fit_are_a_too_large_error",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let d = usize::try_from(address_space_left() * 85 / 100 / 24).unwrap();
+    let a: Vec<f64> = (0..d).map(|j| 1.0 + (j % 5) as f64).collect();
+    let mut out = vec![0.5f64; d];
+    let block = faer::MatRef::from_column_major_slice(&a, 1, d);
+    let seed = Seed::new(6);
+    let ops: Vec<Box<dyn SketchOperator<f64>>> = vec![
+        Box::new(CountSketch::new(1, 10, seed).unwrap()),
+        Box::new(Gaussian::new(1, 10, seed).unwrap()),
+        Box::new(Srht::new(1, 10, seed).unwrap()),
+    ];
+    for op in &ops {
+        let view = faer::MatMut::from_column_major_slice_mut(&mut out, 1, d);
+        let r = op.apply_block_into(3, MatrixRef::Dense(block), view, Par::Seq);
+        assert!(is_too_large(&r), "{}: {:?}", op.name(), r.err());
+    }
+    assert!(out.iter().all(|&v| v == 0.5));
+}

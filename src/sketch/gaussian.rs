@@ -125,7 +125,8 @@ impl Gaussian {
     /// # Errors
     /// [`Error::TooLarge`](crate::Error::TooLarge) when the super-block's buffer (at most
     /// `m × 1024` entries of `S` and 64 MiB, but never less than one generation block of
-    /// `m × 64`: 128 MiB of `f64` at `m = 2¹⁸`) cannot be allocated.
+    /// `m × 64`: 128 MiB of `f64` at `m = 2¹⁸`) or the column cursors
+    /// ([`kernels::column_cursors`]) cannot be allocated.
     fn accumulate_super_blocks<T: Scalar>(
         &self,
         row_offset: usize,
@@ -138,7 +139,7 @@ impl Gaussian {
         let m = self.m;
         let tasks = kernels::tasks(par);
         let cols_per_task = kernels::chunk_len(d, tasks);
-        let mut cursors = vec![0usize; d];
+        let mut cursors = kernels::column_cursors(d)?;
         // Global input rows covered by this block, walked in super-blocks aligned to GEN_BLOCK.
         let (start, end) = (row_offset, row_offset + k);
         let mut sb_start = start / GEN_BLOCK * GEN_BLOCK;

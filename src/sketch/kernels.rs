@@ -470,6 +470,15 @@ pub(crate) fn for_column_chunks_then_resume<T: Scalar>(
     }
 }
 
+/// One cursor (a position in a CSC column) per column of a `d`-column block, for the kernels
+/// that walk the columns in row blocks; [`Error::TooLarge`](crate::Error::TooLarge) when they
+/// cannot be allocated (`d` is as large as a sparse input declares: with `m = 1` the cursors
+/// take as much memory as the output, and a `vec!` aborted where the output and its work copy
+/// had just fit).
+pub(crate) fn column_cursors(d: usize) -> crate::Result<Vec<usize>> {
+    crate::input::filled_or_too_large(d, 0, "column cursors of a sketch kernel")
+}
+
 /// Copies `out` into a column-major buffer, or [`Error::TooLarge`](crate::Error::TooLarge) when
 /// the copy cannot be allocated (see [`work_buffer`]).
 pub(crate) fn try_load_col_major<T: Scalar>(out: &MatMut<'_, T>) -> crate::Result<Vec<T>> {

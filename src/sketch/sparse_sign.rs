@@ -745,6 +745,9 @@ impl SparseSign {
 
     /// Column-oriented kernel: output columns are independent; within one, input rows are visited
     /// in ascending order.
+    ///
+    /// # Errors
+    /// As [`kernels::column_cursors`].
     fn accumulate_cols<T: Scalar>(
         &self,
         row_offset: usize,
@@ -753,12 +756,12 @@ impl SparseSign {
         work: &mut [T],
         d: usize,
         par: Par,
-    ) {
+    ) -> Result<()> {
         let (m, s) = (self.m, self.s);
         let scale: T = self.scale();
         let tasks = kernels::tasks(par);
         let cols_per_task = kernels::chunk_len(d, tasks);
-        let mut cursors = vec![0usize; d];
+        let mut cursors = kernels::column_cursors(d)?;
         // Dense columns read the whole code table in order, so a larger block costs nothing in
         // locality and saves sweeps over the output (see `DENSE_COL_BLOCK`).
         let block_rows = match cols {
@@ -817,6 +820,7 @@ impl SparseSign {
             );
             skipped = lo > hi;
         }
+        Ok(())
     }
 }
 
@@ -956,7 +960,7 @@ impl<T: Scalar> SketchOperator<T> for SparseSign {
                     {
                         self.accumulate_entries(row_offset, csc, &mut work, par)
                     }
-                    _ => self.accumulate_cols(row_offset, &cols, k, &mut work, d, par),
+                    _ => self.accumulate_cols(row_offset, &cols, k, &mut work, d, par)?,
                 }
                 kernels::store_col_major(&work, out.as_mut());
             }
@@ -1087,7 +1091,8 @@ mod tests {
             .map(|i| T::from_f64((i as f64 * 0.37).sin()))
             .collect();
         let mut blocks = start.clone();
-        op.accumulate_cols(row_offset, &ColAccess::Csc(a), k, &mut blocks, d, par);
+        op.accumulate_cols(row_offset, &ColAccess::Csc(a), k, &mut blocks, d, par)
+            .unwrap();
         let mut entries = start;
         op.accumulate_entries(row_offset, &a, &mut entries, par);
         let wide = |v: Vec<T>| v.into_iter().map(T::to_f64).collect();

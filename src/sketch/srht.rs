@@ -285,7 +285,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
                     }
                 }
             };
-            let mut cursors = vec![0usize; d];
+            let mut cursors = kernels::column_cursors(d)?;
             kernels::for_column_chunks(&mut work, &mut cursors, m, cols_per_task, tasks, run);
             if failed.lock().map_or(true, |f| f.is_none()) {
                 kernels::store_col_major(&work, out.as_mut());
