@@ -119,6 +119,15 @@ fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
             assert_eq!(s[(i, j)].to_bits(), v.to_bits(), "column {j}, row {i}");
         }
     }
+    drop(s);
+    // The Gaussian sketch's buffer of 64 generated columns (128 MiB at m = 2¹⁸) is asked for
+    // too: with 200 MB left, the 2¹⁸ × 64 matrix fits and the buffer does not.
+    let ballast: Vec<u8> =
+        Vec::with_capacity(usize::try_from(address_space_left() - (200 << 20)).unwrap());
+    let op = Gaussian::new(1 << 18, 64, seed).unwrap();
+    let r = SketchOperator::<f64>::to_dense(&op);
+    assert!(is_too_large(&r), "Gaussian 2^18 × 64: {:?}", r.err());
+    drop(ballast);
 }
 
 /// Every family at `m × n` from `seed` (sparse sign at `s = 3` and at `s = 66`, the hash-set

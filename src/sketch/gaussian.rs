@@ -306,10 +306,14 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
     fn to_dense(&self) -> Result<Mat<T>> {
         // Generated one block of 64 columns at a time straight into the matrix (a whole copy
         // of S first doubled the memory); each block is its own stream, so the values are
-        // those of `gen_columns`.
+        // those the kernels generate (`gen_columns_into`).
         let (m, n) = (self.m, self.n);
         let mut out = dense_zeros::<T>(m, n)?;
-        let mut buf = vec![T::ZERO; m * GEN_BLOCK.min(n)];
+        let mut buf = filled_or_too_large(
+            m * GEN_BLOCK.min(n),
+            T::ZERO,
+            "Gaussian sketch's block of S",
+        )?;
         for g in 0..n.div_ceil(GEN_BLOCK) {
             let first = g * GEN_BLOCK;
             let cols = (n - first).min(GEN_BLOCK);
