@@ -68,7 +68,11 @@
 //!   [`sketch::SketchOperator::apply_block_into`]).
 //!   A change to the values a seed produces is a breaking change (golden-value tests guard it).
 //!   These sketches use plain IEEE arithmetic (no FMA, no run-time dispatch), so their bits are
-//!   also the same across CPUs; what passes through rustfft (TensorSketch, `p ≥ 2`) or faer's
+//!   also the same across CPUs, with one caveat for the Gaussian: `rand_distr`'s ziggurat
+//!   sampler calls the platform's `exp` and `ln` (glibc picks an FMA variant by CPU) on its rare
+//!   wedge and tail draws, and a last-bit difference there changes a sample only when the
+//!   uniform draw falls within that bit of the acceptance boundary (odds of order 10⁻¹⁶ per
+//!   such draw); what passes through rustfft (TensorSketch, `p ≥ 2`) or faer's
 //!   dense kernels (the solvers) is reproducible on one machine but may differ in the last bits
 //!   between CPUs with different SIMD support, as both libraries pick their kernels at run time.
 //! * **Errors, not panics.** Every public function that can fail returns [`Result`] (the others

@@ -80,7 +80,8 @@ fn a_csr_input_whose_column_copy_does_not_fit_is_a_too_large_error() {
 /// `Mat::zeros` (or `Mat::from_fn`), which abort when the allocator refuses, and the Gaussian
 /// sketch held a second copy of `S` while it filled the matrix. A `2^14 × 2^14` sketch (2 GiB of
 /// `f64`) under a 512 MiB limit killed the process; now it is `TooLarge`, and a Gaussian sketch
-/// of 60% of the space left, which needed 120%, is generated in place.
+/// of 60% of the space left, which needed 120%, is generated in place. Row sampling's
+/// `to_dense` had the same abort (fixed after this review).
 #[test]
 fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
     if !under_address_limit(
@@ -96,6 +97,7 @@ fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
         Box::new(SparseSign::new(k, k, 8, seed).unwrap()),
         Box::new(Gaussian::new(k, k, seed).unwrap()),
         Box::new(Srht::new(k, k, seed).unwrap()),
+        Box::new(sampling::RowSampling::uniform(k, k, seed).unwrap()),
     ];
     for op in &ops {
         let r = op.to_dense();

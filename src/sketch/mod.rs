@@ -156,9 +156,8 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// The sketch as an explicit dense `m × n` matrix (for tests and small problems).
     ///
     /// # Errors
-    /// [`Error::TooLarge`] when `m·n` exceeds `2^28` entries; for [`CountSketch`],
-    /// [`SparseSign`], [`Gaussian`] and [`Srht`] also when the allocator refuses the `m × n`
-    /// matrix (they need no other memory of that size).
+    /// [`Error::TooLarge`] when `m·n` exceeds `2^28` entries, or when the allocator refuses the
+    /// `m × n` matrix (no implementation needs other memory of that size).
     fn to_dense(&self) -> Result<Mat<T>>;
 }
 

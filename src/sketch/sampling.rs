@@ -32,7 +32,7 @@
 //! split into row blocks: `apply_block_into(row_offset, block, ..)` adds exactly the sampled rows
 //! that fall inside `row_offset .. row_offset + block.nrows()`.
 
-use super::{check_block, check_dense_size, overflow_error, SketchOperator};
+use super::{check_block, overflow_error, SketchOperator};
 use crate::error::{Error, Result};
 use crate::input::{Layout, MatrixRef, SparseRef};
 use crate::scalar::{exponent, mul_pow2, Scalar};
@@ -375,8 +375,7 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
     }
 
     fn to_dense(&self) -> Result<Mat<T>> {
-        check_dense_size(self.rows.len(), self.n)?;
-        let mut s = Mat::<T>::zeros(self.rows.len(), self.n);
+        let mut s = super::dense_zeros::<T>(self.rows.len(), self.n)?;
         for (t, (&i, &c)) in self.rows.iter().zip(&self.scales).enumerate() {
             s[(t, i)] = T::from_f64(c);
         }
