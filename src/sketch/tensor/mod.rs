@@ -58,7 +58,8 @@ use crate::seed::Seed;
 use faer::{Mat, MatMut, Par};
 use rayon::prelude::*;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 mod data;
 mod poly;
@@ -766,10 +767,35 @@ pub(crate) fn map_rows<T: Scalar>(
             res
         };
         if super::kernels::tasks(par) > 1 && n > ROWS_PER_TASK {
+            // The error of the first failing task, whatever the thread count (a task stops at
+            // its first failing row): rayon's `try_for_each` returned whichever failure came
+            // first in time, so with bad rows 1023 and 2048–4095 two threads named row 2048
+            // where one named 1023. Tasks after a known failure are skipped, those before it
+            // still run.
+            let first_bad = AtomicUsize::new(usize::MAX);
+            let failure: Mutex<Option<(usize, Error)>> = Mutex::new(None);
             out.as_mut()
                 .par_row_chunks_mut(ROWS_PER_TASK)
                 .enumerate()
-                .try_for_each_init(|| map.workspace(), run)
+                .for_each_init(
+                    || map.workspace(),
+                    |ws, (t, block)| {
+                        if t > first_bad.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        if let Err(e) = run(ws, (t, block)) {
+                            first_bad.fetch_min(t, Ordering::Relaxed);
+                            let mut f = failure.lock().unwrap_or_else(|p| p.into_inner());
+                            if f.as_ref().is_none_or(|(u, _)| t < *u) {
+                                *f = Some((t, e));
+                            }
+                        }
+                    },
+                );
+            match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+                Some((_, e)) => Err(e),
+                None => Ok(()),
+            }
         } else {
             let mut ws = map.workspace();
             (0..n.div_ceil(ROWS_PER_TASK)).try_for_each(|t| {
