@@ -52,7 +52,7 @@
 
 use super::SparseSign;
 use crate::error::{Error, Result};
-use crate::input::{check_finite_slice, Layout, MatrixRef, SparseRef};
+use crate::input::{check_finite_slice, zeros_or_too_large, Layout, MatrixRef, SparseRef};
 use crate::scalar::Scalar;
 use crate::seed::Seed;
 use faer::{Mat, MatMut, Par};
@@ -291,24 +291,54 @@ pub(crate) struct Workspace {
 }
 
 impl Workspace {
-    pub(crate) fn new(fft: &Fft, levels: usize) -> Self {
+    /// The buffers for an FFT of length `fft.len()` and `levels` tree values (`P·m`, up to 2²⁶:
+    /// two buffers of 512 MiB).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when a buffer cannot be allocated (`vec!` aborted the process).
+    pub(crate) fn new(fft: &Fft, levels: usize) -> Result<Self> {
         let zero = Complex::new(0.0, 0.0);
-        Workspace {
+        Ok(Workspace {
             bufs: FftBufs {
-                real: vec![0.0; fft.m],
-                acc: vec![zero; fft.spec_len()],
-                spec: vec![zero; fft.spec_len()],
-                scratch: vec![zero; fft.scratch_len()],
+                real: filled(fft.m, 0.0, "an FFT buffer")?,
+                acc: filled(fft.spec_len(), zero, "a spectrum buffer")?,
+                spec: filled(fft.spec_len(), zero, "a spectrum buffer")?,
+                scratch: filled(fft.scratch_len(), zero, "the FFT's scratch space")?,
             },
-            levels: vec![0.0; levels],
-            next: vec![0.0; levels],
+            levels: filled(levels, 0.0, "the tree sketch's levels")?,
+            next: filled(levels, 0.0, "the tree sketch's levels")?,
             exps: Vec::new(),
             next_exps: Vec::new(),
             idx: Vec::new(),
             val: Vec::new(),
             rows_out: Vec::new(),
-        }
+        })
     }
+}
+
+/// `len` copies of `v`, or [`Error::TooLarge`] naming `what` when the allocator refuses them
+/// (`vec!` aborts the process instead).
+pub(crate) fn filled<V: Clone>(len: usize, v: V, what: &str) -> Result<Vec<V>> {
+    let mut out = Vec::new();
+    grow(&mut out, len, v, what)?;
+    Ok(out)
+}
+
+/// Resizes `buf` to `len` entries (new ones `v`), or [`Error::TooLarge`] naming `what` when the
+/// allocator refuses the growth.
+fn grow<V: Clone>(buf: &mut Vec<V>, len: usize, v: V, what: &str) -> Result<()> {
+    if buf
+        .try_reserve_exact(len.saturating_sub(buf.len()))
+        .is_err()
+    {
+        return Err(Error::TooLarge {
+            what: format!("{what} ({len} values)"),
+            requested: len as u128,
+            limit: (isize::MAX as usize / std::mem::size_of::<V>().max(1)) as u128,
+        });
+    }
+    buf.resize(len, v);
+    Ok(())
 }
 
 /// `acc = ∏_{k < count} FFT(signal_k)` as a half spectrum (`count ≥ 1`), where `fill(k, real)`
@@ -460,7 +490,8 @@ pub(crate) fn convolve(
 /// A sketch of tensor products `x₁ ⊗ … ⊗ x_p` of sparse vectors, applied row by row.
 pub(crate) trait RowMap: Sync {
     fn out_len(&self) -> usize;
-    fn workspace(&self) -> Workspace;
+    /// The buffers for sketching one vector ([`Error::TooLarge`] when they cannot be allocated).
+    fn workspace(&self) -> Result<Workspace>;
     /// The per-mode input dimensions.
     fn mode_dims(&self) -> &[usize];
     /// Sketches `x₁ ⊗ … ⊗ x_p` where factor `k` is the sparse vector `factors[k]` (increasing
@@ -504,7 +535,7 @@ pub(crate) fn power_vec<T: Scalar>(map: &dyn RowMap, x: &[T]) -> Result<Vec<T>> 
     let x = vec_f64(x, d, "x")?;
     let (idx, val) = nonzeros(&x);
     let mut out = vec![0.0; map.out_len()];
-    let mut ws = map.workspace();
+    let mut ws = map.workspace()?;
     map.map_row(&idx, &val, &mut out, &mut ws)?;
     fits::<T>(&out, 0)?;
     Ok(to_scalar(out))
@@ -527,7 +558,7 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
         .map(|(i, v)| (i.as_slice(), v.as_slice()))
         .collect();
     let mut out = vec![0.0; map.out_len()];
-    let mut ws = map.workspace();
+    let mut ws = map.workspace()?;
     map.map_kron(&factors, &mut out, &mut ws)?;
     fits::<T>(&out, 0)?;
     Ok(to_scalar(out))
@@ -719,7 +750,8 @@ pub(crate) fn map_rows<T: Scalar>(
             limit: 1 << 28,
         });
     }
-    let mut out = Mat::<T>::zeros(n, m);
+    // Within the cap, the allocator may still refuse (`Mat::zeros` aborted the process).
+    let mut out = zeros_or_too_large::<T>(n, m, "feature matrix")?;
     with_rows(a, par, |rows| {
         // Each task sketches its rows into a small row-major buffer, then writes them into its
         // own row range of the column-major output: no staging copy of the whole output.
@@ -727,7 +759,8 @@ pub(crate) fn map_rows<T: Scalar>(
             let k = block.nrows();
             let stride = local_row_stride(m);
             let mut local = std::mem::take(&mut ws.rows_out);
-            local.resize(k * stride, 0.0);
+            // Up to 16·2²² values (512 MiB) at the largest m.
+            grow(&mut local, k * stride, 0.0, "a task's row buffer")?;
             let mut idx = std::mem::take(&mut ws.idx);
             let mut val = std::mem::take(&mut ws.val);
             let mut res = Ok(());
@@ -783,7 +816,11 @@ pub(crate) fn map_rows<T: Scalar>(
                         if t > first_bad.load(Ordering::Relaxed) {
                             return;
                         }
-                        if let Err(e) = run(ws, (t, block)) {
+                        let r = match ws {
+                            Ok(ws) => run(ws, (t, block)),
+                            Err(e) => Err(e.clone()),
+                        };
+                        if let Err(e) = r {
                             first_bad.fetch_min(t, Ordering::Relaxed);
                             let mut f = failure.lock().unwrap_or_else(|p| p.into_inner());
                             if f.as_ref().is_none_or(|(u, _)| t < *u) {
@@ -797,7 +834,7 @@ pub(crate) fn map_rows<T: Scalar>(
                 None => Ok(()),
             }
         } else {
-            let mut ws = map.workspace();
+            let mut ws = map.workspace()?;
             (0..n.div_ceil(ROWS_PER_TASK)).try_for_each(|t| {
                 let i0 = t * ROWS_PER_TASK;
                 let len = ROWS_PER_TASK.min(n - i0);
@@ -1008,7 +1045,8 @@ impl TensorSketch {
     /// `f32::MAX` for `f32`) — or whose FFT intermediates do, which happens sooner: the spectra's
     /// product and the unnormalized inverse FFT reach up to `m·‖x‖₁^p`, so at `m = 1024`, `p = 3`
     /// an `x = [1e102]` (`x³ = 1e306`) is already an error (an error, never a wrong value);
-    /// [`Error::InvalidParameter`] when the modes have different dimensions.
+    /// [`Error::InvalidParameter`] when the modes have different dimensions;
+    /// [`Error::TooLarge`] when the allocator refuses the `O(m)` FFT buffers.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
     }
@@ -1024,7 +1062,8 @@ impl TensorSketch {
     /// Tiny factors do not underflow: a CountSketch or running product below `2^−400` is lifted by
     /// an exact power of two that is taken out of the result, so `(1e-300, 1e-300, 1e300)` gives
     /// `±1e-300` in its bucket (it gave all zeros); only entries that are themselves below
-    /// `f64::MIN_POSITIVE` round.
+    /// `f64::MIN_POSITIVE` round. [`Error::TooLarge`] when the allocator refuses the `O(m)` FFT
+    /// buffers.
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -1035,9 +1074,10 @@ impl TensorSketch {
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when
     /// `A` does not have `d` columns, [`Error::InvalidParameter`] when the modes have different
-    /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸`, [`Error::NonFinite`] when a row's
-    /// tensor power, or its FFT intermediates (see [`apply_power`](Self::apply_power)), overflow
-    /// the output type (naming the row).
+    /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸` or the allocator refuses the output or
+    /// a task's buffers (a `16 × m` row buffer, 512 MiB at `m = 2²²`), [`Error::NonFinite`] when
+    /// a row's tensor power, or its FFT intermediates (see [`apply_power`](Self::apply_power)),
+    /// overflow the output type (naming the row).
     ///
     /// # Performance
     /// `O(p·(nnz(A) + n·m log m))` time; rows are independent and split over `par` in fixed
@@ -1215,7 +1255,7 @@ impl RowMap for TensorSketch {
     fn out_len(&self) -> usize {
         self.m
     }
-    fn workspace(&self) -> Workspace {
+    fn workspace(&self) -> Result<Workspace> {
         Workspace::new(&self.fft, 0)
     }
     fn mode_dims(&self) -> &[usize] {

@@ -164,7 +164,9 @@ impl PolyKernelFeatures {
     ///
     /// # Errors
     /// [`Error::Empty`] for an `X` without rows or columns, [`Error::DimensionMismatch`] when
-    /// `X` does not have `d` columns, [`Error::TooLarge`] when `n·m > 2²⁸`,
+    /// `X` does not have `d` columns, [`Error::TooLarge`] when `n·m > 2²⁸` or the allocator
+    /// refuses the output or the sketch's buffers (see [`TensorSketch::apply_rows`],
+    /// [`TreeSketch::apply_power`]),
     /// [`Error::NonFinite`] when a row's features overflow the output type (`(γ‖x‖²)^{p/2}`
     /// beyond `f64::MAX`, or `f32::MAX` for `f32`) — or the FFT's intermediates do, which
     /// happens sooner: they reach up to `m·‖x̃‖₁^p` for `x̃ = (√γ·x, √c)` (see
@@ -184,7 +186,8 @@ impl PolyKernelFeatures {
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
     /// or features (or their FFT intermediates, see [`transform`](Self::transform)) that
-    /// overflow the output type.
+    /// overflow the output type; [`Error::TooLarge`] when the allocator refuses the sketch's
+    /// buffers.
     pub fn transform_vec<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         let x = vec_f64(x, self.d, "x")?;
         let prep = self.prep();
@@ -200,7 +203,7 @@ impl PolyKernelFeatures {
         }
         let map = self.map();
         let mut out = vec![0.0; map.out_len()];
-        let mut ws: Workspace = map.workspace();
+        let mut ws: Workspace = map.workspace()?;
         map.map_row(&idx, &val, &mut out, &mut ws)?;
         super::fits::<T>(&out, 0)?;
         Ok(out.into_iter().map(T::from_f64).collect())

@@ -166,7 +166,9 @@ impl TreeSketch {
     /// do, which can happen sooner: a node's unnormalized inverse FFT holds up to `m` times the
     /// product of its children's `ℓ₁` norms, so at `m = 16`, `p = 2` an `x = [1e154]`
     /// (`x² = 1e308`, within range) is already an error (an error, never a wrong value);
-    /// [`Error::InvalidParameter`] when the modes have different dimensions.
+    /// [`Error::InvalidParameter`] when the modes have different dimensions;
+    /// [`Error::TooLarge`] when the allocator refuses the two level buffers of `P·m` values
+    /// (up to 512 MiB each).
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         power_vec(self, x)
     }
@@ -181,7 +183,8 @@ impl TreeSketch {
     /// later factor can scale the product back, so `(1e200, 1e200, 1e-300, 1)` is an error.
     /// Tiny intermediates do not underflow: a node lifts a product below `2^−400` by an exact
     /// power of two that is taken out of the root's output, so `(1e-300, 1e-300, 1e300, 1)` gives
-    /// `±1e-300` in its bucket (it gave all zeros).
+    /// `±1e-300` in its bucket (it gave all zeros). [`Error::TooLarge`] as for
+    /// [`apply_power`](Self::apply_power).
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
@@ -189,7 +192,9 @@ impl TreeSketch {
     /// The `n × m` matrix whose row `i` is `Π(a_i^{⊗p})`.
     ///
     /// # Errors
-    /// As [`TensorSketch::apply_rows`](super::TensorSketch::apply_rows).
+    /// As [`TensorSketch::apply_rows`](super::TensorSketch::apply_rows), and
+    /// [`Error::TooLarge`] when the allocator refuses a task's level buffers (see
+    /// [`apply_power`](Self::apply_power)).
     ///
     /// # Performance
     /// `O(p·nnz(A) + n·P·m log m)`; bitwise identical for any thread count and for CSR, CSC and
@@ -203,7 +208,7 @@ impl RowMap for TreeSketch {
     fn out_len(&self) -> usize {
         self.m
     }
-    fn workspace(&self) -> Workspace {
+    fn workspace(&self) -> Result<Workspace> {
         Workspace::new(&self.fft, self.padded * self.m)
     }
     fn mode_dims(&self) -> &[usize] {
