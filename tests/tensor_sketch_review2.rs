@@ -112,3 +112,172 @@ fn refused_allocations_are_too_large_errors_not_aborts() {
     let r = ts.apply_rows(MatrixRef::dense(a.as_ref()).unwrap(), par);
     assert!(is_too_large(&r), "m = 2^22: {:?}", r.err());
 }
+
+/// `max |got − want|`.
+fn max_diff(got: &[f64], want: &[f64]) -> f64 {
+    got.iter()
+        .zip(want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
+/// High degrees: TensorSketch at `p = 16, 32, 64` equals the explicit tensor CountSketch
+/// (`tensor_bucket` of every multi-index) — for `d = 1` (one entry `x^p`) at `m = 1, 2, 7, 64`,
+/// and for `d = 2` (`2¹⁶` multi-indices) at `p = 16`; the tree sketch of a one-dimensional `x`
+/// is `±x^p` in one bucket (it is the CountSketch of the one-entry tensor). Pass rule: every
+/// entry within `1e-12·‖x‖₁^p` of the reference (the FFT's rounding is ≈ `p·1e-16` of it).
+#[test]
+fn high_degrees_match_the_explicit_tensor_countsketch() {
+    let x = [1.5f64];
+    for p in [16usize, 32, 64] {
+        let tol = 1e-12 * 1.5f64.powi(p as i32);
+        for m in [1usize, 2, 7, 64] {
+            let ts = TensorSketch::new(p, 1, m, Seed::new(p as u64 + m as u64)).unwrap();
+            let got = ts.apply_power(&x).unwrap();
+            let want = common::explicit_kron(&ts, &vec![&x[..]; p]);
+            assert!(
+                max_diff(&got, &want) <= tol,
+                "TS p={p} m={m}: {got:?} vs {want:?}"
+            );
+
+            let tree = TreeSketch::new(p, 1, m, Seed::new(7)).unwrap();
+            let got = tree.apply_power(&x).unwrap();
+            let big = got
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+                .unwrap()
+                .0;
+            let mut want = vec![0.0; m];
+            want[big] = got[big].signum() * 1.5f64.powi(p as i32);
+            assert!(max_diff(&got, &want) <= tol, "tree p={p} m={m}: {got:?}");
+        }
+    }
+    let x = [0.75, -0.5];
+    let l1p = 1.25f64.powi(16);
+    for m in [1usize, 7, 64] {
+        let ts = TensorSketch::new(16, 2, m, Seed::new(40 + m as u64)).unwrap();
+        let got = ts.apply_power(&x).unwrap();
+        let want = common::explicit_kron(&ts, &vec![&x[..]; 16]);
+        assert!(max_diff(&got, &want) <= 1e-12 * l1p, "d=2 p=16 m={m}");
+    }
+}
+
+/// Mean and standard error of `vals`.
+fn mean_se(vals: &[f64]) -> (f64, f64) {
+    let n = vals.len() as f64;
+    let mean = vals.iter().sum::<f64>() / n;
+    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// The tree sketch at degrees that are not powers of two above 4 (`p = 5, 6, 7`: three, two and
+/// one padding leaves, `P = 8`) is unbiased, and so are the tree-based polynomial features with
+/// `c > 0` there. Pass rule over 4000 seeds (`m = 16`): `|mean − ⟨x, y⟩^p| ≤ 4` standard errors,
+/// resp. `|mean − (γ⟨x,y⟩ + c)^p|` (measured |z| ≤ 1 for the tree).
+#[test]
+fn tree_is_unbiased_at_degrees_that_are_not_powers_of_two() {
+    let x = [0.9, -0.4, 0.3, 1.2, -0.7];
+    let y = [0.5, -0.8, 0.1, 0.9, 0.3];
+    let dot: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+    for p in [5usize, 6, 7] {
+        let vals: Vec<f64> = (0..4000)
+            .map(|s| {
+                let t = TreeSketch::new(p, 5, 16, Seed::new(100 * p as u64 + s)).unwrap();
+                let (a, b) = (t.apply_power(&x).unwrap(), t.apply_power(&y).unwrap());
+                a.iter().zip(&b).map(|(u, v)| u * v).sum()
+            })
+            .collect();
+        let (mean, se) = mean_se(&vals);
+        let exact = dot.powi(p as i32);
+        assert!(
+            (mean - exact).abs() <= 4.0 * se,
+            "tree p={p}: {mean} ± {se} vs {exact}"
+        );
+    }
+    let params = PolyKernelParams {
+        degree: 5,
+        gamma: 0.6,
+        coef0: 0.3,
+        sketch_dim: 16,
+        method: TensorMethod::Tree,
+    };
+    let vals: Vec<f64> = (0..4000)
+        .map(|s| {
+            let f = PolyKernelFeatures::new(5, params, Seed::new(9000 + s)).unwrap();
+            let (a, b) = (f.transform_vec(&x).unwrap(), f.transform_vec(&y).unwrap());
+            a.iter().zip(&b).map(|(u, v)| u * v).sum()
+        })
+        .collect();
+    let (mean, se) = mean_se(&vals);
+    let exact = (0.6 * dot + 0.3f64).powi(5);
+    assert!(
+        (mean - exact).abs() <= 4.0 * se,
+        "features: {mean} ± {se} vs {exact}"
+    );
+}
+
+/// Row blocks: `apply_rows` / `transform` of `row_block(s, e)` of a dense or CSR input are
+/// bitwise rows `s..e` of the whole matrix's features, on 1, 2 and 4 threads, for blocks that
+/// start inside a 16-row task and end inside another; and a second call on the same sketch gives
+/// the same bits (each call's buffers are fresh, each task's are reused across its rows).
+/// Pass rule: bitwise equality everywhere.
+#[test]
+fn row_blocks_are_rows_of_the_whole_on_any_thread_count() {
+    let (n, d, m) = (70, 5, 24);
+    let a = Mat::from_fn(n, d, |i, j| {
+        if (i + 2 * j) % 3 == 0 {
+            0.0
+        } else {
+            ((i * d + j) as f64 * 0.61).cos()
+        }
+    });
+    let mut tri = sprs::TriMat::new((n, d));
+    for i in 0..n {
+        for j in 0..d {
+            if a[(i, j)] != 0.0 {
+                tri.add_triplet(i, j, a[(i, j)]);
+            }
+        }
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let ts = TensorSketch::new(3, d, m, Seed::new(31)).unwrap();
+    let tree = TreeSketch::new(5, d, m, Seed::new(32)).unwrap();
+    let params = PolyKernelParams {
+        degree: 3,
+        gamma: 0.4,
+        coef0: 2.0,
+        sketch_dim: m,
+        method: TensorMethod::Fft,
+    };
+    let poly = PolyKernelFeatures::new(d, params, Seed::new(33)).unwrap();
+    let run = |v: MatrixRef<'_, f64>, par| {
+        [
+            ts.apply_rows(v, par).unwrap(),
+            tree.apply_rows(v, par).unwrap(),
+            poly.transform(v, par).unwrap(),
+        ]
+    };
+    let dense = MatrixRef::dense(a.as_ref()).unwrap();
+    let whole = run(dense, faer::Par::Seq);
+    let again = run(dense, faer::Par::Seq);
+    for (w, g) in whole.iter().zip(&again) {
+        common::assert_bitwise(w, g, "second call");
+    }
+    for view in [dense, MatrixRef::sparse(&csr).unwrap()] {
+        for (s, e) in [(0, 70), (5, 38), (17, 18), (31, 70)] {
+            let block = view.row_block(s, e).unwrap();
+            for threads in [1, 2, 4] {
+                let got = with_threads(threads, |par| run(block, par));
+                for (map, (g, w)) in got.iter().zip(&whole).enumerate() {
+                    let w = w.as_ref().subrows(s, e - s).to_owned();
+                    common::assert_bitwise(
+                        g,
+                        &w,
+                        &format!("map {map}, rows {s}..{e}, {threads} threads"),
+                    );
+                }
+            }
+        }
+    }
+}
