@@ -281,3 +281,39 @@ fn row_blocks_are_rows_of_the_whole_on_any_thread_count() {
         }
     }
 }
+
+/// The documented `TooLarge` of the tree-based features (`PolyKernelFeatures::new`: "degree = 32
+/// with sketch_dim = 2²²", the `P·m > 2²⁶` levels) is what the constructor returns, and it
+/// depends on the padded degree `P = 2^⌈log₂ p⌉`: `p = 17` pads to 32 and is refused at
+/// `m = 2²²` like `p = 32` (`P·m = 2²⁷`), by the size check before any allocation. Pass rule:
+/// `Error::TooLarge` with `requested = P·m` and `limit = 2²⁶`; the FFT method at `p = 17` is
+/// accepted (it has no levels).
+#[test]
+fn tree_features_refuse_levels_beyond_the_cap_by_padded_degree() {
+    for degree in [17usize, 32] {
+        let params = PolyKernelParams {
+            degree,
+            sketch_dim: 1 << 22,
+            method: TensorMethod::Tree,
+            ..Default::default()
+        };
+        match PolyKernelFeatures::new(3, params, Seed::new(1)) {
+            Err(Error::TooLarge {
+                requested, limit, ..
+            }) => {
+                assert_eq!((requested, limit), (32 << 22, 1 << 26), "degree {degree}");
+            }
+            other => panic!("degree {degree}: {:?}", other.map(|_| ())),
+        }
+        let r = TreeSketch::new(degree, 3, 1 << 22, Seed::new(1));
+        assert!(is_too_large(&r.map(|_| ())), "TreeSketch degree {degree}");
+    }
+    // The same degree with the FFT method has no level buffers to refuse.
+    let params = PolyKernelParams {
+        degree: 17,
+        sketch_dim: 1 << 10,
+        method: TensorMethod::Fft,
+        ..Default::default()
+    };
+    assert!(PolyKernelFeatures::new(3, params, Seed::new(1)).is_ok());
+}
