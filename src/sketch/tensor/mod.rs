@@ -1207,8 +1207,8 @@ impl TensorSketch {
     /// when the transform of finite values overflows `f64` (its bins reach `‖v‖₁`).
     ///
     /// # Performance
-    /// `O(m log m)` (one real FFT with a cached plan; prime `m` uses Bluestein's algorithm and is
-    /// several times slower — prefer powers of two).
+    /// `O(m log m)` (one real FFT with a cached plan; a prime `m` goes through rustfft's Rader or
+    /// Bluestein algorithm and is several times slower — prefer powers of two).
     pub fn forward(&self, v: &[f64]) -> Result<Vec<Complex<f64>>> {
         let mut real = vec_f64(v, self.m, "signal")?;
         let mut spec = vec![Complex::new(0.0, 0.0); self.fft.spec_len()];
