@@ -2,7 +2,7 @@
 //! (Wang–Tung–Smola–Anandkumar 2015).
 
 use super::pairing::PairingCorrection;
-use super::symmetric::{dot, SymmetricTensor, MAX_ORDER};
+use super::symmetric::{check_overflow, dot, SymmetricTensor, MAX_ORDER};
 use crate::error::{Error, Result};
 use crate::scalar::mul_pow2;
 use crate::seed::Seed;
@@ -423,7 +423,9 @@ impl TensorSketches {
     /// The current (deflated) sketch `s_T` of sketch `m`, recovered from its spectrum.
     ///
     /// # Errors
-    /// `m ≥ B`.
+    /// `m ≥ B`; [`Error::NonFinite`] when a bucket is beyond the `f64` range in the tensor's
+    /// units (entries near the largest `f64` summed into one bucket; the sketches hold them
+    /// scaled, see the scaling note).
     pub fn tensor_sketch(&self, m: usize) -> Result<Vec<f64>> {
         let spec = self
             .spectra
@@ -435,6 +437,7 @@ impl TensorSketches {
         if self.scale_exp != 0 {
             w.real.iter_mut().for_each(|x| *x = self.unscale(*x));
         }
+        check_overflow(&w.real, "the tensor sketch in the tensor's units")?;
         Ok(w.real)
     }
 
@@ -445,7 +448,8 @@ impl TensorSketches {
     /// multiset once: see [`TensorSketches::rank_one_sketch`].)
     ///
     /// # Errors
-    /// `m ≥ B`, `u.len() ≠ n` or a non-finite entry.
+    /// `m ≥ B`, `u.len() ≠ n` or a non-finite entry; [`Error::NonFinite`] when the sketch is
+    /// beyond the `f64` range (a finite `u` far from unit scale).
     pub fn power_sketch(&self, m: usize, u: &[f64]) -> Result<Vec<f64>> {
         self.check_u(u)?;
         if m >= self.count {
@@ -454,6 +458,7 @@ impl TensorSketches {
         let mut w = self.work(&self.fft);
         self.mode_product(m, 0, u, &self.fft, &mut w)?;
         self.fft.inverse(&mut w.prod, &mut w.real, &mut w.scratch)?;
+        check_overflow(&w.real, "the count sketch of u^{⊗p}")?;
         Ok(w.real)
     }
 
@@ -472,6 +477,7 @@ impl TensorSketches {
         let mut w = self.work(&self.fft);
         self.rank_one_spectrum(m, u, &mut w)?;
         self.fft.inverse(&mut w.prod, &mut w.real, &mut w.scratch)?;
+        check_overflow(&w.real, "the sketch of the tensor u^{⊗p}")?;
         Ok(w.real)
     }
 
@@ -745,7 +751,9 @@ impl TensorSketches {
     /// with the shared hash at order 3; see [`ModeHashing::Shared`] for its bias at order ≥ 4).
     ///
     /// # Errors
-    /// `u.len() ≠ n` or a non-finite entry.
+    /// `u.len() ≠ n` or a non-finite entry; [`Error::NonFinite`] when an estimate is beyond
+    /// the `f64` range (a finite `u` far from unit scale, whose products overflow), rather than
+    /// `Ok` with an infinite or `NaN` value.
     ///
     /// # Performance
     /// Per sketch: `p − 1` count sketches of `u` (`O(n)` each), `p − 1` real FFTs and one
@@ -755,6 +763,9 @@ impl TensorSketches {
         let mut est = self.estimates_unchecked(u, par)?;
         if self.scale_exp != 0 {
             est.iter_mut().flatten().for_each(|x| *x = self.unscale(*x));
+        }
+        for z in &est {
+            check_overflow(z, "a sketched estimate of T(I,u,…,u)")?;
         }
         Ok(est)
     }
@@ -766,11 +777,13 @@ impl TensorSketches {
     /// As [`TensorSketches::estimates_but_one`].
     pub fn estimates_all(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
         self.check_u(u)?;
-        Ok(self
+        let est: Vec<f64> = self
             .estimates_unchecked(u, par)?
             .iter()
             .map(|z| self.unscale(dot(z, u)))
-            .collect())
+            .collect();
+        check_overflow(&est, "a sketched estimate of T(u,…,u)")?;
+        Ok(est)
     }
 
     /// Median over the sketches of the estimates of `T(I,u,…,u)`, coordinate-wise.
@@ -780,10 +793,14 @@ impl TensorSketches {
     pub fn contract_but_one(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
         self.check_u(u)?;
         let est = self.estimates_unchecked(u, par)?;
+        for z in &est {
+            check_overflow(z, "a sketched estimate of T(I,u,…,u)")?;
+        }
         let mut z = median_vectors(&est);
         if self.scale_exp != 0 {
             z.iter_mut().for_each(|x| *x = self.unscale(*x));
         }
+        check_overflow(&z, "the median estimate of T(I,u,…,u)")?;
         Ok(z)
     }
 
@@ -798,15 +815,22 @@ impl TensorSketches {
             .iter()
             .map(|z| dot(z, u))
             .collect();
-        Ok(self.unscale(median(&mut e)))
+        check_overflow(&e, "a sketched estimate of T(u,…,u)")?;
+        let v = self.unscale(median(&mut e));
+        check_overflow(&[v], "the median estimate of T(u,…,u)")?;
+        Ok(v)
     }
 
     /// Deflation in sketch space: `s_T ← s_T − w·(sketch of u^{⊗p})` for every sketch (see
     /// [`TensorSketches::rank_one_sketch`]).
     ///
     /// # Errors
-    /// `u.len() ≠ n`, a non-finite entry, or a non-finite `w` (checked first: nothing changes).
-    /// An FFT failure partway (not expected: only a length mismatch makes one fail) would leave
+    /// `u.len() ≠ n`, a non-finite entry, or a non-finite `w`; [`Error::NonFinite`] when the
+    /// subtracted sketch could leave the `f64` range (`|w|·‖u‖₁^p`, which bounds every
+    /// frequency of the sketch of `w·u^{⊗p}`, times 16 for the rounding and the intermediate
+    /// sums, added to the largest stored frequency, is beyond it: a finite `u` or `w` far from
+    /// unit scale), instead of sketches poisoned with infinities and `NaN`. All are checked
+    /// first: nothing changes. An FFT failure partway (not expected: only a length mismatch makes one fail) would leave
     /// some sketches deflated and others not; the object should then be dropped.
     pub fn deflate(&mut self, w: f64, u: &[f64], par: Par) -> Result<()> {
         self.check_u(u)?;
@@ -814,6 +838,33 @@ impl TensorSketches {
             return Err(Error::param("w", format!("{w} is not finite")));
         }
         self.deflate_scaled(mul_pow2(w, -self.scale_exp), u, par)
+    }
+
+    /// Refuses a deflation whose sketch could overflow (see [`TensorSketches::deflate`]): every
+    /// frequency of the count sketch of `u^{⊗p}` (per-mode: a product of `p` mode spectra, each
+    /// at most `‖u‖₁`; shared: the complete homogeneous polynomial of the power sums, each
+    /// `|P_j| ≤ ‖u‖₁^j`, so `|h_p| ≤ ‖u‖₁^p`) is at most `‖u‖₁^p`; the margin 16 covers the
+    /// intermediate sums (`6‖u‖₁³` at order 3, `k·‖u‖₁^k` in the recurrence) and rounding.
+    fn check_deflation_range(&self, w: f64, u: &[f64]) -> Result<()> {
+        let l1: f64 = u.iter().map(|x| x.abs()).sum();
+        let l1p = (0..self.order).fold(16.0, |acc, _| acc * l1);
+        let top = self
+            .spectra
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, z| m.max(z.re.abs()).max(z.im.abs()));
+        if !(l1p.is_finite() && (top + w.abs() * l1p).is_finite()) {
+            return Err(Error::NonFinite {
+                what: format!(
+                    "the deflation by w = {w} (in the sketches' units) along u with ‖u‖₁ = {l1} \
+                     (its sketch, w·u^{{⊗{}}}, would overflow the f64 range; nothing was changed)",
+                    self.order
+                ),
+                row: 0,
+                col: 0,
+            });
+        }
+        Ok(())
     }
 
     /// [`TensorSketches::deflate`] by a weight in the units of the scaled sketches (`w·2⁻ᵉ`),
@@ -826,6 +877,7 @@ impl TensorSketches {
                 format!("{w} (the weight in the sketches' units) is not finite"),
             ));
         }
+        self.check_deflation_range(w, u)?;
         // The spectra are moved out while the sketches' hashes are read, and put back before
         // any error is returned. Task `τ` of `T` takes sketches `τ·⌈B/T⌉..` with one buffer.
         let mut spectra = std::mem::take(&mut self.spectra);

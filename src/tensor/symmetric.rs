@@ -351,6 +351,23 @@ fn distinct_permutations(sorted: &[u32]) -> u128 {
     count
 }
 
+/// [`Error::NonFinite`] naming `what` and its first non-finite entry, for a result computed
+/// from finite inputs whose terms overflowed (a public contraction or sketch must not return
+/// `Ok` with an infinite or `NaN` value).
+pub(crate) fn check_overflow(v: &[f64], what: &str) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::NonFinite {
+            what: format!(
+                "{what} (computed from finite input, its terms overflow the f64 range: the \
+                 vector is far from unit scale, or the entries near the largest f64)"
+            ),
+            row: i,
+            col: 0,
+        }),
+    }
+}
+
 /// Inner product with four accumulators (a fixed summation order).
 #[inline]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -962,7 +979,9 @@ impl SymmetricTensor {
     /// extreme scales computed on `T·2⁻ᵉ` and scaled back (see the scaling note).
     ///
     /// # Errors
-    /// `u.len() ≠ n` or a non-finite entry of `u`.
+    /// `u.len() ≠ n` or a non-finite entry of `u`; [`Error::NonFinite`] when the result is
+    /// beyond the `f64` range (a finite `u` far from unit scale, or entries near the largest
+    /// `f64`, whose products overflow), rather than `Ok` with an infinite or `NaN` entry.
     ///
     /// # Performance
     /// Dense: `n^p` multiply-adds, one pass over the array. Coordinate: `p·nnz`.
@@ -972,6 +991,7 @@ impl SymmetricTensor {
         if self.scale_exp != 0 {
             z.iter_mut().for_each(|x| *x = mul_pow2(*x, self.scale_exp));
         }
+        check_overflow(&z, "T(I,u,…,u)")?;
         Ok(z)
     }
 
@@ -982,7 +1002,9 @@ impl SymmetricTensor {
     pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
         self.check_vec(u, "u")?;
         let z = self.but_one_scaled(u, par);
-        Ok(mul_pow2(dot(&z, u), self.scale_exp))
+        let v = mul_pow2(dot(&z, u), self.scale_exp);
+        check_overflow(&[v], "T(u,…,u)")?;
+        Ok(v)
     }
 
     /// `(T·2⁻ᵉ)(I,u,…,u)` with the scaling note's `e` (`T(I,u,…,u)` within the range): every
