@@ -561,6 +561,16 @@ fn robust_power(
 /// back with weight 0, the first start as its factor and `final_change = NaN`, not an error
 /// ([`residual_rel`] is what refuses a zero tensor: its relative residual is `0/0`).
 ///
+/// **Orthogonal components only.** The method, and its guarantee (Anandkumar et al. 2014), is
+/// for orthogonally decomposable tensors: orthonormal `a_j`, plus small noise. With
+/// non-orthogonal factors the `a_j` are not fixed points of the power map and deflating one
+/// leaves cross terms, so the iterates converge (`final_change ≈ 0`) to other vectors. Two unit
+/// factors with `⟨a₁, a₂⟩ = c` and weights 1 and 0.9 (`n = 3`, 10 starts, 30 + 50 iterations):
+/// at order 3 the largest factor error is 0.011, 0.18 and 0.43 at `c = 0.1, 0.3, 0.5`
+/// ([`residual_rel`] 0.014, 0.19, 0.33); at order 4 it is 0.0009, 0.030 and 0.23. The
+/// diagnostics of a component do not show it; [`residual_rel`] does. Whiten such a tensor
+/// first (with its second moment, as in Anandkumar et al.) or use an ALS-type CP method.
+///
 /// # Errors
 /// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
 /// [`Error::NonFinite`] if an iterate overflows or a weight is beyond the `f64` range.
