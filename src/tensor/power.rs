@@ -406,7 +406,10 @@ fn iterate(
         }
         let nrm = normalize(&mut z);
         if !(nrm > 0.0 && nrm.is_finite()) {
-            if o.phased() && polish_from != usize::MAX && evals < polish_from {
+            // `z` came from evaluation number `evals − 1`, folded when it is below
+            // `polish_from` (also when `evals == polish_from`: the phase has just switched to
+            // full size, but `z` is still the folded one).
+            if o.phased() && polish_from != usize::MAX && evals <= polish_from {
                 // The folded estimate vanished (a folded sketch too small to resolve `u`):
                 // go on at full size rather than stop on an unconverged `u`.
                 polish_from = evals;
