@@ -392,7 +392,9 @@ fn iterate(
     iters: usize,
     polish_from: usize,
 ) -> Result<Iterated> {
-    let mut change = f64::INFINITY;
+    // NaN until a step is measured (a vanished folded evaluation repeated at full size
+    // may use up the last iteration without one).
+    let mut change = f64::NAN;
     let mut evals = 0;
     if polish_from == 0 {
         o.set_phase(Phase::Polish);
