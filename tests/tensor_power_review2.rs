@@ -293,3 +293,43 @@ fn a_folded_estimate_vanishing_at_the_last_folded_step_goes_on_at_full_size() {
     }
     assert_eq!(seeds, 3);
 }
+
+/// The documented diagnostics that come straight from the formulas: `match_factors` with a true
+/// weight 0 reports an infinite relative weight error (`NaN` when the found weight is 0 too);
+/// the sketched method's `start_values` are the search phase's estimates, not the weight's: with
+/// one start, no iterations and no refinement the start value and the weight are estimates of
+/// `T(u,u,u)` at the same `u` from the folded first sketches and from all full sketches, and
+/// differ (here by more than 1e-6 relative), while with the search at full size on all sketches
+/// (`search_sketches = 0`, `search_sketch_dim = b`) they are bitwise equal.
+#[test]
+fn match_factors_with_zero_true_weight_and_start_values_of_the_search() {
+    use randnla::tensor::match_factors;
+    let e = vec![vec![1.0, 0.0]];
+    let m = match_factors(3, &[0.0], &e, &[0.5], &e).unwrap();
+    assert_eq!(m[0].weight_rel_error, f64::INFINITY);
+    let m = match_factors(3, &[0.0], &e, &[0.0], &e).unwrap();
+    assert!(m[0].weight_rel_error.is_nan());
+
+    let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 20, 2, 0.05, Seed::new(3)).unwrap();
+    let run = |search_sketches, search_sketch_dim| {
+        let sp = SketchParams {
+            power: PowerParams {
+                starts: 1,
+                iters: 0,
+                refine_iters: 0,
+            },
+            sketches: 8,
+            sketch_dim: 4096,
+            search_sketches,
+            search_sketch_dim,
+            ..Default::default()
+        };
+        power_method_sketched(&t, 1, &sp, Seed::new(4), Par::Seq).unwrap()
+    };
+    let folded = run(3, 0);
+    let (sv, w) = (folded.components[0].start_values[0], folded.weights[0]);
+    assert!((sv.abs() - w).abs() > 1e-6 * w, "{sv} vs {w}");
+    let full = run(0, 4096);
+    let (sv, w) = (full.components[0].start_values[0], full.weights[0]);
+    assert_eq!(sv.abs().to_bits(), w.to_bits());
+}

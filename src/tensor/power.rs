@@ -174,7 +174,9 @@ pub enum PowerMethod {
 pub struct ComponentInfo {
     /// Index of the start that was refined.
     pub best_start: usize,
-    /// `T(u,…,u)` of every start after `N` iterations (of the deflated tensor).
+    /// `T(u,…,u)` of every start after `N` iterations (of the deflated tensor). For the
+    /// sketched method these are the search phase's estimates (the first `search_sketches`
+    /// sketches folded to `b_s`, see [`SketchParams`]), noisier than the weight.
     pub start_values: Vec<f64>,
     /// `min(‖u − u_prev‖, ‖u + u_prev‖)` at the last refinement iteration (tends to 0 as the
     /// iterate converges). `NaN` when no step was measured: `refine_iters = 0`, or
@@ -582,7 +584,9 @@ fn robust_power(
 ///
 /// # Performance
 /// `rank·(L·(N+1) + N_refine + 1)` contractions of `n^p` (dense) or `p·nnz` (coordinate)
-/// multiply-adds each.
+/// multiply-adds each, plus `O(j·n)` each while component `j + 1` is sought (the deflation is
+/// implicit: `T(I,u,…,u) − Σ_{l≤j} λ_l⟨a_l,u⟩^{p−1} a_l`), which dominates for a sparse tensor
+/// with `p·nnz < j·n`.
 ///
 /// # References
 /// A. Anandkumar, R. Ge, D. Hsu, S. Kakade, M. Telgarsky, "Tensor decompositions for learning
@@ -624,7 +628,9 @@ pub fn power_method_exact(
 /// After the sketches are built (`O(B·nnz(T))`), the tensor is not touched again.
 ///
 /// # Errors
-/// As [`power_method_exact`] and [`TensorSketches::with_hashing`].
+/// As [`power_method_on_sketches`] (that is, [`power_method_exact`]'s, a `search_sketch_dim`
+/// in `1..16`, and too many colliding pairs at the folded size) and
+/// [`TensorSketches::with_hashing`]; all parameters are checked before the sketches are built.
 ///
 /// # Performance
 /// Build `O(B·(p·nnz + b log b))` with per-mode hashing (`O(B·(nnz/p! + b log b))` on dense
@@ -861,7 +867,8 @@ pub struct FactorMatch {
     pub found: usize,
     /// `min(‖a − â‖, ‖a + â‖)` (error up to sign).
     pub factor_error: f64,
-    /// `|λ̂ − λ|/|λ|`, with `λ̂` sign-corrected for odd order when `â ≈ −a`.
+    /// `|λ̂ − λ|/|λ|`, with `λ̂` sign-corrected for odd order when `â ≈ −a` (by the formula,
+    /// infinite for a true weight 0, or `NaN` when `λ̂` is 0 too).
     pub weight_rel_error: f64,
 }
 
