@@ -530,7 +530,9 @@ impl SymmetricTensor {
     /// As [`SymmetricTensor::dense`], except that asymmetry is removed instead of reported.
     ///
     /// # Performance
-    /// `O(p!·p·n^p)`.
+    /// `O(p log p·n^p)`: every entry's multi-index is sorted once, and each orbit of
+    /// permutations is walked once, from its sorted representative (the orbits partition the
+    /// `n^p` entries, so there is no `p!` factor).
     pub fn dense_symmetrized(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
         check_shape(order, dim)?;
         let len = check_dense_size(order, dim)?;
