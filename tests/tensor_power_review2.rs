@@ -333,3 +333,32 @@ fn match_factors_with_zero_true_weight_and_start_values_of_the_search() {
     let (sv, w) = (full.components[0].start_values[0], full.weights[0]);
     assert_eq!(sv.abs().to_bits(), w.to_bits());
 }
+
+/// `power_method_exact`'s dynamic-range note: orthonormal factors (`n = 3`), weights `1` and `r`
+/// (order 3, default parameters, seed 1). Pass rules from the documented figures with a factor
+/// 3 of room: factor error of the small component below `3·1.4·10⁻⁵` at `r = 10⁻¹²` and below
+/// `3·1.7·10⁻³` at `r = 10⁻¹⁴`; at `r = 10⁻³⁰⁰` the second weight is rounding (`|λ₂|/λ₁`
+/// between `10⁻¹⁷` and `10⁻¹⁴`, not `10⁻³⁰⁰`), for weights `10¹⁵⁰` and `10⁻¹⁵⁰` exactly 0
+/// with `final_change = NaN`, and in both the factor is not the component's (error above 0.5).
+#[test]
+fn small_components_are_recovered_down_to_the_rounding_of_the_deflation() {
+    let a = vec![vec![0.6, 0.48, 0.64], vec![0.8, -0.36, -0.48]];
+    let run = |w: [f64; 2]| {
+        let t = SymmetricTensor::from_components(3, 3, &w, &a).unwrap();
+        let d = power_method_exact(&t, 2, &PowerParams::default(), Seed::new(1), Par::Seq).unwrap();
+        let m = randnla::tensor::match_factors(3, &w, &a, &d.weights, &d.factors).unwrap();
+        (d.weights, m[1].factor_error, d.components[1].final_change)
+    };
+    for (r, bound) in [(1e-12, 3.0 * 1.4e-5), (1e-14, 3.0 * 1.7e-3)] {
+        let (_, err, _) = run([1.0, r]);
+        assert!(err < bound, "r = {r:e}: factor error {err:e}");
+    }
+    let (found, err, _) = run([1.0, 1e-300]);
+    let ratio = found[1].abs() / found[0];
+    assert!((1e-17..1e-14).contains(&ratio), "weights {found:?}");
+    assert!(err > 0.5, "factor error {err}");
+    let (found, err, change) = run([1e150, 1e-150]);
+    assert_eq!(found[1], 0.0, "weights {found:?}");
+    assert!(change.is_nan(), "final_change {change}");
+    assert!(err > 0.5, "factor error {err}");
+}

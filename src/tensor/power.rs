@@ -568,6 +568,15 @@ fn robust_power(
 /// back with weight 0, the first start as its factor and `final_change = NaN`, not an error
 /// ([`residual_rel`] is what refuses a zero tensor: its relative residual is `0/0`).
 ///
+/// **Dynamic range.** Deflation leaves rounding of order `10⁻¹⁶·λ_max`, so a component of weight
+/// `r·λ_max` comes back with a factor error of roughly `10⁻¹⁷/r`, and one below about
+/// `10⁻¹⁵·λ_max` is lost: the fit is then to the rounding (orthonormal factors, `n = 3`,
+/// weights 1 and `r`: factor error `1.4·10⁻⁵` at `r = 10⁻¹²` and `1.7·10⁻³` at `r = 10⁻¹⁴`
+/// (order 3); at `r = 10⁻³⁰⁰` the second weight reads `4·10⁻¹⁶`, a fit to the rounding).
+/// Only the ratio matters, not the scale: with weights `10¹⁵⁰` and `10⁻¹⁵⁰` the small
+/// component is lost as well (there the second weight came back exactly 0, with
+/// `final_change = NaN`: the rounding left by the deflation vanished along the iterate).
+///
 /// **Orthogonal components only.** The method, and its guarantee (Anandkumar et al. 2014), is
 /// for orthogonally decomposable tensors: orthonormal `a_j`, plus small noise. With
 /// non-orthogonal factors the `a_j` are not fixed points of the power map and deflating one
