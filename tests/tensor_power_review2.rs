@@ -362,3 +362,37 @@ fn small_components_are_recovered_down_to_the_rounding_of_the_deflation() {
     assert!(change.is_nan(), "final_change {change}");
     assert!(err > 0.5, "factor error {err}");
 }
+
+/// `SymmetricTensor::dense`'s symmetry rule: every entry within `1e-10·max|T|` of the entry at
+/// its sorted multi-index, whose value is stored for all. The check compared adjacent
+/// transpositions only, so `T₀₁₁ = 1`, `T₁₀₁ = 1 + 0.9·10⁻¹⁰`, `T₁₁₀ = 1 + 1.8·10⁻¹⁰` (each
+/// adjacent pair within the tolerance, `T₀₁₁` and `T₁₁₀`, a transposition of modes 0 and 2,
+/// not) was accepted and `T₁₁₀` silently changed by `1.8·10⁻¹⁰`; it is now refused, naming
+/// both entries. Within the rule (`1 ± 0.8·10⁻¹⁰` around `T₀₁₁ = 1`) the tensor is accepted and
+/// stores 1 for every permutation.
+#[test]
+fn dense_entries_are_checked_against_the_value_that_is_stored() {
+    let tensor = |t101: f64, t110: f64| {
+        // Row-major (i, j, k) ↦ 4i + 2j + k, n = 2.
+        let mut d = vec![0.5; 8];
+        d[0] = 1.0; // (0,0,0)
+        d[7] = 1.0; // (1,1,1)
+        d[3] = 1.0; // (0,1,1)
+        d[5] = t101; // (1,0,1)
+        d[6] = t110; // (1,1,0)
+        SymmetricTensor::dense(3, 2, d)
+    };
+    match tensor(1.0 + 0.9e-10, 1.0 + 1.8e-10) {
+        Err(Error::InvalidStructure { reason }) => {
+            assert!(
+                reason.contains("[1, 1, 0]") && reason.contains("[0, 1, 1]"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected InvalidStructure, got {other:?}"),
+    }
+    let t = tensor(1.0 + 0.8e-10, 1.0 - 0.8e-10).unwrap();
+    for idx in [[0, 1, 1], [1, 0, 1], [1, 1, 0]] {
+        assert_eq!(t.get(&idx).unwrap(), 1.0, "{idx:?}");
+    }
+}

@@ -473,15 +473,17 @@ impl SymmetricTensor {
     ///
     /// # Errors
     /// `order ∉ 3..=12`, `dim = 0` or too large, `data.len() ≠ n^p`, a non-finite entry, or an
-    /// entry that differs from one of its transposes by more than `1e-10·max|T|`
-    /// ([`Error::InvalidStructure`], naming the two entries; use
-    /// [`SymmetricTensor::dense_symmetrized`] to symmetrize instead). Differences within that
-    /// tolerance are removed: every entry takes the value at its sorted multi-index
-    /// (`i₁ ≤ … ≤ i_p`), so the stored tensor is exactly symmetric (and [`write_tns`] with
+    /// entry that differs by more than `1e-10·max|T|` from the entry at its sorted multi-index
+    /// (`i₁ ≤ … ≤ i_p`, the permutation whose value is stored) ([`Error::InvalidStructure`],
+    /// naming the two entries; use [`SymmetricTensor::dense_symmetrized`] to symmetrize
+    /// instead). Differences within that tolerance are removed: every entry takes the value at
+    /// its sorted multi-index, so no entry changes by more than `1e-10·max|T|` and the stored
+    /// tensor is exactly symmetric (and [`write_tns`] with
     /// [`TnsEntries::Unique`](super::TnsEntries::Unique) loses nothing).
     ///
     /// # Performance
-    /// `O(p·n^p)` for the symmetry check and `O(p log p·n^p)` for the sorted representatives.
+    /// `O(p log p·n^p)`: every entry's multi-index is sorted, for the check and for the stored
+    /// value.
     ///
     /// [`write_tns`]: super::write_tns
     pub fn dense(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
@@ -493,26 +495,28 @@ impl SymmetricTensor {
         crate::input::check_finite_slice(&data, "dense tensor")?;
         let scale = data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let tol = 1e-10 * scale;
-        // Invariance under the adjacent transpositions (k, k+1) generates full symmetry.
+        // Every entry against the one at its sorted multi-index, whose value is stored for all
+        // (comparing adjacent transpositions only let differences add up along a chain of
+        // swaps: up to p(p−1)/2 times the tolerance between two permutations, all then
+        // silently replaced).
         let mut idx = vec![0usize; order];
+        let mut sorted = vec![0usize; order];
         for (lin, &v) in data.iter().enumerate() {
             let mut r = lin;
             for k in (0..order).rev() {
                 idx[k] = r % dim;
                 r /= dim;
             }
-            for k in 0..order - 1 {
-                if idx[k] < idx[k + 1] {
-                    idx.swap(k, k + 1);
-                    let other = idx.iter().fold(0usize, |acc, &i| acc * dim + i);
-                    idx.swap(k, k + 1);
-                    if (data[other] - v).abs() > tol {
-                        return Err(Error::structure(format!(
-                            "tensor is not symmetric: entry {:?} = {v} but swapping modes {} and {} gives {}",
-                            idx, k, k + 1, data[other]
-                        )));
-                    }
-                }
+            sorted.copy_from_slice(&idx);
+            sorted.sort_unstable();
+            let first = sorted.iter().fold(0usize, |acc, &i| acc * dim + i);
+            if first != lin && (data[first] - v).abs() > tol {
+                return Err(Error::structure(format!(
+                    "tensor is not symmetric: entry {idx:?} = {v} but its permutation \
+                     {sorted:?} = {} (the permutations of a multi-index may differ by at most \
+                     1e-10·max|T| = {tol:e})",
+                    data[first]
+                )));
             }
         }
         let mut data = data;
