@@ -1,7 +1,9 @@
 //! Third review of the tensor power methods (`src/tensor/{mod,power,sketched,symmetric,
 //! pairing}.rs`) from a downstream user's side: public contractions and sketches given finite
-//! input whose products overflow, the reported weight and spread recomputed from the sketches,
-//! and what the method does with non-orthogonal components.
+//! input whose products overflow, the reported weights and spreads recomputed from their
+//! definitions, non-orthogonal components, a folded estimate that vanishes at the hand-over to
+//! full size, the search's start values, the dynamic range of the weights, and the dense
+//! constructor's symmetry tolerance.
 
 use faer::Par;
 use randnla::tensor::{
