@@ -10,14 +10,17 @@
 //!   `w = ⟨q,k⟩^p` (exact, and the identity map) or `⟨φ(q),φ(k)⟩²` (the sketch, through its own
 //!   features), the softmax mean, `tril(ABᵀ)C` — within a bound on rounding that grows with the
 //!   operations on the path (see [`Reference::check`]); every polynomial or softmax output lies
-//!   in the hull of `0` (polynomial) and the visible values.
+//!   in the hull of `0` (polynomial) and the visible values;
+//! * bitwise: 1 vs 2 threads everywhere, `PolySketch::attention` vs `poly_sketch_attention`,
+//!   causal rows `≤ i` unchanged by values and keys after `i`, feature rows independent of the
+//!   rows around them.
 #![no_main]
 
 use faer::{Mat, MatRef, Par};
 use libfuzzer_sys::fuzz_target;
 use randnla::attention::{
     causal_product, causal_squared_product, exact_attention, poly_sketch_attention, ExactParams,
-    FeatureMap, Kernel, PolySketch, PolySketchParams, MAX_BLOCK, MAX_DEGREE,
+    FeatureMap, Kernel, PolySketch, PolySketchParams, SketchInfo, MAX_BLOCK, MAX_DEGREE,
 };
 use randnla::{Error, Scalar, Seed};
 
@@ -37,6 +40,12 @@ fn value(b: &mut Bytes<'_>) -> f64 {
 
 fn finite<T: Scalar>(m: MatRef<'_, T>) -> bool {
     (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].finite()))
+}
+
+fn bits<T: Scalar>(m: MatRef<'_, T>) -> Vec<u64> {
+    (0..m.ncols())
+        .flat_map(|j| (0..m.nrows()).map(move |i| m[(i, j)].to_f64().to_bits()))
+        .collect()
 }
 
 fn cast<T: Scalar>(m: &Mat<f64>) -> Mat<T> {
@@ -131,6 +140,8 @@ struct Inputs {
     v: Mat<f64>,
     causal: bool,
     block: usize,
+    /// Rows after `cut` are changed for the causality oracles.
+    cut: usize,
 }
 
 impl Inputs {
@@ -367,8 +378,28 @@ fn check_softmax<T: Scalar>(
     }
 }
 
+/// Rows after `cut` of `m` replaced by `f` of themselves.
+fn perturbed(m: &Mat<f64>, cut: usize, f: impl Fn(f64) -> f64) -> Mat<f64> {
+    Mat::from_fn(m.nrows(), m.ncols(), |i, j| {
+        if i > cut {
+            f(m[(i, j)])
+        } else {
+            m[(i, j)]
+        }
+    })
+}
+
+/// Rows `0..=cut` of two outputs, bitwise.
+fn same_prefix<T: Scalar>(what: &str, a: MatRef<'_, T>, b: MatRef<'_, T>, cut: usize) {
+    assert_eq!(
+        bits(a.subrows(0, cut + 1)),
+        bits(b.subrows(0, cut + 1)),
+        "{what}: rows ≤ {cut} changed with the rows after them"
+    );
+}
+
 /// Exact attention in `T` (`more`: also threads and causality, f64 only).
-fn exact_checks<T: Scalar>(x: &Inputs, kernel: Kernel) {
+fn exact_checks<T: Scalar>(x: &Inputs, kernel: Kernel, more: bool) {
     let (q, k, v) = (cast::<T>(&x.q), cast::<T>(&x.k), cast::<T>(&x.v));
     let mut expected = x.qkv_errors::<T>(x.causal);
     let bad_kernel = match kernel {
@@ -421,6 +452,39 @@ fn exact_checks<T: Scalar>(x: &Inputs, kernel: Kernel) {
                 scale,
                 x.causal,
                 blocks,
+            );
+        }
+    }
+    if !more {
+        return;
+    }
+    // "The output is bitwise identical for any thread count."
+    match run(&k, &v, Par::rayon(2)) {
+        Ok(two) => assert_eq!(
+            bits(out.as_ref()),
+            bits(two.as_ref()),
+            "{what}: 1 vs 2 threads"
+        ),
+        Err(e) => panic!("{what}: Ok on one thread, {e:?} on two"),
+    }
+    // "Changing v_j for j > i leaves out_i bitwise unchanged"; J(i) = {j ≤ i} leaves out k_j too.
+    if x.causal && x.cut + 1 < x.n() {
+        let v2 = cast::<T>(&perturbed(&x.v, x.cut, |t| 1.5 - 3.0 * t));
+        if let Ok(o2) = run(&k, &v2, Par::Seq) {
+            same_prefix(
+                &format!("{what}, later V"),
+                out.as_ref(),
+                o2.as_ref(),
+                x.cut,
+            );
+        }
+        let k2 = cast::<T>(&perturbed(&x.k, x.cut, |t| 0.25 - 2.0 * t));
+        if let Ok(o2) = run(&k2, &v, Par::Seq) {
+            same_prefix(
+                &format!("{what}, later K"),
+                out.as_ref(),
+                o2.as_ref(),
+                x.cut,
             );
         }
     }
@@ -492,7 +556,7 @@ fn sketch_reference<T: Scalar>(
 }
 
 /// Sketched attention in `T` (`more`: also threads, `PolySketch::attention` and causality).
-fn sketch_checks<T: Scalar>(x: &Inputs, sp: &PolySketchParams) {
+fn sketch_checks<T: Scalar>(x: &Inputs, sp: &PolySketchParams, more: bool) {
     let (q, k, v) = (cast::<T>(&x.q), cast::<T>(&x.k), cast::<T>(&x.v));
     let (mut expected, r) = map_errors(x.h(), sp.degree, sp.sketch_dim, sp.map);
     expected.extend(x.qkv_errors::<T>(sp.causal));
@@ -558,6 +622,64 @@ fn sketch_checks<T: Scalar>(x: &Inputs, sp: &PolySketchParams) {
             );
         }
     }
+    if !more {
+        return;
+    }
+    // "Builds the map from params and calls PolySketch::attention"; "Bitwise identical for any
+    // par" — so the map's own call on two threads gives the same bits and the same report.
+    let two = s.attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        sp.causal,
+        sp.block,
+        sp.check,
+        Par::rayon(2),
+    );
+    match two {
+        Ok((o2, i2)) => {
+            assert_eq!(
+                bits(out.as_ref()),
+                bits(o2.as_ref()),
+                "{what}: 1 vs 2 threads"
+            );
+            // Everything but the timing and the per-thread workspace.
+            let key = |i: &SketchInfo| {
+                (
+                    i.sketch_dim,
+                    i.feature_dim,
+                    i.blocks,
+                    i.min_normalizer.to_bits(),
+                    i.rel_error.map(f64::to_bits),
+                )
+            };
+            assert_eq!(key(&info), key(&i2), "{what}: report, 1 vs 2 threads");
+        }
+        Err(e) => panic!("{what}: Ok on one thread, {e:?} on two"),
+    }
+    if sp.causal && x.cut + 1 < n {
+        let run = |k: &Mat<T>, v: &Mat<T>| {
+            poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), sp, Par::Seq)
+        };
+        let v2 = cast::<T>(&perturbed(&x.v, x.cut, |t| 1.5 - 3.0 * t));
+        if let Ok((o2, _)) = run(&k, &v2) {
+            same_prefix(
+                &format!("{what}, later V"),
+                out.as_ref(),
+                o2.as_ref(),
+                x.cut,
+            );
+        }
+        let k2 = cast::<T>(&perturbed(&x.k, x.cut, |t| 0.25 - 2.0 * t));
+        if let Ok((o2, _)) = run(&k2, &v) {
+            same_prefix(
+                &format!("{what}, later K"),
+                out.as_ref(),
+                o2.as_ref(),
+                x.cut,
+            );
+        }
+    }
 }
 
 /// The map on its own: construction, its accessors, features (bitwise per row, any thread
@@ -606,6 +728,23 @@ fn map_checks(x: &Inputs, degree: usize, sketch_dim: usize, map: FeatureMap) {
         return;
     };
     assert_eq!((fq.nrows(), fq.ncols()), (n, r), "{what}.features: shape");
+    // "Each row's result does not depend on the block or the thread count (bitwise)."
+    match s.features(x.q.as_ref(), Par::rayon(2)) {
+        Ok(f2) => assert_eq!(
+            bits(fq.as_ref()),
+            bits(f2.as_ref()),
+            "{what}.features: threads"
+        ),
+        Err(e) => panic!("{what}.features: Ok on one thread, {e:?} on two"),
+    }
+    let lo = x.cut % n;
+    if let Ok(part) = s.features(x.q.subrows(lo, n - lo), Par::Seq) {
+        assert_eq!(
+            bits(fq.as_ref().subrows(lo, n - lo)),
+            bits(part.as_ref()),
+            "{what}.features: rows {lo}.. alone differ"
+        );
+    }
     let Ok(w) = w else { return };
     let Ok(fk) = s.features(x.k.as_ref(), Par::Seq) else {
         return;
@@ -704,6 +843,11 @@ fn block_checks(x: &Inputs) {
         let hk = 2.0 * max_abs(&x.k).powi(power);
         let spread = 8.0 * (f + 8) as f64 * (m + 8) as f64 * (1.0 + hq) * (1.0 + hk);
         reference.check_plain(&what, out.as_ref(), ops, spread);
+        // "Bitwise identical for any par."
+        match run(Par::rayon(2)) {
+            Ok(two) => assert_eq!(bits(out.as_ref()), bits(two.as_ref()), "{what}: threads"),
+            Err(e) => panic!("{what}: Ok on one thread, {e:?} on two"),
+        }
     }
 }
 
@@ -733,17 +877,19 @@ fuzz_target!(|data: &[u8]| {
     let scale = value(&mut b);
     let seed = Seed::new(b.u8() as u64);
     let check = b.u8() % 2 == 0;
+    let cut = b.u8() as usize % n.max(1);
     let x = Inputs {
         q,
         k,
         v,
         causal,
         block,
+        cut,
     };
 
     for kernel in [Kernel::Polynomial { degree }, Kernel::Softmax { scale }] {
-        exact_checks::<f64>(&x, kernel);
-        exact_checks::<f32>(&x, kernel);
+        exact_checks::<f64>(&x, kernel, true);
+        exact_checks::<f32>(&x, kernel, false);
     }
     let sp = PolySketchParams {
         degree,
@@ -754,8 +900,8 @@ fuzz_target!(|data: &[u8]| {
         seed,
         check,
     };
-    sketch_checks::<f64>(&x, &sp);
-    sketch_checks::<f32>(&x, &sp);
+    sketch_checks::<f64>(&x, &sp, true);
+    sketch_checks::<f32>(&x, &sp, false);
     map_checks(&x, degree, sketch_dim, map);
     block_checks(&x);
 });
