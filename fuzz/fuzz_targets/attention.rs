@@ -657,6 +657,31 @@ fn sketch_checks<T: Scalar>(x: &Inputs, sp: &PolySketchParams, more: bool) {
         }
         Err(e) => panic!("{what}: Ok on one thread, {e:?} on two"),
     }
+    // workspace_bytes "is bounded independently of n and stops growing once every block is
+    // full (n ≥ b) when causal, once there are 16 query blocks (n ≥ 16·b) when not; below that
+    // it is smaller": with every block full, twice the rows report at least as much, and the
+    // same from there on. (Not for the widest identity maps: a fourth run of those would slow
+    // the target down for little.)
+    if n >= sp.block && m >= sp.block && info.feature_dim <= 4096 {
+        let twice =
+            |a: &Mat<T>| Mat::<T>::from_fn(2 * a.nrows(), a.ncols(), |i, j| a[(i % a.nrows(), j)]);
+        let (q2, k2, v2) = (twice(&q), twice(&k), twice(&v));
+        let sp2 = PolySketchParams {
+            check: false,
+            ..*sp
+        };
+        if let Ok((_, i2)) =
+            poly_sketch_attention(q2.as_ref(), k2.as_ref(), v2.as_ref(), &sp2, Par::Seq)
+        {
+            let (w1, w2) = (info.workspace_bytes, i2.workspace_bytes);
+            let at = format!("{what}: workspace_bytes {w1} at n = {n}, m = {m}, {w2} at twice");
+            if sp.causal || n >= 16 * sp.block {
+                assert_eq!(w1, w2, "{at}");
+            } else {
+                assert!(w1 <= w2, "{at}");
+            }
+        }
+    }
     if sp.causal && x.cut + 1 < n {
         let run = |k: &Mat<T>, v: &Mat<T>| {
             poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), sp, Par::Seq)

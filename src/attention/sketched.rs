@@ -62,9 +62,12 @@ pub struct SketchInfo {
     /// Number of row blocks.
     pub blocks: usize,
     /// Bytes of workspace the algorithm allocates beyond the inputs and the output (prefix state,
-    /// one block of features and weights per thread); it does not grow with `n` (a block is
-    /// counted at `min(b, rows)`, so it is smaller when there are fewer rows than `b`). faer's
-    /// GEMM scratch is not included (`tests/attention.rs` measures the whole heap).
+    /// one block of features and weights per thread and, non-causal, the results of a wave of
+    /// up to 16 query blocks, finished in order). It is bounded independently of `n` and stops
+    /// growing once every block is full (`n ≥ b`) when causal, once there are 16 query blocks
+    /// (`n ≥ 16·b`) when not; below that it is smaller (a block is counted at `min(b, rows)`, a
+    /// wave at the query blocks there are). faer's GEMM scratch is not included
+    /// (`tests/attention.rs` measures the whole heap).
     pub workspace_bytes: usize,
     /// The smallest normalizer `1 + Σ_j w_ij` over the rows (≥ 1: the sum, computed through the
     /// features, is clamped at zero where rounding would make it negative).
@@ -145,7 +148,8 @@ impl PolySketch {
     /// # Performance
     /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,
     /// and (causal) `n·b·(r + d)` for the in-block triangles. Extra memory
-    /// [`SketchInfo::workspace_bytes`], independent of `n`. Bitwise identical for any `par`.
+    /// [`SketchInfo::workspace_bytes`], bounded independently of `n`. Bitwise identical for any
+    /// `par`.
     #[allow(clippy::too_many_arguments)]
     pub fn attention<T: Scalar>(
         &self,
