@@ -19,8 +19,9 @@
 use faer::{Mat, MatRef, Par};
 use libfuzzer_sys::fuzz_target;
 use randnla::attention::{
-    causal_product, causal_squared_product, exact_attention, poly_sketch_attention, ExactParams,
-    FeatureMap, Kernel, PolySketch, PolySketchParams, SketchInfo, MAX_BLOCK, MAX_DEGREE,
+    causal_product, causal_squared_product, exact_attention, poly_sketch_attention, relative_error,
+    ExactParams, FeatureMap, Kernel, PolySketch, PolySketchParams, SketchInfo, MAX_BLOCK,
+    MAX_DEGREE,
 };
 use randnla::{Error, Scalar, Seed};
 
@@ -376,6 +377,56 @@ fn check_softmax<T: Scalar>(
             );
         }
     }
+}
+
+/// `relative_error(a, e)`: "‖approx − exact‖_F / ‖exact‖_F, accumulated in f64 at a power-of-two
+/// scale near the largest entry, so that outputs of any finite magnitude give the ratio (0 when
+/// both are zero, ∞ when only exact is)"; DimensionMismatch for other shapes, NonFinite for
+/// NaN/∞. The reference takes the difference at the common power-of-two scale (exact, or lost
+/// below 2⁻¹⁰⁷⁴ of the largest entry), then each norm at its own scale.
+fn relative_error_checks(a: &Mat<f64>, e: &Mat<f64>) {
+    let mut expected = Vec::new();
+    if (a.nrows(), a.ncols()) != (e.nrows(), e.ncols()) {
+        expected.push(Kind::Dim);
+    }
+    if !(finite(a.as_ref()) && finite(e.as_ref())) {
+        expected.push(Kind::NonFinite);
+    }
+    let res = relative_error(a.as_ref(), e.as_ref());
+    expect("relative_error", &res, &expected, true);
+    let Ok(got) = res else { return };
+    let big = max_abs(a).max(max_abs(e));
+    let want = if big == 0.0 {
+        0.0
+    } else {
+        let k = big.log2().floor() as i32;
+        let (s1, s2) = (2f64.powi(-(k / 2)), 2f64.powi(-(k - k / 2)));
+        let es = Mat::from_fn(e.nrows(), e.ncols(), |i, j| e[(i, j)] * s1 * s2);
+        let ds = Mat::from_fn(e.nrows(), e.ncols(), |i, j| {
+            a[(i, j)] * s1 * s2 - es[(i, j)]
+        });
+        let (dm, em) = (max_abs(&ds), max_abs(&es));
+        let sq = |m: &Mat<f64>, by: f64| -> f64 {
+            (0..m.ncols())
+                .flat_map(|j| (0..m.nrows()).map(move |i| (m[(i, j)] / by).powi(2)))
+                .sum()
+        };
+        if dm == 0.0 {
+            0.0
+        } else if em == 0.0 {
+            f64::INFINITY
+        } else {
+            dm / em * (sq(&ds, dm) / sq(&es, em)).sqrt()
+        }
+    };
+    let ok = if want == 0.0 || want == f64::INFINITY {
+        got == want
+    } else if (2f64.powi(-1000)..2f64.powi(1000)).contains(&want) {
+        (got - want).abs() <= 1e-12 * want
+    } else {
+        true
+    };
+    assert!(ok, "relative_error = {got:e}, the ratio is {want:e}");
 }
 
 /// Rows after `cut` of `m` replaced by `f` of themselves.
@@ -929,4 +980,5 @@ fuzz_target!(|data: &[u8]| {
     sketch_checks::<f32>(&x, &sp, false);
     map_checks(&x, degree, sketch_dim, map);
     block_checks(&x);
+    relative_error_checks(&x.q, &x.k);
 });

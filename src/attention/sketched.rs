@@ -342,9 +342,9 @@ impl PolySketch {
     }
 }
 
-/// `‖approx − exact‖_F / ‖exact‖_F`, accumulated in `f64` at a power-of-two scale near the
-/// largest entry, so that outputs of any finite magnitude give the ratio (`0` when both are
-/// zero, `∞` when only `exact` is).
+/// `‖approx − exact‖_F / ‖exact‖_F`, each norm accumulated in `f64` at a power-of-two scale
+/// near its largest entry, so that outputs of any finite magnitude give the ratio (`0` when both
+/// are zero, `∞` when only `exact` is, or when the ratio itself is beyond `f64`).
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`] when the shapes differ; [`Error::NonFinite`] for NaN/∞.
@@ -365,37 +365,55 @@ pub fn relative_error<T: Scalar>(approx: MatRef<'_, T>, exact: MatRef<'_, T>) ->
     }
     crate::input::check_finite_dense(approx, "approximate output")?;
     crate::input::check_finite_dense(exact, "exact output")?;
-    // The squares are summed at a power-of-two scale near the largest entry: outputs near
-    // 1e±180 made raw squares overflow (∞/∞ = NaN) or underflow (0/0, reported as 0). Scaling
-    // by a power of two is exact, so ordinary magnitudes give the unscaled figure bit for bit.
-    let mut big = 0.0f64;
-    for j in 0..exact.ncols() {
-        for i in 0..exact.nrows() {
-            big = big
-                .max(exact[(i, j)].to_f64().abs())
-                .max(approx[(i, j)].to_f64().abs());
+    // Each norm is summed at a power-of-two scale near its own largest entry: raw squares of
+    // outputs near 1e±180 overflowed (∞/∞ = NaN) or underflowed (0/0, reported as 0), and at
+    // one scale shared by both, an exact output far below the approximation made every ratio
+    // past about 1e154 come back ∞ (its squares underflowed, or their ratio overflowed before
+    // the square root: approx 1e200 against exact 1 gave ∞ instead of 1e200). Scaling by a
+    // power of two is exact, so the figure is the unscaled one wherever that one neither
+    // overflows nor underflows.
+    let at = |m: MatRef<'_, T>, i: usize, j: usize| m[(i, j)].to_f64();
+    // The differences in full, or halved (exactly, but for subnormal halves, which are then
+    // negligible) when one overflows: both sides are then near f64::MAX.
+    let overflows = (0..exact.ncols())
+        .any(|j| (0..exact.nrows()).any(|i| !(at(approx, i, j) - at(exact, i, j)).is_finite()));
+    let h = if overflows { 0.5 } else { 1.0 };
+    let diff = |i: usize, j: usize| at(approx, i, j) * h - at(exact, i, j) * h;
+    let num = scaled_sum_of_squares(exact.nrows(), exact.ncols(), diff);
+    let den = scaled_sum_of_squares(exact.nrows(), exact.ncols(), |i, j| at(exact, i, j));
+    Ok(match (num, den) {
+        (None, _) => 0.0,
+        (Some(_), None) => f64::INFINITY,
+        (Some((sn, kn)), Some((sd, kd))) => {
+            // ‖d‖/‖e‖ = √(sn/sd)·2^{kn − kd}, doubled back if the differences were halved; the
+            // power is applied in two halves so that neither factor leaves f64's range early.
+            let t = kn - kd + overflows as i32;
+            (sn / sd).sqrt() * 2f64.powi(t / 2) * 2f64.powi(t - t / 2)
         }
-    }
-    if big == 0.0 {
-        return Ok(0.0);
-    }
-    // 2^{−e} with 2^e ≤ big, applied in two halves so that neither factor leaves f64's range
-    // (e runs from −1074 to 1023).
-    let e = big.log2().floor() as i32;
-    let (s1, s2) = (2f64.powi(-(e / 2)), 2f64.powi(-(e - e / 2)));
-    let (mut num, mut den) = (0.0f64, 0.0f64);
-    for j in 0..exact.ncols() {
-        for i in 0..exact.nrows() {
-            let x = exact[(i, j)].to_f64() * s1 * s2;
-            num += (approx[(i, j)].to_f64() * s1 * s2 - x).powi(2);
-            den += x * x;
-        }
-    }
-    Ok(if den > 0.0 {
-        (num / den).sqrt()
-    } else if num == 0.0 {
-        0.0
-    } else {
-        f64::INFINITY
     })
+}
+
+/// `Σ f(i, j)²` over an `rows × cols` array, as `(Σ (f·2^{−k})², k)` with `2^k ≤ max |f| <
+/// 2^{k+1}` (`None` when every entry is zero): the scale is applied in two halves so that
+/// neither factor leaves f64's range (`k` runs from −1074 to 1023).
+fn scaled_sum_of_squares(
+    rows: usize,
+    cols: usize,
+    f: impl Fn(usize, usize) -> f64,
+) -> Option<(f64, i32)> {
+    let big = (0..cols)
+        .flat_map(|j| (0..rows).map(move |i| (i, j)))
+        .fold(0.0f64, |b, (i, j)| b.max(f(i, j).abs()));
+    if big == 0.0 {
+        return None;
+    }
+    let k = big.log2().floor() as i32;
+    let (s1, s2) = (2f64.powi(-(k / 2)), 2f64.powi(-(k - k / 2)));
+    let mut sum = 0.0f64;
+    for j in 0..cols {
+        for i in 0..rows {
+            sum += (f(i, j) * s1 * s2).powi(2);
+        }
+    }
+    Some((sum, k))
 }
