@@ -127,7 +127,7 @@ fn expect<R>(what: &str, r: &Result<R, Error>, expected: &[Kind], must_ok: bool)
 }
 
 fn degree_ok(p: usize) -> bool {
-    p != 0 && p % 2 == 0 && p <= MAX_DEGREE
+    p != 0 && p.is_multiple_of(2) && p <= MAX_DEGREE
 }
 
 fn block_ok(b: usize) -> bool {
