@@ -10,10 +10,14 @@
 //!   `w = ⟨q,k⟩^p` (exact, and the identity map) or `⟨φ(q),φ(k)⟩²` (the sketch, through its own
 //!   features), the softmax mean, `tril(ABᵀ)C` — within a bound on rounding that grows with the
 //!   operations on the path (see [`Reference::check`]); every polynomial or softmax output lies
-//!   in the hull of `0` (polynomial) and the visible values;
+//!   in the hull of `0` (polynomial) and the visible values; softmax with one decisive score
+//!   gives that key's value;
 //! * bitwise: 1 vs 2 threads everywhere, `PolySketch::attention` vs `poly_sketch_attention`,
 //!   causal rows `≤ i` unchanged by values and keys after `i`, feature rows independent of the
-//!   rows around them.
+//!   rows around them;
+//! * `SketchInfo` as documented (dimensions, blocks, `min_normalizer ≥ 1` and its value, the
+//!   workspace constant in `n` where the docs say it stops growing); `relative_error` against
+//!   a reference at its own scales.
 #![no_main]
 
 use faer::{Mat, MatRef, Par};
@@ -266,8 +270,10 @@ impl Reference {
                         "{what}: out[({i}, {c})] = {o:e}, definition {want:e}, bound {tol:e}"
                     );
                 }
+                // (A NaN bound — ∞·0 in a reference whose powers overflowed — bounds nothing.)
                 let hull_tol = match hull_ops {
                     Some(k) => 4.0 * k as f64 * u * big + slack,
+                    None if tol.is_nan() => f64::INFINITY,
                     None => tol,
                 };
                 let (lo, hi) = (self.lo[(i, c)].min(0.0), self.hi[(i, c)].max(0.0));
