@@ -37,3 +37,28 @@ fn relative_error_of_an_approximation_far_above_the_exact_output() {
     let zero = relative_error(column(&[0.0]).as_ref(), column(&[0.0]).as_ref()).unwrap();
     assert_eq!(zero, 0.0);
 }
+
+/// Kernel::Softmax promises that "the raw score `x = ⟨q,k⟩` is formed in `T`: one beyond `T`'s
+/// range is [`Error::NonFinite`]", but a score that overflowed to −∞ (f32: 1e20·(−1e19)) got
+/// the weight `e^{−∞} = 0` and the call returned `Ok`, silently leaving that key out (found by
+/// the fuzz target: a causal f32 row whose mean missed its last key, −25444.7 for −22900.2).
+#[test]
+fn softmax_score_beyond_f32_is_an_error() {
+    use faer::Par;
+    use randnla::attention::{exact_attention, ExactParams, Kernel};
+    let q = Mat::<f32>::from_fn(1, 1, |_, _| 1e20);
+    let k = Mat::<f32>::from_fn(2, 1, |i, _| if i == 0 { 1.0 } else { -1e19 });
+    let v = Mat::<f32>::from_fn(2, 1, |i, _| i as f32);
+    let r = exact_attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        Kernel::Softmax { scale: 1.0 },
+        &ExactParams::default(),
+        Par::Seq,
+    );
+    assert!(
+        matches!(r, Err(randnla::Error::NonFinite { row: 0, col: 1, .. })),
+        "{r:?}"
+    );
+}

@@ -264,6 +264,24 @@ fn query_block<T: Scalar>(
                 }
             }
             Kernel::Softmax { scale } => {
+                // A score beyond T's range is an error, as documented: −∞ (a large negative
+                // product in f32) gave the key a weight of e^{−∞} = 0 and an Ok output that
+                // silently left it out.
+                for ii in 0..bq {
+                    for jj in 0..visible(ii) {
+                        if !sv[(ii, jj)].finite() {
+                            return Err(Error::NonFinite {
+                                what: format!(
+                                    "the softmax score ⟨q_i, k_j⟩ of query row and key column \
+                                     (it overflowed {}: scale Q and K down)",
+                                    T::NAME
+                                ),
+                                row: lo + ii,
+                                col: j0 + jj,
+                            });
+                        }
+                    }
+                }
                 // The running maximum of the scaled scores is kept as the raw score `x_max`
                 // that attains it (the largest score for scale > 0, the smallest for scale < 0):
                 // `fl(scale·x)` is monotone in `x`, so `fl(scale·x_max)` is that maximum
