@@ -9,6 +9,15 @@ use std::fmt;
 /// Shorthand for `std::result::Result<T, randnla::Error>`.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The values of tasks run in parallel, in task order, or the error of the first failing task in
+/// that order: the error a sequential run returns, whatever the thread count (rayon's
+/// `try_for_each` and `collect::<Result<_>>` return whichever failure comes first in time, so an
+/// error naming a row could name another one on two threads). No task is cut short: only the
+/// error path pays for the tasks after the failing one.
+pub(crate) fn first_error_in_order<T>(results: Vec<Result<T>>) -> Result<Vec<T>> {
+    results.into_iter().collect()
+}
+
 /// Everything that can go wrong in `randnla`.
 ///
 /// The enum is `non_exhaustive`: later capabilities add variants without a breaking change.

@@ -62,3 +62,75 @@ fn softmax_score_beyond_f32_is_an_error() {
         "{r:?}"
     );
 }
+
+/// An error names the same row on any thread count. The query blocks ran under rayon's
+/// `try_for_each`, which returns whichever failure comes first in time: with bad rows 31 and
+/// 32–63 (blocks of 4), one thread named row 31 and two threads could name row 32, where the
+/// second thread starts. Now the failure of the first block in row order is returned.
+#[test]
+fn exact_attention_names_the_first_bad_row_on_any_thread_count() {
+    use randnla::attention::{exact_attention, ExactParams, Kernel};
+    use randnla::Error;
+    let n = 64;
+    // Row i's score against key 0 is q_i·k_0 = 1e20·(−1e19) (beyond f32) for the bad rows.
+    let bad = |i: usize| i == 31 || i >= 32;
+    let q = Mat::<f32>::from_fn(n, 1, |i, _| if bad(i) { 1e20 } else { 1.0 });
+    let k = Mat::<f32>::from_fn(n, 1, |i, _| if i == 0 { -1e19 } else { 1.0 });
+    let v = Mat::<f32>::from_fn(n, 1, |i, _| i as f32);
+    let params = ExactParams {
+        causal: false,
+        block: 4,
+    };
+    for threads in [1, 2, 4] {
+        for run in 0..3 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let r = pool.install(|| {
+                exact_attention(
+                    q.as_ref(),
+                    k.as_ref(),
+                    v.as_ref(),
+                    Kernel::Softmax { scale: 1.0 },
+                    &params,
+                    faer::Par::rayon(threads),
+                )
+            });
+            assert!(
+                matches!(&r, Err(Error::NonFinite { row: 31, .. })),
+                "{threads} threads, run {run}: {:?}",
+                r.err()
+            );
+        }
+    }
+}
+
+/// The same for `PolySketch::features`, whose blocks of 256 rows ran in parallel waves and were
+/// collected by rayon into a `Result` (first failure in time): bad rows 255 and 256–511 could be
+/// reported as row 256 on two threads.
+#[test]
+fn features_name_the_first_bad_row_on_any_thread_count() {
+    use randnla::attention::{FeatureMap, PolySketch};
+    use randnla::{Error, Seed};
+    let n = 512;
+    // The TensorSketch map (which checks its rows as it goes; the Gaussian and identity maps
+    // are checked after, in row order) of degree 4: φ(x) ≈ ±x², beyond f64 for x = 1e200;
+    // r = 2048 makes block 0 take long enough for another thread to fail first.
+    let x = Mat::<f64>::from_fn(n, 1, |i, _| if i >= 255 { 1e200 } else { 1.0 });
+    let map = PolySketch::new(1, 4, 2048, FeatureMap::TensorSketch, Seed::new(1)).unwrap();
+    for threads in [1, 2, 4] {
+        for run in 0..3 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let r = pool.install(|| map.features(x.as_ref(), faer::Par::rayon(threads)));
+            assert!(
+                matches!(&r, Err(Error::NonFinite { row: 255, .. })),
+                "{threads} threads, run {run}: {:?}",
+                r.err()
+            );
+        }
+    }
+}

@@ -108,10 +108,14 @@ pub fn exact_attention<T: Scalar>(
         Ok(())
     };
     if tasks(par) > 1 {
-        out.as_mut()
+        // The first failing block in row order, as on one thread (not the first in time).
+        let done: Vec<Result<()>> = out
+            .as_mut()
             .par_row_chunks_mut(b)
             .enumerate()
-            .try_for_each(run)?;
+            .map(run)
+            .collect();
+        crate::error::first_error_in_order(done)?;
     } else {
         let mut lo = 0;
         while lo < n {

@@ -328,13 +328,15 @@ impl PolySketch {
                 vec![phi_at(lo, wave)?]
             } else {
                 use rayon::prelude::*;
-                (0..wave.div_ceil(BLOCK))
+                // The first failing block in row order, as on one thread.
+                let blocks: Vec<Result<Mat<T>>> = (0..wave.div_ceil(BLOCK))
                     .into_par_iter()
                     .map(|i| {
                         let b0 = lo + i * BLOCK;
                         phi_at(b0, BLOCK.min(lo + wave - b0))
                     })
-                    .collect::<Result<_>>()?
+                    .collect();
+                crate::error::first_error_in_order(blocks)?
             };
             let mut at = lo;
             for f in blocks {
