@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{quick, under_address_limit};
+use common::{address_space_left, quick, under_address_limit, LIMIT_KIB};
 use faer::{Mat, Par};
 use randnla::active::weighted_least_squares;
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
@@ -358,23 +358,6 @@ fn sketch_constructors_refuse_unallocatable_parameters() {
     ));
     let op = SparseSign::new(1 << 22, 1, 1 << 21, Seed::new(1)).unwrap();
     assert_eq!(op.column(0).unwrap().len(), 1 << 21);
-}
-
-/// The address-space limit of the child process of [`under_address_limit`], in KiB (512 MiB; the
-/// test binary maps about 90 MB).
-const LIMIT_KIB: u64 = 1 << 19;
-
-/// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
-/// what `ulimit -v` limits).
-fn address_space_left() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let used_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
-        .and_then(|v| v.trim().strip_suffix("kB"))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap();
-    LIMIT_KIB.saturating_sub(used_kib) * 1024
 }
 
 /// A sketch `SA` that can be allocated once but not twice. The sparse sign kernels accumulate

@@ -10,23 +10,6 @@ use faer::{Mat, Par};
 use randnla::sketch::*;
 use randnla::{Error, MatrixRef, Seed, SparseRef};
 
-/// The address-space limit of the child processes of [`under_address_limit`], in KiB (512 MiB;
-/// the test binary maps about 90 MB).
-const LIMIT_KIB: u64 = 1 << 19;
-
-/// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
-/// what `ulimit -v` limits).
-fn address_space_left() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let used_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
-        .and_then(|v| v.trim().strip_suffix("kB"))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap();
-    LIMIT_KIB.saturating_sub(used_kib) * 1024
-}
-
 fn is_too_large<R: std::fmt::Debug>(r: &randnla::Result<R>) -> bool {
     matches!(r, Err(Error::TooLarge { .. }))
 }

@@ -221,6 +221,23 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// An address-space limit for the child processes of [`under_address_limit`], in KiB (512 MiB;
+/// a test binary maps about 90 MB).
+pub const LIMIT_KIB: u64 = 1 << 19;
+
+/// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
+/// what `ulimit -v` limits).
+pub fn address_space_left() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let used_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap();
+    LIMIT_KIB.saturating_sub(used_kib) * 1024
+}
+
 /// Runs example `name` with `args` on two rayon threads; its exit status and output.
 pub fn run_example(name: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(example(name))
