@@ -13,12 +13,13 @@ mod common;
 
 use common::{
     assert_bitwise, assert_example_rejected as assert_rejected, example, run_example as run,
+    TempFiles,
 };
 use faer::{Mat, Par};
 use randnla::io::{read_dense_path, read_matrix_market_path, ReadOptions};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{MatrixRef, Seed};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Exit code 0 and a last stdout line that is one JSON object carrying `fields`. Returns the line.
@@ -83,56 +84,39 @@ fn json_num(line: &str, key: &str) -> Option<f64> {
     })
 }
 
-struct Files {
-    dir: PathBuf,
-}
-
-impl Files {
-    /// Files in a directory of their own (`tag` keeps the tests, which run in parallel, apart).
-    fn new(tag: &str) -> Files {
-        let dir =
-            std::env::temp_dir().join(format!("randnla-examples-cli-{}-{tag}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        // A 60 × 4 sparse matrix with three entries a row (full column rank), a right-hand side,
-        // a label vector for active learning, and inputs that must be rejected.
-        let (a, b) = common::small_ls_problem_mtx();
-        let files = [
-            ("A.mtx", a),
-            ("b.mtx", b),
-            // The entry in row 7 of a 5-row matrix: sprs's own reader panics on it.
-            (
-                "out_of_shape.mtx",
-                "%%MatrixMarket matrix coordinate real general\n5 3 2\n1 1 1.0\n7 2 2.0\n".into(),
-            ),
-            (
-                "truncated.mtx",
-                "%%MatrixMarket matrix coordinate real general\n5 3 4\n1 1 1.0\n".into(),
-            ),
-            (
-                "nan.mtx",
-                "%%MatrixMarket matrix coordinate real general\n5 3 1\n2 2 nan\n".into(),
-            ),
-            ("no_header.mtx", "5 3 1\n1 1 1.0\n".into()),
-        ];
-        for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        Files { dir }
+/// Files in a directory of their own (`tag` keeps the tests, which run in parallel, apart).
+fn files(tag: &str) -> TempFiles {
+    let f = TempFiles::new("randnla-examples-cli", tag);
+    let dir = &f.dir;
+    // A 60 × 4 sparse matrix with three entries a row (full column rank), a right-hand side,
+    // a label vector for active learning, and inputs that must be rejected.
+    let (a, b) = common::small_ls_problem_mtx();
+    let files = [
+        ("A.mtx", a),
+        ("b.mtx", b),
+        // The entry in row 7 of a 5-row matrix: sprs's own reader panics on it.
+        (
+            "out_of_shape.mtx",
+            "%%MatrixMarket matrix coordinate real general\n5 3 2\n1 1 1.0\n7 2 2.0\n".into(),
+        ),
+        (
+            "truncated.mtx",
+            "%%MatrixMarket matrix coordinate real general\n5 3 4\n1 1 1.0\n".into(),
+        ),
+        (
+            "nan.mtx",
+            "%%MatrixMarket matrix coordinate real general\n5 3 1\n2 2 nan\n".into(),
+        ),
+        ("no_header.mtx", "5 3 1\n1 1 1.0\n".into()),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
     }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    f
 }
 
 /// Each file-reading example with the arguments it needs besides its input files.
-fn file_examples(f: &Files) -> Vec<(&'static str, Vec<String>)> {
+fn file_examples(f: &TempFiles) -> Vec<(&'static str, Vec<String>)> {
     let a = f.path("A.mtx");
     let b = f.path("b.mtx");
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
@@ -148,7 +132,7 @@ fn file_examples(f: &Files) -> Vec<(&'static str, Vec<String>)> {
 
 #[test]
 fn bad_input_gives_one_line_and_exit_code_2() {
-    let f = Files::new("bad");
+    let f = files("bad");
     for (name, rest) in file_examples(&f) {
         assert_rejected(name, &[]);
         assert_rejected(name, &["--no-such-option"]);
@@ -237,7 +221,7 @@ fn bad_input_gives_one_line_and_exit_code_2() {
 /// subspace and print 2.31).
 #[test]
 fn help_switches_positionals_threads_and_shapes() {
-    let f = Files::new("args");
+    let f = files("args");
     let all = [
         "sketch",
         "lstsq",
@@ -490,7 +474,7 @@ fn help_switches_positionals_threads_and_shapes() {
 
 #[test]
 fn json_is_the_last_line_of_a_good_run() {
-    let f = Files::new("good");
+    let f = files("good");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     let line = assert_json(
         "sketch",
@@ -569,8 +553,8 @@ fn json_is_the_last_line_of_a_good_run() {
     );
 }
 
-/// `A.mtx` of [`Files`], read by the library, as a dense matrix.
-fn dense_a(f: &Files) -> Mat<f64> {
+/// `A.mtx` of [`files`], read by the library, as a dense matrix.
+fn dense_a(f: &TempFiles) -> Mat<f64> {
     let a = read_matrix_market_path(f.path("A.mtx"), &ReadOptions::default()).unwrap();
     a.view().unwrap().to_dense().unwrap()
 }
@@ -582,7 +566,7 @@ fn dense_a(f: &Files) -> Mat<f64> {
 /// is beyond the default limit: refused before anything is allocated, naming the flag.
 #[test]
 fn max_elements_bounds_every_reader_and_is_named_when_exceeded() {
-    let f = Files::new("max-elements");
+    let f = files("max-elements");
     let huge = f.path("huge.mtx");
     std::fs::write(
         &huge,
@@ -632,7 +616,7 @@ fn max_elements_bounds_every_reader_and_is_named_when_exceeded() {
 /// the JSON's distortion is the library's `distortion_on_range`, bit for bit.
 #[test]
 fn sketch_out_is_the_librarys_sketch_and_follows_the_seed() {
-    let f = Files::new("sketch-out");
+    let f = files("sketch-out");
     let a = f.path("A.mtx");
     let run = |seed: &str, file: &str| {
         let path = f.path(file);
@@ -740,7 +724,7 @@ fn rel_err(x: &[f64], want: &[f64]) -> f64 {
 /// * `--seed`: the same seed gives the same `x` bytes.
 #[test]
 fn lstsq_out_ridge_and_tol_take_effect() {
-    let f = Files::new("lstsq-options");
+    let f = files("lstsq-options");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     let ad = dense_a(&f);
     let bv: Vec<f64> = {
@@ -828,7 +812,7 @@ fn lstsq_out_ridge_and_tol_take_effect() {
 #[test]
 fn poly_features_gamma_coef0_and_out_take_effect() {
     use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
-    let f = Files::new("poly-options");
+    let f = files("poly-options");
     let a = f.path("A.mtx");
     let x = dense_a(&f);
     let (n, d, p, m) = (60, 4, 2, 16);
@@ -888,7 +872,7 @@ fn poly_features_gamma_coef0_and_out_take_effect() {
 }
 
 /// `X.mtx`, `y.mtx`: a 400 × 2 pool where only row 0 has the first feature, labels `i mod 7`.
-fn write_coherent_pool(f: &Files) {
+fn write_coherent_pool(f: &TempFiles) {
     let n = 400;
     let mut x = format!("%%MatrixMarket matrix coordinate real general\n{n} 2 {n}\n1 1 1.0\n");
     let mut y = format!("%%MatrixMarket matrix array real general\n{n} 1\n1.0\n");
@@ -906,7 +890,7 @@ fn write_coherent_pool(f: &Files) {
 /// written (it used to leave the file unwritten, or stale, and exit 0).
 #[test]
 fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
-    let f = Files::new("active-failed");
+    let f = files("active-failed");
     write_coherent_pool(&f);
     let (xp, yp, out) = (f.path("X.mtx"), f.path("y.mtx"), f.path("beta.mtx"));
     let common = [&xp[..], &yp, "--budget", "2", "--strategy", "uniform"];
@@ -927,7 +911,7 @@ fn active_counts_failed_trials_and_out_needs_a_fitted_trial() {
 /// rank 1, 2 required", which reads as if the user's `X` were rank deficient (it has full rank).
 #[test]
 fn active_single_trial_that_does_not_determine_beta_says_why() {
-    let f = Files::new("active-single-failed");
+    let f = files("active-single-failed");
     write_coherent_pool(&f);
     let (xp, yp) = (f.path("X.mtx"), f.path("y.mtx"));
     let args = [&xp[..], &yp, "--budget", "2", "--strategy", "uniform"];
@@ -943,7 +927,7 @@ fn active_single_trial_that_does_not_determine_beta_says_why() {
 /// there were none).
 #[test]
 fn active_ratio_is_one_when_the_fit_is_exact_and_opt_is_zero() {
-    let f = Files::new("active-opt-zero");
+    let f = files("active-opt-zero");
     let n = 50;
     let mut col = format!("%%MatrixMarket matrix array real general\n{n} 1\n");
     for i in 0..n {
@@ -977,7 +961,7 @@ fn active_ratio_is_one_when_the_fit_is_exact_and_opt_is_zero() {
 /// under a limit of 5000 is refused naming the flag and the count; at 10 000 it runs.
 #[test]
 fn sketch_output_is_bounded_by_max_elements() {
-    let f = Files::new("sketch-output-limit");
+    let f = files("sketch-output-limit");
     let wide = f.path("wide.mtx");
     std::fs::write(
         &wide,
@@ -1018,7 +1002,7 @@ fn sketch_output_is_bounded_by_max_elements() {
 /// "m < rank", which is false here; with `m = 10 < 20` it is the reason.
 #[test]
 fn sketch_names_why_the_distortion_is_infinite() {
-    let f = Files::new("sketch-infinite");
+    let f = files("sketch-infinite");
     let eye = f.path("eye.mtx");
     let mut text = String::from("%%MatrixMarket matrix coordinate real general\n300 20 20\n");
     for i in 1..=20 {
@@ -1094,7 +1078,7 @@ fn tensor_power_rejects_a_bad_option_before_it_exports() {
 /// digits for `1e-320`. It now reads `γ = 1e-320`, as the JSON numbers do.
 #[test]
 fn poly_features_prints_extreme_gamma_compactly() {
-    let f = Files::new("poly-gamma-compact");
+    let f = files("poly-gamma-compact");
     let a = f.path("A.mtx");
     dense_a(&f);
     let out = run(
@@ -1116,7 +1100,7 @@ fn poly_features_prints_extreme_gamma_compactly() {
 /// every example refuses it, naming both values, before reading any file.
 #[test]
 fn an_option_given_twice_is_refused() {
-    let f = Files::new("twice");
+    let f = files("twice");
     let a = f.path("A.mtx");
     for (name, rest) in file_examples(&f) {
         let mut args: Vec<&str> = vec![&a];
@@ -1137,7 +1121,7 @@ fn an_option_given_twice_is_refused() {
 /// again).
 #[test]
 fn an_unwritable_out_path_is_named_once() {
-    let f = Files::new("out-once");
+    let f = files("out-once");
     let a = f.path("A.mtx");
     let out = f.path("no-such-dir/x.mtx");
     for (name, extra) in file_examples(&f) {

@@ -10,9 +10,8 @@
 
 mod common;
 
-use common::{assert_example_rejected as rejected, run_example as run};
+use common::{assert_example_rejected as rejected, run_example as run, TempFiles};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// A JSON value, as far as the examples print them.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,33 +208,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Test files in a directory of their own.
-struct Files {
-    dir: PathBuf,
-}
-
-impl Files {
-    fn new(tag: &str) -> Files {
-        let dir = std::env::temp_dir().join(format!(
-            "randnla-examples-issue-fields-{}-{tag}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        // The 60 × 4 sparse matrix and right-hand side the examples_cli tests use.
-        let (a, b) = common::small_ls_problem_mtx();
-        std::fs::write(dir.join("A.mtx"), a).unwrap();
-        std::fs::write(dir.join("b.mtx"), b).unwrap();
-        Files { dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+fn files(tag: &str) -> TempFiles {
+    let f = TempFiles::new("randnla-examples-issue-fields", tag);
+    let dir = &f.dir;
+    // The 60 × 4 sparse matrix and right-hand side the examples_cli tests use.
+    let (a, b) = common::small_ls_problem_mtx();
+    std::fs::write(dir.join("A.mtx"), a).unwrap();
+    std::fs::write(dir.join("b.mtx"), b).unwrap();
+    f
 }
 
 /// The `n × 1` array file read back as a vector.
@@ -253,7 +233,7 @@ fn close(a: f64, b: f64) -> bool {
 /// of the two).
 #[test]
 fn active_reports_the_issues_ratio_field_and_a_true_median() {
-    let f = Files::new("active");
+    let f = files("active");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     for strategy in ["uniform", "leverage", "bss"] {
         let j = json(
@@ -300,7 +280,7 @@ fn active_reports_the_issues_ratio_field_and_a_true_median() {
 /// (an even count) the median is the mean of the two middle errors.
 #[test]
 fn leverage_median_rel_error_is_the_median() {
-    let f = Files::new("leverage");
+    let f = files("leverage");
     let a = f.path("A.mtx");
     let (approx, exact) = (f.path("approx.mtx"), f.path("exact.mtx"));
     let j = json(
@@ -343,7 +323,7 @@ fn leverage_median_rel_error_is_the_median() {
 /// used to be printed as `normal_eq_residual`.
 #[test]
 fn lstsq_without_an_iterate_reports_no_normal_eq_residual() {
-    let f = Files::new("lstsq-nc");
+    let f = files("lstsq-nc");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     for method in ["lsqr", "sketch-precondition"] {
         let mut args = vec![
@@ -387,7 +367,7 @@ fn lstsq_without_an_iterate_reports_no_normal_eq_residual() {
 /// was accepted silently (the example refuses every other option that does not apply).
 #[test]
 fn lstsq_tol_applies_to_the_iterative_methods_only() {
-    let f = Files::new("lstsq-tol");
+    let f = files("lstsq-tol");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     for method in ["qr", "normal", "sketch-solve"] {
         let msg = rejected("lstsq", &[&a, &b, "--method", method, "--tol", "1e-3"]);
@@ -406,7 +386,7 @@ fn lstsq_tol_applies_to_the_iterative_methods_only() {
 /// `--rows` already were.
 #[test]
 fn lstsq_errors_name_the_option() {
-    let f = Files::new("lstsq-names");
+    let f = files("lstsq-names");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     for (args, flag) in [
         (vec!["--tol", "0"], "--tol"),
@@ -446,7 +426,7 @@ fn write_gaussian_array(path: &str, r: usize, c: usize, seed: u64, scale: f64) -
 /// it is, and `rel_error` is still the library's own check.
 #[test]
 fn attention_check_does_not_change_peak_bytes() {
-    let f = Files::new("attention-peak");
+    let f = files("attention-peak");
     let (qp, kp, vp) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
     let (n, h, d) = (8192, 8, 64);
     let q = write_gaussian_array(&qp, n, h, 61, 0.5);
@@ -501,7 +481,7 @@ fn library_distortion(kind: randnla::sketch::SketchKind, m: usize, a: &faer::Mat
 #[test]
 fn sketch_distortion_is_measured_for_any_rank() {
     use randnla::sketch::SketchKind;
-    let f = Files::new("sketch-rank");
+    let f = files("sketch-rank");
     let n = 200;
     let g = common::gauss(n, 2, 71);
     let a = faer::Mat::from_fn(n, 3, |i, j| match j {
@@ -563,7 +543,7 @@ fn sketch_distortion_is_measured_for_any_rank() {
 /// every example that passes the value on.
 #[test]
 fn library_errors_name_the_option() {
-    let f = Files::new("names");
+    let f = files("names");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     let (q, k, v) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
     write_gaussian_array(&q, 20, 4, 81, 0.5);
@@ -683,7 +663,7 @@ fn sketch_cpu_refuses_its_rows_before_printing() {
 /// (coordinate) for the same 8 nonzero entries, as `--storage` (or `auto`) chose.
 #[test]
 fn tensor_power_nnz_does_not_depend_on_the_storage() {
-    let f = Files::new("tns-nnz");
+    let f = files("tns-nnz");
     let path = f.path("t.tns");
     // T₁₁₁ = 2, T₂₂₂ = 1, and the 6 permutations of (1, 2, 3) = 0.5: 8 nonzeros of 27.
     std::fs::write(&path, "1 1 1 2.0\n2 2 2 1.0\n1 2 3 0.5\n").unwrap();
@@ -713,7 +693,7 @@ fn tensor_power_nnz_does_not_depend_on_the_storage() {
 /// it, and were therefore never prefixed).
 #[test]
 fn an_unreadable_input_is_named() {
-    let f = Files::new("unreadable");
+    let f = files("unreadable");
     let dir = f.dir.join("a_directory");
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.to_string_lossy().into_owned();
@@ -758,7 +738,7 @@ fn has_kind(v: &J, kind: Kind) -> bool {
 #[test]
 fn every_issue_field_is_there_with_its_type() {
     use Kind::*;
-    let f = Files::new("fields");
+    let f = files("fields");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     let (q, k, v) = (f.path("Q.mtx"), f.path("K.mtx"), f.path("V.mtx"));
     write_gaussian_array(&q, 30, 4, 91, 0.5);
@@ -923,7 +903,7 @@ fn every_issue_field_is_there_with_its_type() {
 /// input dimension must be at least 1", a parameter the user never gave.
 #[test]
 fn poly_features_names_an_empty_x() {
-    let f = Files::new("poly-empty");
+    let f = files("poly-empty");
     let x = f.path("x.mtx");
     std::fs::write(&x, "%%MatrixMarket matrix array real general\n3 0\n").unwrap();
     let msg = rejected("poly_features", &[&x, "--degree", "2", "--rows", "4"]);

@@ -238,6 +238,31 @@ pub fn address_space_left() -> u64 {
     LIMIT_KIB.saturating_sub(used_kib) * 1024
 }
 
+/// A temporary directory of its own, named after `prefix`, the process id and `tag` (tests
+/// that run in parallel keep apart by `tag`), removed with what it holds when dropped.
+pub struct TempFiles {
+    pub dir: PathBuf,
+}
+
+impl TempFiles {
+    pub fn new(prefix: &str, tag: &str) -> TempFiles {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempFiles { dir }
+    }
+
+    /// The path of `name` in the directory.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Runs example `name` with `args` on two rayon threads; its exit status and output.
 pub fn run_example(name: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(example(name))
