@@ -1,5 +1,8 @@
 //! Findings of the attention fuzz target (`fuzz/fuzz_targets/attention.rs`), one test each.
 
+mod common;
+
+use common::with_threads;
 use faer::Mat;
 use randnla::attention::relative_error;
 
@@ -83,18 +86,14 @@ fn exact_attention_names_the_first_bad_row_on_any_thread_count() {
     };
     for threads in [1, 2, 4] {
         for run in 0..3 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let r = pool.install(|| {
+            let r = with_threads(threads, |par| {
                 exact_attention(
                     q.as_ref(),
                     k.as_ref(),
                     v.as_ref(),
                     Kernel::Softmax { scale: 1.0 },
                     &params,
-                    faer::Par::rayon(threads),
+                    par,
                 )
             });
             assert!(
@@ -121,11 +120,7 @@ fn features_name_the_first_bad_row_on_any_thread_count() {
     let map = PolySketch::new(1, 4, 2048, FeatureMap::TensorSketch, Seed::new(1)).unwrap();
     for threads in [1, 2, 4] {
         for run in 0..3 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            let r = pool.install(|| map.features(x.as_ref(), faer::Par::rayon(threads)));
+            let r = with_threads(threads, |par| map.features(x.as_ref(), par));
             assert!(
                 matches!(&r, Err(Error::NonFinite { row: 255, .. })),
                 "{threads} threads, run {run}: {:?}",
