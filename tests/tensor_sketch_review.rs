@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::explicit_kron;
+use common::{explicit_kron, mean_se};
 use faer::{Mat, Par};
 use randnla::sketch::tensor::{
     Complex, PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
@@ -205,14 +205,6 @@ fn building_blocks_refuse_overflowing_sums() {
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Mean and standard error of `vals`.
-fn mean_se(vals: &[f64]) -> (f64, f64) {
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// Unbiasedness and the Avron–Nguyễn–Woodruff variance bound for `p = 1…4` at sketch sizes that

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::with_threads;
+use common::{mean_se, with_threads};
 use faer::Mat;
 use randnla::sketch::tensor::{
     PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
@@ -161,14 +161,6 @@ fn high_degrees_match_the_explicit_tensor_countsketch() {
         let want = common::explicit_kron(&ts, &vec![&x[..]; 16]);
         assert!(max_diff(&got, &want) <= 1e-12 * l1p, "d=2 p=16 m={m}");
     }
-}
-
-/// Mean and standard error of `vals`.
-fn mean_se(vals: &[f64]) -> (f64, f64) {
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 /// The tree sketch at degrees that are not powers of two above 4 (`p = 5, 6, 7`: three, two and

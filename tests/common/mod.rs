@@ -263,6 +263,14 @@ impl Drop for TempFiles {
     }
 }
 
+/// Mean and standard error of the mean of `vals` (sample variance, `n − 1`).
+pub fn mean_se(vals: &[f64]) -> (f64, f64) {
+    let n = vals.len() as f64;
+    let mean = vals.iter().sum::<f64>() / n;
+    let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
 /// Runs example `name` with `args` on two rayon threads; its exit status and output.
 pub fn run_example(name: &str, args: &[&str]) -> std::process::Output {
     std::process::Command::new(example(name))
