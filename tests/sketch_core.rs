@@ -1215,3 +1215,48 @@ fn f32_inputs_with_nan_or_infinity_are_refused() {
         );
     }
 }
+
+/// DESIGN.md contract 1: column `j` of a sketch (for the sparse ones, its rows and signs) is a
+/// function of the seed and `j`, not of how many columns the sketch has. A sketch built for
+/// n = 1000 and ones built for n = 1001 and 5000 from the same seed agree bitwise on their
+/// first 1000 columns, for
+/// CountSketch, sparse sign (s = 2, 8) and Gaussian; so do their sketches of the same
+/// 1000-row block placed at row offset 0. (SRHT is excluded: its transform mixes all
+/// `n_pad` rows, so its columns depend on `n` by construction.)
+#[test]
+fn sketch_columns_do_not_depend_on_the_number_of_columns() {
+    let (m, n) = (64, 1000);
+    let a = problems::gaussian_matrix(n, 3, Seed::new(11)).unwrap();
+    let make = |kind: usize, cols: usize| -> Box<dyn SketchOperator<f64>> {
+        let seed = Seed::new(7);
+        match kind {
+            0 => Box::new(CountSketch::new(m, cols, seed).unwrap()),
+            1 => Box::new(SparseSign::new(m, cols, 2, seed).unwrap()),
+            2 => Box::new(SparseSign::new(m, cols, 8, seed).unwrap()),
+            _ => Box::new(Gaussian::new(m, cols, seed).unwrap()),
+        }
+    };
+    for kind in 0..4 {
+        let small = make(kind, n);
+        let s_small = small.to_dense().unwrap();
+        for cols in [n + 1, 5 * n] {
+            let large = make(kind, cols);
+            let s_large = large.to_dense().unwrap();
+            let head = s_large.as_ref().subcols(0, n).to_owned();
+            assert_bitwise(&s_small, &head, &format!("{} n={cols}", small.name()));
+            let mut out = Mat::<f64>::zeros(m, 3);
+            large
+                .apply_block_into(
+                    0,
+                    MatrixRef::dense(a.as_ref()).unwrap(),
+                    out.as_mut(),
+                    Par::Seq,
+                )
+                .unwrap();
+            let whole = small
+                .apply(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+                .unwrap();
+            assert_bitwise(&whole, &out, &format!("{} block of n={cols}", small.name()));
+        }
+    }
+}
