@@ -375,7 +375,10 @@ fn test_params() -> SketchParams {
 
 /// ALGORITHMS.md §7: n ∈ {50, 100, 200}, k = 10, noise ∈ {0, 0.01}; every component within 0.05
 /// (up to sign), every weight within 5 %, and the sketched residual ‖T − T̂‖_F/‖T‖_F within 0.10
-/// (absolute) of the exact method's from the same starts.
+/// (absolute) of the exact method's from the same starts. The spec's "within 10%" cannot be
+/// relative: at noise 0 the exact residual is 0, and the factor errors of up to 0.05 that the
+/// same rule allows give a sketched residual of that size (measured 0.040–0.050 with the default
+/// hashing, 0.059–0.067 per mode, against 0 and 0.010 for the exact method).
 #[test]
 fn sketched_recovers_orthogonal_order3_n50_n100() {
     for hashing in [ModeHashing::Auto, ModeHashing::PerMode] {
