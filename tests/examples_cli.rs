@@ -1135,3 +1135,55 @@ fn an_unwritable_out_path_is_named_once() {
         assert_eq!(line.matches(out.as_str()).count(), 1, "{name}: {line}");
     }
 }
+
+/// The README's first command, `cargo run --release --example tour`, runs the main job on
+/// built-in data: here (test profile, about 17 s on 2 threads) it must exit 0 and print every
+/// capability's section — the sketch core, leverage scores, least squares, TensorSketch,
+/// polynomial attention, the tensor power method and active learning — each with a table
+/// (at least three lines before the next section), no NaN or infinity anywhere, and its
+/// closing line. (Its "under a minute in release" is a speed claim, measured, not tested.)
+#[test]
+fn tour_prints_every_capability() {
+    let out = run("tour", &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tour failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sections = [
+        "== sketch core ==",
+        "== leverage scores ==",
+        "== least squares ==",
+        "== tensor sketch ==",
+        "== polynomial attention ==",
+        "== tensor power method ==",
+        "== active learning ==",
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    let starts: Vec<usize> = sections
+        .iter()
+        .map(|s| {
+            lines
+                .iter()
+                .position(|l| l == s)
+                .unwrap_or_else(|| panic!("missing section {s}:\n{stdout}"))
+        })
+        .collect();
+    for (w, s) in starts.windows(2).zip(&sections) {
+        assert!(w[1] >= w[0] + 4, "section {s} has no table:\n{stdout}");
+    }
+    let non_finite = stdout
+        .split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == '(' || c == ')')
+        .any(|w| {
+            let w = w.trim_start_matches(['-', '+']).to_lowercase();
+            w == "nan" || w == "inf" || w == "infinity" || w == "∞"
+        });
+    assert!(!non_finite, "a non-finite figure:\n{stdout}");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("tour finished in")),
+        "no closing line:\n{stdout}"
+    );
+}
