@@ -24,7 +24,8 @@
 //! `complex` and `hermitian` files are rejected with a [`Error::Parse`] saying so. The header tokens
 //! are case-insensitive. Comment lines (`%` first) and blank lines are skipped anywhere after the
 //! header; comment lines are skipped without being decoded, every other line must be UTF-8 (in
-//! practice ASCII). Lines may carry leading or trailing whitespace and `\r\n` endings; a leading
+//! practice ASCII). Lines may carry leading or trailing whitespace and `\r\n` endings (not
+//! `\r`-only ones, which make a file one long line: an error on such a line says so); a leading
 //! UTF-8 byte-order mark on the header is ignored. A line may be at most 1 MiB long, its `\n` or
 //! `\r\n` ending not counted.
 //!
@@ -93,6 +94,23 @@ const MAX_LINE_BYTES: usize = 1 << 20;
 const MAX_INITIAL_RESERVE: usize = 1 << 20;
 /// Longest excerpt of an offending token quoted in an error message, in characters.
 const MAX_QUOTE_CHARS: usize = 40;
+
+/// Appended to the message of an error on a line that holds a carriage return before its end.
+/// Such a file most likely has classic Mac `\r`-only line endings and reads as one long line,
+/// which the plain message ("header has more than 5 words" on a header with five, "expected 3
+/// fields, found 6") does not reveal.
+const STRAY_CR_HINT: &str = "; the line contains a carriage return (`\\r`) before its end: \
+                             lines must end with `\\n` or `\\r\\n`, and a file with \
+                             `\\r`-only line endings reads as one long line";
+
+/// [`STRAY_CR_HINT`] when `line`, trimmed, holds a carriage return; `""` otherwise.
+fn stray_cr(line: &[u8]) -> &'static str {
+    if line.trim_ascii().contains(&b'\r') {
+        STRAY_CR_HINT
+    } else {
+        ""
+    }
+}
 
 const HEADER_HELP: &str = "expected `%%MatrixMarket matrix <coordinate|array> \
                            <real|integer|pattern> <general|symmetric|skew-symmetric>`";
@@ -456,7 +474,10 @@ fn parse_header(raw: &[u8]) -> Result<Header> {
         };
         return Err(Error::parse(
             1,
-            format!("header has {found} words, 5 expected; {HEADER_HELP}"),
+            format!(
+                "header has {found} words, 5 expected; {HEADER_HELP}{}",
+                stray_cr(raw)
+            ),
         ));
     }
     let lower: Vec<String> = tokens.iter().map(|t| t.to_ascii_lowercase()).collect();
@@ -553,6 +574,9 @@ struct Lines<'c, R> {
     buf: Vec<u8>,
     /// 1-based number of the line in `buf` (0 before the first line).
     line: usize,
+    /// The first skipped comment line that holds a carriage return before its end: with
+    /// `\r`-only line endings, everything after it reads as part of that comment.
+    cr_comment: Option<usize>,
     context: &'c str,
 }
 
@@ -562,6 +586,7 @@ impl<'c, R: BufRead> Lines<'c, R> {
             reader,
             buf: Vec::new(),
             line: 0,
+            cr_comment: None,
             context,
         }
     }
@@ -588,7 +613,10 @@ impl<'c, R: BufRead> Lines<'c, R> {
         if content > MAX_LINE_BYTES {
             return Err(Error::parse(
                 self.line,
-                format!("line is longer than {MAX_LINE_BYTES} bytes"),
+                format!(
+                    "line is longer than {MAX_LINE_BYTES} bytes{}",
+                    stray_cr(&self.buf[..content])
+                ),
             ));
         }
         Ok(true)
@@ -604,6 +632,22 @@ impl<'c, R: BufRead> Lines<'c, R> {
             if !t.is_empty() && t[0] != b'%' {
                 return Ok(true);
             }
+            if self.cr_comment.is_none() && t.contains(&b'\r') {
+                self.cr_comment = Some(self.line);
+            }
+        }
+    }
+
+    /// Appended to an error at the end of the input: names the comment line that may have
+    /// swallowed the rest of the file (see [`Lines::cr_comment`]); `""` when there is none.
+    fn eof_hint(&self) -> String {
+        match self.cr_comment {
+            Some(line) => format!(
+                "; line {line} is a comment that contains a carriage return (`\\r`) before its \
+                 end: lines must end with `\\n` or `\\r\\n`, and with `\\r`-only line \
+                 endings the rest of the file reads as part of that comment"
+            ),
+            None => String::new(),
         }
     }
 
@@ -650,7 +694,10 @@ fn fields<'t, const N: usize>(text: &'t str, line: usize, names: &str) -> Result
         let fields = if N == 1 { "field" } else { "fields" };
         return Err(Error::parse(
             line,
-            format!("expected {N} {fields} ({names}), found {found}"),
+            format!(
+                "expected {N} {fields} ({names}), found {found}{}",
+                stray_cr(text.as_bytes())
+            ),
         ));
     }
     Ok(out)
@@ -921,7 +968,10 @@ fn size_line<'a, R: BufRead>(
     if !lines.skip_to_data()? {
         return Err(Error::parse(
             lines.line.max(1),
-            format!("the file ends before the size line; expected `{expected}`"),
+            format!(
+                "the file ends before the size line; expected `{expected}`{}",
+                lines.eof_hint()
+            ),
         ));
     }
     lines.current()
@@ -1102,7 +1152,10 @@ fn read_coordinate<R: BufRead>(
     if count < nnz {
         return Err(Error::parse(
             lines.line,
-            format!("the file ends early (truncated?): expected {nnz} entries, found {count}"),
+            format!(
+                "the file ends early (truncated?): expected {nnz} entries, found {count}{}",
+                lines.eof_hint()
+            ),
         ));
     }
     Ok((nrows, ncols, entries))
@@ -1172,8 +1225,9 @@ fn read_array<R: BufRead>(
         return Err(Error::parse(
             lines.line,
             format!(
-                "the file ends early (truncated?): expected {expected} entries, found {}",
-                values.len()
+                "the file ends early (truncated?): expected {expected} entries, found {}{}",
+                values.len(),
+                lines.eof_hint()
             ),
         ));
     }

@@ -1,0 +1,87 @@
+//! Third review of `src/input.rs` and the writing side of `src/io.rs`.
+
+use randnla::input::Layout;
+use randnla::io::{read_dense, read_matrix_market, read_sparse, ReadOptions};
+use randnla::Error;
+
+fn parse_error(text: &[u8]) -> (usize, String) {
+    let shown = String::from_utf8_lossy(text);
+    let opts = ReadOptions::default();
+    let mut seen = None;
+    for r in [
+        read_matrix_market(text, &opts).map(|_| ()),
+        read_dense(text, &opts).map(|_| ()),
+        read_sparse(text, Layout::Csc, &opts).map(|_| ()),
+    ] {
+        match r {
+            Err(Error::Parse { line, reason }) => {
+                if let Some((l, ref why)) = seen {
+                    assert_eq!((l, why), (line, &reason), "readers disagree on {shown:?}");
+                }
+                seen = Some((line, reason));
+            }
+            other => panic!("{shown:?}: {other:?}"),
+        }
+    }
+    seen.unwrap()
+}
+
+/// A file with classic Mac `\r`-only line endings reads as one long line. The errors said
+/// "header has more than 5 words" of a header with five, "expected 3 fields, found 6" of a size
+/// line with three, or "the file ends before the size line" of a file that has one, without a
+/// word about the line endings; each now names the carriage return.
+#[test]
+fn carriage_return_line_endings_are_named_in_the_error() {
+    let cases: [(&[u8], usize, &str); 5] = [
+        (
+            b"%%MatrixMarket matrix coordinate real general\r2 2 1\r1 1 1.5\r",
+            1,
+            "header has more than 5 words",
+        ),
+        (
+            b"%%MatrixMarket matrix coordinate real general\n2 2 1\r1 1 1.5\r",
+            2,
+            "expected 3 fields",
+        ),
+        (
+            b"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.5\r2 2 2.5\r",
+            3,
+            "expected 3 fields",
+        ),
+        (
+            b"%%MatrixMarket matrix coordinate real general\n% from a Mac\r2 2 1\r1 1 1.5\r",
+            2,
+            "ends before the size line",
+        ),
+        (
+            b"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1.5\n% note\r2 2 2.5\r",
+            4,
+            "ends early",
+        ),
+    ];
+    for (text, line, plain) in cases {
+        let (l, reason) = parse_error(text);
+        let text = String::from_utf8_lossy(text);
+        assert_eq!(l, line, "{text:?}: {reason}");
+        assert!(reason.contains(plain), "{text:?}: {reason}");
+        assert!(reason.contains("carriage return"), "{text:?}: {reason}");
+    }
+    // A CR-only file over the line limit: "line is longer than 1048576 bytes" alone.
+    let mut big = b"%%MatrixMarket matrix array real general\r2000000 1\r".to_vec();
+    big.extend(b"1.5\r".repeat(300_000));
+    let (l, reason) = parse_error(&big);
+    assert_eq!(l, 1, "{reason}");
+    assert!(
+        reason.contains("longer than") && reason.contains("carriage return"),
+        "{reason}"
+    );
+    // No hint where there is no carriage return, and `\r\n` (or `\r\r\n`) endings still read.
+    let (_, reason) = parse_error(b"%%MatrixMarket matrix coordinate real general\n2 2\n");
+    assert!(!reason.contains("carriage"), "{reason}");
+    let (_, reason) =
+        parse_error(b"%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n% c\n");
+    assert!(!reason.contains("carriage"), "{reason}");
+    let ok = b"%%MatrixMarket matrix coordinate real general\r\n% c\r\r\n2 2 1\r\n1 1 1.5\r\r\n";
+    let m = read_matrix_market(&ok[..], &ReadOptions::default()).unwrap();
+    assert_eq!(m.nnz(), 1);
+}
