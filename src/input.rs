@@ -589,7 +589,22 @@ pub(crate) fn zeros_or_too_large<T: Scalar>(
                 .is_some_and(|bytes| bytes <= isize::MAX as usize)
         })
         .and_then(|padded| padded.checked_mul(d));
-    ensure_allocatable::<T>(len, || format!("an {m}×{d} {what}"), m as u128 * d as u128)?;
+    // What a refusal reports. A shape without entries is refused for what was probed, and an
+    // error saying it "needs 0 elements, which could not be allocated" explained nothing.
+    let (requested, why) = if m == 0 {
+        (
+            16 * d as u128,
+            " (without rows, each column still costs a step, counted as 16 elements)",
+        )
+    } else if d == 0 {
+        (
+            m as u128,
+            " (without columns, one column of its rows is still sized)",
+        )
+    } else {
+        (m as u128 * d as u128, "")
+    };
+    ensure_allocatable::<T>(len, || format!("an {m}×{d} {what}{why}"), requested)?;
     Ok(faer::Mat::zeros(m, d))
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use randnla::input::{Layout, MatrixRef};
+use randnla::input::{Layout, MatrixRef, SparseRef};
 use randnla::io::{read_dense, read_matrix_market, read_sparse, write_dense, ReadOptions};
 use randnla::Error;
 
@@ -137,4 +137,28 @@ fn writing_an_empty_but_wide_dense_view_is_immediate() {
     write_dense(&mut out, wide).unwrap();
     let back = read_dense(&out[..], &ReadOptions::default()).unwrap();
     assert_eq!((back.nrows(), back.ncols()), (0, 1000));
+}
+
+/// A dense copy of a matrix without entries but with `2^40` columns (or `2^62` rows) is refused,
+/// since faer still walks or sizes what is not there; the error said the copy "needs 0 elements,
+/// which could not be allocated". It now reports the count that was refused, and why.
+#[test]
+fn refusing_a_dense_copy_of_an_empty_shape_names_a_real_count() {
+    let empty: [f64; 0] = [];
+    let wide = faer::MatRef::from_column_major_slice(&empty[..], 0, 1 << 40);
+    let tall = SparseRef::<f64>::try_csc(1 << 62, 0, &[0], &[], &[]).unwrap();
+    for (a, least) in [
+        (MatrixRef::Dense(wide), 1u128 << 40),
+        (MatrixRef::Sparse(tall), 1 << 62),
+    ] {
+        match a.to_dense() {
+            Err(e @ Error::TooLarge { requested, .. }) => {
+                assert!(requested >= least, "{e}");
+                let text = e.to_string();
+                assert!(!text.contains("needs 0 elements"), "{text}");
+                assert!(text.contains("without"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
