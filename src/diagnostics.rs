@@ -11,12 +11,15 @@ use faer::{Mat, MatRef, Par};
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::NonFinite`], [`Error::InvalidParameter`] when `n < d`, and
-/// [`Error::RankDeficient`] when some `|R_jj| ≤ max(n, d)·u·max_k |R_kk|` (`u` the unit
-/// roundoff): the columns are dependent to working precision and `Q` would span directions
-/// outside `range(A)` (an all-zero `A` used to get the first `d` unit vectors); its `rank` is
-/// the number of singular values above `max(n, d)·u·σ_max` (at most `d − 1`). Since every
-/// `|R_jj| ≥ σ_min(A)` and `max_k |R_kk| ≤ ‖A‖₂`, every `A` with `κ(A) < 1/(max(n, d)·u)`
-/// passes (9·10¹¹ at `n = 10⁴`).
+/// [`Error::RankDeficient`] when some `|R_jj| ≤ max(n, d)·u·max_k ‖a_k‖` (`u` the unit
+/// roundoff, `a_k` the columns of `A`): the columns are dependent to working precision and `Q`
+/// would span directions outside `range(A)` (an all-zero `A` used to get the first `d` unit
+/// vectors); its `rank` is the number of singular values above `max(n, d)·u·σ_max` (at most
+/// `d − 1`). The scale is the largest column norm, not the largest `|R_kk|`: a dependent column
+/// leaves rounding noise of about `u·‖a_j‖` in `R_jj`, which can be far above
+/// `u·max_k |R_kk|` when that column is long (`[g₀, g₁, g₂, 10³·(g₀ + g₁)]` passed as full
+/// rank). Since every `|R_jj| ≥ σ_min(A)` and `max_k ‖a_k‖ ≤ ‖A‖₂`, every `A` with
+/// `κ(A) < 1/(max(n, d)·u)` passes (9·10¹¹ at `n = 10⁴`).
 pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
     if a.nrows() == 0 || a.ncols() == 0 {
         return Err(Error::empty("A"));
@@ -42,8 +45,10 @@ pub fn orthonormal_basis(a: MatRef<'_, f64>) -> Result<Mat<f64>> {
         None => a,
     };
     let (q, r_diagonal) = crate::dense::thin_q_and_r_diagonal(a);
-    // max |R_jj| is within √d of ‖A‖₂.
-    let scale = r_diagonal.iter().fold(0.0f64, |m, r| m.max(r.abs()));
+    // The largest column norm is within √d of ‖A‖₂, and bounds the rounding noise a dependent
+    // column leaves in its `R_jj` (max |R_kk| does not: a long dependent column beside short
+    // independent ones has `|R_jj| ≈ u·‖a_j‖ ≫ u·max_k |R_kk|`).
+    let scale = (0..a.ncols()).fold(0.0f64, |m, j| m.max(a.col(j).norm_l2()));
     let threshold = a.nrows().max(a.ncols()) as f64 * (f64::EPSILON / 2.0) * scale;
     if r_diagonal.iter().any(|r| r.abs() <= threshold) {
         // faer's unpivoted QR zeroes the rest of R's diagonal after a dependent column, so
