@@ -230,8 +230,9 @@ impl RangeBasis {
     ///
     /// # Errors
     /// [`Error::Empty`], [`Error::InvalidParameter`] when `n < d`, [`Error::RankDeficient`] as
-    /// [`orthonormal_basis`] (small inputs) or when the Cholesky factorization of `AᵀA` fails
-    /// (large ones); [`Error::NonFinite`] for a NaN or ±∞ in a dense `A` built as
+    /// [`orthonormal_basis`] (small inputs) or when the Cholesky factorization `AᵀA = LLᵀ` fails
+    /// or has a pivot `L_jj ≤ 2⁻²²·‖a_j‖` (large ones: the column `a_j` is dependent on the
+    /// others to the precision of `AᵀA`; every `A` with `κ(A) < 2²² ≈ 4·10⁶` passes); [`Error::NonFinite`] for a NaN or ±∞ in a dense `A` built as
     /// `MatrixRef::Dense(view)` without validation; [`Error::TooLarge`] as [`gram`] and
     /// [`MatrixRef::to_dense`], or when the copy of a large `A` scaled by a power of two cannot
     /// be allocated.
@@ -282,9 +283,26 @@ impl RangeBasis {
             },
             required: d,
         })?;
+        let l = llt.L().to_owned();
+        // A column dependent on the others leaves only the rounding noise of `AᵀA` in its pivot:
+        // `L_jj ≈ 10⁻⁸·‖a_j‖` (measured 1.5–6·10⁻⁸; `√u·‖a_j‖` times a small factor), positive
+        // about half of the time, and then `κ((SA)·R⁻¹)` is a finite number of no meaning (a
+        // third column `3·a₀ + 0.1·a₁` measured 3.5·10⁷). A pivot below `2⁻²²·‖a_j‖ ≈
+        // 2.4·10⁻⁷·‖a_j‖` is refused as dependent: there `κ(A)² ≥ 2⁴⁴` and this route keeps no
+        // more than about two digits, while every `A` with `κ(A) < 2²²` passes (`L_jj ≥ σ_min`
+        // and `‖a_j‖ ≤ ‖A‖₂`).
+        let independent = (0..d)
+            .filter(|&j| l[(j, j)] > crate::scalar::mul_pow2(g[(j, j)].sqrt(), -22))
+            .count();
+        if independent < d {
+            return Err(Error::RankDeficient {
+                rank: independent,
+                required: d,
+            });
+        }
         Ok(RangeBasis {
             shape: (n, d),
-            basis: Basis::CholeskyFactor(llt.L().to_owned(), shift),
+            basis: Basis::CholeskyFactor(l, shift),
         })
     }
 

@@ -4,6 +4,7 @@
 //! references. The first review's tests (`sampling_diagnostics_review.rs`,
 //! `input_problems_review.rs`) are not repeated.
 
+use faer::prelude::Solve;
 use faer::{Mat, Par};
 use randnla::diagnostics::*;
 use randnla::problems::*;
@@ -56,4 +57,67 @@ fn a_long_dependent_column_is_rank_deficient() {
         let qtq = q.transpose() * &q;
         assert!((qtq - Mat::<f64>::identity(4, 4)).norm_l2() < 1e-13);
     }
+}
+
+/// The Cholesky route of `RangeBasis` (more than `2·10⁷` entries) refused a dependent column
+/// only when the pivot of `AᵀA` came out `≤ 0`; rounding makes it a tiny positive number about
+/// half of the time (`≈ 2·10⁻⁸·‖a_j‖`), and then a `7·10⁶ × 3` sparse `A` with column 2
+/// `= 3·a₀ + 0.1·a₁` (rank 2) measured `κ(SQ) = 3.5·10⁷`, a number of no meaning, as `Ok`.
+#[test]
+fn the_cholesky_route_refuses_a_dependent_column_whose_pivot_stays_positive() {
+    let n = 7_000_000usize;
+    let build = |dependent: bool| {
+        let mut tri = sprs::TriMat::new((n, 3));
+        for k in 0..400usize {
+            let i = (k * 7919 * 1237) % n;
+            let v = ((k * 31) % 17) as f64 * 0.37 + 0.1;
+            let w = ((k * 13) % 11) as f64 * 0.71 - 3.0;
+            let z = if dependent {
+                0.0
+            } else {
+                ((k * 7) % 5) as f64 - 2.0
+            };
+            tri.add_triplet(i, 0, v);
+            tri.add_triplet(i, 1, w);
+            tri.add_triplet(i, 2, 3.0 * v + 0.1 * w + z);
+        }
+        tri.to_csr()
+    };
+    let a = build(true);
+    let r = RangeBasis::new(MatrixRef::sparse(&a).unwrap(), Par::Seq);
+    assert!(
+        matches!(
+            r,
+            Err(Error::RankDeficient {
+                rank: 2,
+                required: 3
+            })
+        ),
+        "{r:?}"
+    );
+    // Independent third column: measured, and as the exact route measures it.
+    let b = build(false);
+    let s = SparseSign::new(40, n, 8, Seed::new(2)).unwrap();
+    let view = MatrixRef::sparse(&b).unwrap();
+    let kappa = distortion_on_range(&s, view, Par::Seq).unwrap();
+    let sb = randnla::sketch::SketchExt::apply(&s, view, Par::Seq).unwrap();
+    let rows: Vec<usize> = (0..n)
+        .filter(|&i| b.outer_view(i).unwrap().nnz() > 0)
+        .collect();
+    let compact = Mat::from_fn(rows.len(), 3, |r, j| {
+        b.get(rows[r], j).copied().unwrap_or(0.0)
+    });
+    // κ((SA)·R⁻¹) with R from the QR of the stored rows (the zero rows add nothing to AᵀA).
+    let rr = compact.qr().R().to_owned();
+    let x = Mat::from_fn(sb.nrows(), 3, |i, j| sb[(i, j)]);
+    let xr = rr
+        .transpose()
+        .partial_piv_lu()
+        .solve(x.transpose().to_owned())
+        .transpose()
+        .to_owned();
+    let sv = xr.singular_values().unwrap();
+    let exact =
+        sv.iter().cloned().fold(0.0, f64::max) / sv.iter().cloned().fold(f64::MAX, f64::min);
+    assert!((kappa - exact).abs() < 1e-8 * exact, "{kappa} vs {exact}");
 }
