@@ -239,7 +239,8 @@ impl RangeBasis {
     ///
     /// The result does not depend on the scale of `A`: on the large-input route, an `A` whose
     /// largest entry is beyond `2^±128` is scaled by a power of two (a copy: `O(nnz)` or
-    /// `O(n·d)` memory) before `AᵀA` is formed, which would otherwise under- or overflow.
+    /// `O(n·d)` memory) before `AᵀA` is formed, which would otherwise under- or overflow, and
+    /// again before it is sketched in [`RangeBasis::distortion`].
     ///
     /// # Performance
     /// Small inputs: `O(n·d²)` (dense QR). Large: `O(Σᵢ nnz(rowᵢ)² + d³)`.
@@ -310,7 +311,13 @@ impl RangeBasis {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `a`'s shape differs from the basis's, and the errors of
-    /// [`SketchExt::apply`] and [`condition_number`].
+    /// [`SketchExt::apply`] and [`condition_number`]; [`Error::TooLarge`] when the copy of a
+    /// large `A` scaled by a power of two (see [`RangeBasis::new`]) cannot be allocated.
+    ///
+    /// # Performance
+    /// Small inputs: one sketch of `Q` and an SVD. Large: one sketch of `A` (of its scaled copy,
+    /// `O(nnz)` or `O(n·d)` more time and memory, when `A` is beyond `2^±128`), a triangular
+    /// solve and an SVD of the `m × d` result.
     pub fn distortion(
         &self,
         sketch: &dyn SketchOperator<f64>,
@@ -330,14 +337,15 @@ impl RangeBasis {
         match &self.basis {
             Basis::Orthonormal(q) => distortion(sketch, q.as_ref(), par),
             Basis::CholeskyFactor(l, shift) => {
-                let mut sa = sketch.apply(a, par)?;
-                if *shift != 0 {
-                    // (2⁻ˢSA)·(2⁻ˢR)⁻¹ = (SA)·R⁻¹, with the solve in range.
-                    sa.as_mut().col_iter_mut().for_each(|c| {
-                        c.iter_mut()
-                            .for_each(|v| *v = crate::scalar::mul_pow2(*v, -shift))
-                    });
-                }
+                // (S·2⁻ˢA)·(2⁻ˢR)⁻¹ = (SA)·R⁻¹. The sketch is applied to the scaled copy, not
+                // scaled after: `S·A` itself overflowed for entries near `2¹⁰¹⁹` (an error where
+                // the exact route measures) and lost bits to subnormal sums near `2⁻¹⁰⁶⁰`.
+                let sa = if *shift == 0 {
+                    sketch.apply(a, par)?
+                } else {
+                    let copy = crate::input::Pow2Scaled::new(a, *shift)?;
+                    sketch.apply(copy.view(a), par)?
+                };
                 if sa.nrows() < sa.ncols() {
                     return Ok(f64::INFINITY); // rank at most m < d, as in [`distortion`]
                 }

@@ -121,3 +121,49 @@ fn the_cholesky_route_refuses_a_dependent_column_whose_pivot_stays_positive() {
         sv.iter().cloned().fold(0.0, f64::max) / sv.iter().cloned().fold(f64::MAX, f64::min);
     assert!((kappa - exact).abs() < 1e-8 * exact, "{kappa} vs {exact}");
 }
+
+/// `2ᵏ` exactly, for `-1074 ≤ k ≤ 1023`.
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (k + 1074))
+    }
+}
+
+/// `RangeBasis` documents that its result "does not depend on the scale of `A`", and the large
+/// route scaled `A` by a power of two before forming `AᵀA` — but sketched the unscaled `A` and
+/// scaled `S·A` afterwards: a `7·10⁶ × 3` sparse `A` of small integers times `2¹⁰¹⁷` was
+/// refused ("the sketch S·A ... overflowed", where the exact route of a small `A` measures it),
+/// and times `2⁻¹⁰⁶⁰` (entries exact, subnormal) measured with a relative error of about
+/// `10⁻⁶` (its sums were rounded on the subnormal grid). Both now give the unscaled value to
+/// `10⁻¹²`.
+#[test]
+fn the_cholesky_route_sketches_a_scaled_copy() {
+    let n = 7_000_000usize;
+    let build = |scale: f64| {
+        let mut tri = sprs::TriMat::new((n, 3));
+        for k in 0..400usize {
+            let i = (k * 7919 * 1237) % n;
+            let v = ((k * 31) % 17) as f64 + 1.0;
+            let w = ((k * 13) % 11) as f64 - 5.0;
+            let z = ((k * 7) % 5) as f64 - 2.0;
+            tri.add_triplet(i, 0, scale * v);
+            tri.add_triplet(i, 1, scale * w);
+            tri.add_triplet(i, 2, scale * (3.0 * v + w + z));
+        }
+        tri.to_csr()
+    };
+    let s = SparseSign::new(40, n, 8, Seed::new(2)).unwrap();
+    let a = build(1.0);
+    let kappa = distortion_on_range(&s, MatrixRef::sparse(&a).unwrap(), Par::Seq).unwrap();
+    assert!(kappa.is_finite() && kappa > 1.0);
+    for k in [1012, 1017, -1060] {
+        let a = build(pow2(k));
+        let got = distortion_on_range(&s, MatrixRef::sparse(&a).unwrap(), Par::Seq);
+        assert!(
+            matches!(got, Ok(g) if (g - kappa).abs() <= 1e-12 * kappa),
+            "2^{k}: {got:?} vs {kappa}"
+        );
+    }
+}
