@@ -301,8 +301,9 @@ pub fn sparse_ls_illmix(
     seed: Seed,
 ) -> Result<(sprs::CsMat<f64>, Vec<f64>, Vec<f64>)> {
     if d < 2 || n == 0 {
+        // Name the dimension that fails (`n = 0` with a valid `d` was reported as `d`).
         return Err(Error::param(
-            "d",
+            if n == 0 { "n" } else { "d" },
             format!("need n ≥ 1 and d ≥ 2, got {n}×{d}"),
         ));
     }

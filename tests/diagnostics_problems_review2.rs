@@ -167,3 +167,16 @@ fn the_cholesky_route_sketches_a_scaled_copy() {
         );
     }
 }
+
+/// `sparse_ls_illmix(0, 4, ..)` was refused as an invalid `d` ("need n ≥ 1 and d ≥ 2, got
+/// 0×4"): the parameter named was the valid one. The name is now the one that fails.
+#[test]
+fn illmix_names_the_dimension_it_refuses() {
+    let name = |n, d| match sparse_ls_illmix(n, d, 0.5, 1e-3, 0.0, Seed::new(1)) {
+        Err(Error::InvalidParameter { name, .. }) => name,
+        other => panic!("{n}×{d}: {:?}", other.map(drop)),
+    };
+    assert_eq!(name(0, 4), "n");
+    assert_eq!(name(10, 1), "d");
+    assert_eq!(name(10, 0), "d");
+}
