@@ -180,3 +180,27 @@ fn illmix_names_the_dimension_it_refuses() {
     assert_eq!(name(10, 1), "d");
     assert_eq!(name(10, 0), "d");
 }
+
+/// `coherent_matrix` promised leverage scores ≈ 1 on its first `d` rows for every `scale`; they
+/// are `e_iᵀ(I + scale²·GᵀG)⁻¹e_i ≈ 1/(1 + scale²·(n − d))`, which is ≈ 1 only when
+/// `scale²·(n − d) ≪ 1` (at `scale = 1`, `2000 × 10`, about `5·10⁻⁴`). The doc now states the
+/// formula; this checks it in both regimes (within 10 % — `GᵀG/(n − d)` is `I` only on average).
+#[test]
+fn coherent_matrix_leverage_follows_the_documented_formula() {
+    for (n, d, scale) in [
+        (2000usize, 10usize, 1e-3),
+        (2000, 10, 1.0),
+        (5000, 20, 1e-2),
+    ] {
+        let a = coherent_matrix(n, d, scale, Seed::new(8)).unwrap();
+        let q = orthonormal_basis(a.as_ref()).unwrap();
+        let predicted = 1.0 / (1.0 + scale * scale * (n - d) as f64);
+        for i in 0..d {
+            let lev: f64 = (0..d).map(|j| q[(i, j)] * q[(i, j)]).sum();
+            assert!(
+                (lev - predicted).abs() < 0.1 * predicted,
+                "{n}×{d}, scale {scale}: row {i} leverage {lev} vs {predicted}"
+            );
+        }
+    }
+}
