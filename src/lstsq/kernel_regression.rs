@@ -46,7 +46,7 @@ use super::precondition::{solve_one, Preconditioner};
 use super::RhsScale;
 use super::{check_common, Factorization, LstsqParams};
 use crate::error::{Error, Result};
-use crate::input::{check_finite_slice, MatrixRef};
+use crate::input::{check_finite_slice, zeros_or_too_large, MatrixRef};
 use crate::sketch::{Gaussian, SketchOperator};
 use faer::{Mat, MatRef, Par};
 use std::time::Instant;
@@ -682,7 +682,8 @@ pub fn solve_p2(
 /// `‖aᵢ‖²/2 > 700`: `e^{‖aᵢ‖²/2}` is then
 /// within `e^{9.8}` of overflow and its inverse near the subnormals — `exp(AAᵀ)` itself, whose
 /// diagonal is `e^{‖aᵢ‖²}`, overflows `f64` already from `‖aᵢ‖² > 709.8`, which is accepted:
-/// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed densely),
+/// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed
+/// densely) or when `G` (or, for a dense `A`, its copy) cannot be allocated,
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
 /// `max_refinements + 1` CG runs of up to `max_iters` iterations each, or when it meets it but
@@ -693,8 +694,10 @@ pub fn solve_p2(
 /// `Ok` with `x₁ = 0` and a reported residual of 0; the true one is `0.007·‖b‖`).
 ///
 /// # Performance
-/// `O(n²·d)` to form `G` (memory `n²`), `O(n²·ℓ)` for the Nyström sketch, `O(n²)` per CG
-/// iteration.
+/// To form `G`: dense `A`, `O(n²·d)` by GEMM on a copy of `A` (memory `n² + n·d`); sparse `A`,
+/// `O(Σ_k nnz(A_{:,k})²)` (at most `n²·d/2`) after sorting its entries by column, memory
+/// `n² + O(nnz(A) + n)` whatever `d` is. Then `O(n²·ℓ)` for the Nyström sketch and `O(n²)` per
+/// CG iteration.
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, arXiv 2308.14304 (the `D·G·D` factorization); Z. Frangella,
@@ -723,8 +726,8 @@ pub fn solve_p3(
         });
     }
     let par = crate::dense::bounded(params.lstsq.par);
-    let op = DataOp::new(a, par)?;
-    let sq = op.row_norms_sq();
+    let rows = KernelRows::new(a, par)?;
+    let sq = rows.row_norms_sq(par)?;
     if let Some(i) = sq.iter().position(|&s| s / 2.0 > 700.0) {
         return Err(Error::param(
             "A",
@@ -742,7 +745,7 @@ pub fn solve_p3(
     let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
-    let g = gaussian_kernel(&a.to_dense()?, &sq, par);
+    let g = gaussian_kernel(&rows, &sq, par)?;
     let ell = params.nystrom_rank.unwrap_or(200).min(n);
     let nys = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)?;
     let c: Vec<f64> = b.iter().zip(&dinv).map(|(bi, di)| bi * di).collect();
@@ -904,51 +907,205 @@ fn evaluation_error(
     weight(&e)
 }
 
-/// The Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` of the rows of `a`, given
+/// The rows of `A` as P3 reads them: a dense `A` as given; a sparse one as compressed rows
+/// (CSR input borrowed, CSC input transposed: `O(nnz + n)`), never as a dense `n × d` copy. P3
+/// needs only `AAᵀ` (`n × n`): a sparse `A` of 200 rows and 800 entries with `d = 2³¹` hashed
+/// feature columns was refused as [`Error::TooLarge`] ("the iteration vectors for a
+/// 200×2147483648 operator"), and with `d = 10⁶` it took a 1.6 GB dense copy and a GEMM of
+/// `n²·d` flops.
+enum KernelRows<'a> {
+    Dense(MatrixRef<'a, f64>),
+    Sparse(SparseRows<'a>),
+}
+
+/// `A` in CSR: row `i`'s entries sit at `indptr[i] − base .. indptr[i + 1] − base` of `indices`
+/// and `data`, column indices strictly increasing (as [`SparseRef`](crate::SparseRef) holds them).
+struct SparseRows<'a> {
+    indptr: std::borrow::Cow<'a, [usize]>,
+    base: usize,
+    indices: std::borrow::Cow<'a, [usize]>,
+    data: std::borrow::Cow<'a, [f64]>,
+}
+
+impl SparseRows<'_> {
+    fn row(&self, i: usize) -> (&[usize], &[f64]) {
+        let r = (self.indptr[i] - self.base)..(self.indptr[i + 1] - self.base);
+        (&self.indices[r.clone()], &self.data[r])
+    }
+
+    /// `AAᵀ` (`n × n`) as the sum over the columns `k` of `A` of the outer products of their
+    /// entries, each pair's terms added in ascending `k`. The entries are sorted by column
+    /// first (`O(nnz·log nnz)` time, `O(nnz)` memory), so a huge `d` costs nothing.
+    ///
+    /// # Performance
+    /// `O(Σ_k nnz(A_{:,k})²)` flops: at most `n²/2` per column, so never more than a dense
+    /// GEMM's `n²·d`.
+    fn gram(&self, n: usize) -> Result<Mat<f64>> {
+        let nnz = self.data.len();
+        crate::input::ensure_allocatable::<(usize, usize, f64)>(
+            Some(nnz),
+            || format!("the {nnz} entries of A sorted by column (P3)"),
+            nnz as u128,
+        )?;
+        let mut by_col: Vec<(usize, usize, f64)> = Vec::with_capacity(nnz);
+        for i in 0..n {
+            let (idx, val) = self.row(i);
+            by_col.extend(idx.iter().zip(val).map(|(&k, &v)| (k, i, v)));
+        }
+        by_col.sort_unstable_by_key(|&(k, i, _)| (k, i));
+        let mut g = zeros_or_too_large::<f64>(n, n, "kernel matrix of P3")?;
+        for col in by_col.chunk_by(|p, q| p.0 == q.0) {
+            for (p, &(_, i, vi)) in col.iter().enumerate() {
+                // Rows ascending within a column: (i, j) with i ≤ j, the upper triangle.
+                for &(_, j, vj) in &col[p..] {
+                    g[(i, j)] += vi * vj;
+                }
+            }
+        }
+        for j in 0..n {
+            for i in (j + 1)..n {
+                g[(i, j)] = g[(j, i)];
+            }
+        }
+        Ok(g)
+    }
+
+    /// `‖aᵢ − aⱼ‖²`, merging the two rows' sorted column indices.
+    fn dist2(&self, i: usize, j: usize) -> f64 {
+        let ((ia, va), (ib, vb)) = (self.row(i), self.row(j));
+        let (mut p, mut q, mut s) = (0usize, 0usize, 0.0f64);
+        while p < ia.len() || q < ib.len() {
+            let diff = match (ia.get(p), ib.get(q)) {
+                (Some(&x), Some(&y)) if x == y => {
+                    p += 1;
+                    q += 1;
+                    va[p - 1] - vb[q - 1]
+                }
+                (Some(&x), Some(&y)) if x > y => {
+                    q += 1;
+                    -vb[q - 1]
+                }
+                (Some(_), _) => {
+                    p += 1;
+                    va[p - 1]
+                }
+                (None, _) => {
+                    q += 1;
+                    -vb[q - 1]
+                }
+            };
+            s += diff * diff;
+        }
+        s
+    }
+}
+
+impl<'a> KernelRows<'a> {
+    /// # Errors
+    /// [`Error::TooLarge`] when a CSC `A`'s rows cannot be allocated.
+    fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
+        Ok(match a {
+            MatrixRef::Dense(_) => KernelRows::Dense(a),
+            MatrixRef::Sparse(s) => KernelRows::Sparse(match s.layout() {
+                crate::Layout::Csr => {
+                    let (indptr, indices, data) = s.raw_parts();
+                    SparseRows {
+                        indptr: indptr.into(),
+                        base: indptr[0],
+                        indices: indices.into(),
+                        data: data.into(),
+                    }
+                }
+                crate::Layout::Csc => {
+                    // The CSC form of A is the CSR form of Aᵀ; its transpose is the CSR form
+                    // of A (row pointers: n + 1 of them).
+                    let (indptr, indices, data) =
+                        crate::sketch::transpose_compressed(&s.transpose(), par, |i| i)?;
+                    SparseRows {
+                        indptr: indptr.into(),
+                        base: 0,
+                        indices: indices.into(),
+                        data: data.into(),
+                    }
+                }
+            }),
+        })
+    }
+
+    /// `‖aᵢ‖²` for each row (not scale-safe: a square that overflows gives `∞`, which P3
+    /// refuses anyway), summed in the order of [`DataOp::row_norms_sq`].
+    fn row_norms_sq(&self, par: Par) -> Result<Vec<f64>> {
+        Ok(match self {
+            KernelRows::Dense(a) => DataOp::new(*a, par)?.row_norms_sq(),
+            KernelRows::Sparse(s) => (0..s.indptr.len() - 1)
+                .map(|i| s.row(i).1.iter().map(|v| v * v).sum())
+                .collect(),
+        })
+    }
+}
+
+/// `(i, j) ↦ ‖aᵢ − aⱼ‖²`.
+type Dist2<'r> = dyn FnMut(usize, usize) -> f64 + 'r;
+
+/// The Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` of the rows of `A`, given
 /// `sq[i] = ‖aᵢ‖²`.
 ///
-/// The exponent is formed as `⟨aᵢ,aⱼ⟩ − ½‖aᵢ‖² − ½‖aⱼ‖²` from one GEMM, whose absolute error is
-/// about `√d·u·(‖aᵢ‖² + ‖aⱼ‖²)` (`d·u` at worst). Where `u·(‖aᵢ‖² + ‖aⱼ‖²)` is more than `2⁻²⁶`
+/// The exponent is formed as `⟨aᵢ,aⱼ⟩ − ½‖aᵢ‖² − ½‖aⱼ‖²` from `AAᵀ` (one GEMM for a dense `A`;
+/// [`SparseRows::gram`] for a sparse one), whose absolute error is about
+/// `√d·u·(‖aᵢ‖² + ‖aⱼ‖²)` (`d·u` at worst). Where `u·(‖aᵢ‖² + ‖aⱼ‖²)` is more than `2⁻²⁶`
 /// of the exponent's size (near-duplicate rows, for which `1 − G_ij ≈ ½‖aᵢ − aⱼ‖²` sets `G`'s
 /// smallest eigenvalues) the exponent is recomputed from `aᵢ − aⱼ` directly, with relative error
 /// about `d·u`. The margin is a heuristic: pairs just outside it keep a relative error in their
 /// exponent of about `√d·2⁻²⁶` (10⁻⁷ at `d` = 100), against up to 100 % for the pairs inside it
-/// before this recomputation. Rounding can make a GEMM-formed exponent positive; it is clamped
+/// before this recomputation. Rounding can make a Gram-formed exponent positive; it is clamped
 /// to 0.
 ///
+/// # Errors
+/// [`Error::TooLarge`] when `G` or the dense copy of a dense `A` cannot be allocated.
+///
 /// # Performance
-/// `O(n²·d)` flops by GEMM, plus `O(d)` per near-duplicate pair.
-fn gaussian_kernel(a: &Mat<f64>, sq: &[f64], par: Par) -> Mat<f64> {
-    let n = a.nrows();
-    let mut g = Mat::<f64>::zeros(n, n);
-    faer::linalg::matmul::matmul(
-        g.as_mut(),
-        faer::Accum::Replace,
-        a.as_ref(),
-        a.transpose(),
-        1.0,
-        par,
-    );
-    // Rows of `a`, contiguous, built on the first near-duplicate pair.
-    let mut rows: Option<Mat<f64>> = None;
+/// Dense `A`: `O(n²·d)` flops by GEMM on a copy of `A`; sparse `A`: as [`SparseRows::gram`].
+/// Plus `O(d)` (sparse: `O(nnz(aᵢ) + nnz(aⱼ))`) per near-duplicate pair.
+fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f64>> {
+    let n = sq.len();
+    // `‖aᵢ − aⱼ‖²` computed directly; for a dense `A` from its rows, copied contiguously on the
+    // first near-duplicate pair.
+    let (mut g, mut dist2): (Mat<f64>, Box<Dist2<'_>>) = match rows {
+        KernelRows::Dense(a) => {
+            let a = a.to_dense()?;
+            let mut g = zeros_or_too_large::<f64>(n, n, "kernel matrix of P3")?;
+            faer::linalg::matmul::matmul(
+                g.as_mut(),
+                faer::Accum::Replace,
+                a.as_ref(),
+                a.transpose(),
+                1.0,
+                par,
+            );
+            let mut t: Option<Mat<f64>> = None;
+            let dist2 = move |i: usize, j: usize| -> f64 {
+                let t = t.get_or_insert_with(|| a.transpose().to_owned());
+                t.col(i)
+                    .iter()
+                    .zip(t.col(j).iter())
+                    .map(|(p, q)| (p - q) * (p - q))
+                    .sum()
+            };
+            (g, Box::new(dist2))
+        }
+        KernelRows::Sparse(s) => (s.gram(n)?, Box::new(|i, j| s.dist2(i, j))),
+    };
     let margin = f64::EPSILON * (1u64 << 26) as f64;
     for jj in 0..n {
         for i in 0..n {
             let mut e = g[(i, jj)] - 0.5 * sq[i] - 0.5 * sq[jj];
             if -e <= margin * (sq[i] + sq[jj]) && i != jj {
-                let t = rows.get_or_insert_with(|| a.transpose().to_owned());
-                let dist2: f64 = t
-                    .col(i)
-                    .iter()
-                    .zip(t.col(jj).iter())
-                    .map(|(p, q)| (p - q) * (p - q))
-                    .sum();
-                e = -0.5 * dist2;
+                e = -0.5 * dist2(i, jj);
             }
             g[(i, jj)] = if i == jj { 1.0 } else { e.min(0.0).exp() };
         }
     }
-    g
+    Ok(g)
 }
 
 /// Randomized Nyström approximation `G ≈ U Λ Uᵀ` of an SPD matrix from a Gaussian sketch, and
@@ -1089,7 +1246,12 @@ mod tests {
         let sq: Vec<f64> = (0..a.nrows())
             .map(|i| (0..d).map(|k| a[(i, k)] * a[(i, k)]).sum())
             .collect();
-        let g = gaussian_kernel(&a, &sq, Par::Seq);
+        let g = gaussian_kernel(
+            &KernelRows::Dense(MatrixRef::dense(a.as_ref()).unwrap()),
+            &sq,
+            Par::Seq,
+        )
+        .unwrap();
         for i in 0..a.nrows() {
             assert_eq!(g[(i, i)], 1.0);
             for j in 0..a.nrows() {
