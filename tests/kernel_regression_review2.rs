@@ -5,8 +5,9 @@ mod common;
 
 use common::{under_address_limit, LIMIT_KIB};
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
-use randnla::{MatrixRef, SparseRef};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::problems::gaussian_matrix;
+use randnla::{MatrixRef, Seed, SparseRef};
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
@@ -124,4 +125,57 @@ fn p3_solves_a_sparse_a_with_huge_d_in_memory_of_order_n_squared() {
     assert_eq!(bits(&from_csr.0), bits(&from_csc.0));
     let res = p3_residual(&compacted(&rows), &from_csc.0, &b);
     assert!(res <= 2.0 * params.tol * norm(&b), "{:e}", res / norm(&b));
+}
+
+fn vec_of(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
+}
+
+/// `2^k·v`, in two steps (`2^k` alone overflows for `|k| > 1023`).
+fn pow2(v: &[f64], k: i32) -> Vec<f64> {
+    v.iter()
+        .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
+        .collect()
+}
+
+/// P1 and P2 are covariant under `A → 2^{eA}A`, `b → 2^{eb}b` (`x → 2^{eb − p·eA}x`, `p = 2j`
+/// for P1, `2j + 1` for P2), and an `A` far from unit scale is solved as `2ˢA′`. That shift
+/// was taken only for an `A` beyond `2^±128`, whatever `j`: from `j = 3` the power `2^{p·eA}`
+/// of an `A` inside that limit, on top of a `b` scaled into `2^±256`, put the solver's own
+/// answer out of range although the caller's is representable. `A·2¹⁰⁰`, `b·2³⁰⁰`, `j = 6`
+/// (P1 `x ≈ 2⁻⁹⁰⁰x₀`, P2 `≈ 2⁻¹⁰⁰⁰x₀`) was `NotConverged` at residual 1 (P2: 0.1);
+/// `A·2⁻¹⁰⁰`, `b·2⁻⁴⁰⁰`, `j = 6` (`x ≈ 2⁸⁰⁰x₀`) a CG breakdown ("not numerically positive
+/// definite") for P1 and `NotConverged` for P2; `A·2¹²⁰`, `b·2⁴⁰⁰`, `j = 5` both
+/// `NotConverged`. Now the shift is taken when `|p·eA|` exceeds 512 too, and the answers are the
+/// unit-scale ones scaled, bit for bit.
+#[test]
+fn p1_p2_scale_a_when_its_power_leaves_the_range() {
+    let (a, _, _, _) = randnla::problems::ls_problem(500, 8, 1.5, 0.0, Seed::new(3)).unwrap();
+    let b1 = vec_of(&gaussian_matrix(8, 1, Seed::new(4)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(500, 1, Seed::new(5)).unwrap());
+    let p = KernelParams::default();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for (ea, eb, j) in [(100i32, 300i32, 6usize), (-100, -400, 6), (120, 400, 5)] {
+        let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(ea));
+        let cav = MatrixRef::dense(ca.as_ref()).unwrap();
+        for (name, b, power) in [("P1", &b1, 2 * j as i32), ("P2", &b2, 2 * j as i32 + 1)] {
+            let solve = |m: MatrixRef<'_, f64>, rhs: &[f64]| {
+                if name == "P1" {
+                    solve_p1(m, j, rhs, &p)
+                } else {
+                    solve_p2(m, j, rhs, &p)
+                }
+            };
+            let (x0, info0) = solve(av, b).unwrap();
+            let (x, info) = solve(cav, &pow2(b, eb))
+                .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
+            let want = pow2(&x0, eb - power * ea);
+            assert!(want.iter().all(|v| v.is_normal()), "{name}: {want:?}");
+            assert!(
+                x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"
+            );
+            assert_eq!(info.relative_residual, info0.relative_residual, "{name}");
+        }
+    }
 }

@@ -382,19 +382,32 @@ fn full_rank_preconditioner(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Resu
     Ok(pre)
 }
 
-/// P1 and P2 solve an `A` whose largest entry lies beyond `2^±A_EXPONENT_LIMIT` as `A = 2ˢA′`
-/// with `A′` of unit scale (an exact copy), and scale the answer by `2^{−2js}` (P1) or
-/// `2^{−(2j+1)s}` (P2) once at the end. On `A` itself the powers `(AᵀA)ʲ` over- or underflow
-/// long before the answer does: `A = 2⁻³⁰⁰·G`, `b = 2⁻⁶⁰⁰·b₀`, `j = 2` (`x ≈ 2⁶⁰⁰·x₀`) was
-/// refused as a CG breakdown ("not numerically positive definite"), and an answer that does
-/// overflow got that message instead of [`Error::NonFinite`]. Within the limit nothing changes
-/// (every step commutes with a power of two, so the bits would be the same wherever nothing
-/// over- or underflowed).
+/// P1 and P2 solve an `A` whose largest entry lies beyond `2^±L` as `A = 2ˢA′` with `A′` of
+/// unit scale (an exact copy), and scale the answer by `2^{−2js}` (P1) or `2^{−(2j+1)s}` (P2)
+/// once at the end, where `L = min(A_EXPONENT_LIMIT, ⌊POWER_EXPONENT_BUDGET/p⌋)` for the power
+/// `p = 2j` (P1) or `2j + 1` (P2) of `A` in the operator ([`a_shift`]). On `A` itself the
+/// powers `(AᵀA)ʲ` over- or underflow long before the answer does: `A = 2⁻³⁰⁰·G`,
+/// `b = 2⁻⁶⁰⁰·b₀`, `j = 2` (`x ≈ 2⁶⁰⁰·x₀`) was refused as a CG breakdown ("not numerically
+/// positive definite"), and an answer that does overflow got that message instead of
+/// [`Error::NonFinite`]. Within the limit nothing changes (every step commutes with a power of
+/// two, so the bits would be the same wherever nothing over- or underflowed).
 const A_EXPONENT_LIMIT: i32 = 128;
 
-/// The shift `s` of [`A_EXPONENT_LIMIT`], or `None` for an `A` within it.
-fn a_shift(a: MatrixRef<'_, f64>) -> Option<i32> {
-    crate::scalar::shift_toward_range(crate::input::max_abs_entry(a), A_EXPONENT_LIMIT, 0)
+/// The largest `|p·e|` for an `A` of largest entry `2ᵉ` that P1 and P2 solve unscaled, `p` the
+/// power of `A` in the operator. The solvers work on a `b` within `2^±256` ([`RHS_EXPONENT_RANGE`])
+/// and an answer of about `2^{−p·e}·b`: with `|p·e| ≤ 512` it stays within `2^±768`. A fixed
+/// limit on `e` alone let the answer leave the range for `j ≥ 3`: `A = 2¹⁰⁰·G`, `b = 2³⁰⁰·b₀`,
+/// `j = 6` (`x ≈ 2⁻⁹⁰⁰`, representable) was `NotConverged` at residual 1 (the scaled solve's
+/// `x ≈ 2⁻¹²⁰⁰` underflowed to 0), and `A = 2⁻¹⁰⁰·G`, `b = 2⁻³⁰⁰·b₀` (`x ≈ 2⁹⁰⁰`) a CG
+/// breakdown.
+const POWER_EXPONENT_BUDGET: i32 = 512;
+
+/// The shift `s` for an `A` whose operator holds it to the power `power` (`2j` for P1,
+/// `2j + 1` for P2), or `None` for an `A` within the limit (see [`A_EXPONENT_LIMIT`]).
+fn a_shift(a: MatrixRef<'_, f64>, power: usize) -> Option<i32> {
+    let power = i32::try_from(power.max(1)).unwrap_or(i32::MAX);
+    let limit = A_EXPONENT_LIMIT.min(POWER_EXPONENT_BUDGET / power);
+    crate::scalar::shift_toward_range(crate::input::max_abs_entry(a), limit, 0)
 }
 
 /// The caller's answer `2ᵏ·xs` from the solve on the scaled `A′` ([`A_EXPONENT_LIMIT`]):
@@ -487,9 +500,9 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// `x ≈ 2⁻¹¹³²`) is [`Error::NotConverged`], no longer `Ok(x = 0)` reported with a relative
 /// residual of 10⁻¹⁶. (A `b` that is itself subnormal is exempt: its answer is returned as
 /// rounded, with the residual of the scaled solve.) Likewise an `A` whose largest entry lies
-/// beyond `2^±128` is solved as `2ˢA′` with `A′` of unit scale and the answer scaled by
-/// `2^{−2js}` (P2: `2^{−(2j+1)s}`) at the end, so `(AᵀA)ʲ` need not be representable, only
-/// the answer.
+/// beyond `2^±128` (for `j ≥ 3`, beyond `2^±⌊256/j⌋`; P2: `2^±⌊512/(2j+1)⌋` from `j = 2`) is
+/// solved as `2ˢA′` with `A′` of unit scale and the answer scaled by `2^{−2js}`
+/// (P2: `2^{−(2j+1)s}`) at the end, so `(AᵀA)ʲ` need not be representable, only the answer.
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
@@ -532,7 +545,7 @@ pub fn solve_p1(
         // or shape, d > n included).
         return Ok((b.to_vec(), KernelInfo::exact_without_solving(start)));
     }
-    if let Some(shift) = a_shift(a) {
+    if let Some(shift) = a_shift(a, 2 * j) {
         let copy = crate::input::Pow2Scaled::new(a, shift)?;
         let av = copy.view(a);
         let (xs, info) = solve_p1(av, j, b, params)?;
@@ -609,7 +622,7 @@ pub fn solve_p2(
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     check_power(j)?;
-    if let Some(shift) = a_shift(a) {
+    if let Some(shift) = a_shift(a, 2 * j + 1) {
         let copy = crate::input::Pow2Scaled::new(a, shift)?;
         let av = copy.view(a);
         let (xs, info) = solve_p2(av, j, b, params)?;
