@@ -179,3 +179,35 @@ fn p1_p2_scale_a_when_its_power_leaves_the_range() {
         }
     }
 }
+
+/// The Nyström preconditioner of P3 builds about `7nℓ + 5ℓ²` numbers with faer's
+/// constructors, which panic when an allocation fails: `n = 3000`, `nystrom_rank = 3000`
+/// (0.9 GB) under a 512 MiB address limit panicked inside `solve_p3` ("Errors, not panics").
+/// Now it is `TooLarge`, naming the preconditioner; the default rank (200) solves the same
+/// problem under the same limit.
+#[test]
+fn p3_refuses_a_nystrom_rank_whose_work_arrays_do_not_fit() {
+    if !under_address_limit(
+        "p3_refuses_a_nystrom_rank_whose_work_arrays_do_not_fit",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let n = 3000;
+    let g = gaussian_matrix(n, 16, Seed::new(1)).unwrap();
+    let a = Mat::from_fn(n, 16, |i, j| 0.7 * g[(i, j)]);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    let params = KernelParams {
+        nystrom_rank: Some(n),
+        ..KernelParams::default()
+    };
+    match solve_p3(av, &b, &params) {
+        Err(randnla::Error::TooLarge { what, .. }) => {
+            assert!(what.contains("Nyström"), "{what}")
+        }
+        r => panic!("{:?}", r.map(|(_, info)| info)),
+    }
+    let (_, info) = solve_p3(av, &b, &KernelParams::default()).unwrap();
+    assert!(info.relative_residual <= 1e-10, "{info:?}");
+}

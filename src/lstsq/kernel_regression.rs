@@ -696,7 +696,8 @@ pub fn solve_p2(
 /// within `e^{9.8}` of overflow and its inverse near the subnormals — `exp(AAᵀ)` itself, whose
 /// diagonal is `e^{‖aᵢ‖²}`, overflows `f64` already from `‖aᵢ‖² > 709.8`, which is accepted:
 /// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed
-/// densely) or when `G` (or, for a dense `A`, its copy) cannot be allocated,
+/// densely) or when `G` (or, for a dense `A`, its copy) or the Nyström preconditioner's work
+/// arrays (about `7nℓ + 5ℓ²` numbers) cannot be allocated,
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
 /// `max_refinements + 1` CG runs of up to `max_iters` iterations each, or when it meets it but
@@ -709,8 +710,8 @@ pub fn solve_p2(
 /// # Performance
 /// To form `G`: dense `A`, `O(n²·d)` by GEMM on a copy of `A` (memory `n² + n·d`); sparse `A`,
 /// `O(Σ_k nnz(A_{:,k})²)` (at most `n²·d/2`) after sorting its entries by column, memory
-/// `n² + O(nnz(A) + n)` whatever `d` is. Then `O(n²·ℓ)` for the Nyström sketch and `O(n²)` per
-/// CG iteration.
+/// `n² + O(nnz(A) + n)` whatever `d` is. Then `O(n²·ℓ)` for the Nyström sketch (memory about
+/// `7nℓ + 5ℓ²`) and `O(n²)` per CG iteration.
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, arXiv 2308.14304 (the `D·G·D` factorization); Z. Frangella,
@@ -1130,8 +1131,22 @@ struct Nystrom {
 }
 
 impl Nystrom {
+    /// # Errors
+    /// [`Error::TooLarge`] when its work arrays cannot be allocated; [`Error::Factorization`]
+    /// when the core or the SVD fails.
     fn new(g: MatRef<'_, f64>, ell: usize, seed: crate::Seed, par: Par) -> Result<Self> {
         let n = g.nrows();
+        // Live at the peak: Ω, GΩ, GΩ + νΩ, B and its transpose and the SVD's U (n × ℓ each),
+        // the core twice, its factor and the SVD's V (ℓ × ℓ each), and the SVD's workspace,
+        // all from faer's constructors, which panic when an allocation fails (n = 3000 at
+        // `nystrom_rank = 3000` under a 512 MiB address limit did). Asked for at once.
+        let (nn, ll) = (n as u128, ell as u128);
+        let peak = 7 * nn * ll + 5 * ll * ll;
+        crate::input::ensure_allocatable::<f64>(
+            usize::try_from(peak).ok(),
+            || format!("the work arrays of the rank-{ell} Nyström preconditioner of P3 (n = {n})"),
+            peak,
+        )?;
         let s = Gaussian::new(ell, n, seed).map_err(|e| e.renamed("m", "nystrom_rank"))?;
         let omega = SketchOperator::<f64>::to_dense(&s)?.transpose().to_owned(); // n × ℓ
         let y = crate::dense::product(g, omega.as_ref()); // G Ω
