@@ -605,7 +605,11 @@ pub fn solve_p1(
 ///
 /// # Errors
 /// As [`solve_p1`] with `b` of length `n`, plus those of
-/// [`sketch_and_precondition`](super::sketch_and_precondition).
+/// [`sketch_and_precondition`](super::sketch_and_precondition), except that
+/// [`Error::RankDeficient`] applies to `j = 0` too: P2 with `j = 0` is `min ‖Ax − b‖` itself,
+/// solved with the full-rank factor of `A` (for a rank-deficient `A`, call
+/// [`sketch_and_precondition`](super::sketch_and_precondition), whose SVD preconditioner
+/// handles it).
 ///
 /// # Performance
 /// One sketch-and-precondition solve plus one P1 solve.
