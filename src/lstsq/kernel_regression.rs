@@ -932,6 +932,8 @@ fn evaluation_error(
 /// 200×2147483648 operator"), and with `d = 10⁶` it took a 1.6 GB dense copy and a GEMM of
 /// `n²·d` flops.
 enum KernelRows<'a> {
+    /// `A` as given, copied densely to form `G` by GEMM: a dense `A`, or a sparse one for which
+    /// that is the cheaper way ([`KernelRows::new`]).
     Dense(MatrixRef<'a, f64>),
     Sparse(SparseRows<'a>),
 }
@@ -1019,11 +1021,33 @@ impl SparseRows<'_> {
 }
 
 impl<'a> KernelRows<'a> {
+    /// A sparse `A` is read as such unless its dense copy is no larger than `G` (`d ≤ n`) and
+    /// the sparse Gram's `Σ_k nnz(A_{:,k})²/2` scalar products would cost more than an eighth
+    /// of the GEMM's `n²·d` (a 4000 × 64 `A` stored sparse but full: the sparse Gram made the
+    /// solve 4× slower); then it is copied densely, as before.
+    ///
     /// # Errors
     /// [`Error::TooLarge`] when a CSC `A`'s rows cannot be allocated.
     fn new(a: MatrixRef<'a, f64>, par: Par) -> Result<Self> {
         Ok(match a {
             MatrixRef::Dense(_) => KernelRows::Dense(a),
+            MatrixRef::Sparse(s)
+                if s.ncols() <= s.nrows() && {
+                    let mut counts = vec![0u128; s.ncols()];
+                    for k in 0..s.outer_dim() {
+                        let idx = s.outer(k).0;
+                        match s.layout() {
+                            crate::Layout::Csr => idx.iter().for_each(|&j| counts[j] += 1),
+                            crate::Layout::Csc => counts[k] = idx.len() as u128,
+                        }
+                    }
+                    let sparse: u128 = counts.iter().map(|c| c * c).sum();
+                    let (n, d) = (s.nrows() as u128, s.ncols() as u128);
+                    4 * sparse > n * n * d
+                } =>
+            {
+                KernelRows::Dense(a)
+            }
             MatrixRef::Sparse(s) => KernelRows::Sparse(match s.layout() {
                 crate::Layout::Csr => {
                     let (indptr, indices, data) = s.raw_parts();
