@@ -468,7 +468,7 @@ impl Pow2Scaled {
         let scale = |v: f64| crate::scalar::mul_pow2(v, -shift);
         Ok(match a {
             MatrixRef::Dense(m) => {
-                let mut c = zeros_or_too_large::<f64>(m.nrows(), m.ncols(), "a scaled copy of A")?;
+                let mut c = zeros_or_too_large::<f64>(m.nrows(), m.ncols(), "scaled copy of A")?;
                 for j in 0..m.ncols() {
                     for i in 0..m.nrows() {
                         c[(i, j)] = scale(m[(i, j)]);
@@ -604,7 +604,7 @@ pub(crate) fn zeros_or_too_large<T: Scalar>(
     } else {
         (m as u128 * d as u128, "")
     };
-    ensure_allocatable::<T>(len, || format!("an {m}×{d} {what}{why}"), requested)?;
+    ensure_allocatable::<T>(len, || format!("the {m}×{d} {what}{why}"), requested)?;
     Ok(faer::Mat::zeros(m, d))
 }
 

@@ -163,7 +163,7 @@ fn check_size(n: usize, d: usize) -> Result<()> {
     let req = n as u128 * d as u128;
     if req > 1 << 31 || n.max(d) > 1 << 31 {
         return Err(Error::TooLarge {
-            what: format!("an {n}×{d} dense test matrix"),
+            what: format!("the {n}×{d} dense test matrix"),
             requested: req.max(n.max(d) as u128),
             limit: 1 << 31,
         });

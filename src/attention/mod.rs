@@ -224,7 +224,7 @@ pub(crate) fn check_output_size(n: usize, d: usize, what: &str) -> Result<()> {
     let requested = n as u128 * d as u128;
     if requested > MAX_OUTPUT as u128 {
         return Err(Error::TooLarge {
-            what: format!("an {n}×{d} {what}"),
+            what: format!("the {n}×{d} {what}"),
             requested,
             limit: MAX_OUTPUT as u128,
         });
