@@ -10,10 +10,6 @@ fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-fn vec_of(m: &Mat<f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
-}
-
 /// `(s, e)` with `s + e = a + b` exactly.
 fn two_sum(a: f64, b: f64) -> (f64, f64) {
     let s = a + b;
@@ -179,6 +175,7 @@ fn p1_with_power_zero_returns_b_for_any_a() {
 
 #[path = "common/mod.rs"]
 mod common;
+use common::{pow2_times, vec_of};
 
 /// Answers are bitwise the same on 1 and 2 threads (the crate's reproducibility contract): P1
 /// and P2 on a 4000 × 80 problem with κ(A) = 30 (`j = 2`), and P3 on `1.8·G` through its
@@ -206,13 +203,6 @@ fn kernel_solvers_do_not_depend_on_the_thread_count() {
     for (name, (p, q)) in ["P1", "P2", "P3"].iter().zip(one.iter().zip(&two)) {
         assert!(p == q, "{name} differs between 1 and 2 threads");
     }
-}
-
-/// `2^k·v`, in two steps (`2^k` alone overflows for `|k| > 1023`).
-fn pow2(v: &[f64], k: i32) -> Vec<f64> {
-    v.iter()
-        .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
-        .collect()
 }
 
 /// P1 and P2 are covariant under `A → 2^{eA}A`, `b → 2^{eb}b`: `x → 2^{eb − 2j·eA}x` (P1) and
@@ -247,9 +237,9 @@ fn p1_p2_solve_a_far_from_unit_scale_when_the_answer_is_representable() {
                 }
             };
             let (x0, info0) = solve(av, b).unwrap();
-            let (x, info) = solve(cav, &pow2(b, eb))
+            let (x, info) = solve(cav, &pow2_times(b, eb))
                 .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
-            let want = pow2(&x0, eb - power * ea);
+            let want = pow2_times(&x0, eb - power * ea);
             assert!(
                 x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
                 "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"

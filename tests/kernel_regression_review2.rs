@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{under_address_limit, LIMIT_KIB};
+use common::{pow2_times, under_address_limit, vec_of, LIMIT_KIB};
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::problems::gaussian_matrix;
@@ -127,17 +127,6 @@ fn p3_solves_a_sparse_a_with_huge_d_in_memory_of_order_n_squared() {
     assert!(res <= 2.0 * params.tol * norm(&b), "{:e}", res / norm(&b));
 }
 
-fn vec_of(m: &Mat<f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
-}
-
-/// `2^k·v`, in two steps (`2^k` alone overflows for `|k| > 1023`).
-fn pow2(v: &[f64], k: i32) -> Vec<f64> {
-    v.iter()
-        .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
-        .collect()
-}
-
 /// P1 and P2 are covariant under `A → 2^{eA}A`, `b → 2^{eb}b` (`x → 2^{eb − p·eA}x`, `p = 2j`
 /// for P1, `2j + 1` for P2), and an `A` far from unit scale is solved as `2ˢA′`. That shift
 /// was taken only for an `A` beyond `2^±128`, whatever `j`: from `j = 3` the power `2^{p·eA}`
@@ -167,9 +156,9 @@ fn p1_p2_scale_a_when_its_power_leaves_the_range() {
                 }
             };
             let (x0, info0) = solve(av, b).unwrap();
-            let (x, info) = solve(cav, &pow2(b, eb))
+            let (x, info) = solve(cav, &pow2_times(b, eb))
                 .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
-            let want = pow2(&x0, eb - power * ea);
+            let want = pow2_times(&x0, eb - power * ea);
             assert!(want.iter().all(|v| v.is_normal()), "{name}: {want:?}");
             assert!(
                 x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),

@@ -1,14 +1,13 @@
 //! Attention kernel regression (P1, P2, P3 of Song–Yin–Zhang) against dense solves at n ≤ 2000.
 
+mod common;
+
+use common::vec_of;
 use faer::linalg::solvers::SolveLstsq;
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{Error, MatrixRef, Seed};
-
-fn vec_of(m: &Mat<f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
-}
 
 fn col(v: &[f64]) -> Mat<f64> {
     Mat::from_fn(v.len(), 1, |i, _| v[i])

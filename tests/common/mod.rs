@@ -366,3 +366,15 @@ pub fn small_ls_problem_mtx() -> (String, String) {
     }
     (a, b)
 }
+
+/// Column 0 of `m` as a vector.
+pub fn vec_of(m: &Mat<f64>) -> Vec<f64> {
+    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
+}
+
+/// `2^k·v`, in two steps (`2^k` alone overflows for `|k| > 1023`).
+pub fn pow2_times(v: &[f64], k: i32) -> Vec<f64> {
+    v.iter()
+        .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
+        .collect()
+}
