@@ -175,7 +175,7 @@ fn p1_with_power_zero_returns_b_for_any_a() {
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{pow2_times, vec_of};
+use common::{assert_p1_p2_scale_covariant, vec_of};
 
 /// Answers are bitwise the same on 1 and 2 threads (the crate's reproducibility contract): P1
 /// and P2 on a 4000 × 80 problem with κ(A) = 30 (`j = 2`), and P3 on `1.8·G` through its
@@ -218,35 +218,16 @@ fn p1_p2_solve_a_far_from_unit_scale_when_the_answer_is_representable() {
     let b1 = vec_of(&gaussian_matrix(8, 1, Seed::new(4)).unwrap());
     let b2 = vec_of(&gaussian_matrix(500, 1, Seed::new(5)).unwrap());
     let p = KernelParams::default();
-    let av = MatrixRef::dense(a.as_ref()).unwrap();
-    for (ea, eb, j) in [
-        (-300i32, -600i32, 2usize),
-        (300, 600, 2),
-        (-200, -600, 3),
-        (-400, -300, 1),
-        (200, 100, 2),
-    ] {
-        let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(ea));
-        let cav = MatrixRef::dense(ca.as_ref()).unwrap();
-        for (name, b, power) in [("P1", &b1, 2 * j as i32), ("P2", &b2, 2 * j as i32 + 1)] {
-            let solve = |m: MatrixRef<'_, f64>, rhs: &[f64]| {
-                if name == "P1" {
-                    solve_p1(m, j, rhs, &p)
-                } else {
-                    solve_p2(m, j, rhs, &p)
-                }
-            };
-            let (x0, info0) = solve(av, b).unwrap();
-            let (x, info) = solve(cav, &pow2_times(b, eb))
-                .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
-            let want = pow2_times(&x0, eb - power * ea);
-            assert!(
-                x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
-                "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"
-            );
-            assert_eq!(info.relative_residual, info0.relative_residual, "{name}");
-        }
-    }
+    assert_p1_p2_scale_covariant(
+        &a,
+        &[
+            (-300i32, -600i32, 2usize),
+            (300, 600, 2),
+            (-200, -600, 3),
+            (-400, -300, 1),
+            (200, 100, 2),
+        ],
+    );
     // An answer beyond f64: NonFinite (it was a CG breakdown).
     let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(-300));
     let cav = MatrixRef::dense(ca.as_ref()).unwrap();

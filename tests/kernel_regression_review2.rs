@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::{pow2_times, under_address_limit, vec_of, LIMIT_KIB};
+use common::{assert_p1_p2_scale_covariant, under_address_limit, LIMIT_KIB};
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{MatrixRef, Seed, SparseRef};
 
@@ -140,33 +140,10 @@ fn p3_solves_a_sparse_a_with_huge_d_in_memory_of_order_n_squared() {
 #[test]
 fn p1_p2_scale_a_when_its_power_leaves_the_range() {
     let (a, _, _, _) = randnla::problems::ls_problem(500, 8, 1.5, 0.0, Seed::new(3)).unwrap();
-    let b1 = vec_of(&gaussian_matrix(8, 1, Seed::new(4)).unwrap());
-    let b2 = vec_of(&gaussian_matrix(500, 1, Seed::new(5)).unwrap());
-    let p = KernelParams::default();
-    let av = MatrixRef::dense(a.as_ref()).unwrap();
-    for (ea, eb, j) in [(100i32, 300i32, 6usize), (-100, -400, 6), (120, 400, 5)] {
-        let ca = Mat::from_fn(500, 8, |i, k| a[(i, k)] * 2f64.powi(ea));
-        let cav = MatrixRef::dense(ca.as_ref()).unwrap();
-        for (name, b, power) in [("P1", &b1, 2 * j as i32), ("P2", &b2, 2 * j as i32 + 1)] {
-            let solve = |m: MatrixRef<'_, f64>, rhs: &[f64]| {
-                if name == "P1" {
-                    solve_p1(m, j, rhs, &p)
-                } else {
-                    solve_p2(m, j, rhs, &p)
-                }
-            };
-            let (x0, info0) = solve(av, b).unwrap();
-            let (x, info) = solve(cav, &pow2_times(b, eb))
-                .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
-            let want = pow2_times(&x0, eb - power * ea);
-            assert!(want.iter().all(|v| v.is_normal()), "{name}: {want:?}");
-            assert!(
-                x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
-                "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"
-            );
-            assert_eq!(info.relative_residual, info0.relative_residual, "{name}");
-        }
-    }
+    assert_p1_p2_scale_covariant(
+        &a,
+        &[(100i32, 300i32, 6usize), (-100, -400, 6), (120, 400, 5)],
+    );
 }
 
 /// The Nyström preconditioner of P3 builds about `7nℓ + 5ℓ²` numbers with faer's

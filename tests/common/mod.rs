@@ -378,3 +378,41 @@ pub fn pow2_times(v: &[f64], k: i32) -> Vec<f64> {
         .map(|x| x * 2f64.powi(k / 2) * 2f64.powi(k - k / 2))
         .collect()
 }
+
+/// P1 and P2 are covariant under `A → 2^{eA}A`, `b → 2^{eb}b`: `x → 2^{eb − p·eA}x` with
+/// `p = 2j` (P1) or `2j + 1` (P2), every step exact. For each `(eA, eb, j)` of `cases`, asserts
+/// on the `500 × 8` matrix `a` (right-hand sides: Gaussian, seeds 4 and 5) that the scaled
+/// problem is solved, that the expected answer is normal, and that the answer and its reported
+/// relative residual are the unit-scale ones scaled, bit for bit.
+pub fn assert_p1_p2_scale_covariant(a: &Mat<f64>, cases: &[(i32, i32, usize)]) {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, KernelParams};
+    use randnla::problems::gaussian_matrix;
+    let (n, d) = (a.nrows(), a.ncols());
+    let b1 = vec_of(&gaussian_matrix(d, 1, Seed::new(4)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(n, 1, Seed::new(5)).unwrap());
+    let p = KernelParams::default();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for &(ea, eb, j) in cases {
+        let ca = Mat::from_fn(n, d, |i, k| a[(i, k)] * 2f64.powi(ea));
+        let cav = MatrixRef::dense(ca.as_ref()).unwrap();
+        for (name, b, power) in [("P1", &b1, 2 * j as i32), ("P2", &b2, 2 * j as i32 + 1)] {
+            let solve = |m: MatrixRef<'_, f64>, rhs: &[f64]| {
+                if name == "P1" {
+                    solve_p1(m, j, rhs, &p)
+                } else {
+                    solve_p2(m, j, rhs, &p)
+                }
+            };
+            let (x0, info0) = solve(av, b).unwrap();
+            let (x, info) = solve(cav, &pow2_times(b, eb))
+                .unwrap_or_else(|e| panic!("{name} A·2^{ea} b·2^{eb} j={j}: {e:?}"));
+            let want = pow2_times(&x0, eb - power * ea);
+            assert!(want.iter().all(|v| v.is_normal()), "{name}: {want:?}");
+            assert!(
+                x.iter().zip(&want).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{name} A·2^{ea} b·2^{eb} j={j}: {x:?} against {want:?}"
+            );
+            assert_eq!(info.relative_residual, info0.relative_residual, "{name}");
+        }
+    }
+}
