@@ -53,7 +53,7 @@ use common::{par, skip_in, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Par, Side};
-use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, InnerSolve, KernelParams};
 use randnla::{problems, MatrixRef, Seed};
 use rayon::prelude::*;
 use sprs::CsMat;
@@ -166,7 +166,7 @@ fn bench_p1_p2(c: &mut Criterion) {
         group.sample_size(10);
         for &n in sizes {
             let nnz = n * NNZ_PER_ROW;
-            let ids = ["sketched", "exact"].map(|f| format!("{f}/{nnz}"));
+            let ids = ["sketched", "sketched_cg", "exact"].map(|f| format!("{f}/{nnz}"));
             if skip_in(&mut group, &group_name, &ids) {
                 continue;
             }
@@ -174,13 +174,19 @@ fn bench_p1_p2(c: &mut Criterion) {
             let view = MatrixRef::sparse(&a).unwrap();
             let rows = if problem == "p1" { D } else { n };
             let b: Vec<f64> = (0..rows).map(|i| ((i * 7 + 3) as f64).sin()).collect();
-            let solve = |b: &[f64]| {
+            let cg_params = KernelParams {
+                inner_solve: InnerSolve::Cg,
+                ..params.clone()
+            };
+            let solve_with = |b: &[f64], params: &KernelParams| {
                 if problem == "p1" {
-                    solve_p1(view, J, b, &params).unwrap()
+                    solve_p1(view, J, b, params).unwrap()
                 } else {
-                    solve_p2(view, J, b, &params).unwrap()
+                    solve_p2(view, J, b, params).unwrap()
                 }
             };
+            let solve = |b: &[f64]| solve_with(b, &params);
+            let solve_cg = |b: &[f64]| solve_with(b, &cg_params);
             let exact = |b: &[f64]| {
                 if problem == "p1" {
                     gram_power_solve(&a, b, J, threads)
@@ -189,6 +195,7 @@ fn bench_p1_p2(c: &mut Criterion) {
                 }
             };
             let (xs, info) = solve(&b);
+            let (xc, info_cg) = solve_cg(&b);
             let xe = exact(&b);
             let residual = |x: &[f64]| {
                 let k = p1_apply(&a, x);
@@ -196,20 +203,29 @@ fn bench_p1_p2(c: &mut Criterion) {
                 diff_norm(&r, &b) / norm(&b)
             };
             eprintln!(
-                "{problem} n = {n}, d = {D}, nnz = {nnz}, j = {J}: sketched {:.3} s \
-                 ({} CG iterations, {} refinements), relative residual {:.2e}; exact {:.2e}; \
-                 ‖x_sketched − x_exact‖/‖x_exact‖ = {:.2e}",
+                "{problem} n = {n}, d = {D}, nnz = {nnz}, j = {J}: default {:.3} s \
+                 (Gram route: {}, {} refinements), relative residual {:.2e}; CG route {:.3} s \
+                 ({} CG iterations, {} refinements), {:.2e}; exact {:.2e}; \
+                 ‖x − x_exact‖/‖x_exact‖ = {:.2e} (default), {:.2e} (CG)",
                 info.seconds,
-                info.cg_iterations,
+                info.cholesky,
                 info.refinements,
                 residual(&xs),
+                info_cg.seconds,
+                info_cg.cg_iterations,
+                info_cg.refinements,
+                residual(&xc),
                 residual(&xe),
-                diff_norm(&xs, &xe) / norm(&xe)
+                diff_norm(&xs, &xe) / norm(&xe),
+                diff_norm(&xc, &xe) / norm(&xe)
             );
             group.throughput(Throughput::Elements(nnz as u64));
             group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 20 } else { 5 }));
             group.bench_with_input(BenchmarkId::new("sketched", nnz), &b, |bch, b| {
                 bch.iter(|| solve(b))
+            });
+            group.bench_with_input(BenchmarkId::new("sketched_cg", nnz), &b, |bch, b| {
+                bch.iter(|| solve_cg(b))
             });
             group.bench_with_input(BenchmarkId::new("exact", nnz), &b, |bch, b| {
                 bch.iter(|| exact(b))

@@ -194,11 +194,22 @@ pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
 /// thread (faer's `Llt::solve` splits a one-column triangular solve's sums across its global
 /// parallelism from `d = 512` on).
 pub(crate) fn cholesky_solve(
-    mut g: Mat<f64>,
+    g: Mat<f64>,
     rhs: &[f64],
 ) -> Result<Vec<f64>, faer::linalg::cholesky::llt::factor::LltError> {
+    let l = cholesky_factor(g)?;
+    let mut x = rhs.to_vec();
+    cholesky_solve_in_place(l.as_ref(), &mut x);
+    Ok(x)
+}
+
+/// The Cholesky factor `L` (`G = LLᵀ`) of a symmetric positive definite `G` (lower triangle
+/// read), on one thread; `L` is the lower triangle of the result (the strict upper triangle is
+/// left as it was and never read by [`cholesky_solve_in_place`]).
+pub(crate) fn cholesky_factor(
+    mut g: Mat<f64>,
+) -> Result<Mat<f64>, faer::linalg::cholesky::llt::factor::LltError> {
     use faer::linalg::cholesky::llt::factor as llt;
-    use faer::linalg::triangular_solve as tri;
     let d = g.nrows();
     let req = llt::cholesky_in_place_scratch::<f64>(d, Par::Seq, Default::default());
     llt::cholesky_in_place(
@@ -208,10 +219,16 @@ pub(crate) fn cholesky_solve(
         MemStack::new(&mut MemBuffer::new(req)),
         Default::default(),
     )?;
-    let mut x = Mat::from_fn(d, 1, |i, _| rhs[i]);
-    tri::solve_lower_triangular_in_place(g.as_ref(), x.as_mut(), Par::Seq);
-    tri::solve_upper_triangular_in_place(g.transpose(), x.as_mut(), Par::Seq);
-    Ok((0..d).map(|i| x[(i, 0)]).collect())
+    Ok(g)
+}
+
+/// `x ← (LLᵀ)⁻¹x` for the factor of [`cholesky_factor`], on one thread.
+pub(crate) fn cholesky_solve_in_place(l: MatRef<'_, f64>, x: &mut [f64]) {
+    use faer::linalg::triangular_solve as tri;
+    let d = x.len();
+    let mut col = faer::MatMut::from_column_major_slice_mut(x, d, 1);
+    tri::solve_lower_triangular_in_place(l, col.as_mut(), Par::Seq);
+    tri::solve_upper_triangular_in_place(l.transpose(), col, Par::Seq);
 }
 
 /// The thin `Q` (`m × min(m, n)`) of the Householder QR of `a`, on one thread.

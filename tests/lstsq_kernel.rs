@@ -5,7 +5,7 @@ mod common;
 use common::vec_of;
 use faer::linalg::solvers::SolveLstsq;
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, InnerSolve, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{Error, MatrixRef, Seed};
 
@@ -153,6 +153,8 @@ fn p1_refines_from_partial_inner_solves() {
     let params = KernelParams {
         max_iters: 5,
         max_refinements: 60,
+        // The CG route: the Gram route has no inner iterations to cap.
+        inner_solve: InnerSolve::Cg,
         ..KernelParams::default()
     };
     for j in 1..=2 {
@@ -210,6 +212,7 @@ fn refinement_budget_allows_exactly_max_refinements_plus_one_runs() {
                 let p = KernelParams {
                     max_iters: 5,
                     max_refinements,
+                    inner_solve: InnerSolve::Cg,
                     ..KernelParams::default()
                 };
                 solve_p1(av, 1, &b, &p).map(|(x, i)| (x, i.refinements))
@@ -267,8 +270,13 @@ fn p1_inner_iterations_are_bounded_independently_of_the_conditioning() {
     let kappa = randnla::diagnostics::condition_number(a.as_ref()).unwrap();
     assert!(kappa > 100.0, "κ(A) = {kappa}");
     let b = vec_of(&gaussian_matrix(d, 1, Seed::new(2)).unwrap());
-    let p = KernelParams::default();
+    // The CG route's iterations are what is bounded (the default would factor AᵀA here).
+    let p = KernelParams {
+        inner_solve: InnerSolve::Cg,
+        ..KernelParams::default()
+    };
     let (x, info) = solve_p1(av, 1, &b, &p).unwrap();
+    assert!(!info.cholesky && info.cg_iterations > 0, "{info:?}");
     let per_solve = (2.0 * kappa / (1e-3 * p.tol)).log2().ceil() as usize;
     assert!(
         info.cg_iterations <= per_solve * info.refinements,
@@ -389,6 +397,8 @@ fn kernel_regression_rejects_bad_input() {
     let tiny = KernelParams {
         max_iters: 1,
         max_refinements: 0,
+        // The budgets cap CG; the Gram route (one Cholesky solve per step) meets this in one.
+        inner_solve: InnerSolve::Cg,
         ..KernelParams::default()
     };
     let b100 = vec_of(&gaussian_matrix(100, 1, Seed::new(8)).unwrap());
@@ -613,7 +623,11 @@ fn p1_needs_one_refinement_step_when_the_power_is_well_conditioned() {
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let kappa = randnla::diagnostics::condition_number(a.as_ref()).unwrap();
     assert!(kappa <= 5.4, "κ(A) = {kappa}");
-    let p = KernelParams::default();
+    // The inner CG target is what is tested (the default would factor AᵀA here).
+    let p = KernelParams {
+        inner_solve: InnerSolve::Cg,
+        ..KernelParams::default()
+    };
     let g3 = gram_power(&a, 3);
     for seed in 0..5u64 {
         let b = vec_of(&gaussian_matrix(d, 1, Seed::new(100 + seed)).unwrap());

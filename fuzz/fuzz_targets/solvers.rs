@@ -14,7 +14,7 @@
 use faer::{Mat, Par};
 use libfuzzer_sys::fuzz_target;
 use randnla::leverage::{self, ApproxParams, ExactParams};
-use randnla::lstsq::kernel_regression::{self, KernelParams};
+use randnla::lstsq::kernel_regression::{self, InnerSolve, KernelParams};
 use randnla::lstsq::{self, Factorization, LstsqParams, Preconditioner, SketchSolveParams};
 use randnla::sketch::{SketchExt, SketchKind};
 use randnla::{Layout, MatrixRef, Seed, SparseRef};
@@ -95,6 +95,8 @@ fuzz_target!(|data: &[u8]| {
         max_iters: (b.u8() % 48) as usize,
         max_refinements: (b.u8() % 4) as usize,
         nystrom_rank: [None, Some(0), Some(1), Some(1 << 40)][(b.u8() % 4) as usize],
+        inner_solve: [InnerSolve::Auto, InnerSolve::Cg, InnerSolve::Cholesky]
+            [(b.u8() % 3) as usize],
     };
     let power = (b.u8() % 4) as usize;
     // P1's right-hand side has d entries: the head of `rhs` when it is long enough.

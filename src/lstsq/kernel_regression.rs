@@ -17,6 +17,12 @@
 //! `b − Ay ⊥ range(A)`,
 //! `‖A(AᵀA)ʲx − b‖² = ‖b − Ay‖² + ‖A(y − (AᵀA)ʲx)‖²`, so that is the quantity the answer's
 //! residual depends on (a test on `‖y − (AᵀA)ʲx‖` alone would let it grow by `‖A‖`).
+//! The inner solves have a second route ([`InnerSolve`]): where forming `AᵀA` costs less than
+//! the CG passes over `A` it replaces (small `d`, sparse rows) and the sketch's `R` shows
+//! `j·κ(A)²·u ≤ 10⁻⁶`, the default factors the formed `AᵀA` by Cholesky and applies `(AᵀA)⁻¹`
+//! by two triangular solves; the refinement on the true residual is the same, so is the
+//! guarantee. Its error per step, about `κ(A)²·u`, is what CG avoids: on ill-conditioned `A` it
+//! is CG's route that converges.
 //!
 //! P3 uses `exp(AAᵀ) = D·G·D` with `D = diag(e^{‖aᵢ‖²/2})` and `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` (a
 //! Gaussian kernel matrix): the scaling `D`, which carries most of the ill-conditioning, is removed
@@ -61,7 +67,8 @@ pub struct KernelParams {
     /// Relative residual tolerance of the final answer (default `1e-10`): P1/P3 stop when
     /// `‖residual‖ ≤ tol·‖b‖`, P2 when `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖` (see the module docs).
     pub tol: f64,
-    /// Maximum CG iterations per inner solve (default 1000).
+    /// Maximum CG iterations per inner solve (default 1000; the Gram route of [`InnerSolve`]
+    /// has none).
     pub max_iters: usize,
     /// Refinement steps allowed after the first solve (default 4): P1/P2 refine on the true
     /// residual, P3 restarts CG on it; so at most `max_refinements + 1` solves or CG runs.
@@ -69,6 +76,34 @@ pub struct KernelParams {
     /// Nyström rank `ℓ` for P3 (default `min(n, 200)`; values above `n` are capped at `n`,
     /// `Some(0)` is [`Error::InvalidParameter`]).
     pub nystrom_rank: Option<usize>,
+    /// How P1 and P2 apply `(AᵀA)⁻¹` inside their refinement loop (default
+    /// [`InnerSolve::Auto`]); P3 ignores it.
+    pub inner_solve: InnerSolve,
+}
+
+/// How the kernel solvers apply the inverse of their matrix between refinement steps (P1/P2:
+/// `AᵀA`; P3: the Gaussian kernel matrix `G` of `exp(AAᵀ) = D·G·D`). Every route refines on
+/// the true residual, so all meet the same guarantee; they differ in cost, and in the rounding
+/// of the answer (within `tol`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InnerSolve {
+    /// [`Cholesky`](Self::Cholesky) where it is expected to be cheaper and accurate enough,
+    /// else [`Cg`](Self::Cg); and `Cg` after all when the Cholesky breaks down or its
+    /// refinement does not reach `tol` (the rules: [`solve_p1`]'s and [`solve_p3`]'s
+    /// `# Performance`).
+    #[default]
+    Auto,
+    /// Preconditioned conjugate gradients. P1/P2: on `AᵀA`, matrix-free, preconditioned by the
+    /// sketch's `(RᵀR)⁻¹` (two passes over `A` per iteration, a rate independent of `κ(A)`);
+    /// P3: on `G`, preconditioned by its randomized Nyström approximation.
+    Cg,
+    /// Form the matrix (P1/P2: `AᵀA`, `O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense; P3 forms
+    /// `G` on every route) and solve with its Cholesky factor (`O(d²)` or `O(n²)` per solve,
+    /// after `O(d³/3)` or `O(n³/3)` to factor). Each refinement step cuts the error by about
+    /// `κ·u` (`u = 2⁻⁵³`, `κ` the matrix's condition number: `κ(A)²` for P1/P2), so this
+    /// needs `κ` well below `1/u`. Forced, a Cholesky breakdown is [`Error::Factorization`]
+    /// and a stalled refinement [`Error::NotConverged`].
+    Cholesky,
 }
 
 impl Default for KernelParams {
@@ -79,13 +114,15 @@ impl Default for KernelParams {
             max_iters: 1000,
             max_refinements: 4,
             nystrom_rank: None,
+            inner_solve: InnerSolve::Auto,
         }
     }
 }
 
 /// Diagnostics of a kernel regression solve. Unlike the least-squares [`Info`](super::Info) there
 /// is no per-iteration callback and no condition estimate: each solve is a few refinement steps
-/// of short preconditioned-CG runs, whose progress `residual_history` records.
+/// of short preconditioned-CG runs (or, on P1/P2's Gram route, of Cholesky solves), whose
+/// progress `residual_history` records.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelInfo {
     /// CG iterations over all inner solves.
@@ -106,6 +143,9 @@ pub struct KernelInfo {
     pub residual_history: Vec<f64>,
     /// Wall-clock seconds of the whole solve, validation included.
     pub seconds: f64,
+    /// Whether the answer came from the [`InnerSolve::Cholesky`] route (inner solves by the
+    /// Cholesky factor of the formed matrix); then `cg_iterations` is 0.
+    pub cholesky: bool,
 }
 
 impl KernelInfo {
@@ -120,6 +160,7 @@ impl KernelInfo {
             relative_residual: 0.0,
             residual_history: Vec::new(),
             seconds: start.elapsed().as_secs_f64(),
+            cholesky: false,
         }
     }
 }
@@ -213,9 +254,17 @@ struct Refined {
     measure: f64,
 }
 
-/// Solves `(AᵀA)ʲ x = b` by `j` preconditioned-CG solves per outer step plus refinement on the
-/// true residual `res = b − (AᵀA)ʲx`, until `measure(res)/scale ≤ tol` (P1: `‖res‖/‖b‖`; P2:
-/// `‖A·res‖/‖b_P2‖`), the ratio being what the history records.
+/// How [`p1_core`] applies `(AᵀA)⁻¹` ([`InnerSolve`]).
+enum Inner<'p> {
+    /// Preconditioned CG with the sketch's factor.
+    Cg(&'p Preconditioner),
+    /// The Cholesky factor `L` of the formed `AᵀA` (lower triangle, [`crate::dense::cholesky_factor`]).
+    Cholesky(Mat<f64>),
+}
+
+/// Solves `(AᵀA)ʲ x = b` by `j` inner solves per outer step ([`Inner`]) plus refinement on
+/// the true residual `res = b − (AᵀA)ʲx`, until `measure(res)/scale ≤ tol` (P1: `‖res‖/‖b‖`;
+/// P2: `‖A·res‖/‖b_P2‖`), the ratio being what the history records.
 ///
 /// # Errors
 /// [`Error::NotConverged`] when refinement stops reducing `measure(res)` above the target or
@@ -223,7 +272,7 @@ struct Refined {
 /// breakdown.
 fn p1_core(
     op: &DataOp<'_>,
-    pre: &Preconditioner,
+    inner: &Inner<'_>,
     j: usize,
     b: &[f64],
     measure: &dyn Fn(&[f64]) -> f64,
@@ -249,16 +298,24 @@ fn p1_core(
         op.apply_t(&tt, out);
     };
     let precond = |r: &[f64], out: &mut [f64]| {
-        let mut s = vec![0.0; r.len()];
-        pre.apply_t(r, &mut s);
-        pre.apply(&s, out);
+        if let Inner::Cg(pre) = inner {
+            let mut s = vec![0.0; r.len()];
+            pre.apply_t(r, &mut s);
+            pre.apply(&s, out);
+        }
     };
     let (mut cg, mut steps) = (0usize, 0usize);
     let mut last = f64::INFINITY;
     let mut history = Vec::new();
     loop {
-        let mx = gram_power(op, j, &x);
-        let res: Vec<f64> = b.iter().zip(&mx).map(|(bi, mi)| bi - mi).collect();
+        // At the start x = 0, so the residual is b: (AᵀA)ʲ·0 is ±0 in every entry (A is
+        // finite), and b − (±0) = b bit for bit, so the 2j passes over A are skipped.
+        let res: Vec<f64> = if steps == 0 {
+            b.to_vec()
+        } else {
+            let mx = gram_power(op, j, &x);
+            b.iter().zip(&mx).map(|(bi, mi)| bi - mi).collect()
+        };
         let rn = measure(&res);
         let rel = rn / scale;
         history.push(rel);
@@ -300,6 +357,11 @@ fn p1_core(
             let k = k.clamp(-1000, 1000);
             let (up, down) = (2f64.powi(k), 2f64.powi(-k));
             delta.iter_mut().for_each(|v| *v *= up);
+            if let Inner::Cholesky(l) = inner {
+                crate::dense::cholesky_solve_in_place(l.as_ref(), &mut delta);
+                delta.iter_mut().for_each(|v| *v *= down);
+                continue;
+            }
             // An unconverged inner run (the recurrence residual can stall at rounding level, or
             // `max_iters` is small) still hands on its last iterate: the outer test on the true
             // residual decides whether the step was good enough.
@@ -318,6 +380,115 @@ fn p1_core(
         axpy(1.0, &delta, &mut x);
         steps += 1;
     }
+}
+
+/// [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether the
+/// answer came from the Cholesky route. `pre` is the sketched preconditioner when the caller
+/// has one; else it is made here when needed: for the CG route, and for the rank check of a
+/// forced Cholesky route (`Auto` takes the Cholesky route without a sketch only when
+/// [`auto_cholesky_factor`] has found `A` far from rank deficient). `Auto` falls back to CG
+/// when the Cholesky route's refinement fails.
+#[allow(clippy::too_many_arguments)]
+fn refine(
+    a: MatrixRef<'_, f64>,
+    op: &DataOp<'_>,
+    pre: Option<&Preconditioner>,
+    j: usize,
+    b: &[f64],
+    measure: &dyn Fn(&[f64]) -> f64,
+    scale: f64,
+    params: &KernelParams,
+) -> Result<(Refined, bool)> {
+    let made;
+    let mut pre = pre;
+    let factor = match params.inner_solve {
+        InnerSolve::Cg => None,
+        InnerSolve::Cholesky => {
+            if pre.is_none() {
+                made = full_rank_preconditioner(a, &params.lstsq)?;
+                pre = Some(&made);
+            }
+            Some(gram_factor(op)?)
+        }
+        InnerSolve::Auto => auto_cholesky_factor(op, j),
+    };
+    if let Some(l) = factor {
+        match p1_core(op, &Inner::Cholesky(l), j, b, measure, scale, params) {
+            Ok(r) => return Ok((r, true)),
+            Err(e) if params.inner_solve == InnerSolve::Cholesky => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let made_here;
+    let pre = match pre {
+        Some(p) => p,
+        None => {
+            made_here = full_rank_preconditioner(a, &params.lstsq)?;
+            &made_here
+        }
+    };
+    Ok((
+        p1_core(op, &Inner::Cg(pre), j, b, measure, scale, params)?,
+        false,
+    ))
+}
+
+/// The Cholesky factor of the formed `AᵀA`.
+///
+/// # Errors
+/// [`Error::TooLarge`] when the `d × d` buffers cannot be allocated; [`Error::Factorization`]
+/// when the Cholesky breaks down.
+fn gram_factor(op: &DataOp<'_>) -> Result<Mat<f64>> {
+    crate::dense::cholesky_factor(op.gram()?).map_err(|e| Error::Factorization {
+        reason: format!(
+            "Cholesky of the formed AᵀA failed ({e:?}): not numerically positive definite \
+             (κ(A)² near 1/u or beyond); InnerSolve::Cg does not form it"
+        ),
+    })
+}
+
+/// The largest `d` for which [`InnerSolve::Auto`] considers the Cholesky route of P1/P2 (a
+/// `d × d` matrix of 128 MB and a Cholesky of `d³/3` flops at the limit).
+const AUTO_GRAM_MAX_D: usize = 4096;
+
+/// CG iterations per inner solve the cost rule of [`auto_cholesky_factor`] assumes for the CG
+/// route, at one outer step: a low count (on the bench problems the CG route takes 22 per
+/// inner solve at `j = 2`, 44 in all), so the Cholesky route is chosen only where it clearly
+/// pays.
+const AUTO_CG_ITERATIONS: f64 = 25.0;
+
+/// Largest `j·κ(A)²·u` for which [`InnerSolve::Auto`] takes P1/P2's Cholesky route: each
+/// refinement step then cuts the error by a factor of about `10⁻⁶·c` (`c` a modest constant
+/// for the Cholesky's and the products' rounding), so the default `tol` takes one to three
+/// steps; and `κ(A) ≤ 6.7·10⁴/√j` is far from rank deficiency, so the sketch's rank check is
+/// not needed.
+const AUTO_GRAM_CONTRACTION: f64 = 1e-6;
+
+/// The Cholesky factor `L` of the formed `AᵀA` when [`InnerSolve::Auto`] takes P1/P2's Cholesky
+/// route, else `None`: `d ≤` [`AUTO_GRAM_MAX_D`]; forming and factoring `AᵀA`
+/// (`Σᵢ nnz(rowᵢ)²/2 + d³/6` multiply-adds) costs at most the [`AUTO_CG_ITERATIONS`] CG
+/// iterations of the `j` inner solves it replaces (`2·nnz(A)` each); `AᵀA` can be formed and
+/// factored; and `κ(L) = κ(A)` (estimated, [`triangular_condition_estimate`]
+/// (super::precondition::triangular_condition_estimate)) has `j·κ(A)²·u ≤`
+/// [`AUTO_GRAM_CONTRACTION`].
+fn auto_cholesky_factor(op: &DataOp<'_>, j: usize) -> Option<Mat<f64>> {
+    let d = op.ncols();
+    if d > AUTO_GRAM_MAX_D {
+        return None;
+    }
+    let df = d as f64;
+    let gram = op.gram_work() + df * df * df / 6.0;
+    let cg = AUTO_CG_ITERATIONS * j as f64 * 2.0 * op.stored();
+    if gram > cg {
+        return None;
+    }
+    let l = gram_factor(op).ok()?;
+    let lt = l.as_ref().transpose();
+    // The estimator reads the upper triangle of its argument: Lᵀ, whose strict upper triangle
+    // is L's strict lower one.
+    let upper = Mat::<f64>::from_fn(d, d, |i, k| if i <= k { lt[(i, k)] } else { 0.0 });
+    let kappa = super::precondition::triangular_condition_estimate(upper.as_ref());
+    (j as f64 * kappa * kappa * f64::EPSILON / 2.0 <= AUTO_GRAM_CONTRACTION).then_some(l)
 }
 
 /// The scale of `b` the kernel solvers work at: `b` with its largest entry outside
@@ -512,12 +683,22 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// deficient (`AᵀA` singular) and `j ≥ 1` (`j = 0` returns `x = b` for any `A`), [`Error::NotConverged`] when refinement stalls above `tol`, or when the
 /// answer underflows so that the `x` returned misses `tol` (see above),
 /// [`Error::Factorization`] when conjugate gradients break down (`pᵀAp ≤ 0` or a non-finite
-/// value), [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
-/// cannot be allocated (as [`Preconditioner::new`]).
+/// value) or, with [`InnerSolve::Cholesky`] forced, when the Cholesky of the formed `AᵀA` does,
+/// [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
+/// cannot be allocated (as [`Preconditioner::new`]), or, with [`InnerSolve::Cholesky`] forced, the
+/// `d × d` Gram matrix.
 ///
 /// # Performance
-/// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition), then about
-/// `j·log(1/tol)` CG iterations of `O(nnz(A) + d²)` each, per refinement step.
+/// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition) (for the rank
+/// check and the CG route's preconditioner), then per refinement step `2j` passes over `A` for
+/// the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
+/// `O(nnz(A) + d²)` each, or (Gram route) `2j` triangular solves of `O(d²)`, after forming
+/// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
+/// [`InnerSolve::Auto`] takes the Gram route when `d ≤ 4096`, forming and factoring `AᵀA`
+/// costs at most 25 CG iterations per inner solve (`Σᵢ nnz(rowᵢ)²/2 + d³/6 ≤ 50·j·nnz(A)`),
+/// and `j·κ(R)²·u ≤ 10⁻⁶`; it falls back to CG when `AᵀA` cannot be formed or factored, or
+/// when the Gram route's refinement does not reach `tol`. At `d = 100`, 10 nonzeros a row and
+/// `j = 2`, the Gram route is several times faster than CG (`benches/kernel_regression.rs`).
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, "Solving attention kernel regression problem via pre-conditioner",
@@ -568,13 +749,12 @@ pub fn solve_p1(
             },
         );
     }
-    let pre = full_rank_preconditioner(a, &params.lstsq)?;
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
     let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = scale.down(b);
     let bn = norm2(&b);
-    let mut r = p1_core(&op, &pre, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    let (mut r, cholesky) = refine(a, &op, None, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
     let (x, lost) = unscale_x(&scale, r.x, b_top, "P1")?;
     if let Some(back) = lost {
         let kx = gram_power(&op, j, &back);
@@ -594,6 +774,7 @@ pub fn solve_p1(
             relative_residual: r.measure / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
+            cholesky,
         },
     ))
 }
@@ -659,7 +840,7 @@ pub fn solve_p2(
         norm2(&ar)
     };
     let bn = norm2(b);
-    let r = p1_core(&op, &pre, j, &y, &through_a, bn, params)?;
+    let (r, cholesky) = refine(a, &op, Some(&pre), j, &y, &through_a, bn, params)?;
     let (x, lost) = unscale_x(&scale, r.x.clone(), b_top, "P2")?;
     let xs = match lost {
         Some(back) => {
@@ -685,6 +866,7 @@ pub fn solve_p2(
             relative_residual: rn / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
             seconds: start.elapsed().as_secs_f64(),
+            cholesky,
         },
     ))
 }
@@ -840,6 +1022,7 @@ pub fn solve_p3(
                     relative_residual: rn / bn.max(f64::MIN_POSITIVE),
                     residual_history: history,
                     seconds: start.elapsed().as_secs_f64(),
+                    cholesky: false,
                 },
             ));
         }

@@ -1121,6 +1121,48 @@ fn gram_from_rows<'r, J: Index + 'r>(
     Ok(out)
 }
 
+impl DataOp<'_> {
+    /// `AᵀA` (`d × d`): dense, faer's matmul on the operator's threads; CSR, [`gram_from_rows`]
+    /// (bitwise the same for every thread count).
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the `d × d` buffers cannot be allocated.
+    pub(crate) fn gram(&self) -> Result<faer::Mat<f64>> {
+        let d = self.ncols();
+        Ok(match self {
+            DataOp::Dense(m, par) => {
+                let mut g = zeros_or_too_large(d, d, "the Gram matrix AᵀA")?;
+                matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, *par);
+                g
+            }
+            DataOp::Csr(rows, par) => gram_from_rows(rows.nrows, d, |i| rows.row(i), *par)?,
+        })
+    }
+
+    /// The multiply-adds of [`gram`](Self::gram): `Σᵢ nnz(rowᵢ)·(nnz(rowᵢ) + 1)/2` (the upper
+    /// triangle's outer products) for CSR, `n·d·(d + 1)/2` for dense; as `f64`, which holds any
+    /// such count to within a relative 2⁻⁵³.
+    pub(crate) fn gram_work(&self) -> f64 {
+        let tri = |k: f64| k * (k + 1.0) / 2.0;
+        match self {
+            DataOp::Dense(m, _) => m.nrows() as f64 * tri(m.ncols() as f64),
+            DataOp::Csr(rows, _) => rows
+                .indptr
+                .windows(2)
+                .map(|w| tri((w[1] - w[0]) as f64))
+                .sum(),
+        }
+    }
+
+    /// Stored entries: `nnz` for CSR, `n·d` for dense.
+    pub(crate) fn stored(&self) -> f64 {
+        match self {
+            DataOp::Dense(m, _) => m.nrows() as f64 * m.ncols() as f64,
+            DataOp::Csr(rows, _) => rows.indices.len() as f64,
+        }
+    }
+}
+
 /// `(AᵀA, Aᵀb)` for the normal equations, without copying a CSR or dense `A` (CSC is converted
 /// to CSR once). Sparse Gram: [`gram_from_rows`]; dense: faer's matmul with `par`.
 ///
@@ -1146,14 +1188,7 @@ pub(crate) fn gram_and_atb(
         }
         _ => {
             let op = DataOp::new(a, par)?;
-            let g = match &op {
-                DataOp::Dense(m, _) => {
-                    let mut g = zeros_or_too_large(d, d, "the Gram matrix AᵀA")?;
-                    matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, par);
-                    g
-                }
-                DataOp::Csr(rows, _) => gram_from_rows(rows.nrows, d, |i| rows.row(i), par)?,
-            };
+            let g = op.gram()?;
             let mut atb = vec![0.0; d];
             op.apply_t(b, &mut atb);
             (g, atb)

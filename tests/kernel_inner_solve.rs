@@ -1,0 +1,294 @@
+//! P1/P2's two inner routes (`InnerSolve`): CG on `AᵀA` preconditioned by the sketch, and the
+//! Cholesky factor of the formed `AᵀA`. Both are refined on the true residual, so both must meet
+//! the same guarantee, checked here against dense computation; `Auto` must pick the Cholesky route
+//! where it pays and is accurate, and CG otherwise; both routes must keep the crate's
+//! reproducibility contract (1 vs 2 threads bitwise; CSR, CSC and dense within rounding).
+
+mod common;
+
+use common::{vec_of, Layouts};
+use faer::linalg::solvers::SolveLstsq;
+use faer::Mat;
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve, KernelParams};
+use randnla::problems::{gaussian_matrix, random_sparse};
+use randnla::{Error, MatrixRef, Seed};
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+fn with(inner_solve: InnerSolve) -> KernelParams {
+    KernelParams {
+        inner_solve,
+        ..KernelParams::default()
+    }
+}
+
+/// `(AᵀA)ʲ` densely.
+fn gram_power(a: &Mat<f64>, j: usize) -> Mat<f64> {
+    let g = a.transpose() * a;
+    let mut k = Mat::<f64>::identity(a.ncols(), a.ncols());
+    for _ in 0..j {
+        k = &k * &g;
+    }
+    k
+}
+
+/// `‖K·x − b‖`, densely.
+fn residual(k: &Mat<f64>, x: &[f64], b: &[f64]) -> f64 {
+    let kx = k * Mat::from_fn(x.len(), 1, |i, _| x[i]);
+    norm(&(0..b.len()).map(|i| kx[(i, 0)] - b[i]).collect::<Vec<_>>())
+}
+
+/// `min ‖K·x − b‖` by faer's column-pivoted QR.
+fn optimum(k: &Mat<f64>, b: &[f64]) -> f64 {
+    let mut rhs = Mat::from_fn(b.len(), 1, |i, _| b[i]);
+    k.col_piv_qr().solve_lstsq_in_place(rhs.as_mut());
+    let x: Vec<f64> = (0..k.ncols()).map(|i| rhs[(i, 0)]).collect();
+    residual(k, &x, b)
+}
+
+fn rel_diff(x: &[f64], y: &[f64]) -> f64 {
+    let d: Vec<f64> = x.iter().zip(y).map(|(p, q)| p - q).collect();
+    norm(&d) / norm(y)
+}
+
+/// A sparse `3000 × 40` `A` with 6 nonzeros per row (κ(A) ≈ 2): forming `AᵀA` costs about
+/// 3.5 multiply-adds per stored entry, far below the CG iterations it replaces, so `Auto` takes
+/// the Cholesky route on every layout. P1 (`j = 1, 2`) and P2 (`j = 0, 1, 2`) then make no CG
+/// iteration, meet `tol` on the residual recomputed densely (P2: within `1.01·OPT` and `tol`,
+/// in quadrature), and agree with the CG route's answer to `2·κ(A)^{2j}·tol` (both answers are
+/// within `κ((AᵀA)ʲ)·tol` of the exact one) and, across layouts, to the same bound.
+#[test]
+fn auto_takes_the_cholesky_route_on_a_sparse_a_and_meets_the_guarantee() {
+    let (n, d) = (3000, 40);
+    let layouts = Layouts::new(random_sparse(n, d, 6, Seed::new(7)).unwrap());
+    let a = layouts.dense.clone();
+    let kappa = randnla::diagnostics::condition_number(a.as_ref()).unwrap();
+    assert!(kappa < 4.0, "κ(A) = {kappa}");
+    let b1 = vec_of(&gaussian_matrix(d, 1, Seed::new(1)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(n, 1, Seed::new(2)).unwrap());
+    let tol = KernelParams::default().tol;
+    for j in 0..=2usize {
+        let k = gram_power(&a, j);
+        let ak = &a * &k;
+        let bound = 2.0 * kappa.powi(2 * j as i32) * tol;
+        let opt = optimum(&ak, &b2);
+        let mut first: Option<(Vec<f64>, Vec<f64>)> = None;
+        for (name, view) in layouts.views() {
+            if j > 0 {
+                let (x, info) = solve_p1(view, j, &b1, &with(InnerSolve::Auto)).unwrap();
+                assert!(
+                    info.cholesky && info.cg_iterations == 0,
+                    "{name} P1 j={j}: {info:?}"
+                );
+                let res = residual(&k, &x, &b1);
+                assert!(res <= tol * norm(&b1), "{name} P1 j={j}: {res:e}");
+                let (xc, ic) = solve_p1(view, j, &b1, &with(InnerSolve::Cg)).unwrap();
+                assert!(!ic.cholesky && ic.cg_iterations > 0, "{name}: {ic:?}");
+                let diff = rel_diff(&x, &xc);
+                assert!(diff <= bound, "{name} P1 j={j}: Cholesky vs CG {diff:e}");
+                if let Some((x0, _)) = &first {
+                    let diff = rel_diff(&x, x0);
+                    assert!(diff <= bound, "{name} P1 j={j}: vs CSR {diff:e}");
+                }
+                first.get_or_insert((x, Vec::new()));
+            }
+            let (x, info) = solve_p2(view, j, &b2, &with(InnerSolve::Auto)).unwrap();
+            if j > 0 {
+                assert!(
+                    info.cholesky && info.cg_iterations == 0,
+                    "{name} P2 j={j}: {info:?}"
+                );
+            }
+            let res = residual(&ak, &x, &b2);
+            let allowed = (1.01 * opt).hypot(tol * norm(&b2));
+            assert!(res <= allowed, "{name} P2 j={j}: {res:e} vs {allowed:e}");
+            let (xc, _) = solve_p2(view, j, &b2, &with(InnerSolve::Cg)).unwrap();
+            let diff = rel_diff(&x, &xc);
+            assert!(diff <= bound, "{name} P2 j={j}: Cholesky vs CG {diff:e}");
+            match &mut first {
+                Some((_, x2)) if !x2.is_empty() => {
+                    let diff = rel_diff(&x, x2);
+                    assert!(diff <= bound, "{name} P2 j={j}: vs first layout {diff:e}");
+                }
+                Some((_, x2)) => *x2 = x,
+                None => first = Some((Vec::new(), x)),
+            }
+        }
+    }
+}
+
+/// Both routes give the same bits on 1 and 2 threads (the thread budget in `lstsq.par`), on
+/// CSR, CSC and dense storage: the sparse Gram matrix is summed in fixed row chunks reduced in
+/// order, the dense one by faer's matmul, whose output blocks do not split the sums.
+#[test]
+fn both_routes_do_not_depend_on_the_thread_count() {
+    let (n, d) = (20_000, 60);
+    let layouts = Layouts::new(random_sparse(n, d, 8, Seed::new(11)).unwrap());
+    let b1 = vec_of(&gaussian_matrix(d, 1, Seed::new(3)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(n, 1, Seed::new(4)).unwrap());
+    let run = |threads: usize| {
+        common::with_threads(threads, |par| {
+            let mut out = Vec::new();
+            for (name, view) in layouts.views() {
+                for route in [InnerSolve::Auto, InnerSolve::Cg] {
+                    let mut p = with(route);
+                    p.lstsq.par = par;
+                    let (x1, i1) = solve_p1(view, 2, &b1, &p).unwrap();
+                    let (x2, i2) = solve_p2(view, 1, &b2, &p).unwrap();
+                    assert_eq!(i1.cholesky, route == InnerSolve::Auto, "{name}: {i1:?}");
+                    assert_eq!(i2.cholesky, route == InnerSolve::Auto, "{name}: {i2:?}");
+                    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    out.push((name, route, bits(&x1), bits(&x2)));
+                }
+            }
+            out
+        })
+    };
+    let (one, two) = (run(1), run(2));
+    for (p, q) in one.iter().zip(&two) {
+        assert!(p == q, "{} {:?} differs between 1 and 2 threads", p.0, p.1);
+    }
+}
+
+/// `Auto`'s cost rule on a dense `A` (`n·d(d+1)/2` multiply-adds for `AᵀA` against 25 CG
+/// iterations of `2·n·d` per inner solve): at `d = 200` forming `AᵀA` costs more than the CG
+/// iterations of one inner solve (`j = 1`: CG route) but less than those of three (`j = 3`:
+/// Cholesky route). Either way the residual meets `tol` (κ(A) ≈ 2.5, so κ((AᵀA)³) ≈ 250).
+#[test]
+fn auto_weighs_forming_the_gram_matrix_against_the_cg_passes() {
+    let (n, d) = (2000, 200);
+    let g = gaussian_matrix(n, d, Seed::new(21)).unwrap();
+    let a = Mat::from_fn(n, d, |i, k| g[(i, k)] / (n as f64).sqrt());
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(d, 1, Seed::new(22)).unwrap());
+    for (j, cholesky) in [(1, false), (3, true)] {
+        let (x, info) = solve_p1(av, j, &b, &KernelParams::default()).unwrap();
+        assert_eq!(info.cholesky, cholesky, "j = {j}: {info:?}");
+        let res = residual(&gram_power(&a, j), &x, &b);
+        assert!(res <= 1e-10 * norm(&b), "j = {j}: {res:e}");
+    }
+}
+
+/// `Auto`'s accuracy rule, on Epperly's problems (`A = U·diag(σ)·Vᵀ` with random rotations, so
+/// no column scaling helps): with `κ(A) = 3·10⁵`, `j·κ(A)²·u/2 ≈ 10⁻⁵` is ten times the
+/// `10⁻⁶` the rule allows, so `Auto` keeps CG although forming `AᵀA` would be cheap; forced,
+/// the Cholesky route still meets the loose `tol = 10⁻⁴` here (each refinement step contracts by
+/// about `d·κ²·u ≈ 6·10⁻⁴`). At `κ(A) = 10⁹` the formed `AᵀA` (`κ ≈ 10¹⁸`) has no Cholesky
+/// factor that helps: forced, the Cholesky route is an error, never `Ok`.
+#[test]
+fn auto_keeps_cg_when_the_gram_matrix_is_too_ill_conditioned() {
+    let (n, d) = (3000, 30);
+    let problem = |cond: f64| {
+        randnla::problems::ls_problem(n, d, cond, 0.0, Seed::new(31))
+            .unwrap()
+            .0
+    };
+    let a = problem(3e5);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(d, 1, Seed::new(32)).unwrap());
+    let k = gram_power(&a, 1);
+    for route in [InnerSolve::Auto, InnerSolve::Cholesky] {
+        let p = KernelParams {
+            tol: 1e-4,
+            inner_solve: route,
+            ..KernelParams::default()
+        };
+        let (x, info) = solve_p1(av, 1, &b, &p).unwrap();
+        assert_eq!(
+            info.cholesky,
+            route == InnerSolve::Cholesky,
+            "{route:?}: {info:?}"
+        );
+        // The dense check's own rounding, about u·κ(A)²·‖b‖ = 2·10⁻⁵·‖b‖, is below tol.
+        let res = residual(&k, &x, &b);
+        assert!(res <= 1e-4 * norm(&b), "{route:?}: {res:e}");
+    }
+    let worse = problem(1e9);
+    let wv = MatrixRef::dense(worse.as_ref()).unwrap();
+    let p = KernelParams {
+        tol: 1e-4,
+        inner_solve: InnerSolve::Cholesky,
+        ..KernelParams::default()
+    };
+    let r = solve_p1(wv, 1, &b, &p);
+    assert!(
+        matches!(
+            r,
+            Err(Error::Factorization { .. } | Error::NotConverged { .. })
+        ),
+        "{r:?}"
+    );
+}
+
+/// `Auto` falls back to CG when the Cholesky route fails. With `κ(A) = 10⁴` (Epperly's problem),
+/// `j·κ(A)²·u ≈ 10⁻⁸` passes the accuracy rule, but one Cholesky step leaves a residual of
+/// `1.5·10⁻⁹·‖b‖` (the Cholesky of `AᵀA` is accurate to about `κ(A)²·u`), above `tol = 10⁻⁹`,
+/// while one CG step, whose inner solves run to `10⁻³·tol`, ends at `1.9·10⁻¹⁰·‖b‖` (measured).
+/// With no refinement allowed (`max_refinements = 0`), the forced Cholesky route is
+/// `NotConverged` and `Auto` returns CG's answer, which meets `tol`.
+#[test]
+fn auto_falls_back_to_cg_when_the_cholesky_route_does_not_converge() {
+    let (n, d) = (3000, 30);
+    let a = randnla::problems::ls_problem(n, d, 1e4, 0.0, Seed::new(31))
+        .unwrap()
+        .0;
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(d, 1, Seed::new(32)).unwrap());
+    let params = |inner_solve| KernelParams {
+        tol: 1e-9,
+        max_refinements: 0,
+        inner_solve,
+        ..KernelParams::default()
+    };
+    let forced = solve_p1(av, 1, &b, &params(InnerSolve::Cholesky));
+    assert!(
+        matches!(forced, Err(Error::NotConverged { .. })),
+        "{forced:?}"
+    );
+    let (x, info) = solve_p1(av, 1, &b, &params(InnerSolve::Auto)).unwrap();
+    assert!(!info.cholesky && info.cg_iterations > 0, "{info:?}");
+    let res = residual(&gram_power(&a, 1), &x, &b);
+    // The dense check's own rounding, about u·κ(A)²·‖b‖ = 2·10⁻⁸·‖b‖ in the worst case, is
+    // why the bound is looser than tol; the solver's matrix-free residual meets tol itself.
+    assert!(info.relative_residual <= 1e-9, "{info:?}");
+    assert!(res <= 1e-7 * norm(&b), "{res:e}");
+}
+
+/// A numerically rank-deficient `A` (third column the sum of the first two) is
+/// `RankDeficient` on every route: `Auto` does not take the Cholesky route without a sketch
+/// (the formed `AᵀA` is singular to rounding, so its factor, if any, has `κ ≈ 1/√u`), and the
+/// forced Cholesky route makes the sketch for its rank check.
+#[test]
+fn every_route_refuses_a_rank_deficient_a() {
+    let (n, d) = (500, 6);
+    let g = gaussian_matrix(n, d, Seed::new(41)).unwrap();
+    let a = Mat::from_fn(n, d, |i, k| {
+        if k == 2 {
+            g[(i, 0)] + g[(i, 1)]
+        } else {
+            g[(i, k)]
+        }
+    });
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b1 = vec_of(&gaussian_matrix(d, 1, Seed::new(42)).unwrap());
+    let b2 = vec_of(&gaussian_matrix(n, 1, Seed::new(43)).unwrap());
+    for route in [InnerSolve::Auto, InnerSolve::Cg, InnerSolve::Cholesky] {
+        for (name, r) in [
+            ("P1", solve_p1(av, 1, &b1, &with(route)).map(drop)),
+            ("P2", solve_p2(av, 1, &b2, &with(route)).map(drop)),
+        ] {
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::RankDeficient {
+                        rank: 5,
+                        required: 6
+                    })
+                ),
+                "{name} {route:?}: {r:?}"
+            );
+        }
+    }
+}
