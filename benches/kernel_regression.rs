@@ -204,7 +204,7 @@ fn bench_p1_p2(c: &mut Criterion) {
             };
             eprintln!(
                 "{problem} n = {n}, d = {D}, nnz = {nnz}, j = {J}: default {:.3} s \
-                 (Gram route: {}, {} refinements), relative residual {:.2e}; CG route {:.3} s \
+                 (Cholesky route: {}, {} refinements), relative residual {:.2e}; CG route {:.3} s \
                  ({} CG iterations, {} refinements), {:.2e}; exact {:.2e}; \
                  ‖x − x_exact‖/‖x_exact‖ = {:.2e} (default), {:.2e} (CG)",
                 info.seconds,
@@ -283,28 +283,39 @@ fn bench_p3_at(c: &mut Criterion, sizes: &[usize], scale: f64) {
     let mut group = c.benchmark_group(&group_name);
     group.sample_size(10);
     for &n in sizes {
-        let ids = ["sketched", "exact"].map(|f| format!("{f}/{n}"));
+        let ids = ["sketched", "sketched_cg", "exact"].map(|f| format!("{f}/{n}"));
         if skip_in(&mut group, &group_name, &ids) {
             continue;
         }
+        let cg_params = KernelParams {
+            inner_solve: InnerSolve::Cg,
+            ..params.clone()
+        };
         let g = problems::gaussian_matrix(n, P3_D, Seed::new(5)).unwrap();
         let a = Mat::from_fn(n, P3_D, |i, j| scale * g[(i, j)]);
         let view = MatrixRef::dense(a.as_ref()).unwrap();
         let b: Vec<f64> = (0..n).map(|i| ((i * 7 + 3) as f64).sin()).collect();
         let (xs, info) = solve_p3(view, &b, &params).unwrap();
+        let (xc, info_cg) = solve_p3(view, &b, &cg_params).unwrap();
         let (xe, k) = p3_exact(&a, &b, par);
         let residual = |x: &[f64]| {
             let r = &k * Mat::from_fn(n, 1, |i, _| x[i]);
             diff_norm(&(0..n).map(|i| r[(i, 0)]).collect::<Vec<_>>(), &b) / norm(&b)
         };
         eprintln!(
-            "p3 scale {scale}, n = {n}, d = {P3_D}: sketched {:.3} s ({} CG iterations, {} runs), relative \
-             residual {:.2e} (solver's own {:.2e}); exact (Cholesky of exp(AAᵀ)) {:.2e}",
+            "p3 scale {scale}, n = {n}, d = {P3_D}: default {:.3} s (Cholesky route: {}, {} \
+             steps), relative residual {:.2e} (solver's own {:.2e}); CG route {:.3} s ({} CG \
+             iterations, {} runs), {:.2e} ({:.2e}); exact (Cholesky of exp(AAᵀ)) {:.2e}",
             info.seconds,
-            info.cg_iterations,
+            info.cholesky,
             info.refinements,
             residual(&xs),
             info.relative_residual,
+            info_cg.seconds,
+            info_cg.cg_iterations,
+            info_cg.refinements,
+            residual(&xc),
+            info_cg.relative_residual,
             residual(&xe)
         );
         drop(k);
@@ -312,6 +323,9 @@ fn bench_p3_at(c: &mut Criterion, sizes: &[usize], scale: f64) {
         group.measurement_time(Duration::from_secs(if n >= 2000 { 20 } else { 5 }));
         group.bench_with_input(BenchmarkId::new("sketched", n), &b, |bch, b| {
             bch.iter(|| solve_p3(view, b, &params).unwrap())
+        });
+        group.bench_with_input(BenchmarkId::new("sketched_cg", n), &b, |bch, b| {
+            bch.iter(|| solve_p3(view, b, &cg_params).unwrap())
         });
         group.bench_with_input(BenchmarkId::new("exact", n), &b, |bch, b| {
             bch.iter(|| p3_exact(&a, b, par).0)

@@ -207,15 +207,23 @@ pub(crate) fn cholesky_solve(
 /// read), on one thread; `L` is the lower triangle of the result (the strict upper triangle is
 /// left as it was and never read by [`cholesky_solve_in_place`]).
 pub(crate) fn cholesky_factor(
+    g: Mat<f64>,
+) -> Result<Mat<f64>, faer::linalg::cholesky::llt::factor::LltError> {
+    cholesky_factor_par(g, Par::Seq)
+}
+
+/// [`cholesky_factor`] on the threads of `par`.
+pub(crate) fn cholesky_factor_par(
     mut g: Mat<f64>,
+    par: Par,
 ) -> Result<Mat<f64>, faer::linalg::cholesky::llt::factor::LltError> {
     use faer::linalg::cholesky::llt::factor as llt;
     let d = g.nrows();
-    let req = llt::cholesky_in_place_scratch::<f64>(d, Par::Seq, Default::default());
+    let req = llt::cholesky_in_place_scratch::<f64>(d, par, Default::default());
     llt::cholesky_in_place(
         g.as_mut(),
         Default::default(),
-        Par::Seq,
+        par,
         MemStack::new(&mut MemBuffer::new(req)),
         Default::default(),
     )?;

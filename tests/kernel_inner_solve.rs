@@ -1,5 +1,6 @@
-//! P1/P2's two inner routes (`InnerSolve`): CG on `AᵀA` preconditioned by the sketch, and the
-//! Cholesky factor of the formed `AᵀA`. Both are refined on the true residual, so both must meet
+//! The kernel solvers' two inner routes (`InnerSolve`): P1/P2's CG on `AᵀA` preconditioned by
+//! the sketch and the Cholesky factor of the formed `AᵀA`; P3's Nyström-preconditioned CG on the
+//! Gaussian kernel matrix `G` and the Cholesky factor of `G`. Both are refined on the true residual, so both must meet
 //! the same guarantee, checked here against dense computation; `Auto` must pick the Cholesky route
 //! where it pays and is accurate, and CG otherwise; both routes must keep the crate's
 //! reproducibility contract (1 vs 2 threads bitwise; CSR, CSC and dense within rounding).
@@ -9,7 +10,7 @@ mod common;
 use common::{vec_of, Layouts};
 use faer::linalg::solvers::SolveLstsq;
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, InnerSolve, KernelParams};
 use randnla::problems::{gaussian_matrix, random_sparse};
 use randnla::{Error, MatrixRef, Seed};
 
@@ -290,5 +291,109 @@ fn every_route_refuses_a_rank_deficient_a() {
                 "{name} {route:?}: {r:?}"
             );
         }
+    }
+}
+
+/// `exp(AAᵀ)` densely.
+fn exp_kernel(a: &Mat<f64>) -> Mat<f64> {
+    let aat = a * a.transpose();
+    Mat::from_fn(a.nrows(), a.nrows(), |i, j| aat[(i, j)].exp())
+}
+
+/// `c·G`, `n × 16`, `G` Gaussian.
+fn p3_matrix(n: usize, c: f64, seed: u64) -> Mat<f64> {
+    let g = gaussian_matrix(n, 16, Seed::new(seed)).unwrap();
+    Mat::from_fn(n, 16, |i, j| c * g[(i, j)])
+}
+
+/// P3 at `n = 600` (`0.4·G`, κ(G) ≈ 10⁴): `Auto` factors `G` (`n ≤ 4096`) and makes no CG
+/// iteration; dense and CSR storage and both routes meet `tol` on the residual of the dense
+/// `exp(AAᵀ)` (up to that matrix's own rounding, `10⁻¹³·‖b‖`), and the routes' answers agree
+/// to `κ(exp(AAᵀ))·tol`, measured here from the dense matrix's singular values.
+#[test]
+fn p3_factors_g_by_default_and_meets_the_guarantee_on_both_routes() {
+    let n = 600;
+    let a = p3_matrix(n, 0.4, 51);
+    let csr = {
+        let mut t = sprs::TriMat::new((n, 16));
+        for i in 0..n {
+            for j in 0..16 {
+                t.add_triplet(i, j, a[(i, j)]);
+            }
+        }
+        t.to_csr::<usize>()
+    };
+    let b = vec_of(&gaussian_matrix(n, 1, Seed::new(52)).unwrap());
+    let k = exp_kernel(&a);
+    let kappa = randnla::diagnostics::condition_number(k.as_ref()).unwrap();
+    let tol = KernelParams::default().tol;
+    let views = [
+        ("dense", MatrixRef::dense(a.as_ref()).unwrap()),
+        ("csr", MatrixRef::sparse(&csr).unwrap()),
+    ];
+    for (name, view) in views {
+        let (x, info) = solve_p3(view, &b, &with(InnerSolve::Auto)).unwrap();
+        assert!(info.cholesky && info.cg_iterations == 0, "{name}: {info:?}");
+        assert!(info.relative_residual <= tol, "{name}: {info:?}");
+        let res = residual(&k, &x, &b);
+        assert!(res <= (tol + 1e-13) * norm(&b), "{name}: {res:e}");
+        let (xc, ic) = solve_p3(view, &b, &with(InnerSolve::Cg)).unwrap();
+        assert!(!ic.cholesky && ic.cg_iterations > 0, "{name}: {ic:?}");
+        let diff = rel_diff(&x, &xc);
+        assert!(
+            diff <= 2.0 * kappa * tol,
+            "{name}: {diff:e} (κ = {kappa:e})"
+        );
+    }
+}
+
+/// P3's Cholesky route gives the same bits on 1 and 2 threads at `n = 1500`, where faer's
+/// blocked Cholesky splits its updates across threads.
+#[test]
+fn p3_cholesky_route_does_not_depend_on_the_thread_count() {
+    let n = 1500;
+    let a = p3_matrix(n, 0.6, 53);
+    let b = vec_of(&gaussian_matrix(n, 1, Seed::new(54)).unwrap());
+    let run = |threads: usize| {
+        common::with_threads(threads, |par| {
+            let mut p = with(InnerSolve::Auto);
+            p.lstsq.par = par;
+            let (x, info) = solve_p3(MatrixRef::dense(a.as_ref()).unwrap(), &b, &p).unwrap();
+            assert!(info.cholesky, "{info:?}");
+            x.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        })
+    };
+    assert!(run(1) == run(2), "P3 differs between 1 and 2 threads");
+}
+
+/// Above `n = 4096` `Auto` keeps P3 on the Nyström-CG route (a Cholesky's `n³/3` overtakes the
+/// sketch's `n²·ℓ` there on well-conditioned kernels); the answer meets `tol` as recomputed by
+/// the solver. A repeated row makes `G` singular: forced, the Cholesky route is
+/// `Factorization`, and `Auto`, falling back to CG, breaks down the same way (never `Ok`).
+#[test]
+fn p3_auto_keeps_cg_above_4096_rows_and_refuses_a_singular_g() {
+    let n = 4097;
+    let a = p3_matrix(n, 0.8, 55);
+    let b = vec_of(&gaussian_matrix(n, 1, Seed::new(56)).unwrap());
+    let (_, info) = solve_p3(
+        MatrixRef::dense(a.as_ref()).unwrap(),
+        &b,
+        &with(InnerSolve::Auto),
+    )
+    .unwrap();
+    assert!(!info.cholesky && info.cg_iterations > 0, "{info:?}");
+    assert!(info.relative_residual <= 1e-10, "{info:?}");
+    let mut twin = p3_matrix(200, 0.4, 57);
+    for j in 0..16 {
+        twin[(7, j)] = twin[(3, j)];
+    }
+    let tv = MatrixRef::dense(twin.as_ref()).unwrap();
+    let b = vec_of(&gaussian_matrix(200, 1, Seed::new(58)).unwrap());
+    for route in [InnerSolve::Cholesky, InnerSolve::Auto] {
+        let r = solve_p3(tv, &b, &with(route));
+        assert!(
+            matches!(r, Err(Error::Factorization { .. })),
+            "{route:?}: {r:?}"
+        );
     }
 }

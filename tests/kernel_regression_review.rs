@@ -2,7 +2,7 @@
 //! exact or extended-precision references.
 
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, InnerSolve, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{Error, MatrixRef, Seed};
 
@@ -126,8 +126,10 @@ fn p3_restarts_after_a_first_run_worse_than_zero() {
     for (s, tol) in [(1.8, 1e-6), (2.0, 1e-4)] {
         let (a, b) = scaled_gaussian_problem(s);
         let av = MatrixRef::dense(a.as_ref()).unwrap();
+        // The CG route's restart is tested (the default Cholesky route needs none here).
         let p = KernelParams {
             tol,
+            inner_solve: InnerSolve::Cg,
             ..KernelParams::default()
         };
         let (x, info) =
@@ -194,6 +196,9 @@ fn kernel_solvers_do_not_depend_on_the_thread_count() {
             let x1 = solve_p1(av, 2, &b1, &p).unwrap().0;
             let x2 = solve_p2(av, 2, &b2, &p).unwrap().0;
             p.tol = 1e-6;
+            // P3's CG route through its restart (tests/kernel_inner_solve.rs checks the
+            // Cholesky route's thread independence).
+            p.inner_solve = InnerSolve::Cg;
             let (x3, info) = solve_p3(a3v, &b3, &p).unwrap();
             assert_eq!(info.refinements, 2, "{info:?}");
             [x1, x2, x3].map(|x| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>())

@@ -5,7 +5,7 @@ mod common;
 
 use common::{assert_p1_p2_scale_covariant, under_address_limit, LIMIT_KIB};
 use faer::Mat;
-use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
+use randnla::lstsq::kernel_regression::{solve_p3, InnerSolve, KernelParams};
 use randnla::problems::gaussian_matrix;
 use randnla::{MatrixRef, Seed, SparseRef};
 
@@ -164,8 +164,10 @@ fn p3_refuses_a_nystrom_rank_whose_work_arrays_do_not_fit() {
     let a = Mat::from_fn(n, 16, |i, j| 0.7 * g[(i, j)]);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
+    // The Nyström arrays are the CG route's (the default factors G at this n instead).
     let params = KernelParams {
         nystrom_rank: Some(n),
+        inner_solve: InnerSolve::Cg,
         ..KernelParams::default()
     };
     match solve_p3(av, &b, &params) {

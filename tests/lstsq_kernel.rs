@@ -224,6 +224,7 @@ fn refinement_budget_allows_exactly_max_refinements_plus_one_runs() {
                 let p = KernelParams {
                     max_iters: 3,
                     max_refinements,
+                    inner_solve: InnerSolve::Cg,
                     ..KernelParams::default()
                 };
                 solve_p3(a3v, &b3, &p).map(|(x, i)| (x, i.refinements))

@@ -18,17 +18,19 @@
 //! `‖A(AᵀA)ʲx − b‖² = ‖b − Ay‖² + ‖A(y − (AᵀA)ʲx)‖²`, so that is the quantity the answer's
 //! residual depends on (a test on `‖y − (AᵀA)ʲx‖` alone would let it grow by `‖A‖`).
 //! The inner solves have a second route ([`InnerSolve`]): where forming `AᵀA` costs less than
-//! the CG passes over `A` it replaces (small `d`, sparse rows) and the sketch's `R` shows
-//! `j·κ(A)²·u ≤ 10⁻⁶`, the default factors the formed `AᵀA` by Cholesky and applies `(AᵀA)⁻¹`
-//! by two triangular solves; the refinement on the true residual is the same, so is the
-//! guarantee. Its error per step, about `κ(A)²·u`, is what CG avoids: on ill-conditioned `A` it
-//! is CG's route that converges.
+//! the CG passes over `A` it replaces (small `d`, sparse rows) and its Cholesky factor shows
+//! `j·κ(A)²·u ≤ 10⁻⁶`, the default applies `(AᵀA)⁻¹` by two triangular solves with that
+//! factor, makes no sketch, and finds P2's `y` by the corrected semi-normal equations
+//! (Björck 1987) with the same factor instead of LSQR; the refinement on the true residual is
+//! the same, so is the guarantee. Its error per step, about `κ(A)²·u`, is what the sketched CG
+//! avoids: on ill-conditioned `A` it is CG's route that converges.
 //!
 //! P3 uses `exp(AAᵀ) = D·G·D` with `D = diag(e^{‖aᵢ‖²/2})` and `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` (a
 //! Gaussian kernel matrix): the scaling `D`, which carries most of the ill-conditioning, is removed
 //! exactly, and `G w = D⁻¹b` is solved by CG preconditioned with a randomized Nyström
 //! approximation of `G` built from a Gaussian sketch `G·Ω` of `ℓ` columns (Frangella, Tropp, Udell,
-//! arXiv 2110.02820); `x = D⁻¹w`. CG stops on its recurrence residual, weighted to
+//! arXiv 2110.02820), or, by default up to `n = 4096`, by the Cholesky factor of `G` with the
+//! same refinement ([`InnerSolve`]); `x = D⁻¹w`. CG stops on its recurrence residual, weighted to
 //! `‖D(Gw − D⁻¹b)‖ = ‖exp(AAᵀ)x − b‖`; the answer is accepted only when the true residual,
 //! recomputed from `w`, meets the tolerance too (otherwise CG is restarted on it).
 //! Entries of `G` for near-duplicate rows are computed from `aᵢ − aⱼ` directly: through the Gram
@@ -71,7 +73,8 @@ pub struct KernelParams {
     /// has none).
     pub max_iters: usize,
     /// Refinement steps allowed after the first solve (default 4): P1/P2 refine on the true
-    /// residual, P3 restarts CG on it; so at most `max_refinements + 1` solves or CG runs.
+    /// residual, P3 restarts CG on it (or solves again with the Cholesky factor); so at most
+    /// `max_refinements + 1` solves or CG runs.
     pub max_refinements: usize,
     /// Nyström rank `ℓ` for P3 (default `min(n, 200)`; values above `n` are capped at `n`,
     /// `Some(0)` is [`Error::InvalidParameter`]).
@@ -129,7 +132,8 @@ pub struct KernelInfo {
     pub cg_iterations: usize,
     /// Outer refinement steps (P1/P2), CG runs (P3).
     pub refinements: usize,
-    /// LSQR iterations of the least-squares stage (P2 only).
+    /// P2 only: LSQR iterations of the least-squares stage, or on the Cholesky route the steps
+    /// of its semi-normal equations.
     pub lstsq_iterations: usize,
     /// The final residual norm of the problem solved, recomputed matrix-free (on the `x`
     /// returned when entries of it underflowed; see [`solve_p1`]).
@@ -382,32 +386,25 @@ fn p1_core(
     }
 }
 
-/// [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether the
-/// answer came from the Cholesky route. `pre` is the sketched preconditioner when the caller
-/// has one; else it is made here when needed: for the CG route, and for the rank check of a
-/// forced Cholesky route (`Auto` takes the Cholesky route without a sketch only when
-/// [`auto_cholesky_factor`] has found `A` far from rank deficient). `Auto` falls back to CG
-/// when the Cholesky route's refinement fails.
-#[allow(clippy::too_many_arguments)]
+/// P1: [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether
+/// the answer came from the Cholesky route. The sketched preconditioner is made when needed:
+/// for the CG route, and for the rank check of a forced Cholesky route (`Auto` takes the
+/// Cholesky route without a sketch only when [`auto_cholesky_factor`] has found `A` far from
+/// rank deficient). `Auto` falls back to CG when the Cholesky route's refinement fails.
 fn refine(
     a: MatrixRef<'_, f64>,
     op: &DataOp<'_>,
-    pre: Option<&Preconditioner>,
     j: usize,
     b: &[f64],
     measure: &dyn Fn(&[f64]) -> f64,
     scale: f64,
     params: &KernelParams,
 ) -> Result<(Refined, bool)> {
-    let made;
-    let mut pre = pre;
+    let mut pre = None;
     let factor = match params.inner_solve {
         InnerSolve::Cg => None,
         InnerSolve::Cholesky => {
-            if pre.is_none() {
-                made = full_rank_preconditioner(a, &params.lstsq)?;
-                pre = Some(&made);
-            }
+            pre = Some(full_rank_preconditioner(a, &params.lstsq)?);
             Some(gram_factor(op)?)
         }
         InnerSolve::Auto => auto_cholesky_factor(op, j),
@@ -419,18 +416,81 @@ fn refine(
             Err(_) => {}
         }
     }
-    let made_here;
     let pre = match pre {
         Some(p) => p,
-        None => {
-            made_here = full_rank_preconditioner(a, &params.lstsq)?;
-            &made_here
-        }
+        None => full_rank_preconditioner(a, &params.lstsq)?,
     };
     Ok((
-        p1_core(op, &Inner::Cg(pre), j, b, measure, scale, params)?,
+        p1_core(op, &Inner::Cg(&pre), j, b, measure, scale, params)?,
         false,
     ))
+}
+
+/// Most steps of the semi-normal equations in [`p2_by_cholesky`]: each cuts the error by about
+/// `κ(A)²·u ≤ 10⁻⁶` on Auto's route, so three or four reach any `tol` above `u`.
+const SEMI_NORMAL_MAX_STEPS: usize = 8;
+
+/// P2's Cholesky route: `y = argmin ‖Ay − b‖` by the corrected semi-normal equations with the
+/// factor `L` of the formed `AᵀA` (`y ← y + L⁻ᵀL⁻¹Aᵀ(b − Ay)` from `y = 0`, one fused pass over
+/// `A` per step), until `‖L⁻¹Aᵀr‖ ≤ lstsq.tol·‖r‖`: the normal-equation residual
+/// `‖Mᵀr‖/(‖M‖·‖r‖)` of `M = AL⁻ᵀ`, whose norm is 1 (`MᵀM = I` up to rounding), the test LSQR
+/// applies to the sketched `AR⁻¹`; then P1's refinement on `y` with the same factor. Returns
+/// `y`, the steps taken, and the refinement.
+///
+/// # Errors
+/// [`Error::NotConverged`] when the test value stops falling or the steps run out; as
+/// [`p1_core`].
+///
+/// # References
+/// Å. Björck, "Stability analysis of the method of seminormal equations for linear least
+/// squares problems", Linear Algebra Appl. 88/89 (1987).
+fn p2_by_cholesky(
+    op: &DataOp<'_>,
+    l: Mat<f64>,
+    j: usize,
+    b: &[f64],
+    through_a: &dyn Fn(&[f64]) -> f64,
+    bn: f64,
+    params: &KernelParams,
+) -> Result<(Vec<f64>, usize, Refined)> {
+    use faer::linalg::triangular_solve as tri;
+    let d = op.ncols();
+    let mut y = vec![0.0; d];
+    let mut u = vec![0.0; op.nrows()];
+    let mut h = vec![0.0; d];
+    let mut history = Vec::new();
+    let mut last = f64::INFINITY;
+    let mut steps = 0usize;
+    loop {
+        // u ← A·y − b = −r, h = Aᵀu = −Aᵀr, then h ← L⁻¹h.
+        u.copy_from_slice(b);
+        op.apply_fused(&y, 1.0, &mut u, &mut h);
+        let col = faer::MatMut::from_column_major_slice_mut(&mut h, d, 1);
+        tri::solve_lower_triangular_in_place(l.as_ref(), col, Par::Seq);
+        let rn = norm2(&u);
+        let test = norm2(&h) / rn.max(f64::MIN_POSITIVE);
+        history.push(test);
+        if rn == 0.0 || test <= params.lstsq.tol {
+            break;
+        }
+        if steps >= SEMI_NORMAL_MAX_STEPS || test.is_nan() || test >= last {
+            return Err(Error::NotConverged {
+                iterations: steps,
+                residual: test,
+                tolerance: params.lstsq.tol,
+                history,
+            });
+        }
+        last = test;
+        // δ = L⁻ᵀ·(−h) = (AᵀA)⁻¹Aᵀr.
+        h.iter_mut().for_each(|v| *v = -*v);
+        let col = faer::MatMut::from_column_major_slice_mut(&mut h, d, 1);
+        tri::solve_upper_triangular_in_place(l.as_ref().transpose(), col, Par::Seq);
+        axpy(1.0, &h, &mut y);
+        steps += 1;
+    }
+    let r = p1_core(op, &Inner::Cholesky(l), j, &y, through_a, bn, params)?;
+    Ok((y, steps, r))
 }
 
 /// The Cholesky factor of the formed `AᵀA`.
@@ -754,7 +814,7 @@ pub fn solve_p1(
     let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = scale.down(b);
     let bn = norm2(&b);
-    let (mut r, cholesky) = refine(a, &op, None, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    let (mut r, cholesky) = refine(a, &op, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
     let (x, lost) = unscale_x(&scale, r.x, b_top, "P1")?;
     if let Some(back) = lost {
         let kx = gram_power(&op, j, &back);
@@ -822,25 +882,55 @@ pub fn solve_p2(
             ))
         });
     }
-    let pre = full_rank_preconditioner(a, &params.lstsq)?;
+    // A forced Cholesky route makes the sketch for its rank check first (as the CG route).
+    let forced = params.inner_solve == InnerSolve::Cholesky;
+    let pre = if forced {
+        Some(full_rank_preconditioner(a, &params.lstsq)?)
+    } else {
+        None
+    };
     let op = DataOp::new(a, params.lstsq.par)?;
     let scale = RhsScale::into_range(b, RHS_EXPONENT_RANGE);
     let b_top = crate::scalar::max_abs(b.iter().copied());
     let b = &scale.down(b)[..];
-    let x0 = pre.warm_start(
-        MatRef::from_column_major_slice(b, b.len(), 1),
-        params.lstsq.par,
-    )?;
-    let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
-    let mut cb: Callback<'_> = None;
-    let (y, info) = solve_one(&op, &pre, b, x0, &params.lstsq, &mut cb)?;
     let through_a = |r: &[f64]| {
         let mut ar = vec![0.0; op.nrows()];
         op.apply(r, &mut ar);
         norm2(&ar)
     };
     let bn = norm2(b);
-    let (r, cholesky) = refine(a, &op, Some(&pre), j, &y, &through_a, bn, params)?;
+    // The least-squares stage counts as one more inner solve in Auto's cost rule.
+    let factor = match params.inner_solve {
+        InnerSolve::Cg => None,
+        InnerSolve::Cholesky => Some(gram_factor(&op)?),
+        InnerSolve::Auto => auto_cholesky_factor(&op, j + 1),
+    };
+    let by_cholesky = match factor {
+        Some(l) => match p2_by_cholesky(&op, l, j, b, &through_a, bn, params) {
+            Ok(v) => Some(v),
+            Err(e) if forced => return Err(e),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let (y, lstsq_iterations, r, cholesky) = match by_cholesky {
+        Some((y, steps, r)) => (y, steps, r, true),
+        None => {
+            let pre = match pre {
+                Some(p) => p,
+                None => full_rank_preconditioner(a, &params.lstsq)?,
+            };
+            let x0 = pre.warm_start(
+                MatRef::from_column_major_slice(b, b.len(), 1),
+                params.lstsq.par,
+            )?;
+            let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
+            let mut cb: Callback<'_> = None;
+            let (y, info) = solve_one(&op, &pre, b, x0, &params.lstsq, &mut cb)?;
+            let r = p1_core(&op, &Inner::Cg(&pre), j, &y, &through_a, bn, params)?;
+            (y, info.iterations, r, false)
+        }
+    };
     let (x, lost) = unscale_x(&scale, r.x.clone(), b_top, "P2")?;
     let xs = match lost {
         Some(back) => {
@@ -861,7 +951,7 @@ pub fn solve_p2(
         KernelInfo {
             cg_iterations: r.cg_iterations,
             refinements: r.steps,
-            lstsq_iterations: info.iterations,
+            lstsq_iterations,
             residual_norm: scale.up(rn),
             relative_residual: rn / bn.max(f64::MIN_POSITIVE),
             residual_history: r.history,
@@ -883,11 +973,12 @@ pub fn solve_p2(
 /// diagonal is `e^{‖aᵢ‖²}`, overflows `f64` already from `‖aᵢ‖² > 709.8`, which is accepted:
 /// only `D` and `G` are formed), [`Error::TooLarge`] for `n > 16384` (the kernel matrix is formed
 /// densely) or when `G` (or, for a dense `A`, its copy) or the Nyström preconditioner's work
-/// arrays (about `7nℓ + 5ℓ²` numbers) cannot be allocated,
+/// arrays (about `7nℓ + 5ℓ²` numbers) cannot be allocated, or (on the Cholesky route forced by
+/// [`InnerSolve::Cholesky`]) the `n × n` copy of `G` its factor overwrites,
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
-/// `max_refinements + 1` CG runs of up to `max_iters` iterations each, or when it meets it but
-/// not with the estimated error of evaluating `exp(AAᵀ)` in `f64` added (from `‖aᵢ‖²` near
+/// `max_refinements + 1` CG runs of up to `max_iters` iterations each (or Cholesky solves), or
+/// when it meets it but not with the estimated error of evaluating `exp(AAᵀ)` in `f64` added (from `‖aᵢ‖²` near
 /// 100 on a Gaussian `A` at the default `tol`; see the module docs), or when that of the `x`
 /// returned does because entries of `x` underflow (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a row far from the
 /// others: `A = [[37, 0], [0, 0.1]]`, `b = [1, 1]` has `x₁ ≈ 10⁻⁵⁹⁵`, which used to come back as
@@ -896,8 +987,16 @@ pub fn solve_p2(
 /// # Performance
 /// To form `G`: dense `A`, `O(n²·d)` by GEMM on a copy of `A` (memory `n² + n·d`); sparse `A`,
 /// `O(Σ_k nnz(A_{:,k})²)` (at most `n²·d/2`) after sorting its entries by column, memory
-/// `n² + O(nnz(A) + n)` whatever `d` is. Then `O(n²·ℓ)` for the Nyström sketch (memory about
-/// `7nℓ + 5ℓ²`) and `O(n²)` per CG iteration.
+/// `n² + O(nnz(A) + n)` whatever `d` is. Then, on the CG route, `O(n²·ℓ)` for the Nyström
+/// sketch (memory about `7nℓ + 5ℓ²`) and `O(n²)` per CG iteration; on the Cholesky route
+/// ([`InnerSolve`]), `O(n³/3)` for the Cholesky factor of `G` (on the threads of
+/// `lstsq.par`; memory another `n²`) and `O(n²)` per refinement step. [`InnerSolve::Auto`]
+/// takes the Cholesky route for `n ≤ 4096` and falls back to CG when the factorization or its
+/// refinement fails. The rule follows `benches/kernel_regression.rs` (2 cores): a Cholesky of
+/// the formed `exp(AAᵀ)` was 1.7–16× faster than the Nyström-CG solve up to `n = 2000` and
+/// level with it (0.96×) to 2.8× faster at `n = 4000`, depending on the spectrum (CG's
+/// iterations grow like `n` on a flat tail beyond the Nyström rank). Past that `n³` overtakes
+/// `n²·ℓ` on well-conditioned kernels, and CG is the default.
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, arXiv 2308.14304 (the `D·G·D` factorization); Z. Frangella,
@@ -946,8 +1045,12 @@ pub fn solve_p3(
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&rows, &sq, par)?;
-    let ell = params.nystrom_rank.unwrap_or(200).min(n);
-    let nys = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)?;
+    let factor = match params.inner_solve {
+        InnerSolve::Cg => None,
+        InnerSolve::Cholesky => Some(kernel_factor(g.as_ref(), par)?),
+        InnerSolve::Auto if n <= AUTO_P3_CHOLESKY_MAX_N => kernel_factor(g.as_ref(), par).ok(),
+        InnerSolve::Auto => None,
+    };
     let c: Vec<f64> = b.iter().zip(&dinv).map(|(bi, di)| bi * di).collect();
     let bn = norm2(b);
     let apply = |v: &[f64], out: &mut [f64]| {
@@ -961,109 +1064,156 @@ pub fn solve_p3(
         norm2(&s)
     };
     // CG's recurrence residual can drift from the true one (the weights D reach e^700): accept
-    // only a true residual within the target, restarting CG on it while that helps.
+    // only a true residual within the target, restarting CG on it while that helps. The
+    // Cholesky route refines the same way, one solve per step.
     let target = params.tol * bn;
-    let mut w = vec![0.0; n];
-    let mut r = c.clone();
-    let (mut iters, mut restarts) = (0usize, 0usize);
-    let mut last = f64::INFINITY;
-    let mut history = Vec::new();
-    loop {
-        let rn = weight(&r);
-        if bn > 0.0 {
-            history.push(rn / bn);
-        }
-        if rn <= target {
-            // `rn` is the residual of the computed `D·G·D`, whose entries carry relative errors
-            // of about `u·(‖aᵢ‖² + ‖aⱼ‖²)` (the rounding of the exponents, amplified by `exp`):
-            // the residual of the exact `exp(AAᵀ)` is that one plus a vector of independent
-            // rounding errors of norm about `eval`, so its norm is about `√(rn² + eval²)`.
-            // Accept only when that is within the target.
-            let expected =
-                |rn: f64, w: &[f64]| rn.hypot(evaluation_error(g.as_ref(), &sq, w, &weight));
-            let expected_rn = expected(rn, &w);
-            if expected_rn.is_nan() || expected_rn > target {
-                return Err(unmet(iters, expected_rn / bn, params.tol, history));
+    let run = |inner: &P3Inner<'_>| -> Result<(Vec<f64>, KernelInfo)> {
+        let mut w = vec![0.0; n];
+        let mut r = c.clone();
+        let (mut iters, mut restarts) = (0usize, 0usize);
+        let mut last = f64::INFINITY;
+        let mut history = Vec::new();
+        loop {
+            let rn = weight(&r);
+            if bn > 0.0 {
+                history.push(rn / bn);
             }
-            let xs: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
-            // `x = D⁻¹w` underflows where both factors are small (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a
-            // row far from the others), and so may scaling it back: then the residual is that
-            // of what is returned, recomputed.
-            let flushed = xs
-                .iter()
-                .zip(&w)
-                .any(|(x, w)| *w != 0.0 && x.abs() < f64::MIN_POSITIVE);
-            let (x, lost) = unscale_x(&scale, xs.clone(), b_top, "P3")?;
-            let mut rn = rn;
-            if flushed || lost.is_some() {
-                let back = lost.unwrap_or(xs);
-                let w2: Vec<f64> = back.iter().zip(&dinv).map(|(xi, di)| xi / di).collect();
-                let mut gw = vec![0.0; n];
-                apply(&w2, &mut gw);
-                rn = weight(
-                    &c.iter()
-                        .zip(&gw)
-                        .map(|(ci, gi)| ci - gi)
-                        .collect::<Vec<_>>(),
-                );
-                // Held to the same test as the solve's own residual, evaluation error included.
-                let expected_rn = expected(rn, &w2);
+            if rn <= target {
+                // `rn` is the residual of the computed `D·G·D`, whose entries carry relative errors
+                // of about `u·(‖aᵢ‖² + ‖aⱼ‖²)` (the rounding of the exponents, amplified by `exp`):
+                // the residual of the exact `exp(AAᵀ)` is that one plus a vector of independent
+                // rounding errors of norm about `eval`, so its norm is about `√(rn² + eval²)`.
+                // Accept only when that is within the target.
+                let expected =
+                    |rn: f64, w: &[f64]| rn.hypot(evaluation_error(g.as_ref(), &sq, w, &weight));
+                let expected_rn = expected(rn, &w);
                 if expected_rn.is_nan() || expected_rn > target {
                     return Err(unmet(iters, expected_rn / bn, params.tol, history));
                 }
+                let xs: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
+                // `x = D⁻¹w` underflows where both factors are small (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a
+                // row far from the others), and so may scaling it back: then the residual is that
+                // of what is returned, recomputed.
+                let flushed = xs
+                    .iter()
+                    .zip(&w)
+                    .any(|(x, w)| *w != 0.0 && x.abs() < f64::MIN_POSITIVE);
+                let (x, lost) = unscale_x(&scale, xs.clone(), b_top, "P3")?;
+                let mut rn = rn;
+                if flushed || lost.is_some() {
+                    let back = lost.unwrap_or(xs);
+                    let w2: Vec<f64> = back.iter().zip(&dinv).map(|(xi, di)| xi / di).collect();
+                    let mut gw = vec![0.0; n];
+                    apply(&w2, &mut gw);
+                    rn = weight(
+                        &c.iter()
+                            .zip(&gw)
+                            .map(|(ci, gi)| ci - gi)
+                            .collect::<Vec<_>>(),
+                    );
+                    // Held to the same test as the solve's own residual, evaluation error included.
+                    let expected_rn = expected(rn, &w2);
+                    if expected_rn.is_nan() || expected_rn > target {
+                        return Err(unmet(iters, expected_rn / bn, params.tol, history));
+                    }
+                }
+                return Ok((
+                    x,
+                    KernelInfo {
+                        cg_iterations: iters,
+                        refinements: restarts,
+                        lstsq_iterations: 0,
+                        residual_norm: scale.up(rn),
+                        relative_residual: rn / bn.max(f64::MIN_POSITIVE),
+                        residual_history: history,
+                        seconds: start.elapsed().as_secs_f64(),
+                        cholesky: matches!(inner, P3Inner::Cholesky(_)),
+                    },
+                ));
             }
-            return Ok((
-                x,
-                KernelInfo {
-                    cg_iterations: iters,
-                    refinements: restarts,
-                    lstsq_iterations: 0,
-                    residual_norm: scale.up(rn),
-                    relative_residual: rn / bn.max(f64::MIN_POSITIVE),
-                    residual_history: history,
-                    seconds: start.elapsed().as_secs_f64(),
-                    cholesky: false,
-                },
-            ));
+            // The first run is not held to `x = 0`'s residual: CG minimizes the error in `G`'s
+            // norm, in which the entries of `w` below `u·‖w‖` are not resolved, while `‖D·‖` weighs
+            // them by up to `e^{‖aᵢ‖²/2}`; when `D` spans more than `1/u` its answer can be far
+            // worse than `x = 0` in that norm (`16·‖b‖` on `1.8·G`, 1000 × 16 Gaussian), and one
+            // restart on the true residual, whose small entries are then the large ones, resolves
+            // them. Later runs must improve on the one before.
+            if restarts > params.max_refinements || (restarts >= 2 && rn >= last) {
+                return Err(Error::NotConverged {
+                    iterations: iters,
+                    residual: rn / bn,
+                    tolerance: params.tol,
+                    history,
+                });
+            }
+            last = rn;
+            // CG runs on `s·r` with `s` a power of two that brings `‖r‖` near 1 (1 for ordinary
+            // sizes, [`rescale_for`]) and its answer is scaled back: exact, so the bits are those of
+            // the run on `r`, except that a residual of tiny entries (`D⁻¹` reaches `e^{−700}`) no
+            // longer underflows `rᵀz` and `pᵀGp` to 0, which read as a breakdown.
+            let s = rescale_for(norm2(&r));
+            let mut rs: Vec<f64> = r.iter().map(|v| v * s).collect();
+            match inner {
+                P3Inner::Cg(nys) => {
+                    let run = pcg(
+                        &apply,
+                        &|r, out| nys.apply_inverse(r, out),
+                        &rs,
+                        &weight,
+                        target * s,
+                        params.max_iters,
+                    )?;
+                    iters += run.iterations;
+                    rs = run.x;
+                }
+                P3Inner::Cholesky(l) => crate::dense::cholesky_solve_in_place(l.as_ref(), &mut rs),
+            }
+            restarts += 1;
+            axpy(1.0 / s, &rs, &mut w);
+            let mut gw = vec![0.0; n];
+            apply(&w, &mut gw);
+            for ((ri, ci), gi) in r.iter_mut().zip(&c).zip(&gw) {
+                *ri = ci - gi;
+            }
         }
-        // The first run is not held to `x = 0`'s residual: CG minimizes the error in `G`'s
-        // norm, in which the entries of `w` below `u·‖w‖` are not resolved, while `‖D·‖` weighs
-        // them by up to `e^{‖aᵢ‖²/2}`; when `D` spans more than `1/u` its answer can be far
-        // worse than `x = 0` in that norm (`16·‖b‖` on `1.8·G`, 1000 × 16 Gaussian), and one
-        // restart on the true residual, whose small entries are then the large ones, resolves
-        // them. Later runs must improve on the one before.
-        if restarts > params.max_refinements || (restarts >= 2 && rn >= last) {
-            return Err(Error::NotConverged {
-                iterations: iters,
-                residual: rn / bn,
-                tolerance: params.tol,
-                history,
-            });
-        }
-        last = rn;
-        // CG runs on `s·r` with `s` a power of two that brings `‖r‖` near 1 (1 for ordinary
-        // sizes, [`rescale_for`]) and its answer is scaled back: exact, so the bits are those of
-        // the run on `r`, except that a residual of tiny entries (`D⁻¹` reaches `e^{−700}`) no
-        // longer underflows `rᵀz` and `pᵀGp` to 0, which read as a breakdown.
-        let s = rescale_for(norm2(&r));
-        let rs: Vec<f64> = r.iter().map(|v| v * s).collect();
-        let run = pcg(
-            &apply,
-            &|r, out| nys.apply_inverse(r, out),
-            &rs,
-            &weight,
-            target * s,
-            params.max_iters,
-        )?;
-        iters += run.iterations;
-        restarts += 1;
-        axpy(1.0 / s, &run.x, &mut w);
-        let mut gw = vec![0.0; n];
-        apply(&w, &mut gw);
-        for ((ri, ci), gi) in r.iter_mut().zip(&c).zip(&gw) {
-            *ri = ci - gi;
+    };
+    if let Some(l) = factor {
+        match run(&P3Inner::Cholesky(l)) {
+            Err(Error::NotConverged { .. }) if params.inner_solve == InnerSolve::Auto => {}
+            result => return result,
         }
     }
+    let ell = params.nystrom_rank.unwrap_or(200).min(n);
+    let nys = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)?;
+    run(&P3Inner::Cg(&nys))
+}
+
+/// How [`solve_p3`] applies `G⁻¹` ([`InnerSolve`]).
+enum P3Inner<'n> {
+    /// CG preconditioned by the Nyström approximation.
+    Cg(&'n Nystrom),
+    /// The Cholesky factor `L` of `G` ([`kernel_factor`]).
+    Cholesky(Mat<f64>),
+}
+
+/// The largest `n` for which [`InnerSolve::Auto`] factors P3's kernel matrix (see
+/// [`solve_p3`]'s `# Performance`): 128 MB for the factor at the limit.
+const AUTO_P3_CHOLESKY_MAX_N: usize = 4096;
+
+/// The Cholesky factor of P3's Gaussian kernel matrix `G`, on the threads of `par`.
+///
+/// # Errors
+/// [`Error::TooLarge`] when the copy of `G` cannot be allocated; [`Error::Factorization`] when
+/// the Cholesky breaks down (`G` numerically singular: rows of `A` that coincide to rounding).
+fn kernel_factor(g: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
+    let n = g.nrows();
+    let mut copy = zeros_or_too_large::<f64>(n, n, "the copy of G for its Cholesky factor")?;
+    copy.copy_from(g);
+    crate::dense::cholesky_factor_par(copy, par).map_err(|e| Error::Factorization {
+        reason: format!(
+            "Cholesky of the Gaussian kernel matrix G failed ({e:?}): G is not numerically \
+             positive definite (rows of A that coincide to rounding)"
+        ),
+    })
 }
 
 /// An estimate of how far the residual `D(D⁻¹b − Gw)` computed from the rounded `D` and `G`
