@@ -432,9 +432,10 @@ const SEMI_NORMAL_MAX_STEPS: usize = 8;
 
 /// P2's Cholesky route: `y = argmin ‖Ay − b‖` by the corrected semi-normal equations with the
 /// factor `L` of the formed `AᵀA` (`y ← y + L⁻ᵀL⁻¹Aᵀ(b − Ay)` from `y = 0`, one fused pass over
-/// `A` per step), until `‖L⁻¹Aᵀr‖ ≤ lstsq.tol·‖r‖`: the normal-equation residual
+/// `A` per step), until `‖L⁻¹Aᵀr‖ ≤ lstsq.tol·‖r‖` — the normal-equation residual
 /// `‖Mᵀr‖/(‖M‖·‖r‖)` of `M = AL⁻ᵀ`, whose norm is 1 (`MᵀM = I` up to rounding), the test LSQR
-/// applies to the sketched `AR⁻¹`; then P1's refinement on `y` with the same factor. Returns
+/// applies to the sketched `AR⁻¹` — or `‖r‖ ≤ lstsq.tol·‖b‖` (consistent to the tolerance, LSQR's
+/// other test); then P1's refinement on `y` with the same factor. Returns
 /// `y`, the steps taken, and the refinement.
 ///
 /// # Errors
@@ -470,7 +471,8 @@ fn p2_by_cholesky(
         let rn = norm2(&u);
         let test = norm2(&h) / rn.max(f64::MIN_POSITIVE);
         history.push(test);
-        if rn == 0.0 || test <= params.lstsq.tol {
+        // LSQR's two tests: the normal-equation residual, or a system consistent to `tol`.
+        if test <= params.lstsq.tol || rn <= params.lstsq.tol * bn {
             break;
         }
         if steps >= SEMI_NORMAL_MAX_STEPS || test.is_nan() || test >= last {
