@@ -9,43 +9,45 @@
 //! 1. `kernel/p1` and `kernel/p2`, `j = 2`, on sparse `n × 100` matrices with 10 nonzeros a row
 //!    (nnz = 10n, n = 10⁴ … 10⁶) whose columns are scaled over one decade (κ(A) ≈ 10, so
 //!    `κ((AᵀA)²) ≈ 10⁴` and the exact route keeps its accuracy). `sketched` is
-//!    [`solve_p1`]/[`solve_p2`] with default parameters (tol 10⁻¹⁰); `exact` forms the Gram
-//!    matrix `AᵀA` (a pass over the rows, `Σ nnz(row)²` flops, on the same threads), factors it
-//!    by Cholesky and applies `(AᵀA)⁻¹` `j` times (P2: `j + 1` times to `Aᵀb`, the normal
-//!    equations of P2). Time should grow linearly in nnz for both; the ratio `sketched/exact`
-//!    is what the sketch costs over an exact method that is cheap here because `d` is small
-//!    and `A` well conditioned (the same situation as the normal equations in `benches/lstsq.rs`:
-//!    no Krylov method beats a Gram product at d = 100).
+//!    [`solve_p1`]/[`solve_p2`] with default parameters (tol 10⁻¹⁰), which here take the
+//!    Cholesky route of [`InnerSolve::Auto`] (no sketch: the formed `AᵀA`'s factor, P2's `y` by
+//!    corrected semi-normal equations, refinement on the matrix-free residual); `sketched_cg`
+//!    forces the sketched CG route ([`InnerSolve::Cg`]); `exact` forms the Gram matrix `AᵀA`
+//!    (a pass over the rows, `Σ nnz(row)²` flops, on the same threads), factors it by Cholesky
+//!    and applies `(AᵀA)⁻¹` `j` times (P2: `j + 1` times to `Aᵀb`, the normal equations of P2),
+//!    with no refinement and no check. Time should grow linearly in nnz for all three.
 //! 2. `kernel/p3` on dense `n × 16` matrices `c·G` (Gaussian `G`, n = 500 … 4000) for two
-//!    scales: `c = 0.4` (the tests' matrix) and `c = 0.8`. [`solve_p3`] (the `D·G·D` split and
-//!    Nyström-preconditioned CG, `O(n²(d + ℓ))` plus `O(n²)` per iteration) against forming
-//!    `exp(AAᵀ)` and factoring it by Cholesky (`O(n³/3)`). The scale sets the spectrum of the
-//!    Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` that CG sees: at `c = 0.8` (n = 2000,
-//!    numpy) κ(G) ≈ 13 and CG needs few iterations at any n; at `c = 0.4`, κ(G) ≈ 2·10⁴ and
-//!    grows like n², and the tail below the Nyström rank ℓ = 200 is flat
-//!    (`λ_ℓ/λ_min` = 11, 30, 88, 318 at n = 500 … 4000), so CG's iterations grow like n and
-//!    the sketched solve costs `O(n³)` like Cholesky, with worse constants.
+//!    scales: `c = 0.4` (the tests' matrix) and `c = 0.8`. [`solve_p3`] by default (the `D·G·D`
+//!    split, then up to n = 4096 a Cholesky of `G` with refinement on the true residual),
+//!    `sketched_cg` (Nyström-preconditioned CG, `O(n²(d + ℓ))` plus `O(n²)` per iteration),
+//!    and forming `exp(AAᵀ)` and factoring it by Cholesky (`O(n³/3)`). The scale sets the
+//!    spectrum of the Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` that CG sees: at
+//!    `c = 0.8` (n = 2000, numpy) κ(G) ≈ 13 and CG needs few iterations at any n; at `c = 0.4`,
+//!    κ(G) ≈ 2·10⁴ and grows like n², and the tail below the Nyström rank ℓ = 200 is flat
+//!    (`λ_ℓ/λ_min` = 11, 30, 88, 318 at n = 500 … 4000), so CG's iterations grow like n and the
+//!    CG route costs `O(n³)` like Cholesky, with worse constants.
 //!
-//! Each size prints the relative residual of both answers (recomputed for the exact ones), once,
+//! Each size prints the relative residual of every answer (recomputed for the exact ones), once,
 //! to stderr. Medians from criterion; the machine is noisy, so read ratios of medians of one run.
 //!
-//! # Measured 2026-12-05 (2 threads, machine loaded by three builds; sketched / exact medians)
-//! `cargo bench --bench kernel_regression` (P1, P2) and `… -- p3` (a second run for P3):
-//! - P1, nnz 10⁵ / 10⁶ / 10⁷: 22.6 / 250 / 2890 ms against 3.61 / 20.9 / 407 ms
-//!   (6.3×, 12×, 7.1× slower; 43–44 CG iterations in all, relative residual ≤ 1.4·10⁻¹²,
-//!   answers within 1.6·10⁻¹⁴ of each other). Sketched slope 1.04–1.06.
-//! - P2, same sizes: 55.7 / 498 / 6070 ms against 2.89 / 39.3 / 334 ms (13–19× slower).
-//! - P3 at c = 0.4, n = 500 / 1000 / 2000 / 4000: 57.9 / 140 / 483 / 5010 ms against
-//!   3.57 / 25.4 / 184 / 1410 ms (16×, 5.5×, 2.6×, 3.6× slower; 54 / 105 / 191 / 380 CG
-//!   iterations). At c = 0.8: 29.4 / 45.8 / 296 / 1570 ms against 2.97 / 20.6 / 177 / 1640 ms
-//!   (9.9×, 2.2×, 1.7× slower, 0.96× at n = 4000; 18 / 27 / 33 / 46 iterations).
+//! # Measured 2026-12-05, 07:07–07:27 UTC (2 threads; a helper's build ran alongside)
+//! `cargo bench --bench kernel_regression -- kernel/p`, default / CG route / exact medians:
+//! - P1, nnz 10⁵ / 10⁶ / 10⁷: 1.57 / 20.4 / 233 ms; 24.1 / 197 / 1374 ms; 2.22 / 20.4 / 155 ms
+//!   (default 0.71×, 1.0×, 1.5× exact; CG 11–15×). One refinement step; relative residuals
+//!   7·10⁻¹⁵–1.3·10⁻¹⁴ (CG route ≤ 1.4·10⁻¹², exact ≤ 1.8·10⁻¹⁴).
+//! - P2: 4.63 / 41.3 / 402 ms; 36.1 / 158 / 2423 ms; 2.25 / 13.0 / 170 ms (default 2.1×, 3.2×,
+//!   2.4× exact; CG 12–16×).
+//! - P3 at c = 0.4, n = 500 / 1000 / 2000 / 4000: 3.41 / 18.9 / 138 / 667 ms; 18.1 / 51.4 /
+//!   460 / 4068 ms (54 / 105 / 191 / 380 CG iterations); 2.93 / 16.9 / 123 / 724 ms (default
+//!   0.92–1.16× exact). At c = 0.8: 3.44 / 19.1 / 141 / 920 ms; 16.2 / 38.1 / 154 / 837 ms
+//!   (18 / 27 / 33 / 46 iterations); 3.00 / 17.9 / 172 / 764 ms. The CG route wins only at
+//!   n = 4000 on the well-conditioned kernel (0.91× the default), which is why `Auto` stops
+//!   factoring above 4096.
 //!
-//! So at d = 100 the exact Gram route is 6–19× faster than the sketched P1/P2 (each of the
-//! ≈ 44 CG iterations passes over `A` twice, while the Gram matrix costs `Σ nnz(row)²` once),
-//! and P3's dense Cholesky is faster up to n = 4000 on both spectra (the Nyström sketch costs
-//! `n²ℓ` and does not stop the iterations growing on the flat tail). Not measured here: the
-//! range where the Gram route breaks (`κ(A)² ≳ 1/u`, where its Cholesky fails, as the normal
-//! equations do on `benches/lstsq.rs`'s illmix) and n beyond 4000 on well-conditioned kernels.
+//! Before the Cholesky routes (same day, machine loaded by three builds) the default was the CG
+//! route: P1/P2 6–19× and P3 up to 16× slower than exact. Not measured here: the range where the
+//! Cholesky routes break (`κ(A)² ≳ 1/u`; there `Auto` keeps CG, `tests/kernel_inner_solve.rs`)
+//! and n beyond 4000 on well-conditioned kernels.
 
 mod common;
 
