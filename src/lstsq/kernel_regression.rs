@@ -1047,11 +1047,17 @@ pub fn solve_p3(
     let b = &scale.down(b)[..];
     let dinv: Vec<f64> = sq.iter().map(|s| (-s / 2.0).exp()).collect();
     let g = gaussian_kernel(&rows, &sq, par)?;
-    let factor = match params.inner_solve {
-        InnerSolve::Cg => None,
-        InnerSolve::Cholesky => Some(kernel_factor(g.as_ref(), par)?),
-        InnerSolve::Auto if n <= AUTO_P3_CHOLESKY_MAX_N => kernel_factor(g.as_ref(), par).ok(),
-        InnerSolve::Auto => None,
+    // Auto keeps the Cholesky's breakdown: when CG breaks down too, it names the cause (G
+    // itself), where CG's error would blame its Nyström preconditioner.
+    let (factor, breakdown) = match params.inner_solve {
+        InnerSolve::Cg => (None, None),
+        InnerSolve::Cholesky => (Some(kernel_factor(g.as_ref(), par)?), None),
+        InnerSolve::Auto if n <= AUTO_P3_CHOLESKY_MAX_N => match kernel_factor(g.as_ref(), par) {
+            Ok(l) => (Some(l), None),
+            Err(e @ Error::Factorization { .. }) => (None, Some(e)),
+            Err(_) => (None, None),
+        },
+        InnerSolve::Auto => (None, None),
     };
     let c: Vec<f64> = b.iter().zip(&dinv).map(|(bi, di)| bi * di).collect();
     let bn = norm2(b);
@@ -1185,8 +1191,12 @@ pub fn solve_p3(
         }
     }
     let ell = params.nystrom_rank.unwrap_or(200).min(n);
-    let nys = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)?;
-    run(&P3Inner::Cg(&nys))
+    let by_cg = Nystrom::new(g.as_ref(), ell, params.lstsq.seed.derive(0x41), par)
+        .and_then(|nys| run(&P3Inner::Cg(&nys)));
+    match (by_cg, breakdown) {
+        (Err(Error::Factorization { .. }), Some(cholesky)) => Err(cholesky),
+        (result, _) => result,
+    }
 }
 
 /// How [`solve_p3`] applies `G⁻¹` ([`InnerSolve`]).
