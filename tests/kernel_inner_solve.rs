@@ -447,3 +447,27 @@ fn p2_semi_normal_equations_are_corrected_and_stop_on_a_consistent_system() {
     let err = rel_diff(&x, &x0);
     assert!(err <= 1e-12, "forward error {err:e}");
 }
+
+/// P3 on a sparse `A` (`1200 × 50`, 3 nonzeros a row, read as sparse) gives the same bits on 1
+/// and 2 threads: the sparse `AAᵀ` is built in column blocks on both threads, every entry still
+/// summing its terms in ascending column order of `A`; the solve then takes the Cholesky route.
+#[test]
+fn p3_on_a_sparse_a_does_not_depend_on_the_thread_count() {
+    let n = 1200;
+    let a = random_sparse(n, 50, 3, Seed::new(71)).unwrap();
+    let a = a.map(|v| 1.5 * v);
+    let b = vec_of(&gaussian_matrix(n, 1, Seed::new(72)).unwrap());
+    let run = |threads: usize| {
+        common::with_threads(threads, |par| {
+            let mut p = with(InnerSolve::Auto);
+            p.lstsq.par = par;
+            let (x, info) = solve_p3(MatrixRef::sparse(&a).unwrap(), &b, &p).unwrap();
+            assert!(info.cholesky && info.relative_residual <= 1e-10, "{info:?}");
+            x.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        })
+    };
+    assert!(
+        run(1) == run(2),
+        "sparse P3 differs between 1 and 2 threads"
+    );
+}

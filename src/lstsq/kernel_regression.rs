@@ -1300,12 +1300,15 @@ impl SparseRows<'_> {
 
     /// `AAᵀ` (`n × n`) as the sum over the columns `k` of `A` of the outer products of their
     /// entries, each pair's terms added in ascending `k`. The entries are sorted by column
-    /// first (`O(nnz·log nnz)` time, `O(nnz)` memory), so a huge `d` costs nothing.
+    /// first (`O(nnz·log nnz)` time, `O(nnz)` memory), so a huge `d` costs nothing. On the
+    /// threads of `par`, each taking blocks of columns of `AAᵀ` (every entry still sums its
+    /// terms in ascending `k`, so the bits do not depend on the thread count).
     ///
     /// # Performance
     /// `O(Σ_k nnz(A_{:,k})²)` flops: at most `n²/2` per column, so never more than a dense
-    /// GEMM's `n²·d`.
-    fn gram(&self, n: usize) -> Result<Mat<f64>> {
+    /// GEMM's `n²·d`; in parallel, each block also scans the sorted entries once (`O(nnz)`,
+    /// `O(log)` per column of `A` to find its rows).
+    fn gram(&self, n: usize, par: Par) -> Result<Mat<f64>> {
         let nnz = self.data.len();
         crate::input::ensure_allocatable::<(usize, usize, f64)>(
             Some(nnz),
@@ -1319,13 +1322,40 @@ impl SparseRows<'_> {
         }
         by_col.sort_unstable_by_key(|&(k, i, _)| (k, i));
         let mut g = zeros_or_too_large::<f64>(n, n, "kernel matrix of P3")?;
-        for col in by_col.chunk_by(|p, q| p.0 == q.0) {
-            for (p, &(_, i, vi)) in col.iter().enumerate() {
-                // Rows ascending within a column: (i, j) with i ≤ j, the upper triangle.
-                for &(_, j, vj) in &col[p..] {
-                    g[(i, j)] += vi * vj;
+        let cols: Vec<&[(usize, usize, f64)]> = by_col.chunk_by(|p, q| p.0 == q.0).collect();
+        // Columns j0.. of the upper triangle of AAᵀ: for each column of A (rows ascending), the
+        // pairs (i, j) with i ≤ j and j in the block, in ascending k for every entry.
+        let block = |j0: usize, mut gb: faer::MatMut<'_, f64>| {
+            let j1 = j0 + gb.ncols();
+            for col in &cols {
+                let lo = col.partition_point(|e| e.1 < j0);
+                let hi = col.partition_point(|e| e.1 < j1);
+                for (q, &(_, j, vj)) in col.iter().enumerate().take(hi).skip(lo) {
+                    for &(_, i, vi) in &col[..=q] {
+                        gb[(i, j - j0)] += vi * vj;
+                    }
                 }
             }
+        };
+        let threads = par.degree();
+        if threads > 1 && n >= 256 {
+            // Blocks of ~n/(8·threads) columns: the later ones hold more of the triangle, and
+            // rayon hands out the blocks as threads free up.
+            let width = n.div_ceil(8 * threads).max(32);
+            let mut blocks = Vec::new();
+            let mut rest = g.as_mut();
+            let mut j0 = 0;
+            while rest.ncols() > 0 {
+                let w = width.min(rest.ncols());
+                let (head, tail) = rest.split_at_col_mut(w);
+                blocks.push((j0, head));
+                j0 += w;
+                rest = tail;
+            }
+            use rayon::prelude::*;
+            blocks.into_par_iter().for_each(|(j0, gb)| block(j0, gb));
+        } else {
+            block(0, g.as_mut());
         }
         for j in 0..n {
             for i in (j + 1)..n {
@@ -1480,7 +1510,7 @@ fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f6
             };
             (g, Box::new(dist2))
         }
-        KernelRows::Sparse(s) => (s.gram(n)?, Box::new(|i, j| s.dist2(i, j))),
+        KernelRows::Sparse(s) => (s.gram(n, par)?, Box::new(|i, j| s.dist2(i, j))),
     };
     let margin = f64::EPSILON * (1u64 << 26) as f64;
     for jj in 0..n {
