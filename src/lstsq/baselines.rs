@@ -59,12 +59,15 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] for bad `A`/`b`;
 /// [`Error::InvalidParameter`] for `λ < 0` or for `n < d` without ridge; [`Error::TooLarge`] when
 /// a sparse `A` would need more than `2³¹` dense entries; [`Error::RankDeficient`] for an exactly
-/// singular `R` (carrying `A`'s numerical rank); [`Error::NonFinite`] when the solution
-/// overflows. Without column pivoting a *numerically*
-/// rank-deficient `A` (a column equal to a combination of others up to rounding) gets no error
-/// and an answer dominated by rounding: for such `A` use
-/// [`sketch_and_precondition`](super::sketch_and_precondition), which detects the rank and
-/// returns the minimum-norm solution.
+/// singular `R` (carrying `A`'s numerical rank) and, without ridge, for a *numerically*
+/// rank-deficient `A` (a column equal to a combination of others up to rounding), whose answer
+/// would be dominated by rounding: the `R` of `A` with its columns equilibrated by powers of two
+/// has an estimated condition number above `1/rcond` for the default
+/// [`LstsqParams::rcond`](super::LstsqParams::rcond) (10⁻¹³), and the error carries the number
+/// of its singular values above `rcond·σ_max`. Columns in different units are not a rank
+/// deficiency here (scales `10⁷, 1, 10⁻⁷` are solved accurately). For a rank-deficient `A` use
+/// [`sketch_and_precondition`](super::sketch_and_precondition), which returns the minimum-norm
+/// solution. [`Error::NonFinite`] when the solution overflows.
 ///
 /// # Performance
 /// `O(n·d²)` time, `n·d` memory (sparse inputs are densified). A baseline: it runs faer's
@@ -126,7 +129,49 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         return Err(super::rank_deficient(r.as_ref(), n + extra, n + extra));
     }
+    if lambda == 0.0 {
+        numerically_full_rank(r)?;
+    }
     super::finite_solution(to_vec(qr.solve_lstsq(rhs, par).as_ref()), "the QR solve")
+}
+
+/// `Ok` when the triangle `R` of `A = QR` (no zero pivot) has full numerical rank after its
+/// columns are equilibrated by powers of two, `RD` (the `R` of `AD`, exactly): its estimated
+/// condition number is at most `1/rcond` for the crate's default `rcond` (10⁻¹³), the rule by
+/// which [`Preconditioner::new`](super::Preconditioner::new) keeps its QR. Householder QR is
+/// column-wise backward stable, so it is the conditioning of `A` with equilibrated columns
+/// (van der Sluis) that bounds its forward error: a `200 × 3` `A` whose third column is the
+/// sum of the first two (`R₃₃ ≈ 10⁻¹⁶·‖A‖`) was solved as `x ≈ ±1.6·10¹⁴`, while columns in
+/// different units (scales `10⁷, 1, 10⁻⁷`) keep an accurate answer and are not refused. The
+/// estimate (power iteration, `O(d²)`) is a lower bound of `κ(RD)`, so a full-rank `A` with
+/// `κ(AD) < 10¹³` is never refused. Otherwise [`Error::RankDeficient`] with the number of
+/// singular values of `RD` above `rcond·σ_max` (at most `d − 1`), computed on this error path
+/// only. A non-finite `R` (an `A` near `f64::MAX`) is left to the solve's own check.
+fn numerically_full_rank(mut rd: Mat<f64>) -> Result<()> {
+    let d = rd.ncols();
+    if (0..d).any(|j| rd.col(j).iter().any(|v| !v.is_finite())) {
+        return Ok(());
+    }
+    // `rd` is the solver's own copy of R (`HouseholderQr::r`), equilibrated in place.
+    crate::dense::equilibrate_columns(rd.as_mut());
+    let rcond = super::LstsqParams::default().rcond;
+    if super::precondition::triangular_condition_estimate(rd.as_ref()) * rcond <= 1.0 {
+        return Ok(());
+    }
+    let rank = match crate::dense::singular_values(rd.as_ref()) {
+        Ok(sv) => {
+            let smax = sv.first().copied().unwrap_or(0.0);
+            sv.iter().filter(|&&s| s > rcond * smax).count()
+        }
+        Err(_) => {
+            let rmax = (0..d).fold(0.0f64, |m, i| m.max(rd[(i, i)].abs()));
+            (0..d).filter(|&i| rd[(i, i)].abs() > rcond * rmax).count()
+        }
+    };
+    Err(Error::RankDeficient {
+        rank: rank.min(d - 1),
+        required: d,
+    })
 }
 
 /// The normal equations: `x = (AᵀA + λI)⁻¹Aᵀb` by Cholesky (faer). Fast, but the Gram matrix has

@@ -1,0 +1,57 @@
+//! Five robustness items left open by earlier reviews: `qr_solve` on a numerically
+//! rank-deficient `A`, `random_sparse` with `nnz_per_row` near `d`, the fallible reservation of
+//! `Pow2Scaled`'s sparse copy, the total work of the tensor power method, and TensorSketch's
+//! FFT intermediates at the ends of the range.
+
+mod common;
+
+use common::{assert_example_rejected, TempFiles};
+use faer::{Mat, Par};
+use randnla::lstsq::qr_solve;
+use randnla::{Error, MatrixRef, Seed};
+
+/// A `200 × 3` `A` whose third column is the floating-point sum of the first two.
+fn dependent_columns() -> (Mat<f64>, Vec<f64>) {
+    let g = randnla::problems::gaussian_matrix(200, 2, Seed::new(5)).unwrap();
+    let a = Mat::from_fn(200, 3, |i, j| match j {
+        2 => g[(i, 0)] + g[(i, 1)],
+        _ => g[(i, j)],
+    });
+    let b: Vec<f64> = (0..200).map(|i| (0.3 * i as f64).cos()).collect();
+    (a, b)
+}
+
+/// `qr_solve` (Householder QR without pivoting) on a numerically rank-deficient `A` returned
+/// `Ok` with an answer dominated by rounding (`R₃₃ ≈ 10⁻¹⁶·‖A‖`, entries of `x` near 10¹⁵);
+/// it is now `Error::RankDeficient { rank: 2, required: 3 }`. A ridge makes the problem full
+/// rank, and is still solved.
+#[test]
+fn qr_solve_refuses_a_numerically_rank_deficient_a() {
+    let (a, b) = dependent_columns();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let r = qr_solve(av, &b, 0.0, Par::Seq);
+    assert_eq!(
+        r,
+        Err(Error::RankDeficient {
+            rank: 2,
+            required: 3
+        }),
+        "{r:?}"
+    );
+    let x = qr_solve(av, &b, 1e-3, Par::Seq).unwrap();
+    assert!(x.iter().all(|v| v.is_finite() && v.abs() < 10.0), "{x:?}");
+}
+
+/// The lstsq example's `--method qr` on that `A`: one line on stderr naming the rank
+/// deficiency, exit code 2 (it printed an `x` near 10¹⁴ and exited 0).
+#[test]
+fn lstsq_example_qr_on_a_rank_deficient_a_is_a_one_line_error() {
+    let (a, b) = dependent_columns();
+    let f = TempFiles::new("randnla-review109", "qr-rank");
+    let (ap, bp) = (f.path("A.mtx"), f.path("b.mtx"));
+    randnla::io::write_dense_path(&ap, a.as_ref()).unwrap();
+    let bm = Mat::from_fn(b.len(), 1, |i, _| b[i]);
+    randnla::io::write_dense_path(&bp, bm.as_ref()).unwrap();
+    let line = assert_example_rejected("lstsq", &[&ap, &bp, "--method", "qr"]);
+    assert!(line.contains("rank"), "{line}");
+}
