@@ -119,24 +119,75 @@ pub fn random_sparse(
     // Grown as rows fill it: with `n = 0` nothing bounds `nnz_per_row`, and reserving it up front
     // overflowed the capacity (`2^62`) or aborted the allocation (`2^40`).
     let mut cols = Vec::new();
-    // Membership of the drawn columns: a scan of `cols` for short rows, a set for long ones
-    // (a scan is quadratic in the row length); both accept the same draws.
     let mut seen = std::collections::HashSet::new();
-    let use_set = nnz_per_row > 64;
     const ROWS_PER_STREAM: usize = 4096;
     let mut rng = seed.block_rng(0x9002, 0);
     for i in 0..n {
         if i % ROWS_PER_STREAM == 0 {
             rng = seed.block_rng(0x9002, (i / ROWS_PER_STREAM) as u64);
         }
-        cols.clear();
-        cols.push(i % d);
-        if use_set {
-            seen.clear();
-            seen.insert(i % d);
+        draw_row_columns(&mut rng, i % d, d, nnz_per_row, &mut cols, &mut seen);
+        for &c in &cols {
+            indices.push(c);
+            data.push(normal(&mut rng));
         }
-        while cols.len() < nnz_per_row {
+        indptr.push(indices.len());
+    }
+    sprs::CsMat::try_new((n, d), indptr, indices, data)
+        .map_err(|(_, _, _, e)| Error::structure(e.to_string()))
+}
+
+/// Whether [`draw_row_columns`] samples by Floyd's algorithm: rows longer than 64 entries that
+/// fill more than 3/4 of the columns. There rejection sampling needed about `d·ln(d/(d − k))`
+/// draws for `k` columns (`d·ln d` at `k = d`: 15 200 draws a row for `d = k = 2000`), while
+/// Floyd's algorithm makes exactly `k − 1`. Below the switch the rejection draws are kept, so
+/// that every matrix the tests, benches and examples generate (at most `200` of `300` columns
+/// for rows over 64 entries) keeps its bits.
+fn dense_rows(d: usize, nnz_per_row: usize) -> bool {
+    nnz_per_row > 64 && nnz_per_row as u128 * 4 > d as u128 * 3
+}
+
+/// The sorted columns of one row of [`random_sparse`] into `cols`: `first` and `k − 1` others
+/// drawn uniformly without replacement among the remaining `d − 1`, by rejection or (see
+/// [`dense_rows`]) by Floyd's algorithm. Returns the number of `u64` draws taken from `rng`.
+fn draw_row_columns(
+    rng: &mut impl Rng,
+    first: usize,
+    d: usize,
+    k: usize,
+    cols: &mut Vec<usize>,
+    seen: &mut std::collections::HashSet<usize>,
+) -> usize {
+    cols.clear();
+    cols.push(first);
+    // Membership of the drawn columns: a scan of `cols` for short rows, a set for long ones
+    // (a scan is quadratic in the row length); both accept the same draws.
+    let use_set = k > 64;
+    if use_set {
+        seen.clear();
+        seen.insert(first);
+    }
+    let mut draws = 0;
+    if dense_rows(d, k) {
+        // Floyd: a uniform (k − 1)-subset of the d − 1 other columns, numbered 0..d − 1 and
+        // mapped past `first`; each t ∈ 0..=j is fresh or replaced by j, which is.
+        let others = (d - 1) as u64;
+        let skip = |t: u64| t as usize + usize::from(t as usize >= first);
+        for j in others - (k as u64 - 1)..others {
+            let t = rng.next_u64() % (j + 1);
+            draws += 1;
+            let c = if seen.insert(skip(t)) {
+                skip(t)
+            } else {
+                seen.insert(skip(j));
+                skip(j)
+            };
+            cols.push(c);
+        }
+    } else {
+        while cols.len() < k {
             let c = (rng.next_u64() % d as u64) as usize;
+            draws += 1;
             let fresh = if use_set {
                 seen.insert(c)
             } else {
@@ -146,15 +197,9 @@ pub fn random_sparse(
                 cols.push(c);
             }
         }
-        cols.sort_unstable();
-        for &c in &cols {
-            indices.push(c);
-            data.push(normal(&mut rng));
-        }
-        indptr.push(indices.len());
     }
-    sprs::CsMat::try_new((n, d), indptr, indices, data)
-        .map_err(|(_, _, _, e)| Error::structure(e.to_string()))
+    cols.sort_unstable();
+    draws
 }
 
 /// Dense test matrices: at most `2^31` entries, and no dimension above `2^31` (an `n × 0`
@@ -537,6 +582,25 @@ mod tests {
             ls_problem(2, 2, 10.0, 0.5, Seed::new(2)),
             Err(Error::InvalidParameter { .. })
         ));
+    }
+
+    /// Rows that fill (nearly) all columns take exactly `k − 1` draws each (Floyd), not the
+    /// `d·ln d ≈ 15 200` of rejection sampling at `d = k = 2000`; just below the switch
+    /// (3/4 of the columns) rejection is kept, with its expected `d·ln(d/(d − k + 1))` draws.
+    #[test]
+    fn dense_rows_take_one_draw_per_column() {
+        let mut rng = Seed::new(4).block_rng(0x9002, 0);
+        let (mut cols, mut seen) = (Vec::new(), std::collections::HashSet::new());
+        for (d, k) in [(2000, 2000), (2000, 1999), (2000, 1501), (100, 76)] {
+            for first in [0, d / 2, d - 1] {
+                let draws = draw_row_columns(&mut rng, first, d, k, &mut cols, &mut seen);
+                assert_eq!(draws, k - 1, "d = {d}, k = {k}");
+                assert_eq!(cols.len(), k);
+                assert!(cols.windows(2).all(|w| w[0] < w[1]) && cols.contains(&first));
+                assert!(cols[k - 1] < d);
+            }
+        }
+        assert!(!dense_rows(2000, 1500) && !dense_rows(300, 200) && !dense_rows(64, 64));
     }
 
     #[test]

@@ -55,3 +55,52 @@ fn lstsq_example_qr_on_a_rank_deficient_a_is_a_one_line_error() {
     let line = assert_example_rejected("lstsq", &[&ap, &bp, "--method", "qr"]);
     assert!(line.contains("rank"), "{line}");
 }
+
+/// `random_sparse` with rows that fill (nearly) every column: exactly `k` sorted distinct
+/// columns in range per row, column `i mod d` among them, and `k = d` gives every column in
+/// every row. (Rejection sampling needed about `d·ln d` draws a row there, 15 200 for
+/// `d = k = 2000`; Floyd's algorithm takes `k − 1`, counted by the unit test
+/// `problems::tests::dense_rows_take_one_draw_per_column`.) At `n = 3000, d = k = 2000` the old
+/// code made about 4.6·10⁷ hashed draws; this size stays modest for a debug test run.
+#[test]
+fn random_sparse_fills_dense_rows_exactly() {
+    use randnla::problems::random_sparse;
+    for (n, d, k) in [
+        (3000, 2000, 2000),
+        (50, 2000, 1999),
+        (50, 400, 301),
+        (9, 65, 65),
+    ] {
+        let a = random_sparse(n, d, k, Seed::new(11)).unwrap();
+        assert_eq!((a.rows(), a.cols(), a.nnz()), (n, d, n * k));
+        for (i, row) in a.outer_iterator().enumerate() {
+            let cols = row.indices();
+            assert_eq!(cols.len(), k, "row {i}");
+            assert!(cols.windows(2).all(|w| w[0] < w[1]), "row {i}");
+            assert!(
+                cols[k - 1] < d && cols.binary_search(&(i % d)).is_ok(),
+                "row {i}"
+            );
+            assert!(row.data().iter().all(|v| v.is_finite()));
+            if k == d {
+                assert!(cols.iter().enumerate().all(|(j, &c)| c == j), "row {i}");
+            }
+        }
+    }
+    // Each of the 1999 other columns is left out of a 1999-of-2000 row with probability
+    // 1/1999: over 50 rows the left-out columns are spread, not one fixed column.
+    let a = random_sparse(50, 2000, 1999, Seed::new(12)).unwrap();
+    let missing: std::collections::HashSet<usize> = a
+        .outer_iterator()
+        .map(|row| {
+            (0..2000)
+                .find(|c| row.indices().binary_search(c).is_err())
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        missing.len() > 40,
+        "{} distinct left-out columns",
+        missing.len()
+    );
+}
