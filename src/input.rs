@@ -463,7 +463,9 @@ pub(crate) struct Pow2Scaled {
 
 impl Pow2Scaled {
     /// # Errors
-    /// [`Error::TooLarge`] when the dense copy cannot be allocated.
+    /// [`Error::TooLarge`] when the dense copy, or the copy of a sparse `A`'s stored values,
+    /// cannot be allocated (the sparse copy was collected into a `Vec`, which aborts the process
+    /// when the allocator refuses).
     pub(crate) fn new(a: MatrixRef<'_, f64>, shift: i32) -> Result<Self> {
         let scale = |v: f64| crate::scalar::mul_pow2(v, -shift);
         Ok(match a {
@@ -479,10 +481,23 @@ impl Pow2Scaled {
                     data: Vec::new(),
                 }
             }
-            MatrixRef::Sparse(s) => Pow2Scaled {
-                dense: None,
-                data: s.raw_parts().2.iter().map(|&v| scale(v)).collect(),
-            },
+            MatrixRef::Sparse(s) => {
+                let values = s.raw_parts().2;
+                let mut data = Vec::new();
+                data.try_reserve_exact(values.len()).map_err(|_| {
+                    refused::<f64>(
+                        format!(
+                            "the {} stored values of the scaled copy of the {}×{} A",
+                            values.len(),
+                            s.nrows(),
+                            s.ncols()
+                        ),
+                        values.len() as u128,
+                    )
+                })?;
+                data.extend(values.iter().map(|&v| scale(v)));
+                Pow2Scaled { dense: None, data }
+            }
         })
     }
 

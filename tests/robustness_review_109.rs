@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{assert_example_rejected, TempFiles};
+use common::{
+    address_space_left, assert_example_rejected, under_address_limit, TempFiles, LIMIT_KIB,
+};
 use faer::{Mat, Par};
 use randnla::lstsq::qr_solve;
 use randnla::{Error, MatrixRef, Seed};
@@ -102,5 +104,37 @@ fn random_sparse_fills_dense_rows_exactly() {
         missing.len() > 40,
         "{} distinct left-out columns",
         missing.len()
+    );
+}
+
+/// `normal_equations` scales an `A` whose largest entry is beyond `2^128` into range on a copy;
+/// for a sparse `A` the copy of its stored values was collected into a `Vec`, which aborts the
+/// process (SIGABRT) when the allocator refuses. Under a 512 MiB address limit, a CSR `A` with
+/// `L = left/20` stored values (`16·L` bytes: 4/5 of the address space left) leaves no room for
+/// the `8·L`-byte copy: the answer is now `Error::TooLarge`, not an abort.
+#[test]
+fn a_sparse_scaled_copy_that_does_not_fit_is_a_too_large_error_under_an_address_limit() {
+    if !under_address_limit(
+        "a_sparse_scaled_copy_that_does_not_fit_is_a_too_large_error_under_an_address_limit",
+        LIMIT_KIB,
+    ) {
+        return;
+    }
+    let d = 1000;
+    let n = usize::try_from(address_space_left() / 20).unwrap() / d;
+    assert!(
+        n >= 10 * d,
+        "only {n} rows fit: the limit leaves too little to test"
+    );
+    let indptr: Vec<usize> = (0..=n).map(|i| i * d).collect();
+    let indices: Vec<usize> = (0..n * d).map(|k| k % d).collect();
+    let data: Vec<f64> = (0..n * d).map(|k| 1e60 * (1.0 + (k % 7) as f64)).collect();
+    let csr = sprs::CsMat::new((n, d), indptr, indices, data);
+    let b = vec![1.0; n];
+    let r = randnla::lstsq::normal_equations(MatrixRef::sparse(&csr).unwrap(), &b, 0.0, Par::Seq);
+    assert!(
+        matches!(&r, Err(Error::TooLarge { what, .. }) if what.contains("scaled copy")),
+        "{:?}",
+        r.err()
     );
 }
