@@ -138,3 +138,53 @@ fn a_sparse_scaled_copy_that_does_not_fit_is_a_too_large_error_under_an_address_
         r.err()
     );
 }
+
+/// Each of `rank`, `starts`, `iters` is capped at `2¹⁶`, but their product was not: one call
+/// could ask for `2⁴⁸` contractions. Now `rank·(starts·(iters + 1) + refine_iters + 1)` above
+/// `2²⁴` is `InvalidParameter` naming that product, for both methods (checked before the
+/// sketches are built). Here `1·(2¹⁶·257 + 1) = 16 842 753 > 2²⁴`: on a `1 × 1 × 1` tensor the
+/// old code made all those contractions and returned `Ok`. The §7 protocol's size runs.
+#[test]
+fn the_tensor_power_methods_cap_the_total_number_of_contractions() {
+    use randnla::tensor::{
+        power_method_exact, power_method_sketched, PowerParams, SketchParams, SymmetricTensor,
+    };
+    let t = SymmetricTensor::dense(3, 1, vec![2.0]).unwrap();
+    let too_many = PowerParams {
+        starts: 1 << 16,
+        iters: 256,
+        refine_iters: 0,
+    };
+    let named = |r: &Result<randnla::tensor::CpDecomposition, Error>| {
+        matches!(r, Err(Error::InvalidParameter { name, reason })
+            if name.contains("rank") && name.contains("starts") && reason.contains("16842753"))
+    };
+    let r = power_method_exact(&t, 1, &too_many, Seed::new(1), Par::Seq);
+    assert!(named(&r), "{:?}", r.err());
+    let sp = SketchParams {
+        power: too_many,
+        ..SketchParams::default()
+    };
+    let r = power_method_sketched(&t, 1, &sp, Seed::new(1), Par::Seq);
+    assert!(named(&r), "{:?}", r.err());
+    let huge = PowerParams {
+        starts: 1 << 16,
+        iters: 1 << 16,
+        refine_iters: 1 << 16,
+    };
+    let r = power_method_exact(&t, 1 << 16, &huge, Seed::new(1), Par::Seq);
+    assert!(
+        matches!(r, Err(Error::InvalidParameter { .. })),
+        "{:?}",
+        r.err()
+    );
+    // ALGORITHMS.md §7's protocol: L = 50 starts, N = 30 iterations, rank 10.
+    let protocol = PowerParams {
+        starts: 50,
+        iters: 30,
+        refine_iters: 30,
+    };
+    let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 10, 10, 0.0, Seed::new(2)).unwrap();
+    let d = power_method_exact(&t, 10, &protocol, Seed::new(3), Par::Seq).unwrap();
+    assert_eq!(d.contractions, 10 * (50 * 31 + 30 + 1));
+}

@@ -15,6 +15,14 @@ use faer::Par;
 pub(crate) const START_STREAM: u64 = 0x70;
 /// Largest rank, starts or iteration count accepted.
 pub const MAX_COUNT: usize = 1 << 16;
+/// Largest number of contractions one call may make, `rank·(starts·(iters + 1) + refine_iters +
+/// 1)`: `2²⁴ ≈ 1.7·10⁷`. Each count alone is capped at [`MAX_COUNT`], but their product was not,
+/// and `rank = starts = iters = 2¹⁶` asked for `2⁴⁸` contractions (hours even on a 2 × 2 × 2
+/// tensor). ALGORITHMS.md §7's protocol (`L = 50`, `N = 30`, rank 10, and its headline rank 100)
+/// makes at most `100·(50·31 + 30 + 1) = 158 100`, the tests, benches and examples far fewer
+/// (at most `2·(10·31 + 50 + 1) = 722` with the largest counts, `10·(10·16 + 16) = 1760` with the
+/// defaults at rank 10): the cap is over 100 times the largest of them.
+pub(crate) const MAX_CONTRACTIONS: u128 = 1 << 24;
 
 /// Parameters of the robust tensor power method (Anandkumar et al. 2014, Algorithm 1).
 #[derive(Clone, Debug, PartialEq)]
@@ -344,6 +352,18 @@ fn check_params(n: usize, rank: usize, p: &PowerParams) -> Result<()> {
             ));
         }
     }
+    let per_component = p.starts as u128 * (p.iters as u128 + 1) + p.refine_iters as u128 + 1;
+    let contractions = rank as u128 * per_component;
+    if contractions > MAX_CONTRACTIONS {
+        return Err(Error::param(
+            "rank·(starts·(iters + 1) + refine_iters + 1)",
+            format!(
+                "{rank}·({}·({} + 1) + {} + 1) = {contractions} contractions: expected at most \
+                 {MAX_CONTRACTIONS} (2^24) in one call; lower rank, starts or iters",
+                p.starts, p.iters, p.refine_iters
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -589,6 +609,10 @@ fn robust_power(
 ///
 /// # Errors
 /// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
+/// [`Error::InvalidParameter`] named `rank·(starts·(iters + 1) + refine_iters + 1)` when that
+/// number of contractions exceeds `2²⁴` (each count is within `2¹⁶`, but their product could ask
+/// for `2⁴⁸`, hours even on a tiny tensor; ALGORITHMS.md §7's protocol at rank 100 makes
+/// `158 100`);
 /// [`Error::NonFinite`] if an iterate overflows or a weight is beyond the `f64` range.
 ///
 /// # Performance
