@@ -169,6 +169,32 @@ impl Hash {
         }
     }
 
+    /// [`sketch_sparse`](Self::sketch_sparse) of `2^-shift·x` (the values scaled exactly,
+    /// unless they become subnormal), for a factor whose bucket sums could overflow: see
+    /// [`leaf_shift`]. `shift = 0` is `sketch_sparse` itself, bit for bit.
+    pub(crate) fn sketch_sparse_shifted(
+        &self,
+        idx: &[usize],
+        val: &[f64],
+        shift: i32,
+        out: &mut [f64],
+    ) {
+        if shift == 0 {
+            return self.sketch_sparse(idx, val, out);
+        }
+        out.fill(0.0);
+        for (&i, &v) in idx.iter().zip(val) {
+            let v = crate::scalar::mul_pow2(v, -shift);
+            let c = self.code(i);
+            let r = (c >> 1) as usize;
+            if c & 1 == 1 {
+                out[r] -= v;
+            } else {
+                out[r] += v;
+            }
+        }
+    }
+
     /// `out = C·x` for a dense vector `x` of length `n` (zeros skipped).
     #[inline]
     fn sketch_dense(&self, x: &[f64], out: &mut [f64]) {
@@ -284,6 +310,9 @@ pub(crate) struct Workspace {
     /// Per slot of `levels` / `next`, the exponent `e` of `slot·2^e` (`TreeSketch` only).
     exps: Vec<i64>,
     next_exps: Vec<i64>,
+    /// Per slot, `log₂` of a bound on its `ℓ₁` norm, `∞` if unknown (`TreeSketch` only).
+    bounds: Vec<f64>,
+    next_bounds: Vec<f64>,
     idx: Vec<usize>,
     val: Vec<f64>,
     /// Row-major features of one task's rows.
@@ -309,6 +338,8 @@ impl Workspace {
             next: filled(levels, 0.0, "the tree sketch's levels")?,
             exps: Vec::new(),
             next_exps: Vec::new(),
+            bounds: Vec::new(),
+            next_bounds: Vec::new(),
             idx: Vec::new(),
             val: Vec::new(),
             rows_out: Vec::new(),
@@ -425,6 +456,131 @@ fn lift_complex(v: &mut [Complex<f64>]) -> i64 {
     i64::from(s)
 }
 
+/// Exponent above which the running spectrum product of [`convolve`] is dropped: a product
+/// whose largest real or imaginary part exceeds `2^DROP_EXP` is multiplied by the power of two
+/// that brings it into `[1, 2)`, and the factor is recorded, as [`LIFT_EXP`] does for tiny
+/// ones. Without it the intermediates overflowed while the sketch itself fitted: the
+/// unnormalized inverse FFT sums `m` bins, so `x = [10¹⁵⁴]` at `p = 2` (`x² = 10³⁰⁸`) was refused
+/// for every `m ≥ 2`, and the spectra's product grows like `∏‖C_k x_k‖₁`.
+///
+/// The check is skipped where nothing can overflow: every FFT bin is at most the `ℓ₁` norm of
+/// its signal, so the running product and the inverse sums stay below `4m·∏_k max(1, ‖c_k‖₁)`,
+/// which `fill` bounds from the input (`ℓ₁` norms of the factors, `O(nnz)`); only when that
+/// bound reaches `2^DROP_EXP`, or a lift made it void, is every product scanned (ordinary data
+/// pay no scan, and keep their bits). A signal itself needs no check: a TensorSketch factor's
+/// CountSketch has `ℓ₁ ≤ 2^DROP_EXP` ([`leaf_shift`] scales it otherwise), and a tree node's
+/// inputs are a leaf's CountSketch or a node's output (`≤ 2^(DROP_EXP+1)`) sketched again into
+/// `m ≤ 2²²` buckets: every signal is at most `2^(DROP_EXP+23)`, its bins `2^(DROP_EXP+45)`, so
+/// no product of a step (`≤ 2^(2·460+91) = 2^1011`) and no inverse sum overflows.
+const DROP_EXP: i32 = 460;
+
+/// `Σ|v_i|` in eight independent lanes (a single running sum is a serial chain), for the
+/// bounds of [`DROP_EXP`]; `∞` when it overflows.
+fn l1_norm(v: &[f64]) -> f64 {
+    let chunks = v.chunks_exact(8);
+    let tail = chunks.remainder();
+    let mut sum = [0.0f64; 8];
+    for c in chunks {
+        for k in 0..8 {
+            sum[k] += c[k].abs();
+        }
+    }
+    sum.iter().sum::<f64>() + tail.iter().map(|x| x.abs()).sum::<f64>()
+}
+
+/// `log₂ max(1, b)` for a nonnegative bound `b` (`∞` for `b = ∞` or NaN).
+pub(crate) fn log2_bound(b: f64) -> f64 {
+    if b.is_nan() {
+        f64::INFINITY
+    } else if b > 1.0 {
+        b.log2()
+    } else {
+        0.0
+    }
+}
+
+/// `acc ← acc ∘ spec` (the same products, bit for bit, as the plain loop), and whether a real or
+/// imaginary part of the result exceeds `2^DROP_EXP`, checked in the same pass.
+fn multiply_spectra(acc: &mut [Complex<f64>], spec: &[Complex<f64>]) -> bool {
+    let t = pow2(DROP_EXP);
+    let mut huge = false;
+    for (a, b) in acc.iter_mut().zip(spec.iter()) {
+        *a *= *b;
+        huge |= a.re.abs() > t || a.im.abs() > t;
+    }
+    huge
+}
+
+/// Drops the spectrum product (see [`DROP_EXP`]) when `huge` says a part exceeds the threshold;
+/// returns the shift `s` (it was multiplied by `2^-s`, exactly unless a part became subnormal).
+fn drop_complex(v: &mut [Complex<f64>], huge: bool) -> i64 {
+    if !huge {
+        return 0;
+    }
+    let big = v
+        .iter()
+        .fold(0.0f64, |a, c| a.max(c.re.abs()).max(c.im.abs()));
+    if !big.is_finite() {
+        return 0;
+    }
+    let s = crate::scalar::exponent(big);
+    for c in v.iter_mut() {
+        c.re = crate::scalar::mul_pow2(c.re, -s);
+        c.im = crate::scalar::mul_pow2(c.im, -s);
+    }
+    i64::from(s)
+}
+
+/// The shift for the CountSketch of a sparse factor with values `val`, and `log₂` of a bound on
+/// the `ℓ₁` norm of what is then sketched (see [`DROP_EXP`]): shift `0` (sketched as given)
+/// while `‖val‖₁ ≤ 2^DROP_EXP`, else the shift that brings `max|v|` into `[1, 2)` (bound
+/// `2·nnz`), so that two entries near `f64::MAX` in one bucket do not overflow the signal when
+/// the product with the other factors fits.
+pub(crate) fn leaf_shift(val: &[f64]) -> (i32, f64) {
+    let n1 = l1_norm(val);
+    if n1 <= pow2(DROP_EXP) {
+        return (0, log2_bound(n1));
+    }
+    let big = val.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    (
+        crate::scalar::exponent(big),
+        log2_bound(2.0 * val.len() as f64),
+    )
+}
+
+/// `v ← v·2^e` for any `e`: [`scale_down`] for `e ≤ 0`; for `e > 0` in steps of at most
+/// `2^1000`, exact until an entry overflows (to `±∞`, which the output check then refuses: the
+/// sketch itself is beyond `f64`). An entry that comes within `2⁻²⁰` (relative) of `f64::MAX`
+/// is made `±∞` as well: the FFT's rounding could have brought a true value just beyond the
+/// range below it (`2¹²⁸` to the 8th power, `2¹⁰²⁴`, read `1.7976931348623147e308` in the tree
+/// sketch at `m = 3`), and that must be an error, not a finite `Ok`. Only the scaled-up path
+/// (`e > 0`: a product or a factor's `ℓ₁` norm above `2⁴⁶⁰`) can get there; ordinary data
+/// never do.
+pub(crate) fn scale_pow2(v: &mut [f64], mut e: i64) {
+    if e <= 0 {
+        return scale_down(v, e);
+    }
+    while e > 0 {
+        let k = e.min(1000);
+        let f = pow2(k as i32);
+        let mut live = false;
+        for x in v.iter_mut() {
+            *x *= f;
+            live |= *x != 0.0 && x.is_finite();
+        }
+        if !live {
+            break;
+        }
+        e -= k;
+    }
+    let top = f64::MAX * (1.0 - 1.0 / (1u64 << 20) as f64);
+    for x in v.iter_mut() {
+        if x.abs() > top {
+            *x = f64::INFINITY.copysign(*x);
+        }
+    }
+}
+
 /// `v ← v·2^e` for `e ≤ 0`, in steps of at most `2^−1000` (stopping once every entry is zero or
 /// non-finite, so a huge `|e|` costs a few passes). Only values that end subnormal are rounded
 /// (possibly twice, by less than two units of `2^−1074`).
@@ -445,20 +601,23 @@ pub(crate) fn scale_down(v: &mut [f64], mut e: i64) {
 }
 
 /// The `p`-fold circular convolution of CountSketches: `out·2^e = IFFT(∏_k FFT(sketch_k))`
-/// with the returned `e ≤ 0`, where `fill(k, buf)` writes the `k`-th CountSketch into `buf`
-/// (length `m`). The signals and the running product of the spectra are lifted when tiny (see
-/// [`LIFT_EXP`]) and `e` records it, so tiny factors do not underflow; `e = 0` unless something
-/// was below `2^LIFT_EXP`. For `p = 1` the CountSketch itself is returned (no FFT, `e = 0`).
+/// with the returned `(e, b)`, where `fill(k, buf)` writes the `k`-th CountSketch into `buf`
+/// (length `m`) and returns `log₂` of a bound on its `ℓ₁` norm (`≥ 0`; `∞` if unknown), and `b`
+/// is such a bound for `out` (`∞` once anything was scaled). The signals and the running
+/// product of the spectra are lifted when tiny (see [`LIFT_EXP`]), the product dropped when
+/// huge (see [`DROP_EXP`]), and `e` records it, so tiny factors do not underflow and large ones
+/// do not overflow the intermediates; `e = 0` unless something was below `2^LIFT_EXP` or above
+/// `2^DROP_EXP`. For `p = 1` the CountSketch itself is returned (no FFT, `e = 0`).
 pub(crate) fn convolve(
     fft: &Fft,
     p: usize,
     bufs: &mut FftBufs,
     out: &mut [f64],
-    mut fill: impl FnMut(usize, &mut [f64]),
-) -> Result<i64> {
+    mut fill: impl FnMut(usize, &mut [f64]) -> f64,
+) -> Result<(i64, f64)> {
     if p == 1 {
-        fill(0, out);
-        return Ok(0);
+        let b = fill(0, out);
+        return Ok((0, b));
     }
     let FftBufs {
         real,
@@ -466,22 +625,36 @@ pub(crate) fn convolve(
         spec,
         scratch,
     } = bufs;
-    let mut shift = 0i64;
+    // log₂ of 4m: the inverse FFT sums m bins of two parts each.
+    let margin = (fft.m as f64).log2() + 2.0;
+    let (mut shift, mut bound, mut check) = (0i64, 0.0f64, false);
     for k in 0..p {
-        fill(k, real);
-        shift += lift_real(real);
+        bound += fill(k, real);
+        let lifted = lift_real(real);
+        shift += lifted;
+        // `bound` is never NaN: each term is ≥ 0 or ∞ (`log2_bound`).
+        check |= lifted != 0 || bound + margin >= f64::from(DROP_EXP);
         if k == 0 {
             fft.forward(real, acc, scratch)?;
         } else {
             fft.forward(real, spec, scratch)?;
-            for (a, b) in acc.iter_mut().zip(spec.iter()) {
-                *a *= *b;
-            }
-            shift += lift_complex(acc);
+            let huge = if check {
+                multiply_spectra(acc, spec)
+            } else {
+                for (a, b) in acc.iter_mut().zip(spec.iter()) {
+                    *a *= *b;
+                }
+                false
+            };
+            let lifted = lift_complex(acc);
+            shift += lifted;
+            check |= lifted != 0;
+            shift -= drop_complex(acc, huge);
         }
     }
     fft.inverse(acc, out, scratch)?;
-    Ok(-shift)
+    let bound = if shift == 0 { bound } else { f64::INFINITY };
+    Ok((-shift, bound))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -564,14 +737,13 @@ pub(crate) fn kron_vec<T: Scalar>(map: &dyn RowMap, xs: &[&[T]]) -> Result<Vec<T
     Ok(to_scalar(out))
 }
 
-/// What an overflowing sketch reports: finite input whose tensor product has entries beyond
-/// the output type's range (`|x_i|^p` past `f64::MAX`, or past `f32::MAX` for `f32` output) makes
-/// the FFT's sums infinite and then NaN. The FFT's intermediates (the spectra's running product,
-/// the unnormalized inverse transform: up to `m·‖x‖₁^p`) can overflow before the entries do, so
-/// the error may come sooner than `|x_i|^p` alone says; it is never a wrong value.
-const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the product's \
-                        entries, or the FFT's intermediate sums, which reach up to m·‖x‖₁^p \
-                        and overflow first, exceed the output type's range)";
+/// What an overflowing sketch reports: finite input whose sketch has entries beyond the output
+/// type's range (an entry `|x_i|^p` past `f64::MAX`, or past `f32::MAX` for `f32` output, or a
+/// bucket's sum of such products). The FFT's intermediates (the spectra's running product, the
+/// unnormalized inverse transform, which reach up to `m·‖x‖₁^p`) are kept in range by powers of
+/// two ([`DROP_EXP`]), so they no longer overflow before the sketch does.
+const OVERFLOW: &str = "the sketch of the tensor product (finite input, but the sketch's \
+                        entries, sums of the product's entries, exceed the output type's range)";
 
 /// `Ok` when every entry of a sketched row (row `i` of the output; 0 for a vector) is finite once
 /// converted to `T`, else [`Error::NonFinite`] naming the first that is not. The common case is
@@ -1041,10 +1213,11 @@ impl TensorSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or a finite `x` whose tensor power overflows the output type (`|x_i|^p > f64::MAX`, or
-    /// `f32::MAX` for `f32`) — or whose FFT intermediates do, which happens sooner: the spectra's
-    /// product and the unnormalized inverse FFT reach up to `m·‖x‖₁^p`, so at `m = 1024`, `p = 3`
-    /// an `x = [1e102]` (`x³ = 1e306`) is already an error (an error, never a wrong value);
+    /// or a finite `x` whose sketch overflows the output type (`|x_i|^p > f64::MAX`, or
+    /// `f32::MAX` for `f32`, or a bucket's sum of such products). The FFT's intermediates, which
+    /// reach up to `m·‖x‖₁^p`, are scaled by powers of two where they would overflow (only above
+    /// `2⁴⁶⁰`, so ordinary data keep their bits): at `m = 1024`, `p = 3` an `x = [1e102]`
+    /// (`x³ = 1e306`) was an error and is now sketched;
     /// [`Error::InvalidParameter`] when the modes have different dimensions;
     /// [`Error::TooLarge`] when the allocator refuses the `O(m)` FFT buffers.
     pub fn apply_power<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
@@ -1055,10 +1228,12 @@ impl TensorSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when there are not `p` factors or factor `k` does not have
-    /// length `dims[k]`; [`Error::NonFinite`] for NaN/±∞, or finite factors whose product
-    /// overflows the output type — or whose FFT intermediates do: the running product of the
-    /// spectra, in factor order, reaches `‖x₁‖₁·…·‖x_j‖₁` and the inverse FFT `m` times the
-    /// whole, so `(1e200, 1e200, 1e-300)` is an error where `(1e-300, 1e200, 1e200)` is not.
+    /// length `dims[k]`; [`Error::NonFinite`] for NaN/±∞, or finite factors whose sketch
+    /// overflows the output type. The FFT's intermediates do not overflow first: a running
+    /// product of the spectra above `2⁴⁶⁰` is brought back to `[1, 2)` by an exact
+    /// power of two, taken out of the result (so `(1e200, 1e200, 1e-300)` gives `±1e100` in its
+    /// bucket, in any factor order; it was an error), and a factor whose bucket sums could
+    /// overflow is sketched as `2⁻ˢ·x_k` (two entries of `1e308` in one bucket, times `1e-300`).
     /// Tiny factors do not underflow: a CountSketch or running product below `2^−400` is lifted by
     /// an exact power of two that is taken out of the result, so `(1e-300, 1e-300, 1e300)` gives
     /// `±1e-300` in its bucket (it gave all zeros); only entries that are themselves below
@@ -1076,8 +1251,8 @@ impl TensorSketch {
     /// `A` does not have `d` columns, [`Error::InvalidParameter`] when the modes have different
     /// dimensions, [`Error::TooLarge`] when `n·m > 2²⁸` or the allocator refuses the output or
     /// a task's buffers (a `16 × m` row buffer, 512 MiB at `m = 2²²`), [`Error::NonFinite`] when
-    /// a row's tensor power, or its FFT intermediates (see [`apply_power`](Self::apply_power)),
-    /// overflow the output type (naming the row).
+    /// a row's sketch overflows the output type (naming the row; see
+    /// [`apply_power`](Self::apply_power)).
     ///
     /// # Performance
     /// `O(p·(nnz(A) + n·m log m))` time; rows are independent and split over `par` in fixed
@@ -1267,10 +1442,15 @@ impl RowMap for TensorSketch {
         out: &mut [f64],
         ws: &mut Workspace,
     ) -> Result<()> {
-        let e = convolve(&self.fft, self.degree(), &mut ws.bufs, out, |k, buf| {
-            self.modes[k].sketch_sparse(factors[k].0, factors[k].1, buf)
+        let mut leaves = 0i64;
+        let (e, _) = convolve(&self.fft, self.degree(), &mut ws.bufs, out, |k, buf| {
+            let (idx, val) = factors[k];
+            let (s, bound) = leaf_shift(val);
+            leaves += i64::from(s);
+            self.modes[k].sketch_sparse_shifted(idx, val, s, buf);
+            bound
         })?;
-        scale_down(out, e);
+        scale_pow2(out, e + leaves);
         Ok(())
     }
 }

@@ -168,10 +168,10 @@ impl PolyKernelFeatures {
     /// refuses the output or the sketch's buffers (see [`TensorSketch::apply_rows`],
     /// [`TreeSketch::apply_power`]),
     /// [`Error::NonFinite`] when a row's features overflow the output type (`(γ‖x‖²)^{p/2}`
-    /// beyond `f64::MAX`, or `f32::MAX` for `f32`) — or the FFT's intermediates do, which
-    /// happens sooner: they reach up to `m·‖x̃‖₁^p` for `x̃ = (√γ·x, √c)` (see
-    /// [`TensorSketch::apply_power`]; at `m = 1024`, `p = 3`, `γ = 1`, `c = 0` a row `(1e102)`
-    /// is refused though its features are about `1e306`) — naming the row.
+    /// beyond `f64::MAX`, or `f32::MAX` for `f32`), naming the row. The FFT's intermediates,
+    /// which reach up to `m·‖x̃‖₁^p` for `x̃ = (√γ·x, √c)`, are kept in range by powers of two
+    /// (see [`TensorSketch::apply_power`]; at `m = 1024`, `p = 3`, `γ = 1`, `c = 0` a row
+    /// `(1e102)`, whose features are about `1e306`, was refused and is now sketched).
     ///
     /// # Performance
     /// Rows are independent and split over `par` in fixed chunks: bitwise identical for any
@@ -185,8 +185,7 @@ impl PolyKernelFeatures {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or features (or their FFT intermediates, see [`transform`](Self::transform)) that
-    /// overflow the output type; [`Error::TooLarge`] when the allocator refuses the sketch's
+    /// or features that overflow the output type (see [`transform`](Self::transform)); [`Error::TooLarge`] when the allocator refuses the sketch's
     /// buffers.
     pub fn transform_vec<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         let x = vec_f64(x, self.d, "x")?;

@@ -2,8 +2,8 @@
 //! degree polynomially instead of like `3^p`.
 
 use super::{
-    check_degree, check_dims, check_m, convolve, kron_vec, power_rows, power_vec, scale_down, Fft,
-    Hash, RowMap, Workspace, TABLE_BUDGET,
+    check_degree, check_dims, check_m, convolve, kron_vec, leaf_shift, power_rows, power_vec,
+    scale_pow2, Fft, Hash, RowMap, Workspace, TABLE_BUDGET,
 };
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
@@ -162,10 +162,11 @@ impl TreeSketch {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or a finite `x` whose tensor power overflows the output type — or whose intermediates
-    /// do, which can happen sooner: a node's unnormalized inverse FFT holds up to `m` times the
-    /// product of its children's `ℓ₁` norms, so at `m = 16`, `p = 2` an `x = [1e154]`
-    /// (`x² = 1e308`, within range) is already an error (an error, never a wrong value);
+    /// or a finite `x` whose sketch overflows the output type. The intermediates do not overflow
+    /// first: a node's unnormalized inverse FFT holds up to `m` times the product of its
+    /// children's `ℓ₁` norms, and a product of its spectra above `2⁴⁶⁰` is brought back to
+    /// `[1, 2)` by exact powers of two, carried to the root (at `m = 16`, `p = 2` an
+    /// `x = [1e154]`, `x² = 1e308`, was an error and is now sketched);
     /// [`Error::InvalidParameter`] when the modes have different dimensions;
     /// [`Error::TooLarge`] when the allocator refuses the two level buffers of `P·m` values
     /// (up to 512 MiB each).
@@ -178,10 +179,9 @@ impl TreeSketch {
     /// # Errors
     /// [`Error::DimensionMismatch`] for a wrong number or length of factors,
     /// [`Error::NonFinite`] for NaN/±∞, or finite factors whose product overflows the output
-    /// type — or whose intermediates do, possibly sooner (see
-    /// [`apply_power`](Self::apply_power)): a node multiplies its two children before any
-    /// later factor can scale the product back, so `(1e200, 1e200, 1e-300, 1)` is an error.
-    /// Tiny intermediates do not underflow: a node lifts a product below `2^−400` by an exact
+    /// type. A node's product beyond `f64` is carried as a power of two (see
+    /// [`apply_power`](Self::apply_power)), so `(1e200, 1e200, 1e-300, 1)` gives `±1e100` in
+    /// its bucket in any factor order (it was an error). Tiny intermediates do not underflow: a node lifts a product below `2^−400` by an exact
     /// power of two that is taken out of the root's output, so `(1e-300, 1e-300, 1e300, 1)` gives
     /// `±1e-300` in its bucket (it gave all zeros). [`Error::TooLarge`] as for
     /// [`apply_power`](Self::apply_power).
@@ -231,17 +231,30 @@ impl RowMap for TreeSketch {
             next,
             exps,
             next_exps,
+            bounds,
+            next_bounds,
             ..
         } = ws;
-        // Slot `j` holds `levels[j·m..(j+1)·m]·2^exps[j]`: a node lifts a tiny product (see
-        // `convolve`) instead of letting the next level underflow it.
+        // Slot `j` holds `levels[j·m..(j+1)·m]·2^exps[j]`: a node lifts a tiny product and drops
+        // a huge one (see `convolve`) instead of letting the next level under- or overflow it,
+        // and a leaf whose bucket sums could overflow is sketched scaled (`leaf_shift`).
         exps.clear();
         exps.resize(self.padded, 0);
         next_exps.clear();
         next_exps.resize(self.padded, 0);
+        // Per slot, log₂ of a bound on its ℓ₁ norm (see `convolve`): a padding leaf e₀ has 1.
+        bounds.clear();
+        bounds.resize(self.padded, 0.0);
+        next_bounds.clear();
+        next_bounds.resize(self.padded, 0.0);
         for (k, slot) in levels.chunks_mut(m).enumerate() {
             match factors.get(k) {
-                Some((idx, val)) => self.leaves[k].sketch_sparse(idx, val, slot),
+                Some((idx, val)) => {
+                    let (s, bound) = leaf_shift(val);
+                    exps[k] = i64::from(s);
+                    bounds[k] = bound;
+                    self.leaves[k].sketch_sparse_shifted(idx, val, s, slot)
+                }
                 None => {
                     slot.fill(0.0);
                     slot[0] = 1.0;
@@ -260,17 +273,21 @@ impl RowMap for TreeSketch {
                     &mut next[j * m..(j + 1) * m]
                 };
                 let sides = &self.nodes[node];
-                let e = convolve(&self.fft, 2, bufs, dst, |s, buf| {
-                    sides[s].sketch_dense(if s == 0 { u } else { v }, buf)
+                // ‖C·slot‖₁ ≤ ‖slot‖₁: a node's inputs keep their slots' bounds.
+                let (e, bound) = convolve(&self.fft, 2, bufs, dst, |s, buf| {
+                    sides[s].sketch_dense(if s == 0 { u } else { v }, buf);
+                    bounds[2 * j + s]
                 })?;
                 next_exps[j] = exps[2 * j] + exps[2 * j + 1] + e;
+                next_bounds[j] = bound;
                 node += 1;
             }
             std::mem::swap(levels, next);
             std::mem::swap(exps, next_exps);
+            std::mem::swap(bounds, next_bounds);
             width = half;
         }
-        scale_down(out, exps[0]);
+        scale_pow2(out, exps[0]);
         Ok(())
     }
 }
