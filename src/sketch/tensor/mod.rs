@@ -548,7 +548,7 @@ pub(crate) fn leaf_shift(val: &[f64]) -> (i32, f64) {
     )
 }
 
-/// `v ← v·2^e` for any `e`: [`scale_down`] for `e ≤ 0`; for `e > 0` in steps of at most
+/// `v ← v·2^e` for any `e` ([`scale_in_steps`]): for `e > 0` in steps of at most
 /// `2^1000`, exact until an entry overflows (to `±∞`, which the output check then refuses: the
 /// sketch itself is beyond `f64`). An entry that comes within `2⁻²⁰` (relative) of `f64::MAX`
 /// is made `±∞` as well: the FFT's rounding could have brought a true value just beyond the
@@ -556,22 +556,10 @@ pub(crate) fn leaf_shift(val: &[f64]) -> (i32, f64) {
 /// sketch at `m = 3`), and that must be an error, not a finite `Ok`. Only the scaled-up path
 /// (`e > 0`: a product or a factor's `ℓ₁` norm above `2⁴⁶⁰`) can get there; ordinary data
 /// never do.
-pub(crate) fn scale_pow2(v: &mut [f64], mut e: i64) {
+pub(crate) fn scale_pow2(v: &mut [f64], e: i64) {
+    scale_in_steps(v, e);
     if e <= 0 {
-        return scale_down(v, e);
-    }
-    while e > 0 {
-        let k = e.min(1000);
-        let f = pow2(k as i32);
-        let mut live = false;
-        for x in v.iter_mut() {
-            *x *= f;
-            live |= *x != 0.0 && x.is_finite();
-        }
-        if !live {
-            break;
-        }
-        e -= k;
+        return;
     }
     let top = f64::MAX * (1.0 - 1.0 / (1u64 << 20) as f64);
     for x in v.iter_mut() {
@@ -581,12 +569,12 @@ pub(crate) fn scale_pow2(v: &mut [f64], mut e: i64) {
     }
 }
 
-/// `v ← v·2^e` for `e ≤ 0`, in steps of at most `2^−1000` (stopping once every entry is zero or
-/// non-finite, so a huge `|e|` costs a few passes). Only values that end subnormal are rounded
-/// (possibly twice, by less than two units of `2^−1074`).
-pub(crate) fn scale_down(v: &mut [f64], mut e: i64) {
-    while e < 0 {
-        let k = e.max(-1000);
+/// `v ← v·2^e` in steps of at most `2^±1000`, stopping once every entry is zero or non-finite
+/// (so a huge `|e|` costs a few passes). Only values that end subnormal are rounded (possibly
+/// twice, by less than two units of `2^−1074`).
+fn scale_in_steps(v: &mut [f64], mut e: i64) {
+    while e != 0 {
+        let k = e.clamp(-1000, 1000);
         let f = pow2(k as i32);
         let mut live = false;
         for x in v.iter_mut() {
