@@ -45,7 +45,8 @@
 //! is above `tol = 10⁻¹⁰` of `‖b‖` (no `f64` solve does better there: a dense LU of
 //! `exp(AAᵀ)` leaves a residual of the same size), so such a solve needs a looser `tol`. P2 returns
 //! `‖residual‖² ≤ ‖b − Ay‖² + (tol·‖b‖)²`, i.e. `‖residual‖ ≤ OPT + tol·‖b‖` up to the accuracy
-//! of the least-squares stage `y` (whose normal-equation residual meets `lstsq.tol`).
+//! of the least-squares stage `y` (whose normal-equation residual meets `lstsq.tol`, on the
+//! Cholesky route or its rounding floor, capped at `√lstsq.tol`: see `p2_by_cholesky`).
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 
 use super::lsqr::Callback;
@@ -438,6 +439,17 @@ const SEMI_NORMAL_MAX_STEPS: usize = 8;
 /// other test); then P1's refinement on `y` with the same factor. Returns
 /// `y`, the steps taken, and the refinement.
 ///
+/// The test value is recomputed, not estimated by a recurrence as LSQR's is, so it cannot fall
+/// below its own rounding, about `u·κ(A)·(‖b‖ + ‖A‖‖y‖)/‖r‖` (`Aᵀr` is formed with an error
+/// of `u·‖A‖·(‖b‖ + ‖A‖‖y‖)`, which `L⁻¹` amplifies by up to `1/σ_min(A)`): at the default
+/// `lstsq.tol = 10⁻¹⁴` that floor was above the tolerance from `κ(A) ≈ 10⁴` on, inside Auto's
+/// range, and the route ended `NotConverged` (stalled at `2·10⁻¹⁴`) on well-posed problems.
+/// So once the test value stops falling it also passes at that floor ([`semi_normal_floor`]),
+/// capped at `√lstsq.tol`: the
+/// value `τ` bounds the excess residual, `‖r‖² = OPT² + ‖A(y − y*)‖² ≤ OPT² + τ²‖r‖²` (exactly
+/// for `LLᵀ = AᵀA`, and to a factor `1 + d·κ(L)²·u` for the computed `L`), so `‖r‖` is
+/// within a relative `lstsq.tol/2` of `OPT` at the cap.
+///
 /// # Errors
 /// [`Error::NotConverged`] when the test value stops falling or the steps run out; as
 /// [`p1_core`].
@@ -462,6 +474,7 @@ fn p2_by_cholesky(
     let mut history = Vec::new();
     let mut last = f64::INFINITY;
     let mut steps = 0usize;
+    let (kappa, l_norm) = factor_condition(l.as_ref());
     loop {
         // u ← A·y − b = −r, h = Aᵀu = −Aᵀr, then h ← L⁻¹h.
         u.copy_from_slice(b);
@@ -476,6 +489,11 @@ fn p2_by_cholesky(
             break;
         }
         if steps >= SEMI_NORMAL_MAX_STEPS || test.is_nan() || test >= last {
+            // Stalled: accepted at the test's own rounding floor (capped at `√tol`).
+            let floor = semi_normal_floor(d, kappa, l_norm, norm2(&y), bn, rn);
+            if test <= floor.min(params.lstsq.tol.sqrt()) {
+                break;
+            }
             return Err(Error::NotConverged {
                 iterations: steps,
                 residual: test,
@@ -493,6 +511,39 @@ fn p2_by_cholesky(
     }
     let r = p1_core(op, &Inner::Cholesky(l), j, &y, through_a, bn, params)?;
     Ok((y, steps, r))
+}
+
+/// The rounding floor of [`p2_by_cholesky`]'s test value `‖L⁻¹Aᵀr‖/‖r‖` at `y`:
+/// `√d·u·κ(L)·(‖b‖ + ‖L‖_F·‖y‖)/‖r‖` (`‖L‖_F ≥ ‖A‖`). Zero (no allowance) when `d·κ(L)²·u > 1`,
+/// where `AL⁻ᵀ` may be far from orthonormal and the test value no longer bounds the excess
+/// residual; infinite or NaN parts are capped by the caller's `min`, or make it zero.
+fn semi_normal_floor(d: usize, kappa: f64, l_norm: f64, yn: f64, bn: f64, rn: f64) -> f64 {
+    let u = f64::EPSILON / 2.0;
+    let df = d as f64;
+    let trusted = df * kappa * kappa * u <= 1.0;
+    if !trusted {
+        return 0.0;
+    }
+    // Finite for ordinary input: the callers keep b within 2^±257 and A near unit scale, so
+    // ‖b‖ and ‖L‖_F·‖y‖ are far from overflow (an infinite floor is capped by the caller).
+    let floor = df.sqrt() * u * kappa * (bn + l_norm * yn) / rn.max(f64::MIN_POSITIVE);
+    if floor.is_nan() {
+        0.0
+    } else {
+        floor
+    }
+}
+
+/// `(κ(L), ‖L‖_F)` for the lower-triangular Cholesky factor `L` (κ estimated,
+/// [`triangular_condition_estimate`](super::precondition::triangular_condition_estimate)).
+fn factor_condition(l: MatRef<'_, f64>) -> (f64, f64) {
+    let d = l.ncols();
+    let lt = l.transpose();
+    // The estimator reads the upper triangle of its argument: Lᵀ, whose strict upper triangle
+    // is L's strict lower one.
+    let upper = Mat::<f64>::from_fn(d, d, |i, k| if i <= k { lt[(i, k)] } else { 0.0 });
+    let kappa = super::precondition::triangular_condition_estimate(upper.as_ref());
+    (kappa, upper.norm_l2())
 }
 
 /// The Cholesky factor of the formed `AᵀA`.
@@ -545,11 +596,7 @@ fn auto_cholesky_factor(op: &DataOp<'_>, j: usize) -> Option<Mat<f64>> {
         return None;
     }
     let l = gram_factor(op).ok()?;
-    let lt = l.as_ref().transpose();
-    // The estimator reads the upper triangle of its argument: Lᵀ, whose strict upper triangle
-    // is L's strict lower one.
-    let upper = Mat::<f64>::from_fn(d, d, |i, k| if i <= k { lt[(i, k)] } else { 0.0 });
-    let kappa = super::precondition::triangular_condition_estimate(upper.as_ref());
+    let (kappa, _) = factor_condition(l.as_ref());
     (j as f64 * kappa * kappa * f64::EPSILON / 2.0 <= AUTO_GRAM_CONTRACTION).then_some(l)
 }
 
