@@ -59,3 +59,34 @@ fn p2_semi_normal_equations_accept_their_rounding_floor() {
         }
     }
 }
+
+/// The same floor on a nearly consistent system (`‖r‖ = 10⁻¹³·‖b‖` and `10⁻¹¹·‖b‖`, above
+/// `lstsq.tol = 10⁻¹⁴`, so the consistency test does not apply): `r = b − Ay` is computed with an
+/// error of about `u·‖b‖`, a relative `10⁻³` of `r`, so the test value stalled at `10⁻⁴`–`10⁻⁶`
+/// and the forced Cholesky route was `NotConverged` even at `κ(A) = 10`. The stalled value
+/// still bounds the least-squares error, `‖A(y − y*)‖ ≤ test·‖r‖ ≤ lstsq.tol·‖b‖`, the bound
+/// the consistency test gives: now `Ok`, on the Cholesky route, meeting P2's guarantee
+/// `‖res‖² ≤ OPT² + (tol·‖b‖)²` against the dense optimum (OPT with 1 % slack for the dense
+/// check's own rounding, `u·‖b‖`, a relative `10⁻³` of OPT here).
+#[test]
+fn p2_semi_normal_equations_accept_a_nearly_consistent_system() {
+    let (n, d) = (3000, 30);
+    for cond in [10.0, 1e3] {
+        for rnorm in [1e-13, 1e-11] {
+            let (a, b, _, _) =
+                randnla::problems::ls_problem(n, d, cond, rnorm, Seed::new(31)).unwrap();
+            let av = MatrixRef::dense(a.as_ref()).unwrap();
+            let opt = optimum(&a, &b);
+            let p = with(InnerSolve::Cholesky);
+            let (x, info) = solve_p2(av, 0, &b, &p)
+                .unwrap_or_else(|e| panic!("κ = {cond:e}, ‖r‖ = {rnorm:e}: {e:?}"));
+            assert!(info.cholesky, "{info:?}");
+            let res = residual(&a, &x, &b);
+            let allowed = (1.01 * opt).hypot(p.tol * norm(&b));
+            assert!(
+                res <= allowed,
+                "κ = {cond:e}, ‖r‖ = {rnorm:e}: {res:e} > {allowed:e}"
+            );
+        }
+    }
+}

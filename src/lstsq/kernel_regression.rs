@@ -45,8 +45,8 @@
 //! is above `tol = 10⁻¹⁰` of `‖b‖` (no `f64` solve does better there: a dense LU of
 //! `exp(AAᵀ)` leaves a residual of the same size), so such a solve needs a looser `tol`. P2 returns
 //! `‖residual‖² ≤ ‖b − Ay‖² + (tol·‖b‖)²`, i.e. `‖residual‖ ≤ OPT + tol·‖b‖` up to the accuracy
-//! of the least-squares stage `y` (whose normal-equation residual meets `lstsq.tol`, on the
-//! Cholesky route or its rounding floor, capped at `√lstsq.tol`: see `p2_by_cholesky`).
+//! of the least-squares stage `y` (whose normal-equation residual meets `lstsq.tol`, or on the
+//! Cholesky route stalls at its rounding floor with an equivalent bound: see `p2_by_cholesky`).
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 
 use super::lsqr::Callback;
@@ -444,11 +444,13 @@ const SEMI_NORMAL_MAX_STEPS: usize = 8;
 /// of `u·‖A‖·(‖b‖ + ‖A‖‖y‖)`, which `L⁻¹` amplifies by up to `1/σ_min(A)`): at the default
 /// `lstsq.tol = 10⁻¹⁴` that floor was above the tolerance from `κ(A) ≈ 10⁴` on, inside Auto's
 /// range, and the route ended `NotConverged` (stalled at `2·10⁻¹⁴`) on well-posed problems.
-/// So once the test value stops falling it also passes at that floor ([`semi_normal_floor`]),
-/// capped at `√lstsq.tol`: the
-/// value `τ` bounds the excess residual, `‖r‖² = OPT² + ‖A(y − y*)‖² ≤ OPT² + τ²‖r‖²` (exactly
-/// for `LLᵀ = AᵀA`, and to a factor `1 + d·κ(L)²·u` for the computed `L`), so `‖r‖` is
-/// within a relative `lstsq.tol/2` of `OPT` at the cap.
+/// So once the test value `τ` stops falling it also passes at that floor ([`semi_normal_floor`])
+/// when `τ ≤ √lstsq.tol` or `τ·‖r‖ ≤ lstsq.tol·‖b‖`: `τ` bounds the least-squares error,
+/// `‖A(y − y*)‖ ≤ τ‖r‖` and `‖r‖² = OPT² + ‖A(y − y*)‖² ≤ OPT² + τ²‖r‖²` (exactly for
+/// `LLᵀ = AᵀA`, and to a factor `1 + d·κ(L)²·u` for the computed `L`), so `‖r‖` is then within
+/// a relative `lstsq.tol/2` of `OPT`, or `A(y − y*)` within `lstsq.tol·‖b‖`, the bound the
+/// consistency test gives. (A nearly consistent system, `‖r‖ = 10⁻¹³·‖b‖`, `κ(A) = 10`,
+/// stalled at `τ ≈ 10⁻⁴`: its `r` is computed with an error of `u·‖b‖`.)
 ///
 /// # Errors
 /// [`Error::NotConverged`] when the test value stops falling or the steps run out; as
@@ -489,9 +491,12 @@ fn p2_by_cholesky(
             break;
         }
         if steps >= SEMI_NORMAL_MAX_STEPS || test.is_nan() || test >= last {
-            // Stalled: accepted at the test's own rounding floor (capped at `√tol`).
+            // Stalled: accepted at the test's own rounding floor when `‖A(y − y*)‖ ≤ test·‖r‖`
+            // is within a relative `tol/2` of OPT (`test ≤ √tol`) or within `tol·‖b‖` (as the
+            // consistency test, `‖r‖ ≤ tol·‖b‖`, accepts).
             let floor = semi_normal_floor(d, kappa, l_norm, norm2(&y), bn, rn);
-            if test <= floor.min(params.lstsq.tol.sqrt()) {
+            let tol = params.lstsq.tol;
+            if test <= floor && (test <= tol.sqrt() || test * rn <= tol * bn) {
                 break;
             }
             return Err(Error::NotConverged {
