@@ -578,7 +578,7 @@ const AUTO_CG_ITERATIONS: f64 = 25.0;
 /// Largest `j·κ(A)²·u` for which [`InnerSolve::Auto`] takes P1/P2's Cholesky route: each
 /// refinement step then cuts the error by a factor of about `10⁻⁶·c` (`c` a modest constant
 /// for the Cholesky's and the products' rounding), so the default `tol` takes one to three
-/// steps; and `κ(A) ≤ 6.7·10⁴/√j` is far from rank deficiency, so the sketch's rank check is
+/// steps; and `κ(A) ≤ 9.5·10⁴/√j` is far from rank deficiency, so the sketch's rank check is
 /// not needed.
 const AUTO_GRAM_CONTRACTION: f64 = 1e-6;
 
@@ -804,13 +804,16 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 ///
 /// # Performance
 /// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition) (for the rank
-/// check and the CG route's preconditioner), then per refinement step `2j` passes over `A` for
+/// check and the CG route's preconditioner; `Auto`'s Gram route makes no sketch, see below),
+/// then per refinement step `2j` passes over `A` for
 /// the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
 /// `O(nnz(A) + d²)` each, or (Gram route) `2j` triangular solves of `O(d²)`, after forming
 /// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
 /// [`InnerSolve::Auto`] takes the Gram route when `d ≤ 4096`, forming and factoring `AᵀA`
 /// costs at most 25 CG iterations per inner solve (`Σᵢ nnz(rowᵢ)²/2 + d³/6 ≤ 50·j·nnz(A)`),
-/// and `j·κ(R)²·u ≤ 10⁻⁶`; it falls back to CG when `AᵀA` cannot be formed or factored, or
+/// and `j·κ(L)²·u ≤ 10⁻⁶` (`κ(L) = κ(A)` estimated from the Cholesky factor `L` of `AᵀA`;
+/// that bound, `κ(A) ≤ 9.5·10⁴/√j`, stands in for the sketch's rank check, whose threshold
+/// is `κ(A) > 1/rcond`); it falls back to CG when `AᵀA` cannot be formed or factored, or
 /// when the Gram route's refinement does not reach `tol`. At `d = 100`, 10 nonzeros a row and
 /// `j = 2`, the Gram route is several times faster than CG (`benches/kernel_regression.rs`).
 ///
@@ -894,7 +897,9 @@ pub fn solve_p1(
 }
 
 /// P2: `min_x ‖A(AᵀA)ʲ x − b‖` for `b ∈ ℝⁿ`: the least-squares solution `y` of `Ay ≈ b` by
-/// sketch-and-precondition, then `(AᵀA)ʲ x = y` as in [`solve_p1`] (same sketch and factor),
+/// sketch-and-precondition (on the Cholesky route of [`InnerSolve`], by the corrected
+/// semi-normal equations with the Cholesky factor of `AᵀA`), then `(AᵀA)ʲ x = y` as in
+/// [`solve_p1`] (same sketch and factor, or the same Cholesky factor),
 /// refined until `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖`, so that
 /// `‖A(AᵀA)ʲx − b‖² ≤ ‖b − Ay‖² + (tol·‖b‖)²`.
 ///
@@ -907,7 +912,12 @@ pub fn solve_p1(
 /// handles it).
 ///
 /// # Performance
-/// One sketch-and-precondition solve plus one P1 solve.
+/// One sketch-and-precondition solve plus one P1 solve; or, on the Cholesky route, forming and
+/// factoring `AᵀA` as in [`solve_p1`], a few semi-normal steps of one pass over `A` each, and
+/// P1's refinement with that factor (no sketch unless [`InnerSolve::Cholesky`] is forced).
+/// [`InnerSolve::Auto`] applies [`solve_p1`]'s rules with `j + 1` inner solves (the
+/// least-squares stage counts as one), and falls back to the sketch when the Cholesky route
+/// does not converge.
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, arXiv 2308.14304.
