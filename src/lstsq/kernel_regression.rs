@@ -131,7 +131,8 @@ impl Default for KernelParams {
 pub struct KernelInfo {
     /// CG iterations over all inner solves.
     pub cg_iterations: usize,
-    /// Outer refinement steps (P1/P2), CG runs (P3).
+    /// Outer refinement steps (P1/P2), CG runs or, on the Cholesky route, solves with the
+    /// factor of `G` (P3).
     pub refinements: usize,
     /// P2 only: LSQR iterations of the least-squares stage, or on the Cholesky route the steps
     /// of its semi-normal equations.
