@@ -157,8 +157,21 @@ impl Hash {
     /// `out = C·x` for the sparse vector `(idx, val)` (indices `< n`), in the given order.
     #[inline]
     fn sketch_sparse(&self, idx: &[usize], val: &[f64], out: &mut [f64]) {
+        self.sketch_sparse_mapped(idx, val, out, |v| v);
+    }
+
+    /// `out = C·f(x)` for the sparse vector `(idx, val)`, `f` applied to each value.
+    #[inline(always)]
+    fn sketch_sparse_mapped(
+        &self,
+        idx: &[usize],
+        val: &[f64],
+        out: &mut [f64],
+        f: impl Fn(f64) -> f64,
+    ) {
         out.fill(0.0);
         for (&i, &v) in idx.iter().zip(val) {
+            let v = f(v);
             let c = self.code(i);
             let r = (c >> 1) as usize;
             if c & 1 == 1 {
@@ -182,17 +195,7 @@ impl Hash {
         if shift == 0 {
             return self.sketch_sparse(idx, val, out);
         }
-        out.fill(0.0);
-        for (&i, &v) in idx.iter().zip(val) {
-            let v = crate::scalar::mul_pow2(v, -shift);
-            let c = self.code(i);
-            let r = (c >> 1) as usize;
-            if c & 1 == 1 {
-                out[r] -= v;
-            } else {
-                out[r] += v;
-            }
-        }
+        self.sketch_sparse_mapped(idx, val, out, |v| crate::scalar::mul_pow2(v, -shift));
     }
 
     /// `out = C·x` for a dense vector `x` of length `n` (zeros skipped).
