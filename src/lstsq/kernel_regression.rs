@@ -70,8 +70,8 @@ pub struct KernelParams {
     /// Relative residual tolerance of the final answer (default `1e-10`): P1/P3 stop when
     /// `‖residual‖ ≤ tol·‖b‖`, P2 when `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖` (see the module docs).
     pub tol: f64,
-    /// Maximum CG iterations per inner solve (default 1000; the Gram route of [`InnerSolve`]
-    /// has none).
+    /// Maximum CG iterations per inner solve (default 1000; the Cholesky route of
+    /// [`InnerSolve`] has none).
     pub max_iters: usize,
     /// Refinement steps allowed after the first solve (default 4): P1/P2 refine on the true
     /// residual, P3 restarts CG on it (or solves again with the Cholesky factor); so at most
@@ -80,8 +80,8 @@ pub struct KernelParams {
     /// Nyström rank `ℓ` for P3 (default `min(n, 200)`; values above `n` are capped at `n`,
     /// `Some(0)` is [`Error::InvalidParameter`]).
     pub nystrom_rank: Option<usize>,
-    /// How P1 and P2 apply `(AᵀA)⁻¹` inside their refinement loop (default
-    /// [`InnerSolve::Auto`]); P3 ignores it.
+    /// How the solvers apply the inverse of their matrix inside the refinement loop (P1/P2:
+    /// `AᵀA`; P3: the Gaussian kernel matrix `G`); default [`InnerSolve::Auto`].
     pub inner_solve: InnerSolve,
 }
 
@@ -125,7 +125,7 @@ impl Default for KernelParams {
 
 /// Diagnostics of a kernel regression solve. Unlike the least-squares [`Info`](super::Info) there
 /// is no per-iteration callback and no condition estimate: each solve is a few refinement steps
-/// of short preconditioned-CG runs (or, on P1/P2's Gram route, of Cholesky solves), whose
+/// of short preconditioned-CG runs (or, on the Cholesky routes, of solves with the factor), whose
 /// progress `residual_history` records.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelInfo {
@@ -805,18 +805,18 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 ///
 /// # Performance
 /// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition) (for the rank
-/// check and the CG route's preconditioner; `Auto`'s Gram route makes no sketch, see below),
+/// check and the CG route's preconditioner; `Auto`'s Cholesky route makes no sketch, see below),
 /// then per refinement step `2j` passes over `A` for
 /// the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
-/// `O(nnz(A) + d²)` each, or (Gram route) `2j` triangular solves of `O(d²)`, after forming
+/// `O(nnz(A) + d²)` each, or (Cholesky route) `2j` triangular solves of `O(d²)`, after forming
 /// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
-/// [`InnerSolve::Auto`] takes the Gram route when `d ≤ 4096`, forming and factoring `AᵀA`
+/// [`InnerSolve::Auto`] takes the Cholesky route when `d ≤ 4096`, forming and factoring `AᵀA`
 /// costs at most 25 CG iterations per inner solve (`Σᵢ nnz(rowᵢ)²/2 + d³/6 ≤ 50·j·nnz(A)`),
 /// and `j·κ(L)²·u ≤ 10⁻⁶` (`κ(L) = κ(A)` estimated from the Cholesky factor `L` of `AᵀA`;
 /// that bound, `κ(A) ≤ 9.5·10⁴/√j`, stands in for the sketch's rank check, whose threshold
 /// is `κ(A) > 1/rcond`); it falls back to CG when `AᵀA` cannot be formed or factored, or
-/// when the Gram route's refinement does not reach `tol`. At `d = 100`, 10 nonzeros a row and
-/// `j = 2`, the Gram route is several times faster than CG (`benches/kernel_regression.rs`).
+/// when the Cholesky route's refinement does not reach `tol`. At `d = 100`, 10 nonzeros a row and
+/// `j = 2`, the Cholesky route is several times faster than CG (`benches/kernel_regression.rs`).
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, "Solving attention kernel regression problem via pre-conditioner",
