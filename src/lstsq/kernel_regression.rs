@@ -29,7 +29,7 @@
 //! Gaussian kernel matrix): the scaling `D`, which carries most of the ill-conditioning, is removed
 //! exactly, and `G w = D⁻¹b` is solved by CG preconditioned with a randomized Nyström
 //! approximation of `G` built from a Gaussian sketch `G·Ω` of `ℓ` columns (Frangella, Tropp, Udell,
-//! arXiv 2110.02820), or, by default up to `n = 4096`, by the Cholesky factor of `G` with the
+//! arXiv 2110.02820), or, by default up to `n = 8192`, by the Cholesky factor of `G` with the
 //! same refinement ([`InnerSolve`]); `x = D⁻¹w`. CG stops on its recurrence residual, weighted to
 //! `‖D(Gw − D⁻¹b)‖ = ‖exp(AAᵀ)x − b‖`; the answer is accepted only when the true residual,
 //! recomputed from `w`, meets the tolerance too (otherwise CG is restarted on it).
@@ -1056,12 +1056,15 @@ pub fn solve_p2(
 /// sketch (memory about `7nℓ + 5ℓ²`) and `O(n²)` per CG iteration; on the Cholesky route
 /// ([`InnerSolve`]), `O(n³/3)` for the Cholesky factor of `G` (on the threads of
 /// `lstsq.par`; memory another `n²`) and `O(n²)` per refinement step. [`InnerSolve::Auto`]
-/// takes the Cholesky route for `n ≤ 4096` and falls back to CG when the factorization or its
-/// refinement fails. The rule follows `benches/kernel_regression.rs` (2 cores): a Cholesky of
-/// the formed `exp(AAᵀ)` was 1.7–16× faster than the Nyström-CG solve up to `n = 2000` and
-/// level with it (0.96×) to 2.8× faster at `n = 4000`, depending on the spectrum (CG's
-/// iterations grow like `n` on a flat tail beyond the Nyström rank). Past that `n³` overtakes
-/// `n²·ℓ` on well-conditioned kernels, and CG is the default.
+/// takes the Cholesky route for `n ≤ 8192` and falls back to CG when the factorization or its
+/// refinement fails. The rule follows `benches/kernel_regression.rs` (2 cores, `n × 16`
+/// Gaussian `A` at two scales): a Cholesky of the formed `exp(AAᵀ)` took 0.14–0.96× the time
+/// of the Nyström-CG solve up to `n = 4000`, and at `n = 6000` 1.54 s against 11.8 s on a
+/// flat spectrum (608 CG iterations; they grow like `n` on a flat tail beyond the Nyström
+/// rank) and 1.62 s against 1.8–1.9 s on a well-conditioned one (57 iterations). Beyond some
+/// `n` the Cholesky's `n³/3` overtakes CG on well-conditioned kernels (not measured; the
+/// worst case of CG, a flat spectrum, is the worse risk), and above 8192 CG is the default,
+/// which also bounds the route's extra memory (the factor) at 512 MB.
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, arXiv 2308.14304 (the `D·G·D` factorization); Z. Frangella,
@@ -1115,7 +1118,7 @@ pub fn solve_p3(
     let (factor, breakdown) = match params.inner_solve {
         InnerSolve::Cg => (None, None),
         InnerSolve::Cholesky => (Some(kernel_factor(g.as_ref(), par)?), None),
-        InnerSolve::Auto if n <= AUTO_P3_CHOLESKY_MAX_N => match kernel_factor(g.as_ref(), par) {
+        InnerSolve::Auto if auto_factors_p3(n) => match kernel_factor(g.as_ref(), par) {
             Ok(l) => (Some(l), None),
             Err(e @ Error::Factorization { .. }) => (None, Some(e)),
             Err(_) => (None, None),
@@ -1271,8 +1274,13 @@ enum P3Inner<'n> {
 }
 
 /// The largest `n` for which [`InnerSolve::Auto`] factors P3's kernel matrix (see
-/// [`solve_p3`]'s `# Performance`): 128 MB for the factor at the limit.
-const AUTO_P3_CHOLESKY_MAX_N: usize = 4096;
+/// [`solve_p3`]'s `# Performance`): 512 MB for the factor at the limit.
+const AUTO_P3_CHOLESKY_MAX_N: usize = 8192;
+
+/// Whether [`InnerSolve::Auto`] tries P3's Cholesky route for `n` rows.
+fn auto_factors_p3(n: usize) -> bool {
+    n <= AUTO_P3_CHOLESKY_MAX_N
+}
 
 /// The Cholesky factor of P3's Gaussian kernel matrix `G`, on the threads of `par`.
 ///
@@ -1653,6 +1661,15 @@ impl Nystrom {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Auto` tries P3's Cholesky route up to `n = 8192` and not beyond (the integration tests
+    /// exercise both sides of the route at `n ≤ 4097`; a kernel matrix of 8193² entries is too
+    /// large for them).
+    #[test]
+    fn auto_factors_p3_up_to_8192_rows() {
+        assert!(auto_factors_p3(1) && auto_factors_p3(4097) && auto_factors_p3(8192));
+        assert!(!auto_factors_p3(8193) && !auto_factors_p3(16384));
+    }
 
     /// Preconditioned CG against its textbook bound. The operator is `M = diag(λᵢ·cᵢ)` with `λᵢ`
     /// spread evenly over `[1, κ]` (κ = 400) and `cᵢ` over `10^{±6}`; the preconditioner is
