@@ -192,9 +192,10 @@ fn numerically_full_rank(mut rd: Mat<f64>) -> Result<()> {
 /// formed, which would otherwise over- or underflow.
 ///
 /// # Performance
-/// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (8 fixed row chunks
-/// in parallel for `d ≤ 2000`, reduced in order), dense: `O(n·d²)`; then `O(d³)` Cholesky;
-/// memory: three `d × d` buffers at most (2 GB each at the limit) for `d > 2000`, ten below.
+/// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (for `d ≤ 512`
+/// from 8 fixed row chunks in parallel, reduced in order: ten `d × d` buffers of 2 MB at most;
+/// above, by blocks of columns that stay in cache: two `d × d` buffers), dense: `O(n·d²)`;
+/// then `O(d³)` Cholesky.
 pub fn normal_equations(
     a: MatrixRef<'_, f64>,
     b: &[f64],
