@@ -338,5 +338,89 @@ fn bench_p3_at(c: &mut Criterion, sizes: &[usize], scale: f64) {
     group.finish();
 }
 
-criterion_group!(benches, bench_p1_p2, bench_p3);
+/// The problems of `kernel/p1_route`: `(n, d, k)`, a dense `n × d` Gaussian `A` with columns
+/// scaled over one decade for `k = 0`, else `random_sparse` with `k` nonzeros a row.
+fn route_problems() -> &'static [(usize, usize, usize)] {
+    if test_mode() {
+        &[(2000, 200, 0), (2000, 400, 300)]
+    } else {
+        &[
+            (50_000, 200, 0),
+            (50_000, 800, 0),
+            (50_000, 1600, 0),
+            (200_000, 1000, 100),
+            (100_000, 2000, 200),
+            (50_000, 1000, 400),
+        ]
+    }
+}
+
+/// `kernel/p1_route`: P1 with `j = 1` by `InnerSolve::Auto` (`auto`) and by the sketched CG
+/// route (`cg`) on the shapes where `Auto`'s cost rule has to choose (dense `d` up to 1600,
+/// sparse rows of 100–400 nonzeros), so each rule's choice can be checked against the time of
+/// the other route.
+fn bench_p1_route(c: &mut Criterion) {
+    let par = par();
+    let params = KernelParams {
+        lstsq: randnla::lstsq::LstsqParams {
+            par,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let cg_params = KernelParams {
+        inner_solve: InnerSolve::Cg,
+        ..params.clone()
+    };
+    let group_name = "kernel/p1_route";
+    let mut group = c.benchmark_group(group_name);
+    group.sample_size(10);
+    for &(n, d, k) in route_problems() {
+        let name = match k {
+            0 => format!("dense_{n}x{d}"),
+            k => format!("sparse_{n}x{d}_k{k}"),
+        };
+        let ids = ["auto", "cg"].map(|f| format!("{f}/{name}"));
+        if skip_in(&mut group, group_name, &ids) {
+            continue;
+        }
+        let (dense, sparse) = if k == 0 {
+            let g = problems::gaussian_matrix(n, d, Seed::new(5)).unwrap();
+            let scaled = Mat::from_fn(n, d, |i, c| g[(i, c)] * 10f64.powf(c as f64 / d as f64));
+            (scaled, None)
+        } else {
+            let a = problems::random_sparse(n, d, k, Seed::new(5)).unwrap();
+            (Mat::new(), Some(a))
+        };
+        let view = match &sparse {
+            Some(a) => MatrixRef::sparse(a).unwrap(),
+            None => MatrixRef::dense(dense.as_ref()).unwrap(),
+        };
+        let b: Vec<f64> = (0..view.ncols())
+            .map(|i| ((i * 7 + 3) as f64).sin())
+            .collect();
+        let (_, info) = solve_p1(view, 1, &b, &params).unwrap();
+        let (_, info_cg) = solve_p1(view, 1, &b, &cg_params).unwrap();
+        eprintln!(
+            "p1 route, {name}, j = 1: Auto {:.3} s (Cholesky route: {}), relative residual \
+             {:.2e}; CG route {:.3} s ({} CG iterations), {:.2e}",
+            info.seconds,
+            info.cholesky,
+            info.relative_residual,
+            info_cg.seconds,
+            info_cg.cg_iterations,
+            info_cg.relative_residual
+        );
+        group.measurement_time(Duration::from_secs(10));
+        group.bench_with_input(BenchmarkId::new("auto", &name), &b, |bch, b| {
+            bch.iter(|| solve_p1(view, 1, b, &params).unwrap())
+        });
+        group.bench_with_input(BenchmarkId::new("cg", &name), &b, |bch, b| {
+            bch.iter(|| solve_p1(view, 1, b, &cg_params).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_p1_p2, bench_p1_route, bench_p3);
 criterion_main!(benches);

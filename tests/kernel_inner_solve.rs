@@ -153,22 +153,38 @@ fn both_routes_do_not_depend_on_the_thread_count() {
     }
 }
 
-/// `Auto`'s cost rule on a dense `A` (`n·d(d+1)/2` multiply-adds for `AᵀA` against 25 CG
-/// iterations of `2·n·d` per inner solve): at `d = 200` forming `AᵀA` costs more than the CG
-/// iterations of one inner solve (`j = 1`: CG route) but less than those of three (`j = 3`:
-/// Cholesky route). Either way the residual meets `tol` (κ(A) ≈ 2.5, so κ((AᵀA)³) ≈ 250).
+/// `Auto`'s cost rule (`solve_p1`'s `# Performance`): forming `AᵀA` is weighed against 25 CG
+/// iterations of a pass per inner solve plus the QR of the CG route's sketch (`0.4·d³`), with
+/// BLAS-3 multiply-adds weighted 0.1.
+/// - Dense `2000 × 200`: `n·d²/20 + d³/60 ≈ 4.1·10⁶` against `5·10⁷·j·0.4 + 3.2·10⁶`: the
+///   Cholesky route at `j = 1`. (The rule before 2026-12-05 weighed every multiply-add alike,
+///   `n·d²/2 ≈ 4·10⁷ > 2·10⁷`, and took CG, while on `50 000 × 200` CG took 3.7× as long.)
+/// - Sparse `2000 × 400`, 300 nonzeros a row: `Σ nnz(row)²/2 ≈ 9.1·10⁷` against
+///   `3·10⁷·j + 2.6·10⁷`: CG at `j = 1`, Cholesky at `j = 3`.
+///
+/// Either way the residual meets `tol` (κ(A) ≤ 3, so κ((AᵀA)³) ≤ 10³).
 #[test]
-fn auto_weighs_forming_the_gram_matrix_against_the_cg_passes() {
+fn auto_weighs_forming_the_gram_matrix_against_the_cg_route() {
+    let b_of = |d: usize| vec_of(&gaussian_matrix(d, 1, Seed::new(22)).unwrap());
     let (n, d) = (2000, 200);
     let g = gaussian_matrix(n, d, Seed::new(21)).unwrap();
-    let a = Mat::from_fn(n, d, |i, k| g[(i, k)] / (n as f64).sqrt());
-    let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let b = vec_of(&gaussian_matrix(d, 1, Seed::new(22)).unwrap());
+    let dense = Mat::from_fn(n, d, |i, k| g[(i, k)] / (n as f64).sqrt());
+    let av = MatrixRef::dense(dense.as_ref()).unwrap();
+    let (x, info) = solve_p1(av, 1, &b_of(d), &KernelParams::default()).unwrap();
+    assert!(info.cholesky, "dense d = 200, j = 1: {info:?}");
+    let res = residual(&gram_power(&dense, 1), &x, &b_of(d));
+    assert!(res <= 1e-10 * norm(&b_of(d)), "dense: {res:e}");
+
+    let d = 400;
+    let sparse = random_sparse(n, d, 300, Seed::new(23)).unwrap();
+    let sv = MatrixRef::sparse(&sparse).unwrap();
+    let a = sparse.to_dense();
+    let a = Mat::from_fn(n, d, |i, k| a[[i, k]]);
     for (j, cholesky) in [(1, false), (3, true)] {
-        let (x, info) = solve_p1(av, j, &b, &KernelParams::default()).unwrap();
-        assert_eq!(info.cholesky, cholesky, "j = {j}: {info:?}");
-        let res = residual(&gram_power(&a, j), &x, &b);
-        assert!(res <= 1e-10 * norm(&b), "j = {j}: {res:e}");
+        let (x, info) = solve_p1(sv, j, &b_of(d), &KernelParams::default()).unwrap();
+        assert_eq!(info.cholesky, cholesky, "sparse, j = {j}: {info:?}");
+        let res = residual(&gram_power(&a, j), &x, &b_of(d));
+        assert!(res <= 1e-10 * norm(&b_of(d)), "sparse, j = {j}: {res:e}");
     }
 }
 

@@ -572,9 +572,18 @@ const AUTO_GRAM_MAX_D: usize = 4096;
 
 /// CG iterations per inner solve the cost rule of [`auto_cholesky_factor`] assumes for the CG
 /// route, at one outer step: a low count (on the bench problems the CG route takes 22 per
-/// inner solve at `j = 2`, 44 in all), so the Cholesky route is chosen only where it clearly
-/// pays.
+/// inner solve at `j = 2`, 44 in all; 22–43 at `j = 1` on the problems below), so the
+/// Cholesky route is chosen only where it clearly pays.
 const AUTO_CG_ITERATIONS: f64 = 25.0;
+
+/// The cost of a multiply-add in a dense blocked kernel (faer's GEMM for a dense `AᵀA`, its
+/// Cholesky, the Householder QR of the CG route's sketch) in the unit of
+/// [`auto_cholesky_factor`]'s cost rule, a multiply-add in a pass over a sparse or dense `A`
+/// (or in the sparse `AᵀA`, which runs at about that rate). Measured on 2 threads
+/// (2026-12-05): passes ≈ 0.5 ns per multiply-add; the sparse `AᵀA` 0.3–0.8 ns; a dense
+/// `AᵀA` (`50 000 × 1600`) 0.04 ns per multiply-add of its triangle; the QR of a `8000 × 2000`
+/// sketch ≈ 0.05 ns.
+const AUTO_BLAS3_WEIGHT: f64 = 0.1;
 
 /// Largest `j·κ(A)²·u` for which [`InnerSolve::Auto`] takes P1/P2's Cholesky route: each
 /// refinement step then cuts the error by a factor of about `10⁻⁶·c` (`c` a modest constant
@@ -584,26 +593,45 @@ const AUTO_CG_ITERATIONS: f64 = 25.0;
 const AUTO_GRAM_CONTRACTION: f64 = 1e-6;
 
 /// The Cholesky factor `L` of the formed `AᵀA` when [`InnerSolve::Auto`] takes P1/P2's Cholesky
-/// route, else `None`: `d ≤` [`AUTO_GRAM_MAX_D`]; forming and factoring `AᵀA`
-/// (`Σᵢ nnz(rowᵢ)²/2 + d³/6` multiply-adds) costs at most the [`AUTO_CG_ITERATIONS`] CG
-/// iterations of the `j` inner solves it replaces (`2·nnz(A)` each); `AᵀA` can be formed and
-/// factored; and `κ(L) = κ(A)` (estimated, [`triangular_condition_estimate`]
+/// route, else `None`: `d ≤` [`AUTO_GRAM_MAX_D`]; the Cholesky route is expected to be the
+/// cheaper ([`auto_prefers_cholesky`]); `AᵀA` can be formed and factored; and `κ(L) = κ(A)`
+/// (estimated, [`triangular_condition_estimate`]
 /// (super::precondition::triangular_condition_estimate)) has `j·κ(A)²·u ≤`
 /// [`AUTO_GRAM_CONTRACTION`].
 fn auto_cholesky_factor(op: &DataOp<'_>, j: usize) -> Option<Mat<f64>> {
-    let d = op.ncols();
-    if d > AUTO_GRAM_MAX_D {
-        return None;
-    }
-    let df = d as f64;
-    let gram = op.gram_work() + df * df * df / 6.0;
-    let cg = AUTO_CG_ITERATIONS * j as f64 * 2.0 * op.stored();
-    if gram > cg {
+    if op.ncols() > AUTO_GRAM_MAX_D || !auto_prefers_cholesky(op, j) {
         return None;
     }
     let l = gram_factor(op).ok()?;
     let (kappa, _) = factor_condition(l.as_ref());
     (j as f64 * kappa * kappa * f64::EPSILON / 2.0 <= AUTO_GRAM_CONTRACTION).then_some(l)
+}
+
+/// [`InnerSolve::Auto`]'s cost rule for P1/P2 (`j` inner solves a refinement step): the
+/// Cholesky route, forming `AᵀA` (`W` multiply-adds, [`DataOp::gram_work`]: `Σᵢ nnz(rowᵢ)²/2`
+/// sparse, weighted 1; `n·d²/2` dense, weighted `w =` [`AUTO_BLAS3_WEIGHT`]) and factoring it
+/// (`w·d³/6`), costs at most the CG route's [`AUTO_CG_ITERATIONS`] CG iterations of a pass
+/// (`2·nnz(A)`) per inner solve plus the QR of its sketch of at least `4d` rows (`w·4d³`):
+/// `W·(1 or w) + w·d³/6 ≤ 50·j·nnz(A) + 4w·d³`.
+///
+/// Measured on 2 threads (`P1`, `j = 1`, tol 10⁻¹⁰, 2026-12-05): dense `50 000 × d` (κ(A) ≈ 10)
+/// took 0.036 / 0.056 / 0.17 / 0.70 / 2.73 s by the Cholesky route at `d` = 100 / 200 / 400 /
+/// 800 / 1600 against 0.11 / 0.21 / 0.41 / 1.14 / 3.31 s by CG. The rule takes Cholesky up to
+/// `d ≈ 1000·j`, so CG at `d = 1600`, 1.2× slower there; the rule before it, which weighed
+/// every multiply-add alike and left out the QR, took CG from `d = 200`. Sparse with 100
+/// nonzeros a row, `200 000 × 1000`: 0.49 against 1.25 s; 200 a row, `10⁵ × 2000`: 1.22
+/// against 2.72 s; 400 a row, `50 000 × 1000`, where the rule takes CG: 1.35 against 1.11 s;
+/// 1000 a row (dense, stored sparse): 6.85 against 2.44 s.
+fn auto_prefers_cholesky(op: &DataOp<'_>, j: usize) -> bool {
+    let w = AUTO_BLAS3_WEIGHT;
+    let d3 = (op.ncols() as f64).powi(3);
+    let gram_weight = match op {
+        DataOp::Dense(..) => w,
+        DataOp::Csr(..) => 1.0,
+    };
+    let cholesky = gram_weight * op.gram_work() + w * d3 / 6.0;
+    let cg = AUTO_CG_ITERATIONS * j as f64 * 2.0 * op.stored() + 4.0 * w * d3;
+    cholesky <= cg
 }
 
 /// The scale of `b` the kernel solvers work at: `b` with its largest entry outside
@@ -811,7 +839,9 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// `O(nnz(A) + d²)` each, or (Cholesky route) `2j` triangular solves of `O(d²)`, after forming
 /// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
 /// [`InnerSolve::Auto`] takes the Cholesky route when `d ≤ 4096`, forming and factoring `AᵀA`
-/// costs at most 25 CG iterations per inner solve (`Σᵢ nnz(rowᵢ)²/2 + d³/6 ≤ 50·j·nnz(A)`),
+/// costs at most 25 CG iterations per inner solve and the QR of the CG route's sketch (sparse
+/// `A`: `Σᵢ nnz(rowᵢ)²/2 + d³/60 ≤ 50·j·nnz(A) + 0.4·d³`; dense: `n·d²/20 + d³/60 ≤
+/// 50·j·n·d + 0.4·d³`, BLAS-3 multiply-adds weighted 0.1, so dense `A` up to `d ≈ 1000·j`),
 /// and `j·κ(L)²·u ≤ 10⁻⁶` (`κ(L) = κ(A)` estimated from the Cholesky factor `L` of `AᵀA`;
 /// that bound, `κ(A) ≤ 9.5·10⁴/√j`, stands in for the sketch's rank check, whose threshold
 /// is `κ(A) > 1/rcond`); it falls back to CG when `AᵀA` cannot be formed or factored, or
