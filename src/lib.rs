@@ -110,12 +110,13 @@
 //! * [`seed`] — the seeds and stateless per-index randomness; [`scalar`] — `f64`/`f32`;
 //!   [`error`] — the crate's [`Error`].
 #![deny(missing_docs)]
-// One `unsafe` block in the crate: the cache-prefetch hint in `sketch::prefetch`, which measurably
-// pays (see there); everything else is safe code.
+// Two `unsafe` blocks in the crate, each measured to pay (see there): the cache-prefetch hint in
+// `sketch::prefetch` and the `vzeroupper` of `cpu`; everything else is safe code.
 #![deny(unsafe_code)]
 
 pub mod active;
 pub mod attention;
+mod cpu;
 mod dense;
 pub mod diagnostics;
 pub mod error;

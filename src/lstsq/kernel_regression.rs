@@ -1442,19 +1442,10 @@ impl SparseRows<'_> {
         if threads > 1 && n >= 256 {
             // Blocks of ~n/(8·threads) columns: the later ones hold more of the triangle, and
             // rayon hands out the blocks as threads free up.
-            let width = n.div_ceil(8 * threads).max(32);
-            let mut blocks = Vec::new();
-            let mut rest = g.as_mut();
-            let mut j0 = 0;
-            while rest.ncols() > 0 {
-                let w = width.min(rest.ncols());
-                let (head, tail) = rest.split_at_col_mut(w);
-                blocks.push((j0, head));
-                j0 += w;
-                rest = tail;
-            }
             use rayon::prelude::*;
-            blocks.into_par_iter().for_each(|(j0, gb)| block(j0, gb));
+            column_blocks(g.as_mut(), n.div_ceil(8 * threads).max(32))
+                .into_par_iter()
+                .for_each(|(j0, gb)| block(j0, gb));
         } else {
             block(0, g.as_mut());
         }
@@ -1583,7 +1574,8 @@ type Dist2<'r> = dyn FnMut(usize, usize) -> f64 + 'r;
 ///
 /// # Performance
 /// Dense `A`: `O(n²·d)` flops by GEMM on a copy of `A`; sparse `A`: as [`SparseRows::gram`].
-/// Plus `O(d)` (sparse: `O(nnz(aᵢ) + nnz(aⱼ))`) per near-duplicate pair.
+/// Plus `O(d)` (sparse: `O(nnz(aᵢ) + nnz(aⱼ))`) per near-duplicate pair, and `n²` exponentials
+/// (in parallel column blocks on the threads of `par` for `n ≥ 256`: the same bits).
 fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f64>> {
     let n = sq.len();
     // `‖aᵢ − aⱼ‖²` computed directly; for a dense `A` from its rows, copied contiguously on the
@@ -1614,16 +1606,69 @@ fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f6
         KernelRows::Sparse(s) => (s.gram(n, par)?, Box::new(|i, j| s.dist2(i, j))),
     };
     let margin = f64::EPSILON * (1u64 << 26) as f64;
-    for jj in 0..n {
-        for i in 0..n {
-            let mut e = g[(i, jj)] - 0.5 * sq[i] - 0.5 * sq[jj];
-            if -e <= margin * (sq[i] + sq[jj]) && i != jj {
-                e = -0.5 * dist2(i, jj);
+    let zz_t = std::time::Instant::now();
+    // Columns `jj0..` of G from the Gram entries. The near-duplicate pairs, whose difference of
+    // Gram entries has lost the distance to cancellation, are marked NaN (no other entry can be:
+    // `A` and `sq` are finite) and left for `dist2`; returned, the columns holding any.
+    let fill = |jj0: usize, mut gb: faer::MatMut<'_, f64>| -> Vec<usize> {
+        // The GEMM above ran on these threads: without this the loop took 2.7× as long.
+        crate::cpu::clear_upper_vector_state();
+        let mut marked = Vec::new();
+        for c in 0..gb.ncols() {
+            let jj = jj0 + c;
+            let mut any = false;
+            for i in 0..n {
+                let e = gb[(i, c)] - 0.5 * sq[i] - 0.5 * sq[jj];
+                gb[(i, c)] = if i == jj {
+                    1.0
+                } else if -e <= margin * (sq[i] + sq[jj]) {
+                    any = true;
+                    f64::NAN
+                } else {
+                    e.min(0.0).exp()
+                };
             }
-            g[(i, jj)] = if i == jj { 1.0 } else { e.min(0.0).exp() };
+            if any {
+                marked.push(jj);
+            }
+        }
+        marked
+    };
+    let marked: Vec<usize> = if par.degree() > 1 && n >= 256 {
+        use rayon::prelude::*;
+        column_blocks(g.as_mut(), n.div_ceil(8 * par.degree()).max(32))
+            .into_par_iter()
+            .flat_map_iter(|(jj0, gb)| fill(jj0, gb))
+            .collect()
+    } else {
+        fill(0, g.as_mut())
+    };
+    eprintln!("ZZ exp loop {:.4}", zz_t.elapsed().as_secs_f64());
+    for jj in marked {
+        for i in 0..n {
+            if g[(i, jj)].is_nan() {
+                g[(i, jj)] = (-0.5 * dist2(i, jj)).min(0.0).exp();
+            }
         }
     }
     Ok(g)
+}
+
+/// `g` split into blocks of `width ≥ 1` columns (the last may be narrower), each with the index
+/// of its first column: the tasks of the parallel loops that fill P3's `n × n` matrices.
+fn column_blocks(g: faer::MatMut<'_, f64>, width: usize) -> Vec<(usize, faer::MatMut<'_, f64>)> {
+    let width = width.max(1);
+    let mut blocks = Vec::with_capacity(g.ncols().div_ceil(width));
+    let mut rest = g;
+    let mut j0 = 0;
+    while rest.ncols() > 0 {
+        let w = width.min(rest.ncols());
+        let (head, tail) = rest.split_at_col_mut(w);
+        blocks.push((j0, head));
+        j0 += w;
+        rest = tail;
+    }
+    blocks
 }
 
 /// Randomized Nyström approximation `G ≈ U Λ Uᵀ` of an SPD matrix from a Gaussian sketch, and
@@ -1808,6 +1853,56 @@ mod tests {
                     "G[{i},{j}]: 1 − G = {:e}, exact {exact:e}, error {err:e}",
                     1.0 - g[(i, j)]
                 );
+            }
+        }
+    }
+
+    /// The near-duplicate recomputation of [`near_duplicate_rows_keep_their_distance`] in
+    /// [`gaussian_kernel`]'s parallel column blocks (`n = 300 ≥ 256`): 75 groups of the four
+    /// near-duplicate rows, group `q` shifted by `q/4` in every coordinate (so rows of different
+    /// groups are far apart). Every near pair keeps `1 − G_ij` within `4u` of `1 − e^{−x}`, and
+    /// `G` has the same bits on one, two and three threads.
+    #[test]
+    fn near_duplicate_rows_keep_their_distance_in_parallel_blocks() {
+        let d = 16;
+        let delta = 2f64.powi(-14);
+        let offsets: [&[usize]; 4] = [&[], &[0], &[0, 1], &[2, 3, 5]];
+        let n = 300;
+        let a = Mat::from_fn(n, d, |i, k| {
+            let c = 8.0 + k as f64 / 10.0 + (i / 4) as f64 / 4.0;
+            c + if offsets[i % 4].contains(&k) {
+                delta
+            } else {
+                0.0
+            }
+        });
+        let sq: Vec<f64> = (0..n)
+            .map(|i| (0..d).map(|k| a[(i, k)] * a[(i, k)]).sum())
+            .collect();
+        let rows = KernelRows::Dense(MatrixRef::dense(a.as_ref()).unwrap());
+        let g = gaussian_kernel(&rows, &sq, Par::Seq).unwrap();
+        for t in [2, 3] {
+            let gt = gaussian_kernel(&rows, &sq, Par::rayon(t)).unwrap();
+            for j in 0..n {
+                for i in 0..n {
+                    assert_eq!(gt[(i, j)].to_bits(), g[(i, j)].to_bits(), "{t} threads");
+                }
+            }
+        }
+        for j in 0..n {
+            for i in 0..n {
+                assert!(
+                    (0.0..=1.0).contains(&g[(i, j)]),
+                    "G[{i},{j}] = {}",
+                    g[(i, j)]
+                );
+                if i == j || i / 4 != j / 4 {
+                    continue;
+                }
+                let x: f64 = (0..d).map(|k| (a[(i, k)] - a[(j, k)]).powi(2)).sum::<f64>() / 2.0;
+                let exact = -(-x).exp_m1();
+                let err = ((1.0 - g[(i, j)]) - exact).abs();
+                assert!(err <= 4.0 * f64::EPSILON, "G[{i},{j}]: error {err:e}");
             }
         }
     }

@@ -1,11 +1,12 @@
-//! The crate's one `unsafe` block: a cache-prefetch hint for the sparse row kernels.
+//! One of the crate's two `unsafe` blocks (the other is `crate::cpu`): a cache-prefetch hint for
+//! the sparse row kernels.
 //!
-//! `lib.rs` denies `unsafe_code`; this module alone allows it (`.ci/run` checks that no other file
-//! does). The design rule (keep `unsafe` out unless a benchmark shows it pays, then isolate it in
-//! one kernel with its invariant) is met by measurements, with the same bits: CountSketch on CSR
-//! 31 → 23 ms in a scratch copy of the kernel (see [`super::kernels::PREFETCH_AHEAD`]), and
-//! sparse sign `s = 8` in the partitioned row kernel 179 → 122–127 ms (2·10⁵ × 500 CSR,
-//! `m = 4000`, one thread).
+//! `lib.rs` denies `unsafe_code`; this module and `crate::cpu` alone allow it (`.ci/run` checks
+//! that no other file does). The design rule (keep `unsafe` out unless a benchmark shows it pays,
+//! then isolate it in one kernel with its invariant) is met by measurements, with the same bits:
+//! CountSketch on CSR 31 → 23 ms in a scratch copy of the kernel (see
+//! [`super::kernels::PREFETCH_AHEAD`]), and sparse sign `s = 8` in the partitioned row kernel
+//! 179 → 122–127 ms (2·10⁵ × 500 CSR, `m = 4000`, one thread).
 #![allow(unsafe_code)]
 
 /// Asks the CPU to bring the cache line holding `slice[at]` (or where it would be) into L1.
