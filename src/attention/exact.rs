@@ -179,6 +179,8 @@ fn query_block<T: Scalar>(
             )
         };
         scores(sv.rb_mut());
+        // The scalar loops below ran at half speed after that GEMM without this (`crate::cpu`).
+        crate::cpu::clear_upper_vector_state();
         // Row ii may see keys j0 + jj ≤ lo + ii (causal) — a prefix of the block's columns.
         let visible = |ii: usize| -> usize {
             if params.causal {
