@@ -149,6 +149,17 @@ fn sparse_matrix(n: usize) -> CsMat<f64> {
     a
 }
 
+/// The solvers' default parameters, on the threads `par`.
+fn params_on(par: Par) -> KernelParams {
+    KernelParams {
+        lstsq: randnla::lstsq::LstsqParams {
+            par,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 fn bench_p1_p2(c: &mut Criterion) {
     let sizes: &[usize] = if test_mode() {
         &[10_000]
@@ -157,13 +168,7 @@ fn bench_p1_p2(c: &mut Criterion) {
     };
     let par = par();
     let threads = rayon::current_num_threads();
-    let params = KernelParams {
-        lstsq: randnla::lstsq::LstsqParams {
-            par,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let params = params_on(par);
     for problem in ["p1", "p2"] {
         let group_name = format!("kernel/{problem}");
         let mut group = c.benchmark_group(&group_name);
@@ -276,13 +281,7 @@ fn bench_p3(c: &mut Criterion) {
 
 fn bench_p3_at(c: &mut Criterion, sizes: &[usize], scale: f64) {
     let par = par();
-    let params = KernelParams {
-        lstsq: randnla::lstsq::LstsqParams {
-            par,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let params = params_on(par);
     let group_name = format!("kernel/p3_scale{scale}");
     let mut group = c.benchmark_group(&group_name);
     group.sample_size(10);
@@ -361,13 +360,7 @@ fn route_problems() -> &'static [(usize, usize, usize)] {
 /// the other route.
 fn bench_p1_route(c: &mut Criterion) {
     let par = par();
-    let params = KernelParams {
-        lstsq: randnla::lstsq::LstsqParams {
-            par,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let params = params_on(par);
     let cg_params = KernelParams {
         inner_solve: InnerSolve::Cg,
         ..params.clone()
