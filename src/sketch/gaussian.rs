@@ -88,6 +88,8 @@ impl Gaussian {
 
     /// Writes columns `64g ..` of `S` (column-major, `m` per column) into `buf`.
     fn gen_block<T: Scalar>(&self, g: usize, buf: &mut [T]) {
+        // The previous block's GEMM ran on this thread (`crate::cpu`).
+        crate::cpu::clear_upper_vector_state();
         let mut rng = self.seed.block_rng(streams::GAUSSIAN_BLOCKS, g as u64);
         let scale = 1.0 / (self.m as f64).sqrt();
         for v in buf.iter_mut() {
