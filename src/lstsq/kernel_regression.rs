@@ -1606,7 +1606,6 @@ fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f6
         KernelRows::Sparse(s) => (s.gram(n, par)?, Box::new(|i, j| s.dist2(i, j))),
     };
     let margin = f64::EPSILON * (1u64 << 26) as f64;
-    let zz_t = std::time::Instant::now();
     // Columns `jj0..` of G from the Gram entries. The near-duplicate pairs, whose difference of
     // Gram entries has lost the distance to cancellation, are marked NaN (no other entry can be:
     // `A` and `sq` are finite) and left for `dist2`; returned, the columns holding any.
@@ -1643,7 +1642,6 @@ fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f6
     } else {
         fill(0, g.as_mut())
     };
-    eprintln!("ZZ exp loop {:.4}", zz_t.elapsed().as_secs_f64());
     for jj in marked {
         for i in 0..n {
             if g[(i, jj)].is_nan() {
