@@ -1086,6 +1086,15 @@ fn gram_from_rows<'r, J: Index + 'r>(
     par: Par,
 ) -> Result<faer::Mat<f64>> {
     let what = "the Gram matrix AᵀA";
+    // A sparse `A` may declare up to 2³² columns (`DataOp::new`), whose `d·d` does not fit a
+    // `usize`: the buffers below are sized by it.
+    if d.checked_mul(d).is_none() {
+        return Err(Error::TooLarge {
+            what: format!("the {d}×{d} Gram matrix AᵀA"),
+            requested: d as u128 * d as u128,
+            limit: (isize::MAX as usize / std::mem::size_of::<f64>()) as u128,
+        });
+    }
     // Column-major `d × d` lower triangle: entry `(k, j)`, `k ≥ j`, at `lower[j·d + k]`.
     let lower = if d <= GRAM_ROW_CHUNKS_MAX_D {
         gram_by_row_chunks(n, d, &row, par)?
@@ -1493,6 +1502,22 @@ mod tests {
             .apply_fused_with_col_norms(&vec![0.0; d], 1.0, &mut u, &mut vec![0.0; d])
             .is_none());
         assert!(u.iter().all(|&v| v == 1.0), "declined without touching u");
+    }
+
+    /// A `d` whose `d·d` overflows a `usize` (`d = 2³²`, which `DataOp::new` admits for a
+    /// sparse `A`: at most `2³²` columns) is refused as too large; `d * d` panicked with
+    /// "attempt to multiply with overflow" (and wrapped to 0 in a release build).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn gram_from_rows_refuses_a_d_whose_square_overflows() {
+        let row = |_: usize| -> (&[u32], &[f64]) { (&[], &[]) };
+        let d = 1usize << 32;
+        match super::gram_from_rows(0, d, row, faer::Par::Seq) {
+            Err(crate::Error::TooLarge { what, .. }) => {
+                assert!(what.contains("Gram matrix AᵀA"), "{what}")
+            }
+            other => panic!("expected TooLarge, got {:?}", other.map(|g| g.nrows())),
+        }
     }
 
     /// [`super::gram_from_rows`] on both of its schemes (`d = 300` by row chunks, `d = 700` by
