@@ -1319,7 +1319,7 @@ fn auto_factors_p3(n: usize) -> bool {
 /// the Cholesky breaks down (`G` numerically singular: rows of `A` that coincide to rounding).
 fn kernel_factor(g: MatRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
     let n = g.nrows();
-    let mut copy = zeros_or_too_large::<f64>(n, n, "the copy of G for its Cholesky factor")?;
+    let mut copy = zeros_or_too_large::<f64>(n, n, "copy of G for its Cholesky factor")?;
     copy.copy_from(g);
     crate::dense::cholesky_factor_par(copy, par).map_err(|e| Error::Factorization {
         reason: format!(

@@ -1085,7 +1085,7 @@ fn gram_from_rows<'r, J: Index + 'r>(
     row: impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync,
     par: Par,
 ) -> Result<faer::Mat<f64>> {
-    let what = "the Gram matrix AᵀA";
+    let what = "Gram matrix AᵀA";
     // A sparse `A` may declare up to 2³² columns (`DataOp::new`), whose `d·d` does not fit a
     // `usize`: the buffers below are sized by it.
     if d.checked_mul(d).is_none() {
@@ -1150,7 +1150,7 @@ fn gram_by_row_chunks<'r, J: Index + 'r>(
             }
         }
     };
-    let what = "the Gram matrix AᵀA";
+    let what = "Gram matrix AᵀA";
     // The chunks' Grams are added into `sum` in chunk order on either path, so the bits do not
     // depend on the thread count.
     let mut sum = filled_or_too_large(d * d, 0.0, what)?;
@@ -1184,7 +1184,7 @@ fn gram_by_column_blocks<'r, J: Index + 'r>(
     row: &(impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync),
     par: Par,
 ) -> Result<Vec<f64>> {
-    let mut lower = filled_or_too_large(d * d, 0.0, "the Gram matrix AᵀA")?;
+    let mut lower = filled_or_too_large(d * d, 0.0, "Gram matrix AᵀA")?;
     // About 1 MB of columns a block, and at least 4 blocks a thread to balance the triangle's
     // uneven columns (the leftmost carry the most products).
     let tasks = if threads(par) { 4 * par.degree() } else { 1 };
@@ -1231,7 +1231,7 @@ impl DataOp<'_> {
         let d = self.ncols();
         Ok(match self {
             DataOp::Dense(m, par) => {
-                let mut g = zeros_or_too_large(d, d, "the Gram matrix AᵀA")?;
+                let mut g = zeros_or_too_large(d, d, "Gram matrix AᵀA")?;
                 matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, *par);
                 g
             }
@@ -1517,6 +1517,30 @@ mod tests {
                 assert!(what.contains("Gram matrix AᵀA"), "{what}")
             }
             other => panic!("expected TooLarge, got {:?}", other.map(|g| g.nrows())),
+        }
+    }
+
+    /// The `TooLarge` error for an unallocatable `AᵀA` names it once: the helpers add "the"
+    /// themselves, and were handed "the Gram matrix AᵀA", so the messages read "the the Gram
+    /// matrix AᵀA" (sparse, column blocks) and "the 2147483648×2147483648 the Gram matrix AᵀA"
+    /// (dense). `d = 2³¹` (`2⁶²` entries) cannot be allocated.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_unallocatable_gram_matrix_is_named_once() {
+        let d = 1usize << 31;
+        let row = |_: usize| -> (&[u32], &[f64]) { (&[], &[]) };
+        let sparse = super::gram_from_rows(0, d, row, faer::Par::Seq).map(|g| g.nrows());
+        let view = faer::MatRef::<f64>::from_column_major_slice(&[], 0, d);
+        let op = super::DataOp::new(crate::MatrixRef::Dense(view), faer::Par::Seq).unwrap();
+        let dense = op.gram().map(|g| g.nrows());
+        for got in [sparse, dense] {
+            match got {
+                Err(crate::Error::TooLarge { what, .. }) => {
+                    assert!(what.contains("Gram matrix AᵀA"), "{what}");
+                    assert_eq!(what.matches("the").count(), 1, "{what}");
+                }
+                other => panic!("expected TooLarge, got {other:?}"),
+            }
         }
     }
 
