@@ -46,3 +46,33 @@ fn p3_writes_nothing_to_stderr() {
     );
     assert!(stderr.is_empty(), "P3 wrote to stderr: {stderr:?}");
 }
+
+/// P1/P2 pass `lstsq.par` to the operator unbounded, and `gram_from_rows`' column blocks
+/// (`d > 512`) sized their tasks as `4·par.degree()`: `Par::rayon(usize::MAX)`, which every other
+/// entry point accepts (at most `MAX_THREADS` are used), overflowed that product — a panic
+/// under overflow checks — on the Cholesky route of a sparse `A`. Now solved, with the bits of
+/// `Par::rayon(2)`.
+#[test]
+fn p1_and_p2_cholesky_take_any_thread_count() {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve};
+    let (n, d) = (2000, 520);
+    let a = randnla::problems::random_sparse(n, d, 30, Seed::new(36)).unwrap();
+    let av = MatrixRef::sparse(&a).unwrap();
+    let b: Vec<f64> = (0..d).map(|i| 1.0 + (i % 5) as f64).collect();
+    let b2: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+    let params = |t: usize| {
+        let mut p = KernelParams {
+            inner_solve: InnerSolve::Cholesky,
+            ..KernelParams::default()
+        };
+        p.lstsq.par = faer::Par::rayon(t);
+        p
+    };
+    let bits = |x: Vec<f64>| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let (x1, _) = solve_p1(av, 1, &b, &params(usize::MAX)).unwrap();
+    let (y1, _) = solve_p1(av, 1, &b, &params(2)).unwrap();
+    assert_eq!(bits(x1), bits(y1), "P1");
+    let (x2, _) = solve_p2(av, 1, &b2, &params(usize::MAX)).unwrap();
+    let (y2, _) = solve_p2(av, 1, &b2, &params(2)).unwrap();
+    assert_eq!(bits(x2), bits(y2), "P2");
+}

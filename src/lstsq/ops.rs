@@ -1187,7 +1187,13 @@ fn gram_by_column_blocks<'r, J: Index + 'r>(
     let mut lower = filled_or_too_large(d * d, 0.0, "Gram matrix AᵀA")?;
     // About 1 MB of columns a block, and at least 4 blocks a thread to balance the triangle's
     // uneven columns (the leftmost carry the most products).
-    let tasks = if threads(par) { 4 * par.degree() } else { 1 };
+    // `par` bounded: P1/P2 hand their operators `lstsq.par` as given, and `4·degree()`
+    // overflowed for `Par::rayon(usize::MAX)`.
+    let tasks = if threads(par) {
+        4 * crate::dense::bounded(par).degree()
+    } else {
+        1
+    };
     let width = (GRAM_BLOCK_ENTRIES / d.max(1)).clamp(1, d.div_ceil(tasks).max(1));
     let fill_block = |(b, cols): (usize, &mut [f64])| {
         let j0 = b * width;
