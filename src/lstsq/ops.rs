@@ -1194,7 +1194,13 @@ fn gram_by_column_blocks<'r, J: Index + 'r>(
     } else {
         1
     };
-    let width = (GRAM_BLOCK_ENTRIES / d.max(1)).clamp(1, d.div_ceil(tasks).max(1));
+    // At least 16 columns a block (or all `d`): every block reads every row, so 64 threads at
+    // `d = 513` would otherwise make 171 passes over `A` for blocks of 3 columns.
+    let width = (GRAM_BLOCK_ENTRIES / d.max(1))
+        .min(d.div_ceil(tasks))
+        .max(16)
+        .min(d)
+        .max(1);
     let fill_block = |(b, cols): (usize, &mut [f64])| {
         let j0 = b * width;
         let j1 = j0 + cols.len() / d;
