@@ -137,3 +137,32 @@ fn features_name_the_first_bad_row_on_any_thread_count() {
         }
     }
 }
+
+/// Scores of both signs near `f64::MAX` under a scale near `10⁻³⁰⁸`: their difference is beyond
+/// f64 but the scaled one is `−0.7`, so both keys carry weight. The fuzz target's reference took
+/// `scale·(x − x_max)` and gave the far key weight 0 (its find: an output of 2.49e297 taken for
+/// wrong); the function, which takes `scale·x − scale·x_max`, was right.
+#[test]
+fn softmax_weight_of_scores_whose_difference_overflows() {
+    use faer::Par;
+    use randnla::attention::{exact_attention, ExactParams, Kernel};
+    let scale = 3.5e-309;
+    let q = Mat::<f64>::from_fn(1, 1, |_, _| 1e308);
+    let k = Mat::<f64>::from_fn(2, 1, |i, _| if i == 0 { 1.0 } else { -1.0 });
+    let v = Mat::<f64>::from_fn(2, 1, |i, _| i as f64);
+    let out = exact_attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        Kernel::Softmax { scale },
+        &ExactParams::default(),
+        Par::Seq,
+    )
+    .unwrap();
+    // Weights 1 and e^{scale·(−1e308 − 1e308)}; out = w₁/(1 + w₁).
+    let w1 = (-(scale * 1e308) - scale * 1e308).exp();
+    let want = w1 / (1.0 + w1);
+    assert!(want > 0.3);
+    let got = out[(0, 0)];
+    assert!((got - want).abs() <= 1e-14, "out = {got:e}, want {want:e}");
+}

@@ -306,6 +306,19 @@ impl Reference {
     }
 }
 
+/// `scale·(x − best)`, also where `x − best` overflows (scores of both signs near f64::MAX with
+/// a scale near 10⁻³⁰⁸, whose product is modest: the fuzz target's find, a weight taken for 0
+/// that is e^{−0.7}). Halving is exact but for subnormal scores, whose lost half-ulp is far below
+/// a difference past f64::MAX.
+fn scaled_gap(scale: f64, x: f64, best: f64) -> f64 {
+    let d = x - best;
+    if d.is_finite() {
+        scale * d
+    } else {
+        2.0 * (scale * (x / 2.0 - best / 2.0))
+    }
+}
+
 /// Exact softmax attention by definition, `Σ e^{s(x_j − x_max)} v_j / Σ e^{s(x_j − x_max)}`, and
 /// its bound: a score errs by at most `γ_h·⟨|q|,|k|⟩` (`γ_h = 2(h+2)u`), which moves a weight by
 /// a factor within `e^{±2|s|γ_h S}` (`S` the row's largest `⟨|q|,|k|⟩`), hence the output by
@@ -350,7 +363,7 @@ fn check_softmax<T: Scalar>(
                 if scale == 0.0 {
                     1.0
                 } else {
-                    (scale * (xj - best)).exp()
+                    scaled_gap(scale, xj, best).exp()
                 }
             })
             .collect();
@@ -367,7 +380,7 @@ fn check_softmax<T: Scalar>(
             .expect("the best is a score");
         let alone = scale != 0.0
             && x.iter().enumerate().all(|(j, &xj)| {
-                j == jb || scale.abs() * ((xj - best).abs() - 4.0 * gh * s) > 1500.0
+                j == jb || scaled_gap(scale, xj, best).abs() - scale.abs() * 4.0 * gh * s > 1500.0
             });
         for c in 0..d {
             if alone {
