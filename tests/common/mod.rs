@@ -145,20 +145,19 @@ pub fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
 const LIMITED_CHILD: &str = "RANDNLA_LIMITED_CHILD";
 
 /// Runs the test `name` again in a child process whose address space is limited to
-/// `limit_kib` KiB (`ulimit -v`), so that the large allocations it provokes fail on any machine,
-/// and asserts that the child passed (an allocation abort kills it with SIGABRT). Returns `true`
-/// in the child, where the test body should run; `false` in the parent, which is done.
+/// `limit_kib` KiB beyond what faer's GEMM reserves (see [`limit_this_process`]), so that the
+/// large allocations it provokes fail on any machine, and asserts that the child passed (an
+/// allocation abort kills it with SIGABRT). Returns `true` in the child, where the test body
+/// should run; `false` in the parent, which is done.
 pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
     if std::env::var_os(LIMITED_CHILD).is_some() {
+        limit_this_process(limit_kib);
         return true;
     }
-    // `ulimit -v` as used here is Linux's (macOS ignores it); elsewhere the test does nothing.
+    // The limit is Linux's (`prlimit`, `/proc/self/status`); elsewhere the test does nothing.
     if cfg!(target_os = "linux") {
         let exe = std::env::current_exe().unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
-            .arg(exe)
+        let out = std::process::Command::new(exe)
             .args([name, "--exact", "--test-threads=1", "--nocapture"])
             .env(LIMITED_CHILD, "1")
             .env("RAYON_NUM_THREADS", "1")
@@ -173,6 +172,50 @@ pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
         );
     }
     false
+}
+
+/// In the child of [`under_address_limit`]: limits this process's address space to `limit_kib`
+/// KiB plus what faer's GEMM reserves on this thread. faer's x86 GEMM (`private-gemm-x86`)
+/// keeps a thread-local buffer of twice the L3 size it reads from sysfs, taken on a thread's
+/// first product: 520 MiB on a VM that reports a 260 MiB L3, where every one of these tests that
+/// multiplies aborted in its first GEMM under a plain 512 MiB limit (`ulimit -v`, as before
+/// 2026-12-05). One small product on this thread (the test body's: `RAYON_NUM_THREADS=1` keeps
+/// the library's products on it) makes that reservation first; the growth of `VmSize` it causes
+/// is added to the limit, which `prlimit` then sets on this process.
+fn limit_this_process(limit_kib: u64) {
+    let before = vm_size_kib();
+    let a = Mat::<f64>::from_fn(64, 16, |i, j| (i + 2 * j) as f64);
+    let mut g = Mat::<f64>::zeros(64, 64);
+    faer::linalg::matmul::matmul(
+        g.as_mut(),
+        faer::Accum::Replace,
+        a.as_ref(),
+        a.transpose(),
+        1.0,
+        Par::Seq,
+    );
+    std::hint::black_box(&g);
+    let reserved = vm_size_kib().saturating_sub(before);
+    let bytes = (limit_kib + reserved) * 1024;
+    let status = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--as={bytes}"))
+        .status();
+    assert!(
+        matches!(status, Ok(s) if s.success()),
+        "prlimit --as={bytes} on this process: {status:?}"
+    );
+}
+
+/// `VmSize` of this process in KiB, from `/proc/self/status`.
+fn vm_size_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmSize:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmSize in /proc/self/status")
 }
 
 /// The configuration of the property tests: `cases` cases drawn from a fixed seed, so that a
@@ -221,21 +264,22 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// An address-space limit for the child processes of [`under_address_limit`], in KiB (512 MiB;
-/// a test binary maps about 90 MB).
+/// An address-space limit for the child processes of [`under_address_limit`], in KiB (512 MiB
+/// beyond faer's GEMM buffer; a test binary maps about 90 MB).
 pub const LIMIT_KIB: u64 = 1 << 19;
 
-/// Bytes of address space this process has left under [`LIMIT_KIB`] (from `VmSize`, which is
-/// what `ulimit -v` limits).
+/// Bytes of address space this process has left under its limit (the soft `Max address space`
+/// of `/proc/self/limits`, which [`under_address_limit`] sets; [`LIMIT_KIB`] where there is
+/// none), against its `VmSize`, which is what that limit counts.
 pub fn address_space_left() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let used_kib: u64 = status
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let limit_kib = limits
         .lines()
-        .find_map(|l| l.strip_prefix("VmSize:"))
-        .and_then(|v| v.trim().strip_suffix("kB"))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap();
-    LIMIT_KIB.saturating_sub(used_kib) * 1024
+        .find_map(|l| l.strip_prefix("Max address space"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(LIMIT_KIB, |bytes| bytes / 1024);
+    limit_kib.saturating_sub(vm_size_kib()) * 1024
 }
 
 /// A temporary directory of its own, named after `prefix`, the process id and `tag` (tests
