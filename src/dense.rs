@@ -41,6 +41,20 @@ pub(crate) fn bounded(par: Par) -> Par {
     }
 }
 
+/// `par` for a faer product or triangular solve whose result is `rows × cols`: `Par::Seq` when
+/// the result is one row or one column. faer computes such a product as a matrix–vector or dot
+/// product (and a one-column triangular solve through them), and from about 2¹⁶ terms on it
+/// splits those sums by thread, so their bits would depend on the thread count; a wider result
+/// is split into blocks of itself, each entry summed whole, which keeps the bits (checked on 1,
+/// 3, 5, 7, 8 and 16 threads by `tests/thread_counts_review.rs`).
+pub(crate) fn par_for_result(par: Par, rows: usize, cols: usize) -> Par {
+    if rows <= 1 || cols <= 1 {
+        Par::Seq
+    } else {
+        par
+    }
+}
+
 /// `A·B`, on one thread (faer's `*` runs on the global parallelism, and a matrix–vector product's
 /// bits depend on it).
 pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {

@@ -154,7 +154,7 @@ pub fn gram(a: MatrixRef<'_, f64>, par: Par) -> Result<Mat<f64>> {
                 a.transpose(),
                 a,
                 1.0,
-                par,
+                crate::dense::par_for_result(par, d, d),
             );
         }
         MatrixRef::Sparse(s) => {
@@ -351,6 +351,7 @@ impl RangeBasis {
                 }
                 // (SA)·R⁻¹ with R = Lᵀ: solve L·Xᵀ = (SA)ᵀ.
                 let mut xt = sa.transpose().to_owned();
+                let par = crate::dense::par_for_result(par, xt.nrows(), xt.ncols());
                 faer::linalg::triangular_solve::solve_lower_triangular_in_place(
                     l.as_ref(),
                     xt.as_mut(),

@@ -672,6 +672,7 @@ impl PivotedQr {
     fn solve_scatter(&self, mut rhs: Mat<f64>, par: Par) -> Mat<f64> {
         let r = self.rank;
         let r11 = self.factors.as_ref().submatrix(0, 0, r, r);
+        let par = crate::dense::par_for_result(par, r, rhs.ncols());
         faer::linalg::triangular_solve::solve_upper_triangular_in_place(r11, rhs.as_mut(), par);
         let mut out = Mat::<f64>::zeros(self.factors.ncols(), rhs.ncols());
         for p in 0..r {
@@ -757,6 +758,7 @@ impl Rows<'_> {
         match self {
             Rows::Dense(a) => {
                 let dst = MatMut::from_row_major_slice_mut(out, hi - lo, k);
+                let par = crate::dense::par_for_result(par, hi - lo, k);
                 matmul(dst, Accum::Replace, a.subrows(lo, hi - lo), m, 1.0, par);
             }
             Rows::Csr(s) => {
@@ -962,7 +964,7 @@ fn sketch_cholesky(
                     y,
                     BlockStructure::Rectangular,
                     1.0,
-                    par,
+                    crate::dense::par_for_result(par, r, r),
                 );
             });
             if lambda > 0.0 {
@@ -975,16 +977,17 @@ fn sketch_cholesky(
                     sw.transpose(),
                     sw.as_ref(),
                     1.0,
-                    par,
+                    crate::dense::par_for_result(par, r, r),
                 );
             }
             let l = cholesky_lower(g)?;
             // T = W·L⁻ᵀ: solve L·Tᵀ = Wᵀ.
             let mut tt = w.transpose().to_owned();
+            let tri_par = crate::dense::par_for_result(par, tt.nrows(), tt.ncols());
             faer::linalg::triangular_solve::solve_lower_triangular_in_place(
                 l.as_ref(),
                 tt.as_mut(),
-                par,
+                tri_par,
             );
             // Pass 2: ℓ_i = ‖e_iᵀ A·T‖².
             Ok(rows.row_norms(tt.transpose(), 1.0, par))

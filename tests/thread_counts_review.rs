@@ -8,10 +8,12 @@
 //! (`Par::Seq` for one thread; `common::with_threads`) and compares every output entry with
 //! `to_bits`, naming the first entry that differs.
 //!
-//! Four tests are `#[ignore]`d: they fail, each on a product or solve the crate hands to faer
-//! with `par` that faer turns into a matrix–vector product, a dot product or a one-column
-//! triangular solve, whose sums faer splits by thread (see each `ignore` reason). Every other
-//! check passes.
+//! Four tests failed when this file was written (session 38), each on a product or solve the
+//! crate handed to faer with `par` that faer turns into a matrix–vector product, a dot product or
+//! a one-column triangular solve, whose sums faer splits by thread from about 2¹⁶ terms:
+//! `leverage_dense_single_jl_column`, `leverage_single_jl_column_600_columns`,
+//! `poly_kernel_error_one_wide_row` and `poly_kernel_error_one_row_many_features`. Such calls
+//! now run on one thread (`dense::par_for_result`).
 
 mod common;
 
@@ -1596,9 +1598,6 @@ fn leverage_dense_rank_one() {
 }
 
 #[test]
-#[ignore = "thread-count bug: approx_leverage_scores with jl_dim = 1 on a dense A; src/leverage.rs:760 \
-            hands faer the 8192 × d by d × 1 product (a matrix–vector product) with `par`, and \
-            faer splits its sums by thread"]
 fn leverage_dense_single_jl_column() {
     use randnla::leverage::*;
     // Full-rank dense 20000 × 30 with jl_dim = 1: the score pass multiplies 8192 × 30 row blocks
@@ -1629,9 +1628,6 @@ fn leverage_dense_single_jl_column() {
 }
 
 #[test]
-#[ignore = "thread-count bug: PolyKernelFeatures::kernel_error with one row and d ≥ ~65 536; \
-            src/sketch/tensor/poly.rs:432 computes the exact 1 × 1 Gram X·Xᵀ with faer's matmul \
-            on `par`, which splits a dot product's sum by thread"]
 fn poly_kernel_error_one_wide_row() {
     use randnla::sketch::tensor::*;
     // One row of 100000 columns: kernel_error's exact kernel is a 1 × 1 product over 100 000
@@ -1659,9 +1655,6 @@ fn poly_kernel_error_one_wide_row() {
 }
 
 #[test]
-#[ignore = "thread-count bug: PolyKernelFeatures::kernel_error with one row and ≥ ~65 536 features; \
-            src/sketch/tensor/poly.rs:308 computes the 1 × 1 feature Gram φ·φᵀ with faer's matmul \
-            on `par`, which splits a dot product's sum by thread"]
 fn poly_kernel_error_one_row_many_features() {
     use randnla::sketch::tensor::*;
     // One row, 8 columns, 131072 features: the feature Gram φφᵀ is a 1 × 1 product over
@@ -1736,9 +1729,6 @@ fn leverage_single_jl_column_csr() {
 }
 
 #[test]
-#[ignore = "thread-count bug: approx_leverage_scores with jl_dim = 1 and rank ≥ 512; \
-            src/leverage.rs:675 (solve_scatter) solves R₁₁·X = G for a one-column G with `par`, \
-            and faer splits a one-column triangular solve's sums by thread from order 512 on"]
 fn leverage_single_jl_column_600_columns() {
     use randnla::leverage::*;
     // d = 600 on CSR: the one-column triangular solve with R₁₁ of order 600. Controls with the

@@ -1590,7 +1590,7 @@ fn gaussian_kernel(rows: &KernelRows<'_>, sq: &[f64], par: Par) -> Result<Mat<f6
                 a.as_ref(),
                 a.transpose(),
                 1.0,
-                par,
+                crate::dense::par_for_result(par, n, n),
             );
             let mut t: Option<Mat<f64>> = None;
             let dist2 = move |i: usize, j: usize| -> f64 {
@@ -1708,6 +1708,7 @@ impl Nystrom {
             })?;
         // B = Y_ν L⁻ᵀ.
         let mut bt = y_nu.transpose().to_owned();
+        let par = crate::dense::par_for_result(par, bt.nrows(), bt.ncols());
         faer::linalg::triangular_solve::solve_lower_triangular_in_place(llt.L(), bt.as_mut(), par);
         let b = bt.transpose().to_owned();
         let svd = crate::dense::thin_svd(b.as_ref()).map_err(|e| Error::Factorization {

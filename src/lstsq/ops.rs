@@ -1244,7 +1244,8 @@ impl DataOp<'_> {
         Ok(match self {
             DataOp::Dense(m, par) => {
                 let mut g = zeros_or_too_large(d, d, "Gram matrix AᵀA")?;
-                matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, *par);
+                let par = crate::dense::par_for_result(*par, d, d);
+                matmul(g.as_mut(), Accum::Replace, m.transpose(), *m, 1.0, par);
                 g
             }
             DataOp::Csr(rows, par) => gram_from_rows(rows.nrows, d, |i| rows.row(i), *par)?,

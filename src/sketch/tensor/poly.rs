@@ -311,7 +311,7 @@ impl PolyKernelFeatures {
             phi.as_ref(),
             phi.transpose(),
             1.0,
-            par,
+            crate::dense::par_for_result(par, r, r),
         );
         // The Gram matrix of the rows times 2^−2a (one exact power of two, largest entry in
         // [1, 2)), so that it does not overflow or underflow where γ⟨x, y⟩ does not.
@@ -435,7 +435,7 @@ fn gram_leading<T: Scalar>(x: MatrixRef<'_, T>, r: usize, par: Par) -> Result<(M
             xr.as_ref(),
             xr.transpose(),
             1.0,
-            par,
+            crate::dense::par_for_result(par, r, r),
         );
     } else {
         for i in 0..r {
