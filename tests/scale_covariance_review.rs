@@ -2626,3 +2626,181 @@ fn io_round_trips_scaled_values() {
     }
     log.finish();
 }
+
+/// More tensor entry points: from_components(c·w) = c·T; TensorSketches::{estimates_all,
+/// estimates_but_one} of cT = c·; after deflate(c·w, u) the sketched contraction is c times that
+/// of the deflated T. ROUNDING (FFT); from_components bitwise.
+#[test]
+fn tensor_more_entry_points_scale() {
+    let mut log = Log::new("from_components / estimates / deflate");
+    let (_, w, f) = SymmetricTensor::synthetic_orthogonal(3, 8, 2, 0.0, Seed::new(7)).unwrap();
+    let u: Vec<f64> = Rng(141).vec(8);
+    let t0 = SymmetricTensor::from_components(3, 8, &w, &f).unwrap();
+    let c0 = t0.contract_but_one(&u, Par::Seq).unwrap();
+    let (tp0, _) = tensor_pair(0, true);
+    let s0 = TensorSketches::new(&tp0, 3, 64, Seed::new(2), Par::Seq).unwrap();
+    let ea0 = s0.estimates_all(&u, Par::Seq).unwrap();
+    let eb0: Vec<f64> = s0
+        .estimates_but_one(&u, Par::Seq)
+        .unwrap()
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut d0 = s0.clone();
+    d0.deflate(w[0], &f[0], Par::Seq).unwrap();
+    let dc0 = d0.contract_but_one(&u, Par::Seq).unwrap();
+    for k in KS {
+        let ctx = format!("from_components k={k}");
+        if let Some(t) = log.ok(
+            &ctx,
+            SymmetricTensor::from_components(3, 8, &scale(&w, k), &f),
+        ) {
+            if let Some(c) = log.ok(&ctx, t.contract_but_one(&u, Par::Seq)) {
+                log.bits(&ctx, &c, &scale(&c0, k));
+            }
+        }
+        let (_, tk) = tensor_pair(k, true);
+        let ctx = format!("TensorSketches k={k}");
+        let Some(s) = log.ok(
+            &ctx,
+            TensorSketches::new(&tk, 3, 64, Seed::new(2), Par::Seq),
+        ) else {
+            continue;
+        };
+        if let Some(e) = log.ok(&ctx, s.estimates_all(&u, Par::Seq)) {
+            log.close(
+                &format!("{ctx} estimates_all"),
+                &e,
+                &scale(&ea0, k),
+                ROUNDING,
+            );
+        }
+        if let Some(e) = log.ok(&ctx, s.estimates_but_one(&u, Par::Seq)) {
+            let e: Vec<f64> = e.into_iter().flatten().collect();
+            log.close(
+                &format!("{ctx} estimates_but_one"),
+                &e,
+                &scale(&eb0, k),
+                ROUNDING,
+            );
+        }
+        let mut d = s.clone();
+        if log
+            .ok(&ctx, d.deflate(w[0] * p2(k), &f[0], Par::Seq))
+            .is_some()
+        {
+            if let Some(c) = log.ok(&ctx, d.contract_but_one(&u, Par::Seq)) {
+                log.close(&format!("{ctx} deflate"), &c, &scale(&dc0, k), ROUNDING);
+            }
+        }
+    }
+    log.finish();
+}
+
+/// PolyKernelFeatures::transform_vec agrees with the law of transform (c₀ = 0: c^p); and
+/// Learner::select_labels selects the same rows with the same weights for cX.
+#[test]
+fn transform_vec_and_select_labels_scale() {
+    let mut log = Log::new("transform_vec / select_labels");
+    let x: Vec<f64> = Rng(151).vec(6);
+    let f = PolyKernelFeatures::new(
+        6,
+        PolyKernelParams {
+            degree: 2,
+            gamma: 1.0,
+            coef0: 0.0,
+            sketch_dim: 64,
+            method: randnla::sketch::tensor::TensorMethod::Fft,
+        },
+        Seed::new(5),
+    )
+    .unwrap();
+    let v0 = f.transform_vec(&x).unwrap();
+    for k in KS.into_iter().filter(|k| fits(2 * k)) {
+        let ctx = format!("transform_vec k={k}");
+        if let Some(v) = log.ok(&ctx, f.transform_vec(&scale(&x, k))) {
+            log.close(&ctx, &v, &scale(&v0, 2 * k), ROUNDING);
+        }
+    }
+    for (name, xm, y) in pool_inputs() {
+        let run = |xm: &Input| -> randnla::Result<Selection> {
+            let pool = Pool::new(xm.view(), Basis::Exact, Seed::new(1), Par::Seq)?;
+            let mut o = Budgeted::new(SliceOracle::new(&y), 60);
+            let mut l = Learner::new(&pool, Strategy::bss(), Seed::new(2))?;
+            l.select_labels(30, &mut o)?;
+            let (beta, _) = l.fit(0.0)?;
+            Ok((l.weights(), beta))
+        };
+        let (w0, b0) = run(&xm).unwrap();
+        for k in KS {
+            let ctx = format!("{name} select_labels k={k}");
+            if let Some((w, b)) = log.ok(&ctx, run(&xm.scaled(k))) {
+                if w.iter().map(|e| e.0).ne(w0.iter().map(|e| e.0)) {
+                    log.fail(&ctx, "selected rows differ".into());
+                } else {
+                    let g = |w: &[(usize, f64)]| w.iter().map(|e| e.1).collect::<Vec<_>>();
+                    log.close(&ctx, &g(&w), &g(&w0), ROUNDING);
+                }
+                log.close(&format!("{ctx} fit"), &b, &scale(&b0, -k), ROUNDING);
+            }
+        }
+    }
+    log.finish();
+}
+
+/// SketchInfo of sketched attention with `check: true`: the reported relative error against
+/// exact attention and the smallest normalizer do not change under V → cV (all k) or
+/// (cQ, K/c) within the features' range (k = ±60, ±200 at p = 2). ROUNDING.
+#[test]
+fn poly_sketch_attention_info_invariant() {
+    let mut log = Log::new("SketchInfo (rel_error, min_normalizer)");
+    let (q, kk, v) = qkv();
+    let p = PolySketchParams {
+        degree: 2,
+        sketch_dim: 16,
+        block: 8,
+        check: true,
+        ..PolySketchParams::default()
+    };
+    let (_, i0) = poly_sketch_attention(q.as_ref(), kk.as_ref(), v.as_ref(), &p, Par::Seq).unwrap();
+    let e0 = i0.rel_error.unwrap();
+    for k in KS {
+        let vk = scale_mat(&v, k);
+        let ctx = format!("V→2^{k}V");
+        let r = poly_sketch_attention(q.as_ref(), kk.as_ref(), vk.as_ref(), &p, Par::Seq);
+        if let Some((_, i)) = log.ok(&ctx, r) {
+            log.close1(
+                &format!("{ctx} rel_error"),
+                i.rel_error.unwrap_or(f64::NAN),
+                e0,
+                ROUNDING,
+            );
+            log.close1(
+                &format!("{ctx} min_normalizer"),
+                i.min_normalizer,
+                i0.min_normalizer,
+                ROUNDING,
+            );
+        }
+        if fits(2 * k) {
+            let ctx = format!("(2^{k}Q, 2^{}K)", -k);
+            let (qk, kk2) = (scale_mat(&q, k), scale_mat(&kk, -k));
+            let r = poly_sketch_attention(qk.as_ref(), kk2.as_ref(), v.as_ref(), &p, Par::Seq);
+            if let Some((_, i)) = log.ok(&ctx, r) {
+                log.close1(
+                    &format!("{ctx} rel_error"),
+                    i.rel_error.unwrap_or(f64::NAN),
+                    e0,
+                    ROUNDING,
+                );
+                log.close1(
+                    &format!("{ctx} min_normalizer"),
+                    i.min_normalizer,
+                    i0.min_normalizer,
+                    ROUNDING,
+                );
+            }
+        }
+    }
+    log.finish();
+}
