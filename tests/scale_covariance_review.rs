@@ -1375,10 +1375,6 @@ fn poly_kernel_features_scale_laws() {
 /// kernel_error = ‖ΦΦᵀ − K‖_F/‖K‖_F is invariant under X → cX (c₀ = 0, Φ → c^p·Φ) at every k
 /// where Φ fits (|p·k| ≤ 1000), also where K = c^{2p}·K₀ itself does not.
 #[test]
-#[ignore = "scale bug: PolyKernelFeatures::kernel_error returns Ok(0) (expected ≈0.19) for X·2^-500 (p=2) and \
-            X·2^-200 (p=3): K and ΦΦᵀ underflow to 0 and 0/0 is reported as a perfect 0 \
-            (src/sketch/tensor/poly.rs:307-313 ΦΦᵀ unscaled, :244-246 kernel_of_dot's base^p underflows, :361-362 num == 0 → Ok(0)); \
-            for X·2^+500 (p=2), X·2^+200 (p=3) it refuses the representable ratio as NonFinite (documented: K overflows)"]
 fn poly_kernel_error_invariant() {
     let mut log = Log::new("PolyKernelFeatures::kernel_error");
     let d = 6;

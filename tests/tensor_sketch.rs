@@ -1218,7 +1218,7 @@ fn hash_tables_stay_within_a_budget() {
 /// the kernel's entries (≈ 2⁶⁶⁴) are finite but their squares are not, which made the old
 /// unscaled sums inf/inf = NaN. At `γ = 2¹⁰⁰⁰` the kernel itself overflows: an error, not NaN.
 #[test]
-fn kernel_error_is_scale_safe_and_refuses_an_overflowing_kernel() {
+fn kernel_error_is_scale_safe_even_where_the_kernel_overflows() {
     let x = clustered_rows(60, 8, 4, 0.3, Seed::new(3)).unwrap();
     let xv = MatrixRef::dense(x.as_ref()).unwrap();
     let error_at = |gamma: f64| {
@@ -1237,8 +1237,25 @@ fn kernel_error_is_scale_safe_and_refuses_an_overflowing_kernel() {
     let big = error_at(2f64.powi(332)).unwrap();
     assert!(base.is_finite() && base > 0.0, "{base}");
     assert!((big - base).abs() <= 1e-12 * base, "{big} against {base}");
+    // At γ = 2¹⁰⁰⁰, K ≈ 2²⁰⁰⁰ leaves f64's range while the features (≈ γ) and the ratio do not:
+    // the ratio is computed at scale (it was refused as NonFinite before session 38).
+    let huge = error_at(2f64.powi(1000)).unwrap();
+    assert!((huge - base).abs() <= 1e-12 * base, "{huge} against {base}");
+    // Refused: a degree so high that the largest base, scaled into [1, 2), still overflows
+    // when raised to it (1.9^1200 ≈ 2^1111).
+    let one = Mat::from_fn(1, 1, |_, _| 1.9f64.sqrt());
+    let params = PolyKernelParams {
+        degree: 1200,
+        gamma: 1.0,
+        coef0: 0.0,
+        sketch_dim: 16,
+        ..Default::default()
+    };
+    let f = PolyKernelFeatures::new(1, params, Seed::new(5)).unwrap();
+    let ov = MatrixRef::dense(one.as_ref()).unwrap();
+    let phi = f.transform(ov, Par::Seq).unwrap();
     assert!(matches!(
-        error_at(2f64.powi(1000)),
+        f.kernel_error(ov, phi.as_ref(), 1, Par::Seq),
         Err(Error::NonFinite { .. })
     ));
 }

@@ -252,8 +252,10 @@ impl PolyKernelFeatures {
     /// # Errors
     /// [`Error::Empty`] for `rows = 0` or an empty `X`; [`Error::DimensionMismatch`] when `X`
     /// does not have `d` columns or `features` does not have `m` columns and at least as many
-    /// rows as are compared; [`Error::NonFinite`] for non-finite features, or when an entry of
-    /// `K` or of `ΦΦᵀ` overflows (the ratio itself is computed with scaled sums); [`Error::TooLarge`]
+    /// rows as are compared; [`Error::NonFinite`] for non-finite features, when the ratio
+    /// overflows, or when `(γ⟨x,y⟩ + c)^p` overflows even scaled by a power of two that brings
+    /// its largest base below 2 (degrees in the hundreds); `K` and `ΦΦᵀ` themselves may lie
+    /// outside `f64`'s range, as the sums are scaled; [`Error::TooLarge`]
     /// for more than 2¹⁵ rows, when the `r × m` copy of the compared features exceeds 2²⁸ values
     /// (as [`transform`](Self::transform) never produces more; `features` may be a view that
     /// stores far less than it declares), or when the matrices cannot be allocated. The sizes are
@@ -298,10 +300,16 @@ impl PolyKernelFeatures {
         let copied = r as u128 * m as u128;
         Error::within(copied, 1 << 28, || format!("a copy of {r}×{m} features"))?;
         crate::input::check_finite_dense(features.subrows(0, r), "features")?;
+        // Φ·2^−u (largest entry in [1, 2)), so that ΦΦᵀ = 2^{2u}·Φ'Φ'ᵀ neither overflows nor
+        // underflows; for ordinary features Φ'Φ'ᵀ has the bits of ΦΦᵀ, times 2^{−2u}.
+        let big = (0..m)
+            .flat_map(|j| (0..r).map(move |i| features[(i, j)].to_f64().abs()))
+            .fold(0.0f64, f64::max);
+        let u = max_exponent(&[big]);
         let mut phi = zeros_or_too_large::<f64>(r, m, "copy of the features")?;
         for j in 0..m {
             for i in 0..r {
-                phi[(i, j)] = features[(i, j)].to_f64();
+                phi[(i, j)] = ldexp(features[(i, j)].to_f64(), -u);
             }
         }
         let mut approx = zeros_or_too_large::<f64>(r, r, "sketched kernel matrix")?;
@@ -316,26 +324,52 @@ impl PolyKernelFeatures {
         // The Gram matrix of the rows times 2^−2a (one exact power of two, largest entry in
         // [1, 2)), so that it does not overflow or underflow where γ⟨x, y⟩ does not.
         let (mut gram, a) = gram_leading(x, r, par)?;
-        // K and ΦΦᵀ − K entry by entry; either can pass f64's range (γ = 1e200 at p = 2), and
-        // their squares far sooner: the sums are scaled by the largest magnitudes.
+        // K = 2^{p·t}·K' with K'ᵢⱼ = (2^{−t}·(γ⟨xᵢ, xⱼ⟩ + c))^p and t the exponent of the largest
+        // base, so that K' neither overflows nor underflows where K would (X = 2^−500·G at
+        // p = 2 made every entry of K and ΦΦᵀ 0, and the ratio a perfect 0). The errors are
+        // summed at the scale 2^s of the larger of K and ΦΦᵀ. Every step is an exact power-of-two
+        // rescaling for ordinary values, so the ratio keeps the bits of the unscaled sums.
+        let f = max_exponent(&[self.params.gamma]);
+        let g = ldexp(self.params.gamma, -f);
+        let c = self.params.coef0;
+        let lin = (0..r)
+            .flat_map(|j| (0..r).map(move |i| (i, j)))
+            .fold(0.0f64, |mx, (i, j)| mx.max((gram[(i, j)] * g).abs()));
+        let base_at = |v: f64, t: i64| ldexp(v * g, 2 * a + f - t) + ldexp(c, -t);
+        let t0 = if c == 0.0 {
+            max_exponent(&[lin]) + 2 * a + f
+        } else if lin == 0.0 {
+            max_exponent(&[c])
+        } else {
+            (max_exponent(&[lin]) + 2 * a + f).max(max_exponent(&[c]))
+        };
+        // The sum of the two scaled terms can reach 4: one more power of two brings it below 2.
+        let t = t0
+            + (0..r)
+                .flat_map(|j| (0..r).map(move |i| (i, j)))
+                .fold(0, |mx, (i, j)| {
+                    mx.max(max_exponent(&[base_at(gram[(i, j)], t0)]))
+                });
+        let p = i32::try_from(self.params.degree).unwrap_or(i32::MAX);
+        let kt = i64::from(p) * t;
+        let s = (2 * u).max(kt);
         let mut diff = zeros_or_too_large::<f64>(r, r, "kernel error matrix")?;
         let (mut k_max, mut d_max) = (0.0f64, 0.0f64);
         for j in 0..r {
             for i in 0..r {
-                let k = self.kernel_of_dot(gram[(i, j)], 2 * a);
-                let e = approx[(i, j)] - k;
-                if !(k.is_finite() && e.is_finite()) {
-                    let what = if k.is_finite() {
-                        "the sketched kernel matrix ΦΦᵀ (it overflows f64)"
-                    } else {
-                        "the exact kernel matrix (γ⟨x,y⟩ + c)^p (it overflows f64)"
-                    };
+                let k = base_at(gram[(i, j)], t).powi(p);
+                if !k.is_finite() {
                     return Err(Error::NonFinite {
-                        what: what.into(),
+                        what: format!(
+                            "the exact kernel matrix (γ⟨x,y⟩ + c)^p scaled by 2^{} (the degree \
+                             p = {p} is too high for the ratio's scaled sums)",
+                            -kt
+                        ),
                         row: i,
                         col: j,
                     });
                 }
+                let e = ldexp(approx[(i, j)], 2 * u - s) - ldexp(k, kt - s);
                 gram[(i, j)] = k;
                 diff[(i, j)] = e;
                 k_max = k_max.max(k.abs());
@@ -355,14 +389,25 @@ impl PolyKernelFeatures {
             s.sqrt()
         };
         let (num, den) = (scaled_norm(&diff, d_max), scaled_norm(&gram, k_max));
-        Ok(if den > 0.0 {
-            // (d_max·num)/(k_max·den), in an order that neither overflows nor underflows early.
-            (d_max / k_max) * (num / den)
+        let ratio = if den > 0.0 {
+            // (d_max·num)/(k_max·den)·2^{s − kt}, in an order that neither overflows nor
+            // underflows early.
+            ldexp((d_max / k_max) * (num / den), s - kt)
         } else if num == 0.0 {
             0.0
         } else {
             f64::INFINITY
-        })
+        };
+        if den > 0.0 && ratio.is_infinite() {
+            return Err(Error::NonFinite {
+                what: "the relative error ‖ΦΦᵀ − K‖_F/‖K‖_F (it overflows f64: the features are \
+                       far larger than the kernel)"
+                    .into(),
+                row: 0,
+                col: 0,
+            });
+        }
+        Ok(ratio)
     }
 
     fn check_cols<T: Scalar>(&self, x: &MatrixRef<'_, T>) -> Result<()> {
