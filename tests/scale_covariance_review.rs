@@ -13,8 +13,11 @@
 //! Inputs are small and well-conditioned (`κ(A) ≤ 3` for the dense and sparse test matrices),
 //! dense and CSR.
 //!
-//! A test marked `#[ignore = "scale bug: …"]` documents a law the crate breaks at some `k`; the
-//! reason string names the cause found in `src/`.
+//! Three laws failed when this file was written (session 38) and are fixed:
+//! `poly_kernel_error_invariant` (`kernel_error` returned `Ok(0)` for `X·2⁻⁵⁰⁰`, 1a58856),
+//! `causal_squared_product_balanced_scaling` and `poly_sketch_attention_balanced_scaling`
+//! (`(2^±900·A, 2^∓900·B)` refused as overflowing though every `⟨a_i, b_j⟩` is unchanged; the
+//! factors are now balanced by a power of two, `attention::balancing_shift`).
 
 mod common;
 
@@ -1031,10 +1034,6 @@ fn poly_sketch_attention_balanced_scaling_in_feature_range() {
 /// ⟨q_i, k_j⟩ is), and exact_attention returns it, but the sketched route forms φ'(cQ) and
 /// φ'(K/c) unbalanced.
 #[test]
-#[ignore = "scale bug: poly_sketch_attention refuses (2^±900·Q, 2^∓900·K) (p=2) and (2^±500·Q, 2^∓500·K) (p=4) \
-            as NonFinite 'numerator overflowed' though every ⟨q,k⟩ and the output are unchanged: the state \
-            Σφ'(k)ᵀ[v 1] and φ'(q) are formed from unbalanced Q, K (c^∓p), src/attention/sketched.rs:266-268, :274-280; \
-            TensorSketch map at ±900, p=4: φ(K) itself refused (src/attention/features.rs:462 phi_at)"]
 fn poly_sketch_attention_balanced_scaling() {
     let mut log = Log::new("poly_sketch_attention (cQ, K/c)");
     poly_sketch_balanced(&KS, &mut log);
@@ -1165,10 +1164,6 @@ fn causal_products_scale_laws() {
 /// tril((ABᵀ)^{∘2})C with (A, B) → (cA, B/c): every ⟨a_i, b_j⟩ is unchanged (exactly), so is
 /// the output (bitwise), at every k.
 #[test]
-#[ignore = "scale bug: causal_squared_product refuses (2^±900·A, 2^∓900·B) as 'NonFinite ⟨a_i,b_j⟩² overflowed' \
-            (⟨a_i,b_j⟩ is unchanged): the cross-block state P = Σ(B_l⊗B_l)ᵀC_l (c^-2) and A_l⊗A_l (c²) \
-            leave the range; src/attention/causal.rs:51-70 (causal_dense, no balancing of A and B), \
-            :298 and :313 (add_self_tensor_times / add_tensored_products)"]
 fn causal_squared_product_balanced_scaling() {
     let mut log = Log::new("causal_squared_product (cA, B/c, C)");
     let (a, b, c) = qkv();

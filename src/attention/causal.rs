@@ -57,12 +57,22 @@ fn causal_dense<T: Scalar>(
     par: Par,
 ) -> Result<Mat<T>> {
     let mut out = output_matrix::<T>(a.nrows(), c.ncols(), "block-product output")?;
+    // A·2^−s and B·2^s have the same ⟨a_i, b_j⟩: balanced, neither A ⊗ A nor the prefix state
+    // built from B leaves the range where the products do not.
+    let shift = super::balancing_shift(a, b, if squared { 2 } else { 1 });
+    let block_of = |m: MatRef<'_, T>, lo: usize, k: usize, s: i32, what: &str| {
+        if s == 0 {
+            copy_or_too_large(m.subrows(lo, k), what)
+        } else {
+            super::scaled_rows(m, lo, k, s, what)
+        }
+    };
     let src = Sources {
         n: a.nrows(),
         r: a.ncols(),
         e: c.ncols(),
-        a: |lo, k| copy_or_too_large(a.subrows(lo, k), "block of A (use a smaller block)"),
-        b: |lo, k| copy_or_too_large(b.subrows(lo, k), "block of B (use a smaller block)"),
+        a: |lo, k| block_of(a, lo, k, -shift, "block of A (use a smaller block)"),
+        b: |lo, k| block_of(b, lo, k, shift, "block of B (use a smaller block)"),
         c: |lo, k| copy_or_too_large(c.subrows(lo, k), "block of C (use a smaller block)"),
     };
     causal_blocks(&src, squared, block, par, |lo, y| {

@@ -456,17 +456,24 @@ impl PolySketch {
         }
     }
 
-    /// `φ` of rows `lo .. lo + rows` of `x` (the matrix called `name`): an overflow error of the
-    /// map itself (TensorSketch checks its own output) names the row of `x`, not of the block,
-    /// and says which matrix it is in.
+    /// `φ` of rows `lo .. lo + rows` of `x·2^shift` (`x` the matrix called `name`; see
+    /// [`super::balancing_shift`]): an overflow error of the map itself (TensorSketch checks its
+    /// own output) names the row of `x`, not of the block, and says which matrix it is in.
     pub(crate) fn phi_at<T: Scalar>(
         &self,
         x: MatRef<'_, T>,
         lo: usize,
         rows: usize,
         name: &str,
+        shift: i32,
     ) -> Result<Mat<T>> {
-        self.phi(x.subrows(lo, rows)).map_err(|e| match e {
+        let phi = if shift == 0 {
+            self.phi(x.subrows(lo, rows))
+        } else {
+            let what = format!("block of {name} scaled by 2^{shift} (use a smaller block)");
+            super::scaled_rows(x, lo, rows, shift, &what).and_then(|copy| self.phi(copy.as_ref()))
+        };
+        phi.map_err(|e| match e {
             Error::NonFinite { what, row, col } => Error::NonFinite {
                 what: format!("{what}, computing the features φ of the rows of {name},"),
                 row: row + lo,

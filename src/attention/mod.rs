@@ -257,3 +257,54 @@ pub(crate) fn check_overflow<T: Scalar>(
         ),
     )
 }
+
+/// Exponent gap between the largest entries of two factors beyond which [`balancing_shift`]
+/// balances them (below it the inputs are used as given, and no copy is scaled).
+const BALANCE_GAP: i32 = 8;
+
+/// The power-of-two shift `s` that balances two factors whose inner products, raised to
+/// `degree`, are all that the result depends on (`⟨a, b⟩ = ⟨2⁻ˢ·a, 2ˢ·b⟩`, exactly while no
+/// entry turns subnormal): `⌊(e_a − e_b)/2⌋` for the exponents of their largest entries. It is
+/// 0 (the inputs are used as given) when these are within `2^BALANCE_GAP` of each other, and
+/// when the weights' scale `degree·(e_a + e_b)` is itself beyond half of `T`'s exponent range:
+/// there the weights overflow or underflow whatever the balance, and the unbalanced run names
+/// the row of `A` or `B` that causes it. Without it, `(2⁹⁰⁰·A, 2⁻⁹⁰⁰·B)` — the same
+/// `⟨a_i, b_j⟩` as `(A, B)` — overflowed `A ⊗ A` and underflowed the state built from `B`.
+pub(crate) fn balancing_shift<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, degree: usize) -> i32 {
+    let top = |m: MatRef<'_, T>| {
+        crate::scalar::max_abs(
+            (0..m.ncols()).flat_map(|j| (0..m.nrows()).map(move |i| m[(i, j)].to_f64())),
+        )
+    };
+    let (ta, tb) = (top(a), top(b));
+    if ta == 0.0 || tb == 0.0 {
+        return 0;
+    }
+    let (ea, eb) = (crate::scalar::exponent(ta), crate::scalar::exponent(tb));
+    // Half of the exponent range of T (f64: 1022, f32: 126).
+    let half_range: i64 = if T::from_f64(1e300).finite() { 511 } else { 63 };
+    let weights = degree as i64 * i64::from(ea + eb);
+    if (ea - eb).abs() < BALANCE_GAP || weights.abs() > half_range {
+        0
+    } else {
+        (ea - eb).div_euclid(2)
+    }
+}
+
+/// Rows `lo .. lo + rows` of `x` times `2^shift` (exact while no entry turns subnormal), or
+/// [`Error::TooLarge`] naming `what` when the copy cannot be allocated.
+pub(crate) fn scaled_rows<T: Scalar>(
+    x: MatRef<'_, T>,
+    lo: usize,
+    rows: usize,
+    shift: i32,
+    what: &str,
+) -> Result<Mat<T>> {
+    let mut out = zeros_or_too_large::<T>(rows, x.ncols(), what)?;
+    for j in 0..x.ncols() {
+        for i in 0..rows {
+            out[(i, j)] = T::from_f64(crate::scalar::mul_pow2(x[(lo + i, j)].to_f64(), shift));
+        }
+    }
+    Ok(out)
+}

@@ -174,6 +174,12 @@ impl PolySketch {
         let e = d + 1;
         let r = self.sketch_dim();
         check_state(r, e, true)?;
+        // Q·2^−s and K·2^s have the same ⟨q_i, k_j⟩ and, the map being homogeneous, the same
+        // φ(q_i)ᵀφ(k_j): balanced, neither the features of Q nor the state built from K leave
+        // the range where the weights do not.
+        let shift = super::balancing_shift(q, k, self.degree());
+        // The scaled copy of a block of rows that `phi_at` makes when balancing.
+        let scaled_copy = |rows: usize| if shift == 0 { 0 } else { rows * q.ncols() };
         if check && n > CHECK_MAX_N {
             return Err(Error::TooLarge {
                 what: format!("an exact check of attention over {n} queries"),
@@ -246,15 +252,16 @@ impl PolySketch {
                 n,
                 r,
                 e,
-                a: |lo, rows| self.phi_at(q, lo, rows, "Q"),
-                b: |lo, rows| self.phi_at(k, lo, rows, "K"),
+                a: |lo, rows| self.phi_at(q, lo, rows, "Q", -shift),
+                b: |lo, rows| self.phi_at(k, lo, rows, "K", shift),
                 c: |lo, rows| ones_col(lo, rows),
             };
             causal_blocks(&src, true, block, par, |lo, y| finish(lo, y))?;
             // No block holds more than n rows: a block past n must not inflate the estimate
             // (as in the non-causal case below).
             let bc = block.min(n);
-            workspace = causal_workspace(r, e, bc, true, threads) + 2 * self.phi_workspace(bc);
+            workspace = causal_workspace(r, e, bc, true, threads)
+                + 2 * (self.phi_workspace(bc) + scaled_copy(bc));
         } else {
             let pairs = pairs(r);
             let dim = pairs.len();
@@ -263,7 +270,7 @@ impl PolySketch {
             let mut lo = 0;
             while lo < m {
                 let rows = block.min(m - lo);
-                let b = self.phi_at(k, lo, rows, "K")?;
+                let b = self.phi_at(k, lo, rows, "K", shift)?;
                 let c = ones_col(lo, rows)?;
                 add_tensored_products(state.as_mut(), b.as_ref(), c.as_ref(), &pairs, threads > 1);
                 lo += rows;
@@ -271,7 +278,7 @@ impl PolySketch {
             let query_task = |blk: usize| -> Result<Mat<T>> {
                 let lo = blk * block;
                 let rows = block.min(n - lo);
-                let a = self.phi_at(q, lo, rows, "Q")?;
+                let a = self.phi_at(q, lo, rows, "Q", -shift)?;
                 let mut y = crate::input::zeros_or_too_large::<T>(
                     rows,
                     e,
@@ -308,7 +315,8 @@ impl PolySketch {
                 + bd * e
                 + feat_tasks * (bd * FEAT_CHUNK.min(dim))
                 + held * bd * e
-                + threads.min(held) * (self.phi_workspace(bd) + tensor_chunk_bound(bd, dim));
+                + threads.min(held)
+                    * (self.phi_workspace(bd) + scaled_copy(bd) + tensor_chunk_bound(bd, dim));
         }
         let seconds = start.elapsed().as_secs_f64();
         check_output(out.as_ref())?;
