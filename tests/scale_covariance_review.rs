@@ -2795,3 +2795,27 @@ fn poly_sketch_attention_info_invariant() {
     }
     log.finish();
 }
+
+/// `PolySketch::weights(2^k·Q, 2^−k·K)` equals `weights(Q, K)` bitwise (the factors are balanced
+/// by a power of two before their features are formed; at p = 4 the features of `2^900·Q`
+/// overflowed before session 38).
+#[test]
+fn poly_sketch_weights_balanced_scaling() {
+    let mut log = Log::new("PolySketch::weights (cQ, K/c)");
+    let (q, kk, _) = qkv();
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        for degree in [2, 4] {
+            let ps = PolySketch::new(q.ncols(), degree, 16, map, Seed::new(2)).unwrap();
+            let base = ps.weights(q.as_ref(), kk.as_ref(), Par::Seq).unwrap();
+            let basef = flat(base.as_ref());
+            for k in KS {
+                let ctx = format!("{map:?} p={degree} (2^{k}Q, 2^{}K)", -k);
+                let (qk, kk2) = (scale_mat(&q, k), scale_mat(&kk, -k));
+                if let Some(w) = log.ok(&ctx, ps.weights(qk.as_ref(), kk2.as_ref(), Par::Seq)) {
+                    log.close(&ctx, &flat(w.as_ref()), &basef, 0.0);
+                }
+            }
+        }
+    }
+    log.finish();
+}

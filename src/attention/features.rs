@@ -398,8 +398,18 @@ impl PolySketch {
         Error::within(req, 1 << 26, || {
             format!("a {}×{} weight matrix", q.nrows(), k.nrows())
         })?;
-        let fq = self.features(q, par)?;
-        let fk = self.features(k, par)?;
+        // Balanced by a power of two as in `attention` (the same weights, exactly).
+        let shift = super::balancing_shift(q, k, self.degree());
+        let (fq, fk) = if shift == 0 {
+            (self.features(q, par)?, self.features(k, par)?)
+        } else {
+            let qs = super::scaled_rows(q, 0, q.nrows(), -shift, "scaled copy of Q")?;
+            let ks = super::scaled_rows(k, 0, k.nrows(), shift, "scaled copy of K")?;
+            (
+                self.features(qs.as_ref(), par)?,
+                self.features(ks.as_ref(), par)?,
+            )
+        };
         let mut w = crate::input::zeros_or_too_large::<T>(q.nrows(), k.nrows(), "weight matrix")?;
         matmul(
             w.as_mut(),
