@@ -1411,14 +1411,7 @@ fn poly_kernel_error_invariant() {
 
 fn tensor_pair(k: i32, dense: bool) -> (SymmetricTensor, SymmetricTensor) {
     let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 8, 2, 0.0, Seed::new(7)).unwrap();
-    let mut idx = Vec::new();
-    let mut vals = Vec::new();
-    t.for_each_entry(|i, v| {
-        if i.windows(2).all(|w| w[0] <= w[1]) {
-            idx.extend(i.iter().map(|&u| u as usize));
-            vals.push(v);
-        }
-    });
+    let (idx, vals) = common::unique_entries(&t);
     let t0 = SymmetricTensor::coordinate(3, 8, &idx, &vals).unwrap();
     let tk = SymmetricTensor::coordinate(3, 8, &idx, &scale(&vals, k)).unwrap();
     if dense {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::with_threads;
+use common::{to_coordinate, with_threads};
 use faer::Par;
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_sketched, read_tns, read_tns_as, residual_rel,
@@ -470,19 +470,6 @@ fn thread_count_does_not_change_results() {
         z1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
         z2.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
     );
-}
-
-/// Unique-entry coordinate copy of a dense tensor.
-fn to_coordinate(t: &SymmetricTensor) -> SymmetricTensor {
-    let mut idx = Vec::new();
-    let mut val = Vec::new();
-    t.for_each_entry(|i, v| {
-        if i.windows(2).all(|w| w[0] <= w[1]) {
-            idx.extend(i.iter().map(|&x| x as usize));
-            val.push(v);
-        }
-    });
-    SymmetricTensor::coordinate(t.order(), t.dim(), &idx, &val).unwrap()
 }
 
 /// `T(I,u,…,u)` and `T(u,…,u)` of `T = Σ_k w_k v_k^{⊗p}` against their closed forms

@@ -1068,18 +1068,6 @@ fn tensor_sketch_tiny_many_threads() {
 // ------------------------------------------------------------------------------------------------
 // Symmetric tensors and the tensor power method.
 
-fn unique_coordinate(t: &randnla::tensor::SymmetricTensor) -> randnla::tensor::SymmetricTensor {
-    let mut idx = Vec::new();
-    let mut val = Vec::new();
-    t.for_each_entry(|i, v| {
-        if i.windows(2).all(|w| w[0] <= w[1]) {
-            idx.extend(i.iter().map(|&x| x as usize));
-            val.push(v);
-        }
-    });
-    randnla::tensor::SymmetricTensor::coordinate(t.order(), t.dim(), &idx, &val).unwrap()
-}
-
 fn tensor_cases<'a>(
     tag: &str,
     t: &'a randnla::tensor::SymmetricTensor,
@@ -1196,7 +1184,7 @@ fn tensor_large() {
     // Order 3, n = 60: 216 000 dense entries (15 tasks of 4 rows at 60 rows), 37 820 unique
     // coordinate entries (two tasks of 32 768).
     let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 60, 3, 0.01, Seed::new(76)).unwrap();
-    let coo = unique_coordinate(&t);
+    let coo = common::to_coordinate(&t);
     check_all(tensor_cases("order 3 n=60", &t, &coo, 256, true));
 }
 
@@ -1204,7 +1192,7 @@ fn tensor_large() {
 fn tensor_order4_large() {
     use randnla::tensor::SymmetricTensor;
     let (t, _, _) = SymmetricTensor::synthetic_orthogonal(4, 24, 2, 0.01, Seed::new(77)).unwrap();
-    let coo = unique_coordinate(&t);
+    let coo = common::to_coordinate(&t);
     check_all(tensor_cases("order 4 n=24", &t, &coo, 128, true));
 }
 
@@ -1217,7 +1205,7 @@ fn tensor_tiny_many_threads() {
             let (t, _, _) =
                 SymmetricTensor::synthetic_orthogonal(3, n, 1, 0.01, Seed::new(78 + n as u64))
                     .unwrap();
-            let c = unique_coordinate(&t);
+            let c = common::to_coordinate(&t);
             (t, c)
         })
         .collect();

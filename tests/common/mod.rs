@@ -460,3 +460,24 @@ pub fn assert_p1_p2_scale_covariant(a: &Mat<f64>, cases: &[(i32, i32, usize)]) {
         }
     }
 }
+
+/// The coordinate form of a symmetric tensor holding each unique entry once (indices sorted
+/// non-decreasingly), the storage `SymmetricTensor::coordinate` expects.
+pub fn to_coordinate(t: &randnla::tensor::SymmetricTensor) -> randnla::tensor::SymmetricTensor {
+    let (idx, val) = unique_entries(t);
+    randnla::tensor::SymmetricTensor::coordinate(t.order(), t.dim(), &idx, &val).unwrap()
+}
+
+/// The unique entries of a symmetric tensor (indices sorted non-decreasingly, flattened) and
+/// their values.
+pub fn unique_entries(t: &randnla::tensor::SymmetricTensor) -> (Vec<usize>, Vec<f64>) {
+    let mut idx = Vec::new();
+    let mut val = Vec::new();
+    t.for_each_entry(|i, v| {
+        if i.windows(2).all(|w| w[0] <= w[1]) {
+            idx.extend(i.iter().map(|&x| x as usize));
+            val.push(v);
+        }
+    });
+    (idx, val)
+}
