@@ -1478,9 +1478,10 @@ pub fn ridge(
 ///
 /// With the probe ([`LstsqParams::probe`], default on) each column is first probed as
 /// [`sketch_and_precondition`] would (the column norms and the full-rank certificate computed
-/// once for all); the columns it solves keep its answers, bitwise those of the single-column
-/// solver, and the sketch and factorization are made only if some column is left, which then
-/// gets the same bits as with `probe = false`.
+/// once for all); the columns it solves keep its answers, and the sketch and factorization are
+/// made only if some column is left, which then gets the same bits as with `probe = false`.
+/// Either way every column of `X` (and its [`Info`] apart from timings) is bitwise what
+/// [`sketch_and_precondition`] returns for that column alone.
 ///
 /// # Performance
 /// One sketch and one factorization for all columns (none when the probe solves them all),
@@ -1581,20 +1582,20 @@ pub fn sketch_and_precondition_multi(
             }
         }
     };
-    // The warm start of all columns, as without the probe (so the columns left to the sketched
-    // solve get the same bits); none when the probe solved them all.
-    let x0 = if probed.iter().all(|p| p.is_ok()) {
-        Mat::<f64>::zeros(0, k)
-    } else {
-        pre.warm_start(b, params.par)?
-    };
     let mut x = Mat::<f64>::zeros(a.ncols(), k);
     let mut infos = Vec::with_capacity(k);
     for (j, outcome) in probed.into_iter().enumerate() {
         let (xj, mut info) = match outcome {
             Ok(done) => done,
             Err((spent, secs)) => {
-                let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, j)]).collect();
+                // The column's own warm start, made as the single-column solver makes it: one
+                // warm start for all k columns rounded differently (faer's k-column Householder
+                // apply and triangular solve), up to 8·10⁻¹⁶ relative in x and other iteration
+                // counts on an ill-conditioned A (consistency review, session 38).
+                let x0 = pre
+                    .warm_start(b.subcols(j, 1), params.par)
+                    .map_err(in_column(j))?;
+                let xj: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
                 let first = first0.take().filter(|_| j == 0);
                 let (xj, mut info) =
                     solve_one_from(&data, &pre, &column(j), xj, first, params, &mut None)
