@@ -704,16 +704,6 @@ fn attention_blocks_vs_dense() {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 /// Symmetric tensors and their sketches: `contract_all(u) = Σ u_i·contract_but_one(u)_i` (to
 /// rounding), dense vs coordinate storage; the sketches' `contract_all`/`contract_but_one` are
 /// the medians of `estimates_all`/`estimates_but_one` (bitwise, odd and even `B`);
@@ -756,17 +746,17 @@ fn tensor_power_family() {
     );
     for bb in [5usize, 6] {
         let sk = TensorSketches::new(&t, bb, 64, Seed::new(5), Par::Seq).unwrap();
-        let est = sk.estimates_all(&u, Par::Seq).unwrap();
+        let mut est = sk.estimates_all(&u, Par::Seq).unwrap();
         let all = sk.contract_all(&u, Par::Seq).unwrap();
         assert_eq!(
             all.to_bits(),
-            median(est).to_bits(),
+            common::median(&mut est).to_bits(),
             "B={bb}: contract_all vs median"
         );
         let est1 = sk.estimates_but_one(&u, Par::Seq).unwrap();
         let z = sk.contract_but_one(&u, Par::Seq).unwrap();
         for i in 0..n {
-            let m = median(est1.iter().map(|e| e[i]).collect());
+            let m = common::median(&mut est1.iter().map(|e| e[i]).collect::<Vec<_>>());
             assert_eq!(
                 z[i].to_bits(),
                 m.to_bits(),

@@ -5,6 +5,8 @@
 //! full size, the search's start values, the dynamic range of the weights, and the dense
 //! constructor's symmetry tolerance.
 
+mod common;
+
 use faer::Par;
 use randnla::tensor::{
     power_method_exact, power_method_sketched, ModeHashing, PowerParams, SketchParams,
@@ -89,17 +91,6 @@ fn overflowing_contractions_and_deflations_are_errors_not_ok_inf_or_nan() {
     );
 }
 
-/// Median as the crate documents it (mean of the two middle values for an even count).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -135,7 +126,7 @@ fn reported_weights_and_spreads_match_their_definitions() {
         for (k, (w, a)) in d.weights.iter().zip(&d.factors).enumerate() {
             let est = s.estimates_but_one(a, Par::Seq).unwrap();
             let z: Vec<f64> = (0..n)
-                .map(|i| median(&mut est.iter().map(|e| e[i]).collect::<Vec<_>>()))
+                .map(|i| common::median(&mut est.iter().map(|e| e[i]).collect::<Vec<_>>()))
                 .collect();
             let v = dot(&z, a);
             assert!(
@@ -146,10 +137,10 @@ fn reported_weights_and_spreads_match_their_definitions() {
                 assert!(*w >= 0.0, "odd order: non-negative weight");
             }
             let mut vals: Vec<f64> = est.iter().map(|e| dot(e, a)).collect();
-            let mid = median(&mut vals);
+            let mid = common::median(&mut vals);
             let mut dev: Vec<f64> = vals.iter().map(|x| (x - mid).abs()).collect();
-            let want =
-                std::f64::consts::FRAC_PI_2.sqrt() * 1.4826 * median(&mut dev) / (bb as f64).sqrt();
+            let want = std::f64::consts::FRAC_PI_2.sqrt() * 1.4826 * common::median(&mut dev)
+                / (bb as f64).sqrt();
             let got = d.components[k].weight_spread.unwrap();
             assert!(
                 (got - want).abs() <= 1e-9 * want,

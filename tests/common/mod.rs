@@ -481,3 +481,15 @@ pub fn unique_entries(t: &randnla::tensor::SymmetricTensor) -> (Vec<usize>, Vec<
     });
     (idx, val)
 }
+
+/// The median as the crate documents it (the mean of the two middle values for an even count);
+/// sorts `v`.
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
