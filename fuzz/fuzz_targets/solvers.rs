@@ -140,20 +140,15 @@ fuzz_target!(|data: &[u8]| {
                     info.converged && !info.stopped_by_callback,
                     "multi: Ok not converged"
                 );
-                // A column the probe solved (no sketch) keeps its answer, "bitwise those of
-                // the single-column solver".
-                if params.probe
-                    && params.factorization == Factorization::Auto
-                    && info.sketch_rows == 0
-                {
-                    let bj: Vec<f64> = rhs2.col(j).iter().copied().collect();
-                    let (single, _) = lstsq::sketch_and_precondition(m, &bj, &params)
-                        .expect("the single-column solver solves a column the multi probe solved");
-                    assert!(
-                        same_bits(&xj, &single),
-                        "multi column {j} vs single: {xj:?} vs {single:?}"
-                    );
-                }
+                // "Every column of X is bitwise what sketch_and_precondition returns for that
+                // column alone" (probed or sketched).
+                let bj: Vec<f64> = rhs2.col(j).iter().copied().collect();
+                let (single, _) = lstsq::sketch_and_precondition(m, &bj, &params)
+                    .expect("the single-column solver solves a column the multi solver solved");
+                assert!(
+                    same_bits(&xj, &single),
+                    "multi column {j} vs single: {xj:?} vs {single:?}"
+                );
             }
         }
         let ss = lstsq::sketch_and_solve(m, &rhs, &SketchSolveParams::default());
