@@ -16,6 +16,8 @@
 //! | same, Srht | A | `(γ_{L+2}(u) + γ_{L+1}(u₆₄))·Σ_l|s_il a_lj|`, `L = log₂ n'` butterflies + scale rounding + product |
 //! | `SketchOperator::apply_block_into` (row blocks, ascending) | 5 | bitwise the whole-matrix f32 apply (CountSketch, SparseSign, Gaussian, RowSampling) |
 //! | `apply` on f32: Par::Seq vs 4 threads; CSR vs CSC vs dense col/row-major | 5 | bitwise (module docs do not restrict the promise to f64) |
+//! | CountSketch / SparseSign at the sizes where f32 picks other kernels (m = 512, 1024; 4.9 MB output) | A, 5 | Law A bound from `SparseSign::column`; bitwise across CSR/CSC/dense, 1/4 threads |
+//! | Srht entry-by-entry path (hypersparse columns) | A, 5 | Law A with `L = 10`; bitwise across layouts and threads |
 //! | `apply` near `f32::MAX`, 1e30·√n, subnormals | C | `Σ|s a|·(1+γ) < f32::MAX` ⇒ `Ok` and Law A; f64 result beyond `f32::MAX·(1+γ)` ⇒ `Err(NonFinite)`; `Ok` ⇒ finite |
 //! | `TensorSketch::apply_power`, `apply_kron`, `apply_rows` | A | bitwise the f64 result rounded ("every degree computes in f64") |
 //! | `TreeSketch::apply_power`, `apply_kron`, `apply_rows` | A | bitwise the f64 result rounded (same `power_vec`/`kron_vec`/`power_rows` path) |
@@ -30,12 +32,16 @@
 //! | `PolySketch::tensored_features` (Identity p=2) | A | `(γ_3(u) + γ_2(u₆₄))·|x_a x_b|√2` |
 //! | `PolySketch::weights` (Identity p=2, positive data) | B (κ = 1) | relative `γ_{2h+1}(u) + γ_{2h+1}(u₆₄)` |
 //! | `exact_attention` polynomial p=4, non-causal and causal, positive data | B (κ = 1) | relative per entry, path-length bound (see the test) |
+//! | `exact_attention` polynomial, scores `≈ 2⁴¹` (weights beyond f32, per-row power-of-two scale) | B (κ = 1) | as above |
+//! | `exact_attention`, `|v|` at 2⁴⁰ (must be Ok), 2⁷⁰, `f32::MAX` | C | `Ok` within Law B, or (beyond the documented `2^{E/2}/n`) `Err(NonFinite)` |
+//! | `exact_attention` polynomial / softmax (clustered data) | B | module docs: "about 1e-5 relative" |
+//! | `causal_product`, `causal_squared_product`, `weights`, `poly_sketch_attention` on `(2⁷⁰A, 2⁻⁷⁰B)` | A | bitwise the unscaled f32 result (balancing shift with f32's half range) |
 //! | `exact_attention` softmax, positive data | B | relative `2δ_w + γ_{m+4}`, `δ_w` from the score error (see the test) |
 //! | `causal_product`, `causal_squared_product`, positive data | B (κ = 1) | relative `γ_K(u) + γ_K(u₆₄)`, `K` the longest rounding path |
 //! | `poly_sketch_attention`, `PolySketch::attention` (Identity map, positive data) | B (κ = 1) | relative path-length bound |
 //! | `poly_sketch_attention` (Gaussian map, clustered data) | B | module docs: "about 1e-5 relative" |
 //! | `relative_error` | A | bitwise equal (f64 output of widened inputs) |
-//! | attention entry points with `Q, K ≈ 1e20` (scores 1e40) | C | `Err(NonFinite)` for f32, `Ok` for f64 |
+//! | attention entry points with `Q, K ≈ 1e20` (scores ±1e40) | C | `Err(NonFinite)` for f32, `Ok` for f64 |
 //! | attention f32: Par::Seq vs 4 threads | 5 | bitwise (module docs) |
 //! | `MatrixRef::dense`, `MatrixRef::sparse`, `SparseRef::try_csr/try_csc/try_new/from_sprs`, `MatrixRef::to_dense`, `check_finite_dense`, `check_finite_slice` | C | f32 NaN/±∞ rejected; `f32::MAX`, subnormals, `−0` accepted and kept bitwise |
 //!
@@ -1203,6 +1209,39 @@ fn law_b_sketched_attention_matches_doc_promise() {
     let (q, k, v) = clustered_qkv(256, 16, 8, 0.3, 1.5, Seed::new(1)).unwrap();
     let (q32, k32, v32) = (to32(&q), to32(&k), to32(&v));
     let (q, k, v) = (widen(&q32), widen(&k32), widen(&v32));
+    // The exact path, the same promise.
+    for causal in [false, true] {
+        for kernel in [
+            Kernel::Polynomial { degree: 4 },
+            Kernel::Softmax { scale: 0.25 },
+        ] {
+            let params = ExactParams { causal, block: 64 };
+            let y64 = exact_attention(
+                q.as_ref(),
+                k.as_ref(),
+                v.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            )
+            .unwrap();
+            let y32 = exact_attention(
+                q32.as_ref(),
+                k32.as_ref(),
+                v32.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            )
+            .unwrap();
+            let err = relative_error(widen(&y32).as_ref(), y64.as_ref()).unwrap();
+            eprintln!("exact {kernel:?} causal={causal}: f32 vs f64 relative error {err:e}");
+            assert!(
+                err <= 1e-5,
+                "exact {kernel:?} causal={causal}: {err:e} > 1e-5"
+            );
+        }
+    }
     for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
         for causal in [false, true] {
             let params = PolySketchParams {
@@ -1261,6 +1300,7 @@ fn law_c_attention_rejects_f32_overflow() {
         for kernel in [
             Kernel::Polynomial { degree: 2 },
             Kernel::Softmax { scale: 1e-40 },
+            Kernel::Softmax { scale: -1e-40 },
         ] {
             let r32 = exact_attention(
                 q32.as_ref(),
@@ -1304,6 +1344,39 @@ fn law_c_attention_rejects_f32_overflow() {
                 poly_sketch_attention(q64.as_ref(), q64.as_ref(), v64.as_ref(), &params, Par::Seq);
             check(
                 &format!("poly_sketch_attention {map:?} causal={causal}"),
+                is_nonfinite(&r32),
+                r64.is_ok(),
+            );
+        }
+    }
+    // Scores of −4e40 (K = −Q): −∞ in f32 would give the key a weight e^{−∞} = 0 and silently
+    // leave it out; the docs (Kernel::Softmax) promise an error for a score beyond T's range.
+    let neg32 = Mat::from_fn(n, h, |i, j| -q32[(i, j)]);
+    let neg64 = widen(&neg32);
+    for causal in [false, true] {
+        let params = ExactParams { causal, block: 4 };
+        for kernel in [
+            Kernel::Softmax { scale: 1e-40 },
+            Kernel::Polynomial { degree: 2 },
+        ] {
+            let r32 = exact_attention(
+                q32.as_ref(),
+                neg32.as_ref(),
+                v32.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            );
+            let r64 = exact_attention(
+                q64.as_ref(),
+                neg64.as_ref(),
+                v64.as_ref(),
+                kernel,
+                &params,
+                Par::Seq,
+            );
+            check(
+                &format!("exact_attention {kernel:?} causal={causal}, negative scores"),
                 is_nonfinite(&r32),
                 r64.is_ok(),
             );
@@ -1717,4 +1790,41 @@ fn law_c_exact_attention_large_values_f32() {
         }
     }
     eprintln!("large v: {oks} Ok, {errs} Err(NonFinite)");
+}
+
+/// The SRHT transforms a sparse column entry by entry (`fwht_entry`) when `c·m ≤ n'/32` and by
+/// the whole FWHT otherwise, with "the same bits" (srht.rs). In f32: hypersparse columns (one or
+/// two entries) next to dense ones, CSC vs CSR vs dense and 1/4 threads bitwise, and Law A with
+/// the FWHT depth.
+#[test]
+fn srht_entry_path_f32() {
+    let (m, n, d) = (4, 600, 4);
+    // n' = 1024: c·m ≤ 32 for c ≤ 8 entries.
+    let mut r = Rng(191);
+    let a64 = Mat::from_fn(n, d, |i, j| match j {
+        0 if i == 17 => r.next() as f32 as f64,
+        1 if i == 3 || i == 599 => r.next() as f32 as f64,
+        2 if i % 100 == 7 => r.next() as f32 as f64,
+        3 => r.next() as f32 as f64,
+        _ => 0.0,
+    });
+    let a32 = to32(&a64);
+    let (c32, c64) = (csr(&a32), csr(&a64));
+    let csc32 = c32.to_csc();
+    let s = randnla::sketch::Srht::new(m, n, Seed::new(8)).unwrap();
+    let base =
+        SketchExt::<f32>::apply(&s, MatrixRef::dense(a32.as_ref()).unwrap(), Par::Seq).unwrap();
+    for (layout, v) in [
+        ("csc", MatrixRef::sparse(&csc32).unwrap()),
+        ("csr", MatrixRef::sparse(&c32).unwrap()),
+        ("dense", MatrixRef::dense(a32.as_ref()).unwrap()),
+    ] {
+        for threads in [1, 4] {
+            let y = with_threads(threads, |par| SketchExt::<f32>::apply(&s, v, par).unwrap());
+            assert_bitwise32(&y, &base, &format!("srht {layout} {threads} threads"));
+        }
+    }
+    let y64 = SketchExt::<f64>::apply(&s, MatrixRef::sparse(&c64).unwrap(), Par::Seq).unwrap();
+    let sd = SketchOperator::<f64>::to_dense(&s).unwrap();
+    check_law_a("srht entry path", &sd, &a64, &base, &y64, Some(10));
 }
