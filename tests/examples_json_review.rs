@@ -12,13 +12,16 @@
 //!   `workspace_bytes`, `contractions`, `max_factor_error`, `residual_rel`, `labels_used`,
 //!   `ratio`, …) equal the library's bit for bit;
 //! * files written by `--out` (`--factors-out`, `--export`) equal the library's result bit for
-//!   bit after the Matrix Market round trip (`io` writes shortest round-trip decimals);
+//!   bit after the Matrix Market round trip (`io` writes shortest round-trip decimals), and
+//!   tensor_power's weights (printed in its table, not in the JSON) are the library's;
 //! * `--threads 1` and `--threads 2` print the same figures (timings, and the figures documented
 //!   to depend on the thread count — attention's `peak_bytes` and `workspace_bytes` — aside);
 //! * the printed fields are exactly the ones each example's documentation lists;
 //! * strings stay well-formed JSON with input paths holding quotes, backslashes, spaces and
 //!   non-ASCII characters, and bad input (such a path missing, a path with a newline, an unknown
 //!   flag) is one line on stderr with exit code 2; `--help` exits 0 with the usage on stdout.
+//!
+//! `tour --json` holds timings only: its fields are checked, not its values.
 //!
 //! What `tests/examples_cli.rs` and `tests/examples_issue_fields.rs` already pin (sparse sign
 //! `--out` at seed 5/6 on two threads, lstsq `--method qr --out`, poly_features `--out` and its
@@ -1300,6 +1303,34 @@ fn tensor_power_figures_and_out_are_the_librarys() {
             r.assert_bits("max_weight_rel_error", max_we.filter(|v| v.is_finite()));
             r.assert_bits("residual_rel", Some(resid));
         }
+        // The weights (eigenvalues) are printed in the table run only, as `{:.4}` (`{:.4e}`
+        // outside [1e-3, 1e6)): the library's, so formatted.
+        let weight = |w: f64| {
+            if w == 0.0 || (1e-3..1e6).contains(&w.abs()) {
+                format!("{w:.4}")
+            } else {
+                format!("{w:.4e}")
+            }
+        };
+        let want_line = format!(
+            "weights: {:?}",
+            dec.weights.iter().map(|&w| weight(w)).collect::<Vec<_>>()
+        );
+        let mut table_args = args.clone();
+        if let Some(p) = table_args.iter().position(|&a| a == "--export") {
+            table_args.drain(p..=p + 1);
+        }
+        let out = Command::new(example("tensor_power"))
+            .args(&table_args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{table_args:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            stdout.lines().last(),
+            Some(want_line.as_str()),
+            "{table_args:?}: the weights line"
+        );
         if let Some((_, k, _, _)) = synth {
             if rank < k {
                 assert_eq!(max_fe, Some(f64::INFINITY), "rank {rank} < k = {k}");
