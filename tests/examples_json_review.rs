@@ -683,8 +683,9 @@ fn check_lstsq(
     }
 }
 
-/// `lstsq`, every method, on a sparse and a dense `A`, plain and with `--ridge`, on one thread
-/// and on two: `--out` is the library's `x` bit for bit; `iterations`, `probe_iterations`,
+/// `lstsq`, every method, on a sparse, a dense, an ill-conditioned, a rank-deficient and a
+/// badly column-scaled `A` (so that every `preconditioner` value occurs), plain and with
+/// `--ridge`, on one thread and on two, and with `b` as a coordinate file: `--out` is the library's `x` bit for bit; `iterations`, `probe_iterations`,
 /// `preconditioner`, `converged`, `stopping_test` are its `Info`'s (or its `NotConverged`'s);
 /// `residual_norm` is `‖b − Ax‖` of that `x` and `normal_eq_residual` the library's
 /// `ridge_normal_equation_residual`. The baseline `qr_solve` is documented to change its bits
@@ -698,10 +699,29 @@ fn lstsq_figures_and_out_are_the_librarys() {
         randnla::problems::ls_problem(200, 5, 1e8, 1e-3, Seed::new(15)).unwrap();
     write_dense_path(f.path("A_ill.mtx"), ill.as_ref()).unwrap();
     write_column(&f.path("b_ill.mtx"), &ill_b);
+    // A rank-deficient dense problem (the last column is the sum of the first two): the
+    // sketched preconditioner is then an SVD (`preconditioner: "svd"`).
+    let g = randnla::problems::gaussian_matrix(200, 3, Seed::new(16)).unwrap();
+    let rd = Mat::from_fn(200, 4, |i, j| match j {
+        3 => g[(i, 0)] + g[(i, 1)],
+        j => g[(i, j)],
+    });
+    write_dense_path(f.path("A_rd.mtx"), rd.as_ref()).unwrap();
+    // Column norms 1000× apart: the probe solves it with equilibrated columns (`"diagonal"`).
+    let g = randnla::problems::gaussian_matrix(200, 4, Seed::new(17)).unwrap();
+    let sc = Mat::from_fn(
+        200,
+        4,
+        |i, j| if j == 2 { 1e3 * g[(i, j)] } else { g[(i, j)] },
+    );
+    write_dense_path(f.path("A_scaled.mtx"), sc.as_ref()).unwrap();
+    let mut preconditioners = std::collections::BTreeSet::new();
     for (ap, bp) in [
         ("A_sparse.mtx", "b_sparse.mtx"),
         ("A_dense.mtx", "b_dense.mtx"),
         ("A_ill.mtx", "b_ill.mtx"),
+        ("A_rd.mtx", "b_dense.mtx"),
+        ("A_scaled.mtx", "b_dense.mtx"),
     ] {
         let (apath, bpath) = (f.path(ap), f.path(bp));
         let file = read(&apath);
@@ -729,6 +749,10 @@ fn lstsq_figures_and_out_are_the_librarys() {
             // The baselines that square κ or stall are not the point on this one.
             cases.retain(|(m, _, _)| m.starts_with("sketch"));
         }
+        if ap == "A_rd.mtx" {
+            // QR and the normal equations refuse a rank-deficient A (exit code 2).
+            cases.retain(|(m, _, _)| !matches!(*m, "qr" | "normal"));
+        }
         for (i, (method, lambda, extra)) in cases.into_iter().enumerate() {
             let ls = lambda.to_string();
             let mut args = vec![apath.as_str(), bpath.as_str(), "--method", method];
@@ -755,6 +779,7 @@ fn lstsq_figures_and_out_are_the_librarys() {
                 json_both("lstsq", &args, Some(("--out", &base)), skip);
             assert_eq!(one.str("method"), Some(method));
             let want = lstsq_library(method, a, &b, lambda, 21, probe, max_iters, Par::Seq);
+            preconditioners.insert(want.preconditioner);
             check_lstsq(&one, &out1, &want, a, &b, lambda);
             if i == 0 {
                 // The same right-hand side as a coordinate (sparse) file: the same x.
@@ -783,6 +808,14 @@ fn lstsq_figures_and_out_are_the_librarys() {
             }
         }
     }
+    // Every `preconditioner` value was exercised.
+    assert_eq!(
+        preconditioners,
+        [None, Some("diagonal"), Some("qr"), Some("svd")]
+            .into_iter()
+            .collect(),
+        "preconditioners seen"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
