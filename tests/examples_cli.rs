@@ -1142,9 +1142,11 @@ fn an_unwritable_out_path_is_named_once() {
 /// polynomial attention, the tensor power method and active learning — each with a table
 /// (at least three lines before the next section), no NaN or infinity anywhere, and its
 /// closing line. (Its "under a minute in release" is a speed claim, measured, not tested.)
+/// The one run also takes `--json`, whose last line must hold exactly the seven sections'
+/// timings, in order, and `total_seconds`, at least their sum (one run of the tour instead of two).
 #[test]
 fn tour_prints_every_capability() {
-    let out = run("tour", &[]);
+    let out = run("tour", &["--json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -1180,10 +1182,29 @@ fn tour_prints_every_capability() {
             w == "nan" || w == "inf" || w == "infinity" || w == "∞"
         });
     assert!(!non_finite, "a non-finite figure:\n{stdout}");
+    let (json, closing) = match lines.as_slice() {
+        [.., closing, json] => (*json, *closing),
+        _ => panic!("too few lines:\n{stdout}"),
+    };
     assert!(
-        lines
-            .last()
-            .is_some_and(|l| l.starts_with("tour finished in")),
+        closing.starts_with("tour finished in"),
         "no closing line:\n{stdout}"
+    );
+    let keys: Vec<&str> = json.split('"').skip(1).step_by(2).collect();
+    let names: Vec<&str> = sections
+        .iter()
+        .map(|s| s.trim_matches(['=', ' ']))
+        .chain(["total_seconds"])
+        .collect();
+    assert_eq!(keys, names, "tour --json keys: {json}");
+    let timings: Vec<f64> = names
+        .iter()
+        .map(|k| json_num(json, k).unwrap_or_else(|| panic!("{k} is null: {json}")))
+        .collect();
+    let (total, each) = timings.split_last().expect("eight timings");
+    assert!(each.iter().all(|t| *t >= 0.0), "{json}");
+    assert!(
+        *total >= each.iter().sum::<f64>() * (1.0 - 1e-12),
+        "total below the sections' sum: {json}"
     );
 }
