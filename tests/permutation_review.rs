@@ -164,10 +164,12 @@ fn cols_of(m: &Mat<f64>, q: &[usize]) -> Mat<f64> {
     Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, q[j])])
 }
 
-/// A dense matrix, or a sparse one (CSR or CSC: `Csr` holds either storage).
+/// A dense matrix (column-major, or row-major: `DenseRm` holds `Aᵀ` and views its transpose),
+/// or a sparse one (CSR or CSC: `Csr` holds either storage).
 #[derive(Clone)]
 enum Input {
     Dense(Mat<f64>),
+    DenseRm(Mat<f64>),
     Csr(sprs::CsMat<f64>),
 }
 
@@ -175,6 +177,7 @@ impl Input {
     fn view(&self) -> MatrixRef<'_, f64> {
         match self {
             Input::Dense(m) => MatrixRef::dense(m.as_ref()).unwrap(),
+            Input::DenseRm(t) => MatrixRef::dense(t.transpose()).unwrap(),
             Input::Csr(m) => MatrixRef::sparse(m).unwrap(),
         }
     }
@@ -193,6 +196,10 @@ impl Input {
             Input::Dense(m) => {
                 let (ri, ci) = (inverse(row_map), inverse(col_map));
                 Input::Dense(Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(ri[i], ci[j])]))
+            }
+            Input::DenseRm(t) => {
+                let (ri, ci) = (inverse(row_map), inverse(col_map));
+                Input::DenseRm(Mat::from_fn(t.nrows(), t.ncols(), |j, i| t[(ci[j], ri[i])]))
             }
             Input::Csr(m) => {
                 let mut tri = sprs::TriMat::new((m.rows(), m.cols()));
@@ -219,11 +226,15 @@ impl Input {
     }
 }
 
-/// The least-squares test matrices: dense 60 × 5 uniform (κ ≈ 1.6), CSR 80 × 6 (κ ≈ 2), and
-/// CSC storage of the sparse one too.
+/// The least-squares test matrices: dense 60 × 5 uniform (κ ≈ 1.6; column-major and row-major
+/// storage), CSR 80 × 6 (κ ≈ 2), and CSC storage of the sparse one too.
 fn inputs() -> Vec<(&'static str, Input)> {
     vec![
         ("dense 60x5", Input::Dense(dense_mat(60, 5, 11))),
+        (
+            "dense-row-major 60x5",
+            Input::DenseRm(dense_mat(60, 5, 11).transpose().to_owned()),
+        ),
         ("csr 80x6", Input::Csr(sparse_mat(80, 6, 12))),
         ("csc 80x6", Input::Csr(sparse_mat(80, 6, 12).to_csc())),
     ]
@@ -1863,6 +1874,565 @@ fn weighted_least_squares_permutation_laws() {
                 let r = weighted_least_squares(x.cols(&q).view(), &rows, &weights, &labels, lambda);
                 if let Some(b) = log.ok(&ctx, r) {
                     log.close(&ctx, &b, &gather(&b0, &q), ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harder inputs: the same laws where the routes branch — rank deficiency (pivoting ties, the
+// SVD preconditioner, minimum-norm answers), columns in very different units (equilibration),
+// coherent rows, extreme softmax scores (the running maximum), thread pools, and the
+// degenerate route of the approximate scores.
+// ---------------------------------------------------------------------------------------------
+
+/// `[B, B·e₀]`: the last column a copy of the first (exactly rank `d − 1`), dense 60 × 5 and CSR
+/// 80 × 6 (and its CSC storage).
+fn rank_deficient_inputs() -> Vec<(&'static str, Input)> {
+    let base = dense_mat(60, 4, 121);
+    let dense = Mat::from_fn(60, 5, |i, j| base[(i, if j == 4 { 0 } else { j })]);
+    let sp = sparse_mat(80, 5, 122);
+    let mut tri = sprs::TriMat::new((80, 6));
+    for (&v, (i, j)) in sp.iter() {
+        tri.add_triplet(i, j, v);
+        if j == 0 {
+            tri.add_triplet(i, 5, v);
+        }
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    vec![
+        ("rank-deficient dense 60x5", Input::Dense(dense)),
+        ("rank-deficient csr 80x6", Input::Csr(csr.clone())),
+        ("rank-deficient csc 80x6", Input::Csr(csr.to_csc())),
+    ]
+}
+
+fn outcome<T>(r: &randnla::Result<T>) -> String {
+    match r {
+        Ok(_) => "Ok".into(),
+        Err(e) => format!("{:?}", std::mem::discriminant(e)),
+    }
+}
+
+/// Exactly rank-deficient `A`: the leverage scores (the projector onto range(A), unique) follow
+/// the laws of the full-rank case with the same rank, whichever copy of the repeated column the
+/// pivoting keeps; the minimum-norm least-squares answer of sketch_and_precondition (documented:
+/// SVD preconditioner, minimum-norm) and of LSQR from 0 follows x → x (rows) and x → Qᵀx
+/// (columns: ‖Qᵀx‖ = ‖x‖, so the minimum-norm solution is permuted); the solvers that refuse a
+/// rank-deficient `A` (qr_solve, normal_equations) refuse every permutation of it alike.
+/// ROUNDING: the numerical rank gap is exact (σ_min = 0 against σ ≈ 1), so the minimum-norm
+/// answer is as well conditioned as the full-rank problems above.
+#[test]
+fn rank_deficient_permutation_laws() {
+    let mut log = Log::new("rank-deficient A");
+    for (name, a) in rank_deficient_inputs() {
+        let b = rhs(&a);
+        for (mname, p) in exact_methods() {
+            let r0 = exact_leverage_scores(a.view(), &p, Par::Seq);
+            let check = |log: &mut Log,
+                         ctx: &str,
+                         r: randnla::Result<(Vec<f64>, _)>,
+                         want: &dyn Fn(&[f64]) -> Vec<f64>| {
+                if outcome(&r) != outcome(&r0) {
+                    log.fail(ctx, format!("outcome {} vs {}", outcome(&r), outcome(&r0)));
+                    return;
+                }
+                if let (Ok((s, info)), Ok((s0, info0))) = (&r, &r0) {
+                    let info: &randnla::leverage::LeverageInfo = info;
+                    if info.rank != info0.rank {
+                        log.fail(ctx, format!("rank {} vs {}", info.rank, info0.rank));
+                    }
+                    log.close(ctx, s, &want(s0), ROUNDING);
+                }
+            };
+            for (pname, rp) in perms(a.nrows(), 150) {
+                let ctx = format!("{name} leverage {mname} rows {pname}");
+                let r = exact_leverage_scores(a.rows(&rp).view(), &p, Par::Seq);
+                check(&mut log, &ctx, r, &|s0| gather(s0, &rp));
+            }
+            for (pname, cq) in perms(a.ncols(), 151) {
+                let ctx = format!("{name} leverage {mname} cols {pname}");
+                let r = exact_leverage_scores(a.cols(&cq).view(), &p, Par::Seq);
+                check(&mut log, &ctx, r, &|s0| s0.to_vec());
+            }
+        }
+        let solvers: [(&str, Solve); 5] = [
+            ("sketch_and_precondition", sap_default_f),
+            ("sketch_and_precondition svd", sap_svd_f),
+            ("lsqr", lsqr_f),
+            ("qr_solve", qr_solve_f),
+            ("normal_equations", normal_equations_f),
+        ];
+        for (sname, f) in solvers {
+            let r0 = f(a.view(), &b, 0.0);
+            for (pname, rp) in perms(a.nrows(), 152) {
+                let ctx = format!("{name} {sname} (PA, Pb) {pname}");
+                let r = f(a.rows(&rp).view(), &gather(&b, &rp), 0.0);
+                if outcome(&r) != outcome(&r0) {
+                    log.fail(&ctx, format!("outcome {} vs {}", outcome(&r), outcome(&r0)));
+                } else if let (Ok(x), Ok(x0)) = (&r, &r0) {
+                    log.close(&ctx, x, x0, ROUNDING);
+                }
+            }
+            for (pname, cq) in perms(a.ncols(), 153) {
+                let ctx = format!("{name} {sname} (AQ, b) {pname}");
+                let r = f(a.cols(&cq).view(), &b, 0.0);
+                if outcome(&r) != outcome(&r0) {
+                    log.fail(&ctx, format!("outcome {} vs {}", outcome(&r), outcome(&r0)));
+                } else if let (Ok(x), Ok(x0)) = (&r, &r0) {
+                    log.close(&ctx, x, &gather(x0, &cq), ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Columns in units `10⁶, 1, 10⁻⁶, 10³, 10⁻³` (κ(A) ≈ 10¹², κ of the equilibrated columns ≈ 1.6):
+/// the leverage scores (column-scaling invariant, and the exact routes equilibrate) follow the
+/// laws to ROUNDING; the solvers' answers are compared as `D·x` (`D` the column units, moved
+/// with the columns), the quantity a columnwise backward-stable solve gets to `κ(AD⁻¹)·u`:
+/// ROUNDING. Which solvers are columnwise stable: the Householder QR (qr_solve), and
+/// sketch_and_precondition (the sketch-QR preconditioner, or the probe on equilibrated columns).
+#[test]
+fn badly_scaled_columns_permutation_laws() {
+    let mut log = Log::new("badly scaled columns");
+    let units = [1e6, 1.0, 1e-6, 1e3, 1e-3];
+    let base = dense_mat(60, 5, 11);
+    let a = Input::Dense(Mat::from_fn(60, 5, |i, j| base[(i, j)] * units[j]));
+    let mut tri = sprs::TriMat::new((60, 5));
+    for i in 0..60 {
+        for j in 0..5 {
+            tri.add_triplet(i, j, base[(i, j)] * units[j]);
+        }
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let inputs = [
+        ("scaled dense 60x5", a),
+        ("scaled csr 60x5", Input::Csr(csr)),
+    ];
+    for (name, a) in inputs {
+        let b = rhs(&a);
+        for (mname, p) in exact_methods() {
+            let (s0, i0) = exact_leverage_scores(a.view(), &p, Par::Seq).unwrap();
+            for (pname, rp) in perms(60, 154) {
+                let ctx = format!("{name} leverage {mname} rows {pname}");
+                let r = exact_leverage_scores(a.rows(&rp).view(), &p, Par::Seq);
+                if let Some((s, i)) = log.ok(&ctx, r) {
+                    if i.rank != i0.rank {
+                        log.fail(&ctx, format!("rank {} vs {}", i.rank, i0.rank));
+                    }
+                    log.close(&ctx, &s, &gather(&s0, &rp), ROUNDING);
+                }
+            }
+            for (pname, cq) in perms(5, 155) {
+                let ctx = format!("{name} leverage {mname} cols {pname}");
+                let r = exact_leverage_scores(a.cols(&cq).view(), &p, Par::Seq);
+                if let Some((s, i)) = log.ok(&ctx, r) {
+                    if i.rank != i0.rank {
+                        log.fail(&ctx, format!("rank {} vs {}", i.rank, i0.rank));
+                    }
+                    log.close(&ctx, &s, &s0, ROUNDING);
+                }
+            }
+        }
+        let solvers: [(&str, Solve); 6] = [
+            ("qr_solve", qr_solve_f),
+            ("sketch_and_precondition", sap_default_f),
+            ("sketch_and_precondition qr", sap_qr_f),
+            ("sketch_and_precondition svd", sap_svd_f),
+            ("sketch_and_precondition diagonal", sap_diagonal_f),
+            ("ridge", ridge_f),
+        ];
+        let dx = |x: &[f64], u: &[f64]| x.iter().zip(u).map(|(a, b)| a * b).collect::<Vec<_>>();
+        for (sname, f) in solvers {
+            let lambda = if sname == "ridge" { 1e-8 } else { 0.0 };
+            let Some(x0) = log.ok(&format!("{name} {sname} base"), f(a.view(), &b, lambda)) else {
+                continue;
+            };
+            let dx0 = dx(&x0, &units);
+            for (pname, rp) in perms(60, 156) {
+                let ctx = format!("{name} {sname} (PA, Pb) {pname}");
+                if let Some(x) = log.ok(&ctx, f(a.rows(&rp).view(), &gather(&b, &rp), lambda)) {
+                    log.close(&ctx, &dx(&x, &units), &dx0, ROUNDING);
+                }
+            }
+            for (pname, cq) in perms(5, 157) {
+                let ctx = format!("{name} {sname} (AQ, b) {pname}");
+                if let Some(x) = log.ok(&ctx, f(a.cols(&cq).view(), &b, lambda)) {
+                    log.close(
+                        &ctx,
+                        &dx(&x, &gather(&units, &cq)),
+                        &gather(&dx0, &cq),
+                        ROUNDING,
+                    );
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// The coherent matrix `[I_8; 10⁻³·G]` (200 × 8; the first 8 rows carry almost all of every
+/// direction, leverage ≈ 1): the permutation moves those rows anywhere, where a sketch may
+/// treat them differently. Leverage scores (every exact method), the pool's exact scores and
+/// the solvers follow the laws to ROUNDING (κ ≈ 1).
+#[test]
+fn coherent_rows_permutation_laws() {
+    let mut log = Log::new("coherent [I; 1e-3 G]");
+    let m = randnla::problems::coherent_matrix(200, 8, 1e-3, Seed::new(160)).unwrap();
+    let mut tri = sprs::TriMat::new((200, 8));
+    for i in 0..200 {
+        for j in 0..8 {
+            if m[(i, j)] != 0.0 {
+                tri.add_triplet(i, j, m[(i, j)]);
+            }
+        }
+    }
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    for (name, a) in [
+        ("coherent dense", Input::Dense(m.clone())),
+        ("coherent csr", Input::Csr(csr)),
+    ] {
+        let b = rhs(&a);
+        let mut ps = perms(200, 161);
+        // Also: the identity block moved to the end (the rows a block-wise route reads last).
+        ps.push(("rotate", (0..200).map(|i| (i + 8) % 200).collect()));
+        for (mname, p) in exact_methods() {
+            let (s0, _) = exact_leverage_scores(a.view(), &p, Par::Seq).unwrap();
+            for (pname, rp) in &ps {
+                let ctx = format!("{name} leverage {mname} {pname}");
+                let r = exact_leverage_scores(a.rows(rp).view(), &p, Par::Seq);
+                if let Some((s, _)) = log.ok(&ctx, r) {
+                    log.close(&ctx, &s, &gather(&s0, rp), ROUNDING);
+                }
+            }
+        }
+        let pool0 = Pool::new(a.view(), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+        for (pname, rp) in &ps {
+            let ctx = format!("{name} pool {pname}");
+            let xp = a.rows(rp);
+            if let Some(pool) = log.ok(
+                &ctx,
+                Pool::new(xp.view(), Basis::Exact, Seed::new(1), Par::Seq),
+            ) {
+                log.close(&ctx, pool.scores(), &gather(pool0.scores(), rp), ROUNDING);
+            }
+        }
+        let solvers: [(&str, Solve); 5] = [
+            ("qr_solve", qr_solve_f),
+            ("sketch_and_precondition", sap_default_f),
+            ("sketch_and_precondition qr", sap_qr_f),
+            ("sketch_and_precondition svd", sap_svd_f),
+            ("ridge", ridge_f),
+        ];
+        for (sname, f) in solvers {
+            for lambda in [0.0, 0.5] {
+                if lambda > 0.0 && sname.starts_with("sketch") {
+                    continue;
+                }
+                let x0 = f(a.view(), &b, lambda).unwrap();
+                for (pname, rp) in &ps {
+                    let ctx = format!("{name} {sname} λ={lambda} {pname}");
+                    if let Some(x) = log.ok(&ctx, f(a.rows(rp).view(), &gather(&b, rp), lambda)) {
+                        log.close(&ctx, &x, &x0, ROUNDING);
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Ridge at λ far from ‖A‖² (10⁻⁸ and 10⁶, where the solvers switch regimes): the row and
+/// column laws. ROUNDING (the problems are better conditioned than at λ = 0).
+#[test]
+fn ridge_extreme_lambda_permutation_laws() {
+    let mut log = Log::new("ridge, extreme λ");
+    let solvers: [(&str, Solve); 5] = [
+        ("qr_solve", qr_solve_f),
+        ("normal_equations", normal_equations_f),
+        ("lsqr", lsqr_f),
+        ("sketch_and_precondition", sap_default_f),
+        ("ridge", ridge_f),
+    ];
+    for (name, a) in inputs() {
+        let b = rhs(&a);
+        for lambda in [1e-8, 1e6] {
+            for (sname, f) in solvers {
+                let Some(x0) = log.ok(
+                    &format!("{name} {sname} λ={lambda:e}"),
+                    f(a.view(), &b, lambda),
+                ) else {
+                    continue;
+                };
+                for (pname, rp) in perms(a.nrows(), 162) {
+                    let ctx = format!("{name} {sname} λ={lambda:e} rows {pname}");
+                    if let Some(x) = log.ok(&ctx, f(a.rows(&rp).view(), &gather(&b, &rp), lambda)) {
+                        log.close(&ctx, &x, &x0, ROUNDING);
+                    }
+                }
+                for (pname, cq) in perms(a.ncols(), 163) {
+                    let ctx = format!("{name} {sname} λ={lambda:e} cols {pname}");
+                    if let Some(x) = log.ok(&ctx, f(a.cols(&cq).view(), &b, lambda)) {
+                        log.close(&ctx, &x, &gather(&x0, &cq), ROUNDING);
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Softmax with scores up to ≈ ±1000 (exp overflows without the running maximum) and the
+/// polynomial kernel at degree 64: keys and values permuted jointly leave the output unchanged,
+/// queries permuted permute its rows, blocks of 5 rows (the maximum is met in another block).
+/// ROUNDING: for softmax each weight is `exp(s_ij − m_i)` with the same row maximum `m_i` in
+/// the end (a rescaling by `exp(m_old − m_new)` in between is exact up to rounding).
+#[test]
+fn exact_attention_extreme_scores_permutation_laws() {
+    let mut log = Log::new("exact_attention, extreme scores");
+    let (q, kk, v) = qkv();
+    let kernels = [
+        ("softmax scale 200", Kernel::Softmax { scale: 200.0 }),
+        ("softmax scale -200", Kernel::Softmax { scale: -200.0 }),
+        ("poly64", Kernel::Polynomial { degree: 64 }),
+    ];
+    for (kname, kernel) in kernels {
+        let p = AttnParams {
+            causal: false,
+            block: 5,
+        };
+        let run = |q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>| {
+            exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &p, Par::Seq)
+        };
+        let Some(base) = log.ok(kname, run(&q, &kk, &v)) else {
+            continue;
+        };
+        for (pname, pk) in perms(24, 164) {
+            let ctx = format!("{kname} (K, V) rows {pname}");
+            if let Some(o) = log.ok(&ctx, run(&q, &rows_of(&kk, &pk), &rows_of(&v, &pk))) {
+                log.close(&ctx, &flat(o.as_ref()), &flat(base.as_ref()), ROUNDING);
+            }
+            let ctx = format!("{kname} Q rows {pname}");
+            if let Some(o) = log.ok(&ctx, run(&rows_of(&q, &pk), &kk, &v)) {
+                log.close(
+                    &ctx,
+                    &flat(o.as_ref()),
+                    &flat(rows_of(&base, &pk).as_ref()),
+                    ROUNDING,
+                );
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Sketched attention on inputs with one key row scaled by `2^{760/p}` and another by
+/// `2^{−760/p}` (weights `⟨q, k⟩^p` up to about `2⁷⁶⁰`, within `f64`: the sketched route refuses a
+/// numerator beyond it, documented in its error; the features are balanced by powers of two
+/// chosen from the data, which a permutation must not change): keys and values permuted
+/// jointly, non-causal. ROUNDING.
+#[test]
+fn poly_sketch_attention_wide_range_permutation_law() {
+    let mut log = Log::new("poly_sketch_attention, wide-range keys");
+    let (q, kk, v) = qkv();
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        for degree in [2usize, 4] {
+            let big = 2f64.powi(760 / degree as i32);
+            let kk = Mat::from_fn(24, 6, |i, j| match i {
+                3 => kk[(i, j)] * big,
+                17 => kk[(i, j)] / big,
+                _ => kk[(i, j)],
+            });
+            let p = PolySketchParams {
+                degree,
+                sketch_dim: 16,
+                map,
+                causal: false,
+                block: 8,
+                ..PolySketchParams::default()
+            };
+            let run = |k: &Mat<f64>, v: &Mat<f64>| {
+                poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &p, Par::Seq)
+            };
+            let tag = format!("{map:?} p={degree}");
+            let Some((base, _)) = log.ok(&tag, run(&kk, &v)) else {
+                continue;
+            };
+            for (pname, pk) in perms(24, 165) {
+                let ctx = format!("{tag} (K, V) rows {pname}");
+                if let Some((o, _)) = log.ok(&ctx, run(&rows_of(&kk, &pk), &rows_of(&v, &pk))) {
+                    log.close(&ctx, &flat(o.as_ref()), &flat(base.as_ref()), ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Two threads, and inputs of 5000 rows (the passes over `A` go in chunks of 2048 rows; a
+/// permutation moves rows across chunks): exact leverage scores, the pool's exact scores,
+/// sketch_and_precondition, gram. ROUNDING.
+#[test]
+fn threaded_medium_inputs_permutation_laws() {
+    let mut log = Log::new("two threads, 5000 rows");
+    let csr = sparse_mat(5000, 8, 170);
+    let dense = dense_mat(5000, 8, 171);
+    let inputs = [
+        ("csr 5000x8", Input::Csr(csr.clone())),
+        ("csc 5000x8", Input::Csr(csr.to_csc())),
+        ("dense 5000x8", Input::Dense(dense)),
+    ];
+    common::with_threads(2, |par| {
+        for (name, a) in &inputs {
+            let b = rhs(a);
+            let ps = perms(a.nrows(), 172);
+            for (mname, p) in exact_methods() {
+                let (s0, _) = exact_leverage_scores(a.view(), &p, par).unwrap();
+                for (pname, rp) in &ps {
+                    let ctx = format!("{name} leverage {mname} {pname}");
+                    let r = exact_leverage_scores(a.rows(rp).view(), &p, par);
+                    if let Some((s, _)) = log.ok(&ctx, r) {
+                        log.close(&ctx, &s, &gather(&s0, rp), ROUNDING);
+                    }
+                }
+            }
+            let pool0 = Pool::new(a.view(), Basis::Exact, Seed::new(1), par).unwrap();
+            let g0 = gram(a.view(), par).unwrap();
+            let lp = LstsqParams {
+                par,
+                ..LstsqParams::default()
+            };
+            let lpq = LstsqParams {
+                probe: false,
+                par,
+                ..LstsqParams::default()
+            };
+            let (x0, _) = sketch_and_precondition(a.view(), &b, &lp).unwrap();
+            let (xq0, _) = sketch_and_precondition(a.view(), &b, &lpq).unwrap();
+            for (pname, rp) in &ps {
+                let ap = a.rows(rp);
+                let ctx = format!("{name} pool {pname}");
+                if let Some(pool) =
+                    log.ok(&ctx, Pool::new(ap.view(), Basis::Exact, Seed::new(1), par))
+                {
+                    log.close(&ctx, pool.scores(), &gather(pool0.scores(), rp), ROUNDING);
+                }
+                let ctx = format!("{name} gram {pname}");
+                if let Some(g) = log.ok(&ctx, gram(ap.view(), par)) {
+                    log.close(&ctx, &flat(g.as_ref()), &flat(g0.as_ref()), ROUNDING);
+                }
+                let bp = gather(&b, rp);
+                let ctx = format!("{name} sketch_and_precondition {pname}");
+                if let Some((x, _)) = log.ok(&ctx, sketch_and_precondition(ap.view(), &bp, &lp)) {
+                    log.close(&ctx, &x, &x0, ROUNDING);
+                }
+                let ctx = format!("{name} sketch_and_precondition no probe {pname}");
+                if let Some((x, _)) = log.ok(&ctx, sketch_and_precondition(ap.view(), &bp, &lpq)) {
+                    log.close(&ctx, &x, &xq0, ROUNDING);
+                }
+            }
+        }
+    });
+    log.finish();
+}
+
+/// approx_leverage_scores returns the exact scores when `n ≤ m₁` (documented; `info.method`
+/// says so): there the laws of the exact scores hold, to ROUNDING. 40 × 5 with the default
+/// `m₁ = 10d = 50`.
+#[test]
+fn approx_leverage_exact_route_permutation_laws() {
+    use randnla::leverage::{approx_leverage_scores, approx_ridge_leverage_scores, ApproxParams};
+    let mut log = Log::new("approx_leverage_scores (n ≤ m₁: exact route)");
+    let a = Input::Dense(dense_mat(40, 5, 180));
+    let sp = Input::Csr(sparse_mat(40, 5, 181));
+    for (name, a) in [("dense 40x5", a), ("csr 40x5", sp)] {
+        for lambda in [0.0, 0.75] {
+            let run = |m: &Input| {
+                if lambda == 0.0 {
+                    approx_leverage_scores(
+                        m.view(),
+                        &ApproxParams::default(),
+                        Seed::new(9),
+                        Par::Seq,
+                    )
+                } else {
+                    approx_ridge_leverage_scores(
+                        m.view(),
+                        lambda,
+                        &ApproxParams::default(),
+                        Seed::new(9),
+                        Par::Seq,
+                    )
+                }
+            };
+            let (s0, i0) = run(&a).unwrap();
+            assert_ne!(
+                i0.method,
+                randnla::leverage::LeverageMethod::Approximate,
+                "expected the exact route at n ≤ m₁"
+            );
+            for (pname, rp) in perms(40, 182) {
+                let ctx = format!("{name} λ={lambda} rows {pname}");
+                if let Some((s, _)) = log.ok(&ctx, run(&a.rows(&rp))) {
+                    log.close(&ctx, &s, &gather(&s0, &rp), ROUNDING);
+                }
+            }
+            for (pname, cq) in perms(5, 183) {
+                let ctx = format!("{name} λ={lambda} cols {pname}");
+                if let Some((s, _)) = log.ok(&ctx, run(&a.cols(&cq))) {
+                    log.close(&ctx, &s, &s0, ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// power_method_exact on an order-4 tensor (noise 0) and on an order-3 tensor with noise 0.01
+/// (the fixed points are then perturbed components, but still those of the renamed tensor
+/// renamed: the power map commutes with the renaming). Weights equal and factors permuted, to
+/// ROUNDING·10 (the noisy fixed points are reached to the iteration's contraction rate after
+/// 15 + 15 steps, with the same rounding-perturbed path on either side only approximately).
+#[test]
+fn power_method_exact_permutation_law_order4_and_noise() {
+    let mut log = Log::new("power_method_exact, order 4 and noisy");
+    for (order, noise) in [(4usize, 0.0), (3, 0.01)] {
+        let (t, _, _) =
+            SymmetricTensor::synthetic_orthogonal(order, 7, 2, noise, Seed::new(8)).unwrap();
+        for dense in [false, true] {
+            let t0 = if dense {
+                t.clone()
+            } else {
+                common::to_coordinate(&t)
+            };
+            let params = PowerParams {
+                iters: 30,
+                refine_iters: 50,
+                ..PowerParams::default()
+            };
+            let d0 = power_method_exact(&t0, 2, &params, Seed::new(1), Par::Seq).unwrap();
+            for (pname, p) in perms(7, 184) {
+                let ctx = format!("order={order} noise={noise} dense={dense} {pname}");
+                let tp = renamed(&t0, &p, dense);
+                let r = power_method_exact(&tp, 2, &params, Seed::new(1), Par::Seq);
+                if let Some(d) = log.ok(&ctx, r) {
+                    log.close(
+                        &format!("{ctx} weights"),
+                        &d.weights,
+                        &d0.weights,
+                        10.0 * ROUNDING,
+                    );
+                    let fp: Vec<Vec<f64>> = d0.factors.iter().map(|v| gather(v, &p)).collect();
+                    log.close(
+                        &format!("{ctx} factors"),
+                        &factors_flat(&d.factors),
+                        &factors_flat(&fp),
+                        10.0 * ROUNDING,
+                    );
                 }
             }
         }
