@@ -21,11 +21,11 @@
 //! the coherent `[I; 10⁻³G]`, extreme ridge λ, softmax scores near ±1000, two threads on 10⁴
 //! rows, `f32`; each states its own tolerance.
 //!
-//! **Finding** (session that wrote this file): `SymmetricTensor::synthetic_orthogonal` stores a
-//! dense tensor whose permuted multi-indices differ in the last bits (it skips the
-//! `copy_sorted_representatives` pass of `dense` and `from_components`), so `get` breaks the
-//! orbit law and a `write_tns`/`read_tns` round trip changes entries:
-//! `synthetic_orthogonal_storage_is_exactly_symmetric`, ignored. Every other law holds; the
+//! **Finding** (session 39): `SymmetricTensor::synthetic_orthogonal` stored a dense tensor
+//! whose permuted multi-indices differed in the last bits (it skipped the
+//! `copy_sorted_representatives` pass of `dense` and `from_components`), so `get` broke the
+//! orbit law and a `write_tns`/`read_tns` round trip changed entries; fixed, and
+//! `synthetic_orthogonal_storage_is_exactly_symmetric` checks it. Every other law held; the
 //! largest differences seen are printed by each test (`--nocapture`), and most are a few ulps.
 //!
 //! **No law, not tested** (one sentence each, also in the report of the session that wrote this):
@@ -2638,18 +2638,15 @@ fn tensor_get_permutation_laws() {
     log.finish();
 }
 
-/// The same orbit law on the dense tensor `synthetic_orthogonal` returns. It fails: the signal
-/// part `Σ λ_j a_j^{⊗p}` is accumulated by `add_power` (src/tensor/symmetric.rs:1202) as prefix
-/// products `((λ·a[i₁])·a[i₂])·…·a[i_p]` in index order, which round differently for different
-/// orderings of one multi-index, and `synthetic_orthogonal` (src/tensor/symmetric.rs:1097)
-/// stores that array with `with_storage` directly (src/tensor/symmetric.rs:1169), without the `copy_sorted_representatives`
-/// pass that `SymmetricTensor::dense` and `from_components` apply (whose documentation promises
-/// "the stored tensor is exactly symmetric"). E.g. order 3, n = 5, k = 2, noise 0.1, seed 9:
-/// `get([1,1,0]) = 0.11485898203167334` but `get([0,1,1]) = 0.11485898203167333`. So
-/// `write_tns(TnsEntries::All)` + `read_tns`, documented to restore the values exactly, does
-/// not (checked below).
+/// The same orbit law on the dense tensor `synthetic_orthogonal` returns, and the
+/// `write_tns(TnsEntries::All)` + `read_tns` round trip, documented to restore the values
+/// exactly. Both failed until this review (e.g. order 3, n = 5, k = 2, noise 0.1, seed 9:
+/// `get([1,1,0]) = 0.11485898203167334` but `get([0,1,1]) = 0.11485898203167333`): the signal
+/// part `Σ λ_j a_j^{⊗p}` is accumulated by `add_power` as prefix products
+/// `((λ·a[i₁])·a[i₂])·…·a[i_p]` in index order, which round differently for different orderings
+/// of one multi-index, and `synthetic_orthogonal` stored that array without the
+/// `copy_sorted_representatives` pass that `SymmetricTensor::dense` and `from_components` apply.
 #[test]
-#[ignore = "BUG: SymmetricTensor::synthetic_orthogonal stores a dense tensor that is symmetric only to rounding (no copy_sorted_representatives)"]
 fn synthetic_orthogonal_storage_is_exactly_symmetric() {
     let mut log = Log::new("synthetic_orthogonal orbit law");
     for order in [3usize, 4] {

@@ -1084,7 +1084,9 @@ impl SymmetricTensor {
 
     /// A synthetic test tensor `T = Σ_{j<k} λ_j a_j^{⊗p} + E` with orthonormal `a_j` (Gram–Schmidt
     /// on Gaussian vectors), decaying weights `λ_j = 0.8^j`, and a symmetric Gaussian noise
-    /// tensor `E` scaled so that `‖E‖_F = noise·‖Σ λ_j a_j^{⊗p}‖_F`. Dense storage.
+    /// tensor `E` scaled so that `‖E‖_F = noise·‖Σ λ_j a_j^{⊗p}‖_F`. Dense storage, exactly
+    /// symmetric like [`SymmetricTensor::dense`]'s: every ordering of a multi-index reads the same
+    /// bits.
     ///
     /// Returns the tensor, the weights and the factors. A pure function of `seed`.
     ///
@@ -1140,6 +1142,10 @@ impl SymmetricTensor {
         for (&w, a) in weights.iter().zip(&factors) {
             add_power(&mut data, order, dim, w, a);
         }
+        // `add_power` multiplies in index order, so the orderings of one multi-index round
+        // differently: make the storage exactly symmetric, as `dense` and `from_components` do
+        // (the noise below is a function of the sorted multi-index, so it keeps that).
+        copy_sorted_representatives(&mut data, order, dim);
         if noise > 0.0 {
             let signal = dot(&data, &data).sqrt();
             let nseed = seed.derive(NOISE_STREAM);
