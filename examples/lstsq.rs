@@ -34,7 +34,8 @@
 //! converged). That value is not `‖Aᵀr‖/(‖A‖‖r‖)`: it is LSQR's estimate of the normal-equation
 //! test on the operator it iterates on (`A R⁻¹` for sketch-precondition, whose `R` makes it orders
 //! of magnitude apart on an ill-conditioned `A`), or `‖r‖/‖b‖` when the consistency test stopped
-//! it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only. `--out x.mtx`
+//! it. `--tol` sets that test, so it applies to lsqr and sketch-precondition only; `--seed`
+//! applies to the sketched methods only (the others draw nothing at random). `--out x.mtx`
 //! writes `x` (a `d × 1` array) only when the solve converged: a run that exceeds its budget has no
 //! solution to write (the library returns no iterate then), so it writes nothing, leaves any file
 //! already at that path as it was, and says so in one line on stderr (exit code still 0). Bad
@@ -193,6 +194,11 @@ fn main() {
         {
             return Err(format!(
                 "--tol applies to lsqr and sketch-precondition, not {method} (a direct solve has no stopping test)"
+            ));
+        }
+        if args.get::<String>("seed")?.is_some() && !sketched {
+            return Err(format!(
+                "--seed applies to sketch-solve and sketch-precondition, not {method} (it draws nothing at random)"
             ));
         }
         let probe = !args.flag("no-probe");

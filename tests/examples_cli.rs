@@ -159,6 +159,16 @@ fn bad_input_gives_one_line_and_exit_code_2() {
     assert_rejected("lstsq", &[&a, &b, "--sketch-rows", "2"]);
     assert_rejected("lstsq", &[&a, &b, "--nnz-per-col", "0"]);
     assert_rejected("lstsq", &[&a, &b, "--method", "qr", "--nnz-per-col", "2"]);
+    // Options that do not apply to a method are refused, not ignored: --seed and --tol by the
+    // methods that draw nothing at random or have no stopping test.
+    for method in ["qr", "normal", "lsqr"] {
+        let msg = assert_rejected("lstsq", &[&a, &b, "--method", method, "--seed", "3"]);
+        assert!(msg.contains("--seed applies to"), "{method}: {msg}");
+    }
+    for method in ["qr", "normal", "sketch-solve"] {
+        let msg = assert_rejected("lstsq", &[&a, &b, "--method", method, "--tol", "1e-8"]);
+        assert!(msg.contains("--tol applies to"), "{method}: {msg}");
+    }
     // A bad --ridge is named as the option, not as the library's `lambda`.
     for (name, mut args) in [
         ("lstsq", vec![a.as_str(), b.as_str()]),

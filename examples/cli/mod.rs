@@ -218,7 +218,8 @@ impl Args {
         randnla::io::read_dense_path(path, &opts).map_err(|e| read_error(path, e))
     }
 
-    /// `--threads` (default: all cores), as a rayon pool and the matching `faer::Par`.
+    /// `--threads` (default: rayon's, `RAYON_NUM_THREADS` or else all cores), as a rayon pool and
+    /// the matching `faer::Par`.
     pub fn threads(&self) -> Result<(rayon::ThreadPool, faer::Par), String> {
         // Rayon reads 0 as "all cores": an explicit 0 is refused, not silently widened.
         let t: usize = match self.get::<usize>("threads")? {
