@@ -319,8 +319,9 @@ fn gram_matrix_is_the_identity_in_expectation() {
 /// `Var‖Sx‖²` against theory on every code path of the sparse sign generator.
 ///
 /// Theory (OSNAP with exactly `s` distinct rows per column, fair independent signs, columns
-/// independent; Kane–Nelson, J. ACM 2014, §2, and Cohen, SODA 2016, Lemma 4 use the same
-/// computation): `‖Se_i‖² = 1` exactly, so `‖Sx‖² − ‖x‖² = Σ_{i≠j} xᵢxⱼZᵢⱼ` with
+/// independent; the computation behind the second-moment bounds of Kane–Nelson, "Sparser
+/// Johnson–Lindenstrauss transforms", J. ACM 2014, and Cohen, "Nearly tight oblivious subspace
+/// embeddings by trace inequalities", SODA 2016): `‖Se_i‖² = 1` exactly, so `‖Sx‖² − ‖x‖² = Σ_{i≠j} xᵢxⱼZᵢⱼ` with
 /// `Zᵢⱼ = ⟨Seᵢ, Seⱼ⟩ = (1/s)Σ_{r∈Rᵢ∩Rⱼ} σᵢᵣσⱼᵣ`. The signs kill every cross term except
 /// `{k,l} = {i,j}`, and `E Zᵢⱼ² = E|Rᵢ ∩ Rⱼ|/s² = (s²/m)/s² = 1/m`, hence
 /// `Var‖Sx‖² = (2/m)(‖x‖⁴ − ‖x‖₄⁴)` for every `s` (CountSketch is `s = 1`). Sampling rows *with*
@@ -1084,7 +1085,7 @@ fn kernel_estimates_are_unbiased_with_variance_falling_like_one_over_m() {
 
 /// PolySketch's `φ` (degree `p/2`) is unbiased for `⟨q, k⟩^{p/2}`, as documented ("a random
 /// feature map `φ` of degree `p/2` with `E⟨φ(x), φ(y)⟩ = ⟨x, y⟩^{p/2}`"), for the Gaussian tree
-/// (`p = 2, 4, 6, 8`) and the TensorSketch map (`p = 4, 6`); and the self-tensored weight
+/// (`p = 2, 4, 6, 8`) and the TensorSketch map (`p = 2, 4, 6`); and the self-tensored weight
 /// `⟨φ(q), φ(k)⟩²` is biased upwards by exactly the variance, as documented. For the Gaussian map
 /// at `p = 2`, `φ(x) = xG/√r` with `G` standard normal, so
 /// `Var⟨φ(q), φ(k)⟩ = (‖q‖²‖k‖² + ⟨q,k⟩²)/r` (Isserlis) and
@@ -1105,6 +1106,7 @@ fn poly_sketch_features_are_unbiased_for_the_half_degree_kernel() {
         (FeatureMap::Gaussian, 4),
         (FeatureMap::Gaussian, 6),
         (FeatureMap::Gaussian, 8),
+        (FeatureMap::TensorSketch, 2),
         (FeatureMap::TensorSketch, 4),
         (FeatureMap::TensorSketch, 6),
     ] {
@@ -1551,8 +1553,11 @@ fn below_has_no_modulo_bias() {
 /// `√(m′/m)`, the first `m` entries of column 0 of `Gaussian(m′)`. A caller that retries with a
 /// larger `m` and the same seed gets a dependent sketch (the crate's own solvers derive one seed
 /// per use, `lstsq` `derive(0x40)`, leverage `derive(STREAM_SKETCH)` / `derive(STREAM_PRECOND)`).
-/// Pass rule: both identities, exactly for CountSketch (10 000 columns, `m = 50`) and to
-/// `10⁻¹⁵` relatively for the Gaussian (`m = 10`, `m′ = 11`).
+/// Row sampling is nested too, as its documented construction implies: draw `t` is
+/// `unit_f64(seed.word(·, t))`, so the draws for `m` are the first `m` draws for `m′ > m`, and
+/// the Bernoulli decision `u_i < q_i` keeps for `m` a subset of what it keeps for `m′ > m`.
+/// Pass rule: the identities, exactly for CountSketch (10 000 columns, `m = 50`) and sampling,
+/// to `10⁻¹⁵` relatively for the Gaussian (`m = 10`, `m′ = 11`).
 #[test]
 fn same_seed_different_m_sketches_are_nested() {
     let (m, n) = (50usize, 10_000usize);
@@ -1573,6 +1578,13 @@ fn same_seed_different_m_sketches_are_nested() {
             "entry {i}: {x} vs {y}"
         );
     }
+    let w = leverage_like_weights();
+    let small = RowSampling::with_replacement(&w, 5, seed).unwrap();
+    let large = RowSampling::with_replacement(&w, 10, seed).unwrap();
+    assert_eq!(small.rows(), &large.rows()[..5]);
+    let small = RowSampling::bernoulli(&w, 5, seed).unwrap();
+    let large = RowSampling::bernoulli(&w, 10, seed).unwrap();
+    assert!(small.rows().iter().all(|i| large.rows().contains(i)));
 }
 
 /// Sparse sign sketches (`s = 8`) of adjacent seeds have uncorrelated entries: the pairs
