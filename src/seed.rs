@@ -17,6 +17,17 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 ///
 /// Derive independent sub-seeds with [`Seed::derive`] and an explicit stream index.
 ///
+/// One seed is not one independent sketch per family or size: the sketches share their words.
+/// A [`SparseSign`](crate::sketch::SparseSign) and a [`CountSketch`](crate::sketch::CountSketch)
+/// built from the same seed are dependent (`s = 1` is CountSketch by design; for `s = 2` the
+/// first row of a column is CountSketch's bucket in half the columns, with its sign), and the
+/// same family and seed at another `m` gives a nested sketch, not a fresh one (CountSketch's
+/// bucket for `m` is its bucket for `2m` halved, the first column of each 64-column block of a
+/// Gaussian is the top of a taller one's up to scale, a row sample's first `m` draws are those of
+/// a larger sample). Give
+/// each sketch that must be independent of another its own `seed.derive(k)`, as the crate's
+/// solvers do (`tests/distribution_review.rs` measures both effects).
+///
 /// ```
 /// use randnla::Seed;
 /// let root = Seed::new(42);
