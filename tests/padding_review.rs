@@ -1,0 +1,2190 @@
+//! Padding review: how every public numerical entry point treats structural zeros and padding.
+//!
+//! Laws (each test says which entry points it covers and to what tolerance):
+//!
+//! 1. **Explicit zeros.** A CSR/CSC `A` with explicitly stored `+0.0` and `−0.0` entries added
+//!    (at unstored positions, and filling a row that stores nothing) is the same matrix: the
+//!    sketches give the same bits (README: "bitwise the same for CSR, CSC and dense storage";
+//!    the one stated exception, an accumulated output that already holds `−0`, is tested exactly
+//!    as `src/sketch/mod.rs` words it: equal values, only the sign of a zero may differ); the
+//!    solvers, leverage scores, diagnostics, pools and feature maps to [`ROUNDING`] (a stored
+//!    zero adds `±0` to sums, which is exact, but `nnz` enters cost models and chunking, which
+//!    may change a sketch size or a summation order), and bitwise where the computation is a
+//!    sketch followed by dense work on identical bits (`sketch_and_solve_with`).
+//! 2. **Zero rows** (`A → [A; 0]` with the rows inserted at the front, in the middle and at the
+//!    end, `b → [b; c]` with arbitrary `c`): deterministic solvers return the same `x`, the
+//!    residual norm becomes `√(r² + ‖c‖²)`; exact leverage scores of zero rows are exactly `0`,
+//!    the others unchanged; statistical dimension, condition number and Gram matrix unchanged;
+//!    exact attention with zero keys follows the softmax formula (a zero key gets weight
+//!    `e^{0 − max}`, not 0) and the polynomial one (weight `0^p = 0`); polynomial-kernel
+//!    features of a zero row are exactly zero for `c = 0` and carry the constant `c^{p/2}` for
+//!    `c > 0`.
+//! 3. **Zero columns** (`A → [A, 0]`): solvers that document a minimum-norm answer return
+//!    `[x; 0]`, the others the documented error; leverage scores and rank unchanged; ridge
+//!    `[x; 0]`.
+//! 4. **Empty structures**: no stored entries, only stored zeros, one row, one column, `n = d`:
+//!    `Ok` with the right answer or a documented `Err`, never a panic, never NaN in an `Ok`.
+//! 5. **Sketch shapes**: `m > n`, `s > m`, `apply_block_into` with a 0-row block at offset `n`
+//!    and with a last block that ends at `n`.
+//!
+//! Inputs are small and well-conditioned (`κ ≤ 3`), dense, CSR and CSC.
+
+mod common;
+
+use faer::{Mat, MatRef, Par};
+use randnla::active::{Basis, Pool};
+use randnla::attention::{exact_attention, ExactParams as AttnParams, Kernel};
+use randnla::diagnostics::{condition_number, gram};
+use randnla::input::SparseRef;
+use randnla::io::{read_sparse, write_sparse, ReadOptions};
+use randnla::leverage::{
+    approx_leverage_scores, exact_leverage_scores, exact_ridge_leverage_scores,
+    statistical_dimension, ApproxParams, ExactMethod, ExactParams,
+};
+use randnla::lstsq::{
+    lsqr, normal_equations, qr_solve, ridge, sketch_and_precondition,
+    sketch_and_precondition_multi, sketch_and_solve, sketch_and_solve_with, Factorization,
+    LsqrParams, LstsqParams, SketchSolveParams,
+};
+use randnla::sketch::sampling::{row_norm_weights, RowSampling};
+use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
+use randnla::sketch::{
+    CountSketch, Gaussian, SketchExt, SketchKind, SketchOperator, SparseSign, Srht,
+};
+use randnla::{Error, Layout, MatrixRef, Seed};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Two computations of the same backward-stable answer whose arithmetic differs only in
+/// grouping or in the random sketch drawn (a sketch of `n + k` columns instead of `n`, or a
+/// cost model that reads `nnz`): for `κ ≤ 3`, `n·d ≤ 500` the forward errors are about
+/// `n·d·κ·u ≈ 500·3·1.1·10⁻¹⁶ ≈ 2·10⁻¹³`; iterative solvers run at `tol = 10⁻¹⁴` add
+/// `≲ κ²·tol ≈ 10⁻¹³`. `10⁻¹²` leaves a factor of five for the constants.
+const ROUNDING: f64 = 1e-12;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
+    let mut r = Rng(seed);
+    let v = r.vec(n * d);
+    Mat::from_fn(n, d, |i, j| v[i * d + j])
+}
+
+/// Rows as `(col, value)` lists, sorted by column.
+type Rows = Vec<Vec<(usize, f64)>>;
+
+fn csr_from_rows(d: usize, rows: &Rows) -> sprs::CsMat<f64> {
+    let mut indptr = vec![0usize];
+    let mut indices = Vec::new();
+    let mut data = Vec::new();
+    for r in rows {
+        let mut r = r.clone();
+        r.sort_by_key(|e| e.0);
+        for (c, v) in r {
+            indices.push(c);
+            data.push(v);
+        }
+        indptr.push(indices.len());
+    }
+    sprs::CsMat::new((rows.len(), d), indptr, indices, data)
+}
+
+fn rows_of_csr(a: &sprs::CsMat<f64>) -> Rows {
+    let a = if a.is_csr() { a.clone() } else { a.to_csr() };
+    (0..a.rows())
+        .map(|i| {
+            let r = a.outer_view(i).unwrap();
+            r.iter().map(|(c, &v)| (c, v)).collect()
+        })
+        .collect()
+}
+
+/// `n × d` CSR: the `d × d` block `1 + 0.5·U` on the diagonal spread over the rows, one more
+/// entry per row, and row `n/2` left without stored entries (a structurally empty row). Full
+/// column rank, `κ ≤ 3`.
+fn sparse_mat(n: usize, d: usize, seed: u64) -> sprs::CsMat<f64> {
+    let mut r = Rng(seed);
+    let rows: Rows = (0..n)
+        .map(|i| {
+            let c0 = i % d;
+            let v0 = 1.0 + 0.5 * r.next();
+            let c1 = (c0 + 1 + (i / d) % (d - 1)) % d;
+            let v1 = 0.5 * r.next();
+            if i == n / 2 {
+                vec![]
+            } else {
+                vec![(c0, v0), (c1, v1)]
+            }
+        })
+        .collect();
+    csr_from_rows(d, &rows)
+}
+
+/// `a` with explicit zeros added: in every row one `+0.0` or `−0.0` (alternating) at the first
+/// unstored column after `(3i + 1) mod d`, and every column of the empty row(s) filled with
+/// stored zeros. The values are those of `a`; `nnz` grows.
+fn with_explicit_zeros(a: &sprs::CsMat<f64>) -> sprs::CsMat<f64> {
+    let d = a.cols();
+    let mut rows = rows_of_csr(a);
+    for (i, r) in rows.iter_mut().enumerate() {
+        let z = if i % 2 == 0 { 0.0 } else { -0.0 };
+        if r.is_empty() {
+            for c in 0..d {
+                r.push((c, if c % 2 == 0 { 0.0 } else { -0.0 }));
+            }
+            continue;
+        }
+        let start = (3 * i + 1) % d;
+        if let Some(c) = (0..d)
+            .map(|k| (start + k) % d)
+            .find(|c| r.iter().all(|e| e.0 != *c))
+        {
+            r.push((c, z));
+        }
+    }
+    let out = csr_from_rows(d, &rows);
+    assert!(out.nnz() > a.nnz(), "no explicit zero was added");
+    if a.is_csr() {
+        out
+    } else {
+        out.to_csc()
+    }
+}
+
+/// Inserts `k` zero rows at each of `at` (positions in the original row numbering, ascending;
+/// `n` appends).
+fn insert_zero_rows_sparse(a: &sprs::CsMat<f64>, at: &[usize], k: usize) -> sprs::CsMat<f64> {
+    let rows = rows_of_csr(a);
+    let mut out: Rows = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        for _ in 0..at.iter().filter(|&&p| p == i).count() * k {
+            out.push(vec![]);
+        }
+        out.push(r.clone());
+    }
+    for _ in 0..at.iter().filter(|&&p| p == rows.len()).count() * k {
+        out.push(vec![]);
+    }
+    let m = csr_from_rows(a.cols(), &out);
+    if a.is_csr() {
+        m
+    } else {
+        m.to_csc()
+    }
+}
+
+/// The positions in the padded numbering of the original rows, and of the zero rows.
+fn padded_positions(n: usize, at: &[usize], k: usize) -> (Vec<usize>, Vec<usize>) {
+    let (mut orig, mut zero) = (Vec::new(), Vec::new());
+    let mut p = 0;
+    for i in 0..=n {
+        for _ in 0..at.iter().filter(|&&q| q == i).count() * k {
+            zero.push(p);
+            p += 1;
+        }
+        if i < n {
+            orig.push(p);
+            p += 1;
+        }
+    }
+    (orig, zero)
+}
+
+/// Rows `s..e` of `a`, in `a`'s storage.
+fn row_slice(a: &sprs::CsMat<f64>, s: usize, e: usize) -> sprs::CsMat<f64> {
+    let rows = rows_of_csr(a);
+    let m = csr_from_rows(a.cols(), &rows[s..e].to_vec());
+    if a.is_csr() {
+        m
+    } else {
+        m.to_csc()
+    }
+}
+
+/// A dense matrix, or a sparse one (CSR or CSC).
+#[derive(Clone)]
+enum Input {
+    Dense(Mat<f64>),
+    Sparse(sprs::CsMat<f64>),
+}
+
+impl Input {
+    fn view(&self) -> MatrixRef<'_, f64> {
+        match self {
+            Input::Dense(m) => MatrixRef::dense(m.as_ref()).unwrap(),
+            Input::Sparse(m) => MatrixRef::sparse(m).unwrap(),
+        }
+    }
+    fn nrows(&self) -> usize {
+        self.view().nrows()
+    }
+    fn ncols(&self) -> usize {
+        self.view().ncols()
+    }
+    fn to_dense(&self) -> Mat<f64> {
+        self.view().to_dense().unwrap()
+    }
+    /// Zero rows inserted (see [`insert_zero_rows_sparse`]).
+    fn zero_rows(&self, at: &[usize], k: usize) -> Input {
+        match self {
+            Input::Sparse(m) => Input::Sparse(insert_zero_rows_sparse(m, at, k)),
+            Input::Dense(m) => {
+                let (orig, _) = padded_positions(m.nrows(), at, k);
+                let n2 = m.nrows() + at.len() * k;
+                let mut o = Mat::zeros(n2, m.ncols());
+                for (i, &p) in orig.iter().enumerate() {
+                    for j in 0..m.ncols() {
+                        o[(p, j)] = m[(i, j)];
+                    }
+                }
+                Input::Dense(o)
+            }
+        }
+    }
+    /// `[A, 0]` with `k` zero columns appended.
+    fn zero_cols(&self, k: usize) -> Input {
+        match self {
+            Input::Sparse(m) => {
+                let rows = rows_of_csr(m);
+                let o = csr_from_rows(m.cols() + k, &rows);
+                Input::Sparse(if m.is_csr() { o } else { o.to_csc() })
+            }
+            Input::Dense(m) => Input::Dense(Mat::from_fn(m.nrows(), m.ncols() + k, |i, j| {
+                if j < m.ncols() {
+                    m[(i, j)]
+                } else {
+                    0.0
+                }
+            })),
+        }
+    }
+}
+
+/// Dense 40 × 5 uniform (κ ≈ 1.6), CSR 60 × 6 with an empty row (κ ≤ 3), and its CSC storage.
+fn inputs() -> Vec<(&'static str, Input)> {
+    vec![
+        ("dense 40x5", Input::Dense(dense_mat(40, 5, 11))),
+        ("csr 60x6", Input::Sparse(sparse_mat(60, 6, 12))),
+        ("csc 60x6", Input::Sparse(sparse_mat(60, 6, 12).to_csc())),
+    ]
+}
+
+/// The sparse inputs with and without explicit zeros.
+fn sparse_pairs() -> Vec<(&'static str, sprs::CsMat<f64>, sprs::CsMat<f64>)> {
+    let a = sparse_mat(60, 6, 12);
+    let ac = a.to_csc();
+    let z = with_explicit_zeros(&a);
+    let zc = with_explicit_zeros(&ac);
+    assert_eq!(zc.nnz(), z.nnz(), "to_csc dropped explicit zeros");
+    vec![("csr 60x6", a, z), ("csc 60x6", ac, zc)]
+}
+
+fn flat(m: MatRef<'_, f64>) -> Vec<f64> {
+    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            v.push(m[(i, j)]);
+        }
+    }
+    v
+}
+
+/// Collects failures of one law and panics at the end with all of them, naming the first
+/// differing entry of each.
+struct Log {
+    what: &'static str,
+    fails: Vec<String>,
+    worst: f64,
+    checks: usize,
+}
+
+impl Log {
+    fn new(what: &'static str) -> Self {
+        Log {
+            what,
+            fails: Vec::new(),
+            worst: 0.0,
+            checks: 0,
+        }
+    }
+    fn fail(&mut self, ctx: &str, msg: String) {
+        self.fails.push(format!("{ctx}: {msg}"));
+    }
+    fn ok<T>(&mut self, ctx: &str, r: randnla::Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(ctx, format!("Err({e})"));
+                None
+            }
+        }
+    }
+    /// Finite and `max|got − want| ≤ tol·max|want|` (an all-zero `want` asks for exact zeros).
+    fn close(&mut self, ctx: &str, got: &[f64], want: &[f64], tol: f64) {
+        self.checks += 1;
+        if got.len() != want.len() {
+            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
+            return;
+        }
+        if let Some(i) = got.iter().position(|v| !v.is_finite()) {
+            self.fail(
+                ctx,
+                format!("entry {i} is {} (expected {:e})", got[i], want[i]),
+            );
+            return;
+        }
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let mut worst = (0.0f64, 0usize);
+        for i in 0..got.len() {
+            let d = (got[i] - want[i]).abs();
+            if d > worst.0 {
+                worst = (d, i);
+            }
+        }
+        if scale > 0.0 {
+            self.worst = self.worst.max(worst.0 / scale);
+        }
+        // Written so that a NaN difference fails too.
+        if worst.0.partial_cmp(&(tol * scale)) == Some(std::cmp::Ordering::Greater)
+            || worst.0.is_nan()
+        {
+            let i = worst.1;
+            self.fail(
+                ctx,
+                format!(
+                    "relative error {:.3e} > {tol:e}; worst entry {i}: {:e} vs expected {:e}",
+                    worst.0 / scale.max(f64::MIN_POSITIVE),
+                    got[i],
+                    want[i]
+                ),
+            );
+        }
+    }
+    fn close1(&mut self, ctx: &str, got: f64, want: f64, tol: f64) {
+        self.close(ctx, &[got], &[want], tol)
+    }
+    fn bits(&mut self, ctx: &str, got: &[f64], want: &[f64]) {
+        self.checks += 1;
+        if got.len() != want.len() {
+            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
+            return;
+        }
+        if let Some(i) = (0..got.len()).find(|&i| got[i].to_bits() != want[i].to_bits()) {
+            self.fail(
+                ctx,
+                format!(
+                    "entry {i}: {:e} vs expected {:e} (bitwise)",
+                    got[i], want[i]
+                ),
+            );
+        }
+    }
+    /// Entries that must be exactly zero (either sign).
+    fn zeros(&mut self, ctx: &str, got: &[f64]) {
+        self.checks += 1;
+        if let Some(i) = got.iter().position(|&v| v != 0.0) {
+            self.fail(
+                ctx,
+                format!("entry {i} is {:e}, expected exactly 0", got[i]),
+            );
+        }
+    }
+    fn finish(self) {
+        eprintln!(
+            "{}: {} checks, largest relative difference {:.2e}",
+            self.what, self.checks, self.worst
+        );
+        if !self.fails.is_empty() {
+            panic!(
+                "{}: {} failure(s):\n  {}",
+                self.what,
+                self.fails.len(),
+                self.fails.join("\n  ")
+            );
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into a logged failure.
+fn no_panic<R>(log: &mut Log, ctx: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            log.fail(ctx, format!("PANIC: {msg}"));
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Law 1, sketches: S·A with explicit ±0 stored = S·A without, bitwise (README: bitwise for CSR,
+// CSC and dense storage; a stored zero adds ±0 to an accumulator that starts at +0).
+// ---------------------------------------------------------------------------------------------
+
+fn sketch_list(m: usize, n: usize, a: MatrixRef<'_, f64>) -> Vec<Box<dyn SketchOperator<f64>>> {
+    let mut v = common::all_sketches(m, n, Seed::new(3));
+    v.push(Box::new(RowSampling::uniform(n, m, Seed::new(4)).unwrap()));
+    let w = row_norm_weights(a).unwrap();
+    v.push(Box::new(
+        RowSampling::with_replacement(&w, m, Seed::new(5)).unwrap(),
+    ));
+    v.push(Box::new(
+        RowSampling::bernoulli(&w, m, Seed::new(6)).unwrap(),
+    ));
+    v
+}
+
+/// `SketchExt::{apply, apply_right, apply_vec}` of every family (CountSketch, sparse sign s = 2
+/// and 8, Gaussian, SRHT, uniform / norm-weighted / Bernoulli row sampling): bitwise.
+#[test]
+fn sketch_explicit_zeros_bitwise() {
+    let mut log = Log::new("SketchExt::apply / apply_right with explicit zeros");
+    for (name, a, z) in sparse_pairs() {
+        let va = MatrixRef::sparse(&a).unwrap();
+        let vz = MatrixRef::sparse(&z).unwrap();
+        // The row-norm weights are the same (a stored zero adds 0 to a norm): bitwise.
+        log.bits(
+            &format!("{name} row_norm_weights"),
+            &row_norm_weights(vz).unwrap(),
+            &row_norm_weights(va).unwrap(),
+        );
+        // m = 64 = n' is the SRHT's largest (m > n' is refused, documented).
+        for m in [12, 64] {
+            for s in sketch_list(m, a.rows(), va) {
+                let ctx = format!("{name} {} m={m}", s.name());
+                let want = s.apply(va, Par::Seq).unwrap();
+                if let Some(got) = log.ok(&ctx, s.apply(vz, Par::Seq)) {
+                    log.bits(&ctx, &flat(got.as_ref()), &flat(want.as_ref()));
+                }
+                // Right sketching of Aᵀ (d × n).
+                let want = s.apply_right(va.transpose(), Par::Seq).unwrap();
+                if let Some(got) = log.ok(&ctx, s.apply_right(vz.transpose(), Par::Seq)) {
+                    log.bits(
+                        &format!("{ctx} right"),
+                        &flat(got.as_ref()),
+                        &flat(want.as_ref()),
+                    );
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `apply_block_into` on explicit zeros, three starting outputs:
+/// * `+0` everywhere, and the partial sketch of the earlier rows (blocks split at `n/3`,
+///   `2n/3`): bitwise equal to the blocks without explicit zeros (the documented exception
+///   concerns only outputs holding `−0`);
+/// * `−0` everywhere (the documented exception, `src/sketch/mod.rs` "Reproducibility"): the
+///   values are equal (`==`) everywhere, the bits equal wherever the value is not zero; at a
+///   zero only the sign may differ. And with `out = −0` the result for a dense `A` (zeros
+///   skipped) matches the sparse one without explicit zeros bitwise — neither adds anything
+///   for a zero (CountSketch, sparse sign, Gaussian, SRHT; row sampling fails this, see
+///   [`minus_zero_output_dense_vs_sparse_row_sampling`]).
+#[test]
+fn apply_block_into_explicit_zeros_and_minus_zero_exception() {
+    let mut log = Log::new("apply_block_into with explicit zeros");
+    for (name, a, z) in sparse_pairs() {
+        let n = a.rows();
+        let d = a.cols();
+        let va = MatrixRef::sparse(&a).unwrap();
+        let vz = MatrixRef::sparse(&z).unwrap();
+        let dense = va.to_dense().unwrap();
+        let vd = MatrixRef::dense(dense.as_ref()).unwrap();
+        let cuts = [0, n / 3, 2 * n / 3, n];
+        for s in sketch_list(12, n, va) {
+            let m = s.nrows();
+            // Blocks in the storage of the whole (a CSC matrix has no row-block views).
+            let blocks = |x: &sprs::CsMat<f64>| -> Vec<sprs::CsMat<f64>> {
+                cuts.windows(2).map(|w| row_slice(x, w[0], w[1])).collect()
+            };
+            let (ba, bz) = (blocks(&a), blocks(&z));
+            let run = |v: MatrixRef<'_, f64>, init: f64| -> randnla::Result<Mat<f64>> {
+                let mut out = Mat::from_fn(m, d, |_, _| init);
+                for (k, w) in cuts.windows(2).enumerate() {
+                    let blk = match v {
+                        MatrixRef::Dense(_) => v.row_block(w[0], w[1])?,
+                        MatrixRef::Sparse(sv) if sv.nnz() == a.nnz() => MatrixRef::sparse(&ba[k])?,
+                        MatrixRef::Sparse(_) => MatrixRef::sparse(&bz[k])?,
+                    };
+                    s.apply_block_into(w[0], blk, out.as_mut(), Par::Seq)?;
+                }
+                Ok(out)
+            };
+            let ctx = format!("{name} {}", s.name());
+            let want = run(va, 0.0).unwrap();
+            if let Some(got) = log.ok(&ctx, run(vz, 0.0)) {
+                log.bits(
+                    &format!("{ctx} out=+0"),
+                    &flat(got.as_ref()),
+                    &flat(want.as_ref()),
+                );
+            }
+            let want_m = run(va, -0.0).unwrap();
+            let Some(got_m) = log.ok(&ctx, run(vz, -0.0)) else {
+                continue;
+            };
+            let (g, w) = (flat(got_m.as_ref()), flat(want_m.as_ref()));
+            log.checks += 1;
+            for i in 0..g.len() {
+                let differs = if w[i] == 0.0 {
+                    g[i] != 0.0
+                } else {
+                    g[i].to_bits() != w[i].to_bits()
+                };
+                if differs {
+                    log.fail(
+                        &format!("{ctx} out=−0"),
+                        format!("entry {i}: {:e} vs {:e} without explicit zeros", g[i], w[i]),
+                    );
+                    break;
+                }
+            }
+            // Row sampling adds a dense A's zeros (see the ignored test below).
+            if s.name().contains("sampling") {
+                continue;
+            }
+            if let Some(got_d) = log.ok(&ctx, run(vd, -0.0)) {
+                log.bits(
+                    &format!("{ctx} out=−0 dense vs sparse without zeros"),
+                    &flat(got_d.as_ref()),
+                    &w,
+                );
+            }
+        }
+    }
+    log.finish();
+}
+
+/// The README's one exception to "bitwise the same for CSR, CSC and dense storage" is an
+/// output holding `−0` that meets an *explicitly stored* zero of a sparse `A` (`+0` there),
+/// "where the dense kernels skip the zero". For the row-sampling sketches (with replacement,
+/// uniform and norm-weighted, and Bernoulli) it is the other way round: the dense kernel adds
+/// `scale·0 = +0` for every column of a sampled row (`src/sketch/sampling.rs`, the
+/// `MatrixRef::Dense` arm of `apply_block_into`), so an output entry holding `−0` becomes
+/// `+0` for a dense `A` and stays `−0` for the same `A` stored sparse without that zero. The
+/// values are equal; only the sign of a zero differs, and only for outputs that start with
+/// `−0` — but it is a case the documented exception does not cover.
+#[test]
+#[ignore = "BUG: row sampling's dense kernel adds A's zeros, so a −0 in out becomes +0 for dense A but stays −0 for sparse A (README/sketch docs say dense kernels skip zeros)"]
+fn minus_zero_output_dense_vs_sparse_row_sampling() {
+    let mut log = Log::new("row sampling, out = −0, dense vs sparse storage");
+    for (name, a, _) in sparse_pairs() {
+        let n = a.rows();
+        let d = a.cols();
+        let va = MatrixRef::sparse(&a).unwrap();
+        let dense = va.to_dense().unwrap();
+        let vd = MatrixRef::dense(dense.as_ref()).unwrap();
+        for s in sketch_list(12, n, va) {
+            if !s.name().contains("sampling") {
+                continue;
+            }
+            let ctx = format!("{name} {}", s.name());
+            let mut out_s = Mat::from_fn(s.nrows(), d, |_, _| -0.0);
+            s.apply_block_into(0, va, out_s.as_mut(), Par::Seq).unwrap();
+            let mut out_d = Mat::from_fn(s.nrows(), d, |_, _| -0.0);
+            s.apply_block_into(0, vd, out_d.as_mut(), Par::Seq).unwrap();
+            log.bits(&ctx, &flat(out_d.as_ref()), &flat(out_s.as_ref()));
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Solvers. Each returns `x`, and where it reports one, the residual norm.
+// ---------------------------------------------------------------------------------------------
+
+type Solver = fn(MatrixRef<'_, f64>, &[f64], f64) -> randnla::Result<(Vec<f64>, Option<f64>)>;
+
+fn qr_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    Ok((qr_solve(a, b, l, Par::Seq)?, None))
+}
+fn normal_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    Ok((normal_equations(a, b, l, Par::Seq)?, None))
+}
+fn lsqr_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let p = LsqrParams {
+        tol: 1e-14,
+        max_iters: 2000,
+        ridge: l,
+        ..LsqrParams::default()
+    };
+    let (x, info) = lsqr(a, b, &p)?;
+    assert!(info.converged, "lsqr did not converge");
+    Ok((x, Some(info.residual_norm)))
+}
+fn sas_f(a: MatrixRef<'_, f64>, b: &[f64], _l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let (x, info) = sketch_and_solve(a, b, &SketchSolveParams::default())?;
+    Ok((x, Some(info.residual_norm)))
+}
+fn sas_with_f(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    _l: f64,
+) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let s = SketchKind::Gaussian.build::<f64>(30, a.nrows(), Seed::new(8))?;
+    let (x, info) = sketch_and_solve_with(a, b, &*s, Par::Seq)?;
+    Ok((x, Some(info.residual_norm)))
+}
+fn sap_p(l: f64, probe: bool, factorization: Factorization) -> LstsqParams {
+    LstsqParams {
+        ridge: l,
+        probe,
+        factorization,
+        tol: 1e-14,
+        ..LstsqParams::default()
+    }
+}
+fn sap_run(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    p: LstsqParams,
+) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let (x, info) = sketch_and_precondition(a, b, &p)?;
+    assert!(info.converged, "not converged");
+    Ok((x, Some(info.residual_norm)))
+}
+fn sap_default_f(
+    a: MatrixRef<'_, f64>,
+    b: &[f64],
+    l: f64,
+) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    sap_run(a, b, sap_p(l, true, Factorization::Auto))
+}
+fn sap_qr_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    sap_run(a, b, sap_p(l, false, Factorization::Qr))
+}
+fn sap_svd_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    sap_run(a, b, sap_p(l, false, Factorization::Svd))
+}
+fn ridge_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let p = LstsqParams {
+        tol: 1e-14,
+        ..LstsqParams::default()
+    };
+    let (x, info) = ridge(a, b, l, &p)?;
+    assert!(info.converged, "not converged");
+    Ok((x, Some(info.residual_norm)))
+}
+/// Two right-hand sides `[b, b/2]`; returned stacked (the second doubled), residual of the first.
+fn multi_f(a: MatrixRef<'_, f64>, b: &[f64], l: f64) -> randnla::Result<(Vec<f64>, Option<f64>)> {
+    let bm = Mat::from_fn(b.len(), 2, |i, j| if j == 0 { b[i] } else { b[i] * 0.5 });
+    let p = LstsqParams {
+        ridge: l,
+        tol: 1e-14,
+        ..LstsqParams::default()
+    };
+    let (x, infos) = sketch_and_precondition_multi(a, bm.as_ref(), &p)?;
+    assert!(infos.iter().all(|i| i.converged), "not converged");
+    let mut v: Vec<f64> = (0..x.nrows()).map(|i| x[(i, 0)]).collect();
+    v.extend((0..x.nrows()).map(|i| 2.0 * x[(i, 1)]));
+    Ok((v, Some(infos[0].residual_norm)))
+}
+
+/// `(name, solver, ridge λ used, deterministic given A's nonzero rows)`: the last is false for
+/// the sketch-and-solve answers, which depend on the sketch drawn for `n` rows.
+fn solvers() -> Vec<(&'static str, Solver, f64, bool)> {
+    vec![
+        ("qr_solve", qr_f as Solver, 0.0, true),
+        ("qr_solve ridge", qr_f, 0.5, true),
+        ("normal_equations", normal_f, 0.0, true),
+        ("normal_equations ridge", normal_f, 0.5, true),
+        ("lsqr", lsqr_f, 0.0, true),
+        ("lsqr ridge", lsqr_f, 0.5, true),
+        ("sketch_and_solve", sas_f, 0.0, false),
+        ("sketch_and_solve_with", sas_with_f, 0.0, false),
+        ("sketch_and_precondition", sap_default_f, 0.0, true),
+        ("sketch_and_precondition qr", sap_qr_f, 0.0, true),
+        ("sketch_and_precondition svd", sap_svd_f, 0.0, true),
+        ("ridge", ridge_f, 0.5, true),
+        ("sketch_and_precondition_multi", multi_f, 0.0, true),
+        ("sketch_and_precondition_multi ridge", multi_f, 0.5, true),
+    ]
+}
+
+/// The residual `‖[b − Ax; √λx]‖` computed here from a dense copy.
+fn residual(a: &Mat<f64>, b: &[f64], x: &[f64], l: f64) -> f64 {
+    let ax = common::matvec(a, &x[..a.ncols()]);
+    let r2: f64 = (0..b.len()).map(|i| (b[i] - ax[i]).powi(2)).sum();
+    (r2 + l * x[..a.ncols()].iter().map(|v| v * v).sum::<f64>()).sqrt()
+}
+
+/// Law 1 for every solver: explicit zeros change nothing. ROUNDING for all; additionally
+/// bitwise for `sketch_and_solve` and `sketch_and_solve_with`, which sketch (bitwise the same,
+/// see above) and then factor the identical `SA` (the residual passes over `A` add ±0 only).
+#[test]
+fn solvers_explicit_zeros() {
+    let mut log = Log::new("solvers with explicit zeros");
+    for (name, a, z) in sparse_pairs() {
+        let b = Rng(21).vec(a.rows());
+        let (va, vz) = (
+            MatrixRef::sparse(&a).unwrap(),
+            MatrixRef::sparse(&z).unwrap(),
+        );
+        for (sname, f, l, _) in solvers() {
+            let ctx = format!("{name} {sname}");
+            let Some((x0, r0)) = log.ok(&ctx, f(va, &b, l)) else {
+                continue;
+            };
+            if let Some((x, r)) = log.ok(&ctx, f(vz, &b, l)) {
+                if sname.starts_with("sketch_and_solve") {
+                    log.bits(&ctx, &x, &x0);
+                } else {
+                    log.close(&ctx, &x, &x0, ROUNDING);
+                }
+                if let (Some(r), Some(r0)) = (r, r0) {
+                    log.close1(&format!("{ctx} residual"), r, r0, ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Law 2 for the deterministic solvers: `[A; 0]`, `[b; c]` (zero rows at the front, the middle
+/// and the end, three each, `c` arbitrary) gives the same `x` (ROUNDING: the sketch-based ones
+/// draw another sketch for `n + 9` rows, the others sum the same nonzero terms), and the
+/// reported residual is `√(r² + ‖c‖²)` (ROUNDING), `r` the residual without the rows. The
+/// sketch-and-solve answers depend on the sketch drawn, so for them only `Ok`, finiteness and
+/// the residual identity against their own `x` are checked.
+#[test]
+fn solvers_zero_rows() {
+    let mut log = Log::new("solvers with zero rows [A; 0], [b; c]");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let b = Rng(22).vec(n);
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ap = a.zero_rows(&at, 3);
+        let apd = ap.to_dense();
+        let c = Rng(23).vec(zero.len());
+        let mut bp = vec![0.0; n + zero.len()];
+        for (i, &p) in orig.iter().enumerate() {
+            bp[p] = b[i];
+        }
+        for (k, &p) in zero.iter().enumerate() {
+            bp[p] = 3.0 * c[k];
+        }
+        let cn2: f64 = zero.iter().map(|&p| bp[p] * bp[p]).sum();
+        for (sname, f, l, det) in solvers() {
+            let ctx = format!("{name} {sname}");
+            let Some((x0, r0)) = log.ok(&ctx, f(a.view(), &b, l)) else {
+                continue;
+            };
+            let Some((x, r)) = log.ok(&ctx, f(ap.view(), &bp, l)) else {
+                continue;
+            };
+            if det {
+                log.close(&ctx, &x, &x0, ROUNDING);
+                if let (Some(r), Some(r0)) = (r, r0) {
+                    log.close1(
+                        &format!("{ctx} residual"),
+                        r,
+                        (r0 * r0 + cn2).sqrt(),
+                        ROUNDING,
+                    );
+                }
+            } else {
+                log.close(&format!("{ctx} finite"), &x, &x, 0.0);
+                if let Some(r) = r {
+                    log.close1(
+                        &format!("{ctx} residual"),
+                        r,
+                        residual(&apd, &bp, &x, l),
+                        ROUNDING,
+                    );
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Law 3: `[A, 0]` (one zero column appended).
+/// * documented minimum-norm answer (`sketch_and_precondition` with the default
+///   factorization and with `Svd`, `sketch_and_precondition_multi`, `lsqr` from `x = 0`, whose
+///   iterates stay in `range(Aᵀ)`): `[x; 0]`, ROUNDING (last entry: `≤ ROUNDING·‖x‖∞`);
+/// * ridge (any solver with `λ > 0`, `[A, 0]ᵀ[A, 0] + λI` is block diagonal): `[x; 0]`, ROUNDING;
+/// * `qr_solve` without ridge: `Err(RankDeficient)` (documented for an exactly singular `R`);
+///   `normal_equations`: `Err(Factorization)` (documented: not positive definite);
+///   `sketch_and_precondition` with `Factorization::Qr` ("requires full column rank"): a
+///   documented `Err(RankDeficient)` or `Err(Factorization)` or the minimum-norm answer;
+///   `sketch_and_solve(_with)`: `Err(RankDeficient)` ("`SA` has a zero pivot").
+#[test]
+fn solvers_zero_column() {
+    let mut log = Log::new("solvers with a zero column [A, 0]");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let d = a.ncols();
+        let b = Rng(24).vec(n);
+        let az = a.zero_cols(1);
+        for (sname, f, l, _) in solvers() {
+            let ctx = format!("{name} {sname}");
+            let Some((x0, r0)) = log.ok(&ctx, f(a.view(), &b, l)) else {
+                continue;
+            };
+            let want: Vec<f64> = if sname.starts_with("sketch_and_precondition_multi") {
+                let mut w = x0[..d].to_vec();
+                w.push(0.0);
+                w.extend_from_slice(&x0[d..]);
+                w.push(0.0);
+                w
+            } else {
+                let mut w = x0.clone();
+                w.push(0.0);
+                w
+            };
+            let r = no_panic(&mut log, &ctx, || f(az.view(), &b, l));
+            let Some(r) = r else { continue };
+            let min_norm = l > 0.0
+                || matches!(
+                    sname,
+                    "lsqr" | "sketch_and_precondition" | "sketch_and_precondition svd"
+                )
+                || sname == "sketch_and_precondition_multi";
+            match (r, sname) {
+                (Ok((x, rr)), _) if min_norm || sname == "sketch_and_precondition qr" => {
+                    log.close(&ctx, &x, &want, ROUNDING);
+                    if let (Some(rr), Some(r0)) = (rr, r0) {
+                        log.close1(&format!("{ctx} residual"), rr, r0, ROUNDING);
+                    }
+                }
+                (Err(Error::RankDeficient { .. }), "qr_solve")
+                | (Err(Error::Factorization { .. }), "normal_equations")
+                | (
+                    Err(Error::RankDeficient { .. }),
+                    "sketch_and_solve" | "sketch_and_solve_with",
+                )
+                | (
+                    Err(Error::RankDeficient { .. } | Error::Factorization { .. }),
+                    "sketch_and_precondition qr",
+                ) => {}
+                (Ok((x, _)), _) => log.fail(
+                    &ctx,
+                    format!("Ok({x:?}) where the documentation promises an error"),
+                ),
+                (Err(e), _) => log.fail(&ctx, format!("Err({e})")),
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leverage scores and statistical dimension.
+// ---------------------------------------------------------------------------------------------
+
+fn exact_methods() -> [(&'static str, ExactParams); 3] {
+    [
+        ("auto", ExactParams::default()),
+        (
+            "householder",
+            ExactParams {
+                method: ExactMethod::Householder,
+                ..ExactParams::default()
+            },
+        ),
+        (
+            "sketch-cholesky",
+            ExactParams {
+                method: ExactMethod::SketchCholesky,
+                ..ExactParams::default()
+            },
+        ),
+    ]
+}
+
+fn approx_params() -> ApproxParams {
+    // m₁ = 20 < n, so the sketched method runs (n ≤ m₁ falls back to the exact one).
+    ApproxParams {
+        sketch_rows: Some(20),
+        ..ApproxParams::default()
+    }
+}
+
+/// Laws 1–3 for `exact_leverage_scores`, `exact_ridge_leverage_scores` (λ = 0.75), every exact
+/// method, and `statistical_dimension`:
+/// * explicit zeros: same scores, rank and sum (ROUNDING; bitwise is not promised, since `nnz`
+///   may steer the method's sketch);
+/// * zero rows (3 each at the front, middle and end): their scores exactly 0 (a zero row's
+///   `‖e_iᵀQ‖²` is a sum of `0·q`), the others, rank and sum unchanged (ROUNDING);
+/// * a zero column appended: scores, rank and sum unchanged (ROUNDING; `range([A, 0]) =
+///   range(A)`, and the ridge scores `a_iᵀ(AᵀA + λI)⁻¹a_i` do not see the zero block), except
+///   the ridge rank, documented as that of `[A; √λI]`, which grows by one.
+///
+/// Zero-row scores: exactly 0 for sketch-Cholesky; for Householder (and auto, which picks it
+/// here) at most `10·d·u²` — a zero row at the top becomes the first pivot row and receives
+/// the reflections' rounding (observed `4.7·10⁻³³` on the dense input, `3.1·10⁻³⁴` on CSR).
+#[test]
+fn exact_leverage_padding_laws() {
+    let mut log = Log::new("exact_leverage_scores / exact_ridge_leverage_scores");
+    let mut cases: Vec<(String, Input, Option<Input>)> = inputs()
+        .into_iter()
+        .map(|(n, a)| (n.to_string(), a, None))
+        .collect();
+    for (name, a, z) in sparse_pairs() {
+        cases.push((
+            format!("{name} explicit zeros"),
+            Input::Sparse(a),
+            Some(Input::Sparse(z)),
+        ));
+    }
+    for (name, a, z) in cases {
+        let n = a.nrows();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ar = a.zero_rows(&at, 3);
+        let ac = a.zero_cols(1);
+        for (mname, p) in exact_methods() {
+            for lambda in [0.0, 0.75] {
+                let run = |m: &Input| {
+                    if lambda == 0.0 {
+                        exact_leverage_scores(m.view(), &p, Par::Seq)
+                    } else {
+                        exact_ridge_leverage_scores(m.view(), lambda, &p, Par::Seq)
+                    }
+                };
+                let ctx = format!("{name} {mname} λ={lambda}");
+                let Some((s0, i0)) = log.ok(&ctx, run(&a)) else {
+                    continue;
+                };
+                // `extra`: the rank grows by one for the ridge scores of `[A, 0]`, which report the
+                // rank of `[A, 0; √λI]` (documented: `d` unless `√λ` is below the tolerance).
+                let check = |log: &mut Log,
+                             tag: &str,
+                             info: &randnla::leverage::LeverageInfo,
+                             extra: usize| {
+                    if info.rank != i0.rank + extra {
+                        log.fail(tag, format!("rank {} vs {}", info.rank, i0.rank + extra));
+                    }
+                    log.close1(&format!("{tag} sum"), info.sum, i0.sum, ROUNDING);
+                };
+                if let Some(z) = &z {
+                    let tag = format!("{ctx} explicit zeros");
+                    if let Some((s, info)) = log.ok(&tag, run(z)) {
+                        log.close(&tag, &s, &s0, ROUNDING);
+                        check(&mut log, &tag, &info, 0);
+                    }
+                    continue;
+                }
+                let tag = format!("{ctx} zero rows");
+                if let Some((s, info)) = log.ok(&tag, run(&ar)) {
+                    let got: Vec<f64> = orig.iter().map(|&i| s[i]).collect();
+                    log.close(&tag, &got, &s0, ROUNDING);
+                    let zs: Vec<f64> = zero.iter().map(|&i| s[i]).collect();
+                    if mname == "sketch-cholesky" {
+                        // `‖a_iᵀR⁻¹‖²` of a zero row: a sum of `0·r`, exactly 0.
+                        log.zeros(&format!("{tag} (the zero rows)"), &zs);
+                    } else {
+                        // Householder forms `Q`; a zero row that becomes a pivot row (row 0)
+                        // receives the reflections' rounding: `|Q_ij| ≲ u`, so `ℓ_i ≲ d·u²`;
+                        // 10·d·u² leaves a factor of ten for the constants.
+                        let u = f64::EPSILON / 2.0;
+                        let bound = 10.0 * a.ncols() as f64 * u * u;
+                        log.checks += 1;
+                        if let Some(k) = zs.iter().position(|v| v.abs() > bound || v.is_nan()) {
+                            log.fail(
+                                &tag,
+                                format!(
+                                    "zero row {}: score {:e} > 10·d·u² = {bound:e}",
+                                    zero[k], zs[k]
+                                ),
+                            );
+                        }
+                        let exact = zs.iter().filter(|v| **v == 0.0).count();
+                        eprintln!(
+                            "{tag}: {exact} of {} zero-row scores exactly 0, max {:e}",
+                            zs.len(),
+                            zs.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+                        );
+                    }
+                    check(&mut log, &tag, &info, 0);
+                }
+                let tag = format!("{ctx} zero column");
+                if let Some((s, info)) = log.ok(&tag, run(&ac)) {
+                    log.close(&tag, &s, &s0, ROUNDING);
+                    check(&mut log, &tag, &info, usize::from(lambda > 0.0));
+                }
+            }
+        }
+        // statistical_dimension: unchanged by zero rows, a zero column and explicit zeros.
+        for lambda in [0.0, 0.75] {
+            let ctx = format!("{name} statistical_dimension λ={lambda}");
+            let Some(sd0) = log.ok(&ctx, statistical_dimension(a.view(), lambda, Par::Seq)) else {
+                continue;
+            };
+            let mut others = vec![("zero rows", ar.clone()), ("zero column", ac.clone())];
+            if let Some(z) = &z {
+                others = vec![("explicit zeros", z.clone())];
+            }
+            for (t, m) in others {
+                let tag = format!("{ctx} {t}");
+                if let Some(sd) = log.ok(&tag, statistical_dimension(m.view(), lambda, Par::Seq)) {
+                    log.close1(&tag, sd, sd0, ROUNDING);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `approx_leverage_scores` (m₁ = 20, sketched route): the scores of zero rows are exactly 0
+/// (`‖0·R⁻¹G‖²`), the rank unchanged; with explicit zeros the scores are the same to ROUNDING
+/// (the sketch `S₁A` is bitwise the same; the products `A·M` add ±0 terms).
+#[test]
+fn approx_leverage_padding_laws() {
+    let mut log = Log::new("approx_leverage_scores");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let at = [0, n / 2, n];
+        let (_, zero) = padded_positions(n, &at, 3);
+        let ar = a.zero_rows(&at, 3);
+        let ctx = format!("{name} zero rows");
+        let p = approx_params();
+        let (_, i0) = approx_leverage_scores(a.view(), &p, Seed::new(9), Par::Seq).unwrap();
+        if let Some((s, info)) = log.ok(
+            &ctx,
+            approx_leverage_scores(ar.view(), &p, Seed::new(9), Par::Seq),
+        ) {
+            let zs: Vec<f64> = zero.iter().map(|&i| s[i]).collect();
+            log.zeros(&ctx, &zs);
+            log.close(&format!("{ctx} finite"), &s, &s, 0.0);
+            if info.rank != i0.rank {
+                log.fail(&ctx, format!("rank {} vs {}", info.rank, i0.rank));
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        let p = approx_params();
+        let ctx = format!("{name} explicit zeros");
+        let (s0, _) =
+            approx_leverage_scores(MatrixRef::sparse(&a).unwrap(), &p, Seed::new(9), Par::Seq)
+                .unwrap();
+        if let Some((s, _)) = log.ok(
+            &ctx,
+            approx_leverage_scores(MatrixRef::sparse(&z).unwrap(), &p, Seed::new(9), Par::Seq),
+        ) {
+            log.close(&ctx, &s, &s0, ROUNDING);
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics.
+// ---------------------------------------------------------------------------------------------
+
+/// `gram`: `gram([A; 0]) = gram(A)` and `gram(A + explicit zeros) = gram(A)` (bitwise for the
+/// sparse kernel — the same products summed in row order, plus ±0 terms that do not change a
+/// sum; ROUNDING for dense, whose GEMM blocks a taller matrix differently);
+/// `gram([A, 0]) = [[gram(A), 0], [0, 0]]` (same rule, zero block exactly zero).
+/// `condition_number`: `κ([A; 0]) = κ(A)` (ROUNDING: another SVD of another shape),
+/// `κ([A, 0]) = ∞` (documented: "∞ when σ_min = 0"; the zero column makes `σ_min` exactly 0
+/// only if the SVD finds it so — a tiny positive `σ_min` would give a huge finite κ, which
+/// this test reports).
+#[test]
+fn diagnostics_padding_laws() {
+    let mut log = Log::new("gram / condition_number");
+    for (name, a) in inputs() {
+        let sparse = matches!(a, Input::Sparse(_));
+        let n = a.nrows();
+        let d = a.ncols();
+        let ar = a.zero_rows(&[0, n / 2, n], 3);
+        let ac = a.zero_cols(1);
+        let g0 = gram(a.view(), Par::Seq).unwrap();
+        let ctx = format!("{name} gram zero rows");
+        if let Some(g) = log.ok(&ctx, gram(ar.view(), Par::Seq)) {
+            if sparse {
+                log.bits(&ctx, &flat(g.as_ref()), &flat(g0.as_ref()));
+            } else {
+                log.close(&ctx, &flat(g.as_ref()), &flat(g0.as_ref()), ROUNDING);
+            }
+        }
+        let ctx = format!("{name} gram zero column");
+        if let Some(g) = log.ok(&ctx, gram(ac.view(), Par::Seq)) {
+            let want = Mat::from_fn(
+                d + 1,
+                d + 1,
+                |i, j| if i < d && j < d { g0[(i, j)] } else { 0.0 },
+            );
+            let border: Vec<f64> = (0..=d).flat_map(|i| [g[(i, d)], g[(d, i)]]).collect();
+            log.zeros(&format!("{ctx} border"), &border);
+            if sparse {
+                log.bits(&ctx, &flat(g.as_ref()), &flat(want.as_ref()));
+            } else {
+                log.close(&ctx, &flat(g.as_ref()), &flat(want.as_ref()), ROUNDING);
+            }
+        }
+        let k0 = condition_number(a.to_dense().as_ref()).unwrap();
+        let ctx = format!("{name} condition_number zero rows");
+        if let Some(k) = log.ok(&ctx, condition_number(ar.to_dense().as_ref())) {
+            log.close1(&ctx, k, k0, ROUNDING);
+        }
+        let ctx = format!("{name} condition_number zero column");
+        if let Some(k) = log.ok(&ctx, condition_number(ac.to_dense().as_ref())) {
+            log.checks += 1;
+            if k != f64::INFINITY {
+                log.fail(&ctx, format!("κ = {k:e}, expected ∞ (σ_min = 0)"));
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        let ctx = format!("{name} gram explicit zeros");
+        let g0 = gram(MatrixRef::sparse(&a).unwrap(), Par::Seq).unwrap();
+        if let Some(g) = log.ok(&ctx, gram(MatrixRef::sparse(&z).unwrap(), Par::Seq)) {
+            log.bits(&ctx, &flat(g.as_ref()), &flat(g0.as_ref()));
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention (dense inputs only: exact_attention takes `MatRef`s, so Law 1 does not apply).
+// ---------------------------------------------------------------------------------------------
+
+/// Naive softmax attention in `f64`: `out_i = Σ_j e^{s⟨q_i,k_j⟩ − M_i} v_j / Σ_j e^{…}`.
+fn naive_softmax(q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, scale: f64) -> Mat<f64> {
+    let mut out = Mat::zeros(q.nrows(), v.ncols());
+    for i in 0..q.nrows() {
+        let sc: Vec<f64> = (0..k.nrows())
+            .map(|j| scale * (0..q.ncols()).map(|h| q[(i, h)] * k[(j, h)]).sum::<f64>())
+            .collect();
+        let mx = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = sc.iter().map(|s| (s - mx).exp()).collect();
+        let z: f64 = w.iter().sum();
+        for c in 0..v.ncols() {
+            out[(i, c)] = (0..k.nrows()).map(|j| w[j] * v[(j, c)]).sum::<f64>() / z;
+        }
+    }
+    out
+}
+
+fn pad_rows(m: &Mat<f64>, at: &[usize], k: usize, fill: Option<&Mat<f64>>) -> Mat<f64> {
+    let (orig, zero) = padded_positions(m.nrows(), at, k);
+    let mut o = Mat::zeros(m.nrows() + zero.len(), m.ncols());
+    for (i, &p) in orig.iter().enumerate() {
+        for j in 0..m.ncols() {
+            o[(p, j)] = m[(i, j)];
+        }
+    }
+    if let Some(f) = fill {
+        for (r, &p) in zero.iter().enumerate() {
+            for j in 0..m.ncols() {
+                o[(p, j)] = f[(r, j)];
+            }
+        }
+    }
+    o
+}
+
+/// `exact_attention` with zero keys (rows inserted in `K` at the front, middle and end, two
+/// each, with arbitrary value rows in `V`) and zero queries:
+/// * softmax: a zero key has score 0 and weight `e^{0 − max}` — not 0 — so the output is the
+///   naive softmax of the padded inputs (ROUNDING; checked against the naive formula, which
+///   also reproduces the unpadded output), and differs from the unpadded one;
+///   a zero query has all scores 0: its output is the mean of the `V` rows (ROUNDING);
+/// * polynomial (p = 2, 4): a zero key has weight `0^p = 0`, so the output is unchanged
+///   (ROUNDING: the key blocks are cut at other places), also causal with `Q`, `K`, `V` padded
+///   at the same rows; a zero query has all weights 0: its output row is exactly 0.
+#[test]
+fn exact_attention_zero_keys_and_queries() {
+    let mut log = Log::new("exact_attention zero keys / queries");
+    let (q, k, v) = (
+        dense_mat(10, 4, 41),
+        dense_mat(14, 4, 42),
+        dense_mat(14, 3, 43),
+    );
+    let at = [0, 7, 14];
+    let kp = pad_rows(&k, &at, 2, None);
+    let vfill = Mat::from_fn(6, 3, |i, j| 2.0 + (i * 3 + j) as f64 * 0.25);
+    let vp = pad_rows(&v, &at, 2, Some(&vfill));
+    let qat = [0, 5, 10];
+    let qp = pad_rows(&q, &qat, 1, None);
+    let (qorig, qzero) = padded_positions(10, &qat, 1);
+    for block in [4, 256] {
+        let p = AttnParams {
+            causal: false,
+            block,
+        };
+        let run = |q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, kernel| {
+            exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &p, Par::Seq)
+        };
+        // Softmax.
+        let sm = Kernel::Softmax { scale: 0.7 };
+        let ctx = format!("softmax b={block}");
+        let base = run(&q, &k, &v, sm).unwrap();
+        log.close(
+            &format!("{ctx} naive reference"),
+            &flat(base.as_ref()),
+            &flat(naive_softmax(&q, &k, &v, 0.7).as_ref()),
+            ROUNDING,
+        );
+        if let Some(o) = log.ok(&ctx, run(&q, &kp, &vp, sm)) {
+            let want = naive_softmax(&q, &kp, &vp, 0.7);
+            log.close(
+                &format!("{ctx} zero keys"),
+                &flat(o.as_ref()),
+                &flat(want.as_ref()),
+                ROUNDING,
+            );
+            log.checks += 1;
+            if rel_max(&o, &base) < 1e-3 {
+                log.fail(&ctx, "zero keys got no weight".into());
+            }
+        }
+        if let Some(o) = log.ok(&ctx, run(&qp, &k, &v, sm)) {
+            let rows: Vec<f64> = qorig
+                .iter()
+                .flat_map(|&i| (0..3).map(move |c| (i, c)))
+                .map(|(i, c)| o[(i, c)])
+                .collect();
+            let want: Vec<f64> = (0..10)
+                .flat_map(|i| (0..3).map(move |c| (i, c)))
+                .map(|(i, c)| base[(i, c)])
+                .collect();
+            log.close(
+                &format!("{ctx} zero queries, other rows"),
+                &rows,
+                &want,
+                ROUNDING,
+            );
+            let mean: Vec<f64> = (0..3)
+                .map(|c| (0..14).map(|j| v[(j, c)]).sum::<f64>() / 14.0)
+                .collect();
+            for &i in &qzero {
+                let row: Vec<f64> = (0..3).map(|c| o[(i, c)]).collect();
+                log.close(
+                    &format!("{ctx} zero query {i} = mean of V"),
+                    &row,
+                    &mean,
+                    ROUNDING,
+                );
+            }
+        }
+        // Polynomial.
+        for deg in [2, 4] {
+            let pk = Kernel::Polynomial { degree: deg };
+            let ctx = format!("poly{deg} b={block}");
+            let base = run(&q, &k, &v, pk).unwrap();
+            if let Some(o) = log.ok(&ctx, run(&q, &kp, &vp, pk)) {
+                log.close(
+                    &format!("{ctx} zero keys"),
+                    &flat(o.as_ref()),
+                    &flat(base.as_ref()),
+                    ROUNDING,
+                );
+            }
+            if let Some(o) = log.ok(&ctx, run(&qp, &k, &v, pk)) {
+                let rows: Vec<f64> = qorig
+                    .iter()
+                    .flat_map(|&i| (0..3).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.close(
+                    &format!("{ctx} zero queries, other rows"),
+                    &rows,
+                    &flat(base.transpose()),
+                    ROUNDING,
+                );
+                let zs: Vec<f64> = qzero
+                    .iter()
+                    .flat_map(|&i| (0..3).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.zeros(&format!("{ctx} zero query rows"), &zs);
+            }
+            // Causal, Q, K, V padded at the same rows (n = m = 14 → 20).
+            let pc = AttnParams {
+                causal: true,
+                block,
+            };
+            let qc = dense_mat(14, 4, 44);
+            let basec =
+                exact_attention(qc.as_ref(), k.as_ref(), v.as_ref(), pk, &pc, Par::Seq).unwrap();
+            let qcp = pad_rows(&qc, &at, 2, None);
+            let (orig, zero) = padded_positions(14, &at, 2);
+            let r = exact_attention(qcp.as_ref(), kp.as_ref(), vp.as_ref(), pk, &pc, Par::Seq);
+            if let Some(o) = log.ok(&format!("{ctx} causal"), r) {
+                let rows: Vec<f64> = orig
+                    .iter()
+                    .flat_map(|&i| (0..3).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.close(
+                    &format!("{ctx} causal other rows"),
+                    &rows,
+                    &flat(basec.transpose()),
+                    ROUNDING,
+                );
+                let zs: Vec<f64> = zero
+                    .iter()
+                    .flat_map(|&i| (0..3).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.zeros(&format!("{ctx} causal zero query rows"), &zs);
+            }
+        }
+    }
+    log.finish();
+}
+
+fn rel_max(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
+    common::rel_diff(a, b)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polynomial-kernel features.
+// ---------------------------------------------------------------------------------------------
+
+/// `PolyKernelFeatures::transform` (FFT and tree sketches, p = 1, 2, 3, γ = 1.5) on `X` with
+/// zero rows inserted (and on sparse `X` with explicit zeros):
+/// * the other rows' features are unchanged, bitwise (rows are independent, documented);
+/// * `c = 0`: a zero row's features are exactly 0 (`x̃ = 0`, a linear sketch of `0^{⊗p}`);
+/// * `c > 0`: `x̃ = (0, √c)` is 1-sparse, and the CountSketch leaves and TensorSketch products
+///   keep a 1-sparse `±1` pattern, so `φ(0) = ±c^{p/2}·e_t` up to FFT rounding: `‖φ(0)‖² = c^p`
+///   and `max|φ(0)| = c^{p/2}` (ROUNDING), and `φ(0)` equals `transform_vec(0)` (ROUNDING);
+/// * explicit zeros: bitwise (storage independence is documented bitwise; a stored ±0 adds 0).
+#[test]
+fn poly_kernel_features_zero_rows() {
+    let mut log = Log::new("PolyKernelFeatures::transform zero rows / explicit zeros");
+    let d = 6;
+    let x = dense_mat(8, d, 61);
+    let at = [0, 4, 8];
+    let xp = pad_rows(&x, &at, 1, None);
+    let (orig, zero) = padded_positions(8, &at, 1);
+    let pairs = sparse_pairs();
+    for method in [TensorMethod::Fft, TensorMethod::Tree] {
+        for p in [1usize, 2, 3] {
+            for coef0 in [0.0, 0.8] {
+                let params = PolyKernelParams {
+                    degree: p,
+                    gamma: 1.5,
+                    coef0,
+                    sketch_dim: 32,
+                    method,
+                };
+                let ctx = format!("{method:?} p={p} c={coef0}");
+                let f = PolyKernelFeatures::new(d, params, Seed::new(5)).unwrap();
+                let base = f
+                    .transform(MatrixRef::dense(x.as_ref()).unwrap(), Par::Seq)
+                    .unwrap();
+                let Some(o) = log.ok(
+                    &ctx,
+                    f.transform(MatrixRef::dense(xp.as_ref()).unwrap(), Par::Seq),
+                ) else {
+                    continue;
+                };
+                let m = o.ncols();
+                let rows: Vec<f64> = orig
+                    .iter()
+                    .flat_map(|&i| (0..m).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.bits(&format!("{ctx} other rows"), &rows, &flat(base.transpose()));
+                let phi0 = f.transform_vec(&vec![0.0; d]).unwrap();
+                for &i in &zero {
+                    let row: Vec<f64> = (0..m).map(|c| o[(i, c)]).collect();
+                    if coef0 == 0.0 {
+                        log.zeros(&format!("{ctx} zero row {i}"), &row);
+                    } else {
+                        let n2: f64 = row.iter().map(|v| v * v).sum();
+                        log.close1(
+                            &format!("{ctx} zero row {i} ‖φ‖²"),
+                            n2,
+                            coef0.powi(p as i32),
+                            ROUNDING,
+                        );
+                        let mx = row.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                        log.close1(
+                            &format!("{ctx} zero row {i} max|φ|"),
+                            mx,
+                            coef0.powf(p as f64 / 2.0),
+                            ROUNDING,
+                        );
+                        log.close(
+                            &format!("{ctx} zero row {i} = transform_vec(0)"),
+                            &row,
+                            &phi0,
+                            ROUNDING,
+                        );
+                    }
+                }
+                // Explicit zeros (6 columns: the sparse test matrix has d = 6).
+                for (name, a, z) in &pairs {
+                    let t = format!("{ctx} {name} explicit zeros");
+                    let w = f
+                        .transform(MatrixRef::sparse(a).unwrap(), Par::Seq)
+                        .unwrap();
+                    if let Some(g) =
+                        log.ok(&t, f.transform(MatrixRef::sparse(z).unwrap(), Par::Seq))
+                    {
+                        log.bits(&t, &flat(g.as_ref()), &flat(w.as_ref()));
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matrix Market I/O and active-learning pools.
+// ---------------------------------------------------------------------------------------------
+
+/// `read_sparse` (CSR and CSC) of a coordinate file with explicit `0`, `-0` and `0.0e5`
+/// entries: they are kept as stored entries (documented), the values equal those of the file
+/// without them, and the sparse sign sketch of what was read is bitwise that of the file without
+/// them. `write_sparse` of the matrix with explicit zeros, read back: the same pattern and the
+/// same bits, the sign of `−0` included (values are written in shortest round-trip form).
+#[test]
+fn matrix_market_explicit_zeros() {
+    let mut log = Log::new("read_sparse / write_sparse explicit zeros");
+    let body = "1 1 2.5\n2 3 -1.25\n3 2 4\n4 1 0.5\n4 3 3\n";
+    let zeros = "1 2 0\n2 1 -0\n3 3 0.0e5\n";
+    let plain = format!("%%MatrixMarket matrix coordinate real general\n4 3 5\n{body}");
+    let padded = format!("%%MatrixMarket matrix coordinate real general\n4 3 8\n{body}{zeros}");
+    let s = SparseSign::new(6, 4, 2, Seed::new(3)).unwrap();
+    for layout in [Layout::Csr, Layout::Csc] {
+        let ctx = format!("{layout:?}");
+        let a = read_sparse(plain.as_bytes(), layout, &ReadOptions::default()).unwrap();
+        let Some(z) = log.ok(
+            &ctx,
+            read_sparse(padded.as_bytes(), layout, &ReadOptions::default()),
+        ) else {
+            continue;
+        };
+        log.checks += 1;
+        if z.nnz() != 8 {
+            log.fail(
+                &ctx,
+                format!(
+                    "nnz {} after reading 8 entries (explicit zeros dropped?)",
+                    z.nnz()
+                ),
+            );
+        }
+        let (da, dz) = (
+            MatrixRef::sparse(&a).unwrap().to_dense().unwrap(),
+            MatrixRef::sparse(&z).unwrap().to_dense().unwrap(),
+        );
+        // Equal values; a stored `-0` reads as −0.0 (its sign is kept), so not bitwise.
+        log.close(
+            &format!("{ctx} values"),
+            &flat(dz.as_ref()),
+            &flat(da.as_ref()),
+            0.0,
+        );
+        let sa = s.apply(MatrixRef::sparse(&a).unwrap(), Par::Seq).unwrap();
+        if let Some(sz) = log.ok(&ctx, s.apply(MatrixRef::sparse(&z).unwrap(), Par::Seq)) {
+            log.bits(
+                &format!("{ctx} sketch"),
+                &flat(sz.as_ref()),
+                &flat(sa.as_ref()),
+            );
+        }
+        let mut buf = Vec::new();
+        let zr = SparseRef::from_sprs(z.view()).unwrap();
+        if log.ok(&ctx, write_sparse(&mut buf, &zr)).is_some() {
+            if let Some(back) = log.ok(
+                &ctx,
+                read_sparse(buf.as_slice(), layout, &ReadOptions::default()),
+            ) {
+                log.checks += 1;
+                if back.indptr().raw_storage() != z.indptr().raw_storage()
+                    || back.indices() != z.indices()
+                {
+                    log.fail(&ctx, "round trip changed the pattern".into());
+                }
+                log.bits(&format!("{ctx} round trip"), back.data(), z.data());
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `Pool::new` (Exact, Sketched with m₁ = 20, AsGiven):
+/// * explicit zeros: the same scores (ROUNDING; `nnz` differs, the sketch `S·X` does not);
+/// * zero rows (3 at the front, middle and end): their scores exactly 0 for every basis, the
+///   others unchanged for Exact (ROUNDING; for Sketched they depend on the sketch of `n + 9`
+///   rows) and AsGiven (ROUNDING), `score_sum` unchanged for Exact (`= d`);
+/// * a zero column appended: `Err(RankDeficient)` for Exact and Sketched (documented), a pool
+///   with unchanged scores for AsGiven (documented: it does not test the rank).
+#[test]
+fn pool_padding_laws() {
+    let mut log = Log::new("Pool::new padding");
+    let bases = [
+        Basis::Exact,
+        Basis::Sketched {
+            sketch_rows: Some(20),
+        },
+        Basis::AsGiven,
+    ];
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ar = a.zero_rows(&at, 3);
+        let ac = a.zero_cols(1);
+        for basis in bases {
+            let ctx = format!("{name} {}", basis.name());
+            let p0 = Pool::new(a.view(), basis, Seed::new(1), Par::Seq).unwrap();
+            if let Some(p) = log.ok(
+                &format!("{ctx} zero rows"),
+                Pool::new(ar.view(), basis, Seed::new(1), Par::Seq),
+            ) {
+                let zs: Vec<f64> = zero.iter().map(|&i| p.scores()[i]).collect();
+                log.zeros(&format!("{ctx} zero rows"), &zs);
+                if !matches!(basis, Basis::Sketched { .. }) {
+                    let got: Vec<f64> = orig.iter().map(|&i| p.scores()[i]).collect();
+                    log.close(
+                        &format!("{ctx} zero rows, others"),
+                        &got,
+                        p0.scores(),
+                        ROUNDING,
+                    );
+                    log.close1(
+                        &format!("{ctx} score_sum"),
+                        p.info().score_sum,
+                        p0.info().score_sum,
+                        ROUNDING,
+                    );
+                }
+            }
+            let r = no_panic(&mut log, &ctx, || {
+                Pool::new(ac.view(), basis, Seed::new(1), Par::Seq)
+            });
+            match (r, basis) {
+                (None, _) => {}
+                (Some(Err(Error::RankDeficient { .. })), Basis::Exact | Basis::Sketched { .. }) => {
+                }
+                (Some(Ok(p)), Basis::AsGiven) => log.close(
+                    &format!("{ctx} zero column"),
+                    p.scores(),
+                    p0.scores(),
+                    ROUNDING,
+                ),
+                (Some(Ok(_)), _) => {
+                    log.fail(&ctx, "zero column: Ok, documented RankDeficient".into())
+                }
+                (Some(Err(e)), _) => log.fail(&ctx, format!("zero column: Err({e})")),
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        for basis in bases {
+            let ctx = format!("{name} {} explicit zeros", basis.name());
+            let p0 = Pool::new(
+                MatrixRef::sparse(&a).unwrap(),
+                basis,
+                Seed::new(1),
+                Par::Seq,
+            )
+            .unwrap();
+            if let Some(p) = log.ok(
+                &ctx,
+                Pool::new(
+                    MatrixRef::sparse(&z).unwrap(),
+                    basis,
+                    Seed::new(1),
+                    Par::Seq,
+                ),
+            ) {
+                log.close(&ctx, p.scores(), p0.scores(), ROUNDING);
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Law 4: empty structures.
+// ---------------------------------------------------------------------------------------------
+
+/// An `n × d` CSR with the given stored `(row, col, value)` entries.
+fn csr(n: usize, d: usize, entries: &[(usize, usize, f64)]) -> sprs::CsMat<f64> {
+    let mut rows: Rows = vec![vec![]; n];
+    for &(i, j, v) in entries {
+        rows[i].push((j, v));
+    }
+    csr_from_rows(d, &rows)
+}
+
+/// The outcome of one entry point on one structure, checked against the expected answer.
+enum Want {
+    /// `Ok` with these values (to ROUNDING; all-zero means exactly zero).
+    Values(Vec<f64>),
+    /// `Ok` with finite values (the answer depends on a random sketch).
+    Finite,
+    /// A documented error of this kind (by `Error` variant name).
+    Err(&'static [&'static str]),
+    /// `Ok` with these values, or one of these documented errors.
+    Either(Vec<f64>, &'static [&'static str]),
+}
+
+fn variant(e: &Error) -> String {
+    let s = format!("{e:?}");
+    s.split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn judge(log: &mut Log, ctx: &str, f: impl FnOnce() -> randnla::Result<Vec<f64>>, want: Want) {
+    let Some(r) = no_panic(log, ctx, f) else {
+        return;
+    };
+    match (r, want) {
+        (Ok(v), Want::Values(w)) | (Ok(v), Want::Either(w, _)) => log.close(ctx, &v, &w, ROUNDING),
+        (Ok(v), Want::Finite) => log.close(ctx, &v, &v, 0.0),
+        (Ok(v), Want::Err(k)) => log.fail(ctx, format!("Ok({v:?}), expected Err({k:?})")),
+        (Err(e), Want::Err(k)) | (Err(e), Want::Either(_, k))
+            if k.contains(&variant(&e).as_str()) =>
+        {
+            eprintln!("{ctx}: documented Err({e})");
+        }
+        (Err(e), _) => log.fail(ctx, format!("Err({e})")),
+    }
+}
+
+/// Every solver, the leverage scores, the diagnostics, the pool and the sketches on:
+/// * `Z0`: 8 × 3 storing nothing, CSR and CSC; `Z1`: 8 × 3 storing only `±0.0` (every entry);
+///   `A = 0`, so the least-squares minimum-norm answer and the ridge answer are `x = 0`, every
+///   leverage score 0, `d_λ = 0`, `AᵀA = 0`, `κ = ∞` (documented for `σ_min = 0`), `S·A = 0`
+///   exactly; `qr_solve` (without ridge), `normal_equations` (without ridge),
+///   `sketch_and_solve(_with)` and `Pool::new` have documented errors for a rank-deficient `A`
+///   (`RankDeficient`, `Factorization`), which are accepted, as is `Ok(0)`;
+/// * one row `1 × 3` (dense and CSR): wide, so `qr_solve`, `normal_equations` and
+///   `sketch_and_solve` without ridge must refuse (`InvalidParameter`, documented), the
+///   minimum-norm solvers give `x = aᵀb/‖a‖²`, ridge `x = a·b/(‖a‖² + λ)`; leverage score 1;
+///   the pool refuses `n < d` (`InvalidParameter`);
+/// * one column `8 × 1`: `x = ⟨a, b⟩/‖a‖²` (every deterministic solver), leverage `a_i²/‖a‖²`;
+/// * `n = d = 4` (invertible): `x = A⁻¹b` for every solver, sketch-and-solve included (a
+///   consistent system is solved exactly by any sketch with `SA` invertible), scores all 1.
+#[test]
+fn empty_and_degenerate_structures() {
+    let mut log = Log::new("empty and degenerate structures");
+    let z0 = csr(8, 3, &[]);
+    let z1 = csr(
+        8,
+        3,
+        &(0..24)
+            .map(|k| (k / 3, k % 3, if k % 2 == 0 { 0.0 } else { -0.0 }))
+            .collect::<Vec<_>>(),
+    );
+    let row = Mat::from_fn(1, 3, |_, j| [1.5, -2.0, 0.5][j]);
+    let col = dense_mat(8, 1, 81);
+    let sq = Mat::from_fn(4, 4, |i, j| {
+        if i == j {
+            2.0
+        } else {
+            0.3 * ((i + 2 * j) % 3) as f64 - 0.2
+        }
+    });
+    let cases: Vec<(&str, Input)> = vec![
+        ("Z0 csr", Input::Sparse(z0.clone())),
+        ("Z0 csc", Input::Sparse(z0.to_csc())),
+        ("Z1 csr", Input::Sparse(z1.clone())),
+        ("Z1 csc", Input::Sparse(z1.to_csc())),
+        ("row dense", Input::Dense(row.clone())),
+        (
+            "row csr",
+            Input::Sparse(csr(1, 3, &[(0, 0, 1.5), (0, 1, -2.0), (0, 2, 0.5)])),
+        ),
+        ("col dense", Input::Dense(col.clone())),
+        ("square dense", Input::Dense(sq.clone())),
+        (
+            "square csr",
+            Input::Sparse(csr(
+                4,
+                4,
+                &(0..16)
+                    .map(|k| (k / 4, k % 4, sq[(k / 4, k % 4)]))
+                    .filter(|e| e.2 != 0.0)
+                    .collect::<Vec<_>>(),
+            )),
+        ),
+    ];
+    const RD: &[&str] = &["RankDeficient", "Factorization"];
+    const WIDE: &[&str] = &["InvalidParameter"];
+    let lambda = 0.5;
+    for (name, a) in cases {
+        let n = a.nrows();
+        let d = a.ncols();
+        let ad = a.to_dense();
+        let b: Vec<f64> = (0..n)
+            .map(|i| 1.0 + 0.5 * i as f64 - 0.1 * (i * i) as f64)
+            .collect();
+        let zero_a = (0..d).all(|j| (0..n).all(|i| ad[(i, j)] == 0.0));
+        // The exact answers.
+        let (x_ls, x_ridge, lev): (Vec<f64>, Vec<f64>, Vec<f64>) = if zero_a {
+            (vec![0.0; d], vec![0.0; d], vec![0.0; n])
+        } else if n == 1 {
+            let a2: f64 = (0..d).map(|j| ad[(0, j)].powi(2)).sum();
+            (
+                (0..d).map(|j| ad[(0, j)] * b[0] / a2).collect(),
+                (0..d).map(|j| ad[(0, j)] * b[0] / (a2 + lambda)).collect(),
+                vec![1.0],
+            )
+        } else if d == 1 {
+            let a2: f64 = (0..n).map(|i| ad[(i, 0)].powi(2)).sum();
+            let ab: f64 = (0..n).map(|i| ad[(i, 0)] * b[i]).sum();
+            (
+                vec![ab / a2],
+                vec![ab / (a2 + lambda)],
+                (0..n).map(|i| ad[(i, 0)].powi(2) / a2).collect(),
+            )
+        } else {
+            // Square: x = A⁻¹b by the dense QR baseline of a different factorization (faer's
+            // LU through a solve of AᵀA would square κ; κ(sq) ≈ 2 here, so qr_solve is the
+            // reference and the others must agree to ROUNDING). Ridge: (AᵀA + λI)⁻¹Aᵀb.
+            let x = qr_solve(a.view(), &b, 0.0, Par::Seq).unwrap();
+            let xr = qr_solve(a.view(), &b, lambda, Par::Seq).unwrap();
+            (x, xr, vec![1.0; n])
+        };
+        let wide = n < d;
+        let ls_det = |v: Vec<f64>| {
+            if zero_a {
+                Want::Either(v, RD)
+            } else if wide {
+                Want::Err(WIDE)
+            } else {
+                Want::Values(v)
+            }
+        };
+        let v = a.view();
+        let ctx = |s: &str| format!("{name} {s}");
+        judge(
+            &mut log,
+            &ctx("qr_solve"),
+            || qr_solve(v, &b, 0.0, Par::Seq),
+            ls_det(x_ls.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("qr_solve ridge"),
+            || qr_solve(v, &b, lambda, Par::Seq),
+            Want::Values(x_ridge.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("normal_equations"),
+            || normal_equations(v, &b, 0.0, Par::Seq),
+            ls_det(x_ls.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("normal_equations ridge"),
+            || normal_equations(v, &b, lambda, Par::Seq),
+            Want::Values(x_ridge.clone()),
+        );
+        let mn = if zero_a {
+            Want::Either(x_ls.clone(), RD)
+        } else {
+            Want::Values(x_ls.clone())
+        };
+        judge(
+            &mut log,
+            &ctx("lsqr"),
+            || lsqr_f(v, &b, 0.0).map(|r| r.0),
+            mn,
+        );
+        judge(
+            &mut log,
+            &ctx("lsqr ridge"),
+            || lsqr_f(v, &b, lambda).map(|r| r.0),
+            Want::Values(x_ridge.clone()),
+        );
+        let sas_want = |x: Vec<f64>| {
+            if zero_a {
+                Want::Either(x, RD)
+            } else if wide {
+                // sketch_and_solve(_with) has no wide-A check: `SA` (m × 3) has rank 1, the
+                // documented "RankDeficient when SA has a zero pivot".
+                Want::Err(&["RankDeficient"])
+            } else if n == d {
+                Want::Values(x)
+            } else {
+                Want::Finite
+            }
+        };
+        judge(
+            &mut log,
+            &ctx("sketch_and_solve"),
+            || sas_f(v, &b, 0.0).map(|r| r.0),
+            sas_want(x_ls.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("sketch_and_solve_with"),
+            || sas_with_f(v, &b, 0.0).map(|r| r.0),
+            sas_want(x_ls.clone()),
+        );
+        let mn = |x: Vec<f64>| {
+            if zero_a {
+                Want::Either(x, RD)
+            } else {
+                Want::Values(x)
+            }
+        };
+        judge(
+            &mut log,
+            &ctx("sketch_and_precondition"),
+            || sap_default_f(v, &b, 0.0).map(|r| r.0),
+            mn(x_ls.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("sketch_and_precondition svd"),
+            || sap_svd_f(v, &b, 0.0).map(|r| r.0),
+            mn(x_ls.clone()),
+        );
+        judge(
+            &mut log,
+            &ctx("ridge"),
+            || ridge_f(v, &b, lambda).map(|r| r.0),
+            Want::Values(x_ridge.clone()),
+        );
+        let mut x2 = x_ls.clone();
+        x2.extend_from_slice(&x_ls);
+        judge(
+            &mut log,
+            &ctx("sketch_and_precondition_multi"),
+            || multi_f(v, &b, 0.0).map(|r| r.0),
+            mn(x2),
+        );
+        // Leverage.
+        for (mname, p) in exact_methods() {
+            judge(
+                &mut log,
+                &ctx(&format!("exact_leverage_scores {mname}")),
+                || exact_leverage_scores(v, &p, Par::Seq).map(|r| r.0),
+                Want::Values(lev.clone()),
+            );
+        }
+        judge(
+            &mut log,
+            &ctx("approx_leverage_scores"),
+            || {
+                approx_leverage_scores(v, &ApproxParams::default(), Seed::new(2), Par::Seq)
+                    .map(|r| r.0)
+            },
+            Want::Values(lev.clone()),
+        );
+        let sd = if zero_a {
+            0.0
+        } else {
+            exact_ridge_leverage_scores(v, lambda, &ExactParams::default(), Par::Seq)
+                .map(|r| r.1.sum)
+                .unwrap_or(f64::NAN)
+        };
+        judge(
+            &mut log,
+            &ctx("statistical_dimension"),
+            || statistical_dimension(v, lambda, Par::Seq).map(|s| vec![s]),
+            Want::Values(vec![sd]),
+        );
+        // Diagnostics.
+        let g_want = {
+            let g = ad.transpose() * &ad;
+            flat(g.as_ref())
+        };
+        judge(
+            &mut log,
+            &ctx("gram"),
+            || gram(v, Par::Seq).map(|g| flat(g.as_ref())),
+            Want::Values(g_want),
+        );
+        let k = no_panic(&mut log, &ctx("condition_number"), || {
+            condition_number(ad.as_ref())
+        });
+        if let Some(k) = k {
+            match k {
+                Ok(k) if zero_a || wide => {
+                    // A zero matrix or a 1 × 3 row: σ_min of the 1 × 3 is its only singular
+                    // value (faer reports min(n, d) of them), so κ = 1 for the row.
+                    log.checks += 1;
+                    let want = if zero_a { f64::INFINITY } else { 1.0 };
+                    if k != want && (k - want).abs() > ROUNDING {
+                        log.fail(
+                            &ctx("condition_number"),
+                            format!("κ = {k:e}, expected {want:e}"),
+                        );
+                    }
+                }
+                Ok(k) => log.close1(&ctx("condition_number"), k, k, 0.0),
+                Err(e) => log.fail(&ctx("condition_number"), format!("Err({e})")),
+            }
+        }
+        // Pool.
+        for basis in [Basis::Exact, Basis::AsGiven] {
+            let want = if zero_a {
+                Want::Err(&["RankDeficient"])
+            } else if wide {
+                Want::Err(WIDE)
+            } else if matches!(basis, Basis::Exact) {
+                Want::Values(lev.clone())
+            } else {
+                Want::Finite
+            };
+            judge(
+                &mut log,
+                &ctx(&format!("Pool::new {}", basis.name())),
+                || Pool::new(v, basis, Seed::new(1), Par::Seq).map(|p| p.scores().to_vec()),
+                want,
+            );
+        }
+        // Sketches: S·A bitwise equal to S·(dense A) (S·0 = 0 exactly). m = min(5, n) (the
+        // SRHT needs m ≤ n' = 1 for n = 1); the norm-weighted samplers only for a nonzero A
+        // (weights summing to 0 are a documented InvalidParameter).
+        let m = 5.min(n);
+        let dv = MatrixRef::dense(ad.as_ref()).unwrap();
+        let mut sk = common::all_sketches(m, n, Seed::new(3));
+        sk.push(Box::new(RowSampling::uniform(n, m, Seed::new(4)).unwrap()));
+        if zero_a {
+            judge(
+                &mut log,
+                &ctx("RowSampling::with_replacement(row norms)"),
+                || {
+                    RowSampling::with_replacement(&row_norm_weights(v)?, m, Seed::new(5))
+                        .map(|_| vec![])
+                },
+                Want::Err(WIDE),
+            );
+        } else {
+            sk = sketch_list(m, n, dv);
+        }
+        for s in sk {
+            let c = ctx(&format!("{} apply", s.name()));
+            let want = s.apply(dv, Par::Seq).unwrap();
+            let got = no_panic(&mut log, &c, || s.apply(v, Par::Seq));
+            if let Some(got) = got.and_then(|r| log.ok(&c, r)) {
+                log.bits(&c, &flat(got.as_ref()), &flat(want.as_ref()));
+                if zero_a {
+                    log.zeros(&c, &flat(got.as_ref()));
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Law 5: sketch shapes and blocks.
+// ---------------------------------------------------------------------------------------------
+
+/// `m > n` (n = 6): CountSketch, sparse sign (s = 2, 8), Gaussian, uniform row sampling are
+/// documented to accept it, the SRHT up to `m = n' = 8` (`m > n'` is `InvalidParameter`); `S·A`
+/// equals `to_dense(S)·A` (ROUNDING: another summation order) and is bitwise the same for the
+/// rows applied in blocks. `s > m` is `InvalidParameter` (documented for `SparseSign::new` and
+/// `SketchKind::build`).
+#[test]
+fn sketch_m_larger_than_n_and_s_larger_than_m() {
+    let mut log = Log::new("sketches with m > n, s > m");
+    let n = 6;
+    let a = dense_mat(n, 3, 91);
+    let va = MatrixRef::dense(a.as_ref()).unwrap();
+    let mut sk: Vec<Box<dyn SketchOperator<f64>>> = vec![
+        Box::new(CountSketch::new(20, n, Seed::new(1)).unwrap()),
+        Box::new(SparseSign::new(20, n, 2, Seed::new(1)).unwrap()),
+        Box::new(SparseSign::new(20, n, 8, Seed::new(1)).unwrap()),
+        Box::new(Gaussian::new(20, n, Seed::new(1)).unwrap()),
+        Box::new(RowSampling::uniform(n, 20, Seed::new(1)).unwrap()),
+    ];
+    match Srht::new(8, n, Seed::new(1)) {
+        Ok(s) => sk.push(Box::new(s)),
+        Err(e) => log.fail("Srht m = n' = 8 > n = 6", format!("Err({e})")),
+    }
+    judge(
+        &mut log,
+        "Srht m = 9 > n' = 8",
+        || Srht::new(9, n, Seed::new(1)).map(|_| vec![]),
+        Want::Err(&["InvalidParameter"]),
+    );
+    judge(
+        &mut log,
+        "SparseSign s = 8 > m = 4",
+        || SparseSign::new(4, n, 8, Seed::new(1)).map(|_| vec![]),
+        Want::Err(&["InvalidParameter"]),
+    );
+    judge(
+        &mut log,
+        "SketchKind::SparseSign s = 8 > m = 4",
+        || {
+            SketchKind::SparseSign { nnz_per_col: 8 }
+                .build::<f64>(4, n, Seed::new(1))
+                .map(|_| vec![])
+        },
+        Want::Err(&["InvalidParameter"]),
+    );
+    for s in sk {
+        let ctx = format!("{} m={}", s.name(), s.nrows());
+        let Some(sa) = log.ok(&ctx, s.apply(va, Par::Seq)) else {
+            continue;
+        };
+        let sd = s.to_dense().unwrap();
+        let want = &sd * &a;
+        log.close(
+            &format!("{ctx} vs to_dense(S)·A"),
+            &flat(sa.as_ref()),
+            &flat(want.as_ref()),
+            ROUNDING,
+        );
+        let mut out = Mat::zeros(s.nrows(), 3);
+        let mut okb = true;
+        for (lo, hi) in [(0, 2), (2, 5), (5, 6)] {
+            okb &= log
+                .ok(
+                    &ctx,
+                    s.apply_block_into(lo, va.row_block(lo, hi).unwrap(), out.as_mut(), Par::Seq),
+                )
+                .is_some();
+        }
+        if okb {
+            if s.name() == "srht" {
+                log.close(
+                    &format!("{ctx} blocks"),
+                    &flat(out.as_ref()),
+                    &flat(sa.as_ref()),
+                    ROUNDING,
+                );
+            } else {
+                log.bits(
+                    &format!("{ctx} blocks"),
+                    &flat(out.as_ref()),
+                    &flat(sa.as_ref()),
+                );
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `apply_block_into` with an empty (0-row) block: documented "a no-op once the shapes are
+/// checked: Ok, without reading out". At offset `n` (the end; `n..n` fits in `0..n`), with an
+/// `out` holding NaN (not reported, documented) and finite values (unchanged, bitwise); dense,
+/// CSR and CSC empty blocks. At offset `n + 1` the block does not fit: documented
+/// `DimensionMismatch`. And the last block ending exactly at `n` (rows `n−1..n`), accumulated
+/// after the others, gives `S·A` bitwise (ROUNDING for the SRHT, documented).
+#[test]
+fn apply_block_into_empty_block_and_last_block() {
+    let mut log = Log::new("apply_block_into empty / last block");
+    let (_, a, _) = sparse_pairs().remove(0);
+    let n = a.rows();
+    let d = a.cols();
+    let ac = a.to_csc();
+    let ad = MatrixRef::sparse(&a).unwrap().to_dense().unwrap();
+    let e_csr = csr(0, d, &[]);
+    let e_csc = e_csr.to_csc();
+    let e_dense = Mat::<f64>::zeros(0, d);
+    for s in sketch_list(12, n, MatrixRef::sparse(&a).unwrap()) {
+        let m = s.nrows();
+        for (bname, blk) in [
+            ("csr", MatrixRef::sparse(&e_csr).unwrap()),
+            ("csc", MatrixRef::sparse(&e_csc).unwrap()),
+            ("dense", MatrixRef::dense(e_dense.as_ref()).unwrap()),
+            (
+                "csr row_block(n, n)",
+                MatrixRef::sparse(&a).unwrap().row_block(n, n).unwrap(),
+            ),
+        ] {
+            let ctx = format!("{} empty {bname} block", s.name());
+            let init = Mat::from_fn(m, d, |i, j| (i * d + j) as f64 * 0.5 - 3.0);
+            let mut out = init.clone();
+            let r = no_panic(&mut log, &ctx, || {
+                s.apply_block_into(n, blk, out.as_mut(), Par::Seq)
+            });
+            if let Some(r) = r {
+                if log.ok(&format!("{ctx} at n"), r).is_some() {
+                    log.bits(
+                        &format!("{ctx} at n, out unchanged"),
+                        &flat(out.as_ref()),
+                        &flat(init.as_ref()),
+                    );
+                }
+            }
+            let mut out = Mat::from_fn(m, d, |_, _| f64::NAN);
+            let r = no_panic(&mut log, &ctx, || {
+                s.apply_block_into(n, blk, out.as_mut(), Par::Seq)
+            });
+            if let Some(r) = r {
+                log.ok(&format!("{ctx} at n, out = NaN (not read)"), r);
+            }
+            let mut out = init.clone();
+            judge(
+                &mut log,
+                &format!("{ctx} at n + 1"),
+                || {
+                    s.apply_block_into(n + 1, blk, out.as_mut(), Par::Seq)
+                        .map(|_| vec![])
+                },
+                Want::Err(&["DimensionMismatch"]),
+            );
+        }
+        // The last block ends at n.
+        let whole = s
+            .apply(MatrixRef::dense(ad.as_ref()).unwrap(), Par::Seq)
+            .unwrap();
+        let parts = [(0, n / 2), (n / 2, n - 1), (n - 1, n)];
+        for (lname, src) in [("csr", &a), ("csc", &ac)] {
+            let ctx = format!("{} {lname} blocks ending at n", s.name());
+            let mut out = Mat::zeros(m, d);
+            let mut ok = true;
+            for (lo, hi) in parts {
+                let b = row_slice(src, lo, hi);
+                ok &= log
+                    .ok(
+                        &ctx,
+                        s.apply_block_into(
+                            lo,
+                            MatrixRef::sparse(&b).unwrap(),
+                            out.as_mut(),
+                            Par::Seq,
+                        ),
+                    )
+                    .is_some();
+            }
+            if ok {
+                if s.name() == "srht" {
+                    log.close(&ctx, &flat(out.as_ref()), &flat(whole.as_ref()), ROUNDING);
+                } else {
+                    log.bits(&ctx, &flat(out.as_ref()), &flat(whole.as_ref()));
+                }
+            }
+            // A block running past n: DimensionMismatch.
+            let b = row_slice(src, n - 2, n);
+            let mut out = Mat::zeros(m, d);
+            judge(
+                &mut log,
+                &format!("{ctx}: 2 rows at n − 1"),
+                || {
+                    s.apply_block_into(
+                        n - 1,
+                        MatrixRef::sparse(&b).unwrap(),
+                        out.as_mut(),
+                        Par::Seq,
+                    )
+                    .map(|_| vec![])
+                },
+                Want::Err(&["DimensionMismatch"]),
+            );
+        }
+    }
+    log.finish();
+}
