@@ -32,22 +32,32 @@
 mod common;
 
 use faer::{Mat, MatRef, Par};
-use randnla::active::{Basis, Pool};
-use randnla::attention::{exact_attention, ExactParams as AttnParams, Kernel};
-use randnla::diagnostics::{condition_number, gram};
+use randnla::active::{
+    weighted_least_squares, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
+};
+use randnla::attention::{
+    causal_product, causal_squared_product, exact_attention, poly_sketch_attention,
+    ExactParams as AttnParams, FeatureMap, Kernel, PolySketchParams,
+};
+use randnla::diagnostics::{
+    condition_number, distortion_on_range, gram, orthonormal_basis, RangeBasis,
+};
 use randnla::input::SparseRef;
 use randnla::io::{read_sparse, write_sparse, ReadOptions};
 use randnla::leverage::{
     approx_leverage_scores, exact_leverage_scores, exact_ridge_leverage_scores,
     statistical_dimension, ApproxParams, ExactMethod, ExactParams,
 };
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge, sketch_and_precondition,
     sketch_and_precondition_multi, sketch_and_solve, sketch_and_solve_with, Factorization,
     LsqrParams, LstsqParams, SketchSolveParams,
 };
 use randnla::sketch::sampling::{row_norm_weights, RowSampling};
-use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
+use randnla::sketch::tensor::{
+    PolyKernelFeatures, PolyKernelParams, TensorMethod, TensorSketch, TreeSketch,
+};
 use randnla::sketch::{
     CountSketch, Gaussian, SketchExt, SketchKind, SketchOperator, SparseSign, Srht,
 };
@@ -2184,6 +2194,519 @@ fn apply_block_into_empty_block_and_last_block() {
                 },
                 Want::Err(&["DimensionMismatch"]),
             );
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// TensorSketch / TreeSketch rows, sketched attention, causal products.
+// ---------------------------------------------------------------------------------------------
+
+/// `TensorSketch::apply_rows` and `TreeSketch::apply_rows` (p = 1, 2, 3, m = 16) on `X`:
+/// zero rows inserted give exactly zero sketch rows (a linear sketch of `0^{⊗p}`) and leave the
+/// other rows' bits unchanged (rows are independent); explicit zeros in a sparse `X` give the
+/// same bits (storage independence is documented bitwise; a stored ±0 adds 0).
+/// `apply_power(0)` is exactly 0.
+#[test]
+fn tensor_sketch_rows_padding() {
+    let mut log = Log::new("TensorSketch / TreeSketch apply_rows padding");
+    let d = 6;
+    let x = dense_mat(8, d, 71);
+    let at = [0, 4, 8];
+    let xp = pad_rows(&x, &at, 1, None);
+    let (orig, zero) = padded_positions(8, &at, 1);
+    let pairs = sparse_pairs();
+    type Rows2 = Box<dyn Fn(MatrixRef<'_, f64>) -> randnla::Result<Mat<f64>>>;
+    for p in [1usize, 2, 3] {
+        let ts = TensorSketch::new(p, d, 16, Seed::new(7)).unwrap();
+        let tr = TreeSketch::new(p, d, 16, Seed::new(7)).unwrap();
+        let zp = (
+            ts.apply_power(&vec![0.0; d]).unwrap(),
+            tr.apply_power(&vec![0.0; d]).unwrap(),
+        );
+        log.zeros(&format!("p={p} TensorSketch apply_power(0)"), &zp.0);
+        log.zeros(&format!("p={p} TreeSketch apply_power(0)"), &zp.1);
+        let (ts2, tr2) = (ts.clone(), tr.clone());
+        let maps: Vec<(&str, Rows2)> = vec![
+            (
+                "TensorSketch",
+                Box::new(move |m| ts2.apply_rows(m, Par::Seq)),
+            ),
+            ("TreeSketch", Box::new(move |m| tr2.apply_rows(m, Par::Seq))),
+        ];
+        for (mname, f) in &maps {
+            let ctx = format!("{mname} p={p}");
+            let base = f(MatrixRef::dense(x.as_ref()).unwrap()).unwrap();
+            if let Some(o) = log.ok(&ctx, f(MatrixRef::dense(xp.as_ref()).unwrap())) {
+                let m = o.ncols();
+                let rows: Vec<f64> = orig
+                    .iter()
+                    .flat_map(|&i| (0..m).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.bits(&format!("{ctx} other rows"), &rows, &flat(base.transpose()));
+                let zs: Vec<f64> = zero
+                    .iter()
+                    .flat_map(|&i| (0..m).map(move |c| (i, c)))
+                    .map(|(i, c)| o[(i, c)])
+                    .collect();
+                log.zeros(&format!("{ctx} zero rows"), &zs);
+            }
+            for (name, a, z) in &pairs {
+                let t = format!("{ctx} {name} explicit zeros");
+                let w = f(MatrixRef::sparse(a).unwrap()).unwrap();
+                if let Some(g) = log.ok(&t, f(MatrixRef::sparse(z).unwrap())) {
+                    log.bits(&t, &flat(g.as_ref()), &flat(w.as_ref()));
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `poly_sketch_attention` (Gaussian and TensorSketch maps, p = 2, 4, r = 16): the features of
+/// a zero row are exactly 0 (a linear map of 0, self-tensored), so
+/// * zero keys (two each at the front, middle and end of `K`, arbitrary `V` rows there) leave
+///   the non-causal output unchanged (ROUNDING: the state sums regroup over other blocks);
+/// * zero queries give exactly zero output rows (`0 / (1 + 0)`), the other rows unchanged;
+/// * causal, `Q`, `K`, `V` padded at the same rows: the original rows unchanged (ROUNDING),
+///   the zero query rows exactly 0.
+#[test]
+fn poly_sketch_attention_zero_keys_and_queries() {
+    let mut log = Log::new("poly_sketch_attention zero keys / queries");
+    let (q, k, v) = (
+        dense_mat(14, 4, 51),
+        dense_mat(14, 4, 52),
+        dense_mat(14, 3, 53),
+    );
+    let at = [0, 7, 14];
+    let (orig, zero) = padded_positions(14, &at, 2);
+    let kp = pad_rows(&k, &at, 2, None);
+    let vfill = Mat::from_fn(6, 3, |i, j| 2.0 + (i * 3 + j) as f64 * 0.25);
+    let vp = pad_rows(&v, &at, 2, Some(&vfill));
+    let qp = pad_rows(&q, &at, 2, None);
+    let pick = |o: &Mat<f64>, rows: &[usize]| -> Vec<f64> {
+        rows.iter()
+            .flat_map(|&i| (0..o.ncols()).map(move |c| (i, c)))
+            .map(|(i, c)| o[(i, c)])
+            .collect()
+    };
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        for degree in [2, 4] {
+            for block in [4, 256] {
+                let ctx = format!("{map:?} p={degree} b={block}");
+                let p = PolySketchParams {
+                    degree,
+                    sketch_dim: 16,
+                    map,
+                    block,
+                    seed: Seed::new(3),
+                    ..PolySketchParams::default()
+                };
+                let run = |q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>, p: &PolySketchParams| {
+                    poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), p, Par::Seq)
+                        .map(|r| r.0)
+                };
+                let base = run(&q, &k, &v, &p).unwrap();
+                if let Some(o) = log.ok(&ctx, run(&q, &kp, &vp, &p)) {
+                    log.close(
+                        &format!("{ctx} zero keys"),
+                        &flat(o.as_ref()),
+                        &flat(base.as_ref()),
+                        ROUNDING,
+                    );
+                }
+                if let Some(o) = log.ok(&ctx, run(&qp, &k, &v, &p)) {
+                    log.close(
+                        &format!("{ctx} zero queries, others"),
+                        &pick(&o, &orig),
+                        &flat(base.transpose()),
+                        ROUNDING,
+                    );
+                    log.zeros(&format!("{ctx} zero query rows"), &pick(&o, &zero));
+                }
+                let pc = PolySketchParams { causal: true, ..p };
+                let basec = run(&q, &k, &v, &pc).unwrap();
+                if let Some(o) = log.ok(&format!("{ctx} causal"), run(&qp, &kp, &vp, &pc)) {
+                    log.close(
+                        &format!("{ctx} causal, others"),
+                        &pick(&o, &orig),
+                        &flat(basec.transpose()),
+                        ROUNDING,
+                    );
+                    log.zeros(&format!("{ctx} causal zero query rows"), &pick(&o, &zero));
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `causal_product` and `causal_squared_product` with `A`, `B`, `C` padded by zero rows of `A`
+/// and `B` at the same places (arbitrary `C` rows there): the original rows of `tril(ABᵀ)C`
+/// are unchanged (ROUNDING: the prefix state is summed over other blocks) and the zero rows of
+/// `A` give exactly zero output rows.
+#[test]
+fn causal_products_zero_rows() {
+    let mut log = Log::new("causal_product / causal_squared_product zero rows");
+    let (a, b, c) = (
+        dense_mat(13, 5, 61),
+        dense_mat(13, 5, 62),
+        dense_mat(13, 3, 63),
+    );
+    let at = [0, 6, 13];
+    let (orig, zero) = padded_positions(13, &at, 2);
+    let cfill = Mat::from_fn(6, 3, |i, j| 1.0 + (i + j) as f64);
+    let (ap, bp, cp) = (
+        pad_rows(&a, &at, 2, None),
+        pad_rows(&b, &at, 2, None),
+        pad_rows(&c, &at, 2, Some(&cfill)),
+    );
+    let pick = |o: &Mat<f64>, rows: &[usize]| -> Vec<f64> {
+        rows.iter()
+            .flat_map(|&i| (0..o.ncols()).map(move |c| (i, c)))
+            .map(|(i, c)| o[(i, c)])
+            .collect()
+    };
+    for block in [1, 4, 64] {
+        for squared in [false, true] {
+            let ctx = format!("{} b={block}", if squared { "squared" } else { "plain" });
+            let run = |a: &Mat<f64>, b: &Mat<f64>, c: &Mat<f64>| {
+                if squared {
+                    causal_squared_product(a.as_ref(), b.as_ref(), c.as_ref(), block, Par::Seq)
+                } else {
+                    causal_product(a.as_ref(), b.as_ref(), c.as_ref(), block, Par::Seq)
+                }
+            };
+            let base = run(&a, &b, &c).unwrap();
+            if let Some(o) = log.ok(&ctx, run(&ap, &bp, &cp)) {
+                log.close(
+                    &format!("{ctx} others"),
+                    &pick(&o, &orig),
+                    &flat(base.transpose()),
+                    ROUNDING,
+                );
+                log.zeros(&format!("{ctx} zero rows"), &pick(&o, &zero));
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel regression.
+// ---------------------------------------------------------------------------------------------
+
+/// `solve_p1` (`(AᵀA)ʲx = b`) and `solve_p2` (`min ‖A(AᵀA)ʲx − b‖`), j = 1, 2, and `solve_p3`
+/// (`exp(AAᵀ)x = b`):
+/// * explicit zeros: the same `x` (P1, P2, P3);
+/// * zero rows (P1: `AᵀA` unchanged, so `x` unchanged; P2 with `b → [b; c]`: the zero rows add
+///   the constant `‖c‖²` to the objective, so `x` unchanged). P3 has no such law (a zero row
+///   adds a row and column of `e⁰ = 1` to `exp(AAᵀ)`).
+///
+/// Tolerance (as `tests/scale_covariance_review.rs`): each answer meets its residual test at
+/// `tol = 10⁻¹²`, so two answers of the same problem differ by at most about
+/// `4·κ(A)^{2j+2}·tol + ROUNDING` (P1, P2; κ measured) and `4·κ(exp(AAᵀ))·tol + ROUNDING` (P3).
+#[test]
+fn kernel_regression_padding_laws() {
+    let mut log = Log::new("solve_p1 / solve_p2 / solve_p3 padding");
+    let params = KernelParams {
+        tol: 1e-12,
+        ..KernelParams::default()
+    };
+    let mut cases: Vec<(String, Input, Input, bool)> = Vec::new();
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        cases.push((
+            format!("{name} zero rows"),
+            a.clone(),
+            a.zero_rows(&[0, n / 2, n], 3),
+            true,
+        ));
+    }
+    for (name, a, z) in sparse_pairs() {
+        cases.push((
+            format!("{name} explicit zeros"),
+            Input::Sparse(a),
+            Input::Sparse(z),
+            false,
+        ));
+    }
+    for (name, a, ap, rows) in cases {
+        let n = a.nrows();
+        let kappa = condition_number(a.to_dense().as_ref()).unwrap();
+        let (orig, zero) = if rows {
+            padded_positions(n, &[0, n / 2, n], 3)
+        } else {
+            ((0..n).collect(), vec![])
+        };
+        let b2 = Rng(33).vec(n);
+        let mut b2p = vec![0.0; ap.nrows()];
+        for (i, &p) in orig.iter().enumerate() {
+            b2p[p] = b2[i];
+        }
+        for (k, &p) in zero.iter().enumerate() {
+            b2p[p] = 1.0 + k as f64;
+        }
+        let b1: Vec<f64> = Rng(31).vec(a.ncols()).iter().map(|v| v + 2.0).collect();
+        for j in [1usize, 2] {
+            let bound =
+                4.0 * kappa.powi(2 * j as i32 + 2) * params.tol.max(params.lstsq.tol) + ROUNDING;
+            let ctx = format!("{name} P1 j={j}");
+            let x0 = solve_p1(a.view(), j, &b1, &params).unwrap().0;
+            if let Some((x, _)) = log.ok(&ctx, solve_p1(ap.view(), j, &b1, &params)) {
+                log.close(&ctx, &x, &x0, bound);
+            }
+            let ctx = format!("{name} P2 j={j}");
+            let x0 = solve_p2(a.view(), j, &b2, &params).unwrap().0;
+            if let Some((x, _)) = log.ok(&ctx, solve_p2(ap.view(), j, &b2p, &params)) {
+                log.close(&ctx, &x, &x0, bound);
+            }
+        }
+    }
+    // P3, explicit zeros: 8 × 3 rows (as the scale review) stored sparse with explicit zeros.
+    let ad = dense_mat(8, 3, 41);
+    let ad = Mat::from_fn(8, 3, |i, j| {
+        if (i + j) % 4 == 0 {
+            0.0
+        } else {
+            1.5 * ad[(i, j)]
+        }
+    });
+    let e = Mat::from_fn(8, 8, |i, l| {
+        (0..3).map(|t| ad[(i, t)] * ad[(l, t)]).sum::<f64>().exp()
+    });
+    let kappa = condition_number(e.as_ref()).unwrap();
+    let params3 = KernelParams::default();
+    let bound = 4.0 * kappa * params3.tol + ROUNDING;
+    let entries: Vec<(usize, usize, f64)> = (0..24)
+        .map(|k| (k / 3, k % 3, ad[(k / 3, k % 3)]))
+        .collect();
+    let plain = csr(
+        8,
+        3,
+        &entries
+            .iter()
+            .cloned()
+            .filter(|e| e.2 != 0.0)
+            .collect::<Vec<_>>(),
+    );
+    let with_z = csr(8, 3, &entries);
+    assert!(with_z.nnz() > plain.nnz());
+    let b: Vec<f64> = Rng(42).vec(8).iter().map(|v| v + 1.5).collect();
+    for (lname, pm, zm) in [
+        ("csr", plain.clone(), with_z.clone()),
+        ("csc", plain.to_csc(), with_z.to_csc()),
+    ] {
+        let ctx = format!("P3 {lname} explicit zeros");
+        let x0 = solve_p3(MatrixRef::sparse(&pm).unwrap(), &b, &params3)
+            .unwrap()
+            .0;
+        if let Some((x, _)) = log.ok(
+            &ctx,
+            solve_p3(MatrixRef::sparse(&zm).unwrap(), &b, &params3),
+        ) {
+            log.close(&ctx, &x, &x0, bound);
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Active learning beyond the pool scores.
+// ---------------------------------------------------------------------------------------------
+
+/// * `Pool::least_squares` on `[X; 0]`, `[y; c]`: the same `β*` (ROUNDING) and
+///   `OPT' = OPT + ‖c‖²` (ROUNDING); with explicit zeros the same `(β*, OPT)`;
+///   `Pool::residual_norm_sq(β, [y; c]) = residual_norm_sq(β, y) + ‖c‖²` (ROUNDING).
+/// * `weighted_least_squares` with explicit zeros in `X`: the same `β` (ROUNDING), λ = 0, 0.3.
+/// * `Learner` (leverage and BSS, Exact basis) on `[X; 0]`: no zero row is ever selected (its
+///   score is exactly 0, and only rows with a positive score can be drawn, documented).
+/// * `Learner` (uniform and leverage) on `X` with explicit zeros: the same selection (the pool
+///   scores are equal; a last-bit difference could in principle move a draw across a CDF
+///   boundary, which would show here) and the same fit (ROUNDING).
+#[test]
+fn active_learning_padding_laws() {
+    let mut log = Log::new("Pool::least_squares / weighted_least_squares / Learner padding");
+    let mut cases: Vec<(String, Input)> = inputs()
+        .into_iter()
+        .map(|(n, a)| (n.to_string(), a))
+        .collect();
+    cases.truncate(2);
+    for (name, x) in cases {
+        let n = x.nrows();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let xp = x.zero_rows(&at, 3);
+        let y = Rng(71).vec(n);
+        let mut yp = vec![0.0; xp.nrows()];
+        for (i, &p) in orig.iter().enumerate() {
+            yp[p] = y[i];
+        }
+        for (k, &p) in zero.iter().enumerate() {
+            yp[p] = 0.5 - k as f64;
+        }
+        let c2: f64 = zero.iter().map(|&p| yp[p] * yp[p]).sum();
+        let p0 = Pool::new(x.view(), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+        let pp = Pool::new(xp.view(), Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+        let (b0, opt0) = p0.least_squares(&y).unwrap();
+        let ctx = format!("{name} least_squares zero rows");
+        if let Some((b, opt)) = log.ok(&ctx, pp.least_squares(&yp)) {
+            log.close(&ctx, &b, &b0, ROUNDING);
+            log.close1(&format!("{ctx} OPT"), opt, opt0 + c2, ROUNDING);
+        }
+        let ctx = format!("{name} residual_norm_sq zero rows");
+        let r0 = p0.residual_norm_sq(&b0, &y).unwrap();
+        if let Some(r) = log.ok(&ctx, pp.residual_norm_sq(&b0, &yp)) {
+            log.close1(&ctx, r, r0 + c2, ROUNDING);
+        }
+        for strategy in [Strategy::leverage(), Strategy::bss()] {
+            let ctx = format!("{name} Learner {} zero rows", strategy.name());
+            let r = (|| -> randnla::Result<Vec<usize>> {
+                let mut o = Budgeted::new(SliceOracle::new(&yp), 40);
+                let mut l = Learner::new(&pp, strategy.clone(), Seed::new(2))?;
+                l.select(20, &mut o)?;
+                Ok(l.order().to_vec())
+            })();
+            if let Some(order) = log.ok(&ctx, r) {
+                log.checks += 1;
+                if let Some(i) = order.iter().find(|i| zero.contains(i)) {
+                    log.fail(
+                        &ctx,
+                        format!("selected zero row {i} (score {:e})", pp.scores()[*i]),
+                    );
+                }
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        let (va, vz) = (
+            MatrixRef::sparse(&a).unwrap(),
+            MatrixRef::sparse(&z).unwrap(),
+        );
+        let y = Rng(72).vec(a.rows());
+        let p0 = Pool::new(va, Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+        let pz = Pool::new(vz, Basis::Exact, Seed::new(1), Par::Seq).unwrap();
+        let ctx = format!("{name} least_squares explicit zeros");
+        let (b0, opt0) = p0.least_squares(&y).unwrap();
+        if let Some((b, opt)) = log.ok(&ctx, pz.least_squares(&y)) {
+            log.close(&ctx, &b, &b0, ROUNDING);
+            log.close1(&format!("{ctx} OPT"), opt, opt0, ROUNDING);
+        }
+        let rows: Vec<usize> = (0..20).map(|i| (i * 7) % a.rows()).collect();
+        let w: Vec<f64> = (0..20).map(|i| 1.0 + (i % 5) as f64 * 0.25).collect();
+        let labels: Vec<f64> = rows.iter().map(|&r| y[r]).collect();
+        for lambda in [0.0, 0.3] {
+            let ctx = format!("{name} weighted_least_squares λ={lambda} explicit zeros");
+            let b0 = weighted_least_squares(va, &rows, &w, &labels, lambda).unwrap();
+            if let Some(b) = log.ok(&ctx, weighted_least_squares(vz, &rows, &w, &labels, lambda)) {
+                log.close(&ctx, &b, &b0, ROUNDING);
+            }
+        }
+        for strategy in [Strategy::Uniform, Strategy::leverage()] {
+            let ctx = format!("{name} Learner {} explicit zeros", strategy.name());
+            let run = |pool: &Pool<'_>| -> randnla::Result<(Vec<usize>, Vec<f64>)> {
+                let mut o = Budgeted::new(SliceOracle::new(&y), 40);
+                let mut l = Learner::new(pool, strategy.clone(), Seed::new(2))?;
+                l.select(15, &mut o)?;
+                l.select_labels(5, &mut o)?;
+                Ok((l.order().to_vec(), l.fit(0.1)?.0))
+            };
+            let (o0, f0) = run(&p0).unwrap();
+            if let Some((o, f)) = log.ok(&ctx, run(&pz)) {
+                log.checks += 1;
+                if o != o0 {
+                    log.fail(&ctx, format!("selection {o:?} vs {o0:?}"));
+                }
+                log.close(&format!("{ctx} fit"), &f, &f0, ROUNDING);
+            }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orthonormal bases and distortion.
+// ---------------------------------------------------------------------------------------------
+
+/// * `orthonormal_basis([A; 0])`: the zero rows of `Q` are 0 to rounding (`≤ 10·d·u`, the
+///   reflections' rounding where a zero row is a pivot row) and the original rows form an
+///   orthonormal basis of `range(A)`: `Q_oᵀQ_o = I` and `Q_oQ_oᵀ = Q_AQ_Aᵀ` (ROUNDING).
+/// * `orthonormal_basis([A, 0])`: `Err(RankDeficient)` (documented, with rank `d`).
+/// * `distortion_on_range` and `RangeBasis::{new, distortion}` with a fixed sketch: explicit
+///   zeros give the same κ (ROUNDING; the QR of the same matrix, the same sketch bits); zero
+///   rows with a sketch whose columns at the original rows are those of the unpadded sketch
+///   would be needed for a law, so only explicit zeros are checked.
+#[test]
+fn bases_and_distortion_padding_laws() {
+    let mut log = Log::new("orthonormal_basis / RangeBasis / distortion_on_range padding");
+    let u = f64::EPSILON / 2.0;
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let d = a.ncols();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ad = a.to_dense();
+        let q0 = orthonormal_basis(ad.as_ref()).unwrap();
+        let ctx = format!("{name} orthonormal_basis zero rows");
+        if let Some(q) = log.ok(
+            &ctx,
+            orthonormal_basis(a.zero_rows(&at, 3).to_dense().as_ref()),
+        ) {
+            let zs: Vec<f64> = zero
+                .iter()
+                .flat_map(|&i| (0..d).map(move |j| (i, j)))
+                .map(|(i, j)| q[(i, j)])
+                .collect();
+            log.checks += 1;
+            let bound = 10.0 * d as f64 * u;
+            if let Some(k) = zs.iter().position(|v| v.abs() > bound || v.is_nan()) {
+                log.fail(
+                    &ctx,
+                    format!("zero-row entry {} is {:e} > 10·d·u", k, zs[k]),
+                );
+            }
+            let qo = Mat::from_fn(n, d, |i, j| q[(orig[i], j)]);
+            let eye = Mat::from_fn(d, d, |i, j| if i == j { 1.0 } else { 0.0 });
+            log.close(
+                &format!("{ctx} QᵀQ"),
+                &flat((qo.transpose() * &qo).as_ref()),
+                &flat(eye.as_ref()),
+                ROUNDING,
+            );
+            log.close(
+                &format!("{ctx} projector"),
+                &flat((&qo * qo.transpose()).as_ref()),
+                &flat((&q0 * q0.transpose()).as_ref()),
+                ROUNDING,
+            );
+        }
+        let ctx = format!("{name} orthonormal_basis zero column");
+        judge(
+            &mut log,
+            &ctx,
+            || orthonormal_basis(a.zero_cols(1).to_dense().as_ref()).map(|q| flat(q.as_ref())),
+            Want::Err(&["RankDeficient"]),
+        );
+    }
+    for (name, a, z) in sparse_pairs() {
+        let (va, vz) = (
+            MatrixRef::sparse(&a).unwrap(),
+            MatrixRef::sparse(&z).unwrap(),
+        );
+        let rb0 = RangeBasis::new(va, Par::Seq).unwrap();
+        for s in common::all_sketches(24, a.rows(), Seed::new(5)) {
+            let ctx = format!("{name} {}", s.name());
+            let k0 = rb0.distortion(&*s, va, Par::Seq).unwrap();
+            if let Some(rb) = log.ok(&ctx, RangeBasis::new(vz, Par::Seq)) {
+                if let Some(k) = log.ok(&ctx, rb.distortion(&*s, vz, Par::Seq)) {
+                    log.close1(&format!("{ctx} RangeBasis"), k, k0, ROUNDING);
+                }
+            }
+            if let Some(k) = log.ok(&ctx, distortion_on_range(&*s, vz, Par::Seq)) {
+                log.close1(&format!("{ctx} distortion_on_range"), k, k0, ROUNDING);
+            }
         }
     }
     log.finish();
