@@ -61,6 +61,10 @@ use randnla::sketch::tensor::{
 use randnla::sketch::{
     CountSketch, Gaussian, SketchExt, SketchKind, SketchOperator, SparseSign, Srht,
 };
+use randnla::tensor::{
+    power_method_exact, power_method_sketched, read_tns, write_tns, PowerParams, SketchParams,
+    SymmetricTensor, TensorSketches, TnsEntries,
+};
 use randnla::{Error, Layout, MatrixRef, Seed};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -2707,6 +2711,213 @@ fn bases_and_distortion_padding_laws() {
             if let Some(k) = log.ok(&ctx, distortion_on_range(&*s, vz, Par::Seq)) {
                 log.close1(&format!("{ctx} distortion_on_range"), k, k0, ROUNDING);
             }
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric tensors and the tensor power method.
+// ---------------------------------------------------------------------------------------------
+
+/// `T = 3·e₀^{⊗3} + 2·w^{⊗3}`, `w = (e₁ + e₂)/√2`, in dimension `dim` (≥ 3), as unique sorted
+/// coordinate entries, plus `extra` entries (explicit zeros).
+fn sparse_tensor(dim: usize, extra: &[([usize; 3], f64)]) -> SymmetricTensor {
+    let v = std::f64::consts::FRAC_1_SQRT_2;
+    let mut e: Vec<([usize; 3], f64)> = vec![
+        ([0, 0, 0], 3.0),
+        ([1, 1, 1], v),
+        ([1, 1, 2], v),
+        ([1, 2, 2], v),
+        ([2, 2, 2], v),
+    ];
+    e.extend_from_slice(extra);
+    let idx: Vec<usize> = e.iter().flat_map(|x| x.0).collect();
+    let val: Vec<f64> = e.iter().map(|x| x.1).collect();
+    SymmetricTensor::coordinate(3, dim, &idx, &val).unwrap()
+}
+
+/// Factors as a flat vector, each with its sign fixed by its largest entry.
+fn factors_flat(f: &[Vec<f64>]) -> Vec<f64> {
+    f.iter()
+        .flat_map(|u| {
+            let m = u
+                .iter()
+                .fold(0.0f64, |a, &b| if b.abs() > a.abs() { b } else { a });
+            let s = m.signum();
+            u.iter().map(move |v| v * s).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Explicit zeros in a coordinate tensor (`(0,1,3) = +0`, `(3,4,5) = −0`, `(5,5,5) = +0`), and
+/// zero padding of the dimension (6 → 9: indices that no entry uses):
+/// * explicit zeros: stored (`nnz` grows), `norm`, `contract_all`, `contract_but_one` the same
+///   bits (a stored ±0 adds `±0` to each sum), `to_dense` the same values; `TensorSketches`
+///   contractions the same (ROUNDING: FFT); `power_method_exact` and `power_method_sketched`
+///   the same weights and factors (ROUNDING and 10·ROUNDING as in
+///   `tests/scale_covariance_review.rs`: the same starts, rounding-perturbed iterations on a
+///   problem with spectral gap ≥ 1/2);
+/// * padding: `contract_all([u; z]) = contract_all(u)` and `contract_but_one([u; z]) =
+///   [contract_but_one(u); 0]` (ROUNDING, zeros exact); `power_method_exact` finds the
+///   components `3, e₀` and `2, w` padded with zeros. Its starts differ (they are drawn for
+///   dimension 9), so this compares against the exact components: 10·ROUNDING (noise-free
+///   orthogonal components are fixed points reached by quadratic convergence in the 30
+///   iterations; what remains is rounding);
+/// * `write_tns` / `read_tns` round trip of the tensor with explicit zeros: stored zeros kept
+///   (documented "Zero values are kept"), the same `contract_all` bits.
+#[test]
+fn symmetric_tensor_padding_laws() {
+    let mut log = Log::new("SymmetricTensor / TensorSketches / power method padding");
+    let zeros = [([0, 1, 3], 0.0), ([3, 4, 5], -0.0), ([5, 5, 5], 0.0)];
+    let t0 = sparse_tensor(6, &[]);
+    let tz = sparse_tensor(6, &zeros);
+    log.checks += 1;
+    if tz.nnz() <= t0.nnz() {
+        log.fail(
+            "coordinate",
+            format!("nnz {} vs {}: explicit zeros dropped", tz.nnz(), t0.nnz()),
+        );
+    }
+    let u = Rng(91).vec(6);
+    log.bits("norm", &[tz.norm()], &[t0.norm()]);
+    log.bits(
+        "contract_all",
+        &[tz.contract_all(&u, Par::Seq).unwrap()],
+        &[t0.contract_all(&u, Par::Seq).unwrap()],
+    );
+    log.bits(
+        "contract_but_one",
+        &tz.contract_but_one(&u, Par::Seq).unwrap(),
+        &t0.contract_but_one(&u, Par::Seq).unwrap(),
+    );
+    {
+        // Dense storage of the tensor with explicit zeros: the same values.
+        let (t, d0) = (tz.to_dense().unwrap(), t0.to_dense().unwrap());
+        log.close(
+            "dense contract_but_one",
+            &t.contract_but_one(&u, Par::Seq).unwrap(),
+            &d0.contract_but_one(&u, Par::Seq).unwrap(),
+            ROUNDING,
+        );
+    }
+    let s0 = TensorSketches::new(&t0, 3, 64, Seed::new(2), Par::Seq).unwrap();
+    if let Some(s) = log.ok(
+        "TensorSketches",
+        TensorSketches::new(&tz, 3, 64, Seed::new(2), Par::Seq),
+    ) {
+        log.close1(
+            "TensorSketches contract_all",
+            s.contract_all(&u, Par::Seq).unwrap(),
+            s0.contract_all(&u, Par::Seq).unwrap(),
+            ROUNDING,
+        );
+        log.close(
+            "TensorSketches contract_but_one",
+            &s.contract_but_one(&u, Par::Seq).unwrap(),
+            &s0.contract_but_one(&u, Par::Seq).unwrap(),
+            ROUNDING,
+        );
+    }
+    let pp = PowerParams::default();
+    let d0 = power_method_exact(&t0, 2, &pp, Seed::new(1), Par::Seq).unwrap();
+    if let Some(d) = log.ok(
+        "power_method_exact explicit zeros",
+        power_method_exact(&tz, 2, &pp, Seed::new(1), Par::Seq),
+    ) {
+        log.close(
+            "power_method_exact explicit zeros weights",
+            &d.weights,
+            &d0.weights,
+            ROUNDING,
+        );
+        log.close(
+            "power_method_exact explicit zeros factors",
+            &factors_flat(&d.factors),
+            &factors_flat(&d0.factors),
+            ROUNDING,
+        );
+    }
+    let sp = SketchParams {
+        sketches: 3,
+        sketch_dim: 128,
+        ..SketchParams::default()
+    };
+    let s0 = power_method_sketched(&t0, 2, &sp, Seed::new(1), Par::Seq).unwrap();
+    if let Some(d) = log.ok(
+        "power_method_sketched explicit zeros",
+        power_method_sketched(&tz, 2, &sp, Seed::new(1), Par::Seq),
+    ) {
+        log.close(
+            "power_method_sketched explicit zeros weights",
+            &d.weights,
+            &s0.weights,
+            10.0 * ROUNDING,
+        );
+        log.close(
+            "power_method_sketched explicit zeros factors",
+            &factors_flat(&d.factors),
+            &factors_flat(&s0.factors),
+            10.0 * ROUNDING,
+        );
+    }
+    // Dimension padding 6 → 9.
+    let t9 = sparse_tensor(9, &[]);
+    let mut u9 = u.clone();
+    u9.extend_from_slice(&[0.3, -1.2, 0.7]);
+    log.close1(
+        "padded contract_all",
+        t9.contract_all(&u9, Par::Seq).unwrap(),
+        t0.contract_all(&u, Par::Seq).unwrap(),
+        ROUNDING,
+    );
+    let g = t9.contract_but_one(&u9, Par::Seq).unwrap();
+    log.close(
+        "padded contract_but_one",
+        &g[..6],
+        &t0.contract_but_one(&u, Par::Seq).unwrap(),
+        ROUNDING,
+    );
+    log.zeros("padded contract_but_one, padding", &g[6..]);
+    let v = std::f64::consts::FRAC_1_SQRT_2;
+    let mut want_f = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    want_f.extend_from_slice(&[0.0, v, v, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    if let Some(d) = log.ok(
+        "power_method_exact dim 9",
+        power_method_exact(&t9, 2, &pp, Seed::new(1), Par::Seq),
+    ) {
+        log.close(
+            "power_method_exact dim 9 weights",
+            &d.weights,
+            &[3.0, 2.0],
+            10.0 * ROUNDING,
+        );
+        log.close(
+            "power_method_exact dim 9 factors",
+            &factors_flat(&d.factors),
+            &want_f,
+            10.0 * ROUNDING,
+        );
+    }
+    // .tns round trip.
+    let mut buf = Vec::new();
+    if log
+        .ok("write_tns", write_tns(&tz, TnsEntries::Unique, &mut buf))
+        .is_some()
+    {
+        if let Some(back) = log.ok("read_tns", read_tns(buf.as_slice())) {
+            log.checks += 1;
+            if back.nnz() != tz.nnz() {
+                log.fail(
+                    "tns round trip",
+                    format!("nnz {} vs {}", back.nnz(), tz.nnz()),
+                );
+            }
+            log.bits(
+                "tns round trip contract_all",
+                &[back.contract_all(&u, Par::Seq).unwrap()],
+                &[tz.contract_all(&u, Par::Seq).unwrap()],
+            );
         }
     }
     log.finish();
