@@ -37,7 +37,7 @@ use randnla::active::{
 };
 use randnla::attention::{
     causal_product, causal_squared_product, exact_attention, poly_sketch_attention,
-    ExactParams as AttnParams, FeatureMap, Kernel, PolySketchParams,
+    ExactParams as AttnParams, FeatureMap, Kernel, PolySketch, PolySketchParams,
 };
 use randnla::diagnostics::{
     condition_number, distortion_on_range, gram, orthonormal_basis, RangeBasis,
@@ -52,7 +52,7 @@ use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelPara
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge, sketch_and_precondition,
     sketch_and_precondition_multi, sketch_and_solve, sketch_and_solve_with, Factorization,
-    LsqrParams, LstsqParams, SketchSolveParams,
+    LsqrParams, LstsqParams, Preconditioner, SketchSolveParams,
 };
 use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::tensor::{
@@ -2918,6 +2918,286 @@ fn symmetric_tensor_padding_laws() {
                 &[back.contract_all(&u, Par::Seq).unwrap()],
                 &[tz.contract_all(&u, Par::Seq).unwrap()],
             );
+        }
+    }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preconditioner rank, row sampling of padded inputs, PolySketch features, TensorSketch entries,
+// exact attention on all-zero inputs.
+// ---------------------------------------------------------------------------------------------
+
+/// `Preconditioner::new` and the rank `sketch_and_precondition` reports:
+/// * explicit zeros: the same rank; when the cost model picks the same sketch size, the same
+///   `N` bitwise (the sketch `SA` is bitwise the same, then dense work on identical bits);
+/// * `[A, 0]`: `Svd` and `Auto` report the rank of `A` (`d`, not `d + 1`), `Qr` refuses it
+///   (`RankDeficient`, documented), and `sketch_and_precondition` reports `info.rank = d` on
+///   its sketched route (`probe = false`); with the probe, which solves this `A` without a
+///   sketch, `d + 1` (documented: "not a rank estimate there").
+#[test]
+fn preconditioner_rank_padding() {
+    let mut log = Log::new("Preconditioner::new / info.rank padding");
+    for (name, a) in inputs() {
+        let d = a.ncols();
+        let ac = a.zero_cols(1);
+        for (fname, f) in [("auto", Factorization::Auto), ("svd", Factorization::Svd)] {
+            let p = LstsqParams {
+                factorization: f,
+                ..LstsqParams::default()
+            };
+            let ctx = format!("{name} {fname} [A, 0]");
+            if let Some(pc) = log.ok(&ctx, Preconditioner::new(ac.view(), &p)) {
+                log.checks += 1;
+                if pc.rank() != d {
+                    log.fail(&ctx, format!("rank {} vs {d}", pc.rank()));
+                }
+            }
+        }
+        let p = LstsqParams {
+            factorization: Factorization::Qr,
+            ..LstsqParams::default()
+        };
+        judge(
+            &mut log,
+            &format!("{name} qr [A, 0]"),
+            || Preconditioner::new(ac.view(), &p).map(|_| vec![]),
+            Want::Err(&["RankDeficient"]),
+        );
+        let b = Rng(25).vec(a.nrows());
+        // With the probe (default) an unsketched answer reports `d + 1` columns, documented
+        // ("a solve without a sketch reports d whatever A's rank"); without it the sketched
+        // route must report the rank of A.
+        for probe in [true, false] {
+            let ctx = format!("{name} sketch_and_precondition probe={probe} [A, 0] info.rank");
+            let p = LstsqParams {
+                probe,
+                ..LstsqParams::default()
+            };
+            if let Some((_, info)) = log.ok(&ctx, sketch_and_precondition(ac.view(), &b, &p)) {
+                log.checks += 1;
+                let unsketched = info.factorization.is_none()
+                    || info.factorization == Some(Factorization::Diagonal);
+                let want = if unsketched { d + 1 } else { d };
+                eprintln!(
+                    "{ctx}: factorization {:?}, rank {}",
+                    info.factorization, info.rank
+                );
+                if !probe && unsketched {
+                    log.fail(&ctx, "no sketch made with probe = false".into());
+                }
+                if info.rank != want {
+                    log.fail(
+                        &ctx,
+                        format!("rank {} vs {want} ({:?})", info.rank, info.factorization),
+                    );
+                }
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        for (fname, f) in [
+            ("auto", Factorization::Auto),
+            ("qr", Factorization::Qr),
+            ("svd", Factorization::Svd),
+        ] {
+            let p = LstsqParams {
+                factorization: f,
+                ..LstsqParams::default()
+            };
+            let ctx = format!("{name} {fname} explicit zeros");
+            let p0 = Preconditioner::new(MatrixRef::sparse(&a).unwrap(), &p).unwrap();
+            if let Some(pz) = log.ok(
+                &ctx,
+                Preconditioner::new(MatrixRef::sparse(&z).unwrap(), &p),
+            ) {
+                log.checks += 1;
+                if pz.rank() != p0.rank() {
+                    log.fail(&ctx, format!("rank {} vs {}", pz.rank(), p0.rank()));
+                }
+                if pz.sketch_rows() == p0.sketch_rows() {
+                    log.bits(
+                        &ctx,
+                        &flat(pz.to_dense().as_ref()),
+                        &flat(p0.to_dense().as_ref()),
+                    );
+                } else {
+                    eprintln!(
+                        "{ctx}: sketch rows {} vs {} (nnz enters the cost model)",
+                        pz.sketch_rows(),
+                        p0.sketch_rows()
+                    );
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Row sampling of `[A; 0]` with row-norm weights and with exact leverage scores as weights
+/// (zero rows weigh exactly 0): `with_replacement` and `bernoulli` never draw a zero row, and
+/// `S·[A; 0]` has no zero row coming from one.
+#[test]
+fn row_sampling_never_draws_zero_rows() {
+    let mut log = Log::new("RowSampling on [A; 0]");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let at = [0, n / 2, n];
+        let (_, zero) = padded_positions(n, &at, 3);
+        let ap = a.zero_rows(&at, 3);
+        let wn = row_norm_weights(ap.view()).unwrap();
+        let p = ExactParams {
+            method: ExactMethod::SketchCholesky,
+            ..ExactParams::default()
+        };
+        let wl = exact_leverage_scores(ap.view(), &p, Par::Seq).unwrap().0;
+        for (wname, w) in [("row norms", wn), ("leverage", wl)] {
+            let zw: Vec<f64> = zero.iter().map(|&i| w[i]).collect();
+            log.zeros(&format!("{name} {wname} weights of zero rows"), &zw);
+            for seed in 0..5 {
+                for (sname, s) in [
+                    (
+                        "with_replacement",
+                        RowSampling::with_replacement(&w, 40, Seed::new(seed)),
+                    ),
+                    ("bernoulli", RowSampling::bernoulli(&w, 40, Seed::new(seed))),
+                ] {
+                    let ctx = format!("{name} {wname} {sname} seed {seed}");
+                    if let Some(s) = log.ok(&ctx, s) {
+                        log.checks += 1;
+                        if let Some(r) = s.rows().iter().find(|r| zero.contains(r)) {
+                            log.fail(&ctx, format!("drew zero row {r}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `PolySketch::{features, tensored_features}` (Gaussian, TensorSketch and identity maps,
+/// p = 2, 4): the rows of a zero `x` are exactly 0 and the other rows keep their bits (rows
+/// are independent, documented bitwise).
+#[test]
+fn poly_sketch_features_zero_rows() {
+    let mut log = Log::new("PolySketch features of zero rows");
+    let x = dense_mat(10, 3, 81);
+    let at = [0, 5, 10];
+    let xp = pad_rows(&x, &at, 2, None);
+    let (orig, zero) = padded_positions(10, &at, 2);
+    let pick = |o: &Mat<f64>, rows: &[usize]| -> Vec<f64> {
+        rows.iter()
+            .flat_map(|&i| (0..o.ncols()).map(move |c| (i, c)))
+            .map(|(i, c)| o[(i, c)])
+            .collect()
+    };
+    for map in [
+        FeatureMap::Gaussian,
+        FeatureMap::TensorSketch,
+        FeatureMap::Identity,
+    ] {
+        for degree in [2, 4] {
+            let ctx = format!("{map:?} p={degree}");
+            let Some(ps) = log.ok(&ctx, PolySketch::new(3, degree, 8, map, Seed::new(4))) else {
+                continue;
+            };
+            for tensored in [false, true] {
+                let run = |m: &Mat<f64>| {
+                    if tensored {
+                        ps.tensored_features(m.as_ref(), Par::Seq)
+                    } else {
+                        ps.features(m.as_ref(), Par::Seq)
+                    }
+                };
+                let c = format!("{ctx} tensored={tensored}");
+                let base = run(&x).unwrap();
+                if let Some(o) = log.ok(&c, run(&xp)) {
+                    log.bits(
+                        &format!("{c} other rows"),
+                        &pick(&o, &orig),
+                        &flat(base.transpose()),
+                    );
+                    log.zeros(&format!("{c} zero rows"), &pick(&o, &zero));
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `TensorSketch::sketch_entries` with explicit zero entries added (at unused multi-indices,
+/// `+0` and `−0`): the same bits (each entry adds `sign·value` to its bucket; `±0` changes no
+/// nonzero sum, and a bucket holding only zeros is `+0` either way — a `−0` entry with sign `+`
+/// into a `+0` bucket gives `+0`). `apply_kron` with one zero factor: exactly 0.
+#[test]
+fn tensor_sketch_entries_explicit_zeros() {
+    let mut log = Log::new("TensorSketch::sketch_entries / apply_kron zeros");
+    let ts = TensorSketch::new(3, 5, 16, Seed::new(9)).unwrap();
+    let idx = vec![0, 1, 2, 4, 4, 4, 1, 1, 3];
+    let val = vec![1.5, -0.75, 2.0];
+    let mut idz = idx.clone();
+    idz.extend_from_slice(&[0, 0, 0, 2, 3, 4, 3, 3, 1]);
+    let mut vaz = val.clone();
+    vaz.extend_from_slice(&[0.0, -0.0, 0.0]);
+    let s0 = ts.sketch_entries(&idx, &val).unwrap();
+    if let Some(s) = log.ok("sketch_entries", ts.sketch_entries(&idz, &vaz)) {
+        log.bits("sketch_entries explicit zeros", &s, &s0);
+    }
+    let x = Rng(5).vec(5);
+    let z = vec![0.0; 5];
+    for pos in 0..3 {
+        let mut f: Vec<&[f64]> = vec![&x, &x, &x];
+        f[pos] = &z;
+        if let Some(s) = log.ok("apply_kron", ts.apply_kron(&f)) {
+            log.zeros(&format!("apply_kron zero factor {pos}"), &s);
+        }
+    }
+    log.finish();
+}
+
+/// `exact_attention` on all-zero `K` (every score 0): softmax gives every query the mean of
+/// the `V` rows (ROUNDING), polynomial gives exactly 0 (`0/(1 + 0)`); all-zero `V`: exactly 0
+/// for both kernels. Never NaN (softmax's row maximum is 0, its weights 1).
+#[test]
+fn exact_attention_all_zero_inputs() {
+    let mut log = Log::new("exact_attention all-zero K / V");
+    let (q, v) = (dense_mat(6, 3, 91), dense_mat(9, 2, 92));
+    let k0 = Mat::<f64>::zeros(9, 3);
+    let v0 = Mat::<f64>::zeros(9, 2);
+    let k = dense_mat(9, 3, 93);
+    let mean: Vec<f64> = (0..6)
+        .flat_map(|_| (0..2).map(|c| (0..9).map(|j| v[(j, c)]).sum::<f64>() / 9.0))
+        .collect();
+    for block in [2, 256] {
+        let p = AttnParams {
+            causal: false,
+            block,
+        };
+        let run = |k: &Mat<f64>, v: &Mat<f64>, kernel| {
+            exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), kernel, &p, Par::Seq)
+        };
+        let ctx = format!("b={block}");
+        if let Some(o) = log.ok(&ctx, run(&k0, &v, Kernel::Softmax { scale: 1.0 })) {
+            log.close(
+                &format!("{ctx} softmax K = 0"),
+                &flat(o.transpose()),
+                &mean,
+                ROUNDING,
+            );
+        }
+        for kernel in [
+            Kernel::Softmax { scale: 1.0 },
+            Kernel::Polynomial { degree: 2 },
+        ] {
+            if matches!(kernel, Kernel::Polynomial { .. }) {
+                if let Some(o) = log.ok(&ctx, run(&k0, &v, kernel)) {
+                    log.zeros(&format!("{ctx} poly K = 0"), &flat(o.as_ref()));
+                }
+            }
+            if let Some(o) = log.ok(&ctx, run(&k, &v0, kernel)) {
+                log.zeros(&format!("{ctx} {kernel:?} V = 0"), &flat(o.as_ref()));
+            }
         }
     }
     log.finish();
