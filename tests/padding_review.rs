@@ -45,8 +45,8 @@ use randnla::diagnostics::{
 use randnla::input::SparseRef;
 use randnla::io::{read_sparse, write_sparse, ReadOptions};
 use randnla::leverage::{
-    approx_leverage_scores, exact_leverage_scores, exact_ridge_leverage_scores,
-    statistical_dimension, ApproxParams, ExactMethod, ExactParams,
+    approx_leverage_scores, approx_ridge_leverage_scores, exact_leverage_scores,
+    exact_ridge_leverage_scores, statistical_dimension, ApproxParams, ExactMethod, ExactParams,
 };
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::lstsq::{
@@ -831,7 +831,8 @@ fn solvers_zero_rows() {
     log.finish();
 }
 
-/// Law 3: `[A, 0]` (one zero column appended).
+/// Law 3: `[A, 0]` (one zero column appended; for the sparse inputs also stored as explicit
+/// `±0` in every row).
 /// * documented minimum-norm answer (`sketch_and_precondition` with the default
 ///   factorization and with `Svd`, `sketch_and_precondition_multi`, `lsqr` from `x = 0`, whose
 ///   iterates stay in `range(Aᵀ)`): `[x; 0]`, ROUNDING (last entry: `≤ ROUNDING·‖x‖∞`);
@@ -844,11 +845,30 @@ fn solvers_zero_rows() {
 #[test]
 fn solvers_zero_column() {
     let mut log = Log::new("solvers with a zero column [A, 0]");
-    for (name, a) in inputs() {
+    let mut cases: Vec<(String, Input, Input)> = inputs()
+        .into_iter()
+        .map(|(n, a)| (n.to_string(), a.clone(), a.zero_cols(1)))
+        .collect();
+    // The zero column stored: every row holds an explicit ±0 there (a column norm of 0 that
+    // the equilibration and the sparse kernels see as a stored column).
+    for (name, a, _) in sparse_pairs() {
+        let mut rows = rows_of_csr(&a);
+        let d = a.cols();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.push((d, if i % 2 == 0 { 0.0 } else { -0.0 }));
+        }
+        let m = csr_from_rows(d + 1, &rows);
+        let m = if a.is_csr() { m } else { m.to_csc() };
+        cases.push((
+            format!("{name} stored zero column"),
+            Input::Sparse(a),
+            Input::Sparse(m),
+        ));
+    }
+    for (name, a, az) in cases {
         let n = a.nrows();
         let d = a.ncols();
         let b = Rng(24).vec(n);
-        let az = a.zero_cols(1);
         for (sname, f, l, _) in solvers() {
             let ctx = format!("{name} {sname}");
             let Some((x0, r0)) = log.ok(&ctx, f(a.view(), &b, l)) else {
@@ -3197,6 +3217,139 @@ fn exact_attention_all_zero_inputs() {
             }
             if let Some(o) = log.ok(&ctx, run(&k, &v0, kernel)) {
                 log.zeros(&format!("{ctx} {kernel:?} V = 0"), &flat(o.as_ref()));
+            }
+        }
+    }
+    log.finish();
+}
+
+/// More entry points on `Z0` (8 × 3 storing nothing) and `Z1` (8 × 3 storing only `±0`), CSR
+/// and CSC — `A = 0`:
+/// * `solve_p1` (`(AᵀA)ʲx = b`, singular): `RankDeficient` (documented for `j ≥ 1`);
+///   `solve_p2` (minimum of `‖0·x − b‖`, every `x`): `RankDeficient` as well (P2 documents
+///   full-rank `A`); `solve_p3`: `exp(0) = 𝟙𝟙ᵀ` is singular for `n > 1`, so a documented
+///   error (`NotConverged`, `Factorization`, `RankDeficient`) — never a panic or NaN;
+/// * `Preconditioner::new`: `Svd` gives rank 0 or a documented error, `Qr` `RankDeficient`;
+/// * `approx_ridge_leverage_scores` (λ = 0.5): all scores exactly 0 (`τ_i = 0` for `a_i = 0`);
+/// * `TensorSketch::apply_rows`, `TreeSketch::apply_rows`, `PolyKernelFeatures::transform`
+///   (`c = 0`): exactly zero rows; with `c = 0.8` every row equals `transform_vec(0)` bitwise
+///   (rows are independent and identical);
+/// * `row_norm_weights`: all exactly 0 (documented: "an A whose entries are all zero has
+///   all-zero weights").
+#[test]
+fn empty_structures_more_entry_points() {
+    let mut log = Log::new("empty structures, more entry points");
+    let z0 = csr(8, 3, &[]);
+    let z1 = csr(
+        8,
+        3,
+        &(0..24)
+            .map(|k| (k / 3, k % 3, if k % 2 == 0 { 0.0 } else { -0.0 }))
+            .collect::<Vec<_>>(),
+    );
+    const KR: &[&str] = &["RankDeficient", "Factorization", "NotConverged"];
+    for (name, m) in [
+        ("Z0 csr", z0.clone()),
+        ("Z0 csc", z0.to_csc()),
+        ("Z1 csr", z1.clone()),
+        ("Z1 csc", z1.to_csc()),
+    ] {
+        let v = MatrixRef::sparse(&m).unwrap();
+        let ctx = |s: &str| format!("{name} {s}");
+        let kp = KernelParams::default();
+        let b3 = vec![1.0, 2.0, 3.0];
+        let b8: Vec<f64> = (0..8).map(|i| 1.0 + i as f64).collect();
+        judge(
+            &mut log,
+            &ctx("solve_p1 j=1"),
+            || solve_p1(v, 1, &b3, &kp).map(|r| r.0),
+            Want::Err(&["RankDeficient"]),
+        );
+        judge(
+            &mut log,
+            &ctx("solve_p2 j=1"),
+            || solve_p2(v, 1, &b8, &kp).map(|r| r.0),
+            Want::Err(&["RankDeficient"]),
+        );
+        judge(
+            &mut log,
+            &ctx("solve_p3"),
+            || solve_p3(v, &b8, &kp).map(|r| r.0),
+            Want::Err(KR),
+        );
+        for (fname, f) in [("svd", Factorization::Svd), ("qr", Factorization::Qr)] {
+            let p = LstsqParams {
+                factorization: f,
+                ..LstsqParams::default()
+            };
+            let c = ctx(&format!("Preconditioner::new {fname}"));
+            let want = if fname == "qr" {
+                Want::Err(&["RankDeficient"])
+            } else {
+                Want::Either(vec![0.0], KR)
+            };
+            judge(
+                &mut log,
+                &c,
+                || Preconditioner::new(v, &p).map(|pc| vec![pc.rank() as f64]),
+                want,
+            );
+        }
+        judge(
+            &mut log,
+            &ctx("approx_ridge_leverage_scores"),
+            || {
+                approx_ridge_leverage_scores(v, 0.5, &approx_params(), Seed::new(2), Par::Seq)
+                    .map(|r| r.0)
+            },
+            Want::Either(vec![0.0; 8], KR),
+        );
+        judge(
+            &mut log,
+            &ctx("row_norm_weights"),
+            || row_norm_weights(v),
+            Want::Values(vec![0.0; 8]),
+        );
+        let ts = TensorSketch::new(2, 3, 8, Seed::new(1)).unwrap();
+        let tr = TreeSketch::new(3, 3, 8, Seed::new(1)).unwrap();
+        judge(
+            &mut log,
+            &ctx("TensorSketch::apply_rows"),
+            || ts.apply_rows(v, Par::Seq).map(|o| flat(o.as_ref())),
+            Want::Values(vec![0.0; 64]),
+        );
+        judge(
+            &mut log,
+            &ctx("TreeSketch::apply_rows"),
+            || tr.apply_rows(v, Par::Seq).map(|o| flat(o.as_ref())),
+            Want::Values(vec![0.0; 64]),
+        );
+        for coef0 in [0.0, 0.8] {
+            let f = PolyKernelFeatures::new(
+                3,
+                PolyKernelParams {
+                    degree: 2,
+                    gamma: 1.0,
+                    coef0,
+                    sketch_dim: 8,
+                    method: TensorMethod::Fft,
+                },
+                Seed::new(1),
+            )
+            .unwrap();
+            let c = ctx(&format!("PolyKernelFeatures::transform c={coef0}"));
+            let phi0 = f.transform_vec(&[0.0; 3]).unwrap();
+            if let Some(Some(o)) =
+                no_panic(&mut log, &c, || f.transform(v, Par::Seq)).map(|r| log.ok(&c, r))
+            {
+                for i in 0..8 {
+                    let row: Vec<f64> = (0..o.ncols()).map(|j| o[(i, j)]).collect();
+                    if coef0 == 0.0 {
+                        log.zeros(&c, &row);
+                    } else {
+                        log.bits(&format!("{c} row {i}"), &row, &phi0);
+                    }
+                }
             }
         }
     }
