@@ -50,9 +50,10 @@ use randnla::leverage::{
 };
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
 use randnla::lstsq::{
-    lsqr, normal_equations, qr_solve, ridge, sketch_and_precondition,
-    sketch_and_precondition_multi, sketch_and_solve, sketch_and_solve_with, Factorization,
-    LsqrParams, LstsqParams, Preconditioner, SketchSolveParams,
+    lsqr, normal_equation_residual, normal_equations, qr_solve, ridge,
+    ridge_normal_equation_residual, sketch_and_precondition, sketch_and_precondition_multi,
+    sketch_and_solve, sketch_and_solve_with, Factorization, LsqrParams, LstsqParams,
+    Preconditioner, SketchSolveParams,
 };
 use randnla::sketch::sampling::{row_norm_weights, RowSampling};
 use randnla::sketch::tensor::{
@@ -3351,6 +3352,75 @@ fn empty_structures_more_entry_points() {
                     }
                 }
             }
+        }
+    }
+    log.finish();
+}
+
+/// `normal_equation_residual` and `ridge_normal_equation_residual` (λ = 0.5) at an arbitrary
+/// `x` (not the solution, so that `Aᵀr` is not rounding noise): `[A; 0]`, `[b; c]` leave `Aᵀr`
+/// and `‖A‖₂` unchanged and turn `‖r‖²` into `‖r‖² + ‖c‖²`, so the figure becomes
+/// `‖Aᵀr − λx‖/(√(‖A‖² + λ)·√(‖r‖² + ‖c‖² + λ‖x‖²))` — checked against the unpadded figure
+/// times `√(‖r‖² + λ‖x‖²)/√(‖r‖² + ‖c‖² + λ‖x‖²)` (ROUNDING: `‖A‖₂` is estimated by 30
+/// Golub–Kahan steps, which for `d ≤ 6` reach `σ_max` to rounding). Explicit zeros: the same
+/// figure (ROUNDING).
+#[test]
+fn normal_equation_residual_padding() {
+    let mut log = Log::new("normal_equation_residual / ridge_normal_equation_residual padding");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let d = a.ncols();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ap = a.zero_rows(&at, 3);
+        let b = Rng(26).vec(n);
+        let mut bp = vec![0.0; ap.nrows()];
+        for (i, &p) in orig.iter().enumerate() {
+            bp[p] = b[i];
+        }
+        for (k, &p) in zero.iter().enumerate() {
+            bp[p] = 0.25 * (k as f64 + 1.0);
+        }
+        let c2: f64 = zero.iter().map(|&p| bp[p] * bp[p]).sum();
+        let x = Rng(27).vec(d);
+        let ad = a.to_dense();
+        let ax = common::matvec(&ad, &x);
+        let r2: f64 = (0..n).map(|i| (b[i] - ax[i]).powi(2)).sum();
+        let x2: f64 = x.iter().map(|v| v * v).sum();
+        for lambda in [0.0, 0.5] {
+            let run = |m: &Input, b: &[f64]| {
+                if lambda == 0.0 {
+                    normal_equation_residual(m.view(), &x, b, Par::Seq)
+                } else {
+                    ridge_normal_equation_residual(m.view(), &x, b, lambda, Par::Seq)
+                }
+            };
+            let ctx = format!("{name} λ={lambda} zero rows");
+            let f0 = run(&a, &b).unwrap();
+            if let Some(f) = log.ok(&ctx, run(&ap, &bp)) {
+                let want = f0 * ((r2 + lambda * x2) / (r2 + c2 + lambda * x2)).sqrt();
+                log.close1(&ctx, f, want, ROUNDING);
+            }
+        }
+    }
+    for (name, a, z) in sparse_pairs() {
+        let b = Rng(28).vec(a.rows());
+        let x = Rng(29).vec(a.cols());
+        let (va, vz) = (
+            MatrixRef::sparse(&a).unwrap(),
+            MatrixRef::sparse(&z).unwrap(),
+        );
+        let ctx = format!("{name} explicit zeros");
+        let f0 = normal_equation_residual(va, &x, &b, Par::Seq).unwrap();
+        if let Some(f) = log.ok(&ctx, normal_equation_residual(vz, &x, &b, Par::Seq)) {
+            log.close1(&ctx, f, f0, ROUNDING);
+        }
+        let f0 = ridge_normal_equation_residual(va, &x, &b, 0.5, Par::Seq).unwrap();
+        if let Some(f) = log.ok(
+            &ctx,
+            ridge_normal_equation_residual(vz, &x, &b, 0.5, Par::Seq),
+        ) {
+            log.close1(&format!("{ctx} ridge"), f, f0, ROUNDING);
         }
     }
     log.finish();
