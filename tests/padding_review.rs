@@ -49,17 +49,16 @@
 //! skip zeros; row sampling's dense kernel adds them, so an output holding `−0` becomes `+0` for
 //! a dense `A` but stays `−0` for the same `A` stored sparse.
 //!
-//! Not covered here: `sketch_and_precondition_with_callback` (the same solver as
-//! `sketch_and_precondition` with a callback), `PolySketch::weights` and
-//! `PolySketch::attention` directly (through `poly_sketch_attention`), `PolyKernelFeatures::
-//! {kernel, kernel_error}`, `TensorSketch::{mode_sketch, mode_spectrum, forward, inverse}`,
-//! `TensorSketches::{deflate, estimates_*}` and `power_method_on_sketches`, `residual_rel`,
-//! `match_factors`, `SymmetricTensor::{dense, dense_symmetrized, dense_from_entries,
-//! from_components}` (dense storage has no explicit zeros), the seed functions and accessors
-//! (no matrix input), the `problems` generators and `clustered_*` data (no input to pad),
-//! `RowSampling::uniform` beyond its use as a sketch (uniform weights cannot see a zero row),
-//! and `Learner` with `Basis::Sketched` on zero rows (the sketch drawn for `n + k` rows changes
-//! the scores, so only "zero rows are never drawn" would hold, as checked for Exact).
+//! Not covered here: `PolySketch::weights` and `PolySketch::attention` directly (through
+//! `poly_sketch_attention`), `PolyKernelFeatures::kernel_error`, `TensorSketch::{mode_spectrum,
+//! forward, inverse}` (FFT plumbing with no matrix input), `TensorSketches::{deflate,
+//! estimates_*}` and `power_method_on_sketches`, `residual_rel`, `match_factors`,
+//! `SymmetricTensor::{dense, dense_symmetrized, dense_from_entries, from_components}` (dense
+//! storage has no explicit zeros), the seed functions and accessors (no matrix input), the
+//! `problems` generators and `clustered_*` data (no input to pad), `RowSampling::uniform` beyond
+//! its use as a sketch (uniform weights cannot see a zero row), and `Learner` with
+//! `Basis::Sketched` on zero rows (the sketch drawn for `n + k` rows changes the scores, so only
+//! "zero rows are never drawn" would hold, as checked for Exact).
 
 mod common;
 
@@ -3546,6 +3545,98 @@ fn sketch_of_a_column_of_stored_zeros() {
                     &flat(want.as_ref()),
                 );
             }
+        }
+    }
+    log.finish();
+}
+
+/// `sketch_and_precondition_with_callback` (a callback that never stops the solve) on
+/// `[A; 0]`, `[b; c]` and on `[A, 0]`: the same `x` as without the padding (`[x; 0]` for the
+/// zero column: minimum norm, documented), the residual `√(r² + ‖c‖²)` (ROUNDING), and the
+/// callback was called at least once per solve that iterated.
+/// `PolyKernelFeatures::kernel(0, y) = c^p` exactly (`(γ·0 + c)^p`; `0` for `c = 0`).
+/// `TensorSketch::mode_sketch(k, 0)` is exactly 0 for every mode.
+#[test]
+fn callback_solver_kernel_and_mode_sketch_zeros() {
+    use std::ops::ControlFlow;
+    let mut log = Log::new("sketch_and_precondition_with_callback / kernel / mode_sketch zeros");
+    for (name, a) in inputs() {
+        let n = a.nrows();
+        let at = [0, n / 2, n];
+        let (orig, zero) = padded_positions(n, &at, 3);
+        let ap = a.zero_rows(&at, 3);
+        let b = Rng(30).vec(n);
+        let mut bp = vec![0.0; ap.nrows()];
+        for (i, &p) in orig.iter().enumerate() {
+            bp[p] = b[i];
+        }
+        for (k, &p) in zero.iter().enumerate() {
+            bp[p] = -1.0 + 0.5 * k as f64;
+        }
+        let c2: f64 = zero.iter().map(|&p| bp[p] * bp[p]).sum();
+        let params = LstsqParams {
+            tol: 1e-14,
+            ..LstsqParams::default()
+        };
+        let run = |m: &Input, b: &[f64]| {
+            let mut calls = 0usize;
+            let r = randnla::lstsq::sketch_and_precondition_with_callback(
+                m.view(),
+                b,
+                &params,
+                &mut |_| {
+                    calls += 1;
+                    ControlFlow::Continue(())
+                },
+            );
+            r.map(|(x, info)| (x, info, calls))
+        };
+        let (x0, i0, _) = run(&a, &b).unwrap();
+        let ctx = format!("{name} zero rows");
+        if let Some((x, info, calls)) = log.ok(&ctx, run(&ap, &bp)) {
+            log.close(&ctx, &x, &x0, ROUNDING);
+            log.close1(
+                &format!("{ctx} residual"),
+                info.residual_norm,
+                (i0.residual_norm.powi(2) + c2).sqrt(),
+                ROUNDING,
+            );
+            log.checks += 1;
+            if info.iterations > 0 && calls == 0 {
+                log.fail(&ctx, "the callback was never called".into());
+            }
+        }
+        let ctx = format!("{name} zero column");
+        if let Some((x, _, _)) = log.ok(&ctx, run(&a.zero_cols(1), &b)) {
+            let mut want = x0.clone();
+            want.push(0.0);
+            log.close(&ctx, &x, &want, ROUNDING);
+        }
+    }
+    for coef0 in [0.0, 0.8] {
+        for p in [1usize, 2, 3] {
+            let f = PolyKernelFeatures::new(
+                4,
+                PolyKernelParams {
+                    degree: p,
+                    gamma: 1.5,
+                    coef0,
+                    sketch_dim: 8,
+                    method: TensorMethod::Fft,
+                },
+                Seed::new(1),
+            )
+            .unwrap();
+            let ctx = format!("kernel(0, y) p={p} c={coef0}");
+            if let Some(k) = log.ok(&ctx, f.kernel(&[0.0; 4], &[0.3, -1.0, 2.0, 0.5])) {
+                log.bits(&ctx, &[k], &[coef0.powi(p as i32)]);
+            }
+        }
+    }
+    let ts = TensorSketch::new(3, 5, 16, Seed::new(9)).unwrap();
+    for k in 0..3 {
+        if let Some(v) = log.ok("mode_sketch", ts.mode_sketch(k, &[0.0; 5])) {
+            log.zeros(&format!("mode_sketch({k}, 0)"), &v);
         }
     }
     log.finish();
