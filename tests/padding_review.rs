@@ -44,10 +44,10 @@
 //! * `read_sparse` keeps a stored `-0` as `−0.0`: the values equal those of the file without
 //!   it, the bits of that entry do not (documented: explicit zeros are kept as stored).
 //!
-//! One finding (ignored test [`minus_zero_output_dense_vs_sparse_row_sampling`]): the README's
-//! single exception to "bitwise the same for CSR, CSC and dense storage" says the dense kernels
-//! skip zeros; row sampling's dense kernel adds them, so an output holding `−0` becomes `+0` for
-//! a dense `A` but stays `−0` for the same `A` stored sparse.
+//! One finding (session 39, fixed): the README's single exception to "bitwise the same for
+//! CSR, CSC and dense storage" says the dense kernels skip zeros; row sampling's dense kernel
+//! added them, so an output holding `−0` became `+0` for a dense `A` but stayed `−0` for the
+//! same `A` stored sparse ([`minus_zero_output_dense_vs_sparse_row_sampling`]).
 //!
 //! Not covered here: `PolySketch::weights` and `PolySketch::attention` directly (through
 //! `poly_sketch_attention`), `PolyKernelFeatures::kernel_error`, `TensorSketch::{mode_spectrum,
@@ -621,15 +621,12 @@ fn apply_block_into_explicit_zeros_and_minus_zero_exception() {
 
 /// The README's one exception to "bitwise the same for CSR, CSC and dense storage" is an
 /// output holding `−0` that meets an *explicitly stored* zero of a sparse `A` (`+0` there),
-/// "where the dense kernels skip the zero". For the row-sampling sketches (with replacement,
-/// uniform and norm-weighted, and Bernoulli) it is the other way round: the dense kernel adds
-/// `scale·0 = +0` for every column of a sampled row (`src/sketch/sampling.rs`, the
-/// `MatrixRef::Dense` arm of `apply_block_into`), so an output entry holding `−0` becomes
-/// `+0` for a dense `A` and stays `−0` for the same `A` stored sparse without that zero. The
-/// values are equal; only the sign of a zero differs, and only for outputs that start with
-/// `−0` — but it is a case the documented exception does not cover.
+/// "where the dense kernels skip the zero". The row-sampling sketches (with replacement,
+/// uniform and norm-weighted, and Bernoulli) must skip them too: until session 39 their dense
+/// kernel added `scale·0 = +0` for every column of a sampled row, so an output entry holding
+/// `−0` became `+0` for a dense `A` and stayed `−0` for the same `A` stored sparse without that
+/// zero — a case the documented exception does not cover.
 #[test]
-#[ignore = "BUG: row sampling's dense kernel adds A's zeros, so a −0 in out becomes +0 for dense A but stays −0 for sparse A (README/sketch docs say dense kernels skip zeros)"]
 fn minus_zero_output_dense_vs_sparse_row_sampling() {
     let mut log = Log::new("row sampling, out = −0, dense vs sparse storage");
     for (name, a, _) in sparse_pairs() {

@@ -44,7 +44,8 @@ fn check_dense_size(n: usize, d: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// What the baselines and sketch-and-solve say to a wide `A` without ridge.
+/// What the baselines say to a wide `A` without ridge (sketch-and-solve answers
+/// [`Error::RankDeficient`] with a rank ≤ `n` there: its sketch of `A` has rank ≤ `n` too).
 pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares solutions; \
      sketch_and_precondition returns the minimum-norm one)";
 

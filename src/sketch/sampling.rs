@@ -326,7 +326,12 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
                     let i = self.rows[t] - row_offset;
                     let s = T::from_f64(self.scales[t]);
                     for c in 0..a.ncols() {
-                        out[(t, c)] += s * a[(i, c)];
+                        // Zeros are skipped, as the other families' dense kernels do, so an
+                        // output holding `−0` keeps it as it does for an unstored sparse entry.
+                        let v = a[(i, c)];
+                        if v != T::ZERO {
+                            out[(t, c)] += s * v;
+                        }
                     }
                 }
             }
