@@ -1033,10 +1033,17 @@ fn symmetric_tensor_contractions_linear() {
 
 /// Sketched contractions (`TensorSketches`): a median over `B` sketches is not linear, but it is
 /// homogeneous, `med(α·x) = α·med(x)` for any α (odd `B`; for α < 0 the order reverses and the
-/// middle element is the same one). So `TensorSketches(αT)` contracts to `α` times, and
-/// `contract_all(αu) = α^p·contract_all(u)`. Bound: [`ts_tol`]`(p, b)` relative to the
-/// sketch's `‖T‖₁·‖u‖₁^p`-type scale, taken as `Σ|T|·(max|u|)^p·n^0` — we use
-/// `|T|(|u|, …, |u|)` times `b^{(p−1)/2}·(2p+1)·3·(5·log₂b+2)·u`, three times.
+/// middle element is the same one), and a median moves by at most the largest perturbation of
+/// its arguments. So `TensorSketches(αT)` contracts to `α` times, and `contract_all(αu) =
+/// α^p·contract_all(u)`, `contract_but_one(αu) = α^{p−1}·…`.
+///
+/// Bound: each sketched contraction is `⟨sk(T), TS(u^{⊗p})⟩` formed through FFTs of length b.
+/// A bucket of the count sketch `sk(T)` holds at most `‖T‖₁` (sum over all `n^p` entries) and one
+/// of `TS(u^{⊗p})` at most `‖u‖₁^p`; so the value's scale is `‖T‖₁·‖u‖₁^p` and, treating the
+/// pairing as one more factor of the FFT product, its rounding is at most
+/// [`ts_tol`]`(p + 1, b)` of it (the count-sketch sums add `γ_{nnz}`, far below). Three
+/// evaluations (two contractions and the scaling): `3·ts_tol(p + 1, b)·|α|^e·‖T‖₁·‖u‖₁^p`;
+/// `contract_but_one` entrywise with `‖u‖₁^{p−1}` in place of `‖u‖₁^p`, normwise `√n` times.
 #[test]
 fn tensor_sketches_homogeneous() {
     let mut log = Log::new("TensorSketches::{contract_all, contract_but_one} homogeneity");
@@ -1045,16 +1052,14 @@ fn tensor_sketches_homogeneous() {
     let t1 = tensor_from(order, dim, &i1, &v1, true);
     let a1 = abs_tensor(order, dim, &t1);
     let u = Rng(92).vec(dim);
-    let uabs: Vec<f64> = u.iter().map(|x| x.abs()).collect();
-    let mag_all = a1.contract_all(&uabs, Par::Seq).unwrap();
-    let mag_one = a1.contract_but_one(&uabs, Par::Seq).unwrap();
-    let mag_one = mag_one.iter().cloned().fold(0.0f64, f64::max) * (dim as f64).sqrt();
+    let t_l1 = a1.contract_all(&vec![1.0; dim], Par::Seq).unwrap();
+    let u_l1 = norm1(&u);
+    let mag_all = t_l1 * u_l1.powi(order as i32);
+    let mag_one = t_l1 * u_l1.powi(order as i32 - 1) * (dim as f64).sqrt();
     let s0 = TensorSketches::new(&t1, 3, b, Seed::new(2), Par::Seq).unwrap();
     let c0 = s0.contract_all(&u, Par::Seq).unwrap();
     let d0 = s0.contract_but_one(&u, Par::Seq).unwrap();
-    // Scale of a sketched contraction: ≤ ‖sketch‖₁-type bound, ≤ b^{(p−1)/2}·Σ|T||u|^p (see
-    // ts_tol, the sketch of T holds ≤ Σ|T| in ‖·‖₁).
-    let tol = 3.0 * ts_tol(order, b) * (dim as f64).powi(order as i32);
+    let tol = 3.0 * ts_tol(order + 1, b);
     for alpha in [3.0f64, -1.0, 0.1] {
         let p = order as i32;
         let ctx = format!("T→{alpha}T");
@@ -2380,6 +2385,87 @@ fn normal_equation_residual_rotation_invariant() {
                     + norm2(&dr) / norm2(&r)
                     + 2.0 * (n * d) as f64 * U);
             log.norm(&ctx, &[f1], &[f0], rel * f0);
+        }
+    }
+    log.finish();
+}
+
+/// `residual_rel(αT, α·w, a) = residual_rel(T, w, a)` for α = 3, −1, 0.1 (the ratio
+/// `‖T − Σ λ_j a_j^{⊗p}‖_F/‖T‖_F` is homogeneous of degree 0 in (T, λ)). The weights are 1% off
+/// so the figure is ≈ 10⁻², not rounding. With `M = ‖T‖_F + Σ_j|λ_j|·‖a_j‖^p` and `ρ` the
+/// residual norm: dense storage sums entry by entry, each entry within `γ_{k+p+2}` of the
+/// magnitudes (the `+1` for forming αT and αλ), so relative `γ_{k+p+2}·M/ρ + 2γ_{n^p}`;
+/// coordinate storage forms `ρ² = ‖T‖² − 2Σλ T(a,…) + Σλλ⟨a,a⟩^p` with error
+/// `≤ 2γ_{p·nnz+k+2}·M²`, relative `γ·M²/ρ²` (its documented cancellation). Two evaluations: ×2.
+#[test]
+fn residual_rel_homogeneous() {
+    use randnla::tensor::residual_rel;
+    let mut log = Log::new("residual_rel (T, w) → (αT, αw)");
+    let (order, dim, k) = (3usize, 7usize, 2usize);
+    let (t, w, f) =
+        SymmetricTensor::synthetic_orthogonal(order, dim, k, 0.0, Seed::new(27)).unwrap();
+    let w: Vec<f64> = w.iter().map(|v| v * 1.01).collect();
+    let (idx, vals) = common::unique_entries(&t);
+    let npow = dim.pow(order as u32);
+    let m = t.norm()
+        + w.iter()
+            .zip(&f)
+            .map(|(l, a)| l.abs() * norm2(a).powi(order as i32))
+            .sum::<f64>();
+    for dense in [true, false] {
+        let t0 = tensor_from(order, dim, &idx, &vals, dense);
+        let r0 = residual_rel(&t0, &w, &f, Par::Seq).unwrap();
+        let rho = r0 * t0.norm();
+        let rel = if dense {
+            2.0 * (gamma(k + order + 2) * m / rho + 2.0 * gamma(npow))
+        } else {
+            2.0 * (2.0 * gamma(order * idx.len() + k + 2) * m * m / (rho * rho))
+        };
+        for alpha in [3.0f64, -1.0, 0.1] {
+            let ctx = format!("dense={dense} α={alpha}");
+            let va: Vec<f64> = vals.iter().map(|v| alpha * v).collect();
+            let ta = tensor_from(order, dim, &idx, &va, dense);
+            if let Some(r) = log.ok(&ctx, residual_rel(&ta, &scale_vec(&w, alpha), &f, Par::Seq)) {
+                log.norm(&ctx, &[r], &[r0], rel * r0);
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `diagnostics::distortion(S, Q·O) = distortion(S, Q)` for an orthonormal Q (n × d) and O
+/// orthogonal (`κ(SQO) = κ(SQ)`). Forming QO moves it by `‖ΔQ‖ ≤ γ_d·‖|Q||O|‖`; κ(SQ) moves
+/// relatively by `≤ 2‖S‖·‖ΔQ‖/σ_min(SQ)` plus both computations' SVD rounding
+/// `4·m·d·u·κ(SQ)`.
+#[test]
+fn distortion_rotation_invariant() {
+    use randnla::diagnostics::distortion;
+    let mut log = Log::new("diagnostics::distortion (Q → QO)");
+    let (n, d, m) = (70usize, 5usize, 24usize);
+    let q = orthonormal_basis(dense_mat(n, d, 231).as_ref()).unwrap();
+    let o = orthogonal(d, 233);
+    let qo = matmul(q.as_ref(), o.as_ref());
+    let dq = gamma(d)
+        * cond_of(&matmul(
+            abs_mat(q.as_ref()).as_ref(),
+            abs_mat(o.as_ref()).as_ref(),
+        ))
+        .norm;
+    let w = vec![1.0; n];
+    for s in sketch_list(m, n, &w) {
+        let ctx = s.name().to_string();
+        let snorm = cond_of(&s.to_dense().unwrap()).norm;
+        let sq = s
+            .apply(MatrixRef::dense(q.as_ref()).unwrap(), Par::Seq)
+            .unwrap();
+        let cs = cond_of(&sq);
+        let smin = cs.norm / cs.kappa;
+        let rel = 2.0 * snorm * dq / smin + 4.0 * (s.nrows() * d) as f64 * U * cs.kappa;
+        if let (Some(d0), Some(d1)) = (
+            log.ok(&ctx, distortion(&*s, q.as_ref(), Par::Seq)),
+            log.ok(&ctx, distortion(&*s, qo.as_ref(), Par::Seq)),
+        ) {
+            log.norm(&ctx, &[d1], &[d0], rel * d0);
         }
     }
     log.finish();
