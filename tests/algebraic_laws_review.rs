@@ -2815,3 +2815,180 @@ fn approx_leverage_scores_homogeneous() {
     }
     log.finish();
 }
+
+/// The TensorSketch building blocks are linear: `mode_sketch(k, αx + βy)` (a CountSketch:
+/// entrywise `3·γ_{d+1}·(|α|‖x‖₁ + |β|‖y‖₁)`), `forward` (the unnormalized real DFT: normwise
+/// `3·(5·log₂m + 2)·u·√m·(|α|‖v‖ + |β|‖w‖)`, `‖Fv‖ ≤ √m‖v‖` over the half spectrum),
+/// `inverse` (`(1/m)·DFT`: `3·(5·log₂m + 2)·u·√(2/m)·(|α|‖X‖ + |β|‖Y‖)`), `mode_spectrum`
+/// (forward of mode_sketch: the forward bound with `‖C_k x‖ ≤ ‖x‖₁`), and `sketch_entries`
+/// linear in the values (bucket sums: entrywise `3·γ_{nnz+1}·(|α|‖v‖₁ + |β|‖w‖₁)`). Complex
+/// outputs are compared as interleaved (re, im).
+#[test]
+fn tensor_sketch_building_blocks_linear() {
+    let mut log =
+        Log::new("TensorSketch::{mode_sketch, forward, inverse, mode_spectrum, sketch_entries}");
+    let (d, m, p) = (9usize, 64usize, 3usize);
+    let ts = TensorSketch::new(p, d, m, Seed::new(4)).unwrap();
+    let x = Rng(401).vec(d);
+    let y = Rng(402).vec(d);
+    let v = Rng(403).vec(m);
+    let w = Rng(404).vec(m);
+    let lg = (m as f64).log2();
+    let fft_c = 3.0 * (5.0 * lg + 2.0) * U;
+    let cplx = |z: &[randnla::sketch::tensor::Complex<f64>]| -> Vec<f64> {
+        z.iter().flat_map(|c| [c.re, c.im]).collect()
+    };
+    let spec1 = ts.forward(&v).unwrap();
+    let spec2 = ts.forward(&w).unwrap();
+    for (alpha, beta) in COEFS {
+        let tag = format!("α={alpha} β={beta}");
+        for k in 0..p {
+            let ctx = format!("mode_sketch k={k} {tag}");
+            let (a1, a2) = (
+                ts.mode_sketch(k, &x).unwrap(),
+                ts.mode_sketch(k, &y).unwrap(),
+            );
+            if let Some(a3) = log.ok(&ctx, ts.mode_sketch(k, &lin_vec(alpha, &x, beta, &y))) {
+                let b = 3.0 * gamma(d + 1) * (alpha.abs() * norm1(&x) + beta.abs() * norm1(&y));
+                log.entries(&ctx, &a3, &lin_vec(alpha, &a1, beta, &a2), &vec![b; m]);
+            }
+            let ctx = format!("mode_spectrum k={k} {tag}");
+            let (s1, s2) = (
+                cplx(&ts.mode_spectrum(k, &x).unwrap()),
+                cplx(&ts.mode_spectrum(k, &y).unwrap()),
+            );
+            if let Some(s3) = log.ok(&ctx, ts.mode_spectrum(k, &lin_vec(alpha, &x, beta, &y))) {
+                let b = (fft_c * (m as f64).sqrt() + 3.0 * gamma(d + 1) * (m as f64).sqrt())
+                    * (alpha.abs() * norm1(&x) + beta.abs() * norm1(&y));
+                log.norm(&ctx, &cplx(&s3), &lin_vec(alpha, &s1, beta, &s2), b);
+            }
+        }
+        let ctx = format!("forward {tag}");
+        if let Some(s3) = log.ok(&ctx, ts.forward(&lin_vec(alpha, &v, beta, &w))) {
+            let b = fft_c * (m as f64).sqrt() * (alpha.abs() * norm2(&v) + beta.abs() * norm2(&w));
+            log.norm(
+                &ctx,
+                &cplx(&s3),
+                &lin_vec(alpha, &cplx(&spec1), beta, &cplx(&spec2)),
+                b,
+            );
+        }
+        let ctx = format!("inverse {tag}");
+        let comb: Vec<randnla::sketch::tensor::Complex<f64>> = spec1
+            .iter()
+            .zip(&spec2)
+            .map(|(a, b)| a * alpha + b * beta)
+            .collect();
+        let (i1, i2) = (ts.inverse(&spec1).unwrap(), ts.inverse(&spec2).unwrap());
+        if let Some(i3) = log.ok(&ctx, ts.inverse(&comb)) {
+            let b = fft_c
+                * (2.0 / m as f64).sqrt()
+                * (alpha.abs() * norm2(&cplx(&spec1)) + beta.abs() * norm2(&cplx(&spec2)))
+                + U * (alpha.abs() * norm2(&i1) + beta.abs() * norm2(&i2));
+            log.norm(&ctx, &i3, &lin_vec(alpha, &i1, beta, &i2), b);
+        }
+        // sketch_entries: 12 entries of a d×d×d tensor.
+        let idx: Vec<usize> = (0..12 * p).map(|t| (t * 5 + t / 3) % d).collect();
+        let (e1, e2) = (Rng(405).vec(12), Rng(406).vec(12));
+        let ctx = format!("sketch_entries {tag}");
+        let (k1, k2) = (
+            ts.sketch_entries(&idx, &e1).unwrap(),
+            ts.sketch_entries(&idx, &e2).unwrap(),
+        );
+        if let Some(k3) = log.ok(
+            &ctx,
+            ts.sketch_entries(&idx, &lin_vec(alpha, &e1, beta, &e2)),
+        ) {
+            let b = 3.0 * gamma(12 + 1) * (alpha.abs() * norm1(&e1) + beta.abs() * norm1(&e2));
+            log.entries(
+                &ctx,
+                &k3,
+                &lin_vec(alpha, &k1, beta, &k2),
+                &vec![b; k3.len()],
+            );
+        }
+    }
+    log.finish();
+}
+
+/// `TensorSketches` building blocks: `tensor_sketch(m)` of `αT` is α times that of T (bucket
+/// sums `γ_{nnz+1}·‖T‖₁` plus the FFT round trip, [`ts_tol`]`(p + 1, b)·‖T‖₁`),
+/// `power_sketch(m, αu) = α^p·power_sketch(m, u)` and `rank_one_sketch` likewise
+/// (`3·ts_tol(p, b)·|α|^p·‖u‖₁^p`), `estimates_all(αu) = α^p·estimates_all(u)` and
+/// `estimates_but_one(αu) = α^{p−1}·…` (bounds of [`tensor_sketches_homogeneous`]).
+#[test]
+fn tensor_sketches_building_blocks_homogeneous() {
+    let mut log = Log::new(
+        "TensorSketches::{tensor_sketch, power_sketch, rank_one_sketch, estimates_all, estimates_but_one}",
+    );
+    let (order, dim, b) = (3usize, 7usize, 64usize);
+    let (i1, v1) = tensor_parts(order, dim, 7);
+    let t1 = tensor_from(order, dim, &i1, &v1, true);
+    let t_l1 = abs_tensor(order, dim, &t1)
+        .contract_all(&vec![1.0; dim], Par::Seq)
+        .unwrap();
+    let u = Rng(411).vec(dim);
+    let ul1 = norm1(&u);
+    let s0 = TensorSketches::new(&t1, 3, b, Seed::new(2), Par::Seq).unwrap();
+    let tol_t = 3.0 * (ts_tol(order + 1, b) + gamma(v1.len() * 6 + 1));
+    let tol_u = 3.0 * ts_tol(order, b);
+    let p = order as i32;
+    for alpha in [3.0f64, -1.0, 0.1] {
+        let vals: Vec<f64> = v1.iter().map(|v| alpha * v).collect();
+        let ta = tensor_from(order, dim, &i1, &vals, true);
+        let ctx = format!("T→{alpha}T");
+        if let Some(sa) = log.ok(&ctx, TensorSketches::new(&ta, 3, b, Seed::new(2), Par::Seq)) {
+            for mm in 0..3 {
+                let c = format!("{ctx} tensor_sketch({mm})");
+                if let Some(got) = log.ok(&c, sa.tensor_sketch(mm)) {
+                    let want = scale_vec(&s0.tensor_sketch(mm).unwrap(), alpha);
+                    log.norm(
+                        &c,
+                        &got,
+                        &want,
+                        tol_t * alpha.abs() * t_l1 * (b as f64).sqrt(),
+                    );
+                }
+            }
+        }
+        let ua = scale_vec(&u, alpha);
+        for mm in 0..3 {
+            type SkFn = fn(&TensorSketches, usize, &[f64]) -> randnla::Result<Vec<f64>>;
+            let fs: [(&str, SkFn); 2] = [
+                ("power_sketch", |s, m, x| s.power_sketch(m, x)),
+                ("rank_one_sketch", |s, m, x| s.rank_one_sketch(m, x)),
+            ];
+            for (label, f) in fs {
+                let c = format!("u→{alpha}u {label}({mm})");
+                if let Some(got) = log.ok(&c, f(&s0, mm, &ua)) {
+                    let want = scale_vec(&f(&s0, mm, &u).unwrap(), alpha.powi(p));
+                    let bound = tol_u * (alpha.abs() * ul1).powi(p) * (b as f64).sqrt();
+                    log.norm(&c, &got, &want, bound);
+                }
+            }
+        }
+        let scale_all = (tol_t + tol_u) * t_l1 * (alpha.abs() * ul1).powi(p);
+        let c = format!("u→{alpha}u estimates_all");
+        if let Some(got) = log.ok(&c, s0.estimates_all(&ua, Par::Seq)) {
+            let want = scale_vec(&s0.estimates_all(&u, Par::Seq).unwrap(), alpha.powi(p));
+            log.norm(&c, &got, &want, scale_all * (got.len() as f64).sqrt());
+        }
+        let c = format!("u→{alpha}u estimates_but_one");
+        if let Some(got) = log.ok(&c, s0.estimates_but_one(&ua, Par::Seq)) {
+            let got: Vec<f64> = got.into_iter().flatten().collect();
+            let want: Vec<f64> = s0
+                .estimates_but_one(&u, Par::Seq)
+                .unwrap()
+                .into_iter()
+                .flatten()
+                .map(|v| v * alpha.powi(p - 1))
+                .collect();
+            let bound = (tol_t + tol_u)
+                * t_l1
+                * (alpha.abs() * ul1).powi(p - 1)
+                * (got.len() as f64).sqrt();
+            log.norm(&c, &got, &want, bound);
+        }
+    }
+    log.finish();
+}
