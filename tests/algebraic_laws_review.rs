@@ -2228,7 +2228,7 @@ fn score_perturbation(q: &Mat<f64>, k: &Mat<f64>, o: &Mat<f64>) -> Mat<f64> {
 fn exact_attention_rotation_invariant() {
     let mut log = Log::new("exact_attention ((Q, K) → (QO, KO))");
     let (q, k, v, _) = qkv();
-    let (n, h) = (q.nrows(), q.ncols());
+    let h = q.ncols();
     let o = orthogonal(h, 201);
     let (qo, ko) = (
         matmul(q.as_ref(), o.as_ref()),
@@ -2236,9 +2236,6 @@ fn exact_attention_rotation_invariant() {
     );
     let delta = score_perturbation(&q, &k, &o);
     let s = matmul(q.as_ref(), k.transpose());
-    let vmax: Vec<f64> = (0..v.ncols())
-        .map(|l| (0..n).fold(0.0f64, |a, i| a.max(v[(i, l)].abs())))
-        .collect();
     for causal in [false, true] {
         let p = AttnParams { causal, block: 7 };
         for kernel in [
@@ -2259,32 +2256,161 @@ fn exact_attention_rotation_invariant() {
             ) else {
                 continue;
             };
-            let jmax = |i: usize| if causal { i + 1 } else { n };
-            let row_factor: Vec<f64> = (0..n)
-                .map(|i| match kernel {
-                    Kernel::Softmax { scale } => {
-                        let dm = (0..jmax(i)).fold(0.0f64, |m, j| m.max(delta[(i, j)]));
-                        2.0 * (scale.abs() * dm).exp_m1() + 2.0 * gamma(n + 3)
-                    }
-                    Kernel::Polynomial { degree } => {
-                        let pp = degree as i32;
-                        let (mut dw, mut sw) = (0.0, 0.0);
-                        for j in 0..jmax(i) {
-                            let (sv, dv) = (s[(i, j)].abs(), delta[(i, j)]);
-                            dw += degree as f64 * (sv + dv).powi(pp - 1) * dv;
-                            sw += sv.powi(pp);
-                        }
-                        2.0 * dw / (1.0 + sw) + 2.0 * gamma(n + degree + 3)
-                    }
-                })
-                .collect();
-            let bound: Vec<f64> = (0..v.ncols())
-                .flat_map(|l| {
-                    let vm = vmax[l];
-                    row_factor.iter().map(move |f| f * vm).collect::<Vec<_>>()
-                })
-                .collect();
+            let bound = attention_change_bound(kernel, causal, &s, &delta, &v);
             log.entries(&ctx, &flat(o1.as_ref()), &flat(o0.as_ref()), &bound);
+        }
+    }
+    log.finish();
+}
+
+/// The bound of [`exact_attention_rotation_invariant`] on the change of exact attention when
+/// every score `s_ij` moves by at most `δ_ij` (V fixed), per output entry, column-major.
+fn attention_change_bound(
+    kernel: Kernel,
+    causal: bool,
+    s: &Mat<f64>,
+    delta: &Mat<f64>,
+    v: &Mat<f64>,
+) -> Vec<f64> {
+    let n = s.nrows();
+    let jmax = |i: usize| if causal { i + 1 } else { s.ncols() };
+    let row_factor: Vec<f64> = (0..n)
+        .map(|i| match kernel {
+            Kernel::Softmax { scale } => {
+                let dm = (0..jmax(i)).fold(0.0f64, |m, j| m.max(delta[(i, j)]));
+                2.0 * (scale.abs() * dm).exp_m1() + 2.0 * gamma(n + 3)
+            }
+            Kernel::Polynomial { degree } => {
+                let pp = degree as i32;
+                let (mut dw, mut sw) = (0.0, 0.0);
+                for j in 0..jmax(i) {
+                    let (sv, dv) = (s[(i, j)].abs(), delta[(i, j)]);
+                    dw += degree as f64 * (sv + dv).powi(pp - 1) * dv;
+                    sw += sv.powi(pp);
+                }
+                2.0 * dw / (1.0 + sw) + 2.0 * gamma(n + degree + 3)
+            }
+        })
+        .collect();
+    (0..v.ncols())
+        .flat_map(|l| {
+            let vm = (0..v.nrows()).fold(0.0f64, |a, i| a.max(v[(i, l)].abs()));
+            row_factor.iter().map(move |f| f * vm).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Exact attention under `(Q, K) → (αQ, K/α)` (α = 3, −1, 0.1; every score unchanged) and
+/// softmax under `(αQ, scale/α)`: [`attention_change_bound`] with score perturbations
+/// `δ = (γ_{h+3} + γ_h)·|Q||K|ᵀ` (each product of two rounded factors, the sums, the rounded
+/// scale; and the unscaled scores' own rounding).
+#[test]
+fn exact_attention_balanced_scaling() {
+    let mut log = Log::new("exact_attention ((αQ, K/α), softmax (αQ, scale/α))");
+    let (q, k, v, _) = qkv();
+    let (n, h) = (q.nrows(), q.ncols());
+    let s = matmul(q.as_ref(), k.transpose());
+    let qk = matmul(
+        abs_mat(q.as_ref()).as_ref(),
+        abs_mat(k.as_ref()).transpose(),
+    );
+    let delta = Mat::from_fn(n, n, |i, j| (gamma(h + 3) + gamma(h)) * qk[(i, j)]);
+    for causal in [false, true] {
+        let p = AttnParams { causal, block: 7 };
+        for alpha in [3.0f64, -1.0, 0.1] {
+            let qa = Mat::from_fn(n, h, |i, j| alpha * q[(i, j)]);
+            let ka = Mat::from_fn(n, h, |i, j| k[(i, j)] / alpha);
+            for kernel in [
+                Kernel::Softmax { scale: 0.5 },
+                Kernel::Polynomial { degree: 2 },
+                Kernel::Polynomial { degree: 4 },
+            ] {
+                let run = |x: &Mat<f64>, y: &Mat<f64>, kern: Kernel| {
+                    exact_attention(x.as_ref(), y.as_ref(), v.as_ref(), kern, &p, Par::Seq)
+                };
+                let ctx = format!("{kernel:?} causal={causal} α={alpha}");
+                let Some(o0) = log.ok(&ctx, run(&q, &k, kernel)) else {
+                    continue;
+                };
+                let bound = attention_change_bound(kernel, causal, &s, &delta, &v);
+                if let Some(o1) = log.ok(&ctx, run(&qa, &ka, kernel)) {
+                    log.entries(
+                        &format!("{ctx} (αQ, K/α)"),
+                        &flat(o1.as_ref()),
+                        &flat(o0.as_ref()),
+                        &bound,
+                    );
+                }
+                if let Kernel::Softmax { scale } = kernel {
+                    let kern = Kernel::Softmax {
+                        scale: scale / alpha,
+                    };
+                    if let Some(o1) = log.ok(&ctx, run(&qa, &k, kern)) {
+                        log.entries(
+                            &format!("{ctx} (αQ, scale/α)"),
+                            &flat(o1.as_ref()),
+                            &flat(o0.as_ref()),
+                            &bound,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// Kernel regression under `A → αA` (α = 3, 0.1): P1 `x(αA, b) = α^{−2j}·x(A, b)`, P2
+/// `x(αA, b) = α^{−(2j+1)}·x(A, b)`. Bound: both solves' relative errors (as in
+/// [`kernel_regression_linear_in_b`]) plus the rounding of `αA` (relative u in the data,
+/// amplified by `(2j+1)·κ^{2j+1}`) and of the scaling of x.
+#[test]
+fn kernel_regression_homogeneous_in_a() {
+    let mut log = Log::new("solve_p1 / solve_p2 (A → αA)");
+    for inner in [InnerSolve::Auto, InnerSolve::Cg] {
+        let params = KernelParams {
+            tol: 1e-12,
+            inner_solve: inner,
+            ..KernelParams::default()
+        };
+        for (name, a) in ls_inputs() {
+            let ad = a.to_dense();
+            let (n, d) = (ad.nrows(), ad.ncols());
+            let kappa = condition_number(ad.as_ref()).unwrap();
+            for j in [1usize, 2] {
+                for p2 in [false, true] {
+                    let rel = 4.0 * kappa.powi(2 * j as i32 + 2) * params.tol.max(params.lstsq.tol)
+                        + 1e-12;
+                    let e = if p2 { 2 * j + 1 } else { 2 * j } as i32;
+                    let pert = (2 * j + 1) as f64 * kappa.powi(2 * j as i32 + 1) * 2.0 * U;
+                    let b = if p2 { rhs_for(&a, 57) } else { Rng(57).vec(d) };
+                    let solve = |m: MatrixRef<'_, f64>| {
+                        if p2 {
+                            solve_p2(m, j, &b, &params).map(|r| r.0)
+                        } else {
+                            solve_p1(m, j, &b, &params).map(|r| r.0)
+                        }
+                    };
+                    let tag = format!("{name} {inner:?} {} j={j}", if p2 { "P2" } else { "P1" });
+                    let Some(x0) = log.ok(&tag, solve(a.view())) else {
+                        continue;
+                    };
+                    for alpha in [3.0f64, 0.1] {
+                        let aa = match &a {
+                            Input::Dense(m) => {
+                                Input::Dense(Mat::from_fn(n, d, |i, jj| alpha * m[(i, jj)]))
+                            }
+                            Input::Sparse(m) => Input::Sparse(m.map(|v| alpha * v)),
+                        };
+                        let ctx = format!("{tag} α={alpha}");
+                        if let Some(x1) = log.ok(&ctx, solve(aa.view())) {
+                            let want = scale_vec(&x0, alpha.powi(-e));
+                            let bound = (2.0 * rel + pert + U) * (norm2(&x1) + norm2(&want));
+                            log.norm(&ctx, &x1, &want, bound);
+                        }
+                    }
+                }
+            }
         }
     }
     log.finish();
