@@ -3118,3 +3118,131 @@ fn tensor_sketches_building_blocks_homogeneous() {
     }
     log.finish();
 }
+
+/// Sketched attention at p = 2 under `(Q, K) → (αQ, K/α)` (α = 3, −1, 0.1): `φ` is linear
+/// (Gaussian `xG/√r`, CountSketch), so `⟨φ(αq), φ(k/α)⟩ = ⟨φ(q), φ(k)⟩` and the weights
+/// `w = ⟨φ(q), φ(k)⟩²` are unchanged in exact arithmetic (the power-of-two balancing of the
+/// factors is exact). With `m(x) = |x|·|Φ_I|` (see [`poly_sketch_features_linear_and_homogeneous`]),
+/// each inner product moves by `δ ≤ 3·γ_{h+r+2}·⟨m(q), m(k)⟩`, each weight by `(2|s| + δ)·δ`
+/// (|s| ≤ ⟨m(q), m(k)⟩), and the output by [`attention_change_bound`]'s polynomial rule
+/// (`2·Σ_j Δw_ij·max|v|/(1 + Σ_j w_ij)`), plus both outputs' rounding through the features
+/// (`2·γ_{n+F+3}·(|φ'(q)|·|φ'(K)|ᵀ|V|)/1`, as in [`poly_sketch_attention_linear_in_v`]).
+#[test]
+fn poly_sketch_attention_balanced_scaling_p2() {
+    let mut log = Log::new("poly_sketch_attention p = 2 ((αQ, K/α))");
+    let (q, k, v, _) = qkv();
+    let (n, h) = (q.nrows(), q.ncols());
+    for map in [FeatureMap::Gaussian, FeatureMap::TensorSketch] {
+        for causal in [false, true] {
+            let params = PolySketchParams {
+                degree: 2,
+                sketch_dim: 16,
+                map,
+                causal,
+                block: 7,
+                ..PolySketchParams::default()
+            };
+            let ps = PolySketch::new(h, 2, 16, map, params.seed).unwrap();
+            let eye = Mat::from_fn(h, h, |i, j| if i == j { 1.0 } else { 0.0 });
+            let phi_i = abs_mat(ps.features(eye.as_ref(), Par::Seq).unwrap().as_ref());
+            let r = phi_i.ncols();
+            let mq = matmul(abs_mat(q.as_ref()).as_ref(), phi_i.as_ref());
+            let mk = matmul(abs_mat(k.as_ref()).as_ref(), phi_i.as_ref());
+            let mm = matmul(mq.as_ref(), mk.transpose());
+            let fq = abs_mat(ps.tensored_features(q.as_ref(), Par::Seq).unwrap().as_ref());
+            let fk = abs_mat(ps.tensored_features(k.as_ref(), Par::Seq).unwrap().as_ref());
+            let fdim = fq.ncols();
+            let w = ps.weights(q.as_ref(), k.as_ref(), Par::Seq).unwrap();
+            let vabs = abs_mat(v.as_ref());
+            let round = matmul(fq.as_ref(), matmul(fk.transpose(), vabs.as_ref()).as_ref());
+            let jmax = |i: usize| if causal { i + 1 } else { n };
+            let mut bound = Vec::with_capacity(n * v.ncols());
+            for l in 0..v.ncols() {
+                let vm = (0..n).fold(0.0f64, |a, i| a.max(v[(i, l)].abs()));
+                for i in 0..n {
+                    let (mut dw, mut sw) = (0.0, 0.0);
+                    for j in 0..jmax(i) {
+                        let dl = 3.0 * gamma(h + r + 2) * mm[(i, j)];
+                        dw += (2.0 * mm[(i, j)] + dl) * dl;
+                        sw += w[(i, j)];
+                    }
+                    bound.push(
+                        2.0 * dw * vm / (1.0 + sw) + 2.0 * gamma(n + fdim + 3) * round[(i, l)],
+                    );
+                }
+            }
+            let run = |x: &Mat<f64>, y: &Mat<f64>| {
+                poly_sketch_attention(x.as_ref(), y.as_ref(), v.as_ref(), &params, Par::Seq)
+                    .map(|r| r.0)
+            };
+            let o0 = run(&q, &k).unwrap();
+            for alpha in [3.0f64, -1.0, 0.1] {
+                let qa = Mat::from_fn(n, h, |i, j| alpha * q[(i, j)]);
+                let ka = Mat::from_fn(n, h, |i, j| k[(i, j)] / alpha);
+                let ctx = format!("{map:?} causal={causal} α={alpha}");
+                if let Some(o1) = log.ok(&ctx, run(&qa, &ka)) {
+                    log.entries(&ctx, &flat(o1.as_ref()), &flat(o0.as_ref()), &bound);
+                }
+            }
+        }
+    }
+    log.finish();
+}
+
+/// The `f32` sketches (generic over `Scalar`: "an f32 sketch is the f64 sketch rounded"):
+/// `S·(αA + βB) = α·SA + β·SB` in `f32` arithmetic, to `3·γ^{(32)}_{n+4}·|S|·(|α||A| + |β||B|)`
+/// with `u₃₂ = 2⁻²⁴` (one more rounding for the entries of S themselves); |S| from the `f64`
+/// operator's `to_dense`.
+#[test]
+fn f32_sketches_linear() {
+    let mut log = Log::new("f32 SketchExt::apply (linear in A)");
+    let u32r = (f32::EPSILON / 2.0) as f64;
+    let g32 = |n: usize| (n as f64 * u32r) / (1.0 - n as f64 * u32r);
+    let (n, d, m) = (70usize, 5usize, 24usize);
+    let a = patterned(n, d, 1, 2);
+    let b = patterned(n, d, 1, 3);
+    let to32 = |x: &Mat<f64>| Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f32);
+    let back = |x: &Mat<f32>| Mat::from_fn(x.nrows(), x.ncols(), |i, j| x[(i, j)] as f64);
+    let (a32, b32) = (to32(&a), to32(&b));
+    for kind in [
+        SketchKind::CountSketch,
+        SketchKind::SparseSign { nnz_per_col: 4 },
+        SketchKind::Gaussian,
+        SketchKind::Srht,
+    ] {
+        let s64 = kind.build::<f64>(m, n, Seed::new(3)).unwrap();
+        let s32 = kind.build::<f32>(m, n, Seed::new(3)).unwrap();
+        let sd = abs_mat(s64.to_dense().unwrap().as_ref());
+        let (sa, sb) = (
+            back(
+                &s32.apply(MatrixRef::dense(a32.as_ref()).unwrap(), Par::Seq)
+                    .unwrap(),
+            ),
+            back(
+                &s32.apply(MatrixRef::dense(b32.as_ref()).unwrap(), Par::Seq)
+                    .unwrap(),
+            ),
+        );
+        for (alpha, beta) in COEFS {
+            let (af, bf) = (alpha as f32, beta as f32);
+            let c32 = Mat::from_fn(n, d, |i, j| af * a32[(i, j)] + bf * b32[(i, j)]);
+            let ctx = format!("{} α={alpha} β={beta}", kind.name());
+            if let Some(sc) = log.ok(
+                &ctx,
+                s32.apply(MatrixRef::dense(c32.as_ref()).unwrap(), Par::Seq),
+            ) {
+                let mag = Mat::from_fn(n, d, |i, j| {
+                    alpha.abs() * (a32[(i, j)] as f64).abs()
+                        + beta.abs() * (b32[(i, j)] as f64).abs()
+                });
+                let bound: Vec<f64> = flat(matmul(sd.as_ref(), mag.as_ref()).as_ref())
+                    .iter()
+                    .map(|x| 3.0 * g32(n + 4) * x)
+                    .collect();
+                let want = flat(lin_mat(af as f64, &sa, bf as f64, &sb).as_ref());
+                log.entries(&ctx, &flat(back(&sc).as_ref()), &want, &bound);
+            }
+        }
+    }
+    log.finish();
+}
