@@ -1351,6 +1351,18 @@ fn solvers(lambda: f64) -> Vec<(&'static str, Solver, ErrFn)> {
             Box::new(move |a, b| Ok(ridge(a, b, lambda, &LstsqParams::default())?.0)),
             it(KAPPA_S),
         ),
+        (
+            "sketch_and_precondition_with_callback (no-op callback)",
+            Box::new(move |a, b| {
+                let p = LstsqParams {
+                    ridge: lambda,
+                    ..LstsqParams::default()
+                };
+                let mut cb = |_: &randnla::lstsq::IterState| std::ops::ControlFlow::Continue(());
+                Ok(randnla::lstsq::sketch_and_precondition_with_callback(a, b, &p, &mut cb)?.0)
+            }),
+            it(KAPPA_S),
+        ),
     ]
 }
 
@@ -3241,6 +3253,75 @@ fn f32_sketches_linear() {
                     .collect();
                 let want = flat(lin_mat(af as f64, &sa, bf as f64, &sb).as_ref());
                 log.entries(&ctx, &flat(back(&sc).as_ref()), &want, &bound);
+            }
+        }
+    }
+    log.finish();
+}
+
+/// `power_method_on_sketches` on `TensorSketches` of `αT` (α = 3, −1, 0.1) against those of T,
+/// and `TensorSketches::deflate(α·w, a)` on the sketches of `αT` against α times the deflated
+/// sketches of T. Power method: the weight/factor rule and tolerance of
+/// [`power_method_homogeneous`] (sketched). Deflation subtracts the sketch of `w·a^{⊗p}`
+/// (bucket magnitudes ≤ `|w|·‖a‖₁^p`) through the spectra: `3·ts_tol(p + 1, b)·|α|·(‖T‖₁ +
+/// |w|·‖a‖₁^p)` normwise over a sketch (×√b).
+#[test]
+fn power_method_on_sketches_and_deflate_homogeneous() {
+    use randnla::tensor::power_method_on_sketches;
+    let mut log = Log::new("power_method_on_sketches / TensorSketches::deflate (T → αT)");
+    let (order, dim, b) = (3usize, 6usize, 128usize);
+    let (t, w, f) =
+        SymmetricTensor::synthetic_orthogonal(order, dim, 2, 0.0, Seed::new(17)).unwrap();
+    let (idx, vals) = common::unique_entries(&t);
+    let lmin = w.iter().fold(f64::INFINITY, |a, b| a.min(b.abs()));
+    let npow = dim.pow(order as u32);
+    let tol = 4.0 * ts_tol(order, b) * (npow as f64).sqrt() * t.norm() / lmin;
+    let mk = |alpha: f64| {
+        let v: Vec<f64> = vals.iter().map(|x| alpha * x).collect();
+        tensor_from(order, dim, &idx, &v, true)
+    };
+    let t_l1 = abs_tensor(order, dim, &mk(1.0))
+        .contract_all(&vec![1.0; dim], Par::Seq)
+        .unwrap();
+    let sp = SketchParams {
+        sketches: 3,
+        sketch_dim: b,
+        ..SketchParams::default()
+    };
+    let sk = |alpha: f64| TensorSketches::new(&mk(alpha), 3, b, Seed::new(2), Par::Seq);
+    let s0 = sk(1.0).unwrap();
+    let d0 = power_method_on_sketches(s0.clone(), 2, &sp, Seed::new(1), Par::Seq).unwrap();
+    let mut def0 = s0.clone();
+    def0.deflate(w[0], &f[0], Par::Seq).unwrap();
+    let dtol = 3.0 * ts_tol(order + 1, b) * (t_l1 + w[0].abs() * norm1(&f[0]).powi(order as i32));
+    for alpha in [3.0f64, -1.0, 0.1] {
+        let ctx = format!("α={alpha}");
+        let Some(sa) = log.ok(&ctx, sk(alpha)) else {
+            continue;
+        };
+        if let Some(dd) = log.ok(
+            &ctx,
+            power_method_on_sketches(sa.clone(), 2, &sp, Seed::new(1), Par::Seq),
+        ) {
+            let want_w = scale_vec(&d0.weights, alpha.abs());
+            let wb: Vec<f64> = want_w.iter().map(|x| tol * x.abs().max(lmin)).collect();
+            log.entries(&format!("{ctx} weights"), &dd.weights, &want_w, &wb);
+            for (j, (fa, f0)) in dd.factors.iter().zip(&d0.factors).enumerate() {
+                let sgn = if alpha < 0.0 { -1.0 } else { 1.0 };
+                log.norm(&format!("{ctx} factor {j}"), fa, &scale_vec(f0, sgn), tol);
+            }
+        }
+        let mut da = sa.clone();
+        if log
+            .ok(&ctx, da.deflate(alpha * w[0], &f[0], Par::Seq))
+            .is_some()
+        {
+            for mm in 0..3 {
+                let c = format!("{ctx} deflate tensor_sketch({mm})");
+                if let Some(got) = log.ok(&c, da.tensor_sketch(mm)) {
+                    let want = scale_vec(&def0.tensor_sketch(mm).unwrap(), alpha);
+                    log.norm(&c, &got, &want, dtol * alpha.abs() * (b as f64).sqrt());
+                }
             }
         }
     }
