@@ -3369,3 +3369,64 @@ fn power_method_on_sketches_and_deflate_homogeneous() {
     }
     log.finish();
 }
+
+/// `row_norm_weights(αA) = α²·row_norm_weights(A)` (α = 3, −1, 0.1; entrywise
+/// `3·γ_{d+3}·α²·w_i`: d squares summed, the rounding of αA), and row sampling with weights
+/// `c·w` (c = 3, 0.1) draws the same rows with the same scales: `p_i = c·w_i/Σ c·w` is `w_i/Σw`
+/// up to `γ_{n+2}` relative, which changes a draw only if a uniform variate falls within that
+/// distance of a boundary (probability ≈ m·n·γ_n < 10⁻¹⁰ here); the scales `1/√(m·p_i)` (or
+/// `1/√min(1, m·p_i)`) within `γ_{n+4}` relative, twice.
+#[test]
+fn row_norm_weights_and_sampling_homogeneous() {
+    let mut log = Log::new("row_norm_weights / RowSampling (weights → c·w)");
+    let (n, d) = (90usize, 5usize);
+    let a = patterned(n, d, 501, 502);
+    let w0 = row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()).unwrap();
+    for alpha in [3.0f64, -1.0, 0.1] {
+        let aa = Mat::from_fn(n, d, |i, j| alpha * a[(i, j)]);
+        for (label, inp) in [
+            ("dense", Input::Dense(aa.clone())),
+            ("csr", Input::Sparse(csr_of(&aa))),
+        ] {
+            let ctx = format!("row_norm_weights {label} α={alpha}");
+            if let Some(w) = log.ok(&ctx, row_norm_weights(inp.view())) {
+                let want = scale_vec(&w0, alpha * alpha);
+                let bound: Vec<f64> = want.iter().map(|v| 3.0 * gamma(d + 3) * v).collect();
+                log.entries(&ctx, &w, &want, &bound);
+            }
+        }
+    }
+    let m = 30;
+    let b1 = RowSampling::with_replacement(&w0, m, Seed::new(7)).unwrap();
+    let b2 = RowSampling::bernoulli(&w0, m, Seed::new(7)).unwrap();
+    for c in [3.0f64, 0.1] {
+        let wc = scale_vec(&w0, c);
+        for (label, base, got) in [
+            (
+                "with_replacement",
+                &b1,
+                RowSampling::with_replacement(&wc, m, Seed::new(7)),
+            ),
+            (
+                "bernoulli",
+                &b2,
+                RowSampling::bernoulli(&wc, m, Seed::new(7)),
+            ),
+        ] {
+            let ctx = format!("{label} c={c}");
+            if let Some(sm) = log.ok(&ctx, got) {
+                if sm.rows() != base.rows() {
+                    log.fail(&ctx, "rows differ".into());
+                    continue;
+                }
+                let bound: Vec<f64> = base
+                    .scales()
+                    .iter()
+                    .map(|v| 2.0 * gamma(n + 4) * v.abs())
+                    .collect();
+                log.entries(&ctx, sm.scales(), base.scales(), &bound);
+            }
+        }
+    }
+    log.finish();
+}
