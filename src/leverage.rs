@@ -648,29 +648,48 @@ impl PivotedQr {
         basis
     }
 
-    /// `Q̂ᵀ·X` for an `m × k` matrix `X` (`Q̂` the full orthogonal factor): its first
-    /// `min(m, d)` rows are the coordinates of `X` in the thin `Q̂`. On one thread, as
-    /// [`PivotedQr::thin_q`].
-    fn apply_qt(&self, mut x: Mat<f64>) -> Mat<f64> {
-        let m = self.factors.nrows();
+    /// The first `min(m, d)` rows of `Q̂ᵀ·Π` (`Q̂` the full orthogonal factor), for the `m × k`
+    /// Gaussian `Π` that [`gaussian`] draws from `seed`: the coordinates of `Π` in the thin
+    /// `Q̂`. Columns are drawn and transformed in fixed chunks of [`JL_CHUNK`], each on one
+    /// thread (faer's blocked application splits its work by the thread count, see
+    /// [`PivotedQr::thin_q`]), so the bits do not depend on `par`.
+    fn jl_in_basis(&self, k: usize, seed: Seed, par: Par) -> Mat<f64> {
+        let (m, d) = self.factors.shape();
+        let rows = m.min(d);
         let basis = self.householder_basis();
         use faer::linalg::householder as hh;
-        let mut mem = MemBuffer::new(
-            hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(
-                m,
-                self.coeff.nrows(),
-                x.ncols(),
-            ),
-        );
-        hh::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
-            basis.as_ref(),
-            self.coeff.as_ref(),
-            faer::Conj::No,
-            x.as_mut(),
-            Par::Seq,
-            MemStack::new(&mut mem),
-        );
-        x
+        let chunk = |c0: usize| -> Mat<f64> {
+            let c1 = (c0 + JL_CHUNK).min(k);
+            let mut x = gaussian_columns(m, k, c0..c1, seed);
+            let mut mem =
+                MemBuffer::new(
+                    hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<
+                        f64,
+                    >(m, self.coeff.nrows(), c1 - c0),
+                );
+            hh::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
+                basis.as_ref(),
+                self.coeff.as_ref(),
+                faer::Conj::No,
+                x.as_mut(),
+                Par::Seq,
+                MemStack::new(&mut mem),
+            );
+            x
+        };
+        let starts: Vec<usize> = (0..k).step_by(JL_CHUNK).collect();
+        let parts: Vec<Mat<f64>> = if crate::dense::tasks(par) > 1 {
+            starts.par_iter().map(|&c0| chunk(c0)).collect()
+        } else {
+            starts.iter().map(|&c0| chunk(c0)).collect()
+        };
+        let mut out = Mat::<f64>::zeros(rows, k);
+        for (&c0, part) in starts.iter().zip(&parts) {
+            out.as_mut()
+                .submatrix_mut(0, c0, rows, part.ncols())
+                .copy_from(part.as_ref().submatrix(0, 0, rows, part.ncols()));
+        }
+        out
     }
 
     /// The QR of `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`), whose R factor is that of
@@ -1109,7 +1128,7 @@ fn approx_impl(
     // of A (within the sandwich factors), so the rank agrees with the exact routes'.
     let tol = rank_tol(params.rank_tol, n, d)?;
     let sketch_qr = PivotedQr::new(s1.apply(a, par)?, tol, par);
-    let jl = jl_factor(&sketch_qr, params.jl_dim, seed)?;
+    let jl = jl_factor(&sketch_qr, params.jl_dim, seed, par)?;
     // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
     let (qr, debias) = if lambda == 0.0 {
         let r = sketch_qr.rank;
@@ -1353,18 +1372,17 @@ fn debias_factor(
 /// pivot order) are those of `A`, up to rounding, for the same seed. (A JL matrix drawn in the
 /// pivoted coordinates of `R` moved single scores by their JL noise, up to 0.7 relative on
 /// 3000 rows, for `A → 3A`.) Cost `O(m₁·d·r₂)`, a few percent of the `O(nnz·r₂)` product.
-fn jl_factor(qr: &PivotedQr, jl_dim: usize, seed: Seed) -> Result<Option<Mat<f64>>> {
+fn jl_factor(qr: &PivotedQr, jl_dim: usize, seed: Seed, par: Par) -> Result<Option<Mat<f64>>> {
     if jl_dim == 0 {
         return Ok(None);
     }
     let m1 = qr.factors.nrows();
     check_work(|| format!("the {m1}×{jl_dim} JL matrix"), m1, jl_dim)?;
-    Ok(Some(qr.apply_qt(gaussian(
-        m1,
-        jl_dim,
-        seed.derive(STREAM_JL),
-    ))))
+    Ok(Some(qr.jl_in_basis(jl_dim, seed.derive(STREAM_JL), par)))
 }
+
+/// Columns of the JL matrix drawn and transformed together by [`PivotedQr::jl_in_basis`].
+const JL_CHUNK: usize = 16;
 
 /// The first `r` rows of the JL factor `Q̂ᵀΠ` (`m₁ × k`); rows beyond `m₁` (a ridge rank
 /// above a short sketch's row count) are fresh `N(0, 1/k)` rows of their own stream.
@@ -1379,13 +1397,18 @@ fn jl_rows(g: &Mat<f64>, r: usize, k: usize, seed: Seed) -> Mat<f64> {
 
 /// An `r × k` matrix of iid `N(0, 1/k)` entries; column `j` comes from `block_rng(0, j)`.
 fn gaussian(r: usize, k: usize, seed: Seed) -> Mat<f64> {
+    gaussian_columns(r, k, 0..k, seed)
+}
+
+/// Columns `cols` of [`gaussian`]`(r, k, seed)`.
+fn gaussian_columns(r: usize, k: usize, cols: std::ops::Range<usize>, seed: Seed) -> Mat<f64> {
     let scale = 1.0 / (k as f64).sqrt();
-    let mut g = Mat::<f64>::zeros(r, k);
-    for j in 0..k {
+    let mut g = Mat::<f64>::zeros(r, cols.len());
+    for (c, j) in cols.enumerate() {
         let mut rng = seed.block_rng(0, j as u64);
         for i in 0..r {
             let v: f64 = StandardNormal.sample(&mut rng);
-            g[(i, j)] = scale * v;
+            g[(i, c)] = scale * v;
         }
     }
     g
