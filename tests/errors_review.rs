@@ -42,6 +42,14 @@
 //! | `TensorSketch::new`, `TreeSketch::new` | `degree = 0`, `d = 0`, `m = 0`, `m > 2²²` |
 //! | `exact_attention`, `poly_sketch_attention` | empty `Q`, `K` columns, `V` rows, causal `m ≠ n`, NaN in `K` (row, col), degree 0 / odd, softmax scale NaN, `block = 0` |
 //! | `active::Pool::new` | empty, `n < d`, unvalidated NaN, all-zero `X`, `Sketched { sketch_rows < d }` |
+//! | `active::Learner::new`, `Learner::fit` | BSS `gamma` 1 / NaN, `growth = 1`, `max_steps_per_label = 0`, given scores of wrong length / NaN / all zero, approx `nnz_per_col = 0`; fit before any label |
+//! | `kernel_regression::{solve_p1, solve_p2, solve_p3}` | `b` length, NaN, empty `A`, `tol` 0 / NaN, `max_iters = 0`, `j = 65` / `usize::MAX`, `nystrom_rank = Some(0)`, `lstsq.{tol, max_iters, ridge, sketch_rows, nnz_per_col, rcond}`, a row with `‖aᵢ‖²/2 > 700`, budget exceeded (NotConverged) |
+//! | `TensorSketch::{apply_power, apply_kron, apply_rows, mode_bucket, tensor_bucket, sketch_entries, mode_sketch, forward, inverse}` | wrong lengths / factor counts / columns, NaN / ∞ (index), out-of-range `k`, `i`, mixed dims, empty `A` |
+//! | `PolyKernelFeatures::{new, transform_vec, kernel, transform}` | `d = 0`, `degree` 0 / `2¹⁶ + 1`, `sketch_dim` 0 / `2²² + 1` (Fft and Tree), `gamma` 0 / NaN, `coef0` −1 / ∞; lengths, NaN |
+//! | `SymmetricTensor::{get, contract_but_one, contract_all}` (dense and coordinate) | index length, index ≥ dim, `u` length, NaN in `u` |
+//! | `causal_product`, `causal_squared_product`, `relative_error` | row counts, `B` columns, NaN in `C` (row, col), `block` 0 / 8193, empty; shapes, NaN |
+//! | `read_matrix_market_path`, `read_dense_path`, `write_dense_path` | missing file / directory (Io kind and path), ∞ written (no file created) |
+//! | `MatrixRef::to_dense`, `SketchExt::apply`, `gram`, `qr_solve` on sparse `A` declaring `2⁴⁰` rows / columns | `TooLarge` (no abort) |
 //!
 //! Precedence and determinism: two faults at once (NaN in `b` and a bad parameter; two NaNs in
 //! `A` at different positions; bad parameter and NaN in attention inputs) give the same error on
@@ -1002,10 +1010,8 @@ fn budget_exceeded_is_not_converged() {
     let mut log = Log::new("NotConverged diagnostics");
     // An ill-conditioned A: LSQR cannot converge in 2 iterations.
     let n = 60;
-    let a = Mat::from_fn(n, 6, |i, j| {
-        let x = ((i * 13 + j * 29 + 3) as f64 * 0.61).sin();
-        x * 10f64.powi(-(j as i32) * 2)
-    });
+    let g = randnla::problems::gaussian_matrix(n, 6, Seed::new(4)).unwrap();
+    let a = Mat::from_fn(n, 6, |i, j| g[(i, j)] * 10f64.powi(-(j as i32) * 2));
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let b = vec_b(n);
     let check = |log: &mut Log, ctx: &str, e: Option<Error>, tol: f64, max_iters: usize| {
@@ -1796,5 +1802,733 @@ fn precedence_is_storage_and_thread_independent() {
             }
         }
     }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch 2: kernel regression, TensorSketch methods, polynomial features, tensor accessors,
+// active learning, I/O paths, causal products, allocation limits
+// ---------------------------------------------------------------------------------------------
+
+/// Kernel regression P1/P2/P3: shapes, NaN, the parameters of `KernelParams` named after the
+/// field set, `j > 64`, `nystrom_rank = Some(0)`.
+#[test]
+fn kernel_regression_errors() {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};
+    let mut log = Log::new("kernel regression");
+    let a = Mat::from_fn(12, 3, |i, j| 0.3 * mat(12, 3)[(i, j)]);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let bd = vec_b(3);
+    let bn = vec_b(12);
+    let dflt = KernelParams::default;
+    log.case("P1 b of length 4", Want::Dim(3, 4), || {
+        solve_p1(av, 1, &vec_b(4), &dflt())
+    });
+    log.case("P2 b of length 4", Want::Dim(12, 4), || {
+        solve_p2(av, 1, &vec_b(4), &dflt())
+    });
+    log.case("P3 b of length 4", Want::Dim(12, 4), || {
+        solve_p3(av, &vec_b(4), &dflt())
+    });
+    let mut bnan = bd.clone();
+    bnan[2] = f64::NAN;
+    log.case("P1 NaN in b[2]", Want::NonFinite(2, 0), || {
+        solve_p1(av, 1, &bnan, &dflt())
+    });
+    let e = Mat::<f64>::zeros(0, 3);
+    log.case("P1 empty A", Want::Empty, || {
+        solve_p1(MatrixRef::dense(e.as_ref()).unwrap(), 1, &bd, &dflt())
+    });
+    let cases: Vec<(&str, KernelParams, &'static str)> = vec![
+        ("tol=0", KernelParams { tol: 0.0, ..dflt() }, "tol"),
+        (
+            "tol=NaN",
+            KernelParams {
+                tol: f64::NAN,
+                ..dflt()
+            },
+            "tol",
+        ),
+        (
+            "max_iters=0",
+            KernelParams {
+                max_iters: 0,
+                ..dflt()
+            },
+            "max_iters",
+        ),
+    ];
+    for (ctx, p, name) in &cases {
+        log.case(&format!("P1 {ctx}"), Want::Param(name), || {
+            solve_p1(av, 1, &bd, p)
+        });
+        log.case(&format!("P2 {ctx}"), Want::Param(name), || {
+            solve_p2(av, 1, &bn, p)
+        });
+        log.case(&format!("P3 {ctx}"), Want::Param(name), || {
+            solve_p3(av, &bn, p)
+        });
+    }
+    log.case("P1 j=65", Want::Param("j"), || {
+        solve_p1(av, 65, &bd, &dflt())
+    });
+    log.case("P2 j=65", Want::Param("j"), || {
+        solve_p2(av, 65, &bn, &dflt())
+    });
+    log.case("P1 j=usize::MAX", Want::Param("j"), || {
+        solve_p1(av, usize::MAX, &bd, &dflt())
+    });
+    let p = KernelParams {
+        nystrom_rank: Some(0),
+        ..dflt()
+    };
+    log.case(
+        "P3 nystrom_rank=Some(0)",
+        Want::Param("nystrom_rank"),
+        || solve_p3(av, &bn, &p),
+    );
+    let mut lp = KernelParams {
+        inner_solve: randnla::lstsq::kernel_regression::InnerSolve::Cg,
+        ..dflt()
+    };
+    lp.lstsq.sketch_rows = Some(2);
+    log.case(
+        "P1 Cg lstsq.sketch_rows < d",
+        Want::Param("sketch_rows"),
+        || solve_p1(av, 1, &bd, &lp),
+    );
+    lp.lstsq.sketch_rows = None;
+    lp.lstsq.nnz_per_col = 0;
+    log.case(
+        "P1 Cg lstsq.nnz_per_col = 0",
+        Want::Param("nnz_per_col"),
+        || solve_p1(av, 1, &bd, &lp),
+    );
+    // P3: a row with ‖aᵢ‖²/2 > 700 is InvalidParameter (docs); name not stated.
+    let big = Mat::from_fn(4, 2, |i, j| {
+        if i == 1 && j == 0 {
+            40.0
+        } else {
+            0.1 * (i + j) as f64
+        }
+    });
+    if let Some(e) = log.err("P3 ‖a_1‖² = 1600", || {
+        solve_p3(MatrixRef::dense(big.as_ref()).unwrap(), &vec_b(4), &dflt())
+    }) {
+        if !matches!(e, Error::InvalidParameter { .. }) {
+            log.fail("P3 ‖a_1‖² = 1600", format!("{} ({e})", variant(&e)));
+        } else {
+            eprintln!("P3 big row: {e}");
+        }
+        if let Some(m) = display_problem(&e) {
+            log.fail("P3 big row", m);
+        }
+    }
+    log.finish();
+}
+
+/// The nested `KernelParams::lstsq` fields share their names with `KernelParams::tol` and
+/// `max_iters`: a bad `lstsq.tol` is reported as `tol`, indistinguishable from a bad
+/// `KernelParams::tol`; likewise `lstsq.max_iters`, and `lstsq.ridge ≠ 0` as `ridge`.
+#[test]
+#[ignore = "BUG: KernelParams.lstsq.tol / .lstsq.max_iters / .lstsq.ridge errors are named `tol` / `max_iters` / `ridge`, same as the outer KernelParams fields"]
+fn kernel_regression_nested_param_names() {
+    use randnla::lstsq::kernel_regression::{solve_p1, KernelParams};
+    let mut log = Log::new("kernel regression nested names");
+    let a = mat(12, 3);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let bd = vec_b(3);
+    let mut p = KernelParams::default();
+    p.lstsq.tol = 0.0;
+    log.case("lstsq.tol=0", Want::Param("lstsq.tol"), || {
+        solve_p1(av, 1, &bd, &p)
+    });
+    let mut p = KernelParams::default();
+    p.lstsq.max_iters = 0;
+    log.case("lstsq.max_iters=0", Want::Param("lstsq.max_iters"), || {
+        solve_p1(av, 1, &bd, &p)
+    });
+    let mut p = KernelParams::default();
+    p.lstsq.ridge = 1.0;
+    log.case("lstsq.ridge=1", Want::Param("lstsq.ridge"), || {
+        solve_p1(av, 1, &bd, &p)
+    });
+    log.finish();
+}
+
+/// Kernel regression with the budget cut to one CG iteration and no refinement: the docs
+/// promise `Err(NotConverged)` whose `history` is "the relative residual after each refinement
+/// step" (the same figures as `KernelInfo::residual_history`) and whose `tolerance` is `tol`.
+#[test]
+fn kernel_regression_not_converged() {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p3, InnerSolve, KernelParams};
+    let mut log = Log::new("kernel regression NotConverged");
+    let n = 40;
+    let g = randnla::problems::gaussian_matrix(n, 5, Seed::new(5)).unwrap();
+    let a = Mat::from_fn(n, 5, |i, j| 0.3 * g[(i, j)] * 3f64.powi(-(j as i32)));
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let p = KernelParams {
+        tol: 1e-14,
+        max_iters: 1,
+        max_refinements: 0,
+        inner_solve: InnerSolve::Cg,
+        ..KernelParams::default()
+    };
+    for (ctx, r) in [
+        ("P1 j=2", log.err("P1", || solve_p1(av, 2, &vec_b(5), &p))),
+        ("P3", log.err("P3", || solve_p3(av, &vec_b(n), &p))),
+    ] {
+        let Some(e) = r else { continue };
+        match &e {
+            Error::NotConverged {
+                iterations,
+                residual,
+                tolerance,
+                history,
+                ..
+            } => {
+                if *tolerance != 1e-14 {
+                    log.fail(ctx, format!("tolerance {tolerance:e}"));
+                }
+                if residual.partial_cmp(tolerance) != Some(std::cmp::Ordering::Greater) {
+                    log.fail(ctx, format!("residual {residual:e} ≤ tolerance"));
+                }
+                if history.is_empty() {
+                    log.fail(ctx, "empty history".into());
+                } else if history.last() != Some(residual) {
+                    log.fail(
+                        ctx,
+                        format!("history {history:?} does not end at {residual:e}"),
+                    );
+                }
+                eprintln!("{ctx}: iterations {iterations}, history {history:?}");
+            }
+            _ => log.fail(ctx, format!("{} ({e}), expected NotConverged", variant(&e))),
+        }
+        if let Some(m) = display_problem(&e) {
+            log.fail(ctx, m);
+        }
+    }
+    log.finish();
+}
+
+/// TensorSketch's vector methods: length, NaN, index-range errors as documented.
+#[test]
+fn tensor_sketch_methods() {
+    let mut log = Log::new("TensorSketch methods");
+    let ts = TensorSketch::new(2, 4, 16, seed()).unwrap();
+    let tk = TensorSketch::with_dims(&[3, 4], 16, seed()).unwrap();
+    log.case("apply_power len 5", Want::Dim(4, 5), || {
+        ts.apply_power(&[1.0f64; 5])
+    });
+    log.case("apply_power NaN at 2", Want::NonFinite(2, 0), || {
+        ts.apply_power(&[1.0, 1.0, f64::NAN, 1.0])
+    });
+    log.case(
+        "apply_power on mixed dims",
+        Want::AnyOf(vec![Want::Param("dims"), Want::Param("x")]),
+        || tk.apply_power(&[1.0f64; 3]),
+    );
+    log.case("apply_kron 1 factor of 2", Want::Dim(2, 1), || {
+        tk.apply_kron(&[&[1.0f64; 3][..]])
+    });
+    log.case("apply_kron factor 1 of length 3", Want::Dim(4, 3), || {
+        tk.apply_kron(&[&[1.0f64; 3][..], &[1.0f64; 3][..]])
+    });
+    let bad = [1.0, f64::INFINITY, 1.0, 1.0];
+    log.case(
+        "apply_kron inf in factor 1 entry 1",
+        Want::AnyOf(vec![Want::NonFinite(1, 0), Want::NonFinite(1, 1)]),
+        || tk.apply_kron(&[&[1.0f64; 3][..], &bad[..]]),
+    );
+    let a = mat(5, 3);
+    log.case("apply_rows 3 columns for d=4", Want::Dim(4, 3), || {
+        ts.apply_rows(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+    });
+    let e = Mat::<f64>::zeros(0, 4);
+    log.case("apply_rows empty", Want::Empty, || {
+        ts.apply_rows(MatrixRef::dense(e.as_ref()).unwrap(), Par::Seq)
+    });
+    // Documented InvalidParameter; the names are checked in
+    // `tensor_sketch_index_arguments_are_named_as_the_arguments`.
+    for (ctx, r) in [
+        ("mode_bucket k=2", ts.mode_bucket(2, 0)),
+        ("mode_bucket i=4", ts.mode_bucket(0, 4)),
+    ] {
+        log.checks += 1;
+        if !matches!(r, Err(Error::InvalidParameter { .. })) {
+            log.fail(ctx, format!("{r:?}, expected InvalidParameter"));
+        }
+    }
+    log.case("tensor_bucket 3 entries", Want::Dim(2, 3), || {
+        ts.tensor_bucket(&[0, 0, 0])
+    });
+    log.case(
+        "tensor_bucket out of range",
+        Want::AnyOf(vec![Want::Param("index"), Want::Param("i")]),
+        || ts.tensor_bucket(&[0, 4]),
+    );
+    log.case("sketch_entries 3 indices, 1 value", Want::Dim(2, 3), || {
+        ts.sketch_entries(&[0, 1, 2], &[1.0])
+    });
+    log.case(
+        "sketch_entries NaN value 1",
+        Want::AnyOf(vec![Want::NonFinite(1, 0), Want::NonFinite(0, 1)]),
+        || ts.sketch_entries(&[0, 1, 2, 3], &[1.0, f64::NAN]),
+    );
+    log.checks += 1;
+    if !matches!(
+        ts.mode_sketch(2, &[1.0f64; 4]),
+        Err(Error::InvalidParameter { .. })
+    ) {
+        log.fail("mode_sketch k=2", "expected InvalidParameter".into());
+    }
+    log.case("mode_sketch len 3", Want::Dim(4, 3), || {
+        ts.mode_sketch(0, &[1.0f64; 3])
+    });
+    log.case("forward len 15", Want::Dim(16, 15), || {
+        ts.forward(&[1.0; 15])
+    });
+    log.case("forward NaN at 7", Want::NonFinite(7, 0), || {
+        let mut v = [1.0; 16];
+        v[7] = f64::NAN;
+        ts.forward(&v)
+    });
+    log.case("inverse len 8 (needs 9)", Want::Dim(9, 8), || {
+        ts.inverse(&[Default::default(); 8])
+    });
+    log.finish();
+}
+
+/// `PolyKernelFeatures::new`: each documented bound named after its `PolyKernelParams` field
+/// (or the argument `d`); `transform_vec` / `kernel` shapes and NaN.
+#[test]
+fn poly_kernel_features_errors() {
+    use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams};
+    let mut log = Log::new("PolyKernelFeatures");
+    let dp = PolyKernelParams::default;
+    let s = seed();
+    let cases: Vec<(&str, usize, PolyKernelParams, &'static str)> = vec![
+        ("d=0", 0, dp(), "d"),
+        (
+            "degree=0",
+            3,
+            PolyKernelParams { degree: 0, ..dp() },
+            "degree",
+        ),
+        (
+            "degree=2^16+1",
+            3,
+            PolyKernelParams {
+                degree: (1 << 16) + 1,
+                ..dp()
+            },
+            "degree",
+        ),
+        (
+            "gamma=0",
+            3,
+            PolyKernelParams { gamma: 0.0, ..dp() },
+            "gamma",
+        ),
+        (
+            "gamma=NaN",
+            3,
+            PolyKernelParams {
+                gamma: f64::NAN,
+                ..dp()
+            },
+            "gamma",
+        ),
+        (
+            "coef0=-1",
+            3,
+            PolyKernelParams {
+                coef0: -1.0,
+                ..dp()
+            },
+            "coef0",
+        ),
+        (
+            "coef0=inf",
+            3,
+            PolyKernelParams {
+                coef0: f64::INFINITY,
+                ..dp()
+            },
+            "coef0",
+        ),
+    ];
+    for (ctx, d, p, name) in cases {
+        log.case(ctx, Want::Param(name), || PolyKernelFeatures::new(d, p, s));
+    }
+    let f = PolyKernelFeatures::new(3, dp(), s).unwrap();
+    log.case("transform_vec len 4", Want::Dim(3, 4), || {
+        f.transform_vec(&[1.0f64; 4])
+    });
+    log.case("transform_vec NaN at 1", Want::NonFinite(1, 0), || {
+        f.transform_vec(&[1.0, f64::NAN, 1.0])
+    });
+    log.case("kernel y len 2", Want::Dim(3, 2), || {
+        f.kernel(&[1.0f64; 3], &[1.0f64; 2])
+    });
+    let a = mat(4, 2);
+    log.case("transform 2 columns for d=3", Want::Dim(3, 2), || {
+        f.transform(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+    });
+    log.finish();
+}
+
+/// `SymmetricTensor::get` / `contract_but_one` / `contract_all`.
+#[test]
+fn symmetric_tensor_methods() {
+    let mut log = Log::new("SymmetricTensor methods");
+    let t = SymmetricTensor::dense(3, 3, vec![1.0; 27]).unwrap();
+    let c = SymmetricTensor::coordinate(3, 3, &[0, 1, 2], &[1.0]).unwrap();
+    for (name, t) in [("dense", &t), ("coordinate", &c)] {
+        log.case(&format!("{name} get 2 indices"), Want::Dim(3, 2), || {
+            t.get(&[0, 1])
+        });
+        log.case(
+            &format!("{name} get index 3"),
+            Want::AnyOf(vec![Want::Param("index"), Want::Structure]),
+            || t.get(&[0, 3, 1]),
+        );
+        log.case(
+            &format!("{name} contract_but_one len 2"),
+            Want::Dim(3, 2),
+            || t.contract_but_one(&[1.0, 1.0], Par::Seq),
+        );
+        log.case(
+            &format!("{name} contract_all NaN at 2"),
+            Want::NonFinite(2, 0),
+            || t.contract_all(&[1.0, 1.0, f64::NAN], Par::Seq),
+        );
+    }
+    log.finish();
+}
+
+/// `Learner::new` (BSS parameters, given scores) and `Learner::fit(lambda)`.
+#[test]
+fn active_learner_errors() {
+    use randnla::active::{BssParams, Learner, ScoreSource, Strategy};
+    let mut log = Log::new("active::Learner");
+    let x = mat(30, 3);
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        seed(),
+        Par::Seq,
+    )
+    .unwrap();
+    let bss = BssParams::default;
+    let cases: Vec<(&str, Strategy, Want)> = vec![
+        (
+            "bss gamma=1",
+            Strategy::Bss(BssParams {
+                gamma: Some(1.0),
+                ..bss()
+            }),
+            Want::Param("gamma"),
+        ),
+        (
+            "bss gamma=NaN",
+            Strategy::Bss(BssParams {
+                gamma: Some(f64::NAN),
+                ..bss()
+            }),
+            Want::Param("gamma"),
+        ),
+        (
+            "bss growth=1",
+            Strategy::Bss(BssParams {
+                growth: 1.0,
+                ..bss()
+            }),
+            Want::Param("growth"),
+        ),
+        (
+            "bss max_steps_per_label=0",
+            Strategy::Bss(BssParams {
+                max_steps_per_label: 0,
+                ..bss()
+            }),
+            Want::Param("max_steps_per_label"),
+        ),
+        (
+            "given scores of length 29",
+            Strategy::Leverage(ScoreSource::Given(vec![1.0; 29])),
+            Want::Dim(30, 29),
+        ),
+        (
+            "given score NaN",
+            Strategy::Leverage(ScoreSource::Given({
+                let mut v = vec![1.0; 30];
+                v[4] = f64::NAN;
+                v
+            })),
+            Want::AnyOf(vec![Want::Param("scores"), Want::Param("Given")]),
+        ),
+        (
+            "given scores all zero",
+            Strategy::Leverage(ScoreSource::Given(vec![0.0; 30])),
+            Want::AnyOf(vec![Want::Param("scores"), Want::Param("Given")]),
+        ),
+        (
+            "approx scores nnz_per_col=0",
+            Strategy::Leverage(ScoreSource::Approx(ApproxParams {
+                nnz_per_col: 0,
+                ..Default::default()
+            })),
+            Want::Param("nnz_per_col"),
+        ),
+    ];
+    for (ctx, st, want) in cases {
+        log.case(ctx, want, || Learner::new(&pool, st, seed()).map(|_| ()));
+    }
+    let l = Learner::new(&pool, Strategy::Uniform, seed()).unwrap();
+    log.case("fit before any label", Want::Empty, || l.fit(0.0));
+    log.finish();
+}
+
+/// I/O errors name the path; a refused write creates no file.
+#[test]
+fn io_path_errors() {
+    use randnla::io::{read_dense_path, read_matrix_market_path, write_dense_path};
+    let mut log = Log::new("I/O paths");
+    let dir = std::env::temp_dir().join(format!("randnla-errors-review-{}", std::process::id()));
+    let missing = dir.join("no-such-dir").join("a.mtx");
+    let o = ReadOptions::default();
+    for (ctx, r) in [
+        (
+            "read_matrix_market_path missing",
+            log.err("read_matrix_market_path", || {
+                read_matrix_market_path(&missing, &o)
+            }),
+        ),
+        (
+            "read_dense_path missing",
+            log.err("read_dense_path", || read_dense_path(&missing, &o)),
+        ),
+        (
+            "write_dense_path into a missing directory",
+            log.err("write_dense_path", || {
+                write_dense_path(&missing, mat(2, 2).as_ref())
+            }),
+        ),
+    ] {
+        match r {
+            Some(Error::Io { kind, message }) => {
+                if kind != std::io::ErrorKind::NotFound {
+                    log.fail(ctx, format!("kind {kind:?}"));
+                }
+                if !message.contains("a.mtx") {
+                    log.fail(ctx, format!("message {message:?} does not name the path"));
+                }
+            }
+            Some(e) => log.fail(ctx, format!("{} ({e}), expected Io", variant(&e))),
+            None => {}
+        }
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("nan.mtx");
+    let mut a = mat(3, 2);
+    a[(2, 0)] = f64::INFINITY;
+    log.case(
+        "write_dense_path inf at (2,0)",
+        Want::NonFinite(2, 0),
+        || write_dense_path(&target, a.as_ref()),
+    );
+    if target.exists() {
+        log.fail("write_dense_path inf", "the file was created".into());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    log.finish();
+}
+
+/// Causal block products and `relative_error`: shapes, NaN, block size.
+#[test]
+fn causal_and_relative_error() {
+    use randnla::attention::{causal_product, causal_squared_product, relative_error};
+    let mut log = Log::new("causal products / relative_error");
+    let a = mat(6, 3);
+    let b = mat(6, 3);
+    let c = mat(6, 2);
+    type Prod = fn(
+        faer::MatRef<'_, f64>,
+        faer::MatRef<'_, f64>,
+        faer::MatRef<'_, f64>,
+        usize,
+        Par,
+    ) -> randnla::Result<Mat<f64>>;
+    let prods: [(&str, Prod); 2] = [
+        ("causal_product", causal_product),
+        ("causal_squared_product", causal_squared_product),
+    ];
+    for (name, f) in prods {
+        let b5 = mat(5, 3);
+        log.case(&format!("{name} B with 5 rows"), Want::Dim(6, 5), || {
+            f(a.as_ref(), b5.as_ref(), c.as_ref(), 4, Par::Seq)
+        });
+        let b2 = mat(6, 2);
+        log.case(&format!("{name} B with 2 columns"), Want::Dim(3, 2), || {
+            f(a.as_ref(), b2.as_ref(), c.as_ref(), 4, Par::Seq)
+        });
+        let mut cn = c.clone();
+        cn[(4, 1)] = f64::NAN;
+        log.case(
+            &format!("{name} NaN in C (4,1)"),
+            Want::NonFinite(4, 1),
+            || f(a.as_ref(), b.as_ref(), cn.as_ref(), 4, Par::Seq),
+        );
+        for blk in [0usize, 8193] {
+            log.case(&format!("{name} block {blk}"), Want::Param("block"), || {
+                f(a.as_ref(), b.as_ref(), c.as_ref(), blk, Par::Seq)
+            });
+        }
+        let e = Mat::<f64>::zeros(0, 3);
+        log.case(&format!("{name} empty A"), Want::Empty, || {
+            f(e.as_ref(), b.as_ref(), c.as_ref(), 4, Par::Seq)
+        });
+    }
+    let x = mat(4, 2);
+    let y = mat(4, 3);
+    log.case(
+        "relative_error 4×2 vs 4×3",
+        Want::AnyOf(vec![Want::Dim(3, 2), Want::Dim(2, 3)]),
+        || relative_error(x.as_ref(), y.as_ref()),
+    );
+    let mut xn = x.clone();
+    xn[(3, 1)] = f64::NAN;
+    log.case("relative_error NaN (3,1)", Want::NonFinite(3, 1), || {
+        relative_error(xn.as_ref(), x.as_ref())
+    });
+    log.finish();
+}
+
+/// Sparse matrices may declare far more rows or columns than they store: densifying or
+/// sketching them is `TooLarge`, not an abort.
+#[test]
+fn huge_declared_shapes_are_too_large() {
+    let mut log = Log::new("huge declared shapes");
+    let ip_c = [0usize, 0];
+    let tall = SparseRef::<f64>::try_csc(1 << 40, 1, &ip_c, &[], &[]).unwrap();
+    log.case("to_dense 2^40 × 1", Want::TooLarge, || {
+        MatrixRef::Sparse(tall).to_dense()
+    });
+    let ip_r = [0usize; 11];
+    let wide = SparseRef::<f64>::try_csr(10, 1 << 40, &ip_r, &[], &[]).unwrap();
+    let s = SparseSign::new(5, 10, 2, seed()).unwrap();
+    log.case("SparseSign apply 10 × 2^40", Want::TooLarge, || {
+        s.apply(MatrixRef::Sparse(wide), Par::Seq)
+    });
+    log.case("gram 10 × 2^40", Want::TooLarge, || {
+        gram(MatrixRef::Sparse(wide), Par::Seq)
+    });
+    let b = vec_b(10);
+    log.case(
+        "qr_solve 10 × 2^40",
+        Want::AnyOf(vec![Want::TooLarge, Want::Param("a"), Want::Param("A")]),
+        || qr_solve(MatrixRef::Sparse(wide), &b, 0.0, Par::Seq),
+    );
+    log.finish();
+}
+
+/// `TensorSketch::mode_bucket(k, i)` and `mode_sketch(k, x)`: the out-of-range `k` is reported
+/// as `mode`, the out-of-range `i` as `index`; the arguments are `k` and `i`.
+#[test]
+#[ignore = "BUG: TensorSketch::mode_bucket / mode_sketch name their `k`, `i` arguments `mode` / `index`"]
+fn tensor_sketch_index_arguments_are_named_as_the_arguments() {
+    let mut log = Log::new("TensorSketch index argument names");
+    let ts = TensorSketch::new(2, 4, 16, seed()).unwrap();
+    log.case("mode_bucket k=2", Want::Param("k"), || ts.mode_bucket(2, 0));
+    log.case("mode_bucket i=4", Want::Param("i"), || ts.mode_bucket(0, 4));
+    log.case("mode_sketch k=2", Want::Param("k"), || {
+        ts.mode_sketch(2, &[1.0f64; 4])
+    });
+    log.finish();
+}
+
+/// `PolyKernelFeatures::new` with `PolyKernelParams::sketch_dim` 0 or above 2²²: documented as
+/// `InvalidParameter` for `sketch_dim`, reported as `m` (the name inside `TensorSketch::new`).
+#[test]
+#[ignore = "BUG: PolyKernelFeatures::new reports a bad PolyKernelParams::sketch_dim as InvalidParameter `m`"]
+fn poly_kernel_sketch_dim_is_named_sketch_dim() {
+    use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
+    let mut log = Log::new("PolyKernelFeatures sketch_dim name");
+    for method in [TensorMethod::Fft, TensorMethod::Tree] {
+        for m in [0usize, (1 << 22) + 1] {
+            let p = PolyKernelParams {
+                sketch_dim: m,
+                method,
+                ..PolyKernelParams::default()
+            };
+            log.case(
+                &format!("{method:?} sketch_dim={m}"),
+                Want::Param("sketch_dim"),
+                || PolyKernelFeatures::new(3, p, seed()),
+            );
+        }
+    }
+    log.finish();
+}
+
+/// Kernel regression P1/P2 with `InnerSolve::Auto` (default): the docs list the errors of
+/// `Preconditioner::new` for `j ≥ 1` (`sketch_rows < d`, `nnz_per_col = 0`, …), but when Auto
+/// takes the Cholesky route no sketch is planned and those parameters are never checked: the
+/// same call errors or succeeds depending on a route the caller did not choose (unlike
+/// `sketch_and_precondition`, which checks them before its probe, and `approx_leverage_scores`,
+/// which checks them "for every `A`").
+#[test]
+#[ignore = "BUG: solve_p1/solve_p2 with InnerSolve::Auto accept lstsq.sketch_rows < d and nnz_per_col = 0 (Ok) when the Cholesky route is taken"]
+fn kernel_regression_auto_validates_sketch_params() {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, KernelParams};
+    let mut log = Log::new("kernel regression Auto validates lstsq params");
+    let a = Mat::from_fn(12, 3, |i, j| 0.3 * mat(12, 3)[(i, j)]);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let mut p = KernelParams::default();
+    p.lstsq.sketch_rows = Some(2);
+    log.case("P1 sketch_rows=2 < d", Want::Param("sketch_rows"), || {
+        solve_p1(av, 1, &vec_b(3), &p)
+    });
+    log.case("P2 sketch_rows=2 < d", Want::Param("sketch_rows"), || {
+        solve_p2(av, 1, &vec_b(12), &p)
+    });
+    let mut p = KernelParams::default();
+    p.lstsq.nnz_per_col = 0;
+    log.case("P1 nnz_per_col=0", Want::Param("nnz_per_col"), || {
+        solve_p1(av, 1, &vec_b(3), &p)
+    });
+    let mut p = KernelParams::default();
+    p.lstsq.rcond = 0.0;
+    log.case("P1 rcond=0", Want::Param("rcond"), || {
+        solve_p1(av, 1, &vec_b(3), &p)
+    });
+    log.finish();
+}
+
+/// The same `A` with NaN at `(0, 3)` and `(2, 0)`: `MatrixRef::dense` names `(2, 0)` (first in
+/// column-major order, documented); `MatrixRef::sparse` of the CSC copy names `(2, 0)` too, but
+/// of the CSR copy `(0, 3)` (its storage order). The docs state no order for sparse input, but
+/// the crate's storage-independence contract and this review's precedence rule ask for one
+/// answer per matrix: every solver validating through `MatrixRef::sparse` reports a different
+/// entry for CSR than for dense / CSC storage of the same matrix.
+#[test]
+#[ignore = "BUG: NonFinite position depends on storage: CSR names the first row-major NaN (0,3), dense/CSC the first column-major (2,0)"]
+fn two_nans_named_the_same_for_every_storage() {
+    let mut log = Log::new("two NaNs, every storage");
+    let mut an = mat(5, 4);
+    an[(0, 3)] = f64::NAN;
+    an[(2, 0)] = f64::NAN;
+    let (c1, c2) = (csr_all(&an), csc_all(&an));
+    log.case("dense", Want::NonFinite(2, 0), || {
+        MatrixRef::dense(an.as_ref()).map(|_| ())
+    });
+    log.case("csc", Want::NonFinite(2, 0), || {
+        MatrixRef::sparse(&c2).map(|_| ())
+    });
+    log.case("csr", Want::NonFinite(2, 0), || {
+        MatrixRef::sparse(&c1).map(|_| ())
+    });
     log.finish();
 }
