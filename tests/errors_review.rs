@@ -50,6 +50,11 @@
 //! | `causal_product`, `causal_squared_product`, `relative_error` | row counts, `B` columns, NaN in `C` (row, col), `block` 0 / 8193, empty; shapes, NaN |
 //! | `read_matrix_market_path`, `read_dense_path`, `write_dense_path` | missing file / directory (Io kind and path), ∞ written (no file created) |
 //! | `MatrixRef::to_dense`, `SketchExt::apply`, `gram`, `qr_solve` on sparse `A` declaring `2⁴⁰` rows / columns | `TooLarge` (no abort) |
+//! | `Budgeted::query`, `Learner::select`, `Learner::fit`, `Pool::{residual_norm_sq, least_squares}` | row ≥ n / `usize::MAX`, exhausted budget, NaN answer (row), `k` 0 / above budget, budget < d, oracle size; `λ` −1 / NaN / ∞; lengths, ∞ in `y` |
+//! | `weighted_least_squares` | lengths, row ≥ n, weight −1 / NaN, NaN label (index), no rows, `λ` −1 / NaN, one row (rank) |
+//! | `power_method_sketched` | `rank = 0`, `starts = 0`, `sketch_dim = 8`, `search_sketch_dim = 8` |
+//! | `SketchOperator::apply_block_into` | block past `n`, offset `usize::MAX`, `out` of the wrong shape (and `out` unchanged) |
+//! | `row_norm_weights` | unvalidated NaN (row, col), all row norms² underflow (`A`), a row norm² overflow |
 //!
 //! Precedence and determinism: two faults at once (NaN in `b` and a bad parameter; two NaNs in
 //! `A` at different positions; bad parameter and NaN in attention inputs) give the same error on
@@ -2530,5 +2535,335 @@ fn two_nans_named_the_same_for_every_storage() {
     log.case("csr", Want::NonFinite(2, 0), || {
         MatrixRef::sparse(&c1).map(|_| ())
     });
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch 3: label oracles, selection rounds, weighted fits, pool evaluation, sketched tensor
+// power method, apply_block_into, row_norm_weights, more precedence
+// ---------------------------------------------------------------------------------------------
+
+/// `Budgeted::query`: `row ≥ pool_size` named `row`, an exhausted budget named `budget`, a NaN
+/// answer `NonFinite` at the queried row. `Learner::select`: `k = 0`, `k` above the budget,
+/// a budget below `d`, an oracle of the wrong size. `Learner::fit(lambda)` with `λ < 0`.
+#[test]
+fn active_oracle_select_fit() {
+    use randnla::active::{Budgeted, Learner, SliceOracle, Strategy};
+    let mut log = Log::new("active oracle / select / fit");
+    let y: Vec<f64> = vec_b(30);
+    let mut o = Budgeted::new(SliceOracle::new(&y), 2);
+    log.case("query row 30", Want::Param("row"), || o.query(30));
+    log.case("query row usize::MAX", Want::Param("row"), || {
+        o.query(usize::MAX)
+    });
+    let _ = o.query(0);
+    let _ = o.query(1);
+    log.case("query beyond budget", Want::Param("budget"), || o.query(2));
+    let mut bad = y.clone();
+    bad[7] = f64::NAN;
+    let mut ob = Budgeted::new(SliceOracle::new(&bad), 5);
+    log.case(
+        "oracle answers NaN for row 7",
+        Want::NonFinite(7, 0),
+        || ob.query(7),
+    );
+    let x = mat(30, 3);
+    let pool = Pool::new(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        Basis::Exact,
+        seed(),
+        Par::Seq,
+    )
+    .unwrap();
+    let mut l = Learner::new(&pool, Strategy::Uniform, seed()).unwrap();
+    let mut o = Budgeted::new(SliceOracle::new(&y), 10);
+    log.case("select k=0", Want::Param("k"), || l.select(0, &mut o));
+    log.case("select k=11 > budget 10", Want::Param("k"), || {
+        l.select(11, &mut o)
+    });
+    let mut small = Budgeted::new(SliceOracle::new(&y), 2);
+    log.case(
+        "select with budget 2 < d = 3",
+        Want::AnyOf(vec![Want::Param("budget"), Want::Param("k")]),
+        || l.select(2, &mut small),
+    );
+    let y29 = vec_b(29);
+    let mut wrong = Budgeted::new(SliceOracle::new(&y29), 10);
+    log.case("select oracle of 29 rows", Want::Dim(30, 29), || {
+        l.select(5, &mut wrong)
+    });
+    if l.select(6, &mut o).is_ok() {
+        for lam in [-1.0, f64::NAN, f64::INFINITY] {
+            log.case(&format!("fit λ={lam}"), Want::Param("lambda"), || {
+                l.fit(lam)
+            });
+        }
+    } else {
+        log.fail("select 6", "could not label rows for the fit cases".into());
+    }
+    // Pool evaluation.
+    log.case("residual_norm_sq y of 29", Want::Dim(30, 29), || {
+        pool.residual_norm_sq(&[0.0; 3], &y29)
+    });
+    log.case("residual_norm_sq β of 2", Want::Dim(3, 2), || {
+        pool.residual_norm_sq(&[0.0; 2], &y)
+    });
+    let mut yn = y.clone();
+    yn[12] = f64::INFINITY;
+    log.case(
+        "residual_norm_sq inf in y[12]",
+        Want::NonFinite(12, 0),
+        || pool.residual_norm_sq(&[0.0; 3], &yn),
+    );
+    log.case("least_squares NaN-free y of 31", Want::Dim(30, 31), || {
+        pool.least_squares(&vec_b(31))
+    });
+    log.finish();
+}
+
+/// `weighted_least_squares(x, rows, weights, labels, lambda)`: lengths, a row index `≥ n`, a
+/// bad weight, NaN label (its index), `λ < 0` named `lambda` (the argument).
+#[test]
+fn weighted_least_squares_errors() {
+    use randnla::active::weighted_least_squares;
+    let mut log = Log::new("weighted_least_squares");
+    let x = mat(10, 2);
+    let xv = MatrixRef::dense(x.as_ref()).unwrap();
+    let rows = [0usize, 3, 5];
+    let w = [1.0, 1.0, 1.0];
+    let lab = [1.0, 2.0, 3.0];
+    log.case(
+        "weights of length 2",
+        Want::AnyOf(vec![Want::Dim(3, 2), Want::Dim(2, 3)]),
+        || weighted_least_squares(xv, &rows, &w[..2], &lab, 0.0),
+    );
+    log.case("row 10 ≥ n", Want::Param("rows"), || {
+        weighted_least_squares(xv, &[0, 10, 5], &w, &lab, 0.0)
+    });
+    log.case("weight -1", Want::Param("weights"), || {
+        weighted_least_squares(xv, &rows, &[1.0, -1.0, 1.0], &lab, 0.0)
+    });
+    log.case("weight NaN", Want::Param("weights"), || {
+        weighted_least_squares(xv, &rows, &[1.0, f64::NAN, 1.0], &lab, 0.0)
+    });
+    log.case("label NaN at 2", Want::NonFinite(2, 0), || {
+        weighted_least_squares(xv, &rows, &w, &[1.0, 2.0, f64::NAN], 0.0)
+    });
+    log.case("no rows", Want::Empty, || {
+        weighted_least_squares(xv, &[], &[], &[], 0.0)
+    });
+    for lam in [-1.0, f64::NAN] {
+        log.case(&format!("λ={lam}"), Want::Param("lambda"), || {
+            weighted_least_squares(xv, &rows, &w, &lab, lam)
+        });
+    }
+    log.case("one row, λ=0: rank deficient", Want::RankDeficient, || {
+        weighted_least_squares(xv, &[0], &[1.0], &[1.0], 0.0)
+    });
+    log.finish();
+}
+
+/// `power_method_sketched`: the parameters of `SketchParams` named after their fields,
+/// checked before the sketches are built.
+#[test]
+fn power_method_sketched_params() {
+    use randnla::tensor::{power_method_sketched, SketchParams};
+    let mut log = Log::new("power_method_sketched");
+    let t = SymmetricTensor::dense(3, 4, vec![1.0; 64]).unwrap();
+    let d = SketchParams::default;
+    let cases: Vec<(&str, usize, SketchParams, &'static str)> = vec![
+        ("rank 0", 0, d(), "rank"),
+        (
+            "starts 0",
+            1,
+            SketchParams {
+                power: PowerParams {
+                    starts: 0,
+                    ..PowerParams::default()
+                },
+                ..d()
+            },
+            "starts",
+        ),
+        (
+            "sketch_dim 8",
+            1,
+            SketchParams {
+                sketch_dim: 8,
+                ..d()
+            },
+            "sketch_dim",
+        ),
+        (
+            "search_sketch_dim 8",
+            1,
+            SketchParams {
+                search_sketch_dim: 8,
+                ..d()
+            },
+            "search_sketch_dim",
+        ),
+    ];
+    for (ctx, rank, p, name) in &cases {
+        log.case(ctx, Want::Param(name), || {
+            power_method_sketched(&t, *rank, p, seed(), Par::Seq)
+        });
+    }
+    log.finish();
+}
+
+/// `apply_block_into`: a block past `n` or an `out` of the wrong shape is a
+/// `DimensionMismatch`, and `out` is left unchanged.
+#[test]
+fn apply_block_into_shapes() {
+    use randnla::sketch::SketchOperator;
+    let mut log = Log::new("apply_block_into");
+    let s = SparseSign::new(5, 10, 2, seed()).unwrap();
+    let a = mat(4, 3);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let mut out = Mat::<f64>::zeros(5, 3);
+    log.case(
+        "block of 4 rows at offset 8 (n = 10)",
+        Want::AnyOf(vec![Want::Dim(10, 12), Want::Dim(10, 8), Want::Dim(2, 4)]),
+        || s.apply_block_into(8, av, out.as_mut(), Par::Seq),
+    );
+    log.case(
+        "offset usize::MAX",
+        Want::AnyOf(vec![
+            Want::Dim(10, usize::MAX),
+            Want::Dim(10, usize::MAX - 1),
+            Want::Dim(0, 4),
+        ]),
+        || s.apply_block_into(usize::MAX, av, out.as_mut(), Par::Seq),
+    );
+    let mut out2 = Mat::<f64>::zeros(5, 2);
+    log.case(
+        "out 5×2 for d = 3",
+        Want::AnyOf(vec![Want::Dim(3, 2)]),
+        || s.apply_block_into(0, av, out2.as_mut(), Par::Seq),
+    );
+    let mut out3 = Mat::<f64>::zeros(4, 3);
+    log.case(
+        "out 4×3 for m = 5",
+        Want::AnyOf(vec![Want::Dim(5, 4)]),
+        || s.apply_block_into(0, av, out3.as_mut(), Par::Seq),
+    );
+    if (0..3).any(|j| (0..5).any(|i| out[(i, j)] != 0.0)) {
+        log.fail("apply_block_into", "out changed by a refused call".into());
+    }
+    log.finish();
+}
+
+/// `row_norm_weights`: NaN in an unvalidated dense `A` names its entry; an `A` whose every
+/// squared row norm underflows is `InvalidParameter` named `A` (documented).
+#[test]
+fn row_norm_weights_errors() {
+    use randnla::sketch::sampling::row_norm_weights;
+    let mut log = Log::new("row_norm_weights");
+    let mut a = mat(5, 3);
+    a[(3, 2)] = f64::NAN;
+    log.case("unvalidated NaN (3,2)", Want::NonFinite(3, 2), || {
+        row_norm_weights(MatrixRef::Dense(a.as_ref()))
+    });
+    let tiny = Mat::from_fn(4, 2, |i, _| 1e-160 * (i + 1) as f64);
+    log.case("every row norm² underflows", Want::Param("A"), || {
+        row_norm_weights(MatrixRef::dense(tiny.as_ref()).unwrap())
+    });
+    let big = Mat::from_fn(4, 2, |i, j| if i == 2 { 1e200 } else { (i + j) as f64 });
+    log.case(
+        "row 2 norm² overflows at column 0 or 1",
+        Want::AnyOf(vec![Want::NonFinite(2, 0), Want::NonFinite(2, 1)]),
+        || row_norm_weights(MatrixRef::dense(big.as_ref()).unwrap()),
+    );
+    log.finish();
+}
+
+/// More two-fault cases: each gives the same error on 1 and 4 threads and for dense / CSR /
+/// CSC storage.
+#[test]
+fn precedence_more() {
+    let mut log = Log::new("precedence (more)");
+    let a = mat(40, 4);
+    let csr = csr_all(&a);
+    let csc = csc_all(&a);
+    type Run<'a> = Box<dyn Fn(MatrixRef<'_, f64>, Par) -> randnla::Result<()> + Sync + 'a>;
+    let mut bn = vec_b(40);
+    bn[3] = f64::NAN;
+    let runs: Vec<(&str, Run)> = vec![
+        (
+            "exact_ridge_leverage λ<0 + rank_tol bad",
+            Box::new(|av, par| {
+                let p = ExactParams {
+                    rank_tol: Some(2.0),
+                    ..ExactParams::default()
+                };
+                exact_ridge_leverage_scores(av, -1.0, &p, par).map(|_| ())
+            }),
+        ),
+        (
+            "qr_solve NaN b + λ<0",
+            Box::new(|av, par| qr_solve(av, &bn, -1.0, par).map(|_| ())),
+        ),
+        (
+            "normal_equations b length + λ NaN",
+            Box::new(|av, par| normal_equations(av, &bn[..39], f64::NAN, par).map(|_| ())),
+        ),
+        (
+            "multi NaN B + max_iters 0",
+            Box::new(|av, par| {
+                let mut b = Mat::from_fn(40, 2, |i, j| ((i + j) as f64).sin());
+                b[(30, 1)] = f64::NAN;
+                b[(5, 0)] = f64::NAN;
+                let p = LstsqParams {
+                    max_iters: 0,
+                    par,
+                    ..Default::default()
+                };
+                sketch_and_precondition_multi(av, b.as_ref(), &p).map(|_| ())
+            }),
+        ),
+        (
+            "Pool::new Sketched sketch_rows<d (wide-ish)",
+            Box::new(|av, par| {
+                Pool::new(
+                    av,
+                    Basis::Sketched {
+                        sketch_rows: Some(1),
+                    },
+                    seed(),
+                    par,
+                )
+                .map(|_| ())
+            }),
+        ),
+    ];
+    for (name, run) in &runs {
+        let mut first: Option<(String, Error)> = None;
+        for (storage, av) in [
+            ("dense", MatrixRef::dense(a.as_ref()).unwrap()),
+            ("csr", MatrixRef::sparse(&csr).unwrap()),
+            ("csc", MatrixRef::sparse(&csc).unwrap()),
+        ] {
+            for threads in [1usize, 4] {
+                let ctx = format!("{name} [{storage}, {threads} threads]");
+                let Some(e) = log.err(&ctx, || with_threads(threads, |par| run(av, par))) else {
+                    continue;
+                };
+                if let Some(m) = display_problem(&e) {
+                    log.fail(&ctx, m);
+                }
+                match &first {
+                    None => first = Some((ctx, e)),
+                    Some((c0, e0)) if e0 != &e => {
+                        log.fail(&ctx, format!("{e:?} differs from {c0}: {e0:?}"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Some((_, e)) = first {
+            eprintln!("{name}: {e}");
+        }
+    }
     log.finish();
 }
