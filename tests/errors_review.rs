@@ -55,6 +55,11 @@
 //! | `power_method_sketched` | `rank = 0`, `starts = 0`, `sketch_dim = 8`, `search_sketch_dim = 8` |
 //! | `SketchOperator::apply_block_into` | block past `n`, offset `usize::MAX`, `out` of the wrong shape (and `out` unchanged) |
 //! | `row_norm_weights` | unvalidated NaN (row, col), all row norms² underflow (`A`), a row norm² overflow |
+//! | `problems::{coherent_matrix, random_sparse, ls_problem, sparse_ls_illmix}` | `n < d`, `d = 0`, `scale` NaN / ∞ / overflowing, `nnz_per_row` 0 / `> d`, `n = 2³²`, `cond` 0.5 / NaN, `residual_norm` −1 / NaN / square, `density`, `delta_min`, `noise` out of range |
+//! | `normal_equation_residual`, `ridge_normal_equation_residual` | `x` / `b` lengths, NaN (index), empty `A`, `λ` −1 / NaN / ∞ |
+//! | `SketchKind::from_str`, `SparseRef::csr_row_block`, `MatrixRef::row_block` | unknown name; CSC, range past `nrows`, reversed, `usize::MAX` |
+//! | `SymmetricTensor::dense_symmetrized`, `write_tns_path`, `read_tns_path`, `read_sparse` | order 2, NaN; missing directory / file (Io names the path); array file |
+//! | `PolySketch::{new, features}`, `distortion`, `distortion_on_range` | `h = 0`, degree 3 / 66, `sketch_dim` 0 / 2049; `X` columns, NaN (row, col); `Q` / `A` rows |
 //!
 //! Precedence and determinism: two faults at once (NaN in `b` and a bad parameter; two NaNs in
 //! `A` at different positions; bad parameter and NaN in attention inputs) give the same error on
@@ -707,12 +712,13 @@ fn baselines_errors() {
     log.finish();
 }
 
-/// `qr_solve`, `normal_equations`, `ridge`, `exact_ridge_leverage_scores` and
+/// `qr_solve`, `normal_equations`, `ridge`, `ridge_normal_equation_residual`,
+/// `exact_ridge_leverage_scores` and
 /// `statistical_dimension` take `λ` as an argument named `lambda`; a negative / NaN / ∞ `λ` is
 /// documented as `InvalidParameter`, whose `name` should then be `lambda` (there is no `ridge`
 /// in those signatures; `LsqrParams::ridge` / `LstsqParams::ridge` are separate).
 #[test]
-#[ignore = "BUG: λ passed as the argument `lambda` is reported as InvalidParameter `ridge` (qr_solve, normal_equations, ridge)"]
+#[ignore = "BUG: λ passed as the argument `lambda` is reported as InvalidParameter `ridge` (qr_solve, normal_equations, ridge, ridge_normal_equation_residual)"]
 fn lambda_argument_is_named_as_the_argument() {
     let mut log = Log::new("name of the λ argument");
     let a = mat(8, 3);
@@ -736,6 +742,11 @@ fn lambda_argument_is_named_as_the_argument() {
             &format!("exact_ridge_leverage_scores λ={lam:e}"),
             Want::Param("lambda"),
             || exact_ridge_leverage_scores(av, lam, &ExactParams::default(), Par::Seq),
+        );
+        log.case(
+            &format!("ridge_normal_equation_residual λ={lam:e}"),
+            Want::Param("lambda"),
+            || randnla::lstsq::ridge_normal_equation_residual(av, &[0.0; 3], &b, lam, Par::Seq),
         );
         log.case(
             &format!("statistical_dimension λ={lam:e}"),
@@ -2865,5 +2876,289 @@ fn precedence_more() {
             eprintln!("{name}: {e}");
         }
     }
+    log.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch 4: generators, residual figures, parsing, row blocks, tensors from/to text, PolySketch,
+// distortion
+// ---------------------------------------------------------------------------------------------
+
+/// The seeded generators of `problems`: each documented `InvalidParameter` named after the
+/// argument at fault.
+#[test]
+fn problem_generators() {
+    use randnla::problems::{coherent_matrix, ls_problem, random_sparse, sparse_ls_illmix};
+    let mut log = Log::new("problems");
+    let s = seed();
+    log.case("coherent_matrix n<d", Want::Param("n"), || {
+        coherent_matrix(2, 3, 1e-3, s)
+    });
+    for sc in [f64::NAN, f64::INFINITY] {
+        log.case(
+            &format!("coherent_matrix scale={sc}"),
+            Want::Param("scale"),
+            || coherent_matrix(10, 3, sc, s),
+        );
+    }
+    // scale·G overflowing is an error naming `scale`; an Ok (no draw large enough) must be
+    // finite.
+    for sc in [1e308, f64::MAX] {
+        let ctx = format!("coherent_matrix scale={sc:e}");
+        match log.no_panic(&ctx, || coherent_matrix(10, 3, sc, s)) {
+            Some(Ok(m)) => {
+                if (0..3).any(|j| (0..10).any(|i| !m[(i, j)].is_finite())) {
+                    log.fail(&ctx, "Ok with a non-finite entry".into());
+                }
+            }
+            Some(Err(e)) => {
+                if let Some(m) = mismatch(&e, &Want::Param("scale")) {
+                    log.fail(&ctx, m);
+                }
+            }
+            None => {}
+        }
+    }
+    log.case("coherent_matrix 2^31 × 2", Want::TooLarge, || {
+        coherent_matrix(1 << 31, 2, 1.0, s)
+    });
+    log.case(
+        "random_sparse nnz_per_row=0",
+        Want::Param("nnz_per_row"),
+        || random_sparse(5, 3, 0, s),
+    );
+    log.case(
+        "random_sparse nnz_per_row=4 > d",
+        Want::Param("nnz_per_row"),
+        || random_sparse(5, 3, 4, s),
+    );
+    log.case("random_sparse n=2^32", Want::TooLarge, || {
+        random_sparse(1 << 32, 3, 1, s)
+    });
+    log.case("ls_problem n<d", Want::Param("n"), || {
+        ls_problem(2, 3, 10.0, 0.0, s)
+    });
+    log.case("ls_problem cond=0.5", Want::Param("cond"), || {
+        ls_problem(10, 3, 0.5, 0.0, s)
+    });
+    log.case("ls_problem cond=NaN", Want::Param("cond"), || {
+        ls_problem(10, 3, f64::NAN, 0.0, s)
+    });
+    for r in [-1.0, f64::NAN] {
+        log.case(
+            &format!("ls_problem residual_norm={r}"),
+            Want::Param("residual_norm"),
+            || ls_problem(10, 3, 10.0, r, s),
+        );
+    }
+    log.case(
+        "ls_problem square with residual",
+        Want::Param("residual_norm"),
+        || ls_problem(3, 3, 10.0, 1.0, s),
+    );
+    log.case("sparse_ls_illmix n=0", Want::Param("n"), || {
+        sparse_ls_illmix(0, 4, 0.5, 1e-3, 0.0, s)
+    });
+    log.case("sparse_ls_illmix d=1", Want::Param("d"), || {
+        sparse_ls_illmix(10, 1, 0.5, 1e-3, 0.0, s)
+    });
+    for dn in [0.0, 1.5, f64::NAN] {
+        log.case(
+            &format!("sparse_ls_illmix density={dn}"),
+            Want::Param("density"),
+            || sparse_ls_illmix(10, 4, dn, 1e-3, 0.0, s),
+        );
+    }
+    for dm in [0.0, 2.0, f64::NAN] {
+        log.case(
+            &format!("sparse_ls_illmix delta_min={dm}"),
+            Want::Param("delta_min"),
+            || sparse_ls_illmix(10, 4, 0.5, dm, 0.0, s),
+        );
+    }
+    for nz in [-1.0, f64::INFINITY, 1e308] {
+        log.case(
+            &format!("sparse_ls_illmix noise={nz}"),
+            Want::Param("noise"),
+            || sparse_ls_illmix(10, 4, 0.5, 1e-3, nz, s),
+        );
+    }
+    log.finish();
+}
+
+/// Generators whose `d = 0` (or `n < d`) is reported under another argument's name.
+#[test]
+#[ignore = "BUG: random_sparse(d = 0) is InvalidParameter `nnz_per_row`; ls_problem(d = 0) is `n`"]
+fn problem_generators_d_zero_named_d() {
+    use randnla::problems::{ls_problem, random_sparse};
+    let mut log = Log::new("problems d = 0");
+    log.case("random_sparse d=0", Want::Param("d"), || {
+        random_sparse(5, 0, 1, seed())
+    });
+    log.case("ls_problem d=0", Want::Param("d"), || {
+        ls_problem(5, 0, 10.0, 0.0, seed())
+    });
+    log.finish();
+}
+
+/// `normal_equation_residual` / `ridge_normal_equation_residual`: lengths (`x` of `d`, `b` of
+/// `n`), NaN in `x` or `b` (index), empty `A`, `λ` named `lambda`.
+#[test]
+fn residual_figures_errors() {
+    use randnla::lstsq::{normal_equation_residual, ridge_normal_equation_residual};
+    let mut log = Log::new("normal-equation residuals");
+    let a = mat(8, 3);
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_b(8);
+    let x = [0.5, -0.5, 1.0];
+    log.case("x of length 2", Want::Dim(3, 2), || {
+        normal_equation_residual(av, &x[..2], &b, Par::Seq)
+    });
+    log.case("b of length 7", Want::Dim(8, 7), || {
+        normal_equation_residual(av, &x, &b[..7], Par::Seq)
+    });
+    log.case("NaN in x[1]", Want::NonFinite(1, 0), || {
+        normal_equation_residual(av, &[0.5, f64::NAN, 1.0], &b, Par::Seq)
+    });
+    let mut bn = b.clone();
+    bn[6] = f64::NAN;
+    log.case("NaN in b[6]", Want::NonFinite(6, 0), || {
+        normal_equation_residual(av, &x, &bn, Par::Seq)
+    });
+    let e = Mat::<f64>::zeros(0, 3);
+    log.case("empty A", Want::Empty, || {
+        normal_equation_residual(MatrixRef::dense(e.as_ref()).unwrap(), &x, &[], Par::Seq)
+    });
+    // λ < 0: documented InvalidParameter; its name is checked in
+    // `lambda_argument_is_named_as_the_argument`.
+    for lam in [-1.0, f64::NAN, f64::INFINITY] {
+        log.checks += 1;
+        if !matches!(
+            ridge_normal_equation_residual(av, &x, &b, lam, Par::Seq),
+            Err(Error::InvalidParameter { .. })
+        ) {
+            log.fail(
+                &format!("ridge λ={lam}"),
+                "expected InvalidParameter".into(),
+            );
+        }
+    }
+    log.finish();
+}
+
+/// `SketchKind::from_str` (named `sketch`), `csr_row_block` / `row_block` (a CSC matrix, a range
+/// outside `0..=nrows` or reversed), `SymmetricTensor::dense_symmetrized`, `.tns` write/read by
+/// path, `read_sparse` of an array file, `PolySketch::new` / `features`, `distortion`.
+#[test]
+fn misc_entry_points() {
+    use randnla::attention::{FeatureMap, PolySketch};
+    use randnla::diagnostics::{distortion, distortion_on_range};
+    use randnla::io::read_sparse;
+    use randnla::tensor::{read_tns_path, write_tns_path, TnsEntries};
+    use randnla::Layout;
+    let mut log = Log::new("misc entry points");
+    log.case(
+        "SketchKind::from_str(\"fft\")",
+        Want::Param("sketch"),
+        || "fft".parse::<SketchKind>(),
+    );
+    let a = mat(6, 3);
+    let csr = csr_all(&a);
+    let csc = csc_all(&a);
+    let sr = SparseRef::from_sprs(csr.view()).unwrap();
+    let sc = SparseRef::from_sprs(csc.view()).unwrap();
+    log.case("csr_row_block on CSC", Want::Param("layout"), || {
+        sc.csr_row_block(0, 2)
+    });
+    let range = || {
+        Want::AnyOf(vec![
+            Want::Param("range"),
+            Want::Param("start"),
+            Want::Param("end"),
+        ])
+    };
+    log.case("csr_row_block 4..7 (n = 6)", range(), || {
+        sr.csr_row_block(4, 7)
+    });
+    log.case("csr_row_block 4..2", range(), || sr.csr_row_block(4, 2));
+    let dv = MatrixRef::dense(a.as_ref()).unwrap();
+    log.case("dense row_block 0..usize::MAX", range(), || {
+        dv.row_block(0, usize::MAX)
+    });
+    log.case("dense_symmetrized order 2", Want::Param("order"), || {
+        SymmetricTensor::dense_symmetrized(2, 3, vec![1.0; 9])
+    });
+    let mut nan = vec![1.0; 27];
+    nan[26] = f64::NAN;
+    log.case(
+        "dense_symmetrized NaN at flat 26",
+        Want::AnyOf(vec![Want::NonFinite(26, 0), Want::NonFinite(0, 26)]),
+        || SymmetricTensor::dense_symmetrized(3, 3, nan),
+    );
+    let dir =
+        std::env::temp_dir().join(format!("randnla-errors-review-tns-{}", std::process::id()));
+    let missing = dir.join("no-such-dir").join("t.tns");
+    let t = SymmetricTensor::dense(3, 2, vec![1.0; 8]).unwrap();
+    for (ctx, r) in [
+        (
+            "write_tns_path into a missing directory",
+            log.err("write_tns_path", || {
+                write_tns_path(&t, TnsEntries::All, &missing)
+            }),
+        ),
+        (
+            "read_tns_path missing",
+            log.err("read_tns_path", || read_tns_path(&missing)),
+        ),
+    ] {
+        match r {
+            Some(Error::Io { message, .. }) if message.contains("t.tns") => {}
+            Some(e) => log.fail(
+                ctx,
+                format!("{} ({e}), expected Io naming the path", variant(&e)),
+            ),
+            None => {}
+        }
+    }
+    log.case("read_sparse of an array file", Want::Parse(1), || {
+        read_sparse(
+            "%%MatrixMarket matrix array real general\n1 1\n1.0\n".as_bytes(),
+            Layout::Csr,
+            &ReadOptions::default(),
+        )
+    });
+    let ps = |h, deg, r| PolySketch::new(h, deg, r, FeatureMap::Gaussian, seed());
+    log.case("PolySketch h=0", Want::Param("h"), || ps(0, 2, 8));
+    log.case("PolySketch degree=3", Want::Param("degree"), || ps(4, 3, 8));
+    log.case("PolySketch degree=66", Want::Param("degree"), || {
+        ps(4, 66, 8)
+    });
+    log.case("PolySketch sketch_dim=0", Want::Param("sketch_dim"), || {
+        ps(4, 2, 0)
+    });
+    log.case(
+        "PolySketch sketch_dim=2049",
+        Want::Param("sketch_dim"),
+        || ps(4, 2, 2049),
+    );
+    let p = ps(4, 2, 8).unwrap();
+    let x3 = mat(5, 3);
+    log.case("features X with 3 columns (h = 4)", Want::Dim(4, 3), || {
+        p.features(x3.as_ref(), Par::Seq)
+    });
+    let mut x4 = mat(5, 4);
+    x4[(2, 3)] = f64::NAN;
+    log.case("features NaN (2,3)", Want::NonFinite(2, 3), || {
+        p.features(x4.as_ref(), Par::Seq)
+    });
+    let s = SparseSign::new(8, 6, 2, seed()).unwrap();
+    let q5 = mat(5, 2);
+    log.case("distortion Q of 5 rows (n = 6)", Want::Dim(6, 5), || {
+        distortion(&s, q5.as_ref(), Par::Seq)
+    });
+    let a5 = mat(5, 2);
+    log.case("distortion_on_range A of 5 rows", Want::Dim(6, 5), || {
+        distortion_on_range(&s, MatrixRef::dense(a5.as_ref()).unwrap(), Par::Seq)
+    });
     log.finish();
 }
