@@ -3385,3 +3385,81 @@ fn tree_sketch_methods() {
     });
     log.finish();
 }
+
+/// `NotConverged` of the multi-right-hand-side solver and of ridge solves. `Error::NotConverged`
+/// documents `tolerance` as "the tolerance that was asked for" and `sketch_and_precondition`'s
+/// docs list "(iterations done, final test value, tolerance)"; with `λ > ‖A‖_F²` the solver
+/// holds its normal-equation test to a smaller internal tolerance (`LstsqParams::tol` docs), so
+/// the error must still report the `tol` the caller set, or say which it reports.
+#[test]
+fn not_converged_multi_and_ridge() {
+    let mut log = Log::new("NotConverged multi / ridge");
+    let n = 60;
+    let g = randnla::problems::gaussian_matrix(n, 6, Seed::new(4)).unwrap();
+    let a = Mat::from_fn(n, 6, |i, j| g[(i, j)] * 10f64.powi(-(j as i32) * 2));
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = vec_b(n);
+    let bm = Mat::from_fn(n, 2, |i, j| b[(i + 5 * j) % n]);
+    let tol = 1e-12;
+    let check = |log: &mut Log, ctx: &str, e: Option<Error>| {
+        let Some(e) = e else { return };
+        match &e {
+            Error::NotConverged {
+                tolerance,
+                residual,
+                history,
+                ..
+            } => {
+                if *tolerance != tol {
+                    log.fail(ctx, format!("tolerance {tolerance:e}, asked {tol:e}"));
+                }
+                if residual.partial_cmp(tolerance) != Some(std::cmp::Ordering::Greater) {
+                    log.fail(
+                        ctx,
+                        format!("residual {residual:e} ≤ tolerance {tolerance:e}"),
+                    );
+                }
+                if history.is_empty() {
+                    log.fail(ctx, "empty history".into());
+                }
+            }
+            _ => log.fail(ctx, format!("{} ({e}), expected NotConverged", variant(&e))),
+        }
+    };
+    for probe in [false, true] {
+        let p = LstsqParams {
+            sketch_rows: Some(6),
+            max_iters: 1,
+            refinement_steps: 0,
+            tol,
+            probe,
+            ..Default::default()
+        };
+        let ctx = format!("multi probe={probe}");
+        let e = log.err(&ctx, || sketch_and_precondition_multi(av, bm.as_ref(), &p));
+        check(&mut log, &ctx, e);
+    }
+    // ‖A‖_F² ≈ 60 here; λ = 10⁴ is far above it.
+    for probe in [false, true] {
+        let p = LstsqParams {
+            sketch_rows: Some(6),
+            max_iters: 1,
+            refinement_steps: 0,
+            tol,
+            probe,
+            ..Default::default()
+        };
+        let ctx = format!("ridge λ=1e4 probe={probe}");
+        let e = log.err(&ctx, || ridge(av, &b, 1e4, &p));
+        check(&mut log, &ctx, e);
+    }
+    let p = LsqrParams {
+        tol,
+        max_iters: 1,
+        ridge: 1e4,
+        ..Default::default()
+    };
+    let e = log.err("lsqr ridge 1e4", || lsqr(av, &b, &p));
+    check(&mut log, "lsqr ridge 1e4", e);
+    log.finish();
+}
