@@ -64,6 +64,8 @@
 //! | `write_dense`, `write_sparse`, `write_tns`, `read_matrix_market`, `read_tns` | a writer / reader that fails (`Io` with the OS kind) |
 //! | `SketchOperator::to_dense` (Gaussian, sparse sign), `RangeBasis::{new, distortion}` | `2¹⁰ × 2⁴⁰`, `2²⁰ × 2⁴⁰`; empty, `n < d`, unvalidated NaN, zero `A`, `a` of another shape |
 //! | `TreeSketch::{apply_power, apply_kron, apply_rows}` | length, NaN (index), factor count, columns |
+//! | `SketchExt::apply` in `f32` (CountSketch, sparse sign, Gaussian) | `S·A` overflowing `f32`: NonFinite in the huge column, first in column-major order, same for dense and CSR |
+//! | `sketch_and_precondition_multi`, `ridge`, `lsqr` with ridge | budget exceeded: `NotConverged.tolerance` is the `tol` asked for |
 //!
 //! Precedence and determinism: two faults at once (NaN in `b` and a bad parameter; two NaNs in
 //! `A` at different positions; bad parameter and NaN in attention inputs) give the same error on
@@ -3461,5 +3463,120 @@ fn not_converged_multi_and_ridge() {
     };
     let e = log.err("lsqr ridge 1e4", || lsqr(av, &b, &p));
     check(&mut log, "lsqr ridge 1e4", e);
+    log.finish();
+}
+
+/// `apply` in `f32` where `S·A` overflows: `NonFinite` naming the first non-finite output entry
+/// in column-major order (docs). Only column 1 of `A` is huge, so the entry must lie in column
+/// 1, no earlier entry of that column may overflow in the `f64` sketch (an `f32` sketch is the
+/// `f64` one rounded), and dense and CSR storage must name the same entry.
+#[test]
+fn f32_sketch_overflow_names_the_entry() {
+    use randnla::sketch::SketchOperator;
+    let mut log = Log::new("f32 sketch overflow");
+    let (n, d, m) = (6usize, 3usize, 3usize);
+    let big = 0.9 * f32::MAX;
+    let a32 = Mat::<f32>::from_fn(n, d, |i, j| if j == 1 { big } else { (i + j) as f32 });
+    let a64 = Mat::<f64>::from_fn(n, d, |i, j| a32[(i, j)] as f64);
+    let csr32 = {
+        let mut tri = sprs::TriMat::new((n, d));
+        for i in 0..n {
+            for j in 0..d {
+                tri.add_triplet(i, j, a32[(i, j)]);
+            }
+        }
+        tri.to_csr::<usize>()
+    };
+    let mut hits = 0usize;
+    for sd in 0..6u64 {
+        let s = Seed::new(100 + sd);
+        let ops: Vec<(
+            &str,
+            Box<dyn SketchOperator<f32>>,
+            Box<dyn SketchOperator<f64>>,
+        )> = vec![
+            (
+                "count",
+                Box::new(CountSketch::new(m, n, s).unwrap()),
+                Box::new(CountSketch::new(m, n, s).unwrap()),
+            ),
+            (
+                "sparse sign s=2",
+                Box::new(SparseSign::new(m, n, 2, s).unwrap()),
+                Box::new(SparseSign::new(m, n, 2, s).unwrap()),
+            ),
+            (
+                "gaussian",
+                Box::new(Gaussian::new(m, n, s).unwrap()),
+                Box::new(Gaussian::new(m, n, s).unwrap()),
+            ),
+        ];
+        for (name, s32, s64) in &ops {
+            let want = s64
+                .apply(MatrixRef::dense(a64.as_ref()).unwrap(), Par::Seq)
+                .unwrap();
+            let over: Vec<usize> = (0..m)
+                .filter(|&i| want[(i, 1)].abs() > f32::MAX as f64 * 1.0001)
+                .collect();
+            let ctx = format!("{name} seed {sd}");
+            let dense = log.no_panic(&ctx, || {
+                s32.apply(MatrixRef::dense(a32.as_ref()).unwrap(), Par::Seq)
+            });
+            let sparse = log.no_panic(&ctx, || {
+                s32.apply(MatrixRef::sparse(&csr32).unwrap(), Par::Seq)
+            });
+            let (Some(dense), Some(sparse)) = (dense, sparse) else {
+                continue;
+            };
+            match &dense {
+                Err(Error::NonFinite { row, col, .. }) => {
+                    hits += 1;
+                    if *col != 1 || *row >= m {
+                        log.fail(
+                            &ctx,
+                            format!("NonFinite at ({row}, {col}), column 1 expected"),
+                        );
+                    } else if let Some(&first) = over.first() {
+                        if first < *row {
+                            log.fail(
+                                &ctx,
+                                format!("names row {row}, but row {first} overflows first"),
+                            );
+                        }
+                    }
+                }
+                Err(e) => log.fail(&ctx, format!("{} ({e}), expected NonFinite", variant(e))),
+                Ok(out) => {
+                    if !over.is_empty() {
+                        log.fail(&ctx, format!("Ok although rows {over:?} overflow"));
+                    } else if (0..d).any(|j| (0..m).any(|i| !out[(i, j)].is_finite())) {
+                        log.fail(&ctx, "Ok with a non-finite entry".into());
+                    }
+                }
+            }
+            let same = match (&dense, &sparse) {
+                (Err(e1), Err(e2)) => e1 == e2,
+                (Ok(_), Ok(_)) => true,
+                _ => false,
+            };
+            if !same {
+                log.fail(
+                    &ctx,
+                    format!(
+                        "dense {:?} vs CSR {:?}",
+                        dense.as_ref().err(),
+                        sparse.as_ref().err()
+                    ),
+                );
+            }
+        }
+    }
+    if hits == 0 {
+        log.fail(
+            "all seeds",
+            "no case overflowed: the test checks nothing".into(),
+        );
+    }
+    eprintln!("f32 overflow: {hits} NonFinite cases");
     log.finish();
 }
