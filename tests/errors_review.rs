@@ -3472,6 +3472,11 @@ fn not_converged_multi_and_ridge() {
 /// `f64` one rounded), and dense and CSR storage must name the same entry.
 #[test]
 fn f32_sketch_overflow_names_the_entry() {
+    type SketchPair = (
+        &'static str,
+        Box<dyn randnla::sketch::SketchOperator<f32>>,
+        Box<dyn randnla::sketch::SketchOperator<f64>>,
+    );
     use randnla::sketch::SketchOperator;
     let mut log = Log::new("f32 sketch overflow");
     let (n, d, m) = (6usize, 3usize, 3usize);
@@ -3490,11 +3495,7 @@ fn f32_sketch_overflow_names_the_entry() {
     let mut hits = 0usize;
     for sd in 0..6u64 {
         let s = Seed::new(100 + sd);
-        let ops: Vec<(
-            &str,
-            Box<dyn SketchOperator<f32>>,
-            Box<dyn SketchOperator<f64>>,
-        )> = vec![
+        let ops: Vec<SketchPair> = vec![
             (
                 "count",
                 Box::new(CountSketch::new(m, n, s).unwrap()),
