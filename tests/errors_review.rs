@@ -3477,7 +3477,6 @@ fn f32_sketch_overflow_names_the_entry() {
         Box<dyn randnla::sketch::SketchOperator<f32>>,
         Box<dyn randnla::sketch::SketchOperator<f64>>,
     );
-    use randnla::sketch::SketchOperator;
     let mut log = Log::new("f32 sketch overflow");
     let (n, d, m) = (6usize, 3usize, 3usize);
     let big = 0.9 * f32::MAX;
