@@ -66,6 +66,7 @@
 //! | `TreeSketch::{apply_power, apply_kron, apply_rows}` | length, NaN (index), factor count, columns |
 //! | `SketchExt::apply` in `f32` (CountSketch, sparse sign, Gaussian) | `S·A` overflowing `f32`: NonFinite in the huge column, first in column-major order, same for dense and CSR |
 //! | `sketch_and_precondition_multi`, `ridge`, `lsqr` with ridge | budget exceeded: `NotConverged.tolerance` is the `tol` asked for |
+//! | `read_matrix_market` duplicates, `MatrixMarket::view`, `solve_p1` / `solve_p3` precedence | duplicates summing to ∞ (Parse naming row and column); hand-built dense with NaN (row, col); NaN `b` + `tol = 0`, `b` length + `nystrom_rank = 0` on 1 / 4 threads, dense / CSR / CSC |
 //!
 //! Precedence and determinism: two faults at once (NaN in `b` and a bad parameter; two NaNs in
 //! `A` at different positions; bad parameter and NaN in attention inputs) give the same error on
@@ -3578,5 +3579,95 @@ fn f32_sketch_overflow_names_the_entry() {
         );
     }
     eprintln!("f32 overflow: {hits} NonFinite cases");
+    log.finish();
+}
+
+/// Matrix Market odds: duplicate coordinate entries summing to ±∞ (a `Parse` naming the entry),
+/// `MatrixMarket::view` of a hand-built dense matrix with NaN (`NonFinite` at its entry), and
+/// kernel regression's two-fault precedence across thread counts and storage.
+#[test]
+fn matrix_market_view_and_kernel_precedence() {
+    use randnla::io::MatrixMarket;
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p3, KernelParams};
+    let mut log = Log::new("MatrixMarket view / kernel precedence");
+    let text = "%%MatrixMarket matrix coordinate real general\n2 2 2\n2 1 1e308\n2 1 1e308\n";
+    if let Some(e) = log.err("duplicates summing to inf", || {
+        read_matrix_market(text.as_bytes(), &ReadOptions::default())
+    }) {
+        match &e {
+            Error::Parse { .. } => {
+                let s = e.to_string();
+                if !(s.contains("row 2") && s.contains("column 1")) {
+                    log.fail("duplicates", format!("{s:?} does not name row 2, column 1"));
+                }
+            }
+            _ => log.fail(
+                "duplicates",
+                format!("{} ({e}), expected Parse", variant(&e)),
+            ),
+        }
+        if let Some(m) = display_problem(&e) {
+            log.fail("duplicates", m);
+        }
+    }
+    let mut a = mat(3, 2);
+    a[(2, 1)] = f64::NAN;
+    let mm = MatrixMarket::Dense(a);
+    log.case(
+        "MatrixMarket::Dense view NaN (2,1)",
+        Want::NonFinite(2, 1),
+        || mm.view().map(|_| ()),
+    );
+    // Kernel regression: NaN in b and a bad tol; b of the wrong length and nystrom_rank 0.
+    let k = mat(16, 3);
+    let (csr, csc) = (csr_all(&k), csc_all(&k));
+    let mut bn = vec_b(3);
+    bn[1] = f64::NAN;
+    let b16 = vec_b(15);
+    for (name, run) in [
+        (
+            "P1 NaN b + tol=0",
+            Box::new(|av: MatrixRef<'_, f64>, par: Par| {
+                let mut p = KernelParams {
+                    tol: 0.0,
+                    ..KernelParams::default()
+                };
+                p.lstsq.par = par;
+                solve_p1(av, 1, &bn, &p).map(|_| ())
+            }) as Box<dyn Fn(MatrixRef<'_, f64>, Par) -> randnla::Result<()> + Sync>,
+        ),
+        (
+            "P3 b length + nystrom_rank 0",
+            Box::new(|av: MatrixRef<'_, f64>, par: Par| {
+                let mut p = KernelParams {
+                    nystrom_rank: Some(0),
+                    ..KernelParams::default()
+                };
+                p.lstsq.par = par;
+                solve_p3(av, &b16, &p).map(|_| ())
+            }),
+        ),
+    ] {
+        let mut first: Option<Error> = None;
+        for (storage, av) in [
+            ("dense", MatrixRef::dense(k.as_ref()).unwrap()),
+            ("csr", MatrixRef::sparse(&csr).unwrap()),
+            ("csc", MatrixRef::sparse(&csc).unwrap()),
+        ] {
+            for threads in [1usize, 4] {
+                let ctx = format!("{name} [{storage}, {threads} threads]");
+                if let Some(e) = log.err(&ctx, || with_threads(threads, |par| run(av, par))) {
+                    match &first {
+                        None => first = Some(e),
+                        Some(e0) if e0 != &e => log.fail(&ctx, format!("{e:?} vs {e0:?}")),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if let Some(e) = first {
+            eprintln!("{name}: {e}");
+        }
+    }
     log.finish();
 }
