@@ -62,6 +62,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("sketch_rows", "--sketch-rows"),
     ("nnz_per_col", "--nnz-per-col"),
     ("ridge", "--ridge"),
+    ("lambda", "--ridge"),
     ("method", "--method"),
 ];
 

@@ -25,6 +25,7 @@ use std::time::Instant;
 /// The library's names of the parameters these options set, for error messages.
 const FLAGS: &[(&str, &str)] = &[
     ("m", "--rows"),
+    ("sketch_dim", "--rows"),
     ("degree", "--degree"),
     ("gamma", "--gamma"),
     ("coef0", "--coef0"),

@@ -63,7 +63,8 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
     /// # Errors
     /// [`Error::InvalidStructure`] when the arrays do not satisfy the invariants above (the message
     /// names the first position that breaks one; a non-zero `indptr[0]` is named as such),
-    /// [`Error::NonFinite`] for a NaN or infinite value.
+    /// [`Error::NonFinite`] for a NaN or infinite value, naming the first such entry in
+    /// column-major order for CSR and CSC alike (as for a dense matrix).
     pub fn try_new(
         layout: Layout,
         nrows: usize,
@@ -160,7 +161,7 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
                 prev = Some(idx);
                 if !v.finite() {
                     let (row, col) = match layout {
-                        Layout::Csr => (k, idx),
+                        Layout::Csr => first_non_finite_by_column(k, indptr, indices, data),
                         Layout::Csc => (idx, k),
                     };
                     return Err(Error::NonFinite {
@@ -524,6 +525,30 @@ impl Pow2Scaled {
 /// `Ok` when `start..end` is a range of rows within `0..nrows`; the error names which bound
 /// fails (a reversed range such as `1..0` lies within `0..nrows`, and the message said it did
 /// not).
+/// The `(row, col)` of the non-finite entry of a CSR matrix that comes first in column-major
+/// order (the order a dense or CSC `A` is checked in, so that every storage names the same
+/// entry), given that rows before `first_row` hold none. `indptr` is already checked; inner
+/// indices past the first non-finite row are not (a structure error there is not reported,
+/// as before: the non-finite value comes first in storage order).
+fn first_non_finite_by_column<T: Scalar>(
+    first_row: usize,
+    indptr: &[usize],
+    indices: &[usize],
+    data: &[T],
+) -> (usize, usize) {
+    let base = indptr[0];
+    let mut best = (usize::MAX, usize::MAX);
+    for k in first_row..indptr.len() - 1 {
+        let range = (indptr[k] - base)..(indptr[k + 1] - base);
+        for (&idx, &v) in indices[range.clone()].iter().zip(&data[range]) {
+            if !v.finite() && (idx, k) < best {
+                best = (idx, k);
+            }
+        }
+    }
+    (best.1, best.0)
+}
+
 fn check_row_range(start: usize, end: usize, nrows: usize) -> Result<()> {
     if start > end {
         return Err(Error::param(

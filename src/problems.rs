@@ -88,7 +88,10 @@ pub fn random_sparse(
     nnz_per_row: usize,
     seed: Seed,
 ) -> Result<sprs::CsMat<f64>> {
-    if d == 0 || nnz_per_row == 0 || nnz_per_row > d {
+    if d == 0 {
+        return Err(Error::param("d", "need d ≥ 1 columns"));
+    }
+    if nnz_per_row == 0 || nnz_per_row > d {
         return Err(Error::param(
             "nnz_per_row",
             format!("need 1 ≤ nnz_per_row ≤ d, got {nnz_per_row} with d = {d}"),
@@ -271,7 +274,10 @@ pub fn ls_problem(
     residual_norm: f64,
     seed: Seed,
 ) -> Result<(Mat<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
-    if d == 0 || n < d {
+    if d == 0 {
+        return Err(Error::param("d", format!("need n ≥ d ≥ 1, got {n}×{d}")));
+    }
+    if n < d {
         return Err(Error::param("n", format!("need n ≥ d ≥ 1, got {n}×{d}")));
     }
     if !(cond.is_finite() && cond >= 1.0) {

@@ -725,7 +725,6 @@ fn baselines_errors() {
 /// documented as `InvalidParameter`, whose `name` should then be `lambda` (there is no `ridge`
 /// in those signatures; `LsqrParams::ridge` / `LstsqParams::ridge` are separate).
 #[test]
-#[ignore = "BUG: λ passed as the argument `lambda` is reported as InvalidParameter `ridge` (qr_solve, normal_equations, ridge, ridge_normal_equation_residual)"]
 fn lambda_argument_is_named_as_the_argument() {
     let mut log = Log::new("name of the λ argument");
     let a = mat(8, 3);
@@ -1481,7 +1480,6 @@ fn tensor_sketch_constructor_names() {
 /// `TensorSketch::new(degree, d = 0, m)`: the argument is `d`, the error names `dims` (the
 /// parameter of `with_dims`, which `new` calls).
 #[test]
-#[ignore = "BUG: TensorSketch::new / TreeSketch::new with d = 0 report InvalidParameter `dims`, not `d`"]
 fn tensor_sketch_d_zero_is_named_d() {
     let mut log = Log::new("TensorSketch::new d = 0");
     let s = seed();
@@ -1954,7 +1952,6 @@ fn kernel_regression_errors() {
 /// `max_iters`: a bad `lstsq.tol` is reported as `tol`, indistinguishable from a bad
 /// `KernelParams::tol`; likewise `lstsq.max_iters`, and `lstsq.ridge ≠ 0` as `ridge`.
 #[test]
-#[ignore = "BUG: KernelParams.lstsq.tol / .lstsq.max_iters / .lstsq.ridge errors are named `tol` / `max_iters` / `ridge`, same as the outer KernelParams fields"]
 fn kernel_regression_nested_param_names() {
     use randnla::lstsq::kernel_regression::{solve_p1, KernelParams};
     let mut log = Log::new("kernel regression nested names");
@@ -2460,7 +2457,6 @@ fn huge_declared_shapes_are_too_large() {
 /// `TensorSketch::mode_bucket(k, i)` and `mode_sketch(k, x)`: the out-of-range `k` is reported
 /// as `mode`, the out-of-range `i` as `index`; the arguments are `k` and `i`.
 #[test]
-#[ignore = "BUG: TensorSketch::mode_bucket / mode_sketch name their `k`, `i` arguments `mode` / `index`"]
 fn tensor_sketch_index_arguments_are_named_as_the_arguments() {
     let mut log = Log::new("TensorSketch index argument names");
     let ts = TensorSketch::new(2, 4, 16, seed()).unwrap();
@@ -2475,7 +2471,6 @@ fn tensor_sketch_index_arguments_are_named_as_the_arguments() {
 /// `PolyKernelFeatures::new` with `PolyKernelParams::sketch_dim` 0 or above 2²²: documented as
 /// `InvalidParameter` for `sketch_dim`, reported as `m` (the name inside `TensorSketch::new`).
 #[test]
-#[ignore = "BUG: PolyKernelFeatures::new reports a bad PolyKernelParams::sketch_dim as InvalidParameter `m`"]
 fn poly_kernel_sketch_dim_is_named_sketch_dim() {
     use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams, TensorMethod};
     let mut log = Log::new("PolyKernelFeatures sketch_dim name");
@@ -2503,7 +2498,6 @@ fn poly_kernel_sketch_dim_is_named_sketch_dim() {
 /// `sketch_and_precondition`, which checks them before its probe, and `approx_leverage_scores`,
 /// which checks them "for every `A`").
 #[test]
-#[ignore = "BUG: solve_p1/solve_p2 with InnerSolve::Auto accept lstsq.sketch_rows < d and nnz_per_col = 0 (Ok) when the Cholesky route is taken"]
 fn kernel_regression_auto_validates_sketch_params() {
     use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, KernelParams};
     let mut log = Log::new("kernel regression Auto validates lstsq params");
@@ -2537,7 +2531,6 @@ fn kernel_regression_auto_validates_sketch_params() {
 /// answer per matrix: every solver validating through `MatrixRef::sparse` reports a different
 /// entry for CSR than for dense / CSC storage of the same matrix.
 #[test]
-#[ignore = "BUG: NonFinite position depends on storage: CSR names the first row-major NaN (0,3), dense/CSC the first column-major (2,0)"]
 fn two_nans_named_the_same_for_every_storage() {
     let mut log = Log::new("two NaNs, every storage");
     let mut an = mat(5, 4);
@@ -2994,7 +2987,6 @@ fn problem_generators() {
 
 /// Generators whose `d = 0` (or `n < d`) is reported under another argument's name.
 #[test]
-#[ignore = "BUG: random_sparse(d = 0) is InvalidParameter `nnz_per_row`; ls_problem(d = 0) is `n`"]
 fn problem_generators_d_zero_named_d() {
     use randnla::problems::{ls_problem, random_sparse};
     let mut log = Log::new("problems d = 0");
@@ -3249,7 +3241,6 @@ fn tensor_sketches_errors() {
 /// `TensorSketches::bucket(m, k, i)`: whichever argument is out of range, the error is named
 /// `bucket` (the method), not `m`, `k` or `i` (the sibling methods name `m`).
 #[test]
-#[ignore = "BUG: TensorSketches::bucket(m, k, i) names every out-of-range argument `bucket`"]
 fn tensor_sketches_bucket_names_the_argument() {
     use randnla::tensor::TensorSketches;
     let mut log = Log::new("TensorSketches::bucket names");

@@ -3,7 +3,7 @@
 use super::lsqr::{bidiagonal_condition, ensure_workspace, lsqr_run, History, LsqrRun};
 use super::ops::{norm2, DataOp, LinOp};
 use super::precondition::HouseholderQr;
-use super::{check_common, check_problem, Info, Timings};
+use super::{check_common, check_lambda, check_problem, Info, Timings};
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
 use faer::{Mat, MatRef, Par};
@@ -79,7 +79,7 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// G. Golub, "Numerical methods for solving linear least squares problems", Numer. Math. 1965.
 pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Result<Vec<f64>> {
     check_problem(&a, b)?;
-    check_common(0.5, 1, lambda)?;
+    check_lambda(lambda, "lambda")?;
     if let Some(scale) = super::RhsScale::needed(b) {
         return scale.x(qr_solve(a, &scale.down(b), lambda, par)?, "the QR solve");
     }
@@ -204,7 +204,7 @@ pub fn normal_equations(
     par: Par,
 ) -> Result<Vec<f64>> {
     check_problem(&a, b)?;
-    check_common(0.5, 1, lambda)?;
+    check_lambda(lambda, "lambda")?;
     if let Some(scale) = super::RhsScale::needed(b) {
         let x = normal_equations(a, &scale.down(b), lambda, par)?;
         return scale.x(x, "the normal-equation solve");

@@ -53,7 +53,7 @@ use super::lsqr::Callback;
 use super::ops::{axpy, norm2, rescale_for, DataOp, LinOp};
 use super::precondition::{solve_one, Preconditioner};
 use super::RhsScale;
-use super::{check_common, Factorization, LstsqParams};
+use super::{check_common, check_common_named, Factorization, LstsqParams};
 use crate::error::{Error, Result};
 use crate::input::{check_finite_slice, zeros_or_too_large, MatrixRef};
 use crate::sketch::{Gaussian, SketchOperator};
@@ -789,11 +789,16 @@ fn check_power(j: usize) -> Result<()> {
 
 fn check_kernel_params(params: &KernelParams) -> Result<()> {
     check_common(params.tol, params.max_iters, 0.0)?;
-    check_common(params.lstsq.tol, params.lstsq.max_iters, params.lstsq.ridge)?;
+    check_common_named(
+        params.lstsq.tol,
+        params.lstsq.max_iters,
+        params.lstsq.ridge,
+        ["lstsq.tol", "lstsq.max_iters", "lstsq.ridge"],
+    )?;
     if params.lstsq.ridge != 0.0 {
         // P2's least-squares stage and P1's preconditioner would silently solve for AᵀA + λI.
         return Err(Error::param(
-            "ridge",
+            "lstsq.ridge",
             format!(
                 "kernel regression has no ridge term; lstsq.ridge must be 0, got {}",
                 params.lstsq.ridge
@@ -874,6 +879,10 @@ pub fn solve_p1(
         // or shape, d > n included).
         return Ok((b.to_vec(), KernelInfo::exact_without_solving(start)));
     }
+    // The preconditioner's parameters are checked whichever route `Auto` takes (the Cholesky
+    // route makes no sketch, and accepted `sketch_rows < d` or `nnz_per_col = 0` where the CG
+    // route refused them).
+    Preconditioner::plan(a, &params.lstsq)?;
     if let Some(shift) = a_shift(a, 2 * j) {
         let copy = crate::input::Pow2Scaled::new(a, shift)?;
         let av = copy.view(a);
@@ -962,6 +971,8 @@ pub fn solve_p2(
     super::check_problem(&a, b)?;
     check_kernel_params(params)?;
     check_power(j)?;
+    // As in `solve_p1`: the preconditioner's parameters whichever route `Auto` takes.
+    Preconditioner::plan(a, &params.lstsq)?;
     if let Some(shift) = a_shift(a, 2 * j + 1) {
         let copy = crate::input::Pow2Scaled::new(a, shift)?;
         let av = copy.view(a);

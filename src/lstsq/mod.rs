@@ -420,18 +420,39 @@ pub(crate) fn check_problem(a: &MatrixRef<'_, f64>, b: &[f64]) -> Result<()> {
     check_finite_slice(b, "b")
 }
 
-/// Checks a tolerance / iteration budget / ridge parameter.
+/// Checks a tolerance / iteration budget / ridge parameter (the fields `tol`, `max_iters` and
+/// `ridge` of the caller's parameters).
 pub(crate) fn check_common(tol: f64, max_iters: usize, ridge: f64) -> Result<()> {
+    check_common_named(tol, max_iters, ridge, ["tol", "max_iters", "ridge"])
+}
+
+/// [`check_common`] for fields the caller knows by other names (`lstsq.tol`, ... in
+/// `KernelParams`), so that an error names the field that was set.
+pub(crate) fn check_common_named(
+    tol: f64,
+    max_iters: usize,
+    ridge: f64,
+    names: [&'static str; 3],
+) -> Result<()> {
     if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
-        return Err(Error::param("tol", format!("must be in (0, 1), got {tol}")));
+        return Err(Error::param(
+            names[0],
+            format!("must be in (0, 1), got {tol}"),
+        ));
     }
     if max_iters == 0 {
-        return Err(Error::param("max_iters", "must be at least 1"));
+        return Err(Error::param(names[1], "must be at least 1"));
     }
-    if !(ridge.is_finite() && ridge >= 0.0) {
+    check_lambda(ridge, names[2])
+}
+
+/// Checks a ridge parameter `λ` given as the argument or field `name` (`lambda` for the
+/// functions that take it as an argument, `ridge` for [`LstsqParams::ridge`]).
+pub(crate) fn check_lambda(lambda: f64, name: &'static str) -> Result<()> {
+    if !(lambda.is_finite() && lambda >= 0.0) {
         return Err(Error::param(
-            "ridge",
-            format!("λ must be finite and ≥ 0, got {ridge}"),
+            name,
+            format!("λ must be finite and ≥ 0, got {lambda}"),
         ));
     }
     Ok(())

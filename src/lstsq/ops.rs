@@ -977,12 +977,7 @@ pub fn ridge_normal_equation_residual(
     }
     check_finite_slice(x, "x")?;
     check_finite_slice(b, "b")?;
-    if !(lambda.is_finite() && lambda >= 0.0) {
-        return Err(Error::param(
-            "ridge",
-            format!("λ must be finite and ≥ 0, got {lambda}"),
-        ));
-    }
+    super::check_lambda(lambda, "lambda")?;
     let op = DataOp::new(a, par)?;
     // Peak: r and u, mv of the norm estimate (n each), Aᵀr and v, w of the estimate (d each),
     // and the products' partial sums, plus an eighth for the allocator's own mappings (as

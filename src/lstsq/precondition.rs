@@ -177,7 +177,7 @@ pub(crate) fn precondition_passes(m: usize, d: usize, nnz: usize, sparse: bool, 
 }
 
 /// What [`Preconditioner::plan`] decided: the checked sketch, or no sketch.
-enum Plan {
+pub(crate) enum Plan {
     Sketch(SparseSign),
     Diagonal,
 }
@@ -252,7 +252,7 @@ impl Preconditioner {
 
     /// Checks `params` against `A` and makes the sketch (not yet applied): every parameter
     /// error [`new`](Self::new) can give, before any work on `A`.
-    fn plan(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Plan> {
+    pub(crate) fn plan(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Result<Plan> {
         a.require_nonempty("A")?;
         check_common(0.5, 1, params.ridge)?;
         if !(params.rcond > 0.0 && params.rcond < 1.0) {
@@ -1464,7 +1464,18 @@ pub fn ridge(
         ridge: lambda,
         ..params.clone()
     };
-    sketch_and_precondition(a, b, &p)
+    // A bad λ is named as this function's argument, not as the field the solve reads it from
+    // (after the same checks of `A` and `b` as before, so the errors keep their precedence).
+    sketch_and_precondition(a, b, &p).map_err(|e| match e {
+        Error::InvalidParameter {
+            name: "ridge",
+            reason,
+        } => Error::InvalidParameter {
+            name: "lambda",
+            reason,
+        },
+        other => other,
+    })
 }
 
 /// [`sketch_and_precondition`] for the `k` columns of `B` (`n × k`), sharing one sketch and one

@@ -408,8 +408,16 @@ impl TensorSketches {
     /// `m ≥ B`, `k ≥ p` or `i ≥ n`.
     pub fn bucket(&self, m: usize, k: usize, i: usize) -> Result<(usize, f64)> {
         if m >= self.count || k >= self.order || i >= self.dim {
+            // Named as the first argument out of range.
+            let name = if m >= self.count {
+                "m"
+            } else if k >= self.order {
+                "k"
+            } else {
+                "i"
+            };
             return Err(Error::param(
-                "bucket",
+                name,
                 format!(
                     "(sketch {m}, mode {k}, index {i}) outside ({}, {}, {})",
                     self.count, self.order, self.dim

@@ -1153,6 +1153,10 @@ impl TensorSketch {
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
         // The degree first: `vec![d; degree]` for a huge degree is the allocation refused.
         check_degree(degree)?;
+        if d == 0 {
+            // Named as this function's argument (`with_dims` would name its `dims`).
+            return Err(Error::param("d", "the input dimension must be at least 1"));
+        }
         Self::with_dims(&vec![d; degree], m, seed)
     }
 
@@ -1267,13 +1271,13 @@ impl TensorSketch {
     fn check_index(&self, k: usize, i: usize) -> Result<()> {
         if k >= self.degree() {
             return Err(Error::param(
-                "mode",
+                "k",
                 format!("mode {k} is outside 0..{}", self.degree()),
             ));
         }
         if i >= self.dims[k] {
             return Err(Error::param(
-                "index",
+                "i",
                 format!("index {i} is outside 0..{} in mode {k}", self.dims[k]),
             ));
         }
@@ -1343,7 +1347,7 @@ impl TensorSketch {
     pub fn mode_sketch<T: Scalar>(&self, k: usize, x: &[T]) -> Result<Vec<f64>> {
         if k >= self.degree() {
             return Err(Error::param(
-                "mode",
+                "k",
                 format!("mode {k} is outside 0..{}", self.degree()),
             ));
         }

@@ -126,9 +126,17 @@ impl PolyKernelFeatures {
         let dd = d
             .checked_add(1)
             .ok_or_else(|| Error::param("d", "d is too large"))?;
+        // The inner sketch names its sketch dimension `m`; here it is `sketch_dim`.
+        let rename = |e: Error| match e {
+            Error::InvalidParameter { name: "m", reason } => Error::InvalidParameter {
+                name: "sketch_dim",
+                reason,
+            },
+            other => other,
+        };
         let sketch = match params.method {
-            TensorMethod::Fft => Sketch::Fft(TensorSketch::new(p, dd, m, seed)?),
-            TensorMethod::Tree => Sketch::Tree(TreeSketch::new(p, dd, m, seed)?),
+            TensorMethod::Fft => Sketch::Fft(TensorSketch::new(p, dd, m, seed).map_err(rename)?),
+            TensorMethod::Tree => Sketch::Tree(TreeSketch::new(p, dd, m, seed).map_err(rename)?),
         };
         Ok(PolyKernelFeatures { d, params, sketch })
     }

@@ -89,6 +89,10 @@ impl TreeSketch {
     pub fn new(degree: usize, d: usize, m: usize, seed: Seed) -> Result<Self> {
         // The degree first: `vec![d; degree]` for a huge degree is the allocation refused.
         check_degree(degree)?;
+        if d == 0 {
+            // Named as this function's argument (`with_dims` would name its `dims`).
+            return Err(Error::param("d", "the input dimension must be at least 1"));
+        }
         Self::with_dims(&vec![d; degree], m, seed)
     }
 
