@@ -30,13 +30,14 @@
 //! The `r₂` columns of a Gaussian `G/√r₂` (a JL transform) then estimate `‖e_iᵀY‖²` by
 //! `‖e_iᵀ Y G‖²/r₂`, unbiased with relative standard deviation `√(2/r₂)`. Forming `Y·G` as
 //! `A·(P₁R₁₁⁻¹G)` — the `d × r₂` factor first, then one sparse-times-dense product — costs
-//! `O(nnz·r₂)` instead of `O(nnz·d)`. `G` is drawn as `Q̂₁ᵀΠ` for an `m₁ × r₂` Gaussian `Π` (the
-//! same distribution, as `Q̂₁` has orthonormal columns), so that `P₁R₁₁⁻¹G = (S₁A)⁺Π` for a
-//! full-rank `A`: for a fixed seed the scores depend on `range(A)` only, not on the units or
-//! basis of its columns nor on the pivot order they lead to. Finally, `(S₁Q)ᵀ(S₁Q)` is a sample covariance whose inverse
-//! is biased upward by `≈ m₁/(m₁ − r − 1)` (the inverse-Wishart mean; the same holds to first
-//! order for sparse sketches, Dereziński et al., arXiv 2011.10695), so by default the estimate is
-//! multiplied by `(m₁ − r − 1)/m₁` (`ApproxParams::debias`).
+//! `O(nnz·r₂)` instead of `O(nnz·d)`. `G` is drawn as `Q̂₁ᵀΠ` for an `m₁ × r₂` Gaussian `Π`
+//! (the same distribution, as `Q̂₁` has orthonormal columns), so that `P₁R₁₁⁻¹G = (S₁A)⁺Π` for
+//! a full-rank `A`: for a fixed seed the scores depend on `range(A)` only, not on the units or
+//! basis of its columns nor on the pivot order they lead to. Finally, `(S₁Q)ᵀ(S₁Q)` is a
+//! sample covariance whose inverse is biased upward by `≈ m₁/(m₁ − r − 1)` (the inverse-Wishart
+//! mean; the same holds to first order for sparse sketches, Dereziński et al., arXiv
+//! 2011.10695), so by default the estimate is multiplied by `(m₁ − r − 1)/m₁`
+//! (`ApproxParams::debias`).
 //!
 //! # Measured accuracy and cost
 //! See [`ApproxParams`] for the defaults and the per-row error measurements behind them. Time on
