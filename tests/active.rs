@@ -5,7 +5,7 @@
 //! One pool (seed 1) is paired with many noise draws and selection seeds; the spec's 200 trials
 //! run in the bench and the example, here fewer (stated per test) to stay within the CI budget.
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};
@@ -807,6 +807,7 @@ fn a_pool_too_wide_for_its_whitening_is_too_large_not_an_abort() {
 fn buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit() {
     // Under a 1 GiB address limit, so that the multi-gigabyte allocations fail on any machine.
     if !under_address_limit(
+        module_path!(),
         "buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_limit",
         1 << 20,
     ) {

@@ -2,7 +2,7 @@
 //! behaviour fixes failed before the fix named in their doc comments; the tests of
 //! documentation fixes pin the behaviour the corrected docs describe (they say so: they pass on
 //! the old code, whose docs were wrong, not its behaviour).
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};

@@ -36,7 +36,7 @@
 //! homogeneity), and the probe of `sketch_and_precondition` under `A → AG` (it runs LSQR on A
 //! itself, whose κ changes).
 
-mod common;
+use crate::common;
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{Basis, Budgeted, Learner, Pool, SliceOracle, Strategy};

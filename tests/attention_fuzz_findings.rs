@@ -1,6 +1,6 @@
 //! Findings of the attention fuzz target (`fuzz/fuzz_targets/attention.rs`), one test each.
 
-mod common;
+use crate::common;
 
 use common::with_threads;
 use faer::Mat;

@@ -2,7 +2,7 @@
 //! against direct loops, with block sizes that do not divide n, n = 1, d = 1, h ≠ d, f32,
 //! extreme magnitudes, thread invariance and the example's bad-input contract.
 
-mod common;
+use crate::common;
 
 use faer::{Mat, MatRef, Par};
 use randnla::attention::{

@@ -4,7 +4,7 @@
 //! under bitwise causality, and allocation failures (prefix state, self-tensors, weights, score
 //! and block buffers) that aborted instead of returning `Error::TooLarge`.
 
-mod common;
+use crate::common;
 
 use faer::{Mat, Par};
 use randnla::attention::{
@@ -237,6 +237,7 @@ fn a_future_value_does_not_flip_the_sign_of_a_zero_output() {
 #[test]
 fn widest_squared_product_state_is_an_error_not_an_abort() {
     if !common::under_address_limit(
+        module_path!(),
         "widest_squared_product_state_is_an_error_not_an_abort",
         512 * 1024,
     ) {
@@ -259,6 +260,7 @@ fn widest_squared_product_state_is_an_error_not_an_abort() {
 #[test]
 fn tensored_features_and_weights_that_cannot_be_held_are_errors() {
     if !common::under_address_limit(
+        module_path!(),
         "tensored_features_and_weights_that_cannot_be_held_are_errors",
         512 * 1024,
     ) {
@@ -291,6 +293,7 @@ fn tensored_features_and_weights_that_cannot_be_held_are_errors() {
 #[test]
 fn exact_attention_score_block_that_cannot_be_held_is_an_error() {
     if !common::under_address_limit(
+        module_path!(),
         "exact_attention_score_block_that_cannot_be_held_is_an_error",
         512 * 1024,
     ) {
@@ -442,6 +445,7 @@ fn workspace_bytes_matches_the_heap_with_a_wide_v() {
 #[test]
 fn sketched_block_buffers_that_cannot_be_held_are_errors() {
     if !common::under_address_limit(
+        module_path!(),
         "sketched_block_buffers_that_cannot_be_held_are_errors",
         1480 * 1024,
     ) {

@@ -2,7 +2,7 @@
 //! public routes that the docs say agree — bitwise where the docs or the shared code path say
 //! so, else to a stated tolerance — or an `Info` field against the value recomputed from the
 //! answer.
-mod common;
+use crate::common;
 
 use common::{assert_bitwise, rel_diff};
 use faer::{Mat, Par};

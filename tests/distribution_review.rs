@@ -20,7 +20,7 @@
 //! (`tests/sampling_diagnostics_review.rs`), TensorSketch / tree unbiasedness and the
 //! Avron–Nguyễn–Woodruff bound (`tests/tensor_sketch*.rs`).
 
-mod common;
+use crate::common;
 
 use faer::{Mat, Par};
 use randnla::attention::{FeatureMap, PolySketch};

@@ -76,7 +76,7 @@
 //! docs) — not `Ok` with `converged = false` — with `iterations`, `residual > tolerance`,
 //! `tolerance = tol` and one `history` entry per iteration; a callback break is `Ok` with
 //! `converged = false`, `stopped_by_callback = true`.
-mod common;
+use crate::common;
 
 use common::with_threads;
 use faer::{Mat, Par};

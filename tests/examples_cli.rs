@@ -5,11 +5,11 @@
 //! checked against the library called directly and against exact computation.
 //!
 //! `cargo test` (and `cargo nextest run`) build the examples next to the test binaries, under
-//! `target/<profile>/examples/`; the test runs them from there. `cargo test --test examples_cli`
-//! alone does not rebuild the examples, so it runs whatever example binaries the last full build
-//! left.
+//! `target/<profile>/examples/`; the test runs them from there. `cargo test --test suite_examples
+//! examples_cli` alone does not rebuild the examples, so it runs whatever example binaries the
+//! last full build left.
 
-mod common;
+use crate::common;
 
 use common::{
     assert_bitwise, assert_example_rejected as assert_rejected, example, run_example as run,

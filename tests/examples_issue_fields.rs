@@ -5,10 +5,10 @@
 //! `every_issue_field_is_there_with_its_type`, a guard over all the fields the issues name.
 //!
 //! Like `tests/examples_cli.rs`, this runs the example binaries that `cargo test` builds under
-//! `target/<profile>/examples/` (`cargo test --test examples_issue_fields` alone does not rebuild
-//! them: run `cargo build --examples` first).
+//! `target/<profile>/examples/` (`cargo test --test suite_examples examples_issue_fields` alone
+//! does not rebuild them: run `cargo build --examples` first).
 
-mod common;
+use crate::common;
 
 use common::{assert_example_rejected as rejected, run_example as run, TempFiles};
 use std::collections::BTreeMap;

@@ -31,7 +31,7 @@
 //! Like those files, this runs the example binaries under `target/<profile>/examples/`: run
 //! `cargo build --examples` (or a full `cargo test`) first.
 
-mod common;
+use crate::common;
 
 use common::{assert_bitwise, assert_example_rejected as rejected, example, TempFiles};
 use faer::{Mat, Par};

@@ -3,7 +3,7 @@
 //! dimension, no overflow panic, no walk over every empty row. (An audit found all three; each
 //! case below was an abort, a panic or an hours-long loop before it was fixed.)
 
-mod common;
+use crate::common;
 
 use common::{address_space_left, quick, under_address_limit, LIMIT_KIB};
 use faer::{Mat, Par};
@@ -370,6 +370,7 @@ fn sketch_constructors_refuse_unallocatable_parameters() {
 #[test]
 fn a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit() {
     if !under_address_limit(
+        module_path!(),
         "a_sketch_that_fits_once_but_not_twice_is_a_too_large_error_under_an_address_limit",
         LIMIT_KIB,
     ) {

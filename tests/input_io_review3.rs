@@ -1,6 +1,6 @@
 //! Third review of `src/input.rs` and the writing side of `src/io.rs`.
 
-mod common;
+use crate::common;
 
 use randnla::input::{Layout, MatrixRef, SparseRef};
 use randnla::io::{read_dense, read_matrix_market, read_sparse, write_dense, ReadOptions};

@@ -1,7 +1,7 @@
 //! Matrix Market reading and writing: expected matrices for every supported header, the right
 //! line number for every malformed input, bitwise round trips, and no panics on arbitrary bytes.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use randnla::input::{Layout, SparseRef};

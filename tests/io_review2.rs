@@ -1,6 +1,7 @@
 //! Second review of the Matrix Market reader and writer (`randnla::io`) and the examples' shared
 //! reading code (`examples/cli`). Each test here failed before the fix it names.
 
+use crate::common;
 use randnla::io::{read_matrix_market, ReadOptions};
 use randnla::Error;
 
@@ -64,9 +65,8 @@ fn overlong_index_is_out_of_range_not_a_non_integer() {
     }
 }
 
-#[path = "../examples/cli/mod.rs"]
-#[allow(unused)]
-mod cli;
+// The examples' shared code, a module of the binary's root (its macros name `$crate::cli`).
+use crate::cli;
 
 /// The examples' hint for a file over the limit asks for `--max-elements N, N ≥ requested`. A
 /// coordinate file declaring 2^64 − 1 rows needs 2·(2^64 − 1) + 1 index pointers and cursors,
@@ -274,7 +274,7 @@ fn storage_grows_to_the_declared_count_not_past_it() {
         let out = std::process::Command::new(&exe)
             .args([
                 "--exact",
-                "peak_child",
+                &common::test_name(module_path!(), "peak_child"),
                 "--ignored",
                 "--nocapture",
                 "--test-threads=1",

@@ -5,7 +5,7 @@
 //! where it pays and is accurate, and CG otherwise; both routes must keep the crate's
 //! reproducibility contract (1 vs 2 threads bitwise; CSR, CSC and dense within rounding).
 
-mod common;
+use crate::common;
 
 use common::{vec_of, Layouts};
 use faer::linalg::solvers::SolveLstsq;

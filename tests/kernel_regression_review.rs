@@ -175,8 +175,7 @@ fn p1_with_power_zero_returns_b_for_any_a() {
     }
 }
 
-#[path = "common/mod.rs"]
-mod common;
+use crate::common;
 use common::{assert_p1_p2_scale_covariant, vec_of};
 
 /// Answers are bitwise the same on 1 and 2 threads (the crate's reproducibility contract): P1

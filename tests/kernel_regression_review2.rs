@@ -1,7 +1,7 @@
 //! Second review of the attention-kernel regression solvers (P1, P2, P3 of Song–Yin–Zhang) and
 //! their operator plumbing: regressions for the defects it found.
 
-mod common;
+use crate::common;
 
 use common::{assert_p1_p2_scale_covariant, under_address_limit, LIMIT_KIB};
 use faer::Mat;
@@ -85,6 +85,7 @@ fn p3_residual(a: &Mat<f64>, x: &[f64], b: &[f64]) -> f64 {
 #[test]
 fn p3_solves_a_sparse_a_with_huge_d_in_memory_of_order_n_squared() {
     if !under_address_limit(
+        module_path!(),
         "p3_solves_a_sparse_a_with_huge_d_in_memory_of_order_n_squared",
         LIMIT_KIB,
     ) {
@@ -154,6 +155,7 @@ fn p1_p2_scale_a_when_its_power_leaves_the_range() {
 #[test]
 fn p3_refuses_a_nystrom_rank_whose_work_arrays_do_not_fit() {
     if !under_address_limit(
+        module_path!(),
         "p3_refuses_a_nystrom_rank_whose_work_arrays_do_not_fit",
         LIMIT_KIB,
     ) {

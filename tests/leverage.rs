@@ -1,6 +1,6 @@
 //! Acceptance tests for leverage scores and row sampling (ALGORITHMS.md §4).
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};

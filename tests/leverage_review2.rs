@@ -4,7 +4,7 @@
 //! bit across layouts, and the sampling's scaling. Each test names its input and its pass rule;
 //! the first ones failed before the fix they pin.
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};

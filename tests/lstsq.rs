@@ -1,7 +1,7 @@
 //! Least squares (issue 4): accuracy against dense references, stability on Epperly's problems,
 //! statistics of sketch-and-solve, reproducibility, bad input and non-convergence.
 
-mod common;
+use crate::common;
 
 use common::{assert_bitwise, rel_diff, with_threads, Layouts};
 use faer::{Mat, Par};

@@ -1,6 +1,6 @@
 //! Attention kernel regression (P1, P2, P3 of Song–Yin–Zhang) against dense solves at n ≤ 2000.
 
-mod common;
+use crate::common;
 
 use common::vec_of;
 use faer::linalg::solvers::SolveLstsq;

@@ -1,7 +1,7 @@
 //! Findings of a downstream review of the least-squares module: each test states the contract
 //! it holds the solvers to, checked against an independent dense computation.
 
-mod common;
+use crate::common;
 
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, KernelParams};

@@ -1,7 +1,7 @@
 //! Second downstream review of the least-squares entry points other than the single-RHS
 //! `sketch_and_precondition`: each test checks a contract against a dense reference.
 
-mod common;
+use crate::common;
 
 use faer::Mat;
 use randnla::lstsq::{

@@ -1,7 +1,7 @@
 //! Third review of sketch-and-precondition: the probe, multiple right-hand sides, ridge, the
 //! callback and the honesty of `Info`.
 
-mod common;
+use crate::common;
 
 use faer::{Mat, Par};
 use randnla::lstsq::{

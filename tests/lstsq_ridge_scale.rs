@@ -6,7 +6,7 @@
 //! converged: a 2000 × 10 Gaussian `A` came back `2.4·10⁻³` off at `λ = 10⁶⁰` (sketched) and
 //! `1.1·10⁻⁸` off at `10¹⁰` (the probe), a 3000 × 40 one 10¹⁶ times too large at `10¹⁰⁰`.
 
-mod common;
+use crate::common;
 
 use faer::{Mat, Par};
 use randnla::lstsq::{

@@ -60,7 +60,7 @@
 //! `Basis::Sketched` on zero rows (the sketch drawn for `n + k` rows changes the scores, so only
 //! "zero rows are never drawn" would hold, as checked for Exact).
 
-mod common;
+use crate::common;
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{

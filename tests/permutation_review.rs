@@ -54,7 +54,7 @@
 //! * `Preconditioner` under column permutation: the QR of `S·A·Q` is not `R·Q` (only
 //!   `‖A·N·y‖` is invariant, which the solvers' column laws cover).
 
-mod common;
+use crate::common;
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{weighted_least_squares, Basis, Pool};

@@ -47,7 +47,7 @@
 //!
 //! Not covered: the solvers, leverage scores, tensor power method, active learning and
 //! diagnostics take `f64` only (lib.rs, "Precision"), so they have no f32 entry point.
-mod common;
+use crate::common;
 
 use common::with_threads;
 use faer::{Mat, Par};

@@ -1,6 +1,7 @@
 //! Review of commits 914a9d1..bea07ed (session 36): sparse `AᵀA` by column blocks, `Auto`'s cost
 //! rule for P1/P2, P3's kernel matrix in parallel column blocks, `vzeroupper`.
 
+use crate::common;
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
 use randnla::{MatrixRef, Seed};
@@ -29,7 +30,7 @@ fn p3_writes_nothing_to_stderr() {
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "p3_writes_nothing_to_stderr",
+            common::test_name(module_path!(), "p3_writes_nothing_to_stderr").as_str(),
             "--exact",
             "--nocapture",
             "--test-threads=1",

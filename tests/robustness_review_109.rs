@@ -3,7 +3,7 @@
 //! `Pow2Scaled`'s sparse copy, the total work of the tensor power method, and TensorSketch's
 //! FFT intermediates at the ends of the range.
 
-mod common;
+use crate::common;
 
 use common::{
     address_space_left, assert_example_rejected, under_address_limit, TempFiles, LIMIT_KIB,
@@ -115,6 +115,7 @@ fn random_sparse_fills_dense_rows_exactly() {
 #[test]
 fn a_sparse_scaled_copy_that_does_not_fit_is_a_too_large_error_under_an_address_limit() {
     if !under_address_limit(
+        module_path!(),
         "a_sparse_scaled_copy_that_does_not_fit_is_a_too_large_error_under_an_address_limit",
         LIMIT_KIB,
     ) {

@@ -4,7 +4,7 @@
 //! values computed independently with NumPy, and the inputs near the ends of the `f64` range
 //! that the diagnostics used to refuse.
 
-mod common;
+use crate::common;
 
 use common::dense;
 

@@ -19,7 +19,7 @@
 //! (`(2^±900·A, 2^∓900·B)` refused as overflowing though every `⟨a_i, b_j⟩` is unchanged; the
 //! factors are now balanced by a power of two, `attention::balancing_shift`).
 
-mod common;
+use crate::common;
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{

@@ -2,7 +2,7 @@
 //! `SketchExt`, CountSketch, SparseSign, Gaussian, Srht): each test states the promise it holds
 //! the crate to.
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};

@@ -2,7 +2,7 @@
 //! invariance, distortion with stated pass rules, the CountSketch negative control, unbiasedness,
 //! golden values and bad input.
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::linalg::matmul::matmul;
@@ -616,7 +616,8 @@ fn squared_norms_are_unbiased() {
 
 /// Golden values, compared bit for bit: a change to any of these is a breaking change of the
 /// sketch's values (as `rand` treats its generators). Seed 2026, m = 3, n = 5
-/// (`PRINT_GOLDEN=1 cargo test --test sketch_core golden -- --nocapture` prints them).
+/// (`PRINT_GOLDEN=1 cargo test --test suite_sketch sketch_core::golden -- --nocapture` prints
+/// them).
 #[test]
 fn golden_values() {
     let x = [0.5, -1.25, 2.0, 3.5, -4.75];

@@ -1,7 +1,7 @@
 //! Property tests for the sketch core, with bounded finite strategies (sizes ≤ 60 × 8, values in
 //! [-100, 100]).
 
-mod common;
+use crate::common;
 
 use common::{assert_bitwise, rel_diff};
 use faer::{Mat, Par};

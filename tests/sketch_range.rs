@@ -4,7 +4,7 @@
 //! underflow are an error rather than all-zero weights, and one that overflows names its column;
 //! constructor errors name the constructor's own parameters.
 
-mod common;
+use crate::common;
 
 use common::Layouts;
 use faer::{Mat, Par};

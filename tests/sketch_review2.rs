@@ -3,7 +3,7 @@
 //! would run it: each test names the promise it holds the crate to and what a user saw before
 //! the fix it pins.
 
-mod common;
+use crate::common;
 
 use common::*;
 use faer::{Mat, Par};
@@ -22,6 +22,7 @@ fn is_too_large<R: std::fmt::Debug>(r: &randnla::Result<R>) -> bool {
 #[test]
 fn a_csr_input_whose_column_copy_does_not_fit_is_a_too_large_error() {
     if !under_address_limit(
+        module_path!(),
         "a_csr_input_whose_column_copy_does_not_fit_is_a_too_large_error",
         LIMIT_KIB,
     ) {
@@ -68,6 +69,7 @@ fn a_csr_input_whose_column_copy_does_not_fit_is_a_too_large_error() {
 #[test]
 fn to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort() {
     if !under_address_limit(
+        module_path!(),
         "to_dense_that_does_not_fit_is_a_too_large_error_not_an_abort",
         LIMIT_KIB,
     ) {
@@ -341,6 +343,7 @@ fn srht_rows_are_orthogonal_up_to_scaling() {
 #[test]
 fn a_work_copy_of_out_that_does_not_fit_is_a_too_large_error() {
     if !under_address_limit(
+        module_path!(),
         "a_work_copy_of_out_that_does_not_fit_is_a_too_large_error",
         LIMIT_KIB,
     ) {
@@ -385,6 +388,7 @@ fn a_work_copy_of_out_that_does_not_fit_is_a_too_large_error() {
 #[test]
 fn a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error() {
     if !under_address_limit(
+        module_path!(),
         "a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error",
         LIMIT_KIB,
     ) {
@@ -427,6 +431,7 @@ fn a_gaussian_block_of_s_that_does_not_fit_is_a_too_large_error() {
 #[test]
 fn srht_row_selections_that_do_not_fit_are_too_large_errors() {
     if !under_address_limit(
+        module_path!(),
         "srht_row_selections_that_do_not_fit_are_too_large_errors",
         LIMIT_KIB,
     ) {
@@ -458,6 +463,7 @@ fn srht_row_selections_that_do_not_fit_are_too_large_errors() {
 #[test]
 fn column_cursors_that_do_not_fit_are_a_too_large_error() {
     if !under_address_limit(
+        module_path!(),
         "column_cursors_that_do_not_fit_are_a_too_large_error",
         LIMIT_KIB,
     ) {

@@ -1,7 +1,7 @@
 //! Symmetric tensors, `.tns` I/O and the exact and sketched tensor power methods (issue 7,
 //! ALGORITHMS.md §7).
 
-mod common;
+use crate::common;
 
 use common::{to_coordinate, with_threads};
 use faer::Par;

@@ -4,7 +4,7 @@
 //! `n = 1`), extreme scales, the smallest sketches, parameters and documented errors, thread
 //! invariance on coordinate storage, and the command line's option checks.
 
-mod common;
+use crate::common;
 
 use common::{example, with_threads};
 use faer::Par;

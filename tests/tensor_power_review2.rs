@@ -5,7 +5,7 @@
 //! full size, the search's start values, the dynamic range of the weights, and the dense
 //! constructor's symmetry tolerance.
 
-mod common;
+use crate::common;
 
 use faer::Par;
 use randnla::tensor::{

@@ -3,7 +3,7 @@
 //! Data used for the accuracy figures: clustered rows (`clustered_rows`: 8 unit centres, noise
 //! 0.3) and iid standard Gaussian rows (`problems::gaussian_matrix`). Every test has fixed seeds.
 
-mod common;
+use crate::common;
 
 use common::{assert_bitwise, explicit_kron, with_threads, Layouts};
 use faer::{Mat, Par};

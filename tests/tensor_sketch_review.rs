@@ -2,7 +2,7 @@
 //! (ALGORITHMS.md §3): exact Kronecker-product references for small `d`, tiny and huge scales,
 //! degenerate shapes, layouts and thread counts. Every test has fixed seeds.
 
-mod common;
+use crate::common;
 
 use common::{explicit_kron, mean_se};
 use faer::{Mat, Par};

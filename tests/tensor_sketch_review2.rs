@@ -2,7 +2,7 @@
 //! (ALGORITHMS.md §3): thread-count invariance of errors, degenerate and extreme degrees and
 //! sketch sizes, and the documented numbers. Every test has fixed seeds and a stated pass rule.
 
-mod common;
+use crate::common;
 
 use common::{mean_se, with_threads};
 use faer::Mat;
@@ -73,6 +73,7 @@ fn is_too_large<V: std::fmt::Debug>(r: &randnla::Result<V>) -> bool {
 #[test]
 fn refused_allocations_are_too_large_errors_not_aborts() {
     if !common::under_address_limit(
+        module_path!(),
         "refused_allocations_are_too_large_errors_not_aborts",
         1 << 19,
     ) {

@@ -15,7 +15,7 @@
 //! `poly_kernel_error_one_wide_row` and `poly_kernel_error_one_row_many_features`. Such calls
 //! now run on one thread (`dense::par_for_result`).
 
-mod common;
+use crate::common;
 
 use common::{with_threads, Layouts};
 use faer::{Mat, MatRef, Par};

@@ -144,12 +144,22 @@ pub fn quick<R>(what: &str, f: impl FnOnce() -> R) -> R {
 /// Set in the child process of [`under_address_limit`].
 const LIMITED_CHILD: &str = "RANDNLA_LIMITED_CHILD";
 
-/// Runs the test `name` again in a child process whose address space is limited to
-/// `limit_kib` KiB beyond what faer's GEMM reserves (see [`limit_this_process`]), so that the
-/// large allocations it provokes fail on any machine, and asserts that the child passed (an
-/// allocation abort kills it with SIGABRT). Returns `true` in the child, where the test body
-/// should run; `false` in the parent, which is done.
-pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
+/// The name the test harness gives test `name` of the module whose `module_path!()` is
+/// `module_path`: the path without the crate's name (`io_review2::peak_child` in the binary
+/// `suite_io`), which `--exact` matches when a test runs itself in a child process.
+pub fn test_name(module_path: &str, name: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_crate, module)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Runs the test `name` of the module `module_path` (pass `module_path!()`) again in a child
+/// process whose address space is limited to `limit_kib` KiB beyond what faer's GEMM reserves
+/// (see [`limit_this_process`]), so that the large allocations it provokes fail on any machine,
+/// and asserts that the child passed (an allocation abort kills it with SIGABRT). Returns `true`
+/// in the child, where the test body should run; `false` in the parent, which is done.
+pub fn under_address_limit(module_path: &str, name: &str, limit_kib: u64) -> bool {
     if std::env::var_os(LIMITED_CHILD).is_some() {
         limit_this_process(limit_kib);
         return true;
@@ -157,8 +167,14 @@ pub fn under_address_limit(name: &str, limit_kib: u64) -> bool {
     // The limit is Linux's (`prlimit`, `/proc/self/status`); elsewhere the test does nothing.
     if cfg!(target_os = "linux") {
         let exe = std::env::current_exe().unwrap();
+        let full_name = test_name(module_path, name);
         let out = std::process::Command::new(exe)
-            .args([name, "--exact", "--test-threads=1", "--nocapture"])
+            .args([
+                full_name.as_str(),
+                "--exact",
+                "--test-threads=1",
+                "--nocapture",
+            ])
             .env(LIMITED_CHILD, "1")
             .env("RAYON_NUM_THREADS", "1")
             .output()

@@ -1,0 +1,58 @@
+//! Cross-cutting contracts: errors against each `# Errors`, f32 against f64, consistency between
+//! routes, thread counts, distributions.
+//!
+//! One test binary for several files of `tests/`, each a module named after its file: every test
+//! binary links the library and compiles the faer code its tests call, so a few binaries build in
+//! half the time of one per file. `Cargo.toml` lists the binaries (`autotests = false`);
+//! `suite_contracts`' `every_test_file_is_in_a_test_binary` checks that no file is left out.
+
+mod common;
+
+mod consistency_review;
+mod distribution_review;
+mod errors_review;
+mod precision_review;
+mod thread_counts_review;
+
+/// Every `tests/*.rs` file is compiled: a root listed as a `[[test]]` in `Cargo.toml`, or a
+/// `mod` of such a root. With `autotests = false`, Cargo builds only the listed binaries, so a
+/// new test file nobody declares would silently never run; this test fails instead and names it.
+#[test]
+fn every_test_file_is_in_a_test_binary() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let roots: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("path = \"tests/"))
+        .filter_map(|l| l.strip_suffix(".rs\""))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        roots.len() >= 2,
+        "Cargo.toml lists the test binaries: {roots:?}"
+    );
+    let mut compiled = roots.clone();
+    for r in &roots {
+        let text = std::fs::read_to_string(root.join(format!("tests/{r}.rs"))).unwrap();
+        compiled.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("mod "))
+                .filter_map(|l| l.strip_suffix(';'))
+                .map(str::to_string),
+        );
+    }
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root.join("tests")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".rs") {
+            if !compiled.iter().any(|c| c == stem) {
+                missing.push(name);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "tests/ files in no test binary (add `mod NAME;` to a tests/suite_*.rs, or a [[test]] \
+         to Cargo.toml): {missing:?}"
+    );
+}

@@ -1,0 +1,14 @@
+//! Laws every entry point keeps: linearity and range invariance, permutations, scale covariance,
+//! explicit zeros and padding.
+//!
+//! One test binary for several files of `tests/`, each a module named after its file: every test
+//! binary links the library and compiles the faer code its tests call, so a few binaries build in
+//! half the time of one per file. `Cargo.toml` lists the binaries (`autotests = false`);
+//! `suite_contracts`' `every_test_file_is_in_a_test_binary` checks that no file is left out.
+
+mod common;
+
+mod algebraic_laws_review;
+mod padding_review;
+mod permutation_review;
+mod scale_covariance_review;

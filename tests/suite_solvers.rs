@@ -1,0 +1,24 @@
+//! Least squares (sketch-and-solve, sketch-and-precondition, ridge, baselines), attention-kernel
+//! regression and active learning.
+//!
+//! One test binary for several files of `tests/`, each a module named after its file: every test
+//! binary links the library and compiles the faer code its tests call, so a few binaries build in
+//! half the time of one per file. `Cargo.toml` lists the binaries (`autotests = false`);
+//! `suite_contracts`' `every_test_file_is_in_a_test_binary` checks that no file is left out.
+
+mod common;
+
+mod active;
+mod active_review2;
+mod front_door_review;
+mod kernel_inner_solve;
+mod kernel_regression_review;
+mod kernel_regression_review2;
+mod lstsq;
+mod lstsq_kernel;
+mod lstsq_review;
+mod lstsq_review2;
+mod lstsq_review3;
+mod lstsq_ridge_scale;
+mod review_session36;
+mod robustness_review_109;
