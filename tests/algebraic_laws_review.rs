@@ -37,6 +37,8 @@
 //! itself, whose κ changes).
 
 use crate::common;
+use common::log::Log;
+use common::{dense_mat, flat, Rng};
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{Basis, Budgeted, Learner, Pool, SliceOracle, Strategy};
@@ -81,27 +83,6 @@ const COEFS: [(f64, f64); 4] = [(3.0, -1.0), (0.1, 2.5), (-1.0, 0.0), (0.1, -0.7
 // ---------------------------------------------------------------------------------------------
 // Data and small dense helpers.
 // ---------------------------------------------------------------------------------------------
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
-
-fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
-    let mut r = Rng(seed);
-    let v = r.vec(n * d);
-    Mat::from_fn(n, d, |i, j| v[i * d + j])
-}
 
 /// A dense matrix with about half its entries zero (a fixed pattern from `pattern_seed`), so that
 /// two such matrices with the same pattern seed have a common sparsity pattern.
@@ -154,16 +135,6 @@ fn lin_vec(alpha: f64, a: &[f64], beta: f64, b: &[f64]) -> Vec<f64> {
 
 fn scale_vec(v: &[f64], c: f64) -> Vec<f64> {
     v.iter().map(|x| c * x).collect()
-}
-
-fn flat(m: MatRef<'_, f64>) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            v.push(m[(i, j)]);
-        }
-    }
-    v
 }
 
 fn norm2(v: &[f64]) -> f64 {
@@ -254,114 +225,6 @@ fn rhs_for(a: &Input, seed: u64) -> Vec<f64> {
         .zip(&noise)
         .map(|(x, e)| x + 0.1 * e)
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The log of failures.
-// ---------------------------------------------------------------------------------------------
-
-struct Log {
-    what: &'static str,
-    fails: Vec<String>,
-    /// Largest ratio |difference| / bound seen (printed with --nocapture).
-    worst: f64,
-}
-
-impl Log {
-    fn new(what: &'static str) -> Self {
-        Log {
-            what,
-            fails: Vec::new(),
-            worst: 0.0,
-        }
-    }
-    fn fail(&mut self, ctx: &str, msg: String) {
-        self.fails.push(format!("{ctx}: {msg}"));
-    }
-    fn ok<T>(&mut self, ctx: &str, r: randnla::Result<T>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(ctx, format!("Err({e})"));
-                None
-            }
-        }
-    }
-    /// Entrywise: `|got_i − want_i| ≤ bound_i` for every `i` (and all finite).
-    fn entries(&mut self, ctx: &str, got: &[f64], want: &[f64], bound: &[f64]) {
-        if got.len() != want.len() || got.len() != bound.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        let mut worst = (0.0f64, usize::MAX);
-        for i in 0..got.len() {
-            let d = (got[i] - want[i]).abs();
-            let ratio = if bound[i] > 0.0 {
-                d / bound[i]
-            } else if d == 0.0 {
-                0.0
-            } else {
-                f64::INFINITY
-            };
-            if ratio.is_nan() || ratio > worst.0 {
-                worst = (ratio, i);
-            }
-        }
-        if worst.1 == usize::MAX {
-            return;
-        }
-        self.worst = self.worst.max(worst.0);
-        if worst.0.is_nan() || worst.0 > 1.0 {
-            let i = worst.1;
-            self.fail(
-                ctx,
-                format!(
-                    "entry {i}: {:e} vs expected {:e}, |diff| {:.3e} > bound {:.3e}",
-                    got[i],
-                    want[i],
-                    (got[i] - want[i]).abs(),
-                    bound[i]
-                ),
-            );
-        }
-    }
-    /// Normwise: `‖got − want‖₂ ≤ bound`.
-    fn norm(&mut self, ctx: &str, got: &[f64], want: &[f64], bound: f64) {
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        let diff: Vec<f64> = got.iter().zip(want).map(|(a, b)| a - b).collect();
-        let d = norm2(&diff);
-        let ratio = d / bound;
-        if ratio.is_finite() {
-            self.worst = self.worst.max(ratio);
-        }
-        if d.is_nan() || d > bound {
-            self.fail(
-                ctx,
-                format!(
-                    "‖diff‖ {d:.3e} > bound {bound:.3e} (‖want‖ = {:.3e})",
-                    norm2(want)
-                ),
-            );
-        }
-    }
-    fn finish(self) {
-        eprintln!(
-            "{}: largest |difference|/bound {:.2e}",
-            self.what, self.worst
-        );
-        if !self.fails.is_empty() {
-            panic!(
-                "{}: {} failure(s); first: {}\n  {}",
-                self.what,
-                self.fails.len(),
-                self.fails[0],
-                self.fails.join("\n  ")
-            );
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

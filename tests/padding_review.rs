@@ -61,8 +61,10 @@
 //! "zero rows are never drawn" would hold, as checked for Exact).
 
 use crate::common;
+use common::log::Log;
+use common::{dense_mat, flat, Rng};
 
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 use randnla::active::{
     weighted_least_squares, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
 };
@@ -106,27 +108,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// `n·d·κ·u ≈ 500·3·1.1·10⁻¹⁶ ≈ 2·10⁻¹³`; iterative solvers run at `tol = 10⁻¹⁴` add
 /// `≲ κ²·tol ≈ 10⁻¹³`. `10⁻¹²` leaves a factor of five for the constants.
 const ROUNDING: f64 = 1e-12;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
-
-fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
-    let mut r = Rng(seed);
-    let v = r.vec(n * d);
-    Mat::from_fn(n, d, |i, j| v[i * d + j])
-}
 
 /// Rows as `(col, value)` lists, sorted by column.
 type Rows = Vec<Vec<(usize, f64)>>;
@@ -335,132 +316,6 @@ fn sparse_pairs() -> Vec<(&'static str, sprs::CsMat<f64>, sprs::CsMat<f64>)> {
     let zc = with_explicit_zeros(&ac);
     assert_eq!(zc.nnz(), z.nnz(), "to_csc dropped explicit zeros");
     vec![("csr 60x6", a, z), ("csc 60x6", ac, zc)]
-}
-
-fn flat(m: MatRef<'_, f64>) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            v.push(m[(i, j)]);
-        }
-    }
-    v
-}
-
-/// Collects failures of one law and panics at the end with all of them, naming the first
-/// differing entry of each.
-struct Log {
-    what: &'static str,
-    fails: Vec<String>,
-    worst: f64,
-    checks: usize,
-}
-
-impl Log {
-    fn new(what: &'static str) -> Self {
-        Log {
-            what,
-            fails: Vec::new(),
-            worst: 0.0,
-            checks: 0,
-        }
-    }
-    fn fail(&mut self, ctx: &str, msg: String) {
-        self.fails.push(format!("{ctx}: {msg}"));
-    }
-    fn ok<T>(&mut self, ctx: &str, r: randnla::Result<T>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(ctx, format!("Err({e})"));
-                None
-            }
-        }
-    }
-    /// Finite and `max|got − want| ≤ tol·max|want|` (an all-zero `want` asks for exact zeros).
-    fn close(&mut self, ctx: &str, got: &[f64], want: &[f64], tol: f64) {
-        self.checks += 1;
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        if let Some(i) = got.iter().position(|v| !v.is_finite()) {
-            self.fail(
-                ctx,
-                format!("entry {i} is {} (expected {:e})", got[i], want[i]),
-            );
-            return;
-        }
-        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut worst = (0.0f64, 0usize);
-        for i in 0..got.len() {
-            let d = (got[i] - want[i]).abs();
-            if d > worst.0 {
-                worst = (d, i);
-            }
-        }
-        if scale > 0.0 {
-            self.worst = self.worst.max(worst.0 / scale);
-        }
-        // Written so that a NaN difference fails too.
-        if worst.0.partial_cmp(&(tol * scale)) == Some(std::cmp::Ordering::Greater)
-            || worst.0.is_nan()
-        {
-            let i = worst.1;
-            self.fail(
-                ctx,
-                format!(
-                    "relative error {:.3e} > {tol:e}; worst entry {i}: {:e} vs expected {:e}",
-                    worst.0 / scale.max(f64::MIN_POSITIVE),
-                    got[i],
-                    want[i]
-                ),
-            );
-        }
-    }
-    fn close1(&mut self, ctx: &str, got: f64, want: f64, tol: f64) {
-        self.close(ctx, &[got], &[want], tol)
-    }
-    fn bits(&mut self, ctx: &str, got: &[f64], want: &[f64]) {
-        self.checks += 1;
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        if let Some(i) = (0..got.len()).find(|&i| got[i].to_bits() != want[i].to_bits()) {
-            self.fail(
-                ctx,
-                format!(
-                    "entry {i}: {:e} vs expected {:e} (bitwise)",
-                    got[i], want[i]
-                ),
-            );
-        }
-    }
-    /// Entries that must be exactly zero (either sign).
-    fn zeros(&mut self, ctx: &str, got: &[f64]) {
-        self.checks += 1;
-        if let Some(i) = got.iter().position(|&v| v != 0.0) {
-            self.fail(
-                ctx,
-                format!("entry {i} is {:e}, expected exactly 0", got[i]),
-            );
-        }
-    }
-    fn finish(self) {
-        eprintln!(
-            "{}: {} checks, largest relative difference {:.2e}",
-            self.what, self.checks, self.worst
-        );
-        if !self.fails.is_empty() {
-            panic!(
-                "{}: {} failure(s):\n  {}",
-                self.what,
-                self.fails.len(),
-                self.fails.join("\n  ")
-            );
-        }
-    }
 }
 
 /// Runs `f`, turning a panic into a logged failure.

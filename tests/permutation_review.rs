@@ -55,6 +55,8 @@
 //!   `‖A·N·y‖` is invariant, which the solvers' column laws cover).
 
 use crate::common;
+use common::log::Log;
+use common::{dense_mat, flat, Rng};
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{weighted_least_squares, Basis, Pool};
@@ -91,23 +93,6 @@ use randnla::{MatrixRef, Seed};
 /// run at `tol = 10⁻¹⁴` have forward errors `≲ (κ + κ²·‖r‖/(‖A‖‖x‖))·tol ≈ 6·10⁻¹⁴` each (κ ≤ 3),
 /// also within it; the normal equations' `κ²·u ≈ 10⁻¹⁵` too.
 const ROUNDING: f64 = 1e-12;
-
-struct Rng(u64);
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn next(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
 
 /// A seeded uniformly random permutation (Fisher–Yates), never the identity for `n ≥ 2`.
 fn random_perm(n: usize, seed: u64) -> Vec<usize> {
@@ -150,12 +135,6 @@ fn gather(v: &[f64], p: &[usize]) -> Vec<f64> {
 /// sides, stacked).
 fn gather_blocks(v: &[f64], p: &[usize]) -> Vec<f64> {
     v.chunks(p.len()).flat_map(|c| gather(c, p)).collect()
-}
-
-fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
-    let mut r = Rng(seed);
-    let v = r.vec(n * d);
-    Mat::from_fn(n, d, |i, j| v[i * d + j])
 }
 
 /// `n × d` CSR with the `d × d` block `1.5·I + small` spread over the rows and two more entries per
@@ -256,146 +235,6 @@ fn inputs() -> Vec<(&'static str, Input)> {
         ("csr 80x6", Input::Csr(sparse_mat(80, 6, 12))),
         ("csc 80x6", Input::Csr(sparse_mat(80, 6, 12).to_csc())),
     ]
-}
-
-fn flat(m: MatRef<'_, f64>) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            v.push(m[(i, j)]);
-        }
-    }
-    v
-}
-
-/// `d ≤ bound`, false for a NaN `d`.
-fn within(d: f64, bound: f64) -> bool {
-    matches!(
-        d.partial_cmp(&bound),
-        Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
-    )
-}
-
-/// Collects failures of one law over all cases, and panics at the end with all of them (the
-/// first differing entry of each named).
-struct Log {
-    what: &'static str,
-    fails: Vec<String>,
-    /// The largest relative difference seen by `close` (printed with `--nocapture`: 0 means the
-    /// law held bitwise in every case).
-    worst: f64,
-}
-
-impl Log {
-    fn new(what: &'static str) -> Self {
-        Log {
-            what,
-            fails: Vec::new(),
-            worst: 0.0,
-        }
-    }
-    fn fail(&mut self, ctx: &str, msg: String) {
-        self.fails.push(format!("{ctx}: {msg}"));
-    }
-    /// Unwraps, logging an error.
-    fn ok<T>(&mut self, ctx: &str, r: randnla::Result<T>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(ctx, format!("Err({e})"));
-                None
-            }
-        }
-    }
-    /// Finite, and `max|got − want| ≤ tol·max|want|`.
-    fn close(&mut self, ctx: &str, got: &[f64], want: &[f64], tol: f64) {
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        if let Some(i) = got.iter().position(|v| !v.is_finite()) {
-            self.fail(
-                ctx,
-                format!("entry {i} is {} (expected {:e})", got[i], want[i]),
-            );
-            return;
-        }
-        let mut worst = (0.0f64, 0usize);
-        for i in 0..got.len() {
-            let d = (got[i] - want[i]).abs();
-            if d > worst.0 || d.is_nan() {
-                worst = (d, i);
-            }
-        }
-        let rel = if scale > 0.0 {
-            worst.0 / scale
-        } else {
-            worst.0
-        };
-        self.worst = self.worst.max(rel);
-        // Written so that a NaN difference fails too.
-        if !within(worst.0, tol * scale) {
-            let i = worst.1;
-            // The first entry beyond the tolerance, as well as the worst.
-            let first = (0..got.len())
-                .find(|&k| !within((got[k] - want[k]).abs(), tol * scale))
-                .unwrap_or(i);
-            self.fail(
-                ctx,
-                format!(
-                    "relative error {rel:.3e} > {tol:e}; first differing entry {first}: {:e} vs \
-                     expected {:e}; worst entry {i}: {:e} vs expected {:e}",
-                    got[first], want[first], got[i], want[i]
-                ),
-            );
-        }
-    }
-    /// `|got − want| ≤ tol`, for a figure that is itself a relative error (a relative change
-    /// `δ` of the quantities it compares changes it by at most about `2δ` in absolute terms,
-    /// whatever its own size: one of rounding size has no relative accuracy at all).
-    fn close_abs(&mut self, ctx: &str, got: f64, want: f64, tol: f64) {
-        let d = (got - want).abs();
-        self.worst = self.worst.max(d);
-        if !within(d, tol) {
-            self.fail(
-                ctx,
-                format!("absolute difference {d:.3e} > {tol:e}: {got:e} vs expected {want:e}"),
-            );
-        }
-    }
-    fn close1(&mut self, ctx: &str, got: f64, want: f64, tol: f64) {
-        self.close(ctx, &[got], &[want], tol)
-    }
-    fn bits(&mut self, ctx: &str, got: &[f64], want: &[f64]) {
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        if let Some(i) = (0..got.len()).find(|&i| got[i].to_bits() != want[i].to_bits()) {
-            self.fail(
-                ctx,
-                format!(
-                    "entry {i}: {:e} vs expected {:e} (bitwise)",
-                    got[i], want[i]
-                ),
-            );
-        }
-    }
-    fn finish(self) {
-        eprintln!(
-            "{}: largest relative difference to the law {:.2e}",
-            self.what, self.worst
-        );
-        if !self.fails.is_empty() {
-            panic!(
-                "{}: {} failure(s):\n  {}",
-                self.what,
-                self.fails.len(),
-                self.fails.join("\n  ")
-            );
-        }
-    }
 }
 
 /// `b = A·z + 0.1·noise` (a least-squares problem with a nonzero residual).

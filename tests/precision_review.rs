@@ -48,6 +48,7 @@
 //! Not covered: the solvers, leverage scores, tensor power method, active learning and
 //! diagnostics take `f64` only (lib.rs, "Precision"), so they have no f32 entry point.
 use crate::common;
+use common::Rng;
 
 use common::with_threads;
 use faer::{Mat, Par};
@@ -77,21 +78,6 @@ fn gamma(k: usize, u: f64) -> f64 {
     let ku = k as f64 * u;
     assert!(ku < 0.5, "γ_{k} undefined");
     ku / (1.0 - ku)
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `[-1, 1)`.
-    fn next(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
 }
 
 /// `n × d` values in `[-1, 1)`, already rounded to f32 (so the f64 copy is the widened f32),

@@ -20,8 +20,10 @@
 //! factors are now balanced by a power of two, `attention::balancing_shift`).
 
 use crate::common;
+use common::log::Log;
+use common::{dense_mat, flat, Rng};
 
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 use randnla::active::{
     weighted_least_squares, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
 };
@@ -72,27 +74,6 @@ fn p2(e: i32) -> f64 {
 /// about 2⁶ and down to about 2⁻²⁰ here).
 fn fits(e: i32) -> bool {
     (-1000..=1000).contains(&e)
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f64> {
-        (0..n).map(|_| self.next()).collect()
-    }
-}
-
-fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
-    let mut r = Rng(seed);
-    let v = r.vec(n * d);
-    Mat::from_fn(n, d, |i, j| v[i * d + j])
 }
 
 /// `n × d` CSR with the `d × d` block `1.5·I + small` spread over the rows and two more entries per
@@ -162,125 +143,6 @@ fn scale(v: &[f64], e: i32) -> Vec<f64> {
 fn scale_mat(m: &Mat<f64>, e: i32) -> Mat<f64> {
     let c = p2(e);
     Mat::from_fn(m.nrows(), m.ncols(), |i, j| c * m[(i, j)])
-}
-
-fn flat(m: MatRef<'_, f64>) -> Vec<f64> {
-    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            v.push(m[(i, j)]);
-        }
-    }
-    v
-}
-
-/// Collects failures of one law over all `k`, and panics at the end with all of them.
-struct Log {
-    what: &'static str,
-    fails: Vec<String>,
-    /// The largest relative difference seen by `close` (printed with `--nocapture`: which laws
-    /// hold bitwise and which to rounding).
-    worst: f64,
-}
-
-impl Log {
-    fn new(what: &'static str) -> Self {
-        Log {
-            what,
-            fails: Vec::new(),
-            worst: 0.0,
-        }
-    }
-    fn fail(&mut self, ctx: &str, msg: String) {
-        self.fails.push(format!("{ctx}: {msg}"));
-    }
-    /// Unwraps, logging an error.
-    fn ok<T>(&mut self, ctx: &str, r: randnla::Result<T>) -> Option<T> {
-        match r {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(ctx, format!("Err({e})"));
-                None
-            }
-        }
-    }
-    /// Finite, no zero where `want` is a normal number above `tol` of its largest entry, and
-    /// `max|got − want| ≤ tol·max|want|`.
-    fn close(&mut self, ctx: &str, got: &[f64], want: &[f64], tol: f64) {
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        if let Some(i) = got.iter().position(|v| !v.is_finite()) {
-            self.fail(
-                ctx,
-                format!("entry {i} is {} (expected {:e})", got[i], want[i]),
-            );
-            return;
-        }
-        if let Some(i) = (0..got.len())
-            .find(|&i| got[i] == 0.0 && want[i].is_normal() && want[i].abs() > tol * scale)
-        {
-            self.fail(ctx, format!("entry {i} is 0 (expected {:e})", want[i]));
-            return;
-        }
-        let mut worst = (0.0f64, 0usize);
-        for i in 0..got.len() {
-            let d = (got[i] - want[i]).abs();
-            if d > worst.0 {
-                worst = (d, i);
-            }
-        }
-        self.worst = self.worst.max(worst.0 / scale);
-        // Written so that a NaN difference fails too.
-        if worst.0.partial_cmp(&(tol * scale)) != Some(std::cmp::Ordering::Less)
-            && worst.0 != tol * scale
-        {
-            let i = worst.1;
-            self.fail(
-                ctx,
-                format!(
-                    "relative error {:.3e} > {tol:e}; worst entry {i}: {:e} vs expected {:e}",
-                    worst.0 / scale,
-                    got[i],
-                    want[i]
-                ),
-            );
-        }
-    }
-    fn close1(&mut self, ctx: &str, got: f64, want: f64, tol: f64) {
-        self.close(ctx, &[got], &[want], tol)
-    }
-    fn bits(&mut self, ctx: &str, got: &[f64], want: &[f64]) {
-        if got.len() != want.len() {
-            self.fail(ctx, format!("length {} vs {}", got.len(), want.len()));
-            return;
-        }
-        if let Some(i) = (0..got.len()).find(|&i| got[i].to_bits() != want[i].to_bits()) {
-            self.fail(
-                ctx,
-                format!(
-                    "entry {i}: {:e} vs expected {:e} (bitwise)",
-                    got[i], want[i]
-                ),
-            );
-        }
-    }
-    fn finish(self) {
-        eprintln!(
-            "{}: largest relative difference to the k = 0 law {:.2e}",
-            self.what, self.worst
-        );
-        if !self.fails.is_empty() {
-            panic!(
-                "{}: {} failure(s):\n  {}",
-                self.what,
-                self.fails.len(),
-                self.fails.join("\n  ")
-            );
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

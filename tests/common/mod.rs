@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod json;
+pub mod log;
+
 use faer::{Mat, Par};
 use randnla::sketch::tensor::TensorSketch;
 use randnla::sketch::SketchOperator;
@@ -425,6 +428,48 @@ pub fn small_ls_problem_mtx() -> (String, String) {
         b.push_str(&format!("{}\n", ((i * 5) % 13) as f64 - 6.0));
     }
     (a, b)
+}
+
+/// SplitMix64 (Steele, Lea and Flood 2014): a tiny generator for test data that does not go
+/// through the crate's own randomness.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[-1, 1)`.
+    pub fn next(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    }
+
+    /// `n` draws of [`Rng::next`].
+    pub fn vec(&mut self, n: usize) -> Vec<f64> {
+        (0..n).map(|_| self.next()).collect()
+    }
+}
+
+/// An `n × d` matrix of [`Rng::next`] draws from `seed`, filled row by row.
+pub fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
+    let mut r = Rng(seed);
+    let v = r.vec(n * d);
+    Mat::from_fn(n, d, |i, j| v[i * d + j])
+}
+
+/// The entries of `m` in column-major order.
+pub fn flat(m: faer::MatRef<'_, f64>) -> Vec<f64> {
+    let mut v = Vec::with_capacity(m.nrows() * m.ncols());
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            v.push(m[(i, j)]);
+        }
+    }
+    v
 }
 
 /// Column 0 of `m` as a vector.
