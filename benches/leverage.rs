@@ -11,7 +11,8 @@
 //! the timings.
 //!
 //! Measured (2 threads, quiet machine; see `src/leverage.rs` for the table): approx 419 ms vs
-//! exact 2.19 s at nnz = 10⁷ (5.2× by medians), median relative error 0.097; slope 0.69.
+//! exact 2.19 s at nnz = 10⁷ (5.2× by medians), median relative error 0.097; slope 0.69
+//! (2026-11-30). On 2026-12-05's VM: 318 ms vs 1.27 s (3.99×), median error 0.099.
 //!
 //! ```text
 //! cargo bench --bench leverage            # full sweep: nnz = 1e5, 1e6, 1e7, 2e7
