@@ -110,6 +110,7 @@
 //! * [`seed`] — the seeds and stateless per-index randomness; [`scalar`] — `f64`/`f32`;
 //!   [`error`] — the crate's [`Error`].
 #![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
 // Two `unsafe` blocks in the crate, each measured to pay (see there): the cache-prefetch hint in
 // `sketch::prefetch` and the `vzeroupper` of `cpu`; everything else is safe code.
 #![deny(unsafe_code)]

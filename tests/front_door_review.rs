@@ -154,3 +154,69 @@ fn readme_distortion_table_is_what_the_code_gives() {
         }
     }
 }
+
+/// The common traits a user of a numerical library expects (Rust API guidelines C-SEND-SYNC,
+/// C-COMMON-TRAITS, C-DEBUG): every operator, parameter set, result and error is `Debug`, the
+/// values a caller keeps or passes between threads are `Send + Sync`, and parameter sets and
+/// plain results are `Clone`. Checked at compile time: a type that loses one fails to build.
+#[test]
+fn public_types_have_the_common_traits() {
+    fn send_sync_debug<T: Send + Sync + std::fmt::Debug>() {}
+    fn send_sync_debug_clone<T: Send + Sync + std::fmt::Debug + Clone>() {}
+    use randnla::{active, attention, io, leverage, lstsq, sketch, tensor};
+    // Sketching operators (a sketch is built once and applied from many threads).
+    send_sync_debug_clone::<sketch::CountSketch>();
+    send_sync_debug_clone::<sketch::SparseSign>();
+    send_sync_debug_clone::<sketch::Gaussian>();
+    send_sync_debug_clone::<sketch::Srht>();
+    send_sync_debug_clone::<sketch::sampling::RowSampling>();
+    send_sync_debug_clone::<sketch::tensor::TensorSketch>();
+    send_sync_debug_clone::<sketch::tensor::TreeSketch>();
+    send_sync_debug_clone::<sketch::tensor::PolyKernelFeatures>();
+    send_sync_debug_clone::<attention::PolySketch>();
+    send_sync_debug_clone::<tensor::TensorSketches>();
+    // Parameters, results and inputs.
+    send_sync_debug_clone::<randnla::Seed>();
+    send_sync_debug_clone::<randnla::Error>();
+    send_sync_debug_clone::<randnla::MatrixRef<'static, f64>>();
+    send_sync_debug_clone::<randnla::MatrixRef<'static, f32>>();
+    send_sync_debug_clone::<io::ReadOptions>();
+    send_sync_debug_clone::<io::MatrixMarket>();
+    send_sync_debug_clone::<leverage::ExactParams>();
+    send_sync_debug_clone::<leverage::ApproxParams>();
+    send_sync_debug_clone::<leverage::LeverageInfo>();
+    send_sync_debug_clone::<randnla::diagnostics::RangeBasis>();
+    send_sync_debug_clone::<lstsq::LstsqParams>();
+    send_sync_debug_clone::<lstsq::Info>();
+    send_sync_debug_clone::<lstsq::SketchSolveParams>();
+    send_sync_debug_clone::<lstsq::SketchSolveInfo>();
+    send_sync_debug_clone::<lstsq::LsqrParams>();
+    send_sync_debug_clone::<lstsq::kernel_regression::KernelParams>();
+    send_sync_debug_clone::<lstsq::kernel_regression::KernelInfo>();
+    send_sync_debug::<lstsq::Preconditioner>();
+    send_sync_debug_clone::<attention::PolySketchParams>();
+    send_sync_debug_clone::<attention::SketchInfo>();
+    send_sync_debug_clone::<tensor::SymmetricTensor>();
+    send_sync_debug_clone::<tensor::PowerParams>();
+    send_sync_debug_clone::<tensor::SketchParams>();
+    send_sync_debug_clone::<tensor::CpDecomposition>();
+    send_sync_debug_clone::<active::Strategy>();
+    send_sync_debug_clone::<active::FitInfo>();
+    send_sync_debug_clone::<active::PoolInfo>();
+    send_sync_debug::<active::Pool<'static>>();
+}
+
+/// `Preconditioner`'s `Debug` is a summary (it had none): the factorization, rank and sizes,
+/// not the `d × d` factor.
+#[test]
+fn preconditioner_debug_is_a_summary() {
+    let (a, _, _, _) = problems::ls_problem(2000, 300, 1e4, 1e-6, Seed::new(3)).unwrap();
+    let av = randnla::MatrixRef::dense(a.as_ref()).unwrap();
+    let p =
+        randnla::lstsq::Preconditioner::new(av, &randnla::lstsq::LstsqParams::default()).unwrap();
+    let s = format!("{p:?}");
+    for part in ["Preconditioner", "factorization: Qr", "rank: 300", "d: 300"] {
+        assert!(s.contains(part), "{part:?} missing from {s}");
+    }
+    assert!(s.len() < 1000, "{} bytes: {s}", s.len());
+}

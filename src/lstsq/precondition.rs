@@ -227,6 +227,23 @@ pub struct Preconditioner {
     factor_seconds: f64,
 }
 
+/// A summary, not the factors: the factorization, rank, sketch, sizes, ridge and timings (a
+/// `d × d` triangle would make a line of megabytes at `d` in the thousands).
+impl std::fmt::Debug for Preconditioner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preconditioner")
+            .field("factorization", &self.factorization())
+            .field("rank", &self.rank())
+            .field("sketch", &self.sketch)
+            .field("sketch_rows", &self.m)
+            .field("d", &self.d)
+            .field("ridge", &(self.sqrt_lambda * self.sqrt_lambda))
+            .field("sketch_seconds", &self.sketch_seconds)
+            .field("factor_seconds", &self.factor_seconds)
+            .finish()
+    }
+}
+
 impl Preconditioner {
     /// Sketches `A` and factors the sketch as `params` say (`sketch_rows`, `nnz_per_col`, `seed`,
     /// `factorization`, `rcond`, `ridge`, `par`).
