@@ -102,6 +102,7 @@ pub const HOUSEHOLDER_LIMIT: usize = 1 << 22;
 
 /// How [`exact_leverage_scores`] factors `A`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum ExactMethod {
     /// [`Householder`](Self::Householder) when `n·d ≤` [`HOUSEHOLDER_LIMIT`] or when sketching
     /// would not compress (`n ≤ 4d`), [`SketchCholesky`](Self::SketchCholesky) otherwise.
@@ -274,6 +275,7 @@ impl Default for ApproxParams {
 
 /// Which computation produced the scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LeverageMethod {
     /// Column-pivoted Householder QR of a dense copy ([`ExactMethod::Householder`]).
     Householder,
@@ -296,6 +298,7 @@ impl LeverageMethod {
 
 /// Diagnostics returned with the scores.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LeverageInfo {
     /// The computation that ran (an approximate request falls back to the exact method when
     /// `n ≤ m₁`, where sketching would not compress).

@@ -93,6 +93,15 @@
 //!   learning. The sketches, TensorSketch and polynomial features, and attention are generic over
 //!   [`Scalar`] and also run in `f32` (an `f32` sketch is the `f64` sketch rounded; attention
 //!   computes in its input type).
+//! * **Stability of the types.** Results (`Info`, `KernelInfo`, `LeverageInfo`, `CpDecomposition`,
+//!   …), [`Error`] and the option enums a later version may extend (`SketchKind`, `InnerSolve`,
+//!   `ExactMethod`, `Strategy`, `PowerMethod`, …) are `#[non_exhaustive]`: read their fields and
+//!   match them with a `_` arm, so that a field or variant added later breaks nothing.
+//!   Parameter structs (`LstsqParams`, `KernelParams`, `ApproxParams`, `PowerParams`, …) keep
+//!   public fields so that they can be written as literals: always end one with
+//!   `..Default::default()`, and a field added later takes its default. The API takes and
+//!   returns faer's and sprs's types; `randnla::faer` and `randnla::sprs` re-export the versions
+//!   it was built with.
 //!
 //! ## Modules
 //!
@@ -130,6 +139,11 @@ pub mod scalar;
 pub mod seed;
 pub mod sketch;
 pub mod tensor;
+
+/// The dense linear-algebra crate whose types (`MatRef`, `Mat`, `Par`) the API takes and returns.
+pub use faer;
+/// The sparse-matrix crate whose `CsMat` the sparse views wrap and the readers return.
+pub use sprs;
 
 pub use error::{Error, Result};
 pub use input::{Layout, MatrixRef, SparseRef};

@@ -220,3 +220,55 @@ fn preconditioner_debug_is_a_summary() {
     }
     assert!(s.len() < 1000, "{} bytes: {s}", s.len());
 }
+
+/// Option enums are `Hash` (a caller can key a cache or a results table by them), parameter
+/// structs compare with `==` (a caller can check what a run used), `Factorization` has the
+/// default `LstsqParams` uses, and `randnla::faer` / `randnla::sprs` are the crates the API
+/// takes (a caller without a faer dependency of their own can still name `Par`).
+#[test]
+fn option_enums_hash_params_compare_and_reexports_are_the_apis_crates() {
+    use randnla::lstsq::kernel_regression::{InnerSolve, KernelParams};
+    use randnla::lstsq::{Factorization, LsqrParams, LstsqParams, SketchSolveParams};
+    use std::collections::HashSet;
+    let set: HashSet<Factorization> = [
+        Factorization::Auto,
+        Factorization::Qr,
+        Factorization::Svd,
+        Factorization::Diagonal,
+        Factorization::Qr,
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(set.len(), 4);
+    let mut inner = HashSet::new();
+    inner.insert(InnerSolve::default());
+    assert!(inner.contains(&InnerSolve::default()));
+    let kinds: HashSet<randnla::sketch::SketchKind> = [
+        randnla::sketch::SketchKind::Gaussian,
+        randnla::sketch::SketchKind::Gaussian,
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(kinds.len(), 1);
+    assert_eq!(Factorization::default(), Factorization::Auto);
+    assert_eq!(
+        LstsqParams::default().factorization,
+        Factorization::default()
+    );
+    assert_eq!(LstsqParams::default(), LstsqParams::default());
+    let looser = LstsqParams {
+        tol: 1e-10,
+        ..Default::default()
+    };
+    assert_ne!(looser, LstsqParams::default());
+    assert_eq!(KernelParams::default(), KernelParams::default());
+    assert_eq!(LsqrParams::default(), LsqrParams::default());
+    assert_eq!(SketchSolveParams::default(), SketchSolveParams::default());
+    // The re-exports are the very crates of the API: a `randnla::faer::Par` is a `faer::Par`.
+    let par: randnla::faer::Par = faer::Par::Seq;
+    let a: randnla::sprs::CsMat<f64> = sprs::CsMat::eye(3);
+    let view = randnla::MatrixRef::sparse(&a).unwrap();
+    let s = randnla::sketch::CountSketch::new(2, 3, Seed::new(1)).unwrap();
+    use randnla::sketch::SketchExt;
+    assert_eq!(s.apply(view, par).unwrap().nrows(), 2);
+}

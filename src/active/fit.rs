@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 /// Diagnostics of a fit.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct FitInfo {
     /// Distinct labeled rows used.
     pub labels: usize,

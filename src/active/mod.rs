@@ -125,7 +125,8 @@ const STREAM_POOL: u64 = 0x80;
 const CHUNK: usize = 2048;
 
 /// How [`Pool::new`] whitens the pool (see the [module docs](self)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum Basis {
     /// Exactly orthonormal `V = XW`: scores are the exact leverage scores.
     #[default]
@@ -163,6 +164,7 @@ enum Rows<'a> {
 
 /// Diagnostics of [`Pool::new`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PoolInfo {
     /// Rows of `X`.
     pub n: usize,

@@ -25,6 +25,7 @@ const MAX_PROPOSALS: u64 = 1 << 22;
 
 /// Where the leverage strategy's scores come from.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum ScoreSource {
     /// The pool's scores `‖Wᵀx_i‖²`: exact leverage scores for [`Basis::Exact`](super::Basis),
     /// sketch-approximate (sandwich-bounded) ones for [`Basis::Sketched`](super::Basis).
@@ -84,6 +85,7 @@ impl Default for BssParams {
 
 /// A query strategy.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Strategy {
     /// i.i.d. uniform draws, equal weights (`n/m` for `m` draws).
     Uniform,
@@ -114,6 +116,7 @@ impl Strategy {
 
 /// What one call of [`Learner::select`] did.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RoundInfo {
     /// 0-based round number.
     pub round: usize,

@@ -54,6 +54,7 @@ impl Default for PolySketchParams {
 
 /// What [`poly_sketch_attention`] reports beside the output.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SketchInfo {
     /// `r`, the dimension of `φ`.
     pub sketch_dim: usize,

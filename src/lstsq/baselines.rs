@@ -10,7 +10,7 @@ use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Parameters of unpreconditioned [`lsqr`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LsqrParams {
     /// Tolerance of the stopping rule (as in [`LstsqParams::tol`](super::LstsqParams::tol)).
     pub tol: f64,

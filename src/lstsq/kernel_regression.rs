@@ -61,7 +61,7 @@ use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Parameters of the kernel regression solvers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct KernelParams {
     /// Sketch and LSQR settings for P1/P2 (`sketch_rows`, `seed`, `par`, and `tol` for the
     /// least-squares stage of P2); the seed also draws P3's Nyström sketch. `ridge` must be 0:
@@ -89,7 +89,8 @@ pub struct KernelParams {
 /// `AᵀA`; P3: the Gaussian kernel matrix `G` of `exp(AAᵀ) = D·G·D`). Every route refines on
 /// the true residual, so all meet the same guarantee; they differ in cost, and in the rounding
 /// of the answer (within `tol`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InnerSolve {
     /// [`Cholesky`](Self::Cholesky) where it is expected to be cheaper and accurate enough,
     /// else [`Cg`](Self::Cg); and `Cg` after all when the Cholesky breaks down or its
@@ -128,6 +129,7 @@ impl Default for KernelParams {
 /// of short preconditioned-CG runs (or, on the Cholesky routes, of solves with the factor), whose
 /// progress `residual_history` records.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct KernelInfo {
     /// CG iterations over all inner solves.
     pub cg_iterations: usize,

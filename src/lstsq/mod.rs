@@ -74,9 +74,10 @@ pub const SKETCH_STREAM: u64 = 0x40;
 
 /// Which right preconditioner `N` is built: how the sketched matrix `SA` is factored, or no
 /// sketch at all ([`Diagonal`](Factorization::Diagonal)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Factorization {
     /// Householder QR; switch to the SVD when the estimated `κ(R)` exceeds `1/rcond`.
+    #[default]
     Auto,
     /// Householder QR `SA = QR`, preconditioner `R⁻¹` (Blendenpik). Requires full column rank.
     Qr,
@@ -96,7 +97,7 @@ pub enum Factorization {
 }
 
 /// Parameters of [`sketch_and_precondition`] and friends.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LstsqParams {
     /// Rows `m` of the sparse sign sketch; `None` picks `m = c·d` with `c ∈ {4, 6, 8, 12, 16}`
     /// from a cost model of the sketch, the QR of `SA` and the LSQR passes over `A`
@@ -194,6 +195,7 @@ impl Default for LstsqParams {
 
 /// What the per-iteration callback sees.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct IterState {
     /// 0 for the first LSQR solve, `1..` for refinement runs.
     pub run: usize,
@@ -212,6 +214,7 @@ pub struct IterState {
 
 /// Wall-clock seconds spent in each phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Timings {
     /// Computing `SA` and `Sb`.
     pub sketch: f64,
@@ -228,6 +231,7 @@ pub struct Timings {
 
 /// Diagnostics of an iterative least-squares solve.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Info {
     /// LSQR iterations over all runs of the solve that produced the answer.
     pub iterations: usize,

@@ -12,7 +12,7 @@ use faer::{Mat, MatRef, Par};
 use std::time::Instant;
 
 /// Parameters of [`sketch_and_solve`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SketchSolveParams {
     /// Sketch family (default sparse sign with `s = 8`; an `s` above the sketch's rows `m` is
     /// capped at `m`, as in [`LstsqParams::nnz_per_col`](super::LstsqParams::nnz_per_col)).
@@ -38,6 +38,7 @@ impl Default for SketchSolveParams {
 
 /// A-posteriori information about a sketch-and-solve estimate.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SketchSolveInfo {
     /// The sketch family's name.
     pub sketch: &'static str,

@@ -262,7 +262,8 @@ impl<T: Scalar, S: SketchOperator<T> + ?Sized> SketchExt<T> for S {}
 /// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), faer::Par::Seq).unwrap();
 /// assert_eq!((sa.nrows(), sa.ncols()), (40, 5));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SketchKind {
     /// [`CountSketch`]: one `±1` per column.
     CountSketch,

@@ -169,7 +169,8 @@ impl SketchParams {
 }
 
 /// Which contraction oracle produced a decomposition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PowerMethod {
     /// Exact contractions on the tensor.
     Exact,
@@ -179,6 +180,7 @@ pub enum PowerMethod {
 
 /// Diagnostics of one recovered component.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ComponentInfo {
     /// Index of the start that was refined.
     pub best_start: usize,
@@ -202,6 +204,7 @@ pub struct ComponentInfo {
 
 /// A symmetric CP decomposition `T ≈ Σ_j λ_j a_j^{⊗p}` with unit factors.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CpDecomposition {
     /// Weights `λ_j` in the order found (for odd `p` they are made non-negative by flipping `a_j`).
     pub weights: Vec<f64>,
@@ -893,6 +896,7 @@ fn dense_residual_sq(
 
 /// How well one true component was recovered.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct FactorMatch {
     /// Index of the true component.
     pub truth: usize,

@@ -27,7 +27,7 @@ pub const MAX_SKETCHES: usize = 256;
 pub const MAX_SKETCH_TOTAL: usize = 1 << 27;
 
 /// How the count sketches of a symmetric tensor hash its `p` modes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ModeHashing {
     /// [`Shared`](Self::Shared) at order 3, where its estimates are made unbiased, when the

@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Write};
 
 /// Which entries [`write_tns`] writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum TnsEntries {
     /// Every stored entry (every permutation; for dense storage every nonzero entry).
     #[default]
@@ -23,7 +24,8 @@ pub enum TnsEntries {
 }
 
 /// The storage [`read_tns_as`] builds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum TnsStorage {
     /// Coordinate storage (every permutation of every entry), as [`read_tns`].
     #[default]

@@ -9,7 +9,7 @@ use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
 /// Which tensor sketch produces the features.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum TensorMethod {
     /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest, worst-case variance `∝ 3^p`.
     #[default]
