@@ -8,6 +8,7 @@
 
 mod common;
 
+mod accumulate_review;
 mod diagnostics_problems_review2;
 mod huge_shapes;
 mod leverage;
