@@ -458,6 +458,33 @@ fn is_nonfinite(r: &randnla::Result<()>) -> bool {
     matches!(r, Err(Error::NonFinite { .. }))
 }
 
+/// `r` is `NonFinite` naming `(row, col)`, and (docs: the block has been added, the entry named
+/// is the first NaN or ±∞ in column-major order) `out` holds a NaN or ±∞ there and none before
+/// it in column-major order. Returns the entry named.
+fn names_first_nonfinite<T: F>(
+    log: &mut Log,
+    ctx: &str,
+    r: &randnla::Result<()>,
+    out: MatRef<'_, T>,
+) -> Option<(usize, usize)> {
+    log.checks += 1;
+    let Err(Error::NonFinite { row, col, .. }) = r else {
+        log.fail(ctx, format!("expected NonFinite, got {r:?}"));
+        return None;
+    };
+    let (row, col) = (*row, *col);
+    let first = (0..out.ncols())
+        .flat_map(|j| (0..out.nrows()).map(move |i| (i, j)))
+        .find(|&(i, j)| !out[(i, j)].finite());
+    if first != Some((row, col)) {
+        log.fail(
+            ctx,
+            format!("NonFinite names ({row}, {col}); first non-finite entry of out: {first:?}"),
+        );
+    }
+    Some((row, col))
+}
+
 /// Group 4a. Shapes: an `out` of the wrong shape (a row more or fewer, a column more) and a block
 /// that does not fit at its offset (one row past `n`, offset `n`, offset `usize::MAX`) are
 /// `DimensionMismatch`, and `out` (pre-filled) keeps its bits: the shapes are checked before
@@ -515,7 +542,8 @@ fn shape_errors_leave_out_unchanged_f64() {
 
 /// Group 4b. An `out` already holding NaN, `+∞` or `−∞` (at its first, a middle and its last
 /// entry) before a non-empty block (the whole `A`, so that every output row is written, as the
-/// row-sampling check requires) is `NonFinite`. A block with no rows is `Ok` without reading
+/// row-sampling check requires) is `NonFinite` naming that entry (the block adds finite values,
+/// so it stays the first non-finite one in column-major order). A block with no rows is `Ok` without reading
 /// `out`, which keeps its bits, NaN included (docs of `apply_block_into`). Every family and
 /// layout.
 fn nonfinite_out<T: F>(what: &'static str) {
@@ -540,9 +568,9 @@ fn nonfinite_out<T: F>(what: &'static str) {
                     let r = fam
                         .op
                         .apply_block_into(0, whole.view(layout), out.as_mut(), par());
-                    log.checks += 1;
-                    if !is_nonfinite(&r) {
-                        log.fail(&ctx, format!("expected NonFinite, got {r:?}"));
+                    let named = names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
+                    if named.is_some_and(|e| e != (i, j)) {
+                        log.fail(&ctx, format!("NonFinite names {named:?}, not ({i}, {j})"));
                     }
                     for r0 in [0, N] {
                         let mut out = bad.clone();
@@ -596,6 +624,8 @@ fn fill_towards_max<T: F>(s: &Mat<T>, r0: usize, mut out: MatMut<'_, T>) {
 ///     `S[i0, k]`, `i0` the row of largest `Σ_k |S_i0,k| ≥ 2` (asserted): entry `(i0, 0)` sums
 ///     terms of one sign to at least `1.5·MAX`, which no rounding (γ_q ≪ 1/3) brings back below
 ///     `MAX`, so it overflows (the SRHT's butterflies may overflow earlier: still non-finite).
+/// Each error must name the first NaN or ±∞ of `out` in column-major order, `out` holding the
+/// block added (docs); `apply` (from zeros, as (ii)'s `out`) names the same entry.
 fn overflow<T: F>(what: &'static str) {
     let mut log = Log::new(what);
     for fam in families::<T>(M, N, 111) {
@@ -614,10 +644,7 @@ fn overflow<T: F>(what: &'static str) {
             let r = fam
                 .op
                 .apply_block_into(r0, stored.view(layout), out.as_mut(), par());
-            log.checks += 1;
-            if !is_nonfinite(&r) {
-                log.fail(&ctx, format!("expected NonFinite, got {r:?}"));
-            }
+            names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
         }
         // (ii)
         let sums: Vec<f64> = (0..m)
@@ -639,13 +666,17 @@ fn overflow<T: F>(what: &'static str) {
             let r = fam
                 .op
                 .apply_block_into(0, stored.view(layout), out.as_mut(), par());
-            log.checks += 2;
-            if !is_nonfinite(&r) {
-                log.fail(&ctx, format!("expected NonFinite, got {r:?}"));
-            }
+            let named = names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
             let r = fam.op.apply(stored.view(layout), par()).map(|_| ());
-            if !is_nonfinite(&r) {
-                log.fail(&ctx, format!("apply: expected NonFinite, got {r:?}"));
+            log.checks += 1;
+            match (&r, named) {
+                (Err(Error::NonFinite { row, col, .. }), Some(e)) if (*row, *col) != e => {
+                    log.fail(&ctx, format!("apply names ({row}, {col}), the block {e:?}"))
+                }
+                _ if !is_nonfinite(&r) => {
+                    log.fail(&ctx, format!("apply: expected NonFinite, got {r:?}"))
+                }
+                _ => {}
             }
         }
     }
