@@ -20,12 +20,16 @@
 //!   rounded at most `L + 1 + c` times and `P_ij` at most `c` times:
 //!   `|out − (P + S·A)| ≤ γ_{L+1+c}·(|P| + Σ_k |S_ik·A_kj|)` with `γ_q = q·u/(1 − q·u)`.
 //!
+//! Groups: 1 one block into `P`; 2 blocks merged into `P` against the whole `A` (layouts,
+//! threads); 2b `out` a window of a larger matrix or row-major; 3 `f32` against `f64`;
+//! 4 errors (shapes, a non-finite `out`, overflow of `T`).
+//!
 //! References are computed with plain loops from `to_dense()` (never through the crate's
 //! kernels). Data are random with exact zeros, every value exactly representable in `f32`, so
 //! the same numbers feed the `f32` and `f64` runs. Sizes: `n = 200`, `d = 5`, `m = 20`.
 
 use crate::common::{self, log::Log};
-use faer::{Mat, MatMut, MatRef};
+use faer::{Mat, MatRef};
 use randnla::sketch::sampling::RowSampling;
 use randnla::sketch::{CountSketch, Gaussian, SketchExt, SketchOperator, SparseSign, Srht};
 use randnla::{Error, MatrixRef, Scalar, Seed};
@@ -42,18 +46,18 @@ trait F: Scalar + std::ops::AddAssign + std::ops::Mul<Output = Self> + PartialEq
     const NAN: Self;
     const INF: Self;
 }
-impl F for f32 {
-    const U: f64 = f32::EPSILON as f64 / 2.0;
-    const MAX: Self = f32::MAX;
-    const NAN: Self = f32::NAN;
-    const INF: Self = f32::INFINITY;
+macro_rules! impl_f {
+    ($t:ty) => {
+        impl F for $t {
+            const U: f64 = <$t>::EPSILON as f64 / 2.0;
+            const MAX: Self = <$t>::MAX;
+            const NAN: Self = <$t>::NAN;
+            const INF: Self = <$t>::INFINITY;
+        }
+    };
 }
-impl F for f64 {
-    const U: f64 = f64::EPSILON / 2.0;
-    const MAX: Self = f64::MAX;
-    const NAN: Self = f64::NAN;
-    const INF: Self = f64::INFINITY;
-}
+impl_f!(f32);
+impl_f!(f64);
 
 /// `γ_q = q·u/(1 − q·u)` (Higham, *Accuracy and Stability of Numerical Algorithms*, §3.1).
 fn gamma(q: usize, u: f64) -> f64 {
@@ -400,6 +404,81 @@ fn merged_blocks_into_prefilled_f64() {
     merge_into_prefilled::<f64>("P + blocks = P + whole, f64");
 }
 
+/// Group 2b. `out` a strided view: a window of a larger pre-filled matrix (column stride
+/// `m + 5`), or row-major (the transpose of a `d × m` matrix). Pass rule: the window follows the
+/// module law against `P` (its entries before the calls) exactly as a contiguous `out` does, and
+/// every entry of the larger matrix outside the window keeps its bits. Every family, layout,
+/// 1 and 2 threads, `A` in two blocks.
+fn strided_out<T: F>(what: &'static str) {
+    let mut log = Log::new(what);
+    let a = cast::<T>(&data(N, D, 131, 0.4));
+    let blocks = [(0usize, 83usize), (83, N)];
+    let stored: Vec<Stored<T>> = blocks
+        .iter()
+        .map(|&(r0, r1)| Stored::new(a.subrows(r0, r1 - r0)))
+        .collect();
+    for threads in [1usize, 2] {
+        common::with_threads(threads, |par| {
+            for fam in families::<T>(M, N, 141) {
+                let s = fam.op.to_dense().unwrap();
+                let m = s.nrows();
+                for layout in LAYOUTS {
+                    for shape in ["window", "row-major"] {
+                        let ctx = format!("{} {layout} {shape} {threads} thr", fam.name);
+                        let (mut big, at) = if shape == "window" {
+                            (cast::<T>(&data(m + 5, D + 3, 132, 0.0)), (2, 1))
+                        } else {
+                            (cast::<T>(&data(D, m, 133, 0.0)), (0, 0))
+                        };
+                        let before = big.clone();
+                        let view = |b: &Mat<T>| -> Mat<T> {
+                            match shape {
+                                "window" => b.as_ref().submatrix(at.0, at.1, m, D).to_owned(),
+                                _ => b.as_ref().transpose().to_owned(),
+                            }
+                        };
+                        let p = view(&big);
+                        let mut ok = true;
+                        for (b, &(r0, _)) in stored.iter().zip(&blocks) {
+                            let out = match shape {
+                                "window" => big.as_mut().submatrix_mut(at.0, at.1, m, D),
+                                _ => big.as_mut().transpose_mut(),
+                            };
+                            let r = fam.op.apply_block_into(r0, b.view(layout), out, par);
+                            ok &= log.ok(&ctx, r).is_some();
+                        }
+                        if !ok {
+                            continue;
+                        }
+                        let got = view(&big);
+                        check_law(&mut log, &ctx, &fam, &s, &p, &a, &blocks, got.as_ref());
+                        // Outside the window: the bits of before (the window zeroed in both).
+                        if shape == "window" {
+                            let mut masked = [big, before];
+                            for x in &mut masked {
+                                x.as_mut().submatrix_mut(at.0, at.1, m, D).fill(T::ZERO);
+                            }
+                            let [after, before] = masked.map(|x| wide(x.as_ref()));
+                            log.bits(&format!("{ctx} outside"), &after, &before);
+                        }
+                    }
+                }
+            }
+        });
+    }
+    log.finish();
+}
+
+#[test]
+fn strided_out_f32() {
+    strided_out::<f32>("strided out, f32");
+}
+
+#[test]
+fn strided_out_f64() {
+    strided_out::<f64>("strided out, f64");
+}
+
 /// Group 3. The `f32` accumulation `P + S·A` of `f32` data against the `f64` accumulation of
 /// the same (exactly representable) data. `S` in `f32` is `S` in `f64` rounded once (one more
 /// rounding per term). With `q` the nonzero products of entry `(i, j)`, each term of the `f32`
@@ -487,17 +566,18 @@ fn names_first_nonfinite<T: F>(
 
 /// Group 4a. Shapes: an `out` of the wrong shape (a row more or fewer, a column more) and a block
 /// that does not fit at its offset (one row past `n`, offset `n`, offset `usize::MAX`) are
-/// `DimensionMismatch`, and `out` (pre-filled) keeps its bits: the shapes are checked before
-/// anything is written (`# Errors` of `apply_block_into`). Every family and layout.
+/// `DimensionMismatch`, and `out` (pre-filled) keeps its bits. (The docs state "unchanged" only
+/// for `TooLarge`; every implementation checks the shapes before writing, and
+/// `errors_review::apply_block_into_shapes` holds `f64` to it: here `f32`, and every family.)
 fn shape_errors<T: F>(what: &'static str) {
     let mut log = Log::new(what);
     let a = cast::<T>(&data(N, D, 71, 0.3));
+    let whole = Stored::new(a.as_ref());
+    let tail = Stored::new(a.subrows(N - 10, 10));
+    let one = Stored::new(a.subrows(0, 1));
     for fam in families::<T>(M, N, 81) {
         let m = fam.op.nrows();
         for layout in LAYOUTS {
-            let whole = Stored::new(a.as_ref());
-            let tail = Stored::new(a.subrows(N - 10, 10));
-            let one = Stored::new(a.subrows(0, 1));
             let mut cases: Vec<(String, usize, &Stored<T>, usize, usize)> = vec![
                 ("rows + 1".into(), 0, &whole, m + 1, D),
                 ("cols + 1".into(), 0, &whole, m, D + 1),
@@ -514,7 +594,7 @@ fn shape_errors<T: F>(what: &'static str) {
                 let mut out = p.clone();
                 let r = fam
                     .op
-                    .apply_block_into(r0, block.view(layout), out.as_mut(), par());
+                    .apply_block_into(r0, block.view(layout), out.as_mut(), SEQ);
                 log.checks += 1;
                 if !is_dim(&r) {
                     log.fail(&ctx, format!("expected DimensionMismatch, got {r:?}"));
@@ -526,9 +606,7 @@ fn shape_errors<T: F>(what: &'static str) {
     log.finish();
 }
 
-fn par() -> faer::Par {
-    faer::Par::Seq
-}
+const SEQ: faer::Par = faer::Par::Seq;
 
 #[test]
 fn shape_errors_leave_out_unchanged_f32() {
@@ -543,9 +621,9 @@ fn shape_errors_leave_out_unchanged_f64() {
 /// Group 4b. An `out` already holding NaN, `+∞` or `−∞` (at its first, a middle and its last
 /// entry) before a non-empty block (the whole `A`, so that every output row is written, as the
 /// row-sampling check requires) is `NonFinite` naming that entry (the block adds finite values,
-/// so it stays the first non-finite one in column-major order). A block with no rows is `Ok` without reading
-/// `out`, which keeps its bits, NaN included (docs of `apply_block_into`). Every family and
-/// layout.
+/// so it stays the first non-finite one in column-major order). A block with no rows is `Ok`
+/// without reading `out`, which keeps its bits, NaN included (docs of `apply_block_into`).
+/// Every family and layout.
 fn nonfinite_out<T: F>(what: &'static str) {
     let mut log = Log::new(what);
     let a = cast::<T>(&data(N, D, 91, 0.3));
@@ -567,16 +645,16 @@ fn nonfinite_out<T: F>(what: &'static str) {
                     let mut out = bad.clone();
                     let r = fam
                         .op
-                        .apply_block_into(0, whole.view(layout), out.as_mut(), par());
+                        .apply_block_into(0, whole.view(layout), out.as_mut(), SEQ);
                     let named = names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
                     if named.is_some_and(|e| e != (i, j)) {
                         log.fail(&ctx, format!("NonFinite names {named:?}, not ({i}, {j})"));
                     }
                     for r0 in [0, N] {
                         let mut out = bad.clone();
-                        let r =
-                            fam.op
-                                .apply_block_into(r0, empty.view(layout), out.as_mut(), par());
+                        let r = fam
+                            .op
+                            .apply_block_into(r0, empty.view(layout), out.as_mut(), SEQ);
                         let c = format!("{ctx}, empty block at {r0}");
                         if log.ok(&c, r).is_some() {
                             log.bits(&c, &wide(out.as_ref()), &wide(bad.as_ref()));
@@ -597,23 +675,6 @@ fn nonfinite_out_is_reported_f32() {
 #[test]
 fn nonfinite_out_is_reported_f64() {
     nonfinite_out::<f64>("non-finite out, f64");
-}
-
-/// Fills `out` with `±MAX` of the sign of column `r0` of `S` where it is nonzero (`MAX/2`
-/// elsewhere).
-fn fill_towards_max<T: F>(s: &Mat<T>, r0: usize, mut out: MatMut<'_, T>) {
-    for j in 0..out.ncols() {
-        for i in 0..out.nrows() {
-            let sv = s[(i, r0)];
-            out[(i, j)] = if sv == T::ZERO {
-                T::MAX * T::from_f64(0.5)
-            } else if sv > T::ZERO {
-                T::MAX
-            } else {
-                T::ZERO - T::MAX
-            };
-        }
-    }
 }
 
 /// Group 4c. Overflow of `T` is `NonFinite`, never `Ok` holding ±∞, every family and layout:
@@ -639,11 +700,15 @@ fn overflow<T: F>(what: &'static str) {
         let stored = Stored::new(row.as_ref());
         for layout in LAYOUTS {
             let ctx = format!("{} {layout} (i) row {r0}", fam.name);
-            let mut out = Mat::<T>::zeros(m, D);
-            fill_towards_max(&s, r0, out.as_mut());
+            // `±MAX` of the sign of `S[i, r0]` where it is nonzero, `MAX/2` elsewhere.
+            let mut out = Mat::<T>::from_fn(m, D, |i, _| match s[(i, r0)] {
+                v if v > T::ZERO => T::MAX,
+                v if v < T::ZERO => T::ZERO - T::MAX,
+                _ => T::MAX * T::from_f64(0.5),
+            });
             let r = fam
                 .op
-                .apply_block_into(r0, stored.view(layout), out.as_mut(), par());
+                .apply_block_into(r0, stored.view(layout), out.as_mut(), SEQ);
             names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
         }
         // (ii)
@@ -665,9 +730,9 @@ fn overflow<T: F>(what: &'static str) {
             let mut out = Mat::<T>::zeros(m, D);
             let r = fam
                 .op
-                .apply_block_into(0, stored.view(layout), out.as_mut(), par());
+                .apply_block_into(0, stored.view(layout), out.as_mut(), SEQ);
             let named = names_first_nonfinite(&mut log, &ctx, &r, out.as_ref());
-            let r = fam.op.apply(stored.view(layout), par()).map(|_| ());
+            let r = fam.op.apply(stored.view(layout), SEQ).map(|_| ());
             log.checks += 1;
             match (&r, named) {
                 (Err(Error::NonFinite { row, col, .. }), Some(e)) if (*row, *col) != e => {
