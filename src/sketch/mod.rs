@@ -129,7 +129,8 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in
-    /// `0..n` at `row_offset`; [`Error::TooLarge`] when the `m × d` work copy of `out` that
+    /// `0..n` at `row_offset` (checked before anything is written: `out` is unchanged);
+    /// [`Error::TooLarge`] when the `m × d` work copy of `out` that
     /// the kernels of [`CountSketch`], [`SparseSign`], [`Gaussian`] and [`Srht`] accumulate
     /// into (CountSketch skips it for CSR or row-major blocks small next to an output of at
     /// most 4 MiB), a CSR block's CSC copy (for the kernels that walk columns), the Gaussian
