@@ -57,6 +57,20 @@ const MAX_ROWS: usize = 1 << 18;
 /// # References
 /// P.-G. Martinsson, J. A. Tropp, "Randomized numerical linear algebra: foundations and
 /// algorithms", Acta Numerica 2020, arXiv 2002.01387, §8.
+///
+/// ```
+/// use randnla::diagnostics::{distortion, orthonormal_basis};
+/// use randnla::sketch::Gaussian;
+/// use randnla::{problems, Seed};
+/// // A Gaussian sketch of 4d rows embeds the range of any n × d matrix with distortion κ(SQ)
+/// // around (1 + √(1/4)) / (1 − √(1/4)) = 3, coherent or not.
+/// let a = problems::gaussian_matrix(2000, 10, Seed::new(1))?;
+/// let q = orthonormal_basis(a.as_ref())?;
+/// let s = Gaussian::new(40, 2000, Seed::new(2))?;
+/// let kappa = distortion(&s, q.as_ref(), faer::Par::Seq)?;
+/// assert!(kappa > 1.0 && kappa < 6.0, "κ(SQ) = {kappa}");
+/// # Ok::<(), randnla::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gaussian {
     m: usize,

@@ -44,6 +44,23 @@ const MAX_LOG2_PAD: u32 = 30;
 /// N. Ailon, B. Chazelle, "The fast Johnson–Lindenstrauss transform", STOC 2006;
 /// J. A. Tropp, "Improved analysis of the subsampled randomized Hadamard transform", arXiv 1011.1595;
 /// H. Avron, P. Maymounkov, S. Toledo, "Blendenpik", SIAM J. Sci. Comput. 2010.
+///
+/// ```
+/// use randnla::sketch::{SketchExt, SketchOperator, Srht};
+/// use randnla::Seed;
+/// // n need not be a power of two: the transform pads to n' = 1024 internally.
+/// let s = Srht::new(64, 1000, Seed::new(3))?;
+/// assert_eq!((s.nrows(), s.ncols()), (64, 1000));
+/// let x: Vec<f64> = (0..1000).map(|i| (i as f64).sin()).collect();
+/// let sx = s.apply_vec(&x)?;
+/// // The SRHT is an isometry in expectation: ‖Sx‖² ≈ ‖x‖².
+/// let (nx, nsx): (f64, f64) = (
+///     x.iter().map(|v| v * v).sum(),
+///     sx.iter().map(|v| v * v).sum(),
+/// );
+/// assert!(nsx > 0.5 * nx && nsx < 1.5 * nx, "{nsx} vs {nx}");
+/// # Ok::<(), randnla::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Srht {
     m: usize,

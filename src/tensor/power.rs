@@ -679,6 +679,20 @@ pub fn power_method_exact(
 /// # References
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
 /// sketching", NeurIPS 2015, arXiv 1506.04448.
+///
+/// ```
+/// use randnla::tensor::{match_factors, power_method_sketched, SketchParams, SymmetricTensor};
+/// use randnla::Seed;
+/// // An order-3 tensor Σ λ_k v_k^{⊗3} with 3 orthonormal components in dimension 40, plus
+/// // noise 0.01, decomposed from its sketches alone.
+/// let (t, weights, factors) =
+///     SymmetricTensor::synthetic_orthogonal(3, 40, 3, 0.01, Seed::new(1))?;
+/// let params = SketchParams::default();
+/// let cp = power_method_sketched(&t, 3, &params, Seed::new(2), faer::Par::Seq)?;
+/// let matches = match_factors(3, &weights, &factors, &cp.weights, &cp.factors)?;
+/// assert!(matches.iter().all(|m| m.factor_error < 0.1), "{matches:?}");
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn power_method_sketched(
     t: &SymmetricTensor,
     rank: usize,
