@@ -62,7 +62,7 @@
 
 use crate::common;
 use common::log::Log;
-use common::{dense_mat, flat, Rng};
+use common::{dense_mat, exact_methods, factors_flat, flat, Rng};
 
 use faer::{Mat, Par};
 use randnla::active::{
@@ -808,26 +808,6 @@ fn solvers_zero_column() {
 // ---------------------------------------------------------------------------------------------
 // Leverage scores and statistical dimension.
 // ---------------------------------------------------------------------------------------------
-
-fn exact_methods() -> [(&'static str, ExactParams); 3] {
-    [
-        ("auto", ExactParams::default()),
-        (
-            "householder",
-            ExactParams {
-                method: ExactMethod::Householder,
-                ..ExactParams::default()
-            },
-        ),
-        (
-            "sketch-cholesky",
-            ExactParams {
-                method: ExactMethod::SketchCholesky,
-                ..ExactParams::default()
-            },
-        ),
-    ]
-}
 
 fn approx_params() -> ApproxParams {
     // m₁ = 20 < n, so the sketched method runs (n ≤ m₁ falls back to the exact one).
@@ -2676,19 +2656,6 @@ fn sparse_tensor(dim: usize, extra: &[([usize; 3], f64)]) -> SymmetricTensor {
     let idx: Vec<usize> = e.iter().flat_map(|x| x.0).collect();
     let val: Vec<f64> = e.iter().map(|x| x.1).collect();
     SymmetricTensor::coordinate(3, dim, &idx, &val).unwrap()
-}
-
-/// Factors as a flat vector, each with its sign fixed by its largest entry.
-fn factors_flat(f: &[Vec<f64>]) -> Vec<f64> {
-    f.iter()
-        .flat_map(|u| {
-            let m = u
-                .iter()
-                .fold(0.0f64, |a, &b| if b.abs() > a.abs() { b } else { a });
-            let s = m.signum();
-            u.iter().map(move |v| v * s).collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// Explicit zeros in a coordinate tensor (`(0,1,3) = +0`, `(3,4,5) = −0`, `(5,5,5) = +0`), and

@@ -56,7 +56,7 @@
 
 use crate::common;
 use common::log::Log;
-use common::{dense_mat, flat, Rng};
+use common::{dense_mat, exact_methods, factors_flat, flat, Rng};
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{weighted_least_squares, Basis, Pool};
@@ -68,8 +68,7 @@ use randnla::diagnostics::{
     condition_number, distortion, distortion_on_range, gram, orthonormal_basis, RangeBasis,
 };
 use randnla::leverage::{
-    exact_leverage_scores, exact_ridge_leverage_scores, statistical_dimension, ExactMethod,
-    ExactParams,
+    exact_leverage_scores, exact_ridge_leverage_scores, statistical_dimension, ExactParams,
 };
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, solve_p3, InnerSolve, KernelParams};
 use randnla::lstsq::{
@@ -384,26 +383,6 @@ fn row_sampling_leverage_probabilities_permute() {
 // stable, sketch-Cholesky exact to O(u·κ) by its documentation; the rows meet a different
 // preconditioning sketch, which changes the scores only by rounding).
 // ---------------------------------------------------------------------------------------------
-
-fn exact_methods() -> [(&'static str, ExactParams); 3] {
-    [
-        ("auto", ExactParams::default()),
-        (
-            "householder",
-            ExactParams {
-                method: ExactMethod::Householder,
-                ..ExactParams::default()
-            },
-        ),
-        (
-            "sketch-cholesky",
-            ExactParams {
-                method: ExactMethod::SketchCholesky,
-                ..ExactParams::default()
-            },
-        ),
-    ]
-}
 
 #[test]
 fn exact_leverage_scores_permutation_laws() {
@@ -1438,19 +1417,6 @@ fn renamed(t: &SymmetricTensor, p: &[usize], dense: bool) -> SymmetricTensor {
     } else {
         c
     }
-}
-
-/// Factors as a flat vector, each with its sign fixed by its largest entry.
-fn factors_flat(f: &[Vec<f64>]) -> Vec<f64> {
-    f.iter()
-        .flat_map(|u| {
-            let m = u
-                .iter()
-                .fold(0.0f64, |a, &b| if b.abs() > a.abs() { b } else { a });
-            let s = m.signum();
-            u.iter().map(move |v| v * s).collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// The tolerance of `residual_rel` = `res` under a renaming of coordinates. Dense storage sums

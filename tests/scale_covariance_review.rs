@@ -21,7 +21,7 @@
 
 use crate::common;
 use common::log::Log;
-use common::{dense_mat, flat, Rng};
+use common::{dense_mat, exact_methods, factors_flat, flat, Rng};
 
 use faer::{Mat, Par};
 use randnla::active::{
@@ -255,26 +255,6 @@ fn row_sampling_invariant_under_weight_scale() {
 // Leverage scores: τ(cA) = τ(A); ridge τ(cA, c²λ) = τ(A, λ) (|k| ≤ 500: c²λ must be a normal
 // number, λ = 0.75); statistical dimension likewise. Tolerance ROUNDING.
 // ---------------------------------------------------------------------------------------------
-
-fn exact_methods() -> [(&'static str, ExactParams); 3] {
-    [
-        ("auto", ExactParams::default()),
-        (
-            "householder",
-            ExactParams {
-                method: ExactMethod::Householder,
-                ..ExactParams::default()
-            },
-        ),
-        (
-            "sketch-cholesky",
-            ExactParams {
-                method: ExactMethod::SketchCholesky,
-                ..ExactParams::default()
-            },
-        ),
-    ]
-}
 
 #[test]
 fn exact_leverage_scores_invariant() {
@@ -1281,19 +1261,6 @@ fn tensor_pair(k: i32, dense: bool) -> (SymmetricTensor, SymmetricTensor) {
     } else {
         (t0, tk)
     }
-}
-
-/// Factors as a flat vector, each with its sign fixed by its largest entry.
-fn factors_flat(f: &[Vec<f64>]) -> Vec<f64> {
-    f.iter()
-        .flat_map(|u| {
-            let m = u
-                .iter()
-                .fold(0.0f64, |a, &b| if b.abs() > a.abs() { b } else { a });
-            let s = m.signum();
-            u.iter().map(move |v| v * s).collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 #[test]

@@ -461,6 +461,42 @@ pub fn dense_mat(n: usize, d: usize, seed: u64) -> Mat<f64> {
     Mat::from_fn(n, d, |i, j| v[i * d + j])
 }
 
+/// The three exact leverage-score methods with their names: `Auto`, Householder and
+/// sketch-Cholesky.
+pub fn exact_methods() -> [(&'static str, randnla::leverage::ExactParams); 3] {
+    use randnla::leverage::{ExactMethod, ExactParams};
+    [
+        ("auto", ExactParams::default()),
+        (
+            "householder",
+            ExactParams {
+                method: ExactMethod::Householder,
+                ..ExactParams::default()
+            },
+        ),
+        (
+            "sketch-cholesky",
+            ExactParams {
+                method: ExactMethod::SketchCholesky,
+                ..ExactParams::default()
+            },
+        ),
+    ]
+}
+
+/// Factors as a flat vector, each with its sign fixed by its largest entry.
+pub fn factors_flat(f: &[Vec<f64>]) -> Vec<f64> {
+    f.iter()
+        .flat_map(|u| {
+            let m = u
+                .iter()
+                .fold(0.0f64, |a, &b| if b.abs() > a.abs() { b } else { a });
+            let s = m.signum();
+            u.iter().map(move |v| v * s).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// The entries of `m` in column-major order.
 pub fn flat(m: faer::MatRef<'_, f64>) -> Vec<f64> {
     let mut v = Vec::with_capacity(m.nrows() * m.ncols());
