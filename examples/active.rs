@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example active -- X.mtx y.mtx --budget K
-//!     [--strategy uniform|leverage|bss] [--trials T] [--basis exact|sketched|given]
+//!     [--strategy uniform|leverage|bss] [--trials T] [--basis exact|sketched|as-given]
 //!     [--ridge λ] [--no-eval] [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N]
 //!     [--threads N] [--json]
 //! ```
@@ -18,7 +18,7 @@
 //! * `--trials T` (default 1, at most 100 000): independent selections with seeds `seed, seed+1, …`; the ratio is
 //!   reported as median and mean over trials.
 //! * `--basis` (default `exact`): how the pool is whitened (`sketched`: a nearly orthogonal basis
-//!   from a `10d × n` sparse sign sketch, one pass fewer; `given`: `X`'s columns as they are).
+//!   from a `10d × n` sparse sign sketch, one pass fewer; `as-given`, also `given`: `X`'s columns as they are).
 //! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
 //!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
 //!   `--spend-budget` keeps drawing until `K` distinct labels are bought — or until a safety
@@ -56,7 +56,7 @@ fn main() {
     cli::run(|| {
         let args = cli::Args::parse_with_usage(
             "usage: active X.mtx y.mtx --budget K [--strategy uniform|leverage|bss] \
-             [--trials T] [--basis exact|sketched|given] [--ridge λ] [--no-eval] \
+             [--trials T] [--basis exact|sketched|as-given] [--ridge λ] [--no-eval] \
              [--spend-budget] [--out beta.mtx] [--max-elements N] [--seed N] \
              [--threads N] [--json]",
             &[
@@ -74,18 +74,8 @@ fn main() {
             return Err(args.usage());
         };
         let budget: usize = args.require("budget")?;
-        let strategy = match args.get_or("strategy", "bss".to_string())?.as_str() {
-            "uniform" => Strategy::Uniform,
-            "leverage" => Strategy::leverage(),
-            "bss" => Strategy::bss(),
-            s => return Err(format!("--strategy {s}: expected uniform, leverage or bss")),
-        };
-        let basis = match args.get_or("basis", "exact".to_string())?.as_str() {
-            "exact" => Basis::Exact,
-            "sketched" => Basis::Sketched { sketch_rows: None },
-            "given" => Basis::AsGiven,
-            s => return Err(format!("--basis {s}: expected exact, sketched or given")),
-        };
+        let strategy: Strategy = args.get_or("strategy", Strategy::bss())?;
+        let basis: Basis = args.get_or("basis", Basis::Exact)?;
         let trials: u64 = args.get_or("trials", 1)?;
         if trials == 0 || trials > MAX_TRIALS {
             return Err(format!("--trials {trials}: must be in 1..={MAX_TRIALS}"));

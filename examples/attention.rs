@@ -281,16 +281,7 @@ fn main() {
                 }
             }
         }
-        let map = match args.get_or("map", "gaussian".to_string())?.as_str() {
-            "gaussian" => FeatureMap::Gaussian,
-            "tensorsketch" => FeatureMap::TensorSketch,
-            "identity" => FeatureMap::Identity,
-            other => {
-                return Err(format!(
-                    "--map {other}: expected gaussian, tensorsketch or identity"
-                ))
-            }
-        };
+        let map: FeatureMap = args.get_or("map", FeatureMap::Gaussian)?;
         let degree: usize = args.get_or("degree", 4)?;
         let causal = args.flag("causal");
         let check = args.flag("check");

@@ -54,11 +54,7 @@ fn main() {
         let [path] = args.positionals(1, 1)? else {
             return Err(args.usage());
         };
-        let method = match args.get_or("method", "fft".to_string())?.as_str() {
-            "fft" => TensorMethod::Fft,
-            "tree" => TensorMethod::Tree,
-            other => return Err(format!("--method {other}: expected fft or tree")),
-        };
+        let method: TensorMethod = args.get_or("method", TensorMethod::Fft)?;
         let params = PolyKernelParams {
             degree: args.require("degree")?,
             sketch_dim: args.require("rows")?,

@@ -146,16 +146,10 @@ fn main() {
         }
         let seed = args.seed()?;
         let (pool, par) = args.threads()?;
-        let storage: String = args.get_or("storage", "auto".to_string())?;
+        let tns_storage: TnsStorage = args.get_or("storage", TnsStorage::Auto)?;
         if args.get::<String>("storage")?.is_some() && args.get::<String>("synthetic")?.is_some() {
             return Err("--storage applies to --tns FILE; a --synthetic tensor is dense".into());
         }
-        let tns_storage = match storage.as_str() {
-            "auto" => TnsStorage::Auto,
-            "dense" => TnsStorage::Dense,
-            "coordinate" => TnsStorage::Coordinate,
-            s => return Err(format!("--storage {s}: expected auto, dense or coordinate")),
-        };
         let (t, truth): (SymmetricTensor, Truth) =
             match (args.get::<String>("tns")?, args.get::<String>("synthetic")?) {
                 (Some(path), None) => (
@@ -205,16 +199,7 @@ fn main() {
             search_sketches: args.get_or("search-sketches", 3)?,
             search_sketch_dim: args.get_or("search-sketch-dim", 0)?,
             polish_iters: args.get_or("polish-iters", 2)?,
-            hashing: match args.get_or("hashing", "auto".to_string())?.as_str() {
-                "auto" => ModeHashing::Auto,
-                "shared" => ModeHashing::Shared,
-                "per-mode" => ModeHashing::PerMode,
-                other => {
-                    return Err(format!(
-                        "--hashing {other}: expected auto, shared or per-mode"
-                    ))
-                }
-            },
+            hashing: args.get_or("hashing", ModeHashing::Auto)?,
         };
         pool.install(|| {
             let start = Instant::now();

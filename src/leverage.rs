@@ -128,6 +128,8 @@ pub enum ExactMethod {
     SketchCholesky,
 }
 
+option_names!(ExactMethod, "method", [Auto => "auto", Householder => "householder", SketchCholesky => "sketch-cholesky"]);
+
 /// Parameters of the exact computations.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ExactParams {

@@ -97,6 +97,8 @@
 //!   …), [`Error`] and the option enums a later version may extend (`SketchKind`, `InnerSolve`,
 //!   `ExactMethod`, `Strategy`, `PowerMethod`, …) are `#[non_exhaustive]`: read their fields and
 //!   match them with a `_` arm, so that a field or variant added later breaks nothing.
+//!   Each option enum has a `name()` and parses that name back with `FromStr` (`"svd".parse::<lstsq::Factorization>()`):
+//!   the examples' flags take these spellings, and a configuration file can too.
 //!   Parameter structs (`LstsqParams`, `KernelParams`, `ApproxParams`, `PowerParams`, …) keep
 //!   public fields so that they can be written as literals: always end one with
 //!   `..Default::default()`, and a field added later takes its default. The API takes and
@@ -123,6 +125,9 @@
 // Two `unsafe` blocks in the crate, each measured to pay (see there): the cache-prefetch hint in
 // `sketch::prefetch` and the `vzeroupper` of `cpu`; everything else is safe code.
 #![deny(unsafe_code)]
+
+#[macro_use]
+mod names;
 
 pub mod active;
 pub mod attention;

@@ -1218,3 +1218,95 @@ fn tour_prints_every_capability() {
         "total below the sections' sum: {json}"
     );
 }
+
+/// The option flags parse with the library's `FromStr` (`--map`, `--method`, `--strategy`,
+/// `--basis`, `--hashing`, `--storage`): every name the library's `name()` gives is accepted
+/// (exit code 0), and a misspelt value is refused with one line that names the flag, quotes the
+/// value and lists every accepted name, so the usage text, the library and the error agree.
+#[test]
+fn option_flags_take_the_library_names() {
+    use randnla::active::{Basis, Strategy};
+    use randnla::attention::FeatureMap;
+    use randnla::sketch::tensor::TensorMethod;
+    use randnla::tensor::{ModeHashing, TnsStorage};
+    let f = files("names");
+    let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
+    let tns = f.path("t.tns");
+    std::fs::write(&tns, "1 1 1 2\n2 2 2 1\n3 3 3 0.5\n").unwrap();
+    let cases: [(&str, Vec<&str>, &str, Vec<&str>); 6] = [
+        (
+            "attention",
+            vec![&a, &a, &a],
+            "map",
+            [
+                FeatureMap::Gaussian,
+                FeatureMap::TensorSketch,
+                FeatureMap::Identity,
+            ]
+            .map(FeatureMap::name)
+            .to_vec(),
+        ),
+        (
+            "poly_features",
+            vec![&a, "--degree", "2", "--rows", "16"],
+            "method",
+            [TensorMethod::Fft, TensorMethod::Tree]
+                .map(TensorMethod::name)
+                .to_vec(),
+        ),
+        (
+            "active",
+            vec![&a, &b, "--budget", "8"],
+            "strategy",
+            [Strategy::Uniform, Strategy::leverage(), Strategy::bss()]
+                .iter()
+                .map(Strategy::name)
+                .collect(),
+        ),
+        (
+            "active",
+            vec![&a, &b, "--budget", "8"],
+            "basis",
+            [
+                Basis::Exact,
+                Basis::Sketched { sketch_rows: None },
+                Basis::AsGiven,
+            ]
+            .map(Basis::name)
+            .to_vec(),
+        ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "6,2,0.01,3"],
+            "hashing",
+            [ModeHashing::Auto, ModeHashing::PerMode, ModeHashing::Shared]
+                .map(ModeHashing::name)
+                .to_vec(),
+        ),
+        (
+            "tensor_power",
+            vec!["--tns", &tns, "--rank", "1"],
+            "storage",
+            [TnsStorage::Auto, TnsStorage::Dense, TnsStorage::Coordinate]
+                .map(TnsStorage::name)
+                .to_vec(),
+        ),
+    ];
+    for (example, base, flag, names) in cases {
+        let option = format!("--{flag}");
+        for name in &names {
+            let mut args = base.clone();
+            args.extend([option.as_str(), name]);
+            let out = run(example, &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{example} {args:?}: {stderr}");
+        }
+        let mut args = base.clone();
+        args.extend([option.as_str(), "Bogus"]);
+        let msg = assert_rejected(example, &args);
+        assert!(msg.contains(&format!("{option} Bogus")), "{msg}");
+        for name in &names {
+            assert!(msg.contains(name), "{example} {option}: {msg} lacks {name}");
+        }
+    }
+}

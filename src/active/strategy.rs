@@ -114,6 +114,27 @@ impl Strategy {
     }
 }
 
+/// Parses `"uniform"`, `"leverage"` ([`Strategy::leverage`]: the pool's scores) and `"bss"`
+/// ([`Strategy::bss`]: default parameters), the names [`Strategy::name`] gives; anything else is
+/// [`Error::InvalidParameter`] named `strategy`.
+impl std::str::FromStr for Strategy {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "uniform" => Ok(Strategy::Uniform),
+            "leverage" => Ok(Strategy::leverage()),
+            "bss" => Ok(Strategy::bss()),
+            other => Err(Error::param(
+                "strategy",
+                format!(
+                    "unknown strategy `{}`; expected one of: uniform, leverage, bss",
+                    other.escape_debug()
+                ),
+            )),
+        }
+    }
+}
+
 /// What one call of [`Learner::select`] did.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

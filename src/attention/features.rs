@@ -35,6 +35,8 @@ pub enum FeatureMap {
     Identity,
 }
 
+option_names!(FeatureMap, "map", [Gaussian => "gaussian", TensorSketch => "tensorsketch" | "tensor-sketch", Identity => "identity"]);
+
 /// One node of the Gaussian tree: the identity (a leaf) or the scaled Hadamard product of two
 /// projected children.
 #[derive(Clone, Debug)]

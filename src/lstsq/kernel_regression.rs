@@ -111,6 +111,8 @@ pub enum InnerSolve {
     Cholesky,
 }
 
+option_names!(InnerSolve, "inner_solve", [Auto => "auto", Cg => "cg", Cholesky => "cholesky"]);
+
 impl Default for KernelParams {
     fn default() -> Self {
         KernelParams {

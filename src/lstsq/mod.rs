@@ -96,6 +96,8 @@ pub enum Factorization {
     Diagonal,
 }
 
+option_names!(Factorization, "factorization", [Auto => "auto", Qr => "qr", Svd => "svd", Diagonal => "diagonal"]);
+
 /// Parameters of [`sketch_and_precondition`] and friends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LstsqParams {

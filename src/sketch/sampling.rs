@@ -56,6 +56,8 @@ pub enum SamplingScheme {
     Bernoulli,
 }
 
+option_names!(SamplingScheme, "scheme", [WithReplacement => "with-replacement", Bernoulli => "bernoulli"]);
+
 /// A row-sampling sketch (see the [module docs](self) for the two schemes and their scaling).
 ///
 /// # Errors

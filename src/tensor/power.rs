@@ -178,6 +178,8 @@ pub enum PowerMethod {
     Sketched,
 }
 
+option_names!(PowerMethod, "method", [Exact => "exact", Sketched => "sketched"]);
+
 /// Diagnostics of one recovered component.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

@@ -77,6 +77,8 @@ pub enum ModeHashing {
     Shared,
 }
 
+option_names!(ModeHashing, "hashing", [Auto => "auto", PerMode => "per-mode", Shared => "shared"]);
+
 impl ModeHashing {
     /// The hashing used for a tensor of order `p` and dimension `n` whose sketches are evaluated
     /// at sizes down to `b` (the folded size of the power method's search, or the sketch size):

@@ -23,6 +23,8 @@ pub enum TnsEntries {
     Unique,
 }
 
+option_names!(TnsEntries, "entries", [All => "all", Unique => "unique"]);
+
 /// The storage [`read_tns_as`] builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
 #[non_exhaustive]
@@ -38,6 +40,8 @@ pub enum TnsStorage {
     /// `n = 400`, order 3), else coordinate.
     Auto,
 }
+
+option_names!(TnsStorage, "storage", [Coordinate => "coordinate", Dense => "dense", Auto => "auto"]);
 
 /// Characters that end a line in some tools (CR, vertical tab, form feed, NEL, the Unicode line
 /// and paragraph separators) and that `split_whitespace` would otherwise treat as blanks.

@@ -19,6 +19,8 @@ pub enum TensorMethod {
     Tree,
 }
 
+option_names!(TensorMethod, "method", [Fft => "fft", Tree => "tree"]);
+
 /// Parameters of [`PolyKernelFeatures`] (scikit-learn's `PolynomialCountSketch` names in
 /// brackets).
 #[derive(Clone, Copy, Debug, PartialEq)]
