@@ -76,6 +76,26 @@ impl Default for ExactParams {
 /// normalizers in `f64`; polynomial weights are kept in a per-row power-of-two scale when they
 /// would sum past `2^{E/2}` (see the module's Precision section), which costs one test per row
 /// and key block and, for a block that needs it, its scores once more.
+///
+/// # Examples
+/// ```
+/// use randnla::attention::{exact_attention, ExactParams, Kernel};
+/// // One query q = [1, 0] and two keys with scores ⟨q, k_j⟩ = 1 and 2. The second column of V
+/// // is all ones, so it shows the total weight each kernel gives the values.
+/// let q = faer::mat![[1.0f64, 0.0]];
+/// let k = faer::mat![[1.0f64, 0.0], [2.0, 0.0]];
+/// let v = faer::mat![[4.0f64, 1.0], [8.0, 1.0]];
+/// let (p, par) = (ExactParams::default(), faer::Par::Seq);
+/// // Softmax with scale ln 3: weights 3 and 9, normalized to 1/4 and 3/4: out = [7, 1].
+/// let softmax = Kernel::Softmax { scale: 3f64.ln() };
+/// let out = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), softmax, &p, par)?;
+/// assert!((out[(0, 0)] - 7.0).abs() < 1e-12 && (out[(0, 1)] - 1.0).abs() < 1e-12);
+/// // Degree 2: weights 1 and 4 over 1 + 5, so out = [(4 + 32)/6, 5/6] = [6, 5/6].
+/// let poly = Kernel::Polynomial { degree: 2 };
+/// let out = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), poly, &p, par)?;
+/// assert!((out[(0, 0)] - 6.0).abs() < 1e-12 && (out[(0, 1)] - 5.0 / 6.0).abs() < 1e-12);
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn exact_attention<T: Scalar>(
     q: MatRef<'_, T>,
     k: MatRef<'_, T>,

@@ -815,6 +815,22 @@ fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<(
 /// # Performance
 /// Dense: `O(k·n^p)`, one pass over the array (as `k` contractions). Coordinate: `k` exact
 /// contractions plus `O(k²n)`.
+///
+/// # Examples
+/// ```
+/// use randnla::tensor::{residual_rel, SymmetricTensor};
+/// // T = 2·a⊗a⊗a + b⊗b⊗b with orthonormal a, b: ‖T‖_F² = 2² + 1² = 5.
+/// let (a, b) = (vec![0.6, 0.8, 0.0], vec![-0.8, 0.6, 0.0]);
+/// let factors = vec![a, b];
+/// let t = SymmetricTensor::from_components(3, 3, &[2.0, 1.0], &factors)?;
+/// let par = faer::Par::Seq;
+/// // The exact components leave only rounding.
+/// assert!(residual_rel(&t, &[2.0, 1.0], &factors, par)? < 1e-15);
+/// // Without b the residual is b⊗b⊗b, of norm 1: 1/√5 relative.
+/// let r = residual_rel(&t, &[2.0], &factors[..1], par)?;
+/// assert!((r - 0.2f64.sqrt()).abs() < 1e-15, "{r}");
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn residual_rel(
     t: &SymmetricTensor,
     weights: &[f64],
@@ -937,6 +953,19 @@ pub struct FactorMatch {
 ///
 /// # Performance
 /// `O(k_true·k_found·(n + log(k_true·k_found)))`: every pair's inner product, then a sort.
+///
+/// # Examples
+/// ```
+/// use randnla::tensor::match_factors;
+/// let (a, b) = (vec![0.6, 0.8, 0.0], vec![-0.8, 0.6, 0.0]);
+/// // The decomposition 2·a^{⊗3} + b^{⊗3} found in the other order, with a's sign flipped: at
+/// // odd order (−2)·(−a)^{⊗3} = 2·a^{⊗3}, so the weight −2 is matched as 2.
+/// let neg_a: Vec<f64> = a.iter().map(|x| -x).collect();
+/// let m = match_factors(3, &[2.0, 1.0], &[a, b.clone()], &[1.0, -2.0], &[b, neg_a])?;
+/// assert_eq!((m[0].found, m[1].found), (1, 0));
+/// assert!(m.iter().all(|m| m.factor_error == 0.0 && m.weight_rel_error == 0.0), "{m:?}");
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn match_factors(
     order: usize,
     true_weights: &[f64],
