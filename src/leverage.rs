@@ -366,6 +366,8 @@ pub struct LeverageInfo {
 /// G. H. Golub, C. F. Van Loan, *Matrix Computations*, §5.4 (QR with column pivoting);
 /// O. Balabanov, arXiv 2210.09953 (sketch-preconditioned Cholesky QR).
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::leverage::{exact_leverage_scores, ExactParams};
 /// use randnla::MatrixRef;
@@ -453,6 +455,8 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// P. Drineas, M. Magdon-Ismail, M. W. Mahoney, D. P. Woodruff, arXiv 1109.3843;
 /// M. Dereziński, Z. Liao, E. Dobriban, M. W. Mahoney, "Sparse sketches with small inversion bias",
 /// arXiv 2011.10695 (the debiasing factor).
+///
+/// # Examples
 ///
 /// ```
 /// use randnla::leverage::{approx_leverage_scores, ApproxParams};

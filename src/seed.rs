@@ -28,6 +28,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// each sketch that must be independent of another its own `seed.derive(k)`, as the crate's
 /// solvers do (`tests/distribution_review.rs` measures both effects).
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::Seed;
 /// let root = Seed::new(42);

@@ -61,6 +61,8 @@ impl<F: FnMut(usize) -> Result<f64>> LabelOracle for (usize, F) {
 /// A label oracle with a budget: at most `budget` distinct rows are ever passed to the inner
 /// oracle. Repeated queries of a row are answered from the cache and cost nothing.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::active::{Budgeted, SliceOracle};
 /// let y = [1.0, 2.0, 3.0];

@@ -164,6 +164,8 @@ enum Map {
 /// biased upwards by that estimate's variance (`O(‖x‖^p‖y‖^p/r)`): the price of weights that are
 /// never negative.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::attention::{FeatureMap, PolySketch};
 /// use randnla::Seed;

@@ -84,6 +84,8 @@ pub struct SketchInfo {
 ///
 /// Builds the map from `params` (`h` from `Q`) and calls [`PolySketch::attention`].
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::attention::{clustered_qkv, poly_sketch_attention, PolySketchParams};
 /// use randnla::Seed;

@@ -1101,7 +1101,10 @@ pub fn solve_p2(
 }
 
 /// P3: `min_x ‖exp(AAᵀ) x − b‖` (`exp` entrywise, `x ∈ ℝⁿ`) via `exp(AAᵀ) = D·G·D`: solves
-/// `G w = D⁻¹b` by Nyström-preconditioned CG and returns `x = D⁻¹w`.
+/// `G w = D⁻¹b` and returns `x = D⁻¹w`. By default ([`InnerSolve::Auto`]) `G w = D⁻¹b` is
+/// solved by the Cholesky factor of `G` with iterative refinement for `n ≤ 8192`, falling back
+/// to Nyström-preconditioned CG when that fails, and by the CG for larger `n` (the rule and its
+/// measurements are under `# Performance`).
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`] (NaN/∞ in

@@ -1394,6 +1394,8 @@ fn solve_unchecked(
 /// Since `κ(AN) ≤ (1+ε)/(1−ε)` (≈ 3 at `m = 4d`, ≈ 2 at `8d`), each run needs about
 /// `log(tol)/log((κ−1)/(κ+1))` iterations whatever `κ(A)` is.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::lstsq::{sketch_and_precondition, LstsqParams};
 /// use randnla::MatrixRef;
@@ -1452,7 +1454,11 @@ pub fn sketch_and_precondition_with_callback(
 }
 
 /// Ridge regression `min ‖Ax − b‖² + λ‖x‖²`: [`sketch_and_precondition`] with
-/// `params.ridge = lambda` (sketch `[√λI; SA]`, LSQR on `[A; √λI]·R⁻¹`).
+/// `params.ridge = lambda` (sketch `[√λI; SA]`, LSQR on `[A; √λI]·R⁻¹`). As there, the default
+/// probe ([`LstsqParams::probe`](super::LstsqParams::probe)) first tries LSQR on `[A; √λI]`
+/// without a sketch (or with equilibrated columns) and keeps its answer when it converges fast;
+/// `info.factorization` says which preconditioner gave the answer (`None` when the probe
+/// solved it on `[A; √λI]` itself).
 ///
 /// # Accuracy for `λ ≫ ‖A‖²`
 /// LSQR's own stopping rule is the backward error of the augmented problem,

@@ -101,6 +101,8 @@ impl SketchSolveInfo {
 /// Sketch-and-solve with a sketch family chosen by value: draws the `m × n` sketch
 /// (`m = 10d` by default) from `params.seed` and calls [`sketch_and_solve_with`].
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::lstsq::{sketch_and_solve, SketchSolveParams};
 /// use randnla::MatrixRef;

@@ -33,6 +33,8 @@ use faer::{Mat, MatMut, Par};
 /// K. L. Clarkson, D. P. Woodruff, "Low rank approximation and regression in input sparsity time",
 /// STOC 2013, arXiv 1207.6365.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::{CountSketch, SketchExt};
 /// use randnla::{MatrixRef, Seed};

@@ -58,6 +58,8 @@ const MAX_ROWS: usize = 1 << 18;
 /// P.-G. Martinsson, J. A. Tropp, "Randomized numerical linear algebra: foundations and
 /// algorithms", Acta Numerica 2020, arXiv 2002.01387, §8.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::diagnostics::{distortion, orthonormal_basis};
 /// use randnla::sketch::Gaussian;

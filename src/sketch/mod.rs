@@ -254,6 +254,8 @@ impl<T: Scalar, S: SketchOperator<T> + ?Sized> SketchExt<T> for S {}
 
 /// The sketch families, as a value: pick one at run time and [`build`](SketchKind::build) it.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::{SketchKind, SketchExt};
 /// use randnla::{MatrixRef, Seed};

@@ -67,6 +67,8 @@ option_names!(SamplingScheme, "scheme", [WithReplacement => "with-replacement", 
 /// down by a power of two (see [`SketchOperator::apply_block_into`], also for the state of an
 /// accumulated output).
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::{sampling::RowSampling, SketchExt};
 /// use randnla::{MatrixRef, Seed};

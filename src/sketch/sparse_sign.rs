@@ -221,6 +221,8 @@ const HASH_PS_PER_PAIR: u128 = 375;
 /// embeddings", FOCS 2013, arXiv 1211.1002. RandBLAS's `SparseDist`/`SparseSkOp` follow the same
 /// distribution.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::{SparseSign, SketchExt};
 /// use randnla::{MatrixRef, Seed};

@@ -45,6 +45,8 @@ const MAX_LOG2_PAD: u32 = 30;
 /// J. A. Tropp, "Improved analysis of the subsampled randomized Hadamard transform", arXiv 1011.1595;
 /// H. Avron, P. Maymounkov, S. Toledo, "Blendenpik", SIAM J. Sci. Comput. 2010.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::{SketchExt, SketchOperator, Srht};
 /// use randnla::Seed;

@@ -682,6 +682,8 @@ pub fn power_method_exact(
 /// Y. Wang, H.-Y. Tung, A. Smola, A. Anandkumar, "Fast and guaranteed tensor decomposition via
 /// sketching", NeurIPS 2015, arXiv 1506.04448.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::tensor::{match_factors, power_method_sketched, SketchParams, SymmetricTensor};
 /// use randnla::Seed;

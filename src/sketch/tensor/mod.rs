@@ -1112,6 +1112,8 @@ pub(crate) fn to_scalar<T: Scalar>(v: Vec<f64>) -> Vec<T> {
 /// `1.6·10⁻¹⁶·‖x‖₂^p` for `p = 2, 3, 4`, `m` up to 4096), so a bucket that no index hashes to,
 /// exactly zero in the explicit sketch, holds a value of that size instead of `0`.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::tensor::TensorSketch;
 /// use randnla::Seed;

@@ -71,6 +71,8 @@ enum Sketch {
 /// The relative error of the kernel matrix depends on the data: small on clustered rows, large
 /// on iid rows whose kernel matrix is nearly diagonal (see the [module docs](super)).
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams};
 /// use randnla::{MatrixRef, Seed};

@@ -47,6 +47,8 @@ const NODE_STREAM: u64 = 0x52 << 32;
 /// its high-probability (`log(1/δ)` instead of `1/δ`) variant; this type is the variant with
 /// CountSketch leaves and TensorSketch internal nodes.
 ///
+/// # Examples
+///
 /// ```
 /// use randnla::sketch::tensor::TreeSketch;
 /// use randnla::Seed;
