@@ -814,7 +814,7 @@ fn bad_input_is_an_error() {
     assert!(SymmetricTensor::coordinate(3, 2, &[0, 0, 1], &[f64::INFINITY]).is_err());
     assert!(SymmetricTensor::from_components(3, 2, &[1.0], &[vec![1.0]]).is_err());
     assert!(SymmetricTensor::from_components(3, 2, &[1.0, 2.0], &[vec![1.0, 0.0]]).is_err());
-    assert!(SymmetricTensor::from_components(3, 2, &[], &[]).is_err());
+    assert!(SymmetricTensor::from_components::<Vec<f64>>(3, 2, &[], &[]).is_err());
     assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 6, 0.0, Seed::new(0)).is_err());
     assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 0, 0.0, Seed::new(0)).is_err());
     assert!(SymmetricTensor::synthetic_orthogonal(3, 5, 2, -1.0, Seed::new(0)).is_err());
@@ -954,9 +954,49 @@ fn bad_input_is_an_error() {
     ));
     // No true components: nothing to match, whatever was found.
     assert_eq!(
-        match_factors(3, &[], &[], &[1.0], std::slice::from_ref(&u)).unwrap(),
+        match_factors::<Vec<f64>, _>(3, &[], &[], &[1.0], std::slice::from_ref(&u)).unwrap(),
         vec![]
     );
+}
+
+/// `from_components`, `residual_rel` and `match_factors` take factors as `Vec<f64>`s, as slices
+/// (columns of a faer matrix here, no copies) or as arrays, with bitwise the same results.
+#[test]
+fn component_functions_take_vecs_slices_and_arrays_alike() {
+    let (t, w, a) = SymmetricTensor::synthetic_orthogonal(3, 4, 2, 0.01, Seed::new(8)).unwrap();
+    let cols = faer::Mat::<f64>::from_fn(4, 2, |i, j| a[j][i]);
+    let slices: Vec<&[f64]> = (0..2).map(|j| cols.col_as_slice(j)).collect();
+    let arrays: Vec<[f64; 4]> = a.iter().map(|v| [v[0], v[1], v[2], v[3]]).collect();
+    let bits = |v: f64| v.to_bits();
+    let r_vec = residual_rel(&t, &w, &a, Par::Seq).unwrap();
+    assert!(r_vec > 0.0 && r_vec < 0.1, "{r_vec}");
+    assert_eq!(
+        bits(residual_rel(&t, &w, &slices, Par::Seq).unwrap()),
+        bits(r_vec)
+    );
+    assert_eq!(
+        bits(residual_rel(&t, &w, &arrays, Par::Seq).unwrap()),
+        bits(r_vec)
+    );
+    let m_vec = match_factors(3, &w, &a, &w, &a).unwrap();
+    assert_eq!(match_factors(3, &w, &slices, &w, &arrays).unwrap(), m_vec);
+    assert_eq!(m_vec.iter().map(|m| m.found).collect::<Vec<_>>(), [0, 1]);
+    let from_vec = SymmetricTensor::from_components(3, 4, &w, &a).unwrap();
+    let from_slices = SymmetricTensor::from_components(3, 4, &w, &slices).unwrap();
+    for i in 0..4 {
+        for j in 0..4 {
+            for k in 0..4 {
+                let (x, y) = (from_vec.get(&[i, j, k]), from_slices.get(&[i, j, k]));
+                assert_eq!(bits(x.unwrap()), bits(y.unwrap()), "{i} {j} {k}");
+            }
+        }
+    }
+    // A slice of the wrong length is refused as a Vec is.
+    let short: Vec<&[f64]> = vec![&a[0][..3], &a[1]];
+    assert!(matches!(
+        residual_rel(&t, &w, &short, Par::Seq),
+        Err(randnla::Error::DimensionMismatch { .. })
+    ));
 }
 
 #[test]

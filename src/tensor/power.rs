@@ -780,7 +780,13 @@ fn check_search_dim(params: &SketchParams) -> Result<()> {
     Ok(())
 }
 
-fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<()> {
+/// The factors as slices: the public functions take any `&[F]` with `F: AsRef<[f64]>`
+/// (`Vec<f64>`, `&[f64]`, arrays), the work is done on `&[&[f64]]`.
+pub(crate) fn slices<F: AsRef<[f64]>>(factors: &[F]) -> Vec<&[f64]> {
+    factors.iter().map(AsRef::as_ref).collect()
+}
+
+fn check_components(n: usize, weights: &[f64], factors: &[&[f64]]) -> Result<()> {
     if weights.len() != factors.len() {
         return Err(Error::dim(
             "factors (one per weight)",
@@ -799,6 +805,8 @@ fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<(
 }
 
 /// Relative residual `‖T − Σ_j λ_j a_j^{⊗p}‖_F / ‖T‖_F`.
+/// `factors[j]` is `a_j`: a `Vec<f64>` (as [`CpDecomposition::factors`] holds them), a `&[f64]`
+/// or an array, anything `AsRef<[f64]>`.
 ///
 /// For dense storage it is summed entry by entry, `Σ_I (T_I − Σ_j λ_j ∏_m a_j[i_m])²`, accurate
 /// to rounding (an exact rank-2 tensor gives about `1e-16`). For coordinate storage the
@@ -833,12 +841,13 @@ fn check_components(n: usize, weights: &[f64], factors: &[Vec<f64>]) -> Result<(
 /// assert!((r - 0.2f64.sqrt()).abs() < 1e-15, "{r}");
 /// # Ok::<(), randnla::Error>(())
 /// ```
-pub fn residual_rel(
+pub fn residual_rel<F: AsRef<[f64]>>(
     t: &SymmetricTensor,
     weights: &[f64],
-    factors: &[Vec<f64>],
+    factors: &[F],
     par: Par,
 ) -> Result<f64> {
+    let factors = &slices(factors);
     check_components(t.dim(), weights, factors)?;
     let tn = t.norm_scaled();
     if tn == 0.0 {
@@ -885,7 +894,7 @@ fn dense_residual_sq(
     data: &[f64],
     t: &SymmetricTensor,
     weights: &[f64],
-    factors: &[Vec<f64>],
+    factors: &[&[f64]],
     par: Par,
 ) -> f64 {
     let (n, p) = (t.dim(), t.order());
@@ -947,6 +956,7 @@ pub struct FactorMatch {
 /// and reports the errors, one row per true component (in the order of `true_weights`). A true
 /// component left without a partner (fewer recovered than true) gets `found = usize::MAX` and
 /// infinite errors.
+/// The factors may be `Vec<f64>`s, `&[f64]`s or arrays (anything `AsRef<[f64]>`).
 ///
 /// # Errors
 /// Mismatched lengths, non-finite values, or factors of different lengths;
@@ -968,14 +978,18 @@ pub struct FactorMatch {
 /// assert!(m.iter().all(|m| m.factor_error == 0.0 && m.weight_rel_error == 0.0), "{m:?}");
 /// # Ok::<(), randnla::Error>(())
 /// ```
-pub fn match_factors(
+pub fn match_factors<F: AsRef<[f64]>, G: AsRef<[f64]>>(
     order: usize,
     true_weights: &[f64],
-    true_factors: &[Vec<f64>],
+    true_factors: &[F],
     weights: &[f64],
-    factors: &[Vec<f64>],
+    factors: &[G],
 ) -> Result<Vec<FactorMatch>> {
-    let n = true_factors.first().or(factors.first()).map_or(0, Vec::len);
+    let (true_factors, factors) = (&slices(true_factors), &slices(factors));
+    let n = true_factors
+        .first()
+        .or(factors.first())
+        .map_or(0, |f| f.len());
     check_components(n, true_weights, true_factors)?;
     check_components(n, weights, factors)?;
     if n == 0 && !(true_factors.is_empty() && factors.is_empty()) {
@@ -1022,7 +1036,7 @@ pub fn match_factors(
         }
         used_t[i] = true;
         used_f[j] = true;
-        let (a, b) = (&true_factors[i], &factors[j]);
+        let (a, b) = (true_factors[i], factors[j]);
         let d1: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
         let d2: f64 = a.iter().zip(b).map(|(x, y)| (x + y) * (x + y)).sum();
         let flip = d2 < d1 && order % 2 == 1;

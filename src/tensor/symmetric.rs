@@ -765,8 +765,9 @@ impl SymmetricTensor {
         ))
     }
 
-    /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`), exactly
-    /// symmetric: every entry is the one computed for its sorted multi-index.
+    /// The dense tensor `Σ_j λ_j a_j^{⊗p}` (`factors[j]` is `a_j`, of length `dim`: a `Vec<f64>`,
+    /// a `&[f64]` or an array), exactly symmetric: every entry is the one computed for its
+    /// sorted multi-index.
     ///
     /// # Errors
     /// Shape errors, `weights.len() ≠ factors.len()`, no components, non-finite values, an entry
@@ -775,12 +776,13 @@ impl SymmetricTensor {
     ///
     /// # Performance
     /// `O(k·n^p)`.
-    pub fn from_components(
+    pub fn from_components<F: AsRef<[f64]>>(
         order: usize,
         dim: usize,
         weights: &[f64],
-        factors: &[Vec<f64>],
+        factors: &[F],
     ) -> Result<Self> {
+        let factors = &super::power::slices(factors);
         check_shape(order, dim)?;
         let len = check_dense_size(order, dim)?;
         if weights.len() != factors.len() {
