@@ -111,15 +111,15 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
 /// use randnla::diagnostics::{distortion, orthonormal_basis};
 /// use randnla::sketch::Srht;
 /// use randnla::Seed;
-/// let a = faer::Mat::from_fn(8, 3, |i, j| ((i + 1) as f64).powi(j as i32));
+/// let a = randnla::faer::Mat::from_fn(8, 3, |i, j| ((i + 1) as f64).powi(j as i32));
 /// let q = orthonormal_basis(a.as_ref())?;
 /// // An SRHT keeping all 8 rows of the Hadamard transform is orthogonal: no distortion.
 /// let full = Srht::new(8, 8, Seed::new(1))?;
-/// let kappa = distortion(&full, q.as_ref(), faer::Par::Seq)?;
+/// let kappa = distortion(&full, q.as_ref(), randnla::faer::Par::Seq)?;
 /// assert!((kappa - 1.0).abs() < 1e-12, "κ(SQ) = {kappa}");
 /// // Two rows cannot embed a 3-dimensional subspace: S·Q is rank deficient.
 /// let short = Srht::new(2, 8, Seed::new(1))?;
-/// assert_eq!(distortion(&short, q.as_ref(), faer::Par::Seq)?, f64::INFINITY);
+/// assert_eq!(distortion(&short, q.as_ref(), randnla::faer::Par::Seq)?, f64::INFINITY);
 /// # Ok::<(), randnla::Error>(())
 /// ```
 pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par) -> Result<f64> {

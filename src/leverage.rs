@@ -372,13 +372,13 @@ pub struct LeverageInfo {
 /// use randnla::leverage::{exact_leverage_scores, ExactParams};
 /// use randnla::MatrixRef;
 /// // Column 2 = column 0 + column 1: rank 2.
-/// let a = faer::Mat::<f64>::from_fn(6, 3, |i, j| match j {
+/// let a = randnla::faer::Mat::<f64>::from_fn(6, 3, |i, j| match j {
 ///     0 => i as f64,
 ///     1 => (i * i) as f64,
 ///     _ => (i + i * i) as f64,
 /// });
 /// let (scores, info) =
-///     exact_leverage_scores(MatrixRef::dense(a.as_ref()).unwrap(), &ExactParams::default(), faer::Par::Seq)
+///     exact_leverage_scores(MatrixRef::dense(a.as_ref()).unwrap(), &ExactParams::default(), randnla::faer::Par::Seq)
 ///         .unwrap();
 /// assert_eq!(info.rank, 2);
 /// assert!((scores.iter().sum::<f64>() - 2.0).abs() < 1e-12);
@@ -463,7 +463,7 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// use randnla::{problems, MatrixRef, Seed};
 /// let a = problems::random_sparse(20_000, 20, 4, Seed::new(1)).unwrap();
 /// let (scores, info) = approx_leverage_scores(
-///     MatrixRef::sparse(&a).unwrap(), &ApproxParams::default(), Seed::new(2), faer::Par::Seq,
+///     MatrixRef::sparse(&a).unwrap(), &ApproxParams::default(), Seed::new(2), randnla::faer::Par::Seq,
 /// ).unwrap();
 /// assert_eq!(scores.len(), 20_000);
 /// assert!((info.sum - 20.0).abs() < 2.0); // Σ ℓ̃ ≈ rank = 20

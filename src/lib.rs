@@ -17,10 +17,10 @@
 //! let a = MatrixRef::sparse(&a)?;
 //! // A sparse sign sketch with m = 4d rows and s = 8 nonzeros per column.
 //! let s = SparseSign::new(200, 20_000, 8, Seed::new(2))?;
-//! let sa = s.apply(a, faer::Par::Seq)?; // 200 × 50, in O(s·nnz(A)) time
+//! let sa = s.apply(a, randnla::faer::Par::Seq)?; // 200 × 50, in O(s·nnz(A)) time
 //! assert_eq!((sa.nrows(), sa.ncols()), (200, 50));
 //! // How well does S preserve the geometry of range(A)? κ(SQ) = 1 is perfect.
-//! let kappa = diagnostics::distortion_on_range(&s, a, faer::Par::Seq)?;
+//! let kappa = diagnostics::distortion_on_range(&s, a, randnla::faer::Par::Seq)?;
 //! assert!(kappa < 4.0);
 //! # Ok::<(), randnla::Error>(())
 //! ```

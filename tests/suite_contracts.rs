@@ -57,3 +57,49 @@ fn every_test_file_is_in_a_test_binary() {
          to Cargo.toml): {missing:?}"
     );
 }
+
+/// Every doc example names faer and sprs through randnla's re-exports (`randnla::faer::…`), so
+/// that it compiles when copied into a crate that depends on randnla alone, as the README allows.
+/// Doc tests see every dependency of the crate, so a bare `faer::` would pass them and fail the
+/// user; this test reads the doc comments of `src/` and names each such line.
+#[test]
+fn doc_examples_use_the_reexported_faer_and_sprs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![root];
+    let mut bad = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut in_code = false;
+        for (i, line) in text.lines().enumerate() {
+            let t = line.trim_start();
+            let Some(body) = t.strip_prefix("///").or_else(|| t.strip_prefix("//!")) else {
+                continue;
+            };
+            if body.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            let bare = |name: &str| {
+                body.match_indices(&format!("{name}::")).any(|(at, _)| {
+                    let before = body[..at].chars().next_back();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+                })
+            };
+            if in_code && (bare("faer") || bare("sprs")) {
+                bad.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "doc examples naming faer or sprs directly (use randnla::faer / randnla::sprs):\n{}",
+        bad.join("\n")
+    );
+}

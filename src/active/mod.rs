@@ -50,7 +50,7 @@
 //! let y: Vec<f64> = (0..2000)
 //!     .map(|i| (0..10).map(|j| x[(i, j)] * beta[j]).sum::<f64>() + ((i * 7 % 13) as f64 - 6.0))
 //!     .collect();
-//! let pool = Pool::new(MatrixRef::dense(x.as_ref())?, Basis::Exact, Seed::new(2), faer::Par::Seq)?;
+//! let pool = Pool::new(MatrixRef::dense(x.as_ref())?, Basis::Exact, Seed::new(2), randnla::faer::Par::Seq)?;
 //! let mut oracle = Budgeted::new(SliceOracle::new(&y), 100);
 //! let mut learner = Learner::new(&pool, Strategy::bss(), Seed::new(3))?;
 //! learner.select(100, &mut oracle)?;

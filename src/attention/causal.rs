@@ -39,11 +39,11 @@ pub(crate) const MAX_STATE: u128 = 1 << 28;
 /// # Examples
 /// ```
 /// use randnla::attention::causal_product;
-/// let a = faer::Mat::from_fn(5, 2, |i, j| (i + 2 * j) as f64 * 0.5 - 1.0);
-/// let b = faer::Mat::from_fn(5, 2, |i, j| ((i * 3 + j) % 4) as f64 - 1.5);
-/// let c = faer::Mat::from_fn(5, 1, |i, _| (i + 1) as f64);
+/// let a = randnla::faer::Mat::from_fn(5, 2, |i, j| (i + 2 * j) as f64 * 0.5 - 1.0);
+/// let b = randnla::faer::Mat::from_fn(5, 2, |i, j| ((i * 3 + j) % 4) as f64 - 1.5);
+/// let c = randnla::faer::Mat::from_fn(5, 1, |i, _| (i + 1) as f64);
 /// // Blocks of 2 rows: rows 2–4 also use the prefix state of the blocks before them.
-/// let out = causal_product(a.as_ref(), b.as_ref(), c.as_ref(), 2, faer::Par::Seq)?;
+/// let out = causal_product(a.as_ref(), b.as_ref(), c.as_ref(), 2, randnla::faer::Par::Seq)?;
 /// // Row i is Σ_{j ≤ i} ⟨a_i, b_j⟩ c_j; row 0 sees the first key alone.
 /// let dot = |i: usize, j: usize| a[(i, 0)] * b[(j, 0)] + a[(i, 1)] * b[(j, 1)];
 /// assert!((out[(0, 0)] - dot(0, 0) * c[(0, 0)]).abs() < 1e-12);

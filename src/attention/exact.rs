@@ -82,10 +82,10 @@ impl Default for ExactParams {
 /// use randnla::attention::{exact_attention, ExactParams, Kernel};
 /// // One query q = [1, 0] and two keys with scores ⟨q, k_j⟩ = 1 and 2. The second column of V
 /// // is all ones, so it shows the total weight each kernel gives the values.
-/// let q = faer::mat![[1.0f64, 0.0]];
-/// let k = faer::mat![[1.0f64, 0.0], [2.0, 0.0]];
-/// let v = faer::mat![[4.0f64, 1.0], [8.0, 1.0]];
-/// let (p, par) = (ExactParams::default(), faer::Par::Seq);
+/// let q = randnla::faer::mat![[1.0f64, 0.0]];
+/// let k = randnla::faer::mat![[1.0f64, 0.0], [2.0, 0.0]];
+/// let v = randnla::faer::mat![[4.0f64, 1.0], [8.0, 1.0]];
+/// let (p, par) = (ExactParams::default(), randnla::faer::Par::Seq);
 /// // Softmax with scale ln 3: weights 3 and 9, normalized to 1/4 and 3/4: out = [7, 1].
 /// let softmax = Kernel::Softmax { scale: 3f64.ln() };
 /// let out = exact_attention(q.as_ref(), k.as_ref(), v.as_ref(), softmax, &p, par)?;

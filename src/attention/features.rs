@@ -174,8 +174,8 @@ enum Map {
 /// assert_eq!((s.sketch_dim(), s.feature_dim()), (16, 136));
 /// // The identity map is exact: φ(x) = x ⊗ x.
 /// let e = PolySketch::new(3, 4, 0, FeatureMap::Identity, Seed::new(1))?;
-/// let x = faer::mat![[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]];
-/// let w = e.weights(x.as_ref(), x.as_ref(), faer::Par::Seq)?;
+/// let x = randnla::faer::mat![[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]];
+/// let w = e.weights(x.as_ref(), x.as_ref(), randnla::faer::Par::Seq)?;
 /// let dot: f64 = 1.0 * 0.0 + 2.0 * -1.0 + 0.5 * 3.0;
 /// assert!((w[(0, 1)] - dot.powi(4)).abs() < 1e-12);
 /// # Ok::<(), randnla::Error>(())

@@ -91,7 +91,7 @@ pub struct SketchInfo {
 /// use randnla::Seed;
 /// let (q, k, v) = clustered_qkv(512, 16, 8, 0.3, 1.5, Seed::new(1))?;
 /// let params = PolySketchParams { sketch_dim: 32, causal: true, check: true, ..Default::default() };
-/// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, faer::Par::Seq)?;
+/// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, randnla::faer::Par::Seq)?;
 /// assert_eq!((out.nrows(), out.ncols()), (512, 16));
 /// assert!(info.min_normalizer >= 1.0 - 1e-9);
 /// // ≈ 0.56 here (0.75 / 0.58 / 0.56 / 0.36 at r = 8 / 16 / 32 / 64); see the module docs

@@ -85,12 +85,12 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// use randnla::MatrixRef;
 /// // A 3 × 2 system with no exact solution: AᵀA = [[2, 1], [1, 2]] and Aᵀb = [5, 6], so the
 /// // least-squares solution is (AᵀA)⁻¹Aᵀb = [4/3, 7/3].
-/// let a = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+/// let a = randnla::faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
 /// let b = [1.0, 2.0, 4.0];
-/// let x = qr_solve(MatrixRef::dense(a.as_ref())?, &b, 0.0, faer::Par::Seq)?;
+/// let x = qr_solve(MatrixRef::dense(a.as_ref())?, &b, 0.0, randnla::faer::Par::Seq)?;
 /// assert!((x[0] - 4.0 / 3.0).abs() < 1e-14 && (x[1] - 7.0 / 3.0).abs() < 1e-14, "{x:?}");
 /// // With λ = 1: (AᵀA + I)⁻¹Aᵀb = [[3, 1], [1, 3]]⁻¹·[5, 6] = [9/8, 13/8].
-/// let x = qr_solve(MatrixRef::dense(a.as_ref())?, &b, 1.0, faer::Par::Seq)?;
+/// let x = qr_solve(MatrixRef::dense(a.as_ref())?, &b, 1.0, randnla::faer::Par::Seq)?;
 /// assert!((x[0] - 9.0 / 8.0).abs() < 1e-14 && (x[1] - 13.0 / 8.0).abs() < 1e-14, "{x:?}");
 /// # Ok::<(), randnla::Error>(())
 /// ```
@@ -303,14 +303,14 @@ pub fn normal_equations(
 /// use randnla::lstsq::{lsqr, qr_solve, LsqrParams};
 /// use randnla::MatrixRef;
 /// // A well-conditioned 100 × 3 problem: LSQR reaches the dense QR solution in a few iterations.
-/// let a = faer::Mat::from_fn(100, 3, |i, j| {
+/// let a = randnla::faer::Mat::from_fn(100, 3, |i, j| {
 ///     let diagonal = if i % 3 == j { 2.0 } else { 0.0 };
 ///     diagonal + ((i * (j + 2)) as f64).sin()
 /// });
 /// let b: Vec<f64> = (0..100).map(|i| (0.3 * i as f64).cos()).collect();
 /// let a = MatrixRef::dense(a.as_ref())?;
 /// let (x, info) = lsqr(a, &b, &LsqrParams::default())?;
-/// let x_qr = qr_solve(a, &b, 0.0, faer::Par::Seq)?;
+/// let x_qr = qr_solve(a, &b, 0.0, randnla::faer::Par::Seq)?;
 /// assert!(info.converged && info.iterations <= 20, "{} iterations", info.iterations);
 /// for (xi, qi) in x.iter().zip(&x_qr) {
 ///     assert!((xi - qi).abs() < 1e-12, "{x:?} vs {x_qr:?}");

@@ -867,7 +867,7 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// use randnla::MatrixRef;
 /// // AᵀA = [[2, 1], [1, 5]], whose inverse is [[5, −1], [−1, 2]]/9. With j = 2 and b = [1, 1]:
 /// // (AᵀA)⁻¹b = [4, 1]/9, and (AᵀA)⁻¹ of that is x = [19, −2]/81.
-/// let a = faer::mat![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
+/// let a = randnla::faer::mat![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
 /// let a = MatrixRef::dense(a.as_ref())?;
 /// let (x, info) = solve_p1(a, 2, &[1.0, 1.0], &KernelParams::default())?;
 /// assert!((x[0] - 19.0 / 81.0).abs() < 1e-9 && (x[1] + 2.0 / 81.0).abs() < 1e-9, "{x:?}");
@@ -987,7 +987,7 @@ pub fn solve_p1(
 /// // With A = [[1, 0], [0, 2], [1, 1]] and x₀ = [1, −1]: AᵀA·x₀ = [1, −4] and A·[1, −4] =
 /// // [1, −8, −3]. Adding z = [2, 1, −2], orthogonal to range(A) (Aᵀz = 0), gives a b that
 /// // A(AᵀA)x cannot fit exactly: the minimizer is still x₀, at residual ‖z‖ = 3.
-/// let a = faer::mat![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
+/// let a = randnla::faer::mat![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
 /// let b = [3.0, -7.0, -5.0];
 /// let (x, info) = solve_p2(MatrixRef::dense(a.as_ref())?, 1, &b, &KernelParams::default())?;
 /// assert!((x[0] - 1.0).abs() < 1e-9 && (x[1] + 1.0).abs() < 1e-9, "{x:?}");
@@ -1152,7 +1152,7 @@ pub fn solve_p2(
 /// use randnla::lstsq::kernel_regression::{solve_p3, KernelParams};
 /// use randnla::MatrixRef;
 /// // Three distinct rows, so exp(AAᵀ) is invertible: b = exp(AAᵀ)·x₀ is solved back to x₀.
-/// let a = faer::mat![[1.0f64, 0.0], [0.0, 1.0], [1.0, 1.0]];
+/// let a = randnla::faer::mat![[1.0f64, 0.0], [0.0, 1.0], [1.0, 1.0]];
 /// let x0 = [1.0, -1.0, 0.5];
 /// let kernel = |i: usize, j: usize| (a[(i, 0)] * a[(j, 0)] + a[(i, 1)] * a[(j, 1)]).exp();
 /// let b: Vec<f64> = (0..3).map(|i| (0..3).map(|j| kernel(i, j) * x0[j]).sum()).collect();

@@ -1482,14 +1482,14 @@ pub fn sketch_and_precondition_with_callback(
 /// ```
 /// use randnla::lstsq::{ridge, LstsqParams};
 /// use randnla::MatrixRef;
-/// let a = faer::Mat::from_fn(200, 4, |i, j| ((i * (j + 1)) as f64 * 0.37).sin());
+/// let a = randnla::faer::Mat::from_fn(200, 4, |i, j| ((i * (j + 1)) as f64 * 0.37).sin());
 /// let b: Vec<f64> = (0..200).map(|i| (0.1 * i as f64).cos()).collect();
 /// let lambda = 2.0;
 /// let (x, info) = ridge(MatrixRef::dense(a.as_ref())?, &b, lambda, &LstsqParams::default())?;
 /// assert!(info.converged);
 /// // The ridge solution solves the regularized normal equations (AᵀA + λI)x = Aᵀb.
-/// let xm = faer::Mat::from_fn(4, 1, |i, _| x[i]);
-/// let bm = faer::Mat::from_fn(200, 1, |i, _| b[i]);
+/// let xm = randnla::faer::Mat::from_fn(4, 1, |i, _| x[i]);
+/// let bm = randnla::faer::Mat::from_fn(200, 1, |i, _| b[i]);
 /// let lhs = a.transpose() * (&a * &xm) + lambda * &xm;
 /// let rhs = a.transpose() * &bm;
 /// for i in 0..4 {

@@ -117,8 +117,8 @@ impl SketchSolveInfo {
 /// // ε = 0.5 is generous, and the bound it gives is finite (1.77 here, for an actual 1.13;
 /// // ε = 1 would allow so much stretch that no finite bound follows).
 /// let xq = randnla::lstsq::qr_solve(MatrixRef::dense(a.as_ref()).unwrap(), &b, 0.0,
-///                                   faer::Par::Seq).unwrap();
-/// let axq = &a * faer::Mat::from_fn(10, 1, |i, _| xq[i]);
+///                                   randnla::faer::Par::Seq).unwrap();
+/// let axq = &a * randnla::faer::Mat::from_fn(10, 1, |i, _| xq[i]);
 /// let opt = (0..2000).map(|i| (b[i] - axq[(i, 0)]).powi(2)).sum::<f64>().sqrt();
 /// let bound = info.ratio_bound(0.5);
 /// assert!(bound.is_finite(), "{bound}");

@@ -39,13 +39,13 @@ use faer::{Mat, MatMut, Par};
 /// use randnla::sketch::{CountSketch, SketchExt};
 /// use randnla::{MatrixRef, Seed};
 /// // A 10 000 × 3 sparse A (one entry per row) sketched to 50 rows in O(nnz) time.
-/// let mut tri = sprs::TriMat::new((10_000, 3));
+/// let mut tri = randnla::sprs::TriMat::new((10_000, 3));
 /// for i in 0..10_000 {
 ///     tri.add_triplet(i, i % 3, 1.0);
 /// }
-/// let a: sprs::CsMat<f64> = tri.to_csr();
+/// let a: randnla::sprs::CsMat<f64> = tri.to_csr();
 /// let s = CountSketch::new(50, 10_000, Seed::new(1))?;
-/// let sa = s.apply(MatrixRef::sparse(&a)?, faer::Par::Seq)?;
+/// let sa = s.apply(MatrixRef::sparse(&a)?, randnla::faer::Par::Seq)?;
 /// assert_eq!((sa.nrows(), sa.ncols()), (50, 3));
 /// // Each column of A lands in S·A with its signs: the column sums of |S·A| never exceed the
 /// // 3334 (or 3333) ones of that column, and ‖S·a_j‖² estimates ‖a_j‖² without bias.

@@ -69,7 +69,7 @@ const MAX_ROWS: usize = 1 << 18;
 /// let a = problems::gaussian_matrix(2000, 10, Seed::new(1))?;
 /// let q = orthonormal_basis(a.as_ref())?;
 /// let s = Gaussian::new(40, 2000, Seed::new(2))?;
-/// let kappa = distortion(&s, q.as_ref(), faer::Par::Seq)?;
+/// let kappa = distortion(&s, q.as_ref(), randnla::faer::Par::Seq)?;
 /// assert!(kappa > 1.0 && kappa < 6.0, "κ(SQ) = {kappa}");
 /// # Ok::<(), randnla::Error>(())
 /// ```

@@ -259,10 +259,10 @@ impl<T: Scalar, S: SketchOperator<T> + ?Sized> SketchExt<T> for S {}
 /// ```
 /// use randnla::sketch::{SketchKind, SketchExt};
 /// use randnla::{MatrixRef, Seed};
-/// let a = faer::Mat::<f64>::from_fn(1000, 5, |i, j| ((i * 7 + j) % 11) as f64);
+/// let a = randnla::faer::Mat::<f64>::from_fn(1000, 5, |i, j| ((i * 7 + j) % 11) as f64);
 /// let kind: SketchKind = "sparse-sign".parse().unwrap();
 /// let s = kind.build::<f64>(40, 1000, Seed::new(1)).unwrap();
-/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), faer::Par::Seq).unwrap();
+/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), randnla::faer::Par::Seq).unwrap();
 /// assert_eq!((sa.nrows(), sa.ncols()), (40, 5));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -72,11 +72,11 @@ option_names!(SamplingScheme, "scheme", [WithReplacement => "with-replacement", 
 /// ```
 /// use randnla::sketch::{sampling::RowSampling, SketchExt};
 /// use randnla::{MatrixRef, Seed};
-/// let a = faer::Mat::<f64>::from_fn(1000, 3, |i, j| (i + j) as f64);
+/// let a = randnla::faer::Mat::<f64>::from_fn(1000, 3, |i, j| (i + j) as f64);
 /// // Squared row norms as weights; 50 draws with replacement.
 /// let w = randnla::sketch::sampling::row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()).unwrap();
 /// let s = RowSampling::with_replacement(&w, 50, Seed::new(1)).unwrap();
-/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), faer::Par::Seq).unwrap();
+/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), randnla::faer::Par::Seq).unwrap();
 /// assert_eq!((sa.nrows(), sa.ncols()), (50, 3));
 /// // Row t of S·A is row rows()[t] of A times scales()[t].
 /// let (i, c) = (s.rows()[7], s.scales()[7]);

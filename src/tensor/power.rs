@@ -692,7 +692,7 @@ pub fn power_method_exact(
 /// let (t, weights, factors) =
 ///     SymmetricTensor::synthetic_orthogonal(3, 40, 3, 0.01, Seed::new(1))?;
 /// let params = SketchParams::default();
-/// let cp = power_method_sketched(&t, 3, &params, Seed::new(2), faer::Par::Seq)?;
+/// let cp = power_method_sketched(&t, 3, &params, Seed::new(2), randnla::faer::Par::Seq)?;
 /// let matches = match_factors(3, &weights, &factors, &cp.weights, &cp.factors)?;
 /// assert!(matches.iter().all(|m| m.factor_error < 0.1), "{matches:?}");
 /// # Ok::<(), randnla::Error>(())
@@ -833,7 +833,7 @@ fn check_components(n: usize, weights: &[f64], factors: &[&[f64]]) -> Result<()>
 /// let (a, b) = (vec![0.6, 0.8, 0.0], vec![-0.8, 0.6, 0.0]);
 /// let factors = vec![a, b];
 /// let t = SymmetricTensor::from_components(3, 3, &[2.0, 1.0], &factors)?;
-/// let par = faer::Par::Seq;
+/// let par = randnla::faer::Par::Seq;
 /// // The exact components leave only rounding.
 /// assert!(residual_rel(&t, &[2.0, 1.0], &factors, par)? < 1e-15);
 /// // Without b the residual is b⊗b⊗b, of norm 1: 1/√5 relative.

@@ -76,13 +76,13 @@ enum Sketch {
 /// ```
 /// use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams};
 /// use randnla::{MatrixRef, Seed};
-/// let x = faer::Mat::<f64>::from_fn(50, 6, |i, j| ((i % 3) as f64 + 0.1 * j as f64).cos());
+/// let x = randnla::faer::Mat::<f64>::from_fn(50, 6, |i, j| ((i % 3) as f64 + 0.1 * j as f64).cos());
 /// let params = PolyKernelParams { degree: 3, coef0: 1.0, sketch_dim: 2048, ..Default::default() };
 /// let phi = PolyKernelFeatures::new(6, params, Seed::new(3)).unwrap();
 /// let view = MatrixRef::dense(x.as_ref()).unwrap();
-/// let f = phi.transform(view, faer::Par::Seq).unwrap();
+/// let f = phi.transform(view, randnla::faer::Par::Seq).unwrap();
 /// assert_eq!((f.nrows(), f.ncols()), (50, 2048));
-/// let err = phi.kernel_error(view, f.as_ref(), 50, faer::Par::Seq).unwrap();
+/// let err = phi.kernel_error(view, f.as_ref(), 50, randnla::faer::Par::Seq).unwrap();
 /// assert!(err < 0.2, "{err}");
 /// ```
 ///
