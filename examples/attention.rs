@@ -323,11 +323,7 @@ fn main() {
             write_dense_path(&out, res.out.as_ref()).map_err(|e| cli::file_error(&out, e))?;
         }
         let precision = if f32 { "f32" } else { "f64" };
-        let map_name = match map {
-            FeatureMap::Gaussian => "gaussian",
-            FeatureMap::TensorSketch => "tensorsketch",
-            FeatureMap::Identity => "identity",
-        };
+        let map_name = map.name();
         if args.json() {
             let mut j = cli::Json::new()
                 .str("kind", &kind)

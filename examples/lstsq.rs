@@ -84,9 +84,8 @@ fn iterative(result: Result<(Vec<f64>, Info), Error>) -> Result<Outcome, Error> 
             iterations: Some(info.iterations),
             probe_iterations: Some(info.probe_iterations),
             preconditioner: info.factorization.map(|f| match f {
-                Factorization::Diagonal => "diagonal",
-                Factorization::Svd => "svd",
                 Factorization::Qr | Factorization::Auto => "qr",
+                other => other.name(),
             }),
             converged: info.converged,
             stopping_value: None,

@@ -234,7 +234,8 @@ impl fmt::Display for Error {
                 ..
             } => write!(
                 f,
-                "did not converge in {iterations} iterations: stopping criterion {residual:e} > tolerance {tolerance:e}"
+                "did not converge in {iterations} iteration{}: stopping criterion {residual:e} > tolerance {tolerance:e}",
+                if *iterations == 1 { "" } else { "s" }
             ),
             Error::Factorization { reason } => write!(f, "dense factorization failed: {reason}"),
         }

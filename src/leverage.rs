@@ -2,7 +2,8 @@
 //!
 //! The *leverage score* of row `i` of an `n × d` matrix `A` of rank `r` is
 //! `ℓ_i = ‖e_iᵀQ‖²`, where the `r` columns of `Q` are an orthonormal basis of `range(A)`;
-//! equivalently `ℓ_i = a_iᵀ(AᵀA)⁺a_i`. Every `ℓ_i ∈ [0, 1]` and `Σ ℓ_i = r`. The *ridge
+//! equivalently `ℓ_i = a_iᵀ(AᵀA)⁺a_i`. Every `ℓ_i ∈ [0, 1]` and `Σ ℓ_i = r` (the exact scores;
+//! an approximate score is an estimate and may exceed 1 on a row of high leverage). The *ridge
 //! leverage score* at `λ ≥ 0` is `τ_i(λ) = a_iᵀ(AᵀA + λI)⁻¹a_i` — the leverage score of row `i`
 //! of the augmented matrix `[A; √λ·I]` — and `Σ τ_i(λ) = d_λ = tr(AᵀA(AᵀA + λI)⁻¹)
 //! = Σ_j σ_j²/(σ_j² + λ)`, the *statistical dimension*.

@@ -4,9 +4,17 @@
 /// Implements `name()` and [`FromStr`](std::str::FromStr) for an option enum whose variants
 /// carry no data:
 /// `option_names!(Type, "parameter", [Variant => "name" | "alias", …])`. `from_str` accepts
-/// each name and its aliases (exact, lower case) and answers anything else with
-/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) named `parameter` that lists
-/// the names; `name()` gives the first spelling, so `name().parse()` is the identity.
+/// each name and its aliases as [`option_key`] normalizes them (any case, `_` for `-`) and
+/// answers anything else with [`Error::InvalidParameter`](crate::Error::InvalidParameter) named
+/// `parameter` that lists the names; `name()` gives the first spelling, so `name().parse()` is
+/// the identity.
+/// The spelling option names are matched in: ASCII lower case, `_` read as `-`, so that
+/// `"per_mode"`, `"Per-Mode"` and `"per-mode"` name the same option (configuration files often
+/// use snake case). Nothing else is forgiven: surrounding blanks are an error.
+pub(crate) fn option_key(s: &str) -> String {
+    s.to_ascii_lowercase().replace('_', "-")
+}
+
 macro_rules! option_names {
     ($ty:ident, $param:literal, [$($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)?]) => {
         impl $ty {
@@ -25,20 +33,20 @@ macro_rules! option_names {
         #[doc = concat!(
             "Parses the names [`", stringify!($ty), "::name`] gives",
             $($(" (and `\"", $alias, "\"`)",)*)+
-            "; anything else is [`Error::InvalidParameter`](crate::Error::InvalidParameter) named `",
+            ", in any case and with `_` for `-`; anything else is [`Error::InvalidParameter`](crate::Error::InvalidParameter) named `",
             $param, "`."
         )]
         impl std::str::FromStr for $ty {
             type Err = crate::Error;
             fn from_str(s: &str) -> crate::Result<Self> {
-                match s {
+                match crate::names::option_key(s).as_str() {
                     $($name $(| $alias)* => Ok($ty::$variant),)+
-                    other => Err(crate::Error::param(
+                    _ => Err(crate::Error::param(
                         $param,
                         format!(
                             "unknown {} `{}`; expected one of: {}",
                             $param,
-                            other.escape_debug(),
+                            s.escape_debug(),
                             [$($name),+].join(", ")
                         ),
                     )),

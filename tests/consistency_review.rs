@@ -537,6 +537,7 @@ fn poly_features_family() {
                                 .unwrap()
                                 .apply_power(&xt)
                                 .unwrap(),
+                            other => panic!("no reference for {other:?}"),
                         };
                         let e = rel_diff(&col(&v), &col(&want));
                         assert!(e < 1e-13, "{what} row {i}: features vs sketch of x̃: {e:e}");

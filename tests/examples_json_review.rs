@@ -446,6 +446,7 @@ fn lstsq_library(
                 Factorization::Diagonal => "diagonal",
                 Factorization::Svd => "svd",
                 Factorization::Qr | Factorization::Auto => "qr",
+                other => panic!("no expected name for {other:?}"),
             }),
             converged: info.converged,
             stopping_test: None,

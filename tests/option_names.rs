@@ -11,15 +11,16 @@ use randnla::lstsq::kernel_regression::InnerSolve;
 use randnla::lstsq::Factorization;
 use randnla::sketch::sampling::SamplingScheme;
 use randnla::sketch::tensor::TensorMethod;
+use randnla::sketch::SketchKind;
 use randnla::tensor::{ModeHashing, PowerMethod, TnsEntries, TnsStorage};
 use randnla::Error;
 use std::fmt::Debug;
 use std::str::FromStr;
 
-/// Every value's name parses back to the value, the names are distinct and lower-case ASCII
-/// with `-` as the only separator; each alias parses to its value; a near miss (upper case,
-/// padded, empty, `_` for `-`) is an `InvalidParameter` named `param` whose reason quotes the
-/// input and lists every name.
+/// Every value's name parses back to the value, also in upper case and with `_` for `-` (one
+/// rule for every option enum); the names are distinct and lower-case ASCII with `-` as the only
+/// separator; each alias parses to its value; anything else (padded, empty, unknown) is an
+/// `InvalidParameter` named `param` whose reason quotes the input and lists every name.
 fn check<T>(param: &str, values: &[T], name: impl Fn(&T) -> &'static str, aliases: &[(&str, T)])
 where
     T: FromStr<Err = Error> + PartialEq + Debug,
@@ -36,6 +37,17 @@ where
             1,
             "{param}: `{n}` twice"
         );
+        for variant in [
+            n.to_uppercase(),
+            n.replace('-', "_"),
+            n.to_uppercase().replace('-', "_"),
+        ] {
+            assert_eq!(
+                variant.parse::<T>().as_ref().ok(),
+                Some(v),
+                "{param}: `{variant}`"
+            );
+        }
     }
     for (alias, v) in aliases {
         assert_eq!(
@@ -45,14 +57,10 @@ where
         );
     }
     let near_misses = [
-        names[0].to_uppercase(),
         format!(" {}", names[0]),
-        format!("{} ", names[0]),
+        format!("{}\t", names[0]),
         String::new(),
-        names
-            .iter()
-            .find(|n| n.contains('-'))
-            .map_or("x_y".into(), |n| n.replace('-', "_")),
+        format!("{}-", names[0]),
         "bogus\n\u{7}".to_string(),
     ];
     for bad in &near_misses {
@@ -135,7 +143,7 @@ fn every_option_enum_round_trips_through_its_name() {
         "method",
         &[PowerMethod::Exact, PowerMethod::Sketched],
         |m| m.name(),
-        &[],
+        &[("sketch", PowerMethod::Sketched)],
     );
     check(
         "method",
@@ -162,6 +170,22 @@ fn every_option_enum_round_trips_through_its_name() {
         &[Strategy::Uniform, Strategy::leverage(), Strategy::bss()],
         |s| s.name(),
         &[],
+    );
+    check(
+        "sketch",
+        &[
+            SketchKind::CountSketch,
+            SketchKind::SparseSign { nnz_per_col: 8 },
+            SketchKind::Gaussian,
+            SketchKind::Srht,
+        ],
+        |k| k.name(),
+        &[
+            ("countsketch", SketchKind::CountSketch),
+            ("CountSketch", SketchKind::CountSketch),
+            ("osnap", SketchKind::SparseSign { nnz_per_col: 8 }),
+            ("SRHT", SketchKind::Srht),
+        ],
     );
 }
 
@@ -194,4 +218,9 @@ fn data_carrying_variants_parse_to_their_defaults() {
     assert_eq!(TensorMethod::default().name(), "fft");
     assert_eq!(FeatureMap::default().name(), "gaussian");
     assert_eq!(ModeHashing::default().name(), "auto");
+    assert_eq!(Strategy::default(), Strategy::bss());
+    // A name carries no parameters: the value that gave it may hold others.
+    let s2 = SketchKind::SparseSign { nnz_per_col: 2 };
+    let parsed: SketchKind = s2.name().parse().unwrap();
+    assert_eq!(parsed, SketchKind::SparseSign { nnz_per_col: 8 });
 }

@@ -208,6 +208,7 @@ fn sampling_is_unbiased_and_scaled_as_documented() {
                     RowSampling::with_replacement(&w, m, Seed::new(k)).unwrap()
                 }
                 SamplingScheme::Bernoulli => RowSampling::bernoulli(&w, m, Seed::new(k)).unwrap(),
+                other => unreachable!("{other:?} is not among the schemes tested"),
             };
             assert_eq!(s.scheme(), scheme);
             size += s.rows().len() as f64;
@@ -221,6 +222,7 @@ fn sampling_is_unbiased_and_scaled_as_documented() {
                 let want = match scheme {
                     SamplingScheme::WithReplacement => 1.0 / (m as f64 * p[i]).sqrt(),
                     SamplingScheme::Bernoulli => 1.0 / q[i].sqrt(),
+                    other => unreachable!("{other:?} is not among the schemes tested"),
                 };
                 assert!((c - want).abs() <= 1e-14 * want, "scale {c} vs {want}");
                 sum[i] += c * c;
@@ -235,6 +237,7 @@ fn sampling_is_unbiased_and_scaled_as_documented() {
             let var = match scheme {
                 SamplingScheme::WithReplacement => (1.0 - p[i]) / (m as f64 * p[i]),
                 SamplingScheme::Bernoulli => (1.0 - q[i]) / q[i],
+                other => unreachable!("{other:?} is not among the schemes tested"),
             };
             let se = (var / seeds as f64).sqrt();
             assert!(

@@ -155,20 +155,20 @@ impl Basis {
 }
 
 /// Parses `"exact"`, `"sketched"` (with `sketch_rows: None`, i.e. `10d`) and `"as-given"` (also
-/// `"given"`), the names [`Basis::name`] gives; anything else is
-/// [`Error::InvalidParameter`] named `basis`.
+/// `"given"`), the names [`Basis::name`] gives, in any case and with `_` for `-`; anything else
+/// is [`Error::InvalidParameter`] named `basis`.
 impl std::str::FromStr for Basis {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
+        match crate::names::option_key(s).as_str() {
             "exact" => Ok(Basis::Exact),
             "sketched" => Ok(Basis::Sketched { sketch_rows: None }),
             "as-given" | "given" => Ok(Basis::AsGiven),
-            other => Err(Error::param(
+            _ => Err(Error::param(
                 "basis",
                 format!(
                     "unknown basis `{}`; expected one of: exact, sketched, as-given",
-                    other.escape_debug()
+                    s.escape_debug()
                 ),
             )),
         }

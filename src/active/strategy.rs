@@ -95,6 +95,14 @@ pub enum Strategy {
     Bss(BssParams),
 }
 
+/// [`Strategy::bss`]: the Chen–Price BSS selection with default parameters, the strategy with
+/// the linear-sample guarantee (and the examples' default).
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy::bss()
+    }
+}
+
 impl Strategy {
     /// Leverage sampling with the pool's scores.
     pub fn leverage() -> Self {
@@ -115,20 +123,20 @@ impl Strategy {
 }
 
 /// Parses `"uniform"`, `"leverage"` ([`Strategy::leverage`]: the pool's scores) and `"bss"`
-/// ([`Strategy::bss`]: default parameters), the names [`Strategy::name`] gives; anything else is
-/// [`Error::InvalidParameter`] named `strategy`.
+/// ([`Strategy::bss`]: default parameters), the names [`Strategy::name`] gives, in any case;
+/// anything else is [`Error::InvalidParameter`] named `strategy`.
 impl std::str::FromStr for Strategy {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s {
+        match crate::names::option_key(s).as_str() {
             "uniform" => Ok(Strategy::Uniform),
             "leverage" => Ok(Strategy::leverage()),
             "bss" => Ok(Strategy::bss()),
-            other => Err(Error::param(
+            _ => Err(Error::param(
                 "strategy",
                 format!(
                     "unknown strategy `{}`; expected one of: uniform, leverage, bss",
-                    other.escape_debug()
+                    s.escape_debug()
                 ),
             )),
         }

@@ -22,6 +22,7 @@ pub const MAX_SKETCH_DIM: usize = 2048;
 
 /// Which random map `φ` of degree `p/2` feeds the self-tensored features.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
 pub enum FeatureMap {
     /// Products of independent Gaussian projections in a binary tree (PolySketchFormer's random
     /// sketch): `φ(x) = (φ_a(x)G_a)∘(φ_b(x)G_b)/√r`, leaves `x` itself; `p = 2` is `xG/√r`.

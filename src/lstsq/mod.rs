@@ -75,6 +75,7 @@ pub const SKETCH_STREAM: u64 = 0x40;
 /// Which right preconditioner `N` is built: how the sketched matrix `SA` is factored, or no
 /// sketch at all ([`Diagonal`](Factorization::Diagonal)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Factorization {
     /// Householder QR; switch to the SVD when the estimated `κ(R)` exceeds `1/rcond`.
     #[default]

@@ -319,18 +319,23 @@ impl SketchKind {
 
 impl std::str::FromStr for SketchKind {
     type Err = Error;
-    /// Parses `count`, `sparse-sign` (with the default `s = 8`), `gaussian` or `srht`.
+    /// Parses `count` (also `countsketch`, `count-sketch`), `sparse-sign` (also `osnap`; with the
+    /// default `s = 8`, which [`build`](SketchKind::build) refuses for `m < 8`: set
+    /// `nnz_per_col` then), `gaussian` or `srht`, in any case and with `_` for `-`.
     fn from_str(s: &str) -> Result<Self> {
-        match s {
+        match crate::names::option_key(s).as_str() {
             "count" | "countsketch" | "count-sketch" => Ok(SketchKind::CountSketch),
-            "sparse-sign" | "sparse_sign" | "osnap" => Ok(SketchKind::SparseSign {
+            "sparse-sign" | "osnap" => Ok(SketchKind::SparseSign {
                 nnz_per_col: SparseSign::DEFAULT_NNZ_PER_COL,
             }),
             "gaussian" => Ok(SketchKind::Gaussian),
             "srht" => Ok(SketchKind::Srht),
-            other => Err(Error::param(
+            _ => Err(Error::param(
                 "sketch",
-                format!("unknown sketch `{other}`; expected count, sparse-sign, gaussian or srht"),
+                format!(
+                    "unknown sketch `{}`; expected one of: count, sparse-sign, gaussian, srht",
+                    s.escape_debug()
+                ),
             )),
         }
     }

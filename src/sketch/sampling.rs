@@ -49,6 +49,7 @@ const MAX_ROWS: usize = 1 << 28;
 
 /// How the rows of a [`RowSampling`] sketch were drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SamplingScheme {
     /// `m` i.i.d. draws with replacement, scale `1/√(m·p_i)`.
     WithReplacement,
@@ -101,7 +102,9 @@ pub struct RowSampling {
 /// probabilities `w_i/Σ w` do not depend on the scaling; ordinary weights are used as given.
 fn check_weights(weights: &[f64]) -> Result<(Cow<'_, [f64]>, f64)> {
     if weights.is_empty() {
-        return Err(Error::empty("the sampling weights (one per row of A)"));
+        return Err(Error::empty(
+            "the list of sampling weights (one per row of A)",
+        ));
     }
     let mut largest = 0.0f64;
     for (i, &w) in weights.iter().enumerate() {

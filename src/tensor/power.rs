@@ -178,7 +178,7 @@ pub enum PowerMethod {
     Sketched,
 }
 
-option_names!(PowerMethod, "method", [Exact => "exact", Sketched => "sketched"]);
+option_names!(PowerMethod, "method", [Exact => "exact", Sketched => "sketched" | "sketch"]);
 
 /// Diagnostics of one recovered component.
 #[derive(Clone, Debug, PartialEq)]

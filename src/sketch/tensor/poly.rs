@@ -10,6 +10,7 @@ use faer::{Accum, Mat, MatRef, Par};
 
 /// Which tensor sketch produces the features.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TensorMethod {
     /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest, worst-case variance `∝ 3^p`.
     #[default]
