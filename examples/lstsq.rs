@@ -46,7 +46,7 @@
 #[path = "cli/mod.rs"]
 mod cli;
 
-use randnla::io::{write_dense_path, MatrixMarket};
+use randnla::io::write_dense_path;
 use randnla::lstsq::{
     lsqr, normal_equations, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
     sketch_and_solve, Factorization, Info, LsqrParams, LstsqParams, SketchSolveParams,
@@ -115,16 +115,7 @@ fn read_vector(args: &cli::Args, path: &str) -> Result<Vec<f64>, String> {
             m.ncols()
         ));
     }
-    Ok(match m {
-        MatrixMarket::Dense(d) => (0..d.nrows()).map(|i| d[(i, 0)]).collect(),
-        MatrixMarket::Sparse(s) => {
-            let mut v = vec![0.0; s.rows()];
-            for (val, (i, _)) in s.iter() {
-                v[i] = *val;
-            }
-            v
-        }
-    })
+    m.to_vector().map_err(|e| format!("{path}: {e}"))
 }
 
 /// `‖b − Ax‖` for any storage of `A`.

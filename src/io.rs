@@ -191,6 +191,54 @@ impl MatrixMarket {
         }
     }
 
+    /// The entries of a matrix with one column (`n × 1`) or one row (`1 × n`) as a vector: a
+    /// right-hand side or labels read from a file. A coordinate file's entries that it does
+    /// not store are 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use randnla::io::{read_matrix_market, ReadOptions};
+    /// let text = "%%MatrixMarket matrix coordinate real general\n4 1 2\n1 1 2.5\n4 1 -1\n";
+    /// let b = read_matrix_market(text.as_bytes(), &ReadOptions::default())?.to_vector()?;
+    /// assert_eq!(b, [2.5, 0.0, 0.0, -1.0]);
+    /// # Ok::<(), randnla::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DimensionMismatch`] when the matrix has more than one row and more than one
+    /// column; [`Error::Empty`] for a matrix with no entries (`0 × 1`, `1 × 0`);
+    /// [`Error::TooLarge`] when the vector cannot be allocated (a sparse matrix built by hand
+    /// may declare far more rows than it stores).
+    pub fn to_vector(&self) -> Result<Vec<f64>> {
+        let (n, d) = (self.nrows(), self.ncols());
+        if n != 1 && d != 1 {
+            return Err(Error::dim(
+                "a vector: one column (n × 1) or one row (1 × n); columns",
+                1,
+                d,
+            ));
+        }
+        let len = n.max(d);
+        if n == 0 || d == 0 {
+            return Err(Error::empty(format!("a {n} × {d} vector")));
+        }
+        let mut v = crate::input::filled_or_too_large(len, 0.0, "vector")?;
+        match self {
+            MatrixMarket::Dense(a) => {
+                for (k, vk) in v.iter_mut().enumerate() {
+                    *vk = if d == 1 { a[(k, 0)] } else { a[(0, k)] };
+                }
+            }
+            MatrixMarket::Sparse(a) => {
+                for (&val, (i, j)) in a.iter() {
+                    v[i.max(j)] = val;
+                }
+            }
+        }
+        Ok(v)
+    }
+
     /// A validated view for the crate's solvers.
     ///
     /// # Errors

@@ -1013,3 +1013,41 @@ fn dense_matrices_with_different_values_are_not_equal() {
     assert_eq!(a, a.clone());
     assert_ne!(a, b);
 }
+
+/// `MatrixMarket::to_vector`: an `n × 1` or `1 × n` matrix, array or coordinate, as a vector
+/// (unstored coordinate entries 0, duplicates summed by the reader); anything wider, or empty,
+/// is an error; a hand-built `1 × n` CSR that declares far more columns than memory holds is
+/// `TooLarge`, not an abort.
+#[test]
+fn matrix_market_to_vector() {
+    use randnla::io::{read_matrix_market, MatrixMarket, ReadOptions};
+    let read = |text: &str| read_matrix_market(text.as_bytes(), &ReadOptions::default()).unwrap();
+    let col = read("%%MatrixMarket matrix array real general\n3 1\n1.5\n-2\n4\n");
+    assert_eq!(col.to_vector().unwrap(), [1.5, -2.0, 4.0]);
+    let row = read("%%MatrixMarket matrix array real general\n1 3\n1.5\n-2\n4\n");
+    assert_eq!(row.to_vector().unwrap(), [1.5, -2.0, 4.0]);
+    let sparse_col =
+        read("%%MatrixMarket matrix coordinate real general\n5 1 3\n5 1 7\n2 1 1\n2 1 0.5\n");
+    assert_eq!(sparse_col.to_vector().unwrap(), [0.0, 1.5, 0.0, 0.0, 7.0]);
+    let sparse_row = read("%%MatrixMarket matrix coordinate real general\n1 4 1\n1 3 -1\n");
+    assert_eq!(sparse_row.to_vector().unwrap(), [0.0, 0.0, -1.0, 0.0]);
+    let one = read("%%MatrixMarket matrix coordinate real general\n1 1 0\n");
+    assert_eq!(one.to_vector().unwrap(), [0.0]);
+    let wide = read("%%MatrixMarket matrix array real general\n2 2\n1\n2\n3\n4\n");
+    assert!(matches!(
+        wide.to_vector(),
+        Err(Error::DimensionMismatch {
+            expected: 1,
+            found: 2,
+            ..
+        })
+    ));
+    let empty = read("%%MatrixMarket matrix coordinate real general\n0 1 0\n");
+    assert!(matches!(empty.to_vector(), Err(Error::Empty { .. })));
+    let huge = usize::MAX / 4;
+    let a = sprs::CsMat::new((1, huge), vec![0, 1], vec![huge - 1], vec![2.0]);
+    assert!(matches!(
+        MatrixMarket::Sparse(a).to_vector(),
+        Err(Error::TooLarge { .. })
+    ));
+}
