@@ -61,6 +61,26 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => panic!("a round trip changed the format"),
     }
+    // As a vector: Ok exactly for a non-empty n × 1 or 1 × n matrix, holding its entries.
+    let (rows, cols) = (file.nrows(), file.ncols());
+    match file.to_vector() {
+        Ok(v) => {
+            assert!(
+                (rows == 1 || cols == 1) && rows > 0 && cols > 0,
+                "{rows}×{cols}"
+            );
+            assert_eq!(v.len(), rows.max(cols));
+            let stored: f64 = match &file {
+                MatrixMarket::Sparse(s) => s.data().iter().map(|x| x.abs()).sum(),
+                MatrixMarket::Dense(d) => (0..cols)
+                    .flat_map(|j| (0..rows).map(move |i| d[(i, j)].abs()))
+                    .sum(),
+            };
+            let got: f64 = v.iter().map(|x| x.abs()).sum();
+            assert_eq!(got.to_bits(), stored.to_bits(), "entries lost in to_vector");
+        }
+        Err(_) => assert!(!((rows == 1 || cols == 1) && rows > 0 && cols > 0)),
+    }
     for kind in [
         SketchKind::CountSketch,
         SketchKind::SparseSign { nnz_per_col: 2 },
