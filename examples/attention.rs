@@ -274,14 +274,14 @@ fn main() {
         if args.get::<String>("seed")?.is_some() && kind != "poly-sketch" {
             return Err(format!("--seed does not apply to --kind {kind}"));
         }
-        if args.get::<String>("map")?.as_deref() == Some("identity") {
+        let map: FeatureMap = args.get_or("map", FeatureMap::Gaussian)?;
+        if map == FeatureMap::Identity {
             for name in ["sketch-dim", "seed"] {
                 if args.get::<String>(name)?.is_some() {
                     return Err(format!("--{name} does not apply to --map identity"));
                 }
             }
         }
-        let map: FeatureMap = args.get_or("map", FeatureMap::Gaussian)?;
         let degree: usize = args.get_or("degree", 4)?;
         let causal = args.flag("causal");
         let check = args.flag("check");

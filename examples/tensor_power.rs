@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
-//!     [--rank K] [--method exact|sketch] [--starts L] [--iters N] [--sketches B]
+//!     [--rank K] [--method exact|sketched] [--starts L] [--iters N] [--sketches B]
 //!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
 //!     [--polish-iters P] [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate]
 //!     [--export T.tns]
@@ -12,7 +12,7 @@
 //! * `--tns FILE`: a symmetric tensor in FROSTT `.tns` (1-based; each multi-index once or in all
 //!   its permutations). `--synthetic n,k,noise,p`: `Σ_{j<k} 0.8^j a_j^{⊗p}` with orthonormal
 //!   `a_j` plus symmetric Gaussian noise of relative Frobenius norm `noise` (dense).
-//! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketch` (default) or `exact`;
+//! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketched` (default; also `sketch`) or `exact`;
 //!   `--starts`, `--iters` (also used for the refinement) override the defaults (10, 15);
 //!   `--sketches B`, `--sketch-dim b` override the automatic sketch shape; `--search-sketches S`
 //!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
@@ -22,7 +22,7 @@
 //!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
 //!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
-//!   `per-mode` (`SketchParams::resolve_hashing`). These six options apply to `--method sketch`
+//!   `per-mode` (`SketchParams::resolve_hashing`). These six options apply to `--method sketched`
 //!   only: with `--method exact` each is an error, not silently ignored.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held (`TnsStorage`, read straight
 //!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
@@ -53,8 +53,8 @@ mod cli;
 
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_on_sketches, read_tns_path_as, residual_rel,
-    write_tns_path, ModeHashing, PowerParams, SketchParams, SymmetricTensor, TensorSketches,
-    TnsEntries, TnsStorage,
+    write_tns_path, ModeHashing, PowerMethod, PowerParams, SketchParams, SymmetricTensor,
+    TensorSketches, TnsEntries, TnsStorage,
 };
 use std::time::Instant;
 
@@ -106,7 +106,7 @@ fn main() {
     cli::run(|| {
         let args = cli::Args::parse_with_usage(
             "usage: tensor_power (--tns T.tns | --synthetic n,k,noise,p) [--rank K] \
-             [--method exact|sketch] [--starts L] [--iters N] [--sketches B] [--sketch-dim b] \
+             [--method exact|sketched] [--starts L] [--iters N] [--sketches B] [--sketch-dim b] \
              [--search-sketches S] [--search-sketch-dim b_s] [--polish-iters P] \
              [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate] \
              [--export T.tns] [--factors-out F.mtx] [--seed N] [--threads N] [--json]",
@@ -130,15 +130,12 @@ fn main() {
         args.positionals(0, 0)?;
         // The method first, and the options that only the sketched method reads: a typo or an
         // option that does nothing is an error before any tensor is read or built.
-        let method: String = args.get_or("method", "sketch".to_string())?;
-        if !matches!(method.as_str(), "exact" | "sketch") {
-            return Err(format!("--method {method}: expected exact or sketch"));
-        }
-        if method == "exact" {
+        let method: PowerMethod = args.get_or("method", PowerMethod::Sketched)?;
+        if method == PowerMethod::Exact {
             for name in SKETCH_ONLY {
                 if args.get::<String>(name)?.is_some() {
                     return Err(format!(
-                        "--{name} applies to --method sketch, not exact (the exact method \
+                        "--{name} applies to --method sketched, not exact (the exact method \
                          contracts the tensor itself)"
                     ));
                 }
@@ -204,13 +201,13 @@ fn main() {
         pool.install(|| {
             let start = Instant::now();
             let cpu0 = cpu_seconds();
-            let (dec, build) = match method.as_str() {
-                "exact" => (
+            let (dec, build) = match method {
+                PowerMethod::Exact => (
                     power_method_exact(&t, rank, &power, seed, par)
                         .map_err(|e| cli::option_error(e, FLAGS))?,
                     0.0,
                 ),
-                "sketch" => {
+                _ => {
                     let (bb, b) = sp.resolve(t.dim(), t.order());
                     let hashing = sp.resolve_hashing(t.dim(), t.order());
                     let s = TensorSketches::with_hashing(&t, bb, b, hashing, seed, par)
@@ -222,7 +219,6 @@ fn main() {
                         build,
                     )
                 }
-                m => return Err(format!("--method {m}: expected exact or sketch")),
             };
             let seconds = start.elapsed().as_secs_f64();
             // Only now, when every option has been accepted: a rejected command line must not
@@ -269,11 +265,11 @@ fn main() {
                     .int("nnz", nnz)
                     .str("storage", if t.is_dense() { "dense" } else { "coordinate" })
                     .int("rank", rank as u64)
-                    .str("method", &method)
+                    .str("method", method.name())
                     .str(
                         "hashing",
-                        match (method.as_str(), sp.resolve_hashing(t.dim(), t.order())) {
-                            ("exact", _) => "none",
+                        match (method, sp.resolve_hashing(t.dim(), t.order())) {
+                            (PowerMethod::Exact, _) => "none",
                             (_, ModeHashing::Shared) => "shared",
                             _ => "per-mode",
                         },
@@ -308,7 +304,7 @@ fn main() {
                         t.order().to_string(),
                         nnz.to_string(),
                         rank.to_string(),
-                        method.clone(),
+                        method.name().to_string(),
                         if bb > 0 {
                             format!("{bb}×{b}")
                         } else {

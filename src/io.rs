@@ -207,22 +207,22 @@ impl MatrixMarket {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when the matrix has more than one row and more than one
-    /// column; [`Error::Empty`] for a matrix with no entries (`0 × 1`, `1 × 0`);
+    /// column; [`Error::Empty`] for a matrix with no rows or no columns (`0 × 1`, `2 × 0`, …);
     /// [`Error::TooLarge`] when the vector cannot be allocated (a sparse matrix built by hand
     /// may declare far more rows than it stores).
     pub fn to_vector(&self) -> Result<Vec<f64>> {
         let (n, d) = (self.nrows(), self.ncols());
-        if n != 1 && d != 1 {
+        if n > 1 && d > 1 {
             return Err(Error::dim(
                 "a vector: one column (n × 1) or one row (1 × n); columns",
                 1,
                 d,
             ));
         }
-        let len = n.max(d);
         if n == 0 || d == 0 {
-            return Err(Error::empty(format!("a {n} × {d} vector")));
+            return Err(Error::empty(format!("a {n} × {d} matrix as a vector")));
         }
+        let len = n.max(d);
         let mut v = crate::input::filled_or_too_large(len, 0.0, "vector")?;
         match self {
             MatrixMarket::Dense(a) => {

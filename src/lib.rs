@@ -97,12 +97,16 @@
 //!   …), [`Error`] and the option enums a later version may extend (`SketchKind`, `InnerSolve`,
 //!   `ExactMethod`, `Strategy`, `PowerMethod`, …) are `#[non_exhaustive]`: read their fields and
 //!   match them with a `_` arm, so that a field or variant added later breaks nothing.
-//!   Each option enum has a `name()` and parses that name back with `FromStr`
-//!   (`"svd".parse::<lstsq::Factorization>()`; any case, `_` for `-`), so a configuration file
-//!   can name options as the library does, and the examples' `--map`, `--method` (poly_features),
-//!   `--strategy`, `--basis`, `--hashing` and `--storage` take these spellings. A name carries no
-//!   parameters: `"sparse-sign"` parses to `s = 8` and `"sketched"` to `sketch_rows: None`
-//!   whatever the value that gave the name held, so keep those in their own fields.
+//!   The option enums one picks by name (`SketchKind`, `Factorization`, `InnerSolve`,
+//!   `ExactMethod`, `FeatureMap`, `TensorMethod`, `SamplingScheme`, `PowerMethod`, `ModeHashing`,
+//!   `TnsStorage`, `TnsEntries`, `Strategy`, `Basis`) have a `name()` and parse it back with
+//!   `FromStr` (`"svd".parse::<lstsq::Factorization>()`; any case, `_` for `-`), so a
+//!   configuration file can name options as the library does, and the examples' `--sketch`,
+//!   `--map`, `--method` of poly_features and tensor_power, `--strategy`, `--basis`, `--hashing`
+//!   and `--storage` take these spellings. A name carries no parameters: `"sparse-sign"` parses
+//!   to `s = 8` and `"sketched"` to `sketch_rows: None` whatever the value that gave the name
+//!   held, so keep those in their own fields. `Kernel` and `ScoreSource`, whose variants are
+//!   defined by their data (a softmax scale, a degree, a score vector), have no names.
 //!   Parameter structs (`LstsqParams`, `KernelParams`, `ApproxParams`, `PowerParams`, …) keep
 //!   public fields so that they can be written as literals: always end one with
 //!   `..Default::default()`, and a field added later takes its default. The API takes and

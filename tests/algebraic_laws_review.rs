@@ -2259,6 +2259,7 @@ fn attention_change_bound(
                 }
                 2.0 * dw / (1.0 + sw) + 2.0 * gamma(n + degree + 3)
             }
+            other => panic!("no bound for {other:?}"),
         })
         .collect();
     (0..v.ncols())

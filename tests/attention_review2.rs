@@ -47,6 +47,7 @@ fn naive(
                 let s = w.iter().sum::<f64>();
                 (w, s)
             }
+            other => panic!("no reference for {other:?}"),
         };
         for c in 0..d {
             out[(i, c)] = (0..jmax).map(|j| w[j] * v[(j, c)]).sum::<f64>() / den;

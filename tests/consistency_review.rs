@@ -1529,6 +1529,7 @@ fn exact_attention_family() {
                 .map(|j| match kernel {
                     Kernel::Polynomial { degree } => ip[(i, j)].powi(degree as i32),
                     Kernel::Softmax { scale } => (scale * ip[(i, j)]).exp(),
+                    other => panic!("no reference for {other:?}"),
                 })
                 .collect();
             for (hi, out) in [(n, &mut want), (i + 1, &mut want_c)] {

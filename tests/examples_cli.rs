@@ -1228,12 +1228,12 @@ fn option_flags_take_the_library_names() {
     use randnla::active::{Basis, Strategy};
     use randnla::attention::FeatureMap;
     use randnla::sketch::tensor::TensorMethod;
-    use randnla::tensor::{ModeHashing, TnsStorage};
+    use randnla::tensor::{ModeHashing, PowerMethod, TnsStorage};
     let f = files("names");
     let (a, b) = (f.path("A.mtx"), f.path("b.mtx"));
     let tns = f.path("t.tns");
     std::fs::write(&tns, "1 1 1 2\n2 2 2 1\n3 3 3 0.5\n").unwrap();
-    let cases: [(&str, Vec<&str>, &str, Vec<&str>); 6] = [
+    let cases: [(&str, Vec<&str>, &str, Vec<&str>); 7] = [
         (
             "attention",
             vec![&a, &a, &a],
@@ -1291,6 +1291,14 @@ fn option_flags_take_the_library_names() {
                 .map(TnsStorage::name)
                 .to_vec(),
         ),
+        (
+            "tensor_power",
+            vec!["--synthetic", "6,2,0.01,3"],
+            "method",
+            [PowerMethod::Exact, PowerMethod::Sketched]
+                .map(PowerMethod::name)
+                .to_vec(),
+        ),
     ];
     for (example, base, flag, names) in cases {
         let option = format!("--{flag}");
@@ -1309,4 +1317,25 @@ fn option_flags_take_the_library_names() {
             assert!(msg.contains(name), "{example} {option}: {msg} lacks {name}");
         }
     }
+    // Options that do not apply to a value are refused however the value is spelt: `--map
+    // Identity` (any case parses) with `--sketch-dim` was accepted and the dimension ignored.
+    for spelling in ["identity", "Identity", "IDENTITY"] {
+        let msg = assert_rejected(
+            "attention",
+            &[&a, &a, &a, "--map", spelling, "--sketch-dim", "8"],
+        );
+        assert!(msg.contains("does not apply to --map identity"), "{msg}");
+    }
+    let msg = assert_rejected(
+        "tensor_power",
+        &[
+            "--synthetic",
+            "6,2,0.01,3",
+            "--method",
+            "Exact",
+            "--sketches",
+            "4",
+        ],
+    );
+    assert!(msg.contains("--sketches"), "{msg}");
 }

@@ -1042,8 +1042,19 @@ fn matrix_market_to_vector() {
             ..
         })
     ));
-    let empty = read("%%MatrixMarket matrix coordinate real general\n0 1 0\n");
-    assert!(matches!(empty.to_vector(), Err(Error::Empty { .. })));
+    for shape in ["0 1", "1 0", "0 0", "2 0", "0 2"] {
+        let text = format!("%%MatrixMarket matrix coordinate real general\n{shape} 0\n");
+        let empty = read(&text);
+        assert!(
+            matches!(empty.to_vector(), Err(Error::Empty { .. })),
+            "{shape}"
+        );
+        let dense = MatrixMarket::Dense(faer::Mat::zeros(empty.nrows(), empty.ncols()));
+        assert!(
+            matches!(dense.to_vector(), Err(Error::Empty { .. })),
+            "{shape}"
+        );
+    }
     let huge = usize::MAX / 4;
     let a = sprs::CsMat::new((1, huge), vec![0, 1], vec![huge - 1], vec![2.0]);
     assert!(matches!(

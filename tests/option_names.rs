@@ -62,6 +62,8 @@ where
         String::new(),
         format!("{}-", names[0]),
         "bogus\n\u{7}".to_string(),
+        // Quoted as given, not as normalized for matching.
+        "Bo_Gus".to_string(),
     ];
     for bad in &near_misses {
         if aliases.iter().any(|(a, _)| a == bad) {
@@ -182,6 +184,7 @@ fn every_option_enum_round_trips_through_its_name() {
         |k| k.name(),
         &[
             ("countsketch", SketchKind::CountSketch),
+            ("count-sketch", SketchKind::CountSketch),
             ("CountSketch", SketchKind::CountSketch),
             ("osnap", SketchKind::SparseSign { nnz_per_col: 8 }),
             ("SRHT", SketchKind::Srht),

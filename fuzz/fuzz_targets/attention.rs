@@ -524,6 +524,7 @@ fn exact_checks<T: Scalar>(x: &Inputs, kernel: Kernel, more: bool) {
     let bad_kernel = match kernel {
         Kernel::Polynomial { degree } => !degree_ok(degree),
         Kernel::Softmax { scale } => !scale.is_finite(),
+        other => unreachable!("the target builds no {other:?}"),
     };
     if !block_ok(x.block) || bad_kernel {
         expected.push(Kind::Param);
@@ -573,6 +574,7 @@ fn exact_checks<T: Scalar>(x: &Inputs, kernel: Kernel, more: bool) {
                 blocks,
             );
         }
+        other => unreachable!("the target builds no {other:?}"),
     }
     if !more {
         return;

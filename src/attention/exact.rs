@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 /// The attention kernel of [`exact_attention`].
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Kernel {
     /// `w_ij = e^{scale·⟨q_i,k_j⟩}`, normalized to sum to one over `J(i)` (the usual softmax
     /// attention; transformers use `scale = 1/√h`). Computed with a running row maximum, so large

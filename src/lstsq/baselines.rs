@@ -59,8 +59,8 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// # Errors
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] for bad `A`/`b`;
 /// [`Error::InvalidParameter`] for `λ < 0` or for `n < d` without ridge; [`Error::TooLarge`] when
-/// the dense copy it factors, `(n + d) × d` (room for the ridge rows, also for `λ = 0`), would
-/// hold more than `2³¹` entries, for a dense `A` as for a sparse one; [`Error::RankDeficient`] for an exactly
+/// `(n + d)·d` exceeds `2³¹` (the size of the dense copy it factors with ridge rows; checked for
+/// every `λ`, also `λ = 0`, where the copy is `n × d`), for a dense `A` as for a sparse one; [`Error::RankDeficient`] for an exactly
 /// singular `R` (carrying `A`'s numerical rank) and, without ridge, for a *numerically*
 /// rank-deficient `A` (a column equal to a combination of others up to rounding), whose answer
 /// would be dominated by rounding: the `R` of `A` with its columns equilibrated by powers of two
@@ -72,7 +72,7 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// solution. [`Error::NonFinite`] when the solution overflows.
 ///
 /// # Performance
-/// `O(n·d²)` time, `(n + d)·d` memory (sparse inputs are densified). A baseline: it runs faer's
+/// `O(n·d²)` time, `n·d` memory (`(n + d)·d` with ridge; sparse inputs are densified). A baseline: it runs faer's
 /// blocked QR on `par` as given, as a user of faer would, so unlike the crate's solvers its bits
 /// may differ between thread counts.
 ///

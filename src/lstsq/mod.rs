@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | [`sketch_and_solve`] | `argmin ‖S(Ax − b)‖` | `O(s·nnz(A) + m·d²)` | residual `≈ √(1 + d/(m−d−1))·OPT` |
 //! | [`sketch_and_precondition`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `O(s·nnz(A) + m·d² + iters·(nnz(A) + d²))` | backward error ≤ `tol`, forward error as Householder QR |
-//! | [`qr_solve`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `O(n·d²)`, dense `(n + d) × d` memory | backward stable |
+//! | [`qr_solve`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `O(n·d²)`, dense `n × d` memory (`(n + d) × d` with ridge) | backward stable |
 //! | [`normal_equations`] | `(AᵀA + λI)x = Aᵀb` | `O(Σ nnz(row)² + d³)` | squares `κ(A)` |
 //! | [`lsqr()`] | `argmin ‖Ax − b‖` (+ `λ‖x‖²`) | `iters·nnz(A)`, iterations grow with `κ(A)` | stalls on ill-conditioned `A` |
 //!
