@@ -15,6 +15,19 @@ pub(crate) fn option_key(s: &str) -> String {
     s.to_ascii_lowercase().replace('_', "-")
 }
 
+/// The error for a name no option of `param` has: [`Error::InvalidParameter`](crate::Error)
+/// named `param`, quoting `given` as written (escaped) and listing the accepted `names`.
+pub(crate) fn unknown_option(param: &'static str, given: &str, names: &[&str]) -> crate::Error {
+    crate::Error::param(
+        param,
+        format!(
+            "unknown {param} `{}`; expected one of: {}",
+            given.escape_debug(),
+            names.join(", ")
+        ),
+    )
+}
+
 macro_rules! option_names {
     ($ty:ident, $param:literal, [$($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)?]) => {
         impl $ty {
@@ -41,15 +54,7 @@ macro_rules! option_names {
             fn from_str(s: &str) -> crate::Result<Self> {
                 match crate::names::option_key(s).as_str() {
                     $($name $(| $alias)* => Ok($ty::$variant),)+
-                    _ => Err(crate::Error::param(
-                        $param,
-                        format!(
-                            "unknown {} `{}`; expected one of: {}",
-                            $param,
-                            s.escape_debug(),
-                            [$($name),+].join(", ")
-                        ),
-                    )),
+                    _ => Err(crate::names::unknown_option($param, s, &[$($name),+])),
                 }
             }
         }

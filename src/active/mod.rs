@@ -164,12 +164,10 @@ impl std::str::FromStr for Basis {
             "exact" => Ok(Basis::Exact),
             "sketched" => Ok(Basis::Sketched { sketch_rows: None }),
             "as-given" | "given" => Ok(Basis::AsGiven),
-            _ => Err(Error::param(
+            _ => Err(crate::names::unknown_option(
                 "basis",
-                format!(
-                    "unknown basis `{}`; expected one of: exact, sketched, as-given",
-                    s.escape_debug()
-                ),
+                s,
+                &["exact", "sketched", "as-given"],
             )),
         }
     }

@@ -132,12 +132,10 @@ impl std::str::FromStr for Strategy {
             "uniform" => Ok(Strategy::Uniform),
             "leverage" => Ok(Strategy::leverage()),
             "bss" => Ok(Strategy::bss()),
-            _ => Err(Error::param(
+            _ => Err(crate::names::unknown_option(
                 "strategy",
-                format!(
-                    "unknown strategy `{}`; expected one of: uniform, leverage, bss",
-                    s.escape_debug()
-                ),
+                s,
+                &["uniform", "leverage", "bss"],
             )),
         }
     }

@@ -330,12 +330,10 @@ impl std::str::FromStr for SketchKind {
             }),
             "gaussian" => Ok(SketchKind::Gaussian),
             "srht" => Ok(SketchKind::Srht),
-            _ => Err(Error::param(
+            _ => Err(crate::names::unknown_option(
                 "sketch",
-                format!(
-                    "unknown sketch `{}`; expected one of: count, sparse-sign, gaussian, srht",
-                    s.escape_debug()
-                ),
+                s,
+                &["count", "sparse-sign", "gaussian", "srht"],
             )),
         }
     }
