@@ -8,7 +8,7 @@
 //! ```
 //!
 //! * `X.mtx`: the unlabeled pool (`n × d`, coordinate → sparse, array → dense).
-//! * `y.mtx`: the labels (`n × 1` array, or `1 × n`). It plays the oracle: the learner sees a
+//! * `y.mtx`: the labels (`n × 1` or `1 × n`, array or coordinate format). It plays the oracle: the learner sees a
 //!   label only by querying it through a budgeted oracle, which counts distinct queries and refuses
 //!   any beyond `--budget`. After the fit, unless `--no-eval`, the whole file is used once to
 //!   report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution; 1 when both
@@ -86,7 +86,7 @@ fn main() {
         let (threads, par) = args.threads()?;
         let m = args.read_matrix(xpath)?;
         let x = m.view().map_err(|e| e.to_string())?;
-        let ym = args.read_dense(ypath)?;
+        let ym = args.read_matrix(ypath)?;
         if ym.ncols() != 1 && ym.nrows() != 1 {
             return Err(format!(
                 "{ypath}: labels must be an n × 1 (or 1 × n) array, got {}×{}",
@@ -94,11 +94,7 @@ fn main() {
                 ym.ncols()
             ));
         }
-        let y: Vec<f64> = if ym.ncols() == 1 {
-            (0..ym.nrows()).map(|i| ym[(i, 0)]).collect()
-        } else {
-            (0..ym.ncols()).map(|j| ym[(0, j)]).collect()
-        };
+        let y = ym.to_vector().map_err(|e| format!("{ypath}: {e}"))?;
         if y.len() != x.nrows() {
             return Err(format!(
                 "{ypath} has {} labels but {xpath} has {} rows",

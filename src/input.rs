@@ -353,6 +353,30 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     ///
     /// # Errors
     /// As [`SparseRef::try_new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use randnla::MatrixRef;
+    /// let mut t = randnla::sprs::TriMat::new((4, 3));
+    /// t.add_triplet(0, 0, 1.0);
+    /// t.add_triplet(2, 1, -2.0);
+    /// t.add_triplet(3, 2, 5.0);
+    /// let csr: randnla::sprs::CsMat<f64> = t.to_csr();
+    /// let a = MatrixRef::sparse(&csr)?;
+    /// assert_eq!((a.nrows(), a.ncols(), a.nnz()), (4, 3, 3));
+    /// // Rows 2..4 without a copy; the dense copy holds zeros where nothing is stored.
+    /// let lower = a.row_block(2, 4)?.to_dense()?;
+    /// assert_eq!(lower, randnla::faer::mat![[0.0, -2.0, 0.0], [0.0, 0.0, 5.0]]);
+    /// // The transpose is a CSC view of the same arrays.
+    /// assert_eq!(a.transpose().to_dense()?[(2, 3)], 5.0);
+    /// // A NaN is refused where the view is built.
+    /// let mut bad = randnla::sprs::TriMat::new((2, 2));
+    /// bad.add_triplet(1, 0, f64::NAN);
+    /// let bad: randnla::sprs::CsMat<f64> = bad.to_csr();
+    /// assert!(matches!(MatrixRef::sparse(&bad), Err(randnla::Error::NonFinite { row: 1, col: 0, .. })));
+    /// # Ok::<(), randnla::Error>(())
+    /// ```
     pub fn sparse(m: &'a sprs::CsMat<T>) -> Result<Self> {
         SparseRef::from_sprs(m.view()).map(MatrixRef::Sparse)
     }

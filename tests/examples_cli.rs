@@ -964,6 +964,67 @@ fn active_ratio_is_one_when_the_fit_is_exact_and_opt_is_zero() {
     }
 }
 
+/// `active` reads its labels as an `n × 1` or `1 × n` matrix in either Matrix Market format: the
+/// same labels as an array column, an array row, and a coordinate column that leaves its zeros out
+/// give the same selection and the same ratio (to the last printed digit), and a 2-column file is
+/// refused naming its shape.
+#[test]
+fn active_reads_labels_as_array_or_coordinate_column_or_row() {
+    let f = files("active-label-formats");
+    let (n, d) = (40, 3);
+    let mut x = format!("%%MatrixMarket matrix array real general\n{n} {d}\n");
+    for j in 0..d {
+        for i in 0..n {
+            x.push_str(&format!("{}\n", ((i * (j + 2) + 3 * j) % 7) as f64 - 3.0));
+        }
+    }
+    std::fs::write(f.path("X.mtx"), &x).unwrap();
+    let y: Vec<f64> = (0..n).map(|i| [0.0, 1.5, -2.0, 0.0, 4.0][i % 5]).collect();
+    let mut col = format!("%%MatrixMarket matrix array real general\n{n} 1\n");
+    let mut row = format!("%%MatrixMarket matrix array real general\n1 {n}\n");
+    for v in &y {
+        col.push_str(&format!("{v}\n"));
+        row.push_str(&format!("{v}\n"));
+    }
+    let nonzeros: Vec<(usize, f64)> = y
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|p| p.1 != 0.0)
+        .collect();
+    let mut coo = format!(
+        "%%MatrixMarket matrix coordinate real general\n{n} 1 {}\n",
+        nonzeros.len()
+    );
+    for (i, v) in &nonzeros {
+        coo.push_str(&format!("{} 1 {v}\n", i + 1));
+    }
+    let mut lines = Vec::new();
+    for (name, text) in [("col.mtx", &col), ("row.mtx", &row), ("coo.mtx", &coo)] {
+        std::fs::write(f.path(name), text).unwrap();
+        let (xp, yp) = (f.path("X.mtx"), f.path(name));
+        let args = [&xp[..], &yp, "--budget", "10", "--trials", "3", "--json"];
+        let line = assert_json("active", &args, &["ratio_median", "labels_used"]);
+        let ratio = json_num(&line, "ratio_median").unwrap();
+        assert!(ratio.is_finite() && ratio >= 1.0, "{name}: {line}");
+        lines.push((
+            json_num(&line, "labels_used"),
+            ratio,
+            json_num(&line, "ratio_mean"),
+        ));
+    }
+    assert_eq!(lines[0], lines[1], "array column vs array row");
+    assert_eq!(lines[0], lines[2], "array column vs coordinate column");
+    let mut two = format!("%%MatrixMarket matrix array real general\n{n} 2\n");
+    for v in y.iter().chain(&y) {
+        two.push_str(&format!("{v}\n"));
+    }
+    std::fs::write(f.path("two.mtx"), &two).unwrap();
+    let (xp, yp) = (f.path("X.mtx"), f.path("two.mtx"));
+    let msg = assert_rejected("active", &[&xp[..], &yp, "--budget", "10"]);
+    assert!(msg.contains(&format!("{n}×2")), "{msg}");
+}
+
 /// `sketch`'s output `S·A` is a dense `m × d` matrix, bounded by `--max-elements` as a dense file
 /// is: a review found a 60-byte file declaring 10⁸ columns (one entry) read under the default
 /// limit, after which `--rows 10` allocated 8 GB (21 GB peak RSS) to sketch it. Here at small

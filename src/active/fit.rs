@@ -49,6 +49,32 @@ pub struct FitInfo {
 /// # Performance
 /// `O(k·d²)` time and `O(k·d)` memory (the weighted system, built once), plus one pass over a
 /// CSC `X` to gather the stored entries of its selected rows.
+///
+/// # Examples
+///
+/// Rows `(1, 0)`, `(0, 1)`, `(1, 1)` with weights 1, 1, 2: the normal equations
+/// `[3 2; 2 3]·β = (9, 10)` give `β = (7/5, 12/5)`. Row 2 listed twice with weight 1 each is the
+/// same problem.
+///
+/// ```
+/// use randnla::active::weighted_least_squares;
+/// use randnla::MatrixRef;
+/// let x = randnla::faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+/// let x = MatrixRef::dense(x.as_ref())?;
+/// let beta = weighted_least_squares(x, &[0, 1, 2], &[1.0, 1.0, 2.0], &[1.0, 2.0, 4.0], 0.0)?;
+/// assert!((beta[0] - 1.4).abs() < 1e-14 && (beta[1] - 2.4).abs() < 1e-14);
+/// let repeated = weighted_least_squares(x, &[0, 1, 2, 2], &[1.0; 4], &[1.0, 2.0, 4.0, 4.0], 0.0)?;
+/// assert!((repeated[0] - 1.4).abs() < 1e-14 && (repeated[1] - 2.4).abs() < 1e-14);
+/// // Ridge adds λ·I to the normal equations: [4 2; 2 4]·β = (9, 10) gives β = (4/3, 11/6).
+/// let ridge = weighted_least_squares(x, &[0, 1, 2], &[1.0, 1.0, 2.0], &[1.0, 2.0, 4.0], 1.0)?;
+/// assert!((ridge[0] - 4.0 / 3.0).abs() < 1e-14 && (ridge[1] - 11.0 / 6.0).abs() < 1e-14);
+/// // Two rows cannot determine β when they are the same row.
+/// assert!(matches!(
+///     weighted_least_squares(x, &[2, 2], &[1.0, 1.0], &[4.0, 4.0], 0.0),
+///     Err(randnla::Error::RankDeficient { .. })
+/// ));
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn weighted_least_squares(
     x: MatrixRef<'_, f64>,
     rows: &[usize],

@@ -441,6 +441,28 @@ impl<'a> Pool<'a> {
         self.x
     }
     /// The sampling scores `‖v_i‖² = ‖Wᵀx_i‖²` (exact leverage scores for [`Basis::Exact`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use randnla::active::{Basis, Pool};
+    /// use randnla::leverage::{exact_leverage_scores, ExactParams};
+    /// use randnla::{problems, MatrixRef, Seed};
+    /// let par = randnla::faer::Par::Seq;
+    /// let x = problems::cauchy_rows(500, 6, Seed::new(7))?;
+    /// let x = MatrixRef::dense(x.as_ref())?;
+    /// let pool = Pool::new(x, Basis::Exact, Seed::new(1), par)?;
+    /// let (exact, _) = exact_leverage_scores(x, &ExactParams::default(), par)?;
+    /// let worst = pool.scores().iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    /// assert!(worst < 1e-10, "{worst}");
+    /// // A sketched basis (10d sketch rows by default) gives V with VᵀV = Σ near I: when its
+    /// // sketch is an ε-embedding, Σ's eigenvalues and so the mean score lie within
+    /// // [(1 + ε)⁻², (1 − ε)⁻²]; with ε = ½ the scores sum to between 0.44·d and 4·d.
+    /// let sketched = Pool::new(x, Basis::Sketched { sketch_rows: None }, Seed::new(1), par)?;
+    /// let sum: f64 = sketched.scores().iter().sum();
+    /// assert!(sum > 0.44 * 6.0 && sum < 4.0 * 6.0, "{sum}");
+    /// # Ok::<(), randnla::Error>(())
+    /// ```
     pub fn scores(&self) -> &[f64] {
         &self.scores
     }

@@ -8,6 +8,35 @@ use std::collections::BTreeMap;
 ///
 /// The learner never calls an oracle directly: it goes through [`Budgeted`], which counts the
 /// queries, answers repeated questions from its cache, and refuses any query beyond the budget.
+///
+/// Besides [`SliceOracle`], a pair `(n, closure)` is an oracle for a pool of `n` rows: the
+/// closure is called once per distinct row, at most `budget` times.
+///
+/// # Examples
+///
+/// ```
+/// use randnla::active::{Basis, Budgeted, Learner, Pool, Strategy};
+/// use randnla::{problems, MatrixRef, Seed};
+/// let x = problems::cauchy_rows(1000, 4, Seed::new(3))?;
+/// let pool = Pool::new(MatrixRef::dense(x.as_ref())?, Basis::Exact, Seed::new(4), randnla::faer::Par::Seq)?;
+/// // An "experiment" whose outcome is 2·x_i0 − x_i3; it counts how often it is run.
+/// let mut runs = 0;
+/// let experiment = |i: usize| {
+///     runs += 1;
+///     Ok(2.0 * x[(i, 0)] - x[(i, 3)])
+/// };
+/// let mut oracle = Budgeted::new((1000, experiment), 40);
+/// let mut learner = Learner::new(&pool, Strategy::leverage(), Seed::new(5))?;
+/// learner.select_labels(40, &mut oracle)?;
+/// let (beta, _) = learner.fit(0.0)?;
+/// drop(oracle);
+/// assert_eq!(runs, 40); // select_labels spends the whole budget, each row once
+/// // Noise-free labels: 40 rows in general position recover β exactly (up to rounding).
+/// for (b, want) in beta.iter().zip([2.0, 0.0, 0.0, -1.0]) {
+///     assert!((b - want).abs() < 1e-10, "{beta:?}");
+/// }
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub trait LabelOracle {
     /// Number of rows of the pool the oracle can label (must equal the pool's `n`).
     fn pool_size(&self) -> usize;
