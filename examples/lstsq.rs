@@ -42,6 +42,8 @@
 //! input, problems whose work vectors cannot be allocated, and a direct method that finds no
 //! solution (`normal` when `AᵀA + λI` is not numerically positive definite: `κ(A)² ≳ 1/u`, or `A`
 //! rank deficient) — the library returns an error, not an answer: one line on stderr, exit code 2.
+//! `qr` and `sketch-solve` on a rank-deficient `A` (no ridge) say so and name the method that
+//! returns the minimum-norm solution (`sketch-precondition`, which switches to an SVD).
 
 #[path = "cli/mod.rs"]
 mod cli;
@@ -270,7 +272,19 @@ fn main() {
                 ),
             }),
         });
-        let out = result.map_err(|e| cli::option_error(e, FLAGS))?;
+        let out = result.map_err(|e| match e {
+            Error::RankDeficient { .. } if lambda == 0.0 && method == "qr" => format!(
+                "{e}: A does not have full column rank, so the least-squares solution is not \
+                 unique; --method sketch-precondition (or lsqr) returns the minimum-norm one, \
+                 --ridge λ > 0 a regularized one"
+            ),
+            Error::RankDeficient { .. } if method == "sketch-solve" => format!(
+                "{e} (the sketch S·A): A does not have full column rank, or --sketch-rows is \
+                 below d; --method sketch-precondition returns the minimum-norm solution of a \
+                 rank-deficient A"
+            ),
+            e => cli::option_error(e, FLAGS),
+        })?;
         let seconds = t.elapsed().as_secs_f64();
         let (residual_norm, ner) = match &out.x {
             Some(x) => {

@@ -1025,6 +1025,51 @@ fn active_reads_labels_as_array_or_coordinate_column_or_row() {
     assert!(msg.contains(&format!("{n}×2")), "{msg}");
 }
 
+/// `lstsq` on a rank-deficient `A` (column 1 = 2 × column 0): `qr` and `sketch-solve` refuse it,
+/// saying the rank, that the solution is not unique, and which method returns the minimum-norm
+/// one; `sketch-precondition` then solves it (through an SVD) to a normal-equation residual at
+/// rounding level. The two refusals used to print only "rank 2, 3 required".
+#[test]
+fn lstsq_rank_deficient_a_points_to_the_minimum_norm_method() {
+    let f = files("lstsq-rank-deficient");
+    let mut a = String::from("%%MatrixMarket matrix array real general\n6 3\n");
+    for j in 0..3 {
+        for i in 0..6 {
+            let v = match j {
+                0 => (i + 1) as f64,
+                1 => 2.0 * (i + 1) as f64,
+                _ => (i % 2) as f64,
+            };
+            a.push_str(&format!("{v}\n"));
+        }
+    }
+    std::fs::write(f.path("A.mtx"), &a).unwrap();
+    std::fs::write(
+        f.path("b.mtx"),
+        "%%MatrixMarket matrix array real general\n6 1\n1\n2\n3\n4\n5\n7\n",
+    )
+    .unwrap();
+    let (ap, bp) = (f.path("A.mtx"), f.path("b.mtx"));
+    for method in ["qr", "sketch-solve"] {
+        let msg = assert_rejected("lstsq", &[&ap[..], &bp, "--method", method]);
+        for piece in [
+            "rank 2, 3 required",
+            "full column rank",
+            "minimum-norm",
+            "sketch-precondition",
+        ] {
+            assert!(msg.contains(piece), "{method}: {piece:?} missing: {msg}");
+        }
+    }
+    let args = [&ap[..], &bp, "--method", "sketch-precondition", "--json"];
+    let line = assert_json("lstsq", &args, &["normal_eq_residual", "converged"]);
+    assert!(line.contains("\"converged\":true"), "{line}");
+    assert!(
+        json_num(&line, "normal_eq_residual").unwrap() < 1e-12,
+        "{line}"
+    );
+}
+
 /// `sketch`'s output `S·A` is a dense `m × d` matrix, bounded by `--max-elements` as a dense file
 /// is: a review found a 60-byte file declaring 10⁸ columns (one entry) read under the default
 /// limit, after which `--rows 10` allocated 8 GB (21 GB peak RSS) to sketch it. Here at small
