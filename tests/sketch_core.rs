@@ -657,6 +657,99 @@ const GOLDEN: [(&str, [f64; 3]); 5] = [
     ),
 ];
 
+/// Golden values beyond the first block: seed 2026, m = 40, n = 5000, so the Gaussian spans 79
+/// generation blocks of 64 columns, the SRHT pads to 8192 and the hashes see column indices up to
+/// 4999 (the m = 3, n = 5 values above pin none of those). Pinned bit for bit as FNV-1a hashes of
+/// the bits of `S·x` (`x_i = ((37i mod 101) − 50)/8`) and of the columns {0, 63, 64, 1023, 1024, 4999} of
+/// `to_dense()`, with `S·x`'s first entry written out so a failure shows what moved
+/// (`PRINT_GOLDEN=1 cargo test --test suite_sketch sketch_core::golden -- --nocapture` prints
+/// them).
+#[test]
+fn golden_values_across_blocks_and_large_indices() {
+    fn fnv(bits: impl Iterator<Item = f64>) -> u64 {
+        bits.fold(0xcbf2_9ce4_8422_2325, |h, v| {
+            v.to_bits()
+                .to_le_bytes()
+                .iter()
+                .fold(h, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+        })
+    }
+    let (m, n) = (40, 5000);
+    // Exact binary fractions (no libm call whose last bit could vary between platforms).
+    let x: Vec<f64> = (0..n)
+        .map(|i| ((i * 37 % 101) as f64 - 50.0) / 8.0)
+        .collect();
+    let cols = [0, 63, 64, 1023, 1024, 4999];
+    for (op, want) in all_sketches(m, n, Seed::new(2026))
+        .into_iter()
+        .zip(GOLDEN_LARGE)
+    {
+        let sx = op.apply_vec(&x).unwrap();
+        let s = op.to_dense().unwrap();
+        let got = (
+            op.name(),
+            sx[0],
+            fnv(sx.iter().copied()),
+            fnv(cols
+                .iter()
+                .flat_map(|&j| (0..m).map(move |i| (i, j)))
+                .map(|(i, j)| s[(i, j)])),
+        );
+        if std::env::var("PRINT_GOLDEN").is_ok() {
+            println!(
+                "({:?}, {:?}, {:#018x}, {:#018x}),",
+                got.0, got.1, got.2, got.3
+            );
+            continue;
+        }
+        assert_eq!(got.0, want.0);
+        assert_eq!(
+            got.1.to_bits(),
+            want.1.to_bits(),
+            "{}: (S·x)₀ = {:?}",
+            want.0,
+            got.1
+        );
+        assert_eq!(
+            (got.2, got.3),
+            (want.2, want.3),
+            "{}: hashes {:#x} {:#x}",
+            want.0,
+            got.2,
+            got.3
+        );
+    }
+}
+
+/// (name, (S·x)₀, FNV-1a of S·x's bits, FNV-1a of the pinned columns' bits).
+const GOLDEN_LARGE: [(&str, f64, u64, u64); 5] = [
+    ("count", 17.5, 0xa5b91d7cb7c5aaa6, 0xa17447c29f1416c5),
+    (
+        "sparse-sign",
+        9.634329893666726,
+        0x6e9486357a6ee675,
+        0x53b50a2a5ab49b3d,
+    ),
+    (
+        "sparse-sign",
+        -1.7677669529663853,
+        0x20a1dbe0936e160a,
+        0x2570cd1735db2285,
+    ),
+    (
+        "gaussian",
+        3.1002956311357948,
+        0x821c592bce7041d8,
+        0x367e6be0d64d3523,
+    ),
+    (
+        "srht",
+        15.198697004184273,
+        0xf9ad4e16f5409cf5,
+        0xc49d4a3afe4ee6e5,
+    ),
+];
+
 #[test]
 fn right_sketch_and_vector_forms_agree_with_the_dense_sketch() {
     let a = problems::random_sparse(600, 12, 3, Seed::new(8)).unwrap();

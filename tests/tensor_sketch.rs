@@ -984,7 +984,12 @@ fn full_size_kernel_error_figures() {
     // - the m^{-1/2} law: the log-log slope of the error against m over the three m is
     //   −0.5 ± 0.15 for each kind of data (the rule of the small slope test);
     // - the data dependence: clustered at most 1/4 of iid at every m (the stated figures have
-    //   iid/clustered = 7.1 / 4.6 / 7.7).
+    //   iid/clustered = 7.1 / 4.6 / 7.7);
+    // - clustered within ±20% of this crate's own measurement below (0.150 / 0.059 / 0.033): the
+    //   rules above let it drift to 0.055 at m = 16384 (iid/4) with a slope still in range, so
+    //   without this an accuracy regression on clustered data would pass. The data and sketch
+    //   seeds are fixed, so the figures move only when the sketch or the data model changes
+    //   (or, in the last bits, with the CPU's FFT kernels).
     // Discrepancy, not asserted: the stated clustered figures are not what this data model
     // (`clustered_rows`: 8 unit centres, noise 0.3/√d per coordinate) gives, and they do not
     // follow the law they are said to follow — 0.13 → 0.10 is a factor 1.3 for 4× the rows
@@ -995,8 +1000,9 @@ fn full_size_kernel_error_figures() {
     let clustered = clustered_rows(1500, 40, 8, 0.3, Seed::new(1)).unwrap();
     let ms = [1024usize, 4096, 16384];
     let iid_stated = [0.92, 0.46, 0.23];
+    let clustered_measured = [0.150, 0.059, 0.033];
     let (mut e_iid, mut e_cl) = (Vec::new(), Vec::new());
-    for (&m, &stated) in ms.iter().zip(&iid_stated) {
+    for ((&m, &stated), &measured) in ms.iter().zip(&iid_stated).zip(&clustered_measured) {
         let params = PolyKernelParams {
             degree: 3,
             sketch_dim: m,
@@ -1009,6 +1015,10 @@ fn full_size_kernel_error_figures() {
         eprintln!("m = {m}: iid {i:.4} (stated {stated}), clustered {c:.4}");
         assert!((i / stated - 1.0).abs() < 0.1, "iid m={m}: {i} vs {stated}");
         assert!(c <= i / 4.0, "m={m}: clustered {c} vs iid {i}");
+        assert!(
+            (c / measured - 1.0).abs() < 0.2,
+            "clustered m={m}: {c} vs measured {measured}"
+        );
         e_iid.push(i);
         e_cl.push(c);
     }
