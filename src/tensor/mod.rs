@@ -31,6 +31,30 @@
 //! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (BENCHMARKS.md,
 //! tensor power method).
 //!
+//! # Examples
+//!
+//! ```
+//! # fn main() -> randnla::Result<()> {
+//! use randnla::faer::Par;
+//! use randnla::tensor::{match_factors, power_method_exact, residual_rel};
+//! use randnla::tensor::{PowerParams, SymmetricTensor};
+//! use randnla::Seed;
+//! // Σ_j λ_j a_j^{⊗3} with 3 orthonormal a_j and λ = 1, 0.8, 0.64 in dimension 10, plus noise
+//! // of 1 % of its norm.
+//! let (t, weights, factors) =
+//!     SymmetricTensor::synthetic_orthogonal(3, 10, 3, 0.01, Seed::new(1))?;
+//! let cp = power_method_exact(&t, 3, &PowerParams::default(), Seed::new(2), Par::Seq)?;
+//! // Recovered up to the noise: each factor and weight within 2 % (0.4 % at most over 40
+//! // seeds).
+//! let m = match_factors(3, &weights, &factors, &cp.weights, &cp.factors)?;
+//! assert!(m.iter().all(|m| m.factor_error < 0.02 && m.weight_rel_error < 0.02), "{m:?}");
+//! // What is left is about the noise: ‖T − T̂‖_F/‖T‖_F near 0.01 (0.009 to 0.0097 over 40
+//! // seeds).
+//! let r = residual_rel(&t, &cp.weights, &cp.factors, Par::Seq)?;
+//! assert!(r > 0.005 && r < 0.02, "{r}");
+//! # Ok(()) }
+//! ```
+//!
 //! # Reproducibility
 //! Starts, hashes and the synthetic data are pure functions of the seed; the exact and
 //! sketched methods use the same starts for the same seed. Results are bitwise identical for any

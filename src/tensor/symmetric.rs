@@ -485,6 +485,32 @@ impl SymmetricTensor {
     /// `O(p log p·n^p)`: every entry's multi-index is sorted, for the check and for the stored
     /// value.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::tensor::SymmetricTensor;
+    /// // Order 3, n = 2: T_ijk = 1 + i + j + k, symmetric. Row-major, entry (i,j,k) is at
+    /// // 4i + 2j + k, whose number of one bits is i + j + k.
+    /// let entries = || (0..8u32).map(|l| 1.0 + l.count_ones() as f64).collect::<Vec<f64>>();
+    /// let t = SymmetricTensor::dense(3, 2, entries())?;
+    /// assert_eq!((t.order(), t.dim(), t.nnz()), (3, 2, 8));
+    /// assert_eq!(t.get(&[1, 0, 1])?, 3.0);
+    /// assert_eq!(t.get(&[1, 1, 1])?, 4.0);
+    /// // ‖T‖_F² = 1² + 3·2² + 3·3² + 4² = 56.
+    /// assert!((t.norm() - 56f64.sqrt()).abs() < 1e-14);
+    /// // T_101 off by 1e-12 (within 1e-10·max|T|): accepted, and stored as T_011, exactly.
+    /// let mut near = entries();
+    /// near[0b101] += 1e-12;
+    /// assert_eq!(SymmetricTensor::dense(3, 2, near)?.get(&[1, 0, 1])?, 3.0);
+    /// // T_011 off by 0.5: no longer equal to T_101 and T_110, refused.
+    /// let mut bad = entries();
+    /// bad[0b011] += 0.5;
+    /// let err = SymmetricTensor::dense(3, 2, bad);
+    /// assert!(matches!(err, Err(randnla::Error::InvalidStructure { .. })), "{err:?}");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// [`write_tns`]: super::write_tns
     pub fn dense(order: usize, dim: usize, data: Vec<f64>) -> Result<Self> {
         check_shape(order, dim)?;
@@ -610,6 +636,31 @@ impl SymmetricTensor {
     /// # Performance
     /// `O(nnz·p·log nnz)` plus the expansion; memory `4p + 8` bytes per stored permutation,
     /// `4p + 24` at the peak of the build.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::tensor::SymmetricTensor;
+    /// // Order 3, n = 3: T_000 = 1; T_012 = 2, listed once as (2, 1, 0) (its other 5
+    /// // permutations are implied); T_112 = 3, listed in all 3 of its distinct permutations.
+    /// let indices = [0, 0, 0,  2, 1, 0,  1, 1, 2,  1, 2, 1,  2, 1, 1];
+    /// let values = [1.0, 2.0, 3.0, 3.0, 3.0];
+    /// let t = SymmetricTensor::coordinate(3, 3, &indices, &values)?;
+    /// assert!(!t.is_dense());
+    /// assert_eq!(t.nnz(), 1 + 6 + 3); // every permutation is stored
+    /// assert_eq!(t.get(&[0, 0, 0])?, 1.0);
+    /// assert_eq!(t.get(&[0, 1, 2])?, 2.0);
+    /// assert_eq!(t.get(&[1, 2, 0])?, 2.0);
+    /// assert_eq!(t.get(&[2, 1, 1])?, 3.0);
+    /// assert_eq!(t.get(&[2, 2, 2])?, 0.0); // not listed
+    /// // ‖T‖_F² = 1² + 6·2² + 3·3² = 52.
+    /// assert!((t.norm() - 52f64.sqrt()).abs() < 1e-14);
+    /// // T_112 listed in 2 of its 3 permutations: refused.
+    /// let err = SymmetricTensor::coordinate(3, 3, &[1, 1, 2,  1, 2, 1], &[3.0, 3.0]);
+    /// assert!(matches!(err, Err(randnla::Error::InvalidStructure { .. })), "{err:?}");
+    /// # Ok(()) }
+    /// ```
     pub fn coordinate(order: usize, dim: usize, indices: &[usize], values: &[f64]) -> Result<Self> {
         let groups = CoordinateGroups::validate(order, dim, indices, values)?;
         Self::coordinate_from_groups(order, dim, values, groups)
@@ -776,6 +827,28 @@ impl SymmetricTensor {
     ///
     /// # Performance
     /// `O(k·n^p)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::tensor::SymmetricTensor;
+    /// // T = 2·a⊗a⊗a − b⊗b⊗b in dimension 3.
+    /// let (a, b) = ([0.6, 0.8, 0.0], [0.0, 0.6, -0.8]);
+    /// let t = SymmetricTensor::from_components(3, 3, &[2.0, -1.0], &[a, b])?;
+    /// assert!(t.is_dense());
+    /// // Every entry against the sum computed by hand.
+    /// for i in 0..3 {
+    ///     for j in 0..3 {
+    ///         for k in 0..3 {
+    ///             let want = 2.0 * a[i] * a[j] * a[k] - b[i] * b[j] * b[k];
+    ///             let got = t.get(&[i, j, k])?;
+    ///             assert!((got - want).abs() < 1e-15, "T_{i}{j}{k} = {got}, expected {want}");
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn from_components<F: AsRef<[f64]>>(
         order: usize,
         dim: usize,
@@ -917,6 +990,33 @@ impl SymmetricTensor {
     ///
     /// # Errors
     /// [`Error::TooLarge`] when `n^p > 2²⁸` or the allocator refuses the `n^p` values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::tensor::SymmetricTensor;
+    /// // T_012 = 1.5 (and its permutations), T_222 = −4, in coordinate storage.
+    /// let c = SymmetricTensor::coordinate(3, 3, &[0, 1, 2,  2, 2, 2], &[1.5, -4.0])?;
+    /// let d = c.to_dense()?;
+    /// assert!(!c.is_dense() && d.is_dense());
+    /// assert_eq!((c.nnz(), d.nnz()), (7, 27));
+    /// for i in 0..3 {
+    ///     for j in 0..3 {
+    ///         for k in 0..3 {
+    ///             let mut sorted = [i, j, k];
+    ///             sorted.sort();
+    ///             let want = match sorted {
+    ///                 [0, 1, 2] => 1.5,
+    ///                 [2, 2, 2] => -4.0,
+    ///                 _ => 0.0,
+    ///             };
+    ///             assert_eq!(d.get(&[i, j, k])?, want, "entry ({i}, {j}, {k})");
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn to_dense(&self) -> Result<SymmetricTensor> {
         let len = check_dense_size(self.order, self.dim)?;
         let mut data = dense_zeros(len, self.order, self.dim)?;
@@ -941,6 +1041,23 @@ impl SymmetricTensor {
     ///
     /// # Errors
     /// `index.len() ≠ p` or an index `≥ n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::tensor::SymmetricTensor;
+    /// use randnla::Error;
+    /// // T_011 = 5 (listed once; its permutations implied), n = 2.
+    /// let t = SymmetricTensor::coordinate(3, 2, &[1, 0, 1], &[5.0])?;
+    /// for index in [[0, 1, 1], [1, 0, 1], [1, 1, 0]] {
+    ///     assert_eq!(t.get(&index)?, 5.0);
+    /// }
+    /// assert_eq!(t.get(&[0, 0, 1])?, 0.0); // not stored
+    /// assert!(matches!(t.get(&[0, 1]), Err(Error::DimensionMismatch { .. }))); // p = 3 indices
+    /// assert!(matches!(t.get(&[0, 1, 2]), Err(Error::InvalidStructure { .. }))); // 2 ≥ n
+    /// # Ok(()) }
+    /// ```
     pub fn get(&self, index: &[usize]) -> Result<f64> {
         if index.len() != self.order {
             return Err(Error::dim("multi-index length", self.order, index.len()));
@@ -993,6 +1110,35 @@ impl SymmetricTensor {
     ///
     /// # Performance
     /// Dense: `n^p` multiply-adds, one pass over the array. Coordinate: `p·nnz`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::faer::Par;
+    /// use randnla::tensor::SymmetricTensor;
+    /// use randnla::Seed;
+    /// // A dense tensor with no structure to exploit: rank 2 plus 50 % noise, n = 4.
+    /// let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, 4, 2, 0.5, Seed::new(7))?;
+    /// let u = [0.5, -1.0, 0.25, 2.0];
+    /// let z = t.contract_but_one(&u, Par::Seq)?;
+    /// // z_i = Σ_jk T_ijk u_j u_k and T(u,u,u) = Σ_ijk T_ijk u_i u_j u_k, summed by hand; the
+    /// // entries and z are of order 1, so 1e-12 is rounding only.
+    /// let mut all = 0.0;
+    /// for i in 0..4 {
+    ///     let mut zi = 0.0;
+    ///     for j in 0..4 {
+    ///         for k in 0..4 {
+    ///             zi += t.get(&[i, j, k])? * u[j] * u[k];
+    ///         }
+    ///     }
+    ///     assert!((z[i] - zi).abs() < 1e-12, "z[{i}] = {}, expected {zi}", z[i]);
+    ///     all += u[i] * zi;
+    /// }
+    /// let v = t.contract_all(&u, Par::Seq)?;
+    /// assert!((v - all).abs() < 1e-12, "T(u,u,u) = {v}, expected {all}");
+    /// # Ok(()) }
+    /// ```
     pub fn contract_but_one(&self, u: &[f64], par: Par) -> Result<Vec<f64>> {
         self.check_vec(u, "u")?;
         let mut z = self.but_one_scaled(u, par);
@@ -1007,6 +1153,25 @@ impl SymmetricTensor {
     ///
     /// # Errors
     /// As [`SymmetricTensor::contract_but_one`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::faer::Par;
+    /// use randnla::tensor::SymmetricTensor;
+    /// // T = 2·a⊗a⊗a − b⊗b⊗b with orthonormal a, b: T(u,u,u) = 2⟨a,u⟩³ − ⟨b,u⟩³.
+    /// let (a, b) = ([0.6, 0.8, 0.0], [0.0, 0.0, 1.0]);
+    /// let t = SymmetricTensor::from_components(3, 3, &[2.0, -1.0], &[a, b])?;
+    /// assert!((t.contract_all(&a, Par::Seq)? - 2.0).abs() < 1e-15);
+    /// assert!((t.contract_all(&b, Par::Seq)? + 1.0).abs() < 1e-15);
+    /// // u = (a + b)/√2: ⟨a,u⟩ = ⟨b,u⟩ = 1/√2, so T(u,u,u) = (2 − 1)/2^{3/2}.
+    /// let s = 0.5f64.sqrt();
+    /// let u = [0.6 * s, 0.8 * s, s];
+    /// let v = t.contract_all(&u, Par::Seq)?;
+    /// assert!((v - 0.5f64.powf(1.5)).abs() < 1e-15, "{v}");
+    /// # Ok(()) }
+    /// ```
     pub fn contract_all(&self, u: &[f64], par: Par) -> Result<f64> {
         self.check_vec(u, "u")?;
         let z = self.but_one_scaled(u, par);
@@ -1098,6 +1263,47 @@ impl SymmetricTensor {
     ///
     /// # Performance
     /// `O((k + p log p)·n^p)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> randnla::Result<()> {
+    /// use randnla::faer::Par;
+    /// use randnla::tensor::SymmetricTensor;
+    /// use randnla::Seed;
+    /// let (n, seed) = (6, Seed::new(5));
+    /// let (t, weights, factors) = SymmetricTensor::synthetic_orthogonal(3, n, 3, 0.1, seed)?;
+    /// assert_eq!((t.order(), t.dim(), t.nnz()), (3, n, n * n * n));
+    /// // Weights 0.8^j; orthonormal factors.
+    /// for (j, w) in weights.iter().enumerate() {
+    ///     assert!((w - 0.8f64.powi(j as i32)).abs() < 1e-15, "λ_{j} = {w}");
+    /// }
+    /// let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
+    /// for (j, a) in factors.iter().enumerate() {
+    ///     for (l, b) in factors.iter().enumerate() {
+    ///         let want = if j == l { 1.0 } else { 0.0 };
+    ///         assert!((dot(a, b) - want).abs() < 1e-12, "⟨a_{j}, a_{l}⟩");
+    ///     }
+    /// }
+    /// // The noise E = T − Σ λ_j a_j^{⊗3} has ‖E‖_F = 0.1·‖Σ λ_j a_j^{⊗3}‖_F (to rounding).
+    /// let signal = SymmetricTensor::from_components(3, n, &weights, &factors)?;
+    /// let mut e2 = 0.0;
+    /// for i in 0..n {
+    ///     for j in 0..n {
+    ///         for k in 0..n {
+    ///             e2 += (t.get(&[i, j, k])? - signal.get(&[i, j, k])?).powi(2);
+    ///         }
+    ///     }
+    /// }
+    /// let ratio = e2.sqrt() / signal.norm();
+    /// assert!((ratio - 0.1).abs() < 1e-12, "{ratio}");
+    /// // A pure function of the seed.
+    /// let (again, _, factors_again) = SymmetricTensor::synthetic_orthogonal(3, n, 3, 0.1, seed)?;
+    /// assert_eq!(factors_again, factors);
+    /// let u = vec![1.0; n];
+    /// assert_eq!(again.contract_all(&u, Par::Seq)?, t.contract_all(&u, Par::Seq)?);
+    /// # Ok(()) }
+    /// ```
     pub fn synthetic_orthogonal(
         order: usize,
         dim: usize,

@@ -471,6 +471,26 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// One pass over the text; memory proportional to the number of entries (never to the declared
 /// indices), times `p!` for the stored permutations (`4p + 8` bytes each, see
 /// [`MAX_COORDINATE_BYTES`]).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> randnla::Result<()> {
+/// use randnla::tensor::read_tns;
+/// // 1-based indices: T_000 = 1.5, and T_120 = −2 for all 6 permutations of (1, 2, 0);
+/// // the header declares n = 4 (the entries alone would give 3).
+/// let text = "# order 3 dimension 4\n1 1 1 1.5\n2 3 1 -2.0\n";
+/// let t = read_tns(text.as_bytes())?;
+/// assert_eq!((t.order(), t.dim(), t.nnz()), (3, 4, 1 + 6));
+/// assert_eq!(t.get(&[0, 0, 0])?, 1.5);
+/// assert_eq!(t.get(&[0, 2, 1])?, -2.0);
+/// assert_eq!(t.get(&[3, 3, 3])?, 0.0);
+/// assert_eq!(read_tns("1 1 1 1.5\n2 3 1 -2.0\n".as_bytes())?.dim(), 3);
+/// // Errors name the line: index 0 is not 1-based.
+/// let err = read_tns("1 1 1 1.5\n0 2 3 -2.0\n".as_bytes());
+/// assert!(matches!(err, Err(randnla::Error::Parse { line: 2, .. })), "{err:?}");
+/// # Ok(()) }
+/// ```
 pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
     read_tns_as(reader, TnsStorage::Coordinate)
 }
@@ -537,6 +557,41 @@ pub fn read_tns_path_as(
 ///
 /// # Errors
 /// I/O errors.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> randnla::Result<()> {
+/// use randnla::tensor::{read_tns, write_tns, SymmetricTensor, TnsEntries};
+/// use std::io::Cursor;
+/// // T_001 = 0.5 and its permutations, n = 3 (index 2 in no entry).
+/// let t = SymmetricTensor::coordinate(3, 3, &[0, 0, 1], &[0.5])?;
+/// let mut text = Vec::new();
+/// write_tns(&t, TnsEntries::Unique, &mut text)?;
+/// // One line per unordered multi-index, 1-based, after the header.
+/// assert_eq!(String::from_utf8(text).unwrap(), "# order 3 dimension 3\n1 1 2 5e-1\n");
+/// // Every stored entry: the 3 permutations.
+/// let mut all = Vec::new();
+/// write_tns(&t, TnsEntries::All, &mut all)?;
+/// let mut lines: Vec<String> = String::from_utf8(all).unwrap().lines().map(String::from).collect();
+/// lines.sort();
+/// assert_eq!(lines, ["# order 3 dimension 3", "1 1 2 5e-1", "1 2 1 5e-1", "2 1 1 5e-1"]);
+/// // Round trip of a dense tensor with inexact values: every entry comes back bit for bit, and
+/// // the header keeps n = 3 although index 2 is in no nonzero entry.
+/// let d = SymmetricTensor::from_components(3, 3, &[1.0 / 3.0], &[[0.6, 0.8, 0.0]])?;
+/// let mut buf = Vec::new();
+/// write_tns(&d, TnsEntries::Unique, &mut buf)?;
+/// let back = read_tns(Cursor::new(buf))?;
+/// assert_eq!((back.dim(), back.nnz()), (3, 8));
+/// for i in 0..3 {
+///     for j in 0..3 {
+///         for k in 0..3 {
+///             assert_eq!(back.get(&[i, j, k])?.to_bits(), d.get(&[i, j, k])?.to_bits());
+///         }
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub fn write_tns<W: Write>(t: &SymmetricTensor, entries: TnsEntries, writer: W) -> Result<()> {
     let mut w = std::io::BufWriter::new(writer);
     let mut err: Option<std::io::Error> = None;
