@@ -184,7 +184,8 @@ impl TensorSketches {
     ///
     /// # Errors
     /// `sketches ∉ 1..=256`, `sketch_dim` not a power of two in `2⁴..=2²⁴`, or `B·b > 2²⁷` or
-    /// `B·p·n > 2²⁷` hashes (`B·n` with shared hashing) ([`Error::TooLarge`]).
+    /// `B·p·n > 2²⁷` hashes ([`Error::TooLarge`]; [`with_hashing`](Self::with_hashing) with
+    /// shared hashing counts `B·n`).
     ///
     /// # Performance
     /// `O(B·(p·nnz(T) + b log b))` time; memory `B·(b/2 + 1)` complex numbers plus `B·p·n`
