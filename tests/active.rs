@@ -119,13 +119,24 @@ fn median(v: &[f64]) -> f64 {
 }
 
 /// BSS: mean ratio ≤ 2 at k = 5d and ≤ 1.1 at k = 20d (the §8 targets).
-/// Pass rule: over 24 trials at 5d and 16 trials at 20d, the mean meets the target.
+/// Pass rule: over the spec's 200 trials at 5d, the mean meets the target and no trial exceeds
+/// 10; over 16 trials at 20d, the mean meets the target. The point of BSS is a good *mean*
+/// despite rare bad draws (leverage sampling's mean at 5d is 15.5 over 200 trials, its worst
+/// 2835; BSS's worst 4.5, module docs): a 1-in-200 unbalanced selection, which 24 trials would
+/// miss 89% of the time, shows in 200 with probability 63%, and a single ratio above 10 fails
+/// the test.
 #[test]
 fn bss_meets_the_section_8_targets() {
     let e = experiment();
     let pool = pool(e);
-    let r5 = ratios(&pool, e, &Strategy::bss(), 5 * D, 24, false);
+    let r5 = ratios(&pool, e, &Strategy::bss(), 5 * D, 200, false);
+    eprintln!("bss 5d: mean {}, worst {}", mean(&r5), r5[r5.len() - 1]);
     assert!(mean(&r5) <= 2.0, "bss 5d: mean {} ({r5:?})", mean(&r5));
+    assert!(
+        r5[r5.len() - 1] <= 10.0,
+        "bss 5d: worst {} ({r5:?})",
+        r5[r5.len() - 1]
+    );
     let r20 = ratios(&pool, e, &Strategy::bss(), 20 * D, 16, false);
     assert!(mean(&r20) <= 1.1, "bss 20d: mean {} ({r20:?})", mean(&r20));
 }
