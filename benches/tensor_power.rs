@@ -11,6 +11,13 @@
 //!   sketches of size `b`, the shape that gives ≈ 0.03 factor error on the synthetic orthogonal
 //!   tensors of the tests.
 //!
+//! * `tensor_power/method_p3/exact/n`, `…/sketched/n`: the whole method, rank 10, on the
+//!   synthetic orthogonal order-3 tensor (noise 0.01) at the budget BENCHMARKS.md quotes (`L = 5`
+//!   starts, `N = 8` iterations, 8 refinement iterations), `power_method_exact` against
+//!   `power_method_sketched` with its defaults (sketch build included); n ∈ {100, 200, 400}.
+//!   The largest factor and weight errors of each (from `match_factors`, one run outside the
+//!   timing) are printed on stderr, so the ratio is read at a stated accuracy.
+//!
 //! Read it as: exact time grows like `n^p`; sketched time is flat in `n` at fixed `(B, b)` and
 //! steps up where the automatic `b` or `B` doubles. The crossover `n` where the sketched
 //! iteration gets cheaper than the exact one is the useful figure. The sketch build time
@@ -23,7 +30,10 @@ mod common;
 
 use common::{par, skip_in, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use randnla::tensor::{ModeHashing, SketchParams, SymmetricTensor, TensorSketches};
+use randnla::tensor::{
+    match_factors, power_method_exact, power_method_sketched, CpDecomposition, ModeHashing,
+    PowerParams, SketchParams, SymmetricTensor, TensorSketches,
+};
 use randnla::Seed;
 use std::time::{Duration, Instant};
 
@@ -72,5 +82,53 @@ fn bench_iteration(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench_iteration);
+/// The whole power method, exact against sketched, at the budget of BENCHMARKS.md's table.
+fn bench_method(c: &mut Criterion) {
+    let quick = test_mode();
+    let par = par();
+    let (p, rank) = (3, 10);
+    let sizes: &[usize] = if quick { &[30] } else { &[100, 200, 400] };
+    let power = PowerParams {
+        starts: 5,
+        iters: 8,
+        refine_iters: 8,
+    };
+    let sketched = SketchParams {
+        power: power.clone(),
+        ..Default::default()
+    };
+    let name = format!("tensor_power/method_p{p}");
+    let mut group = c.benchmark_group(&name);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(if quick { 1 } else { 10 }));
+    for &n in sizes {
+        let ids = ["exact", "sketched"].map(|f| format!("{f}/{n}"));
+        if skip_in(&mut group, &name, &ids) {
+            continue;
+        }
+        let (t, w, a) =
+            SymmetricTensor::synthetic_orthogonal(p, n, rank, 0.01, Seed::new(7)).unwrap();
+        let exact = || power_method_exact(&t, rank, &power, Seed::new(8), par).unwrap();
+        let sketch = || power_method_sketched(&t, rank, &sketched, Seed::new(8), par).unwrap();
+        let worst = |d: &CpDecomposition| {
+            match_factors(p, &w, &a, &d.weights, &d.factors)
+                .unwrap()
+                .iter()
+                .fold((0.0f64, 0.0f64), |(f, g), m| {
+                    (f.max(m.factor_error), g.max(m.weight_rel_error))
+                })
+        };
+        let (fe, we) = worst(&exact());
+        let (fs, ws) = worst(&sketch());
+        eprintln!(
+            "p = {p}, n = {n}, rank {rank}: max factor / weight error exact {fe:.2e} / {we:.2e}, \
+             sketched {fs:.2e} / {ws:.2e}"
+        );
+        group.bench_function(BenchmarkId::new("exact", n), |bch| bch.iter(exact));
+        group.bench_function(BenchmarkId::new("sketched", n), |bch| bch.iter(sketch));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_iteration, bench_method);
 criterion_main!(benches);
