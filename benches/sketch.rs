@@ -12,7 +12,11 @@
 //!   `spmv`: around the size below which CountSketch adds straight into the output's columns
 //!   (2 per output entry) instead of filling a row-major work copy.
 //! * `dense/*`: Gaussian and SRHT (`m = 128`) on dense `n × 64` matrices beside `gemm`, a faer GEMM
-//!   with the materialized Gaussian sketch (the cost if `S` were stored).
+//!   with the materialized Gaussian sketch (the cost if `S` were stored), and the sparse
+//!   families (`count`, `sparse_sign_s8`) on the same dense input: where the dense baselines lose.
+//! * `families_csr/*`: every family on the same CSR input (`n × 200`, 25 nonzeros a row,
+//!   nnz 1e5 and 1e6, `m = 400`, one thread) beside `spmv`: the price of a dense sketch
+//!   (Gaussian `O(m·nnz)`, SRHT `O(n·d·log n)` on the densified rows) against the sparse ones.
 //!
 //! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs ~1.6 GB);
 //! `RANDNLA_BENCH_MAX_NNZ=10000000 cargo bench --bench sketch` stops the sweep at 1e7;
@@ -25,7 +29,7 @@ use common::{skip, skip_in, test_mode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, Par};
-use randnla::sketch::{Gaussian, SketchExt, SketchOperator, SparseSign, Srht};
+use randnla::sketch::{CountSketch, Gaussian, SketchExt, SketchOperator, SparseSign, Srht};
 use randnla::{problems, Layout, MatrixRef, Seed, SparseRef};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -229,7 +233,8 @@ fn dense_baselines(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(3));
     for &n in sizes {
-        let ids = ["gaussian", "srht", "gemm"].map(|f| format!("{f}/{n}"));
+        let ids =
+            ["gaussian", "srht", "gemm", "count", "sparse_sign_s8"].map(|f| format!("{f}/{n}"));
         if skip_in(&mut group, "dense", &ids) {
             continue;
         }
@@ -259,9 +264,75 @@ fn dense_baselines(c: &mut Criterion) {
                 black_box(&mut out);
             })
         });
+        let count = CountSketch::new(m, n, Seed::new(4)).expect("sketch");
+        let sign = SparseSign::new(m, n, 8, Seed::new(4)).expect("sketch");
+        group.bench_with_input(BenchmarkId::new("count", n), &n, |b, _| {
+            b.iter(|| count.apply(view, Par::Seq).expect("apply"))
+        });
+        group.bench_with_input(BenchmarkId::new("sparse_sign_s8", n), &n, |b, _| {
+            b.iter(|| sign.apply(view, Par::Seq).expect("apply"))
+        });
     }
     group.finish();
 }
 
-criterion_group!(benches, sparse_sketches, count_small, dense_baselines);
+/// Every family on one CSR matrix, one thread, beside `spmv`.
+fn families_csr(c: &mut Criterion) {
+    let (d, m) = (200, 400);
+    let sizes: &[usize] = if quick() {
+        &[100_000]
+    } else {
+        &[100_000, 1_000_000]
+    };
+    let mut group = c.benchmark_group("families_csr");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(3));
+    for &nnz in sizes {
+        let ids =
+            ["spmv", "count", "sparse_sign_s8", "gaussian", "srht"].map(|f| format!("{f}/{nnz}"));
+        if skip_in(&mut group, "families_csr", &ids) {
+            continue;
+        }
+        let n = nnz / 25;
+        let csr = problems::random_sparse(n, d, 25, Seed::new(1)).expect("generator");
+        let a = MatrixRef::sparse(&csr).expect("valid");
+        let MatrixRef::Sparse(view) = a else {
+            unreachable!()
+        };
+        group.throughput(Throughput::Elements(nnz as u64));
+        bench_spmv(&mut group, &view, nnz);
+        let ops: [(&str, Box<dyn SketchOperator<f64>>); 4] = [
+            (
+                "count",
+                Box::new(CountSketch::new(m, n, Seed::new(2)).expect("sketch")),
+            ),
+            (
+                "sparse_sign_s8",
+                Box::new(SparseSign::new(m, n, 8, Seed::new(2)).expect("sketch")),
+            ),
+            (
+                "gaussian",
+                Box::new(Gaussian::new(m, n, Seed::new(2)).expect("sketch")),
+            ),
+            (
+                "srht",
+                Box::new(Srht::new(m, n, Seed::new(2)).expect("sketch")),
+            ),
+        ];
+        for (name, op) in &ops {
+            group.bench_with_input(BenchmarkId::new(*name, nnz), &nnz, |b, _| {
+                b.iter(|| op.apply(a, Par::Seq).expect("apply"))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sparse_sketches,
+    count_small,
+    dense_baselines,
+    families_csr
+);
 criterion_main!(benches);
