@@ -22,3 +22,4 @@ mod lstsq_review3;
 mod lstsq_ridge_scale;
 mod review_session36;
 mod robustness_review_109;
+mod user_review_active_tensor;
