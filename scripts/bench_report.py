@@ -12,7 +12,7 @@ shown in a single `median` column).
 
 A group is printed if its id (e.g. `lstsq/nnz`) or its directory name (`lstsq_nnz`) starts with
 one of the prefixes (all groups if none is given). Prefixes are group names, not bench names:
-`benches/sketch.rs` writes `sparse_csr`, `sparse_csc` and `dense`; `benches/lstsq.rs` writes
+`benches/sketch.rs` writes `sparse_csr`, `sparse_csc`, `count_small`, `dense` and `families_csr`; `benches/lstsq.rs` writes
 `lstsq/illmix`, `lstsq/nnz`, `lstsq/dense_<n>x<d>` (prefix `lstsq`); `benches/tensor_sketch.rs`
 writes `ts_nnz`, `ts_m`, `explicit_vs_ts`, `tree_vs_fft`.
 

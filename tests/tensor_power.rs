@@ -1616,3 +1616,48 @@ fn residual_rel_of_an_exact_decomposition_is_rounding_for_dense_storage() {
         );
     }
 }
+
+/// `match_factors` away from exact matches (the recovery tests rest on it; its doc example checks
+/// only exact ones). True components `2·a^{⊗p} + b^{⊗p}` with `a = e₀`, `b = e₁`; found, in the
+/// other order: `b̂ = −b` with weight −1.2 and `â = (a + 0.1·e₂)/‖·‖` with weight 2.1, plus an
+/// unrelated third component. Expected, by hand: `â`'s error `‖a − â‖ = √(2 − 2/√1.01)`, weight
+/// error 0.05; `b̂`'s factor error 0 up to sign; its weight error at odd order (the sign moves
+/// into the weight: 1.2 against 1) 0.2, at even order (`(−b)^{⊗4} = b^{⊗4}`, no flip: −1.2
+/// against 1) 2.2; the third component matched to nothing. With one found component for two
+/// true ones, the unmatched truth gets `found = usize::MAX` and infinite errors.
+#[test]
+fn match_factors_reports_errors_of_inexact_matches_by_hand() {
+    let e = |i: usize| {
+        (0..3)
+            .map(|j| f64::from(u8::from(i == j)))
+            .collect::<Vec<f64>>()
+    };
+    let (a, b) = (e(0), e(1));
+    let norm = 1.01f64.sqrt();
+    let a_hat = vec![1.0 / norm, 0.0, 0.1 / norm];
+    let b_hat: Vec<f64> = b.iter().map(|x| -x).collect();
+    let other = vec![0.0, 0.0, 1.0];
+    let want_a = (2.0 - 2.0 / norm).sqrt();
+    for (order, b_weight_error) in [(3, 0.2), (4, 2.2)] {
+        let m = match_factors(
+            order,
+            &[2.0, 1.0],
+            &[&a, &b],
+            &[-1.2, 2.1, 0.5],
+            &[&b_hat, &a_hat, &other],
+        )
+        .unwrap();
+        assert_eq!((m[0].found, m[1].found), (1, 0), "order {order}: {m:?}");
+        // 1 − 1/√1.01 ≈ 0.005 cancels about 8 bits, in the function's sum as in `want_a`.
+        assert!((m[0].factor_error - want_a).abs() < 1e-13, "{m:?}");
+        assert!((m[0].weight_rel_error - 0.05).abs() < 1e-15, "{m:?}");
+        assert_eq!(m[1].factor_error, 0.0, "{m:?}");
+        assert!(
+            (m[1].weight_rel_error - b_weight_error).abs() < 1e-15,
+            "order {order}: {m:?}"
+        );
+    }
+    let m = match_factors(3, &[2.0, 1.0], &[&a, &b], &[2.1], &[&a_hat]).unwrap();
+    assert_eq!((m[0].found, m[1].found), (0, usize::MAX));
+    assert!(m[1].factor_error.is_infinite() && m[1].weight_rel_error.is_infinite());
+}
