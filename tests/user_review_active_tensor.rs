@@ -1,7 +1,7 @@
 //! A new user's review of active learning and the tensor power method (2026-12-06), written
-//! against the public docs only. One test pins the bug found (ignored until it is fixed: it fails
-//! on the code it was written against); the others are checks worth keeping, each with its pass
-//! rule and why.
+//! against the public docs only. One test pins the bug found (BSS breaking down on a sketched
+//! basis: it failed for every seed on the code it was written against, and passes since the fix
+//! of the same day); the others are checks worth keeping, each with its pass rule and why.
 use crate::common;
 
 use common::dense;
@@ -59,7 +59,8 @@ fn rows_of(x: &Mat<f64>) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// BUG: BSS on a [`Basis::Sketched`] pool breaks its upper barrier in a `select_labels` round.
+/// BSS on a [`Basis::Sketched`] pool broke its upper barrier in a `select_labels` round (fixed
+/// 2026-12-06: BSS now runs on an orthonormalized basis, see `BssParams`).
 /// On the crate's own test problem (`cauchy_problem`, n = 2000, d = 10), the sketched basis has
 /// `κ(VᵀV) = 3.6`, inside the "≈ 1–4" the module docs give for it and say the BSS process
 /// tolerates ("only need `E[vvᵀ]` to be within constant factors of the identity … nothing else
@@ -73,7 +74,7 @@ fn rows_of(x: &Mat<f64>) -> Vec<Vec<f64>> {
 /// `select_labels` round on a coherent pool, where draws repeat). Pass rule: every seed
 /// succeeds and the fit is within 2× OPT (the exact basis gives ≤ 1.07× here).
 #[test]
-#[ignore = "BUG: BSS on Basis::Sketched returns Error::Factorization (upper barrier) in select_labels on cauchy_problem(2000, 10) after spending the budget"]
+
 fn bss_select_labels_on_a_sketched_basis_does_not_break_down() {
     let (n, d, k) = (2000, 10, 140);
     let (x, _beta, y) = cauchy_problem(n, d, 1.0, Seed::new(3), Seed::new(4)).unwrap();
@@ -139,9 +140,6 @@ fn every_strategy_respects_the_budget_and_fits_the_weighted_problem() {
                 (3 * d, true),
                 (10 * d, true),
             ] {
-                if by_labels && !matches!(basis, Basis::Exact) {
-                    continue; // see the ignored test above
-                }
                 let what = format!(
                     "{} {} k={budget} labels={by_labels}",
                     basis.name(),

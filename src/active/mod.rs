@@ -22,12 +22,18 @@
 //! * [`Basis::Sketched`]: `W = R⁻¹` from the QR of an `m₁ × n` sparse sign sketch only. Then `V`
 //!   is a *nearly orthogonal basis* — `VᵀV = Σ` with `κ(Σ) = κ(S₁Q)² ≈ 1–4` — and `‖v_i‖²`
 //!   are leverage scores within the sandwich factors of [`crate::leverage`]. This is the setting
-//!   of Chen–Song–Sun–Yin–Zhuo (arXiv 2306.03356): the BSS process and its guarantee only need
+//!   of Chen–Song–Sun–Yin–Zhuo (arXiv 2306.03356): sampling by these scores only needs
 //!   `E[vvᵀ]` to be within constant factors of the identity, so the second pass is skipped.
 //! * [`Basis::AsGiven`]: `W = I`: the columns of `X` are already (nearly) orthogonal — e.g. a
 //!   polynomial or Fourier basis evaluated at `n` points, the continuous setting of both papers.
 //!
-//! Nothing else changes between the three: the strategies, budgets and fits are the same.
+//! The iid strategies and the fits are the same on the three. BSS's barrier moves assume an
+//! exactly orthonormal basis, so on a sketched or as-given pool the first BSS learner makes one
+//! (`W·L⁻ᵀ` with `LLᵀ = VᵀV`: a Gram pass and a score pass over `X`, kept by the pool) and BSS
+//! runs on it — without it, long BSS rounds on a sketched basis broke their upper barrier. For
+//! BSS the three bases therefore select from the same distribution (the process is invariant
+//! under a rotation of the basis); a sketched basis saves the second pass for the iid
+//! strategies only.
 //!
 //! # Batch and sequential use
 //! A [`Learner`] holds the selection state. [`Learner::select`] makes `k` more draws (BSS: `k`
@@ -131,9 +137,11 @@ pub enum Basis {
     /// Exactly orthonormal `V = XW`: scores are the exact leverage scores.
     #[default]
     Exact,
-    /// A nearly orthogonal basis from a sketch (`m₁` rows; `None` = `10d`): one pass fewer.
+    /// A nearly orthogonal basis from a sketch (`m₁` rows; `None` = `10d`): one pass fewer
+    /// (BSS makes that pass at its first learner: see the [module docs](self)).
     Sketched {
-        /// Rows `m₁ ≥ d` of the sparse sign sketch (`None` = `10d`).
+        /// Rows `m₁ ≥ d` of the sparse sign sketch (`None` = `10d`; `m₁ ≥ n` sketches nothing:
+        /// `R` comes from the QR of `X` itself, and the scores are the exact leverage scores).
         sketch_rows: Option<usize>,
     },
     /// `W = I`: `X`'s columns are taken as the (nearly orthogonal) basis. (`W = 2⁻ᵉ·I` when
@@ -213,6 +221,26 @@ pub struct Pool<'a> {
     w: Vec<f64>,
     scores: Vec<f64>,
     info: PoolInfo,
+    /// The parallelism of [`Pool::new`], for the pass made later ([`Pool::orthonormal`]).
+    par: Par,
+    /// The orthonormal basis BSS runs on, made on first use for a basis other than
+    /// [`Basis::Exact`] ([`Pool::orthonormal`]).
+    orthonormal: std::sync::OnceLock<Result<Orthonormal>>,
+}
+
+/// An exactly orthonormal basis of a pool built on another basis `V = XW`: rows
+/// `v'_i = L⁻¹Wᵀx_i` with `LLᵀ = VᵀV` (so `V'ᵀV' = I` up to rounding), kept as `L⁻¹`
+/// (row-major lower triangular `d × d`) rather than as the product `W·L⁻ᵀ`, which need not fit
+/// in `f64` (a subnormal as-given `X` has `W = 2¹⁰²³·I`); the scores `‖v'_i‖²` (the leverage
+/// scores) and their sum (`d` up to rounding).
+/// `(L⁻¹ or None for the identity, scores, Σ scores)` of [`Pool::orthonormal`].
+pub(crate) type OrthonormalRef<'s> = (Option<&'s [f64]>, &'s [f64], f64);
+
+#[derive(Debug)]
+struct Orthonormal {
+    linv: Vec<f64>,
+    scores: Vec<f64>,
+    score_sum: f64,
 }
 
 impl std::fmt::Debug for Pool<'_> {
@@ -289,6 +317,8 @@ impl<'a> Pool<'a> {
             n,
             d,
             w,
+            par,
+            orthonormal: std::sync::OnceLock::new(),
             scores: Vec::new(),
             info: PoolInfo {
                 n,
@@ -373,18 +403,7 @@ impl<'a> Pool<'a> {
                     .map_err(|rank| Error::RankDeficient { rank, required: d })?;
                 let linv = dense::lower_inverse(&g, d)?;
                 drop(g);
-                // W = W₀·L⁻ᵀ: W[j, k] = Σ_m W₀[j, m]·L⁻¹[k, m].
-                let mut w = square_zeros(d, "whitening W")?;
-                for j in 0..d {
-                    for k in 0..d {
-                        let mut s = 0.0;
-                        for m in 0..=k {
-                            s += pool.w[j * d + m] * linv[k * d + m];
-                        }
-                        w[j * d + k] = s;
-                    }
-                }
-                pool.w = w;
+                pool.w = times_inverse_transpose(&pool.w, &linv, d)?;
             }
         }
         if basis == Basis::AsGiven {
@@ -588,6 +607,81 @@ impl<'a> Pool<'a> {
         self.gram_with(&self.w, par)
     }
 
+    /// The exactly orthonormal basis BSS runs on: the pool's own for [`Basis::Exact`]; for the
+    /// other bases `W·L⁻ᵀ`, `L` the Cholesky factor of `Σ = VᵀV`, made on the first call by a
+    /// Gram pass and a score pass over `X` (with the `par` of [`Pool::new`]; the chunked sums
+    /// give the same bits for any thread count) and kept for later calls.
+    ///
+    /// # Errors
+    /// [`Error::RankDeficient`] when the pool's rows do not span its basis: a Cholesky pivot of
+    /// `Σ` at most `10⁻¹²` of its column's norm (an `X` without full column rank, which
+    /// [`Basis::AsGiven`] does not test); [`Error::NonFinite`] for scores that overflow;
+    /// [`Error::TooLarge`] for buffers that cannot be allocated.
+    ///
+    /// Returns `(L⁻¹, scores, Σ scores)`, with `L⁻¹ = None` (the identity) for the exact basis;
+    /// [`whiten_orthonormal`](Self::whiten_orthonormal) applies it.
+    pub(crate) fn orthonormal(&self) -> Result<OrthonormalRef<'_>> {
+        if self.info.basis == Basis::Exact {
+            return Ok((None, &self.scores, self.info.score_sum));
+        }
+        let o = self.orthonormal.get_or_init(|| self.make_orthonormal());
+        let o = o.as_ref().map_err(Clone::clone)?;
+        Ok((Some(&o.linv), &o.scores, o.score_sum))
+    }
+
+    /// `out = L⁻¹·Wᵀx_i` (`out = Wᵀx_i` for `linv = None`); `tmp` has length `d`.
+    #[inline]
+    pub(crate) fn whiten_orthonormal(
+        &self,
+        linv: Option<&[f64]>,
+        i: usize,
+        out: &mut [f64],
+        tmp: &mut [f64],
+    ) {
+        let Some(linv) = linv else {
+            return self.whiten(i, out);
+        };
+        let d = self.d;
+        self.whiten(i, tmp);
+        for (a, o) in out.iter_mut().enumerate() {
+            *o = linv[a * d..a * d + a + 1]
+                .iter()
+                .zip(&tmp[..=a])
+                .map(|(l, t)| l * t)
+                .sum();
+        }
+    }
+
+    fn make_orthonormal(&self) -> Result<Orthonormal> {
+        let d = self.d;
+        let mut g = self.gram(self.par)?;
+        let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
+        // A failed pivot j: the leading j directions of the basis are spanned.
+        dense::cholesky(&mut g, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
+        // A pivot that is not zero in rounding but at most 10⁻¹² of its column: the column lies
+        // in the span of the ones before it (the test of Pool::new's R, relative to each
+        // column, so columns of any scale pass).
+        if let Some(rank) = (0..d).position(|j| g[j * d + j] * g[j * d + j] <= 1e-24 * norms[j]) {
+            return Err(Error::RankDeficient { rank, required: d });
+        }
+        let linv = dense::lower_inverse(&g, d)?;
+        drop(g);
+        let scores = self.row_scores_with(Some(&linv), self.par)?;
+        let score_sum: f64 = scores.iter().sum();
+        if !score_sum.is_finite() {
+            return Err(Error::NonFinite {
+                what: "the orthonormalized pool's scores (they overflowed f64)".into(),
+                row: scores.iter().position(|s| !s.is_finite()).unwrap_or(0),
+                col: 0,
+            });
+        }
+        Ok(Orthonormal {
+            linv,
+            scores,
+            score_sum,
+        })
+    }
+
     /// `(XW)ᵀXW` for a row-major `d × d` `w` (as [`gram`](Self::gram)).
     fn gram_with(&self, w: &[f64], par: Par) -> Result<Vec<f64>> {
         let d = self.d;
@@ -624,12 +718,17 @@ impl<'a> Pool<'a> {
     }
 
     fn row_scores(&self, par: Par) -> Result<Vec<f64>> {
+        self.row_scores_with(None, par)
+    }
+
+    /// `‖L⁻¹Wᵀx_i‖²` for every row (`‖Wᵀx_i‖²` for `linv = None`).
+    fn row_scores_with(&self, linv: Option<&[f64]>, par: Par) -> Result<Vec<f64>> {
         let d = self.d;
         let mut scores = filled_or_too_large(self.n, 0.0, "pool scores")?;
         let fill = |(c, out): (usize, &mut [f64])| {
-            let mut v = vec![0.0; d];
+            let (mut v, mut tmp) = (vec![0.0; d], vec![0.0; d]);
             for (t, o) in out.iter_mut().enumerate() {
-                self.whiten(c * CHUNK + t, &mut v);
+                self.whiten_orthonormal(linv, c * CHUNK + t, &mut v, &mut tmp);
                 *o = v.iter().map(|x| x * x).sum::<f64>();
             }
         };
@@ -810,6 +909,22 @@ impl<'a> Pool<'a> {
 
 /// A zeroed row-major `d × d` buffer, or [`Error::TooLarge`] when it cannot be allocated
 /// (`vec!` aborts instead; a sparse pool does not bound `d` by what it stores).
+/// `W·L⁻ᵀ` for row-major `d × d` `w` and lower triangular `linv = L⁻¹`:
+/// `(W·L⁻ᵀ)[j, k] = Σ_{m ≤ k} W[j, m]·L⁻¹[k, m]`.
+fn times_inverse_transpose(w: &[f64], linv: &[f64], d: usize) -> Result<Vec<f64>> {
+    let mut out = square_zeros(d, "whitening W")?;
+    for j in 0..d {
+        for k in 0..d {
+            let mut s = 0.0;
+            for m in 0..=k {
+                s += w[j * d + m] * linv[k * d + m];
+            }
+            out[j * d + k] = s;
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) fn square_zeros(d: usize, what: &str) -> Result<Vec<f64>> {
     let len = d.checked_mul(d);
     ensure_allocatable::<f64>(len, || format!("the {d}×{d} {what}"), d as u128 * d as u128)?;

@@ -169,7 +169,9 @@ impl<O: LabelOracle> Budgeted<O> {
     pub fn is_labeled(&self, row: usize) -> bool {
         self.labels.contains_key(&row)
     }
-    /// Queries passed to the inner oracle so far (distinct rows; a failed query counts).
+    /// Queries passed to the inner oracle so far: one per distinct row it answered, plus one
+    /// for every query it failed (a row whose query failed is asked again, and counts again,
+    /// when queried again). Equal to [`labels`](Self::labels)`.len()` while no query has failed.
     pub fn labels_used(&self) -> usize {
         self.spent
     }

@@ -48,6 +48,14 @@ pub enum ScoreSource {
 /// covered (`(B − lI)⁻¹` blows up in a direction `B` neglects), and `s ≤ γ/(v_iᵀMv_i)` keeps the
 /// weights balanced — the two properties behind `O(d/ε)` labels.
 ///
+/// The barrier moves assume `Σ_i v_iv_iᵀ = I` (the expected step `E[s·vvᵀ]` is `γ·VᵀV/Φ`), so
+/// the process runs on an exactly orthonormal basis: the pool's own for
+/// [`Basis::Exact`](super::Basis::Exact); for the other bases `v_i = L⁻¹Wᵀx_i` with `LLᵀ = VᵀV`,
+/// made once per pool by the first BSS learner (a Gram pass and a score pass over `X`). On a
+/// sketched basis (`κ(VᵀV) ≈ 1–4`) without it, `B` outgrew the upper barrier in long rounds
+/// (`select_labels` at `k ≥ 14d` failed for every seed tried); on an as-given basis far from
+/// orthonormal the barriers broke down or the rejection sampler stalled.
+///
 /// A round stops after `k` steps ([`Learner::select`]) or `k` new labels
 /// ([`Learner::select_labels`]); rows drawn again are free. The step size `γ`
 /// is chosen so that the barrier gap `u − l` grows by the factor `growth` over a first round of
@@ -188,6 +196,8 @@ struct BssState {
     trace: f64,
     /// Steps taken so far.
     steps: u64,
+    /// `Σ_i ‖v_i‖²` over the orthonormal basis the process runs on (`d` up to rounding).
+    score_sum: f64,
 }
 
 /// Selection state over a pool: which rows were chosen, with which raw weights and labels.
@@ -237,7 +247,10 @@ impl<'p, 'a> Learner<'p, 'a> {
         let n = pool.nrows();
         let q: Vec<f64> = match &strategy {
             Strategy::Uniform => filled_or_too_large(n, 1.0, "uniform scores")?,
-            Strategy::Leverage(ScoreSource::Pool) | Strategy::Bss(_) => pool.scores().to_vec(),
+            Strategy::Leverage(ScoreSource::Pool) => pool.scores().to_vec(),
+            // BSS runs on an exactly orthonormal basis: the pool's own (exact basis) or one made
+            // from it (see `BssParams`).
+            Strategy::Bss(_) => pool.orthonormal()?.1.to_vec(),
             Strategy::Leverage(ScoreSource::Approx(p)) => {
                 approx_leverage_scores(pool.matrix(), p, seed.derive(STREAM_APPROX), Par::Seq)?.0
             }
@@ -298,6 +311,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                     return Err(Error::param("max_steps_per_label", "must be at least 1"));
                 }
                 Some(BssState {
+                    score_sum: pool.orthonormal()?.2,
                     params: *p,
                     b: square_zeros(pool.ncols(), "BSS matrix B")?,
                     u: 0.0,
@@ -349,14 +363,12 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// [`Error::InvalidParameter`] for `k = 0`, `k` above the oracle's remaining budget, or a
     /// total budget below `d` (no strategy can fit `d` coefficients from fewer labels);
     /// the oracle's errors (a NaN label is [`Error::NonFinite`]); [`Error::Factorization`] if
-    /// the BSS barriers break down numerically (the lower one does when the pool's rows do not
-    /// span its basis: a rank-deficient `X` with [`Basis::AsGiven`](super::Basis), which does
-    /// not test the rank; on such a pool, or one far from orthonormal, the upper one can break
-    /// down first); [`Error::NotConverged`] when one BSS step's
-    /// rejection sampler rejects more than `2²²` proposals in a row (`residual` is that run,
-    /// `tolerance` is `2²²`; with [`Basis::AsGiven`](super::Basis) a sign that `X`'s columns
-    /// are far from orthonormal); [`Error::TooLarge`] when BSS's two
-    /// `d × d` work matrices cannot be allocated.
+    /// the BSS barriers break down in rounding (on a pool numerically close to rank deficient:
+    /// the rank itself is checked when the learner is made); [`Error::NotConverged`] when one
+    /// BSS step's rejection sampler rejects more than `2²²` proposals in a row (`residual` is
+    /// that run, `tolerance` is `2²²`; on the orthonormal basis BSS runs on, each proposal is
+    /// accepted with probability at least about `1/d`, so this is a safeguard);
+    /// [`Error::TooLarge`] when BSS's two `d × d` work matrices cannot be allocated.
     ///
     /// # Performance
     /// Uniform and leverage sampling: `O(k·log n)` for the draws (a binary search of the scores'
@@ -510,6 +522,8 @@ impl<'p, 'a> Learner<'p, 'a> {
     ) -> Result<(u64, u64, Option<f64>)> {
         let d = self.pool.ncols();
         let df = d as f64;
+        let pool = self.pool;
+        let linv = pool.orthonormal()?.0;
         let mut m = square_zeros(d, "BSS matrix M")?;
         let mut work = square_zeros(d, "BSS workspace")?;
         let mut st = self.bss.take().expect("bss state");
@@ -541,7 +555,7 @@ impl<'p, 'a> Learner<'p, 'a> {
         };
         let mut new = 0;
         let (mut steps, mut proposals) = (0u64, 0u64);
-        let mut v = vec![0.0; d];
+        let (mut v, mut tmp) = (vec![0.0; d], vec![0.0; d]);
         // The state is taken out of `self` for the round and put back however the round ends:
         // with an error, or with a panic of the oracle that the caller may catch (the learner
         // would otherwise lose its BSS state and silently continue with iid draws).
@@ -562,34 +576,15 @@ impl<'p, 'a> Learner<'p, 'a> {
                         work[a * d + a] -= sign * shift;
                     }
                     if dense::cholesky(&mut work, d).is_err() {
-                        // The lower barrier l rises towards λ_min(B); it reaches it (in rounding)
-                        // only when some direction of the basis is never covered, i.e. the
-                        // pool's rows do not span it.
-                        // With Basis::AsGiven the barriers also assume what it documents,
-                        // nearly orthonormal columns (Σ v_i v_iᵀ ≈ I): far from it, l can
-                        // overtake λ_min(B) for a full-rank X.
-                        let why = match (sign > 0.0, self.pool.info().basis) {
-                            (true, super::Basis::AsGiven) => {
-                                "the pool's rows do not span every direction of its basis: X is \
-                                 numerically rank deficient, or its columns are too far from \
-                                 orthonormal for Basis::AsGiven (which tests neither); \
-                                 Basis::Exact whitens X and refuses a rank-deficient pool"
-                            }
-                            (true, _) => {
-                                "the lower barrier reached B's smallest eigenvalue in rounding \
-                                 (the whitened pool is numerically close to rank deficient)"
-                            }
-                            // The same input breaks the upper barrier too: the lower one,
-                            // held beside a direction the rows barely span, dominates Φ, so
-                            // u stops moving while B grows towards it.
-                            (false, super::Basis::AsGiven) => {
-                                "the upper barrier broke down numerically, stalled beside a lower \
-                                 barrier held near a direction the pool's rows barely span: X is \
-                                 numerically rank deficient, or its columns are too far from \
-                                 orthonormal for Basis::AsGiven (which tests neither); \
-                                 Basis::Exact whitens X and refuses a rank-deficient pool"
-                            }
-                            (false, _) => "the upper barrier broke down numerically",
+                        // The basis is orthonormal and its rows span it (checked when it was
+                        // made), so a barrier matrix loses positive definiteness only in rounding:
+                        // the lower barrier l rising to λ_min(B) beside a direction the rows
+                        // barely span, or B growing into the upper one.
+                        let why = if sign > 0.0 {
+                            "the lower barrier reached B's smallest eigenvalue in rounding (the \
+                             pool is numerically close to rank deficient)"
+                        } else {
+                            "the upper barrier broke down numerically"
                         };
                         return Err(Error::Factorization {
                             reason: format!(
@@ -628,7 +623,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                     let t = self.counter;
                     self.counter += 1;
                     let i = self.draw(self.seed.word(STREAM_PROPOSE, t));
-                    self.pool.whiten(i, &mut v);
+                    pool.whiten_orthonormal(linv, i, &mut v, &mut tmp);
                     let vn: f64 = v.iter().map(|x| x * x).sum();
                     if vn == 0.0 {
                         continue;
@@ -675,12 +670,14 @@ impl<'p, 'a> Learner<'p, 'a> {
 
     /// The labeled rows (ascending) with their weights, normalized so that
     /// `Σ_i w_i x_ix_iᵀ ≈ XᵀX`: `w_i = c_i/(m·p_i)` for `c_i` draws of row `i` out of `m`
-    /// (iid strategies), `w_i = (Σ s)/(tr B/Σ_j‖v_j‖²)` for BSS.
+    /// (iid strategies), `w_i = (Σ s)/(tr B/Σ_jℓ_j)` for BSS, where `ℓ_j = ‖v_j‖²` on the
+    /// orthonormal basis BSS runs on (the leverage scores; see [`BssParams`]), so that
+    /// `Σ_i w_iℓ_i = Σ_jℓ_j = d` up to rounding.
     pub fn weights(&self) -> Vec<(usize, f64)> {
         match &self.bss {
             Some(st) => {
                 let mid = if st.trace > 0.0 {
-                    st.trace / self.pool.info().score_sum
+                    st.trace / st.score_sum
                 } else {
                     1.0
                 };
