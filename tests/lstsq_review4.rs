@@ -451,7 +451,7 @@ fn check_rank_deficient(rhos: &[f64]) -> f64 {
 /// (`≤ 1.4·10⁻¹¹` for the `m ≤ n/2 = 1000` rows here), while the 10 zero singular values of the
 /// stored (rounded) `A` are about `10⁻¹⁶`. `x = V₄₀·(unit Gaussian)`, in `range(Aᵀ)`, `‖x‖ = 1`,
 /// and `b = Ax + ρ·U₄₁` (`U₄₁ ⊥ range(A)`) for ρ ∈ {1e-6, 1e-3}, so `x = A⁺b` (smaller residuals:
-/// the ignored test below).
+/// the next test).
 /// Solved from dense and CSR storage, sketched (`probe: false`) and with the default probe.
 /// Pass rules:
 /// - `info.rank = 40` with the SVD (LSRN) preconditioner, converged;
@@ -478,7 +478,8 @@ fn rank_deficient_with_an_ill_conditioned_range_gives_the_minimum_norm_solution(
 /// (`‖r‖/‖b‖ ≈ 5·10⁻¹⁰ … 10⁻⁶`; `‖b‖ = 0.19`): a well-posed rank-deficient problem whose sketch
 /// (800 rows) finds the right rank, 40, which the docs say gets its minimum-norm solution
 /// (`Error::Factorization` is documented only for a sketch that missed part of `range(Aᵀ)`).
-/// It fails: every ρ from 1e-11 to 2e-7 is refused, dense and CSR, with
+/// It failed until 2026-12-06 (the check now allows for its rounding floor
+/// `100·u·(σ_max‖x‖ + ‖b‖)/‖r‖`): every ρ from 1e-11 to 2e-7 was refused, dense and CSR, with
 /// `Factorization { "the sketch of 800 rows found rank 40 < 50, but A has more:
 /// ‖Aᵀr‖/(σ_max(SA)·‖r‖) = 4.19e-8 > 1.0e-11 …" }` (ρ = 1e-10, dense; 6.28e-8 from CSR). The
 /// SVD route's check (`check_sketched_rank`) holds `‖Aᵀr‖/(σ_max·‖r‖)` to `100·max(tol, rcond)
@@ -488,7 +489,7 @@ fn rank_deficient_with_an_ill_conditioned_range_gives_the_minimum_norm_solution(
 /// ρ = 1e-7), so no answer can pass. Below ρ ≈ 10⁻¹² the consistency test
 /// (`‖r‖ ≤ 10⁻¹¹·‖b‖`) lets it through, and from ρ = 5e-7 on the ratio is below the limit.
 #[test]
-#[ignore = "BUG: rank-deficient A with ‖r‖/‖b‖ ≈ 5e-11..1e-6 is refused as Factorization: the SVD route's ‖Aᵀr‖ check (limit 1e-11) is below its rounding floor"]
+
 fn rank_deficient_with_a_small_residual_gives_the_minimum_norm_solution() {
     check_rank_deficient(&[1e-10, 1e-8, 2e-7]);
 }

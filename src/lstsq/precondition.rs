@@ -955,8 +955,12 @@ fn structured_tol(pre: &Preconditioner, tol: f64, rtop: f64, xnorm: f64, rbar: f
 /// `range(Aᵀ)` (a sketch of too few rows, e.g. `m = d` on a small `A`: not a subspace
 /// embedding) the answer would pass that test and still be wrong. So the true
 /// `‖Aᵀr‖/(σ_max(SA)·‖r‖)` is checked (`gnorm` = `‖Aᵀr‖` at `x` when known, else one more pass):
-/// above `100·max(tol, rcond)` it is an [`Error::Factorization`]. (For a rank-deficient `A` the
-/// directions outside `V_r` carry at most `≈ rcond·‖A‖‖r‖` of `Aᵀr`.) Nothing to check for the
+/// above `100·max(tol, rcond)`, and above its rounding floor `100·u·(σ_max‖x‖ + ‖b‖)/‖r‖` (the
+/// computed `r = b − Ax` carries an error of about `u·(‖A‖‖x‖ + ‖b‖)`, whose image under `Aᵀ`
+/// no answer can get below: on a rank-deficient `A` with `‖r‖/‖b‖` between `10⁻¹⁰` and `10⁻⁶`
+/// the ratio at the exact solution was `10⁻⁸`–`10⁻¹¹`, and such problems were refused), it is an
+/// [`Error::Factorization`]. (For a rank-deficient `A` the directions outside `V_r` carry at
+/// most `≈ rcond·‖A‖‖r‖` of `Aᵀr`.) Nothing to check for the
 /// other preconditioners, a ridge (full rank) or `r = 0` (`x = 0`, `Aᵀb` of that size checked),
 /// nor when the answer meets the consistency test `‖r‖ ≤ 100·max(tol, rcond)·‖b‖`: then `r` is
 /// rounding, whose `Aᵀr` points anywhere (the ratio was ≈ 0.6 on a consistent rank-deficient
@@ -982,19 +986,25 @@ fn check_sketched_rank(
     let gnorm = gnorm.unwrap_or_else(|| norm2(&FirstPass::at(a, 0.0, x, b, false).0.g));
     let sigma_max = s.first().copied().unwrap_or(0.0);
     let ner = super::ops::quotient(gnorm, 1.0, sigma_max, rnorm);
+    // 100·u·(σ_max‖x‖ + ‖b‖)/‖r‖, each term scaled so that neither product over- nor underflows.
+    let floor = 100.0
+        * f64::EPSILON
+        * (super::ops::quotient(sigma_max, norm2(x), rnorm, 1.0)
+            + super::ops::quotient(bnorm, 1.0, rnorm, 1.0));
     // A NaN figure is not a pass.
-    if ner <= limit {
+    if ner <= limit.max(floor) {
         return Ok(());
     }
     Err(Error::Factorization {
         reason: format!(
             "the sketch of {} rows found rank {} < {}, but A has more: ‖Aᵀr‖/(σ_max(SA)·‖r‖) = \
-             {:.2e} > {limit:.1e} at the answer (the sketch is not a subspace embedding of A; \
+             {:.2e} > {:.1e} at the answer (the sketch is not a subspace embedding of A; \
              use more sketch rows)",
             pre.m,
             s.len(),
             pre.d,
             ner,
+            limit.max(floor),
         ),
     })
 }
