@@ -1661,3 +1661,24 @@ fn match_factors_reports_errors_of_inexact_matches_by_hand() {
     assert_eq!((m[0].found, m[1].found), (0, usize::MAX));
     assert!(m[1].factor_error.is_infinite() && m[1].weight_rel_error.is_infinite());
 }
+
+/// The default sketch shape of a very large `n` (`2²⁶`, one stored entry) needs `30·3·2²⁶`
+/// hashes, beyond the `2²⁷` limit: the refusal must say which count is over and what to change
+/// (a user's review found only "30 sketches of size 262144 (and their hash tables)").
+#[test]
+fn an_oversized_default_sketch_names_the_parameters_to_change() {
+    let t = read_tns(std::io::Cursor::new(b"67108864 1 1 1.0\n".to_vec())).unwrap();
+    let err =
+        power_method_sketched(&t, 1, &SketchParams::default(), Seed::new(1), Par::Seq).unwrap_err();
+    let Error::TooLarge { what, .. } = &err else {
+        panic!("{err:?}")
+    };
+    for piece in [
+        "SketchParams::sketches",
+        "sketch_dim",
+        "shared hashing",
+        "hashes",
+    ] {
+        assert!(what.contains(piece), "{piece:?} missing: {what}");
+    }
+}

@@ -155,7 +155,8 @@ impl std::str::FromStr for Strategy {
 pub struct RoundInfo {
     /// 0-based round number.
     pub round: usize,
-    /// New labels requested.
+    /// The `k` passed to the round, as given ([`Learner::select_labels`] lowers its target to
+    /// the rows still drawable, so `new_labels` can be smaller without a safety stop).
     pub requested: usize,
     /// New labels bought (≤ `requested`). [`Learner::select`] buys fewer whenever draws repeat
     /// rows (labeled earlier in the round or before it: they are free); [`Learner::select_labels`]

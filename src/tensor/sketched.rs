@@ -281,7 +281,12 @@ impl TensorSketches {
         let hashes = sketches as u128 * per as u128 * n as u128;
         if total > MAX_SKETCH_TOTAL as u128 || hashes > MAX_SKETCH_TOTAL as u128 {
             return Err(Error::TooLarge {
-                what: format!("{sketches} sketches of size {b} (and their hash tables)"),
+                what: format!(
+                    "{sketches} sketches of size {b} (B·b = {total} entries) and their hash \
+                     tables (B·{per}·n = {hashes} hashes; each count at most 2²⁷: choose fewer \
+                     sketches (SketchParams::sketches), a smaller sketch_dim, or, for the \
+                     hashes, shared hashing)"
+                ),
                 requested: total.max(hashes),
                 limit: MAX_SKETCH_TOTAL as u128,
             });
