@@ -58,6 +58,20 @@ fn every_test_file_is_in_a_test_binary() {
     );
 }
 
+/// Every `.rs` file under `src/`.
+fn src_files() -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut files = Vec::new();
+    while let Some(path) = dirs.pop() {
+        if path.is_dir() {
+            dirs.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// DESIGN.md contract 1: every random choice is a pure function of a `Seed` and an index. So no
 /// code in `src/` may reach an entropy source (`thread_rng`, `OsRng`, `from_entropy`, …) or the
 /// clock as a seed, and every generator is built in `src/seed.rs` from a `Seed`'s words (a
@@ -81,16 +95,8 @@ fn randomness_comes_only_from_seeds() {
     ];
     const GENERATORS: [&str; 3] = ["seed_from_u64", "from_seed", "Xoshiro"];
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![root.clone()];
     let (mut bad, mut generators_in_seed) = (Vec::new(), 0);
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in src_files() {
         let is_seed = path == root.join("seed.rs");
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, line) in text.lines().enumerate() {
@@ -119,17 +125,8 @@ fn randomness_comes_only_from_seeds() {
 /// user; this test reads the doc comments of `src/` and names each such line.
 #[test]
 fn doc_examples_use_the_reexported_faer_and_sprs() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = vec![root];
     let mut bad = Vec::new();
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in src_files() {
         let text = std::fs::read_to_string(&path).unwrap();
         let mut in_code = false;
         for (i, line) in text.lines().enumerate() {
