@@ -129,7 +129,10 @@ pub struct LstsqParams {
     pub max_iters: usize,
     /// Refinement runs after the first LSQR solve (default 1; 0 gives plain
     /// sketch-and-precondition, which is not backward stable). The runs stop early once a
-    /// refinement run makes no iteration, since the next would repeat it.
+    /// refinement run makes no iteration, since the next would repeat it. With at least one,
+    /// a sketched solve without ridge then checks its answer for backward stability and makes
+    /// up to two more runs while it fails (step 5 of [`sketch_and_precondition`]); `info.runs`
+    /// counts them.
     pub refinement_steps: usize,
     /// Which factorization of `SA` to use (default [`Factorization::Auto`]).
     pub factorization: Factorization,
