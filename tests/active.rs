@@ -1304,3 +1304,75 @@ fn an_as_given_pool_far_from_orthonormal_runs_bss_as_the_exact_basis_does() {
         assert!((total - 3.0).abs() <= 3e-10, "{basis:?}: Σ wℓ = {total}");
     }
 }
+
+/// A round whose first query fails leaves the learner as it was (documented on
+/// `Learner::select`): no label, no draw, no `rounds()` entry; retried, the round is the one
+/// that would have run, bit for bit. Each strategy, on `select_labels` rounds of 10 from a
+/// 400 × 5 Cauchy pool: a learner whose oracle fails once, on the first query of its second
+/// round, ends with the labels, order, weights and round records (but their times) of one
+/// whose oracle never failed. For BSS this needed the failed step undone (its proposals were
+/// left consumed, so the retry drew another row).
+#[test]
+fn a_round_retried_after_its_first_query_failed_is_the_round_that_would_have_run() {
+    let x = randnla::problems::cauchy_rows(400, 5, Seed::new(8)).unwrap();
+    let y: Vec<f64> = (0..400).map(|i| (i as f64 * 0.7).cos()).collect();
+    let pool = exact_pool(&x);
+    let strip = |r: &[RoundInfo]| -> Vec<_> {
+        r.iter()
+            .map(|r| {
+                let bits = r.gamma.map(f64::to_bits);
+                (
+                    r.round,
+                    r.requested,
+                    r.new_labels,
+                    r.labels_total,
+                    r.steps,
+                    r.proposals,
+                    bits,
+                )
+            })
+            .collect()
+    };
+    let bits = |w: Vec<(usize, f64)>| -> Vec<(usize, u64)> {
+        w.into_iter().map(|(i, v)| (i, v.to_bits())).collect()
+    };
+    for strategy in [Strategy::Uniform, Strategy::leverage(), Strategy::bss()] {
+        let name = strategy.name();
+        let mut good = Budgeted::new(SliceOracle::new(&y), 100);
+        let mut reference = Learner::new(&pool, strategy.clone(), Seed::new(9)).unwrap();
+        for _ in 0..2 {
+            reference.select_labels(10, &mut good).unwrap();
+        }
+
+        let calls = Cell::new(0);
+        let flaky = |i: usize| {
+            calls.set(calls.get() + 1);
+            if calls.get() == 11 {
+                Err(Error::NonFinite {
+                    what: "the instrument's reading".into(),
+                    row: i,
+                    col: 0,
+                })
+            } else {
+                Ok(y[i])
+            }
+        };
+        let mut oracle = Budgeted::new((400, flaky), 100);
+        let mut learner = Learner::new(&pool, strategy.clone(), Seed::new(9)).unwrap();
+        learner.select_labels(10, &mut oracle).unwrap();
+        let before = (learner.labels().clone(), bits(learner.weights()));
+        assert!(learner.select_labels(10, &mut oracle).is_err(), "{name}");
+        assert_eq!(learner.rounds().len(), 1, "{name}");
+        assert_eq!(
+            (learner.labels().clone(), bits(learner.weights())),
+            before,
+            "{name}"
+        );
+        learner.select_labels(10, &mut oracle).unwrap();
+
+        assert_eq!(learner.labels(), reference.labels(), "{name}");
+        assert_eq!(learner.order(), reference.order(), "{name}");
+        assert_eq!(bits(learner.weights()), bits(reference.weights()), "{name}");
+        assert_eq!(strip(learner.rounds()), strip(reference.rounds()), "{name}");
+    }
+}

@@ -942,6 +942,31 @@ fn bad_input_is_an_error() {
         std::slice::from_ref(&u)
     )
     .is_err());
+    // Order 0 (a tensor of order 0 is a scalar: no factors to match); order 1 and 2 are
+    // vectors and symmetric matrices, whose decompositions match as at any order.
+    assert!(matches!(
+        match_factors(
+            0,
+            &[1.0],
+            std::slice::from_ref(&u),
+            &[1.0],
+            std::slice::from_ref(&u)
+        ),
+        Err(randnla::Error::InvalidParameter { name: "order", .. })
+    ));
+    // Found as −u: at order 1, (−1)·(−u) = u, so the weight −1 is compared as 1; at order 2,
+    // 1·(−u)(−u)ᵀ = uuᵀ and the weight is compared as it is.
+    let neg_u: Vec<f64> = u.iter().map(|v| -v).collect();
+    let truth = std::slice::from_ref(&u);
+    let found = std::slice::from_ref(&neg_u);
+    for (order, weight, want) in [(1, -1.0, 0.0), (1, 1.0, 2.0), (2, 1.0, 0.0), (2, -1.0, 2.0)] {
+        let m = &match_factors(order, &[1.0], truth, &[weight], found).unwrap()[0];
+        assert_eq!(
+            (m.factor_error, m.weight_rel_error),
+            (0.0, want),
+            "order {order}"
+        );
+    }
     // Factors of length 0, and more candidate pairs than the stated bound (10⁴ × 10⁴ factors of
     // length 1 would have asked for 2.4 GB of pairs): errors before any allocation.
     let empty = vec![Vec::<f64>::new(); 3];

@@ -371,6 +371,13 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// accepted with probability at least about `1/d`, so this is a safeguard);
     /// [`Error::TooLarge`] when BSS's two `d × d` work matrices cannot be allocated.
     ///
+    /// After an error the learner keeps what the round did before it: the labels bought and the
+    /// draws or BSS steps taken count in [`labels`](Self::labels), [`weights`](Self::weights)
+    /// and [`fit`](Self::fit), but the round is not added to [`rounds`](Self::rounds). The draw
+    /// whose query failed is undone, so a round retried after the oracle's error (with budget
+    /// left: [`Budgeted`] counts the failed query) draws that row again; when the first query
+    /// of a round fails, the retried round is the one the failure interrupted, bit for bit.
+    ///
     /// # Performance
     /// Uniform and leverage sampling: `O(k·log n)` for the draws (a binary search of the scores'
     /// CDF each). BSS: `O(d³)` per step (two `d × d` Cholesky factorizations and triangular
@@ -641,7 +648,12 @@ impl<'p, 'a> Learner<'p, 'a> {
                         self.counter = step_start;
                         break;
                     }
-                    self.label(i, oracle)?;
+                    if let Err(e) = self.label(i, oracle) {
+                        // Undo the step (as an iid draw whose query fails is undone): a retry
+                        // redraws the same row.
+                        self.counter = step_start;
+                        return Err(e);
+                    }
                     new += 1;
                 }
                 proposals += self.counter - step_start;

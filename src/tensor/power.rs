@@ -957,12 +957,14 @@ pub struct FactorMatch {
 /// Matches recovered components to true ones greedily by largest `|⟨a, â⟩|` (each used once)
 /// and reports the errors, one row per true component (in the order of `true_weights`). A true
 /// component left without a partner (fewer recovered than true) gets `found = usize::MAX` and
-/// infinite errors.
+/// infinite errors. `order` (the tensor's order, ≥ 1) only decides the sign of the weights: at
+/// odd order `λ·a^{⊗p} = (−λ)·(−a)^{⊗p}`, so a weight found with a flipped factor is compared
+/// as `−λ̂`; at even order the sign of a factor does not matter.
 /// The factors may be `Vec<f64>`s, `&[f64]`s or arrays (anything `AsRef<[f64]>`).
 ///
 /// # Errors
-/// Mismatched lengths, non-finite values, or factors of different lengths;
-/// [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when the candidate pairs
+/// [`Error::InvalidParameter`] for `order = 0`; mismatched lengths, non-finite values, or
+/// factors of different lengths; [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when the candidate pairs
 /// (`k_true·k_found`) exceed `2^24` or their list cannot be allocated.
 ///
 /// # Performance
@@ -987,6 +989,12 @@ pub fn match_factors<F: AsRef<[f64]>, G: AsRef<[f64]>>(
     weights: &[f64],
     factors: &[G],
 ) -> Result<Vec<FactorMatch>> {
+    if order == 0 {
+        return Err(Error::param(
+            "order",
+            "the tensor order is at least 1 (a tensor of order 0 has no factors), got 0",
+        ));
+    }
     let (true_factors, factors) = (&slices(true_factors), &slices(factors));
     let n = true_factors
         .first()
