@@ -71,7 +71,13 @@ fn ratio_table() {
     .unwrap();
     let problems: Vec<(Vec<f64>, f64)> = (0..trials)
         .map(|t| {
-            let y = noisy_labels(&x, &beta, 5.0, Seed::new(1000 + t)).unwrap();
+            let y = noisy_labels(
+                MatrixRef::dense(x.as_ref()).unwrap(),
+                &beta,
+                5.0,
+                Seed::new(1000 + t),
+            )
+            .unwrap();
             let opt = pool.least_squares(&y).unwrap().1;
             (y, opt)
         })

@@ -45,7 +45,13 @@ fn pool(e: &Experiment) -> Pool<'_> {
 /// `seed + 1`).
 fn labeled_problem(n: usize, d: usize, seed: u64) -> (Mat<f64>, Vec<f64>) {
     let (x, beta, _) = cauchy_problem(n, d, 1.0, Seed::new(seed), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(seed + 1)).unwrap();
+    let y = noisy_labels(
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        &beta,
+        1.0,
+        Seed::new(seed + 1),
+    )
+    .unwrap();
     (x, y)
 }
 
@@ -72,7 +78,8 @@ fn ratios(
 ) -> Vec<f64> {
     let mut out = Vec::new();
     for t in 0..trials {
-        let mut y = noisy_labels(&e.x, &e.beta, 5.0, Seed::new(1000 + t)).unwrap();
+        let xv = MatrixRef::dense(e.x.as_ref()).unwrap();
+        let mut y = noisy_labels(xv, &e.beta, 5.0, Seed::new(1000 + t)).unwrap();
         if adversarial {
             corrupt_high_leverage(pool, &mut y, t);
         }
@@ -337,7 +344,13 @@ fn sketched_and_given_bases_also_work_for_selection() {
     // A nearly orthogonal basis given as is: Gaussian columns (VᵀV/n ≈ I).
     let g = randnla::problems::gaussian_matrix(4000, 10, Seed::new(3)).unwrap();
     let beta = vec![1.0; 10];
-    let y = noisy_labels(&g, &beta, 1.0, Seed::new(4)).unwrap();
+    let y = noisy_labels(
+        MatrixRef::dense(g.as_ref()).unwrap(),
+        &beta,
+        1.0,
+        Seed::new(4),
+    )
+    .unwrap();
     let p = Pool::new(
         MatrixRef::dense(g.as_ref()).unwrap(),
         Basis::AsGiven,
@@ -487,28 +500,42 @@ fn layouts_and_thread_counts_give_bitwise_identical_selections() {
 #[test]
 fn bad_input_is_an_error() {
     let (x, beta, _) = cauchy_problem(500, 10, 1.0, Seed::new(1), Seed::new(0)).unwrap();
-    let y = noisy_labels(&x, &beta, 1.0, Seed::new(2)).unwrap();
+    let xv = MatrixRef::dense(x.as_ref()).unwrap();
+    let y = noisy_labels(xv, &beta, 1.0, Seed::new(2)).unwrap();
     // β of the wrong length (it used to be truncated silently), bad noise, non-finite data.
     assert!(matches!(
-        noisy_labels(&x, &beta[..9], 1.0, Seed::new(2)),
+        noisy_labels(xv, &beta[..9], 1.0, Seed::new(2)),
         Err(Error::DimensionMismatch { .. })
     ));
     for noise in [-1.0, f64::NAN, f64::INFINITY] {
         assert!(matches!(
-            noisy_labels(&x, &beta, noise, Seed::new(2)),
+            noisy_labels(xv, &beta, noise, Seed::new(2)),
             Err(Error::InvalidParameter { .. })
         ));
     }
     let mut nan_beta = beta.clone();
     nan_beta[3] = f64::NAN;
     assert!(matches!(
-        noisy_labels(&x, &nan_beta, 1.0, Seed::new(2)),
+        noisy_labels(xv, &nan_beta, 1.0, Seed::new(2)),
         Err(Error::NonFinite { .. })
     ));
     let huge: Vec<f64> = beta.iter().map(|_| f64::MAX).collect();
     assert!(matches!(
-        noisy_labels(&x, &huge, 1.0, Seed::new(2)),
+        noisy_labels(xv, &huge, 1.0, Seed::new(2)),
         Err(Error::NonFinite { .. })
+    ));
+    // A dense X built without `MatrixRef::dense`'s check, holding an infinity.
+    let mut bad_x = x.clone();
+    bad_x[(7, 2)] = f64::INFINITY;
+    assert!(matches!(
+        noisy_labels(MatrixRef::Dense(bad_x.as_ref()), &beta, 1.0, Seed::new(2)),
+        Err(Error::NonFinite { row: 7, col: 2, .. })
+    ));
+    // A sparse X declaring 2⁶⁰ rows: the labels cannot be allocated.
+    let tall = sprs::CsMat::new_csc((1 << 60, 1), vec![0, 1], vec![3], vec![1.0]);
+    assert!(matches!(
+        noisy_labels(MatrixRef::sparse(&tall).unwrap(), &[1.0], 0.0, Seed::new(2)),
+        Err(Error::TooLarge { .. })
     ));
     let a = MatrixRef::dense(x.as_ref()).unwrap();
     let pool = Pool::new(a, Basis::Exact, Seed::new(1), Par::Seq).unwrap();
@@ -1302,6 +1329,56 @@ fn an_as_given_pool_far_from_orthonormal_runs_bss_as_the_exact_basis_does() {
         assert_eq!(info.new_labels, 60, "{basis:?}");
         let total: f64 = l.weights().iter().map(|&(i, w)| w * leverage[i]).sum();
         assert!((total - 3.0).abs() <= 3e-10, "{basis:?}: Σ wℓ = {total}");
+    }
+}
+
+/// `noisy_labels` gives the same bits from dense, CSR and CSC storage of one `X` (a 300 × 7
+/// sparse matrix, 30% of entries stored, with a few explicit zeros), with and without noise,
+/// and without noise equals `Xβ` summed by hand in ascending column order.
+#[test]
+fn noisy_labels_are_the_same_from_every_layout() {
+    let x = Mat::<f64>::from_fn(300, 7, |i, j| {
+        let h = (i * 31 + j * 17) % 10;
+        if h < 3 {
+            (i as f64 * 0.37 + j as f64).sin() * 10f64.powi(h as i32 - 1)
+        } else {
+            0.0
+        }
+    });
+    let beta = [0.5, -1.25, 3.0, 1e-3, -7.0, 2.5, 0.125];
+    let mut tri = sprs::TriMat::new((300, 7));
+    for i in 0..300 {
+        for j in 0..7 {
+            if x[(i, j)] != 0.0 || (i + j) % 50 == 0 {
+                tri.add_triplet(i, j, x[(i, j)]);
+            }
+        }
+    }
+    let (csr, csc): (sprs::CsMat<f64>, sprs::CsMat<f64>) = (tri.to_csr(), tri.to_csc());
+    assert!(csr.nnz() > 300 && csr.nnz() < 1200, "{}", csr.nnz());
+    let views = [
+        MatrixRef::dense(x.as_ref()).unwrap(),
+        MatrixRef::sparse(&csr).unwrap(),
+        MatrixRef::sparse(&csc).unwrap(),
+    ];
+    for noise in [0.0, 2.0] {
+        let ys: Vec<Vec<u64>> = views
+            .iter()
+            .map(|&v| {
+                let y = noisy_labels(v, &beta, noise, Seed::new(5)).unwrap();
+                y.iter().map(|v| v.to_bits()).collect()
+            })
+            .collect();
+        assert_eq!(ys[0], ys[1], "noise {noise}: CSR");
+        assert_eq!(ys[0], ys[2], "noise {noise}: CSC");
+    }
+    let y = noisy_labels(views[1], &beta, 0.0, Seed::new(5)).unwrap();
+    for (i, yi) in y.iter().enumerate() {
+        let mut s = 0.0;
+        for (j, b) in beta.iter().enumerate() {
+            s += x[(i, j)] * b;
+        }
+        assert_eq!(yi.to_bits(), s.to_bits(), "row {i}");
     }
 }
 

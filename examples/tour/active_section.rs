@@ -15,15 +15,10 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
     let (n, d, trials) = (5000usize, 20usize, 20u64);
     let e = |e: randnla::Error| e.to_string();
     let (x, beta, _) = cauchy_problem(n, d, 5.0, ctx.seed, Seed::new(0)).map_err(e)?;
-    let pool = Pool::new(
-        MatrixRef::dense(x.as_ref()).map_err(e)?,
-        Basis::Exact,
-        ctx.seed.derive(1),
-        ctx.par,
-    )
-    .map_err(e)?;
+    let xv = MatrixRef::dense(x.as_ref()).map_err(e)?;
+    let pool = Pool::new(xv, Basis::Exact, ctx.seed.derive(1), ctx.par).map_err(e)?;
     let labels: Vec<Vec<f64>> = (0..trials)
-        .map(|t| noisy_labels(&x, &beta, 5.0, ctx.seed.derive(100 + t)))
+        .map(|t| noisy_labels(xv, &beta, 5.0, ctx.seed.derive(100 + t)))
         .collect::<Result<_, _>>()
         .map_err(e)?;
     let opts: Vec<f64> = labels

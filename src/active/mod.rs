@@ -957,18 +957,33 @@ pub fn cauchy_problem(
     let x = crate::problems::cauchy_rows(n, d, seed.derive(0x86))?;
     let mut rng = seed.block_rng(0x87, 0);
     let beta: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let y = noisy_labels(&x, &beta, noise, noise_seed)?;
+    let y = noisy_labels(MatrixRef::Dense(x.as_ref()), &beta, noise, noise_seed)?;
     Ok((x, beta, y))
 }
 
-/// `y = Xβ + noise·g`, `g` iid standard normal from `noise_seed` (stream `0x88`).
+/// `y = Xβ + noise·g`, `g` iid standard normal from `noise_seed` (stream `0x88`), for a dense,
+/// CSR or CSC `X`. Each `(Xβ)_i` is summed from 0 over row `i`'s entries in ascending column
+/// order, so the three layouts give the same bits (stored zeros add nothing).
 ///
 /// # Errors
 /// [`Error::DimensionMismatch`] when `β` does not have one entry per column of `X`;
 /// [`Error::InvalidParameter`] for a negative or non-finite `noise`; [`Error::NonFinite`] when
-/// `X` or `β` holds a NaN or infinity, or a label overflows.
+/// `X` (a dense one not validated by [`MatrixRef::dense`]) or `β` holds a NaN or infinity, or a
+/// label overflows; [`Error::TooLarge`] when the `n` labels cannot be allocated (a sparse `X`
+/// may declare far more rows than it stores).
+///
+/// # Examples
+/// ```
+/// use randnla::active::noisy_labels;
+/// use randnla::{MatrixRef, Seed};
+/// let x = randnla::faer::mat![[1.0, 2.0], [0.0, -1.0], [3.0, 0.5]];
+/// // Without noise, y = Xβ exactly.
+/// let y = noisy_labels(MatrixRef::dense(x.as_ref())?, &[2.0, 4.0], 0.0, Seed::new(1))?;
+/// assert_eq!(y, [10.0, -4.0, 8.0]);
+/// # Ok::<(), randnla::Error>(())
+/// ```
 pub fn noisy_labels(
-    x: &faer::Mat<f64>,
+    x: MatrixRef<'_, f64>,
     beta: &[f64],
     noise: f64,
     noise_seed: Seed,
@@ -987,16 +1002,32 @@ pub fn noisy_labels(
             format!("must be finite and ≥ 0, got {noise}"),
         ));
     }
-    crate::input::check_finite_dense(x.as_ref(), "X")?;
     crate::input::check_finite_slice(beta, "β")?;
+    let mut y = filled_or_too_large(x.nrows(), 0.0, "labels y")?;
+    match x {
+        MatrixRef::Dense(a) => {
+            crate::input::check_finite_dense(a, "X")?;
+            for (i, yi) in y.iter_mut().enumerate() {
+                *yi = (0..a.ncols()).fold(0.0, |s, j| s + a[(i, j)] * beta[j]);
+            }
+        }
+        MatrixRef::Sparse(sp) => {
+            for k in 0..sp.outer_dim() {
+                let (idx, val) = sp.outer(k);
+                for (&j, &v) in idx.iter().zip(val) {
+                    match sp.layout() {
+                        Layout::Csr => y[k] += v * beta[j],
+                        Layout::Csc => y[j] += v * beta[k],
+                    }
+                }
+            }
+        }
+    }
     let mut rng = noise_seed.block_rng(0x88, 0);
-    let y: Vec<f64> = (0..x.nrows())
-        .map(|i| {
-            let s: f64 = (0..x.ncols()).map(|j| x[(i, j)] * beta[j]).sum();
-            let g: f64 = StandardNormal.sample(&mut rng);
-            s + noise * g
-        })
-        .collect();
+    for yi in &mut y {
+        let g: f64 = StandardNormal.sample(&mut rng);
+        *yi += noise * g;
+    }
     crate::input::check_finite_slice(&y, "labels y = Xβ + noise·g")?;
     Ok(y)
 }
