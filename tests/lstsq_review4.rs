@@ -566,3 +566,37 @@ fn rank_deficient_with_an_ill_conditioned_range_gives_the_minimum_norm_solution(
 fn rank_deficient_with_a_small_residual_gives_the_minimum_norm_solution() {
     check_rank_deficient(&[1e-10, 1e-8, 2e-7]);
 }
+
+/// A refinement run whose update vanishes in rounding ends the refinement, as a run without an
+/// iteration does: every further run would repeat it exactly. Found by the `solvers` fuzz
+/// target once the backward check could add runs: `A = 2⁸⁰⁰·G` (60 × 3, Gaussian `G`) and
+/// `b = 2⁻⁷⁶⁰·g`, whose solution `‖A⁺b‖ ≈ 2⁻¹⁵⁶⁰` lies below the smallest subnormal, so `x = 0`
+/// is its nearest representable answer; each LSQR run made one iteration whose update
+/// underflowed, and the solve went on for every run allowed (`refinement_steps + 1`, plus the
+/// check's two, since `‖Aᵀb‖/(σ‖b‖) ≈ 1` at `x = 0`). Now: `x = 0`, two runs (the first and
+/// one refinement run, which shows that nothing moves), whatever `refinement_steps` allows.
+#[test]
+fn refinement_stops_when_a_run_leaves_x_unchanged() {
+    let g = gauss(60, 3, 11);
+    let a = Mat::from_fn(60, 3, |i, j| g[(i, j)] * 2f64.powi(800));
+    let b: Vec<f64> = common::rhs(60, 12)
+        .into_iter()
+        .map(|v| v * 2f64.powi(-760))
+        .collect();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for steps in [1, 10] {
+        let params = LstsqParams {
+            probe: false,
+            refinement_steps: steps,
+            ..Default::default()
+        };
+        let (x, info) = sketch_and_precondition(av, &b, &params).unwrap();
+        assert!(x.iter().all(|&v| v == 0.0), "steps {steps}: {x:?}");
+        assert_eq!(info.runs, 2, "steps {steps}: {:?}", info.run_iterations);
+        assert!(
+            info.run_iterations.iter().all(|&it| it >= 1),
+            "{:?}",
+            info.run_iterations
+        );
+    }
+}

@@ -393,8 +393,11 @@ fn check_lstsq(
         "Ok without convergence: {info:?}"
     );
     assert_eq!(info.run_iterations.len(), info.runs, "{info:?}");
+    // Up to two more runs after the ones asked for while the answer fails the backward check,
+    // which a sketched solve without ridge makes when at least one refinement run was asked for.
+    let extra = if params.refinement_steps >= 1 { 2 } else { 0 };
     assert!(
-        info.runs >= 1 && info.runs <= params.refinement_steps + 1,
+        info.runs >= 1 && info.runs <= params.refinement_steps + 1 + extra,
         "{info:?}"
     );
     assert_eq!(info.tol.to_bits(), params.tol.to_bits());

@@ -908,12 +908,17 @@ fn solve_one_from(
         if kappa.is_nan() {
             kappa = bidiagonal_condition(&out.alphas, &out.betas);
         }
-        if out.iterations == 0 {
-            (known_rnorm, known_gnorm) = (Some(rnorm), Some(gnorm));
-        } else {
-            (known_rnorm, known_gnorm) = (None, None);
+        // Whether the run moved `x` at all: an update below half an ulp of every entry (a
+        // solution that underflows, `‖A⁺b‖` below the smallest subnormal) leaves it as it was.
+        let moved = out.iterations > 0 && {
             pre.apply(&out.z, &mut nx);
+            x.iter().zip(&nx).any(|(xi, di)| *xi + di != *xi)
+        };
+        if moved {
+            (known_rnorm, known_gnorm) = (None, None);
             super::ops::axpy(1.0, &nx, &mut x);
+        } else {
+            (known_rnorm, known_gnorm) = (Some(rnorm), Some(gnorm));
         }
         converged = out.converged;
         stopped = out.stopped_by_callback;
@@ -929,9 +934,10 @@ fn solve_one_from(
                 history: hist.normal_eq,
             });
         }
-        // A refinement run that made no iteration left `x` as it was, so every further run
-        // would repeat it exactly (`refinement_steps = 2^40` looped for hours before this).
-        if run >= 1 && out.iterations == 0 {
+        // A refinement run that left `x` as it was (no iteration, or an update that vanished in
+        // rounding) would be repeated exactly by every further run (`refinement_steps = 2^40`
+        // looped for hours before this).
+        if run >= 1 && !moved {
             break;
         }
         if let Some(check) = check.as_mut().filter(|_| run >= params.refinement_steps) {
@@ -1030,14 +1036,22 @@ impl BackwardCheck {
         BackwardCheck { sigma, best: None }
     }
 
-    /// `‖Aᵀr‖ / (u·σ·(‖r‖ + σ‖x‖ + ‖b‖))`: at most 1 passes. 0 (the test not applied) when
-    /// the level is 0 or the quotient is not finite (a level or norm that over- or underflowed,
-    /// or `σ` not finite).
+    /// `‖Aᵀr‖ / (u·σ·(‖r‖ + σ‖x‖ + ‖b‖))`: at most 1 passes. Computed as the inverse of
+    /// `u·(σ‖r‖/g + (σ‖x‖/g)·σ + σ‖b‖/g)` (`g = ‖Aᵀr‖`) with each quotient's exponents taken out,
+    /// so that it does not change when `A` and `b` are scaled by powers of two (a level or
+    /// `σ²‖x‖` far out of range would otherwise decide the extra runs). 0 (the test not applied)
+    /// when it is not a finite number (`g = 0` included) or `σ` is not positive and finite.
     fn excess(&self, gnorm: f64, rnorm: f64, xnorm: f64, bnorm: f64) -> f64 {
-        let u = f64::EPSILON / 2.0;
-        let level = u * self.sigma * (rnorm + self.sigma * xnorm + bnorm);
-        let excess = gnorm / level;
-        if level > 0.0 && excess.is_finite() {
+        use super::ops::quotient;
+        let (u, s) = (f64::EPSILON / 2.0, self.sigma);
+        if !(s > 0.0 && s.is_finite()) {
+            return 0.0;
+        }
+        let terms = quotient(s, rnorm, gnorm, 1.0)
+            + quotient(s, xnorm, gnorm, 1.0) * s
+            + quotient(s, bnorm, gnorm, 1.0);
+        let excess = 1.0 / (u * terms);
+        if excess.is_finite() {
             excess
         } else {
             0.0
@@ -1908,6 +1922,30 @@ mod tests {
             stopped(check.judge(x(-1.0), &pass_with(1.0, 10.0 * level), 1.0, true)).0,
             -1.0
         );
+
+        // The excess does not change, bit for bit, when A is scaled by 2ᵏ and b by 2ʲ
+        // (σ → 2ᵏσ, x → 2ʲ⁻ᵏx, r → 2ʲr, Aᵀr → 2ᵏ⁺ʲAᵀr), far beyond where the naive level
+        // u·σ·(‖r‖ + σ‖x‖ + ‖b‖) over- or underflows.
+        let (sigma, g, r, xn, b) = (3.7, 1.3e-12, 2.1e-3, 0.8, 1.1);
+        let base = BackwardCheck::new(sigma).excess(g, r, xn, b);
+        assert!(base > 1.0 && base.is_finite(), "{base}");
+        for (k, j) in [
+            (600, 0),
+            (-600, 0),
+            (0, 700),
+            (0, -700),
+            (500, -500),
+            (-400, 300),
+        ] {
+            let p = |e: i32| 2f64.powi(e);
+            let scaled = BackwardCheck::new(sigma * p(k)).excess(
+                g * p(k + j),
+                r * p(j),
+                xn * p(j - k),
+                b * p(j),
+            );
+            assert_eq!(scaled.to_bits(), base.to_bits(), "2^{k}, 2^{j}");
+        }
 
         // No test: σ = 0 (level 0), σ = ∞, a level that overflows, an infinite ‖Aᵀr‖.
         for (sigma, g) in [
