@@ -244,6 +244,23 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// An I/O error of the caller's own code as [`Error::Io`] (its kind kept, its message
+/// rendered), so that a function returning `randnla::Result` can use `?` on `std::io` calls:
+///
+/// ```
+/// fn first_line(path: &str) -> randnla::Result<String> {
+///     let text = std::fs::read_to_string(path)?;
+///     Ok(text.lines().next().unwrap_or("").to_string())
+/// }
+/// let err = first_line("/no/such/file").unwrap_err();
+/// assert!(matches!(err, randnla::Error::Io { kind: std::io::ErrorKind::NotFound, .. }));
+/// ```
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::io(&err, "")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

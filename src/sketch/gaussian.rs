@@ -316,7 +316,7 @@ impl<T: Scalar> SketchOperator<T> for Gaussian {
                 _ => self.accumulate_super_blocks(row_offset, cols, k, &mut work, d, par)?,
             }
             kernels::store_col_major(&work, out.as_mut());
-            Ok(())
+            Ok::<(), crate::Error>(())
         })??;
         check_output_finite(out.as_ref())
     }

@@ -313,7 +313,7 @@ impl<T: Scalar> SketchOperator<T> for Srht {
             if failed.lock().map_or(true, |f| f.is_none()) {
                 kernels::store_col_major(&work, out.as_mut());
             }
-            Ok(())
+            Ok::<(), crate::Error>(())
         })??;
         match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),
