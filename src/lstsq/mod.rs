@@ -20,7 +20,11 @@
 //! Webb, arXiv 2302.07202); this crate uses *sketch-and-precondition with iterative refinement*
 //! (Epperly, Meier, Nakatsukasa, arXiv 2406.03468): after LSQR stops, the true residual
 //! `b − Ax` is recomputed and LSQR is restarted on the correction, which the tests show gives the
-//! forward error of a Householder QR solve on `κ(A) = 10¹²` problems.
+//! forward error of a Householder QR solve on `κ(A) = 10¹²` problems. The answer is then tested
+//! against the normal-equation residual any exact answer of a nearby problem has
+//! (`‖Aᵀr‖ ≤ u·‖A‖(‖r‖ + ‖A‖‖x‖ + ‖b‖)`) and refined up to twice more while it fails: with one
+//! refinement run alone, that residual reached 61× a Householder QR solve's on a sparse
+//! `κ = 10¹²` problem for some sketch seeds; with the test, 8× at most.
 //!
 //! Not every problem needs a preconditioner. By default ([`LstsqParams::probe`]) the solver first
 //! runs LSQR without a sketch (on `A`, or on `A` with equilibrated columns when their norms
