@@ -37,11 +37,11 @@ fn unit(v: Vec<f64>) -> Vec<f64> {
 /// A sparse least-squares problem with an exactly known SVD (see
 /// [`sparse_epperly`]): the CSR matrix, `b`, the exact solution `x` (unit norm) and the `d × d`
 /// factor `B = diag(σ)·Vᵀ` with `A = P·B`.
-struct SparseProblem {
-    a: sprs::CsMat<f64>,
-    b: Vec<f64>,
-    x: Vec<f64>,
-    factor: Mat<f64>,
+pub(crate) struct SparseProblem {
+    pub(crate) a: sprs::CsMat<f64>,
+    pub(crate) b: Vec<f64>,
+    pub(crate) x: Vec<f64>,
+    pub(crate) factor: Mat<f64>,
 }
 
 /// Epperly's problem made sparse, with singular values set exactly:
@@ -64,7 +64,7 @@ struct SparseProblem {
 /// `range(A) = range(P)` (per column of `P`, whose supports are disjoint) and scaled to
 /// `‖r‖ = ρ`: as in `randnla::problems::ls_problem`, `x` is the exact least-squares solution
 /// before `b` is rounded.
-fn sparse_epperly(
+pub(crate) fn sparse_epperly(
     n: usize,
     d: usize,
     group: usize,
