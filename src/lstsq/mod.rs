@@ -133,7 +133,11 @@ pub struct LstsqParams {
     pub max_iters: usize,
     /// Refinement runs after the first LSQR solve (default 1; 0 gives plain
     /// sketch-and-precondition, which is not backward stable). The runs stop early once a
-    /// refinement run makes no iteration, since the next would repeat it. With at least one,
+    /// refinement run leaves `x` unchanged (no iteration, or an update lost in rounding), since
+    /// the next would repeat it; otherwise every run asked for is made, and on an
+    /// ill-conditioned problem each one iterates (10–15 iterations at `κ = 10¹²`: its recomputed
+    /// residual carries rounding of size `u·κ(A)` in the preconditioned test), so a large value
+    /// costs that many runs (the value is a budget of work, not a cap). With at least one,
     /// a sketched solve without ridge then checks its answer for backward stability and makes
     /// up to two more runs while it fails (step 5 of [`sketch_and_precondition`]); `info.runs`
     /// counts them.
