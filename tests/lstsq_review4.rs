@@ -9,8 +9,8 @@ use faer::linalg::solvers::SolveLstsq;
 use faer::{Mat, Par};
 use randnla::lstsq::kernel_regression::{solve_p3, InnerSolve, KernelParams};
 use randnla::lstsq::{
-    normal_equation_residual, qr_solve, sketch_and_precondition, Factorization, LstsqParams,
-    Preconditioner,
+    normal_equation_residual, qr_solve, ridge_normal_equation_residual, sketch_and_precondition,
+    Factorization, LstsqParams, Preconditioner,
 };
 use randnla::{MatrixRef, Seed};
 
@@ -320,6 +320,62 @@ fn backward_check_refines_the_answers_a_single_refinement_run_leaves_far_from_qr
     eprintln!(
         "backward check: worst {worst:.2}× QR's residual, {extra} of 30 seeds refined further"
     );
+}
+
+/// The backward check on ridge problems: the sketched ridge solve factors `[√λI; SA]`, and a
+/// small `λ` leaves the augmented problem `[A; √λI]x ≈ [b; 0]` as ill-conditioned as `A`. The
+/// check is that of the augmented problem, `‖Aᵀr − λx‖ ≤ u·σ̄(‖r̄‖ + σ̄‖x‖ + ‖b‖)` with
+/// `σ̄ = σ_max([√λI; SA])` and `r̄ = [b − Ax; −√λx]`. Problem: the hard cell of the previous
+/// test (dense rows, κ = 10¹², ρ = 10⁻³, 4000 × 50, `‖A‖ = 1`) with `λ ∈ {10⁻³⁰, 10⁻²⁴,
+/// 10⁻²⁰}` (below, at and above `σ_min² = 10⁻²⁴`), sketch seeds 0–29. Pass rules, every seed:
+/// - the augmented normal-equation residual (`ridge_normal_equation_residual`) is ≤ 10× that
+///   of a Householder QR solve of the same ridge problem (`qr_solve`, rows `[√λI; A]`);
+/// - at most 4 runs; at least one seed per `λ` takes an extra run;
+/// - on the κ = 10⁸ cell, where every answer is within 1.4× of QR's with one refinement run,
+///   no seed pays an extra run at any of the three `λ`.
+///
+/// Measured before the check covered ridge (2026-12-06): at most 9.7×, 15.3×, 14.6× QR's
+/// (median 2.9×, 3.3×, 1.9×; 4 seeds above 10×); with it, 3.2×, 6.0×, 4.7× (median 0.60×,
+/// 1.01×, 1.87×), extra runs on 15, 15, 3 of 30 seeds; κ = 10⁸: none.
+#[test]
+fn backward_check_covers_ridge_with_a_small_lambda() {
+    let (n, d) = (4000, 50);
+    let hard = sparse_epperly(n, d, d, 1e12, 1e-3, 521);
+    let mild = sparse_epperly(n, d, d, 1e8, 1e-3, 511);
+    for lambda in [1e-30, 1e-24, 1e-20] {
+        let av = MatrixRef::sparse(&hard.a).unwrap();
+        let ner =
+            |x: &[f64]| ridge_normal_equation_residual(av, x, &hard.b, lambda, Par::Seq).unwrap();
+        let ner_qr = ner(&qr_solve(av, &hard.b, lambda, Par::Seq).unwrap());
+        let (mut extra, mut worst) = (0, 0.0f64);
+        for s in 0..30 {
+            let params = LstsqParams {
+                probe: false,
+                seed: Seed::new(s),
+                ridge: lambda,
+                ..Default::default()
+            };
+            let (x, info) = sketch_and_precondition(av, &hard.b, &params).unwrap();
+            let ratio = ner(&x) / ner_qr;
+            worst = worst.max(ratio);
+            assert!(
+                ratio <= 10.0,
+                "λ {lambda:e}, seed {s}: {ratio:.2}× QR's residual, runs {:?}",
+                info.run_iterations
+            );
+            assert!(info.runs <= 4, "λ {lambda:e}, seed {s}");
+            extra += usize::from(info.runs > 2);
+
+            let mv = MatrixRef::sparse(&mild.a).unwrap();
+            let (_, info) = sketch_and_precondition(mv, &mild.b, &params).unwrap();
+            assert_eq!(
+                info.runs, 2,
+                "λ {lambda:e}, seed {s}: an extra run at κ = 1e8"
+            );
+        }
+        assert!(extra >= 1, "λ {lambda:e}: no seed was refined further");
+        eprintln!("ridge λ {lambda:e}: worst {worst:.2}× QR's residual, {extra} of 30 refined");
+    }
 }
 
 /// Dense least squares by faer's column-pivoted QR: `(x, ‖Kx − b‖)`.

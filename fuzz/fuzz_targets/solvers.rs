@@ -394,7 +394,7 @@ fn check_lstsq(
     );
     assert_eq!(info.run_iterations.len(), info.runs, "{info:?}");
     // Up to two more runs after the ones asked for while the answer fails the backward check,
-    // which a sketched solve without ridge makes when at least one refinement run was asked for.
+    // which a sketched solve (ridge or not) makes when at least one refinement run was asked for.
     let extra = if params.refinement_steps >= 1 { 2 } else { 0 };
     assert!(
         info.runs >= 1 && info.runs <= params.refinement_steps + 1 + extra,

@@ -137,10 +137,10 @@ pub struct LstsqParams {
     /// the next would repeat it; otherwise every run asked for is made, and on an
     /// ill-conditioned problem each one iterates (10–15 iterations at `κ = 10¹²`: its recomputed
     /// residual carries rounding of size `u·κ(A)` in the preconditioned test), so a large value
-    /// costs that many runs (the value is a budget of work, not a cap). With at least one,
-    /// a sketched solve without ridge then checks its answer for backward stability and makes
-    /// up to two more runs while it fails (step 5 of [`sketch_and_precondition`]); `info.runs`
-    /// counts them.
+    /// costs that many runs (the value is a budget of work, not a cap). With at least one, a
+    /// sketched solve (with or without ridge) then checks its answer for backward stability and
+    /// makes up to two more runs while it fails (step 5 of [`sketch_and_precondition`]);
+    /// `info.runs` counts them.
     pub refinement_steps: usize,
     /// Which factorization of `SA` to use (default [`Factorization::Auto`]).
     pub factorization: Factorization,

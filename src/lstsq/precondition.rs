@@ -526,13 +526,10 @@ impl Preconditioner {
         }
     }
 
-    /// `σ_max(SA)`, an estimate of `‖A‖₂` within the sketch's distortion, for a sketched
-    /// preconditioner without a ridge (`None` otherwise): the SVD's largest singular value, or
-    /// [`triangular_norm_estimate`] of `R`.
+    /// `σ_max(SA)`, an estimate of `‖A‖₂` within the sketch's distortion (with a ridge,
+    /// `σ_max([√λI; SA])`, of `‖[A; √λI]‖₂`), for a sketched preconditioner (`None` for the
+    /// diagonal one): the SVD's largest singular value, or [`triangular_norm_estimate`] of `R`.
     fn sketch_norm(&self) -> Option<f64> {
-        if self.sqrt_lambda > 0.0 {
-            return None;
-        }
         match &self.kind {
             Kind::Qr { r, .. } => Some(triangular_norm_estimate(r.as_ref())),
             Kind::Svd { s, .. } => s.first().copied(),
@@ -866,7 +863,7 @@ fn solve_one_from(
     // ‖Aᵀr − λx‖ of the current x when known (as ‖r‖).
     let mut known_gnorm = None;
     // After the `refinement_steps` runs asked for, at most EXTRA_REFINEMENT_RUNS more while the
-    // answer fails the backward-stability test (sketched preconditioners without ridge).
+    // answer fails the backward-stability test (sketched preconditioners).
     let mut check = (params.refinement_steps >= 1)
         .then(|| pre.sketch_norm())
         .flatten()
@@ -943,7 +940,7 @@ fn solve_one_from(
         }
         if let Some(check) = check.as_mut().filter(|_| run >= params.refinement_steps) {
             x = super::finite_solution(x, "sketch-and-precondition")?;
-            let pass = FirstPass::at(a, 0.0, &x, b, false).0;
+            let pass = FirstPass::at(a, pre.sqrt_lambda, &x, b, false).0;
             match check.judge(x, &pass, bnorm, run == last_run) {
                 Verdict::Done {
                     x: best,
@@ -1002,8 +999,10 @@ fn solve_one_from(
 /// and this check, 8.0× at most, with an extra run on 9 of the 30 seeds.
 const EXTRA_REFINEMENT_RUNS: usize = 2;
 
-/// The backward-stability test of a sketched solve without ridge, made after the refinement
-/// runs asked for: `‖Aᵀr‖ ≤ u·σ·(‖r‖ + σ‖x‖ + ‖b‖)` with `σ = σ_max(SA) ≈ ‖A‖₂` and `u = 2⁻⁵³`.
+/// The backward-stability test of a sketched solve, made after the refinement runs asked for:
+/// `‖Aᵀr‖ ≤ u·σ·(‖r‖ + σ‖x‖ + ‖b‖)` with `σ = σ_max(SA) ≈ ‖A‖₂` and `u = 2⁻⁵³`. With a ridge
+/// it is the test of the augmented problem `[A; √λI]x ≈ [b; 0]`: `Aᵀr − λx` for `Aᵀr`, the
+/// augmented residual `[b − Ax; −√λx]` for `r`, and `σ = σ_max([√λI; SA])`.
 ///
 /// An `x` that exactly solves a problem whose data `A`, `b` are perturbed by `δA`, `δb`
 /// (`‖δA‖ ≤ εσ`, `‖δb‖ ≤ ε‖b‖`) has, to first order, `Aᵀr = Aᵀ(δA·x − δb) − δAᵀr` of norm at
@@ -1020,6 +1019,13 @@ const EXTRA_REFINEMENT_RUNS: usize = 2;
 /// gains up to 2×. Where `‖Aᵀr‖` itself leaves the range of `f64` (`A` and `b` scaled by
 /// `2^±600` on that problem, `‖Aᵀr‖ ≈ 2^±1200·10⁻³`: ∞ or 0), the test is not applied (excess
 /// 0), and the answer is the one after the runs asked for.
+///
+/// A small ridge leaves the augmented problem as ill-conditioned as `A`: on the same sparse
+/// `κ = 10¹²`, `‖r‖/‖b‖ = 10⁻³` problem with `λ` from `10⁻³⁰` to `10⁻²⁰` (around
+/// `σ_min² = 10⁻²⁴`), one refinement run left the augmented normal-equation residual up to 15×
+/// that of a Householder QR solve of the ridge problem, and the check brought it within 6.0×
+/// (extra runs on 3–15 of 30 seeds per `λ`); at `‖r‖/‖b‖ = 0.1`, `λ = 10⁻³⁰`, from 62× to 21×,
+/// every answer then below the level (QR's own answer sits at 0.16 of it there).
 struct BackwardCheck {
     sigma: f64,
     /// The excess of the last answer judged (∞ before the first).
@@ -1596,14 +1602,16 @@ fn solve_unchecked(
 /// 4. LSQR on `min ‖AN·z − (b − Ax₀)‖` with `AN` applied matrix-free (`N` by triangular solves),
 ///    `x ← x₀ + Nz`; then `refinement_steps` more LSQR runs on the recomputed true residual.
 ///    Each run stops on `‖(AN)ᵀr‖/(‖AN‖‖r‖) ≤ tol` or `‖r‖ ≤ tol·‖b‖`.
-/// 5. Without a ridge, and when `refinement_steps ≥ 1`: a check of the answer. If
-///    `‖Aᵀr‖ > u·σ(‖r‖ + σ‖x‖ + ‖b‖)` (`σ = σ_max(SA)`, `u = 2⁻⁵³`), more than any answer that
+/// 5. When `refinement_steps ≥ 1`: a check of the answer. If
+///    `‖Aᵀr‖ > u·σ(‖r‖ + σ‖x‖ + ‖b‖)` (`σ = σ_max(SA)`, `u = 2⁻⁵³`; with a ridge, the same test
+///    of the augmented problem `[A; √λI]x ≈ [b; 0]`), more than any answer that
 ///    exactly solves a problem `u`-close to the data can have, up to two more refinement runs
 ///    follow, while each at least halves that excess; of the answers judged, the one with the
 ///    smallest normal-equation residual is returned (never worse than the first).
 ///    On a sparse `κ = 10¹²` problem one refinement run left the normal-equation residual up to
 ///    61× that of a Householder QR solve over 30 sketch seeds, and the check brought every seed
-///    within 8.0× (9 of them took an extra run); on problems whose answers pass (the bench's
+///    within 8.0× (9 of them took an extra run; with a ridge `λ` from `10⁻³⁰` to `10⁻²⁰`, from
+///    up to 15× to within 6.0×); on problems whose answers pass (the bench's
 ///    `κ ≈ 10⁸` sparse problem, dense problems up to `κ = 10¹⁰`) it costs one product with
 ///    `Aᵀ` (fused with the final residual's pass) and `O(d²)` for `σ`. It also fires on some
 ///    answers whose residual is large enough that `‖Aᵀr‖` sits at its own rounding level
