@@ -21,6 +21,7 @@ mod lstsq_review2;
 mod lstsq_review3;
 mod lstsq_review4;
 mod lstsq_review5;
+mod lstsq_review6;
 mod lstsq_ridge_scale;
 mod review_session36;
 mod robustness_review_109;
