@@ -333,6 +333,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
         max_iters: params.max_iters,
         damp: params.ridge.sqrt(),
         anorm_hint: 0.0,
+        scale_hint: 0.0,
         bnorm: norm2(b),
         run: 0,
         offset: 0,

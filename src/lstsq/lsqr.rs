@@ -41,6 +41,11 @@ pub(crate) struct LsqrRun {
     pub damp: f64,
     /// A known lower estimate of `‖M‖₂` (from an earlier run on the same operator), or 0.
     pub anorm_hint: f64,
+    /// The size of `‖M‖₂` known before any product, or 0: 1 for an operator preconditioned by a
+    /// sketch (`M = AN` with `SAN` of orthonormal columns, so `‖M‖ ≈ 1`). Only the scaling of
+    /// the products uses it (exact powers of two, which change no bits unless a product would
+    /// otherwise leave the range), never the stopping test.
+    pub scale_hint: f64,
     /// `‖b‖` of the whole problem (the scale of the consistency test).
     pub bnorm: f64,
     /// Index of this run (0 = first solve, 1.. = refinement), reported to the callback.
@@ -226,7 +231,11 @@ pub(crate) fn lsqr_run_from(
         // With ‖M‖ far from 1 the new u is scaled by a power of two `sc ≈ 1/‖M‖` inside the
         // pass, so that Mᵀu (of size ‖M‖² otherwise) stays in range; the scaling is exact and
         // cancels below (u/‖u‖ and (Mᵀu)/‖u‖ do not depend on it); sc = 1 for ordinary sizes.
-        let sc = rescale_for(anorm);
+        // `anorm` alone is a poor guide at the start of a run from a good warm start: it is then
+        // `α = ‖Mᵀu‖`, a normal-equation residual far below `‖M‖` (ridge `λ = 10³⁰⁸` with
+        // `‖A‖ = 1`: `α ≈ 4·10⁻¹⁵⁶` against `‖M‖ ≈ 1`), and `u` scaled by `1/α` overflowed
+        // inside the pass (`√λ·u`, before `Nᵀ` brings it back).
+        let sc = rescale_for(anorm.max(cfg.scale_hint));
         op.apply_fused_scaled(&v, alpha, sc, &mut u, &mut tmp_v);
         let beta_sc = norm2(&u);
         beta = beta_sc / sc;
