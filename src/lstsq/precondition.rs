@@ -947,6 +947,16 @@ fn solve_one_from(
         // on a well-conditioned problem looped for hours before this; on an ill-conditioned one
         // every run moves `x`, and the runs asked for are all made).
         if run >= 1 && !moved {
+            // After an extra run, `x` is the answer the check judged last, which need not be the
+            // best it judged (a run may lower the excess by growing `‖x‖` while `‖Aᵀr‖` rises):
+            // the check chooses, as after the last run allowed.
+            if let Some(check) = check.as_mut().filter(|_| run > params.refinement_steps) {
+                (x, known_rnorm, known_gnorm) =
+                    match check.judge_norms(x, rnorm, gnorm, bnorm, true) {
+                        Verdict::Done { x, rnorm, gnorm } => (x, Some(rnorm), Some(gnorm)),
+                        Verdict::Refine(x) => (x, known_rnorm, known_gnorm),
+                    };
+            }
             break;
         }
         if let Some(check) = check.as_mut().filter(|_| run >= params.refinement_steps) {
@@ -1109,7 +1119,18 @@ impl BackwardCheck {
     /// without lowering `‖Aᵀr‖` (a sparse `κ = 10¹²`, `‖r‖/‖b‖ = 0.1` problem: `‖x‖` 10× larger,
     /// excess 1.66 → 0.20, residual 1.16× higher), and the earlier answer is then the better one.
     fn judge(&mut self, x: Vec<f64>, pass: &FirstPass, bnorm: f64, last: bool) -> Verdict {
-        let (rnorm, gnorm) = (norm2(&pass.r), norm2(&pass.g));
+        self.judge_norms(x, norm2(&pass.r), norm2(&pass.g), bnorm, last)
+    }
+
+    /// [`judge`](Self::judge) given `‖r‖` and `‖Aᵀr‖` at `x`.
+    fn judge_norms(
+        &mut self,
+        x: Vec<f64>,
+        rnorm: f64,
+        gnorm: f64,
+        bnorm: f64,
+        last: bool,
+    ) -> Verdict {
         let excess = self.excess(gnorm, rnorm, norm2(&x), bnorm);
         let stop = excess <= 1.0 || excess > 0.5 * self.previous_excess || last;
         self.previous_excess = excess;
