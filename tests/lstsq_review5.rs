@@ -65,7 +65,7 @@ fn firing(a: MatrixRef<'_, f64>, b: &[f64]) -> Vec<(u64, Vec<f64>, Info)> {
 /// The answer as it stood right after run `k` (0-based) of the solve with `params`, whose runs
 /// took `run_iterations`: the callback stops the solve at that run's last iteration, which LSQR
 /// reports after its update and before its stopping test, so the update is the converged run's.
-fn after_run(
+pub(crate) fn after_run(
     a: MatrixRef<'_, f64>,
     b: &[f64],
     params: &LstsqParams,
@@ -453,20 +453,13 @@ fn refinement_steps_zero_and_many_make_the_runs_asked_for() {
     }
 }
 
-/// The check on the SVD (rank-deficient) route. `A = U·diag(σ)·Vᵀ`, 2000 × 50, rank 40,
-/// `σ = logspace(0, −10, 40)` (`U`, `V` thin Q factors of seeded Gaussians), `b = A·x + ρ·u⊥`
-/// with `x ∈ range(Aᵀ)` of unit norm and `u⊥` a unit vector orthogonal to `range(A)`,
-/// `ρ = 10⁻³`, so `x = A⁺b`. Sketch seeds 0–9, sketched path. Pass rules, every seed:
-/// `Factorization::Svd` with rank 40, converged, `runs ≤ 4` with the `Info` invariants, and
-/// the answer is the minimum-norm one: `‖x̂ − A⁺b‖/‖A⁺b‖ ≤ 10u(κ_r + κ_r²ρ)` with `κ_r = 10¹⁰`
-/// (the forward-error bound on the rank-40 problem, as in `lstsq_review4`), which also bounds
-/// the part of `x̂` in the null space; `A⁺b` here is the exact `x`.
-#[test]
-fn the_check_on_the_svd_route_keeps_the_minimum_norm_answer() {
+/// An exactly rank-40 dense 2000 × 50 `A = U₄₀·diag(σ)·V₄₀ᵀ` (`σ = logspace(0, −10, 40)`,
+/// `U`, `V` the thin Q factors of seeded Gaussians), `x = V₄₀·c/‖c‖` (in `range(Aᵀ)`, unit
+/// norm) and `b = Ax + ρ·u₄₁` (`u₄₁ ⊥ range(A)`): `(A, b, x)`, `x = A⁺b`.
+pub(crate) fn rank40(rho: f64) -> (Mat<f64>, Vec<f64>, Vec<f64>) {
     let (n, d, r) = (2000, 50, 40);
     let u = common::gauss(n, r + 1, 41).qr().compute_thin_Q();
     let v = common::gauss(d, d, 42).qr().compute_thin_Q();
-    let kappa_r = 1e10;
     let sigma: Vec<f64> = (0..r)
         .map(|k| 10f64.powf(-10.0 * k as f64 / (r - 1) as f64))
         .collect();
@@ -477,9 +470,23 @@ fn the_check_on_the_svd_route_keeps_the_minimum_norm_answer() {
     let x: Vec<f64> = (0..d)
         .map(|j| (0..r).map(|k| v[(j, k)] * c[k] / cn).sum())
         .collect();
-    let rho = 1e-3;
     let ax = &a * Mat::from_fn(d, 1, |i, _| x[i]);
     let b: Vec<f64> = (0..n).map(|i| ax[(i, 0)] + rho * u[(i, r)]).collect();
+    (a, b, x)
+}
+
+/// The check on the SVD (rank-deficient) route. `A = U·diag(σ)·Vᵀ`, 2000 × 50, rank 40,
+/// `σ = logspace(0, −10, 40)` (`U`, `V` thin Q factors of seeded Gaussians), `b = A·x + ρ·u⊥`
+/// with `x ∈ range(Aᵀ)` of unit norm and `u⊥` a unit vector orthogonal to `range(A)`,
+/// `ρ = 10⁻³`, so `x = A⁺b`. Sketch seeds 0–9, sketched path. Pass rules, every seed:
+/// `Factorization::Svd` with rank 40, converged, `runs ≤ 4` with the `Info` invariants, and
+/// the answer is the minimum-norm one: `‖x̂ − A⁺b‖/‖A⁺b‖ ≤ 10u(κ_r + κ_r²ρ)` with `κ_r = 10¹⁰`
+/// (the forward-error bound on the rank-40 problem, as in `lstsq_review4`), which also bounds
+/// the part of `x̂` in the null space; `A⁺b` here is the exact `x`.
+#[test]
+fn the_check_on_the_svd_route_keeps_the_minimum_norm_answer() {
+    let (r, kappa_r, rho) = (40, 1e10, 1e-3);
+    let (a, b, x) = rank40(rho);
     let av = MatrixRef::dense(a.as_ref()).unwrap();
     let u53 = f64::EPSILON / 2.0;
     let bound = 10.0 * u53 * (kappa_r + kappa_r * kappa_r * rho);

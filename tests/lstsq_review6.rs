@@ -7,6 +7,7 @@
 
 use crate::common;
 use crate::lstsq_review4::{sparse_epperly, SparseProblem};
+use crate::lstsq_review5::rank40;
 
 use faer::{Mat, Par};
 use randnla::lstsq::{
@@ -52,8 +53,7 @@ fn ner(a: MatrixRef<'_, f64>, x: &[f64], b: &[f64], lambda: f64) -> f64 {
     ridge_normal_equation_residual(a, x, b, lambda, Par::Seq).unwrap()
 }
 
-/// The answer right after run `k` of the solve with `params` (a callback stops the solve at
-/// that run's last iteration, reported after its update), as in `lstsq_review5`.
+/// The answer right after run `k` of the solve with `params` (`lstsq_review5::after_run`).
 fn after_run(
     a: MatrixRef<'_, f64>,
     b: &[f64],
@@ -61,38 +61,12 @@ fn after_run(
     run_iterations: &[usize],
     k: usize,
 ) -> Vec<f64> {
-    let last: usize = run_iterations[..=k].iter().sum();
-    let mut cb = |st: &IterState| {
-        if st.iteration == last {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    };
-    sketch_and_precondition_with_callback(a, b, params, &mut cb)
-        .unwrap()
-        .0
+    crate::lstsq_review5::after_run(a, b, params, run_iterations, k).0
 }
 
-/// `lstsq_review5`'s exactly rank-40 dense 2000 × 50 `A` (σ = logspace(0, −10, 40), then ten
-/// zeros) with `b = A x + 10⁻³·u₄₁` (`x` in `range(Aᵀ)`, unit norm).
-fn rank40() -> (Mat<f64>, Vec<f64>) {
-    let (n, d, r) = (2000, 50, 40);
-    let u = common::gauss(n, r + 1, 41).qr().compute_thin_Q();
-    let v = common::gauss(d, d, 42).qr().compute_thin_Q();
-    let sigma: Vec<f64> = (0..r)
-        .map(|k| 10f64.powf(-10.0 * k as f64 / (r - 1) as f64))
-        .collect();
-    let us = Mat::from_fn(n, r, |i, k| u[(i, k)] * sigma[k]);
-    let a = &us * v.subcols(0, r).transpose();
-    let c = common::rhs(r, 43);
-    let cn = c.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let x: Vec<f64> = (0..d)
-        .map(|j| (0..r).map(|k| v[(j, k)] * c[k] / cn).sum())
-        .collect();
-    let ax = common::matvec(&a, &x);
-    let b: Vec<f64> = (0..n).map(|i| ax[i] + 1e-3 * u[(i, r)]).collect();
-    (a, b)
+/// [`ner`] of `qr_solve`'s answer to the same ridge problem.
+fn ner_qr(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64) -> f64 {
+    ner(a, &qr_solve(a, b, lambda, Par::Seq).unwrap(), b, lambda)
 }
 
 fn assert_info(info: &Info, what: &str) {
@@ -115,15 +89,15 @@ fn assert_info(info: &Info, what: &str) {
 /// 10× that of `qr_solve(a, b, λ)`. At `λ = 10⁻³⁰` (`√λ` below `rcond`; `qr_solve` refuses it as
 /// rank-deficient) both take the SVD with rank 40 (the truncated answer) and no extra run.
 ///
-/// Measured: worst ratio 2.44 (`Svd`) and 1.95 (`Auto`); no extra run on any seed (with `b`
-/// formed by faer's product instead of plain loops: 3.25 and 4.08, at `λ = 10⁻²⁴`);
+/// Measured: worst ratio 3.25 (`Svd`) and 4.08 (`Auto`), at `λ = 10⁻²⁴`; no extra run on any
+/// seed (with `b` formed by plain loops instead of faer's product: 2.44 and 1.95);
 /// `residual_norm` agrees to ≤ 4.2·10⁻¹² (λ = 10⁻²⁴, where `‖x‖` is large along `A`'s null
 /// space), ≤ 3.5·10⁻¹⁵ elsewhere. (Not asserted: at `λ = 1, 10⁴` the answers sit at 12.7×
 /// and 61× QR's residual, `2·10⁻¹⁵` and `1.8·10⁻¹⁶`, below `tol = 10⁻¹⁴`, where the refinement
 /// run makes no iteration and the check is not reached.)
 #[test]
 fn ridge_on_a_rank_deficient_a_svd_and_auto_stay_within_qr() {
-    let (a, b) = rank40();
+    let (a, b, _) = rank40(1e-3);
     let av = common::dense(&a);
     let mut worst = [0.0f64; 2];
     for (fi, f) in [Factorization::Svd, Factorization::Auto]
@@ -331,7 +305,7 @@ fn ridge_check_with_subnormal_lambda_and_underflowing_sqrt_lambda_x() {
 #[test]
 fn ridge_svd_route_scales_exactly_by_powers_of_two() {
     let pr = hard();
-    let (a40, b40) = rank40();
+    let (a40, b40, _) = rank40(1e-3);
     let dense_scaled =
         |k: i32| Mat::from_fn(a40.nrows(), a40.ncols(), |r, c| a40[(r, c)] * 2f64.powi(k));
     let mut extra = 0;
@@ -398,12 +372,7 @@ fn middle_and_huge_lambda_take_no_extra_run() {
     let pr = hard();
     let av = MatrixRef::sparse(&pr.a).unwrap();
     for lambda in [1e-4, 1e-2, 1.0, 1e2, 1e8, 1e30] {
-        let nq = ner(
-            av,
-            &qr_solve(av, &pr.b, lambda, Par::Seq).unwrap(),
-            &pr.b,
-            lambda,
-        );
+        let nq = ner_qr(av, &pr.b, lambda);
         for s in 0..10 {
             let (x, info) = sketch_and_precondition(av, &pr.b, &sk(s, lambda)).unwrap();
             let what = format!("hard λ {lambda:e} seed {s}: {:?}", info.run_iterations);
@@ -452,12 +421,7 @@ fn moderate() -> (SparseProblem, f64) {
 fn extra_runs_on_a_well_conditioned_ridge_problem_are_cheap_and_gain() {
     let (pr, lambda) = moderate();
     let av = MatrixRef::sparse(&pr.a).unwrap();
-    let nq = ner(
-        av,
-        &qr_solve(av, &pr.b, lambda, Par::Seq).unwrap(),
-        &pr.b,
-        lambda,
-    );
+    let nq = ner_qr(av, &pr.b, lambda);
     for s in 0..10 {
         let p = sk(s, lambda);
         let (x, info) = sketch_and_precondition(av, &pr.b, &p).unwrap();
