@@ -1039,10 +1039,9 @@ const EXTRA_REFINEMENT_RUNS: usize = 2;
 /// 10¹², normal-equation residuals near `10⁻¹⁵`), where the extra run costs 2–12 iterations and
 /// gains up to 2×; with a ridge, on a problem as well conditioned as `κ([A; √λI]) ≈ 10³` at
 /// `‖r‖/‖b‖ = 1`, on every seed, for 1–2 iterations (residuals 12–77× QR's before, 3.0–15.6×
-/// after; `tests/lstsq_review6.rs`). Where `‖Aᵀr‖`
-/// itself leaves the range of `f64` (`A` and `b` scaled by
-/// `2^±600` on that problem, `‖Aᵀr‖ ≈ 2^±1200·10⁻³`: ∞ or 0), the test is not applied (excess
-/// 0), and the answer is the one after the runs asked for.
+/// after; `tests/lstsq_review6.rs`). Where `‖Aᵀr‖` itself leaves the range of `f64` (`A` and
+/// `b` scaled by `2^±600` on that problem, `‖Aᵀr‖ ≈ 2^±1200·10⁻³`: ∞ or 0), the test is not
+/// applied (excess 0), and the answer is the one after the runs asked for.
 ///
 /// A small ridge leaves the augmented problem as ill-conditioned as `A`: on the same sparse
 /// `κ = 10¹²`, `‖r‖/‖b‖ = 10⁻³` problem with `λ` from `10⁻³⁰` to `10⁻²⁰` (around
@@ -1637,9 +1636,9 @@ fn solve_unchecked(
 /// 4. LSQR on `min ‖AN·z − (b − Ax₀)‖` with `AN` applied matrix-free (`N` by triangular solves),
 ///    `x ← x₀ + Nz`; then `refinement_steps` more LSQR runs on the recomputed true residual.
 ///    Each run stops on `‖(AN)ᵀr‖/(‖AN‖‖r‖) ≤ tol` or `‖r‖ ≤ tol·‖b‖`.
-/// 5. When `refinement_steps ≥ 1`: a check of the answer. If
-///    `‖Aᵀr‖ > u·σ(‖r‖ + σ‖x‖ + ‖b‖)` (`σ = σ_max(SA)`, `u = 2⁻⁵³`; with a ridge, the same test
-///    of the augmented problem `[A; √λI]x ≈ [b; 0]`), more than any answer that
+/// 5. When `refinement_steps ≥ 1`: a check of the answer. If `‖Aᵀr‖ > u·σ(‖r‖ + σ‖x‖ + ‖b‖)`
+///    (`σ = σ_max(SA)`, `u = 2⁻⁵³`; with a ridge, the same test of the augmented problem
+///    `[A; √λI]x ≈ [b; 0]`), more than any answer that
 ///    exactly solves a problem `u`-close to the data can have, up to two more refinement runs
 ///    follow, while each at least halves that excess; of the answers judged, the one with the
 ///    smallest normal-equation residual is returned (never worse than the first).
