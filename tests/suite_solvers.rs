@@ -26,3 +26,4 @@ mod lstsq_ridge_scale;
 mod review_session36;
 mod robustness_review_109;
 mod user_review_active_tensor;
+mod mutation_review_lstsq;

@@ -1,0 +1,103 @@
+//! Hand mutation review of least squares (code changed since commit 20ee568): tests that kill
+//! mutants of `src/lstsq/` the rest of the suite let through. Each test's doc names the mutant
+//! (the one-line slip) and how it fails under it.
+
+use crate::common;
+use crate::lstsq_review4::sparse_epperly;
+use crate::lstsq_review5::after_run;
+use faer::Par;
+use randnla::lstsq::{normal_equation_residual, sketch_and_precondition, LstsqParams};
+use randnla::{MatrixRef, Seed};
+
+/// The sketched path (no probe) with sketch seed `s` and tolerance `tol`.
+fn sketched(s: u64, tol: f64) -> LstsqParams {
+    LstsqParams {
+        probe: false,
+        seed: Seed::new(s),
+        tol,
+        ..Default::default()
+    }
+}
+
+fn same_bits(x: &[f64], y: &[f64]) -> bool {
+    x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+}
+
+/// The backward-stability check's two extra runs, and its choice of answer, at a loose
+/// tolerance. Problem: `lstsq_review4`'s sparse `κ = 10¹²`, `‖r‖/‖b‖ = 10⁻³` problem
+/// (`sparse_epperly(4000, 50, 50, 10¹², 10⁻³, 521)`), `tol = 10⁻⁷`, `refinement_steps = 1`,
+/// sketch seeds 0–15. Pass rules:
+/// - every seed: `runs ≤ 4` (1 + 1 asked for + at most 2 extra), and the answer is, within 1%
+///   by the normal-equation residual `‖Aᵀr‖/(‖A‖‖r‖)` (recomputed here), the best of the
+///   answers the check judged, those right after runs `1, …, runs − 1` (its doc: "of the
+///   answers judged, the one with the smallest normal-equation residual is returned");
+/// - at least 2 seeds use both extra runs (`runs = 4`; the doc's "up to two more refinement
+///   runs").
+///
+/// Measured (2026-12-06): 5 of the 16 seeds take 4 runs; on seeds 3, 5, 10 and 14 the answer after
+/// run 3 is 1.2–8.9× worse than the one after run 2, which is returned.
+///
+/// Kills:
+/// - `EXTRA_REFINEMENT_RUNS = 2` → `1`: no seed takes 4 runs;
+/// - `check.judge(x, &pass, bnorm, run == last_run)` → `run == last_run + 1` (the last run
+///   allowed never stops the check, so the loop ends with the last answer, not the best): on
+///   seed 3 the answer is the one after run 3, 8.9× worse than run 2's.
+#[test]
+fn two_extra_runs_at_a_loose_tolerance_return_the_best_answer_judged() {
+    let pr = sparse_epperly(4000, 50, 50, 1e12, 1e-3, 521);
+    let av = MatrixRef::sparse(&pr.a).unwrap();
+    let ner = |v: &[f64]| normal_equation_residual(av, v, &pr.b, Par::Seq).unwrap();
+    let mut four = 0;
+    for s in 0..16 {
+        let p = sketched(s, 1e-7);
+        let (x, info) = sketch_and_precondition(av, &pr.b, &p).unwrap();
+        let what = format!("seed {s}: {:?}", info.run_iterations);
+        assert!(info.converged, "{what}");
+        assert!(info.runs >= 2 && info.runs <= 4, "{what}");
+        four += usize::from(info.runs == 4);
+        let judged: Vec<f64> = (1..info.runs)
+            .map(|k| ner(&after_run(av, &pr.b, &p, &info.run_iterations, k).0))
+            .collect();
+        let best = judged.iter().copied().fold(f64::INFINITY, f64::min);
+        let got = ner(&x);
+        assert!(got <= 1.01 * best, "{what}: answer {got:e}, judged {judged:?}");
+    }
+    assert!(four >= 2, "only {four} of 16 seeds took both extra runs");
+}
+
+/// Refinement stops once a run leaves `x` unchanged, also when the run iterates but its update
+/// is lost in rounding (`LstsqParams::refinement_steps`: "The runs stop early once a refinement
+/// run leaves x unchanged (no iteration, or an update lost in rounding)"). Problem: dense
+/// `ls_problem(8000, 10, κ = 10, ‖r‖ = 10⁻¹²)`, seeds 0–2, `refinement_steps = 20`: the
+/// recomputed residual's rounding (`≈ u‖b‖`) keeps LSQR's test above `tol` relative to the tiny
+/// `‖r‖`, so each refinement run iterates, while its correction, averaged over 8000 rows, is
+/// below half an ulp of every entry of `x`. Pass rules, every seed: fewer than the 21 runs
+/// allowed; the last run made at least one iteration; and `x` right after the last run is
+/// bitwise `x` right after the one before, and the answer.
+///
+/// Measured (2026-12-06): runs `[10, 9, 8]`, `[10, 10]`, `[10, 10, 10]`.
+///
+/// Kills `moved = … x.iter().zip(&nx).any(|(xi, di)| *xi + di != *xi)` → `*di != 0.0` (a
+/// nonzero update counts as a move even when `x + d` rounds back to `x`): every run allowed is
+/// made (21 runs).
+#[test]
+fn refinement_stops_when_an_iterating_run_leaves_x_unchanged() {
+    for seed in 0..3u64 {
+        let (a, b, _, _) =
+            randnla::problems::ls_problem(8000, 10, 10.0, 1e-12, Seed::new(seed)).unwrap();
+        let av = common::dense(&a);
+        let p = LstsqParams {
+            refinement_steps: 20,
+            ..sketched(seed, 1e-14)
+        };
+        let (x, info) = sketch_and_precondition(av, &b, &p).unwrap();
+        let what = format!("seed {seed}: {:?}", info.run_iterations);
+        assert!(info.converged, "{what}");
+        assert!(info.runs >= 2 && info.runs < 21, "{what}");
+        assert!(info.run_iterations[info.runs - 1] >= 1, "{what}");
+        let last = after_run(av, &b, &p, &info.run_iterations, info.runs - 1).0;
+        let before = after_run(av, &b, &p, &info.run_iterations, info.runs - 2).0;
+        assert!(same_bits(&last, &before), "{what}");
+        assert!(same_bits(&x, &last), "{what}");
+    }
+}
