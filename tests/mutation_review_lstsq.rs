@@ -5,8 +5,8 @@
 use crate::common;
 use crate::lstsq_review4::sparse_epperly;
 use crate::lstsq_review5::after_run;
-use faer::Par;
-use randnla::lstsq::{normal_equation_residual, sketch_and_precondition, LstsqParams};
+use faer::{Mat, Par};
+use randnla::lstsq::{normal_equation_residual, qr_solve, sketch_and_precondition, LstsqParams};
 use randnla::{MatrixRef, Seed};
 
 /// The sketched path (no probe) with sketch seed `s` and tolerance `tol`.
@@ -99,5 +99,62 @@ fn refinement_stops_when_an_iterating_run_leaves_x_unchanged() {
         let before = after_run(av, &b, &p, &info.run_iterations, info.runs - 2).0;
         assert!(same_bits(&last, &before), "{what}");
         assert!(same_bits(&x, &last), "{what}");
+    }
+}
+
+/// The forward-error bound of the ridge problem's own backward error `tol` (as
+/// `lstsq_ridge_scale::bound`): `2·√2·tol·(‖A‖_F‖r‖/(λ‖x‖) + (‖A‖_F² + λ)/λ) + 100u`, at the
+/// reference solution `x` (`r = b − Ax`); the factor 2 covers LSQR's estimate of its test.
+fn ridge_bound(a: &Mat<f64>, b: &[f64], x: &[f64], lambda: f64, tol: f64) -> f64 {
+    let afro = common::norm_scaled(
+        &(0..a.ncols())
+            .map(|j| common::norm_scaled(&(0..a.nrows()).map(|i| a[(i, j)]).collect::<Vec<_>>()))
+            .collect::<Vec<_>>(),
+    );
+    let ax = common::matvec(a, x);
+    let r: Vec<f64> = b.iter().zip(&ax).map(|(bi, v)| bi - v).collect();
+    let lx = common::norm_scaled(x) * lambda.sqrt() * lambda.sqrt();
+    let first = afro * common::norm_scaled(&r) / lx;
+    let second = (afro / lambda.sqrt()) * (afro / lambda.sqrt()) + 1.0;
+    2.0 * std::f64::consts::SQRT_2 * tol * (first + second) + 100.0 * f64::EPSILON
+}
+
+/// Every LSQR run, not only the first iteration's test, holds its normal-equation test to the
+/// structured tolerance `tol·min(1, √2ρ)` for a ridge `λ` far above `‖A‖²` (`ridge`'s
+/// "Accuracy for λ ≫ ‖A‖²": "every LSQR run here holds its normal-equation test to
+/// `tol·min(1, √2·ρ)`"). With `refinement_steps = 0` the answer is that of one run, so it must
+/// meet the forward-error bound of that test ([`ridge_bound`]) by itself, without a refinement
+/// run or the backward check to polish it. Problem: dense Gaussian 2000 × 10 (seed 5, as
+/// `lstsq_ridge_scale`), `tol = 10⁻¹²`, `λ ∈ {10¹⁰, 10²⁰, 10⁶⁰}`, the default route (probe)
+/// and the sketched route (probe off); reference `qr_solve` with the same `λ`. Measured
+/// (2026-12-06): relative errors at most `6.1·10⁻¹⁵` (1–2 iterations), bound `2.2·10⁻¹⁰`.
+///
+/// Kills, in `lsqr_run_from`, `if test <= cfg.ne_tol || consistent …` → `if test <= cfg.tol
+/// || consistent …` (the structured tolerance only at `x = 0`, LSQR's augmented test in the
+/// iterations): the run stops at a forward error of about `tol·√λ/‖A‖`, far above the bound
+/// (`7.3·10⁻⁹` at `λ = 10¹⁰` on the probe's route, after one iteration).
+#[test]
+fn one_ridge_run_meets_the_structured_tolerance_far_above_the_norm_of_a() {
+    let (n, d, seed) = (2000, 10, 5);
+    let a = common::gauss(n, d, seed);
+    let b = common::rhs(n, seed + 100);
+    for lambda in [1e10, 1e20, 1e60] {
+        let want = qr_solve(common::dense(&a), &b, lambda, Par::Seq).unwrap();
+        let limit = ridge_bound(&a, &b, &want, lambda, 1e-12);
+        for probe in [true, false] {
+            let p = LstsqParams {
+                ridge: lambda,
+                tol: 1e-12,
+                refinement_steps: 0,
+                probe,
+                ..Default::default()
+            };
+            let (x, info) = sketch_and_precondition(common::dense(&a), &b, &p).unwrap();
+            let err = common::rel(&x, &want);
+            assert!(
+                info.converged && err <= limit,
+                "λ = {lambda:e}, probe {probe}: relative error {err:e} > {limit:e}, {info:?}"
+            );
+        }
     }
 }
