@@ -60,7 +60,10 @@ fn two_extra_runs_at_a_loose_tolerance_return_the_best_answer_judged() {
             .collect();
         let best = judged.iter().copied().fold(f64::INFINITY, f64::min);
         let got = ner(&x);
-        assert!(got <= 1.01 * best, "{what}: answer {got:e}, judged {judged:?}");
+        assert!(
+            got <= 1.01 * best,
+            "{what}: answer {got:e}, judged {judged:?}"
+        );
     }
     assert!(four >= 2, "only {four} of 16 seeds took both extra runs");
 }
