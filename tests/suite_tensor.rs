@@ -12,6 +12,7 @@ mod common;
 mod attention_fuzz_findings;
 mod attention_review2;
 mod attention_review3;
+mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod tensor_power;
 mod tensor_power_review;
