@@ -300,3 +300,99 @@ fn kernel_error_of_features_far_below_the_kernel_is_one() {
         Err(e) => panic!("ratio for 2^-1000·Φ: {e}"),
     }
 }
+
+/// At `λ = 0` the sketch routes rescale `A` when any one column's largest entry lies beyond
+/// `2^±900` (`Rescaled::of` in `leverage.rs`: "every column is brought into `[1, 2)`"): a
+/// subnormal column otherwise makes `P₁R₁₁⁻¹ ≈ 1/‖a_j‖` overflow (`NaN` scores returned as `Ok`
+/// by the approximate route, a failed Cholesky factorization on the sketch-Cholesky route).
+/// Leverage scores do not depend on the columns' units.
+///
+/// Input: `A = G·diag(1, 1, 2⁻¹⁰⁶⁰)` (`G` a `3000 × 3` Gaussian, seed 95: the third column
+/// subnormal, the others ordinary) and `B = A·diag(1, 1, 2¹⁰⁶⁰)`, computed exactly (the same
+/// subspace, all columns ordinary). Pass rules: the approximate scores (default parameters,
+/// seed 2) and the exact sketch-Cholesky scores of `A` are finite, rank 3, and within `10⁻⁹`
+/// relative of `B`'s.
+///
+/// Kills the mutant "`A` is rescaled only when *every* column is out of range" (`any` → `all`
+/// in the `λ = 0` test of `Rescaled::of`): `A` is then factored as given and the routes fail
+/// as described above.
+#[test]
+fn one_subnormal_column_is_rescaled_at_lambda_zero() {
+    let (n, d) = (3000, 3);
+    let g = problems::gaussian_matrix(n, d, Seed::new(95)).unwrap();
+    // 2^±1060 in two exact steps of 2^±530 (2^1060 itself is beyond f64).
+    let half = 2f64.powi(530);
+    let a = Mat::from_fn(n, d, |i, j| {
+        if j == 2 {
+            g[(i, j)] / half / half
+        } else {
+            g[(i, j)]
+        }
+    });
+    let b = Mat::from_fn(n, d, |i, j| {
+        if j == 2 {
+            a[(i, j)] * half * half
+        } else {
+            a[(i, j)]
+        }
+    });
+    let p = ApproxParams::default();
+    let got = approx_leverage_scores(dense(&a), &p, Seed::new(2), Par::Seq);
+    let (want, _) = approx_leverage_scores(dense(&b), &p, Seed::new(2), Par::Seq).unwrap();
+    let ep = ExactParams {
+        method: ExactMethod::SketchCholesky,
+        ..ExactParams::default()
+    };
+    let got_exact = exact_leverage_scores(dense(&a), &ep, Par::Seq);
+    let (want_exact, _) = exact_leverage_scores(dense(&b), &ep, Par::Seq).unwrap();
+    for (what, got, want) in [
+        ("approx", got, want),
+        ("sketch-Cholesky", got_exact, want_exact),
+    ] {
+        let (got, info) = got.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(info.rank, d, "{what}");
+        assert!(
+            got.iter().all(|x| x.is_finite()),
+            "{what}: non-finite scores"
+        );
+        let err = max_rel(&got, &want);
+        assert!(err < 1e-9, "{what}: scores of A vs B differ by {err:e}");
+    }
+}
+
+/// For `λ > 0` the sketch routes scale a tiny `A` up by `2⁻ˢ` and `λ` by `2⁻²ˢ`, with `s`
+/// clamped so that `λ·2⁻²ˢ` stays finite (`Rescaled::of` in `leverage.rs`: "a huge `λ`
+/// against a tiny `A` gives scores that underflow anyway").
+///
+/// Input: `A = 2⁻¹⁰⁰⁰·G` (`G` a `4000 × 3` Gaussian, seed 97) at `λ = 10³⁰⁰`: every
+/// `τ_i ≈ ‖a_i‖²/λ ≈ 10⁻⁹⁰⁰`, which is 0 in `f64`. Pass rules, for the approximate ridge
+/// scores (default parameters, seed 6) and the exact sketch-Cholesky route: `Ok`, every score
+/// finite and at most `f64::MIN_POSITIVE`, and `info.lambda == λ`.
+///
+/// Kills the mutant "the clamp of the shift is dropped" (`s = s.max(…)` removed): `A` is moved
+/// up to `2^−900`, `λ` by `2¹⁹⁶` to `∞`, and the call fails instead of returning the zero
+/// scores.
+#[test]
+fn huge_lambda_against_a_tiny_matrix_gives_zero_scores() {
+    let (n, d) = (4000, 3);
+    let g = problems::gaussian_matrix(n, d, Seed::new(97)).unwrap();
+    let scale = 2f64.powi(-1000);
+    let a = Mat::from_fn(n, d, |i, j| g[(i, j)] * scale);
+    let lambda = 1e300;
+    let p = ApproxParams::default();
+    let approx = approx_ridge_leverage_scores(dense(&a), lambda, &p, Seed::new(6), Par::Seq);
+    let ep = ExactParams {
+        method: ExactMethod::SketchCholesky,
+        ..ExactParams::default()
+    };
+    let exact = exact_ridge_leverage_scores(dense(&a), lambda, &ep, Par::Seq);
+    for (what, run) in [("approx", approx), ("sketch-Cholesky", exact)] {
+        let (scores, info) = run.unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(info.lambda.to_bits(), lambda.to_bits(), "{what}");
+        let top = scores.iter().copied().fold(0.0, f64::max);
+        assert!(
+            scores.iter().all(|x| x.is_finite() && *x >= 0.0) && top <= f64::MIN_POSITIVE,
+            "{what}: largest score {top:e}"
+        );
+    }
+}
