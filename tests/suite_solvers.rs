@@ -23,6 +23,7 @@ mod lstsq_review4;
 mod lstsq_review5;
 mod lstsq_review6;
 mod lstsq_ridge_scale;
+mod mutation_review_kernel;
 mod mutation_review_lstsq;
 mod review_session36;
 mod robustness_review_109;
