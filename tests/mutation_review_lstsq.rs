@@ -1,6 +1,11 @@
 //! Hand mutation review of least squares (code changed since commit 20ee568): tests that kill
 //! mutants of `src/lstsq/` the rest of the suite let through. Each test's doc names the mutant
 //! (the one-line slip) and how it fails under it.
+//!
+//! 28 mutants (2026-12-06); the suite killed 23, these tests four more. The survivor, argued
+//! near-equivalent: `structured_tol` given the augmented `‖r̄‖` for `‖b − Ax‖`. The tolerance
+//! moves only for `λ > ‖A‖²`, where the iterates have `x ≈ Aᵀb/λ` and `‖b − Ax‖/‖r̄‖ ≥ 1/√2`,
+//! so the mutant loosens it by less than `√2` (identical from `x = 0`).
 
 use crate::common;
 use crate::lstsq_review4::sparse_epperly;
