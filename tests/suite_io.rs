@@ -18,4 +18,5 @@ mod input_problems_review;
 mod io;
 mod io_limit_hint;
 mod io_review2;
+mod io_review4;
 mod tns_review;
