@@ -33,7 +33,8 @@
 //!
 //! - **Values.** Real values use Rust's `f64` syntax (`1`, `-2.5`, `1e-300`, `.5`); a Fortran `D`
 //!   exponent (`1.0D+00`) is also accepted. NaN, infinity and values that overflow `f64` are
-//!   rejected. `integer` values must be 64-bit integers; they are converted to the nearest `f64`.
+//!   rejected. `integer` values must be 64-bit integers; each stored value is the nearest `f64`
+//!   to the exact integer (for duplicates, to their exact sum).
 //! - **Symmetry.** For `symmetric` coordinate files every off-diagonal entry `(i, j, v)` is also
 //!   stored at `(j, i)`; for `skew-symmetric` files at `(j, i)` with value `-v`, and a diagonal
 //!   entry is an error. The format lists the lower triangle; a file that lists the upper one
@@ -43,7 +44,9 @@
 //!   (for skew-symmetric, the strict lower triangle).
 //! - **Duplicates** (the same coordinate stored more than once) are summed in file order, as
 //!   SciPy does, but without overflow in the partial sums (`1e308 + 1e308 − 1e308` is `1e308`,
-//!   where SciPy gives `inf`); a sum beyond `±f64::MAX` is an error. In a `pattern` file a
+//!   where SciPy gives `inf`); a sum beyond `±f64::MAX` is an error. In an `integer` file they
+//!   are summed exactly and rounded once (`2⁵³`, `1`, `1` is `2⁵³ + 2`, as in SciPy, which sums
+//!   in `int64`; rounding each term first would give `2⁵³`). In a `pattern` file a
 //!   repeated position is still `1.0`. The sparse result is in canonical
 //!   form: indices sorted within each row, no duplicates.
 //! - **Explicit zeros** in a coordinate file are kept as stored entries, so a file's sparsity
@@ -801,20 +804,23 @@ fn parse_index(tok: &str, dim: usize, what: &str, line: usize) -> Result<usize> 
     Ok(k - 1)
 }
 
+/// An `integer` field's value: a 64-bit integer, or a parse error naming the token.
+fn parse_integer(tok: &str, line: usize) -> Result<i64> {
+    tok.parse::<i64>().map_err(|_| {
+        Error::parse(
+            line,
+            format!(
+                "value {} is not a 64-bit integer (the header declares the `integer` field)",
+                quote(tok)
+            ),
+        )
+    })
+}
+
 fn parse_value(tok: &str, field: Field, line: usize) -> Result<f64> {
     let v = match field {
         Field::Pattern => return Ok(1.0),
-        Field::Integer => {
-            return tok.parse::<i64>().map(|x| x as f64).map_err(|_| {
-                Error::parse(
-                    line,
-                    format!(
-                    "value {} is not a 64-bit integer (the header declares the `integer` field)",
-                    quote(tok)
-                ),
-                )
-            })
-        }
+        Field::Integer => return parse_integer(tok, line).map(|x| x as f64),
         Field::Real => match tok.parse::<f64>() {
             Ok(v) => v,
             Err(_) => {
@@ -968,9 +974,16 @@ fn read_unnamed<R: BufRead>(
                 Target::Auto | Target::Dense => Layout::Csr,
             };
             let want_dense = target == Target::Dense;
-            let (nrows, ncols, entries) =
-                read_coordinate(&mut lines, header, opts, layout, want_dense)?;
-            let mut a = build_compressed(nrows, ncols, layout, entries)?;
+            let mut a = if header.field == Field::Integer {
+                // Exact integers, so that duplicates are summed exactly and rounded once.
+                let (nrows, ncols, entries) =
+                    read_coordinate::<_, i128>(&mut lines, header, opts, layout, want_dense)?;
+                build_compressed(nrows, ncols, layout, entries)?
+            } else {
+                let (nrows, ncols, entries) =
+                    read_coordinate::<_, f64>(&mut lines, header, opts, layout, want_dense)?;
+                build_compressed(nrows, ncols, layout, entries)?
+            };
             if header.field == Field::Pattern {
                 // A pattern lists positions: a repeated one is still a 1, not a sum.
                 a.data_mut().iter_mut().for_each(|v| *v = 1.0);
@@ -1030,19 +1043,62 @@ fn size_line<'a, R: BufRead>(
 }
 
 #[derive(Clone, Copy, Debug)]
-struct Triplet {
+struct Triplet<V> {
     row: usize,
     col: usize,
-    val: f64,
+    val: V,
 }
 
-fn read_coordinate<R: BufRead>(
+/// A coordinate entry's value as read, before duplicates are summed: the `f64` of a `real` or
+/// `pattern` entry, or the exact integer of an `integer` one. Integers are kept exact (in
+/// `i128`, so that a skew-symmetric mirror of `i64::MIN` and any sum of the `i64` terms a file
+/// can hold fit) and rounded to `f64` once, after their duplicates are summed: rounding each
+/// term first read `2⁵³, 1, 1` as `2⁵³`, not `2⁵³ + 2`.
+trait EntryValue: Copy + Default {
+    /// A `pattern` entry's value.
+    const ONE: Self;
+    fn parse(tok: &str, field: Field, line: usize) -> Result<Self>;
+    fn neg(self) -> Self;
+    /// The `f64` of one position's values summed in file order (±∞ when the sum is beyond
+    /// `±f64::MAX`, for the caller to refuse).
+    fn sum(group: &[(usize, Self)]) -> f64;
+}
+
+impl EntryValue for f64 {
+    const ONE: Self = 1.0;
+    fn parse(tok: &str, field: Field, line: usize) -> Result<Self> {
+        parse_value(tok, field, line)
+    }
+    fn neg(self) -> Self {
+        -self
+    }
+    fn sum(group: &[(usize, Self)]) -> f64 {
+        sum_duplicates(group)
+    }
+}
+
+impl EntryValue for i128 {
+    const ONE: Self = 1;
+    fn parse(tok: &str, _field: Field, line: usize) -> Result<Self> {
+        parse_integer(tok, line).map(i128::from)
+    }
+    fn neg(self) -> Self {
+        -self
+    }
+    fn sum(group: &[(usize, Self)]) -> f64 {
+        // At most 2⁶³ per term: no count of terms that fits in memory reaches `i128::MAX`.
+        // The cast rounds to the nearest `f64`, ties to even.
+        group.iter().fold(0i128, |acc, p| acc.saturating_add(p.1)) as f64
+    }
+}
+
+fn read_coordinate<R: BufRead, V: EntryValue>(
     lines: &mut Lines<'_, R>,
     header: Header,
     opts: &ReadOptions,
     layout: Layout,
     want_dense: bool,
-) -> Result<(usize, usize, Vec<Triplet>)> {
+) -> Result<(usize, usize, Vec<Triplet<V>>)> {
     let (size_no, text) = size_line(lines, "M N NNZ (rows, columns, stored entries)")?;
     let [m, n, k] = fields::<3>(text, size_no, "rows, columns, stored entries")?;
     let nrows = parse_count(m, "row count", size_no)?;
@@ -1096,7 +1152,7 @@ fn read_coordinate<R: BufRead>(
     check_needs(nrows, ncols, needs, opts)?;
     let stored_limit = u128::from(opts.max_elements) - fixed;
 
-    let mut entries: Vec<Triplet> = Vec::new();
+    let mut entries: Vec<Triplet<V>> = Vec::new();
     // No valid file lists more than `nnz` entries (mirrored: up to `per_entry · nnz`), and none
     // may store more than `stored_limit`.
     let most_entries = usize::try_from(stored_limit)
@@ -1106,7 +1162,7 @@ fn read_coordinate<R: BufRead>(
     entries
         .try_reserve_exact(initial)
         .map_err(|_| out_of_memory("the entries", initial))?;
-    let push = |entries: &mut Vec<Triplet>, t: Triplet| -> Result<()> {
+    let push = |entries: &mut Vec<Triplet<V>>, t: Triplet<V>| -> Result<()> {
         if entries.len() as u128 >= stored_limit {
             return Err(Error::TooLarge {
                 what: sized(),
@@ -1133,14 +1189,14 @@ fn read_coordinate<R: BufRead>(
             (
                 parse_index(i, nrows, "row", line)?,
                 parse_index(j, ncols, "column", line)?,
-                1.0,
+                V::ONE,
             )
         } else {
             let [i, j, v] = fields::<3>(text, line, "row, column, value")?;
             (
                 parse_index(i, nrows, "row", line)?,
                 parse_index(j, ncols, "column", line)?,
-                parse_value(v, header.field, line)?,
+                V::parse(v, header.field, line)?,
             )
         };
         count += 1;
@@ -1195,7 +1251,7 @@ fn read_coordinate<R: BufRead>(
                     Triplet {
                         row: col,
                         col: row,
-                        val: -val,
+                        val: val.neg(),
                     },
                 )?,
             }
@@ -1322,21 +1378,22 @@ fn read_array<R: BufRead>(
 }
 
 /// Builds a canonical CSR/CSC matrix from triplets: count, prefix-sum, scatter, stable sort of
-/// each outer slice (so duplicates are summed in file order), merge duplicates.
-fn build_compressed(
+/// each outer slice (so duplicates are summed in file order), then each group of duplicates
+/// summed ([`EntryValue::sum`]) into the stored values.
+fn build_compressed<V: EntryValue>(
     nrows: usize,
     ncols: usize,
     layout: Layout,
-    entries: Vec<Triplet>,
+    entries: Vec<Triplet<V>>,
 ) -> Result<sprs::CsMat<f64>> {
     let (outer_n, key) = match layout {
         Layout::Csr => (
             nrows,
-            (|t: &Triplet| (t.row, t.col)) as fn(&Triplet) -> (usize, usize),
+            (|t: &Triplet<V>| (t.row, t.col)) as fn(&Triplet<V>) -> (usize, usize),
         ),
         Layout::Csc => (
             ncols,
-            (|t: &Triplet| (t.col, t.row)) as fn(&Triplet) -> (usize, usize),
+            (|t: &Triplet<V>| (t.col, t.row)) as fn(&Triplet<V>) -> (usize, usize),
         ),
     };
     let len = outer_n
@@ -1353,7 +1410,7 @@ fn build_compressed(
     let nnz = entries.len();
     let mut next = try_filled(outer_n, 0usize, "the index pointers")?;
     next.copy_from_slice(&indptr[..outer_n]);
-    let mut pairs = try_filled(nnz, (0usize, 0.0f64), "the entries")?;
+    let mut pairs = try_filled(nnz, (0usize, V::default()), "the entries")?;
     for t in &entries {
         let (o, i) = key(t);
         pairs[next[o]] = (i, t.val);
@@ -1362,31 +1419,28 @@ fn build_compressed(
     drop(next);
     drop(entries);
 
-    let mut w = 0usize;
+    // Each outer slice sorted (stably: duplicates stay in file order); the distinct positions
+    // counted, so that the output is reserved at its final size.
+    let mut distinct = 0usize;
+    for k in 0..outer_n {
+        let slice = &mut pairs[indptr[k]..indptr[k + 1]];
+        slice.sort_by_key(|p| p.0);
+        distinct += slice.chunk_by(|p, q| p.0 == q.0).count();
+    }
+    let mut indices = Vec::new();
+    indices
+        .try_reserve_exact(distinct)
+        .map_err(|_| out_of_memory("the indices", distinct))?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(distinct)
+        .map_err(|_| out_of_memory("the values", distinct))?;
+    // `indptr[k + 1]` becomes the output's pointer as slice `k` is summed; `start` keeps the
+    // input's.
     let mut start = 0usize;
     for k in 0..outer_n {
         let end = indptr[k + 1];
-        pairs[start..end].sort_by_key(|p| p.0);
-        let mut r = start;
-        while r < end {
-            let i = pairs[r].0;
-            let mut g = r + 1;
-            while g < end && pairs[g].0 == i {
-                g += 1;
-            }
-            // `w ≤ r`: the group is summed before its slot is overwritten.
-            let v = sum_duplicates(&pairs[r..g]);
-            pairs[w] = (i, v);
-            w += 1;
-            r = g;
-        }
-        indptr[k + 1] = w;
-        start = end;
-    }
-    pairs.truncate(w);
-
-    for k in 0..outer_n {
-        for &(i, v) in &pairs[indptr[k]..indptr[k + 1]] {
+        for group in pairs[start..end].chunk_by(|p, q| p.0 == q.0) {
+            let (i, v) = (group[0].0, V::sum(group));
             if !v.is_finite() {
                 let (r, c) = match layout {
                     Layout::Csr => (k, i),
@@ -1401,19 +1455,11 @@ fn build_compressed(
                     ),
                 ));
             }
+            indices.push(i);
+            data.push(v);
         }
-    }
-
-    let mut indices = Vec::new();
-    indices
-        .try_reserve_exact(w)
-        .map_err(|_| out_of_memory("the indices", w))?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(w)
-        .map_err(|_| out_of_memory("the values", w))?;
-    for &(i, v) in &pairs {
-        indices.push(i);
-        data.push(v);
+        indptr[k + 1] = indices.len();
+        start = end;
     }
     drop(pairs);
     let built = match layout {

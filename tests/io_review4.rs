@@ -6,8 +6,9 @@
 //! comment lines), plus files written by each library and read by the other. On every valid file
 //! randnla's matrix was bitwise equal to an independent model of the format; every difference from
 //! SciPy was a SciPy defect or a deliberate, documented choice of randnla. The tests below pin the
-//! agreements that matter, with the inputs inline, so that a change that breaks one fails here;
-//! the one real difference found is `integer_duplicates_are_summed_before_rounding` (ignored).
+//! agreements that matter, with the inputs inline, so that a change that breaks one fails here.
+//! The one real difference found, `integer` duplicates rounded to `f64` before they were summed,
+//! is fixed; `integer_duplicates_are_summed_exactly_then_rounded` failed before the fix.
 
 use randnla::input::SparseRef;
 use randnla::io::{read_dense, read_matrix_market, write_sparse, ReadOptions};
@@ -291,22 +292,26 @@ fn writer_tokens_are_shortest_round_trip() {
     );
 }
 
-/// BUG: in an `integer` file, duplicates are rounded to `f64` one by one and then summed, so an
-/// entry whose exact sum is an `f64` can read as a different one. The module documentation
-/// says duplicates are "summed in file order, as SciPy does"; SciPy sums `integer` files in
-/// `int64`, exactly.
+/// In an `integer` file, duplicates are summed exactly and the sum rounded to `f64` once. They
+/// were rounded to `f64` one by one and then summed, so an entry whose exact sum is an `f64`
+/// could read as a different one, while the module documentation said duplicates were "summed
+/// in file order, as SciPy does" (SciPy sums `integer` files in `int64`, exactly).
 ///
 /// Input: `(1, 1)` listed three times, `9007199254740992` (2^53), `1`, `1`. The entry is
-/// `2^53 + 2 = 9007199254740994`, an `f64` (SciPy reads exactly that). randnla reads
+/// `2^53 + 2 = 9007199254740994`, an `f64` (SciPy reads exactly that). randnla read
 /// `9007199254740992`: `2^53 + 1` rounds to `2^53` (ties to even), twice. Values beyond 2^53 with
 /// duplicates are common in generated files: in the differential run 2001 of 7499 duplicated
-/// integer positions read differently from the nearest `f64` of their exact sum. Summing an
-/// integer position in `i128` and rounding once would give the nearest `f64` (and no overflow
-/// for any count of `i64` terms a file can hold). Pass rule: exact bits.
+/// integer positions read differently from the nearest `f64` of their exact sum. The second
+/// file cancels: `2^53 + 1` and `−2^53` are `1` (it read as `0`), in both mirror images of a
+/// symmetric file, through the dense and the sparse (CSC) readers. Pass rule: exact bits.
 #[test]
-#[ignore = "BUG: integer duplicates are rounded before summing: 2^53 + 1 + 1 reads as 2^53, not 2^53 + 2"]
-fn integer_duplicates_are_summed_before_rounding() {
+fn integer_duplicates_are_summed_exactly_then_rounded() {
     let text = b"%%MatrixMarket matrix coordinate integer general\n1 1 3\n\
                  1 1 9007199254740992\n1 1 1\n1 1 1\n";
     assert_eq!(bits(text), rows_bits(&[&[9_007_199_254_740_994.0]]));
+    let text = b"%%MatrixMarket matrix coordinate integer symmetric\n2 2 2\n\
+                 2 1 9007199254740993\n2 1 -9007199254740992\n";
+    assert_eq!(bits(text), rows_bits(&[&[0.0, 1.0], &[1.0, 0.0]]));
+    let sparse = randnla::io::read_sparse(&text[..], randnla::input::Layout::Csc, &opts()).unwrap();
+    assert_eq!(sparse.data(), &[1.0, 1.0]);
 }
