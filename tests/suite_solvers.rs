@@ -10,6 +10,7 @@ mod common;
 
 mod active;
 mod active_review2;
+mod claims_review;
 mod front_door_review;
 mod kernel_inner_solve;
 mod kernel_regression_review;
