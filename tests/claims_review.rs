@@ -1130,3 +1130,77 @@ fn weight_spread_is_not_below_the_weights_error() {
         );
     }
 }
+
+/// Claims, `src/lstsq/sketch_solve.rs:50-55` (`SketchSolveInfo::excess_estimate`:
+/// "`(1 − ε₋)·‖g‖ ≤ ‖A(x̃ − x⋆)‖ ≤ (1 + ε₊)·‖g‖`, where `1 − ε₋` and `1 + ε₊` are the extreme
+/// singular values of `SU`") and `:67-69` (`ratio_bound`: "an a-posteriori upper bound on the
+/// residual ratio …, valid whenever the sketch stretches no vector of `range(A)` by more than
+/// `1 + epsilon`"). `tests/lstsq.rs` checks both for Gaussian and sparse sign `s = 8` sketches
+/// at `m ≥ 2d` on a Gaussian and a `κ = 10⁶` problem; here for the sketches that are not
+/// embeddings on coherent input (CountSketch, sparse sign `s = 2`, SRHT), at `m = d + 2` just
+/// above the documented minimum `m ≥ d` as well as `2d` and `10d`, on the coherent
+/// `[I; 10⁻³G]` and Epperly's `κ = 10¹⁰`, `ρ = 10⁻³` (`2000 × 20`), 6 seeds each, `ε₊ = σ₊ − 1`
+/// measured exactly on `U` (orthonormal basis of `range(A)`). Both are identities, so the pass
+/// rule is rounding: `10⁻⁸` relative on the coherent input, `10⁻⁶` on `κ = 10¹⁰` (`x⋆` from a
+/// QR solve is off by `≈ u·κ` in the directions of the small singular values).
+#[test]
+fn excess_estimate_and_ratio_bound_hold_for_non_embeddings() {
+    let (n, d) = (2000, 20);
+    let (ep, be, _, _) = ls_problem(n, d, 1e10, 1e-3, Seed::new(2)).unwrap();
+    let inputs = [
+        (
+            "coherent",
+            coherent_matrix(n, d, 1e-3, Seed::new(3)).unwrap(),
+            rhs(n, 13),
+            1e-8,
+        ),
+        ("epperly κ=1e10", ep, be, 1e-6),
+    ];
+    let mut checked = 0;
+    for (name, a, b, slack) in &inputs {
+        let q = orthonormal_basis(a.as_ref()).unwrap();
+        let xopt = qr_solve(dense(a), b, 0.0, Par::Seq).unwrap();
+        let opt = norm(&residual(a, &xopt, b));
+        for kind in [
+            SketchKind::CountSketch,
+            SketchKind::SparseSign { nnz_per_col: 2 },
+            SketchKind::Srht,
+        ] {
+            for m in [d + 2, 2 * d, 10 * d] {
+                for s in 0..6 {
+                    let seed = Seed::new(1500 + s);
+                    let p = SketchSolveParams {
+                        sketch: kind,
+                        sketch_rows: Some(m),
+                        seed,
+                        par: Par::Seq,
+                    };
+                    let (x, info) = match sketch_and_solve(dense(a), b, &p) {
+                        Ok(v) => v,
+                        Err(randnla::Error::RankDeficient { .. }) => continue,
+                        Err(e) => panic!("{name} {kind:?} m={m}: {e}"),
+                    };
+                    let (hi, lo) = sq_extremes(kind, m, seed, &q);
+                    let diff: Vec<f64> = x.iter().zip(&xopt).map(|(p, q)| p - q).collect();
+                    let excess = (a * col(&diff)).norm_l2();
+                    let g = info.excess_estimate;
+                    let what = format!("{name} {kind:?} m={m} seed {s}");
+                    assert!(
+                        lo * g <= excess * (1.0 + slack) + slack * opt
+                            && excess <= hi * g * (1.0 + slack) + slack * opt,
+                        "{what}: ‖A(x̃ − x⋆)‖ = {excess:e}, ‖g‖ = {g:e}, σ(SU) ∈ [{lo}, {hi}]"
+                    );
+                    let ratio = info.residual_norm / opt;
+                    let bound = info.ratio_bound(hi - 1.0);
+                    assert!(
+                        ratio <= bound * (1.0 + slack),
+                        "{what}: ratio {ratio} > ratio_bound(σ₊ − 1) = {bound}"
+                    );
+                    checked += usize::from(bound.is_finite());
+                }
+            }
+        }
+    }
+    println!("{checked} cases with a finite bound");
+    assert!(checked >= 30, "only {checked} informative cases");
+}
