@@ -4,7 +4,14 @@
 //! scores), for the claims no earlier test checked. Each test quotes its claim with `file:line`, states its
 //! inputs (adversarial but legal ones included: coherent `[I; εG]`, Epperly's
 //! `U·diag(logspace)·Vᵀ`, rank-deficient, sketches just above the documented minimum) and
-//! derives its pass rule from the claim.
+//! derives its pass rule from the claim (line numbers as of the review, 2026-12-06).
+//!
+//! Five documented figures did not hold and were corrected in the docs; their tests now pin
+//! the corrected statements: sketch-and-solve's "sparse sketches match" the Gaussian expected
+//! residual (not CountSketch on coherent input), the iterations at `m = 2d` (1.4–1.5× those at
+//! `4d`, not 2×), the worst distortion of `s = 2` (heavy-tailed, up to 11.6, not 4.6), the
+//! leverage error formula with a short first sketch (0.30, not 0.25) and `weight_spread` called
+//! conservative (not at orders 7 and 9).
 
 use crate::common;
 
@@ -203,15 +210,15 @@ fn sketch_and_solve_sparse_sign_matches_the_gaussian_expectation_on_coherent_inp
 /// CountSketch, at `m = 10d` (the default rows; the README's table offers it for
 /// sketch-and-solve at `m ≈ 10d–40d`). Same input and pass rule as the test above.
 ///
-/// Fails: the mean excess over 200 seeds is 2.91 against the expected 0.112 (26×; Gaussian
-/// 0.1117, sparse sign `s = 8` 0.1116 on the same input). Two of the `d` heavy rows of `[I; εG]`
-/// share a CountSketch bucket with probability `1 − e^{−d²/2m} ≈ 63%` here, and the sketch then
-/// sees the difference of their directions only through the `10⁻³G` part. The README's table
-/// warns that CountSketch "needs `m = O(d²)` on coherent data"; the sketch-and-solve doc does
-/// not, and states that sparse sketches match the Gaussian figure.
+/// It did not hold: the mean excess over 200 seeds is 2.91 against the expected 0.112 (26×;
+/// Gaussian 0.1117, sparse sign `s = 8` 0.1116 on the same input). Two of the `d` heavy rows of
+/// `[I; εG]` share a CountSketch bucket with probability `1 − e^{−d²/2m} ≈ 63%` here, and the
+/// sketch then sees the difference of their directions only through the `10⁻³G` part. The doc
+/// now says so (the README's table already warned that CountSketch "needs `m = O(d²)` on
+/// coherent data"). Pass rule for the corrected doc: the mean excess is above 10× the Gaussian
+/// figure (it fails if CountSketch comes to behave like the others here).
 #[test]
-#[ignore = "BUG (doc): sketch_and_solve's 'sparse sketches match closely' the Gaussian expected residual fails for CountSketch on coherent input"]
-fn sketch_and_solve_count_sketch_matches_the_gaussian_expectation_on_coherent_input() {
+fn sketch_and_solve_count_sketch_misses_the_gaussian_expectation_on_coherent_input() {
     let (n, d) = (2000, 20);
     let a = coherent_matrix(n, d, 1e-3, Seed::new(3)).unwrap();
     let b = rhs(n, 13);
@@ -220,8 +227,8 @@ fn sketch_and_solve_count_sketch_matches_the_gaussian_expectation_on_coherent_in
     let mean = mean_excess(&a, &b, SketchKind::CountSketch, m, 200);
     println!("CountSketch: mean excess {mean:.4} vs {expected:.4}");
     assert!(
-        (mean / expected - 1.0).abs() <= 0.15,
-        "CountSketch: mean excess {mean:.4} vs expected {expected:.4}"
+        mean > 10.0 * expected,
+        "CountSketch: mean excess {mean:.4} vs Gaussian expectation {expected:.4}"
     );
 }
 
@@ -522,8 +529,9 @@ fn preconditioned_condition_number_is_the_sketch_distortion() {
     }
 }
 
-/// Claim, `src/lstsq/mod.rs:112-113` (`LstsqParams::sketch_rows`): "LSQR contracts about like
-/// `√(d/m)` per step: 2d needs about twice the iterations of 4d, 8d about 0.7× those of 4d".
+/// Claim, `src/lstsq/mod.rs` (`LstsqParams::sketch_rows`), as it stood: "LSQR contracts about
+/// like `√(d/m)` per step: 2d needs about twice the iterations of 4d, 8d about 0.7× those of
+/// 4d".
 /// Measured on the first LSQR run (the one the rate governs; the refinement runs are short) of
 /// the sketched solve (`probe: false`, default `tol = 10⁻¹⁴`), `n = 4000`, `d = 50`, on a
 /// Gaussian `A`, the coherent `[I; 10⁻³G]` and Epperly's `κ = 10⁸`, `ρ = 10⁻³`; the median over
@@ -535,9 +543,10 @@ fn preconditioned_condition_number_is_the_sketch_distortion() {
 /// 25; 2d/4d = 1.455, 1.424, 1.486; the whole solve's 74/49 = 1.51 on Epperly). The `√(d/m)` rate is the
 /// worst-case rate `(κ−1)/(κ+1)` of the Marchenko–Pastur edges; LSQR converges faster than it
 /// (the spectrum of `AN` fills the interval), more so at 2d, where that rate is most pessimistic.
-/// The 8d figure holds (0.71).
+/// The 8d figure holds (0.71). The doc now states `√(d/m)` as the worst rate and gives these
+/// measurements (2d: 1.42–1.49×, 8d: 0.71–0.79× the iterations of 4d); pass rule for it: each
+/// ratio of medians within 0.1 of that range, on every input.
 #[test]
-#[ignore = "BUG (doc): LstsqParams::sketch_rows says 2d needs about twice the iterations of 4d; measured 1.4-1.5x"]
 fn iterations_scale_with_sketch_rows_as_documented() {
     let (n, d) = (4000, 50);
     let (ep, be, _, _) = ls_problem(n, d, 1e8, 1e-3, Seed::new(71)).unwrap();
@@ -575,11 +584,11 @@ fn iterations_scale_with_sketch_rows_as_documented() {
         }
         let (r2, r8) = (med[0] / med[1], med[2] / med[1]);
         println!("{name}: 2d/4d = {r2:.3}, 8d/4d = {r8:.3}");
-        if (r2 / 2.0 - 1.0).abs() > 0.25 {
-            bad.push(format!("{name}: 2d/4d = {r2:.3}, documented ≈ 2"));
+        if !(1.32..=1.59).contains(&r2) {
+            bad.push(format!("{name}: 2d/4d = {r2:.3}, documented 1.42–1.49"));
         }
-        if (r8 / 0.7 - 1.0).abs() > 0.25 {
-            bad.push(format!("{name}: 8d/4d = {r8:.3}, documented ≈ 0.7"));
+        if !(0.61..=0.89).contains(&r8) {
+            bad.push(format!("{name}: 8d/4d = {r8:.3}, documented 0.71–0.79"));
         }
     }
     assert!(bad.is_empty(), "{bad:#?}");
@@ -776,7 +785,7 @@ fn leverage_median_and_formula(a: &Mat<f64>, c: usize, r2: usize, seeds: u64) ->
 /// `tests/leverage.rs` at `d = 50`) agrees with the formula; here the formula is checked away
 /// from `d = 50`: `d = 5` and `d = 100` (`n = 20000` Gaussian), and `d = 20` on the coherent
 /// `[I; 10⁻³G]` and Cauchy-row matrices, at the defaults (`m₁ = 10d`, `r₂ = 100`) and at
-/// `m₁ = 4d`, `r₂ = 400` (the small-`d`, short-sketch case is the ignored test below); 2 seeds
+/// `m₁ = 4d`, `r₂ = 400` (the small-`d`, short-sketch case is the test below); 2 seeds
 /// pooled. Pass rule for "≈": the measured median within 20% of the formula. Measured: 0.156
 /// (formula 0.170), 0.098 (0.100), 0.072 (0.072), 0.114 (0.118), 0.117 (0.131), 0.114 (0.118),
 /// 0.115 (0.131).
@@ -810,21 +819,21 @@ fn approx_leverage_median_error_follows_the_documented_formula() {
     assert!(bad.is_empty(), "{bad:#?}");
 }
 
-/// The same claim (`src/leverage.rs:168-171`, median relative error `≈ 0.67·√(2/r₂ + 2/(m₁ −
-/// d))`) with a short first sketch at small `d`: `20000 × 5` Gaussian, `m₁ = 4d = 20`,
-/// `r₂ = 400`, 2 seeds pooled; pass rule as above (within 20%). Measured: median 0.3045 against
-/// the formula's 0.2492 (22% above). The sketch term is off when `m₁ − d` is small: the
+/// The same claim (`src/leverage.rs`, median relative error `≈ 0.67·√(2/r₂ + 2/(m₁ − d))`)
+/// with a short first sketch at small `d`: `20000 × 5` Gaussian, `m₁ = 4d = 20`, `r₂ = 400`, 2
+/// seeds pooled. Measured: median 0.3045 against the formula's 0.2492 (22% above), outside the
+/// 20% of the test above; the doc now states the formula's range and this case (0.30 against
+/// 0.25). Pass rule for it: the median within 0.01 of 0.30 and at least 10% above the formula. The sketch term is off when `m₁ − d` is small: the
 /// relative variance of an inverse-Wishart diagonal is `2/(m₁ − d − 3)`, not `2/(m₁ − d)`
 /// (`2/12` against `2/15` here), and the error distribution is skewed, so `0.67σ` is not its
 /// median; the doc's form holds for `m₁ − d` in the hundreds (the table, `d = 50`).
 #[test]
-#[ignore = "BUG (doc, minor): ApproxParams' median-error formula understates the error 22% at d = 5, m1 = 4d (0.30 vs 0.25)"]
 fn approx_leverage_median_error_formula_with_a_short_sketch() {
     let g5 = gaussian_matrix(20000, 5, Seed::new(501)).unwrap();
     let (med, formula) = leverage_median_and_formula(&g5, 4, 400, 2);
     assert!(
-        (med / formula - 1.0).abs() <= 0.2,
-        "median {med:.4} vs formula {formula:.4}"
+        (med - 0.30).abs() <= 0.01 && med >= 1.1 * formula,
+        "median {med:.4} vs formula {formula:.4}, documented 0.30"
     );
 }
 
@@ -911,13 +920,14 @@ fn worst_distortions_per_block(q: &Mat<f64>, s: usize, blocks: u64) -> Vec<f64> 
         .collect()
 }
 
-/// Claim, `src/lstsq/mod.rs:118-121` (`LstsqParams::nnz_per_col`): "on a coherent matrix
+/// Claim, `src/lstsq/mod.rs` (`LstsqParams::nnz_per_col`), as it stood: "on a coherent matrix
 /// (`[I; 10⁻³G]`, 20 seeds, `m = 8d`) the worst distortion `κ(SQ)` was 4.6 for `s = 2` and 2.7
-/// for `s = 4` against 2.3 for `s = 8`". The shape is not given; `n = 20000`, `d = 50` is the
-/// README's distortion table's. A worst over 20 seeds is itself random, so it is drawn for 10
-/// disjoint blocks of 20 seeds. Pass rule here, for `s = 4` and `s = 8`: every block's worst
-/// within 25% above the stated figure (a maximum over 20 draws, stated to two digits), and
-/// `s = 4`'s above `s = 8`'s in the pooled worst. `s = 2`: the ignored test below.
+/// for `s = 4` against 2.3 for `s = 8`". The shape was not given; `n = 20000`, `d = 50` is the
+/// README's distortion table's (the doc now names it). A worst over 20 seeds is itself random,
+/// so it is drawn for 10 disjoint blocks of 20 seeds. Pass rule here, for `s = 4` and `s = 8`:
+/// every block's worst within 25% above the figure stated then (a maximum over 20 draws,
+/// stated to two digits), and `s = 4`'s above `s = 8`'s in the pooled worst; the doc now gives
+/// the ranges over the blocks, 2.4–2.8 and 2.1–2.4. `s = 2`: the test below.
 #[test]
 fn sparse_sign_worst_distortion_for_s4_and_s8_on_coherent_input() {
     let a = coherent_matrix(20000, 50, 1e-3, Seed::new(1)).unwrap();
@@ -944,19 +954,24 @@ fn sparse_sign_worst_distortion_for_s4_and_s8_on_coherent_input() {
 /// `20000 × 100` and `50000 × 100` the first block gave 11.2 and 7.3, while `s = 4` and `s = 8`
 /// stayed at 2.4–2.8 and 2.1–2.4 in every block. The
 /// distortion of `s = 2` on coherent rows is heavy-tailed (two heavy rows sharing both their
-/// buckets), so one block's 4.6 understates the risk: at `κ = 10.3` LSQR's rate is 0.82 against
-/// 0.39 at `s = 8`, about 5× the iterations, not 2×.
+/// buckets), so one block's 4.6 understated the risk: at `κ = 10.3` LSQR's rate is 0.82 against
+/// 0.39 at `s = 8`, about 5× the iterations, not 2×. The doc now gives the range over the
+/// blocks, 3.5–11.6, and the 5×. Pass rule for it (the sketches and the seeds are fixed, so the
+/// figures are reproduced, not resampled): the smallest and the largest block worst within 0.05
+/// of 3.52 and 11.58, and at least three blocks above 10.
 #[test]
-#[ignore = "BUG (doc): LstsqParams::nnz_per_col's worst κ(SQ) 4.6 for s = 2 understates a heavy tail (3 of 10 blocks of 20 seeds give 10.3-11.6)"]
 fn sparse_sign_worst_distortion_for_s2_on_coherent_input() {
     let a = coherent_matrix(20000, 50, 1e-3, Seed::new(1)).unwrap();
     let q = orthonormal_basis(a.as_ref()).unwrap();
     let w = worst_distortions_per_block(&q, 2, 10);
-    println!("s = 2: worst κ(SQ) per block of 20 seeds {w:.3?} (documented 4.6)");
+    println!("s = 2: worst κ(SQ) per block of 20 seeds {w:.3?} (documented 3.5–11.6)");
+    let lo = w.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = w.iter().cloned().fold(0.0, f64::max);
     assert!(
-        w.iter().all(|&k| k <= 1.25 * 4.6),
-        "s = 2: worst κ(SQ) per block {w:.3?}, documented 4.6"
+        (lo - 3.52).abs() <= 0.05 && (hi - 11.58).abs() <= 0.05,
+        "s = 2: worst κ(SQ) per block {w:.3?}, documented 3.5–11.6"
     );
+    assert!(w.iter().filter(|&&k| k > 10.0).count() >= 3, "{w:.3?}");
 }
 
 /// Claim, `src/lstsq/sketch_solve.rs:116-118` (the example of `sketch_and_solve`): at `m = 10d`
@@ -1069,7 +1084,7 @@ fn approx_ridge_scores_obey_the_sandwich_identity() {
     }
 }
 
-/// Claim, `src/tensor/power.rs:198-203` (`ComponentInfo::weight_spread`): "a conservative
+/// Claim, `src/tensor/power.rs` (`ComponentInfo::weight_spread`), as it stood: "a conservative
 /// standard-error proxy for the weight, `√(π/2)·1.4826·MAD/√B`". Conservative: it should not
 /// fall below the weight's actual error. `tests/tensor_power.rs` checks it against the spread
 /// of the weight within a factor 2 either way; here against the error of the largest weight
@@ -1080,7 +1095,8 @@ fn approx_ridge_scores_obey_the_sandwich_identity() {
 /// rule: median reported spread ≥ 0.75 × the RMS error (the RMS over 40 seeds has a relative
 /// standard deviation of about `1/√80 ≈ 11%`: 0.75 is over two of them below 1). Measured
 /// ratios spread/RMS: 1.17, 1.15, 1.01, 0.86, 0.79 — at orders 7 and 9 the proxy falls below
-/// the actual error (the bias it does not see), within the pass rule but no longer conservative.
+/// the actual error (the bias it does not see), within the pass rule but no longer conservative;
+/// the doc no longer says "conservative" and gives these figures.
 #[test]
 fn weight_spread_is_not_below_the_weights_error() {
     use randnla::tensor::{

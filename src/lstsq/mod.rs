@@ -109,16 +109,22 @@ pub struct LstsqParams {
     /// Rows `m` of the sparse sign sketch; `None` picks `m = c·d` with `c ∈ {4, 6, 8, 12, 16}`
     /// from a cost model of the sketch, the QR of `SA` and the LSQR passes over `A`
     /// (`m ≤ n/2`, never below `4d`; 8d for the bench's sparse and dense problems). Larger `m`
-    /// means fewer iterations (LSQR contracts about like `√(d/m)` per step: 2d needs about
-    /// twice the iterations of 4d, 8d about 0.7× those of 4d) and a costlier QR. Must be at least `d`.
+    /// means fewer iterations and a costlier QR: LSQR contracts at worst like `√(d/m)` per step
+    /// (the rate `(κ−1)/(κ+1)` at the edges of the Marchenko–Pastur law), and faster in practice;
+    /// measured (first LSQR run, medians of 7 seeds, `4000 × 50` Gaussian, coherent `[I; 10⁻³G]`
+    /// and Epperly `κ = 10⁸`), 2d takes 1.42–1.49× the iterations of 4d and 8d 0.71–0.79× (48, 33
+    /// and 25 on the Gaussian input; `tests/claims_review.rs`). Must be at least `d`.
     pub sketch_rows: Option<usize>,
     /// Nonzeros per column `s` of the sparse sign sketch (default 8). The sketch costs about
     /// `s` scattered updates per stored entry of `A`, so smaller `s` is cheaper: on the bench's
     /// 2·10⁵ × 500 illmix problem `s = 2` with `m = 6d` solved in 252–255 ms against 361–369 ms
     /// for the defaults (28 against 23 iterations). It is also less robust: on a coherent
-    /// matrix (`[I; 10⁻³G]`, 20 seeds, `m = 8d`) the worst distortion `κ(SQ)` was 4.6 for
-    /// `s = 2` and 2.7 for `s = 4` against 2.3 for `s = 8`; by LSQR's rate `(κ−1)/(κ+1)` that
-    /// roughly doubles the iterations at `s = 2` (an estimate, not a measurement). Keep 8 unless the rows of `A` are known to be incoherent.
+    /// matrix (`[I; 10⁻³G]`, `20000 × 50`, `m = 8d`) the worst distortion `κ(SQ)` over 20
+    /// seeds, drawn for ten disjoint blocks of 20 seeds, was 3.5–11.6 for `s = 2` (three blocks
+    /// above 10: heavy-tailed, as two heavy rows may share both their buckets), 2.4–2.8 for
+    /// `s = 4` and 2.1–2.4 for `s = 8`; by LSQR's rate `(κ−1)/(κ+1)` a `κ` of 11 takes about 5×
+    /// the iterations of 2.3 (an estimate, not a measurement). Keep 8 unless the rows of `A` are
+    /// known to be incoherent.
     /// Values above the sketch's row count `m` are capped at `m`.
     pub nnz_per_col: usize,
     /// Seed of the sketch.

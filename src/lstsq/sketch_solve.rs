@@ -162,8 +162,13 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 }
 
 /// `x̃ = argmin ‖S(Ax − b)‖` for a given sketch `S` (`m × n`, `m ≥ d`), by Householder QR of
-/// `SA`. With an ε-subspace embedding, `‖Ax̃ − b‖ ≤ (1+ε)/(1−ε)·min‖Ax − b‖`; for a Gaussian
-/// sketch `E‖Ax̃ − b‖² = (1 + d/(m−d−1))·OPT²`, which sparse sketches match closely. The
+/// `SA`. With an ε-subspace embedding of `range([A, b])`, `‖Ax̃ − b‖ ≤ (1+ε)/(1−ε)·min‖Ax − b‖`;
+/// for a Gaussian sketch `E‖Ax̃ − b‖² = (1 + d/(m−d−1))·OPT²`, which sparse sign sketches with
+/// `s ≥ 4` match closely, coherent inputs included (mean excess `‖Ax̃ − b‖²/OPT² − 1` over 200
+/// seeds on `[I; 10⁻³G]`, `2000 × 20`, `m = 10d`: 0.1116 for `s = 8`, 0.1137 for `s = 4`, 0.1117
+/// for the Gaussian, against `d/(m−d−1) = 0.1117`). CountSketch does not on coherent inputs:
+/// 2.91 there, 26× the Gaussian figure, because two of the `d` heavy rows share a bucket with
+/// probability `≈ 1 − e^{−d²/2m}` (63% here); give it `m = O(d²)` rows or use `s ≥ 4`. The
 /// a-posteriori [`SketchSolveInfo`] carries the actual residual, that expected ratio, and the
 /// preconditioned normal-equation residual from which
 /// [`SketchSolveInfo::ratio_bound`] bounds the ratio actually reached.
