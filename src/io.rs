@@ -131,7 +131,8 @@ pub struct ReadOptions {
     /// file.
     ///
     /// Default: `1 << 28` (2 GB of `f64` values for a dense matrix; about 40 bytes per stored
-    /// entry for a sparse one while it is read). An earlier default of `1 << 32` let a 60-byte
+    /// entry for a sparse one while it is read, 64 for an `integer` file, whose values are kept
+    /// exact until duplicates are summed). An earlier default of `1 << 32` let a 60-byte
     /// header declaring `2^28` empty rows allocate 4 GB. Raise it for larger files.
     pub max_elements: u64,
 }
