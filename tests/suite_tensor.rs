@@ -1,6 +1,7 @@
 //! TensorSketch, the tree sketch, polynomial-kernel features, the sketched tensor power method and
 //! polynomial attention (except the tests that count allocations, in `tests/attention.rs`, whose
-//! global allocator needs a binary of its own).
+//! global allocator needs a binary of its own), and `claims_review2`, the review of the documented
+//! figures of these areas and of attention-kernel regression.
 //!
 //! One test binary for several files of `tests/`, each a module named after its file: every test
 //! binary links the library and compiles the faer code its tests call, so a few binaries build in
@@ -12,6 +13,7 @@ mod common;
 mod attention_fuzz_findings;
 mod attention_review2;
 mod attention_review3;
+mod claims_review2;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod tensor_power;
