@@ -18,7 +18,8 @@
 //! at `m ≤ 2` as `c → 1`), so the Avron–Nguyễn–Woodruff bound `2 + 3^p` holds, and for large
 //! `m` it is `≈ 2((2 − S₄)^p − 1)`: `2(2^p − 1)` for spread-out `x`.
 //!
-//! Three documented figures do not hold (tests ignored as `BUG (doc)`): TensorSketch's
+//! Three documented figures did not hold, and the docs were corrected (the tests below now pin
+//! the corrected statements): TensorSketch's
 //! `m·Var` at `p = 8` on the tree docs' vector is 498 (exact), not "398" / "≈ 400"; its
 //! worst-case size for `x^{⊗p}` is `≈ 2(2^p − 1)/ε²`, not `(2 + 3^p)/ε²`; and the `h = 16`
 //! attention figures' Gaussian `r = 64` median 0.33 is a 3-seed figure (30 seeds: 0.24), while
@@ -330,20 +331,22 @@ fn tensorsketch_median_error_is_below_the_gaussian_maps_at_h_16() {
 /// figure is the median of a noisy 3-seed sample, and it exaggerates TensorSketch's advantage
 /// there (0.20 against 0.33 stated, 0.21 against 0.24 over 30 seeds); the spreads are alike at
 /// `r = 8` (ratio 1.17, within the noise of 30 seeds), so "vary less" holds from `r = 16` on.
-/// Cost: as the previous test.
+/// The docs now give the 30-seed medians and "from `r = 16`"; pass rule for them: each median
+/// within ±5 % of the stated figure (the seeds are fixed, so this reproduces them), and
+/// TensorSketch's standard deviation below the Gaussian map's at `r = 16, 32, 64`. Cost: as
+/// the previous test.
 #[test]
-#[ignore = "BUG (doc): attention/mod.rs:52 Gaussian r = 64 median 0.33 is a 3-seed figure (30 seeds: 0.24); TensorSketch's spread is not smaller at r = 8"]
 fn small_clustered_figures_hold_over_30_seeds() {
     let stats = small_clustered_fresh_stats();
-    let stated = [[0.82, 0.70], [0.62, 0.54], [0.41, 0.35], [0.33, 0.20]];
+    let stated = [[0.78, 0.73], [0.58, 0.52], [0.41, 0.33], [0.24, 0.21]];
     let mut failures = Vec::new();
     for ((r, [g, t]), want) in [8, 16, 32, 64].into_iter().zip(stats).zip(stated) {
         for (name, got, want) in [("Gaussian", g.0, want[0]), ("TensorSketch", t.0, want[1])] {
-            if (got / want - 1.0).abs() > 0.15 {
+            if (got / want - 1.0).abs() > 0.05 {
                 failures.push(format!("{name} r = {r}: median {got:.3} vs stated {want}"));
             }
         }
-        if t.1 >= g.1 {
+        if r >= 16 && t.1 >= g.1 {
             failures.push(format!(
                 "r = {r}: TensorSketch sd {:.3} ≥ Gaussian {:.3}",
                 t.1, g.1
@@ -551,13 +554,20 @@ fn tensor_sketch_rounding_is_within_epsilon_times_the_norm_power() {
 /// to the tree's ≈ 58–62 is ≈ 8×, not 7×. Diagnosis: `‖TS x^{⊗8}‖²` is a product of 8
 /// nearly exponential factors per frequency, so its distribution is heavy-tailed and a sample
 /// variance over 3000 seeds usually falls short (8000 fresh seeds gave 298 ± 29); the doc's own
-/// approximation `2(2^p − 1) = 510` is the better figure. Cost: none (closed form).
+/// approximation `2(2^p − 1) = 510` is the better figure. The docs now give the exact
+/// 5.8 / 28.7 / 498 and "≈ 8×"; the pass rule above holds them (and the tree's 57.7 against 498
+/// is the 8×, within 10 %). Cost: none (closed form).
 #[test]
-#[ignore = "BUG (doc): tensor/mod.rs:7, tree.rs:40 TensorSketch m·Var at p = 8 is 498 (exact), not 398 / ≈ 400"]
 fn tensor_sketch_variance_figures_match_the_exact_values() {
     let (m, x) = (256usize, vector(64, 41));
     let mut failures = Vec::new();
-    for (p, stated) in [(2usize, 5.7), (4, 28.2), (8, 398.0)] {
+    let ratio = ts_scaled_variance(&x, 8, m) / 57.7;
+    if (ratio / 8.0 - 1.0).abs() > 0.1 {
+        failures.push(format!(
+            "p = 8: TensorSketch / tree = {ratio:.2}, stated ≈ 8"
+        ));
+    }
+    for (p, stated) in [(2usize, 5.8), (4, 28.7), (8, 498.0)] {
         let exact = ts_scaled_variance(&x, p, m);
         eprintln!("p = {p}: exact {exact:.1}, stated {stated}");
         if (stated / exact - 1.0).abs() > 0.1 {
@@ -618,10 +628,11 @@ fn selections_of_d_draws_repeat_rows() {
 /// which holds: `tensor_sketch_norm_variance_is_the_closed_form`), valid for weaker hash
 /// families; with the crate's independent per-mode hashes a rank-one `x^{⊗p}` (or
 /// `x₁ ⊗ … ⊗ x_p`) needs at most `≈ 2(2^p − 1)/ε²` rows, so the table overstates the worst
-/// case by a factor growing like `(3/2)^p/2`. Cost: 2·10⁴ sketches of a 512-vector, about 2 s
-/// in the dev profile.
+/// case by a factor growing like `(3/2)^p/2`. The table now gives `(2 + 3^p)/ε²` as the bound
+/// and `≈ 2(2^p − 1)/ε²` as the worst case for `x^{⊗p}`; pass rule for it: `m*(0.1)` within
+/// 10 % of `2(2^p − 1)/ε²` and below the bound. Cost: 2·10⁴ sketches of a 512-vector, about
+/// 2 s in the dev profile.
 #[test]
-#[ignore = "BUG (doc): tensor/mod.rs:6 TensorSketch's worst-case size is ≈ 2(2^p − 1)/ε², not (2 + 3^p)/ε² (12.9× at p = 8)"]
 fn tensor_sketch_worst_case_size() {
     let (m, x) = (256usize, vec![1.0; 512]);
     let v = norm_ratios(&x, 4, m, false, 2_000_000..2_020_000);
@@ -637,13 +648,18 @@ fn tensor_sketch_worst_case_size() {
     let eps2 = 0.01;
     let mut failures = Vec::new();
     for p in [4i32, 6, 8] {
-        let stated = (2.0 + 3f64.powi(p)) / eps2;
+        let bound = (2.0 + 3f64.powi(p)) / eps2;
+        let stated = 2.0 * (2f64.powi(p) - 1.0) / eps2;
         let needed = (1..10_000_000usize)
             .find(|&m| sup(p, m) / m as f64 <= eps2)
             .unwrap();
-        eprintln!("p = {p}: worst-case m for ε = 0.1: {needed} (stated ≈ {stated:.0})");
-        if stated / (needed as f64) > 2.0 || (needed as f64) / stated > 2.0 {
-            failures.push(format!("p = {p}: {needed} vs stated {stated:.0}"));
+        eprintln!(
+            "p = {p}: worst-case m for ε = 0.1: {needed} (stated ≈ {stated:.0}, bound {bound:.0})"
+        );
+        if (needed as f64 / stated - 1.0).abs() > 0.1 || needed as f64 > bound {
+            failures.push(format!(
+                "p = {p}: {needed} vs stated ≈ {stated:.0}, bound {bound:.0}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{failures:?}");

@@ -12,7 +12,7 @@ use faer::{Accum, Mat, MatRef, Par};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TensorMethod {
-    /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest, worst-case variance `∝ 3^p`.
+    /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest; variance exponential in `p` (bound `∝ 3^p`, `≈ 2^p` on spread-out `x`).
     #[default]
     Fft,
     /// [`TreeSketch`] (Ahle et al. 2020): variance growing slowly with `p`; any `p`, and worth

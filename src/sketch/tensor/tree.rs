@@ -37,7 +37,9 @@ const NODE_STREAM: u64 = 0x52 << 32;
 ///   against the `(2 + 3^p)/(ε²δ)` that the bound of [`TensorSketch`](super::TensorSketch) needs.
 ///   Measured `m·Var(‖Π x^{⊗p}‖²)/‖x‖^{4p}` on a dense `x ∈ ℝ⁶⁴` (m = 256, 3000 seeds; test
 ///   `tree_variance_does_not_grow_geometrically_with_p`): p = 2 / 4 / 8 → tree 9.9 / 26.6 / 57.7,
-///   TensorSketch 5.7 / 28.2 / 398 (≈ 2(2^p − 1) there; its worst case is 2 + 3^p).
+///   against TensorSketch's exact 5.8 / 28.7 / 498 (its closed form, `tests/claims_review2.rs`;
+///   ≈ 2(2^p − 1) for such spread-out `x`, below its bound 2 + 3^p; a sample of 3000 seeds gave
+///   398 at p = 8, where the distribution is heavy-tailed and sample variances fall short).
 ///
 /// At small degrees (`p ≤ 3`) on spread-out data the plain [`TensorSketch`](super::TensorSketch)
 /// is as accurate and cheaper; the tree pays off for `p ≥ 4` or for inputs with a few dominant
@@ -64,7 +66,7 @@ const NODE_STREAM: u64 = 0x52 << 32;
 /// CountSketches of `m`-vectors, two real FFTs and one inverse). Measured at the same `m = 1024`
 /// (500 dense rows, d = 100; `benches/tensor_sketch.rs`): 1.1× / 2.0× / 4.1× the time of
 /// [`TensorSketch`](super::TensorSketch) at p = 2 / 4 / 8 — but at p = 8 TensorSketch needs
-/// ≈ 7× the `m` for the same variance on dense inputs. Memory: `O(P·m)` per thread and
+/// ≈ 8× the `m` for the same variance on dense inputs. Memory: `O(P·m)` per thread and
 /// `O(min(Σ_k d_k + 2P·m, 2²⁵))` stored hash tables (internal nodes first; the hashes beyond
 /// that budget regenerate their codes from the seed, as for [`TensorSketch`](super::TensorSketch)).
 ///
