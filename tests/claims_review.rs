@@ -63,13 +63,7 @@ fn sq_extremes(kind: SketchKind, m: usize, seed: Seed, q: &Mat<f64>) -> (f64, f6
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
+    common::median(&mut v)
 }
 
 /// Claim, `src/lstsq/sketch_solve.rs:165`: "With an ε-subspace embedding,

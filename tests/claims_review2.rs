@@ -42,16 +42,9 @@ fn norm2(a: &[f64]) -> f64 {
     a.iter().map(|v| v * v).sum()
 }
 
-/// The deterministic vector of `tests/tensor_sketch.rs` (entries uniform in `[-1, 1)`), on
-/// which `src/sketch/tensor/tree.rs`'s figures were measured.
-fn vector(d: usize, salt: u64) -> Vec<f64> {
-    (0..d)
-        .map(|i| {
-            let w = Seed::new(salt).word(0, i as u64);
-            randnla::seed::unit_f64(w) * 2.0 - 1.0
-        })
-        .collect()
-}
+/// The deterministic vector of `tests/tensor_sketch.rs`, on which
+/// `src/sketch/tensor/tree.rs`'s figures were measured.
+use crate::common::signed_unit_vector as vector;
 
 /// The exact `m·Var(‖TS x^{⊗p}‖²)/‖x‖^{4p}` of the module docs' closed form.
 fn ts_scaled_variance(x: &[f64], p: usize, m: usize) -> f64 {
@@ -203,12 +196,7 @@ fn attention_errors(
 }
 
 fn median(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
+    crate::common::median(&mut v.to_vec())
 }
 
 fn exact_poly4(q: &Mat<f64>, k: &Mat<f64>, v: &Mat<f64>) -> Mat<f64> {

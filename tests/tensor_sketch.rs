@@ -22,15 +22,7 @@ fn norm2(a: &[f64]) -> f64 {
     dot(a, a)
 }
 
-/// A deterministic vector with entries of mixed sign and size.
-fn vector(d: usize, salt: u64) -> Vec<f64> {
-    (0..d)
-        .map(|i| {
-            let w = Seed::new(salt).word(0, i as u64);
-            randnla::seed::unit_f64(w) * 2.0 - 1.0
-        })
-        .collect()
-}
+use crate::common::signed_unit_vector as vector;
 
 fn max_rel(a: &[f64], b: &[f64]) -> f64 {
     let num = a

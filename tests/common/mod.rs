@@ -579,6 +579,17 @@ pub fn unique_entries(t: &randnla::tensor::SymmetricTensor) -> (Vec<usize>, Vec<
     (idx, val)
 }
 
+/// A deterministic vector with entries of mixed sign and size: `d` values uniform in `[-1, 1)`,
+/// from `Seed::new(salt)`'s stream 0.
+pub fn signed_unit_vector(d: usize, salt: u64) -> Vec<f64> {
+    (0..d)
+        .map(|i| {
+            let w = Seed::new(salt).word(0, i as u64);
+            randnla::seed::unit_f64(w) * 2.0 - 1.0
+        })
+        .collect()
+}
+
 /// The median as the crate documents it (the mean of the two middle values for an even count);
 /// sorts `v`.
 pub fn median(v: &mut [f64]) -> f64 {
