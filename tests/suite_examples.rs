@@ -8,6 +8,7 @@
 
 mod common;
 
+mod cli_figures_review;
 mod examples_cli;
 mod examples_issue_fields;
 mod examples_json_review;
