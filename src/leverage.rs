@@ -345,8 +345,9 @@ pub struct LeverageInfo {
 /// Exact leverage scores `ℓ_i = ‖e_iᵀQ‖²` of an `n × d` matrix of any rank (and any shape).
 ///
 /// The numerical rank `r` is read from a column-pivoted QR and reported in
-/// [`LeverageInfo::rank`]; the scores of a rank-`r` matrix sum to `r`. See [`ExactMethod`] for
-/// the two factorizations and when each is used.
+/// [`LeverageInfo::rank`]; the scores of a rank-`r` matrix sum to `r`. A row of zeros has score
+/// exactly 0 (on either route; the Householder `Q` would give it rounding-level values, which
+/// are not kept). See [`ExactMethod`] for the two factorizations and when each is used.
 ///
 /// # Errors
 /// [`Error::Empty`] for `A` without rows or columns; [`Error::NonFinite`] for NaN/∞ in a dense `A`
@@ -973,7 +974,18 @@ fn householder(
         format!("a dense copy of the {n}×{d} matrix for Householder QR")
     })?;
     let tol = rank_tol(params.rank_tol, n, d)?;
-    let b = augment(a.to_dense()?, lambda);
+    let dense = a.to_dense()?;
+    // A zero row's score is exactly 0 (`e_iᵀA = 0`), but its row of the computed `Q` holds
+    // rounding (≈ 10⁻³³ on a 100 × 2 matrix), which made it a row of positive leverage for a
+    // caller that tests `ℓ_i > 0` (the leverage example's `--check` reported a relative error
+    // of 1 there); the sketch-Cholesky route's `‖e_iᵀA·T‖²` is already exactly 0.
+    let mut nonzero_row = vec![false; n];
+    for j in 0..d {
+        for (i, seen) in nonzero_row.iter_mut().enumerate() {
+            *seen |= dense[(i, j)] != 0.0;
+        }
+    }
+    let b = augment(dense, lambda);
     let qr = PivotedQr::new(b, tol, par);
     let q = qr.thin_q();
     // `fold` from `+0.0`, not `sum`: `f64`'s `Sum` starts from `-0.0`, which a rank-0 `A`
@@ -981,7 +993,14 @@ fn householder(
     // The rows of `A` follow the `d` rows of `√λI` in the stacked matrix (see [`augment`]).
     let top = if lambda > 0.0 { d } else { 0 };
     let scores: Vec<f64> = (top..top + n)
-        .map(|i| (0..qr.rank).fold(0.0, |s, c| s + q[(i, c)] * q[(i, c)]))
+        .zip(&nonzero_row)
+        .map(|(i, &nonzero)| {
+            if nonzero {
+                (0..qr.rank).fold(0.0, |s, c| s + q[(i, c)] * q[(i, c)])
+            } else {
+                0.0
+            }
+        })
         .collect();
     let mut inf = info(LeverageMethod::Householder, &a, &scores, lambda, start);
     inf.rank = qr.rank;

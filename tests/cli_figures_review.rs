@@ -437,7 +437,7 @@ fn leverage_exact_scores_and_sums_are_the_svds() {
     }
 }
 
-/// BUG: `leverage --check` counts an all-zero row of `A` as a 100% error. The exact reference
+/// `leverage --check` counted an all-zero row of `A` as a 100% error. The exact reference
 /// (Householder QR) gives a zero row that lies among the first `d` rows a rounding-level score
 /// (`5.9·10⁻³⁴` here; `7.7·10⁻³²` for the first row of the 4 × 2 `[0 0; 1 3; 2 1; 3 5]`) instead of 0;
 /// the check keeps rows with `ℓ_i > 0`, so the approximate score, exactly 0 (right: a zero row
@@ -448,8 +448,9 @@ fn leverage_exact_scores_and_sums_are_the_svds() {
 /// `max_rel_error` = 1; the largest `|s_i − ℓ_i|/ℓ_i` over the rows whose true score (from
 /// `(AᵀA)⁻¹`) is positive, from the written scores, is 0.388. Pass rule: the reported
 /// figure within 10⁻⁶ relative of the recomputed one, and a zero row's exact score exactly 0.
+/// Fixed in the library: the Householder route gives a zero row the score 0 (the
+/// sketch-Cholesky route already did).
 #[test]
-#[ignore = "BUG: leverage --check reports max_rel_error = 1 from a rounding-level exact score (≈1e-33) of an all-zero row"]
 fn leverage_check_does_not_count_a_zero_row_as_a_full_error() {
     let tmp = TempFiles::new("clifig-lev", "z");
     let n = 100;

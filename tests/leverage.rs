@@ -1229,3 +1229,61 @@ mod properties {
         }
     }
 }
+
+/// A row of zeros has leverage exactly 0 (`e_iᵀA = 0`, plain and ridge), on both exact routes
+/// and every storage. The Householder route read it off its computed `Q`, whose zero rows hold
+/// rounding (`10⁻³⁴`–`10⁻³¹` on the matrices below), so a caller testing `ℓ_i > 0` (the leverage
+/// example's `--check`) took it for a row of positive leverage; sketch-Cholesky's `‖e_iᵀA·T‖²`
+/// was already exactly 0. Inputs: a `100 × 2` integer matrix with row 0 zero (the review's
+/// case, `tests/cli_figures_review.rs`) and a `300 × 6` Gaussian with rows 0, 1, 150 and 299
+/// zeroed (an explicitly stored zero among them in the sparse copies). Pass rule: those scores
+/// are `+0.0` bitwise, the others positive.
+#[test]
+fn zero_rows_have_exactly_zero_exact_scores() {
+    let small = Mat::from_fn(100, 2, |i, j| {
+        if i == 0 {
+            0.0
+        } else if j == 0 {
+            (1 + i % 7) as f64
+        } else {
+            ((i * i) % 11) as f64 - 5.0
+        }
+    });
+    let zeroed = [0usize, 1, 150, 299];
+    let g = problems::gaussian_matrix(300, 6, Seed::new(8)).unwrap();
+    let big = Mat::from_fn(
+        300,
+        6,
+        |i, j| if zeroed.contains(&i) { 0.0 } else { g[(i, j)] },
+    );
+    for (a, zero) in [(&small, &[0usize][..]), (&big, &zeroed[..])] {
+        let mut tri = sprs::TriMat::new((a.nrows(), a.ncols()));
+        for i in 0..a.nrows() {
+            for j in 0..a.ncols() {
+                // Row 1's first entry is stored as an explicit zero.
+                if a[(i, j)] != 0.0 || (i == 1 && j == 0) {
+                    tri.add_triplet(i, j, a[(i, j)]);
+                }
+            }
+        }
+        let layouts = Layouts::new(tri.to_csr());
+        for (name, view) in layouts.views() {
+            for method in METHODS {
+                for lambda in [0.0, 0.5] {
+                    let (s, _) = exact_with(view, method, lambda);
+                    for (i, &x) in s.iter().enumerate() {
+                        if zero.contains(&i) {
+                            assert_eq!(
+                                x.to_bits(),
+                                0f64.to_bits(),
+                                "{name} {method:?} λ = {lambda}, row {i}: {x:e}"
+                            );
+                        } else {
+                            assert!(x > 0.0, "{name} {method:?} λ = {lambda}, row {i}: {x:e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
