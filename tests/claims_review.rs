@@ -532,7 +532,7 @@ fn preconditioned_condition_number_is_the_sketch_distortion() {
 /// 7 sketch seeds. Pass rule for "about": each ratio of medians within 25% of the stated 2 and
 /// 0.7, on every input.
 ///
-/// Fails for 2d: the first run takes 1.42–1.49× the iterations of 4d, not 2× (medians of the
+/// Failed as written, for 2d: the first run takes 1.42–1.49× the iterations of 4d, not 2× (medians of the
 /// first run at 2d, 4d, 8d: Gaussian 48, 33, 25; coherent 47, 33, 26; Epperly `κ = 10⁸` 52, 35,
 /// 25; 2d/4d = 1.455, 1.424, 1.486; the whole solve's 74/49 = 1.51 on Epperly). The `√(d/m)` rate is the
 /// worst-case rate `(κ−1)/(κ+1)` of the Marchenko–Pastur edges; LSQR converges faster than it

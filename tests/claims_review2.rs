@@ -312,7 +312,7 @@ fn tensorsketch_median_error_is_below_the_gaussian_maps_at_h_16() {
 /// 30-seed median within ±15 % of the stated figure, and TensorSketch's standard deviation
 /// over the seeds below the Gaussian map's at every `r`.
 ///
-/// Fails. Measured 30-seed medians: Gaussian 0.779 / 0.580 / 0.407 / **0.242** (stated 0.33 at
+/// Failed as written. Measured 30-seed medians: Gaussian 0.779 / 0.580 / 0.407 / **0.242** (stated 0.33 at
 /// `r = 64`: −27 %; its 3 seeds gave 0.185, 0.332, 0.399), TensorSketch 0.732 / 0.520 / 0.328 /
 /// 0.212 (all within 7 %). Standard deviations, Gaussian against TensorSketch: 0.063 / **0.074**
 /// at `r = 8`, 0.073 / 0.059, 0.059 / 0.040, 0.044 / 0.035. Diagnosis: the Gaussian `r = 64`
@@ -538,7 +538,7 @@ fn tensor_sketch_rounding_is_within_epsilon_times_the_norm_power() {
 /// Pass rule: each stated figure within 10 % of the exact value ("≈"; the `p = 2, 4` figures
 /// are within 3 %).
 ///
-/// Fails at `p = 8`: the stated 398 (and "≈ 400") is 20 % below the exact 497.9, and the ratio
+/// Failed as written, at `p = 8`: the stated 398 (and "≈ 400") is 20 % below the exact 497.9, and the ratio
 /// to the tree's ≈ 58–62 is ≈ 8×, not 7×. Diagnosis: `‖TS x^{⊗8}‖²` is a product of 8
 /// nearly exponential factors per frequency, so its distribution is heavy-tailed and a sample
 /// variance over 3000 seeds usually falls short (8000 fresh seeds gave 298 ± 29); the doc's own
@@ -610,7 +610,7 @@ fn selections_of_d_draws_repeat_rows() {
 /// size `m*(ε)` — the least `m` with `sup m·Var/m ≤ ε²` by the closed form at `c = 1` — within a
 /// factor 2 of `(2 + 3^p)/ε²` at `ε = 0.1`, `p = 4, 6, 8` ("≈").
 ///
-/// Fails: the sample gives 30.3 ± 0.9 against the closed form's 30.3 (the bound's 83), and
+/// Failed as written: the sample gives 30.3 ± 0.9 against the closed form's 30.3 (the bound's 83), and
 /// `m*(0.1)` is 3 003 / 12 605 / 51 013 against the stated 8 300 / 73 100 / 656 300 — 2.8×,
 /// 5.8× and 12.9× less. Diagnosis: `2 + 3^p` is the Avron–Nguyễn–Woodruff bound (mod.rs:1102,
 /// which holds: `tensor_sketch_norm_variance_is_the_closed_form`), valid for weaker hash
