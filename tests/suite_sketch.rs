@@ -9,6 +9,7 @@
 mod common;
 
 mod accumulate_review;
+mod claims_review3;
 mod diagnostics_problems_review2;
 mod huge_shapes;
 mod leverage;

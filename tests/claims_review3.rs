@@ -1,0 +1,664 @@
+//! A third review of the quantitative claims in the docs, for the sketch core:
+//! `src/sketch/{mod,count,sparse_sign,gaussian,srht,sampling,kernels}.rs`, `src/input.rs`,
+//! `src/dense.rs`, `src/scalar.rs`, the crate guide's "which sketch for which job"
+//! (`src/lib.rs`) and README.md's table of which sketch to use and its distortion table. Line
+//! numbers are those of the review (2026-12-06). Claims that an earlier test already checks
+//! (distributions, `E‖Sx‖²`, `Var‖Sx‖²`, `E[SᵀS] = I`, the bitwise contracts across threads,
+//! layouts and row blocks, `f32` = `f64` rounded, every limit and refusal, the overflow
+//! contract) are listed in the review's report and not repeated; the tests below check the
+//! ones no test did, against exact computation (the materialized sketch, exact SVDs, closed
+//! forms) on adversarial but legal inputs.
+//!
+//! Result: every distortion figure of README.md's table and of the crate guide reproduces to
+//! the printed digits (as the 11th smallest of the 20 seeds, the convention of
+//! `tests/sketch_core.rs`), and the mechanisms the README gives for the failures hold exactly:
+//! CountSketch at `m = 20d` fails on the coherent matrix exactly when two of its first `d` rows
+//! share a bucket, and the SRHT's sketch of a range on the first 64 coordinates has exactly as
+//! many distinct rows as its selected rows have residues mod 64 (50.9 on average, "about 51").
+//! Sparse sign `s = 8` at `m = 2d` holds its "≈ 5–6 on any matrix" on the fully coherent
+//! `[I_d; 0]` (median 5.19 at `d = 50`, 5.64 at `d = 200`), the Gaussian sketch's documented
+//! stream and the doc example's "κ around 3" hold. Four statements do not hold (ignored as
+//! `BUG (doc)`; the code is right in each): in `src/sketch/mod.rs`, the SRHT's column `j`
+//! depends on `n' = 2^⌈log₂ n⌉`, not only on `(seed, j)`; the `−0` exception runs the other way
+//! round for the SRHT (a dense `A` turns an output's `−0` into `+0`; an explicitly stored zero
+//! can keep it); "entries within a factor of about `√n`" of the largest value is the overflow
+//! threshold of typical data only (data whose signs follow the sketch's overflow a factor
+//! `≈ n/m` below it: 8192 at `n = 65536`, `m = 4`); in README.md, the SRHT row-block merge's
+//! "≈ 1e-13 relative" is relative to `A`, not to `S·A` (`1.1·10⁻⁸` relative to `S·A` on an `A`
+//! whose sketch is small next to it).
+
+use faer::{Mat, Par};
+use rand_distr::{Distribution, StandardNormal};
+use randnla::diagnostics::{distortion, orthonormal_basis};
+use randnla::problems;
+use randnla::sketch::{
+    CountSketch, Gaussian, SketchExt, SketchKind, SketchOperator, SparseSign, Srht,
+};
+use randnla::{MatrixRef, Seed};
+use std::sync::OnceLock;
+
+/// The README table's two `20000 × 50` matrices as orthonormal bases of their ranges (the
+/// inputs of `tests/sketch_core.rs`'s `table_bases`): a Gaussian one (seed 1) and the coherent
+/// `[I; 10⁻³G]` (seed 2). Computed once for the tests of this file.
+fn table_bases() -> &'static [Mat<f64>; 2] {
+    static BASES: OnceLock<[Mat<f64>; 2]> = OnceLock::new();
+    BASES.get_or_init(|| {
+        let (n, d) = (20_000, 50);
+        let g = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
+        let c = problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap();
+        [
+            orthonormal_basis(g.as_ref()).unwrap(),
+            orthonormal_basis(c.as_ref()).unwrap(),
+        ]
+    })
+}
+
+/// `κ(SQ)` for the sketch of `kind` with `m` rows drawn from each seed.
+fn kappas(kind: SketchKind, m: usize, q: &Mat<f64>, seeds: std::ops::Range<u64>) -> Vec<f64> {
+    seeds
+        .map(|s| {
+            let op = kind.build::<f64>(m, q.nrows(), Seed::new(s)).unwrap();
+            distortion(&*op, q.as_ref(), Par::Seq).unwrap()
+        })
+        .collect()
+}
+
+/// The element at index `len/2` of the sorted values: for 20 seeds the 11th smallest, the
+/// "median" of `tests/sketch_core.rs` (and of the README's table).
+fn upper_median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// `Q = [I_d; 0]` (`n × d`): every direction of the range on a single row, the limit `ε → 0` of
+/// the coherent `[I; εG]` and the worst case for a sparse sketch.
+fn fully_coherent(n: usize, d: usize) -> Mat<f64> {
+    Mat::from_fn(n, d, |i, j| if i == j { 1.0 } else { 0.0 })
+}
+
+/// `(mean, standard error)` of the values.
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let k = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / k;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0);
+    (mean, (var / k).sqrt())
+}
+
+/// Claims, `README.md:135-142` (the distortion table: "median over 20 seeds, n = 20000,
+/// d = 50"), `src/lib.rs:38-41` ("sparse sign `s = 8` at `m = 2d` has median κ(SQ) ≈ 5.3;
+/// CountSketch ≈ 24 at `m = 2d` and still ≈ 10 at `m = 20d`; the SRHT ≈ 21 at `m = 2d` (≈ 2.2 at
+/// `m = 8d`). On a Gaussian matrix all four give ≈ 5.3–5.6 at `m = 2d`"), `README.md:149`
+/// ("at `m = 8d` it recovers (median 2.23)") and `src/sketch/count.rs:19` ("24.3 for
+/// CountSketch"). `tests/sketch_core.rs` checks these in bands (4.5–6.5, above 15, …); this
+/// recomputes each printed figure.
+///
+/// Inputs: the table's two bases, seeds 0..20 for every entry, each family built through
+/// `SketchKind` as the table's test builds it. Pass rule: the 11th smallest `κ` of the 20 (the
+/// test's median) equals the printed figure to its printed digits (`|κ − figure| ≤ 0.005` for
+/// two decimals, `≤ 0.05` for one); the sketches are bitwise reproducible and the SVD is a
+/// deterministic computation, so there is no false-alarm rate to allow for. Measured: 5.548,
+/// 5.312, 1.545, 5.369, 5.435; 5.251, 24.31, 10.14, 5.460, 20.76; 2.230 at `8d`. (With the
+/// conventional median of 20 values, the mean of the 10th and 11th, the first entry would read
+/// 5.49 and CountSketch at `20d` on the coherent matrix 10.0.)
+#[test]
+fn readme_distortion_table_figures_reproduce_to_their_printed_digits() {
+    let d = 50;
+    let ss = SketchKind::SparseSign { nnz_per_col: 8 };
+    let [qg, qc] = table_bases();
+    let table = [
+        ("gaussian, sparse sign m=2d", qg, ss, 2 * d, 5.55, 0.005),
+        (
+            "gaussian, CountSketch m=2d",
+            qg,
+            SketchKind::CountSketch,
+            2 * d,
+            5.31,
+            0.005,
+        ),
+        (
+            "gaussian, CountSketch m=20d",
+            qg,
+            SketchKind::CountSketch,
+            20 * d,
+            1.54,
+            0.005,
+        ),
+        (
+            "gaussian, Gaussian m=2d",
+            qg,
+            SketchKind::Gaussian,
+            2 * d,
+            5.37,
+            0.005,
+        ),
+        (
+            "gaussian, SRHT m=2d",
+            qg,
+            SketchKind::Srht,
+            2 * d,
+            5.43,
+            0.005,
+        ),
+        ("coherent, sparse sign m=2d", qc, ss, 2 * d, 5.25, 0.005),
+        (
+            "coherent, CountSketch m=2d",
+            qc,
+            SketchKind::CountSketch,
+            2 * d,
+            24.3,
+            0.05,
+        ),
+        (
+            "coherent, CountSketch m=20d",
+            qc,
+            SketchKind::CountSketch,
+            20 * d,
+            10.1,
+            0.05,
+        ),
+        (
+            "coherent, Gaussian m=2d",
+            qc,
+            SketchKind::Gaussian,
+            2 * d,
+            5.46,
+            0.005,
+        ),
+        (
+            "coherent, SRHT m=2d",
+            qc,
+            SketchKind::Srht,
+            2 * d,
+            20.8,
+            0.05,
+        ),
+        (
+            "coherent, SRHT m=8d",
+            qc,
+            SketchKind::Srht,
+            8 * d,
+            2.23,
+            0.005,
+        ),
+    ];
+    let mut bad = Vec::new();
+    let mut at_2d_on_gaussian = Vec::new();
+    for (what, q, kind, m, printed, tol) in table {
+        let got = upper_median(kappas(kind, m, q, 0..20));
+        if (got - printed).abs() > tol {
+            bad.push(format!("{what}: κ = {got:.4}, printed {printed}"));
+        }
+        if std::ptr::eq(q, qg) && m == 2 * d {
+            at_2d_on_gaussian.push(got);
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+    // The crate guide's summary of the Gaussian row: "all four give ≈ 5.3–5.6 at m = 2d".
+    assert!(
+        at_2d_on_gaussian.iter().all(|k| (5.295..5.605).contains(k)),
+        "{at_2d_on_gaussian:?}"
+    );
+}
+
+/// Claim, `README.md:144-147`: "CountSketch fails when two of those rows share a bucket; at
+/// `m = 20d` that happened in 11 of the 20 seeds (κ ≈ 10; the birthday bound `1 − e^{−d²/2m}`
+/// gives about 70%), and the other 9 give κ ≈ 1.1."
+///
+/// Inputs: the coherent basis, `m = 20d = 1000`, seeds 0..40; whether two of the first `d` rows
+/// share a bucket is read from [`CountSketch::bucket`]. Pass rule (deterministic, the seeds are
+/// fixed): for every seed, a shared bucket ⇔ `κ > 5`; the seeds with a shared bucket have
+/// `κ ∈ [8, 13]` ("≈ 10"; measured 9.90–11.03), the others `κ < 1.2` ("≈ 1.1"; measured
+/// 1.082–1.093); exactly 11 of seeds 0..20 share a bucket; the exact collision probability
+/// `1 − ∏_{k<d}(1 − k/m) = 0.712` and the quoted bound `1 − e^{−d²/2m} = 0.713` both round to
+/// "about 70%" (within 0.05 of 0.70).
+#[test]
+fn countsketch_at_20d_fails_exactly_when_two_identity_rows_share_a_bucket() {
+    let (n, d) = (20_000, 50);
+    let m = 20 * d;
+    let [_, qc] = table_bases();
+    let mut shared_in_first_20 = 0;
+    for seed in 0..40u64 {
+        let op = CountSketch::new(m, n, Seed::new(seed)).unwrap();
+        let kappa = distortion(&op, qc.as_ref(), Par::Seq).unwrap();
+        let mut buckets: Vec<usize> = (0..d).map(|j| op.bucket(j).unwrap().0).collect();
+        buckets.sort_unstable();
+        let shared = buckets.windows(2).any(|w| w[0] == w[1]);
+        if shared && seed < 20 {
+            shared_in_first_20 += 1;
+        }
+        assert_eq!(
+            shared,
+            kappa > 5.0,
+            "seed {seed}: shared bucket {shared}, κ = {kappa}"
+        );
+        if shared {
+            assert!((8.0..=13.0).contains(&kappa), "seed {seed}: κ = {kappa}");
+        } else {
+            assert!(kappa < 1.2, "seed {seed}: κ = {kappa}");
+        }
+    }
+    assert_eq!(shared_in_first_20, 11);
+    let exact = 1.0 - (0..d).map(|k| 1.0 - k as f64 / m as f64).product::<f64>();
+    let bound = 1.0 - (-((d * d) as f64) / (2.0 * m as f64)).exp();
+    for p in [exact, bound] {
+        assert!((p - 0.70).abs() <= 0.05, "collision probability {p}");
+    }
+}
+
+/// Claim, `README.md:147-149`: "the Walsh–Hadamard transform of a vector supported on the first
+/// 64 coordinates repeats with period 64, so `m = 100` sampled rows see only about 51 distinct
+/// patterns for `d = 50`".
+///
+/// Inputs: `Q = [I_50; 0]` (`n = 20000`, `n' = 32768`), the SRHT with `m = 100`, seeds 0..20 (the
+/// table's). Pass rule (exact, deterministic): for every seed the number of distinct rows of
+/// `S·Q` (compared bit for bit) equals the number of distinct residues mod 64 among
+/// [`Srht::selected_rows`], and `κ(SQ) = ∞` whenever that number is below `d = 50` (rank
+/// deficient). "About 51": the exact expectation for 100 rows drawn without replacement from
+/// 32768, 512 per residue, `64·(1 − ∏_{k<100}(1 − 512/(32768 − k)))`, lies in [50.5, 51.5], and
+/// so does the mean over the 20 seeds (measured 50.9; its standard deviation over seeds is
+/// about 2, so a stated band of ±0.5 around 51 is a check of these seeds, not a statistical
+/// rule: the seeds are the README's).
+#[test]
+fn srht_rows_repeat_with_period_64_on_the_first_64_coordinates() {
+    let (n, d, m) = (20_000, 50, 100);
+    let q = fully_coherent(n, d);
+    let mut total = 0usize;
+    for seed in 0..20u64 {
+        let op = Srht::new(m, n, Seed::new(seed)).unwrap();
+        assert_eq!(op.padded_dim(), 32_768);
+        let mut residues: Vec<usize> = op.selected_rows().iter().map(|r| r % 64).collect();
+        residues.sort_unstable();
+        residues.dedup();
+        let sq = op
+            .apply(MatrixRef::dense(q.as_ref()).unwrap(), Par::Seq)
+            .unwrap();
+        let mut rows: Vec<Vec<u64>> = (0..m)
+            .map(|k| (0..d).map(|j| sq[(k, j)].to_bits()).collect())
+            .collect();
+        rows.sort();
+        rows.dedup();
+        assert_eq!(rows.len(), residues.len(), "seed {seed}");
+        if residues.len() < d {
+            let kappa = distortion(&op, q.as_ref(), Par::Seq).unwrap();
+            assert_eq!(
+                kappa,
+                f64::INFINITY,
+                "seed {seed}: {} patterns",
+                residues.len()
+            );
+        }
+        total += residues.len();
+    }
+    let mean = total as f64 / 20.0;
+    let keep_none: f64 = (0..m)
+        .map(|k| 1.0 - 512.0 / (32_768.0 - k as f64))
+        .product();
+    let expected = 64.0 * (1.0 - keep_none);
+    for v in [mean, expected] {
+        assert!(
+            (50.5..=51.5).contains(&v),
+            "distinct patterns {v} (mean {mean}, E {expected})"
+        );
+    }
+}
+
+/// Claims, `src/lib.rs:32` and `README.md:122`: sparse sign with `s = 8` gives "distortion κ(SQ)
+/// ≈ 5–6 at `m = 2d` on *any* matrix, coherent ones included"; `src/sketch/sparse_sign.rs:203-205`
+/// "on coherent matrices too". The tests so far used `[I; 10⁻³G]`, whose first rows carry 98%
+/// of the range; this takes the limit: `Q = [I_d; 0]`, every direction on one row, so `S·Q` is
+/// the first `d` columns of `S` and nothing outside them can help.
+///
+/// Inputs: `n = 20000`; `d = 50` (`m = 100`, 100 seeds) and `d = 200` (`m = 400`, 20 seeds).
+/// Pass rule, the one `tests/sketch_core.rs` applies to the coherent matrix: `κ ≤ 7` for at
+/// least 99 of the 100 seeds at `d = 50`, and the median in [4.5, 6.5] at both `d` (measured:
+/// median 5.19, max 6.26 at `d = 50`; median 5.64, max 6.01 at `d = 200`).
+#[test]
+fn sparse_sign_s8_at_2d_holds_on_the_fully_coherent_basis() {
+    let n = 20_000;
+    let ss = SketchKind::SparseSign { nnz_per_col: 8 };
+    for (d, seeds) in [(50usize, 0..100u64), (200, 0..20)] {
+        let q = fully_coherent(n, d);
+        let ks = kappas(ss, 2 * d, &q, seeds);
+        if d == 50 {
+            let within = ks.iter().filter(|&&k| k <= 7.0).count();
+            assert!(
+                within >= 99,
+                "d = {d}: {within}/100 seeds with κ ≤ 7: {ks:?}"
+            );
+        }
+        let med = upper_median(ks);
+        assert!((4.5..=6.5).contains(&med), "d = {d}: median κ = {med}");
+    }
+}
+
+/// Claim, `src/sketch/gaussian.rs:67-68` (the doc example): "A Gaussian sketch of 4d rows embeds
+/// the range of any n × d matrix with distortion κ(SQ) around (1 + √(1/4)) / (1 − √(1/4)) = 3,
+/// coherent or not". The example asserts only `1 < κ < 6` on one seed.
+///
+/// For orthonormal `Q`, `S·Q` is an `m × d` matrix of iid `N(0, 1/m)` entries whatever `Q`, and
+/// Gordon's theorem bounds its extreme singular values in expectation: `E σ_max ≤ 1 + √(d/m)`,
+/// `E σ_min ≥ 1 − √(d/m)` (here 1.5 and 0.5), the edges whose ratio is the 3.
+///
+/// Inputs: the example's shape (`n = 2000`, `d = 10`, `m = 40`), its Gaussian `A` (seed 1) and
+/// the coherent `[I; 10⁻³G]`, 200 seeds each. Pass rules: the mean of `σ_max` at most
+/// `1.5 + 4·SE` and the mean of `σ_min` at least `0.5 − 4·SE` (one-sided 4σ: false alarm
+/// ≈ 3·10⁻⁵ each); the median `κ` within 25% of 3 ("around"), i.e. in [2.25, 3.75] (measured
+/// 2.47: at finite `d` the edges fall inside Marchenko–Pastur's, so 3 is approached from below).
+#[test]
+fn gaussian_doc_example_distortion_is_around_three() {
+    let (n, d, m) = (2000, 10, 40);
+    let inputs = [
+        problems::gaussian_matrix(n, d, Seed::new(1)).unwrap(),
+        problems::coherent_matrix(n, d, 1e-3, Seed::new(2)).unwrap(),
+    ];
+    for (which, a) in inputs.iter().enumerate() {
+        let q = orthonormal_basis(a.as_ref()).unwrap();
+        let (mut smax, mut smin, mut ks) = (Vec::new(), Vec::new(), Vec::new());
+        for seed in 0..200u64 {
+            let op = Gaussian::new(m, n, Seed::new(1000 + seed)).unwrap();
+            let sq = op
+                .apply(MatrixRef::dense(q.as_ref()).unwrap(), Par::Seq)
+                .unwrap();
+            let sv = sq.singular_values().unwrap();
+            smax.push(sv[0]);
+            smin.push(sv[d - 1]);
+            ks.push(sv[0] / sv[d - 1]);
+        }
+        let (mx, mx_se) = mean_se(&smax);
+        let (mn, mn_se) = mean_se(&smin);
+        assert!(
+            mx <= 1.5 + 4.0 * mx_se,
+            "input {which}: E σ_max ≈ {mx} ± {mx_se}"
+        );
+        assert!(
+            mn >= 0.5 - 4.0 * mn_se,
+            "input {which}: E σ_min ≈ {mn} ± {mn_se}"
+        );
+        let med = upper_median(ks);
+        assert!(
+            (2.25..=3.75).contains(&med),
+            "input {which}: median κ = {med}"
+        );
+    }
+}
+
+/// Claims, `src/sketch/gaussian.rs:27-30`: "the `m × n` matrix `S` has iid `N(0, 1/m)` entries.
+/// Columns `64g .. 64g + 63` of `S` are drawn, column by column, from a `Xoshiro256PlusPlus`
+/// stream seeded by `(seed, g)`"; `src/scalar.rs:7-8`: "Sketches are generated in `f64` and
+/// rounded once to `T`". Other tests check the values' distribution and pin golden values;
+/// none regenerates `S` from the documented stream.
+///
+/// Inputs: `m = 5`, `n = 130` (three generation blocks, the last with 2 columns), seeds 0 and
+/// 0xDEAD_BEEF. The reference draws `StandardNormal` samples from [`Seed::block_rng`] for the
+/// Gaussian stream (`3`, the stream number of `src/seed.rs`), `m` per column in column order,
+/// each times `1/√m` in `f64`. Pass rule: `to_dense` equals it bit for bit in `f64`, and the
+/// `f32` sketch equals it rounded to `f32`, bit for bit.
+#[test]
+fn gaussian_columns_are_the_documented_stream() {
+    const GAUSSIAN_BLOCKS: u64 = 3;
+    let (m, n) = (5usize, 130usize);
+    for seed in [0u64, 0xDEAD_BEEF] {
+        let seed = Seed::new(seed);
+        let op = Gaussian::new(m, n, seed).unwrap();
+        let s64 = SketchOperator::<f64>::to_dense(&op).unwrap();
+        let s32 = SketchOperator::<f32>::to_dense(&op).unwrap();
+        let scale = 1.0 / (m as f64).sqrt();
+        for g in 0..n.div_ceil(64) {
+            let mut rng = seed.block_rng(GAUSSIAN_BLOCKS, g as u64);
+            for j in 64 * g..(64 * g + 64).min(n) {
+                for i in 0..m {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    let want = z * scale;
+                    assert_eq!(s64[(i, j)].to_bits(), want.to_bits(), "({i}, {j})");
+                    assert_eq!(
+                        s32[(i, j)].to_bits(),
+                        (want as f32).to_bits(),
+                        "f32 ({i}, {j})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Claim, `src/sketch/mod.rs:19`: "Column `j` of every sketch is a pure function of
+/// `(seed, j)`" (given the family's `m` and `s`; for the row-sampling sketch the docs name the
+/// weights too). `tests/sketch_core.rs` checks it, as "columns do not depend on the number of
+/// columns", for CountSketch, sparse sign and Gaussian only. For the SRHT it does not hold:
+/// `R` selects `m` of the `n' = 2^⌈log₂ n⌉` rows of `H`, so column `j` depends on `n` through
+/// `n'`.
+///
+/// Inputs: `m = 8`, seed 3, `n ∈ {1000, 1024, 1025}` (`n' = 1024, 1024, 2048`). The true
+/// behaviour, pinned: the first 1000 columns of `S` are bitwise equal for `n = 1000` and `1024`
+/// (same `n'`), and differ for `n = 1025` (the selected rows differ; measured). Passes once the
+/// doc says the SRHT's columns depend on `n'` as well.
+#[test]
+#[ignore = "BUG (doc): src/sketch/mod.rs:19 says column j is a function of (seed, j); the SRHT's also depends on n' = 2^⌈log₂ n⌉"]
+fn srht_columns_depend_on_the_padded_dimension() {
+    let dense = |n: usize| {
+        let op = Srht::new(8, n, Seed::new(3)).unwrap();
+        (
+            SketchOperator::<f64>::to_dense(&op).unwrap(),
+            op.selected_rows().to_vec(),
+        )
+    };
+    let (s1000, r1000) = dense(1000);
+    let (s1024, r1024) = dense(1024);
+    let (s1025, r1025) = dense(1025);
+    let head_equal = |a: &Mat<f64>, b: &Mat<f64>| {
+        (0..8).all(|i| (0..1000).all(|j| a[(i, j)].to_bits() == b[(i, j)].to_bits()))
+    };
+    assert_eq!(r1000, r1024);
+    assert!(head_equal(&s1000, &s1024));
+    assert_ne!(r1000, r1025);
+    assert!(!head_equal(&s1000, &s1025));
+    // The other families' columns do not depend on n across the same sizes.
+    for (name, a, b) in [
+        (
+            "sparse sign",
+            SketchOperator::<f64>::to_dense(&SparseSign::new(8, 1000, 4, Seed::new(3)).unwrap())
+                .unwrap(),
+            SketchOperator::<f64>::to_dense(&SparseSign::new(8, 1025, 4, Seed::new(3)).unwrap())
+                .unwrap(),
+        ),
+        (
+            "gaussian",
+            SketchOperator::<f64>::to_dense(&Gaussian::new(8, 1000, Seed::new(3)).unwrap())
+                .unwrap(),
+            SketchOperator::<f64>::to_dense(&Gaussian::new(8, 1025, Seed::new(3)).unwrap())
+                .unwrap(),
+        ),
+    ] {
+        assert!(head_equal(&a, &b), "{name}");
+    }
+}
+
+/// Claim, `src/sketch/mod.rs:30-34`: "One exception to "bitwise" across layouts, and only for
+/// an output that holds `−0` before a call to `apply_block_into`: a zero stored explicitly in a
+/// CSR or CSC `A` is added (a `±0`, which turns `−0` into `+0`), while the zeros of a dense `A`
+/// are skipped. The values are equal; only the sign of such a zero differs."
+///
+/// The exception is real and the values are equal (`tests/sketch_contract_review.rs`), but for
+/// the SRHT it runs the other way round: the transform of a column is added to every output row
+/// whatever the column holds, so a dense (or unstored) zero column adds `+0` and turns `−0` into
+/// `+0`; an explicitly stored `+0` at a row whose sign in `D` is negative enters the transform as
+/// `−0`, and the butterflies carry that `−0` to entry `n' − 1` (`−0 − (+0) = −0` at every level),
+/// so the output keeps `−0` there.
+///
+/// Inputs: `n = m = 8` (every row of `H` kept, so `n' − 1 = 7` is selected), the first seed
+/// whose `D₀ = −1` (read from `S[0, 0] < 0`: `H₀₀ = 1`); `A` is `8 × 1`, all zero, dense or CSR
+/// with an explicit `0.0` at `(0, 0)`; `out` starts as `−0`. The true behaviour, pinned: from the
+/// dense `A` every entry of `out` is `+0`; from the CSR `A` the entry of the row that selects
+/// `H`'s row 7 is `−0` and the others `+0`; CountSketch, for contrast, leaves the dense case's
+/// `−0` as the doc says. Passes once the doc gives the SRHT's case.
+#[test]
+#[ignore = "BUG (doc): src/sketch/mod.rs:30-34's -0 exception is reversed for the SRHT: a dense A turns -0 into +0, a stored zero can keep -0"]
+fn srht_negative_zero_exception_runs_the_other_way() {
+    let n = 8;
+    let seed = (0..64u64)
+        .map(Seed::new)
+        .find(|&s| {
+            SketchOperator::<f64>::to_dense(&Srht::new(n, n, s).unwrap()).unwrap()[(0, 0)] < 0.0
+        })
+        .unwrap();
+    let op = Srht::new(n, n, seed).unwrap();
+    let row7 = op.selected_rows().iter().position(|&r| r == 7).unwrap();
+    let mut tri = sprs::TriMat::new((n, 1));
+    tri.add_triplet(0, 0, 0.0);
+    let csr: sprs::CsMat<f64> = tri.to_csr();
+    let zeros = Mat::<f64>::zeros(n, 1);
+    let run = |a: MatrixRef<'_, f64>, op: &dyn SketchOperator<f64>| {
+        let mut out = Mat::<f64>::from_fn(n, 1, |_, _| -0.0);
+        op.apply_block_into(0, a, out.as_mut(), Par::Seq).unwrap();
+        (0..n)
+            .map(|k| out[(k, 0)].is_sign_negative())
+            .collect::<Vec<bool>>()
+    };
+    let from_dense = run(MatrixRef::dense(zeros.as_ref()).unwrap(), &op);
+    let from_csr = run(MatrixRef::sparse(&csr).unwrap(), &op);
+    assert_eq!(
+        from_dense,
+        vec![false; n],
+        "SRHT, dense zeros: every −0 became +0"
+    );
+    let want: Vec<bool> = (0..n).map(|k| k == row7).collect();
+    assert_eq!(
+        from_csr, want,
+        "SRHT, stored zero: −0 kept at the row of H's row 7"
+    );
+    let count = CountSketch::new(n, n, seed).unwrap();
+    let from_dense = run(MatrixRef::dense(zeros.as_ref()).unwrap(), &count);
+    assert_eq!(
+        from_dense,
+        vec![true; n],
+        "CountSketch, dense zeros: skipped, −0 kept"
+    );
+}
+
+/// Claim, `README.md:17-18`: "Two things agree only to rounding: the SRHT of `A` split into row
+/// blocks against the whole (≈ 1e-13 relative; the transform of a sum is rounded differently,
+/// `tests/sketch_core.rs`)". `tests/sketch_core.rs` measures `max|merged − whole| / max|whole|`
+/// below `1e-13` on a random sparse `A`. The figure is not a property of the SRHT: the rounding
+/// errors scale with the entries of `A` (the butterflies add them up to `‖a_j‖₁`), not with
+/// those of `S·A`, so where `S·a_j` is small next to `a_j` the relative difference is far larger.
+///
+/// Input: `n = n' = 4096`, `m = 64`, seed 5, one column `x = D·H·c + 10⁻⁶·cos(i)` with
+/// `c_r = sin(r)` on the rows `R` does not select and 0 on those it does (so `R·H·D·(D·H·c) =
+/// n'·R·c = 0`: `S·x` is the small second term, entries ≈ 10⁻⁵, while `|x_i| ≈ 45`); `D` is read
+/// from `S`; row blocks cut at 1000, 2048 and 3000. Forward error of the transform (`L = log₂ n'
+/// = 12` levels, `|H| = 1`): each entry of `fl(H·z)` is within `γ_L·‖z‖₁` of `H·z`, and the
+/// merge adds one rounding per block, so the pass rule is `|merged − whole| ≤ (2L + B + 2)·u·
+/// ‖x‖₁/√m` entrywise (`B = 4` blocks, `u = 2⁻⁵³`): the true behaviour, which holds (measured
+/// `1.4·10⁻¹³` against a bound of `2.4·10⁻¹¹`). And `max|merged − whole| / max|whole| > 10⁻¹⁰`:
+/// the README's "≈ 1e-13 relative" does not hold on this input (measured `1.1·10⁻⁸`). Passes
+/// once the README states the agreement relative to `A` (to `‖a_j‖₁/√m`) rather than as a
+/// relative figure of `S·A`.
+#[test]
+#[ignore = "BUG (doc): README.md:17-18's '≈ 1e-13 relative' SRHT block merge is input-dependent: 1e-8 relative to S·A when S·A is small next to A"]
+fn srht_block_merge_agrees_relative_to_a_not_to_sa() {
+    let (n, m) = (4096usize, 64usize);
+    let op = Srht::new(m, n, Seed::new(5)).unwrap();
+    let s = SketchOperator::<f64>::to_dense(&op).unwrap();
+    let rows = op.selected_rows();
+    let hadamard = |r: usize, i: usize| {
+        if (r & i).count_ones() % 2 == 1 {
+            -1.0
+        } else {
+            1.0
+        }
+    };
+    // D_i from S[0, i] = D_i·H[r_0, i]/√m.
+    let d_sign: Vec<f64> = (0..n)
+        .map(|i| s[(0, i)].signum() * hadamard(rows[0], i))
+        .collect();
+    // x = D·H·c with c_r = sin(r) on the rows R does not select and 0 on those it does:
+    // H·D·x = n'·c vanishes on every selected row (up to the rounding of x itself).
+    let mut hc: Vec<f64> = (0..n)
+        .map(|r| {
+            if rows.binary_search(&r).is_ok() {
+                0.0
+            } else {
+                (r as f64).sin()
+            }
+        })
+        .collect();
+    let mut h = 1;
+    while h < n {
+        for chunk in hc.chunks_exact_mut(2 * h) {
+            let (lo, hi) = chunk.split_at_mut(h);
+            for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                (*a, *b) = (*a + *b, *a - *b);
+            }
+        }
+        h *= 2;
+    }
+    let x = Mat::<f64>::from_fn(n, 1, |i, _| d_sign[i] * hc[i] + 1e-6 * (i as f64).cos());
+    let view = MatrixRef::dense(x.as_ref()).unwrap();
+    let whole = op.apply(view, Par::Seq).unwrap();
+    let cuts = [0, 1000, 2048, 3000, n];
+    let mut merged = Mat::<f64>::zeros(m, 1);
+    for w in cuts.windows(2) {
+        let block = view.row_block(w[0], w[1]).unwrap();
+        op.apply_block_into(w[0], block, merged.as_mut(), Par::Seq)
+            .unwrap();
+    }
+    let u = f64::EPSILON / 2.0;
+    let l1: f64 = (0..n).map(|i| x[(i, 0)].abs()).sum();
+    let bound = (2.0 * 12.0 + 4.0 + 2.0) * u * l1 / (m as f64).sqrt();
+    let (mut diff, mut top) = (0.0f64, 0.0f64);
+    for k in 0..m {
+        let e = (merged[(k, 0)] - whole[(k, 0)]).abs();
+        assert!(
+            e <= bound,
+            "row {k}: |merged − whole| = {e:e} above {bound:e}"
+        );
+        diff = diff.max(e);
+        top = top.max(whole[(k, 0)].abs());
+    }
+    let rel = diff / top;
+    assert!(rel > 1e-10, "relative difference {rel:e}");
+}
+
+/// Claims, `src/sketch/mod.rs:124-127` ("finite sums that exceed the largest `T` (entries of `A`
+/// within a factor of about `√n` of it; for the SRHT, …, within a factor of about `n'`) are
+/// [`Error::NonFinite`]"), repeated at `src/sketch/mod.rs:169-170`,
+/// `src/sketch/sparse_sign.rs:215-216` and `src/sketch/gaussian.rs:50-51`. The error contract
+/// holds (`tests/sketch_range.rs`); the factor does not bound when an overflow can happen. An
+/// output entry of CountSketch sums the `≈ n/m` entries of `A` hashed to its bucket, each times
+/// its sign: with signs unrelated to `S`'s the sum grows like `√(n/m)·max|a|` (the `√n` of the
+/// docs), but an `A` whose signs agree with `S`'s (legal: any data may) sums to `(n/m)·max|a|`,
+/// the SRHT's worst case.
+///
+/// Input: CountSketch `m = 4`, `n = 65536`, seed 9; `c` the largest bucket count (≈ 2¹⁴);
+/// `M = 2·f64::MAX/c`. The true behaviour, pinned: `a_j = σ_j·M` (`σ_j` the sign of column `j`,
+/// from [`CountSketch::bucket`]) overflows (`Error::NonFinite`) although its entries are a
+/// factor `c/2 ≈ 8192` below `f64::MAX`, more than 10 times the documented `√n = 256`; the same
+/// magnitudes with alternating signs sketch to a finite `S·a` (a sum of `≈ √(n/m)·M`, about
+/// `MAX/64`). Passes once the docs give the factor as up to `≈ n/m` (`n·√s/m` for sparse sign)
+/// for data aligned with the sketch, `√(n/m)` for typical data.
+#[test]
+#[ignore = "BUG (doc): src/sketch/mod.rs:125 'within a factor of about √n': A aligned with S's signs overflows 8192x (n/(2m)) below f64::MAX at n = 65536, m = 4"]
+fn overflow_factor_is_n_over_m_for_data_aligned_with_the_sketch() {
+    let (m, n) = (4usize, 65_536usize);
+    let op = CountSketch::new(m, n, Seed::new(9)).unwrap();
+    let hashed: Vec<(usize, f64)> = (0..n).map(|j| op.bucket(j).unwrap()).collect();
+    let mut counts = vec![0usize; m];
+    for &(h, _) in &hashed {
+        counts[h] += 1;
+    }
+    let c = *counts.iter().max().unwrap() as f64;
+    let big = 2.0 * (f64::MAX / c);
+    let factor = f64::MAX / big;
+    assert!(factor > 10.0 * (n as f64).sqrt(), "factor {factor}");
+    let aligned = Mat::<f64>::from_fn(n, 1, |j, _| hashed[j].1 * big);
+    let r = op.apply(MatrixRef::dense(aligned.as_ref()).unwrap(), Par::Seq);
+    assert!(
+        matches!(r, Err(randnla::Error::NonFinite { .. })),
+        "aligned: {r:?}"
+    );
+    let alternating = Mat::<f64>::from_fn(n, 1, |j, _| if j % 2 == 0 { big } else { -big });
+    let sa = op
+        .apply(MatrixRef::dense(alternating.as_ref()).unwrap(), Par::Seq)
+        .unwrap();
+    assert!((0..m).all(|i| sa[(i, 0)].is_finite()));
+}
