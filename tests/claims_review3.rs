@@ -662,3 +662,102 @@ fn overflow_factor_is_n_over_m_for_data_aligned_with_the_sketch() {
         .unwrap();
     assert!((0..m).all(|i| sa[(i, 0)].is_finite()));
 }
+
+/// The five families for the scaling law, over `T`: CountSketch, sparse sign `s = 4`, Gaussian,
+/// SRHT (`n = 300`, `n' = 512`) and row sampling with replacement.
+fn scaling_families<T: randnla::Scalar>(m: usize, n: usize) -> Vec<Box<dyn SketchOperator<T>>> {
+    let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64).collect();
+    vec![
+        Box::new(CountSketch::new(m, n, Seed::new(21)).unwrap()),
+        Box::new(SparseSign::new(m, n, 4, Seed::new(22)).unwrap()),
+        Box::new(Gaussian::new(m, n, Seed::new(23)).unwrap()),
+        Box::new(Srht::new(m, n, Seed::new(24)).unwrap()),
+        Box::new(
+            randnla::sketch::sampling::RowSampling::with_replacement(&w, m, Seed::new(25)).unwrap(),
+        ),
+    ]
+}
+
+/// `S·(2ᵏA)` against `2ᵏ·(S·A)`, bit for bit, for every family, dense (column-major) and CSR.
+fn check_power_of_two_scaling<T: randnla::Scalar>(ks: &[i32]) {
+    let (n, d, m) = (300usize, 3usize, 16usize);
+    let base = Mat::<f64>::from_fn(n, d, |i, j| {
+        if (i + 2 * j) % 5 == 0 {
+            0.0
+        } else {
+            ((i * 7 + j * 13) as f64).sin() * (1.0 + (i % 3) as f64)
+        }
+    });
+    for op in scaling_families::<T>(m, n) {
+        for &k in ks {
+            let pow = 2f64.powi(k);
+            let a = Mat::<T>::from_fn(n, d, |i, j| T::from_f64(base[(i, j)]));
+            let scaled = Mat::<T>::from_fn(n, d, |i, j| T::from_f64(base[(i, j)] * pow));
+            let csr = |x: &Mat<T>| {
+                let mut tri = sprs::TriMat::new((n, d));
+                for i in 0..n {
+                    for j in 0..d {
+                        if x[(i, j)] != T::ZERO {
+                            tri.add_triplet(i, j, x[(i, j)]);
+                        }
+                    }
+                }
+                tri.to_csr::<usize>()
+            };
+            let (a_csr, scaled_csr) = (csr(&a), csr(&scaled));
+            let pairs = [
+                (
+                    "dense",
+                    MatrixRef::dense(a.as_ref()).unwrap(),
+                    MatrixRef::dense(scaled.as_ref()).unwrap(),
+                ),
+                (
+                    "csr",
+                    MatrixRef::sparse(&a_csr).unwrap(),
+                    MatrixRef::sparse(&scaled_csr).unwrap(),
+                ),
+            ];
+            for (layout, plain, big) in pairs {
+                let sa = op.apply(plain, Par::Seq).unwrap();
+                let s_big = op.apply(big, Par::Seq).unwrap();
+                let in_range =
+                    |v: f64| v == 0.0 || (2f64.powi(-30)..=2f64.powi(30)).contains(&v.abs());
+                assert!(
+                    (0..op.nrows()).all(|i| (0..d).all(|j| in_range(sa[(i, j)].to_f64()))),
+                    "{} {layout}: an entry of S·A outside [2⁻³⁰, 2³⁰]",
+                    op.name()
+                );
+                for i in 0..op.nrows() {
+                    for j in 0..d {
+                        let want = T::from_f64(sa[(i, j)].to_f64() * pow);
+                        assert_eq!(
+                            s_big[(i, j)].to_f64().to_bits(),
+                            want.to_f64().to_bits(),
+                            "{} {} {layout}, k = {k}, ({i}, {j})",
+                            op.name(),
+                            T::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Claim, `src/sketch/mod.rs:140-142` (and the overflow message, `src/sketch/mod.rs:389-392`):
+/// "scale `A` down by a power of two (a sketch is linear, so `S·(2⁻ᵏA) = 2⁻ᵏ·S·A`, exactly while
+/// nothing underflows)". `tests/sketch_range.rs` checks that the scaled-down input sketches to
+/// finite values; `tests/algebraic_laws_review.rs` checks linearity to a rounding bound. The
+/// claim is exactness: every product and sum of the kernels scales by `2ᵏ` without rounding
+/// differently while no intermediate leaves the normal range.
+///
+/// Inputs: `n = 300`, `d = 3`, `m = 16`, a fixed `A` with entries of magnitude `≤ 3` (every fifth
+/// zero), `2ᵏA` for `k ∈ {−1, −40, −900, 500}` in `f64` and `k ∈ {−1, −40, −90, 60}` in `f32`,
+/// the five families, dense and CSR. "Nothing underflows" is checked on the result: every
+/// nonzero entry of `S·A` has magnitude in `[2⁻³⁰, 2³⁰]`, so `2ᵏ·S·A` stays normal in both
+/// types. Pass rule: `S·(2ᵏA)` equals `2ᵏ·(S·A)` bit for bit, every entry.
+#[test]
+fn sketches_scale_exactly_by_powers_of_two() {
+    check_power_of_two_scaling::<f64>(&[-1, -40, -900, 500]);
+    check_power_of_two_scaling::<f32>(&[-1, -40, -90, 60]);
+}
