@@ -26,6 +26,11 @@
 //! `≈ n/m` below it: 8192 at `n = 65536`, `m = 4`); in README.md, the SRHT row-block merge's
 //! "≈ 1e-13 relative" is relative to `A`, not to `S·A` (`1.1·10⁻⁸` relative to `S·A` on an `A`
 //! whose sketch is small next to it).
+//!
+//! One code bug (ignored as `BUG`): `RowSampling::with_replacement` computes a drawn row's scale
+//! `1/√(m·w_i/Σw)` with `m·w_i/Σw` underflowing to 0 for a subnormal weight, and returns `Ok`
+//! with a scale of `+∞` (weights `[5e-324, 2]`, the seed whose first draw is the uniform 0,
+//! found by inverting SplitMix64; `2⁻⁵³` per draw for other seeds).
 
 use faer::{Mat, Par};
 use rand_distr::{Distribution, StandardNormal};
@@ -760,4 +765,80 @@ fn check_power_of_two_scaling<T: randnla::Scalar>(ks: &[i32]) {
 fn sketches_scale_exactly_by_powers_of_two() {
     check_power_of_two_scaling::<f64>(&[-1, -40, -900, 500]);
     check_power_of_two_scaling::<f32>(&[-1, -40, -90, 60]);
+}
+
+/// The inverse of [`randnla::seed::splitmix64`] (a bijection of 64-bit words): undo the final
+/// xor-shift, the two multiplications (by their inverses mod 2⁶⁴) and the other xor-shifts, then
+/// the increment.
+fn inverse_splitmix64(z: u64) -> u64 {
+    fn undo_xorshift(y: u64, s: u32) -> u64 {
+        // x ^ (x >> s) = y: iterate x = y ^ (x >> s) to the fixed point (64 rounds suffice).
+        (0..64).fold(y, |x, _| y ^ (x >> s))
+    }
+    fn inverse_mod_2_64(c: u64) -> u64 {
+        // Newton's iteration for an odd c: each step doubles the correct low bits.
+        (0..6).fold(c, |x, _| {
+            x.wrapping_mul(2u64.wrapping_sub(c.wrapping_mul(x)))
+        })
+    }
+    let mut z = undo_xorshift(z, 31);
+    z = z.wrapping_mul(inverse_mod_2_64(0x94d0_49bb_1331_11eb));
+    z = undo_xorshift(z, 27);
+    z = z.wrapping_mul(inverse_mod_2_64(0xbf58_476d_1ce4_e5b9));
+    z = undo_xorshift(z, 30);
+    z.wrapping_sub(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Claims, `src/sketch/sampling.rs:10-11` ("row `t` of `S` is `e_{i_t}ᵀ / √(m·p_{i_t})`"),
+/// `:277` (`scales`: "`1/√(m·p_i)`"), `:18-22` (a row whose `p_i` is below about `2⁻⁵³` "is
+/// drawn with a probability off by up to `2⁻⁵³` per draw, or never") and `README.md:38-39` ("an
+/// answer that `f64` cannot hold is an `Error::NonFinite`, never an `Ok` holding ∞ or NaN").
+///
+/// `with_replacement` computes the scale as `1/√(m·w_i/Σw)`, and `m·w_i/Σw` underflows to 0 for a
+/// subnormal `w_i` next to a sum of 2 or more, although `p_i > 0`. Such a row has a CDF interval
+/// `[0, w_i)`, which the draw hits when its uniform is exactly 0 (odds `2⁻⁵³` per draw, as the
+/// docs say): then `scales()` holds `+∞`, `to_dense` returns `Ok` with `+∞` in it, and `S·A` is
+/// reported as an overflow that scaling `A` down would cure (it cannot), or, where the row of `A`
+/// is zero, `Ok` from a dense `A` and `∞·0 = NaN` (an error) from a CSR one storing the zero.
+///
+/// Input: weights `[5e-324, 2]` (`p₀ = 2⁻¹⁰⁷⁵`, legal: finite, non-negative, positive sum),
+/// `m = 1`, and the seed whose first draw word (stream `0x30`, `src/sketch/sampling.rs:44`) is
+/// 0, found by inverting SplitMix64 (`Seed::word(s, i) = mix3(s, stream, i)`, a cascade of
+/// bijections): `0xd7c1796245422fbc`. Measured: `rows() = [0]`, `scales() = [inf]`. Expected
+/// (the documented `1/√(m·p₀)`): a finite scale, `√Σw/√(m·w₀) = √2/√(5e-324) ≈ 6.36·10¹⁶¹`
+/// (within `10⁻¹²` relative), a finite `to_dense`, and `S·A = 6.36·10¹⁶¹` for `A = [1; 1]`.
+/// Unreachable in practice with other seeds (`2⁻⁵³` per draw), but any `u64` is a valid seed.
+#[test]
+#[ignore = "BUG: RowSampling::with_replacement gives scale +inf (Ok) for a drawn row whose m·w/Σw underflows: weights [5e-324, 2], seed 0xd7c1796245422fbc"]
+fn with_replacement_scale_of_a_subnormal_weight_is_finite() {
+    // mix3(a, 0x30, 0) = sm(sm(sm(a) ^ 0x30) ^ 0) = 0, solved for a from the outside in.
+    let t2 = inverse_splitmix64(0);
+    let t1 = inverse_splitmix64(t2) ^ 0x30;
+    let seed = Seed::new(inverse_splitmix64(t1));
+    assert_eq!(seed.value(), 0xd7c1_7962_4542_2fbc);
+    assert_eq!(seed.word(0x30, 0), 0);
+    let w = [5e-324, 2.0];
+    let s = randnla::sketch::sampling::RowSampling::with_replacement(&w, 1, seed).unwrap();
+    assert_eq!(s.rows(), &[0]);
+    let want = 2f64.sqrt() / 5e-324f64.sqrt();
+    let got = s.scales()[0];
+    assert!(
+        got.is_finite() && (got - want).abs() <= 1e-12 * want,
+        "scale {got:e}, documented 1/√(m·p₀) = {want:e}"
+    );
+    let dense = SketchOperator::<f64>::to_dense(&s).unwrap();
+    assert!(
+        dense[(0, 0)].is_finite(),
+        "to_dense holds {}",
+        dense[(0, 0)]
+    );
+    let ones = Mat::<f64>::from_fn(2, 1, |_, _| 1.0);
+    let sa = s
+        .apply(MatrixRef::dense(ones.as_ref()).unwrap(), Par::Seq)
+        .unwrap();
+    assert!(
+        (sa[(0, 0)] - want).abs() <= 1e-12 * want,
+        "S·A = {}",
+        sa[(0, 0)]
+    );
 }
