@@ -27,10 +27,13 @@
 //! "≈ 1e-13 relative" is relative to `A`, not to `S·A` (`1.1·10⁻⁸` relative to `S·A` on an `A`
 //! whose sketch is small next to it).
 //!
-//! One code bug (ignored as `BUG`): `RowSampling::with_replacement` computes a drawn row's scale
-//! `1/√(m·w_i/Σw)` with `m·w_i/Σw` underflowing to 0 for a subnormal weight, and returns `Ok`
-//! with a scale of `+∞` (weights `[5e-324, 2]`, the seed whose first draw is the uniform 0,
-//! found by inverting SplitMix64; `2⁻⁵³` per draw for other seeds).
+//! Two code bugs of row sampling, both on rows drawn at odds of `2⁻⁵³` per draw (reached here
+//! with the seed whose first uniform is exactly 0, found by inverting SplitMix64), ignored as
+//! `BUG`: `RowSampling::with_replacement` computes a drawn row's scale `1/√(m·w_i/Σw)` with
+//! `m·w_i/Σw` underflowing to 0 for a subnormal weight and returns `Ok` with a scale of `+∞`
+//! (weights `[5e-324, 2]`); and in `f32` a finite scale above `f32::MAX` (weights `[1e-90, 1]`:
+//! `1e45`) is rounded to `+∞`, so `S·A` of an `A` of entries `1e-30` is reported as an
+//! overflow that scaling `A` down would cure.
 
 use faer::{Mat, Par};
 use rand_distr::{Distribution, StandardNormal};
@@ -841,4 +844,38 @@ fn with_replacement_scale_of_a_subnormal_weight_is_finite() {
         "S·A = {}",
         sa[(0, 0)]
     );
+}
+
+/// Claims, `src/sketch/sampling.rs:65-69` ("`Error::NonFinite` … when a scaled row overflows the
+/// scalar type: a scale `1/√(m·p_i)` above 1 (a row drawn rarely) times an entry near the
+/// largest value. Scale `A` down by a power of two") and `src/lib.rs:94` ("an `f32` sketch is the
+/// `f64` sketch rounded"). The `f32` kernels multiply by the scale rounded to `f32`, so a finite
+/// `f64` scale above `f32::MAX` becomes `+∞`: `to_dense::<f32>` is `Ok` holding `+∞`, and `S·A`
+/// of an `A` whose scaled row fits `f32` by far is reported as an overflow that scaling `A` down
+/// would cure (it cannot: the scale stays `+∞`).
+///
+/// Input: weights `[1e-90, 1]`, `m = 1`, the seed of the test above (its first uniform is 0, so
+/// row 0 is drawn; `2⁻⁵³` per draw for other seeds, `≈ 10⁻⁹⁰` by its weight): scale `1e45`
+/// (finite in `f64`, above `f32::MAX ≈ 3.4·10³⁸`). `A = [1e-30; 1e-30]` in `f32`. Measured:
+/// `to_dense::<f32>()[(0, 0)] = inf`, `apply` → `Err(NonFinite)` "overflowed f32". Expected (the
+/// documented behaviour: no entry of `A` is near the largest value): `S·A = 1e15` (the `f64`
+/// product `1e45·1e-30` rounded to `f32`, within `10⁻⁶` relative).
+#[test]
+#[ignore = "BUG: RowSampling<f32> rounds a scale above f32::MAX to +inf: S·A of A = 1e-30 is reported as an overflow (weights [1e-90, 1], seed 0xd7c1796245422fbc)"]
+fn f32_row_sampling_with_a_scale_above_f32_max_sketches_small_entries() {
+    let seed = Seed::new(0xd7c1_7962_4542_2fbc);
+    let s =
+        randnla::sketch::sampling::RowSampling::with_replacement(&[1e-90, 1.0], 1, seed).unwrap();
+    assert_eq!(s.rows(), &[0]);
+    assert!(
+        (s.scales()[0] - 1e45).abs() <= 1e-12 * 1e45,
+        "{:?}",
+        s.scales()
+    );
+    let a = Mat::<f32>::from_fn(2, 1, |_, _| 1e-30);
+    let sa = s
+        .apply(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq)
+        .unwrap_or_else(|e| panic!("S·A = 1e15 fits f32, got {e}"));
+    let got = sa[(0, 0)] as f64;
+    assert!((got - 1e15).abs() <= 1e-6 * 1e15, "S·A = {got:e}");
 }
