@@ -17,7 +17,8 @@
 //! many distinct rows as its selected rows have residues mod 64 (50.9 on average, "about 51").
 //! Sparse sign `s = 8` at `m = 2d` holds its "≈ 5–6 on any matrix" on the fully coherent
 //! `[I_d; 0]` (median 5.19 at `d = 50`, 5.64 at `d = 200`), the Gaussian sketch's documented
-//! stream and the doc example's "κ around 3" hold. Four statements do not hold (ignored as
+//! stream and the doc example's "κ around 3" hold, and so does the overflow remedy's
+//! `S·(2⁻ᵏA) = 2⁻ᵏ·S·A` "exactly", bit for bit, for every family. Four statements do not hold (ignored as
 //! `BUG (doc)`; the code is right in each): in `src/sketch/mod.rs`, the SRHT's column `j`
 //! depends on `n' = 2^⌈log₂ n⌉`, not only on `(seed, j)`; the `−0` exception runs the other way
 //! round for the SRHT (a dense `A` turns an output's `−0` into `+0`; an explicitly stored zero
@@ -311,7 +312,7 @@ fn srht_rows_repeat_with_period_64_on_the_first_64_coordinates() {
     }
 }
 
-/// Claims, `src/lib.rs:32` and `README.md:122`: sparse sign with `s = 8` gives "distortion κ(SQ)
+/// Claims, `src/lib.rs:32` and `README.md:123`: sparse sign with `s = 8` gives "distortion κ(SQ)
 /// ≈ 5–6 at `m = 2d` on *any* matrix, coherent ones included"; `src/sketch/sparse_sign.rs:203-205`
 /// "on coherent matrices too". The tests so far used `[I; 10⁻³G]`, whose first rows carry 98%
 /// of the range; this takes the limit: `Q = [I_d; 0]`, every direction on one row, so `S·Q` is
