@@ -136,6 +136,34 @@ fn check_weights(weights: &[f64]) -> Result<(Cow<'_, [f64]>, f64)> {
     Ok((weights, total))
 }
 
+/// `1/√(m·p)` with `p = w/Σ w`, the scale of a row drawn with replacement. When `m·w/Σ w`
+/// falls below the normal range (a subnormal weight beside normal ones) it is formed with `w`
+/// scaled by 2⁶⁰⁰ and the result scaled back by 2⁻³⁰⁰, both exact: `1/√(m·p)` then keeps full
+/// precision instead of coming out `+∞` (`p` rounded to 0) or a few digits short. Where `m·p`
+/// is normal this is the plain formula, bit for bit. The result is finite for every `w > 0`:
+/// at most `√(Σ w/w) ≤ 2⁶³³` for the weights [`check_weights`] lets through.
+fn inverse_sqrt_probability(w: f64, m: usize, total: f64) -> f64 {
+    let mp = m as f64 * w / total;
+    if mp >= f64::MIN_POSITIVE || w == 0.0 {
+        1.0 / mp.sqrt()
+    } else {
+        mul_pow2(1.0 / (m as f64 * mul_pow2(w, 600) / total).sqrt(), 300)
+    }
+}
+
+/// `scale·v` in `T`: the scale rounded to `T` times `v`, or, when the scale lies beyond `T`'s
+/// range (an `f32` sketch of a row drawn with probability below about `10⁻⁷⁷/m`, scale above
+/// `f32::MAX`), the `f64` product `scale·v` rounded to `T`, which is finite whenever the scaled
+/// entry fits `T`.
+#[inline]
+fn scaled<T: Scalar>(scale: f64, s: T, v: T) -> T {
+    if s.finite() {
+        s * v
+    } else {
+        T::from_f64(scale * v.to_f64())
+    }
+}
+
 fn check_rows(m: usize) -> Result<()> {
     if m == 0 {
         return Err(Error::param(
@@ -191,7 +219,7 @@ impl RowSampling {
             let target = unit_f64(seed.word(STREAM_DRAWS, t as u64)) * total_cdf;
             let i = cdf.partition_point(|&c| c <= target).min(last);
             rows.push(i);
-            scales.push(1.0 / (m as f64 * weights[i] / total).sqrt());
+            scales.push(inverse_sqrt_probability(weights[i], m, total));
         }
         Ok(Self::assemble(
             weights.len(),
@@ -235,10 +263,21 @@ impl RowSampling {
         let mut rows = Vec::new();
         let mut scales = Vec::new();
         for (i, &w) in weights.iter().enumerate() {
-            let q = (m as f64 * (w / total)).min(1.0);
-            if q > 0.0 && unit_f64(seed.word(STREAM_BERNOULLI, i as u64)) < q {
+            let p = w / total;
+            if p >= f64::MIN_POSITIVE || w == 0.0 {
+                let q = (m as f64 * p).min(1.0);
+                if q > 0.0 && unit_f64(seed.word(STREAM_BERNOULLI, i as u64)) < q {
+                    rows.push(i);
+                    scales.push(1.0 / q.sqrt());
+                }
+            } else if unit_f64(seed.word(STREAM_BERNOULLI, i as u64)) == 0.0 {
+                // `p_i` below the normal range, `q_i = m·p_i < 2⁻⁹⁹⁴`: the uniform (a multiple of
+                // 2⁻⁵³) is below `q_i` only when it is 0. `p_i` is formed scaled by 2⁶⁰⁰, so a
+                // weight whose `w_i/Σ w` underflowed to 0 or to a subnormal with few digits left
+                // still gets the scale `1/√q_i` to full precision (≈ 10¹⁵⁰ or more, finite).
                 rows.push(i);
-                scales.push(1.0 / q.sqrt());
+                let q_scaled = m as f64 * (mul_pow2(w, 600) / total);
+                scales.push(mul_pow2(1.0 / q_scaled.sqrt(), 300));
             }
         }
         Ok(Self::assemble(
@@ -331,23 +370,23 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
             MatrixRef::Dense(a) => {
                 for &t in draws {
                     let i = self.rows[t] - row_offset;
-                    let s = T::from_f64(self.scales[t]);
+                    let (scale, s) = (self.scales[t], T::from_f64(self.scales[t]));
                     for c in 0..a.ncols() {
                         // Zeros are skipped, as the other families' dense kernels do, so an
                         // output holding `−0` keeps it as it does for an unstored sparse entry.
                         let v = a[(i, c)];
                         if v != T::ZERO {
-                            out[(t, c)] += s * v;
+                            out[(t, c)] += scaled(scale, s, v);
                         }
                     }
                 }
             }
             MatrixRef::Sparse(sp) if sp.layout() == Layout::Csr => {
                 for &t in draws {
-                    let s = T::from_f64(self.scales[t]);
+                    let (scale, s) = (self.scales[t], T::from_f64(self.scales[t]));
                     let (idx, val) = sp.outer(self.rows[t] - row_offset);
                     for (&c, &v) in idx.iter().zip(val) {
-                        out[(t, c)] += s * v;
+                        out[(t, c)] += scaled(scale, s, v);
                     }
                 }
             }
@@ -365,7 +404,8 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
                             break;
                         }
                         if idx[p] == i {
-                            out[(t, c)] += T::from_f64(self.scales[t]) * val[p];
+                            let scale = self.scales[t];
+                            out[(t, c)] += scaled(scale, T::from_f64(scale), val[p]);
                         }
                     }
                 }
@@ -386,7 +426,23 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
         Ok(())
     }
 
+    /// # Errors
+    /// Besides the trait's: [`Error::NonFinite`] for an `f32` sketch holding a scale above
+    /// `f32::MAX` (a row drawn with probability below about `10⁻⁷⁷/m`), which `f32` cannot
+    /// store; [`apply`](super::SketchExt::apply) still applies such a sketch (in `f64`, rounded).
     fn to_dense(&self) -> Result<Mat<T>> {
+        if let Some(t) = self.scales.iter().position(|&c| !T::from_f64(c).finite()) {
+            return Err(Error::NonFinite {
+                what: format!(
+                    "the scale of a sampled row ({:e}, above the largest {}; `apply` applies it \
+                     in f64, but `to_dense` cannot store it: use the f64 sketch),",
+                    self.scales[t],
+                    T::NAME
+                ),
+                row: t,
+                col: self.rows[t],
+            });
+        }
         let mut s = super::dense_zeros::<T>(self.rows.len(), self.n)?;
         for (t, (&i, &c)) in self.rows.iter().zip(&self.scales).enumerate() {
             s[(t, i)] = T::from_f64(c);
