@@ -1,7 +1,8 @@
 //! TensorSketch, the tree sketch, polynomial-kernel features, the sketched tensor power method and
 //! polynomial attention (except the tests that count allocations, in `tests/attention.rs`, whose
-//! global allocator needs a binary of its own), and `claims_review2`, the review of the documented
-//! figures of these areas and of attention-kernel regression.
+//! global allocator needs a binary of its own), `claims_review2`, the review of the documented
+//! figures of these areas and of attention-kernel regression, and `claims_review4`, that of the
+//! tensor module's and the test-problem generators' figures.
 //!
 //! One test binary for several files of `tests/`, each a module named after its file: every test
 //! binary links the library and compiles the faer code its tests call, so a few binaries build in
@@ -14,6 +15,7 @@ mod attention_fuzz_findings;
 mod attention_review2;
 mod attention_review3;
 mod claims_review2;
+mod claims_review4;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod tensor_power;
