@@ -10,7 +10,7 @@
 //! `‖A‖₂`, `κ ≤ 10¹²`, `‖x‖`, `‖r‖` and `Aᵀr`, the coherent matrix's leverage formula, the
 //! illmix counts, the `.tns` line rules) are not repeated here.
 //!
-//! Result: the figures hold (the measured values are in each test's doc), except two
+//! Result: the figures hold (the measured values are in each test's doc), except three
 //! statements, pinned by ignored tests in their true form:
 //! - `src/tensor/mod.rs:9` ("`Auto` … picks [the shared hash] at order 3 when the folded search
 //!   size is at least `16n`, as with the automatic shapes") and `src/tensor/sketched.rs:88`
@@ -24,6 +24,10 @@
 //!   error of 0.0251 over 400 seeds): the per-sketch errors there are heavy-tailed, many
 //!   sketches exact (`the_median_does_better_than_2b_over_pi_at_the_examples_component`). The
 //!   `2B/π` of `src/tensor/mod.rs:17-18` does hold for a diffuse tensor (10.1 and 11.4 measured).
+//! - `src/tensor/symmetric.rs:630-631` and `src/tensor/tns.rs:461-463` refuse listed
+//!   permutations "with values across permutations differing by more than `1e-10` relative";
+//!   each is compared with the first listed (whose value is stored) only, so two may differ by
+//!   up to `2·10⁻¹⁰` (`listed_permutations_are_compared_with_the_first_only`).
 //!
 //! Audited and holding: `synthetic_orthogonal`'s weights, factors and noise level (orders 3–5,
 //! `n = 1`…5, noise 0…10); the module example's 40-seed figures; the `TensorSketches::new`
@@ -36,7 +40,9 @@
 //! quarter rule and the reader's field and index limits; `write_tns`'s shortest round-trip
 //! values; `ls_problem`'s `κ` at `10¹²` and `d = 1`; `sparse_ls_illmix`'s `κ ≈ 2.3/delta_min`
 //! under column scaling and its column norms; `cauchy_rows`' structure; the coherent
-//! matrix's 0.95 at `50 000 × 100`.
+//! matrix's 0.95 at `50 000 × 100`; the per-sketch median's 1 % deficit at order 7 (order 9's
+//! 4–5 % measured once, 3.7 %, too slow for this file); listed permutations within `1e-10` of
+//! the first storing the first listed value.
 
 use faer::{Mat, Par};
 use randnla::diagnostics::orthonormal_basis;
@@ -1081,4 +1087,114 @@ fn write_tns_values_are_shortest_round_trip_scientific() {
         }
         assert!(seen >= 8, "{text}");
     }
+}
+
+/// The 3 permutations of the multi-index `{0, 0, 1}` (order 3, `n = 2`), listed with `values`
+/// in the order `(1,0,0)`, `(0,1,0)`, `(0,0,1)`: from `coordinate` and from the same `.tns`
+/// text (1-based).
+fn listed_permutations(values: [f64; 3]) -> [randnla::Result<SymmetricTensor>; 2] {
+    let idx = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    let text: String = idx
+        .chunks(3)
+        .zip(values)
+        .map(|(i, v)| format!("{} {} {} {v:e}\n", i[0] + 1, i[1] + 1, i[2] + 1))
+        .collect();
+    [
+        SymmetricTensor::coordinate(3, 2, &idx, &values),
+        read_tns(text.as_bytes()),
+    ]
+}
+
+/// Claim, `src/tensor/symmetric.rs:622-626` (`SymmetricTensor::coordinate`, and `read_tns`,
+/// `src/tensor/tns.rs:449-451`): a multi-index listed in all its permutations must carry
+/// "equal values"; "'Equal' allows a relative difference of `1e-10` …; the value listed first is
+/// the one stored for all permutations". Inputs: the permutations of `{0,0,1}` listed as
+/// `(1,0,0)`, `(0,1,0)`, `(0,0,1)` with values `1 + 5·10⁻¹¹, 1, 1 + 10⁻¹⁰` (each within
+/// `10⁻¹⁰` of the first), then `1, 1, 1 + 2·10⁻¹⁰` and `1 + 2·10⁻¹⁰, 1, 1`. Pass rule: the first
+/// is accepted by both constructors and every permutation reads the first listed value bit for
+/// bit (not the sorted multi-index's `(0,0,1)`, listed last); the other two are refused
+/// (`InvalidStructure`, and a parse error naming a line from the reader).
+#[test]
+fn listed_permutations_within_1e_10_store_the_first_listed_value() {
+    let first = 1.0 + 5e-11;
+    for t in listed_permutations([first, 1.0, 1.0 + 1e-10]) {
+        let t = t.unwrap();
+        for ix in [[1, 0, 0], [0, 1, 0], [0, 0, 1]] {
+            assert_eq!(t.get(&ix).unwrap().to_bits(), first.to_bits(), "{ix:?}");
+        }
+    }
+    for values in [[1.0, 1.0, 1.0 + 2e-10], [1.0 + 2e-10, 1.0, 1.0]] {
+        let [c, r] = listed_permutations(values);
+        assert!(
+            matches!(c, Err(Error::InvalidStructure { .. })),
+            "{values:?}: {c:?}"
+        );
+        assert!(
+            matches!(r, Err(Error::Parse { line, .. }) if line >= 1),
+            "{values:?}: {r:?}"
+        );
+    }
+}
+
+/// Claim, `src/tensor/symmetric.rs:630-631` (`SymmetricTensor::coordinate`, Errors: "a
+/// multi-index listed … with values across permutations differing by more than `1e-10`
+/// relative") and `src/tensor/tns.rs:461-463` (`read_tns`: "with values across them that differ
+/// by more than `1e-10` relative"). Each listed value is compared with the first listed only
+/// (`CoordinateGroups::validate`), so two later permutations may differ from each other by up
+/// to `2·10⁻¹⁰`: `(1,0,0) = 1 + 9·10⁻¹¹`, `(0,1,0) = 1`, `(0,0,1) = 1 + 1.8·10⁻¹⁰` (the last two
+/// `1.8·10⁻¹⁰` apart) is accepted by both and stored as `1 + 9·10⁻¹¹`. The rule as implemented
+/// (within `1e-10` of the first listed value, which is stored, as `dense` checks against the
+/// stored value) is the sensible one; the doc's "across permutations" reads as pairwise. Pins
+/// the implemented rule, for the doc to state ("differing from the first listed by more than
+/// `1e-10` relative").
+#[test]
+#[ignore = "BUG (doc): listed permutations are checked against the first listed value only, so two of them may differ by up to 2e-10 relative, not 'across permutations' by 1e-10"]
+fn listed_permutations_are_compared_with_the_first_only() {
+    let first = 1.0 + 9e-11;
+    for t in listed_permutations([first, 1.0, 1.0 + 1.8e-10]) {
+        let t = t.unwrap();
+        assert_eq!(t.get(&[0, 0, 1]).unwrap().to_bits(), first.to_bits());
+    }
+}
+
+/// Claim, `src/tensor/power.rs:118-120` (`SketchParams::resolve`): "from order 7 on the
+/// per-sketch estimates are skewed enough that their median sits below the weight (by about
+/// 1 % at `p = 7` and 4–5 % at `p = 9`, `b = 2048`, where their mean is within 1 %)". Inputs:
+/// `synthetic_orthogonal(7, 5, 2, 0.01, 7)` (rank 2, as the doc's figures), the per-sketch
+/// estimates of `T(a₀,…,a₀)` (exact value 1.00018) from 4000 per-mode sketches of size 2048
+/// (40 seeds × 100). Pass rule: the median of the 4000 estimates below the exact value by
+/// 0.5–2 % of it (its standard error is `≈ 1.25σ/√4000 ≈ 0.3 %`, `σ ≈ 0.16`), and their mean
+/// within 1 % of it. Measured: median 1.16 % low, mean 0.36 % high. Order 9 is too slow for
+/// this file (`n^p ≈ 2·10⁶` entries per sketch); one run outside it, 2400 sketches of
+/// `synthetic_orthogonal(9, 5, 2, 0.01, 7)`: median 3.7 % low (standard error ≈ 0.7 %), mean
+/// 0.24 % high, consistent with "4–5 %".
+#[test]
+fn per_sketch_median_sits_about_1_percent_low_at_order_7() {
+    let (t, _, a) = SymmetricTensor::synthetic_orthogonal(7, 5, 2, 0.01, Seed::new(7)).unwrap();
+    let exact = t.contract_all(&a[0], Par::Seq).unwrap();
+    let mut v = Vec::new();
+    for s in 0..40u64 {
+        let sk = TensorSketches::with_hashing(
+            &t,
+            100,
+            2048,
+            ModeHashing::PerMode,
+            Seed::new(800 + s),
+            Par::Seq,
+        )
+        .unwrap();
+        v.extend(sk.estimates_all(&a[0], Par::Seq).unwrap());
+    }
+    let (mean, _) = mean_var(&v);
+    v.sort_by(f64::total_cmp);
+    let median = 0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2]);
+    let low = (exact - median) / exact;
+    assert!(
+        (0.005..=0.02).contains(&low),
+        "median {median}, {low} below {exact}"
+    );
+    assert!(
+        (mean - exact).abs() <= 0.01 * exact,
+        "mean {mean} vs {exact}"
+    );
 }
