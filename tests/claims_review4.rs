@@ -44,7 +44,8 @@
 //! 4–5 % measured once, 3.7 %, too slow for this file); listed permutations within `1e-10` of
 //! the first storing the first listed value; `random_sparse`'s uniform columns (both sampling
 //! paths) and normal values; `sparse_ls_illmix`'s noise level; the shared/per-mode variance
-//! ratios at order 3 (diagonal and random dense tensors).
+//! ratios at order 3 (diagonal and random dense tensors); the sketched method's start values
+//! as the folded search estimates (`h mod b_s`, first `search_sketches` sketches).
 
 use faer::{Mat, Par};
 use randnla::diagnostics::orthonormal_basis;
@@ -1358,5 +1359,123 @@ fn shared_over_per_mode_variance_ratios_at_order_3() {
                 "{name}, {what}: shared/per-mode variance {r}, stated {lo}–{hi}"
             );
         }
+    }
+}
+
+/// The per-mode count-sketch estimate of `T(I,u,…,u)` from sketch `m` of `sk` folded to `bs`,
+/// straight from the definition: `s'[t] = Σ_{I : Σ_k h_k(i_k) ≡ t (mod bs)} σ(I)·T_I` and
+/// `z_i = σ₁(i)·Σ_{j₂…j_p} s'[(h₁(i) + Σ_k h_k(j_k)) mod bs]·∏_k σ_k(j_k)u_{j_k}`.
+fn folded_estimate(
+    t: &SymmetricTensor,
+    sk: &TensorSketches,
+    m: usize,
+    bs: usize,
+    u: &[f64],
+) -> Vec<f64> {
+    let (n, p) = (t.dim(), t.order());
+    let hs: Vec<Vec<(usize, f64)>> = (0..p)
+        .map(|k| (0..n).map(|i| sk.bucket(m, k, i).unwrap()).collect())
+        .collect();
+    let tuples = |modes: usize| -> Vec<Vec<usize>> {
+        (0..n.pow(modes as u32))
+            .map(|mut r| {
+                let mut ix = vec![0; modes];
+                for slot in ix.iter_mut().rev() {
+                    *slot = r % n;
+                    r /= n;
+                }
+                ix
+            })
+            .collect()
+    };
+    let mut sprime = vec![0.0; bs];
+    for ix in tuples(p) {
+        let (mut h, mut sg) = (0, 1.0);
+        for (k, &i) in ix.iter().enumerate() {
+            h += hs[k][i].0;
+            sg *= hs[k][i].1;
+        }
+        sprime[h % bs] += sg * t.get(&ix).unwrap();
+    }
+    let rest = tuples(p - 1);
+    (0..n)
+        .map(|i| {
+            let mut z = 0.0;
+            for jx in &rest {
+                let (mut h, mut c) = (hs[0][i].0, hs[0][i].1);
+                for (k, &j) in jx.iter().enumerate() {
+                    h += hs[k + 1][j].0;
+                    c *= hs[k + 1][j].1 * u[j];
+                }
+                z += sprime[h % bs] * c;
+            }
+            z
+        })
+        .collect()
+}
+
+/// Claims, `src/tensor/power.rs:189-191` (`ComponentInfo::start_values`: "For the sketched
+/// method these are the search phase's estimates (the first `search_sketches` sketches folded
+/// to `b_s`…)") and `:68-70` (`search_sketch_dim`: "The folded sketch is the count sketch with
+/// hashes `h mod b_s`"), with the value `⟨u, z⟩`, `z` the coordinate-wise median
+/// (`power.rs:199-201`). With one start, no iterations and no refinement the factor is the
+/// start `u₀` and `start_values[0]` is the search estimate at `u₀`. Inputs:
+/// `synthetic_orthogonal(p, 5, 1, 0.05, 12)`, orders 3 and 4, per-mode hashes, `B = 8`,
+/// `b = 1024`, `search_sketches = 3`, `b_s = 256`, seed 13; the reference is
+/// [`folded_estimate`] of the method's own sketches (same shape, hashing and seed). Pass rule:
+/// `start_values[0]` within `10⁻¹²` (relative) of `⟨u₀, median of the 3 folded estimates⟩` (at
+/// order 3 up to the sign of `u₀`, flipped with a negative weight); and not within `10⁻⁶` of
+/// the full-size median over all 8 sketches (the weight), which it would be without folding.
+#[test]
+fn start_values_are_the_folded_search_estimates() {
+    use randnla::tensor::power_method_sketched;
+    for order in [3usize, 4] {
+        let n = 5;
+        let (t, _, _) =
+            SymmetricTensor::synthetic_orthogonal(order, n, 1, 0.05, Seed::new(12)).unwrap();
+        let seed = Seed::new(13);
+        let sp = SketchParams {
+            power: PowerParams {
+                starts: 1,
+                iters: 0,
+                refine_iters: 0,
+            },
+            sketches: 8,
+            sketch_dim: 1024,
+            search_sketches: 3,
+            search_sketch_dim: 256,
+            hashing: ModeHashing::PerMode,
+            ..Default::default()
+        };
+        let cp = power_method_sketched(&t, 1, &sp, seed, Par::Seq).unwrap();
+        let u0 = &cp.factors[0];
+        let sk = TensorSketches::with_hashing(&t, 8, 1024, ModeHashing::PerMode, seed, Par::Seq)
+            .unwrap();
+        let est: Vec<Vec<f64>> = (0..3)
+            .map(|m| folded_estimate(&t, &sk, m, 256, u0))
+            .collect();
+        let z: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut c = [est[0][i], est[1][i], est[2][i]];
+                c.sort_by(f64::total_cmp);
+                c[1]
+            })
+            .collect();
+        let want = dot(u0, &z);
+        let got = cp.components[0].start_values[0];
+        let got = if order % 2 == 1 {
+            got.abs() * want.signum()
+        } else {
+            got
+        };
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "order {order}: start value {got}, folded estimate {want}"
+        );
+        let w = cp.weights[0];
+        assert!(
+            (got.abs() - w.abs()).abs() > 1e-6 * w.abs(),
+            "{got} vs weight {w}"
+        );
     }
 }
