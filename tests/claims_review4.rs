@@ -45,7 +45,8 @@
 //! the first storing the first listed value; `random_sparse`'s uniform columns (both sampling
 //! paths) and normal values; `sparse_ls_illmix`'s noise level; the shared/per-mode variance
 //! ratios at order 3 (diagonal and random dense tensors); the sketched method's start values
-//! as the folded search estimates (`h mod b_s`, first `search_sketches` sketches).
+//! as the folded search estimates (`h mod b_s`, first `search_sketches` sketches); the `.tns`
+//! reader's 1 MiB line limit at its boundary (LF, CRLF, end of file).
 
 use faer::{Mat, Par};
 use randnla::diagnostics::orthonormal_basis;
@@ -1477,5 +1478,40 @@ fn start_values_are_the_folded_search_estimates() {
             (got.abs() - w.abs()).abs() > 1e-6 * w.abs(),
             "{got} vs weight {w}"
         );
+    }
+}
+
+/// Claim, `src/tensor/tns.rs:454-455` (`read_tns` refuses "a line longer than 1 MiB"; the limit
+/// excludes the line ending, `:68`, `:73`). `tests/tns_review.rs` checks a 3 MiB line; here the
+/// boundary. Inputs: a comment line and an entry line (padded with spaces) of exactly `2²⁰`
+/// bytes and of `2²⁰ + 1`, each ended by LF, by CRLF and by the end of the file, followed (or
+/// preceded, for the last) by another entry. Pass rule: `2²⁰` bytes are read (`Ok`),
+/// `2²⁰ + 1` are a parse error naming the long line.
+#[test]
+fn lines_of_exactly_one_mib_are_read_and_one_byte_more_is_refused() {
+    const MIB: usize = 1 << 20;
+    for len in [MIB, MIB + 1] {
+        let comment = format!("#{}", "x".repeat(len - 1));
+        let entry = format!("1 1 1 1{}", " ".repeat(len - 7));
+        assert_eq!((comment.len(), entry.len()), (len, len));
+        for long in [&comment, &entry] {
+            let cases = [
+                (format!("{long}\n1 1 2 1\n"), 1),
+                (format!("{long}\r\n1 1 2 1\r\n"), 1),
+                (format!("1 1 2 2\n{long}"), 2),
+            ];
+            for (text, line) in cases {
+                let r = read_tns(text.as_bytes());
+                if len == MIB {
+                    assert!(r.is_ok(), "{len} bytes on line {line}: {:?}", r.map(|_| ()));
+                } else {
+                    assert!(
+                        matches!(&r, Err(Error::Parse { line: l, .. }) if *l == line),
+                        "{len} bytes on line {line}: {:?}",
+                        r.map(|_| ())
+                    );
+                }
+            }
+        }
     }
 }
