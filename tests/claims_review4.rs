@@ -47,6 +47,8 @@
 //! ratios at order 3 (diagonal and random dense tensors); the sketched method's start values
 //! as the folded search estimates (`h mod b_s`, first `search_sketches` sketches); the `.tns`
 //! reader's 1 MiB line limit at its boundary (LF, CRLF, end of file).
+//! The 8-seed error figures of `SketchParams::resolve` (order 4, `n = 30`, both hashings and
+//! both sizes; orders 5–7).
 
 use faer::{Mat, Par};
 use randnla::diagnostics::orthonormal_basis;
@@ -1513,5 +1515,78 @@ fn lines_of_exactly_one_mib_are_read_and_one_byte_more_is_refused() {
                 }
             }
         }
+    }
+}
+
+/// Largest factor and weight errors of `power_method_sketched` over the 8 seeds `s = 0..8`
+/// (tensor `synthetic_orthogonal(order, n, k, 0.01, s)`, method seed `s`) and the smallest of
+/// the per-seed largest factor errors.
+fn eight_seed_errors(order: usize, n: usize, k: usize, sp: &SketchParams) -> (f64, f64, f64) {
+    use randnla::tensor::power_method_sketched;
+    let (mut lo, mut hi, mut weight) = (f64::INFINITY, 0.0f64, 0.0f64);
+    for s in 0..8u64 {
+        let (t, w, a) =
+            SymmetricTensor::synthetic_orthogonal(order, n, k, 0.01, Seed::new(s)).unwrap();
+        let cp = power_method_sketched(&t, k, sp, Seed::new(s), Par::Seq).unwrap();
+        let m = match_factors(order, &w, &a, &cp.weights, &cp.factors).unwrap();
+        let f = m.iter().map(|x| x.factor_error).fold(0.0, f64::max);
+        lo = lo.min(f);
+        hi = hi.max(f);
+        weight = m.iter().map(|x| x.weight_rel_error).fold(weight, f64::max);
+    }
+    (lo, hi, weight)
+}
+
+/// Claim, `src/tensor/power.rs:109-112` (`SketchParams::resolve`): "at `4096·n` an order-4,
+/// `n = 30`, rank-5 tensor (noise 0.01) came out with the largest factor error 0.030–0.043
+/// (shared hashing) and 0.047–0.073 (per-mode) over 8 seeds, and 0.026–0.033 at twice the
+/// size" (the automatic `4096·(p − 2)·n`). Inputs: [`eight_seed_errors`] (seeds 0..8) with the
+/// default parameters; "at `4096·n`" is the shape the rule gives that target, `B = 16`,
+/// `b = 8192`; "twice the size" the automatic shape `(30, 8192)` with the default hashing
+/// (shared at order 4 is not `Auto`'s choice, so the figure is read as the shared one; per-mode
+/// there gives 0.035–0.043). Pass rule: both ends of each range within 20 % of the stated ones
+/// (the ends are extremes of 8 runs). Measured: 0.0305–0.0432, 0.0470–0.0629, and
+/// 0.0263–0.0325.
+#[test]
+fn order_4_factor_errors_over_8_seeds_are_as_documented() {
+    let within = |x: f64, doc: f64| (x - doc).abs() <= 0.2 * doc;
+    for (hashing, sketches, sketch_dim, (lo_doc, hi_doc)) in [
+        (ModeHashing::Shared, 16usize, 8192usize, (0.030, 0.043)),
+        (ModeHashing::PerMode, 16, 8192, (0.047, 0.073)),
+        (ModeHashing::Shared, 0, 0, (0.026, 0.033)),
+    ] {
+        let sp = SketchParams {
+            sketches,
+            sketch_dim,
+            hashing,
+            ..Default::default()
+        };
+        let (lo, hi, _) = eight_seed_errors(4, 30, 5, &sp);
+        assert!(
+            within(lo, lo_doc) && within(hi, hi_doc),
+            "{hashing:?} ({sketches}, {sketch_dim}): {lo}–{hi}, stated {lo_doc}–{hi_doc}"
+        );
+    }
+}
+
+/// Claim, `src/tensor/power.rs:120-123`: "Largest factor / weight error over 8 seeds with the
+/// automatic shape (synthetic rank 2, noise 0.01 …): `p = 5, n = 8`: 0.054 / 0.040; `p = 6,
+/// n = 6`: 0.038 / 0.058; `p = 7, n = 5`: 0.051 / 0.081". `tests/tensor_power_review.rs` checks
+/// orders 6 and 8 against 0.15 on 2 seeds. Inputs: [`eight_seed_errors`] with the default
+/// parameters. Pass rule: each figure within 15 % (the orders 8 and 9 figures are left out:
+/// `n^p = 4·10⁵` and `2·10⁶` entries per sketch are too slow for this file). Measured: 0.0541 /
+/// 0.0404, 0.0381 / 0.0585, 0.0513 / 0.0813.
+#[test]
+fn high_order_factor_and_weight_errors_over_8_seeds_are_as_documented() {
+    for (order, n, f_doc, w_doc) in [
+        (5usize, 8usize, 0.054, 0.040),
+        (6, 6, 0.038, 0.058),
+        (7, 5, 0.051, 0.081),
+    ] {
+        let (_, f, w) = eight_seed_errors(order, n, 2, &SketchParams::default());
+        assert!(
+            (f - f_doc).abs() <= 0.15 * f_doc && (w - w_doc).abs() <= 0.15 * w_doc,
+            "p = {order}, n = {n}: {f} / {w}, stated {f_doc} / {w_doc}"
+        );
     }
 }
