@@ -1205,7 +1205,7 @@ fn per_sketch_median_sits_about_1_percent_low_at_order_7() {
     );
 }
 
-/// Claim, `src/problems.rs:68-71` (`random_sparse`): "exactly `nnz_per_row` standard-normal
+/// Claim, `src/problems.rs:76-79` (`random_sparse`): "exactly `nnz_per_row` standard-normal
 /// entries per row at distinct columns: one in column `i mod d` … and the others uniformly
 /// among the remaining `d − 1` columns". The structure is checked by
 /// `tests/input_problems_review.rs`; here the distribution, on both sampling paths (rejection,
