@@ -18,8 +18,9 @@
 //! Sparse sign `s = 8` at `m = 2d` holds its "≈ 5–6 on any matrix" on the fully coherent
 //! `[I_d; 0]` (median 5.19 at `d = 50`, 5.64 at `d = 200`), the Gaussian sketch's documented
 //! stream and the doc example's "κ around 3" hold, and so does the overflow remedy's
-//! `S·(2⁻ᵏA) = 2⁻ᵏ·S·A` "exactly", bit for bit, for every family. Four statements do not hold (ignored as
-//! `BUG (doc)`; the code is right in each): in `src/sketch/mod.rs`, the SRHT's column `j`
+//! `S·(2⁻ᵏA) = 2⁻ᵏ·S·A` "exactly", bit for bit, for every family. Four statements did not hold (first
+//! committed ignored as `BUG (doc)`; the code is right in each; the docs were corrected the same
+//! day and the tests run): in `src/sketch/mod.rs`, the SRHT's column `j`
 //! depends on `n' = 2^⌈log₂ n⌉`, not only on `(seed, j)`; the `−0` exception runs the other way
 //! round for the SRHT (a dense `A` turns an output's `−0` into `+0`; an explicitly stored zero
 //! can keep it); "entries within a factor of about `√n`" of the largest value is the overflow
@@ -29,11 +30,11 @@
 //! whose sketch is small next to it).
 //!
 //! Two code bugs of row sampling, both on rows drawn at odds of `2⁻⁵³` per draw (reached here
-//! with the seed whose first uniform is exactly 0, found by inverting SplitMix64), ignored as
-//! `BUG`: `RowSampling::with_replacement` computes a drawn row's scale `1/√(m·w_i/Σw)` with
-//! `m·w_i/Σw` underflowing to 0 for a subnormal weight and returns `Ok` with a scale of `+∞`
+//! with the seed whose first uniform is exactly 0, found by inverting SplitMix64), first
+//! committed ignored as `BUG` and fixed the same day (the tests run): `RowSampling::with_replacement` computed a drawn row's scale `1/√(m·w_i/Σw)` with
+//! `m·w_i/Σw` underflowing to 0 for a subnormal weight and returned `Ok` with a scale of `+∞`
 //! (weights `[5e-324, 2]`); and in `f32` a finite scale above `f32::MAX` (weights `[1e-90, 1]`:
-//! `1e45`) is rounded to `+∞`, so `S·A` of an `A` of entries `1e-30` is reported as an
+//! `1e45`) was rounded to `+∞`, so `S·A` of an `A` of entries `1e-30` was reported as an
 //! overflow that scaling `A` down would cure.
 
 use faer::{Mat, Par};
@@ -444,7 +445,6 @@ fn gaussian_columns_are_the_documented_stream() {
 /// (same `n'`), and differ for `n = 1025` (the selected rows differ; measured). Passes once the
 /// doc says the SRHT's columns depend on `n'` as well.
 #[test]
-#[ignore = "BUG (doc): src/sketch/mod.rs:19 says column j is a function of (seed, j); the SRHT's also depends on n' = 2^⌈log₂ n⌉"]
 fn srht_columns_depend_on_the_padded_dimension() {
     let dense = |n: usize| {
         let op = Srht::new(8, n, Seed::new(3)).unwrap();
@@ -503,7 +503,6 @@ fn srht_columns_depend_on_the_padded_dimension() {
 /// `H`'s row 7 is `−0` and the others `+0`; CountSketch, for contrast, leaves the dense case's
 /// `−0` as the doc says. Passes once the doc gives the SRHT's case.
 #[test]
-#[ignore = "BUG (doc): src/sketch/mod.rs:30-34's -0 exception is reversed for the SRHT: a dense A turns -0 into +0, a stored zero can keep -0"]
 fn srht_negative_zero_exception_runs_the_other_way() {
     let n = 8;
     let seed = (0..64u64)
@@ -565,7 +564,6 @@ fn srht_negative_zero_exception_runs_the_other_way() {
 /// once the README states the agreement relative to `A` (to `‖a_j‖₁/√m`) rather than as a
 /// relative figure of `S·A`.
 #[test]
-#[ignore = "BUG (doc): README.md:17-18's '≈ 1e-13 relative' SRHT block merge is input-dependent: 1e-8 relative to S·A when S·A is small next to A"]
 fn srht_block_merge_agrees_relative_to_a_not_to_sa() {
     let (n, m) = (4096usize, 64usize);
     let op = Srht::new(m, n, Seed::new(5)).unwrap();
@@ -648,7 +646,6 @@ fn srht_block_merge_agrees_relative_to_a_not_to_sa() {
 /// `MAX/64`). Passes once the docs give the factor as up to `≈ n/m` (`n·√s/m` for sparse sign)
 /// for data aligned with the sketch, `√(n/m)` for typical data.
 #[test]
-#[ignore = "BUG (doc): src/sketch/mod.rs:125 'within a factor of about √n': A aligned with S's signs overflows 8192x (n/(2m)) below f64::MAX at n = 65536, m = 4"]
 fn overflow_factor_is_n_over_m_for_data_aligned_with_the_sketch() {
     let (m, n) = (4usize, 65_536usize);
     let op = CountSketch::new(m, n, Seed::new(9)).unwrap();
@@ -879,4 +876,43 @@ fn f32_row_sampling_with_a_scale_above_f32_max_sketches_small_entries() {
         .unwrap_or_else(|e| panic!("S·A = 1e15 fits f32, got {e}"));
     let got = sa[(0, 0)] as f64;
     assert!((got - 1e15).abs() <= 1e-6 * 1e15, "S·A = {got:e}");
+}
+
+/// Follow-up of the two fixes above (not part of the review): the other paths of a sampling
+/// scale beyond the range of its arithmetic.
+///
+/// 1. `RowSampling::bernoulli` with weights `[5e-324, 2]`, `m = 1` and the seed whose first
+///    Bernoulli uniform (stream `0x31`, row 0) is exactly 0: `p₀ = w₀/Σw` underflows (to 0 in
+///    the old code, so row 0 was never kept), yet `q₀ = m·p₀ > 0` and a uniform of 0 is below
+///    it. Expected: row 0 kept with the scale `1/√q₀ = √(Σw/w₀)` to within `10⁻¹²` relative,
+///    finite.
+/// 2. `to_dense::<f32>()` of the `[1e-90, 1]` sketch above (scale `1e45`, above `f32::MAX`):
+///    `Err(NonFinite)`, since `f32` cannot hold that entry of `S` (the old code returned `Ok`
+///    with `+∞` in it), while `to_dense::<f64>()` holds `1e45`.
+#[test]
+fn sampling_scales_beyond_the_arithmetic_range_bernoulli_and_to_dense() {
+    use randnla::sketch::sampling::RowSampling;
+    let t2 = inverse_splitmix64(0);
+    let t1 = inverse_splitmix64(t2) ^ 0x31;
+    let seed = Seed::new(inverse_splitmix64(t1));
+    assert_eq!(seed.word(0x31, 0), 0);
+    let w = [5e-324, 2.0];
+    let s = RowSampling::bernoulli(&w, 1, seed).unwrap();
+    assert_eq!(s.rows().first(), Some(&0), "rows {:?}", s.rows());
+    let want = 2f64.sqrt() / 5e-324f64.sqrt();
+    let got = s.scales()[0];
+    assert!(
+        got.is_finite() && (got - want).abs() <= 1e-12 * want,
+        "scale {got:e}, want {want:e}"
+    );
+
+    let seed = Seed::new(0xd7c1_7962_4542_2fbc);
+    let s = RowSampling::with_replacement(&[1e-90, 1.0], 1, seed).unwrap();
+    let d32 = SketchOperator::<f32>::to_dense(&s);
+    assert!(
+        matches!(d32, Err(randnla::Error::NonFinite { row: 0, col: 0, .. })),
+        "{d32:?}"
+    );
+    let d64 = SketchOperator::<f64>::to_dense(&s).unwrap();
+    assert!((d64[(0, 0)] - 1e45).abs() <= 1e-12 * 1e45);
 }

@@ -48,7 +48,8 @@ const MAX_ROWS: usize = 1 << 18;
 /// # Errors
 /// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
 /// [`crate::Error::NonFinite`], never ±∞ or NaN, when `S·A` overflows the scalar type (entries of
-/// `A` within a factor of about `√n` of its largest value); scale `A` down by a power of two (see
+/// `A` within a factor of about `√(n/m)` of its largest value for typical data, up to about
+/// `0.8·n/√m` for data whose signs follow the sketch's); scale `A` down by a power of two (see
 /// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
 /// [`crate::Error::TooLarge`] when the block of `S` it generates at a time cannot be allocated:
 /// up to `m × 1024` entries and 64 MiB, never less than `m × 64` (128 MiB of `f64` at

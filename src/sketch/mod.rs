@@ -16,7 +16,9 @@
 //! a whole matrix, from the right, to a vector).
 //!
 //! # Reproducibility
-//! Column `j` of every sketch is a pure function of `(seed, j)` (for
+//! Column `j` of every sketch is a pure function of `(seed, j)` (for the [`Srht`], of
+//! `(seed, j)` and the padded size `n' = 2^⌈log₂ n⌉`, from which its `m` rows of the Hadamard
+//! matrix are drawn: `n = 1000` and `1024` give the same columns, `n = 1025` others; for
 //! [`RowSampling`](sampling::RowSampling), of the seed and all the weights: its draws are made
 //! once, at construction). Sparse sign, CountSketch, Gaussian and row-sampling sketches accumulate each output entry over the input rows in ascending order, so
 //! `S·A` is bitwise identical for any thread count, for CSR, CSC and dense storage of `A`, and for
@@ -30,8 +32,12 @@
 //! One exception to "bitwise" across layouts, and only for an output that holds `−0` before a
 //! call to [`SketchOperator::apply_block_into`]: a zero stored explicitly in a CSR or CSC `A` is
 //! added (a `±0`, which turns `−0` into `+0`), while the zeros of a dense `A` are skipped. The
-//! values are equal; only the sign of such a zero differs. Outputs that start as zeros (as in
-//! [`SketchExt::apply`]) or as the partial sketch of earlier blocks hold no `−0`.
+//! values are equal; only the sign of such a zero differs. For the SRHT it runs the other way
+//! round: its transform adds to every output row whatever the column holds, so a dense (or
+//! unstored) zero adds `+0` and turns `−0` into `+0`, while an explicitly stored `+0` on a row
+//! whose sign in `D` is negative enters the transform as `−0` and can leave `−0` in an output
+//! entry. Outputs that start as zeros (as in [`SketchExt::apply`]) or as the partial sketch of
+//! earlier blocks hold no `−0`.
 //!
 //! # Range
 //! A sketch that the scalar type cannot hold (`S·A` for entries of `A` near `f64::MAX`, say) is
@@ -122,9 +128,13 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// at least `m·d` stored entries.
     ///
     /// Every operator of the crate leaves `out` finite or returns an error: finite sums that
-    /// exceed the largest `T` (entries of `A` within a factor of about `√n` of it; for the SRHT,
-    /// whose unnormalized Hadamard sums come before the `1/√m`, within a factor of about `n'`)
-    /// are [`Error::NonFinite`], never an `Ok` with ±∞ or NaN in `out`. An implementation outside
+    /// exceed the largest `T` are [`Error::NonFinite`], never an `Ok` with ±∞ or NaN in `out`.
+    /// How close to the largest `T` the entries of `A` must be for that depends on their signs:
+    /// within a factor of about `√(n/m)` for data whose signs are unrelated to the sketch's,
+    /// and up to the largest sum of `|S|` along a row for data whose signs follow the sketch's
+    /// (legal data may): about `n/m` for CountSketch, `n·√s/m` for sparse sign, `0.8·n/√m` for
+    /// the Gaussian, `n'` for the SRHT, whose unnormalized Hadamard sums come before the `1/√m`
+    /// (CountSketch with `m = 4`, `n = 65536` overflows on entries 8192× below `f64::MAX`). An implementation outside
     /// the crate should keep the same rule, since [`SketchExt`] relies on it.
     ///
     /// # Errors
@@ -167,7 +177,9 @@ pub trait SketchExt<T: Scalar>: SketchOperator<T> {
     /// `S·A` for an `n × d` matrix `A`; the result is dense `m × d`.
     ///
     /// The result is always finite: where the sums exceed the largest `T` (entries of `A` within
-    /// a factor of about `√n` of it, `n'` for the SRHT) it is an error, not ±∞ or NaN.
+    /// a factor of about `√(n/m)` of it for typical data, up to `n/m`–`n'` for data whose signs
+    /// follow the sketch's; see [`SketchOperator::apply_block_into`]) it is an error, not ±∞ or
+    /// NaN.
     ///
     /// # Errors
     /// [`Error::Empty`] for an `A` without rows or columns, [`Error::DimensionMismatch`] when

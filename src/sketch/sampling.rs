@@ -458,6 +458,13 @@ impl<T: Scalar> SketchOperator<T> for RowSampling {
 /// Each `w_i` is summed over the row's entries in ascending column order, whatever the layout of
 /// `A`, so the weights are bitwise the same for CSR, CSC and dense storage.
 ///
+/// Rows of tiny entries: a square below `f64::MIN_POSITIVE` (an entry below ≈ 1.5·10⁻¹⁵⁴) is
+/// rounded to a multiple of `2⁻¹⁰⁷⁴`, so such a row's weight is off by up to (its stored
+/// entries)·`2⁻¹⁰⁷⁵` in absolute terms. Beside a largest weight well inside the normal range
+/// this is far below the draws' resolution (`2⁻⁵³` of the sum); beside one near `2⁻¹⁰²²` it is
+/// not (a row of 1000 entries `1.5·2⁻⁵³⁸` beside a row `[2⁻⁵¹¹]` gets a weight 78% high). Scale
+/// `A` up by a power of two first in that case (the probabilities do not change).
+///
 /// # Errors
 /// [`Error::Empty`] for an `A` without rows or columns; [`Error::NonFinite`] for a NaN/∞ in a dense
 /// `A` built without validation, or a squared row norm beyond the largest `f64` (entries above
@@ -506,8 +513,9 @@ pub fn row_norm_weights(a: MatrixRef<'_, f64>) -> Result<Vec<f64>> {
         });
     }
     // Every weight underflowed (to 0, or to a subnormal with few digits left): refuse, unless
-    // A is zero. A normal largest weight leaves the others at most 2⁻¹⁰⁷⁴ off each, which is
-    // below 2⁻⁵² of the sum; only this case, rare, scans A again.
+    // A is zero; only this case, rare, scans A again. A normal largest weight does not make the
+    // small ones exact: a square below the normal range is rounded to a multiple of 2⁻¹⁰⁷⁴, so
+    // a weight is off by up to (its row's entries)·2⁻¹⁰⁷⁵, which the docs state.
     let largest = w.iter().fold(0.0f64, |m, &v| m.max(v));
     if largest < f64::MIN_POSITIVE && has_nonzero(a) {
         return Err(Error::param(

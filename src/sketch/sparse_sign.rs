@@ -182,8 +182,9 @@ fn hash_entries(k: usize, d: usize, nnz: usize, s: usize, out_bytes: u128) -> bo
 }
 
 /// Measured cost of generating one column of `S` (Floyd's sampling compares each new row with
-/// the ones drawn before it): about `8000 + 2000·s + 375·s²` picoseconds (10 ns at `s = 1`, 40 ns
-/// at `s = 8`, 420 ns at `s = 32`, measured on a `10⁶ × 1` input with one entry per row).
+/// the ones drawn before it): about `8000 + 2000·s + 375·s²` picoseconds, a fit (10.4, 48 and
+/// 456 ns at `s = 1, 8, 32`) to the 10, 40 and 420 ns measured on a `10⁶ × 1` input with one
+/// entry per row.
 ///
 /// Since [`SparseSign::encode_column`] draws a column's candidates before checking them
 /// (2026-12-02), `S·x` over 10⁶ columns measured 11, 33–36 and 272–291 ns per column at
@@ -213,7 +214,8 @@ const HASH_PS_PER_PAIR: u128 = 375;
 /// # Errors
 /// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
 /// [`Error::NonFinite`], never ±∞ or NaN, when `S·A` overflows the scalar type (entries of `A`
-/// within a factor of about `√n` of its largest value); scale `A` down by a power of two (see
+/// within a factor of about `√(n/m)` of its largest value for typical data, up to `n·√s/m` for
+/// data whose signs follow the sketch's); scale `A` down by a power of two (see
 /// [`SketchOperator::apply_block_into`], also for the state of an accumulated output).
 ///
 /// # References
