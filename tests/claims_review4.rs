@@ -11,7 +11,8 @@
 //! illmix counts, the `.tns` line rules) are not repeated here.
 //!
 //! Result: the figures hold (the measured values are in each test's doc), except three
-//! statements, pinned by ignored tests in their true form:
+//! statements, pinned by tests in their true form (first committed ignored, as doc bugs; the
+//! docs were corrected the same day and the tests run):
 //! - `src/tensor/mod.rs:9` ("`Auto` … picks [the shared hash] at order 3 when the folded search
 //!   size is at least `16n`, as with the automatic shapes") and `src/tensor/sketched.rs:88`
 //!   ("the power method's automatic shapes fold to `b/4 ≈ 64n` or more") hold only up to
@@ -249,7 +250,6 @@ fn tensor_sketches_example_figures() {
 /// Pins the measured behaviour, for the doc to state: the standard deviation falls at least
 /// 5-fold (`√(2B/π) = 3.1` would fail it), and the bound 0.25 is at least 8 rms errors.
 #[test]
-#[ignore = "BUG (doc): at the example's component the median of B = 15 sketches divides the sd 7.35-fold, not by about √(2B/π) ≈ 3.1"]
 fn the_median_does_better_than_2b_over_pi_at_the_examples_component() {
     let (single, median) = example_errors();
     let (_, var) = mean_var(&single);
@@ -524,7 +524,6 @@ fn automatic_shapes_follow_their_documented_rules() {
 /// `n = 4096`"): `b_s < 64n` for every `n` in `1025..=5000`, shared at `n = 4096`, per-mode at
 /// `n = 4097` and `n = 10⁵`.
 #[test]
-#[ignore = "BUG (doc): automatic shapes fold to b/4 ≥ 64n only up to n = 1024, and Auto is per-mode at order 3 from n = 4097 (b capped at 2^18)"]
 fn automatic_shapes_fold_to_64n_only_up_to_n_1024() {
     let sp = SketchParams::default();
     for n in 1..=5000usize {
@@ -1154,7 +1153,6 @@ fn listed_permutations_within_1e_10_store_the_first_listed_value() {
 /// the implemented rule, for the doc to state ("differing from the first listed by more than
 /// `1e-10` relative").
 #[test]
-#[ignore = "BUG (doc): listed permutations are checked against the first listed value only, so two of them may differ by up to 2e-10 relative, not 'across permutations' by 1e-10"]
 fn listed_permutations_are_compared_with_the_first_only() {
     let first = 1.0 + 9e-11;
     for t in listed_permutations([first, 1.0, 1.0 + 1.8e-10]) {

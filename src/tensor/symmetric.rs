@@ -628,7 +628,8 @@ impl SymmetricTensor {
     /// # Errors
     /// Order or dimension out of range; `indices.len() ≠ p·values.len()`; an index `≥ dim`; a
     /// non-finite value; no entries; a multi-index listed in some but not all of its permutations,
-    /// repeated, or with values across permutations differing by more than `1e-10` relative;
+    /// repeated, or with a permutation's value differing from the first listed (the one stored)
+    /// by more than `1e-10` relative (so two later ones may differ by up to `2e-10`);
     /// [`Error::TooLarge`] when the validation or the stored permutations with the build's sort
     /// buffer would take more than [`MAX_COORDINATE_BYTES`] (checked before they are allocated),
     /// or the allocator refuses them.

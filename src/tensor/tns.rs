@@ -459,8 +459,9 @@ fn growth(len: usize, admitted: usize) -> usize {
 /// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than 13, an index that is not a
 /// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
 /// number, and entries that break the symmetric-tensor rule above — a multi-index repeated,
-/// listed in some but not all of its distinct permutations, or with values across them that
-/// differ by more than `1e-10` relative (the earliest such line is named, with its indices as
+/// listed in some but not all of its distinct permutations, or with a value that differs from
+/// the first listed permutation's (the one stored) by more than `1e-10` relative (the earliest
+/// such line is named, with its indices as
 /// written and the line it conflicts with); more entry lines than [`MAX_COORDINATE_BYTES`]
 /// allows at `12p + 48` bytes each (plus 16 for each entry line that follows a comment or blank
 /// line), or memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]);
