@@ -1,11 +1,13 @@
 //! Arbitrary shape, compressed structure and values → validation → every sketch family.
 //! Invalid structure must be rejected with an error; for valid input, CSR/CSC-as-given and the
 //! dense copy must give bitwise identical sketches (every family, the SRHT included), and the
-//! result must match the explicit dense sketch times A.
+//! result must match the explicit dense sketch times A. Row sampling (with replacement and
+//! Bernoulli) takes part too, with weights that mix zeros, subnormals, huge and raw values.
 #![no_main]
 
 use faer::{Mat, Par};
 use libfuzzer_sys::fuzz_target;
+use randnla::sketch::sampling::RowSampling;
 use randnla::sketch::{SketchExt, SketchKind, SketchOperator};
 use randnla::{Layout, MatrixRef, Seed, SparseRef};
 
@@ -69,6 +71,18 @@ fuzz_target!(|data: &[u8]| {
     let seed = Seed::new(b.u8() as u64);
     // Where the rows are split into two blocks for the merge check.
     let split = b.u8() as usize % (nrows + 1);
+    // Row-sampling weights: zeros, subnormals and values near both ends of the range among
+    // ordinary ones (a negative or non-finite raw value is refused by the constructor).
+    let weights: Vec<f64> = (0..nrows)
+        .map(|_| match b.u8() % 8 {
+            0 => 0.0,
+            1 => 5e-324,
+            2 => 1e-300,
+            3 => 1e300,
+            4 => b.raw_f64(),
+            _ => (b.u8() % 16) as f64,
+        })
+        .collect();
 
     let Ok(sparse) = SparseRef::try_new(layout, nrows, ncols, &indptr, &indices, &values) else {
         return;
@@ -77,19 +91,43 @@ fuzz_target!(|data: &[u8]| {
     let dense: Mat<f64> = a.to_dense().expect("a shape up to 40 × 512 fits in memory");
     let dense_view = MatrixRef::dense(dense.as_ref()).expect("validated values are finite");
     for kind in [
-        SketchKind::CountSketch,
-        SketchKind::SparseSign { nnz_per_col: s },
-        SketchKind::Gaussian,
-        SketchKind::Srht,
+        Family::Kind(SketchKind::CountSketch),
+        Family::Kind(SketchKind::SparseSign { nnz_per_col: s }),
+        Family::Kind(SketchKind::Gaussian),
+        Family::Kind(SketchKind::Srht),
+        Family::WithReplacement,
+        Family::Bernoulli,
     ] {
-        let Ok(op) = kind.build::<f64>(m, nrows, seed) else {
-            let srht_too_tall = kind == SketchKind::Srht && m > nrows.next_power_of_two();
-            assert!(
-                nrows == 0 || srht_too_tall,
-                "building an {m}×{nrows} {kind:?} failed"
-            );
-            continue;
+        let built = match kind {
+            Family::Kind(k) => k.build::<f64>(m, nrows, seed),
+            Family::WithReplacement => RowSampling::with_replacement(&weights, m, seed)
+                .map(|r| Box::new(r) as Box<dyn SketchOperator<f64>>),
+            Family::Bernoulli => RowSampling::bernoulli(&weights, m, seed)
+                .map(|r| Box::new(r) as Box<dyn SketchOperator<f64>>),
         };
+        let op = match (built, kind) {
+            (Ok(op), _) => op,
+            (Err(_), Family::Kind(k)) => {
+                let srht_too_tall = k == SketchKind::Srht && m > nrows.next_power_of_two();
+                assert!(
+                    nrows == 0 || srht_too_tall,
+                    "building an {m}×{nrows} {kind:?} failed"
+                );
+                continue;
+            }
+            // Refused weights (negative, non-finite, all zero, no rows): an error, not a panic.
+            (Err(_), _) => continue,
+        };
+        // Every scale of a sampling sketch is finite and positive (f64).
+        if let Ok(dense_s) = op.to_dense() {
+            for i in 0..dense_s.nrows() {
+                for j in 0..dense_s.ncols() {
+                    let v = dense_s[(i, j)];
+                    assert!(v.is_finite(), "{kind:?}: S[{i}, {j}] = {v}");
+                }
+            }
+        }
+        let m = op.nrows();
         let from_sparse = op.apply(a, Par::Seq);
         let from_dense = op.apply(dense_view, Par::Seq);
         // "S·A is bitwise identical for any thread count" (every family, the SRHT included).
@@ -100,7 +138,7 @@ fuzz_target!(|data: &[u8]| {
         }
         match (from_sparse, from_dense) {
             (Ok(x), Ok(y)) => {
-                let exact_merge = kind != SketchKind::Srht;
+                let exact_merge = kind != Family::Kind(SketchKind::Srht);
                 // Mergeable: two row blocks accumulated at their global offsets, in ascending
                 // offset order, give S·A, "bitwise" for CountSketch, sparse sign and Gaussian,
                 // "to rounding" for the SRHT (the README's ≈ 1e-13 relative; compared below with
@@ -200,6 +238,14 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The sketch families the target runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Family {
+    Kind(SketchKind),
+    WithReplacement,
+    Bernoulli,
+}
 
 fn same_bits(x: &Mat<f64>, y: &Mat<f64>) -> bool {
     (x.nrows(), x.ncols()) == (y.nrows(), y.ncols())
