@@ -21,4 +21,5 @@ mod sketch_core;
 mod sketch_props;
 mod sketch_range;
 mod sketch_review2;
+mod spec_review1;
 mod unvalidated_dense;
