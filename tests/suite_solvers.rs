@@ -28,4 +28,5 @@ mod mutation_review_kernel;
 mod mutation_review_lstsq;
 mod review_session36;
 mod robustness_review_109;
+mod spec_review2;
 mod user_review_active_tensor;
