@@ -23,7 +23,7 @@
 //! | all weights ≥ 0 | `attention::sketched_weights_are_nonnegative_and_define_the_output` (every map, p = 2, 4, 8, dots of both signs) | conforms |
 //! | error against exact falls as r grows | `attention::error_falls_as_the_sketch_grows_on_clustered_inputs` | conforms |
 //! | scaling: ⟨φ(q), φ(k)⟩ estimates ⟨q, k⟩^{p/2} without a stray 1/r | `attention::feature_inner_products_are_unbiased`, `attention_review2::feature_maps_unbiased`, `polysketch_review` | conforms |
-//! | reference figures (n = 4096, h = 64): clustered ≈ 0.5 / 0.35 / 0.2 at r = 32 / 64 / 128; iid ≈ 1 for every r ≤ 128 | `attention::errors_match_the_spec_figures_on_clustered_and_iid_inputs` (medians within ±30 %, measured 0.555 / 0.342 / 0.242; iid ≥ 0.8 at r = 32, 64, 128) | conforms (iid checked at r = 32, 64, 128, not at smaller r) |
+//! | reference figures (n = 4096, h = 64): clustered ≈ 0.5 / 0.35 / 0.2 at r = 32 / 64 / 128; iid ≈ 1 for every r ≤ 128 | `attention::errors_match_the_spec_figures_on_clustered_and_iid_inputs` (medians within ±30 %, measured 0.555 / 0.342 / 0.242; iid ≥ 0.8 at r = 32, 64, 128) and, for iid at r = 8 and 16, [`attention_error_on_iid_inputs_is_near_one_at_small_r`] (measured 1.14–1.16 and 1.09–1.11) | conforms (clustered); iid was checked only at r ≥ 32, now covered |
 //! | cost/crossover benchmark | not an acceptance item; not run | not checked |
 //!
 //! # §7 Sketched tensor power method
@@ -50,6 +50,11 @@ use faer::{Mat, Par};
 use randnla::active::{
     cauchy_problem, noisy_labels, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
 };
+use randnla::attention::{
+    exact_attention, poly_sketch_attention, relative_error, ExactParams, FeatureMap, Kernel,
+    PolySketchParams,
+};
+use randnla::problems::gaussian_matrix;
 use randnla::tensor::{
     power_method_exact, power_method_sketched, residual_rel, ModeHashing, PowerParams,
     SketchParams, SymmetricTensor,
@@ -213,4 +218,53 @@ fn tensor_power_residual_within_ten_percent_of_the_exact_method() {
         }
     }
     assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// §6: "on iid Gaussian Q, K the relative output error is ≈ 1 for every r up to 128". The spec
+/// figure test (`attention::errors_match_the_spec_figures_on_clustered_and_iid_inputs`) checks
+/// r = 32, 64, 128; this adds the small sketches r = 8 and 16 at the spec's size (n = 4096,
+/// h = 64, p = 4, non-causal, Gaussian φ; Q, K, V Gaussian from seeds 1, 2, 3). Pass rule:
+/// every error over sketch seeds 0–2 is ≥ 0.8 (as in that test) and ≤ 2.
+#[test]
+fn attention_error_on_iid_inputs_is_near_one_at_small_r() {
+    let (n, h) = (4096, 64);
+    let q = gaussian_matrix(n, h, Seed::new(1)).unwrap();
+    let k = gaussian_matrix(n, h, Seed::new(2)).unwrap();
+    let v = gaussian_matrix(n, h, Seed::new(3)).unwrap();
+    let exact = exact_attention(
+        q.as_ref(),
+        k.as_ref(),
+        v.as_ref(),
+        Kernel::Polynomial { degree: 4 },
+        &ExactParams {
+            causal: false,
+            block: 256,
+        },
+        Par::rayon(2),
+    )
+    .unwrap();
+    for r in [8usize, 16] {
+        let errors: Vec<f64> = (0..3)
+            .map(|s| {
+                let p = PolySketchParams {
+                    degree: 4,
+                    sketch_dim: r,
+                    map: FeatureMap::Gaussian,
+                    causal: false,
+                    block: 256,
+                    seed: Seed::new(s),
+                    check: false,
+                };
+                let (out, _) =
+                    poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &p, Par::rayon(2))
+                        .unwrap();
+                relative_error(out.as_ref(), exact.as_ref()).unwrap()
+            })
+            .collect();
+        eprintln!("iid r = {r}: errors {errors:.3?}");
+        assert!(
+            errors.iter().all(|e| (0.8..=2.0).contains(e)),
+            "iid r = {r}: errors {errors:?}"
+        );
+    }
 }
