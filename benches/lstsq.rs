@@ -587,13 +587,13 @@ fn dense(c: &mut Criterion, quick: bool) {
     let a = gaussian_matrix(n, d, Seed::new(4)).unwrap();
     let b: Vec<f64> = (0..n).map(|i| (i as f64).sin()).collect();
     let av = MatrixRef::dense(a.as_ref()).unwrap();
-    let s4 = LstsqParams {
+    let defaults = LstsqParams {
         par: p,
         ..Default::default()
     };
     {
         let ner = |x: &[f64]| normal_equation_residual(av, x, &b, p).unwrap();
-        let (xs, info) = sketch_and_precondition(av, &b, &s4).unwrap();
+        let (xs, info) = sketch_and_precondition(av, &b, &defaults).unwrap();
         let xq = qr_solve(av, &b, 0.0, p).unwrap();
         println!(
             "dense {n} × {d} Gaussian (criterion below): normal-eq residuals {:.1e} (default, {}, {} probe iterations), {:.1e} (QR)",
@@ -608,7 +608,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         .measurement_time(Duration::from_secs(if quick { 1 } else { 5 }))
         .warm_up_time(Duration::from_secs(1));
     g.bench_function("sketch_precondition", |bch| {
-        bch.iter(|| black_box(sketch_and_precondition(av, &b, &s4).unwrap()))
+        bch.iter(|| black_box(sketch_and_precondition(av, &b, &defaults).unwrap()))
     });
     g.bench_function("householder_qr", |bch| {
         bch.iter(|| black_box(qr_solve(av, &b, 0.0, p).unwrap()))

@@ -328,11 +328,15 @@ fn families_csr(c: &mut Criterion) {
     group.finish();
 }
 
+// `families_csr` runs before `dense_baselines`: the latter's GEMM (faer, AVX-512) can leave its
+// thread's upper vector state dirty, and `families_csr`'s SpMV divisor is the bench's own scalar
+// code, which would then run slowed while the sketch kernels clear that state themselves
+// (`src/cpu.rs`); the figures quoted from `families_csr` were run with that group alone.
 criterion_group!(
     benches,
     sparse_sketches,
     count_small,
-    dense_baselines,
-    families_csr
+    families_csr,
+    dense_baselines
 );
 criterion_main!(benches);
