@@ -13,6 +13,7 @@ mod distribution_review;
 mod errors_review;
 mod option_names;
 mod precision_review;
+mod seed_review;
 mod thread_counts_review;
 
 /// Every `tests/*.rs` file is compiled: a root listed as a `[[test]]` in `Cargo.toml`, or a

@@ -1,0 +1,281 @@
+//! Seed-robustness audit of the statistical tests (2026-12-06): each rule below holds for the
+//! seeds its test commits but fails on many other seeds, so it pins the committed seeds rather
+//! than the claim. Each test replays the committed rule unchanged on a block of other seeds on
+//! which it fails; the numbers in the doc comments are from that replay.
+
+use crate::common;
+
+use common::dense;
+use faer::{Mat, Par};
+use randnla::active::{
+    cauchy_problem, noisy_labels, Basis, Budgeted, Learner, Pool, SliceOracle, Strategy,
+};
+use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
+use randnla::sketch::sampling::RowSampling;
+use randnla::sketch::tensor::{
+    clustered_rows, PolyKernelFeatures, PolyKernelParams, TensorSketch, TreeSketch,
+};
+use randnla::sketch::{SketchExt, SketchOperator};
+use randnla::{diagnostics, problems, MatrixRef, Seed};
+
+/// `κ(SQ)` and the extreme singular values of `SQ`, as `leverage::distortion_of`.
+fn distortion_of(s: &dyn SketchOperator<f64>, q: &Mat<f64>) -> (f64, f64, f64) {
+    let sq = s.apply(dense(q), Par::Seq).unwrap();
+    let sv = sq.singular_values().unwrap();
+    let (max, min) = (sv[0], *sv.last().unwrap());
+    (max / min, min, max)
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// `leverage::approx_error_table_is_reproduced` replayed on sketch seeds 5000–5002 instead of
+/// 0–2. Its rule: each printed quantile (median, 90 %, 99 % of `|ℓ̃_i − ℓ_i|/ℓ_i` over the
+/// 60 000 rows of three sketches of the `20000 × 50` Gaussian matrix) is reproduced within
+/// `0.01 + 3 %`. The 60 000 errors are not independent — a sketch's error is mostly shared by
+/// all its rows — so the three quantiles move with the three seeds, and the tolerance is far
+/// below their spread over seeds. Audit over 8 seed triples (0–2, 1000–1002, …, 7000–7002):
+/// only the committed triple 0–2 passes every row; rows pass on 4, 4, 4, 7, 4, 5, 6, 6, 8 of
+/// the 8 triples. Spread over triples of (measured − printed)/tolerance, in units of the
+/// tolerance: sd up to 1.7 (row m₁ = 2d, r₂ = 0, debias, 99 %: from −2.97 to +2.12); the
+/// committed triple's values are all within 0.37 of the printed ones (the table was printed
+/// from these seeds). On seeds 5000–5002: m₁ = 10d, r₂ = 200, debias gives
+/// [0.0858, 0.2205, 0.3764] against the printed [0.08, 0.19, 0.31] (99 %: 3.4 tolerances out);
+/// m₁ = 10d, r₂ = 400: [0.0699, 0.1782, 0.3016] against [0.064, 0.16, 0.25]; m₁ = 2d, r₂ = 0,
+/// debias: 99 % 0.651 against 0.61; m₁ = 10d, r₂ = 100, no debias: [0.155, 0.392, 0.636]
+/// against [0.14, 0.36, 0.59]. Either the documented table (docs of `ApproxParams`) should
+/// give the spread over seeds, or the test should compare with a band over seeds.
+#[test]
+#[ignore = "BUG (seed-tuned): the ApproxParams error table is reproduced within 0.01 + 3 % only on seeds 0-2"]
+fn approx_error_table_holds_on_other_sketch_seeds() {
+    let (n, d) = (20_000, 50);
+    let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
+    let (ex, _) =
+        exact_leverage_scores(dense(&gaussian), &ExactParams::default(), Par::Seq).unwrap();
+    let table: [(usize, usize, bool, [f64; 3]); 9] = [
+        (2, 0, false, [1.00, 1.61, 2.28]),
+        (2, 0, true, [0.13, 0.32, 0.61]),
+        (4, 100, true, [0.12, 0.29, 0.49]),
+        (10, 0, true, [0.045, 0.11, 0.18]),
+        (10, 100, false, [0.14, 0.36, 0.59]),
+        (10, 100, true, [0.11, 0.26, 0.43]),
+        (10, 200, true, [0.08, 0.19, 0.31]),
+        (10, 400, true, [0.064, 0.16, 0.25]),
+        (20, 400, true, [0.057, 0.14, 0.22]),
+    ];
+    let mut failures = Vec::new();
+    for (m1, r2, debias, printed) in table {
+        let p = ApproxParams {
+            sketch_rows: Some(m1 * d),
+            jl_dim: r2,
+            debias,
+            ..Default::default()
+        };
+        let mut all = Vec::new();
+        for seed in 5000..5003 {
+            let (ap, _) =
+                approx_leverage_scores(dense(&gaussian), &p, Seed::new(seed), Par::Seq).unwrap();
+            all.extend(ap.iter().zip(&ex).map(|(a, e)| (a - e).abs() / e));
+        }
+        all.sort_by(f64::total_cmp);
+        let got = [0.5, 0.9, 0.99].map(|q| quantile(&all, q));
+        if got
+            .iter()
+            .zip(printed)
+            .any(|(g, p)| (g - p).abs() > 0.01 + 0.03 * p)
+        {
+            failures.push(format!(
+                "m₁ = {m1}d, r₂ = {r2}, debias {debias}: {got:.4?} against {printed:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `leverage::leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails`, its
+/// negative control, replayed on sampling seeds 5–9 instead of 0–4. Rule: uniform sampling of
+/// `m = 783` rows of the orthonormal basis of `[I; 10⁻³G]` (20000 × 50, seed 18) has
+/// `κ(SQ) > 7` on at least 4 of the 5 seeds. A uniform draw misses all 50 identity rows with
+/// probability `(1 − 50/20000)^783 ≈ e^{−1.96} ≈ 0.14`, and then `SQ` is a scaled Gaussian
+/// block with `κ ≈ 1.6` (σ ∈ [0.107, 0.174]: it fails as an embedding, but κ does not see it).
+/// Seeds 0–199: 29 of 200 draws have κ ≈ 1.6, the rest 45–67; 4 of the 40 blocks of five
+/// consecutive seeds fail the rule (seeds 5–9: κ 1.63, 1.66, 47.0, 67.3, 1.61 — 2 of 5
+/// above 7; also 35–39, 55–59, 80–84), i.e. a 10 % failure rate, while the committed block 0–4
+/// (κ 46.4–66.6) has all five. Under Binomial(5, 0.86), P(fewer than 4) ≈ 0.15. A control
+/// that tests `σ_min` or `σ_max` against the sandwich (as the distortion of a failed embedding)
+/// rather than `κ` would catch every one of these draws.
+#[test]
+#[ignore = "BUG (seed-tuned): the uniform-sampling control (kappa > 7 on >= 4 of 5 seeds) fails on ~10 % of seed blocks"]
+fn uniform_sampling_control_holds_on_other_seeds() {
+    let (n, d) = (20_000, 50);
+    let m = (4.0 * d as f64 * (d as f64).ln()).ceil() as usize;
+    let a = problems::coherent_matrix(n, d, 1e-3, Seed::new(18)).unwrap();
+    let q = diagnostics::orthonormal_basis(a.as_ref()).unwrap();
+    let kappas: Vec<f64> = (5..10)
+        .map(|s| distortion_of(&RowSampling::uniform(n, m, Seed::new(s)).unwrap(), &q).0)
+        .collect();
+    let failures = kappas.iter().filter(|&&k| k > 7.0).count();
+    assert!(failures >= 4, "uniform κ on seeds 5–9: {kappas:.2?}");
+}
+
+/// Kernel-matrix relative error of degree-3 features (sketch seed `seed`) on `x`.
+fn kernel_error(x: &Mat<f64>, m: usize, seed: u64) -> f64 {
+    let params = PolyKernelParams {
+        degree: 3,
+        sketch_dim: m,
+        ..Default::default()
+    };
+    let view = MatrixRef::dense(x.as_ref()).unwrap();
+    let f = PolyKernelFeatures::new(x.ncols(), params, Seed::new(seed)).unwrap();
+    let phi = f.transform(view, Par::Seq).unwrap();
+    f.kernel_error(view, phi.as_ref(), x.nrows(), Par::Seq)
+        .unwrap()
+}
+
+/// `tensor_sketch::full_size_kernel_error_figures`, its rule "clustered within ±20 % of this
+/// crate's own measurement (0.150 / 0.059 / 0.033 at m = 1024 / 4096 / 16384)", replayed at
+/// sketch seed 3100 instead of 100 (`n = 1500, d = 40`, clustered rows, data seed 1). The
+/// ±20 % band was set around one seed's value; the clustered error's spread over sketch seeds
+/// is larger. Sketch seeds 100, 1100, …, 5100: the whole test passes on 3 of 6; relative
+/// deviation from the measured figure at m = 4096: +0.3 % (committed), +9.7 %, +24.7 %,
+/// +44.3 %, +10.7 %, +29.0 % (sd 0.16); at m = 16384: −9 % to +24.6 % (seed 5100: 0.0411).
+/// The iid figures (±10 % of the stated ones) hold on every seed (sd 0.6–1 %). At seed 3100:
+/// clustered error at m = 4096 is 0.0851 against 0.059.
+#[test]
+#[ignore = "BUG (seed-tuned): the clustered kernel-error figures (+-20 %) hold at sketch seed 100, not 2100/3100/5100"]
+fn clustered_kernel_error_figure_holds_on_another_sketch_seed() {
+    let clustered = clustered_rows(1500, 40, 8, 0.3, Seed::new(1)).unwrap();
+    let c = kernel_error(&clustered, 4096, 3100);
+    assert!(
+        (c / 0.059 - 1.0).abs() < 0.2,
+        "clustered m=4096, sketch seed 3100: {c} vs measured 0.059"
+    );
+}
+
+/// `(m·Var̂, its standard error)` of `‖S x^{⊗p}‖²/‖x‖^{2p}` over seeds `base..base + 3000`, as
+/// `tensor_sketch::scaled_variance`.
+fn scaled_variance(m: usize, base: u64, mut sq: impl FnMut(Seed) -> f64) -> (f64, f64) {
+    let vals: Vec<f64> = (base..base + 3000).map(|s| sq(Seed::new(s))).collect();
+    let n = vals.len() as f64;
+    let mean = vals.iter().sum::<f64>() / n;
+    let c2 = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    let c4 = vals.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / n;
+    (m as f64 * c2, m as f64 * ((c4 - c2 * c2) / n).sqrt())
+}
+
+/// `tensor_sketch::tree_variance_does_not_grow_geometrically_with_p` at p = 8, replayed on
+/// seeds 100000–102999 instead of 0–2999 (m = 256, d = 64). Rule: the tree's `m·Var` plus 4 of
+/// its standard errors is below TensorSketch's minus 4 of its standard errors. TensorSketch's
+/// squared norm at p = 8 is heavy-tailed, so its estimated standard error is large and itself
+/// erratic: over 5 blocks of 3000 seeds (0, 100000, …, 400000) TensorSketch gives
+/// 398 ± 63, 409 ± 87, 311 ± 37, 686 ± 325, 706 ± 387 and the tree 57.7–61.7 (± 2.2–3.0): the
+/// rule holds on 2 of 5 blocks (the committed one with a gap of 88.8; on 100000: 61.4 against
+/// 70.2). The tree's own bound (< 100) holds on all five.
+#[test]
+#[ignore = "BUG (seed-tuned): the tree-vs-TensorSketch variance z-rule at p = 8 holds on 2 of 5 seed blocks"]
+fn tree_variance_rule_holds_on_other_seeds() {
+    let (m, d, p) = (256, 64, 8);
+    let x = common::signed_unit_vector(d, 41);
+    let n2: f64 = x.iter().map(|v| v * v).sum();
+    let ts = scaled_variance(m, 100_000, |s| {
+        let t = TensorSketch::new(p, d, m, s).unwrap();
+        t.apply_power(&x)
+            .unwrap()
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            / n2.powi(p as i32)
+    });
+    let tree = scaled_variance(m, 100_000, |s| {
+        let t = TreeSketch::new(p, d, m, s).unwrap();
+        t.apply_power(&x)
+            .unwrap()
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            / n2.powi(p as i32)
+    });
+    assert!(
+        tree.0 + 4.0 * tree.1 < ts.0 - 4.0 * ts.1,
+        "tree {tree:?} vs TensorSketch {ts:?}"
+    );
+}
+
+/// `tensor_sketch::accuracy_depends_on_the_data_iid_versus_clustered` replayed on sketch seeds
+/// 100 + 1000k, k = 0..20 (committed: 100). Rule: on `n = 400, d = 40`, p = 3, m = 1024, the
+/// clustered error is below 0.2 and the iid error above 3× the clustered one. Measured over the
+/// 20 seeds: clustered 0.115–0.182, iid/clustered 2.78–4.35 (mean 3.55, sd 0.43; committed
+/// 3.44): 18 of 20 pass, a 10 % failure rate for a rule with no stated false-alarm rate. The
+/// failing seeds: 9100 (clustered 0.173, iid 0.510, ratio 2.95) and 17100 (0.182, 0.506, 2.78).
+#[test]
+#[ignore = "BUG (seed-tuned): iid error > 3x clustered fails on 2 of 20 sketch seeds (ratio down to 2.78)"]
+fn iid_versus_clustered_rule_holds_on_other_seeds() {
+    let xc = clustered_rows(400, 40, 8, 0.3, Seed::new(1)).unwrap();
+    let xi = problems::gaussian_matrix(400, 40, Seed::new(1)).unwrap();
+    let mut failures = Vec::new();
+    for k in 0..20u64 {
+        let seed = 100 + 1000 * k;
+        let (c, i) = (kernel_error(&xc, 1024, seed), kernel_error(&xi, 1024, seed));
+        if !(c < 0.2 && i > 3.0 * c) {
+            failures.push((seed, c, i, i / c));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "(seed, clustered, iid, ratio): {failures:.3?}"
+    );
+}
+
+/// The active-learning experiment of `active.rs` (Cauchy rows, n = 20000, d = 50, noise 5;
+/// pool seed 1, exact basis with pool seed 2): ratios `‖Xβ̃ − y‖²/OPT` of trials
+/// `t0..t0 + trials` (noise seed 1000 + t, selection seed t), as `active::ratios`.
+fn active_ratios(strategy: &Strategy, k: usize, t0: u64, trials: u64) -> Vec<f64> {
+    let (x, beta, _) = cauchy_problem(20_000, 50, 5.0, Seed::new(1), Seed::new(0)).unwrap();
+    let xv = MatrixRef::dense(x.as_ref()).unwrap();
+    let pool = Pool::new(xv, Basis::Exact, Seed::new(2), Par::Seq).unwrap();
+    (t0..t0 + trials)
+        .map(|t| {
+            let y = noisy_labels(xv, &beta, 5.0, Seed::new(1000 + t)).unwrap();
+            let (_, opt) = pool.least_squares(&y).unwrap();
+            let mut oracle = Budgeted::new(SliceOracle::new(&y), k);
+            let mut learner = Learner::new(&pool, strategy.clone(), Seed::new(t)).unwrap();
+            learner.select(k, &mut oracle).unwrap();
+            match learner.fit(0.0) {
+                Ok((b, _)) => pool.residual_norm_sq(&b, &y).unwrap() / opt,
+                Err(_) => f64::INFINITY,
+            }
+        })
+        .collect()
+}
+
+/// `active::leverage_and_uniform_reproduce_the_reference_behaviour`, its rule "leverage
+/// sampling at k = 5d: median ratio of 24 trials in [1.05, 1.4]", replayed on trials 120–143
+/// instead of 0–23. Over 10 blocks of 24 trials (0–239) the median is 1.041–1.175 (mean 1.082,
+/// sd 0.041; committed block 1.067): below 1.05 on trials 72–95 (1.049) and 120–143 (1.041),
+/// a 20 % failure rate. The lower limit sits 0.4 sd under the typical median; the reference
+/// figure (≈ 1.18) is above 9 of the 10 block medians.
+#[test]
+#[ignore = "BUG (seed-tuned): leverage 5d median in [1.05, 1.4] fails on 2 of 10 blocks of 24 trials"]
+fn leverage_5d_median_band_holds_on_other_trials() {
+    let mut r = active_ratios(&Strategy::leverage(), 250, 120, 24);
+    r.sort_by(f64::total_cmp);
+    let median = r[r.len() / 2];
+    assert!(
+        (1.05..=1.4).contains(&median),
+        "leverage 5d, trials 120–143: median {median}"
+    );
+}
+
+/// `active::bss_meets_the_section_8_targets`, its rule "over the 200 trials at k = 5d no
+/// ratio exceeds 10", replayed on trials 200–399 instead of 0–199 (about 2 minutes). The
+/// test's doc gives BSS's worst over its 200 trials as 4.5; on trials 200–399 the worst is
+/// 10.84 (mean 1.186, median 1.05), so the single-trial bar fails on the one other block of 200
+/// that was tried. The mean target (≤ 2) holds.
+#[test]
+#[ignore = "BUG (seed-tuned): BSS at 5d has a trial with ratio 10.84 > 10 among trials 200-399"]
+fn bss_worst_trial_bar_holds_on_other_trials() {
+    let r = active_ratios(&Strategy::bss(), 250, 200, 200);
+    let worst = r.iter().copied().fold(0.0, f64::max);
+    assert!(worst <= 10.0, "bss 5d, trials 200–399: worst {worst}");
+}
