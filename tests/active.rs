@@ -684,9 +684,6 @@ fn bad_input_is_an_error() {
     assert_eq!(o.labels_used(), 0);
 }
 
-/// Leverage sampling from the approximate (DMMW) scores, whose median relative error is ≈ 0.1.
-/// Pass rule: k = 10d, 4 trials, median ratio ≤ 1.3, as for the sketched basis above; measured
-/// 1.01–1.17 (median 1.07) on these fixed seeds.
 /// A pool whose row scores overflow (`X` as given, entries 1e200) is an `Error::NonFinite`
 /// naming a row, not "rank 0" as an audit found; entries 1e150 still make a pool.
 /// An as-given pool far from 1 in scale: `W = 2⁻ᵉ·I` keeps the scores in range. At 1e200 the
@@ -806,6 +803,9 @@ fn residual_norms_that_overflow_are_errors() {
     assert!(pool.least_squares(&y).unwrap().1.is_finite());
 }
 
+/// Leverage sampling from the approximate (DMMW) scores, whose median relative error is ≈ 0.1.
+/// Pass rule: k = 10d, 4 trials, median ratio ≤ 1.3, as for the sketched basis above; measured
+/// 1.01–1.17 (median 1.07) on these fixed seeds.
 #[test]
 fn approximate_dmmw_scores_drive_leverage_sampling() {
     let e = experiment();
