@@ -498,10 +498,16 @@ fn distortion_of(s: &dyn SketchOperator<f64>, q: &Mat<f64>) -> (f64, f64, f64) {
 fn leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails() {
     // [I; 1e-3·G], 20000 × 50, m = ⌈4·d·ln d⌉ = 783 rows. Pass rule: leverage sampling (exact or
     // approximate scores, with replacement or Bernoulli) has κ(SQ) ≤ 7 for all 5 seeds; uniform
-    // sampling with the same m has κ(SQ) > 7 for at least 4 of the 5. Measured (seeds 0–4):
-    // leverage sampling with replacement κ ∈ [1.49, 2.64], Bernoulli κ ∈ [1.06, 1.08] (it keeps
-    // the 50 identity rows and ~22 others), uniform κ ∈ [46.4, 66.6] — it draws ~2 of the 50
-    // identity rows (σ_max ≈ 5–7) and the directions it misses keep σ_min ≈ 0.11.
+    // sampling with the same m fails as an embedding on every one of 40 seeds, where failing
+    // means σ_min(SQ) < 1/2, σ_max(SQ) > 2 or κ(SQ) > 7 (an unbiased sketch has E[QᵀSᵀSQ] = I, so
+    // a working one keeps every σ near 1). Measured (seeds 0–4): leverage sampling with
+    // replacement κ ∈ [1.49, 2.64], Bernoulli κ ∈ [1.06, 1.08] (it keeps the 50 identity rows
+    // and ~22 others), uniform κ ∈ [46.4, 66.6] — it draws ~2 of the 50 identity rows
+    // (σ_max ≈ 5–7) and the directions it misses keep σ_min ≈ 0.11. A uniform draw misses every
+    // identity row with probability (1 − 50/20000)^783 ≈ 0.14; then SQ is a scaled Gaussian
+    // block with κ ≈ 1.6 but σ ∈ [0.107, 0.174] (seeds 5, 6 and 9). The rule of earlier versions,
+    // κ > 7 on at least 4 of 5 seeds, missed those draws and failed on 4 of the 40 blocks of
+    // five seeds in 0..200 (the seed audit, `tests/seed_review.rs`).
     let (n, d) = (20_000, 50);
     let m = (4.0 * d as f64 * (d as f64).ln()).ceil() as usize;
     let a = problems::coherent_matrix(n, d, 1e-3, Seed::new(18)).unwrap();
@@ -510,7 +516,6 @@ fn leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails() {
     let (ap, _) =
         approx_leverage_scores(dense(&a), &ApproxParams::default(), Seed::new(5), Par::Seq)
             .unwrap();
-    let mut uniform_failures = 0;
     for seed in 0..5 {
         let seed = Seed::new(seed);
         for (what, w) in [("exact", &ex), ("approx", &ap)] {
@@ -530,14 +535,16 @@ fn leverage_sampling_embeds_the_coherent_matrix_where_uniform_sampling_fails() {
                 );
             }
         }
-        let (kappa_u, lo, hi) = distortion_of(&RowSampling::uniform(n, m, seed).unwrap(), &q);
-        eprintln!("uniform {seed:?}: κ = {kappa_u:.2} (σ ∈ [{lo:.3}, {hi:.3}])");
-        uniform_failures += (kappa_u > 7.0) as usize;
     }
-    assert!(
-        uniform_failures >= 4,
-        "uniform sampling failed only {uniform_failures}/5 times"
-    );
+    for seed in 0..40 {
+        let (kappa_u, lo, hi) =
+            distortion_of(&RowSampling::uniform(n, m, Seed::new(seed)).unwrap(), &q);
+        eprintln!("uniform seed {seed}: κ = {kappa_u:.2} (σ ∈ [{lo:.3}, {hi:.3}])");
+        assert!(
+            lo < 0.5 || hi > 2.0 || kappa_u > 7.0,
+            "uniform sampling embedded the coherent matrix on seed {seed}: κ = {kappa_u}, σ ∈ [{lo}, {hi}]"
+        );
+    }
 }
 
 #[test]
