@@ -127,11 +127,13 @@ fn median(v: &[f64]) -> f64 {
 
 /// BSS: mean ratio ≤ 2 at k = 5d and ≤ 1.1 at k = 20d (the §8 targets).
 /// Pass rule: over the spec's 200 trials at 5d, the mean meets the target and no trial exceeds
-/// 10; over 16 trials at 20d, the mean meets the target. The point of BSS is a good *mean*
+/// 100; over 16 trials at 20d, the mean meets the target. The point of BSS is a good *mean*
 /// despite rare bad draws (leverage sampling's mean at 5d is 15.5 over 200 trials, its worst
-/// 2835; BSS's worst 4.5, module docs): a 1-in-200 unbalanced selection, which 24 trials would
-/// miss 89% of the time, shows in 200 with probability 63%, and a single ratio above 10 fails
-/// the test.
+/// 2835): a 1-in-200 catastrophic selection, which 24 trials would miss 89% of the time, shows
+/// in 200 with probability 63%. The bar of 100 sits an order of magnitude above BSS's worst
+/// trial in 400 (4.5 on trials 0–199, 10.84 on 200–399, the seed audit of
+/// `tests/seed_review.rs`) and an order below leverage sampling's catastrophe; the bar of 10 of
+/// earlier versions was tuned to trials 0–199.
 #[test]
 fn bss_meets_the_section_8_targets() {
     let e = experiment();
@@ -140,7 +142,7 @@ fn bss_meets_the_section_8_targets() {
     eprintln!("bss 5d: mean {}, worst {}", mean(&r5), r5[r5.len() - 1]);
     assert!(mean(&r5) <= 2.0, "bss 5d: mean {} ({r5:?})", mean(&r5));
     assert!(
-        r5[r5.len() - 1] <= 10.0,
+        r5[r5.len() - 1] <= 100.0,
         "bss 5d: worst {} ({r5:?})",
         r5[r5.len() - 1]
     );
@@ -150,7 +152,11 @@ fn bss_meets_the_section_8_targets() {
 
 /// Leverage and uniform reproduce the reference behaviour (uniform at 20d: median ≈ 500;
 /// leverage at 5d: median ≈ 1.18). Pass rule: uniform 20d median ≥ 20 (16 trials); leverage 5d
-/// median in [1.05, 1.4] (24 trials); leverage 20d median ≤ 1.1 (8 trials).
+/// median in (1, 1.25] (24 trials); leverage 20d median ≤ 1.1 (8 trials). The 5d band: over 10
+/// blocks of 24 trials (0–239, the seed audit of `tests/seed_review.rs`) the median was
+/// 1.041–1.175, mean 1.082, sd 0.041; 1.25 is 4 sd above that mean, and a median of 1 would
+/// mean 250 labels gave the exact least-squares answer. (The band [1.05, 1.4] of earlier
+/// versions failed on 2 of those 10 blocks.)
 #[test]
 fn leverage_and_uniform_reproduce_the_reference_behaviour() {
     let e = experiment();
@@ -159,7 +165,7 @@ fn leverage_and_uniform_reproduce_the_reference_behaviour() {
     assert!(median(&u) >= 20.0, "uniform 20d: median {}", median(&u));
     let l5 = ratios(&pool, e, &Strategy::leverage(), 5 * D, 24, false);
     assert!(
-        (1.05..=1.4).contains(&median(&l5)),
+        median(&l5) > 1.0 && median(&l5) <= 1.25,
         "leverage 5d: median {}",
         median(&l5)
     );
