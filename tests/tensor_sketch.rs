@@ -318,7 +318,10 @@ fn accuracy_depends_on_the_data_iid_versus_clustered() {
     // A smaller version of ALGORITHMS.md §3's figure (there: n = 1500, d = 40, p = 3; the full
     // size runs in the tour and the bench). Here n = 400, d = 40, p = 3, m = 1024, one seed:
     // clustered rows have error ≈ 0.1, iid Gaussian rows (nearly orthogonal; the kernel matrix
-    // is almost diagonal) ≈ 0.5 — at least 3× worse. Pass rule: clustered < 0.2, iid > 3 × clustered.
+    // is almost diagonal) ≈ 0.5. Over 20 sketch seeds (the seed audit, `tests/seed_review.rs`)
+    // the ratio iid/clustered was 3.4 ± 0.43, down to 2.78. Pass rule: clustered < 0.2, iid >
+    // 2 × clustered (below the mean by 3 sd; the rule of 3× of earlier versions failed on 2 of
+    // those 20 seeds).
     let params = PolyKernelParams {
         degree: 3,
         sketch_dim: 1024,
@@ -336,7 +339,7 @@ fn accuracy_depends_on_the_data_iid_versus_clustered() {
     );
     eprintln!("clustered {clustered:.3}, iid {iid:.3}");
     assert!(clustered < 0.2, "clustered {clustered}");
-    assert!(iid > 3.0 * clustered, "iid {iid} vs clustered {clustered}");
+    assert!(iid > 2.0 * clustered, "iid {iid} vs clustered {clustered}");
 }
 
 /// `‖ΦΦᵀ − K‖_F/‖K‖_F` over the first `r` rows by plain loops: `(ΦΦᵀ)_ij = Σ_t φ_it φ_jt` and
