@@ -46,16 +46,7 @@ fn norm2(a: &[f64]) -> f64 {
 /// `src/sketch/tensor/tree.rs`'s figures were measured.
 use crate::common::signed_unit_vector as vector;
 
-/// The exact `m·Var(‖TS x^{⊗p}‖²)/‖x‖^{4p}` of the module docs' closed form.
-fn ts_scaled_variance(x: &[f64], p: usize, m: usize) -> f64 {
-    let s2 = norm2(x);
-    let s4: f64 = x.iter().map(|v| v.powi(4)).sum::<f64>() / (s2 * s2);
-    let c = 1.0 - s4;
-    let n2 = if m.is_multiple_of(2) { 2.0 } else { 1.0 };
-    let p = p as i32;
-    let mf = m as f64;
-    (n2 * ((1.0 + 2.0 * c).powi(p) - 1.0) + 2.0 * (mf - n2) * ((1.0 + c).powi(p) - 1.0)) / mf
-}
+use crate::common::ts_scaled_variance;
 
 /// `(m·Var̂, its standard error √((μ̂₄ − σ̂⁴)/n)·m)` of the values `v`.
 fn scaled_sample_variance(v: &[f64], m: usize) -> (f64, f64) {

@@ -233,8 +233,12 @@ fn tree_variance_does_not_grow_geometrically_with_p() {
     // Gaussian, so plain TensorSketch has m·Var(‖TS x^{⊗p}‖²)/‖x‖^{4p} ≈ 2(2^p − 1) — geometric
     // in p (the worst case of the bound is 2 + 3^p) — while the tree's compounds over log₂ p
     // levels: ≈ 2p + 6(P − 1). Pass rule at p = 8 (m = 256, 3000 seeds): the tree's estimate
-    // plus 4 standard errors is below the TensorSketch estimate minus 4 standard errors, and
-    // below 100 (= 2p + 6(P−1) ≈ 58, with slack for the approximation).
+    // plus 4 standard errors is below TensorSketch's exact m·Var (the closed form,
+    // `common::ts_scaled_variance`, ≈ 500 here), and below 100 (= 2p + 6(P−1) ≈ 58, with slack
+    // for the approximation). TensorSketch's *sample* variance is printed but not compared: at
+    // p = 8 it is heavy-tailed (the seed audit, `tests/seed_review.rs`: 311–706 ± 37–387 over
+    // five blocks of 3000 seeds), and the rule of earlier versions, tree + 4 se below that
+    // estimate − 4 se, held on 2 of those 5 blocks.
     let (m, d) = (256, 64);
     let x = vector(d, 41);
     let n2 = norm2(&x);
@@ -255,9 +259,11 @@ fn tree_variance_does_not_grow_geometrically_with_p() {
         at8 = (ts, tree);
     }
     let (ts, tree) = at8;
+    let exact = common::ts_scaled_variance(&x, 8, m);
+    eprintln!("p = 8: TensorSketch's exact m·Var {exact:.1}");
     assert!(
-        tree.0 + 4.0 * tree.1 < ts.0 - 4.0 * ts.1,
-        "tree {tree:?} vs TensorSketch {ts:?}"
+        tree.0 + 4.0 * tree.1 < exact,
+        "tree {tree:?} vs TensorSketch's exact {exact} (sample {ts:?})"
     );
     assert!(tree.0 < 100.0, "tree m·Var {tree:?} at p = 8");
 }
