@@ -48,14 +48,7 @@ use crate::common::signed_unit_vector as vector;
 
 use crate::common::ts_scaled_variance;
 
-/// `(m·Var̂, its standard error √((μ̂₄ − σ̂⁴)/n)·m)` of the values `v`.
-fn scaled_sample_variance(v: &[f64], m: usize) -> (f64, f64) {
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let c2 = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    let c4 = v.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
-    (m as f64 * c2, m as f64 * ((c4 - c2 * c2) / n).sqrt())
-}
+use crate::common::scaled_sample_variance;
 
 /// `‖S x^{⊗p}‖²/‖x‖^{2p}` for TensorSketch (`tree = false`) or the tree sketch, seeds `seeds`.
 fn norm_ratios(x: &[f64], p: usize, m: usize, tree: bool, seeds: std::ops::Range<u64>) -> Vec<f64> {

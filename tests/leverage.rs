@@ -39,34 +39,10 @@ fn approx_error_table_is_reproduced() {
     let (n, d) = (20_000, 50);
     let quantiles = |a: &Mat<f64>, m1: usize, r2: usize, debias: bool| {
         let (ex, _) = exact(dense(a));
-        let p = ApproxParams {
-            sketch_rows: Some(m1 * d),
-            jl_dim: r2,
-            debias,
-            ..Default::default()
-        };
-        let mut all = Vec::new();
-        for seed in 0..3 {
-            let (ap, _) = approx_leverage_scores(dense(a), &p, Seed::new(seed), Par::Seq).unwrap();
-            all.extend(rel_errors(&ap, &ex));
-        }
-        all.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        [0.5, 0.9, 0.99].map(|q| quantile(&all, q))
+        common::approx_error_quantiles(a, &ex, (m1, r2, debias), 0..3)
     };
     let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
-    // (m₁/d, r₂ (0: exact row norms of AR⁻¹), debias, median, 90 %, 99 %) as printed.
-    let table: [(usize, usize, bool, [f64; 3]); 9] = [
-        (2, 0, false, [1.00, 1.61, 2.28]),
-        (2, 0, true, [0.13, 0.32, 0.61]),
-        (4, 100, true, [0.12, 0.29, 0.49]),
-        (10, 0, true, [0.045, 0.11, 0.18]),
-        (10, 100, false, [0.14, 0.36, 0.59]),
-        (10, 100, true, [0.11, 0.26, 0.43]),
-        (10, 200, true, [0.08, 0.19, 0.31]),
-        (10, 400, true, [0.064, 0.16, 0.25]),
-        (20, 400, true, [0.057, 0.14, 0.22]),
-    ];
-    for (m1, r2, debias, printed) in table {
+    for (m1, r2, debias, printed) in common::APPROX_ERROR_TABLE {
         let got = quantiles(&gaussian, m1, r2, debias);
         for (g, p) in got.iter().zip(printed) {
             assert!(

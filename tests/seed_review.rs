@@ -9,13 +9,9 @@ use crate::common;
 
 use common::dense;
 use faer::{Mat, Par};
-use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
+use randnla::leverage::{exact_leverage_scores, ExactParams};
 use randnla::sketch::tensor::{clustered_rows, PolyKernelFeatures, PolyKernelParams, TreeSketch};
 use randnla::{problems, MatrixRef, Seed};
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
 
 /// `leverage::approx_error_table_is_reproduced` replayed on sketch seeds 5000–5002 instead of
 /// 0–2. Its rule: each printed quantile (median, 90 %, 99 % of `|ℓ̃_i − ℓ_i|/ℓ_i` over the
@@ -40,33 +36,9 @@ fn approx_error_table_holds_on_other_sketch_seeds() {
     let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
     let (ex, _) =
         exact_leverage_scores(dense(&gaussian), &ExactParams::default(), Par::Seq).unwrap();
-    let table: [(usize, usize, bool, [f64; 3]); 9] = [
-        (2, 0, false, [1.00, 1.61, 2.28]),
-        (2, 0, true, [0.13, 0.32, 0.61]),
-        (4, 100, true, [0.12, 0.29, 0.49]),
-        (10, 0, true, [0.045, 0.11, 0.18]),
-        (10, 100, false, [0.14, 0.36, 0.59]),
-        (10, 100, true, [0.11, 0.26, 0.43]),
-        (10, 200, true, [0.08, 0.19, 0.31]),
-        (10, 400, true, [0.064, 0.16, 0.25]),
-        (20, 400, true, [0.057, 0.14, 0.22]),
-    ];
     let mut failures = Vec::new();
-    for (m1, r2, debias, printed) in table {
-        let p = ApproxParams {
-            sketch_rows: Some(m1 * d),
-            jl_dim: r2,
-            debias,
-            ..Default::default()
-        };
-        let mut all = Vec::new();
-        for seed in 5000..5003 {
-            let (ap, _) =
-                approx_leverage_scores(dense(&gaussian), &p, Seed::new(seed), Par::Seq).unwrap();
-            all.extend(ap.iter().zip(&ex).map(|(a, e)| (a - e).abs() / e));
-        }
-        all.sort_by(f64::total_cmp);
-        let got = [0.5, 0.9, 0.99].map(|q| quantile(&all, q));
+    for (m1, r2, debias, printed) in common::APPROX_ERROR_TABLE {
+        let got = common::approx_error_quantiles(&gaussian, &ex, (m1, r2, debias), 5000..5003);
         if got
             .iter()
             .zip(printed)
@@ -125,11 +97,7 @@ fn clustered_kernel_error_figure_holds_on_another_sketch_seed() {
 /// `tensor_sketch::scaled_variance`.
 fn scaled_variance(m: usize, base: u64, mut sq: impl FnMut(Seed) -> f64) -> (f64, f64) {
     let vals: Vec<f64> = (base..base + 3000).map(|s| sq(Seed::new(s))).collect();
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    let c2 = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    let c4 = vals.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / n;
-    (m as f64 * c2, m as f64 * ((c4 - c2 * c2) / n).sqrt())
+    common::scaled_sample_variance(&vals, m)
 }
 
 /// `tensor_sketch::tree_variance_does_not_grow_geometrically_with_p` at p = 8, replayed on

@@ -189,12 +189,7 @@ fn inner_products_are_unbiased_over_ten_thousand_seeds() {
 /// `(m·Var̂, its standard error)` of `‖S x^{⊗p}‖²/‖x‖^{2p}` over `seeds`.
 fn scaled_variance(m: usize, seeds: u64, mut sq: impl FnMut(Seed) -> f64) -> (f64, f64) {
     let vals: Vec<f64> = (0..seeds).map(|s| sq(Seed::new(s))).collect();
-    let n = vals.len() as f64;
-    let mean = vals.iter().sum::<f64>() / n;
-    let c2 = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    let c4 = vals.iter().map(|v| (v - mean).powi(4)).sum::<f64>() / n;
-    // Standard error of the sample variance: √((μ₄ − σ⁴)/n).
-    (m as f64 * c2, m as f64 * ((c4 - c2 * c2) / n).sqrt())
+    common::scaled_sample_variance(&vals, m)
 }
 
 #[test]
