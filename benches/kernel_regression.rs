@@ -13,14 +13,17 @@
 //!    Cholesky route of [`InnerSolve::Auto`] (no sketch: the formed `AᵀA`'s factor, P2's `y` by
 //!    corrected semi-normal equations, refinement on the matrix-free residual); `sketched_cg`
 //!    forces the sketched CG route ([`InnerSolve::Cg`]); `exact` forms the Gram matrix `AᵀA`
-//!    (a pass over the rows, `Σ nnz(row)²` flops, on the same threads), factors it by Cholesky
-//!    and applies `(AᵀA)⁻¹` `j` times (P2: `j + 1` times to `Aᵀb`, the normal equations of P2),
-//!    with no refinement and no check. Time should grow linearly in nnz for all three.
+//!    (a pass over the rows, its upper triangle only: `Σ k(k+1)/2` multiply-adds for rows of `k`
+//!    nonzeros, on the same threads), factors it by Cholesky and applies `(AᵀA)⁻¹` `j` times
+//!    (P2: `j + 1` times to `Aᵀb`, formed on the same threads: the normal equations of P2), with
+//!    no refinement and no check. Time should grow linearly in nnz for all three.
 //! 2. `kernel/p3` on dense `n × 16` matrices `c·G` (Gaussian `G`, n = 500 … 4000) for two
 //!    scales: `c = 0.4` (the tests' matrix) and `c = 0.8`. [`solve_p3`] by default (the `D·G·D`
 //!    split, then up to n = 8192 a Cholesky of `G` with refinement on the true residual),
 //!    `sketched_cg` (Nyström-preconditioned CG, `O(n²(d + ℓ))` plus `O(n²)` per iteration),
-//!    and forming `exp(AAᵀ)` and factoring it by Cholesky (`O(n³/3)`). The scale sets the
+//!    and `exact`: forming `exp(AAᵀ)` (faer's GEMM, then the exponentials in parallel column
+//!    blocks with the vector state cleared as in the crate's own loop) and factoring it by
+//!    Cholesky (`O(n³/3)`). The scale sets the
 //!    spectrum of the Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` that CG sees: at
 //!    `c = 0.8` (n = 2000, numpy) κ(G) ≈ 13 and CG needs few iterations at any n; at `c = 0.4`,
 //!    κ(G) ≈ 2·10⁴ and grows like n², and the tail below the Nyström rank ℓ = 200 is flat
@@ -69,29 +72,39 @@ const J: usize = 2;
 const P3_D: usize = 16;
 
 /// `AᵀA` of a CSR matrix, dense, summed over row chunks on the rayon pool (one chunk per
-/// thread, so the sum does not depend on the pool's scheduling).
+/// thread, so the sum does not depend on the pool's scheduling). Each row adds only its
+/// products `a_ip·a_iq` with `q ≥ p` (the upper triangle: `k(k+1)/2` multiply-adds for a row of
+/// `k` nonzeros, not `k²`), mirrored once at the end.
 fn gram(a: &CsMat<f64>, threads: usize) -> Mat<f64> {
     let d = a.cols();
-    let n = a.rows();
-    let chunk = n.div_ceil(threads.max(1)).max(1);
-    let partial: Vec<Vec<f64>> = (0..n)
-        .step_by(chunk)
-        .collect::<Vec<_>>()
+    let partial: Vec<Vec<f64>> = row_chunks(a.rows(), threads)
         .into_par_iter()
-        .map(|lo| {
+        .map(|(lo, hi)| {
             let mut g = vec![0.0; d * d];
-            for i in lo..(lo + chunk).min(n) {
+            for i in lo..hi {
                 let row = a.outer_view(i).unwrap();
-                for (p, &vp) in row.iter() {
-                    for (q, &vq) in row.iter() {
-                        g[p * d + q] += vp * vq;
+                let (idx, val) = (row.indices(), row.data());
+                for (s, (&p, &vp)) in idx.iter().zip(val).enumerate() {
+                    let gp = &mut g[p * d..(p + 1) * d];
+                    for (&q, &vq) in idx[s..].iter().zip(&val[s..]) {
+                        gp[q] += vp * vq;
                     }
                 }
             }
             g
         })
         .collect();
-    Mat::from_fn(d, d, |p, q| partial.iter().map(|g| g[p * d + q]).sum())
+    let upper = |p: usize, q: usize| partial.iter().map(|g| g[p * d + q]).sum::<f64>();
+    Mat::from_fn(d, d, |p, q| if p <= q { upper(p, q) } else { upper(q, p) })
+}
+
+/// `0..n` cut into one contiguous range per thread.
+fn row_chunks(n: usize, threads: usize) -> Vec<(usize, usize)> {
+    let chunk = n.div_ceil(threads.max(1)).max(1);
+    (0..n)
+        .step_by(chunk)
+        .map(|lo| (lo, (lo + chunk).min(n)))
+        .collect()
 }
 
 /// `(AᵀA)⁻ᵏ·c` by one Cholesky factorization of the Gram matrix and `k` solves.
@@ -104,15 +117,23 @@ fn gram_power_solve(a: &CsMat<f64>, c: &[f64], k: usize, threads: usize) -> Vec<
     (0..c.len()).map(|i| x[(i, 0)]).collect()
 }
 
-/// `Aᵀb` of a CSR matrix.
-fn at_b(a: &CsMat<f64>, b: &[f64]) -> Vec<f64> {
-    let mut out = vec![0.0; a.cols()];
-    for (i, row) in a.outer_iterator().enumerate() {
-        for (j, &v) in row.iter() {
-            out[j] += v * b[i];
-        }
-    }
-    out
+/// `Aᵀb` of a CSR matrix, summed over one row chunk per thread like [`gram`].
+fn at_b(a: &CsMat<f64>, b: &[f64], threads: usize) -> Vec<f64> {
+    let partial: Vec<Vec<f64>> = row_chunks(a.rows(), threads)
+        .into_par_iter()
+        .map(|(lo, hi)| {
+            let mut out = vec![0.0; a.cols()];
+            for (i, &bi) in (lo..hi).zip(&b[lo..hi]) {
+                for (j, &v) in a.outer_view(i).unwrap().iter() {
+                    out[j] += v * bi;
+                }
+            }
+            out
+        })
+        .collect();
+    (0..a.cols())
+        .map(|j| partial.iter().map(|p| p[j]).sum())
+        .collect()
 }
 
 fn a_times(a: &CsMat<f64>, x: &[f64]) -> Vec<f64> {
@@ -131,7 +152,7 @@ fn diff_norm(u: &[f64], v: &[f64]) -> f64 {
 
 /// `(AᵀA)ʲx` (P1's operator) and `A(AᵀA)ʲx` (P2's), for the printed residuals.
 fn p1_apply(a: &CsMat<f64>, x: &[f64]) -> Vec<f64> {
-    (0..J).fold(x.to_vec(), |v, _| at_b(a, &a_times(a, &v)))
+    (0..J).fold(x.to_vec(), |v, _| at_b(a, &a_times(a, &v), 1))
 }
 
 /// The test matrix of the P1/P2 sweep: `random_sparse`'s entries with column `j` scaled by
@@ -200,7 +221,7 @@ fn bench_p1_p2(c: &mut Criterion) {
                 if problem == "p1" {
                     gram_power_solve(&a, b, J, threads)
                 } else {
-                    gram_power_solve(&a, &at_b(&a, b), J + 1, threads)
+                    gram_power_solve(&a, &at_b(&a, b, threads), J + 1, threads)
                 }
             };
             let (xs, info) = solve(&b);
@@ -256,11 +277,27 @@ fn p3_exact(a: &Mat<f64>, b: &[f64], par: Par) -> (Vec<f64>, Mat<f64>) {
         1.0,
         par,
     );
-    for j in 0..n {
-        for i in 0..n {
-            k[(i, j)] = k[(i, j)].exp();
+    // The exponentials in parallel column blocks, each on a thread whose vector registers'
+    // upper halves the GEMM may have left dirty: cleared first, as the crate's own loop does
+    // (`src/cpu.rs`), so this baseline's scalar `exp` runs at full speed.
+    let exp_block = |mut block: faer::MatMut<'_, f64>| {
+        randnla::__clear_upper_vector_state();
+        for j in 0..block.ncols() {
+            for i in 0..block.nrows() {
+                block[(i, j)] = block[(i, j)].exp();
+            }
         }
+    };
+    let width = n.div_ceil(8 * par.degree().max(1)).max(32);
+    let mut blocks = Vec::new();
+    let mut rest = k.as_mut();
+    while rest.ncols() > width {
+        let (left, right) = rest.split_at_col_mut(width);
+        blocks.push(left);
+        rest = right;
     }
+    blocks.push(rest);
+    blocks.into_par_iter().for_each(exp_block);
     let x = k
         .llt(Side::Lower)
         .unwrap()

@@ -288,14 +288,19 @@ fn illmix(c: &mut Criterion, quick: bool) {
     t_warm.sort_by(f64::total_cmp);
     let t_warm = t_warm[1];
     let (fa, t_conv) = timed(|| faer_csc(&a));
-    match fa.map(|fa| timed(|| faer_sparse_qr(&fa, &b))) {
-        Ok((Ok(xq), t)) => println!(
-            "faer sparse QR: {t:.3} s one-shot (its CSC copy of A, {t_conv:.3} s, not timed), normal-eq residual {:.2e}, ‖x_qr − x_sp‖/‖x_qr‖ = {:.2e}; ratio sparse QR / sketch-precondition = {:.1}× (against {t_warm:.3} s, median of 3 solves)",
+    // Two runs of the sparse QR, the ratio taken against the faster: the first pays the
+    // process's first touches of its (large) buffers, as the sketch-and-precondition's one-shot
+    // above did.
+    match fa.map(|fa| (timed(|| faer_sparse_qr(&fa, &b)), timed(|| faer_sparse_qr(&fa, &b)))) {
+        Ok(((Ok(xq), t_cold), (Ok(_), t_again))) => println!(
+            "faer sparse QR: {t_cold:.3} s first run, {t_again:.3} s second (its CSC copy of A, {t_conv:.3} s, not timed), normal-eq residual {:.2e}, ‖x_qr − x_sp‖/‖x_qr‖ = {:.2e}; ratio sparse QR / sketch-precondition = {:.1}× (the faster run against {t_warm:.3} s, median of 3 solves)",
             ner(&xq),
             rel(&x, &xq),
-            t / t_warm
+            t_cold.min(t_again) / t_warm
         ),
-        Ok((Err(e), t)) => println!("faer sparse QR failed after {t:.3} s: {e}"),
+        Ok(((Err(e), t), _) | (_, (Err(e), t))) => {
+            println!("faer sparse QR failed after {t:.3} s: {e}")
+        }
         Err(e) => println!("faer sparse QR: no CSC copy of A: {e}"),
     }
     let mut g = c.benchmark_group("lstsq/illmix");

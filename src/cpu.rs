@@ -21,7 +21,7 @@
 /// left behind. Call it at the start of a compute-bound scalar kernel (once per parallel task,
 /// on the thread that runs it). Changes no value of the program; a few cycles.
 #[inline(never)]
-pub(crate) fn clear_upper_vector_state() {
+pub fn clear_upper_vector_state() {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx") {

@@ -158,6 +158,11 @@ pub use faer;
 /// The sparse-matrix crate whose `CsMat` the sparse views wrap and the readers return.
 pub use sprs;
 
+/// Not part of the API: `cpu::clear_upper_vector_state`, for the benches' exact baselines,
+/// whose scalar loops after a faer GEMM must run as fast as the crate's own (see `src/cpu.rs`).
+#[doc(hidden)]
+pub use cpu::clear_upper_vector_state as __clear_upper_vector_state;
+
 pub use error::{Error, Result};
 pub use input::{Layout, MatrixRef, SparseRef};
 pub use scalar::Scalar;
