@@ -73,7 +73,11 @@ pub(crate) struct ThinSvd {
 /// The largest `|aᵢⱼ|` (0 for an empty matrix), the scale the power-of-two prescales key on.
 pub(crate) fn max_abs(a: MatRef<'_, f64>) -> f64 {
     (0..a.ncols()).fold(0.0f64, |m, j| {
-        a.col(j).iter().fold(m, |m, v| m.max(v.abs()))
+        let col = a.col(j);
+        match col.try_as_col_major() {
+            Some(c) => m.max(crate::scalar::max_abs_slice(c.as_slice())),
+            None => col.iter().fold(m, |m, v| m.max(v.abs())),
+        }
     })
 }
 

@@ -474,7 +474,7 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
 pub(crate) fn max_abs_entry(a: MatrixRef<'_, f64>) -> f64 {
     match a {
         MatrixRef::Dense(m) => crate::dense::max_abs(m),
-        MatrixRef::Sparse(s) => crate::scalar::max_abs(s.raw_parts().2.iter().copied()),
+        MatrixRef::Sparse(s) => crate::scalar::max_abs_slice(s.raw_parts().2),
     }
 }
 

@@ -99,7 +99,8 @@ pub enum InnerSolve {
     #[default]
     Auto,
     /// Preconditioned conjugate gradients. P1/P2: on `AᵀA`, matrix-free, preconditioned by the
-    /// sketch's `(RᵀR)⁻¹` (two passes over `A` per iteration, a rate independent of `κ(A)`);
+    /// sketch's `(RᵀR)⁻¹` (one fused pass over a CSR `A` per iteration, two over a dense one;
+    /// a rate independent of `κ(A)`);
     /// P3: on `G`, preconditioned by its randomized Nyström approximation.
     Cg,
     /// Form the matrix (P1/P2: `AᵀA`, `O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense; P3 forms
@@ -245,10 +246,11 @@ fn pcg(
 /// `(AᵀA)ʲ·x`, matrix-free.
 fn gram_power(op: &DataOp<'_>, j: usize, x: &[f64]) -> Vec<f64> {
     let mut v = x.to_vec();
+    let mut w = vec![0.0; v.len()];
     let mut t = vec![0.0; op.nrows()];
     for _ in 0..j {
-        op.apply(&v, &mut t);
-        op.apply_t(&t, &mut v);
+        op.gram_apply(&v, &mut t, &mut w);
+        std::mem::swap(&mut v, &mut w);
     }
     v
 }
@@ -304,8 +306,7 @@ fn p1_core(
     let scale = scale.max(f64::MIN_POSITIVE);
     let gram = |v: &[f64], out: &mut [f64]| {
         let mut tt = vec![0.0; op.nrows()];
-        op.apply(v, &mut tt);
-        op.apply_t(&tt, out);
+        op.gram_apply(v, &mut tt, out);
     };
     let precond = |r: &[f64], out: &mut [f64]| {
         if let Inner::Cg(pre) = inner {
@@ -784,7 +785,7 @@ fn a_scaled_answer(
     Ok((x, info))
 }
 
-/// Largest power `j` P1 and P2 accept. Each CG iteration makes `2j` passes over `A` and
+/// Largest power `j` P1 and P2 accept. Each refinement step makes `j` products `AᵀA·v` and
 /// `(AᵀA)ʲ` has condition number `κ(A)^{2j}`: far beyond 64 the problem has no accurate answer
 /// in `f64` and the loop runs practically forever (`j = usize::MAX` hung before this bound).
 const MAX_POWER: usize = 64;
@@ -851,8 +852,8 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// # Performance
 /// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition) (for the rank
 /// check and the CG route's preconditioner; `Auto`'s Cholesky route makes no sketch, see below),
-/// then per refinement step `2j` passes over `A` for
-/// the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
+/// then per refinement step `j` passes over a CSR `A` (each product `AᵀA·v` fused into one
+/// pass; `2j` for a dense `A`) for the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
 /// `O(nnz(A) + d²)` each, or (Cholesky route) `2j` triangular solves of `O(d²)`, after forming
 /// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
 /// [`InnerSolve::Auto`] takes the Cholesky route when `d ≤ 4096`, forming and factoring `AᵀA`

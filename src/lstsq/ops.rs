@@ -440,6 +440,30 @@ fn over_row_chunks<R: Send>(
 }
 
 impl DataOp<'_> {
+    /// `out = AᵀA·v`, with `scratch` (length `n`) left holding `A·v`. A CSR `A` is read once, by
+    /// the fused pass with `α = 0` (`scratch` zeroed first), which gives the bits of
+    /// [`apply`](LinOp::apply) then [`apply_t`](LinOp::apply_t): each row's `A_i·v` is summed
+    /// in the same order, zero products are skipped alike and the partial `A_cᵀ·u_c` of each row
+    /// chunk is added in the same chunk order. A dense `A` takes those two products (faer's
+    /// column blocks for `Aᵀ`, which the fused pass's row chunks would round differently).
+    ///
+    /// # Performance
+    /// One pass over a CSR `A` instead of two: P1's refinement residual `(AᵀA)²x` on the
+    /// `10⁶ × 100` matrix of `benches/kernel_regression.rs` (10⁷ nonzeros) reads `A` twice, not
+    /// four times.
+    pub(crate) fn gram_apply(&self, v: &[f64], scratch: &mut [f64], out: &mut [f64]) {
+        match self {
+            DataOp::Csr(..) => {
+                scratch.fill(0.0);
+                self.apply_fused(v, 0.0, scratch, out);
+            }
+            DataOp::Dense(..) => {
+                self.apply(v, scratch);
+                self.apply_t(scratch, out);
+            }
+        }
+    }
+
     /// The fused pass's per-chunk partials, in chunk order: for each fixed row chunk `c`,
     /// `u_c ← scale·(A_c·v − α·u_c)`, then `(A_cᵀ·u_c, s_c)` where `s_c` holds the chunk's column
     /// sums of squares in the order of [`col_norms_sq`](Self::col_norms_sq) with `NORMS` and is
@@ -1317,6 +1341,48 @@ mod tests {
                 (2.0 * u - 1.0) * mul_pow2(1.0, e)
             })
             .collect()
+    }
+
+    /// `gram_apply` gives the bits of `apply` then `apply_t`, on 1 and 2 threads, for a CSR
+    /// `A` of three row chunks (one partial) with rows whose product is a signed zero or empty
+    /// (skipped by both), and for a dense `A`; `scratch` holds `A·v`.
+    #[test]
+    fn gram_apply_is_apply_then_apply_t_bit_for_bit() {
+        use super::{DataOp, LinOp, ROW_CHUNK};
+        use faer::Par;
+        let (n, d) = (2 * ROW_CHUNK + 77, 13);
+        let vals = values(n * 4);
+        let (mut tri_i, mut tri_j, mut tri_v) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..n {
+            if i % 11 == 3 {
+                continue; // an empty row
+            }
+            for k in 0..(1 + i % 4) {
+                tri_i.push(i);
+                tri_j.push((i * 7 + k * 5) % d);
+                // Rows i ≡ 5 (mod 11) store −0 only: a zero product, skipped by both.
+                tri_v.push(if i % 11 == 5 { -0.0 } else { vals[i * 4 + k] });
+            }
+        }
+        let a = sprs::TriMat::from_triplets((n, d), tri_i, tri_j, tri_v).to_csr::<usize>();
+        let dense = faer::Mat::from_fn(n, d, |i, j| vals[(i * d + j) % vals.len()]);
+        let v: Vec<f64> = (0..d).map(|j| if j == 4 { 0.0 } else { vals[j] }).collect();
+        for par in [Par::Seq, Par::rayon(2)] {
+            for a in [
+                crate::MatrixRef::sparse(&a).unwrap(),
+                crate::MatrixRef::dense(dense.as_ref()).unwrap(),
+            ] {
+                let op = DataOp::new(a, par).unwrap();
+                let (mut t, mut want) = (vec![0.0; n], vec![0.0; d]);
+                op.apply(&v, &mut t);
+                op.apply_t(&t, &mut want);
+                let (mut scratch, mut got) = (vec![f64::NAN; n], vec![f64::NAN; d]);
+                op.gram_apply(&v, &mut scratch, &mut got);
+                let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{par:?}");
+                assert_eq!(bits(&scratch), bits(&t), "{par:?}");
+            }
+        }
     }
 
     #[test]
