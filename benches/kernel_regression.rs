@@ -33,26 +33,28 @@
 //! Each size prints the relative residual of every answer (recomputed for the exact ones), once,
 //! to stderr. Medians from criterion; the machine is noisy, so read ratios of medians of one run.
 //!
-//! # Measured 2026-12-05, 07:07–07:27 UTC (2 threads; a helper's build ran alongside)
-//! `cargo bench --bench kernel_regression -- kernel/p`, default / CG route / exact medians:
-//! - P1, nnz 10⁵ / 10⁶ / 10⁷: 1.57 / 20.4 / 233 ms; 24.1 / 197 / 1374 ms; 2.22 / 20.4 / 155 ms
-//!   (default 0.71×, 1.0×, 1.5× exact; CG 11–15×). One refinement step; relative residuals
-//!   7·10⁻¹⁵–1.3·10⁻¹⁴ (CG route ≤ 1.4·10⁻¹², exact ≤ 1.8·10⁻¹⁴).
-//! - P2: 4.63 / 41.3 / 402 ms; 36.1 / 158 / 2423 ms; 2.25 / 13.0 / 170 ms (default 2.1×, 3.2×,
-//!   2.4× exact; CG 12–16×).
-//! - P3 at c = 0.4, n = 500 / 1000 / 2000 / 4000: 3.41 / 18.9 / 138 / 667 ms; 18.1 / 51.4 /
-//!   460 / 4068 ms (54 / 105 / 191 / 380 CG iterations); 2.93 / 16.9 / 123 / 724 ms (default
-//!   0.92–1.16× exact). At c = 0.8: 3.44 / 19.1 / 141 / 920 ms; 16.2 / 38.1 / 154 / 837 ms
-//!   (18 / 27 / 33 / 46 iterations); 3.00 / 17.9 / 172 / 764 ms. The CG route wins only at
-//!   n = 4000 on the well-conditioned kernel (0.91× the default; the first rule stopped
-//!   factoring above 4096). At n = 6000 (08:30–08:36 UTC, with the sizes extended by hand;
-//!   exact and CG route only): exact 1.54 s (c = 0.4) and 1.62 s (c = 0.8) against the CG
-//!   route's 11.8 s (608 iterations) and 1.8–1.9 s (57): so `Auto` now factors up to 8192.
+//! # Measured 2026-12-06, 17:01–17:27 UTC (Intel VM, 2 threads, quiet)
+//! `cargo bench --bench kernel_regression -- kernel/p`, default / CG route / exact medians,
+//! with the fair exact routes above and before `AᵀA·v` was fused into one pass:
+//! - P1, nnz 10⁵ / 10⁶ / 10⁷: 1.65 / 7.51 / 95.2 ms; 20.2 / 59.9 / 673 ms; 0.651 / 3.06 /
+//!   27.3 ms (default 2.5×, 2.5×, 3.5× exact). Relative residuals 7·10⁻¹⁵–1.3·10⁻¹⁴, answers
+//!   within 10⁻¹⁴ of exact.
+//! - P2: 3.16 / 16.9 / 204 ms; 26.7 / 111 / 1257 ms; 0.682 / 3.78 / 40.7 ms (4.6×, 4.5×, 5.0×).
+//! - P3 at c = 0.4, n = 500 / 1000 / 2000 / 4000: 3.19 / 13.3 / 102 / 495 ms; 26.3 / 82.3 / 392 /
+//!   4331 ms; 2.99 / 10.9 / 88.4 / 427 ms (1.07–1.22×). At c = 0.8: 3.41 / 13.9 / 107 / 492 ms;
+//!   22.8 / 50.8 / 139 / 885 ms; 2.85 / 10.8 / 89.2 / 427 ms (1.15–1.28×).
 //!
-//! Before the Cholesky routes (same day, machine loaded by three builds) the default was the CG
-//! route: P1/P2 6–19× and P3 up to 16× slower than exact. Not measured here: the range where the
-//! Cholesky routes break (`κ(A)² ≳ 1/u`; there `Auto` keeps CG, `tests/kernel_inner_solve.rs`)
-//! and n beyond 4000 on well-conditioned kernels.
+//! After the fused pass, `-- 'kernel/p[12]/'` with a helper's build alongside (17:26–17:33):
+//! P1 2.09 / 1.96 / 2.58× exact, P2 5.7 / 2.8 / 4.1×. The exact routes check nothing; the
+//! default pays for its check (the true residual's passes over `A`), the prescale's scan of `A`
+//! and the compact index copy its products use.
+//!
+//! The runs of 2026-12-05 (AMD VM) used weaker exact routes (a full `AᵀA`, a serial `Aᵀb`, P3's
+//! exponentials in one loop slowed by faer's AVX-512 state) and put P1 at 0.71–1.5× and P2 at
+//! 2.1–3.2× (BENCHMARKS.md keeps those tables). Not measured here: the range where the Cholesky
+//! routes break (`κ(A)² ≳ 1/u`; there `Auto` keeps CG, `tests/kernel_inner_solve.rs`) and n
+//! beyond 4000 on well-conditioned kernels (n = 6000 on 2026-12-05: exact 1.54–1.62 s, the CG
+//! route 11.8 s on the flat spectrum, so `Auto` factors up to 8192).
 
 mod common;
 
