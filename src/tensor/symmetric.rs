@@ -434,6 +434,46 @@ fn contract_slice(slice: &[f64], u: &[f64], modes: usize, s: f64) -> f64 {
     acc
 }
 
+/// [`contract_slice`] for several vectors at once, bit for bit: `out[l]` is
+/// `contract_slice(slice, us[l], modes, s)`. Each innermost block of `n` entries is read once
+/// for all the vectors (and stays in L1 while they use it), where separate contractions stream
+/// the whole slice once per vector. Every `l` sums the same products in the same order as
+/// `contract_slice` (from `+0`, skipping `j` where its `u_l[j] = 0`); `scratch` holds
+/// `us.len()·(modes − 1)` values for the levels below.
+fn contract_slice_many(
+    slice: &[f64],
+    us: &[&[f64]],
+    modes: usize,
+    s: f64,
+    out: &mut [f64],
+    scratch: &mut [f64],
+) {
+    if modes <= 1 {
+        for (o, u) in out.iter_mut().zip(us) {
+            *o = if s == 1.0 {
+                dot(slice, u)
+            } else {
+                dot_scaled(slice, u, s)
+            };
+        }
+        return;
+    }
+    let step = slice.len() / us[0].len();
+    let (inner, below) = scratch.split_at_mut(us.len());
+    out.fill(0.0);
+    for (j, sub) in slice.chunks_exact(step).enumerate() {
+        if us.iter().all(|u| u[j] == 0.0) {
+            continue;
+        }
+        contract_slice_many(sub, us, modes - 1, s, inner, below);
+        for ((o, u), &x) in out.iter_mut().zip(us).zip(inner.iter()) {
+            if u[j] != 0.0 {
+                *o += u[j] * x;
+            }
+        }
+    }
+}
+
 /// Standard normal from two uniform words (Box–Muller, cosine branch).
 #[inline]
 pub(crate) fn normal_from_words(w1: u64, w2: u64) -> f64 {
@@ -1248,6 +1288,44 @@ impl SymmetricTensor {
                 z
             }
         }
+    }
+
+    /// [`but_one_scaled`](Self::but_one_scaled) of each vector in `us` (all of length `n`),
+    /// the same bits: a dense tensor is streamed once for all of them
+    /// ([`contract_slice_many`]), coordinate storage once per vector.
+    pub(crate) fn but_one_scaled_many(&self, us: &[&[f64]], par: Par) -> Vec<Vec<f64>> {
+        let Storage::Dense(d) = &self.storage else {
+            return us.iter().map(|u| self.but_one_scaled(u, par)).collect();
+        };
+        let (n, l) = (self.dim, us.len());
+        if l == 0 {
+            return Vec::new();
+        }
+        let parallel = super::tasks(par) > 1;
+        let s = self.scale_factor();
+        let row = d.len() / n;
+        let modes = self.order - 1;
+        // Row-major `n × l`: entry `(i, l)` is `T(I,u_l,…,u_l)_i`.
+        let mut z = vec![0.0; n * l];
+        let task = |(t, zs): (usize, &mut [f64])| {
+            let mut scratch = vec![0.0; l * modes.max(1)];
+            for (r, zi) in zs.chunks_mut(l).enumerate() {
+                let i = t * DENSE_ROWS_PER_TASK + r;
+                contract_slice_many(&d[i * row..(i + 1) * row], us, modes, s, zi, &mut scratch);
+            }
+        };
+        if parallel {
+            z.par_chunks_mut(DENSE_ROWS_PER_TASK * l)
+                .enumerate()
+                .for_each(task);
+        } else {
+            z.chunks_mut(DENSE_ROWS_PER_TASK * l)
+                .enumerate()
+                .for_each(task);
+        }
+        (0..l)
+            .map(|k| (0..n).map(|i| z[i * l + k]).collect())
+            .collect()
     }
 
     /// A synthetic test tensor `T = Σ_{j<k} λ_j a_j^{⊗p} + E` with orthonormal `a_j` (Gram–Schmidt
