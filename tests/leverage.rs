@@ -28,12 +28,22 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// The table of per-row relative errors in the docs of `ApproxParams`, reproduced row by row:
-/// `20000 × 50` Gaussian matrix, sketch seeds 0–2 (60 000 rows), the median, 90 % and 99 %
-/// quantiles of `|ℓ̃_i − ℓ_i|/ℓ_i`. Pass rule: each within `0.01 + 3 %` of the printed value
-/// (printed to two digits; quantiles of 60 000 deterministic values). The docs' claim that the
-/// coherent and Cauchy-row matrices agree within ±0.01 in the median is checked for the
-/// defaults.
+/// The table of per-row relative errors in the docs of `ApproxParams`, reproduced row by row on
+/// sketches it was not measured on: `20000 × 50` Gaussian matrix (seed 1); the table
+/// (`common::APPROX_ERROR_TABLE`) pools the median, 90 % and 99 % quantiles of
+/// `|ℓ̃_i − ℓ_i|/ℓ_i` over sketch seeds 0–239; this test takes the median over sketch seeds
+/// 1000–1004 of each sketch's quantiles. Pass rule (`common::approx_error_rule`): each within its
+/// relative tolerance of the table, 0.06–0.37 by row and quantile, the spread of that median of
+/// 5 over 4000 random 5-seed subsets of the 240 seeds (`|bias| + 4 sd` or the largest deviation
+/// seen, whichever is larger). It replaced "seeds 0–2 pooled, within `0.01 + 3 %` of the table
+/// printed from seeds 0–2", which held on 0–2 only (the seed audit, `tests/seed_review.rs`).
+/// What it catches: scaling the errors by `f` scales every median by `f`; on these seeds (every
+/// deviation within −0.13 … +0.02) a 30 % loss of accuracy fails 22 of the 27 entries, in every
+/// row, and a 10 % loss fails the medians of `m₁ = 10d, r₂ = 0` (+0.11 against 0.06) and
+/// `m₁ = 20d, r₂ = 400` (+0.12 against 0.06).
+/// The docs' claim that the coherent and Cauchy-row matrices agree within ±0.01 in the median is
+/// checked for the defaults (seeds 0–2 pooled; the Gaussian's triple-pooled median has sd 0.0014
+/// over seed triples, so ±0.01 is 7 sd).
 #[test]
 fn approx_error_table_is_reproduced() {
     let (n, d) = (20_000, 50);
@@ -42,15 +52,9 @@ fn approx_error_table_is_reproduced() {
         common::approx_error_quantiles(a, &ex, (m1, r2, debias), 0..3)
     };
     let gaussian = problems::gaussian_matrix(n, d, Seed::new(1)).unwrap();
-    for (m1, r2, debias, printed) in common::APPROX_ERROR_TABLE {
-        let got = quantiles(&gaussian, m1, r2, debias);
-        for (g, p) in got.iter().zip(printed) {
-            assert!(
-                (g - p).abs() <= 0.01 + 0.03 * p,
-                "m₁ = {m1}d, r₂ = {r2}, debias {debias}: {got:?} against {printed:?}"
-            );
-        }
-    }
+    let (ex, _) = exact(dense(&gaussian));
+    let failures = common::approx_error_rule(&gaussian, &ex, 1000..1005);
+    assert!(failures.is_empty(), "{failures:#?}");
     let default_median = quantiles(&gaussian, 10, 100, true)[0];
     for (name, a) in [
         (

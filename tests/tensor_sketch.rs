@@ -967,58 +967,61 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(clustered_rows(1 << 20, 1 << 12, 2, 0.1, s).is_err());
 }
 
-/// The full-size kernel-error figures (n = 1500, m up to 16384; about 9 s, in the test profile
-/// as in release).
+/// The full-size kernel-error figures (n = 1500, m up to 16384; about 20 s in the test profile,
+/// one thread).
 #[test]
 fn full_size_kernel_error_figures() {
     // The project's specification of TensorSketch (kept outside this repository) states, for
-    // d = 40, p = 3, n = 1500, K = ⟨x, y⟩³ (here data seed 1, sketch seed 100): iid standard
-    // Gaussian rows 0.92 / 0.46 / 0.23 and clustered rows (8 clusters, noise 0.3)
-    // 0.13 / 0.10 / 0.03 at m = 1024 / 4096 / 16384, both falling like m^{-1/2}.
-    // Pass rules, from the spec only:
-    // - iid: within ±10% of the stated figures;
+    // d = 40, p = 3, n = 1500, K = ⟨x, y⟩³ (here data seed 1): iid standard Gaussian rows
+    // 0.92 / 0.46 / 0.23 and clustered rows (8 clusters, noise 0.3) 0.13 / 0.10 / 0.03 at
+    // m = 1024 / 4096 / 16384, both falling like m^{-1/2}. iid: one sketch seed (100);
+    // clustered: the median over sketch seeds 100–102 at each m.
+    // Pass rules:
+    // - iid: within ±10% of the stated figures (its spread over sketch seeds is 0.6–1 % sd);
     // - the m^{-1/2} law: the log-log slope of the error against m over the three m is
     //   −0.5 ± 0.15 for each kind of data (the rule of the small slope test);
     // - the data dependence: clustered at most 1/4 of iid at every m (the stated figures have
     //   iid/clustered = 7.1 / 4.6 / 7.7);
-    // - clustered within ±20% of this crate's own measurement below (0.150 / 0.059 / 0.033): the
-    //   rules above let it drift to 0.055 at m = 16384 (iid/4) with a slope still in range, so
-    //   without this an accuracy regression on clustered data would pass. The data and sketch
-    //   seeds are fixed, so the figures move only when the sketch or the data model changes
-    //   (or, in the last bits, with the CPU's FFT kernels).
+    // - clustered: `common::clustered_kernel_error_rule` against the median over 24 other
+    //   sketch seeds (`common::CLUSTERED_KERNEL_ERROR`, 0.143 / 0.0745 / 0.0348): each m within
+    //   a factor 1.5, the geometric mean of the three ratios within 1.25 (≈ 4 sd each; the
+    //   derivation is at the rule). The rules above let the clustered error drift to 0.055 at
+    //   m = 16384 (iid/4) with a slope still in range, so without this an accuracy regression on
+    //   clustered data would pass; this one catches a 30 % loss at every m with probability 0.86
+    //   over seed triples, and on these seeds (ratios 0.994 / 1.107 / 1.034, geometric mean
+    //   1.044) any loss by more than 20 % (errors × 1.3 give a geometric mean 1.36).
+    //   It replaced "within ±20 % of 0.150 / 0.059 / 0.033", the errors at the single sketch
+    //   seed 100, which held on 3 of 6 other seeds (the seed audit, `tests/seed_review.rs`).
     // Discrepancy, not asserted: the stated clustered figures are not what this data model
     // (`clustered_rows`: 8 unit centres, noise 0.3/√d per coordinate) gives, and they do not
     // follow the law they are said to follow — 0.13 → 0.10 is a factor 1.3 for 4× the rows
-    // where m^{-1/2} gives 2, and 0.10 → 0.03 a factor 3.3. Measured (release build, these
-    // seeds): clustered 0.150 / 0.059 / 0.033, slope −0.54; iid 0.911 / 0.452 / 0.226, slope
-    // −0.50 — the clustered figures follow the law, 0.10 at m = 4096 is not reproduced.
+    // where m^{-1/2} gives 2, and 0.10 → 0.03 a factor 3.3. Measured (24 sketch seeds, medians):
+    // clustered 0.143 / 0.0745 / 0.0348, slope −0.51; iid (seed 100) 0.911 / 0.452 / 0.226,
+    // slope −0.50 — the clustered figures follow the law, 0.10 at m = 4096 is not reproduced
+    // (the 24 seeds range over 0.058–0.095 there).
     let iid = problems::gaussian_matrix(1500, 40, Seed::new(1)).unwrap();
     let clustered = clustered_rows(1500, 40, 8, 0.3, Seed::new(1)).unwrap();
-    let ms = [1024usize, 4096, 16384];
     let iid_stated = [0.92, 0.46, 0.23];
-    let clustered_measured = [0.150, 0.059, 0.033];
     let (mut e_iid, mut e_cl) = (Vec::new(), Vec::new());
-    for ((&m, &stated), &measured) in ms.iter().zip(&iid_stated).zip(&clustered_measured) {
+    for ((m, _), &stated) in common::CLUSTERED_KERNEL_ERROR.iter().zip(&iid_stated) {
         let params = PolyKernelParams {
             degree: 3,
-            sketch_dim: m,
+            sketch_dim: *m,
             ..Default::default()
         };
-        let (i, c) = (
-            kernel_error(&iid, params, 1),
-            kernel_error(&clustered, params, 1),
-        );
-        eprintln!("m = {m}: iid {i:.4} (stated {stated}), clustered {c:.4}");
+        let i = kernel_error(&iid, params, 1);
+        let c = common::median_kernel_error(&clustered, *m, 100..103);
+        eprintln!("m = {m}: iid {i:.4} (stated {stated}), clustered {c:.4} (median of 3)");
         assert!((i / stated - 1.0).abs() < 0.1, "iid m={m}: {i} vs {stated}");
         assert!(c <= i / 4.0, "m={m}: clustered {c} vs iid {i}");
-        assert!(
-            (c / measured - 1.0).abs() < 0.2,
-            "clustered m={m}: {c} vs measured {measured}"
-        );
         e_iid.push(i);
         e_cl.push(c);
     }
-    let mf: Vec<f64> = ms.iter().map(|&m| m as f64).collect();
+    common::clustered_kernel_error_rule([e_cl[0], e_cl[1], e_cl[2]]).unwrap();
+    let mf: Vec<f64> = common::CLUSTERED_KERNEL_ERROR
+        .iter()
+        .map(|&(m, _)| m as f64)
+        .collect();
     for (what, errs) in [("iid", &e_iid), ("clustered", &e_cl)] {
         let slope = loglog_slope(&mf, errs);
         eprintln!("{what}: slope {slope:.3}");
