@@ -96,10 +96,11 @@ pub(crate) fn max_abs(values: impl IntoIterator<Item = f64>) -> f64 {
 }
 
 /// [`max_abs`] of a slice, the same value, in eight independent lanes that the compiler
-/// vectorizes (`a > m` is false for a NaN `a`, which is passed over as `f64::max` does, and a
-/// maximum does not depend on the order it is taken in). `max_abs`'s fold is one chain of
-/// `f64::max`, whose NaN rule keeps it scalar: on the `10⁶ × 100` CSR matrix of
-/// `benches/kernel_regression.rs` (10⁷ values) it was 7% of P1's samples (`perf`, 2026-12-06).
+/// vectorizes (`maxpd`; `a > m` is false for a NaN `a`, which is passed over as `f64::max`
+/// does, and a maximum does not depend on the order it is taken in), where `max_abs`'s fold is
+/// one chain of `f64::max`. On data from memory it changes little: the scan of the
+/// `10⁶ × 100` CSR matrix of `benches/kernel_regression.rs` (10⁷ values, one thread) was 7.3%
+/// of P1's samples before and 7.6% after (`perf`, 2026-12-06), the loads being the cost.
 pub(crate) fn max_abs_slice(values: &[f64]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let mut blocks = values.chunks_exact(8);
