@@ -45,7 +45,9 @@
 //!   22.8 / 50.8 / 139 / 885 ms; 2.85 / 10.8 / 89.2 / 427 ms (1.15–1.28×).
 //!
 //! After the fused pass, `-- 'kernel/p[12]/'` with a helper's build alongside (17:26–17:33):
-//! P1 2.09 / 1.96 / 2.58× exact, P2 5.7 / 2.8 / 4.1×. The exact routes check nothing; the
+//! P1 2.09 / 1.96 / 2.58× exact, P2 5.7 / 2.8 / 4.1×; quiet, after P2's residual reuse too
+//! (17:56–18:02): P1 1.34 / 7.16 / 88.8 ms against 0.553 / 2.79 / 27.1 ms (2.42 / 2.57 / 3.28×),
+//! P2 2.60 / 13.6 / 176 ms against 0.507 / 3.18 / 34.8 ms (5.1 / 4.3 / 5.1×). The exact routes check nothing; the
 //! default pays for its check (the true residual's passes over `A`), the prescale's scan of `A`
 //! and the compact index copy its products use.
 //!
