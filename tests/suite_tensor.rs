@@ -18,6 +18,7 @@ mod claims_review2;
 mod claims_review4;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
+mod review48_tensor;
 mod tensor_power;
 mod tensor_power_review;
 mod tensor_power_review2;
