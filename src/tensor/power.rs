@@ -582,6 +582,11 @@ fn iterate_starts(
         .collect())
 }
 
+/// Most starts [`robust_power`] runs in lockstep at once ([`iterate_starts`]): each group
+/// streams a dense tensor once a round, so 16 starts read it 16 times less often than one by
+/// one, while the group's vectors (`2·16·n` values) stay small next to the tensor.
+const LOCKSTEP_STARTS: usize = 16;
+
 /// Weights, factors, diagnostics and the number of contractions.
 type Found = (Vec<f64>, Vec<Vec<f64>>, Vec<ComponentInfo>, usize);
 
@@ -630,11 +635,19 @@ fn robust_power(
         let mut best: Option<(usize, Vec<f64>, f64)> = None;
         let mut start_values = Vec::with_capacity(params.starts);
         o.set_phase(Phase::Search);
-        let u0s = (0..params.starts).map(|tau| start_vector(seed, n, params.starts, j, tau));
+        let u0 = |tau| start_vector(seed, n, params.starts, j, tau);
         let searched: Vec<Iterated> = if o.batches() && !o.phased() {
-            iterate_starts(o, u0s.collect(), params.iters)?
+            // Groups of at most LOCKSTEP_STARTS, so that the work vectors stay O(n) however
+            // many starts are asked for (up to 2¹⁶ at n up to 2¹⁴ would be 16 GB at once).
+            let mut all = Vec::with_capacity(params.starts);
+            for first in (0..params.starts).step_by(LOCKSTEP_STARTS) {
+                let group = (first..params.starts.min(first + LOCKSTEP_STARTS)).map(u0);
+                all.extend(iterate_starts(o, group.collect(), params.iters)?);
+            }
+            all
         } else {
-            u0s.map(|u0| iterate(o, u0, params.iters, usize::MAX))
+            (0..params.starts)
+                .map(|tau| iterate(o, u0(tau), params.iters, usize::MAX))
                 .collect::<Result<_>>()?
         };
         for (tau, (u, v, _, _, e)) in searched.into_iter().enumerate() {
@@ -735,10 +748,10 @@ fn robust_power(
 /// `rank·(L·(N+1) + N_refine + 1)` contractions of `n^p` (dense) or `p·nnz` (coordinate)
 /// multiply-adds each, plus `O(j·n)` each while component `j + 1` is sought (the deflation is
 /// implicit: `T(I,u,…,u) − Σ_{l≤j} λ_l⟨a_l,u⟩^{p−1} a_l`), which dominates for a sparse tensor
-/// with `p·nnz < j·n`. The `L` starts advance in lockstep: a dense tensor is streamed once per
-/// round for all of them (`rank·(N + N_refine + 2)` passes over the array in all), each of its
-/// innermost blocks of `n` entries read once from memory for the `L` products (results bit for
-/// bit those of the starts one by one). At `n = 400`, order 3 (512 MB), rank 10, `L = 5`,
+/// with `p·nnz < j·n`. The starts advance in lockstep, in groups of up to 16: a dense tensor
+/// is streamed once per round for a whole group (`rank·(N + N_refine + 2)` passes over the
+/// array in all for `L ≤ 16`), each of its innermost blocks of `n` entries read once from
+/// memory for the group's products (results bit for bit those of the starts one by one). At `n = 400`, order 3 (512 MB), rank 10, `L = 5`,
 /// `N = 8` on 2 threads: 21.1 s against 37.8 s before (`examples/tensor_power`, BENCHMARKS.md).
 ///
 /// # References
@@ -1268,10 +1281,19 @@ mod tests {
             iters: 6,
             refine_iters: 3,
         };
-        for t in &tensors {
+        // More starts than one lockstep group holds (two groups and a partial one).
+        let many = PowerParams {
+            starts: 2 * LOCKSTEP_STARTS + 3,
+            ..params.clone()
+        };
+        for (t, params) in tensors
+            .iter()
+            .map(|t| (t, &params))
+            .chain([(&tensors[0], &many)])
+        {
             for par in [Par::Seq, Par::rayon(2)] {
                 let run = |o: &mut dyn Oracle| {
-                    robust_power(o, t.order(), t.dim(), 2, &params, 0, Seed::new(3)).unwrap()
+                    robust_power(o, t.order(), t.dim(), 2, params, 0, Seed::new(3)).unwrap()
                 };
                 let oracle = || ExactOracle {
                     t,
