@@ -438,6 +438,22 @@ fn normalize(u: &mut [f64]) -> f64 {
     crate::scalar::mul_pow2(nrm, -k)
 }
 
+/// One power step, shared by [`iterate`] and [`iterate_starts`]: `z = T(I,u,…,u)` is
+/// normalized and becomes the new `u` (the old `u` is left in `z`, whose buffer the next
+/// evaluation replaces). Returns the step's change `min(‖z − u‖, ‖z + u‖)` (a factor's sign is
+/// not identifiable), or `None`, with `u` unchanged, when `‖z‖` is 0, infinite or NaN: no step
+/// is defined.
+fn advance(u: &mut Vec<f64>, z: &mut Vec<f64>) -> Option<f64> {
+    let nrm = normalize(z);
+    if !(nrm > 0.0 && nrm.is_finite()) {
+        return None;
+    }
+    let d1: f64 = z.iter().zip(u.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
+    let d2: f64 = z.iter().zip(u.iter()).map(|(a, b)| (a + b) * (a + b)).sum();
+    std::mem::swap(u, z);
+    Some(d1.min(d2).sqrt())
+}
+
 /// `(u, T(u,…,u), spread, last change, evaluations)` after [`iterate`].
 type Iterated = (Vec<f64>, f64, Option<f64>, f64, usize);
 
@@ -464,8 +480,7 @@ fn iterate(
         if evals == polish_from {
             o.set_phase(Phase::Polish);
         }
-        let nrm = normalize(&mut z);
-        if !(nrm > 0.0 && nrm.is_finite()) {
+        let Some(step) = advance(&mut u, &mut z) else {
             // `z` came from evaluation number `evals − 1`, folded when it is below
             // `polish_from` (also when `evals == polish_from`: the phase has just switched to
             // full size, but `z` is still the folded one).
@@ -481,19 +496,8 @@ fn iterate(
             // T(I,u,…,u) = 0: no step is defined, so no change is reported.
             change = f64::NAN;
             break;
-        }
-        let d1: f64 = z
-            .iter()
-            .zip(&u)
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>();
-        let d2: f64 = z
-            .iter()
-            .zip(&u)
-            .map(|(a, b)| (a + b) * (a + b))
-            .sum::<f64>();
-        change = d1.min(d2).sqrt();
-        u = z;
+        };
+        change = step;
         (z, v, spread) = o.eval(&u)?;
         evals += 1;
     }
@@ -550,18 +554,17 @@ fn iterate_starts(
     for _ in 0..iters {
         let mut stepped = Vec::new();
         for (k, st) in state.iter_mut().enumerate().filter(|(_, st)| !st.done) {
-            let nrm = normalize(&mut st.z);
-            if !(nrm > 0.0 && nrm.is_finite()) {
-                // T(I,u,…,u) = 0: no step is defined, so no change is reported.
-                st.change = f64::NAN;
-                st.done = true;
-                continue;
+            match advance(&mut st.u, &mut st.z) {
+                Some(step) => {
+                    st.change = step;
+                    stepped.push(k);
+                }
+                None => {
+                    // T(I,u,…,u) = 0: no step is defined, so no change is reported.
+                    st.change = f64::NAN;
+                    st.done = true;
+                }
             }
-            let d1: f64 = st.z.iter().zip(&st.u).map(|(a, b)| (a - b) * (a - b)).sum();
-            let d2: f64 = st.z.iter().zip(&st.u).map(|(a, b)| (a + b) * (a + b)).sum();
-            st.change = d1.min(d2).sqrt();
-            std::mem::swap(&mut st.u, &mut st.z);
-            stepped.push(k);
         }
         if stepped.is_empty() {
             break;
