@@ -546,3 +546,68 @@ fn p2_semi_normal_equations_accept_a_nearly_consistent_system() {
         }
     }
 }
+
+/// P1 and P2 with `j ≥ 1` reach a relative residual down to about `u·κ(A)^{2j}` (`u = 2⁻⁵³`),
+/// the rounding of the residual they refine on (`(AᵀA)ʲx` for an `x` of size up to
+/// `κ(A)^{2j}·‖b‖/‖A‖^{2j}`), as the module docs state: on Epperly's `3000 × 30` problems
+/// (`‖A‖ = 1`, residual norm 1, seed 7), `κ(A) = 10²` and `10³`, `j = 1, 2`, both inner
+/// routes, a `tol` equal to that floor must return `Ok` with a residual that a dense
+/// recomputation confirms, and a `tol` of `10⁻⁴` times the floor must return
+/// [`Error::NotConverged`] (the answer cannot be certified there; never an `Ok` whose residual
+/// was not met). Measured on seeds 0–2 (session 49): the smallest decade of `tol` that returned
+/// `Ok` was `10⁻²`–`10⁻¹` of the floor in every case, so both sides have a margin of 100×.
+///
+/// The dense check allows the recomputation's own rounding, about the floor itself times `‖b‖`
+/// and additive: P1 `‖(AᵀA)ʲx − b‖ ≤ (tol + floor)·‖b‖`; P2
+/// `‖A(AᵀA)ʲx − b‖ ≤ √(OPT² + (tol·‖b‖)²) + floor·‖b‖` with `OPT = min ‖Ay − b‖` by dense QR
+/// of `A` (`range(A(AᵀA)ʲ) = range(A)`).
+#[test]
+fn p1_and_p2_reach_their_rounding_floor_and_refuse_below_it() {
+    let u = f64::EPSILON / 2.0;
+    let (n, d) = (3000, 30);
+    for cond in [1e2, 1e3] {
+        let (a, b, _, _) = randnla::problems::ls_problem(n, d, cond, 1.0, Seed::new(7)).unwrap();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let b1 = b[..d].to_vec();
+        let opt = optimum(&a, &b);
+        for j in [1usize, 2] {
+            let floor = u * cond.powi(2 * j as i32);
+            let g = gram_power(&a, j);
+            let k2 = &a * &g;
+            for route in [InnerSolve::Cholesky, InnerSolve::Cg] {
+                let case = format!("κ = {cond:e}, j = {j}, {route:?}, floor {floor:.1e}");
+                let mut p = with(route);
+                p.tol = floor;
+                let (x, _) = solve_p1(av, j, &b1, &p).unwrap_or_else(|e| panic!("P1 {case}: {e}"));
+                let res = residual(&g, &x, &b1);
+                assert!(
+                    res <= (p.tol + floor) * norm(&b1),
+                    "P1 {case}: residual {res:e}, ‖b‖ {:e}",
+                    norm(&b1)
+                );
+                let (x, _) = solve_p2(av, j, &b, &p).unwrap_or_else(|e| panic!("P2 {case}: {e}"));
+                let res = residual(&k2, &x, &b);
+                let allowed = opt.hypot(p.tol * norm(&b)) + floor * norm(&b);
+                assert!(res <= allowed, "P2 {case}: {res:e} > {allowed:e}");
+
+                p.tol = 1e-4 * floor;
+                for (name, got) in [
+                    ("P1", solve_p1(av, j, &b1, &p).map(|_| ())),
+                    ("P2", solve_p2(av, j, &b, &p).map(|_| ())),
+                ] {
+                    match got {
+                        Err(Error::NotConverged {
+                            residual,
+                            tolerance,
+                            ..
+                        }) => assert!(
+                            residual > tolerance && tolerance == p.tol,
+                            "{name} {case}: {residual:e} vs {tolerance:e}"
+                        ),
+                        other => panic!("{name} {case} at tol {:e}: {other:?}", p.tol),
+                    }
+                }
+            }
+        }
+    }
+}
