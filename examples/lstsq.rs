@@ -20,8 +20,9 @@
 //! when their norms differ by more than 10×) and sketches only when that would not converge fast
 //! (`LstsqParams::probe`); `--no-probe` sketches at once.
 //!
-//! `--json` prints one line with `method, n, d, nnz, seconds, iterations, probe_iterations
-//! (sketch-precondition: the probe's, on top of `iterations` when it gave up), preconditioner
+//! `--json` adds, after the human lines, one last line with `method, n, d, nnz, seconds,
+//! iterations, probe_iterations (sketch-precondition: the probe's, on top of `iterations` when
+//! it gave up), preconditioner
 //! (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or null when it
 //! solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖), `‖A‖₂` estimated by 30 Golub–Kahan steps
 //! as `lstsq::normal_equation_residual` does: a lower bound, so the figure errs high, by 4·10⁻⁴
@@ -314,7 +315,9 @@ fn main() {
                 ),
             }
         }
-        if !args.json() {
+        // The human lines come first either way, as in the other examples; `--json` adds the
+        // one JSON object as the last line.
+        {
             cli::outln!("method {method}: {n} × {d}, nnz {nnz}, {seconds:.3} s");
             if let Some(it) = out.iterations {
                 cli::outln!("iterations {it}, converged {}", out.converged);
@@ -332,7 +335,8 @@ fn main() {
             if let Some(v) = out.stopping_value {
                 cli::outln!("not converged: last value of the stopping test {v:.3e}");
             }
-        } else {
+        }
+        if args.json() {
             cli::Json::new()
                 .str("method", &method)
                 .int("n", n as u64)

@@ -542,6 +542,12 @@ fn json_is_the_last_line_of_a_good_run() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let last = stdout.lines().last().unwrap_or_default();
         assert!(last.contains("\"converged\":false"), "{method}: {last}");
+        // The human lines come first with `--json` too, as in the other examples.
+        assert!(
+            stdout.starts_with(&format!("method {method}:"))
+                && stdout.contains("not converged: last value of the stopping test"),
+            "{method}: {stdout}"
+        );
     }
     assert_json(
         "tensor_power",
