@@ -108,6 +108,13 @@ pub enum Error {
         /// oldest first, so a caller can see whether it stalled or was still falling. Empty
         /// where the method records none.
         history: Vec<f64>,
+        /// Where the method can estimate it, the level below which rounding keeps its stopping
+        /// criterion: a `tolerance` below it cannot be met in `f64`, so ask for one above it
+        /// (or precondition the problem). Kernel regression P1/P2 (refinement on
+        /// `b − (AᵀA)ʲx`): `u·κ(A)^{2j}`, `u = 2⁻⁵³`, with `κ(A)` estimated from the factor the
+        /// solve used (see [`kernel_regression`](crate::lstsq::kernel_regression)); P2's
+        /// semi-normal equations: their test value's floor. `None` elsewhere.
+        rounding_floor: Option<f64>,
     },
     /// A dense factorization failed inside `faer` (e.g. an SVD that did not converge).
     Factorization {
@@ -197,25 +204,36 @@ impl fmt::Display for Error {
                 what,
                 expected,
                 found,
-            } => write!(f, "dimension mismatch ({what}): expected {expected}, found {found}"),
+            } => write!(
+                f,
+                "dimension mismatch ({what}): expected {expected}, found {found}"
+            ),
             Error::Empty { what } => write!(f, "{what} is empty; at least one entry is required"),
             Error::NonFinite { what, row, col } => {
                 write!(f, "{what} has a NaN or infinite value at row {row}, column {col} (0-based); all values must be finite")
             }
             Error::InvalidStructure { reason } => write!(f, "invalid structure: {reason}"),
-            Error::InvalidParameter { name, reason } => write!(f, "invalid parameter `{name}`: {reason}"),
-            Error::TooLarge {
-                what,
-                requested,
-                limit,
-            } if requested <= limit => {
-                write!(f, "{what} needs {requested} elements, which could not be allocated")
+            Error::InvalidParameter { name, reason } => {
+                write!(f, "invalid parameter `{name}`: {reason}")
             }
             Error::TooLarge {
                 what,
                 requested,
                 limit,
-            } => write!(f, "{what} needs {requested} elements, more than the limit of {limit}"),
+            } if requested <= limit => {
+                write!(
+                    f,
+                    "{what} needs {requested} elements, which could not be allocated"
+                )
+            }
+            Error::TooLarge {
+                what,
+                requested,
+                limit,
+            } => write!(
+                f,
+                "{what} needs {requested} elements, more than the limit of {limit}"
+            ),
             Error::Parse { line, reason } => {
                 if *line == 0 {
                     write!(f, "parse error: {reason}")
@@ -225,18 +243,28 @@ impl fmt::Display for Error {
             }
             Error::Io { message, .. } => write!(f, "I/O error: {message}"),
             Error::RankDeficient { rank, required } => {
-                write!(f, "matrix is numerically rank deficient: rank {rank}, {required} required")
+                write!(
+                    f,
+                    "matrix is numerically rank deficient: rank {rank}, {required} required"
+                )
             }
             Error::NotConverged {
                 iterations,
                 residual,
                 tolerance,
+                rounding_floor,
                 ..
-            } => write!(
-                f,
-                "did not converge in {iterations} iteration{}: stopping criterion {residual:e} > tolerance {tolerance:e}",
-                if *iterations == 1 { "" } else { "s" }
-            ),
+            } => {
+                write!(
+                    f,
+                    "did not converge in {iterations} iteration{}: stopping criterion {residual:e} > tolerance {tolerance:e}",
+                    if *iterations == 1 { "" } else { "s" }
+                )?;
+                match rounding_floor {
+                    Some(floor) => write!(f, " (its rounding floor is about {floor:.1e})"),
+                    None => Ok(()),
+                }
+            }
             Error::Factorization { reason } => write!(f, "dense factorization failed: {reason}"),
         }
     }
@@ -336,8 +364,19 @@ mod tests {
                     residual: 2.5e-3,
                     tolerance: 1e-10,
                     history: vec![1.0, 2.5e-3],
+                    rounding_floor: None,
                 },
                 vec!["did not converge", "12 iterations", "2.5e-3", "1e-10"],
+            ),
+            (
+                Error::NotConverged {
+                    iterations: 1,
+                    residual: 3e-9,
+                    tolerance: 1e-10,
+                    history: vec![3e-9],
+                    rounding_floor: Some(1.1e-8),
+                },
+                vec!["1 iteration:", "3e-9", "rounding floor is about 1.1e-8"],
             ),
         ];
         for (e, pieces) in cases {

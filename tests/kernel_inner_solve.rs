@@ -557,6 +557,11 @@ fn p2_semi_normal_equations_accept_a_nearly_consistent_system() {
 /// was not met). Measured on seeds 0–2 (session 49): the smallest decade of `tol` that returned
 /// `Ok` was `10⁻²`–`10⁻¹` of the floor in every case, so both sides have a margin of 100×.
 ///
+/// The error must also carry the floor it estimates from the inner route's factor
+/// (`NotConverged::rounding_floor`), within a factor 4 of `u·κ(A)^{2j}`: the Cholesky
+/// factor's estimate of `κ(A)` is a lower bound within a small factor, the sketch's `κ(SA)` is
+/// within its distortion of `κ(A)`; measured 0.99–1.00× and 1.18–1.40× of the floor (seed 7).
+///
 /// The dense check allows the recomputation's own rounding, about the floor itself times `‖b‖`
 /// and additive: P1 `‖(AᵀA)ʲx − b‖ ≤ (tol + floor)·‖b‖`; P2
 /// `‖A(AᵀA)ʲx − b‖ ≤ √(OPT² + (tol·‖b‖)²) + floor·‖b‖` with `OPT = min ‖Ay − b‖` by dense QR
@@ -599,11 +604,19 @@ fn p1_and_p2_reach_their_rounding_floor_and_refuse_below_it() {
                         Err(Error::NotConverged {
                             residual,
                             tolerance,
+                            rounding_floor,
                             ..
-                        }) => assert!(
-                            residual > tolerance && tolerance == p.tol,
-                            "{name} {case}: {residual:e} vs {tolerance:e}"
-                        ),
+                        }) => {
+                            assert!(
+                                residual > tolerance && tolerance == p.tol,
+                                "{name} {case}: {residual:e} vs {tolerance:e}"
+                            );
+                            let est = rounding_floor.unwrap_or(f64::NAN) / floor;
+                            assert!(
+                                (0.25..=4.0).contains(&est),
+                                "{name} {case}: rounding floor {rounding_floor:?}"
+                            );
+                        }
                         other => panic!("{name} {case} at tol {:e}: {other:?}", p.tol),
                     }
                 }

@@ -626,6 +626,7 @@ impl<'p, 'a> Learner<'p, 'a> {
                             residual: (self.counter - step_start) as f64,
                             tolerance: MAX_PROPOSALS as f64,
                             history: Vec::new(),
+                            rounding_floor: None,
                         });
                     }
                     let t = self.counter;

@@ -346,6 +346,7 @@ pub fn lsqr(a: MatrixRef<'_, f64>, b: &[f64], params: &LsqrParams) -> Result<(Ve
             residual: out.test_value,
             tolerance: params.tol,
             history: hist.normal_eq,
+            rounding_floor: None,
         });
     }
     let x = super::finite_solution(out.z, "LSQR")?;

@@ -53,7 +53,8 @@
 //! an error of up to about `u·κ(A)^{2j}·‖b‖` (the products carry `u·‖A‖^{2j}·‖x‖`, and `‖x‖`
 //! reaches `κ(A)^{2j}·‖b‖/‖A‖^{2j}`), so a `tol` below that floor cannot be certified and ends
 //! in `NotConverged`, on either [`InnerSolve`] route (the floor is the problem's, not the
-//! route's: `(AᵀA)ʲ` has condition number `κ(A)^{2j}`). Measured on Epperly's `3000 × 30`
+//! route's: `(AᵀA)ʲ` has condition number `κ(A)^{2j}`); the error's `rounding_floor` carries
+//! `u·κ(A)^{2j}` with `κ(A)` estimated from the route's factor. Measured on Epperly's `3000 × 30`
 //! problems (seeds 0–2, `κ(A) = 10…10⁴`, `j = 1, 2`): the smallest decade of `tol` that
 //! returned `Ok` was `10⁻²`–`10⁻¹` of `u·κ(A)^{2j}`, so the default `tol = 10⁻¹⁰` is met up
 //! to about `κ(A) = 10³` at `j = 1` and, by the same rule, `κ(A) ≈ 30` at `j = 2`; at `10⁴`
@@ -367,6 +368,7 @@ fn p1_core(
                 residual: rel,
                 tolerance: params.tol,
                 history,
+                rounding_floor: refinement_floor(inner, j),
             });
         }
         last = rn;
@@ -411,6 +413,20 @@ fn p1_core(
         axpy(1.0, &delta, &mut x);
         steps += 1;
     }
+}
+
+/// The level below which rounding keeps [`p1_core`]'s relative residual, `u·κ(A)^{2j}` (the
+/// module docs' "Attainable `tol`"), with `κ(A)` estimated from the inner route's factor:
+/// `κ(L) = κ(A)` for the Cholesky factor of `AᵀA`; the sketch's preconditioner, whose
+/// condition number is `κ(SA)`, within the embedding's distortion of `κ(A)`. `None` where no
+/// finite estimate is available (a diagonal preconditioner, an infinite estimate).
+fn refinement_floor(inner: &Inner<'_>, j: usize) -> Option<f64> {
+    let kappa = match inner {
+        Inner::Cholesky(l) => factor_condition(l.as_ref()).0,
+        Inner::Cg(pre) => pre.condition_estimate()?,
+    };
+    let floor = f64::EPSILON / 2.0 * kappa.powi(2 * j.min(1 << 20) as i32);
+    (kappa.is_finite() && floor.is_finite()).then_some(floor)
 }
 
 /// P1: [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether
@@ -538,6 +554,8 @@ fn p2_by_cholesky(
                 residual: test,
                 tolerance: params.lstsq.tol,
                 history,
+                // Zero when the floor's own argument does not hold (see `semi_normal_floor`).
+                rounding_floor: (floor > 0.0).then_some(floor),
             });
         }
         (last, last_rn) = (test, rn);
@@ -708,6 +726,7 @@ fn unmet(iterations: usize, rel: f64, tol: f64, mut history: Vec<f64>) -> Error 
         residual: rel,
         tolerance: tol,
         history,
+        rounding_floor: None,
     }
 }
 
@@ -1344,6 +1363,7 @@ pub fn solve_p3(
                     residual: rn / bn,
                     tolerance: params.tol,
                     history,
+                    rounding_floor: None,
                 });
             }
             last = rn;

@@ -560,6 +560,17 @@ impl Preconditioner {
         self.m
     }
 
+    /// An estimate of the condition number of the sketched `SA` from its factor: `κ(R)`
+    /// ([`triangular_condition_estimate`]) or, for an SVD factor, `σ_max/σ_min` of the kept
+    /// singular values; `None` for the diagonal preconditioner, which factors nothing.
+    pub(crate) fn condition_estimate(&self) -> Option<f64> {
+        match &self.kind {
+            Kind::Qr { r, .. } => Some(triangular_condition_estimate(r.as_ref())),
+            Kind::Svd { s, .. } => Some(s.first()? / s.last()?),
+            Kind::Diagonal { .. } => None,
+        }
+    }
+
     /// Which factorization was used.
     pub fn factorization(&self) -> Factorization {
         match self.kind {
@@ -940,6 +951,7 @@ fn solve_one_from(
                 residual: test,
                 tolerance: params.tol,
                 history: hist.normal_eq,
+                rounding_floor: None,
             });
         }
         // A refinement run that left `x` as it was (no iteration, or an update that vanished in
