@@ -1274,3 +1274,46 @@ fn zero_rows_have_exactly_zero_exact_scores() {
         }
     }
 }
+
+/// The `solvers` fuzz target's oracle ("the scores of a rank-r matrix sum to r" within 10⁻¹⁰)
+/// failed on this `5 × 4` matrix: its four nonzero rows form a nonsingular `4 × 4` block (row 0
+/// alone holds column 2; rows 2, 3, 4 on columns 0, 1, 3 have determinant
+/// `−4.125·(7.9375² + 8·7.9375) ≠ 0`), so its exact scores are `[1, 0, 1, 1, 1]` and its rank
+/// is 4, but with its columns equilibrated (as the rank decision sees them) `κ ≈ 4.8·10¹³`.
+/// Householder's `Q` gave the zero row a mass of `1.04·10⁻⁶`, which the library drops (a zero
+/// row's score is exactly 0), so the scores summed to `4 − 1.04·10⁻⁶`: within the documented
+/// `O(ε·κ)`, not within 10⁻¹⁰. Pass rule: rank 4, the zero row exactly 0, every score and the
+/// sum within `8·u·κ` per unit of rank of the exact values (`κ` recomputed here by faer's SVD of
+/// the equilibrated matrix).
+#[test]
+fn exact_scores_of_an_ill_conditioned_matrix_are_within_their_documented_rounding() {
+    let big = -4.1255400998277516e13;
+    let rows = [
+        [-7.5625, 0.0, big, 0.0],
+        [0.0; 4],
+        [7.9375, big, 0.0, -8.0],
+        [7.9375, big, 0.0, 7.9375],
+        [0.0, 4.125, 0.0, 0.0],
+    ];
+    let a = Mat::from_fn(5, 4, |i, j| rows[i][j]);
+    let (scores, info) = exact(MatrixRef::dense(a.as_ref()).unwrap());
+    assert_eq!(info.rank, 4, "{info:?}");
+    assert_eq!(scores[1], 0.0, "{scores:?}");
+    // κ of the equilibrated matrix: each column scaled by the power of two that brings its
+    // largest entry into [1, 2).
+    let eq = Mat::from_fn(5, 4, |i, j| {
+        let top = (0..5).fold(0.0f64, |t, k| t.max(rows[k][j].abs()));
+        rows[i][j] * 2f64.powi(-(top.log2().floor() as i32))
+    });
+    let s = eq.singular_values().unwrap();
+    let kappa = s[0] / s[3];
+    assert!((1e13..1e14).contains(&kappa), "κ {kappa:e}");
+    let u = f64::EPSILON / 2.0;
+    let exact_scores = [1.0, 0.0, 1.0, 1.0, 1.0];
+    for (got, want) in scores.iter().zip(exact_scores) {
+        assert!((got - want).abs() <= 8.0 * u * kappa, "{scores:?}");
+    }
+    let sum: f64 = scores.iter().sum();
+    assert!((sum - 4.0).abs() <= 4.0 * 8.0 * u * kappa, "sum {sum}");
+    assert_eq!(sum.to_bits(), info.sum.to_bits(), "{info:?}");
+}
