@@ -1,0 +1,493 @@
+//! Review of four commits (session 49): kernel regression P1/P2's attainable `tol`
+//! (`u·κ(A)^{2j}`, module docs of `lstsq::kernel_regression`) and `Error::NotConverged`'s
+//! `rounding_floor`.
+//!
+//! Residuals are checked exactly, not by a dense `f64` product: `(AᵀA)ʲx`, `A(AᵀA)ʲx` and P2's
+//! least-squares solution `y*` are computed in double-double arithmetic (error about `u²` of
+//! the data), so a check here has no rounding floor of its own. P2's excess over the optimum is
+//! `‖A(y* − (AᵀA)ʲx)‖` (`b − Ay* ⊥ range(A)`, so `‖A(AᵀA)ʲx − b‖² = OPT² + that²` exactly),
+//! and the documented guarantee `‖A(AᵀA)ʲx − b‖² ≤ OPT² + (tol‖b‖)²` is `excess ≤ tol‖b‖`.
+
+use faer::Mat;
+use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve, KernelParams};
+use randnla::lstsq::Factorization;
+use randnla::problems::{ls_problem, random_sparse};
+use randnla::{Error, MatrixRef, Seed};
+
+const U: f64 = f64::EPSILON / 2.0;
+
+/// A double-double number `hi + lo`.
+#[derive(Clone, Copy)]
+struct Dd(f64, f64);
+
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+
+fn dd_add(a: Dd, b: Dd) -> Dd {
+    let (s, e) = two_sum(a.0, b.0);
+    let (s, e) = two_sum(s, e + a.1 + b.1);
+    Dd(s, e)
+}
+
+/// `acc + a·x` in double-double.
+fn dd_fma(acc: Dd, a: f64, x: Dd) -> Dd {
+    let p = a * x.0;
+    let e = a.mul_add(x.0, -p) + a * x.1;
+    let (s, t) = two_sum(acc.0, p);
+    let (s, t) = two_sum(s, t + acc.1 + e);
+    Dd(s, t)
+}
+
+fn mv(a: &Mat<f64>, v: &[Dd]) -> Vec<Dd> {
+    (0..a.nrows())
+        .map(|i| (0..a.ncols()).fold(Dd(0.0, 0.0), |acc, k| dd_fma(acc, a[(i, k)], v[k])))
+        .collect()
+}
+
+fn mtv(a: &Mat<f64>, v: &[Dd]) -> Vec<Dd> {
+    (0..a.ncols())
+        .map(|k| (0..a.nrows()).fold(Dd(0.0, 0.0), |acc, i| dd_fma(acc, a[(i, k)], v[i])))
+        .collect()
+}
+
+fn dd_vec(x: &[f64]) -> Vec<Dd> {
+    x.iter().map(|&t| Dd(t, 0.0)).collect()
+}
+
+/// `(AᵀA)ʲx` in double-double.
+fn gram_power(a: &Mat<f64>, j: usize, x: &[f64]) -> Vec<Dd> {
+    let mut v = dd_vec(x);
+    for _ in 0..j {
+        v = mtv(a, &mv(a, &v));
+    }
+    v
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+fn dd_norm(v: &[Dd]) -> f64 {
+    v.iter().map(|p| (p.0 + p.1).powi(2)).sum::<f64>().sqrt()
+}
+
+/// `‖(AᵀA)ʲx − b‖`, exact to about `u²`.
+fn p1_residual(a: &Mat<f64>, j: usize, x: &[f64], b: &[f64]) -> f64 {
+    let kx = gram_power(a, j, x);
+    let d: Vec<Dd> = kx
+        .iter()
+        .zip(b)
+        .map(|(p, &q)| dd_add(*p, Dd(-q, 0.0)))
+        .collect();
+    dd_norm(&d)
+}
+
+/// P2's `y* = argmin ‖Ay − b‖` in double-double: refinement of the normal equations with
+/// double-double residuals `Aᵀ(b − Ay)` and an `f64` Cholesky of `AᵀA` (each step gains
+/// `u·κ(A)²`, so 12 steps reach `u²` for `κ(A) ≤ 10⁴`).
+fn lstsq_dd(a: &Mat<f64>, b: &[f64]) -> Vec<Dd> {
+    let g = a.transpose() * a;
+    let llt = g.llt(faer::Side::Lower).unwrap();
+    let d = a.ncols();
+    let mut y = vec![Dd(0.0, 0.0); d];
+    for _ in 0..12 {
+        let ay = mv(a, &y);
+        let r: Vec<Dd> = ay
+            .iter()
+            .zip(b)
+            .map(|(p, &q)| dd_add(Dd(q, 0.0), Dd(-p.0, -p.1)))
+            .collect();
+        let s = mtv(a, &r);
+        let rhs = Mat::from_fn(d, 1, |i, _| s[i].0 + s[i].1);
+        let step = faer::linalg::solvers::Solve::solve(&llt, &rhs);
+        for (k, yk) in y.iter_mut().enumerate() {
+            *yk = dd_add(*yk, Dd(step[(k, 0)], 0.0));
+        }
+    }
+    y
+}
+
+/// P2's excess `‖A(y* − (AᵀA)ʲx)‖` over the optimum.
+fn p2_excess(a: &Mat<f64>, j: usize, x: &[f64], ystar: &[Dd]) -> f64 {
+    let kx = gram_power(a, j, x);
+    let d: Vec<Dd> = ystar
+        .iter()
+        .zip(&kx)
+        .map(|(p, q)| dd_add(*p, Dd(-q.0, -q.1)))
+        .collect();
+    dd_norm(&mv(a, &d))
+}
+
+fn kappa(a: &Mat<f64>) -> f64 {
+    let s = a.singular_values().unwrap();
+    let hi = s.iter().copied().fold(0.0, f64::max);
+    let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
+    hi / lo
+}
+
+fn params(route: InnerSolve, tol: f64) -> KernelParams {
+    KernelParams {
+        inner_solve: route,
+        tol,
+        ..KernelParams::default()
+    }
+}
+
+/// The left singular vector of `A`'s smallest singular value (unit norm).
+fn smallest_left_singular(a: &Mat<f64>) -> Vec<f64> {
+    let svd = a.thin_svd().unwrap();
+    let d = a.ncols();
+    (0..a.nrows()).map(|i| svd.U()[(i, d - 1)]).collect()
+}
+
+/// The right singular vector of `A`'s smallest singular value (unit norm).
+fn smallest_right_singular(a: &Mat<f64>) -> Vec<f64> {
+    let svd = a.thin_svd().unwrap();
+    let d = a.ncols();
+    (0..d).map(|i| svd.V()[(i, d - 1)]).collect()
+}
+
+/// `random_sparse(n, d, nnz, seed)` with column `k` scaled by `cond^(−k/(d−1))`, dense copy too.
+fn scaled_sparse(
+    n: usize,
+    d: usize,
+    nnz: usize,
+    cond: f64,
+    seed: u64,
+) -> (sprs::CsMat<f64>, Mat<f64>) {
+    let sp = random_sparse(n, d, nnz, Seed::new(seed)).unwrap();
+    let mut tri = sprs::TriMat::new((n, d));
+    for (v, (i, k)) in sp.iter() {
+        tri.add_triplet(i, k, *v * cond.powf(-(k as f64) / (d - 1) as f64));
+    }
+    let m: sprs::CsMat<f64> = tri.to_csr();
+    let dense = Mat::from_fn(n, d, |i, k| *m.get(i, k).unwrap_or(&0.0));
+    (m, dense)
+}
+
+/// BUG: an `Ok` whose residual misses `tol`, below the rounding floor the docs say ends in
+/// `NotConverged` ("a `tol` below that floor cannot be certified and ends in `NotConverged` …
+/// never a wrong `Ok`").
+///
+/// P2: `ls_problem(5000, 50, 1e3, 1e-6, Seed::new(12))`, `j = 2`, `InnerSolve::Cholesky`,
+/// `tol = 1e-6` (`u·κ⁴ = 1.1e-4`, so `tol` is `9e-3` of the floor): `Ok`, with an exact excess
+/// `‖A(y* − (AᵀA)²x)‖ = 1.30·tol·‖b‖` (measured 1.298). P1: `ls_problem(2000, 10, 10, 1, Seed::new(11))`,
+/// `b = b[..10]`, `j = 2`, Cholesky, `tol = 1e-14` (floor `1.1e-12`): `Ok` with an exact
+/// `‖(AᵀA)²x − b‖ = 1.69·tol·‖b‖`. Expected: the guarantee (checked exactly in double-double),
+/// or `NotConverged`. Pass rule: excess ≤ `1.01·tol·‖b‖` (1% for the double-double check,
+/// whose error is about `u²`, far below).
+#[test]
+#[ignore = "BUG: P1/P2 return Ok below their rounding floor with a residual 1.3-1.7x tol (exact check)"]
+fn ok_below_the_rounding_floor_meets_tol_exactly() {
+    let (a, b, _, _) = ls_problem(5000, 50, 1e3, 1e-6, Seed::new(12)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let ys = lstsq_dd(&a, &b);
+    let p = params(InnerSolve::Cholesky, 1e-6);
+    let mut worst = Vec::new();
+    if let Ok((x, _)) = solve_p2(av, 2, &b, &p) {
+        let r = p2_excess(&a, 2, &x, &ys) / (p.tol * norm(&b));
+        worst.push(("P2 5000x50 κ=1e3 j=2", r));
+    }
+    let (a, b, _, _) = ls_problem(2000, 10, 10.0, 1.0, Seed::new(11)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b1 = &b[..10];
+    let p = params(InnerSolve::Cholesky, 1e-14);
+    if let Ok((x, _)) = solve_p1(av, 2, b1, &p) {
+        let r = p1_residual(&a, 2, &x, b1) / (p.tol * norm(b1));
+        worst.push(("P1 2000x10 κ=10 j=2", r));
+    }
+    assert!(
+        worst.iter().all(|(_, r)| *r <= 1.01),
+        "exact residual / (tol·‖b‖): {worst:?}"
+    );
+}
+
+/// The Ok side of the floor claim, on data other than the commit's: `tol = u·κ(A)^{2j}`
+/// (the documented attainable level) returns `Ok` whose exact residual meets `tol`, for
+/// `ls_problem(2000, 10, κ, ρ, Seed::new(10))`, `κ = 10², 10³`, `ρ = 0` and `1`, `j = 1, 2`,
+/// P1 (`b[..10]`) and P2, on `Cholesky`, `Cg` and `Auto`. Pass rule: `Ok`, and excess ≤
+/// `tol·‖b‖` exactly (no allowance: the check is exact; the solver has the factor 10–100 of
+/// margin the docs measured). Fails if a route stalls above its documented floor or returns a
+/// wrong `Ok` there.
+#[test]
+fn ok_at_the_documented_floor_on_other_data() {
+    for rho in [0.0, 1.0] {
+        for cond in [1e2, 1e3] {
+            let (a, b, _, _) = ls_problem(2000, 10, cond, rho, Seed::new(10)).unwrap();
+            let av = MatrixRef::dense(a.as_ref()).unwrap();
+            let ys = lstsq_dd(&a, &b);
+            let b1 = &b[..10];
+            let k = kappa(&a);
+            for j in [1usize, 2] {
+                let tol = U * k.powi(2 * j as i32);
+                for route in [InnerSolve::Cholesky, InnerSolve::Cg, InnerSolve::Auto] {
+                    let case = format!("ρ = {rho}, κ = {k:.3e}, j = {j}, {route:?}, tol {tol:.2e}");
+                    let p = params(route, tol);
+                    let (x, _) =
+                        solve_p1(av, j, b1, &p).unwrap_or_else(|e| panic!("P1 {case}: {e}"));
+                    let r = p1_residual(&a, j, &x, b1);
+                    assert!(
+                        r <= tol * norm(b1),
+                        "P1 {case}: {:.3}·tol",
+                        r / (tol * norm(b1))
+                    );
+                    let (x, _) =
+                        solve_p2(av, j, &b, &p).unwrap_or_else(|e| panic!("P2 {case}: {e}"));
+                    let r = p2_excess(&a, j, &x, &ys);
+                    assert!(
+                        r <= tol * norm(&b),
+                        "P2 {case}: {:.3}·tol",
+                        r / (tol * norm(&b))
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// BUG (docs): "a `tol` below that floor [`u·κ(A)^{2j}`] cannot be certified and ends in
+/// `NotConverged`" does not hold for a column-scaled `A`: `random_sparse(4000, 40, 5,
+/// Seed::new(12))` with column `k` scaled by `10^{−3k/39}` (`κ(A) = 954.6`, floor
+/// `u·κ² = 1.01e-10`), `b` = the first 40 entries of a Gaussian vector, `j = 1`,
+/// `InnerSolve::Cg`, `tol = 1e-4·floor` returns `Ok` (the sweep found `Ok` down to
+/// `tol = 1e-15`, `1e-5` of the floor). The floor is `u·‖A‖^{2j}‖x‖/‖b‖`, which `κ(A)^{2j}`
+/// only bounds; and componentwise rounding of a column-scaled `A` is lower still. Expected, by
+/// the docs (and the commit's own test on Epperly problems): `NotConverged` at `1e-4` of the
+/// floor.
+#[test]
+#[ignore = "BUG (docs): P1 at 1e-4 of u*kappa^2 returns Ok on a column-scaled sparse A; the stated floor is only an upper bound"]
+fn below_the_floor_is_refused_on_a_column_scaled_sparse_a() {
+    let (m, a) = scaled_sparse(4000, 40, 5, 1e3, 12);
+    let av = MatrixRef::sparse(&m).unwrap();
+    let g = randnla::problems::gaussian_matrix(40, 1, Seed::new(112)).unwrap();
+    let b: Vec<f64> = (0..40).map(|i| g[(i, 0)]).collect();
+    let floor = U * kappa(&a).powi(2);
+    let p = params(InnerSolve::Cg, 1e-4 * floor);
+    match solve_p1(av, 1, &b, &p) {
+        Err(Error::NotConverged { .. }) => {}
+        other => panic!(
+            "tol {:.2e} = 1e-4·floor: {:?}",
+            p.tol,
+            other.map(|(_, i)| i.relative_residual)
+        ),
+    }
+}
+
+/// BUG (docs and `rounding_floor`): P2's refinement measures `‖A(y − (AᵀA)ʲx)‖`, whose
+/// rounding is `u·‖A‖^{2j+1}‖x‖`; with `b` along the smallest left singular vector `u_d`
+/// (`y = v_d/σ_d`, `‖x‖ = κ^{2j+1}‖b‖/‖A‖^{2j+1}`) that is `u·κ^{2j+1}`, `κ` times the
+/// documented floor. `ls_problem(2000, 10, 1e3, 0, Seed::new(10))`, `b = u_d`, `j = 1`,
+/// `InnerSolve::Cg`: the docs say the default `tol = 1e-10` is met up to `κ(A) = 10³` at
+/// `j = 1`; it returns `NotConverged` there (the sweep: smallest `Ok` decade `1e-7`, 900× the
+/// floor), and the error's `rounding_floor` says `1.4e-10` (`1.25·u·κ²`) while the residual
+/// stalled two orders of magnitude above it. Pass rule: `Ok` at `tol = 1e-10`, or a
+/// `NotConverged` whose `residual ≤ 10·rounding_floor`.
+#[test]
+#[ignore = "BUG: P2 with b along u_d stalls ~kappa x above u*kappa^(2j); default tol fails at kappa 1e3, rounding_floor understates it"]
+fn p2_floor_with_b_along_the_smallest_singular_direction() {
+    let (a, _, _, _) = ls_problem(2000, 10, 1e3, 0.0, Seed::new(10)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = smallest_left_singular(&a);
+    match solve_p2(av, 1, &b, &params(InnerSolve::Cg, 1e-10)) {
+        Ok(_) => {}
+        Err(Error::NotConverged {
+            residual,
+            rounding_floor,
+            ..
+        }) => {
+            let floor = rounding_floor.expect("a floor on the CG route");
+            assert!(
+                residual <= 10.0 * floor,
+                "stalled at {residual:.2e}, rounding_floor {floor:.2e}"
+            );
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// P1 with `b` along the smallest right singular vector `v_d` (`‖x‖ = κ^{2j}‖b‖/‖A‖^{2j}`,
+/// the docs' worst case) still meets `tol` at `10·u·κ^{2j}` and its `Ok` is exact:
+/// `ls_problem(2000, 10, κ, 0, Seed::new(11))`, `κ = 10², 10³`, `j = 1`, all three routes.
+/// (Measured: the smallest `Ok` decade is `0.9·u·κ^{2j}` here, 10× above the docs' `10⁻²–10⁻¹`
+/// of the floor — the docs' range holds for the right-hand sides measured, not for every `b`.)
+/// Pass rule: `Ok`, exact residual ≤ `tol·‖b‖`.
+#[test]
+fn p1_with_b_along_the_smallest_right_singular_vector() {
+    for cond in [1e2, 1e3] {
+        let (a, _, _, _) = ls_problem(2000, 10, cond, 0.0, Seed::new(11)).unwrap();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let b = smallest_right_singular(&a);
+        let tol = 10.0 * U * kappa(&a).powi(2);
+        for route in [InnerSolve::Cholesky, InnerSolve::Cg, InnerSolve::Auto] {
+            let (x, _) = solve_p1(av, 1, &b, &params(route, tol))
+                .unwrap_or_else(|e| panic!("κ {cond:e} {route:?}: {e}"));
+            let r = p1_residual(&a, 1, &x, &b);
+            assert!(r <= tol, "κ {cond:e} {route:?}: {:.3}·tol", r / tol);
+        }
+    }
+}
+
+/// BUG: forced `InnerSolve::Cholesky` P2 cannot solve a consistent, well-conditioned problem:
+/// `ls_problem(2000, 10, 1e3, 0, Seed::new(11))`, `b = u_d` (smallest left singular vector;
+/// `b ∈ range(A)`), `j = 1`, default parameters but `tol = 1e-2`: `NotConverged` from the
+/// semi-normal stage (its consistency test `‖r‖ ≤ lstsq.tol·‖b‖ = 1e-14‖b‖` cannot pass: `r` is
+/// computed with an error of `u·‖A‖‖y‖ = u·κ ≈ 1e-13`; test values 1.0, 1.0, 0.15, 0.22), with
+/// a `rounding_floor` of `4.2e3` — a relative "floor" far above 1. `κ(A) = 10³` is well inside the range the route
+/// is documented for (Auto takes it up to `κ ≈ 9.5·10⁴/√j`); `InnerSolve::Cg` returns `Ok`
+/// here. Expected `Ok` with the exact P2 guarantee.
+#[test]
+#[ignore = "BUG: forced-Cholesky P2 NotConverged at tol 1e-2 on consistent b = u_d, kappa 1e3 (CG solves it)"]
+fn forced_cholesky_p2_on_a_consistent_b_along_u_d() {
+    let (a, _, _, _) = ls_problem(2000, 10, 1e3, 0.0, Seed::new(11)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = smallest_left_singular(&a);
+    let ys = lstsq_dd(&a, &b);
+    for route in [InnerSolve::Cg, InnerSolve::Cholesky] {
+        let p = params(route, 1e-2);
+        let (x, _) = solve_p2(av, 1, &b, &p).unwrap_or_else(|e| panic!("{route:?}: {e:?}"));
+        let r = p2_excess(&a, 1, &x, &ys);
+        assert!(r <= p.tol * norm(&b), "{route:?}: excess {r:e}");
+    }
+}
+
+/// BUG: the semi-normal stage's `rounding_floor` is not a level a tolerance could be set to.
+/// `ls_problem(2000, 10, 1e3, 0, Seed::new(10))` (`b = Ax₀`, consistent), `j = 0`,
+/// `InnerSolve::Cholesky`, `lstsq.tol = 1e-30`: `NotConverged` with `residual 0.397`,
+/// `tolerance 1e-30` and `rounding_floor Some(9452.5)`; Display "… (its rounding floor is about
+/// 9.5e3)". The field is documented as "a `tolerance` below it cannot be met … so ask for one
+/// above it", but `lstsq.tol` must lie in `(0, 1)`, and the test value (0.397) is below the
+/// "floor". (`semi_normal_floor` divides by `‖r‖`, which a consistent system drives to
+/// rounding level.) Pass rule: a floor, when given, is below 1 and at least the stalled
+/// test value's order (`residual ≤ 10·floor` is not required; `floor < 1` is).
+#[test]
+#[ignore = "BUG: p2_by_cholesky's NotConverged reports rounding_floor 9.5e3 (> 1) for a relative test value"]
+fn semi_normal_rounding_floor_is_a_usable_tolerance() {
+    let (a, b, _, _) = ls_problem(2000, 10, 1e3, 0.0, Seed::new(10)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let mut p = params(InnerSolve::Cholesky, 1e-10);
+    p.lstsq.tol = 1e-30;
+    match solve_p2(av, 0, &b, &p) {
+        Err(Error::NotConverged {
+            tolerance,
+            rounding_floor,
+            ..
+        }) => {
+            assert_eq!(tolerance, 1e-30);
+            if let Some(f) = rounding_floor {
+                assert!(f < 1.0, "rounding_floor {f:e}");
+            }
+        }
+        other => panic!("{:?}", other.map(|(_, i)| i.relative_residual)),
+    }
+}
+
+/// `rounding_floor` against `u·κ(A)^{2j}` with the true `κ(A)` (dense SVD): on
+/// `ls_problem(2000, 10, κ, 1, Seed::new(13))`, P1 with `b[..10]` at `tol = 1e-6·u·κ^{2j}`
+/// (refused), `j = 1, 2` at `κ = 10³` and `j = 3` at `κ = 10²`. Cholesky route: the floor is
+/// `u·κ(L)^{2j}` with `κ(L)` estimated from `L`, within 10% (a sweep of 400 runs: 0.83–1.00);
+/// CG route: from the sketch's `R`, whose `κ(SA)` is within the embedding's distortion of
+/// `κ(A)`, so the error grows like that distortion to the power `2j`: the implied `κ`,
+/// `(floor/u)^{1/(2j)}`, must be within a factor 2 of `κ(A)` (here the floor itself is 4.36×
+/// `u·κ^6` at `j = 3`, i.e. `κ(R) = 1.28·κ(A)`; the sweep: 0.51–2.74 at `j ≤ 2`, 0.69–2.23 at
+/// `j = 3` on `3000 × 30`, more than the commit's "0.99–1.40"). The Display text carries the
+/// floor. Fails if the field is `None`, set from the wrong power of `κ`, or from a wrong `κ`.
+#[test]
+fn rounding_floor_tracks_u_kappa_to_the_2j() {
+    for (cond, j) in [(1e3, 1usize), (1e3, 2), (1e2, 3)] {
+        let (a, b, _, _) = ls_problem(2000, 10, cond, 1.0, Seed::new(13)).unwrap();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let f = U * kappa(&a).powi(2 * j as i32);
+        for (route, lo, hi) in [
+            (InnerSolve::Cholesky, 0.9, 1.1),
+            (
+                InnerSolve::Cg,
+                0.5f64.powi(2 * j as i32),
+                2f64.powi(2 * j as i32),
+            ),
+        ] {
+            let e = solve_p1(av, j, &b[..10], &params(route, (1e-6 * f).max(1e-300)))
+                .expect_err("below the floor");
+            let shown = e.to_string();
+            match e {
+                Error::NotConverged {
+                    rounding_floor: Some(g),
+                    ..
+                } => {
+                    let ratio = g / f;
+                    assert!(
+                        (lo..=hi).contains(&ratio),
+                        "κ {cond:e}, j {j}, {route:?}: floor/(u·κ^2j) = {ratio:.3}"
+                    );
+                    assert!(
+                        shown.contains(&format!("(its rounding floor is about {g:.1e})")),
+                        "{shown}"
+                    );
+                }
+                other => panic!("κ {cond:e}, j {j}, {route:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+/// BUG: a `lstsq.factorization = Factorization::Svd` that the kernel solvers' `lstsq` field
+/// allows makes P1 (and P2) refuse a full-rank `A` as
+/// `RankDeficient { rank: 10, required: 10 }` (`ls_problem(2000, 10, 1e3, 0, Seed::new(10))`,
+/// `j = 1`, `InnerSolve::Cg`, `tol = 1e-10`; `Factorization::Qr` returns `Ok`):
+/// `full_rank_preconditioner` treats any SVD preconditioner as rank deficient, so the SVD branch
+/// of the new `Preconditioner::condition_estimate` is unreachable from P1/P2 and the error is
+/// self-contradictory. Expected: `Ok` (or an `InvalidParameter` naming the factorization).
+#[test]
+#[ignore = "BUG: lstsq.factorization = Svd gives RankDeficient{rank: d, required: d} on a full-rank A"]
+fn forced_svd_factorization_on_a_full_rank_a() {
+    let (a, b, _, _) = ls_problem(2000, 10, 1e3, 0.0, Seed::new(10)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let mut p = params(InnerSolve::Cg, 1e-10);
+    p.lstsq.factorization = Factorization::Svd;
+    match solve_p1(av, 1, &b[..10], &p) {
+        Ok(_) | Err(Error::InvalidParameter { .. }) => {}
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// No panic from the new field at the extremes: `j = 64` (the largest accepted; `κ^{128}`
+/// overflows) on both routes and `j = 65` (refused first), `κ(A) = 10³`; `InnerSolve::Cholesky`
+/// forced on an `A` whose Gram matrix is singular in `f64` (`κ = 10¹⁰`, a Factorization
+/// error, not a floor from an infinite `κ(L)`). Pass rule: every call returns (any `Err` is
+/// fine), a floor when given is finite and positive, and `j = 65` is `InvalidParameter`.
+#[test]
+fn rounding_floor_at_the_extremes_does_not_panic() {
+    let (a, b, _, _) = ls_problem(2000, 10, 1e3, 1.0, Seed::new(10)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for route in [InnerSolve::Cholesky, InnerSolve::Cg, InnerSolve::Auto] {
+        for (name, got) in [
+            ("P1", solve_p1(av, 64, &b[..10], &params(route, 1e-10))),
+            ("P2", solve_p2(av, 64, &b, &params(route, 1e-10))),
+        ] {
+            if let Err(Error::NotConverged {
+                rounding_floor: Some(f),
+                ..
+            }) = got
+            {
+                assert!(f.is_finite() && f > 0.0, "{name} {route:?}: {f}");
+            }
+        }
+        assert!(matches!(
+            solve_p1(av, 65, &b[..10], &params(route, 1e-10)),
+            Err(Error::InvalidParameter { .. })
+        ));
+    }
+    let (a, b, _, _) = ls_problem(300, 6, 1e10, 1.0, Seed::new(10)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    for j in [1usize, 3] {
+        if let Err(Error::NotConverged {
+            rounding_floor: Some(f),
+            ..
+        }) = solve_p2(av, j, &b, &params(InnerSolve::Cholesky, 1e-10))
+        {
+            assert!(f.is_finite() && f > 0.0, "j {j}: {f}");
+        }
+    }
+}
