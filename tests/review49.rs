@@ -498,3 +498,36 @@ fn rounding_floor_at_the_extremes_does_not_panic() {
         }
     }
 }
+
+/// BUG (minor): on the CG route `rounding_floor` comes from `κ(SA)`, which a small sketch
+/// distorts, and the error is raised to the power `2j`: `ls_problem(2000, 10, 1e3, 1,
+/// Seed::new(13))`, P1 with `b[..10]`, `InnerSolve::Cg`, `lstsq.sketch_rows = Some(10)` (the
+/// smallest accepted, `m = d`), `tol = 1e-6·u·κ^{2j}`: `rounding_floor / (u·κ(A)^{2j})` is 186
+/// at `j = 1`, 3.5e4 at `j = 2` and 6.5e6 at `j = 3` (seeds 10–12 at `j = 1`: 54, 38, 14; with
+/// the default sketch 0.95–1.63). The Display then says "its rounding floor is about …" orders
+/// of magnitude above the true one (the Cholesky route's `κ(L)` is within 1%). Pass rule: the
+/// implied `κ`, `(floor/u)^{1/(2j)}`, within a factor 2 of the dense `κ(A)` at `j = 1`.
+#[test]
+#[ignore = "BUG (minor): CG-route rounding_floor 186x (j=1) to 6.5e6x (j=3) too high with sketch_rows = d"]
+fn rounding_floor_with_the_smallest_sketch() {
+    let (a, b, _, _) = ls_problem(2000, 10, 1e3, 1.0, Seed::new(13)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let k = kappa(&a);
+    let f = U * k * k;
+    let mut p = params(InnerSolve::Cg, 1e-6 * f);
+    p.lstsq.sketch_rows = Some(10);
+    match solve_p1(av, 1, &b[..10], &p) {
+        Err(Error::NotConverged {
+            rounding_floor: Some(g),
+            ..
+        }) => {
+            let implied = (g / U).sqrt() / k;
+            assert!(
+                (0.5..=2.0).contains(&implied),
+                "floor/(u·κ²) = {:.3e}, implied κ/κ(A) = {implied:.2}",
+                g / f
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
