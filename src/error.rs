@@ -111,9 +111,10 @@ pub enum Error {
         /// Where the method can estimate it, the level below which rounding keeps its stopping
         /// criterion: a `tolerance` below it cannot be met in `f64`, so ask for one above it
         /// (or precondition the problem). Kernel regression P1/P2 (refinement on
-        /// `b − (AᵀA)ʲx`): `u·κ(A)^{2j}`, `u = 2⁻⁵³`, with `κ(A)` estimated from the factor the
-        /// solve used (see [`kernel_regression`](crate::lstsq::kernel_regression)); P2's
-        /// semi-normal equations: their test value's floor. `None` elsewhere.
+        /// `b − (AᵀA)ʲx`): the estimated error of the computed relative residual at the last
+        /// iterate, `u·‖A‖₂^{2j+p}·‖x‖/‖b‖`, `u = 2⁻⁵³` (see
+        /// [`kernel_regression`](crate::lstsq::kernel_regression)); P2's semi-normal equations:
+        /// their test value's floor, when below 1. `None` elsewhere.
         rounding_floor: Option<f64>,
     },
     /// A dense factorization failed inside `faer` (e.g. an SVD that did not converge).

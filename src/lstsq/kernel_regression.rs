@@ -49,17 +49,23 @@
 //! Cholesky route stalls at its rounding floor with an equivalent bound: see `p2_by_cholesky`).
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 //!
-//! Attainable `tol` for P1 and P2: the residual they refine on, `b − (AᵀA)ʲx`, is computed with
-//! an error of up to about `u·κ(A)^{2j}·‖b‖` (the products carry `u·‖A‖^{2j}·‖x‖`, and `‖x‖`
-//! reaches `κ(A)^{2j}·‖b‖/‖A‖^{2j}`), so a `tol` below that floor cannot be certified and ends
-//! in `NotConverged`, on either [`InnerSolve`] route (the floor is the problem's, not the
-//! route's: `(AᵀA)ʲ` has condition number `κ(A)^{2j}`); the error's `rounding_floor` carries
-//! `u·κ(A)^{2j}` with `κ(A)` estimated from the route's factor. Measured on Epperly's `3000 × 30`
-//! problems (seeds 0–2, `κ(A) = 10…10⁴`, `j = 1, 2`): the smallest decade of `tol` that
-//! returned `Ok` was `10⁻²`–`10⁻¹` of `u·κ(A)^{2j}`, so the default `tol = 10⁻¹⁰` is met up
-//! to about `κ(A) = 10³` at `j = 1` and, by the same rule, `κ(A) ≈ 30` at `j = 2`; at `10⁴`
-//! and `10²` it is at the edge (those seeds reached `10⁻⁹` or `10⁻¹⁰`). Test:
-//! `p1_and_p2_reach_their_rounding_floor_and_refuse_below_it`.
+//! Attainable `tol` for P1 and P2: the residual they refine on, `b − (AᵀA)ʲx` (P2: its image
+//! under `A`), is computed with an error of about `e = u·‖A‖₂^{2j+p}·‖x‖/‖b‖` relative to `‖b‖`
+//! (`p = 0` for P1, 1 for P2; each product `AᵀA·v` is rounded at the scale of `‖A‖²·‖v‖`), so
+//! a computed residual below `tol` certifies nothing when `e` is not. An answer is accepted
+//! only when `√(rel² + e²) ≤ tol` (`rel` the computed relative residual; `‖A‖₂` estimated from
+//! the inner route's factor, `L` or the sketch's `R`; an estimate, not a bound, as P3's);
+//! otherwise refinement goes on and ends in `NotConverged`, whose `rounding_floor` is `e`.
+//! Since `‖x‖` reaches `κ(A)^{2j+p}·‖b‖/‖A‖^{2j+p}`, `e` lies between about
+//! `u·κ(A)^{2j}/√d` for a `b` spread over all singular directions and `u·κ(A)^{2j+p}` for a
+//! `b` along the smallest (P2: `u_d`, where the floor is `κ(A)` times P1's). Measured on
+//! Epperly's `3000 × 30` problems (seeds 0–2, `κ(A) = 10…10⁴`, `j = 1, 2`, before the
+//! combined test): the smallest decade of `tol` that returned `Ok` was `10⁻²`–`10⁻¹` of
+//! `u·κ(A)^{2j}`; a review found `Ok`s whose exact residual missed `tol` by up to 3× below
+//! `0.1·u·κ(A)^{2j}`, which the combined test refuses. So the default `tol = 10⁻¹⁰` is met up
+//! to about `κ(A) = 10³` at `j = 1` and `κ(A) ≈ 30` at `j = 2` for a generic `b`, less for P2
+//! with `b` near `u_d`. Tests: `p1_and_p2_reach_their_rounding_floor_and_refuse_below_it`,
+//! `tests/review49.rs` (exact residuals in double-double arithmetic).
 
 use super::lsqr::Callback;
 use super::ops::{axpy, norm2, rescale_for, DataOp, LinOp};
@@ -81,7 +87,8 @@ pub struct KernelParams {
     pub lstsq: LstsqParams,
     /// Relative residual tolerance of the final answer (default `1e-10`): P1/P3 stop when
     /// `‖residual‖ ≤ tol·‖b‖`, P2 when `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖` (see the module docs,
-    /// which also give the smallest `tol` P1/P2 can certify: about `u·κ(A)^{2j}`).
+    /// which also give the smallest `tol` P1/P2 can certify: about `u·‖A‖^{2j}·‖x‖/‖b‖`, up to
+    /// `u·κ(A)^{2j}`, P2 `u·κ(A)^{2j+1}`).
     pub tol: f64,
     /// Maximum CG iterations per inner solve (default 1000; the Cholesky route of
     /// [`InnerSolve`] has none).
@@ -298,12 +305,14 @@ enum Inner<'p> {
 /// [`Error::NotConverged`] when refinement stops reducing `measure(res)` above the target or
 /// runs out of steps (`max_refinements` after the first); [`Error::Factorization`] on CG
 /// breakdown.
+#[allow(clippy::too_many_arguments)]
 fn p1_core(
     op: &DataOp<'_>,
     inner: &Inner<'_>,
     j: usize,
     b: &[f64],
     measure: &dyn Fn(&[f64]) -> f64,
+    measure_power: usize,
     scale: f64,
     params: &KernelParams,
 ) -> Result<Refined> {
@@ -335,6 +344,8 @@ fn p1_core(
     let (mut cg, mut steps) = (0usize, 0usize);
     let mut last = f64::INFINITY;
     let mut history = Vec::new();
+    // ‖A‖₂ from the inner route's factor, estimated once, when first needed.
+    let mut a_norm: Option<Option<f64>> = None;
     loop {
         // At the start x = 0, so the residual is b: (AᵀA)ʲ·0 is ±0 in every entry (A is
         // finite), and b − (±0) = b bit for bit, so the 2j passes over A are skipped.
@@ -350,7 +361,13 @@ fn p1_core(
         let rn = measure(&res);
         let rel = rn / scale;
         history.push(rel);
-        if rel <= params.tol {
+        let resolution = |a_norm: &mut Option<Option<f64>>| {
+            let norm = *a_norm.get_or_insert_with(|| factor_norm(inner));
+            residual_resolution(norm, j, measure_power, norm2(&x), scale)
+        };
+        // Accepted when the residual, combined with the estimated error of computing it, meets
+        // `tol`: below that error a computed `rel ≤ tol` certifies nothing (x = 0 has none).
+        if rel <= params.tol && (steps == 0 || rel.hypot(resolution(&mut a_norm)) <= params.tol) {
             return Ok(Refined {
                 x,
                 cg_iterations: cg,
@@ -368,7 +385,7 @@ fn p1_core(
                 residual: rel,
                 tolerance: params.tol,
                 history,
-                rounding_floor: refinement_floor(inner, j),
+                rounding_floor: Some(resolution(&mut a_norm)).filter(|e| *e > 0.0 && e.is_finite()),
             });
         }
         last = rn;
@@ -415,18 +432,53 @@ fn p1_core(
     }
 }
 
-/// The level below which rounding keeps [`p1_core`]'s relative residual, `u·κ(A)^{2j}` (the
-/// module docs' "Attainable `tol`"), with `κ(A)` estimated from the inner route's factor:
-/// `κ(L) = κ(A)` for the Cholesky factor of `AᵀA`; the sketch's preconditioner, whose
-/// condition number is `κ(SA)`, within the embedding's distortion of `κ(A)`. `None` where no
-/// finite estimate is available (a diagonal preconditioner, an infinite estimate).
-fn refinement_floor(inner: &Inner<'_>, j: usize) -> Option<f64> {
-    let kappa = match inner {
-        Inner::Cholesky(l) => factor_condition(l.as_ref()).0,
-        Inner::Cg(pre) => pre.condition_estimate()?,
+/// An estimate of `‖A‖₂` from the inner route's factor: `‖L‖₂` for the Cholesky factor of
+/// `AᵀA` (equal up to rounding), `‖R‖₂ = ‖SA‖₂` for the sketch's (within its distortion).
+/// `None` where there is none (a diagonal preconditioner) or it is not finite.
+fn factor_norm(inner: &Inner<'_>) -> Option<f64> {
+    match inner {
+        Inner::Cholesky(l) => {
+            // Only the lower triangle is `L` (the strict upper one is left over from the
+            // factorization's input).
+            let lower =
+                Mat::<f64>::from_fn(
+                    l.nrows(),
+                    l.ncols(),
+                    |i, k| {
+                        if i >= k {
+                            l[(i, k)]
+                        } else {
+                            0.0
+                        }
+                    },
+                );
+            let est = super::precondition::triangular_norm_estimate(lower.as_ref());
+            est.is_finite().then_some(est)
+        }
+        Inner::Cg(pre) => pre.norm_estimate(),
+    }
+}
+
+/// An estimate of the error with which [`p1_core`] computes its relative residual at `x`:
+/// `u·‖A‖₂^{2j+p}·‖x‖/scale`, `p` the power of `A` the measure applies on top of the residual
+/// (P1: 0; P2: 1, `‖A·res‖`). Each of the `j` products `AᵀA·v` is rounded at the scale of
+/// `‖A‖₂²·‖v‖`, and the error of the first, on `x` itself, is carried through the later ones
+/// (the residual's own terms, `b` and `(AᵀA)ʲx`, can be far smaller than `‖A‖^{2j}·‖x‖` when
+/// `x` lies along `A`'s small singular directions, which is where its error dominates). It is
+/// an estimate, not a bound (a sum of `k` rounded terms errs by about `√k·u` of their
+/// magnitudes, which `‖A‖₂` already weighs). 0 when `‖A‖₂` is unknown (the check then rests on
+/// the computed residual alone, as before this estimate); computed in logarithms, so that
+/// `‖A‖^{2j}` at `j` up to 64 does not overflow on its own.
+fn residual_resolution(a_norm: Option<f64>, j: usize, p: usize, xn: f64, scale: f64) -> f64 {
+    let Some(a_norm) = a_norm.filter(|v| *v > 0.0) else {
+        return 0.0;
     };
-    let floor = f64::EPSILON / 2.0 * kappa.powi(2 * j.min(1 << 20) as i32);
-    (kappa.is_finite() && floor.is_finite()).then_some(floor)
+    if xn == 0.0 {
+        return 0.0;
+    }
+    let power = (2 * j + p) as f64;
+    let u = f64::EPSILON / 2.0;
+    (u.ln() + power * a_norm.ln() + xn.ln() - scale.ln()).exp()
 }
 
 /// P1: [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether
@@ -453,7 +505,7 @@ fn refine(
         InnerSolve::Auto => auto_cholesky_factor(op, j),
     };
     if let Some(l) = factor {
-        match p1_core(op, &Inner::Cholesky(l), j, b, measure, scale, params) {
+        match p1_core(op, &Inner::Cholesky(l), j, b, measure, 0, scale, params) {
             Ok(r) => return Ok((r, true)),
             Err(e) if params.inner_solve == InnerSolve::Cholesky => return Err(e),
             Err(_) => {}
@@ -464,7 +516,7 @@ fn refine(
         None => full_rank_preconditioner(a, &params.lstsq)?,
     };
     Ok((
-        p1_core(op, &Inner::Cg(&pre), j, b, measure, scale, params)?,
+        p1_core(op, &Inner::Cg(&pre), j, b, measure, 0, scale, params)?,
         false,
     ))
 }
@@ -554,8 +606,9 @@ fn p2_by_cholesky(
                 residual: test,
                 tolerance: params.lstsq.tol,
                 history,
-                // Zero when the floor's own argument does not hold (see `semi_normal_floor`).
-                rounding_floor: (floor > 0.0).then_some(floor),
+                // Zero when the floor's own argument does not hold (see `semi_normal_floor`);
+                // at 1 or above it says only that the test value cannot be certified at all.
+                rounding_floor: (floor > 0.0 && floor < 1.0).then_some(floor),
             });
         }
         (last, last_rn) = (test, rn);
@@ -566,7 +619,7 @@ fn p2_by_cholesky(
         axpy(1.0, &h, &mut y);
         steps += 1;
     }
-    let r = p1_core(op, &Inner::Cholesky(l), j, &y, through_a, bn, params)?;
+    let r = p1_core(op, &Inner::Cholesky(l), j, &y, through_a, 1, bn, params)?;
     Ok((y, steps, r))
 }
 
@@ -739,7 +792,9 @@ fn full_rank_preconditioner(a: MatrixRef<'_, f64>, params: &LstsqParams) -> Resu
         Error::RankDeficient { rank, .. } => Error::RankDeficient { rank, required: d },
         e => e,
     })?;
-    if pre.factorization() == Factorization::Svd {
+    // An SVD preconditioner of full rank (`LstsqParams::factorization` forced to `Svd`) serves
+    // as well as `R⁻¹`; of lower rank, `AᵀA` is singular.
+    if pre.factorization() == Factorization::Svd && pre.rank() < d {
         return Err(Error::RankDeficient {
             rank: pre.rank(),
             required: d,
@@ -1114,7 +1169,7 @@ pub fn solve_p2(
             let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
             let mut cb: Callback<'_> = None;
             let (y, info) = solve_one(&op, &pre, b, x0, &params.lstsq, &mut cb)?;
-            let r = p1_core(&op, &Inner::Cg(&pre), j, &y, &through_a, bn, params)?;
+            let r = p1_core(&op, &Inner::Cg(&pre), j, &y, &through_a, 1, bn, params)?;
             (y, info.iterations, r, false)
         }
     };

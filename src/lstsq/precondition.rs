@@ -127,7 +127,7 @@ fn power_norm_estimate(r: MatRef<'_, f64>) -> Option<f64> {
 /// An estimate of `σ_max(R) = ‖R‖₂` by [`power_norm_estimate`], for `R` of any finite scale (an `R`
 /// far from 1 is scaled by a power of two first, so that `RᵀR·v` stays in range). NaN when the
 /// iterates are not finite.
-fn triangular_norm_estimate(r: MatRef<'_, f64>) -> f64 {
+pub(crate) fn triangular_norm_estimate(r: MatRef<'_, f64>) -> f64 {
     let top = (0..r.ncols()).fold(0.0f64, |m, i| m.max(r[(i, i)].abs()));
     let s = super::ops::rescale_for(top);
     let scaled;
@@ -560,15 +560,17 @@ impl Preconditioner {
         self.m
     }
 
-    /// An estimate of the condition number of the sketched `SA` from its factor: `κ(R)`
-    /// ([`triangular_condition_estimate`]) or, for an SVD factor, `σ_max/σ_min` of the kept
-    /// singular values; `None` for the diagonal preconditioner, which factors nothing.
-    pub(crate) fn condition_estimate(&self) -> Option<f64> {
-        match &self.kind {
-            Kind::Qr { r, .. } => Some(triangular_condition_estimate(r.as_ref())),
-            Kind::Svd { s, .. } => Some(s.first()? / s.last()?),
-            Kind::Diagonal { .. } => None,
-        }
+    /// An estimate of `‖SA‖₂` (within the sketch's distortion of `‖A‖₂`) from its factor:
+    /// `‖R‖₂` ([`triangular_norm_estimate`]) or, for an SVD factor, the largest singular value;
+    /// `None` for the diagonal preconditioner, which factors nothing, and for a non-finite
+    /// estimate.
+    pub(crate) fn norm_estimate(&self) -> Option<f64> {
+        let est = match &self.kind {
+            Kind::Qr { r, .. } => triangular_norm_estimate(r.as_ref()),
+            Kind::Svd { s, .. } => *s.first()?,
+            Kind::Diagonal { .. } => return None,
+        };
+        est.is_finite().then_some(est)
     }
 
     /// Which factorization was used.

@@ -775,3 +775,24 @@ pub fn clustered_kernel_error_rule(medians: [f64; 3]) -> Result<(), String> {
         ))
     }
 }
+
+/// The error with which kernel regression P1/P2 compute their relative residual near the
+/// solution, as `lstsq::kernel_regression` estimates it (`NotConverged::rounding_floor`):
+/// `u·‖A‖₂^{2j+p}·‖x*‖/‖b‖` with `p = 0` for P1 (`(AᵀA)ʲx* = b`, `b ∈ ℝᵈ`) and `p = 1` for P2
+/// (`x* = (AᵀA)^{−j}A⁺b`, `b ∈ ℝⁿ`), `x* = V·Σ^{−(2j+p)}·(Vᵀb or Uᵀb)` from faer's thin SVD
+/// of `A` (full column rank).
+pub fn kernel_resolution(a: &Mat<f64>, j: usize, p2: bool, b: &[f64]) -> f64 {
+    let svd = a.thin_svd().unwrap();
+    let (u_mat, s, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let basis = if p2 { u_mat } else { v };
+    let power = (2 * j + usize::from(p2)) as i32;
+    let xn = (0..a.ncols())
+        .map(|k| {
+            let c: f64 = (0..b.len()).map(|i| basis[(i, k)] * b[i]).sum();
+            (c / s[k].powi(power)).powi(2)
+        })
+        .sum::<f64>()
+        .sqrt();
+    let smax = (0..a.ncols()).fold(0.0f64, |m, k| m.max(s[k]));
+    f64::EPSILON / 2.0 * smax.powi(power) * xn / norm_scaled(b)
+}
