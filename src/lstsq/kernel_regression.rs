@@ -46,7 +46,9 @@
 //! `exp(AAᵀ)` leaves a residual of the same size), so such a solve needs a looser `tol`. P2 returns
 //! `‖residual‖² ≤ ‖b − Ay‖² + (tol·‖b‖)²`, i.e. `‖residual‖ ≤ OPT + tol·‖b‖` up to the accuracy
 //! of the least-squares stage `y` (whose normal-equation residual meets `lstsq.tol`, or on the
-//! Cholesky route stalls at its rounding floor with an equivalent bound: see `p2_by_cholesky`).
+//! Cholesky route stalls at its rounding floor with an equivalent bound: see `p2_by_cholesky`;
+//! or stalls with a certified excess `‖A(y − y*)‖ ≤ s·‖b‖`, `s ≤ tol/2`, which the refinement
+//! then counts against `tol`, so that `‖A((AᵀA)ʲx − y*)‖ ≤ tol·‖b‖` still).
 //! When a guarantee is not met the solvers return [`Error::NotConverged`], never a wrong `Ok`.
 //!
 //! Attainable `tol` for P1 and P2: the residual they refine on, `b − (AᵀA)ʲx` (P2: its image
@@ -82,8 +84,9 @@ use std::time::Instant;
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelParams {
     /// Sketch and LSQR settings for P1/P2 (`sketch_rows`, `seed`, `par`, and `tol` for the
-    /// least-squares stage of P2); the seed also draws P3's Nyström sketch. `ridge` must be 0:
-    /// the three problems have no ridge term.
+    /// least-squares stage of P2, which the Cholesky route may also end on a certified bound
+    /// within half of [`tol`](Self::tol), see the module docs); the seed also draws P3's
+    /// Nyström sketch. `ridge` must be 0: the three problems have no ridge term.
     pub lstsq: LstsqParams,
     /// Relative residual tolerance of the final answer (default `1e-10`): P1/P3 stop when
     /// `‖residual‖ ≤ tol·‖b‖`, P2 when `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖` (see the module docs,
@@ -297,23 +300,35 @@ enum Inner<'p> {
     Cholesky(Mat<f64>),
 }
 
+/// What [`p1_core`]'s refinement measures and must bring below `tol`: the ratio
+/// `measure(res)/scale` of the true residual `res = b − (AᵀA)ʲx` (P1: `‖res‖/‖b‖`; P2:
+/// `‖A·res‖/‖b_P2‖`), plus `spent`.
+struct Target<'m> {
+    measure: &'m dyn Fn(&[f64]) -> f64,
+    /// The power of `A` that `measure` applies on top of the residual (P1: 0; P2: 1), for the
+    /// residual's rounding estimate ([`residual_resolution`]).
+    power: usize,
+    scale: f64,
+    /// A part of `tol` already used by an earlier stage (P2's Cholesky route: the
+    /// least-squares stage's certified excess relative to `scale`, when that stage was accepted
+    /// on it, [`p2_by_cholesky`]; else 0).
+    spent: f64,
+}
+
 /// Solves `(AᵀA)ʲ x = b` by `j` inner solves per outer step ([`Inner`]) plus refinement on
-/// the true residual `res = b − (AᵀA)ʲx`, until `measure(res)/scale ≤ tol` (P1: `‖res‖/‖b‖`;
-/// P2: `‖A·res‖/‖b_P2‖`), the ratio being what the history records.
+/// the true residual `res = b − (AᵀA)ʲx`, until `measure(res)/scale + spent ≤ tol`
+/// ([`Target`]), the ratio being what the history records.
 ///
 /// # Errors
 /// [`Error::NotConverged`] when refinement stops reducing `measure(res)` above the target or
 /// runs out of steps (`max_refinements` after the first); [`Error::Factorization`] on CG
 /// breakdown.
-#[allow(clippy::too_many_arguments)]
 fn p1_core(
     op: &DataOp<'_>,
     inner: &Inner<'_>,
     j: usize,
     b: &[f64],
-    measure: &dyn Fn(&[f64]) -> f64,
-    measure_power: usize,
-    scale: f64,
+    target: &Target<'_>,
     params: &KernelParams,
 ) -> Result<Refined> {
     let d = b.len();
@@ -329,7 +344,8 @@ fn p1_core(
         });
     }
     // A ratio, not `measure ≤ tol·scale`: that product underflows for a tiny `b`.
-    let scale = scale.max(f64::MIN_POSITIVE);
+    let scale = target.scale.max(f64::MIN_POSITIVE);
+    let measure = target.measure;
     let gram = |v: &[f64], out: &mut [f64]| {
         let mut tt = vec![0.0; op.nrows()];
         op.gram_apply(v, &mut tt, out);
@@ -363,11 +379,13 @@ fn p1_core(
         history.push(rel);
         let resolution = |a_norm: &mut Option<Option<f64>>| {
             let norm = *a_norm.get_or_insert_with(|| factor_norm(inner));
-            residual_resolution(norm, j, measure_power, norm2(&x), scale)
+            residual_resolution(norm, j, target.power, norm2(&x), scale)
         };
         // Accepted when the residual, combined with the estimated error of computing it, meets
-        // `tol`: below that error a computed `rel ≤ tol` certifies nothing (x = 0 has none).
-        if rel <= params.tol && (steps == 0 || rel.hypot(resolution(&mut a_norm)) <= params.tol) {
+        // what is left of `tol`: below that error a computed `rel ≤ tol` certifies nothing
+        // (x = 0 has none).
+        let left = params.tol - target.spent;
+        if rel <= left && (steps == 0 || rel.hypot(resolution(&mut a_norm)) <= left) {
             return Ok(Refined {
                 x,
                 cg_iterations: cg,
@@ -495,6 +513,12 @@ fn refine(
     scale: f64,
     params: &KernelParams,
 ) -> Result<(Refined, bool)> {
+    let target = Target {
+        measure,
+        power: 0,
+        scale,
+        spent: 0.0,
+    };
     let mut pre = None;
     let factor = match params.inner_solve {
         InnerSolve::Cg => None,
@@ -505,7 +529,7 @@ fn refine(
         InnerSolve::Auto => auto_cholesky_factor(op, j),
     };
     if let Some(l) = factor {
-        match p1_core(op, &Inner::Cholesky(l), j, b, measure, 0, scale, params) {
+        match p1_core(op, &Inner::Cholesky(l), j, b, &target, params) {
             Ok(r) => return Ok((r, true)),
             Err(e) if params.inner_solve == InnerSolve::Cholesky => return Err(e),
             Err(_) => {}
@@ -515,10 +539,7 @@ fn refine(
         Some(p) => p,
         None => full_rank_preconditioner(a, &params.lstsq)?,
     };
-    Ok((
-        p1_core(op, &Inner::Cg(&pre), j, b, measure, 0, scale, params)?,
-        false,
-    ))
+    Ok((p1_core(op, &Inner::Cg(&pre), j, b, &target, params)?, false))
 }
 
 /// Most steps of the semi-normal equations in [`p2_by_cholesky`]: each cuts the error by about
@@ -544,7 +565,14 @@ const SEMI_NORMAL_MAX_STEPS: usize = 8;
 /// `LLᵀ = AᵀA`, and to a factor `1 + d·κ(L)²·u` for the computed `L`), so `‖r‖` is then within
 /// a relative `lstsq.tol/2` of `OPT`, or `A(y − y*)` within `lstsq.tol·‖b‖`, the bound the
 /// consistency test gives. (A nearly consistent system, `‖r‖ = 10⁻¹³·‖b‖`, `κ(A) = 10`,
-/// stalled at `τ ≈ 10⁻⁴`: its `r` is computed with an error of `u·‖b‖`.)
+/// stalled at `τ ≈ 10⁻⁴`: its `r` is computed with an error of `u·‖b‖`.) Failing that, a stalled
+/// stage is accepted when its certified excess ([`stage_excess`]) is at most half of P2's own
+/// `tol`: P2 needs `‖A((AᵀA)ʲx − y*)‖ ≤ tol·‖b‖`, which is at most the refinement's
+/// `‖A((AᵀA)ʲx − y)‖` plus that excess, so the refinement is held to `tol` minus it. (A
+/// consistent `b = u_d` at `κ(A) = 10³` stalled with `‖r‖ ≈ 10⁻¹³·‖b‖` — `r` is computed with an
+/// error of `u·‖A‖‖y‖ = u·κ(A)‖b‖` — and `τ` between 0.15 and 1: the consistency test at
+/// `lstsq.tol = 10⁻¹⁴` cannot pass there, and the forced route ended `NotConverged` even at
+/// `tol = 10⁻²`, where CG's route, whose LSQR stops on recurrence estimates, returned `Ok`.)
 ///
 /// A step counts as progress when the test value falls or `‖r‖` at least halves: on a
 /// (nearly) consistent system `r` lies in `range(A)`, where the test value stays near 1 while
@@ -574,6 +602,7 @@ fn p2_by_cholesky(
     let mut history = Vec::new();
     let (mut last, mut last_rn) = (f64::INFINITY, f64::INFINITY);
     let mut steps = 0usize;
+    let mut spent = 0.0;
     let (kappa, l_norm) = factor_condition(l.as_ref());
     loop {
         // u ← A·y − b = −r, h = Aᵀu = −Aᵀr, then h ← L⁻¹h.
@@ -596,9 +625,17 @@ fn p2_by_cholesky(
             // Stalled: accepted at the test's own rounding floor when `‖A(y − y*)‖ ≤ test·‖r‖`
             // is within a relative `tol/2` of OPT (`test ≤ √tol`) or within `tol·‖b‖` (as the
             // consistency test, `‖r‖ ≤ tol·‖b‖`, accepts).
-            let floor = semi_normal_floor(d, kappa, l_norm, norm2(&y), bn, rn);
+            let yn = norm2(&y);
+            let floor = semi_normal_floor(d, kappa, l_norm, yn, bn, rn);
             let tol = params.lstsq.tol;
             if test <= floor && (test <= tol.sqrt() || test * rn <= tol * bn) {
+                break;
+            }
+            // Or when the stage's certified excess leaves at least half of P2's own `tol` to
+            // the refinement, which then has to meet the rest.
+            let excess = stage_excess(d, test, floor, rn, l_norm, yn, bn);
+            if excess <= 0.5 * params.tol {
+                spent = excess;
                 break;
             }
             return Err(Error::NotConverged {
@@ -619,7 +656,19 @@ fn p2_by_cholesky(
         axpy(1.0, &h, &mut y);
         steps += 1;
     }
-    let r = p1_core(op, &Inner::Cholesky(l), j, &y, through_a, 1, bn, params)?;
+    let r = p1_core(
+        op,
+        &Inner::Cholesky(l),
+        j,
+        &y,
+        &Target {
+            measure: through_a,
+            power: 1,
+            scale: bn,
+            spent,
+        },
+        params,
+    )?;
     Ok((y, steps, r))
 }
 
@@ -641,6 +690,33 @@ fn semi_normal_floor(d: usize, kappa: f64, l_norm: f64, yn: f64, bn: f64, rn: f6
         0.0
     } else {
         floor
+    }
+}
+
+/// A bound on the least-squares stage's excess `‖A(y − y*)‖/‖b‖` (`y*` the exact
+/// least-squares solution) from what [`p2_by_cholesky`] computed at `y`: the smaller of
+/// - `‖r‖` itself, since `‖r‖² = OPT² + ‖A(y − y*)‖²` for any `y`, plus the error of computing
+///   `r = b − Ay`, at most `(d + 1)·u·(‖b‖ + ‖A‖_F·‖y‖)` (`‖L‖_F = ‖A‖_F`);
+/// - `(τ + floor)·‖r‖`, the test value `τ` plus its rounding floor ([`semi_normal_floor`]),
+///   when that floor is given (`floor > 0`, `AL⁻ᵀ` close to orthonormal).
+///
+/// The first is what certifies a (nearly) consistent system, where `r` is rounding noise and
+/// `τ` says nothing; the second an inconsistent one. Infinite (no bound) when neither is
+/// finite.
+fn stage_excess(d: usize, test: f64, floor: f64, rn: f64, l_norm: f64, yn: f64, bn: f64) -> f64 {
+    let u = f64::EPSILON / 2.0;
+    let bn = bn.max(f64::MIN_POSITIVE);
+    let consistent = (rn + (d as f64 + 1.0) * u * (bn + l_norm * yn)) / bn;
+    let by_test = if floor > 0.0 {
+        (test + floor) * rn / bn
+    } else {
+        f64::INFINITY
+    };
+    let e = consistent.min(by_test);
+    if e.is_nan() {
+        f64::INFINITY
+    } else {
+        e
     }
 }
 
@@ -1169,7 +1245,19 @@ pub fn solve_p2(
             let x0: Vec<f64> = (0..x0.nrows()).map(|i| x0[(i, 0)]).collect();
             let mut cb: Callback<'_> = None;
             let (y, info) = solve_one(&op, &pre, b, x0, &params.lstsq, &mut cb)?;
-            let r = p1_core(&op, &Inner::Cg(&pre), j, &y, &through_a, 1, bn, params)?;
+            let r = p1_core(
+                &op,
+                &Inner::Cg(&pre),
+                j,
+                &y,
+                &Target {
+                    measure: &through_a,
+                    power: 1,
+                    scale: bn,
+                    spent: 0.0,
+                },
+                params,
+            )?;
             (y, info.iterations, r, false)
         }
     };
