@@ -112,7 +112,8 @@ pub enum Error {
         /// criterion: a `tolerance` below it cannot be met in `f64`, so ask for one above it
         /// (or precondition the problem). Kernel regression P1/P2 (refinement on
         /// `b − (AᵀA)ʲx`): the estimated error of the computed relative residual at the last
-        /// iterate, `u·‖A‖₂^{2j+p}·‖x‖/‖b‖`, `u = 2⁻⁵³` (see
+        /// iterate, `u·‖A‖₂^{2j+p}·‖x‖/‖b‖` or, when smaller, its componentwise counterpart
+        /// `u·‖|A|ᵖ(|A|ᵀ|A|)ʲ|x|‖/‖b‖`, `u = 2⁻⁵³` (see
         /// [`kernel_regression`](crate::lstsq::kernel_regression)); P2's semi-normal equations:
         /// their test value's floor, when below 1. `None` elsewhere.
         rounding_floor: Option<f64>,

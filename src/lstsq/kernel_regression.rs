@@ -68,6 +68,18 @@
 //! to about `κ(A) = 10³` at `j = 1` and `κ(A) ≈ 30` at `j = 2` for a generic `b`, less for P2
 //! with `b` near `u_d`. Tests: `p1_and_p2_reach_their_rounding_floor_and_refuse_below_it`,
 //! `tests/review49.rs` (exact residuals in double-double arithmetic).
+//!
+//! Where that normwise `e` refuses, the componentwise `u·‖|A|ᵖ(|A|ᵀ|A|)ʲ|x|‖/‖b‖` (`j + p`
+//! more passes over `A`) is tried too, and the floor reported is the smaller: on an `A` whose
+//! columns differ in scale the normwise `e` charges every entry of `x` at the largest
+//! column's scale and was 240–8000× the actual rounding (`random_sparse` `4000 × 40`, columns
+//! scaled over 2–3 decades), refusing answers that met the default `tol`; the componentwise
+//! one was within a factor of 10 of it. (A sweep of both Epperly and such column-scaled
+//! problems, `κ = 10…10⁴`, `j = 1, 2`, every route, `tol = 10⁻²…10⁻¹⁶`, checked in
+//! double-double: no `Ok` missed `tol` above `tol = 10⁻¹⁵`, where a few, as before, missed it
+//! by up to 1.13× for P1 — both estimates leave out the products' lengths, which matter only
+//! where the error is a few `u` — and by up to 3.8× for P2, within its least-squares stage's
+//! `lstsq.tol = 10⁻¹⁴`.) Test: `column_scaled_a_meets_the_default_tol` in `tests/review49.rs`.
 
 use super::lsqr::Callback;
 use super::ops::{axpy, norm2, rescale_for, DataOp, LinOp};
@@ -91,7 +103,8 @@ pub struct KernelParams {
     /// Relative residual tolerance of the final answer (default `1e-10`): P1/P3 stop when
     /// `‖residual‖ ≤ tol·‖b‖`, P2 when `‖A(y − (AᵀA)ʲx)‖ ≤ tol·‖b‖` (see the module docs,
     /// which also give the smallest `tol` P1/P2 can certify: about `u·‖A‖^{2j}·‖x‖/‖b‖`, up to
-    /// `u·κ(A)^{2j}`, P2 `u·κ(A)^{2j+1}`).
+    /// `u·κ(A)^{2j}`, P2 `u·κ(A)^{2j+1}`; less, `u·‖(|A|ᵀ|A|)ʲ|x|‖/‖b‖`, when `A`'s columns
+    /// differ in scale).
     pub tol: f64,
     /// Maximum CG iterations per inner solve (default 1000; the Cholesky route of
     /// [`InnerSolve`] has none).
@@ -381,11 +394,17 @@ fn p1_core(
             let norm = *a_norm.get_or_insert_with(|| factor_norm(inner));
             residual_resolution(norm, j, target.power, norm2(&x), scale)
         };
+        let componentwise = || componentwise_resolution(op, j, target.power, &x, scale);
         // Accepted when the residual, combined with the estimated error of computing it, meets
         // what is left of `tol`: below that error a computed `rel ≤ tol` certifies nothing
-        // (x = 0 has none).
+        // (x = 0 has none). The normwise estimate costs O(d²) once; the componentwise one,
+        // sharper when A's columns differ in scale, `j + p` passes over A, so it is asked only
+        // when the normwise one refuses.
         let left = params.tol - target.spent;
-        if rel <= left && (steps == 0 || rel.hypot(resolution(&mut a_norm)) <= left) {
+        let meets = |e: f64| rel.hypot(e) <= left;
+        if rel <= left
+            && (steps == 0 || meets(resolution(&mut a_norm)) || componentwise().is_some_and(meets))
+        {
             return Ok(Refined {
                 x,
                 cg_iterations: cg,
@@ -403,7 +422,11 @@ fn p1_core(
                 residual: rel,
                 tolerance: params.tol,
                 history,
-                rounding_floor: Some(resolution(&mut a_norm)).filter(|e| *e > 0.0 && e.is_finite()),
+                rounding_floor: [Some(resolution(&mut a_norm)), componentwise()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|e| *e > 0.0 && e.is_finite())
+                    .reduce(f64::min),
             });
         }
         last = rn;
@@ -497,6 +520,33 @@ fn residual_resolution(a_norm: Option<f64>, j: usize, p: usize, xn: f64, scale: 
     let power = (2 * j + p) as f64;
     let u = f64::EPSILON / 2.0;
     (u.ln() + power * a_norm.ln() + xn.ln() - scale.ln()).exp()
+}
+
+/// The componentwise counterpart of [`residual_resolution`]:
+/// `u·‖|A|ᵖ(|A|ᵀ|A|)ʲ|x|‖/scale` ([`DataOp::abs_power_norm`]). Each product `A·v` errs entry
+/// by entry by a small multiple of `u·|A|·|v|`, and those errors are carried through the later
+/// products, so this follows the rounding where `A`'s columns differ in scale, where the
+/// normwise estimate `u·‖A‖^{2j+p}·‖x‖` charges every entry of `x` at `A`'s largest scale. As
+/// that one, an estimate, not a bound: the first-order bound has a factor of about `2j + p`
+/// times the products' lengths, which the rounding errors' cancellation does not reach (a
+/// factor of `2j + p` refused answers whose error was a tenth of `tol`). On `random_sparse`
+/// `4000 × 40` with column `k` scaled by `10^{−3k/39}` or `10^{−2k/39}` (`j = 1, 2`, `b`
+/// Gaussian or along either end of the spectrum), the error of `(AᵀA)ʲx` computed by plain
+/// row-order `f64` products (against double-double) was 0.13–10 of `u·‖(|A|ᵀ|A|)ʲ|x|‖` and
+/// `2·10⁻⁴`–10 of the normwise estimate (the high ends for `x` along `A`'s largest singular
+/// vector, where both are about `u` and the products' lengths show); on Epperly's dense
+/// `2000 × 10` both estimates were 50–450× the error. `None` when it does not fit in `f64`.
+fn componentwise_resolution(
+    op: &DataOp<'_>,
+    j: usize,
+    p: usize,
+    x: &[f64],
+    scale: f64,
+) -> Option<f64> {
+    let u = f64::EPSILON / 2.0;
+    let v = op.abs_power_norm(x, j, p)?;
+    let e = u * v / scale;
+    e.is_finite().then_some(e)
 }
 
 /// P1: [`p1_core`] on the route `params.inner_solve` asks for ([`InnerSolve`]), and whether
