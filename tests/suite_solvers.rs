@@ -28,6 +28,7 @@ mod mutation_review_kernel;
 mod mutation_review_lstsq;
 mod review48_solvers;
 mod review49;
+mod review50;
 mod review_session36;
 mod robustness_review_109;
 mod spec_review2;
