@@ -83,13 +83,13 @@ fn p1_residual(a: &Mat<f64>, j: usize, x: &[f64], b: &[f64]) -> f64 {
 
 /// P2's `y* = argmin ‖Ay − b‖` in double-double: refinement of the normal equations with
 /// double-double residuals `Aᵀ(b − Ay)` and an `f64` Cholesky of `AᵀA` (each step gains
-/// `u·κ(A)²`, so 12 steps reach `u²` for `κ(A) ≤ 10⁴`).
+/// `u·κ(A)²`; 40 steps here, against review49's 12, so that `u²` is reached up to `κ(A) ≈ 10⁷`).
 fn lstsq_dd(a: &Mat<f64>, b: &[f64]) -> Vec<Dd> {
     let g = a.transpose() * a;
     let llt = g.llt(faer::Side::Lower).unwrap();
     let d = a.ncols();
     let mut y = vec![Dd(0.0, 0.0); d];
-    for _ in 0..12 {
+    for _ in 0..40 {
         let ay = mv(a, &y);
         let r: Vec<Dd> = ay
             .iter()
@@ -223,8 +223,8 @@ fn p2_ratio(
 /// refinement returns at once, so the stage's `tol/2` is the whole answer);
 /// `tol ∈ {10⁻², 10⁻⁶, 10⁻¹⁰, 10⁻¹²}`; forced `Cholesky` and `Auto`.
 /// Pass rule: every `Ok` has the exact excess (double-double) `≤ 1.01·tol·‖b‖` (1% for the
-/// check's own error, about `u²`). Measured worst: 0.58 (`κ = 10⁴`, `u_d`, `j = 1`,
-/// `tol = 10⁻⁴`); the wider sweep behind this test (also `κ = 3·10⁴`, `3000 × 30`, `tol` down to
+/// check's own error, about `u²`). The wider sweep behind this test (worst 0.58 on these
+/// routes, `κ = 10⁴`, `u_d`, `j = 1`, `tol = 10⁻⁴`; also `κ = 3·10⁴`, `3000 × 30`, `tol` down to
 /// `10⁻¹³`, `10⁻¹¹` noise) found no `Ok` above 1 on these routes (the CG route's plain LSQR at
 /// `j = 0`, `tol = 10⁻¹³` reached 1.74, within its documented `lstsq.tol` allowance, not new).
 /// Also: the documented newly accepted case (consistent `b = u_d`, `κ = 10³`, forced
@@ -504,4 +504,34 @@ fn componentwise_rounding_floor_is_the_smaller_estimate_on_every_layout() {
     assert!(x1.iter().zip(&x2).all(|(p, q)| p.to_bits() == q.to_bits()));
     let r = p1_residual(&a, 1, &x1, &bg) / (1e-10 * norm(&bg));
     assert!(r <= 1.01, "gaussian b, j 1: {r:.3}·tol");
+}
+
+/// The forced Cholesky route far beyond `Auto`'s range, where the semi-normal stage stalls
+/// most: `ls_problem(2000, 10, κ, res, Seed::new(51))`, `κ ∈ {10⁵, 10⁶, 10⁷}`,
+/// `res ∈ {10⁻⁹, 10⁻⁶, 10⁻³, 1}`, `j = 0` (`x = y`: the stage's acceptance is the whole answer,
+/// through whichever of its tests: `lstsq.tol`, the floor, or since session 50 the certified
+/// excess within `tol/2`), `tol ∈ {10⁻², 10⁻⁶, 10⁻¹⁰}`. Pass rule: every `Ok` has the exact
+/// excess `‖A(y* − x)‖ ≤ 1.01·tol·‖b‖`. Measured worst 0.019 (`κ = 10⁷`, `res = 1`,
+/// `tol = 10⁻¹⁰`). (At `tol = 10⁻¹²`, `κ = 10⁷`, `res = 1` the excess was 1.86·tol: accepted by
+/// the older floor test, whose documented allowance is a residual within a relative
+/// `lstsq.tol/2` of OPT, not an excess within `tol`; not session 50's path, whose bound
+/// there, at least the floor `≈ 10⁻⁸`, is far above `tol/2`.)
+#[test]
+fn forced_cholesky_p2_at_j0_far_beyond_auto_range() {
+    for cond in [1e5, 1e6, 1e7] {
+        for res in [1e-9, 1e-6, 1e-3, 1.0] {
+            let (a, b, _, _) = ls_problem(2000, 10, cond, res, Seed::new(51)).unwrap();
+            let av = MatrixRef::dense(a.as_ref()).unwrap();
+            let ys = lstsq_dd(&a, &b);
+            for tol in [1e-2, 1e-6, 1e-10] {
+                let p = params(InnerSolve::Cholesky, tol);
+                if let Ok(r) = p2_ratio(av, &a, 0, &b, &ys, &p) {
+                    assert!(
+                        r <= 1.01,
+                        "κ {cond:e} res {res:e} tol {tol:e}: {r:.3}·tol‖b‖"
+                    );
+                }
+            }
+        }
+    }
 }
