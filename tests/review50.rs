@@ -440,8 +440,9 @@ fn long_positive_sums_ok_meets_tol_exactly() {
 /// `u·‖A‖^4·‖x‖/‖b‖ ≈ u·κ⁴ ≈ 10⁻⁴` (`x ≈ v_d/σ_d⁴`), so the reported minimum must lie far
 /// below it: pass rule `u ≤ floor ≤ 10⁻³·u·κ⁴`. Views: CSR, CSC, dense, strided dense (a
 /// transposed row-major copy); `Par::Seq` and `Par::rayon(2)` must give the same floor and
-/// residual bits per view, and all views' floors within a relative 10⁻⁶ of each other (measured 10⁻¹⁵). Empty rows: the CSR matrix with an empty row inserted after every
-/// 50th row (still one row chunk) must give the same floor bits on the Cholesky route, and at
+/// residual bits per view, and all views' floors within a relative `10⁻⁶` of each other
+/// (measured `10⁻¹⁵`). Empty rows: the CSR matrix with an empty row inserted after every 50th
+/// row (still one row chunk) must give the same floor bits on the Cholesky route, and at
 /// `tol = 10⁻¹⁰`, Gaussian `b`, `j = 1` (an `Ok`) the same `x` bits.
 #[test]
 fn componentwise_rounding_floor_is_the_smaller_estimate_on_every_layout() {
