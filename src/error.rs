@@ -257,14 +257,28 @@ impl fmt::Display for Error {
                 rounding_floor,
                 ..
             } => {
-                write!(
-                    f,
-                    "did not converge in {iterations} iteration{}: stopping criterion {residual:e} > tolerance {tolerance:e}",
-                    if *iterations == 1 { "" } else { "s" }
-                )?;
+                let s = if *iterations == 1 { "" } else { "s" };
                 match rounding_floor {
-                    Some(floor) => write!(f, " (its rounding floor is about {floor:.1e})"),
-                    None => Ok(()),
+                    // Refused on the rounding check: the criterion itself is below tolerance,
+                    // but not by more than its own rounding (kernel regression P1/P2).
+                    Some(floor) if residual <= tolerance => write!(
+                        f,
+                        "did not converge in {iterations} iteration{s}: stopping criterion {residual:e} ≤ tolerance {tolerance:e}, but its rounding floor of about {floor:.1e} leaves it uncertified"
+                    ),
+                    Some(floor) => write!(
+                        f,
+                        "did not converge in {iterations} iteration{s}: stopping criterion {residual:e} > tolerance {tolerance:e} (its rounding floor is about {floor:.1e})"
+                    ),
+                    // Within tolerance but refused for another reason (P2: the margin its
+                    // least-squares stage's error takes from it).
+                    None if residual <= tolerance => write!(
+                        f,
+                        "did not converge in {iterations} iteration{s}: stopping criterion {residual:e} ≤ tolerance {tolerance:e}, but not certified"
+                    ),
+                    None => write!(
+                        f,
+                        "did not converge in {iterations} iteration{s}: stopping criterion {residual:e} > tolerance {tolerance:e}"
+                    ),
                 }
             }
             Error::Factorization { reason } => write!(f, "dense factorization failed: {reason}"),
@@ -379,6 +393,33 @@ mod tests {
                     rounding_floor: Some(1.1e-8),
                 },
                 vec!["1 iteration:", "3e-9", "rounding floor is about 1.1e-8"],
+            ),
+            (
+                Error::NotConverged {
+                    iterations: 3,
+                    residual: 1.78e-11,
+                    tolerance: 1e-10,
+                    history: vec![1.0, 1.78e-11],
+                    rounding_floor: Some(2.1e-10),
+                },
+                vec![
+                    "3 iterations:",
+                    "1.78e-11 ≤ tolerance 1e-10",
+                    "rounding floor of about 2.1e-10 leaves it uncertified",
+                ],
+            ),
+            (
+                Error::NotConverged {
+                    iterations: 0,
+                    residual: 8e-11,
+                    tolerance: 1e-10,
+                    history: vec![8e-11],
+                    rounding_floor: None,
+                },
+                vec![
+                    "0 iterations:",
+                    "8e-11 ≤ tolerance 1e-10, but not certified",
+                ],
             ),
         ];
         for (e, pieces) in cases {

@@ -284,8 +284,10 @@ fn p2_subnormal_answer_of_a_scaled_a_keeps_its_least_squares_residual() {
 /// `InnerSolve::Cholesky`: "Forced, … a stalled refinement [is] `Error::NotConverged`", from
 /// the route asked for, which makes no CG iteration. A tolerance of `10⁻¹⁸` (below the
 /// rounding of any `f64` residual) makes every route fail: forced Cholesky must be
-/// `NotConverged` with `iterations: 0`; the mutant ran CG after it and reported CG's error
-/// (`NotConverged` with its iterations, or a breakdown).
+/// `NotConverged` from the Cholesky route, whose `iterations` count its solves with the factor
+/// (since session 50; they were its CG iterations, 0): one per residual in the history after
+/// the first, at most `max_refinements + 1`. The mutant ran CG after it and reported CG's
+/// error (`NotConverged` with up to `max_iters = 50` CG iterations per run, or a breakdown).
 #[test]
 fn p3_forced_cholesky_route_does_not_fall_back_to_cg() {
     let n = 80;
@@ -299,10 +301,17 @@ fn p3_forced_cholesky_route_does_not_fall_back_to_cg() {
         ..with(InnerSolve::Cholesky)
     };
     let r = solve_p3(av, &b, &p);
-    assert!(
-        matches!(r, Err(Error::NotConverged { iterations: 0, .. })),
-        "{r:?}"
-    );
+    match &r {
+        Err(Error::NotConverged {
+            iterations,
+            history,
+            ..
+        }) => assert!(
+            *iterations + 1 == history.len() && *iterations <= p.max_refinements + 1,
+            "{r:?}"
+        ),
+        _ => panic!("{r:?}"),
+    }
 }
 
 /// `Auto` keeps P2's Cholesky route on consistent systems (the bug above, on the route `Auto`

@@ -2,7 +2,7 @@
 //! least-squares stage on its certified excess (`stage_excess`, `Target::spent`), and the
 //! componentwise rounding estimate (`componentwise_resolution`, `DataOp::abs_power_norm`).
 //!
-//! Exactness is checked in double-double (helpers copied from `tests/review49.rs`): P1's
+//! Exactness is checked in double-double (`tests/common/exact.rs`): P1's
 //! `‖(AᵀA)ʲx − b‖` and P2's excess `‖A(y* − (AᵀA)ʲx)‖` over the optimum.
 
 use faer::{Mat, Par};
@@ -10,141 +10,7 @@ use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve, KernelPa
 use randnla::problems::{ls_problem, random_sparse};
 use randnla::{Error, MatrixRef, Seed};
 
-const U: f64 = f64::EPSILON / 2.0;
-
-/// A double-double number `hi + lo`.
-#[derive(Clone, Copy)]
-struct Dd(f64, f64);
-
-fn two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    let bb = s - a;
-    (s, (a - (s - bb)) + (b - bb))
-}
-
-fn dd_add(a: Dd, b: Dd) -> Dd {
-    let (s, e) = two_sum(a.0, b.0);
-    let (s, e) = two_sum(s, e + a.1 + b.1);
-    Dd(s, e)
-}
-
-/// `acc + a·x` in double-double.
-fn dd_fma(acc: Dd, a: f64, x: Dd) -> Dd {
-    let p = a * x.0;
-    let e = a.mul_add(x.0, -p) + a * x.1;
-    let (s, t) = two_sum(acc.0, p);
-    let (s, t) = two_sum(s, t + acc.1 + e);
-    Dd(s, t)
-}
-
-fn mv(a: &Mat<f64>, v: &[Dd]) -> Vec<Dd> {
-    (0..a.nrows())
-        .map(|i| (0..a.ncols()).fold(Dd(0.0, 0.0), |acc, k| dd_fma(acc, a[(i, k)], v[k])))
-        .collect()
-}
-
-fn mtv(a: &Mat<f64>, v: &[Dd]) -> Vec<Dd> {
-    (0..a.ncols())
-        .map(|k| (0..a.nrows()).fold(Dd(0.0, 0.0), |acc, i| dd_fma(acc, a[(i, k)], v[i])))
-        .collect()
-}
-
-fn dd_vec(x: &[f64]) -> Vec<Dd> {
-    x.iter().map(|&t| Dd(t, 0.0)).collect()
-}
-
-/// `(AᵀA)ʲx` in double-double.
-fn gram_power(a: &Mat<f64>, j: usize, x: &[f64]) -> Vec<Dd> {
-    let mut v = dd_vec(x);
-    for _ in 0..j {
-        v = mtv(a, &mv(a, &v));
-    }
-    v
-}
-
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
-fn dd_norm(v: &[Dd]) -> f64 {
-    v.iter().map(|p| (p.0 + p.1).powi(2)).sum::<f64>().sqrt()
-}
-
-/// `‖(AᵀA)ʲx − b‖`, exact to about `u²`.
-fn p1_residual(a: &Mat<f64>, j: usize, x: &[f64], b: &[f64]) -> f64 {
-    let kx = gram_power(a, j, x);
-    let d: Vec<Dd> = kx
-        .iter()
-        .zip(b)
-        .map(|(p, &q)| dd_add(*p, Dd(-q, 0.0)))
-        .collect();
-    dd_norm(&d)
-}
-
-/// P2's `y* = argmin ‖Ay − b‖` in double-double: refinement of the normal equations with
-/// double-double residuals `Aᵀ(b − Ay)` and an `f64` Cholesky of `AᵀA` (each step gains
-/// `u·κ(A)²`; 40 steps here, against review49's 12, so that `u²` is reached up to `κ(A) ≈ 10⁷`).
-fn lstsq_dd(a: &Mat<f64>, b: &[f64]) -> Vec<Dd> {
-    let g = a.transpose() * a;
-    let llt = g.llt(faer::Side::Lower).unwrap();
-    let d = a.ncols();
-    let mut y = vec![Dd(0.0, 0.0); d];
-    for _ in 0..40 {
-        let ay = mv(a, &y);
-        let r: Vec<Dd> = ay
-            .iter()
-            .zip(b)
-            .map(|(p, &q)| dd_add(Dd(q, 0.0), Dd(-p.0, -p.1)))
-            .collect();
-        let s = mtv(a, &r);
-        let rhs = Mat::from_fn(d, 1, |i, _| s[i].0 + s[i].1);
-        let step = faer::linalg::solvers::Solve::solve(&llt, &rhs);
-        for (k, yk) in y.iter_mut().enumerate() {
-            *yk = dd_add(*yk, Dd(step[(k, 0)], 0.0));
-        }
-    }
-    y
-}
-
-/// P2's excess `‖A(y* − (AᵀA)ʲx)‖` over the optimum.
-fn p2_excess(a: &Mat<f64>, j: usize, x: &[f64], ystar: &[Dd]) -> f64 {
-    let kx = gram_power(a, j, x);
-    let d: Vec<Dd> = ystar
-        .iter()
-        .zip(&kx)
-        .map(|(p, q)| dd_add(*p, Dd(-q.0, -q.1)))
-        .collect();
-    dd_norm(&mv(a, &d))
-}
-
-fn kappa(a: &Mat<f64>) -> f64 {
-    let s = a.singular_values().unwrap();
-    let hi = s.iter().copied().fold(0.0, f64::max);
-    let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
-    hi / lo
-}
-
-fn params(route: InnerSolve, tol: f64) -> KernelParams {
-    KernelParams {
-        inner_solve: route,
-        tol,
-        ..KernelParams::default()
-    }
-}
-
-/// The left singular vector of `A`'s smallest singular value (unit norm).
-fn smallest_left_singular(a: &Mat<f64>) -> Vec<f64> {
-    let svd = a.thin_svd().unwrap();
-    let d = a.ncols();
-    (0..a.nrows()).map(|i| svd.U()[(i, d - 1)]).collect()
-}
-
-/// The right singular vector of `A`'s smallest singular value (unit norm).
-fn smallest_right_singular(a: &Mat<f64>) -> Vec<f64> {
-    let svd = a.thin_svd().unwrap();
-    let d = a.ncols();
-    (0..d).map(|i| svd.V()[(i, d - 1)]).collect()
-}
+use crate::common::exact::*;
 
 fn largest_left_singular(a: &Mat<f64>) -> Vec<f64> {
     let svd = a.thin_svd().unwrap();
@@ -542,5 +408,41 @@ fn forced_cholesky_p2_at_j0_far_beyond_auto_range() {
                 }
             }
         }
+    }
+}
+
+/// The review noticed (cosmetic, from session 49's code): a P1/P2 answer refused by the
+/// rounding check only — the computed residual below `tol`, its rounding not — was reported
+/// as "did not converge in 0 iterations: stopping criterion 1.78e-11 > tolerance 1e-10", false
+/// on both counts on the Cholesky route. Input: `ls_problem(2000, 10, 1e2, 0, Seed::new(11))`,
+/// P2, `b = u_d`, `j = 1`, forced Cholesky, `tol = 1e-10`. Pass rule: `NotConverged` whose
+/// residual is at most `tol` and whose floor is above `tol` (the refusal this is about), with
+/// `iterations` ≥ 1 (the solves with the factor) and a Display that says `≤` and names the
+/// floor, never `>`.
+#[test]
+fn a_refusal_by_the_rounding_check_says_what_it_is() {
+    let (a, _, _, _) = ls_problem(2000, 10, 1e2, 0.0, Seed::new(11)).unwrap();
+    let av = MatrixRef::dense(a.as_ref()).unwrap();
+    let b = smallest_left_singular(&a);
+    let e = solve_p2(av, 1, &b, &params(InnerSolve::Cholesky, 1e-10)).expect_err("refused");
+    let shown = e.to_string();
+    match e {
+        Error::NotConverged {
+            iterations,
+            residual,
+            tolerance,
+            rounding_floor: Some(floor),
+            ..
+        } => {
+            assert!(residual <= tolerance && floor > tolerance, "{shown}");
+            assert!(iterations >= 1, "{shown}");
+            assert!(
+                shown.contains(&format!("{residual:e} ≤ tolerance {tolerance:e}"))
+                    && shown.contains(&format!("{floor:.1e}"))
+                    && !shown.contains('>'),
+                "{shown}"
+            );
+        }
+        other => panic!("{other:?}"),
     }
 }

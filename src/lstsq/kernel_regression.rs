@@ -144,7 +144,8 @@ pub enum InnerSolve {
     /// after `O(d³/3)` or `O(n³/3)` to factor). Each refinement step cuts the error by about
     /// `κ·u` (`u = 2⁻⁵³`, `κ` the matrix's condition number: `κ(A)²` for P1/P2), so this
     /// needs `κ` well below `1/u`. Forced, a Cholesky breakdown is [`Error::Factorization`]
-    /// and a stalled refinement [`Error::NotConverged`].
+    /// and a stalled refinement [`Error::NotConverged`], whose `iterations` are then the
+    /// refinement's steps (solves with the factor), as the route makes no CG iterations.
     Cholesky,
 }
 
@@ -291,6 +292,18 @@ fn gram_power(op: &DataOp<'_>, j: usize, x: &[f64]) -> Vec<f64> {
     v
 }
 
+impl Refined {
+    /// What an error about this answer reports as `iterations`: the CG iterations, or on the
+    /// Cholesky route, which has none, the steps taken.
+    fn performed(&self, cholesky: bool) -> usize {
+        if cholesky {
+            self.steps
+        } else {
+            self.cg_iterations
+        }
+    }
+}
+
 /// What [`p1_core`] returns.
 struct Refined {
     x: Vec<f64>,
@@ -303,6 +316,10 @@ struct Refined {
     /// `(AᵀA)ʲx` of the returned `x` when the final test computed it (not at `x = 0`), so that
     /// P2 can form its residual `b − A(AᵀA)ʲx` with one pass over `A` instead of `j + 1`.
     gram_power_x: Option<Vec<f64>>,
+    /// [`Target::spent`]: the part of `tol` the answer's check gave to an earlier stage, so
+    /// that a later check of the same answer (P2's, after `x` is scaled back) holds the
+    /// residual to the same `tol − spent`.
+    spent: f64,
 }
 
 /// How [`p1_core`] applies `(AᵀA)⁻¹` ([`InnerSolve`]).
@@ -354,6 +371,7 @@ fn p1_core(
             history: Vec::new(),
             measure: 0.0,
             gram_power_x: None,
+            spent: target.spent,
         });
     }
     // A ratio, not `measure ≤ tol·scale`: that product underflows for a tiny `b`.
@@ -412,13 +430,19 @@ fn p1_core(
                 history,
                 measure: rn,
                 gram_power_x: mx,
+                spent: target.spent,
             });
         }
         if steps > params.max_refinements || rn >= last {
             // Refinement stopped helping (rounding floor of the matrix-free product, about
             // u·‖(AᵀA)ʲ‖·‖x‖) or ran out of steps.
             return Err(Error::NotConverged {
-                iterations: cg,
+                // CG iterations on the CG route; on the Cholesky route, which has none, the
+                // steps taken (each `j` solves with the factor), as `Refined::performed`.
+                iterations: match inner {
+                    Inner::Cg(_) => cg,
+                    Inner::Cholesky(_) => steps,
+                },
                 residual: rel,
                 tolerance: params.tol,
                 history,
@@ -1159,13 +1183,14 @@ pub fn solve_p1(
     let b = scale.down(b);
     let bn = norm2(&b);
     let (mut r, cholesky) = refine(a, &op, j, &b, &|r: &[f64]| norm2(r), bn, params)?;
+    let performed = r.performed(cholesky);
     let (x, lost) = unscale_x(&scale, r.x, b_top, "P1")?;
     if let Some(back) = lost {
         let kx = gram_power(&op, j, &back);
         r.measure = norm2(&b.iter().zip(&kx).map(|(p, q)| p - q).collect::<Vec<_>>());
         let rel = r.measure / bn;
         if rel > params.tol {
-            return Err(unmet(r.cg_iterations, rel, params.tol, r.history));
+            return Err(unmet(performed, rel, params.tol, r.history));
         }
     }
     Ok((
@@ -1317,8 +1342,10 @@ pub fn solve_p2(
         Some(back) => {
             let kx = gram_power(&op, j, &back);
             let rel = through_a(&y.iter().zip(&kx).map(|(p, q)| p - q).collect::<Vec<_>>()) / bn;
-            if rel > params.tol {
-                return Err(unmet(r.cg_iterations, rel, params.tol, r.history));
+            // Held to what the refinement was held to (`tol` less the least-squares stage's
+            // share, on the Cholesky route).
+            if rel > params.tol - r.spent {
+                return Err(unmet(r.performed(cholesky), rel, params.tol, r.history));
             }
             kx
         }
@@ -1486,6 +1513,12 @@ pub fn solve_p3(
         let (mut iters, mut restarts) = (0usize, 0usize);
         let mut last = f64::INFINITY;
         let mut history = Vec::new();
+        // What an error reports as `iterations`: CG's on the CG route; on the Cholesky route,
+        // which has none, the solves with the factor.
+        let performed = |iters: usize, restarts: usize| match inner {
+            P3Inner::Cg(_) => iters,
+            P3Inner::Cholesky(_) => restarts,
+        };
         loop {
             let rn = weight(&r);
             if bn > 0.0 {
@@ -1501,7 +1534,12 @@ pub fn solve_p3(
                     |rn: f64, w: &[f64]| rn.hypot(evaluation_error(g.as_ref(), &sq, w, &weight));
                 let expected_rn = expected(rn, &w);
                 if expected_rn.is_nan() || expected_rn > target {
-                    return Err(unmet(iters, expected_rn / bn, params.tol, history));
+                    return Err(unmet(
+                        performed(iters, restarts),
+                        expected_rn / bn,
+                        params.tol,
+                        history,
+                    ));
                 }
                 let xs: Vec<f64> = w.iter().zip(&dinv).map(|(wi, di)| wi * di).collect();
                 // `x = D⁻¹w` underflows where both factors are small (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a
@@ -1527,7 +1565,12 @@ pub fn solve_p3(
                     // Held to the same test as the solve's own residual, evaluation error included.
                     let expected_rn = expected(rn, &w2);
                     if expected_rn.is_nan() || expected_rn > target {
-                        return Err(unmet(iters, expected_rn / bn, params.tol, history));
+                        return Err(unmet(
+                            performed(iters, restarts),
+                            expected_rn / bn,
+                            params.tol,
+                            history,
+                        ));
                     }
                 }
                 return Ok((
@@ -1552,7 +1595,7 @@ pub fn solve_p3(
             // them. Later runs must improve on the one before.
             if restarts > params.max_refinements || (restarts >= 2 && rn >= last) {
                 return Err(Error::NotConverged {
-                    iterations: iters,
+                    iterations: performed(iters, restarts),
                     residual: rn / bn,
                     tolerance: params.tol,
                     history,
