@@ -385,7 +385,8 @@ fn rounding_floor_tracks_u_kappa_to_the_2j() {
 /// `j = 1`, `InnerSolve::Cg`, `tol = 1e-10`; `Factorization::Qr` returns `Ok`):
 /// `full_rank_preconditioner` treats any SVD preconditioner as rank deficient, so the SVD branch
 /// of the preconditioner's condition estimate (then `Preconditioner::condition_estimate`, since
-/// replaced by `norm_estimate`) is unreachable from P1/P2 and the error is self-contradictory. Expected: `Ok` (or an `InvalidParameter` naming the factorization).
+/// replaced by `norm_estimate`) is unreachable from P1/P2 and the error is self-contradictory.
+/// Expected: `Ok` (or an `InvalidParameter` naming the factorization).
 #[test]
 fn forced_svd_factorization_on_a_full_rank_a() {
     let (a, b, _, _) = ls_problem(2000, 10, 1e3, 0.0, Seed::new(10)).unwrap();
