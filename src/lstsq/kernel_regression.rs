@@ -326,7 +326,8 @@ struct Refined {
 enum Inner<'p> {
     /// Preconditioned CG with the sketch's factor.
     Cg(&'p Preconditioner),
-    /// The Cholesky factor `L` of the formed `AᵀA` (lower triangle, [`crate::dense::cholesky_factor`]).
+    /// The Cholesky factor `L` of the formed `AᵀA` (zero above the diagonal,
+    /// [`crate::dense::cholesky_factor`]).
     Cholesky(Mat<f64>),
 }
 
@@ -343,6 +344,10 @@ struct Target<'m> {
     /// least-squares stage's certified excess relative to `scale`, when that stage was accepted
     /// on it, [`p2_by_cholesky`]; else 0).
     spent: f64,
+    /// Whether a [`Error::NotConverged`] reports a `rounding_floor`: not when the caller
+    /// discards the error (`Auto`'s Cholesky attempt before its CG fallback), since the
+    /// componentwise estimate costs `j + p` passes over `A`.
+    report_floor: bool,
 }
 
 /// Solves `(AᵀA)ʲ x = b` by `j` inner solves per outer step ([`Inner`]) plus refinement on
@@ -446,11 +451,16 @@ fn p1_core(
                 residual: rel,
                 tolerance: params.tol,
                 history,
-                rounding_floor: [Some(resolution(&mut a_norm)), componentwise()]
-                    .into_iter()
-                    .flatten()
-                    .filter(|e| *e > 0.0 && e.is_finite())
-                    .reduce(f64::min),
+                rounding_floor: target
+                    .report_floor
+                    .then(|| {
+                        [Some(resolution(&mut a_norm)), componentwise()]
+                            .into_iter()
+                            .flatten()
+                            .filter(|e| *e > 0.0 && e.is_finite())
+                            .reduce(f64::min)
+                    })
+                    .flatten(),
             });
         }
         last = rn;
@@ -503,21 +513,8 @@ fn p1_core(
 fn factor_norm(inner: &Inner<'_>) -> Option<f64> {
     match inner {
         Inner::Cholesky(l) => {
-            // Only the lower triangle is `L` (the strict upper one is left over from the
-            // factorization's input).
-            let lower =
-                Mat::<f64>::from_fn(
-                    l.nrows(),
-                    l.ncols(),
-                    |i, k| {
-                        if i >= k {
-                            l[(i, k)]
-                        } else {
-                            0.0
-                        }
-                    },
-                );
-            let est = super::precondition::triangular_norm_estimate(lower.as_ref());
+            // `L`'s strict upper triangle is zero ([`crate::dense::cholesky_factor`]).
+            let est = super::precondition::triangular_norm_estimate(l.as_ref());
             est.is_finite().then_some(est)
         }
         Inner::Cg(pre) => pre.norm_estimate(),
@@ -592,6 +589,7 @@ fn refine(
         power: 0,
         scale,
         spent: 0.0,
+        report_floor: true,
     };
     let mut pre = None;
     let factor = match params.inner_solve {
@@ -603,7 +601,11 @@ fn refine(
         InnerSolve::Auto => auto_cholesky_factor(op, j),
     };
     if let Some(l) = factor {
-        match p1_core(op, &Inner::Cholesky(l), j, b, &target, params) {
+        let first = Target {
+            report_floor: params.inner_solve == InnerSolve::Cholesky,
+            ..target
+        };
+        match p1_core(op, &Inner::Cholesky(l), j, b, &first, params) {
             Ok(r) => return Ok((r, true)),
             Err(e) if params.inner_solve == InnerSolve::Cholesky => return Err(e),
             Err(_) => {}
@@ -740,6 +742,8 @@ fn p2_by_cholesky(
             power: 1,
             scale: bn,
             spent,
+            // `Auto` discards this route's errors for its CG fallback.
+            report_floor: params.inner_solve == InnerSolve::Cholesky,
         },
         params,
     )?;
@@ -797,13 +801,10 @@ fn stage_excess(d: usize, test: f64, floor: f64, rn: f64, l_norm: f64, yn: f64, 
 /// `(κ(L), ‖L‖_F)` for the lower-triangular Cholesky factor `L` (κ estimated,
 /// [`triangular_condition_estimate`](super::precondition::triangular_condition_estimate)).
 fn factor_condition(l: MatRef<'_, f64>) -> (f64, f64) {
-    let d = l.ncols();
-    let lt = l.transpose();
-    // The estimator reads the upper triangle of its argument: Lᵀ, whose strict upper triangle
-    // is L's strict lower one.
-    let upper = Mat::<f64>::from_fn(d, d, |i, k| if i <= k { lt[(i, k)] } else { 0.0 });
-    let kappa = super::precondition::triangular_condition_estimate(upper.as_ref());
-    (kappa, upper.norm_l2())
+    // The estimator takes an upper-triangular matrix: `Lᵀ`, whose strict lower triangle is
+    // zero ([`crate::dense::cholesky_factor`]).
+    let kappa = super::precondition::triangular_condition_estimate(l.transpose());
+    (kappa, l.norm_l2())
 }
 
 /// The Cholesky factor of the formed `AᵀA`.
@@ -1330,6 +1331,7 @@ pub fn solve_p2(
                     power: 1,
                     scale: bn,
                     spent: 0.0,
+                    report_floor: true,
                 },
                 params,
             )?;
