@@ -2,7 +2,8 @@
 //! `tril(ABᵀ)C` and `tril((ABᵀ)^{∘2})C`, the identity sketch against exact degree-p attention,
 //! exact attention against a naive reference, causality (bitwise), non-negative weights, error
 //! falling with `r` on clustered inputs, thread invariance, f32 against f64, peak heap independent
-//! of `n` (a counting allocator), and bad input → `Err`.
+//! of `n` (a counting allocator), and bad input → `Err`. The same allocator also measures the
+//! peak heap of the kernel regression's Cholesky route (the last test).
 
 mod common;
 
@@ -1354,5 +1355,62 @@ fn errors_match_the_spec_figures_on_clustered_and_iid_inputs() {
         assert!(e[1] < previous, "r = {r}: median {:.3} did not fall", e[1]);
         previous = e[1];
         assert!(iid[0] >= 0.8, "r = {r}: iid errors {iid:.3?}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Peak heap of the kernel regression's Cholesky route. Not attention, but this binary has the
+// counting allocator.
+
+/// P1 and P2 on `InnerSolve::Auto`'s Cholesky route hold one `d × d` matrix (`AᵀA`, factored in
+/// place) besides their `O(n + d)` vectors, for `d` above 512 where a sparse `AᵀA` is built by
+/// column blocks: the sparse Gram is built in the result's own columns and the factor is used
+/// as it is by the norm and condition estimates. Until 2026-12-07 the sparse Gram was built in
+/// a buffer and copied, and each estimate built a masked `d × d` copy of the factor: a peak of
+/// `2·8d²` bytes, 128 MB more at `Auto`'s largest `d = 4096`.
+/// Rule: on a dense `3000 × 600` Gaussian `A` and a CSR `random_sparse(20000, 600, 12)`, with
+/// `Par::Seq`, `j = 1` and `j = 2`, the route taken is Cholesky and the peak heap is at most
+/// `8·d² + 4·nnz + 8·8·(n + d)` bytes (`4·nnz`: the operator's `u32` copy of a CSR `A`'s
+/// column indices; faer's per-thread GEMM buffer is reserved by a first call before the
+/// measurement, see the README).
+#[test]
+fn kernel_regression_cholesky_route_holds_one_d_by_d_matrix() {
+    use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, KernelParams};
+    use randnla::lstsq::LstsqParams;
+    use randnla::MatrixRef;
+    let d = 600;
+    let dense = problems::gaussian_matrix(3000, d, Seed::new(1)).unwrap();
+    let sparse = problems::random_sparse(20_000, d, 12, Seed::new(2)).unwrap();
+    let params = KernelParams {
+        lstsq: LstsqParams {
+            par: Par::Seq,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let inputs = [
+        ("dense", MatrixRef::dense(dense.as_ref()).unwrap()),
+        ("csr", MatrixRef::sparse(&sparse).unwrap()),
+    ];
+    let b1: Vec<f64> = (0..d).map(|i| 1.0 + (i % 7) as f64).collect();
+    // Warm-up: faer's GEMM reserves its thread-local buffer on the first product.
+    solve_p1(inputs[0].1, 1, &b1, &params).unwrap();
+    for (name, a) in inputs {
+        let n = a.nrows();
+        let b2: Vec<f64> = (0..n).map(|i| ((i % 11) as f64 - 5.0) / 5.0).collect();
+        let indices = if name == "csr" { sparse.nnz() } else { 0 };
+        let bound = 8 * d * d + 4 * indices + 8 * 8 * (n + d);
+        for j in [1, 2] {
+            let (r1, p1) = peak_heap(|| solve_p1(a, j, &b1, &params));
+            let (r2, p2) = peak_heap(|| solve_p2(a, j, &b2, &params));
+            for (what, info, peak) in [("P1", r1.unwrap().1, p1), ("P2", r2.unwrap().1, p2)] {
+                assert!(info.cholesky, "{name} {what} j={j}: Auto took the CG route");
+                assert!(
+                    peak <= bound,
+                    "{name} {what} j={j}: peak heap {peak} B above {bound} B (8d² = {} B)",
+                    8 * d * d
+                );
+            }
+        }
     }
 }

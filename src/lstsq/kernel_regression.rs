@@ -1110,6 +1110,10 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// is `κ(A) > 1/rcond`); it falls back to CG when `AᵀA` cannot be formed or factored, or
 /// when the Cholesky route's refinement does not reach `tol`. At `d = 100`, 10 nonzeros a row and
 /// `j = 2`, the Cholesky route is several times faster than CG (`benches/kernel_regression.rs`).
+/// Memory on the Cholesky route: `AᵀA` (`8d²` bytes, factored in place; while a sparse `AᵀA`
+/// with `d ≤ 512` is summed, one more `d × d` buffer per thread), `O(n + d)` vectors, and for a
+/// sparse `A` the operator's `u32` copy of its column indices (`tests/attention.rs`,
+/// `kernel_regression_cholesky_route_holds_one_d_by_d_matrix`).
 ///
 /// # References
 /// Z. Song, J. Yin, L. Zhang, "Solving attention kernel regression problem via pre-conditioner",

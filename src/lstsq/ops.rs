@@ -1159,14 +1159,16 @@ impl Index for u32 {
 }
 
 /// `AᵀA` (`d × d`) from rows given by `row(i) = (column indices, values)`, `O(Σᵢ nnz(rowᵢ)²)`,
-/// bitwise the same for every thread count.
+/// bitwise the same for every thread count. The lower triangle is built in the result's own
+/// columns, then mirrored into the upper one in place.
 ///
 /// - `d ≤ 512` ([`GRAM_ROW_CHUNKS_MAX_D`]): 8 fixed row chunks, each summed into a `d × d`
-///   buffer of its own (2 MB at most; in parallel), reduced in chunk order.
+///   buffer of its own (2 MB at most; one at a time on one thread, in parallel otherwise),
+///   added into the result in chunk order.
 /// - Larger `d`: the lower triangle in blocks of columns, each built by one task that runs over
 ///   all rows and adds `a_ij·a_ik` (`k ≥ j`, `j` in its block) into its block's columns (about
 ///   1 MB, so they stay in cache), summing over the rows in row order, so the bits depend on
-///   neither the thread count nor the block width. Two `d × d` buffers.
+///   neither the thread count nor the block width. No buffer besides the result.
 ///
 /// # Performance
 /// Measured through `normal_equations` (2 threads, random CSR, 2026-12-05): the row chunks
@@ -1174,7 +1176,8 @@ impl Index for u32 {
 /// 2.51 s at 200 a row, against 0.119 s and 1.37 s by column blocks (ten buffers of 32 MB,
 /// whose page faults and scattered writes dominated); at `d = 200` the column blocks were
 /// slower (0.030 s against 0.016 s at 10 a row, `n = 2·10⁵`: every block reads every row),
-/// and at `d = 500` the two were within 6%.
+/// and at `d = 500` the two were within 6%. Memory: the result, plus (`d ≤ 512`) one chunk
+/// buffer per task.
 fn gram_from_rows<'r, J: Index + 'r>(
     n: usize,
     d: usize,
@@ -1191,28 +1194,40 @@ fn gram_from_rows<'r, J: Index + 'r>(
             limit: (isize::MAX as usize / std::mem::size_of::<f64>()) as u128,
         });
     }
-    // Column-major `d × d` lower triangle: entry `(k, j)`, `k ≥ j`, at `lower[j·d + k]`.
-    let lower = if d <= GRAM_ROW_CHUNKS_MAX_D {
-        gram_by_row_chunks(n, d, &row, par)?
-    } else {
-        gram_by_column_blocks(n, d, &row, par)?
-    };
     let mut out = zeros_or_too_large(d, d, what)?;
-    // Tiles of 64 × 64: the strided reads of the mirror stay in cache.
+    // An owned `Mat` stores its columns contiguously (the `None` arm is unreachable).
+    let cols = out
+        .as_mut()
+        .col_iter_mut()
+        .map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()))
+        .collect::<Option<Vec<&mut [f64]>>>();
+    let Some(mut cols) = cols else {
+        return Err(Error::Factorization {
+            reason: format!("internal: the columns of the {d}×{d} Gram matrix are not contiguous"),
+        });
+    };
+    // Lower triangle: entry `(k, j)`, `k ≥ j`, at `cols[j][k]`.
+    if d <= GRAM_ROW_CHUNKS_MAX_D {
+        gram_by_row_chunks(n, d, &row, par, &mut cols)?;
+    } else {
+        gram_by_column_blocks(n, d, &row, par, &mut cols);
+    }
+    // The upper triangle from the lower, in tiles of 64 × 64 so that the strided reads of the
+    // mirror stay in cache.
     const TILE: usize = 64;
     for j0 in (0..d).step_by(TILE) {
-        for i0 in (0..d).step_by(TILE) {
+        for i0 in (0..=j0).step_by(TILE) {
             for j in j0..(j0 + TILE).min(d) {
-                for i in i0..(i0 + TILE).min(d) {
-                    out[(i, j)] = if i >= j {
-                        lower[j * d + i]
-                    } else {
-                        lower[i * d + j]
-                    };
+                // Row `j` of columns `i0..` (`i < j`) into column `j`'s rows `i0..`.
+                let (left, right) = cols.split_at_mut(j);
+                let i1 = (i0 + TILE).min(j);
+                for (dst, src) in right[0][i0..i1].iter_mut().zip(&left[i0..i1]) {
+                    *dst = src[j];
                 }
             }
         }
     }
+    drop(cols);
     Ok(out)
 }
 
@@ -1222,13 +1237,18 @@ const GRAM_ROW_CHUNKS_MAX_D: usize = 512;
 /// Entries (`f64`) in one column block of [`gram_by_column_blocks`]: 1 MB.
 const GRAM_BLOCK_ENTRIES: usize = 1 << 17;
 
-/// The lower triangle of `AᵀA` (column-major, [`gram_from_rows`]) from 8 fixed row chunks.
+/// Adds the lower triangle of `AᵀA` into `cols` (column `j`'s entries `k ≥ j`,
+/// [`gram_from_rows`]) from 8 fixed row chunks.
+///
+/// # Errors
+/// [`Error::TooLarge`] when a chunk's buffer cannot be allocated.
 fn gram_by_row_chunks<'r, J: Index + 'r>(
     n: usize,
     d: usize,
     row: &(impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync),
     par: Par,
-) -> Result<Vec<f64>> {
+    cols: &mut [&mut [f64]],
+) -> Result<()> {
     const CHUNKS: usize = 8;
     let per = n.div_ceil(CHUNKS).max(1);
     // Adds chunk `c`'s rows' outer products into `g` (entry `(k, j)`, `k ≥ j`, at `j·d + k`).
@@ -1246,41 +1266,49 @@ fn gram_by_row_chunks<'r, J: Index + 'r>(
             }
         }
     };
+    // The chunks' Grams are added into the result (zero) in chunk order on either path, so the
+    // bits do not depend on the thread count.
+    let add = |g: &[f64], cols: &mut [&mut [f64]]| {
+        for (j, col) in cols.iter_mut().enumerate() {
+            col[j..]
+                .iter_mut()
+                .zip(&g[j * d + j..(j + 1) * d])
+                .for_each(|(a, b)| *a += b);
+        }
+    };
     let what = "Gram matrix AᵀA";
-    // The chunks' Grams are added into `sum` in chunk order on either path, so the bits do not
-    // depend on the thread count.
-    let mut sum = filled_or_too_large(d * d, 0.0, what)?;
     if threads(par) {
         let parts: Vec<Vec<f64>> = (0..CHUNKS)
             .into_par_iter()
             .map(|c| {
-                let mut g = vec![0.0; d * d];
+                let mut g = filled_or_too_large(d * d, 0.0, what)?;
                 partial_into(c, &mut g);
-                g
+                Ok(g)
             })
-            .collect();
-        for p in &parts {
-            sum.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+            .collect::<Result<_>>()?;
+        for g in &parts {
+            add(g, cols);
         }
     } else {
         let mut g = filled_or_too_large(d * d, 0.0, what)?;
         for c in 0..CHUNKS {
             g.fill(0.0);
             partial_into(c, &mut g);
-            sum.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            add(&g, cols);
         }
     }
-    Ok(sum)
+    Ok(())
 }
 
-/// The lower triangle of `AᵀA` (column-major, [`gram_from_rows`]) by blocks of columns.
+/// Adds the lower triangle of `AᵀA` into `cols` (zero on entry; column `j`'s entries `k ≥ j`,
+/// [`gram_from_rows`]) by blocks of columns.
 fn gram_by_column_blocks<'r, J: Index + 'r>(
     n: usize,
     d: usize,
     row: &(impl Fn(usize) -> (&'r [J], &'r [f64]) + Sync),
     par: Par,
-) -> Result<Vec<f64>> {
-    let mut lower = filled_or_too_large(d * d, 0.0, "Gram matrix AᵀA")?;
+    cols: &mut [&mut [f64]],
+) {
     // About 1 MB of columns a block, and at least 4 blocks a thread to balance the triangle's
     // uneven columns (the leftmost carry the most products).
     // `par` bounded: P1/P2 hand their operators `lstsq.par` as given, and `4·degree()`
@@ -1297,9 +1325,9 @@ fn gram_by_column_blocks<'r, J: Index + 'r>(
         .max(16)
         .min(d)
         .max(1);
-    let fill_block = |(b, cols): (usize, &mut [f64])| {
+    let fill_block = |(b, block): (usize, &mut [&mut [f64]])| {
         let j0 = b * width;
-        let j1 = j0 + cols.len() / d;
+        let j1 = j0 + block.len();
         for i in 0..n {
             let (idx, val) = row(i);
             let start = idx.partition_point(|&j| j.ix() < j0);
@@ -1309,24 +1337,18 @@ fn gram_by_column_blocks<'r, J: Index + 'r>(
                     break;
                 }
                 let vj = val[p];
-                let col = &mut cols[(j - j0) * d..(j - j0 + 1) * d];
+                let col = &mut *block[j - j0];
                 for (&k, &vk) in idx[p..].iter().zip(&val[p..]) {
                     col[k.ix()] += vj * vk;
                 }
             }
         }
     };
-    if d > 0 {
-        if threads(par) {
-            lower
-                .par_chunks_mut(width * d)
-                .enumerate()
-                .for_each(fill_block);
-        } else {
-            lower.chunks_mut(width * d).enumerate().for_each(fill_block);
-        }
+    if threads(par) {
+        cols.par_chunks_mut(width).enumerate().for_each(fill_block);
+    } else {
+        cols.chunks_mut(width).enumerate().for_each(fill_block);
     }
-    Ok(lower)
 }
 
 impl DataOp<'_> {
