@@ -211,8 +211,9 @@ fn numerically_full_rank(mut rd: Mat<f64>) -> Result<()> {
 ///
 /// # Performance
 /// Sparse CSR/CSC: `O(Σᵢ nnz(rowᵢ)²)` to form `AᵀA` from the row structure (for `d ≤ 512`
-/// from 8 fixed row chunks in parallel, reduced in order: ten `d × d` buffers of 2 MB at most;
-/// above, by blocks of columns that stay in cache: two `d × d` buffers), dense: `O(n·d²)`;
+/// from 8 fixed row chunks in parallel, reduced in order: the result and a `d × d` buffer per
+/// chunk, 2 MB each at most, two in all on one thread; above, by blocks of columns that stay
+/// in cache, in the result alone), dense: `O(n·d²)`;
 /// then `O(d³)` Cholesky.
 pub fn normal_equations(
     a: MatrixRef<'_, f64>,
