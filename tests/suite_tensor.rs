@@ -16,6 +16,7 @@ mod attention_review2;
 mod attention_review3;
 mod claims_review2;
 mod claims_review4;
+mod mutation_review_attention;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod review48_tensor;
