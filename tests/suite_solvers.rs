@@ -24,6 +24,7 @@ mod lstsq_review4;
 mod lstsq_review5;
 mod lstsq_review6;
 mod lstsq_ridge_scale;
+mod mutation_review_active;
 mod mutation_review_kernel;
 mod mutation_review_lstsq;
 mod review48_solvers;
