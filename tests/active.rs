@@ -1271,6 +1271,69 @@ fn an_as_given_rank_deficient_pool_is_named_as_such() {
     assert!(matches!(l.fit(0.0), Err(Error::RankDeficient { .. })));
 }
 
+/// An as-given `X` whose third column is `0.1·c₀ + 0.3·c₁`, dependent up to the rounding of
+/// that sum: the Cholesky pivot of `VᵀV` is then about `√u` of its column (`l²/Σ ≈ 2·10⁻¹⁶`),
+/// which the pivot test `l_jj ≤ 10⁻¹²·√Σ_jj` let through until 2026-12-07, so BSS ran on a
+/// "basis" whose third direction was rounding noise scaled up 10⁸-fold. Rule: BSS refuses it as
+/// `RankDeficient { rank: 2, required: 3 }`, whatever the columns' scale (×2⁻³⁰⁰, ×2³⁰⁰); the
+/// same column moved `10⁻⁴` of its norm out of the span is accepted, and BSS's 12 labels of a
+/// noise-free `y = X·β₀` fit `β₀` to `10⁻⁶`.
+#[test]
+fn an_as_given_numerically_dependent_column_is_refused_by_bss() {
+    let n = 60;
+    let c = |i: usize, j: usize| match j {
+        0 => ((i * 7) % 11) as f64 - 5.0,
+        _ => ((i * 5 + 3) % 13) as f64 - 6.0 + 0.5 * (i % 4) as f64,
+    };
+    let noise = |i: usize| if i.is_multiple_of(2) { 1.0 } else { -1.0 } * (1.0 + (i % 5) as f64);
+    for scale in [1.0, 2f64.powi(-300), 2f64.powi(300)] {
+        for (offset, refused) in [(0.0, true), (1e-4, false)] {
+            let x = Mat::<f64>::from_fn(n, 3, |i, j| {
+                scale
+                    * if j == 2 {
+                        0.1 * c(i, 0) + 0.3 * c(i, 1) + offset * noise(i)
+                    } else {
+                        c(i, j)
+                    }
+            });
+            let pool = Pool::new(
+                MatrixRef::dense(x.as_ref()).unwrap(),
+                Basis::AsGiven,
+                Seed::new(1),
+                Par::Seq,
+            )
+            .unwrap();
+            let got = Learner::new(&pool, Strategy::bss(), Seed::new(3));
+            if refused {
+                assert_eq!(
+                    got.err(),
+                    Some(Error::RankDeficient {
+                        rank: 2,
+                        required: 3
+                    }),
+                    "scale {scale:e}"
+                );
+                continue;
+            }
+            let mut l = got.unwrap_or_else(|e| panic!("scale {scale:e}, offset {offset:e}: {e}"));
+            // Noise-free labels y = X·β₀: the weighted fit on BSS's labels returns β₀.
+            let beta0 = [1.0, -2.0, 0.5];
+            let y: Vec<f64> = (0..n)
+                .map(|i| (0..3).map(|j| x[(i, j)] * beta0[j]).sum())
+                .collect();
+            let mut o = Budgeted::new(SliceOracle::new(&y), n);
+            l.select(12, &mut o).unwrap();
+            let (beta, _) = l.fit(0.0).unwrap();
+            for (got, want) in beta.iter().zip(beta0) {
+                assert!(
+                    (got - want).abs() <= 1e-6,
+                    "scale {scale:e}: β = {beta:?}, want {beta0:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Given scores are any finite non-negative weights (only their proportions matter). Scores of
 /// `2¹⁰²⁰` each are valid, but their sum overflows: `Learner::new` refused them ("the scores
 /// sum to inf"), a case its `# Errors` does not list. Scaled by a power of two they are the

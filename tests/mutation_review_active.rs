@@ -42,8 +42,9 @@
 //!   already refuses `l_jj² ≤ 0`, and a pivot computed as `Σ_jj − Σ_k l_jk²` from a Gram matrix
 //!   is either 0 or of the order of its rounding, `u·Σ_jj ≫ 10⁻²⁴·Σ_jj` (a third as-given
 //!   column `0.1·c₀ + 0.3·c₁` gives `l₂₂²/Σ₂₂ ≈ 2·10⁻¹⁶`, passes both versions, and builds a
-//!   BSS learner): the test is practically unreachable — a weak spot, reported, not a slip
-//!   a test can see.
+//!   BSS learner): the test was practically unreachable — a weak spot, reported. Fixed after
+//!   this review (2026-12-07): the test is now `l_jj² ≤ 10⁻¹²·Σ_jj`, and the mutant `≤ 0` is
+//!   killed by `active::an_as_given_numerically_dependent_column_is_refused_by_bss`.
 use faer::{Mat, Par};
 use randnla::active::*;
 use randnla::{MatrixRef, Seed};

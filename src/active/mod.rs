@@ -613,9 +613,11 @@ impl<'a> Pool<'a> {
     /// give the same bits for any thread count) and kept for later calls.
     ///
     /// # Errors
-    /// [`Error::RankDeficient`] when the pool's rows do not span its basis: a Cholesky pivot of
-    /// `Σ` at most `10⁻¹²` of its column's norm (an `X` without full column rank, which
-    /// [`Basis::AsGiven`] does not test); [`Error::NonFinite`] for scores that overflow;
+    /// [`Error::RankDeficient`] when the pool's rows do not span its basis: a Cholesky pivot
+    /// `l_jj` of `Σ` at most `10⁻⁶` of its column's norm `√Σ_jj` (an `X` without full numerical
+    /// column rank, which [`Basis::AsGiven`] does not test: a column within about `10⁻⁶` of the
+    /// span of the ones before it, where `W·L⁻ᵀ` would be orthonormal only to about
+    /// `κ(V)²·u ≥ 10⁻⁴`); [`Error::NonFinite`] for scores that overflow;
     /// [`Error::TooLarge`] for buffers that cannot be allocated.
     ///
     /// Returns `(L⁻¹, scores, Σ scores)`, with `L⁻¹ = None` (the identity) for the exact basis;
@@ -658,10 +660,13 @@ impl<'a> Pool<'a> {
         let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
         // A failed pivot j: the leading j directions of the basis are spanned.
         dense::cholesky(&mut g, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
-        // A pivot that is not zero in rounding but at most 10⁻¹² of its column: the column lies
-        // in the span of the ones before it (the test of Pool::new's R, relative to each
-        // column, so columns of any scale pass).
-        if let Some(rank) = (0..d).position(|j| g[j * d + j] * g[j * d + j] <= 1e-24 * norms[j]) {
+        // A pivot that is not zero in rounding but at most 10⁻⁶ of its column (relative to each
+        // column, so columns of any scale pass): the column lies within that angle of the span
+        // of the ones before it. A pivot computed from a Gram matrix carries an error of about
+        // √u of its column (a column `0.1·c₀ + 0.3·c₁` left `l²/Σ ≈ 2·10⁻¹⁶`), so the
+        // `10⁻¹²` of Pool::new's test on `R` could not see a dependent column here; and where
+        // κ(V) ≥ 10⁶ the basis made from `Σ` would be orthonormal only to `κ(V)²·u ≥ 10⁻⁴`.
+        if let Some(rank) = (0..d).position(|j| g[j * d + j] * g[j * d + j] <= 1e-12 * norms[j]) {
             return Err(Error::RankDeficient { rank, required: d });
         }
         let linv = dense::lower_inverse(&g, d)?;

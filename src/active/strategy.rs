@@ -238,7 +238,12 @@ impl<'p, 'a> Learner<'p, 'a> {
     /// `max_steps_per_label = 0`), or given scores that are negative, non-finite or all zero;
     /// [`Error::DimensionMismatch`] for given scores of the wrong length; [`Error::TooLarge`] when
     /// the per-row scores and their CDF, or BSS's `d × d` matrix, cannot be allocated; the errors
-    /// of [`approx_leverage_scores`].
+    /// of [`approx_leverage_scores`]. BSS on a pool whose basis is not
+    /// [`Basis::Exact`](super::Basis::Exact) orthonormalizes it here (a Gram pass and a score
+    /// pass over `X`, once per pool): [`Error::RankDeficient`] when a column of `V = XW` lies
+    /// within about `10⁻⁶` (relative Cholesky pivot of `VᵀV`) of the span of the ones before
+    /// it, as an [`Basis::AsGiven`](super::Basis::AsGiven) `X` without full numerical column
+    /// rank does; [`Error::NonFinite`] when the scores on that basis overflow.
     ///
     /// # Performance
     /// `O(n)` for the scores' CDF, after the scores themselves: read from the pool's basis
