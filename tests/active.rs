@@ -56,7 +56,7 @@ fn labeled_problem(n: usize, d: usize, seed: u64) -> (Mat<f64>, Vec<f64>) {
 }
 
 /// The pool of `x` on the exact leverage basis (seed 1, one thread).
-fn exact_pool(x: &Mat<f64>) -> Pool<'_> {
+pub(crate) fn exact_pool(x: &Mat<f64>) -> Pool<'_> {
     Pool::new(
         MatrixRef::dense(x.as_ref()).unwrap(),
         Basis::Exact,
@@ -891,7 +891,7 @@ fn buffers_sized_by_a_declared_dimension_are_too_large_errors_under_an_address_l
 
 /// `n` rows `(1 + i mod 3)·(cos θ_i, sin θ_i)`, `θ_i = πi/n`: every row has a positive score and
 /// none dominates.
-fn circle(n: usize) -> Mat<f64> {
+pub(crate) fn circle(n: usize) -> Mat<f64> {
     Mat::from_fn(n, 2, |i, j| {
         let t = std::f64::consts::PI * i as f64 / n as f64;
         (1.0 + (i % 3) as f64) * if j == 0 { t.cos() } else { t.sin() }

@@ -45,28 +45,10 @@
 //!   BSS learner): the test was practically unreachable — a weak spot, reported. Fixed after
 //!   this review (2026-12-07): the test is now `l_jj² ≤ 10⁻¹²·Σ_jj`, and the mutant `≤ 0` is
 //!   killed by `active::an_as_given_numerically_dependent_column_is_refused_by_bss`.
+use crate::active::{circle, exact_pool};
 use faer::{Mat, Par};
 use randnla::active::*;
 use randnla::{MatrixRef, Seed};
-
-/// `n` rows `(1 + i mod 3)·(cos θ_i, sin θ_i)`, `θ_i = πi/n` (as `tests/active.rs`): every row
-/// has a positive score and none dominates.
-fn circle(n: usize) -> Mat<f64> {
-    Mat::from_fn(n, 2, |i, j| {
-        let t = std::f64::consts::PI * i as f64 / n as f64;
-        (1.0 + (i % 3) as f64) * if j == 0 { t.cos() } else { t.sin() }
-    })
-}
-
-fn exact_pool(x: &Mat<f64>) -> Pool<'_> {
-    Pool::new(
-        MatrixRef::dense(x.as_ref()).unwrap(),
-        Basis::Exact,
-        Seed::new(1),
-        Par::Seq,
-    )
-    .unwrap()
-}
 
 /// Rows with score 0 after the last positive one cannot be drawn, so
 /// [`Learner::select_labels`] with a budget beyond the pool buys exactly the positive-score
