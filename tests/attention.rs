@@ -16,19 +16,30 @@ use randnla::attention::{
 use randnla::{problems, Error, Seed};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 // ------------------------------------------------------------------------------------------------
-// A per-thread counting allocator: the memory test runs with `Par::Seq`, so everything the call
-// allocates is counted on the test's own thread, whatever the other tests do meanwhile.
+// A per-thread counting allocator: the memory tests run with `Par::Seq`, so everything the call
+// allocates is counted on the test's own thread, whatever the other tests do meanwhile. A test on
+// several threads runs in a pool of its own whose threads are marked `POOLED`: their allocations
+// are also summed across them (`POOL_LIVE`, `POOL_PEAK`), and no other thread's are.
 
 struct Counting;
 
 thread_local! {
     static LIVE: Cell<isize> = const { Cell::new(0) };
     static PEAK: Cell<isize> = const { Cell::new(0) };
+    static POOLED: Cell<bool> = const { Cell::new(false) };
 }
 
+static POOL_LIVE: AtomicIsize = AtomicIsize::new(0);
+static POOL_PEAK: AtomicIsize = AtomicIsize::new(0);
+
 fn record(delta: isize) {
+    if POOLED.try_with(|t| t.get()).unwrap_or(false) {
+        let v = POOL_LIVE.fetch_add(delta, Ordering::SeqCst) + delta;
+        POOL_PEAK.fetch_max(v, Ordering::SeqCst);
+    }
     let _ = LIVE.try_with(|l| {
         let v = l.get() + delta;
         l.set(v);
@@ -1413,4 +1424,44 @@ fn kernel_regression_cholesky_route_holds_one_d_by_d_matrix() {
             }
         }
     }
+}
+
+/// The row-chunk Gram (`d ≤ 512`) on 2 threads holds one chunk buffer a thread, not one a chunk:
+/// P1 on a CSR `A` (20 000 × 400, 12 a row), `j = 1`, `Par::rayon(2)` in a pool of 2 marked
+/// threads, peaks at most at `3·8d² + 4·nnz + 8·8·(n + d)` bytes summed over the pool (the
+/// result, two `d × d` buffers, the operator's index copy; the 8 buffers at once of before
+/// needed `9·8d²`). Warm-up as above, in the same pool.
+#[test]
+fn row_chunk_gram_holds_one_buffer_per_thread() {
+    use randnla::lstsq::kernel_regression::{solve_p1, KernelParams};
+    use randnla::lstsq::LstsqParams;
+    use randnla::MatrixRef;
+    let d = 400;
+    let sparse = problems::random_sparse(20_000, d, 12, Seed::new(3)).unwrap();
+    let params = KernelParams {
+        lstsq: LstsqParams {
+            par: Par::rayon(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let a = MatrixRef::sparse(&sparse).unwrap();
+    let b: Vec<f64> = (0..d).map(|i| 1.0 + (i % 7) as f64).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .start_handler(|_| POOLED.with(|t| t.set(true)))
+        .build()
+        .unwrap();
+    pool.install(|| solve_p1(a, 1, &b, &params)).unwrap();
+    let base = POOL_LIVE.load(Ordering::SeqCst);
+    POOL_PEAK.store(base, Ordering::SeqCst);
+    let (_, info) = pool.install(|| solve_p1(a, 1, &b, &params)).unwrap();
+    let peak = (POOL_PEAK.load(Ordering::SeqCst) - base) as usize;
+    assert!(info.cholesky, "Auto took the CG route");
+    let bound = 3 * 8 * d * d + 4 * sparse.nnz() + 8 * 8 * (20_000 + d);
+    assert!(
+        peak <= bound,
+        "peak heap {peak} B over the pool above {bound} B (8d² = {} B)",
+        8 * d * d
+    );
 }

@@ -1163,8 +1163,8 @@ impl Index for u32 {
 /// columns, then mirrored into the upper one in place.
 ///
 /// - `d ≤ 512` ([`GRAM_ROW_CHUNKS_MAX_D`]): 8 fixed row chunks, each summed into a `d × d`
-///   buffer of its own (2 MB at most; one at a time on one thread, in parallel otherwise),
-///   added into the result in chunk order.
+///   buffer (2 MB at most; one buffer a thread, reused from chunk to chunk), added into the
+///   result in chunk order.
 /// - Larger `d`: the lower triangle in blocks of columns, each built by one task that runs over
 ///   all rows and adds `a_ij·a_ik` (`k ≥ j`, `j` in its block) into its block's columns (about
 ///   1 MB, so they stay in cache), summing over the rows in row order, so the bits depend on
@@ -1177,7 +1177,7 @@ impl Index for u32 {
 /// whose page faults and scattered writes dominated); at `d = 200` the column blocks were
 /// slower (0.030 s against 0.016 s at 10 a row, `n = 2·10⁵`: every block reads every row),
 /// and at `d = 500` the two were within 6%. Memory: the result, plus (`d ≤ 512`) one chunk
-/// buffer per task.
+/// buffer per thread.
 fn gram_from_rows<'r, J: Index + 'r>(
     n: usize,
     d: usize,
@@ -1276,25 +1276,32 @@ fn gram_by_row_chunks<'r, J: Index + 'r>(
                 .for_each(|(a, b)| *a += b);
         }
     };
+    // Chunks run in waves of one per thread, each into a buffer of its own, reused by the next
+    // wave: `T·d²` entries at most (`8·d²` when all 8 ran at once: 16 MB at `d = 512`).
     let what = "Gram matrix AᵀA";
-    if threads(par) {
-        let parts: Vec<Vec<f64>> = (0..CHUNKS)
-            .into_par_iter()
-            .map(|c| {
-                let mut g = filled_or_too_large(d * d, 0.0, what)?;
-                partial_into(c, &mut g);
-                Ok(g)
-            })
-            .collect::<Result<_>>()?;
-        for g in &parts {
-            add(g, cols);
-        }
+    let wave = if threads(par) {
+        crate::dense::bounded(par).degree().min(CHUNKS)
     } else {
-        let mut g = filled_or_too_large(d * d, 0.0, what)?;
-        for c in 0..CHUNKS {
-            g.fill(0.0);
-            partial_into(c, &mut g);
-            add(&g, cols);
+        1
+    };
+    let mut bufs = (0..wave)
+        .map(|_| filled_or_too_large(d * d, 0.0, what))
+        .collect::<Result<Vec<Vec<f64>>>>()?;
+    for c0 in (0..CHUNKS).step_by(wave) {
+        let live = &mut bufs[..wave.min(CHUNKS - c0)];
+        let run = |(k, g): (usize, &mut Vec<f64>)| {
+            if c0 > 0 {
+                g.fill(0.0);
+            }
+            partial_into(c0 + k, g);
+        };
+        if live.len() > 1 {
+            live.par_iter_mut().enumerate().for_each(run);
+        } else {
+            live.iter_mut().enumerate().for_each(run);
+        }
+        for g in live.iter() {
+            add(g, cols);
         }
     }
     Ok(())
@@ -1719,7 +1726,8 @@ mod tests {
 
     /// [`super::gram_from_rows`] on both of its schemes (`d = 300` by row chunks, `d = 700` by
     /// column blocks): exactly symmetric; the same bits on one thread and on 2 and 7 (the block
-    /// width follows the thread count); within `4·k·u·Σ|a_ij·a_ik|` of a dense reference. For
+    /// width and the row chunks' waves, 7 then 1, follow the thread count); within
+    /// `4·k·u·Σ|a_ij·a_ik|` of a dense reference. For
     /// the column blocks the bits are also those of the plain sum over the rows in row order,
     /// the scheme's contract.
     #[test]
