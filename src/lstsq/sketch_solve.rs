@@ -180,14 +180,19 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 /// columns ≠ `n`), [`Error::NonFinite`] (NaN in `b`, a sketch `SA` that overflowed — entries
 /// of `A` near `f64::MAX` — or a solution that does not fit in `f64`; a `b` near `f64::MAX` and
 /// an `A` near `10³⁰⁷` are solved, scaled into range by powers of two),
-/// [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when the `m × d` sketch `SA` (or the copy that is factored, or the sketch's work copy of its
-/// output) cannot be allocated, [`Error::RankDeficient`] when `SA` has a zero pivot or is too
-/// close to singular for a finite solution.
+/// [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when the `m × d` sketch `SA`
+/// (or the copy that is factored, or the sketch's work copy of its output) cannot be allocated,
+/// [`Error::RankDeficient`] when `SA` has a zero pivot or is too close to singular for a finite
+/// solution.
 ///
 /// # Performance
 /// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
-/// one thread so that the answer is bitwise the same for every thread count; memory `m·d`. The
-/// a-posteriori figures take two more passes over `A` (`Ax̃` and `Aᵀr̃`) and `O(d²)`.
+/// one thread so that the answer is bitwise the same for every thread count. The a-posteriori
+/// figures take two more passes over `A` (`Ax̃` and `Aᵀr̃`) and `O(d²)`. Memory: about two
+/// `m × d` matrices at a time — `S·A` with the sparse sign kernel's work copy while sketching,
+/// then with the copy that is factored — plus the `u32` copy of a CSR `A`'s column indices.
+/// Peak heap measured (counting allocator, `Par::Seq`, `20 000 × 200`, `m = 2000`, sparse
+/// sign `s = 8`): 2.24·(8·m·d) bytes on dense `A`, 2.54·(8·m·d) on CSR with 12 a row.
 ///
 /// # References
 /// T. Sarlós, "Improved approximation algorithms for large matrices via random projections",

@@ -206,10 +206,12 @@ const HASH_PS_PER_PAIR: u128 = 375;
 /// matrices too — unlike [`CountSketch`](super::CountSketch).
 ///
 /// # Performance
-/// `S·A` costs `O(s·nnz(A) + m·d)` time and `O(m·d)` extra memory; generating `S` costs `O(s²)`
-/// per column for `s ≤ 64` (Floyd's sampling without replacement, rows taken checked by a linear
-/// search) and `O(s)` expected above (a hash set), and nothing is stored: column `j` is
-/// regenerated from `(seed, j)`.
+/// `S·A` costs `O(s·nnz(A) + m·d)` time and `O(m·d)` extra memory (the output and a contiguous
+/// work copy of it, row-major for row access: peak 2.1–2.2·(8·m·d) bytes measured on CSR and
+/// dense `20 000 × 200`, `m = 2000`); generating `S` costs `O(s²)` per column for `s ≤ 64`
+/// (Floyd's sampling without replacement, rows taken checked by a linear search) and `O(s)`
+/// expected above (a hash set), and nothing is stored: column `j` is regenerated from
+/// `(seed, j)`.
 ///
 /// # Errors
 /// Applying it (any [`SketchOperator`] or [`SketchExt`](super::SketchExt) method) returns
