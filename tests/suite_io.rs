@@ -19,4 +19,5 @@ mod io;
 mod io_limit_hint;
 mod io_review2;
 mod io_review4;
+mod mutation_review_io;
 mod tns_review;
