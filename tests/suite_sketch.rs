@@ -15,6 +15,7 @@ mod huge_shapes;
 mod leverage;
 mod leverage_review;
 mod leverage_review2;
+mod mutation_review_sketch_core;
 mod sampling_diagnostics_review;
 mod sketch_contract_review;
 mod sketch_core;
