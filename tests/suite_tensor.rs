@@ -17,6 +17,7 @@ mod attention_review3;
 mod claims_review2;
 mod claims_review4;
 mod mutation_review_attention;
+mod mutation_review_diag_tensor;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod review48_tensor;
