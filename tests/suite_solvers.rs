@@ -27,6 +27,7 @@ mod lstsq_ridge_scale;
 mod mutation_review_active;
 mod mutation_review_kernel;
 mod mutation_review_lstsq;
+mod mutation_review_problems;
 mod review48_solvers;
 mod review49;
 mod review50;
