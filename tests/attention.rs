@@ -1430,7 +1430,7 @@ fn kernel_regression_cholesky_route_holds_one_d_by_d_matrix() {
 /// P1 on a CSR `A` (20 000 × 400, 12 a row), `j = 1`, `Par::rayon(2)` in a pool of 2 marked
 /// threads, peaks at most at `3·8d² + 4·nnz + 8·8·(n + d)` bytes summed over the pool (the
 /// result, two `d × d` buffers, the operator's index copy; the 8 buffers at once of before
-/// needed `9·8d²`). Warm-up as above, in the same pool.
+/// needed `9·8d²`). Warm-up as above, on every thread of the same pool.
 #[test]
 fn row_chunk_gram_holds_one_buffer_per_thread() {
     use randnla::lstsq::kernel_regression::{solve_p1, KernelParams};
@@ -1452,7 +1452,11 @@ fn row_chunk_gram_holds_one_buffer_per_thread() {
         .start_handler(|_| POOLED.with(|t| t.set(true)))
         .build()
         .unwrap();
-    pool.install(|| solve_p1(a, 1, &b, &params)).unwrap();
+    // Warm-up on every thread of the pool: faer's GEMM reserves its buffer on each thread that
+    // runs a product, and `install` may start the measured call on either.
+    for r in pool.broadcast(|_| solve_p1(a, 1, &b, &params)) {
+        r.unwrap();
+    }
     let base = POOL_LIVE.load(Ordering::SeqCst);
     POOL_PEAK.store(base, Ordering::SeqCst);
     let (_, info) = pool.install(|| solve_p1(a, 1, &b, &params)).unwrap();
