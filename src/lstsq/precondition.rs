@@ -50,9 +50,16 @@ impl HouseholderQr {
     }
 
     /// `(QᵀB)[..d]`, the first `d` rows of `QᵀB` for an `m × k` right-hand side `B`.
-    pub(crate) fn qt_head(&self, mut b: Mat<f64>, par: Par) -> Mat<f64> {
-        use faer::linalg::householder as hh;
+    pub(crate) fn qt_head(&self, b: Mat<f64>, par: Par) -> Mat<f64> {
         let d = self.factors.ncols();
+        self.qt(b, par).subrows(0, d).to_owned()
+    }
+
+    /// `QᵀB` (all `m` rows, in `B`'s storage) for an `m × k` right-hand side `B`: its first `d`
+    /// rows give the least-squares solution, the norm of the other `m − d` rows of a column is
+    /// that column's least-squares residual.
+    pub(crate) fn qt(&self, mut b: Mat<f64>, par: Par) -> Mat<f64> {
+        use faer::linalg::householder as hh;
         let k = b.ncols();
         let req = hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(
             self.factors.nrows(),
@@ -67,7 +74,7 @@ impl HouseholderQr {
             par,
             MemStack::new(&mut MemBuffer::new(req)),
         );
-        b.subrows(0, d).to_owned()
+        b
     }
 }
 

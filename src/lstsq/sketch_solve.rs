@@ -46,7 +46,8 @@ pub struct SketchSolveInfo {
     pub sketch_rows: usize,
     /// The actual residual `‖Ax̃ − b‖` (one product with `A`).
     pub residual_norm: f64,
-    /// The sketched residual `‖S(Ax̃ − b)‖`, the minimum of the sketched problem.
+    /// The sketched residual `‖S(Ax̃ − b)‖`, the minimum of the sketched problem (the norm of
+    /// the last `m − d` entries of `QᵀSb` for `SA = QR`).
     pub sketched_residual_norm: f64,
     /// `‖g‖` for `g = R⁻ᵀAᵀ(b − Ax̃)`, where `SA = QR`: the normal-equation residual in the
     /// sketch's preconditioned coordinates. It measures how far `x̃` is from optimal:
@@ -181,18 +182,19 @@ fn check_sketch_rows(m: usize, d: usize) -> Result<()> {
 /// of `A` near `f64::MAX` — or a solution that does not fit in `f64`; a `b` near `f64::MAX` and
 /// an `A` near `10³⁰⁷` are solved, scaled into range by powers of two),
 /// [`Error::InvalidParameter`] when `m < d`, [`Error::TooLarge`] when the `m × d` sketch `SA`
-/// (or the copy that is factored, or the sketch's work copy of its output) cannot be allocated,
+/// (or the sketch's work copy of its output) cannot be allocated,
 /// [`Error::RankDeficient`] when `SA` has a zero pivot or is too close to singular for a finite
 /// solution.
 ///
 /// # Performance
 /// The sketch (`O(s·nnz(A) + m·d)` for sparse sign) plus `O(m·d²)` for the QR, which runs on
 /// one thread so that the answer is bitwise the same for every thread count. The a-posteriori
-/// figures take two more passes over `A` (`Ax̃` and `Aᵀr̃`) and `O(d²)`. Memory: about two
-/// `m × d` matrices at a time — `S·A` with the sparse sign kernel's work copy while sketching,
-/// then with the copy that is factored — plus the `u32` copy of a CSR `A`'s column indices.
-/// Peak heap measured (counting allocator, `Par::Seq`, `20 000 × 200`, `m = 2000`, sparse
-/// sign `s = 8`): 2.24·(8·m·d) bytes on dense `A`, 2.54·(8·m·d) on CSR with 12 a row.
+/// figures take two more passes over `A` (`Ax̃` and `Aᵀr̃`) and `O(d²)`. Memory: two `m × d`
+/// matrices while sketching (`S·A` and the sparse sign kernel's work copy), then `S·A` alone,
+/// factored in place (the sketched residual is read from `QᵀSb`), with the `u32` copy of a CSR
+/// `A`'s column indices for the a-posteriori passes. Peak heap measured (counting allocator,
+/// `Par::Seq`, `20 000 × 200`, `m = 2000`, sparse sign `s = 8`): 2.20·(8·m·d) bytes on dense
+/// `A`, 2.08·(8·m·d) on CSR with 12 a row.
 ///
 /// # References
 /// T. Sarlós, "Improved approximation algorithms for large matrices via random projections",
@@ -240,23 +242,30 @@ pub fn sketch_and_solve_with(
         sb.as_ref(),
         "the sketched right-hand side S·b (it overflowed)",
     )?;
-    // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. It factors
-    // a copy in place (`sa` is needed for the sketched residual), allocated fallibly: the
-    // copy doubles the sketch's memory, and `clone` aborted when it did not fit.
-    let mut factors = crate::input::zeros_or_too_large::<f64>(m, d, "copy of the sketch SA")?;
-    factors.copy_from(&sa);
-    // faer's QR overflowed on a sketch with entries near 10³⁰⁸ ("rank 1" for A = 1e307·G). The
-    // copies it works on are moved away from the ends of the range by powers of two (exact;
+    // faer's QR overflowed on a sketch with entries near 10³⁰⁸ ("rank 1" for A = 1e307·G). What
+    // it works on is moved away from the ends of the range by powers of two (exact;
     // SA·x = Sb becomes (2⁻ᵃSA)·y = 2⁻ᵇSb with x = 2ᵇ⁻ᵃy); other sketches are not touched.
-    let shift_a = into_qr_range(&mut factors);
-    let mut rhs = sb.clone();
-    let shift_b = into_qr_range(&mut rhs);
-    let qr = HouseholderQr::new(factors, Par::Seq);
+    let (mut sa, mut sb) = (sa, sb);
+    let shift_a = into_qr_range(&mut sa);
+    let shift_b = into_qr_range(&mut sb);
+    // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. It factors
+    // `S·A` in place: the sketched residual comes from `QᵀSb` below, so no copy is kept.
+    let qr = HouseholderQr::new(sa, Par::Seq);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
         return Err(super::rank_deficient(r.as_ref(), m, n));
     }
-    let y = qr.solve_lstsq(rhs, Par::Seq);
+    // QᵀSb: its first d entries give y = R⁻¹(QᵀSb)[..d], the norm of the other m − d is the
+    // minimum of the sketched problem, ‖S(Ax̃ − b)‖ (without the cancellation of forming
+    // S·A·x̃ − S·b).
+    let mut qtb = qr.qt(sb, Par::Seq);
+    let sketched_residual_norm = mul_pow2(qtb.subrows(d, m - d).norm_l2(), shift_b);
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        r.as_ref(),
+        qtb.subrows_mut(0, d),
+        Par::Seq,
+    );
+    let y = qtb.subrows(0, d);
     if (0..d).any(|i| !y[(i, 0)].is_finite()) {
         return Err(super::rank_deficient(r.as_ref(), m, n));
     }
@@ -264,7 +273,6 @@ pub fn sketch_and_solve_with(
         .map(|i| mul_pow2(y[(i, 0)], shift_b - shift_a))
         .collect();
     let x = super::finite_solution(x, "sketch-and-solve")?;
-    let xm = Mat::from_fn(d, 1, |i, _| x[i]);
     let op = DataOp::new(a, par)?;
     let r_tilde = residual(&op, &x, b);
     let residual_norm = norm2(&r_tilde);
@@ -288,14 +296,13 @@ pub fn sketch_and_solve_with(
         Par::Seq,
     );
     let excess_estimate = mul_pow2(g.norm_l2(), g_exponent);
-    let sr: Mat<f64> = crate::dense::product(sa.as_ref(), xm.as_ref()) - &sb;
     Ok((
         x,
         SketchSolveInfo {
             sketch: sketch.name(),
             sketch_rows: m,
             residual_norm,
-            sketched_residual_norm: sr.norm_l2(),
+            sketched_residual_norm,
             excess_estimate,
             expected_ratio: if m > d + 1 {
                 (1.0 + d as f64 / (m - d - 1) as f64).sqrt()
