@@ -99,6 +99,25 @@ pub(crate) fn equilibrate_columns(mut a: faer::MatMut<'_, f64>) -> Vec<i32> {
     shifts
 }
 
+/// Scales `m` by `2⁻ᵉ` when its largest `|mᵢⱼ|` is beyond `2^±1000`, bringing it to `2^±990`
+/// ([`shift_toward_range`](crate::scalar::shift_toward_range)), and returns `e` (0, with `m`
+/// untouched, otherwise and for `m = 0`), for the matrices faer's Householder QR factors
+/// (sketch-and-solve's `S·A` and `S·b`, `qr_solve`'s `[A; √λI]`). faer's QR handles matrices
+/// with entries up to 10³⁰¹ and columns spread over 10^±300 but overflowed on ones with entries
+/// near 10³⁰⁸ (their column norms); moving the data no further than that keeps such columns
+/// (scaling the top entry to [1, 2) turned a 10⁻²⁰⁰ column into zeros).
+pub(crate) fn into_qr_range(m: &mut Mat<f64>) -> i32 {
+    let Some(e) = crate::scalar::shift_toward_range(max_abs(m.as_ref()), 1000, 990) else {
+        return 0;
+    };
+    for j in 0..m.ncols() {
+        m.col_mut(j)
+            .iter_mut()
+            .for_each(|v| *v = crate::scalar::mul_pow2(*v, -e));
+    }
+    e
+}
+
 /// `a` scaled by `2⁻ᵉ` when its largest `|aᵢⱼ|` is beyond `2^±128` (to `[1, 2)`), with `e`;
 /// `None` otherwise. faer's SVD did not converge on a triangle with entries near 10³⁰⁰ (the
 /// sketch-and-precondition SVD path on `1e300·A`); the singular values scale with the matrix and

@@ -8,8 +8,9 @@
 //! - `ensure_workspace` without its margin of an eighth: the margin covers the allocator's own
 //!   mappings, which no deterministic limit in a test separates from the vectors themselves;
 //! - the in-loop `!(alpha.is_finite() && beta.is_finite())` break dropped: reached only when a
-//!   product overflows inside a run (as in the ignored BUG test below), where the run still ends
-//!   `NotConverged` with a NaN test, after `max_iters` NaN iterations instead of at once;
+//!   product overflows inside a run (as in the first bug below, before its fix), where the run
+//!   still ends `NotConverged` with a NaN test, after `max_iters` NaN iterations instead of at
+//!   once;
 //! - the consistency test with `ne_tol` for `tol`: equal but for a ridge `λ ≥ ‖A‖²`, where the
 //!   augmented residual is at least `‖b‖/√2` and the test never passes with either;
 //! - `test <= ne_tol` → `<`: differs only when the test equals the tolerance exactly;
@@ -18,11 +19,13 @@
 //! - `numerically_full_rank`'s `rank.min(d − 1)` dropped: the estimate is a lower bound of
 //!   `κ(RD)`, so a refusal means `σ_min < rcond·σ_max` and the count is below `d` already;
 //! - its early `Ok` for a non-finite `R` dropped: not reached by the inputs tried (an `A` near
-//!   `f64::MAX` gives a zero pivot first, the second BUG below).
+//!   `f64::MAX` gave a zero pivot first, the second bug below; since its fix `qr_solve` scales
+//!   such an `A` into range, so `R` is finite).
 //!
-//! Two bugs, as ignored tests: `lsqr` gives up (`NotConverged`, NaN) on an `A` near `2⁵²⁰` with
-//! `b` nearly orthogonal to its range, although the problem scaled down is solved in one
-//! iteration; `qr_solve` reports rank 1 for a full-rank `A` whose column norms overflow.
+//! Two bugs, fixed in the same change as this file landed (their tests failed before): `lsqr`
+//! gave up (`NotConverged`, NaN) on an `A` near `2⁵²⁰` with `b` nearly orthogonal to its range,
+//! although the problem scaled down is solved in one iteration; `qr_solve` reported rank 1 for a
+//! full-rank `A` whose column norms overflow.
 
 use crate::common;
 use faer::{Mat, Par};
@@ -352,18 +355,17 @@ fn ridge_lsqr_stopping_test_uses_the_largest_damped_column_norm() {
     }
 }
 
-/// BUG (found by this review): unpreconditioned `lsqr` gives up on `A = 2⁵²⁰·[I₄; 0]`
+/// Found by this review (fixed): unpreconditioned `lsqr` gave up on `A = 2⁵²⁰·[I₄; 0]`
 /// (`40 × 4`) with `b = [2⁻¹³⁰·c; 2⁴⁰⁰·1₃₆]`, `c = (1, −2, 3, 0.5)`, no ridge: `x = 2⁻⁶⁵⁰·c`
 /// (the top rows of `b` over `2⁵²⁰`) is finite, and the same problem scaled by `2⁻⁵²⁰` (`A`)
-/// and `2⁻⁴⁰⁰` (`b`) is solved in one iteration, but here `lsqr` answers `NotConverged` with a
+/// and `2⁻⁴⁰⁰` (`b`) is solved in one iteration, but here `lsqr` answered `NotConverged` with a
 /// NaN test value after 0 iterations. `lsqr.rs` promises that "a run on (2ᵏ·M, 2ʲ·c) does
 /// what the run on (M, c) does … for any k, j that keep the data and the solution finite". The
 /// cause: `b` is nearly orthogonal to the range, so the first `α = ‖Aᵀb‖/‖b‖ ≈ 2⁻¹³` is the
 /// only estimate of `‖A‖` (`anorm_hint = scale_hint = 0` for `lsqr`); the first fused product
-/// is scaled for `‖A‖ ≈ 2⁻¹³` (by 1), and `Aᵀ(Av) ≈ 2¹⁰⁴⁰` overflows. Pass rule (the fix):
-/// converged, relative error `≤ 10⁻¹²`.
+/// is scaled for `‖A‖ ≈ 2⁻¹³` (by 1), and `Aᵀ(Av) ≈ 2¹⁰⁴⁰` overflowed; the fix forms
+/// `Aᵀ(u/‖u‖)` again when that happens. Pass rule: converged, relative error `≤ 10⁻¹²`.
 #[test]
-#[ignore = "BUG: lsqr overflows when the first alpha underestimates norm(A) at large scale"]
 fn lsqr_at_the_top_of_the_range_with_b_nearly_orthogonal_to_the_range() {
     let (n, d) = (40, 4);
     let s = p2(520);
@@ -454,17 +456,16 @@ fn a_right_hand_side_whose_products_with_a_are_subnormal_is_solved() {
     }
 }
 
-/// BUG (found by this review): `qr_solve` calls a full-rank `A` near the top of the range of
-/// rank one. `A = 0.1·f64::MAX·S` with `S` the signs of the seeded Gaussian `200 × 5` (seed 71;
+/// Found by this review (fixed): `qr_solve` called a full-rank `A` near the top of the range
+/// of rank one. `A = 0.1·f64::MAX·S` with `S` the signs of the seeded Gaussian `200 × 5` (seed 71;
 /// `qr_solve` solves `S` itself, and `0.03·f64::MAX·S`), `b` seed 72: the solution
 /// `x = x_S/(0.1·f64::MAX)` (`x_S` that of `S`) is representable (largest entry `≈ 7·10⁻³⁰⁹`,
-/// subnormal), but `qr_solve` answers `RankDeficient { rank: 1, required: 5 }`, which its doc
+/// subnormal), but `qr_solve` answered `RankDeficient { rank: 1, required: 5 }`, which its doc
 /// keeps for "an exactly singular `R` (carrying `A`'s numerical rank)": the column norms
-/// (`√200·0.1·MAX`) overflow in the QR, unlike `normal_equations` and `sketch_and_solve`, which
-/// scale such an `A` by a power of two first. Pass rule (the fix): `Ok`, within `10⁻¹²`
-/// (relative, norm-wise) of `x_S/(0.1·MAX)`.
+/// (`√200·0.1·MAX`) overflowed in the QR. Like `normal_equations` and `sketch_and_solve`, it
+/// now scales such an `A` by a power of two first. Pass rule: `Ok`, within `10⁻¹²` (relative,
+/// norm-wise) of `x_S/(0.1·MAX)`.
 #[test]
-#[ignore = "BUG: qr_solve reports rank 1 for a full-rank A whose column norms overflow"]
 fn qr_solve_solves_a_full_rank_a_near_the_top_of_the_range() {
     use randnla::lstsq::qr_solve;
     let g = common::gauss(200, 5, 71);

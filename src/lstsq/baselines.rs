@@ -6,7 +6,7 @@ use super::precondition::HouseholderQr;
 use super::{check_common, check_lambda, check_problem, Info, Timings};
 use crate::error::{Error, Result};
 use crate::input::MatrixRef;
-use faer::{Mat, MatRef, Par};
+use faer::{Mat, Par};
 use std::time::Instant;
 
 /// Parameters of unpreconditioned [`lsqr`].
@@ -31,10 +31,6 @@ impl Default for LsqrParams {
             par: Par::Seq,
         }
     }
-}
-
-fn to_vec(m: MatRef<'_, f64>) -> Vec<f64> {
-    (0..m.nrows()).map(|i| m[(i, 0)]).collect()
 }
 
 /// At most `2³¹` entries for the `n × d` dense matrix `what` names.
@@ -69,7 +65,8 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// of its singular values above `rcond·σ_max`. Columns in different units are not a rank
 /// deficiency here (scales `10⁷, 1, 10⁻⁷` are solved accurately). For a rank-deficient `A` use
 /// [`sketch_and_precondition`](super::sketch_and_precondition), which returns the minimum-norm
-/// solution. [`Error::NonFinite`] when the solution overflows.
+/// solution. [`Error::NonFinite`] when the solution overflows (an `A` with entries near
+/// `f64::MAX` is factored scaled down by a power of two, so its column norms do not overflow).
 ///
 /// # Performance
 /// `O(n·d²)` time, `n·d` memory (`(n + d)·d` with ridge; sparse inputs are densified). A baseline: it runs faer's
@@ -142,6 +139,10 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
         (false, i) if i < n => b[i],
         _ => 0.0,
     });
+    // An `A` (or `√λ`) near f64::MAX overflowed faer's column norms, and a full-rank `A` was
+    // reported as rank 1: the matrix is moved down by a power of two first (exact;
+    // `[2⁻ᵉA; 2⁻ᵉ√λI]·y = [b; 0]` gives `x = 2⁻ᵉy`), ordinary data are not touched.
+    let shift = crate::dense::into_qr_range(&mut m);
     let qr = HouseholderQr::new(m, par);
     let r = qr.r();
     if (0..d).any(|i| r[(i, i)] == 0.0) {
@@ -150,7 +151,11 @@ pub fn qr_solve(a: MatrixRef<'_, f64>, b: &[f64], lambda: f64, par: Par) -> Resu
     if lambda == 0.0 {
         numerically_full_rank(r)?;
     }
-    super::finite_solution(to_vec(qr.solve_lstsq(rhs, par).as_ref()), "the QR solve")
+    let y = qr.solve_lstsq(rhs, par);
+    let x = (0..d)
+        .map(|i| crate::scalar::mul_pow2(y[(i, 0)], -shift))
+        .collect();
+    super::finite_solution(x, "the QR solve")
 }
 
 /// `Ok` when the triangle `R` of `A = QR` (no zero pivot) has full numerical rank after its

@@ -243,8 +243,20 @@ pub(crate) fn lsqr_run_from(
         anorm = anorm.max(norm_of(&[alpha, beta, cfg.damp]));
         if beta > 0.0 {
             normalize_by(&mut u, beta_sc);
-            for (vi, ti) in v.iter_mut().zip(&tmp_v) {
-                *vi = ti / beta_sc - beta * *vi;
+            if beta_sc.is_finite() && tmp_v.iter().any(|t| !t.is_finite()) {
+                // `Mᵀu` overflowed inside the pass while `u` did not: `sc` was chosen for an
+                // `anorm` far below `‖M‖`. At the first step `anorm` is only `α₁ = ‖Mᵀc‖/‖c‖`,
+                // tiny when `c` is nearly orthogonal to the range (`M = 2⁵²⁰·[I; 0]` with
+                // `α₁ ≈ 2⁻¹³`: `Mᵀu ≈ 2¹⁰⁴⁰`). `Mᵀ(u/‖u‖)` is at most `‖M‖`, so it is formed
+                // again from the normalized `u`: one more product, on this path only.
+                op.apply_t(&u, &mut tmp_v);
+                for (vi, ti) in v.iter_mut().zip(&tmp_v) {
+                    *vi = ti - beta * *vi;
+                }
+            } else {
+                for (vi, ti) in v.iter_mut().zip(&tmp_v) {
+                    *vi = ti / beta_sc - beta * *vi;
+                }
             }
             alpha = norm2(&v);
             if alpha > 0.0 {

@@ -5,7 +5,7 @@ use super::ops::{norm2, residual, DataOp, LinOp};
 use super::precondition::HouseholderQr;
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, MatrixRef};
-use crate::scalar::{exponent, mul_pow2, shift_toward_range};
+use crate::scalar::{exponent, mul_pow2};
 use crate::seed::Seed;
 use crate::sketch::{SketchExt, SketchKind, SketchOperator};
 use faer::{Mat, MatRef, Par};
@@ -246,8 +246,8 @@ pub fn sketch_and_solve_with(
     // it works on is moved away from the ends of the range by powers of two (exact;
     // SA·x = Sb becomes (2⁻ᵃSA)·y = 2⁻ᵇSb with x = 2ᵇ⁻ᵃy); other sketches are not touched.
     let (mut sa, mut sb) = (sa, sb);
-    let shift_a = into_qr_range(&mut sa);
-    let shift_b = into_qr_range(&mut sb);
+    let shift_a = crate::dense::into_qr_range(&mut sa);
+    let shift_b = crate::dense::into_qr_range(&mut sb);
     // Par::Seq: faer's blocked QR is not bitwise reproducible across thread counts. It factors
     // `S·A` in place: the sketched residual comes from `QᵀSb` below, so no copy is kept.
     let qr = HouseholderQr::new(sa, Par::Seq);
@@ -312,19 +312,4 @@ pub fn sketch_and_solve_with(
             seconds: t.elapsed().as_secs_f64(),
         },
     ))
-}
-
-/// Scales `m` by `2⁻ᵉ` when its largest `|mᵢⱼ|` is beyond `2^±1000`, bringing it to `2^±990`
-/// ([`shift_toward_range`]), and returns `e` (0, with `m` untouched, otherwise and for `m = 0`).
-/// faer's QR handles sketches with entries up to 10³⁰¹ and columns spread over 10^±300 but
-/// overflowed on one with entries near 10³⁰⁸; moving the data no further than that keeps such
-/// columns (scaling the top entry to [1, 2) turned a 10⁻²⁰⁰ column into zeros).
-fn into_qr_range(m: &mut Mat<f64>) -> i32 {
-    let Some(e) = shift_toward_range(crate::dense::max_abs(m.as_ref()), 1000, 990) else {
-        return 0;
-    };
-    for j in 0..m.ncols() {
-        m.col_mut(j).iter_mut().for_each(|v| *v = mul_pow2(*v, -e));
-    }
-    e
 }
