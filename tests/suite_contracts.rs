@@ -11,6 +11,7 @@ mod common;
 mod consistency_review;
 mod distribution_review;
 mod errors_review;
+mod mutation_review_errcli;
 mod option_names;
 mod precision_review;
 mod seed_review;

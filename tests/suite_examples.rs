@@ -8,7 +8,13 @@
 
 mod common;
 
+/// The examples' shared command-line code, which `mutation_review_errcli_cli` tests directly.
+#[path = "../examples/cli/mod.rs"]
+#[allow(unused)]
+mod cli;
+
 mod cli_figures_review;
 mod examples_cli;
 mod examples_issue_fields;
 mod examples_json_review;
+mod mutation_review_errcli_cli;
