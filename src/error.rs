@@ -421,6 +421,28 @@ mod tests {
                     "8e-11 ≤ tolerance 1e-10, but not certified",
                 ],
             ),
+            // A criterion exactly at the tolerance met it (the tests are `≤ tol`): refused for
+            // another reason, and said so, with and without a rounding floor.
+            (
+                Error::NotConverged {
+                    iterations: 2,
+                    residual: 1e-10,
+                    tolerance: 1e-10,
+                    history: vec![1e-10],
+                    rounding_floor: Some(3e-10),
+                },
+                vec!["1e-10 ≤ tolerance 1e-10", "leaves it uncertified"],
+            ),
+            (
+                Error::NotConverged {
+                    iterations: 2,
+                    residual: 1e-10,
+                    tolerance: 1e-10,
+                    history: vec![1e-10],
+                    rounding_floor: None,
+                },
+                vec!["1e-10 ≤ tolerance 1e-10, but not certified"],
+            ),
         ];
         for (e, pieces) in cases {
             let s = e.to_string();

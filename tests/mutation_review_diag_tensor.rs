@@ -330,3 +330,23 @@ fn a_permutation_listed_twice_is_refused_even_with_the_right_count() {
         r.map(drop)
     );
 }
+
+/// `read_tns_path` names the file on every I/O error, not only when it cannot be opened: a
+/// directory opens on Linux and fails on its first read, which the reader reported as
+/// "reading line 1: Is a directory" without the path (found by the CLI's mutation review:
+/// `tensor_power --tns DIR` printed no file name). Rule: the `Io` message starts with
+/// "reading DIR: " and still carries the line.
+#[test]
+fn read_tns_path_names_a_directory_given_as_the_file() {
+    let dir = std::env::temp_dir().join(format!("randnla-tns-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = randnla::tensor::read_tns_path(&dir);
+    std::fs::remove_dir(&dir).unwrap();
+    match r {
+        Err(randnla::Error::Io { message, .. }) => {
+            let want = format!("reading {}: reading line 1", dir.display());
+            assert!(message.starts_with(&want), "{message}");
+        }
+        r => panic!("{r:?}"),
+    }
+}

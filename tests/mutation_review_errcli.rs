@@ -6,10 +6,10 @@
 //! 29 mutants (2026-12-07, one build, each switched on by an environment variable): the suite
 //! killed 20 (the unit test of `Display`, `errors_review`, `io`, `review49`'s rounding-floor
 //! message, `attention_fuzz_findings` for `first_error_in_order` taking the last error), these
-//! tests 7. Two survivors, the `NotConverged` messages' `residual <= tolerance` made
+//! tests 7. Two survived these tests, the `NotConverged` messages' `residual <= tolerance` made
 //! `residual < tolerance` (with and without a rounding floor): they differ only at an exact
 //! equality of two computed `f64`s, and the variant is `non_exhaustive`, so it cannot be built
-//! here; a case in `src/error.rs`'s unit test would kill them.
+//! here; two cases at `residual = tolerance` in `src/error.rs`'s unit test now kill them.
 
 use faer::Par;
 use randnla::input::SparseRef;

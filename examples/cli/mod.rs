@@ -280,11 +280,22 @@ pub fn option_error(e: randnla::Error, flags: &[(&str, &str)]) -> String {
 }
 
 /// The message for an error about a file: prefixed by its path, except I/O errors that name it
-/// already (as the library's do on opening a file; one on reading it, such as a directory given
-/// as a `.tns` file, says only "reading line 1", and is prefixed).
+/// already, as the library's path functions do: their messages start with "opening PATH",
+/// "reading PATH", "creating PATH" or "writing PATH", followed by `:` or nothing. (A search for
+/// the path anywhere in the message took the "a" of "Is a directory" for a file named `a`.)
 pub fn file_error(path: &str, e: randnla::Error) -> String {
+    let names_path = |message: &str| {
+        ["opening ", "reading ", "creating ", "writing "]
+            .iter()
+            .any(|verb| {
+                message
+                    .strip_prefix(verb)
+                    .and_then(|rest| rest.strip_prefix(path))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+            })
+    };
     match e {
-        randnla::Error::Io { .. } if e.to_string().contains(path) => e.to_string(),
+        randnla::Error::Io { ref message, .. } if names_path(message) => e.to_string(),
         _ => format!("{path}: {e}"),
     }
 }

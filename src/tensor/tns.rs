@@ -530,7 +530,7 @@ pub fn read_tns_as<R: BufRead>(reader: R, storage: TnsStorage) -> Result<Symmetr
 /// Reads a `.tns` file from a path; see [`read_tns`].
 ///
 /// # Errors
-/// As [`read_tns`], plus a file that cannot be opened.
+/// As [`read_tns`], plus a file that cannot be opened; an [`Error::Io`] names the path.
 pub fn read_tns_path(path: impl AsRef<std::path::Path>) -> Result<SymmetricTensor> {
     read_tns_path_as(path, TnsStorage::Coordinate)
 }
@@ -538,7 +538,9 @@ pub fn read_tns_path(path: impl AsRef<std::path::Path>) -> Result<SymmetricTenso
 /// Reads a `.tns` file from a path into the given storage; see [`read_tns_as`].
 ///
 /// # Errors
-/// As [`read_tns_as`], plus a file that cannot be opened.
+/// As [`read_tns_as`], plus a file that cannot be opened; an [`Error::Io`] names the path
+/// ("opening PATH: …", "reading PATH: reading line 3: …"), as the Matrix Market path readers'
+/// do.
 pub fn read_tns_path_as(
     path: impl AsRef<std::path::Path>,
     storage: TnsStorage,
@@ -546,7 +548,14 @@ pub fn read_tns_path_as(
     let path = path.as_ref();
     let f = std::fs::File::open(path)
         .map_err(|e| Error::io(&e, &format!("opening {}", path.display())))?;
-    read_tns_as(BufReader::new(f), storage)
+    read_tns_as(BufReader::new(f), storage).map_err(|e| match e {
+        // The reader knows the line, not the file (a directory opens, then fails on line 1).
+        Error::Io { kind, message } => Error::Io {
+            kind,
+            message: format!("reading {}: {message}", path.display()),
+        },
+        e => e,
+    })
 }
 
 /// Writes a symmetric tensor as FROSTT `.tns` text (1-based indices, values in shortest
