@@ -4,7 +4,9 @@
 //! under it.
 //!
 //! 60 mutants (2026-12-07); the suite killed 40 (`suite_solvers` and the library's unit tests;
-//! one more only in `suite_contracts`), these tests 13 more. The 7 survivors, argued:
+//! one more only in `suite_contracts`), these tests 13 more, 12 since the fix of the first bug
+//! below (the first `anorm` without the damping is now repaired by it: see the first test). The
+//! 7 other survivors, argued:
 //! - `ensure_workspace` without its margin of an eighth: the margin covers the allocator's own
 //!   mappings, which no deterministic limit in a test separates from the vectors themselves;
 //! - the in-loop `!(alpha.is_finite() && beta.is_finite())` break dropped: reached only when a
@@ -37,6 +39,19 @@ fn p2(k: i32) -> f64 {
     2f64.powi(k)
 }
 
+/// The problem of the two tests below: `A = 2⁵²⁰·[I₄; 0]` (`40 × 4`) and
+/// `b = [2⁻¹³⁰·c; 2⁴⁰⁰·1₃₆]` with `c = (1, −2, 3, 0.5)`; returns `(A, b, c)`.
+fn top_of_range_problem() -> (Mat<f64>, Vec<f64>, [f64; 4]) {
+    let (n, d) = (40, 4);
+    let s = p2(520);
+    let c = [1.0, -2.0, 3.0, 0.5];
+    let a = Mat::from_fn(n, d, |i, j| if i == j { s } else { 0.0 });
+    let b: Vec<f64> = (0..n)
+        .map(|i| if i < d { p2(-130) * c[i] } else { p2(400) })
+        .collect();
+    (a, b, c)
+}
+
 /// Unpreconditioned ridge LSQR on `A = s·[I₄; 0]` (`40 × 4`, `s = 2⁵²⁰`), `λ = 2¹⁰⁰⁰`, and
 /// `b = [t·c; g·1₃₆]` with `t = 2⁻¹³⁰`, `g = 2⁴⁰⁰`, `c = (1, −2, 3, 0.5)`: `AᵀA + λI = (s² + λ)I`,
 /// so `x = s·t·c/(s² + λ) = 2⁻⁶⁵⁰·c/(1 + 2⁻⁴⁰)` (every factor an exact power of two but the last
@@ -46,19 +61,16 @@ fn p2(k: i32) -> f64 {
 /// solution finite"). Pass rule: converged, relative error `≤ 10⁻¹²` (`κ([A; √λI]) = 1`, one
 /// iteration at `tol = 10⁻¹⁴`).
 ///
-/// Kills, in `lsqr_run_from`, `anorm = hint.max(norm_of(&[alpha, cfg.damp]))` →
+/// Killed, in `lsqr_run_from`, `anorm = hint.max(norm_of(&[alpha, cfg.damp]))` →
 /// `hint.max(alpha)` (the damping left out of the first estimate of `‖M‖`): the first fused
 /// product is then scaled for `‖M‖ ≈ 2⁻¹⁰` (by 1) instead of `2⁵⁰⁰`, `Aᵀ(Av) ≈ 2¹⁰⁴⁰`
-/// overflows, and the run gives up (`NotConverged` with a NaN test value).
+/// overflows, and the run gave up (`NotConverged` with a NaN test value). Since the fix of
+/// the bug below (an overflowing `Mᵀu` is formed again from the normalized `u`) that mutant
+/// survives: the overflow is repaired at the cost of one more product with `Aᵀ`, so it is
+/// near-equivalent; the test stays as the ridge case of that fix.
 #[test]
 fn ridge_lsqr_at_the_top_of_the_range_with_b_nearly_orthogonal_to_the_range() {
-    let (n, d) = (40, 4);
-    let s = p2(520);
-    let c = [1.0, -2.0, 3.0, 0.5];
-    let a = Mat::from_fn(n, d, |i, j| if i == j { s } else { 0.0 });
-    let b: Vec<f64> = (0..n)
-        .map(|i| if i < d { p2(-130) * c[i] } else { p2(400) })
-        .collect();
+    let (a, b, c) = top_of_range_problem();
     let p = LsqrParams {
         ridge: p2(1000),
         ..Default::default()
@@ -367,13 +379,7 @@ fn ridge_lsqr_stopping_test_uses_the_largest_damped_column_norm() {
 /// `Aᵀ(u/‖u‖)` again when that happens. Pass rule: converged, relative error `≤ 10⁻¹²`.
 #[test]
 fn lsqr_at_the_top_of_the_range_with_b_nearly_orthogonal_to_the_range() {
-    let (n, d) = (40, 4);
-    let s = p2(520);
-    let c = [1.0, -2.0, 3.0, 0.5];
-    let a = Mat::from_fn(n, d, |i, j| if i == j { s } else { 0.0 });
-    let b: Vec<f64> = (0..n)
-        .map(|i| if i < d { p2(-130) * c[i] } else { p2(400) })
-        .collect();
+    let (a, b, c) = top_of_range_problem();
     let want: Vec<f64> = c.iter().map(|ci| ci * p2(-650)).collect();
     let r = lsqr(common::dense(&a), &b, &LsqrParams::default());
     let Ok((x, info)) = r else {
