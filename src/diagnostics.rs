@@ -598,6 +598,43 @@ mod tests {
         }
     }
 
+    /// `RangeBasis::new` takes the exact QR route up to and including `EXACT_QR_LIMIT` entries
+    /// and the Cholesky route beyond, as its docs say. The two are told apart by a matrix with
+    /// `κ(A) ≈ 2·10⁸`: columns `a₀ = e₀` and `a₁ = e₀ + 10⁻⁸·e₁` (the rest `e_j`). The QR keeps
+    /// `|R₁₁| ≈ 7·10⁻⁹`, far above its rank threshold `n·u·max‖a_k‖ ≈ 3·10⁻¹¹`; the Gram matrix
+    /// rounds `1 + 10⁻¹⁶` to 1, so its Cholesky factor has a zero pivot and the route refuses the
+    /// matrix as rank-deficient. The zero rows below row `d` make the size without making work
+    /// for the Cholesky route (the exact route densifies them: 160 MB).
+    #[test]
+    fn the_exact_qr_route_ends_at_its_documented_size() {
+        let d = 100;
+        let nearly_collinear = |n: usize| {
+            let mut t = sprs::TriMat::new((n, d));
+            t.add_triplet(0, 0, 1.0);
+            t.add_triplet(0, 1, 1.0);
+            t.add_triplet(1, 1, 1e-8);
+            for j in 2..d {
+                t.add_triplet(j, j, 1.0);
+            }
+            t.to_csr::<usize>()
+        };
+        let at_limit = nearly_collinear(EXACT_QR_LIMIT / d);
+        assert_eq!(at_limit.rows() * d, EXACT_QR_LIMIT);
+        let exact = RangeBasis::new(MatrixRef::sparse(&at_limit).unwrap(), Par::Seq);
+        assert!(matches!(
+            exact,
+            Ok(RangeBasis {
+                basis: Basis::Orthonormal(_),
+                ..
+            })
+        ));
+        let beyond = nearly_collinear(EXACT_QR_LIMIT / d + 1);
+        match RangeBasis::new(MatrixRef::sparse(&beyond).unwrap(), Par::Seq) {
+            Err(Error::RankDeficient { rank, required }) => assert_eq!((rank, required), (1, d)),
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn s_small() -> SparseSign {
         SparseSign::new(10, 100, 2, Seed::new(3)).unwrap()
     }

@@ -681,6 +681,44 @@ fn cauchy_rows_are_cauchy_multiples_of_gaussian_rows() {
     }
 }
 
+/// `cauchy_rows`' scales are independent of the Gaussian rows they multiply (its docs: "`c_i`
+/// standard Cauchy and `g_i` iid standard normal"), i.e. they come from a stream of their own.
+/// Drawn from the Gaussian's stream (the mutant tried: `block_rng(0x9001, 0)` in `cauchy_rows`),
+/// `c_i` comes from the very draw that made `g_i0` (both take one 64-bit word and read its
+/// high bits, the normal sampler keeping the sign), so the two share their sign — until the
+/// sampler's first rejection (≈ 1% of its draws) takes a second word and the streams slip out of
+/// step. Input: `20 000 × 3`, seed 5; `c_i = a_i0/g_i0`. Two pass rules: (1) Pearson's χ² of the
+/// 4 × 4 table of the quartile of `c_i` (cut at −1, 0, 1) against that of `g_i0` (cut at 0,
+/// ±0.6745), each cell expecting `n/16` under independence of two variables with these exact
+/// quartiles, is ≤ 44.0, the 1 − 10⁻⁴ quantile of χ² with 15 degrees of freedom (this checks the
+/// whole matrix; it passes under the mutant, whose rows are independent once out of step);
+/// (2) fewer than 16 leading rows have `a_i0 = c_i·g_i0 > 0` (odds `2⁻¹⁶` under independence).
+/// Measured: χ² = 9.4 and 3 leading rows; under the mutant χ² = 6.3 and 22 leading rows.
+#[test]
+fn cauchy_rows_scales_are_independent_of_the_gaussian_rows() {
+    let (n, d) = (20_000usize, 3usize);
+    let a = cauchy_rows(n, d, Seed::new(5)).unwrap();
+    let g = gaussian_matrix(n, d, Seed::new(5)).unwrap();
+    let quartile = |x: f64, cut: f64| (x > -cut) as usize + (x > 0.0) as usize + (x > cut) as usize;
+    let mut table = [[0usize; 4]; 4];
+    for i in 0..n {
+        let c = a[(i, 0)] / g[(i, 0)];
+        table[quartile(c, 1.0)][quartile(g[(i, 0)], 0.674_489_750_196_081_7)] += 1;
+    }
+    let expected = n as f64 / 16.0;
+    let chi2: f64 = table
+        .iter()
+        .flatten()
+        .map(|&k| (k as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(chi2 <= 44.0, "χ² = {chi2}, table {table:?}");
+    let leading_positive = (0..n).take_while(|&i| a[(i, 0)] > 0.0).count();
+    assert!(
+        leading_positive < 16,
+        "rows 0..{leading_positive}: c_i and g_i0 share a sign"
+    );
+}
+
 /// Claim, `src/problems.rs:34-36` (`coherent_matrix`): the leverage scores of the first `d`
 /// rows "are ≈ 1 (0.95 at `50 000 × 100`, `scale = 10⁻³`)". The scores are exactly
 /// `e_iᵀ(AᵀA)⁻¹e_i`; `AᵀA` is formed here from the generated matrix (`50 000 × 100`, seed 2) and
