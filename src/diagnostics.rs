@@ -77,8 +77,10 @@ pub fn condition_number(a: MatRef<'_, f64>) -> Result<f64> {
         return Err(Error::empty("matrix"));
     }
     check_finite_dense(a, "matrix")?;
-    // κ does not change under scaling: entries far from 1 (whose SVD over- or underflows, as
-    // 1e300·A did) are scaled by an exact power of two first.
+    // κ does not change under scaling: entries far from 1 are scaled by an exact power of two
+    // first. `singular_values` scales too (its SVD over- or underflowed, as 1e300·A did), but
+    // then returns the singular values at the input's scale, where `σ_max` can exceed
+    // `f64::MAX` while `σ_max/σ_min` is finite; here both stay scaled.
     let e = crate::scalar::exponent(crate::dense::max_abs(a));
     let scaled;
     let a = if e.abs() > 128 {
@@ -466,6 +468,12 @@ mod tests {
         );
         let lone = Mat::from_fn(4, 3, |i, j| if i == 0 && j == 0 { 1e300 } else { 0.0 });
         assert_eq!(condition_number(lone.as_ref()).unwrap(), f64::INFINITY);
+        // Singular values beyond `f64::MAX`, a finite ratio: `1.5·2¹⁰²³·[1 1; −1 1]` has both
+        // `σ = 1.5·√2·2¹⁰²³`, so κ = 1 (to rounding), not ∞/∞.
+        let big = 1.5 * f64::powi(2.0, 1023);
+        let rotation = Mat::from_fn(2, 2, |i, j| if i == 1 && j == 0 { -big } else { big });
+        let got = condition_number(rotation.as_ref()).unwrap();
+        assert!((got - 1.0).abs() < 1e-14, "{got}");
     }
 
     /// An overflowing Gram matrix is an error, dense and sparse (an audit found `Ok(∞)` for
