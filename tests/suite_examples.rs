@@ -18,3 +18,4 @@ mod examples_cli;
 mod examples_issue_fields;
 mod examples_json_review;
 mod mutation_review_errcli_cli;
+mod mutation_review_examples_a;
