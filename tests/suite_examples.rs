@@ -19,3 +19,4 @@ mod examples_issue_fields;
 mod examples_json_review;
 mod mutation_review_errcli_cli;
 mod mutation_review_examples_a;
+mod mutation_review_examples_b;
