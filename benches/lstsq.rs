@@ -13,25 +13,31 @@
 //!    less sensitive to the load) and the default `tol = 1e-14` and `m = 4d` variants. The
 //!    default runs the unpreconditioned probe first (`LstsqParams::probe`), which gives up here
 //!    after a few passes; `..._no_probe` is the sketched solve alone (same bits of `x`).
-//!    Unpreconditioned LSQR (1000 iterations) and faer's sparse QR are timed once outside
-//!    criterion (too slow to repeat) and printed with their accuracy. Read the ratio of the medians.
+//!    Unpreconditioned LSQR (1000 iterations, one run) and faer's sparse QR (two runs, the faster
+//!    divided by the median of 3 sketched solves) are timed outside criterion (too slow to
+//!    repeat) and printed with their accuracy. Read the ratio of the medians
+//!    (`python3 scripts/bench_report.py lstsq --baseline normal_equations`).
 //! 2. `nnz`: sketch-and-precondition at fixed d = 100 while n (hence nnz) doubles; the printed
-//!    log-log slope of time against nnz should be ≈ 1 (input-sparsity time). The normal
-//!    equations run beside it in criterion at every size (`scripts/bench_report.py lstsq
-//!    --baseline normal_equations` gives the ratios), and each size prints one-shot times of the
-//!    normal equations, faer's dense Householder QR and unpreconditioned LSQR (≤ 1000
-//!    iterations) with their normal-equation residuals.
+//!    log-log slope of time against nnz (least squares over the medians of 3 solves printed at
+//!    each size) should be ≈ 1 (input-sparsity time). The normal equations run beside it in
+//!    criterion at every size (`scripts/bench_report.py lstsq --baseline normal_equations` gives
+//!    the ratios), and each size prints one-shot times of the normal equations, faer's dense
+//!    Householder QR and unpreconditioned LSQR (≤ 1000 iterations) with their normal-equation
+//!    residuals.
 //! 3. `dense`: dense tall 50 000 × d against faer's Householder QR least squares, timed once per d
-//!    (wall and process CPU; the default, the default without the probe (`np`) and `m = 4d`
-//!    without it; the ratio says where QR wins, crossovers printed for the default and for
-//!    `np`). The sweep's columns are scaled over six decades, which the default's probe undoes
+//!    (medians of 7 alternating runs up to d = 100, where a solve takes milliseconds; wall and
+//!    process CPU; the default, the default without the probe (`np`) and `m = 4d` without it;
+//!    the ratio says where QR wins, crossovers printed for the default and for `np`). The sweep's columns are scaled over six decades, which the default's probe undoes
 //!    by equilibrating them (`pre` = diag: no sketch); `np` is the sketched solve on the same
 //!    data. A last line repeats the largest d on Epperly's rotated `U·diag(σ)·Vᵀ` (κ = 1e6,
 //!    which column scaling does not undo: there the probe gives up and sketches); criterion repeats
-//!    the n = 20 000, d = 200 case (κ ≈ 1.1: there the probe solves it unpreconditioned). `RANDNLA_BENCH_DENSE=n:d1,d2,…`
-//!    replaces the one-shot sweep by those sizes (e.g. `100000:1000,2000`).
+//!    the n = 20 000, d = 200 Gaussian case (κ ≈ (1 + √(d/n))/(1 − √(d/n)) ≈ 1.2: there the probe
+//!    solves it unpreconditioned; `scripts/bench_report.py lstsq --baseline householder_qr
+//!    --invert` gives QR/solver). `RANDNLA_BENCH_DENSE=n:d1,d2,…` replaces the one-shot sweep by
+//!    those sizes (e.g. `100000:1000,2000`).
 //!
-//! Timings printed outside criterion are single runs (`one-shot`) on the same machine.
+//! Timings printed outside criterion are single runs (`one-shot`) on the same machine, except
+//! where a line says it prints a median.
 //!
 //! # 2026-12-03 afternoon, with the equilibrating probe
 //! `RANDNLA_BENCH_DENSE=50000:250,500,1000 cargo bench --bench lstsq -- 'lstsq/(illmix|dense)'`:
@@ -490,7 +496,7 @@ fn dense(c: &mut Criterion, quick: bool) {
         }
         _ => (n, ds),
     };
-    println!("\n== dense {n} × d, columns scaled by logspace(0, −6, d) (κ ≈ 1e6): sketch-precondition (default: the probe, which equilibrates these columns (`pre` diag: solved without a sketch, full rank certified); `np`: probe off, the sketched solve with m from the cost model; m = 4d, probe off; tol 1e-14) vs faer Householder QR (one-shot; wall and process CPU seconds; `pre`: preconditioner used by default) ==");
+    println!("\n== dense {n} × d, columns scaled by logspace(0, −6, d) (κ ≈ 1e6): sketch-precondition (default: the probe, which equilibrates these columns (`pre` diag: solved without a sketch, full rank certified); `np`: probe off, the sketched solve with m from the cost model; m = 4d, probe off; tol 1e-14) vs faer Householder QR (one-shot{}; wall and process CPU seconds; `pre`: preconditioner used by default) ==", if quick { "" } else { ", medians of 7 alternating runs up to d = 100" });
     println!(
         "{:>5}  {:>9}  {:>7}  {:>6}  {:>5}  {:>9}  {:>7}  {:>9}  {:>9}  {:>7}  {:>8}  {:>8}  {:>9}  {:>9}",
         "d",
