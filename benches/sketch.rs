@@ -5,6 +5,8 @@
 //!   1e5 to 5e7. Each group also times `spmv`, one sparse matrix–vector product `A·x` over the same
 //!   matrix — the practical floor. Read the log-log slope of time against nnz (ideal 1.0) and the
 //!   ratio sketch/spmv at each size: `python3 scripts/bench_report.py sparse_csr sparse_csc`.
+//!   `spmv` runs on one thread, so that ratio compares like with like for the `_t1` rows only
+//!   (the script prints it for every row): read a `_t2` row against its `_t1` row.
 //!   `stream_t1`/`stream_t2` sum the matrix's index and value arrays in 1 or 2 chunks on the
 //!   rayon pool: the memory-bandwidth control for the `_t1`/`_t2` (1 vs 2 threads) sketch pairs.
 //! * `count_small/*`: CountSketch (`m = 400`) on CSR inputs with 25 nonzeros per row and 0.3 to
@@ -18,8 +20,8 @@
 //!   nnz 1e5 and 1e6, `m = 400`, one thread) beside `spmv`: the price of a dense sketch
 //!   (Gaussian `O(m·nnz)`, SRHT `O(n·d·log n)` on the densified rows) against the sparse ones.
 //!
-//! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs ~1.6 GB);
-//! `RANDNLA_BENCH_MAX_NNZ=10000000 cargo bench --bench sketch` stops the sweep at 1e7;
+//! `cargo bench --bench sketch` runs the full sweep (several minutes; the 5e7 matrix needs
+//! ~1.6 GB); `RANDNLA_BENCH_MAX_NNZ=10000000 cargo bench --bench sketch` stops the sweep at 1e7;
 //! `cargo bench --bench sketch -- --test` (or `cargo test --benches`, as CI does) runs the
 //! smallest size once.
 
