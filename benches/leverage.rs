@@ -5,10 +5,12 @@
 //! Cholesky QR from n = 10⁵ on, so its slope spans two algorithms.
 //!
 //! How to read it: in `approx/…` the time should grow linearly with nnz — the log-log slope
-//! `log(t₂/t₁)/log(nnz₂/nnz₁)` between the smallest and largest sizes should be ≤ 1.1. At
-//! nnz = 10⁷ (n = 10⁶) the ratio `exact/approx` is the speed-up; the median and 90th-percentile
-//! relative error of the approximate scores at that size are printed to stderr once, beside
-//! the timings.
+//! `log(t₂/t₁)/log(nnz₂/nnz₁)` between the smallest and largest sizes should be ≤ 1.1 (from the
+//! medians of `python3 scripts/bench_report.py leverage`, whose `slope` column is instead the
+//! least-squares fit over all four sizes). At nnz = 10⁷ (n = 10⁶) the ratio `exact/approx` is
+//! the speed-up (the script's `--invert`; by default it prints approx/exact); the median and
+//! 90th-percentile relative error of the approximate scores are printed to stderr once per size,
+//! from one run of each method before the timings.
 //!
 //! Measured (2 threads, quiet machine; see `src/leverage.rs` for the table): approx 419 ms vs
 //! exact 2.19 s at nnz = 10⁷ (5.2× by medians), median relative error 0.097; slope 0.69
