@@ -4,11 +4,14 @@
 //! **Timing** (criterion group `active`): sparse pools `n × 50` with 10 nonzeros per row
 //! (nnz = 10n), budget k = 5d = 250. `bss/…` is the whole selection — the pool's exact basis
 //! (sketch + two passes over X), the BSS process and the weighted fit; `bss_sketched/…` the same
-//! with the nearly orthogonal (sketch-only) basis; `leverage/…` i.i.d. leverage sampling on the
-//! exact basis; `all_labels/…` the honest alternative that buys every label and solves the full
-//! problem (`lstsq::sketch_and_precondition`). How to read it: the log-log slope of `bss` between
-//! the smallest and largest nnz should be ≤ 1.1 (`python3 scripts/bench_report.py active`); the
-//! BSS process itself costs `O(k·d³)`, independent of n.
+//! with the nearly orthogonal (sketch-only) basis, which BSS orthonormalizes on first use (a Gram
+//! pass and a score pass over X, inside the timed selection: `src/active/mod.rs`); `leverage/…`
+//! i.i.d. leverage sampling on the exact basis; `all_labels/…` the honest alternative that buys
+//! every label and solves the full problem (`lstsq::sketch_and_precondition`). How to read it:
+//! the log-log slope of `bss` between the smallest and largest nnz should be ≤ 1.1
+//! (`python3 scripts/bench_report.py active`: its least-squares slope over the three evenly
+//! spaced sizes is that two-point slope; `--baseline all_labels` gives the ratios to the full
+//! solve); the BSS process itself costs `O(k·d³)`, independent of n.
 //!
 //! **Ratio table** (printed to stderr before the timings): the ALGORITHMS.md §8 experiment —
 //! Cauchy rows, n = 2·10⁴, d = 50, `y = Xβ + 5·g`, 200 trials (noise seed and selection seed vary
