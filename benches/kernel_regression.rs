@@ -17,21 +17,30 @@
 //!    nonzeros, on the same threads), factors it by Cholesky and applies `(AᵀA)⁻¹` `j` times
 //!    (P2: `j + 1` times to `Aᵀb`, formed on the same threads: the normal equations of P2), with
 //!    no refinement and no check. Time should grow linearly in nnz for all three.
-//! 2. `kernel/p3` on dense `n × 16` matrices `c·G` (Gaussian `G`, n = 500 … 4000) for two
-//!    scales: `c = 0.4` (the tests' matrix) and `c = 0.8`. [`solve_p3`] by default (the `D·G·D`
-//!    split, then up to n = 8192 a Cholesky of `G` with refinement on the true residual),
-//!    `sketched_cg` (Nyström-preconditioned CG, `O(n²(d + ℓ))` plus `O(n²)` per iteration),
-//!    and `exact`: forming `exp(AAᵀ)` (faer's GEMM, then the exponentials of the lower
-//!    triangle, which is all the Cholesky reads, in parallel column blocks with the vector state
-//!    cleared as in the crate's own loop) and factoring it by Cholesky (`O(n³/3)`). The scale sets the
-//!    spectrum of the Gaussian kernel matrix `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` that CG sees: at
-//!    `c = 0.8` (n = 2000, numpy) κ(G) ≈ 13 and CG needs few iterations at any n; at `c = 0.4`,
-//!    κ(G) ≈ 2·10⁴ and grows like n², and the tail below the Nyström rank ℓ = 200 is flat
-//!    (`λ_ℓ/λ_min` = 11, 30, 88, 318 at n = 500 … 4000), so CG's iterations grow like n and the
-//!    CG route costs `O(n³)` like Cholesky, with worse constants.
+//! 2. `kernel/p3_scale0.4`, `kernel/p3_scale0.8`: P3 on dense `n × 16` matrices `c·G` (Gaussian
+//!    `G`, n = 500 … 4000) for two scales: `c = 0.4` (the tests' matrix) and `c = 0.8`.
+//!    `sketched` is [`solve_p3`] by default (the `D·G·D` split, then up to n = 8192 a Cholesky
+//!    of `G` with refinement on the true residual), `sketched_cg` (Nyström-preconditioned CG,
+//!    `O(n²(d + ℓ))` plus `O(n²)` per iteration), and `exact`: forming `exp(AAᵀ)` (faer's GEMM,
+//!    then the exponentials of the lower triangle, which is all the Cholesky reads, in parallel
+//!    column blocks with the vector state cleared as in the crate's own loop) and factoring it by
+//!    Cholesky (`O(n³/3)`). The scale sets the spectrum of the Gaussian kernel matrix
+//!    `G_ij = e^{−‖aᵢ − aⱼ‖²/2}` that CG sees: at `c = 0.8` (n = 2000, numpy) κ(G) ≈ 13 and CG
+//!    needs few iterations at any n; at `c = 0.4`, κ(G) ≈ 2·10⁴ and grows like n², and the tail
+//!    below the Nyström rank ℓ = 200 is flat (`λ_ℓ/λ_min` = 11, 30, 88, 318 at n = 500 … 4000),
+//!    so CG's iterations grow like n and the CG route costs `O(n³)` like Cholesky, with worse
+//!    constants.
+//! 3. `kernel/p1_route`: P1 with `j = 1` by [`InnerSolve::Auto`] (`auto`) beside the sketched CG
+//!    route (`cg`) on the shapes where `Auto`'s cost rule has to choose (dense `50 000 × d`,
+//!    d = 200, 800, 1600, columns scaled over one decade; sparse, 100–400 nonzeros a row), so
+//!    each choice can be checked against the other route's time. No exact baseline here: the
+//!    line on stderr gives the route taken and the solvers' own relative residuals.
 //!
-//! Each size prints the relative residual of every answer (recomputed for the exact ones), once,
-//! to stderr. Medians from criterion; the machine is noisy, so read ratios of medians of one run.
+//! In 1 and 2 each size prints, once, to stderr, the relative residual of every answer,
+//! recomputed from `A` for the solvers' answers too (P3 also prints the solvers' own figure),
+//! and for P1 and P2 the distance to the exact answer: P2 is a least-squares problem, whose residual `‖A(AᵀA)ʲx − b‖`
+//! stays near `‖b‖` at this `b`'s solution, so there the distance is the accuracy. Medians from
+//! criterion; the machine is noisy, so read ratios of medians of one run.
 //!
 //! # Measured 2026-12-06, 17:01–17:27 UTC (Intel VM, 2 threads, quiet)
 //! `cargo bench --bench kernel_regression -- kernel/p`, default / CG route / exact medians,
@@ -47,9 +56,9 @@
 //! After the fused pass, `-- 'kernel/p[12]/'` with a helper's build alongside (17:26–17:33):
 //! P1 2.09 / 1.96 / 2.58× exact, P2 5.7 / 2.8 / 4.1×; quiet, after P2's residual reuse too
 //! (17:56–18:02): P1 1.34 / 7.16 / 88.8 ms against 0.553 / 2.79 / 27.1 ms (2.42 / 2.57 / 3.28×),
-//! P2 2.60 / 13.6 / 176 ms against 0.507 / 3.18 / 34.8 ms (5.1 / 4.3 / 5.1×). The exact routes check nothing; the
-//! default pays for its check (the true residual's passes over `A`), the prescale's scan of `A`
-//! and the compact index copy its products use.
+//! P2 2.60 / 13.6 / 176 ms against 0.507 / 3.18 / 34.8 ms (5.1 / 4.3 / 5.1×). The exact routes
+//! check nothing; the default pays for its check (the true residual's passes over `A`), the
+//! prescale's scan of `A` and the compact index copy its products use.
 //!
 //! The runs of 2026-12-05 (AMD VM) used weaker exact routes (a full `AᵀA`, a serial `Aᵀb`, P3's
 //! exponentials in one loop slowed by faer's AVX-512 state) and put P1 at 0.71–1.5× and P2 at
