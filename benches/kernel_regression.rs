@@ -38,9 +38,10 @@
 //!
 //! In 1 and 2 each size prints, once, to stderr, the relative residual of every answer,
 //! recomputed from `A` for the solvers' answers too (P3 also prints the solvers' own figure),
-//! and for P1 and P2 the distance to the exact answer: P2 is a least-squares problem, whose residual `‖A(AᵀA)ʲx − b‖`
-//! stays near `‖b‖` at this `b`'s solution, so there the distance is the accuracy. Medians from
-//! criterion; the machine is noisy, so read ratios of medians of one run.
+//! and for P1 and P2 the distance to the exact answer: P2 is a least-squares problem, whose
+//! residual `‖A(AᵀA)ʲx − b‖` stays near `‖b‖` at this `b`'s solution, so there the distance is
+//! the accuracy. Medians from criterion; the machine is noisy, so read ratios of medians of one
+//! run.
 //!
 //! # Measured 2026-12-06, 17:01–17:27 UTC (Intel VM, 2 threads, quiet)
 //! `cargo bench --bench kernel_regression -- kernel/p`, default / CG route / exact medians,

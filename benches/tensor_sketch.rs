@@ -7,7 +7,8 @@
 //!   roughly flat.
 //! - `explicit_vs_ts/<d>`: 16 dense rows, p = 3, m = 4096, d = 10 … 100: the explicit feature map
 //!   (all `d³` products of each row, written out) against TensorSketch on the same rows. The
-//!   crossover is the `d` where the two times meet; at d = 100 read the ratio explicit/TS.
+//!   crossover is the `d` where the two times meet; at d = 100 read the ratio explicit/TS
+//!   (`python3 scripts/bench_report.py explicit_vs_ts --baseline tensorsketch`).
 //!   `explicit` reuses one output buffer across iterations: the like-for-like baseline, since
 //!   TensorSketch's own per-call output (16 × 4096, 512 KiB) is recycled warm by the allocator
 //!   (≈ 3 page faults a call). `explicit_alloc` allocates its 128 MB output per call: the
@@ -15,7 +16,7 @@
 //!   about 90% of its time (80–90 ms against 7.7 ms for `explicit`, 2026-12-04): a cost of the
 //!   allocation pattern, not of the feature map.
 //! - `tree_vs_fft/<p>`: the tree sketch against the FFT TensorSketch at the same m = 1024 on 500
-//!   dense rows (d = 100), p = 2, 4, 8.
+//!   dense rows (d = 100), p = 2, 4, 8 (`bench_report.py tree_vs_fft --baseline fft`: tree/FFT).
 //!
 //! `cargo bench --bench tensor_sketch` (full); `-- --test` runs the smallest size of each group.
 mod common;
