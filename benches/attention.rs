@@ -15,10 +15,12 @@
 //!   exact causal likewise at n = 16384 (`exact causal single run`), beside one run of the
 //!   causal sketch at each block size.
 //!
-//! Beside the times, stderr gets the relative Frobenius error of the sketched output against the
-//! exact one on clustered inputs (`clustered_qkv`: 16 centres, noise 0.3, scale 1.5) — the inputs
-//! that are timed — and on iid Gaussian Q, K (where the error is ≈ 1 or more: the kernel values
-//! are tiny next to the norms; see the module docs), and the exact/sketched ratio.
+//! Beside the times, stderr gets the relative Frobenius error of each sketched variant's output
+//! against the exact one on clustered inputs (`clustered_qkv`: 16 centres, noise 0.3, scale 1.5)
+//! — the inputs that are timed; the causal variants against exact causal attention at
+//! n ≤ 16384, the f32 one against the f64 exact output — and on iid Gaussian Q, K (where the
+//! error is ≈ 1 or more: the kernel values are tiny next to the norms; see the module docs), and
+//! the exact/sketched ratio of single runs.
 //!
 //! How to read it: the log-log slope of `sketch_*` between n = 1024 and 65536 should be ≈ 1,
 //! that of exact ≈ 2; `python3 scripts/bench_report.py attention` prints medians and slopes.
@@ -167,6 +169,8 @@ fn bench_attention(c: &mut Criterion) {
         let (q, k, v) = clustered_qkv(n, H, 16, 0.3, 1.5, Seed::new(n as u64)).unwrap();
         group.throughput(Throughput::Elements(n as u64));
         group.measurement_time(Duration::from_secs(if n >= 16384 { 20 } else { 5 }));
+        // f32 inputs (attention data usually is), for the r = 32 sketch timed below.
+        let (q32, k32, v32) = (to_f32(&q), to_f32(&k), to_f32(&v));
 
         // Errors beside the times (and, from n = 16384, the single-run exact timing).
         if !quick || n <= 1024 {
@@ -186,6 +190,13 @@ fn bench_attention(c: &mut Criterion) {
                     exact_secs / secs
                 );
             }
+            // The f32 variant's error against the f64 exact output (its own rounding included).
+            let s32 = sketch(32, FeatureMap::Gaussian, false);
+            let (out32, _) =
+                poly_sketch_attention(q32.as_ref(), k32.as_ref(), v32.as_ref(), &s32, par).unwrap();
+            let out32 = Mat::from_fn(out32.nrows(), out32.ncols(), |i, j| out32[(i, j)] as f64);
+            let err = relative_error(out32.as_ref(), ex.as_ref()).unwrap();
+            line += &format!(" r=32 f32: clustered error {err:.3};");
             if n <= 16384 {
                 let qi = problems::gaussian_matrix(n, H, Seed::new(1)).unwrap();
                 let ki = problems::gaussian_matrix(n, H, Seed::new(2)).unwrap();
@@ -210,6 +221,13 @@ fn bench_attention(c: &mut Criterion) {
                         exc_secs / secs
                     );
                 }
+                let (out, secs) =
+                    sketched(&q, &k, &v, &sketch(64, FeatureMap::Gaussian, true), par);
+                let err = relative_error(out.as_ref(), exc.as_ref()).unwrap();
+                line += &format!(
+                    " causal r=64: {secs:.3} s (×{:.1}), error {err:.3};",
+                    exc_secs / secs
+                );
             }
             eprintln!("{line}");
         }
@@ -222,8 +240,7 @@ fn bench_attention(c: &mut Criterion) {
                 })
             });
         }
-        // f32 inputs (attention data usually is): the same r = 32 sketch.
-        let (q32, k32, v32) = (to_f32(&q), to_f32(&k), to_f32(&v));
+        // f32 inputs: the same r = 32 sketch.
         let s = sketch(32, FeatureMap::Gaussian, false);
         group.bench_with_input(BenchmarkId::new("sketch_r32_f32", n), &s, |b, s| {
             b.iter(|| {
