@@ -6,10 +6,10 @@
 //! * `tensor_power/p3/sketch/n`, `tensor_power/p4/sketch/n`: one sketched contraction with the
 //!   automatic sketch shape `(B, b) = SketchParams::default().resolve(n, p)`, per-mode hashing
 //!   (`p − 1` real FFTs and one inverse per sketch; the default at order ≥ 4) and the shared
-//!   hash (`…/sketch_shared/…`: one real FFT and one inverse, plus the exact removal of its sign-even
-//!   collisions at order 3, where `ModeHashing::Auto` picks it; biased at order 4), medians over `B`
-//!   sketches of size `b`, the shape that gives ≈ 0.03 factor error on the synthetic orthogonal
-//!   tensors of the tests.
+//!   hash (`…/sketch_shared/…`: one real FFT and one inverse, plus the exact removal of its
+//!   sign-even collisions at order 3, where `ModeHashing::Auto` picks it; biased at order 4),
+//!   medians over `B` sketches of size `b`, the shape that gives ≈ 0.03 factor error on the
+//!   synthetic orthogonal tensors of the tests.
 //!
 //! * `tensor_power/method_p3/exact/n`, `…/sketched/n`: the whole method, rank 10, on the
 //!   synthetic orthogonal order-3 tensor (noise 0.01) at the budget BENCHMARKS.md quotes (`L = 5`
@@ -20,8 +20,9 @@
 //!
 //! Read it as: exact time grows like `n^p`; sketched time is flat in `n` at fixed `(B, b)` and
 //! steps up where the automatic `b` or `B` doubles. The crossover `n` where the sketched
-//! iteration gets cheaper than the exact one is the useful figure. The sketch build time
-//! (`O(B·nnz)`, paid once) is printed on stderr beside each size.
+//! iteration gets cheaper than the exact one is the useful figure. The sketch build times
+//! (`O(B·nnz)`, paid once; per-mode and shared hashing apart) are printed on stderr beside each
+//! size.
 //!
 //! Run: `cargo bench --bench tensor_power`, then `python3 scripts/bench_report.py tensor_power`.
 //! Figures measured on this machine are in BENCHMARKS.md (tensor power method section).
@@ -58,14 +59,18 @@ fn bench_iteration(c: &mut Criterion) {
             let (t, _, _) =
                 SymmetricTensor::synthetic_orthogonal(p, n, 10.min(n), 0.01, Seed::new(7)).unwrap();
             let (bb, b) = SketchParams::default().resolve(n, p);
+            // Each build timed on its own: the line once gave the sum of the two.
             let start = Instant::now();
             let s = TensorSketches::new(&t, bb, b, Seed::new(7), par).unwrap();
+            let build = start.elapsed().as_secs_f64();
+            let start = Instant::now();
             let shared =
                 TensorSketches::with_hashing(&t, bb, b, ModeHashing::Shared, Seed::new(7), par)
                     .unwrap();
+            let build_shared = start.elapsed().as_secs_f64();
             eprintln!(
-                "p = {p}, n = {n}: sketch B = {bb}, b = {b}, build {:.3} s",
-                start.elapsed().as_secs_f64()
+                "p = {p}, n = {n}: sketch B = {bb}, b = {b}, build {build:.3} s (per-mode), \
+                 {build_shared:.3} s (shared)"
             );
             let u: Vec<f64> = (0..n).map(|i| ((i + 1) as f64).sin()).collect();
             group.bench_with_input(BenchmarkId::new("exact", n), &t, |bch, t| {
