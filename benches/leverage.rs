@@ -2,7 +2,8 @@
 //! default parameters `m₁ = 10d`, `r₂ = 100`, `s = 8`) beside the exact scores on the same sparse
 //! `n × 200` matrices (10 nonzeros per row, so nnz = 10n). The exact side is `ExactMethod::Auto`:
 //! Householder QR at n = 10⁴ (`n·d ≤ 2²²`, `HOUSEHOLDER_LIMIT`), the sketch-preconditioned
-//! Cholesky QR from n = 10⁵ on, so its slope spans two algorithms.
+//! Cholesky QR from n = 10⁵ on, so its slope spans two algorithms (the line printed at each size
+//! names the one that ran).
 //!
 //! How to read it: in `approx/…` the time should grow linearly with nnz — the log-log slope
 //! `log(t₂/t₁)/log(nnz₂/nnz₁)` between the smallest and largest sizes should be ≤ 1.1 (from the
@@ -72,9 +73,9 @@ fn bench_leverage(c: &mut Criterion) {
             approx_leverage_scores(view, &ApproxParams::default(), Seed::new(1), par).unwrap();
         let (med, p90) = error_summary(&ap, &ex);
         eprintln!(
-            "n = {n}, d = {D}, nnz = {nnz}: exact {:.3} s (rank {}), approx {:.3} s; \
+            "n = {n}, d = {D}, nnz = {nnz}: exact {:.3} s ({:?}, rank {}), approx {:.3} s; \
              approx/exact relative error: median {med:.3}, p90 {p90:.3}",
-            exi.seconds, exi.rank, api.seconds
+            exi.seconds, exi.method, exi.rank, api.seconds
         );
         group.bench_with_input(BenchmarkId::new("approx", nnz), &view, |b, v| {
             b.iter(|| {
