@@ -27,10 +27,11 @@
 //! 3. `dense`: dense tall 50 000 × d against faer's Householder QR least squares, timed once per d
 //!    (medians of 7 alternating runs up to d = 100, where a solve takes milliseconds; wall and
 //!    process CPU; the default, the default without the probe (`np`) and `m = 4d` without it;
-//!    the ratio says where QR wins, crossovers printed for the default and for `np`). The sweep's columns are scaled over six decades, which the default's probe undoes
-//!    by equilibrating them (`pre` = diag: no sketch); `np` is the sketched solve on the same
-//!    data. A last line repeats the largest d on Epperly's rotated `U·diag(σ)·Vᵀ` (κ = 1e6,
-//!    which column scaling does not undo: there the probe gives up and sketches); criterion repeats
+//!    the ratio says where QR wins, crossovers printed for the default and for `np`). The
+//!    sweep's columns are scaled over six decades, which the default's probe undoes by
+//!    equilibrating them (`pre` = diag: no sketch); `np` is the sketched solve on the same data.
+//!    A last line repeats the largest d on Epperly's rotated `U·diag(σ)·Vᵀ` (κ = 1e6, which
+//!    column scaling does not undo: there the probe gives up and sketches); criterion repeats
 //!    the n = 20 000, d = 200 Gaussian case (κ ≈ (1 + √(d/n))/(1 − √(d/n)) ≈ 1.2: there the probe
 //!    solves it unpreconditioned; `scripts/bench_report.py lstsq --baseline householder_qr
 //!    --invert` gives QR/solver). `RANDNLA_BENCH_DENSE=n:d1,d2,…` replaces the one-shot sweep by

@@ -19,10 +19,11 @@ writes `ts_nnz`, `ts_m`, `explicit_vs_ts`, `tree_vs_fft`.
 For every group it prints one markdown table: a row per function, a column per parameter with
 the median time, the least-squares slope of log median time against log parameter, and in
 brackets the ratio of medians function/baseline (with --invert baseline/function) against the
-baseline function of the same group and parameter (default: the first of spmv, gemm, exact, qr,
-normal present; a group without the baseline gets no ratios). Under each heading it prints how
-many estimates were used and the range of their modification times: criterion keeps the latest
-result per benchmark, so a table may mix runs from different sessions.
+baseline function of the same group and parameter (default: the first of spmv, gemm, exact,
+householder_qr, normal_equations present; a group without the baseline gets no ratios). Under
+each heading it prints how many estimates were used and the range of their modification times:
+criterion keeps the latest result per benchmark, so a table may mix runs from different
+sessions.
 """
 import argparse
 import json
@@ -31,7 +32,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-BASELINES = ["spmv", "gemm", "exact", "qr", "normal"]
+BASELINES = ["spmv", "gemm", "exact", "householder_qr", "normal_equations"]
 UNNAMED = "-"  # row name for BenchmarkId::from_parameter (criterion's function_id is null)
 NO_PARAM = "median"  # column name for bench_function (criterion's value_str is null)
 
