@@ -20,3 +20,4 @@ mod examples_json_review;
 mod mutation_review_errcli_cli;
 mod mutation_review_examples_a;
 mod mutation_review_examples_b;
+mod mutation_review_tour;
