@@ -1,5 +1,5 @@
-//! Exact diagnostics for small dense problems: orthonormal bases, condition numbers and the
-//! distortion of a sketch on a subspace.
+//! Exact diagnostics for small dense problems: orthonormal bases, condition numbers, and the
+//! distortion and embedding error of a sketch on a subspace.
 
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, MatrixRef};
@@ -133,6 +133,58 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
         return Ok(f64::INFINITY);
     }
     sketched_kappa(sq.as_ref())
+}
+
+/// The embedding error `ε = ‖(SQ)ᵀ(SQ) − I‖₂ = max(σ_max² − 1, 1 − σ_min²)` of a sketch on the
+/// subspace spanned by the orthonormal columns of `Q` (`σ` the singular values of `S·Q`,
+/// `σ_min = 0` when `m < d`): the smallest `ε` with `(1 − ε)‖y‖² ≤ ‖S·Q·y‖² ≤ (1 + ε)‖y‖²` for
+/// every `y`, i.e. `S` is an ε-subspace embedding of `range(Q)` exactly when this is `≤ ε`.
+///
+/// Unlike [`distortion`]'s `κ(S·Q)`, which no scaling of `S` changes, `ε` sees the scale: a
+/// row sample of `[I_d; 10⁻³·G]` that misses every one of the first `d` rows leaves `S·Q`
+/// small but well conditioned, `κ` near 1 and `ε` near 1 (the tour's leverage section shows
+/// both). Where only the geometry matters (a preconditioner, sketch-and-solve's argmin), `κ` is
+/// the figure; where norms are estimated from `‖S·x‖`, `ε` is. Measured exactly (dense SVD
+/// of the `m × d` sketch); `∞` only when `σ_max²` exceeds `f64::MAX`.
+///
+/// # Errors
+/// As [`distortion`].
+///
+/// # Examples
+/// ```
+/// use randnla::diagnostics::{embedding_error, orthonormal_basis};
+/// use randnla::sketch::Srht;
+/// use randnla::Seed;
+/// let a = randnla::faer::Mat::from_fn(8, 3, |i, j| ((i + 1) as f64).powi(j as i32));
+/// let q = orthonormal_basis(a.as_ref())?;
+/// // All 8 rows of the Hadamard transform: an orthogonal S, so ‖SQy‖ = ‖y‖ for every y.
+/// let full = Srht::new(8, 8, Seed::new(1))?;
+/// assert!(embedding_error(&full, q.as_ref(), randnla::faer::Par::Seq)? < 1e-12);
+/// // Two rows leave a direction y with S·Q·y = 0: ε ≥ 1.
+/// let short = Srht::new(2, 8, Seed::new(1))?;
+/// assert!(embedding_error(&short, q.as_ref(), randnla::faer::Par::Seq)? >= 1.0);
+/// # Ok::<(), randnla::Error>(())
+/// ```
+///
+/// # References
+/// D. P. Woodruff, "Sketching as a Tool for Numerical Linear Algebra", Foundations and Trends
+/// in Theoretical Computer Science 10 (2014) (subspace embeddings, §2.1).
+pub fn embedding_error(
+    sketch: &dyn SketchOperator<f64>,
+    q: MatRef<'_, f64>,
+    par: Par,
+) -> Result<f64> {
+    let par = crate::dense::bounded(par);
+    let sq = sketch.apply(MatrixRef::dense(q)?, par)?;
+    let sv = crate::dense::singular_values(sq.as_ref()).map_err(|e| Error::Factorization {
+        reason: format!("SVD: {e:?}"),
+    })?;
+    let max = sv.first().copied().unwrap_or(0.0);
+    let min = match sv.last() {
+        Some(&min) if sq.nrows() >= sq.ncols() => min,
+        _ => 0.0,
+    };
+    Ok((max * max - 1.0).max(1.0 - min * min))
 }
 
 /// `κ(X)` of a sketched basis `X` (`m × d`, `m ≥ d`), `∞` when `X` is rank deficient to working
@@ -641,6 +693,51 @@ mod tests {
             Err(Error::RankDeficient { rank, required }) => assert_eq!((rank, required), (1, d)),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// `embedding_error` is `max(λ_max − 1, 1 − λ_min)` over the eigenvalues of `(SQ)ᵀSQ`
+    /// (an independent route, to 10⁻¹²); it sees a sample that misses the coherent rows, which
+    /// `distortion` does not: scores 0 on the first `d` rows of `[I_d; 10⁻³·G]` keep them out of
+    /// every draw, and `S·Q` is then small (`ε > 0.9`) but well conditioned (`κ < 10`). A sketch
+    /// with fewer rows than `d` has `ε ≥ 1`, and a `Q` of the wrong height is an error.
+    #[test]
+    fn embedding_error_is_the_gram_matrix_distance_from_identity() {
+        use crate::sketch::sampling::RowSampling;
+        let (n, d) = (2000, 10);
+        let a = crate::problems::coherent_matrix(n, d, 1e-3, Seed::new(1)).unwrap();
+        let q = orthonormal_basis(a.as_ref()).unwrap();
+        let reference = |s: &dyn SketchOperator<f64>| {
+            let sq = s
+                .apply(MatrixRef::dense(q.as_ref()).unwrap(), Par::Seq)
+                .unwrap();
+            let gram = sq.transpose() * &sq;
+            let eig = gram.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+            let lo = eig.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = eig.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (hi - 1.0).max(1.0 - lo)
+        };
+        let sign = SparseSign::new(8 * d, n, 8, Seed::new(2)).unwrap();
+        let mut scores = vec![1.0; n];
+        scores[..d].iter_mut().for_each(|w| *w = 0.0);
+        let blind = RowSampling::with_replacement(&scores, 40 * d, Seed::new(3)).unwrap();
+        for s in [&sign as &dyn SketchOperator<f64>, &blind] {
+            let eps = embedding_error(s, q.as_ref(), Par::Seq).unwrap();
+            let want = reference(s);
+            assert!(
+                (eps - want).abs() <= 1e-12 * want.max(1.0),
+                "{eps} vs {want}"
+            );
+        }
+        let eps = embedding_error(&blind, q.as_ref(), Par::Seq).unwrap();
+        let kappa = distortion(&blind, q.as_ref(), Par::Seq).unwrap();
+        assert!(eps > 0.9 && kappa < 10.0, "ε = {eps}, κ = {kappa}");
+        let short = SparseSign::new(d - 1, n, 8, Seed::new(2)).unwrap();
+        assert!(embedding_error(&short, q.as_ref(), Par::Seq).unwrap() >= 1.0);
+        let wrong = Mat::<f64>::zeros(n - 1, d);
+        assert!(matches!(
+            embedding_error(&sign, wrong.as_ref(), Par::Seq),
+            Err(Error::DimensionMismatch { .. })
+        ));
     }
 
     fn s_small() -> SparseSign {

@@ -118,7 +118,8 @@
 //! * [`input`] — validated views of dense and sparse inputs; [`io`] — Matrix Market read/write.
 //! * [`sketch`] — the operators and the [`SketchOperator`](sketch::SketchOperator) trait;
 //!   [`sketch::sampling`] (row sampling) and [`sketch::tensor`] (TensorSketch) build on it.
-//! * [`diagnostics`] — exact distortion κ(SQ), condition numbers, Gram matrices.
+//! * [`diagnostics`] — exact distortion κ(SQ) and embedding error `‖(SQ)ᵀSQ − I‖₂`, condition
+//!   numbers, Gram matrices.
 //! * [`problems`] — seeded generators of the standard test matrices.
 //! * [`leverage`] — exact, approximate and ridge leverage scores.
 //! * [`lstsq`] — least squares, ridge and kernel regression in input-sparsity time.

@@ -59,7 +59,7 @@
 //! | `normal_equation_residual`, `ridge_normal_equation_residual` | `x` / `b` lengths, NaN (index), empty `A`, `λ` −1 / NaN / ∞ |
 //! | `SketchKind::from_str`, `SparseRef::csr_row_block`, `MatrixRef::row_block` | unknown name; CSC, range past `nrows`, reversed, `usize::MAX` |
 //! | `SymmetricTensor::dense_symmetrized`, `write_tns_path`, `read_tns_path`, `read_sparse` | order 2, NaN; missing directory / file (Io names the path); array file |
-//! | `PolySketch::{new, features}`, `distortion`, `distortion_on_range` | `h = 0`, degree 3 / 66, `sketch_dim` 0 / 2049; `X` columns, NaN (row, col); `Q` / `A` rows |
+//! | `PolySketch::{new, features}`, `distortion`, `embedding_error`, `distortion_on_range` | `h = 0`, degree 3 / 66, `sketch_dim` 0 / 2049; `X` columns, NaN (row, col); `Q` / `A` rows |
 //! | `TensorSketches::{new, bucket, tensor_sketch, power_sketch, rank_one_sketch, contract_all, contract_but_one, estimates_all, estimates_but_one, deflate}` | `sketches` 0 / 257, `sketch_dim` 8 / 24 / `2²⁵`; `m ≥ B`, `k ≥ p`, `i ≥ n`; `u` length, NaN / ∞ (index); `w` NaN / ∞ |
 //! | `write_dense`, `write_sparse`, `write_tns`, `read_matrix_market`, `read_tns` | a writer / reader that fails (`Io` with the OS kind) |
 //! | `SketchOperator::to_dense` (Gaussian, sparse sign), `RangeBasis::{new, distortion}` | `2¹⁰ × 2⁴⁰`, `2²⁰ × 2⁴⁰`; empty, `n < d`, unvalidated NaN, zero `A`, `a` of another shape |
@@ -3050,7 +3050,7 @@ fn residual_figures_errors() {
 #[test]
 fn misc_entry_points() {
     use randnla::attention::{FeatureMap, PolySketch};
-    use randnla::diagnostics::{distortion, distortion_on_range};
+    use randnla::diagnostics::{distortion, distortion_on_range, embedding_error};
     use randnla::io::read_sparse;
     use randnla::tensor::{read_tns_path, write_tns_path, TnsEntries};
     use randnla::Layout;
@@ -3154,6 +3154,11 @@ fn misc_entry_points() {
     log.case("distortion Q of 5 rows (n = 6)", Want::Dim(6, 5), || {
         distortion(&s, q5.as_ref(), Par::Seq)
     });
+    log.case(
+        "embedding_error Q of 5 rows (n = 6)",
+        Want::Dim(6, 5),
+        || embedding_error(&s, q5.as_ref(), Par::Seq),
+    );
     let a5 = mat(5, 2);
     log.case("distortion_on_range A of 5 rows", Want::Dim(6, 5), || {
         distortion_on_range(&s, MatrixRef::dense(a5.as_ref()).unwrap(), Par::Seq)

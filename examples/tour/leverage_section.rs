@@ -2,14 +2,14 @@
 //! vs exact, and how well leverage-score sampling and uniform sampling embed range(A) at the same
 //! `m = ⌈4·d·ln d⌉` (Bernoulli sampling keeps row `i` with probability `min(1, m·ℓ̃ᵢ/Σℓ̃)`, so
 //! it keeps fewer rows where scores near 1 are capped): the distortion κ(SQ), blind to a common
-//! scale of `S`, and the embedding error `ε = ‖(SQ)ᵀSQ − I‖₂`, which is not. Uniform sampling
-//! that misses every one of the 50 coherent rows (it does at some seeds) leaves `SQ` a tiny,
-//! well-conditioned matrix: κ(SQ) then looks as good as leverage sampling's, `ε ≈ 1` does not.
+//! scale of `S`, and the embedding error `ε = ‖(SQ)ᵀSQ − I‖₂`, which is not
+//! (`diagnostics::embedding_error`). Uniform sampling that misses every one of the 50 coherent
+//! rows (it does at some seeds) leaves `SQ` a tiny, well-conditioned matrix: κ(SQ) then looks as
+//! good as leverage sampling's, `ε ≈ 1` does not.
 use crate::Ctx;
-use randnla::faer::{MatRef, Par};
 use randnla::leverage::{approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactParams};
 use randnla::sketch::sampling::RowSampling;
-use randnla::sketch::{SketchExt, SketchOperator};
+use randnla::sketch::SketchOperator;
 use randnla::{diagnostics, problems, MatrixRef};
 
 fn s<E: std::fmt::Display>(e: E) -> String {
@@ -72,7 +72,10 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
             dash(),
             dash(),
             format!("{kappa:.2}"),
-            format!("{:.2}", embedding_error(op, q.as_ref(), ctx.par)?),
+            format!(
+                "{:.2}",
+                diagnostics::embedding_error(op, q.as_ref(), ctx.par).map_err(s)?
+            ),
         ]);
     }
     crate::cli::outln!("coherent [I; 1e-3·G], n = {n}, d = {d}: leverage scores and row sampling");
@@ -89,19 +92,4 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
         &rows,
     );
     Ok(())
-}
-
-/// `ε = ‖(SQ)ᵀSQ − I‖₂ = max(σ_max² − 1, 1 − σ_min²)` over the singular values of `S·Q`: the
-/// smallest `ε` with `(1 − ε)‖y‖² ≤ ‖SQy‖² ≤ (1 + ε)‖y‖²` for every `y`.
-fn embedding_error(op: &RowSampling, q: MatRef<'_, f64>, par: Par) -> Result<f64, String> {
-    let sq = op.apply(MatrixRef::dense(q).map_err(s)?, par).map_err(s)?;
-    let sv = sq
-        .singular_values()
-        .map_err(|e| format!("SVD of S·Q: {e:?}"))?;
-    let (max, min) = match (sv.first(), sv.last()) {
-        (Some(&max), Some(&min)) if sq.nrows() >= sq.ncols() => (max, min),
-        (Some(&max), _) => (max, 0.0), // fewer rows than columns: σ_min(SQ) = 0
-        _ => return Err("S·Q has no singular values".to_string()),
-    };
-    Ok((max * max - 1.0).max(1.0 - min * min))
 }
