@@ -27,7 +27,8 @@
 //! it is 46.3 (and the κ of `A` instead of `Q` shows in the second decimal). Since then the
 //! section also prints `‖(SQ)ᵀSQ − I‖₂`, which shows the miss at those seeds (0.99 for uniform
 //! sampling against 0.44–0.57 for leverage sampling). At seed 7 every row's figure comes from
-//! its `σ_max² − 1` side, so a slip on the `1 − σ_min²` side (dropping it) survives here.
+//! its `σ_max² − 1` side, so a slip on the `1 − σ_min²` side (dropping it) would pass here; the
+//! column comes from `diagnostics::embedding_error`, whose unit test exercises that side.
 
 use crate::common::{self, json, run_example};
 use faer::{Mat, Par};
