@@ -9,22 +9,16 @@
 //! does not rebuild them: run `cargo build --examples` first).
 
 use crate::common;
-use common::json::{self, J};
+use common::json::J;
 
 use common::{assert_example_rejected as rejected, run_example as run, TempFiles};
 use std::collections::BTreeMap;
 
 /// Exit code 0, and the last stdout line parsed as one JSON object. Returns its fields.
 fn json(name: &str, args: &[&str]) -> BTreeMap<String, J> {
-    let out = run(name, args);
-    let what = format!("{name} {args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{what}: stderr {stderr:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    match json::parse(last) {
-        Ok(J::Obj(m)) => m.into_iter().collect(),
-        other => panic!("{what}: last line {last:?} is not a JSON object: {other:?}"),
+    match common::example_json(name, args).0 {
+        J::Obj(m) => m.into_iter().collect(),
+        _ => unreachable!("example_json returns an object"),
     }
 }
 

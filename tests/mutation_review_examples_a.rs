@@ -17,23 +17,9 @@
 //! `target/<profile>/examples/` (run `cargo build --examples` first when filtering to this file).
 
 use crate::common;
-use common::json::{self, J};
-use common::{assert_example_rejected as rejected, run_example as run, TempFiles};
+use common::json::J;
+use common::{assert_example_rejected as rejected, TempFiles};
 use randnla::io::{read_dense_path, read_matrix_market_path, write_dense_path, ReadOptions};
-
-/// Exit code 0, and the last stdout line parsed as one JSON object; with the whole stdout.
-fn json_run(name: &str, args: &[&str]) -> (J, String) {
-    let out = run(name, args);
-    let what = format!("{name} {args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{what}: stderr {stderr:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let last = stdout.lines().last().unwrap_or_default();
-    match json::parse(last) {
-        Ok(j @ J::Obj(_)) => (j, stdout),
-        other => panic!("{what}: last line {last:?} is not a JSON object: {other:?}"),
-    }
-}
 
 /// The number in field `key` of `j` (present and not null).
 fn num(j: &J, key: &str) -> f64 {
@@ -132,7 +118,7 @@ fn lstsq_lsqr_default_budget_is_1000_iterations() {
         info.converged && (501..=1000).contains(&info.iterations),
         "the problem no longer needs 501–1000 LSQR iterations: {info:?}"
     );
-    let (j, _) = json_run("lstsq", &[&ap, &bp, "--method", "lsqr", "--json"]);
+    let (j, _) = common::example_json("lstsq", &[&ap, &bp, "--method", "lsqr", "--json"]);
     assert_eq!(j.get("converged"), Some(&J::Bool(true)), "{j:?}");
     assert_eq!(num(&j, "iterations"), info.iterations as f64, "{j:?}");
 }
@@ -147,7 +133,7 @@ fn lstsq_seconds_is_at_most_the_runs_wall_clock_time() {
     let f = files("seconds");
     let (ap, bp) = write_slow_lsqr_problem(&f);
     let t = std::time::Instant::now();
-    let (j, _) = json_run("lstsq", &[&ap, &bp, "--method", "lsqr", "--json"]);
+    let (j, _) = common::example_json("lstsq", &[&ap, &bp, "--method", "lsqr", "--json"]);
     let wall = t.elapsed().as_secs_f64();
     let s = num(&j, "seconds");
     assert!(s > 0.0 && s <= wall, "seconds {s} vs the run's {wall} s");
@@ -175,7 +161,7 @@ fn sketch_nnz_per_col_is_refused_by_the_other_sketches() {
 /// to round trip), formatted as the line does (two decimals); the mutant's is some 17× smaller.
 #[test]
 fn sketch_ns_per_stored_entry_divides_by_the_stored_entries() {
-    let (j, stdout) = json_run(
+    let (j, stdout) = common::example_json(
         "sketch",
         &[
             "--generate",
@@ -225,7 +211,7 @@ fn leverage_check_leaves_out_rows_of_zero_exact_score() {
     write_dense_path(&ap, a.as_ref()).unwrap();
     // Read back: the file holds the entries as written, which the example reads.
     let a = read_dense_path(&ap, &ReadOptions::default()).unwrap();
-    let (j, _) = json_run(
+    let (j, _) = common::example_json(
         "leverage",
         &[
             &ap, "--method", "approx", "--check", "--out", &out, "--json",

@@ -11,20 +11,12 @@
 //! one can start thousands of threads or allocate without bound), and figures only a timing
 //! could tell apart (active's per-trial `seconds` as a mean, sketch_cpu's ns per nonzero).
 
-use crate::common::json::{self, J};
+use crate::common::json::J;
 use crate::common::{self, assert_example_rejected as rejected, run_example as run, TempFiles};
 
 /// Exit code 0 and the last stdout line parsed as one JSON object.
 fn json(name: &str, args: &[&str]) -> J {
-    let out = run(name, args);
-    let what = format!("{name} {args:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{what}: stderr {stderr:?}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    let j = json::parse(last).unwrap_or_else(|e| panic!("{what}: {last:?}: {e}"));
-    assert!(matches!(j, J::Obj(_)), "{what}: {last:?}");
-    j
+    common::example_json(name, args).0
 }
 
 /// Field `key` of `j` as a number (panics when missing or null).

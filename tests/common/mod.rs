@@ -344,6 +344,21 @@ pub fn run_example(name: &str, args: &[&str]) -> std::process::Output {
         .expect("the example starts")
 }
 
+/// Runs example `name` and requires exit code 0 and a last stdout line that is one JSON object;
+/// returns that object and the whole stdout.
+pub fn example_json(name: &str, args: &[&str]) -> (json::J, String) {
+    let out = run_example(name, args);
+    let what = format!("{name} {args:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{what}: stderr {stderr:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let last = stdout.lines().last().unwrap_or_default();
+    match json::parse(last) {
+        Ok(j @ json::J::Obj(_)) => (j, stdout),
+        other => panic!("{what}: last line {last:?} is not a JSON object: {other:?}"),
+    }
+}
+
 /// Runs example `name` and asserts the examples' answer to bad input: exit code 2, one line on
 /// stderr starting with `error:`, and nothing that looks like a panic. Returns the line.
 pub fn assert_example_rejected(name: &str, args: &[&str]) -> String {
