@@ -145,10 +145,11 @@ pub fn distortion(sketch: &dyn SketchOperator<f64>, q: MatRef<'_, f64>, par: Par
 /// small but well conditioned, `κ` near 1 and `ε` near 1 (the tour's leverage section shows
 /// both). Where only the geometry matters (a preconditioner, sketch-and-solve's argmin), `κ` is
 /// the figure; where norms are estimated from `‖S·x‖`, `ε` is. Measured exactly (dense SVD
-/// of the `m × d` sketch); `∞` only when `σ_max²` exceeds `f64::MAX`.
+/// of the `m × d` sketch).
 ///
 /// # Errors
-/// As [`distortion`].
+/// As [`distortion`], and [`Error::NonFinite`] when `σ_max(S·Q)²` overflows `f64` (beyond
+/// `≈ 1.3·10¹⁵⁴`: a `Q` far from orthonormal, or a sketch with entries of that size).
 ///
 /// # Examples
 /// ```
@@ -184,7 +185,9 @@ pub fn embedding_error(
         Some(&min) if sq.nrows() >= sq.ncols() => min,
         _ => 0.0,
     };
-    Ok((max * max - 1.0).max(1.0 - min * min))
+    let eps = (max * max - 1.0).max(1.0 - min * min);
+    crate::input::check_finite_slice(&[eps], "ε = ‖(SQ)ᵀSQ − I‖₂ (σ_max(SQ)² overflowed f64)")?;
+    Ok(eps)
 }
 
 /// `κ(X)` of a sketched basis `X` (`m × d`, `m ≥ d`), `∞` when `X` is rank deficient to working
@@ -699,7 +702,8 @@ mod tests {
     /// (an independent route, to 10⁻¹²); it sees a sample that misses the coherent rows, which
     /// `distortion` does not: scores 0 on the first `d` rows of `[I_d; 10⁻³·G]` keep them out of
     /// every draw, and `S·Q` is then small (`ε > 0.9`) but well conditioned (`κ < 10`). A sketch
-    /// with fewer rows than `d` has `ε ≥ 1`, and a `Q` of the wrong height is an error.
+    /// with fewer rows than `d` has `ε ≥ 1`; a `Q` of the wrong height, or one whose `σ_max(SQ)²`
+    /// overflows, is an error.
     #[test]
     fn embedding_error_is_the_gram_matrix_distance_from_identity() {
         use crate::sketch::sampling::RowSampling;
@@ -738,6 +742,12 @@ mod tests {
             embedding_error(&sign, wrong.as_ref(), Par::Seq),
             Err(Error::DimensionMismatch { .. })
         ));
+        // σ_max² beyond f64 (a "Q" of norm 10²⁰⁰): an error, not Ok(∞).
+        let huge = Mat::from_fn(n, d, |i, j| if i == j { 1e200 } else { 0.0 });
+        match embedding_error(&sign, huge.as_ref(), Par::Seq) {
+            Err(Error::NonFinite { what, .. }) => assert!(what.contains("overflowed"), "{what}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn s_small() -> SparseSign {
