@@ -4,8 +4,8 @@
 //! cargo run --release --example tensor_power -- (--tns T.tns | --synthetic n,k,noise,p)
 //!     [--rank K] [--method exact|sketched] [--starts L] [--iters N] [--sketches B]
 //!     [--sketch-dim b] [--search-sketches S] [--search-sketch-dim b_s]
-//!     [--polish-iters P] [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate]
-//!     [--export T.tns]
+//!     [--polish-iters P] [--hashing auto|shared|per-mode] [--exact-sweeps E]
+//!     [--storage auto|dense|coordinate] [--export T.tns]
 //!     [--factors-out F.mtx] [--seed N] [--threads N] [--json]
 //! ```
 //!
@@ -22,8 +22,11 @@
 //!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
 //!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
-//!   `per-mode` (`SketchParams::resolve_hashing`). These six options apply to `--method sketched`
-//!   only: with `--method exact` each is an error, not silently ignored.
+//!   `per-mode` (`SketchParams::resolve_hashing`). `--exact-sweeps E` (default 0) refines the
+//!   sketched decomposition with `E` sweeps of exact contractions (`refine_exact`: `E + 1`
+//!   passes over `T`), which bring its residual to the exact method's. These seven options
+//!   apply to `--method sketched` only: with `--method exact` each is an error, not silently
+//!   ignored.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held (`TnsStorage`, read straight
 //!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
 //!   the entries are stored
@@ -34,9 +37,11 @@
 //! * `--factors-out FILE`: writes the unit factors found, as an `n × rank` Matrix Market array
 //!   (one column per component, in the order found).
 //! * `--json`: one line with `n, order, nnz` (the nonzero entries of `T`, every permutation of a
-//!   multi-index counted, whichever `storage` holds it), `storage, rank, method, seconds` (build + power
-//!   iterations), `build_seconds`, `cpu_seconds` (process CPU time of build + iterations, Linux),
-//!   `contractions`, `hashing` (as resolved), `sketches`, `sketch_dim`, `max_factor_error` and
+//!   multi-index counted, whichever `storage` holds it), `storage, rank, method, seconds`
+//!   (build + power iterations + exact sweeps), `build_seconds`, `refine_seconds` (the exact
+//!   sweeps; 0 without them), `cpu_seconds` (process CPU time of all three, Linux),
+//!   `exact_sweeps`, `contractions` (the exact sweeps' included), `hashing` (as resolved),
+//!   `sketches`, `sketch_dim`, `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only; null, and `inf` in the table, when `--rank`
 //!   is below `k`: a true component left without a found one has an infinite error),
 //!   `residual_rel` (`‖T − T̂‖_F/‖T‖_F`, when `n^p ≤ 10⁸`; summed entry by entry for a dense
@@ -52,9 +57,9 @@
 mod cli;
 
 use randnla::tensor::{
-    match_factors, power_method_exact, power_method_on_sketches, read_tns_path_as, residual_rel,
-    write_tns_path, ModeHashing, PowerMethod, PowerParams, SketchParams, SymmetricTensor,
-    TensorSketches, TnsEntries, TnsStorage,
+    match_factors, power_method_exact, power_method_on_sketches, read_tns_path_as, refine_exact,
+    residual_rel, write_tns_path, ModeHashing, PowerMethod, PowerParams, SketchParams,
+    SymmetricTensor, TensorSketches, TnsEntries, TnsStorage,
 };
 use std::time::Instant;
 
@@ -80,6 +85,7 @@ const FLAGS: &[(&str, &str)] = &[
     ("search_sketches", "--search-sketches"),
     ("search_sketch_dim", "--search-sketch-dim"),
     ("polish_iters", "--polish-iters"),
+    ("sweeps", "--exact-sweeps"),
 ];
 
 /// The synthetic tensor's parameters, all set by `--synthetic n,k,noise,p`.
@@ -93,13 +99,14 @@ const SYNTHETIC: &[(&str, &str)] = &[
 ];
 
 /// The options only `--method sketch` reads; with `--method exact` they are errors.
-const SKETCH_ONLY: [&str; 6] = [
+const SKETCH_ONLY: [&str; 7] = [
     "sketches",
     "sketch-dim",
     "search-sketches",
     "search-sketch-dim",
     "polish-iters",
     "hashing",
+    "exact-sweeps",
 ];
 
 fn main() {
@@ -108,7 +115,8 @@ fn main() {
             "usage: tensor_power (--tns T.tns | --synthetic n,k,noise,p) [--rank K] \
              [--method exact|sketched] [--starts L] [--iters N] [--sketches B] [--sketch-dim b] \
              [--search-sketches S] [--search-sketch-dim b_s] [--polish-iters P] \
-             [--hashing auto|shared|per-mode] [--storage auto|dense|coordinate] \
+             [--hashing auto|shared|per-mode] [--exact-sweeps E] \
+             [--storage auto|dense|coordinate] \
              [--export T.tns] [--factors-out F.mtx] [--seed N] [--threads N] [--json]",
             &[
                 &[
@@ -198,10 +206,11 @@ fn main() {
             polish_iters: args.get_or("polish-iters", 2)?,
             hashing: args.get_or("hashing", ModeHashing::Auto)?,
         };
+        let exact_sweeps: usize = args.get_or("exact-sweeps", 0)?;
         pool.install(|| {
             let start = Instant::now();
             let cpu0 = cpu_seconds();
-            let (dec, build) = match method {
+            let (mut dec, build) = match method {
                 PowerMethod::Exact => (
                     power_method_exact(&t, rank, &power, seed, par)
                         .map_err(|e| cli::option_error(e, FLAGS))?,
@@ -220,6 +229,13 @@ fn main() {
                     )
                 }
             };
+            let mut refine_seconds = 0.0;
+            if exact_sweeps > 0 {
+                let refine_start = Instant::now();
+                dec = refine_exact(&t, &dec, exact_sweeps, par)
+                    .map_err(|e| cli::option_error(e, FLAGS))?;
+                refine_seconds = refine_start.elapsed().as_secs_f64();
+            }
             let seconds = start.elapsed().as_secs_f64();
             // Only now, when every option has been accepted: a rejected command line must not
             // replace the user's file.
@@ -276,7 +292,9 @@ fn main() {
                     )
                     .num("seconds", seconds)
                     .num("build_seconds", build)
+                    .num("refine_seconds", refine_seconds)
                     .opt("cpu_seconds", cpu)
+                    .int("exact_sweeps", dec.exact_sweeps as u64)
                     .int("contractions", dec.contractions as u64)
                     .opt("sketches", dec.sketch_shape.map(|s| s.0 as f64))
                     .opt("sketch_dim", dec.sketch_shape.map(|s| s.1 as f64))

@@ -157,6 +157,7 @@ const TIMINGS: &[&str] = &[
     "seconds",
     "pool_seconds",
     "build_seconds",
+    "refine_seconds",
     "cpu_seconds",
     "total_seconds",
 ];
@@ -1513,7 +1514,9 @@ fn documented_fields(name: &str) -> &'static [&'static str] {
             "method",
             "seconds",
             "build_seconds",
+            "refine_seconds",
             "cpu_seconds",
+            "exact_sweeps",
             "contractions",
             "hashing",
             "sketches",

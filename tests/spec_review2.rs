@@ -32,7 +32,7 @@
 //! | FFT sketch of u^{⊗p} equals the explicit CountSketch of u^{⊗p} | `tensor_power::fft_sketch_of_power_equals_explicit_count_sketch` (orders 3–5, both hashings, to 1e-12) | conforms |
 //! | contraction estimates unbiased, variance ∝ 1/b (p = 3 and 4) | `tensor_power::contractions_are_unbiased_with_variance_inverse_in_b` (400 sketches, 4.5 SE; variance ratio b = 64 → 256 in [2.5, 6.4]), `tensor_power::shared_hash_is_unbiased_at_order_3_even_on_large_partial_traces`, `tensor_power::shared_hash_is_biased_on_large_partial_traces_per_mode_is_not` | conforms |
 //! | orthogonal tensors n ∈ {50, 100, 200}, k = 10, noise ∈ {0, 0.01}: factor error ≤ 0.05, weight error ≤ 5 % | `tensor_power::sketched_recovers_orthogonal_order3_n50_n100`, `tensor_power::sketched_recovers_orthogonal_order3_n200` (reduced starts/iterations: 4 starts, 6 + 6 iterations, not L = 50, N = 30) | conforms |
-//! | "residual within 10 % of the exact method from the same starts" | the tests above read it as *absolute* (r_sk ≤ r_ex + 0.10); the relative reading is [`tensor_power_residual_within_ten_percent_of_the_exact_method`] | fails the spec's literal (relative) rule at noise 0.01, `#[ignore]`d with the numbers (a documented deviation, README Status #7, not a bug to fix: the sketch noise sets the floor); the absolute reading conforms |
+//! | "residual within 10 % of the exact method from the same starts" | the tests above read it as *absolute* (r_sk ≤ r_ex + 0.10); the relative reading is [`tensor_power_residual_within_ten_percent_of_the_exact_method`] | the sketched method alone fails the spec's literal (relative) rule at noise 0.01, `#[ignore]`d with the numbers (the sketch noise sets the floor); followed by two sweeps of `tensor::refine_exact` it meets it: [`residual_within_ten_percent_of_the_exact_method_after_exact_refinement`] (equal to 4 digits); the absolute reading conforms |
 //! | reference headline (800³, rank 100: 69 s + 12.7 s) | a benchmark of minutes; not run | not checked |
 //!
 //! # §8 Active learning
@@ -56,8 +56,8 @@ use randnla::attention::{
 };
 use randnla::problems::gaussian_matrix;
 use randnla::tensor::{
-    power_method_exact, power_method_sketched, residual_rel, ModeHashing, PowerParams,
-    SketchParams, SymmetricTensor,
+    power_method_exact, power_method_sketched, refine_exact, residual_rel, ModeHashing,
+    PowerParams, SketchParams, SymmetricTensor,
 };
 use randnla::{MatrixRef, Seed};
 use std::sync::OnceLock;
@@ -186,9 +186,12 @@ fn leverage_at_5d_has_rare_catastrophic_draws() {
 /// (`polish_iters = usize::MAX`). The factor/weight rule (≤ 0.05) of the same item is met, and
 /// allows a residual of up to ≈ 0.10, so the spec's two rules disagree; either the spec's
 /// "within 10 %" is meant absolutely (then `tensor_power` conforms) or the sketched method needs
-/// a final exact (unsketched) polish to meet it.
+/// a final exact (unsketched) polish to meet it. That polish is `tensor::refine_exact`
+/// (2026-12-07): [`residual_within_ten_percent_of_the_exact_method_after_exact_refinement`]
+/// meets the relative reading with two sweeps; this test stays as the record of the sketched
+/// method alone.
 #[test]
-#[ignore = "SPEC NOT MET (documented, README Status #7): the relative reading of §7's residual rule; sketched residual 4-7x the exact method's at noise 0.01"]
+#[ignore = "SPEC NOT MET by the sketched method alone (README Status #7; met after tensor::refine_exact, next test): the relative reading of §7's residual rule; sketched residual 4-7x the exact method's at noise 0.01"]
 fn tensor_power_residual_within_ten_percent_of_the_exact_method() {
     let params = |hashing| SketchParams {
         hashing,
@@ -218,6 +221,48 @@ fn tensor_power_residual_within_ten_percent_of_the_exact_method() {
         }
     }
     assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// §7's residual rule read relatively, for the sketched method followed by two sweeps of
+/// [`refine_exact`] (exact contractions, three passes over `T`): the same tensors, starts,
+/// iterations, seeds and both hashings as
+/// [`tensor_power_residual_within_ten_percent_of_the_exact_method`], where the sketched method
+/// alone is 4–7× the exact residual. Pass rule: `r_refined ≤ 1.1·r_exact` in every case, and
+/// the refinement is what makes it pass (`r_sketched > 1.1·r_exact` before it, in every case).
+#[test]
+fn residual_within_ten_percent_of_the_exact_method_after_exact_refinement() {
+    let params = |hashing| SketchParams {
+        hashing,
+        power: PowerParams {
+            starts: 4,
+            iters: 6,
+            refine_iters: 6,
+        },
+        search_sketches: 2,
+        ..Default::default()
+    };
+    let par = Par::rayon(2);
+    for hashing in [ModeHashing::Auto, ModeHashing::PerMode] {
+        for n in [50usize, 100] {
+            let seed = Seed::new(0x70 + n as u64);
+            let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, n, 10, 0.01, seed).unwrap();
+            let sp = params(hashing);
+            let ex = power_method_exact(&t, 10, &sp.power, seed, par).unwrap();
+            let sk = power_method_sketched(&t, 10, &sp, seed, par).unwrap();
+            let refined = refine_exact(&t, &sk, 2, par).unwrap();
+            let r_ex = residual_rel(&t, &ex.weights, &ex.factors, par).unwrap();
+            let r_sk = residual_rel(&t, &sk.weights, &sk.factors, par).unwrap();
+            let r_ref = residual_rel(&t, &refined.weights, &refined.factors, par).unwrap();
+            eprintln!(
+                "{hashing:?} n={n}: residual exact {r_ex:.6}, sketched {r_sk:.6}, refined {r_ref:.6}"
+            );
+            assert!(r_sk > 1.1 * r_ex, "{hashing:?} n={n}: {r_sk} ≤ 1.1·{r_ex}");
+            assert!(
+                r_ref <= 1.1 * r_ex,
+                "{hashing:?} n={n}: {r_ref} > 1.1·{r_ex}"
+            );
+        }
+    }
 }
 
 /// §6: "on iid Gaussian Q, K the relative output error is ≈ 1 for every r up to 128". The spec

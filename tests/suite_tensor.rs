@@ -24,6 +24,7 @@ mod review48_tensor;
 mod tensor_power;
 mod tensor_power_review;
 mod tensor_power_review2;
+mod tensor_refine;
 mod tensor_sketch;
 mod tensor_sketch_review;
 mod tensor_sketch_review2;

@@ -616,6 +616,7 @@ fn cli_refuses_options_that_do_not_apply() {
         ("search-sketch-dim", "16"),
         ("polish-iters", "1"),
         ("hashing", "shared"),
+        ("exact-sweeps", "1"),
     ] {
         let opt = format!("--{name}");
         let mut args = synth.to_vec();

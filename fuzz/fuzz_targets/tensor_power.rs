@@ -9,8 +9,8 @@
 use faer::Par;
 use libfuzzer_sys::fuzz_target;
 use randnla::tensor::{
-    match_factors, power_method_exact, power_method_sketched, read_tns, read_tns_as, residual_rel,
-    write_tns, CpDecomposition, ModeHashing, PowerMethod, PowerParams, SketchParams,
+    match_factors, power_method_exact, power_method_sketched, read_tns, read_tns_as, refine_exact,
+    residual_rel, write_tns, CpDecomposition, ModeHashing, PowerMethod, PowerParams, SketchParams,
     SymmetricTensor, TensorSketches, TnsEntries, TnsStorage,
 };
 use randnla::Seed;
@@ -154,6 +154,23 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>, twin: Option<(&SymmetricTens
     };
     if let Ok(d) = power_method_sketched(t, rank, &sp, Seed::new(2), Par::Seq) {
         check_cp(t, rank, &sp.power, &d, PowerMethod::Sketched);
+        // Exact sweeps on the sketched result: an `Err` (overflow) or finite unit factors, the
+        // weights non-negative at odd order, the counts as documented.
+        let sweeps = (b.u8() % 4) as usize;
+        if let Ok(r) = refine_exact(t, &d, sweeps, Par::Seq) {
+            assert_eq!((r.weights.len(), r.factors.len()), (rank, rank));
+            assert_eq!(r.exact_sweeps, sweeps);
+            assert_eq!(r.contractions, d.contractions + rank * (sweeps + 1));
+            for (w, f) in r.weights.iter().zip(&r.factors) {
+                assert!(
+                    w.is_finite() && f.iter().all(|x| x.is_finite()),
+                    "{w} {f:?}"
+                );
+                assert!(t.order() % 2 == 0 || *w >= 0.0, "odd order, weight {w}");
+                let sq: f64 = f.iter().map(|x| x * x).sum();
+                assert!((sq - 1.0).abs() <= 1e-12, "‖factor‖² = {sq}");
+            }
+        }
     }
     if let Ok(mut s) = TensorSketches::new(t, 1 + (b.u8() % 3) as usize, 16, Seed::new(3), Par::Seq)
     {
