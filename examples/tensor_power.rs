@@ -240,7 +240,7 @@ fn main() {
             // Only now, when every option has been accepted: a rejected command line must not
             // replace the user's file.
             if let Some(out) = args.get::<String>("export")? {
-                write_tns_path(&t, TnsEntries::Unique, &out)
+                write_tns_path(&out, &t, TnsEntries::Unique)
                     .map_err(|e| cli::file_error(&out, e))?;
             }
             if let Some(out) = args.get::<String>("factors-out")? {

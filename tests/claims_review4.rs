@@ -1101,7 +1101,7 @@ fn write_tns_values_are_shortest_round_trip_scientific() {
     let dense = SymmetricTensor::from_components(3, 3, &[1.0 / 3.0], &[[0.6, 0.8, 0.1]]).unwrap();
     for t in [coo, dense] {
         let mut buf = Vec::new();
-        write_tns(&t, TnsEntries::Unique, &mut buf).unwrap();
+        write_tns(&mut buf, &t, TnsEntries::Unique).unwrap();
         let text = String::from_utf8(buf).unwrap();
         let mut seen = 0;
         for line in text.lines().filter(|l| !l.starts_with('#')) {

@@ -3101,7 +3101,7 @@ fn misc_entry_points() {
         (
             "write_tns_path into a missing directory",
             log.err("write_tns_path", || {
-                write_tns_path(&t, TnsEntries::All, &missing)
+                write_tns_path(&missing, &t, TnsEntries::All)
             }),
         ),
         (
@@ -3300,7 +3300,7 @@ fn failing_readers_and_writers() {
     let e = log.err("write_sparse", || write_sparse(Broken, &sr));
     kind_is(&mut log, "write_sparse", e, std::io::ErrorKind::BrokenPipe);
     let t = SymmetricTensor::dense(3, 2, vec![1.0; 8]).unwrap();
-    let e = log.err("write_tns", || write_tns(&t, TnsEntries::All, Broken));
+    let e = log.err("write_tns", || write_tns(Broken, &t, TnsEntries::All));
     kind_is(&mut log, "write_tns", e, std::io::ErrorKind::BrokenPipe);
     let e = log.err("read_matrix_market", || {
         read_matrix_market(std::io::BufReader::new(Broken), &ReadOptions::default())

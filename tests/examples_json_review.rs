@@ -1234,7 +1234,7 @@ fn tensor_power_figures_and_out_are_the_librarys() {
             }
         } else {
             let mut want = Vec::new();
-            write_tns(&t, TnsEntries::Unique, &mut want).unwrap();
+            write_tns(&mut want, &t, TnsEntries::Unique).unwrap();
             assert_eq!(std::fs::read(&export).unwrap(), want, "--export bytes");
         }
     }

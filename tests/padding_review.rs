@@ -2810,7 +2810,7 @@ fn symmetric_tensor_padding_laws() {
     // .tns round trip.
     let mut buf = Vec::new();
     if log
-        .ok("write_tns", write_tns(&tz, TnsEntries::Unique, &mut buf))
+        .ok("write_tns", write_tns(&mut buf, &tz, TnsEntries::Unique))
         .is_some()
     {
         if let Some(back) = log.ok("read_tns", read_tns(buf.as_slice())) {

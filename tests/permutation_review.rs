@@ -2462,7 +2462,7 @@ fn synthetic_orthogonal_storage_is_exactly_symmetric() {
         // restore the values exactly, returns another tensor (read_tns keeps one value per
         // orbit, the first listed).
         let mut buf = Vec::new();
-        randnla::tensor::write_tns(&t, randnla::tensor::TnsEntries::All, &mut buf).unwrap();
+        randnla::tensor::write_tns(&mut buf, &t, randnla::tensor::TnsEntries::All).unwrap();
         let back = randnla::tensor::read_tns(&buf[..]).unwrap();
         for lin in 0..5usize.pow(order as u32) {
             let idx: Vec<usize> = (0..order)

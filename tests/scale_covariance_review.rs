@@ -2425,7 +2425,7 @@ fn io_round_trips_scaled_values() {
             let mut buf = Vec::new();
             let ctx = format!("tns k={k}");
             if log
-                .ok(&ctx, write_tns(&tk, TnsEntries::Unique, &mut buf))
+                .ok(&ctx, write_tns(&mut buf, &tk, TnsEntries::Unique))
                 .is_some()
             {
                 if let Some(back) = log.ok(&ctx, read_tns(&buf[..])) {

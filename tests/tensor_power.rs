@@ -596,7 +596,7 @@ fn tns_round_trip() {
     let (t, _) = random_tensor(3, 5, 8);
     for entries in [TnsEntries::All, TnsEntries::Unique] {
         let mut buf = Vec::new();
-        write_tns(&t, entries, &mut buf).unwrap();
+        write_tns(&mut buf, &t, entries).unwrap();
         let back = read_tns(&buf[..]).unwrap();
         assert_eq!(back.dim(), 5);
         assert_eq!(back.order(), 3);
@@ -626,7 +626,7 @@ fn tns_round_trip() {
     ] {
         for entries in [TnsEntries::All, TnsEntries::Unique] {
             let mut buf = Vec::new();
-            write_tns(&t, entries, &mut buf).unwrap();
+            write_tns(&mut buf, &t, entries).unwrap();
             let back = read_tns(&buf[..]).unwrap();
             assert_eq!((back.order(), back.dim()), (t.order(), t.dim()));
             let (d, e) = (back.to_dense().unwrap(), t.to_dense().unwrap());
@@ -694,7 +694,7 @@ fn dense_reading_matches_coordinate_then_densify() {
             "order {order}, n = {dim}"
         );
         let mut text = Vec::new();
-        write_tns(&t, TnsEntries::Unique, &mut text).unwrap();
+        write_tns(&mut text, &t, TnsEntries::Unique).unwrap();
         for storage in [TnsStorage::Dense, TnsStorage::Auto, TnsStorage::Coordinate] {
             let r = read_tns_as(&text[..], storage).unwrap();
             assert_eq!(
@@ -732,7 +732,7 @@ fn dense_reading_matches_coordinate_then_densify() {
         .unwrap()
         .is_dense());
     let mut full = Vec::new();
-    write_tns(&random_tensor(3, 3, 5).0, TnsEntries::Unique, &mut full).unwrap();
+    write_tns(&mut full, &random_tensor(3, 3, 5).0, TnsEntries::Unique).unwrap();
     assert!(read_tns_as(&full[..], TnsStorage::Auto).unwrap().is_dense());
 }
 

@@ -202,7 +202,7 @@ fn round_trip_is_bitwise_except_dense_negative_zero() {
         for (t, dense) in [(t.clone(), false), (t.to_dense().unwrap(), true)] {
             for entries in [TnsEntries::All, TnsEntries::Unique] {
                 let mut buf = Vec::new();
-                write_tns(&t, entries, &mut buf).unwrap();
+                write_tns(&mut buf, &t, entries).unwrap();
                 for storage in STORAGES {
                     let back = read_tns_as(&buf[..], storage).unwrap();
                     let got = back.get(&[0, 1, 0]).unwrap();

@@ -253,7 +253,7 @@ fn tns_round_trips_and_exact_recovery_of_planted_components() {
         for entries in [TnsEntries::All, TnsEntries::Unique] {
             for storage in [TnsStorage::Coordinate, TnsStorage::Dense] {
                 let mut buf = Vec::new();
-                write_tns(&t, entries, &mut buf).unwrap();
+                write_tns(&mut buf, &t, entries).unwrap();
                 let back = read_tns_as(std::io::Cursor::new(buf), storage).unwrap();
                 assert_eq!((back.order(), back.dim()), (p, n));
                 t.for_each_entry(|idx, v| {
@@ -300,7 +300,7 @@ fn residual_of_an_exact_decomposition_is_small_in_both_storages() {
             .collect();
         let t = SymmetricTensor::from_components(p, n, &w, &f).unwrap();
         let mut buf = Vec::new();
-        write_tns(&t, TnsEntries::Unique, &mut buf).unwrap();
+        write_tns(&mut buf, &t, TnsEntries::Unique).unwrap();
         let tc = read_tns(std::io::Cursor::new(buf)).unwrap();
         assert!(!tc.is_dense());
         let rd = residual_rel(&t, &w, &f, Par::Seq).unwrap();

@@ -182,7 +182,7 @@ fn exercise(t: &SymmetricTensor, b: &mut Bytes<'_>, twin: Option<(&SymmetricTens
     // Writing and reading back keeps the order, the dimension (the header declares it) and,
     // for tensors small enough to densify, every value (`==`: a dense `-0.0` is not written).
     let mut out = Vec::new();
-    write_tns(t, TnsEntries::Unique, &mut out).expect("write to a Vec");
+    write_tns(&mut out, t, TnsEntries::Unique).expect("write to a Vec");
     let back = read_tns(&out[..]).expect("read back what write_tns wrote");
     assert_eq!((back.order(), back.dim()), (t.order(), t.dim()));
     if (t.dim() as u128).saturating_pow(t.order() as u32) <= 1 << 16 {

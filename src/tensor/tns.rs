@@ -563,7 +563,8 @@ pub fn read_tns_path_as(
 /// restores the values and the shape exactly (the entries alone would imply the largest
 /// stored index as the dimension). Dense storage writes only nonzero entries (so its `-0.0`
 /// entries, equal to `0.0`, read back as `+0.0`; coordinate storage keeps every stored entry,
-/// `-0.0` included, bit for bit); a zero tensor is the header alone.
+/// `-0.0` included, bit for bit); a zero tensor is the header alone. The writer comes first,
+/// as in [`crate::io::write_sparse`] and [`crate::io::write_dense`].
 ///
 /// # Errors
 /// I/O errors.
@@ -577,12 +578,12 @@ pub fn read_tns_path_as(
 /// // T_001 = 0.5 and its permutations, n = 3 (index 2 in no entry).
 /// let t = SymmetricTensor::coordinate(3, 3, &[0, 0, 1], &[0.5])?;
 /// let mut text = Vec::new();
-/// write_tns(&t, TnsEntries::Unique, &mut text)?;
+/// write_tns(&mut text, &t, TnsEntries::Unique)?;
 /// // One line per unordered multi-index, 1-based, after the header.
 /// assert_eq!(String::from_utf8(text).unwrap(), "# order 3 dimension 3\n1 1 2 5e-1\n");
 /// // Every stored entry: the 3 permutations.
 /// let mut all = Vec::new();
-/// write_tns(&t, TnsEntries::All, &mut all)?;
+/// write_tns(&mut all, &t, TnsEntries::All)?;
 /// let mut lines: Vec<String> = String::from_utf8(all).unwrap().lines().map(String::from).collect();
 /// lines.sort();
 /// assert_eq!(lines, ["# order 3 dimension 3", "1 1 2 5e-1", "1 2 1 5e-1", "2 1 1 5e-1"]);
@@ -590,7 +591,7 @@ pub fn read_tns_path_as(
 /// // the header keeps n = 3 although index 2 is in no nonzero entry.
 /// let d = SymmetricTensor::from_components(3, 3, &[1.0 / 3.0], &[[0.6, 0.8, 0.0]])?;
 /// let mut buf = Vec::new();
-/// write_tns(&d, TnsEntries::Unique, &mut buf)?;
+/// write_tns(&mut buf, &d, TnsEntries::Unique)?;
 /// let back = read_tns(Cursor::new(buf))?;
 /// assert_eq!((back.dim(), back.nnz()), (3, 8));
 /// for i in 0..3 {
@@ -602,7 +603,7 @@ pub fn read_tns_path_as(
 /// }
 /// # Ok(()) }
 /// ```
-pub fn write_tns<W: Write>(t: &SymmetricTensor, entries: TnsEntries, writer: W) -> Result<()> {
+pub fn write_tns<W: Write>(writer: W, t: &SymmetricTensor, entries: TnsEntries) -> Result<()> {
     let mut w = std::io::BufWriter::new(writer);
     let mut err: Option<std::io::Error> = None;
     writeln!(w, "# order {} dimension {}", t.order(), t.dim())
@@ -636,14 +637,14 @@ pub fn write_tns<W: Write>(t: &SymmetricTensor, entries: TnsEntries, writer: W) 
 /// # Errors
 /// I/O errors.
 pub fn write_tns_path(
+    path: impl AsRef<std::path::Path>,
     t: &SymmetricTensor,
     entries: TnsEntries,
-    path: impl AsRef<std::path::Path>,
 ) -> Result<()> {
     let path = path.as_ref();
     let f = std::fs::File::create(path)
         .map_err(|e| Error::io(&e, &format!("creating {}", path.display())))?;
-    write_tns(t, entries, f)
+    write_tns(f, t, entries)
 }
 
 #[cfg(test)]
