@@ -112,6 +112,13 @@
 //!   `..Default::default()`, and a field added later takes its default. The API takes and
 //!   returns faer's and sprs's types; `randnla::faer` and `randnla::sprs` re-export the versions
 //!   it was built with.
+//! * **Argument order.** The data first (`A`, `b`, a tensor), then what to compute (a rank, `λ`,
+//!   a parameter struct), then the [`Seed`], then the `Par` last; writers take the destination
+//!   first (`io::write_sparse(w, a)`, `tensor::write_tns(w, t, entries)`). The least-squares
+//!   solvers keep their seed and thread budget in their parameter structs (`LstsqParams`,
+//!   `SketchSolveParams`, `KernelParams`; the deterministic `LsqrParams` its thread budget), and
+//!   `PolySketchParams` and leverage's `ExactParams` hold the seed of their sketch, so those
+//!   calls end with the struct (or with `par`).
 //!
 //! ## Modules
 //!
