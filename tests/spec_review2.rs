@@ -56,8 +56,8 @@ use randnla::attention::{
 };
 use randnla::problems::gaussian_matrix;
 use randnla::tensor::{
-    power_method_exact, power_method_sketched, refine_exact, residual_rel, ModeHashing,
-    PowerParams, SketchParams, SymmetricTensor,
+    power_method_exact, power_method_sketched, refine_exact, residual_rel, CpDecomposition,
+    ModeHashing, PowerParams, SketchParams, SymmetricTensor,
 };
 use randnla::{MatrixRef, Seed};
 use std::sync::OnceLock;
@@ -193,34 +193,48 @@ fn leverage_at_5d_has_rare_catastrophic_draws() {
 #[test]
 #[ignore = "SPEC NOT MET by the sketched method alone (README Status #7; met after tensor::refine_exact, next test): the relative reading of §7's residual rule; sketched residual 4-7x the exact method's at noise 0.01"]
 fn tensor_power_residual_within_ten_percent_of_the_exact_method() {
-    let params = |hashing| SketchParams {
-        hashing,
-        power: PowerParams {
-            starts: 4,
-            iters: 6,
-            refine_iters: 6,
-        },
-        search_sketches: 2,
-        ..Default::default()
-    };
-    let par = Par::rayon(2);
     let mut failures = Vec::new();
+    for (case, r_ex, r_sk, _) in section7_residuals() {
+        if r_sk > 1.1 * r_ex {
+            failures.push(format!("{case}: {r_sk:.4} > 1.1·{r_ex:.4}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// `(case, r_exact, r_sketched, r_refined)` on §7's order-3 tensors, `n = 50, 100`, rank 10,
+/// noise 0.01, both hashings (4 starts, 6 + 6 iterations, 2 search sketches, the seeds of
+/// `tensor_power::sketched_recovers_orthogonal_order3_n50_n100`); `r_refined` after two sweeps
+/// of [`refine_exact`] on the sketched result.
+fn section7_residuals() -> Vec<(String, f64, f64, f64)> {
+    let par = Par::rayon(2);
+    let mut out = Vec::new();
     for hashing in [ModeHashing::Auto, ModeHashing::PerMode] {
         for n in [50usize, 100] {
             let seed = Seed::new(0x70 + n as u64);
             let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, n, 10, 0.01, seed).unwrap();
-            let sp = params(hashing);
+            let sp = SketchParams {
+                hashing,
+                power: PowerParams {
+                    starts: 4,
+                    iters: 6,
+                    refine_iters: 6,
+                },
+                search_sketches: 2,
+                ..Default::default()
+            };
             let ex = power_method_exact(&t, 10, &sp.power, seed, par).unwrap();
             let sk = power_method_sketched(&t, 10, &sp, seed, par).unwrap();
-            let r_ex = residual_rel(&t, &ex.weights, &ex.factors, par).unwrap();
-            let r_sk = residual_rel(&t, &sk.weights, &sk.factors, par).unwrap();
-            eprintln!("{hashing:?} n={n}: residual exact {r_ex:.4}, sketched {r_sk:.4}");
-            if r_sk > 1.1 * r_ex {
-                failures.push(format!("{hashing:?} n={n}: {r_sk:.4} > 1.1·{r_ex:.4}"));
-            }
+            let re = refine_exact(&t, &sk, 2, par).unwrap();
+            let res =
+                |cp: &CpDecomposition| residual_rel(&t, &cp.weights, &cp.factors, par).unwrap();
+            let (r_ex, r_sk, r_re) = (res(&ex), res(&sk), res(&re));
+            let case = format!("{hashing:?} n={n}");
+            eprintln!("{case}: residual exact {r_ex:.6}, sketched {r_sk:.6}, refined {r_re:.6}");
+            out.push((case, r_ex, r_sk, r_re));
         }
     }
-    assert!(failures.is_empty(), "{failures:?}");
+    out
 }
 
 /// §7's residual rule read relatively, for the sketched method followed by two sweeps of
@@ -231,37 +245,9 @@ fn tensor_power_residual_within_ten_percent_of_the_exact_method() {
 /// the refinement is what makes it pass (`r_sketched > 1.1·r_exact` before it, in every case).
 #[test]
 fn residual_within_ten_percent_of_the_exact_method_after_exact_refinement() {
-    let params = |hashing| SketchParams {
-        hashing,
-        power: PowerParams {
-            starts: 4,
-            iters: 6,
-            refine_iters: 6,
-        },
-        search_sketches: 2,
-        ..Default::default()
-    };
-    let par = Par::rayon(2);
-    for hashing in [ModeHashing::Auto, ModeHashing::PerMode] {
-        for n in [50usize, 100] {
-            let seed = Seed::new(0x70 + n as u64);
-            let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, n, 10, 0.01, seed).unwrap();
-            let sp = params(hashing);
-            let ex = power_method_exact(&t, 10, &sp.power, seed, par).unwrap();
-            let sk = power_method_sketched(&t, 10, &sp, seed, par).unwrap();
-            let refined = refine_exact(&t, &sk, 2, par).unwrap();
-            let r_ex = residual_rel(&t, &ex.weights, &ex.factors, par).unwrap();
-            let r_sk = residual_rel(&t, &sk.weights, &sk.factors, par).unwrap();
-            let r_ref = residual_rel(&t, &refined.weights, &refined.factors, par).unwrap();
-            eprintln!(
-                "{hashing:?} n={n}: residual exact {r_ex:.6}, sketched {r_sk:.6}, refined {r_ref:.6}"
-            );
-            assert!(r_sk > 1.1 * r_ex, "{hashing:?} n={n}: {r_sk} ≤ 1.1·{r_ex}");
-            assert!(
-                r_ref <= 1.1 * r_ex,
-                "{hashing:?} n={n}: {r_ref} > 1.1·{r_ex}"
-            );
-        }
+    for (case, r_ex, r_sk, r_re) in section7_residuals() {
+        assert!(r_sk > 1.1 * r_ex, "{case}: {r_sk} ≤ 1.1·{r_ex}");
+        assert!(r_re <= 1.1 * r_ex, "{case}: {r_re} > 1.1·{r_ex}");
     }
 }
 
