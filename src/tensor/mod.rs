@@ -35,10 +35,16 @@
 //! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (BENCHMARKS.md,
 //! tensor power method).
 //!
+//! The ratio depends on the VM: on 2026-12-07's AMD VM the same command gave exact 9.86 s against
+//! sketched 1.21 s (8.2×, medians of 3; the FFT-bound sketched method ran as slowly with the
+//! code of 12-01), and on two threads 5.35 s against 0.958 s (5.6×, `cargo bench --bench
+//! tensor_power -- 'method_p3/.*/400'`).
+//!
 //! The sketches' noise floor is what separates the two methods' residuals (0.051 against 0.0100
 //! above). Where `T` can be read a few more times, [`refine_exact`] removes it: two exact sweeps
 //! after the sketched method give the exact method's factor errors and residual (equal to 4
-//! digits at `n = 50`–`400`) for three more passes over `T`.
+//! digits at `n = 50`–`400`) for three more passes over `T`: 0.28–0.52 s on two threads, 0.54 s
+//! on one, at `n = 400` on that VM.
 //!
 //! # Examples
 //!
