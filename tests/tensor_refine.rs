@@ -244,7 +244,8 @@ fn refinement_works_at_any_scale() {
 }
 
 /// At odd order a negative weight comes back positive with its factor flipped, the same
-/// decomposition (`λ·u^{⊗3} = (−λ)·(−u)^{⊗3}`): bitwise what the unflipped input gives.
+/// decomposition (`λ·u^{⊗3} = (−λ)·(−u)^{⊗3}`): bitwise what the unflipped input gives, after
+/// two sweeps and after none.
 /// Factors that are not unit are normalized first (to rounding: `3·u` gives the same to
 /// `10⁻¹⁴`).
 #[test]
@@ -258,6 +259,14 @@ fn signs_and_lengths_of_the_input_do_not_matter() {
     let got = refine_exact(&t, &flipped, 2, Par::Seq).unwrap();
     assert_eq!(got.weights, want.weights);
     assert_eq!(got.factors, want.factors);
+    // Without sweeps only the final flip turns it back.
+    let (got0, want0) = (
+        refine_exact(&t, &flipped, 0, Par::Seq).unwrap(),
+        refine_exact(&t, &cp, 0, Par::Seq).unwrap(),
+    );
+    assert!(got0.weights[1] > 0.0, "{:?}", got0.weights);
+    assert_eq!(got0.weights, want0.weights);
+    assert_eq!(got0.factors, want0.factors);
     let mut longer = cp.clone();
     longer.factors[2].iter_mut().for_each(|x| *x *= 3.0);
     let got = refine_exact(&t, &longer, 2, Par::Seq).unwrap();
