@@ -73,7 +73,7 @@ pub fn run(ctx: &Ctx) -> Result<(), String> {
          overtakes the exact one only near n ≈ 250 (benches/tensor_power.rs); at n = 100 the \
          sketched method gains from its search on 3 sketches folded to b/4. At n = 400: \
          `cargo run --release --example tensor_power -- --synthetic 400,10,0.01,3 --starts 5 \
-         --iters 8`, 5.6–13× faster than the exact method on one or two threads, as the VM's \
+         --iters 8`, 5.3–13× faster than the exact method on one or two threads, as the VM's \
          memory bandwidth and FFT speed go. The sketches' \
          noise sets the sketched residual; two exact sweeps, three passes over T, bring it to \
          the exact method's.)",

@@ -37,7 +37,7 @@
 //!
 //! The ratio depends on the VM: on 2026-12-07's AMD VM the same command gave exact 9.86 s against
 //! sketched 1.21 s (8.2×, medians of 3; the FFT-bound sketched method ran as slowly with the
-//! code of 12-01), and on two threads 5.35 s against 0.958 s (5.6×, `cargo bench --bench
+//! code of 12-01), and on two threads 5.03 s against 0.956 s (5.3×, criterion medians, `cargo bench --bench
 //! tensor_power -- 'method_p3/.*/400'`).
 //!
 //! The sketches' noise floor is what separates the two methods' residuals (0.051 against 0.0100

@@ -950,7 +950,7 @@ pub fn power_method_on_sketches(
 /// (`O(p·nnz)` on coordinates), with the dense tensor read once per sweep for up to 16
 /// components (the exact method's lockstep kernel); plus `O(rank²·n)` per sweep for the
 /// deflation. At `n = 400`, order 3, rank 10 (512 MB), two sweeps took 0.28–0.52 s on two
-/// threads and 0.54 s on one, against 0.96 s and 1.2 s for the sketched method itself and 5.4 s and
+/// threads and 0.54 s on one, against 0.96 s and 1.2 s for the sketched method itself and 5.0 s and
 /// 9.9 s for the exact one (`benches/tensor_power.rs` `method_p3`, `examples/tensor_power
 /// --exact-sweeps 2`, AMD VM, 2026-12-07).
 ///
