@@ -22,11 +22,11 @@
 //!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
 //!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
 //!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
-//!   `per-mode` (`SketchParams::resolve_hashing`). `--exact-sweeps E` (default 0) refines the
-//!   sketched decomposition with `E` sweeps of exact contractions (`refine_exact`: `E + 1`
-//!   passes over `T`), which bring its residual to the exact method's. These seven options
-//!   apply to `--method sketched` only: with `--method exact` each is an error, not silently
-//!   ignored.
+//!   `per-mode` (`SketchParams::resolve_hashing`). `--exact-sweeps E` (default 0: none)
+//!   refines the sketched decomposition with `E ≥ 1` sweeps of exact contractions
+//!   (`refine_exact`: `E + 1` passes over `T`), which bring its residual to the exact
+//!   method's. These seven options apply to `--method sketched` only: with `--method exact`
+//!   each is an error, not silently ignored.
 //! * `--storage auto|dense|coordinate`: how a `.tns` tensor is held (`TnsStorage`, read straight
 //!   into it); `auto` (default) takes dense storage when `n^p ≤ 2²⁸` and at least a quarter of
 //!   the entries are stored

@@ -37,14 +37,14 @@
 //!
 //! The ratio depends on the VM: on 2026-12-07's AMD VM the same command gave exact 9.86 s against
 //! sketched 1.21 s (8.2×, medians of 3; the FFT-bound sketched method ran as slowly with the
-//! code of 12-01), and on two threads 5.03 s against 0.956 s (5.3×, criterion medians, `cargo bench --bench
-//! tensor_power -- 'method_p3/.*/400'`).
+//! code of 12-01), and on two threads 5.03 s against 0.956 s (5.3×, criterion medians,
+//! `cargo bench --bench tensor_power -- 'method_p3/.*/400'`).
 //!
 //! The sketches' noise floor is what separates the two methods' residuals (0.051 against 0.0100
 //! above). Where `T` can be read a few more times, [`refine_exact`] removes it: two exact sweeps
-//! after the sketched method give the exact method's factor errors and residual (equal to 4
-//! digits at `n = 50`–`400`) for three more passes over `T`: 0.28–0.52 s on two threads, 0.54 s
-//! on one, at `n = 400` on that VM.
+//! after the sketched method give the exact method's factor errors and residual (to 4 or more
+//! digits at `n = 50, 100`, every printed digit at `n = 200, 400`) for three more passes over
+//! `T`: 0.27 s on two threads, 0.54 s on one, at `n = 400` on that VM.
 //!
 //! # Examples
 //!
