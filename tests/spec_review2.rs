@@ -57,7 +57,7 @@ use randnla::attention::{
 use randnla::problems::gaussian_matrix;
 use randnla::tensor::{
     power_method_exact, power_method_sketched, refine_exact, residual_rel, CpDecomposition,
-    ModeHashing, PowerParams, SketchParams, SymmetricTensor,
+    ModeHashing, SymmetricTensor,
 };
 use randnla::{MatrixRef, Seed};
 use std::sync::OnceLock;
@@ -213,16 +213,7 @@ fn section7_residuals() -> Vec<(String, f64, f64, f64)> {
         for n in [50usize, 100] {
             let seed = Seed::new(0x70 + n as u64);
             let (t, _, _) = SymmetricTensor::synthetic_orthogonal(3, n, 10, 0.01, seed).unwrap();
-            let sp = SketchParams {
-                hashing,
-                power: PowerParams {
-                    starts: 4,
-                    iters: 6,
-                    refine_iters: 6,
-                },
-                search_sketches: 2,
-                ..Default::default()
-            };
+            let sp = crate::common::section7_sketch_params(hashing);
             let ex = power_method_exact(&t, 10, &sp.power, seed, par).unwrap();
             let sk = power_method_sketched(&t, 10, &sp, seed, par).unwrap();
             let re = refine_exact(&t, &sk, 2, par).unwrap();

@@ -362,15 +362,7 @@ fn recover(n: usize, noise: f64, order: usize, k: usize, seed: u64, sp: &SketchP
 }
 
 fn test_params() -> SketchParams {
-    SketchParams {
-        power: PowerParams {
-            starts: 4,
-            iters: 6,
-            refine_iters: 6,
-        },
-        search_sketches: 2,
-        ..Default::default()
-    }
+    common::section7_sketch_params(ModeHashing::default())
 }
 
 /// ALGORITHMS.md §7: n ∈ {50, 100, 200}, k = 10, noise ∈ {0, 0.01}; every component within 0.05

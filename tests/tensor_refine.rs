@@ -1,26 +1,17 @@
 //! `tensor::refine_exact`: exact sweeps after the sketched tensor power method (ALGORITHMS.md
 //! §7's residual rule, read relatively, is in `spec_review2`).
 
-use crate::common::{to_coordinate, with_threads};
+use crate::common::{section7_sketch_params, to_coordinate, with_threads};
 use faer::Par;
 use randnla::tensor::{
     match_factors, power_method_exact, power_method_sketched, refine_exact, residual_rel,
-    CpDecomposition, ModeHashing, PowerParams, SketchParams, SymmetricTensor,
+    CpDecomposition, ModeHashing, PowerParams, SymmetricTensor,
 };
 use randnla::{Error, Seed};
 
 /// The sketched method at a small budget (the starts and iterations of `spec_review2`).
 fn sketched(t: &SymmetricTensor, rank: usize, hashing: ModeHashing, seed: u64) -> CpDecomposition {
-    let sp = SketchParams {
-        hashing,
-        power: PowerParams {
-            starts: 4,
-            iters: 6,
-            refine_iters: 6,
-        },
-        search_sketches: 2,
-        ..Default::default()
-    };
+    let sp = section7_sketch_params(hashing);
     power_method_sketched(t, rank, &sp, Seed::new(seed), Par::Seq).unwrap()
 }
 

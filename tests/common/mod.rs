@@ -812,3 +812,21 @@ pub fn kernel_resolution(a: &Mat<f64>, j: usize, p2: bool, b: &[f64]) -> f64 {
     let smax = (0..a.ncols()).fold(0.0f64, |m, k| m.max(s[k]));
     f64::EPSILON / 2.0 * smax.powi(power) * xn / norm_scaled(b)
 }
+
+/// The sketched tensor power method at the small budget of the §7 acceptance tests
+/// (`tensor_power::sketched_recovers_orthogonal_order3_n50_n100` and the tests that reuse its
+/// set-up): 4 starts, 6 + 6 iterations, 2 search sketches, the automatic shape, `hashing`.
+pub fn section7_sketch_params(
+    hashing: randnla::tensor::ModeHashing,
+) -> randnla::tensor::SketchParams {
+    randnla::tensor::SketchParams {
+        hashing,
+        power: randnla::tensor::PowerParams {
+            starts: 4,
+            iters: 6,
+            refine_iters: 6,
+        },
+        search_sketches: 2,
+        ..Default::default()
+    }
+}
