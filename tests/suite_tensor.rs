@@ -21,6 +21,7 @@ mod mutation_review_diag_tensor;
 mod mutation_review_sketch_tensor;
 mod polysketch_review;
 mod review48_tensor;
+mod tensor_equality;
 mod tensor_power;
 mod tensor_power_review;
 mod tensor_power_review2;

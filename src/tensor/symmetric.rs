@@ -1466,6 +1466,55 @@ impl SymmetricTensor {
     }
 }
 
+/// Equality of the tensors, not of their storage: the same order `p`, dimension `n` and every
+/// entry equal (`==` on `f64`, so `−0 = +0`; entries are finite). A coordinate tensor equals its
+/// [`to_dense`](SymmetricTensor::to_dense) copy, and explicitly stored zeros count as absent.
+///
+/// # Performance
+/// `O(p·nnz)` when both are in coordinate storage, `O(n^p)` when either is dense.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> randnla::Result<()> {
+/// use randnla::tensor::SymmetricTensor;
+/// let c = SymmetricTensor::coordinate(3, 2, &[0, 1, 1, 0, 0, 0], &[2.0, 0.0])?;
+/// let d = SymmetricTensor::coordinate(3, 2, &[1, 0, 1], &[2.0])?; // the same, no stored zero
+/// assert!(c == d && c == c.to_dense()?);
+/// assert!(c != SymmetricTensor::coordinate(3, 2, &[1, 1, 0], &[-2.0])?);
+/// # Ok(()) }
+/// ```
+impl PartialEq for SymmetricTensor {
+    fn eq(&self, other: &Self) -> bool {
+        if self.order != other.order || self.dim != other.dim {
+            return false;
+        }
+        /// Stored coordinate entries whose value is not zero, in storage (lexicographic) order.
+        fn nonzero<'a>(p: usize, idx: &'a [u32], val: &[f64]) -> Vec<(&'a [u32], f64)> {
+            let pairs = idx.chunks_exact(p).zip(val.iter().copied());
+            pairs.filter(|&(_, v)| v != 0.0).collect()
+        }
+        let p = self.order;
+        match (&self.storage, &other.storage) {
+            (Storage::Dense(a), Storage::Dense(b)) => a == b,
+            (Storage::Coo { idx: ia, val: va }, Storage::Coo { idx: ib, val: vb }) => {
+                nonzero(p, ia, va) == nonzero(p, ib, vb)
+            }
+            (Storage::Dense(d), Storage::Coo { idx, val })
+            | (Storage::Coo { idx, val }, Storage::Dense(d)) => {
+                // Coordinate indices are distinct, so the dense array's nonzeros are the
+                // coordinate ones exactly when each coordinate entry is found there and the
+                // counts agree.
+                let linear =
+                    |i: &[u32]| i.iter().fold(0usize, |acc, &x| acc * self.dim + x as usize);
+                let entries = nonzero(p, idx, val);
+                entries.iter().all(|&(i, v)| d[linear(i)] == v)
+                    && d.iter().filter(|&&v| v != 0.0).count() == entries.len()
+            }
+        }
+    }
+}
+
 /// Sets every entry of a row-major `n^p` array to the entry at its sorted multi-index
 /// (`i₁ ≤ … ≤ i_p`): exactly symmetric storage from entries that are symmetric up to rounding.
 /// The sorted multi-index is the lexicographically smallest of its permutations, so in
