@@ -31,7 +31,8 @@
 //!   first use, are taken out by a warm-up call on the first `2b` rows; with more than one thread
 //!   a worker that ran no GEMM in the warm-up allocates its buffers in the measured call, so
 //!   `peak_bytes` can vary between runs there — use `--threads 1` for a reproducible figure);
-//!   `r` is `null` for exact kinds, `degree` for softmax.
+//!   `r` and `workspace_bytes` are `null` and `map` is `none` for kinds other than
+//!   poly-sketch, and `degree` is `null` for softmax.
 //!
 //! Bad input (missing file, malformed Matrix Market, shapes that do not match, NaN, odd degree)
 //! → one line on stderr, exit code 2.

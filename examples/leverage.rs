@@ -11,6 +11,8 @@
 //! * `--ridge λ`: ridge leverage scores `τ_i(λ)`; their sum is the statistical dimension `d_λ`.
 //! * `--seed N`: the sketch of `--method approx`, and the preconditioning sketch of the exact
 //!   method's sketch-preconditioned Cholesky QR (whose scores depend on it only in rounding).
+//!   Accepted with `--method exact` whichever route the input's size picks; the Householder
+//!   route of small inputs does not use it.
 //! * `--out FILE`: the `n` scores as an `n × 1` Matrix Market array.
 //! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
 //!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with

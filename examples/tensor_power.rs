@@ -40,8 +40,9 @@
 //!   multi-index counted, whichever `storage` holds it), `storage, rank, method, seconds`
 //!   (build + power iterations + exact sweeps), `build_seconds`, `refine_seconds` (the exact
 //!   sweeps; 0 without them), `cpu_seconds` (process CPU time of all three, Linux),
-//!   `exact_sweeps`, `contractions` (the exact sweeps' included), `hashing` (as resolved),
-//!   `sketches`, `sketch_dim`, `max_factor_error` and
+//!   `exact_sweeps`, `contractions` (the exact sweeps' included), `hashing` (as resolved;
+//!   `none` with `--method exact`), `sketches`, `sketch_dim` (null with `--method exact`),
+//!   `max_factor_error` and
 //!   `max_weight_rel_error` (synthetic input only; null, and `inf` in the table, when `--rank`
 //!   is below `k`: a true component left without a found one has an infinite error),
 //!   `residual_rel` (`‖T − T̂‖_F/‖T‖_F`, when `n^p ≤ 10⁸`; summed entry by entry for a dense

@@ -118,7 +118,10 @@
 //!   solvers keep their seed and thread budget in their parameter structs (`LstsqParams`,
 //!   `SketchSolveParams`, `KernelParams`; the deterministic `LsqrParams` its thread budget), and
 //!   `PolySketchParams` and leverage's `ExactParams` hold the seed of their sketch, so those
-//!   calls end with the struct (or with `par`).
+//!   calls end with the struct (or with `par`). The [`diagnostics`] that measure a sketch take
+//!   the operator first, as its own `s.apply(a, par)` does (`diagnostics::distortion(s, q,
+//!   par)`), and generators that draw two things take one seed each, the main one first
+//!   (`active::cauchy_problem(n, d, noise, seed, noise_seed)`).
 //!
 //! ## Modules
 //!

@@ -26,7 +26,7 @@ fn worst_factor_error(t: &SymmetricTensor, w: &[f64], a: &[Vec<f64>], cp: &CpDec
 /// Near an orthogonal component the power map converges quadratically, and so do the sweeps:
 /// on noiseless orthogonal tensors (order 3: n = 50 and 100, rank 10, both hashings; order 4:
 /// n = 16, rank 5) the largest factor error after sweep `s + 1` is at most `2·e_s²` while
-/// `e_s ≥ 10⁻⁶` (measured: at most `0.7·e_s²`, from `e_0` = 0.027–0.042), and three sweeps
+/// `e_s ≥ 10⁻⁶` (measured: at most `0.7·e_s²`, from `e_0` = 0.028–0.041), and three sweeps
 /// more bring it and the relative residual below `10⁻¹²` (the exact method's rounding level).
 #[test]
 fn sweeps_converge_quadratically_to_the_components() {

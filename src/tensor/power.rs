@@ -743,7 +743,8 @@ fn robust_power(
 /// first (with its second moment, as in Anandkumar et al.) or use an ALS-type CP method.
 ///
 /// # Errors
-/// `rank ∉ 1..=2¹⁶`, `starts = 0`, counts above 2¹⁶, `rank·n > 2²⁸`;
+/// [`Error::InvalidParameter`] for `rank ∉ 1..=2¹⁶`, `starts = 0` or counts above 2¹⁶;
+/// [`Error::TooLarge`] for `rank·n > 2²⁸` (the factor matrix);
 /// [`Error::InvalidParameter`] named `rank·(starts·(iters + 1) + refine_iters + 1)` when that
 /// number of contractions exceeds `2²⁴` (each count is within `2¹⁶`, but their product could ask
 /// for `2⁴⁸`, hours even on a tiny tensor; ALGORITHMS.md §7's protocol at rank 100 makes
@@ -949,8 +950,9 @@ pub fn power_method_on_sketches(
 ///
 /// # Performance
 /// `rank·(sweeps + 1)` exact contractions, `O(n^p)` multiply-adds each on dense storage
-/// (`O(p·nnz)` on coordinates), with the dense tensor read once per sweep for up to 16
-/// components (the exact method's lockstep kernel); plus `O(rank²·n)` per sweep for the
+/// (`O(p·nnz)` on coordinates), with the dense tensor read once per sweep, and once more for
+/// the final weights, for up to 16 components (the exact method's lockstep kernel): `sweeps + 1`
+/// passes for `rank ≤ 16`; plus `O(rank²·n)` per sweep for the
 /// deflation. At `n = 400`, order 3, rank 10 (512 MB), two sweeps took 0.27 s on two
 /// threads and 0.54 s on one (medians of 5), against 0.96 s and 1.2 s for the sketched method
 /// itself and 5.0 s and 9.9 s for the exact one (`benches/tensor_power.rs` `method_p3`,
