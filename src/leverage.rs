@@ -136,17 +136,20 @@ option_names!(ExactMethod, "method", [Auto => "auto", Householder => "householde
 pub struct ExactParams {
     /// The factorization (default [`ExactMethod::Auto`]).
     pub method: ExactMethod,
-    /// Relative rank tolerance: the numerical rank counts the pivots `|R_kk| > tol·|R_00|` of the
-    /// column-pivoted QR (of `A`, of `[A; √λI]` for ridge scores, or of the preconditioning
-    /// sketch `S·A` for [`ExactMethod::SketchCholesky`]), its columns first equilibrated by
-    /// powers of two (largest entry of each in `[1, 2)`, exact), so that the rank does not depend
-    /// on the columns' units: a full-rank `4000 × 3` matrix with column scales `1e7, 1, 1e-7`
-    /// has rank 3, as its leverage scores are those of the unscaled matrix (unequilibrated, its
-    /// last pivot ratio `≈ 10⁻¹⁴` fell below the tolerance and gave rank 2, as numpy's
-    /// `matrix_rank` would). `None` (default) uses `max(n, d)·ε` for an `n × d` matrix `A` — the
-    /// shape of `A`, not of the matrix factored — on every route, [`approx_leverage_scores`]
-    /// included, so that they report the same rank for the same `A` (unless a pivot ratio lies
-    /// within the sketch's distortion, a factor `≈ κ(SQ)`, of the tolerance).
+    /// Relative rank tolerance: the numerical rank counts the leading pivots `|R_kk| > tol·|R_00|`
+    /// of the column-pivoted QR (of `A`, of `[A; √λI]` for ridge scores, or of the
+    /// preconditioning sketch `S·A` for [`ExactMethod::SketchCholesky`]; where faer's pivoting
+    /// puts a pivot above the tolerance after one below it, the columns from there on are
+    /// pivoted again with exact norms, so the leading pivots are all those above it), its
+    /// columns first equilibrated by powers of two (largest entry of each in `[1, 2)`, exact), so
+    /// that the rank does not depend on the columns' units: a full-rank `4000 × 3` matrix with
+    /// column scales `1e7, 1, 1e-7` has rank 3, as its leverage scores are those of the unscaled
+    /// matrix (unequilibrated, its last pivot ratio `≈ 10⁻¹⁴` fell below the tolerance and gave
+    /// rank 2, as numpy's `matrix_rank` would). `None` (default) uses `max(n, d)·ε` for an
+    /// `n × d` matrix `A` — the shape of `A`, not of the matrix factored — on every route,
+    /// [`approx_leverage_scores`] included, so that they report the same rank for the same `A`
+    /// (unless a pivot ratio lies within the sketch's distortion, a factor `≈ κ(SQ)`, of the
+    /// tolerance).
     pub rank_tol: Option<f64>,
     /// Seed of the preconditioning sketch of [`ExactMethod::SketchCholesky`] (the scores do not
     /// depend on it beyond rounding).
@@ -570,6 +573,17 @@ fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
 /// `A·diag(10⁷, 1, 10⁻⁷)` is full rank like `A` (unequilibrated, its last pivot fell below
 /// `max(n, d)·ε·|R_00|` and the rank came out 2), as R's `lm` and LINPACK's `dqrdc2` judge it.
 /// `Q` is that of `B`; [`solve_scatter`](Self::solve_scatter) undoes `D`.
+///
+/// The rank is the number of leading pivots above the threshold, and the first `rank` columns
+/// of `Q` are the basis. That needs the pivots above the threshold to come first, which faer's
+/// pivoting does not always deliver: it downdates the column norms and recomputes them only when
+/// the largest has fallen far, so a column whose true residual is rounding (a duplicate of one
+/// already taken) can carry a stale norm and be taken before one whose residual is above the
+/// threshold. On an `8 × 6` matrix (`solvers` fuzz target) the pivots came out
+/// `2.8, 2.1, 1.7, 3.5·10⁻¹⁶, 2.2·10⁻¹³` against a threshold of `5·10⁻¹⁵`, the fourth column of
+/// `Q` was rounding noise, and a row of leverage 1 got 0.027. When the exact residual norms of
+/// the columns after the first pivot below the threshold show one above it,
+/// [`repivoted`](Self::repivoted) orders those columns by an exactly pivoted QR and factors again.
 struct PivotedQr {
     /// Householder vectors below the diagonal, `R` on and above it.
     factors: Mat<f64>,
@@ -614,19 +628,114 @@ impl PivotedQr {
             Default::default(),
         );
         let r00 = if size > 0 { b[(0, 0)].abs() } else { 0.0 };
-        let threshold = rel_tol * r00;
-        let rank = if r00 > 0.0 {
-            (0..size).filter(|&k| b[(k, k)].abs() > threshold).count()
-        } else {
-            0
-        };
-        PivotedQr {
+        let mut qr = PivotedQr {
             factors: b,
             coeff,
             perm: fwd,
-            rank,
-            threshold,
+            rank: 0,
+            threshold: rel_tol * r00,
             shifts,
+        };
+        if r00 > 0.0 {
+            if let Some(k) = qr.misplaced_pivots() {
+                qr = qr.repivoted(k, rel_tol);
+            }
+            qr.rank = qr.leading_pivots_above(qr.threshold);
+        }
+        qr
+    }
+
+    /// The number of leading diagonal entries of `R` above `threshold` in magnitude.
+    fn leading_pivots_above(&self, threshold: f64) -> usize {
+        let size = self.factors.nrows().min(self.factors.ncols());
+        (0..size)
+            .take_while(|&k| self.factors[(k, k)].abs() > threshold)
+            .count()
+    }
+
+    /// `Some(k)` when `k` is the first pivot at or below the threshold and a column after it
+    /// still has a residual above the threshold: its exact residual norm after the first `k`
+    /// reflections, `‖R[k..=j, j]‖` for column `j` of `B·P`, read off `R`. `O(d·min(n, d))`.
+    fn misplaced_pivots(&self) -> Option<usize> {
+        let (m, n) = self.factors.shape();
+        let size = m.min(n);
+        let k = self.leading_pivots_above(self.threshold);
+        if k >= size {
+            return None;
+        }
+        let misplaced = (k + 1..n).any(|j| {
+            let rows = (j + 1).min(size) - k;
+            self.factors.col(j).subrows(k, rows).norm_l2() > self.threshold
+        });
+        misplaced.then_some(k)
+    }
+
+    /// This factorization with the columns after the first `k` pivots reordered by an exactly
+    /// pivoted QR of their trailing block `R[k.., k..]` ([`exact_pivot_order`]) and factored
+    /// again: `B·P' = Q·R·Π` is formed from the factors (rounding of the order of a QR's own
+    /// backward error) and factored without pivoting on one thread, so the bits do not depend
+    /// on the thread count. `O(n·d·min(n, d))`; only when [`misplaced_pivots`] finds a
+    /// misplaced pivot.
+    ///
+    /// [`misplaced_pivots`]: Self::misplaced_pivots
+    fn repivoted(self, k: usize, rel_tol: f64) -> Self {
+        use faer::linalg::householder as hh;
+        use faer::linalg::qr::no_pivoting::factor as np;
+        let (m, n) = self.factors.shape();
+        let size = m.min(n);
+        let upper = |i: usize, j: usize| {
+            if i <= j {
+                self.factors[(i, j)]
+            } else {
+                0.0
+            }
+        };
+        let trailing = Mat::from_fn(size - k, n - k, |i, j| upper(k + i, k + j));
+        let order: Vec<usize> = (0..k)
+            .chain(exact_pivot_order(trailing).into_iter().map(|j| k + j))
+            .collect();
+        // `R·Π` in the top rows of an `m × n` matrix, then `Q·(R·Π) = B·P·Π`.
+        let mut b = Mat::from_fn(m, n, |i, p| if i < size { upper(i, order[p]) } else { 0.0 });
+        let basis = self.householder_basis();
+        let mut mem = MemBuffer::new(
+            hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+                m,
+                self.coeff.nrows(),
+                n,
+            ),
+        );
+        hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+            basis.as_ref(),
+            self.coeff.as_ref(),
+            faer::Conj::No,
+            b.as_mut(),
+            Par::Seq,
+            MemStack::new(&mut mem),
+        );
+        let bs = np::recommended_block_size::<f64>(m, n);
+        let mut coeff = Mat::<f64>::zeros(bs, size);
+        let mut mem = MemBuffer::new(np::qr_in_place_scratch::<f64>(
+            m,
+            n,
+            bs,
+            Par::Seq,
+            Default::default(),
+        ));
+        np::qr_in_place(
+            b.as_mut(),
+            coeff.as_mut(),
+            Par::Seq,
+            MemStack::new(&mut mem),
+            Default::default(),
+        );
+        let r00 = b[(0, 0)].abs();
+        PivotedQr {
+            perm: order.iter().map(|&p| self.perm[p]).collect(),
+            threshold: rel_tol * r00,
+            factors: b,
+            coeff,
+            rank: 0,
+            shifts: self.shifts,
         }
     }
 
@@ -766,6 +875,50 @@ impl PivotedQr {
         }
         out
     }
+}
+
+/// The column order of a column-pivoted Householder QR of `t` that recomputes every remaining
+/// column's norm at each step instead of downdating it, so each pivot is the column of largest
+/// residual (the first of equal ones); the columns left when the residuals are all zero keep
+/// their order. `O(rows·cols·min(rows, cols))`, for the trailing block of
+/// [`PivotedQr::repivoted`].
+fn exact_pivot_order(mut t: Mat<f64>) -> Vec<usize> {
+    let (m, n) = t.shape();
+    let mut order: Vec<usize> = (0..n).collect();
+    for k in 0..m.min(n) {
+        let (mut best, mut best_norm) = (k, 0.0);
+        for j in k..n {
+            let norm = t.col(j).subrows(k, m - k).norm_l2();
+            if norm > best_norm {
+                (best, best_norm) = (j, norm);
+            }
+        }
+        if best_norm == 0.0 {
+            break;
+        }
+        if best != k {
+            order.swap(k, best);
+            for i in 0..m {
+                let x = t[(i, k)];
+                t[(i, k)] = t[(i, best)];
+                t[(i, best)] = x;
+            }
+        }
+        // Reflect `x = t[k.., k]` onto `∓‖x‖·e₀` with `v = x/‖x‖ ± e₀` (scaled by the norm, so
+        // that no square under- or overflows): `H = I − 2vvᵀ/(vᵀv)`, `vᵀv = 2(1 + |x₀|/‖x‖)`.
+        let sign = if t[(k, k)] < 0.0 { -1.0 } else { 1.0 };
+        let mut v: Vec<f64> = (k..m).map(|i| t[(i, k)] / best_norm).collect();
+        v[0] += sign;
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        for j in k + 1..n {
+            let dot: f64 = v.iter().zip(k..m).map(|(vi, i)| vi * t[(i, j)]).sum();
+            let f = 2.0 * dot / vv;
+            for (vi, i) in v.iter().zip(k..m) {
+                t[(i, j)] -= f * vi;
+            }
+        }
+    }
+    order
 }
 
 /// `[√λ·I; B]` (or `B` itself when `λ = 0`): the heavy rows first. Householder QR is row-wise

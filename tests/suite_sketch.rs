@@ -13,6 +13,7 @@ mod claims_review3;
 mod diagnostics_problems_review2;
 mod huge_shapes;
 mod leverage;
+mod leverage_pivoting;
 mod leverage_review;
 mod leverage_review2;
 mod mutation_review_sketch_core;
