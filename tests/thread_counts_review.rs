@@ -1222,6 +1222,155 @@ fn tensor_tiny_many_threads() {
     check_all(cases);
 }
 
+/// Every field of a decomposition: weights, factors, each component's diagnostics
+/// (`final_change`, `weight_spread`, `best_start`, `start_values`) and the counts.
+fn cp_outs(tag: &str, cp: &randnla::tensor::CpDecomposition) -> Vec<Out> {
+    let mut out = vec![vecf(format!("{tag} weights"), &cp.weights)];
+    for (i, f) in cp.factors.iter().enumerate() {
+        out.push(vecf(format!("{tag} factor {i}"), f));
+    }
+    let c = &cp.components;
+    out.push(vecf(
+        format!("{tag} final_change"),
+        &c.iter().map(|c| c.final_change).collect::<Vec<_>>(),
+    ));
+    // `None` and `Some` are told apart by the label, the values by their bits.
+    out.push(vecf(
+        format!(
+            "{tag} weight_spread {:?}",
+            c.iter()
+                .map(|c| c.weight_spread.is_some())
+                .collect::<Vec<_>>()
+        ),
+        &c.iter()
+            .map(|c| c.weight_spread.unwrap_or(f64::NAN))
+            .collect::<Vec<_>>(),
+    ));
+    out.push(vecf(
+        format!("{tag} best_start"),
+        &c.iter().map(|c| c.best_start as f64).collect::<Vec<_>>(),
+    ));
+    for (i, c) in c.iter().enumerate() {
+        out.push(vecf(format!("{tag} start_values {i}"), &c.start_values));
+    }
+    out.push(vecf(
+        format!("{tag} counts ({:?}, {:?})", cp.method, cp.sketch_shape),
+        &[cp.contractions as f64, cp.exact_sweeps as f64],
+    ));
+    out
+}
+
+/// `refine_exact` with 0 and 2 sweeps from each start, on dense and coordinate storage.
+fn refine_cases<'a>(
+    tag: &str,
+    t: &'a randnla::tensor::SymmetricTensor,
+    coo: &'a randnla::tensor::SymmetricTensor,
+    starts: Vec<(&'static str, randnla::tensor::CpDecomposition)>,
+) -> Vec<Case<'a>> {
+    use randnla::tensor::refine_exact;
+    let mut cases = Vec::new();
+    for (storage, tt) in [("dense", t), ("coordinate", coo)] {
+        for (start, cp) in &starts {
+            let cp = cp.clone();
+            cases.push(case(
+                format!("{tag} refine_exact from {start} on {storage}"),
+                move |par| {
+                    let mut out = Vec::new();
+                    for sweeps in [0usize, 2] {
+                        let r = refine_exact(tt, &cp, sweeps, par).unwrap();
+                        out.extend(cp_outs(&format!("sweeps={sweeps}"), &r));
+                    }
+                    out
+                },
+            ));
+        }
+    }
+    cases
+}
+
+/// A start at the true components, each factor moved off by about 0.05, scaled to length
+/// `1 + j/10`, and (at odd order) every other one flipped with its weight negated: the
+/// normalization and sign rules run too. `like` supplies the per-component records.
+fn perturbed_start(
+    weights: &[f64],
+    factors: &[Vec<f64>],
+    like: &randnla::tensor::CpDecomposition,
+) -> randnla::tensor::CpDecomposition {
+    let mut cp = like.clone();
+    cp.weights = weights
+        .iter()
+        .enumerate()
+        .map(|(j, &w)| if j % 2 == 1 { -w } else { w })
+        .collect();
+    cp.factors = factors
+        .iter()
+        .enumerate()
+        .map(|(j, a)| {
+            let sign = if j % 2 == 1 { -1.0 } else { 1.0 };
+            let len = 1.0 + j as f64 / 10.0;
+            a.iter()
+                .enumerate()
+                .map(|(i, &x)| sign * len * (x + 0.05 * ((i * 13 + j * 7) as f64).sin()))
+                .collect()
+        })
+        .collect();
+    cp
+}
+
+#[test]
+fn tensor_refine_exact_large() {
+    use randnla::tensor::*;
+    // Order 3, n = 40, rank 20: two lockstep groups of contractions (16 + 4 components), each a
+    // pass over 64 000 dense entries (10 tasks of 4 rows).
+    let (t, w, a) = SymmetricTensor::synthetic_orthogonal(3, 40, 20, 0.01, Seed::new(101)).unwrap();
+    let coo = common::to_coordinate(&t);
+    let sp = common::section7_sketch_params(ModeHashing::Auto);
+    let sketched = power_method_sketched(&t, 20, &sp, Seed::new(102), Par::Seq).unwrap();
+    let perturbed = perturbed_start(&w, &a, &sketched);
+    check_all(refine_cases(
+        "order 3 n=40 rank 20",
+        &t,
+        &coo,
+        vec![("sketched", sketched), ("perturbed truth", perturbed)],
+    ));
+}
+
+#[test]
+fn tensor_refine_exact_tiny_many_threads() {
+    use randnla::tensor::*;
+    // n = 1, 2, 3 with rank n: fewer rows and components than threads.
+    let ts: Vec<_> = [1usize, 2, 3]
+        .iter()
+        .map(|&n| {
+            let (t, w, a) =
+                SymmetricTensor::synthetic_orthogonal(3, n, n, 0.01, Seed::new(103 + n as u64))
+                    .unwrap();
+            let pp = PowerParams {
+                starts: 3,
+                iters: 5,
+                refine_iters: 5,
+            };
+            let exact = power_method_exact(&t, n, &pp, Seed::new(107), Par::Seq).unwrap();
+            let perturbed = perturbed_start(&w, &a, &exact);
+            let coo = common::to_coordinate(&t);
+            (t, coo, exact, perturbed)
+        })
+        .collect();
+    let mut cases = Vec::new();
+    for (t, coo, exact, perturbed) in &ts {
+        cases.extend(refine_cases(
+            &format!("tiny order 3 n={}", t.dim()),
+            t,
+            coo,
+            vec![
+                ("exact", exact.clone()),
+                ("perturbed truth", perturbed.clone()),
+            ],
+        ));
+    }
+    check_all(cases);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Active learning.
 
@@ -1362,6 +1511,17 @@ fn diagnostics_large() {
             .map(|(name, s)| scalar(name, distortion(s.as_ref(), q.as_ref(), par).unwrap()))
             .collect()
     }));
+    cases.push(case("embedding_error(S, Q) 20000x20", move |par| {
+        families(200, 20_000, MatrixRef::dense(q.as_ref()).unwrap())
+            .into_iter()
+            .map(|(name, s)| {
+                vres(
+                    &name,
+                    embedding_error(s.as_ref(), q.as_ref(), par).map(|e| vec![e]),
+                )
+            })
+            .collect()
+    }));
     check_all(cases);
 }
 
@@ -1411,11 +1571,14 @@ fn diagnostics_tiny_many_threads() {
         .iter()
         .map(|&(n, d)| Layouts::new(tiny_csr(n, d)))
         .collect();
+    let qs: Vec<Mat<f64>> = lays
+        .iter()
+        .map(|l| orthonormal_basis(l.dense.as_ref()).unwrap())
+        .collect();
     let mut cases = Vec::new();
-    for lay in &lays {
+    for (lay, q) in lays.iter().zip(&qs) {
         let tag = format!("tiny {}x{}", lay.csr.rows(), lay.csr.cols());
         cases.extend(diagnostics_cases(&tag, lay, lay.csr.rows() + 1));
-        let q = orthonormal_basis(lay.dense.as_ref()).unwrap();
         let n = lay.csr.rows();
         cases.push(case(format!("{tag} distortion(S, Q)"), move |par| {
             let sk = SketchKind::Gaussian
@@ -1426,6 +1589,20 @@ fn diagnostics_tiny_many_threads() {
                 "distortion",
                 distortion(sk.as_ref(), qv, par).unwrap(),
             )]
+        }));
+        cases.push(case(format!("{tag} embedding_error(S, Q)"), move |par| {
+            // m = n + 1 > n rows and m = 1 < d (then ε ≥ 1): every family at both.
+            let qv = MatrixRef::dense(q.as_ref()).unwrap();
+            let mut out = Vec::new();
+            for m in [n + 1, 1] {
+                for (name, s) in families(m, n, qv) {
+                    out.push(vres(
+                        &format!("m={m} {name}"),
+                        embedding_error(s.as_ref(), q.as_ref(), par).map(|e| vec![e]),
+                    ));
+                }
+            }
+            out
         }));
     }
     check_all(cases);
