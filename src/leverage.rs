@@ -583,7 +583,10 @@ fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
 /// `2.8, 2.1, 1.7, 3.5·10⁻¹⁶, 2.2·10⁻¹³` against a threshold of `5·10⁻¹⁵`, the fourth column of
 /// `Q` was rounding noise, and a row of leverage 1 got 0.027. When the exact residual norms of
 /// the columns after the first pivot below the threshold show one above it,
-/// [`repivoted`](Self::repivoted) orders those columns by an exactly pivoted QR and factors again.
+/// [`repivoted`](Self::repivoted) factors the trailing block of `R` again with exact pivoting
+/// (by hand: faer's unpivoted QR would not do, as it skips a column whose residual is below
+/// `16·(n − k)·ε` of its norm, which the rank tolerance `max(n, d)·ε·|R_00|` can count; on a
+/// `600 × 60` matrix with ten such columns it left nine of them out).
 struct PivotedQr {
     /// Householder vectors below the diagonal, `R` on and above it.
     factors: Mat<f64>,
@@ -594,6 +597,10 @@ struct PivotedQr {
     threshold: f64,
     /// `s_j`: column `j` of `B` was scaled by `2^{s_j}`.
     shifts: Vec<i32>,
+    /// After [`repivoted`](Self::repivoted): `(k, Q₂)`, the orthogonal factor of the trailing
+    /// block's QR, so that the basis is `Q̂ = Q·diag(I_k, Q₂)` (`Q` that of the stored
+    /// Householder vectors); `None` when faer's pivoting stands.
+    trailing_q: Option<(usize, Mat<f64>)>,
 }
 
 impl PivotedQr {
@@ -635,10 +642,11 @@ impl PivotedQr {
             rank: 0,
             threshold: rel_tol * r00,
             shifts,
+            trailing_q: None,
         };
         if r00 > 0.0 {
             if let Some(k) = qr.misplaced_pivots() {
-                qr = qr.repivoted(k, rel_tol);
+                qr.repivoted(k);
             }
             qr.rank = qr.leading_pivots_above(qr.threshold);
         }
@@ -670,73 +678,38 @@ impl PivotedQr {
         misplaced.then_some(k)
     }
 
-    /// This factorization with the columns after the first `k` pivots reordered by an exactly
-    /// pivoted QR of their trailing block `R[k.., k..]` ([`exact_pivot_order`]) and factored
-    /// again: `B·P' = Q·R·Π` is formed from the factors (rounding of the order of a QR's own
-    /// backward error) and factored without pivoting on one thread, so the bits do not depend
-    /// on the thread count. `O(n·d·min(n, d))`; only when [`misplaced_pivots`] finds a
-    /// misplaced pivot.
-    ///
-    /// [`misplaced_pivots`]: Self::misplaced_pivots
-    fn repivoted(self, k: usize, rel_tol: f64) -> Self {
-        use faer::linalg::householder as hh;
-        use faer::linalg::qr::no_pivoting::factor as np;
+    /// Factors the trailing block again with exact pivoting: `R₂₂·Π₂ = Q₂·R₂₂'`
+    /// ([`exact_pivoted_qr`], norms recomputed at every step), for `R = [R₁₁ R₁₂; 0 R₂₂]` split
+    /// after the first `k` pivots, so that `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`.
+    /// `R` and the permutation are updated in place (the Householder vectors below the diagonal
+    /// stay: they are `Q`'s) and `Q₂` is kept for [`thin_q`](Self::thin_q) and
+    /// [`jl_in_basis`](Self::jl_in_basis). Sequential: the bits do not depend on the thread
+    /// count. `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only when
+    /// [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
+    fn repivoted(&mut self, k: usize) {
         let (m, n) = self.factors.shape();
         let size = m.min(n);
-        let upper = |i: usize, j: usize| {
+        let t = size - k;
+        let mut r22 = Mat::from_fn(t, n - k, |i, j| {
             if i <= j {
-                self.factors[(i, j)]
+                self.factors[(k + i, k + j)]
             } else {
                 0.0
             }
-        };
-        let trailing = Mat::from_fn(size - k, n - k, |i, j| upper(k + i, k + j));
-        let order: Vec<usize> = (0..k)
-            .chain(exact_pivot_order(trailing).into_iter().map(|j| k + j))
-            .collect();
-        // `R·Π` in the top rows of an `m × n` matrix, then `Q·(R·Π) = B·P·Π`.
-        let mut b = Mat::from_fn(m, n, |i, p| if i < size { upper(i, order[p]) } else { 0.0 });
-        let basis = self.householder_basis();
-        let mut mem = MemBuffer::new(
-            hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
-                m,
-                self.coeff.nrows(),
-                n,
-            ),
-        );
-        hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
-            basis.as_ref(),
-            self.coeff.as_ref(),
-            faer::Conj::No,
-            b.as_mut(),
-            Par::Seq,
-            MemStack::new(&mut mem),
-        );
-        let bs = np::recommended_block_size::<f64>(m, n);
-        let mut coeff = Mat::<f64>::zeros(bs, size);
-        let mut mem = MemBuffer::new(np::qr_in_place_scratch::<f64>(
-            m,
-            n,
-            bs,
-            Par::Seq,
-            Default::default(),
-        ));
-        np::qr_in_place(
-            b.as_mut(),
-            coeff.as_mut(),
-            Par::Seq,
-            MemStack::new(&mut mem),
-            Default::default(),
-        );
-        let r00 = b[(0, 0)].abs();
-        PivotedQr {
-            perm: order.iter().map(|&p| self.perm[p]).collect(),
-            threshold: rel_tol * r00,
-            factors: b,
-            coeff,
-            rank: 0,
-            shifts: self.shifts,
+        });
+        let (order, q2) = exact_pivoted_qr(&mut r22);
+        let r12 = Mat::from_fn(k, n - k, |i, j| self.factors[(i, k + order[j])]);
+        for j in 0..n - k {
+            for i in 0..k {
+                self.factors[(i, k + j)] = r12[(i, j)];
+            }
+            for i in 0..=j.min(t - 1) {
+                self.factors[(k + i, k + j)] = r22[(i, j)];
+            }
         }
+        let tail: Vec<usize> = order.iter().map(|&o| self.perm[k + o]).collect();
+        self.perm[k..].copy_from_slice(&tail);
+        self.trailing_q = Some((k, q2));
     }
 
     /// The first `rank` columns of `Q` (`m × rank`), formed on one thread: faer's blocked
@@ -746,9 +719,21 @@ impl PivotedQr {
     fn thin_q(&self) -> Mat<f64> {
         let m = self.factors.nrows();
         let basis = self.householder_basis();
+        // `[I; 0]`, or `diag(I_k, Q₂)`'s first columns after a repair: `Q̂ = Q·diag(I_k, Q₂)`.
         let mut q = Mat::<f64>::zeros(m, self.rank);
-        for j in 0..self.rank {
+        let k = self
+            .trailing_q
+            .as_ref()
+            .map_or(self.rank, |&(k, _)| k.min(self.rank));
+        for j in 0..k {
             q[(j, j)] = 1.0;
+        }
+        if let Some((k, q2)) = &self.trailing_q {
+            for j in *k..self.rank {
+                for i in 0..q2.nrows() {
+                    q[(k + i, j)] = q2[(i, j - k)];
+                }
+            }
         }
         use faer::linalg::householder as hh;
         let mut mem = MemBuffer::new(
@@ -824,6 +809,20 @@ impl PivotedQr {
                 .submatrix_mut(0, c0, rows, part.ncols())
                 .copy_from(part.as_ref().submatrix(0, 0, rows, part.ncols()));
         }
+        // After a repair `Q̂ᵀ = diag(I, Q₂ᵀ)·Qᵀ`: rows `k..` are mixed by `Q₂ᵀ`, column by
+        // column in a fixed order.
+        if let Some((k0, q2)) = &self.trailing_q {
+            let t = q2.nrows();
+            let mut y = vec![0.0; t];
+            for c in 0..k {
+                for (i, yi) in y.iter_mut().enumerate() {
+                    *yi = (0..t).fold(0.0, |acc, l| acc + q2[(l, i)] * out[(k0 + l, c)]);
+                }
+                for (i, &yi) in y.iter().enumerate() {
+                    out[(k0 + i, c)] = yi;
+                }
+            }
+        }
         out
     }
 
@@ -877,14 +876,17 @@ impl PivotedQr {
     }
 }
 
-/// The column order of a column-pivoted Householder QR of `t` that recomputes every remaining
-/// column's norm at each step instead of downdating it, so each pivot is the column of largest
-/// residual (the first of equal ones); the columns left when the residuals are all zero keep
-/// their order. `O(rows·cols·min(rows, cols))`, for the trailing block of
-/// [`PivotedQr::repivoted`].
-fn exact_pivot_order(mut t: Mat<f64>) -> Vec<usize> {
+/// A column-pivoted Householder QR of `t` (`r × c`) that recomputes every remaining column's
+/// norm at each step instead of downdating it, so each pivot is the column of largest residual
+/// (the first of equal ones): `t·Π = Q₂·R`. `t` is overwritten with `R` (upper trapezoidal);
+/// returns `Π` as the order of the columns and the explicit `r × r` orthogonal `Q₂`. Columns
+/// left when every residual is zero keep their order. `O(r·c·min(r, c) + r³)`, for the
+/// trailing block of [`PivotedQr::repivoted`].
+fn exact_pivoted_qr(t: &mut Mat<f64>) -> (Vec<usize>, Mat<f64>) {
     let (m, n) = t.shape();
     let mut order: Vec<usize> = (0..n).collect();
+    // `Q₂ᵀ`, the reflections applied to the identity in turn.
+    let mut qt = Mat::<f64>::identity(m, m);
     for k in 0..m.min(n) {
         let (mut best, mut best_norm) = (k, 0.0);
         for j in k..n {
@@ -904,21 +906,32 @@ fn exact_pivot_order(mut t: Mat<f64>) -> Vec<usize> {
                 t[(i, best)] = x;
             }
         }
-        // Reflect `x = t[k.., k]` onto `∓‖x‖·e₀` with `v = x/‖x‖ ± e₀` (scaled by the norm, so
-        // that no square under- or overflows): `H = I − 2vvᵀ/(vᵀv)`, `vᵀv = 2(1 + |x₀|/‖x‖)`.
+        // Reflect `x = t[k.., k]` onto `−s·‖x‖·e₀` (`s` the sign of `x₀`) with `v = x/‖x‖ + s·e₀`
+        // (scaled by the norm, so that no square under- or overflows):
+        // `H = I − 2vvᵀ/(vᵀv)`, `vᵀv = 2(1 + |x₀|/‖x‖)`.
         let sign = if t[(k, k)] < 0.0 { -1.0 } else { 1.0 };
         let mut v: Vec<f64> = (k..m).map(|i| t[(i, k)] / best_norm).collect();
         v[0] += sign;
         let vv: f64 = v.iter().map(|x| x * x).sum();
-        for j in k + 1..n {
-            let dot: f64 = v.iter().zip(k..m).map(|(vi, i)| vi * t[(i, j)]).sum();
+        let reflect = |a: &mut Mat<f64>, j: usize| {
+            let dot: f64 = v.iter().zip(k..m).map(|(vi, i)| vi * a[(i, j)]).sum();
             let f = 2.0 * dot / vv;
             for (vi, i) in v.iter().zip(k..m) {
-                t[(i, j)] -= f * vi;
+                a[(i, j)] -= f * vi;
             }
+        };
+        for j in k + 1..n {
+            reflect(t, j);
+        }
+        for j in 0..m {
+            reflect(&mut qt, j);
+        }
+        t[(k, k)] = -sign * best_norm;
+        for i in k + 1..m {
+            t[(i, k)] = 0.0;
         }
     }
-    order
+    (order, qt.transpose().to_owned())
 }
 
 /// `[√λ·I; B]` (or `B` itself when `λ = 0`): the heavy rows first. Householder QR is row-wise
@@ -1609,4 +1622,96 @@ fn gaussian_columns(r: usize, k: usize, cols: std::ops::Range<usize>, seed: Seed
         }
     }
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `8 × 6` matrix of `tests/leverage_pivoting.rs` (the `solvers` fuzz target's), whose
+    /// pivots faer takes out of order, so that [`PivotedQr::new`] repairs the factorization.
+    fn misordered() -> Mat<f64> {
+        let mut a = Mat::<f64>::zeros(8, 6);
+        a[(3, 0)] = -1.268364592710738e-30;
+        a[(4, 1)] = 3.5625;
+        a[(4, 2)] = 3.5625;
+        a[(1, 3)] = -8.0;
+        a[(3, 3)] = -4.0545691207045516e13;
+        a[(4, 3)] = 3.689053051559106e-289;
+        a[(3, 4)] = 7.9375;
+        a[(4, 4)] = -2.4375;
+        a[(6, 5)] = 7.9375;
+        a[(7, 5)] = 7.9375;
+        a
+    }
+
+    /// After a repair the pieces still fit together: `Q̂` (the first `rank` columns from
+    /// `thin_q`, the full `Q̂` from the JL coordinates of the identity) is orthonormal,
+    /// `Q̂·R = B·D·P` to rounding (`B·D` the equilibrated input), the leading pivots are the
+    /// ones above the threshold, and `jl_in_basis` is `Q̂ᵀ·Π` for the Gaussian `Π` it draws.
+    #[test]
+    fn the_repaired_factorization_is_a_qr_of_the_pivoted_input() {
+        let a = misordered();
+        let mut b = a.clone();
+        crate::dense::equilibrate_columns(b.as_mut());
+        let qr = PivotedQr::new(a.clone(), 8.0 * f64::EPSILON, Par::Seq);
+        assert!(
+            qr.trailing_q.is_some(),
+            "faer pivots this input correctly now"
+        );
+        assert_eq!(qr.rank, 4);
+        let (m, n) = b.shape();
+        let size = m.min(n);
+        // The full Q̂ (m × size): its first `size` columns, as thin_q would give them.
+        let full = PivotedQr {
+            rank: size,
+            factors: qr.factors.clone(),
+            coeff: qr.coeff.clone(),
+            perm: qr.perm.clone(),
+            threshold: qr.threshold,
+            shifts: qr.shifts.clone(),
+            trailing_q: qr.trailing_q.clone(),
+        };
+        let q = full.thin_q();
+        let gram = q.transpose() * &q;
+        for i in 0..size {
+            for j in 0..size {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!(
+                    (gram[(i, j)] - want).abs() < 1e-14,
+                    "QᵀQ ({i}, {j}) = {}",
+                    gram[(i, j)]
+                );
+            }
+        }
+        let r = Mat::from_fn(
+            size,
+            n,
+            |i, j| if i <= j { qr.factors[(i, j)] } else { 0.0 },
+        );
+        let qr_product = &q * &r;
+        let scale = b.norm_l2();
+        for p in 0..n {
+            for i in 0..m {
+                let diff = (qr_product[(i, p)] - b[(i, qr.perm[p])]).abs();
+                assert!(diff <= 1e-14 * scale, "(Q̂R − BP)({i}, {p}) = {diff:e}");
+            }
+        }
+        for k in 0..size {
+            assert_eq!(
+                k < qr.rank,
+                r[(k, k)].abs() > qr.threshold,
+                "pivot {k}: {}",
+                r[(k, k)]
+            );
+        }
+        let seed = Seed::new(5);
+        let jl = qr.jl_in_basis(3, seed, Par::Seq);
+        let want = q.transpose() * gaussian(m, 3, seed);
+        for i in 0..size {
+            for c in 0..3 {
+                assert!((jl[(i, c)] - want[(i, c)]).abs() < 1e-14, "JL ({i}, {c})");
+            }
+        }
+    }
 }
