@@ -601,6 +601,17 @@ struct PivotedQr {
     /// block's QR, so that the basis is `Q̂ = Q·diag(I_k, Q₂)` (`Q` that of the stored
     /// Householder vectors); `None` when faer's pivoting stands.
     trailing_q: Option<(usize, Mat<f64>)>,
+    /// `±1` per row of `R`: the stored `R` has row `i` multiplied by `signs[i]` so that
+    /// `R_ii ≥ 0`, and the basis `Q̂` (`thin_q`, `jl_in_basis`) column `i` likewise, so `Q̂·R`
+    /// is unchanged. Two factorizations of nearby matrices then have nearby factors, not ones
+    /// that differ in the signs of some rows: [`ridge_qr`](Self::ridge_qr)'s factor at a small
+    /// `λ` is this one's, which its JL coordinates rely on. (faer's reflections make every
+    /// `R_ii` the opposite sign of the pivot column's leading entry: uniformly so on a ridge
+    /// factor of faer's own `R`, but not where [`repivoted`](Self::repivoted) reflected the
+    /// trailing rows a second time; there the approximate ridge scores at `λ = 10⁻³⁰⁰` moved
+    /// single rows by up to 93 % from the plain ones, a review's probe, 2026-12-07.) Sign
+    /// changes are exact, so the scores' bits do not depend on them.
+    signs: Vec<f64>,
 }
 
 impl PivotedQr {
@@ -643,6 +654,7 @@ impl PivotedQr {
             threshold: rel_tol * r00,
             shifts,
             trailing_q: None,
+            signs: vec![1.0; size],
         };
         if r00 > 0.0 {
             if let Some(k) = qr.misplaced_pivots() {
@@ -650,7 +662,22 @@ impl PivotedQr {
             }
             qr.rank = qr.leading_pivots_above(qr.threshold);
         }
+        qr.make_diagonal_nonnegative();
         qr
+    }
+
+    /// Multiplies each row `i` of `R` with `R_ii < 0` by `−1` and records it in
+    /// [`signs`](Self::signs).
+    fn make_diagonal_nonnegative(&mut self) {
+        let n = self.factors.ncols();
+        for i in 0..self.signs.len() {
+            if self.factors[(i, i)] < 0.0 {
+                self.signs[i] = -1.0;
+                for j in i..n {
+                    self.factors[(i, j)] = -self.factors[(i, j)];
+                }
+            }
+        }
     }
 
     /// The number of leading diagonal entries of `R` above `threshold` in magnitude.
@@ -732,6 +759,13 @@ impl PivotedQr {
             for j in *k..self.rank {
                 for i in 0..q2.nrows() {
                     q[(k + i, j)] = q2[(i, j - k)];
+                }
+            }
+        }
+        for (j, &s) in self.signs.iter().enumerate().take(self.rank) {
+            if s < 0.0 {
+                for i in 0..m {
+                    q[(i, j)] = -q[(i, j)];
                 }
             }
         }
@@ -823,6 +857,13 @@ impl PivotedQr {
                 }
             }
         }
+        for (i, &s) in self.signs.iter().enumerate() {
+            if s < 0.0 {
+                for c in 0..k {
+                    out[(i, c)] = -out[(i, c)];
+                }
+            }
+        }
         out
     }
 
@@ -832,7 +873,11 @@ impl PivotedQr {
     /// hence its pivot order and basis, are those of this QR: the approximate ridge scores then
     /// tend to the plain ones as `λ → 0` with the same JL matrix (re-equilibrated from scratch,
     /// a rank-deficient `A` pivoted differently and the JL estimates moved by their own noise:
-    /// single rows by 20 %, the sum by 1 %).
+    /// single rows by 20 %, the sum by 1 %). That holds while faer pivots both factors alike;
+    /// where it misorders them differently near a hidden rank (see [`PivotedQr`]'s repair), the
+    /// ridge factor is that of another column order and the JL coordinates make another draw
+    /// (`tests/leverage_pivoting.rs`: one of two such inputs, single scores up to 52 % apart,
+    /// sums within 1 %).
     ///
     /// A column whose ridge entry `√λ·D_jj` would reach 2 — a column of `B` small against
     /// `√λ` — has its shift lowered until that entry lies in `[1, 2)` (its `R_D` part shrinks
@@ -1671,6 +1716,7 @@ mod tests {
             threshold: qr.threshold,
             shifts: qr.shifts.clone(),
             trailing_q: qr.trailing_q.clone(),
+            signs: qr.signs.clone(),
         };
         let q = full.thin_q();
         let gram = q.transpose() * &q;

@@ -15,7 +15,8 @@ use crate::common;
 use common::with_threads;
 use faer::{Mat, Par};
 use randnla::leverage::{
-    approx_leverage_scores, exact_leverage_scores, ApproxParams, ExactMethod, ExactParams,
+    approx_leverage_scores, approx_ridge_leverage_scores, exact_leverage_scores, ApproxParams,
+    ExactMethod, ExactParams,
 };
 use randnla::{problems, MatrixRef, Seed};
 
@@ -273,5 +274,66 @@ fn approximate_scores_after_a_repair_do_not_depend_on_the_thread_count() {
     let reference = run(Par::Seq);
     for t in [2, 3] {
         assert_eq!(with_threads(t, run), reference, "{t} threads");
+    }
+}
+
+/// Approximate ridge scores tend to the plain approximate scores as `λ → 0` with the same seed
+/// (the ridge factor of the sketch's `R` at a small `λ` is that `R`, and both read the same JL
+/// coordinates). After a repair, the trailing rows of the ridge factor had the opposite signs
+/// to the sketch's (reflected twice), which turned the JL matrix into another draw: single
+/// scores moved by up to 93 % (a review's probe, 2026-12-07); every `R` now has a non-negative
+/// diagonal. Pass rule: at `λ = 10⁻³⁰⁰, 10⁻²⁰⁰, 10⁻¹⁰⁰, 10⁻⁴⁰` every score within `10⁻¹⁰`
+/// relative of the plain one on a Gaussian `600 × 60` (no repair; measured `2·10⁻¹⁵`) and
+/// within `2ε·κ = 1.3·10⁻³` on hidden-rank input 0 (repaired; `κ ≈ 3·10¹²`, and the ridge
+/// factor's trailing block, about `10⁻¹¹` of its entries, carries their rounding: measured
+/// `1.9·10⁻⁴`).
+///
+/// Not met on hidden-rank input 1: there faer pivots the ridge factor differently from the
+/// sketch's (it is repaired after 40 pivots, the sketch's after 41), so its `R` is that of
+/// another column order and the JL coordinates make another draw (single scores up to 52 %
+/// apart, as two seeds would be). Recorded with the weaker rule that both are estimates of the
+/// same scores: sums within 1 % and the median relative difference below 0.3 (the JL stage's
+/// own spread: its median error against the exact scores is 0.12).
+#[test]
+fn approximate_ridge_scores_tend_to_the_plain_ones_after_a_repair() {
+    let sketched = ApproxParams {
+        sketch_rows: Some(240),
+        ..ApproxParams::default()
+    };
+    let gaussian = problems::gaussian_matrix(600, 60, Seed::new(3)).unwrap();
+    let hidden = 2.0 * f64::EPSILON * 3e12;
+    let inputs = [
+        ("gaussian", gaussian, Some(1e-10)),
+        ("hidden rank 0", hidden_rank(0).0, Some(hidden)),
+        ("hidden rank 1", hidden_rank(1).0, None),
+    ];
+    for (label, a, tol) in &inputs {
+        let view = MatrixRef::dense(a.as_ref()).unwrap();
+        let (plain, pi) = approx_leverage_scores(view, &sketched, Seed::new(9), Par::Seq).unwrap();
+        for lambda in [1e-300, 1e-200, 1e-100, 1e-40] {
+            let (ridge, ri) =
+                approx_ridge_leverage_scores(view, lambda, &sketched, Seed::new(9), Par::Seq)
+                    .unwrap();
+            let mut rel: Vec<f64> = plain
+                .iter()
+                .zip(&ridge)
+                .map(|(p, r)| ((p - r) / p).abs())
+                .collect();
+            rel.sort_by(f64::total_cmp);
+            let (median, worst) = (rel[rel.len() / 2], rel[rel.len() - 1]);
+            eprintln!(
+                "{label}, λ = {lambda:e}: relative differences median {median:e}, max {worst:e}"
+            );
+            match tol {
+                Some(tol) => assert!(worst <= *tol, "{label}, λ = {lambda:e}: {worst:e}"),
+                None => {
+                    assert!(
+                        (pi.sum - ri.sum).abs() <= 0.01 * pi.sum,
+                        "{label}: {pi:?} {ri:?}"
+                    );
+                    assert!(median <= 0.3, "{label}, λ = {lambda:e}: median {median}");
+                }
+            }
+        }
     }
 }
