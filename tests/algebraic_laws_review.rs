@@ -38,7 +38,7 @@
 
 use crate::common;
 use common::log::Log;
-use common::{dense_mat, flat, Rng};
+use common::{csr_of, dense_mat, flat, Rng};
 
 use faer::{Mat, MatRef, Par};
 use randnla::active::{Basis, Budgeted, Learner, Pool, SliceOracle, Strategy};
@@ -98,18 +98,6 @@ fn patterned(n: usize, d: usize, pattern_seed: u64, seed: u64) -> Mat<f64> {
             0.0
         }
     })
-}
-
-fn csr_of(m: &Mat<f64>) -> sprs::CsMat<f64> {
-    let mut tri = sprs::TriMat::new((m.nrows(), m.ncols()));
-    for i in 0..m.nrows() {
-        for j in 0..m.ncols() {
-            if m[(i, j)] != 0.0 {
-                tri.add_triplet(i, j, m[(i, j)]);
-            }
-        }
-    }
-    tri.to_csr()
 }
 
 fn matmul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {

@@ -12,7 +12,7 @@
 
 use crate::common;
 
-use common::with_threads;
+use common::{csr_of, with_threads};
 use faer::{Mat, Par};
 use randnla::leverage::{
     approx_leverage_scores, approx_ridge_leverage_scores, exact_leverage_scores, ApproxParams,
@@ -130,17 +130,7 @@ fn the_repair_gives_the_same_bits_for_every_storage_and_thread_count() {
         faer_misorders(&a),
         "the fuzz target's own order is misordered by faer"
     );
-    let csr = {
-        let mut t = sprs::TriMat::new((8, 6));
-        for j in 0..6 {
-            for i in 0..8 {
-                if a[(i, j)] != 0.0 {
-                    t.add_triplet(i, j, a[(i, j)]);
-                }
-            }
-        }
-        t.to_csr::<usize>()
-    };
+    let csr = csr_of(&a);
     let csc = csr.to_csc();
     let params = ExactParams {
         method: ExactMethod::Householder,

@@ -59,6 +59,19 @@ pub fn rel_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     num / den.max(f64::MIN_POSITIVE)
 }
 
+/// The CSR matrix of `m`'s nonzero entries (zeros are not stored).
+pub fn csr_of(m: &Mat<f64>) -> sprs::CsMat<f64> {
+    let mut tri = sprs::TriMat::new((m.nrows(), m.ncols()));
+    for i in 0..m.nrows() {
+        for j in 0..m.ncols() {
+            if m[(i, j)] != 0.0 {
+                tri.add_triplet(i, j, m[(i, j)]);
+            }
+        }
+    }
+    tri.to_csr()
+}
+
 /// CSR, CSC and dense column-major / row-major copies of a sparse matrix.
 pub struct Layouts {
     pub csr: sprs::CsMat<f64>,
