@@ -572,7 +572,7 @@ fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
 /// (exact), factored in place. The rank decision then does not depend on the columns' units:
 /// `A·diag(10⁷, 1, 10⁻⁷)` is full rank like `A` (unequilibrated, its last pivot fell below
 /// `max(n, d)·ε·|R_00|` and the rank came out 2), as R's `lm` and LINPACK's `dqrdc2` judge it.
-/// `Q` is that of `B`; [`solve_scatter`](Self::solve_scatter) undoes `D`.
+/// `Q` is that of `B`; [`TriangularFactor::solve_scatter`] undoes `D`.
 ///
 /// The rank is the number of leading pivots above the threshold, and the first `rank` columns
 /// of `Q` are the basis. That needs the pivots above the threshold to come first, which faer's
@@ -583,35 +583,39 @@ fn rank_tol(tol: Option<f64>, n: usize, d: usize) -> Result<f64> {
 /// `2.8, 2.1, 1.7, 3.5·10⁻¹⁶, 2.2·10⁻¹³` against a threshold of `5·10⁻¹⁵`, the fourth column of
 /// `Q` was rounding noise, and a row of leverage 1 got 0.027. When the exact residual norms of
 /// the columns after the first pivot below the threshold show one above it,
-/// [`repivoted`](Self::repivoted) factors the trailing block of `R` again with exact pivoting
-/// (by hand: faer's unpivoted QR would not do, as it skips a column whose residual is below
-/// `16·(n − k)·ε` of its norm, which the rank tolerance `max(n, d)·ε·|R_00|` can count; on a
-/// `600 × 60` matrix with ten such columns it left nine of them out).
+/// [`TriangularFactor::repivot_trailing`] factors the trailing block of `R` again with exact
+/// pivoting (by hand: faer's unpivoted QR would not do, as it skips a column whose residual is
+/// below `16·(n − k)·ε` of its norm, which the rank tolerance `max(n, d)·ε·|R_00|` can count;
+/// on a `600 × 60` matrix with ten such columns it left nine of them out).
 struct PivotedQr {
-    /// Householder vectors below the diagonal, `R` on and above it.
-    factors: Mat<f64>,
+    /// `R`, its column order and rank decision; the Householder vectors below the diagonal.
+    tri: TriangularFactor,
     coeff: Mat<f64>,
+    /// After a repair ([`TriangularFactor::repivot_trailing`]): `(k, Q₂)`, the orthogonal
+    /// factor of the trailing block's QR, so that the basis is `Q̂ = Q·diag(I_k, Q₂)` (`Q` that
+    /// of the stored Householder vectors); `None` when faer's pivoting stands.
+    trailing_q: Option<(usize, Mat<f64>)>,
+    /// `±1` per row of `R`: the stored `R` has row `i` multiplied by `signs[i]` so that
+    /// `R_ii ≥ 0`, and the basis `Q̂` (`thin_q`, `jl_in_basis`) column `i` likewise, so `Q̂·R`
+    /// is unchanged. Two factorizations of nearby matrices then have nearby factors, not ones
+    /// that differ in the signs of some rows: [`ridge_factor`](Self::ridge_factor) at a small
+    /// `λ` is this `R`, which its JL coordinates rely on. Sign changes are exact, so the scores'
+    /// bits do not depend on them.
+    signs: Vec<f64>,
+}
+
+/// The upper-triangular factor of a column-pivoted QR of `B·D` (`B·D·P = Q·R`, `D_jj =
+/// 2^{shifts[j]}`) with its rank decision: what solves with `R₁₁` need, and all that a ridge
+/// factor ([`PivotedQr::ridge_factor`]) has.
+struct TriangularFactor {
+    /// `R` on and above the diagonal; below it a [`PivotedQr`]'s Householder vectors, or zeros.
+    r: Mat<f64>,
     /// `(B·P)[:, p] = B[:, perm[p]]`.
     perm: Vec<usize>,
     rank: usize,
     threshold: f64,
     /// `s_j`: column `j` of `B` was scaled by `2^{s_j}`.
     shifts: Vec<i32>,
-    /// After [`repivoted`](Self::repivoted): `(k, Q₂)`, the orthogonal factor of the trailing
-    /// block's QR, so that the basis is `Q̂ = Q·diag(I_k, Q₂)` (`Q` that of the stored
-    /// Householder vectors); `None` when faer's pivoting stands.
-    trailing_q: Option<(usize, Mat<f64>)>,
-    /// `±1` per row of `R`: the stored `R` has row `i` multiplied by `signs[i]` so that
-    /// `R_ii ≥ 0`, and the basis `Q̂` (`thin_q`, `jl_in_basis`) column `i` likewise, so `Q̂·R`
-    /// is unchanged. Two factorizations of nearby matrices then have nearby factors, not ones
-    /// that differ in the signs of some rows: [`ridge_qr`](Self::ridge_qr)'s factor at a small
-    /// `λ` is this one's, which its JL coordinates rely on. (faer's reflections make every
-    /// `R_ii` the opposite sign of the pivot column's leading entry: uniformly so on a ridge
-    /// factor of faer's own `R`, but not where [`repivoted`](Self::repivoted) reflected the
-    /// trailing rows a second time; there the approximate ridge scores at `λ = 10⁻³⁰⁰` moved
-    /// single rows by up to 93 % from the plain ones, a review's probe, 2026-12-07.) Sign
-    /// changes are exact, so the scores' bits do not depend on them.
-    signs: Vec<f64>,
 }
 
 impl PivotedQr {
@@ -646,97 +650,21 @@ impl PivotedQr {
             Default::default(),
         );
         let r00 = if size > 0 { b[(0, 0)].abs() } else { 0.0 };
-        let mut qr = PivotedQr {
-            factors: b,
-            coeff,
+        let mut tri = TriangularFactor {
+            r: b,
             perm: fwd,
             rank: 0,
             threshold: rel_tol * r00,
             shifts,
-            trailing_q: None,
-            signs: vec![1.0; size],
         };
-        if r00 > 0.0 {
-            if let Some(k) = qr.misplaced_pivots() {
-                qr.repivoted(k);
-            }
-            qr.rank = qr.leading_pivots_above(qr.threshold);
+        let trailing_q = if r00 > 0.0 { tri.decide_rank() } else { None };
+        let signs = tri.make_diagonal_nonnegative();
+        PivotedQr {
+            tri,
+            coeff,
+            trailing_q,
+            signs,
         }
-        qr.make_diagonal_nonnegative();
-        qr
-    }
-
-    /// Multiplies each row `i` of `R` with `R_ii < 0` by `−1` and records it in
-    /// [`signs`](Self::signs).
-    fn make_diagonal_nonnegative(&mut self) {
-        let n = self.factors.ncols();
-        for i in 0..self.signs.len() {
-            if self.factors[(i, i)] < 0.0 {
-                self.signs[i] = -1.0;
-                for j in i..n {
-                    self.factors[(i, j)] = -self.factors[(i, j)];
-                }
-            }
-        }
-    }
-
-    /// The number of leading diagonal entries of `R` above `threshold` in magnitude.
-    fn leading_pivots_above(&self, threshold: f64) -> usize {
-        let size = self.factors.nrows().min(self.factors.ncols());
-        (0..size)
-            .take_while(|&k| self.factors[(k, k)].abs() > threshold)
-            .count()
-    }
-
-    /// `Some(k)` when `k` is the first pivot at or below the threshold and a column after it
-    /// still has a residual above the threshold: its exact residual norm after the first `k`
-    /// reflections, `‖R[k..=j, j]‖` for column `j` of `B·P`, read off `R`. `O(d·min(n, d))`.
-    fn misplaced_pivots(&self) -> Option<usize> {
-        let (m, n) = self.factors.shape();
-        let size = m.min(n);
-        let k = self.leading_pivots_above(self.threshold);
-        if k >= size {
-            return None;
-        }
-        let misplaced = (k + 1..n).any(|j| {
-            let rows = (j + 1).min(size) - k;
-            self.factors.col(j).subrows(k, rows).norm_l2() > self.threshold
-        });
-        misplaced.then_some(k)
-    }
-
-    /// Factors the trailing block again with exact pivoting: `R₂₂·Π₂ = Q₂·R₂₂'`
-    /// ([`exact_pivoted_qr`], norms recomputed at every step), for `R = [R₁₁ R₁₂; 0 R₂₂]` split
-    /// after the first `k` pivots, so that `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`.
-    /// `R` and the permutation are updated in place (the Householder vectors below the diagonal
-    /// stay: they are `Q`'s) and `Q₂` is kept for [`thin_q`](Self::thin_q) and
-    /// [`jl_in_basis`](Self::jl_in_basis). Sequential: the bits do not depend on the thread
-    /// count. `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only when
-    /// [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
-    fn repivoted(&mut self, k: usize) {
-        let (m, n) = self.factors.shape();
-        let size = m.min(n);
-        let t = size - k;
-        let mut r22 = Mat::from_fn(t, n - k, |i, j| {
-            if i <= j {
-                self.factors[(k + i, k + j)]
-            } else {
-                0.0
-            }
-        });
-        let (order, q2) = exact_pivoted_qr(&mut r22);
-        let r12 = Mat::from_fn(k, n - k, |i, j| self.factors[(i, k + order[j])]);
-        for j in 0..n - k {
-            for i in 0..k {
-                self.factors[(i, k + j)] = r12[(i, j)];
-            }
-            for i in 0..=j.min(t - 1) {
-                self.factors[(k + i, k + j)] = r22[(i, j)];
-            }
-        }
-        let tail: Vec<usize> = order.iter().map(|&o| self.perm[k + o]).collect();
-        self.perm[k..].copy_from_slice(&tail);
-        self.trailing_q = Some((k, q2));
     }
 
     /// The first `rank` columns of `Q` (`m × rank`), formed on one thread: faer's blocked
@@ -744,25 +672,25 @@ impl PivotedQr {
     /// 3 threads the scores of a 200 × 5 matrix came out 1–3 ulp apart from 1 thread's
     /// (`tests/leverage.rs`, `results_do_not_depend_on_the_thread_count`).
     fn thin_q(&self) -> Mat<f64> {
-        let m = self.factors.nrows();
+        let m = self.tri.r.nrows();
         let basis = self.householder_basis();
         // `[I; 0]`, or `diag(I_k, Q₂)`'s first columns after a repair: `Q̂ = Q·diag(I_k, Q₂)`.
-        let mut q = Mat::<f64>::zeros(m, self.rank);
+        let mut q = Mat::<f64>::zeros(m, self.tri.rank);
         let k = self
             .trailing_q
             .as_ref()
-            .map_or(self.rank, |&(k, _)| k.min(self.rank));
+            .map_or(self.tri.rank, |&(k, _)| k.min(self.tri.rank));
         for j in 0..k {
             q[(j, j)] = 1.0;
         }
         if let Some((k, q2)) = &self.trailing_q {
-            for j in *k..self.rank {
+            for j in *k..self.tri.rank {
                 for i in 0..q2.nrows() {
                     q[(k + i, j)] = q2[(i, j - k)];
                 }
             }
         }
-        for (j, &s) in self.signs.iter().enumerate().take(self.rank) {
+        for (j, &s) in self.signs.iter().enumerate().take(self.tri.rank) {
             if s < 0.0 {
                 for i in 0..m {
                     q[(i, j)] = -q[(i, j)];
@@ -774,7 +702,7 @@ impl PivotedQr {
             hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
                 m,
                 self.coeff.nrows(),
-                self.rank,
+                self.tri.rank,
             ),
         );
         hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
@@ -790,13 +718,13 @@ impl PivotedQr {
 
     /// The Householder vectors (`m × min(m, d)`, unit diagonal) for faer's block routines.
     fn householder_basis(&self) -> Mat<f64> {
-        let (m, n) = self.factors.shape();
+        let (m, n) = self.tri.r.shape();
         let size = m.min(n);
         let mut basis = Mat::<f64>::zeros(m, size);
         for j in 0..size {
             basis[(j, j)] = 1.0;
             for i in j + 1..m {
-                basis[(i, j)] = self.factors[(i, j)];
+                basis[(i, j)] = self.tri.r[(i, j)];
             }
         }
         basis
@@ -808,7 +736,7 @@ impl PivotedQr {
     /// thread (faer's blocked application splits its work by the thread count, see
     /// [`PivotedQr::thin_q`]), so the bits do not depend on `par`.
     fn jl_in_basis(&self, k: usize, seed: Seed, par: Par) -> Mat<f64> {
-        let (m, d) = self.factors.shape();
+        let (m, d) = self.tri.r.shape();
         let rows = m.min(d);
         let basis = self.householder_basis();
         use faer::linalg::householder as hh;
@@ -867,17 +795,24 @@ impl PivotedQr {
         out
     }
 
-    /// The QR of `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`), whose R factor is that of
-    /// `[B/√ρ; √λ·I]` for the factored `B`. It is factored in this QR's scaled coordinates,
-    /// `[R_D·Pᵀ/√ρ; √λ·D]` (`R_D` the factor of `B·D`), so that at a small `λ` its column norms,
-    /// hence its pivot order and basis, are those of this QR: the approximate ridge scores then
-    /// tend to the plain ones as `λ → 0` with the same JL matrix (re-equilibrated from scratch,
-    /// a rank-deficient `A` pivoted differently and the JL estimates moved by their own noise:
-    /// single rows by 20 %, the sum by 1 %). That holds while faer pivots both factors alike;
-    /// where it misorders them differently near a hidden rank (see [`PivotedQr`]'s repair), the
-    /// ridge factor is that of another column order and the JL coordinates make another draw
-    /// (`tests/leverage_pivoting.rs`: one of two such inputs, single scores up to 52 % apart,
-    /// sums within 1 %).
+    /// The R factor of `[R·Pᵀ/√ρ; √λ·I]` (`2d × d` when `R` is `d × d`), which is that of
+    /// `[B/√ρ; √λ·I]` for the factored `B`. It is factored in this QR's scaled coordinates and
+    /// column order, `[R_D/√ρ; √λ·D·P]` (`R_D` the factor of `B·D`, upper triangular in the
+    /// pivot order), by [`triangular_over_diagonal_qr`]: without pivoting of its own, so that at
+    /// a small `λ` the factor is this `R` (bit for bit at `λ = 10⁻³⁰⁰`) and the approximate
+    /// ridge scores tend to the plain ones as `λ → 0` with the same JL matrix. Only where the
+    /// first pivot at or below the threshold has a column with a residual above it after it
+    /// (the ridge entries of the sketch's rank-deficient trailing columns, at a larger `λ`) is
+    /// the trailing block pivoted, by [`TriangularFactor::decide_rank`]; each reflection only
+    /// grows the diagonal entries it touches, so a pivot is never below its entry in `R_D·E/√ρ`
+    /// (`E` the lowered shifts below) nor below its ridge entry. Its threshold is `rel_tol` times
+    /// the largest column norm of the stacked matrix, the first pivot a pivoted QR of it would
+    /// take. (Factored from scratch by faer's pivoted QR, as until 2026-12-07, the ridge factor
+    /// of a rank-deficient sketch came in another column order than the sketch's wherever faer
+    /// misordered the two differently near a hidden rank, and the JL coordinates made another
+    /// draw: single scores 52 % apart at `λ = 10⁻³⁰⁰` on one of `tests/leverage_pivoting.rs`'s
+    /// inputs; re-equilibrated from scratch, a rank-deficient `A` had its pivots reordered and
+    /// single rows moved by 20 %.)
     ///
     /// A column whose ridge entry `√λ·D_jj` would reach 2 — a column of `B` small against
     /// `√λ` — has its shift lowered until that entry lies in `[1, 2)` (its `R_D` part shrinks
@@ -886,32 +821,149 @@ impl PivotedQr {
     /// others (against `λ = 1`) had a ridge entry `≈ 10¹⁴` times every other pivot, the rank
     /// test `|R_kk| > tol·|R_00|` dropped the other columns, and the approximate ridge scores
     /// of a `4000 × 3` matrix summed to `10⁻²⁸` where `d_λ ≈ 2`.
-    fn ridge_qr(&self, rho: f64, lambda: f64, rel_tol: f64, par: Par) -> Self {
-        let (m, d) = self.factors.shape();
-        let k = m.min(d);
+    ///
+    /// Sequential on small `d`; its `O(d³)` update is split by columns over `par`'s threads
+    /// from `d =` [`RIDGE_PAR_COLUMNS`], each column computed alike, so the bits do not depend
+    /// on the thread count.
+    fn ridge_factor(&self, rho: f64, lambda: f64, rel_tol: f64, par: Par) -> TriangularFactor {
+        let d = self.tri.r.ncols();
+        let k = self.tri.r.nrows().min(d);
         let (scale, sl) = (1.0 / rho.sqrt(), lambda.sqrt());
         // √λ·2^cap ∈ [1, 2).
         let cap = -exponent(sl);
-        let shifts: Vec<i32> = self.shifts.iter().map(|&s| s.min(cap)).collect();
-        let mut out = Mat::<f64>::zeros(k + d, d);
-        for (p, &col) in self.perm.iter().enumerate() {
-            let lower = shifts[col] - self.shifts[col];
-            for i in 0..=p.min(k - 1) {
-                out[(i, col)] = mul_pow2(scale * self.factors[(i, p)], lower);
+        let shifts: Vec<i32> = self.tri.shifts.iter().map(|&s| s.min(cap)).collect();
+        let mut top = Mat::<f64>::zeros(d, d);
+        let mut ridge = vec![0.0; d];
+        for (p, &col) in self.tri.perm.iter().enumerate() {
+            let lower = shifts[col] - self.tri.shifts[col];
+            for i in 0..k.min(p + 1) {
+                top[(i, p)] = mul_pow2(scale * self.tri.r[(i, p)], lower);
             }
-            out[(k + col, col)] = mul_pow2(sl, shifts[col]);
+            ridge[p] = mul_pow2(sl, shifts[col]);
         }
-        Self::prescaled(out, shifts, rel_tol, par)
+        let largest = (0..d)
+            .map(|p| {
+                top.col(p)
+                    .subrows(0, k.min(p + 1))
+                    .norm_l2()
+                    .hypot(ridge[p])
+            })
+            .fold(0.0, f64::max);
+        let mut tri = TriangularFactor {
+            r: triangular_over_diagonal_qr(top, &ridge, par),
+            perm: self.tri.perm.clone(),
+            rank: 0,
+            threshold: rel_tol * largest,
+            shifts,
+        };
+        if largest > 0.0 {
+            // The trailing block's orthogonal factor is not needed: the scores use `R` only.
+            let _ = tri.decide_rank();
+        }
+        tri.make_diagonal_nonnegative();
+        tri
+    }
+}
+
+impl TriangularFactor {
+    /// Sets [`rank`](Self::rank) to the number of leading pivots above the threshold, after
+    /// repairing the pivot order where [`misplaced_pivots`](Self::misplaced_pivots) finds a
+    /// column out of place ([`repivot_trailing`](Self::repivot_trailing)); returns the
+    /// repair's `(k, Q₂)`.
+    fn decide_rank(&mut self) -> Option<(usize, Mat<f64>)> {
+        let repair = self
+            .misplaced_pivots()
+            .map(|k| (k, self.repivot_trailing(k)));
+        self.rank = self.leading_pivots_above(self.threshold);
+        repair
+    }
+
+    /// Multiplies each row `i` of `R` with `R_ii < 0` by `−1`; returns the signs applied.
+    fn make_diagonal_nonnegative(&mut self) -> Vec<f64> {
+        let (m, n) = self.r.shape();
+        let mut signs = vec![1.0; m.min(n)];
+        for (i, sign) in signs.iter_mut().enumerate() {
+            if self.r[(i, i)] < 0.0 {
+                *sign = -1.0;
+                for j in i..n {
+                    self.r[(i, j)] = -self.r[(i, j)];
+                }
+            }
+        }
+        signs
+    }
+
+    /// The number of leading diagonal entries of `R` above `threshold` in magnitude.
+    fn leading_pivots_above(&self, threshold: f64) -> usize {
+        let size = self.r.nrows().min(self.r.ncols());
+        (0..size)
+            .take_while(|&k| self.r[(k, k)].abs() > threshold)
+            .count()
+    }
+
+    /// `Some(k)` when `k` is the first pivot at or below the threshold and a column after it
+    /// still has a residual above the threshold: its exact residual norm after the first `k`
+    /// reflections, `‖R[k..=j, j]‖` for column `j` of `B·P`, read off `R`. `O(d·min(n, d))`.
+    fn misplaced_pivots(&self) -> Option<usize> {
+        let (m, n) = self.r.shape();
+        let size = m.min(n);
+        let k = self.leading_pivots_above(self.threshold);
+        if k >= size {
+            return None;
+        }
+        let misplaced = (k + 1..n).any(|j| {
+            let rows = (j + 1).min(size) - k;
+            self.r.col(j).subrows(k, rows).norm_l2() > self.threshold
+        });
+        misplaced.then_some(k)
+    }
+
+    /// Factors the trailing block again with exact pivoting: `R₂₂·Π₂ = Q₂·R₂₂'`
+    /// ([`exact_pivoted_qr`], norms recomputed at every step), for `R = [R₁₁ R₁₂; 0 R₂₂]` split
+    /// after the first `k` pivots, so that `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`.
+    /// `R` and the permutation are updated in place (what lies below the diagonal stays: a
+    /// [`PivotedQr`]'s Householder vectors, which are `Q`'s) and `Q₂` is returned, for
+    /// [`PivotedQr::thin_q`] and [`PivotedQr::jl_in_basis`]. Sequential: the bits do not depend
+    /// on the thread count. `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only
+    /// when [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
+    fn repivot_trailing(&mut self, k: usize) -> Mat<f64> {
+        let (m, n) = self.r.shape();
+        let size = m.min(n);
+        let t = size - k;
+        let mut r22 = Mat::from_fn(
+            t,
+            n - k,
+            |i, j| {
+                if i <= j {
+                    self.r[(k + i, k + j)]
+                } else {
+                    0.0
+                }
+            },
+        );
+        let (order, q2) = exact_pivoted_qr(&mut r22);
+        let r12 = Mat::from_fn(k, n - k, |i, j| self.r[(i, k + order[j])]);
+        for j in 0..n - k {
+            for i in 0..k {
+                self.r[(i, k + j)] = r12[(i, j)];
+            }
+            for i in 0..=j.min(t - 1) {
+                self.r[(k + i, k + j)] = r22[(i, j)];
+            }
+        }
+        let tail: Vec<usize> = order.iter().map(|&o| self.perm[k + o]).collect();
+        self.perm[k..].copy_from_slice(&tail);
+        q2
     }
 
     /// `R₁₁⁻¹·rhs` for an `r × k` right-hand side, scattered to the `d × k` matrix
     /// `P₁·R₁₁⁻¹·rhs` (row `perm[p]` receives row `p`).
     fn solve_scatter(&self, mut rhs: Mat<f64>, par: Par) -> Mat<f64> {
         let r = self.rank;
-        let r11 = self.factors.as_ref().submatrix(0, 0, r, r);
+        let r11 = self.r.as_ref().submatrix(0, 0, r, r);
         let par = crate::dense::par_for_result(par, r, rhs.ncols());
         faer::linalg::triangular_solve::solve_upper_triangular_in_place(r11, rhs.as_mut(), par);
-        let mut out = Mat::<f64>::zeros(self.factors.ncols(), rhs.ncols());
+        let mut out = Mat::<f64>::zeros(self.r.ncols(), rhs.ncols());
         for p in 0..r {
             for c in 0..rhs.ncols() {
                 out[(self.perm[p], c)] = mul_pow2(rhs[(p, c)], self.shifts[self.perm[p]]);
@@ -921,12 +973,76 @@ impl PivotedQr {
     }
 }
 
+/// The order of `d` from which [`triangular_over_diagonal_qr`] splits each reflection's update
+/// by columns over the threads `par` allows.
+const RIDGE_PAR_COLUMNS: usize = 256;
+
+/// The R factor (`d × d`, upper triangular) of `[T; diag(ridge)]` for an upper-triangular
+/// `d × d` `T`, in `T`'s column order. Reflection `j` combines `T_jj` with the first `j + 1`
+/// rows of the lower block, the rows that the earlier reflections filled in (the lower block
+/// stays upper triangular, as in LAPACK's triangular-pentagonal QR `dtpqrt`): it maps
+/// `x = (T_jj, L[0..=j, j])` to `−sign(T_jj)·‖x‖·e₀` with `v = x/‖x‖ + sign(T_jj)·e₀`, so no
+/// square of an entry under- or overflows. About `(2/3)·d³` flops, against `(10/3)·d³` for a
+/// dense QR of the `2d × d` stack. The update of the columns after `j` is split by columns when
+/// `d ≥` [`RIDGE_PAR_COLUMNS`] and `par` has threads; each column's arithmetic is the same
+/// either way, so the bits do not depend on the thread count.
+fn triangular_over_diagonal_qr(t: Mat<f64>, ridge: &[f64], par: Par) -> Mat<f64> {
+    let d = t.ncols();
+    let len = 2 * d;
+    // Column `c` of the stack: `T[.., c]`, then `L[.., c]`.
+    let mut stack = vec![0.0; len * d];
+    for (c, col) in stack.chunks_exact_mut(len).enumerate() {
+        for (i, x) in col.iter_mut().enumerate().take(c + 1) {
+            *x = t[(i, c)];
+        }
+        col[d + c] = ridge[c];
+    }
+    let threads = d >= RIDGE_PAR_COLUMNS && crate::dense::tasks(par) > 1;
+    let mut buf = vec![0.0; d + 1];
+    for j in 0..d {
+        let (head, rest) = stack.split_at_mut((j + 1) * len);
+        let col = &mut head[j * len..];
+        let tj = col[j];
+        let lj = &col[d..=d + j];
+        let norm = faer::ColRef::from_slice(lj).norm_l2().hypot(tj);
+        if norm == 0.0 {
+            continue;
+        }
+        let sign = if tj < 0.0 { -1.0 } else { 1.0 };
+        buf[0] = tj / norm + sign;
+        for (vi, &x) in buf[1..].iter_mut().zip(lj) {
+            *vi = x / norm;
+        }
+        let v = &buf[..j + 2];
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        let reflect = |c: &mut [f64]| {
+            let (tc, lc) = c.split_at_mut(d);
+            let dot = v[1..]
+                .iter()
+                .zip(&lc[..=j])
+                .fold(v[0] * tc[j], |acc, (a, b)| acc + a * b);
+            let f = 2.0 * dot / vv;
+            tc[j] -= f * v[0];
+            for (x, &vi) in lc[..=j].iter_mut().zip(&v[1..]) {
+                *x -= f * vi;
+            }
+        };
+        if threads {
+            rest.par_chunks_mut(len).for_each(reflect);
+        } else {
+            rest.chunks_mut(len).for_each(reflect);
+        }
+        col[j] = -sign * norm;
+    }
+    Mat::from_fn(d, d, |i, c| if i <= c { stack[c * len + i] } else { 0.0 })
+}
+
 /// A column-pivoted Householder QR of `t` (`r × c`) that recomputes every remaining column's
 /// norm at each step instead of downdating it, so each pivot is the column of largest residual
 /// (the first of equal ones): `t·Π = Q₂·R`. `t` is overwritten with `R` (upper trapezoidal);
 /// returns `Π` as the order of the columns and the explicit `r × r` orthogonal `Q₂`. Columns
 /// left when every residual is zero keep their order. `O(r·c·min(r, c) + r³)`, for the
-/// trailing block of [`PivotedQr::repivoted`].
+/// trailing block of [`TriangularFactor::repivot_trailing`].
 fn exact_pivoted_qr(t: &mut Mat<f64>) -> (Vec<usize>, Mat<f64>) {
     let (m, n) = t.shape();
     let mut order: Vec<usize> = (0..n).collect();
@@ -1217,15 +1333,15 @@ fn householder(
         .zip(&nonzero_row)
         .map(|(i, &nonzero)| {
             if nonzero {
-                (0..qr.rank).fold(0.0, |s, c| s + q[(i, c)] * q[(i, c)])
+                (0..qr.tri.rank).fold(0.0, |s, c| s + q[(i, c)] * q[(i, c)])
             } else {
                 0.0
             }
         })
         .collect();
     let mut inf = info(LeverageMethod::Householder, &a, &scores, lambda, start);
-    inf.rank = qr.rank;
-    inf.rank_threshold = qr.threshold;
+    inf.rank = qr.tri.rank;
+    inf.rank_threshold = qr.tri.threshold;
     Ok((scores, inf))
 }
 
@@ -1256,12 +1372,12 @@ fn sketch_cholesky(
     let tol = rank_tol(params.rank_tol, n, d)?;
     let b = augment(s.apply(a, par)?, lambda);
     let qr = PivotedQr::new(b, tol, par);
-    let r = qr.rank;
+    let r = qr.tri.rank;
     let scores = if r == 0 {
         crate::input::filled_or_too_large(n, 0.0, "leverage scores")?
     } else {
         // W = P₁R₁₁⁻¹ (d × r).
-        let w = qr.solve_scatter(Mat::identity(r, r), par);
+        let w = qr.tri.solve_scatter(Mat::identity(r, r), par);
         with_rows(a, par, |rows| {
             // Pass 1: G = WᵀAᵀAW (+ λWᵀW), accumulated block by block in row order.
             let mut g = Mat::<f64>::zeros(r, r);
@@ -1308,7 +1424,7 @@ fn sketch_cholesky(
     };
     let mut inf = info(LeverageMethod::SketchCholesky, &a, &scores, lambda, start);
     inf.rank = r;
-    inf.rank_threshold = qr.threshold;
+    inf.rank_threshold = qr.tri.threshold;
     inf.sketch_rows = m1;
     Ok((scores, inf))
 }
@@ -1386,17 +1502,18 @@ fn approx_impl(
     let jl = jl_factor(&sketch_qr, params.jl_dim, seed, par)?;
     // ρ = (m₁ − d̂_λ − 1)/m₁ with d̂_λ the statistical dimension of the sketch (its rank at λ = 0).
     let (qr, debias) = if lambda == 0.0 {
-        let r = sketch_qr.rank;
+        let r = sketch_qr.tri.rank;
         let rho = if params.debias {
             debias_factor(m1, d, r as f64, "r", || format!("{r}, the rank of S₁A"))?
         } else {
             1.0
         };
-        (sketch_qr, rho)
+        (sketch_qr.tri, rho)
     } else {
-        // [S₁A; √λI] and [R_s·Pᵀ; √λI] have the same R factor; the sketched Gram is divided by ρ
-        // (inside the inverse) to remove the inversion bias.
-        let unscaled = sketch_qr.ridge_qr(1.0, lambda, tol, par);
+        // [S₁A; √λI] and [R_s·Pᵀ; √λI] have the same R factor (up to signs and the column
+        // order); the sketched Gram is divided by ρ (inside the inverse) to remove the
+        // inversion bias.
+        let unscaled = sketch_qr.ridge_factor(1.0, lambda, tol, par);
         let ru = unscaled.rank;
         let inv = unscaled.solve_scatter(Mat::identity(ru, ru), par);
         // d̂_λ = r − λ·tr((RᵀR)⁻¹) = r − λ·‖P₁R⁻¹‖²_F. A column far below √λ has a row of P₁R⁻¹
@@ -1422,7 +1539,7 @@ fn approx_impl(
         if rho == 1.0 {
             (unscaled, 1.0)
         } else {
-            (sketch_qr.ridge_qr(rho, lambda, tol, par), rho)
+            (sketch_qr.ridge_factor(rho, lambda, tol, par), rho)
         }
     };
     let r = qr.rank;
@@ -1631,7 +1748,7 @@ fn jl_factor(qr: &PivotedQr, jl_dim: usize, seed: Seed, par: Par) -> Result<Opti
     if jl_dim == 0 {
         return Ok(None);
     }
-    let m1 = qr.factors.nrows();
+    let m1 = qr.tri.r.nrows();
     check_work(|| format!("the {m1}×{jl_dim} JL matrix"), m1, jl_dim)?;
     Ok(Some(qr.jl_in_basis(jl_dim, seed.derive(STREAM_JL), par)))
 }
@@ -1704,17 +1821,19 @@ mod tests {
             qr.trailing_q.is_some(),
             "faer pivots this input correctly now"
         );
-        assert_eq!(qr.rank, 4);
+        assert_eq!(qr.tri.rank, 4);
         let (m, n) = b.shape();
         let size = m.min(n);
         // The full Q̂ (m × size): its first `size` columns, as thin_q would give them.
         let full = PivotedQr {
-            rank: size,
-            factors: qr.factors.clone(),
+            tri: TriangularFactor {
+                r: qr.tri.r.clone(),
+                perm: qr.tri.perm.clone(),
+                rank: size,
+                threshold: qr.tri.threshold,
+                shifts: qr.tri.shifts.clone(),
+            },
             coeff: qr.coeff.clone(),
-            perm: qr.perm.clone(),
-            threshold: qr.threshold,
-            shifts: qr.shifts.clone(),
             trailing_q: qr.trailing_q.clone(),
             signs: qr.signs.clone(),
         };
@@ -1730,23 +1849,19 @@ mod tests {
                 );
             }
         }
-        let r = Mat::from_fn(
-            size,
-            n,
-            |i, j| if i <= j { qr.factors[(i, j)] } else { 0.0 },
-        );
+        let r = Mat::from_fn(size, n, |i, j| if i <= j { qr.tri.r[(i, j)] } else { 0.0 });
         let qr_product = &q * &r;
         let scale = b.norm_l2();
         for p in 0..n {
             for i in 0..m {
-                let diff = (qr_product[(i, p)] - b[(i, qr.perm[p])]).abs();
+                let diff = (qr_product[(i, p)] - b[(i, qr.tri.perm[p])]).abs();
                 assert!(diff <= 1e-14 * scale, "(Q̂R − BP)({i}, {p}) = {diff:e}");
             }
         }
         for k in 0..size {
             assert_eq!(
-                k < qr.rank,
-                r[(k, k)].abs() > qr.threshold,
+                k < qr.tri.rank,
+                r[(k, k)].abs() > qr.tri.threshold,
                 "pivot {k}: {}",
                 r[(k, k)]
             );
@@ -1759,5 +1874,98 @@ mod tests {
                 assert!((jl[(i, c)] - want[(i, c)]).abs() < 1e-14, "JL ({i}, {c})");
             }
         }
+    }
+
+    /// The ridge factor where the ridge entries reorder the sketch's trailing columns: `A`
+    /// (`40 × 6`) has four Gaussian columns, a duplicate of column 0 scaled by `2⁻²⁰` (its
+    /// equilibration shift, hence its ridge entry `√λ·D_jj`, `2²⁰` times the others') and
+    /// column 1 plus `10⁻¹²` of a fifth Gaussian column (a residual above the scaled
+    /// duplicate's rounding, so the sketch pivots it first, but below the rank threshold
+    /// `10⁻¹⁰·|R₀₀|`), in both orders. At `λ = 10⁻²²` the scaled duplicate's ridge entry
+    /// (`≈ 10⁻⁵`) is above the threshold and the other's (`≈ 10⁻¹¹`) below: rank 5; at
+    /// `λ = 1` the ridge entries are of the order of `R`'s (the scaled column's shift lowered
+    /// from 19 to 0): rank 6; at `λ = 10⁻³⁰⁰` (with `ρ = 1`) the factor is the sketch's `R`,
+    /// bit for bit, and the rank 4. Pass rule, for both orders, those cases and `λ = 10⁻²²`
+    /// with `ρ = 0.8`: that rank; the leading pivots are the ones above the threshold and
+    /// `R_ii ≥ 0`; `RᵀR = MᵀM` to `10⁻¹⁴` relative for `M = [R_s·E/√ρ; √λ·D']` in the
+    /// factor's column order (`R_s` the sketch's factor, `E` and `D'` from the lowered shifts);
+    /// and at least one case needs the trailing block re-pivoted (the factor's column order
+    /// differs from the sketch's).
+    #[test]
+    fn the_ridge_factor_is_an_r_factor_of_the_stacked_matrix() {
+        let g = crate::problems::gaussian_matrix(40, 5, Seed::new(11)).unwrap();
+        let mut reordered = 0;
+        for scaled_first in [true, false] {
+            let (scaled, plain) = if scaled_first { (4, 5) } else { (5, 4) };
+            let a = Mat::from_fn(40, 6, |i, j| match j {
+                j if j < 4 => g[(i, j)],
+                j if j == scaled => g[(i, 0)] * 2f64.powi(-20),
+                j if j == plain => g[(i, 1)] + 1e-12 * g[(i, 4)],
+                _ => unreachable!(),
+            });
+            let sketch = PivotedQr::new(a, 1e-10, Par::Seq);
+            assert_eq!(sketch.tri.rank, 4);
+            let cases = [
+                (1e-300, 1.0, 4),
+                (1e-22, 1.0, 5),
+                (1e-22, 0.8, 5),
+                (1.0, 0.8, 6),
+            ];
+            for (lambda, rho, rank) in cases {
+                let ridge = sketch.ridge_factor(rho, lambda, 1e-10, Par::Seq);
+                let case = format!("scaled first {scaled_first}, λ = {lambda:e}, ρ = {rho}");
+                assert_eq!(ridge.rank, rank, "{case}");
+                reordered += usize::from(ridge.perm != sketch.tri.perm);
+                if lambda == 1e-300 {
+                    for j in 0..6 {
+                        for i in 0..=j {
+                            let (got, want) = (ridge.r[(i, j)], sketch.tri.r[(i, j)]);
+                            assert_eq!(got.to_bits(), want.to_bits(), "{case}: R({i}, {j})");
+                        }
+                    }
+                }
+                for k in 0..6 {
+                    assert!(ridge.r[(k, k)] >= 0.0);
+                    assert_eq!(
+                        k < ridge.rank,
+                        ridge.r[(k, k)] > ridge.threshold,
+                        "pivot {k}"
+                    );
+                }
+                // M in the ridge factor's column order: column p is column `ridge.perm[p]`.
+                let m = Mat::from_fn(12, 6, |i, p| {
+                    let col = ridge.perm[p];
+                    let q = sketch.tri.perm.iter().position(|&c| c == col).unwrap();
+                    if i < 6 {
+                        if i <= q {
+                            let lower = ridge.shifts[col] - sketch.tri.shifts[col];
+                            sketch.tri.r[(i, q)] * 2f64.powi(lower) / rho.sqrt()
+                        } else {
+                            0.0
+                        }
+                    } else if i - 6 == p {
+                        lambda.sqrt() * 2f64.powi(ridge.shifts[col])
+                    } else {
+                        0.0
+                    }
+                });
+                let r = Mat::from_fn(6, 6, |i, j| if i <= j { ridge.r[(i, j)] } else { 0.0 });
+                let (rtr, mtm) = (r.transpose() * &r, m.transpose() * &m);
+                let scale = mtm.norm_l2();
+                for i in 0..6 {
+                    for j in 0..6 {
+                        let diff = (rtr[(i, j)] - mtm[(i, j)]).abs();
+                        assert!(
+                            diff <= 1e-14 * scale,
+                            "{case}: (RᵀR − MᵀM)({i}, {j}) = {diff:e}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            reordered >= 1,
+            "no order needed the trailing block re-pivoted"
+        );
     }
 }

@@ -234,7 +234,15 @@ fuzz_target!(|data: &[u8]| {
         &approx_two,
         "approx leverage, 1 vs 2 threads",
     );
-    let _ = leverage::approx_ridge_leverage_scores(view, lambda, &approx, Seed::new(3), Par::Seq);
+    let ridge_one =
+        leverage::approx_ridge_leverage_scores(view, lambda, &approx, Seed::new(3), Par::Seq);
+    let ridge_two =
+        leverage::approx_ridge_leverage_scores(view, lambda, &approx, Seed::new(3), Par::rayon(2));
+    same_scores(
+        &ridge_one,
+        &ridge_two,
+        "approx ridge leverage, 1 vs 2 threads",
+    );
     check_stat_dim(d, leverage::statistical_dimension(view, lambda, Par::Seq));
     let mut approx_sparse = Vec::new();
 

@@ -850,9 +850,9 @@ const AUTO_GRAM_CONTRACTION: f64 = 1e-6;
 /// The Cholesky factor `L` of the formed `AᵀA` when [`InnerSolve::Auto`] takes P1/P2's Cholesky
 /// route, else `None`: `d ≤` [`AUTO_GRAM_MAX_D`]; the Cholesky route is expected to be the
 /// cheaper ([`auto_prefers_cholesky`]); `AᵀA` can be formed and factored; and `κ(L) = κ(A)`
-/// (estimated, [`triangular_condition_estimate`]
-/// (super::precondition::triangular_condition_estimate)) has `j·κ(A)²·u ≤`
-/// [`AUTO_GRAM_CONTRACTION`].
+/// (estimated,
+/// [`triangular_condition_estimate`](super::precondition::triangular_condition_estimate)) has
+/// `j·κ(A)²·u ≤` [`AUTO_GRAM_CONTRACTION`].
 fn auto_cholesky_factor(op: &DataOp<'_>, j: usize) -> Option<Mat<f64>> {
     if op.ncols() > AUTO_GRAM_MAX_D || !auto_prefers_cholesky(op, j) {
         return None;
