@@ -198,6 +198,17 @@ fn hidden_rank(seed: u64) -> (Mat<f64>, Vec<f64>) {
     (a, exact)
 }
 
+/// `|x_i − reference_i|/reference_i` for every `i`, in increasing order.
+fn sorted_relative_errors(x: &[f64], reference: &[f64]) -> Vec<f64> {
+    let mut rel: Vec<f64> = x
+        .iter()
+        .zip(reference)
+        .map(|(x, r)| (x - r).abs() / r)
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    rel
+}
+
 /// Pass rule, seeds 0–3: faer's pivoting misorders each input (premise); both exact routes
 /// report rank 50 and every score within `2ε·κ = 1.3·10⁻³` of the exact one, `κ ≈ 3·10¹²` that of
 /// the equilibrated `A` on its rank-50 part (`σ₅₀ ≈ 8·10⁻¹²` against `‖A‖ ≈ 22`); the
@@ -238,12 +249,7 @@ fn a_rank_hidden_below_duplicate_columns_is_found() {
         let (approx, info) =
             approx_leverage_scores(view, &sketched, Seed::new(9), Par::Seq).unwrap();
         assert_eq!(info.rank, 50, "seed {seed}, approximate: {info:?}");
-        let mut rel: Vec<f64> = approx
-            .iter()
-            .zip(&exact)
-            .map(|(s, e)| (s - e).abs() / e)
-            .collect();
-        rel.sort_by(f64::total_cmp);
+        let rel = sorted_relative_errors(&approx, &exact);
         let (median, p90) = (rel[rel.len() / 2], rel[rel.len() * 9 / 10]);
         eprintln!("seed {seed}, approximate: relative error median {median:.3}, p90 {p90:.3}");
         assert!(median <= 0.25 && p90 <= 0.5, "seed {seed}: {median}, {p90}");
@@ -302,12 +308,7 @@ fn approximate_ridge_scores_tend_to_the_plain_ones_after_a_repair() {
             let (ridge, ri) =
                 approx_ridge_leverage_scores(view, lambda, &sketched, Seed::new(9), Par::Seq)
                     .unwrap();
-            let mut rel: Vec<f64> = plain
-                .iter()
-                .zip(&ridge)
-                .map(|(p, r)| ((p - r) / p).abs())
-                .collect();
-            rel.sort_by(f64::total_cmp);
+            let rel = sorted_relative_errors(&ridge, &plain);
             let (median, worst) = (rel[rel.len() / 2], rel[rel.len() - 1]);
             eprintln!(
                 "{label}, λ = {lambda:e}: relative differences median {median:e}, max {worst:e}"
@@ -346,12 +347,7 @@ fn approximate_ridge_scores_where_the_ridge_decides_the_rank() {
                     .unwrap();
             assert_eq!(ei.rank, 60, "seed {seed}, λ = {lambda:e}: {ei:?}");
             assert_eq!(ai.rank, 60, "seed {seed}, λ = {lambda:e}: {ai:?}");
-            let mut rel: Vec<f64> = approx
-                .iter()
-                .zip(&exact)
-                .map(|(s, e)| (s - e).abs() / e)
-                .collect();
-            rel.sort_by(f64::total_cmp);
+            let rel = sorted_relative_errors(&approx, &exact);
             let (median, p90) = (rel[rel.len() / 2], rel[rel.len() * 9 / 10]);
             eprintln!(
                 "seed {seed}, λ = {lambda:e}: relative error median {median:.3}, p90 {p90:.3}"
