@@ -331,8 +331,9 @@ pub struct LeverageInfo {
     /// for the approximate method, of `S₁A` (of `[S₁A; √λI]`), which equals that of `A` (of
     /// `[A; √λI]`) when `S₁` embeds `range(A)`.
     pub rank: usize,
-    /// The pivot threshold that decided the rank (`tol·|R_00|`, for the columns equilibrated by
-    /// powers of two: see [`ExactParams::rank_tol`]).
+    /// The pivot threshold that decided the rank (`tol` times the largest column norm of the
+    /// factored matrix, its columns equilibrated by powers of two: `tol·|R_00|` of its pivoted
+    /// QR; see [`ExactParams::rank_tol`]).
     pub rank_threshold: f64,
     /// The ridge parameter (0 for plain leverage scores).
     pub lambda: f64,
