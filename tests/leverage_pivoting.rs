@@ -359,3 +359,35 @@ fn approximate_ridge_scores_where_the_ridge_decides_the_rank() {
         }
     }
 }
+
+/// The ridge factor's update is split by columns over the threads from `d = 256`
+/// (`RIDGE_PAR_COLUMNS` in `src/leverage.rs`); each column is computed alike, so the
+/// approximate ridge scores of a `2700 × 260` Gaussian `A` (sketched: `n > m₁ = 10d`) keep
+/// their bits on 1, 2 and 3 threads, at a `λ` where the ridge matters (`λ = ‖A‖²_F/d`) and at
+/// one where it does not (`λ = 10⁻²⁰`).
+#[test]
+fn the_split_ridge_factor_gives_the_same_bits_on_any_thread_count() {
+    let a = problems::gaussian_matrix(2700, 260, Seed::new(4)).unwrap();
+    let view = MatrixRef::dense(a.as_ref()).unwrap();
+    for lambda in [a.squared_norm_l2() / 260.0, 1e-20] {
+        let run = |par: Par| {
+            let (s, _) = approx_ridge_leverage_scores(
+                view,
+                lambda,
+                &ApproxParams::default(),
+                Seed::new(8),
+                par,
+            )
+            .unwrap();
+            s.iter().map(|x| x.to_bits()).collect::<Vec<u64>>()
+        };
+        let reference = run(Par::Seq);
+        for t in [2, 3] {
+            assert_eq!(
+                with_threads(t, run),
+                reference,
+                "λ = {lambda:e}, {t} threads"
+            );
+        }
+    }
+}
