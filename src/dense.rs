@@ -227,6 +227,93 @@ pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
     upper_triangle(householder_qr(a.to_owned(), Par::Seq).0.as_ref())
 }
 
+/// A column-pivoted Householder QR of `t` (`r × c`) that recomputes every remaining column's
+/// norm at each step instead of downdating it, so each pivot is the column of largest residual
+/// (the first of equal ones): `t·Π = Q₂·R`. `t` is overwritten with `R` (upper trapezoidal);
+/// returns `Π` as the order of the columns and the explicit `r × r` orthogonal `Q₂`. Columns
+/// left when every residual is zero keep their order. `O(r·c·min(r, c) + r³)`, for the
+/// trailing block of a leverage-score QR whose pivots faer took out of order
+/// (`leverage::TriangularFactor::repivot_trailing`).
+pub(crate) fn exact_pivoted_qr(t: &mut Mat<f64>) -> (Vec<usize>, Mat<f64>) {
+    // `Q₂ᵀ`, the reflections applied to the identity in turn.
+    let mut qt = Mat::<f64>::identity(t.nrows(), t.nrows());
+    let order = householder_by_hand(t, true, Some(&mut qt));
+    (order, qt.transpose().to_owned())
+}
+
+/// The `R` (`min(m, n) × n`, upper triangular) of an unpivoted Householder QR of `a` that
+/// reflects every column however small its residual, on one thread. faer's unpivoted QR (and
+/// [`thin_r`]) passes over a column whose residual is at most `16·(m − k)·ε` of its norm (`k`
+/// the row reached) without reflecting it or moving to the next row, so the next column's
+/// reflection lands in the same row and the next diagonal entry is zero: a staircase, not a
+/// triangle, which a rank test on the diagonal reads as a rank deficiency. `O(m·n·min(m, n))`
+/// scalar work: for inputs faer's `R` fails such a test on.
+pub(crate) fn exact_r(a: MatRef<'_, f64>) -> Mat<f64> {
+    let mut t = a.to_owned();
+    householder_by_hand(&mut t, false, None);
+    upper_triangle(t.as_ref())
+}
+
+/// Householder QR of `t` in place, by hand: `R` in the upper triangle, zeros below. With
+/// `pivot`, each step takes the column of largest residual norm (recomputed, not downdated) and
+/// stops when every residual is zero; without, it keeps the columns' order and passes over a
+/// zero residual. Every nonzero residual is reflected. The reflections are applied to the rows
+/// of `qt` (`Qᵀ` when it starts as the identity). Returns the order of the columns.
+fn householder_by_hand(t: &mut Mat<f64>, pivot: bool, mut qt: Option<&mut Mat<f64>>) -> Vec<usize> {
+    let (m, n) = t.shape();
+    let mut order: Vec<usize> = (0..n).collect();
+    for k in 0..m.min(n) {
+        let (mut best, mut best_norm) = (k, 0.0);
+        for j in k..if pivot { n } else { k + 1 } {
+            let norm = t.col(j).subrows(k, m - k).norm_l2();
+            if norm > best_norm {
+                (best, best_norm) = (j, norm);
+            }
+        }
+        if best_norm == 0.0 {
+            if pivot {
+                break;
+            }
+            continue;
+        }
+        if best != k {
+            order.swap(k, best);
+            for i in 0..m {
+                let x = t[(i, k)];
+                t[(i, k)] = t[(i, best)];
+                t[(i, best)] = x;
+            }
+        }
+        // Reflect `x = t[k.., k]` onto `−s·‖x‖·e₀` (`s` the sign of `x₀`) with `v = x/‖x‖ + s·e₀`
+        // (scaled by the norm, so that no square under- or overflows):
+        // `H = I − 2vvᵀ/(vᵀv)`, `vᵀv = 2(1 + |x₀|/‖x‖)`.
+        let sign = if t[(k, k)] < 0.0 { -1.0 } else { 1.0 };
+        let mut v: Vec<f64> = (k..m).map(|i| t[(i, k)] / best_norm).collect();
+        v[0] += sign;
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        let reflect = |a: &mut Mat<f64>, j: usize| {
+            let dot: f64 = v.iter().zip(k..m).map(|(vi, i)| vi * a[(i, j)]).sum();
+            let f = 2.0 * dot / vv;
+            for (vi, i) in v.iter().zip(k..m) {
+                a[(i, j)] -= f * vi;
+            }
+        };
+        for j in k + 1..n {
+            reflect(t, j);
+        }
+        if let Some(qt) = qt.as_deref_mut() {
+            for j in 0..m {
+                reflect(qt, j);
+            }
+        }
+        t[(k, k)] = -sign * best_norm;
+        for i in k + 1..m {
+            t[(i, k)] = 0.0;
+        }
+    }
+    order
+}
+
 /// `x = G⁻¹·rhs` for a symmetric positive definite `G` (lower triangle read) by Cholesky, on one
 /// thread (faer's `Llt::solve` splits a one-column triangular solve's sums across its global
 /// parallelism from `d = 512` on).
@@ -357,6 +444,49 @@ mod tests {
                 // A lies in the range of Q: ‖A − QQᵀA‖ ≈ 0.
                 let err = (&a - &q * (q.transpose() * &a)).norm_l2() / a.norm_l2();
                 assert!(err <= 1e-12, "{m}×{n}: ‖A − QQᵀA‖/‖A‖ = {err:e}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod exact_r_tests {
+    use super::*;
+
+    /// `A = [g₀, g₀ + 10⁻¹²·f, g₂]` (`2000 × 3`, Gaussian `g₀, g₂, f`): faer's QR passes over the
+    /// second column (its residual, `10⁻¹²` of its norm, is below `16·1999·ε = 7·10⁻¹²`) and
+    /// leaves `R₂₂ = 0` (the premise, which documents faer 0.24's behaviour); [`exact_r`] keeps
+    /// `|R₁₁|/|R₀₀| ≈ 10⁻¹²` and `|R₂₂|/|R₀₀| ≈ 1`, and `RᵀR = AᵀA` to `10⁻¹⁴` relative.
+    #[test]
+    fn exact_r_keeps_the_triangle_where_faer_leaves_a_staircase() {
+        let m = 2000;
+        let g = crate::problems::gaussian_matrix(m, 4, crate::Seed::new(3)).unwrap();
+        let a = Mat::from_fn(m, 3, |i, j| match j {
+            1 => g[(i, 0)] + 1e-12 * g[(i, 3)],
+            _ => g[(i, j)],
+        });
+        let faer_r = thin_r(a.as_ref());
+        assert_eq!(
+            faer_r[(2, 2)],
+            0.0,
+            "faer no longer leaves a staircase here"
+        );
+        let r = exact_r(a.as_ref());
+        let r00 = r[(0, 0)].abs();
+        assert!(
+            (r[(1, 1)].abs() / r00 / 1e-12 - 1.0).abs() < 0.1,
+            "{}",
+            r[(1, 1)] / r00
+        );
+        assert!(r[(2, 2)].abs() / r00 > 0.5, "{}", r[(2, 2)] / r00);
+        let (rtr, ata) = (r.transpose() * &r, a.transpose() * &a);
+        let scale = ata.norm_l2();
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!(
+                    (rtr[(i, j)] - ata[(i, j)]).abs() <= 1e-14 * scale,
+                    "({i}, {j})"
+                );
             }
         }
     }

@@ -920,13 +920,14 @@ impl TriangularFactor {
     }
 
     /// Factors the trailing block again with exact pivoting: `R₂₂·Π₂ = Q₂·R₂₂'`
-    /// ([`exact_pivoted_qr`], norms recomputed at every step), for `R = [R₁₁ R₁₂; 0 R₂₂]` split
-    /// after the first `k` pivots, so that `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`.
-    /// `R` and the permutation are updated in place (what lies below the diagonal stays: a
-    /// [`PivotedQr`]'s Householder vectors, which are `Q`'s) and `Q₂` is returned, for
-    /// [`PivotedQr::thin_q`] and [`PivotedQr::jl_in_basis`]. Sequential: the bits do not depend
-    /// on the thread count. `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only
-    /// when [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
+    /// ([`crate::dense::exact_pivoted_qr`], norms recomputed at every step), for
+    /// `R = [R₁₁ R₁₂; 0 R₂₂]` split after the first `k` pivots, so that
+    /// `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`. `R` and the permutation are
+    /// updated in place (what lies below the diagonal stays: a [`PivotedQr`]'s Householder
+    /// vectors, which are `Q`'s) and `Q₂` is returned, for [`PivotedQr::thin_q`] and
+    /// [`PivotedQr::jl_in_basis`]. Sequential: the bits do not depend on the thread count.
+    /// `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only when
+    /// [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
     fn repivot_trailing(&mut self, k: usize) -> Mat<f64> {
         let (m, n) = self.r.shape();
         let size = m.min(n);
@@ -942,7 +943,7 @@ impl TriangularFactor {
                 }
             },
         );
-        let (order, q2) = exact_pivoted_qr(&mut r22);
+        let (order, q2) = crate::dense::exact_pivoted_qr(&mut r22);
         let r12 = Mat::from_fn(k, n - k, |i, j| self.r[(i, k + order[j])]);
         for j in 0..n - k {
             for i in 0..k {
@@ -1036,64 +1037,6 @@ fn triangular_over_diagonal_qr(t: Mat<f64>, ridge: &[f64], par: Par) -> Mat<f64>
         col[j] = -sign * norm;
     }
     Mat::from_fn(d, d, |i, c| if i <= c { stack[c * len + i] } else { 0.0 })
-}
-
-/// A column-pivoted Householder QR of `t` (`r × c`) that recomputes every remaining column's
-/// norm at each step instead of downdating it, so each pivot is the column of largest residual
-/// (the first of equal ones): `t·Π = Q₂·R`. `t` is overwritten with `R` (upper trapezoidal);
-/// returns `Π` as the order of the columns and the explicit `r × r` orthogonal `Q₂`. Columns
-/// left when every residual is zero keep their order. `O(r·c·min(r, c) + r³)`, for the
-/// trailing block of [`TriangularFactor::repivot_trailing`].
-fn exact_pivoted_qr(t: &mut Mat<f64>) -> (Vec<usize>, Mat<f64>) {
-    let (m, n) = t.shape();
-    let mut order: Vec<usize> = (0..n).collect();
-    // `Q₂ᵀ`, the reflections applied to the identity in turn.
-    let mut qt = Mat::<f64>::identity(m, m);
-    for k in 0..m.min(n) {
-        let (mut best, mut best_norm) = (k, 0.0);
-        for j in k..n {
-            let norm = t.col(j).subrows(k, m - k).norm_l2();
-            if norm > best_norm {
-                (best, best_norm) = (j, norm);
-            }
-        }
-        if best_norm == 0.0 {
-            break;
-        }
-        if best != k {
-            order.swap(k, best);
-            for i in 0..m {
-                let x = t[(i, k)];
-                t[(i, k)] = t[(i, best)];
-                t[(i, best)] = x;
-            }
-        }
-        // Reflect `x = t[k.., k]` onto `−s·‖x‖·e₀` (`s` the sign of `x₀`) with `v = x/‖x‖ + s·e₀`
-        // (scaled by the norm, so that no square under- or overflows):
-        // `H = I − 2vvᵀ/(vᵀv)`, `vᵀv = 2(1 + |x₀|/‖x‖)`.
-        let sign = if t[(k, k)] < 0.0 { -1.0 } else { 1.0 };
-        let mut v: Vec<f64> = (k..m).map(|i| t[(i, k)] / best_norm).collect();
-        v[0] += sign;
-        let vv: f64 = v.iter().map(|x| x * x).sum();
-        let reflect = |a: &mut Mat<f64>, j: usize| {
-            let dot: f64 = v.iter().zip(k..m).map(|(vi, i)| vi * a[(i, j)]).sum();
-            let f = 2.0 * dot / vv;
-            for (vi, i) in v.iter().zip(k..m) {
-                a[(i, j)] -= f * vi;
-            }
-        };
-        for j in k + 1..n {
-            reflect(t, j);
-        }
-        for j in 0..m {
-            reflect(&mut qt, j);
-        }
-        t[(k, k)] = -sign * best_norm;
-        for i in k + 1..m {
-            t[(i, k)] = 0.0;
-        }
-    }
-    (order, qt.transpose().to_owned())
 }
 
 /// `[√λ·I; B]` (or `B` itself when `λ = 0`): the heavy rows first. Householder QR is row-wise

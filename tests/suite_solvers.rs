@@ -9,6 +9,7 @@
 mod common;
 
 mod active;
+mod active_rank_test;
 mod active_review2;
 mod claims_review;
 mod front_door_review;
