@@ -13,17 +13,6 @@ fn exact(a: MatrixRef<'_, f64>) -> (Vec<f64>, LeverageInfo) {
     exact_leverage_scores(a, &ExactParams::default(), Par::Seq).unwrap()
 }
 
-/// Sorted relative errors `|x̃_i − x_i|/x_i`.
-fn rel_errors(approx: &[f64], exact: &[f64]) -> Vec<f64> {
-    let mut e: Vec<f64> = approx
-        .iter()
-        .zip(exact)
-        .map(|(a, e)| (a - e).abs() / e)
-        .collect();
-    e.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    e
-}
-
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
@@ -296,7 +285,7 @@ fn ridge_scores_sum_to_the_statistical_dimension() {
                     )
                     .unwrap();
                     sum += info.sum / 10.0;
-                    medians.push(quantile(&rel_errors(&ap, &ex), 0.5));
+                    medians.push(quantile(&sorted_relative_errors(&ap, &ex), 0.5));
                 }
                 assert!(
                     (sum - d_lambda).abs() < 0.05 * d_lambda,
@@ -390,7 +379,7 @@ fn approximate_scores_meet_the_promised_accuracy() {
             .unwrap();
             assert_eq!(info.method, LeverageMethod::Approximate);
             assert_eq!((info.sketch_rows, info.jl_dim, info.rank), (10 * d, 100, d));
-            let e = rel_errors(&ap, &ex);
+            let e = sorted_relative_errors(&ap, &ex);
             let (q50, q90, q99) = (quantile(&e, 0.5), quantile(&e, 0.9), quantile(&e, 0.99));
             assert!(
                 q50 <= 0.15 && q90 <= 0.35 && q99 <= 0.6,

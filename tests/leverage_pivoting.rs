@@ -12,7 +12,7 @@
 
 use crate::common;
 
-use common::{csr_of, with_threads};
+use common::{csr_of, sorted_relative_errors, with_threads};
 use faer::{Mat, Par};
 use randnla::leverage::{
     approx_leverage_scores, approx_ridge_leverage_scores, exact_leverage_scores,
@@ -196,17 +196,6 @@ fn hidden_rank(seed: u64) -> (Mat<f64>, Vec<f64>) {
         .map(|i| (0..g + f).map(|c| q[(i, c)] * q[(i, c)]).sum())
         .collect();
     (a, exact)
-}
-
-/// `|x_i − reference_i|/reference_i` for every `i`, in increasing order.
-fn sorted_relative_errors(x: &[f64], reference: &[f64]) -> Vec<f64> {
-    let mut rel: Vec<f64> = x
-        .iter()
-        .zip(reference)
-        .map(|(x, r)| (x - r).abs() / r)
-        .collect();
-    rel.sort_by(f64::total_cmp);
-    rel
 }
 
 /// Pass rule, seeds 0–3: faer's pivoting misorders each input (premise); both exact routes

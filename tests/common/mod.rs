@@ -726,6 +726,17 @@ pub fn approx_error_rule(a: &Mat<f64>, exact: &[f64], seeds: std::ops::Range<u64
     failures
 }
 
+/// `|x_i − reference_i|/reference_i` for every `i`, in increasing order (`f64::total_cmp`).
+pub fn sorted_relative_errors(x: &[f64], reference: &[f64]) -> Vec<f64> {
+    let mut rel: Vec<f64> = x
+        .iter()
+        .zip(reference)
+        .map(|(x, r)| (x - r).abs() / r)
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    rel
+}
+
 /// The median as the crate documents it (the mean of the two middle values for an even count);
 /// sorts `v`.
 pub fn median(v: &mut [f64]) -> f64 {
