@@ -371,10 +371,11 @@ impl<'a> Pool<'a> {
             let mut r = crate::dense::thin_r(sx.as_ref());
             let (mut rank, rmax) = rank_of(&r);
             if rank < d && rmax > 0.0 {
-                // faer's QR leaves out a column whose part orthogonal to the others is below
-                // `16·(m₁ − k)·ε` of its norm, above the test's 10⁻¹² from m₁ ≈ 280 rows on: a
-                // column `4·10⁻¹²` from the others (d = 200, m₁ = 2000) was refused. Such an `R`
-                // is factored again with every column reflected, before refusing.
+                // faer's QR passes over a column whose part orthogonal to the others is below
+                // `16·(m₁ − k)·ε` of its norm (above the test's 10⁻¹² from m₁ ≈ 280 rows on) and
+                // leaves every later diagonal entry 0: a column `4·10⁻¹²` from another (d = 200,
+                // m₁ = 2000) was refused as rank 2. Such a sketch is factored again with every
+                // column reflected (`dense::exact_r`) before refusing.
                 r = crate::dense::exact_r(sx.as_ref());
                 rank = rank_of(&r).0;
             }
