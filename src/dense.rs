@@ -232,15 +232,16 @@ pub(crate) fn thin_r(a: MatRef<'_, f64>) -> Mat<f64> {
 /// A column-pivoted Householder QR of `t` (`r × c`) that recomputes every remaining column's
 /// norm at each step instead of downdating it, so each pivot is the column of largest residual
 /// (the first of equal ones): `t·Π = Q₂·R`. `t` is overwritten with `R` (upper trapezoidal);
-/// returns `Π` as the order of the columns and the explicit `r × r` orthogonal `Q₂`. Columns
+/// returns `Π` as the order of the columns and, when `want_q`, the explicit `r × r` orthogonal
+/// `Q₂` (`O(r³)` more). Columns
 /// left when every residual is zero keep their order. `O(r·c·min(r, c) + r³)`, for the
 /// trailing block of a leverage-score QR whose pivots faer took out of order
 /// (`leverage::TriangularFactor::repivot_trailing`).
-pub(crate) fn exact_pivoted_qr(t: &mut Mat<f64>) -> (Vec<usize>, Mat<f64>) {
+pub(crate) fn exact_pivoted_qr(t: &mut Mat<f64>, want_q: bool) -> (Vec<usize>, Option<Mat<f64>>) {
     // `Q₂ᵀ`, the reflections applied to the identity in turn.
-    let mut qt = Mat::<f64>::identity(t.nrows(), t.nrows());
-    let order = householder_by_hand(t, true, Some(&mut qt));
-    (order, qt.transpose().to_owned())
+    let mut qt = want_q.then(|| Mat::<f64>::identity(t.nrows(), t.nrows()));
+    let order = householder_by_hand(t, true, qt.as_mut());
+    (order, qt.map(|qt| qt.transpose().to_owned()))
 }
 
 /// The `R` (`min(m, n) × n`, upper triangular) of an unpivoted Householder QR of `a` that

@@ -658,7 +658,11 @@ impl PivotedQr {
             threshold: rel_tol * r00,
             shifts,
         };
-        let trailing_q = if r00 > 0.0 { tri.decide_rank() } else { None };
+        let trailing_q = if r00 > 0.0 {
+            tri.decide_rank(true)
+        } else {
+            None
+        };
         let signs = tri.make_diagonal_nonnegative();
         PivotedQr {
             tri,
@@ -859,7 +863,7 @@ impl PivotedQr {
         };
         if largest > 0.0 {
             // The trailing block's orthogonal factor is not needed: the scores use `R` only.
-            let _ = tri.decide_rank();
+            tri.decide_rank(false);
         }
         tri.make_diagonal_nonnegative();
         tri
@@ -870,11 +874,11 @@ impl TriangularFactor {
     /// Sets [`rank`](Self::rank) to the number of leading pivots above the threshold, after
     /// repairing the pivot order where [`misplaced_pivots`](Self::misplaced_pivots) finds a
     /// column out of place ([`repivot_trailing`](Self::repivot_trailing)); returns the
-    /// repair's `(k, Q₂)`.
-    fn decide_rank(&mut self) -> Option<(usize, Mat<f64>)> {
+    /// repair's `(k, Q₂)` when `want_q` (a ridge factor, used through `R` alone, does not).
+    fn decide_rank(&mut self, want_q: bool) -> Option<(usize, Mat<f64>)> {
         let repair = self
             .misplaced_pivots()
-            .map(|k| (k, self.repivot_trailing(k)));
+            .and_then(|k| self.repivot_trailing(k, want_q).map(|q2| (k, q2)));
         self.rank = self.leading_pivots_above(self.threshold);
         repair
     }
@@ -924,11 +928,12 @@ impl TriangularFactor {
     /// `R = [R₁₁ R₁₂; 0 R₂₂]` split after the first `k` pivots, so that
     /// `B·P·diag(I, Π₂) = Q·diag(I, Q₂)·[R₁₁ R₁₂Π₂; 0 R₂₂']`. `R` and the permutation are
     /// updated in place (what lies below the diagonal stays: a [`PivotedQr`]'s Householder
-    /// vectors, which are `Q`'s) and `Q₂` is returned, for [`PivotedQr::thin_q`] and
-    /// [`PivotedQr::jl_in_basis`]. Sequential: the bits do not depend on the thread count.
-    /// `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows; only when
-    /// [`misplaced_pivots`](Self::misplaced_pivots) finds a misplaced pivot.
-    fn repivot_trailing(&mut self, k: usize) -> Mat<f64> {
+    /// vectors, which are `Q`'s) and, when `want_q`, `Q₂` is returned, for
+    /// [`PivotedQr::thin_q`] and [`PivotedQr::jl_in_basis`]. Sequential: the bits do not
+    /// depend on the thread count. `O(t²·(d − k))` for the `t = min(n, d) − k` trailing rows
+    /// (`O(t³)` more for `Q₂`); only when [`misplaced_pivots`](Self::misplaced_pivots) finds a
+    /// misplaced pivot.
+    fn repivot_trailing(&mut self, k: usize, want_q: bool) -> Option<Mat<f64>> {
         let (m, n) = self.r.shape();
         let size = m.min(n);
         let t = size - k;
@@ -943,7 +948,7 @@ impl TriangularFactor {
                 }
             },
         );
-        let (order, q2) = crate::dense::exact_pivoted_qr(&mut r22);
+        let (order, q2) = crate::dense::exact_pivoted_qr(&mut r22, want_q);
         let r12 = Mat::from_fn(k, n - k, |i, j| self.r[(i, k + order[j])]);
         for j in 0..n - k {
             for i in 0..k {
