@@ -8,17 +8,18 @@
 //! ```
 //!
 //! * `X.mtx`: the unlabeled pool (`n × d`, coordinate → sparse, array → dense).
-//! * `y.mtx`: the labels (`n × 1` or `1 × n`, array or coordinate format). It plays the oracle: the learner sees a
-//!   label only by querying it through a budgeted oracle, which counts distinct queries and refuses
-//!   any beyond `--budget`. After the fit, unless `--no-eval`, the whole file is used once to
-//!   report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution; 1 when both
-//!   are 0) — evaluation, not learning.
+//! * `y.mtx`: the labels (`n × 1` or `1 × n`, array or coordinate format). It plays the oracle: the
+//!   learner sees a label only by querying it through a budgeted oracle, which counts distinct
+//!   queries and refuses any beyond `--budget`. After the fit, unless `--no-eval`, the whole file
+//!   is used once to report `ratio = ‖Xβ̃ − y‖²/OPT` (`OPT` from the full least-squares solution; 1
+//!   when both are 0) — evaluation, not learning.
 //! * `--strategy` (default `bss`): `uniform`, `leverage` (i.i.d. by the pool's leverage scores,
 //!   importance weights) or `bss` (Chen–Price BSS-type sparsification).
-//! * `--trials T` (default 1, at most 100 000): independent selections with seeds `seed, seed+1, …`; the ratio is
-//!   reported as median and mean over trials.
+//! * `--trials T` (default 1, at most 100 000): independent selections with seeds
+//!   `seed, seed+1, …`; the ratio is reported as median and mean over trials.
 //! * `--basis` (default `exact`): how the pool is whitened (`sketched`: a nearly orthogonal basis
-//!   from a `10d × n` sparse sign sketch, one pass fewer; `as-given`, also `given`: `X`'s columns as they are).
+//!   from a `10d × n` sparse sign sketch, one pass fewer; `as-given`, also `given`: `X`'s columns
+//!   as they are).
 //! * By default a trial makes `K` draws (BSS: `K` steps), so at most `K` labels are bought —
 //!   fewer when rows repeat, as they do on coherent pools (`labels_used` says how many);
 //!   `--spend-budget` keeps drawing until `K` distinct labels are bought — or until a safety

@@ -14,8 +14,8 @@
 //!   Accepted with `--method exact` whichever route the input's size picks; the Householder
 //!   route of small inputs does not use it.
 //! * `--out FILE`: the `n` scores as an `n × 1` Matrix Market array.
-//! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from a
-//!   Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
+//! * `--check` (only when `d ≤ 2000`): relative errors `|s_i − ℓ_i|/ℓ_i` against exact scores from
+//!   a Householder QR (a sketch-preconditioned Cholesky QR when `n·d > 2²⁷`), over the rows with
 //!   `ℓ_i > 0` (the median of an even count is the mean of the two middle errors); `null` in
 //!   the JSON otherwise. Every route uses the same default rank tolerance,
 //!   `max(n, d)·ε`, so both count the same numerical rank (unless a pivot lies within the

@@ -24,10 +24,10 @@
 //! iterations, probe_iterations (sketch-precondition: the probe's, on top of `iterations` when
 //! it gave up), preconditioner
 //! (`qr`, `svd`, `diagonal` when the probe solved it with equilibrated columns, or null when it
-//! solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖), `‖A‖₂` estimated by 30 Golub–Kahan steps
-//! as `lstsq::normal_equation_residual` does: a lower bound, so the figure errs high, by 4·10⁻⁴
-//! relative on a 3000 × 1500 diagonal matrix; with --ridge, that of the augmented problem
-//! `[A; √λI]x ≈ [b; 0]`), converged, stopping_test` (null where a figure does not
+//! solved it on `A`), residual_norm, normal_eq_residual (‖Aᵀr‖/(‖A‖₂‖r‖), `‖A‖₂` estimated by 30
+//! Golub–Kahan steps as `lstsq::normal_equation_residual` does: a lower bound, so the figure errs
+//! high, by 4·10⁻⁴ relative on a 3000 × 1500 diagonal matrix; with --ridge, that of the augmented
+//! problem `[A; √λI]x ≈ [b; 0]`), converged, stopping_test` (null where a figure does not
 //! apply); `residual_norm` is `‖b − Ax‖`, computed with a scaled norm (faer's `norm_l2`), so it is
 //! finite whenever the residual is (a plain sum of squares gave 0 for ‖b‖ ≈ 10⁻²⁰⁰ and ∞, printed
 //! null, for 10¹⁶⁰). An LSQR or sketch-and-precondition run that exceeds its iteration budget

@@ -4,14 +4,14 @@
 //! cargo run --release --example sketch -- A.mtx --sketch sparse-sign --rows 400 \
 //!     [--nnz-per-col 8] [--out SA.mtx] [--max-elements N] [--seed N] [--threads N] [--json]
 //! ```
-//! `A.mtx` may be coordinate (sparse) or array (dense). Instead of a file, `--generate n,d,k` uses a
-//! built-in random `n × d` CSR matrix with `k` nonzeros per row (for timing and memory probes). Prints the sketch's shape, the time and,
-//! when `d ≤ 2000`, the distortion κ(SQ) of the sketch on `range(A)` (exact to rounding for
-//! `n·d ≤ 2·10⁷`, with `Q` from a dense QR; beyond, from the Cholesky factor of `AᵀA`, accurate
-//! while `κ(A) ≲ 10⁶`: see `diagnostics::RangeBasis`); `--out` writes `S·A`
-//! (dense, array format). `--max-elements N` raises the reader's size limit (default 2²⁸, counting
-//! `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for larger files,
-//! and bounds the dense `m × d` output `S·A` the same way (`m·d ≤ N`).
+//! `A.mtx` may be coordinate (sparse) or array (dense). Instead of a file, `--generate n,d,k` uses
+//! a built-in random `n × d` CSR matrix with `k` nonzeros per row (for timing and memory probes).
+//! Prints the sketch's shape, the time and, when `d ≤ 2000`, the distortion κ(SQ) of the sketch on
+//! `range(A)` (exact to rounding for `n·d ≤ 2·10⁷`, with `Q` from a dense QR; beyond, from the
+//! Cholesky factor of `AᵀA`, accurate while `κ(A) ≲ 10⁶`: see `diagnostics::RangeBasis`); `--out`
+//! writes `S·A` (dense, array format). `--max-elements N` raises the reader's size limit (default
+//! 2²⁸, counting `2·nrows + 1 + nnz` for a coordinate file and `nrows·ncols` for an array) for
+//! larger files, and bounds the dense `m × d` output `S·A` the same way (`m·d ≤ N`).
 //! `Q` is an orthonormal basis of `range(A)`, whatever the rank of `A`: when `A` has rank
 //! `r < d` (or `n < d`), `Q` is made of the `r` leading left singular vectors of a dense SVD of
 //! `A` (`σᵢ > max(n, d)·u·σ_max`), for `n·d ≤ 2·10⁷` (`O(n·d²)` on one thread: about 4 s of CPU

@@ -8,10 +8,11 @@
 //!
 //! Builds the benches' matrix (`n × cols`, 25 nonzeros per row, `n = nnz/25`) in CSR and CSC and
 //! reports, for one SpMV (CSR row dot products) and for CountSketch and sparse sign `s = 8` with
-//! `m = rows` on `--threads` threads (the SpMV always on one), the best wall time and the mean process CPU time (from
-//! `/proc/self/stat`, 10 ms ticks: keep nnz · reps large) over `--reps` runs. CPU time counts only
-//! this process's own work, so other load on the machine inflates it far less than wall time.
-//! `--json`: `nnz, m, d, spmv_cpu_ns_per_nnz`, and `<sketch>_<layout>_cpu_ns_per_nnz` for each run.
+//! `m = rows` on `--threads` threads (the SpMV always on one), the best wall time and the mean
+//! process CPU time (from `/proc/self/stat`, 10 ms ticks: keep nnz · reps large) over `--reps`
+//! runs. CPU time counts only this process's own work, so other load on the machine inflates it far
+//! less than wall time. `--json`: `nnz, m, d, spmv_cpu_ns_per_nnz`, and
+//! `<sketch>_<layout>_cpu_ns_per_nnz` for each run.
 //!
 //! Bad input → one line on stderr, exit code 2.
 

@@ -12,16 +12,16 @@
 //! * `--tns FILE`: a symmetric tensor in FROSTT `.tns` (1-based; each multi-index once or in all
 //!   its permutations). `--synthetic n,k,noise,p`: `Σ_{j<k} 0.8^j a_j^{⊗p}` with orthonormal
 //!   `a_j` plus symmetric Gaussian noise of relative Frobenius norm `noise` (dense).
-//! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketched` (default; also `sketch`) or `exact`;
-//!   `--starts`, `--iters` (also used for the refinement) override the defaults (10, 15);
-//!   `--sketches B`, `--sketch-dim b` override the automatic sketch shape; `--search-sketches S`
-//!   (default 3, 0 = all) sketches drive the L starts before the best is refined with all B;
-//!   `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are folded to for the
-//!   search and the refinement but its last `--polish-iters` (default 2) iterations.
-//!   `--hashing per-mode` gives each mode of a sketch its own hash; `shared` gives every mode the
-//!   same hash (built from the distinct entries only: much faster; unbiased at order 3, biased
-//!   at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`); `auto`
-//!   (default) is `shared` at order 3 when the folded search size is at least `16n`, else
+//! * `--rank K` (default: `k` for synthetic input, else 1); `--method sketched` (default; also
+//!   `sketch`) or `exact`; `--starts`, `--iters` (also used for the refinement) override the
+//!   defaults (10, 15); `--sketches B`, `--sketch-dim b` override the automatic sketch shape;
+//!   `--search-sketches S` (default 3, 0 = all) sketches drive the L starts before the best is
+//!   refined with all B; `--search-sketch-dim b_s` (default 0: b/4) is the size the sketches are
+//!   folded to for the search and the refinement but its last `--polish-iters` (default 2)
+//!   iterations. `--hashing per-mode` gives each mode of a sketch its own hash; `shared` gives
+//!   every mode the same hash (built from the distinct entries only: much faster; unbiased at order
+//!   3, biased at order ≥ 4 on tensors with large partial traces, see `ModeHashing::Shared`);
+//!   `auto` (default) is `shared` at order 3 when the folded search size is at least `16n`, else
 //!   `per-mode` (`SketchParams::resolve_hashing`). `--exact-sweeps E` (default 0: none)
 //!   refines the sketched decomposition with `E ≥ 1` sweeps of exact contractions
 //!   (`refine_exact`: `E + 1` passes over `T`), which bring its residual to the exact

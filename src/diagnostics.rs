@@ -306,10 +306,10 @@ impl RangeBasis {
     /// [`Error::Empty`], [`Error::InvalidParameter`] when `n < d`, [`Error::RankDeficient`] as
     /// [`orthonormal_basis`] (small inputs) or when the Cholesky factorization `AᵀA = LLᵀ` fails
     /// or has a pivot `L_jj ≤ 2⁻²²·‖a_j‖` (large ones: the column `a_j` is dependent on the
-    /// others to the precision of `AᵀA`; every `A` with `κ(A) < 2²² ≈ 4·10⁶` passes); [`Error::NonFinite`] for a NaN or ±∞ in a dense `A` built as
-    /// `MatrixRef::Dense(view)` without validation; [`Error::TooLarge`] as [`gram`] and
-    /// [`MatrixRef::to_dense`], or when the copy of a large `A` scaled by a power of two cannot
-    /// be allocated.
+    /// others to the precision of `AᵀA`; every `A` with `κ(A) < 2²² ≈ 4·10⁶` passes);
+    /// [`Error::NonFinite`] for a NaN or ±∞ in a dense `A` built as `MatrixRef::Dense(view)`
+    /// without validation; [`Error::TooLarge`] as [`gram`] and [`MatrixRef::to_dense`], or when the
+    /// copy of a large `A` scaled by a power of two cannot be allocated.
     ///
     /// The result does not depend on the scale of `A`: on the large-input route, an `A` whose
     /// largest entry is beyond `2^±128` is scaled by a power of two (a copy: `O(nnz)` or

@@ -95,7 +95,8 @@ impl<'a, T: Scalar> SparseRef<'a, T> {
         };
         if outer == usize::MAX {
             // `outer + 1` pointers do not fit in a slice (the message said "expected
-            // 18446744073709551615", one short of the count it meant and a length a slice can have).
+            // 18446744073709551615", one short of the count it meant and a length a slice can
+            // have).
             return Err(Error::structure(format!(
                 "a matrix with usize::MAX {outer_name}s needs usize::MAX + 1 entries in indptr \
                  (one per {outer_name} plus one), more than a slice can hold; indptr has {}",
@@ -374,7 +375,8 @@ impl<'a, T: Scalar> MatrixRef<'a, T> {
     /// let mut bad = randnla::sprs::TriMat::new((2, 2));
     /// bad.add_triplet(1, 0, f64::NAN);
     /// let bad: randnla::sprs::CsMat<f64> = bad.to_csr();
-    /// assert!(matches!(MatrixRef::sparse(&bad), Err(randnla::Error::NonFinite { row: 1, col: 0, .. })));
+    /// let err = MatrixRef::sparse(&bad);
+    /// assert!(matches!(err, Err(randnla::Error::NonFinite { row: 1, col: 0, .. })));
     /// # Ok::<(), randnla::Error>(())
     /// ```
     pub fn sparse(m: &'a sprs::CsMat<T>) -> Result<Self> {

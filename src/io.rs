@@ -21,13 +21,13 @@
 //! | field        | `real`, `integer`, `pattern` (coordinate only; every value is `1.0`)   |
 //! | symmetry     | `general`, `symmetric`, `skew-symmetric`                               |
 //!
-//! `complex` and `hermitian` files are rejected with a [`Error::Parse`] saying so. The header tokens
-//! are case-insensitive. Comment lines (`%` first) and blank lines are skipped anywhere after the
-//! header; comment lines are skipped without being decoded, every other line must be UTF-8 (in
-//! practice ASCII). Lines may carry leading or trailing whitespace and `\r\n` endings (not
-//! `\r`-only ones, which make a file one long line: an error on such a line says so); a leading
-//! UTF-8 byte-order mark on the header is ignored. A line may be at most 1 MiB long, its `\n` or
-//! `\r\n` ending not counted.
+//! `complex` and `hermitian` files are rejected with a [`Error::Parse`] saying so. The header
+//! tokens are case-insensitive. Comment lines (`%` first) and blank lines are skipped anywhere
+//! after the header; comment lines are skipped without being decoded, every other line must be
+//! UTF-8 (in practice ASCII). Lines may carry leading or trailing whitespace and `\r\n` endings
+//! (not `\r`-only ones, which make a file one long line: an error on such a line says so); a
+//! leading UTF-8 byte-order mark on the header is ignored. A line may be at most 1 MiB long, its
+//! `\n` or `\r\n` ending not counted.
 //!
 //! Reading rules:
 //!

@@ -60,8 +60,8 @@
 //! coherence and statistical leverage", JMLR 2012, arXiv 1109.3843.
 //! M. B. Cohen, C. Musco, C. Musco, "Input sparsity time low-rank approximation via ridge leverage
 //! score sampling", SODA 2017, arXiv 1511.07263 (ridge leverage scores).
-//! O. Balabanov, "Randomized Cholesky QR factorizations", arXiv 2210.09953 (the sketch-preconditioned
-//! Cholesky QR of the exact path).
+//! O. Balabanov, "Randomized Cholesky QR factorizations", arXiv 2210.09953 (the
+//! sketch-preconditioned Cholesky QR of the exact path).
 
 use crate::error::{Error, Result};
 use crate::input::{check_finite_dense, Layout, MatrixRef, SparseRef};
@@ -201,8 +201,8 @@ impl Default for ExactParams {
 /// | `10d` | 400 | yes | 0.066 | 0.16 | 0.26 | 0.24–0.28 |
 /// | `20d` | 400 | yes | 0.057 | 0.14 | 0.22 | 0.21–0.24 |
 ///
-/// Too small a first sketch is the known trap: at `m₁ = 2d` without debiasing the median error is ≈ 1
-/// — almost all of it the inversion bias `m₁/(m₁ − d − 1) ≈ 2`, which the debiasing factor
+/// Too small a first sketch is the known trap: at `m₁ = 2d` without debiasing the median error is ≈
+/// 1 — almost all of it the inversion bias `m₁/(m₁ − d − 1) ≈ 2`, which the debiasing factor
 /// removes. Cost: the sketch stage is `O(s·nnz + m₁d²)`, the JL stage `O(nnz·r₂)`; with `d ≪ n`
 /// the JL stage dominates, so `m₁ = 10d` is nearly free while each doubling of `r₂` doubles the
 /// time and cuts the error by `√2`. The promise tested in `tests/leverage.rs` for the defaults:
@@ -397,8 +397,9 @@ pub struct LeverageInfo {
 ///     1 => (i * i) as f64,
 ///     _ => (i + i * i) as f64,
 /// });
+/// let par = randnla::faer::Par::Seq;
 /// let (scores, info) =
-///     exact_leverage_scores(MatrixRef::dense(a.as_ref()).unwrap(), &ExactParams::default(), randnla::faer::Par::Seq)
+///     exact_leverage_scores(MatrixRef::dense(a.as_ref()).unwrap(), &ExactParams::default(), par)
 ///         .unwrap();
 /// assert_eq!(info.rank, 2);
 /// assert!((scores.iter().sum::<f64>() - 2.0).abs() < 1e-12);
@@ -483,8 +484,12 @@ pub fn statistical_dimension(a: MatrixRef<'_, f64>, lambda: f64, par: Par) -> Re
 /// use randnla::{problems, MatrixRef, Seed};
 /// let a = problems::random_sparse(20_000, 20, 4, Seed::new(1)).unwrap();
 /// let (scores, info) = approx_leverage_scores(
-///     MatrixRef::sparse(&a).unwrap(), &ApproxParams::default(), Seed::new(2), randnla::faer::Par::Seq,
-/// ).unwrap();
+///     MatrixRef::sparse(&a).unwrap(),
+///     &ApproxParams::default(),
+///     Seed::new(2),
+///     randnla::faer::Par::Seq,
+/// )
+/// .unwrap();
 /// assert_eq!(scores.len(), 20_000);
 /// assert!((info.sum - 20.0).abs() < 2.0); // Σ ℓ̃ ≈ rank = 20
 /// ```

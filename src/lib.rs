@@ -35,10 +35,10 @@
 //! | small dense problems; the accuracy reference | [`Gaussian`](sketch::Gaussian) | the textbook embedding, independent of coherence, but `O(m·nnz)` |
 //! | dense `A` where `m·n·d` flops are too many | [`Srht`](sketch::Srht) | `O(n·d·log n)`; needs `m` a few times larger than `2d` on coherent data |
 //!
-//! Measured on the coherent matrix `[I_d; 10⁻³·G]` (n = 20000, d = 50, 20 seeds, `tests/sketch_core.rs`):
-//! sparse sign `s = 8` at `m = 2d` has median κ(SQ) ≈ 5.3; CountSketch ≈ 24 at `m = 2d` and still
-//! ≈ 10 at `m = 20d`; the SRHT ≈ 21 at `m = 2d` (≈ 2.2 at `m = 8d`). On a Gaussian matrix all four
-//! give ≈ 5.3–5.6 at `m = 2d`.
+//! Measured on the coherent matrix `[I_d; 10⁻³·G]` (n = 20000, d = 50, 20 seeds,
+//! `tests/sketch_core.rs`): sparse sign `s = 8` at `m = 2d` has median κ(SQ) ≈ 5.3; CountSketch ≈
+//! 24 at `m = 2d` and still ≈ 10 at `m = 20d`; the SRHT ≈ 21 at `m = 2d` (≈ 2.2 at `m = 8d`). On a
+//! Gaussian matrix all four give ≈ 5.3–5.6 at `m = 2d`.
 //!
 //! ## Which tool for which job, beyond the sketches
 //!

@@ -330,14 +330,14 @@ pub fn ls_problem(
 
 /// A sparse least-squares problem whose ill-conditioning survives column scaling (after the
 /// `sparse_ls_illmix` problem of the project's SciPy comparisons): `A = B·M` with `B` an `n × d`
-/// Bernoulli(`density`) pattern of standard normals and `M` block diagonal with blocks `[[1, 1], [0, δ_k]]`,
-/// `δ = logspace(0, log₁₀ delta_min, d/2)` (`δ = [delta_min]` for the single pair of
-/// `d = 2, 3`) — column `2k+1` is column `2k` plus `δ_k` times an
+/// Bernoulli(`density`) pattern of standard normals and `M` block diagonal with blocks
+/// `[[1, 1], [0, δ_k]]`, `δ = logspace(0, log₁₀ delta_min, d/2)` (`δ = [delta_min]` for the single
+/// pair of `d = 2, 3`) — column `2k+1` is column `2k` plus `δ_k` times an
 /// independent column, so pairs are nearly collinear while all column norms are about equal, and
 /// `κ(A)` is of the order of `1/delta_min` (about `2.3/delta_min`; a review's rebuild at
 /// 6000 × 100 gave 1.3·10⁸ at `delta_min = 2·10⁻⁸`) whatever the column scaling, since scaling
-/// a pair's columns does not change the angle `≈ δ_k` between them. Returns `(A (CSR), b, x_star)` with
-/// `b = A·x_star + noise·N(0, I)`. A pair stores `e + max(e, o)` entries per row for `B`'s
+/// a pair's columns does not change the angle `≈ δ_k` between them. Returns `(A (CSR), b, x_star)`
+/// with `b = A·x_star + noise·N(0, I)`. A pair stores `e + max(e, o)` entries per row for `B`'s
 /// Bernoulli entries `e, o`, so `nnz(A) ≈ (1.5·density − density²/2)·n·d` for even `d`: about
 /// `1.5·n·d·density` at small densities, but `n·d` (not `1.5·n·d`) at `density = 1`.
 ///

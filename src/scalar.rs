@@ -138,8 +138,9 @@ pub(crate) fn shift_toward_range(top: f64, limit: i32, target: i32) -> Option<i3
 ///
 /// A normal result is reached in steps of at most `2^±1000` that move monotonically towards
 /// it, so every step is exact (for `|k| ≤ 1000` it is the single product `x·2ᵏ`). Steps towards
-/// a subnormal result would round twice once an intermediate is subnormal (`x = 2⁻³⁰·(1 + 2⁻⁴⁰ + 2⁻⁵²)`,
-/// `k = −1005`), so `x` is first scaled exactly into `[1, 2)·2⁻¹⁰⁰⁰` and then by one last factor.
+/// a subnormal result would round twice once an intermediate is subnormal
+/// (`x = 2⁻³⁰·(1 + 2⁻⁴⁰ + 2⁻⁵²)`, `k = −1005`), so `x` is first scaled exactly into `[1, 2)·2⁻¹⁰⁰⁰`
+/// and then by one last factor.
 pub(crate) fn mul_pow2(x: f64, k: i32) -> f64 {
     // Beyond ±2200 every finite nonzero x over- or underflows anyway.
     let k = k.clamp(-2200, 2200);

@@ -74,8 +74,8 @@ impl Seed {
     }
 
     /// A `Xoshiro256PlusPlus` generator for `(stream, block)`, for the places that need a long
-    /// stream of values (dense Gaussian blocks). The block size is fixed by the caller, never by the
-    /// thread count.
+    /// stream of values (dense Gaussian blocks). The block size is fixed by the caller, never by
+    /// the thread count.
     pub fn block_rng(self, stream: u64, block: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(self.word(stream, block))
     }

@@ -998,9 +998,10 @@ fn a_panicking_oracle_does_not_turn_bss_into_iid_sampling() {
 /// basis): the leverage scores. Pass rule: each iid identity to `1e-12` relative (a sum of at
 /// most a few hundred positive terms); the BSS one to `1e-10` relative against leverage scores
 /// computed independently (`exact_leverage_scores`, another orthonormalization: the two agree
-/// to rounding, about `10⁻¹⁴` here, not bit for bit). Also `PoolInfo::coherence = n·max_i ‖v_i‖²/Σ_j ‖v_j‖²`, to
-/// `1e-12` relative. An unnormalized weight (a dropped `1/m`, a dropped `tr B` factor) leaves
-/// every unregularized fit unchanged, so only this identity sees it.
+/// to rounding, about `10⁻¹⁴` here, not bit for bit). Also
+/// `PoolInfo::coherence = n·max_i ‖v_i‖²/Σ_j ‖v_j‖²`, to `1e-12` relative. An unnormalized weight
+/// (a dropped `1/m`, a dropped `tr B` factor) leaves every unregularized fit unchanged, so only
+/// this identity sees it.
 #[test]
 fn weights_are_normalized_so_that_the_weighted_scores_sum_to_the_pool_total() {
     let (x, y) = labeled_problem(2000, 8, 31);
@@ -1169,8 +1170,8 @@ fn weights_that_overflow_the_weighted_rows_do_not_break_the_fit() {
         )
         .unwrap();
         if lambda == 0.0 {
-            // X scaled so that the largest entry of the selected rows is 5e307 (without a ridge: the
-            // equivalent λ·16·c² would overflow).
+            // X scaled so that the largest entry of the selected rows is 5e307 (without a ridge:
+            // the equivalent λ·16·c² would overflow).
             let c = 5e307 / xtop;
             // (The rows not selected, which the fit never reads, are zeroed: some would overflow.)
             let xc = Mat::from_fn(

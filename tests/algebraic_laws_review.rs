@@ -3066,11 +3066,12 @@ fn tensor_sketches_building_blocks_homogeneous() {
 /// Sketched attention at p = 2 under `(Q, K) → (αQ, K/α)` (α = 3, −1, 0.1): `φ` is linear
 /// (Gaussian `xG/√r`, CountSketch), so `⟨φ(αq), φ(k/α)⟩ = ⟨φ(q), φ(k)⟩` and the weights
 /// `w = ⟨φ(q), φ(k)⟩²` are unchanged in exact arithmetic (the power-of-two balancing of the
-/// factors is exact). With `m(x) = |x|·|Φ_I|` (see [`poly_sketch_features_linear_and_homogeneous`]),
-/// each inner product moves by `δ ≤ 3·γ_{h+r+2}·⟨m(q), m(k)⟩`, each weight by `(2|s| + δ)·δ`
-/// (|s| ≤ ⟨m(q), m(k)⟩), and the output by [`attention_change_bound`]'s polynomial rule
-/// (`2·Σ_j Δw_ij·max|v|/(1 + Σ_j w_ij)`), plus both outputs' rounding through the features
-/// (`2·γ_{n+F+3}·(|φ'(q)|·|φ'(K)|ᵀ|V|)/1`, as in [`poly_sketch_attention_linear_in_v`]).
+/// factors is exact). With `m(x) = |x|·|Φ_I|` (see
+/// [`poly_sketch_features_linear_and_homogeneous`]), each inner product moves by
+/// `δ ≤ 3·γ_{h+r+2}·⟨m(q), m(k)⟩`, each weight by `(2|s| + δ)·δ` (|s| ≤ ⟨m(q), m(k)⟩), and the
+/// output by [`attention_change_bound`]'s polynomial rule (`2·Σ_j Δw_ij·max|v|/(1 + Σ_j w_ij)`),
+/// plus both outputs' rounding through the features (`2·γ_{n+F+3}·(|φ'(q)|·|φ'(K)|ᵀ|V|)/1`, as in
+/// [`poly_sketch_attention_linear_in_v`]).
 #[test]
 fn poly_sketch_attention_balanced_scaling_p2() {
     let mut log = Log::new("poly_sketch_attention p = 2 ((αQ, K/α))");

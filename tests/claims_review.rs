@@ -1,8 +1,8 @@
 //! A review of the quantitative claims in the docs of `lstsq`, `leverage` and `diagnostics`
 //! against exact dense computation (faer SVD/QR of `n × d` problems, `n ≤ 4000` where a
 //! product `A·N` or a solve is formed, up to `20000 × 100` for orthonormal bases and leverage
-//! scores), for the claims no earlier test checked. Each test quotes its claim with `file:line`, states its
-//! inputs (adversarial but legal ones included: coherent `[I; εG]`, Epperly's
+//! scores), for the claims no earlier test checked. Each test quotes its claim with `file:line`,
+//! states its inputs (adversarial but legal ones included: coherent `[I; εG]`, Epperly's
 //! `U·diag(logspace)·Vᵀ`, rank-deficient, sketches just above the documented minimum) and
 //! derives its pass rule from the claim (line numbers as of the review, 2026-12-06).
 //!
@@ -368,9 +368,9 @@ fn kappa_estimate_is_a_lower_bound_on_every_route() {
 ///   bounds the normwise backward error in `A`, `δA = −r(Aᵀr)ᵀ/‖r‖²`; the consistency test is one
 ///   in `b`; both are computed to `≈ √n·u` relative, far below `10⁻³·tol`);
 /// - the rule on the operator LSQR ran on: `min(‖(AN)ᵀr‖/(‖AN‖₂‖r‖), ‖r‖/‖b‖)` at most
-///   `tol·(1 + 10⁻³) + 10·√n·u·κ(A)`, `N` the preconditioner of the route taken (`I`, `D⁻¹` or the sketch's
-///   `R⁻¹`). The last term is the resolution at which `(AN)ᵀr = Nᵀ(Aᵀr)` can be evaluated in
-///   `f64` at all (the rounding of `Aᵀr`, `≈ √n·u·‖A‖‖r‖` in arbitrary directions, amplified by
+///   `tol·(1 + 10⁻³) + 10·√n·u·κ(A)`, `N` the preconditioner of the route taken (`I`, `D⁻¹` or the
+///   sketch's `R⁻¹`). The last term is the resolution at which `(AN)ᵀr = Nᵀ(Aᵀr)` can be evaluated
+///   in `f64` at all (the rounding of `Aᵀr`, `≈ √n·u·‖A‖‖r‖` in arbitrary directions, amplified by
 ///   `‖N‖ ≈ κ(A)/‖A‖`): at `κ(A) = 10¹²` the evaluated figure sits at `10⁻⁷–3·10⁻⁶` whatever `tol`,
 ///   so there only the backward error is informative.
 ///
@@ -532,13 +532,13 @@ fn preconditioned_condition_number_is_the_sketch_distortion() {
 /// 7 sketch seeds. Pass rule for "about": each ratio of medians within 25% of the stated 2 and
 /// 0.7, on every input.
 ///
-/// Failed as written, for 2d: the first run takes 1.42–1.49× the iterations of 4d, not 2× (medians of the
-/// first run at 2d, 4d, 8d: Gaussian 48, 33, 25; coherent 47, 33, 26; Epperly `κ = 10⁸` 52, 35,
-/// 25; 2d/4d = 1.455, 1.424, 1.486; the whole solve's 74/49 = 1.51 on Epperly). The `√(d/m)` rate is the
-/// worst-case rate `(κ−1)/(κ+1)` of the Marchenko–Pastur edges; LSQR converges faster than it
-/// (the spectrum of `AN` fills the interval), more so at 2d, where that rate is most pessimistic.
-/// The 8d figure holds (0.71). The doc now states `√(d/m)` as the worst rate and gives these
-/// measurements (2d: 1.42–1.49×, 8d: 0.71–0.79× the iterations of 4d); pass rule for it: each
+/// Failed as written, for 2d: the first run takes 1.42–1.49× the iterations of 4d, not 2× (medians
+/// of the first run at 2d, 4d, 8d: Gaussian 48, 33, 25; coherent 47, 33, 26; Epperly `κ = 10⁸` 52,
+/// 35, 25; 2d/4d = 1.455, 1.424, 1.486; the whole solve's 74/49 = 1.51 on Epperly). The `√(d/m)`
+/// rate is the worst-case rate `(κ−1)/(κ+1)` of the Marchenko–Pastur edges; LSQR converges faster
+/// than it (the spectrum of `AN` fills the interval), more so at 2d, where that rate is most
+/// pessimistic. The 8d figure holds (0.71). The doc now states `√(d/m)` as the worst rate and gives
+/// these measurements (2d: 1.42–1.49×, 8d: 0.71–0.79× the iterations of 4d); pass rule for it: each
 /// ratio of medians within 0.1 of that range, on every input.
 #[test]
 fn iterations_scale_with_sketch_rows_as_documented() {
@@ -611,7 +611,8 @@ fn qr_solve_never_refuses_a_full_rank_a_below_its_threshold() {
                 } else {
                     a.clone()
                 };
-                // κ(AD) with D the power-of-two equilibration (largest entry of each column into [1, 2)).
+                // κ(AD) with D the power-of-two equilibration (largest entry of each column into
+                // [1, 2)).
                 let ad = Mat::from_fn(n, d, |i, j| {
                     let top = (0..n).map(|t| a[(t, j)].abs()).fold(0.0, f64::max);
                     a[(i, j)] * 2f64.powi(-(top.log2().floor() as i32))
@@ -817,10 +818,11 @@ fn approx_leverage_median_error_follows_the_documented_formula() {
 /// with a short first sketch at small `d`: `20000 × 5` Gaussian, `m₁ = 4d = 20`, `r₂ = 400`, 2
 /// seeds pooled. Measured: median 0.3045 against the formula's 0.2492 (22% above), outside the
 /// 20% of the test above; the doc now states the formula's range and this case (0.30 against
-/// 0.25). Pass rule for it: the median within 0.01 of 0.30 and at least 10% above the formula. The sketch term is off when `m₁ − d` is small: the
-/// relative variance of an inverse-Wishart diagonal is `2/(m₁ − d − 3)`, not `2/(m₁ − d)`
-/// (`2/12` against `2/15` here), and the error distribution is skewed, so `0.67σ` is not its
-/// median; the doc's form holds for `m₁ − d` in the hundreds (the table, `d = 50`).
+/// 0.25). Pass rule for it: the median within 0.01 of 0.30 and at least 10% above the formula. The
+/// sketch term is off when `m₁ − d` is small: the relative variance of an inverse-Wishart diagonal
+/// is `2/(m₁ − d − 3)`, not `2/(m₁ − d)` (`2/12` against `2/15` here), and the error distribution
+/// is skewed, so `0.67σ` is not its median; the doc's form holds for `m₁ − d` in the hundreds (the
+/// table, `d = 50`).
 #[test]
 fn approx_leverage_median_error_formula_with_a_short_sketch() {
     let g5 = gaussian_matrix(20000, 5, Seed::new(501)).unwrap();

@@ -296,14 +296,14 @@ fn tensorsketch_median_error_is_below_the_gaussian_maps_at_h_16() {
 /// 30-seed median within ±15 % of the stated figure, and TensorSketch's standard deviation
 /// over the seeds below the Gaussian map's at every `r`.
 ///
-/// Failed as written. Measured 30-seed medians: Gaussian 0.779 / 0.580 / 0.407 / **0.242** (stated 0.33 at
-/// `r = 64`: −27 %; its 3 seeds gave 0.185, 0.332, 0.399), TensorSketch 0.732 / 0.520 / 0.328 /
-/// 0.212 (all within 7 %). Standard deviations, Gaussian against TensorSketch: 0.063 / **0.074**
-/// at `r = 8`, 0.073 / 0.059, 0.059 / 0.040, 0.044 / 0.035. Diagnosis: the Gaussian `r = 64`
-/// figure is the median of a noisy 3-seed sample, and it exaggerates TensorSketch's advantage
-/// there (0.20 against 0.33 stated, 0.21 against 0.24 over 30 seeds); the spreads are alike at
-/// `r = 8` (ratio 1.17, within the noise of 30 seeds), so "vary less" holds from `r = 16` on.
-/// The docs now give the 30-seed medians and "from `r = 16`"; pass rule for them: each median
+/// Failed as written. Measured 30-seed medians: Gaussian 0.779 / 0.580 / 0.407 / **0.242** (stated
+/// 0.33 at `r = 64`: −27 %; its 3 seeds gave 0.185, 0.332, 0.399), TensorSketch 0.732 / 0.520 /
+/// 0.328 / 0.212 (all within 7 %). Standard deviations, Gaussian against TensorSketch: 0.063 /
+/// **0.074** at `r = 8`, 0.073 / 0.059, 0.059 / 0.040, 0.044 / 0.035. Diagnosis: the Gaussian
+/// `r = 64` figure is the median of a noisy 3-seed sample, and it exaggerates TensorSketch's
+/// advantage there (0.20 against 0.33 stated, 0.21 against 0.24 over 30 seeds); the spreads are
+/// alike at `r = 8` (ratio 1.17, within the noise of 30 seeds), so "vary less" holds from `r = 16`
+/// on. The docs now give the 30-seed medians and "from `r = 16`"; pass rule for them: each median
 /// within ±5 % of the stated figure (the seeds are fixed, so this reproduces them), and
 /// TensorSketch's standard deviation below the Gaussian map's at `r = 16, 32, 64`. Cost: as
 /// the previous test.
@@ -516,14 +516,14 @@ fn tensor_sketch_rounding_is_within_epsilon_times_the_norm_power() {
 /// Claims, `src/sketch/tensor/mod.rs:7` ("measured `m·Var ≈ 58` at `p = 8`, against ≈ 400 for
 /// TensorSketch"), `src/sketch/tensor/tree.rs:38-40` ("TensorSketch 5.7 / 28.2 / 398
 /// (≈ 2(2^p − 1) there …)" at `p = 2 / 4 / 8`) and `tree.rs:66-67` ("at p = 8 TensorSketch
-/// needs ≈ 7× the `m` for the same variance on dense inputs"). Input: the figures' `vector(64, 41)`, `m = 256`.
-/// TensorSketch's `m·Var` is known exactly (the module docs' closed form, checked against 2·10⁴
-/// seeds per case by `tensor_sketch_norm_variance_is_the_closed_form`): 5.8 / 28.7 / 497.9.
-/// Pass rule: each stated figure within 10 % of the exact value ("≈"; the `p = 2, 4` figures
-/// are within 3 %).
+/// needs ≈ 7× the `m` for the same variance on dense inputs"). Input: the figures'
+/// `vector(64, 41)`, `m = 256`. TensorSketch's `m·Var` is known exactly (the module docs' closed
+/// form, checked against 2·10⁴ seeds per case by `tensor_sketch_norm_variance_is_the_closed_form`):
+/// 5.8 / 28.7 / 497.9. Pass rule: each stated figure within 10 % of the exact value ("≈"; the
+/// `p = 2, 4` figures are within 3 %).
 ///
-/// Failed as written, at `p = 8`: the stated 398 (and "≈ 400") is 20 % below the exact 497.9, and the ratio
-/// to the tree's ≈ 58–62 is ≈ 8×, not 7×. Diagnosis: `‖TS x^{⊗8}‖²` is a product of 8
+/// Failed as written, at `p = 8`: the stated 398 (and "≈ 400") is 20 % below the exact 497.9, and
+/// the ratio to the tree's ≈ 58–62 is ≈ 8×, not 7×. Diagnosis: `‖TS x^{⊗8}‖²` is a product of 8
 /// nearly exponential factors per frequency, so its distribution is heavy-tailed and a sample
 /// variance over 3000 seeds usually falls short (8000 fresh seeds gave 298 ± 29); the doc's own
 /// approximation `2(2^p − 1) = 510` is the better figure. The docs now give the exact
@@ -594,8 +594,8 @@ fn selections_of_d_draws_repeat_rows() {
 /// size `m*(ε)` — the least `m` with `sup m·Var/m ≤ ε²` by the closed form at `c = 1` — within a
 /// factor 2 of `(2 + 3^p)/ε²` at `ε = 0.1`, `p = 4, 6, 8` ("≈").
 ///
-/// Failed as written: the sample gives 30.3 ± 0.9 against the closed form's 30.3 (the bound's 83), and
-/// `m*(0.1)` is 3 003 / 12 605 / 51 013 against the stated 8 300 / 73 100 / 656 300 — 2.8×,
+/// Failed as written: the sample gives 30.3 ± 0.9 against the closed form's 30.3 (the bound's 83),
+/// and `m*(0.1)` is 3 003 / 12 605 / 51 013 against the stated 8 300 / 73 100 / 656 300 — 2.8×,
 /// 5.8× and 12.9× less. Diagnosis: `2 + 3^p` is the Avron–Nguyễn–Woodruff bound (mod.rs:1102,
 /// which holds: `tensor_sketch_norm_variance_is_the_closed_form`), valid for weaker hash
 /// families; with the crate's independent per-mode hashes a rank-one `x^{⊗p}` (or

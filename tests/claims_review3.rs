@@ -18,9 +18,9 @@
 //! Sparse sign `s = 8` at `m = 2d` holds its "≈ 5–6 on any matrix" on the fully coherent
 //! `[I_d; 0]` (median 5.19 at `d = 50`, 5.64 at `d = 200`), the Gaussian sketch's documented
 //! stream and the doc example's "κ around 3" hold, and so does the overflow remedy's
-//! `S·(2⁻ᵏA) = 2⁻ᵏ·S·A` "exactly", bit for bit, for every family. Four statements did not hold (first
-//! committed ignored as `BUG (doc)`; the code is right in each; the docs were corrected the same
-//! day and the tests run): in `src/sketch/mod.rs`, the SRHT's column `j`
+//! `S·(2⁻ᵏA) = 2⁻ᵏ·S·A` "exactly", bit for bit, for every family. Four statements did not hold
+//! (first committed ignored as `BUG (doc)`; the code is right in each; the docs were corrected the
+//! same day and the tests run): in `src/sketch/mod.rs`, the SRHT's column `j`
 //! depends on `n' = 2^⌈log₂ n⌉`, not only on `(seed, j)`; the `−0` exception runs the other way
 //! round for the SRHT (a dense `A` turns an output's `−0` into `+0`; an explicitly stored zero
 //! can keep it); "entries within a factor of about `√n`" of the largest value is the overflow
@@ -31,11 +31,12 @@
 //!
 //! Two code bugs of row sampling, both on rows drawn at odds of `2⁻⁵³` per draw (reached here
 //! with the seed whose first uniform is exactly 0, found by inverting SplitMix64), first
-//! committed ignored as `BUG` and fixed the same day (the tests run): `RowSampling::with_replacement` computed a drawn row's scale `1/√(m·w_i/Σw)` with
-//! `m·w_i/Σw` underflowing to 0 for a subnormal weight and returned `Ok` with a scale of `+∞`
-//! (weights `[5e-324, 2]`); and in `f32` a finite scale above `f32::MAX` (weights `[1e-90, 1]`:
-//! `1e45`) was rounded to `+∞`, so `S·A` of an `A` of entries `1e-30` was reported as an
-//! overflow that scaling `A` down would cure.
+//! committed ignored as `BUG` and fixed the same day (the tests run):
+//! `RowSampling::with_replacement` computed a drawn row's scale `1/√(m·w_i/Σw)` with `m·w_i/Σw`
+//! underflowing to 0 for a subnormal weight and returned `Ok` with a scale of `+∞` (weights
+//! `[5e-324, 2]`); and in `f32` a finite scale above `f32::MAX` (weights `[1e-90, 1]`: `1e45`) was
+//! rounded to `+∞`, so `S·A` of an `A` of entries `1e-30` was reported as an overflow that scaling
+//! `A` down would cure.
 
 use faer::{Mat, Par};
 use rand_distr::{Distribution, StandardNormal};

@@ -266,7 +266,8 @@ fn the_median_does_better_than_2b_over_pi_at_the_examples_component() {
 /// over the coordinates within a factor 2 of `‖T‖_F²/b`; the variance of the coordinate-wise
 /// median, averaged likewise, `2B/π = 9.5` times smaller within a factor 1.5 (the standard error
 /// of a variance from 800 values is ≈ 5 %).
-/// Measured: per-sketch variance 1.03 and 1.11 times `‖T‖_F²/b`, reduced 11.4- and 10.1-fold by the median (orders 3, 4).
+/// Measured: per-sketch variance 1.03 and 1.11 times `‖T‖_F²/b`, reduced 11.4- and 10.1-fold by the
+/// median (orders 3, 4).
 #[test]
 fn diffuse_tensor_variance_is_norm_squared_over_b_and_the_median_divides_it() {
     let (bb, b) = (15usize, 256usize);
@@ -323,7 +324,8 @@ fn diffuse_tensor_variance_is_norm_squared_over_b_and_the_median_divides_it() {
 /// moments, `E|F(f)|²|F(g)|² = 1 + c·([f+g≡0] + [f≡g])`, `c = 1 − Σa_i⁴`, gives about
 /// `(1/n)·[2((1+c)^{p−1} − 1) + (n − 1)((1+c)^{p−1} + 1)]`: 3.4, 5.1, 7.7, 11.9 at `c = 0.57`,
 /// so the figures depend on `a` through `c`.)
-/// Measured: 2.76, 4.48, 6.33, 10.47 (25–30 % under the stated figures from `p = 4`, within "about").
+/// Measured: 2.76, 4.48, 6.33, 10.47 (25–30 % under the stated figures from `p = 4`, within
+/// "about").
 #[test]
 fn rank_one_variance_at_the_component_is_as_documented() {
     let b = 256usize;

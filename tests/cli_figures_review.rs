@@ -439,13 +439,13 @@ fn leverage_exact_scores_and_sums_are_the_svds() {
 
 /// `leverage --check` counted an all-zero row of `A` as a 100% error. The exact reference
 /// (Householder QR) gives a zero row that lies among the first `d` rows a rounding-level score
-/// (`5.9·10⁻³⁴` here; `7.7·10⁻³²` for the first row of the 4 × 2 `[0 0; 1 3; 2 1; 3 5]`) instead of 0;
-/// the check keeps rows with `ℓ_i > 0`, so the approximate score, exactly 0 (right: a zero row
+/// (`5.9·10⁻³⁴` here; `7.7·10⁻³²` for the first row of the 4 × 2 `[0 0; 1 3; 2 1; 3 5]`) instead of
+/// 0; the check keeps rows with `ℓ_i > 0`, so the approximate score, exactly 0 (right: a zero row
 /// has leverage 0), gets relative error `|0 − 5.9·10⁻³⁴|/5.9·10⁻³⁴ = 1`.
 ///
 /// Input: `100 × 2` array, first row zero, row `i` = `(1 + i mod 7, i² mod 11 − 5)` for
-/// `i = 1, …, 99` (0-based); `leverage --method approx --check --seed 1 --out s.mtx --json`. Reported
-/// `max_rel_error` = 1; the largest `|s_i − ℓ_i|/ℓ_i` over the rows whose true score (from
+/// `i = 1, …, 99` (0-based); `leverage --method approx --check --seed 1 --out s.mtx --json`.
+/// Reported `max_rel_error` = 1; the largest `|s_i − ℓ_i|/ℓ_i` over the rows whose true score (from
 /// `(AᵀA)⁻¹`) is positive, from the written scores, is 0.388. Pass rule: the reported
 /// figure within 10⁻⁶ relative of the recomputed one, and a zero row's exact score exactly 0.
 /// Fixed in the library: the Householder route gives a zero row the score 0 (the

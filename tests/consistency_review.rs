@@ -402,8 +402,8 @@ fn attention_family() {
                     k.as_ref(),
                     v.as_ref(),
                     Kernel::Polynomial { degree: 4 },
-                    // `check` compares with exact attention at the default block 256 (exact attention is
-                    // bitwise only across thread counts, not across block sizes).
+                    // `check` compares with exact attention at the default block 256 (exact
+                    // attention is bitwise only across thread counts, not across block sizes).
                     &AttnExact { causal, block: 256 },
                     Par::Seq,
                 )
@@ -1508,8 +1508,9 @@ fn symmetric_tensor_storage_family() {
 
 /// Exact attention: the last query of causal attention sees every key, so its row equals the
 /// non-causal one; block sizes agree to rounding; the polynomial kernel matches
-/// `Σ_j ⟨q_i,k_j⟩^p v_j / (1 + Σ_j ⟨q_i,k_j⟩^p)` and softmax `Σ_j e^{s·⟨q,k⟩} v_j / Σ_j e^{s·⟨q,k⟩}`
-/// formed directly; and the sketched attention's causal last row equals its non-causal one.
+/// `Σ_j ⟨q_i,k_j⟩^p v_j / (1 + Σ_j ⟨q_i,k_j⟩^p)` and softmax
+/// `Σ_j e^{s·⟨q,k⟩} v_j / Σ_j e^{s·⟨q,k⟩}` formed directly; and the sketched attention's causal
+/// last row equals its non-causal one.
 #[test]
 fn exact_attention_family() {
     let (n, h, dv) = (37, 4, 3);

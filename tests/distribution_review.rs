@@ -321,11 +321,11 @@ fn gram_matrix_is_the_identity_in_expectation() {
 /// Theory (OSNAP with exactly `s` distinct rows per column, fair independent signs, columns
 /// independent; the computation behind the second-moment bounds of Kane–Nelson, "Sparser
 /// Johnson–Lindenstrauss transforms", J. ACM 2014, and Cohen, "Nearly tight oblivious subspace
-/// embeddings by trace inequalities", SODA 2016): `‖Se_i‖² = 1` exactly, so `‖Sx‖² − ‖x‖² = Σ_{i≠j} xᵢxⱼZᵢⱼ` with
-/// `Zᵢⱼ = ⟨Seᵢ, Seⱼ⟩ = (1/s)Σ_{r∈Rᵢ∩Rⱼ} σᵢᵣσⱼᵣ`. The signs kill every cross term except
-/// `{k,l} = {i,j}`, and `E Zᵢⱼ² = E|Rᵢ ∩ Rⱼ|/s² = (s²/m)/s² = 1/m`, hence
-/// `Var‖Sx‖² = (2/m)(‖x‖⁴ − ‖x‖₄⁴)` for every `s` (CountSketch is `s = 1`). Sampling rows *with*
-/// replacement would make `‖Seᵢ‖²` random and the variance larger. Gaussian:
+/// embeddings by trace inequalities", SODA 2016): `‖Se_i‖² = 1` exactly, so
+/// `‖Sx‖² − ‖x‖² = Σ_{i≠j} xᵢxⱼZᵢⱼ` with `Zᵢⱼ = ⟨Seᵢ, Seⱼ⟩ = (1/s)Σ_{r∈Rᵢ∩Rⱼ} σᵢᵣσⱼᵣ`. The signs
+/// kill every cross term except `{k,l} = {i,j}`, and `E Zᵢⱼ² = E|Rᵢ ∩ Rⱼ|/s² = (s²/m)/s² = 1/m`,
+/// hence `Var‖Sx‖² = (2/m)(‖x‖⁴ − ‖x‖₄⁴)` for every `s` (CountSketch is `s = 1`). Sampling rows
+/// *with* replacement would make `‖Seᵢ‖²` random and the variance larger. Gaussian:
 /// `‖Sx‖² = ‖x‖²χ²_m/m`, `Var = 2‖x‖⁴/m`.
 ///
 /// Here `m = 97` (prime) and `s ∈ {1, 2, 3, 4, 8, 16, 64, 65, 80}`: the `s = 1` shortcut, the

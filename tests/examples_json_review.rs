@@ -544,11 +544,12 @@ fn check_lstsq(
 
 /// `lstsq`, every method, on a sparse, a dense, an ill-conditioned, a rank-deficient and a
 /// badly column-scaled `A` (so that every `preconditioner` value occurs), plain and with
-/// `--ridge`, on one thread and on two, and with `b` as a coordinate file: `--out` is the library's `x` bit for bit; `iterations`, `probe_iterations`,
-/// `preconditioner`, `converged`, `stopping_test` are its `Info`'s (or its `NotConverged`'s);
-/// `residual_norm` is `‖b − Ax‖` of that `x` and `normal_eq_residual` the library's
-/// `ridge_normal_equation_residual`. The baseline `qr_solve` is documented to change its bits
-/// with the thread count: its `--threads 2` run is compared with the library on two threads.
+/// `--ridge`, on one thread and on two, and with `b` as a coordinate file: `--out` is the library's
+/// `x` bit for bit; `iterations`, `probe_iterations`, `preconditioner`, `converged`,
+/// `stopping_test` are its `Info`'s (or its `NotConverged`'s); `residual_norm` is `‖b − Ax‖` of
+/// that `x` and `normal_eq_residual` the library's `ridge_normal_equation_residual`. The baseline
+/// `qr_solve` is documented to change its bits with the thread count: its `--threads 2` run is
+/// compared with the library on two threads.
 #[test]
 fn lstsq_figures_and_out_are_the_librarys() {
     let f = files("lstsq");

@@ -4,7 +4,8 @@
 //! through its single-thread helpers, the SVD preconditioner, the Nyström preconditioner of P3,
 //! the condition number, the orthonormal basis, the test-problem generator, the normal equations
 //! (from d = 512) and active learning's sketched basis all depended on it. The default of that
-//! setting is the size of the rayon pool a function is called from. Its own binary: it sets the process-wide setting.
+//! setting is the size of the rayon pool a function is called from. Its own binary: it sets the
+//! process-wide setting.
 
 use faer::{Mat, Par};
 use randnla::active::{Basis, Pool};

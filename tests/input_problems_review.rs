@@ -76,9 +76,9 @@ fn dense(a: &sprs::CsMat<f64>) -> Mat<f64> {
 }
 
 /// Epperly's generator against an SVD of its output: `‖A‖₂ = 1`, `κ(A) = cond` (while
-/// `cond ≪ 1/u`), `‖x‖ = 1`, `‖r‖ = residual_norm`, `Aᵀr ≈ 0`, `b = Ax + r`. (Beyond `1/u` the stored `A`'s `κ`
-/// stalls instead of reaching `cond`: numpy gives `5.8e16` at `cond = 1e20`, faer's SVD a zero
-/// smallest singular value; the doc now says so.)
+/// `cond ≪ 1/u`), `‖x‖ = 1`, `‖r‖ = residual_norm`, `Aᵀr ≈ 0`, `b = Ax + r`. (Beyond `1/u` the
+/// stored `A`'s `κ` stalls instead of reaching `cond`: numpy gives `5.8e16` at `cond = 1e20`,
+/// faer's SVD a zero smallest singular value; the doc now says so.)
 #[test]
 fn ls_problem_has_the_condition_and_residual_it_promises() {
     let (n, d) = (60, 8);
@@ -393,7 +393,8 @@ fn random_sparse_and_coherent_have_their_structure() {
             assert_eq!(c[(i, j)].to_bits(), want.to_bits(), "({i}, {j})");
         }
     }
-    // leverage of the identity rows: ℓ_i = ‖e_iᵀ(CᵀC)^{-1/2}‖² = [(I + s²GᵀG)^{-1}]_ii ≥ 1 − s²‖G‖².
+    // leverage of the identity rows: ℓ_i = ‖e_iᵀ(CᵀC)^{-1/2}‖² = [(I + s²GᵀG)^{-1}]_ii ≥ 1 −
+    // s²‖G‖².
     let top = singular_values(&g)[0];
     assert!(scale * scale * top * top < 1e-3, "s‖G‖ = {}", scale * top);
 }

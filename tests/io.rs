@@ -982,7 +982,8 @@ fn integer_values_use_the_whole_64_bit_range() {
 #[test]
 fn long_rows_sum_duplicates_in_file_order() {
     // One row of 300 entries over 13 columns, values whose sums depend on the order (1e16 + 1
-    // rounds back to 1e16): each column must get the left-to-right sum of its entries in file order.
+    // rounds back to 1e16): each column must get the left-to-right sum of its entries in file
+    // order.
     let cols = 13;
     let (mut text, mut want) = (format!("{GENERAL}1 {cols} 300\n"), vec![0.0f64; cols]);
     let mut seen = vec![false; cols];

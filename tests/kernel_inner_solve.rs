@@ -1,9 +1,10 @@
 //! The kernel solvers' two inner routes (`InnerSolve`): P1/P2's CG on `AᵀA` preconditioned by
 //! the sketch and the Cholesky factor of the formed `AᵀA`; P3's Nyström-preconditioned CG on the
-//! Gaussian kernel matrix `G` and the Cholesky factor of `G`. Both are refined on the true residual, so both must meet
-//! the same guarantee, checked here against dense computation; `Auto` must pick the Cholesky route
-//! where it pays and is accurate, and CG otherwise; both routes must keep the crate's
-//! reproducibility contract (1 vs 2 threads bitwise; CSR, CSC and dense within rounding).
+//! Gaussian kernel matrix `G` and the Cholesky factor of `G`. Both are refined on the true
+//! residual, so both must meet the same guarantee, checked here against dense computation; `Auto`
+//! must pick the Cholesky route where it pays and is accurate, and CG otherwise; both routes must
+//! keep the crate's reproducibility contract (1 vs 2 threads bitwise; CSR, CSC and dense within
+//! rounding).
 
 use crate::common;
 
@@ -244,8 +245,8 @@ fn auto_keeps_cg_when_the_gram_matrix_is_too_ill_conditioned() {
 /// `1.5·10⁻⁹·‖b‖` (the Cholesky of `AᵀA` is accurate to about `κ(A)²·u`) and, with no
 /// refinement allowed (`max_refinements = 0`) at `tol = 10⁻⁹`, the forced Cholesky route is
 /// `NotConverged` after that one solve (its `iterations` count the solves with the factor,
-/// since session 50; they were its CG iterations, always 0). `Auto` then runs CG, whose step ends at
-/// `3.2·10⁻¹⁰·‖b‖`; but the residual is computed with an error of about `1.8·10⁻⁹·‖b‖`
+/// since session 50; they were its CG iterations, always 0). `Auto` then runs CG, whose step ends
+/// at `3.2·10⁻¹⁰·‖b‖`; but the residual is computed with an error of about `1.8·10⁻⁹·‖b‖`
 /// (`u·‖A‖²·‖x‖`, the error's `rounding_floor`), so that answer cannot be certified at `10⁻⁹`
 /// either: `NotConverged`, from the CG route (iterations > 0), naming a floor above `tol`.
 /// (Before the residual's rounding counted, `Auto` returned it as `Ok`; the two routes'

@@ -270,9 +270,9 @@ fn ridge_scores_sum_to_the_statistical_dimension() {
                 // Approximate ridge scores, 10 seeds. Σ: measured over 40 seeds on the rank-9
                 // matrix, mean 9.08 for d_λ ≈ 9 and a per-seed standard deviation ≈ 0.45 (5 %), so
                 // the mean over 10 seeds must be within 5 % (≈ 3 standard deviations; one seed
-                // alone missed by 16 %). Rows: the median of the per-seed median row errors is below
-                // 0.15 (over seeds 0–11 on the Cauchy matrix: 0.10–0.16, mean 0.13; one seed alone
-                // sits at the bar).
+                // alone missed by 16 %). Rows: the median of the per-seed median row errors is
+                // below 0.15 (over seeds 0–11 on the Cauchy matrix: 0.10–0.16, mean 0.13; one seed
+                // alone sits at the bar).
                 let (ex, _) = exact_with(dense(a), ExactMethod::Householder, lambda);
                 let (mut medians, mut sum) = (Vec::new(), 0.0);
                 for seed in 0..10 {
@@ -349,9 +349,9 @@ fn sandwich_identity_holds_for_every_row_and_every_seed() {
 
 #[test]
 fn approximate_scores_meet_the_promised_accuracy() {
-    // Promise of the defaults (m₁ = 10d, r₂ = 100, s = 8, debiased), from `approx_error_table_is_reproduced`:
-    // ≥ 50 % of rows within relative error 0.15, ≥ 90 % within 0.35, ≥ 99 % within 0.6.
-    // Checked on each family for seeds 1 and 2.
+    // Promise of the defaults (m₁ = 10d, r₂ = 100, s = 8, debiased), from
+    // `approx_error_table_is_reproduced`: ≥ 50 % of rows within relative error 0.15, ≥ 90 % within
+    // 0.35, ≥ 99 % within 0.6. Checked on each family for seeds 1 and 2.
     let (n, d) = (20_000, 50);
     let mats = [
         (
@@ -1184,8 +1184,8 @@ mod properties {
                 prop_assert!((info.sum - info.rank as f64).abs() < 1e-8, "{} vs rank {}", info.sum, info.rank);
             } else if lambda >= 1e-2 {
                 // Σ τ_i = d_λ = Σ μ/(μ + λ) over the eigenvalues μ of AᵀA. A zero eigenvalue (the
-                // duplicated columns) comes out of the eigensolver as about n·ε·‖A‖²_F, which adds up
-                // to that over λ to each term: hence the second part of the tolerance.
+                // duplicated columns) comes out of the eigensolver as about n·ε·‖A‖²_F, which adds
+                // up to that over λ to each term: hence the second part of the tolerance.
                 let d_lambda = stat_dim_reference(&a, lambda);
                 let frob2: f64 = (0..a.ncols()).flat_map(|j| (0..a.nrows()).map(move |i| (i, j))).map(|(i, j)| a[(i, j)] * a[(i, j)]).sum();
                 let tol = 1e-8 * d_lambda.max(1.0) + (a.ncols() * a.nrows()) as f64 * f64::EPSILON * frob2 / lambda;

@@ -161,8 +161,8 @@ fn epperly_sweep_is_forward_stable_and_iterations_do_not_grow_with_kappa() {
 ///   m = 4d (a Gaussian sketch's (1 + √(d/m))/(1 − √(d/m)) = 3, plus room for the spread over
 ///   seeds); measured 4.86–5.41 and 2.76–3.06;
 /// - every LSQR run (first solve and refinement) stops within 5 plus
-///   log(tol)/log((κ_p − 1)/(κ_p + 1)) iterations, a bound free of κ(A) (measured first runs: 46–60 at 2d,
-///   33–38 at 4d, growing by at most a quarter from κ(A) = 1 to 10¹²).
+///   log(tol)/log((κ_p − 1)/(κ_p + 1)) iterations, a bound free of κ(A) (measured first runs: 46–60
+///   at 2d, 33–38 at 4d, growing by at most a quarter from κ(A) = 1 to 10¹²).
 #[test]
 fn preconditioned_conditioning_and_iterations_do_not_depend_on_kappa() {
     let (n, d) = (2000, 50);
@@ -241,7 +241,8 @@ fn refinement_restores_backward_stability_at_kappa_1e12() {
 /// Sketch-and-solve: over 200 seeds the mean squared residual ratio (‖Ax̃ − b‖/OPT)² minus 1
 /// must be within 15% of d/(m − d − 1) (the Gaussian-sketch expectation; the sample mean's
 /// standard deviation is ≈ 3% of it here, so 15% is 5 sd), for a Gaussian and a sparse sign
-/// sketch at m = 4d, 10d and 40d (ALGORITHMS.md §5's three points: ≈ 1.16, 1.05, 1.01); and the reported `expected_ratio` is √(1 + d/(m − d − 1)).
+/// sketch at m = 4d, 10d and 40d (ALGORITHMS.md §5's three points: ≈ 1.16, 1.05, 1.01); and the
+/// reported `expected_ratio` is √(1 + d/(m − d − 1)).
 #[test]
 fn sketch_and_solve_residual_ratio_matches_theory_over_many_seeds() {
     let (n, d) = (2000, 20);
@@ -1625,11 +1626,11 @@ fn sketch_and_precondition_is_invariant_under_scaling_a_up() {
 }
 
 /// `b` whose entries are finite but whose norm is not (every entry near 2¹⁰²²): every LSQR-based
-/// solver, sketch-and-solve, the multi-RHS solver and the dense baselines scale `b` into range and return the bits of
-/// the solve on `2⁻ʲ·b`, scaled by `2ʲ`; residual norms scale with it (to ∞ where they do not fit
-/// in `f64`) and the callback sees them in the caller's units. Before, `‖b‖ = ∞` gave
-/// `NotConverged` after 0 iterations with a NaN test value (LSQR, sketch-and-precondition) and a
-/// `NonFinite` error for the overflowed `S·b` (sketch-and-solve).
+/// solver, sketch-and-solve, the multi-RHS solver and the dense baselines scale `b` into range and
+/// return the bits of the solve on `2⁻ʲ·b`, scaled by `2ʲ`; residual norms scale with it (to ∞
+/// where they do not fit in `f64`) and the callback sees them in the caller's units. Before,
+/// `‖b‖ = ∞` gave `NotConverged` after 0 iterations with a NaN test value (LSQR,
+/// sketch-and-precondition) and a `NonFinite` error for the overflowed `S·b` (sketch-and-solve).
 #[test]
 fn right_hand_sides_whose_norm_overflows_are_solved_in_range() {
     let (_, _, b) = scaling_problems();
@@ -1795,10 +1796,10 @@ fn sketch_and_solve_is_scale_invariant() {
     }
 }
 
-/// Columns spread over 10^±200 and 10^±300: faer's QR handles them, so sketch-and-solve's prescale must not
-/// touch them (a first version that moved the sketch's top entry to [1, 2) turned the 10⁻²⁰⁰
-/// column into zeros and answered "rank 1"). Pass rule: `Ok`, with a residual within 1.5× the
-/// optimum of a dense QR solve (the expected ratio at m = 10d is ≈ 1.05).
+/// Columns spread over 10^±200 and 10^±300: faer's QR handles them, so sketch-and-solve's prescale
+/// must not touch them (a first version that moved the sketch's top entry to [1, 2) turned the
+/// 10⁻²⁰⁰ column into zeros and answered "rank 1"). Pass rule: `Ok`, with a residual within 1.5×
+/// the optimum of a dense QR solve (the expected ratio at m = 10d is ≈ 1.05).
 #[test]
 fn sketch_and_solve_keeps_columns_spread_over_the_range() {
     let a0 = gaussian_matrix(200, 5, Seed::new(3)).unwrap();

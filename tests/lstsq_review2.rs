@@ -119,9 +119,9 @@ fn edge_cases_of_the_other_entry_points() {
 /// `2ᵏA` (with `4ᵏλ`) has the solution `2⁻ᵏx`. A Gaussian `200 × 5` `A` (κ ≈ 1.4) scaled by
 /// `2^±530` formed an overflowed (underflowed) Gram matrix and was refused as "not numerically
 /// positive definite (κ(A)² too large, or A rank deficient)", while `qr_solve`, `lsqr` and the
-/// sketched solvers solve it. Pass rule: for k in {−540, −530, −300, 300, 530, 540}, dense and CSR, with
-/// λ = 0 and λ = 4ᵏ·0.5 (where it is a normal f64), the answer is within 1e-13 (relative) of `2⁻ᵏ·x` for the unscaled
-/// problem's QR solution `x`.
+/// sketched solvers solve it. Pass rule: for k in {−540, −530, −300, 300, 530, 540}, dense and CSR,
+/// with λ = 0 and λ = 4ᵏ·0.5 (where it is a normal f64), the answer is within 1e-13 (relative) of
+/// `2⁻ᵏ·x` for the unscaled problem's QR solution `x`.
 #[test]
 fn normal_equations_do_not_depend_on_the_scale_of_a() {
     let (n, d) = (200, 5);

@@ -154,9 +154,10 @@ fn extra_runs_keep_info_consistent_and_the_callback_numbers_them() {
 /// The answer after the extra runs is one of the runs' answers, bit for bit, and never worse than
 /// the answer of the runs asked for. Problem: [`hard`], the seeds among 0–29 whose default solve
 /// took an extra run, and the same generator at `ρ = 10⁻¹` (sparse-problem seed 530), where
-/// the doc says the check also fires near the rounding level. The answer `x_k` as it stood after run `k` is read by stopping the solve
-/// from the callback at run `k`'s last iteration ([`after_run`]; LSQR calls back after the
-/// iteration's update, so that is the converged run's update). Pass rules, every such seed:
+/// the doc says the check also fires near the rounding level. The answer `x_k` as it stood after
+/// run `k` is read by stopping the solve from the callback at run `k`'s last iteration
+/// ([`after_run`]; LSQR calls back after the iteration's update, so that is the converged run's
+/// update). Pass rules, every such seed:
 /// - the returned `x` equals one of `x_1, …, x_{runs−1}` bit for bit (the runs' answers; not
 ///   `x_0`, the unrefined one);
 /// - its normal-equation residual (`normal_equation_residual`) is at most that of `x_1`, the
@@ -257,9 +258,9 @@ fn the_answer_is_a_runs_answer_and_no_worse_than_the_asked_for_one() {
 /// `‖b − Ax‖` recomputed for the returned `x`; and that `x` is the iterate (the answer after
 /// run 1 moved by one LSQR step, as documented for a stop), not `x_1` kept as the "best".
 ///
-/// Measured (seeds 5, 7, 8, 9): one step of an extra run moves `x` by up to 4.3 relative to `x_1` (κ = 10¹², the
-/// forward error is unbounded here, `u·κ²ρ ≈ 10⁵`), so a stopped solve's answer can be far from
-/// the converged one; as documented, it is the current iterate.
+/// Measured (seeds 5, 7, 8, 9): one step of an extra run moves `x` by up to 4.3 relative to `x_1`
+/// (κ = 10¹², the forward error is unbounded here, `u·κ²ρ ≈ 10⁵`), so a stopped solve's answer can
+/// be far from the converged one; as documented, it is the current iterate.
 #[test]
 fn a_callback_can_stop_the_solve_during_an_extra_run() {
     let pr = hard();

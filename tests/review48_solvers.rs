@@ -120,10 +120,11 @@ fn cases() -> Vec<(String, sprs::CsMat<f64>, usize, Vec<f64>)> {
     out
 }
 
-/// P1 (with the first `d` entries of `b`) and P2 on every case, on the `Auto` (Cholesky) and `Cg` routes: when the solve returns
-/// an answer, `residual_norm` equals the naive `‖b − A(AᵀA)ʲx‖` (P2; P1 `‖b − (AᵀA)ʲx‖`) of
-/// the returned `x` to `1e-9·‖b‖` (plus 1e-300 absolute for `b = 0`) and `relative_residual`
-/// equals it over `‖b‖` to 1e-9. `NotConverged` is accepted (the lost path may refuse).
+/// P1 (with the first `d` entries of `b`) and P2 on every case, on the `Auto` (Cholesky) and `Cg`
+/// routes: when the solve returns an answer, `residual_norm` equals the naive `‖b − A(AᵀA)ʲx‖` (P2;
+/// P1 `‖b − (AᵀA)ʲx‖`) of the returned `x` to `1e-9·‖b‖` (plus 1e-300 absolute for `b = 0`) and
+/// `relative_residual` equals it over `‖b‖` to 1e-9. `NotConverged` is accepted (the lost path may
+/// refuse).
 #[test]
 fn reported_residuals_describe_the_returned_x() {
     let mut checked = 0;

@@ -47,11 +47,11 @@ fn scaled_sparse(
 ///
 /// P2: `ls_problem(5000, 50, 1e3, 1e-6, Seed::new(12))`, `j = 2`, `InnerSolve::Cholesky`,
 /// `tol = 1e-6` (`u·κ⁴ = 1.1e-4`, so `tol` is `9e-3` of the floor): `Ok`, with an exact excess
-/// `‖A(y* − (AᵀA)²x)‖ = 1.30·tol·‖b‖` (measured 1.298). P1: `ls_problem(2000, 10, 10, 1, Seed::new(11))`,
-/// `b = b[..10]`, `j = 2`, Cholesky, `tol = 1e-14` (floor `1.1e-12`): `Ok` with an exact
-/// `‖(AᵀA)²x − b‖ = 1.69·tol·‖b‖`. Expected: the guarantee (checked exactly in double-double),
-/// or `NotConverged`. Pass rule: excess ≤ `1.01·tol·‖b‖` (1% for the double-double check,
-/// whose error is about `u²`, far below).
+/// `‖A(y* − (AᵀA)²x)‖ = 1.30·tol·‖b‖` (measured 1.298). P1:
+/// `ls_problem(2000, 10, 10, 1, Seed::new(11))`, `b = b[..10]`, `j = 2`, Cholesky, `tol = 1e-14`
+/// (floor `1.1e-12`): `Ok` with an exact `‖(AᵀA)²x − b‖ = 1.69·tol·‖b‖`. Expected: the guarantee
+/// (checked exactly in double-double), or `NotConverged`. Pass rule: excess ≤ `1.01·tol·‖b‖` (1%
+/// for the double-double check, whose error is about `u²`, far below).
 ///
 /// A sweep (2000 × 10 and 5000 × 50 Epperly problems, seeds 10–14, residual norms 0, 1e-6 and
 /// 1, κ = 10…10⁴, a column-scaled sparse 4000 × 40, j = 1, 2, all three routes, tol = 1e-2…1e-16)

@@ -221,10 +221,10 @@ fn direct_sketch(ts: &randnla::sketch::tensor::TensorSketch, xs: &[&[f64]]) -> (
 /// were refused with `NonFinite`. Smallest case: `p = 2`, `d = 1`, `m = 2`, `x = [1e154]`
 /// (sketch `±1e308` in one bucket; the inverse FFT summed `2·1e308`). Also `p = 3` with entries
 /// `1e102`, and unit-scale data at `p` in the hundreds (`d = 8`, `m = 1024`, `p = 680`: sketch
-/// `≈ 2¹⁰¹⁶`). Each is now sketched: the first two to 1e-10 of the largest entry of a direct convolution, the
-/// last bit for bit as `2^p` times the sketch of `x/2`; a factor with two entries of `1e308` in one bucket times `1e-300` too (its
-/// CountSketch overflowed); a sketch that does not fit is still `NonFinite`. The tree sketch
-/// was checked as well: `[1e154]` at `p = 2`.
+/// `≈ 2¹⁰¹⁶`). Each is now sketched: the first two to 1e-10 of the largest entry of a direct
+/// convolution, the last bit for bit as `2^p` times the sketch of `x/2`; a factor with two entries
+/// of `1e308` in one bucket times `1e-300` too (its CountSketch overflowed); a sketch that does not
+/// fit is still `NonFinite`. The tree sketch was checked as well: `[1e154]` at `p = 2`.
 #[test]
 fn tensor_sketch_intermediates_do_not_overflow_before_the_sketch() {
     use randnla::sketch::tensor::{

@@ -884,8 +884,8 @@ fn poly_sketch_attention_balanced_scaling() {
 
 /// φ(cX) = c^{p/2}·φ(X), φ'(cX) = c^p·φ'(X), weights(cQ, K) = c^p·weights(Q, K): k with the
 /// scaled answer's exponent within ±1000 only. Gaussian and identity maps: bitwise (products of
-/// exactly scaled numbers); TensorSketch map: ROUNDING (its FFTs may rescale by powers of two chosen from the
-/// data).
+/// exactly scaled numbers); TensorSketch map: ROUNDING (its FFTs may rescale by powers of two
+/// chosen from the data).
 #[test]
 fn poly_sketch_features_homogeneous() {
     let mut log = Log::new("PolySketch::{features, tensored_features, weights}");

@@ -90,7 +90,8 @@ fn every_layout_gives_the_same_bits_and_matches_the_dense_sketch() {
 
 #[test]
 fn thread_count_does_not_change_a_bit() {
-    // n > 8192 so the sparse kernels cross row-block boundaries; n > 1024 for Gaussian super-blocks.
+    // n > 8192 so the sparse kernels cross row-block boundaries; n > 1024 for Gaussian
+    // super-blocks.
     let layouts = Layouts::new(problems::random_sparse(20_000, 30, 4, Seed::new(4)).unwrap());
     for op in all_sketches(64, 20_000, Seed::new(10)) {
         for (name, view) in layouts.views() {
@@ -660,8 +661,8 @@ const GOLDEN: [(&str, [f64; 3]); 5] = [
 /// Golden values beyond the first block: seed 2026, m = 40, n = 5000, so the Gaussian spans 79
 /// generation blocks of 64 columns, the SRHT pads to 8192 and the hashes see column indices up to
 /// 4999 (the m = 3, n = 5 values above pin none of those). Pinned bit for bit as FNV-1a hashes of
-/// the bits of `S·x` (`x_i = ((37i mod 101) − 50)/8`) and of the columns {0, 63, 64, 1023, 1024, 4999} of
-/// `to_dense()`, with `S·x`'s first entry written out so a failure shows what moved
+/// the bits of `S·x` (`x_i = ((37i mod 101) − 50)/8`) and of the columns {0, 63, 64, 1023, 1024,
+/// 4999} of `to_dense()`, with `S·x`'s first entry written out so a failure shows what moved
 /// (`PRINT_GOLDEN=1 cargo test --test suite_sketch sketch_core::golden -- --nocapture` prints
 /// them).
 #[test]

@@ -246,8 +246,9 @@ fn to_dense_is_the_sketch_of_the_identity_bit_for_bit() {
 /// `E⟨Sₑᵢ, Sₑⱼ⟩² = E|Rᵢ ∩ Rⱼ|/s² = 1/m`, so `Var‖Sx‖² = (2/m)(‖x‖⁴ − Σxᵢ⁴)` for every `s`
 /// (CountSketch included); for the Gaussian sketch `Var‖Sx‖² = 2‖x‖⁴/m`. (The SRHT's depends
 /// on the Hadamard structure and the padding; it is left out.)
-/// Pass rule: over 4000 seeds (a range of its own per family), the sample variance lies within 5 estimated standard errors
-/// (`√((μ̂₄ − V²)/N)`, `μ̂₄` the sample fourth central moment) of the formula.
+/// Pass rule: over 4000 seeds (a range of its own per family), the sample variance lies within 5
+/// estimated standard errors (`√((μ̂₄ − V²)/N)`, `μ̂₄` the sample fourth central moment) of the
+/// formula.
 #[test]
 fn the_variance_of_the_squared_norm_is_the_formula_of_independent_columns() {
     let (m, n, seeds) = (16usize, 300usize, 4000u64);

@@ -116,7 +116,8 @@ proptest! {
         let fast = ts.apply_power(&x).unwrap();
         let xs: Vec<&[f64]> = vec![&x; p];
         let slow = explicit_kron(&ts, &xs);
-        // Rounding is relative to Σ|x_{i1}⋯x_{ip}| = ‖x‖₁^p, not to the (possibly cancelled) output.
+        // Rounding is relative to Σ|x_{i1}⋯x_{ip}| = ‖x‖₁^p, not to the (possibly cancelled)
+        // output.
         let scale = x.iter().map(|v| v.abs()).sum::<f64>().powi(p as i32).max(1e-300);
         for (a, b) in fast.iter().zip(&slow) {
             prop_assert!((a - b).abs() <= 1e-12 * scale, "{a} vs {b}");
@@ -633,7 +634,8 @@ fn countsketch_by_buckets(c: &CountSketch, m: usize, x: &[f64]) -> Vec<f64> {
 }
 
 /// A degree-2 TensorSketch node `ℝ^m ⊗ ℝ^m → ℝ^m` with sides `c0`, `c1`, by its definition: the
-/// CountSketch of `u ⊗ v` with hash `(h₀(a) + h₁(b)) mod m` and sign `σ₀(a)σ₁(b)` — `O(m²)`, no FFT.
+/// CountSketch of `u ⊗ v` with hash `(h₀(a) + h₁(b)) mod m` and sign `σ₀(a)σ₁(b)` — `O(m²)`, no
+/// FFT.
 fn node_by_definition(c0: &CountSketch, c1: &CountSketch, u: &[f64], v: &[f64]) -> Vec<f64> {
     let m = u.len();
     let mut out = vec![0.0; m];
@@ -689,8 +691,8 @@ fn tree_by_composition(
 fn tree_equals_its_composition_from_public_countsketches() {
     // Π(x ⊗ y) = TS₂(L₀x ⊗ L₁y) at p = 2, and the whole tree at p = 3 (one padding leaf) and
     // p = 4 (three nodes on two levels), built independently of `TreeSketch`: leaves and node
-    // sides are public `CountSketch`es with the documented seeds (leaf k: seed.derive(0x51·2³² + k);
-    // node j, side s: seed.derive(0x52·2³² + 2j + s)), applied through their buckets; nodes are
+    // sides are public `CountSketch`es with the documented seeds (leaf k: seed.derive(0x51·2³² +
+    // k); node j, side s: seed.derive(0x52·2³² + 2j + s)), applied through their buckets; nodes are
     // the explicit tensor CountSketch (no FFT). Pass rule: max |Π − composition| ≤ 1e-12 × the
     // largest entry (the FFT's rounding is ~1e-16 of it). The same comparison with a wrong leaf
     // seed, swapped node sides or a wrong node order must fail (relative error > 0.1), so the

@@ -56,7 +56,8 @@
 //! let y: Vec<f64> = (0..2000)
 //!     .map(|i| (0..10).map(|j| x[(i, j)] * beta[j]).sum::<f64>() + ((i * 7 % 13) as f64 - 6.0))
 //!     .collect();
-//! let pool = Pool::new(MatrixRef::dense(x.as_ref())?, Basis::Exact, Seed::new(2), randnla::faer::Par::Seq)?;
+//! let view = MatrixRef::dense(x.as_ref())?;
+//! let pool = Pool::new(view, Basis::Exact, Seed::new(2), randnla::faer::Par::Seq)?;
 //! let mut oracle = Budgeted::new(SliceOracle::new(&y), 100);
 //! let mut learner = Learner::new(&pool, Strategy::bss(), Seed::new(3))?;
 //! learner.select(100, &mut oracle)?;
@@ -484,7 +485,8 @@ impl<'a> Pool<'a> {
     /// let x = MatrixRef::dense(x.as_ref())?;
     /// let pool = Pool::new(x, Basis::Exact, Seed::new(1), par)?;
     /// let (exact, _) = exact_leverage_scores(x, &ExactParams::default(), par)?;
-    /// let worst = pool.scores().iter().zip(&exact).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    /// let worst = pool.scores().iter().zip(&exact);
+    /// let worst = worst.map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     /// assert!(worst < 1e-10, "{worst}");
     /// // A sketched basis (10d sketch rows by default) gives V with VᵀV = Σ near I: when its
     /// // sketch is an ε-embedding, Σ's eigenvalues and so the mean score lie within

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 /// use randnla::active::{Basis, Budgeted, Learner, Pool, Strategy};
 /// use randnla::{problems, MatrixRef, Seed};
 /// let x = problems::cauchy_rows(1000, 4, Seed::new(3))?;
-/// let pool = Pool::new(MatrixRef::dense(x.as_ref())?, Basis::Exact, Seed::new(4), randnla::faer::Par::Seq)?;
+/// let view = MatrixRef::dense(x.as_ref())?;
+/// let pool = Pool::new(view, Basis::Exact, Seed::new(4), randnla::faer::Par::Seq)?;
 /// // An "experiment" whose outcome is 2·x_i0 − x_i3; it counts how often it is run.
 /// let mut runs = 0;
 /// let experiment = |i: usize| {

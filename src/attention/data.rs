@@ -16,13 +16,13 @@ const VALUES: u64 = 0x65;
 const MAX_VALUES: u128 = 1 << 30;
 
 /// Clustered queries and keys with iid values (the inputs of the attention benches and tests):
-/// `clusters` centres `c_j`, uniformly random unit vectors in `ℝ^h`; `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
+/// `clusters` centres `c_j`, uniformly random unit vectors in `ℝ^h`;
+/// `q_i = scale·(c_{i mod clusters} + noise·g_i/√h)` and
 /// `k_i = scale·(c_{(7i+3) mod clusters} + noise·g'_i/√h)` with independent standard normal
-/// `g_i, g'_i`; `V` iid standard normal (`n × h`). Keys visit every cluster only when
-/// `clusters` is not a multiple of 7. Kernel values between a query and the keys of
-/// its own cluster are large (≈ `scale²`), so attention is concentrated — the regime where a
-/// sketched polynomial kernel is accurate. (The paper's figures use 16 centres, noise 0.3,
-/// scale 1.5.)
+/// `g_i, g'_i`; `V` iid standard normal (`n × h`). Keys visit every cluster only when `clusters` is
+/// not a multiple of 7. Kernel values between a query and the keys of its own cluster are large (≈
+/// `scale²`), so attention is concentrated — the regime where a sketched polynomial kernel is
+/// accurate. (The paper's figures use 16 centres, noise 0.3, scale 1.5.)
 ///
 /// Only the centres some row uses are drawn — the first `c = min(clusters, 7n − 3)`, since
 /// rows index centres below `n` and keys below `7n − 3` — so a huge `clusters` costs nothing

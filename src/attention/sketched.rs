@@ -90,8 +90,14 @@ pub struct SketchInfo {
 /// use randnla::attention::{clustered_qkv, poly_sketch_attention, PolySketchParams};
 /// use randnla::Seed;
 /// let (q, k, v) = clustered_qkv(512, 16, 8, 0.3, 1.5, Seed::new(1))?;
-/// let params = PolySketchParams { sketch_dim: 32, causal: true, check: true, ..Default::default() };
-/// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, randnla::faer::Par::Seq)?;
+/// let params = PolySketchParams {
+///     sketch_dim: 32,
+///     causal: true,
+///     check: true,
+///     ..Default::default()
+/// };
+/// let par = randnla::faer::Par::Seq;
+/// let (out, info) = poly_sketch_attention(q.as_ref(), k.as_ref(), v.as_ref(), &params, par)?;
 /// assert_eq!((out.nrows(), out.ncols()), (512, 16));
 /// assert!(info.min_normalizer >= 1.0 - 1e-9);
 /// // ≈ 0.56 here (0.75 / 0.58 / 0.56 / 0.36 at r = 8 / 16 / 32 / 64); see the module docs
@@ -142,11 +148,12 @@ impl PolySketch {
     /// As [`exact_attention`] for the inputs and `block`; [`Error::DimensionMismatch`] when `h`
     /// is not the map's input dimension; [`Error::TooLarge`] when the state exceeds 2²⁸ scalars,
     /// the `n × d` output exceeds [`MAX_OUTPUT`](super::MAX_OUTPUT) scalars (or cannot be
-    /// allocated, nor a block's `[V 1]` or result), or `check` is asked for with `n > 16384`; [`Error::NonFinite`] when a numerator
-    /// `Σ_j φ(q_i)ᵀφ(k_j)·v_j`, a normalizer `1 + Σ_j φ(q_i)ᵀφ(k_j)` or the output overflowed the
-    /// scalar type (naming the query row; [`exact_attention`] rescales by powers of two and
-    /// holds a wider range), or — with [`FeatureMap::TensorSketch`], which checks its own
-    /// output — when a feature `φ(q_i)` or `φ(k_j)` overflowed (naming that row of `Q` or `K`).
+    /// allocated, nor a block's `[V 1]` or result), or `check` is asked for with `n > 16384`;
+    /// [`Error::NonFinite`] when a numerator `Σ_j φ(q_i)ᵀφ(k_j)·v_j`, a normalizer
+    /// `1 + Σ_j φ(q_i)ᵀφ(k_j)` or the output overflowed the scalar type (naming the query row;
+    /// [`exact_attention`] rescales by powers of two and holds a wider range), or — with
+    /// [`FeatureMap::TensorSketch`], which checks its own output — when a feature `φ(q_i)` or
+    /// `φ(k_j)` overflowed (naming that row of `Q` or `K`).
     ///
     /// # Performance
     /// `2·(n + m)·(r(r+1)/2)·(d+1)` flops for the state and its use, `O((n+m)·h·r·p/2)` for `φ`,

@@ -56,11 +56,11 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// [`Error::Empty`], [`Error::DimensionMismatch`], [`Error::NonFinite`] for bad `A`/`b`;
 /// [`Error::InvalidParameter`] for `λ < 0` or for `n < d` without ridge; [`Error::TooLarge`] when
 /// `(n + d)·d` exceeds `2³¹` (the size of the dense copy it factors with ridge rows; checked for
-/// every `λ`, also `λ = 0`, where the copy is `n × d`), for a dense `A` as for a sparse one; [`Error::RankDeficient`] for an exactly
-/// singular `R` (carrying `A`'s numerical rank) and, without ridge, for a *numerically*
-/// rank-deficient `A` (a column equal to a combination of others up to rounding), whose answer
-/// would be dominated by rounding: the `R` of `A` with its columns equilibrated by powers of two
-/// has an estimated condition number above `1/rcond` for the default
+/// every `λ`, also `λ = 0`, where the copy is `n × d`), for a dense `A` as for a sparse one;
+/// [`Error::RankDeficient`] for an exactly singular `R` (carrying `A`'s numerical rank) and,
+/// without ridge, for a *numerically* rank-deficient `A` (a column equal to a combination of others
+/// up to rounding), whose answer would be dominated by rounding: the `R` of `A` with its columns
+/// equilibrated by powers of two has an estimated condition number above `1/rcond` for the default
 /// [`LstsqParams::rcond`](super::LstsqParams::rcond) (10⁻¹³), and the error carries the number
 /// of its singular values above `rcond·σ_max`. Columns in different units are not a rank
 /// deficiency here (scales `10⁷, 1, 10⁻⁷` are solved accurately). For a rank-deficient `A` use
@@ -69,9 +69,9 @@ pub(crate) const WIDE_HINT: &str = " (a wide A has infinitely many least-squares
 /// `f64::MAX` is factored scaled down by a power of two, so its column norms do not overflow).
 ///
 /// # Performance
-/// `O(n·d²)` time, `n·d` memory (`(n + d)·d` with ridge; sparse inputs are densified). A baseline: it runs faer's
-/// blocked QR on `par` as given, as a user of faer would, so unlike the crate's solvers its bits
-/// may differ between thread counts.
+/// `O(n·d²)` time, `n·d` memory (`(n + d)·d` with ridge; sparse inputs are densified). A baseline:
+/// it runs faer's blocked QR on `par` as given, as a user of faer would, so unlike the crate's
+/// solvers its bits may differ between thread counts.
 ///
 /// # References
 /// G. Golub, "Numerical methods for solving linear least squares problems", Numer. Math. 1965.

@@ -1082,28 +1082,28 @@ fn check_kernel_params(params: &KernelParams) -> Result<()> {
 /// (P2: `2^{−(2j+1)s}`) at the end, so `(AᵀA)ʲ` need not be representable, only the answer.
 ///
 /// # Errors
-/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`] (NaN/∞ in
-/// the input, or a solution that does not fit in `f64`),
+/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `d`), [`Error::NonFinite`]
+/// (NaN/∞ in the input, or a solution that does not fit in `f64`),
 /// [`Error::InvalidParameter`] (tolerances, `max_iters`, `j > 64`, `lstsq.ridge ≠ 0`, and for
 /// `j ≥ 1` as [`Preconditioner::new`]), [`Error::RankDeficient`] when `A` is numerically rank
-/// deficient (`AᵀA` singular) and `j ≥ 1` (`j = 0` returns `x = b` for any `A`), [`Error::NotConverged`] when refinement stalls above `tol`, or when the
-/// answer underflows so that the `x` returned misses `tol` (see above),
-/// [`Error::Factorization`] when conjugate gradients break down (`pᵀAp ≤ 0` or a non-finite
-/// value) or, with [`InnerSolve::Cholesky`] forced, when the Cholesky of the formed `AᵀA` does,
-/// [`Error::TooLarge`] when the preconditioner's sketch or the solver's work vectors
-/// cannot be allocated (as [`Preconditioner::new`]), or, with [`InnerSolve::Cholesky`] forced, the
-/// `d × d` Gram matrix.
+/// deficient (`AᵀA` singular) and `j ≥ 1` (`j = 0` returns `x = b` for any `A`),
+/// [`Error::NotConverged`] when refinement stalls above `tol`, or when the answer underflows so
+/// that the `x` returned misses `tol` (see above), [`Error::Factorization`] when conjugate
+/// gradients break down (`pᵀAp ≤ 0` or a non-finite value) or, with [`InnerSolve::Cholesky`]
+/// forced, when the Cholesky of the formed `AᵀA` does, [`Error::TooLarge`] when the
+/// preconditioner's sketch or the solver's work vectors cannot be allocated (as
+/// [`Preconditioner::new`]), or, with [`InnerSolve::Cholesky`] forced, the `d × d` Gram matrix.
 ///
 /// # Performance
 /// Sketch and QR as [`sketch_and_precondition`](super::sketch_and_precondition) (for the rank
 /// check and the CG route's preconditioner; `Auto`'s Cholesky route makes no sketch, see below),
 /// then per refinement step `j` passes over a CSR `A` (each product `AᵀA·v` fused into one
-/// pass; `2j` for a dense `A`) for the true residual and either (CG route) about `j·log(1/tol)` CG iterations of
-/// `O(nnz(A) + d²)` each, or (Cholesky route) `2j` triangular solves of `O(d²)`, after forming
-/// `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor (`O(d³/3)`).
-/// [`InnerSolve::Auto`] takes the Cholesky route when `d ≤ 4096`, forming and factoring `AᵀA`
-/// costs at most 25 CG iterations per inner solve and the QR of the CG route's sketch (sparse
-/// `A`: `Σᵢ nnz(rowᵢ)²/2 + d³/60 ≤ 50·j·nnz(A) + 0.4·d³`; dense: `n·d²/20 + d³/60 ≤
+/// pass; `2j` for a dense `A`) for the true residual and either (CG route) about `j·log(1/tol)` CG
+/// iterations of `O(nnz(A) + d²)` each, or (Cholesky route) `2j` triangular solves of `O(d²)`,
+/// after forming `AᵀA` once (`O(Σᵢ nnz(rowᵢ)²)` sparse, `O(n·d²)` dense) and its Cholesky factor
+/// (`O(d³/3)`). [`InnerSolve::Auto`] takes the Cholesky route when `d ≤ 4096`, forming and
+/// factoring `AᵀA` costs at most 25 CG iterations per inner solve and the QR of the CG route's
+/// sketch (sparse `A`: `Σᵢ nnz(rowᵢ)²/2 + d³/60 ≤ 50·j·nnz(A) + 0.4·d³`; dense: `n·d²/20 + d³/60 ≤
 /// 50·j·n·d + 0.4·d³`, BLAS-3 multiply-adds weighted 0.1, so dense `A` up to `d ≈ 1000·j`),
 /// and `j·κ(L)²·u ≤ 10⁻⁶` (`κ(L) = κ(A)` estimated from the Cholesky factor `L` of `AᵀA`;
 /// that bound, `κ(A) ≤ 9.5·10⁴/√j`, stands in for the sketch's rank check, whose threshold
@@ -1385,8 +1385,8 @@ pub fn solve_p2(
 /// measurements are under `# Performance`).
 ///
 /// # Errors
-/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`] (NaN/∞ in
-/// the input, or a solution that does not fit in `f64`),
+/// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
+/// (NaN/∞ in the input, or a solution that does not fit in `f64`),
 /// [`Error::InvalidParameter`] (tolerances, `nystrom_rank = Some(0)`; a row with
 /// `‖aᵢ‖²/2 > 700`: `e^{‖aᵢ‖²/2}` is then
 /// within `e^{9.8}` of overflow and its inverse near the subnormals — `exp(AAᵀ)` itself, whose
@@ -1398,11 +1398,11 @@ pub fn solve_p2(
 /// [`Error::Factorization`] when `G` is not numerically positive definite (repeated rows),
 /// [`Error::NotConverged`] when the true residual stays above `tol·‖b‖` after at most
 /// `max_refinements + 1` CG runs of up to `max_iters` iterations each (or Cholesky solves), or
-/// when it meets it but not with the estimated error of evaluating `exp(AAᵀ)` in `f64` added (from `‖aᵢ‖²` near
-/// 100 on a Gaussian `A` at the default `tol`; see the module docs), or when that of the `x`
-/// returned does because entries of `x` underflow (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a row far from the
-/// others: `A = [[37, 0], [0, 0.1]]`, `b = [1, 1]` has `x₁ ≈ 10⁻⁵⁹⁵`, which used to come back as
-/// `Ok` with `x₁ = 0` and a reported residual of 0; the true one is `0.007·‖b‖`).
+/// when it meets it but not with the estimated error of evaluating `exp(AAᵀ)` in `f64` added (from
+/// `‖aᵢ‖²` near 100 on a Gaussian `A` at the default `tol`; see the module docs), or when that of
+/// the `x` returned does because entries of `x` underflow (`xᵢ ≈ e^{−‖aᵢ‖²}·bᵢ` for a row far from
+/// the others: `A = [[37, 0], [0, 0.1]]`, `b = [1, 1]` has `x₁ ≈ 10⁻⁵⁹⁵`, which used to come back
+/// as `Ok` with `x₁ = 0` and a reported residual of 0; the true one is `0.007·‖b‖`).
 ///
 /// # Performance
 /// To form `G`: dense `A`, `O(n²·d)` by GEMM on a copy of `A` (memory `n² + n·d`); sparse `A`,
@@ -1610,9 +1610,9 @@ pub fn solve_p3(
             }
             last = rn;
             // CG runs on `s·r` with `s` a power of two that brings `‖r‖` near 1 (1 for ordinary
-            // sizes, [`rescale_for`]) and its answer is scaled back: exact, so the bits are those of
-            // the run on `r`, except that a residual of tiny entries (`D⁻¹` reaches `e^{−700}`) no
-            // longer underflows `rᵀz` and `pᵀGp` to 0, which read as a breakdown.
+            // sizes, [`rescale_for`]) and its answer is scaled back: exact, so the bits are those
+            // of the run on `r`, except that a residual of tiny entries (`D⁻¹` reaches `e^{−700}`)
+            // no longer underflows `rᵀz` and `pᵀGp` to 0, which read as a breakdown.
             let s = rescale_for(norm2(&r));
             let mut rs: Vec<f64> = r.iter().map(|v| v * s).collect();
             match inner {

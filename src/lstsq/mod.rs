@@ -12,13 +12,13 @@
 //!
 //! # The recommended solver
 //! [`sketch_and_precondition`] (Blendenpik / LSRN family): sketch `SA` with a sparse sign
-//! embedding (`m = 4d`–`16d` rows from a cost model, `s = 8` nonzeros per column by default), factor `SA = QR`, start from
-//! the sketch-and-solve solution `x₀ = R⁻¹QᵀSb`, and run LSQR on the operator `AR⁻¹`, applied
-//! matrix-free (`AR⁻¹` is never formed). Because `S` is a subspace embedding,
-//! `κ(AR⁻¹) ≤ (1+ε)/(1−ε)` whatever `κ(A)` is, so the iteration count depends only on the
-//! tolerance. Plain sketch-and-precondition is not backward stable (Meier, Nakatsukasa, Townsend,
-//! Webb, arXiv 2302.07202); this crate uses *sketch-and-precondition with iterative refinement*
-//! (Epperly, Meier, Nakatsukasa, arXiv 2406.03468): after LSQR stops, the true residual
+//! embedding (`m = 4d`–`16d` rows from a cost model, `s = 8` nonzeros per column by default),
+//! factor `SA = QR`, start from the sketch-and-solve solution `x₀ = R⁻¹QᵀSb`, and run LSQR on the
+//! operator `AR⁻¹`, applied matrix-free (`AR⁻¹` is never formed). Because `S` is a subspace
+//! embedding, `κ(AR⁻¹) ≤ (1+ε)/(1−ε)` whatever `κ(A)` is, so the iteration count depends only on
+//! the tolerance. Plain sketch-and-precondition is not backward stable (Meier, Nakatsukasa,
+//! Townsend, Webb, arXiv 2302.07202); this crate uses *sketch-and-precondition with iterative
+//! refinement* (Epperly, Meier, Nakatsukasa, arXiv 2406.03468): after LSQR stops, the true residual
 //! `b − Ax` is recomputed and LSQR is restarted on the correction, which the tests show gives the
 //! forward error of a Householder QR solve on `κ(A) = 10¹²` problems. The answer is then tested
 //! against the normal-equation residual any exact answer of a nearby problem has
@@ -41,7 +41,8 @@
 //! preconditioner `N = V_r Σ_r⁻¹` from the SVD `SA = UΣVᵀ`, which returns the minimum-norm
 //! solution. That includes wide `A` (`n < d`) and consistent systems (an answer with
 //! `‖r‖ ≤ 100·max(tol, rcond)·‖b‖` passes the rank check, since the normal-equation ratio of
-//! a residual made of rounding says nothing). Ridge regression sketches `[√λ I; SA]` and runs LSQR on `[A; √λ I]·R⁻¹`.
+//! a residual made of rounding says nothing). Ridge regression sketches `[√λ I; SA]` and runs LSQR
+//! on `[A; √λ I]·R⁻¹`.
 //!
 //! # Reproducibility
 //! All randomness is the sketch, drawn from `params.seed.derive(0x40)`; every product with `A`
@@ -129,11 +130,11 @@ pub struct LstsqParams {
     pub nnz_per_col: usize,
     /// Seed of the sketch.
     pub seed: crate::Seed,
-    /// Tolerance of the stopping rule (default `1e-14`, the level at which the forward error matches a Householder QR solve; `1e-12` is about 15% faster): the normal-equation residual estimate
-    /// `‖(AN)ᵀr‖/(‖AN‖·‖r‖)` or the consistency test `‖r‖ ≤ tol·‖b‖` (see [`IterState`]).
-    /// With a ridge `λ` above `‖A‖_F²` the normal-equation test is held to a smaller tolerance,
-    /// so that the ridge problem's own backward error is `tol` (see
-    /// [`ridge`]).
+    /// Tolerance of the stopping rule (default `1e-14`, the level at which the forward error
+    /// matches a Householder QR solve; `1e-12` is about 15% faster): the normal-equation residual
+    /// estimate `‖(AN)ᵀr‖/(‖AN‖·‖r‖)` or the consistency test `‖r‖ ≤ tol·‖b‖` (see [`IterState`]).
+    /// With a ridge `λ` above `‖A‖_F²` the normal-equation test is held to a smaller tolerance, so
+    /// that the ridge problem's own backward error is `tol` (see [`ridge`]).
     pub tol: f64,
     /// Maximum LSQR iterations per run (default 500); exceeding it is [`Error::NotConverged`].
     pub max_iters: usize,
@@ -163,15 +164,15 @@ pub struct LstsqParams {
     /// [`sketch_rows`](Self::sketch_rows)), judged from its [`PROBE_MIN_ITERATIONS`]th iteration
     /// on. If it converges, that is the answer (no sketch made; `info.factorization` is `None`
     /// on `A`, where LSQR from 0 gives the minimum-norm solution of a rank-deficient `A`, and
-    /// `Some(Diagonal)` when equilibrated). An equilibrated answer (without such a ridge) is kept only if
-    /// about `2d` sampled rows of `A`, or else a CountSketch of `2d` rows, certify that `A` has
-    /// full numerical column rank (`κ(A)` bounded by `1/rcond`), since for rank-deficient `A` it is the solution of minimum `‖Dx‖`, not
-    /// `‖x‖`. Otherwise the probe's iterate is discarded and the sketched solve runs exactly as
-    /// with `probe = false` (same bits), after [`Info::probe_iterations`] passes spent: usually
-    /// `PROBE_MIN_ITERATIONS`, at most the budget (or the probe's whole run when the certificate
-    /// refused it). Well-conditioned and merely badly scaled problems are then solved in their
-    /// LSQR passes instead of a sketch and a QR. The multi-right-hand-side solver probes each
-    /// column and sketches once if any column is left.
+    /// `Some(Diagonal)` when equilibrated). An equilibrated answer (without such a ridge) is kept
+    /// only if about `2d` sampled rows of `A`, or else a CountSketch of `2d` rows, certify that `A`
+    /// has full numerical column rank (`κ(A)` bounded by `1/rcond`), since for rank-deficient `A`
+    /// it is the solution of minimum `‖Dx‖`, not `‖x‖`. Otherwise the probe's iterate is discarded
+    /// and the sketched solve runs exactly as with `probe = false` (same bits), after
+    /// [`Info::probe_iterations`] passes spent: usually `PROBE_MIN_ITERATIONS`, at most the budget
+    /// (or the probe's whole run when the certificate refused it). Well-conditioned and merely
+    /// badly scaled problems are then solved in their LSQR passes instead of a sketch and a QR. The
+    /// multi-right-hand-side solver probes each column and sketches once if any column is left.
     pub probe: bool,
     /// Relative singular-value threshold of the numerical rank (default `1e-13`). In practice the
     /// threshold is also bounded below by faer's unpivoted QR of the sketch, which leaves out a

@@ -954,8 +954,8 @@ pub(crate) fn residual(op: &dyn LinOp, x: &[f64], b: &[f64]) -> Vec<f64> {
 /// (interlacing), so it is a lower bound that converges from below, at the Lanczos rate rather
 /// than the power method's: on a 600 × 25 Gaussian matrix, whose top singular values are close,
 /// 30 power steps left it 3.6 % low (the first run of the test
-/// `normal_equation_residual_matches_a_dense_computation`, against the former estimate). Without reorthogonalization the extreme Ritz value still
-/// converges (lost orthogonality only repeats it).
+/// `normal_equation_residual_matches_a_dense_computation`, against the former estimate). Without
+/// reorthogonalization the extreme Ritz value still converges (lost orthogonality only repeats it).
 pub(crate) fn norm2_estimate(op: &dyn LinOp, iters: usize) -> f64 {
     let c = op.ncols();
     let mut v: Vec<f64> = (0..c)

@@ -441,8 +441,8 @@ impl Preconditioner {
 
     /// The diagonal preconditioner of [`Factorization::Diagonal`]: `N = D⁻¹` where `D_j` is the
     /// norm of column `j` of `[A; √λI]` (scale-safe), or 1 when that norm is 0 or its inverse
-    /// is out of range: LSQR on the column-equilibrated problem. (Powers of two near the norms would
-    /// make the scaling exact, but leave column norms up to 2× apart: on the peers'
+    /// is out of range: LSQR on the column-equilibrated problem. (Powers of two near the norms
+    /// would make the scaling exact, but leave column norms up to 2× apart: on the peers'
     /// column-scaled `sparse_ls_ill` that took 23 iterations instead of 9.)
     ///
     /// # Performance
@@ -1448,9 +1448,9 @@ fn predicted_iterations(tests: &[f64], tol: f64) -> f64 {
 }
 
 /// LSQR from `x = 0` preconditioned by `plain` (the identity or the column equilibration of
-/// [`Preconditioner::for_probe`]), with refinement as in [`solve_one`], given up as soon as (from iteration
-/// [`PROBE_MIN_ITERATIONS`](super::PROBE_MIN_ITERATIONS) on) the iterations done plus those
-/// predicted by [`predicted_iterations`] exceed `budget`, or a run exceeds `max_iters`. The
+/// [`Preconditioner::for_probe`]), with refinement as in [`solve_one`], given up as soon as (from
+/// iteration [`PROBE_MIN_ITERATIONS`](super::PROBE_MIN_ITERATIONS) on) the iterations done plus
+/// those predicted by [`predicted_iterations`] exceed `budget`, or a run exceeds `max_iters`. The
 /// caller's callback sees every iteration (with `probe = true`) and may stop the solve.
 /// `first`: the first pass at `x = 0`, when made already.
 fn probe(
@@ -1691,14 +1691,14 @@ fn solve_unchecked(
 /// [`Error::Empty`], [`Error::DimensionMismatch`] (`b` not of length `n`), [`Error::NonFinite`]
 /// (NaN/∞ in `b`, a sketch `S·A` that overflowed — entries of `A` near `f64::MAX` — or a solution
 /// that does not fit in `f64`; a `b` whose norm overflows, or whose entries are all below
-/// `2⁻⁹⁶⁰` (subnormal ones included), is solved as `2⁻ᵉ·b`, exactly, and `x` scaled back), [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
-/// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse
-/// `A` with more than 2³² columns, whose indices do not fit the compact copy the iterations
-/// read, or whose iteration vectors cannot be allocated), [`Error::RankDeficient`],
-/// [`Error::Factorization`] (also when the sketch found `A` rank-deficient but the answer shows
-/// it is not: a sketch of too few rows, such as `sketch_rows = d` on a small `A`), and
-/// [`Error::NotConverged`] (iterations done, final test value, tolerance) when a run exceeds
-/// `max_iters`.
+/// `2⁻⁹⁶⁰` (subnormal ones included), is solved as `2⁻ᵉ·b`, exactly, and `x` scaled back),
+/// [`Error::InvalidParameter`] (`tol ∉ (0,1)`, `max_iters = 0`, `λ < 0`, and as
+/// [`Preconditioner::new`]), [`Error::TooLarge`] (as [`Preconditioner::new`]; also a sparse `A`
+/// with more than 2³² columns, whose indices do not fit the compact copy the iterations read, or
+/// whose iteration vectors cannot be allocated), [`Error::RankDeficient`], [`Error::Factorization`]
+/// (also when the sketch found `A` rank-deficient but the answer shows it is not: a sketch of too
+/// few rows, such as `sketch_rows = d` on a small `A`), and [`Error::NotConverged`] (iterations
+/// done, final test value, tolerance) when a run exceeds `max_iters`.
 ///
 /// # Performance
 /// `O(s·nnz(A) + m·d²)` for the sketch and QR, then `O(nnz(A) + d²)` per iteration; memory
@@ -1967,8 +1967,8 @@ mod tests {
     /// `3u`. An answer at the level stops at once with itself; one above it asks for another
     /// run; a run that does not halve the excess stops with the better of the two answers by
     /// `‖Aᵀr‖/‖r‖` (either one); `last` stops regardless; an answer that passes only because
-    /// its `‖x‖` grew is not kept over a better earlier one. A level that under- or overflows, or a non-finite
-    /// norm, applies no test.
+    /// its `‖x‖` grew is not kept over a better earlier one. A level that under- or overflows, or a
+    /// non-finite norm, applies no test.
     #[test]
     fn backward_check_stops_at_the_level_on_stalling_and_on_the_last_run() {
         let u = f64::EPSILON / 2.0;

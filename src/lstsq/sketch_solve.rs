@@ -69,10 +69,11 @@ impl SketchSolveInfo {
     /// whenever the sketch stretches no vector of `range(A)` by more than `1 + epsilon`
     /// (`‖SAy‖ ≤ (1 + ε)‖Ay‖` for all `y`):
     ///
-    /// `‖Ax̃ − b‖ / √(‖Ax̃ − b‖² − (1 + ε)²‖g‖²)`, with `‖g‖` = [`excess_estimate`](Self::excess_estimate),
+    /// `‖Ax̃ − b‖ / √(‖Ax̃ − b‖² − (1 + ε)²‖g‖²)`, with `‖g‖` =
+    /// [`excess_estimate`](Self::excess_estimate),
     ///
-    /// and `∞` when the root's argument is not positive. Derivation: with `r̃ = b − Ax̃` and `x⋆` the
-    /// minimizer, `‖r̃‖² = OPT² + ‖A(x̃ − x⋆)‖²` and `‖A(x̃ − x⋆)‖ ≤ (1 + ε)‖g‖` (since
+    /// and `∞` when the root's argument is not positive. Derivation: with `r̃ = b − Ax̃` and `x⋆`
+    /// the minimizer, `‖r̃‖² = OPT² + ‖A(x̃ − x⋆)‖²` and `‖A(x̃ − x⋆)‖ ≤ (1 + ε)‖g‖` (since
     /// `σ_min(AR⁻¹) ≥ 1/(1 + ε)` when `SAR⁻¹ = Q` has orthonormal columns). Everything but `ε` is
     /// computed. For a Gaussian sketch `1 + ε ≈ 1 + √(d/m)` (the edge of the Marchenko–Pastur
     /// law), which sparse sign sketches with `s ≥ 4` match closely on most inputs (README,

@@ -20,14 +20,15 @@
 //! `(seed, j)` and the padded size `n' = 2^⌈log₂ n⌉`, from which its `m` rows of the Hadamard
 //! matrix are drawn: `n = 1000` and `1024` give the same columns, `n = 1025` others; for
 //! [`RowSampling`](sampling::RowSampling), of the seed and all the weights: its draws are made
-//! once, at construction). Sparse sign, CountSketch, Gaussian and row-sampling sketches accumulate each output entry over the input rows in ascending order, so
-//! `S·A` is bitwise identical for any thread count, for CSR, CSC and dense storage of `A`, and for
-//! `A` whole or split into row blocks accumulated with their global offsets into one output in
-//! ascending offset order (blocks applied in another order, or sketched separately and summed
-//! afterwards, agree to rounding: the additions are grouped differently). The SRHT is bitwise
-//! identical across thread counts and storage layouts; its row-block merge is exact in exact
-//! arithmetic and agrees with the whole-matrix result to rounding (the Hadamard transform of a sum
-//! is not computed in the same order as the sum of transforms).
+//! once, at construction). Sparse sign, CountSketch, Gaussian and row-sampling sketches accumulate
+//! each output entry over the input rows in ascending order, so `S·A` is bitwise identical for any
+//! thread count, for CSR, CSC and dense storage of `A`, and for `A` whole or split into row blocks
+//! accumulated with their global offsets into one output in ascending offset order (blocks applied
+//! in another order, or sketched separately and summed afterwards, agree to rounding: the additions
+//! are grouped differently). The SRHT is bitwise identical across thread counts and storage
+//! layouts; its row-block merge is exact in exact arithmetic and agrees with the whole-matrix
+//! result to rounding (the Hadamard transform of a sum is not computed in the same order as the sum
+//! of transforms).
 //!
 //! One exception to "bitwise" across layouts, and only for an output that holds `−0` before a
 //! call to [`SketchOperator::apply_block_into`]: a zero stored explicitly in a CSR or CSC `A` is
@@ -134,8 +135,9 @@ pub trait SketchOperator<T: Scalar>: Send + Sync {
     /// and up to the largest sum of `|S|` along a row for data whose signs follow the sketch's
     /// (legal data may): about `n/m` for CountSketch, `n·√s/m` for sparse sign, `0.8·n/√m` for
     /// the Gaussian, `n'` for the SRHT, whose unnormalized Hadamard sums come before the `1/√m`
-    /// (CountSketch with `m = 4`, `n = 65536` overflows on entries 8192× below `f64::MAX`). An implementation outside
-    /// the crate should keep the same rule, since [`SketchExt`] relies on it.
+    /// (CountSketch with `m = 4`, `n = 65536` overflows on entries 8192× below `f64::MAX`). An
+    /// implementation outside the crate should keep the same rule, since [`SketchExt`] relies on
+    /// it.
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `out` is not `m × d` or the block does not fit in

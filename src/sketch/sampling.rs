@@ -19,18 +19,20 @@
 //! there — up to the resolution of the draws, which compare a uniform with 53 random bits to
 //! `q_i`, or (with replacement) to a cumulative sum of the weights in `f64`: a row whose `p_i`
 //! is below about `2⁻⁵³` is drawn with a probability off by up to `2⁻⁵³` per draw, or never
-//! (weights `[1, 2⁻⁶⁰]`: row 1 is never drawn with replacement). Probabilities are given as non-negative weights (leverage scores, ridge leverage
-//! scores, squared row norms from [`row_norm_weights`], or all ones for uniform sampling) and
-//! normalized internally: `p_i = w_i / Σ w`.
+//! (weights `[1, 2⁻⁶⁰]`: row 1 is never drawn with replacement). Probabilities are given as
+//! non-negative weights (leverage scores, ridge leverage scores, squared row norms from
+//! [`row_norm_weights`], or all ones for uniform sampling) and normalized internally:
+//! `p_i = w_i / Σ w`.
 //!
 //! # Reproducibility
-//! Draw `t` (with replacement) is the inverse CDF of `p` at the uniform `unit_f64(seed.word(·, t))`;
-//! the keep/drop decision of row `i` (Bernoulli) uses `seed.word(·, i)`. Both are pure functions
-//! of `(seed, index)` and the weights, so the operator is the same for any thread count. Every
-//! entry of `S·A` receives exactly one contribution (from its one sampled row), so `S·A` is
-//! bitwise identical for CSR, CSC and dense storage, for any thread count, and for `A` whole or
-//! split into row blocks: `apply_block_into(row_offset, block, ..)` adds exactly the sampled rows
-//! that fall inside `row_offset .. row_offset + block.nrows()`.
+//! Draw `t` (with replacement) is the inverse CDF of `p` at the uniform
+//! `unit_f64(seed.word(·, t))`; the keep/drop decision of row `i` (Bernoulli) uses
+//! `seed.word(·, i)`. Both are pure functions of `(seed, index)` and the weights, so the operator
+//! is the same for any thread count. Every entry of `S·A` receives exactly one contribution (from
+//! its one sampled row), so `S·A` is bitwise identical for CSR, CSC and dense storage, for any
+//! thread count, and for `A` whole or split into row blocks:
+//! `apply_block_into(row_offset, block, ..)` adds exactly the sampled rows that fall inside
+//! `row_offset .. row_offset + block.nrows()`.
 
 use super::{check_block, overflow_error, SketchOperator};
 use crate::error::{Error, Result};
@@ -75,9 +77,10 @@ option_names!(SamplingScheme, "scheme", [WithReplacement => "with-replacement", 
 /// use randnla::{MatrixRef, Seed};
 /// let a = randnla::faer::Mat::<f64>::from_fn(1000, 3, |i, j| (i + j) as f64);
 /// // Squared row norms as weights; 50 draws with replacement.
-/// let w = randnla::sketch::sampling::row_norm_weights(MatrixRef::dense(a.as_ref()).unwrap()).unwrap();
+/// let view = MatrixRef::dense(a.as_ref()).unwrap();
+/// let w = randnla::sketch::sampling::row_norm_weights(view).unwrap();
 /// let s = RowSampling::with_replacement(&w, 50, Seed::new(1)).unwrap();
-/// let sa = s.apply(MatrixRef::dense(a.as_ref()).unwrap(), randnla::faer::Par::Seq).unwrap();
+/// let sa = s.apply(view, randnla::faer::Par::Seq).unwrap();
 /// assert_eq!((sa.nrows(), sa.ncols()), (50, 3));
 /// // Row t of S·A is row rows()[t] of A times scales()[t].
 /// let (i, c) = (s.rows()[7], s.scales()[7]);

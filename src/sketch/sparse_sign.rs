@@ -162,8 +162,9 @@ fn row_kernel_par<T>(m: usize, d: usize, s: usize, par: Par) -> Par {
 /// release; 29 random CSC shapes with `k = 10⁴…10⁶` rows, `d = 10²…10⁶` columns,
 /// `nnz = 2.5·10⁵…4·10⁶`, from `k/4` to 400 per row, `s = 1, 8, 32`, `m = 8…64`): where the rule
 /// picks the entry kernel, that kernel was 2.6–11× faster; where it keeps the block kernel, the
-/// entry kernel was at most 2.2× faster (and up to 2.6× slower). A hypersparse input (16 000 columns of one entry, rows 2²⁰ apart) took 1.98 s
-/// with the block kernel and 15 ms with the entry kernel: the block kernel is `O(nnz·d)` there.
+/// entry kernel was at most 2.2× faster (and up to 2.6× slower). A hypersparse input (16 000
+/// columns of one entry, rows 2²⁰ apart) took 1.98 s with the block kernel and 15 ms with the entry
+/// kernel: the block kernel is `O(nnz·d)` there.
 fn hash_entries(k: usize, d: usize, nnz: usize, s: usize, out_bytes: u128) -> bool {
     let blocks = k.div_ceil(ROW_BLOCK).min(nnz) as u128;
     let rows_hashed = (k as u128).min(blocks * ROW_BLOCK as u128);

@@ -11,7 +11,8 @@ use faer::{Mat, MatMut, Par};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-/// Largest padded length accepted (`2^30`): the transform works on one length-`n'` column at a time.
+/// Largest padded length accepted (`2^30`): the transform works on one length-`n'` column at a
+/// time.
 const MAX_LOG2_PAD: u32 = 30;
 
 /// The subsampled randomized Hadamard transform `S = √(n'/m) · R · (H/√n') · D = (1/√m)·R·H·D`.
@@ -42,8 +43,8 @@ const MAX_LOG2_PAD: u32 = 30;
 ///
 /// # References
 /// N. Ailon, B. Chazelle, "The fast Johnson–Lindenstrauss transform", STOC 2006;
-/// J. A. Tropp, "Improved analysis of the subsampled randomized Hadamard transform", arXiv 1011.1595;
-/// H. Avron, P. Maymounkov, S. Toledo, "Blendenpik", SIAM J. Sci. Comput. 2010.
+/// J. A. Tropp, "Improved analysis of the subsampled randomized Hadamard transform", arXiv
+/// 1011.1595; H. Avron, P. Maymounkov, S. Toledo, "Blendenpik", SIAM J. Sci. Comput. 2010.
 ///
 /// # Examples
 ///

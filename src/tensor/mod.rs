@@ -32,8 +32,8 @@
 //! `B = 14`, `b = 2¹⁷`, 3 search sketches, folded to `b/4` but for the last 2 refinement
 //! iterations) 0.870 s (build 0.22 s; factor error 0.031, residual 0.051): **10.6×** (13.0× on 2
 //! threads). Per-mode hashing (`--hashing per-mode`) takes 1.80 s (build 0.99 s; factor error
-//! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s (BENCHMARKS.md,
-//! tensor power method).
+//! 0.040). On the same kind of tensor TensorLy's `parafac_power_iteration` took 73 s
+//! (BENCHMARKS.md, tensor power method).
 //!
 //! The ratio depends on the VM: on 2026-12-07's AMD VM the same command gave exact 9.86 s against
 //! sketched 1.21 s (8.2×, medians of 3; the FFT-bound sketched method ran as slowly with the

@@ -104,8 +104,8 @@ impl SketchParams {
     /// The `(B, b)` used for a tensor of order `p` and dimension `n`: given values are kept;
     /// automatic ones aim at `B·b ≈ 4096·(p − 2)·n`, which puts the error of each recovered
     /// factor of a well-separated orthogonal tensor near 0.03 (the error scales like
-    /// `√(n/(B·b))`): `b` is the smallest power of two ≥ `256·n`, within `2¹⁰..=2¹⁸`, `B` is even and
-    /// within `6..=30`. The reference defaults `B = 30`, `b = 2¹⁶` are reached at `n ≈ 256` for
+    /// `√(n/(B·b))`): `b` is the smallest power of two ≥ `256·n`, within `2¹⁰..=2¹⁸`, `B` is even
+    /// and within `6..=30`. The reference defaults `B = 30`, `b = 2¹⁶` are reached at `n ≈ 256` for
     /// `b` (and `B` stays smaller). The factor `p − 2`: order-4 contractions are noisier; at
     /// `4096·n` an order-4, `n = 30`, rank-5 tensor (noise 0.01) came out with the largest
     /// factor error 0.030–0.043 (shared hashing) and 0.047–0.073 (per-mode) over 8 seeds, and
@@ -758,8 +758,9 @@ fn robust_power(
 /// with `p·nnz < j·n`. The starts advance in lockstep, in groups of up to 16: a dense tensor
 /// is streamed once per round for a whole group (`rank·(N + N_refine + 2)` passes over the
 /// array in all for `L ≤ 16`), each of its innermost blocks of `n` entries read once from
-/// memory for the group's products (results bit for bit those of the starts one by one). At `n = 400`, order 3 (512 MB), rank 10, `L = 5`,
-/// `N = 8` on 2 threads: 21.1 s against 37.8 s before (`examples/tensor_power`, BENCHMARKS.md).
+/// memory for the group's products (results bit for bit those of the starts one by one). At
+/// `n = 400`, order 3 (512 MB), rank 10, `L = 5`, `N = 8` on 2 threads: 21.1 s against 37.8 s
+/// before (`examples/tensor_power`, BENCHMARKS.md).
 ///
 /// # References
 /// A. Anandkumar, R. Ge, D. Hsu, S. Kakade, M. Telgarsky, "Tensor decompositions for learning
@@ -1325,8 +1326,8 @@ pub struct FactorMatch {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] for `order = 0`; mismatched lengths, non-finite values, or
-/// factors of different lengths; [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when the candidate pairs
-/// (`k_true·k_found`) exceed `2^24` or their list cannot be allocated.
+/// factors of different lengths; [`Error::Empty`] for factors of length 0; [`Error::TooLarge`] when
+/// the candidate pairs (`k_true·k_found`) exceed `2^24` or their list cannot be allocated.
 ///
 /// # Performance
 /// `O(k_true·k_found·(n + log(k_true·k_found)))`: every pair's inner product, then a sort.

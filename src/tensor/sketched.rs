@@ -118,8 +118,8 @@ impl ModeHashing {
 /// is exactly its weight in `T(u,…,u) = Σ_M c(M)·T_M·u_M`: the same formulas estimate the same
 /// contractions, but the signs no longer cancel every foreign pair: at order 3 the sign-even
 /// collisions are subtracted exactly (unbiased estimates), at order 4 and above the estimates
-/// carry the bias described at [`ModeHashing::Shared`]. Deflation subtracts the sketch of `λu^{⊗p}` as
-/// built (each multiset once: [`TensorSketches::rank_one_sketch`]), the complete homogeneous
+/// carry the bias described at [`ModeHashing::Shared`]. Deflation subtracts the sketch of `λu^{⊗p}`
+/// as built (each multiset once: [`TensorSketches::rank_one_sketch`]), the complete homogeneous
 /// polynomial `h_p` of the power sums `P_j = FFT(Σ_i σ(i)^j u_i^j e_{j·h(i)})` (Newton's
 /// identity `h_k = (1/k) Σ_{j≤k} P_j h_{k−j}`).
 ///
@@ -877,8 +877,9 @@ impl TensorSketches {
     /// frequency of the sketch of `w·u^{⊗p}`, times 16 for the rounding and the intermediate
     /// sums, added to the largest stored frequency, is beyond it: a finite `u` or `w` far from
     /// unit scale), instead of sketches poisoned with infinities and `NaN`. All are checked
-    /// first: nothing changes. An FFT failure partway (not expected: only a length mismatch makes one fail) would leave
-    /// some sketches deflated and others not; the object should then be dropped.
+    /// first: nothing changes. An FFT failure partway (not expected: only a length mismatch makes
+    /// one fail) would leave some sketches deflated and others not; the object should then be
+    /// dropped.
     pub fn deflate(&mut self, w: f64, u: &[f64], par: Par) -> Result<()> {
         self.check_u(u)?;
         if !w.is_finite() {

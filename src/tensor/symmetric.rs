@@ -57,11 +57,11 @@ enum Storage {
 /// # Scaling
 /// The power method is homogeneous (`c·T` has the factors of `T` and the weights times `c`), but
 /// its norms square the entries. When the largest `|entry|` lies outside `[2⁻²⁵⁶, 2²⁵⁶]`, the
-/// norm, the contractions, the power methods, the sketches and [`residual_rel`](super::residual_rel)
-/// work on `T·2⁻ᵉ`, the power of two that brings the largest entry into `[½, 1)`, and scale
-/// their results back by `2ᵉ`: exact (multiplying by a power of two is, in the normal range), so
-/// the factors are those of the unscaled computation bit for bit and only results beyond the
-/// `f64` range are lost. Tensors within the range are used as given.
+/// norm, the contractions, the power methods, the sketches and
+/// [`residual_rel`](super::residual_rel) work on `T·2⁻ᵉ`, the power of two that brings the largest
+/// entry into `[½, 1)`, and scale their results back by `2ᵉ`: exact (multiplying by a power of two
+/// is, in the normal range), so the factors are those of the unscaled computation bit for bit and
+/// only results beyond the `f64` range are lost. Tensors within the range are used as given.
 ///
 /// | storage | built by | `T(I,u,…,u)` costs |
 /// |---|---|---|

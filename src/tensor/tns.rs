@@ -1,8 +1,9 @@
 //! FROSTT `.tns` text format: one entry per line, `i₁ i₂ … i_p value` with 1-based indices,
 //! blank lines and lines starting with `#` ignored (and a byte-order mark at the start of the
 //! file). FROSTT has no header, so the dimension is the largest index, unless a comment
-//! `# order P dimension N` before the first entry declares it: [`write_tns`] writes one, so that a tensor whose last coordinates are zero in every
-//! stored entry (or a zero tensor) reads back with its own dimension. Other readers see a comment.
+//! `# order P dimension N` before the first entry declares it: [`write_tns`] writes one, so that a
+//! tensor whose last coordinates are zero in every stored entry (or a zero tensor) reads back with
+//! its own dimension. Other readers see a comment.
 
 use super::symmetric::{
     dense_len, input_bytes_per_entry, permutation_values_differ, CoordinateGroups, SymmetricTensor,
@@ -452,16 +453,16 @@ fn growth(len: usize, admitted: usize) -> usize {
 ///
 /// # Errors
 /// [`Error::Parse`] with the 1-based line number for: a line longer than 1 MiB (so a file without
-/// line breaks is refused after reading that much) or not UTF-8, a line break other than LF inside a line
-/// (a CR, as in a file with CR-only line endings, a vertical tab, a form feed, NEL, U+2028 or
-/// U+2029; a CR before the LF is fine), a line with a different number of fields
+/// line breaks is refused after reading that much) or not UTF-8, a line break other than LF inside
+/// a line (a CR, as in a file with CR-only line endings, a vertical tab, a form feed, NEL, U+2028
+/// or U+2029; a CR before the LF is fine), a line with a different number of fields
 /// than the first (or than the declared order), a header comment whose order or dimension is out
-/// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than 13, an index that is not a
-/// positive integer (indices are 1-based), an index above 2²⁶, a value that is not a finite
-/// number, and entries that break the symmetric-tensor rule above — a multi-index repeated,
-/// listed in some but not all of its distinct permutations, or with a value that differs from
-/// the first listed permutation's (the one stored) by more than `1e-10` relative (the earliest
-/// such line is named, with its indices as
+/// of range, an index above the declared dimension, fewer than 4 fields (order < 3) or more than
+/// 13, an index that is not a positive integer (indices are 1-based), an index above 2²⁶, a value
+/// that is not a finite number, and entries that break the symmetric-tensor rule above — a
+/// multi-index repeated, listed in some but not all of its distinct permutations, or with a value
+/// that differs from the first listed permutation's (the one stored) by more than `1e-10` relative
+/// (the earliest such line is named, with its indices as
 /// written and the line it conflicts with); more entry lines than [`MAX_COORDINATE_BYTES`]
 /// allows at `12p + 48` bytes each (plus 16 for each entry line that follows a comment or blank
 /// line), or memory the allocator refuses ([`Error::TooLarge`]); no entries ([`Error::Empty`]);
@@ -498,8 +499,8 @@ pub fn read_tns<R: BufRead>(reader: R) -> Result<SymmetricTensor> {
 
 /// [`read_tns`] into the given [`TnsStorage`]. With [`TnsStorage::Dense`] (or `Auto` choosing
 /// dense) the tensor is written straight into its `n^p` array: reading the 400³ file of the
-/// TensorLy comparison in BENCHMARKS.md (10.7 million lines) then peaks at about a third of the memory
-/// of reading it to coordinates and densifying.
+/// TensorLy comparison in BENCHMARKS.md (10.7 million lines) then peaks at about a third of the
+/// memory of reading it to coordinates and densifying.
 ///
 /// # Errors
 /// As [`read_tns`]; [`TnsStorage::Dense`] also `n^p > 2²⁸` ([`Error::TooLarge`]).
@@ -584,7 +585,8 @@ pub fn read_tns_path_as(
 /// // Every stored entry: the 3 permutations.
 /// let mut all = Vec::new();
 /// write_tns(&mut all, &t, TnsEntries::All)?;
-/// let mut lines: Vec<String> = String::from_utf8(all).unwrap().lines().map(String::from).collect();
+/// let all = String::from_utf8(all).unwrap();
+/// let mut lines: Vec<String> = all.lines().map(String::from).collect();
 /// lines.sort();
 /// assert_eq!(lines, ["# order 3 dimension 3", "1 1 2 5e-1", "1 2 1 5e-1", "2 1 1 5e-1"]);
 /// // Round trip of a dense tensor with inexact values: every entry comes back bit for bit, and

@@ -12,7 +12,8 @@
 //! ([`TensorSketch::tensor_bucket`]), the CountSketch of a tensor given by its entries
 //! ([`TensorSketch::sketch_entries`]), per-mode spectra ([`TensorSketch::mode_spectrum`]) and the
 //! forward / inverse real FFT of length `m` with its normalization ([`TensorSketch::forward`],
-//! [`TensorSketch::inverse`]) — what polynomial attention and the sketched tensor power method need.
+//! [`TensorSketch::inverse`]) — what polynomial attention and the sketched tensor power method
+//! need.
 //!
 //! # Accuracy depends on the data
 //! `E⟨TS x, TS y⟩ = ⟨x, y⟩^p` always, but the *relative* error of a kernel matrix
@@ -279,7 +280,8 @@ impl Fft {
 
     /// `out = (1/m)·IDFT(spec)`, the exact inverse of [`forward`](Self::forward); `spec` is
     /// destroyed. The imaginary parts that must vanish for a real signal (bin 0, and bin `m/2`
-    /// for even `m`) are set to zero first, as the inverse of a real signal's spectrum ignores them.
+    /// for even `m`) are set to zero first, as the inverse of a real signal's spectrum ignores
+    /// them.
     pub(crate) fn inverse(
         &self,
         spec: &mut [Complex<f64>],

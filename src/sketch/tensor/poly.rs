@@ -12,7 +12,8 @@ use faer::{Accum, Mat, MatRef, Par};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TensorMethod {
-    /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest; variance exponential in `p` (bound `∝ 3^p`, `≈ 2^p` on spread-out `x`).
+    /// [`TensorSketch`] (FFT of `p` CountSketches): the fastest; variance exponential in `p` (bound
+    /// `∝ 3^p`, `≈ 2^p` on spread-out `x`).
     #[default]
     Fft,
     /// [`TreeSketch`] (Ahle et al. 2020): variance growing slowly with `p`; any `p`, and worth
@@ -77,7 +78,8 @@ enum Sketch {
 /// ```
 /// use randnla::sketch::tensor::{PolyKernelFeatures, PolyKernelParams};
 /// use randnla::{MatrixRef, Seed};
-/// let x = randnla::faer::Mat::<f64>::from_fn(50, 6, |i, j| ((i % 3) as f64 + 0.1 * j as f64).cos());
+/// let x =
+///     randnla::faer::Mat::<f64>::from_fn(50, 6, |i, j| ((i % 3) as f64 + 0.1 * j as f64).cos());
 /// let params = PolyKernelParams { degree: 3, coef0: 1.0, sketch_dim: 2048, ..Default::default() };
 /// let phi = PolyKernelFeatures::new(6, params, Seed::new(3)).unwrap();
 /// let view = MatrixRef::dense(x.as_ref()).unwrap();
@@ -198,8 +200,8 @@ impl PolyKernelFeatures {
     ///
     /// # Errors
     /// [`Error::DimensionMismatch`] when `x.len() ≠ d`, [`Error::NonFinite`] for NaN/±∞ in `x`
-    /// or features that overflow the output type (see [`transform`](Self::transform)); [`Error::TooLarge`] when the allocator refuses the sketch's
-    /// buffers.
+    /// or features that overflow the output type (see [`transform`](Self::transform));
+    /// [`Error::TooLarge`] when the allocator refuses the sketch's buffers.
     pub fn transform_vec<T: Scalar>(&self, x: &[T]) -> Result<Vec<T>> {
         let x = vec_f64(x, self.d, "x")?;
         let prep = self.prep();

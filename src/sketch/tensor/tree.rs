@@ -22,9 +22,10 @@ const NODE_STREAM: u64 = 0x52 << 32;
 /// Let `P = 2^⌈log₂ p⌉`. Leaf `k < p` is an independent CountSketch `L_k: ℝ^{d_k} → ℝ^m`
 /// (`CountSketch::new(m, d_k, seed.derive(0x51·2³² + k))`); the `P − p` padding leaves output the
 /// fixed unit vector `e₀ ∈ ℝ^m`, the CountSketch of the one-dimensional vector `(1)` (so the
-/// tree sketches `x₁ ⊗ … ⊗ x_p ⊗ (1)^{⊗(P−p)}`, which is `x₁ ⊗ … ⊗ x_p` itself). Each of the `P − 1` internal nodes, level by level from the leaves and left
-/// to right, is an independent degree-2 [`TensorSketch`](super::TensorSketch)
-/// `ℝ^m ⊗ ℝ^m → ℝ^m` applied to the outputs of its two children: node `j` has the sides
+/// tree sketches `x₁ ⊗ … ⊗ x_p ⊗ (1)^{⊗(P−p)}`, which is `x₁ ⊗ … ⊗ x_p` itself). Each of the
+/// `P − 1` internal nodes, level by level from the leaves and left to right, is an independent
+/// degree-2 [`TensorSketch`](super::TensorSketch) `ℝ^m ⊗ ℝ^m → ℝ^m` applied to the outputs of its
+/// two children: node `j` has the sides
 /// `C_{j,s} = CountSketch::new(m, m, seed.derive(0x52·2³² + 2j + s))`, `s ∈ {0, 1}`, and maps
 /// `u ⊗ v` to `IFFT(FFT(C_{j,0} u) ∘ FFT(C_{j,1} v))`, the CountSketch of `u ⊗ v` with hash
 /// `(h_{j,0}(a) + h_{j,1}(b)) mod m` and sign `σ_{j,0}(a)σ_{j,1}(b)`. The root's output is the
@@ -189,10 +190,10 @@ impl TreeSketch {
     /// [`Error::NonFinite`] for NaN/±∞, or finite factors whose product overflows the output
     /// type. A node's product beyond `f64` is carried as a power of two (see
     /// [`apply_power`](Self::apply_power)), so `(1e200, 1e200, 1e-300, 1)` gives `±1e100` in
-    /// its bucket in any factor order (it was an error). Tiny intermediates do not underflow: a node lifts a product below `2^−400` by an exact
-    /// power of two that is taken out of the root's output, so `(1e-300, 1e-300, 1e300, 1)` gives
-    /// `±1e-300` in its bucket (it gave all zeros). [`Error::TooLarge`] as for
-    /// [`apply_power`](Self::apply_power).
+    /// its bucket in any factor order (it was an error). Tiny intermediates do not underflow: a
+    /// node lifts a product below `2^−400` by an exact power of two that is taken out of the root's
+    /// output, so `(1e-300, 1e-300, 1e300, 1)` gives `±1e-300` in its bucket (it gave all zeros).
+    /// [`Error::TooLarge`] as for [`apply_power`](Self::apply_power).
     pub fn apply_kron<T: Scalar>(&self, xs: &[&[T]]) -> Result<Vec<T>> {
         kron_vec(self, xs)
     }
