@@ -457,6 +457,35 @@ mod tests {
 mod exact_r_tests {
     use super::*;
 
+    /// [`exact_pivoted_qr`] takes, among columns of equal residual norm, the first: `t` (`2 × 3`)
+    /// has columns `e₀, e₁, e₀`, all of norm 1, so the first pivot is column 0 (not column 2),
+    /// after which column 2's residual is exactly 0 and column 1 is next: the order is
+    /// `[0, 1, 2]`, `R = [[−1, 0, −1], [0, −1, 0]]` (each reflection maps its column to
+    /// `−sign(x₀)·‖x‖·e₀`), and `Q₂·R = t·Π`. Kills the pivot test `norm >= best_norm`, which
+    /// takes the last of equal columns (order `[2, 1, 0]`).
+    #[test]
+    fn exact_pivoting_takes_the_first_of_equal_columns() {
+        let mut t = Mat::from_fn(2, 3, |i, j| f64::from(u8::from(i == j % 2)));
+        let original = t.clone();
+        let (order, q2) = exact_pivoted_qr(&mut t, true);
+        assert_eq!(order, vec![0, 1, 2]);
+        let want = [[-1.0, 0.0, -1.0], [0.0, -1.0, 0.0]];
+        for (i, row) in want.iter().enumerate() {
+            for (j, &w) in row.iter().enumerate() {
+                assert_eq!(t[(i, j)], w, "R({i}, {j})");
+            }
+        }
+        let qr = q2.unwrap() * &t;
+        for (p, &c) in order.iter().enumerate() {
+            for i in 0..2 {
+                assert!(
+                    (qr[(i, p)] - original[(i, c)]).abs() < 1e-15,
+                    "(Q₂R − tΠ)({i}, {p})"
+                );
+            }
+        }
+    }
+
     /// `A = [g₀, g₀ + 10⁻¹²·f, g₂]` (`2000 × 3`, Gaussian `g₀, g₂, f`): faer's QR passes over the
     /// second column (its residual, `10⁻¹²` of its norm, is below `16·1999·ε = 7·10⁻¹²`) and
     /// leaves `R₂₂ = 0` (the premise, which documents faer 0.24's behaviour); [`exact_r`] keeps

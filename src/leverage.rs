@@ -1830,6 +1830,32 @@ mod tests {
         }
     }
 
+    /// [`TriangularFactor::misplaced_pivots`] reads a column's residual as its whole norm on and
+    /// below row `k`, not its diagonal entry alone: in `R = [[2, 0, 0], [0, 10⁻²⁰, 1],
+    /// [0, 0, 10⁻²⁰]]` (threshold `10⁻¹⁰`: pivot 1 is the first at or below it) column 2 has
+    /// the residual `‖R[1..=2, 2]‖ = 1` in row 1, above its own tiny pivot, as when faer takes a
+    /// column of rounding-sized residual first. Pass rule: `Some(1)`, and
+    /// [`TriangularFactor::decide_rank`] then re-pivots column 2 before column 1 and reports
+    /// rank 2 with `|R₁₁| = 1`. Kills the residual measured by `|R_jj|` alone (`None`, rank 1).
+    #[test]
+    fn a_residual_above_a_small_diagonal_entry_counts_as_misplaced() {
+        let mut r = Mat::<f64>::zeros(3, 3);
+        (r[(0, 0)], r[(1, 1)], r[(1, 2)], r[(2, 2)]) = (2.0, 1e-20, 1.0, 1e-20);
+        let mut tri = TriangularFactor {
+            r,
+            perm: vec![0, 1, 2],
+            rank: 0,
+            threshold: 1e-10,
+            shifts: vec![0; 3],
+        };
+        assert_eq!(tri.misplaced_pivots(), Some(1));
+        let repair = tri.decide_rank(true);
+        assert_eq!(repair.map(|(k, _)| k), Some(1));
+        assert_eq!(tri.rank, 2);
+        assert_eq!(tri.perm, vec![0, 2, 1]);
+        assert_eq!(tri.r[(1, 1)].abs(), 1.0);
+    }
+
     /// The ridge factor where the ridge entries reorder the sketch's trailing columns: `A`
     /// (`40 × 6`) has four Gaussian columns, a duplicate of column 0 scaled by `2⁻²⁰` (its
     /// equilibration shift, hence its ridge entry `√λ·D_jj`, `2²⁰` times the others') and

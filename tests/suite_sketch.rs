@@ -16,6 +16,7 @@ mod leverage;
 mod leverage_pivoting;
 mod leverage_review;
 mod leverage_review2;
+mod mutation_review_leverage_qr;
 mod mutation_review_sketch_core;
 mod sampling_diagnostics_review;
 mod sketch_contract_review;
