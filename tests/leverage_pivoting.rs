@@ -12,6 +12,7 @@
 
 use crate::common;
 
+use common::rank::{self, faer_misorders};
 use common::{csr_of, sorted_relative_errors, with_threads};
 use faer::{Mat, Par};
 use randnla::leverage::{
@@ -46,26 +47,6 @@ const EXACT: [f64; 8] = [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.5, 0.5];
 fn matrix(perm: &[usize], flip: bool) -> Mat<f64> {
     let c = columns();
     Mat::from_fn(8, 6, |i, j| c[perm[j]][if flip { 7 - i } else { i }])
-}
-
-/// Whether faer's own pivoted QR of `A`, columns equilibrated as the library does, puts a pivot
-/// above the default threshold (`max(n, d)·ε·|R₀₀|`) after one at or below it (the failure
-/// this file is about).
-fn faer_misorders(a: &Mat<f64>) -> bool {
-    let mut b = a.clone();
-    for j in 0..b.ncols() {
-        let top = (0..b.nrows()).fold(0.0f64, |t, i| t.max(b[(i, j)].abs()));
-        let e = top.log2().floor() as i32;
-        for i in 0..b.nrows() {
-            b[(i, j)] *= 2f64.powi(-e);
-        }
-    }
-    let qr = b.col_piv_qr();
-    let r = qr.R();
-    let (n, d) = a.shape();
-    let threshold = n.max(d) as f64 * f64::EPSILON * r[(0, 0)].abs();
-    let big: Vec<bool> = (0..n.min(d)).map(|k| r[(k, k)].abs() > threshold).collect();
-    (0..big.len()).any(|k| !big[k] && big[k + 1..].iter().any(|&x| x))
 }
 
 /// Every permutation of `0..n`, in lexicographic order.
@@ -158,42 +139,15 @@ fn the_repair_gives_the_same_bits_for_every_storage_and_thread_count() {
     }
 }
 
-/// A `600 × 60` matrix whose numerical rank only exact pivoting finds: 40 Gaussian columns
-/// `g_j`, 10 duplicates of them, and 10 columns `2¹⁰·g_j + 2⁻³⁰·f_t` with 10 fresh Gaussian
-/// vectors `f_t` (relative size `2⁻⁴⁰ ≈ 9·10⁻¹³`, above the rank tolerance `600·ε = 1.3·10⁻¹³`),
-/// in a shuffled column order. Entries are multiples of `2⁻⁴` within `±4` before scaling, so every
-/// column is exact in `f64` and the range is exactly `span{g₁…g₄₀, f₁…f₁₀}`: the exact scores
-/// are the squared row norms of an orthonormal basis of that well-conditioned `600 × 50`
-/// matrix. Returns `A` and the exact scores.
+/// The `600 × 60` [`rank::hidden_rank`] input of `seed`: 40 Gaussian columns, 10 duplicates,
+/// 10 columns `2¹⁰·g_j + 2⁻³⁰·f_t` (rank 50). Returns `A` and the exact scores: the squared row
+/// norms of an orthonormal basis of the well-conditioned `600 × 50` matrix `B` that spans its
+/// range.
 fn hidden_rank(seed: u64) -> (Mat<f64>, Vec<f64>) {
-    let (n, g, dup, f) = (600, 40, 10, 10);
-    let q16 = |x: f64| ((16.0 * x).round() / 16.0).clamp(-4.0, 4.0);
-    let gm = problems::gaussian_matrix(n, g + f, Seed::new(seed)).unwrap();
-    let gm = Mat::from_fn(n, g + f, |i, j| q16(gm[(i, j)]));
-    let d = g + dup + f;
-    let column = |i: usize, c: usize| -> f64 {
-        if c < g {
-            gm[(i, c)]
-        } else if c < g + dup {
-            gm[(i, (7 * (c - g) + seed as usize) % g)]
-        } else {
-            let t = c - g - dup;
-            1024.0 * gm[(i, (3 * t + 1) % g)] + 2f64.powi(-30) * gm[(i, g + t)]
-        }
-    };
-    // A fixed shuffle of the columns (Fisher–Yates driven by a multiplicative hash).
-    let mut order: Vec<usize> = (0..d).collect();
-    for k in (1..d).rev() {
-        let j = ((seed as usize + 1)
-            .wrapping_mul(2_654_435_761)
-            .wrapping_mul(k))
-            % (k + 1);
-        order.swap(k, j);
-    }
-    let a = Mat::from_fn(n, d, |i, j| column(i, order[j]));
-    let q = gm.qr().compute_thin_Q();
-    let exact = (0..n)
-        .map(|i| (0..g + f).map(|c| q[(i, c)] * q[(i, c)]).sum())
+    let (a, b) = rank::hidden_rank(600, 40, 10, 10, seed);
+    let q = b.qr().compute_thin_Q();
+    let exact = (0..b.nrows())
+        .map(|i| (0..b.ncols()).map(|c| q[(i, c)] * q[(i, c)]).sum())
         .collect();
     (a, exact)
 }

@@ -44,6 +44,7 @@
 //! Survivors: none. No mutant exposed a bug in the original code.
 use crate::common;
 
+use common::rank::{faer_misorders, hidden_rank};
 use common::{dense, gauss};
 use faer::{Mat, Par};
 use randnla::active::{Basis, Pool};
@@ -195,33 +196,6 @@ fn the_pool_refactors_a_sketch_that_misses_a_single_pivot() {
     assert!(worst <= 1e-3, "largest score error {worst:e}");
 }
 
-/// A matrix whose numerical rank only exact pivoting finds, as `tests/leverage_pivoting.rs`'s
-/// `hidden_rank`: `g` Gaussian columns `g_j`, `dup` duplicates of them, and `f` columns
-/// `2¹⁰·g_j + 2⁻³⁰·f_t` with fresh Gaussian `f_t`, in a shuffled order; entries are multiples
-/// of `2⁻⁴` within `±4` before scaling, so every column is exact and the range is exactly
-/// that of `B = [g₁…g_g, f₁…f_f]`. Returns `A` (`n × (g + dup + f)`) and `B`.
-fn hidden_rank(n: usize, g: usize, dup: usize, f: usize) -> (Mat<f64>, Mat<f64>) {
-    let q16 = |x: f64| ((16.0 * x).round() / 16.0).clamp(-4.0, 4.0);
-    let gm = randnla::problems::gaussian_matrix(n, g + f, Seed::new(0)).unwrap();
-    let b = Mat::from_fn(n, g + f, |i, j| q16(gm[(i, j)]));
-    let d = g + dup + f;
-    let column = |i: usize, c: usize| -> f64 {
-        if c < g {
-            b[(i, c)]
-        } else if c < g + dup {
-            b[(i, (7 * (c - g)) % g)]
-        } else {
-            let t = c - g - dup;
-            1024.0 * b[(i, (3 * t + 1) % g)] + 2f64.powi(-30) * b[(i, g + t)]
-        }
-    };
-    let mut order: Vec<usize> = (0..d).collect();
-    for k in (1..d).rev() {
-        order.swap(k, 2_654_435_761usize.wrapping_mul(k) % (k + 1));
-    }
-    (Mat::from_fn(n, d, |i, j| column(i, order[j])), b)
-}
-
 /// `diag(B·(BᵀMB)⁻¹·Bᵀ)` for a full-column-rank `B` and `M = CᵀC` given as `C·B`: the squared
 /// row norms of `B·R⁻¹` for the `R` of `C·B`, the scores any basis of `range(B)` gives.
 fn scores_in_metric(b: &Mat<f64>, cb: &Mat<f64>) -> Vec<f64> {
@@ -241,24 +215,6 @@ fn scores_in_metric(b: &Mat<f64>, cb: &Mat<f64>) -> Vec<f64> {
         .collect()
 }
 
-/// Whether faer's own pivoted QR of `A` (columns equilibrated by powers of two) puts a pivot
-/// above `max(n, d)·ε·|R₀₀|` after one at or below it, so that the library repairs the order.
-fn faer_misorders(a: &Mat<f64>) -> bool {
-    let mut b = a.clone();
-    for j in 0..b.ncols() {
-        let top = (0..b.nrows()).fold(0.0f64, |t, i| t.max(b[(i, j)].abs()));
-        let s = shift_into_unit(top);
-        for i in 0..b.nrows() {
-            b[(i, j)] *= 2f64.powi(s);
-        }
-    }
-    let r = b.col_piv_qr().R().to_owned();
-    let (n, d) = a.shape();
-    let threshold = n.max(d) as f64 * f64::EPSILON * r[(0, 0)].abs();
-    let big: Vec<bool> = (0..n.min(d)).map(|k| r[(k, k)].abs() > threshold).collect();
-    (0..big.len()).any(|k| !big[k] && big[k + 1..].iter().any(|&x| x))
-}
-
 /// The repair on a wide matrix: [`hidden_rank`] with `n = 40` rows and `d = 60` columns (20
 /// Gaussian, 30 duplicates, 10 nearly dependent: rank 30), which faer misorders (premise), so
 /// that the trailing block factored again is wide (`t × (d − k)`, `t = n − k < d − k`). Pass
@@ -269,7 +225,7 @@ fn faer_misorders(a: &Mat<f64>) -> bool {
 /// and is pivoted, rank 32 and a score error of 0.35.
 #[test]
 fn the_repair_of_a_wide_matrix_gives_the_exact_scores() {
-    let (a, b) = hidden_rank(40, 20, 30, 10);
+    let (a, b) = hidden_rank(40, 20, 30, 10, 0);
     assert!(faer_misorders(&a), "faer pivots this input correctly");
     let params = ExactParams {
         method: ExactMethod::Householder,
@@ -298,7 +254,7 @@ fn the_repair_of_a_wide_matrix_gives_the_exact_scores() {
 /// which the Householder route, reading only `Q`, cannot see.
 #[test]
 fn approximate_scores_without_jl_are_the_scores_in_the_sketch_metric() {
-    let (a, b) = hidden_rank(600, 40, 10, 10);
+    let (a, b) = hidden_rank(600, 40, 10, 10, 0);
     let (n, d) = a.shape();
     let params = ApproxParams {
         sketch_rows: Some(240),

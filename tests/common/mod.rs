@@ -4,6 +4,7 @@
 pub mod exact;
 pub mod json;
 pub mod log;
+pub mod rank;
 
 use faer::{Mat, Par};
 use randnla::sketch::tensor::TensorSketch;
