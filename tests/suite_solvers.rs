@@ -29,6 +29,7 @@ mod mutation_review_active;
 mod mutation_review_kernel;
 mod mutation_review_lsqr;
 mod mutation_review_lstsq;
+mod mutation_review_lstsq_ops;
 mod mutation_review_problems;
 mod review48_solvers;
 mod review49;

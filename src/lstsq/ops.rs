@@ -1772,6 +1772,47 @@ mod tests {
         }
     }
 
+    /// At `d = 512`, the largest `d` of the row-chunk scheme ([`super::GRAM_ROW_CHUNKS_MAX_D`]),
+    /// `gram_from_rows` has the bits of its documented order, recomputed here by plain loops:
+    /// 8 chunks of `⌈n/8⌉` rows (`n = 2003`, so the last chunk is short), each summed in row order
+    /// from zero, the chunks then added in chunk order; on 1 thread and 3 (waves of 3, 3, 2).
+    /// Kills the scheme's threshold `d ≤ 512` read as `d < 512` (the column blocks, whose bits
+    /// are the plain row-order sums, then run at `d = 512`; both schemes are thread-invariant and
+    /// equally accurate, so only the documented order separates them).
+    #[test]
+    fn gram_from_rows_at_the_row_chunk_limit_sums_eight_chunks_in_order() {
+        use faer::Par;
+        let (n, d) = (2003usize, super::GRAM_ROW_CHUNKS_MAX_D);
+        let a = crate::problems::random_sparse(n, d, 40, crate::Seed::new(5)).unwrap();
+        let ip = a.indptr().raw_storage().to_vec();
+        let (ind, dat) = (a.indices(), a.data());
+        let row = |i: usize| (&ind[ip[i]..ip[i + 1]], &dat[ip[i]..ip[i + 1]]);
+        let per = n.div_ceil(8);
+        let mut want = vec![0.0f64; d * d];
+        for c in 0..8 {
+            let mut part = vec![0.0f64; d * d];
+            for i in c * per..((c + 1) * per).min(n) {
+                let (idx, val) = row(i);
+                for (p, (&j, &vj)) in idx.iter().zip(val).enumerate() {
+                    for (&k, &vk) in idx[p..].iter().zip(&val[p..]) {
+                        part[j * d + k] += vj * vk;
+                    }
+                }
+            }
+            want.iter_mut().zip(&part).for_each(|(w, p)| *w += p);
+        }
+        for par in [Par::Seq, Par::rayon(3)] {
+            let g = super::gram_from_rows(n, d, row, par).unwrap();
+            for j in 0..d {
+                for k in j..d {
+                    let w = want[j * d + k].to_bits();
+                    assert_eq!(g[(k, j)].to_bits(), w, "({k}, {j}) {par:?}");
+                    assert_eq!(g[(j, k)].to_bits(), w, "({j}, {k}) {par:?}");
+                }
+            }
+        }
+    }
+
     /// `abs_power_norm` against a plain computation of `‖|A|ᵖ(|A|ᵀ|A|)ʲ|x|‖` (all terms
     /// non-negative, so both agree to a relative `(2j + p)·n·u`; checked at `10⁻¹²`), on CSR,
     /// CSC, dense and strided dense views of one matrix with three row chunks, `j = 0…2`,
