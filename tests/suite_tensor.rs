@@ -19,6 +19,7 @@ mod claims_review4;
 mod mutation_review_attention;
 mod mutation_review_diag_tensor;
 mod mutation_review_sketch_tensor;
+mod mutation_review_tensor_power;
 mod mutation_review_tensor_sketch;
 mod polysketch_review;
 mod review48_tensor;
