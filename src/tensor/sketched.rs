@@ -876,10 +876,11 @@ impl TensorSketches {
     /// subtracted sketch could leave the `f64` range (`|w|·‖u‖₁^p`, which bounds every
     /// frequency of the sketch of `w·u^{⊗p}`, times 16 for the rounding and the intermediate
     /// sums, added to the largest stored frequency, is beyond it: a finite `u` or `w` far from
-    /// unit scale), instead of sketches poisoned with infinities and `NaN`. All are checked
-    /// first: nothing changes. An FFT failure partway (not expected: only a length mismatch makes
-    /// one fail) would leave some sketches deflated and others not; the object should then be
-    /// dropped.
+    /// unit scale; also when `16·‖u‖₁^p` alone overflows, whatever `w`, since the sketch of
+    /// `u^{⊗p}` is formed before it is multiplied by `w`), instead of sketches poisoned with
+    /// infinities and `NaN`. All are checked first: nothing changes. An FFT failure partway (not
+    /// expected: only a length mismatch makes one fail) would leave some sketches deflated and
+    /// others not; the object should then be dropped.
     pub fn deflate(&mut self, w: f64, u: &[f64], par: Par) -> Result<()> {
         self.check_u(u)?;
         if !w.is_finite() {
