@@ -27,6 +27,7 @@ mod lstsq_review6;
 mod lstsq_ridge_scale;
 mod mutation_review_active;
 mod mutation_review_kernel;
+mod mutation_review_kernel_floor;
 mod mutation_review_lsqr;
 mod mutation_review_lstsq;
 mod mutation_review_lstsq_ops;
