@@ -425,6 +425,24 @@ mod tests {
         }
     }
 
+    /// [`max_abs`] is the largest `|aᵢⱼ|` over every column, whichever column holds it and
+    /// whatever its sign, on a column-major matrix (the eight-lane slice path) and on a
+    /// transposed view (the strided path). Kills the fold that keeps only the last column's
+    /// maximum (the `m.max` dropped), which the solvers' tests let through: they use the value
+    /// only to choose an exact power-of-two prescale.
+    #[test]
+    fn max_abs_reads_every_column() {
+        for (i, j) in [(3, 0), (0, 2), (6, 4), (2, 5)] {
+            for top in [-7.5, 7.5] {
+                let mut a = Mat::from_fn(7, 6, |r, c| (r as f64 - 3.0) * 0.25 + c as f64 * 0.125);
+                a[(i, j)] = top;
+                assert_eq!(max_abs(a.as_ref()), 7.5, "column-major, top at ({i}, {j})");
+                assert_eq!(max_abs(a.transpose()), 7.5, "transposed, top at ({i}, {j})");
+            }
+        }
+        assert_eq!(max_abs(Mat::<f64>::zeros(4, 0).as_ref()), 0.0);
+    }
+
     /// The factorizations reconstruct their input (to 1e-12 relative), `Q` is orthonormal, and
     /// the singular values match the SVD's.
     #[test]
