@@ -18,6 +18,7 @@ mod claims_review2;
 mod claims_review4;
 mod mutation_review_attention;
 mod mutation_review_diag_tensor;
+mod mutation_review_late;
 mod mutation_review_sketch_tensor;
 mod mutation_review_tensor_power;
 mod mutation_review_tensor_sketch;
