@@ -32,6 +32,22 @@ pub(crate) fn cholesky(a: &mut [f64], d: usize) -> Result<(), usize> {
     Ok(())
 }
 
+/// The first of the leading `factored` columns whose Cholesky pivot in `l` (from
+/// [`cholesky`] of a Gram matrix with diagonal `norms_sq`) is at most `10⁻⁶` of its column's
+/// norm, `l_jj² ≤ 10⁻¹²·Σ_jj`: a column within that angle of the span of the ones before it.
+/// A pivot computed from a Gram matrix carries an error of about `√u` of its column, so a
+/// column dependent in exact arithmetic leaves a pivot of rounding noise that [`cholesky`]
+/// accepts (and a later pivot, noise over noise, may then fail): this names the first such
+/// column, which a failed pivot's index alone would overstate.
+pub(crate) fn first_dependent_column(
+    l: &[f64],
+    norms_sq: &[f64],
+    factored: usize,
+) -> Option<usize> {
+    let d = norms_sq.len();
+    (0..factored).position(|j| l[j * d + j] * l[j * d + j] <= 1e-12 * norms_sq[j])
+}
+
 /// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal
 /// ([`Error::TooLarge`](crate::Error::TooLarge) when it cannot be allocated).
 pub(crate) fn lower_inverse(l: &[f64], d: usize) -> crate::Result<Vec<f64>> {

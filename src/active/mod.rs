@@ -672,15 +672,17 @@ impl<'a> Pool<'a> {
         let d = self.d;
         let mut g = self.gram(self.par)?;
         let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
-        // A failed pivot j: the leading j directions of the basis are spanned.
-        dense::cholesky(&mut g, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
-        // A pivot that is not zero in rounding but at most 10⁻⁶ of its column (relative to each
-        // column, so columns of any scale pass): the column lies within that angle of the span
-        // of the ones before it. A pivot computed from a Gram matrix carries an error of about
-        // √u of its column (a column `0.1·c₀ + 0.3·c₁` left `l²/Σ ≈ 2·10⁻¹⁶`), so the
-        // `10⁻¹²` of Pool::new's test on `R` could not see a dependent column here; and where
-        // κ(V) ≥ 10⁶ the basis made from `Σ` would be orthonormal only to `κ(V)²·u ≥ 10⁻⁴`.
-        if let Some(rank) = (0..d).position(|j| g[j * d + j] * g[j * d + j] <= 1e-12 * norms[j]) {
+        // Refused: a failed pivot, or a pivot that is not zero in rounding but at most 10⁻⁶ of
+        // its column (relative to each column, so columns of any scale pass). The `10⁻¹²` of
+        // Pool::new's test on `R` could not see a dependent column here (a pivot from a Gram
+        // matrix carries an error of about √u of its column: `0.1·c₀ + 0.3·c₁` left
+        // `l²/Σ ≈ 2·10⁻¹⁶`); and where κ(V) ≥ 10⁶ the basis made from `Σ` would be orthonormal
+        // only to `κ(V)²·u ≥ 10⁻⁴`. The relative test runs on the columns factored before a
+        // failed pivot j too: a dependent column before j (whose noise pivot made pivot j
+        // noise over noise) is the rank to report, a lower bound as `RankDeficient` promises.
+        let failed_pivot = dense::cholesky(&mut g, d).err();
+        let dependent = dense::first_dependent_column(&g, &norms, failed_pivot.unwrap_or(d));
+        if let Some(rank) = dependent.or(failed_pivot) {
             return Err(Error::RankDeficient { rank, required: d });
         }
         let linv = dense::lower_inverse(&g, d)?;
@@ -833,7 +835,9 @@ impl<'a> Pool<'a> {
     ///
     /// # Errors
     /// As [`residual_norm_sq`](Self::residual_norm_sq) (also when `β*` or `OPT` does not fit in
-    /// `f64`); [`Error::RankDeficient`] if `VᵀV` is not numerically positive definite.
+    /// `f64`); [`Error::RankDeficient`] if `VᵀV` is not numerically positive definite (`rank`:
+    /// the first column within `10⁻⁶` of the span of the ones before it, or else the failed
+    /// Cholesky pivot: a lower bound on the rank).
     ///
     /// # Performance
     /// `O(5·nnz·d + n·d² + d³)`.
@@ -873,7 +877,13 @@ impl<'a> Pool<'a> {
             }
         }
         let mut l = self.gram_with(&wc, Par::Seq)?;
-        dense::cholesky(&mut l, d).map_err(|rank| Error::RankDeficient { rank, required: d })?;
+        let norms: Vec<f64> = (0..d).map(|j| l[j * d + j]).collect();
+        // A failed pivot j: the first column within 10⁻⁶ of the span of the ones before it, if
+        // one precedes j, is the rank to report (a lower bound; see first_dependent_column).
+        dense::cholesky(&mut l, d).map_err(|j| Error::RankDeficient {
+            rank: dense::first_dependent_column(&l, &norms, j).unwrap_or(j),
+            required: d,
+        })?;
         let linv = dense::lower_inverse(&l, d)?;
         drop(l);
         let mut ginv = square_zeros(d, "inverse Gram matrix")?;
