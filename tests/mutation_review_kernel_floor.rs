@@ -416,9 +416,10 @@ fn p2_residual_of_an_answer_scaled_back_with_lost_bits() {
 /// back subnormal and `rel` grows to about `10⁻⁵`–`10⁻⁴` (the rounding of `x` by `2⁻¹⁰⁷⁵`,
 /// times `σ_max³ = 2⁶⁰`, against `‖b‖ ≈ 2⁻¹⁰⁰⁰`; measured `1.8·10⁻⁵`). Run 1 at
 /// `tol = 10⁻⁶` (the refinement's own residual, about `10⁻¹³`, passes; the recomputed one does
-/// not) reports `rel` as the `NotConverged` residual. Run 2 at `tol = rel` exactly (every earlier decision is the same:
-/// the route has no CG and the stage's share, about `10⁻¹³`, is within `tol/2`): `rel > tol −
-/// spent`, so again `NotConverged`; the mutants compare `rel > tol`, false, and return `Ok`.
+/// not) reports `rel` as the `NotConverged` residual. Run 2 at `tol = rel` exactly (every
+/// earlier decision is the same: the route has no CG and the stage's share, about `10⁻¹³`, is
+/// within `tol/2`): `rel > tol − spent`, so again `NotConverged`; the mutants compare
+/// `rel > tol`, false, and return `Ok`.
 #[test]
 fn answer_scaled_back_with_lost_bits_is_held_to_tol_less_the_stage_share() {
     let (a0, _, _, _) = ls_problem(2000, 10, 10.0, 0.0, Seed::new(11)).unwrap();
