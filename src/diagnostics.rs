@@ -351,29 +351,41 @@ impl RangeBasis {
             let copy = crate::input::Pow2Scaled::new(a, shift)?;
             gram(copy.view(a), par)?
         };
-        let llt = g.llt(faer::Side::Lower).map_err(|e| Error::RankDeficient {
-            // Pivot `index` failed: the leading `index` columns are numerically independent.
-            rank: match e {
-                faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
-            },
-            required: d,
-        })?;
-        let l = llt.L().to_owned();
         // A column dependent on the others leaves only the rounding noise of `AᵀA` in its pivot:
         // `L_jj ≈ 10⁻⁸·‖a_j‖` (measured 1.5–6·10⁻⁸; `√u·‖a_j‖` times a small factor), positive
         // about half of the time, and then `κ((SA)·R⁻¹)` is a finite number of no meaning (a
         // third column `3·a₀ + 0.1·a₁` measured 3.5·10⁷). A pivot below `2⁻²²·‖a_j‖ ≈
         // 2.4·10⁻⁷·‖a_j‖` is refused as dependent: there `κ(A)² ≥ 2⁴⁴` and this route keeps no
         // more than about two digits, while every `A` with `κ(A) < 2²²` passes (`L_jj ≥ σ_min`
-        // and `‖a_j‖ ≤ ‖A‖₂`).
-        let independent = (0..d)
-            .filter(|&j| l[(j, j)] > crate::scalar::mul_pow2(g[(j, j)].sqrt(), -22))
-            .count();
-        if independent < d {
-            return Err(Error::RankDeficient {
-                rank: independent,
-                required: d,
-            });
+        // and `‖a_j‖ ≤ ‖A‖₂`). The rank reported is the first such column: the pivots after a
+        // noise pivot are noise over noise, which may pass the test or fail the factorization.
+        let first_dependent = |l: MatRef<'_, f64>| {
+            (0..l.ncols()).position(|j| {
+                let floor = crate::scalar::mul_pow2(g[(j, j)].sqrt(), -22);
+                // Not above the floor (a NaN pivot included).
+                l[(j, j)].partial_cmp(&floor) != Some(std::cmp::Ordering::Greater)
+            })
+        };
+        let l = match g.llt(faer::Side::Lower) {
+            Ok(llt) => llt.L().to_owned(),
+            Err(faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }) => {
+                // The leading `index` columns were factored: a dependent one among them is the
+                // rank (a lower bound), else `index`.
+                let rank = match index {
+                    0 => 0,
+                    k => g
+                        .as_ref()
+                        .submatrix(0, 0, k, k)
+                        .llt(faer::Side::Lower)
+                        .ok()
+                        .and_then(|f| first_dependent(f.L()))
+                        .unwrap_or(k),
+                };
+                return Err(Error::RankDeficient { rank, required: d });
+            }
+        };
+        if let Some(rank) = first_dependent(l.as_ref()) {
+            return Err(Error::RankDeficient { rank, required: d });
         }
         Ok(RangeBasis {
             shape: (n, d),
@@ -632,6 +644,40 @@ mod tests {
         // Full rank but ill-conditioned (κ = 1e10 by column scaling) still has a basis.
         let scaled = Mat::from_fn(200, 5, |i, j| g[(i, j)] * 10f64.powi(-(10 * j as i32) / 4));
         assert!(orthonormal_basis(scaled.as_ref()).is_ok());
+    }
+
+    /// The Cholesky route reports as `rank` the first column it finds dependent, a lower bound
+    /// on the rank as [`Error::RankDeficient`] promises, also where a later pivot (noise over
+    /// noise) fails or passes the relative test. `A = [c₀ c₁ c₂ c₃ c₄]`, `c₂ = 0.1c₀ + 0.3c₁`
+    /// and `c₃ = 0.2c₀ − 0.7c₁ + 0.5c₂` (rank 2, then the independent `c₄`), for several data:
+    /// each gives `rank: 2`. (Before, a failed pivot `j` was reported as rank `j`, and a passed
+    /// factorization as the number of pivots above the test, counting noise ones.)
+    #[test]
+    fn cholesky_route_reports_the_first_dependent_column() {
+        for seed in 0..8 {
+            let g = crate::problems::gaussian_matrix(300, 3, Seed::new(40 + seed)).unwrap();
+            let a = Mat::from_fn(300, 5, |i, j| {
+                let c2 = 0.1 * g[(i, 0)] + 0.3 * g[(i, 1)];
+                match j {
+                    0 | 1 => g[(i, j)],
+                    2 => c2,
+                    3 => 0.2 * g[(i, 0)] - 0.7 * g[(i, 1)] + 0.5 * c2,
+                    _ => g[(i, 2)],
+                }
+            });
+            let r =
+                RangeBasis::with_exact_limit(MatrixRef::dense(a.as_ref()).unwrap(), Par::Seq, 0);
+            assert!(
+                matches!(
+                    r,
+                    Err(Error::RankDeficient {
+                        rank: 2,
+                        required: 5
+                    })
+                ),
+                "seed {seed}: {r:?}"
+            );
+        }
     }
 
     /// The Cholesky route scales `A` by a power of two before forming `AᵀA` (dense and sparse):

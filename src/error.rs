@@ -88,7 +88,10 @@ pub enum Error {
     /// A matrix is numerically rank deficient where full rank is required.
     RankDeficient {
         /// The numerical rank found. Where an unpivoted Cholesky factorization of a Gram matrix
-        /// failed, the number of leading columns it factored: a lower bound on the rank.
+        /// refused the matrix, the first column whose pivot was a negligible fraction of its
+        /// column's norm (the column lies in the span of the ones before it, to the precision
+        /// of the Gram matrix), or else the number of leading columns it factored: a lower
+        /// bound on the rank.
         rank: usize,
         /// The rank required.
         required: usize,

@@ -411,9 +411,13 @@ impl<'a> Pool<'a> {
             }
             if basis == Basis::Exact {
                 let mut g = pool.gram(par)?;
-                // A failed pivot j: the leading j columns are numerically independent.
-                dense::cholesky(&mut g, d)
-                    .map_err(|rank| Error::RankDeficient { rank, required: d })?;
+                let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
+                // A failed pivot j: the first of the leading j columns within 10⁻⁶ of the span
+                // of the ones before it, if any, is the rank (see first_dependent_column).
+                dense::cholesky(&mut g, d).map_err(|j| Error::RankDeficient {
+                    rank: dense::first_dependent_column(&g, &norms, j).unwrap_or(j),
+                    required: d,
+                })?;
                 let linv = dense::lower_inverse(&g, d)?;
                 drop(g);
                 pool.w = times_inverse_transpose(&pool.w, &linv, d)?;
