@@ -37,10 +37,11 @@
 
 use faer::Mat;
 use randnla::lstsq::kernel_regression::{solve_p1, solve_p2, InnerSolve, KernelInfo};
-use randnla::problems::{ls_problem, random_sparse};
+use randnla::problems::ls_problem;
 use randnla::{Error, MatrixRef, Seed};
 
 use crate::common::exact::*;
+use crate::review49::scaled_sparse;
 
 /// `v·c`.
 fn scaled(v: &[f64], c: f64) -> Vec<f64> {
@@ -115,19 +116,6 @@ fn rounding_floor_is_the_documented_estimate_at_any_scale_of_a_and_b() {
     }
 }
 
-/// `random_sparse(n, d, nnz, seed)` with column `k` scaled by `cond^(−k/(d−1))`, as a dense
-/// matrix and a CSR one.
-fn column_scaled(n: usize, d: usize, cond: f64, seed: u64) -> (sprs::CsMat<f64>, Mat<f64>) {
-    let sp = random_sparse(n, d, 5, Seed::new(seed)).unwrap();
-    let mut tri = sprs::TriMat::new((n, d));
-    for (v, (i, k)) in sp.iter() {
-        tri.add_triplet(i, k, *v * cond.powf(-(k as f64) / (d - 1) as f64));
-    }
-    let m: sprs::CsMat<f64> = tri.to_csr();
-    let dense = Mat::from_fn(n, d, |i, k| *m.get(i, k).unwrap_or(&0.0));
-    (m, dense)
-}
-
 /// `‖|A|ᵖ(|A|ᵀ|A|)ʲ|x|‖`, plainly.
 fn abs_power(a: &Mat<f64>, j: usize, p: usize, x: &[f64]) -> f64 {
     let (n, d) = (a.nrows(), a.ncols());
@@ -178,7 +166,7 @@ fn exact_solution(a: &Mat<f64>, j: usize, p2: bool, b: &[f64]) -> Vec<f64> {
 /// reference (the iterate where refinement stalled is within `u·κ^{2j+p}` of `x*` in norm).
 #[test]
 fn componentwise_floor_is_the_documented_estimate_at_any_scale_of_b() {
-    let (m, a) = column_scaled(4000, 40, 1e3, 21);
+    let (m, a) = scaled_sparse(4000, 40, 5, 1e3, 21);
     let av = MatrixRef::sparse(&m).unwrap();
     for (p2, j) in [(false, 2usize), (true, 1)] {
         let b0 = if p2 {

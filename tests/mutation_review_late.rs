@@ -247,16 +247,20 @@ fn columns_at_angles(n: usize, rho: &[f64]) -> Mat<f64> {
     x
 }
 
-/// What `Learner::new` with BSS answers on an as-given pool of `x`.
-fn bss_on(x: &Mat<f64>) -> Result<(), Error> {
-    let pool = Pool::new(
+/// The pool of `x` with `Basis::AsGiven`.
+fn as_given(x: &Mat<f64>) -> Pool<'_> {
+    Pool::new(
         MatrixRef::dense(x.as_ref()).unwrap(),
         Basis::AsGiven,
         Seed::new(1),
         Par::Seq,
     )
-    .unwrap();
-    Learner::new(&pool, Strategy::bss(), Seed::new(3)).map(drop)
+    .unwrap()
+}
+
+/// What `Learner::new` with BSS answers on an as-given pool of `x`.
+fn bss_on(x: &Mat<f64>) -> Result<(), Error> {
+    Learner::new(&as_given(x), Strategy::bss(), Seed::new(3)).map(drop)
 }
 
 /// The documented threshold of BSS's orthonormalization: a column whose relative Cholesky pivot
@@ -431,16 +435,9 @@ fn bss_reports_rank_two_for_two_exactly_dependent_columns() {
     for offset in [0.0, 1e-9, 1e-8] {
         let x = columns_at_angles(60, &[offset, offset]);
         assert_eq!(bss_on(&x), want, "BSS, columns {offset:e} out of the span");
-        let pool = Pool::new(
-            MatrixRef::dense(x.as_ref()).unwrap(),
-            Basis::AsGiven,
-            Seed::new(1),
-            Par::Seq,
-        )
-        .unwrap();
         let y: Vec<f64> = (0..60).map(|i| (i % 7) as f64 - 3.0).collect();
         assert_eq!(
-            pool.least_squares(&y).map(drop),
+            as_given(&x).least_squares(&y).map(drop),
             want,
             "least_squares, columns {offset:e} out of the span"
         );

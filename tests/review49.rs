@@ -18,8 +18,9 @@ use randnla::{Error, MatrixRef, Seed};
 
 use crate::common::exact::*;
 
-/// `random_sparse(n, d, nnz, seed)` with column `k` scaled by `cond^(−k/(d−1))`, dense copy too.
-fn scaled_sparse(
+/// `random_sparse(n, d, nnz, seed)` with column `k` scaled by `cond^(−k/(d−1))`, dense copy too
+/// (also used by `mutation_review_kernel_floor`).
+pub(crate) fn scaled_sparse(
     n: usize,
     d: usize,
     nnz: usize,
