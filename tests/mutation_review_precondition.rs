@@ -6,12 +6,15 @@
 //!
 //! 52 mutants (2026-12-07), each switched on by an environment variable in one build (the patch:
 //! `/tmp/mut-mprec.patch` at review time). The library's unit tests and `suite_solvers` (filtered
-//! to the least-squares modules) killed 20. The tests below kill 28: 6 that the suite let
-//! through (`rcond = 1` accepted, `sketch_rows = 2³¹` passed to the sketch, the cap `c·d ≥ n/2`,
-//! the probe budget without its `2d` floor, the `1/rcond` limit of equilibration dropped, the
-//! multi-RHS sketch skipped when any column is probed), and 22 on which the deadline left only
-//! the library's unit tests run (they passed), so whether `suite_solvers` also kills them is
-//! not known. The 4 survivors:
+//! to the least-squares modules) killed 35. The tests below kill 13 more: `rcond = 1` accepted,
+//! `sketch_rows = 2³¹` passed to the sketch, the cap `c·d ≥ n/2`, the probe budget without its
+//! `2d` floor, the `1/rcond` limit of equilibration dropped, the multi-RHS sketch skipped when
+//! any column is probed, the equilibration threshold read as `≥ 10`, the ridge's uniqueness test
+//! on `λ` for `√λ`, the `rank` of `Qr`'s `RankDeficient` always `d − 1`, a callback's stop in
+//! the equilibrated probe not honoured, and three `Info.timings` slips (probe time unset,
+//! iterate time kept on the probe's answer, total unset after the sketched solve). Some tests
+//! also kill mutants the suite kills (written before the suite's verdict on them was in). The 4
+//! survivors:
 //! - the SVD path's `rank == 0` refusal dropped: `A = 0` without the probe then gets `x = 0`, the
 //!   minimum-norm answer; the docs promise `RankDeficient` only for `Factorization::Qr`, so a test
 //!   would pin an undocumented choice;
