@@ -31,6 +31,7 @@ mod mutation_review_kernel_floor;
 mod mutation_review_lsqr;
 mod mutation_review_lstsq;
 mod mutation_review_lstsq_ops;
+mod mutation_review_precondition;
 mod mutation_review_problems;
 mod review48_solvers;
 mod review49;
