@@ -20,10 +20,14 @@
 //!   would pin an undocumented choice;
 //! - `certificate_bound_holds` answering `true` for fewer than `d` rows: a wide 3 × 6 `A` with
 //!   columns 100× apart did not reach the row sample's verdict (the probe gave up or the sample
-//!   did not come back); not pursued for lack of time;
+//!   did not come back). Killed since by the unit test
+//!   `the_certificate_refuses_a_sketch_with_fewer_rows_than_columns` in
+//!   `src/lstsq/precondition.rs` (without the guard the estimate panics);
 //! - the CountSketch certificate's `‖S‖² = max load` → `min load`: it loosens the bound by
-//!   `√(max/min)`; killing it needs an `A` whose row sample fails and whose bound lies within that
-//!   factor of `1/rcond`, which was not constructed in the time;
+//!   `√(max/min)`; killing it through the public API needs an `A` whose row sample fails and
+//!   whose bound lies within that factor of `1/rcond`. Killed since by the unit test
+//!   `the_count_sketch_certificate_takes_the_heaviest_bucket` (`rcond` 1% either side of the
+//!   bound, on a sketch with loads 4–10);
 //! - `check_sketched_rank`'s consistency exemption dropped: near-equivalent, since the rounding
 //!   floor `100·u·(σ‖x‖ + ‖b‖)/‖r‖` already passes a residual made of rounding (ratio `≈ 0.6`
 //!   against a floor of about 200 on a consistent system); the exemption only matters for an

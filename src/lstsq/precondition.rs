@@ -2194,6 +2194,78 @@ mod tests {
         assert!(certified_any && refused_adversarial);
     }
 
+    /// The CountSketch certificate takes `‖S‖² = L`, the most rows of `A` the sketch sends to
+    /// one bucket, as [`full_rank_certified`] documents. A `40 × 3` Gaussian `A` spreads over
+    /// 6 buckets of unequal loads (counted here from `S`'s dense form); with the bound
+    /// `√(d·L)·κ̂(R)/max_j ‖Re_j‖` of `SA = QR` computed here (`N = I`, so `κ(D) = 1`), an
+    /// `rcond` 1% below `1/bound` certifies and 1% above does not. Kills the load read as the
+    /// fewest rows (a bound smaller by `√(L/L_min)` certifies both), which the adversarial test
+    /// above, whose buckets are nearly equal, lets through.
+    #[test]
+    fn the_count_sketch_certificate_takes_the_heaviest_bucket() {
+        let (n, d) = (40usize, 3usize);
+        let a = crate::problems::gaussian_matrix(n, d, Seed::new(8)).unwrap();
+        let av = MatrixRef::dense(a.as_ref()).unwrap();
+        let pre = Preconditioner::identity(d, 0.0, f64::NAN);
+        let seed = LstsqParams::default().seed;
+        let sketch = SparseSign::new(2 * d, n, 1, seed.derive(CERTIFICATE_STREAM)).unwrap();
+        let s = SketchOperator::<f64>::to_dense(&sketch).unwrap();
+        let load: Vec<usize> = (0..2 * d)
+            .map(|k| (0..n).filter(|&i| s[(k, i)] != 0.0).count())
+            .collect();
+        let (most, fewest) = (*load.iter().max().unwrap(), *load.iter().min().unwrap());
+        assert!(
+            2 * fewest <= most,
+            "loads {load:?}: the test needs unequal buckets"
+        );
+        let r = HouseholderQr::new(&s * &a, Par::Seq).r();
+        let r_norm = (0..d).fold(0.0f64, |acc, j| acc.max(r.col(j).norm_l2()));
+        let bound = ((d * most) as f64).sqrt() * triangular_condition_estimate(r.as_ref()) / r_norm;
+        assert!(bound.is_finite() && bound > 1.0, "bound {bound}");
+        for (factor, want) in [(0.99, true), (1.01, false)] {
+            let params = LstsqParams {
+                rcond: factor / bound,
+                ..Default::default()
+            };
+            assert_eq!(
+                certified_by_count_sketch(av, &pre, &params),
+                want,
+                "rcond = {factor}/bound, loads {load:?}"
+            );
+        }
+    }
+
+    /// [`certificate_bound_holds`] refuses an `S·A·N` with fewer rows than columns, as it
+    /// documents (a row sample of a tall `A` can come back with fewer than `d` rows, since each
+    /// row is drawn with probability `2d/n`): such a sketch certifies nothing, and its `R` is
+    /// not square. `3 × 6`, `1 × 2` and `5 × 6` matrices of full row rank: `false`, no panic.
+    /// Kills the guard dropped (the condition estimate then reads `R`'s diagonal past its rows
+    /// and panics) or relaxed to `nrows() < d − 1`.
+    #[test]
+    fn the_certificate_refuses_a_sketch_with_fewer_rows_than_columns() {
+        let params = LstsqParams::default();
+        for (rows, d) in [(3usize, 6usize), (1, 2), (5, 6)] {
+            let san = Mat::from_fn(
+                rows,
+                d,
+                |i, j| if i == j { 1.0 } else { 0.01 * (i + j) as f64 },
+            );
+            let pre = Preconditioner::identity(d, 0.0, f64::NAN);
+            assert!(
+                !certificate_bound_holds(san, 1.0, &pre, &params),
+                "{rows} × {d}"
+            );
+        }
+        // d rows of a well-conditioned matrix pass (the guard is not `<= d`).
+        let san = Mat::from_fn(
+            6,
+            6,
+            |i, j| if i == j { 1.0 } else { 0.01 * (i + j) as f64 },
+        );
+        let pre = Preconditioner::identity(6, 0.0, f64::NAN);
+        assert!(certificate_bound_holds(san, 1.0, &pre, &params));
+    }
+
     /// The default `m = c·d` is what `LstsqParams::sketch_rows` documents: `c` from
     /// `{4, 6, 8, 12, 16}` minimizing the cost model among the multiples with `c·d ≤ n/2`, and
     /// `4d` when no multiple fits (`n < 12d`; then `m` may exceed `n/2`, never `4d`). Checked
