@@ -48,6 +48,14 @@ pub(crate) fn first_dependent_column(
     (0..factored).position(|j| l[j * d + j] * l[j * d + j] <= 1e-12 * norms_sq[j])
 }
 
+/// [`cholesky`] of a Gram matrix, whose refusal names a rank: `Err(rank)` with `rank` the
+/// [`first_dependent_column`] among the columns factored before the failed pivot, else that
+/// pivot's index (a lower bound on the rank either way).
+pub(crate) fn gram_cholesky(g: &mut [f64], d: usize) -> Result<(), usize> {
+    let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
+    cholesky(g, d).map_err(|j| first_dependent_column(g, &norms, j).unwrap_or(j))
+}
+
 /// The inverse of a lower-triangular row-major `d × d` matrix with a positive diagonal
 /// ([`Error::TooLarge`](crate::Error::TooLarge) when it cannot be allocated).
 pub(crate) fn lower_inverse(l: &[f64], d: usize) -> crate::Result<Vec<f64>> {

@@ -411,13 +411,8 @@ impl<'a> Pool<'a> {
             }
             if basis == Basis::Exact {
                 let mut g = pool.gram(par)?;
-                let norms: Vec<f64> = (0..d).map(|j| g[j * d + j]).collect();
-                // A failed pivot j: the first of the leading j columns within 10⁻⁶ of the span
-                // of the ones before it, if any, is the rank (see first_dependent_column).
-                dense::cholesky(&mut g, d).map_err(|j| Error::RankDeficient {
-                    rank: dense::first_dependent_column(&g, &norms, j).unwrap_or(j),
-                    required: d,
-                })?;
+                dense::gram_cholesky(&mut g, d)
+                    .map_err(|rank| Error::RankDeficient { rank, required: d })?;
                 let linv = dense::lower_inverse(&g, d)?;
                 drop(g);
                 pool.w = times_inverse_transpose(&pool.w, &linv, d)?;
@@ -682,11 +677,12 @@ impl<'a> Pool<'a> {
         // matrix carries an error of about √u of its column: `0.1·c₀ + 0.3·c₁` left
         // `l²/Σ ≈ 2·10⁻¹⁶`); and where κ(V) ≥ 10⁶ the basis made from `Σ` would be orthonormal
         // only to `κ(V)²·u ≥ 10⁻⁴`. The relative test runs on the columns factored before a
-        // failed pivot j too: a dependent column before j (whose noise pivot made pivot j
-        // noise over noise) is the rank to report, a lower bound as `RankDeficient` promises.
-        let failed_pivot = dense::cholesky(&mut g, d).err();
-        let dependent = dense::first_dependent_column(&g, &norms, failed_pivot.unwrap_or(d));
-        if let Some(rank) = dependent.or(failed_pivot) {
+        // failed pivot j too (gram_cholesky): a dependent column before j (whose noise pivot
+        // made pivot j noise over noise) is the rank to report, a lower bound as
+        // `RankDeficient` promises.
+        dense::gram_cholesky(&mut g, d)
+            .map_err(|rank| Error::RankDeficient { rank, required: d })?;
+        if let Some(rank) = dense::first_dependent_column(&g, &norms, d) {
             return Err(Error::RankDeficient { rank, required: d });
         }
         let linv = dense::lower_inverse(&g, d)?;
@@ -881,13 +877,8 @@ impl<'a> Pool<'a> {
             }
         }
         let mut l = self.gram_with(&wc, Par::Seq)?;
-        let norms: Vec<f64> = (0..d).map(|j| l[j * d + j]).collect();
-        // A failed pivot j: the first column within 10⁻⁶ of the span of the ones before it, if
-        // one precedes j, is the rank to report (a lower bound; see first_dependent_column).
-        dense::cholesky(&mut l, d).map_err(|j| Error::RankDeficient {
-            rank: dense::first_dependent_column(&l, &norms, j).unwrap_or(j),
-            required: d,
-        })?;
+        dense::gram_cholesky(&mut l, d)
+            .map_err(|rank| Error::RankDeficient { rank, required: d })?;
         let linv = dense::lower_inverse(&l, d)?;
         drop(l);
         let mut ginv = square_zeros(d, "inverse Gram matrix")?;
